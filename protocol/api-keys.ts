@@ -1,0 +1,30 @@
+/**
+ * API keys on the wire (Kafka's numbering for the APIs Kafka also has) and
+ * the versions this build implements. A new version of an API is added here
+ * and as a new schema file; nothing else needs a list of APIs.
+ */
+export const ApiKey = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  Metadata: 3,
+  DescribeConfigs: 32,
+  AlterConfigs: 33,
+  ApiVersions: 18,
+  CreateTopics: 19,
+  DeleteTopics: 20,
+} as const;
+
+export type ApiName = keyof typeof ApiKey;
+export type ApiKeyValue = (typeof ApiKey)[ApiName];
+
+export interface VersionRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+const names = new Map<number, ApiName>(Object.entries(ApiKey).map(([name, key]) => [key, name as ApiName]));
+
+export function apiNameOf(key: number): ApiName | undefined {
+  return names.get(key);
+}

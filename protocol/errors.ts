@@ -1,0 +1,75 @@
+/**
+ * The one table of errors that cross the wire. Codes are stable forever
+ * (Kafka's numbering where Kafka has the same error, so tools that know
+ * Kafka read them right); names and messages may improve. Internal typed
+ * errors are mapped to this table once, at the handler edge; anything
+ * unexpected becomes UNKNOWN_SERVER_ERROR.
+ */
+export interface ErrorSpec {
+  readonly code: number;
+  readonly retriable: boolean;
+  /** What happened and what to do about it, for a person. */
+  readonly message: string;
+}
+
+export const Errors = {
+  UNKNOWN_SERVER_ERROR: { code: -1, retriable: false, message: 'The broker hit an unexpected error; its log has the details. Retrying may help if it was transient.' },
+  NONE: { code: 0, retriable: false, message: 'No error.' },
+  OFFSET_OUT_OF_RANGE: { code: 1, retriable: false, message: 'The requested offset is outside the partition\'s range; list offsets and seek to earliest or latest.' },
+  CORRUPT_MESSAGE: { code: 2, retriable: false, message: 'A record batch failed its checks (length, magic or CRC); the producer sent damaged bytes.' },
+  UNKNOWN_TOPIC_OR_PARTITION: { code: 3, retriable: true, message: 'This topic or partition does not exist on this broker; create it first, or enable auto.create.topics.' },
+  INVALID_FETCH_SIZE: { code: 4, retriable: false, message: 'The fetch size is invalid; maxBytes must be positive.' },
+  LEADER_NOT_AVAILABLE: { code: 5, retriable: true, message: 'The partition has no leader right now (an election is in progress); retry shortly.' },
+  NOT_LEADER_OR_FOLLOWER: { code: 6, retriable: true, message: 'This broker does not lead that partition; refresh metadata and send to the leader.' },
+  REQUEST_TIMED_OUT: { code: 7, retriable: true, message: 'The request timed out on the broker; retry, or raise the timeout.' },
+  MESSAGE_TOO_LARGE: { code: 10, retriable: false, message: 'A record batch is larger than the topic\'s max.message.bytes; send smaller batches or raise the limit.' },
+  NETWORK_EXCEPTION: { code: 13, retriable: true, message: 'The connection to the broker failed; the client will reconnect.' },
+  CORRUPT_SEGMENT: { code: 14, retriable: false, message: 'The partition\'s log on disk is corrupt and was taken offline; see the broker log for the file and byte position.' },
+  INVALID_TOPIC_EXCEPTION: { code: 17, retriable: false, message: 'The topic name is invalid: use 1 to 249 characters from [a-zA-Z0-9._-], and not "." or "..".' },
+  RECORD_LIST_TOO_LARGE: { code: 18, retriable: false, message: 'The produce request is larger than the broker accepts; send fewer or smaller batches per request.' },
+  NOT_ENOUGH_REPLICAS: { code: 19, retriable: true, message: 'Fewer in-sync replicas than min.insync.replicas; the write was not accepted.' },
+  INVALID_REQUIRED_ACKS: { code: 21, retriable: false, message: 'acks must be 0, 1 or -1 (all).' },
+  ILLEGAL_GENERATION: { code: 22, retriable: false, message: 'The group generation is stale; rejoin the group.' },
+  INVALID_REQUEST: { code: 42, retriable: false, message: 'The request is malformed or not valid for this API version.' },
+  UNSUPPORTED_VERSION: { code: 35, retriable: false, message: 'The broker does not support this API version; upgrade the client or broker so their ApiVersions overlap.' },
+  TOPIC_ALREADY_EXISTS: { code: 36, retriable: false, message: 'A topic with this name already exists.' },
+  INVALID_PARTITIONS: { code: 37, retriable: false, message: 'The number of partitions is invalid; it must be between 1 and the broker\'s limit.' },
+  INVALID_REPLICATION_FACTOR: { code: 38, retriable: false, message: 'The replication factor is invalid: it must be at least 1 and at most the number of brokers.' },
+  INVALID_CONFIG: { code: 40, retriable: false, message: 'A configuration value is invalid; the error names the setting and why.' },
+  POLICY_VIOLATION: { code: 44, retriable: false, message: 'The request violates a broker policy.' },
+  KAFKA_STORAGE_ERROR: { code: 56, retriable: true, message: 'The partition\'s disk failed (for example a failed fsync) and the log is offline; see the broker log.' },
+  UNKNOWN_API: { code: 200, retriable: false, message: 'The broker does not know this API key; check ApiVersions.' },
+  THROTTLED: { code: 201, retriable: true, message: 'The client exceeded its quota; wait for the throttle time and retry.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorName = keyof typeof Errors;
+export type ErrorCode = (typeof Errors)[ErrorName]['code'];
+
+const byCode = new Map<number, ErrorName>();
+for (const [name, spec] of Object.entries(Errors) as [ErrorName, ErrorSpec][]) {
+  if (byCode.has(spec.code)) throw new Error(`error code ${spec.code} used twice (${byCode.get(spec.code)} and ${name})`);
+  byCode.set(spec.code, name);
+}
+
+/** The name for a code; unknown codes (from a newer broker) read as UNKNOWN_SERVER_ERROR. */
+export function errorNameOf(code: number): ErrorName {
+  return byCode.get(code) ?? 'UNKNOWN_SERVER_ERROR';
+}
+
+/**
+ * An error that carries a wire code. The broker throws it where the cause is
+ * known; the client raises it (as `RunnelError`) from an error response.
+ */
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+  readonly code: number;
+  readonly errorName: ErrorName;
+  readonly retriable: boolean;
+  constructor(errorName: ErrorName, detail?: string, options?: { cause?: unknown }) {
+    const spec: ErrorSpec = Errors[errorName];
+    super(detail === undefined ? `${errorName}: ${spec.message}` : `${errorName}: ${detail}`, options);
+    this.errorName = errorName;
+    this.code = spec.code;
+    this.retriable = spec.retriable;
+  }
+}
