@@ -1,0 +1,70 @@
+/**
+ * The arrows of DESIGN.md, checked by machine: protocol/ is pure (no sockets,
+ * no files, nothing of ours outside itself), client/ never reaches into the
+ * broker, and broker logic reaches time, randomness, disk and network only
+ * through broker/world/.
+ */
+import t from 'tap';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(root, dir))) {
+    const path = join(dir, name);
+    if (statSync(join(root, path)).isDirectory()) out.push(...sourceFiles(path));
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  const specs: string[] = [];
+  const re = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) specs.push((m[1] ?? m[2])!);
+  return specs;
+}
+
+/** The top-level folder of ours that a relative import lands in, or null for a package. */
+function folderOf(file: string, spec: string): string | null {
+  if (!spec.startsWith('.')) return null;
+  return relative(root, resolve(root, dirname(file), spec)).split(/[\\/]/)[0] ?? null;
+}
+
+const NODE_IO = /^(node:)?(net|fs|fs\/promises|dgram|tls|http|https|child_process|worker_threads)$/;
+
+t.test('protocol/ imports neither node I/O nor any other folder of ours', async (t) => {
+  const files = sourceFiles('protocol');
+  t.ok(files.length > 0, 'protocol has sources');
+  for (const file of files) {
+    for (const spec of importsOf(file)) {
+      t.notMatch(spec, NODE_IO, `${file} imports ${spec}`);
+      const folder = folderOf(file, spec);
+      if (folder !== null) t.equal(folder, 'protocol', `${file} imports ${spec}`);
+    }
+  }
+});
+
+t.test('client/ never imports broker/', async (t) => {
+  for (const file of sourceFiles('client')) {
+    for (const spec of importsOf(file)) t.not(folderOf(file, spec), 'broker', `${file} imports ${spec}`);
+  }
+});
+
+t.test('broker logic touches the clock, disk and network only through broker/world/', async (t) => {
+  const direct = /\bDate\.now\(|\bMath\.random\(|\bsetTimeout\(|\bsetInterval\(/;
+  for (const file of sourceFiles('broker')) {
+    if (file.startsWith(join('broker', 'world'))) continue;
+    const text = readFileSync(join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    t.notMatch(text, direct, `${file} reads time or randomness directly`);
+    for (const spec of importsOf(file)) {
+      if (/^(node:)?(net|fs|fs\/promises)$/.test(spec)) {
+        t.fail(`${file} imports ${spec}; go through broker/world/`);
+      }
+    }
+  }
+});
