@@ -1,0 +1,63 @@
+/**
+ * The storage layer's typed errors. Storage never speaks wire codes: the
+ * broker maps these to `protocol/errors.ts` once, at its handler edge
+ * (OffsetOutOfRangeError -> OFFSET_OUT_OF_RANGE, RecordTooLargeError ->
+ * MESSAGE_TOO_LARGE, LogOfflineError -> KAFKA_STORAGE_ERROR, CorruptLogError
+ * -> CORRUPT_SEGMENT; bad batch bytes in an append raise protocol's
+ * BatchFormatError -> CORRUPT_MESSAGE).
+ */
+
+/** A read or lookup asked for an offset outside [logStartOffset, logEndOffset]. */
+export class OffsetOutOfRangeError extends Error {
+  override name = 'OffsetOutOfRangeError';
+  constructor(
+    readonly offset: number,
+    readonly logStartOffset: number,
+    readonly logEndOffset: number,
+  ) {
+    super(`offset ${offset} is outside the log's range [${logStartOffset}, ${logEndOffset}]`);
+  }
+}
+
+/** A batch larger than the topic's max.message.bytes. */
+export class RecordTooLargeError extends Error {
+  override name = 'RecordTooLargeError';
+  constructor(
+    readonly sizeBytes: number,
+    readonly maxMessageBytes: number,
+    /** Byte position of the batch inside the appended buffer. */
+    readonly position: number,
+  ) {
+    super(`record batch of ${sizeBytes} bytes at byte ${position} exceeds max.message.bytes (${maxMessageBytes})`);
+  }
+}
+
+/**
+ * The log stopped serving reads and writes because its disk failed it (a
+ * failed fsync or write) or its files are corrupt. It stays offline until the
+ * broker reopens it, which runs recovery: a failed fsync is never retried as
+ * if the data it covered were safe.
+ */
+export class LogOfflineError extends Error {
+  override name = 'LogOfflineError';
+  constructor(
+    readonly dir: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`log ${dir} is offline: ${reason}`, options);
+  }
+}
+
+/** A batch that fails its checks somewhere other than a torn tail: reported, never skipped. */
+export class CorruptLogError extends Error {
+  override name = 'CorruptLogError';
+  constructor(
+    readonly file: string,
+    /** Byte position of the bad batch in `file`. */
+    readonly position: number,
+    reason: string,
+  ) {
+    super(`corrupt log segment ${file} at byte ${position}: ${reason}`);
+  }
+}

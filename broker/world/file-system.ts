@@ -1,0 +1,448 @@
+/**
+ * The file system as broker code sees it: the only place storage touches
+ * `node:fs`. Two implementations share one contract:
+ *
+ * - `realFileSystem`: positional *synchronous* reads and writes (a write into
+ *   the page cache costs a few microseconds; a hop through libuv's thread
+ *   pool would cost more than the write), asynchronous `fdatasync` and
+ *   directory fsync (those wait for the disk and must not block the loop).
+ * - `SimulatedFileSystem`: everything in memory, with the durability rules of
+ *   a POSIX disk made explicit. A file's bytes survive `crash()` only up to its
+ *   last `datasync()`; a directory entry (create, rename, unlink) survives only
+ *   once its directory was `fsyncDir`ed. `crash()` may keep a random prefix of
+ *   the unsynced appended bytes (a torn tail), as a real page cache might.
+ *   Faults can be injected into `datasync`, `write` and `fsyncDir`.
+ *
+ * Paths are POSIX paths; the simulated tree starts at `/`.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Rng } from './rng.js';
+
+/** An open file. Positional only: there is no file cursor to share between callers. */
+export interface FileHandle {
+  readonly path: string;
+  /** Writes all of `data` at `position` (into the page cache; durable only after `datasync`). */
+  write(data: Uint8Array, position: number): void;
+  /** Reads up to `length` bytes at `position` into `target[offset..]`; fewer only at end of file. */
+  read(target: Uint8Array, offset: number, length: number, position: number): number;
+  sizeBytes(): number;
+  /** Sets the file's length (shrinks, or grows with zeros: the "preallocate" of index files). */
+  truncate(sizeBytes: number): void;
+  /** fdatasync: resolves once every write and truncate before it is on stable storage. */
+  datasync(): Promise<void>;
+  close(): void;
+}
+
+/** 'r' read-only; 'r+' read-write, must exist; 'w+' read-write, created or emptied. */
+export type OpenFlags = 'r' | 'r+' | 'w+';
+
+export interface FileStat {
+  sizeBytes: number;
+  isDirectory: boolean;
+}
+
+export interface FileSystem {
+  /** Synchronous so that a segment roll can happen inside a synchronous append. */
+  open(filePath: string, flags: OpenFlags): FileHandle;
+  /** null when nothing exists at `filePath`. */
+  stat(filePath: string): Promise<FileStat | null>;
+  readdir(dir: string): Promise<string[]>;
+  /** mkdir -p. */
+  mkdirp(dir: string): Promise<void>;
+  /** Replaces `to` if it exists; durable once the directory is fsynced. */
+  rename(from: string, to: string): Promise<void>;
+  unlink(filePath: string): Promise<void>;
+  /** rm -rf of a directory tree (no error if it is already gone). */
+  removeTree(dir: string): Promise<void>;
+  fsyncDir(dir: string): Promise<void>;
+  readFile(filePath: string): Promise<Uint8Array>;
+  /** Writes `path.tmp`, fdatasyncs it, renames it over `path`, fsyncs the directory. */
+  writeFileAtomic(filePath: string, data: Uint8Array): Promise<void>;
+}
+
+/** True for a Node-style error with that errno code (both implementations raise them). */
+export function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+export const TMP_SUFFIX = '.tmp';
+
+async function writeFileAtomicVia(fileSystem: FileSystem, filePath: string, data: Uint8Array): Promise<void> {
+  const tmpPath = filePath + TMP_SUFFIX;
+  const handle = fileSystem.open(tmpPath, 'w+');
+  try {
+    handle.write(data, 0);
+    await handle.datasync();
+  } finally {
+    handle.close();
+  }
+  await fileSystem.rename(tmpPath, filePath);
+  await fileSystem.fsyncDir(path.dirname(filePath));
+}
+
+/* ------------------------------------------------------------------ real */
+
+class RealFileHandle implements FileHandle {
+  #fd: number;
+  constructor(readonly path: string, fd: number) {
+    this.#fd = fd;
+  }
+
+  write(data: Uint8Array, position: number): void {
+    let done = 0;
+    while (done < data.byteLength) {
+      done += fs.writeSync(this.#fd, data, done, data.byteLength - done, position + done);
+    }
+  }
+
+  read(target: Uint8Array, offset: number, length: number, position: number): number {
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.#fd, target, offset + done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  sizeBytes(): number {
+    return fs.fstatSync(this.#fd).size;
+  }
+
+  truncate(sizeBytes: number): void {
+    fs.ftruncateSync(this.#fd, sizeBytes);
+  }
+
+  datasync(): Promise<void> {
+    return new Promise((resolve, reject) => fs.fdatasync(this.#fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  close(): void {
+    fs.closeSync(this.#fd);
+    this.#fd = -1;
+  }
+}
+
+export const realFileSystem: FileSystem = {
+  open: (filePath, flags) => new RealFileHandle(filePath, fs.openSync(filePath, flags)),
+  async stat(filePath) {
+    try {
+      const s = await fsp.stat(filePath);
+      return { sizeBytes: s.size, isDirectory: s.isDirectory() };
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return null;
+      throw err;
+    }
+  },
+  readdir: (dir) => fsp.readdir(dir),
+  mkdirp: async (dir) => {
+    await fsp.mkdir(dir, { recursive: true });
+  },
+  rename: (from, to) => fsp.rename(from, to),
+  unlink: (filePath) => fsp.unlink(filePath),
+  removeTree: (dir) => fsp.rm(dir, { recursive: true, force: true }),
+  async fsyncDir(dir) {
+    const handle = await fsp.open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  readFile: async (filePath) => new Uint8Array(await fsp.readFile(filePath)),
+  writeFileAtomic: (filePath, data) => writeFileAtomicVia(realFileSystem, filePath, data),
+};
+
+/* ------------------------------------------------------------- simulated */
+
+function errno(code: string, op: string, filePath: string): Error {
+  return Object.assign(new Error(`${code}: ${op} '${filePath}'`), { code });
+}
+
+/** One inode: what the process sees (`bytes`) and what a crash would leave (`durable`). */
+class SimFile {
+  bytes = new Uint8Array(0);
+  sizeBytes = 0;
+  durable = new Uint8Array(0);
+  durableSizeBytes = 0;
+  /** Lowest position changed since the last datasync (Infinity when clean). */
+  dirtyFrom = Infinity;
+
+  ensureCapacity(sizeBytes: number): void {
+    if (sizeBytes <= this.bytes.byteLength) return;
+    const grown = new Uint8Array(Math.max(sizeBytes, this.bytes.byteLength * 2, 4096));
+    grown.set(this.bytes.subarray(0, this.sizeBytes));
+    this.bytes = grown;
+  }
+
+  resize(sizeBytes: number): void {
+    this.ensureCapacity(sizeBytes);
+    if (sizeBytes > this.sizeBytes) this.bytes.fill(0, this.sizeBytes, sizeBytes);
+    this.dirtyFrom = Math.min(this.dirtyFrom, sizeBytes, this.sizeBytes);
+    this.sizeBytes = sizeBytes;
+  }
+
+  /** Copies only what changed since the last sync, so a growing log syncs in O(appended bytes). */
+  sync(): void {
+    if (this.dirtyFrom === Infinity) return;
+    if (this.durable.byteLength < this.sizeBytes) {
+      const grown = new Uint8Array(Math.max(this.sizeBytes, this.durable.byteLength * 2));
+      grown.set(this.durable.subarray(0, Math.min(this.durableSizeBytes, this.dirtyFrom)));
+      this.durable = grown;
+    }
+    const from = Math.min(this.dirtyFrom, this.sizeBytes);
+    this.durable.set(this.bytes.subarray(from, this.sizeBytes), from);
+    this.durableSizeBytes = this.sizeBytes;
+    this.dirtyFrom = Infinity;
+  }
+
+  /** Back to the last synced state, plus (with `rng`) a random prefix of bytes appended since. */
+  crash(rng: Rng | undefined): void {
+    let keep = this.durableSizeBytes;
+    if (rng !== undefined && this.dirtyFrom >= this.durableSizeBytes && this.sizeBytes > keep) {
+      keep += rng.int(this.sizeBytes - keep + 1);
+    }
+    const survived = new Uint8Array(Math.max(keep, 4096));
+    survived.set(this.durable.subarray(0, this.durableSizeBytes));
+    if (keep > this.durableSizeBytes) survived.set(this.bytes.subarray(this.durableSizeBytes, keep), this.durableSizeBytes);
+    this.bytes = survived;
+    this.sizeBytes = keep;
+    this.durable = survived.slice();
+    this.durableSizeBytes = keep;
+    this.dirtyFrom = Infinity;
+  }
+}
+
+class SimDir {
+  entries = new Map<string, SimNode>();
+  durable = new Map<string, SimNode>();
+}
+
+type SimNode = SimFile | SimDir;
+
+export type SimulatedFaultOp = 'datasync' | 'write' | 'fsyncDir';
+
+interface Fault {
+  op: SimulatedFaultOp;
+  pathIncludes: string;
+  remaining: number;
+}
+
+class SimFileHandle implements FileHandle {
+  #closed = false;
+  constructor(
+    readonly path: string,
+    private readonly file: SimFile,
+    private readonly writable: boolean,
+    private readonly owner: SimulatedFileSystem,
+    private readonly generation: number,
+  ) {}
+
+  #check(op: string): void {
+    if (this.#closed || this.generation !== this.owner.generation) throw errno('EBADF', op, this.path);
+  }
+
+  write(data: Uint8Array, position: number): void {
+    this.#check('write');
+    if (!this.writable) throw errno('EBADF', 'write', this.path);
+    this.owner.maybeFail('write', this.path);
+    const end = position + data.byteLength;
+    this.file.ensureCapacity(end);
+    if (position > this.file.sizeBytes) this.file.bytes.fill(0, this.file.sizeBytes, position);
+    this.file.bytes.set(data, position);
+    this.file.dirtyFrom = Math.min(this.file.dirtyFrom, Math.min(position, this.file.sizeBytes));
+    this.file.sizeBytes = Math.max(this.file.sizeBytes, end);
+  }
+
+  read(target: Uint8Array, offset: number, length: number, position: number): number {
+    this.#check('read');
+    const n = Math.max(0, Math.min(length, this.file.sizeBytes - position));
+    target.set(this.file.bytes.subarray(position, position + n), offset);
+    return n;
+  }
+
+  sizeBytes(): number {
+    this.#check('fstat');
+    return this.file.sizeBytes;
+  }
+
+  truncate(sizeBytes: number): void {
+    this.#check('ftruncate');
+    if (!this.writable) throw errno('EBADF', 'ftruncate', this.path);
+    this.file.resize(sizeBytes);
+  }
+
+  async datasync(): Promise<void> {
+    this.#check('fdatasync');
+    await Promise.resolve();
+    this.owner.maybeFail('datasync', this.path);
+    this.#check('fdatasync');
+    this.file.sync();
+  }
+
+  close(): void {
+    this.#check('close');
+    this.#closed = true;
+  }
+}
+
+/**
+ * An in-memory disk for tests: deterministic, fast, and honest about what a
+ * crash keeps. Not for production (no size limits beyond memory).
+ */
+export class SimulatedFileSystem implements FileSystem {
+  #root = new SimDir();
+  #faults: Fault[] = [];
+  /** Bumped by `crash()`: handles opened before it fail with EBADF, like a dead process's fds. */
+  generation = 0;
+
+  /** Makes the next `times` calls of `op` on a path containing `pathIncludes` fail with EIO. */
+  injectFault(op: SimulatedFaultOp, pathIncludes = '', times = 1): void {
+    this.#faults.push({ op, pathIncludes, remaining: times });
+  }
+
+  /** @internal used by handles */
+  maybeFail(op: SimulatedFaultOp, filePath: string): void {
+    const fault = this.#faults.find((f) => f.op === op && f.remaining > 0 && filePath.includes(f.pathIncludes));
+    if (fault === undefined) return;
+    fault.remaining -= 1;
+    throw errno('EIO', op, filePath);
+  }
+
+  /**
+   * The machine loses power: every file falls back to its last synced bytes
+   * (with `rng`, plus a random prefix of what was appended since), every
+   * directory to its last fsynced entries, and every open handle dies.
+   */
+  crash(opts: { rng?: Rng } = {}): void {
+    this.generation += 1;
+    const restore = (dir: SimDir): void => {
+      dir.entries = new Map(dir.durable);
+      for (const node of dir.entries.values()) {
+        if (node instanceof SimDir) restore(node);
+        else node.crash(opts.rng);
+      }
+    };
+    restore(this.#root);
+  }
+
+  #split(filePath: string): string[] {
+    const normal = path.posix.resolve('/', filePath);
+    return normal.split('/').filter((part) => part.length > 0);
+  }
+
+  #lookup(filePath: string): SimNode | undefined {
+    let node: SimNode = this.#root;
+    for (const part of this.#split(filePath)) {
+      if (!(node instanceof SimDir)) return undefined;
+      const next: SimNode | undefined = node.entries.get(part);
+      if (next === undefined) return undefined;
+      node = next;
+    }
+    return node;
+  }
+
+  #parentOf(filePath: string, op: string): { dir: SimDir; name: string } {
+    const parts = this.#split(filePath);
+    const name = parts.pop();
+    if (name === undefined) throw errno('EINVAL', op, filePath);
+    const dir = this.#lookup('/' + parts.join('/'));
+    if (dir === undefined) throw errno('ENOENT', op, filePath);
+    if (!(dir instanceof SimDir)) throw errno('ENOTDIR', op, filePath);
+    return { dir, name };
+  }
+
+  #file(filePath: string, op: string): SimFile {
+    const node = this.#lookup(filePath);
+    if (node === undefined) throw errno('ENOENT', op, filePath);
+    if (node instanceof SimDir) throw errno('EISDIR', op, filePath);
+    return node;
+  }
+
+  open(filePath: string, flags: OpenFlags): FileHandle {
+    let file: SimFile;
+    if (flags === 'w+') {
+      const { dir, name } = this.#parentOf(filePath, 'open');
+      const existing = dir.entries.get(name);
+      if (existing instanceof SimDir) throw errno('EISDIR', 'open', filePath);
+      file = existing ?? new SimFile();
+      if (existing === undefined) dir.entries.set(name, file);
+      file.resize(0);
+    } else {
+      file = this.#file(filePath, 'open');
+    }
+    return new SimFileHandle(filePath, file, flags !== 'r', this, this.generation);
+  }
+
+  async stat(filePath: string): Promise<FileStat | null> {
+    const node = this.#lookup(filePath);
+    if (node === undefined) return null;
+    return node instanceof SimDir ? { sizeBytes: 0, isDirectory: true } : { sizeBytes: node.sizeBytes, isDirectory: false };
+  }
+
+  async readdir(dir: string): Promise<string[]> {
+    const node = this.#lookup(dir);
+    if (node === undefined) throw errno('ENOENT', 'readdir', dir);
+    if (!(node instanceof SimDir)) throw errno('ENOTDIR', 'readdir', dir);
+    return [...node.entries.keys()].sort();
+  }
+
+  async mkdirp(dir: string): Promise<void> {
+    let node: SimDir = this.#root;
+    for (const part of this.#split(dir)) {
+      let next = node.entries.get(part);
+      if (next === undefined) {
+        next = new SimDir();
+        node.entries.set(part, next);
+      }
+      if (!(next instanceof SimDir)) throw errno('ENOTDIR', 'mkdir', dir);
+      node = next;
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const source = this.#parentOf(from, 'rename');
+    const node = source.dir.entries.get(source.name);
+    if (node === undefined) throw errno('ENOENT', 'rename', from);
+    const target = this.#parentOf(to, 'rename');
+    const existing = target.dir.entries.get(target.name);
+    if (existing instanceof SimDir && existing.entries.size > 0) throw errno('ENOTEMPTY', 'rename', to);
+    source.dir.entries.delete(source.name);
+    target.dir.entries.set(target.name, node);
+  }
+
+  async unlink(filePath: string): Promise<void> {
+    const { dir, name } = this.#parentOf(filePath, 'unlink');
+    const node = dir.entries.get(name);
+    if (node === undefined) throw errno('ENOENT', 'unlink', filePath);
+    if (node instanceof SimDir) throw errno('EISDIR', 'unlink', filePath);
+    dir.entries.delete(name);
+  }
+
+  async removeTree(dir: string): Promise<void> {
+    const parts = this.#split(dir);
+    if (parts.length === 0) throw errno('EPERM', 'rm', dir);
+    const parent = this.#lookup('/' + parts.slice(0, -1).join('/'));
+    if (parent instanceof SimDir) parent.entries.delete(parts[parts.length - 1] as string);
+  }
+
+  async fsyncDir(dir: string): Promise<void> {
+    const node = this.#lookup(dir);
+    if (node === undefined) throw errno('ENOENT', 'fsync', dir);
+    if (!(node instanceof SimDir)) throw errno('ENOTDIR', 'fsync', dir);
+    await Promise.resolve();
+    this.maybeFail('fsyncDir', dir);
+    node.durable = new Map(node.entries);
+  }
+
+  async readFile(filePath: string): Promise<Uint8Array> {
+    const file = this.#file(filePath, 'read');
+    return file.bytes.slice(0, file.sizeBytes);
+  }
+
+  writeFileAtomic(filePath: string, data: Uint8Array): Promise<void> {
+    return writeFileAtomicVia(this, filePath, data);
+  }
+}
