@@ -1,0 +1,74 @@
+/**
+ * How the `runnel` command reports failure: one line on stderr that says what
+ * went wrong and what to do about it, and a non-zero exit. Commands throw
+ * `CliError` for mistakes they can explain themselves; anything else (an SDK
+ * error, a refused connection, a bad file) is turned into one line here, once,
+ * so no command prints a stack trace at a person.
+ */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Node's socket error codes that mean "no broker answered at that address". */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN']);
+
+interface ErrorFacts {
+  code?: unknown;
+  errorName?: unknown;
+  cause?: unknown;
+  message?: unknown;
+}
+
+/** Context a command can add so the advice names the right address. */
+export interface ErrorContext {
+  bootstrap?: string;
+}
+
+/** One line, no trailing newline: `error: <what happened>; <what to do>`. */
+export function describeError(err: unknown, context: ErrorContext = {}): string {
+  const text = oneLine(messageOf(err));
+  const systemCode = systemCodeOf(err);
+  if (systemCode !== undefined && UNREACHABLE_CODES.has(systemCode)) {
+    const where = context.bootstrap ?? 'the bootstrap address';
+    return `error: cannot reach a broker at ${where} (${systemCode}); start one with \`runnel start\`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker`;
+  }
+  if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
+    return `error: ${text}; check the path and its permissions`;
+  }
+  return `error: ${text}`;
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'string') return err;
+  return String(err);
+}
+
+/** The errno-style code of the error or of any error in its cause chain. */
+function systemCodeOf(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  let current: unknown = err;
+  while (typeof current === 'object' && current !== null && !seen.has(current)) {
+    seen.add(current);
+    const facts = current as ErrorFacts;
+    if (typeof facts.code === 'string' && /^E[A-Z_]+$/.test(facts.code)) return facts.code;
+    if (current instanceof AggregateError) {
+      for (const inner of current.errors) {
+        const code = systemCodeOf(inner);
+        if (code !== undefined) return code;
+      }
+    }
+    current = facts.cause;
+  }
+  return undefined;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, '; ').trim();
+}
