@@ -1,0 +1,31 @@
+/**
+ * The version table of every control-plane API: for each, its Avro schema
+ * files, oldest first (index = version). A new version of an API is a new
+ * `v<N>.ts` file appended to its list here; codec.ts, SUPPORTED_VERSIONS, the
+ * round-trip tests and docs/PROTOCOL.md pick it up from this table.
+ *
+ * A published version file never changes, which is why each one spells out
+ * its whole schema instead of sharing fragments with its neighbours: an edit
+ * to a shared fragment would silently change the bytes of old versions.
+ */
+import type { AvroApiVersion } from '../avro/schema.js';
+import type { ApiName } from '../api-keys.js';
+import { alterConfigsV0 } from './alter-configs/v0.js';
+import { apiVersionsV0 } from './api-versions/v0.js';
+import { createTopicsV0 } from './create-topics/v0.js';
+import { deleteTopicsV0 } from './delete-topics/v0.js';
+import { describeConfigsV0 } from './describe-configs/v0.js';
+import { listOffsetsV0 } from './list-offsets/v0.js';
+import { metadataV0 } from './metadata/v0.js';
+
+export type AvroApiName = Exclude<ApiName, 'Produce' | 'Fetch'>;
+
+export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> = {
+  ApiVersions: [apiVersionsV0],
+  Metadata: [metadataV0],
+  CreateTopics: [createTopicsV0],
+  DeleteTopics: [deleteTopicsV0],
+  DescribeConfigs: [describeConfigsV0],
+  AlterConfigs: [alterConfigsV0],
+  ListOffsets: [listOffsetsV0],
+};
