@@ -1,8 +1,9 @@
 /**
  * Walks the record batches of a `.log` segment file from the start, the way
  * recovery does, but only to report: each batch's header facts and whether its
- * CRC holds, then where and why the walk stopped if the file does not end on a
- * batch boundary (a torn tail after a crash, or garbage). Reads through a
+ * CRC holds (and, on request, its records), then where and why the walk
+ * stopped if the file does not end on a batch boundary (a torn tail after a
+ * crash, or garbage). Reads through a
  * window of the file, so a 1 GiB segment never sits in memory at once.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -33,6 +34,7 @@ import {
   verifyBatchCrc,
   type BatchHeader,
 } from '../../protocol/batch/header.js';
+import { decodeBatch } from '../../protocol/batch/reader.js';
 
 export interface ScannedBatch {
   /** File position of the batch's first byte. */
@@ -56,6 +58,16 @@ export interface ScannedBatch {
   control: boolean;
   /** Anything out of order relative to the segment or the batch before. */
   warnings: string[];
+  /** With `decodeRecords` and a valid CRC: the records, keys and values as UTF-8 text. */
+  records?: DumpedRecord[];
+}
+
+export interface DumpedRecord {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string | null>;
 }
 
 export interface ScanEnd {
@@ -71,7 +83,7 @@ const WINDOW_BYTES = 8 * 1024 * 1024;
 const codecNames = new Map<number, string>(Object.entries(Codec).map(([name, id]) => [id, name]));
 
 /** Yields every whole batch in file order; returns how the walk ended. */
-export function* scanBatches(path: string, segmentBaseOffset: number): Generator<ScannedBatch, ScanEnd> {
+export function* scanBatches(path: string, segmentBaseOffset: number, opts: { decodeRecords?: boolean } = {}): Generator<ScannedBatch, ScanEnd> {
   const fd = openSync(path, 'r');
   try {
     const fileBytes = fstatSync(fd).size;
@@ -97,6 +109,7 @@ export function* scanBatches(path: string, segmentBaseOffset: number): Generator
         return stoppedAt(fileBytes, position, `magic byte is ${magic}, not ${BATCH_MAGIC}: not a batch boundary (zeros or garbage)`);
       }
       const batch = describeBatch(bytes, position);
+      if (opts.decodeRecords === true && batch.crcValid) decodeRecords(batch, bytes);
       if (batch.baseOffset < segmentBaseOffset) {
         batch.warnings.push(`base offset is below the segment's base offset ${segmentBaseOffset}`);
       }
@@ -154,6 +167,23 @@ function describeBatch(bytes: Buffer, position: number): ScannedBatch {
     control: (header.attributes & ATTR_CONTROL) !== 0,
     warnings,
   };
+}
+
+/** Fills `batch.records`; a batch whose records do not parse gets a warning instead. */
+function decodeRecords(batch: ScannedBatch, bytes: Buffer): void {
+  try {
+    const text = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+    batch.records = decodeBatch(bytes, 0, { verifyCrc: false }).records.map((r) => ({
+      offset: r.offset,
+      timestamp: r.timestamp,
+      key: text(r.key),
+      value: text(r.value),
+      headers: Object.fromEntries(r.headers.map((h) => [h.key, text(h.value)])),
+    }));
+  } catch (err) {
+    if (!(err instanceof BatchFormatError)) throw err;
+    batch.warnings.push(`records do not parse: ${err.message}`);
+  }
 }
 
 /** The header fields as stored, with no checks (64-bit fields may round). */
