@@ -1,0 +1,39 @@
+/**
+ * Exponential backoff with jitter, the one policy for reconnects and for
+ * retrying retriable errors: `initial * 2^attempt`, capped at `max`, then
+ * spread by ±20% so a fleet of clients that lost the same broker does not
+ * come back in lockstep.
+ */
+export interface RetryPolicy {
+  /** How many times a failed request is tried again (0: never). */
+  retries: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 10, initialBackoffMs: 100, maxBackoffMs: 1000 };
+
+const JITTER = 0.2;
+
+export function backoffMs(policy: Pick<RetryPolicy, 'initialBackoffMs' | 'maxBackoffMs'>, attempt: number, random: () => number = Math.random): number {
+  const exp = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** Math.min(attempt, 30));
+  return Math.max(0, Math.round(exp * (1 - JITTER + 2 * JITTER * random())));
+}
+
+/**
+ * Waits `ms`; resolves early (never rejects) when `signal` aborts, so close()
+ * does not wait out a backoff. The timer is ref'd on purpose: a process
+ * awaiting a send that is between retries must not exit.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

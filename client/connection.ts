@@ -1,0 +1,338 @@
+/**
+ * One TCP connection to one broker: framing, correlation ids, pipelining and
+ * version negotiation. Every request gets the next correlation id and goes
+ * out at once, up to `maxInFlightRequests`; responses are matched by id, so a
+ * long-poll fetch never holds up the requests behind it. On connect the first
+ * request is ApiVersions, and each API is then spoken at min(our max, the
+ * broker's max).
+ *
+ * Failure policy, as Kafka's clients do it: a request that times out closes
+ * the connection (its state is unknown; the response may never come), and
+ * every request in flight on a closed connection fails with the retriable
+ * NETWORK_EXCEPTION. The next request reconnects, after an exponential
+ * backoff with jitter once connecting has failed. Retrying is the caller's
+ * decision (only it knows whether a request may be repeated).
+ *
+ * The socket is unref'd whenever nothing is in flight, so an app that forgets
+ * `close()` can still exit; anything awaited keeps the process alive.
+ */
+import net from 'node:net';
+import { ApiKey, type ApiName } from '../protocol/api-keys.js';
+import { encodeRequest, decodeResponseHeader, decodeResponseBody, negotiateVersion, SUPPORTED_VERSIONS } from '../protocol/codec.js';
+import { FrameReader } from '../protocol/frame-reader.js';
+import type { RequestBodies, ResponseBodies } from '../protocol/messages.js';
+import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
+import { RunnelError, clientClosed } from './errors.js';
+import type { Logger } from './types.js';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  clientId: string;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Requests written and not yet answered; more wait their turn (FIFO). */
+  maxInFlightRequests: number;
+  /** Largest response frame accepted; a bigger length closes the connection. */
+  maxFrameBytes: number;
+  reconnect: Pick<RetryPolicy, 'initialBackoffMs' | 'maxBackoffMs'>;
+  logger: Logger;
+  /** Called when an established connection is lost (not on close()). */
+  onDisconnect?: (err: RunnelError) => void;
+}
+
+interface Pending {
+  api: ApiName;
+  version: number;
+  resolve: (body: never) => void;
+  reject: (err: RunnelError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One live socket and its state; replaced on reconnect. */
+interface Link {
+  socket: net.Socket;
+  inFlight: Map<number, Pending>;
+  versions: Map<ApiName, number>;
+  dead: boolean;
+}
+
+const SOFTWARE_NAME = 'runnel-js';
+const SOFTWARE_VERSION = '0.1.0';
+
+export class Connection {
+  readonly host: string;
+  readonly port: number;
+  readonly #opts: ConnectionOptions;
+  #link: Link | null = null;
+  #connecting: Promise<Link> | null = null;
+  #failures = 0;
+  #closed = false;
+  #nextCorrelationId = 0;
+  #slotWaiters: (() => void)[] = [];
+  readonly #abort = new AbortController();
+
+  constructor(opts: ConnectionOptions) {
+    this.#opts = opts;
+    this.host = opts.host;
+    this.port = opts.port;
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get isConnected(): boolean {
+    return this.#link !== null && !this.#link.dead;
+  }
+
+  /** Requests written and not yet answered. */
+  get inFlightCount(): number {
+    return this.#link?.inFlight.size ?? 0;
+  }
+
+  /**
+   * Sends one request and resolves with the decoded response body. Rejects
+   * with a RunnelError: NETWORK_EXCEPTION / CONNECTION_FAILED (retriable),
+   * REQUEST_TIMED_OUT (retriable), UNSUPPORTED_VERSION, CLIENT_CLOSED.
+   * `timeoutMs` adds to nothing: long polls pass their own (maxWait + margin).
+   */
+  async request<A extends ApiName>(api: A, body: RequestBodies[A], timeoutMs = this.#opts.requestTimeoutMs): Promise<ResponseBodies[A]> {
+    const link = await this.#acquire();
+    return this.#write(link, api, body, timeoutMs, true) as Promise<ResponseBodies[A]>;
+  }
+
+  /**
+   * Sends a request that gets no response (Produce with acks=0). Resolves once
+   * the bytes are handed to the kernel, which is what paces a fire-and-forget
+   * producer to the speed of the socket.
+   */
+  async sendOnly<A extends ApiName>(api: A, body: RequestBodies[A]): Promise<void> {
+    const link = await this.#acquire();
+    await this.#write(link, api, body, this.#opts.requestTimeoutMs, false);
+  }
+
+  /** Connects now (otherwise the first request does); resolves after the version handshake. */
+  async connect(): Promise<void> {
+    await this.#ready();
+  }
+
+  /** The version this connection speaks for `api` (after connect). */
+  versionOf(api: ApiName): number | undefined {
+    return this.#link?.versions.get(api);
+  }
+
+  /** Fails everything in flight with CLIENT_CLOSED and ends the socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+    const link = this.#link;
+    if (link !== null) this.#kill(link, clientClosed(`The connection to ${this.address}`), false);
+    for (const wake of this.#slotWaiters.splice(0)) wake();
+    if (link !== null && !link.socket.destroyed) {
+      await new Promise<void>((resolve) => {
+        link.socket.once('close', () => resolve());
+        link.socket.end();
+        setTimeout(() => link.socket.destroy(), 1000).unref();
+      });
+    }
+  }
+
+  async #acquire(): Promise<Link> {
+    for (;;) {
+      const link = await this.#ready();
+      if (link.inFlight.size < this.#opts.maxInFlightRequests) return link;
+      await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+      if (this.#closed) throw clientClosed(`The connection to ${this.address}`);
+    }
+  }
+
+  #releaseSlot(): void {
+    const wake = this.#slotWaiters.shift();
+    if (wake !== undefined) wake();
+  }
+
+  #ready(): Promise<Link> {
+    if (this.#closed) return Promise.reject(clientClosed(`The connection to ${this.address}`));
+    const link = this.#link;
+    if (link !== null && !link.dead) return Promise.resolve(link);
+    this.#connecting ??= this.#connectWithBackoff().finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  async #connectWithBackoff(): Promise<Link> {
+    if (this.#failures > 0) {
+      await sleep(backoffMs(this.#opts.reconnect, this.#failures - 1), this.#abort.signal);
+      if (this.#closed) throw clientClosed(`The connection to ${this.address}`);
+    }
+    try {
+      const link = await this.#open();
+      this.#failures = 0;
+      this.#link = link;
+      return link;
+    } catch (err) {
+      this.#failures++;
+      throw err;
+    }
+  }
+
+  /** TCP connect plus ApiVersions, within connectTimeoutMs. */
+  async #open(): Promise<Link> {
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    const link: Link = { socket, inFlight: new Map(), versions: new Map(), dead: false };
+    const reader = new FrameReader({
+      maxFrameBytes: this.#opts.maxFrameBytes,
+      onFrame: (frame: Uint8Array) => this.#onFrame(link, frame),
+    });
+    let socketError: Error & { code?: string } = new Error('closed');
+    let onConnectFailure: (err: RunnelError) => void = () => {};
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        this.#kill(link, new RunnelError('NETWORK_EXCEPTION', `Bad response framing from ${this.address}: ${(err as Error).message}; reconnecting.`, { cause: err }), true);
+      }
+    });
+    socket.on('error', (err) => {
+      socketError = err;
+    });
+    socket.on('close', () => {
+      const err = this.#networkError(socketError);
+      onConnectFailure(err);
+      this.#kill(link, err, true);
+    });
+    const timer = setTimeout(() => {
+      const err = new RunnelError('CONNECTION_FAILED', `Connecting to ${this.address} took longer than ${this.#opts.connectTimeoutMs} ms; check that the broker is up and reachable.`);
+      onConnectFailure(err);
+      this.#kill(link, err, false);
+    }, this.#opts.connectTimeoutMs);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        onConnectFailure = reject;
+      });
+      // The handshake is spoken at our lowest ApiVersions version, which every broker knows.
+      link.versions.set('ApiVersions', SUPPORTED_VERSIONS.ApiVersions.min);
+      const res = await this.#write(link, 'ApiVersions', { clientSoftwareName: SOFTWARE_NAME, clientSoftwareVersion: SOFTWARE_VERSION }, this.#opts.connectTimeoutMs, true);
+      negotiate(link.versions, res as ResponseBodies['ApiVersions']);
+      this.#opts.logger.debug({ broker: this.address, versions: Object.fromEntries(link.versions) }, 'connected');
+      return link;
+    } catch (err) {
+      const e = err instanceof RunnelError ? err : this.#networkError(err as Error);
+      this.#kill(link, e, false);
+      throw e.errorName === 'NETWORK_EXCEPTION'
+        ? new RunnelError('CONNECTION_FAILED', `Could not connect to ${this.address}: ${e.message}`, { cause: e })
+        : e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #networkError(err: Error & { code?: string }): RunnelError {
+    if (err.code === 'ECONNREFUSED') {
+      return new RunnelError('CONNECTION_FAILED', `Connection refused by ${this.address}: is the broker running on that address?`, { cause: err });
+    }
+    const why = err.code ?? err.message;
+    return new RunnelError('NETWORK_EXCEPTION', `The connection to ${this.address} was lost (${why}); the client will reconnect.`, { cause: err });
+  }
+
+  #write(link: Link, api: ApiName, body: unknown, timeoutMs: number, expectResponse: boolean): Promise<unknown> {
+    if (link.dead) return Promise.reject(new RunnelError('NETWORK_EXCEPTION', `The connection to ${this.address} was lost; retry.`));
+    const version = link.versions.get(api);
+    if (version === undefined) {
+      return Promise.reject(new RunnelError('UNSUPPORTED_VERSION', `The broker at ${this.address} supports no version of ${api} that this client speaks; upgrade the client or the broker.`));
+    }
+    const correlationId = this.#nextCorrelationId;
+    this.#nextCorrelationId = (this.#nextCorrelationId + 1) & 0x7fffffff;
+    let chunks: Uint8Array[];
+    try {
+      chunks = encodeRequest(api, version, correlationId, this.#opts.clientId, body as never);
+    } catch (err) {
+      return Promise.reject(new RunnelError('INVALID_ARGUMENT', `Could not encode the ${api} request: ${(err as Error).message}`, { cause: err }));
+    }
+    const socket = link.socket;
+    return new Promise((resolve, reject) => {
+      if (expectResponse) {
+        const onTimeout = (): void => {
+          link.inFlight.delete(correlationId);
+          reject(new RunnelError('REQUEST_TIMED_OUT', `No response to ${api} from ${this.address} within ${timeoutMs} ms, so the connection was reset; retry, or raise requestTimeoutMs.`));
+          this.#kill(link, new RunnelError('NETWORK_EXCEPTION', `Reset the connection to ${this.address} after a ${api} request timed out; retry.`), true);
+        };
+        const timer = setTimeout(onTimeout, timeoutMs);
+        link.inFlight.set(correlationId, { api, version, resolve: resolve as (body: never) => void, reject, timer });
+        if (link.inFlight.size === 1) socket.ref();
+      }
+      socket.cork();
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) socket.write(chunks[i]!);
+      socket.write(chunks[last]!, expectResponse ? undefined : (err) => {
+        if (err) reject(this.#networkError(err));
+        else resolve(undefined);
+      });
+      socket.uncork();
+    });
+  }
+
+  #onFrame(link: Link, frame: Uint8Array): void {
+    let correlationId: number;
+    let bodyOffset: number;
+    try {
+      ({ correlationId, bodyOffset } = decodeResponseHeader(frame));
+    } catch (err) {
+      this.#kill(link, new RunnelError('NETWORK_EXCEPTION', `Unreadable response header from ${this.address}: ${(err as Error).message}; reconnecting.`, { cause: err }), true);
+      return;
+    }
+    const pending = link.inFlight.get(correlationId);
+    if (pending === undefined) {
+      this.#opts.logger.warn({ broker: this.address, correlationId }, 'response for no request in flight; ignored');
+      return;
+    }
+    link.inFlight.delete(correlationId);
+    clearTimeout(pending.timer);
+    if (link.inFlight.size === 0) link.socket.unref();
+    this.#releaseSlot();
+    let body: unknown;
+    try {
+      body = decodeResponseBody(pending.api, pending.version, frame, bodyOffset);
+    } catch (err) {
+      pending.reject(new RunnelError('UNKNOWN_SERVER_ERROR', `Could not decode the ${pending.api} v${pending.version} response from ${this.address}: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    pending.resolve(body as never);
+  }
+
+  /** Marks a link dead once: fails its requests, destroys its socket, wakes slot waiters. */
+  #kill(link: Link, err: RunnelError, notify: boolean): void {
+    if (link.dead) return;
+    link.dead = true;
+    const wasEstablished = this.#link === link;
+    if (wasEstablished) this.#link = null;
+    const pending = [...link.inFlight.values()];
+    link.inFlight.clear();
+    link.socket.destroy();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    for (const wake of this.#slotWaiters.splice(0)) wake();
+    if (notify && wasEstablished && !this.#closed) {
+      this.#opts.logger.warn({ broker: this.address, err: err.message }, 'connection lost');
+      this.#opts.onDisconnect?.(err);
+    }
+  }
+}
+
+/** Our version of each API: min(our max, broker max), where the ranges overlap. */
+function negotiate(versions: Map<ApiName, number>, res: ResponseBodies['ApiVersions']): void {
+  if (res.errorCode !== 0) throw RunnelError.fromCode(res.errorCode, 'ApiVersions handshake');
+  const theirs = new Map(res.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }]));
+  for (const api of Object.keys(SUPPORTED_VERSIONS) as ApiName[]) {
+    const range = theirs.get(ApiKey[api]);
+    const version = range === undefined ? null : negotiateVersion(SUPPORTED_VERSIONS[api], range);
+    if (version === null) versions.delete(api);
+    else versions.set(api, version);
+  }
+}

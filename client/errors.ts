@@ -1,0 +1,58 @@
+/**
+ * The one error type the SDK throws. Errors that came over the wire keep the
+ * broker's code, name and retriability from `protocol/errors.ts`, so an app
+ * can branch on `err.errorName === 'UNKNOWN_TOPIC_OR_PARTITION'` or
+ * `err.retriable` without parsing messages. Conditions that only the client
+ * can see (a closed producer, a bad argument) get codes of their own, above
+ * 1000, so they never collide with a wire code.
+ */
+import { Errors, errorNameOf, type ErrorName, type ErrorSpec } from '../protocol/errors.js';
+
+/** Client-side conditions: never on the wire. */
+export const ClientErrors = {
+  CLIENT_CLOSED: { code: 1001, retriable: false, message: 'This client (or producer/consumer) was closed; create a new one to continue.' },
+  INVALID_ARGUMENT: { code: 1002, retriable: false, message: 'An argument is invalid; the message says which and why.' },
+  CONNECTION_FAILED: { code: 1003, retriable: true, message: 'Could not connect to the broker; check that it is running and that the bootstrap address is right.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ClientErrorName = keyof typeof ClientErrors;
+
+export class RunnelError extends Error {
+  override name = 'RunnelError';
+  readonly code: number;
+  readonly errorName: string;
+  readonly retriable: boolean;
+
+  constructor(errorName: ErrorName | ClientErrorName, detail?: string, options?: { cause?: unknown; retriable?: boolean }) {
+    const spec: ErrorSpec = errorName in ClientErrors ? ClientErrors[errorName as ClientErrorName] : Errors[errorName as ErrorName];
+    super(detail === undefined ? `${errorName}: ${spec.message}` : `${errorName}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = spec.code;
+    this.errorName = errorName;
+    this.retriable = options?.retriable ?? spec.retriable;
+  }
+
+  /**
+   * The error for a non-zero code in a response. `context` says what was being
+   * done ("producing to orders-2"); the broker's own message, when it sent one,
+   * says why; the table's message says what to do.
+   */
+  static fromCode(code: number, context: string, brokerMessage?: string | null): RunnelError {
+    const name = errorNameOf(code);
+    const spec: ErrorSpec = Errors[name];
+    const why = brokerMessage ? `${brokerMessage}. ` : '';
+    const unknown = name === 'UNKNOWN_SERVER_ERROR' && code !== -1 ? ` (unknown error code ${code} from a newer broker)` : '';
+    return new RunnelError(name, `${context}: ${why}${spec.message}${unknown}`);
+  }
+}
+
+export function isRetriable(err: unknown): boolean {
+  return err instanceof RunnelError && err.retriable;
+}
+
+export function invalidArgument(detail: string): RunnelError {
+  return new RunnelError('INVALID_ARGUMENT', detail);
+}
+
+export function clientClosed(what: string): RunnelError {
+  return new RunnelError('CLIENT_CLOSED', `${what} is closed; create a new one to continue.`);
+}

@@ -1,0 +1,25 @@
+/**
+ * The Runnel SDK, the package root: `import { Runnel } from 'runnel'`.
+ * docs/CLIENT.md is the guide; types.ts has every public shape.
+ */
+export { Runnel } from './runnel.js';
+export { RunnelError, ClientErrors, type ClientErrorName } from './errors.js';
+export { partitionForKey, murmur2 } from './producer/partitioner.js';
+export type {
+  Acks,
+  Admin,
+  CompressionName,
+  Consumer,
+  ConsumerOptions,
+  DescribedConfig,
+  Logger,
+  Message,
+  MessageBatch,
+  Producer,
+  ProducerMessage,
+  ProducerOptions,
+  RecordMetadata,
+  RunnelOptions,
+  StartOffset,
+  TopicDescription,
+} from './types.js';

@@ -1,0 +1,271 @@
+/**
+ * What the client knows about the cluster: brokers, topics, partition leaders,
+ * and one connection per broker id. Metadata is fetched on demand and cached;
+ * it is refreshed when a request fails in a way that means the cache is wrong
+ * (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE)
+ * or a broker connection drops. Concurrent refreshes share one request.
+ *
+ * Each producer, consumer and admin owns its own `Cluster`, so their sockets
+ * and in-flight limits are separate: a consumer's long poll never takes a
+ * slot a producer needs.
+ */
+import type { MetadataResponse } from '../protocol/messages.js';
+import { Connection } from './connection.js';
+import { RunnelError, invalidArgument, isRetriable } from './errors.js';
+import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
+import type { Logger } from './types.js';
+
+export interface ClusterOptions {
+  bootstrap: { host: string; port: number }[];
+  clientId: string;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxInFlightRequests: number;
+  maxFrameBytes: number;
+  retry: RetryPolicy;
+  logger: Logger;
+  /** Producers ask brokers to auto-create topics (if the broker allows it); admin and consumers don't. */
+  allowAutoTopicCreation: boolean;
+}
+
+export interface PartitionInfo {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  errorCode: number;
+}
+
+export interface TopicInfo {
+  name: string;
+  partitions: PartitionInfo[];
+}
+
+/** Codes that mean "the cached metadata is stale". */
+const STALE_METADATA = new Set([3, 5, 6]);
+
+export const LOOK_UP = -1;
+export const NO_SUCH_PARTITION = -2;
+
+export function isStaleMetadataError(err: unknown): boolean {
+  return err instanceof RunnelError && (STALE_METADATA.has(err.code) || err.errorName === 'NETWORK_EXCEPTION' || err.errorName === 'CONNECTION_FAILED' || err.errorName === 'REQUEST_TIMED_OUT');
+}
+
+export function parseBootstrap(bootstrap: string[]): { host: string; port: number }[] {
+  if (!Array.isArray(bootstrap) || bootstrap.length === 0) throw invalidArgument('bootstrap must list at least one "host:port"');
+  return bootstrap.flatMap((entry) => entry.split(',')).map((entry) => {
+    const trimmed = entry.trim();
+    const colon = trimmed.lastIndexOf(':');
+    const host = colon > 0 ? trimmed.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : '';
+    const port = Number(trimmed.slice(colon + 1));
+    if (host === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw invalidArgument(`bootstrap address "${entry}" is not "host:port" (for example 127.0.0.1:9092)`);
+    }
+    return { host, port };
+  });
+}
+
+export class Cluster {
+  readonly opts: ClusterOptions;
+  readonly #bootstrap: Connection[];
+  readonly #brokers = new Map<number, Connection>();
+  readonly #topics = new Map<string, TopicInfo>();
+  readonly #lookups = new Map<string, Promise<TopicInfo>>();
+  #refreshing: Promise<void> | null = null;
+  #closed = false;
+  #nextBootstrap = 0;
+
+  constructor(opts: ClusterOptions) {
+    this.opts = opts;
+    this.#bootstrap = opts.bootstrap.map((addr) => this.#newConnection(addr.host, addr.port));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #newConnection(host: string, port: number): Connection {
+    return new Connection({
+      host,
+      port,
+      clientId: this.opts.clientId,
+      connectTimeoutMs: this.opts.connectTimeoutMs,
+      requestTimeoutMs: this.opts.requestTimeoutMs,
+      maxInFlightRequests: this.opts.maxInFlightRequests,
+      maxFrameBytes: this.opts.maxFrameBytes,
+      reconnect: this.opts.retry,
+      logger: this.opts.logger,
+      // A dropped broker may have lost leadership: re-learn before the next request.
+      onDisconnect: () => this.invalidate(),
+    });
+  }
+
+  /**
+   * A connection for control requests (metadata, admin): a known broker if
+   * any is connected, else the bootstrap list in turn.
+   */
+  anyConnection(): Connection {
+    for (const conn of this.#brokers.values()) if (conn.isConnected) return conn;
+    for (const conn of this.#bootstrap) if (conn.isConnected) return conn;
+    const all = [...this.#brokers.values(), ...this.#bootstrap];
+    const conn = all[this.#nextBootstrap++ % all.length]!;
+    return conn;
+  }
+
+  /** The connection to broker `nodeId` (as metadata names it). */
+  broker(nodeId: number): Connection {
+    const conn = this.#brokers.get(nodeId);
+    if (conn === undefined) throw new RunnelError('LEADER_NOT_AVAILABLE', `Broker ${nodeId} is not in the metadata; refreshing.`);
+    return conn;
+  }
+
+  /** Forgets cached topics (all, or one), so the next lookup asks a broker. */
+  invalidate(topic?: string): void {
+    if (topic === undefined) this.#topics.clear();
+    else this.#topics.delete(topic);
+  }
+
+  /** Cached topic metadata, or undefined if it must be fetched. */
+  cachedTopic(name: string): TopicInfo | undefined {
+    return this.#topics.get(name);
+  }
+
+  /**
+   * Topic metadata, fetched if not cached. Retries while the answer is
+   * retriable (leader election, broker restart); a topic that does not exist
+   * is UNKNOWN_TOPIC_OR_PARTITION at once: waiting would not create it.
+   */
+  async topic(name: string): Promise<TopicInfo> {
+    const cached = this.#topics.get(name);
+    if (cached !== undefined) return cached;
+    return this.withRetries(`looking up topic "${name}"`, async () => {
+      const fresh = this.#topics.get(name);
+      if (fresh !== undefined) return fresh;
+      const res = await this.fetchMetadata([name]);
+      const t = res.topics.find((x) => x.name === name);
+      if (t === undefined) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" was not in the broker's metadata answer; create it first.`);
+      if (t.errorCode !== 0) {
+        const err = RunnelError.fromCode(t.errorCode, `Topic "${name}"`);
+        // A missing topic will not appear by retrying; say so rather than spin.
+        if (t.errorCode === 3) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" does not exist; create it first (runnel topic create ${name}), or enable auto.create.topics on the broker.`, { retriable: false });
+        throw err;
+      }
+      const info = this.#topics.get(name);
+      if (info === undefined || info.partitions.some((p) => p.leader < 0)) {
+        this.#topics.delete(name);
+        throw new RunnelError('LEADER_NOT_AVAILABLE', `Topic "${name}" has a partition without a leader; retrying.`);
+      }
+      return info;
+    });
+  }
+
+  /**
+   * The cached leader of a partition: a broker id, `LOOK_UP` when the topic
+   * must be (re)fetched first, or `NO_SUCH_PARTITION`.
+   */
+  cachedLeader(topic: string, partition: number): number {
+    const info = this.#topics.get(topic);
+    if (info === undefined) return LOOK_UP;
+    const p = info.partitions[partition];
+    if (p === undefined) return NO_SUCH_PARTITION;
+    if (p.leader < 0) {
+      this.#topics.delete(topic);
+      return LOOK_UP;
+    }
+    return p.leader;
+  }
+
+  /** `topic()`, shared by every caller asking for the same topic at the same time. */
+  lookUp(topic: string): Promise<TopicInfo> {
+    let pending = this.#lookups.get(topic);
+    if (pending === undefined) {
+      pending = this.topic(topic).finally(() => this.#lookups.delete(topic));
+      this.#lookups.set(topic, pending);
+    }
+    return pending;
+  }
+
+  /** The leader connection of a partition, looking metadata up if needed. */
+  async leaderFor(topic: string, partition: number): Promise<{ conn: Connection; leader: number }> {
+    const info = await this.topic(topic);
+    const p = info.partitions[partition];
+    if (p === undefined) {
+      throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${topic}" has ${info.partitions.length} partitions; partition ${partition} does not exist.`, { retriable: false });
+    }
+    return { conn: this.broker(p.leader), leader: p.leader };
+  }
+
+  /**
+   * One Metadata request (null: every topic). Shared with any refresh already
+   * running for the same topics; updates the broker list and the cache.
+   */
+  async fetchMetadata(topics: string[] | null): Promise<MetadataResponse> {
+    const conn = this.anyConnection();
+    const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation });
+    this.#apply(res);
+    return res;
+  }
+
+  /** Refreshes every cached topic (one request, shared by concurrent callers). */
+  refresh(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      try {
+        const names = [...this.#topics.keys()];
+        await this.fetchMetadata(names.length === 0 ? [] : names);
+      } finally {
+        this.#refreshing = null;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  #apply(res: MetadataResponse): void {
+    for (const b of res.brokers) {
+      const existing = this.#brokers.get(b.nodeId);
+      if (existing !== undefined && existing.host === b.host && existing.port === b.port) continue;
+      if (existing !== undefined) void existing.close();
+      this.#brokers.set(b.nodeId, this.#newConnection(b.host, b.port));
+    }
+    for (const t of res.topics) {
+      if (t.errorCode !== 0) {
+        this.#topics.delete(t.name);
+        continue;
+      }
+      const partitions: PartitionInfo[] = [];
+      for (const p of t.partitions) partitions[p.partition] = { ...p };
+      // A hole means a partition the broker did not describe: treat as leaderless.
+      for (let i = 0; i < partitions.length; i++) {
+        partitions[i] ??= { partition: i, leader: -1, leaderEpoch: -1, replicas: [], isr: [], errorCode: 5 };
+      }
+      this.#topics.set(t.name, { name: t.name, partitions });
+    }
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, a non-retriable error, or the retry
+   * budget is spent. Stale-metadata errors drop the cache first. The error
+   * that escapes is the last real one, with the attempt count in its message.
+   */
+  async withRetries<T>(what: string, attempt: () => Promise<T>, retries = this.opts.retry.retries, signal?: AbortSignal): Promise<T> {
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!isRetriable(err) || n >= retries || this.#closed || signal?.aborted) {
+          if (n > 0 && err instanceof RunnelError) err.message += ` (gave up ${what} after ${n + 1} attempts)`;
+          throw err;
+        }
+        if (isStaleMetadataError(err)) this.invalidate();
+        this.opts.logger.debug({ err: (err as Error).message, attempt: n + 1 }, `retrying ${what}`);
+        await sleep(backoffMs(this.opts.retry, n), signal);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#bootstrap, ...this.#brokers.values()].map((c) => c.close()));
+  }
+}

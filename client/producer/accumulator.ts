@@ -1,0 +1,292 @@
+/**
+ * The producer's buffer: one queue of record batches per partition, filled by
+ * `send()` and emptied by the sender. A partition's open batch is sealed
+ * (built, compressed, CRC'd) when the next record would push it past
+ * `batchBytes`; a partition is ready to send when it has a sealed batch, or
+ * its open batch has waited `lingerMs`, or someone is flushing or waiting
+ * for buffer memory (lingering would only make them wait longer).
+ *
+ * Memory is bounded: `bufferedBytes` counts every batch from its first record
+ * until it is acknowledged or failed, and `send()` waits (`waitForRoom`)
+ * rather than append past `bufferMemoryBytes`.
+ *
+ * Ordering: batches of a partition leave in the order they were filled, one
+ * request at a time per partition (`muted` while one is in flight), and a
+ * batch that must be retried goes back to the front of its queue. So records
+ * of one partition are written in send order even across retries.
+ *
+ * Pure bookkeeping with time passed in; the producer owns the timers.
+ */
+import { BatchBuilder, type RecordInput } from '../../protocol/batch/index.js';
+import type { CodecName } from '../../protocol/batch/index.js';
+import type { RunnelError } from '../errors.js';
+import type { SendCall } from './send-call.js';
+
+export interface AccumulatorOptions {
+  batchBytes: number;
+  lingerMs: number;
+  bufferMemoryBytes: number;
+  codec: CodecName;
+  /** Called when a partition's open batch is sealed (the sticky partitioner moves on). */
+  onSealed?: (topic: string, partition: number) => void;
+}
+
+/** Records of a batch are tracked as runs: `count` consecutive messages of one send() call. */
+interface Run {
+  call: SendCall;
+  first: number;
+  count: number;
+}
+
+export class ProducerBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly createdMs: number;
+  readonly seq: number;
+  /** Null once sealed. */
+  builder: BatchBuilder | null;
+  /** The built batch, once sealed. */
+  bytes: Uint8Array | null = null;
+  recordCount = 0;
+  /** Bytes this batch holds against bufferMemoryBytes. */
+  memoryBytes = 0;
+  attempts = 0;
+  readonly runs: Run[] = [];
+
+  constructor(topic: string, partition: number, builder: BatchBuilder, nowMs: number, seq: number) {
+    this.topic = topic;
+    this.partition = partition;
+    this.builder = builder;
+    this.createdMs = nowMs;
+    this.seq = seq;
+  }
+
+  /** Resolves the records of this batch: the first is at `baseOffset` (-1: unknown, acks=0). */
+  complete(baseOffset: number, logAppendTimeMs: number): void {
+    let offset = baseOffset;
+    for (const run of this.runs) {
+      run.call.complete(this.partition, run.first, run.count, offset, logAppendTimeMs);
+      if (offset >= 0) offset += run.count;
+    }
+  }
+
+  fail(err: RunnelError): void {
+    for (const run of this.runs) run.call.fail(err);
+  }
+}
+
+export class PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  open: ProducerBatch | null = null;
+  readonly sealed: ProducerBatch[] = [];
+  /** A request for this partition is in flight: the next waits, to keep order. */
+  muted = false;
+  /** Not before this time (a retry's backoff). */
+  retryAtMs = 0;
+
+  constructor(topic: string, partition: number) {
+    this.topic = topic;
+    this.partition = partition;
+  }
+
+  get isEmpty(): boolean {
+    return this.sealed.length === 0 && this.open === null;
+  }
+}
+
+export class Accumulator {
+  readonly opts: AccumulatorOptions;
+  readonly #queues = new Map<string, PartitionQueue[]>();
+  /** Every batch not yet acknowledged or failed, in creation order (for flush). */
+  readonly #unfinished = new Set<ProducerBatch>();
+  #bufferedBytes = 0;
+  #seq = 0;
+  #roomWaiters: (() => void)[] = [];
+  #flushWaiters: { upToSeq: number; resolve: () => void }[] = [];
+  /** Open batches count as ready while this is > 0 (flush, close). */
+  forceDepth = 0;
+
+  constructor(opts: AccumulatorOptions) {
+    this.opts = opts;
+  }
+
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  get hasRoom(): boolean {
+    return this.#bufferedBytes < this.opts.bufferMemoryBytes;
+  }
+
+  /** Someone is blocked on memory: everything buffered should go now. */
+  get memoryPressure(): boolean {
+    return this.#roomWaiters.length > 0;
+  }
+
+  queue(topic: string, partition: number): PartitionQueue {
+    let byPartition = this.#queues.get(topic);
+    if (byPartition === undefined) {
+      byPartition = [];
+      this.#queues.set(topic, byPartition);
+    }
+    let q = byPartition[partition];
+    if (q === undefined) {
+      q = new PartitionQueue(topic, partition);
+      byPartition[partition] = q;
+    }
+    return q;
+  }
+
+  *queues(): Iterable<PartitionQueue> {
+    for (const byPartition of this.#queues.values()) for (const q of byPartition) if (q !== undefined) yield q;
+  }
+
+  /**
+   * Appends message `index` of `call` to its partition. Returns true when an
+   * open batch was sealed to make room (the sender has something to do).
+   */
+  append(q: PartitionQueue, call: SendCall, index: number, record: RecordInput, estimatedBytes: number, nowMs: number): boolean {
+    let sealed = false;
+    let batch = q.open;
+    if (batch !== null && batch.recordCount > 0 && batch.builder!.sizeBytes + estimatedBytes > this.opts.batchBytes) {
+      this.#seal(q);
+      sealed = true;
+      batch = null;
+    }
+    if (batch === null) {
+      const builder = new BatchBuilder({ codec: this.opts.codec, initialCapacityBytes: Math.min(this.opts.batchBytes, Math.max(1024, estimatedBytes * 2)) });
+      batch = new ProducerBatch(q.topic, q.partition, builder, nowMs, this.#seq++);
+      q.open = batch;
+      this.#unfinished.add(batch);
+    }
+    const builder = batch.builder!;
+    const before = builder.sizeBytes;
+    builder.append(record, nowMs);
+    const grew = builder.sizeBytes - before;
+    batch.memoryBytes += grew;
+    this.#bufferedBytes += grew;
+    batch.recordCount++;
+    const runs = batch.runs;
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.call === call && last.first + last.count === index) last.count++;
+    else runs.push({ call, first: index, count: 1 });
+    return sealed;
+  }
+
+  /** Builds the open batch of `q` and queues it for sending. */
+  #seal(q: PartitionQueue): void {
+    const batch = q.open;
+    if (batch === null) return;
+    q.open = null;
+    const bytes = batch.builder!.build();
+    batch.builder = null;
+    batch.bytes = bytes;
+    // Compression shrinks what we hold.
+    this.#bufferedBytes += bytes.byteLength - batch.memoryBytes;
+    batch.memoryBytes = bytes.byteLength;
+    q.sealed.push(batch);
+    this.opts.onSealed?.(q.topic, q.partition);
+  }
+
+  /** Whether `q` has something that should be sent now. */
+  isReady(q: PartitionQueue, nowMs: number): boolean {
+    if (q.muted || nowMs < q.retryAtMs) return false;
+    if (q.sealed.length > 0) return true;
+    const open = q.open;
+    if (open === null) return false;
+    return this.forceDepth > 0 || this.#roomWaiters.length > 0 || nowMs - open.createdMs >= this.opts.lingerMs;
+  }
+
+  /** When an unready, non-empty queue becomes ready: its linger or its backoff running out. */
+  dueMs(q: PartitionQueue): number {
+    const lingerDoneMs = q.sealed.length > 0 || q.open === null ? 0 : q.open.createdMs + this.opts.lingerMs;
+    return Math.max(lingerDoneMs, q.retryAtMs);
+  }
+
+  /**
+   * Takes the batches of a ready queue for one request: its sealed batches
+   * (oldest first) up to `maxBytes` (always at least one), plus the open one
+   * if it is due and fits.
+   */
+  drain(q: PartitionQueue, maxBytes: number, nowMs: number): ProducerBatch[] {
+    const open = q.open;
+    if (open !== null && (this.forceDepth > 0 || this.#roomWaiters.length > 0 || nowMs - open.createdMs >= this.opts.lingerMs || q.sealed.length === 0)) {
+      this.#seal(q);
+    }
+    const out: ProducerBatch[] = [];
+    let bytes = 0;
+    while (q.sealed.length > 0) {
+      const next = q.sealed[0]!;
+      if (out.length > 0 && bytes + next.bytes!.byteLength > maxBytes) break;
+      q.sealed.shift();
+      out.push(next);
+      bytes += next.bytes!.byteLength;
+    }
+    return out;
+  }
+
+  /** Puts batches that must be retried back at the front of their queue, in order. */
+  requeue(q: PartitionQueue, batches: ProducerBatch[], retryAtMs: number): void {
+    q.sealed.unshift(...batches);
+    q.retryAtMs = retryAtMs;
+  }
+
+  /** A batch is acknowledged or has failed for good: its memory is free. */
+  release(batch: ProducerBatch): void {
+    if (!this.#unfinished.delete(batch)) return;
+    this.#bufferedBytes -= batch.memoryBytes;
+    batch.memoryBytes = 0;
+    if (this.#roomWaiters.length > 0 && this.hasRoom) {
+      const waiters = this.#roomWaiters;
+      this.#roomWaiters = [];
+      for (const wake of waiters) wake();
+    }
+    if (this.#flushWaiters.length > 0) this.#wakeFlushers();
+  }
+
+  /** Resolves when buffered bytes are below the limit (re-check after waking). */
+  waitForRoom(): Promise<void> {
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /** Resolves when every batch that exists now is finished. */
+  waitForAllCurrent(): Promise<void> {
+    const upToSeq = this.#seq - 1;
+    return new Promise((resolve) => {
+      this.#flushWaiters.push({ upToSeq, resolve });
+      this.#wakeFlushers();
+    });
+  }
+
+  #wakeFlushers(): void {
+    let oldest = Infinity;
+    for (const b of this.#unfinished) {
+      oldest = b.seq;
+      break;
+    }
+    this.#flushWaiters = this.#flushWaiters.filter((w) => {
+      if (w.upToSeq >= oldest) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /** Fails every batch of `q` not yet sent. */
+  failQueue(q: PartitionQueue, err: RunnelError): void {
+    const batches = q.sealed.splice(0);
+    if (q.open !== null) {
+      batches.push(q.open);
+      q.open = null;
+    }
+    for (const b of batches) {
+      b.fail(err);
+      this.release(b);
+    }
+  }
+
+  /** Fails every batch not yet sent (close after a failed flush). */
+  abortUnsent(err: RunnelError): void {
+    for (const q of this.queues()) this.failQueue(q, err);
+  }
+}

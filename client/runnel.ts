@@ -1,0 +1,150 @@
+/**
+ * The entry point: `new Runnel({ bootstrap })`, then `.admin()`,
+ * `.producer()` and `.consumer()`. Each of those gets its own connections
+ * (see metadata.ts for why); `close()` closes everything this client made.
+ */
+import { DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
+import { RunnelError, invalidArgument } from './errors.js';
+import { Cluster, parseBootstrap } from './metadata.js';
+import { RunnelAdmin } from './admin.js';
+import { RunnelConsumer } from './consumer/consumer.js';
+import { RunnelProducer } from './producer/producer.js';
+import type { Acks, Admin, Consumer, ConsumerOptions, Logger, Producer, ProducerOptions, RunnelOptions } from './types.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Response frames larger than this close the connection (a guard against a confused peer). */
+const MIN_MAX_FRAME_BYTES = 128 * MiB;
+/** Record bytes per produce request: large enough to amortise a round trip, far below the broker's max.request.bytes. */
+const MAX_PRODUCE_REQUEST_BYTES = 4 * MiB;
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+export class Runnel {
+  readonly #bootstrap: { host: string; port: number }[];
+  readonly #clientId: string;
+  readonly #requestTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #logger: Logger;
+  readonly #children = new Set<Closable>();
+  #closed = false;
+
+  constructor(opts: RunnelOptions) {
+    if (opts === null || typeof opts !== 'object') throw invalidArgument('new Runnel() takes { bootstrap: ["host:port"] }');
+    this.#bootstrap = parseBootstrap(opts.bootstrap);
+    this.#clientId = opts.clientId ?? 'runnel-js';
+    this.#requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs ?? 30_000);
+    this.#connectTimeoutMs = positive('connectTimeoutMs', opts.connectTimeoutMs ?? 10_000);
+    this.#retry = {
+      retries: nonNegative('retry.retries', opts.retry?.retries ?? DEFAULT_RETRY.retries),
+      initialBackoffMs: nonNegative('retry.initialBackoffMs', opts.retry?.initialBackoffMs ?? DEFAULT_RETRY.initialBackoffMs),
+      maxBackoffMs: nonNegative('retry.maxBackoffMs', opts.retry?.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs),
+    };
+    this.#logger = opts.logger ?? silentLogger;
+  }
+
+  #cluster(o: { allowAutoTopicCreation: boolean; maxInFlightRequests: number; maxFrameBytes?: number; requestTimeoutMs?: number; retries?: number }): Cluster {
+    if (this.#closed) throw new RunnelError('CLIENT_CLOSED', 'This Runnel client is closed; create a new one.');
+    return new Cluster({
+      bootstrap: this.#bootstrap,
+      clientId: this.#clientId,
+      connectTimeoutMs: this.#connectTimeoutMs,
+      requestTimeoutMs: o.requestTimeoutMs ?? this.#requestTimeoutMs,
+      maxInFlightRequests: o.maxInFlightRequests,
+      maxFrameBytes: o.maxFrameBytes ?? MIN_MAX_FRAME_BYTES,
+      retry: { ...this.#retry, retries: o.retries ?? this.#retry.retries },
+      logger: this.#logger,
+      allowAutoTopicCreation: o.allowAutoTopicCreation,
+    });
+  }
+
+  #track<T extends Closable>(make: (onClosed: () => void) => T): T {
+    let child: T | undefined;
+    child = make(() => {
+      if (child !== undefined) this.#children.delete(child);
+    });
+    this.#children.add(child);
+    return child;
+  }
+
+  admin(): Admin {
+    const cluster = this.#cluster({ allowAutoTopicCreation: false, maxInFlightRequests: 16 });
+    return this.#track((onClosed) => new RunnelAdmin(cluster, this.#requestTimeoutMs, onClosed));
+  }
+
+  producer(opts: ProducerOptions = {}): Producer {
+    const requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs ?? this.#requestTimeoutMs);
+    const maxInFlightRequests = positive('maxInFlightRequests', opts.maxInFlightRequests ?? 5);
+    const retries = nonNegative('retries', opts.retries ?? this.#retry.retries);
+    const cluster = this.#cluster({ allowAutoTopicCreation: true, maxInFlightRequests, requestTimeoutMs, retries });
+    const compression = opts.compression ?? 'none';
+    if (compression !== 'none' && compression !== 'gzip' && compression !== 'lz4') {
+      throw invalidArgument(`compression must be 'none', 'gzip' or 'lz4', got ${String(compression)}`);
+    }
+    if (opts.partitioner !== undefined && typeof opts.partitioner !== 'function') throw invalidArgument('partitioner must be a function (key, partitionCount) => partition');
+    return this.#track((onClosed) => new RunnelProducer(cluster, {
+      acks: acksOnWire(opts.acks ?? 'all'),
+      lingerMs: nonNegative('lingerMs', opts.lingerMs ?? 5),
+      batchBytes: positive('batchBytes', opts.batchBytes ?? 64 * KiB),
+      bufferMemoryBytes: positive('bufferMemoryBytes', opts.bufferMemoryBytes ?? 32 * MiB),
+      codec: compression,
+      partitioner: opts.partitioner,
+      requestTimeoutMs,
+      retries,
+      retry: { ...this.#retry, retries },
+      maxInFlightRequests,
+      maxRequestBytes: MAX_PRODUCE_REQUEST_BYTES,
+      logger: this.#logger,
+    }, onClosed));
+  }
+
+  consumer(opts: ConsumerOptions = {}): Consumer {
+    const maxBytes = positive('maxBytes', opts.maxBytes ?? 50 * MiB);
+    const requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs ?? this.#requestTimeoutMs);
+    const cluster = this.#cluster({
+      allowAutoTopicCreation: false,
+      // A prefetched fetch plus the one being answered, per broker.
+      maxInFlightRequests: 4,
+      maxFrameBytes: Math.max(MIN_MAX_FRAME_BYTES, 2 * maxBytes),
+      requestTimeoutMs,
+    });
+    return this.#track((onClosed) => new RunnelConsumer(cluster, {
+      maxWaitMs: nonNegative('maxWaitMs', opts.maxWaitMs ?? 500),
+      minBytes: nonNegative('minBytes', opts.minBytes ?? 1),
+      maxBytes,
+      partitionMaxBytes: positive('partitionMaxBytes', opts.partitionMaxBytes ?? MiB),
+      prefetch: opts.prefetch ?? true,
+      requestTimeoutMs,
+      retry: this.#retry,
+      logger: this.#logger,
+    }, onClosed));
+  }
+
+  /** Closes every producer (flushing it), consumer and admin made by this client. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#children].map((c) => c.close()));
+  }
+}
+
+function acksOnWire(acks: Acks): number {
+  if (acks === 'all' || acks === -1) return -1;
+  if (acks === 0 || acks === 1) return acks;
+  throw invalidArgument(`acks must be 0, 1, 'all' or -1, got ${String(acks)}`);
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw invalidArgument(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalidArgument(`${name} must be a non-negative integer, got ${String(value)}`);
+  return value;
+}

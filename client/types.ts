@@ -1,0 +1,142 @@
+/**
+ * The public shapes of the SDK (see /docs/CLIENT.md). Kept apart from the
+ * classes so the CLI and apps can import types without pulling in code, and
+ * so the contract is readable in one place.
+ */
+export type Acks = 0 | 1 | 'all' | -1;
+export type CompressionName = 'none' | 'gzip' | 'lz4';
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RunnelOptions {
+  /** `host:port` of one or more brokers; any one is enough to find the rest. */
+  bootstrap: string[];
+  clientId?: string;
+  /** How long a request may wait for its response (default 30000). */
+  requestTimeoutMs?: number;
+  /** How long a TCP connect plus version handshake may take (default 10000). */
+  connectTimeoutMs?: number;
+  /** Backoff for reconnects and for retrying retriable errors. */
+  retry?: { retries?: number; initialBackoffMs?: number; maxBackoffMs?: number };
+  /** Anything with pino's method shape; silent by default. */
+  logger?: Logger;
+}
+
+export interface ProducerOptions {
+  /** 0: fire and forget; 1: the leader has it; 'all' / -1: every in-sync replica has it (default). */
+  acks?: Acks;
+  /** How long a batch may wait for more records before it is sent (default 5). */
+  lingerMs?: number;
+  /** Target size of one record batch, in bytes (default 64 KiB). */
+  batchBytes?: number;
+  compression?: CompressionName;
+  /** Produce requests in flight per broker connection (default 5). */
+  maxInFlightRequests?: number;
+  /** Bytes of records buffered in the producer before `send` waits (default 32 MiB). */
+  bufferMemoryBytes?: number;
+  /** Retries of a retriable error per batch (default: the client's `retry.retries`). */
+  retries?: number;
+  requestTimeoutMs?: number;
+  /** Custom key -> partition mapping; by default `partitionForKey` (keyed) and sticky (keyless). */
+  partitioner?: (key: Buffer | null, partitionCount: number) => number;
+}
+
+export interface ProducerMessage {
+  key?: string | Buffer | null;
+  value: string | Buffer | null;
+  headers?: Record<string, string | Buffer>;
+  /** Sends to this partition, bypassing the partitioner. */
+  partition?: number;
+  /** Milliseconds since the epoch; default: when `send` was called. */
+  timestamp?: number;
+}
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** -1 with acks=0, where the broker does not say. */
+  offset: number;
+  timestamp: number;
+}
+
+export interface Producer {
+  /** Resolves when every message is acknowledged: one RecordMetadata per message, in order. */
+  send(req: { topic: string; messages: ProducerMessage[] }): Promise<RecordMetadata[]>;
+  /** Sends everything buffered now and waits for it. */
+  flush(): Promise<void>;
+  /** Flushes, then releases connections. Later sends reject with CLIENT_CLOSED. */
+  close(): Promise<void>;
+}
+
+export interface ConsumerOptions {
+  /** How long the broker holds a fetch open waiting for `minBytes` (default 500). */
+  maxWaitMs?: number;
+  minBytes?: number;
+  /** Bytes per fetch response (default 50 MiB). */
+  maxBytes?: number;
+  /** Bytes per partition per fetch (default 1 MiB). */
+  partitionMaxBytes?: number;
+  /** Keep the next fetch in flight while the app works on the current batch (default true). */
+  prefetch?: boolean;
+  requestTimeoutMs?: number;
+}
+
+export type StartOffset = 'earliest' | 'latest' | number | { timestamp: number };
+
+export interface Message {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | null>;
+}
+
+export interface MessageBatch {
+  topic: string;
+  partition: number;
+  highWatermark: number;
+  messages: Message[];
+}
+
+export interface Consumer extends AsyncIterable<Message> {
+  /** Replaces the assignment. `offset` defaults to 'latest'. */
+  assign(assignments: { topic: string; partition: number; offset?: StartOffset }[]): void;
+  seek(topic: string, partition: number, offset: StartOffset): void;
+  batches(): AsyncIterable<MessageBatch>;
+  /** The next offset it will return, once known. */
+  position(topic: string, partition: number): number | undefined;
+  close(): Promise<void>;
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: { partition: number; leader: number; replicas: number[]; isr: number[] }[];
+  configs: Record<string, string>;
+}
+
+export interface DescribedConfig {
+  name: string;
+  value: string | null;
+  source: string;
+  readOnly: boolean;
+}
+
+export interface Admin {
+  createTopic(t: { name: string; partitions?: number; replicationFactor?: number; config?: Record<string, string> }): Promise<void>;
+  deleteTopic(name: string): Promise<void>;
+  listTopics(): Promise<string[]>;
+  describeTopic(name: string): Promise<TopicDescription>;
+  describeConfigs(topic: string): Promise<DescribedConfig[]>;
+  /** Incremental: each entry sets one setting; `null` resets it to the default. */
+  alterConfigs(topic: string, config: Record<string, string | null>): Promise<void>;
+  listOffsets(topic: string): Promise<{ partition: number; earliest: number; latest: number }[]>;
+  /** The first offset whose timestamp is at or after `timestampMs`, or null if none is. */
+  offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number | null>;
+}
