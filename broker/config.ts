@@ -1,0 +1,244 @@
+/**
+ * Broker settings: one table of every setting (name, default, doc, parser),
+ * from which the typed `BrokerConfig` is built. The table is exported so the
+ * README and `runnel start --help` print the same reference the broker
+ * enforces.
+ *
+ * Values arrive as strings from layers, lowest precedence first (defaults <
+ * config file < RUNNEL_* environment < flags; see `config-sources.ts`). An
+ * unknown name or a value that does not parse is refused with the setting's
+ * name, where it came from, and why: a broker that silently ignores a typo in
+ * `retention.ms` loses data on a schedule nobody chose.
+ *
+ * Topic settings have broker-wide defaults under the prefix `log.`: the
+ * broker setting `log.<name>` is the default of the topic setting `<name>`
+ * (e.g. `log.retention.ms` for `retention.ms`), for every topic that does not
+ * set it itself.
+ */
+import { TOPIC_CONFIG_DEFS } from './storage/log-config.js';
+
+export class BrokerConfigError extends Error {
+  override name = 'BrokerConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.length === 1 ? `invalid broker configuration: ${problems[0]}` : `invalid broker configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export interface BrokerConfig {
+  nodeId: number;
+  host: string;
+  port: number;
+  /** The host clients are told to connect to (Metadata); never a wildcard address. */
+  advertisedHost: string;
+  dataDir: string;
+  maxRequestBytes: number;
+  queuedMaxRequests: number;
+  maxUnflushedResponseBytes: number;
+  connectionsMaxIdleMs: number;
+  autoCreateTopics: boolean;
+  numPartitions: number;
+  maxPartitionsPerTopic: number;
+  logRetentionCheckIntervalMs: number;
+  shutdownTimeoutMs: number;
+  loggerLevel: LoggerLevel;
+  /** Broker-wide topic defaults set with `log.<name>`, keyed by the topic setting's name (only those set). */
+  topicDefaults: Record<string, string>;
+  /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
+  settings: Readonly<Record<string, { value: string; explicit: boolean }>>;
+}
+
+export const LOGGER_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LoggerLevel = (typeof LOGGER_LEVELS)[number];
+
+/** One broker setting, as documented and enforced. */
+export interface BrokerSettingDef {
+  readonly name: string;
+  readonly defaultValue: string;
+  readonly doc: string;
+  /** Throws an Error whose message says what a valid value looks like. */
+  parse(raw: string): unknown;
+}
+
+/** The prefix that turns a topic setting into its broker-wide default. */
+export const TOPIC_DEFAULT_PREFIX = 'log.';
+
+const MiB = 1024 * 1024;
+
+function int(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const trimmed = raw.trim();
+    if (!/^-?\d+$/.test(trimmed)) throw new Error(`must be an integer, got "${raw}"`);
+    const value = Number(trimmed);
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${trimmed}`);
+    return value;
+  };
+}
+
+function bool(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new Error(`must be true or false, got "${raw}"`);
+}
+
+function nonEmpty(raw: string): string {
+  const value = raw.trim();
+  if (value === '') throw new Error('must not be empty');
+  return value;
+}
+
+function oneOf<T extends string>(values: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    const value = raw.trim() as T;
+    if (!values.includes(value)) throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
+    return value;
+  };
+}
+
+const INT32_MAX = 0x7fffffff;
+
+/** Settings that belong to the broker itself (topic defaults are added from the storage table below). */
+const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
+  { name: 'node.id', defaultValue: '0', doc: 'This broker\'s id, as clients see it in Metadata.', parse: int(0, INT32_MAX) },
+  { name: 'host', defaultValue: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 listens on every interface.', parse: nonEmpty },
+  { name: 'port', defaultValue: '9092', doc: 'TCP port to listen on; 0 lets the OS pick (the start-up line prints the real one).', parse: int(0, 65535) },
+  { name: 'advertised.host', defaultValue: '', doc: 'Host name clients are told to connect to; empty means `host`, or 127.0.0.1 when `host` is a wildcard.', parse: (raw) => raw.trim() },
+  { name: 'data.dir', defaultValue: './data', doc: 'Directory for partition logs and topic metadata (created if missing).', parse: nonEmpty },
+  { name: 'max.request.bytes', defaultValue: String(100 * MiB), doc: 'Largest request frame accepted; a bigger length prefix closes the connection before any of the body is read.', parse: int(1024, INT32_MAX) },
+  { name: 'queued.max.requests', defaultValue: '500', doc: 'Requests one connection may have in flight; past it the broker stops reading that connection until some complete.', parse: int(1, 100_000) },
+  { name: 'max.unflushed.response.bytes', defaultValue: String(16 * MiB), doc: 'Response bytes one connection may have waiting for the client to read; past it the broker stops reading that connection.', parse: int(64 * 1024, INT32_MAX) },
+  { name: 'connections.max.idle.ms', defaultValue: String(10 * 60_000), doc: 'Close a connection that has sent nothing and has nothing in flight for this long; -1 never.', parse: int(-1, INT32_MAX) },
+  { name: 'auto.create.topics', defaultValue: 'false', doc: 'Create a topic (with num.partitions partitions) when a producer or a Metadata request names one that does not exist.', parse: bool },
+  { name: 'num.partitions', defaultValue: '1', doc: 'Partitions of a topic created without a count (auto-created, or created with partitions -1).', parse: int(1, 100_000) },
+  { name: 'max.partitions.per.topic', defaultValue: '1000', doc: 'Most partitions one topic may have.', parse: int(1, 100_000) },
+  { name: 'log.retention.check.interval.ms', defaultValue: String(5 * 60_000), doc: 'How often retention (retention.ms, retention.bytes) is applied to every partition.', parse: int(1, INT32_MAX) },
+  { name: 'shutdown.timeout.ms', defaultValue: '30000', doc: 'Longest a clean shutdown waits for in-flight requests before closing the logs anyway.', parse: int(0, INT32_MAX) },
+  { name: 'logger.level', defaultValue: 'info', doc: `Broker log verbosity: ${LOGGER_LEVELS.join(', ')}.`, parse: oneOf(LOGGER_LEVELS) },
+];
+
+/** Every broker setting: the broker's own, then `log.<topic setting>` for each topic setting. */
+export const BROKER_SETTING_DEFS: readonly BrokerSettingDef[] = [
+  ...BROKER_SETTINGS,
+  ...TOPIC_CONFIG_DEFS.map((def) => ({
+    name: `${TOPIC_DEFAULT_PREFIX}${def.name}`,
+    defaultValue: def.defaultValue,
+    doc: `Default of the topic setting ${def.name} for topics that do not set it: ${def.doc}`,
+    parse: (raw: string) => def.parse(raw),
+  })),
+];
+
+const topicDefaultNames = new Set(TOPIC_CONFIG_DEFS.map((def) => `${TOPIC_DEFAULT_PREFIX}${def.name}`));
+const defsByName = new Map(BROKER_SETTING_DEFS.map((def) => [def.name, def]));
+
+export function brokerSettingDef(name: string): BrokerSettingDef | undefined {
+  return defsByName.get(name);
+}
+
+/** A layer of raw settings and where it came from ("config file x.properties", "environment", "flags"). */
+export interface SettingsLayer {
+  readonly source: string;
+  readonly values: Readonly<Record<string, string>>;
+  /** How a setting is spelled in this source, for error messages (e.g. RUNNEL_DATA_DIR); default: its name. */
+  readonly spell?: (name: string) => string;
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/**
+ * Builds the config from layers (later layers win). Every problem in every
+ * layer is reported at once, so a person fixes their file in one go.
+ */
+export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): BrokerConfig {
+  const problems: string[] = [];
+  const raw = new Map<string, { value: string; where: string }>();
+  for (const def of BROKER_SETTING_DEFS) raw.set(def.name, { value: def.defaultValue, where: 'default' });
+  const topicDefaults: Record<string, string> = {};
+
+  for (const layer of layers) {
+    for (const [name, value] of Object.entries(layer.values)) {
+      const spelled = layer.spell?.(name) ?? name;
+      const def = defsByName.get(name);
+      if (def === undefined) {
+        problems.push(`unknown setting ${spelled} (from ${layer.source})${suggestion(name)}`);
+        continue;
+      }
+      raw.set(name, { value, where: layer.source });
+    }
+  }
+
+  const parsed = new Map<string, unknown>();
+  for (const def of BROKER_SETTING_DEFS) {
+    const entry = raw.get(def.name);
+    if (entry === undefined) continue;
+    try {
+      parsed.set(def.name, def.parse(entry.value));
+      if (topicDefaultNames.has(def.name) && entry.where !== 'default') {
+        topicDefaults[def.name.slice(TOPIC_DEFAULT_PREFIX.length)] = entry.value.trim();
+      }
+    } catch (error) {
+      problems.push(`invalid value for ${def.name} (from ${entry.where}): ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new BrokerConfigError(problems);
+
+  const settings: Record<string, { value: string; explicit: boolean }> = {};
+  for (const [name, entry] of raw) settings[name] = { value: entry.value.trim(), explicit: entry.where !== 'default' };
+  const get = <T>(name: string): T => parsed.get(name) as T;
+  const host = get<string>('host');
+  const advertised = get<string>('advertised.host');
+  return {
+    nodeId: get('node.id'),
+    host,
+    port: get('port'),
+    advertisedHost: advertised !== '' ? advertised : isWildcard(host) ? '127.0.0.1' : host,
+    dataDir: get('data.dir'),
+    maxRequestBytes: get('max.request.bytes'),
+    queuedMaxRequests: get('queued.max.requests'),
+    maxUnflushedResponseBytes: get('max.unflushed.response.bytes'),
+    connectionsMaxIdleMs: get('connections.max.idle.ms'),
+    autoCreateTopics: get('auto.create.topics'),
+    numPartitions: get('num.partitions'),
+    maxPartitionsPerTopic: get('max.partitions.per.topic'),
+    logRetentionCheckIntervalMs: get('log.retention.check.interval.ms'),
+    shutdownTimeoutMs: get('shutdown.timeout.ms'),
+    loggerLevel: get('logger.level'),
+    topicDefaults,
+    settings,
+  };
+}
+
+/** The config an embedding program gets from a plain object of settings (`{ 'data.dir': '/tmp/x', port: '0' }`). */
+export function brokerConfig(values: Readonly<Record<string, string | number | boolean>> = {}): BrokerConfig {
+  const strings = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, String(value)]));
+  return buildBrokerConfig([{ source: 'startBroker options', values: strings }]);
+}
+
+/** "did you mean" for a near miss, so `retention.ms` in a broker file points at `log.retention.ms`. */
+function suggestion(name: string): string {
+  if (defsByName.has(`${TOPIC_DEFAULT_PREFIX}${name}`)) return `; did you mean ${TOPIC_DEFAULT_PREFIX}${name} (the broker-wide default of the topic setting ${name})?`;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of defsByName.keys()) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best === undefined ? '' : `; did you mean ${best}?`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_v, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}

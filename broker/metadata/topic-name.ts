@@ -1,0 +1,20 @@
+/**
+ * Kafka's topic naming rules, so a name valid here is valid in Kafka and the
+ * partition directory `<topic>-<partition>` is always a safe file name: 1 to
+ * 249 characters of [a-zA-Z0-9._-], and not "." or "..". (249 leaves room for
+ * the partition suffix within a 255-byte file name.)
+ */
+export const TOPIC_NAME_MAX_CHARS = 249;
+const LEGAL = /^[a-zA-Z0-9._-]+$/;
+
+/** Why `name` is not a valid topic name, or null when it is. */
+export function topicNameProblem(name: string): string | null {
+  if (name.length === 0) return 'the topic name is empty';
+  if (name === '.' || name === '..') return `the topic name "${name}" is not allowed`;
+  if (name.length > TOPIC_NAME_MAX_CHARS) return `the topic name is ${name.length} characters long; at most ${TOPIC_NAME_MAX_CHARS} are allowed`;
+  if (!LEGAL.test(name)) {
+    const bad = [...name].find((char) => !LEGAL.test(char)) ?? '?';
+    return `the topic name "${name}" contains ${JSON.stringify(bad)}; use only letters, digits, ".", "_" and "-"`;
+  }
+  return null;
+}

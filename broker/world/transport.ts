@@ -1,0 +1,147 @@
+/**
+ * The network as broker code sees it: a listener that hands over
+ * connections, and connections that take response chunks and give back
+ * request bytes. Only `nodeTransport` below touches `node:net`, so the
+ * server and connection logic can run over an in-memory transport in a
+ * simulation, and a test can feed bytes without a socket.
+ *
+ * Flow control is explicit: `pause()`/`resume()` stop and restart reading,
+ * `bufferedBytes` says how much written data the kernel has not taken yet,
+ * and `onDrain` fires when that buffer empties, so a connection can stop
+ * reading a client that does not read its responses.
+ */
+import net from 'node:net';
+
+export interface ConnectionEvents {
+  /** Bytes from the peer, in arrival order. */
+  data(chunk: Uint8Array): void;
+  /** Everything written so far has been handed to the kernel. */
+  drain(): void;
+  /** The connection is gone (peer closed, reset, or `destroy()`); fires once. */
+  close(error?: Error): void;
+}
+
+export interface TransportConnection {
+  /** `host:port` of the peer, for logs. */
+  readonly remoteAddress: string;
+  /** Must be called once, before any event is delivered. */
+  attach(events: ConnectionEvents): void;
+  /**
+   * Queues `chunks` as one write (one writev where the platform allows).
+   * Returns false when the unflushed buffer is above the transport's mark;
+   * writing more is still allowed, `drain` says when it emptied.
+   */
+  write(chunks: readonly Uint8Array[]): boolean;
+  /** Bytes written but not yet handed to the kernel. */
+  readonly bufferedBytes: number;
+  pause(): void;
+  resume(): void;
+  /** Closes now, dropping unwritten data. */
+  destroy(): void;
+  /** Closes once everything written so far is flushed (and stops reading now). */
+  end(): void;
+}
+
+export interface TransportListener {
+  /** The address actually bound (port 0 resolved to the OS's choice). */
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting; resolves once the listening socket is closed (open connections are the caller's). */
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  listen(opts: { host: string; port: number }, onConnection: (connection: TransportConnection) => void): Promise<TransportListener>;
+}
+
+class NodeConnection implements TransportConnection {
+  readonly remoteAddress: string;
+  readonly #socket: net.Socket;
+  #attached = false;
+
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    // Small responses (produce acks) must not wait for Nagle.
+    socket.setNoDelay(true);
+    // Data arrives only once attached; until then the socket must not flow.
+    socket.pause();
+  }
+
+  attach(events: ConnectionEvents): void {
+    if (this.#attached) throw new Error('transport connection attached twice');
+    this.#attached = true;
+    let closed = false;
+    let lastError: Error | undefined;
+    this.#socket.on('data', (chunk: Buffer) => events.data(chunk));
+    this.#socket.on('drain', () => events.drain());
+    this.#socket.on('error', (error) => { lastError = error; });
+    this.#socket.on('close', () => {
+      if (closed) return;
+      closed = true;
+      events.close(lastError);
+    });
+    this.#socket.resume();
+  }
+
+  write(chunks: readonly Uint8Array[]): boolean {
+    const socket = this.#socket;
+    if (socket.destroyed) return false;
+    if (chunks.length === 1) return socket.write(chunks[0] as Uint8Array);
+    // cork + several writes = one writev of the header and the record slices, no concatenation.
+    socket.cork();
+    let below = true;
+    for (const chunk of chunks) below = socket.write(chunk);
+    socket.uncork();
+    return below;
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  end(): void {
+    this.#socket.pause();
+    this.#socket.end();
+    // A peer that never reads would hold the socket open forever; the flush gets a bounded grace.
+    setTimeout(() => this.#socket.destroy(), END_GRACE_MS).unref();
+  }
+}
+
+const END_GRACE_MS = 5_000;
+
+/** The real network: `node:net` over TCP. */
+export const nodeTransport: Transport = {
+  listen(opts, onConnection) {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ pauseOnConnect: true }, (socket) => onConnection(new NodeConnection(socket)));
+      const onError = (error: Error): void => reject(error);
+      server.once('error', onError);
+      server.listen({ host: opts.host, port: opts.port }, () => {
+        server.off('error', onError);
+        const address = server.address();
+        if (address === null || typeof address === 'string') {
+          reject(new Error(`listening socket has no TCP address (${String(address)})`));
+          return;
+        }
+        resolve({
+          host: address.address,
+          port: address.port,
+          close: () => new Promise<void>((done) => server.close(() => done())),
+        });
+      });
+    });
+  },
+};
