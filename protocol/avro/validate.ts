@@ -37,6 +37,10 @@ class Cursor {
   /** A zigzag varint, decoded exactly; refused unless it is a safe integer. */
   varlong(field: string): number {
     const start = this.pos;
+    if (start < this.end && this.bytes[start]! < 0x80) {
+      const zigzag = this.bytes[this.pos++]!; // one byte: the common case of small counts and ids
+      return (zigzag >>> 1) ^ -(zigzag & 1);
+    }
     let zigzag = 0;
     let scale = 1;
     let byte: number;
