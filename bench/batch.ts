@@ -88,7 +88,7 @@ function codecThroughput(): void {
       });
       const batches = buildAll(records, perBatch, codec);
       const batchBytes = batches.reduce((sum, b) => sum + b.length, 0) / batches.length;
-      const rawBytes = 61 + perBatch * (recordBytes + 8);
+      const rawBytes = buildAll(records, perBatch, 'none').reduce((sum, b) => sum + b.length, 0) / batches.length;
       let next = 0;
       let sink = 0;
       const decodeRate = bestRate(() => {
@@ -105,6 +105,33 @@ function codecThroughput(): void {
     }
   }
   console.log('(MB/s counts key + value bytes; ratio = batch bytes / uncompressed batch bytes)\n');
+}
+
+/** Per-batch costs (allocation, header, CRC) and record headers, which the 16 KiB rows hide. */
+function edgeShapes(): void {
+  const records = makeRecords(100, 4096);
+  let cursor = 0;
+  const single = bestRate(() => {
+    const builder = new BatchBuilder();
+    builder.append(records[cursor]!, NOW_MS);
+    cursor = (cursor + 1) & 4095;
+    const batch = builder.build();
+    return decodeBatch(batch).records.length;
+  });
+  console.log(`one 100 B record per batch (linger 0): ${fmt(single)} build+decode round trips/s`);
+  const withHeaders = records.map((r, i) => ({ ...r, headers: [{ key: 'trace-id', value: Buffer.from(`t-${i}`) }, { key: 'content-type', value: Buffer.from('json') }] }));
+  const perBatch = 128;
+  const batches = buildAll(withHeaders, perBatch, 'none');
+  let next = 0;
+  const build = bestRate(() => {
+    const builder = new BatchBuilder({ initialCapacityBytes: BATCH_TARGET_BYTES + 8192 });
+    for (let j = 0; j < perBatch; j++) builder.append(withHeaders[(next + j) & 4095]!, NOW_MS);
+    builder.build();
+    next = (next + perBatch) & 4095;
+    return perBatch;
+  });
+  const decode = bestRate(() => decodeBatch(batches[next++ % batches.length]!).records.length);
+  console.log(`100 B records with 2 headers each, no codec: build ${fmt(build)} rec/s, decode ${fmt(decode)} rec/s\n`);
 }
 
 function compressionCodecs(): void {
@@ -142,6 +169,8 @@ function headerWalk(): void {
   console.log(`batchesIn over 2048 one-record batches: ${fmt(plain)} batches/s (headers only), ${fmt(crc)} batches/s (with CRC)`);
 }
 
+console.log(`node ${process.version}, ${quick ? 'quick' : 'full'} run, best of ${ROUNDS} rounds of ${ROUND_MS} ms\n`);
 codecThroughput();
+edgeShapes();
 compressionCodecs();
 headerWalk();

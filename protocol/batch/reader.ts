@@ -66,11 +66,11 @@ export function decodeBatch(buf: Uint8Array, pos = 0, opts: DecodeOptions = {}):
   let cursor: ByteCursor;
   if (codec === Codec.none) {
     // Plain Uint8Array views: subarray on a Buffer goes through its species constructor at ~1.7x the cost.
-    cursor = new ByteCursor(plainView(buf), recordsStart, end, `records of the batch at byte ${pos}`);
+    cursor = new ByteCursor(plainView(buf), recordsStart, end, pos);
   } else {
     const maxBytes = opts.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED_BYTES;
     const inflated = decompress(codec, buf.subarray(recordsStart, end), maxBytes, recordsStart);
-    cursor = new ByteCursor(plainView(inflated), 0, inflated.length, `decompressed records of the batch at byte ${pos}`, 0, pos);
+    cursor = new ByteCursor(plainView(inflated), 0, inflated.length, pos, true);
   }
   return { header, records: decodeRecords(cursor, header) };
 }

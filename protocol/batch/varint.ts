@@ -75,19 +75,18 @@ function forEachVarlongGroup(value: number, emit: (group: number) => void): numb
 /**
  * A read position over `[pos, end)` of a buffer. Every read checks the bytes
  * that remain first. `end` may be narrowed (to one record) and widened again
- * by the caller. Errors name the region (`label`) and point at a byte of
- * `buf`, shifted by `positionBase`; for bytes that exist only in memory (the
- * inflated records of a compressed batch) `reportAt` fixes the reported
- * position (the batch's) and the offset inside goes into the message.
+ * by the caller. Errors name the batch (`batchAt`, its byte position) and
+ * point at the byte of `buf` where reading failed, except for `inflated`
+ * bytes (the records of a compressed batch), which exist only in memory:
+ * then the error points at the batch and says the offset inside the records.
  */
 export class ByteCursor {
   constructor(
     readonly buf: Uint8Array,
     public pos: number,
     public end: number,
-    readonly label = 'batch',
-    readonly positionBase = 0,
-    readonly reportAt = -1,
+    readonly batchAt = -1,
+    readonly inflated = false,
   ) {}
 
   get remaining(): number {
@@ -95,8 +94,9 @@ export class ByteCursor {
   }
 
   fail(message: string, at = this.pos): never {
-    if (this.reportAt >= 0) throw new BatchFormatError(`${this.label}, offset ${at}: ${message}`, this.reportAt);
-    throw new BatchFormatError(`${this.label}: ${message}`, this.positionBase + at);
+    const batch = this.batchAt >= 0 ? `batch at byte ${this.batchAt}` : 'batch';
+    if (this.inflated) throw new BatchFormatError(`${batch}, decompressed records offset ${at}: ${message}`, this.batchAt);
+    throw new BatchFormatError(`${batch}: ${message}`, at);
   }
 
   readInt8(): number {

@@ -386,6 +386,17 @@ t.test('lengths and counts are never trusted', async (t) => {
     t.ok(elapsedMs < 1000, `${name}: refused without work proportional to the claim (${elapsedMs.toFixed(1)} ms)`);
   }
   t.ok(formatErrorOf(() => [...batchesIn(handMade(oneRecord, 1), { maxBatchBytes: 64 })]) instanceof BatchFormatError, 'batchesIn honours maxBatchBytes');
+
+  // Positions point into the caller's buffer: a bad record in the second batch of a run.
+  const good = Buffer.from(buildBatch([{ key: null, value: null }], { nowMs: NOW_MS }));
+  const bad = handMade(varints(6, 0, 0, 0, -7, -1, 0), 1);
+  const run = Buffer.concat([good, bad]);
+  const inRun = formatErrorOf(() => decodeBatch(run, good.length));
+  t.ok(inRun instanceof BatchFormatError && inRun.position === good.length + BATCH_HEADER_BYTES + 5, `position is absolute: ${String(inRun)}`);
+  // In a compressed batch the bad bytes exist only once inflated: the error names the batch and the offset inside.
+  const squeezed = edited(bad, (c) => Buffer.concat([c.subarray(0, BATCH_HEADER_BYTES), Buffer.from(compress(Codec.gzip, c.subarray(BATCH_HEADER_BYTES)))]).fill(0, 21, 22).fill(Codec.gzip, 22, 23));
+  const inflatedErr = formatErrorOf(() => decodeBatch(Buffer.concat([good, squeezed]), good.length));
+  t.ok(inflatedErr instanceof BatchFormatError && inflatedErr.position === good.length && /decompressed records offset 5/.test(inflatedErr.message), `compressed: ${String(inflatedErr)}`);
 });
 
 t.test('decompression bombs are refused, not inflated', async (t) => {
