@@ -20,6 +20,7 @@ import net from 'node:net';
 import { ApiKey, type ApiName } from '../protocol/api-keys.js';
 import { encodeRequest, decodeResponseHeader, decodeResponseBody, negotiateVersion, SUPPORTED_VERSIONS } from '../protocol/codec.js';
 import { FrameReader } from '../protocol/frame-reader.js';
+import { tryDecodeErrorResponse } from '../protocol/error-response.js';
 import type { RequestBodies, ResponseBodies } from '../protocol/messages.js';
 import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
 import { RunnelError, clientClosed } from './errors.js';
@@ -298,7 +299,11 @@ export class Connection {
     try {
       body = decodeResponseBody(pending.api, pending.version, frame, bodyOffset);
     } catch (err) {
-      pending.reject(new RunnelError('UNKNOWN_SERVER_ERROR', `Could not decode the ${pending.api} v${pending.version} response from ${this.address}: ${(err as Error).message}`, { cause: err }));
+      // A request the broker could not answer in the API's own body comes back as an error frame.
+      const errorFrame = tryDecodeErrorResponse(frame, bodyOffset);
+      pending.reject(errorFrame !== null
+        ? RunnelError.fromCode(errorFrame.errorCode, `${pending.api} v${pending.version} to ${this.address}`, errorFrame.errorMessage)
+        : new RunnelError('UNKNOWN_SERVER_ERROR', `Could not decode the ${pending.api} v${pending.version} response from ${this.address}: ${(err as Error).message}`, { cause: err }));
       return;
     }
     pending.resolve(body as never);
