@@ -7,7 +7,7 @@
  * in-flight bound, a request timeout that resets the connection, acks=0,
  * error frames, reconnect after the broker drops the socket).
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import net from 'node:net';
 import { once } from 'node:events';
 import { ApiKey, apiNameOf, type ApiName } from '../../protocol/api-keys.js';
@@ -186,7 +186,7 @@ t.test('accumulator: memory is bounded, and waiters wake when batches are acknow
  * request through `answer` (which may return null to stay silent).
  */
 async function fakeBroker(
-  t: Tap.Test,
+  t: Test,
   answer: (api: ApiName, correlationId: number, body: unknown, socket: net.Socket) => Uint8Array[] | null,
   versions = apiVersionsTable(),
 ): Promise<{ port: number; connections: () => number; server: net.Server }> {
@@ -220,10 +220,6 @@ async function fakeBroker(
   return { port: (server.address() as net.AddressInfo).port, connections: () => connections, server };
 }
 
-declare namespace Tap {
-  type Test = Parameters<Parameters<typeof t.test>[1]>[0];
-}
-
 function connection(port: number, over: Partial<ConstructorParameters<typeof Connection>[0]> = {}): Connection {
   return new Connection({
     host: '127.0.0.1', port, clientId: 'unit', connectTimeoutMs: 2000, requestTimeoutMs: 2000, maxInFlightRequests: 5,
@@ -242,7 +238,7 @@ t.test('connection: versions are negotiated; an API the broker lacks is UNSUPPOR
   await conn.connect();
   t.equal(conn.versionOf('Metadata'), 0);
   t.equal(conn.versionOf('Fetch'), undefined);
-  await t.rejects(conn.request('Fetch', { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1, topics: [] }), { errorName: 'UNSUPPORTED_VERSION' });
+  await t.rejects(conn.request('Fetch', { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1, topics: [] }), { name: 'RunnelError', errorName: 'UNSUPPORTED_VERSION' });
   t.equal((await conn.request('Metadata', { topics: null, allowAutoTopicCreation: false })).clusterId, 'c1');
 });
 
@@ -278,7 +274,7 @@ t.test('connection: a timed-out request fails REQUEST_TIMED_OUT, resets the sock
   const conn = connection(broker.port, { requestTimeoutMs: 200 });
   t.teardown(() => conn.close());
   const started = Date.now();
-  await t.rejects(conn.request('Metadata', { topics: null, allowAutoTopicCreation: false }), { errorName: 'REQUEST_TIMED_OUT', retriable: true });
+  await t.rejects(conn.request('Metadata', { topics: null, allowAutoTopicCreation: false }), { name: 'RunnelError', errorName: 'REQUEST_TIMED_OUT', retriable: true });
   t.ok(Date.now() - started >= 190, 'waited for the timeout');
   t.notOk(conn.isConnected, 'the connection was reset');
   t.equal((await conn.request('Metadata', { topics: null, allowAutoTopicCreation: false })).clusterId, 'again');
@@ -296,7 +292,7 @@ t.test('connection: requests in flight when the broker drops the socket fail ret
   const conn = connection(broker.port);
   t.teardown(() => conn.close());
   const dropped = conn.request('Metadata', { topics: ['drop'], allowAutoTopicCreation: false });
-  await t.rejects(dropped, { errorName: 'NETWORK_EXCEPTION', retriable: true });
+  await t.rejects(dropped, { name: 'RunnelError', errorName: 'NETWORK_EXCEPTION', retriable: true });
   t.equal((await conn.request('Metadata', { topics: ['x'], allowAutoTopicCreation: false })).clusterId, 'ok');
 });
 
@@ -313,7 +309,7 @@ t.test('connection: error frames become typed errors; acks=0 produce resolves wi
   t.teardown(() => conn.close());
   const err = await conn.request('DeleteTopics', { topics: ['x'], timeoutMs: 1000 }).catch((e: unknown) => e);
   t.ok(err instanceof RunnelError);
-  t.match(err, { errorName: 'INVALID_REQUEST', code: 42, retriable: false, message: /the body did not decode/ });
+  t.match(err, { name: 'RunnelError', errorName: 'INVALID_REQUEST', code: 42, retriable: false, message: /the body did not decode/ });
   await conn.sendOnly('Produce', { acks: 0, timeoutMs: 1000, topics: [] });
   await conn.sendOnly('Produce', { acks: 0, timeoutMs: 1000, topics: [] });
   t.equal(conn.inFlightCount, 0, 'nothing waits for an answer');
@@ -331,9 +327,9 @@ t.test('connection: nothing listening is CONNECTION_FAILED (retriable), with the
   await once(server, 'close');
   const conn = connection(port);
   t.teardown(() => conn.close());
-  await t.rejects(conn.connect(), { errorName: 'CONNECTION_FAILED', retriable: true, message: new RegExp(`127.0.0.1:${port}`) });
+  await t.rejects(conn.connect(), { name: 'RunnelError', errorName: 'CONNECTION_FAILED', retriable: true, message: new RegExp(`127.0.0.1:${port}`) });
   const started = Date.now();
-  await t.rejects(conn.connect(), { errorName: 'CONNECTION_FAILED' });
+  await t.rejects(conn.connect(), { name: 'RunnelError', errorName: 'CONNECTION_FAILED' });
   t.ok(Date.now() - started >= 15, 'the second attempt waited out a backoff');
 });
 
@@ -376,8 +372,8 @@ t.test('producer against a fake broker: acks, offsets per message in order, retr
   t.same(metas.map((m) => [m.partition, m.offset]), [[1, 2000], [0, 1000], [1, 2001]], 'one RecordMetadata per message, in order');
   t.equal(metas[2]!.timestamp, 42);
   t.ok(produceCalls.length >= 3, 'NOT_LEADER_OR_FOLLOWER was retried');
-  await t.rejects(producer.send({ topic: 'orders', messages: [{ value: 'x', partition: 5 }] }), { errorName: 'INVALID_ARGUMENT', message: /partition 5/ });
-  await t.rejects(producer.send({ topic: 'orders', messages: [{ value: 42 as unknown as string }] }), { errorName: 'INVALID_ARGUMENT' });
+  await t.rejects(producer.send({ topic: 'orders', messages: [{ value: 'x', partition: 5 }] }), { name: 'RunnelError', errorName: 'INVALID_ARGUMENT', message: /partition 5/ });
+  await t.rejects(producer.send({ topic: 'orders', messages: [{ value: 42 as unknown as string }] }), { name: 'RunnelError', errorName: 'INVALID_ARGUMENT' });
   await producer.close();
-  await t.rejects(producer.send({ topic: 'orders', messages: [{ value: 'late' }] }), { errorName: 'CLIENT_CLOSED' });
+  await t.rejects(producer.send({ topic: 'orders', messages: [{ value: 'late' }] }), { name: 'RunnelError', errorName: 'CLIENT_CLOSED' });
 });
