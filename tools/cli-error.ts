@@ -5,6 +5,7 @@
  * error, a refused connection, a bad file) is turned into one line here, once,
  * so no command prints a stack trace at a person.
  */
+/** An empty message means "already reported": only the exit status is left to set. */
 export class CliError extends Error {
   override name = 'CliError';
   constructor(
@@ -32,16 +33,21 @@ export interface ErrorContext {
 
 /** One line, no trailing newline: `error: <what happened>; <what to do>`. */
 export function describeError(err: unknown, context: ErrorContext = {}): string {
+  return `error: ${explainError(err, context)}`;
+}
+
+/** The same line without the `error: ` prefix, for commands that wrap it in their own sentence. */
+export function explainError(err: unknown, context: ErrorContext = {}): string {
   const text = oneLine(messageOf(err));
   const systemCode = systemCodeOf(err);
   if (systemCode !== undefined && UNREACHABLE_CODES.has(systemCode)) {
     const where = context.bootstrap ?? 'the bootstrap address';
-    return `error: cannot reach a broker at ${where} (${systemCode}); start one with \`runnel start\`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker`;
+    return `cannot reach a broker at ${where} (${systemCode}); start one with \`runnel start\`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker`;
   }
   if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
-    return `error: ${text}; check the path and its permissions`;
+    return `${text}; check the path and its permissions`;
   }
-  return `error: ${text}`;
+  return text;
 }
 
 function messageOf(err: unknown): string {

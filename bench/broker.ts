@@ -1,0 +1,304 @@
+/**
+ * The single-broker benchmark: figures only, never a verdict. It starts a
+ * broker process (fresh temporary data directory, OS-picked port), then with
+ * the SDK measures, each as the median of several runs:
+ *
+ *   - produce and consume records/s and MB/s: 1 and 8 partitions × 100 B and
+ *     1 KiB records, acks=1, one producer (a fresh topic per run, so consume
+ *     reads exactly what was produced);
+ *   - produce latency percentiles at fixed rates (10k and 100k records/s);
+ *   - end-to-end latency (send → consumed, µs clock) at 10k records/s;
+ *   - the same produce run on a topic with fsync=always (every acknowledged
+ *     batch is on disk: group commit is what keeps it fast), unpaced and at 10k/s;
+ *   - raw loopback TCP throughput in the same run (bench/net-baseline.ts) and
+ *     the ratio of 1 KiB produce MB/s to it.
+ *
+ *   npm run build && node dist/bench/broker.js [--records N] [--runs N] [--latency-seconds S]
+ *       [--rates 10000,100000] [--batch-bytes N] [--linger-ms N] [--net-bytes N] [--quick] [--json]
+ *   env: BENCH_RECORDS, BENCH_RUNS, BENCH_LATENCY_SECONDS
+ *
+ * `--records N` is the count for 100 B records (default 500,000); 1 KiB runs use N/4.
+ * `--quick` is a smoke run (small counts, one run each).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Runnel, type ProducerOptions } from '../client/index.js';
+import { isMainModule } from '../tools/main-module.js';
+import { runConsumePerf } from '../tools/perf/consume-perf.js';
+import { runEndToEndPerf } from '../tools/perf/end-to-end-perf.js';
+import type { PerfSummary } from '../tools/perf/perf-meter.js';
+import { runProducePerf } from '../tools/perf/produce-perf.js';
+import { measureLoopbackTcp } from './net-baseline.js';
+
+interface BenchSettings {
+  records100: number;
+  runs: number;
+  latencySeconds: number;
+  rates: number[];
+  netBytes: number;
+  producer: ProducerOptions;
+  json: boolean;
+}
+
+interface ThroughputRow {
+  partitions: number;
+  recordBytes: number;
+  records: number;
+  produceRecordsPerSec: number;
+  produceMbPerSec: number;
+  produceP99Ms: number;
+  consumeRecordsPerSec: number;
+  consumeMbPerSec: number;
+}
+
+interface LatencyRow {
+  what: string;
+  ratePerSec: number;
+  records: number;
+  achievedPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+}
+
+const MiB = 1024 * 1024;
+const BROKER_MAIN = fileURLToPath(new URL('../broker/main.js', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function fixed(value: number, digits = 1): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** A broker process on a fresh data directory; resolves once it prints its listening line. */
+async function startBroker(): Promise<{ bootstrap: string; child: ChildProcess; dataDir: string; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-'));
+  const child = spawn(process.execPath, [BROKER_MAIN, '--port', '0', '--data', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const bootstrap = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`broker did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+    let pending = '';
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      output += text;
+      pending += text;
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        const address = listeningAddress(line);
+        if (address !== undefined) {
+          clearTimeout(timer);
+          resolve(address);
+        }
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`broker exited before listening:\n${output}`));
+    });
+  });
+  return {
+    bootstrap,
+    child,
+    dataDir,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function listeningAddress(line: string): string | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { event?: unknown; host?: unknown; port?: unknown };
+    if (entry.event === 'listening' && typeof entry.host === 'string' && typeof entry.port === 'number') return `${entry.host}:${entry.port}`;
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+let topicSeq = 0;
+
+async function freshTopic(runnel: Runnel, partitions: number, config: Record<string, string> = {}): Promise<string> {
+  topicSeq += 1;
+  const name = `bench-${topicSeq}-p${partitions}`;
+  await runnel.admin().createTopic({ name, partitions, config });
+  return name;
+}
+
+async function throughputRow(runnel: Runnel, s: BenchSettings, partitions: number, recordBytes: number): Promise<ThroughputRow> {
+  const records = recordBytes >= 1024 ? Math.max(1, Math.floor(s.records100 / 4)) : s.records100;
+  const produced: PerfSummary[] = [];
+  const consumed: PerfSummary[] = [];
+  for (let run = 0; run < s.runs; run++) {
+    const topic = await freshTopic(runnel, partitions);
+    produced.push(await runProducePerf(runnel, { topic, numRecords: records, recordSize: recordBytes, producer: s.producer }));
+    consumed.push(await runConsumePerf(runnel, { topic, numRecords: records }));
+    await runnel.admin().deleteTopic(topic);
+  }
+  return {
+    partitions,
+    recordBytes,
+    records,
+    produceRecordsPerSec: median(produced.map((p) => p.recordsPerSec)),
+    produceMbPerSec: median(produced.map((p) => p.mbPerSec)),
+    produceP99Ms: median(produced.map((p) => p.latencyP99Ms)),
+    consumeRecordsPerSec: median(consumed.map((c) => c.recordsPerSec)),
+    consumeMbPerSec: median(consumed.map((c) => c.mbPerSec)),
+  };
+}
+
+function latencyRow(what: string, ratePerSec: number, summaries: PerfSummary[]): LatencyRow {
+  return {
+    what,
+    ratePerSec,
+    records: summaries[0]?.records ?? 0,
+    achievedPerSec: median(summaries.map((x) => x.recordsPerSec)),
+    p50Ms: median(summaries.map((x) => x.latencyP50Ms)),
+    p95Ms: median(summaries.map((x) => x.latencyP95Ms)),
+    p99Ms: median(summaries.map((x) => x.latencyP99Ms)),
+    p999Ms: median(summaries.map((x) => x.latencyP999Ms)),
+    maxMs: median(summaries.map((x) => x.latencyMaxMs)),
+  };
+}
+
+async function pacedProduce(runnel: Runnel, s: BenchSettings, rate: number, config: Record<string, string> = {}): Promise<PerfSummary[]> {
+  const records = Math.max(1, Math.round(rate * s.latencySeconds));
+  const out: PerfSummary[] = [];
+  for (let run = 0; run < s.runs; run++) {
+    const topic = await freshTopic(runnel, 1, config);
+    out.push(await runProducePerf(runnel, { topic, numRecords: records, recordSize: 100, throughput: rate, warmupRecords: Math.min(records, rate), producer: s.producer }));
+    await runnel.admin().deleteTopic(topic);
+  }
+  return out;
+}
+
+async function runBench(s: BenchSettings): Promise<void> {
+  const log = (line: string) => (s.json ? process.stderr : process.stdout).write(`${line}\n`);
+  const startedMs = performance.now();
+  log(`# runnel broker bench: ${s.runs} run(s) each, medians; 100 B x ${s.records100}, 1 KiB x ${Math.floor(s.records100 / 4)}; latency runs ${s.latencySeconds} s; acks=1`);
+
+  const net = await measureLoopbackTcp({ totalBytes: s.netBytes, runs: s.runs });
+  log(`raw loopback TCP (one socket, 1 MiB writes): ${fixed(net.median.mbPerSec)} MB/s`);
+
+  const broker = await startBroker();
+  const runnel = new Runnel({ bootstrap: [broker.bootstrap], clientId: 'bench' });
+  try {
+    // Warm-up: JIT on both sides, first segment files, connections.
+    const warm = await freshTopic(runnel, 1);
+    await runProducePerf(runnel, { topic: warm, numRecords: Math.min(100_000, s.records100), recordSize: 100, producer: s.producer });
+    await runConsumePerf(runnel, { topic: warm, numRecords: Math.min(100_000, s.records100) });
+    await runnel.admin().deleteTopic(warm);
+
+    const rows: ThroughputRow[] = [];
+    for (const partitions of [1, 8]) {
+      for (const recordBytes of [100, 1024]) {
+        const row = await throughputRow(runnel, s, partitions, recordBytes);
+        rows.push(row);
+        log(
+          `produce ${partitions}p x ${recordBytes} B: ${fixed(row.produceRecordsPerSec, 0)} rec/s ${fixed(row.produceMbPerSec)} MB/s (p99 ${fixed(row.produceP99Ms, 2)} ms) | ` +
+            `consume ${fixed(row.consumeRecordsPerSec, 0)} rec/s ${fixed(row.consumeMbPerSec)} MB/s`,
+        );
+      }
+    }
+
+    const latencies: LatencyRow[] = [];
+    const report = (row: LatencyRow) => {
+      latencies.push(row);
+      log(
+        `${row.what} @ ${fixed(row.ratePerSec, 0)}/s (achieved ${fixed(row.achievedPerSec, 0)}/s, ${row.records} records): ` +
+          `p50 ${fixed(row.p50Ms, 3)} ms, p95 ${fixed(row.p95Ms, 3)}, p99 ${fixed(row.p99Ms, 3)}, p99.9 ${fixed(row.p999Ms, 3)}, max ${fixed(row.maxMs, 3)}`,
+      );
+    };
+    for (const rate of s.rates) report(latencyRow('produce latency 1p x 100 B', rate, await pacedProduce(runnel, s, rate)));
+
+    const e2e: PerfSummary[] = [];
+    const e2eRate = s.rates[0] ?? 10_000;
+    const e2eRecords = Math.max(1, Math.round(e2eRate * s.latencySeconds));
+    for (let run = 0; run < s.runs; run++) {
+      const topic = await freshTopic(runnel, 1);
+      const result = await runEndToEndPerf(runnel, { topic, numRecords: e2eRecords, recordSize: 100, throughput: e2eRate, warmupRecords: Math.min(e2eRecords, e2eRate), producer: s.producer });
+      e2e.push(result.endToEnd);
+      await runnel.admin().deleteTopic(topic);
+    }
+    report(latencyRow('end-to-end latency 1p x 100 B', e2eRate, e2e));
+
+    const fsyncConfig = { fsync: 'always' };
+    const fsyncRuns: PerfSummary[] = [];
+    for (let run = 0; run < s.runs; run++) {
+      const topic = await freshTopic(runnel, 1, fsyncConfig);
+      fsyncRuns.push(await runProducePerf(runnel, { topic, numRecords: s.records100, recordSize: 100, producer: s.producer }));
+      await runnel.admin().deleteTopic(topic);
+    }
+    const fsyncRow = latencyRow('produce fsync=always 1p x 100 B, unpaced', 0, fsyncRuns);
+    report(fsyncRow);
+    report(latencyRow('produce latency fsync=always 1p x 100 B', e2eRate, await pacedProduce(runnel, s, e2eRate, fsyncConfig)));
+
+    const oneKiB = rows.filter((r) => r.recordBytes === 1024);
+    for (const row of oneKiB) {
+      log(`ratio to raw TCP, produce ${row.partitions}p x 1 KiB: ${fixed((100 * row.produceMbPerSec) / net.median.mbPerSec)}% (${fixed(row.produceMbPerSec)} / ${fixed(net.median.mbPerSec)} MB/s)`);
+    }
+    log(`# bench took ${fixed((performance.now() - startedMs) / 1000)} s`);
+    if (s.json) {
+      console.log(JSON.stringify({ settings: s, rawTcpMbPerSec: net.median.mbPerSec, throughput: rows, latency: latencies }));
+    }
+  } finally {
+    await runnel.close();
+    await broker.stop();
+  }
+}
+
+function settingsFromArgs(): BenchSettings {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string' },
+      runs: { type: 'string' },
+      'latency-seconds': { type: 'string' },
+      rates: { type: 'string' },
+      'net-bytes': { type: 'string' },
+      'batch-bytes': { type: 'string' },
+      'linger-ms': { type: 'string' },
+      quick: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  const env = process.env;
+  const quick = values.quick === true;
+  const num = (flag: string | undefined, envName: string, fallback: number) => {
+    const raw = flag ?? env[envName];
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${envName.toLowerCase()}: "${raw}" is not a positive number`);
+    return n;
+  };
+  const producer: ProducerOptions = { acks: 1 };
+  if (values['batch-bytes'] !== undefined) producer.batchBytes = Number(values['batch-bytes']);
+  if (values['linger-ms'] !== undefined) producer.lingerMs = Number(values['linger-ms']);
+  return {
+    records100: Math.floor(num(values.records, 'BENCH_RECORDS', quick ? 20_000 : 500_000)),
+    runs: Math.floor(num(values.runs, 'BENCH_RUNS', quick ? 1 : 3)),
+    latencySeconds: num(values['latency-seconds'], 'BENCH_LATENCY_SECONDS', quick ? 0.5 : 3),
+    rates: (values.rates ?? '10000,100000').split(',').map(Number).filter((n) => n > 0),
+    netBytes: num(values['net-bytes'], 'BENCH_NET_BYTES', quick ? 64 * MiB : 1024 * MiB),
+    producer,
+    json: values.json === true,
+  };
+}
+
+if (isMainModule(import.meta.url)) await runBench(settingsFromArgs());

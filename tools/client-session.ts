@@ -1,0 +1,18 @@
+/**
+ * Opens one SDK client for the length of a command and always closes it, so
+ * a command that fails half-way still leaves no socket keeping the process
+ * alive. The bootstrap list is validated here, once, for every command.
+ */
+import { Runnel } from '../client/index.js';
+import { parseBootstrap, type ClientOptions } from './options.js';
+
+export const CLI_CLIENT_ID = 'runnel-cli';
+
+export async function withRunnel<T>(options: ClientOptions, fn: (runnel: Runnel) => Promise<T>): Promise<T> {
+  const runnel = new Runnel({ bootstrap: parseBootstrap(options.bootstrap), clientId: CLI_CLIENT_ID });
+  try {
+    return await fn(runnel);
+  } finally {
+    await runnel.close();
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * `runnel produce TOPIC`: one record per stdin line, like
+ * kafka-console-producer and `kcat -P`. Lines read in one burst go out in one
+ * `send`, so piping a large file is fast, while a person typing sees each line
+ * sent at once. Reading pauses while too many bytes await acknowledgement
+ * (bounded memory however large the input). The first failed record stops the
+ * reading; the command then exits non-zero with that error.
+ */
+import { Command } from 'commander';
+import { createInterface } from 'node:readline';
+import type { Acks, Producer, ProducerMessage } from '../../client/index.js';
+import { withRunnel } from '../client-session.js';
+import { CliError, explainError } from '../cli-error.js';
+import { intOption, parseAcks, withBootstrap, type ClientOptions } from '../options.js';
+
+interface ProduceOptions extends ClientOptions {
+  acks: Acks;
+  keySeparator?: string;
+  lingerMs: number;
+  maxInFlightBytes: number;
+}
+
+/** Lines gathered per `send` at most. */
+const LINES_PER_SEND_MAX = 1000;
+
+export function produceCommand(): Command {
+  return withBootstrap(
+    new Command('produce')
+      .description('send each line of stdin as one record')
+      .argument('<topic>', 'topic name')
+      .option('--acks <0|1|all>', 'acknowledgement the broker gives before a record counts as sent', parseAcks, 'all' as Acks)
+      .option('--key-separator <sep>', 'split each line at the first <sep> into key and value (a line without it is an error)')
+      .option('--linger-ms <ms>', 'wait up to this long to batch records together', intOption(0, 60_000), 5)
+      .option('--max-in-flight-bytes <n>', 'pause reading stdin while this many bytes await acknowledgement', intOption(1024), 16 * 1024 * 1024),
+  ).action(async (topic: string, opts: ProduceOptions) => {
+    const outcome = await withRunnel(opts, async (runnel) => {
+      const producer = runnel.producer({ acks: opts.acks, lingerMs: opts.lingerMs });
+      try {
+        return await pumpLines(producer, topic, opts);
+      } finally {
+        await producer.close();
+      }
+    });
+    const { failure } = outcome;
+    if (failure !== undefined) {
+      const problem = explainError(failure.error, { bootstrap: opts.bootstrap });
+      throw new CliError(
+        `line ${failure.lineNumber} was not sent: ${problem} (${outcome.acknowledged} of ${outcome.lines} lines read were acknowledged; reading stopped there)`,
+      );
+    }
+    process.stderr.write(`Sent ${outcome.acknowledged} record${outcome.acknowledged === 1 ? '' : 's'} to ${topic}.\n`);
+  });
+}
+
+interface PumpOutcome {
+  lines: number;
+  acknowledged: number;
+  failure?: { lineNumber: number; error: unknown };
+}
+
+async function pumpLines(producer: Producer, topic: string, opts: ProduceOptions): Promise<PumpOutcome> {
+  const input = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+  const outcome: PumpOutcome = { lines: 0, acknowledged: 0 };
+  let pending: { message: ProducerMessage; lineNumber: number; bytes: number }[] = [];
+  let inFlightBytes = 0;
+  const inFlight = new Set<Promise<void>>();
+  let flushScheduled = false;
+
+  const fail = (lineNumber: number, error: unknown) => {
+    if (outcome.failure === undefined || lineNumber < outcome.failure.lineNumber) outcome.failure = { lineNumber, error };
+    input.close();
+  };
+
+  const sendPending = () => {
+    flushScheduled = false;
+    while (pending.length > 0 && outcome.failure === undefined) {
+      const chunk = pending.slice(0, LINES_PER_SEND_MAX);
+      pending = pending.slice(chunk.length);
+      const bytes = chunk.reduce((sum, entry) => sum + entry.bytes, 0);
+      inFlightBytes += bytes;
+      const sent = producer
+        .send({ topic, messages: chunk.map((entry) => entry.message) })
+        .then(
+          () => {
+            outcome.acknowledged += chunk.length;
+          },
+          (error: unknown) => fail(chunk[0]?.lineNumber ?? 0, error),
+        )
+        .finally(() => {
+          inFlightBytes -= bytes;
+          inFlight.delete(sent);
+          if (inFlightBytes < opts.maxInFlightBytes && outcome.failure === undefined) input.resume();
+        });
+      inFlight.add(sent);
+      if (inFlightBytes >= opts.maxInFlightBytes) input.pause();
+    }
+  };
+
+  input.on('line', (line) => {
+    if (outcome.failure !== undefined) return;
+    outcome.lines += 1;
+    const lineNumber = outcome.lines;
+    const message = toMessage(line, opts.keySeparator);
+    if (message instanceof Error) {
+      fail(lineNumber, message);
+      return;
+    }
+    pending.push({ message, lineNumber, bytes: Buffer.byteLength(line) });
+    if (pending.length >= LINES_PER_SEND_MAX) sendPending();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(sendPending);
+    }
+  });
+
+  // Ctrl-C ends the input like Ctrl-D: what was read is still sent and acknowledged.
+  const stopReading = () => input.close();
+  process.once('SIGINT', stopReading);
+  await new Promise<void>((resolve) => input.once('close', resolve));
+  process.removeListener('SIGINT', stopReading);
+  sendPending();
+  while (inFlight.size > 0) await Promise.all([...inFlight]);
+  if (outcome.failure === undefined) await producer.flush();
+  return outcome;
+}
+
+function toMessage(line: string, keySeparator: string | undefined): ProducerMessage | Error {
+  if (keySeparator === undefined || keySeparator === '') return { value: line };
+  const at = line.indexOf(keySeparator);
+  if (at < 0) return new Error(`no key separator ${JSON.stringify(keySeparator)} in the line; write key${keySeparator}value, or drop --key-separator`);
+  return { key: line.slice(0, at), value: line.slice(at + keySeparator.length) };
+}

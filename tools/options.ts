@@ -1,0 +1,88 @@
+/**
+ * Option parsing shared by every command, so `--bootstrap`, numbers, `k=v`
+ * settings and `--acks` are spelled, validated and explained the same way
+ * everywhere. Parsers throw commander's `InvalidArgumentError`, which
+ * commander prints as one line naming the option.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Acks, CompressionName } from '../client/index.js';
+
+export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
+
+/** Options every command that talks to a broker carries. */
+export interface ClientOptions {
+  bootstrap: string;
+}
+
+/** Adds `--bootstrap` (also RUNNEL_BOOTSTRAP) to a command that talks to a broker. */
+export function withBootstrap(command: Command): Command {
+  return command.addOption(
+    new Option('--bootstrap <host:port[,host:port]>', 'brokers to connect to')
+      .env('RUNNEL_BOOTSTRAP')
+      .default(DEFAULT_BOOTSTRAP),
+  );
+}
+
+/** Adds `--json`: machine-readable output for scripts. */
+export function withJson(command: Command, what = 'print the result as JSON'): Command {
+  return command.option('--json', what);
+}
+
+/** `host:port[,host:port]` -> `['host:port', ...]`, each checked. */
+export function parseBootstrap(value: string): string[] {
+  const hosts = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (hosts.length === 0) throw new InvalidArgumentError('give at least one host:port, e.g. 127.0.0.1:9092');
+  for (const hostPort of hosts) {
+    const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(hostPort);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port < 1 || port > 65535) {
+      throw new InvalidArgumentError(`"${hostPort}" is not host:port with a port from 1 to 65535, e.g. 127.0.0.1:9092`);
+    }
+  }
+  return hosts;
+}
+
+/** A commander parser for a whole number in [min, max]. */
+export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`"${value}" is not a whole number ${range}`);
+    }
+    return n;
+  };
+}
+
+/** Collects repeated `--config k=v` into a record; a later value for a key wins. */
+export function collectConfig(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not key=value, e.g. retention.ms=86400000`);
+  return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1) };
+}
+
+/** Collects a repeatable option into a list. */
+export function collectList(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function parseAcks(value: string): Acks {
+  switch (value) {
+    case '0':
+      return 0;
+    case '1':
+      return 1;
+    case 'all':
+    case '-1':
+      return 'all';
+    default:
+      throw new InvalidArgumentError(`"${value}" is not 0, 1 or all`);
+  }
+}
+
+const COMPRESSIONS: readonly CompressionName[] = ['none', 'gzip', 'lz4'];
+
+export function parseCompression(value: string): CompressionName {
+  if ((COMPRESSIONS as readonly string[]).includes(value)) return value as CompressionName;
+  throw new InvalidArgumentError(`"${value}" is not one of ${COMPRESSIONS.join(', ')}`);
+}
