@@ -40,9 +40,11 @@ export function describeError(err: unknown, context: ErrorContext = {}): string 
 export function explainError(err: unknown, context: ErrorContext = {}): string {
   const text = oneLine(messageOf(err));
   const systemCode = systemCodeOf(err);
-  if (systemCode !== undefined && UNREACHABLE_CODES.has(systemCode)) {
+  const unreachable = systemCode !== undefined && UNREACHABLE_CODES.has(systemCode);
+  if (unreachable || (err as ErrorFacts | null)?.errorName === 'CONNECTION_FAILED') {
     const where = context.bootstrap ?? 'the bootstrap address';
-    return `cannot reach a broker at ${where} (${systemCode}); start one with \`runnel start\`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker`;
+    const why = unreachable ? systemCode : 'no connection within the connect timeout';
+    return `cannot reach a broker at ${where} (${why}); start one with \`runnel start\`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker`;
   }
   if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
     return `${text}; check the path and its permissions`;
