@@ -4,9 +4,14 @@
  *
  * - none (0): the bytes as they are.
  * - gzip (1): node:zlib, an RFC 1952 stream (what Kafka's GZIPOutputStream
- *   writes). Level 6 by default, as Kafka's `compression.gzip.level` = -1.
- * - lz4 (3): the LZ4 frame format, framed in lz4-frame.ts around lz4-napi's
- *   block functions (that file says why, with the measurements).
+ *   writes). Level 6 by default, as Kafka's `compression.gzip.level` = -1;
+ *   measured on 16 KiB of JSON-like records: level 6 packs to 0.255 at
+ *   111 MB/s, level 1 to 0.300 at 292 MB/s (BatchBuilder's `compressionLevel`).
+ * - lz4 (3): the LZ4 *frame* format, not the bare block format: frames are
+ *   what Kafka clients write and read under codec 3, and framed by hand in
+ *   lz4-frame.ts around lz4-napi's block functions they run at ~90% of block
+ *   speed (425 vs 485 MB/s compress, 1.8 vs 2.0 GB/s decompress), where
+ *   lz4-napi's own frame functions manage 279 and 363 MB/s.
  * - snappy (2) and zstd (4): not supported; a batch that uses them is refused
  *   with a BatchFormatError that says so, rather than half-read.
  *

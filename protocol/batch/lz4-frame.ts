@@ -4,13 +4,15 @@
  * framed here in TypeScript around lz4-napi's *block* functions.
  *
  * Why not lz4-napi's own frame functions: measured on this machine
- * (bench/batch.ts, 16 KiB of records), `compressFrameSync` runs at about 60%
- * of `compressSync` and `decompressFrameSync` at about 12% of `uncompressSync`
- * (≈0.4 vs ≈3 GB/s), and the frame decoder cannot be told to stop at a size
- * limit. Why not the bare block format (lz4-napi's size-prepended blocks):
- * no Kafka client could read it. Framing by hand gets both: block speed and
- * Kafka's format, and a decoder that walks the block headers so every block's
- * output is bounded before it is inflated (no decompression bombs).
+ * (bench/batch.ts, a 16 KiB records section of JSON-like events), its
+ * `compressFrameSync` runs at 279 MB/s against 485 for the block
+ * `compressSync`, and `decompressFrameSync` at 363 MB/s against 2,022 for
+ * `uncompressSync`; nor can its frame decoder be told to stop at a size limit.
+ * Why not the bare block format (lz4-napi's size-prepended blocks): no Kafka
+ * client could read it. Framing by hand gets both Kafka's format and nearly
+ * block speed (425 MB/s compress, 1,792 MB/s decompress in the same run),
+ * and a decoder that walks the block headers so every block's output is
+ * bounded before it is inflated (no decompression bombs).
  *
  * ```
  * frame:  magic u32le 0x184D2204 | FLG u8 | BD u8 | [contentSize u64le] | [dictId u32le] | HC u8

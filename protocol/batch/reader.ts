@@ -64,7 +64,8 @@ export function decodeBatch(buf: Uint8Array, pos = 0, opts: DecodeOptions = {}):
   const codec = (header.attributes & ATTR_CODEC_MASK) as CodecId;
   const recordsStart = pos + BATCH_HEADER_BYTES;
   let cursor: ByteCursor;
-  if (codec === Codec.none) {
+  if (codec === Codec.none || (header.recordCount === 0 && recordsStart === end)) {
+    // (An empty batch, as compaction leaves behind to keep producer state, has no records section to inflate.)
     // Plain Uint8Array views: subarray on a Buffer goes through its species constructor at ~1.7x the cost.
     cursor = new ByteCursor(plainView(buf), recordsStart, end, pos);
   } else {

@@ -482,6 +482,20 @@ t.test('LogAppendTime: every record takes the batch maxTimestamp', async (t) => 
   t.same(decodeBatch(batch).records.map((r) => r.timestamp), [10, 20], 'CreateTime keeps each record its own');
 });
 
+t.test('an empty batch (as compaction leaves) decodes to no records, whatever its codec', async (t) => {
+  const batch = buildBatch([{ key: null, value: null }], { nowMs: NOW_MS });
+  for (const codec of [Codec.none, Codec.gzip, Codec.lz4]) {
+    const empty = edited(batch, (c) => {
+      const out = c.subarray(0, BATCH_HEADER_BYTES);
+      out.writeInt32BE(0, 57);
+      out.writeInt16BE(codec, 21);
+      return out;
+    });
+    const { header, records } = decodeBatch(empty);
+    t.same([header.recordCount, records.length], [0, 0], `codec ${codec}`);
+  }
+});
+
 t.test('batchesIn walks whole batches and points at a bad one', async (t) => {
   const batches = CODECS.map((codec, i) => buildBatch([{ key: null, value: Buffer.alloc(100 * (i + 1), i) }], { codec, nowMs: NOW_MS }));
   const all = Buffer.concat(batches);
