@@ -117,26 +117,25 @@ export class BatchBuilder {
     return this.pos;
   }
 
+  /**
+   * Bytes that appending `record` now would add (exact, before compression),
+   * so a producer can close a batch before a record would take it past its
+   * size cap: `builder.sizeBytes + builder.recordSizeBytes(r, now) <= cap`.
+   */
+  recordSizeBytes(record: RecordInput, nowMs: number): number {
+    const bodyBytes = this.bodyBytes(record, this.timestampDelta(record.timestamp ?? nowMs));
+    return sizeOfVarint(bodyBytes) + bodyBytes;
+  }
+
   /** Encodes one record at the end of the batch. `record.timestamp ?? nowMs` is its create time. */
   append(record: RecordInput, nowMs: number): void {
     if (this.built !== null) throw new Error('BatchBuilder: append() after build(); start a new builder');
     if (this.count === MAX_RECORDS) throw new RangeError(`a batch holds at most ${MAX_RECORDS} records`);
     const timestamp = record.timestamp ?? nowMs;
-    if (!Number.isSafeInteger(timestamp)) throw new RangeError(`record timestamp ${timestamp} is not a safe integer (ms since the epoch)`);
-    const first = this.count === 0 ? timestamp : this.firstTimestamp;
-    const timestampDelta = timestamp - first;
-    if (!Number.isSafeInteger(timestampDelta)) throw new RangeError(`record timestamp ${timestamp} is too far from the batch's first, ${first}`);
-
+    const timestampDelta = this.timestampDelta(timestamp);
     const { key, value, headers } = record;
     const headerCount = headers === undefined ? 0 : headers.length;
-    let bodyBytes =
-      1 +
-      sizeOfVarlong(timestampDelta) +
-      sizeOfVarint(this.count) +
-      (key === null ? 1 : sizeOfVarint(key.length) + key.length) +
-      (value === null ? 1 : sizeOfVarint(value.length) + value.length) +
-      sizeOfVarint(headerCount);
-    if (headerCount > 0) bodyBytes += this.sizeHeaders(headers!);
+    const bodyBytes = this.bodyBytes(record, timestampDelta);
     const start = this.pos;
     const end = start + sizeOfVarint(bodyBytes) + bodyBytes;
     if (end > MAX_BATCH_BYTES) throw new RangeError(`batch would exceed ${MAX_BATCH_BYTES} bytes`);
@@ -195,6 +194,29 @@ export class BatchBuilder {
     this.built = batch;
     this.buf = EMPTY;
     return batch;
+  }
+
+  private timestampDelta(timestamp: number): number {
+    if (!Number.isSafeInteger(timestamp)) throw new RangeError(`record timestamp ${timestamp} is not a safe integer (ms since the epoch)`);
+    const first = this.count === 0 ? timestamp : this.firstTimestamp;
+    const delta = timestamp - first;
+    if (!Number.isSafeInteger(delta)) throw new RangeError(`record timestamp ${timestamp} is too far from the batch's first, ${first}`);
+    return delta;
+  }
+
+  /** Size of a record after its length prefix; also notes its header keys' UTF-8 lengths for writeHeaders. */
+  private bodyBytes(record: RecordInput, timestampDelta: number): number {
+    const { key, value, headers } = record;
+    const headerCount = headers === undefined ? 0 : headers.length;
+    let bytes =
+      1 +
+      sizeOfVarlong(timestampDelta) +
+      sizeOfVarint(this.count) +
+      (key === null ? 1 : sizeOfVarint(key.length) + key.length) +
+      (value === null ? 1 : sizeOfVarint(value.length) + value.length) +
+      sizeOfVarint(headerCount);
+    if (headerCount > 0) bytes += this.sizeHeaders(headers!);
+    return bytes;
   }
 
   private writeHeader(buf: Buffer): void {

@@ -82,7 +82,8 @@ function decodeRecords(cursor: ByteCursor, header: BatchHeader): DecodedRecord[]
     cursor.fail(`recordCount ${count} cannot fit in ${cursor.remaining} bytes of records`);
   }
   const { baseOffset, firstTimestamp, lastOffsetDelta } = header;
-  const logAppendTime = (header.attributes & ATTR_TIMESTAMP_LOG_APPEND) !== 0 ? header.maxTimestamp : -1;
+  const logAppendTime = (header.attributes & ATTR_TIMESTAMP_LOG_APPEND) !== 0;
+  const maxTimestamp = header.maxTimestamp;
   const sectionEnd = cursor.end;
   const records: DecodedRecord[] = new Array(count);
   let previousOffsetDelta = -1;
@@ -106,8 +107,12 @@ function decodeRecords(cursor: ByteCursor, header: BatchHeader): DecodedRecord[]
     const headers = readHeaders(cursor);
     if (cursor.pos !== recordEnd) cursor.fail(`record ${i} claims ${length} bytes but its fields end ${recordEnd - cursor.pos} bytes early`, recordStart);
     cursor.end = sectionEnd;
-    const timestamp = logAppendTime >= 0 ? logAppendTime : firstTimestamp + timestampDelta;
-    records[i] = { offset: baseOffset + offsetDelta, timestamp, key, value, headers };
+    const timestamp = logAppendTime ? maxTimestamp : firstTimestamp + timestampDelta;
+    const offset = baseOffset + offsetDelta;
+    if (timestamp > Number.MAX_SAFE_INTEGER || timestamp < Number.MIN_SAFE_INTEGER || offset > Number.MAX_SAFE_INTEGER) {
+      cursor.fail(`record ${i} has offset ${offset} or timestamp ${timestamp} outside the safe integer range`, recordStart);
+    }
+    records[i] = { offset, timestamp, key, value, headers };
   }
   if (cursor.pos !== sectionEnd) cursor.fail(`${sectionEnd - cursor.pos} bytes after the last of ${count} records`);
   return records;

@@ -205,7 +205,12 @@ t.test('round trips: seeded random records, every codec', async (t) => {
       for (let i = 0; i < count; i++) records.push(randomRecord(rng));
       const producerId = rng.int(2) === 0 ? -1 : rng.int(2 ** 40);
       const builder = new BatchBuilder({ codec, producerId, producerEpoch: 3, baseSequence: 17, initialCapacityBytes: 1 + rng.int(512) });
-      for (const record of records) builder.append(record, NOW_MS);
+      for (const record of records) {
+        const before = builder.sizeBytes;
+        const predicted = builder.recordSizeBytes(record, NOW_MS);
+        builder.append(record, NOW_MS);
+        if (builder.sizeBytes - before !== predicted) failures.push(`seed ${seed}: recordSizeBytes ${predicted}, appended ${builder.sizeBytes - before}`);
+      }
       if (builder.recordCount !== count) failures.push(`seed ${seed}: recordCount ${builder.recordCount} != ${count}`);
       const uncompressedBytes = builder.sizeBytes;
       const batch = builder.build();
@@ -228,7 +233,7 @@ t.test('round trips: seeded random records, every codec', async (t) => {
       };
       if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`seed ${seed}: ${JSON.stringify(got).slice(0, 300)} != ${JSON.stringify(want).slice(0, 300)}`);
     }
-    t.same(failures, [], `${codec}: 40 random batches round-trip (header fields, offsets, timestamps, null/empty keys and values, headers)`);
+    t.same(failures, [], `${codec}: 40 random batches round-trip (header fields, offsets, timestamps, null/empty keys and values, headers); recordSizeBytes predicts every append`);
   }
 });
 
@@ -480,6 +485,10 @@ t.test('LogAppendTime: every record takes the batch maxTimestamp', async (t) => 
   });
   t.same(decodeBatch(appendTime).records.map((r) => r.timestamp), [NOW_MS, NOW_MS], 'LogAppendTime gives maxTimestamp');
   t.same(decodeBatch(batch).records.map((r) => r.timestamp), [10, 20], 'CreateTime keeps each record its own');
+  const noTime = edited(appendTime, (c) => writeI64(c, 35, -1));
+  t.same(decodeBatch(noTime).records.map((r) => r.timestamp), [-1, -1], 'LogAppendTime of -1 (no timestamp) is kept, not mistaken for CreateTime');
+  const overflow = edited(batch, (c) => writeI64(c, 27, Number.MAX_SAFE_INTEGER - 5));
+  t.match(String(formatErrorOf(() => decodeBatch(overflow))), /outside the safe integer range/, 'firstTimestamp + delta past 2^53 is refused, not rounded');
 });
 
 t.test('an empty batch (as compaction leaves) decodes to no records, whatever its codec', async (t) => {
