@@ -84,6 +84,8 @@ export class PartitionQueue {
   muted = false;
   /** Not before this time (a retry's backoff). */
   retryAtMs = 0;
+  /** The last batch was sealed for size, not by linger or flush. */
+  lastBatchFull = false;
 
   constructor(topic: string, partition: number) {
     this.topic = topic;
@@ -155,7 +157,11 @@ export class Accumulator {
       batch = null;
     }
     if (batch === null) {
-      const builder = new BatchBuilder({ codec: this.opts.codec, initialCapacityBytes: Math.min(this.opts.batchBytes, Math.max(1024, estimatedBytes * 2)) });
+      // A partition that just filled a batch will likely fill the next: give it the whole size up front
+      // rather than growing (and copying) it by doubling.
+      const capacityBytes = sealed || q.lastBatchFull ? this.opts.batchBytes : Math.min(this.opts.batchBytes, Math.max(4096, estimatedBytes * 2));
+      q.lastBatchFull = sealed;
+      const builder = new BatchBuilder({ codec: this.opts.codec, initialCapacityBytes: Math.max(capacityBytes, estimatedBytes + 128) });
       batch = new ProducerBatch(q.topic, q.partition, builder, nowMs, this.#seq++);
       q.open = batch;
       this.#unfinished.add(batch);
