@@ -83,6 +83,12 @@ export const BROKER_USAGE = `Usage: runnel start [--data DIR] [--port N] [--host
 
 Precedence: defaults < config file < RUNNEL_* environment < flags.`;
 
+/** Every setting with its default, environment variable and doc, for `runnel start --help` and the README. */
+export function settingsReference(): string {
+  const lines = BROKER_SETTING_DEFS.map((def) => `  ${def.name} (${envVarFor(def.name)}, default ${def.defaultValue === '' ? '""' : def.defaultValue})\n      ${def.doc}`);
+  return `Settings (config file name=value, environment variable, or --set name=value):\n${lines.join('\n')}`;
+}
+
 /** Parses the broker's command line (without the program and `start`). */
 export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
   let parsed;

@@ -46,7 +46,7 @@ export interface TransportListener {
   /** The address actually bound (port 0 resolved to the OS's choice). */
   readonly host: string;
   readonly port: number;
-  /** Stops accepting; resolves once the listening socket is closed (open connections are the caller's). */
+  /** Stops accepting new connections; open ones are left to the caller (they are not waited for). */
   close(): Promise<void>;
 }
 
@@ -139,7 +139,10 @@ export const nodeTransport: Transport = {
         resolve({
           host: address.address,
           port: address.port,
-          close: () => new Promise<void>((done) => server.close(() => done())),
+          // net.Server#close calls back only after every connection ended; the caller closes those itself.
+          close: async () => {
+            server.close();
+          },
         });
       });
     });

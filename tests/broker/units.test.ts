@@ -15,6 +15,13 @@ import { SimulatedFileSystem } from '../../broker/world/file-system.js';
 import { seededRng } from '../../broker/world/rng.js';
 import { decodeErrorResponse, encodeErrorResponse, tryDecodeErrorResponse } from '../../protocol/error-response.js';
 import { Errors } from '../../protocol/errors.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import { encodeRequest } from '../../protocol/codec.js';
+import type { ApiHandler } from '../../broker/handlers/handler.js';
+import { silentLogger } from '../../broker/log.js';
+import { ClientConnection, type ConnectionLimits } from '../../broker/net/connection.js';
+import type { ConnectionEvents, TransportConnection } from '../../broker/world/transport.js';
+import { rawRequestFrame } from '../support/raw-client.js';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -216,4 +223,131 @@ t.test('local metadata store: a crash loses only unacknowledged commits; a faile
   await t.rejects(store.commit([{ kind: 'clusterCreated', clusterId: 'c' }]), /EIO/);
   await t.rejects(store.commit([{ kind: 'clusterCreated', clusterId: 'c' }]), /failed earlier and takes no more changes/);
   t.equal(store.image.version, 0, 'a failed commit is not applied');
+});
+
+/* ------------------------------------------------------------ connection */
+
+class FakeTransport implements TransportConnection {
+  readonly remoteAddress = 'test:1';
+  events!: ConnectionEvents;
+  readonly written: Uint8Array[] = [];
+  paused = false;
+  destroyed = false;
+  bufferedBytes = 0;
+  attach(events: ConnectionEvents): void {
+    this.events = events;
+  }
+  write(chunks: readonly Uint8Array[]): boolean {
+    this.written.push(Buffer.concat(chunks));
+    return true;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  destroy(): void {
+    this.destroyed = true;
+    this.events.close();
+  }
+  end(): void {
+    this.destroy();
+  }
+  /** Correlation ids of the responses written so far, in write order. */
+  correlationIds(): number[] {
+    return this.written.map((frame) => Buffer.from(frame).readInt32BE(4));
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => { resolve = r; });
+  return { promise, resolve };
+}
+
+const emptyMetadata = { brokers: [], clusterId: 'c', controllerId: 0, topics: [] };
+
+function connectionWith(handlers: ApiHandler[], limits: Partial<ConnectionLimits> = {}): { transport: FakeTransport; connection: ClientConnection; send(api: 'Metadata' | 'ApiVersions', correlationId: number): void } {
+  const transport = new FakeTransport();
+  const table = new Map(handlers.map((handler) => [ApiKey[handler.api], handler]));
+  const connection = new ClientConnection({
+    id: 1,
+    transport,
+    handlers: table,
+    limits: { maxRequestBytes: 1024 * 1024, queuedMaxRequests: 100, maxUnflushedResponseBytes: 1024 * 1024, ...limits },
+    clock: new ManualClock(),
+    logger: silentLogger(),
+  });
+  const send = (api: 'Metadata' | 'ApiVersions', correlationId: number): void => {
+    const body = api === 'Metadata' ? { topics: [], allowAutoTopicCreation: false } : { clientSoftwareName: 't', clientSoftwareVersion: '1' };
+    transport.events.data(Buffer.concat(encodeRequest(api, 0, correlationId, 'test', body as never)));
+  };
+  return { transport, connection, send };
+}
+
+t.test('connection: pipelined requests answer as they complete; ordered steps run in arrival order', async (t) => {
+  const gates = new Map<number, ReturnType<typeof deferred>>();
+  const steps: string[] = [];
+  const metadata: ApiHandler<'Metadata'> = {
+    api: 'Metadata',
+    versions: { min: 0, max: 0 },
+    async handle(ctx, request) {
+      const id = request.topics!.length === 0 ? gates.size : 0;
+      const gate = deferred();
+      gates.set(id, gate);
+      await ctx.ordered(async () => {
+        steps.push(`start ${id}`);
+        await gate.promise;
+        steps.push(`end ${id}`);
+      });
+      return emptyMetadata;
+    },
+  };
+  const apiVersions: ApiHandler<'ApiVersions'> = { api: 'ApiVersions', versions: { min: 0, max: 0 }, handle: async () => ({ errorCode: 0, apiKeys: [] }) };
+  const { transport, send } = connectionWith([metadata as ApiHandler, apiVersions as ApiHandler]);
+  send('Metadata', 1);
+  send('Metadata', 2);
+  send('ApiVersions', 3);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(transport.correlationIds(), [3], 'a quick request is answered while slower ones before it are pending');
+  t.same(steps, ['start 0'], 'the second ordered step waits for the first');
+  gates.get(1)?.resolve();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(steps, ['start 0'], 'even when its own gate opens first');
+  gates.get(0)!.resolve();
+  for (let i = 0; i < 5 && transport.written.length < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.same(steps, ['start 0', 'end 0', 'start 1', 'end 1']);
+  t.same(transport.correlationIds(), [3, 1, 2]);
+});
+
+t.test('connection: reading pauses on too many requests in flight or unread responses', async (t) => {
+  const gate = deferred();
+  const metadata: ApiHandler<'Metadata'> = { api: 'Metadata', versions: { min: 0, max: 0 }, handle: async () => { await gate.promise; return emptyMetadata; } };
+  const { transport, send } = connectionWith([metadata as ApiHandler], { queuedMaxRequests: 2, maxUnflushedResponseBytes: 64 * 1024 });
+  send('Metadata', 1);
+  t.notOk(transport.paused);
+  send('Metadata', 2);
+  t.ok(transport.paused, 'paused at queued.max.requests');
+  transport.bufferedBytes = 1024 * 1024;
+  gate.resolve();
+  for (let i = 0; i < 5 && transport.written.length < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.equal(transport.written.length, 2);
+  t.ok(transport.paused, 'still paused: the client is not reading its responses');
+  transport.bufferedBytes = 0;
+  transport.events.drain();
+  t.notOk(transport.paused, 'resumed once the responses drained');
+});
+
+t.test('connection: a bad frame closes it; an unknown API gets an error frame', async (t) => {
+  const { transport } = connectionWith([]);
+  transport.events.data(rawRequestFrame({ apiKey: 4242, apiVersion: 0, correlationId: 9 }));
+  const [frame] = transport.written;
+  t.equal(decodeErrorResponse(frame!.subarray(4), 4).errorCode, Errors.UNKNOWN_API.code);
+  t.notOk(transport.destroyed);
+  transport.events.data(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+  t.ok(transport.destroyed, 'a negative length closes the connection');
+  const { transport: other } = connectionWith([]);
+  other.events.data(Buffer.from([0x7f, 0xff, 0xff, 0xff]));
+  t.ok(other.destroyed, 'a length above max.request.bytes closes it before any body arrives');
 });

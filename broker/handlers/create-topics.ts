@@ -1,0 +1,41 @@
+/**
+ * CreateTopics: each topic is validated and created on its own (one bad
+ * topic does not fail the others), with Kafka's rules: a name of 1-249
+ * characters of [a-zA-Z0-9._-], 1 to `max.partitions.per.topic` partitions
+ * (-1: `num.partitions`), replication factor 1 on a single node (-1: 1), and
+ * settings that parse. `validateOnly` checks without creating. A name given
+ * twice in one request is refused for both, as Kafka does.
+ */
+import { ProtocolError } from '../../protocol/errors.js';
+import type { CreateTopicsResponse } from '../../protocol/messages.js';
+import type { BrokerContext } from './broker-context.js';
+import { NO_ERROR, toWireError } from './errors.js';
+import type { ApiHandler } from './handler.js';
+import { settingsRecord, timesNamed } from './settings-record.js';
+
+export function createTopicsHandler(broker: BrokerContext): ApiHandler<'CreateTopics'> {
+  return {
+    api: 'CreateTopics',
+    versions: { min: 0, max: 0 },
+    handle: (ctx, request) =>
+      ctx.ordered(async () => {
+        const counts = timesNamed(request.topics.map((topic) => topic.name));
+        const results: CreateTopicsResponse['topics'] = [];
+        for (const topic of request.topics) {
+          try {
+            if (counts.get(topic.name)! > 1) throw new ProtocolError('INVALID_REQUEST', `topic ${topic.name} is named more than once in the request`);
+            const created = await broker.controller.createTopic(
+              { name: topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, configs: settingsRecord(topic.configs) },
+              { validateOnly: request.validateOnly },
+            );
+            results.push({ name: topic.name, errorCode: NO_ERROR.code, errorMessage: null, ...created });
+          } catch (error) {
+            const wire = toWireError(error, ctx.logger, { api: 'CreateTopics', topic: topic.name });
+            results.push({ name: topic.name, errorCode: wire.code, errorMessage: wire.message, partitions: topic.partitions, replicationFactor: topic.replicationFactor });
+          }
+        }
+        return { topics: results };
+      }),
+  };
+}
+

@@ -1,0 +1,59 @@
+/**
+ * DescribeConfigs: a topic's settings with their effective values and where
+ * each comes from (`topic` override, `broker` default set with `log.<name>`,
+ * or the built-in `default`); or the broker's own settings (resource name:
+ * the node id, or empty), which are read-only while it runs. `configNames`
+ * null lists every setting; names that are not settings are left out.
+ */
+import { ProtocolError } from '../../protocol/errors.js';
+import type { DescribeConfigsResponse, DescribedConfig } from '../../protocol/messages.js';
+import { BROKER_SETTING_DEFS } from '../config.js';
+import type { BrokerContext } from './broker-context.js';
+import { NO_ERROR, toWireError } from './errors.js';
+import type { ApiHandler } from './handler.js';
+
+export function describeConfigsHandler(broker: BrokerContext): ApiHandler<'DescribeConfigs'> {
+  const { controller, config } = broker;
+
+  const topicConfigs = (name: string): DescribedConfig[] => {
+    const topic = controller.topic(name);
+    if (topic === undefined) throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
+    return controller.describeTopicConfig(topic).map((setting) => ({ ...setting, readOnly: false, sensitive: false }));
+  };
+
+  const brokerConfigs = (name: string): DescribedConfig[] => {
+    if (name !== '' && name !== String(config.nodeId)) {
+      throw new ProtocolError('INVALID_REQUEST', `broker ${name} is not this broker; ask with the node id ${config.nodeId} (or an empty name)`);
+    }
+    return BROKER_SETTING_DEFS.map((def) => {
+      const setting = config.settings[def.name];
+      return {
+        name: def.name,
+        value: setting?.value ?? def.defaultValue,
+        source: setting?.explicit === true ? 'broker' : 'default',
+        readOnly: true,
+        sensitive: false,
+      };
+    });
+  };
+
+  return {
+    api: 'DescribeConfigs',
+    versions: { min: 0, max: 0 },
+    handle: (ctx, request) =>
+      ctx.ordered(() => {
+        const results: DescribeConfigsResponse['results'] = request.resources.map((resource) => {
+          try {
+            const all = resource.type === 'topic' ? topicConfigs(resource.name) : brokerConfigs(resource.name);
+            const wanted = resource.configNames === null ? null : new Set(resource.configNames);
+            const configs = wanted === null ? all : all.filter((entry) => wanted.has(entry.name));
+            return { type: resource.type, name: resource.name, errorCode: NO_ERROR.code, errorMessage: null, configs };
+          } catch (error) {
+            const wire = toWireError(error, ctx.logger, { api: 'DescribeConfigs', resource: resource.name });
+            return { type: resource.type, name: resource.name, errorCode: wire.code, errorMessage: wire.message, configs: [] };
+          }
+        });
+        return { results };
+      }),
+  };
+}

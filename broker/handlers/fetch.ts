@@ -1,0 +1,149 @@
+/**
+ * Fetch: whole record batches from each partition asked for, starting at the
+ * batch that holds `fetchOffset`, below the high watermark (a consumer never
+ * sees records a crash could take back), sent as slices of the segment reads
+ * with no copy or re-encoding.
+ *
+ * Sizes, as in Kafka: each partition returns at most `partitionMaxBytes` and
+ * the response at most `maxBytes`, except that the first partition with data
+ * always returns at least one whole batch, so a batch bigger than the limits
+ * cannot stall a consumer.
+ *
+ * Long poll: when the first read finds fewer than `minBytes`, the request
+ * waits, without polling, until the partitions' high watermarks have moved by
+ * enough bytes (each partition wakes its waiters as it advances), or
+ * `maxWaitMs` passes (a Clock timer), or the connection closes, and then
+ * reads again. The wait happens outside the connection's ordered step, so it
+ * never holds back a produce on the same connection.
+ */
+import { Errors, ProtocolError } from '../../protocol/errors.js';
+import type { FetchPartitionResult, FetchRequest, FetchResponse } from '../../protocol/messages.js';
+import { Partition } from '../partition.js';
+import type { BrokerContext } from './broker-context.js';
+import { toWireError, type WireError } from './errors.js';
+import type { ApiHandler, RequestContext } from './handler.js';
+
+interface Target {
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  partitionMaxBytes: number;
+  resolved: Partition | WireError;
+}
+
+interface ReadPass {
+  topics: FetchResponse['topics'];
+  sizeBytes: number;
+  failed: boolean;
+}
+
+export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
+  const { controller, clock } = broker;
+
+  const resolve = (ctx: RequestContext, request: FetchRequest): Target[] =>
+    request.topics.flatMap((topicRequest) => {
+      const topic = controller.topic(topicRequest.name);
+      return topicRequest.partitions.map((p): Target => {
+        let resolved: Partition | WireError;
+        if (p.partitionMaxBytes <= 0) {
+          resolved = toWireError(new ProtocolError('INVALID_FETCH_SIZE', `partitionMaxBytes is ${p.partitionMaxBytes}; it must be positive`), ctx.logger);
+        } else if (topic === undefined) {
+          resolved = toWireError(new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topicRequest.name} does not exist`), ctx.logger);
+        } else {
+          resolved = topic.partitions[p.partition] ?? toWireError(new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic.name} has no partition ${p.partition}`), ctx.logger);
+        }
+        return { topic: topicRequest.name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, resolved };
+      });
+    });
+
+  const readOnce = async (ctx: RequestContext, targets: readonly Target[], maxBytes: number): Promise<ReadPass> => {
+    const topics: FetchResponse['topics'] = [];
+    let sizeBytes = 0;
+    let failed = false;
+    for (const target of targets) {
+      let entry = topics.at(-1);
+      if (entry === undefined || entry.name !== target.topic) {
+        entry = { name: target.topic, partitions: [] };
+        topics.push(entry);
+      }
+      const result = await readPartition(ctx, target, maxBytes - sizeBytes, sizeBytes === 0);
+      if (result.errorCode !== Errors.NONE.code) failed = true;
+      for (const batch of result.records) sizeBytes += batch.byteLength;
+      entry.partitions.push(result);
+    }
+    return { topics, sizeBytes, failed };
+  };
+
+  const readPartition = async (ctx: RequestContext, target: Target, remainingBytes: number, first: boolean): Promise<FetchPartitionResult> => {
+    const { resolved } = target;
+    if (!(resolved instanceof Partition)) return errorResult(target.partition, resolved);
+    const partition = resolved;
+    const result = (records: Uint8Array[]): FetchPartitionResult => ({
+      partition: target.partition,
+      errorCode: Errors.NONE.code,
+      highWatermark: partition.highWatermark,
+      logStartOffset: partition.logStartOffset,
+      records,
+    });
+    if (!first && remainingBytes <= 0) return result([]);
+    try {
+      const read = await partition.read(target.fetchOffset, Math.max(1, Math.min(target.partitionMaxBytes, remainingBytes)));
+      // Past the first partition with data, a batch that does not fit waits for the next fetch.
+      if (!first && read.sizeBytes > remainingBytes) return result([]);
+      return result(read.records);
+    } catch (error) {
+      return errorResult(target.partition, toWireError(error, ctx.logger, { api: 'Fetch', topic: target.topic, partition: target.partition }));
+    }
+  };
+
+  /** Resolves once enough bytes became readable, the wait expired, or the request was abandoned. */
+  const waitForData = (ctx: RequestContext, targets: readonly Target[], haveBytes: number, request: FetchRequest): Promise<void> =>
+    new Promise((done) => {
+      const partitions = [...new Set(targets.flatMap((t) => (t.resolved instanceof Partition ? [t.resolved] : [])))];
+      const baseline = partitions.map((p) => p.visibleBytesTotal);
+      const unsubscribes: (() => void)[] = [];
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        timer.cancel();
+        for (const unsubscribe of unsubscribes) unsubscribe();
+        ctx.signal.removeEventListener('abort', finish);
+        done();
+      };
+      const check = (): void => {
+        let bytes = haveBytes;
+        partitions.forEach((p, i) => {
+          bytes += p.visibleBytesTotal - baseline[i]!;
+        });
+        if (bytes >= request.minBytes || partitions.some((p) => p.deleted)) finish();
+      };
+      const timer = clock.schedule(request.maxWaitMs, finish);
+      for (const partition of partitions) unsubscribes.push(partition.onAdvance(check));
+      ctx.signal.addEventListener('abort', finish);
+      if (ctx.signal.aborted) finish();
+    });
+
+  return {
+    api: 'Fetch',
+    versions: { min: 0, max: 0 },
+    async handle(ctx, request) {
+      if (request.maxBytes <= 0) {
+        return { throttleTimeMs: 0, errorCode: Errors.INVALID_FETCH_SIZE.code, topics: [] };
+      }
+      // Resolving in the ordered step makes a fetch see the topics and appends of earlier requests on this connection.
+      const targets = await ctx.ordered(() => resolve(ctx, request));
+      const first = await readOnce(ctx, targets, request.maxBytes);
+      if (first.sizeBytes >= request.minBytes || first.failed || request.maxWaitMs <= 0 || ctx.signal.aborted) {
+        return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: first.topics };
+      }
+      await waitForData(ctx, targets, first.sizeBytes, request);
+      const second = await readOnce(ctx, targets, request.maxBytes);
+      return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: second.topics };
+    },
+  };
+}
+
+function errorResult(partition: number, error: WireError): FetchPartitionResult {
+  return { partition, errorCode: error.code, highWatermark: -1, logStartOffset: -1, records: [] };
+}

@@ -1,0 +1,47 @@
+/**
+ * The handler table: API key -> handler, built once at start-up. Adding an
+ * API is a handler file and one line here; the connection looks handlers up
+ * by key and checks the version against the handler's own range, and
+ * ApiVersions reports the same table.
+ *
+ * Every handler's range must lie within the versions protocol/ can encode
+ * and decode; `buildHandlerTable` refuses to start otherwise.
+ */
+import { ApiKey, type ApiName } from '../../protocol/api-keys.js';
+import { SUPPORTED_VERSIONS } from '../../protocol/codec.js';
+import { assert } from '../world/assert.js';
+import { alterConfigsHandler } from './alter-configs.js';
+import { apiVersionsHandler } from './api-versions.js';
+import type { BrokerContext } from './broker-context.js';
+import { createTopicsHandler } from './create-topics.js';
+import { deleteTopicsHandler } from './delete-topics.js';
+import { describeConfigsHandler } from './describe-configs.js';
+import { fetchHandler } from './fetch.js';
+import type { ApiHandler } from './handler.js';
+import { listOffsetsHandler } from './list-offsets.js';
+import { metadataHandler } from './metadata.js';
+import { produceHandler } from './produce.js';
+
+export type HandlerTable = ReadonlyMap<number, ApiHandler>;
+
+export function buildHandlerTable(broker: BrokerContext): HandlerTable {
+  const handlers: ApiHandler[] = [
+    produceHandler(broker),
+    fetchHandler(broker),
+    listOffsetsHandler(broker),
+    metadataHandler(broker),
+    createTopicsHandler(broker),
+    deleteTopicsHandler(broker),
+    describeConfigsHandler(broker),
+    alterConfigsHandler(broker),
+  ] as ApiHandler[];
+  handlers.push(apiVersionsHandler(() => handlers) as ApiHandler);
+  const table = new Map<number, ApiHandler>();
+  for (const handler of handlers) {
+    const codec = SUPPORTED_VERSIONS[handler.api as ApiName];
+    assert(handler.versions.min >= codec.min && handler.versions.max <= codec.max, 'a handler answers only versions protocol/ can decode', { api: handler.api, handler: handler.versions, codec });
+    assert(!table.has(ApiKey[handler.api]), 'one handler per API key', { api: handler.api });
+    table.set(ApiKey[handler.api], handler);
+  }
+  return table;
+}

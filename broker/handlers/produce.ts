@@ -1,0 +1,144 @@
+/**
+ * Produce: appends each partition's record batches (validated and given
+ * offsets by storage, never re-encoded) and answers with the first offset
+ * assigned, the append time, and the log start offset.
+ *
+ * acks (on one node, 1 and all (-1) mean the same thing):
+ * - 0: no response at all. Since there is no response to carry an error, a
+ *   failed append closes the connection, so the producer notices (Kafka's rule).
+ * - 1 / all: answered once the records are committed, i.e. below the high
+ *   watermark: at once, or after the fsync on a topic with fsync=always. If
+ *   that takes longer than the request's `timeoutMs`, the partition answers
+ *   REQUEST_TIMED_OUT (the records may still become durable: retrying may
+ *   duplicate them).
+ *
+ * The appends run in the connection's ordered step, so produce requests on
+ * one connection are applied in the order they arrived; only the waits for
+ * durability overlap.
+ */
+import { Errors, ProtocolError } from '../../protocol/errors.js';
+import type { ProducePartitionResult, ProduceRequest, ProduceResponse } from '../../protocol/messages.js';
+import type { Topic } from '../controller.js';
+import type { PartitionAppend } from '../partition.js';
+import type { BrokerContext } from './broker-context.js';
+import { toWireError, type WireError } from './errors.js';
+import { NO_RESPONSE, type ApiHandler, type RequestContext } from './handler.js';
+
+const VALID_ACKS = new Set([0, 1, -1]);
+
+type Outcome = { partition: number; error: WireError } | { partition: number; append: PartitionAppend; logAppendTime: boolean; logStartOffset: number };
+
+export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
+  const { controller, clock } = broker;
+
+  /** The topic, auto-created when the broker allows it; throws UNKNOWN_TOPIC_OR_PARTITION otherwise. */
+  const topicFor = async (name: string): Promise<Topic> => {
+    const topic = controller.topic(name) ?? (await controller.autoCreate(name));
+    if (topic === undefined) throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist; create it first (runnel topic create ${name}), or start the broker with auto.create.topics=true`);
+    return topic;
+  };
+
+  const appendAll = async (ctx: RequestContext, request: ProduceRequest): Promise<{ name: string; outcomes: Outcome[] }[]> => {
+    const results: { name: string; outcomes: Outcome[] }[] = [];
+    for (const topicRequest of request.topics) {
+      const outcomes: Outcome[] = [];
+      results.push({ name: topicRequest.name, outcomes });
+      let topic: Topic | undefined;
+      let topicError: WireError | undefined;
+      try {
+        // Synchronous for an existing topic, so appends stay in arrival order without a tick in between.
+        topic = controller.topic(topicRequest.name) ?? (await topicFor(topicRequest.name));
+      } catch (error) {
+        topicError = toWireError(error, ctx.logger, { api: 'Produce', topic: topicRequest.name });
+      }
+      for (const { partition: index, records } of topicRequest.partitions) {
+        if (topic === undefined) {
+          outcomes.push({ partition: index, error: topicError! });
+          continue;
+        }
+        const partition = topic.partitions[index];
+        if (partition === undefined) {
+          outcomes.push({ partition: index, error: toWireError(new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic.name} has partitions 0 to ${topic.partitions.length - 1}, not ${index}`), ctx.logger) });
+          continue;
+        }
+        try {
+          const append = partition.append(records);
+          // An unawaited rejection is reported by the wait below; keep Node from calling it unhandled meanwhile.
+          append.committed.catch(() => undefined);
+          outcomes.push({ partition: index, append, logAppendTime: partition.config.messageTimestampType === 'LogAppendTime', logStartOffset: partition.logStartOffset });
+        } catch (error) {
+          outcomes.push({ partition: index, error: toWireError(error, ctx.logger, { api: 'Produce', topic: topic.name, partition: index }) });
+        }
+      }
+    }
+    return results;
+  };
+
+  /** Waits for `committed` up to `timeoutMs`; the error to report, or undefined when committed. */
+  const awaitCommitted = async (ctx: RequestContext, append: PartitionAppend, timeoutMs: number, where: Record<string, unknown>): Promise<WireError | undefined> => {
+    let timer: { cancel(): void } | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = clock.schedule(Math.max(0, timeoutMs), () => resolve('timeout'));
+    });
+    try {
+      const outcome = await Promise.race([append.committed.then(() => 'committed' as const), timedOut]);
+      if (outcome === 'timeout') {
+        return toWireError(new ProtocolError('REQUEST_TIMED_OUT', `the records were appended at offset ${append.info.baseOffset} but not made durable within the request's ${timeoutMs} ms; retrying may write them twice`), ctx.logger);
+      }
+      return undefined;
+    } catch (error) {
+      return toWireError(error, ctx.logger, { api: 'Produce', ...where });
+    } finally {
+      timer?.cancel();
+    }
+  };
+
+  const respond = async (ctx: RequestContext, request: ProduceRequest, appended: { name: string; outcomes: Outcome[] }[]): Promise<ProduceResponse> => {
+    const topics = await Promise.all(
+      appended.map(async ({ name, outcomes }) => ({
+        name,
+        partitions: await Promise.all(
+          outcomes.map(async (outcome): Promise<ProducePartitionResult> => {
+            const error = 'error' in outcome ? outcome.error : await awaitCommitted(ctx, outcome.append, request.timeoutMs, { topic: name, partition: outcome.partition });
+            if (error !== undefined || 'error' in outcome) {
+              return { partition: outcome.partition, errorCode: error!.code, errorMessage: error!.message, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+            }
+            return {
+              partition: outcome.partition,
+              errorCode: Errors.NONE.code,
+              errorMessage: null,
+              baseOffset: outcome.append.info.baseOffset,
+              logAppendTimeMs: outcome.logAppendTime ? outcome.append.info.logAppendTimeMs : -1,
+              logStartOffset: outcome.logStartOffset,
+            };
+          }),
+        ),
+      })),
+    );
+    return { throttleTimeMs: 0, topics };
+  };
+
+  return {
+    api: 'Produce',
+    versions: { min: 0, max: 0 },
+    async handle(ctx, request) {
+      if (!VALID_ACKS.has(request.acks)) {
+        const error = toWireError(new ProtocolError('INVALID_REQUIRED_ACKS', `acks ${request.acks} is not 0, 1 or -1 (all)`), ctx.logger);
+        return {
+          throttleTimeMs: 0,
+          topics: request.topics.map((topic) => ({
+            name: topic.name,
+            partitions: topic.partitions.map((p) => ({ partition: p.partition, errorCode: error.code, errorMessage: error.message, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 })),
+          })),
+        };
+      }
+      const appended = await ctx.ordered(() => appendAll(ctx, request));
+      if (request.acks === 0) {
+        const failure = appended.flatMap(({ name, outcomes }) => outcomes.flatMap((o) => ('error' in o ? [`${name}-${o.partition}: ${o.error.message}`] : [])));
+        if (failure.length > 0) ctx.closeConnection(`acks=0 produce failed, closing so the producer notices: ${failure.join('; ')}`);
+        return NO_RESPONSE;
+      }
+      return respond(ctx, request, appended);
+    },
+  };
+}

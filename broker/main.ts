@@ -1,0 +1,216 @@
+/**
+ * The broker: `startBroker` assembles one (storage, metadata store,
+ * controller, handlers, server) from a config and an injected world, and
+ * `runBrokerCli` is the process around it: settings from flags, environment
+ * and config file, a start-up line with the real address, clean shutdown on
+ * SIGTERM/SIGINT, and every uncaught error logged.
+ *
+ * The embedded default: the broker and its controller (with the `local`
+ * metadata store under the data directory) in one process, so one command
+ * runs a complete single-node cluster.
+ *
+ * Start-up order matters for crash safety: the metadata log is replayed
+ * first (it says which topics exist and with what settings), then the
+ * partition logs are opened (recovering any left unclean), then the
+ * controller reconciles the two, and only then does the server accept
+ * connections. Shutdown runs in reverse: stop accepting and answer what is in
+ * flight, then close the logs (which writes their clean-shutdown markers).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BrokerConfigError, type BrokerConfig } from './config.js';
+import { BROKER_USAGE, loadBrokerConfig, settingsReference } from './config-sources.js';
+import { Controller } from './controller.js';
+import { buildHandlerTable } from './handlers/index.js';
+import { createLogger, type Logger } from './log.js';
+import { LocalMetadataStore } from './metadata/local-store.js';
+import type { MetadataStore } from './metadata/store.js';
+import { BrokerServer } from './net/server.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { LogManager } from './storage/log-manager.js';
+import { systemClock, type Clock } from './world/clock.js';
+import { realFileSystem, type FileSystem } from './world/file-system.js';
+import { systemRng, type Rng } from './world/rng.js';
+import { nodeTransport, type Transport } from './world/transport.js';
+
+/** Everything the broker reads from outside: time, randomness, disk, network, and where logs go. */
+export interface BrokerWorld {
+  clock: Clock;
+  rng: Rng;
+  fs: FileSystem;
+  transport: Transport;
+  logger: Logger;
+}
+
+export interface RunningBroker {
+  /** The address bound (port 0 resolved to the OS's choice). */
+  readonly host: string;
+  readonly port: number;
+  /** Absolute path of the data directory. */
+  readonly dataDir: string;
+  readonly clusterId: string;
+  /** Clean shutdown: stop accepting, answer in-flight requests (bounded by shutdown.timeout.ms), close every log. */
+  close(): Promise<void>;
+}
+
+/** A second SIGINT/SIGTERM within this long of the first is the same request, not an order to hurry. */
+const REPEATED_SIGNAL_GRACE_NS = 1_000_000_000n;
+
+/** 16 random bytes, base64url: Kafka's cluster id shape. */
+function newClusterId(rng: Rng): string {
+  const bytes = Buffer.alloc(16);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
+  return bytes.toString('base64url');
+}
+
+/** Starts a broker; resolves once it accepts connections. */
+export async function startBroker(config: BrokerConfig, world: Partial<BrokerWorld> = {}): Promise<RunningBroker> {
+  const clock = world.clock ?? systemClock;
+  const rng = world.rng ?? systemRng;
+  const fs = world.fs ?? realFileSystem;
+  const transport = world.transport ?? nodeTransport;
+  const logger = world.logger ?? createLogger({ level: config.loggerLevel });
+  const dataDir = path.resolve(config.dataDir);
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error({ err: error }, 'error while shutting down');
+      }
+    }
+  };
+
+  try {
+    await fs.mkdirp(dataDir);
+    // A data directory created just now must survive a crash along with what goes into it.
+    await fs.fsyncDir(path.dirname(dataDir));
+    const lock: DataDirLock = await acquireDataDirLock(fs, dataDir);
+    cleanups.push(() => lock.release());
+
+    const store: MetadataStore = await LocalMetadataStore.open({ dataDir, fs, clock });
+    cleanups.push(() => store.close());
+    if (store.image.clusterId === '') await store.commit([{ kind: 'clusterCreated', clusterId: newClusterId(rng) }], { expectedVersion: 0 });
+
+    let controller: Controller | undefined;
+    const logs = await LogManager.open({
+      dataDir,
+      fs,
+      clock,
+      logger: logger.child({ component: 'storage' }),
+      configFor: (topic) => Controller.logConfigFor(config, store.image.topics.get(topic)?.configs ?? {}),
+      retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+      // Retention never deletes what consumers cannot have read yet.
+      retentionBoundFor: (topic, partition) => controller?.partition(topic, partition)?.highWatermark ?? 0,
+    });
+    cleanups.push(() => logs.close());
+
+    const serving = await Controller.open({ store, logs, config, rng, logger });
+    controller = serving;
+    cleanups.push(() => serving.close());
+    logs.startMaintenance();
+
+    const endpoint = { host: config.advertisedHost, port: config.port };
+    const handlers = buildHandlerTable({ config, controller: serving, clock, logger, endpoint });
+    const server = await BrokerServer.start({ transport, config, handlers, clock, logger });
+    endpoint.port = server.port;
+    cleanups.push(() => server.close(config.shutdownTimeoutMs));
+
+    const topicCount = [...serving.topics()].length;
+    logger.info(
+      { event: 'listening', host: server.host, port: server.port, dataDir, clusterId: store.image.clusterId, nodeId: config.nodeId, topics: topicCount },
+      `runnel broker listening on ${server.host}:${server.port}, data in ${dataDir} (${topicCount} topic(s))`,
+    );
+
+    let closing: Promise<void> | undefined;
+    return {
+      host: server.host,
+      port: server.port,
+      dataDir,
+      clusterId: store.image.clusterId,
+      close() {
+        closing ??= unwind().then(() => logger.info({ event: 'stopped' }, 'runnel broker stopped cleanly'));
+        return closing;
+      },
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+/**
+ * The broker as a process (what `runnel start` runs): parses `argv` (the
+ * arguments after `start`), starts the broker, and runs until SIGTERM or
+ * SIGINT, then shuts down cleanly. Resolves with the exit code (0 after a
+ * clean shutdown, 2 for bad settings, 1 for a failure to start); the caller
+ * exits with it. A second signal during shutdown exits at once (the logs are
+ * then recovered at the next start).
+ */
+export async function runBrokerCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+  let config: BrokerConfig;
+  try {
+    const loaded = await loadBrokerConfig(argv, env, realFileSystem);
+    if (loaded.help) {
+      process.stdout.write(`${BROKER_USAGE}\n\n${settingsReference()}\n`);
+      return 0;
+    }
+    config = loaded.config;
+  } catch (error) {
+    if (!(error instanceof BrokerConfigError)) throw error;
+    process.stderr.write(`runnel: ${error.message}\n`);
+    return 2;
+  }
+
+  const logger = createLogger({ level: config.loggerLevel });
+  const onFatal = (kind: string) => (error: unknown): void => {
+    logger.fatal({ err: error }, `${kind}; exiting (logs are recovered at the next start)`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', onFatal('uncaught exception'));
+  process.on('unhandledRejection', onFatal('unhandled promise rejection'));
+
+  let broker: RunningBroker;
+  try {
+    broker = await startBroker(config, { logger });
+  } catch (error) {
+    logger.fatal({ err: error }, `broker failed to start: ${(error as Error).message}`);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stoppingSinceNs: bigint | undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stoppingSinceNs !== undefined) {
+        // npm and a terminal both deliver one Ctrl-C; only a later, deliberate signal means "now".
+        if (systemClock.monotonicNs() - stoppingSinceNs < REPEATED_SIGNAL_GRACE_NS) return;
+        logger.warn({ signal }, `${signal} again during shutdown: exiting now (logs are recovered at the next start)`);
+        process.exit(1);
+      }
+      stoppingSinceNs = systemClock.monotonicNs();
+      logger.info({ signal }, `${signal} received: shutting down`);
+      broker.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+const invokedAsScript = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedAsScript) {
+  runBrokerCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`runnel: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,285 @@
+/**
+ * One client connection: bytes in, frames out of the FrameReader, requests
+ * dispatched to their handlers, responses written back as each completes.
+ *
+ * Requests are pipelined: every frame is dispatched as soon as it is read,
+ * and its response is written when its handler finishes, carrying its
+ * correlation id, so a long-polling fetch never holds back a produce behind
+ * it. Handlers put their partition reads and writes in `ordered` steps, which
+ * run one after another in arrival order; that keeps requests touching the
+ * same partition in order while their waits overlap.
+ *
+ * Bad input, kept apart from bugs:
+ * - a frame length that is 0, negative or above `max.request.bytes` (checked
+ *   before any of the body is buffered), or a frame too short for a request
+ *   header: the stream cannot be trusted any more, so this connection (and
+ *   only it) is closed, with the reason logged;
+ * - an unknown API key, an unsupported version, or a body that does not
+ *   decode: the framing is intact, so the client gets an error response
+ *   (protocol/error-response.ts) and the connection carries on.
+ *
+ * Flow control: reading stops while the connection has `queued.max.requests`
+ * requests in flight, or requests totalling `max.request.bytes` bytes, or
+ * more than `max.unflushed.response.bytes` of responses the client has not
+ * read yet, and resumes when that clears. Memory per connection is therefore
+ * bounded however fast a client sends or however slowly it reads.
+ *
+ * Everything runs on the event loop; nothing here is shared across threads.
+ */
+import { apiNameOf } from '../../protocol/api-keys.js';
+import { decodeRequestBody, decodeRequestHeader, encodeResponse } from '../../protocol/codec.js';
+import { ProtocolDecodeError } from '../../protocol/decode-error.js';
+import { encodeErrorResponse } from '../../protocol/error-response.js';
+import { Errors, type ErrorName } from '../../protocol/errors.js';
+import { FrameError, FrameReader } from '../../protocol/frame-reader.js';
+import type { RequestHeader } from '../../protocol/request-header.js';
+import type { Logger } from '../log.js';
+import { apiVersionsTable } from '../handlers/api-versions.js';
+import { toWireError } from '../handlers/errors.js';
+import { NO_RESPONSE, type ApiHandler, type RequestContext } from '../handlers/handler.js';
+import type { HandlerTable } from '../handlers/index.js';
+import type { Clock } from '../world/clock.js';
+import type { TransportConnection } from '../world/transport.js';
+
+export interface ConnectionLimits {
+  maxRequestBytes: number;
+  queuedMaxRequests: number;
+  maxUnflushedResponseBytes: number;
+}
+
+type PauseReason = 'requests' | 'requestBytes' | 'unflushed';
+
+const noop = (): void => undefined;
+
+export class ClientConnection {
+  readonly id: number;
+  readonly #transport: TransportConnection;
+  readonly #handlers: HandlerTable;
+  readonly #limits: ConnectionLimits;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #reader: FrameReader;
+  readonly #abort = new AbortController();
+  readonly #paused = new Set<PauseReason>();
+  #inFlightRequests = 0;
+  #inFlightBytes = 0;
+  #orderedTail: Promise<void> | null = null;
+  #closed = false;
+  #lastActivityMs: number;
+  readonly #closedListeners: (() => void)[] = [];
+  readonly #idleListeners: (() => void)[] = [];
+
+  constructor(opts: { id: number; transport: TransportConnection; handlers: HandlerTable; limits: ConnectionLimits; clock: Clock; logger: Logger }) {
+    this.id = opts.id;
+    this.#transport = opts.transport;
+    this.#handlers = opts.handlers;
+    this.#limits = opts.limits;
+    this.#clock = opts.clock;
+    this.#logger = opts.logger.child({ connection: opts.id, remote: opts.transport.remoteAddress });
+    this.#lastActivityMs = opts.clock.nowMs();
+    this.#reader = new FrameReader({ maxFrameBytes: opts.limits.maxRequestBytes, onFrame: (frame) => this.#onFrame(frame) });
+    this.#transport.attach({
+      data: (chunk) => this.#onData(chunk),
+      drain: () => this.#updateFlow(),
+      close: (error) => this.#onClosed(error),
+    });
+    this.#logger.debug('connection opened');
+  }
+
+  get inFlightRequests(): number {
+    return this.#inFlightRequests;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Milliseconds since the client last sent a byte (0 while requests are in flight: busy is not idle). */
+  idleMs(nowMs: number): number {
+    return this.#inFlightRequests > 0 ? 0 : nowMs - this.#lastActivityMs;
+  }
+
+  onClosed(listener: () => void): void {
+    this.#closedListeners.push(listener);
+  }
+
+  /** Called once no request is in flight (used by a graceful shutdown). */
+  onIdle(listener: () => void): void {
+    if (this.#inFlightRequests === 0) listener();
+    else this.#idleListeners.push(listener);
+  }
+
+  /** Ends long-polls and other waits early: they answer with what they have. */
+  abortWaits(): void {
+    this.#abort.abort();
+  }
+
+  /** Closes the connection; `flush` lets responses already written reach the client first. */
+  close(reason: string, level: 'debug' | 'info' | 'warn' = 'info', opts: { flush?: boolean } = {}): void {
+    if (this.#closed) return;
+    this.#logger[level]({ reason }, `closing connection: ${reason}`);
+    this.#markClosed();
+    if (opts.flush === true) this.#transport.end();
+    else this.#transport.destroy();
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    this.#lastActivityMs = this.#clock.nowMs();
+    try {
+      this.#reader.push(chunk);
+    } catch (error) {
+      if (this.#closed) return;
+      if (error instanceof FrameError) this.close(`malformed frame: ${error.message}`, 'warn');
+      else {
+        this.#logger.error({ err: error }, 'unexpected error while reading a frame');
+        this.close('unexpected error while reading a frame (see the error above)', 'warn');
+      }
+    }
+  }
+
+  #onFrame(frame: Uint8Array): void {
+    if (this.#closed) return;
+    let header: RequestHeader;
+    let bodyOffset: number;
+    try {
+      ({ header, bodyOffset } = decodeRequestHeader(frame));
+    } catch (error) {
+      if (!(error instanceof ProtocolDecodeError)) throw error;
+      this.close(`malformed request header: ${error.message}`, 'warn');
+      return;
+    }
+    const handler = this.#handlers.get(header.apiKey);
+    if (handler === undefined) {
+      const known = [...this.#handlers.keys()].sort((a, b) => a - b).join(', ');
+      this.#sendError(header, 'UNKNOWN_API', `API key ${header.apiKey} is unknown to this broker (it answers ${known}); check ApiVersions`);
+      return;
+    }
+    const { min, max } = handler.versions;
+    if (header.apiVersion < min || header.apiVersion > max) {
+      const message = `${handler.api} v${header.apiVersion} is not supported; this broker answers v${min} to v${max}`;
+      if (handler.api === 'ApiVersions') this.#send(header, encodeResponse('ApiVersions', 0, header.correlationId, { errorCode: Errors.UNSUPPORTED_VERSION.code, apiKeys: apiVersionsTable([...this.#handlers.values()]) }));
+      else this.#sendError(header, 'UNSUPPORTED_VERSION', message);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = decodeRequestBody(handler.api, header.apiVersion, frame, bodyOffset);
+    } catch (error) {
+      const wire = toWireError(error, this.#logger, { api: handler.api, stage: 'decode' });
+      this.#logger.debug({ api: handler.api, reason: wire.message }, 'request body does not decode');
+      this.#sendError(header, wire.errorName, wire.message);
+      return;
+    }
+    this.#dispatch(handler, header, body, frame.byteLength);
+  }
+
+  #dispatch(handler: ApiHandler, header: RequestHeader, body: unknown, frameBytes: number): void {
+    this.#inFlightRequests += 1;
+    this.#inFlightBytes += frameBytes;
+    this.#updateFlow();
+    const ctx: RequestContext = {
+      apiVersion: header.apiVersion,
+      clientId: header.clientId,
+      signal: this.#abort.signal,
+      logger: this.#logger,
+      ordered: (step) => this.#ordered(step),
+      closeConnection: (reason) => this.close(reason, 'warn', { flush: true }),
+    };
+    let pending: Promise<unknown>;
+    try {
+      pending = handler.handle(ctx, body as never);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending
+      .then(
+        (response) => {
+          if (response === NO_RESPONSE) return;
+          let chunks: Uint8Array[];
+          try {
+            chunks = encodeResponse(handler.api, header.apiVersion, header.correlationId, response as never);
+          } catch (error) {
+            const wire = toWireError(error, this.#logger, { api: handler.api, stage: 'encode' });
+            this.#sendError(header, wire.errorName, wire.message);
+            return;
+          }
+          this.#send(header, chunks);
+        },
+        (error: unknown) => {
+          const wire = toWireError(error, this.#logger, { api: handler.api, correlationId: header.correlationId });
+          this.#sendError(header, wire.errorName, wire.message);
+        },
+      )
+      .finally(() => {
+        this.#inFlightRequests -= 1;
+        this.#inFlightBytes -= frameBytes;
+        this.#updateFlow();
+        if (this.#inFlightRequests === 0) for (const listener of this.#idleListeners.splice(0)) listener();
+      });
+  }
+
+  /** Runs `step` after every earlier ordered step of this connection (synchronously when none is pending). */
+  #ordered<T>(step: () => T | Promise<T>): Promise<T> {
+    let run: Promise<T>;
+    if (this.#orderedTail === null) {
+      let result: T | Promise<T>;
+      try {
+        result = step();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (!(result instanceof Promise)) return Promise.resolve(result);
+      run = result;
+    } else {
+      run = this.#orderedTail.then(step);
+    }
+    const tail: Promise<void> = run.then(noop, noop).then(() => {
+      if (this.#orderedTail === tail) this.#orderedTail = null;
+    });
+    this.#orderedTail = tail;
+    return run;
+  }
+
+  #sendError(header: RequestHeader, errorName: ErrorName, message: string): void {
+    this.#send(header, encodeErrorResponse(header.correlationId, Errors[errorName].code, message));
+  }
+
+  #send(header: RequestHeader, chunks: Uint8Array[]): void {
+    if (this.#closed) return;
+    this.#logger.trace({ api: apiNameOf(header.apiKey), correlationId: header.correlationId }, 'response');
+    this.#transport.write(chunks);
+    this.#updateFlow();
+  }
+
+  #updateFlow(): void {
+    if (this.#closed) return;
+    this.#setPaused('requests', this.#inFlightRequests >= this.#limits.queuedMaxRequests);
+    this.#setPaused('requestBytes', this.#inFlightBytes >= this.#limits.maxRequestBytes);
+    this.#setPaused('unflushed', this.#transport.bufferedBytes > this.#limits.maxUnflushedResponseBytes);
+  }
+
+  #setPaused(reason: PauseReason, on: boolean): void {
+    const wasPaused = this.#paused.size > 0;
+    if (on) this.#paused.add(reason);
+    else this.#paused.delete(reason);
+    const isPaused = this.#paused.size > 0;
+    if (isPaused && !wasPaused) this.#transport.pause();
+    else if (!isPaused && wasPaused) this.#transport.resume();
+  }
+
+  #markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+    for (const listener of this.#closedListeners.splice(0)) listener();
+  }
+
+  #onClosed(error: Error | undefined): void {
+    if (!this.#closed) {
+      if (error !== undefined) this.#logger.debug({ err: error }, 'connection failed');
+      else this.#logger.debug('connection closed by the client');
+    }
+    this.#markClosed();
+  }
+}

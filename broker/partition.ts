@@ -1,0 +1,183 @@
+/**
+ * One partition as the request handlers see it: the storage log plus the
+ * high watermark, the boundary between what a consumer may read and what it
+ * may not yet.
+ *
+ * On one node the high watermark is the log end offset, except on a topic
+ * with `fsync=always`, where it is the durable end offset: a consumer never
+ * reads a record that a crash could still take back, and a producer's ack
+ * (acks 1 or all) waits for the same point. It only moves forward, even when
+ * a topic switches from `fsync=interval` to `always`.
+ *
+ * Whoever waits for new data (a long-polling fetch) subscribes with
+ * `onAdvance`; the partition calls every subscriber synchronously when the
+ * high watermark moves, so nothing polls. `visibleBytesTotal` counts the
+ * bytes that have become readable since the partition was opened, which lets
+ * a waiting fetch tell whether `minBytes` can be met without reading.
+ *
+ * A partition whose log could not be opened (a corrupt segment, a failing
+ * disk) is still listed, so clients get KAFKA_STORAGE_ERROR for it instead of
+ * UNKNOWN_TOPIC_OR_PARTITION, and the rest of the broker serves on.
+ *
+ * Not thread-safe (nothing in the broker is): every call runs on the event
+ * loop, and appends are applied in call order.
+ */
+import { ProtocolError } from '../protocol/errors.js';
+import type { LogConfig } from './storage/log-config.js';
+import { LogOfflineError } from './storage/errors.js';
+import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
+import { assert } from './world/assert.js';
+
+/** Leadership never changes on a single node; replication will bump it per election. */
+export const SINGLE_NODE_LEADER_EPOCH = 0;
+
+export interface PartitionAppend {
+  info: AppendInfo;
+  /** Resolves once the high watermark covers the append (at once unless fsync=always); rejects if the fsync fails. */
+  committed: Promise<void>;
+}
+
+export class Partition {
+  readonly topic: string;
+  readonly index: number;
+  readonly #log: PartitionLog | null;
+  readonly #offline: Error | null;
+  #config: LogConfig;
+  #highWatermark: number;
+  #visibleBytesTotal = 0;
+  /** Appends waiting for durability (fsync=always), oldest first: their bytes become visible with them. */
+  #invisible: { endOffset: number; sizeBytes: number }[] = [];
+  #listeners = new Set<() => void>();
+  #deleted = false;
+
+  /** `log` null: the log could not be opened, for the reason `offline`. */
+  constructor(topic: string, index: number, log: PartitionLog | null, config: LogConfig, offline: Error | null = null) {
+    assert((log === null) !== (offline === null), 'a partition has a log or a reason it has none', { topic, index });
+    this.topic = topic;
+    this.index = index;
+    this.#log = log;
+    this.#offline = offline;
+    this.#config = config;
+    this.#highWatermark = log === null ? -1 : config.fsync === 'always' ? Math.min(log.durableEndOffset, log.logEndOffset) : log.logEndOffset;
+    if (log !== null && this.#highWatermark < log.logEndOffset) void this.#whenDurable(log.logEndOffset).catch(() => undefined);
+  }
+
+  get highWatermark(): number {
+    return this.#highWatermark;
+  }
+
+  get logStartOffset(): number {
+    return this.#log?.logStartOffset ?? -1;
+  }
+
+  get logEndOffset(): number {
+    return this.#log?.logEndOffset ?? -1;
+  }
+
+  /** Throws why the partition cannot serve (deleted, or its log is offline); returns when it can. */
+  checkServing(): void {
+    this.#usableLog();
+  }
+
+  get config(): LogConfig {
+    return this.#config;
+  }
+
+  get visibleBytesTotal(): number {
+    return this.#visibleBytesTotal;
+  }
+
+  get deleted(): boolean {
+    return this.#deleted;
+  }
+
+  /** Appends whole batches (validated, offsets assigned by storage). Throws storage's typed errors. */
+  append(records: Uint8Array): PartitionAppend {
+    const log = this.#usableLog();
+    const info = log.append(records, { leaderEpoch: SINGLE_NODE_LEADER_EPOCH });
+    const endOffset = info.lastOffset + 1;
+    assert(endOffset === log.logEndOffset, 'an append ends at the log end offset', { endOffset, logEndOffset: log.logEndOffset });
+    if (this.#config.fsync !== 'always') {
+      this.#visibleBytesTotal += info.sizeBytes;
+      this.#advanceTo(endOffset);
+      return { info, committed: Promise.resolve() };
+    }
+    this.#invisible.push({ endOffset, sizeBytes: info.sizeBytes });
+    return { info, committed: this.#whenDurable(endOffset) };
+  }
+
+  /**
+   * Whole batches from the one holding `fetchOffset`, below the high
+   * watermark, up to `maxBytes` (at least one batch). An offset between the
+   * high watermark and the log end reads as empty; outside the log it is
+   * OFFSET_OUT_OF_RANGE.
+   */
+  async read(fetchOffset: number, maxBytes: number): Promise<ReadResult> {
+    const log = this.#usableLog();
+    const { logStartOffset, logEndOffset } = log;
+    if (fetchOffset < logStartOffset || fetchOffset > logEndOffset) {
+      throw new ProtocolError('OFFSET_OUT_OF_RANGE', `offset ${fetchOffset} is outside ${this.topic}-${this.index}, which holds [${logStartOffset}, ${logEndOffset}); seek to earliest or latest`);
+    }
+    const highWatermark = this.#highWatermark;
+    if (fetchOffset >= highWatermark) return { records: [], sizeBytes: 0 };
+    return log.read(fetchOffset, maxBytes, highWatermark);
+  }
+
+  /** The first committed batch with a timestamp at or after `timestampMs`, or null (see PartitionLog.offsetForTimestamp). */
+  async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null> {
+    const log = this.#usableLog();
+    // Read the watermark before searching, so a record committed meanwhile is not half-visible.
+    const highWatermark = this.#highWatermark;
+    const hit = await log.offsetForTimestamp(timestampMs);
+    return hit === null || hit.offset >= highWatermark ? null : hit;
+  }
+
+  /** Calls `listener` (synchronously) every time the high watermark advances, or the partition is deleted. */
+  onAdvance(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  updateConfig(config: LogConfig): void {
+    const wasAlways = this.#config.fsync === 'always';
+    this.#config = config;
+    if (this.#log === null) return;
+    this.#log.updateConfig(config);
+    // Leaving fsync=always: what was waiting for a sync is committed now.
+    if (wasAlways && config.fsync !== 'always') this.#advanceTo(this.#log.logEndOffset);
+  }
+
+  /** The topic is going away: waiters wake (and find it gone), appends and reads are refused. */
+  markDeleted(): void {
+    this.#deleted = true;
+    this.#notify();
+    this.#listeners.clear();
+  }
+
+  #usableLog(): PartitionLog {
+    if (this.#deleted) throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `${this.topic}-${this.index} was deleted`);
+    if (this.#log === null) {
+      throw this.#offline instanceof LogOfflineError ? this.#offline : new LogOfflineError(`${this.topic}-${this.index}`, this.#offline!.message, { cause: this.#offline });
+    }
+    return this.#log;
+  }
+
+  async #whenDurable(endOffset: number): Promise<void> {
+    const log = this.#usableLog();
+    await log.waitDurable(endOffset);
+    if (this.#config.fsync === 'always') this.#advanceTo(Math.min(log.durableEndOffset, log.logEndOffset));
+  }
+
+  #advanceTo(offset: number): void {
+    if (offset <= this.#highWatermark) return;
+    this.#highWatermark = offset;
+    while (this.#invisible.length > 0 && this.#invisible[0]!.endOffset <= offset) {
+      this.#visibleBytesTotal += this.#invisible.shift()!.sizeBytes;
+    }
+    this.#notify();
+  }
+
+  #notify(): void {
+    for (const listener of [...this.#listeners]) listener();
+  }
+}
