@@ -11,7 +11,8 @@
  *   last `datasync()`; a directory entry (create, rename, unlink) survives only
  *   once its directory was `fsyncDir`ed. `crash()` may keep a random prefix of
  *   the unsynced appended bytes (a torn tail), as a real page cache might.
- *   Faults can be injected into `datasync`, `write` and `fsyncDir`.
+ *   Faults (EIO) can be injected into `datasync`, `write`, `fsyncDir`,
+ *   `rename` and `unlink`.
  *
  * Paths are POSIX paths; the simulated tree starts at `/`.
  */
@@ -68,6 +69,15 @@ export function isErrno(err: unknown, code: string): boolean {
 }
 
 export const TMP_SUFFIX = '.tmp';
+
+/** mkdir -p whose new directories survive a crash: each one's parent is fsynced after it is made. */
+export async function mkdirDurable(fileSystem: FileSystem, dir: string): Promise<void> {
+  if ((await fileSystem.stat(dir)) !== null) return;
+  const parent = path.dirname(dir);
+  if (parent !== dir) await mkdirDurable(fileSystem, parent);
+  await fileSystem.mkdirp(dir);
+  await fileSystem.fsyncDir(parent);
+}
 
 async function writeFileAtomicVia(fileSystem: FileSystem, filePath: string, data: Uint8Array): Promise<void> {
   const tmpPath = filePath + TMP_SUFFIX;
@@ -222,7 +232,7 @@ class SimDir {
 
 type SimNode = SimFile | SimDir;
 
-export type SimulatedFaultOp = 'datasync' | 'write' | 'fsyncDir';
+export type SimulatedFaultOp = 'datasync' | 'write' | 'fsyncDir' | 'rename' | 'unlink';
 
 interface Fault {
   op: SimulatedFaultOp;
@@ -403,6 +413,7 @@ export class SimulatedFileSystem implements FileSystem {
   }
 
   async rename(from: string, to: string): Promise<void> {
+    this.maybeFail('rename', from);
     const source = this.#parentOf(from, 'rename');
     const node = source.dir.entries.get(source.name);
     if (node === undefined) throw errno('ENOENT', 'rename', from);
@@ -414,6 +425,7 @@ export class SimulatedFileSystem implements FileSystem {
   }
 
   async unlink(filePath: string): Promise<void> {
+    this.maybeFail('unlink', filePath);
     const { dir, name } = this.#parentOf(filePath, 'unlink');
     const node = dir.entries.get(name);
     if (node === undefined) throw errno('ENOENT', 'unlink', filePath);

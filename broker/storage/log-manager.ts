@@ -1,0 +1,244 @@
+/**
+ * Every partition log under one data directory.
+ *
+ * On disk: `<dataDir>/<topic>-<partition>/` per partition (see
+ * segment-names.ts for what is inside), split at the last '-', so topic names
+ * may contain '-'. A directory renamed to `<topic>-<partition>.deleted` is a
+ * partition removal that a crash interrupted: open finishes it.
+ *
+ * Opening recovers unclean logs several at a time, their scans on a piscina
+ * worker pool that exists only while opening. A log that cannot be opened
+ * (CorruptLogError, a failing disk) stays offline: it is not served, it is
+ * listed by `offline()`, and the other logs open normally.
+ *
+ * Maintenance (`startMaintenance`): every `retentionCheckIntervalMs`
+ * (Kafka's log.retention.check.interval.ms) each log applies retention up to
+ * its retention bound (the high watermark, from the broker). flush.ms timers
+ * belong to each log (armed by its first unflushed append), so durability
+ * does not depend on maintenance running. All timers come from the Clock.
+ */
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type { Clock, TimerHandle } from '../world/clock.js';
+import { mkdirDurable, type FileSystem } from '../world/file-system.js';
+import { LogOfflineError } from './errors.js';
+import type { LogConfig } from './log-config.js';
+import { PartitionLog } from './partition-log.js';
+import { DELETED_SUFFIX } from './segment-names.js';
+import { WorkerScanner, inlineScanner, type ScanReply, type ScanRequest, type SegmentScanner } from './segment-scanner.js';
+import { silentLogger, type StorageLogger } from './storage-logger.js';
+
+export interface LogManagerOptions {
+  dataDir: string;
+  fs: FileSystem;
+  clock: Clock;
+  configFor(topic: string, partition: number): LogConfig;
+  logger?: StorageLogger;
+  /** Kafka's log.retention.check.interval.ms (default 5 minutes). */
+  retentionCheckIntervalMs?: number;
+  /** Retention never deletes at or above this offset (the high watermark); default the log end. */
+  retentionBoundFor?(topic: string, partition: number): number;
+  /** Worker threads for recovery scans (default min(4, cores)); 0 scans on the main thread. */
+  recoveryThreads?: number;
+}
+
+export interface OfflineLog {
+  topic: string;
+  partition: number;
+  error: Error;
+}
+
+const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
+
+function key(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+/** `<topic>-<partition>` back into its parts, or null for anything else in the data directory. */
+export function parsePartitionDirName(name: string): { topic: string; partition: number } | null {
+  const dash = name.lastIndexOf('-');
+  if (dash <= 0) return null;
+  const digits = name.slice(dash + 1);
+  if (!/^\d{1,9}$/.test(digits)) return null;
+  return { topic: name.slice(0, dash), partition: Number(digits) };
+}
+
+/** Creates the worker pool on the first scan only: a clean start never spawns threads. */
+class LazyWorkerScanner implements SegmentScanner {
+  #pool: WorkerScanner | null = null;
+  constructor(readonly threads: number) {}
+  scan(request: ScanRequest): Promise<ScanReply> {
+    this.#pool ??= new WorkerScanner(this.threads);
+    return this.#pool.scan(request);
+  }
+  async close(): Promise<void> {
+    await this.#pool?.close();
+    this.#pool = null;
+  }
+}
+
+export class LogManager {
+  readonly dataDir: string;
+  #opts: LogManagerOptions;
+  #logger: StorageLogger;
+  #logs = new Map<string, { topic: string; partition: number; log: PartitionLog }>();
+  #offline = new Map<string, OfflineLog>();
+  #creating = new Map<string, Promise<PartitionLog>>();
+  #retentionTimer: TimerHandle | null = null;
+  #closed = false;
+
+  private constructor(opts: LogManagerOptions) {
+    this.dataDir = opts.dataDir;
+    this.#opts = opts;
+    this.#logger = opts.logger ?? silentLogger;
+  }
+
+  /** Opens every `<topic>-<partition>` directory found, recovering unclean ones several at once. */
+  static async open(opts: LogManagerOptions): Promise<LogManager> {
+    const manager = new LogManager(opts);
+    const { fs, dataDir } = opts;
+    await mkdirDurable(fs, dataDir);
+    const found: { topic: string; partition: number }[] = [];
+    for (const name of await fs.readdir(dataDir)) {
+      if (name.endsWith(DELETED_SUFFIX)) {
+        await fs.removeTree(path.join(dataDir, name));
+        continue;
+      }
+      const parsed = parsePartitionDirName(name);
+      if (parsed !== null && (await fs.stat(path.join(dataDir, name)))?.isDirectory === true) found.push(parsed);
+    }
+    const threads = opts.recoveryThreads ?? Math.min(4, availableParallelism());
+    const scanner = threads > 0 ? new LazyWorkerScanner(threads) : null;
+    try {
+      const queue = [...found];
+      const opener = async (): Promise<void> => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+          await manager.#openOne(next.topic, next.partition, scanner ?? inlineScanner);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, threads * 2) }, opener));
+    } finally {
+      await scanner?.close();
+    }
+    manager.#logger.info({ dataDir, logs: manager.#logs.size, offline: manager.#offline.size }, 'opened the logs');
+    return manager;
+  }
+
+  async #openOne(topic: string, partition: number, scanner: SegmentScanner): Promise<void> {
+    const started = this.#opts.clock.monotonicNs();
+    try {
+      const log = await PartitionLog.open({
+        dir: path.join(this.dataDir, key(topic, partition)),
+        config: this.#opts.configFor(topic, partition),
+        fs: this.#opts.fs,
+        clock: this.#opts.clock,
+        scanner,
+        logger: this.#logger,
+        topic,
+        partition,
+      });
+      this.#logs.set(key(topic, partition), { topic, partition, log });
+      const report = log.openReport;
+      if (!report.cleanShutdown) {
+        const durationMs = Number((this.#opts.clock.monotonicNs() - started) / 1_000_000n);
+        this.#logger.info({ topic, partition, ...report, durationMs }, 'recovered a log after an unclean shutdown');
+      }
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.#offline.set(key(topic, partition), { topic, partition, error });
+      this.#logger.error({ topic, partition, err: error.message }, 'log stays offline: it could not be opened');
+    }
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.#logs.get(key(topic, partition))?.log;
+  }
+
+  /** Logs that failed to open, with why. */
+  offline(): OfflineLog[] {
+    return [...this.#offline.values()];
+  }
+
+  /** Opens (creating if needed) the log of a partition; an existing open log is returned as is. */
+  async create(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
+    if (this.#closed) throw new LogOfflineError(this.dataDir, 'the log manager is closed');
+    const name = key(topic, partition);
+    const existing = this.#logs.get(name);
+    if (existing !== undefined) return existing.log;
+    const failed = this.#offline.get(name);
+    if (failed !== undefined) throw new LogOfflineError(path.join(this.dataDir, name), `it could not be opened: ${failed.error.message}`, { cause: failed.error });
+    const pending = this.#creating.get(name);
+    if (pending !== undefined) return pending;
+    const opening = PartitionLog.open({ dir: path.join(this.dataDir, name), config, fs: this.#opts.fs, clock: this.#opts.clock, logger: this.#logger, topic, partition })
+      .then((log) => {
+        this.#logs.set(name, { topic, partition, log });
+        return log;
+      })
+      .finally(() => this.#creating.delete(name));
+    this.#creating.set(name, opening);
+    return opening;
+  }
+
+  /** Closes and deletes a partition's log (also an offline one's directory). */
+  async remove(topic: string, partition: number): Promise<void> {
+    const name = key(topic, partition);
+    const entry = this.#logs.get(name);
+    this.#logs.delete(name);
+    if (entry !== undefined) {
+      await entry.log.delete();
+      return;
+    }
+    if (this.#offline.delete(name)) {
+      const dir = path.join(this.dataDir, name);
+      await this.#opts.fs.removeTree(dir + DELETED_SUFFIX);
+      await this.#opts.fs.rename(dir, dir + DELETED_SUFFIX);
+      await this.#opts.fs.fsyncDir(this.dataDir);
+      await this.#opts.fs.removeTree(dir + DELETED_SUFFIX);
+    }
+  }
+
+  all(): Iterable<{ topic: string; partition: number; log: PartitionLog }> {
+    return this.#logs.values();
+  }
+
+  /** Starts the periodic retention check (idempotent). */
+  startMaintenance(): void {
+    if (this.#retentionTimer !== null || this.#closed) return;
+    const intervalMs = this.#opts.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS;
+    const tick = (): void => {
+      void this.runRetention().finally(() => {
+        if (!this.#closed) this.#retentionTimer = this.#opts.clock.schedule(intervalMs, tick);
+      });
+    };
+    this.#retentionTimer = this.#opts.clock.schedule(intervalMs, tick);
+  }
+
+  /** One retention pass over every online log; returns what it deleted. */
+  async runRetention(): Promise<{ deletedSegments: number; deletedBytes: number }> {
+    const total = { deletedSegments: 0, deletedBytes: 0 };
+    for (const { topic, partition, log } of [...this.#logs.values()]) {
+      if (log.isOffline) continue;
+      try {
+        const bound = this.#opts.retentionBoundFor?.(topic, partition) ?? log.logEndOffset;
+        const result = await log.applyRetention(bound);
+        total.deletedSegments += result.deletedSegments;
+        total.deletedBytes += result.deletedBytes;
+      } catch (err) {
+        this.#logger.error({ topic, partition, err: String(err) }, 'retention failed');
+      }
+    }
+    return total;
+  }
+
+  /** Clean shutdown of every log (each writes its clean-shutdown marker). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#retentionTimer?.cancel();
+    this.#retentionTimer = null;
+    await Promise.allSettled([...this.#creating.values()]);
+    const results = await Promise.allSettled([...this.#logs.values()].map(({ log }) => log.close()));
+    for (const result of results) {
+      if (result.status === 'rejected') this.#logger.error({ err: String(result.reason) }, 'a log did not close cleanly');
+    }
+  }
+}

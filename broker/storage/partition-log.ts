@@ -1,0 +1,594 @@
+/**
+ * One partition's log on disk: an ordered list of segments (segment.ts), the
+ * last one active, plus the leader-epoch cache (epoch-cache.ts) and the
+ * recovery point (partition-meta.ts). Directory layout: segment-names.ts.
+ *
+ * - Appends are synchronous: validate every batch (bounds, magic, CRC,
+ *   max.message.bytes), roll if needed, stamp offsets and epoch in place, one
+ *   positional write into the page cache. All or nothing per call.
+ * - Durability is the flusher's business (flusher.ts): group fsync by
+ *   flush.messages / flush.ms, or before acknowledging with fsync=always.
+ *   `durableEndOffset` only moves after a real fsync; a failed fsync or
+ *   write takes the log offline for good (LogOfflineError).
+ * - Reads return whole batches as views of one buffer read with one
+ *   positional read.
+ * - Opening recovers after a crash (recovery.ts); closing writes the
+ *   clean-shutdown marker that lets the next open skip the scan.
+ *
+ * The recovery point is persisted only when a flush carries the durable end
+ * past a segment boundary (recovery scans whole segments, so a finer point
+ * would save nothing), on truncation, after recovery, and at close.
+ *
+ * Threading: not thread-safe; everything runs on the event loop. Appends
+ * must not be made while `truncateTo` is pending (replication truncates
+ * before it fetches, so it never does).
+ */
+import path from 'node:path';
+import {
+  ATTR_TIMESTAMP_LOG_APPEND,
+  BATCH_OFFSET_ATTRIBUTES,
+  BATCH_OFFSET_CRC,
+  BATCH_OFFSET_LAST_OFFSET_DELTA,
+  BATCH_OFFSET_LENGTH,
+  BATCH_OFFSET_MAX_TIMESTAMP,
+  BATCH_OFFSET_RECORD_COUNT,
+  BATCH_LOG_OVERHEAD,
+  BatchFormatError,
+  readBatchHeader,
+  readI64,
+  sealBatchCrc,
+  stampBatch,
+  verifyBatchCrc,
+  writeI64,
+} from '../../protocol/batch/header.js';
+import { assert } from '../world/assert.js';
+import type { Clock } from '../world/clock.js';
+import { mkdirDurable, type FileSystem } from '../world/file-system.js';
+import type { EpochCache } from './epoch-cache.js';
+import { CorruptLogError, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
+import { GroupFlusher } from './flusher.js';
+import type { LogConfig } from './log-config.js';
+import { encodeCleanShutdown, encodePartitionMeta } from './partition-meta.js';
+import { loadLog, segmentSettings, type RecoveryReport } from './recovery.js';
+import { selectRetention } from './retention.js';
+import { Segment } from './segment.js';
+import { inlineScanner, type SegmentScanner } from './segment-scanner.js';
+import { CLEAN_SHUTDOWN_FILE, DELETED_SUFFIX, EPOCH_CHECKPOINT_FILE, PARTITION_META_FILE } from './segment-names.js';
+import { StateWriter } from './state-writer.js';
+import { silentLogger, type StorageLogger } from './storage-logger.js';
+
+export interface AppendInfo {
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker's clock stamped into the batches (LogAppendTime topics), else -1. */
+  logAppendTimeMs: number;
+  maxTimestamp: number;
+  batchCount: number;
+  sizeBytes: number;
+}
+
+export interface ReadResult {
+  /** Whole batches, in offset order; views of one buffer. */
+  records: Uint8Array[];
+  sizeBytes: number;
+}
+
+export interface PartitionLogOptions {
+  dir: string;
+  config: LogConfig;
+  fs: FileSystem;
+  clock: Clock;
+  /** Where recovery scans run (LogManager passes its worker pool); inline by default. */
+  scanner?: SegmentScanner;
+  logger?: StorageLogger;
+  /** Written into partition.meta for operators. */
+  topic?: string;
+  partition?: number;
+}
+
+/** Inactive segments whose indexes stay in memory after a read used them. */
+const LOADED_INACTIVE_INDEXES_MAX = 8;
+const U32_MAX = 0xffffffff;
+
+export class PartitionLog {
+  readonly dir: string;
+  /** What the open found and did (clean or recovered, bytes scanned and cut). */
+  readonly openReport: RecoveryReport;
+  #fs: FileSystem;
+  #clock: Clock;
+  #config: LogConfig;
+  #logger: StorageLogger;
+  #topic: string | null;
+  #partition: number | null;
+  #segments: Segment[];
+  #epochs: EpochCache;
+  #flusher: GroupFlusher;
+  #state: StateWriter;
+  #dirty = new Set<Segment>();
+  #dirNeedsSync = false;
+  #recoveryPoint: number;
+  #loadedInactive: Segment[] = [];
+  #offline: LogOfflineError | null = null;
+  #closed = false;
+  #truncating = false;
+
+  private constructor(opts: PartitionLogOptions, loaded: Awaited<ReturnType<typeof loadLog>>) {
+    this.dir = opts.dir;
+    this.#fs = opts.fs;
+    this.#clock = opts.clock;
+    this.#config = opts.config;
+    this.#logger = opts.logger ?? silentLogger;
+    this.#topic = opts.topic ?? loaded.meta?.topic ?? null;
+    this.#partition = opts.partition ?? loaded.meta?.partition ?? null;
+    this.#segments = loaded.segments;
+    this.#epochs = loaded.epochs;
+    this.openReport = loaded.report;
+    this.#recoveryPoint = loaded.stateChanged ? -1 : (loaded.meta?.recoveryPoint ?? -1);
+    this.#state = new StateWriter(this.#fs, (err) => this.#goOffline('writing a state file failed', err));
+    this.#flusher = new GroupFlusher(
+      {
+        logEndOffset: () => this.logEndOffset,
+        syncAll: () => this.#syncAll(),
+        onDurable: (offset) => this.#onDurable(offset),
+        onFailure: (err) => this.#goOffline('fsync failed', err),
+      },
+      this.#clock,
+      this.#config,
+      this.logEndOffset,
+    );
+  }
+
+  /** Opens (creating if needed) the log in `dir`, recovering it if it was not closed cleanly. */
+  static async open(opts: PartitionLogOptions): Promise<PartitionLog> {
+    await mkdirDurable(opts.fs, opts.dir);
+    const loaded = await loadLog({
+      dir: opts.dir,
+      fs: opts.fs,
+      clock: opts.clock,
+      config: opts.config,
+      scanner: opts.scanner ?? inlineScanner,
+      logger: opts.logger ?? silentLogger,
+    });
+    const log = new PartitionLog(opts, loaded);
+    if (loaded.stateChanged || loaded.meta === null) {
+      await log.#persistEpochs();
+      await log.#persistRecoveryPoint(log.logEndOffset);
+    }
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return (this.#segments[0] as Segment).baseOffset;
+  }
+
+  /** The next offset to be assigned. */
+  get logEndOffset(): number {
+    return this.#active.nextOffset;
+  }
+
+  /** Every offset below it is fsynced. */
+  get durableEndOffset(): number {
+    return this.#flusher.durableEndOffset;
+  }
+
+  /** -1 before any epoch was recorded. */
+  get latestEpoch(): number {
+    return this.#epochs.latestEpoch;
+  }
+
+  get isOffline(): boolean {
+    return this.#offline !== null;
+  }
+
+  get config(): LogConfig {
+    return this.#config;
+  }
+
+  /** Total bytes of every segment's .log. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.#segments) total += segment.sizeBytes;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.#segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first (for tools and tests). */
+  segmentBaseOffsets(): number[] {
+    return this.#segments.map((segment) => segment.baseOffset);
+  }
+
+  get #active(): Segment {
+    return this.#segments[this.#segments.length - 1] as Segment;
+  }
+
+  #checkUsable(): void {
+    if (this.#offline !== null) throw this.#offline;
+    if (this.#closed) throw new LogOfflineError(this.dir, 'the log is closed');
+  }
+
+  /* ------------------------------------------------------------ append */
+
+  /**
+   * Validates every batch in `records` (bounds, magic, CRC, max.message.bytes,
+   * recordCount = lastOffsetDelta + 1), assigns offsets, stamps baseOffset and
+   * `leaderEpoch` in place (and the broker's time for LogAppendTime topics),
+   * writes to the page cache and updates the indexes. All or nothing: a bad
+   * batch anywhere throws before anything is stamped or written.
+   */
+  append(records: Uint8Array, opts: { leaderEpoch: number }): AppendInfo {
+    this.#checkUsable();
+    assert(!this.#truncating, 'no append while truncateTo is pending', { dir: this.dir });
+    assert(opts.leaderEpoch >= this.#epochs.latestEpoch, 'appends never go back to an older leader epoch', { leaderEpoch: opts.leaderEpoch, latest: this.#epochs.latestEpoch });
+    const config = this.#config;
+    const totalBytes = records.byteLength;
+    if (totalBytes === 0) throw new BatchFormatError('an append needs at least one batch', 0);
+    let batchCount = 0;
+    let offsetCount = 0;
+    let maxTimestamp = -1;
+    for (let pos = 0; pos < totalBytes;) {
+      const header = readBatchHeader(records, pos);
+      if (header.sizeBytes > config.maxMessageBytes) throw new RecordTooLargeError(header.sizeBytes, config.maxMessageBytes, pos);
+      if (header.recordCount !== header.lastOffsetDelta + 1) {
+        throw new BatchFormatError(`recordCount ${header.recordCount} does not match lastOffsetDelta ${header.lastOffsetDelta} + 1`, pos + BATCH_OFFSET_RECORD_COUNT);
+      }
+      if (!verifyBatchCrc(records, pos, header.sizeBytes)) throw new BatchFormatError('CRC-32C mismatch: the batch was damaged in transit or built wrong', pos + BATCH_OFFSET_CRC);
+      offsetCount += header.recordCount;
+      if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
+      batchCount += 1;
+      pos += header.sizeBytes;
+    }
+    const nowMs = this.#clock.nowMs();
+    const logAppendTime = config.messageTimestampType === 'LogAppendTime';
+    if (logAppendTime) maxTimestamp = nowMs;
+    const baseOffset = this.logEndOffset;
+    const lastOffset = baseOffset + offsetCount - 1;
+    if (lastOffset - baseOffset > U32_MAX) throw new BatchFormatError(`one append may span at most 2^32 offsets, this one spans ${offsetCount}`, 0);
+
+    try {
+      const segment = this.#maybeRoll(totalBytes, batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
+      const sink = segment.indexSink();
+      const view = new DataView(records.buffer, records.byteOffset, totalBytes);
+      let offset = baseOffset;
+      for (let pos = 0; pos < totalBytes;) {
+        const sizeBytes = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
+        const batchLastOffset = offset + view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA);
+        stampBatch(records, pos, offset, opts.leaderEpoch);
+        let batchMaxTimestamp: number;
+        if (logAppendTime) {
+          view.setInt16(pos + BATCH_OFFSET_ATTRIBUTES, view.getInt16(pos + BATCH_OFFSET_ATTRIBUTES) | ATTR_TIMESTAMP_LOG_APPEND);
+          writeI64(records, pos + BATCH_OFFSET_MAX_TIMESTAMP, nowMs);
+          sealBatchCrc(records, pos, sizeBytes);
+          batchMaxTimestamp = nowMs;
+        } else {
+          batchMaxTimestamp = readI64(records, pos + BATCH_OFFSET_MAX_TIMESTAMP);
+        }
+        segment.indexAppendedBatch(sink, offset, batchLastOffset, batchMaxTimestamp, segment.sizeBytes + pos, sizeBytes);
+        offset = batchLastOffset + 1;
+        pos += sizeBytes;
+      }
+      segment.writeBatches(records, lastOffset + 1);
+      this.#dirty.add(segment);
+    } catch (err) {
+      if (err instanceof LogOfflineError) throw err;
+      throw this.#goOffline('a write to the page cache failed', err);
+    }
+    if (this.#epochs.assign(opts.leaderEpoch, baseOffset)) void this.#persistEpochs().catch(() => undefined);
+    this.#flusher.noteAppend(offsetCount);
+    return { baseOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp, batchCount, sizeBytes: totalBytes };
+  }
+
+  /** The segment this append goes to, rolling first when Kafka's rules say so. */
+  #maybeRoll(sizeBytes: number, batchCount: number, baseOffset: number, lastOffset: number, maxTimestamp: number, nowMs: number): Segment {
+    const active = this.#active;
+    const config = this.#config;
+    if (active.sizeBytes === 0) {
+      if (lastOffset - active.baseOffset <= U32_MAX) return active;
+      return this.#roll(baseOffset, nowMs);
+    }
+    const waitedMs = active.rollBaseTimestampMs >= 0 && maxTimestamp >= 0 ? maxTimestamp - active.rollBaseTimestampMs : nowMs - active.createdAtMs;
+    const roll = active.sizeBytes + sizeBytes > config.segmentBytes
+      || waitedMs > config.segmentMs
+      || active.indexesWouldOverflow(batchCount)
+      || lastOffset - active.baseOffset > U32_MAX;
+    return roll ? this.#roll(baseOffset, nowMs) : active;
+  }
+
+  /** Seals the active segment and starts a new one at `baseOffset` (an empty active one is replaced). */
+  #roll(baseOffset: number, nowMs: number): Segment {
+    const old = this.#active;
+    assert(baseOffset >= old.nextOffset, 'a new segment starts at the log end', { baseOffset, logEnd: old.nextOffset });
+    const segment = Segment.create(this.#fs, this.dir, baseOffset, segmentSettings(this.#config), nowMs);
+    if (old.sizeBytes === 0) {
+      this.#segments.pop();
+      this.#dirty.delete(old);
+      void this.#deleteSegments([old]).catch(() => undefined);
+    } else {
+      old.seal();
+      this.#dirty.add(old);
+      this.#rememberLoaded(old);
+    }
+    this.#segments.push(segment);
+    this.#dirNeedsSync = true;
+    this.#logger.info({ dir: this.dir, baseOffset, previous: old.baseOffset }, 'rolled a new segment');
+    // As Kafka does: get the sealed segment onto disk soon, so the recovery point can pass it.
+    this.#flusher.request();
+    return segment;
+  }
+
+  /* -------------------------------------------------------- durability */
+
+  /** Resolves once every offset below `offsetExclusive` is fsynced (triggering a group fsync). */
+  waitDurable(offsetExclusive: number): Promise<void> {
+    if (this.#offline !== null) return Promise.reject(this.#offline);
+    return this.#flusher.waitDurable(offsetExclusive);
+  }
+
+  /** fsyncs everything appended so far. */
+  flush(): Promise<void> {
+    return this.waitDurable(this.logEndOffset);
+  }
+
+  async #syncAll(): Promise<void> {
+    const segments = [...this.#dirty];
+    this.#dirty.clear();
+    const dirSync = this.#dirNeedsSync;
+    this.#dirNeedsSync = false;
+    await Promise.all([...segments.map((segment) => segment.sync()), dirSync ? this.#fs.fsyncDir(this.dir) : undefined]);
+  }
+
+  #onDurable(durableEndOffset: number): void {
+    if ((this.#segments[this.#floorIndex(durableEndOffset)] as Segment).baseOffset > this.#recoveryPoint) {
+      void this.#persistRecoveryPoint(durableEndOffset).catch(() => undefined);
+    }
+  }
+
+  #persistRecoveryPoint(recoveryPoint: number): Promise<void> {
+    this.#recoveryPoint = recoveryPoint;
+    return this.#state.write(path.join(this.dir, PARTITION_META_FILE), () =>
+      encodePartitionMeta({ topic: this.#topic, partition: this.#partition, recoveryPoint: this.#recoveryPoint }));
+  }
+
+  #persistEpochs(): Promise<void> {
+    return this.#state.write(path.join(this.dir, EPOCH_CHECKPOINT_FILE), () => this.#epochs.serialize());
+  }
+
+  #goOffline(reason: string, cause: unknown): LogOfflineError {
+    if (this.#offline === null) {
+      this.#offline = new LogOfflineError(this.dir, `${reason}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      this.#flusher.fail(this.#offline);
+      this.#logger.error({ dir: this.dir, err: String(cause) }, `log offline: ${reason}`);
+    }
+    return this.#offline;
+  }
+
+  /* ------------------------------------------------------------- reads */
+
+  /** Index of the segment holding `offset` (0 for offsets below the first). */
+  #floorIndex(offset: number): number {
+    let lo = 0;
+    let hi = this.#segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((this.#segments[mid] as Segment).baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  #rememberLoaded(segment: Segment): void {
+    if (segment.isActive) return;
+    const at = this.#loadedInactive.indexOf(segment);
+    if (at >= 0) this.#loadedInactive.splice(at, 1);
+    this.#loadedInactive.push(segment);
+    while (this.#loadedInactive.length > LOADED_INACTIVE_INDEXES_MAX) this.#loadedInactive.shift()?.releaseIndexes();
+  }
+
+  /**
+   * Whole batches from the one holding `fetchOffset`: up to `maxBytes` but
+   * always at least one batch, only batches that end below
+   * `maxOffsetExclusive` (default: the log end), from one segment per call.
+   */
+  async read(fetchOffset: number, maxBytes: number, maxOffsetExclusive?: number): Promise<ReadResult> {
+    this.#checkUsable();
+    const logEnd = this.logEndOffset;
+    if (fetchOffset < this.logStartOffset || fetchOffset > logEnd) throw new OffsetOutOfRangeError(fetchOffset, this.logStartOffset, logEnd);
+    const limit = Math.min(maxOffsetExclusive ?? logEnd, logEnd);
+    if (fetchOffset >= limit) return { records: [], sizeBytes: 0 };
+    const first = this.#floorIndex(fetchOffset);
+    for (let i = first; i < this.#segments.length; i++) {
+      const segment = this.#segments[i] as Segment;
+      if (segment.baseOffset >= limit) break;
+      const location = this.#guard(() => segment.locate(fetchOffset));
+      this.#rememberLoaded(segment);
+      if (location === null) continue;
+      const records = this.#guard(() => segment.readBatches(location, maxBytes, limit));
+      let sizeBytes = 0;
+      for (const batch of records) sizeBytes += batch.byteLength;
+      return { records, sizeBytes };
+    }
+    return { records: [], sizeBytes: 0 };
+  }
+
+  /** Runs a read-side step; a corrupt file or a failed read takes the log offline. */
+  #guard<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (err) {
+      if (err instanceof CorruptLogError) {
+        this.#goOffline('a segment does not read back', err);
+        throw err;
+      }
+      throw this.#goOffline('a read failed', err);
+    }
+  }
+
+  /**
+   * The first batch whose largest timestamp is >= `timestampMs`: its base
+   * offset (clamped to the log start), that timestamp and its leader epoch;
+   * null when every record is older. Batch-grained, as the indexes are: the
+   * caller may skip records below `timestampMs` inside the batch.
+   */
+  async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null> {
+    this.#checkUsable();
+    for (const segment of this.#segments) {
+      if (segment.indexing.maxTimestampMs < timestampMs) continue;
+      const location = this.#guard(() => segment.locateTimestamp(timestampMs));
+      this.#rememberLoaded(segment);
+      if (location !== null) return { offset: Math.max(location.baseOffset, this.logStartOffset), timestamp: location.maxTimestamp, leaderEpoch: location.leaderEpoch };
+    }
+    return null;
+  }
+
+  /** Kafka's OffsetForLeaderEpoch: where epoch `epoch` (or the largest before it) ended. */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    return this.#epochs.endOffsetFor(epoch, this.logEndOffset);
+  }
+
+  /** (epoch, start offset) pairs, oldest first. */
+  epochEntries(): readonly { epoch: number; startOffset: number }[] {
+    return this.#epochs.entries();
+  }
+
+  /* -------------------------------------------------------- truncation */
+
+  /**
+   * Removes every batch at or after `offset` (a batch holding `offset` goes
+   * whole, so the new log end can be below `offset`). Truncating to or below
+   * the log start empties the log and restarts it at `offset`. Durable
+   * (fsynced, directory included) when it resolves.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    this.#checkUsable();
+    if (offset >= this.logEndOffset) return;
+    this.#truncating = true;
+    try {
+      const doomed: Segment[] = [];
+      if (offset <= this.logStartOffset) {
+        const first = this.#segments[0] as Segment;
+        if (offset === first.baseOffset) {
+          // Same file names: keep the first segment's files, emptied.
+          doomed.push(...this.#segments.splice(1));
+          first.truncateAll();
+          if (!first.isActive) first.makeActive();
+        } else {
+          doomed.push(...this.#segments);
+          this.#segments = [Segment.create(this.#fs, this.dir, offset, segmentSettings(this.#config), this.#clock.nowMs())];
+        }
+        this.#dirty.add(this.#active);
+      } else {
+        while (this.#active.baseOffset >= offset) doomed.push(this.#segments.pop() as Segment);
+        const last = this.#active;
+        last.truncateTo(offset);
+        if (!last.isActive) last.makeActive();
+        this.#dirty.add(last);
+      }
+      for (const segment of doomed) {
+        this.#dirty.delete(segment);
+        const at = this.#loadedInactive.indexOf(segment);
+        if (at >= 0) this.#loadedInactive.splice(at, 1);
+      }
+      const logEnd = this.logEndOffset;
+      this.#flusher.noteTruncation(logEnd, (waited) => new OffsetOutOfRangeError(waited, this.logStartOffset, logEnd));
+      const epochsChanged = this.#epochs.truncateFromEnd(logEnd);
+      this.#dirNeedsSync = true;
+      await this.#deleteSegments(doomed);
+      if (epochsChanged) await this.#persistEpochs();
+      if (this.#recoveryPoint > logEnd) await this.#persistRecoveryPoint(logEnd);
+      await this.#syncAll();
+    } catch (err) {
+      throw err instanceof LogOfflineError ? err : this.#goOffline('truncation failed', err);
+    } finally {
+      this.#truncating = false;
+    }
+  }
+
+  /** Rename to .deleted, fsync the directory, unlink, fsync again (recovery finishes a half-done delete). */
+  async #deleteSegments(segments: Segment[]): Promise<void> {
+    if (segments.length === 0) return;
+    const renamed: string[] = [];
+    for (const segment of segments) renamed.push(...(await segment.renameToDeleted()));
+    await this.#fs.fsyncDir(this.dir);
+    for (const file of renamed) await this.#fs.unlink(file);
+    await this.#fs.fsyncDir(this.dir);
+  }
+
+  /* ---------------------------------------------------------- retention */
+
+  updateConfig(config: LogConfig): void {
+    this.#config = config;
+    const settings = segmentSettings(config);
+    for (const segment of this.#segments) segment.updateSettings(settings);
+    this.#flusher.updateConfig(config);
+  }
+
+  /**
+   * Deletes whole old segments that retention.ms (by each segment's largest
+   * timestamp) or retention.bytes allow, oldest first, never the active
+   * segment and never a segment holding offsets at or above
+   * `maxOffsetExclusive` (the high watermark; default the log end).
+   */
+  async applyRetention(maxOffsetExclusive?: number): Promise<{ deletedSegments: number; deletedBytes: number }> {
+    this.#checkUsable();
+    const doomed = selectRetention(this.#segments, this.#config, this.#clock.nowMs(), Math.min(maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset));
+    if (doomed.length === 0) return { deletedSegments: 0, deletedBytes: 0 };
+    this.#segments.splice(0, doomed.length);
+    let deletedBytes = 0;
+    for (const segment of doomed) {
+      deletedBytes += segment.sizeBytes;
+      this.#dirty.delete(segment);
+      const at = this.#loadedInactive.indexOf(segment);
+      if (at >= 0) this.#loadedInactive.splice(at, 1);
+    }
+    this.#logger.info({ dir: this.dir, deletedSegments: doomed.length, deletedBytes, logStartOffset: this.logStartOffset }, 'retention deleted old segments');
+    try {
+      if (this.#epochs.truncateFromStart(this.logStartOffset)) await this.#persistEpochs();
+      await this.#deleteSegments(doomed);
+    } catch (err) {
+      throw err instanceof LogOfflineError ? err : this.#goOffline('deleting old segments failed', err);
+    }
+    return { deletedSegments: doomed.length, deletedBytes };
+  }
+
+  /* ---------------------------------------------------------- lifecycle */
+
+  /** Flush, trim the active indexes, persist the recovery point, write the clean-shutdown marker. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flusher.close();
+    let failure: unknown = null;
+    if (this.#offline === null) {
+      try {
+        await this.flush();
+        this.#closed = true;
+        const active = this.#active;
+        active.trimForClose();
+        await active.syncIndexes();
+        await this.#persistRecoveryPoint(this.logEndOffset);
+        await this.#state.idle();
+        await this.#fs.writeFileAtomic(path.join(this.dir, CLEAN_SHUTDOWN_FILE), encodeCleanShutdown(this.logEndOffset));
+      } catch (err) {
+        failure = err instanceof LogOfflineError ? err : this.#goOffline('clean close failed', err);
+      }
+    }
+    this.#closed = true;
+    for (const segment of this.#segments) await segment.close().catch(() => undefined);
+    if (failure !== null) throw failure;
+  }
+
+  /** Closes without a clean-shutdown marker and removes the partition directory (rename first, so a crash finishes it). */
+  async delete(): Promise<void> {
+    this.#flusher.close();
+    this.#closed = true;
+    this.#flusher.fail(new LogOfflineError(this.dir, 'the log was deleted'));
+    await this.#state.idle().catch(() => undefined);
+    for (const segment of this.#segments) await segment.close().catch(() => undefined);
+    const doomed = this.dir + DELETED_SUFFIX;
+    await this.#fs.removeTree(doomed);
+    await this.#fs.rename(this.dir, doomed);
+    await this.#fs.fsyncDir(path.dirname(this.dir));
+    await this.#fs.removeTree(doomed);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Small per-partition state files, both written atomically (tmp, fsync,
+ * rename, fsync dir) and both plain `key=value` lines so an operator can read
+ * them:
+ *
+ * - `partition.meta`: `version=1`, `topic=<name>`, `partition=<n>`,
+ *   `recovery.point=<offset>`. Every offset below the recovery point was
+ *   fsynced (with the indexes of every segment before the one holding it),
+ *   so recovery scans only from the segment that holds it. It only moves
+ *   forward after an fsync, never optimistically (it moves back on truncation).
+ * - `clean-shutdown`: `log.end.offset=<offset>`. Written last by a clean
+ *   close and deleted (durably) by the next open before any write, so its
+ *   presence proves the files are exactly as that close left them.
+ */
+
+export interface PartitionMeta {
+  topic: string | null;
+  partition: number | null;
+  recoveryPoint: number;
+}
+
+const META_VERSION = '1';
+
+function encodeLines(values: Record<string, string>): Uint8Array {
+  return new TextEncoder().encode(Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+}
+
+function decodeLines(data: Uint8Array): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of new TextDecoder().decode(data).split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return values;
+}
+
+function offsetValue(values: Map<string, string>, key: string): number | null {
+  const raw = values.get(key);
+  if (raw === undefined || !/^\d+$/.test(raw)) return null;
+  const value = Number(raw);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+export function encodePartitionMeta(meta: PartitionMeta): Uint8Array {
+  const values: Record<string, string> = { version: META_VERSION };
+  if (meta.topic !== null) values['topic'] = meta.topic;
+  if (meta.partition !== null) values['partition'] = String(meta.partition);
+  values['recovery.point'] = String(meta.recoveryPoint);
+  return encodeLines(values);
+}
+
+/** null when the file is damaged or from an unknown version: recovery then scans everything. */
+export function decodePartitionMeta(data: Uint8Array): PartitionMeta | null {
+  const values = decodeLines(data);
+  const recoveryPoint = offsetValue(values, 'recovery.point');
+  if (values.get('version') !== META_VERSION || recoveryPoint === null) return null;
+  return { topic: values.get('topic') ?? null, partition: offsetValue(values, 'partition'), recoveryPoint };
+}
+
+export function encodeCleanShutdown(logEndOffset: number): Uint8Array {
+  return encodeLines({ 'log.end.offset': String(logEndOffset) });
+}
+
+/** The log end offset the clean close recorded, or null if the marker is damaged. */
+export function decodeCleanShutdown(data: Uint8Array): number | null {
+  return offsetValue(decodeLines(data), 'log.end.offset');
+}

@@ -1,0 +1,339 @@
+/**
+ * Opening a partition directory, after a clean close or a crash.
+ *
+ * 1. Leftovers first: `*.deleted` files (a delete that was interrupted) and
+ *    `*.tmp` files (an atomic write that was) are removed, as are index files
+ *    whose .log is gone.
+ * 2. Clean shutdown (`clean-shutdown` present, and the log end it records
+ *    matches the files): trust every file; only the active segment's tail
+ *    after its last index entry is read to find the log end.
+ * 3. Otherwise recover: segments before the one holding the recovery point
+ *    are trusted (they were fsynced, indexes included); every later segment
+ *    is scanned batch by batch (batch-scan.ts, on the scanner's threads) and
+ *    its indexes and the epoch cache are rebuilt. At the first bad batch:
+ *    - if it lies below the recovery point (data that was fsynced), or if a
+ *      valid batch follows it in the segment, it is corruption: the open
+ *      fails with CorruptLogError (file, byte position) and nothing is
+ *      changed on disk;
+ *    - otherwise it is a torn tail: the .log is truncated there and every
+ *      later segment deleted.
+ *    The recovered files are then fsynced and the recovery point moved to
+ *    the log end.
+ * 4. The clean-shutdown marker is deleted (durably) before any write, so a
+ *    crash from here on is recovered as a crash.
+ */
+import path from 'node:path';
+import {
+  BATCH_HEADER_BYTES,
+  BATCH_LOG_OVERHEAD,
+  BATCH_OFFSET_LENGTH,
+  BATCH_OFFSET_MAGIC,
+  BATCH_MAGIC,
+  readBatchHeader,
+  readI64,
+  verifyBatchCrc,
+} from '../../protocol/batch/header.js';
+import { assert } from '../world/assert.js';
+import type { Clock } from '../world/clock.js';
+import { isErrno, TMP_SUFFIX, type FileHandle, type FileSystem } from '../world/file-system.js';
+import type { ScanState } from './batch-scan.js';
+import { EpochCache } from './epoch-cache.js';
+import { CorruptLogError } from './errors.js';
+import { freshIndexingState } from './indexing.js';
+import type { LogConfig } from './log-config.js';
+import { decodeCleanShutdown, decodePartitionMeta, type PartitionMeta } from './partition-meta.js';
+import { Segment, type SegmentSettings } from './segment.js';
+import type { SegmentScanner } from './segment-scanner.js';
+import {
+  CLEAN_SHUTDOWN_FILE,
+  DELETED_SUFFIX,
+  EPOCH_CHECKPOINT_FILE,
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  PARTITION_META_FILE,
+  TIME_INDEX_SUFFIX,
+  parseSegmentFileName,
+} from './segment-names.js';
+import type { StorageLogger } from './storage-logger.js';
+
+/** Bytes read per scan chunk (one transfer to a worker). */
+const SCAN_CHUNK_BYTES = 8 * 1024 * 1024;
+
+export interface LoadOptions {
+  dir: string;
+  fs: FileSystem;
+  clock: Clock;
+  config: LogConfig;
+  scanner: SegmentScanner;
+  logger: StorageLogger;
+}
+
+export interface RecoveryReport {
+  cleanShutdown: boolean;
+  scannedSegments: number;
+  scannedBytes: number;
+  /** Bytes cut off torn tails (including deleted later segments). */
+  truncatedBytes: number;
+  deletedSegments: number;
+}
+
+export interface LoadedLog {
+  /** Sorted by base offset; the last one is active. */
+  segments: Segment[];
+  epochs: EpochCache;
+  meta: PartitionMeta | null;
+  /** True when the caller must persist the epoch cache and recovery point (recovery ran). */
+  stateChanged: boolean;
+  report: RecoveryReport;
+}
+
+export function segmentSettings(config: LogConfig): SegmentSettings {
+  return { segmentIndexBytes: config.segmentIndexBytes, indexIntervalBytes: config.indexIntervalBytes };
+}
+
+async function readOptional(fs: FileSystem, filePath: string): Promise<Uint8Array | null> {
+  try {
+    return await fs.readFile(filePath);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return null;
+    throw err;
+  }
+}
+
+/** Removes what interrupted deletes and atomic writes left behind; returns the .log base offsets. */
+async function sweepLeftovers(fs: FileSystem, dir: string, logger: StorageLogger): Promise<number[]> {
+  const names = await fs.readdir(dir);
+  const bases = new Set<number>();
+  for (const name of names) {
+    const base = parseSegmentFileName(name, LOG_SUFFIX);
+    if (base !== null) bases.add(base);
+  }
+  let removed = 0;
+  for (const name of names) {
+    const indexBase = parseSegmentFileName(name, INDEX_SUFFIX) ?? parseSegmentFileName(name, TIME_INDEX_SUFFIX);
+    const orphanIndex = indexBase !== null && !bases.has(indexBase);
+    if (name.endsWith(DELETED_SUFFIX) || name.endsWith(TMP_SUFFIX) || orphanIndex) {
+      await fs.unlink(path.join(dir, name));
+      removed += 1;
+    }
+  }
+  if (removed > 0) {
+    await fs.fsyncDir(dir);
+    logger.info({ dir, removed }, 'removed leftovers of interrupted deletes and writes');
+  }
+  return [...bases].sort((a, b) => a - b);
+}
+
+async function closeAll(segments: Segment[]): Promise<void> {
+  for (const segment of segments) await segment.close();
+}
+
+export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
+  const { dir, fs, clock, config, logger } = opts;
+  const settings = segmentSettings(config);
+  const bases = await sweepLeftovers(fs, dir, logger);
+  const metaBytes = await readOptional(fs, path.join(dir, PARTITION_META_FILE));
+  const meta = metaBytes === null ? null : decodePartitionMeta(metaBytes);
+  const markerBytes = await readOptional(fs, path.join(dir, CLEAN_SHUTDOWN_FILE));
+  const cleanEnd = markerBytes === null ? null : decodeCleanShutdown(markerBytes);
+  const checkpoint = await readOptional(fs, path.join(dir, EPOCH_CHECKPOINT_FILE));
+  let epochs = new EpochCache();
+  let epochsTrusted = true;
+  if (checkpoint !== null) {
+    try {
+      epochs = EpochCache.parse(checkpoint);
+    } catch (err) {
+      epochsTrusted = false;
+      logger.warn({ dir, err: String(err) }, 'leader-epoch-checkpoint is damaged; rebuilding it from every segment');
+    }
+  }
+  const report: RecoveryReport = { cleanShutdown: false, scannedSegments: 0, scannedBytes: 0, truncatedBytes: 0, deletedSegments: 0 };
+  const nowMs = clock.nowMs();
+
+  let loaded: { segments: Segment[]; stateChanged: boolean } | null = null;
+  if (bases.length === 0) {
+    const segment = Segment.create(fs, dir, 0, settings, nowMs);
+    await fs.fsyncDir(dir);
+    loaded = { segments: [segment], stateChanged: true };
+  } else if (cleanEnd !== null && epochsTrusted) {
+    loaded = await openClean(opts, bases, settings, cleanEnd);
+    if (loaded !== null) {
+      report.cleanShutdown = true;
+      epochs.truncateFromEnd((loaded.segments.at(-1) as Segment).nextOffset);
+    } else {
+      logger.warn({ dir, cleanEnd }, 'clean-shutdown marker does not match the files; recovering as after a crash');
+    }
+  }
+  if (loaded === null) {
+    const recoveryPoint = epochsTrusted ? (meta?.recoveryPoint ?? 0) : 0;
+    loaded = await recover(opts, bases, settings, recoveryPoint, epochs, report);
+  }
+  if (markerBytes !== null) {
+    await fs.unlink(path.join(dir, CLEAN_SHUTDOWN_FILE));
+    await fs.fsyncDir(dir);
+  }
+  return { segments: loaded.segments, epochs, meta, stateChanged: loaded.stateChanged, report };
+}
+
+/** Every file trusted; null if the active segment does not end where the marker says. */
+async function openClean(opts: LoadOptions, bases: number[], settings: SegmentSettings, cleanEnd: number): Promise<{ segments: Segment[]; stateChanged: boolean } | null> {
+  const nowMs = opts.clock.nowMs();
+  const segments: Segment[] = [];
+  try {
+    for (const base of bases) segments.push(Segment.openExisting(opts.fs, opts.dir, base, settings, nowMs));
+    for (const segment of segments.slice(0, -1)) segment.loadSummary();
+    const active = segments.at(-1) as Segment;
+    active.makeActive();
+    active.loadActiveTail();
+    if (active.nextOffset === cleanEnd) return { segments, stateChanged: false };
+  } catch (err) {
+    if (!(err instanceof CorruptLogError)) {
+      await closeAll(segments);
+      throw err;
+    }
+    opts.logger.warn({ dir: opts.dir, err: err.message }, 'a cleanly closed segment does not read back');
+  }
+  await closeAll(segments);
+  return null;
+}
+
+async function recover(
+  opts: LoadOptions,
+  bases: number[],
+  settings: SegmentSettings,
+  recoveryPoint: number,
+  epochs: EpochCache,
+  report: RecoveryReport,
+): Promise<{ segments: Segment[]; stateChanged: boolean }> {
+  const { fs, dir, clock, logger } = opts;
+  const nowMs = clock.nowMs();
+  let firstScanned = 0;
+  for (let i = 0; i < bases.length; i++) if ((bases[i] as number) <= recoveryPoint) firstScanned = i;
+  const segments: Segment[] = [];
+  try {
+    for (let i = 0; i < firstScanned; i++) {
+      const segment = Segment.openExisting(fs, dir, bases[i] as number, settings, nowMs);
+      segments.push(segment);
+      segment.loadSummary();
+    }
+    epochs.truncateFromEnd(bases[firstScanned] as number);
+    let buffer = new ArrayBuffer(0);
+    for (let i = firstScanned; i < bases.length; i++) {
+      const segment = Segment.openExisting(fs, dir, bases[i] as number, settings, nowMs);
+      segments.push(segment);
+      const fileBytes = segment.sizeBytes;
+      const result = await scanSegment(opts, segment, epochs, recoveryPoint, buffer);
+      buffer = result.buffer;
+      report.scannedSegments += 1;
+      report.scannedBytes += result.validBytes;
+      if (result.validBytes < fileBytes) {
+        report.truncatedBytes += fileBytes - result.validBytes;
+        logger.warn({ file: segment.log.path, position: result.validBytes, cutBytes: fileBytes - result.validBytes, reason: result.badReason }, 'truncated a torn tail');
+      }
+      segment.finishRecovery(result.state, result.validBytes);
+      if (result.validBytes < fileBytes && i + 1 < bases.length) {
+        for (const later of bases.slice(i + 1)) {
+          report.truncatedBytes += (await fs.stat(Segment.filePath(dir, later, LOG_SUFFIX)))?.sizeBytes ?? 0;
+          const renamed = await Segment.renameFilesToDeleted(fs, dir, later);
+          await fs.fsyncDir(dir);
+          for (const doomed of renamed) await fs.unlink(doomed);
+          report.deletedSegments += 1;
+        }
+        logger.warn({ dir, deletedSegments: bases.length - i - 1 }, 'deleted the segments after a torn tail');
+        break;
+      }
+    }
+    const active = segments.at(-1) as Segment;
+    for (const segment of segments.slice(firstScanned, -1)) segment.seal();
+    active.makeActive();
+    epochs.truncateFromEnd(active.nextOffset);
+    await Promise.all(segments.slice(firstScanned).map((segment) => segment.sync()));
+    await fs.fsyncDir(dir);
+    return { segments, stateChanged: true };
+  } catch (err) {
+    await closeAll(segments);
+    throw err;
+  }
+}
+
+interface SegmentScan {
+  validBytes: number;
+  state: ScanState;
+  badReason: string;
+  buffer: ArrayBuffer;
+}
+
+/** Scans one segment chunk by chunk; throws CorruptLogError for damage that is not a torn tail. */
+async function scanSegment(opts: LoadOptions, segment: Segment, epochs: EpochCache, recoveryPoint: number, reuse: ArrayBuffer): Promise<SegmentScan> {
+  segment.prepareForRecovery();
+  const sizeBytes = segment.sizeBytes;
+  let state: ScanState = { ...freshIndexingState(), nextOffset: segment.baseOffset, latestEpoch: epochs.latestEpoch, firstBatchMaxTimestampMs: -1 };
+  let buffer = reuse.byteLength > 0 ? reuse : new ArrayBuffer(Math.min(SCAN_CHUNK_BYTES, Math.max(sizeBytes, BATCH_HEADER_BYTES)));
+  let position = 0;
+  let needBytes = 0;
+  while (position < sizeBytes) {
+    if (needBytes > buffer.byteLength) buffer = new ArrayBuffer(needBytes);
+    const length = Math.min(buffer.byteLength, sizeBytes - position);
+    const read = segment.log.read(new Uint8Array(buffer, 0, length), 0, length, position);
+    assert(read === length, 'a segment reads back its own size', { file: segment.log.path, position, length, read });
+    const reply = await opts.scanner.scan({
+      buffer,
+      length,
+      params: { filePosition: position, atFileEnd: position + length >= sizeBytes, segmentBaseOffset: segment.baseOffset, indexIntervalBytes: opts.config.indexIntervalBytes },
+      state,
+    });
+    buffer = reply.buffer;
+    state = reply.state;
+    const { output } = reply;
+    segment.addRecoveredEntries(output.offsetEntries, output.timeEntries);
+    for (let i = 0; i < output.epochStarts.length; i += 2) epochs.assign(output.epochStarts[i] as number, output.epochStarts[i + 1] as number);
+    position += output.consumedBytes;
+    if (output.stop === 'end') break;
+    if (output.stop === 'more') {
+      needBytes = output.needBytes;
+      continue;
+    }
+    if (state.nextOffset < recoveryPoint) {
+      throw new CorruptLogError(segment.log.path, position, `${output.badReason}, below the recovery point ${recoveryPoint} (this data was fsynced)`);
+    }
+    const validAfter = findValidBatchAfter(segment.log, position, sizeBytes, state.nextOffset);
+    if (validAfter >= 0) {
+      throw new CorruptLogError(segment.log.path, position, `${output.badReason}, and a valid batch follows at byte ${validAfter}`);
+    }
+    return { validBytes: position, state, badReason: output.badReason, buffer };
+  }
+  return { validBytes: sizeBytes, state, badReason: '', buffer };
+}
+
+const RESYNC_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * The position of the first valid batch (whole, CRC correct, offsets not
+ * going backwards) that starts after `badPosition`, or -1. Used only on the
+ * failure path: it tells a torn tail (nothing valid follows) from damage in
+ * the middle (something does).
+ */
+function findValidBatchAfter(file: FileHandle, badPosition: number, sizeBytes: number, minOffset: number): number {
+  const block = new Uint8Array(RESYNC_BLOCK_BYTES + BATCH_HEADER_BYTES);
+  const view = new DataView(block.buffer);
+  for (let blockStart = badPosition + 1; blockStart + BATCH_HEADER_BYTES <= sizeBytes; blockStart += RESYNC_BLOCK_BYTES) {
+    const length = file.read(block, 0, Math.min(block.byteLength, sizeBytes - blockStart), blockStart);
+    for (let at = 0; at + BATCH_HEADER_BYTES <= length && at < RESYNC_BLOCK_BYTES; at++) {
+      if (block[at + BATCH_OFFSET_MAGIC] !== BATCH_MAGIC) continue;
+      const batchBytes = BATCH_LOG_OVERHEAD + view.getInt32(at + BATCH_OFFSET_LENGTH);
+      const position = blockStart + at;
+      if (batchBytes < BATCH_HEADER_BYTES || position + batchBytes > sizeBytes) continue;
+      const baseOffset = readI64(block, at);
+      if (!Number.isSafeInteger(baseOffset) || baseOffset < minOffset) continue;
+      const batch = new Uint8Array(batchBytes);
+      file.read(batch, 0, batchBytes, position);
+      try {
+        readBatchHeader(batch, 0);
+      } catch {
+        continue;
+      }
+      if (verifyBatchCrc(batch, 0, batchBytes)) return position;
+    }
+  }
+  return -1;
+}

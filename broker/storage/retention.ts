@@ -1,0 +1,41 @@
+/**
+ * Which old segments retention deletes: Kafka's rules, as a pure function of
+ * the segment list so the policy is tested apart from the file work.
+ *
+ * From the oldest segment on, while either rule holds, a segment goes:
+ * - time (`retention.ms` >= 0): its largest timestamp is more than
+ *   retention.ms before now (a segment with no timestamps never expires by
+ *   time; size still applies);
+ * - size (`retention.bytes` >= 0): the log without it would still be at
+ *   least retention.bytes.
+ * Never the active (last) segment, never a segment that may hold offsets at
+ * or above `maxOffsetExclusive` (its successor must start at or below it),
+ * and nothing unless `cleanup.policy` includes `delete`. Whole segments only,
+ * so data can outlive retention.ms by up to one segment's age (as in Kafka).
+ */
+import type { LogConfig } from './log-config.js';
+
+export interface RetainedSegment {
+  readonly baseOffset: number;
+  readonly sizeBytes: number;
+  readonly indexing: { readonly maxTimestampMs: number };
+}
+
+export function selectRetention<S extends RetainedSegment>(segments: readonly S[], config: LogConfig, nowMs: number, maxOffsetExclusive: number): S[] {
+  if (!config.cleanupPolicy.delete) return [];
+  let remainingBytes = 0;
+  for (const segment of segments) remainingBytes += segment.sizeBytes;
+  const doomed: S[] = [];
+  for (let i = 0; i + 1 < segments.length; i++) {
+    const segment = segments[i] as S;
+    const successor = segments[i + 1] as S;
+    if (successor.baseOffset > maxOffsetExclusive) break;
+    const maxTimestampMs = segment.indexing.maxTimestampMs;
+    const expired = config.retentionMs >= 0 && maxTimestampMs >= 0 && nowMs - maxTimestampMs > config.retentionMs;
+    const oversize = config.retentionBytes >= 0 && remainingBytes - segment.sizeBytes >= config.retentionBytes;
+    if (!expired && !oversize) break;
+    doomed.push(segment);
+    remainingBytes -= segment.sizeBytes;
+  }
+  return doomed;
+}

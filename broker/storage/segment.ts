@@ -1,0 +1,573 @@
+/**
+ * One segment of a partition log: a `.log` file of record batches plus its
+ * sparse `.index` and `.timeindex` (see offset-index.ts, time-index.ts), all
+ * named by the segment's 20-digit base offset (segment-names.ts).
+ *
+ * `.log` format: Kafka RecordBatch v2 batches (protocol/batch/header.ts),
+ * back to back, nothing else: no file header, no padding. Every batch's
+ * baseOffset is >= the segment's base offset and > the previous batch's last
+ * offset; last offset - base offset fits in a u32.
+ *
+ * The active (last) segment is written by appends and keeps both indexes in
+ * memory, their files preallocated. An inactive segment is immutable except
+ * by truncation, retention and (later) the cleaner; its indexes are trimmed
+ * files, loaded into memory on first use and released under memory pressure
+ * by the owning log. If a trusted index file is missing or malformed it is
+ * rebuilt from the log.
+ *
+ * Durability bookkeeping lives here (`logUnsynced`, `indexesUnsynced`,
+ * `sync()`), the policy of when to sync lives in the flusher.
+ *
+ * For the cleaner: a segment is a value object over its files. The cleaner
+ * can build a replacement with `Segment.create` under another suffix-free
+ * base name, fill it with `appendValidated`, `seal()` it, and swap it into the
+ * log; `scanIndexesFromLog()` rebuilds indexes from any batches. Not
+ * thread-safe: one PartitionLog owns it.
+ */
+import path from 'node:path';
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LAST_OFFSET_DELTA, BATCH_OFFSET_LENGTH, readI64 } from '../../protocol/batch/header.js';
+import { assert } from '../world/assert.js';
+import type { FileHandle, FileSystem } from '../world/file-system.js';
+import { isErrno } from '../world/file-system.js';
+import { BatchCursor } from './batch-cursor.js';
+import { CorruptLogError } from './errors.js';
+import { appendTimeEntry, freshIndexingState, indexBatch, type IndexSink, type IndexingState } from './indexing.js';
+import { OffsetIndex } from './offset-index.js';
+import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SEGMENT_SUFFIXES, TIME_INDEX_SUFFIX, segmentFileName } from './segment-names.js';
+import { TIME_INDEX_ENTRY_BYTES, TimeIndex } from './time-index.js';
+
+export interface SegmentSettings {
+  segmentIndexBytes: number;
+  indexIntervalBytes: number;
+}
+
+/** A batch located in a segment. */
+export interface BatchLocation {
+  position: number;
+  sizeBytes: number;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  leaderEpoch: number;
+}
+
+export class Segment {
+  /** Bytes in the .log. */
+  sizeBytes: number;
+  /** Offset after the last batch; exact for the active segment, -1 for an inactive one not scanned. */
+  nextOffset: number;
+  /** Largest timestamp and where it is: drives time retention and the final time-index entry. */
+  readonly indexing: IndexingState;
+  /** Kafka's rolling-based timestamp: the first batch's maxTimestamp (-1 when empty or unknown). */
+  rollBaseTimestampMs = -1;
+  /** Clock time the segment was created or opened: segment.ms when batches carry no timestamps. */
+  createdAtMs: number;
+  /** Data written since the last sync. */
+  logUnsynced = false;
+  /** Index files changed (trimmed or rebuilt) since the last sync; synced with the log when inactive. */
+  indexesUnsynced = false;
+
+  #offsetIndex: OffsetIndex | null = null;
+  #sink: IndexSink | null = null;
+  #timeIndex: TimeIndex | null = null;
+  #active = false;
+  #syncing: Promise<void> | null = null;
+  #closed = false;
+
+  private constructor(
+    private readonly fs: FileSystem,
+    readonly dir: string,
+    readonly baseOffset: number,
+    readonly log: FileHandle,
+    private settings: SegmentSettings,
+    nowMs: number,
+  ) {
+    this.sizeBytes = log.sizeBytes();
+    this.nextOffset = this.sizeBytes === 0 ? baseOffset : -1;
+    this.indexing = freshIndexingState();
+    this.createdAtMs = nowMs;
+  }
+
+  static filePath(dir: string, baseOffset: number, suffix: string): string {
+    return path.join(dir, segmentFileName(baseOffset, suffix));
+  }
+
+  /** A new, empty active segment (files created or emptied; the caller fsyncs the directory). */
+  static create(fs: FileSystem, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number): Segment {
+    const log = fs.open(Segment.filePath(dir, baseOffset, LOG_SUFFIX), 'w+');
+    const segment = new Segment(fs, dir, baseOffset, log, settings, nowMs);
+    segment.#offsetIndex = new OffsetIndex(fs.open(segment.path(INDEX_SUFFIX), 'w+'), settings.segmentIndexBytes);
+    segment.#timeIndex = new TimeIndex(fs.open(segment.path(TIME_INDEX_SUFFIX), 'w+'), settings.segmentIndexBytes);
+    segment.makeActive();
+    return segment;
+  }
+
+  /** An existing segment whose .log is trusted (below the recovery point, or after a clean close). */
+  static openExisting(fs: FileSystem, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number): Segment {
+    const log = fs.open(Segment.filePath(dir, baseOffset, LOG_SUFFIX), 'r+');
+    return new Segment(fs, dir, baseOffset, log, settings, nowMs);
+  }
+
+  path(suffix: string): string {
+    return Segment.filePath(this.dir, this.baseOffset, suffix);
+  }
+
+  get isActive(): boolean {
+    return this.#active;
+  }
+
+  get indexesLoaded(): boolean {
+    return this.#offsetIndex !== null;
+  }
+
+  updateSettings(settings: SegmentSettings): void {
+    this.settings = settings;
+  }
+
+  /* ----------------------------------------------------------- indexes */
+
+  /** The offset index, loading (or rebuilding) it first if needed. */
+  offsetIndex(): OffsetIndex {
+    this.#ensureIndexes();
+    return this.#offsetIndex as OffsetIndex;
+  }
+
+  timeIndex(): TimeIndex {
+    this.#ensureIndexes();
+    return this.#timeIndex as TimeIndex;
+  }
+
+  #ensureIndexes(): void {
+    if (this.#offsetIndex !== null) return;
+    assert(!this.#closed, 'indexes are loaded only on an open segment', { file: this.log.path });
+    const offsetIndex = new OffsetIndex(this.#openIndexFile(INDEX_SUFFIX), this.settings.segmentIndexBytes);
+    const timeIndex = new TimeIndex(this.#openIndexFile(TIME_INDEX_SUFFIX), this.settings.segmentIndexBytes);
+    this.#offsetIndex = offsetIndex;
+    this.#timeIndex = timeIndex;
+    const sane = offsetIndex.load() && timeIndex.load() && offsetIndex.isSane(this.sizeBytes) && timeIndex.isSane();
+    if (!sane) {
+      this.scanIndexesFromLog();
+      if (!this.#active) {
+        offsetIndex.trim();
+        timeIndex.trim();
+        this.indexesUnsynced = true;
+      }
+    }
+  }
+
+  #openIndexFile(suffix: string): FileHandle {
+    try {
+      return this.fs.open(this.path(suffix), 'r+');
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+      return this.fs.open(this.path(suffix), 'w+');
+    }
+  }
+
+  /** Drops an inactive segment's in-memory indexes (they load again on demand); kept while a sync needs their files. */
+  releaseIndexes(): void {
+    if (this.#active || this.#offsetIndex === null || this.indexesUnsynced || this.#syncing !== null) return;
+    this.#offsetIndex.file.close();
+    (this.#timeIndex as TimeIndex).file.close();
+    this.#offsetIndex = null;
+    this.#timeIndex = null;
+    this.#sink = null;
+  }
+
+  /**
+   * Reads the largest timestamp from the last time-index entry without
+   * loading the index (startup of a trusted inactive segment). Falls back to
+   * a full index load (and rebuild if needed) when the file looks wrong.
+   */
+  loadSummary(): void {
+    let handle: FileHandle | null = null;
+    try {
+      handle = this.fs.open(this.path(TIME_INDEX_SUFFIX), 'r');
+      const sizeBytes = handle.sizeBytes();
+      if (sizeBytes % TIME_INDEX_ENTRY_BYTES !== 0 || (sizeBytes === 0 && this.sizeBytes > 0)) throw new Error('time index needs a rebuild');
+      if (sizeBytes > 0) {
+        const entry = new Uint8Array(TIME_INDEX_ENTRY_BYTES);
+        handle.read(entry, 0, TIME_INDEX_ENTRY_BYTES, sizeBytes - TIME_INDEX_ENTRY_BYTES);
+        this.indexing.maxTimestampMs = readI64(entry, 0);
+        this.indexing.offsetOfMaxTimestamp = this.baseOffset + new DataView(entry.buffer).getUint32(8);
+        this.indexing.lastTimeIndexTimestampMs = this.indexing.maxTimestampMs;
+      }
+    } catch {
+      this.releaseIndexes();
+      this.#ensureIndexes();
+      const timeIndex = this.#timeIndex as TimeIndex;
+      if (timeIndex.entries > 0) {
+        this.indexing.maxTimestampMs = timeIndex.timestampAt(timeIndex.entries - 1);
+        this.indexing.offsetOfMaxTimestamp = this.baseOffset + timeIndex.relOffsetAt(timeIndex.entries - 1);
+      }
+    } finally {
+      handle?.close();
+    }
+  }
+
+  /** Rebuilds both indexes (and the largest timestamp) by walking every batch header. */
+  scanIndexesFromLog(): void {
+    const offsetIndex = this.#offsetIndex as OffsetIndex;
+    const timeIndex = this.#timeIndex as TimeIndex;
+    offsetIndex.reset();
+    timeIndex.reset();
+    Object.assign(this.indexing, freshIndexingState());
+    const sink = this.indexSink();
+    const cursor = new BatchCursor(this.log, 0, this.sizeBytes);
+    let nextOffset = this.baseOffset;
+    while (cursor.next()) {
+      if (cursor.position === 0) this.rollBaseTimestampMs = cursor.maxTimestamp;
+      indexBatch(this.indexing, sink, this.baseOffset, this.settings.indexIntervalBytes, cursor.baseOffset, cursor.lastOffset, cursor.maxTimestamp, cursor.position, cursor.sizeBytes);
+      nextOffset = cursor.lastOffset + 1;
+    }
+    this.nextOffset = nextOffset;
+  }
+
+  /**
+   * Where `indexBatch` puts entries for this segment's live indexes. An
+   * entry that does not fit is dropped (only possible when one append
+   * carries more batches than an empty segment's index holds): the index is
+   * then sparser, never wrong.
+   */
+  indexSink(): IndexSink {
+    this.#ensureIndexes();
+    if (this.#sink !== null) return this.#sink;
+    const offsetIndex = this.#offsetIndex as OffsetIndex;
+    const timeIndex = this.#timeIndex as TimeIndex;
+    this.#sink = {
+      offsetEntry: (relOffset, position) => {
+        if (!offsetIndex.wouldOverflow(1)) offsetIndex.append(relOffset, position);
+      },
+      timeEntry: (timestampMs, relOffset) => {
+        if (!timeIndex.wouldOverflow(1)) timeIndex.maybeAppend(timestampMs, relOffset);
+      },
+    };
+    return this.#sink;
+  }
+
+  /** Empty indexes over emptied index files, to be refilled by a recovery scan (`addRecoveredEntries`). */
+  prepareForRecovery(): void {
+    this.releaseIndexes();
+    const offsetFile = this.#openIndexFile(INDEX_SUFFIX);
+    const timeFile = this.#openIndexFile(TIME_INDEX_SUFFIX);
+    offsetFile.truncate(0);
+    timeFile.truncate(0);
+    this.#offsetIndex = new OffsetIndex(offsetFile, this.settings.segmentIndexBytes);
+    this.#timeIndex = new TimeIndex(timeFile, this.settings.segmentIndexBytes);
+    this.#sink = null;
+    Object.assign(this.indexing, freshIndexingState());
+  }
+
+  /** Index entries found by a recovery scan chunk, in file order. */
+  addRecoveredEntries(offsetEntries: Uint32Array, timeEntries: Float64Array): void {
+    const offsetIndex = this.offsetIndex();
+    const timeIndex = this.timeIndex();
+    for (let i = 0; i < offsetEntries.length; i += 2) offsetIndex.append(offsetEntries[i] as number, offsetEntries[i + 1] as number);
+    for (let i = 0; i < timeEntries.length; i += 2) timeIndex.maybeAppend(timeEntries[i] as number, timeEntries[i + 1] as number);
+  }
+
+  /** The scan is over: the valid bytes end at `validBytes` (a torn tail beyond it is cut off). */
+  finishRecovery(scan: IndexingState & { nextOffset: number; firstBatchMaxTimestampMs: number }, validBytes: number): void {
+    if (validBytes < this.log.sizeBytes()) this.log.truncate(validBytes);
+    this.sizeBytes = validBytes;
+    this.nextOffset = scan.nextOffset;
+    this.indexing.bytesSinceLastIndexEntry = scan.bytesSinceLastIndexEntry;
+    this.indexing.maxTimestampMs = scan.maxTimestampMs;
+    this.indexing.offsetOfMaxTimestamp = scan.offsetOfMaxTimestamp;
+    this.indexing.lastTimeIndexTimestampMs = scan.lastTimeIndexTimestampMs;
+    this.rollBaseTimestampMs = validBytes > 0 ? scan.firstBatchMaxTimestampMs : -1;
+    this.logUnsynced = true;
+  }
+
+  /** Makes this the active segment: indexes in memory, files preallocated, log end known. */
+  makeActive(): void {
+    this.#ensureIndexes();
+    if (this.nextOffset < 0) this.#findEnd();
+    (this.#offsetIndex as OffsetIndex).preallocate();
+    (this.#timeIndex as TimeIndex).preallocate();
+    this.#active = true;
+  }
+
+  /** Finds the next offset by walking the headers after the last index entry. */
+  #findEnd(): void {
+    const offsetIndex = this.offsetIndex();
+    const last = offsetIndex.entries - 1;
+    const cursor = new BatchCursor(this.log, last < 0 ? 0 : offsetIndex.positionAt(last), this.sizeBytes);
+    this.nextOffset = this.baseOffset;
+    while (cursor.next()) this.nextOffset = cursor.lastOffset + 1;
+  }
+
+  /**
+   * For a segment opened as the active one after a clean close: finds the log
+   * end (scanning from the last index entry) and the first batch's timestamp.
+   */
+  loadActiveTail(): void {
+    const offsetIndex = this.offsetIndex();
+    const timeIndex = this.timeIndex();
+    const last = offsetIndex.entries - 1;
+    const start = last < 0 ? 0 : offsetIndex.positionAt(last);
+    if (timeIndex.entries > 0) {
+      this.indexing.maxTimestampMs = timeIndex.timestampAt(timeIndex.entries - 1);
+      this.indexing.offsetOfMaxTimestamp = this.baseOffset + timeIndex.relOffsetAt(timeIndex.entries - 1);
+      this.indexing.lastTimeIndexTimestampMs = this.indexing.maxTimestampMs;
+    }
+    const cursor = new BatchCursor(this.log, start, this.sizeBytes);
+    this.nextOffset = this.baseOffset;
+    while (cursor.next()) {
+      if (cursor.maxTimestamp > this.indexing.maxTimestampMs) {
+        this.indexing.maxTimestampMs = cursor.maxTimestamp;
+        this.indexing.offsetOfMaxTimestamp = cursor.lastOffset;
+      }
+      this.nextOffset = cursor.lastOffset + 1;
+    }
+    this.indexing.bytesSinceLastIndexEntry = this.sizeBytes - start;
+    const first = new BatchCursor(this.log, 0, this.sizeBytes);
+    this.rollBaseTimestampMs = first.next() ? first.maxTimestamp : -1;
+  }
+
+  /* ------------------------------------------------------------ append */
+
+  /** True when `batches` more index entries (plus the final time entry) would not fit. */
+  indexesWouldOverflow(batches: number): boolean {
+    return this.offsetIndex().wouldOverflow(batches) || this.timeIndex().wouldOverflow(batches + 1);
+  }
+
+  /**
+   * Records one batch of an append in the indexes. `position` is where it
+   * will land in the .log; call for each batch, then `writeBatches` once.
+   */
+  indexAppendedBatch(sink: IndexSink, baseOffset: number, lastOffset: number, maxTimestampMs: number, position: number, sizeBytes: number): void {
+    if (position === 0) this.rollBaseTimestampMs = maxTimestampMs;
+    indexBatch(this.indexing, sink, this.baseOffset, this.settings.indexIntervalBytes, baseOffset, lastOffset, maxTimestampMs, position, sizeBytes);
+  }
+
+  /** Appends already validated, stamped and indexed batch bytes with one positional write. */
+  writeBatches(bytes: Uint8Array, nextOffset: number): void {
+    assert(this.#active, 'appends go to the active segment', { file: this.log.path });
+    assert(nextOffset > this.nextOffset && nextOffset - 1 - this.baseOffset <= 0xffffffff, 'appended offsets grow and fit u32', { nextOffset, segmentNext: this.nextOffset, base: this.baseOffset });
+    this.log.write(bytes, this.sizeBytes);
+    this.sizeBytes += bytes.byteLength;
+    this.nextOffset = nextOffset;
+    this.logUnsynced = true;
+  }
+
+  /** Final time-index entry, indexes written and trimmed: the segment is now immutable. */
+  seal(): void {
+    const offsetIndex = this.offsetIndex();
+    const timeIndex = this.timeIndex();
+    appendTimeEntry(this.indexing, this.indexSink(), this.baseOffset);
+    offsetIndex.trim();
+    timeIndex.trim();
+    this.#active = false;
+    this.indexesUnsynced = true;
+  }
+
+  /* ------------------------------------------------------------- reads */
+
+  /** The first batch whose last offset is >= `offset`, or null if the segment has none. */
+  locate(offset: number): BatchLocation | null {
+    const offsetIndex = this.offsetIndex();
+    const entry = offset < this.baseOffset ? -1 : offsetIndex.floorEntry(Math.min(offset - this.baseOffset, 0xffffffff));
+    return this.#scanFrom(entry < 0 ? 0 : offsetIndex.positionAt(entry), (c) => c.lastOffset >= offset);
+  }
+
+  /** The first batch whose maxTimestamp is >= `timestampMs`, or null. */
+  locateTimestamp(timestampMs: number): BatchLocation | null {
+    if (this.indexing.maxTimestampMs < timestampMs && this.indexing.maxTimestampMs >= 0) return null;
+    const timeIndex = this.timeIndex();
+    const before = timeIndex.lastEntryBefore(timestampMs);
+    let start = 0;
+    if (before >= 0) {
+      const offsetIndex = this.offsetIndex();
+      const entry = offsetIndex.floorEntry(timeIndex.relOffsetAt(before));
+      start = entry < 0 ? 0 : offsetIndex.positionAt(entry);
+    }
+    return this.#scanFrom(start, (c) => c.maxTimestamp >= timestampMs);
+  }
+
+  #scanFrom(position: number, found: (cursor: BatchCursor) => boolean): BatchLocation | null {
+    const cursor = new BatchCursor(this.log, position, this.sizeBytes);
+    while (cursor.next()) {
+      if (found(cursor)) {
+        return { position: cursor.position, sizeBytes: cursor.sizeBytes, baseOffset: cursor.baseOffset, lastOffset: cursor.lastOffset, maxTimestamp: cursor.maxTimestamp, leaderEpoch: cursor.leaderEpoch };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whole batches from `first` on: up to `maxBytes` (but always `first`
+   * itself), only batches whose last offset is < `maxOffsetExclusive`. One
+   * read; the batches are views into one fresh buffer.
+   */
+  readBatches(first: BatchLocation, maxBytes: number, maxOffsetExclusive: number): Uint8Array[] {
+    if (first.lastOffset >= maxOffsetExclusive) return [];
+    const available = this.sizeBytes - first.position;
+    const want = Math.min(available, Math.max(first.sizeBytes, maxBytes));
+    const buffer = Buffer.allocUnsafe(want);
+    const got = this.log.read(buffer, 0, want, first.position);
+    if (got < first.sizeBytes) throw new CorruptLogError(this.log.path, first.position, `file ends inside a batch (${got} of ${first.sizeBytes} bytes)`);
+    const view = new DataView(buffer.buffer, buffer.byteOffset, got);
+    const batches: Uint8Array[] = [];
+    let pos = 0;
+    while (got - pos >= BATCH_HEADER_BYTES) {
+      const sizeBytes = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
+      if (sizeBytes < BATCH_HEADER_BYTES) throw new CorruptLogError(this.log.path, first.position + pos, `bad batch length ${sizeBytes}`);
+      if (pos + sizeBytes > got) break;
+      const lastOffset = readI64(buffer, pos) + view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA);
+      if (lastOffset >= maxOffsetExclusive) break;
+      batches.push(buffer.subarray(pos, pos + sizeBytes));
+      pos += sizeBytes;
+    }
+    return batches;
+  }
+
+  /* -------------------------------------------------------- truncation */
+
+  /**
+   * Removes every batch whose last offset is >= `offset` (a batch holding
+   * `offset` goes whole). Returns the segment's new next offset.
+   */
+  truncateTo(offset: number): number {
+    const cut = this.locate(offset);
+    if (cut === null) {
+      if (this.nextOffset < 0) this.#findEnd();
+      return this.nextOffset;
+    }
+    this.log.truncate(cut.position);
+    this.sizeBytes = cut.position;
+    this.nextOffset = cut.baseOffset;
+    this.logUnsynced = true;
+    const offsetIndex = this.offsetIndex();
+    const timeIndex = this.timeIndex();
+    offsetIndex.truncateFromPosition(cut.position);
+    timeIndex.truncateFromRelOffset(cut.baseOffset - this.baseOffset);
+    // Recompute the largest timestamp: the last time entry covers everything up to
+    // the last offset-index entry; scan the batches after that entry.
+    const lastTime = timeIndex.entries - 1;
+    Object.assign(this.indexing, freshIndexingState());
+    if (lastTime >= 0) {
+      this.indexing.maxTimestampMs = timeIndex.timestampAt(lastTime);
+      this.indexing.offsetOfMaxTimestamp = this.baseOffset + timeIndex.relOffsetAt(lastTime);
+      this.indexing.lastTimeIndexTimestampMs = this.indexing.maxTimestampMs;
+    }
+    const lastEntry = offsetIndex.entries - 1;
+    const from = lastEntry < 0 ? 0 : offsetIndex.positionAt(lastEntry);
+    const cursor = new BatchCursor(this.log, from, this.sizeBytes);
+    while (cursor.next()) {
+      if (cursor.maxTimestamp > this.indexing.maxTimestampMs) {
+        this.indexing.maxTimestampMs = cursor.maxTimestamp;
+        this.indexing.offsetOfMaxTimestamp = cursor.lastOffset;
+      }
+    }
+    this.indexing.bytesSinceLastIndexEntry = this.sizeBytes - from;
+    if (this.sizeBytes === 0) this.rollBaseTimestampMs = -1;
+    if (!this.#active) {
+      offsetIndex.trim();
+      timeIndex.trim();
+      this.indexesUnsynced = true;
+    } else {
+      offsetIndex.writeThrough();
+      timeIndex.writeThrough();
+    }
+    return this.nextOffset;
+  }
+
+  /** Empties the segment (its base offset stays): for a log truncated to its very start. */
+  truncateAll(): void {
+    this.log.truncate(0);
+    this.sizeBytes = 0;
+    this.nextOffset = this.baseOffset;
+    this.logUnsynced = true;
+    this.offsetIndex().reset();
+    this.timeIndex().reset();
+    Object.assign(this.indexing, freshIndexingState());
+    this.rollBaseTimestampMs = -1;
+  }
+
+  /* -------------------------------------------------------- durability */
+
+  /**
+   * fdatasync of the .log (and of the index files of an inactive segment
+   * whose indexes changed). Flags are cleared before waiting, so writes made
+   * meanwhile are caught by the next sync.
+   */
+  sync(): Promise<void> {
+    const syncs: Promise<void>[] = [];
+    if (this.#active) {
+      this.#offsetIndex?.writeThrough();
+      this.#timeIndex?.writeThrough();
+    }
+    if (this.logUnsynced) {
+      this.logUnsynced = false;
+      syncs.push(this.log.datasync());
+    }
+    if (this.indexesUnsynced && !this.#active) {
+      this.indexesUnsynced = false;
+      syncs.push(this.offsetIndex().file.datasync(), this.timeIndex().file.datasync());
+    }
+    const done = Promise.all(syncs).then(() => undefined);
+    const tracked = done.finally(() => {
+      if (this.#syncing === tracked) this.#syncing = null;
+    });
+    this.#syncing = tracked;
+    return done;
+  }
+
+  /** Closes every file once any sync in flight on them has finished. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#syncing?.catch(() => undefined);
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#offsetIndex?.file.close();
+    this.#timeIndex?.file.close();
+    this.#offsetIndex = null;
+    this.#timeIndex = null;
+    this.#sink = null;
+    this.log.close();
+  }
+
+  /** Trims an active segment's indexes for a clean close (they are loaded again as active on open). */
+  trimForClose(): void {
+    if (!this.#active) return;
+    appendTimeEntry(this.indexing, this.indexSink(), this.baseOffset);
+    this.offsetIndex().trim();
+    this.timeIndex().trim();
+  }
+
+  /** Index-file fsync for a clean close (the .log is covered by the final flush). */
+  async syncIndexes(): Promise<void> {
+    if (this.#offsetIndex === null) return;
+    await Promise.all([this.#offsetIndex.file.datasync(), (this.#timeIndex as TimeIndex).file.datasync()]);
+    this.indexesUnsynced = false;
+  }
+
+  /**
+   * Renames every file of the segment with base `baseOffset` to
+   * `<name>.deleted` (missing files are skipped); returns the new paths.
+   */
+  static async renameFilesToDeleted(fs: FileSystem, dir: string, baseOffset: number): Promise<string[]> {
+    const renamed: string[] = [];
+    for (const suffix of SEGMENT_SUFFIXES) {
+      const from = Segment.filePath(dir, baseOffset, suffix);
+      try {
+        await fs.rename(from, from + DELETED_SUFFIX);
+        renamed.push(from + DELETED_SUFFIX);
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      }
+    }
+    return renamed;
+  }
+
+  /**
+   * Step one of deleting: close, then rename every file of the segment to
+   * `<name>.deleted`. Returns the renamed paths; the caller fsyncs the
+   * directory and unlinks them (a crash in between is finished by the next open).
+   */
+  async renameToDeleted(): Promise<string[]> {
+    await this.close();
+    return Segment.renameFilesToDeleted(this.fs, this.dir, this.baseOffset);
+  }
+}
