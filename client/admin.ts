@@ -5,10 +5,11 @@
  * budget and turns a per-topic or per-partition error into a RunnelError that
  * names the topic.
  */
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type ListOffsetsResponse } from '../protocol/messages.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/messages.js';
+import { Errors } from '../protocol/errors.js';
 import { RunnelError, clientClosed, invalidArgument } from './errors.js';
 import type { Cluster } from './metadata.js';
-import { addTo } from './group-by.js';
+import { listOffsets, offsetsForTimestamps } from './offsets.js';
 import type { Admin, DescribedConfig, TopicDescription } from './types.js';
 
 export class RunnelAdmin implements Admin {
@@ -35,7 +36,7 @@ export class RunnelAdmin implements Admin {
       const res = await this.#cluster.anyConnection().request('CreateTopics', { topics: [topic], timeoutMs: this.#timeoutMs, validateOnly: false });
       const r = res.topics.find((x) => x.name === t.name);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's CreateTopics answer left out "${t.name}".`);
-      if (r.errorCode !== 0) throw RunnelError.fromCode(r.errorCode, `Creating topic "${t.name}"`, r.errorMessage);
+      if (r.errorCode !== 0) throw adminError(r.errorCode, `Creating topic "${t.name}"`, r.errorMessage);
     });
     this.#cluster.invalidate(t.name);
   }
@@ -45,7 +46,7 @@ export class RunnelAdmin implements Admin {
       const res = await this.#cluster.anyConnection().request('DeleteTopics', { topics: [name], timeoutMs: this.#timeoutMs });
       const r = res.topics.find((x) => x.name === name);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's DeleteTopics answer left out "${name}".`);
-      if (r.errorCode !== 0) throw RunnelError.fromCode(r.errorCode, `Deleting topic "${name}"`, r.errorMessage);
+      if (r.errorCode !== 0) throw adminError(r.errorCode, `Deleting topic "${name}"`, r.errorMessage);
     });
     this.#cluster.invalidate(name);
   }
@@ -61,8 +62,7 @@ export class RunnelAdmin implements Admin {
         const res = await this.#cluster.fetchMetadata([name]);
         const t = res.topics.find((x) => x.name === name);
         if (t === undefined) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" does not exist.`, { retriable: false });
-        if (t.errorCode === 3) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" does not exist.`, { retriable: false });
-        if (t.errorCode !== 0) throw RunnelError.fromCode(t.errorCode, `Describing topic "${name}"`);
+        if (t.errorCode !== 0) throw adminError(t.errorCode, `Describing topic "${name}"`);
         return t;
       }),
       this.describeConfigs(name),
@@ -83,7 +83,7 @@ export class RunnelAdmin implements Admin {
       const res = await this.#cluster.anyConnection().request('DescribeConfigs', { resources: [{ type: 'topic', name: topic, configNames: null }] });
       const r = res.results.find((x) => x.name === topic);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's DescribeConfigs answer left out "${topic}".`);
-      if (r.errorCode !== 0) throw RunnelError.fromCode(r.errorCode, `Describing the configuration of "${topic}"`, r.errorMessage);
+      if (r.errorCode !== 0) throw adminError(r.errorCode, `Describing the configuration of "${topic}"`, r.errorMessage);
       return r.configs.map((c) => ({ name: c.name, value: c.value, source: c.source, readOnly: c.readOnly }));
     });
   }
@@ -95,7 +95,7 @@ export class RunnelAdmin implements Admin {
       const res = await this.#cluster.anyConnection().request('AlterConfigs', { resources: [{ type: 'topic', name: topic, configs }], validateOnly: false });
       const r = res.results.find((x) => x.name === topic);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's AlterConfigs answer left out "${topic}".`);
-      if (r.errorCode !== 0) throw RunnelError.fromCode(r.errorCode, `Altering the configuration of "${topic}"`, r.errorMessage);
+      if (r.errorCode !== 0) throw adminError(r.errorCode, `Altering the configuration of "${topic}"`, r.errorMessage);
     });
   }
 
@@ -114,7 +114,7 @@ export class RunnelAdmin implements Admin {
   async offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number | null> {
     if (!Number.isSafeInteger(timestampMs) || timestampMs < 0) throw invalidArgument(`timestampMs must be a non-negative integer (ms since the epoch), got ${timestampMs}`);
     return this.#retrying(`looking up the offset of ${topic}-${partition} at ${timestampMs}`, async () => {
-      const offsets = await listOffsets(this.#cluster, topic, [{ partition, timestamp: timestampMs }]);
+      const offsets = await offsetsForTimestamps(this.#cluster, topic, [{ partition, timestamp: timestampMs }]);
       const offset = offsets.get(partition)!;
       return offset < 0 ? null : offset;
     });
@@ -127,32 +127,11 @@ export class RunnelAdmin implements Admin {
 }
 
 /**
- * ListOffsets for some partitions of one topic, one request per leader.
- * Resolves partition -> offset (-1: no record at or after the timestamp).
- * Used by the admin and by the consumer to resolve start positions.
+ * A per-topic error from an admin API. UNKNOWN_TOPIC_OR_PARTITION is
+ * retriable on the data path (a topic being created, a leader moving) but
+ * final here: retrying a delete or a describe of a topic that is not there
+ * would only make the caller wait for the same answer.
  */
-export async function listOffsets(cluster: Cluster, topic: string, wanted: { partition: number; timestamp: number }[]): Promise<Map<number, number>> {
-  const byLeader = new Map<number, { partition: number; timestamp: number }[]>();
-  for (const w of wanted) {
-    const { leader } = await cluster.leaderFor(topic, w.partition);
-    addTo(byLeader, leader, w);
-  }
-  const out = new Map<number, number>();
-  await Promise.all([...byLeader].map(async ([leader, partitions]) => {
-    const res: ListOffsetsResponse = await cluster.broker(leader).request('ListOffsets', { replicaId: -1, topics: [{ name: topic, partitions }] });
-    for (const t of res.topics) {
-      for (const p of t.partitions) {
-        if (p.errorCode !== 0) {
-          const err = RunnelError.fromCode(p.errorCode, `Listing offsets of ${topic}-${p.partition}`);
-          if (err.retriable) cluster.invalidate(topic);
-          throw err;
-        }
-        out.set(p.partition, p.offset);
-      }
-    }
-  }));
-  for (const w of wanted) {
-    if (!out.has(w.partition)) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's ListOffsets answer left out ${topic}-${w.partition}.`);
-  }
-  return out;
+function adminError(code: number, context: string, brokerMessage?: string | null): RunnelError {
+  return RunnelError.fromCode(code, context, brokerMessage, code === Errors.UNKNOWN_TOPIC_OR_PARTITION.code ? { retriable: false } : undefined);
 }

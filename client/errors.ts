@@ -36,12 +36,12 @@ export class RunnelError extends Error {
    * done ("producing to orders-2"); the broker's own message, when it sent one,
    * says why; the table's message says what to do.
    */
-  static fromCode(code: number, context: string, brokerMessage?: string | null): RunnelError {
+  static fromCode(code: number, context: string, brokerMessage?: string | null, options?: { retriable?: boolean }): RunnelError {
     const name = errorNameOf(code);
     const spec: ErrorSpec = Errors[name];
     const why = brokerMessage ? `${brokerMessage}. ` : '';
     const unknown = name === 'UNKNOWN_SERVER_ERROR' && code !== -1 ? ` (unknown error code ${code} from a newer broker)` : '';
-    return new RunnelError(name, `${context}: ${why}${spec.message}${unknown}`);
+    return new RunnelError(name, `${context}: ${why}${spec.message}${unknown}`, options);
   }
 }
 

@@ -24,7 +24,7 @@ import { backoffMs, type RetryPolicy } from '../backoff.js';
 import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
 import { addTo } from '../group-by.js';
 import { EarliestTimer } from '../earliest-timer.js';
-import { listOffsets } from '../admin.js';
+import { listOffsets, offsetsForTimestamps } from '../offsets.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type FetchResponse } from '../../protocol/messages.js';
 import type { Consumer, Logger, Message, MessageBatch, StartOffset } from '../types.js';
 import { decodeMessages, walkBatches, type BatchWalk } from './records.js';
@@ -338,7 +338,7 @@ export class RunnelConsumer implements Consumer {
     await Promise.all([...byTopic].map(async ([topic, list]) => {
       const asked = list.map((s) => ({ state: s, epoch: s.epoch, start: s.start! }));
       try {
-        const offsets = await listOffsets(this.#cluster, topic, asked.map((a) => ({ partition: a.state.partition, timestamp: timestampOf(a.start) })));
+        const offsets = await offsetsForTimestamps(this.#cluster, topic, asked.map((a) => ({ partition: a.state.partition, timestamp: timestampOf(a.start) })));
         const latest = asked.some((a) => offsets.get(a.state.partition)! < 0)
           ? await listOffsets(this.#cluster, topic, asked.map((a) => ({ partition: a.state.partition, timestamp: LATEST_TIMESTAMP })))
           : null;
@@ -394,6 +394,23 @@ export class RunnelConsumer implements Consumer {
     }
   }
 
+  /** Stops the partition with an OFFSET_OUT_OF_RANGE that says which offsets it does hold. */
+  async #outOfRange(s: PartitionState, epoch: number, offset: number): Promise<void> {
+    s.stopped = new RunnelError('OFFSET_OUT_OF_RANGE', `Offset ${offset} is out of range for ${s.topic}-${s.partition}.`);
+    let range = '';
+    try {
+      const [earliest, latest] = await Promise.all([EARLIEST_TIMESTAMP, LATEST_TIMESTAMP].map(async (timestamp) =>
+        (await listOffsets(this.#cluster, s.topic, [{ partition: s.partition, timestamp }])).get(s.partition)!));
+      range = latest! > earliest! ? `, which holds offsets ${earliest} to ${latest! - 1}` : `, which is empty (the next offset is ${latest})`;
+    } catch {
+      // The error is still worth delivering without the range.
+    }
+    if (!this.#isCurrent(s, epoch)) return;
+    this.#deliverError(s, new RunnelError('OFFSET_OUT_OF_RANGE',
+      `Offset ${offset} is out of range for ${s.topic}-${s.partition}${range} (retention may have deleted older records);` +
+      ` seek to 'earliest', 'latest' or an offset in that range.`));
+  }
+
   #handleFetch(leader: number, res: FetchResponse, asked: { state: PartitionState; epoch: number; offset: number }[]): void {
     if (res.errorCode !== 0) throw RunnelError.fromCode(res.errorCode, `Fetching from broker ${leader}`);
     const byKey = new Map(asked.map((a) => [a.state.key, a]));
@@ -405,9 +422,7 @@ export class RunnelConsumer implements Consumer {
         const s = a.state;
         s.highWatermark = p.highWatermark;
         if (p.errorCode === 1) {
-          this.#deliverError(s, new RunnelError('OFFSET_OUT_OF_RANGE',
-            `Offset ${a.offset} is out of range for ${s.topic}-${s.partition}, which holds offsets ${p.logStartOffset} to ${p.highWatermark - 1}` +
-            ` (retention may have deleted older records); seek to 'earliest', 'latest' or an offset in that range.`));
+          void this.#outOfRange(s, a.epoch, a.offset);
           continue;
         }
         if (p.errorCode !== 0) {
