@@ -6,7 +6,7 @@
  *   - produce and consume records/s and MB/s: 1 and 8 partitions × 100 B and
  *     1 KiB records, acks=1, one producer (a fresh topic per run, so consume
  *     reads exactly what was produced);
- *   - produce latency percentiles at fixed rates (10k and 100k records/s);
+ *   - produce latency percentiles at fixed rates (10k and 100k records/s; linger 0);
  *   - end-to-end latency (send → consumed, µs clock) at 10k records/s;
  *   - the same produce run on a topic with fsync=always (every acknowledged
  *     batch is on disk: group commit is what keeps it fast), unpaced and at 10k/s;
@@ -40,7 +40,10 @@ interface BenchSettings {
   latencySeconds: number;
   rates: number[];
   netBytes: number;
+  /** For throughput runs: acks=1 and the SDK's batching defaults unless flags say otherwise. */
   producer: ProducerOptions;
+  /** For fixed-rate and end-to-end runs: linger 0 unless --linger-ms (at 10k/s a 5 ms linger is 5 ms of latency). */
+  latencyProducer: ProducerOptions;
   json: boolean;
 }
 
@@ -184,7 +187,7 @@ async function pacedProduce(runnel: Runnel, s: BenchSettings, rate: number, conf
   const out: PerfSummary[] = [];
   for (let run = 0; run < s.runs; run++) {
     const topic = await freshTopic(runnel, 1, config);
-    out.push(await runProducePerf(runnel, { topic, numRecords: records, recordSize: 100, throughput: rate, warmupRecords: Math.min(records, rate), producer: s.producer }));
+    out.push(await runProducePerf(runnel, { topic, numRecords: records, recordSize: 100, throughput: rate, warmupRecords: Math.min(records, rate), producer: s.latencyProducer }));
     await runnel.admin().deleteTopic(topic);
   }
   return out;
@@ -193,7 +196,10 @@ async function pacedProduce(runnel: Runnel, s: BenchSettings, rate: number, conf
 async function runBench(s: BenchSettings): Promise<void> {
   const log = (line: string) => (s.json ? process.stderr : process.stdout).write(`${line}\n`);
   const startedMs = performance.now();
-  log(`# runnel broker bench: ${s.runs} run(s) each, medians; 100 B x ${s.records100}, 1 KiB x ${Math.floor(s.records100 / 4)}; latency runs ${s.latencySeconds} s; acks=1`);
+  log(
+    `# runnel broker bench: ${s.runs} run(s) each, medians; 100 B x ${s.records100}, 1 KiB x ${Math.floor(s.records100 / 4)}; ` +
+      `latency runs ${s.latencySeconds} s; producer ${JSON.stringify(s.producer)}, latency runs ${JSON.stringify(s.latencyProducer)}`,
+  );
 
   const net = await measureLoopbackTcp({ totalBytes: s.netBytes, runs: s.runs });
   log(`raw loopback TCP (one socket, 1 MiB writes): ${fixed(net.median.mbPerSec)} MB/s`);
@@ -223,7 +229,7 @@ async function runBench(s: BenchSettings): Promise<void> {
     const report = (row: LatencyRow) => {
       latencies.push(row);
       log(
-        `${row.what} @ ${fixed(row.ratePerSec, 0)}/s (achieved ${fixed(row.achievedPerSec, 0)}/s, ${row.records} records): ` +
+        `${row.what} @ ${row.ratePerSec > 0 ? `${fixed(row.ratePerSec, 0)}/s` : 'full speed'} (achieved ${fixed(row.achievedPerSec, 0)}/s, ${row.records} records): ` +
           `p50 ${fixed(row.p50Ms, 3)} ms, p95 ${fixed(row.p95Ms, 3)}, p99 ${fixed(row.p99Ms, 3)}, p99.9 ${fixed(row.p999Ms, 3)}, max ${fixed(row.maxMs, 3)}`,
       );
     };
@@ -234,7 +240,7 @@ async function runBench(s: BenchSettings): Promise<void> {
     const e2eRecords = Math.max(1, Math.round(e2eRate * s.latencySeconds));
     for (let run = 0; run < s.runs; run++) {
       const topic = await freshTopic(runnel, 1);
-      const result = await runEndToEndPerf(runnel, { topic, numRecords: e2eRecords, recordSize: 100, throughput: e2eRate, warmupRecords: Math.min(e2eRecords, e2eRate), producer: s.producer });
+      const result = await runEndToEndPerf(runnel, { topic, numRecords: e2eRecords, recordSize: 100, throughput: e2eRate, warmupRecords: Math.min(e2eRecords, e2eRate), producer: s.latencyProducer });
       e2e.push(result.endToEnd);
       await runnel.admin().deleteTopic(topic);
     }
@@ -247,7 +253,7 @@ async function runBench(s: BenchSettings): Promise<void> {
       fsyncRuns.push(await runProducePerf(runnel, { topic, numRecords: s.records100, recordSize: 100, producer: s.producer }));
       await runnel.admin().deleteTopic(topic);
     }
-    const fsyncRow = latencyRow('produce fsync=always 1p x 100 B, unpaced', 0, fsyncRuns);
+    const fsyncRow = latencyRow('produce fsync=always 1p x 100 B', 0, fsyncRuns);
     report(fsyncRow);
     report(latencyRow('produce latency fsync=always 1p x 100 B', e2eRate, await pacedProduce(runnel, s, e2eRate, fsyncConfig)));
 
@@ -290,6 +296,7 @@ function settingsFromArgs(): BenchSettings {
   const producer: ProducerOptions = { acks: 1 };
   if (values['batch-bytes'] !== undefined) producer.batchBytes = Number(values['batch-bytes']);
   if (values['linger-ms'] !== undefined) producer.lingerMs = Number(values['linger-ms']);
+  const latencyProducer: ProducerOptions = { ...producer, lingerMs: producer.lingerMs ?? 0 };
   return {
     records100: Math.floor(num(values.records, 'BENCH_RECORDS', quick ? 20_000 : 500_000)),
     runs: Math.floor(num(values.runs, 'BENCH_RUNS', quick ? 1 : 3)),
@@ -297,6 +304,7 @@ function settingsFromArgs(): BenchSettings {
     rates: (values.rates ?? '10000,100000').split(',').map(Number).filter((n) => n > 0),
     netBytes: num(values['net-bytes'], 'BENCH_NET_BYTES', quick ? 64 * MiB : 1024 * MiB),
     producer,
+    latencyProducer,
     json: values.json === true,
   };
 }

@@ -26,6 +26,17 @@ interface ErrorFacts {
   message?: unknown;
 }
 
+/**
+ * What to do, for wire errors whose message may not say it (the SDK passes
+ * the broker's words through). Added only when the message names no command.
+ */
+const ADVICE: Readonly<Record<string, string>> = {
+  UNKNOWN_TOPIC_OR_PARTITION: 'see the topics with `runnel topic list`, or create it with `runnel topic create NAME`',
+  TOPIC_ALREADY_EXISTS: 'pick another name, or delete the old topic first with `runnel topic delete NAME`',
+  INVALID_CONFIG: 'see every setting and its current value with `runnel topic describe NAME --all-configs`',
+  INVALID_TOPIC_EXCEPTION: 'use 1 to 249 characters from [a-zA-Z0-9._-]',
+};
+
 /** Context a command can add so the advice names the right address. */
 export interface ErrorContext {
   bootstrap?: string;
@@ -49,7 +60,10 @@ export function explainError(err: unknown, context: ErrorContext = {}): string {
   if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
     return `${text}; check the path and its permissions`;
   }
-  return text;
+  const errorName = (err as ErrorFacts | null)?.errorName;
+  const advice = typeof errorName === 'string' ? ADVICE[errorName] : undefined;
+  if (advice === undefined || text.includes('runnel ')) return text;
+  return text.endsWith('.') ? `${text} ${advice.charAt(0).toUpperCase()}${advice.slice(1)}.` : `${text}; ${advice}`;
 }
 
 function messageOf(err: unknown): string {

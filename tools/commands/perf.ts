@@ -3,7 +3,8 @@
  * progress line every interval and then a summary in the shape of Kafka's
  * perf tools (records, records/s, MB/s, latency avg, max, p50, p95, p99,
  * p99.9 from an HDR histogram). With `--json` the progress lines go to stderr
- * and stdout carries exactly one line: the summary as a JSON object.
+ * and stdout carries exactly one line: the summary as a JSON object. A run
+ * that fails before measuring anything prints only the error.
  */
 import { Command, Option } from 'commander';
 import type { Acks, CompressionName, ProducerOptions, Runnel } from '../../client/index.js';
@@ -158,6 +159,7 @@ async function reportRun(opts: CommonPerfOptions, verb: string, run: (runnel: Ru
     summary = err.summary;
     failure = err.cause;
   }
+  if (failure !== undefined && summary.records === 0) throw new CliError(explainError(failure, { bootstrap: opts.bootstrap }));
   await (opts.json === true ? printJson(summary) : printLine(formatSummary(summary, verb)));
   if (failure !== undefined) {
     throw new CliError(`${explainError(failure, { bootstrap: opts.bootstrap })} (the summary above covers the records before it)`);
