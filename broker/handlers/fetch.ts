@@ -15,6 +15,10 @@
  * `maxWaitMs` passes (a Clock timer), or the connection closes, and then
  * reads again. The wait happens outside the connection's ordered step, so it
  * never holds back a produce on the same connection.
+ *
+ * Reads run in the ordered step, after `whenWritable()`: one fetch at a time
+ * per connection fills memory with records, and only while the client keeps
+ * reading its responses.
  */
 import { Errors, ProtocolError } from '../../protocol/errors.js';
 import type { FetchPartitionResult, FetchRequest, FetchResponse } from '../../protocol/messages.js';
@@ -133,12 +137,16 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       }
       // Resolving in the ordered step makes a fetch see the topics and appends of earlier requests on this connection.
       const targets = await ctx.ordered(() => resolve(ctx, request));
-      const first = await readOnce(ctx, targets, request.maxBytes);
+      const read = (): Promise<ReadPass> => ctx.ordered(async () => {
+        await ctx.whenWritable();
+        return readOnce(ctx, targets, request.maxBytes);
+      });
+      const first = await read();
       if (first.sizeBytes >= request.minBytes || first.failed || request.maxWaitMs <= 0 || ctx.signal.aborted) {
         return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: first.topics };
       }
       await waitForData(ctx, targets, first.sizeBytes, request);
-      const second = await readOnce(ctx, targets, request.maxBytes);
+      const second = await read();
       return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: second.topics };
     },
   };

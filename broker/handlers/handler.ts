@@ -10,6 +10,9 @@
  *   reads and writes of partitions in it, which keeps requests that touch the
  *   same partition in arrival order while the waiting parts (a long-poll, an
  *   fsync) overlap freely.
+ * - `whenWritable()`: resolves once the client has read enough of its earlier
+ *   responses (unflushed bytes within `max.unflushed.response.bytes`);
+ *   handlers that build large responses wait for it before reading.
  * - `signal`: aborted when the connection closes or the broker shuts down;
  *   a long-poll stops waiting and answers.
  * - `closeConnection(reason)`: for the one case where the protocol's answer
@@ -28,6 +31,7 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   readonly logger: Logger;
   ordered<T>(step: () => T | Promise<T>): Promise<T>;
+  whenWritable(): Promise<void>;
   closeConnection(reason: string): void;
 }
 

@@ -21,8 +21,13 @@
  * Flow control: reading stops while the connection has `queued.max.requests`
  * requests in flight, or requests totalling `max.request.bytes` bytes, or
  * more than `max.unflushed.response.bytes` of responses the client has not
- * read yet, and resumes when that clears. Memory per connection is therefore
- * bounded however fast a client sends or however slowly it reads.
+ * read yet, and resumes when that clears. The check is per frame, not per
+ * chunk: frames that arrive in the same chunk after the limit wait, unread,
+ * in a backlog. Handlers that build large responses (Fetch) also wait for
+ * `whenWritable()` before reading, so a client that pipelines fetches and
+ * never reads them holds at most about one response beyond the limit.
+ * Memory per connection is therefore bounded however fast a client sends or
+ * however slowly it reads.
  *
  * Everything runs on the event loop; nothing here is shared across threads.
  */
@@ -64,6 +69,10 @@ export class ClientConnection {
   #inFlightRequests = 0;
   #inFlightBytes = 0;
   #orderedTail: Promise<void> | null = null;
+  /** Frames read while paused, dispatched in order once the pause clears. */
+  readonly #backlog: Uint8Array[] = [];
+  #drainingBacklog = false;
+  #writableWaiters: (() => void)[] = [];
   #closed = false;
   #lastActivityMs: number;
   readonly #closedListeners: (() => void)[] = [];
@@ -140,6 +149,24 @@ export class ClientConnection {
 
   #onFrame(frame: Uint8Array): void {
     if (this.#closed) return;
+    if (this.#paused.size > 0 || this.#backlog.length > 0) this.#backlog.push(frame);
+    else this.#handleFrame(frame);
+  }
+
+  #drainBacklog(): void {
+    if (this.#drainingBacklog) return;
+    this.#drainingBacklog = true;
+    try {
+      while (this.#backlog.length > 0 && this.#paused.size === 0 && !this.#closed) this.#handleFrame(this.#backlog.shift()!);
+    } catch (error) {
+      this.#logger.error({ err: error }, 'unexpected error while handling a frame');
+      this.close('unexpected error while handling a frame (see the error above)', 'warn');
+    } finally {
+      this.#drainingBacklog = false;
+    }
+  }
+
+  #handleFrame(frame: Uint8Array): void {
     let header: RequestHeader;
     let bodyOffset: number;
     try {
@@ -184,6 +211,7 @@ export class ClientConnection {
       signal: this.#abort.signal,
       logger: this.#logger,
       ordered: (step) => this.#ordered(step),
+      whenWritable: () => this.#whenWritable(),
       closeConnection: (reason) => this.close(reason, 'warn', { flush: true }),
     };
     let pending: Promise<unknown>;
@@ -241,6 +269,11 @@ export class ClientConnection {
     return run;
   }
 
+  #whenWritable(): Promise<void> {
+    if (this.#closed || this.#transport.bufferedBytes <= this.#limits.maxUnflushedResponseBytes) return Promise.resolve();
+    return new Promise((resolve) => this.#writableWaiters.push(resolve));
+  }
+
   #sendError(header: RequestHeader, errorName: ErrorName, message: string): void {
     this.#send(header, encodeErrorResponse(header.correlationId, Errors[errorName].code, message));
   }
@@ -254,23 +287,30 @@ export class ClientConnection {
 
   #updateFlow(): void {
     if (this.#closed) return;
+    const wasPaused = this.#paused.size > 0;
+    const unflushed = this.#transport.bufferedBytes > this.#limits.maxUnflushedResponseBytes;
     this.#setPaused('requests', this.#inFlightRequests >= this.#limits.queuedMaxRequests);
     this.#setPaused('requestBytes', this.#inFlightBytes >= this.#limits.maxRequestBytes);
-    this.#setPaused('unflushed', this.#transport.bufferedBytes > this.#limits.maxUnflushedResponseBytes);
+    this.#setPaused('unflushed', unflushed);
+    if (!unflushed && this.#writableWaiters.length > 0) for (const resolve of this.#writableWaiters.splice(0)) resolve();
+    const isPaused = this.#paused.size > 0;
+    if (isPaused && !wasPaused) this.#transport.pause();
+    else if (!isPaused && wasPaused) {
+      this.#transport.resume();
+      this.#drainBacklog();
+    }
   }
 
   #setPaused(reason: PauseReason, on: boolean): void {
-    const wasPaused = this.#paused.size > 0;
     if (on) this.#paused.add(reason);
     else this.#paused.delete(reason);
-    const isPaused = this.#paused.size > 0;
-    if (isPaused && !wasPaused) this.#transport.pause();
-    else if (!isPaused && wasPaused) this.#transport.resume();
   }
 
   #markClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#backlog.length = 0;
+    for (const resolve of this.#writableWaiters.splice(0)) resolve();
     this.#abort.abort();
     for (const listener of this.#closedListeners.splice(0)) listener();
   }
