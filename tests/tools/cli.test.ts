@@ -5,7 +5,8 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -184,6 +185,35 @@ t.test('perf produce and perf consume print a Kafka-style summary; --json ends w
   const consumed = await cli(['perf', 'consume', '--topic', 'perf', '--num-records', '4000', '--json']);
   t.equal(consumed.code, 0, consumed.stderr);
   t.match(JSON.parse(lastLine(consumed.stdout)), { kind: 'consume', records: 4000, errors: 0 });
+});
+
+t.test('runnel start runs a broker that serves clients and stops cleanly on SIGTERM', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'runnel-cli-start-'));
+  const child = spawn(process.execPath, [RUNNEL_BIN, 'start', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const bootstrap = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no listening line within ${CLI_TIMEOUT_MS} ms:\n${text}`)), CLI_TIMEOUT_MS);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+      const match = /"event":"listening","host":"([^"]+)","port":(\d+)/.exec(text);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(`${match[1]}:${match[2]}`);
+      }
+    });
+    void exited.then((code) => reject(new Error(`runnel start exited with ${String(code)}:\n${text}`)));
+  });
+  const created = await runnel(['topic', 'create', 'started', '--bootstrap', bootstrap]);
+  t.equal(created.code, 0, created.stderr);
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'clean shutdown exits 0');
+  const refused = await runnel(['start', '--no-such-flag']);
+  t.equal(refused.code, 2, 'a setting the broker refuses exits 2');
+  t.match(refused.stderr, /no-such-flag/);
 });
 
 t.test('errors: one line on stderr, non-zero exit', async (t) => {
