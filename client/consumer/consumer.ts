@@ -52,6 +52,8 @@ interface PartitionState {
   fetchOffset: number | undefined;
   /** Bumped by seek: data fetched under an older epoch is dropped. */
   epoch: number;
+  /** False once a new assign() left it out (its buffered data is dropped). */
+  assigned: boolean;
   inFlight: boolean;
   resolving: boolean;
   /** Set after a non-retriable error: no fetching until the next seek. */
@@ -125,12 +127,13 @@ export class RunnelConsumer implements Consumer {
         continue;
       }
       const state: PartitionState = {
-        key, topic: a.topic, partition: a.partition, start: null, position: undefined, fetchOffset: undefined, epoch: 0,
+        key, topic: a.topic, partition: a.partition, start: null, position: undefined, fetchOffset: undefined, epoch: 0, assigned: true,
         inFlight: false, resolving: false, stopped: null, fetchMaxBytes: this.#opts.partitionMaxBytes, retryAtMs: 0, failures: 0, highWatermark: -1,
       };
       setStart(state, checkStart(a.offset ?? 'latest'));
       next.set(key, state);
     }
+    for (const [key, state] of this.#states) if (!next.has(key)) state.assigned = false;
     this.#states = next;
     this.#pump();
   }
@@ -187,6 +190,7 @@ export class RunnelConsumer implements Consumer {
   }
 
   #nextMessage(): Promise<IteratorResult<Message>> {
+    if (this.#closed) return Promise.resolve({ done: true, value: undefined });
     const cur = this.#current;
     if (cur !== null) {
       if (cur.index < cur.batch.messages.length && this.#isCurrent(cur.state, cur.epoch)) {
@@ -215,7 +219,7 @@ export class RunnelConsumer implements Consumer {
   }
 
   #isCurrent(state: PartitionState, epoch: number): boolean {
-    return state.epoch === epoch && this.#states.get(state.key) === state;
+    return state.epoch === epoch && state.assigned;
   }
 
   /** The next non-empty batch for the app, waiting for one; null once closed. */
