@@ -14,10 +14,13 @@
  *     the ratio of 1 KiB produce MB/s to it.
  *
  *   npm run build && node dist/bench/broker.js [--records N] [--runs N] [--latency-seconds S]
- *       [--rates 10000,100000] [--batch-bytes N] [--linger-ms N] [--net-bytes N] [--quick] [--json]
+ *       [--rates 10000,100000] [--batch-bytes N] [--linger-ms N] [--buffer-memory-bytes N] [--net-bytes N] [--quick] [--json]
  *   env: BENCH_RECORDS, BENCH_RUNS, BENCH_LATENCY_SECONDS
  *
  * `--records N` is the count for 100 B records (default 500,000); 1 KiB runs use N/4.
+ * Unpaced runs keep up to the producer's buffer memory (32 MiB by default, as
+ * Kafka's perf tool) unacknowledged, so their latency is mostly queueing;
+ * `--buffer-memory-bytes 4194304` shows latency at nearly the same throughput.
  * `--quick` is a smoke run (small counts, one run each).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -56,6 +59,9 @@ interface ThroughputRow {
   produceP99Ms: number;
   consumeRecordsPerSec: number;
   consumeMbPerSec: number;
+  /** Every run's records/s, to show the spread behind the median. */
+  produceRunsPerSec: number[];
+  consumeRunsPerSec: number[];
 }
 
 interface LatencyRow {
@@ -82,6 +88,10 @@ function median(values: number[]): number {
 
 function fixed(value: number, digits = 1): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function spread(values: number[]): string {
+  return `${fixed(Math.min(...values), 0)}..${fixed(Math.max(...values), 0)}`;
 }
 
 /** A broker process on a fresh data directory; resolves once it prints its listening line. */
@@ -165,6 +175,8 @@ async function throughputRow(runnel: Runnel, s: BenchSettings, partitions: numbe
     produceP99Ms: median(produced.map((p) => p.latencyP99Ms)),
     consumeRecordsPerSec: median(consumed.map((c) => c.recordsPerSec)),
     consumeMbPerSec: median(consumed.map((c) => c.mbPerSec)),
+    produceRunsPerSec: produced.map((p) => Math.round(p.recordsPerSec)),
+    consumeRunsPerSec: consumed.map((c) => Math.round(c.recordsPerSec)),
   };
 }
 
@@ -219,8 +231,9 @@ async function runBench(s: BenchSettings): Promise<void> {
         const row = await throughputRow(runnel, s, partitions, recordBytes);
         rows.push(row);
         log(
-          `produce ${partitions}p x ${recordBytes} B: ${fixed(row.produceRecordsPerSec, 0)} rec/s ${fixed(row.produceMbPerSec)} MB/s (p99 ${fixed(row.produceP99Ms, 2)} ms) | ` +
-            `consume ${fixed(row.consumeRecordsPerSec, 0)} rec/s ${fixed(row.consumeMbPerSec)} MB/s`,
+          `produce ${partitions}p x ${recordBytes} B: ${fixed(row.produceRecordsPerSec, 0)} rec/s ${fixed(row.produceMbPerSec)} MB/s ` +
+            `(p99 ${fixed(row.produceP99Ms, 2)} ms; runs ${spread(row.produceRunsPerSec)}) | ` +
+            `consume ${fixed(row.consumeRecordsPerSec, 0)} rec/s ${fixed(row.consumeMbPerSec)} MB/s (runs ${spread(row.consumeRunsPerSec)})`,
         );
       }
     }
@@ -281,6 +294,7 @@ function settingsFromArgs(): BenchSettings {
       'net-bytes': { type: 'string' },
       'batch-bytes': { type: 'string' },
       'linger-ms': { type: 'string' },
+      'buffer-memory-bytes': { type: 'string' },
       quick: { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -296,6 +310,7 @@ function settingsFromArgs(): BenchSettings {
   const producer: ProducerOptions = { acks: 1 };
   if (values['batch-bytes'] !== undefined) producer.batchBytes = Number(values['batch-bytes']);
   if (values['linger-ms'] !== undefined) producer.lingerMs = Number(values['linger-ms']);
+  if (values['buffer-memory-bytes'] !== undefined) producer.bufferMemoryBytes = Number(values['buffer-memory-bytes']);
   const latencyProducer: ProducerOptions = { ...producer, lingerMs: producer.lingerMs ?? 0 };
   return {
     records100: Math.floor(num(values.records, 'BENCH_RECORDS', quick ? 20_000 : 500_000)),
