@@ -98,9 +98,8 @@ export class Connection {
    * REQUEST_TIMED_OUT (retriable), UNSUPPORTED_VERSION, CLIENT_CLOSED.
    * `timeoutMs` adds to nothing: long polls pass their own (maxWait + margin).
    */
-  async request<A extends ApiName>(api: A, body: RequestBodies[A], timeoutMs = this.#opts.requestTimeoutMs): Promise<ResponseBodies[A]> {
-    const link = await this.#acquire();
-    return this.#write(link, api, body, timeoutMs, true) as Promise<ResponseBodies[A]>;
+  request<A extends ApiName>(api: A, body: RequestBodies[A], timeoutMs = this.#opts.requestTimeoutMs): Promise<ResponseBodies[A]> {
+    return this.#send(api, body, timeoutMs, true) as Promise<ResponseBodies[A]>;
   }
 
   /**
@@ -109,8 +108,26 @@ export class Connection {
    * producer to the speed of the socket.
    */
   async sendOnly<A extends ApiName>(api: A, body: RequestBodies[A]): Promise<void> {
-    const link = await this.#acquire();
-    await this.#write(link, api, body, this.#opts.requestTimeoutMs, false);
+    await this.#send(api, body, this.#opts.requestTimeoutMs, false);
+  }
+
+  /**
+   * Writes as soon as the connection is up and has a free slot. The check and
+   * the write run in one synchronous step, so concurrent callers can never
+   * overshoot maxInFlightRequests.
+   */
+  async #send(api: ApiName, body: unknown, timeoutMs: number, expectResponse: boolean): Promise<unknown> {
+    for (;;) {
+      const link = this.#link;
+      if (link === null || link.dead) {
+        await this.#ready();
+      } else if (link.inFlight.size < this.#opts.maxInFlightRequests) {
+        return this.#write(link, api, body, timeoutMs, expectResponse);
+      } else {
+        await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+      }
+      if (this.#closed) throw clientClosed(`The connection to ${this.address}`);
+    }
   }
 
   /** Connects now (otherwise the first request does); resolves after the version handshake. */
@@ -140,15 +157,6 @@ export class Connection {
     }
   }
 
-  async #acquire(): Promise<Link> {
-    for (;;) {
-      const link = await this.#ready();
-      if (link.inFlight.size < this.#opts.maxInFlightRequests) return link;
-      await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
-      if (this.#closed) throw clientClosed(`The connection to ${this.address}`);
-    }
-  }
-
   #releaseSlot(): void {
     const wake = this.#slotWaiters.shift();
     if (wake !== undefined) wake();
@@ -171,6 +179,10 @@ export class Connection {
     }
     try {
       const link = await this.#open();
+      if (this.#closed) {
+        this.#kill(link, clientClosed(`The connection to ${this.address}`), false);
+        throw clientClosed(`The connection to ${this.address}`);
+      }
       this.#failures = 0;
       this.#link = link;
       return link;

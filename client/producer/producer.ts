@@ -39,6 +39,7 @@ export class RunnelProducer implements Producer {
   /** Tail of the calls that could not append synchronously; later calls queue behind it. */
   #blocked: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
+  readonly #scratch: RecordInput = { key: null, value: null, headers: undefined, timestamp: undefined };
 
   constructor(cluster: Cluster, opts: ResolvedProducerOptions, onClosed: () => void) {
     this.#cluster = cluster;
@@ -128,7 +129,12 @@ export class RunnelProducer implements Producer {
         return messages.length;
       }
       let estimatedBytes = RECORD_OVERHEAD_BYTES + (key === null ? 0 : key.length) + (value === null ? 0 : value.length);
-      const record: RecordInput = { key, value, timestamp: m.timestamp };
+      // The builder copies the record's bytes at once and keeps no reference: one scratch object serves every record.
+      const record = this.#scratch;
+      record.key = key;
+      record.value = value;
+      record.timestamp = m.timestamp;
+      record.headers = undefined;
       if (m.headers !== undefined) {
         const headers = toHeaders(m.headers);
         record.headers = headers;
