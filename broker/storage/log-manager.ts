@@ -13,7 +13,9 @@
  *
  * Maintenance (`startMaintenance`): every `retentionCheckIntervalMs`
  * (Kafka's log.retention.check.interval.ms) each log applies retention up to
- * its retention bound (the high watermark, from the broker). flush.ms timers
+ * its retention bound (the high watermark, from the broker); every
+ * `recoveryPointCheckpointIntervalMs` (log.flush.offset.checkpoint.interval.ms)
+ * each log persists its recovery point. flush.ms timers
  * belong to each log (armed by its first unflushed append), so durability
  * does not depend on maintenance running. All timers come from the Clock.
  */
@@ -36,6 +38,8 @@ export interface LogManagerOptions {
   logger?: StorageLogger;
   /** Kafka's log.retention.check.interval.ms (default 5 minutes). */
   retentionCheckIntervalMs?: number;
+  /** Kafka's log.flush.offset.checkpoint.interval.ms (default 60 s). */
+  recoveryPointCheckpointIntervalMs?: number;
   /** Retention never deletes at or above this offset (the high watermark); default the log end. */
   retentionBoundFor?(topic: string, partition: number): number;
   /** Worker threads for recovery scans (default min(4, cores)); 0 scans on the main thread. */
@@ -49,6 +53,7 @@ export interface OfflineLog {
 }
 
 const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
+const DEFAULT_RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60 * 1000;
 
 function key(topic: string, partition: number): string {
   return `${topic}-${partition}`;
@@ -84,7 +89,10 @@ export class LogManager {
   #logs = new Map<string, { topic: string; partition: number; log: PartitionLog }>();
   #offline = new Map<string, OfflineLog>();
   #creating = new Map<string, Promise<PartitionLog>>();
-  #retentionTimer: TimerHandle | null = null;
+  #timers: TimerHandle[] = [];
+  #maintaining = false;
+  /** Maintenance runs in flight: close waits for them. */
+  #running = new Set<Promise<unknown>>();
   #closed = false;
 
   private constructor(opts: LogManagerOptions) {
@@ -201,16 +209,33 @@ export class LogManager {
     return this.#logs.values();
   }
 
-  /** Starts the periodic retention check (idempotent). */
+  /** Starts the periodic retention check and recovery-point checkpoint (idempotent). */
   startMaintenance(): void {
-    if (this.#retentionTimer !== null || this.#closed) return;
-    const intervalMs = this.#opts.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS;
+    if (this.#maintaining || this.#closed) return;
+    this.#maintaining = true;
+    this.#every(this.#opts.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS, () => this.runRetention());
+    this.#every(this.#opts.recoveryPointCheckpointIntervalMs ?? DEFAULT_RECOVERY_POINT_CHECKPOINT_INTERVAL_MS, () => this.checkpointRecoveryPoints());
+  }
+
+  /** Runs `task` every `intervalMs` (measured from the end of the previous run) until close. */
+  #every(intervalMs: number, task: () => Promise<unknown>): void {
+    const slot = this.#timers.length;
     const tick = (): void => {
-      void this.runRetention().finally(() => {
-        if (!this.#closed) this.#retentionTimer = this.#opts.clock.schedule(intervalMs, tick);
+      const run = task().finally(() => {
+        this.#running.delete(run);
+        if (!this.#closed) this.#timers[slot] = this.#opts.clock.schedule(intervalMs, tick);
       });
+      this.#running.add(run);
     };
-    this.#retentionTimer = this.#opts.clock.schedule(intervalMs, tick);
+    this.#timers.push(this.#opts.clock.schedule(intervalMs, tick));
+  }
+
+  /** Persists every online log's recovery point (the durable end). */
+  async checkpointRecoveryPoints(): Promise<void> {
+    for (const { topic, partition, log } of [...this.#logs.values()]) {
+      if (log.isOffline) continue;
+      await log.checkpointRecoveryPoint().catch((err: unknown) => this.#logger.error({ topic, partition, err: String(err) }, 'recovery point checkpoint failed'));
+    }
   }
 
   /** One retention pass over every online log; returns what it deleted. */
@@ -233,9 +258,9 @@ export class LogManager {
   /** Clean shutdown of every log (each writes its clean-shutdown marker). */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#retentionTimer?.cancel();
-    this.#retentionTimer = null;
-    await Promise.allSettled([...this.#creating.values()]);
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers = [];
+    await Promise.allSettled([...this.#creating.values(), ...this.#running]);
     const results = await Promise.allSettled([...this.#logs.values()].map(({ log }) => log.close()));
     for (const result of results) {
       if (result.status === 'rejected') this.#logger.error({ err: String(result.reason) }, 'a log did not close cleanly');

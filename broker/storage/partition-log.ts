@@ -15,9 +15,11 @@
  * - Opening recovers after a crash (recovery.ts); closing writes the
  *   clean-shutdown marker that lets the next open skip the scan.
  *
- * The recovery point is persisted only when a flush carries the durable end
- * past a segment boundary (recovery scans whole segments, so a finer point
- * would save nothing), on truncation, after recovery, and at close.
+ * The recovery point is persisted when a flush carries the durable end past
+ * a segment boundary (that is what shortens the next recovery: it scans
+ * whole segments), by `checkpointRecoveryPoint()` (the LogManager calls it
+ * periodically: it lets recovery tell fsynced data that went bad from a
+ * torn tail), on truncation, after recovery, and at close.
  *
  * Threading: not thread-safe; everything runs on the event loop. Appends
  * must not be made while `truncateTo` is pending (replication truncates
@@ -111,6 +113,8 @@ export class PartitionLog {
   #offline: LogOfflineError | null = null;
   #closed = false;
   #truncating = false;
+  /** File work started by a synchronous append (deleting a replaced empty segment): close waits for it. */
+  #background = new Set<Promise<void>>();
 
   private constructor(opts: PartitionLogOptions, loaded: Awaited<ReturnType<typeof loadLog>>) {
     this.dir = opts.dir;
@@ -275,7 +279,7 @@ export class PartitionLog {
       if (err instanceof LogOfflineError) throw err;
       throw this.#goOffline('a write to the page cache failed', err);
     }
-    if (this.#epochs.assign(opts.leaderEpoch, baseOffset)) void this.#persistEpochs().catch(() => undefined);
+    if (this.#epochs.assign(opts.leaderEpoch, baseOffset)) this.#inBackground(this.#persistEpochs());
     this.#flusher.noteAppend(offsetCount);
     return { baseOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp, batchCount, sizeBytes: totalBytes };
   }
@@ -304,7 +308,7 @@ export class PartitionLog {
     if (old.sizeBytes === 0) {
       this.#segments.pop();
       this.#dirty.delete(old);
-      void this.#deleteSegments([old]).catch(() => undefined);
+      this.#inBackground(this.#deleteSegments([old]));
     } else {
       old.seal();
       this.#dirty.add(old);
@@ -341,8 +345,15 @@ export class PartitionLog {
 
   #onDurable(durableEndOffset: number): void {
     if ((this.#segments[this.#floorIndex(durableEndOffset)] as Segment).baseOffset > this.#recoveryPoint) {
-      void this.#persistRecoveryPoint(durableEndOffset).catch(() => undefined);
+      this.#inBackground(this.#persistRecoveryPoint(durableEndOffset));
     }
+  }
+
+  /** Persists the durable end as the recovery point, if it moved since the last time. */
+  async checkpointRecoveryPoint(): Promise<void> {
+    this.#checkUsable();
+    const durable = this.durableEndOffset;
+    if (durable > this.#recoveryPoint) await this.#persistRecoveryPoint(durable);
   }
 
   #persistRecoveryPoint(recoveryPoint: number): Promise<void> {
@@ -353,6 +364,14 @@ export class PartitionLog {
 
   #persistEpochs(): Promise<void> {
     return this.#state.write(path.join(this.dir, EPOCH_CHECKPOINT_FILE), () => this.#epochs.serialize());
+  }
+
+  /** Tracks work an append cannot wait for; its failure takes the log offline. */
+  #inBackground(work: Promise<void>): void {
+    const tracked = work.catch((err: unknown) => {
+      this.#goOffline('background file work failed', err);
+    }).finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
   }
 
   #goOffline(reason: string, cause: unknown): LogOfflineError {
@@ -558,6 +577,7 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flusher.close();
+    await Promise.all([...this.#background]);
     let failure: unknown = null;
     if (this.#offline === null) {
       try {
@@ -583,6 +603,7 @@ export class PartitionLog {
     this.#flusher.close();
     this.#closed = true;
     this.#flusher.fail(new LogOfflineError(this.dir, 'the log was deleted'));
+    await Promise.all([...this.#background]);
     await this.#state.idle().catch(() => undefined);
     for (const segment of this.#segments) await segment.close().catch(() => undefined);
     const doomed = this.dir + DELETED_SUFFIX;

@@ -113,7 +113,9 @@ async function sweepLeftovers(fs: FileSystem, dir: string, logger: StorageLogger
     const indexBase = parseSegmentFileName(name, INDEX_SUFFIX) ?? parseSegmentFileName(name, TIME_INDEX_SUFFIX);
     const orphanIndex = indexBase !== null && !bases.has(indexBase);
     if (name.endsWith(DELETED_SUFFIX) || name.endsWith(TMP_SUFFIX) || orphanIndex) {
-      await fs.unlink(path.join(dir, name));
+      await fs.unlink(path.join(dir, name)).catch((err: unknown) => {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      });
       removed += 1;
     }
   }

@@ -507,7 +507,7 @@ export class Segment {
       syncs.push(this.offsetIndex().file.datasync(), this.timeIndex().file.datasync());
     }
     const done = Promise.all(syncs).then(() => undefined);
-    const tracked = done.finally(() => {
+    const tracked = done.catch(() => undefined).finally(() => {
       if (this.#syncing === tracked) this.#syncing = null;
     });
     this.#syncing = tracked;

@@ -381,3 +381,440 @@ t.test('segments roll by size, by time, when an index fills and before a relativ
   const tail = await byOffset.log.read(2 * wide + 1, 1);
   t.same(Buffer.from(tail.records[0]!), Buffer.from(byOffset.appended[2]!.bytes));
 });
+
+/* ---------------------------------------------------- truncation, epochs */
+
+t.test('truncation drops whole batches, across segments, and the log carries on', async (t) => {
+  const rng = seededRng(3);
+  const h = new Harness(config({ 'segment.bytes': '3000' }));
+  await h.open();
+  h.appendRandom(rng, 60, 1);
+  h.appendRandom(rng, 60, 3);
+  const segmentsBefore = h.log.segmentCount;
+  const middle = h.appended[80]!;
+  await h.log.truncateTo(middle.baseOffset + 1);
+  t.equal(h.log.logEndOffset, middle.baseOffset, 'a batch holding the offset goes whole');
+  h.forgetFrom(h.log.logEndOffset);
+  t.ok(h.log.segmentCount < segmentsBefore, 'later segments were deleted');
+  t.equal(h.log.durableEndOffset, h.log.logEndOffset, 'truncation is fsynced');
+  await checkAgainstOracle(t, h, 'after truncation');
+  h.appendRandom(rng, 20, 3);
+  await checkAgainstOracle(t, h, 'appends after truncation');
+  const epochBoundary = h.appended[60]!.baseOffset;
+  t.same(h.log.endOffsetForEpoch(1), { epoch: 1, endOffset: epochBoundary });
+  await h.log.truncateTo(epochBoundary);
+  h.forgetFrom(h.log.logEndOffset);
+  t.equal(h.log.latestEpoch, 1, 'epochs that start at or after the truncation point are forgotten');
+  t.same(h.log.endOffsetForEpoch(1), { epoch: 1, endOffset: h.log.logEndOffset });
+  await h.reopen();
+  await checkAgainstOracle(t, h, 'truncated then reopened');
+  await h.log.truncateTo(h.log.logStartOffset);
+  t.same([h.log.logStartOffset, h.log.logEndOffset, h.log.segmentCount], [0, 0, 1], 'truncating to the start empties the log');
+  h.appended = [];
+  h.appendRandom(rng, 5, 4);
+  await checkAgainstOracle(t, h, 'refilled');
+  await h.log.truncateTo(0);
+  t.equal(h.log.logEndOffset, 0);
+  await h.crashAndReopen();
+  t.equal(h.log.logEndOffset, 0, 'a truncation survives a crash');
+});
+
+t.test('the leader-epoch cache answers end offsets and survives restarts', async (t) => {
+  const h = new Harness(config({ 'segment.bytes': '2000' }));
+  await h.open();
+  const epochs = [0, 0, 2, 2, 2, 5, 5, 7];
+  for (const epoch of epochs) {
+    for (let i = 0; i < 5; i++) h.append(makeBatch(2, 100, 1000), epoch);
+  }
+  const expected = [{ epoch: 0, startOffset: 0 }, { epoch: 2, startOffset: 20 }, { epoch: 5, startOffset: 50 }, { epoch: 7, startOffset: 70 }];
+  t.same(h.log.epochEntries(), expected);
+  t.same(h.log.endOffsetForEpoch(0), { epoch: 0, endOffset: 20 });
+  t.same(h.log.endOffsetForEpoch(1), { epoch: 0, endOffset: 20 }, 'an epoch without writes ends where the next begins, answered with the epoch before it');
+  t.same(h.log.endOffsetForEpoch(5), { epoch: 5, endOffset: 70 });
+  t.same(h.log.endOffsetForEpoch(7), { epoch: 7, endOffset: 80 }, 'the latest epoch ends at the log end');
+  t.same(h.log.endOffsetForEpoch(9), { epoch: -1, endOffset: -1 }, 'a newer epoch is unknown');
+  t.same(h.log.endOffsetForEpoch(-1), { epoch: -1, endOffset: -1 });
+  await h.reopen();
+  t.same(h.log.epochEntries(), expected, 'clean restart');
+  await h.log.flush();
+  await h.crashAndReopen();
+  t.same(h.log.epochEntries(), expected, 'after a crash (rebuilt from the scanned segments)');
+  await h.fs.unlink(`${DIR}/leader-epoch-checkpoint`);
+  await h.fs.fsyncDir(DIR);
+  await h.reopen();
+  t.same(h.log.epochEntries(), [], 'a missing checkpoint after a clean close means no epochs were recorded...');
+  await h.log.close();
+  const damaged = h.fs.open(`${DIR}/leader-epoch-checkpoint`, 'w+');
+  damaged.write(bytes('0\n9\ngarbage\n'), 0);
+  await damaged.datasync();
+  damaged.close();
+  await h.open();
+  t.same(h.log.epochEntries(), expected, '...and a damaged one is rebuilt by scanning every segment');
+  t.equal(h.log.openReport.scannedSegments, h.log.segmentCount);
+  h.append(makeBatch(1, 1, 1), 9);
+  t.same(h.log.endOffsetForEpoch(7), { epoch: 7, endOffset: 80 });
+});
+
+/* ------------------------------------------------------------ durability */
+
+/** Counts fdatasync calls per path suffix by wrapping the simulated disk. */
+function countSyncs(fs: SimulatedFileSystem): { log: number } {
+  const counts = { log: 0 };
+  const open = fs.open.bind(fs);
+  fs.open = (filePath, flags) => {
+    const handle = open(filePath, flags);
+    const datasync = handle.datasync.bind(handle);
+    if (filePath.endsWith('.log')) handle.datasync = () => { counts.log++; return datasync(); };
+    return handle;
+  };
+  return counts;
+}
+
+t.test('flush.messages, flush.ms and fsync=always decide what a crash keeps', async (t) => {
+  const interval = new Harness(config({ 'flush.messages': '10' }));
+  await interval.open();
+  for (let i = 0; i < 9; i++) interval.append(makeBatch(1, 50, 1));
+  await Promise.resolve();
+  t.equal(interval.log.durableEndOffset, 0, 'below flush.messages nothing is flushed');
+  interval.append(makeBatch(1, 50, 1));
+  await interval.log.waitDurable(10);
+  t.equal(interval.log.durableEndOffset, 10, 'the 10th record triggers a flush');
+  interval.append(makeBatch(3, 50, 1));
+  await interval.crashAndReopen();
+  t.equal(interval.log.logEndOffset, 10, 'a crash loses exactly the unflushed appends');
+  interval.forgetFrom(10);
+  await checkAgainstOracle(t, interval, 'after the crash');
+
+  const timed = new Harness(config({ 'flush.ms': '500' }));
+  await timed.open();
+  timed.append(makeBatch(2, 50, 1));
+  timed.clock.advance(499);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(timed.log.durableEndOffset, 0, 'not yet flush.ms');
+  timed.clock.advance(1);
+  await timed.log.waitDurable(2);
+  t.equal(timed.log.durableEndOffset, 2, 'flush.ms after the first unflushed append');
+  timed.append(makeBatch(2, 50, 1));
+  timed.clock.advance(500);
+  await timed.log.waitDurable(4);
+  timed.append(makeBatch(2, 50, 1));
+  await timed.crashAndReopen();
+  t.equal(timed.log.logEndOffset, 4);
+
+  const always = new Harness(config({ fsync: 'always' }));
+  const syncs = countSyncs(always.fs);
+  await always.open();
+  const waits: Promise<void>[] = [];
+  for (let i = 0; i < 50; i++) {
+    const info = always.log.append(makeBatch(1, 50, 1), { leaderEpoch: 0 });
+    waits.push(always.log.waitDurable(info.lastOffset + 1));
+  }
+  const before = syncs.log;
+  await Promise.all(waits);
+  t.ok(syncs.log - before <= 2, `50 appends in one tick shared ${syncs.log - before} fdatasync(s)`);
+  t.equal(always.log.durableEndOffset, 50);
+  let acknowledged = 50;
+  for (let round = 0; round < 20; round++) {
+    const info = always.log.append(makeBatch(1, 20, 1), { leaderEpoch: 0 });
+    const durable = always.log.waitDurable(info.lastOffset + 1).then(() => { acknowledged = Math.max(acknowledged, info.lastOffset + 1); });
+    if (round % 2 === 0) await durable;
+    else durable.catch(() => undefined); // the crash below may fail it: the process "died"
+  }
+  always.fs.crash({ rng: seededRng(5) });
+  await always.open();
+  t.ok(always.log.logEndOffset >= acknowledged, `every acknowledged append survived (end ${always.log.logEndOffset} >= ${acknowledged})`);
+});
+
+t.test('a failed fsync takes the log offline for good; reopening recovers', async (t) => {
+  const h = new Harness(config({ fsync: 'always' }));
+  await h.open();
+  h.append(makeBatch(1, 50, 1));
+  await h.log.flush();
+  h.fs.injectFault('datasync', '.log');
+  const info = h.log.append(makeBatch(1, 50, 1), { leaderEpoch: 0 });
+  await t.rejects(h.log.waitDurable(info.lastOffset + 1), LogOfflineError);
+  t.ok(h.log.isOffline);
+  t.equal(h.log.durableEndOffset, 1, 'the failed fsync did not count');
+  t.throws(() => h.log.append(makeBatch(1, 50, 1), { leaderEpoch: 0 }), LogOfflineError);
+  await t.rejects(h.log.read(0, 100), LogOfflineError);
+  await t.rejects(h.log.flush(), LogOfflineError, 'never retried as if it had worked');
+  await h.log.close();
+  t.equal(await h.fs.stat(`${DIR}/clean-shutdown`), null, 'an offline log does not claim a clean shutdown');
+  h.fs.crash();
+  await h.open();
+  t.equal(h.log.logEndOffset, 1, 'reopened from what was really fsynced');
+
+  const dirFault = new Harness(config({ fsync: 'always', 'segment.bytes': '1024' }));
+  await dirFault.open();
+  dirFault.append(makeBatch(1, 600, 1));
+  await dirFault.log.flush();
+  dirFault.fs.injectFault('fsyncDir', DIR);
+  const rolled = dirFault.log.append(makeBatch(1, 600, 1), { leaderEpoch: 0 });
+  await t.rejects(dirFault.log.waitDurable(rolled.lastOffset + 1), LogOfflineError, 'a failed directory fsync after a roll is a failed fsync too');
+});
+
+/* -------------------------------------------------------------- recovery */
+
+t.test('crashes that tear the unsynced tail lose only unsynced data, and the log carries on', async (t) => {
+  const rng = seededRng(21);
+  const h = new Harness(config({ 'segment.bytes': '4000' }));
+  await h.open();
+  for (let round = 0; round < 25; round++) {
+    h.appendRandom(rng, 1 + rng.int(12));
+    if (rng.int(2) === 0) await h.log.flush();
+    const durable = h.log.durableEndOffset;
+    h.appendRandom(rng, rng.int(12));
+    h.fs.crash({ rng });
+    await h.open();
+    if (h.log.logEndOffset < durable) t.fail(`round ${round}: end ${h.log.logEndOffset} fell below the durable ${durable}`);
+    h.forgetFrom(h.log.logEndOffset);
+    const last = h.appended.at(-1);
+    if ((last?.lastOffset ?? -1) + 1 !== h.log.logEndOffset) t.fail(`round ${round}: the log ends inside a batch`);
+  }
+  t.ok(h.appended.length > 30, `${h.appended.length} batches survived 25 torn crashes`);
+  await checkAgainstOracle(t, h, 'after 25 torn crashes');
+});
+
+/** Byte position of an appended batch inside its segment file. */
+function positionOf(h: Harness, entry: Appended): { file: string; position: number } {
+  const base = h.log.segmentBaseOffsets().filter((b) => b <= entry.baseOffset).at(-1) as number;
+  let position = 0;
+  for (const a of h.appended) if (a.baseOffset >= base && a.baseOffset < entry.baseOffset) position += a.bytes.byteLength;
+  return { file: `${DIR}/${segmentFileName(base, '.log')}`, position };
+}
+
+t.test('torn tails written into the file are truncated; damage in the middle is reported', async (t) => {
+  const setup = async (): Promise<Harness> => {
+    const h = new Harness(config({ 'segment.bytes': '100000' }));
+    await h.open();
+    for (let i = 0; i < 10; i++) h.append(makeBatch(2, 100, 1000 + i));
+    await h.log.flush();
+    h.fs.crash();
+    return h;
+  };
+  const truncated = async (h: Harness, label: string, expectedEnd: number): Promise<void> => {
+    await h.open();
+    t.equal(h.log.logEndOffset, expectedEnd, `${label}: cut back to the last whole batch`);
+    t.ok(h.log.openReport.truncatedBytes > 0, `${label}: reported ${h.log.openReport.truncatedBytes} truncated bytes`);
+    h.forgetFrom(h.log.logEndOffset);
+    await checkAgainstOracle(t, h, label);
+    h.append(makeBatch(1, 10, 1));
+    await h.reopen();
+    t.equal(h.log.logEndOffset, expectedEnd + 1, `${label}: the tail is clean (appends and reopens fine)`);
+  };
+
+  let h = await setup();
+  const last = h.appended.at(-1)!;
+  let where = positionOf(h, last);
+  let handle = h.fs.open(where.file, 'r+');
+  handle.truncate(where.position + 30);
+  handle.close();
+  await truncated(h, 'half a batch header', last.baseOffset);
+
+  h = await setup();
+  where = positionOf(h, h.appended.at(-1)!);
+  handle = h.fs.open(where.file, 'r+');
+  handle.truncate(where.position + last.bytes.byteLength - 7);
+  handle.close();
+  await truncated(h, 'a batch missing its last bytes', last.baseOffset);
+
+  h = await setup();
+  where = positionOf(h, h.appended.at(-1)!);
+  handle = h.fs.open(where.file, 'r+');
+  handle.write(new Uint8Array(5000), where.position + last.bytes.byteLength);
+  handle.close();
+  await truncated(h, 'zeros after the last batch', last.baseOffset + 2);
+
+  h = await setup();
+  where = positionOf(h, h.appended.at(-1)!);
+  corruptByte(h.fs, where.file, where.position + 100);
+  await truncated(h, 'a flipped bit in the last batch', last.baseOffset);
+
+  h = await setup();
+  const middle = h.appended[4]!;
+  where = positionOf(h, middle);
+  corruptByte(h.fs, where.file, where.position + 80);
+  const sizeBefore = (await h.fs.stat(where.file))?.sizeBytes;
+  const err = await h.open().catch((e: unknown) => e);
+  t.ok(err instanceof CorruptLogError, 'a flipped bit in a middle batch is corruption, not a torn tail');
+  t.match(err, { file: where.file, position: where.position, message: /CRC-32C mismatch.*valid batch follows/ }, 'reported with file and byte position');
+  t.equal((await h.fs.stat(where.file))?.sizeBytes, sizeBefore, 'and nothing was truncated');
+  const again = await h.open().catch((e: unknown) => e);
+  t.ok(again instanceof CorruptLogError, 'it stays offline on the next try');
+
+  h = await setup();
+  where = positionOf(h, h.appended[6]!);
+  handle = h.fs.open(where.file, 'r+');
+  handle.write(new Uint8Array([0, 0, 0, 0]), where.position + 8);
+  handle.close();
+  await t.rejects(h.open(), { name: 'CorruptLogError', position: where.position }, 'a zeroed length in the middle is found by resynchronising');
+
+  // below the recovery point even the last batch counts: it was fsynced
+  const rp = new Harness(config({ 'segment.bytes': '1500' }));
+  await rp.open();
+  for (let i = 0; i < 8; i++) rp.append(makeBatch(2, 100, 1000 + i));
+  await rp.log.flush();
+  await rp.log.checkpointRecoveryPoint();
+  rp.append(makeBatch(1, 10, 1));
+  const flushedTail = rp.appended[7]!;
+  where = positionOf(rp, flushedTail);
+  rp.fs.crash();
+  const tailHandle = rp.fs.open(where.file, 'r+');
+  tailHandle.truncate(where.position + flushedTail.bytes.byteLength);
+  tailHandle.close();
+  corruptByte(rp.fs, where.file, where.position + 90);
+  await t.rejects(rp.open(), { name: 'CorruptLogError', position: where.position, message: /recovery point/ });
+});
+
+/* ------------------------------------------------------------- retention */
+
+t.test('retention deletes whole old segments by time and by size, within the bound', async (t) => {
+  const h = new Harness(config({ 'segment.bytes': '1024', 'retention.ms': '10000' }));
+  await h.open();
+  const now = h.clock.nowMs();
+  // 8 segments of 2 batches; segment i's newest record is at now - 20000 + i * 1000
+  for (let i = 0; i < 16; i++) h.append(makeBatch(1, 350, now - 20_000 + Math.floor(i / 2) * 1000));
+  t.equal(h.log.segmentCount, 8);
+  t.same(await h.log.applyRetention(1), { deletedSegments: 0, deletedBytes: 0 }, 'nothing that holds offsets at or above the bound');
+  const byTime = await h.log.applyRetention(8);
+  t.equal(byTime.deletedSegments, 4, 'the bound stops time retention (segments 0-7 go)');
+  t.equal(h.log.logStartOffset, 8);
+  await t.rejects(h.log.read(7, 100), OffsetOutOfRangeError, 'deleted offsets are out of range');
+  const rest = await h.log.applyRetention();
+  t.equal(rest.deletedSegments, 3, 'segments whose newest record is more than retention.ms old go; the active one stays');
+  t.equal(h.log.logStartOffset, 14);
+  h.clock.advance(1_000_000);
+  t.equal((await h.log.applyRetention()).deletedSegments, 0, 'never the active segment, however old');
+  t.equal(h.log.segmentCount, 1);
+  h.forgetFrom(0);
+  h.appended = [];
+
+  const bySize = new Harness(config({ 'segment.bytes': '1024', 'retention.bytes': '2500' }));
+  await bySize.open();
+  for (let i = 0; i < 12; i++) bySize.append(makeBatch(1, 350, bySize.clock.nowMs()));
+  const segmentBytes = bySize.log.sizeBytes / bySize.log.segmentCount;
+  const result = await bySize.log.applyRetention();
+  t.ok(bySize.log.sizeBytes >= 2500 && bySize.log.sizeBytes - segmentBytes < 2500, `kept ${bySize.log.sizeBytes} bytes: at least retention.bytes, and one segment less would be below it`);
+  t.equal(result.deletedBytes, 12 * bySize.appended[0]!.bytes.byteLength - bySize.log.sizeBytes);
+  bySize.appended = bySize.appended.filter((a) => a.baseOffset >= bySize.log.logStartOffset);
+  await checkAgainstOracle(t, bySize, 'after size retention');
+  await bySize.reopen();
+  t.equal(bySize.log.logStartOffset, bySize.appended[0]!.baseOffset, 'the log start survives a restart');
+
+  const compacted = new Harness(config({ 'segment.bytes': '1024', 'retention.bytes': '0', 'cleanup.policy': 'compact' }));
+  await compacted.open();
+  for (let i = 0; i < 6; i++) compacted.append(makeBatch(1, 350, 1));
+  t.equal((await compacted.log.applyRetention()).deletedSegments, 0, 'cleanup.policy=compact alone never deletes by retention');
+});
+
+t.test('a crash between the rename and the unlink of a delete recovers cleanly', async (t) => {
+  const h = new Harness(config({ 'segment.bytes': '1024', 'retention.bytes': '0', 'fsync': 'always' }));
+  await h.open();
+  for (let i = 0; i < 8; i++) h.append(makeBatch(1, 350, 1), i);
+  await h.log.flush();
+  h.fs.injectFault('unlink', '.deleted');
+  await t.rejects(h.log.applyRetention(), LogOfflineError, 'the failed unlink takes the log offline');
+  const names = await h.fs.readdir(DIR);
+  t.ok(names.some((n) => n.endsWith('.log.deleted')), 'the segments were renamed to .deleted');
+  h.fs.crash();
+  await h.open();
+  const after = await h.fs.readdir(DIR);
+  t.notOk(after.some((n) => n.endsWith('.deleted')), 'the next open finished the delete');
+  t.equal(h.log.segmentCount, 1);
+  t.equal(h.log.logStartOffset, 6);
+  t.same(h.log.epochEntries(), [{ epoch: 6, startOffset: 6 }, { epoch: 7, startOffset: 7 }], 'the epoch cache starts at the log start');
+  h.appended = h.appended.filter((a) => a.baseOffset >= 6);
+  await checkAgainstOracle(t, h, 'after the finished delete');
+
+  // a crash before the renames were fsynced brings the segments back whole
+  const early = new Harness(config({ 'segment.bytes': '1024', 'retention.bytes': '0', 'fsync': 'always' }));
+  await early.open();
+  for (let i = 0; i < 8; i++) early.append(makeBatch(1, 350, 1));
+  await early.log.flush();
+  early.fs.injectFault('fsyncDir', DIR);
+  await t.rejects(early.log.applyRetention(), LogOfflineError);
+  early.fs.crash();
+  await early.open();
+  t.equal(early.log.logStartOffset, 0, 'the renames were not durable: every segment is back');
+  await checkAgainstOracle(t, early, 'segments back after the crash');
+  t.equal((await early.log.applyRetention()).deletedSegments, 3, 'and retention deletes them again');
+});
+
+/* ----------------------------------------------------------- log manager */
+
+t.test('LogManager opens many logs, recovers unclean ones on workers, keeps corrupt ones offline', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const cfg = config({ 'segment.bytes': '3000', 'retention.ms': '60000' });
+  // audit keeps one segment, so the damage below lands in the segment recovery scans
+  const auditCfg = config({ 'segment.bytes': '1000000' });
+  const configFor = (topic: string): LogConfig => (topic === 'audit' ? auditCfg : cfg);
+  const open = (): Promise<LogManager> => LogManager.open({ dataDir: '/var/runnel', fs, clock, configFor, recoveryThreads: 2, retentionCheckIntervalMs: 1000 });
+  let manager = await open();
+  const rng = seededRng(99);
+  const expected = new Map<string, Uint8Array[]>();
+  for (const [topic, partition] of [['orders', 0], ['orders', 1], ['click-stream', 0], ['audit', 3]] as const) {
+    const log = await manager.create(topic, partition, configFor(topic));
+    t.equal(await manager.create(topic, partition, configFor(topic)), log, 'create returns the open log');
+    const batches: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      const batch = makeBatch(1 + rng.int(3), rng.int(200), clock.nowMs());
+      log.append(batch, { leaderEpoch: 0 });
+      batches.push(batch);
+    }
+    expected.set(`${topic}-${partition}`, batches);
+  }
+  t.same([...manager.all()].map((e) => `${e.topic}-${e.partition}`).sort(), ['audit-3', 'click-stream-0', 'orders-0', 'orders-1']);
+  await manager.close();
+  const marker = await fs.stat('/var/runnel/orders-0/clean-shutdown');
+  t.ok(marker !== null, 'close writes the clean-shutdown markers');
+
+  manager = await open();
+  t.ok([...manager.all()].every((e) => e.log.openReport.cleanShutdown), 'a clean start scans nothing');
+  for (const { log } of manager.all()) await log.flush();
+  fs.crash();
+  // damage one partition in the middle of a batch that has valid batches after it
+  const batches = expected.get('audit-3')!;
+  let position = 0;
+  for (const b of batches.slice(0, 3)) position += b.byteLength;
+  corruptByte(fs, `/var/runnel/audit-3/${segmentFileName(0, '.log')}`, position + 70);
+  manager = await open();
+  t.same(manager.offline().map((o) => [o.topic, o.partition, o.error.name]), [['audit', 3, 'CorruptLogError']], 'the corrupt log stays offline');
+  t.equal(manager.get('audit', 3), undefined);
+  await t.rejects(manager.create('audit', 3, cfg), LogOfflineError, 'and cannot be recreated over');
+  for (const [name, written] of expected) {
+    if (name === 'audit-3') continue;
+    const [topic, partition] = [name.slice(0, name.lastIndexOf('-')), Number(name.slice(name.lastIndexOf('-') + 1))];
+    const log = manager.get(topic, partition)!;
+    t.notOk(log.openReport.cleanShutdown, `${name} was recovered`);
+    const read: Uint8Array[] = [];
+    for (let offset = 0; offset < log.logEndOffset;) {
+      const result = await log.read(offset, 1 << 20);
+      read.push(...result.records);
+      offset = readBatchHeader(result.records.at(-1)!).baseOffset + readBatchHeader(result.records.at(-1)!).lastOffsetDelta + 1;
+    }
+    t.same(read.map((b) => Buffer.from(b)), written.map((b) => Buffer.from(b)), `${name} reads back every batch after recovery on workers`);
+  }
+  await manager.remove('audit', 3);
+  t.equal(await fs.stat('/var/runnel/audit-3'), null, 'removing an offline log deletes its directory');
+  await manager.remove('orders', 1);
+  t.equal(manager.get('orders', 1), undefined);
+  t.equal(await fs.stat('/var/runnel/orders-1'), null);
+
+  // maintenance: retention on the clock
+  manager.startMaintenance();
+  const orders = manager.get('orders', 0)!;
+  const segmentsBefore = orders.segmentCount;
+  t.ok(segmentsBefore > 2);
+  clock.advance(120_000);
+  // each check re-arms itself when it has finished: let it finish, then move the clock to the next one
+  for (let i = 0; i < 10 && orders.segmentCount === segmentsBefore; i++) {
+    for (let j = 0; j < 5; j++) await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(1000);
+  }
+  t.equal(orders.segmentCount, 1, 'the retention check ran on the clock and deleted every expired non-active segment');
+  await manager.close();
+  const reopened = await open();
+  t.same([...reopened.all()].map((e) => `${e.topic}-${e.partition}`).sort(), ['click-stream-0', 'orders-0']);
+  await reopened.close();
+});
