@@ -23,8 +23,13 @@ export function stdoutIsClosed(): boolean {
 /** Writes to stdout and waits for the pipe to drain when its buffer is full. */
 export async function writeOut(text: string | Uint8Array): Promise<void> {
   if (stdoutClosed) return;
-  if (!process.stdout.write(text)) {
+  if (process.stdout.write(text)) return;
+  try {
     await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
+  } catch (err) {
+    // `once` rejects on 'error'; a reader that went away (EPIPE) is the normal end of `| head`.
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+    stdoutClosed = true;
   }
 }
 

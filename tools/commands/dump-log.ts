@@ -24,7 +24,7 @@ import {
 } from '../dump-log/index-scan.js';
 import { parseSegmentFileName, type SegmentFileName } from '../dump-log/segment-files.js';
 import { withJson } from '../options.js';
-import { printJson, printLine } from '../output.js';
+import { printJson, printLine, stdoutIsClosed } from '../output.js';
 
 /** Exit status when the file was read but is not sound. */
 export const DUMP_LOG_PROBLEMS_EXIT_CODE = 2;
@@ -65,6 +65,7 @@ async function dumpLog(path: string, name: SegmentFileName, opts: DumpOptions): 
   let lastOffset: number | undefined;
   let step = scan.next();
   while (step.done !== true) {
+    if (stdoutIsClosed()) return []; // `| head`: the reader has what it wanted
     const batch = step.value;
     batches += 1;
     records += batch.recordCount;
