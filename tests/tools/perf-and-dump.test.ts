@@ -1,12 +1,15 @@
 /**
  * The CLI's pieces that need no broker: latency histograms and the
  * Kafka-style summary line, dump-log's reading of healthy and damaged segment
- * and index files, option parsing, and the one-line error messages.
+ * and index files (and `runnel dump-log`'s exit status on one), option
+ * parsing, and the one-line error messages.
  */
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildBatch } from '../../protocol/batch/builder.js';
 import { stampBatch } from '../../protocol/batch/header.js';
 import { describeError } from '../../tools/cli-error.js';
@@ -16,6 +19,9 @@ import { parseSegmentFileName } from '../../tools/dump-log/segment-files.js';
 import { collectConfig, intOption, parseAcks, parseBootstrap } from '../../tools/options.js';
 import { LatencyHistogram } from '../../tools/perf/latency-histogram.js';
 import { formatSummary, formatWindow, PerfMeter } from '../../tools/perf/perf-meter.js';
+
+/** The built CLI (npm test builds first). */
+const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
 
 t.test('latency histogram: percentiles of 1..1000 µs, reported in ms', async (t) => {
   const histogram = new LatencyHistogram();
@@ -126,6 +132,11 @@ t.test('dump-log reports a flipped bit, a torn tail and index entries that point
   const { batches, end } = scanAll(segment.log, 100);
   t.same(batches.map((b) => b.crcValid), [true, false, true], 'only the damaged batch fails its CRC; the walk goes on');
   t.match(end.problem, { position: bytes.length, message: /torn tail/ });
+  const cli = spawnSync(process.execPath, [RUNNEL_BIN, 'dump-log', segment.log], { encoding: 'utf8', timeout: 30_000 });
+  t.equal(cli.status, 2, 'runnel dump-log exits 2 on a damaged file');
+  t.match(cli.stdout, /baseOffset: 105 lastOffset: 109 .*crcValid: false/);
+  t.match(cli.stdout, /stopped at byte \d+: .*torn tail/);
+  t.match(cli.stderr, /^error: 00000000000000000100\.log has problems: 1 batch failed the CRC check; the file stops being whole batches at byte \d+\n$/);
 
   // A length that runs past the end: the walk stops there, without reading beyond the file.
   const cut = bytes.subarray(0, segment.sizes[0]! + 80);
