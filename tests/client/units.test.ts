@@ -14,7 +14,7 @@ import { ApiKey, apiNameOf, type ApiName } from '../../protocol/api-keys.js';
 import { apiVersionsTable, decodeRequestBody, decodeRequestHeader, encodeResponse } from '../../protocol/codec.js';
 import { encodeErrorResponse } from '../../protocol/error-response.js';
 import { FrameReader } from '../../protocol/frame-reader.js';
-import { decodeBatch } from '../../protocol/batch/index.js';
+import { BatchFormatError, buildBatch, decodeBatch, sealBatchCrc, type RecordInput } from '../../protocol/batch/index.js';
 import type { ResponseBodies } from '../../protocol/messages.js';
 import { murmur2, partitionForKey, StickyPartitions } from '../../client/producer/partitioner.js';
 import { Accumulator } from '../../client/producer/accumulator.js';
@@ -22,7 +22,8 @@ import { SendCall } from '../../client/producer/send-call.js';
 import { backoffMs } from '../../client/backoff.js';
 import { Connection } from '../../client/connection.js';
 import { RunnelError } from '../../client/errors.js';
-import { Runnel, type RecordMetadata } from '../../client/index.js';
+import { Runnel, type Message, type RecordMetadata } from '../../client/index.js';
+import { decodeMessages, walkBatches } from '../../client/consumer/records.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -376,4 +377,49 @@ t.test('producer against a fake broker: acks, offsets per message in order, retr
   await t.rejects(producer.send({ topic: 'orders', messages: [{ value: 42 as unknown as string }] }), { name: 'RunnelError', errorName: 'INVALID_ARGUMENT' });
   await producer.close();
   await t.rejects(producer.send({ topic: 'orders', messages: [{ value: 'late' }] }), { name: 'RunnelError', errorName: 'CLIENT_CLOSED' });
+});
+
+t.test("the consumer's record decoder agrees with protocol's decodeBatch and refuses damaged batches", async (t) => {
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (const codec of ['none', 'gzip', 'lz4'] as const) {
+    const records: RecordInput[] = Array.from({ length: 200 }, (_, i) => ({
+      key: rand(4) === 0 ? null : Buffer.from(`k${rand(1000)}`),
+      value: rand(5) === 0 ? null : Buffer.alloc(rand(300), 65 + (i % 26)),
+      headers: rand(3) === 0 ? [{ key: 'h€', value: Buffer.from([i & 0xff]) }, { key: 'n', value: null }] : undefined,
+      timestamp: 1_700_000_000_000 + rand(100_000),
+    }));
+    const batch = Buffer.from(buildBatch(records, { codec, nowMs: 0 }));
+    batch.writeBigInt64BE(500n, 0);
+    const walk = walkBatches(batch);
+    t.equal(walk.batches.length, 1);
+    t.equal(walk.nextOffset, 700);
+    const out: Message[] = [];
+    decodeMessages(batch, 0, walk.batches[0]!.header, 'top', 3, 550, out);
+    const reference = decodeBatch(batch).records.filter((r) => r.offset >= 550);
+    t.equal(out.length, 150, `${codec}: records below minOffset skipped`);
+    const differ = out.filter((m, i) => {
+      const r = reference[i]!;
+      const same = (a: Buffer | null, b: Uint8Array | null): boolean => (a === null || b === null ? a === b : a.equals(b));
+      return m.offset !== r.offset || m.timestamp !== r.timestamp || !same(m.key, r.key) || !same(m.value, r.value) || m.topic !== 'top' || m.partition !== 3 ||
+        Object.keys(m.headers).length !== r.headers.length || r.headers.some((h) => !same(m.headers[h.key] ?? null, h.value));
+    });
+    t.same(differ.map((m) => m.offset), [], `${codec}: every record decodes as decodeBatch reads it`);
+    t.ok(out.every((m) => m.value === null || Buffer.isBuffer(m.value)), 'values are Buffers');
+    // Damage: a flipped bit fails the CRC; a cut batch is not a whole batch.
+    const flipped = Buffer.from(batch);
+    flipped[flipped.length - 3]! ^= 0x10;
+    t.throws(() => decodeMessages(flipped, 0, walk.batches[0]!.header, 'top', 3, 0, []), BatchFormatError);
+    const cut = walkBatches(batch.subarray(0, batch.length - 1));
+    t.equal(cut.batches.length, 0, 'a trailing partial batch is left for the next fetch');
+    t.equal(cut.truncatedFirstBatchBytes, batch.length, 'and its full size is known');
+  }
+  // A record count that lies about the bytes is refused before any allocation.
+  const small = Buffer.from(buildBatch([{ key: null, value: Buffer.from('x') }], { nowMs: 0 }));
+  small.writeInt32BE(1_000_000, 57);
+  sealBatchCrc(small, 0, small.length);
+  t.throws(() => decodeMessages(small, 0, walkBatches(small).batches[0]!.header, 't', 0, 0, []), { name: 'BatchFormatError', message: /recordCount/ });
 });
