@@ -123,20 +123,8 @@ export function decodeMessages(records: Uint8Array, position: number, header: Ba
     const offsetDelta = c.readVarint();
     if (offsetDelta <= lastDelta || offsetDelta > lastOffsetDelta) c.fail(`record ${i} has offsetDelta ${offsetDelta}: must rise and stay within ${lastOffsetDelta}`, recordStart);
     lastDelta = offsetDelta;
-    let key: Buffer | null = null;
-    const keyLength = c.readVarint();
-    if (keyLength >= 0) {
-      if (keyLength > recordEnd - c.pos) c.fail(`key of ${keyLength} bytes runs past its record`);
-      key = new BufferView(arrayBuffer, viewBase + c.pos, keyLength) as unknown as Buffer;
-      c.pos += keyLength;
-    } else if (keyLength !== -1) c.fail(`key length ${keyLength} is negative`);
-    let value: Buffer | null = null;
-    const valueLength = c.readVarint();
-    if (valueLength >= 0) {
-      if (valueLength > recordEnd - c.pos) c.fail(`value of ${valueLength} bytes runs past its record`);
-      value = new BufferView(arrayBuffer, viewBase + c.pos, valueLength) as unknown as Buffer;
-      c.pos += valueLength;
-    } else if (valueLength !== -1) c.fail(`value length ${valueLength} is negative`);
+    const key = readView(c, arrayBuffer, viewBase, recordEnd, 'key');
+    const value = readView(c, arrayBuffer, viewBase, recordEnd, 'value');
     const headerCount = c.readVarint();
     const headers: Record<string, Buffer | null> = {};
     if (headerCount !== 0) readHeaders(c, headerCount, headers);
@@ -148,6 +136,17 @@ export function decodeMessages(records: Uint8Array, position: number, header: Ba
     out.push({ topic, partition, offset, timestamp, key, value, headers });
   }
   if (c.pos !== sectionEnd) c.fail(`${sectionEnd - c.pos} bytes after the last of ${recordCount} records`);
+}
+
+/** A length-prefixed byte string (-1: null) as a Buffer view, bounded by its record. */
+function readView(c: ByteCursor, arrayBuffer: ArrayBuffer, viewBase: number, recordEnd: number, what: string): Buffer | null {
+  const length = c.readVarint();
+  if (length === -1) return null;
+  if (length < -1) c.fail(`${what} length ${length} is negative`);
+  if (length > recordEnd - c.pos) c.fail(`${what} of ${length} bytes runs past its record`);
+  const view = new BufferView(arrayBuffer, viewBase + c.pos, length) as unknown as Buffer;
+  c.pos += length;
+  return view;
 }
 
 const utf8 = new TextDecoder('utf-8');
