@@ -113,6 +113,7 @@ export class RunnelProducer implements Producer {
     const nowMs = call.sentAtMs;
     const partitioner = this.#opts.partitioner;
     let sealed = false;
+    let sticky = -1;
     let i = start;
     for (; i < messages.length; i++) {
       if (!acc.hasRoom) break;
@@ -123,7 +124,11 @@ export class RunnelProducer implements Producer {
       if (m.partition !== undefined) partition = m.partition;
       else if (partitioner !== undefined) partition = partitioner(key === null ? null : asBuffer(key), partitionCount);
       else if (key !== null) partition = (murmur2(key) & 0x7fffffff) % partitionCount;
-      else partition = this.#sticky.partition(call.topic, partitionCount);
+      else {
+        // Looked up once per run of keyless records, again only after a seal may have moved it.
+        if (sticky < 0) sticky = this.#sticky.partition(call.topic, partitionCount);
+        partition = sticky;
+      }
       if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
         call.fail(invalidArgument(`message ${i}: partition ${partition} is out of range; topic "${call.topic}" has partitions 0 to ${partitionCount - 1}`));
         return messages.length;
@@ -141,7 +146,10 @@ export class RunnelProducer implements Producer {
         for (const h of headers) estimatedBytes += h.key.length * 3 + (h.value === null ? 0 : h.value.length) + 10;
       }
       try {
-        sealed = acc.append(acc.queue(call.topic, partition), call, i, record, estimatedBytes, nowMs) || sealed;
+        if (acc.append(acc.queue(call.topic, partition), call, i, record, estimatedBytes, nowMs)) {
+          sealed = true;
+          sticky = -1;
+        }
       } catch (err) {
         call.fail(invalidArgument(`message ${i}: ${(err as Error).message}`));
         return messages.length;
