@@ -31,13 +31,6 @@ export interface AccumulatorOptions {
   onSealed?: (topic: string, partition: number) => void;
 }
 
-/** Records of a batch are tracked as runs: `count` consecutive messages of one send() call. */
-interface Run {
-  call: SendCall;
-  first: number;
-  count: number;
-}
-
 export class ProducerBatch {
   readonly topic: string;
   readonly partition: number;
@@ -51,7 +44,15 @@ export class ProducerBatch {
   /** Bytes this batch holds against bufferMemoryBytes. */
   memoryBytes = 0;
   attempts = 0;
-  readonly runs: Run[] = [];
+  /**
+   * The batch's records as runs of consecutive messages of one send() call:
+   * run r is messages [runFirst[r], runFirst[r] + runCount[r]) of runCalls[r].
+   * Parallel arrays rather than an object per run: a producer fed one
+   * message per send() has a run per record, all alive until acknowledged.
+   */
+  readonly runCalls: SendCall[] = [];
+  readonly runFirst: number[] = [];
+  readonly runCount: number[] = [];
 
   constructor(topic: string, partition: number, builder: BatchBuilder, nowMs: number, seq: number) {
     this.topic = topic;
@@ -64,14 +65,26 @@ export class ProducerBatch {
   /** Resolves the records of this batch: the first is at `baseOffset` (-1: unknown, acks=0). */
   complete(baseOffset: number, logAppendTimeMs: number): void {
     let offset = baseOffset;
-    for (const run of this.runs) {
-      run.call.complete(this.partition, run.first, run.count, offset, logAppendTimeMs);
-      if (offset >= 0) offset += run.count;
+    const { runCalls, runFirst, runCount } = this;
+    for (let r = 0; r < runCalls.length; r++) {
+      runCalls[r]!.complete(this.partition, runFirst[r]!, runCount[r]!, offset, logAppendTimeMs);
+      if (offset >= 0) offset += runCount[r]!;
     }
   }
 
   fail(err: RunnelError): void {
-    for (const run of this.runs) run.call.fail(err);
+    for (const call of this.runCalls) call.fail(err);
+  }
+
+  addRecord(call: SendCall, index: number): void {
+    const last = this.runCalls.length - 1;
+    if (last >= 0 && this.runCalls[last] === call && this.runFirst[last]! + this.runCount[last]! === index) {
+      this.runCount[last]!++;
+    } else {
+      this.runCalls.push(call);
+      this.runFirst.push(index);
+      this.runCount.push(1);
+    }
   }
 }
 
@@ -173,10 +186,7 @@ export class Accumulator {
     batch.memoryBytes += grew;
     this.#bufferedBytes += grew;
     batch.recordCount++;
-    const runs = batch.runs;
-    const last = runs[runs.length - 1];
-    if (last !== undefined && last.call === call && last.first + last.count === index) last.count++;
-    else runs.push({ call, first: index, count: 1 });
+    batch.addRecord(call, index);
     return sealed;
   }
 
