@@ -176,7 +176,7 @@ export async function runBrokerCli(argv: readonly string[], env: Readonly<Record
   try {
     broker = await startBroker(config, { logger });
   } catch (error) {
-    logger.fatal({ err: error }, `broker failed to start: ${(error as Error).message}`);
+    logger.fatal({ err: error }, `broker failed to start: ${startFailureAdvice(error, config)}`);
     return 1;
   }
 
@@ -202,6 +202,15 @@ export async function runBrokerCli(argv: readonly string[], env: Readonly<Record
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+}
+
+/** What went wrong at start-up, said so that a person knows what to change. */
+function startFailureAdvice(error: unknown, config: BrokerConfig): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `${config.host}:${config.port} is already in use (another broker?); choose another port with --port or RUNNEL_PORT`;
+  if (code === 'EACCES' && (error as NodeJS.ErrnoException).syscall === 'listen') return `not allowed to listen on ${config.host}:${config.port}; ports below 1024 need privileges, choose another with --port`;
+  if (code === 'EADDRNOTAVAIL') return `${config.host} is not an address of this machine; set --host to one of its addresses (or 0.0.0.0)`;
+  return (error as Error).message;
 }
 
 const invokedAsScript = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -74,6 +74,11 @@ export class Partition {
     return this.#log?.logEndOffset ?? -1;
   }
 
+  /** False when deleted or offline (its log failed to open, or failed since). */
+  get serving(): boolean {
+    return !this.#deleted && this.#log !== null && !this.#log.isOffline;
+  }
+
   /** Throws why the partition cannot serve (deleted, or its log is offline); returns when it can. */
   checkServing(): void {
     this.#usableLog();

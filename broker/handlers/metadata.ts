@@ -23,7 +23,8 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
     errorCode: Errors.NONE.code,
     name: topic.name,
     partitions: topic.partitions.map((partition): PartitionMetadata => ({
-      errorCode: Errors.NONE.code,
+      // An offline log has no one to serve it: clients see why instead of timeouts.
+      errorCode: partition.serving ? Errors.NONE.code : Errors.KAFKA_STORAGE_ERROR.code,
       partition: partition.index,
       leader: nodeId,
       leaderEpoch: SINGLE_NODE_LEADER_EPOCH,

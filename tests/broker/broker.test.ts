@@ -6,6 +6,8 @@
  */
 import t from 'tap';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLEAN_SHUTDOWN_FILE } from '../../broker/storage/segment-names.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchResponse, type ProducePartitionResult } from '../../protocol/messages.js';
 import { buildBatch } from '../../protocol/batch/builder.js';
 import { batchesIn, decodeBatch } from '../../protocol/batch/reader.js';
@@ -233,6 +235,9 @@ t.test('restart keeps topics, settings and data; SIGKILL during fsync=always pro
   for (let i = 0; i < 5; i++) await produce(client, 'kept', 2, [`k${i}`]);
   client.close();
   t.equal(await broker.stop(), 0);
+  for (const partition of [0, 1, 2]) {
+    t.ok(readdirSync(join(broker.dataDir, `kept-${partition}`)).includes(CLEAN_SHUTDOWN_FILE), `kept-${partition} was closed with the clean-shutdown marker`);
+  }
 
   const { broker: second, client: client2 } = await withBroker(t, broker.dataDir);
   const metadata = await client2.request('Metadata', { topics: null, allowAutoTopicCreation: false });
@@ -246,6 +251,7 @@ t.test('restart keeps topics, settings and data; SIGKILL during fsync=always pro
   const inFlightMax = 16;
   let next = 0;
   let killed = false;
+  let failure: unknown;
   await new Promise<void>((resolve) => {
     const sendOne = (): void => {
       if (killed) return;
@@ -258,9 +264,10 @@ t.test('restart keeps topics, settings and data; SIGKILL during fsync=always pro
             void second.kill('SIGKILL').then(() => resolve());
           } else sendOne();
         },
-        () => {
+        (error: unknown) => {
           if (!killed) {
             killed = true;
+            failure = error;
             resolve();
           }
         },
@@ -268,7 +275,9 @@ t.test('restart keeps topics, settings and data; SIGKILL during fsync=always pro
     };
     for (let i = 0; i < inFlightMax; i++) sendOne();
   });
+  t.equal(failure, undefined, `no produce failed before the kill${failure === undefined ? '' : `; broker output:\n${second.output()}`}`);
   t.ok(acknowledged.length >= 300, `${acknowledged.length} produces acknowledged before the kill`);
+  await second.kill('SIGKILL');
 
   const { client: client3 } = await withBroker(t, broker.dataDir);
   const records = await fetchAll(client3, 'durable', 0);
@@ -277,4 +286,30 @@ t.test('restart keeps topics, settings and data; SIGKILL during fsync=always pro
   t.same(missing, [], 'every acknowledged record is there, at the offset it was acknowledged with');
   t.equal(new Set(records.map(([, value]) => value)).size, records.length, 'each record once');
   t.same(records.map(([offset]) => offset), records.map((_r, i) => i), 'offsets are dense and in order');
+});
+
+t.test('auto.create.topics (set through the environment), acks=0, and one broker per data directory', async (t) => {
+  const broker = await startBrokerProcess({ env: { RUNNEL_AUTO_CREATE_TOPICS: 'true', RUNNEL_NUM_PARTITIONS: '3' } });
+  t.teardown(() => broker.kill('SIGKILL'));
+  const client = await RawClient.connect(broker.host, broker.port);
+  t.teardown(() => client.close());
+
+  const produced = await produce(client, 'fresh', 2, ['hello']);
+  t.same([produced.errorCode, produced.baseOffset], [0, 0], 'producing to a new topic creates it');
+  const metadata = await client.request('Metadata', { topics: ['fresh', 'also-fresh', 'not-asked'], allowAutoTopicCreation: true });
+  t.same(metadata.topics.map((topic) => [topic.name, topic.errorCode, topic.partitions.length]), [['fresh', 0, 3], ['also-fresh', 0, 3], ['not-asked', 0, 3]], 'with num.partitions partitions; Metadata may create too');
+  const notAllowed = await client.request('Metadata', { topics: ['unasked'], allowAutoTopicCreation: false });
+  t.equal(notAllowed.topics[0]!.errorCode, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, 'not when the request does not allow it');
+  t.equal((await produce(client, 'bad/name', 0, ['x'])).errorCode, Errors.INVALID_TOPIC_EXCEPTION.code, 'an invalid name is not auto-created');
+
+  client.sendOnly('Produce', { acks: 0, timeoutMs: 1000, topics: [{ name: 'fresh', partitions: [{ partition: 2, records: batchOf(['fire', 'forget']) }] }] });
+  let records: [number, string][] = [];
+  for (let i = 0; i < 50 && records.length < 3; i++) records = await fetchAll(client, 'fresh', 2);
+  t.same(records, [[0, 'hello'], [1, 'fire'], [2, 'forget']], 'acks=0 appends without answering');
+  client.sendOnly('Produce', { acks: 0, timeoutMs: 1000, topics: [{ name: 'fresh', partitions: [{ partition: 9, records: batchOf(['lost']) }] }] });
+  await client.closed;
+  t.pass('a failed acks=0 produce closes the connection, since there is no answer to carry the error');
+
+  await t.rejects(startBrokerProcess({ dataDir: broker.dataDir }), /in use by process/, 'a second broker on the same data directory refuses to start');
+  t.equal(await broker.stop(), 0);
 });
