@@ -34,6 +34,7 @@ export class Runnel {
   readonly #logger: Logger;
   readonly #children = new Set<Closable>();
   #closed = false;
+  #admin: RunnelAdmin | null = null;
 
   constructor(opts: RunnelOptions) {
     if (opts === null || typeof opts !== 'object') throw invalidArgument('new Runnel() takes { bootstrap: ["host:port"] }');
@@ -73,9 +74,16 @@ export class Runnel {
     return child;
   }
 
+  /** The client's admin (one, shared by every caller, until it is closed). */
   admin(): Admin {
-    const cluster = this.#cluster({ allowAutoTopicCreation: false, maxInFlightRequests: 16 });
-    return this.#track((onClosed) => new RunnelAdmin(cluster, this.#requestTimeoutMs, onClosed));
+    if (this.#admin === null) {
+      const cluster = this.#cluster({ allowAutoTopicCreation: false, maxInFlightRequests: 16 });
+      this.#admin = this.#track((onClosed) => new RunnelAdmin(cluster, this.#requestTimeoutMs, () => {
+        this.#admin = null;
+        onClosed();
+      }));
+    }
+    return this.#admin;
   }
 
   producer(opts: ProducerOptions = {}): Producer {
