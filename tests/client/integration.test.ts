@@ -105,7 +105,7 @@ t.test('round trip: keys, headers, null values, every codec, across partitions',
     for (const [p, offsets] of perPartition) t.same(offsets, offsets.map((_, j) => j), `${compression}: partition ${p} offsets are 0.. in send order`);
     await producer.close();
 
-    const consumer = runnel.consumer({ maxWaitMs: 100 });
+    const consumer = runnel.consumer({ maxWaitMs: 100, prefetch: compression !== 'gzip' });
     consumer.assign([0, 1, 2].map((partition) => ({ topic, partition, offset: 'earliest' as const })));
     const got = await take(consumer, messages.length);
     await consumer.close();
@@ -254,6 +254,13 @@ t.test('typed errors: unknown topic, bad partition, out-of-range offset', async 
   missing.assign([{ topic: 'nope', partition: 0, offset: 'earliest' }]);
   await t.rejects(take(missing, 1), { name: 'RunnelError', errorName: 'UNKNOWN_TOPIC_OR_PARTITION', message: /nope/ });
   await missing.close();
+
+  await runnel.admin().createTopic({ name: 'small', partitions: 1, config: { 'max.message.bytes': '2000' } });
+  const p3 = runnel.producer({ lingerMs: 0 });
+  const tooBig = await p3.send({ topic: 'small', messages: [{ value: Buffer.alloc(5000) }] }).catch((e: unknown) => e);
+  t.match(tooBig, { name: 'RunnelError', errorName: 'MESSAGE_TOO_LARGE', retriable: false, message: /small-0/ });
+  t.equal((await p3.send({ topic: 'small', messages: [{ value: 'fits' }] }))[0]!.offset, 0, 'the producer goes on after a refused batch');
+  await p3.close();
 
   t.throws(() => new Runnel({ bootstrap: ['nohost'] }), { name: 'RunnelError', message: /host:port/ });
   t.throws(() => runnel.producer({ acks: 2 as unknown as 1 }), { name: 'RunnelError', message: /acks/ });
