@@ -140,13 +140,13 @@ export class Connection {
     return this.#link?.versions.get(api);
   }
 
-  /** Fails everything in flight with CLIENT_CLOSED and ends the socket. */
-  async close(): Promise<void> {
+  /** Fails everything in flight (with `reason`, by default CLIENT_CLOSED) and ends the socket. */
+  async close(reason: RunnelError = clientClosed(`The connection to ${this.address}`)): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#abort.abort();
     const link = this.#link;
-    if (link !== null) this.#kill(link, clientClosed(`The connection to ${this.address}`), false);
+    if (link !== null) this.#kill(link, reason, false);
     for (const wake of this.#slotWaiters.splice(0)) wake();
     if (link !== null && !link.socket.destroyed) {
       await new Promise<void>((resolve) => {

@@ -224,7 +224,8 @@ export class Cluster {
     for (const b of res.brokers) {
       const existing = this.#brokers.get(b.nodeId);
       if (existing !== undefined && existing.host === b.host && existing.port === b.port) continue;
-      if (existing !== undefined) void existing.close();
+      // The broker moved: what was in flight to the old address is retried at the new one.
+      if (existing !== undefined) void existing.close(new RunnelError('NETWORK_EXCEPTION', `Broker ${b.nodeId} moved from ${existing.address} to ${b.host}:${b.port}; retrying there.`));
       this.#brokers.set(b.nodeId, this.#newConnection(b.host, b.port));
     }
     for (const t of res.topics) {
