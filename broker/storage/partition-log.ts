@@ -83,6 +83,8 @@ export interface PartitionLogOptions {
   /** Where recovery scans run (LogManager passes its worker pool); inline by default. */
   scanner?: SegmentScanner;
   logger?: StorageLogger;
+  /** Recovery scan chunk size (default 4 MiB); tests make it small to cross chunk boundaries. */
+  scanChunkBytes?: number;
   /** Written into partition.meta for operators. */
   topic?: string;
   partition?: number;
@@ -152,6 +154,7 @@ export class PartitionLog {
       config: opts.config,
       scanner: opts.scanner ?? inlineScanner,
       logger: opts.logger ?? silentLogger,
+      scanChunkBytes: opts.scanChunkBytes,
     });
     const log = new PartitionLog(opts, loaded);
     if (loaded.stateChanged || loaded.meta === null) {

@@ -57,7 +57,7 @@ import {
 import type { StorageLogger } from './storage-logger.js';
 
 /** Bytes read per scan chunk (one transfer to a worker). */
-const SCAN_CHUNK_BYTES = 8 * 1024 * 1024;
+const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface LoadOptions {
   dir: string;
@@ -66,6 +66,8 @@ export interface LoadOptions {
   config: LogConfig;
   scanner: SegmentScanner;
   logger: StorageLogger;
+  /** Bytes per scan chunk (default 4 MiB); small values exercise chunk boundaries in tests. */
+  scanChunkBytes?: number;
 }
 
 export interface RecoveryReport {
@@ -219,13 +221,12 @@ async function recover(
       segment.loadSummary();
     }
     epochs.truncateFromEnd(bases[firstScanned] as number);
-    let buffer = new ArrayBuffer(0);
+    const spare: ArrayBuffer[] = [];
     for (let i = firstScanned; i < bases.length; i++) {
       const segment = Segment.openExisting(fs, dir, bases[i] as number, settings, nowMs);
       segments.push(segment);
       const fileBytes = segment.sizeBytes;
-      const result = await scanSegment(opts, segment, epochs, recoveryPoint, buffer);
-      buffer = result.buffer;
+      const result = await scanSegment(opts, segment, epochs, recoveryPoint, spare);
       report.scannedSegments += 1;
       report.scannedBytes += result.validBytes;
       if (result.validBytes < fileBytes) {
@@ -262,49 +263,91 @@ interface SegmentScan {
   validBytes: number;
   state: ScanState;
   badReason: string;
-  buffer: ArrayBuffer;
 }
 
-/** Scans one segment chunk by chunk; throws CorruptLogError for damage that is not a torn tail. */
-async function scanSegment(opts: LoadOptions, segment: Segment, epochs: EpochCache, recoveryPoint: number, reuse: ArrayBuffer): Promise<SegmentScan> {
+/** A chunk of a .log read into a transferable buffer, cut at the last whole batch unless it ends the file. */
+interface Chunk {
+  buffer: ArrayBuffer;
+  position: number;
+  length: number;
+  atFileEnd: boolean;
+}
+
+/**
+ * Reads [position, ...) into `buffer` and cuts it after the last batch that
+ * is whole in it (by the length fields alone; the scan checks the rest), so
+ * the next chunk can be read before this one's scan returns. When not even
+ * one batch fits, the whole buffer goes: the scan asks for more room.
+ */
+function readChunk(file: FileHandle, sizeBytes: number, position: number, buffer: ArrayBuffer): Chunk {
+  const length = Math.min(buffer.byteLength, sizeBytes - position);
+  const bytes = new Uint8Array(buffer, 0, length);
+  const read = file.read(bytes, 0, length, position);
+  assert(read === length, 'a segment reads back its own size', { file: file.path, position, length, read });
+  const atFileEnd = position + length >= sizeBytes;
+  if (atFileEnd) return { buffer, position, length, atFileEnd };
+  const view = new DataView(buffer, 0, length);
+  let whole = 0;
+  while (whole + BATCH_HEADER_BYTES <= length) {
+    const batchBytes = BATCH_LOG_OVERHEAD + view.getInt32(whole + BATCH_OFFSET_LENGTH);
+    if (batchBytes < BATCH_HEADER_BYTES || whole + batchBytes > length) break;
+    whole += batchBytes;
+  }
+  return { buffer, position, length: whole > 0 ? whole : length, atFileEnd };
+}
+
+/**
+ * Scans one segment chunk by chunk (reading the next chunk while the scanner
+ * works on this one); throws CorruptLogError for damage that is not a torn tail.
+ */
+async function scanSegment(opts: LoadOptions, segment: Segment, epochs: EpochCache, recoveryPoint: number, spare: ArrayBuffer[]): Promise<SegmentScan> {
   segment.prepareForRecovery();
+  const file = segment.log;
   const sizeBytes = segment.sizeBytes;
+  const take = (minBytes: number): ArrayBuffer => {
+    const buffer = spare.pop();
+    return buffer !== undefined && buffer.byteLength >= minBytes ? buffer : new ArrayBuffer(Math.max(minBytes, opts.scanChunkBytes ?? SCAN_CHUNK_BYTES));
+  };
   let state: ScanState = { ...freshIndexingState(), nextOffset: segment.baseOffset, latestEpoch: epochs.latestEpoch, firstBatchMaxTimestampMs: -1 };
-  let buffer = reuse.byteLength > 0 ? reuse : new ArrayBuffer(Math.min(SCAN_CHUNK_BYTES, Math.max(sizeBytes, BATCH_HEADER_BYTES)));
   let position = 0;
-  let needBytes = 0;
-  while (position < sizeBytes) {
-    if (needBytes > buffer.byteLength) buffer = new ArrayBuffer(needBytes);
-    const length = Math.min(buffer.byteLength, sizeBytes - position);
-    const read = segment.log.read(new Uint8Array(buffer, 0, length), 0, length, position);
-    assert(read === length, 'a segment reads back its own size', { file: segment.log.path, position, length, read });
-    const reply = await opts.scanner.scan({
-      buffer,
-      length,
-      params: { filePosition: position, atFileEnd: position + length >= sizeBytes, segmentBaseOffset: segment.baseOffset, indexIntervalBytes: opts.config.indexIntervalBytes },
+  let chunk: Chunk | null = sizeBytes > 0 ? readChunk(file, sizeBytes, 0, take(0)) : null;
+  while (chunk !== null) {
+    const scanning = opts.scanner.scan({
+      buffer: chunk.buffer,
+      length: chunk.length,
+      params: { filePosition: chunk.position, atFileEnd: chunk.atFileEnd, segmentBaseOffset: segment.baseOffset, indexIntervalBytes: opts.config.indexIntervalBytes },
       state,
     });
-    buffer = reply.buffer;
+    const aheadAt = chunk.position + chunk.length;
+    const ahead = chunk.atFileEnd || aheadAt >= sizeBytes ? null : readChunk(file, sizeBytes, aheadAt, take(0));
+    const reply = await scanning;
+    spare.push(reply.buffer);
     state = reply.state;
     const { output } = reply;
     segment.addRecoveredEntries(output.offsetEntries, output.timeEntries);
     for (let i = 0; i < output.epochStarts.length; i += 2) epochs.assign(output.epochStarts[i] as number, output.epochStarts[i + 1] as number);
-    position += output.consumedBytes;
-    if (output.stop === 'end') break;
+    position = chunk.position + output.consumedBytes;
+    if (output.stop === 'end') return { validBytes: sizeBytes, state, badReason: '' };
     if (output.stop === 'more') {
-      needBytes = output.needBytes;
+      if (ahead !== null && ahead.position === position) {
+        chunk = ahead;
+      } else {
+        if (ahead !== null) spare.push(ahead.buffer);
+        chunk = readChunk(file, sizeBytes, position, take(output.needBytes));
+      }
       continue;
     }
+    if (ahead !== null) spare.push(ahead.buffer);
     if (state.nextOffset < recoveryPoint) {
-      throw new CorruptLogError(segment.log.path, position, `${output.badReason}, below the recovery point ${recoveryPoint} (this data was fsynced)`);
+      throw new CorruptLogError(file.path, position, `${output.badReason}, below the recovery point ${recoveryPoint} (this data was fsynced)`);
     }
-    const validAfter = findValidBatchAfter(segment.log, position, sizeBytes, state.nextOffset);
+    const validAfter = findValidBatchAfter(file, position, sizeBytes, state.nextOffset);
     if (validAfter >= 0) {
-      throw new CorruptLogError(segment.log.path, position, `${output.badReason}, and a valid batch follows at byte ${validAfter}`);
+      throw new CorruptLogError(file.path, position, `${output.badReason}, and a valid batch follows at byte ${validAfter}`);
     }
-    return { validBytes: position, state, badReason: output.badReason, buffer };
+    return { validBytes: position, state, badReason: output.badReason };
   }
-  return { validBytes: sizeBytes, state, badReason: '', buffer };
+  return { validBytes: 0, state, badReason: '' };
 }
 
 const RESYNC_BLOCK_BYTES = 1024 * 1024;

@@ -138,8 +138,8 @@ class Harness {
 
   constructor(public config: LogConfig) {}
 
-  async open(): Promise<PartitionLog> {
-    this.log = await PartitionLog.open({ dir: DIR, config: this.config, fs: this.fs, clock: this.clock });
+  async open(scanChunkBytes?: number): Promise<PartitionLog> {
+    this.log = await PartitionLog.open({ dir: DIR, config: this.config, fs: this.fs, clock: this.clock, scanChunkBytes });
     return this.log;
   }
 
@@ -288,6 +288,13 @@ t.test('index lookups agree with a linear scan, live, after a clean reopen and a
   t.notOk(h.log.openReport.cleanShutdown);
   t.ok(h.log.openReport.scannedSegments >= 1 && h.log.openReport.scannedSegments < h.log.segmentCount, `recovery scanned only from the recovery point (${h.log.openReport.scannedSegments} of ${h.log.segmentCount})`);
   await checkAgainstOracle(t, h, 'recovered');
+  // recovery in chunks smaller than some batches: every chunk boundary and the grow path
+  await h.log.close();
+  await h.fs.unlink(`${DIR}/clean-shutdown`);
+  await h.fs.writeFileAtomic(`${DIR}/partition.meta`, bytes('version=1\nrecovery.point=0\n'));
+  await h.open(700);
+  t.equal(h.log.openReport.scannedSegments, h.log.segmentCount, 'a recovery point of 0 scans every segment');
+  await checkAgainstOracle(t, h, 'recovered in 700-byte chunks');
   // a damaged index of a trusted segment is rebuilt from the log
   await h.reopen();
   const firstIndex = `${DIR}/${segmentFileName(0, '.index')}`;
