@@ -69,6 +69,7 @@ export class Connection {
   #connecting: Promise<Link> | null = null;
   #failures = 0;
   #closed = false;
+  #closeReason: RunnelError | null = null;
   #nextCorrelationId = 0;
   #slotWaiters: (() => void)[] = [];
   readonly #abort = new AbortController();
@@ -126,7 +127,7 @@ export class Connection {
       } else {
         await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
       }
-      if (this.#closed) throw clientClosed(`The connection to ${this.address}`);
+      if (this.#closed) throw this.#closedError();
     }
   }
 
@@ -144,6 +145,7 @@ export class Connection {
   async close(reason: RunnelError = clientClosed(`The connection to ${this.address}`)): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closeReason = reason;
     this.#abort.abort();
     const link = this.#link;
     if (link !== null) this.#kill(link, reason, false);
@@ -157,13 +159,17 @@ export class Connection {
     }
   }
 
+  #closedError(): RunnelError {
+    return this.#closeReason ?? clientClosed(`The connection to ${this.address}`);
+  }
+
   #releaseSlot(): void {
     const wake = this.#slotWaiters.shift();
     if (wake !== undefined) wake();
   }
 
   #ready(): Promise<Link> {
-    if (this.#closed) return Promise.reject(clientClosed(`The connection to ${this.address}`));
+    if (this.#closed) return Promise.reject(this.#closedError());
     const link = this.#link;
     if (link !== null && !link.dead) return Promise.resolve(link);
     this.#connecting ??= this.#connectWithBackoff().finally(() => {
@@ -175,13 +181,13 @@ export class Connection {
   async #connectWithBackoff(): Promise<Link> {
     if (this.#failures > 0) {
       await sleep(backoffMs(this.#opts.reconnect, this.#failures - 1), this.#abort.signal);
-      if (this.#closed) throw clientClosed(`The connection to ${this.address}`);
+      if (this.#closed) throw this.#closedError();
     }
     try {
       const link = await this.#open();
       if (this.#closed) {
-        this.#kill(link, clientClosed(`The connection to ${this.address}`), false);
-        throw clientClosed(`The connection to ${this.address}`);
+        this.#kill(link, this.#closedError(), false);
+        throw this.#closedError();
       }
       this.#failures = 0;
       this.#link = link;
