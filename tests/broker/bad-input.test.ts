@@ -224,5 +224,6 @@ t.test('the broker survives bad input and keeps answering a well-behaved client'
   t.ok(checks >= 15, `the well-behaved client was answered ${checks} times`);
   const rssEnd = rssBytes(broker.pid);
   t.ok(rssEnd < rssStart + 300 * MiB, `RSS at the end ${(rssEnd / MiB).toFixed(0)} MiB (start ${(rssStart / MiB).toFixed(0)} MiB)`);
+  t.notMatch(broker.output(), /unexpected error|"level":"(error|fatal)"/, 'bad input is never mistaken for a broker bug (no UNKNOWN_SERVER_ERROR, nothing logged as an error)');
   t.equal(await broker.stop(), 0, 'and shuts down cleanly afterwards');
 });

@@ -20,7 +20,8 @@ import { encodeRequest } from '../../protocol/codec.js';
 import type { ApiHandler } from '../../broker/handlers/handler.js';
 import { silentLogger } from '../../broker/log.js';
 import { ClientConnection, type ConnectionLimits } from '../../broker/net/connection.js';
-import type { ConnectionEvents, TransportConnection } from '../../broker/world/transport.js';
+import type { ConnectionEvents, Transport, TransportConnection } from '../../broker/world/transport.js';
+import { BrokerServer } from '../../broker/net/server.js';
 import { rawRequestFrame } from '../support/raw-client.js';
 
 function problemsOf(fn: () => unknown): string[] {
@@ -350,4 +351,42 @@ t.test('connection: a bad frame closes it; an unknown API gets an error frame', 
   const { transport: other } = connectionWith([]);
   other.events.data(Buffer.from([0x7f, 0xff, 0xff, 0xff]));
   t.ok(other.destroyed, 'a length above max.request.bytes closes it before any body arrives');
+});
+
+t.test('server: idle connections are closed; shutdown lets in-flight requests answer first', async (t) => {
+  const clock = new ManualClock();
+  let accept!: (connection: TransportConnection) => void;
+  let listening = true;
+  const transport: Transport = {
+    async listen(_opts, onConnection) {
+      accept = onConnection;
+      return { host: '127.0.0.1', port: 4242, close: async () => { listening = false; } };
+    },
+  };
+  const gate = deferred();
+  const metadata: ApiHandler<'Metadata'> = { api: 'Metadata', versions: { min: 0, max: 0 }, handle: async () => { await gate.promise; return emptyMetadata; } };
+  const config = brokerConfig({ 'connections.max.idle.ms': 60_000 });
+  const server = await BrokerServer.start({ transport, config, handlers: new Map([[ApiKey.Metadata, metadata as ApiHandler]]), clock, logger: silentLogger() });
+  t.equal(server.port, 4242);
+
+  const idle = new FakeTransport();
+  accept(idle);
+  const busy = new FakeTransport();
+  accept(busy);
+  busy.events.data(Buffer.concat(encodeRequest('Metadata', 0, 1, 'test', { topics: [], allowAutoTopicCreation: false })));
+  clock.advance(59_000);
+  t.notOk(idle.destroyed, 'not yet idle for connections.max.idle.ms');
+  clock.advance(30_000);
+  t.ok(idle.destroyed, 'closed once idle past connections.max.idle.ms');
+  t.notOk(busy.destroyed, 'a connection with a request in flight is not idle');
+  t.equal(server.connectionCount, 1);
+
+  const closing = server.close(10_000);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(listening, 'stops accepting first');
+  t.notOk(busy.destroyed, 'waits for the request in flight');
+  gate.resolve();
+  await closing;
+  t.same(busy.correlationIds(), [1], 'which is answered before the connection closes');
+  t.ok(busy.destroyed);
 });
