@@ -43,6 +43,7 @@ import {
   verifyBatchCrc,
   writeI64,
 } from '../../protocol/batch/header.js';
+import { DEFAULT_MAX_UNCOMPRESSED_BYTES, decodeBatch } from '../../protocol/batch/reader.js';
 import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
 import { mkdirDurable, type FileSystem } from '../world/file-system.js';
@@ -448,10 +449,10 @@ export class PartitionLog {
   }
 
   /**
-   * The first batch whose largest timestamp is >= `timestampMs`: its base
-   * offset (clamped to the log start), that timestamp and its leader epoch;
-   * null when every record is older. Batch-grained, as the indexes are: the
-   * caller may skip records below `timestampMs` inside the batch.
+   * Kafka's ListOffsets by time: the first record whose timestamp is >=
+   * `timestampMs` (its offset, timestamp and the leader epoch of its batch),
+   * or null when every record is older. The indexes find the batch; the
+   * batch is then decoded (decompressed if needed) to find the record.
    */
   async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null> {
     this.#checkUsable();
@@ -459,7 +460,14 @@ export class PartitionLog {
       if (segment.indexing.maxTimestampMs < timestampMs) continue;
       const location = this.#guard(() => segment.locateTimestamp(timestampMs));
       this.#rememberLoaded(segment);
-      if (location !== null) return { offset: Math.max(location.baseOffset, this.logStartOffset), timestamp: location.maxTimestamp, leaderEpoch: location.leaderEpoch };
+      if (location === null) continue;
+      const [batch] = this.#guard(() => segment.readBatches(location, location.sizeBytes, Number.MAX_SAFE_INTEGER));
+      const { records } = decodeBatch(batch as Uint8Array, 0, { verifyCrc: false, maxUncompressedBytes: Math.max(DEFAULT_MAX_UNCOMPRESSED_BYTES, this.#config.maxMessageBytes) });
+      const record = records.find((r) => r.timestamp >= timestampMs && r.offset >= this.logStartOffset);
+      // maxTimestamp >= timestampMs guarantees a record unless the batch lies about it (then: the batch itself)
+      return record === undefined
+        ? { offset: Math.max(location.baseOffset, this.logStartOffset), timestamp: location.maxTimestamp, leaderEpoch: location.leaderEpoch }
+        : { offset: record.offset, timestamp: record.timestamp, leaderEpoch: location.leaderEpoch };
     }
     return null;
   }

@@ -18,11 +18,13 @@
  * Durability bookkeeping lives here (`logUnsynced`, `indexesUnsynced`,
  * `sync()`), the policy of when to sync lives in the flusher.
  *
- * For the cleaner: a segment is a value object over its files. The cleaner
- * can build a replacement with `Segment.create` under another suffix-free
- * base name, fill it with `appendValidated`, `seal()` it, and swap it into the
- * log; `scanIndexesFromLog()` rebuilds indexes from any batches. Not
- * thread-safe: one PartitionLog owns it.
+ * For the cleaner: `Segment.create` makes a fresh active segment; batches
+ * that already carry their offsets go in with `indexAppendedBatch` (per
+ * batch) then `writeBatches` (once), exactly as appends do; `seal()` makes
+ * it immutable (final time entry, trimmed indexes); `sync()` makes it
+ * durable; `renameFilesToDeleted` removes the old files. A cleaner that
+ * builds under temporary names adds its own suffix handling (the names are
+ * all made by `Segment.filePath`). Not thread-safe: one PartitionLog owns it.
  */
 import path from 'node:path';
 import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LAST_OFFSET_DELTA, BATCH_OFFSET_LENGTH, readI64 } from '../../protocol/batch/header.js';
@@ -282,36 +284,31 @@ export class Segment {
   /** Makes this the active segment: indexes in memory, files preallocated, log end known. */
   makeActive(): void {
     this.#ensureIndexes();
-    if (this.nextOffset < 0) this.#findEnd();
+    if (this.nextOffset < 0) this.#recomputeTail();
     (this.#offsetIndex as OffsetIndex).preallocate();
     (this.#timeIndex as TimeIndex).preallocate();
     this.#active = true;
   }
 
-  /** Finds the next offset by walking the headers after the last index entry. */
-  #findEnd(): void {
-    const offsetIndex = this.offsetIndex();
-    const last = offsetIndex.entries - 1;
-    const cursor = new BatchCursor(this.log, last < 0 ? 0 : offsetIndex.positionAt(last), this.sizeBytes);
-    this.nextOffset = this.baseOffset;
-    while (cursor.next()) this.nextOffset = cursor.lastOffset + 1;
-  }
-
   /**
-   * For a segment opened as the active one after a clean close: finds the log
-   * end (scanning from the last index entry) and the first batch's timestamp.
+   * Derives the log end, the largest timestamp and the indexing position from
+   * the indexes plus a walk of the batches after the last offset-index entry:
+   * the last time entry covers every batch up to that entry (both are added
+   * together), so only the tail needs reading.
    */
-  loadActiveTail(): void {
+  #recomputeTail(): void {
     const offsetIndex = this.offsetIndex();
     const timeIndex = this.timeIndex();
-    const last = offsetIndex.entries - 1;
-    const start = last < 0 ? 0 : offsetIndex.positionAt(last);
-    if (timeIndex.entries > 0) {
-      this.indexing.maxTimestampMs = timeIndex.timestampAt(timeIndex.entries - 1);
-      this.indexing.offsetOfMaxTimestamp = this.baseOffset + timeIndex.relOffsetAt(timeIndex.entries - 1);
+    Object.assign(this.indexing, freshIndexingState());
+    const lastTime = timeIndex.entries - 1;
+    if (lastTime >= 0) {
+      this.indexing.maxTimestampMs = timeIndex.timestampAt(lastTime);
+      this.indexing.offsetOfMaxTimestamp = this.baseOffset + timeIndex.relOffsetAt(lastTime);
       this.indexing.lastTimeIndexTimestampMs = this.indexing.maxTimestampMs;
     }
-    const cursor = new BatchCursor(this.log, start, this.sizeBytes);
+    const lastEntry = offsetIndex.entries - 1;
+    const from = lastEntry < 0 ? 0 : offsetIndex.positionAt(lastEntry);
+    const cursor = new BatchCursor(this.log, from, this.sizeBytes);
     this.nextOffset = this.baseOffset;
     while (cursor.next()) {
       if (cursor.maxTimestamp > this.indexing.maxTimestampMs) {
@@ -320,7 +317,12 @@ export class Segment {
       }
       this.nextOffset = cursor.lastOffset + 1;
     }
-    this.indexing.bytesSinceLastIndexEntry = this.sizeBytes - start;
+    this.indexing.bytesSinceLastIndexEntry = this.sizeBytes - from;
+  }
+
+  /** For a segment opened as the active one after a clean close: log end, largest timestamp, roll clock. */
+  loadActiveTail(): void {
+    this.#recomputeTail();
     const first = new BatchCursor(this.log, 0, this.sizeBytes);
     this.rollBaseTimestampMs = first.next() ? first.maxTimestamp : -1;
   }
@@ -431,7 +433,7 @@ export class Segment {
   truncateTo(offset: number): number {
     const cut = this.locate(offset);
     if (cut === null) {
-      if (this.nextOffset < 0) this.#findEnd();
+      if (this.nextOffset < 0) this.#recomputeTail();
       return this.nextOffset;
     }
     this.log.truncate(cut.position);
@@ -442,25 +444,9 @@ export class Segment {
     const timeIndex = this.timeIndex();
     offsetIndex.truncateFromPosition(cut.position);
     timeIndex.truncateFromRelOffset(cut.baseOffset - this.baseOffset);
-    // Recompute the largest timestamp: the last time entry covers everything up to
-    // the last offset-index entry; scan the batches after that entry.
-    const lastTime = timeIndex.entries - 1;
-    Object.assign(this.indexing, freshIndexingState());
-    if (lastTime >= 0) {
-      this.indexing.maxTimestampMs = timeIndex.timestampAt(lastTime);
-      this.indexing.offsetOfMaxTimestamp = this.baseOffset + timeIndex.relOffsetAt(lastTime);
-      this.indexing.lastTimeIndexTimestampMs = this.indexing.maxTimestampMs;
-    }
-    const lastEntry = offsetIndex.entries - 1;
-    const from = lastEntry < 0 ? 0 : offsetIndex.positionAt(lastEntry);
-    const cursor = new BatchCursor(this.log, from, this.sizeBytes);
-    while (cursor.next()) {
-      if (cursor.maxTimestamp > this.indexing.maxTimestampMs) {
-        this.indexing.maxTimestampMs = cursor.maxTimestamp;
-        this.indexing.offsetOfMaxTimestamp = cursor.lastOffset;
-      }
-    }
-    this.indexing.bytesSinceLastIndexEntry = this.sizeBytes - from;
+    this.#recomputeTail();
+    // the log end is where the cut batch began (after a compacted gap that can be past the last batch)
+    this.nextOffset = cut.baseOffset;
     if (this.sizeBytes === 0) this.rollBaseTimestampMs = -1;
     if (!this.#active) {
       offsetIndex.trim();

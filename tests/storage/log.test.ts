@@ -314,9 +314,17 @@ t.test('time lookups find the first batch at or after a timestamp', async (t) =>
     let wrong = 0;
     const base = h.clock.nowMs();
     for (let target = base - 5_200; target <= base + 5_200; target += 97) {
-      const expected = h.appended.find((a) => a.maxTimestamp >= target);
+      // the linear scan: every record of every batch, in offset order
+      let expected: { offset: number; timestamp: number; leaderEpoch: number } | null = null;
+      for (const a of h.appended) {
+        const record = decodeBatch(a.bytes).records.find((r) => r.timestamp >= target);
+        if (record !== undefined) {
+          expected = { offset: record.offset, timestamp: record.timestamp, leaderEpoch: a.epoch };
+          break;
+        }
+      }
       const found = await h.log.offsetForTimestamp(target);
-      if (expected === undefined ? found !== null : found?.offset !== expected.baseOffset || found.timestamp !== expected.maxTimestamp || found.leaderEpoch !== expected.epoch) wrong++;
+      if (JSON.stringify(found) !== JSON.stringify(expected)) wrong++;
     }
     t.equal(wrong, 0, `${label}: timestamp lookups agree with a linear scan`);
   };
@@ -324,6 +332,10 @@ t.test('time lookups find the first batch at or after a timestamp', async (t) =>
   await h.reopen();
   await check('reopened');
   t.equal(await h.log.offsetForTimestamp(h.clock.nowMs() + 1e9), null, 'nothing that new');
+  const compressed = new Harness(config());
+  await compressed.open();
+  compressed.append(buildBatch([5, 3, 9, 7].map((ts) => ({ key: null, value: bytes('v'), timestamp: 1000 + ts })), { nowMs: 0, codec: 'gzip' }), 2);
+  t.same(await compressed.log.offsetForTimestamp(1006), { offset: 2, timestamp: 1009, leaderEpoch: 2 }, 'inside a compressed batch, the first record at or after the time');
 });
 
 /* ------------------------------------------------------------------ rolls */
