@@ -34,6 +34,7 @@ export interface BrokerConfig {
   maxRequestBytes: number;
   queuedMaxRequests: number;
   maxUnflushedResponseBytes: number;
+  fetchMaxBytes: number;
   connectionsMaxIdleMs: number;
   autoCreateTopics: boolean;
   numPartitions: number;
@@ -107,6 +108,7 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'max.request.bytes', defaultValue: String(100 * MiB), doc: 'Largest request frame accepted; a bigger length prefix closes the connection before any of the body is read.', parse: int(1024, INT32_MAX) },
   { name: 'queued.max.requests', defaultValue: '500', doc: 'Requests one connection may have in flight; past it the broker stops reading that connection until some complete.', parse: int(1, 100_000) },
   { name: 'max.unflushed.response.bytes', defaultValue: String(16 * MiB), doc: 'Response bytes one connection may have waiting for the client to read; past it the broker stops reading that connection.', parse: int(64 * 1024, INT32_MAX) },
+  { name: 'fetch.max.bytes', defaultValue: String(55 * MiB), doc: 'Most record bytes one Fetch response carries, whatever the consumer asks for (at least one batch is always sent).', parse: int(1024, INT32_MAX) },
   { name: 'connections.max.idle.ms', defaultValue: String(10 * 60_000), doc: 'Close a connection that has sent nothing and has nothing in flight for this long; -1 never.', parse: int(-1, INT32_MAX) },
   { name: 'auto.create.topics', defaultValue: 'false', doc: 'Create a topic (with num.partitions partitions) when a producer or a Metadata request names one that does not exist.', parse: bool },
   { name: 'num.partitions', defaultValue: '1', doc: 'Partitions of a topic created without a count (auto-created, or created with partitions -1).', parse: int(1, 100_000) },
@@ -197,6 +199,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     maxRequestBytes: get('max.request.bytes'),
     queuedMaxRequests: get('queued.max.requests'),
     maxUnflushedResponseBytes: get('max.unflushed.response.bytes'),
+    fetchMaxBytes: get('fetch.max.bytes'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),
     autoCreateTopics: get('auto.create.topics'),
     numPartitions: get('num.partitions'),

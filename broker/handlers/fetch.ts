@@ -5,7 +5,7 @@
  * with no copy or re-encoding.
  *
  * Sizes, as in Kafka: each partition returns at most `partitionMaxBytes` and
- * the response at most `maxBytes`, except that the first partition with data
+ * the response at most `maxBytes` (capped by the broker's `fetch.max.bytes`), except that the first partition with data
  * always returns at least one whole batch, so a batch bigger than the limits
  * cannot stall a consumer.
  *
@@ -42,7 +42,7 @@ interface ReadPass {
 }
 
 export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
-  const { controller, clock } = broker;
+  const { controller, clock, config } = broker;
 
   const resolve = (ctx: RequestContext, request: FetchRequest): Target[] =>
     request.topics.flatMap((topicRequest) => {
@@ -137,9 +137,10 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       }
       // Resolving in the ordered step makes a fetch see the topics and appends of earlier requests on this connection.
       const targets = await ctx.ordered(() => resolve(ctx, request));
+      const maxBytes = Math.min(request.maxBytes, config.fetchMaxBytes);
       const read = (): Promise<ReadPass> => ctx.ordered(async () => {
         await ctx.whenWritable();
-        return readOnce(ctx, targets, request.maxBytes);
+        return readOnce(ctx, targets, maxBytes);
       });
       const first = await read();
       if (first.sizeBytes >= request.minBytes || first.failed || request.maxWaitMs <= 0 || ctx.signal.aborted) {

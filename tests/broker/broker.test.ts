@@ -289,7 +289,7 @@ t.test('restart keeps topics, settings and data; SIGKILL during fsync=always pro
 });
 
 t.test('auto.create.topics (set through the environment), acks=0, and one broker per data directory', async (t) => {
-  const broker = await startBrokerProcess({ env: { RUNNEL_AUTO_CREATE_TOPICS: 'true', RUNNEL_NUM_PARTITIONS: '3' } });
+  const broker = await startBrokerProcess({ env: { RUNNEL_AUTO_CREATE_TOPICS: 'true', RUNNEL_NUM_PARTITIONS: '3', RUNNEL_FETCH_MAX_BYTES: '1024' } });
   t.teardown(() => broker.kill('SIGKILL'));
   const client = await RawClient.connect(broker.host, broker.port);
   t.teardown(() => client.close());
@@ -309,6 +309,13 @@ t.test('auto.create.topics (set through the environment), acks=0, and one broker
   client.sendOnly('Produce', { acks: 0, timeoutMs: 1000, topics: [{ name: 'fresh', partitions: [{ partition: 9, records: batchOf(['lost']) }] }] });
   await client.closed;
   t.pass('a failed acks=0 produce closes the connection, since there is no answer to carry the error');
+
+  const fresh = await RawClient.connect(broker.host, broker.port);
+  t.teardown(() => fresh.close());
+  await produce(fresh, 'capped', 0, ['x'.repeat(700)]);
+  await produce(fresh, 'capped', 0, ['y'.repeat(700)]);
+  const capped = await fresh.request('Fetch', fetchRequest('capped', 0, 0, { maxBytes: 1024 * 1024 }));
+  t.same(recordsOf(capped).map(([offset]) => offset), [0], 'fetch.max.bytes caps a response below what the consumer asked for');
 
   await t.rejects(startBrokerProcess({ dataDir: broker.dataDir }), /in use by process/, 'a second broker on the same data directory refuses to start');
   t.equal(await broker.stop(), 0);
