@@ -401,18 +401,18 @@ export class RunnelConsumer implements Consumer {
   /** Stops the partition with an OFFSET_OUT_OF_RANGE that says which offsets it does hold. */
   async #outOfRange(s: PartitionState, epoch: number, offset: number): Promise<void> {
     s.stopped = new RunnelError('OFFSET_OUT_OF_RANGE', `Offset ${offset} is out of range for ${s.topic}-${s.partition}.`);
-    let range = '';
+    let detail = '';
     try {
       const [earliest, latest] = await Promise.all([EARLIEST_TIMESTAMP, LATEST_TIMESTAMP].map(async (timestamp) =>
         (await listOffsets(this.#cluster, s.topic, [{ partition: s.partition, timestamp }])).get(s.partition)!));
-      range = latest! > earliest! ? `, which holds offsets ${earliest} to ${latest! - 1}` : `, which is empty (the next offset is ${latest})`;
+      const holds = latest! > earliest! ? `it holds offsets ${earliest} to ${latest! - 1}` : `it is empty, the next offset is ${latest}`;
+      detail = offset < earliest! ? `: ${holds} (older records were deleted by retention)` : `: ${holds}, so ${offset} is past its end`;
     } catch {
-      // The error is still worth delivering without the range.
+      // Still worth delivering without the range.
     }
     if (!this.#isCurrent(s, epoch)) return;
     this.#deliverError(s, new RunnelError('OFFSET_OUT_OF_RANGE',
-      `Offset ${offset} is out of range for ${s.topic}-${s.partition}${range} (retention may have deleted older records);` +
-      ` seek to 'earliest', 'latest' or an offset in that range.`));
+      `Offset ${offset} is out of range for ${s.topic}-${s.partition}${detail}; seek to 'earliest', 'latest' or an offset it holds.`));
   }
 
   #handleFetch(leader: number, res: FetchResponse, asked: { state: PartitionState; epoch: number; offset: number }[]): void {
