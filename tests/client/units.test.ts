@@ -233,7 +233,7 @@ const metadata = (correlationId: number, clusterId: string): Uint8Array[] =>
 
 t.test('connection: versions are negotiated; an API the broker lacks is UNSUPPORTED_VERSION', async (t) => {
   const table = apiVersionsTable().filter((v) => v.apiKey !== ApiKey.Fetch);
-  const broker = await fakeBroker(t, (api, id) => metadata(id, 'c1'), table);
+  const broker = await fakeBroker(t, (_api, id) => metadata(id, 'c1'), table);
   const conn = connection(broker.port);
   t.teardown(() => conn.close());
   await conn.connect();
@@ -246,7 +246,7 @@ t.test('connection: versions are negotiated; an API the broker lacks is UNSUPPOR
 t.test('connection: pipelined requests are matched by correlation id, within the in-flight bound', async (t) => {
   const held: { id: number; socket: net.Socket; tag: string }[] = [];
   let maxUnanswered = 0;
-  const broker = await fakeBroker(t, (api, id, body, socket) => {
+  const broker = await fakeBroker(t, (_api, id, body, socket) => {
     held.push({ id, socket, tag: (body as { topics: string[] }).topics[0]! });
     maxUnanswered = Math.max(maxUnanswered, held.length);
     if (held.length === 3) {
@@ -265,7 +265,7 @@ t.test('connection: pipelined requests are matched by correlation id, within the
 
 t.test('connection: a timed-out request fails REQUEST_TIMED_OUT, resets the socket, and the next one reconnects', async (t) => {
   let silentOnce = true;
-  const broker = await fakeBroker(t, (api, id) => {
+  const broker = await fakeBroker(t, (_api, id) => {
     if (silentOnce) {
       silentOnce = false;
       return null;
@@ -283,7 +283,7 @@ t.test('connection: a timed-out request fails REQUEST_TIMED_OUT, resets the sock
 });
 
 t.test('connection: requests in flight when the broker drops the socket fail retriably; then it reconnects', async (t) => {
-  const broker = await fakeBroker(t, (api, id, body, socket) => {
+  const broker = await fakeBroker(t, (_api, id, body, socket) => {
     if ((body as { topics: string[] }).topics[0] === 'drop') {
       socket.destroy();
       return null;
