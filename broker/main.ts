@@ -102,6 +102,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       logger: logger.child({ component: 'storage' }),
       configFor: (topic) => Controller.logConfigFor(config, store.image.topics.get(topic)?.configs ?? {}),
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+      // Recovery scans on worker threads read the real disk; any other file system is scanned here.
+      ...(fs === realFileSystem ? {} : { recoveryThreads: 0 }),
       // Retention never deletes what consumers cannot have read yet.
       retentionBoundFor: (topic, partition) => controller?.partition(topic, partition)?.highWatermark ?? 0,
     });

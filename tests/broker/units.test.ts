@@ -22,7 +22,10 @@ import { silentLogger } from '../../broker/log.js';
 import { ClientConnection, type ConnectionLimits } from '../../broker/net/connection.js';
 import type { ConnectionEvents, Transport, TransportConnection } from '../../broker/world/transport.js';
 import { BrokerServer } from '../../broker/net/server.js';
-import { rawRequestFrame } from '../support/raw-client.js';
+import { RawClient, rawRequestFrame } from '../support/raw-client.js';
+import { startBroker } from '../../broker/main.js';
+import { buildBatch } from '../../protocol/batch/builder.js';
+import { decodeBatch } from '../../protocol/batch/reader.js';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -389,4 +392,43 @@ t.test('server: idle connections are closed; shutdown lets in-flight requests an
   await closing;
   t.same(busy.correlationIds(), [1], 'which is answered before the connection closes');
   t.ok(busy.destroyed);
+});
+
+t.test('startBroker on a simulated disk: a deletion interrupted by a crash is finished at the next start', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const config = brokerConfig({ 'data.dir': '/data', port: 0 });
+  const world = { fs, logger: silentLogger() };
+  const first = await startBroker(config, world);
+  const client = await RawClient.connect(first.host, first.port);
+  t.teardown(() => client.close());
+  const created = await client.request('CreateTopics', { topics: [
+    { name: 'doomed', partitions: 1, replicationFactor: 1, configs: [] },
+    { name: 'kept', partitions: 1, replicationFactor: 1, configs: [{ name: 'fsync', value: 'always' }] },
+  ], timeoutMs: 1000, validateOnly: false });
+  t.same(created.topics.map((topic) => topic.errorCode), [0, 0]);
+  for (const topic of ['doomed', 'kept']) {
+    const records = buildBatch([{ key: null, value: Buffer.from(`in ${topic}`) }], { nowMs: Date.now() });
+    const produced = await client.request('Produce', { acks: 1, timeoutMs: 5000, topics: [{ name: topic, partitions: [{ partition: 0, records }] }] });
+    t.equal(produced.topics[0]!.partitions[0]!.errorCode, 0);
+  }
+
+  // The deletion commits, then the disk fails while its directory is being removed, then the machine dies.
+  fs.injectFault('fsyncDir', '/data', 1);
+  const deleted = await client.request('DeleteTopics', { topics: ['doomed'], timeoutMs: 1000 });
+  t.not(deleted.topics[0]!.errorCode, 0, 'the failed removal is reported');
+  fs.crash();
+  client.close();
+  await first.close();
+  t.ok((await fs.readdir('/data')).includes('doomed-0'), 'the crash left the deleted topic\'s log on disk');
+
+  const second = await startBroker(config, world);
+  t.teardown(() => second.close());
+  t.notOk((await fs.readdir('/data')).includes('doomed-0'), 'the next start finished the committed deletion');
+  const again = await RawClient.connect(second.host, second.port);
+  t.teardown(() => again.close());
+  const metadata = await again.request('Metadata', { topics: null, allowAutoTopicCreation: false });
+  t.same(metadata.topics.map((topic) => topic.name), ['kept']);
+  const fetched = await again.request('Fetch', { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: 'kept', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
+  const [batch] = fetched.topics[0]!.partitions[0]!.records;
+  t.equal(Buffer.from(decodeBatch(batch!).records[0]!.value!).toString(), 'in kept', 'the acknowledged fsync=always record survived the crash');
 });
