@@ -19,7 +19,7 @@
 export interface LogConfig {
   /** `segment.bytes`: roll to a new segment before the active one would exceed this. */
   segmentBytes: number;
-  /** `segment.ms`: roll a non-empty segment this long after its first append. */
+  /** `segment.ms`: roll when a new batch's timestamp is this far past the segment's first batch. */
   segmentMs: number;
   /** `index.interval.bytes`: log bytes between two sparse index entries. */
   indexIntervalBytes: number;
@@ -120,7 +120,7 @@ const FIELD_DEFS = [
   field({ field: 'segmentBytes', name: 'segment.bytes', defaultValue: String(1024 ** 3), parse: integer('segment.bytes', 1024, INT32_MAX),
     doc: 'Roll to a new segment file before the active one would grow past this many bytes. Retention and compaction work on whole segments, so smaller segments free space sooner.' }),
   field({ field: 'segmentMs', name: 'segment.ms', defaultValue: String(7 * DAY_MS), parse: integer('segment.ms', 1, MAX),
-    doc: 'Roll a non-empty segment this long after its first append, even if it is small, so time-based retention can delete it.' }),
+    doc: 'Roll to a new segment when an appended batch\'s timestamp is more than this after the first batch of the active segment (its age on the broker clock when batches carry no timestamps), so time-based retention can delete old data even on a quiet topic.' }),
   field({ field: 'indexIntervalBytes', name: 'index.interval.bytes', defaultValue: '4096', parse: integer('index.interval.bytes', 0, INT32_MAX),
     doc: 'Log bytes between two entries of the sparse offset and time indexes: smaller means faster lookups and bigger indexes.' }),
   field({ field: 'segmentIndexBytes', name: 'segment.index.bytes', defaultValue: String(10 * 1024 * 1024), parse: integer('segment.index.bytes', 4096, INT32_MAX),

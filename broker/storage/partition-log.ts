@@ -331,6 +331,7 @@ export class PartitionLog {
   /** Resolves once every offset below `offsetExclusive` is fsynced (triggering a group fsync). */
   waitDurable(offsetExclusive: number): Promise<void> {
     if (this.#offline !== null) return Promise.reject(this.#offline);
+    if (this.#closed && offsetExclusive > this.durableEndOffset) return Promise.reject(new LogOfflineError(this.dir, 'the log is closed'));
     return this.#flusher.waitDurable(offsetExclusive);
   }
 
