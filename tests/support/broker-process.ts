@@ -7,10 +7,11 @@
  *
  * Stop it by pid: `stop()` sends SIGTERM and waits for the exit code,
  * `kill('SIGKILL')` simulates a crash. Every broker still running when the
- * test process exits is killed, so a failed test leaves no orphans.
+ * test process exits is killed, and every data directory made here is
+ * removed, so a failed test leaves no orphans behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,12 +47,18 @@ export const BROKER_MAIN = join(repoRoot, 'dist', 'broker', 'main.js');
 const STOP_TIMEOUT_MS = 30_000;
 
 const live = new Set<ChildProcess>();
+const createdDirs = new Set<string>();
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
+  // Directories made here live as long as the test process: a test may restart a broker on one.
+  for (const dir of createdDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A fresh temporary directory, removed when the test process exits. */
 export function freshDataDir(prefix = 'runnel-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  createdDirs.add(dir);
+  return dir;
 }
 
 /** The start-up line: the broker logs `event: 'listening'` with the bound host and port. */
