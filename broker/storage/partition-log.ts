@@ -158,6 +158,11 @@ export class PartitionLog {
       scanChunkBytes: opts.scanChunkBytes,
     });
     const log = new PartitionLog(opts, loaded);
+    const segments = loaded.segments;
+    for (let i = 1; i < segments.length; i++) {
+      assert((segments[i] as Segment).baseOffset > (segments[i - 1] as Segment).baseOffset, 'segments are ordered by base offset', { dir: opts.dir, bases: segments.map((s) => s.baseOffset) });
+    }
+    assert(log.logEndOffset >= log.logStartOffset && (segments.at(-1) as Segment).isActive, 'an opened log has an active last segment and a sane range', { dir: opts.dir, start: log.logStartOffset, end: log.logEndOffset });
     if (loaded.stateChanged || loaded.meta === null) {
       await log.#persistEpochs();
       await log.#persistRecoveryPoint(log.logEndOffset);
@@ -283,6 +288,7 @@ export class PartitionLog {
       if (err instanceof LogOfflineError) throw err;
       throw this.#goOffline('a write to the page cache failed', err);
     }
+    assert(this.logEndOffset === lastOffset + 1, 'an append ends at the new log end', { lastOffset, logEndOffset: this.logEndOffset });
     if (this.#epochs.assign(opts.leaderEpoch, baseOffset)) this.#inBackground(this.#persistEpochs());
     this.#flusher.noteAppend(offsetCount);
     return { baseOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp, batchCount, sizeBytes: totalBytes };
@@ -429,6 +435,7 @@ export class PartitionLog {
       this.#rememberLoaded(segment);
       if (location === null) continue;
       const records = this.#guard(() => segment.readBatches(location, maxBytes, limit));
+      assert(records.length > 0 || location.lastOffset >= limit, 'a read below the bound returns at least one batch', { fetchOffset, limit, location });
       let sizeBytes = 0;
       for (const batch of records) sizeBytes += batch.byteLength;
       return { records, sizeBytes };
