@@ -105,6 +105,12 @@ export class RunnelConsumer implements Consumer {
   readonly #retryTimer = new EarliestTimer(() => this.#pump());
   #closed = false;
   #closing: Promise<void> | null = null;
+  /**
+   * Loops currently iterating. Fetching (prefetch included) happens only
+   * while one is, as a Kafka consumer fetches only inside poll(): an app that
+   * has left its loop holds no long poll open, and can exit.
+   */
+  #iterating = 0;
 
   constructor(cluster: Cluster, opts: ResolvedConsumerOptions, onClosed: () => void) {
     this.#cluster = cluster;
@@ -156,21 +162,43 @@ export class RunnelConsumer implements Consumer {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {
+    let active = false;
+    const end = (): void => {
+      if (active) this.#iterating--;
+      active = false;
+    };
     return {
-      next: () => this.#nextMessage(),
+      next: () => {
+        if (!active) {
+          active = true;
+          this.#iterating++;
+        }
+        const result = this.#nextMessage();
+        // Most results are already settled values: only watch for the end, not every message.
+        if (this.#current === null || this.#closed) result.then((r) => r.done === true && end(), end);
+        return result;
+      },
       // Leaving a for-await loop ends that loop only; the consumer keeps its place.
-      return: () => Promise.resolve({ done: true, value: undefined }),
+      return: () => {
+        end();
+        return Promise.resolve({ done: true, value: undefined });
+      },
     };
   }
 
   async *batches(): AsyncIterable<MessageBatch> {
-    for (;;) {
-      const rest = this.#takeRestOfCurrent();
-      const batch = rest ?? (await this.#nextBatch());
-      if (batch === null) return;
-      const last = batch.messages[batch.messages.length - 1]!;
-      this.#states.get(keyOf(batch.topic, batch.partition))!.position = last.offset + 1;
-      yield batch;
+    this.#iterating++;
+    try {
+      for (;;) {
+        const rest = this.#takeRestOfCurrent();
+        const batch = rest ?? (await this.#nextBatch());
+        if (batch === null) return;
+        const last = batch.messages[batch.messages.length - 1]!;
+        this.#states.get(keyOf(batch.topic, batch.partition))!.position = last.offset + 1;
+        yield batch;
+      }
+    } finally {
+      this.#iterating--;
     }
   }
 
@@ -310,7 +338,7 @@ export class RunnelConsumer implements Consumer {
       }
     }
     if (toResolve.length > 0) void this.#resolveStarts(toResolve);
-    const bufferLimit = this.#opts.prefetch ? 2 : 1;
+    const bufferLimit = this.#iterating === 0 ? 0 : this.#opts.prefetch ? 2 : 1;
     for (const [leader, states] of byLeader) {
       if (this.#fetching.has(leader) || (this.#buffered.get(leader) ?? 0) >= bufferLimit) continue;
       void this.#fetch(leader, states);

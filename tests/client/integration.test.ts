@@ -7,6 +7,7 @@
  * ending an iteration, and the typed errors an app branches on.
  */
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { partitionForKey, Runnel, RunnelError, type Consumer, type Message, type ProducerMessage } from '../../client/index.js';
 
@@ -179,7 +180,7 @@ t.test('starts: earliest, latest, an offset, a timestamp; seek; batches(); posit
   latest.assign([{ topic, partition: 0 }]);
   const pending = take(latest, 1);
   // The consumer must have resolved 'latest' before the new record lands; wait for its position.
-  for (let i = 0; i < 200 && latest.position(topic, 0) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1000 && latest.position(topic, 0) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
   t.equal(latest.position(topic, 0), 11, "'latest' (the default) starts at the end");
   await producer.send({ topic, messages: [{ value: 'fresh' }] });
   t.same((await pending).map((m) => text(m.value)), ['fresh'], 'only new records');
@@ -226,6 +227,38 @@ t.test('close() ends a waiting iteration; a producer never buffers past bufferMe
   await producer.close();
   const offsets = await runnel.admin().listOffsets('mem');
   t.equal(offsets.reduce((n, p) => n + p.latest, 0), 2000);
+});
+
+t.test('an app that leaves its loop without close() can still exit (no long poll kept open)', async (t) => {
+  await runnel.admin().createTopic({ name: 'exit', partitions: 1 });
+  const p = runnel.producer({ lingerMs: 0 });
+  await p.send({ topic: 'exit', messages: [{ value: 'a' }, { value: 'b' }] });
+  await p.close();
+  const client = new URL('../../dist/client/index.js', import.meta.url).href;
+  const app = `
+    import { Runnel } from ${JSON.stringify(client)};
+    const r = new Runnel({ bootstrap: [${JSON.stringify(broker.bootstrap)}] });
+    const c = r.consumer({ maxWaitMs: 1000 });
+    c.assign([{ topic: 'exit', partition: 0, offset: 'earliest' }]);
+    for await (const m of c) { console.log(m.value.toString()); break; }
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', app], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const started = Date.now();
+  const code = await new Promise<number | string | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('still running after 15 s');
+    }, 15_000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  t.equal(code, 0, 'the process ended by itself');
+  t.equal(out.trim(), 'a');
+  t.comment(`exited ${Date.now() - started} ms after start`);
 });
 
 t.test('typed errors: unknown topic, bad partition, out-of-range offset', async (t) => {
