@@ -75,6 +75,8 @@ export class Segment {
   #active = false;
   #syncing: Promise<void> | null = null;
   #closed = false;
+  /** Indexes held in memory until close: the files are about to be renamed away (a compaction swap). */
+  #pinned = false;
 
   private constructor(
     private readonly fs: FileSystem,
@@ -168,12 +170,22 @@ export class Segment {
 
   /** Drops an inactive segment's in-memory indexes (they load again on demand); kept while a sync needs their files. */
   releaseIndexes(): void {
-    if (this.#active || this.#offsetIndex === null || this.indexesUnsynced || this.#syncing !== null) return;
+    if (this.#pinned || this.#active || this.#offsetIndex === null || this.indexesUnsynced || this.#syncing !== null) return;
     this.#offsetIndex.file.close();
     (this.#timeIndex as TimeIndex).file.close();
     this.#offsetIndex = null;
     this.#timeIndex = null;
     this.#sink = null;
+  }
+
+  /**
+   * Loads the indexes and keeps them in memory until close: the cleaner
+   * renames this segment's files away before the log stops reading it, and a
+   * reload by path would then find nothing (or the replacement's index).
+   */
+  pinIndexes(): void {
+    this.#ensureIndexes();
+    this.#pinned = true;
   }
 
   /**
