@@ -289,7 +289,7 @@ t.test('restart keeps topics, settings and data; SIGKILL during fsync=always pro
 });
 
 t.test('auto.create.topics (set through the environment), acks=0, and one broker per data directory', async (t) => {
-  const broker = await startBrokerProcess({ env: { RUNNEL_AUTO_CREATE_TOPICS: 'true', RUNNEL_NUM_PARTITIONS: '3', RUNNEL_FETCH_MAX_BYTES: '1024' } });
+  const broker = await startBrokerProcess({ env: { RUNNEL_AUTO_CREATE_TOPICS: 'true', RUNNEL_NUM_PARTITIONS: '3', RUNNEL_FETCH_MAX_BYTES: '1024', RUNNEL_LOG_RETENTION_MS: '3600000' } });
   t.teardown(() => broker.kill('SIGKILL'));
   const client = await RawClient.connect(broker.host, broker.port);
   t.teardown(() => client.close());
@@ -298,6 +298,8 @@ t.test('auto.create.topics (set through the environment), acks=0, and one broker
   t.same([produced.errorCode, produced.baseOffset], [0, 0], 'producing to a new topic creates it');
   const metadata = await client.request('Metadata', { topics: ['fresh', 'also-fresh', 'not-asked'], allowAutoTopicCreation: true });
   t.same(metadata.topics.map((topic) => [topic.name, topic.errorCode, topic.partitions.length]), [['fresh', 0, 3], ['also-fresh', 0, 3], ['not-asked', 0, 3]], 'with num.partitions partitions; Metadata may create too');
+  const described = await client.request('DescribeConfigs', { resources: [{ type: 'topic', name: 'fresh', configNames: ['retention.ms'] }] });
+  t.same(described.results[0]!.configs.map((c) => [c.value, c.source]), [['3600000', 'broker']], 'log.retention.ms is the broker-wide default of retention.ms');
   const notAllowed = await client.request('Metadata', { topics: ['unasked'], allowAutoTopicCreation: false });
   t.equal(notAllowed.topics[0]!.errorCode, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, 'not when the request does not allow it');
   t.equal((await produce(client, 'bad/name', 0, ['x'])).errorCode, Errors.INVALID_TOPIC_EXCEPTION.code, 'an invalid name is not auto-created');
