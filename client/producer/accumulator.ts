@@ -181,7 +181,16 @@ export class Accumulator {
     }
     const builder = batch.builder!;
     const before = builder.sizeBytes;
-    builder.append(record, nowMs);
+    try {
+      builder.append(record, nowMs);
+    } catch (err) {
+      // A record the builder refuses leaves no trace: an empty batch must not be sent.
+      if (batch.recordCount === 0) {
+        q.open = null;
+        this.release(batch);
+      }
+      throw err;
+    }
     const grew = builder.sizeBytes - before;
     batch.memoryBytes += grew;
     this.#bufferedBytes += grew;
