@@ -423,3 +423,49 @@ t.test("the consumer's record decoder agrees with protocol's decodeBatch and ref
   sealBatchCrc(small, 0, small.length);
   t.throws(() => decodeMessages(small, 0, walkBatches(small).batches[0]!.header, 't', 0, 0, []), { name: 'BatchFormatError', message: /recordCount/ });
 });
+
+t.test('producer backpressure: with nothing acknowledged, no more than bufferMemoryBytes is taken in', async (t) => {
+  const held: (() => void)[] = [];
+  let receivedBytes = 0;
+  let nextOffset = 0;
+  const broker = await fakeBroker(t, (api, id, body, socket) => {
+    if (api === 'Metadata') {
+      return encodeResponse('Metadata', 0, id, {
+        brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port, rack: null }], clusterId: 'fake', controllerId: 1,
+        topics: [{ errorCode: 0, name: 'bp', partitions: [{ errorCode: 0, partition: 0, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1] }] }],
+      });
+    }
+    const req = body as { topics: { name: string; partitions: { partition: number; records: Uint8Array }[] }[] };
+    const records = req.topics[0]!.partitions[0]!.records;
+    receivedBytes += records.byteLength;
+    const count = walkBatches(records).batches.reduce((n, b) => n + b.header.recordCount, 0);
+    const baseOffset = nextOffset;
+    nextOffset += count;
+    held.push(() => {
+      for (const c of encodeResponse('Produce', 0, id, { throttleTimeMs: 0, topics: [{ name: 'bp', partitions: [{ partition: 0, errorCode: 0, errorMessage: null, baseOffset, logAppendTimeMs: -1, logStartOffset: 0 }] }] })) socket.write(c);
+    });
+    return null;
+  });
+  const runnel = new Runnel({ bootstrap: [`127.0.0.1:${broker.port}`], logger: silent });
+  t.teardown(() => runnel.close());
+  const producer = runnel.producer({ bufferMemoryBytes: 64 * 1024, batchBytes: 16 * 1024, lingerMs: 0 });
+  const value = Buffer.alloc(1000, 'b');
+  const sends = Array.from({ length: 10 }, () => producer.send({ topic: 'bp', messages: Array.from({ length: 100 }, () => ({ value })) }));
+  let settled = 0;
+  for (const s of sends) void s.then(() => settled++);
+  // Let the producer take in all it will while the broker answers nothing.
+  for (let i = 0; i < 50 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 200));
+  t.ok(receivedBytes > 0, 'something was sent');
+  t.ok(receivedBytes <= 64 * 1024 + 17 * 1024, `sent ${receivedBytes} bytes of 1 MB while nothing was acknowledged`);
+  t.equal(settled, 0, 'and no send resolved');
+  // Acknowledge as requests come: everything goes through, in order.
+  while (settled < 10) {
+    for (const release of held.splice(0)) release();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const metas = (await Promise.all(sends)).flat();
+  t.equal(metas.length, 1000);
+  t.ok(metas.every((m, i) => m.offset === i), 'offsets follow send order');
+  t.ok(receivedBytes >= 1000 * 1000, 'all of it reached the broker in the end');
+});
