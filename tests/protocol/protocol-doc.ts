@@ -15,6 +15,7 @@ import type { AvroRecord, AvroSchema } from '../../protocol/avro/schema.js';
 import { SUPPORTED_VERSIONS } from '../../protocol/codec.js';
 import { Errors, type ErrorSpec } from '../../protocol/errors.js';
 import { avroSchemaVersions, type AvroApiName } from '../../protocol/schemas/index.js';
+import { currentSection, regenerateSections } from '../support/doc-sections.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const protocolDocPath = join(repoRoot, 'docs', 'PROTOCOL.md');
@@ -134,19 +135,9 @@ export function renderErrors(): string {
 
 export const GENERATED_SECTIONS: Record<string, () => string> = { apis: renderApis, errors: renderErrors };
 
-const sectionPattern = (name: string) =>
-  new RegExp(`(<!-- BEGIN GENERATED: ${name} [^>]*-->\\n)([\\s\\S]*?)(<!-- END GENERATED: ${name} -->)`);
-
-/** The document's current text of a generated section, or null when its markers are missing. */
-export function currentSection(doc: string, name: string): string | null {
-  return sectionPattern(name).exec(doc)?.[2] ?? null;
-}
-
 /** The document with every generated section replaced by a fresh rendering. */
 export function regenerate(doc: string): string {
-  let out = doc;
-  for (const [name, render] of Object.entries(GENERATED_SECTIONS)) {
-    out = out.replace(sectionPattern(name), (_m, begin: string, _old: string, end: string) => `${begin}${render()}${end}`);
-  }
-  return out;
+  return regenerateSections(doc, GENERATED_SECTIONS);
 }
+
+export { currentSection };
