@@ -47,6 +47,8 @@ import { DEFAULT_MAX_UNCOMPRESSED_BYTES, decodeBatch } from '../../protocol/batc
 import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
 import { mkdirDurable, type FileSystem } from '../world/file-system.js';
+import { CleanerState, cleanLog, type CleanerHost, type CompactOptions, type CompactResult } from './cleaner.js';
+import { assertRecordsKeyed } from './compaction-records.js';
 import type { EpochCache } from './epoch-cache.js';
 import { CorruptLogError, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
 import { GroupFlusher } from './flusher.js';
@@ -118,6 +120,12 @@ export class PartitionLog {
   #truncating = false;
   /** File work started by a synchronous append (deleting a replaced empty segment): close waits for it. */
   #background = new Set<Promise<void>>();
+  /** Held by a truncation, a retention pass or a compaction swap (see #exclusive). */
+  #structureBusy: Promise<void> | null = null;
+  #cleanerState = new CleanerState();
+  /** The compaction pass in flight (passes run one at a time); close waits for it. */
+  #cleaning: Promise<unknown> = Promise.resolve();
+  #closing = false;
 
   private constructor(opts: PartitionLogOptions, loaded: Awaited<ReturnType<typeof loadLog>>) {
     this.dir = opts.dir;
@@ -248,6 +256,7 @@ export class PartitionLog {
         throw new BatchFormatError(`recordCount ${header.recordCount} does not match lastOffsetDelta ${header.lastOffsetDelta} + 1`, pos + BATCH_OFFSET_RECORD_COUNT);
       }
       if (!verifyBatchCrc(records, pos, header.sizeBytes)) throw new BatchFormatError('CRC-32C mismatch: the batch was damaged in transit or built wrong', pos + BATCH_OFFSET_CRC);
+      if (config.cleanupPolicy.compact) assertRecordsKeyed(records, pos, header, Math.max(DEFAULT_MAX_UNCOMPRESSED_BYTES, config.maxMessageBytes));
       offsetCount += header.recordCount;
       if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
       batchCount += 1;
@@ -498,7 +507,11 @@ export class PartitionLog {
    * the log start empties the log and restarts it at `offset`. Durable
    * (fsynced, directory included) when it resolves.
    */
-  async truncateTo(offset: number): Promise<void> {
+  truncateTo(offset: number): Promise<void> {
+    return this.#exclusive(() => this.#truncateTo(offset));
+  }
+
+  async #truncateTo(offset: number): Promise<void> {
     this.#checkUsable();
     if (offset >= this.logEndOffset) return;
     this.#truncating = true;
@@ -529,6 +542,7 @@ export class PartitionLog {
         if (at >= 0) this.#loadedInactive.splice(at, 1);
       }
       const logEnd = this.logEndOffset;
+      this.#cleanerState.noteTruncation(logEnd);
       this.#flusher.noteTruncation(logEnd, (waited) => new OffsetOutOfRangeError(waited, this.logStartOffset, logEnd));
       const epochsChanged = this.#epochs.truncateFromEnd(logEnd);
       this.#dirNeedsSync = true;
@@ -568,7 +582,11 @@ export class PartitionLog {
    * segment and never a segment holding offsets at or above
    * `maxOffsetExclusive` (the high watermark; default the log end).
    */
-  async applyRetention(maxOffsetExclusive?: number): Promise<{ deletedSegments: number; deletedBytes: number }> {
+  applyRetention(maxOffsetExclusive?: number): Promise<{ deletedSegments: number; deletedBytes: number }> {
+    return this.#exclusive(() => this.#applyRetention(maxOffsetExclusive));
+  }
+
+  async #applyRetention(maxOffsetExclusive?: number): Promise<{ deletedSegments: number; deletedBytes: number }> {
     this.#checkUsable();
     const doomed = selectRetention(this.#segments, this.#config, this.#clock.nowMs(), Math.min(maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset));
     if (doomed.length === 0) return { deletedSegments: 0, deletedBytes: 0 };
@@ -590,11 +608,79 @@ export class PartitionLog {
     return { deletedSegments: doomed.length, deletedBytes };
   }
 
+  /**
+   * Runs `work` once no truncation, retention pass or compaction swap is
+   * running: at once (synchronously, as before) when none is, so a caller
+   * sees a truncation's in-memory effects without waiting a tick.
+   */
+  async #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    while (this.#structureBusy !== null) await this.#structureBusy;
+    let release!: () => void;
+    this.#structureBusy = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      return await work();
+    } finally {
+      this.#structureBusy = null;
+      release();
+    }
+  }
+
+  /* --------------------------------------------------------- compaction */
+
+  /**
+   * One compaction pass (cleaner.ts) over the non-active segments, for
+   * cleanup.policy=compact; passes run one at a time. The LogManager's
+   * cleaner calls it periodically (on worker threads); tests call it directly.
+   */
+  compact(opts: CompactOptions = {}): Promise<CompactResult> {
+    const run = this.#cleaning.then(() => {
+      this.#checkUsable();
+      return cleanLog(this.#cleanerHost(), { ...opts, maxOffsetExclusive: Math.min(opts.maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset) });
+    });
+    this.#cleaning = run.catch(() => undefined);
+    return run;
+  }
+
+  #cleanerHost(): CleanerHost {
+    const log = this;
+    return {
+      dir: this.dir,
+      fs: this.#fs,
+      clock: this.#clock,
+      logger: this.#logger,
+      config: this.#config,
+      cleanerState: this.#cleanerState,
+      segments: () => this.#segments,
+      lockStructure: () => new Promise((locked) => {
+        void this.#exclusive(() => new Promise<void>((release) => locked(release)));
+      }),
+      replaceSegments: (old, replacement) => {
+        const at = this.#segments.indexOf(old[0] as Segment);
+        assert(at >= 0 && at + old.length < this.#segments.length && old.every((segment, i) => this.#segments[at + i] === segment),
+          'compaction replaces consecutive inactive segments', { dir: this.dir, baseOffset: replacement.baseOffset });
+        this.#segments.splice(at, old.length, replacement);
+        for (const segment of old) {
+          this.#dirty.delete(segment);
+          const loaded = this.#loadedInactive.indexOf(segment);
+          if (loaded >= 0) this.#loadedInactive.splice(loaded, 1);
+        }
+      },
+      goOffline: (reason, cause) => this.#goOffline(reason, cause),
+      get stopping() {
+        return log.#closing || log.#closed || log.#offline !== null;
+      },
+    };
+  }
+
   /* ---------------------------------------------------------- lifecycle */
 
   /** Flush, trim the active indexes, persist the recovery point, write the clean-shutdown marker. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#closing = true;
+    await this.#cleaning;
     this.#flusher.close();
     await Promise.all([...this.#background]);
     let failure: unknown = null;
@@ -619,6 +705,8 @@ export class PartitionLog {
 
   /** Closes without a clean-shutdown marker and removes the partition directory (rename first, so a crash finishes it). */
   async delete(): Promise<void> {
+    this.#closing = true;
+    await this.#cleaning;
     this.#flusher.close();
     this.#closed = true;
     this.#flusher.fail(new LogOfflineError(this.dir, 'the log was deleted'));

@@ -1,9 +1,11 @@
 /**
  * Opening a partition directory, after a clean close or a crash.
  *
- * 1. Leftovers first: `*.deleted` files (a delete that was interrupted) and
- *    `*.tmp` files (an atomic write that was) are removed, as are index files
- *    whose .log is gone.
+ * 1. Leftovers first: a compaction swap that a crash interrupted is finished
+ *    or rolled back (compaction-swap.ts: `.swap` files are committed,
+ *    `.cleaned` ones are not); then `*.deleted` files (a delete that was
+ *    interrupted) and `*.tmp` files (an atomic write that was) are removed,
+ *    as are index files whose .log is gone.
  * 2. Clean shutdown (`clean-shutdown` present, and the log end it records
  *    matches the files): trust every file; only the active segment's tail
  *    after its last index entry is read to find the log end.
@@ -38,6 +40,7 @@ import type { Clock } from '../world/clock.js';
 import { isErrno, TMP_SUFFIX, type FileHandle, type FileSystem } from '../world/file-system.js';
 import type { ScanState } from './batch-scan.js';
 import { EpochCache } from './epoch-cache.js';
+import { finishInterruptedSwaps } from './compaction-swap.js';
 import { CorruptLogError } from './errors.js';
 import { freshIndexingState } from './indexing.js';
 import type { LogConfig } from './log-config.js';
@@ -135,6 +138,7 @@ async function closeAll(segments: Segment[]): Promise<void> {
 export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   const { dir, fs, clock, config, logger } = opts;
   const settings = segmentSettings(config);
+  await finishInterruptedSwaps(fs, dir, settings, logger);
   const bases = await sweepLeftovers(fs, dir, logger);
   const metaBytes = await readOptional(fs, path.join(dir, PARTITION_META_FILE));
   const meta = metaBytes === null ? null : decodePartitionMeta(metaBytes);
