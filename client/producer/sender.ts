@@ -18,6 +18,7 @@ import { backoffMs, type RetryPolicy } from '../backoff.js';
 import { RunnelError } from '../errors.js';
 import { addTo } from '../group-by.js';
 import { EarliestTimer } from '../earliest-timer.js';
+import { CoalescedRun } from '../coalesced.js';
 import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
 import type { Logger } from '../types.js';
 import type { Accumulator, PartitionQueue, ProducerBatch } from './accumulator.js';
@@ -44,7 +45,7 @@ export class Sender {
   readonly #acc: Accumulator;
   readonly #opts: SenderOptions;
   readonly #inFlight = new Map<number, number>();
-  #runScheduled = false;
+  readonly #pass = new CoalescedRun(() => this.#run(), setImmediate);
   readonly #timer = new EarliestTimer(() => this.#run());
   #stopped = false;
 
@@ -56,22 +57,18 @@ export class Sender {
 
   /** Runs a send pass soon (same tick's appends still join the batches). */
   wake(): void {
-    if (this.#runScheduled || this.#stopped) return;
-    this.#runScheduled = true;
-    setImmediate(() => {
-      this.#runScheduled = false;
-      this.#run();
-    });
+    this.#pass.request();
   }
 
   /** A record was appended to an open batch: make sure its linger deadline is watched. */
   poke(nowMs: number): void {
-    if (this.#runScheduled) return;
+    if (this.#pass.scheduled) return;
     if (!this.#stopped) this.#timer.armAt(nowMs + this.#acc.opts.lingerMs, nowMs);
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#pass.stopped = true;
     this.#timer.cancel();
   }
 

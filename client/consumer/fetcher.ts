@@ -1,0 +1,347 @@
+/**
+ * The consumer's fetching engine: one Fetch in flight per leader broker,
+ * covering every assigned partition it leads, and a queue of answers waiting
+ * for the app. With `prefetch` (the default) the next fetch goes out as soon
+ * as an answer arrives, while the app is still working on the one before, so
+ * at most two answers per broker wait in memory; without it, the next fetch
+ * waits until the app has taken everything buffered. Nothing is fetched while
+ * no loop is iterating (as a Kafka consumer fetches only inside poll()), so
+ * an app that has left its loop holds no long poll open and can exit.
+ *
+ * Record bytes stay raw until the app reaches them; anything fetched for a
+ * position a seek has since replaced (buffered or still in flight) is
+ * dropped when its turn comes.
+ *
+ * Errors: retriable ones (leader moved, broker restarting) are retried with
+ * backoff for as long as the consumer lives, logged at warn. An offset out of
+ * range, a topic that does not exist, or a corrupt batch is queued as an
+ * error, in order with the data before it, and that partition stops until
+ * the app seeks it.
+ */
+import { RunnelError } from '../errors.js';
+import { backoffMs, type RetryPolicy } from '../backoff.js';
+import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
+import { addTo } from '../group-by.js';
+import { EarliestTimer } from '../earliest-timer.js';
+import { CoalescedRun } from '../coalesced.js';
+import { listOffsets, offsetsForTimestamps } from '../offsets.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type FetchResponse } from '../../protocol/messages.js';
+import type { Logger, Message, MessageBatch } from '../types.js';
+import { keyOf, setStart, timestampOf, type PartitionState } from './partition-state.js';
+import { decodeMessages, walkBatches, type BatchWalk } from './records.js';
+
+export interface ResolvedConsumerOptions {
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  partitionMaxBytes: number;
+  prefetch: boolean;
+  requestTimeoutMs: number;
+  retry: RetryPolicy;
+  logger: Logger;
+}
+
+/** One fetch answer's worth of buffered entries from one broker (prefetch accounting). */
+interface ResponseToken {
+  leader: number;
+  remaining: number;
+}
+
+interface ReadyEntry {
+  state: PartitionState;
+  epoch: number;
+  token: ResponseToken | null;
+  records: Uint8Array | null;
+  walk: BatchWalk | null;
+  /** Records below this were asked for by no one (the first batch may start earlier). */
+  minOffset: number;
+  highWatermark: number;
+  error: RunnelError | null;
+}
+
+export class Fetcher {
+  readonly #cluster: Cluster;
+  readonly #opts: ResolvedConsumerOptions;
+  #states = new Map<string, PartitionState>();
+  readonly #ready: ReadyEntry[] = [];
+  readonly #fetching = new Set<number>();
+  readonly #buffered = new Map<number, number>();
+  #waiters: (() => void)[] = [];
+  readonly #pass = new CoalescedRun(() => this.#doPump(), queueMicrotask);
+  readonly #retryTimer = new EarliestTimer(() => this.pump());
+  #closed = false;
+  /** Loops currently iterating; fetching happens only while there is one. */
+  iterating = 0;
+
+  constructor(cluster: Cluster, opts: ResolvedConsumerOptions) {
+    this.#cluster = cluster;
+    this.#opts = opts;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  state(topic: string, partition: number): PartitionState | undefined {
+    return this.#states.get(keyOf(topic, partition));
+  }
+
+  /** The assignment now; partitions left out drop whatever was fetched for them. */
+  assign(next: Map<string, PartitionState>): void {
+    for (const [key, state] of this.#states) if (!next.has(key)) state.assigned = false;
+    this.#states = next;
+    this.pump();
+  }
+
+  /** Whether data fetched for `state` under `epoch` is still wanted. */
+  isCurrent(state: PartitionState, epoch: number): boolean {
+    return state.epoch === epoch && state.assigned;
+  }
+
+  /** The next non-empty batch for the app, waiting for one; null once closed. Throws a partition's error in turn. */
+  async nextBatch(): Promise<MessageBatch | null> {
+    for (;;) {
+      if (this.#closed) return null;
+      const batch = this.#take();
+      if (batch !== null) return batch;
+      this.pump();
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#pass.stopped = true;
+    this.#retryTimer.cancel();
+    this.#wake();
+  }
+
+  /** Looks for work (starts to resolve, fetches to send) soon; coalesced. */
+  pump(): void {
+    this.#pass.request();
+  }
+
+  #take(): MessageBatch | null {
+    while (this.#ready.length > 0) {
+      const entry = this.#ready.shift()!;
+      if (entry.token !== null && --entry.token.remaining === 0) {
+        this.#buffered.set(entry.token.leader, (this.#buffered.get(entry.token.leader) ?? 1) - 1);
+        this.pump();
+      }
+      const state = entry.state;
+      if (!this.isCurrent(state, entry.epoch)) continue;
+      if (entry.error !== null) throw entry.error;
+      const messages: Message[] = [];
+      try {
+        for (const b of entry.walk!.batches) decodeMessages(entry.records!, b.position, b.header, state.topic, state.partition, entry.minOffset, messages);
+      } catch (err) {
+        state.stopped = new RunnelError('CORRUPT_MESSAGE', `A batch fetched from ${state.topic}-${state.partition} is damaged (${(err as Error).message}); seek past it or check the broker's log.`, { cause: err });
+        throw state.stopped;
+      }
+      if (messages.length === 0) continue;
+      return { topic: state.topic, partition: state.partition, highWatermark: entry.highWatermark, messages };
+    }
+    return null;
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  #deliverError(state: PartitionState, err: RunnelError): void {
+    state.stopped = err;
+    this.#ready.push({ state, epoch: state.epoch, token: null, records: null, walk: null, minOffset: 0, highWatermark: -1, error: err });
+    this.#opts.logger.warn({ topic: state.topic, partition: state.partition, err: err.message }, 'partition stopped');
+    this.#wake();
+  }
+
+  #retryLater(state: PartitionState, err: RunnelError): void {
+    state.retryAtMs = Date.now() + backoffMs(this.#opts.retry, state.failures++);
+    if (isStaleMetadataError(err)) this.#cluster.invalidate(state.topic);
+    this.#opts.logger.warn({ topic: state.topic, partition: state.partition, err: err.message, attempt: state.failures }, 'fetch failed; retrying');
+  }
+
+  #doPump(): void {
+    if (this.#closed) return;
+    const nowMs = Date.now();
+    let nextDueMs = Infinity;
+    const toResolve: PartitionState[] = [];
+    const byLeader = new Map<number, PartitionState[]>();
+    for (const s of this.#states.values()) {
+      if (s.stopped !== null || s.inFlight || s.resolving) continue;
+      if (s.retryAtMs > nowMs) {
+        nextDueMs = Math.min(nextDueMs, s.retryAtMs);
+        continue;
+      }
+      if (s.start !== null) {
+        toResolve.push(s);
+        continue;
+      }
+      const leader = this.#cluster.cachedLeader(s.topic, s.partition);
+      if (leader === NO_SUCH_PARTITION) {
+        this.#deliverError(s, new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${s.topic}" has no partition ${s.partition}.`, { retriable: false }));
+      } else if (leader === LOOK_UP) {
+        this.#lookUp(s.topic);
+      } else {
+        addTo(byLeader, leader, s);
+      }
+    }
+    if (toResolve.length > 0) void this.#resolveStarts(toResolve);
+    const bufferLimit = this.iterating === 0 ? 0 : this.#opts.prefetch ? 2 : 1;
+    for (const [leader, states] of byLeader) {
+      if (this.#fetching.has(leader) || (this.#buffered.get(leader) ?? 0) >= bufferLimit) continue;
+      void this.#fetch(leader, states);
+    }
+    this.#retryTimer.armAt(nextDueMs, nowMs);
+  }
+
+  #lookUp(topic: string): void {
+    this.#cluster.lookUp(topic).then(
+      () => this.pump(),
+      (err: unknown) => {
+        for (const s of this.#states.values()) {
+          if (s.topic !== topic) continue;
+          if (err instanceof RunnelError && err.retriable) this.#retryLater(s, err);
+          else this.#deliverError(s, asRunnelError(err));
+        }
+        this.pump();
+      },
+    );
+  }
+
+  /** Turns earliest / latest / timestamp starts into offsets, per topic, with ListOffsets. */
+  async #resolveStarts(states: PartitionState[]): Promise<void> {
+    const byTopic = new Map<string, PartitionState[]>();
+    for (const s of states) {
+      s.resolving = true;
+      addTo(byTopic, s.topic, s);
+    }
+    await Promise.all([...byTopic].map(async ([topic, list]) => {
+      const asked = list.map((s) => ({ state: s, epoch: s.epoch, start: s.start! }));
+      try {
+        const offsets = await offsetsForTimestamps(this.#cluster, topic, asked.map((a) => ({ partition: a.state.partition, timestamp: timestampOf(a.start) })));
+        const latest = asked.some((a) => offsets.get(a.state.partition)! < 0)
+          ? await listOffsets(this.#cluster, topic, asked.map((a) => ({ partition: a.state.partition, timestamp: LATEST_TIMESTAMP })))
+          : null;
+        for (const a of asked) {
+          if (!this.isCurrent(a.state, a.epoch)) continue;
+          // No record at or after the timestamp: start at the end, where the next one will be.
+          let offset = offsets.get(a.state.partition)!;
+          if (offset < 0) offset = latest!.get(a.state.partition)!;
+          setStart(a.state, offset);
+          a.state.failures = 0;
+        }
+      } catch (err) {
+        for (const a of asked) {
+          if (!this.isCurrent(a.state, a.epoch)) continue;
+          if (err instanceof RunnelError && err.retriable) this.#retryLater(a.state, err);
+          else this.#deliverError(a.state, asRunnelError(err));
+        }
+      } finally {
+        for (const s of list) s.resolving = false;
+      }
+    }));
+    this.pump();
+  }
+
+  async #fetch(leader: number, states: PartitionState[]): Promise<void> {
+    this.#fetching.add(leader);
+    const asked = states.map((s) => ({ state: s, epoch: s.epoch, offset: s.fetchOffset! }));
+    const topics = new Map<string, FetchRequest['topics'][number]>();
+    for (const a of asked) {
+      a.state.inFlight = true;
+      let t = topics.get(a.state.topic);
+      if (t === undefined) topics.set(a.state.topic, (t = { name: a.state.topic, partitions: [] }));
+      t.partitions.push({ partition: a.state.partition, fetchOffset: a.offset, partitionMaxBytes: a.state.fetchMaxBytes });
+    }
+    const { maxWaitMs, minBytes, maxBytes, requestTimeoutMs } = this.#opts;
+    const body: FetchRequest = { replicaId: -1, maxWaitMs, minBytes, maxBytes, topics: [...topics.values()] };
+    try {
+      const res = await this.#cluster.broker(leader).request('Fetch', body, requestTimeoutMs + maxWaitMs);
+      if (this.#closed) return;
+      this.#handleFetch(leader, res, asked);
+    } catch (err) {
+      if (this.#closed) return;
+      const e = asRunnelError(err);
+      for (const a of asked) {
+        if (!this.isCurrent(a.state, a.epoch)) continue;
+        if (e.retriable) this.#retryLater(a.state, e);
+        else this.#deliverError(a.state, e);
+      }
+    } finally {
+      for (const a of asked) a.state.inFlight = false;
+      this.#fetching.delete(leader);
+      this.pump();
+    }
+  }
+
+  /** Stops the partition with an OFFSET_OUT_OF_RANGE that says which offsets it does hold. */
+  async #outOfRange(s: PartitionState, epoch: number, offset: number): Promise<void> {
+    s.stopped = new RunnelError('OFFSET_OUT_OF_RANGE', `Offset ${offset} is out of range for ${s.topic}-${s.partition}.`);
+    let detail = '';
+    try {
+      const [earliest, latest] = await Promise.all([EARLIEST_TIMESTAMP, LATEST_TIMESTAMP].map(async (timestamp) =>
+        (await listOffsets(this.#cluster, s.topic, [{ partition: s.partition, timestamp }])).get(s.partition)!));
+      const holds = latest! > earliest! ? `it holds offsets ${earliest} to ${latest! - 1}` : `it is empty, the next offset is ${latest}`;
+      detail = offset < earliest! ? `: ${holds} (older records were deleted by retention)` : `: ${holds}, so ${offset} is past its end`;
+    } catch {
+      // Still worth delivering without the range.
+    }
+    if (!this.isCurrent(s, epoch)) return;
+    this.#deliverError(s, new RunnelError('OFFSET_OUT_OF_RANGE',
+      `Offset ${offset} is out of range for ${s.topic}-${s.partition}${detail}; seek to 'earliest', 'latest' or an offset it holds.`));
+  }
+
+  #handleFetch(leader: number, res: FetchResponse, asked: { state: PartitionState; epoch: number; offset: number }[]): void {
+    if (res.errorCode !== 0) throw RunnelError.fromCode(res.errorCode, `Fetching from broker ${leader}`);
+    const byKey = new Map(asked.map((a) => [a.state.key, a]));
+    const token: ResponseToken = { leader, remaining: 0 };
+    for (const t of res.topics) {
+      for (const p of t.partitions) {
+        const a = byKey.get(keyOf(t.name, p.partition));
+        if (a === undefined || !this.isCurrent(a.state, a.epoch)) continue;
+        const s = a.state;
+        s.highWatermark = p.highWatermark;
+        if (p.errorCode === 1) {
+          void this.#outOfRange(s, a.epoch, a.offset);
+          continue;
+        }
+        if (p.errorCode !== 0) {
+          const err = RunnelError.fromCode(p.errorCode, `Fetching ${s.topic}-${s.partition}`);
+          if (err.retriable) this.#retryLater(s, err);
+          else this.#deliverError(s, err);
+          continue;
+        }
+        s.failures = 0;
+        const records = p.records[0];
+        if (records === undefined || records.byteLength === 0) continue;
+        let walk: BatchWalk;
+        try {
+          walk = walkBatches(records);
+        } catch (err) {
+          this.#deliverError(s, new RunnelError('CORRUPT_MESSAGE', `The fetch answer for ${s.topic}-${s.partition} holds a damaged batch (${(err as Error).message}).`, { cause: err }));
+          continue;
+        }
+        if (walk.batches.length === 0) {
+          // The first batch alone is bigger than the limit: ask for all of it next time.
+          if (walk.truncatedFirstBatchBytes > s.fetchMaxBytes) s.fetchMaxBytes = walk.truncatedFirstBatchBytes;
+          continue;
+        }
+        s.fetchMaxBytes = this.#opts.partitionMaxBytes;
+        s.fetchOffset = walk.nextOffset;
+        token.remaining++;
+        this.#ready.push({ state: s, epoch: a.epoch, token, records, walk, minOffset: a.offset, highWatermark: p.highWatermark, error: null });
+      }
+    }
+    if (token.remaining > 0) {
+      this.#buffered.set(leader, (this.#buffered.get(leader) ?? 0) + 1);
+      this.#wake();
+    }
+  }
+}
+
+function asRunnelError(err: unknown): RunnelError {
+  return err instanceof RunnelError ? err : new RunnelError('UNKNOWN_SERVER_ERROR', (err as Error)?.message ?? String(err), { cause: err });
+}

@@ -1,0 +1,71 @@
+/**
+ * What the consumer knows about one assigned partition: where the app is
+ * (`position`), where fetching is (`fetchOffset`, ahead while answers are
+ * buffered), a start still to resolve, and the epoch that a seek bumps so
+ * that data fetched for an old position is recognised and dropped.
+ */
+import { invalidArgument, type RunnelError } from '../errors.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/messages.js';
+import type { StartOffset } from '../types.js';
+
+export interface PartitionState {
+  readonly key: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** A start still to resolve to an offset, or null. */
+  start: Exclude<StartOffset, number> | null;
+  /** The next offset the app will be given. */
+  position: number | undefined;
+  /** The next offset to fetch (ahead of `position` while answers are buffered). */
+  fetchOffset: number | undefined;
+  /** Bumped by seek: data fetched under an older epoch is dropped. */
+  epoch: number;
+  /** False once a new assign() left it out (its buffered data is dropped). */
+  assigned: boolean;
+  inFlight: boolean;
+  resolving: boolean;
+  /** Set after a non-retriable error: no fetching until the next seek. */
+  stopped: RunnelError | null;
+  fetchMaxBytes: number;
+  retryAtMs: number;
+  failures: number;
+  highWatermark: number;
+}
+
+export const keyOf = (topic: string, partition: number): string => `${topic}\0${partition}`;
+
+export function newPartitionState(topic: string, partition: number, start: StartOffset, fetchMaxBytes: number): PartitionState {
+  const state: PartitionState = {
+    key: keyOf(topic, partition), topic, partition, start: null, position: undefined, fetchOffset: undefined, epoch: 0, assigned: true,
+    inFlight: false, resolving: false, stopped: null, fetchMaxBytes, retryAtMs: 0, failures: 0, highWatermark: -1,
+  };
+  setStart(state, start);
+  return state;
+}
+
+/** Moves the partition to `start` (an offset at once; the others once resolved). */
+export function setStart(state: PartitionState, start: StartOffset): void {
+  if (typeof start === 'number') {
+    state.start = null;
+    state.position = start;
+    state.fetchOffset = start;
+  } else {
+    state.start = start;
+    state.position = undefined;
+    state.fetchOffset = undefined;
+  }
+}
+
+export function checkStart(start: StartOffset): StartOffset {
+  if (start === 'earliest' || start === 'latest') return start;
+  if (typeof start === 'number' && Number.isSafeInteger(start) && start >= 0) return start;
+  if (start !== null && typeof start === 'object' && Number.isSafeInteger(start.timestamp) && start.timestamp >= 0) return { timestamp: start.timestamp };
+  throw invalidArgument(`a start offset is 'earliest', 'latest', a non-negative offset or { timestamp: ms }, got ${JSON.stringify(start)}`);
+}
+
+/** The ListOffsets timestamp for a start: -2 earliest, -1 latest, else the time itself. */
+export function timestampOf(start: Exclude<StartOffset, number>): number {
+  if (start === 'earliest') return EARLIEST_TIMESTAMP;
+  if (start === 'latest') return LATEST_TIMESTAMP;
+  return start.timestamp;
+}
