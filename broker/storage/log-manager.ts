@@ -15,7 +15,13 @@
  * (Kafka's log.retention.check.interval.ms) each log applies retention up to
  * its retention bound (the high watermark, from the broker); every
  * `recoveryPointCheckpointIntervalMs` (log.flush.offset.checkpoint.interval.ms)
- * each log persists its recovery point. flush.ms timers
+ * each log persists its recovery point; every `cleanerBackoffMs`
+ * (log.cleaner.backoff.ms) the cleaner compacts the logs whose
+ * cleanup.policy includes compact and whose dirty ratio reaches
+ * `minCleanableDirtyRatio` (cleaner.ts), its chunk work on a piscina pool of
+ * `cleanerThreads` (log.cleaner.threads), up to that many logs at once; a
+ * log whose cleaning finds a bad batch is not cleaned again until reopened
+ * (Kafka's "uncleanable partition"). flush.ms timers
  * belong to each log (armed by its first unflushed append), so durability
  * does not depend on maintenance running. All timers come from the Clock.
  */
@@ -23,7 +29,9 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../world/clock.js';
 import { mkdirDurable, type FileSystem } from '../world/file-system.js';
-import { LogOfflineError } from './errors.js';
+import { CleanerAbortedError, type CompactResult } from './cleaner.js';
+import { WorkerCleanerRunner, inlineCleanerRunner, type CleanerRunner } from './cleaner-runner.js';
+import { CorruptLogError, LogOfflineError } from './errors.js';
 import type { LogConfig } from './log-config.js';
 import { PartitionLog } from './partition-log.js';
 import { DELETED_SUFFIX } from './segment-names.js';
@@ -44,6 +52,14 @@ export interface LogManagerOptions {
   retentionBoundFor?(topic: string, partition: number): number;
   /** Worker threads for recovery scans (default min(4, cores)); 0 scans on the main thread. */
   recoveryThreads?: number;
+  /** Kafka's log.cleaner.backoff.ms: pause between cleaner runs (default 15 s). */
+  cleanerBackoffMs?: number;
+  /** Kafka's log.cleaner.threads (default 1); 0 cleans on the main thread (tests). */
+  cleanerThreads?: number;
+  /** Kafka's log.cleaner.min.cleanable.ratio: dirty bytes / cleanable bytes that makes a log worth cleaning (default 0.5). */
+  minCleanableDirtyRatio?: number;
+  /** Kafka's log.cleaner.dedupe.buffer.size, per pass (default 64 MiB). */
+  cleanerOffsetMapBytes?: number;
 }
 
 export interface OfflineLog {
@@ -54,6 +70,8 @@ export interface OfflineLog {
 
 const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
 const DEFAULT_RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60 * 1000;
+const DEFAULT_CLEANER_BACKOFF_MS = 15 * 1000;
+const DEFAULT_MIN_CLEANABLE_DIRTY_RATIO = 0.5;
 
 function key(topic: string, partition: number): string {
   return `${topic}-${partition}`;
@@ -93,6 +111,11 @@ export class LogManager {
   #maintaining = false;
   /** Maintenance runs in flight: close waits for them. */
   #running = new Set<Promise<unknown>>();
+  /** The cleaner run in flight: close stops it by closing the logs, then waits for it. */
+  #cleanerRun: Promise<unknown> | null = null;
+  #cleanerRunner: (CleanerRunner & { close?(): Promise<void> }) | null = null;
+  /** Logs whose cleaning found damage: not cleaned again until reopened. */
+  #uncleanable = new Set<PartitionLog>();
   #closed = false;
 
   private constructor(opts: LogManagerOptions) {
@@ -215,6 +238,54 @@ export class LogManager {
     this.#maintaining = true;
     this.#every(this.#opts.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS, () => this.runRetention());
     this.#every(this.#opts.recoveryPointCheckpointIntervalMs ?? DEFAULT_RECOVERY_POINT_CHECKPOINT_INTERVAL_MS, () => this.checkpointRecoveryPoints());
+    const cleanerBackoffMs = this.#opts.cleanerBackoffMs ?? DEFAULT_CLEANER_BACKOFF_MS;
+    const slot = this.#timers.length;
+    const tick = (): void => {
+      this.#cleanerRun = this.runCleaner().finally(() => {
+        this.#cleanerRun = null;
+        if (!this.#closed) this.#timers[slot] = this.#opts.clock.schedule(cleanerBackoffMs, tick);
+      });
+    };
+    this.#timers.push(this.#opts.clock.schedule(cleanerBackoffMs, tick));
+  }
+
+  /** Resolves once the scheduled cleaner run in flight, if any, has finished. */
+  async cleanerIdle(): Promise<void> {
+    await this.#cleanerRun?.catch(() => undefined);
+  }
+
+  /**
+   * One cleaner run: every online log with cleanup.policy compact gets a
+   * compaction pass, which does nothing unless that log's dirty ratio
+   * reaches minCleanableDirtyRatio or a tombstone it kept has expired. Up to
+   * `cleanerThreads` logs are cleaned at once. Returns each pass's result.
+   */
+  async runCleaner(): Promise<{ topic: string; partition: number; result: CompactResult }[]> {
+    const threads = this.#opts.cleanerThreads ?? 1;
+    if (this.#cleanerRunner === null) this.#cleanerRunner = threads > 0 ? new WorkerCleanerRunner(threads) : inlineCleanerRunner;
+    const runner = this.#cleanerRunner;
+    const queue = [...this.#logs.values()].filter(({ log }) => log.config.cleanupPolicy.compact && !log.isOffline && !this.#uncleanable.has(log));
+    const results: { topic: string; partition: number; result: CompactResult }[] = [];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next !== undefined && !this.#closed; next = queue.shift()) {
+        const { topic, partition, log } = next;
+        try {
+          const result = await log.compact({
+            runner,
+            maxOffsetExclusive: this.#opts.retentionBoundFor?.(topic, partition) ?? log.logEndOffset,
+            minCleanableRatio: this.#opts.minCleanableDirtyRatio ?? DEFAULT_MIN_CLEANABLE_DIRTY_RATIO,
+            offsetMapBytes: this.#opts.cleanerOffsetMapBytes,
+          });
+          results.push({ topic, partition, result });
+        } catch (err) {
+          if (err instanceof CleanerAbortedError || this.#closed) continue;
+          if (err instanceof CorruptLogError) this.#uncleanable.add(log);
+          this.#logger.error({ topic, partition, err: String(err) }, err instanceof CorruptLogError ? 'compaction found damage: the log is left uncompacted until it is reopened' : 'compaction failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, threads) }, worker));
+    return results;
   }
 
   /** Runs `task` every `intervalMs` (measured from the end of the previous run) until close. */
@@ -265,5 +336,8 @@ export class LogManager {
     for (const result of results) {
       if (result.status === 'rejected') this.#logger.error({ err: String(result.reason) }, 'a log did not close cleanly');
     }
+    await this.#cleanerRun?.catch(() => undefined);
+    await this.#cleanerRunner?.close?.();
+    this.#cleanerRunner = null;
   }
 }
