@@ -42,6 +42,7 @@ export interface BrokerConfig {
   logRetentionCheckIntervalMs: number;
   shutdownTimeoutMs: number;
   loggerLevel: LoggerLevel;
+  loggerFormat: LoggerFormat;
   /** Broker-wide topic defaults set with `log.<name>`, keyed by the topic setting's name (only those set). */
   topicDefaults: Record<string, string>;
   /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
@@ -50,6 +51,8 @@ export interface BrokerConfig {
 
 export const LOGGER_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LoggerLevel = (typeof LOGGER_LEVELS)[number];
+export const LOGGER_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LoggerFormat = (typeof LOGGER_FORMATS)[number];
 
 /** One broker setting, as documented and enforced. */
 export interface BrokerSettingDef {
@@ -116,6 +119,7 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'log.retention.check.interval.ms', defaultValue: String(5 * 60_000), doc: 'How often retention (retention.ms, retention.bytes) is applied to every partition.', parse: int(1, INT32_MAX) },
   { name: 'shutdown.timeout.ms', defaultValue: '30000', doc: 'Longest a clean shutdown waits for in-flight requests before closing the logs anyway.', parse: int(0, INT32_MAX) },
   { name: 'logger.level', defaultValue: 'info', doc: `Broker log verbosity: ${LOGGER_LEVELS.join(', ')}.`, parse: oneOf(LOGGER_LEVELS) },
+  { name: 'logger.format', defaultValue: 'auto', doc: 'Broker log lines: json (one object a line, for machines), pretty (time, level, sentence, fields, for people), or auto (pretty when stdout is a terminal, else json).', parse: oneOf(LOGGER_FORMATS) },
 ];
 
 /** Every broker setting: the broker's own, then `log.<topic setting>` for each topic setting. */
@@ -207,6 +211,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     logRetentionCheckIntervalMs: get('log.retention.check.interval.ms'),
     shutdownTimeoutMs: get('shutdown.timeout.ms'),
     loggerLevel: get('logger.level'),
+    loggerFormat: get('logger.format'),
     topicDefaults,
     settings,
   };

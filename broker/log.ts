@@ -5,15 +5,26 @@
  * (connections, topic changes, errors), and a line written just before a
  * crash must not be lost in a buffer.
  *
+ * At a terminal (`logger.format=auto`, the default, with stdout a TTY) the
+ * same lines are rendered for people by `log-pretty.ts`.
+ *
  * Broker code takes a `Logger` and adds context with `child({ ... })`.
  */
 import { pino, type Logger as PinoLogger } from 'pino';
-import type { LoggerLevel } from './config.js';
+import type { LoggerFormat, LoggerLevel } from './config.js';
+import { prettyDestination } from './log-pretty.js';
 
 export type Logger = PinoLogger;
 
-export function createLogger(opts: { level: LoggerLevel; destination?: number | NodeJS.WritableStream }): Logger {
-  const destination = typeof opts.destination === 'object' ? opts.destination : pino.destination({ dest: opts.destination ?? 1, sync: true });
+export function createLogger(opts: { level: LoggerLevel; format?: LoggerFormat; destination?: number | NodeJS.WritableStream }): Logger {
+  const fd = typeof opts.destination === 'number' ? opts.destination : 1;
+  const pretty = opts.format === 'pretty' || (opts.format === 'auto' && typeof opts.destination !== 'object' && process.stdout.isTTY === true && fd === 1);
+  const destination =
+    typeof opts.destination === 'object'
+      ? opts.destination
+      : pretty
+        ? prettyDestination(pino.destination({ dest: fd, sync: true }))
+        : pino.destination({ dest: fd, sync: true });
   return pino(
     {
       level: opts.level,

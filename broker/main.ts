@@ -69,7 +69,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
   const rng = world.rng ?? systemRng;
   const fs = world.fs ?? realFileSystem;
   const transport = world.transport ?? nodeTransport;
-  const logger = world.logger ?? createLogger({ level: config.loggerLevel });
+  const logger = world.logger ?? createLogger({ level: config.loggerLevel, format: config.loggerFormat });
   const dataDir = path.resolve(config.dataDir);
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -166,7 +166,7 @@ export async function runBrokerCli(argv: readonly string[], env: Readonly<Record
     return 2;
   }
 
-  const logger = createLogger({ level: config.loggerLevel });
+  const logger = createLogger({ level: config.loggerLevel, format: config.loggerFormat });
   const onFatal = (kind: string) => (error: unknown): void => {
     logger.fatal({ err: error }, `${kind}; exiting (logs are recovered at the next start)`);
     process.exit(1);

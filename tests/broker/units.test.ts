@@ -19,6 +19,7 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import { encodeRequest } from '../../protocol/codec.js';
 import type { ApiHandler } from '../../broker/handlers/handler.js';
 import { silentLogger } from '../../broker/log.js';
+import { prettyLogLine } from '../../broker/log-pretty.js';
 import { ClientConnection, type ConnectionLimits } from '../../broker/net/connection.js';
 import type { ConnectionEvents, Transport, TransportConnection } from '../../broker/world/transport.js';
 import { BrokerServer } from '../../broker/net/server.js';
@@ -431,4 +432,12 @@ t.test('startBroker on a simulated disk: a deletion interrupted by a crash is fi
   const fetched = await again.request('Fetch', { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: 'kept', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
   const [batch] = fetched.topics[0]!.partitions[0]!.records;
   t.equal(Buffer.from(decodeBatch(batch!).records[0]!.value!).toString(), 'in kept', 'the acknowledged fsync=always record survived the crash');
+});
+
+t.test('pretty log lines lead with time, level and the sentence, then the fields', async (t) => {
+  const line = prettyLogLine(JSON.stringify({ level: 'info', time: '2026-11-29T03:07:57.546Z', pid: 7, msg: 'listening on 127.0.0.1:9092', port: 9092, dataDir: './data' }));
+  t.equal(line, '03:07:57.546 INFO  listening on 127.0.0.1:9092  port=9092 dataDir=./data');
+  const failed = prettyLogLine(JSON.stringify({ level: 'error', time: '2026-11-29T03:07:57.546Z', msg: 'boom', err: { stack: 'Error: boom\n    at x' } }));
+  t.match(failed, /^03:07:57\.546 ERROR boom\nError: boom\n {4}at x$/);
+  t.equal(prettyLogLine('not json'), 'not json', 'a line that is not JSON passes through');
 });
