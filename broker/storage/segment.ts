@@ -450,15 +450,16 @@ export class Segment {
     }
     this.log.truncate(cut.position);
     this.sizeBytes = cut.position;
-    this.nextOffset = cut.baseOffset;
+    this.nextOffset = Math.min(cut.baseOffset, offset);
     this.logUnsynced = true;
     const offsetIndex = this.offsetIndex();
     const timeIndex = this.timeIndex();
     offsetIndex.truncateFromPosition(cut.position);
     timeIndex.truncateFromRelOffset(cut.baseOffset - this.baseOffset);
     this.#recomputeTail();
-    // the log end is where the cut batch began (after a compacted gap that can be past the last batch)
-    this.nextOffset = cut.baseOffset;
+    // The log end is where the cut batch began, or `offset` itself when compaction left a gap
+    // and the cut batch starts past it: a truncation never leaves the log end above `offset`.
+    this.nextOffset = Math.min(cut.baseOffset, offset);
     if (this.sizeBytes === 0) this.rollBaseTimestampMs = -1;
     if (!this.#active) {
       offsetIndex.trim();
