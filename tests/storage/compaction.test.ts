@@ -8,13 +8,16 @@
  * schedule, and a seeded model check against a plain Map. Deterministic:
  * ManualClock, seededRng, SimulatedFileSystem.
  */
+import nodeFs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import t, { type Test } from 'tap';
 import { BatchFormatError } from '../../protocol/batch/header.js';
 import { buildBatch } from '../../protocol/batch/builder.js';
 import { decodeBatch } from '../../protocol/batch/reader.js';
 import type { CodecName } from '../../protocol/batch/header.js';
 import { ManualClock } from '../../broker/world/clock.js';
-import { SimulatedFileSystem } from '../../broker/world/file-system.js';
+import { SimulatedFileSystem, realFileSystem, type FileSystem } from '../../broker/world/file-system.js';
 import { seededRng, type Rng } from '../../broker/world/rng.js';
 import { parseLogConfig, type LogConfig } from '../../broker/storage/log-config.js';
 import { LogOfflineError } from '../../broker/storage/errors.js';
@@ -114,12 +117,12 @@ function checkOffsetsUnchanged(t: Test, writer: Writer, back: ReadBack): void {
   t.same(wrong, [], 'every surviving record is what was appended at its offset');
 }
 
-async function leftovers(fs: SimulatedFileSystem, dir = DIR): Promise<string[]> {
+async function leftovers(fs: FileSystem, dir = DIR): Promise<string[]> {
   return (await fs.readdir(dir)).filter((name) => /\.(cleaned|swap|deleted|tmp)$/.test(name));
 }
 
-async function openLog(fs: SimulatedFileSystem, clock: ManualClock, config: LogConfig): Promise<PartitionLog> {
-  return PartitionLog.open({ dir: DIR, config, fs, clock });
+async function openLog(fs: FileSystem, clock: ManualClock, config: LogConfig, dir = DIR): Promise<PartitionLog> {
+  return PartitionLog.open({ dir, config, fs, clock });
 }
 
 /** A log of several segments with keys k0..k(keys-1) overwritten many times, mixed codecs and batch sizes. */
@@ -341,11 +344,10 @@ t.test('compact,delete: compaction and retention both apply', async (t) => {
 });
 
 /** A log whose inactive segments form exactly one cleaned group (rolls by segment.ms), with its data flushed. */
-async function oneGroupLog(seed: number): Promise<{ fs: SimulatedFileSystem; clock: ManualClock; writer: Writer; config: LogConfig }> {
-  const fs = new SimulatedFileSystem();
+async function oneGroupLog<F extends FileSystem = SimulatedFileSystem>(seed: number, fs: F = new SimulatedFileSystem() as FileSystem as F, dir = DIR): Promise<{ fs: F; clock: ManualClock; writer: Writer; config: LogConfig }> {
   const clock = new ManualClock();
   const config = compactConfig({ 'segment.ms': '1000', 'segment.bytes': String(1024 * 1024) });
-  const writer = new Writer(await openLog(fs, clock, config), clock);
+  const writer = new Writer(await openLog(fs, clock, config, dir), clock);
   const rng = seededRng(seed);
   for (let round = 0; round < 4; round++) {
     for (let i = 0; i < 20; i++) writer.append([{ key: `k${rng.int(8)}`, value: `r${round}-${i}` }, { key: `k${rng.int(8)}`, value: rng.int(5) === 0 ? null : `s${round}-${i}` }]);
@@ -390,6 +392,35 @@ t.test('a crash between any two steps of the swap recovers the old set or the ne
       t.same((await readAll(t, reopened)).records.map((r) => r.offset), newOffsets, `crash after ${step}: compacting again gives the new set`);
       await reopened.close();
     }
+  }
+});
+
+t.test('a process killed between any two steps of the swap, on the real file system', async (t) => {
+  const root = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'runnel-compaction-'));
+  t.teardown(() => nodeFs.rmSync(root, { recursive: true, force: true }));
+  const reference = await oneGroupLog(3, realFileSystem, path.join(root, 'reference'));
+  const oldOffsets = (await readAll(t, reference.writer.log)).records.map((r) => r.offset);
+  await reference.writer.log.compact();
+  const newOffsets = (await readAll(t, reference.writer.log)).records.map((r) => r.offset);
+  await reference.writer.log.close();
+  for (const step of SWAP_STEPS) {
+    const dir = path.join(root, step);
+    const { clock, writer, config } = await oneGroupLog(3, realFileSystem, dir);
+    let stopped = false;
+    // The process dies at this step: nothing after it runs (its open files are simply never used again).
+    const onSwapStep = (at: SwapStep): Promise<void> | undefined => {
+      if (at !== step) return undefined;
+      stopped = true;
+      return new Promise<void>(() => undefined);
+    };
+    void writer.log.compact({ onSwapStep });
+    for (let i = 0; i < 1000 && !stopped; i++) await new Promise((resolve) => setImmediate(resolve));
+    const reopened = await openLog(realFileSystem, clock, config, dir);
+    const back = await readAll(t, reopened);
+    t.same(back.records.map((r) => r.offset), COMMITTED_STEPS.has(step) ? newOffsets : oldOffsets, `killed after ${step}: the ${COMMITTED_STEPS.has(step) ? 'new' : 'old'} set`);
+    t.same(sorted(viewOf(back.records)), sorted(writer.model), `killed after ${step}: key -> latest value unchanged`);
+    t.same(await leftovers(realFileSystem, dir), [], `killed after ${step}: no leftovers`);
+    await reopened.close();
   }
 });
 
