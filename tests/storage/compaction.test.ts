@@ -358,6 +358,34 @@ async function oneGroupLog<F extends FileSystem = SimulatedFileSystem>(seed: num
   return { fs, clock, writer, config };
 }
 
+/**
+ * A swap hook that stops the cleaner for good at `step` (after running
+ * `atStop`, e.g. a simulated power loss), as a killed process would stop;
+ * `reached` resolves when it got there.
+ */
+function stopAt(step: SwapStep, atStop: () => void = () => undefined): { reached: Promise<void>; onSwapStep: (at: SwapStep) => Promise<void> | undefined } {
+  let arrived!: () => void;
+  const reached = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const onSwapStep = (at: SwapStep): Promise<void> | undefined => {
+    if (at !== step) return undefined;
+    atStop();
+    arrived();
+    return new Promise<void>(() => undefined);
+  };
+  return { reached, onSwapStep };
+}
+
+/** Waits for the cleaner to stop at `step`; a pass that ends without getting there fails at once. */
+async function untilStopped(reached: Promise<void>, pass: Promise<unknown>, step: SwapStep): Promise<void> {
+  const ended = pass.then(
+    () => Promise.reject(new Error(`the pass finished without reaching ${step}`)),
+    (err: unknown) => Promise.reject(new Error(`the pass failed before ${step}: ${String(err)}`)),
+  );
+  await Promise.race([reached, ended]);
+}
+
 t.test('a crash between any two steps of the swap recovers the old set or the new one', async (t) => {
   // The new set, from an uninterrupted compaction of the same data.
   const reference = await oneGroupLog(3);
@@ -370,16 +398,8 @@ t.test('a crash between any two steps of the swap recovers the old set or the ne
   for (const torn of [false, true]) {
     for (const step of SWAP_STEPS) {
       const { fs, clock, writer, config } = await oneGroupLog(3);
-      let crashed = false;
-      const onSwapStep = (at: SwapStep): Promise<void> | undefined => {
-        if (at !== step) return undefined;
-        fs.crash(torn ? { rng: seededRng(SWAP_STEPS.indexOf(step)) } : {});
-        crashed = true;
-        return new Promise<void>(() => undefined); // the process is dead: nothing after this runs
-      };
-      void writer.log.compact({ onSwapStep });
-      for (let i = 0; i < 1000 && !crashed; i++) await new Promise((resolve) => setImmediate(resolve));
-      t.ok(crashed, `reached ${step}`);
+      const { reached, onSwapStep } = stopAt(step, () => fs.crash(torn ? { rng: seededRng(SWAP_STEPS.indexOf(step)) } : {}));
+      await untilStopped(reached, writer.log.compact({ onSwapStep }), step);
       const reopened = await openLog(fs, clock, config);
       const back = await readAll(t, reopened);
       const offsets = back.records.map((r) => r.offset);
@@ -406,18 +426,14 @@ t.test('a process killed between any two steps of the swap, on the real file sys
   for (const step of SWAP_STEPS) {
     const dir = path.join(root, step);
     const { clock, writer, config } = await oneGroupLog(3, realFileSystem, dir);
-    let stopped = false;
     // The process dies at this step: nothing after it runs (its open files are simply never used again).
-    const onSwapStep = (at: SwapStep): Promise<void> | undefined => {
-      if (at !== step) return undefined;
-      stopped = true;
-      return new Promise<void>(() => undefined);
-    };
-    void writer.log.compact({ onSwapStep });
-    for (let i = 0; i < 1000 && !stopped; i++) await new Promise((resolve) => setImmediate(resolve));
+    const { reached, onSwapStep } = stopAt(step);
+    await untilStopped(reached, writer.log.compact({ onSwapStep }), step);
     const reopened = await openLog(realFileSystem, clock, config, dir);
     const back = await readAll(t, reopened);
-    t.same(back.records.map((r) => r.offset), COMMITTED_STEPS.has(step) ? newOffsets : oldOffsets, `killed after ${step}: the ${COMMITTED_STEPS.has(step) ? 'new' : 'old'} set`);
+    // Without a power loss every rename the process made stays: the commit is the rename to .swap itself.
+    const committed = COMMITTED_STEPS.has(step) || step === 'swap-renamed';
+    t.same(back.records.map((r) => r.offset), committed ? newOffsets : oldOffsets, `killed after ${step}: the ${committed ? 'new' : 'old'} set`);
     t.same(sorted(viewOf(back.records)), sorted(writer.model), `killed after ${step}: key -> latest value unchanged`);
     t.same(await leftovers(realFileSystem, dir), [], `killed after ${step}: no leftovers`);
     await reopened.close();
