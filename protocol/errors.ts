@@ -38,6 +38,7 @@ export const Errors = {
   INVALID_CONFIG: { code: 40, retriable: false, message: 'A configuration value is invalid; the error names the setting and why.' },
   POLICY_VIOLATION: { code: 44, retriable: false, message: 'The request violates a broker policy.' },
   KAFKA_STORAGE_ERROR: { code: 56, retriable: true, message: 'The partition\'s disk failed (for example a failed fsync) and the log is offline; see the broker log.' },
+  INVALID_RECORD: { code: 87, retriable: false, message: 'A record was refused by the topic\'s rules (for example a record without a key on a compacted topic); fix the record, it will not succeed on retry.' },
   UNKNOWN_API: { code: 200, retriable: false, message: 'The broker does not know this API key; check ApiVersions.' },
   THROTTLED: { code: 201, retriable: true, message: 'The client exceeded its quota; wait for the throttle time and retry.' },
 } as const satisfies Record<string, ErrorSpec>;

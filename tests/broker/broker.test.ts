@@ -186,6 +186,16 @@ t.test('topics, produce, fetch, list offsets and configs against one broker', as
   const appendTime = await produce(client, 'orders', 1, ['g']);
   t.ok(appendTime.logAppendTimeMs > Date.now() - 60_000, 'LogAppendTime topics report the append time');
 
+  const compacted = await client.request('CreateTopics', {
+    topics: [{ name: 'compacted', partitions: 1, replicationFactor: 1, configs: [{ name: 'cleanup.policy', value: 'compact' }] }],
+    timeoutMs: 5000,
+    validateOnly: false,
+  });
+  t.equal(compacted.topics[0]?.errorCode, 0);
+  const keyless = await produce(client, 'compacted', 0, ['no key']);
+  t.equal(keyless.errorCode, Errors.INVALID_RECORD.code, 'a keyless record on a compacted topic is refused as INVALID_RECORD');
+  t.match(keyless.errorMessage, /no key/);
+
   const deleted = await client.request('DeleteTopics', { topics: ['defaults', 'nope'], timeoutMs: 5000 });
   t.same(deleted.topics.map((r) => r.errorCode), [0, Errors.UNKNOWN_TOPIC_OR_PARTITION.code]);
   t.notOk(readdirSync(broker.dataDir).some((entry) => entry.startsWith('defaults-')), 'a deleted topic\'s logs are removed');
