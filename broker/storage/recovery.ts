@@ -21,6 +21,10 @@
  *      later segment deleted.
  *    The recovered files are then fsynced and the recovery point moved to
  *    the log end.
+ *    Trusted segments (inactive ones after a clean close, those before the
+ *    recovery point after a crash) keep their index files only if both are
+ *    there and match the log (segment.ts `loadSummary`); otherwise they are
+ *    rebuilt from the .log and fsynced here, as Kafka rebuilds missing indexes.
  * 4. The clean-shutdown marker is deleted (durably) before any write, so a
  *    crash from here on is recovered as a crash.
  */
@@ -176,9 +180,21 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     const recoveryPoint = epochsTrusted ? (meta?.recoveryPoint ?? 0) : 0;
     loaded = await recover(opts, bases, settings, recoveryPoint, epochs, report);
   }
-  if (markerBytes !== null) {
-    await fs.unlink(path.join(dir, CLEAN_SHUTDOWN_FILE));
-    await fs.fsyncDir(dir);
+  try {
+    // Indexes rebuilt because a trusted segment's were missing or wrong: durable (entries included) before use.
+    const rebuilt = loaded.segments.filter((segment) => segment.indexesUnsynced);
+    if (rebuilt.length > 0) {
+      await Promise.all(rebuilt.map((segment) => segment.sync()));
+      await fs.fsyncDir(dir);
+      logger.warn({ dir, segments: rebuilt.map((segment) => segment.baseOffset) }, 'rebuilt missing or inconsistent indexes from the log');
+    }
+    if (markerBytes !== null) {
+      await fs.unlink(path.join(dir, CLEAN_SHUTDOWN_FILE));
+      await fs.fsyncDir(dir);
+    }
+  } catch (err) {
+    await closeAll(loaded.segments).catch(() => undefined);
+    throw err;
   }
   return { segments: loaded.segments, epochs, meta, stateChanged: loaded.stateChanged, report };
 }

@@ -12,8 +12,10 @@
  * memory, their files preallocated. An inactive segment is immutable except
  * by truncation, retention and (later) the cleaner; its indexes are trimmed
  * files, loaded into memory on first use and released under memory pressure
- * by the owning log. If a trusted index file is missing or malformed it is
- * rebuilt from the log.
+ * by the owning log. If a trusted index file is missing, malformed or does
+ * not match the log (its last offset entry must name the batch at its
+ * position, its time entries must reach the first batch's timestamp), it is
+ * rebuilt from the log, sealed with its final time entry.
  *
  * Durability bookkeeping lives here (`logUnsynced`, `indexesUnsynced`,
  * `sync()`), the policy of when to sync lives in the flusher.
@@ -34,7 +36,7 @@ import { isErrno } from '../world/file-system.js';
 import { BatchCursor } from './batch-cursor.js';
 import { CorruptLogError } from './errors.js';
 import { appendTimeEntry, freshIndexingState, indexBatch, type IndexSink, type IndexingState } from './indexing.js';
-import { OffsetIndex } from './offset-index.js';
+import { OFFSET_INDEX_ENTRY_BYTES, OffsetIndex } from './offset-index.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SEGMENT_SUFFIXES, TIME_INDEX_SUFFIX, segmentFileName } from './segment-names.js';
 import { TIME_INDEX_ENTRY_BYTES, TimeIndex } from './time-index.js';
 
@@ -144,14 +146,25 @@ export class Segment {
   #ensureIndexes(): void {
     if (this.#offsetIndex !== null) return;
     assert(!this.#closed, 'indexes are loaded only on an open segment', { file: this.log.path });
-    const offsetIndex = new OffsetIndex(this.#openIndexFile(INDEX_SUFFIX), this.settings.segmentIndexBytes);
-    const timeIndex = new TimeIndex(this.#openIndexFile(TIME_INDEX_SUFFIX), this.settings.segmentIndexBytes);
+    const offsetFile = this.#openIndexFile(INDEX_SUFFIX);
+    const timeFile = this.#openIndexFile(TIME_INDEX_SUFFIX);
+    const offsetIndex = new OffsetIndex(offsetFile.handle, this.settings.segmentIndexBytes);
+    const timeIndex = new TimeIndex(timeFile.handle, this.settings.segmentIndexBytes);
     this.#offsetIndex = offsetIndex;
     this.#timeIndex = timeIndex;
-    const sane = offsetIndex.load() && timeIndex.load() && offsetIndex.isSane(this.sizeBytes) && timeIndex.isSane();
-    if (!sane) {
+    // A missing file is not an empty index: Kafka rebuilds it, and so do we (an empty time index would
+    // leave the segment without a largest timestamp, so time retention would never delete it).
+    const trusted = !offsetFile.created && !timeFile.created
+      && offsetIndex.load() && timeIndex.load() && offsetIndex.isSane(this.sizeBytes) && timeIndex.isSane()
+      && this.#indexesMatchLog(
+        offsetIndex.entries === 0 ? null : { relOffset: offsetIndex.relOffsetAt(offsetIndex.entries - 1), position: offsetIndex.positionAt(offsetIndex.entries - 1) },
+        timeIndex.entries === 0 ? -1 : timeIndex.timestampAt(timeIndex.entries - 1),
+      );
+    if (!trusted) {
       this.scanIndexesFromLog();
       if (!this.#active) {
+        // As sealed: the last time entry is the largest timestamp (what loadSummary and retention read).
+        appendTimeEntry(this.indexing, this.indexSink(), this.baseOffset);
         offsetIndex.trim();
         timeIndex.trim();
         this.indexesUnsynced = true;
@@ -159,12 +172,40 @@ export class Segment {
     }
   }
 
-  #openIndexFile(suffix: string): FileHandle {
+  /**
+   * Kafka's index sanity check and a bit more, for an index that is
+   * well-formed but may not be this log's (lost, emptied, left by a crash):
+   * the last offset entry must name the batch that starts at its position,
+   * and the time index must hold at least the first batch's timestamp (the
+   * final entry of a sealed segment is its largest). Two header reads.
+   */
+  #indexesMatchLog(lastOffsetEntry: { relOffset: number; position: number } | null, lastTimestampMs: number): boolean {
+    if (this.sizeBytes === 0) return lastOffsetEntry === null && lastTimestampMs < 0;
+    if (lastOffsetEntry !== null) {
+      const batch = this.#batchAt(lastOffsetEntry.position);
+      if (lastOffsetEntry.position === 0 || batch === null || batch.baseOffset !== this.baseOffset + lastOffsetEntry.relOffset) return false;
+    }
+    const first = this.#batchAt(0);
+    return first !== null && lastTimestampMs >= first.maxTimestamp;
+  }
+
+  /** The header of the batch at `position`, or null if no whole batch header is there. */
+  #batchAt(position: number): BatchCursor | null {
+    const cursor = new BatchCursor(this.log, position, this.sizeBytes);
     try {
-      return this.fs.open(this.path(suffix), 'r+');
+      return cursor.next() ? cursor : null;
+    } catch (err) {
+      if (err instanceof CorruptLogError) return null;
+      throw err;
+    }
+  }
+
+  #openIndexFile(suffix: string): { handle: FileHandle; created: boolean } {
+    try {
+      return { handle: this.fs.open(this.path(suffix), 'r+'), created: false };
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err;
-      return this.fs.open(this.path(suffix), 'w+');
+      return { handle: this.fs.open(this.path(suffix), 'w+'), created: true };
     }
   }
 
@@ -190,32 +231,63 @@ export class Segment {
 
   /**
    * Reads the largest timestamp from the last time-index entry without
-   * loading the index (startup of a trusted inactive segment). Falls back to
-   * a full index load (and rebuild if needed) when the file looks wrong.
+   * loading the indexes (startup of a trusted inactive segment), after
+   * checking both files' last entries against the log (`#indexesMatchLog`).
+   * Falls back to a full index load, and a rebuild from the log, when a file
+   * is missing or looks wrong.
    */
   loadSummary(): void {
-    let handle: FileHandle | null = null;
+    if (this.#summaryFromLastEntries()) return;
+    this.releaseIndexes();
+    this.#ensureIndexes();
+    const timeIndex = this.#timeIndex as TimeIndex;
+    if (timeIndex.entries > 0) {
+      this.indexing.maxTimestampMs = timeIndex.timestampAt(timeIndex.entries - 1);
+      this.indexing.offsetOfMaxTimestamp = this.baseOffset + timeIndex.relOffsetAt(timeIndex.entries - 1);
+      this.indexing.lastTimeIndexTimestampMs = this.indexing.maxTimestampMs;
+    }
+  }
+
+  /** loadSummary's fast path; false when either file is missing, damaged or does not match the log. */
+  #summaryFromLastEntries(): boolean {
+    let offsetEntry: Uint8Array | null | undefined;
+    let timeEntry: Uint8Array | null | undefined;
     try {
-      handle = this.fs.open(this.path(TIME_INDEX_SUFFIX), 'r');
-      const sizeBytes = handle.sizeBytes();
-      if (sizeBytes % TIME_INDEX_ENTRY_BYTES !== 0 || (sizeBytes === 0 && this.sizeBytes > 0)) throw new Error('time index needs a rebuild');
-      if (sizeBytes > 0) {
-        const entry = new Uint8Array(TIME_INDEX_ENTRY_BYTES);
-        handle.read(entry, 0, TIME_INDEX_ENTRY_BYTES, sizeBytes - TIME_INDEX_ENTRY_BYTES);
-        this.indexing.maxTimestampMs = readI64(entry, 0);
-        this.indexing.offsetOfMaxTimestamp = this.baseOffset + new DataView(entry.buffer).getUint32(8);
-        this.indexing.lastTimeIndexTimestampMs = this.indexing.maxTimestampMs;
-      }
+      offsetEntry = this.#readLastEntry(INDEX_SUFFIX, OFFSET_INDEX_ENTRY_BYTES);
+      timeEntry = this.#readLastEntry(TIME_INDEX_SUFFIX, TIME_INDEX_ENTRY_BYTES);
     } catch {
-      this.releaseIndexes();
-      this.#ensureIndexes();
-      const timeIndex = this.#timeIndex as TimeIndex;
-      if (timeIndex.entries > 0) {
-        this.indexing.maxTimestampMs = timeIndex.timestampAt(timeIndex.entries - 1);
-        this.indexing.offsetOfMaxTimestamp = this.baseOffset + timeIndex.relOffsetAt(timeIndex.entries - 1);
-      }
+      return false; // the full load meets the same failure and reports it
+    }
+    if (offsetEntry === undefined || timeEntry === undefined) return false;
+    const offsetView = offsetEntry === null ? null : new DataView(offsetEntry.buffer);
+    const lastOffsetEntry = offsetView === null ? null : { relOffset: offsetView.getUint32(0), position: offsetView.getUint32(4) };
+    const lastTimestampMs = timeEntry === null ? -1 : readI64(timeEntry, 0);
+    if (!this.#indexesMatchLog(lastOffsetEntry, lastTimestampMs)) return false;
+    if (timeEntry !== null) {
+      this.indexing.maxTimestampMs = lastTimestampMs;
+      this.indexing.offsetOfMaxTimestamp = this.baseOffset + new DataView(timeEntry.buffer).getUint32(8);
+      this.indexing.lastTimeIndexTimestampMs = lastTimestampMs;
+    }
+    return true;
+  }
+
+  /** An index file's last entry (null when it has none); undefined when the file is missing or not whole entries. */
+  #readLastEntry(suffix: string, entryBytes: number): Uint8Array | null | undefined {
+    let handle: FileHandle;
+    try {
+      handle = this.fs.open(this.path(suffix), 'r');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+    try {
+      const sizeBytes = handle.sizeBytes();
+      if (sizeBytes % entryBytes !== 0) return undefined;
+      if (sizeBytes === 0) return null;
+      const entry = new Uint8Array(entryBytes);
+      return handle.read(entry, 0, entryBytes, sizeBytes - entryBytes) === entryBytes ? entry : undefined;
     } finally {
-      handle?.close();
+      handle.close();
     }
   }
 
@@ -262,8 +334,8 @@ export class Segment {
   /** Empty indexes over emptied index files, to be refilled by a recovery scan (`addRecoveredEntries`). */
   prepareForRecovery(): void {
     this.releaseIndexes();
-    const offsetFile = this.#openIndexFile(INDEX_SUFFIX);
-    const timeFile = this.#openIndexFile(TIME_INDEX_SUFFIX);
+    const offsetFile = this.#openIndexFile(INDEX_SUFFIX).handle;
+    const timeFile = this.#openIndexFile(TIME_INDEX_SUFFIX).handle;
     offsetFile.truncate(0);
     timeFile.truncate(0);
     this.#offsetIndex = new OffsetIndex(offsetFile, this.settings.segmentIndexBytes);
