@@ -547,6 +547,41 @@ t.test('a declared-large frame trickled in holds memory proportional to what arr
   t.ok(process.memoryUsage().arrayBuffers - before < 16 << 20, 'far less than the 48 MiB declared');
 });
 
+t.test('a frame split across chunks arrives in one buffer of exactly its length; pieces held are what arrived', async (t) => {
+  const body = Buffer.from(opaqueBytes(300_000, 3));
+  const stream = Buffer.concat([lengthPrefixOf(body.byteLength), body]);
+  const frames: Uint8Array[] = [];
+  const reader = new FrameReader({ maxFrameBytes: 1 << 20, onFrame: (frame) => frames.push(frame) });
+  // Big pieces (kept by reference) and trickles (packed) mixed, as a socket under load and a slow peer deliver them.
+  const before = process.memoryUsage().arrayBuffers;
+  let pos = 0;
+  for (let i = 0; pos < stream.byteLength; i++) {
+    const size = i % 2 === 0 ? 65_536 : 1 + (i % 7);
+    reader.push(stream.subarray(pos, pos + size));
+    pos += size;
+    if (pos < stream.byteLength) t.equal(reader.bufferedBytes, pos, `buffered bytes after ${pos}`);
+  }
+  t.ok(process.memoryUsage().arrayBuffers - before < 2 * stream.byteLength, 'held memory is bounded by what arrived');
+  t.equal(frames.length, 1);
+  const frame = frames[0]!;
+  t.equal(frame.buffer.byteLength, body.byteLength, 'a buffer of exactly the frame (no doubling slack)');
+  t.ok(Buffer.from(frame).equals(body), 'the bytes are the frame');
+  t.not(frame.buffer, stream.buffer, 'owned, not a view of a chunk');
+
+  // A frame whose body arrives whole in the next chunk after its length prefix is that chunk, not a copy.
+  const split: Uint8Array[] = [];
+  const again = new FrameReader({ maxFrameBytes: 1 << 20, onFrame: (f) => split.push(f) });
+  again.push(lengthPrefixOf(body.byteLength));
+  again.push(body);
+  t.equal(split[0]!.buffer, body.buffer, 'the chunk itself');
+});
+
+function lengthPrefixOf(bytes: number): Buffer {
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32BE(bytes);
+  return prefix;
+}
+
 t.test('FrameReader stops if onFrame throws', async (t) => {
   const reader = new FrameReader({
     maxFrameBytes: 10,
