@@ -65,8 +65,10 @@ export interface CleanerHost {
   readonly config: LogConfig;
   /** The log's segments, oldest first; the last one is active. */
   segments(): readonly Segment[];
-  /** What earlier passes learned about this log (kept by the log, in memory). */
+  /** What earlier passes learned about this log (kept by the log, checkpointed in its directory). */
   readonly cleanerState: CleanerState;
+  /** Persists `cleanerState` (atomically); called once the swaps it describes are durable. */
+  checkpointCleanerState(): Promise<void>;
   /** Waits for truncation, retention and other swaps to finish; resolves to the release. */
   lockStructure(): Promise<() => void>;
   /** Puts `replacement` where the consecutive, inactive `old` segments are, in one synchronous step. */
@@ -112,24 +114,30 @@ export interface CompactResult {
 }
 
 /**
- * What the cleaner remembers about one log between passes, in memory (after
- * a restart the whole log counts as dirty, so the first pass is a full one).
+ * What the cleaner remembers about one log between passes. The log keeps it
+ * and checkpoints it (`cleaner-offset-checkpoint`, partition-meta.ts), so a
+ * restart does not make the whole log dirty again.
  */
 export class CleanerState {
-  /** Offsets below it were cleaned by an earlier pass and not changed since. */
-  firstDirtyOffset = 0;
-  /** When a tombstone kept by an earlier pass outlives delete.retention.ms (Infinity: none kept). */
-  tombstoneExpiryMs = Number.POSITIVE_INFINITY;
   #truncations = 0;
+
+  constructor(
+    /** Offsets below it were cleaned by an earlier pass and not changed since. */
+    public firstDirtyOffset = 0,
+    /** When a tombstone kept by an earlier pass outlives delete.retention.ms (Infinity: none kept). */
+    public tombstoneExpiryMs = Number.POSITIVE_INFINITY,
+  ) {}
 
   get truncations(): number {
     return this.#truncations;
   }
 
-  /** The log was truncated to `logEndOffset`: what lies above it is new data, hence dirty. */
-  noteTruncation(logEndOffset: number): void {
+  /** The log was truncated to `logEndOffset`: what lies above it is new data, hence dirty. True when that lowered firstDirtyOffset. */
+  noteTruncation(logEndOffset: number): boolean {
     this.#truncations += 1;
-    this.firstDirtyOffset = Math.min(this.firstDirtyOffset, logEndOffset);
+    if (this.firstDirtyOffset <= logEndOffset) return false;
+    this.firstDirtyOffset = logEndOffset;
+    return true;
   }
 }
 
@@ -501,8 +509,11 @@ export async function cleanLog(host: CleanerHost, opts: CompactOptions = {}): Pr
       }
     }
     // Read and set in one synchronous step: a truncation that ran during the pass has lowered it itself.
+    const before = { firstDirtyOffset: state.firstDirtyOffset, tombstoneExpiryMs: state.tombstoneExpiryMs };
     if (!voided && state.truncations === truncationsBefore) state.firstDirtyOffset = Math.max(state.firstDirtyOffset, endOffset);
     state.tombstoneExpiryMs = oldestTombstone.ms === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : oldestTombstone.ms + config.deleteRetentionMs + 1;
+    // Every swap above is durable by now, so the checkpoint never claims more than the files hold.
+    if (state.firstDirtyOffset !== before.firstDirtyOffset || state.tombstoneExpiryMs !== before.tombstoneExpiryMs) await host.checkpointCleanerState();
     const result: CompactResult = {
       skipped: null,
       firstDirtyOffset: firstDirty,

@@ -53,12 +53,12 @@ import type { EpochCache } from './epoch-cache.js';
 import { CorruptLogError, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
 import { GroupFlusher } from './flusher.js';
 import type { LogConfig } from './log-config.js';
-import { encodeCleanShutdown, encodePartitionMeta } from './partition-meta.js';
+import { encodeCleanShutdown, encodeCleanerCheckpoint, encodePartitionMeta } from './partition-meta.js';
 import { loadLog, segmentSettings, type RecoveryReport } from './recovery.js';
 import { selectRetention } from './retention.js';
 import { Segment } from './segment.js';
 import { inlineScanner, type SegmentScanner } from './segment-scanner.js';
-import { CLEAN_SHUTDOWN_FILE, DELETED_SUFFIX, EPOCH_CHECKPOINT_FILE, PARTITION_META_FILE } from './segment-names.js';
+import { CLEANER_CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, DELETED_SUFFIX, EPOCH_CHECKPOINT_FILE, PARTITION_META_FILE } from './segment-names.js';
 import { StateWriter } from './state-writer.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
@@ -122,7 +122,7 @@ export class PartitionLog {
   #background = new Set<Promise<void>>();
   /** Held by a truncation, a retention pass or a compaction swap (see #exclusive). */
   #structureBusy: Promise<void> | null = null;
-  #cleanerState = new CleanerState();
+  #cleanerState: CleanerState;
   /** The compaction pass in flight (passes run one at a time); close waits for it. */
   #cleaning: Promise<unknown> = Promise.resolve();
   #closing = false;
@@ -140,6 +140,9 @@ export class PartitionLog {
     this.openReport = loaded.report;
     this.#recoveryPoint = loaded.stateChanged ? -1 : (loaded.meta?.recoveryPoint ?? -1);
     this.#state = new StateWriter(this.#fs, (err) => this.#goOffline('writing a state file failed', err));
+    // Clamped: a log that lost its tail (or was truncated before the lowered checkpoint landed) is dirty from its end.
+    const cleaned = loaded.cleanerCheckpoint;
+    this.#cleanerState = new CleanerState(Math.min(cleaned?.firstDirtyOffset ?? 0, this.logEndOffset), cleaned?.tombstoneExpiryMs);
     this.#flusher = new GroupFlusher(
       {
         logEndOffset: () => this.logEndOffset,
@@ -175,6 +178,8 @@ export class PartitionLog {
       await log.#persistEpochs();
       await log.#persistRecoveryPoint(log.logEndOffset);
     }
+    // Before any append: records written after this open must never count as clean after a crash.
+    if ((loaded.cleanerCheckpoint?.firstDirtyOffset ?? 0) > log.#cleanerState.firstDirtyOffset) await log.#persistCleanerState();
     return log;
   }
 
@@ -382,6 +387,10 @@ export class PartitionLog {
       encodePartitionMeta({ topic: this.#topic, partition: this.#partition, recoveryPoint: this.#recoveryPoint }));
   }
 
+  #persistCleanerState(): Promise<void> {
+    return this.#state.write(path.join(this.dir, CLEANER_CHECKPOINT_FILE), () => encodeCleanerCheckpoint(this.#cleanerState));
+  }
+
   #persistEpochs(): Promise<void> {
     return this.#state.write(path.join(this.dir, EPOCH_CHECKPOINT_FILE), () => this.#epochs.serialize());
   }
@@ -542,13 +551,14 @@ export class PartitionLog {
         if (at >= 0) this.#loadedInactive.splice(at, 1);
       }
       const logEnd = this.logEndOffset;
-      this.#cleanerState.noteTruncation(logEnd);
+      const cleanerStateLowered = this.#cleanerState.noteTruncation(logEnd);
       this.#flusher.noteTruncation(logEnd, (waited) => new OffsetOutOfRangeError(waited, this.logStartOffset, logEnd));
       const epochsChanged = this.#epochs.truncateFromEnd(logEnd);
       this.#dirNeedsSync = true;
       await this.#deleteSegments(doomed);
       if (epochsChanged) await this.#persistEpochs();
       if (this.#recoveryPoint > logEnd) await this.#persistRecoveryPoint(logEnd);
+      if (cleanerStateLowered) await this.#persistCleanerState();
       await this.#syncAll();
     } catch (err) {
       throw err instanceof LogOfflineError ? err : this.#goOffline('truncation failed', err);
@@ -652,6 +662,7 @@ export class PartitionLog {
       logger: this.#logger,
       config: this.#config,
       cleanerState: this.#cleanerState,
+      checkpointCleanerState: () => this.#persistCleanerState(),
       segments: () => this.#segments,
       lockStructure: () => new Promise((locked) => {
         void this.#exclusive(() => new Promise<void>((release) => locked(release)));

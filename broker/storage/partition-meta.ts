@@ -1,6 +1,6 @@
 /**
- * Small per-partition state files, both written atomically (tmp, fsync,
- * rename, fsync dir) and both plain `key=value` lines so an operator can read
+ * Small per-partition state files, each written atomically (tmp, fsync,
+ * rename, fsync dir) and each plain `key=value` lines so an operator can read
  * them:
  *
  * - `partition.meta`: `version=1`, `topic=<name>`, `partition=<n>`,
@@ -11,6 +11,13 @@
  * - `clean-shutdown`: `log.end.offset=<offset>`. Written last by a clean
  *   close and deleted (durably) by the next open before any write, so its
  *   presence proves the files are exactly as that close left them.
+ * - `cleaner-offset-checkpoint`: `version=1`, `first.dirty.offset=<offset>`
+ *   and, while a kept tombstone is waiting to expire,
+ *   `tombstone.expiry.ms=<ms>` (Kafka keeps the first per log directory in
+ *   its own cleaner-offset-checkpoint). Offsets below first.dirty.offset
+ *   were compacted and hold one record per key, so a restart does not make
+ *   the whole log dirty again. Written only after the swaps it describes
+ *   are durable; lowered (and written) by truncation before it returns.
  */
 
 export interface PartitionMeta {
@@ -64,4 +71,25 @@ export function encodeCleanShutdown(logEndOffset: number): Uint8Array {
 /** The log end offset the clean close recorded, or null if the marker is damaged. */
 export function decodeCleanShutdown(data: Uint8Array): number | null {
   return offsetValue(decodeLines(data), 'log.end.offset');
+}
+
+export interface CleanerCheckpoint {
+  firstDirtyOffset: number;
+  /** Number.POSITIVE_INFINITY when no kept tombstone is waiting to expire. */
+  tombstoneExpiryMs: number;
+}
+
+export function encodeCleanerCheckpoint(checkpoint: CleanerCheckpoint): Uint8Array {
+  const values: Record<string, string> = { version: META_VERSION, 'first.dirty.offset': String(checkpoint.firstDirtyOffset) };
+  if (Number.isFinite(checkpoint.tombstoneExpiryMs)) values['tombstone.expiry.ms'] = String(checkpoint.tombstoneExpiryMs);
+  return encodeLines(values);
+}
+
+/** null when the file is damaged or from an unknown version: the whole log then counts as dirty. */
+export function decodeCleanerCheckpoint(data: Uint8Array): CleanerCheckpoint | null {
+  const values = decodeLines(data);
+  const firstDirtyOffset = offsetValue(values, 'first.dirty.offset');
+  if (values.get('version') !== META_VERSION || firstDirtyOffset === null) return null;
+  const expiry = values.has('tombstone.expiry.ms') ? offsetValue(values, 'tombstone.expiry.ms') : Number.POSITIVE_INFINITY;
+  return expiry === null ? null : { firstDirtyOffset, tombstoneExpiryMs: expiry };
 }

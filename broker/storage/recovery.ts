@@ -48,10 +48,11 @@ import { finishInterruptedSwaps } from './compaction-swap.js';
 import { CorruptLogError } from './errors.js';
 import { freshIndexingState } from './indexing.js';
 import type { LogConfig } from './log-config.js';
-import { decodeCleanShutdown, decodePartitionMeta, type PartitionMeta } from './partition-meta.js';
+import { decodeCleanShutdown, decodeCleanerCheckpoint, decodePartitionMeta, type CleanerCheckpoint, type PartitionMeta } from './partition-meta.js';
 import { Segment, type SegmentSettings } from './segment.js';
 import type { SegmentScanner } from './segment-scanner.js';
 import {
+  CLEANER_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
   DELETED_SUFFIX,
   EPOCH_CHECKPOINT_FILE,
@@ -91,6 +92,8 @@ export interface LoadedLog {
   segments: Segment[];
   epochs: EpochCache;
   meta: PartitionMeta | null;
+  /** The compaction checkpoint as stored (null when absent or damaged); the log clamps it to its end. */
+  cleanerCheckpoint: CleanerCheckpoint | null;
   /** True when the caller must persist the epoch cache and recovery point (recovery ran). */
   stateChanged: boolean;
   report: RecoveryReport;
@@ -148,6 +151,9 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   const meta = metaBytes === null ? null : decodePartitionMeta(metaBytes);
   const markerBytes = await readOptional(fs, path.join(dir, CLEAN_SHUTDOWN_FILE));
   const cleanEnd = markerBytes === null ? null : decodeCleanShutdown(markerBytes);
+  const cleanerBytes = await readOptional(fs, path.join(dir, CLEANER_CHECKPOINT_FILE));
+  const cleanerCheckpoint = cleanerBytes === null ? null : decodeCleanerCheckpoint(cleanerBytes);
+  if (cleanerBytes !== null && cleanerCheckpoint === null) logger.warn({ dir }, 'cleaner-offset-checkpoint is damaged; the whole log counts as dirty');
   const checkpoint = await readOptional(fs, path.join(dir, EPOCH_CHECKPOINT_FILE));
   let epochs = new EpochCache();
   let epochsTrusted = true;
@@ -196,7 +202,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     await closeAll(loaded.segments).catch(() => undefined);
     throw err;
   }
-  return { segments: loaded.segments, epochs, meta, stateChanged: loaded.stateChanged, report };
+  return { segments: loaded.segments, epochs, meta, cleanerCheckpoint, stateChanged: loaded.stateChanged, report };
 }
 
 /** Every file trusted; null if the active segment does not end where the marker says. */

@@ -9,6 +9,7 @@
  *   <any of the above>.deleted      renamed before unlink: a crash mid-delete finishes the delete
  *   leader-epoch-checkpoint         epoch -> start offset (see epoch-cache.ts)
  *   partition.meta                  recovery point (see partition-meta.ts)
+ *   cleaner-offset-checkpoint       where compaction's clean part ends (see partition-meta.ts)
  *   clean-shutdown                  present only between a clean close and the next open
  *   *.tmp                           an atomic write that did not finish: removed on open
  * ```
@@ -23,6 +24,7 @@ export const DELETED_SUFFIX = '.deleted';
 export const SEGMENT_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] as const;
 export const EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
 export const PARTITION_META_FILE = 'partition.meta';
+export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
 
 const BASE_OFFSET_DIGITS = 20;

@@ -502,7 +502,7 @@ t.test('reads during a swap see the old segments, then the new one, never a miss
   };
   await log.compact({ onSwapStep });
   t.same(seen, [...SWAP_STEPS], 'every step ran');
-  const namesAfter = (await fs.readdir(DIR)).filter((n) => !namesBefore.has(n));
+  const namesAfter = (await fs.readdir(DIR)).filter((n) => !namesBefore.has(n) && n !== 'cleaner-offset-checkpoint');
   t.same(namesAfter, [], 'reads during the swap created no stray index files');
   await log.close();
 });
@@ -625,7 +625,12 @@ t.test('model check: random appends, tombstones, compactions, crashes and reopen
       const action = rng.int(11);
       if (action < 6) {
         const opts: CompactOptions = { chunkBytes: 512 + rng.int(4096), offsetMapBytes: rng.int(2) === 0 ? 100 * 1024 : undefined, maxOffsetExclusive: hw };
-        await writer.log.compact(opts);
+        const pass = await writer.log.compact(opts);
+        const cleanedKeys = (await readAll(t, writer.log)).records.filter((r) => r.offset < pass.endOffset).map((r) => r.key);
+        if (pass.skipped === null && new Set(cleanedKeys).size !== cleanedKeys.length) {
+          t.fail(`seed ${seed} round ${round}: a key appears twice below the cleaned end ${pass.endOffset} (pass from ${pass.firstDirtyOffset})`);
+          break;
+        }
       } else if (action === 8) {
         await writer.log.truncateTo(hw);
         const end = writer.log.logEndOffset;
@@ -661,4 +666,71 @@ t.test('model check: random appends, tombstones, compactions, crashes and reopen
     t.same(await leftovers(fs), [], `seed ${seed}: no leftovers`);
     await writer.log.close();
   }
+});
+
+/* ------------------------------------------- review: cleaner checkpoint */
+
+t.test('where the clean part ends is checkpointed: restarts, crashes, truncation and a shorter log', async (t) => {
+  const { fs, clock, writer } = await filledLog(25, 600, compactConfig(), 11);
+  const config = compactConfig();
+  let log = writer.log;
+  const first = await log.compact();
+  t.equal(first.skipped, null);
+  const cleanedEnd = first.endOffset;
+  t.ok(cleanedEnd > log.logStartOffset, `the first pass cleaned below ${cleanedEnd}`);
+  const reopen = async (how: 'clean' | 'crash'): Promise<PartitionLog> => {
+    if (how === 'clean') await log.close();
+    else {
+      await log.flush();
+      fs.crash();
+    }
+    log = await openLog(fs, clock, config);
+    writer.log = log;
+    return log;
+  };
+
+  for (const how of ['clean', 'crash'] as const) {
+    await reopen(how);
+    const idle = await log.compact({ minCleanableRatio: 0.5 });
+    t.match(idle, { skipped: /dirty ratio 0\.000/, firstDirtyOffset: cleanedEnd }, `after a ${how} restart the cleaned part is still clean: no pass`);
+  }
+  // new records on 3 keys, then a restart: the next pass maps only them, not the whole log again
+  for (let i = 0; i < 150; i++) writer.append([{ key: `k${i % 3}`, value: `after-restart-${i}-${'y'.repeat(30)}` }]);
+  await reopen('crash');
+  const second = await log.compact();
+  const dirtyKeys = new Set([...writer.appended].filter(([offset]) => offset >= cleanedEnd && offset < second.endOffset).map(([, r]) => r.key));
+  t.ok(dirtyKeys.size < 25, `${dirtyKeys.size} of the 25 keys were written since the last pass`);
+  t.match(second, { skipped: null, firstDirtyOffset: cleanedEnd, mapKeys: dirtyKeys.size }, 'the pass after a restart maps only the records written since the last one');
+  t.same(sorted(viewOf((await readAll(t, log)).records)), sorted(writer.model));
+
+  // a truncation below the clean part lowers the checkpoint before it resolves
+  await log.truncateTo(Math.floor(second.endOffset / 2));
+  const truncatedEnd = log.logEndOffset;
+  for (const offset of [...writer.appended.keys()]) if (offset >= truncatedEnd) writer.appended.delete(offset);
+  for (let i = 0; i < 5000 && log.logEndOffset <= second.endOffset + 100; i++) writer.append([{ key: `k${i % 7}`, value: `after-truncation-${i}-${'w'.repeat(30)}` }]);
+  t.ok(log.logEndOffset > second.endOffset, 'the new records reach past where the last pass stopped');
+  await reopen('crash');
+  const third = await log.compact();
+  t.equal(third.firstDirtyOffset, truncatedEnd, 'after truncating and a crash, what was written after the truncation is dirty');
+  const below = (await readAll(t, log)).records.filter((r) => r.offset < third.endOffset).map((r) => r.key);
+  t.equal(new Set(below).size, below.length, 'one record per key below the cleaned end');
+  checkOffsetsUnchanged(t, writer, await readAll(t, log));
+
+  // a checkpoint above the log end (say, the log lost its tail) is clamped, and the clamp is persisted at once
+  await log.close();
+  await fs.writeFileAtomic(`${DIR}/cleaner-offset-checkpoint`, enc('version=1\nfirst.dirty.offset=1000000\n'));
+  log = await openLog(fs, clock, config);
+  writer.log = log;
+  const endAtOpen = log.logEndOffset;
+  for (let i = 0; i < 150; i++) writer.append([{ key: `k${i % 5}`, value: `after-clamp-${i}-${'v'.repeat(30)}` }]);
+  await reopen('crash');
+  const fourth = await log.compact();
+  t.equal(fourth.firstDirtyOffset, endAtOpen, 'records appended after the clamped open are dirty');
+
+  // a damaged checkpoint means a full pass, not a wrong one
+  await log.close();
+  await fs.writeFileAtomic(`${DIR}/cleaner-offset-checkpoint`, enc('garbage'));
+  log = await openLog(fs, clock, config);
+  t.equal((await log.compact()).firstDirtyOffset, log.logStartOffset, 'a damaged checkpoint makes the whole log dirty');
+  await log.close();
 });
