@@ -113,6 +113,8 @@ export class PartitionLog {
   #state: StateWriter;
   #dirty = new Set<Segment>();
   #dirNeedsSync = false;
+  /** The latest #syncAll (a truncation's or a flush round's); the next one waits for it. */
+  #lastSyncAll: Promise<void> = Promise.resolve();
   #recoveryPoint: number;
   #loadedInactive: Segment[] = [];
   #offline: LogOfflineError | null = null;
@@ -360,12 +362,20 @@ export class PartitionLog {
     return this.waitDurable(this.logEndOffset);
   }
 
-  async #syncAll(): Promise<void> {
+  /**
+   * Syncs every file written since the last call. Each call also waits for
+   * (and fails with) the call before it: that one took the dirty files it
+   * syncs off the list, so a flush round that found them clean must not
+   * declare their bytes durable before, or despite, that fdatasync.
+   */
+  #syncAll(): Promise<void> {
     const segments = [...this.#dirty];
     this.#dirty.clear();
     const dirSync = this.#dirNeedsSync;
     this.#dirNeedsSync = false;
-    await Promise.all([...segments.map((segment) => segment.sync()), dirSync ? this.#fs.fsyncDir(this.dir) : undefined]);
+    const done = Promise.all([this.#lastSyncAll, ...segments.map((segment) => segment.sync()), dirSync ? this.#fs.fsyncDir(this.dir) : undefined]).then(() => undefined);
+    this.#lastSyncAll = done;
+    return done;
   }
 
   #onDurable(durableEndOffset: number): void {

@@ -904,3 +904,61 @@ t.test('a missing or inconsistent index of a trusted segment is rebuilt from its
   const { deletedSegments } = await h.log.applyRetention();
   t.equal(deletedSegments, segments - 1, 'time retention sees each rebuilt segment\'s largest timestamp');
 });
+
+/* ------------------------------------- review: fsyncs that overlap */
+
+/** Holds the next fdatasync of a .log file until the test releases it (with an error, to fail it). */
+function holdNextLogSync(fs: SimulatedFileSystem): { arm(): Promise<void>; release(err?: Error): void } {
+  let armed = false;
+  let reached: () => void = () => undefined;
+  let release: (err?: Error) => void = () => undefined;
+  const open = fs.open.bind(fs);
+  fs.open = (filePath, flags) => {
+    const handle = open(filePath, flags);
+    if (!filePath.endsWith('.log')) return handle;
+    const datasync = handle.datasync.bind(handle);
+    handle.datasync = async () => {
+      if (armed) {
+        armed = false;
+        const held = new Promise<void>((resolve, reject) => {
+          release = (err) => (err === undefined ? resolve() : reject(err));
+        });
+        reached();
+        await held;
+      }
+      return datasync();
+    };
+    return handle;
+  };
+  return {
+    arm: () => {
+      armed = true;
+      return new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+    },
+    release: (err) => release(err),
+  };
+}
+
+t.test('a flush never declares durable what another fsync still in flight covers (truncation racing a flush)', async (t) => {
+  const h = new Harness(config());
+  const gate = holdNextLogSync(h.fs);
+  await h.open();
+  for (let i = 0; i < 10; i++) h.append(makeBatch(1, 50, 1));
+  t.equal(h.log.durableEndOffset, 0, 'nothing flushed yet');
+  const reached = gate.arm();
+  const truncation = h.log.truncateTo(5);
+  truncation.catch(() => undefined);
+  await reached; // the truncation's fdatasync of the active segment is in flight, and will fail
+  const durable = h.log.waitDurable(5);
+  durable.catch(() => undefined);
+  let settled = false;
+  void durable.then(() => { settled = true; }, () => { settled = true; });
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(settled, 'the flush waits for the fdatasync already in flight on the same file');
+  gate.release(Object.assign(new Error('EIO: fdatasync'), { code: 'EIO' }));
+  await t.rejects(durable, LogOfflineError, 'so its failure reaches the waiter: offsets 0-4 were never acknowledged as durable');
+  await t.rejects(truncation, LogOfflineError);
+  t.equal(h.log.durableEndOffset, 0);
+});
