@@ -248,6 +248,8 @@ export class PartitionLog {
    */
   append(records: Uint8Array, opts: { leaderEpoch: number }): AppendInfo {
     this.#checkUsable();
+    // close() flushes once, then writes a marker and recovery point at the log end: nothing may land after that flush
+    if (this.#closing) throw new LogOfflineError(this.dir, 'the log is closing');
     assert(!this.#truncating, 'no append while truncateTo is pending', { dir: this.dir });
     assert(opts.leaderEpoch >= this.#epochs.latestEpoch, 'appends never go back to an older leader epoch', { leaderEpoch: opts.leaderEpoch, latest: this.#epochs.latestEpoch });
     const config = this.#config;
@@ -369,11 +371,15 @@ export class PartitionLog {
    * declare their bytes durable before, or despite, that fdatasync.
    */
   #syncAll(): Promise<void> {
-    const segments = [...this.#dirty];
-    this.#dirty.clear();
-    const dirSync = this.#dirNeedsSync;
-    this.#dirNeedsSync = false;
-    const done = Promise.all([this.#lastSyncAll, ...segments.map((segment) => segment.sync()), dirSync ? this.#fs.fsyncDir(this.dir) : undefined]).then(() => undefined);
+    const previous = this.#lastSyncAll;
+    // async: a write-through that throws becomes this call's rejection (the flusher's failure path), never an uncaught throw
+    const done = (async () => {
+      const segments = [...this.#dirty];
+      this.#dirty.clear();
+      const dirSync = this.#dirNeedsSync;
+      this.#dirNeedsSync = false;
+      await Promise.all([previous, ...segments.map((segment) => segment.sync()), dirSync ? this.#fs.fsyncDir(this.dir) : undefined]);
+    })();
     this.#lastSyncAll = done;
     return done;
   }

@@ -907,7 +907,7 @@ t.test('a missing or inconsistent index of a trusted segment is rebuilt from its
 
 /* ------------------------------------- review: fsyncs that overlap */
 
-/** Holds the next fdatasync of a .log file until the test releases it (with an error, to fail it). */
+/** Holds the next fdatasync of a .log file, once it has synced, until the test releases it (with an error, to fail it). */
 function holdNextLogSync(fs: SimulatedFileSystem): { arm(): Promise<void>; release(err?: Error): void } {
   let armed = false;
   let reached: () => void = () => undefined;
@@ -918,15 +918,14 @@ function holdNextLogSync(fs: SimulatedFileSystem): { arm(): Promise<void>; relea
     if (!filePath.endsWith('.log')) return handle;
     const datasync = handle.datasync.bind(handle);
     handle.datasync = async () => {
-      if (armed) {
-        armed = false;
-        const held = new Promise<void>((resolve, reject) => {
-          release = (err) => (err === undefined ? resolve() : reject(err));
-        });
-        reached();
-        await held;
-      }
-      return datasync();
+      await datasync();
+      if (!armed) return;
+      armed = false;
+      const held = new Promise<void>((resolve, reject) => {
+        release = (err) => (err === undefined ? resolve() : reject(err));
+      });
+      reached();
+      await held;
     };
     return handle;
   };
@@ -961,4 +960,39 @@ t.test('a flush never declares durable what another fsync still in flight covers
   await t.rejects(durable, LogOfflineError, 'so its failure reaches the waiter: offsets 0-4 were never acknowledged as durable');
   await t.rejects(truncation, LogOfflineError);
   t.equal(h.log.durableEndOffset, 0);
+});
+
+t.test('a failed index write during a flush takes the log offline and fails the waiter', async (t) => {
+  const h = new Harness(config({ fsync: 'always' }));
+  await h.open();
+  for (let i = 0; i < 3; i++) h.append(makeBatch(1, 300, 1));
+  await h.log.flush();
+  h.append(makeBatch(1, 300, 1)); // an index entry that the flush writes through
+  h.fs.injectFault('write', '.index');
+  await t.rejects(h.log.waitDurable(h.log.logEndOffset), LogOfflineError);
+  t.ok(h.log.isOffline);
+  t.equal(h.log.durableEndOffset, 3, 'the unflushed append was never declared durable');
+});
+
+t.test('close() refuses appends once it has started: the clean-shutdown marker never covers unflushed data', async (t) => {
+  const h = new Harness(config());
+  const gate = holdNextLogSync(h.fs);
+  await h.open();
+  h.append(makeBatch(1, 50, 1));
+  const reached = gate.arm();
+  const closing = h.log.close();
+  await reached; // close's flush is fsyncing the first append
+  let accepted = false;
+  try {
+    h.log.append(makeBatch(1, 50, 2), { leaderEpoch: 0 });
+    accepted = true;
+  } catch (err) {
+    t.ok(err instanceof LogOfflineError, 'an append during close is refused as a storage error');
+  }
+  gate.release();
+  await closing;
+  h.fs.crash();
+  await h.open();
+  t.ok(h.log.openReport.cleanShutdown, 'the clean-shutdown marker matches what is on disk');
+  t.equal(h.log.logEndOffset, accepted ? 2 : 1, 'every append close() accepted survived the crash');
 });
