@@ -431,7 +431,18 @@ export class Segment {
   writeBatches(bytes: Uint8Array, nextOffset: number): void {
     assert(this.#active, 'appends go to the active segment', { file: this.log.path });
     assert(nextOffset > this.nextOffset && nextOffset - 1 - this.baseOffset <= 0xffffffff, 'appended offsets grow and fit u32', { nextOffset, segmentNext: this.nextOffset, base: this.baseOffset });
-    this.log.write(bytes, this.sizeBytes);
+    try {
+      this.log.write(bytes, this.sizeBytes);
+    } catch (err) {
+      // A write that failed part way (ENOSPC, EIO) may have left whole batches of an append that was
+      // never acknowledged, and a torn one: cut them off so a restart does not bring them back.
+      try {
+        this.log.truncate(this.sizeBytes);
+      } catch {
+        // the disk refuses even that: recovery cuts the torn batch, the caller takes the log offline
+      }
+      throw err;
+    }
     this.sizeBytes += bytes.byteLength;
     this.nextOffset = nextOffset;
     this.logUnsynced = true;

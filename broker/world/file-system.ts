@@ -11,8 +11,9 @@
  *   last `datasync()`; a directory entry (create, rename, unlink) survives only
  *   once its directory was `fsyncDir`ed. `crash()` may keep a random prefix of
  *   the unsynced appended bytes (a torn tail), as a real page cache might.
- *   Faults (EIO) can be injected into `datasync`, `write`, `fsyncDir`,
- *   `rename` and `unlink`.
+ *   Faults (EIO, or another code such as ENOSPC) can be injected into
+ *   `datasync`, `write`, `fsyncDir`, `rename` and `unlink`; a failing write
+ *   may first write part of its data, as a write that runs out of space does.
  *
  * Paths are POSIX paths; the simulated tree starts at `/`.
  */
@@ -234,10 +235,14 @@ type SimNode = SimFile | SimDir;
 
 export type SimulatedFaultOp = 'datasync' | 'write' | 'fsyncDir' | 'rename' | 'unlink';
 
-interface Fault {
+/** One injected fault (see `SimulatedFileSystem.injectFault`). */
+export interface SimulatedFault {
   op: SimulatedFaultOp;
   pathIncludes: string;
   remaining: number;
+  code: string;
+  /** For `write`: bytes of the data written before the error. */
+  partialBytes: number;
 }
 
 class SimFileHandle implements FileHandle {
@@ -257,7 +262,15 @@ class SimFileHandle implements FileHandle {
   write(data: Uint8Array, position: number): void {
     this.#check('write');
     if (!this.writable) throw errno('EBADF', 'write', this.path);
-    this.owner.maybeFail('write', this.path);
+    const fault = this.owner.takeFault('write', this.path);
+    if (fault !== null) {
+      if (fault.partialBytes > 0) this.#write(data.subarray(0, Math.min(fault.partialBytes, data.byteLength)), position);
+      throw errno(fault.code, 'write', this.path);
+    }
+    this.#write(data, position);
+  }
+
+  #write(data: Uint8Array, position: number): void {
     const end = position + data.byteLength;
     this.file.ensureCapacity(end);
     if (position > this.file.sizeBytes) this.file.bytes.fill(0, this.file.sizeBytes, position);
@@ -304,21 +317,31 @@ class SimFileHandle implements FileHandle {
  */
 export class SimulatedFileSystem implements FileSystem {
   #root = new SimDir();
-  #faults: Fault[] = [];
+  #faults: SimulatedFault[] = [];
   /** Bumped by `crash()`: handles opened before it fail with EBADF, like a dead process's fds. */
   generation = 0;
 
-  /** Makes the next `times` calls of `op` on a path containing `pathIncludes` fail with EIO. */
-  injectFault(op: SimulatedFaultOp, pathIncludes = '', times = 1): void {
-    this.#faults.push({ op, pathIncludes, remaining: times });
+  /**
+   * Makes the next `times` calls of `op` on a path containing `pathIncludes`
+   * fail with `code` (EIO by default); a failing `write` first writes
+   * `partialBytes` of its data.
+   */
+  injectFault(op: SimulatedFaultOp, pathIncludes = '', times = 1, opts: { code?: string; partialBytes?: number } = {}): void {
+    this.#faults.push({ op, pathIncludes, remaining: times, code: opts.code ?? 'EIO', partialBytes: opts.partialBytes ?? 0 });
+  }
+
+  /** @internal used by handles: the fault this call meets, if any (counted as used). */
+  takeFault(op: SimulatedFaultOp, filePath: string): SimulatedFault | null {
+    const fault = this.#faults.find((f) => f.op === op && f.remaining > 0 && filePath.includes(f.pathIncludes));
+    if (fault === undefined) return null;
+    fault.remaining -= 1;
+    return fault;
   }
 
   /** @internal used by handles */
   maybeFail(op: SimulatedFaultOp, filePath: string): void {
-    const fault = this.#faults.find((f) => f.op === op && f.remaining > 0 && filePath.includes(f.pathIncludes));
-    if (fault === undefined) return;
-    fault.remaining -= 1;
-    throw errno('EIO', op, filePath);
+    const fault = this.takeFault(op, filePath);
+    if (fault !== null) throw errno(fault.code, op, filePath);
   }
 
   /**

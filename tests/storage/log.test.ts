@@ -996,3 +996,24 @@ t.test('close() refuses appends once it has started: the clean-shutdown marker n
   t.ok(h.log.openReport.cleanShutdown, 'the clean-shutdown marker matches what is on disk');
   t.equal(h.log.logEndOffset, accepted ? 2 : 1, 'every append close() accepted survived the crash');
 });
+
+t.test('a write that runs out of space leaves no partial batch: the log goes offline and reopens at the last whole append', async (t) => {
+  const h = new Harness(config());
+  await h.open();
+  for (let i = 0; i < 3; i++) h.append(makeBatch(1, 50, 1));
+  await h.log.flush();
+  const logFile = `${DIR}/${segmentFileName(0, '.log')}`;
+  const sizeBefore = (await h.fs.stat(logFile))?.sizeBytes;
+  const first = makeBatch(2, 50, 2);
+  const failing = new Uint8Array(Buffer.concat([first, makeBatch(3, 50, 3)]));
+  h.fs.injectFault('write', '.log', 1, { code: 'ENOSPC', partialBytes: first.byteLength + 10 });
+  t.throws(() => h.log.append(failing, { leaderEpoch: 0 }), LogOfflineError, 'ENOSPC takes the log offline');
+  t.throws(() => h.log.append(makeBatch(1, 50, 4), { leaderEpoch: 0 }), LogOfflineError, 'no later append writes after the failed one');
+  t.equal((await h.fs.stat(logFile))?.sizeBytes, sizeBefore, 'the partly written batches were cut off');
+  await h.log.close();
+  await h.open(); // a restart, no power loss
+  t.equal(h.log.logEndOffset, 3, 'the append that failed left no batch behind to resurface (a retry would duplicate it)');
+  await checkAgainstOracle(t, h, 'after ENOSPC and a restart');
+  h.append(makeBatch(1, 50, 5));
+  await checkAgainstOracle(t, h, 'appends carry on at the last whole batch');
+});
