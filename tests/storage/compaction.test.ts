@@ -734,3 +734,24 @@ t.test('where the clean part ends is checkpointed: restarts, crashes, truncation
   t.equal((await log.compact()).firstDirtyOffset, log.logStartOffset, 'a damaged checkpoint makes the whole log dirty');
   await log.close();
 });
+
+t.test('a kept tombstone still comes due after a restart (its expiry is checkpointed too)', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const config = compactConfig({ 'delete.retention.ms': '10000', 'segment.ms': '1000', 'segment.bytes': String(1024 * 1024) });
+  const writer = new Writer(await openLog(fs, clock, config), clock);
+  writer.append([{ key: 'a', value: 'a1' }, { key: 'b', value: 'b1' }]);
+  writer.append([{ key: 'a', value: null }]);
+  clock.advance(1001);
+  writer.append([{ key: 'c', value: 'c1' }]);
+  clock.advance(5000);
+  t.equal((await writer.log.compact()).stats.tombstonesDropped, 0, 'the tombstone is young: kept');
+  await writer.log.close();
+  clock.advance(5000);
+  const log = await openLog(fs, clock, config);
+  const result = await log.compact({ minCleanableRatio: 0.99 });
+  t.equal(result.skipped, null, 'after the restart nothing is dirty, but the kept tombstone has expired: a pass runs');
+  t.equal(result.stats.tombstonesDropped, 1);
+  t.same((await readAll(t, log)).records.map((r) => [r.key, r.value]), [['b', 'b1'], ['c', 'c1']]);
+  await log.close();
+});
