@@ -1017,3 +1017,25 @@ t.test('a write that runs out of space leaves no partial batch: the log goes off
   h.append(makeBatch(1, 50, 5));
   await checkAgainstOracle(t, h, 'appends carry on at the last whole batch');
 });
+
+t.test('a flush that a truncation overtook never counts the offsets appended after it as durable', async (t) => {
+  const h = new Harness(config());
+  const gate = holdNextLogSync(h.fs);
+  await h.open();
+  for (let i = 0; i < 10; i++) h.append(makeBatch(1, 50, 1));
+  const reached = gate.arm();
+  const overtaken = h.log.waitDurable(10);
+  await reached; // the flush noted log end 10 and is in its fdatasync
+  const truncation = h.log.truncateTo(5);
+  await t.rejects(overtaken, OffsetOutOfRangeError, 'a waiter for truncated offsets is told they are gone');
+  gate.release();
+  await truncation;
+  t.equal(h.log.durableEndOffset, 5, 'the overtaken flush counts only up to the truncation point');
+  h.forgetFrom(5);
+  for (let i = 0; i < 5; i++) h.append(makeBatch(1, 50, 2));
+  const claimed = h.log.durableEndOffset;
+  t.equal(claimed, 5, 'offsets appended after the truncation are not durable before a flush');
+  h.fs.crash();
+  await h.open();
+  t.ok(h.log.logEndOffset >= claimed, `what was claimed durable (${claimed}) survived the crash (end ${h.log.logEndOffset})`);
+});
