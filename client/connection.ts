@@ -21,7 +21,7 @@ import { ApiKey, type ApiName } from '../protocol/api-keys.js';
 import { encodeRequest, decodeResponseHeader, decodeResponseBody, negotiateVersion, SUPPORTED_VERSIONS } from '../protocol/codec.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { tryDecodeErrorResponse } from '../protocol/error-response.js';
-import type { RequestBodies, ResponseBodies } from '../protocol/messages.js';
+import type { OutgoingRequestBodies, ResponseBodies } from '../protocol/messages.js';
 import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
 import { RunnelError, clientClosed } from './errors.js';
 import type { Logger } from './types.js';
@@ -99,7 +99,7 @@ export class Connection {
    * REQUEST_TIMED_OUT (retriable), UNSUPPORTED_VERSION, CLIENT_CLOSED.
    * `timeoutMs` adds to nothing: long polls pass their own (maxWait + margin).
    */
-  request<A extends ApiName>(api: A, body: RequestBodies[A], timeoutMs = this.#opts.requestTimeoutMs): Promise<ResponseBodies[A]> {
+  request<A extends ApiName>(api: A, body: OutgoingRequestBodies[A], timeoutMs = this.#opts.requestTimeoutMs): Promise<ResponseBodies[A]> {
     return this.#send(api, body, timeoutMs, true) as Promise<ResponseBodies[A]>;
   }
 
@@ -108,7 +108,7 @@ export class Connection {
    * the bytes are handed to the kernel, which is what paces a fire-and-forget
    * producer to the speed of the socket.
    */
-  async sendOnly<A extends ApiName>(api: A, body: RequestBodies[A]): Promise<void> {
+  async sendOnly<A extends ApiName>(api: A, body: OutgoingRequestBodies[A]): Promise<void> {
     await this.#send(api, body, this.#opts.requestTimeoutMs, false);
   }
 

@@ -6,10 +6,12 @@
  * slice) and returns the frame as chunks, to be written with one
  * `socket.cork()`/`writev` and never concatenated. Decoders read
  * `frame[bodyOffset, end)`, must consume it exactly, and throw only
- * `ProtocolDecodeError` for bad bytes.
+ * `ProtocolDecodeError` for bad bytes. `OutgoingRequest` is what the request
+ * encoder takes, when it is wider than what the decoder gives (Produce
+ * records in several buffers).
  */
-export interface BodyCodec<Request, Response> {
-  encodeRequest(body: Request, headroomBytes: number): Uint8Array[];
+export interface BodyCodec<Request, Response, OutgoingRequest = Request> {
+  encodeRequest(body: OutgoingRequest, headroomBytes: number): Uint8Array[];
   decodeRequest(frame: Uint8Array, bodyOffset: number): Request;
   encodeResponse(body: Response, headroomBytes: number): Uint8Array[];
   decodeResponse(frame: Uint8Array, bodyOffset: number): Response;

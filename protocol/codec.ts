@@ -24,7 +24,7 @@ import type { BodyCodec } from './body-codec.js';
 import { fetchVersions } from './codecs/fetch.js';
 import { produceVersions } from './codecs/produce.js';
 import { ProtocolError } from './errors.js';
-import type { RequestBodies, ResponseBodies } from './messages.js';
+import type { OutgoingRequestBodies, RequestBodies, ResponseBodies } from './messages.js';
 import { requestHeaderBytes, writeRequestHeader } from './request-header.js';
 import { avroSchemaVersions, type AvroApiName } from './schemas/index.js';
 import { WireReader } from './wire-reader.js';
@@ -37,7 +37,7 @@ const LENGTH_PREFIX_BYTES = 4;
 const RESPONSE_HEADER_BYTES = 4;
 const FRAME_BYTES_MAX = 0x7fffffff;
 
-type CodecTable = { readonly [K in ApiName]: readonly BodyCodec<RequestBodies[K], ResponseBodies[K]>[] };
+type CodecTable = { readonly [K in ApiName]: readonly BodyCodec<RequestBodies[K], ResponseBodies[K], OutgoingRequestBodies[K]>[] };
 
 function avro<K extends AvroApiName>(api: K): readonly BodyCodec<RequestBodies[K], ResponseBodies[K]>[] {
   return avroBodyCodecs<RequestBodies[K], ResponseBodies[K]>(api, avroSchemaVersions[api]);
@@ -74,13 +74,13 @@ export function apiVersionsTable(): { apiKey: number; minVersion: number; maxVer
     .sort((a, b) => a.apiKey - b.apiKey);
 }
 
-function codecFor<K extends ApiName>(api: K, version: number): BodyCodec<RequestBodies[K], ResponseBodies[K]> {
+function codecFor<K extends ApiName>(api: K, version: number): BodyCodec<RequestBodies[K], ResponseBodies[K], OutgoingRequestBodies[K]> {
   const codec = isSupportedVersion(api, version) ? bodyCodecs[api][version] : undefined;
   if (codec === undefined) {
     const range = SUPPORTED_VERSIONS[api];
     throw new ProtocolError('UNSUPPORTED_VERSION', `${api} v${version} is not supported; this build speaks v${range.min} to v${range.max}`);
   }
-  return codec as BodyCodec<RequestBodies[K], ResponseBodies[K]>;
+  return codec as BodyCodec<RequestBodies[K], ResponseBodies[K], OutgoingRequestBodies[K]>;
 }
 
 /** Starts a writer at the front of the first chunk, after writing the u32 frame length there. */
@@ -100,7 +100,7 @@ export function encodeRequest<K extends ApiName>(
   version: number,
   correlationId: number,
   clientId: string | null,
-  body: RequestBodies[K],
+  body: OutgoingRequestBodies[K],
 ): Uint8Array[] {
   const chunks = codecFor(api, version).encodeRequest(body, LENGTH_PREFIX_BYTES + requestHeaderBytes(clientId));
   const w = frameHead(chunks, `${api} v${version} request header`);

@@ -104,12 +104,20 @@ export interface AlterConfigsResponse {
 }
 
 /* Produce */
-export interface ProduceRequest {
+/**
+ * A Produce request as the broker decodes it: each partition's `records` is
+ * one subarray of the frame. A sender may give `records` as several buffers
+ * instead (`ProduceRequest<RecordChunks>`, what encoders take): a producer's
+ * separately built batches go out back to back, without being concatenated.
+ */
+export interface ProduceRequest<Records extends RecordChunks = Uint8Array> {
   /** 0: no response; 1: the leader has it; -1: every in-sync replica has it. */
   acks: number;
   timeoutMs: number;
-  topics: { name: string; partitions: { partition: number; records: Uint8Array }[] }[];
+  topics: { name: string; partitions: { partition: number; records: Records }[] }[];
 }
+/** Whole record batches as one buffer, or as several written one after another. */
+export type RecordChunks = Uint8Array | readonly Uint8Array[];
 export interface ProducePartitionResult {
   partition: number;
   errorCode: number;
@@ -185,7 +193,13 @@ export interface ResponseBodies {
   ListOffsets: ListOffsetsResponse;
 }
 
+/** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */
+export interface OutgoingRequestBodies extends Omit<RequestBodies, 'Produce'> {
+  Produce: ProduceRequest<RecordChunks>;
+}
+
 // Compile-time check that every API has both bodies.
 type _Every<T extends Record<ApiName, unknown>> = T;
 export type _CheckRequests = _Every<RequestBodies>;
+export type _CheckOutgoingRequests = _Every<OutgoingRequestBodies>;
 export type _CheckResponses = _Every<ResponseBodies>;

@@ -13,7 +13,7 @@
  * With acks=0 there is no response: a request is done when the socket has
  * taken its bytes, and offsets are reported as -1.
  */
-import type { ProduceRequest, ProduceResponse } from '../../protocol/messages.js';
+import type { ProduceRequest, ProduceResponse, RecordChunks } from '../../protocol/messages.js';
 import { backoffMs, type RetryPolicy } from '../backoff.js';
 import { RunnelError } from '../errors.js';
 import { addTo } from '../group-by.js';
@@ -102,14 +102,21 @@ export class Sender {
     let i = 0;
     while (i < queues.length && (this.#inFlight.get(leader) ?? 0) < this.#opts.maxInFlightRequests) {
       const entries: Entry[] = [];
-      const topics = new Map<string, ProduceRequest['topics'][number]>();
+      const topics = new Map<string, ProduceRequest<RecordChunks>['topics'][number]>();
       let requestBytes = 0;
       for (; i < queues.length && (entries.length === 0 || requestBytes < this.#opts.maxRequestBytes); i++) {
         const q = queues[i]!;
         const batches = this.#acc.drain(q, this.#opts.maxRequestBytes - requestBytes, nowMs);
         if (batches.length === 0) continue;
-        const records = batches.length === 1 ? batches[0]!.bytes! : Buffer.concat(batches.map((b) => b.bytes!));
-        requestBytes += records.byteLength;
+        // Several batches go out as they are, one after another (no concatenated copy).
+        let records: RecordChunks;
+        if (batches.length === 1) {
+          records = batches[0]!.bytes!;
+          requestBytes += records.byteLength;
+        } else {
+          records = batches.map((b) => b.bytes!);
+          for (const b of batches) requestBytes += b.bytes!.byteLength;
+        }
         if (this.#opts.acks !== 0) q.muted = true;
         entries.push({ q, batches });
         let topic = topics.get(q.topic);
@@ -117,13 +124,13 @@ export class Sender {
         topic.partitions.push({ partition: q.partition, records });
       }
       if (entries.length === 0) return;
-      const body: ProduceRequest = { acks: this.#opts.acks, timeoutMs: this.#opts.requestTimeoutMs, topics: [...topics.values()] };
+      const body: ProduceRequest<RecordChunks> = { acks: this.#opts.acks, timeoutMs: this.#opts.requestTimeoutMs, topics: [...topics.values()] };
       this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 0) + 1);
       void this.#dispatch(leader, body, entries);
     }
   }
 
-  async #dispatch(leader: number, body: ProduceRequest, entries: Entry[]): Promise<void> {
+  async #dispatch(leader: number, body: ProduceRequest<RecordChunks>, entries: Entry[]): Promise<void> {
     try {
       const conn = this.#cluster.broker(leader);
       if (this.#opts.acks === 0) {

@@ -1,8 +1,9 @@
 /**
  * Produce (key 0), hand-coded around opaque record batches: the broker reads
  * `records` as a subarray of the request frame and appends it as is, and the
- * client writes its batches as their own chunks after the fixed fields, so
- * record bytes are never copied by this codec on either side.
+ * client writes its batches as their own chunks after the fixed fields (one
+ * chunk per buffer it gives), so record bytes are never copied by this codec
+ * on either side.
  *
  * Version history:
  * - v0: the first version.
@@ -32,12 +33,13 @@
  * ```
  */
 import type { BodyCodec } from '../body-codec.js';
-import type { ProducePartitionResult, ProduceRequest, ProduceResponse } from '../messages.js';
+import type { ProducePartitionResult, ProduceRequest, ProduceResponse, RecordChunks } from '../messages.js';
 import { WireReader } from '../wire-reader.js';
 import { WireWriter } from '../wire-writer.js';
 import { ChunkList, readTopics, topicsBytes, writeTopics } from './topics.js';
 
 type RequestPartition = ProduceRequest['topics'][number]['partitions'][number];
+type OutgoingPartition = ProduceRequest<RecordChunks>['topics'][number]['partitions'][number];
 
 const REQUEST = 'Produce v0 request';
 const RESPONSE = 'Produce v0 response';
@@ -45,15 +47,23 @@ const RESPONSE = 'Produce v0 response';
 const REQUEST_PARTITION_BYTES = 4 + 4;
 const RESPONSE_PARTITION_MIN_BYTES = 4 + 2 + 2 + 8 + 8 + 8;
 
-function encodeRequest(body: ProduceRequest, headroomBytes: number): Uint8Array[] {
+function encodeRequest(body: ProduceRequest<RecordChunks>, headroomBytes: number): Uint8Array[] {
   const w = new WireWriter(headroomBytes + 2 + 4 + topicsBytes(body.topics, REQUEST_PARTITION_BYTES), headroomBytes, REQUEST);
   const chunks = new ChunkList(w);
   w.i16(body.acks, 'acks');
   w.i32(body.timeoutMs, 'timeoutMs');
-  writeTopics<RequestPartition>(w, body.topics, (p) => {
+  writeTopics<OutgoingPartition>(w, body.topics, (p) => {
     w.i32(p.partition, 'topics[].partitions[].partition');
-    w.i32(p.records.byteLength, 'topics[].partitions[].records');
-    chunks.slice(p.records);
+    const records = p.records;
+    if (records instanceof Uint8Array) {
+      w.i32(records.byteLength, 'topics[].partitions[].records');
+      chunks.slice(records);
+      return;
+    }
+    let recordBytes = 0;
+    for (const part of records) recordBytes += part.byteLength;
+    w.i32(recordBytes, 'topics[].partitions[].records');
+    for (const part of records) chunks.slice(part);
   });
   return chunks.finish();
 }
@@ -107,7 +117,7 @@ function decodeResponse(frame: Uint8Array, bodyOffset: number): ProduceResponse 
   return { throttleTimeMs, topics };
 }
 
-export const produceV0: BodyCodec<ProduceRequest, ProduceResponse> = { encodeRequest, decodeRequest, encodeResponse, decodeResponse };
+export const produceV0: BodyCodec<ProduceRequest, ProduceResponse, ProduceRequest<RecordChunks>> = { encodeRequest, decodeRequest, encodeResponse, decodeResponse };
 
 /** Index = version. */
-export const produceVersions: readonly BodyCodec<ProduceRequest, ProduceResponse>[] = [produceV0];
+export const produceVersions: readonly BodyCodec<ProduceRequest, ProduceResponse, ProduceRequest<RecordChunks>>[] = [produceV0];

@@ -157,6 +157,17 @@ t.test('golden bytes', async (t) => {
     t.equal(concat(chunks).toString('hex'), expected);
     t.equal(chunks.length, 2);
     t.equal(chunks[1], records, 'the records are the caller\'s own slice, not a copy');
+
+    // A producer's separately built batches: the same bytes on the wire, each buffer its own chunk.
+    const parts = [Uint8Array.from([0xaa]), Uint8Array.from([0xbb, 0xcc])];
+    const split = encodeRequest('Produce', 0, 7, null, { acks: -1, timeoutMs: 30000, topics: [{ name: 't', partitions: [{ partition: 2, records: parts }] }] });
+    t.equal(concat(split).toString('hex'), expected, 'records in two buffers encode as the one concatenated');
+    t.same(split.slice(1), parts, 'each buffer is written as given');
+    t.equal(split[1], parts[0]);
+    t.equal(split[2], parts[1]);
+    const { bodyOffset } = decodeRequestHeader(concat(split).subarray(4));
+    const decoded = decodeRequestBody('Produce', 0, concat(split).subarray(4), bodyOffset);
+    t.equal(Buffer.from(decoded.topics[0]!.partitions[0]!.records).toString('hex'), 'aabbcc', 'decoded as one buffer');
   });
 
   t.test('Metadata v0 request (Avro)', async (t) => {
