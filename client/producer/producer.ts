@@ -62,17 +62,18 @@ export class RunnelProducer implements Producer {
     if (this.#closing !== null) return Promise.reject(clientClosed('The producer'));
     const problem = validate(req);
     if (problem !== null) return Promise.reject(invalidArgument(problem));
-    const call = new SendCall(req.topic, req.messages, Date.now());
-    if (req.messages.length === 0) return call.promise;
+    const messages = req.messages;
+    const call = new SendCall(req.topic, messages, Date.now());
+    if (messages.length === 0) return call.promise;
     if (this.#blocked === null) {
       const info = this.#cluster.cachedTopic(req.topic);
       if (info !== undefined) {
-        const next = this.#appendFrom(call, info, 0);
-        if (next < req.messages.length && !call.settled) this.#enqueue(() => this.#resume(call, next));
+        const next = this.#appendFrom(call, messages, info, 0);
+        if (next < messages.length && !call.settled) this.#enqueue(() => this.#resume(call, messages, next));
         return call.promise;
       }
     }
-    this.#enqueue(() => this.#resume(call, 0));
+    this.#enqueue(() => this.#resume(call, messages, 0));
     return call.promise;
   }
 
@@ -85,17 +86,17 @@ export class RunnelProducer implements Producer {
   }
 
   /** The slow path: waits for metadata and memory as needed. Never rejects (the call does). */
-  async #resume(call: SendCall, start: number): Promise<void> {
+  async #resume(call: SendCall, messages: ProducerMessage[], start: number): Promise<void> {
     try {
       const info = await this.#cluster.topic(call.topic);
       let next = start;
-      while (next < call.messages.length && !call.settled) {
+      while (next < messages.length && !call.settled) {
         if (!this.#acc.hasRoom) {
           this.#sender.wake();
           await this.#acc.waitForRoom();
           continue;
         }
-        next = this.#appendFrom(call, info, next);
+        next = this.#appendFrom(call, messages, info, next);
       }
     } catch (err) {
       call.fail(err instanceof RunnelError ? err : new RunnelError('UNKNOWN_SERVER_ERROR', (err as Error).message, { cause: err }));
@@ -106,9 +107,8 @@ export class RunnelProducer implements Producer {
    * Appends messages from `start` until done or the buffer is full; returns
    * the index of the first message not appended.
    */
-  #appendFrom(call: SendCall, info: TopicInfo, start: number): number {
+  #appendFrom(call: SendCall, messages: ProducerMessage[], info: TopicInfo, start: number): number {
     const acc = this.#acc;
-    const messages = call.messages;
     const partitionCount = info.partitions.length;
     const nowMs = call.sentAtMs;
     const partitioner = this.#opts.partitioner;

@@ -9,7 +9,8 @@ import type { ProducerMessage, RecordMetadata } from '../types.js';
 
 export class SendCall {
   readonly topic: string;
-  readonly messages: ProducerMessage[];
+  /** Messages in the call. The messages themselves are not kept: the caller's objects can die young once appended. */
+  readonly count: number;
   /** Timestamp for messages that give none (ms since the epoch, taken at send()). */
   readonly sentAtMs: number;
   readonly promise: Promise<RecordMetadata[]>;
@@ -21,6 +22,8 @@ export class SendCall {
    * third of the producer's CPU).
    */
   readonly #runs: number[] = [];
+  /** Create times the messages gave explicitly, by index; null when none did (the usual case). */
+  readonly #timestamps: (number | undefined)[] | null = null;
   #remaining: number;
   #resolve!: (r: RecordMetadata[]) => void;
   #reject!: (e: RunnelError) => void;
@@ -28,9 +31,13 @@ export class SendCall {
 
   constructor(topic: string, messages: ProducerMessage[], sentAtMs: number) {
     this.topic = topic;
-    this.messages = messages;
+    this.count = messages.length;
     this.sentAtMs = sentAtMs;
     this.#remaining = messages.length;
+    for (let i = 0; i < messages.length; i++) {
+      const timestamp = messages[i]!.timestamp;
+      if (timestamp !== undefined) (this.#timestamps ??= new Array<number | undefined>(messages.length))[i] = timestamp;
+    }
     this.promise = new Promise<RecordMetadata[]>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -63,8 +70,9 @@ export class SendCall {
 
   #finish(): void {
     this.#settled = true;
-    const { topic, messages, sentAtMs } = this;
-    const results = new Array<RecordMetadata>(messages.length);
+    const { topic, sentAtMs } = this;
+    const timestamps = this.#timestamps;
+    const results = new Array<RecordMetadata>(this.count);
     const runs = this.#runs;
     for (let r = 0; r < runs.length; r += 5) {
       const first = runs[r]!;
@@ -77,7 +85,7 @@ export class SendCall {
           topic,
           partition,
           offset: baseOffset < 0 ? -1 : baseOffset + i,
-          timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : messages[first + i]!.timestamp ?? sentAtMs,
+          timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : (timestamps === null ? sentAtMs : timestamps[first + i] ?? sentAtMs),
         };
       }
     }
