@@ -1039,3 +1039,30 @@ t.test('a flush that a truncation overtook never counts the offsets appended aft
   await h.open();
   t.ok(h.log.logEndOffset >= claimed, `what was claimed durable (${claimed}) survived the crash (end ${h.log.logEndOffset})`);
 });
+
+t.test('the recovery point on disk never passes what was fsynced', async (t) => {
+  const h = new Harness(config({ 'segment.bytes': '1024' }));
+  const gate = holdNextLogSync(h.fs);
+  await h.open();
+  const persistedRecoveryPoint = async (): Promise<number> => {
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve)); // let the background state write land
+    const meta = text(await h.fs.readFile(`${DIR}/partition.meta`));
+    return Number(/recovery\.point=(\d+)/.exec(meta)?.[1]);
+  };
+  // a roll starts a flush that ends at the new segment's base; more appends arrive while it syncs
+  const reached = gate.arm();
+  for (let i = 0; i < 100 && h.log.segmentCount === 1; i++) h.append(makeBatch(1, 300, 1));
+  const rolledAt = h.log.segmentBaseOffsets()[1] as number;
+  await reached;
+  for (let i = 0; i < 2; i++) h.append(makeBatch(1, 50, 2));
+  gate.release();
+  const afterRoll = await persistedRecoveryPoint();
+  t.equal(h.log.durableEndOffset, rolledAt, 'the flush the roll started covers the log up to the new segment');
+  t.equal(afterRoll, rolledAt, 'the recovery point it persisted is that flush\'s end, not the log end');
+  // the periodic checkpoint: the durable end, not the log end
+  await h.log.flush();
+  const durable = h.log.durableEndOffset;
+  h.append(makeBatch(1, 50, 3));
+  await h.log.checkpointRecoveryPoint();
+  t.equal(await persistedRecoveryPoint(), durable, 'checkpointRecoveryPoint persists the durable end');
+});
