@@ -1066,3 +1066,18 @@ t.test('the recovery point on disk never passes what was fsynced', async (t) => 
   await h.log.checkpointRecoveryPoint();
   t.equal(await persistedRecoveryPoint(), durable, 'checkpointRecoveryPoint persists the durable end');
 });
+
+t.test('a close whose flush fails writes no clean-shutdown marker', async (t) => {
+  const h = new Harness(config());
+  await h.open();
+  h.append(makeBatch(1, 50, 1));
+  await h.log.flush();
+  h.append(makeBatch(1, 50, 2));
+  h.fs.injectFault('datasync', '.log');
+  await t.rejects(h.log.close(), LogOfflineError, 'the failed fsync fails the close');
+  t.equal(await h.fs.stat(`${DIR}/clean-shutdown`), null, 'no marker claims the unflushed append is on disk');
+  h.fs.crash();
+  await h.open();
+  t.notOk(h.log.openReport.cleanShutdown, 'the next open recovers');
+  t.equal(h.log.logEndOffset, 1);
+});
