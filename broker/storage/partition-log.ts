@@ -444,6 +444,8 @@ export class PartitionLog {
 
   #rememberLoaded(segment: Segment): void {
     if (segment.isActive) return;
+    // Rebuilt on first use (its file did not match the log): the next flush makes it durable; until then it stays loaded.
+    if (segment.indexesUnsynced) this.#dirty.add(segment);
     const at = this.#loadedInactive.indexOf(segment);
     if (at >= 0) this.#loadedInactive.splice(at, 1);
     this.#loadedInactive.push(segment);
