@@ -43,6 +43,8 @@ export class ProducerBatch {
   recordCount = 0;
   /** Bytes this batch holds against bufferMemoryBytes. */
   memoryBytes = 0;
+  /** The buffer the accumulator gave its builder (recycled once the batch is released), or null. */
+  ownBuffer: ArrayBuffer | null = null;
   attempts = 0;
   /**
    * The batch's records as runs of consecutive messages of one send() call:
@@ -110,8 +112,19 @@ export class PartitionQueue {
   }
 }
 
+/** Buffers of acknowledged full-size batches kept for the next ones, at most (one 4 MiB request's worth of 64 KiB batches). */
+const SPARE_BUFFERS_MAX = 64;
+
 export class Accumulator {
   readonly opts: AccumulatorOptions;
+  /**
+   * Recycled batch buffers, each exactly `batchBytes` (allocating a fresh
+   * 64 KiB buffer per batch made the producer's V8 heap count all of its
+   * traffic as external memory, which triggers full collections). A buffer
+   * comes back only through `release()`, when nothing will read its batch
+   * again (see there).
+   */
+  readonly #spare: ArrayBuffer[] = [];
   readonly #queues = new Map<string, PartitionQueue[]>();
   /** Every batch not yet acknowledged or failed, in creation order (for flush). */
   readonly #unfinished = new Set<ProducerBatch>();
@@ -174,8 +187,16 @@ export class Accumulator {
       // rather than growing (and copying) it by doubling.
       const capacityBytes = sealed || q.lastBatchFull ? this.opts.batchBytes : Math.min(this.opts.batchBytes, Math.max(4096, estimatedBytes * 2));
       q.lastBatchFull = sealed;
-      const builder = new BatchBuilder({ codec: this.opts.codec, initialCapacityBytes: Math.max(capacityBytes, estimatedBytes + 128) });
+      const initialCapacityBytes = Math.max(capacityBytes, estimatedBytes + 128);
+      // Full-size batches are built in a buffer of our own (recycled when one is spare), so it can be recycled again.
+      let own: Buffer | undefined;
+      if (initialCapacityBytes === this.opts.batchBytes && this.opts.codec === 'none') {
+        const spare = this.#spare.pop();
+        own = spare === undefined ? Buffer.allocUnsafeSlow(initialCapacityBytes) : Buffer.from(spare);
+      }
+      const builder = new BatchBuilder({ codec: this.opts.codec, initialCapacityBytes, buffer: own });
       batch = new ProducerBatch(q.topic, q.partition, builder, nowMs, this.#seq++);
+      batch.ownBuffer = own === undefined ? null : (own.buffer as ArrayBuffer);
       q.open = batch;
       this.#unfinished.add(batch);
     }
@@ -257,11 +278,21 @@ export class Accumulator {
     q.retryAtMs = retryAtMs;
   }
 
-  /** A batch is acknowledged or has failed for good: its memory is free. */
+  /**
+   * A batch is acknowledged or has failed for good: its memory is free.
+   * Callers guarantee its bytes will not be read again: the broker answered
+   * the request that carried them (so all of it was written), or their
+   * connection was destroyed (queued writes are dropped), or they were never
+   * sent. That is what lets a full-size batch's buffer be built in again.
+   */
   release(batch: ProducerBatch): void {
     if (!this.#unfinished.delete(batch)) return;
     this.#bufferedBytes -= batch.memoryBytes;
     batch.memoryBytes = 0;
+    const own = batch.ownBuffer;
+    batch.ownBuffer = null;
+    // Only if the built batch is still in that buffer (the builder may have moved on to a bigger one).
+    if (own !== null && batch.bytes !== null && batch.bytes.buffer === own && this.#spare.length < SPARE_BUFFERS_MAX) this.#spare.push(own);
     if (this.#roomWaiters.length > 0 && this.hasRoom) {
       const waiters = this.#roomWaiters;
       this.#roomWaiters = [];

@@ -61,6 +61,12 @@ export interface BatchBuilderOptions {
   baseSequence?: number;
   /** Start size of the buffer; it doubles as records arrive. Set it to the batch size cap to never grow. */
   initialCapacityBytes?: number;
+  /**
+   * A buffer to build in instead of allocating one (its bytes are
+   * overwritten; its length is the initial capacity): a producer recycles the
+   * buffers of acknowledged batches this way. The built batch may view it.
+   */
+  buffer?: Buffer;
   /** gzip only: 1 (fastest) .. 9 (smallest); 6 by default, as Kafka. */
   compressionLevel?: number;
 }
@@ -104,8 +110,12 @@ export class BatchBuilder {
     this.producerId = opts.producerId ?? -1;
     this.producerEpoch = opts.producerEpoch ?? -1;
     this.baseSequence = opts.baseSequence ?? -1;
-    const capacity = Math.max(BATCH_HEADER_BYTES, Math.min(opts.initialCapacityBytes ?? DEFAULT_INITIAL_CAPACITY_BYTES, MAX_BATCH_BYTES));
-    this.buf = Buffer.allocUnsafe(capacity);
+    if (opts.buffer !== undefined && opts.buffer.length >= BATCH_HEADER_BYTES) {
+      this.buf = opts.buffer;
+    } else {
+      const capacity = Math.max(BATCH_HEADER_BYTES, Math.min(opts.initialCapacityBytes ?? DEFAULT_INITIAL_CAPACITY_BYTES, MAX_BATCH_BYTES));
+      this.buf = Buffer.allocUnsafe(capacity);
+    }
   }
 
   get recordCount(): number {

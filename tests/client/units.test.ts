@@ -182,6 +182,40 @@ t.test('accumulator: memory is bounded, and waiters wake when batches are acknow
   t.notOk(call.settled, 'the call still waits for the records it has not appended');
 });
 
+t.test('accumulator: a released full-size batch\'s buffer is built in again, never one still in flight', async (t) => {
+  const batchBytes = 8192;
+  const acc = new Accumulator({ batchBytes, lingerMs: 1000, bufferMemoryBytes: 1 << 20, codec: 'none' });
+  const q = acc.queue('t', 0);
+  const call = new SendCall('t', new Array(400).fill({ value: 'x' }), 0);
+  const valueOf = (i: number) => `record-${i}-`.padEnd(200, String.fromCharCode(97 + (i % 26)));
+  let next = 0;
+  const appendUntilSealed = (batches: number) => {
+    while (q.sealed.length < batches) acc.append(q, call, next, record(valueOf(next++)), 224 + 12, 0);
+  };
+  appendUntilSealed(3);
+  const inFlight = acc.drain(q, 1 << 20, 0);
+  t.ok(inFlight.length >= 3, 'full-size batches sealed and drained');
+  const buffers = new Set(inFlight.map((b) => b.bytes!.buffer));
+  t.equal(buffers.size, inFlight.length, 'each batch in a buffer of its own');
+  // Acknowledge all but the last; it stays in flight while new batches are filled.
+  const acked = inFlight.slice(0, -1);
+  const still = inFlight.at(-1)!;
+  let offset = 0;
+  for (const b of acked) {
+    b.complete(offset, -1);
+    offset += b.recordCount;
+    acc.release(b);
+  }
+  appendUntilSealed(3);
+  const sealedNow = q.sealed.map((b) => b.bytes!.buffer);
+  t.ok(acked.some((b) => sealedNow.includes(b.bytes!.buffer)), 'an acknowledged full-size batch\'s buffer was taken again');
+  t.notOk(sealedNow.includes(still.bytes!.buffer), 'no new batch shares a buffer with the one still in flight');
+  // The batch still in flight is intact: every record decodes to what was appended.
+  let index = offset;
+  for (const r of decodeBatch(still.bytes!).records) t.equal(Buffer.from(r.value!).toString(), valueOf(index++), `record ${index - 1} intact`);
+  t.ok(index > offset, 'it has records');
+});
+
 /**
  * A scripted broker: answers ApiVersions with `versions`, and every other
  * request through `answer` (which may return null to stay silent).
