@@ -160,16 +160,18 @@ export class Segment {
         offsetIndex.entries === 0 ? null : { relOffset: offsetIndex.relOffsetAt(offsetIndex.entries - 1), position: offsetIndex.positionAt(offsetIndex.entries - 1) },
         timeIndex.entries === 0 ? -1 : timeIndex.timestampAt(timeIndex.entries - 1),
       );
-    if (!trusted) {
-      this.scanIndexesFromLog();
-      if (!this.#active) {
-        // As sealed: the last time entry is the largest timestamp (what loadSummary and retention read).
-        appendTimeEntry(this.indexing, this.indexSink(), this.baseOffset);
-        offsetIndex.trim();
-        timeIndex.trim();
-        this.indexesUnsynced = true;
-      }
-    }
+    if (!trusted) this.#rebuildIndexes();
+  }
+
+  /** Both indexes again from the log (throws CorruptLogError if the log itself does not walk). */
+  #rebuildIndexes(): void {
+    this.scanIndexesFromLog();
+    if (this.#active) return;
+    // As sealed: the last time entry is the largest timestamp (what loadSummary and retention read).
+    appendTimeEntry(this.indexing, this.indexSink(), this.baseOffset);
+    this.offsetIndex().trim();
+    this.timeIndex().trim();
+    this.indexesUnsynced = true;
   }
 
   /**
@@ -463,23 +465,44 @@ export class Segment {
 
   /** The first batch whose last offset is >= `offset`, or null if the segment has none. */
   locate(offset: number): BatchLocation | null {
-    const offsetIndex = this.offsetIndex();
-    const entry = offset < this.baseOffset ? -1 : offsetIndex.floorEntry(Math.min(offset - this.baseOffset, 0xffffffff));
-    return this.#scanFrom(entry < 0 ? 0 : offsetIndex.positionAt(entry), (c) => c.lastOffset >= offset);
+    return this.#indexGuided(() => {
+      const offsetIndex = this.offsetIndex();
+      const entry = offset < this.baseOffset ? -1 : offsetIndex.floorEntry(Math.min(offset - this.baseOffset, 0xffffffff));
+      return this.#scanFrom(entry < 0 ? 0 : offsetIndex.positionAt(entry), (c) => c.lastOffset >= offset);
+    });
+  }
+
+  /**
+   * Runs a lookup that starts where the indexes say. If it meets bytes that
+   * are not a batch header, the index may be what is wrong (it has no
+   * checksum, and opening checks only its last entries): rebuild it from
+   * the log and look again. A log that is itself damaged fails the rebuild
+   * with CorruptLogError, as before.
+   */
+  #indexGuided(lookup: () => BatchLocation | null): BatchLocation | null {
+    try {
+      return lookup();
+    } catch (err) {
+      if (!(err instanceof CorruptLogError)) throw err;
+      this.#rebuildIndexes();
+      return lookup();
+    }
   }
 
   /** The first batch whose maxTimestamp is >= `timestampMs`, or null. */
   locateTimestamp(timestampMs: number): BatchLocation | null {
     if (this.indexing.maxTimestampMs < timestampMs && this.indexing.maxTimestampMs >= 0) return null;
-    const timeIndex = this.timeIndex();
-    const before = timeIndex.lastEntryBefore(timestampMs);
-    let start = 0;
-    if (before >= 0) {
-      const offsetIndex = this.offsetIndex();
-      const entry = offsetIndex.floorEntry(timeIndex.relOffsetAt(before));
-      start = entry < 0 ? 0 : offsetIndex.positionAt(entry);
-    }
-    return this.#scanFrom(start, (c) => c.maxTimestamp >= timestampMs);
+    return this.#indexGuided(() => {
+      const timeIndex = this.timeIndex();
+      const before = timeIndex.lastEntryBefore(timestampMs);
+      let start = 0;
+      if (before >= 0) {
+        const offsetIndex = this.offsetIndex();
+        const entry = offsetIndex.floorEntry(timeIndex.relOffsetAt(before));
+        start = entry < 0 ? 0 : offsetIndex.positionAt(entry);
+      }
+      return this.#scanFrom(start, (c) => c.maxTimestamp >= timestampMs);
+    });
   }
 
   #scanFrom(position: number, found: (cursor: BatchCursor) => boolean): BatchLocation | null {
