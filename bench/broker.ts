@@ -77,6 +77,25 @@ interface LatencyRow {
 }
 
 const MiB = 1024 * 1024;
+const USAGE = `Usage: node dist/bench/broker.js [options]   (build first: npx tsc -p tsconfig.build.json)
+
+Starts a broker on a fresh temporary data directory and an OS-picked port, and prints
+figures (medians of --runs runs): produce and consume records/s and MB/s (1 and 8
+partitions x 100 B and 1 KiB records, acks=1), produce latency at fixed rates, end-to-end
+latency, fsync=always produce, and raw loopback TCP throughput for the ratio.
+
+Options:
+  --records N              100 B records per throughput run (1 KiB runs use N/4); default 500000 (env BENCH_RECORDS)
+  --runs N                 runs per line; default 3 (env BENCH_RUNS)
+  --latency-seconds S      length of each fixed-rate run; default 3 (env BENCH_LATENCY_SECONDS)
+  --rates R1,R2            fixed rates in records/s; default 10000,100000
+  --batch-bytes N          producer batchBytes (default: the SDK's)
+  --linger-ms N            producer lingerMs (throughput runs: the SDK's; latency runs: 0)
+  --buffer-memory-bytes N  producer bufferMemoryBytes (default 32 MiB; unpaced latency is mostly this queue)
+  --net-bytes N            bytes per raw TCP run; default 1 GiB (env BENCH_NET_BYTES)
+  --quick                  smoke run: small counts, one run each
+  --json                   progress to stderr, one JSON summary on the last line of stdout
+  -h, --help               this text`;
 const BROKER_MAIN = fileURLToPath(new URL('../broker/main.js', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
@@ -297,8 +316,13 @@ function settingsFromArgs(): BenchSettings {
       'buffer-memory-bytes': { type: 'string' },
       quick: { type: 'boolean' },
       json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const env = process.env;
   const quick = values.quick === true;
   const num = (flag: string | undefined, envName: string, fallback: number) => {
