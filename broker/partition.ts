@@ -26,6 +26,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
+import type { ReadBufferSource } from './storage/segment.js';
 import { assert } from './world/assert.js';
 
 /** Leadership never changes on a single node; replication will bump it per election. */
@@ -113,11 +114,11 @@ export class Partition {
 
   /**
    * Whole batches from the one holding `fetchOffset`, below the high
-   * watermark, up to `maxBytes` (at least one batch). An offset between the
-   * high watermark and the log end reads as empty; outside the log it is
-   * OFFSET_OUT_OF_RANGE.
+   * watermark, up to `maxBytes` (at least one batch), read into a buffer from
+   * `allocate` (fresh by default). An offset between the high watermark and
+   * the log end reads as empty; outside the log it is OFFSET_OUT_OF_RANGE.
    */
-  async read(fetchOffset: number, maxBytes: number): Promise<ReadResult> {
+  async read(fetchOffset: number, maxBytes: number, allocate?: ReadBufferSource): Promise<ReadResult> {
     const log = this.#usableLog();
     const { logStartOffset, logEndOffset } = log;
     if (fetchOffset < logStartOffset || fetchOffset > logEndOffset) {
@@ -125,7 +126,7 @@ export class Partition {
     }
     const highWatermark = this.#highWatermark;
     if (fetchOffset >= highWatermark) return { records: [], sizeBytes: 0 };
-    return log.read(fetchOffset, maxBytes, highWatermark);
+    return log.read(fetchOffset, maxBytes, highWatermark, allocate);
   }
 
   /** The first committed batch with a timestamp at or after `timestampMs`, or null (see PartitionLog.offsetForTimestamp). */

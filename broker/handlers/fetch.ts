@@ -18,14 +18,22 @@
  *
  * Reads run in the ordered step, after `whenWritable()`: one fetch at a time
  * per connection fills memory with records, and only while the client keeps
- * reading its responses.
+ * reading its responses. They read into recycled buffers (read-buffers.ts),
+ * taken back once the response is written.
  */
 import { Errors, ProtocolError } from '../../protocol/errors.js';
 import type { FetchPartitionResult, FetchRequest, FetchResponse } from '../../protocol/messages.js';
 import { Partition } from '../partition.js';
+import type { ReadBufferSource } from '../storage/segment.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
 import type { ApiHandler, RequestContext } from './handler.js';
+import { ReadBufferPool } from './read-buffers.js';
+
+/** A consumer's default per-partition limit (Kafka's too): the usual size of a read that keeps up. */
+const READ_BUFFER_BYTES = 1024 * 1024;
+/** Idle read buffers the broker keeps. */
+const READ_BUFFERS_SPARE_MAX = 16;
 
 interface Target {
   topic: string;
@@ -43,6 +51,7 @@ interface ReadPass {
 
 export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
   const { controller, clock, config } = broker;
+  const readBuffers = new ReadBufferPool(READ_BUFFER_BYTES, READ_BUFFERS_SPARE_MAX);
 
   const resolve = (ctx: RequestContext, request: FetchRequest): Target[] =>
     request.topics.flatMap((topicRequest) => {
@@ -60,7 +69,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       });
     });
 
-  const readOnce = async (ctx: RequestContext, targets: readonly Target[], maxBytes: number): Promise<ReadPass> => {
+  const readOnce = async (ctx: RequestContext, targets: readonly Target[], maxBytes: number, allocate: ReadBufferSource): Promise<ReadPass> => {
     const topics: FetchResponse['topics'] = [];
     let sizeBytes = 0;
     let failed = false;
@@ -70,7 +79,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
         entry = { name: target.topic, partitions: [] };
         topics.push(entry);
       }
-      const result = await readPartition(ctx, target, maxBytes - sizeBytes, sizeBytes === 0);
+      const result = await readPartition(ctx, target, maxBytes - sizeBytes, sizeBytes === 0, allocate);
       if (result.errorCode !== Errors.NONE.code) failed = true;
       for (const batch of result.records) sizeBytes += batch.byteLength;
       entry.partitions.push(result);
@@ -78,7 +87,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     return { topics, sizeBytes, failed };
   };
 
-  const readPartition = async (ctx: RequestContext, target: Target, remainingBytes: number, first: boolean): Promise<FetchPartitionResult> => {
+  const readPartition = async (ctx: RequestContext, target: Target, remainingBytes: number, first: boolean, allocate: ReadBufferSource): Promise<FetchPartitionResult> => {
     const { resolved } = target;
     if (!(resolved instanceof Partition)) return errorResult(target.partition, resolved);
     const partition = resolved;
@@ -91,7 +100,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     });
     if (!first && remainingBytes <= 0) return result([]);
     try {
-      const read = await partition.read(target.fetchOffset, Math.max(1, Math.min(target.partitionMaxBytes, remainingBytes)));
+      const read = await partition.read(target.fetchOffset, Math.max(1, Math.min(target.partitionMaxBytes, remainingBytes)), allocate);
       // Past the first partition with data, a batch that does not fit waits for the next fetch.
       if (!first && read.sizeBytes > remainingBytes) return result([]);
       return result(read.records);
@@ -138,9 +147,18 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       // Resolving in the ordered step makes a fetch see the topics and appends of earlier requests on this connection.
       const targets = await ctx.ordered(() => resolve(ctx, request));
       const maxBytes = Math.min(request.maxBytes, config.fetchMaxBytes);
+      // Every buffer this request reads into goes back once its response is written (an earlier,
+      // discarded read's too); if the response never goes out, they are left to the collector.
+      const taken: Buffer[] = [];
+      const allocate: ReadBufferSource = (bytes) => {
+        const buffer = readBuffers.take(bytes);
+        if (taken.length === 0) ctx.afterResponseWritten(() => taken.forEach((b) => readBuffers.give(b)));
+        taken.push(buffer);
+        return buffer;
+      };
       const read = (): Promise<ReadPass> => ctx.ordered(async () => {
         await ctx.whenWritable();
-        return readOnce(ctx, targets, maxBytes);
+        return readOnce(ctx, targets, maxBytes, allocate);
       });
       const first = await read();
       if (first.sizeBytes >= request.minBytes || first.failed || request.maxWaitMs <= 0 || ctx.signal.aborted) {

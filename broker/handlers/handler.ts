@@ -17,6 +17,9 @@
  *   a long-poll stops waiting and answers.
  * - `closeConnection(reason)`: for the one case where the protocol's answer
  *   is hanging up (a failed acks=0 produce, which has no response to carry it).
+ * - `afterResponseWritten(fn)`: `fn` runs once this request's response has
+ *   been handed to the kernel in full (never if the connection goes first),
+ *   so buffers the response points into may be reused from then on.
  */
 import type { ApiName, VersionRange } from '../../protocol/api-keys.js';
 import type { RequestBodies, ResponseBodies } from '../../protocol/messages.js';
@@ -33,6 +36,7 @@ export interface RequestContext {
   ordered<T>(step: () => T | Promise<T>): Promise<T>;
   whenWritable(): Promise<void>;
   closeConnection(reason: string): void;
+  afterResponseWritten(fn: () => void): void;
 }
 
 export interface ApiHandler<K extends ApiName = ApiName> {

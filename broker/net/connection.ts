@@ -205,6 +205,10 @@ export class ClientConnection {
     this.#inFlightRequests += 1;
     this.#inFlightBytes += frameBytes;
     this.#updateFlow();
+    let written: (() => void)[] | null = null;
+    const onWritten = (): void => {
+      for (const fn of written!) fn();
+    };
     const ctx: RequestContext = {
       apiVersion: header.apiVersion,
       clientId: header.clientId,
@@ -213,6 +217,7 @@ export class ClientConnection {
       ordered: (step) => this.#ordered(step),
       whenWritable: () => this.#whenWritable(),
       closeConnection: (reason) => this.close(reason, 'warn', { flush: true }),
+      afterResponseWritten: (fn) => (written ??= []).push(fn),
     };
     let pending: Promise<unknown>;
     try {
@@ -232,7 +237,7 @@ export class ClientConnection {
             this.#sendError(header, wire.errorName, wire.message);
             return;
           }
-          this.#send(header, chunks);
+          this.#send(header, chunks, written === null ? undefined : onWritten);
         },
         (error: unknown) => {
           const wire = toWireError(error, this.#logger, { api: handler.api, correlationId: header.correlationId });
@@ -278,10 +283,10 @@ export class ClientConnection {
     this.#send(header, encodeErrorResponse(header.correlationId, Errors[errorName].code, message));
   }
 
-  #send(header: RequestHeader, chunks: Uint8Array[]): void {
+  #send(header: RequestHeader, chunks: Uint8Array[], onWritten?: () => void): void {
     if (this.#closed) return;
     this.#logger.trace({ api: apiNameOf(header.apiKey), correlationId: header.correlationId }, 'response');
-    this.#transport.write(chunks);
+    this.#transport.write(chunks, onWritten);
     this.#updateFlow();
   }
 

@@ -56,7 +56,7 @@ import type { LogConfig } from './log-config.js';
 import { encodeCleanShutdown, encodeCleanerCheckpoint, encodePartitionMeta } from './partition-meta.js';
 import { loadLog, segmentSettings, type RecoveryReport } from './recovery.js';
 import { selectRetention } from './retention.js';
-import { Segment } from './segment.js';
+import { Segment, type ReadBufferSource } from './segment.js';
 import { inlineScanner, type SegmentScanner } from './segment-scanner.js';
 import { CLEANER_CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, DELETED_SUFFIX, EPOCH_CHECKPOINT_FILE, PARTITION_META_FILE } from './segment-names.js';
 import { StateWriter } from './state-writer.js';
@@ -455,9 +455,10 @@ export class PartitionLog {
   /**
    * Whole batches from the one holding `fetchOffset`: up to `maxBytes` but
    * always at least one batch, only batches that end below
-   * `maxOffsetExclusive` (default: the log end), from one segment per call.
+   * `maxOffsetExclusive` (default: the log end), from one segment per call,
+   * read into a buffer from `allocate` (fresh by default).
    */
-  async read(fetchOffset: number, maxBytes: number, maxOffsetExclusive?: number): Promise<ReadResult> {
+  async read(fetchOffset: number, maxBytes: number, maxOffsetExclusive?: number, allocate?: ReadBufferSource): Promise<ReadResult> {
     this.#checkUsable();
     const logEnd = this.logEndOffset;
     if (fetchOffset < this.logStartOffset || fetchOffset > logEnd) throw new OffsetOutOfRangeError(fetchOffset, this.logStartOffset, logEnd);
@@ -470,7 +471,7 @@ export class PartitionLog {
       const location = this.#guard(() => segment.locate(fetchOffset));
       this.#rememberLoaded(segment);
       if (location === null) continue;
-      const records = this.#guard(() => segment.readBatches(location, maxBytes, limit));
+      const records = this.#guard(() => segment.readBatches(location, maxBytes, limit, allocate));
       assert(records.length > 0 || location.lastOffset >= limit, 'a read below the bound returns at least one batch', { fetchOffset, limit, location });
       let sizeBytes = 0;
       for (const batch of records) sizeBytes += batch.byteLength;

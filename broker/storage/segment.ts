@@ -45,6 +45,9 @@ export interface SegmentSettings {
   indexIntervalBytes: number;
 }
 
+/** Where a read puts its bytes: a buffer of at least `bytes` (Fetch recycles them, see handlers/read-buffers.ts). */
+export type ReadBufferSource = (bytes: number) => Buffer;
+
 /** A batch located in a segment. */
 export interface BatchLocation {
   position: number;
@@ -518,13 +521,15 @@ export class Segment {
   /**
    * Whole batches from `first` on: up to `maxBytes` (but always `first`
    * itself), only batches whose last offset is < `maxOffsetExclusive`. One
-   * read; the batches are views into one fresh buffer.
+   * read; the batches are views into one buffer, from `allocate` (at least
+   * the bytes asked for; fresh by default).
    */
-  readBatches(first: BatchLocation, maxBytes: number, maxOffsetExclusive: number): Uint8Array[] {
+  readBatches(first: BatchLocation, maxBytes: number, maxOffsetExclusive: number, allocate: ReadBufferSource = Buffer.allocUnsafe): Uint8Array[] {
     if (first.lastOffset >= maxOffsetExclusive) return [];
     const available = this.sizeBytes - first.position;
     const want = Math.min(available, Math.max(first.sizeBytes, maxBytes));
-    const buffer = Buffer.allocUnsafe(want);
+    const buffer = allocate(want);
+    assert(buffer.length >= want, 'a read buffer holds the bytes asked for', { want, length: buffer.length });
     const got = this.log.read(buffer, 0, want, first.position);
     if (got < first.sizeBytes) throw new CorruptLogError(this.log.path, first.position, `file ends inside a batch (${got} of ${first.sizeBytes} bytes)`);
     const view = new DataView(buffer.buffer, buffer.byteOffset, got);

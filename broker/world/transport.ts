@@ -30,8 +30,11 @@ export interface TransportConnection {
    * Queues `chunks` as one write (one writev where the platform allows).
    * Returns false when the unflushed buffer is above the transport's mark;
    * writing more is still allowed, `drain` says when it emptied.
+   * `onWritten`, when given, is called once all of `chunks` has been handed
+   * to the kernel, after which nothing reads them again; it is never called
+   * if the connection fails or closes first.
    */
-  write(chunks: readonly Uint8Array[]): boolean;
+  write(chunks: readonly Uint8Array[], onWritten?: () => void): boolean;
   /** Bytes written but not yet handed to the kernel. */
   readonly bufferedBytes: number;
   pause(): void;
@@ -84,14 +87,20 @@ class NodeConnection implements TransportConnection {
     this.#socket.resume();
   }
 
-  write(chunks: readonly Uint8Array[]): boolean {
+  write(chunks: readonly Uint8Array[], onWritten?: () => void): boolean {
     const socket = this.#socket;
     if (socket.destroyed) return false;
-    if (chunks.length === 1) return socket.write(chunks[0] as Uint8Array);
+    const done = onWritten === undefined ? undefined : (error?: Error | null) => {
+      if (error === undefined || error === null) onWritten();
+    };
+    if (chunks.length === 1) return socket.write(chunks[0] as Uint8Array, done);
     // cork + several writes = one writev of the header and the record slices, no concatenation.
+    // The last chunk's callback runs once the writev that carries all of them has completed.
     socket.cork();
     let below = true;
-    for (const chunk of chunks) below = socket.write(chunk);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) below = socket.write(chunks[i] as Uint8Array);
+    below = socket.write(chunks[last] as Uint8Array, done);
     socket.uncork();
     return below;
   }

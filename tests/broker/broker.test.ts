@@ -5,13 +5,17 @@
  * the bare protocol client so every answer is the broker's own.
  */
 import t from 'tap';
+import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { CLEAN_SHUTDOWN_FILE } from '../../broker/storage/segment-names.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchResponse, type ProducePartitionResult } from '../../protocol/messages.js';
 import { buildBatch } from '../../protocol/batch/builder.js';
 import { batchesIn, decodeBatch } from '../../protocol/batch/reader.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import { decodeResponseBody, decodeResponseHeader, encodeRequest } from '../../protocol/codec.js';
+import { FrameReader } from '../../protocol/frame-reader.js';
 import { Errors } from '../../protocol/errors.js';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { RawClient } from '../support/raw-client.js';
@@ -234,6 +238,62 @@ t.test('long-poll fetch: a produce on the same connection wakes it; maxWaitMs ex
   const waitedMs = Date.now() - expiryStartMs;
   t.same(recordsOf(expired), [], 'nothing new: an empty answer');
   t.ok(waitedMs >= 250 && waitedMs < 10_000, `answered after maxWaitMs (${waitedMs} ms)`);
+});
+
+t.test('pipelined big fetches each get exactly their own records while read buffers are recycled', async (t) => {
+  const { broker, client } = await withBroker(t);
+  await client.request('CreateTopics', { topics: [{ name: 'big', partitions: 1, replicationFactor: 1, configs: [] }], timeoutMs: 5000, validateOnly: false });
+  const valueOf = (offset: number) => `${offset}:`.padEnd(1000, String.fromCharCode(97 + (offset % 26)));
+  const perBatch = 100;
+  const batches = 40;
+  for (let b = 0; b < batches; b++) {
+    const values = Array.from({ length: perBatch }, (_, i) => valueOf(b * perBatch + i));
+    t.equal((await produce(client, 'big', 0, values)).errorCode, 0);
+  }
+  // Reads of ~1 MiB go through the recycled buffers. The answers are pipelined on one connection whose
+  // client does not read at first, so they queue in the broker (up to max.unflushed.response.bytes) while
+  // later reads go on: a buffer taken back before its answer was written would show up as another answer's
+  // records here.
+  const offsets = Array.from({ length: 30 }, (_, i) => (i * 131) % (batches * perBatch - perBatch));
+  const slow = net.connect({ host: broker.host, port: broker.port });
+  t.teardown(() => slow.destroy());
+  await once(slow, 'connect');
+  slow.pause();
+  slow.write(Buffer.concat(offsets.flatMap((offset, i) => encodeRequest('Fetch', 0, i, 'slow', fetchRequest('big', 0, offset, { maxBytes: 1024 * 1024, partitionMaxBytes: 1024 * 1024 })))));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // let answers pile up unread
+  const answers: FetchResponse[] = new Array(offsets.length);
+  let received = 0;
+  await new Promise<void>((resolve, reject) => {
+    const reader = new FrameReader({
+      maxFrameBytes: 64 * 1024 * 1024,
+      onFrame: (frame) => {
+        const { correlationId, bodyOffset } = decodeResponseHeader(frame);
+        answers[correlationId] = decodeResponseBody('Fetch', 0, frame, bodyOffset);
+        if (++received === offsets.length) resolve();
+      },
+    });
+    slow.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        reject(error);
+      }
+    });
+    slow.on('error', reject);
+    slow.resume();
+  });
+  let checked = 0;
+  const wrong: string[] = [];
+  answers.forEach((answer, i) => {
+    const records = recordsOf(answer, offsets[i]);
+    if (records.length === 0 || records[0]![0] !== offsets[i]) wrong.push(`fetch ${i} at ${offsets[i]} starts at ${records[0]?.[0]}`);
+    for (const [offset, value] of records) {
+      checked++;
+      if (value !== valueOf(offset)) wrong.push(`fetch ${i}: offset ${offset} holds ${value.slice(0, 12)}`);
+    }
+  });
+  t.same(wrong.slice(0, 5), [], 'every answer holds the records at its own offsets');
+  t.ok(checked > 30 * 500, `${checked} records checked across the answers (each about 1 MiB)`);
 });
 
 t.test('restart keeps topics, settings and data; SIGKILL during fsync=always produces loses no acknowledged record', async (t) => {
