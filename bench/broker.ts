@@ -11,7 +11,10 @@
  *   - the same produce run on a topic with fsync=always (every acknowledged
  *     batch is on disk: group commit is what keeps it fast), unpaced and at 10k/s;
  *   - raw loopback TCP throughput in the same run (bench/net-baseline.ts) and
- *     the ratio of 1 KiB produce MB/s to it.
+ *     the ratio of 1 KiB produce MB/s to it;
+ *   - with each throughput line, CPU microseconds per record on the client
+ *     and (Linux) the broker: steadier than records/s on a shared machine
+ *     (the broker side counts in 10 ms ticks: meaningful for full-size runs, not --quick).
  *
  *   npm run build && node dist/bench/broker.js [--records N] [--runs N] [--latency-seconds S]
  *       [--rates 10000,100000] [--batch-bytes N] [--linger-ms N] [--buffer-memory-bytes N] [--net-bytes N] [--quick] [--json]
@@ -24,7 +27,7 @@
  * `--quick` is a smoke run (small counts, one run each).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +65,13 @@ interface ThroughputRow {
   /** Every run's records/s, to show the spread behind the median. */
   produceRunsPerSec: number[];
   consumeRunsPerSec: number[];
+  /**
+   * CPU microseconds per record (user + system), client (this process) and
+   * broker (its /proc stat; null where there is none): steadier than records/s
+   * on a shared machine, where wall-clock figures swing with the neighbours.
+   */
+  produceCpuUsPerRecord: { client: number; broker: number | null };
+  consumeCpuUsPerRecord: { client: number; broker: number | null };
 }
 
 interface LatencyRow {
@@ -77,6 +87,8 @@ interface LatencyRow {
 }
 
 const MiB = 1024 * 1024;
+/** USER_HZ: the unit of /proc/<pid>/stat CPU times on Linux. */
+const CLOCK_TICKS_PER_SEC = 100;
 const USAGE = `Usage: node dist/bench/broker.js [options]   (build first: npx tsc -p tsconfig.build.json)
 
 Starts a broker on a fresh temporary data directory and an OS-picked port, and prints
@@ -175,14 +187,50 @@ async function freshTopic(runnel: Runnel, partitions: number, config: Record<str
   return name;
 }
 
-async function throughputRow(runnel: Runnel, s: BenchSettings, partitions: number, recordBytes: number): Promise<ThroughputRow> {
+/** CPU time so far, in microseconds: this process, and the broker's where /proc tells it (Linux). */
+function cpuNowUs(brokerPid: number | undefined): { client: number; broker: number | null } {
+  const own = process.cpuUsage();
+  let broker: number | null = null;
+  if (brokerPid !== undefined) {
+    try {
+      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
+      const fields = readFileSync(`/proc/${brokerPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      broker = ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SEC;
+    } catch {
+      broker = null;
+    }
+  }
+  return { client: own.user + own.system, broker };
+}
+
+/** Runs `work` and returns its CPU microseconds per record on both sides. */
+async function perRecordCpu<T>(brokerPid: number | undefined, records: number, work: () => Promise<T>): Promise<{ result: T; cpu: { client: number; broker: number | null } }> {
+  const before = cpuNowUs(brokerPid);
+  const result = await work();
+  const after = cpuNowUs(brokerPid);
+  const broker = before.broker === null || after.broker === null ? null : (after.broker - before.broker) / records;
+  return { result, cpu: { client: (after.client - before.client) / records, broker } };
+}
+
+function medianCpu(samples: { client: number; broker: number | null }[]): { client: number; broker: number | null } {
+  const brokers = samples.map((x) => x.broker).filter((x): x is number => x !== null);
+  return { client: median(samples.map((x) => x.client)), broker: brokers.length === samples.length ? median(brokers) : null };
+}
+
+async function throughputRow(runnel: Runnel, s: BenchSettings, partitions: number, recordBytes: number, brokerPid: number | undefined): Promise<ThroughputRow> {
   const records = recordBytes >= 1024 ? Math.max(1, Math.floor(s.records100 / 4)) : s.records100;
   const produced: PerfSummary[] = [];
   const consumed: PerfSummary[] = [];
+  const produceCpu: { client: number; broker: number | null }[] = [];
+  const consumeCpu: { client: number; broker: number | null }[] = [];
   for (let run = 0; run < s.runs; run++) {
     const topic = await freshTopic(runnel, partitions);
-    produced.push(await runProducePerf(runnel, { topic, numRecords: records, recordSize: recordBytes, producer: s.producer }));
-    consumed.push(await runConsumePerf(runnel, { topic, numRecords: records }));
+    const p = await perRecordCpu(brokerPid, records, () => runProducePerf(runnel, { topic, numRecords: records, recordSize: recordBytes, producer: s.producer }));
+    produced.push(p.result);
+    produceCpu.push(p.cpu);
+    const c = await perRecordCpu(brokerPid, records, () => runConsumePerf(runnel, { topic, numRecords: records }));
+    consumed.push(c.result);
+    consumeCpu.push(c.cpu);
     await runnel.admin().deleteTopic(topic);
   }
   return {
@@ -196,7 +244,13 @@ async function throughputRow(runnel: Runnel, s: BenchSettings, partitions: numbe
     consumeMbPerSec: median(consumed.map((c) => c.mbPerSec)),
     produceRunsPerSec: produced.map((p) => Math.round(p.recordsPerSec)),
     consumeRunsPerSec: consumed.map((c) => Math.round(c.recordsPerSec)),
+    produceCpuUsPerRecord: medianCpu(produceCpu),
+    consumeCpuUsPerRecord: medianCpu(consumeCpu),
   };
+}
+
+function cpuText(cpu: { client: number; broker: number | null }): string {
+  return `cpu/rec client ${fixed(cpu.client, 3)} us, broker ${cpu.broker === null ? 'n/a' : `${fixed(cpu.broker, 3)} us`}`;
 }
 
 function latencyRow(what: string, ratePerSec: number, summaries: PerfSummary[]): LatencyRow {
@@ -247,12 +301,12 @@ async function runBench(s: BenchSettings): Promise<void> {
     const rows: ThroughputRow[] = [];
     for (const partitions of [1, 8]) {
       for (const recordBytes of [100, 1024]) {
-        const row = await throughputRow(runnel, s, partitions, recordBytes);
+        const row = await throughputRow(runnel, s, partitions, recordBytes, broker.child.pid);
         rows.push(row);
         log(
           `produce ${partitions}p x ${recordBytes} B: ${fixed(row.produceRecordsPerSec, 0)} rec/s ${fixed(row.produceMbPerSec)} MB/s ` +
-            `(p99 ${fixed(row.produceP99Ms, 2)} ms; runs ${spread(row.produceRunsPerSec)}) | ` +
-            `consume ${fixed(row.consumeRecordsPerSec, 0)} rec/s ${fixed(row.consumeMbPerSec)} MB/s (runs ${spread(row.consumeRunsPerSec)})`,
+            `(p99 ${fixed(row.produceP99Ms, 2)} ms; runs ${spread(row.produceRunsPerSec)}; ${cpuText(row.produceCpuUsPerRecord)}) | ` +
+            `consume ${fixed(row.consumeRecordsPerSec, 0)} rec/s ${fixed(row.consumeMbPerSec)} MB/s (runs ${spread(row.consumeRunsPerSec)}; ${cpuText(row.consumeCpuUsPerRecord)})`,
         );
       }
     }
