@@ -125,6 +125,16 @@ function spread(values: number[]): string {
   return `${fixed(Math.min(...values), 0)}..${fixed(Math.max(...values), 0)}`;
 }
 
+/** Brokers this bench started and that still run: none may outlive the bench, however it ends (Ctrl-C, `| head`, a crash). */
+const liveBrokers = new Map<ChildProcess, string>();
+process.once('exit', () => {
+  for (const [child, dataDir] of liveBrokers) {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
+
 /** A broker process on a fresh data directory; resolves once it prints its listening line. */
 async function startBroker(): Promise<{ bootstrap: string; child: ChildProcess; dataDir: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-'));
@@ -133,6 +143,8 @@ async function startBroker(): Promise<{ bootstrap: string; child: ChildProcess; 
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  liveBrokers.set(child, dataDir);
+  void exited.then(() => liveBrokers.delete(child));
   const bootstrap = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`broker did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
     let pending = '';
