@@ -5,12 +5,9 @@
  * LogManager's cleaner, so hashing and copying gigabytes never stalls the
  * event loop). Chunk buffers are transferred to the worker and back, never
  * cloned; the offset map is shared memory.
- *
- * The worker file is picked by the extension this module runs under: `.ts`
- * from source (tap's loader is inherited by worker threads), `.js` from dist.
  */
-import { Piscina } from 'piscina';
 import { runCleanRequest, type CleanReply, type CleanRequest } from './compaction-chunk.js';
+import { TransferPool } from './workers/transfer-pool.js';
 
 export interface CleanerRunner {
   run(request: CleanRequest): Promise<CleanReply>;
@@ -20,24 +17,23 @@ export const inlineCleanerRunner: CleanerRunner = {
   run: async (request) => runCleanRequest(request),
 };
 
-const workerExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const workerFile = new URL(`./workers/clean-worker${workerExtension}`, import.meta.url).href;
-
 /** A pool of cleaner threads (Kafka's log.cleaner.threads); `close()` ends them. */
 export class WorkerCleanerRunner implements CleanerRunner {
-  readonly threads: number;
-  #pool: Piscina;
+  readonly #pool: TransferPool<CleanRequest, CleanReply>;
 
   constructor(threads = 1) {
-    this.threads = threads;
-    this.#pool = new Piscina({ filename: workerFile, minThreads: 0, maxThreads: threads, idleTimeout: 30_000 });
+    this.#pool = new TransferPool('clean-worker', threads, 30_000);
+  }
+
+  get threads(): number {
+    return this.#pool.threads;
   }
 
   run(request: CleanRequest): Promise<CleanReply> {
-    return this.#pool.run(request, { transferList: [request.buffer] }) as Promise<CleanReply>;
+    return this.#pool.run(request);
   }
 
-  async close(): Promise<void> {
-    await this.#pool.destroy();
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }

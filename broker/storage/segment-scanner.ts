@@ -5,13 +5,10 @@
  * several recovering partitions proceeds in parallel while the main thread
  * reads the next chunks. Chunk buffers are transferred to the worker and
  * back, never cloned (PACKAGES.md §3: cloning a MiB costs ~7x a transfer).
- *
- * The worker file is picked by the extension this module runs under: `.ts`
- * from source (tap's loader is inherited by worker threads), `.js` from dist.
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
 import { scanChunk, type ScanOutput, type ScanParams, type ScanState } from './batch-scan.js';
+import { TransferPool } from './workers/transfer-pool.js';
 
 export interface ScanRequest {
   /** A standalone ArrayBuffer (not a pooled Buffer's): it is transferred. */
@@ -33,31 +30,34 @@ export interface SegmentScanner {
   scan(request: ScanRequest): Promise<ScanReply>;
 }
 
+/** One scan, on whichever thread calls it (the worker's body and `inlineScanner`'s). */
+export function runScanRequest(request: ScanRequest): ScanReply {
+  const output = scanChunk(new Uint8Array(request.buffer, 0, request.length), request.params, request.state);
+  return { buffer: request.buffer, output, state: request.state };
+}
+
 export const inlineScanner: SegmentScanner = {
-  scan: async (request) => {
-    const output = scanChunk(new Uint8Array(request.buffer, 0, request.length), request.params, request.state);
-    return { buffer: request.buffer, output, state: request.state };
-  },
+  scan: async (request) => runScanRequest(request),
 };
 
-const workerExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const workerFile = new URL(`./workers/scan-worker${workerExtension}`, import.meta.url).href;
 
 /** A pool of scan workers; `close()` ends the threads. */
 export class WorkerScanner implements SegmentScanner {
-  readonly threads: number;
-  #pool: Piscina;
+  readonly #pool: TransferPool<ScanRequest, ScanReply>;
 
   constructor(threads = Math.max(1, Math.min(4, availableParallelism()))) {
-    this.threads = threads;
-    this.#pool = new Piscina({ filename: workerFile, minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
+    this.#pool = new TransferPool('scan-worker', threads, 1000);
+  }
+
+  get threads(): number {
+    return this.#pool.threads;
   }
 
   scan(request: ScanRequest): Promise<ScanReply> {
-    return this.#pool.run(request, { transferList: [request.buffer] }) as Promise<ScanReply>;
+    return this.#pool.run(request);
   }
 
-  async close(): Promise<void> {
-    await this.#pool.destroy();
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }
