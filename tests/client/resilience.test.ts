@@ -23,7 +23,6 @@ t.test('producer and consumer ride out a broker stop, a kill and two restarts', 
   const restart = async (how: 'stop' | 'kill'): Promise<void> => {
     if (how === 'stop') await broker.stop();
     else await broker.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 300));
     broker = await startBrokerProcess({ dataDir, args: ['--port', String(port)] });
     t.equal(broker.port, port, 'restarted on the same port');
   };
