@@ -40,6 +40,10 @@ export interface ConnectionOptions {
   logger: Logger;
   /** Called when an established connection is lost (not on close()). */
   onDisconnect?: (err: RunnelError) => void;
+  /** Called after each failed attempt to connect (TCP or handshake), with a short reason: an errno code, or what timed out. */
+  onConnectFailed?: (err: RunnelError, reason: string) => void;
+  /** Called after each completed connect (the handshake answered). */
+  onConnected?: () => void;
 }
 
 interface Pending {
@@ -191,11 +195,23 @@ export class Connection {
       }
       this.#failures = 0;
       this.#link = link;
+      this.#opts.onConnected?.();
       return link;
     } catch (err) {
       this.#failures++;
+      if (!this.#closed && err instanceof RunnelError) this.#opts.onConnectFailed?.(err, this.#connectFailureReason(err));
       throw err;
     }
+  }
+
+  /** "ECONNREFUSED", "no answer to connect within 10000 ms", ...: what a person needs to know about a failed connect. */
+  #connectFailureReason(err: RunnelError): string {
+    const code = systemCodeOf(err);
+    if (code !== undefined) return code;
+    if (err.errorName === 'REQUEST_TIMED_OUT') return `no answer to the version handshake within ${this.#opts.connectTimeoutMs} ms`;
+    if (err.errorName === 'CONNECTION_FAILED' && err.cause === undefined) return `no answer to connect within ${this.#opts.connectTimeoutMs} ms`;
+    if (err.errorName === 'CONNECTION_FAILED') return 'the connection closed during the version handshake';
+    return err.errorName;
   }
 
   /** TCP connect plus ApiVersions, within connectTimeoutMs. */
@@ -346,6 +362,15 @@ export class Connection {
       this.#opts.onDisconnect?.(err);
     }
   }
+}
+
+/** The errno-style code (ECONNREFUSED, ...) of an error or of any error in its cause chain. */
+function systemCodeOf(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 /** Our version of each API: min(our max, broker max), where the ranges overlap. */

@@ -13,6 +13,11 @@ export const ClientErrors = {
   CLIENT_CLOSED: { code: 1001, retriable: false, message: 'This client (or producer/consumer) was closed; create a new one to continue.' },
   INVALID_ARGUMENT: { code: 1002, retriable: false, message: 'An argument is invalid; the message says which and why.' },
   CONNECTION_FAILED: { code: 1003, retriable: true, message: 'Could not connect to the broker; check that it is running and that the bootstrap address is right.' },
+  DELIVERY_TIMEOUT: {
+    code: 1004,
+    retriable: false,
+    message: 'A record was not acknowledged within the producer\'s deliveryTimeoutMs; the message says what it was waiting for. Records that were already sent may still have been written.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ClientErrorName = keyof typeof ClientErrors;

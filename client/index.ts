@@ -8,6 +8,11 @@ export { partitionForKey, murmur2 } from './producer/partitioner.js';
 export type {
   Acks,
   Admin,
+  BrokerReachableEvent,
+  BrokerUnreachableEvent,
+  ClientEventName,
+  ClientEvents,
+  ClientEventSource,
   CompressionName,
   Consumer,
   ConsumerOptions,

@@ -13,6 +13,7 @@ import type { MetadataResponse } from '../protocol/messages.js';
 import { Connection } from './connection.js';
 import { RunnelError, invalidArgument, isRetriable } from './errors.js';
 import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
+import { ClientEventEmitter } from './events.js';
 import type { Logger } from './types.js';
 
 export interface ClusterOptions {
@@ -45,6 +46,15 @@ export interface TopicInfo {
 /** Codes that mean "the cached metadata is stale". */
 const STALE_METADATA = new Set([3, 5, 6]);
 
+/** A broker address no connection could reach since `sinceMs` (one outage). */
+export interface Unreachable {
+  broker: string;
+  sinceMs: number;
+  /** The latest failed attempt's reason (an errno code, or what timed out) and error. */
+  reason: string;
+  error: RunnelError;
+}
+
 export const LOOK_UP = -1;
 export const NO_SUCH_PARTITION = -2;
 
@@ -75,8 +85,15 @@ export class Cluster {
   #refreshing: Promise<void> | null = null;
   #closed = false;
   #nextBootstrap = 0;
+  /** Ends retry sleeps at close(), so no timer outlives the client. */
+  readonly #abort = new AbortController();
+  /** Broker addresses in an outage, by `host:port`: every connection to one may fail, the outage is reported once. */
+  readonly #unreachable = new Map<string, Unreachable>();
+  /** 'broker-unreachable' and 'broker-reachable', for the producer or consumer that owns this cluster. */
+  readonly events: ClientEventEmitter;
 
   constructor(opts: ClusterOptions) {
+    this.events = new ClientEventEmitter(opts.logger);
     this.opts = opts;
     this.#bootstrap = opts.bootstrap.map((addr) => this.#newConnection(addr.host, addr.port));
   }
@@ -98,7 +115,36 @@ export class Cluster {
       logger: this.opts.logger,
       // A dropped broker may have lost leadership: re-learn before the next request.
       onDisconnect: () => this.invalidate(),
+      onConnectFailed: (error, reason) => this.#connectFailed(`${host}:${port}`, error, reason),
+      onConnected: () => this.#connected(`${host}:${port}`),
     });
+  }
+
+  /** The brokers no connection can reach now, oldest outage first. */
+  unreachableBrokers(): readonly Unreachable[] {
+    return [...this.#unreachable.values()];
+  }
+
+  #connectFailed(broker: string, error: RunnelError, reason: string): void {
+    const known = this.#unreachable.get(broker);
+    if (known !== undefined) {
+      known.reason = reason;
+      known.error = error;
+      return;
+    }
+    const outage: Unreachable = { broker, sinceMs: Date.now(), reason, error };
+    this.#unreachable.set(broker, outage);
+    this.opts.logger.warn({ broker, reason }, 'broker unreachable; retrying');
+    this.events.emit('broker-unreachable', { broker, reason, error, sinceMs: outage.sinceMs });
+  }
+
+  #connected(broker: string): void {
+    const outage = this.#unreachable.get(broker);
+    if (outage === undefined) return;
+    this.#unreachable.delete(broker);
+    const unreachableMs = Date.now() - outage.sinceMs;
+    this.opts.logger.info({ broker, unreachableMs }, 'broker reachable again');
+    this.events.emit('broker-reachable', { broker, unreachableMs });
   }
 
   /**
@@ -136,7 +182,7 @@ export class Cluster {
    * retriable (leader election, broker restart); a topic that does not exist
    * is UNKNOWN_TOPIC_OR_PARTITION at once: waiting would not create it.
    */
-  async topic(name: string): Promise<TopicInfo> {
+  async topic(name: string, retries = this.opts.retry.retries): Promise<TopicInfo> {
     const cached = this.#topics.get(name);
     if (cached !== undefined) return cached;
     return this.withRetries(`looking up topic "${name}"`, async () => {
@@ -157,7 +203,7 @@ export class Cluster {
         throw new RunnelError('LEADER_NOT_AVAILABLE', `Topic "${name}" has a partition without a leader; retrying.`);
       }
       return info;
-    });
+    }, retries);
   }
 
   /**
@@ -259,7 +305,7 @@ export class Cluster {
         }
         if (isStaleMetadataError(err)) this.invalidate();
         this.opts.logger.debug({ err: (err as Error).message, attempt: n + 1 }, `retrying ${what}`);
-        await sleep(backoffMs(this.opts.retry, n), signal);
+        await sleep(backoffMs(this.opts.retry, n), signal === undefined ? this.#abort.signal : AbortSignal.any([signal, this.#abort.signal]));
       }
     }
   }
@@ -267,6 +313,7 @@ export class Cluster {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#abort.abort();
     await Promise.all([...this.#bootstrap, ...this.#brokers.values()].map((c) => c.close()));
   }
 }

@@ -20,6 +20,10 @@ const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const MIN_MAX_FRAME_BYTES = 128 * MiB;
 /** Record bytes per produce request: large enough to amortise a round trip, far below the broker's max.request.bytes. */
 const MAX_PRODUCE_REQUEST_BYTES = 4 * MiB;
+/** Kafka's delivery.timeout.ms default. */
+const DEFAULT_DELIVERY_TIMEOUT_MS = 120_000;
+/** "Unlimited" retries: deliveryTimeoutMs bounds them (Kafka's retries default, Integer.MAX_VALUE). */
+const UNLIMITED_RETRIES = Number.MAX_SAFE_INTEGER;
 
 interface Closable {
   close(): Promise<void>;
@@ -89,8 +93,10 @@ export class Runnel {
   producer(opts: ProducerOptions = {}): Producer {
     const requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs ?? this.#requestTimeoutMs);
     const maxInFlightRequests = positive('maxInFlightRequests', opts.maxInFlightRequests ?? 5);
-    const retries = nonNegative('retries', opts.retries ?? this.#retry.retries);
-    const cluster = this.#cluster({ allowAutoTopicCreation: true, maxInFlightRequests, requestTimeoutMs, retries });
+    const retries = nonNegative('retries', opts.retries ?? UNLIMITED_RETRIES);
+    const lingerMs = nonNegative('lingerMs', opts.lingerMs ?? 5);
+    const deliveryTimeoutMs = deliveryTimeout(opts.deliveryTimeoutMs, lingerMs, requestTimeoutMs);
+    const cluster = this.#cluster({ allowAutoTopicCreation: true, maxInFlightRequests, requestTimeoutMs });
     const compression = opts.compression ?? 'none';
     if (compression !== 'none' && compression !== 'gzip' && compression !== 'lz4') {
       throw invalidArgument(`compression must be 'none', 'gzip' or 'lz4', got ${String(compression)}`);
@@ -98,7 +104,8 @@ export class Runnel {
     if (opts.partitioner !== undefined && typeof opts.partitioner !== 'function') throw invalidArgument('partitioner must be a function (key, partitionCount) => partition');
     return this.#track((onClosed) => new RunnelProducer(cluster, {
       acks: acksOnWire(opts.acks ?? 'all'),
-      lingerMs: nonNegative('lingerMs', opts.lingerMs ?? 5),
+      lingerMs,
+      deliveryTimeoutMs,
       batchBytes: positive('batchBytes', opts.batchBytes ?? 64 * KiB),
       bufferMemoryBytes: positive('bufferMemoryBytes', opts.bufferMemoryBytes ?? 32 * MiB),
       codec: compression,
@@ -139,6 +146,21 @@ export class Runnel {
     this.#closed = true;
     await Promise.allSettled([...this.#children].map((c) => c.close()));
   }
+}
+
+/**
+ * Kafka's rule: a batch may linger, then wait a whole request timeout, so a
+ * shorter delivery timeout would expire sends that are doing nothing wrong.
+ * Given too short, it is refused; left out, the default grows to fit.
+ */
+function deliveryTimeout(given: number | undefined, lingerMs: number, requestTimeoutMs: number): number {
+  const floorMs = lingerMs + requestTimeoutMs;
+  if (given === undefined) return Math.max(DEFAULT_DELIVERY_TIMEOUT_MS, floorMs);
+  positive('deliveryTimeoutMs', given);
+  if (given < floorMs) {
+    throw invalidArgument(`deliveryTimeoutMs (${given}) must be at least lingerMs + requestTimeoutMs (${lingerMs} + ${requestTimeoutMs} = ${floorMs}); raise it or lower requestTimeoutMs`);
+  }
+  return given;
 }
 
 function acksOnWire(acks: Acks): number {

@@ -3,6 +3,8 @@
  * classes so the CLI and apps can import types without pulling in code, and
  * so the contract is readable in one place.
  */
+import type { RunnelError } from './errors.js';
+
 export type Acks = 0 | 1 | 'all' | -1;
 export type CompressionName = 'none' | 'gzip' | 'lz4';
 
@@ -39,7 +41,13 @@ export interface ProducerOptions {
   maxInFlightRequests?: number;
   /** Bytes of records buffered in the producer before `send` waits (default 32 MiB). */
   bufferMemoryBytes?: number;
-  /** Retries of a retriable error per batch (default: the client's `retry.retries`). */
+  /**
+   * Upper bound on the time from `send()` to its promise settling (default
+   * 120000): waiting for metadata, for buffer memory, linger, requests in
+   * flight and retries all count. At least `lingerMs + requestTimeoutMs`.
+   */
+  deliveryTimeoutMs?: number;
+  /** Retries of a retriable error per batch, and failed lookups in a row of a topic's metadata (default: unlimited within `deliveryTimeoutMs`). */
   retries?: number;
   requestTimeoutMs?: number;
   /** Custom key -> partition mapping; by default `partitionForKey` (keyed) and sticky (keyless). */
@@ -64,13 +72,53 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
-export interface Producer {
-  /** Resolves when every message is acknowledged: one RecordMetadata per message, in order. */
+/** A broker this client could not connect to (the first failed attempt of an outage). */
+export interface BrokerUnreachableEvent {
+  /** `host:port` */
+  broker: string;
+  /** Short: an errno code (`ECONNREFUSED`) or what timed out. */
+  reason: string;
+  error: RunnelError;
+  /** When the outage began (ms since the epoch). */
+  sinceMs: number;
+}
+
+/** A broker that was unreachable answered a connect again. */
+export interface BrokerReachableEvent {
+  broker: string;
+  /** How long it was unreachable. */
+  unreachableMs: number;
+}
+
+/** The events producers and consumers emit: `on(name, listener)`. */
+export interface ClientEvents {
+  'broker-unreachable': BrokerUnreachableEvent;
+  'broker-reachable': BrokerReachableEvent;
+}
+
+export type ClientEventName = keyof ClientEvents;
+
+/** Typed listeners; a listener that throws is logged and does not disturb the client. */
+export interface ClientEventSource {
+  on<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this;
+  off<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this;
+}
+
+export interface Producer extends ClientEventSource {
+  /**
+   * Resolves when every message is acknowledged: one RecordMetadata per
+   * message, in order. Settles within `deliveryTimeoutMs` whatever happens
+   * (rejecting with DELIVERY_TIMEOUT when that passes).
+   */
   send(req: { topic: string; messages: ProducerMessage[] }): Promise<RecordMetadata[]>;
-  /** Sends everything buffered now and waits for it. */
+  /** Sends everything buffered now and waits for it (to be acknowledged or to fail). */
   flush(): Promise<void>;
-  /** Flushes, then releases connections. Later sends reject with CLIENT_CLOSED. */
-  close(): Promise<void>;
+  /**
+   * Flushes, then releases connections. Later sends reject with
+   * CLIENT_CLOSED. With `timeoutMs`, sends still pending after that long are
+   * failed (CLIENT_CLOSED) instead of waited for; 0 fails them at once.
+   */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
 export interface ConsumerOptions {
@@ -105,7 +153,7 @@ export interface MessageBatch {
   messages: Message[];
 }
 
-export interface Consumer extends AsyncIterable<Message> {
+export interface Consumer extends AsyncIterable<Message>, ClientEventSource {
   /** Replaces the assignment. `offset` defaults to 'latest'. */
   assign(assignments: { topic: string; partition: number; offset?: StartOffset }[]): void;
   seek(topic: string, partition: number, offset: StartOffset): void;

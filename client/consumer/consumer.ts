@@ -7,7 +7,7 @@
  */
 import { clientClosed, invalidArgument } from '../errors.js';
 import type { Cluster } from '../metadata.js';
-import type { Consumer, Message, MessageBatch, StartOffset } from '../types.js';
+import type { ClientEventName, ClientEvents, Consumer, Message, MessageBatch, StartOffset } from '../types.js';
 import { Fetcher, type ResolvedConsumerOptions } from './fetcher.js';
 import { checkStart, keyOf, newPartitionState, setStart, type PartitionState } from './partition-state.js';
 
@@ -34,6 +34,21 @@ export class RunnelConsumer implements Consumer {
     this.#opts = opts;
     this.#onClosed = onClosed;
     this.#fetcher = new Fetcher(cluster, opts);
+  }
+
+  /**
+   * 'broker-unreachable' when a broker it needs cannot be connected to (once
+   * an outage; fetching goes on retrying), 'broker-reachable' when it answers
+   * again.
+   */
+  on<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
+    this.#cluster.events.on(event, listener);
+    return this;
+  }
+
+  off<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
+    this.#cluster.events.off(event, listener);
+    return this;
   }
 
   assign(assignments: { topic: string; partition: number; offset?: StartOffset }[]): void {

@@ -7,8 +7,13 @@
  * for buffer memory (lingering would only make them wait longer).
  *
  * Memory is bounded: `bufferedBytes` counts every batch from its first record
- * until it is acknowledged or failed, and `send()` waits (`waitForRoom`)
+ * until it is acknowledged or failed, and `send()` waits (`whenRoom`)
  * rather than append past `bufferMemoryBytes`.
+ *
+ * Deadlines: a batch must be finished by the earliest deadline of the send()
+ * calls it carries. Calls are appended in the order they were made, so along
+ * a partition's queue deadlines never decrease, and `expireQueued` only
+ * looks at the front.
  *
  * Ordering: batches of a partition leave in the order they were filled, one
  * request at a time per partition (`muted` while one is in flight), and a
@@ -46,6 +51,14 @@ export class ProducerBatch {
   /** The buffer the accumulator gave its builder (recycled once the batch is released), or null. */
   ownBuffer: ArrayBuffer | null = null;
   attempts = 0;
+  /** The earliest deadline of the calls whose records it carries. */
+  deadlineMs = Infinity;
+  /** The last error a send of it met (for the message if it times out). */
+  lastError: RunnelError | null = null;
+  /** Its calls were failed while a request still carried it: its memory waits for that request to end. */
+  expired = false;
+  /** Its memory is given back (once only). */
+  released = false;
   /**
    * The batch's records as runs of consecutive messages of one send() call:
    * run r is messages [runFirst[r], runFirst[r] + runCount[r]) of runCalls[r].
@@ -83,6 +96,7 @@ export class ProducerBatch {
     if (last >= 0 && this.runCalls[last] === call && this.runFirst[last]! + this.runCount[last]! === index) {
       this.runCount[last]!++;
     } else {
+      if (call.deadlineMs < this.deadlineMs) this.deadlineMs = call.deadlineMs;
       this.runCalls.push(call);
       this.runFirst.push(index);
       this.runCount.push(1);
@@ -110,6 +124,11 @@ export class PartitionQueue {
   get isEmpty(): boolean {
     return this.sealed.length === 0 && this.open === null;
   }
+
+  /** The batch that leaves first (and has the earliest deadline), or null. */
+  get front(): ProducerBatch | null {
+    return this.sealed[0] ?? this.open;
+  }
 }
 
 /** Buffers of acknowledged full-size batches kept for the next ones, at most (one 4 MiB request's worth of 64 KiB batches). */
@@ -131,6 +150,8 @@ export class Accumulator {
   #bufferedBytes = 0;
   #seq = 0;
   #roomWaiters: (() => void)[] = [];
+  /** Batches whose memory is not yet given back (may exceed #unfinished by expired batches still on the wire). */
+  #held = 0;
   #flushWaiters: { upToSeq: number; resolve: () => void }[] = [];
   /** Open batches count as ready while this is > 0 (flush, close). */
   forceDepth = 0;
@@ -141,6 +162,11 @@ export class Accumulator {
 
   get bufferedBytes(): number {
     return this.#bufferedBytes;
+  }
+
+  /** Whether any batch still holds memory or is waited for by flush (the sender's timer has work). */
+  get isIdle(): boolean {
+    return this.#held === 0;
   }
 
   get hasRoom(): boolean {
@@ -164,6 +190,11 @@ export class Accumulator {
       byPartition[partition] = q;
     }
     return q;
+  }
+
+  /** Whether any partition of `topic` has batches not yet sent. */
+  hasQueued(topic: string): boolean {
+    return this.#queues.get(topic)?.some((q) => !q.isEmpty) ?? false;
   }
 
   *queues(): Iterable<PartitionQueue> {
@@ -199,6 +230,7 @@ export class Accumulator {
       batch.ownBuffer = own === undefined ? null : (own.buffer as ArrayBuffer);
       q.open = batch;
       this.#unfinished.add(batch);
+      this.#held++;
     }
     const builder = batch.builder!;
     const before = builder.sizeBytes;
@@ -279,6 +311,15 @@ export class Accumulator {
   }
 
   /**
+   * A batch is settled for its callers (acknowledged, failed, or expired
+   * while a request carries it): flush no longer waits for it. Its memory is
+   * given back by `release`.
+   */
+  finish(batch: ProducerBatch): void {
+    if (this.#unfinished.delete(batch) && this.#flushWaiters.length > 0) this.#wakeFlushers();
+  }
+
+  /**
    * A batch is acknowledged or has failed for good: its memory is free.
    * Callers guarantee its bytes will not be read again: the broker answered
    * the request that carried them (so all of it was written), or their
@@ -286,7 +327,10 @@ export class Accumulator {
    * sent. That is what lets a full-size batch's buffer be built in again.
    */
   release(batch: ProducerBatch): void {
-    if (!this.#unfinished.delete(batch)) return;
+    this.finish(batch);
+    if (batch.released) return;
+    batch.released = true;
+    this.#held--;
     this.#bufferedBytes -= batch.memoryBytes;
     batch.memoryBytes = 0;
     const own = batch.ownBuffer;
@@ -298,12 +342,16 @@ export class Accumulator {
       this.#roomWaiters = [];
       for (const wake of waiters) wake();
     }
-    if (this.#flushWaiters.length > 0) this.#wakeFlushers();
+  }
+
+  /** Calls `wake` once buffered bytes are below the limit (re-check after waking). */
+  whenRoom(wake: () => void): void {
+    this.#roomWaiters.push(wake);
   }
 
   /** Resolves when buffered bytes are below the limit (re-check after waking). */
   waitForRoom(): Promise<void> {
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+    return new Promise((resolve) => this.whenRoom(resolve));
   }
 
   /** Resolves when every batch that exists now is finished. */
@@ -326,6 +374,23 @@ export class Accumulator {
       w.resolve();
       return false;
     });
+  }
+
+  /**
+   * Fails the batches at the front of `q` whose deadline has passed (never
+   * sent, or waiting to be sent again), with `errorFor(batch)`. Returns
+   * whether any expired.
+   */
+  expireQueued(q: PartitionQueue, nowMs: number, errorFor: (batch: ProducerBatch) => RunnelError): boolean {
+    let any = false;
+    for (let b = q.front; b !== null && b.deadlineMs <= nowMs; b = q.front) {
+      if (b === q.open) q.open = null;
+      else q.sealed.shift();
+      b.fail(errorFor(b));
+      this.release(b);
+      any = true;
+    }
+    return any;
   }
 
   /** Fails every batch of `q` not yet sent. */

@@ -6,17 +6,27 @@
  * Fast path: when the topic's metadata is cached and there is buffer room,
  * `send()` appends every record synchronously and costs one promise per
  * call, not per record. Otherwise the call waits (for metadata, or for
- * memory), and later calls queue behind it, so records keep their send order
- * even when `send()` is not awaited.
+ * memory) in a queue, and later calls queue behind it, so records keep their
+ * send order even when `send()` is not awaited.
+ *
+ * Every call settles by its deadline (`deliveryTimeoutMs` after `send()`):
+ * the waiting queue's timer fails the call at its head when that passes, and
+ * the sender expires the batches carrying appended records. Calls are made,
+ * and so appended, in deadline order, which is why looking at the head (of
+ * this queue, of each partition's queue) is enough.
  */
 import type { RecordHeader, RecordInput } from '../../protocol/batch/index.js';
 import { RunnelError, clientClosed, invalidArgument } from '../errors.js';
+import { EarliestTimer } from '../earliest-timer.js';
 import type { Cluster, TopicInfo } from '../metadata.js';
-import type { Producer, ProducerMessage, RecordMetadata } from '../types.js';
+import type { ClientEventName, ClientEvents, Producer, ProducerMessage, RecordMetadata } from '../types.js';
 import { Accumulator } from './accumulator.js';
+import { deliveryTimeout } from './delivery-timeout.js';
 import { murmur2, StickyPartitions, type Partitioner } from './partitioner.js';
 import { SendCall } from './send-call.js';
 import { Sender, type SenderOptions } from './sender.js';
+import { TopicLookups } from './topic-lookups.js';
+import { WaitingSends, type WaitingSend } from './waiting-sends.js';
 
 export interface ResolvedProducerOptions extends SenderOptions {
   lingerMs: number;
@@ -34,11 +44,18 @@ export class RunnelProducer implements Producer {
   readonly #opts: ResolvedProducerOptions;
   readonly #acc: Accumulator;
   readonly #sender: Sender;
+  readonly #lookups: TopicLookups;
   readonly #sticky = new StickyPartitions();
   readonly #onClosed: () => void;
-  /** Tail of the calls that could not append synchronously; later calls queue behind it. */
-  #blocked: Promise<void> | null = null;
+  /** Calls that could not append at once (no metadata, no buffer room), in send order; later calls queue behind them. */
+  readonly #waiting = new WaitingSends();
+  /** Fires at the deadline of the call at the head of #waiting. */
+  readonly #waitTimer = new EarliestTimer(() => this.#pumpWaiting());
+  /** The head waits for buffer room and has asked to hear of it. */
+  #roomAsked = false;
   #closing: Promise<void> | null = null;
+  /** Stops close() waiting for pending sends (its timeout). */
+  #stopWaiting: () => void = () => {};
   readonly #scratch: RecordInput = { key: null, value: null, headers: undefined, timestamp: undefined };
 
   constructor(cluster: Cluster, opts: ResolvedProducerOptions, onClosed: () => void) {
@@ -55,7 +72,29 @@ export class RunnelProducer implements Producer {
         this.#sticky.batchClosed(topic, partition, count);
       },
     });
-    this.#sender = new Sender(cluster, this.#acc, opts);
+    this.#lookups = new TopicLookups(cluster, opts.retry, {
+      needed: (topic) => this.#waiting.hasTopic(topic) || this.#acc.hasQueued(topic),
+      found: () => {
+        this.#pumpWaiting();
+        this.#sender.wake();
+      },
+      failed: (topic, err) => {
+        this.#waiting.failTopic(topic, err);
+        for (const q of this.#acc.queues()) if (q.topic === topic) this.#acc.failQueue(q, err);
+        this.#pumpWaiting();
+      },
+    });
+    this.#sender = new Sender(cluster, this.#acc, this.#lookups, opts);
+  }
+
+  on<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
+    this.#cluster.events.on(event, listener);
+    return this;
+  }
+
+  off<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
+    this.#cluster.events.off(event, listener);
+    return this;
   }
 
   send(req: { topic: string; messages: ProducerMessage[] }): Promise<RecordMetadata[]> {
@@ -63,44 +102,73 @@ export class RunnelProducer implements Producer {
     const problem = validate(req);
     if (problem !== null) return Promise.reject(invalidArgument(problem));
     const messages = req.messages;
-    const call = new SendCall(req.topic, messages, Date.now());
+    const nowMs = Date.now();
+    const call = new SendCall(req.topic, messages, nowMs, nowMs + this.#opts.deliveryTimeoutMs);
     if (messages.length === 0) return call.promise;
-    if (this.#blocked === null) {
+    let next = 0;
+    if (this.#waiting.isEmpty) {
       const info = this.#cluster.cachedTopic(req.topic);
-      if (info !== undefined) {
-        const next = this.#appendFrom(call, messages, info, 0);
-        if (next < messages.length && !call.settled) this.#enqueue(() => this.#resume(call, messages, next));
-        return call.promise;
-      }
+      if (info !== undefined) next = this.#appendFrom(call, messages, info, 0);
     }
-    this.#enqueue(() => this.#resume(call, messages, 0));
+    if (next < messages.length && !call.settled) {
+      const wasEmpty = this.#waiting.isEmpty;
+      this.#waiting.push({ call, messages, next });
+      if (wasEmpty) this.#pumpWaiting();
+    }
     return call.promise;
   }
 
-  #enqueue(work: () => Promise<void>): void {
-    const tail = (this.#blocked ?? Promise.resolve()).then(work);
-    this.#blocked = tail;
-    void tail.then(() => {
-      if (this.#blocked === tail) this.#blocked = null;
-    });
+  /**
+   * Moves the waiting calls into the accumulator, head first, as far as
+   * metadata and memory allow; fails the head when its deadline has passed;
+   * otherwise asks for what the head needs and sets the timer for its
+   * deadline.
+   */
+  #pumpWaiting(): void {
+    const nowMs = Date.now();
+    for (let w = this.#waiting.head; w !== undefined; w = this.#waiting.head) {
+      if (w.call.settled) {
+        this.#waiting.shift();
+        continue;
+      }
+      const info = this.#cluster.cachedTopic(w.call.topic);
+      const roomy = this.#acc.hasRoom;
+      if (nowMs >= w.call.deadlineMs) {
+        w.call.fail(this.#waitTimeout(w, info === undefined ? 'metadata' : 'memory', nowMs));
+        this.#waiting.shift();
+        continue;
+      }
+      if (info === undefined) {
+        this.#lookups.request(w.call.topic);
+      } else if (!roomy) {
+        if (!this.#roomAsked) {
+          this.#roomAsked = true;
+          this.#acc.whenRoom(() => {
+            this.#roomAsked = false;
+            this.#pumpWaiting();
+          });
+        }
+        this.#sender.wake();
+      } else {
+        w.next = this.#appendFrom(w.call, w.messages, info, w.next);
+        if (w.next >= w.messages.length || w.call.settled) this.#waiting.shift();
+        continue;
+      }
+      this.#waitTimer.armAt(w.call.deadlineMs, nowMs);
+      return;
+    }
+    // Nothing waits: no timer may keep the process alive.
+    this.#waitTimer.cancel();
   }
 
-  /** The slow path: waits for metadata and memory as needed. Never rejects (the call does). */
-  async #resume(call: SendCall, messages: ProducerMessage[], start: number): Promise<void> {
-    try {
-      const info = await this.#cluster.topic(call.topic);
-      let next = start;
-      while (next < messages.length && !call.settled) {
-        if (!this.#acc.hasRoom) {
-          this.#sender.wake();
-          await this.#acc.waitForRoom();
-          continue;
-        }
-        next = this.#appendFrom(call, messages, info, next);
-      }
-    } catch (err) {
-      call.fail(err instanceof RunnelError ? err : new RunnelError('UNKNOWN_SERVER_ERROR', (err as Error).message, { cause: err }));
+  #waitTimeout(w: WaitingSend, blockedOn: 'metadata' | 'memory', nowMs: number): RunnelError {
+    const { deliveryTimeoutMs, bufferMemoryBytes } = this.#opts;
+    if (blockedOn === 'metadata') {
+      return deliveryTimeout(this.#cluster, deliveryTimeoutMs, `waiting for the metadata of topic "${w.call.topic}"`, this.#lookups.lastError(w.call.topic), nowMs);
     }
+    const appended = w.next > 0 ? ` (${w.next} of its ${w.messages.length} records were buffered)` : '';
+    return deliveryTimeout(this.#cluster, deliveryTimeoutMs,
+      `waiting for buffer memory${appended}: all ${bufferMemoryBytes} bytes of bufferMemoryBytes hold records not yet acknowledged`, null, nowMs);
   }
 
   /**
@@ -161,7 +229,7 @@ export class RunnelProducer implements Producer {
   }
 
   async flush(): Promise<void> {
-    while (this.#blocked !== null) await this.#blocked;
+    await this.#waiting.drained();
     this.#acc.forceDepth++;
     try {
       this.#sender.wake();
@@ -171,18 +239,36 @@ export class RunnelProducer implements Producer {
     }
   }
 
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      try {
-        await this.flush();
-      } finally {
-        this.#acc.abortUnsent(clientClosed('The producer'));
-        this.#sender.stop();
-        await this.#cluster.close();
-        this.#onClosed();
-      }
-    })();
+  close(opts?: { timeoutMs?: number }): Promise<void> {
+    const timeoutMs = opts?.timeoutMs;
+    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
+      return Promise.reject(invalidArgument(`close({ timeoutMs }) takes a non-negative integer, got ${String(timeoutMs)}`));
+    }
+    if (this.#closing === null) {
+      const stopped = new Promise<void>((resolve) => (this.#stopWaiting = resolve));
+      this.#closing = this.#close(stopped);
+    }
+    if (timeoutMs !== undefined) {
+      const timer = setTimeout(this.#stopWaiting, timeoutMs);
+      void this.#closing.finally(() => clearTimeout(timer));
+    }
     return this.#closing;
+  }
+
+  async #close(stopWaiting: Promise<void>): Promise<void> {
+    try {
+      await Promise.race([this.flush(), stopWaiting]);
+    } finally {
+      const err = new RunnelError('CLIENT_CLOSED', 'The producer was closed before these records were acknowledged; they may or may not have been written.');
+      this.#waiting.failAll(err);
+      this.#acc.abortUnsent(err);
+      this.#sender.abandonOnTheWire(err);
+      this.#sender.stop();
+      this.#lookups.close();
+      this.#waitTimer.cancel();
+      await this.#cluster.close();
+      this.#onClosed();
+    }
   }
 }
 

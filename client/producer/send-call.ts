@@ -13,6 +13,8 @@ export class SendCall {
   readonly count: number;
   /** Timestamp for messages that give none (ms since the epoch, taken at send()). */
   readonly sentAtMs: number;
+  /** When the call must have settled: sentAtMs + deliveryTimeoutMs. */
+  readonly deadlineMs: number;
   readonly promise: Promise<RecordMetadata[]>;
   /**
    * Acknowledged runs, five numbers each: first index, count, partition,
@@ -29,10 +31,11 @@ export class SendCall {
   #reject!: (e: RunnelError) => void;
   #settled = false;
 
-  constructor(topic: string, messages: ProducerMessage[], sentAtMs: number) {
+  constructor(topic: string, messages: ProducerMessage[], sentAtMs: number, deadlineMs = Infinity) {
     this.topic = topic;
     this.count = messages.length;
     this.sentAtMs = sentAtMs;
+    this.deadlineMs = deadlineMs;
     this.#remaining = messages.length;
     for (let i = 0; i < messages.length; i++) {
       const timestamp = messages[i]!.timestamp;

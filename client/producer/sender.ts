@@ -12,6 +12,14 @@
  *
  * With acks=0 there is no response: a request is done when the socket has
  * taken its bytes, and offsets are reported as -1.
+ *
+ * Deadlines (Kafka's delivery.timeout.ms): every pass fails the batches at
+ * the front of each queue whose deadline has passed, whether they wait for a
+ * leader, a retry backoff or a free slot; a batch on the wire past its
+ * deadline has its calls failed at once, and its memory comes back when its
+ * request ends (the socket may still be writing it). The timer is armed for
+ * the earliest of every linger, backoff and deadline, and disarmed when no
+ * batch is left, so it never keeps an idle process alive.
  */
 import type { ProduceRequest, ProduceResponse, RecordChunks } from '../../protocol/messages.js';
 import { backoffMs, type RetryPolicy } from '../backoff.js';
@@ -22,6 +30,8 @@ import { CoalescedRun } from '../coalesced.js';
 import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
 import type { Logger } from '../types.js';
 import type { Accumulator, PartitionQueue, ProducerBatch } from './accumulator.js';
+import { deliveryTimeout, formatDuration } from './delivery-timeout.js';
+import type { TopicLookups } from './topic-lookups.js';
 
 export interface SenderOptions {
   /** Wire value: 0, 1 or -1. */
@@ -32,26 +42,34 @@ export interface SenderOptions {
   maxInFlightRequests: number;
   /** Record bytes in one request (at least one batch always goes). */
   maxRequestBytes: number;
+  deliveryTimeoutMs: number;
   logger: Logger;
 }
 
+/** One partition's batches in one request. */
 interface Entry {
   q: PartitionQueue;
   batches: ProducerBatch[];
+  leader: number;
+  sentAtMs: number;
 }
 
 export class Sender {
   readonly #cluster: Cluster;
   readonly #acc: Accumulator;
   readonly #opts: SenderOptions;
+  readonly #lookups: TopicLookups;
   readonly #inFlight = new Map<number, number>();
+  /** Every partition's batches a request is carrying now. */
+  readonly #onTheWire = new Set<Entry>();
   readonly #pass = new CoalescedRun(() => this.#run(), setImmediate);
   readonly #timer = new EarliestTimer(() => this.#run());
   #stopped = false;
 
-  constructor(cluster: Cluster, acc: Accumulator, opts: SenderOptions) {
+  constructor(cluster: Cluster, acc: Accumulator, lookups: TopicLookups, opts: SenderOptions) {
     this.#cluster = cluster;
     this.#acc = acc;
+    this.#lookups = lookups;
     this.#opts = opts;
   }
 
@@ -72,14 +90,35 @@ export class Sender {
     this.#timer.cancel();
   }
 
+  /**
+   * Fails the calls of every batch a request still carries, with `err`
+   * (close() that stops waiting). Their requests still end on their own.
+   */
+  abandonOnTheWire(err: RunnelError): void {
+    for (const entry of this.#onTheWire) for (const b of entry.batches) this.#expire(b, err);
+  }
+
+  /** Fails the calls of a batch still on the wire; its memory waits for the request to end. */
+  #expire(b: ProducerBatch, err: RunnelError): void {
+    if (b.expired) return;
+    b.expired = true;
+    b.fail(err);
+    this.#acc.finish(b);
+  }
+
   #run(): void {
     if (this.#stopped) return;
     const nowMs = Date.now();
     let nextDueMs = Infinity;
     const byLeader = new Map<number, PartitionQueue[]>();
     for (const q of this.#acc.queues()) {
+      if (q.isEmpty) continue;
+      if (q.front!.deadlineMs <= nowMs) this.#acc.expireQueued(q, nowMs, (b) => this.#queuedTimeout(q, b, nowMs));
+      const front = q.front;
+      if (front === null) continue;
+      nextDueMs = Math.min(nextDueMs, front.deadlineMs);
       // Muted queues wake on their response, blocked ones on a lookup or a free slot.
-      if (q.muted || q.isEmpty) continue;
+      if (q.muted) continue;
       if (!this.#acc.isReady(q, nowMs)) {
         nextDueMs = Math.min(nextDueMs, this.#acc.dueMs(q));
         continue;
@@ -88,13 +127,44 @@ export class Sender {
       if (leader === NO_SUCH_PARTITION) {
         this.#acc.failQueue(q, new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Partition ${q.partition} of "${q.topic}" no longer exists.`, { retriable: false }));
       } else if (leader === LOOK_UP) {
-        this.#lookUp(q.topic);
+        this.#lookups.request(q.topic);
       } else {
         addTo(byLeader, leader, q);
       }
     }
+    for (const entry of this.#onTheWire) {
+      for (const b of entry.batches) {
+        if (b.expired) continue;
+        if (b.deadlineMs <= nowMs) this.#expire(b, this.#onTheWireTimeout(entry, b, nowMs));
+        else nextDueMs = Math.min(nextDueMs, b.deadlineMs);
+      }
+    }
     for (const [leader, queues] of byLeader) this.#sendTo(leader, queues, nowMs);
-    if (!this.#stopped) this.#timer.armAt(nextDueMs, nowMs);
+    if (this.#stopped) return;
+    if (this.#acc.isIdle) this.#timer.cancel();
+    else this.#timer.armAt(nextDueMs, nowMs);
+  }
+
+  /** Why a batch that never left (or waits to be sent again) timed out. */
+  #queuedTimeout(q: PartitionQueue, b: ProducerBatch, nowMs: number): RunnelError {
+    const leader = this.#cluster.cachedLeader(q.topic, q.partition);
+    const waitingFor = b.attempts > 0
+      ? `waiting to send ${q.topic}-${q.partition} again after ${b.attempts} failed attempt${b.attempts === 1 ? '' : 's'}`
+      : leader === LOOK_UP
+        ? `waiting for the leader of ${q.topic}-${q.partition}`
+        : `before ${q.topic}-${q.partition} could be sent`;
+    return deliveryTimeout(this.#cluster, this.#opts.deliveryTimeoutMs, waitingFor, b.lastError ?? this.#lookups.lastError(q.topic), nowMs);
+  }
+
+  #onTheWireTimeout(entry: Entry, b: ProducerBatch, nowMs: number): RunnelError {
+    let broker = `broker ${entry.leader}`;
+    try {
+      broker += ` (${this.#cluster.broker(entry.leader).address})`;
+    } catch {
+      // No longer in the metadata: the id alone.
+    }
+    const waitingFor = `waiting for ${broker} to answer a Produce request for ${entry.q.topic}-${entry.q.partition} sent ${formatDuration(nowMs - entry.sentAtMs)} ago`;
+    return deliveryTimeout(this.#cluster, this.#opts.deliveryTimeoutMs, waitingFor, b.lastError, nowMs);
   }
 
   /** As many requests to `leader` as its free slots allow, each up to maxRequestBytes. */
@@ -118,7 +188,7 @@ export class Sender {
           for (const b of batches) requestBytes += b.bytes!.byteLength;
         }
         if (this.#opts.acks !== 0) q.muted = true;
-        entries.push({ q, batches });
+        entries.push({ q, batches, leader, sentAtMs: nowMs });
         let topic = topics.get(q.topic);
         if (topic === undefined) topics.set(q.topic, (topic = { name: q.topic, partitions: [] }));
         topic.partitions.push({ partition: q.partition, records });
@@ -126,6 +196,7 @@ export class Sender {
       if (entries.length === 0) return;
       const body: ProduceRequest<RecordChunks> = { acks: this.#opts.acks, timeoutMs: this.#opts.requestTimeoutMs, topics: [...topics.values()] };
       this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 0) + 1);
+      for (const e of entries) this.#onTheWire.add(e);
       void this.#dispatch(leader, body, entries);
     }
   }
@@ -145,6 +216,7 @@ export class Sender {
       const e = err instanceof RunnelError ? err : new RunnelError('UNKNOWN_SERVER_ERROR', `Producing failed: ${(err as Error).message}`, { cause: err });
       for (const entry of entries) this.#retryOrFail(entry, e);
     } finally {
+      for (const e of entries) this.#onTheWire.delete(e);
       this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 1) - 1);
       this.wake();
     }
@@ -176,10 +248,21 @@ export class Sender {
   }
 
   #retryOrFail(entry: Entry, err: RunnelError): void {
-    const { q, batches } = entry;
+    const { q } = entry;
     q.muted = false;
+    // Batches whose calls already timed out are not sent again: their memory is free now that the request is over.
+    let batches = entry.batches;
+    if (batches.some((b) => b.expired)) {
+      for (const b of batches) if (b.expired) this.#acc.release(b);
+      batches = batches.filter((b) => !b.expired);
+      if (batches.length === 0) return;
+    }
     const attempt = ++batches[0]!.attempts;
-    for (let i = 1; i < batches.length; i++) batches[i]!.attempts = attempt;
+    for (let i = 0; i < batches.length; i++) {
+      batches[i]!.attempts = attempt;
+      batches[i]!.lastError = err;
+    }
+    // Past the deadline the requeued batches expire at the next pass, with this error as the reason.
     if (err.retriable && attempt <= this.#opts.retries && !this.#stopped && !this.#cluster.closed) {
       if (isStaleMetadataError(err)) this.#cluster.invalidate(q.topic);
       this.#opts.logger.debug({ topic: q.topic, partition: q.partition, attempt, err: err.message }, 'retrying produce');
@@ -191,16 +274,5 @@ export class Sender {
       b.fail(err);
       this.#acc.release(b);
     }
-  }
-
-  /** Re-learns a topic's leaders; batches wait meanwhile, and fail if it cannot be found. */
-  #lookUp(topic: string): void {
-    this.#cluster.lookUp(topic).then(
-      () => this.wake(),
-      (err: unknown) => {
-        const e = err instanceof RunnelError ? err : new RunnelError('UNKNOWN_SERVER_ERROR', String(err), { cause: err });
-        for (const q of this.#acc.queues()) if (q.topic === topic) this.#acc.failQueue(q, e);
-      },
-    );
   }
 }

@@ -1,0 +1,111 @@
+/**
+ * The send() calls that could not append at once (their topic's metadata
+ * is not known yet, or the buffer is full), oldest first. A queue with a
+ * moving head rather than `Array.shift()`: an app that fires a million sends
+ * at a broker that is down must not pay for each one a copy of all the rest.
+ */
+import type { RunnelError } from '../errors.js';
+import type { ProducerMessage } from '../types.js';
+import type { SendCall } from './send-call.js';
+
+export interface WaitingSend {
+  call: SendCall;
+  messages: ProducerMessage[];
+  /** The first message not yet appended. */
+  next: number;
+}
+
+interface Drain {
+  /** Resolve once no entry numbered up to this one is left. */
+  upTo: number;
+  resolve: () => void;
+}
+
+export class WaitingSends {
+  #items: WaitingSend[] = [];
+  /** Each entry's number in push order (parallel to #items): removal keeps order, so the head's is the smallest left. */
+  #seqs: number[] = [];
+  #head = 0;
+  #nextSeq = 0;
+  #drains: Drain[] = [];
+
+  get isEmpty(): boolean {
+    return this.#head === this.#items.length;
+  }
+
+  get head(): WaitingSend | undefined {
+    return this.#items[this.#head];
+  }
+
+  push(w: WaitingSend): void {
+    this.#items.push(w);
+    this.#seqs.push(this.#nextSeq++);
+  }
+
+  shift(): void {
+    if (this.isEmpty) return;
+    // Dropped at once, so a settled call's messages can be collected.
+    this.#items[this.#head++] = undefined as unknown as WaitingSend;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#seqs = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#seqs = this.#seqs.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#settleDrains();
+  }
+
+  hasTopic(topic: string): boolean {
+    for (let i = this.#head; i < this.#items.length; i++) if (this.#items[i]!.call.topic === topic) return true;
+    return false;
+  }
+
+  /** Fails and removes every waiting call for `topic` (its lookup gave up). */
+  failTopic(topic: string, err: RunnelError): void {
+    this.#removeWhere((w) => w.call.topic === topic, err);
+  }
+
+  failAll(err: RunnelError): void {
+    this.#removeWhere(() => true, err);
+  }
+
+  /** Resolves once every entry waiting now has left (later ones are not waited for). */
+  drained(): Promise<void> {
+    if (this.isEmpty) return Promise.resolve();
+    const upTo = this.#seqs[this.#seqs.length - 1]!;
+    return new Promise((resolve) => this.#drains.push({ upTo, resolve }));
+  }
+
+  #removeWhere(match: (w: WaitingSend) => boolean, err: RunnelError): void {
+    const items: WaitingSend[] = [];
+    const seqs: number[] = [];
+    const failed: WaitingSend[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const w = this.#items[i]!;
+      if (match(w)) {
+        failed.push(w);
+      } else {
+        items.push(w);
+        seqs.push(this.#seqs[i]!);
+      }
+    }
+    this.#items = items;
+    this.#seqs = seqs;
+    this.#head = 0;
+    for (const w of failed) w.call.fail(err);
+    this.#settleDrains();
+  }
+
+  #settleDrains(): void {
+    if (this.#drains.length === 0) return;
+    const oldest = this.isEmpty ? Infinity : this.#seqs[this.#head]!;
+    this.#drains = this.#drains.filter((d) => {
+      if (d.upTo >= oldest) return true;
+      d.resolve();
+      return false;
+    });
+  }
+}
