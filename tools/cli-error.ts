@@ -35,7 +35,10 @@ const ADVICE: Readonly<Record<string, string>> = {
   TOPIC_ALREADY_EXISTS: 'pick another name, or delete the old topic first with `runnel topic delete NAME`',
   INVALID_CONFIG: 'see every setting and its current value with `runnel topic describe NAME --all-configs`',
   INVALID_TOPIC_EXCEPTION: 'use 1 to 249 characters from [a-zA-Z0-9._-]',
+  DELIVERY_TIMEOUT: 'give the broker longer with --delivery-timeout-ms, or see its log for why it did not answer',
 };
+
+const START_ADVICE = 'Start one with `runnel start`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker';
 
 /** Context a command can add so the advice names the right address. */
 export interface ErrorContext {
@@ -52,15 +55,17 @@ export function explainError(err: unknown, context: ErrorContext = {}): string {
   const text = oneLine(messageOf(err));
   const systemCode = systemCodeOf(err);
   const unreachable = systemCode !== undefined && UNREACHABLE_CODES.has(systemCode);
-  if (unreachable || (err as ErrorFacts | null)?.errorName === 'CONNECTION_FAILED') {
+  const errorName = (err as ErrorFacts | null)?.errorName;
+  // A send that timed out says itself which broker it could not reach and for how long.
+  if (unreachable && errorName === 'DELIVERY_TIMEOUT') return `${text} ${START_ADVICE}.`;
+  if (unreachable || errorName === 'CONNECTION_FAILED') {
     const where = context.bootstrap ?? 'the bootstrap address';
     const why = unreachable ? systemCode : 'no connection within the connect timeout';
-    return `cannot reach a broker at ${where} (${why}); start one with \`runnel start\`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker`;
+    return `cannot reach a broker at ${where} (${why}); ${START_ADVICE.charAt(0).toLowerCase()}${START_ADVICE.slice(1)}`;
   }
   if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
     return `${text}; check the path and its permissions`;
   }
-  const errorName = (err as ErrorFacts | null)?.errorName;
   const advice = typeof errorName === 'string' ? ADVICE[errorName] : undefined;
   if (advice === undefined || text.includes('runnel ')) return text;
   return text.endsWith('.') ? `${text} ${advice.charAt(0).toUpperCase()}${advice.slice(1)}.` : `${text}; ${advice}`;

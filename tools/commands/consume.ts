@@ -11,6 +11,7 @@ import { withRunnel } from '../client-session.js';
 import { CliError } from '../cli-error.js';
 import { intOption, withBootstrap, type ClientOptions } from '../options.js';
 import { stdoutIsClosed, writeOut } from '../output.js';
+import { reportBrokerOutages } from '../broker-notice.js';
 
 interface ConsumeOptions extends ClientOptions {
   partition?: number;
@@ -52,9 +53,12 @@ async function consumeTopic(runnel: Runnel, topic: string, opts: ConsumeOptions)
   const consumer = runnel.consumer();
   consumer.assign(assignments);
   const stop = stopSignal();
+  // The consumer retries for as long as it runs; a person hears that it is waiting, not silence.
+  const notice = reportBrokerOutages(consumer, 'still trying (Ctrl-C to stop)');
   try {
     return await printMessages(consumer, opts, stop);
   } finally {
+    notice.dispose();
     stop.dispose();
     await consumer.close();
   }

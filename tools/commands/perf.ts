@@ -4,7 +4,9 @@
  * perf tools (records, records/s, MB/s, latency avg, max, p50, p95, p99,
  * p99.9 from an HDR histogram). With `--json` the progress lines go to stderr
  * and stdout carries exactly one line: the summary as a JSON object. A run
- * that fails before measuring anything prints only the error.
+ * that fails before measuring anything prints only the error; one that fails
+ * part-way, or is stopped with Ctrl-C, prints the summary of what it measured
+ * (failed records counted in `errors`) and exits non-zero.
  */
 import { Command, Option } from 'commander';
 import type { Acks, CompressionName, ProducerOptions, Runnel } from '../../client/index.js';
@@ -15,7 +17,8 @@ import { printJson, printLine } from '../output.js';
 import { runConsumePerf } from '../perf/consume-perf.js';
 import { runEndToEndPerf } from '../perf/end-to-end-perf.js';
 import { formatSummary, formatWindow, type PerfSummary, type PerfWindow } from '../perf/perf-meter.js';
-import { PerfRunError, runProducePerf } from '../perf/produce-perf.js';
+import { PerfInterrupted, PerfRunError, runProducePerf } from '../perf/produce-perf.js';
+import { producerTimeouts, withDeliveryTimeout } from '../producer-timeouts.js';
 
 interface CommonPerfOptions extends ClientOptions {
   topic: string;
@@ -30,6 +33,7 @@ interface ProducerFlags {
   batchBytes?: number;
   compression?: CompressionName;
   bufferMemoryBytes?: number;
+  deliveryTimeoutMs: number;
 }
 
 interface ProducePerfFlags extends CommonPerfOptions, ProducerFlags {
@@ -60,16 +64,18 @@ export function perfCommand(): Command {
     .option('--warmup-records <n>', 'records sent first and left out of the figures', intOption(0), 0)
     .option('--records-per-send <n>', 'records per send() call (default: about one batch when unpaced, whatever is due when paced)', intOption(1));
   clientOptions(producerOptions(produce)).action((opts: ProducePerfFlags) =>
-    reportRun(opts, 'sent', (runnel, base) =>
-      runProducePerf(runnel, {
+    reportRun(opts, 'sent', async (runnel, base) => {
+      // A missing topic or no broker fails at once, before anything is measured.
+      await runnel.admin().describeTopic(opts.topic);
+      return runProducePerf(runnel, {
         ...base,
         recordSize: opts.recordSize,
         throughput: opts.throughput,
         warmupRecords: opts.warmupRecords,
         producer: producerConfig(opts),
         ...(opts.recordsPerSend === undefined ? {} : { recordsPerSend: opts.recordsPerSend }),
-      }),
-    ),
+      });
+    }),
   );
 
   const consume = perfOptions(perf.command('consume').description('read records from every partition and report throughput and record age on arrival'))
@@ -117,7 +123,7 @@ function clientOptions(command: Command): Command {
 }
 
 function producerOptions(command: Command): Command {
-  return command
+  return withDeliveryTimeout(command)
     .option('--acks <0|1|all>', 'acknowledgement to wait for', parseAcks, 1 as Acks)
     .option('--linger-ms <ms>', 'producer linger (default: the SDK default)', intOption(0, 60_000))
     .option('--batch-bytes <n>', 'producer batch size (default: the SDK default)', intOption(1))
@@ -126,7 +132,7 @@ function producerOptions(command: Command): Command {
 }
 
 function producerConfig(flags: ProducerFlags): ProducerOptions {
-  const config: ProducerOptions = { acks: flags.acks };
+  const config: ProducerOptions = { acks: flags.acks, ...producerTimeouts(flags.deliveryTimeoutMs, flags.lingerMs) };
   if (flags.lingerMs !== undefined) config.lingerMs = flags.lingerMs;
   if (flags.batchBytes !== undefined) config.batchBytes = flags.batchBytes;
   if (flags.compression !== undefined) config.compression = flags.compression;
@@ -140,16 +146,25 @@ interface BaseRun {
   numRecords: number;
   reportingIntervalMs: number;
   onProgress: (window: PerfWindow) => void;
+  /** Aborted by Ctrl-C. */
+  signal: AbortSignal;
 }
 
-/** Runs a measurement, printing progress and then the summary (also when the run failed part-way). */
+/** Runs a measurement, printing progress and then the summary (also when the run failed part-way or was interrupted). */
 async function reportRun(opts: CommonPerfOptions, verb: string, run: (runnel: Runnel, base: BaseRun) => Promise<PerfSummary>): Promise<void> {
   const onProgress = (window: PerfWindow) => {
     const line = formatWindow(window, verb);
     if (opts.json === true) process.stderr.write(`${line}\n`);
     else void printLine(line);
   };
-  const base: BaseRun = { topic: opts.topic, numRecords: opts.numRecords, reportingIntervalMs: opts.reportingIntervalMs, onProgress };
+  // Ctrl-C stops the run and still prints the summary; a second one ends the process at once.
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const base: BaseRun = { topic: opts.topic, numRecords: opts.numRecords, reportingIntervalMs: opts.reportingIntervalMs, onProgress, signal: interrupt.signal };
   let summary: PerfSummary;
   let failure: unknown;
   try {
@@ -158,10 +173,17 @@ async function reportRun(opts: CommonPerfOptions, verb: string, run: (runnel: Ru
     if (!(err instanceof PerfRunError)) throw err;
     summary = err.summary;
     failure = err.cause;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
   }
-  if (failure !== undefined && summary.records === 0) throw new CliError(explainError(failure, { bootstrap: opts.bootstrap }));
+  const interrupted = failure instanceof PerfInterrupted;
+  if (failure !== undefined && !interrupted && summary.records === 0 && summary.errors === 0) throw new CliError(explainError(failure, { bootstrap: opts.bootstrap }));
   await (opts.json === true ? printJson(summary) : printLine(formatSummary(summary, verb)));
+  if (interrupted) {
+    process.stderr.write(`Interrupted: the summary above covers what was measured before Ctrl-C (${summary.errors} records counted as errors).\n`);
+    throw new CliError('', 130);
+  }
   if (failure !== undefined) {
-    throw new CliError(`${explainError(failure, { bootstrap: opts.bootstrap })} (the summary above covers the records before it)`);
+    throw new CliError(`${explainError(failure, { bootstrap: opts.bootstrap })} (the summary above covers the records before it; ${summary.errors} counted as errors)`);
   }
 }

@@ -12,19 +12,22 @@ import type { Acks, Producer, ProducerMessage } from '../../client/index.js';
 import { withRunnel } from '../client-session.js';
 import { CliError, explainError } from '../cli-error.js';
 import { intOption, parseAcks, withBootstrap, type ClientOptions } from '../options.js';
+import { producerTimeouts, withDeliveryTimeout } from '../producer-timeouts.js';
+import { reportBrokerOutages } from '../broker-notice.js';
 
 interface ProduceOptions extends ClientOptions {
   acks: Acks;
   keySeparator?: string;
   lingerMs: number;
   maxInFlightBytes: number;
+  deliveryTimeoutMs: number;
 }
 
 /** Lines gathered per `send` at most. */
 const LINES_PER_SEND_MAX = 1000;
 
 export function produceCommand(): Command {
-  return withBootstrap(
+  return withDeliveryTimeout(withBootstrap(
     new Command('produce')
       .description('send each line of stdin as one record')
       .argument('<topic>', 'topic name')
@@ -32,12 +35,17 @@ export function produceCommand(): Command {
       .option('--key-separator <sep>', 'split each line at the first <sep> into key and value (a line without it is an error)')
       .option('--linger-ms <ms>', 'wait up to this long to batch records together', intOption(0, 60_000), 5)
       .option('--max-in-flight-bytes <n>', 'pause reading stdin while this many bytes await acknowledgement', intOption(1024), 16 * 1024 * 1024),
-  ).action(async (topic: string, opts: ProduceOptions) => {
+  )).action(async (topic: string, opts: ProduceOptions) => {
+    const timeouts = producerTimeouts(opts.deliveryTimeoutMs, opts.lingerMs);
     const outcome = await withRunnel(opts, async (runnel) => {
-      const producer = runnel.producer({ acks: opts.acks, lingerMs: opts.lingerMs });
+      // No broker at all fails in seconds, as every other command does, rather than after the delivery timeout.
+      await runnel.admin().listTopics();
+      const producer = runnel.producer({ acks: opts.acks, lingerMs: opts.lingerMs, ...timeouts });
+      const notice = reportBrokerOutages(producer, `records wait for it up to --delivery-timeout-ms (${opts.deliveryTimeoutMs} ms)`);
       try {
         return await pumpLines(producer, topic, opts);
       } finally {
+        notice.dispose();
         await producer.close();
       }
     });

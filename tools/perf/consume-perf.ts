@@ -6,11 +6,13 @@
  * latency when a producer runs at the same time. Timestamps are milliseconds,
  * so that latency has millisecond resolution; `runEndToEndPerf` measures in
  * microseconds instead. Stops early, with an error, when nothing arrives for
- * `idleTimeoutMs`.
+ * `idleTimeoutMs` (naming a broker it cannot reach, if that is why), or when
+ * `signal` aborts.
  */
 import type { ConsumerOptions, Message, Runnel, StartOffset } from '../../client/index.js';
+import { reportBrokerOutages } from '../broker-notice.js';
 import { PerfMeter, startProgress, type PerfSummary, type PerfWindow } from './perf-meter.js';
-import { PerfRunError } from './produce-perf.js';
+import { PerfInterrupted, PerfRunError, whenAborted } from './produce-perf.js';
 
 export interface ConsumePerfOptions {
   topic: string;
@@ -21,6 +23,8 @@ export interface ConsumePerfOptions {
   consumer?: ConsumerOptions;
   reportingIntervalMs?: number;
   onProgress?: (window: PerfWindow) => void;
+  /** Stops the run (Ctrl-C); PerfRunError then carries a PerfInterrupted. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
@@ -30,15 +34,20 @@ export async function runConsumePerf(runnel: Runnel, opts: ConsumePerfOptions): 
   const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const description = await runnel.admin().describeTopic(opts.topic);
   const consumer = runnel.consumer(opts.consumer);
+  const notice = reportBrokerOutages(consumer, `still trying until nothing has arrived for ${idleTimeoutMs} ms`);
   consumer.assign(description.partitions.map((p) => ({ topic: opts.topic, partition: p.partition, offset: opts.from ?? 'earliest' })));
   meter.restart();
   const progress = startProgress(meter, opts.reportingIntervalMs ?? 0, (w) => opts.onProgress?.(w));
+  const interrupted = whenAborted(opts.signal);
   let timedOut = false;
+  let outage = '';
   try {
     const batches = consumer.batches()[Symbol.asyncIterator]();
     while (meter.records < opts.numRecords) {
-      const next = await withIdleTimeout(batches.next(), idleTimeoutMs);
+      const next = await withIdleTimeout(Promise.race([batches.next(), interrupted]), idleTimeoutMs);
+      if (opts.signal?.aborted === true) break;
       if (next === undefined) {
+        outage = notice.describe();
         timedOut = true;
         break;
       }
@@ -47,12 +56,14 @@ export async function runConsumePerf(runnel: Runnel, opts: ConsumePerfOptions): 
     }
   } finally {
     progress.stop();
+    notice.dispose();
     await consumer.close();
   }
   const summary = meter.summary();
+  if (opts.signal?.aborted === true) throw new PerfRunError(summary, new PerfInterrupted());
   if (summary.records < opts.numRecords) {
     summary.errors = opts.numRecords - summary.records;
-    const why = timedOut ? `nothing arrived for ${idleTimeoutMs} ms` : 'the consumer stopped';
+    const why = timedOut ? `nothing arrived for ${idleTimeoutMs} ms${outage === '' ? '' : `: ${outage}`}` : 'the consumer stopped';
     throw new PerfRunError(summary, new Error(`only ${summary.records} of ${opts.numRecords} records arrived (${why}); produce more records or lower --num-records`));
   }
   return summary;

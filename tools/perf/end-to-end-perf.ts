@@ -9,7 +9,7 @@
 import type { ConsumerOptions, ProducerOptions, Runnel } from '../../client/index.js';
 import { withIdleTimeout } from './consume-perf.js';
 import { PerfMeter, startProgress, type PerfSummary, type PerfWindow } from './perf-meter.js';
-import { PerfRunError, runProducePerf, SEND_TIME_BYTES } from './produce-perf.js';
+import { PerfInterrupted, PerfRunError, runProducePerf, SEND_TIME_BYTES, whenAborted } from './produce-perf.js';
 
 export interface EndToEndPerfOptions {
   topic: string;
@@ -24,6 +24,8 @@ export interface EndToEndPerfOptions {
   idleTimeoutMs?: number;
   reportingIntervalMs?: number;
   onProgress?: (window: PerfWindow) => void;
+  /** Stops the run (Ctrl-C); PerfRunError then carries a PerfInterrupted. */
+  signal?: AbortSignal;
 }
 
 export interface EndToEndPerfResult {
@@ -46,11 +48,12 @@ export async function runEndToEndPerf(runnel: Runnel, opts: EndToEndPerfOptions)
   const meter = new PerfMeter('end-to-end', opts.topic);
   let arrived = 0;
   let stopped = false;
+  const interrupted = whenAborted(opts.signal);
 
   const consuming = (async () => {
     const batches = consumer.batches()[Symbol.asyncIterator]();
     while (arrived < expected && !stopped) {
-      const next = await withIdleTimeout(batches.next(), idleTimeoutMs);
+      const next = await withIdleTimeout(Promise.race([batches.next(), interrupted]), idleTimeoutMs);
       if (next === undefined || next.done === true) return;
       const nowMs = performance.now();
       for (const message of next.value.messages) {
@@ -75,14 +78,20 @@ export async function runEndToEndPerf(runnel: Runnel, opts: EndToEndPerfOptions)
       warmupRecords,
       stampSendTime: true,
       ...(opts.producer === undefined ? {} : { producer: opts.producer }),
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     });
     await consuming;
+  } catch (err) {
+    // Interrupted while producing: the end-to-end figures so far are the summary.
+    if (err instanceof PerfRunError && err.cause instanceof PerfInterrupted) throw new PerfRunError(meter.summary(), err.cause);
+    throw err;
   } finally {
     stopped = true;
     progress.stop();
     await consumer.close();
   }
   const endToEnd = meter.summary();
+  if (opts.signal?.aborted === true) throw new PerfRunError(endToEnd, new PerfInterrupted());
   if (arrived < expected) {
     endToEnd.errors = expected - arrived;
     throw new PerfRunError(endToEnd, new Error(`only ${arrived} of ${expected} records came back to the consumer within ${idleTimeoutMs} ms of the last one`));

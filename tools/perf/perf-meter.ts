@@ -131,13 +131,16 @@ export function formatWindow(window: PerfWindow, verb: string): string {
   );
 }
 
-/** Kafka's final line, with the percentiles: `..., P ms 50th, P ms 95th, P ms 99th, P ms 99.9th.` */
+/**
+ * Kafka's final line, with the percentiles: `..., P ms 50th, P ms 95th, P ms 99th, P ms 99.9th.`, and
+ * ` N errors.` after it when there were any (records that failed, or did not arrive).
+ */
 export function formatSummary(s: PerfSummary, verb: string): string {
   return (
     `${s.records} records ${verb}, ${s.recordsPerSec.toFixed(1)} records/sec (${s.mbPerSec.toFixed(2)} MB/sec), ` +
     `${s.latencyAvgMs.toFixed(2)} ms avg latency, ${s.latencyMaxMs.toFixed(2)} ms max latency, ` +
     `${s.latencyP50Ms.toFixed(2)} ms 50th, ${s.latencyP95Ms.toFixed(2)} ms 95th, ${s.latencyP99Ms.toFixed(2)} ms 99th, ` +
-    `${s.latencyP999Ms.toFixed(2)} ms 99.9th.`
+    `${s.latencyP999Ms.toFixed(2)} ms 99.9th.${s.errors > 0 ? ` ${s.errors} errors.` : ''}`
   );
 }
 

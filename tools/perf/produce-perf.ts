@@ -7,10 +7,16 @@
  * unpaced and whatever has fallen due when paced), and the bytes awaiting
  * acknowledgement are bounded, so the tool measures the broker, not its own
  * queue. Warm-up records are sent first and left out of every figure.
+ *
+ * It stops at the first failed send (then waits for the rest to settle,
+ * which the producer's delivery timeout bounds) or when `signal` aborts
+ * (Ctrl-C: what is still pending is failed at once and counted as errors);
+ * either way the summary of what was measured comes with the error.
  */
 import { randomFillSync } from 'node:crypto';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { ProducerMessage, ProducerOptions, Runnel } from '../../client/index.js';
+import { reportBrokerOutages } from '../broker-notice.js';
 import { PerfMeter, startProgress, type PerfSummary, type PerfWindow } from './perf-meter.js';
 
 export interface ProducePerfOptions {
@@ -29,6 +35,8 @@ export interface ProducePerfOptions {
   onProgress?: (window: PerfWindow) => void;
   /** Writes the send time (`performance.now()`, f64 LE) into the first 8 bytes of each value (end-to-end runs). */
   stampSendTime?: boolean;
+  /** Stops the run (Ctrl-C): nothing more is sent, what is pending is failed, and PerfRunError carries a PerfInterrupted. */
+  signal?: AbortSignal;
 }
 
 /** What a failed run still reports: the summary so far and the first error. */
@@ -42,6 +50,21 @@ export class PerfRunError extends Error {
   }
 }
 
+/** The cause of a PerfRunError when the run was stopped on purpose. */
+export class PerfInterrupted extends Error {
+  override name = 'PerfInterrupted';
+  constructor() {
+    super('interrupted');
+  }
+}
+
+/** Resolves when `signal` aborts (never without one). */
+export function whenAborted(signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return new Promise<void>(() => {});
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
 const PAYLOAD_VARIANTS = 64;
 const DEFAULT_BATCH_BYTES = 64 * 1024;
 const DEFAULT_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
@@ -50,20 +73,23 @@ export const SEND_TIME_BYTES = 8;
 
 export async function runProducePerf(runnel: Runnel, opts: ProducePerfOptions): Promise<PerfSummary> {
   const producer = runnel.producer(opts.producer);
+  const notice = reportBrokerOutages(producer, 'sends wait for it up to their delivery timeout (Ctrl-C to stop and print the summary)');
   try {
     return await produceRecords(
       opts,
       (messages) => producer.send({ topic: opts.topic, messages }),
       () => producer.flush(),
+      () => producer.close({ timeoutMs: 0 }),
     );
   } finally {
+    notice.dispose();
     await producer.close();
   }
 }
 
 type Send = (messages: ProducerMessage[]) => Promise<unknown>;
 
-async function produceRecords(opts: ProducePerfOptions, send: Send, flush: () => Promise<void>): Promise<PerfSummary> {
+async function produceRecords(opts: ProducePerfOptions, send: Send, flush: () => Promise<void>, abandon: () => Promise<void>): Promise<PerfSummary> {
   const meter = new PerfMeter('produce', opts.topic);
   const payloads = randomPayloads(opts.recordSize, PAYLOAD_VARIANTS);
   const warmupRecords = opts.warmupRecords ?? 0;
@@ -73,21 +99,23 @@ async function produceRecords(opts: ProducePerfOptions, send: Send, flush: () =>
   const maxInFlightBytes = opts.maxInFlightBytes ?? opts.producer?.bufferMemoryBytes ?? DEFAULT_IN_FLIGHT_BYTES;
   const window = new InFlightWindow(maxInFlightBytes);
   let firstError: unknown;
+  const interrupted = whenAborted(opts.signal);
+  const stopped = (): boolean => firstError !== undefined || opts.signal?.aborted === true;
 
   const sendRecords = async (count: number, measured: boolean, pace: Pacer | undefined) => {
     let sent = 0;
-    while (sent < count && firstError === undefined) {
+    while (sent < count && !stopped()) {
       let n = Math.min(count - sent, perSendMax);
       if (pace !== undefined) {
         const due = pace.dueBy(performance.now()) - sent;
         if (due <= 0) {
-          await sleep(Math.max(1, pace.msUntil(sent, performance.now())));
+          await Promise.race([sleep(Math.max(1, pace.msUntil(sent, performance.now()))), interrupted]);
           continue;
         }
         n = Math.min(n, due);
       }
       const bytes = n * opts.recordSize;
-      await window.reserve(bytes);
+      if (!(await window.reserve(bytes, interrupted, stopped))) break;
       const messages = buildMessages(payloads, sent, n, opts.stampSendTime === true);
       const sentAtMs = performance.now();
       sent += n;
@@ -102,7 +130,7 @@ async function produceRecords(opts: ProducePerfOptions, send: Send, flush: () =>
       ).finally(() => window.release(bytes));
       if (pace === undefined) await yieldToEventLoop();
     }
-    await window.drain();
+    await Promise.race([window.drain(), interrupted]);
   };
 
   if (warmupRecords > 0) {
@@ -112,9 +140,15 @@ async function produceRecords(opts: ProducePerfOptions, send: Send, flush: () =>
   const progress = startProgress(meter, opts.reportingIntervalMs ?? 0, (w) => opts.onProgress?.(w));
   try {
     await sendRecords(opts.numRecords, true, throughput > 0 ? new Pacer(throughput) : undefined);
-    if (firstError === undefined) await flush();
+    if (!stopped()) await Promise.race([flush(), interrupted]);
   } finally {
     progress.stop();
+  }
+  if (opts.signal?.aborted === true) {
+    // What is still pending fails now (and is counted); its fate on the broker is unknown.
+    await abandon();
+    await window.drain();
+    throw new PerfRunError(meter.summary(), new PerfInterrupted());
   }
   const summary = meter.summary();
   if (firstError !== undefined) throw new PerfRunError(summary, firstError);
@@ -169,10 +203,15 @@ class InFlightWindow {
 
   constructor(readonly maxBytes: number) {}
 
-  async reserve(bytes: number): Promise<void> {
+  /** Waits for room for `bytes`; false (nothing reserved) if `stopped()` turns true meanwhile. */
+  async reserve(bytes: number, interrupted: Promise<void>, stopped: () => boolean): Promise<boolean> {
     // A single send larger than the window still goes, alone.
-    while (this.#bytes > 0 && this.#bytes + bytes > this.maxBytes) await this.#changed();
+    while (this.#bytes > 0 && this.#bytes + bytes > this.maxBytes) {
+      await Promise.race([this.#changed(), interrupted]);
+      if (stopped()) return false;
+    }
     this.#bytes += bytes;
+    return true;
   }
 
   release(bytes: number): void {

@@ -1,0 +1,208 @@
+/**
+ * The command line when the broker goes away: `runnel produce` and `runnel
+ * perf produce` fail within --delivery-timeout-ms with one error line, `perf`
+ * prints its summary (errors counted) on failure and on Ctrl-C, `runnel
+ * consume` says on stderr that it cannot reach the broker (once, not per
+ * retry) and carries on, and `runnel perf consume` ends instead of looping
+ * silently. Real broker processes, killed by pid; the CLI run as a user runs it.
+ */
+import t, { type Test } from 'tap';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { Runnel } from '../../client/index.js';
+
+const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
+/** Added to every bound for a loaded 2-core machine (process start-up included). */
+const SLACK_MS = 4000;
+
+interface Cli {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  /** Exit code (128 + n for a signal), and when it came. */
+  exited: Promise<{ code: number; atMs: number }>;
+  /** Resolves when stdout or stderr has printed something matching `pattern` (rejects after `timeoutMs`). */
+  printed: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
+}
+
+function cli(t: Test, args: string[]): Cli {
+  const child = spawn(process.execPath, [RUNNEL_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const watchers: { pattern: RegExp; resolve: () => void }[] = [];
+  const check = (): void => {
+    for (const w of watchers.splice(0)) {
+      if (w.pattern.test(stdout) || w.pattern.test(stderr)) w.resolve();
+      else watchers.push(w);
+    }
+  };
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+    check();
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+    check();
+  });
+  child.stdin.on('error', () => undefined);
+  const exited = new Promise<{ code: number; atMs: number }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code: code ?? 128 + (signal === 'SIGINT' ? 2 : 9), atMs: Date.now() }));
+  });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    printed: (pattern, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`)), timeoutMs);
+        watchers.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
+        check();
+      }),
+  };
+}
+
+/** Writes `line` to the child's stdin as fast as it takes it, until it exits. */
+function feedForever(child: ChildProcessWithoutNullStreams, line: string): void {
+  const chunk = line.repeat(1000);
+  const write = (): void => {
+    while (child.stdin.writable && child.stdin.write(chunk));
+    if (child.stdin.writable) child.stdin.once('drain', write);
+  };
+  write();
+}
+
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const errorLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('error:'));
+
+async function brokerWithTopic(t: Test, topic: string): Promise<BrokerProcess> {
+  const broker = await startBrokerProcess();
+  t.teardown(() => broker.kill('SIGKILL'));
+  const created = cli(t, ['topic', 'create', topic, '--partitions', '2', '--bootstrap', broker.bootstrap]);
+  t.equal((await created.exited).code, 0, created.stderr());
+  return broker;
+}
+
+t.test('`yes hello | runnel produce` with the broker killed: exit 1 within --delivery-timeout-ms, one error line', async (t) => {
+  const broker = await brokerWithTopic(t, 'lines');
+  const produce = cli(t, ['produce', 'lines', '--delivery-timeout-ms', '3000', '--bootstrap', broker.bootstrap]);
+  feedForever(produce.child, 'hello\n');
+  // Once records are landing, take the broker away.
+  const client = new Runnel({ bootstrap: [broker.bootstrap] });
+  const admin = client.admin();
+  const deadline = Date.now() + 30_000;
+  while ((await admin.listOffsets('lines')).every((p) => p.latest === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  await client.close();
+  await broker.kill('SIGKILL');
+  const killedAtMs = Date.now();
+  const { code, atMs } = await produce.exited;
+  t.equal(code, 1, 'exits 1');
+  t.ok(atMs - killedAtMs <= 3000 + SLACK_MS, `within the delivery timeout (${atMs - killedAtMs} ms after the kill)`);
+  const errors = errorLines(produce.stderr());
+  t.equal(errors.length, 1, `one error line: ${produce.stderr()}`);
+  t.match(errors[0], new RegExp(`^error: line \\d+ was not sent: DELIVERY_TIMEOUT: Delivery timed out after 3000 ms .*broker ${broker.bootstrap.replace(/\./g, '\\.')} unreachable .*ECONNREFUSED.*runnel start.*\\(\\d+ of \\d+ lines read were acknowledged`));
+  t.match(produce.stderr(), /warning: cannot reach the broker at .* records wait for it up to --delivery-timeout-ms \(3000 ms\)/, 'and it said so while waiting');
+  t.equal(produce.stdout(), '', 'nothing on stdout');
+});
+
+t.test('`runnel produce` with no broker at all fails in seconds, like every other command', async (t) => {
+  const port = await unusedPort();
+  const produce = cli(t, ['produce', 'x', '--bootstrap', `127.0.0.1:${port}`]);
+  produce.child.stdin.end('one\n');
+  const started = Date.now();
+  const { code, atMs } = await produce.exited;
+  t.equal(code, 1);
+  t.ok(atMs - started < 15_000, `${atMs - started} ms, not the 120 s delivery timeout`);
+  t.match(produce.stderr(), new RegExp(`^error: cannot reach a broker at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
+  const tooShort = cli(t, ['produce', 'x', '--delivery-timeout-ms', '5', '--linger-ms', '5', '--bootstrap', `127.0.0.1:${port}`]);
+  t.equal((await tooShort.exited).code, 1);
+  t.match(tooShort.stderr(), /^error: --delivery-timeout-ms \(5\) must be more than --linger-ms \(5\)/);
+});
+
+t.test('`runnel perf produce` with the broker killed: the summary counts the errors, then one error line, exit 1', async (t) => {
+  const broker = await brokerWithTopic(t, 'perfdead');
+  const perf = cli(t, ['perf', 'produce', '--topic', 'perfdead', '--num-records', '100000000', '--record-size', '100', '--throughput', '5000',
+    '--delivery-timeout-ms', '3000', '--reporting-interval-ms', '500', '--json', '--bootstrap', broker.bootstrap]);
+  await perf.printed(/[1-9]\d* records sent/);
+  await broker.kill('SIGKILL');
+  const killedAtMs = Date.now();
+  const { code, atMs } = await perf.exited;
+  t.equal(code, 1);
+  // It stops sending at the first failure (one delivery timeout) and waits out what is pending (one more at most).
+  t.ok(atMs - killedAtMs <= 2 * 3000 + SLACK_MS, `ended ${atMs - killedAtMs} ms after the kill`);
+  const summary = JSON.parse(perf.stdout().trim().split('\n').at(-1)!) as { records: number; errors: number };
+  t.ok(summary.records > 0 && summary.errors > 0, `summary: ${summary.records} records, ${summary.errors} errors`);
+  const errors = errorLines(perf.stderr());
+  t.equal(errors.length, 1, perf.stderr());
+  t.match(errors[0], new RegExp(`DELIVERY_TIMEOUT: .*unreachable .*ECONNREFUSED.*\\(the summary above covers the records before it; ${summary.errors} counted as errors\\)`));
+});
+
+t.test('`runnel perf produce` stopped with Ctrl-C prints its summary and exits 130', async (t) => {
+  const broker = await brokerWithTopic(t, 'perfint');
+  const perf = cli(t, ['perf', 'produce', '--topic', 'perfint', '--num-records', '100000000', '--record-size', '100', '--throughput', '5000',
+    '--reporting-interval-ms', '500', '--bootstrap', broker.bootstrap]);
+  await perf.printed(/[1-9]\d* records sent/);
+  // With the broker gone, what is pending would wait for the delivery timeout (120 s): Ctrl-C must not.
+  await broker.kill('SIGKILL');
+  await perf.printed(/warning: cannot reach the broker/);
+  perf.child.kill('SIGINT');
+  const sentAtMs = Date.now();
+  const { code, atMs } = await perf.exited;
+  t.equal(code, 130, perf.stderr());
+  t.ok(atMs - sentAtMs < SLACK_MS, `ended ${atMs - sentAtMs} ms after Ctrl-C`);
+  t.match(perf.stdout().trim().split('\n').at(-1), /^\d+ records sent, .* ms 99\.9th\. [1-9]\d* errors\.$/, 'the summary, pending records counted as errors');
+  t.match(perf.stderr(), /Interrupted: the summary above covers what was measured before Ctrl-C/);
+});
+
+t.test('`runnel consume` says once that it cannot reach the broker, keeps trying, and reads on after a restart', async (t) => {
+  let broker = await brokerWithTopic(t, 'watched');
+  const { port, dataDir } = broker;
+  const put = async (value: string): Promise<void> => {
+    const p = cli(t, ['produce', 'watched', '--bootstrap', broker.bootstrap]);
+    p.child.stdin.end(`${value}\n`);
+    t.equal((await p.exited).code, 0, p.stderr());
+  };
+  await put('before');
+  const consume = cli(t, ['consume', 'watched', '--from-beginning', '--bootstrap', broker.bootstrap]);
+  await consume.printed(/before/);
+  await broker.kill('SIGKILL');
+  await consume.printed(/warning: cannot reach the broker at 127\.0\.0\.1:\d+ \(ECONNREFUSED\); still trying \(Ctrl-C to stop\)/);
+  // It retries several times a second: still one line.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  t.equal(consume.stderr().split('\n').filter((l) => l.includes('cannot reach')).length, 1, 'one line, not one per retry');
+  broker = await startBrokerProcess({ dataDir, args: ['--port', String(port)] });
+  t.teardown(() => broker.kill('SIGKILL'));
+  await consume.printed(/reachable again after \d+ s/);
+  await put('after');
+  await consume.printed(/after/);
+  consume.child.kill('SIGINT');
+  t.equal((await consume.exited).code, 0);
+  t.same(consume.stdout().split('\n').filter(Boolean), ['before', 'after']);
+  t.match(consume.stderr(), /Processed a total of 2 messages/);
+});
+
+t.test('`runnel perf consume` on a broker that dies ends at --timeout-ms, naming the broker, not in an endless silent loop', async (t) => {
+  const broker = await brokerWithTopic(t, 'readdead');
+  const perf = cli(t, ['perf', 'consume', '--topic', 'readdead', '--num-records', '1000', '--timeout-ms', '4000', '--reporting-interval-ms', '200', '--bootstrap', broker.bootstrap]);
+  // Once it is reading (the topic is empty: its first progress line), the broker dies.
+  await perf.printed(/0 records received/);
+  await broker.kill('SIGKILL');
+  const killedAtMs = Date.now();
+  const { code, atMs } = await perf.exited;
+  t.equal(code, 1);
+  t.ok(atMs - killedAtMs <= 4000 + SLACK_MS, `ended ${atMs - killedAtMs} ms after the kill`);
+  t.match(perf.stderr(), /warning: cannot reach the broker/);
+  t.match(errorLines(perf.stderr())[0], /only 0 of 1000 records arrived \(nothing arrived for 4000 ms: the broker at 127\.0\.0\.1:\d+ has been unreachable for \d+ s \(ECONNREFUSED\)\)/);
+});
