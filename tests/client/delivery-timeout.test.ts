@@ -12,7 +12,7 @@
  * late on a loaded 2-core machine; the request timeouts are set well above
  * that, so a send that only settled when its request timed out would fail.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,8 @@ t.test('no broker ever reachable: 64 un-awaited sends all fail by their deadline
   const runnel = new Runnel({ bootstrap: [`127.0.0.1:${port}`], logger: silent });
   t.teardown(() => runnel.close());
   const producer = runnel.producer({ deliveryTimeoutMs: 2000, requestTimeoutMs: 1000 });
+  // Before the client's close (teardowns run last first): a hang a test finds must not stall the file.
+  t.teardown(() => producer.close({ timeoutMs: 0 }));
   const outcomes: Outcome[] = [];
   for (let i = 0; i < 64; i++) track(outcomes, producer.send({ topic: 'never', messages: [{ value: `m${i}` }] }));
   const flushing = producer.flush();
@@ -96,24 +98,10 @@ t.test('no broker ever reachable: 64 un-awaited sends all fail by their deadline
   await t.rejects(producer.send({ topic: 'never', messages: [{ value: 'late' }] }), { name: 'RunnelError', errorName: 'CLIENT_CLOSED' });
 });
 
-t.test('nothing the producer armed keeps a process alive after close()', async (t) => {
-  // A separate process, so tap's own handles do not count: it sends to a dead port, closes, and reports what is left.
-  const port = await unusedPort();
+/** Runs `body` (ES module code with `Runnel` imported from the build) in a fresh node process; its stdout and how long it ran. */
+async function runScript(t: Test, body: string): Promise<{ code: number | null; stdout: string; stderr: string; ranMs: number }> {
   const client = new URL('../../dist/client/index.js', import.meta.url).href;
-  const script = `
-    import { Runnel } from ${JSON.stringify(client)};
-    const runnel = new Runnel({ bootstrap: ['127.0.0.1:${port}'] });
-    const producer = runnel.producer({ deliveryTimeoutMs: 600, requestTimeoutMs: 500, lingerMs: 0 });
-    const sends = Array.from({ length: 20 }, (_, i) => producer.send({ topic: 'gone', messages: [{ value: String(i) }] }).catch((e) => e.errorName));
-    const consumer = runnel.consumer();
-    consumer.assign([{ topic: 'gone', partition: 0, offset: 0 }]);
-    const iterating = (async () => { for await (const m of consumer) void m; })();
-    const names = await Promise.all(sends);
-    await runnel.close();
-    await iterating;
-    process.stdout.write(JSON.stringify({ names: [...new Set(names)], left: process.getActiveResourcesInfo() }) + '\\n');
-  `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `import { Runnel } from ${JSON.stringify(client)};\n${body}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -122,14 +110,48 @@ t.test('nothing the producer armed keeps a process alive after close()', async (
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
-  // The sends take 600 ms; the process must then end by itself, with no timer or socket left behind.
-  const tookMs = await within('the child process', 15_000, exited);
-  t.equal(await exited, 0, stderr);
-  const report = JSON.parse(stdout) as { names: string[]; left: string[] };
-  t.same(report.names, ['DELIVERY_TIMEOUT'], 'every send timed out');
+  const ranMs = await within('the script', 30_000, exited);
+  return { code: await exited, stdout, stderr, ranMs };
+}
+
+t.test('nothing the client armed keeps a process alive: after close() with retries pending, or once sends settle without close()', async (t) => {
+  // A separate process, so tap's own handles do not count. Backoffs of 5 s make sure that when close() comes, the
+  // producer's topic lookup and the consumer's metadata retry are both asleep: a timer close() failed to clear
+  // would keep the process alive seconds longer, and show in what is left.
+  const port = await unusedPort();
+  const closed = await runScript(t, `
+    const runnel = new Runnel({ bootstrap: ['127.0.0.1:${port}'], retry: { initialBackoffMs: 5000, maxBackoffMs: 5000 } });
+    const producer = runnel.producer({ deliveryTimeoutMs: 60000 });
+    const sends = Array.from({ length: 20 }, (_, i) => producer.send({ topic: 'gone', messages: [{ value: String(i) }] }).catch((e) => e.errorName));
+    const consumer = runnel.consumer();
+    consumer.assign([{ topic: 'gone', partition: 0, offset: 0 }]);
+    const iterating = (async () => { for await (const m of consumer) void m; })();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await producer.close({ timeoutMs: 0 });
+    await runnel.close();
+    await iterating;
+    const names = await Promise.all(sends);
+    process.stdout.write(JSON.stringify({ names: [...new Set(names)], left: process.getActiveResourcesInfo() }) + '\\n');
+  `);
+  t.equal(closed.code, 0, closed.stderr);
+  const report = JSON.parse(closed.stdout) as { names: string[]; left: string[] };
+  t.same(report.names, ['CLIENT_CLOSED'], 'the pending sends failed at close');
   // Its stdout and stderr pipes and a pending setImmediate end by themselves; a timer or a socket would not.
   t.same(report.left.filter((r) => r !== 'PipeWrap' && r !== 'TTYWrap' && r !== 'Immediate'), [], `no timer or socket left after close() (${report.left.join(', ')})`);
-  t.comment(`the child ran ${tookMs} ms`);
+  t.ok(closed.ranMs < 4000, `the process ended by itself at once (${closed.ranMs} ms in all)`);
+
+  // An app that forgets close(): once its sends are acknowledged, nothing waits for the 120 s delivery deadline.
+  const broker = await startBrokerProcess({ args: ['--set', 'auto.create.topics=true'] });
+  t.teardown(() => broker.kill('SIGKILL'));
+  const forgot = await runScript(t, `
+    const runnel = new Runnel({ bootstrap: ['${broker.bootstrap}'] });
+    const producer = runnel.producer();
+    const metas = await Promise.all(Array.from({ length: 20 }, (_, i) => producer.send({ topic: 'forgot', messages: [{ value: String(i) }] })));
+    process.stdout.write(metas.length + ' acknowledged at ' + Math.round(performance.now()) + ' ms\\n');
+  `);
+  t.equal(forgot.code, 0, forgot.stderr);
+  t.match(forgot.stdout, /^20 acknowledged/);
+  t.ok(forgot.ranMs < 10_000, `without close() it still exits once its sends settle (${forgot.ranMs} ms; ${forgot.stdout.trim()})`);
 });
 
 t.test('a broker stopped under 64 un-awaited sends: every one settles, once, by its deadline', async (t) => {
@@ -140,6 +162,8 @@ t.test('a broker stopped under 64 un-awaited sends: every one settles, once, by 
   await runnel.admin().createTopic({ name: 'p', partitions: 2 });
   // Linger holds the first 64 in open batches until after the broker is gone.
   const producer = runnel.producer({ deliveryTimeoutMs: 2000, requestTimeoutMs: 1200, lingerMs: 500 });
+  // Before the client's close (teardowns run last first): a hang a test finds must not stall the file.
+  t.teardown(() => producer.close({ timeoutMs: 0 }));
   await producer.send({ topic: 'p', messages: [{ value: 'warm' }] });
 
   // Appended with the metadata cached, then the broker goes: the batches must wait for a leader that never comes.
@@ -174,6 +198,8 @@ t.test('SIGKILL under hundreds of sends in flight: each settles by its deadline,
   const DELIVERY_MS = 3000;
   // Records of 1 KiB in batches of 16 KiB: the burst below takes many requests, one per partition at a time.
   const producer = runnel.producer({ deliveryTimeoutMs: DELIVERY_MS, requestTimeoutMs: 2500, lingerMs: 2, batchBytes: 16 * 1024 });
+  // Before the client's close (teardowns run last first): a hang a test finds must not stall the file.
+  t.teardown(() => producer.close({ timeoutMs: 0 }));
 
   const outcomes: Outcome[] = [];
   const valuesOf: string[][] = [];
@@ -242,6 +268,8 @@ t.test('a SIGSTOPped broker: sends on the wire settle at their deadline, not whe
   await runnel.admin().createTopic({ name: 'stall', partitions: 1 });
   // A Produce request waits requestTimeoutMs + 5 s (the broker may hold it that long) = 7.5 s before it times out.
   const producer = runnel.producer({ deliveryTimeoutMs: 3000, requestTimeoutMs: 2500 });
+  // Before the client's close (teardowns run last first): a hang a test finds must not stall the file.
+  t.teardown(() => producer.close({ timeoutMs: 0 }));
   await producer.send({ topic: 'stall', messages: [{ value: 'warm' }] });
   await broker.kill('SIGSTOP');
   const outcomes: Outcome[] = [];
@@ -269,6 +297,8 @@ t.test('close({ timeoutMs: 0 }) fails what is pending at once; options are check
   });
   t.throws(() => runnel.producer({ deliveryTimeoutMs: 0 }), { errorName: 'INVALID_ARGUMENT', message: /deliveryTimeoutMs/ });
   const producer: Producer = runnel.producer({ deliveryTimeoutMs: 60_000 });
+  // Before the client's close (teardowns run last first): a hang a test finds must not stall the file.
+  t.teardown(() => producer.close({ timeoutMs: 0 }));
   await t.rejects(producer.close({ timeoutMs: -1 }), { name: 'RunnelError', errorName: 'INVALID_ARGUMENT' });
   const outcomes: Outcome[] = [];
   for (let i = 0; i < 10; i++) track(outcomes, producer.send({ topic: 'x', messages: [{ value: String(i) }] }));
@@ -297,6 +327,8 @@ t.test("the consumer says when its broker is unreachable (once an outage) and wh
     for await (const m of consumer) seen.push(m.value!.toString());
   })();
   const producer = runnel.producer();
+  // Before the client's close (teardowns run last first): a hang a test finds must not stall the file.
+  t.teardown(() => producer.close({ timeoutMs: 0 }));
   await producer.send({ topic: 'watch', messages: [{ value: 'before' }] });
   const waitFor = async (what: string, cond: () => boolean): Promise<void> => {
     const deadline = Date.now() + 20_000;
