@@ -5,7 +5,7 @@
  * bookkeeping, which is mid-way through a connect when it emits.
  */
 import { invalidArgument } from './errors.js';
-import type { ClientEventName, ClientEvents, Logger } from './types.js';
+import type { ClientEventName, ClientEventSource, ClientEvents, Logger } from './types.js';
 
 const EVENT_NAMES: ReadonlySet<string> = new Set<ClientEventName>(['broker-unreachable', 'broker-reachable']);
 
@@ -41,5 +41,24 @@ export class ClientEventEmitter {
         this.#logger.error({ event, err: (err as Error)?.message ?? String(err) }, 'an event listener threw; ignored');
       }
     }
+  }
+}
+
+/** The `on` / `off` of producers and consumers: their cluster's emitter, returning the object so calls chain. */
+export class EmitsClientEvents implements ClientEventSource {
+  readonly #emitter: ClientEventEmitter;
+
+  constructor(emitter: ClientEventEmitter) {
+    this.#emitter = emitter;
+  }
+
+  on<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
+    this.#emitter.on(event, listener);
+    return this;
+  }
+
+  off<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
+    this.#emitter.off(event, listener);
+    return this;
   }
 }

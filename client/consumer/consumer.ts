@@ -7,7 +7,8 @@
  */
 import { clientClosed, invalidArgument } from '../errors.js';
 import type { Cluster } from '../metadata.js';
-import type { ClientEventName, ClientEvents, Consumer, Message, MessageBatch, StartOffset } from '../types.js';
+import { EmitsClientEvents } from '../events.js';
+import type { Consumer, Message, MessageBatch, StartOffset } from '../types.js';
 import { Fetcher, type ResolvedConsumerOptions } from './fetcher.js';
 import { checkStart, keyOf, newPartitionState, setStart, type PartitionState } from './partition-state.js';
 
@@ -21,7 +22,12 @@ interface Cursor {
   epoch: number;
 }
 
-export class RunnelConsumer implements Consumer {
+/**
+ * Emits 'broker-unreachable' when a broker it needs cannot be connected to
+ * (once an outage; fetching goes on retrying) and 'broker-reachable' when it
+ * answers again (EmitsClientEvents).
+ */
+export class RunnelConsumer extends EmitsClientEvents implements Consumer {
   readonly #cluster: Cluster;
   readonly #opts: ResolvedConsumerOptions;
   readonly #onClosed: () => void;
@@ -30,25 +36,11 @@ export class RunnelConsumer implements Consumer {
   #closing: Promise<void> | null = null;
 
   constructor(cluster: Cluster, opts: ResolvedConsumerOptions, onClosed: () => void) {
+    super(cluster.events);
     this.#cluster = cluster;
     this.#opts = opts;
     this.#onClosed = onClosed;
     this.#fetcher = new Fetcher(cluster, opts);
-  }
-
-  /**
-   * 'broker-unreachable' when a broker it needs cannot be connected to (once
-   * an outage; fetching goes on retrying), 'broker-reachable' when it answers
-   * again.
-   */
-  on<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
-    this.#cluster.events.on(event, listener);
-    return this;
-  }
-
-  off<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
-    this.#cluster.events.off(event, listener);
-    return this;
   }
 
   assign(assignments: { topic: string; partition: number; offset?: StartOffset }[]): void {

@@ -19,7 +19,8 @@ import type { RecordHeader, RecordInput } from '../../protocol/batch/index.js';
 import { RunnelError, clientClosed, invalidArgument } from '../errors.js';
 import { EarliestTimer } from '../earliest-timer.js';
 import type { Cluster, TopicInfo } from '../metadata.js';
-import type { ClientEventName, ClientEvents, Producer, ProducerMessage, RecordMetadata } from '../types.js';
+import { EmitsClientEvents } from '../events.js';
+import type { Producer, ProducerMessage, RecordMetadata } from '../types.js';
 import { Accumulator } from './accumulator.js';
 import { deliveryTimeout } from './delivery-timeout.js';
 import { murmur2, StickyPartitions, type Partitioner } from './partitioner.js';
@@ -39,7 +40,8 @@ export interface ResolvedProducerOptions extends SenderOptions {
 /** Per-record framing the builder adds beyond key, value and headers (varints, attributes). */
 const RECORD_OVERHEAD_BYTES = 24;
 
-export class RunnelProducer implements Producer {
+/** `on('broker-unreachable' | 'broker-reachable', ...)` comes from EmitsClientEvents. */
+export class RunnelProducer extends EmitsClientEvents implements Producer {
   readonly #cluster: Cluster;
   readonly #opts: ResolvedProducerOptions;
   readonly #acc: Accumulator;
@@ -59,6 +61,7 @@ export class RunnelProducer implements Producer {
   readonly #scratch: RecordInput = { key: null, value: null, headers: undefined, timestamp: undefined };
 
   constructor(cluster: Cluster, opts: ResolvedProducerOptions, onClosed: () => void) {
+    super(cluster.events);
     this.#cluster = cluster;
     this.#opts = opts;
     this.#onClosed = onClosed;
@@ -85,16 +88,6 @@ export class RunnelProducer implements Producer {
       },
     });
     this.#sender = new Sender(cluster, this.#acc, this.#lookups, opts);
-  }
-
-  on<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
-    this.#cluster.events.on(event, listener);
-    return this;
-  }
-
-  off<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {
-    this.#cluster.events.off(event, listener);
-    return this;
   }
 
   send(req: { topic: string; messages: ProducerMessage[] }): Promise<RecordMetadata[]> {

@@ -14,22 +14,13 @@
  */
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { unusedPort } from '../support/unused-port.js';
 import { Runnel, RunnelError, type BrokerReachableEvent, type BrokerUnreachableEvent, type Message, type Producer, type RecordMetadata } from '../../client/index.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const SLACK_MS = 1500;
-
-/** A port nothing listens on: bound by the OS, then released. */
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Outcome {
   sentAtMs: number;

@@ -7,10 +7,10 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { unusedPort } from '../support/unused-port.js';
 
 const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
 const CLI_TIMEOUT_MS = 30_000;
@@ -42,15 +42,6 @@ function runnel(args: string[], opts: { input?: string; env?: Record<string, str
     });
     child.stdin.end(opts.input ?? '');
   });
-}
-
-/** A port nothing listens on: bound by the OS, then released. */
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function lastLine(text: string): string {

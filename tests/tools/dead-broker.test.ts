@@ -8,9 +8,9 @@
  */
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { unusedPort } from '../support/unused-port.js';
 import { Runnel } from '../../client/index.js';
 
 const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
@@ -75,14 +75,6 @@ function feedForever(child: ChildProcessWithoutNullStreams, line: string): void 
     if (child.stdin.writable) child.stdin.once('drain', write);
   };
   write();
-}
-
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const errorLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('error:'));
