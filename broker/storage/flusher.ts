@@ -24,7 +24,14 @@ import type { Clock, TimerHandle } from '../world/clock.js';
 import type { LogConfig } from './log-config.js';
 
 export interface FlushTarget {
+  /** Where the log ends: waiters for offsets up to here are kept until a round covers them. */
   logEndOffset(): number;
+  /**
+   * Where the bytes handed to the files end: what a round that starts now can
+   * make durable. Below the log end while appends wait for a roll (a new
+   * segment is written only once the one before it is durable).
+   */
+  writtenEndOffset(): number;
   /** Syncs every file written so far; resolves once all of it is on stable storage. */
   syncAll(): Promise<void>;
   /** Everything below `durableEndOffset` is now on stable storage. */
@@ -142,7 +149,7 @@ export class GroupFlusher {
     this.#unflushedRecords = 0;
     this.#timer?.cancel();
     this.#timer = null;
-    const roundEnd = this.target.logEndOffset();
+    const roundEnd = this.target.writtenEndOffset();
     this.target.syncAll().then(
       () => this.#roundDone(Math.min(roundEnd, this.#truncatedTo)),
       (err: unknown) => this.#fail(this.target.onFailure(err)),
@@ -155,6 +162,8 @@ export class GroupFlusher {
     if (reached > this.#durableEndOffset) {
       this.#durableEndOffset = reached;
       this.target.onDurable(reached);
+      // onDurable writes what waited for this point; if that failed, the log is offline now
+      if (this.#failure !== null) return;
     }
     const stillWaiting: Waiter[] = [];
     for (const waiter of this.#waiters) {

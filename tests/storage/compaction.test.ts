@@ -174,6 +174,7 @@ t.test('newest value per key survives, offsets unchanged, the active segment unt
   const { fs, clock, writer } = await filledLog(25, 600);
   const log = writer.log;
   t.ok(log.segmentCount >= 5, `${log.segmentCount} segments`);
+  await log.flush(); // a rolled segment gets its file once the one before it is durable; this test reads the active one's
   const before = await readAll(t, log);
   const activeBase = log.segmentBaseOffsets().at(-1) as number;
   const activeName = `${String(activeBase).padStart(20, '0')}.log`;
