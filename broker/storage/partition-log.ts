@@ -203,6 +203,15 @@ export class PartitionLog {
     return this.#flusher.durableEndOffset;
   }
 
+  /**
+   * Every offset below it is in a segment file (the page cache: a process
+   * crash keeps it). Below the log end only while rolled segments are
+   * pending, waiting for the one before them to be durable (`waitWritten`).
+   */
+  get writtenEndOffset(): number {
+    return this.#active.nextOffset;
+  }
+
   /** -1 before any epoch was recorded. */
   get latestEpoch(): number {
     return this.#epochs.latestEpoch;
@@ -210,6 +219,11 @@ export class PartitionLog {
 
   get isOffline(): boolean {
     return this.#offline !== null;
+  }
+
+  /** Why the log went offline (its cause says more: a CorruptLogError for damage), or null. */
+  get offlineError(): LogOfflineError | null {
+    return this.#offline;
   }
 
   get config(): LogConfig {
@@ -459,13 +473,19 @@ export class PartitionLog {
   }
 
   /**
-   * Resolves once every segment pending now has its file (each is written
-   * when the one before it is durable): truncation, retention and compaction
-   * work on files, and a segment just rolled counts for them only once written.
+   * Resolves once every offset below `offsetExclusive` is in a segment file
+   * (the page cache), not only in a pending segment: each of those is written
+   * in the flush round that makes the segment before it durable.
    */
-  async #writePendingSegments(): Promise<void> {
-    const last = this.#pending.at(-1);
+  async waitWritten(offsetExclusive: number): Promise<void> {
+    let last: PendingSegment | undefined;
+    for (const pending of this.#pending) if (pending.baseOffset < offsetExclusive) last = pending;
     if (last !== undefined) await this.waitDurable(last.baseOffset);
+  }
+
+  /** Every segment pending now gets its file: truncation, retention and compaction work on files. */
+  #writePendingSegments(): Promise<void> {
+    return this.waitWritten(this.logEndOffset);
   }
 
   /** Tracks work an append cannot wait for; its failure takes the log offline. */
