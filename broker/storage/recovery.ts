@@ -409,9 +409,11 @@ async function scanSegment(opts: LoadOptions, segment: Segment, epochs: EpochCac
     if (state.nextOffset < recoveryPoint) {
       throw new CorruptLogError(file.path, position, `${output.badReason}, below the recovery point ${recoveryPoint} (this data was fsynced)`);
     }
-    const validAfter = findValidBatch(file, position + 1, sizeBytes);
+    // From the bad batch itself: one that is whole with a good CRC, bad only for its offsets, is no tear either.
+    const validAfter = findValidBatch(file, position, sizeBytes);
     if (validAfter !== null) {
-      throw new CorruptLogError(file.path, position, `${output.badReason}, and a valid batch follows at byte ${validAfter.position} (${describeBatch(validAfter)})`);
+      const where = validAfter.position === position ? 'it is whole with a valid CRC' : `a valid batch follows at byte ${validAfter.position}`;
+      throw new CorruptLogError(file.path, position, `${output.badReason}, and ${where} (${describeBatch(validAfter)})`);
     }
     return { validBytes: position, state, badReason: output.badReason };
   }
