@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
-const CLI_TIMEOUT_MS = 30_000;
+export const CLI_TIMEOUT_MS = 30_000;
 
 export interface CliResult {
   code: number | null;
