@@ -1,8 +1,9 @@
 /**
  * When a partition's appends become durable: group fsync.
  *
- * One flush round at a time. A round notes the log end offset, syncs every
- * file with unsynced writes (and the directory, after a segment was
+ * One flush round at a time. A round notes where the written bytes end
+ * (the log end, unless a rolled segment is still pending in memory), syncs
+ * every file with unsynced writes (and the directory, after a segment was
  * created), and then declares everything below the noted offset durable.
  * Appends and waiters that arrive while a round is in flight are covered by
  * the next round, so under load one fdatasync serves many appends.

@@ -6,6 +6,12 @@
  * - Appends are synchronous: validate every batch (bounds, magic, CRC,
  *   max.message.bytes), roll if needed, stamp offsets and epoch in place, one
  *   positional write into the page cache. All or nothing per call.
+ * - The roll barrier: a new segment's file is written only once the segment
+ *   before it is durable; until then its batches wait in a PendingSegment
+ *   (pending-segment.ts), readable, and are written by the flush round that
+ *   made the old segment durable. So after any crash a torn tail can only be
+ *   in the last segment, which is what lets recovery call anything else
+ *   corruption (docs/STORAGE.md has the argument).
  * - Durability is the flusher's business (flusher.ts): group fsync by
  *   flush.messages / flush.ms, or before acknowledging with fsync=always.
  *   `durableEndOffset` only moves after a real fsync; a failed fsync or
