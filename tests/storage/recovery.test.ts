@@ -23,7 +23,7 @@ import { parseLogConfig, type LogConfig } from '../../broker/storage/log-config.
 import { executeCut, inspectPartition, planCut, SET_ASIDE_MANIFEST } from '../../broker/storage/log-surgery.js';
 import { encodePartitionMeta } from '../../broker/storage/partition-meta.js';
 import { PartitionLog } from '../../broker/storage/partition-log.js';
-import { LOG_SUFFIX, parseSegmentFileName, segmentFileName } from '../../broker/storage/segment-names.js';
+import { CLEAN_SHUTDOWN_FILE, LOG_SUFFIX, PARTITION_META_FILE, parseSegmentFileName, segmentFileName } from '../../broker/storage/segment-names.js';
 import { corruptByte, makeBatch } from '../support/storage-fixtures.js';
 
 const DIR = '/data/orders-0';
@@ -92,8 +92,12 @@ async function fortyDurableBatches(): Promise<{ fs: SimulatedFileSystem; clock: 
     values.push(batch);
   }
   await log.flush();
+  // As after SIGKILL with everything acknowledged: no clean-shutdown marker, the recovery point not yet moved.
+  // (Closed first, so no background write of the old log lands after these.)
+  await log.close();
+  await fs.unlink(path.join(DIR, CLEAN_SHUTDOWN_FILE));
+  await fs.writeFileAtomic(path.join(DIR, PARTITION_META_FILE), encodePartitionMeta({ topic: 'orders', partition: 0, recoveryPoint: 0 }));
   fs.crash();
-  await fs.writeFileAtomic(path.join(DIR, 'partition.meta'), encodePartitionMeta({ topic: 'orders', partition: 0, recoveryPoint: 0 }));
   return { fs, clock, names: await logFileNames(fs), values };
 }
 
