@@ -5,7 +5,8 @@
  *   limit = held at start + headroom        the broker's own: worker threads,
  *                                            the metadata log, the data-dir lock,
  *                                            the listening socket, short-lived
- *                                            files (state files, directory fsyncs)
+ *                                            files (state files, directory fsyncs),
+ *                                            the segment files' overdraft
  *         + admin.reserved.connections      loopback connections past max.connections
  *         + max.connections                 client connections
  *         + segment files                   the HandleCache budget of the logs
@@ -13,9 +14,9 @@
  * `max.connections` left at -1 takes a quarter of what remains after the
  * broker's own share and the admin reserve; the segment files take the rest.
  * Partitions are not bounded by any of it: segment files beyond the budget
- * are closed while idle and reopened on use (storage/handle-cache.ts). The
- * budget is soft in one way only: segment files written and not yet synced
- * are synced before they are closed, and meanwhile borrow from the headroom.
+ * are closed while idle and reopened on use (storage/handle-cache.ts).
+ * Segment files written and not yet synced are synced before they are
+ * closed, and meanwhile borrow up to the overdraft from the headroom.
  *
  * Pure: the limit and the count come from world/descriptors.ts.
  */
@@ -36,6 +37,8 @@ export interface DescriptorBudgetInput {
   workerThreads: number;
   /** Transient descriptor slots of the HandleCache. */
   transientFiles: number;
+  /** Descriptors written segment files may hold past the HandleCache budget before they are synced and closed on the spot. */
+  segmentFilesOverdraft: number;
 }
 
 export interface DescriptorBudget {
@@ -75,7 +78,7 @@ export function planDescriptors(input: DescriptorBudgetInput): DescriptorBudget 
     };
   }
   const limit = input.limit;
-  const reservedForBroker = (input.inUse ?? 0) + FIXED_HEADROOM + input.transientFiles + input.workerThreads * DESCRIPTORS_PER_WORKER_THREAD;
+  const reservedForBroker = (input.inUse ?? 0) + FIXED_HEADROOM + input.transientFiles + input.segmentFilesOverdraft + input.workerThreads * DESCRIPTORS_PER_WORKER_THREAD;
   const available = limit - reservedForBroker - admin;
   const derived = input.maxConnections < 0;
   const maxConnections = derived ? Math.max(1, Math.floor(available * CONNECTION_SHARE)) : input.maxConnections;

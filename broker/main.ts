@@ -28,7 +28,7 @@ import type { MetadataStore } from './metadata/store.js';
 import { BrokerServer } from './net/server.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { planDescriptors } from './descriptor-budget.js';
-import { DEFAULT_TRANSIENT_SLOTS } from './storage/handle-cache.js';
+import { DEFAULT_OVERDRAFT, DEFAULT_TRANSIENT_SLOTS } from './storage/handle-cache.js';
 import { DEFAULT_CLEANER_THREADS, LogManager, defaultRecoveryThreads } from './storage/log-manager.js';
 import { systemDescriptors, type Descriptors } from './world/descriptors.js';
 import { systemClock, type Clock } from './world/clock.js';
@@ -86,6 +86,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     adminReservedConnections: config.adminReservedConnections,
     workerThreads: recoveryThreads + DEFAULT_CLEANER_THREADS,
     transientFiles: DEFAULT_TRANSIENT_SLOTS,
+    segmentFilesOverdraft: DEFAULT_OVERDRAFT,
   });
   logger.info({ event: 'descriptorBudget', limit: budget.limit, maxConnections: budget.maxConnections, adminReservedConnections: budget.adminReservedConnections, segmentFiles: budget.segmentFiles ?? null, reservedForBroker: budget.reservedForBroker }, budget.summary);
 
@@ -127,7 +128,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     cleanups.push(async () => {
       await logs.close();
       const stats = logs.descriptorStats();
-      if (stats !== null) logger.info({ event: 'segmentFileDescriptors', ...stats }, `segment files: ${stats.reopens} reopened after their descriptor was closed while idle (${stats.evictions} closed, ${stats.syncedEvictions} synced first, ${stats.overBudget} opens over the budget of ${stats.budget})`);
+      if (stats !== null) logger.info({ event: 'segmentFileDescriptors', ...stats }, `segment files: ${stats.reopens} reopened after their descriptor was closed while idle (${stats.evictions} closed, ${stats.syncedEvictions} synced first, ${stats.blockingSyncs} of those on the event loop, ${stats.overBudget} opens over the budget of ${stats.budget})`);
     });
 
     const serving = await Controller.open({ store, logs, config, rng, logger });

@@ -20,13 +20,17 @@
  *   descriptor for exactly as long as it runs. An fdatasync is asynchronous:
  *   a handle with one in flight is never evicted.
  * - A handle written since its last fdatasync ("dirty") is never simply
- *   closed: eviction first fdatasyncs it (in the background; the budget is
- *   exceeded meanwhile), then closes it if it was not used again. A failed
- *   sync, the owner's or the eviction's, poisons the handle: every later
- *   write, truncate and datasync on it throws that error, so a write that
- *   may not have reached the disk is never reported durable (a new
- *   descriptor's fdatasync might not see an error an old one's writeback
- *   met).
+ *   closed: eviction first fdatasyncs it, then closes it if it was not used
+ *   again. Past the budget that sync runs in the background (the budget is
+ *   exceeded meanwhile); past the budget plus `overdraft` (a burst of writes
+ *   to more files than the budget, e.g. one Produce to hundreds of
+ *   partitions with fsync=interval) it runs on the calling thread
+ *   (`datasyncSync`): the event loop waits for a disk flush rather than the
+ *   process running out of descriptors. A failed sync, the owner's or the
+ *   eviction's, poisons the handle: every later write, truncate and
+ *   datasync on it throws that error, so a write that may not have reached
+ *   the disk is never reported durable (a new descriptor's fdatasync might
+ *   not see an error an old one's writeback met).
  * - A reopen checks that the path still leads to the file first opened
  *   (`identity()`: device and inode). A file renamed or removed while its
  *   handle was idle fails loudly (ESTALE / ENOENT) instead of reading
@@ -36,9 +40,10 @@
  *   budget counted on): every idle clean handle is closed and the open is
  *   tried once more.
  *
- * The budget is soft: dirty or syncing handles, and handles kept open, may
- * hold more descriptors than it for a while; the broker leaves headroom for
- * that (broker/descriptor-budget.ts). Not thread-safe: the event loop only.
+ * The budget is soft: syncing handles and handles kept open may hold more
+ * descriptors than it for a while, dirty ones up to `overdraft` more; the
+ * broker leaves headroom for that (broker/descriptor-budget.ts). Not
+ * thread-safe: the event loop only.
  */
 import { assert } from '../world/assert.js';
 import { isErrno, type FileHandle, type FileStat, type FileSystem, type OpenFlags } from '../world/file-system.js';
@@ -49,6 +54,8 @@ export interface HandleCacheOptions {
   budget: number;
   /** Concurrent fsyncDir / writeFileAtomic / readFile calls (each needs a descriptor for its duration). */
   transientSlots?: number;
+  /** Descriptors past the budget that written files may hold before they are synced and closed on the spot. */
+  overdraft?: number;
   logger?: StorageLogger;
 }
 
@@ -64,13 +71,18 @@ export interface HandleCacheStats {
   evictions: number;
   /** Evictions that had to fdatasync first. */
   syncedEvictions: number;
+  /** Of those, fdatasyncs that ran on the event loop (past the overdraft). */
+  blockingSyncs: number;
   /** Opens that found nothing to evict and went over the budget. */
   overBudget: number;
 }
 
 export const DEFAULT_TRANSIENT_SLOTS = 8;
+export const DEFAULT_OVERDRAFT = 8;
 /** How many of the least recently used handles an open looks at for one to evict. */
 const EVICTION_SCAN_MAX = 32;
+/** Background syncs of idle dirty files at once (each holds its descriptor until done). */
+const BACKGROUND_SYNCS_MAX = 4;
 
 function staleError(filePath: string): Error {
   return Object.assign(new Error(`ESTALE: ${filePath} is no longer the file this handle opened (renamed or replaced while its descriptor was closed)`), { code: 'ESTALE' });
@@ -174,6 +186,22 @@ class CachedHandle implements FileHandle {
     if (this.#failure !== null) throw this.#failure;
   }
 
+  datasyncSync(): void {
+    if (this.#failure !== null) throw this.#failure;
+    this.syncNow(this.#descriptor());
+  }
+
+  /** fdatasync on this thread (none may be in flight on `inner`); a failure poisons the handle. */
+  syncNow(inner: FileHandle): void {
+    this.dirty = false;
+    try {
+      inner.datasyncSync();
+    } catch (err) {
+      this.#failure ??= err;
+      throw err;
+    }
+  }
+
   /** One fdatasync on `inner`, tracked; a failure poisons the handle. */
   sync(inner: FileHandle): Promise<void> {
     this.dirty = false;
@@ -208,6 +236,7 @@ class CachedHandle implements FileHandle {
 export class HandleCache implements FileSystem {
   readonly #inner: FileSystem;
   readonly #budget: number;
+  readonly #overdraft: number;
   readonly #logger: StorageLogger;
   /** Most and least recently used handles holding a descriptor (or syncing to give it back). */
   #newest: CachedHandle | null = null;
@@ -217,6 +246,8 @@ export class HandleCache implements FileSystem {
   #reopens = 0;
   #evictions = 0;
   #syncedEvictions = 0;
+  #blockingSyncs = 0;
+  #backgroundSyncs = 0;
   #overBudget = 0;
   #transientFree: number;
   readonly #transientWaiters: (() => void)[] = [];
@@ -225,6 +256,7 @@ export class HandleCache implements FileSystem {
     assert(Number.isInteger(opts.budget) && opts.budget >= 1, 'a descriptor budget holds at least one file', { budget: opts.budget });
     this.#inner = inner;
     this.#budget = opts.budget;
+    this.#overdraft = opts.overdraft ?? DEFAULT_OVERDRAFT;
     this.#transientFree = opts.transientSlots ?? DEFAULT_TRANSIENT_SLOTS;
     this.#logger = opts.logger ?? silentLogger;
   }
@@ -237,6 +269,7 @@ export class HandleCache implements FileSystem {
       reopens: this.#reopens,
       evictions: this.#evictions,
       syncedEvictions: this.#syncedEvictions,
+      blockingSyncs: this.#blockingSyncs,
       overBudget: this.#overBudget,
     };
   }
@@ -346,7 +379,7 @@ export class HandleCache implements FileSystem {
       inner = this.#inner.open(filePath, flags);
     } catch (err) {
       if (!isOutOfDescriptors(err)) throw err;
-      const closed = this.#evictIdle(Number.POSITIVE_INFINITY);
+      const closed = this.#evictIdle(Number.POSITIVE_INFINITY, 'now');
       this.#logger.warn({ file: filePath, closed, open: this.#open, budget: this.#budget, err: String(err) },
         'the process ran out of file descriptors; closed idle segment files and tried again');
       inner = this.#inner.open(filePath, flags);
@@ -355,34 +388,56 @@ export class HandleCache implements FileSystem {
     return inner;
   }
 
-  /** Gives back descriptors until one more fits in the budget (or nothing more can go now). */
+  /**
+   * Gives back descriptors until one more fits in the budget: idle clean
+   * ones at once, idle dirty ones after a background sync; past the
+   * overdraft, idle dirty ones after a sync on this thread.
+   */
   #makeRoom(): void {
     if (this.#open < this.#budget) return;
-    const freed = this.#evictIdle(this.#open - this.#budget + 1);
-    if (freed === 0 && this.#open >= this.#budget) this.#overBudget += 1;
+    this.#evictIdle(this.#open - this.#budget + 1, 'background');
+    if (this.#open >= this.#budget + this.#overdraft) this.#evictIdle(this.#open - this.#budget - this.#overdraft + 1, 'now');
+    if (this.#open >= this.#budget) this.#overBudget += 1;
   }
 
   /**
-   * Closes up to `wanted` idle clean descriptors, least recently used first,
-   * starting a sync-then-close on idle dirty ones it passes. Looks at no more
-   * than EVICTION_SCAN_MAX handles unless `wanted` is unbounded.
+   * Closes up to `wanted` idle descriptors, least recently used first: clean
+   * ones at once; dirty ones after a background sync (`background`: not
+   * counted as freed) or after a sync here (`now`). Looks at no more than
+   * EVICTION_SCAN_MAX handles unless `wanted` is unbounded.
    */
-  #evictIdle(wanted: number): number {
+  #evictIdle(wanted: number, dirtyOnes: 'background' | 'now'): number {
     let freed = 0;
     let looked = 0;
     const scanMax = wanted === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : EVICTION_SCAN_MAX;
     for (let handle = this.#oldest; handle !== null && freed < wanted && looked < scanMax; looked++) {
       const next: CachedHandle | null = handle.newer;
       if (handle.evictable) {
-        if (handle.dirty) this.#syncThenEvict(handle);
-        else {
+        if (!handle.dirty) {
           this.#evict(handle);
+          freed += 1;
+        } else if (dirtyOnes === 'background') {
+          if (this.#backgroundSyncs < BACKGROUND_SYNCS_MAX) this.#syncThenEvict(handle);
+        } else {
+          this.#syncNowThenEvict(handle);
           freed += 1;
         }
       }
       handle = next;
     }
     return freed;
+  }
+
+  /** Past the overdraft: the loop waits for this file's fdatasync, then the descriptor goes (even if the sync failed: the handle keeps the failure). */
+  #syncNowThenEvict(handle: CachedHandle): void {
+    this.#syncedEvictions += 1;
+    this.#blockingSyncs += 1;
+    try {
+      handle.syncNow(handle.inner as FileHandle);
+    } catch (err) {
+      this.#logger.error({ file: handle.path, err: String(err) }, 'fdatasync before closing a segment file failed; the next sync of that file reports it');
+    }
+    this.#evict(handle);
   }
 
   #evict(handle: CachedHandle): void {
@@ -396,13 +451,16 @@ export class HandleCache implements FileSystem {
     const inner = handle.inner as FileHandle;
     const usesBefore = handle.uses;
     this.#syncedEvictions += 1;
+    this.#backgroundSyncs += 1;
     handle.sync(inner).then(
       () => {
         if (handle.closed || handle.uses !== usesBefore || !handle.evictable || handle.dirty) return;
-        if (this.#open > this.#budget - 1) this.#evict(handle);
+        if (this.#open >= this.#budget) this.#evict(handle);
       },
       (err: unknown) => this.#logger.error({ file: handle.path, err: String(err) }, 'fdatasync before closing an idle segment file failed; the next sync of that file reports it'),
-    );
+    ).finally(() => {
+      this.#backgroundSyncs -= 1;
+    });
   }
 
   /** Closes `handle`'s descriptor, if it has one. */

@@ -42,6 +42,12 @@ export interface FileHandle {
   /** fdatasync: resolves once every write and truncate before it is on stable storage. */
   datasync(): Promise<void>;
   /**
+   * fdatasync on the calling thread: it blocks the event loop for a disk
+   * flush. Only for a descriptor that must be closed now and holds writes no
+   * sync has covered (the descriptor cache out of descriptors).
+   */
+  datasyncSync(): void;
+  /**
    * Names the file this handle has open (its inode), so that a handle that
    * reopens by path can tell whether the path still leads to the same file.
    */
@@ -156,6 +162,10 @@ class RealFileHandle implements FileHandle {
 
   datasync(): Promise<void> {
     return new Promise((resolve, reject) => fs.fdatasync(this.#fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  datasyncSync(): void {
+    fs.fdatasyncSync(this.#fd);
   }
 
   identity(): string {
@@ -353,6 +363,12 @@ class SimFileHandle implements FileHandle {
     await Promise.resolve();
     this.owner.maybeFail('datasync', this.path);
     this.#check('fdatasync');
+    this.file.sync();
+  }
+
+  datasyncSync(): void {
+    this.#check('fdatasync');
+    this.owner.maybeFail('datasync', this.path);
     this.file.sync();
   }
 

@@ -47,6 +47,7 @@ class RecordingFileSystem extends SimulatedFileSystem {
       sizeBytes: () => inner.sizeBytes(),
       truncate: (sizeBytes) => { note('write'); inner.truncate(sizeBytes); },
       datasync: async () => { note('datasync-start'); await inner.datasync(); note('datasync-end'); },
+      datasyncSync: () => { note('datasync-start'); inner.datasyncSync(); note('datasync-end'); },
       identity: () => inner.identity(),
       keepOpen: () => inner.keepOpen(),
       close: () => { note('close'); inner.close(); },
