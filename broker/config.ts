@@ -133,7 +133,7 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'admin.reserved.connections', defaultValue: '2', doc: 'Connections from a loopback address (127.0.0.0/8, ::1) accepted beyond max.connections, so an operator on the broker\'s machine can still connect when clients hold every other one. Not beyond max.connections.per.ip.', parse: int(0, 1000) },
   { name: 'auto.create.topics', defaultValue: 'false', doc: 'Create a topic (with num.partitions partitions) when a producer or a Metadata request names one that does not exist.', parse: bool },
   { name: 'num.partitions', defaultValue: '1', doc: 'Partitions of a topic created without a count (auto-created, or created with partitions -1).', parse: int(1, 100_000) },
-  { name: 'max.partitions.per.topic', defaultValue: '1000', doc: 'Most partitions one topic may have.', parse: int(1, 100_000) },
+  { name: 'max.partitions.per.topic', defaultValue: '1000', doc: 'Most partitions one topic may have; a creation asking for more is refused with INVALID_PARTITIONS, never cut down.', parse: int(1, 100_000) },
   { name: 'log.retention.check.interval.ms', defaultValue: String(5 * 60_000), doc: 'How often retention (retention.ms, retention.bytes) is applied to every partition.', parse: int(1, INT32_MAX) },
   { name: 'shutdown.timeout.ms', defaultValue: '30000', doc: 'Longest a clean shutdown waits for in-flight requests before closing the logs anyway.', parse: int(0, INT32_MAX) },
   { name: 'logger.level', defaultValue: 'info', doc: `Broker log verbosity: ${LOGGER_LEVELS.join(', ')}.`, parse: oneOf(LOGGER_LEVELS) },
