@@ -42,6 +42,9 @@ t.test('the descriptor budget: the limit split, derived and explicit max.connect
   const unknown = planDescriptors({ ...base, limit: null, maxConnections: -1 });
   t.equal(unknown.segmentFiles, undefined, 'unknown limit (not Linux): every file stays open, as before');
   t.throws(() => brokerConfig({ 'max.connections': 0 }), BrokerConfigError, 'max.connections 0 (refuse everyone) is refused');
+  const tooLow = { limit: () => 64, inUse: () => 20 };
+  await t.rejects(startBroker(brokerConfig({ 'data.dir': '/data', port: 0 }), { fs: new SimulatedFileSystem(), logger: silentLogger(), descriptors: tooLow }),
+    { name: 'DescriptorBudgetError', message: /limit \(ulimit -n\) is 64, too low/ }, 'a broker with too few descriptors refuses to start, saying what it needs');
 });
 
 class FakeConnection implements TransportConnection {
