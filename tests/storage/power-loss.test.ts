@@ -68,10 +68,22 @@ class ProcessDisk implements FileSystem {
         this.#alive('fdatasync');
         await handle.datasync();
       },
+      datasyncSync: () => {
+        this.#alive('fdatasync');
+        handle.datasyncSync();
+      },
+      identity: () => handle.identity(),
+      keepOpen: () => handle.keepOpen(),
       close: () => {
         if (!this.#dead) handle.close();
       },
     };
+  }
+
+  /** The lock dies with the machine (the simulated disk drops every lock in `crash()`). */
+  openLocked(filePath: string): FileHandle | null {
+    this.#alive('open');
+    return this.disk.openLocked(filePath);
   }
 
   async #call<T>(op: string, run: () => Promise<T>): Promise<T> {

@@ -235,8 +235,18 @@ class RollOrderProbe implements FileSystem {
         await handle.datasync();
         tracked.durableSize = Math.max(tracked.durableSize, Math.min(covered, tracked.size));
       },
+      datasyncSync: () => {
+        handle.datasyncSync();
+        tracked.durableSize = tracked.size;
+      },
+      identity: () => handle.identity(),
+      keepOpen: () => handle.keepOpen(),
       close: () => handle.close(),
     };
+  }
+
+  openLocked(filePath: string): FileHandle | null {
+    return this.inner.openLocked(filePath);
   }
 
   async fsyncDir(dir: string): Promise<void> {
@@ -429,9 +439,13 @@ function dyingAfter(inner: SimulatedFileSystem, budget: number): FileSystem {
         sizeBytes: () => handle.sizeBytes(),
         truncate: (sizeBytes) => { step(); handle.truncate(sizeBytes); },
         datasync: async () => { step(); await handle.datasync(); },
+        datasyncSync: () => { step(); handle.datasyncSync(); },
+        identity: () => handle.identity(),
+        keepOpen: () => handle.keepOpen(),
         close: () => handle.close(),
       };
     },
+    openLocked: (p) => inner.openLocked(p),
     stat: (p) => inner.stat(p),
     readdir: (d) => inner.readdir(d),
     mkdirp: async (d) => { step(); await inner.mkdirp(d); },
