@@ -252,7 +252,7 @@ export class Controller {
         const log = this.#logs.get(image.name, index) ?? (await this.#logs.create(image.name, index, config));
         partitions.push(new Partition(image.name, index, log, config));
       } catch (error) {
-        // Serve the rest; this partition answers KAFKA_STORAGE_ERROR until a restart recovers it.
+        // Serve the rest; this partition answers CORRUPT_SEGMENT (damaged files: runnel recover) or KAFKA_STORAGE_ERROR until a restart recovers it.
         this.#logger.error({ topic: image.name, partition: index, err: error }, `partition ${image.name}-${index} is offline: ${(error as Error).message}`);
         partitions.push(new Partition(image.name, index, null, config, error as Error));
       }
