@@ -10,7 +10,6 @@
  * SIGKILLs a real process at each step of the swap on the real file system
  * (tests/fixtures/compaction-swap-child.ts).
  */
-import { fork } from 'node:child_process';
 import nodeFs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -383,7 +382,7 @@ t.test('a process SIGKILLed between any two steps of the swap, on the real file 
   // One child a step, all at once (each takes about a second to get there).
   const children = SWAP_STEPS.map((step) => {
     const dir = path.join(root, step);
-    const proc = fork(child.path, [], { env: { ...process.env, RUNNEL_SWAP_DIR: dir, RUNNEL_SWAP_STEP: step }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    const proc = child.fork({ RUNNEL_SWAP_DIR: dir, RUNNEL_SWAP_STEP: step });
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     t.teardown(() => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');

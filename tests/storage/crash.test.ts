@@ -11,7 +11,7 @@
  * The fixture is forked as plain node, transpiled once
  * (tests/support/transpiled-fixture.ts).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,11 +52,7 @@ t.test('SIGKILL at random moments never loses an acknowledged batch', async (t) 
   let unacknowledgedSurvivors = 0;
   for (; rounds < ROUNDS; rounds++) {
     const roundStarted = Date.now();
-    const child = fork(fixture.path, [], {
-      env: { ...process.env, RUNNEL_APPENDER_DIR: logDir, RUNNEL_APPENDER_START: String(batchesInLog), RUNNEL_APPENDER_SEGMENT_BYTES: String(SEGMENT_BYTES) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
-    });
+    const child = fixture.fork({ RUNNEL_APPENDER_DIR: logDir, RUNNEL_APPENDER_START: String(batchesInLog), RUNNEL_APPENDER_SEGMENT_BYTES: String(SEGMENT_BYTES) });
     children.push(child);
     let highestAcked = -1;
     const acked = new Map<number, { baseOffset: number; lastOffset: number }>();
