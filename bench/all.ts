@@ -2,22 +2,24 @@
  * Every benchmark in turn, each in its own process (so one's heap, worker
  * threads and broker never weigh on the next), printing their figures as
  * they come: batch codecs, wire codecs, storage against the raw file
- * system, then the broker end to end (which measures raw loopback TCP in
- * the same run). Figures only, never a verdict on speed; the exit status is
+ * system, the descriptor cache, then the broker end to end (which measures
+ * raw loopback TCP in the same run). Figures only, never a verdict on speed; the exit status is
  * non-zero only when a benchmark failed to run.
  *
  *   npm run bench [-- --quick]        (after npm run build)
  *   node dist/bench/all.js [--quick] [--only broker,storage]
  *
- * `--quick` is passed to each benchmark (a smoke run of each, in about a
- * minute); anything else a single benchmark takes, run that one directly.
+ * `--quick` makes each a smoke run (small counts, one run); anything else a
+ * single benchmark takes, run that one directly.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 /** In the order they run: cheapest first, the broker last. */
-const BENCHMARKS = ['batch', 'codec', 'storage', 'broker'] as const;
+const BENCHMARKS = ['batch', 'codec', 'storage', 'handle-cache', 'broker'] as const;
+/** How each is made a smoke run. */
+const QUICK_ARGS: Record<string, string[]> = { 'handle-cache': ['--runs', '1', '--batches', '20000'] };
 
 interface Outcome {
   name: string;
@@ -44,7 +46,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: no benchmark named ${unknown.join(', ')}; there are ${BENCHMARKS.join(', ')}\n`);
     return 2;
   }
-  const args = values.quick === true ? ['--quick'] : [];
+  const argsOf = (name: string): string[] => (values.quick === true ? (QUICK_ARGS[name] ?? ['--quick']) : []);
   const outcomes: Outcome[] = [];
   let interrupted = false;
   // Ctrl-C reaches the running benchmark too (same process group); stop after it rather than start the next.
@@ -53,6 +55,7 @@ async function main(): Promise<number> {
   });
   for (const name of chosen) {
     if (interrupted) break;
+    const args = argsOf(name);
     process.stdout.write(`\n=== bench/${name}${args.length > 0 ? ` ${args.join(' ')}` : ''}\n`);
     outcomes.push(await runOne(name, args));
   }
