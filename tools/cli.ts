@@ -11,6 +11,7 @@ import { dumpLogCommand } from './commands/dump-log.js';
 import { offsetsCommand } from './commands/offsets.js';
 import { perfCommand } from './commands/perf.js';
 import { produceCommand } from './commands/produce.js';
+import { recoverCommand } from './commands/recover.js';
 import { startCommand } from './commands/start.js';
 import { topicCommand } from './commands/topic.js';
 import { isMainModule } from './main-module.js';
@@ -23,7 +24,7 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .enablePositionalOptions();
-  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand()]) {
+  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand(), recoverCommand()]) {
     program.addCommand(command);
   }
   // Remember which broker a command talks to, so a connection failure names it.

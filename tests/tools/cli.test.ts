@@ -5,44 +5,15 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { unusedPort } from '../support/unused-port.js';
+import { CLI_TIMEOUT_MS, RUNNEL_BIN, runCliProcess } from '../support/cli-process.js';
 
-const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
-const CLI_TIMEOUT_MS = 30_000;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runnel(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNNEL_BIN, ...args], {
-      env: { ...process.env, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`runnel ${args.join(' ')} ran longer than ${CLI_TIMEOUT_MS} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, CLI_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
-}
+/** The CLI as a user runs it (built code), bounded in time: tests/support/cli-process.ts. */
+const runnel = runCliProcess;
 
 function lastLine(text: string): string {
   const lines = text.trimEnd().split('\n');
@@ -182,8 +153,12 @@ t.test('runnel start runs a broker that serves clients and stops cleanly on SIGT
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-cli-start-'));
   const child = spawn(process.execPath, [RUNNEL_BIN, 'start', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
   });
   const bootstrap = await new Promise<string>((resolve, reject) => {
     let text = '';

@@ -8,12 +8,11 @@
  */
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { unusedPort } from '../support/unused-port.js';
+import { RUNNEL_BIN } from '../support/cli-process.js';
 import { Runnel } from '../../client/index.js';
 
-const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
 /** Added to every bound for a loaded 2-core machine (process start-up included). */
 const SLACK_MS = 4000;
 
