@@ -12,7 +12,7 @@
 import type { ConsumerOptions, Message, Runnel, StartOffset } from '../../client/index.js';
 import { reportBrokerOutages } from '../broker-notice.js';
 import { PerfMeter, startProgress, type PerfSummary, type PerfWindow } from './perf-meter.js';
-import { PerfInterrupted, PerfRunError, whenAborted } from './produce-perf.js';
+import { PerfInterrupted, PerfRunError, unlessAborted } from './produce-perf.js';
 
 export interface ConsumePerfOptions {
   topic: string;
@@ -38,13 +38,12 @@ export async function runConsumePerf(runnel: Runnel, opts: ConsumePerfOptions): 
   consumer.assign(description.partitions.map((p) => ({ topic: opts.topic, partition: p.partition, offset: opts.from ?? 'earliest' })));
   meter.restart();
   const progress = startProgress(meter, opts.reportingIntervalMs ?? 0, (w) => opts.onProgress?.(w));
-  const interrupted = whenAborted(opts.signal);
   let timedOut = false;
   let outage = '';
   try {
     const batches = consumer.batches()[Symbol.asyncIterator]();
     while (meter.records < opts.numRecords) {
-      const next = await withIdleTimeout(Promise.race([batches.next(), interrupted]), idleTimeoutMs);
+      const next = await withIdleTimeout(unlessAborted(batches.next(), opts.signal), idleTimeoutMs);
       if (opts.signal?.aborted === true) break;
       if (next === undefined) {
         outage = notice.describe();

@@ -9,7 +9,7 @@
 import type { ConsumerOptions, ProducerOptions, Runnel } from '../../client/index.js';
 import { withIdleTimeout } from './consume-perf.js';
 import { PerfMeter, startProgress, type PerfSummary, type PerfWindow } from './perf-meter.js';
-import { PerfInterrupted, PerfRunError, runProducePerf, SEND_TIME_BYTES, whenAborted } from './produce-perf.js';
+import { PerfInterrupted, PerfRunError, runProducePerf, SEND_TIME_BYTES, unlessAborted } from './produce-perf.js';
 
 export interface EndToEndPerfOptions {
   topic: string;
@@ -48,12 +48,11 @@ export async function runEndToEndPerf(runnel: Runnel, opts: EndToEndPerfOptions)
   const meter = new PerfMeter('end-to-end', opts.topic);
   let arrived = 0;
   let stopped = false;
-  const interrupted = whenAborted(opts.signal);
 
   const consuming = (async () => {
     const batches = consumer.batches()[Symbol.asyncIterator]();
     while (arrived < expected && !stopped) {
-      const next = await withIdleTimeout(Promise.race([batches.next(), interrupted]), idleTimeoutMs);
+      const next = await withIdleTimeout(unlessAborted(batches.next(), opts.signal), idleTimeoutMs);
       if (next === undefined || next.done === true) return;
       const nowMs = performance.now();
       for (const message of next.value.messages) {
