@@ -22,26 +22,35 @@ export class RunnelError extends Error {
   readonly code: number;
   readonly errorName: string;
   readonly retriable: boolean;
+  /**
+   * What went wrong, in a sentence without the error's name, the operation
+   * the SDK was doing or advice for SDK callers: for tools that say it in
+   * their own words (the `runnel` command gives command-line advice).
+   */
+  readonly reason: string;
 
-  constructor(errorName: ErrorName | ClientErrorName, detail?: string, options?: { cause?: unknown; retriable?: boolean }) {
+  constructor(errorName: ErrorName | ClientErrorName, detail?: string, options?: { cause?: unknown; retriable?: boolean; reason?: string }) {
     const spec: ErrorSpec = errorName in ClientErrors ? ClientErrors[errorName as ClientErrorName] : Errors[errorName as ErrorName];
     super(detail === undefined ? `${errorName}: ${spec.message}` : `${errorName}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = spec.code;
     this.errorName = errorName;
     this.retriable = options?.retriable ?? spec.retriable;
+    this.reason = options?.reason ?? detail ?? spec.message;
   }
 
   /**
    * The error for a non-zero code in a response. `context` says what was being
-   * done ("producing to orders-2"); the broker's own message, when it sent one,
-   * says why; the table's message says what to do.
+   * done ("producing to orders-2"). The broker's own message, when it sent
+   * one, says what went wrong in particular, so it is used alone (the table's
+   * general message would say the same thing again); without one, the
+   * table's message says what the code means and what to do.
    */
   static fromCode(code: number, context: string, brokerMessage?: string | null, options?: { retriable?: boolean }): RunnelError {
     const name = errorNameOf(code);
     const spec: ErrorSpec = Errors[name];
-    const why = brokerMessage ? `${brokerMessage}. ` : '';
     const unknown = name === 'UNKNOWN_SERVER_ERROR' && code !== -1 ? ` (unknown error code ${code} from a newer broker)` : '';
-    return new RunnelError(name, `${context}: ${why}${spec.message}${unknown}`, options);
+    const reason = `${brokerMessage || spec.message}${unknown}`;
+    return new RunnelError(name, `${context}: ${reason}`, { ...options, reason });
   }
 }
 

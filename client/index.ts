@@ -17,6 +17,7 @@ export type {
   MessageBatch,
   Producer,
   ProducerMessage,
+  ProducerHeaders,
   ProducerOptions,
   RecordMetadata,
   RunnelOptions,

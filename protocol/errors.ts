@@ -66,9 +66,12 @@ export class ProtocolError extends Error {
   readonly code: number;
   readonly errorName: ErrorName;
   readonly retriable: boolean;
+  /** What went wrong, without the error's name: what goes on the wire as the error message. */
+  readonly detail: string;
   constructor(errorName: ErrorName, detail?: string, options?: { cause?: unknown }) {
     const spec: ErrorSpec = Errors[errorName];
     super(detail === undefined ? `${errorName}: ${spec.message}` : `${errorName}: ${detail}`, options);
+    this.detail = detail ?? spec.message;
     this.errorName = errorName;
     this.code = spec.code;
     this.retriable = spec.retriable;

@@ -22,25 +22,41 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH',
 interface ErrorFacts {
   code?: unknown;
   errorName?: unknown;
+  /** RunnelError's: what went wrong, without the SDK's operation or its advice for code. */
+  reason?: unknown;
   cause?: unknown;
   message?: unknown;
 }
 
-/**
- * What to do, for wire errors whose message may not say it (the SDK passes
- * the broker's words through). Added only when the message names no command.
- */
-const ADVICE: Readonly<Record<string, string>> = {
-  UNKNOWN_TOPIC_OR_PARTITION: 'see the topics with `runnel topic list`, or create it with `runnel topic create NAME`',
-  TOPIC_ALREADY_EXISTS: 'pick another name, or delete the old topic first with `runnel topic delete NAME`',
-  INVALID_CONFIG: 'see every setting and its current value with `runnel topic describe NAME --all-configs`',
-  INVALID_TOPIC_EXCEPTION: 'use 1 to 249 characters from [a-zA-Z0-9._-]',
-};
-
-/** Context a command can add so the advice names the right address. */
+/** Context a command can add so the advice names the right address and topic. */
 export interface ErrorContext {
   bootstrap?: string;
+  topic?: string;
 }
+
+/** A reason that is about a partition number rather than the topic as a whole. */
+const PARTITION_PROBLEM = /has no partition|has partitions|\bpartitions? \d/i;
+
+/**
+ * SDK errors in the words of the command line: what went wrong (the
+ * broker's or the SDK's `reason`, said once) and what to type about it,
+ * never the SDK's advice for code ("seek to 'earliest'") or the name of an
+ * SDK call the user did not make ("Describing topic" while consuming).
+ */
+const EXPLAIN: Readonly<Record<string, (reason: string, topic: string | undefined) => string>> = {
+  UNKNOWN_TOPIC_OR_PARTITION: (reason, topic) => {
+    if (topic === undefined) return `${reason}; see the topics with \`runnel topic list\``;
+    if (PARTITION_PROBLEM.test(reason)) return `${reason}; see its partitions with \`runnel topic describe ${topic}\``;
+    return `topic ${topic} does not exist; see the topics with \`runnel topic list\`, or create it with \`runnel topic create ${topic}\``;
+  },
+  TOPIC_ALREADY_EXISTS: (reason, topic) =>
+    topic === undefined
+      ? reason
+      : `topic ${topic} already exists; pick another name, pass --if-not-exists to accept the existing topic, or delete it first with \`runnel topic delete ${topic}\``,
+  OFFSET_OUT_OF_RANGE: (reason, topic) =>
+    `${reason}; start with --from-beginning, --from-time, or an --offset the partition holds (see \`runnel offsets ${topic ?? 'TOPIC'}\`)`,
+  INVALID_CONFIG: (reason) => `${reason}; \`runnel start --help\` describes every topic setting and its values (as log.<name>)`,
+};
 
 /** One line, no trailing newline: `error: <what happened>; <what to do>`. */
 export function describeError(err: unknown, context: ErrorContext = {}): string {
@@ -60,10 +76,10 @@ export function explainError(err: unknown, context: ErrorContext = {}): string {
   if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
     return `${text}; check the path and its permissions`;
   }
-  const errorName = (err as ErrorFacts | null)?.errorName;
-  const advice = typeof errorName === 'string' ? ADVICE[errorName] : undefined;
-  if (advice === undefined || text.includes('runnel ')) return text;
-  return text.endsWith('.') ? `${text} ${advice.charAt(0).toUpperCase()}${advice.slice(1)}.` : `${text}; ${advice}`;
+  const { errorName, reason } = (err ?? {}) as ErrorFacts;
+  if (typeof errorName !== 'string' || typeof reason !== 'string') return text;
+  const said = oneLine(reason).replace(/\.$/, '');
+  return EXPLAIN[errorName]?.(said, context.topic) ?? said;
 }
 
 function messageOf(err: unknown): string {

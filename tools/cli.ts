@@ -14,8 +14,12 @@ import { produceCommand } from './commands/produce.js';
 import { startCommand } from './commands/start.js';
 import { topicCommand } from './commands/topic.js';
 import { isMainModule } from './main-module.js';
+import { applyProgramBootstrap, withProgramBootstrap } from './program-bootstrap.js';
 
 export const CLI_VERSION = '0.1.0';
+
+/** The first-argument names that hold a topic (`consume <topic>`, `topic create <name>`). */
+const TOPIC_ARGUMENTS = new Set(['topic', 'name']);
 
 export function buildProgram(context: ErrorContext): Command {
   const program = new Command('runnel')
@@ -23,13 +27,17 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .enablePositionalOptions();
+  withProgramBootstrap(program);
   for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand()]) {
     program.addCommand(command);
   }
-  // Remember which broker a command talks to, so a connection failure names it.
+  applyProgramBootstrap(program);
+  // Remember which broker and topic a command works on, so a failure names them.
   program.hook('preAction', (_program, action) => {
     const bootstrap: unknown = action.opts()['bootstrap'];
     if (typeof bootstrap === 'string') context.bootstrap = bootstrap;
+    const topic: unknown = action.opts()['topic'] ?? (TOPIC_ARGUMENTS.has(action.registeredArguments[0]?.name() ?? '') ? action.processedArgs[0] : undefined);
+    if (typeof topic === 'string') context.topic = topic;
   });
   exitOverrideEverywhere(program);
   return program;

@@ -9,8 +9,9 @@
  * memory), and later calls queue behind it, so records keep their send order
  * even when `send()` is not awaited.
  */
-import type { RecordHeader, RecordInput } from '../../protocol/batch/index.js';
+import type { RecordInput } from '../../protocol/batch/index.js';
 import { RunnelError, clientClosed, invalidArgument } from '../errors.js';
+import { headersProblem, toRecordHeaders } from '../headers.js';
 import type { Cluster, TopicInfo } from '../metadata.js';
 import type { Producer, ProducerMessage, RecordMetadata } from '../types.js';
 import { Accumulator } from './accumulator.js';
@@ -141,7 +142,7 @@ export class RunnelProducer implements Producer {
       record.timestamp = m.timestamp;
       record.headers = undefined;
       if (m.headers !== undefined) {
-        const headers = toHeaders(m.headers);
+        const headers = toRecordHeaders(m.headers);
         record.headers = headers;
         for (const h of headers) estimatedBytes += h.key.length * 3 + (h.value === null ? 0 : h.value.length) + 10;
       }
@@ -196,15 +197,6 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function toHeaders(headers: Record<string, string | Buffer>): RecordHeader[] {
-  const out: RecordHeader[] = [];
-  for (const key in headers) {
-    const v = headers[key];
-    out.push({ key, value: toBytes(v) });
-  }
-  return out;
-}
-
 /** Cheap shape checks before anything is appended, so a bad call appends nothing. */
 function validate(req: { topic: string; messages: ProducerMessage[] }): string | null {
   if (req === null || typeof req !== 'object') return 'send() takes { topic, messages }';
@@ -221,11 +213,8 @@ function validate(req: { topic: string; messages: ProducerMessage[] }): string |
     if (m.partition !== undefined && (!Number.isInteger(m.partition) || m.partition < 0)) return `message ${i}: partition must be a non-negative integer`;
     if (m.timestamp !== undefined && !Number.isSafeInteger(m.timestamp)) return `message ${i}: timestamp must be an integer (ms since the epoch)`;
     if (m.headers !== undefined) {
-      if (m.headers === null || typeof m.headers !== 'object') return `message ${i}: headers must be an object of string or Buffer values`;
-      for (const name in m.headers) {
-        const hv: unknown = m.headers[name];
-        if (typeof hv !== 'string' && !(hv instanceof Uint8Array)) return `message ${i}: header "${name}" must be a string or a Buffer`;
-      }
+      const problem = headersProblem(m.headers);
+      if (problem !== null) return `message ${i}: ${problem}`;
     }
   }
   return null;

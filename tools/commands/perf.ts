@@ -159,9 +159,9 @@ async function reportRun(opts: CommonPerfOptions, verb: string, run: (runnel: Ru
     summary = err.summary;
     failure = err.cause;
   }
-  if (failure !== undefined && summary.records === 0) throw new CliError(explainError(failure, { bootstrap: opts.bootstrap }));
+  if (failure !== undefined && summary.records === 0) throw new CliError(explainError(failure, { bootstrap: opts.bootstrap, topic: opts.topic }));
   await (opts.json === true ? printJson(summary) : printLine(formatSummary(summary, verb)));
   if (failure !== undefined) {
-    throw new CliError(`${explainError(failure, { bootstrap: opts.bootstrap })} (the summary above covers the records before it)`);
+    throw new CliError(`${explainError(failure, { bootstrap: opts.bootstrap, topic: opts.topic })} (the summary above covers the records before it)`);
   }
 }
