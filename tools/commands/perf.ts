@@ -72,7 +72,7 @@ export function perfCommand(): Command {
     ),
   );
 
-  const consume = perfOptions(perf.command('consume').description('read records from every partition and report throughput and record age on arrival'))
+  const consume = perfOptions(perf.command('consume').description('read --num-records records in all (from every partition together) and report throughput and record age on arrival'))
     .option('--timeout-ms <ms>', 'give up when nothing has arrived for this long', intOption(1), 10_000)
     .option('--from-latest', 'start at the end of each partition (default: the beginning)');
   clientOptions(consume).action((opts: ConsumePerfFlags) =>
