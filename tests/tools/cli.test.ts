@@ -7,56 +7,9 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-
-const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
-const CLI_TIMEOUT_MS = 30_000;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runnel(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNNEL_BIN, ...args], {
-      env: { ...process.env, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`runnel ${args.join(' ')} ran longer than ${CLI_TIMEOUT_MS} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, CLI_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-/** A port nothing listens on: bound by the OS, then released. */
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function lastLine(text: string): string {
-  const lines = text.trimEnd().split('\n');
-  return lines[lines.length - 1] ?? '';
-}
+import { CLI_TIMEOUT_MS, RUNNEL_BIN, lastLine, runnel, unusedPort } from './run-cli.js';
 
 let broker: BrokerProcess;
 
