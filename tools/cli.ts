@@ -2,7 +2,9 @@
  * The `runnel` command: one commander program with a subcommand per file in
  * commands/. Every command has --help; every failure ends as one line on
  * stderr (`error: what happened; what to do`) and a non-zero exit, whatever
- * threw it. `bin/runnel.js` calls `runCli`; running this file directly does too.
+ * threw it. `-b/--bootstrap` may also come before the subcommand
+ * (program-bootstrap.ts). `bin/runnel.js` calls `runCli`; running this file
+ * directly does too.
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, describeError, type ErrorContext } from './cli-error.js';

@@ -28,7 +28,7 @@ interface AlterOptions extends ClientOptions {
 }
 
 export function topicCommand(): Command {
-  const topic = new Command('topic').description('create, list, describe, delete and configure topics');
+  const topic = new Command('topic').description('create, list, describe, grow, delete and configure topics');
 
   withBootstrap(
     topic
