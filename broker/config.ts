@@ -36,6 +36,11 @@ export interface BrokerConfig {
   maxUnflushedResponseBytes: number;
   fetchMaxBytes: number;
   connectionsMaxIdleMs: number;
+  /** -1: derived from the file-descriptor limit at start-up (descriptor-budget.ts). */
+  maxConnections: number;
+  /** -1: no limit per address. */
+  maxConnectionsPerIp: number;
+  adminReservedConnections: number;
   autoCreateTopics: boolean;
   numPartitions: number;
   maxPartitionsPerTopic: number;
@@ -78,6 +83,16 @@ function int(min: number, max: number): (raw: string) => number {
   };
 }
 
+/** A positive limit, or -1 for "none" / "derived" (0 would refuse everything: never what anyone means). */
+function limitOrMinusOne(max: number): (raw: string) => number {
+  const parse = int(-1, max);
+  return (raw) => {
+    const value = parse(raw);
+    if (value === 0) throw new Error(`must be -1 or between 1 and ${max}, got 0`);
+    return value;
+  };
+}
+
 function bool(raw: string): boolean {
   const value = raw.trim().toLowerCase();
   if (value === 'true') return true;
@@ -113,9 +128,12 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'max.unflushed.response.bytes', defaultValue: String(16 * MiB), doc: 'Response bytes one connection may have waiting for the client to read; past it the broker stops reading that connection.', parse: int(64 * 1024, INT32_MAX) },
   { name: 'fetch.max.bytes', defaultValue: String(55 * MiB), doc: 'Most record bytes one Fetch response carries, whatever the consumer asks for (at least one batch is always sent).', parse: int(1024, INT32_MAX) },
   { name: 'connections.max.idle.ms', defaultValue: String(10 * 60_000), doc: 'Close a connection that has sent nothing and has nothing in flight for this long; -1 never.', parse: int(-1, INT32_MAX) },
+  { name: 'max.connections', defaultValue: '-1', doc: 'Most client connections open at once; a connection past it is closed as soon as it is accepted (the client retries). -1: a quarter of the file descriptors that `ulimit -n` leaves once the broker\'s own are counted (the start-up log says how many).', parse: limitOrMinusOne(INT32_MAX) },
+  { name: 'max.connections.per.ip', defaultValue: '-1', doc: 'Most connections open at once from one client address; past it a new one from that address is closed at once. -1: no limit per address.', parse: limitOrMinusOne(INT32_MAX) },
+  { name: 'admin.reserved.connections', defaultValue: '2', doc: 'Connections from a loopback address (127.0.0.0/8, ::1) accepted beyond max.connections, so an operator on the broker\'s machine can still connect when clients hold every other one. Not beyond max.connections.per.ip.', parse: int(0, 1000) },
   { name: 'auto.create.topics', defaultValue: 'false', doc: 'Create a topic (with num.partitions partitions) when a producer or a Metadata request names one that does not exist.', parse: bool },
   { name: 'num.partitions', defaultValue: '1', doc: 'Partitions of a topic created without a count (auto-created, or created with partitions -1).', parse: int(1, 100_000) },
-  { name: 'max.partitions.per.topic', defaultValue: '1000', doc: 'Most partitions one topic may have.', parse: int(1, 100_000) },
+  { name: 'max.partitions.per.topic', defaultValue: '1000', doc: 'Most partitions one topic may have; a creation asking for more is refused with INVALID_PARTITIONS, never cut down.', parse: int(1, 100_000) },
   { name: 'log.retention.check.interval.ms', defaultValue: String(5 * 60_000), doc: 'How often retention (retention.ms, retention.bytes) is applied to every partition.', parse: int(1, INT32_MAX) },
   { name: 'shutdown.timeout.ms', defaultValue: '30000', doc: 'Longest a clean shutdown waits for in-flight requests before closing the logs anyway.', parse: int(0, INT32_MAX) },
   { name: 'logger.level', defaultValue: 'info', doc: `Broker log verbosity: ${LOGGER_LEVELS.join(', ')}.`, parse: oneOf(LOGGER_LEVELS) },
@@ -209,6 +227,9 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     maxUnflushedResponseBytes: get('max.unflushed.response.bytes'),
     fetchMaxBytes: get('fetch.max.bytes'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),
+    maxConnections: get('max.connections'),
+    maxConnectionsPerIp: get('max.connections.per.ip'),
+    adminReservedConnections: get('admin.reserved.connections'),
     autoCreateTopics: get('auto.create.topics'),
     numPartitions: get('num.partitions'),
     maxPartitionsPerTopic: get('max.partitions.per.topic'),

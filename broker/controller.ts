@@ -115,7 +115,7 @@ export class Controller {
       const created = { partitions: change.partitions, replicationFactor: change.replicationFactor };
       if (opts.validateOnly === true) return created;
       await this.#store.commit([change], { expectedVersion: this.#store.image.version });
-      const topic = await this.#publish(this.#store.image.topics.get(request.name)!);
+      const topic = await this.#publishCreated(this.#store.image.topics.get(request.name)!);
       this.#logger.info({ event: 'topicCreated', topic: topic.name, topicId: topic.topicId, partitions: topic.partitions.length, overrides: topic.overrides }, `created topic ${topic.name} with ${topic.partitions.length} partition(s)`);
       return created;
     });
@@ -307,6 +307,36 @@ export class Controller {
       this.#logger.error({ topic, partition: index, err: error }, `partition ${topic}-${index} is offline: ${(error as Error).message}`);
       return { partition: new Partition(topic, index, null, config, error as Error), error: error as Error };
     }
+  }
+
+  /**
+   * Creates the logs of a topic just committed. Nothing is reported created
+   * that is not served: if one partition's log cannot be created (EMFILE, a
+   * full or failing disk), the logs made so far are removed, the creation is
+   * undone with a committed deletion, and the reason is thrown.
+   */
+  async #publishCreated(image: TopicImage): Promise<Topic> {
+    const config = Controller.logConfigFor(this.#config, image.configs);
+    const partitions: Partition[] = [];
+    for (let index = 0; index < image.partitions; index++) {
+      try {
+        partitions.push(new Partition(image.name, index, await this.#logs.create(image.name, index, config), config));
+      } catch (error) {
+        const reason = `partition ${image.name}-${index} could not be created: ${(error as Error).message}`;
+        this.#logger.error({ event: 'topicCreationFailed', topic: image.name, partition: index, err: error }, `${reason}; undoing the creation of topic ${image.name}`);
+        try {
+          await this.#removeLogs(image.name, index);
+          await this.#store.commit([{ kind: 'topicDeleted', name: image.name, topicId: image.topicId }], { expectedVersion: this.#store.image.version });
+        } catch (undoError) {
+          // Committed but not served: the next start creates the missing partitions (or serves them offline).
+          this.#logger.error({ topic: image.name, err: undoError }, `could not undo the creation of topic ${image.name}; it is retried at the next start`);
+        }
+        throw new ProtocolError('KAFKA_STORAGE_ERROR', `${reason}; topic ${image.name} was not created`);
+      }
+    }
+    const topic: Topic = { name: image.name, topicId: image.topicId, overrides: { ...image.configs }, config, partitions };
+    this.#topics.set(topic.name, topic);
+    return topic;
   }
 
   async #removeLogs(name: string, partitionCount: number): Promise<void> {

@@ -1,10 +1,21 @@
 /**
  * One broker per data directory. Two brokers appending to the same segment
- * files would corrupt them silently, so a broker takes `<data.dir>/.lock`
- * (holding its pid) before it opens anything, and refuses to start while
- * another live process holds it. A lock left by a process that no longer
- * exists (a crash, SIGKILL) is taken over. Within one process, a set of held
- * directories stops two embedded brokers from sharing one.
+ * files would corrupt them silently, so a broker takes an exclusive lock on
+ * `<data.dir>/.lock` before it opens anything, as Kafka does with its
+ * `.lock` file.
+ *
+ * The lock is the kernel's (`FileSystem.openLocked`: flock(2) on the real
+ * disk), not the file's contents: taking it is one atomic step, so two
+ * brokers started at the same instant cannot both win, and the kernel drops
+ * it when the holder dies, however it dies (SIGKILL, a crash, a zombie not
+ * yet reaped), so a restart never waits for anyone to delete a file. The pid
+ * written into the file only feeds the message a refused broker prints; a
+ * `.lock` left over from an older Runnel, or naming any pid at all, blocks
+ * nothing while no process holds the lock.
+ *
+ * The file is never replaced or unlinked: a broker that locked the old inode
+ * and one that created a new one at the same name would both hold "the"
+ * lock. Release empties it and closes it (which drops the lock).
  */
 import path from 'node:path';
 import type { FileSystem } from './world/file-system.js';
@@ -19,36 +30,49 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
-const heldInThisProcess = new Set<string>();
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The pid the holder wrote, if it wrote one yet (it writes right after locking). */
+function holderPid(fs: FileSystem, lockPath: string): Promise<number | null> {
+  return fs.readFile(lockPath).then(
+    (bytes) => {
+      const pid = Number.parseInt(Buffer.from(bytes).toString('utf8').trim(), 10);
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
+    },
+    () => null,
+  );
 }
 
-export async function acquireDataDirLock(fs: FileSystem, dataDir: string, isAlive: (pid: number) => boolean = processIsAlive): Promise<DataDirLock> {
+export async function acquireDataDirLock(fs: FileSystem, dataDir: string): Promise<DataDirLock> {
   const lockPath = path.join(dataDir, LOCK_FILE);
-  if (heldInThisProcess.has(lockPath)) throw new DataDirLockedError(`data directory ${dataDir} is already used by another broker in this process`);
-  if ((await fs.stat(lockPath)) !== null) {
-    const holder = Number.parseInt(Buffer.from(await fs.readFile(lockPath)).toString('utf8').trim(), 10);
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-      throw new DataDirLockedError(`data directory ${dataDir} is in use by process ${holder}; stop that broker first (if no broker runs there, delete ${lockPath})`);
-    }
+  const handle = fs.openLocked(lockPath);
+  if (handle === null) {
+    const pid = await holderPid(fs, lockPath);
+    const who = pid === null ? 'another process' : pid === process.pid ? 'another broker in this process' : `process ${pid}`;
+    throw new DataDirLockedError(`data directory ${dataDir} is in use by ${who}, which holds the lock on ${lockPath}; stop that broker first, or give this one another data directory (--data)`);
   }
-  heldInThisProcess.add(lockPath);
-  await fs.writeFileAtomic(lockPath, Buffer.from(`${process.pid}\n`));
+  try {
+    const pid = Buffer.from(`${process.pid}\n`);
+    handle.truncate(0);
+    handle.write(pid, 0);
+  } catch (error) {
+    handle.close();
+    throw error;
+  }
   let released = false;
   return {
     async release() {
       if (released) return;
       released = true;
-      heldInThisProcess.delete(lockPath);
-      await fs.unlink(lockPath).catch(() => undefined);
+      // Either step fails only on a handle that a crash (or a failed disk) already closed: its lock went with it.
+      try {
+        handle.truncate(0);
+      } catch {
+        // the stale pid then only names a process that holds nothing
+      }
+      try {
+        handle.close();
+      } catch {
+        // already closed
+      }
     },
   };
 }

@@ -27,7 +27,10 @@ import { LocalMetadataStore } from './metadata/local-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import { BrokerServer } from './net/server.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
-import { LogManager } from './storage/log-manager.js';
+import { planDescriptors } from './descriptor-budget.js';
+import { DEFAULT_OVERDRAFT, DEFAULT_TRANSIENT_SLOTS } from './storage/handle-cache.js';
+import { DEFAULT_CLEANER_THREADS, LogManager, defaultRecoveryThreads } from './storage/log-manager.js';
+import { systemDescriptors, type Descriptors } from './world/descriptors.js';
 import { systemClock, type Clock } from './world/clock.js';
 import { realFileSystem, type FileSystem } from './world/file-system.js';
 import { systemRng, type Rng } from './world/rng.js';
@@ -40,6 +43,8 @@ export interface BrokerWorld {
   fs: FileSystem;
   transport: Transport;
   logger: Logger;
+  /** The file-descriptor limit and count (descriptor-budget.ts spends them). */
+  descriptors: Descriptors;
 }
 
 export interface RunningBroker {
@@ -70,7 +75,20 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
   const fs = world.fs ?? realFileSystem;
   const transport = world.transport ?? nodeTransport;
   const logger = world.logger ?? createLogger({ level: config.loggerLevel, format: config.loggerFormat });
+  const descriptors = world.descriptors ?? systemDescriptors;
   const dataDir = path.resolve(config.dataDir);
+  // Recovery scans on worker threads read the real disk; any other file system is scanned here.
+  const recoveryThreads = fs === realFileSystem ? defaultRecoveryThreads() : 0;
+  const budget = planDescriptors({
+    limit: descriptors.limit(),
+    inUse: descriptors.inUse(),
+    maxConnections: config.maxConnections,
+    adminReservedConnections: config.adminReservedConnections,
+    workerThreads: recoveryThreads + DEFAULT_CLEANER_THREADS,
+    transientFiles: DEFAULT_TRANSIENT_SLOTS,
+    segmentFilesOverdraft: DEFAULT_OVERDRAFT,
+  });
+  logger.info({ event: 'descriptorBudget', limit: budget.limit, maxConnections: budget.maxConnections, adminReservedConnections: budget.adminReservedConnections, segmentFiles: budget.segmentFiles ?? null, reservedForBroker: budget.reservedForBroker }, budget.summary);
 
   const cleanups: (() => Promise<void>)[] = [];
   const unwind = async (): Promise<void> => {
@@ -102,12 +120,16 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       logger: logger.child({ component: 'storage' }),
       configFor: (topic) => Controller.logConfigFor(config, store.image.topics.get(topic)?.configs ?? {}),
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
-      // Recovery scans on worker threads read the real disk; any other file system is scanned here.
-      ...(fs === realFileSystem ? {} : { recoveryThreads: 0 }),
+      recoveryThreads,
+      ...(budget.segmentFiles === undefined ? {} : { openFilesMax: budget.segmentFiles }),
       // Retention never deletes what consumers cannot have read yet.
       retentionBoundFor: (topic, partition) => controller?.partition(topic, partition)?.highWatermark ?? 0,
     });
-    cleanups.push(() => logs.close());
+    cleanups.push(async () => {
+      await logs.close();
+      const stats = logs.descriptorStats();
+      if (stats !== null) logger.info({ event: 'segmentFileDescriptors', ...stats }, `segment files: ${stats.reopens} reopened after their descriptor was closed while idle (${stats.evictions} closed, ${stats.syncedEvictions} synced first, ${stats.blockingSyncs} of those on the event loop, ${stats.overBudget} opens over the budget of ${stats.budget})`);
+    });
 
     const serving = await Controller.open({ store, logs, config, rng, logger });
     controller = serving;
@@ -116,7 +138,14 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
 
     const endpoint = { host: config.advertisedHost, port: config.port };
     const handlers = buildHandlerTable({ config, controller: serving, clock, logger, endpoint });
-    const server = await BrokerServer.start({ transport, config, handlers, clock, logger });
+    const server = await BrokerServer.start({
+      transport,
+      config,
+      handlers,
+      clock,
+      logger,
+      caps: { maxConnections: budget.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: budget.adminReservedConnections },
+    });
     endpoint.port = server.port;
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
 

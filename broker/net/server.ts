@@ -4,33 +4,97 @@
  * past `connections.max.idle.ms`, and shuts down gracefully: stop accepting,
  * end long-polls early, give in-flight requests until the deadline to answer,
  * then close what is left.
+ *
+ * Connection limits (Kafka's names): past `max.connections.per.ip` from one
+ * address, or past `max.connections` in all, a new connection is closed as
+ * soon as it is accepted; the client sees the connection drop and retries
+ * with backoff. Loopback connections may go `admin.reserved.connections`
+ * past `max.connections`, so an operator on the broker's machine can get in
+ * when clients hold every slot. Each connection holds a descriptor and up to
+ * `max.request.bytes` of buffered frame, so the limits bound both; the
+ * default `max.connections` comes from the descriptor limit
+ * (descriptor-budget.ts). Refusals and failed accepts (EMFILE) are logged at
+ * most once per LIMIT_LOG_INTERVAL_MS with a count; the broker carries on.
  */
 import type { BrokerConfig } from '../config.js';
 import type { HandlerTable } from '../handlers/index.js';
 import type { Logger } from '../log.js';
 import type { Clock, TimerHandle } from '../world/clock.js';
-import type { Transport, TransportListener } from '../world/transport.js';
+import type { Transport, TransportConnection, TransportListener } from '../world/transport.js';
 import { ClientConnection } from './connection.js';
 
 /** How often idle connections are looked for, at most (a fraction of the idle limit below that). */
 const IDLE_SWEEP_MS_MAX = 30_000;
+/** Refused connections and failed accepts are logged at most this often (with how many since). */
+const LIMIT_LOG_INTERVAL_MS = 10_000;
+
+export interface ConnectionCaps {
+  /** Client connections at once, not counting the admin reserve. */
+  maxConnections: number;
+  /** Per client address; -1: none. */
+  maxConnectionsPerIp: number;
+  /** Loopback connections accepted past maxConnections. */
+  adminReservedConnections: number;
+}
+
+/** `host` of a `host:port` remote address (IPv6 hosts contain colons; the port is after the last). */
+export function remoteHostOf(remoteAddress: string): string {
+  const colon = remoteAddress.lastIndexOf(':');
+  return colon < 0 ? remoteAddress : remoteAddress.slice(0, colon);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host.startsWith('127.') || host === '::1' || host.startsWith('::ffff:127.');
+}
+
+/** Counts events and logs them at most once per interval. */
+class ThrottledLog {
+  #count = 0;
+  #lastLogMs = Number.NEGATIVE_INFINITY;
+  constructor(private readonly clock: Clock, private readonly log: (count: number) => void) {}
+  note(): void {
+    this.#count += 1;
+    const nowMs = this.clock.nowMs();
+    if (nowMs - this.#lastLogMs < LIMIT_LOG_INTERVAL_MS) return;
+    this.#lastLogMs = nowMs;
+    this.log(this.#count);
+    this.#count = 0;
+  }
+}
 
 export class BrokerServer {
   readonly #listener: TransportListener;
   readonly #connections = new Set<ClientConnection>();
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #caps: ConnectionCaps;
+  /** Open connections per client address. */
+  readonly #perHost = new Map<string, number>();
+  readonly #refusals: ThrottledLog;
+  #refusedTotal = 0;
   #idleTimer: TimerHandle | undefined;
   #closing = false;
 
-  private constructor(listener: TransportListener, clock: Clock, logger: Logger) {
+  private constructor(listener: TransportListener, clock: Clock, logger: Logger, caps: ConnectionCaps) {
     this.#listener = listener;
     this.#clock = clock;
     this.#logger = logger;
+    this.#caps = caps;
+    this.#refusals = new ThrottledLog(clock, (count) => logger.warn({ event: 'connectionsRefused', count, connections: this.#connections.size, ...caps },
+      `refused ${count} connection(s) at the connection limits (max.connections ${caps.maxConnections}, max.connections.per.ip ${caps.maxConnectionsPerIp}, admin.reserved.connections ${caps.adminReservedConnections}); clients retry`));
   }
 
-  static async start(opts: { transport: Transport; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger }): Promise<BrokerServer> {
+  /**
+   * `caps` default to the config's, with max.connections -1 meaning no
+   * limit (the broker passes the limits its descriptor budget resolved).
+   */
+  static async start(opts: { transport: Transport; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger; caps?: ConnectionCaps }): Promise<BrokerServer> {
     const { config, clock, logger } = opts;
+    const caps = opts.caps ?? {
+      maxConnections: config.maxConnections < 0 ? Number.POSITIVE_INFINITY : config.maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      adminReservedConnections: config.adminReservedConnections,
+    };
     const limits = {
       maxRequestBytes: config.maxRequestBytes,
       queuedMaxRequests: config.queuedMaxRequests,
@@ -38,18 +102,49 @@ export class BrokerServer {
     };
     let nextId = 1;
     let server: BrokerServer | undefined;
-    const listener = await opts.transport.listen({ host: config.host, port: config.port }, (transport) => {
+    const acceptFailures = new ThrottledLog(clock, (count) => logger.error({ event: 'acceptFailed', count },
+      `${count} incoming connection(s) could not be accepted (the process is out of file descriptors?): check ulimit -n and max.connections`));
+    const onConnection = (transport: TransportConnection): void => {
       if (server === undefined || server.#closing) {
         transport.destroy();
         return;
       }
+      const host = remoteHostOf(transport.remoteAddress);
+      if (!server.#admits(host)) {
+        server.#refusedTotal += 1;
+        transport.destroy();
+        server.#refusals.note();
+        return;
+      }
       const connection = new ClientConnection({ id: nextId++, transport, handlers: opts.handlers, limits, clock, logger });
       server.#connections.add(connection);
-      connection.onClosed(() => server!.#connections.delete(connection));
-    });
-    server = new BrokerServer(listener, clock, logger);
+      server.#perHost.set(host, (server.#perHost.get(host) ?? 0) + 1);
+      connection.onClosed(() => server!.#forget(connection, host));
+    };
+    const listener = await opts.transport.listen({ host: config.host, port: config.port, onError: () => acceptFailures.note() }, onConnection);
+    server = new BrokerServer(listener, clock, logger, caps);
     if (config.connectionsMaxIdleMs > 0) server.#sweepIdle(config.connectionsMaxIdleMs);
     return server;
+  }
+
+  /** Whether a new connection from `host` fits the limits. */
+  #admits(host: string): boolean {
+    const caps = this.#caps;
+    if (caps.maxConnectionsPerIp >= 0 && (this.#perHost.get(host) ?? 0) >= caps.maxConnectionsPerIp) return false;
+    const cap = caps.maxConnections + (isLoopbackHost(host) ? caps.adminReservedConnections : 0);
+    return this.#connections.size < cap;
+  }
+
+  #forget(connection: ClientConnection, host: string): void {
+    this.#connections.delete(connection);
+    const left = (this.#perHost.get(host) ?? 1) - 1;
+    if (left <= 0) this.#perHost.delete(host);
+    else this.#perHost.set(host, left);
+  }
+
+  /** Connections closed at the limits since start. */
+  get refusedConnections(): number {
+    return this.#refusedTotal;
   }
 
   get host(): string {

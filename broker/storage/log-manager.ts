@@ -24,6 +24,12 @@
  * (Kafka's "uncleanable partition"). flush.ms timers
  * belong to each log (armed by its first unflushed append), so durability
  * does not depend on maintenance running. All timers come from the Clock.
+ *
+ * Descriptors: with `openFilesMax` every log reaches the disk through one
+ * HandleCache (handle-cache.ts), so segment files beyond that many are
+ * closed while idle and reopened on use, and a broker holds more partitions
+ * than its descriptor limit / 3. A partition whose creation fails (EMFILE,
+ * a full disk) leaves no directory behind.
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -32,6 +38,7 @@ import { mkdirDurable, type FileSystem } from '../world/file-system.js';
 import { CleanerAbortedError, type CompactResult } from './cleaner.js';
 import { WorkerCleanerRunner, inlineCleanerRunner, type CleanerRunner } from './cleaner-runner.js';
 import { CorruptLogError, LogOfflineError } from './errors.js';
+import { HandleCache, type HandleCacheStats } from './handle-cache.js';
 import type { LogConfig } from './log-config.js';
 import { PartitionLog } from './partition-log.js';
 import { DELETED_SUFFIX } from './segment-names.js';
@@ -60,6 +67,8 @@ export interface LogManagerOptions {
   minCleanableDirtyRatio?: number;
   /** Kafka's log.cleaner.dedupe.buffer.size, per pass (default 64 MiB). */
   cleanerOffsetMapBytes?: number;
+  /** Descriptors the segment files of every log may hold at once (a HandleCache); default: no limit, every file stays open. */
+  openFilesMax?: number;
 }
 
 export interface OfflineLog {
@@ -72,6 +81,12 @@ const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
 const DEFAULT_RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60 * 1000;
 const DEFAULT_CLEANER_BACKOFF_MS = 15 * 1000;
 const DEFAULT_MIN_CLEANABLE_DIRTY_RATIO = 0.5;
+export const DEFAULT_CLEANER_THREADS = 1;
+
+/** Recovery scan threads when none are asked for: min(4, cores). */
+export function defaultRecoveryThreads(): number {
+  return Math.min(4, availableParallelism());
+}
 
 function key(topic: string, partition: number): string {
   return `${topic}-${partition}`;
@@ -117,17 +132,19 @@ export class LogManager {
   /** Logs whose cleaning found damage: not cleaned again until reopened. */
   #uncleanable = new Set<PartitionLog>();
   #closed = false;
+  readonly #handleCache: HandleCache | null;
 
   private constructor(opts: LogManagerOptions) {
     this.dataDir = opts.dataDir;
-    this.#opts = opts;
     this.#logger = opts.logger ?? silentLogger;
+    this.#handleCache = opts.openFilesMax === undefined ? null : new HandleCache(opts.fs, { budget: opts.openFilesMax, logger: this.#logger });
+    this.#opts = this.#handleCache === null ? opts : { ...opts, fs: this.#handleCache };
   }
 
   /** Opens every `<topic>-<partition>` directory found, recovering unclean ones several at once. */
   static async open(opts: LogManagerOptions): Promise<LogManager> {
     const manager = new LogManager(opts);
-    const { fs, dataDir } = opts;
+    const { fs, dataDir } = manager.#opts;
     await mkdirDurable(fs, dataDir);
     const found: { topic: string; partition: number }[] = [];
     for (const name of await fs.readdir(dataDir)) {
@@ -138,7 +155,7 @@ export class LogManager {
       const parsed = parsePartitionDirName(name);
       if (parsed !== null && (await fs.stat(path.join(dataDir, name)))?.isDirectory === true) found.push(parsed);
     }
-    const threads = opts.recoveryThreads ?? Math.min(4, availableParallelism());
+    const threads = opts.recoveryThreads ?? defaultRecoveryThreads();
     const scanner = threads > 0 ? new LazyWorkerScanner(threads) : null;
     try {
       const queue = [...found];
@@ -181,6 +198,11 @@ export class LogManager {
     }
   }
 
+  /** The descriptor cache's figures; null without `openFilesMax`. */
+  descriptorStats(): HandleCacheStats | null {
+    return this.#handleCache?.stats() ?? null;
+  }
+
   get(topic: string, partition: number): PartitionLog | undefined {
     return this.#logs.get(key(topic, partition))?.log;
   }
@@ -200,7 +222,18 @@ export class LogManager {
     if (failed !== undefined) throw new LogOfflineError(path.join(this.dataDir, name), `it could not be opened: ${failed.error.message}`, { cause: failed.error });
     const pending = this.#creating.get(name);
     if (pending !== undefined) return pending;
-    const opening = PartitionLog.open({ dir: path.join(this.dataDir, name), config, fs: this.#opts.fs, clock: this.#opts.clock, logger: this.#logger, topic, partition })
+    const dir = path.join(this.dataDir, name);
+    const fs = this.#opts.fs;
+    const opening = (async () => {
+      const existed = (await fs.stat(dir)) !== null;
+      try {
+        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition });
+      } catch (err) {
+        // A directory this call made holds nothing anyone acknowledged: leave no half-made log behind.
+        if (!existed) await fs.removeTree(dir).catch(() => undefined);
+        throw err;
+      }
+    })()
       .then((log) => {
         this.#logs.set(name, { topic, partition, log });
         return log;
@@ -261,7 +294,7 @@ export class LogManager {
    * `cleanerThreads` logs are cleaned at once. Returns each pass's result.
    */
   async runCleaner(): Promise<{ topic: string; partition: number; result: CompactResult }[]> {
-    const threads = this.#opts.cleanerThreads ?? 1;
+    const threads = this.#opts.cleanerThreads ?? DEFAULT_CLEANER_THREADS;
     if (this.#cleanerRunner === null) this.#cleanerRunner = threads > 0 ? new WorkerCleanerRunner(threads) : inlineCleanerRunner;
     const runner = this.#cleanerRunner;
     const queue = [...this.#logs.values()].filter(({ log }) => log.config.cleanupPolicy.compact && !log.isOffline && !this.#uncleanable.has(log));

@@ -176,12 +176,18 @@ export class PartitionLog {
       assert((segments[i] as Segment).baseOffset > (segments[i - 1] as Segment).baseOffset, 'segments are ordered by base offset', { dir: opts.dir, bases: segments.map((s) => s.baseOffset) });
     }
     assert(log.logEndOffset >= log.logStartOffset && (segments.at(-1) as Segment).isActive, 'an opened log has an active last segment and a sane range', { dir: opts.dir, start: log.logStartOffset, end: log.logEndOffset });
-    if (loaded.stateChanged || loaded.meta === null) {
-      await log.#persistEpochs();
-      await log.#persistRecoveryPoint(log.logEndOffset);
+    try {
+      if (loaded.stateChanged || loaded.meta === null) {
+        await log.#persistEpochs();
+        await log.#persistRecoveryPoint(log.logEndOffset);
+      }
+      // Before any append: records written after this open must never count as clean after a crash.
+      if ((loaded.cleanerCheckpoint?.firstDirtyOffset ?? 0) > log.#cleanerState.firstDirtyOffset) await log.#persistCleanerState();
+    } catch (err) {
+      // Nobody gets this log: give its descriptors back.
+      for (const segment of segments) await segment.close().catch(() => undefined);
+      throw err;
     }
-    // Before any append: records written after this open must never count as clean after a crash.
-    if ((loaded.cleanerCheckpoint?.firstDirtyOffset ?? 0) > log.#cleanerState.firstDirtyOffset) await log.#persistCleanerState();
     return log;
   }
 

@@ -20,6 +20,10 @@
  * Durability bookkeeping lives here (`logUnsynced`, `indexesUnsynced`,
  * `sync()`), the policy of when to sync lives in the flusher.
  *
+ * File handles may come from a descriptor cache (handle-cache.ts), which
+ * closes idle descriptors and reopens files by path: a segment whose files
+ * are renamed while it still serves reads pins them first (`pinIndexes`).
+ *
  * For the cleaner: `Segment.create` makes a fresh active segment; batches
  * that already carry their offsets go in with `indexAppendedBatch` (per
  * batch) then `writeBatches` (once), exactly as appends do; `seal()` makes
@@ -232,6 +236,10 @@ export class Segment {
   pinIndexes(): void {
     this.#ensureIndexes();
     this.#pinned = true;
+    // The descriptors too: a descriptor cache would otherwise reopen by a name that is gone by then.
+    this.log.keepOpen();
+    (this.#offsetIndex as OffsetIndex).file.keepOpen();
+    (this.#timeIndex as TimeIndex).file.keepOpen();
   }
 
   /**

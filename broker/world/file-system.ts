@@ -11,15 +11,22 @@
  *   last `datasync()`; a directory entry (create, rename, unlink) survives only
  *   once its directory was `fsyncDir`ed. `crash()` may keep a random prefix of
  *   the unsynced appended bytes (a torn tail), as a real page cache might.
- *   Faults (EIO, or another code such as ENOSPC) can be injected into
- *   `datasync`, `write`, `fsyncDir`, `rename` and `unlink`; a failing write
- *   may first write part of its data, as a write that runs out of space does.
+ *   Faults (EIO, or another code such as ENOSPC or EMFILE) can be injected
+ *   into `open`, `datasync`, `write`, `fsyncDir`, `rename` and `unlink`; a
+ *   failing write may first write part of its data, as a write that runs out
+ *   of space does.
+ *
+ * `openLocked` is the one lock: an exclusive lock that the kernel holds for
+ * the open file (flock(2), through fs-ext) and drops when the handle is
+ * closed or the process dies, however it dies. The simulated disk keeps the
+ * same rule: a lock dies with its handle, and every lock dies in `crash()`.
  *
  * Paths are POSIX paths; the simulated tree starts at `/`.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import fsExt from 'fs-ext';
 import type { Rng } from './rng.js';
 
 /** An open file. Positional only: there is no file cursor to share between callers. */
@@ -34,6 +41,25 @@ export interface FileHandle {
   truncate(sizeBytes: number): void;
   /** fdatasync: resolves once every write and truncate before it is on stable storage. */
   datasync(): Promise<void>;
+  /**
+   * fdatasync on the calling thread: it blocks the event loop for a disk
+   * flush. Only for a descriptor that must be closed now and holds writes no
+   * sync has covered (the descriptor cache out of descriptors).
+   */
+  datasyncSync(): void;
+  /**
+   * Names the file this handle has open (its inode), so that a handle that
+   * reopens by path can tell whether the path still leads to the same file.
+   */
+  identity(): string;
+  /**
+   * Holds the descriptor until `close`: the file may then be renamed or
+   * unlinked and this handle still reads it. A plain handle always holds
+   * its descriptor (a no-op); a handle from a descriptor cache
+   * (storage/handle-cache.ts) otherwise closes it when idle and reopens the
+   * file by path.
+   */
+  keepOpen(): void;
   close(): void;
 }
 
@@ -48,6 +74,14 @@ export interface FileStat {
 export interface FileSystem {
   /** Synchronous so that a segment roll can happen inside a synchronous append. */
   open(filePath: string, flags: OpenFlags): FileHandle;
+  /**
+   * Opens `filePath` read-write (created if missing, never emptied) and takes
+   * an exclusive lock on it that lasts until the handle is closed or the
+   * process dies; null, at once, when another open file holds the lock (in
+   * this process or another). The lock belongs to the file, not its name:
+   * never replace or unlink a lock file.
+   */
+  openLocked(filePath: string): FileHandle | null;
   /** null when nothing exists at `filePath`. */
   stat(filePath: string): Promise<FileStat | null>;
   readdir(dir: string): Promise<string[]>;
@@ -130,14 +164,38 @@ class RealFileHandle implements FileHandle {
     return new Promise((resolve, reject) => fs.fdatasync(this.#fd, (err) => (err ? reject(err) : resolve())));
   }
 
+  datasyncSync(): void {
+    fs.fdatasyncSync(this.#fd);
+  }
+
+  identity(): string {
+    const stat = fs.fstatSync(this.#fd, { bigint: true });
+    return `${stat.dev}:${stat.ino}`;
+  }
+
+  keepOpen(): void {}
+
   close(): void {
     fs.closeSync(this.#fd);
     this.#fd = -1;
   }
 }
 
+function openLockedReal(filePath: string): FileHandle | null {
+  const fd = fs.openSync(filePath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+  try {
+    fsExt.flockSync(fd, 'exnb');
+  } catch (err) {
+    fs.closeSync(fd);
+    if (isErrno(err, 'EAGAIN') || isErrno(err, 'EWOULDBLOCK')) return null;
+    throw err;
+  }
+  return new RealFileHandle(filePath, fd);
+}
+
 export const realFileSystem: FileSystem = {
   open: (filePath, flags) => new RealFileHandle(filePath, fs.openSync(filePath, flags)),
+  openLocked: openLockedReal,
   async stat(filePath) {
     try {
       const s = await fsp.stat(filePath);
@@ -172,8 +230,11 @@ function errno(code: string, op: string, filePath: string): Error {
   return Object.assign(new Error(`${code}: ${op} '${filePath}'`), { code });
 }
 
+let nextSimFileId = 1;
+
 /** One inode: what the process sees (`bytes`) and what a crash would leave (`durable`). */
 class SimFile {
+  readonly id = nextSimFileId++;
   bytes = new Uint8Array(0);
   sizeBytes = 0;
   durable = new Uint8Array(0);
@@ -233,7 +294,7 @@ class SimDir {
 
 type SimNode = SimFile | SimDir;
 
-export type SimulatedFaultOp = 'datasync' | 'write' | 'fsyncDir' | 'rename' | 'unlink';
+export type SimulatedFaultOp = 'open' | 'datasync' | 'write' | 'fsyncDir' | 'rename' | 'unlink';
 
 /** One injected fault (see `SimulatedFileSystem.injectFault`). */
 export interface SimulatedFault {
@@ -305,6 +366,25 @@ class SimFileHandle implements FileHandle {
     this.file.sync();
   }
 
+  datasyncSync(): void {
+    this.#check('fdatasync');
+    this.owner.maybeFail('datasync', this.path);
+    this.file.sync();
+  }
+
+  /** The inode, and the life of the disk it was opened in: after `crash()` the same path is another open file. */
+  identity(): string {
+    this.#check('fstat');
+    return `${this.file.id}@${this.generation}`;
+  }
+
+  keepOpen(): void {}
+
+  /** False once closed or once a crash killed it (a lock it held is then free). */
+  get live(): boolean {
+    return !this.#closed && this.generation === this.owner.generation;
+  }
+
   close(): void {
     this.#check('close');
     this.#closed = true;
@@ -318,6 +398,8 @@ class SimFileHandle implements FileHandle {
 export class SimulatedFileSystem implements FileSystem {
   #root = new SimDir();
   #faults: SimulatedFault[] = [];
+  /** Which handle holds each locked file (a lock is free again once its handle is not `live`). */
+  #locks = new Map<SimFile, SimFileHandle>();
   /** Bumped by `crash()`: handles opened before it fail with EBADF, like a dead process's fds. */
   generation = 0;
 
@@ -351,6 +433,7 @@ export class SimulatedFileSystem implements FileSystem {
    */
   crash(opts: { rng?: Rng } = {}): void {
     this.generation += 1;
+    this.#locks.clear();
     const restore = (dir: SimDir): void => {
       dir.entries = new Map(dir.durable);
       for (const node of dir.entries.values()) {
@@ -395,6 +478,7 @@ export class SimulatedFileSystem implements FileSystem {
   }
 
   open(filePath: string, flags: OpenFlags): FileHandle {
+    this.maybeFail('open', filePath);
     let file: SimFile;
     if (flags === 'w+') {
       const { dir, name } = this.#parentOf(filePath, 'open');
@@ -407,6 +491,21 @@ export class SimulatedFileSystem implements FileSystem {
       file = this.#file(filePath, 'open');
     }
     return new SimFileHandle(filePath, file, flags !== 'r', this, this.generation);
+  }
+
+  openLocked(filePath: string): FileHandle | null {
+    this.maybeFail('open', filePath);
+    const { dir, name } = this.#parentOf(filePath, 'open');
+    let file = dir.entries.get(name);
+    if (file instanceof SimDir) throw errno('EISDIR', 'open', filePath);
+    if (file === undefined) {
+      file = new SimFile();
+      dir.entries.set(name, file);
+    }
+    if (this.#locks.get(file)?.live === true) return null;
+    const handle = new SimFileHandle(filePath, file, true, this, this.generation);
+    this.#locks.set(file, handle);
+    return handle;
   }
 
   async stat(filePath: string): Promise<FileStat | null> {

@@ -54,7 +54,8 @@ export interface TransportListener {
 }
 
 export interface Transport {
-  listen(opts: { host: string; port: number }, onConnection: (connection: TransportConnection) => void): Promise<TransportListener>;
+  /** `onError`: an incoming connection could not be accepted (EMFILE...); the listener carries on. */
+  listen(opts: { host: string; port: number; onError?: (error: Error) => void }, onConnection: (connection: TransportConnection) => void): Promise<TransportListener>;
 }
 
 class NodeConnection implements TransportConnection {
@@ -140,6 +141,8 @@ export const nodeTransport: Transport = {
       server.once('error', onError);
       server.listen({ host: opts.host, port: opts.port }, () => {
         server.off('error', onError);
+        // After listen, 'error' is a failed accept (out of descriptors): without a listener it would kill the process.
+        server.on('error', (error) => opts.onError?.(error));
         const address = server.address();
         if (address === null || typeof address === 'string') {
           reject(new Error(`listening socket has no TCP address (${String(address)})`));

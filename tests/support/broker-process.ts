@@ -40,6 +40,8 @@ export interface StartBrokerOptions {
   env?: Record<string, string>;
   /** How long to wait for the start-up line; default 30 s (a busy 2-core machine). */
   startTimeoutMs?: number;
+  /** Runs the broker under `ulimit -n` of this many file descriptors (soft and hard). */
+  ulimitFiles?: number;
 }
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -79,7 +81,11 @@ export async function startBrokerProcess(opts: StartBrokerOptions = {}): Promise
   if (!existsSync(BROKER_MAIN)) throw new Error(`${BROKER_MAIN} is missing: build first (npm run build)`);
   const dataDir = opts.dataDir ?? freshDataDir();
   const args = [BROKER_MAIN, '--port', '0', '--data', dataDir, ...(opts.args ?? [])];
-  const child = spawn(process.execPath, args, {
+  // sh sets the limit, then execs node: same pid, so stop() and kill() reach the broker itself.
+  const command = opts.ulimitFiles === undefined
+    ? { file: process.execPath, args }
+    : { file: '/bin/sh', args: ['-c', `ulimit -n ${opts.ulimitFiles} && exec "$@"`, 'sh', process.execPath, ...args] };
+  const child = spawn(command.file, command.args, {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

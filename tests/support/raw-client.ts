@@ -64,9 +64,10 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(host: string, port: number): Promise<RawClient> {
+  /** `localAddress`: the loopback address to connect from (127.0.0.2 looks like another client machine). */
+  static connect(host: string, port: number, opts: { localAddress?: string } = {}): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port }, () => {
+      const socket = net.connect({ host, port, ...opts }, () => {
         socket.off('error', reject);
         resolve(new RawClient(socket));
       });
