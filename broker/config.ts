@@ -204,7 +204,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
       }
     } catch (error) {
       // Named as the person wrote it: the variable, not only the setting it maps to.
-      const source = entry.spelled === def.name ? entry.where : `${entry.where}, setting ${def.name}`;
+      const source = entry.spelled.includes(def.name) ? entry.where : `${entry.where}, setting ${def.name}`;
       const reason = error instanceof ConfigError ? error.reason : (error as Error).message;
       problems.push(`${entry.spelled} (from ${source}): ${reason}`);
     }

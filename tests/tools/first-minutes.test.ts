@@ -147,6 +147,14 @@ t.test('runnel start: a bad variable is named as the variable; fatal errors are 
     '  RUNNEL_LOG_RETENTION_MS (from environment, setting log.retention.ms): \'soon\' is not an integer',
   ]);
 
+  const badFlags = await runnel(['start', '--data', freshDataDir(), '--port', '99999', '--set', 'log.retention.ms=x']);
+  t.equal(badFlags.code, 2);
+  t.same(linesOf(badFlags.stderr), [
+    'runnel: invalid broker configuration:',
+    '  --port (from flags): must be between 0 and 65535, got 99999',
+    "  --set log.retention.ms (from flags): 'x' is not an integer",
+  ], 'flags are named as typed');
+
   const portTaken = await runnel(['start', '--data', freshDataDir(), '--port', String(broker.port)]);
   t.equal(portTaken.code, 1);
   t.same(linesOf(portTaken.stderr), [`runnel: broker failed to start: 127.0.0.1:${broker.port} is already in use (another broker?); choose another port with --port or RUNNEL_PORT`]);
