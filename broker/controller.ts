@@ -298,12 +298,13 @@ export class Controller {
     return topic;
   }
 
-  /** A partition on its log, opened or created; offline (answering KAFKA_STORAGE_ERROR until a restart) if that fails. */
+  /** A partition on its log, opened or created; offline if that fails. */
   async #openPartition(topic: string, index: number, config: LogConfig): Promise<{ partition: Partition; error: Error | null }> {
     try {
       const log = this.#logs.get(topic, index) ?? (await this.#logs.create(topic, index, config));
       return { partition: new Partition(topic, index, log, config), error: null };
     } catch (error) {
+      // Serve the rest; this partition answers CORRUPT_SEGMENT (damaged files: runnel recover) or KAFKA_STORAGE_ERROR until a restart recovers it.
       this.#logger.error({ topic, partition: index, err: error }, `partition ${topic}-${index} is offline: ${(error as Error).message}`);
       return { partition: new Partition(topic, index, null, config, error as Error), error: error as Error };
     }

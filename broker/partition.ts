@@ -3,11 +3,14 @@
  * high watermark, the boundary between what a consumer may read and what it
  * may not yet.
  *
- * On one node the high watermark is the log end offset, except on a topic
- * with `fsync=always`, where it is the durable end offset: a consumer never
- * reads a record that a crash could still take back, and a producer's ack
- * (acks 1 or all) waits for the same point. It only moves forward, even when
- * a topic switches from `fsync=interval` to `always`.
+ * On one node the high watermark is the written end offset (what is in the
+ * segment files, so a process crash keeps it: the log end, except for a
+ * moment after a roll, while the new segment waits in memory for the old one
+ * to be durable, see storage/pending-segment.ts), and on a topic with
+ * `fsync=always` the durable end offset: a consumer never reads a record
+ * that a crash could still take back, and a producer's ack (acks 1 or all)
+ * waits for the same point. It only moves forward, even when a topic
+ * switches from `fsync=interval` to `always`.
  *
  * Whoever waits for new data (a long-polling fetch) subscribes with
  * `onAdvance`; the partition calls every subscriber synchronously when the
@@ -16,8 +19,10 @@
  * a waiting fetch tell whether `minBytes` can be met without reading.
  *
  * A partition whose log could not be opened (a corrupt segment, a failing
- * disk) is still listed, so clients get KAFKA_STORAGE_ERROR for it instead of
- * UNKNOWN_TOPIC_OR_PARTITION, and the rest of the broker serves on.
+ * disk) is still listed, so clients get CORRUPT_SEGMENT (corruption: an
+ * operator must run `runnel recover`) or KAFKA_STORAGE_ERROR (a failing
+ * disk) for it on every request, instead of UNKNOWN_TOPIC_OR_PARTITION, and
+ * the rest of the broker serves on.
  *
  * Not thread-safe (nothing in the broker is): every call runs on the event
  * loop, and appends are applied in call order.
@@ -34,7 +39,7 @@ export const SINGLE_NODE_LEADER_EPOCH = 0;
 
 export interface PartitionAppend {
   info: AppendInfo;
-  /** Resolves once the high watermark covers the append (at once unless fsync=always); rejects if the fsync fails. */
+  /** Resolves once the high watermark covers the append (at once, unless fsync=always or a roll is pending); rejects if the log fails first. */
   committed: Promise<void>;
 }
 
@@ -59,8 +64,8 @@ export class Partition {
     this.#log = log;
     this.#offline = offline;
     this.#config = config;
-    this.#highWatermark = log === null ? -1 : config.fsync === 'always' ? Math.min(log.durableEndOffset, log.logEndOffset) : log.logEndOffset;
-    if (log !== null && this.#highWatermark < log.logEndOffset) void this.#whenDurable(log.logEndOffset).catch(() => undefined);
+    this.#highWatermark = log === null ? -1 : this.#committedEnd(log);
+    if (log !== null && this.#highWatermark < log.logEndOffset) void this.#whenCommitted(log.logEndOffset).catch(() => undefined);
   }
 
   get highWatermark(): number {
@@ -78,6 +83,11 @@ export class Partition {
   /** False when deleted or offline (its log failed to open, or failed since). */
   get serving(): boolean {
     return !this.#deleted && this.#log !== null && !this.#log.isOffline;
+  }
+
+  /** Why the log cannot serve (it failed to open, or went offline since), or null while it can. */
+  get offlineReason(): Error | null {
+    return this.#offline ?? this.#log?.offlineError ?? null;
   }
 
   /** Throws why the partition cannot serve (deleted, or its log is offline); returns when it can. */
@@ -103,13 +113,13 @@ export class Partition {
     const info = log.append(records, { leaderEpoch: SINGLE_NODE_LEADER_EPOCH });
     const endOffset = info.lastOffset + 1;
     assert(endOffset === log.logEndOffset, 'an append ends at the log end offset', { endOffset, logEndOffset: log.logEndOffset });
-    if (this.#config.fsync !== 'always') {
+    if (this.#config.fsync !== 'always' && endOffset <= log.writtenEndOffset) {
       this.#visibleBytesTotal += info.sizeBytes;
       this.#advanceTo(endOffset);
       return { info, committed: Promise.resolve() };
     }
     this.#invisible.push({ endOffset, sizeBytes: info.sizeBytes });
-    return { info, committed: this.#whenDurable(endOffset) };
+    return { info, committed: this.#whenCommitted(endOffset) };
   }
 
   /**
@@ -149,8 +159,11 @@ export class Partition {
     this.#config = config;
     if (this.#log === null) return;
     this.#log.updateConfig(config);
-    // Leaving fsync=always: what was waiting for a sync is committed now.
-    if (wasAlways && config.fsync !== 'always') this.#advanceTo(this.#log.logEndOffset);
+    // Leaving fsync=always: what was waiting for a sync is committed now (once written).
+    if (wasAlways && config.fsync !== 'always') {
+      this.#advanceTo(this.#committedEnd(this.#log));
+      void this.#whenCommitted(this.#log.logEndOffset).catch(() => undefined);
+    }
   }
 
   /** The topic is going away: waiters wake (and find it gone), appends and reads are refused. */
@@ -168,10 +181,16 @@ export class Partition {
     return this.#log;
   }
 
-  async #whenDurable(endOffset: number): Promise<void> {
+  /** Waits until `endOffset` is committed (durable with fsync=always, else written), and moves the high watermark. */
+  async #whenCommitted(endOffset: number): Promise<void> {
     const log = this.#usableLog();
-    await log.waitDurable(endOffset);
-    if (this.#config.fsync === 'always') this.#advanceTo(Math.min(log.durableEndOffset, log.logEndOffset));
+    await (this.#config.fsync === 'always' ? log.waitDurable(endOffset) : log.waitWritten(endOffset));
+    this.#advanceTo(this.#committedEnd(log));
+  }
+
+  /** Where the high watermark may be now: the durable end with fsync=always, else the written end. */
+  #committedEnd(log: PartitionLog): number {
+    return this.#config.fsync === 'always' ? Math.min(log.durableEndOffset, log.logEndOffset) : log.writtenEndOffset;
   }
 
   #advanceTo(offset: number): void {

@@ -1,8 +1,8 @@
 /**
  * The arrows of DESIGN.md, checked by machine: protocol/ is pure (no sockets,
  * no files, nothing of ours outside itself), client/ never reaches into the
- * broker, and broker logic reaches time, randomness, disk and network only
- * through broker/world/.
+ * broker, tools/ only through the commands that run broker code, and broker
+ * logic reaches time, randomness, disk and network only through broker/world/.
  */
 import t from 'tap';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -24,8 +24,8 @@ function sourceFiles(dir: string): string[] {
 function importsOf(file: string): string[] {
   const text = readFileSync(join(root, file), 'utf8');
   const specs: string[] = [];
-  const re = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) specs.push((m[1] ?? m[2])!);
+  const re = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) specs.push((m[1] ?? m[2] ?? m[3])!);
   return specs;
 }
 
@@ -52,6 +52,27 @@ t.test('protocol/ imports neither node I/O nor any other folder of ours', async 
 t.test('client/ never imports broker/', async (t) => {
   for (const file of sourceFiles('client')) {
     for (const spec of importsOf(file)) t.not(folderOf(file, spec), 'broker', `${file} imports ${spec}`);
+  }
+});
+
+/**
+ * tools/ is a client of the broker (tools -> client -> protocol), except for
+ * the commands that run broker code in their own process, each through one
+ * entry module: `start` runs the broker, `recover` runs the storage surgery
+ * on a stopped broker's partition.
+ */
+const TOOLS_INTO_BROKER: Readonly<Record<string, string>> = {
+  [join('tools', 'commands', 'start.ts')]: join('broker', 'main.ts'),
+  [join('tools', 'commands', 'recover.ts')]: join('broker', 'recover.ts'),
+};
+
+t.test('tools/ reaches broker/ only from start and recover, each through its one entry module', async (t) => {
+  for (const file of sourceFiles('tools')) {
+    for (const spec of importsOf(file)) {
+      if (folderOf(file, spec) !== 'broker') continue;
+      const target = relative(root, resolve(root, dirname(file), spec)).replace(/\.js$/, '.ts');
+      t.equal(target, TOOLS_INTO_BROKER[file], `${file} imports ${spec}`);
+    }
   }
 });
 

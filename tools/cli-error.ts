@@ -24,6 +24,8 @@ interface ErrorFacts {
   errorName?: unknown;
   /** RunnelError's: what went wrong, without the SDK's operation or its advice for code. */
   reason?: unknown;
+  /** RunnelError's: the partition it is about, if any. */
+  topicPartition?: { topic: string; partition: number };
   cause?: unknown;
   message?: unknown;
 }
@@ -43,7 +45,7 @@ const PARTITION_PROBLEM = /has no partition|has partitions|\bpartitions? \d/i;
  * never the SDK's advice for code ("seek to 'earliest'") or the name of an
  * SDK call the user did not make ("Describing topic" while consuming).
  */
-const EXPLAIN: Readonly<Record<string, (reason: string, topic: string | undefined) => string>> = {
+const EXPLAIN: Readonly<Record<string, (reason: string, topic: string | undefined, partition: string | undefined) => string>> = {
   UNKNOWN_TOPIC_OR_PARTITION: (reason, topic) => {
     if (topic === undefined) return `${reason}; see the topics with \`runnel topic list\``;
     if (PARTITION_PROBLEM.test(reason)) return `${reason}; see its partitions with \`runnel topic describe ${topic}\``;
@@ -56,6 +58,9 @@ const EXPLAIN: Readonly<Record<string, (reason: string, topic: string | undefine
   OFFSET_OUT_OF_RANGE: (reason, topic) =>
     `${reason}; start with --from-beginning, --from-time, or an --offset the partition holds (see \`runnel offsets ${topic ?? 'TOPIC'}\`)`,
   INVALID_CONFIG: (reason) => `${reason}; \`runnel start --help\` describes every topic setting and its values (as log.<name>)`,
+  // The wire name stays: it is what the broker log and the docs call this state.
+  CORRUPT_SEGMENT: (reason, _topic, partition) =>
+    `CORRUPT_SEGMENT${partition === undefined ? '' : ` on ${partition}`}: ${reason}; stop the broker and run \`runnel recover <data.dir>/${partition ?? '<topic>-<partition>'}\` to cut the log at the last good batch (what follows is set aside, not deleted)`,
 };
 
 /** One line, no trailing newline: `error: <what happened>; <what to do>`. */
@@ -76,10 +81,15 @@ export function explainError(err: unknown, context: ErrorContext = {}): string {
   if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
     return `${text}; check the path and its permissions`;
   }
-  const { errorName, reason } = (err ?? {}) as ErrorFacts;
+  const { errorName, reason, topicPartition } = (err ?? {}) as ErrorFacts;
   if (typeof errorName !== 'string' || typeof reason !== 'string') return text;
-  const said = oneLine(reason).replace(/\.$/, '');
-  return EXPLAIN[errorName]?.(said, context.topic) ?? said;
+  const partition = topicPartition === undefined ? undefined : `${topicPartition.topic}-${topicPartition.partition}`;
+  let said = oneLine(reason).replace(/\.$/, '');
+  const explain = EXPLAIN[errorName];
+  if (explain !== undefined) return explain(said, context.topic, partition);
+  // Say which partition, when the reason does not.
+  if (partition !== undefined && !said.includes(partition)) said = `${partition}: ${said}`;
+  return said;
 }
 
 function messageOf(err: unknown): string {

@@ -13,6 +13,7 @@ import { dumpLogCommand } from './commands/dump-log.js';
 import { offsetsCommand } from './commands/offsets.js';
 import { perfCommand } from './commands/perf.js';
 import { produceCommand } from './commands/produce.js';
+import { recoverCommand } from './commands/recover.js';
 import { startCommand } from './commands/start.js';
 import { topicCommand } from './commands/topic.js';
 import { isMainModule } from './main-module.js';
@@ -30,7 +31,7 @@ export function buildProgram(context: ErrorContext): Command {
     .showSuggestionAfterError(true)
     .enablePositionalOptions();
   withProgramBootstrap(program);
-  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand()]) {
+  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand(), recoverCommand()]) {
     program.addCommand(command);
   }
   applyProgramBootstrap(program);

@@ -13,7 +13,7 @@ import { Errors, ProtocolError, type ErrorName } from '../../protocol/errors.js'
 import type { Logger } from '../log.js';
 import { ConfigError } from '../storage/log-config.js';
 import { KeylessRecordError } from '../storage/compaction-records.js';
-import { CorruptLogError, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from '../storage/errors.js';
+import { corruptionIn, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from '../storage/errors.js';
 
 export interface WireError {
   readonly errorName: ErrorName;
@@ -35,16 +35,27 @@ export function toWireError(error: unknown, logger: Logger, context: Record<stri
   if (error instanceof BatchFormatError) return wire('CORRUPT_MESSAGE', `the record batch is invalid: ${error.message}`);
   if (error instanceof ConfigError) return wire('INVALID_CONFIG', error.message);
   if (error instanceof ProtocolDecodeError) return wire('INVALID_REQUEST', error.message);
-  if (error instanceof CorruptLogError) {
+  const corruption = corruptionIn(error);
+  if (corruption !== null) {
     logger.error({ err: error, ...context }, 'partition log is corrupt');
-    return wire('CORRUPT_SEGMENT', `${Errors.CORRUPT_SEGMENT.message} (${error.message})`);
+    // The detail only: clients add the table's words (what to do) themselves, so nothing is said twice.
+    return wire('CORRUPT_SEGMENT', corruption.message);
   }
   if (error instanceof LogOfflineError) {
     logger.error({ err: error, ...context }, 'partition log is offline');
-    return wire('KAFKA_STORAGE_ERROR', `${Errors.KAFKA_STORAGE_ERROR.message} (${error.message})`);
+    return wire('KAFKA_STORAGE_ERROR', error.message);
   }
   logger.error({ err: error, ...context }, 'unexpected error while handling a request');
   return wire('UNKNOWN_SERVER_ERROR', Errors.UNKNOWN_SERVER_ERROR.message);
+}
+
+/**
+ * The wire error a partition that cannot serve answers with, without
+ * logging (Metadata asks on every request): CORRUPT_SEGMENT when its log is
+ * corrupt (non-retriable: only an operator can fix it), else KAFKA_STORAGE_ERROR.
+ */
+export function offlineErrorName(reason: unknown): 'CORRUPT_SEGMENT' | 'KAFKA_STORAGE_ERROR' {
+  return corruptionIn(reason) === null ? 'KAFKA_STORAGE_ERROR' : 'CORRUPT_SEGMENT';
 }
 
 /** The error code NONE and no message, for successful results. */

@@ -12,7 +12,7 @@ import type { Topic } from '../controller.js';
 import { topicNameProblem } from '../metadata/topic-name.js';
 import { SINGLE_NODE_LEADER_EPOCH } from '../partition.js';
 import type { BrokerContext } from './broker-context.js';
-import { toWireError } from './errors.js';
+import { offlineErrorName, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
 export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
@@ -24,7 +24,7 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
     name: topic.name,
     partitions: topic.partitions.map((partition): PartitionMetadata => ({
       // An offline log has no one to serve it: clients see why instead of timeouts.
-      errorCode: partition.serving ? Errors.NONE.code : Errors.KAFKA_STORAGE_ERROR.code,
+      errorCode: partition.serving ? Errors.NONE.code : Errors[offlineErrorName(partition.offlineReason)].code,
       partition: partition.index,
       leader: nodeId,
       leaderEpoch: SINGLE_NODE_LEADER_EPOCH,

@@ -3,8 +3,9 @@
  * broker maps these to `protocol/errors.ts` once, at its handler edge
  * (OffsetOutOfRangeError -> OFFSET_OUT_OF_RANGE, RecordTooLargeError ->
  * MESSAGE_TOO_LARGE, LogOfflineError -> KAFKA_STORAGE_ERROR, CorruptLogError
- * -> CORRUPT_SEGMENT; bad batch bytes in an append raise protocol's
- * BatchFormatError -> CORRUPT_MESSAGE).
+ * -> CORRUPT_SEGMENT, and so does a LogOfflineError caused by one; bad
+ * batch bytes in an append raise protocol's BatchFormatError ->
+ * CORRUPT_MESSAGE).
  */
 
 /** A read or lookup asked for an offset outside [logStartOffset, logEndOffset]. */
@@ -60,4 +61,18 @@ export class CorruptLogError extends Error {
   ) {
     super(`corrupt log segment ${file} at byte ${position}: ${reason}`);
   }
+}
+
+/**
+ * The CorruptLogError behind `error`, if any: itself, or one in its cause
+ * chain (a log that went offline because a segment does not read back, a
+ * partition whose log could not be opened).
+ */
+export function corruptionIn(error: unknown): CorruptLogError | null {
+  const seen = new Set<unknown>();
+  for (let current = error; current instanceof Error && !seen.has(current); current = current.cause) {
+    if (current instanceof CorruptLogError) return current;
+    seen.add(current);
+  }
+  return null;
 }

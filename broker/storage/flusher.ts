@@ -1,8 +1,9 @@
 /**
  * When a partition's appends become durable: group fsync.
  *
- * One flush round at a time. A round notes the log end offset, syncs every
- * file with unsynced writes (and the directory, after a segment was
+ * One flush round at a time. A round notes where the written bytes end
+ * (the log end, unless a rolled segment is still pending in memory), syncs
+ * every file with unsynced writes (and the directory, after a segment was
  * created), and then declares everything below the noted offset durable.
  * Appends and waiters that arrive while a round is in flight are covered by
  * the next round, so under load one fdatasync serves many appends.
@@ -24,7 +25,14 @@ import type { Clock, TimerHandle } from '../world/clock.js';
 import type { LogConfig } from './log-config.js';
 
 export interface FlushTarget {
+  /** Where the log ends: waiters for offsets up to here are kept until a round covers them. */
   logEndOffset(): number;
+  /**
+   * Where the bytes handed to the files end: what a round that starts now can
+   * make durable. Below the log end while appends wait for a roll (a new
+   * segment is written only once the one before it is durable).
+   */
+  writtenEndOffset(): number;
   /** Syncs every file written so far; resolves once all of it is on stable storage. */
   syncAll(): Promise<void>;
   /** Everything below `durableEndOffset` is now on stable storage. */
@@ -142,7 +150,7 @@ export class GroupFlusher {
     this.#unflushedRecords = 0;
     this.#timer?.cancel();
     this.#timer = null;
-    const roundEnd = this.target.logEndOffset();
+    const roundEnd = this.target.writtenEndOffset();
     this.target.syncAll().then(
       () => this.#roundDone(Math.min(roundEnd, this.#truncatedTo)),
       (err: unknown) => this.#fail(this.target.onFailure(err)),
@@ -155,6 +163,8 @@ export class GroupFlusher {
     if (reached > this.#durableEndOffset) {
       this.#durableEndOffset = reached;
       this.target.onDurable(reached);
+      // onDurable writes what waited for this point; if that failed, the log is offline now
+      if (this.#failure !== null) return;
     }
     const stillWaiting: Waiter[] = [];
     for (const waiter of this.#waiters) {

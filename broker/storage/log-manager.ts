@@ -9,7 +9,8 @@
  * Opening recovers unclean logs several at a time, their scans on a piscina
  * worker pool that exists only while opening. A log that cannot be opened
  * (CorruptLogError, a failing disk) stays offline: it is not served, it is
- * listed by `offline()`, and the other logs open normally.
+ * listed by `offline()`, and the other logs open normally. A corrupt one is
+ * logged with the file, the byte position and the way out (`runnel recover`).
  *
  * Maintenance (`startMaintenance`): every `retentionCheckIntervalMs`
  * (Kafka's log.retention.check.interval.ms) each log applies retention up to
@@ -37,7 +38,7 @@ import type { Clock, TimerHandle } from '../world/clock.js';
 import { mkdirDurable, type FileSystem } from '../world/file-system.js';
 import { CleanerAbortedError, type CompactResult } from './cleaner.js';
 import { WorkerCleanerRunner, inlineCleanerRunner, type CleanerRunner } from './cleaner-runner.js';
-import { CorruptLogError, LogOfflineError } from './errors.js';
+import { CorruptLogError, corruptionIn, LogOfflineError } from './errors.js';
 import { HandleCache, type HandleCacheStats } from './handle-cache.js';
 import type { LogConfig } from './log-config.js';
 import { PartitionLog } from './partition-log.js';
@@ -194,7 +195,11 @@ export class LogManager {
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       this.#offline.set(key(topic, partition), { topic, partition, error });
-      this.#logger.error({ topic, partition, err: error.message }, 'log stays offline: it could not be opened');
+      const dir = path.join(this.dataDir, key(topic, partition));
+      const advice = corruptionIn(error) === null
+        ? 'log stays offline: it could not be opened'
+        : `log stays offline, nothing in it was deleted: it is damaged, not torn (valid data follows the bad bytes). Stop the broker and run \`runnel recover ${dir}\` to see the last good offset and cut the log there`;
+      this.#logger.error({ topic, partition, dir, err: error.message }, advice);
     }
   }
 

@@ -6,6 +6,12 @@
  * - Appends are synchronous: validate every batch (bounds, magic, CRC,
  *   max.message.bytes), roll if needed, stamp offsets and epoch in place, one
  *   positional write into the page cache. All or nothing per call.
+ * - The roll barrier: a new segment's file is written only once the segment
+ *   before it is durable; until then its batches wait in a PendingSegment
+ *   (pending-segment.ts), readable, and are written by the flush round that
+ *   made the old segment durable. So after any crash a torn tail can only be
+ *   in the last segment, which is what lets recovery call anything else
+ *   corruption (docs/STORAGE.md has the argument).
  * - Durability is the flusher's business (flusher.ts): group fsync by
  *   flush.messages / flush.ms, or before acknowledging with fsync=always.
  *   `durableEndOffset` only moves after a real fsync; a failed fsync or
@@ -54,9 +60,10 @@ import { CorruptLogError, LogOfflineError, OffsetOutOfRangeError, RecordTooLarge
 import { GroupFlusher } from './flusher.js';
 import type { LogConfig } from './log-config.js';
 import { encodeCleanShutdown, encodeCleanerCheckpoint, encodePartitionMeta } from './partition-meta.js';
+import { PendingSegment } from './pending-segment.js';
 import { loadLog, segmentSettings, type RecoveryReport } from './recovery.js';
 import { selectRetention } from './retention.js';
-import { Segment, type ReadBufferSource } from './segment.js';
+import { Segment, type BatchLocation, type ReadBufferSource } from './segment.js';
 import { inlineScanner, type SegmentScanner } from './segment-scanner.js';
 import { CLEANER_CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, DELETED_SUFFIX, EPOCH_CHECKPOINT_FILE, PARTITION_META_FILE } from './segment-names.js';
 import { StateWriter } from './state-writer.js';
@@ -108,6 +115,8 @@ export class PartitionLog {
   #topic: string | null;
   #partition: number | null;
   #segments: Segment[];
+  /** Segments rolled while the one before them was not yet durable: written out in order, each once its predecessor is (pending-segment.ts). */
+  #pending: PendingSegment[] = [];
   #epochs: EpochCache;
   #flusher: GroupFlusher;
   #state: StateWriter;
@@ -148,6 +157,7 @@ export class PartitionLog {
     this.#flusher = new GroupFlusher(
       {
         logEndOffset: () => this.logEndOffset,
+        writtenEndOffset: () => this.#active.nextOffset,
         syncAll: () => this.#syncAll(),
         onDurable: (offset) => this.#onDurable(offset),
         onFailure: (err) => this.#goOffline('fsync failed', err),
@@ -197,12 +207,21 @@ export class PartitionLog {
 
   /** The next offset to be assigned. */
   get logEndOffset(): number {
-    return this.#active.nextOffset;
+    return (this.#pending.at(-1) ?? this.#active).nextOffset;
   }
 
   /** Every offset below it is fsynced. */
   get durableEndOffset(): number {
     return this.#flusher.durableEndOffset;
+  }
+
+  /**
+   * Every offset below it is in a segment file (the page cache: a process
+   * crash keeps it). Below the log end only while rolled segments are
+   * pending, waiting for the one before them to be durable (`waitWritten`).
+   */
+  get writtenEndOffset(): number {
+    return this.#active.nextOffset;
   }
 
   /** -1 before any epoch was recorded. */
@@ -214,24 +233,31 @@ export class PartitionLog {
     return this.#offline !== null;
   }
 
+  /** Why the log went offline (its cause says more: a CorruptLogError for damage), or null. */
+  get offlineError(): LogOfflineError | null {
+    return this.#offline;
+  }
+
   get config(): LogConfig {
     return this.#config;
   }
 
-  /** Total bytes of every segment's .log. */
+  /** Total bytes of every segment's .log (pending segments' bytes included). */
   get sizeBytes(): number {
     let total = 0;
     for (const segment of this.#segments) total += segment.sizeBytes;
+    for (const pending of this.#pending) total += pending.sizeBytes;
     return total;
   }
 
+  /** Segments, pending ones included (they exist for reads and offsets; only their file waits). */
   get segmentCount(): number {
-    return this.#segments.length;
+    return this.#segments.length + this.#pending.length;
   }
 
-  /** Base offsets of the segments, oldest first (for tools and tests). */
+  /** Base offsets of the segments (pending ones included), oldest first (for tools and tests). */
   segmentBaseOffsets(): number[] {
-    return this.#segments.map((segment) => segment.baseOffset);
+    return [...this.#segments, ...this.#pending].map((segment) => segment.baseOffset);
   }
 
   get #active(): Segment {
@@ -285,29 +311,10 @@ export class PartitionLog {
     if (lastOffset - baseOffset > U32_MAX) throw new BatchFormatError(`one append may span at most 2^32 offsets, this one spans ${offsetCount}`, 0);
 
     try {
-      const segment = this.#maybeRoll(totalBytes, batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
-      const sink = segment.indexSink();
-      const view = new DataView(records.buffer, records.byteOffset, totalBytes);
-      let offset = baseOffset;
-      for (let pos = 0; pos < totalBytes;) {
-        const sizeBytes = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
-        const batchLastOffset = offset + view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA);
-        stampBatch(records, pos, offset, opts.leaderEpoch);
-        let batchMaxTimestamp: number;
-        if (logAppendTime) {
-          view.setInt16(pos + BATCH_OFFSET_ATTRIBUTES, view.getInt16(pos + BATCH_OFFSET_ATTRIBUTES) | ATTR_TIMESTAMP_LOG_APPEND);
-          writeI64(records, pos + BATCH_OFFSET_MAX_TIMESTAMP, nowMs);
-          sealBatchCrc(records, pos, sizeBytes);
-          batchMaxTimestamp = nowMs;
-        } else {
-          batchMaxTimestamp = readI64(records, pos + BATCH_OFFSET_MAX_TIMESTAMP);
-        }
-        segment.indexAppendedBatch(sink, offset, batchLastOffset, batchMaxTimestamp, segment.sizeBytes + pos, sizeBytes);
-        offset = batchLastOffset + 1;
-        pos += sizeBytes;
-      }
-      segment.writeBatches(records, lastOffset + 1);
-      this.#dirty.add(segment);
+      const target = this.#maybeRoll(totalBytes, batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
+      stampBatches(records, baseOffset, opts.leaderEpoch, logAppendTime ? nowMs : -1);
+      if (target instanceof PendingSegment) target.add(records, batchCount, lastOffset + 1);
+      else this.#writeToSegment(target, records, lastOffset + 1);
     } catch (err) {
       if (err instanceof LogOfflineError) throw err;
       throw this.#goOffline('a write to the page cache failed', err);
@@ -318,26 +325,43 @@ export class PartitionLog {
     return { baseOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp, batchCount, sizeBytes: totalBytes };
   }
 
-  /** The segment this append goes to, rolling first when Kafka's rules say so. */
-  #maybeRoll(sizeBytes: number, batchCount: number, baseOffset: number, lastOffset: number, maxTimestamp: number, nowMs: number): Segment {
-    const active = this.#active;
+  /** Where this append goes (the active segment or the last pending one), rolling first when Kafka's rules say so. */
+  #maybeRoll(sizeBytes: number, batchCount: number, baseOffset: number, lastOffset: number, maxTimestamp: number, nowMs: number): Segment | PendingSegment {
+    const pending = this.#pending.at(-1);
+    const target = pending ?? this.#active;
     const config = this.#config;
-    if (active.sizeBytes === 0) {
-      if (lastOffset - active.baseOffset <= U32_MAX) return active;
+    if (target.sizeBytes === 0) {
+      if (lastOffset - target.baseOffset <= U32_MAX) return target;
       return this.#roll(baseOffset, nowMs);
     }
-    const waitedMs = active.rollBaseTimestampMs >= 0 && maxTimestamp >= 0 ? maxTimestamp - active.rollBaseTimestampMs : nowMs - active.createdAtMs;
-    const roll = active.sizeBytes + sizeBytes > config.segmentBytes
+    const waitedMs = target.rollBaseTimestampMs >= 0 && maxTimestamp >= 0 ? maxTimestamp - target.rollBaseTimestampMs : nowMs - target.createdAtMs;
+    const indexesFull = pending === undefined ? this.#active.indexesWouldOverflow(batchCount) : pending.indexesWouldOverflow(batchCount, config.segmentIndexBytes);
+    const roll = target.sizeBytes + sizeBytes > config.segmentBytes
       || waitedMs > config.segmentMs
-      || active.indexesWouldOverflow(batchCount)
-      || lastOffset - active.baseOffset > U32_MAX;
-    return roll ? this.#roll(baseOffset, nowMs) : active;
+      || indexesFull
+      || lastOffset - target.baseOffset > U32_MAX;
+    return roll ? this.#roll(baseOffset, nowMs) : target;
   }
 
-  /** Seals the active segment and starts a new one at `baseOffset` (an empty active one is replaced). */
-  #roll(baseOffset: number, nowMs: number): Segment {
+  /**
+   * Starts a new segment at `baseOffset`. Its file is created and written
+   * at once only if every byte of the active segment is already durable (or
+   * it is empty, and is replaced); otherwise the new segment stays pending,
+   * in memory, until a flush has made the active one durable (the roll
+   * barrier, pending-segment.ts), so a crash can never keep the new
+   * segment's bytes and tear the old one's.
+   */
+  #roll(baseOffset: number, nowMs: number): Segment | PendingSegment {
     const old = this.#active;
-    assert(baseOffset >= old.nextOffset, 'a new segment starts at the log end', { baseOffset, logEnd: old.nextOffset });
+    const last = this.#pending.at(-1) ?? old;
+    assert(baseOffset >= last.nextOffset, 'a new segment starts at the log end', { baseOffset, logEnd: last.nextOffset });
+    if (this.#pending.length > 0 || (old.sizeBytes > 0 && this.durableEndOffset < old.nextOffset)) {
+      const pending = new PendingSegment(baseOffset, nowMs);
+      this.#pending.push(pending);
+      this.#logger.info({ dir: this.dir, baseOffset, previous: last.baseOffset }, 'rolled a new segment (written once the previous one is durable)');
+      this.#flusher.request();
+      return pending;
+    }
     const segment = Segment.create(this.#fs, this.dir, baseOffset, segmentSettings(this.#config), nowMs);
     if (old.sizeBytes === 0) {
       this.#segments.pop();
@@ -354,6 +378,47 @@ export class PartitionLog {
     // As Kafka does: get the sealed segment onto disk soon, so the recovery point can pass it.
     this.#flusher.request();
     return segment;
+  }
+
+  /** Indexes stamped batches and writes them to the end of `segment` (one positional write). */
+  #writeToSegment(segment: Segment, batches: Uint8Array, nextOffset: number): void {
+    const sink = segment.indexSink();
+    const view = new DataView(batches.buffer, batches.byteOffset, batches.byteLength);
+    for (let pos = 0; pos < batches.byteLength;) {
+      const sizeBytes = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
+      const offset = readI64(batches, pos);
+      const batchLastOffset = offset + view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA);
+      segment.indexAppendedBatch(sink, offset, batchLastOffset, readI64(batches, pos + BATCH_OFFSET_MAX_TIMESTAMP), segment.sizeBytes + pos, sizeBytes);
+      pos += sizeBytes;
+    }
+    segment.writeBatches(batches, nextOffset);
+    this.#dirty.add(segment);
+  }
+
+  /**
+   * The active segment is durable: seal it and write the first pending
+   * segment to its file (the directory entry and bytes are synced by the
+   * next flush round). Runs inside the flusher's round completion, so it
+   * never starts a round itself; one more follows at once if more segments
+   * are pending.
+   */
+  #writePending(): void {
+    const pending = this.#pending.shift() as PendingSegment;
+    const old = this.#active;
+    try {
+      const segment = Segment.create(this.#fs, this.dir, pending.baseOffset, segmentSettings(this.#config), pending.createdAtMs);
+      old.seal();
+      this.#dirty.add(old);
+      this.#segments.push(segment);
+      this.#rememberLoaded(old);
+      this.#dirNeedsSync = true;
+      this.#writeToSegment(segment, pending.bytes(), pending.nextOffset);
+    } catch (err) {
+      this.#pending = [];
+      this.#goOffline('writing a rolled segment failed', err);
+      return;
+    }
+    if (this.#pending.length > 0) queueMicrotask(() => this.#flusher.request());
   }
 
   /* -------------------------------------------------------- durability */
@@ -391,6 +456,8 @@ export class PartitionLog {
   }
 
   #onDurable(durableEndOffset: number): void {
+    if (this.#pending.length > 0 && durableEndOffset >= this.#active.nextOffset) this.#writePending();
+    if (this.#offline !== null) return;
     if ((this.#segments[this.#floorIndex(durableEndOffset)] as Segment).baseOffset > this.#recoveryPoint) {
       this.#inBackground(this.#persistRecoveryPoint(durableEndOffset));
     }
@@ -415,6 +482,22 @@ export class PartitionLog {
 
   #persistEpochs(): Promise<void> {
     return this.#state.write(path.join(this.dir, EPOCH_CHECKPOINT_FILE), () => this.#epochs.serialize());
+  }
+
+  /**
+   * Resolves once every offset below `offsetExclusive` is in a segment file
+   * (the page cache), not only in a pending segment: each of those is written
+   * in the flush round that makes the segment before it durable.
+   */
+  async waitWritten(offsetExclusive: number): Promise<void> {
+    let last: PendingSegment | undefined;
+    for (const pending of this.#pending) if (pending.baseOffset < offsetExclusive) last = pending;
+    if (last !== undefined) await this.waitDurable(last.baseOffset);
+  }
+
+  /** Every segment pending now gets its file: truncation, retention and compaction work on files. */
+  #writePendingSegments(): Promise<void> {
+    return this.waitWritten(this.logEndOffset);
   }
 
   /** Tracks work an append cannot wait for; its failure takes the log offline. */
@@ -479,9 +562,12 @@ export class PartitionLog {
       if (location === null) continue;
       const records = this.#guard(() => segment.readBatches(location, maxBytes, limit, allocate));
       assert(records.length > 0 || location.lastOffset >= limit, 'a read below the bound returns at least one batch', { fetchOffset, limit, location });
-      let sizeBytes = 0;
-      for (const batch of records) sizeBytes += batch.byteLength;
-      return { records, sizeBytes };
+      return readResult(records);
+    }
+    for (const pending of this.#pending) {
+      if (pending.baseOffset >= limit) break;
+      // A pending segment that holds offsets at or after fetchOffset has a batch to return, unless the bound stops it.
+      if (pending.nextOffset > fetchOffset) return readResult(pending.read(fetchOffset, maxBytes, limit, allocate));
     }
     return { records: [], sizeBytes: 0 };
   }
@@ -513,14 +599,23 @@ export class PartitionLog {
       this.#rememberLoaded(segment);
       if (location === null) continue;
       const [batch] = this.#guard(() => segment.readBatches(location, location.sizeBytes, Number.MAX_SAFE_INTEGER));
-      const { records } = decodeBatch(batch as Uint8Array, 0, { verifyCrc: false, maxUncompressedBytes: Math.max(DEFAULT_MAX_UNCOMPRESSED_BYTES, this.#config.maxMessageBytes) });
-      const record = records.find((r) => r.timestamp >= timestampMs && r.offset >= this.logStartOffset);
-      // maxTimestamp >= timestampMs guarantees a record unless the batch lies about it (then: the batch itself)
-      return record === undefined
-        ? { offset: Math.max(location.baseOffset, this.logStartOffset), timestamp: location.maxTimestamp, leaderEpoch: location.leaderEpoch }
-        : { offset: record.offset, timestamp: record.timestamp, leaderEpoch: location.leaderEpoch };
+      return this.#firstRecordAtOrAfter(batch as Uint8Array, location, timestampMs);
+    }
+    for (const pending of this.#pending) {
+      const found = pending.locateTimestamp(timestampMs);
+      if (found !== null) return this.#firstRecordAtOrAfter(found.batch, found.location, timestampMs);
     }
     return null;
+  }
+
+  /** The first record of `batch` (found by the time index) at or after `timestampMs`. */
+  #firstRecordAtOrAfter(batch: Uint8Array, location: BatchLocation, timestampMs: number): { offset: number; timestamp: number; leaderEpoch: number } {
+    const { records } = decodeBatch(batch, 0, { verifyCrc: false, maxUncompressedBytes: Math.max(DEFAULT_MAX_UNCOMPRESSED_BYTES, this.#config.maxMessageBytes) });
+    const record = records.find((r) => r.timestamp >= timestampMs && r.offset >= this.logStartOffset);
+    // maxTimestamp >= timestampMs guarantees a record unless the batch lies about it (then: the batch itself)
+    return record === undefined
+      ? { offset: Math.max(location.baseOffset, this.logStartOffset), timestamp: location.maxTimestamp, leaderEpoch: location.leaderEpoch }
+      : { offset: record.offset, timestamp: record.timestamp, leaderEpoch: location.leaderEpoch };
   }
 
   /** Kafka's OffsetForLeaderEpoch: where epoch `epoch` (or the largest before it) ended. */
@@ -548,6 +643,7 @@ export class PartitionLog {
   async #truncateTo(offset: number): Promise<void> {
     this.#checkUsable();
     if (offset >= this.logEndOffset) return;
+    await this.#writePendingSegments();
     this.#truncating = true;
     try {
       const doomed: Segment[] = [];
@@ -623,6 +719,7 @@ export class PartitionLog {
 
   async #applyRetention(maxOffsetExclusive?: number): Promise<{ deletedSegments: number; deletedBytes: number }> {
     this.#checkUsable();
+    await this.#writePendingSegments();
     const doomed = selectRetention(this.#segments, this.#config, this.#clock.nowMs(), Math.min(maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset));
     if (doomed.length === 0) return { deletedSegments: 0, deletedBytes: 0 };
     this.#segments.splice(0, doomed.length);
@@ -670,8 +767,9 @@ export class PartitionLog {
    * cleaner calls it periodically (on worker threads); tests call it directly.
    */
   compact(opts: CompactOptions = {}): Promise<CompactResult> {
-    const run = this.#cleaning.then(() => {
+    const run = this.#cleaning.then(async () => {
       this.#checkUsable();
+      await this.#writePendingSegments();
       return cleanLog(this.#cleanerHost(), { ...opts, maxOffsetExclusive: Math.min(opts.maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset) });
     });
     this.#cleaning = run.catch(() => undefined);
@@ -723,6 +821,7 @@ export class PartitionLog {
     if (this.#offline === null) {
       try {
         await this.flush();
+        assert(this.#pending.length === 0, 'a flushed log has no pending segment', { dir: this.dir });
         this.#closed = true;
         const active = this.#active;
         active.trimForClose();
@@ -745,6 +844,7 @@ export class PartitionLog {
     await this.#cleaning;
     this.#flusher.close();
     this.#closed = true;
+    this.#pending = [];
     this.#flusher.fail(new LogOfflineError(this.dir, 'the log was deleted'));
     await Promise.all([...this.#background]);
     await this.#state.idle().catch(() => undefined);
@@ -754,5 +854,32 @@ export class PartitionLog {
     await this.#fs.rename(this.dir, doomed);
     await this.#fs.fsyncDir(path.dirname(this.dir));
     await this.#fs.removeTree(doomed);
+  }
+}
+
+function readResult(records: Uint8Array[]): ReadResult {
+  let sizeBytes = 0;
+  for (const batch of records) sizeBytes += batch.byteLength;
+  return { records, sizeBytes };
+}
+
+/**
+ * Stamps each batch of an append in place: its base offset and the leader
+ * epoch (outside the CRC), and for LogAppendTime topics (`logAppendTimeMs`
+ * >= 0) the broker's time as maxTimestamp, with the CRC sealed again.
+ */
+function stampBatches(records: Uint8Array, baseOffset: number, leaderEpoch: number, logAppendTimeMs: number): void {
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  let offset = baseOffset;
+  for (let pos = 0; pos < records.byteLength;) {
+    const sizeBytes = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
+    stampBatch(records, pos, offset, leaderEpoch);
+    if (logAppendTimeMs >= 0) {
+      view.setInt16(pos + BATCH_OFFSET_ATTRIBUTES, view.getInt16(pos + BATCH_OFFSET_ATTRIBUTES) | ATTR_TIMESTAMP_LOG_APPEND);
+      writeI64(records, pos + BATCH_OFFSET_MAX_TIMESTAMP, logAppendTimeMs);
+      sealBatchCrc(records, pos, sizeBytes);
+    }
+    offset += view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA) + 1;
+    pos += sizeBytes;
   }
 }

@@ -14,11 +14,19 @@
  *    is scanned batch by batch (batch-scan.ts, on the scanner's threads) and
  *    its indexes and the epoch cache are rebuilt. At the first bad batch:
  *    - if it lies below the recovery point (data that was fsynced), or if a
- *      valid batch follows it in the segment, it is corruption: the open
- *      fails with CorruptLogError (file, byte position) and nothing is
- *      changed on disk;
- *    - otherwise it is a torn tail: the .log is truncated there and every
- *      later segment deleted.
+ *      valid batch follows it anywhere in the partition (later in its
+ *      segment, or in any later segment: valid-batch-search.ts), it is
+ *      corruption: the open fails with CorruptLogError (file, byte position)
+ *      and no log data is changed or deleted (the partition stays offline
+ *      until an operator runs `runnel recover`, log-surgery.ts);
+ *    - otherwise it is a torn tail: the .log is truncated there, and later
+ *      segments, which then hold no valid batch at all (files a crash left
+ *      behind during a roll), are removed.
+ *    A torn tail can only be in the last segment after any crash, because a
+ *    roll writes the new segment only once the old one is durable
+ *    (pending-segment.ts); so damage anywhere else is never mistaken for
+ *    one. A scanned segment that ends past the next segment's base offset is
+ *    corruption too.
  *    The recovered files are then fsynced and the recovery point moved to
  *    the log end.
  *    Trusted segments (inactive ones after a clean close, those before the
@@ -29,16 +37,7 @@
  *    crash from here on is recovered as a crash.
  */
 import path from 'node:path';
-import {
-  BATCH_HEADER_BYTES,
-  BATCH_LOG_OVERHEAD,
-  BATCH_OFFSET_LENGTH,
-  BATCH_OFFSET_MAGIC,
-  BATCH_MAGIC,
-  readBatchHeader,
-  readI64,
-  verifyBatchCrc,
-} from '../../protocol/batch/header.js';
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../../protocol/batch/header.js';
 import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
 import { isErrno, TMP_SUFFIX, type FileHandle, type FileSystem } from '../world/file-system.js';
@@ -61,8 +60,10 @@ import {
   PARTITION_META_FILE,
   TIME_INDEX_SUFFIX,
   parseSegmentFileName,
+  segmentFileName,
 } from './segment-names.js';
 import type { StorageLogger } from './storage-logger.js';
+import { findValidBatch, type FoundBatch } from './valid-batch-search.js';
 
 /** Bytes read per scan chunk (one transfer to a worker). */
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -253,6 +254,13 @@ async function recover(
       segments.push(segment);
       const fileBytes = segment.sizeBytes;
       const result = await scanSegment(opts, segment, epochs, recoveryPoint, spare);
+      const later = bases.slice(i + 1);
+      if (result.validBytes < fileBytes) {
+        // A torn tail only if nothing valid follows in the whole partition; checked before anything is cut.
+        await checkNothingValidAfter(fs, dir, segment.log.path, result, later);
+      } else if (later.length > 0 && result.state.nextOffset > (later[0] as number)) {
+        throw new CorruptLogError(Segment.filePath(dir, later[0] as number, LOG_SUFFIX), 0, overlapReason(segment.baseOffset, result.state.nextOffset));
+      }
       report.scannedSegments += 1;
       report.scannedBytes += result.validBytes;
       if (result.validBytes < fileBytes) {
@@ -260,15 +268,16 @@ async function recover(
         logger.warn({ file: segment.log.path, position: result.validBytes, cutBytes: fileBytes - result.validBytes, reason: result.badReason }, 'truncated a torn tail');
       }
       segment.finishRecovery(result.state, result.validBytes);
-      if (result.validBytes < fileBytes && i + 1 < bases.length) {
-        for (const later of bases.slice(i + 1)) {
-          report.truncatedBytes += (await fs.stat(Segment.filePath(dir, later, LOG_SUFFIX)))?.sizeBytes ?? 0;
-          const renamed = await Segment.renameFilesToDeleted(fs, dir, later);
+      if (result.validBytes < fileBytes && later.length > 0) {
+        // Later segments holding no valid batch at all: files a crash left behind (checked above).
+        for (const base of later) {
+          report.truncatedBytes += (await fs.stat(Segment.filePath(dir, base, LOG_SUFFIX)))?.sizeBytes ?? 0;
+          const renamed = await Segment.renameFilesToDeleted(fs, dir, base);
           await fs.fsyncDir(dir);
           for (const doomed of renamed) await fs.unlink(doomed);
           report.deletedSegments += 1;
         }
-        logger.warn({ dir, deletedSegments: bases.length - i - 1 }, 'deleted the segments after a torn tail');
+        logger.warn({ dir, deletedSegments: later.length }, 'removed the later segments after a torn tail: they held no valid batch');
         break;
       }
     }
@@ -283,6 +292,39 @@ async function recover(
     await closeAll(segments);
     throw err;
   }
+}
+
+/**
+ * Throws CorruptLogError unless every later segment (`laterBases`) holds no
+ * valid batch anywhere: then the bad bytes at the end of `file` are a torn
+ * tail. A later segment that exists but is empty or garbage (a crash during
+ * a roll) does not count; one valid batch in any of them does, whatever its
+ * offset (see valid-batch-search.ts).
+ */
+async function checkNothingValidAfter(fs: FileSystem, dir: string, file: string, scan: SegmentScan, laterBases: number[]): Promise<void> {
+  for (const base of laterBases) {
+    const laterPath = Segment.filePath(dir, base, LOG_SUFFIX);
+    const handle = fs.open(laterPath, 'r');
+    let found: FoundBatch | null;
+    try {
+      found = findValidBatch(handle, 0, handle.sizeBytes());
+    } finally {
+      handle.close();
+    }
+    if (found !== null) {
+      throw new CorruptLogError(file, scan.validBytes,
+        `${scan.badReason}, and a later segment holds a valid batch (${path.basename(laterPath)} at byte ${found.position}, ${describeBatch(found)}), so this is damage, not a torn tail`);
+    }
+  }
+}
+
+/** Why a segment whose predecessor ends past its base offset is damage (the same words as log-surgery.ts). */
+export function overlapReason(previousBase: number, previousEnd: number): string {
+  return `the segment before it (${segmentFileName(previousBase, LOG_SUFFIX)}) ends at offset ${previousEnd}, past this segment's base offset`;
+}
+
+export function describeBatch(batch: Pick<FoundBatch, 'baseOffset' | 'lastOffset'>): string {
+  return batch.baseOffset === batch.lastOffset ? `offset ${batch.baseOffset}` : `offsets ${batch.baseOffset}-${batch.lastOffset}`;
 }
 
 interface SegmentScan {
@@ -367,44 +409,13 @@ async function scanSegment(opts: LoadOptions, segment: Segment, epochs: EpochCac
     if (state.nextOffset < recoveryPoint) {
       throw new CorruptLogError(file.path, position, `${output.badReason}, below the recovery point ${recoveryPoint} (this data was fsynced)`);
     }
-    const validAfter = findValidBatchAfter(file, position, sizeBytes, state.nextOffset);
-    if (validAfter >= 0) {
-      throw new CorruptLogError(file.path, position, `${output.badReason}, and a valid batch follows at byte ${validAfter}`);
+    // From the bad batch itself: one that is whole with a good CRC, bad only for its offsets, is no tear either.
+    const validAfter = findValidBatch(file, position, sizeBytes);
+    if (validAfter !== null) {
+      const where = validAfter.position === position ? 'it is whole with a valid CRC' : `a valid batch follows at byte ${validAfter.position}`;
+      throw new CorruptLogError(file.path, position, `${output.badReason}, and ${where} (${describeBatch(validAfter)})`);
     }
     return { validBytes: position, state, badReason: output.badReason };
   }
   return { validBytes: 0, state, badReason: '' };
-}
-
-const RESYNC_BLOCK_BYTES = 1024 * 1024;
-
-/**
- * The position of the first valid batch (whole, CRC correct, offsets not
- * going backwards) that starts after `badPosition`, or -1. Used only on the
- * failure path: it tells a torn tail (nothing valid follows) from damage in
- * the middle (something does).
- */
-function findValidBatchAfter(file: FileHandle, badPosition: number, sizeBytes: number, minOffset: number): number {
-  const block = new Uint8Array(RESYNC_BLOCK_BYTES + BATCH_HEADER_BYTES);
-  const view = new DataView(block.buffer);
-  for (let blockStart = badPosition + 1; blockStart + BATCH_HEADER_BYTES <= sizeBytes; blockStart += RESYNC_BLOCK_BYTES) {
-    const length = file.read(block, 0, Math.min(block.byteLength, sizeBytes - blockStart), blockStart);
-    for (let at = 0; at + BATCH_HEADER_BYTES <= length && at < RESYNC_BLOCK_BYTES; at++) {
-      if (block[at + BATCH_OFFSET_MAGIC] !== BATCH_MAGIC) continue;
-      const batchBytes = BATCH_LOG_OVERHEAD + view.getInt32(at + BATCH_OFFSET_LENGTH);
-      const position = blockStart + at;
-      if (batchBytes < BATCH_HEADER_BYTES || position + batchBytes > sizeBytes) continue;
-      const baseOffset = readI64(block, at);
-      if (!Number.isSafeInteger(baseOffset) || baseOffset < minOffset) continue;
-      const batch = new Uint8Array(batchBytes);
-      file.read(batch, 0, batchBytes, position);
-      try {
-        readBatchHeader(batch, 0);
-      } catch {
-        continue;
-      }
-      if (verifyBatchCrc(batch, 0, batchBytes)) return position;
-    }
-  }
-  return -1;
 }

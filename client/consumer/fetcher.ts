@@ -309,7 +309,7 @@ export class Fetcher {
           continue;
         }
         if (p.errorCode !== 0) {
-          const err = RunnelError.fromCode(p.errorCode, `Fetching ${s.topic}-${s.partition}`);
+          const err = RunnelError.fromCode(p.errorCode, `Fetching ${s.topic}-${s.partition}`, null, { topicPartition: { topic: s.topic, partition: s.partition } });
           if (err.retriable) this.#retryLater(s, err);
           else this.#deliverError(s, err);
           continue;

@@ -215,8 +215,6 @@ t.test('long-poll fetch: a produce on the same connection wakes it; maxWaitMs ex
 
   const startedMs = Date.now();
   const waiting = client.request('Fetch', fetchRequest('poll', 0, 0, { maxWaitMs: 20_000, minBytes: 1 }));
-  let fetchDone = false;
-  void waiting.then(() => { fetchDone = true; });
   // The produce goes behind the parked fetch on the same connection and must not wait for it.
   const produced = await produce(client, 'poll', 0, ['wake up']);
   t.equal(produced.errorCode, 0);
@@ -226,12 +224,11 @@ t.test('long-poll fetch: a produce on the same connection wakes it; maxWaitMs ex
   t.ok(elapsedMs < 10_000, `woken by the produce, not the timeout (${elapsedMs} ms)`);
 
   const minBytesWait = client.request('Fetch', fetchRequest('poll', 0, 1, { maxWaitMs: 20_000, minBytes: 400 }));
-  void minBytesWait.then(() => { fetchDone = true; });
-  fetchDone = false;
   await produce(client, 'poll', 0, ['small']);
-  t.notOk(fetchDone, 'fewer bytes than minBytes do not wake it');
   await produce(client, 'poll', 0, ['x'.repeat(500)]);
-  t.same((await minBytesWait).topics[0]!.partitions[0]!.records.length > 0, true, 'enough bytes do');
+  // Woken by the small record, the fetch would have read it alone: its read would be queued on this
+  // connection ahead of the second produce, which is sent only once the first is answered.
+  t.same(recordsOf(await minBytesWait), [[1, 'small'], [2, 'x'.repeat(500)]], 'fewer bytes than minBytes do not wake it; enough bytes do');
 
   const expiryStartMs = Date.now();
   const expired = await client.request('Fetch', fetchRequest('poll', 0, 3, { maxWaitMs: 300 }));
@@ -241,8 +238,9 @@ t.test('long-poll fetch: a produce on the same connection wakes it; maxWaitMs ex
 });
 
 t.test('pipelined big fetches each get exactly their own records while read buffers are recycled', async (t) => {
-  const { broker, client } = await withBroker(t);
-  await client.request('CreateTopics', { topics: [{ name: 'big', partitions: 1, replicationFactor: 1, configs: [] }], timeoutMs: 5000, validateOnly: false });
+  // Room for every answer to queue unread (30 of about 1 MiB), so the broker never stops reading for want of it.
+  const { broker, client } = await withBroker(t, undefined, ['--set', `max.unflushed.response.bytes=${64 * 1024 * 1024}`]);
+  await client.request('CreateTopics', { topics: ['big', 'barrier'].map((name) => ({ name, partitions: 1, replicationFactor: 1, configs: [] })), timeoutMs: 5000, validateOnly: false });
   const valueOf = (offset: number) => `${offset}:`.padEnd(1000, String.fromCharCode(97 + (offset % 26)));
   const perBatch = 100;
   const batches = 40;
@@ -251,16 +249,28 @@ t.test('pipelined big fetches each get exactly their own records while read buff
     t.equal((await produce(client, 'big', 0, values)).errorCode, 0);
   }
   // Reads of ~1 MiB go through the recycled buffers. The answers are pipelined on one connection whose
-  // client does not read at first, so they queue in the broker (up to max.unflushed.response.bytes) while
-  // later reads go on: a buffer taken back before its answer was written would show up as another answer's
-  // records here.
+  // client stops reading at the first answer, so they queue in the broker while later reads go on: a buffer
+  // taken back before its answer was written would show up as another answer's records here.
   const offsets = Array.from({ length: 30 }, (_, i) => (i * 131) % (batches * perBatch - perBatch));
   const slow = net.connect({ host: broker.host, port: broker.port });
   t.teardown(() => slow.destroy());
   await once(slow, 'connect');
-  slow.pause();
+  const early: Buffer[] = [];
+  const collect = (chunk: Buffer): void => {
+    early.push(chunk);
+  };
+  slow.on('data', collect);
   slow.write(Buffer.concat(offsets.flatMap((offset, i) => encodeRequest('Fetch', 0, i, 'slow', fetchRequest('big', 0, offset, { maxBytes: 1024 * 1024, partitionMaxBytes: 1024 * 1024 })))));
-  await new Promise((resolve) => setTimeout(resolve, 300)); // let answers pile up unread
+  // The first answer means the broker has taken in all 30 fetches (one write) and queued their reads in order.
+  await once(slow, 'data');
+  slow.pause();
+  // A produce on the same connection now is applied after those 30 reads: when another connection sees its
+  // record, every read is done, and most answers sit unread in the broker.
+  const barrierSeen = client.request('Fetch', fetchRequest('barrier', 0, 0, { maxWaitMs: 60_000 }));
+  slow.write(Buffer.concat(encodeRequest('Produce', 0, 1000, 'slow', { acks: 1, timeoutMs: 10_000, topics: [{ name: 'barrier', partitions: [{ partition: 0, records: batchOf(['after the reads']) }] }] })));
+  t.same(recordsOf(await barrierSeen), [[0, 'after the reads']], 'every read was done before the client read on');
+  const readEarly = early.reduce((n, chunk) => n + chunk.length, 0);
+  t.ok(readEarly < 8 * 1024 * 1024, `the client had read ${readEarly} bytes of about 30 MiB of answers by then`);
   const answers: FetchResponse[] = new Array(offsets.length);
   let received = 0;
   await new Promise<void>((resolve, reject) => {
@@ -268,17 +278,21 @@ t.test('pipelined big fetches each get exactly their own records while read buff
       maxFrameBytes: 64 * 1024 * 1024,
       onFrame: (frame) => {
         const { correlationId, bodyOffset } = decodeResponseHeader(frame);
+        if (correlationId === 1000) return; // the barrier's produce
         answers[correlationId] = decodeResponseBody('Fetch', 0, frame, bodyOffset);
         if (++received === offsets.length) resolve();
       },
     });
-    slow.on('data', (chunk: Buffer) => {
+    const push = (chunk: Buffer): void => {
       try {
         reader.push(chunk);
       } catch (error) {
         reject(error);
       }
-    });
+    };
+    slow.off('data', collect);
+    for (const chunk of early) push(chunk);
+    slow.on('data', push);
     slow.on('error', reject);
     slow.resume();
   });

@@ -462,6 +462,11 @@ t.test('producer backpressure: with nothing acknowledged, no more than bufferMem
   const held: (() => void)[] = [];
   let receivedBytes = 0;
   let nextOffset = 0;
+  let acknowledging = false;
+  let firstProduce!: () => void;
+  const firstProduceArrived = new Promise<void>((resolve) => {
+    firstProduce = resolve;
+  });
   const broker = await fakeBroker(t, (api, id, body, socket) => {
     if (api === 'Metadata') {
       return encodeResponse('Metadata', 0, id, {
@@ -475,8 +480,11 @@ t.test('producer backpressure: with nothing acknowledged, no more than bufferMem
     const count = walkBatches(records).batches.reduce((n, b) => n + b.header.recordCount, 0);
     const baseOffset = nextOffset;
     nextOffset += count;
+    const answer = encodeResponse('Produce', 0, id, { throttleTimeMs: 0, topics: [{ name: 'bp', partitions: [{ partition: 0, errorCode: 0, errorMessage: null, baseOffset, logAppendTimeMs: -1, logStartOffset: 0 }] }] });
+    firstProduce();
+    if (acknowledging) return answer;
     held.push(() => {
-      for (const c of encodeResponse('Produce', 0, id, { throttleTimeMs: 0, topics: [{ name: 'bp', partitions: [{ partition: 0, errorCode: 0, errorMessage: null, baseOffset, logAppendTimeMs: -1, logStartOffset: 0 }] }] })) socket.write(c);
+      for (const c of answer) socket.write(c);
     });
     return null;
   });
@@ -487,17 +495,16 @@ t.test('producer backpressure: with nothing acknowledged, no more than bufferMem
   const sends = Array.from({ length: 10 }, () => producer.send({ topic: 'bp', messages: Array.from({ length: 100 }, () => ({ value })) }));
   let settled = 0;
   for (const s of sends) void s.then(() => settled++);
-  // Let the producer take in all it will while the broker answers nothing.
-  for (let i = 0; i < 50 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 200));
-  t.ok(receivedBytes > 0, 'something was sent');
+  // One partition has one request in flight at a time, and that request carries every batch ready when it
+  // left (up to 4 MiB): all the producer took in, since it appends synchronously until its buffer is full. So
+  // the first request is the whole of what it holds, and nothing more can leave until it is acknowledged.
+  await firstProduceArrived;
+  t.equal(held.length, 1, 'one request in flight for the partition');
   t.ok(receivedBytes <= 64 * 1024 + 17 * 1024, `sent ${receivedBytes} bytes of 1 MB while nothing was acknowledged`);
   t.equal(settled, 0, 'and no send resolved');
-  // Acknowledge as requests come: everything goes through, in order.
-  while (settled < 10) {
-    for (const release of held.splice(0)) release();
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  // Acknowledge from now on: everything goes through, in order.
+  acknowledging = true;
+  for (const release of held.splice(0)) release();
   const metas = (await Promise.all(sends)).flat();
   t.equal(metas.length, 1000);
   t.ok(metas.every((m, i) => m.offset === i), 'offsets follow send order');

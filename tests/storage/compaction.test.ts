@@ -6,7 +6,9 @@
  * crash or a failure between every step of the swap, readers during a swap,
  * the offset map filling up, chunking, worker threads and the LogManager's
  * schedule, and a seeded model check against a plain Map. Deterministic:
- * ManualClock, seededRng, SimulatedFileSystem.
+ * ManualClock, seededRng, SimulatedFileSystem; except one test, which
+ * SIGKILLs a real process at each step of the swap on the real file system
+ * (tests/fixtures/compaction-swap-child.ts).
  */
 import nodeFs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +21,7 @@ import type { CodecName } from '../../protocol/batch/header.js';
 import { ManualClock } from '../../broker/world/clock.js';
 import { SimulatedFileSystem, realFileSystem, type FileSystem } from '../../broker/world/file-system.js';
 import { seededRng, type Rng } from '../../broker/world/rng.js';
-import { parseLogConfig, type LogConfig } from '../../broker/storage/log-config.js';
+import { parseLogConfig } from '../../broker/storage/log-config.js';
 import { LogOfflineError } from '../../broker/storage/errors.js';
 import { PartitionLog } from '../../broker/storage/partition-log.js';
 import { LogManager } from '../../broker/storage/log-manager.js';
@@ -29,48 +31,16 @@ import { COMMITTED_STEPS, SWAP_STEPS, type SwapStep } from '../../broker/storage
 import { WorkerCleanerRunner } from '../../broker/storage/cleaner-runner.js';
 import { HandleCache } from '../../broker/storage/handle-cache.js';
 import type { CompactOptions } from '../../broker/storage/cleaner.js';
+import { compactConfig, DIR, enc, oneGroupLog, openLog, Writer, type Rec } from '../fixtures/compaction-log.js';
+import type { SwapChildMessage } from '../fixtures/compaction-swap-child.js';
+import { transpiledFixture } from '../support/transpiled-fixture.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-const DIR = '/data/topic-0';
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-interface Rec {
-  key: string | null;
-  value: string | null;
-}
 
 interface ReadBack {
   /** Surviving records in offset order. */
   records: ({ offset: number } & Rec)[];
   batches: number;
-}
-
-function compactConfig(overrides: Record<string, string> = {}): LogConfig {
-  return parseLogConfig({ 'cleanup.policy': 'compact', 'segment.bytes': '4096', 'index.interval.bytes': '256', 'delete.retention.ms': String(DAY_MS), ...overrides });
-}
-
-/** Appends records one batch at a time, remembering what each offset held and the key -> latest value model. */
-class Writer {
-  readonly appended = new Map<number, Rec>();
-  readonly model = new Map<string, string>();
-  constructor(
-    public log: PartitionLog,
-    readonly clock: ManualClock,
-  ) {}
-
-  append(records: Rec[], codec: CodecName = 'none'): number {
-    const nowMs = this.clock.nowMs();
-    const batch = buildBatch(records.map((r) => ({ key: r.key === null ? null : enc(r.key), value: r.value === null ? null : enc(r.value), timestamp: nowMs })), { nowMs, codec });
-    const info = this.log.append(batch, { leaderEpoch: 0 });
-    records.forEach((record, i) => {
-      this.appended.set(info.baseOffset + i, record);
-      if (record.key === null) return;
-      if (record.value === null) this.model.delete(record.key);
-      else this.model.set(record.key, record.value);
-    });
-    return info.baseOffset;
-  }
 }
 
 /** Every batch from the log start to the log end, each decoded with its CRC checked; offsets must rise. */
@@ -122,10 +92,6 @@ async function leftovers(fs: FileSystem, dir = DIR): Promise<string[]> {
   return (await fs.readdir(dir)).filter((name) => /\.(cleaned|swap|deleted|tmp)$/.test(name));
 }
 
-async function openLog(fs: FileSystem, clock: ManualClock, config: LogConfig, dir = DIR): Promise<PartitionLog> {
-  return PartitionLog.open({ dir, config, fs, clock });
-}
-
 /** A log of several segments with keys k0..k(keys-1) overwritten many times, mixed codecs and batch sizes. */
 async function filledLog(keys: number, records: number, config = compactConfig(), seed = 7): Promise<{ fs: SimulatedFileSystem; clock: ManualClock; writer: Writer }> {
   const fs = new SimulatedFileSystem();
@@ -175,6 +141,7 @@ t.test('newest value per key survives, offsets unchanged, the active segment unt
   const { fs, clock, writer } = await filledLog(25, 600);
   const log = writer.log;
   t.ok(log.segmentCount >= 5, `${log.segmentCount} segments`);
+  await log.flush(); // a rolled segment gets its file once the one before it is durable; this test reads the active one's
   const before = await readAll(t, log);
   const activeBase = log.segmentBaseOffsets().at(-1) as number;
   const activeName = `${String(activeBase).padStart(20, '0')}.log`;
@@ -344,21 +311,6 @@ t.test('compact,delete: compaction and retention both apply', async (t) => {
   await log.close();
 });
 
-/** A log whose inactive segments form exactly one cleaned group (rolls by segment.ms), with its data flushed. */
-async function oneGroupLog<F extends FileSystem = SimulatedFileSystem>(seed: number, fs: F = new SimulatedFileSystem() as FileSystem as F, dir = DIR): Promise<{ fs: F; clock: ManualClock; writer: Writer; config: LogConfig }> {
-  const clock = new ManualClock();
-  const config = compactConfig({ 'segment.ms': '1000', 'segment.bytes': String(1024 * 1024) });
-  const writer = new Writer(await openLog(fs, clock, config, dir), clock);
-  const rng = seededRng(seed);
-  for (let round = 0; round < 4; round++) {
-    for (let i = 0; i < 20; i++) writer.append([{ key: `k${rng.int(8)}`, value: `r${round}-${i}` }, { key: `k${rng.int(8)}`, value: rng.int(5) === 0 ? null : `s${round}-${i}` }]);
-    clock.advance(1001);
-  }
-  writer.append([{ key: 'k0', value: 'active' }]);
-  await writer.log.flush();
-  return { fs, clock, writer, config };
-}
-
 /**
  * A swap hook that stops the cleaner for good at `step` (after running
  * `atStop`, e.g. a simulated power loss), as a killed process would stop;
@@ -416,26 +368,52 @@ t.test('a crash between any two steps of the swap recovers the old set or the ne
   }
 });
 
-t.test('a process killed between any two steps of the swap, on the real file system', async (t) => {
+t.test('a process SIGKILLed between any two steps of the swap, on the real file system', async (t) => {
   const root = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'runnel-compaction-'));
-  t.teardown(() => nodeFs.rmSync(root, { recursive: true, force: true }));
+  const child = transpiledFixture('tests/fixtures/compaction-swap-child.ts');
+  t.teardown(() => {
+    nodeFs.rmSync(root, { recursive: true, force: true });
+    child.remove();
+  });
+  // The same log (seed 3) compacted without interruption, here: the old set, the new set and the model.
   const reference = await oneGroupLog(3, realFileSystem, path.join(root, 'reference'));
   const oldOffsets = (await readAll(t, reference.writer.log)).records.map((r) => r.offset);
   await reference.writer.log.compact();
   const newOffsets = (await readAll(t, reference.writer.log)).records.map((r) => r.offset);
   await reference.writer.log.close();
-  for (const step of SWAP_STEPS) {
+  // One child a step, all at once (each takes about a second to get there).
+  const children = SWAP_STEPS.map((step) => {
     const dir = path.join(root, step);
-    const { clock, writer, config } = await oneGroupLog(3, realFileSystem, dir);
-    // The process dies at this step: nothing after it runs (its open files are simply never used again).
-    const { reached, onSwapStep } = stopAt(step);
-    await untilStopped(reached, writer.log.compact({ onSwapStep }), step);
-    const reopened = await openLog(realFileSystem, clock, config, dir);
+    const proc = child.fork({ RUNNEL_SWAP_DIR: dir, RUNNEL_SWAP_STEP: step });
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    t.teardown(() => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    });
+    // Stopped at the step, or dead without getting there (a failure); bounded, so a stuck child fails.
+    const stopped = new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve('no word from the child within 60 s'), 60_000);
+      proc.on('message', (message: SwapChildMessage) => {
+        clearTimeout(timer);
+        resolve(message.type === 'stopped' && message.step === step ? 'stopped' : `unexpected message ${JSON.stringify(message)}`);
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        resolve(`the child exited (${String(proc.exitCode ?? proc.signalCode)}) before reaching ${step}`);
+      });
+    });
+    return { step, dir, proc, exited, stopped };
+  });
+  for (const { step, dir, proc, exited, stopped } of children) {
+    t.equal(await stopped, 'stopped', `the child stopped at ${step}`);
+    proc.kill('SIGKILL');
+    await exited;
+    t.equal(proc.signalCode, 'SIGKILL', `killed at ${step}`);
+    const reopened = await openLog(realFileSystem, new ManualClock(), reference.config, dir);
     const back = await readAll(t, reopened);
     // Without a power loss every rename the process made stays: the commit is the rename to .swap itself.
     const committed = COMMITTED_STEPS.has(step) || step === 'swap-renamed';
     t.same(back.records.map((r) => r.offset), committed ? newOffsets : oldOffsets, `killed after ${step}: the ${committed ? 'new' : 'old'} set`);
-    t.same(sorted(viewOf(back.records)), sorted(writer.model), `killed after ${step}: key -> latest value unchanged`);
+    t.same(sorted(viewOf(back.records)), sorted(reference.writer.model), `killed after ${step}: key -> latest value unchanged`);
     t.same(await leftovers(realFileSystem, dir), [], `killed after ${step}: no leftovers`);
     await reopened.close();
   }

@@ -23,8 +23,8 @@ import { CorruptLogError, LogOfflineError, OffsetOutOfRangeError, RecordTooLarge
 import { PartitionLog } from '../../broker/storage/partition-log.js';
 import { LogManager } from '../../broker/storage/log-manager.js';
 import { segmentFileName } from '../../broker/storage/segment-names.js';
+import { bytes, corruptByte, makeBatch } from '../support/storage-fixtures.js';
 
-const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 t.test('SimulatedFileSystem keeps synced bytes and fsynced entries only', async (t) => {
@@ -121,14 +121,6 @@ interface Appended {
   bytes: Uint8Array;
 }
 
-/** A batch of `records` records of `valueBytes` each, create times `timestampMs`, +1, +2... */
-function makeBatch(records: number, valueBytes: number, timestampMs: number): Uint8Array {
-  return buildBatch(
-    Array.from({ length: records }, (_, i) => ({ key: bytes(`k${i}`), value: new Uint8Array(valueBytes).fill(i & 0xff), timestamp: timestampMs + i })),
-    { nowMs: timestampMs },
-  );
-}
-
 /** One partition on a simulated disk, with an oracle of everything appended. */
 class Harness {
   fs = new SimulatedFileSystem();
@@ -195,15 +187,6 @@ async function checkAgainstOracle(t: Test, h: Harness, label: string): Promise<v
     if (expected === undefined || first === undefined || Buffer.compare(Buffer.from(first), Buffer.from(expected.bytes)) !== 0) mismatches++;
   }
   t.equal(mismatches, 0, `${label}: every offset in [${log.logStartOffset}, ${log.logEndOffset}) reads the batch a linear scan finds`);
-}
-
-function corruptByte(fs: FileSystem, file: string, position: number): void {
-  const handle = fs.open(file, 'r+');
-  const one = new Uint8Array(1);
-  handle.read(one, 0, 1, position);
-  one[0] = (one[0] as number) ^ 0x10;
-  handle.write(one, position);
-  handle.close();
 }
 
 /* ---------------------------------------------------- append and read */

@@ -5,11 +5,15 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { CLI_TIMEOUT_MS, RUNNEL_BIN, lastLine, runnel, unusedPort } from './run-cli.js';
+import { CLI_TIMEOUT_MS, RUNNEL_BIN, runCliProcess } from '../support/cli-process.js';
+import { lastLine, unusedPort } from './run-cli.js';
+
+/** The CLI as a user runs it (built code), bounded in time: tests/support/cli-process.ts. */
+const runnel = runCliProcess;
 
 let broker: BrokerProcess;
 
@@ -144,8 +148,12 @@ t.test('runnel start runs a broker that serves clients and stops cleanly on SIGT
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-cli-start-'));
   const child = spawn(process.execPath, [RUNNEL_BIN, 'start', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
   });
   const bootstrap = await new Promise<string>((resolve, reject) => {
     let text = '';

@@ -174,8 +174,8 @@ t.test('bin/runnel.js before a build says to run npm run build, not a stack trac
   mkdirSync(join(clone, 'bin'));
   copyFileSync(RUNNEL_BIN, join(clone, 'bin', 'runnel.js'));
   writeFileSync(join(clone, 'package.json'), JSON.stringify({ type: 'module' }));
-  const result = await runnel(['topic', 'list'], { bin: join(clone, 'bin', 'runnel.js') });
-  t.equal(result.code, 1);
+  const result = spawnSync(process.execPath, [join(clone, 'bin', 'runnel.js'), 'topic', 'list'], { encoding: 'utf8', timeout: 30_000 });
+  t.equal(result.status, 1);
   t.same(linesOf(result.stderr), [`runnel: the CLI is not built yet; run \`npm run build\` in ${clone}/ first (npm start builds too)`]);
   t.notMatch(result.stderr, /\n\s+at /, 'no stack trace');
 });

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,7 @@ function scanAll(path: string, baseOffset: number, decodeRecords = false): { bat
 
 t.test('dump-log reads a healthy segment and its indexes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-dump-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const segment = writeSegment(dir);
   t.match(parseSegmentFileName(segment.index), { kind: 'index', baseOffset: 100, logPath: segment.log });
   t.equal(parseSegmentFileName(join(dir, 'partition.meta')), undefined);
@@ -123,6 +124,7 @@ t.test('dump-log reads a healthy segment and its indexes', async (t) => {
 
 t.test('dump-log reports a flipped bit, a torn tail and index entries that point nowhere', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-dump-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const segment = writeSegment(dir);
   const bytes = readFileSync(segment.log);
   const secondRecordsAt = segment.sizes[0]! + 70; // inside the second batch's records

@@ -1,0 +1,384 @@
+/**
+ * The storage side of `runnel recover`: the operator's way out when a
+ * partition was taken offline for corruption (recovery.ts never cuts off
+ * data that has valid batches after it). Runs on a partition directory with
+ * no broker (broker/recover.ts holds the data directory's lock).
+ *
+ * - `inspectPartition` checks every batch of every segment with the same
+ *   rules as recovery (batch-scan.ts: length, magic, CRC-32C, offsets rising,
+ *   each segment starting at or after where the one before it ends), and
+ *   reports the first damage (file, byte position, the offset the good
+ *   prefix ends at) and what lies after it: the valid batches found by
+ *   resynchronising (valid-batch-search.ts) and the bytes that are not batches.
+ * - `planCut` works out what cutting the log at an offset keeps and sets
+ *   aside: the batch holding that offset and everything after it, i.e. the
+ *   tail of one segment from a batch boundary plus every later segment whole.
+ *   It refuses a cut past the damage (the broker would refuse the log again).
+ * - `executeCut` moves that aside before it changes anything: the tail bytes
+ *   are copied into `<dir>.set-aside-<UTC time>/` (next to the partition, a
+ *   name the broker never opens as a partition), later segments are renamed
+ *   into it, and both directories are fsynced; only then is the segment
+ *   truncated, its (derived) index files removed, the recovery point set to
+ *   that segment (so the next open scans it and rebuilds them) and the
+ *   clean-shutdown marker removed. A crash part way leaves every byte in the
+ *   partition, in the set-aside directory, or in both; running it again
+ *   finishes the cut.
+ */
+import path from 'node:path';
+import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH, BATCH_OFFSET_RECORD_COUNT } from '../../protocol/batch/header.js';
+import { assert } from '../world/assert.js';
+import { isErrno, mkdirDurable, type FileHandle, type FileSystem } from '../world/file-system.js';
+import { scanChunk, type ScanState } from './batch-scan.js';
+import { BatchCursor } from './batch-cursor.js';
+import { freshIndexingState } from './indexing.js';
+import { decodePartitionMeta, encodePartitionMeta } from './partition-meta.js';
+import { overlapReason } from './recovery.js';
+import {
+  CLEAN_SHUTDOWN_FILE,
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  PARTITION_META_FILE,
+  SEGMENT_SUFFIXES,
+  TIME_INDEX_SUFFIX,
+  parseSegmentFileName,
+  segmentFileName,
+} from './segment-names.js';
+import { claimedBatchAt, findValidBatch, validBatchAt } from './valid-batch-search.js';
+
+/** Bytes read per scan step. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+/** A compaction swap a crash interrupted: the broker finishes it when it opens the log. */
+const SWAP_SUFFIX = '.swap';
+export const SET_ASIDE_INFIX = '.set-aside-';
+export const SET_ASIDE_MANIFEST = 'SET-ASIDE.txt';
+
+/** A mistake or a state in which the operation cannot run; the message says what to do. */
+export class LogSurgeryError extends Error {
+  override name = 'LogSurgeryError';
+}
+
+export interface SegmentFile {
+  baseOffset: number;
+  /** File name within the partition directory. */
+  name: string;
+  sizeBytes: number;
+}
+
+/** Counts of batches, the records they hold, and their bytes. */
+export interface BatchTally {
+  batches: number;
+  records: number;
+  bytes: number;
+}
+
+export interface Damage {
+  /** Segment file name and base offset. */
+  file: string;
+  segmentBaseOffset: number;
+  /** Byte position of the bad batch in the file. */
+  position: number;
+  /** Where the good prefix ends: the offset the bad batch should have started at. */
+  offset: number;
+  reason: string;
+  /** What the bad batch's header claims, when it reads as a header at all (its CRC or length may be what failed). */
+  claimed: { baseOffset: number; lastOffset: number; recordCount: number } | null;
+}
+
+export interface PartitionInspection {
+  dir: string;
+  segments: SegmentFile[];
+  logStartOffset: number;
+  /** The log end if nothing is damaged, else where the good prefix ends (`damage.offset`). */
+  goodEndOffset: number;
+  /** The good prefix. */
+  good: BatchTally;
+  damage: Damage | null;
+  /** From the damage to the end of the partition: valid batches found by resynchronising, and bytes that are not batches. */
+  afterDamage: BatchTally & { unreadableBytes: number };
+}
+
+export interface CutPlan {
+  truncateAt: number;
+  /** Where the log will end once the cut is made. */
+  logEndOffset: number;
+  /** The segment cut within (it stays, maybe empty) and the byte position of the cut. */
+  cutSegment: SegmentFile;
+  cutPosition: number;
+  /** Later segments, set aside whole. */
+  laterSegments: SegmentFile[];
+  /** Valid batches among what is set aside. */
+  setAside: BatchTally;
+  /** Every byte set aside (tail plus later segments). */
+  setAsideBytes: number;
+  /** Bytes set aside that are not valid batches (the damage, torn bytes). */
+  unreadableBytes: number;
+  /** The damage, when the cut removes it. */
+  damage: Damage | null;
+}
+
+export interface CutDone {
+  /** Absolute path of the directory the tail and later segments were moved to. */
+  setAsideDir: string;
+  /** What it holds, by file name. */
+  files: string[];
+}
+
+async function segmentFiles(fs: FileSystem, dir: string): Promise<SegmentFile[]> {
+  const names = await fs.readdir(dir);
+  if (names.some((name) => name.endsWith(SWAP_SUFFIX))) {
+    throw new LogSurgeryError(`${dir} holds a compaction swap that a crash interrupted (*${SWAP_SUFFIX}); start the broker once, which finishes it, then run this again`);
+  }
+  const segments: SegmentFile[] = [];
+  for (const name of names) {
+    const baseOffset = parseSegmentFileName(name, LOG_SUFFIX);
+    if (baseOffset === null) continue;
+    const stat = await fs.stat(path.join(dir, name));
+    segments.push({ baseOffset, name, sizeBytes: stat?.sizeBytes ?? 0 });
+  }
+  return segments.sort((a, b) => a.baseOffset - b.baseOffset);
+}
+
+function withFile<T>(fs: FileSystem, filePath: string, use: (file: FileHandle) => T): T {
+  const file = fs.open(filePath, 'r');
+  try {
+    return use(file);
+  } finally {
+    file.close();
+  }
+}
+
+/** Validates one segment from its start with recovery's rules; where its good bytes end, and why. */
+function scanSegmentFile(file: FileHandle, segment: SegmentFile, state: ScanState, good: BatchTally): { validBytes: number; badReason: string | null } {
+  let position = 0;
+  let want = CHUNK_BYTES;
+  while (position < segment.sizeBytes) {
+    const length = Math.min(want, segment.sizeBytes - position);
+    const bytes = new Uint8Array(length);
+    file.read(bytes, 0, length, position);
+    const before = state.nextOffset;
+    const output = scanChunk(bytes, { filePosition: position, atFileEnd: position + length >= segment.sizeBytes, segmentBaseOffset: segment.baseOffset, indexIntervalBytes: Number.MAX_SAFE_INTEGER }, state);
+    good.batches += output.batches;
+    good.bytes += output.consumedBytes;
+    good.records += recordsIn(bytes, output.consumedBytes);
+    assert(state.nextOffset >= before, 'a scan only moves forward', { file: file.path, position });
+    position += output.consumedBytes;
+    if (output.stop === 'bad') return { validBytes: position, badReason: output.badReason };
+    if (output.stop === 'end') break;
+    want = Math.max(CHUNK_BYTES, output.needBytes);
+  }
+  return { validBytes: position, badReason: null };
+}
+
+/** Records in the whole batches of `bytes[0, end)` (by each header's record count). */
+function recordsIn(bytes: Uint8Array, end: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let records = 0;
+  for (let at = 0; at < end; at += BATCH_LOG_OVERHEAD + view.getInt32(at + BATCH_OFFSET_LENGTH)) records += view.getInt32(at + BATCH_OFFSET_RECORD_COUNT);
+  return records;
+}
+
+/** Valid batches and unreadable bytes in `[from, sizeBytes)` of `file`, resynchronising past damage. */
+function tallyFrom(file: FileHandle, from: number, sizeBytes: number, tally: BatchTally & { unreadableBytes: number }): void {
+  for (let position = from; position < sizeBytes;) {
+    const batch = validBatchAt(file, position, sizeBytes);
+    if (batch !== null) {
+      tally.batches += 1;
+      tally.records += batch.recordCount;
+      tally.bytes += batch.sizeBytes;
+      position += batch.sizeBytes;
+      continue;
+    }
+    const next = findValidBatch(file, position + 1, sizeBytes)?.position ?? sizeBytes;
+    tally.unreadableBytes += next - position;
+    position = next;
+  }
+}
+
+/** Every batch of every segment of the partition in `dir`, checked; see the file comment. */
+export async function inspectPartition(fs: FileSystem, dir: string): Promise<PartitionInspection> {
+  const segments = await segmentFiles(fs, dir);
+  if (segments.length === 0) throw new LogSurgeryError(`${dir} holds no segment (.log) files; is it a partition directory (<data.dir>/<topic>-<partition>)?`);
+  const good: BatchTally = { batches: 0, records: 0, bytes: 0 };
+  const afterDamage = { batches: 0, records: 0, bytes: 0, unreadableBytes: 0 };
+  const state: ScanState = { ...freshIndexingState(), nextOffset: 0, latestEpoch: Number.MAX_SAFE_INTEGER, firstBatchMaxTimestampMs: -1 };
+  let damage: Damage | null = null;
+  let damagedIndex = -1;
+  for (let i = 0; i < segments.length && damage === null; i++) {
+    const segment = segments[i] as SegmentFile;
+    const filePath = path.join(dir, segment.name);
+    if (i > 0 && state.nextOffset > segment.baseOffset) {
+      damage = { file: segment.name, segmentBaseOffset: segment.baseOffset, position: 0, offset: state.nextOffset, reason: overlapReason((segments[i - 1] as SegmentFile).baseOffset, state.nextOffset), claimed: null };
+      damagedIndex = i;
+      break;
+    }
+    state.nextOffset = Math.max(state.nextOffset, segment.baseOffset);
+    Object.assign(state, freshIndexingState());
+    const scan = withFile(fs, filePath, (file) => scanSegmentFile(file, segment, state, good));
+    if (scan.badReason !== null) {
+      const claimed = withFile(fs, filePath, (file) => claimedBatchAt(file, scan.validBytes, segment.sizeBytes));
+      damage = { file: segment.name, segmentBaseOffset: segment.baseOffset, position: scan.validBytes, offset: state.nextOffset, reason: scan.badReason, claimed };
+      damagedIndex = i;
+    }
+  }
+  if (damage !== null) {
+    for (let i = damagedIndex; i < segments.length; i++) {
+      const segment = segments[i] as SegmentFile;
+      const from = i === damagedIndex ? damage.position : 0;
+      withFile(fs, path.join(dir, segment.name), (file) => tallyFrom(file, from, segment.sizeBytes, afterDamage));
+    }
+  }
+  const first = segments[0] as SegmentFile;
+  return { dir, segments, logStartOffset: first.baseOffset, goodEndOffset: damage?.offset ?? state.nextOffset, good, damage, afterDamage };
+}
+
+/** What cutting the log at `truncateAt` keeps and sets aside; throws LogSurgeryError for a cut that cannot help. */
+export function planCut(fs: FileSystem, inspection: PartitionInspection, truncateAt: number): CutPlan {
+  const { dir, segments, damage } = inspection;
+  if (truncateAt < inspection.logStartOffset) {
+    throw new LogSurgeryError(`offset ${truncateAt} is below the log start ${inspection.logStartOffset}; the lowest cut keeps nothing: --truncate-at ${inspection.logStartOffset}`);
+  }
+  if (damage !== null && truncateAt > damage.offset) {
+    throw new LogSurgeryError(`the log is damaged at offset ${damage.offset} (${damage.file}, byte ${damage.position}); cut at that offset or below: --truncate-at ${damage.offset}`);
+  }
+  if (damage === null && truncateAt >= inspection.goodEndOffset) {
+    throw new LogSurgeryError(`nothing to cut: the log is sound and ends at offset ${inspection.goodEndOffset}`);
+  }
+  // The cut lies in the last segment that starts at or below it, never past the damage, and never in a
+  // segment that starts below where the one before it ends (that one goes whole).
+  let lastUsable = segments.length - 1;
+  if (damage !== null) {
+    lastUsable = segments.findIndex((s) => s.name === damage.file);
+    if (damage.position === 0 && damage.segmentBaseOffset < damage.offset) lastUsable -= 1;
+  }
+  let k = 0;
+  for (let i = 0; i <= lastUsable; i++) if ((segments[i] as SegmentFile).baseOffset <= truncateAt) k = i;
+  const cutSegment = segments[k] as SegmentFile;
+  const goodBytes = damage !== null && damage.file === cutSegment.name ? damage.position : cutSegment.sizeBytes;
+  let cutPosition = goodBytes;
+  let logEndOffset = cutSegment.baseOffset;
+  withFile(fs, path.join(dir, cutSegment.name), (file) => {
+    const cursor = new BatchCursor(file, 0, goodBytes);
+    while (cursor.next()) {
+      if (cursor.lastOffset >= truncateAt) {
+        cutPosition = cursor.position;
+        return;
+      }
+      logEndOffset = cursor.lastOffset + 1;
+    }
+  });
+  const laterSegments = segments.slice(k + 1);
+  const tally = { batches: 0, records: 0, bytes: 0, unreadableBytes: 0 };
+  withFile(fs, path.join(dir, cutSegment.name), (file) => tallyFrom(file, cutPosition, cutSegment.sizeBytes, tally));
+  for (const later of laterSegments) withFile(fs, path.join(dir, later.name), (file) => tallyFrom(file, 0, later.sizeBytes, tally));
+  const setAsideBytes = cutSegment.sizeBytes - cutPosition + laterSegments.reduce((sum, s) => sum + s.sizeBytes, 0);
+  return {
+    truncateAt,
+    logEndOffset,
+    cutSegment,
+    cutPosition,
+    laterSegments,
+    setAside: { batches: tally.batches, records: tally.records, bytes: tally.bytes },
+    setAsideBytes,
+    unreadableBytes: tally.unreadableBytes,
+    damage,
+  };
+}
+
+/** `20261129T101500Z`: a sortable UTC time for the set-aside directory's name. */
+function compactUtc(nowMs: number): string {
+  return new Date(nowMs).toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+async function copyRange(fs: FileSystem, from: string, position: number, to: string): Promise<void> {
+  const source = fs.open(from, 'r');
+  const target = fs.open(to, 'w+');
+  try {
+    const end = source.sizeBytes();
+    const buffer = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(1, end - position)));
+    for (let at = position; at < end;) {
+      const n = source.read(buffer, 0, Math.min(buffer.byteLength, end - at), at);
+      assert(n > 0, 'a file reads back to its size', { file: from, at, end });
+      target.write(buffer.subarray(0, n), at - position);
+      at += n;
+    }
+    await target.datasync();
+  } finally {
+    source.close();
+    target.close();
+  }
+}
+
+async function unlinkIfPresent(fs: FileSystem, filePath: string): Promise<void> {
+  await fs.unlink(filePath).catch((err: unknown) => {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  });
+}
+
+function manifest(inspection: PartitionInspection, plan: CutPlan, files: string[], nowMs: number): Uint8Array {
+  const lines = [
+    `# Set aside by \`runnel recover\` at ${new Date(nowMs).toISOString()}. Nothing here is served by the broker.`,
+    `partition.dir=${inspection.dir}`,
+    `truncate.at=${plan.truncateAt}`,
+    `log.end.offset=${plan.logEndOffset}`,
+    `damage=${plan.damage === null ? 'none' : `${plan.damage.file} at byte ${plan.damage.position} (offset ${plan.damage.offset}): ${plan.damage.reason}`}`,
+    `tail=${plan.cutPosition < plan.cutSegment.sizeBytes ? `${plan.cutSegment.name} holds bytes ${plan.cutPosition} to ${plan.cutSegment.sizeBytes} of the partition's ${plan.cutSegment.name}` : 'none'}`,
+    `whole.segments=${plan.laterSegments.map((s) => s.name).join(',')}`,
+    `valid.batches=${plan.setAside.batches}`,
+    `valid.records=${plan.setAside.records}`,
+    `bytes=${plan.setAsideBytes}`,
+    `unreadable.bytes=${plan.unreadableBytes}`,
+    `files=${files.join(',')}`,
+  ];
+  return new TextEncoder().encode(lines.join('\n') + '\n');
+}
+
+/**
+ * Makes the cut `plan` describes (see the file comment for the order that
+ * keeps every byte somewhere). `nowMs` names the set-aside directory.
+ */
+export async function executeCut(fs: FileSystem, inspection: PartitionInspection, plan: CutPlan, nowMs: number): Promise<CutDone> {
+  const dir = inspection.dir;
+  const parent = path.dirname(dir);
+  let setAsideDir = `${dir}${SET_ASIDE_INFIX}${compactUtc(nowMs)}`;
+  for (let n = 2; (await fs.stat(setAsideDir)) !== null; n++) setAsideDir = `${dir}${SET_ASIDE_INFIX}${compactUtc(nowMs)}-${n}`;
+  await mkdirDurable(fs, setAsideDir);
+  const files: string[] = [];
+  const cutLog = path.join(dir, plan.cutSegment.name);
+  if (plan.cutPosition < plan.cutSegment.sizeBytes) {
+    await copyRange(fs, cutLog, plan.cutPosition, path.join(setAsideDir, plan.cutSegment.name));
+    files.push(plan.cutSegment.name);
+  }
+  for (const later of plan.laterSegments) {
+    for (const suffix of SEGMENT_SUFFIXES) {
+      const name = segmentFileName(later.baseOffset, suffix);
+      try {
+        await fs.rename(path.join(dir, name), path.join(setAsideDir, name));
+        files.push(name);
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      }
+    }
+  }
+  await fs.writeFileAtomic(path.join(setAsideDir, SET_ASIDE_MANIFEST), manifest(inspection, plan, files, nowMs));
+  await fs.fsyncDir(setAsideDir);
+  await fs.fsyncDir(dir);
+  await fs.fsyncDir(parent);
+
+  // Everything removed below is now durable in the set-aside directory.
+  const log = fs.open(cutLog, 'r+');
+  try {
+    log.truncate(plan.cutPosition);
+    await log.datasync();
+  } finally {
+    log.close();
+  }
+  await unlinkIfPresent(fs, path.join(dir, segmentFileName(plan.cutSegment.baseOffset, INDEX_SUFFIX)));
+  await unlinkIfPresent(fs, path.join(dir, segmentFileName(plan.cutSegment.baseOffset, TIME_INDEX_SUFFIX)));
+  const metaPath = path.join(dir, PARTITION_META_FILE);
+  const meta = (await fs.stat(metaPath)) === null ? null : decodePartitionMeta(await fs.readFile(metaPath));
+  const recoveryPoint = Math.min(meta?.recoveryPoint ?? 0, plan.cutSegment.baseOffset);
+  await fs.writeFileAtomic(metaPath, encodePartitionMeta({ topic: meta?.topic ?? null, partition: meta?.partition ?? null, recoveryPoint }));
+  await unlinkIfPresent(fs, path.join(dir, CLEAN_SHUTDOWN_FILE));
+  await fs.fsyncDir(dir);
+  return { setAsideDir, files };
+}

@@ -1,0 +1,123 @@
+/**
+ * Finding a whole, valid batch in bytes where none is expected: how recovery
+ * tells a torn tail (nothing valid follows the bad batch anywhere in the
+ * partition) from damage in the middle (something does), and how
+ * `runnel recover` (log-surgery.ts) counts what it sets aside.
+ *
+ * "Valid" is what a batch can prove on its own: magic 2, a sane header
+ * (non-negative counts, a known codec, safe integers), a length that fits
+ * in the file, and a CRC-32C that matches. Its base offset is deliberately
+ * not compared with the bad batch's: the base offset lies outside the CRC,
+ * and one flipped bit there must not turn the acknowledged data after it
+ * into a "torn tail" that recovery would cut off.
+ *
+ * The search moves one byte at a time, reading the file in blocks; a
+ * candidate's CRC is computed in pieces, so a garbage length never makes it
+ * allocate more than a block. It runs only on the failure path.
+ */
+import crc32c from 'fast-crc32c';
+import {
+  ATTR_CODEC_MASK,
+  BATCH_HEADER_BYTES,
+  BATCH_LOG_OVERHEAD,
+  BATCH_MAGIC,
+  BATCH_OFFSET_ATTRIBUTES,
+  BATCH_OFFSET_CRC,
+  BATCH_OFFSET_FIRST_TIMESTAMP,
+  BATCH_OFFSET_LAST_OFFSET_DELTA,
+  BATCH_OFFSET_LENGTH,
+  BATCH_OFFSET_MAGIC,
+  BATCH_OFFSET_MAX_TIMESTAMP,
+  BATCH_OFFSET_RECORD_COUNT,
+  Codec,
+  readI64,
+} from '../../protocol/batch/header.js';
+import type { FileHandle } from '../world/file-system.js';
+
+const BLOCK_BYTES = 1024 * 1024;
+const MAX_CODEC = Math.max(...Object.values(Codec));
+
+/** A valid batch found by the search. */
+export interface FoundBatch {
+  position: number;
+  sizeBytes: number;
+  baseOffset: number;
+  lastOffset: number;
+  recordCount: number;
+}
+
+/**
+ * The first valid batch that starts at or after `fromPosition` in the first
+ * `sizeBytes` of `file`, or null when there is none.
+ */
+export function findValidBatch(file: FileHandle, fromPosition: number, sizeBytes: number): FoundBatch | null {
+  const block = new Uint8Array(BLOCK_BYTES + BATCH_HEADER_BYTES);
+  const view = new DataView(block.buffer);
+  for (let blockStart = Math.max(0, fromPosition); blockStart + BATCH_HEADER_BYTES <= sizeBytes; blockStart += BLOCK_BYTES) {
+    const length = file.read(block, 0, Math.min(block.byteLength, sizeBytes - blockStart), blockStart);
+    for (let at = 0; at + BATCH_HEADER_BYTES <= length && at < BLOCK_BYTES; at++) {
+      if (block[at + BATCH_OFFSET_MAGIC] !== BATCH_MAGIC) continue;
+      const candidate = plausibleHeader(block, view, at, sizeBytes - (blockStart + at));
+      if (candidate === null) continue;
+      const position = blockStart + at;
+      if (crcMatches(file, position, candidate.sizeBytes, view.getUint32(at + BATCH_OFFSET_CRC))) return { position, ...candidate };
+    }
+  }
+  return null;
+}
+
+/** The batch that starts exactly at `position`, if it is valid. */
+export function validBatchAt(file: FileHandle, position: number, sizeBytes: number): FoundBatch | null {
+  const header = headerAt(file, position, sizeBytes);
+  if (header === null) return null;
+  const candidate = plausibleHeader(header, new DataView(header.buffer), 0, sizeBytes - position);
+  if (candidate === null || !crcMatches(file, position, candidate.sizeBytes, new DataView(header.buffer).getUint32(BATCH_OFFSET_CRC))) return null;
+  return { position, ...candidate };
+}
+
+/**
+ * What the header at `position` claims (offsets, record count), when it
+ * reads as a batch header at all: for reporting a damaged batch, whose CRC
+ * or length may be what failed.
+ */
+export function claimedBatchAt(file: FileHandle, position: number, sizeBytes: number): Omit<FoundBatch, 'position' | 'sizeBytes'> | null {
+  const header = headerAt(file, position, sizeBytes);
+  if (header === null || header[BATCH_OFFSET_MAGIC] !== BATCH_MAGIC) return null;
+  const claimed = plausibleHeader(header, new DataView(header.buffer), 0, Number.MAX_SAFE_INTEGER);
+  return claimed === null ? null : { baseOffset: claimed.baseOffset, lastOffset: claimed.lastOffset, recordCount: claimed.recordCount };
+}
+
+function headerAt(file: FileHandle, position: number, sizeBytes: number): Uint8Array | null {
+  if (position < 0 || position + BATCH_HEADER_BYTES > sizeBytes) return null;
+  const header = new Uint8Array(BATCH_HEADER_BYTES);
+  return file.read(header, 0, BATCH_HEADER_BYTES, position) === BATCH_HEADER_BYTES ? header : null;
+}
+
+/** The header at `at` if it could belong to a valid batch of at most `remaining` bytes. */
+function plausibleHeader(block: Uint8Array, view: DataView, at: number, remaining: number): Omit<FoundBatch, 'position'> | null {
+  if (block[at + BATCH_OFFSET_MAGIC] !== BATCH_MAGIC) return null;
+  const sizeBytes = BATCH_LOG_OVERHEAD + view.getInt32(at + BATCH_OFFSET_LENGTH);
+  if (sizeBytes < BATCH_HEADER_BYTES || sizeBytes > remaining) return null;
+  const recordCount = view.getInt32(at + BATCH_OFFSET_RECORD_COUNT);
+  const lastOffsetDelta = view.getInt32(at + BATCH_OFFSET_LAST_OFFSET_DELTA);
+  if (recordCount < 0 || lastOffsetDelta < 0 || recordCount > lastOffsetDelta + 1) return null;
+  if ((view.getInt16(at + BATCH_OFFSET_ATTRIBUTES) & ATTR_CODEC_MASK) > MAX_CODEC) return null;
+  const baseOffset = readI64(block, at);
+  if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) return null;
+  if (!Number.isSafeInteger(readI64(block, at + BATCH_OFFSET_FIRST_TIMESTAMP)) || !Number.isSafeInteger(readI64(block, at + BATCH_OFFSET_MAX_TIMESTAMP))) return null;
+  return { sizeBytes, baseOffset, lastOffset: baseOffset + lastOffsetDelta, recordCount };
+}
+
+/** CRC-32C of the batch's covered bytes, read in pieces, against `stored`. */
+function crcMatches(file: FileHandle, position: number, sizeBytes: number, stored: number): boolean {
+  const piece = new Uint8Array(Math.min(BLOCK_BYTES, sizeBytes));
+  let crc = 0;
+  for (let from = position + BATCH_OFFSET_ATTRIBUTES, end = position + sizeBytes; from < end;) {
+    const n = file.read(piece, 0, Math.min(piece.byteLength, end - from), from);
+    if (n === 0) return false;
+    // fast-crc32c's types say Buffer; any Uint8Array works (PACKAGES.md), and it chains from a previous CRC.
+    crc = crc32c.calculate(piece.subarray(0, n) as Buffer, crc) >>> 0;
+    from += n;
+  }
+  return crc === stored;
+}
