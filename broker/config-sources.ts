@@ -120,11 +120,17 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
     }
     values[assignment.slice(0, equals).trim()] = assignment.slice(equals + 1);
   }
-  if (options.data !== undefined) values['data.dir'] = options.data;
-  if (options.port !== undefined) values['port'] = options.port;
-  if (options.host !== undefined) values['host'] = options.host;
+  // The named flags win over a --set of the same setting, and problems name the flag that was typed.
+  const typed = new Map<string, string>();
+  for (const [flag, name] of [['data', 'data.dir'], ['port', 'port'], ['host', 'host']] as const) {
+    const value = options[flag];
+    if (value === undefined) continue;
+    values[name] = value;
+    typed.set(name, `--${flag}`);
+  }
   if (problems.length > 0) throw new BrokerConfigError(problems);
-  return { configFile: options.config, help: options.help === true, flags: { source: 'flags', values } };
+  const spell = (name: string): string => typed.get(name) ?? `--set ${name}`;
+  return { configFile: options.config, help: options.help === true, flags: { source: 'flags', values, spell } };
 }
 
 /** The settings layers of a command line and environment: file (if any) < environment < flags. */

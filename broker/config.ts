@@ -15,7 +15,7 @@
  * (e.g. `log.retention.ms` for `retention.ms`), for every topic that does not
  * set it itself.
  */
-import { TOPIC_CONFIG_DEFS } from './storage/log-config.js';
+import { ConfigError, TOPIC_CONFIG_DEFS } from './storage/log-config.js';
 
 export class BrokerConfigError extends Error {
   override name = 'BrokerConfigError';
@@ -176,8 +176,9 @@ function isWildcard(host: string): boolean {
  */
 export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): BrokerConfig {
   const problems: string[] = [];
-  const raw = new Map<string, { value: string; where: string }>();
-  for (const def of BROKER_SETTING_DEFS) raw.set(def.name, { value: def.defaultValue, where: 'default' });
+  /** Each setting's value, the layer it came from, and how that layer spells it (RUNNEL_LOG_RETENTION_MS). */
+  const raw = new Map<string, { value: string; where: string; spelled: string }>();
+  for (const def of BROKER_SETTING_DEFS) raw.set(def.name, { value: def.defaultValue, where: 'default', spelled: def.name });
   const topicDefaults: Record<string, string> = {};
 
   for (const layer of layers) {
@@ -188,7 +189,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
         problems.push(`unknown setting ${spelled} (from ${layer.source})${suggestion(name)}`);
         continue;
       }
-      raw.set(name, { value, where: layer.source });
+      raw.set(name, { value, where: layer.source, spelled });
     }
   }
 
@@ -202,7 +203,10 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
         topicDefaults[def.name.slice(TOPIC_DEFAULT_PREFIX.length)] = entry.value.trim();
       }
     } catch (error) {
-      problems.push(`invalid value for ${def.name} (from ${entry.where}): ${(error as Error).message}`);
+      // Named as the person wrote it: the variable, not only the setting it maps to.
+      const source = entry.spelled.includes(def.name) ? entry.where : `${entry.where}, setting ${def.name}`;
+      const reason = error instanceof ConfigError ? error.reason : (error as Error).message;
+      problems.push(`${entry.spelled} (from ${source}): ${reason}`);
     }
   }
   if (problems.length > 0) throw new BrokerConfigError(problems);

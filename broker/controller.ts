@@ -191,6 +191,51 @@ export class Controller {
     });
   }
 
+  /**
+   * Grows a topic to `count` partitions (CreatePartitions). The new count is
+   * committed first, then the new logs are created and served; a crash in
+   * between leaves a committed count whose missing logs the next start
+   * creates (`#reconcile` publishes every partition the image names). A log
+   * that cannot be created is served offline and reported as the request's
+   * error, so nothing is reported added that is not served.
+   */
+  createPartitions(name: string, count: number, opts: { validateOnly?: boolean } = {}): Promise<void> {
+    return this.#serially(async () => {
+      const problem = topicNameProblem(name);
+      if (problem !== null) throw new ProtocolError('INVALID_TOPIC_EXCEPTION', problem);
+      const topic = this.#topics.get(name);
+      if (topic === undefined) throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
+      const current = topic.partitions.length;
+      if (!Number.isInteger(count) || count < current) {
+        throw new ProtocolError('INVALID_PARTITIONS', `topic ${name} has ${current} partitions and cannot shrink to ${count}; partitions can only be added`);
+      }
+      if (count === current) throw new ProtocolError('INVALID_PARTITIONS', `topic ${name} already has ${current} partitions; ask for more than that`);
+      if (count > this.#config.maxPartitionsPerTopic) {
+        throw new ProtocolError('INVALID_PARTITIONS', `${count} partitions requested; a topic has at most ${this.#config.maxPartitionsPerTopic} (max.partitions.per.topic)`);
+      }
+      // A log already on disk at a new index was never this topic's (strays are not served): adopting it would serve unknown data.
+      const onDisk = new Set([...this.#logs.all(), ...this.#logs.offline()].filter((log) => log.topic === name).map((log) => log.partition));
+      const strays = range(current, count).filter((index) => onDisk.has(index));
+      if (strays.length > 0) {
+        throw new ProtocolError('INVALID_PARTITIONS', `the data directory already holds logs for ${strays.map((index) => `${name}-${index}`).join(', ')}, which the topic metadata does not know; move them out of the data directory before adding these partitions`);
+      }
+      if (opts.validateOnly === true) return;
+      await this.#store.commit([{ kind: 'partitionsAdded', name, topicId: topic.topicId, partitions: count }], { expectedVersion: this.#store.image.version });
+      const added: Partition[] = [];
+      const failures: string[] = [];
+      for (const index of range(current, count)) {
+        const { partition, error } = await this.#openPartition(name, index, topic.config);
+        if (error !== null) failures.push(`${name}-${index} could not be created: ${error.message}`);
+        added.push(partition);
+      }
+      this.#topics.set(name, { ...topic, partitions: [...topic.partitions, ...added] });
+      this.#logger.info({ event: 'partitionsAdded', topic: name, from: current, to: count }, `topic ${name} grew from ${current} to ${count} partitions`);
+      if (failures.length > 0) {
+        throw new ProtocolError('KAFKA_STORAGE_ERROR', `topic ${name} now has ${count} partitions, but ${failures.join('; ')} (offline until the broker restarts and creates it)`);
+      }
+    });
+  }
+
   /** Every topic setting with its effective value and where it comes from. */
   describeTopicConfig(topic: Topic): DescribedSetting[] {
     return TOPIC_CONFIG_DEFS.map((def) => {
@@ -247,19 +292,22 @@ export class Controller {
   async #publish(image: TopicImage): Promise<Topic> {
     const config = Controller.logConfigFor(this.#config, image.configs);
     const partitions: Partition[] = [];
-    for (let index = 0; index < image.partitions; index++) {
-      try {
-        const log = this.#logs.get(image.name, index) ?? (await this.#logs.create(image.name, index, config));
-        partitions.push(new Partition(image.name, index, log, config));
-      } catch (error) {
-        // Serve the rest; this partition answers CORRUPT_SEGMENT (damaged files: runnel recover) or KAFKA_STORAGE_ERROR until a restart recovers it.
-        this.#logger.error({ topic: image.name, partition: index, err: error }, `partition ${image.name}-${index} is offline: ${(error as Error).message}`);
-        partitions.push(new Partition(image.name, index, null, config, error as Error));
-      }
-    }
+    for (let index = 0; index < image.partitions; index++) partitions.push((await this.#openPartition(image.name, index, config)).partition);
     const topic: Topic = { name: image.name, topicId: image.topicId, overrides: { ...image.configs }, config, partitions };
     this.#topics.set(topic.name, topic);
     return topic;
+  }
+
+  /** A partition on its log, opened or created; offline if that fails. */
+  async #openPartition(topic: string, index: number, config: LogConfig): Promise<{ partition: Partition; error: Error | null }> {
+    try {
+      const log = this.#logs.get(topic, index) ?? (await this.#logs.create(topic, index, config));
+      return { partition: new Partition(topic, index, log, config), error: null };
+    } catch (error) {
+      // Serve the rest; this partition answers CORRUPT_SEGMENT (damaged files: runnel recover) or KAFKA_STORAGE_ERROR until a restart recovers it.
+      this.#logger.error({ topic, partition: index, err: error }, `partition ${topic}-${index} is offline: ${(error as Error).message}`);
+      return { partition: new Partition(topic, index, null, config, error as Error), error: error as Error };
+    }
   }
 
   /**
@@ -318,4 +366,9 @@ export class Controller {
       }
     }
   }
+}
+
+/** The integers from `start` up to, not including, `end`. */
+function range(start: number, end: number): number[] {
+  return Array.from({ length: Math.max(0, end - start) }, (_, i) => start + i);
 }

@@ -196,8 +196,12 @@ export async function runBrokerCli(argv: readonly string[], env: Readonly<Record
   }
 
   const logger = createLogger({ level: config.loggerLevel, format: config.loggerFormat });
+  const fatal = (error: unknown, sentence: string): void => {
+    logger.fatal({ err: error }, sentence);
+    sayOnStderr(sentence, config);
+  };
   const onFatal = (kind: string) => (error: unknown): void => {
-    logger.fatal({ err: error }, `${kind}; exiting (logs are recovered at the next start)`);
+    fatal(error, `${kind}: ${(error as Error)?.message ?? String(error)}; exiting (logs are recovered at the next start)`);
     process.exit(1);
   };
   process.on('uncaughtException', onFatal('uncaught exception'));
@@ -207,7 +211,7 @@ export async function runBrokerCli(argv: readonly string[], env: Readonly<Record
   try {
     broker = await startBroker(config, { logger });
   } catch (error) {
-    logger.fatal({ err: error }, `broker failed to start: ${startFailureAdvice(error, config)}`);
+    fatal(error, `broker failed to start: ${startFailureAdvice(error, config)}`);
     return 1;
   }
 
@@ -235,9 +239,35 @@ export async function runBrokerCli(argv: readonly string[], env: Readonly<Record
   });
 }
 
+/**
+ * A fatal error also goes to stderr as one sentence, so a person (or a
+ * supervisor's log) sees why the broker stopped even when stdout is a file
+ * or a pipe of JSON lines. Only a pretty log on a terminal already says it
+ * readably where the person looks.
+ */
+function sayOnStderr(sentence: string, config: BrokerConfig): void {
+  const prettyOnTerminal = process.stdout.isTTY === true && config.loggerFormat !== 'json';
+  if (!prettyOnTerminal) process.stderr.write(`runnel: ${sentence}\n`);
+}
+
+/** Why the file system refused, for the codes a data directory runs into. */
+const FILE_SYSTEM_REFUSALS: Readonly<Record<string, string>> = {
+  ENOTDIR: 'a part of that path is a file, not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'a file is in the way',
+};
+
 /** What went wrong at start-up, said so that a person knows what to change. */
 function startFailureAdvice(error: unknown, config: BrokerConfig): string {
   const code = (error as NodeJS.ErrnoException).code;
+  const refused = code === undefined ? undefined : FILE_SYSTEM_REFUSALS[code];
+  const filePath = (error as NodeJS.ErrnoException).path;
+  if (refused !== undefined && filePath !== undefined && (error as NodeJS.ErrnoException).syscall !== 'listen') {
+    return `cannot use ${filePath}: ${refused} (${code}); choose another data directory with --data or RUNNEL_DATA_DIR, or fix its permissions`;
+  }
   if (code === 'EADDRINUSE') return `${config.host}:${config.port} is already in use (another broker?); choose another port with --port or RUNNEL_PORT`;
   if (code === 'EACCES' && (error as NodeJS.ErrnoException).syscall === 'listen') return `not allowed to listen on ${config.host}:${config.port}; ports below 1024 need privileges, choose another with --port`;
   if (code === 'EADDRNOTAVAIL') return `${config.host} is not an address of this machine; set --host to one of its addresses (or 0.0.0.0)`;

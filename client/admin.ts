@@ -1,11 +1,11 @@
 /**
- * Topic administration over CreateTopics, DeleteTopics, Metadata,
- * DescribeConfigs, AlterConfigs and ListOffsets. Every call retries what is
+ * Topic administration over CreateTopics, CreatePartitions, DeleteTopics,
+ * Metadata, DescribeConfigs, AlterConfigs and ListOffsets. Every call retries what is
  * retriable (a broker restarting, a leader moving) within the client's retry
  * budget and turns a per-topic or per-partition error into a RunnelError that
  * names the topic.
  */
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/messages.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type TopicMetadata } from '../protocol/messages.js';
 import { Errors } from '../protocol/errors.js';
 import { RunnelError, clientClosed, invalidArgument } from './errors.js';
 import type { Cluster } from './metadata.js';
@@ -51,20 +51,44 @@ export class RunnelAdmin implements Admin {
     this.#cluster.invalidate(name);
   }
 
+  async createPartitions(t: { topic: string; count: number }): Promise<void> {
+    if (t === null || typeof t !== 'object' || typeof t.topic !== 'string' || !Number.isInteger(t.count)) throw invalidArgument('createPartitions takes { topic, count }');
+    let attempts = 0;
+    await this.#retrying(`adding partitions to "${t.topic}"`, async () => {
+      attempts++;
+      const res = await this.#cluster.anyConnection().request('CreatePartitions', { topics: [{ name: t.topic, count: t.count }], timeoutMs: this.#timeoutMs, validateOnly: false });
+      const r = res.results.find((x) => x.name === t.topic);
+      if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's CreatePartitions answer left out "${t.topic}".`);
+      if (r.errorCode === 0) return;
+      // A retry after a lost answer finds its own earlier success: the topic already has `count`.
+      if (attempts > 1 && r.errorCode === Errors.INVALID_PARTITIONS.code) {
+        const now = await this.#topicMetadata(t.topic, `Adding partitions to "${t.topic}"`);
+        if (now.partitions.length === t.count) return;
+      }
+      // A storage error here comes after the new count was committed: trying again cannot help.
+      const committed = r.errorCode === Errors.KAFKA_STORAGE_ERROR.code ? { retriable: false } : undefined;
+      throw adminError(r.errorCode, `Adding partitions to "${t.topic}"`, r.errorMessage, committed);
+    });
+    this.#cluster.invalidate(t.topic);
+  }
+
   async listTopics(): Promise<string[]> {
     const res = await this.#retrying('listing topics', () => this.#cluster.fetchMetadata(null));
     return res.topics.map((t) => t.name).sort();
   }
 
+  /** One Metadata request for one topic; retrying is the caller's (one budget, not one inside another). */
+  async #topicMetadata(name: string, context: string): Promise<TopicMetadata> {
+    const res = await this.#cluster.fetchMetadata([name]);
+    const t = res.topics.find((x) => x.name === name);
+    if (t === undefined) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" does not exist.`, { retriable: false });
+    if (t.errorCode !== 0) throw adminError(t.errorCode, context);
+    return t;
+  }
+
   async describeTopic(name: string): Promise<TopicDescription> {
     const [meta, configs] = await Promise.all([
-      this.#retrying(`describing topic "${name}"`, async () => {
-        const res = await this.#cluster.fetchMetadata([name]);
-        const t = res.topics.find((x) => x.name === name);
-        if (t === undefined) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" does not exist.`, { retriable: false });
-        if (t.errorCode !== 0) throw adminError(t.errorCode, `Describing topic "${name}"`);
-        return t;
-      }),
+      this.#retrying(`describing topic "${name}"`, () => this.#topicMetadata(name, `Describing topic "${name}"`)),
       this.describeConfigs(name),
     ]);
     const overrides: Record<string, string> = {};
@@ -101,8 +125,8 @@ export class RunnelAdmin implements Admin {
 
   async listOffsets(topic: string): Promise<{ partition: number; earliest: number; latest: number }[]> {
     return this.#retrying(`listing offsets of "${topic}"`, async () => {
-      const info = await this.#cluster.topic(topic);
-      const partitions = info.partitions.map((p) => p.partition);
+      const info = await this.#topicMetadata(topic, `Listing offsets of "${topic}"`);
+      const partitions = info.partitions.map((p) => p.partition).sort((a, b) => a - b);
       const [earliest, latest] = await Promise.all([
         listOffsets(this.#cluster, topic, partitions.map((partition) => ({ partition, timestamp: EARLIEST_TIMESTAMP }))),
         listOffsets(this.#cluster, topic, partitions.map((partition) => ({ partition, timestamp: LATEST_TIMESTAMP }))),
@@ -132,6 +156,6 @@ export class RunnelAdmin implements Admin {
  * final here: retrying a delete or a describe of a topic that is not there
  * would only make the caller wait for the same answer.
  */
-function adminError(code: number, context: string, brokerMessage?: string | null): RunnelError {
-  return RunnelError.fromCode(code, context, brokerMessage, code === Errors.UNKNOWN_TOPIC_OR_PARTITION.code ? { retriable: false } : undefined);
+function adminError(code: number, context: string, brokerMessage?: string | null, options?: { retriable?: boolean }): RunnelError {
+  return RunnelError.fromCode(code, context, brokerMessage, options ?? (code === Errors.UNKNOWN_TOPIC_OR_PARTITION.code ? { retriable: false } : undefined));
 }

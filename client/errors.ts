@@ -27,27 +27,50 @@ export class RunnelError extends Error {
   readonly code: number;
   readonly errorName: string;
   readonly retriable: boolean;
+  /**
+   * What went wrong, in a sentence without the error's name, the operation
+   * the SDK was doing or advice for SDK callers: for tools that say it in
+   * their own words (the `runnel` command gives command-line advice).
+   */
+  readonly reason: string;
+  /** The partition the error is about, when it is about one. */
+  readonly topicPartition: { topic: string; partition: number } | undefined;
 
-  constructor(errorName: ErrorName | ClientErrorName, detail?: string, options?: { cause?: unknown; retriable?: boolean }) {
+  constructor(errorName: ErrorName | ClientErrorName, detail?: string, options?: RunnelErrorOptions) {
     const spec: ErrorSpec = errorName in ClientErrors ? ClientErrors[errorName as ClientErrorName] : Errors[errorName as ErrorName];
     super(detail === undefined ? `${errorName}: ${spec.message}` : `${errorName}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = spec.code;
     this.errorName = errorName;
     this.retriable = options?.retriable ?? spec.retriable;
+    this.reason = options?.reason ?? detail ?? spec.message;
+    this.topicPartition = options?.topicPartition;
   }
 
   /**
    * The error for a non-zero code in a response. `context` says what was being
-   * done ("producing to orders-2"); the broker's own message, when it sent one,
-   * says why; the table's message says what to do.
+   * done ("producing to orders-2"). The broker's own message, when it sent
+   * one, says what went wrong in particular, so it is used instead of the
+   * table's general message (which would say the same thing again); without
+   * one, the table's message says what the code means and what to do. The
+   * table's `advice`, for errors whose broker message says only what
+   * happened, comes after either.
    */
-  static fromCode(code: number, context: string, brokerMessage?: string | null, options?: { retriable?: boolean }): RunnelError {
+  static fromCode(code: number, context: string, brokerMessage?: string | null, options?: Omit<RunnelErrorOptions, 'reason' | 'cause'>): RunnelError {
     const name = errorNameOf(code);
     const spec: ErrorSpec = Errors[name];
-    const why = brokerMessage ? `${brokerMessage}. ` : '';
     const unknown = name === 'UNKNOWN_SERVER_ERROR' && code !== -1 ? ` (unknown error code ${code} from a newer broker)` : '';
-    return new RunnelError(name, `${context}: ${why}${spec.message}${unknown}`, options);
+    const reason = `${brokerMessage || spec.message}${unknown}`;
+    const advice = spec.advice === undefined ? '' : `${/[.!?]$/.test(reason) ? '' : '.'} ${spec.advice}`;
+    return new RunnelError(name, `${context}: ${reason}${advice}`, { ...options, reason });
   }
+}
+
+export interface RunnelErrorOptions {
+  cause?: unknown;
+  retriable?: boolean;
+  /** What went wrong, when `detail` says more (the SDK's operation, its advice). Default: `detail`. */
+  reason?: string;
+  topicPartition?: { topic: string; partition: number };
 }
 
 export function isRetriable(err: unknown): boolean {

@@ -22,6 +22,7 @@ export type {
   MessageBatch,
   Producer,
   ProducerMessage,
+  ProducerHeaders,
   ProducerOptions,
   RecordMetadata,
   RunnelOptions,

@@ -33,7 +33,7 @@ export async function listOffsets(cluster: Cluster, topic: string, wanted: { par
     for (const t of res.topics) {
       for (const p of t.partitions) {
         if (p.errorCode !== 0) {
-          const err = RunnelError.fromCode(p.errorCode, `Listing offsets of ${topic}-${p.partition}`);
+          const err = RunnelError.fromCode(p.errorCode, `Listing offsets of ${topic}-${p.partition}`, null, { topicPartition: { topic, partition: p.partition } });
           if (err.retriable) cluster.invalidate(topic);
           throw err;
         }
@@ -73,7 +73,7 @@ async function firstRecordAtOrAfter(cluster: Cluster, topic: string, partition: 
     });
     const p = res.topics[0]?.partitions[0];
     if (p === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Fetch answer left out ${topic}-${partition}.`);
-    if (p.errorCode !== 0) throw RunnelError.fromCode(p.errorCode, `Reading ${topic}-${partition} at offset ${fromOffset}`);
+    if (p.errorCode !== 0) throw RunnelError.fromCode(p.errorCode, `Reading ${topic}-${partition} at offset ${fromOffset}`, null, { topicPartition: { topic, partition } });
     const records = p.records[0];
     if (records === undefined) return fromOffset;
     const walk = walkBatches(records);

@@ -54,10 +54,17 @@ export interface ProducerOptions {
   partitioner?: (key: Buffer | null, partitionCount: number) => number;
 }
 
+/**
+ * A record's headers: an object (one value per key), or a list of
+ * `[key, value]` pairs in which a key may repeat and a value may be null,
+ * as Kafka allows. Either way they are sent in the order given.
+ */
+export type ProducerHeaders = Record<string, string | Buffer> | readonly (readonly [string, string | Buffer | null])[];
+
 export interface ProducerMessage {
   key?: string | Buffer | null;
   value: string | Buffer | null;
-  headers?: Record<string, string | Buffer>;
+  headers?: ProducerHeaders;
   /** Sends to this partition, bypassing the partitioner. */
   partition?: number;
   /** Milliseconds since the epoch; default: when `send` was called. */
@@ -143,7 +150,10 @@ export interface Message {
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
+  /** The last value of each header key (what most apps want). */
   headers: Record<string, Buffer | null>;
+  /** Every header in record order, repeated keys included. */
+  headerList: readonly (readonly [string, Buffer | null])[];
 }
 
 export interface MessageBatch {
@@ -179,6 +189,11 @@ export interface DescribedConfig {
 export interface Admin {
   createTopic(t: { name: string; partitions?: number; replicationFactor?: number; config?: Record<string, string> }): Promise<void>;
   deleteTopic(name: string): Promise<void>;
+  /**
+   * Grows a topic to `count` partitions in all (more than it has; partitions
+   * are never removed). Keyed records map to other partitions afterwards.
+   */
+  createPartitions(t: { topic: string; count: number }): Promise<void>;
   listTopics(): Promise<string[]>;
   describeTopic(name: string): Promise<TopicDescription>;
   describeConfigs(topic: string): Promise<DescribedConfig[]>;

@@ -13,6 +13,7 @@ export const ApiKey = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  CreatePartitions: 37,
 } as const;
 
 export type ApiName = keyof typeof ApiKey;

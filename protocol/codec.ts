@@ -51,6 +51,7 @@ const bodyCodecs: CodecTable = {
   DescribeConfigs: avro('DescribeConfigs'),
   AlterConfigs: avro('AlterConfigs'),
   ListOffsets: avro('ListOffsets'),
+  CreatePartitions: avro('CreatePartitions'),
   Produce: produceVersions,
   Fetch: fetchVersions,
 };

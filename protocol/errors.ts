@@ -10,6 +10,12 @@ export interface ErrorSpec {
   readonly retriable: boolean;
   /** What happened and what to do about it, for a person. */
   readonly message: string;
+  /**
+   * What to do, for an error whose broker message says only what happened
+   * (which file, which byte): clients add it after that message, so neither
+   * is lost and nothing is said twice.
+   */
+  readonly advice?: string;
 }
 
 export const Errors = {
@@ -24,7 +30,7 @@ export const Errors = {
   REQUEST_TIMED_OUT: { code: 7, retriable: true, message: 'The request timed out on the broker; retry, or raise the timeout.' },
   MESSAGE_TOO_LARGE: { code: 10, retriable: false, message: 'A record batch is larger than the topic\'s max.message.bytes; send smaller batches or raise the limit.' },
   NETWORK_EXCEPTION: { code: 13, retriable: true, message: 'The connection to the broker failed; the client will reconnect.' },
-  CORRUPT_SEGMENT: { code: 14, retriable: false, message: 'The partition\'s log on disk is damaged and was taken offline, with nothing deleted; the broker log gives the file and byte position. Stop the broker and run `runnel recover <data.dir>/<topic>-<partition>` to cut the log at the last good batch (what follows is set aside, not deleted).' },
+  CORRUPT_SEGMENT: { code: 14, retriable: false, message: 'The partition\'s log on disk is damaged and was taken offline, with nothing deleted; the broker log gives the file and byte position.', advice: 'Stop the broker and run `runnel recover <data.dir>/<topic>-<partition>` to cut the log at the last good batch (what follows is set aside, not deleted).' },
   INVALID_TOPIC_EXCEPTION: { code: 17, retriable: false, message: 'The topic name is invalid: use 1 to 249 characters from [a-zA-Z0-9._-], and not "." or "..".' },
   RECORD_LIST_TOO_LARGE: { code: 18, retriable: false, message: 'The produce request is larger than the broker accepts; send fewer or smaller batches per request.' },
   NOT_ENOUGH_REPLICAS: { code: 19, retriable: true, message: 'Fewer in-sync replicas than min.insync.replicas; the write was not accepted.' },
@@ -66,9 +72,12 @@ export class ProtocolError extends Error {
   readonly code: number;
   readonly errorName: ErrorName;
   readonly retriable: boolean;
+  /** What went wrong, without the error's name: what goes on the wire as the error message. */
+  readonly detail: string;
   constructor(errorName: ErrorName, detail?: string, options?: { cause?: unknown }) {
     const spec: ErrorSpec = Errors[errorName];
     super(detail === undefined ? `${errorName}: ${spec.message}` : `${errorName}: ${detail}`, options);
+    this.detail = detail ?? spec.message;
     this.errorName = errorName;
     this.code = spec.code;
     this.retriable = spec.retriable;

@@ -78,6 +78,17 @@ export interface DeleteTopicsResponse {
   topics: TopicResult[];
 }
 
+/* CreatePartitions */
+export interface CreatePartitionsRequest {
+  /** `count`: the new total number of partitions of the topic. */
+  topics: { name: string; count: number }[];
+  timeoutMs: number;
+  validateOnly: boolean;
+}
+export interface CreatePartitionsResponse {
+  results: TopicResult[];
+}
+
 /* DescribeConfigs / AlterConfigs */
 export type ResourceType = 'topic' | 'broker';
 export interface DescribeConfigsRequest {
@@ -180,6 +191,7 @@ export interface RequestBodies {
   Produce: ProduceRequest;
   Fetch: FetchRequest;
   ListOffsets: ListOffsetsRequest;
+  CreatePartitions: CreatePartitionsRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -191,6 +203,7 @@ export interface ResponseBodies {
   Produce: ProduceResponse;
   Fetch: FetchResponse;
   ListOffsets: ListOffsetsResponse;
+  CreatePartitions: CreatePartitionsResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

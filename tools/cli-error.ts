@@ -22,28 +22,48 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH',
 interface ErrorFacts {
   code?: unknown;
   errorName?: unknown;
+  /** RunnelError's: what went wrong, without the SDK's operation or its advice for code. */
+  reason?: unknown;
+  /** RunnelError's: the partition it is about, if any. */
+  topicPartition?: { topic: string; partition: number };
   cause?: unknown;
   message?: unknown;
 }
 
-/**
- * What to do, for wire errors whose message may not say it (the SDK passes
- * the broker's words through). Added only when the message names no command.
- */
-const ADVICE: Readonly<Record<string, string>> = {
-  UNKNOWN_TOPIC_OR_PARTITION: 'see the topics with `runnel topic list`, or create it with `runnel topic create NAME`',
-  TOPIC_ALREADY_EXISTS: 'pick another name, or delete the old topic first with `runnel topic delete NAME`',
-  INVALID_CONFIG: 'see every setting and its current value with `runnel topic describe NAME --all-configs`',
-  INVALID_TOPIC_EXCEPTION: 'use 1 to 249 characters from [a-zA-Z0-9._-]',
-  DELIVERY_TIMEOUT: 'give the broker longer with --delivery-timeout-ms, or see its log for why it did not answer',
-};
-
-const START_ADVICE = 'Start one with `runnel start`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker';
-
-/** Context a command can add so the advice names the right address. */
+/** Context a command can add so the advice names the right address and topic. */
 export interface ErrorContext {
   bootstrap?: string;
+  topic?: string;
 }
+
+/** A reason that is about a partition number rather than the topic as a whole. */
+const PARTITION_PROBLEM = /has no partition|has partitions|\bpartitions? \d/i;
+
+/**
+ * SDK errors in the words of the command line: what went wrong (the
+ * broker's or the SDK's `reason`, said once) and what to type about it,
+ * never the SDK's advice for code ("seek to 'earliest'") or the name of an
+ * SDK call the user did not make ("Describing topic" while consuming).
+ */
+const EXPLAIN: Readonly<Record<string, (reason: string, topic: string | undefined, partition: string | undefined) => string>> = {
+  UNKNOWN_TOPIC_OR_PARTITION: (reason, topic) => {
+    if (topic === undefined) return `${reason}; see the topics with \`runnel topic list\``;
+    if (PARTITION_PROBLEM.test(reason)) return `${reason}; see its partitions with \`runnel topic describe ${topic}\``;
+    return `topic ${topic} does not exist; see the topics with \`runnel topic list\`, or create it with \`runnel topic create ${topic}\``;
+  },
+  TOPIC_ALREADY_EXISTS: (reason, topic) =>
+    topic === undefined
+      ? reason
+      : `topic ${topic} already exists; pick another name, pass --if-not-exists to accept the existing topic, or delete it first with \`runnel topic delete ${topic}\``,
+  OFFSET_OUT_OF_RANGE: (reason, topic) =>
+    `${reason}; start with --from-beginning, --from-time, or an --offset the partition holds (see \`runnel offsets ${topic ?? 'TOPIC'}\`)`,
+  INVALID_CONFIG: (reason) => `${reason}; \`runnel start --help\` describes every topic setting and its values (as log.<name>)`,
+  // The wire name stays: it is what the broker log and the docs call this state.
+  CORRUPT_SEGMENT: (reason, _topic, partition) =>
+    `CORRUPT_SEGMENT${partition === undefined ? '' : ` on ${partition}`}: ${reason}; stop the broker and run \`runnel recover <data.dir>/${partition ?? '<topic>-<partition>'}\` to cut the log at the last good batch (what follows is set aside, not deleted)`,
+};
+
+const START_ADVICE = 'start one with `runnel start`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker';
 
 /** One line, no trailing newline: `error: <what happened>; <what to do>`. */
 export function describeError(err: unknown, context: ErrorContext = {}): string {
@@ -55,20 +75,30 @@ export function explainError(err: unknown, context: ErrorContext = {}): string {
   const text = oneLine(messageOf(err));
   const systemCode = systemCodeOf(err);
   const unreachable = systemCode !== undefined && UNREACHABLE_CODES.has(systemCode);
-  const errorName = (err as ErrorFacts | null)?.errorName;
-  // A send that timed out says itself which broker it could not reach and for how long.
-  if (unreachable && errorName === 'DELIVERY_TIMEOUT') return `${text} ${START_ADVICE}.`;
-  if (unreachable || errorName === 'CONNECTION_FAILED') {
+  const facts = (err ?? {}) as ErrorFacts;
+  // A send that timed out says itself what it waited for, and which broker it could not reach for how long.
+  if (facts.errorName === 'DELIVERY_TIMEOUT' && typeof facts.reason === 'string') {
+    const said = oneLine(facts.reason).replace(/\.$/, '');
+    const lowered = `${said.charAt(0).toLowerCase()}${said.slice(1)}`;
+    return `${lowered}; ${unreachable ? START_ADVICE : 'give it longer with --delivery-timeout-ms, or see the broker\'s log for why it did not answer'}`;
+  }
+  if (unreachable || facts.errorName === 'CONNECTION_FAILED') {
     const where = context.bootstrap ?? 'the bootstrap address';
     const why = unreachable ? systemCode : 'no connection within the connect timeout';
-    return `cannot reach a broker at ${where} (${why}); ${START_ADVICE.charAt(0).toLowerCase()}${START_ADVICE.slice(1)}`;
+    return `cannot reach a broker at ${where} (${why}); ${START_ADVICE}`;
   }
   if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
     return `${text}; check the path and its permissions`;
   }
-  const advice = typeof errorName === 'string' ? ADVICE[errorName] : undefined;
-  if (advice === undefined || text.includes('runnel ')) return text;
-  return text.endsWith('.') ? `${text} ${advice.charAt(0).toUpperCase()}${advice.slice(1)}.` : `${text}; ${advice}`;
+  const { errorName, reason, topicPartition } = facts;
+  if (typeof errorName !== 'string' || typeof reason !== 'string') return text;
+  const partition = topicPartition === undefined ? undefined : `${topicPartition.topic}-${topicPartition.partition}`;
+  let said = oneLine(reason).replace(/\.$/, '');
+  const explain = EXPLAIN[errorName];
+  if (explain !== undefined) return explain(said, context.topic, partition);
+  // Say which partition, when the reason does not.
+  if (partition !== undefined && !said.includes(partition)) said = `${partition}: ${said}`;
+  return said;
 }
 
 function messageOf(err: unknown): string {

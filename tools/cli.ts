@@ -2,7 +2,9 @@
  * The `runnel` command: one commander program with a subcommand per file in
  * commands/. Every command has --help; every failure ends as one line on
  * stderr (`error: what happened; what to do`) and a non-zero exit, whatever
- * threw it. `bin/runnel.js` calls `runCli`; running this file directly does too.
+ * threw it. `-b/--bootstrap` may also come before the subcommand
+ * (program-bootstrap.ts). `bin/runnel.js` calls `runCli`; running this file
+ * directly does too.
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, describeError, type ErrorContext } from './cli-error.js';
@@ -15,8 +17,12 @@ import { recoverCommand } from './commands/recover.js';
 import { startCommand } from './commands/start.js';
 import { topicCommand } from './commands/topic.js';
 import { isMainModule } from './main-module.js';
+import { applyProgramBootstrap, withProgramBootstrap } from './program-bootstrap.js';
 
 export const CLI_VERSION = '0.1.0';
+
+/** The first-argument names that hold a topic (`consume <topic>`, `topic create <name>`). */
+const TOPIC_ARGUMENTS = new Set(['topic', 'name']);
 
 export function buildProgram(context: ErrorContext): Command {
   const program = new Command('runnel')
@@ -24,13 +30,17 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .enablePositionalOptions();
+  withProgramBootstrap(program);
   for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand(), recoverCommand()]) {
     program.addCommand(command);
   }
-  // Remember which broker a command talks to, so a connection failure names it.
+  applyProgramBootstrap(program);
+  // Remember which broker and topic a command works on, so a failure names them.
   program.hook('preAction', (_program, action) => {
     const bootstrap: unknown = action.opts()['bootstrap'];
     if (typeof bootstrap === 'string') context.bootstrap = bootstrap;
+    const topic: unknown = action.opts()['topic'] ?? (TOPIC_ARGUMENTS.has(action.registeredArguments[0]?.name() ?? '') ? action.processedArgs[0] : undefined);
+    if (typeof topic === 'string') context.topic = topic;
   });
   exitOverrideEverywhere(program);
   return program;

@@ -14,13 +14,27 @@ export interface ClientOptions {
   bootstrap: string;
 }
 
-/** Adds `--bootstrap` (also RUNNEL_BOOTSTRAP) to a command that talks to a broker. */
+export const BOOTSTRAP_ENV_VAR = 'RUNNEL_BOOTSTRAP';
+export const BOOTSTRAP_FLAGS = '-b, --bootstrap <host:port[,host:port]>';
+
+/**
+ * Adds `-b, --bootstrap` (also RUNNEL_BOOTSTRAP) to a command that talks to a
+ * broker. The value is checked as it is parsed, from the flag or the
+ * variable, so a malformed one is a one-line usage error naming its source.
+ */
 export function withBootstrap(command: Command): Command {
   return command.addOption(
-    new Option('--bootstrap <host:port[,host:port]>', 'brokers to connect to')
-      .env('RUNNEL_BOOTSTRAP')
-      .default(DEFAULT_BOOTSTRAP),
+    new Option(BOOTSTRAP_FLAGS, 'brokers to connect to')
+      .env(BOOTSTRAP_ENV_VAR)
+      .default(DEFAULT_BOOTSTRAP)
+      .argParser(bootstrapArgument),
   );
+}
+
+/** The commander parser of a bootstrap list: the value as given, once it is known to parse. */
+export function bootstrapArgument(value: string): string {
+  parseBootstrap(value);
+  return value;
 }
 
 /** Adds `--json`: machine-readable output for scripts. */
@@ -85,4 +99,21 @@ const COMPRESSIONS: readonly CompressionName[] = ['none', 'gzip', 'lz4'];
 export function parseCompression(value: string): CompressionName {
   if ((COMPRESSIONS as readonly string[]).includes(value)) return value as CompressionName;
   throw new InvalidArgumentError(`"${value}" is not one of ${COMPRESSIONS.join(', ')}`);
+}
+
+/** `--from-time`: milliseconds since the epoch, or an ISO 8601 date-time (a date alone is midnight UTC). */
+export function parseTimestamp(value: string): number {
+  const text = value.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new InvalidArgumentError(`"${value}" is neither milliseconds since the epoch nor an ISO date-time such as 2026-01-31T09:30:00Z`);
+  }
+  return ms;
+}
+
+/** Collects repeated `-H key=value` into an ordered list of pairs; a key may repeat, as in Kafka. */
+export function collectHeader(value: string, previous: [string, string][] = []): [string, string][] {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not key=value, e.g. trace-id=abc123`);
+  return [...previous, [value.slice(0, eq), value.slice(eq + 1)]];
 }

@@ -27,7 +27,8 @@ function wire(errorName: ErrorName, message: string): WireError {
 
 /** The wire error for `error`; unexpected ones are logged with their stack and `context`. */
 export function toWireError(error: unknown, logger: Logger, context: Record<string, unknown> = {}): WireError {
-  if (error instanceof ProtocolError) return wire(error.errorName, error.message);
+  // The code already names the error: the message says only what went wrong.
+  if (error instanceof ProtocolError) return wire(error.errorName, error.detail);
   if (error instanceof OffsetOutOfRangeError) return wire('OFFSET_OUT_OF_RANGE', error.message);
   if (error instanceof RecordTooLargeError) return wire('MESSAGE_TOO_LARGE', error.message);
   if (error instanceof KeylessRecordError) return wire('INVALID_RECORD', error.message);

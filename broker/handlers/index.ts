@@ -13,6 +13,7 @@ import { assert } from '../world/assert.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
 import type { BrokerContext } from './broker-context.js';
+import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
@@ -34,6 +35,7 @@ export function buildHandlerTable(broker: BrokerContext): HandlerTable {
     deleteTopicsHandler(broker),
     describeConfigsHandler(broker),
     alterConfigsHandler(broker),
+    createPartitionsHandler(broker),
   ] as ApiHandler[];
   handlers.push(apiVersionsHandler(() => handlers) as ApiHandler);
   const table = new Map<number, ApiHandler>();

@@ -7,6 +7,11 @@
  *
  * Schema history:
  *   v1: ClusterCreated, TopicCreated, TopicDeleted, TopicConfigAltered.
+ *   v2: v1 plus PartitionsAdded.
+ *
+ * Each entry is written with the oldest schema that can express it, so a
+ * log that never added partitions stays readable by a build that knows only
+ * v1 (a downgrade keeps working until a change needs v2).
  *
  * A stored change is an `Entry`: the change, its version (1, 2, 3, ...: its
  * position in the log, never reused) and the wall-clock time it was made.
@@ -18,7 +23,9 @@ export type MetadataChange =
   | { kind: 'topicCreated'; name: string; topicId: string; partitions: number; replicationFactor: number; configs: Record<string, string> }
   | { kind: 'topicDeleted'; name: string; topicId: string }
   /** `configs` is the topic's whole set of overrides after the change. */
-  | { kind: 'topicConfigAltered'; name: string; topicId: string; configs: Record<string, string> };
+  | { kind: 'topicConfigAltered'; name: string; topicId: string; configs: Record<string, string> }
+  /** `partitions` is the topic's new partition count (the new ones are numbered after the old). */
+  | { kind: 'partitionsAdded'; name: string; topicId: string; partitions: number };
 
 export interface MetadataEntry {
   version: number;
@@ -34,6 +41,7 @@ const RECORD_NAMES = {
   topicCreated: 'TopicCreated',
   topicDeleted: 'TopicDeleted',
   topicConfigAltered: 'TopicConfigAltered',
+  partitionsAdded: 'PartitionsAdded',
 } as const satisfies Record<MetadataChange['kind'], string>;
 
 const configsField = { name: 'configs', type: { type: 'map', values: 'string' }, doc: 'Topic setting overrides by name (segment.bytes, retention.ms, ...).' };
@@ -84,10 +92,50 @@ export const METADATA_SCHEMA_V1 = {
   ],
 } as const;
 
+const [versionField, timestampField, changeField] = METADATA_SCHEMA_V1.fields;
+
+/** v1 with one more branch in the `change` union; v1's branches keep their names, so v1 entries resolve into it. */
+export const METADATA_SCHEMA_V2 = {
+  ...METADATA_SCHEMA_V1,
+  fields: [
+    versionField,
+    timestampField,
+    {
+      ...changeField,
+      type: [
+        ...changeField.type,
+        {
+          type: 'record', name: RECORD_NAMES.partitionsAdded, doc: 'A topic got more partitions; their logs are created after this entry is durable.',
+          fields: [
+            { name: 'name', type: 'string', doc: 'Topic name.' },
+            { name: 'topicId', type: 'string', doc: 'The incarnation grown.' },
+            { name: 'partitions', type: 'int', doc: 'The new partition count.' },
+          ],
+        },
+      ],
+    },
+  ],
+} as const;
+
+function typeOf(schema: unknown): avro.Type {
+  return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true });
+}
+
 /** The schema each stored entry was written with, by its one-byte schema version. */
-const WRITER_SCHEMAS: ReadonlyMap<number, avro.Type> = new Map([[1, avro.Type.forSchema(METADATA_SCHEMA_V1 as unknown as avro.Schema, { wrapUnions: true })]]);
-export const CURRENT_SCHEMA_VERSION = 1;
+const WRITER_SCHEMAS: ReadonlyMap<number, avro.Type> = new Map([
+  [1, typeOf(METADATA_SCHEMA_V1)],
+  [2, typeOf(METADATA_SCHEMA_V2)],
+]);
+export const CURRENT_SCHEMA_VERSION = 2;
 const currentType = WRITER_SCHEMAS.get(CURRENT_SCHEMA_VERSION)!;
+/** The first schema version that has each kind of change: what an entry of that kind is written with. */
+const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
+  clusterCreated: 1,
+  topicCreated: 1,
+  topicDeleted: 1,
+  topicConfigAltered: 1,
+  partitionsAdded: 2,
+};
 /** Readers for older writer schemas, resolved into the current one. */
 const resolvers = new Map<number, avro.Resolver>();
 
@@ -97,13 +145,16 @@ export class MetadataDecodeError extends Error {
   override name = 'MetadataDecodeError';
 }
 
-export function encodeEntry(entry: MetadataEntry): Buffer {
+/** The entry's bytes, written with the oldest schema that has its kind of change (`schemaVersion`). */
+export function encodeEntry(entry: MetadataEntry): { schemaVersion: number; bytes: Buffer } {
   const { kind, ...fields } = entry.change;
-  return currentType.toBuffer({
+  const schemaVersion = FIRST_SCHEMA_WITH[kind];
+  const bytes = WRITER_SCHEMAS.get(schemaVersion)!.toBuffer({
     version: entry.version,
     timestampMs: entry.timestampMs,
     change: { [`${NAMESPACE}.${RECORD_NAMES[kind]}`]: fields },
   });
+  return { schemaVersion, bytes };
 }
 
 export function decodeEntry(bytes: Buffer, schemaVersion: number): MetadataEntry {

@@ -68,6 +68,13 @@ export function applyChange(image: MetadataImage, change: MetadataChange, versio
       topics.set(change.name, { ...topic, configs: { ...change.configs } });
       break;
     }
+    case 'partitionsAdded': {
+      const topic = topics.get(change.name);
+      assert(topic !== undefined && topic.topicId === change.topicId, 'a grown topic exists', { topic: change.name, topicId: change.topicId, version });
+      assert(change.partitions > topic.partitions, 'a topic only gains partitions', { topic: change.name, from: topic.partitions, to: change.partitions, version });
+      topics.set(change.name, { ...topic, partitions: change.partitions });
+      break;
+    }
   }
   return { clusterId, version, topics, deletedTopics };
 }

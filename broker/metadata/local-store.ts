@@ -32,7 +32,7 @@ import path from 'node:path';
 import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
 import type { FileHandle, FileSystem } from '../world/file-system.js';
-import { CURRENT_SCHEMA_VERSION, decodeEntry, encodeEntry, type MetadataChange } from './changes.js';
+import { decodeEntry, encodeEntry, type MetadataChange } from './changes.js';
 import { applyChange, EMPTY_IMAGE, type MetadataImage } from './image.js';
 import { CorruptMetadataError, StaleMetadataError, type MetadataStore } from './store.js';
 
@@ -123,10 +123,10 @@ export class LocalMetadataStore implements MetadataStore {
   }
 }
 
-function frameEntry(payload: Uint8Array): Uint8Array {
+function frameEntry({ schemaVersion, bytes: payload }: { schemaVersion: number; bytes: Uint8Array }): Uint8Array {
   const frame = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + 1 + payload.byteLength);
   frame.writeUInt32BE(1 + payload.byteLength, 0);
-  frame[ENTRY_HEADER_BYTES] = CURRENT_SCHEMA_VERSION;
+  frame[ENTRY_HEADER_BYTES] = schemaVersion;
   frame.set(payload, ENTRY_HEADER_BYTES + 1);
   frame.writeUInt32BE(crcOf(frame.subarray(ENTRY_HEADER_BYTES)), 4);
   return frame;

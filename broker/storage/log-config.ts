@@ -52,7 +52,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
   constructor(
     readonly key: string,
-    reason: string,
+    /** What is wrong with the value, without the setting's name. */
+    readonly reason: string,
   ) {
     super(`invalid topic config ${key}: ${reason}`);
   }

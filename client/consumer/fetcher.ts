@@ -290,8 +290,8 @@ export class Fetcher {
       // Still worth delivering without the range.
     }
     if (!this.isCurrent(s, epoch)) return;
-    this.#deliverError(s, new RunnelError('OFFSET_OUT_OF_RANGE',
-      `Offset ${offset} is out of range for ${s.topic}-${s.partition}${detail}; seek to 'earliest', 'latest' or an offset it holds.`));
+    const reason = `Offset ${offset} is out of range for ${s.topic}-${s.partition}${detail}`;
+    this.#deliverError(s, new RunnelError('OFFSET_OUT_OF_RANGE', `${reason}; seek to 'earliest', 'latest' or an offset it holds.`, { reason }));
   }
 
   #handleFetch(leader: number, res: FetchResponse, asked: { state: PartitionState; epoch: number; offset: number }[]): void {
@@ -309,7 +309,7 @@ export class Fetcher {
           continue;
         }
         if (p.errorCode !== 0) {
-          const err = RunnelError.fromCode(p.errorCode, `Fetching ${s.topic}-${s.partition}`);
+          const err = RunnelError.fromCode(p.errorCode, `Fetching ${s.topic}-${s.partition}`, null, { topicPartition: { topic: s.topic, partition: s.partition } });
           if (err.retriable) this.#retryLater(s, err);
           else this.#deliverError(s, err);
           continue;

@@ -127,13 +127,13 @@ export function decodeMessages(records: Uint8Array, position: number, header: Ba
     const value = readView(c, arrayBuffer, viewBase, recordEnd, 'value');
     const headerCount = c.readVarint();
     const headers: Record<string, Buffer | null> = {};
-    if (headerCount !== 0) readHeaders(c, headerCount, headers);
+    const headerList = headerCount === 0 ? NO_HEADERS : readHeaders(c, headerCount, headers);
     if (c.pos !== recordEnd) c.fail(`record ${i} claims ${length} bytes but its fields end ${recordEnd - c.pos} bytes early`, recordStart);
     c.end = sectionEnd;
     const offset = baseOffset + offsetDelta;
     if (offset < minOffset) continue;
     const timestamp = logAppendTimeMs >= 0 ? logAppendTimeMs : header.firstTimestamp + timestampDelta;
-    out.push({ topic, partition, offset, timestamp, key, value, headers });
+    out.push({ topic, partition, offset, timestamp, key, value, headers, headerList });
   }
   if (c.pos !== sectionEnd) c.fail(`${sectionEnd - c.pos} bytes after the last of ${recordCount} records`);
 }
@@ -151,16 +151,26 @@ function readView(c: ByteCursor, arrayBuffer: ArrayBuffer, viewBase: number, rec
 
 const utf8 = new TextDecoder('utf-8');
 
-function readHeaders(c: ByteCursor, count: number, into: Record<string, Buffer | null>): void {
+/** Shared by every message without headers (most of them): frozen, so no app can add to another's. */
+const NO_HEADERS: readonly (readonly [string, Buffer | null])[] = Object.freeze([]);
+
+/** Every header in order (the list), and the last value per key into `byKey`. */
+function readHeaders(c: ByteCursor, count: number, byKey: Record<string, Buffer | null>): (readonly [string, Buffer | null])[] {
   if (count < 0 || count > (c.end - c.pos) / MIN_HEADER_BYTES) c.fail(`header count ${count} cannot fit in ${c.end - c.pos} bytes`);
+  const list: (readonly [string, Buffer | null])[] = [];
   for (let h = 0; h < count; h++) {
     const keyLength = c.readVarint();
     if (keyLength < 0) c.fail(`header key length ${keyLength}: header keys may not be null`);
     const name = utf8.decode(c.readBytes(keyLength));
     const valueLength = c.readVarint();
     if (valueLength < -1) c.fail(`header value length ${valueLength} is negative`);
-    into[name] = valueLength === -1 ? null : asBuffer(c.readBytes(valueLength));
+    const value = valueLength === -1 ? null : asBuffer(c.readBytes(valueLength));
+    // A header named __proto__ is data like any other, not the object's prototype.
+    if (name === '__proto__') Object.defineProperty(byKey, name, { value, enumerable: true, writable: true, configurable: true });
+    else byKey[name] = value;
+    list.push([name, value]);
   }
+  return list;
 }
 
 function readI32(bytes: Uint8Array, pos: number): number {

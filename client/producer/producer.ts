@@ -15,9 +15,10 @@
  * and so appended, in deadline order, which is why looking at the head (of
  * this queue, of each partition's queue) is enough.
  */
-import type { RecordHeader, RecordInput } from '../../protocol/batch/index.js';
+import type { RecordInput } from '../../protocol/batch/index.js';
 import { RunnelError, clientClosed, invalidArgument } from '../errors.js';
 import { EarliestTimer } from '../earliest-timer.js';
+import { headersProblem, toRecordHeaders } from '../headers.js';
 import type { Cluster, TopicInfo } from '../metadata.js';
 import { EmitsClientEvents } from '../events.js';
 import type { Producer, ProducerMessage, RecordMetadata } from '../types.js';
@@ -202,7 +203,7 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
       record.timestamp = m.timestamp;
       record.headers = undefined;
       if (m.headers !== undefined) {
-        const headers = toHeaders(m.headers);
+        const headers = toRecordHeaders(m.headers);
         record.headers = headers;
         for (const h of headers) estimatedBytes += h.key.length * 3 + (h.value === null ? 0 : h.value.length) + 10;
       }
@@ -275,15 +276,6 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function toHeaders(headers: Record<string, string | Buffer>): RecordHeader[] {
-  const out: RecordHeader[] = [];
-  for (const key in headers) {
-    const v = headers[key];
-    out.push({ key, value: toBytes(v) });
-  }
-  return out;
-}
-
 /** Cheap shape checks before anything is appended, so a bad call appends nothing. */
 function validate(req: { topic: string; messages: ProducerMessage[] }): string | null {
   if (req === null || typeof req !== 'object') return 'send() takes { topic, messages }';
@@ -300,11 +292,8 @@ function validate(req: { topic: string; messages: ProducerMessage[] }): string |
     if (m.partition !== undefined && (!Number.isInteger(m.partition) || m.partition < 0)) return `message ${i}: partition must be a non-negative integer`;
     if (m.timestamp !== undefined && !Number.isSafeInteger(m.timestamp)) return `message ${i}: timestamp must be an integer (ms since the epoch)`;
     if (m.headers !== undefined) {
-      if (m.headers === null || typeof m.headers !== 'object') return `message ${i}: headers must be an object of string or Buffer values`;
-      for (const name in m.headers) {
-        const hv: unknown = m.headers[name];
-        if (typeof hv !== 'string' && !(hv instanceof Uint8Array)) return `message ${i}: header "${name}" must be a string or a Buffer`;
-      }
+      const problem = headersProblem(m.headers);
+      if (problem !== null) return `message ${i}: ${problem}`;
     }
   }
   return null;

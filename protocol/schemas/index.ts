@@ -12,6 +12,7 @@ import type { AvroApiVersion } from '../avro/schema.js';
 import type { ApiName } from '../api-keys.js';
 import { alterConfigsV0 } from './alter-configs/v0.js';
 import { apiVersionsV0 } from './api-versions/v0.js';
+import { createPartitionsV0 } from './create-partitions/v0.js';
 import { createTopicsV0 } from './create-topics/v0.js';
 import { deleteTopicsV0 } from './delete-topics/v0.js';
 import { describeConfigsV0 } from './describe-configs/v0.js';
@@ -28,4 +29,5 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   DescribeConfigs: [describeConfigsV0],
   AlterConfigs: [alterConfigsV0],
   ListOffsets: [listOffsetsV0],
+  CreatePartitions: [createPartitionsV0],
 };

@@ -101,8 +101,9 @@ t.test('unknown or invalid settings are refused with the name, the source and wh
   t.match(unknownInFile[1], /unknown setting prot .*did you mean port\?/);
 
   t.match(problemsOf(() => settingsFromEnv({ RUNNEL_DATADIR: '/x' }))[0], /unknown environment variable RUNNEL_DATADIR/);
-  t.match(problemsOf(() => buildBrokerConfig([settingsFromEnv({ RUNNEL_PORT: 'ninety' })]))[0], /invalid value for port \(from environment\): must be an integer, got "ninety"/);
-  t.match(problemsOf(() => buildBrokerConfig([settingsFromEnv({ RUNNEL_PORT: '70000' })]))[0], /port .*between 0 and 65535/);
+  t.match(problemsOf(() => buildBrokerConfig([settingsFromEnv({ RUNNEL_PORT: 'ninety' })]))[0], /^RUNNEL_PORT \(from environment, setting port\): must be an integer, got "ninety"$/);
+  t.match(problemsOf(() => buildBrokerConfig([settingsFromEnv({ RUNNEL_LOG_RETENTION_MS: 'soon' })]))[0], /^RUNNEL_LOG_RETENTION_MS \(from environment, setting log\.retention\.ms\): 'soon' is not an integer$/, 'the variable is named, and the reason is said once');
+  t.match(problemsOf(() => buildBrokerConfig([settingsFromEnv({ RUNNEL_PORT: '70000' })]))[0], /^RUNNEL_PORT .*setting port\).*between 0 and 65535/);
   t.match(problemsOf(() => brokerConfig({ 'auto.create.topics': 'yes' }))[0], /auto\.create\.topics .*true or false/);
   t.match(problemsOf(() => brokerConfig({ 'log.fsync': 'sometimes' }))[0], /log\.fsync/);
   t.match(problemsOf(() => brokerConfig({ 'logger.level': 'loud' }))[0], /logger\.level .*one of/);

@@ -127,7 +127,7 @@ export function renderErrors(): string {
   return [
     '| code | name | retriable | message |',
     '| --- | --- | --- | --- |',
-    ...rows.map(([name, spec]) => `| ${spec.code} | ${name} | ${spec.retriable ? 'yes' : 'no'} | ${spec.message.replace(/\|/g, '\\|')} |`),
+    ...rows.map(([name, spec]) => `| ${spec.code} | ${name} | ${spec.retriable ? 'yes' : 'no'} | ${[spec.message, spec.advice ?? ''].join(' ').trim().replace(/\|/g, '\\|')} |`),
     '',
   ].join('\n');
 }

@@ -86,6 +86,18 @@ export const samples: Samples = {
       response: { topics: [{ name: 'a', errorCode: 0, errorMessage: null }, { name: unicode, errorCode: 3, errorMessage: 'no such topic' }] },
     },
   ],
+  CreatePartitions: [
+    { request: { topics: [], timeoutMs: 0, validateOnly: false }, response: { results: [] } },
+    {
+      request: { topics: [{ name: 'orders', count: 6 }, { name: unicode, count: I32_MAX }, { name: 'neg', count: I32_MIN }], timeoutMs: I32_MAX, validateOnly: true },
+      response: {
+        results: [
+          { name: 'orders', errorCode: 0, errorMessage: null },
+          { name: unicode, errorCode: 37, errorMessage: `topic has 3 partitions and cannot shrink ${unicode}` },
+        ],
+      },
+    },
+  ],
   DescribeConfigs: [
     { request: { resources: [] }, response: { results: [] } },
     {

@@ -9,16 +9,11 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { unusedPort } from '../support/unused-port.js';
 import { CLI_TIMEOUT_MS, RUNNEL_BIN, runCliProcess } from '../support/cli-process.js';
+import { lastLine, unusedPort } from './run-cli.js';
 
 /** The CLI as a user runs it (built code), bounded in time: tests/support/cli-process.ts. */
 const runnel = runCliProcess;
-
-function lastLine(text: string): string {
-  const lines = text.trimEnd().split('\n');
-  return lines[lines.length - 1] ?? '';
-}
 
 let broker: BrokerProcess;
 

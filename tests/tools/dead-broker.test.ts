@@ -9,8 +9,7 @@
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { unusedPort } from '../support/unused-port.js';
-import { RUNNEL_BIN } from '../support/cli-process.js';
+import { RUNNEL_BIN, unusedPort } from './run-cli.js';
 import { Runnel } from '../../client/index.js';
 
 /** Added to every bound for a loaded 2-core machine (process start-up included). */

@@ -78,7 +78,7 @@ export function perfCommand(): Command {
     }),
   );
 
-  const consume = perfOptions(perf.command('consume').description('read records from every partition and report throughput and record age on arrival'))
+  const consume = perfOptions(perf.command('consume').description('read --num-records records in all (from every partition together) and report throughput and record age on arrival'))
     .option('--timeout-ms <ms>', 'give up when nothing has arrived for this long', intOption(1), 10_000)
     .option('--from-latest', 'start at the end of each partition (default: the beginning)');
   clientOptions(consume).action((opts: ConsumePerfFlags) =>
@@ -177,13 +177,14 @@ async function reportRun(opts: CommonPerfOptions, verb: string, run: (runnel: Ru
     process.removeListener('SIGINT', onSigint);
   }
   const interrupted = failure instanceof PerfInterrupted;
-  if (failure !== undefined && !interrupted && summary.records === 0 && summary.errors === 0) throw new CliError(explainError(failure, { bootstrap: opts.bootstrap }));
+  const context = { bootstrap: opts.bootstrap, topic: opts.topic };
+  if (failure !== undefined && !interrupted && summary.records === 0 && summary.errors === 0) throw new CliError(explainError(failure, context));
   await (opts.json === true ? printJson(summary) : printLine(formatSummary(summary, verb)));
   if (interrupted) {
     process.stderr.write(`Interrupted: the summary above covers what was measured before Ctrl-C (${summary.errors} records counted as errors).\n`);
     throw new CliError('', 130);
   }
   if (failure !== undefined) {
-    throw new CliError(`${explainError(failure, { bootstrap: opts.bootstrap })} (the summary above covers the records before it; ${summary.errors} counted as errors)`);
+    throw new CliError(`${explainError(failure, context)} (the summary above covers the records before it; ${summary.errors} counted as errors)`);
   }
 }

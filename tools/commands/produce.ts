@@ -6,20 +6,21 @@
  * (bounded memory however large the input). The first failed record stops the
  * reading; the command then exits non-zero with that error.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
-import type { Acks, Producer, ProducerMessage } from '../../client/index.js';
+import type { Acks, Admin, CompressionName, Producer, ProducerMessage } from '../../client/index.js';
 import { withRunnel } from '../client-session.js';
 import { CliError, explainError } from '../cli-error.js';
-import { intOption, parseAcks, withBootstrap, type ClientOptions } from '../options.js';
+import { collectHeader, intOption, parseAcks, parseCompression, withBootstrap, type ClientOptions } from '../options.js';
+import { lineRecord, type LineRecordOptions } from '../produce/line-records.js';
 import { producerTimeouts, withDeliveryTimeout } from '../producer-timeouts.js';
 import { reportBrokerOutages } from '../broker-notice.js';
 
-interface ProduceOptions extends ClientOptions {
+interface ProduceOptions extends ClientOptions, LineRecordOptions {
   acks: Acks;
-  keySeparator?: string;
   lingerMs: number;
   maxInFlightBytes: number;
+  compression: CompressionName;
   deliveryTimeoutMs: number;
 }
 
@@ -33,14 +34,19 @@ export function produceCommand(): Command {
       .argument('<topic>', 'topic name')
       .option('--acks <0|1|all>', 'acknowledgement the broker gives before a record counts as sent', parseAcks, 'all' as Acks)
       .option('--key-separator <sep>', 'split each line at the first <sep> into key and value (a line without it is an error)')
+      .option('-H, --header <key=value>', 'a header on every record (repeatable; a key may repeat)', collectHeader, [])
+      .option('--partition <n>', 'send every record to this partition (default: by key, or spread when keyless)', intOption(0))
+      .option('--null-value', 'send an empty value as null (a tombstone on a compacted topic)')
+      .addOption(new Option('--compression <codec>', 'compress batches: none, gzip or lz4').argParser(parseCompression).default('none'))
       .option('--linger-ms <ms>', 'wait up to this long to batch records together', intOption(0, 60_000), 5)
       .option('--max-in-flight-bytes <n>', 'pause reading stdin while this many bytes await acknowledgement', intOption(1024), 16 * 1024 * 1024),
   )).action(async (topic: string, opts: ProduceOptions) => {
     const timeouts = producerTimeouts(opts.deliveryTimeoutMs, opts.lingerMs);
     const outcome = await withRunnel(opts, async (runnel) => {
-      // No broker at all fails in seconds, as every other command does, rather than after the delivery timeout.
-      await runnel.admin().listTopics();
-      const producer = runnel.producer({ acks: opts.acks, lingerMs: opts.lingerMs, ...timeouts });
+      // Ask the broker first: none at all fails in seconds, as every other command does, not after the delivery timeout.
+      if (opts.partition !== undefined) await checkPartition(runnel.admin(), topic, opts.partition);
+      else await runnel.admin().listTopics();
+      const producer = runnel.producer({ acks: opts.acks, lingerMs: opts.lingerMs, compression: opts.compression, ...timeouts });
       const notice = reportBrokerOutages(producer, `records wait for it up to --delivery-timeout-ms (${opts.deliveryTimeoutMs} ms)`);
       try {
         return await pumpLines(producer, topic, opts);
@@ -51,7 +57,7 @@ export function produceCommand(): Command {
     });
     const { failure } = outcome;
     if (failure !== undefined) {
-      const problem = explainError(failure.error, { bootstrap: opts.bootstrap });
+      const problem = explainError(failure.error, { bootstrap: opts.bootstrap, topic });
       throw new CliError(
         `line ${failure.lineNumber} was not sent: ${problem} (${outcome.acknowledged} of ${outcome.lines} lines read were acknowledged; reading stopped there)`,
       );
@@ -108,7 +114,7 @@ async function pumpLines(producer: Producer, topic: string, opts: ProduceOptions
     if (outcome.failure !== undefined) return;
     outcome.lines += 1;
     const lineNumber = outcome.lines;
-    const message = toMessage(line, opts.keySeparator);
+    const message = lineRecord(line, opts);
     if (message instanceof Error) {
       fail(lineNumber, message);
       return;
@@ -132,9 +138,8 @@ async function pumpLines(producer: Producer, topic: string, opts: ProduceOptions
   return outcome;
 }
 
-function toMessage(line: string, keySeparator: string | undefined): ProducerMessage | Error {
-  if (keySeparator === undefined || keySeparator === '') return { value: line };
-  const at = line.indexOf(keySeparator);
-  if (at < 0) return new Error(`no key separator ${JSON.stringify(keySeparator)} in the line; write key${keySeparator}value, or drop --key-separator`);
-  return { key: line.slice(0, at), value: line.slice(at + keySeparator.length) };
+/** `--partition` names a partition the topic has, or the command fails before reading a line. */
+async function checkPartition(admin: Admin, topic: string, partition: number): Promise<void> {
+  const count = (await admin.describeTopic(topic)).partitions.length;
+  if (partition >= count) throw new CliError(`topic ${topic} has no partition ${partition}; its partitions are 0 to ${count - 1}`);
 }

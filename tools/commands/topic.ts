@@ -1,10 +1,10 @@
 /**
- * `runnel topic create|list|describe|delete|alter-config`: topic
+ * `runnel topic create|list|describe|delete|alter|alter-config`: topic
  * administration through the SDK's Admin, with output in the shape people
  * know from `kafka-topics.sh --describe` and a `--json` form for scripts.
  */
 import { Command } from 'commander';
-import type { Admin, DescribedConfig, TopicDescription } from '../../client/index.js';
+import { RunnelError, type Admin, type DescribedConfig, type TopicDescription } from '../../client/index.js';
 import { withRunnel } from '../client-session.js';
 import { CliError } from '../cli-error.js';
 import { collectConfig, collectList, intOption, withBootstrap, withJson, type ClientOptions } from '../options.js';
@@ -14,6 +14,7 @@ interface CreateOptions extends ClientOptions {
   partitions: number;
   replicationFactor: number;
   config: Record<string, string>;
+  ifNotExists?: boolean;
 }
 
 interface DescribeOptions extends ClientOptions {
@@ -27,7 +28,7 @@ interface AlterOptions extends ClientOptions {
 }
 
 export function topicCommand(): Command {
-  const topic = new Command('topic').description('create, list, describe, delete and configure topics');
+  const topic = new Command('topic').description('create, list, describe, grow, delete and configure topics');
 
   withBootstrap(
     topic
@@ -36,12 +37,19 @@ export function topicCommand(): Command {
       .argument('<name>', 'topic name: 1 to 249 characters from [a-zA-Z0-9._-]')
       .option('--partitions <n>', 'number of partitions', intOption(1, 1_000_000), 1)
       .option('--replication-factor <n>', 'copies of each partition (at most the number of brokers)', intOption(1, 32_767), 1)
-      .option('--config <key=value>', 'a topic setting, e.g. retention.ms=86400000 (repeatable)', collectConfig, {}),
+      .option('--config <key=value>', 'a topic setting, e.g. retention.ms=86400000 (repeatable)', collectConfig, {})
+      .option('--if-not-exists', 'succeed, changing nothing, when the topic already exists'),
   ).action(async (name: string, opts: CreateOptions) => {
-    await withRunnel(opts, (runnel) =>
-      runnel.admin().createTopic({ name, partitions: opts.partitions, replicationFactor: opts.replicationFactor, config: opts.config }),
-    );
-    await printLine(`Created topic ${name} with ${opts.partitions} partition${opts.partitions === 1 ? '' : 's'}.`);
+    const created = await withRunnel(opts, async (runnel) => {
+      try {
+        await runnel.admin().createTopic({ name, partitions: opts.partitions, replicationFactor: opts.replicationFactor, config: opts.config });
+        return true;
+      } catch (err) {
+        if (opts.ifNotExists === true && err instanceof RunnelError && err.errorName === 'TOPIC_ALREADY_EXISTS') return false;
+        throw err;
+      }
+    });
+    await printLine(created ? `Created topic ${name} with ${plural(opts.partitions, 'partition')}.` : `Topic ${name} already exists; left as it is.`);
   });
 
   withJson(withBootstrap(topic.command('list').description('list topic names, one a line'))).action(
@@ -73,6 +81,17 @@ export function topicCommand(): Command {
       await printLine(`Deleted topic ${name}.`);
     },
   );
+
+  withBootstrap(
+    topic
+      .command('alter')
+      .description('add partitions to a topic (records already written stay where they are; keys map anew)')
+      .argument('<name>', 'topic name')
+      .requiredOption('--partitions <n>', 'the new total number of partitions, more than it has', intOption(1, 1_000_000)),
+  ).action(async (name: string, opts: ClientOptions & { partitions: number }) => {
+    await withRunnel(opts, (runnel) => runnel.admin().createPartitions({ topic: name, count: opts.partitions }));
+    await printLine(`Topic ${name} now has ${plural(opts.partitions, 'partition')}.`);
+  });
 
   withBootstrap(
     topic
@@ -119,4 +138,8 @@ function formatDescription(description: TopicDescription, settings: DescribedCon
     lines.push('', formatTable(['SETTING', 'VALUE', 'SOURCE', 'READ-ONLY'], rows));
   }
   return lines.join('\n');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -1,6 +1,6 @@
 /**
- * The consumer side of `runnel perf`: reads `numRecords` records from every
- * partition of a topic and reports records/s, MB/s (key + value bytes, as
+ * The consumer side of `runnel perf`: reads `numRecords` records in all,
+ * from the partitions of a topic together, and reports records/s, MB/s (key + value bytes, as
  * Kafka's consumer perf tool counts) and, unlike Kafka's tool, latency: the
  * age of each record on arrival (now − its timestamp), which is end-to-end
  * latency when a producer runs at the same time. Timestamps are milliseconds,
