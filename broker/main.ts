@@ -263,9 +263,11 @@ const FILE_SYSTEM_REFUSALS: Readonly<Record<string, string>> = {
 /** What went wrong at start-up, said so that a person knows what to change. */
 function startFailureAdvice(error: unknown, config: BrokerConfig): string {
   const code = (error as NodeJS.ErrnoException).code;
-  const refused = code === undefined ? undefined : FILE_SYSTEM_REFUSALS[code];
+  const syscall = (error as NodeJS.ErrnoException).syscall;
+  // mkdir in a directory that exists but takes no new entries (/proc, a mount that went away)
+  const refused = code === 'ENOENT' && syscall === 'mkdir' ? 'cannot create a directory there' : code === undefined ? undefined : FILE_SYSTEM_REFUSALS[code];
   const filePath = (error as NodeJS.ErrnoException).path;
-  if (refused !== undefined && filePath !== undefined && (error as NodeJS.ErrnoException).syscall !== 'listen') {
+  if (refused !== undefined && filePath !== undefined && syscall !== 'listen') {
     return `cannot use ${filePath}: ${refused} (${code}); choose another data directory with --data or RUNNEL_DATA_DIR, or fix its permissions`;
   }
   if (code === 'EADDRINUSE') return `${config.host}:${config.port} is already in use (another broker?); choose another port with --port or RUNNEL_PORT`;

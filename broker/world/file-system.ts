@@ -193,6 +193,33 @@ function openLockedReal(filePath: string): FileHandle | null {
   return new RealFileHandle(filePath, fd);
 }
 
+/**
+ * mkdir -p one level at a time. Not `fs.mkdir(dir, { recursive: true })`:
+ * on Node 20 that spins at full CPU forever under a directory that refuses
+ * new entries with ENOENT (`/proc/x/y`), so `runnel start --data /proc/x`
+ * hung instead of failing.
+ */
+async function mkdirEachLevel(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const stat = await fsp.stat(at).catch((err: unknown) => {
+      if (isErrno(err, 'ENOENT')) return null;
+      throw err;
+    });
+    if (stat !== null) {
+      if (!stat.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}' (${at} is a file)`), { code: 'ENOTDIR', path: at });
+      break;
+    }
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const level of missing.reverse()) {
+    await fsp.mkdir(level).catch((err: unknown) => {
+      if (!isErrno(err, 'EEXIST')) throw err;
+    });
+  }
+}
+
 export const realFileSystem: FileSystem = {
   open: (filePath, flags) => new RealFileHandle(filePath, fs.openSync(filePath, flags)),
   openLocked: openLockedReal,
@@ -207,7 +234,7 @@ export const realFileSystem: FileSystem = {
   },
   readdir: (dir) => fsp.readdir(dir),
   mkdirp: async (dir) => {
-    await fsp.mkdir(dir, { recursive: true });
+    await mkdirEachLevel(dir);
   },
   rename: (from, to) => fsp.rename(from, to),
   unlink: (filePath) => fsp.unlink(filePath),

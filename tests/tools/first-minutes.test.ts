@@ -167,6 +167,13 @@ t.test('runnel start: a bad variable is named as the variable; fatal errors are 
   t.same(linesOf(notADirectory.stderr), [
     `runnel: broker failed to start: cannot use ${join(fileInTheWay, 'data')}: a part of that path is a file, not a directory (ENOTDIR); choose another data directory with --data or RUNNEL_DATA_DIR, or fix its permissions`,
   ]);
+
+  // Node 20's recursive mkdir spins forever here; the broker must fail at once instead.
+  const underProc = await runnel(['start', '--data', '/proc/runnel-data', '--port', '0']);
+  t.equal(underProc.code, 1, 'a data directory that cannot be made fails the start, it does not hang');
+  t.same(linesOf(underProc.stderr), [
+    'runnel: broker failed to start: cannot use /proc/runnel-data: cannot create a directory there (ENOENT); choose another data directory with --data or RUNNEL_DATA_DIR, or fix its permissions',
+  ]);
 });
 
 t.test('bin/runnel.js before a build says to run npm run build, not a stack trace', async (t) => {
