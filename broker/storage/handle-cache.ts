@@ -20,25 +20,49 @@
  *   descriptor for exactly as long as it runs. An fdatasync is asynchronous:
  *   a handle with one in flight is never evicted.
  * - A handle written since its last fdatasync ("dirty") is never simply
- *   closed: eviction first fdatasyncs it, then closes it if it was not used
- *   again. Past the budget that sync runs in the background (the budget is
- *   exceeded meanwhile); past the budget plus `overdraft` (a burst of writes
- *   to more files than the budget, e.g. one Produce to hundreds of
- *   partitions with fsync=interval) it runs on the calling thread
- *   (`datasyncSync`): the event loop waits for a disk flush rather than the
- *   process running out of descriptors. A failed sync, the owner's or the
- *   eviction's, poisons the handle: every later write, truncate and
- *   datasync on it throws that error, so a write that may not have reached
- *   the disk is never reported durable (a new descriptor's fdatasync might
- *   not see an error an old one's writeback met).
+ *   closed: it is fdatasynced first, and closed only if it was not used
+ *   again meanwhile. A failed sync, the owner's or the cache's, poisons the
+ *   handle: every later write, truncate and datasync on it throws that
+ *   error, so a write that may not have reached the disk is never reported
+ *   durable (a new descriptor's fdatasync might not see an error an old
+ *   one's writeback met).
+ * - Derived files (`setDerived(true)`: the active segment's indexes, which
+ *   recovery rebuilds from the log and nothing trusts after a crash) are
+ *   not dirty for their writes: they close like clean ones. Their owner
+ *   turns that off before writes it will make durable (a roll's sealed
+ *   indexes); writes made while derived still reach the disk with the next
+ *   fdatasync of the file through any descriptor (the page cache belongs to
+ *   the file, not the descriptor).
  * - A reopen checks that the path still leads to the file first opened
  *   (`identity()`: device and inode). A file renamed or removed while its
  *   handle was idle fails loudly (ESTALE / ENOENT) instead of reading
  *   whatever now has that name. Code that renames a file it still reads
  *   (a compaction swap) calls `keepOpen()` first.
+ *
+ * When the disk is flushed, so that the event loop waits for it only as a
+ * last resort:
+ *
+ * - Ahead of need: once the cache holds `budget - cleanReserve`
+ *   descriptors, every open starts background fdatasyncs (as many at once
+ *   as the reserve, at least 4) of the dirty idle handles among the
+ *   `cleanReserve` least recently used, so the next opens find clean
+ *   handles to close at once. A handle synced ahead stays open while the
+ *   cache is within its budget.
+ * - At the budget: an open closes clean idle handles, least recently used
+ *   first. Dirty ones it meets are synced in the background and closed when
+ *   the sync ends if the cache is still at or over its budget; meanwhile the
+ *   open goes over the budget.
+ * - Past the budget plus `overdraft` (opens faster than the disk syncs, or
+ *   a burst of writes to more files than `cleanReserve + overdraft` in one
+ *   turn of the event loop, e.g. one Produce to hundreds of partitions with
+ *   fsync=interval): the least recently used dirty idle handle is synced on
+ *   the calling thread (`datasyncSync`) and closed. The event loop waits
+ *   for a disk flush rather than the process running out of descriptors.
  * - EMFILE/ENFILE on an open (sockets or other code took descriptors the
- *   budget counted on): every idle clean handle is closed and the open is
- *   tried once more.
+ *   budget counted on): every idle clean handle is closed, background syncs
+ *   start on idle dirty ones (closed when they end), and the open is tried
+ *   once more. Only if no clean handle could be closed is one dirty handle
+ *   synced on the calling thread and closed first.
  *
  * The budget is soft: syncing handles and handles kept open may hold more
  * descriptors than it for a while, dirty ones up to `overdraft` more; the
@@ -56,6 +80,8 @@ export interface HandleCacheOptions {
   transientSlots?: number;
   /** Descriptors past the budget that written files may hold before they are synced and closed on the spot. */
   overdraft?: number;
+  /** How many least recently used handles are synced ahead of need once the cache nears its budget (default: see `defaultCleanReserve`). */
+  cleanReserve?: number;
   logger?: StorageLogger;
 }
 
@@ -69,9 +95,9 @@ export interface HandleCacheStats {
   reopens: number;
   /** Descriptors given back while idle. */
   evictions: number;
-  /** Evictions that had to fdatasync first. */
-  syncedEvictions: number;
-  /** Of those, fdatasyncs that ran on the event loop (past the overdraft). */
+  /** fdatasyncs the cache ran in the background: ahead of need, or to close a written file. */
+  backgroundSyncs: number;
+  /** fdatasyncs the cache ran on the event loop (past the overdraft, or out of descriptors with nothing clean to close). */
   blockingSyncs: number;
   /** Opens that found nothing to evict and went over the budget. */
   overBudget: number;
@@ -79,10 +105,19 @@ export interface HandleCacheStats {
 
 export const DEFAULT_TRANSIENT_SLOTS = 8;
 export const DEFAULT_OVERDRAFT = 8;
-/** How many of the least recently used handles an open looks at for one to evict. */
+/** Least recently used handles an open looks at for one to close, past the clean reserve and the handles syncing. */
 const EVICTION_SCAN_MAX = 32;
-/** Background syncs of idle dirty files at once (each holds its descriptor until done). */
-const BACKGROUND_SYNCS_MAX = 4;
+/**
+ * Background syncs of idle dirty files at once, at least: each holds its
+ * descriptor until done. The cache allows as many as its clean reserve, so
+ * one round of syncs can make the whole reserve clean again.
+ */
+const BACKGROUND_SYNCS_MIN = 4;
+
+/** An eighth of the budget, at least twice the overdraft, at most the budget. */
+export function defaultCleanReserve(budget: number, overdraft: number): number {
+  return Math.min(budget, Math.max(2 * overdraft, Math.ceil(budget / 8)));
+}
 
 function staleError(filePath: string): Error {
   return Object.assign(new Error(`ESTALE: ${filePath} is no longer the file this handle opened (renamed or replaced while its descriptor was closed)`), { code: 'ESTALE' });
@@ -98,8 +133,12 @@ class CachedHandle implements FileHandle {
   inner: FileHandle | null;
   readonly #identity: string;
   readonly #reopenFlags: OpenFlags;
-  /** Written or truncated since the last fdatasync started. */
+  /** Written or truncated since the last fdatasync started (writes made while `derived` do not count). */
   dirty = false;
+  /** Derived data: closing the descriptor needs no fdatasync first (see the file comment). */
+  derived = false;
+  /** Written while derived since the last fdatasync started: dirty again if the owner turns `derived` off. */
+  #derivedWrites = false;
   kept = false;
   closed = false;
   /** fdatasyncs in flight (the owner's and the cache's): the descriptor stays until they finish. */
@@ -156,8 +195,22 @@ class CachedHandle implements FileHandle {
   #writable(): FileHandle {
     if (this.#failure !== null) throw this.#failure;
     const inner = this.#descriptor();
-    this.dirty = true;
+    if (this.derived) this.#derivedWrites = true;
+    else this.dirty = true;
     return inner;
+  }
+
+  setDerived(derived: boolean): void {
+    if (derived === this.derived) return;
+    this.derived = derived;
+    if (derived) {
+      this.#derivedWrites ||= this.dirty;
+      this.dirty = false;
+    } else {
+      // From here on the owner will ask for durability: what is still unsynced is synced before the descriptor goes.
+      this.dirty = this.#derivedWrites;
+      this.#derivedWrites = false;
+    }
   }
 
   write(data: Uint8Array, position: number): void {
@@ -194,6 +247,7 @@ class CachedHandle implements FileHandle {
   /** fdatasync on this thread (none may be in flight on `inner`); a failure poisons the handle. */
   syncNow(inner: FileHandle): void {
     this.dirty = false;
+    this.#derivedWrites = false;
     try {
       inner.datasyncSync();
     } catch (err) {
@@ -205,6 +259,7 @@ class CachedHandle implements FileHandle {
   /** One fdatasync on `inner`, tracked; a failure poisons the handle. */
   sync(inner: FileHandle): Promise<void> {
     this.dirty = false;
+    this.#derivedWrites = false;
     const done = inner.datasync().catch((err: unknown) => {
       this.#failure ??= err;
       throw err;
@@ -214,7 +269,8 @@ class CachedHandle implements FileHandle {
       this.cache.synced(this);
     });
     this.syncs.add(tracked);
-    return done;
+    // Settles once the bookkeeping is done: a caller sees the handle no longer syncing.
+    return tracked.then(() => done);
   }
 
   identity(): string {
@@ -237,6 +293,8 @@ export class HandleCache implements FileSystem {
   readonly #inner: FileSystem;
   readonly #budget: number;
   readonly #overdraft: number;
+  readonly #cleanReserve: number;
+  readonly #syncsMax: number;
   readonly #logger: StorageLogger;
   /** Most and least recently used handles holding a descriptor (or syncing to give it back). */
   #newest: CachedHandle | null = null;
@@ -245,9 +303,10 @@ export class HandleCache implements FileSystem {
   #handles = 0;
   #reopens = 0;
   #evictions = 0;
-  #syncedEvictions = 0;
+  #backgroundSyncsRun = 0;
   #blockingSyncs = 0;
-  #backgroundSyncs = 0;
+  /** Background syncs in flight. */
+  #syncing = 0;
   #overBudget = 0;
   #transientFree: number;
   readonly #transientWaiters: (() => void)[] = [];
@@ -257,6 +316,9 @@ export class HandleCache implements FileSystem {
     this.#inner = inner;
     this.#budget = opts.budget;
     this.#overdraft = opts.overdraft ?? DEFAULT_OVERDRAFT;
+    this.#cleanReserve = opts.cleanReserve ?? defaultCleanReserve(this.#budget, this.#overdraft);
+    assert(Number.isInteger(this.#cleanReserve) && this.#cleanReserve >= 0 && this.#cleanReserve <= this.#budget, 'the clean reserve lies within the budget', { cleanReserve: this.#cleanReserve, budget: this.#budget });
+    this.#syncsMax = Math.max(BACKGROUND_SYNCS_MIN, this.#cleanReserve);
     this.#transientFree = opts.transientSlots ?? DEFAULT_TRANSIENT_SLOTS;
     this.#logger = opts.logger ?? silentLogger;
   }
@@ -268,7 +330,7 @@ export class HandleCache implements FileSystem {
       handles: this.#handles,
       reopens: this.#reopens,
       evictions: this.#evictions,
-      syncedEvictions: this.#syncedEvictions,
+      backgroundSyncs: this.#backgroundSyncsRun,
       blockingSyncs: this.#blockingSyncs,
       overBudget: this.#overBudget,
     };
@@ -379,7 +441,7 @@ export class HandleCache implements FileSystem {
       inner = this.#inner.open(filePath, flags);
     } catch (err) {
       if (!isOutOfDescriptors(err)) throw err;
-      const closed = this.#evictIdle(Number.POSITIVE_INFINITY, 'now');
+      const closed = this.#outOfDescriptors();
       this.#logger.warn({ file: filePath, closed, open: this.#open, budget: this.#budget, err: String(err) },
         'the process ran out of file descriptors; closed idle segment files and tried again');
       inner = this.#inner.open(filePath, flags);
@@ -389,55 +451,86 @@ export class HandleCache implements FileSystem {
   }
 
   /**
-   * Gives back descriptors until one more fits in the budget: idle clean
-   * ones at once, idle dirty ones after a background sync; past the
-   * overdraft, idle dirty ones after a sync on this thread.
+   * Room for one more descriptor (see the file comment): syncs ahead of need
+   * near the budget, clean idle handles closed at it, one dirty handle
+   * synced on this thread only past the overdraft.
    */
   #makeRoom(): void {
-    if (this.#open < this.#budget) return;
-    this.#evictIdle(this.#open - this.#budget + 1, 'background');
-    if (this.#open >= this.#budget + this.#overdraft) this.#evictIdle(this.#open - this.#budget - this.#overdraft + 1, 'now');
+    if (this.#open >= this.#budget) this.#closeIdle(this.#open - this.#budget + 1, this.#scanMax());
+    // Ahead of need, the reserve; at the budget, also every dirty handle the clean pass could not close.
+    if (this.#open >= this.#budget) this.#syncAhead(this.#scanMax(), false);
+    else if (this.#open >= this.#budget - this.#cleanReserve) this.#syncAhead(this.#cleanReserve + this.#syncing, false);
+    if (this.#open >= this.#budget + this.#overdraft) this.#syncNowAndClose(this.#open - this.#budget - this.#overdraft + 1, this.#scanMax());
     if (this.#open >= this.#budget) this.#overBudget += 1;
   }
 
-  /**
-   * Closes up to `wanted` idle descriptors, least recently used first: clean
-   * ones at once; dirty ones after a background sync (`background`: not
-   * counted as freed) or after a sync here (`now`). Looks at no more than
-   * EVICTION_SCAN_MAX handles unless `wanted` is unbounded.
-   */
-  #evictIdle(wanted: number, dirtyOnes: 'background' | 'now'): number {
+  /** EMFILE: every idle clean handle closed, syncs started so dirty ones close soon, and at worst one synced here. */
+  #outOfDescriptors(): number {
+    let closed = this.#closeIdle(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+    this.#syncAhead(Number.POSITIVE_INFINITY, true);
+    if (closed === 0) closed = this.#syncNowAndClose(1, Number.POSITIVE_INFINITY);
+    return closed;
+  }
+
+  /** How many least recently used handles an open looks at: past those being synced and the reserve kept clean. */
+  #scanMax(): number {
+    return EVICTION_SCAN_MAX + this.#cleanReserve + this.#syncing;
+  }
+
+  /** Closes up to `wanted` idle clean descriptors among the `scanMax` least recently used; returns how many. */
+  #closeIdle(wanted: number, scanMax: number): number {
     let freed = 0;
     let looked = 0;
-    const scanMax = wanted === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : EVICTION_SCAN_MAX;
     for (let handle = this.#oldest; handle !== null && freed < wanted && looked < scanMax; looked++) {
       const next: CachedHandle | null = handle.newer;
-      if (handle.evictable) {
-        if (!handle.dirty) {
-          this.#evict(handle);
-          freed += 1;
-        } else if (dirtyOnes === 'background') {
-          if (this.#backgroundSyncs < BACKGROUND_SYNCS_MAX) this.#syncThenEvict(handle);
-        } else {
-          this.#syncNowThenEvict(handle);
-          freed += 1;
-        }
+      if (handle.evictable && !handle.dirty) {
+        this.#evict(handle);
+        freed += 1;
       }
       handle = next;
     }
     return freed;
   }
 
-  /** Past the overdraft: the loop waits for this file's fdatasync, then the descriptor goes (even if the sync failed: the handle keeps the failure). */
-  #syncNowThenEvict(handle: CachedHandle): void {
-    this.#syncedEvictions += 1;
+  /**
+   * Starts background fdatasyncs of the dirty idle handles among the
+   * `scanMax` least recently used, up to `#syncsMax` in flight.
+   * Each handle is closed when its sync ends if the cache is then at or
+   * over its budget (or always, `closeWhenDone`: out of descriptors).
+   */
+  #syncAhead(scanMax: number, closeWhenDone: boolean): void {
+    let looked = 0;
+    for (let handle = this.#oldest; handle !== null && looked < scanMax && this.#syncing < this.#syncsMax; looked++) {
+      const next: CachedHandle | null = handle.newer;
+      if (handle.evictable && handle.dirty) this.#syncThenMaybeClose(handle, closeWhenDone);
+      handle = next;
+    }
+  }
+
+  /** The last resort: up to `wanted` dirty idle handles among the `scanMax` least recently used, synced on this thread and closed. */
+  #syncNowAndClose(wanted: number, scanMax: number): number {
+    let freed = 0;
+    let looked = 0;
+    for (let handle = this.#oldest; handle !== null && freed < wanted && looked < scanMax; looked++) {
+      const next: CachedHandle | null = handle.newer;
+      if (handle.evictable) {
+        if (handle.dirty) this.#syncNow(handle);
+        this.#evict(handle);
+        freed += 1;
+      }
+      handle = next;
+    }
+    return freed;
+  }
+
+  /** The loop waits for this file's fdatasync (the descriptor goes even if the sync failed: the handle keeps the failure). */
+  #syncNow(handle: CachedHandle): void {
     this.#blockingSyncs += 1;
     try {
       handle.syncNow(handle.inner as FileHandle);
     } catch (err) {
       this.#logger.error({ file: handle.path, err: String(err) }, 'fdatasync before closing a segment file failed; the next sync of that file reports it');
     }
-    this.#evict(handle);
   }
 
   #evict(handle: CachedHandle): void {
@@ -446,20 +539,20 @@ export class HandleCache implements FileSystem {
     this.#evictions += 1;
   }
 
-  /** "Sync before closing": the descriptor goes once an fdatasync covers every write made through it. */
-  #syncThenEvict(handle: CachedHandle): void {
+  /** "Sync before closing": the descriptor may go once an fdatasync covers every write made through it. */
+  #syncThenMaybeClose(handle: CachedHandle, closeWhenDone: boolean): void {
     const inner = handle.inner as FileHandle;
     const usesBefore = handle.uses;
-    this.#syncedEvictions += 1;
-    this.#backgroundSyncs += 1;
+    this.#backgroundSyncsRun += 1;
+    this.#syncing += 1;
     handle.sync(inner).then(
       () => {
         if (handle.closed || handle.uses !== usesBefore || !handle.evictable || handle.dirty) return;
-        if (this.#open >= this.#budget) this.#evict(handle);
+        if (closeWhenDone || this.#open >= this.#budget) this.#evict(handle);
       },
-      (err: unknown) => this.#logger.error({ file: handle.path, err: String(err) }, 'fdatasync before closing an idle segment file failed; the next sync of that file reports it'),
+      (err: unknown) => this.#logger.error({ file: handle.path, err: String(err) }, 'fdatasync of an idle segment file failed; the next sync of that file reports it'),
     ).finally(() => {
-      this.#backgroundSyncs -= 1;
+      this.#syncing -= 1;
     });
   }
 

@@ -378,9 +378,23 @@ export class Segment {
     this.logUnsynced = true;
   }
 
+  /**
+   * While the segment is active its index files are derived data: written
+   * through at every flush, never fdatasynced, rebuilt by recovery after a
+   * crash (nothing trusts them until a seal or a clean close syncs them). A
+   * descriptor cache may close them without a sync (FileHandle.setDerived).
+   * Off again before the writes that are synced on purpose: a seal, a trim
+   * for a clean close.
+   */
+  #setIndexesDerived(derived: boolean): void {
+    this.#offsetIndex?.file.setDerived?.(derived);
+    this.#timeIndex?.file.setDerived?.(derived);
+  }
+
   /** Makes this the active segment: indexes in memory, files preallocated, log end known. */
   makeActive(): void {
     this.#ensureIndexes();
+    this.#setIndexesDerived(true);
     if (this.nextOffset < 0) this.#recomputeTail();
     (this.#offsetIndex as OffsetIndex).preallocate();
     (this.#timeIndex as TimeIndex).preallocate();
@@ -465,6 +479,7 @@ export class Segment {
   seal(): void {
     const offsetIndex = this.offsetIndex();
     const timeIndex = this.timeIndex();
+    this.#setIndexesDerived(false);
     appendTimeEntry(this.indexing, this.indexSink(), this.baseOffset);
     offsetIndex.trim();
     timeIndex.trim();
@@ -649,6 +664,7 @@ export class Segment {
   /** Trims an active segment's indexes for a clean close (they are loaded again as active on open). */
   trimForClose(): void {
     if (!this.#active) return;
+    this.#setIndexesDerived(false);
     appendTimeEntry(this.indexing, this.indexSink(), this.baseOffset);
     this.offsetIndex().trim();
     this.timeIndex().trim();

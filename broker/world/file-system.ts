@@ -60,6 +60,16 @@ export interface FileHandle {
    * file by path.
    */
   keepOpen(): void;
+  /**
+   * Says whether what is written through this handle from now on is
+   * derived data whose durability nothing relies on (an active segment's
+   * indexes: recovery rebuilds them from the log). A descriptor cache may
+   * close a derived file's descriptor without an fdatasync of those writes;
+   * a handle that always holds its descriptor has nothing to do (so the
+   * method is optional). Turn it off before writes a later `datasync` must
+   * make durable: unsynced writes then count as unsynced again.
+   */
+  setDerived?(derived: boolean): void;
   close(): void;
 }
 
