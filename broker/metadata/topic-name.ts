@@ -2,8 +2,13 @@
  * Kafka's topic naming rules, so a name valid here is valid in Kafka and the
  * partition directory `<topic>-<partition>` is always a safe file name: 1 to
  * 249 characters of [a-zA-Z0-9._-], and not "." or "..". (249 leaves room for
- * the partition suffix within a 255-byte file name.)
+ * the partition suffix within a 255-byte file name.) One rule more than
+ * Kafka's: no ".set-aside-" in the name, which marks the directories
+ * `runnel recover` sets aside next to a partition (storage/set-aside.ts);
+ * the broker never opens those as partitions.
  */
+import { SET_ASIDE_INFIX } from '../storage/set-aside.js';
+
 export const TOPIC_NAME_MAX_CHARS = 249;
 const LEGAL = /^[a-zA-Z0-9._-]+$/;
 
@@ -16,5 +21,6 @@ export function topicNameProblem(name: string): string | null {
     const bad = [...name].find((char) => !LEGAL.test(char)) ?? '?';
     return `the topic name "${name}" contains ${JSON.stringify(bad)}; use only letters, digits, ".", "_" and "-"`;
   }
+  if (name.includes(SET_ASIDE_INFIX)) return `the topic name "${name}" contains "${SET_ASIDE_INFIX}", which names the directories \`runnel recover\` sets aside`;
   return null;
 }

@@ -36,17 +36,15 @@
  */
 import path from 'node:path';
 import type { FileHandle, FileSystem } from '../world/file-system.js';
-import { isErrno } from '../world/file-system.js';
+import { renameIfPresent, unlinkIfPresent } from '../world/file-system.js';
 import { BatchCursor } from './batch-cursor.js';
 import { appendTimeEntry, freshIndexingState, indexBatch, type IndexSink } from './indexing.js';
 import { OffsetIndex } from './offset-index.js';
 import { Segment, type SegmentSettings } from './segment.js';
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, parseSegmentFileName } from './segment-names.js';
+import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, parseSegmentFileName } from './segment-names.js';
 import type { StorageLogger } from './storage-logger.js';
 import { TimeIndex } from './time-index.js';
 
-export const CLEANED_SUFFIX = '.cleaned';
-export const SWAP_SUFFIX = '.swap';
 
 /** The moments between swap steps at which a test can crash or fail the cleaner (see the file comment). */
 export const SWAP_STEPS = ['cleaned-durable', 'swap-renamed', 'swap-durable', 'old-renamed', 'old-durable', 'installed', 'installed-durable', 'done'] as const;
@@ -58,26 +56,6 @@ export type SwapStepHook = (step: SwapStep, baseOffset: number) => void | Promis
 
 /** Index files in the order steps 2 and 4 rename them: indexes first, the log (the commit) last. */
 const RENAME_ORDER = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX] as const;
-
-async function unlinkIfPresent(fs: FileSystem, filePath: string): Promise<boolean> {
-  try {
-    await fs.unlink(filePath);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false;
-    throw err;
-  }
-}
-
-async function renameIfPresent(fs: FileSystem, from: string, to: string): Promise<boolean> {
-  try {
-    await fs.rename(from, to);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false;
-    throw err;
-  }
-}
 
 /**
  * Builds a segment's two sparse indexes from its batches, by the same rule

@@ -76,3 +76,22 @@ export function corruptionIn(error: unknown): CorruptLogError | null {
   }
   return null;
 }
+
+/**
+ * A `runnel recover` cut was interrupted (the partition holds its
+ * cut-in-progress marker): part of what it sets aside may already be gone
+ * from the partition, so the log is not served until the same command, run
+ * again, finishes the cut. A CorruptLogError, so the partition answers
+ * CORRUPT_SEGMENT (only an operator can fix it), naming where the cut is.
+ */
+export class InterruptedCutError extends CorruptLogError {
+  override name = 'InterruptedCutError';
+  constructor(
+    file: string,
+    position: number,
+    /** The command that finishes the cut. */
+    readonly finishCommand: string,
+  ) {
+    super(file, position, `\`runnel recover\` was cutting the log here and was interrupted; the partition stays offline until \`${finishCommand}\` finishes the cut`);
+  }
+}

@@ -4,7 +4,12 @@
  * On disk: `<dataDir>/<topic>-<partition>/` per partition (see
  * segment-names.ts for what is inside), split at the last '-', so topic names
  * may contain '-'. A directory renamed to `<topic>-<partition>.deleted` is a
- * partition removal that a crash interrupted: open finishes it.
+ * partition removal that a crash interrupted: open finishes it. A set-aside
+ * directory (`<topic>-<partition>.set-aside-<UTC>`, set-aside.ts: what
+ * `runnel recover` cut off a log) is never opened, only logged, so an
+ * operator knows it is there. A partition whose directory holds a
+ * `runnel recover` cut that did not finish (cut-in-progress) stays offline
+ * (CORRUPT_SEGMENT) until that command, run again, finishes it.
  *
  * Opening recovers unclean logs several at a time, their scans on a piscina
  * worker pool that exists only while opening. A log that cannot be opened
@@ -38,11 +43,13 @@ import type { Clock, TimerHandle } from '../world/clock.js';
 import { mkdirDurable, type FileSystem } from '../world/file-system.js';
 import { CleanerAbortedError, type CompactResult } from './cleaner.js';
 import { WorkerCleanerRunner, inlineCleanerRunner, type CleanerRunner } from './cleaner-runner.js';
-import { CorruptLogError, corruptionIn, LogOfflineError } from './errors.js';
+import { CorruptLogError, corruptionIn, InterruptedCutError, LogOfflineError } from './errors.js';
 import { HandleCache, type HandleCacheStats } from './handle-cache.js';
 import type { LogConfig } from './log-config.js';
+import { interruptedCutIn } from './log-surgery.js';
 import { PartitionLog } from './partition-log.js';
 import { DELETED_SUFFIX } from './segment-names.js';
+import { isSetAsideDirName } from './set-aside.js';
 import { WorkerScanner, inlineScanner, type ScanReply, type ScanRequest, type SegmentScanner } from './segment-scanner.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
@@ -148,13 +155,21 @@ export class LogManager {
     const { fs, dataDir } = manager.#opts;
     await mkdirDurable(fs, dataDir);
     const found: { topic: string; partition: number }[] = [];
+    const setAside: string[] = [];
     for (const name of await fs.readdir(dataDir)) {
       if (name.endsWith(DELETED_SUFFIX)) {
         await fs.removeTree(path.join(dataDir, name));
         continue;
       }
+      if (isSetAsideDirName(name)) {
+        setAside.push(name);
+        continue;
+      }
       const parsed = parsePartitionDirName(name);
       if (parsed !== null && (await fs.stat(path.join(dataDir, name)))?.isDirectory === true) found.push(parsed);
+    }
+    if (setAside.length > 0) {
+      manager.#logger.info({ dataDir, setAside }, `${setAside.length} set-aside director${setAside.length === 1 ? 'y' : 'ies'} (what \`runnel recover\` cut off a log): never opened or served; read them with \`runnel dump-log\`, delete them once their records do not matter`);
     }
     const threads = opts.recoveryThreads ?? defaultRecoveryThreads();
     const scanner = threads > 0 ? new LazyWorkerScanner(threads) : null;
@@ -175,9 +190,12 @@ export class LogManager {
 
   async #openOne(topic: string, partition: number, scanner: SegmentScanner): Promise<void> {
     const started = this.#opts.clock.monotonicNs();
+    const dir = path.join(this.dataDir, key(topic, partition));
     try {
+      const interrupted = await interruptedCutIn(this.#opts.fs, dir);
+      if (interrupted !== null) throw interrupted;
       const log = await PartitionLog.open({
-        dir: path.join(this.dataDir, key(topic, partition)),
+        dir,
         config: this.#opts.configFor(topic, partition),
         fs: this.#opts.fs,
         clock: this.#opts.clock,
@@ -195,10 +213,12 @@ export class LogManager {
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       this.#offline.set(key(topic, partition), { topic, partition, error });
-      const dir = path.join(this.dataDir, key(topic, partition));
-      const advice = corruptionIn(error) === null
-        ? 'log stays offline: it could not be opened'
-        : `log stays offline, nothing in it was deleted: it is damaged, not torn (valid data follows the bad bytes). Stop the broker and run \`runnel recover ${dir}\` to see the last good offset and cut the log there`;
+      let advice = 'log stays offline: it could not be opened';
+      if (error instanceof InterruptedCutError) {
+        advice = `log stays offline: a \`runnel recover\` cut of it was interrupted. Stop the broker and run \`${error.finishCommand}\` to finish it`;
+      } else if (corruptionIn(error) !== null) {
+        advice = `log stays offline, nothing in it was deleted: it is damaged, not torn (valid data follows the bad bytes). Stop the broker and run \`runnel recover ${dir}\` to see the last good offset and cut the log there`;
+      }
       this.#logger.error({ topic, partition, dir, err: error.message }, advice);
     }
   }

@@ -14,42 +14,51 @@
  *   aside: the batch holding that offset and everything after it, i.e. the
  *   tail of one segment from a batch boundary plus every later segment whole.
  *   It refuses a cut past the damage (the broker would refuse the log again).
- * - `executeCut` moves that aside before it changes anything: the tail bytes
- *   are copied into `<dir>.set-aside-<UTC time>/` (next to the partition, a
- *   name the broker never opens as a partition), later segments are renamed
- *   into it, and both directories are fsynced; only then is the segment
- *   truncated, its (derived) index files removed, the recovery point set to
- *   that segment (so the next open scans it and rebuilds them) and the
- *   clean-shutdown marker removed. A crash part way leaves every byte in the
- *   partition, in the set-aside directory, or in both; running it again
- *   finishes the cut.
+ * - `executeCut` first records the cut in the partition (`cut-in-progress`:
+ *   the plan and the set-aside directory's name, written atomically). From
+ *   then on the broker keeps the partition offline (InterruptedCutError,
+ *   answered as CORRUPT_SEGMENT) until the marker goes, and running the same
+ *   command again finishes the cut from the record (`finishCut`) instead of
+ *   planning a new one. Then, each step durable before the next: the
+ *   clean-shutdown marker is removed and the recovery point lowered to the
+ *   cut segment (so even a broker that ignored the marker would scan the
+ *   files, not trust them); the tail bytes are copied into
+ *   `<dir>.set-aside-<UTC time>/` (set-aside.ts: a name the broker never
+ *   opens as a partition); later segments are renamed into it newest first,
+ *   both directories fsynced after each, so the partition always holds a
+ *   prefix of its log, never a log with a hole; a `SET-ASIDE.txt` note is
+ *   written; only then is the segment truncated, its (derived) index files
+ *   removed (the next open scans the segment and rebuilds them), and last
+ *   the marker removed. A crash part way leaves every byte in the
+ *   partition, in the set-aside directory, or in both.
  */
 import path from 'node:path';
 import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH, BATCH_OFFSET_RECORD_COUNT } from '../../protocol/batch/header.js';
 import { assert } from '../world/assert.js';
-import { isErrno, mkdirDurable, type FileHandle, type FileSystem } from '../world/file-system.js';
+import { mkdirDurable, renameIfPresent, TMP_SUFFIX, unlinkIfPresent, type FileHandle, type FileSystem } from '../world/file-system.js';
 import { scanChunk, type ScanState } from './batch-scan.js';
 import { BatchCursor } from './batch-cursor.js';
 import { freshIndexingState } from './indexing.js';
+import { InterruptedCutError } from './errors.js';
 import { decodePartitionMeta, encodePartitionMeta } from './partition-meta.js';
 import { overlapReason } from './recovery.js';
 import {
   CLEAN_SHUTDOWN_FILE,
+  CUT_IN_PROGRESS_FILE,
   INDEX_SUFFIX,
   LOG_SUFFIX,
   PARTITION_META_FILE,
   SEGMENT_SUFFIXES,
+  SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
   parseSegmentFileName,
   segmentFileName,
 } from './segment-names.js';
+import { freeSetAsideDir, SET_ASIDE_INFIX } from './set-aside.js';
 import { claimedBatchAt, findValidBatch, validBatchAt } from './valid-batch-search.js';
 
 /** Bytes read per scan step. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
-/** A compaction swap a crash interrupted: the broker finishes it when it opens the log. */
-const SWAP_SUFFIX = '.swap';
-export const SET_ASIDE_INFIX = '.set-aside-';
 export const SET_ASIDE_MANIFEST = 'SET-ASIDE.txt';
 
 /** A mistake or a state in which the operation cannot run; the message says what to do. */
@@ -114,6 +123,13 @@ export interface CutPlan {
   unreadableBytes: number;
   /** The damage, when the cut removes it. */
   damage: Damage | null;
+}
+
+/** A cut `executeCut` began, as its cut-in-progress marker records it. */
+export interface CutInProgress {
+  /** Name (not path) of its set-aside directory, next to the partition. */
+  setAsideDir: string;
+  plan: CutPlan;
 }
 
 export interface CutDone {
@@ -284,11 +300,6 @@ export function planCut(fs: FileSystem, inspection: PartitionInspection, truncat
   };
 }
 
-/** `20261129T101500Z`: a sortable UTC time for the set-aside directory's name. */
-function compactUtc(nowMs: number): string {
-  return new Date(nowMs).toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
-}
-
 async function copyRange(fs: FileSystem, from: string, position: number, to: string): Promise<void> {
   const source = fs.open(from, 'r');
   const target = fs.open(to, 'w+');
@@ -308,16 +319,10 @@ async function copyRange(fs: FileSystem, from: string, position: number, to: str
   }
 }
 
-async function unlinkIfPresent(fs: FileSystem, filePath: string): Promise<void> {
-  await fs.unlink(filePath).catch((err: unknown) => {
-    if (!isErrno(err, 'ENOENT')) throw err;
-  });
-}
-
-function manifest(inspection: PartitionInspection, plan: CutPlan, files: string[], nowMs: number): Uint8Array {
+function manifest(dir: string, plan: CutPlan, files: string[], nowMs: number): Uint8Array {
   const lines = [
     `# Set aside by \`runnel recover\` at ${new Date(nowMs).toISOString()}. Nothing here is served by the broker.`,
-    `partition.dir=${inspection.dir}`,
+    `partition.dir=${dir}`,
     `truncate.at=${plan.truncateAt}`,
     `log.end.offset=${plan.logEndOffset}`,
     `damage=${plan.damage === null ? 'none' : `${plan.damage.file} at byte ${plan.damage.position} (offset ${plan.damage.offset}): ${plan.damage.reason}`}`,
@@ -332,53 +337,123 @@ function manifest(inspection: PartitionInspection, plan: CutPlan, files: string[
   return new TextEncoder().encode(lines.join('\n') + '\n');
 }
 
+/** The command that makes (or, run again, finishes) the cut `plan` of the partition in `dir`. */
+export function cutCommand(dir: string, truncateAt: number): string {
+  return `runnel recover ${dir} --truncate-at ${truncateAt} --execute`;
+}
+
+/** The cut-in-progress marker's content: enough to finish the cut without planning it again. */
+function encodeCutInProgress(cut: CutInProgress): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(cut, null, 2) + '\n');
+}
+
+function isCutInProgress(value: unknown): value is CutInProgress {
+  const cut = value as CutInProgress | null;
+  const plan = cut?.plan;
+  return typeof cut?.setAsideDir === 'string' && cut.setAsideDir.includes(SET_ASIDE_INFIX) && !cut.setAsideDir.includes('/')
+    && typeof plan === 'object' && plan !== null && Number.isSafeInteger(plan.truncateAt) && Number.isSafeInteger(plan.cutPosition)
+    && typeof plan.cutSegment?.name === 'string' && Number.isSafeInteger(plan.cutSegment.baseOffset)
+    && Array.isArray(plan.laterSegments) && plan.laterSegments.every((s) => Number.isSafeInteger(s?.baseOffset));
+}
+
+/** The cut a `runnel recover --execute` began in `dir` and did not finish, or null when there is none. */
+export async function readCutInProgress(fs: FileSystem, dir: string): Promise<CutInProgress | null> {
+  const file = path.join(dir, CUT_IN_PROGRESS_FILE);
+  if ((await fs.stat(file)) === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(await fs.readFile(file)));
+  } catch (err) {
+    value = err;
+  }
+  if (!isCutInProgress(value)) {
+    throw new LogSurgeryError(`${file} says a cut was interrupted but cannot be read; what the cut moved is in a ${path.basename(dir)}${SET_ASIDE_INFIX}* directory next to the partition. Compare it with the partition, then remove ${file} by hand`);
+  }
+  return value;
+}
+
 /**
- * Makes the cut `plan` describes (see the file comment for the order that
- * keeps every byte somewhere). `nowMs` names the set-aside directory.
+ * Why the broker must not open the partition in `dir`: a cut in progress
+ * (InterruptedCutError, which names the command that finishes it), or null.
+ */
+export async function interruptedCutIn(fs: FileSystem, dir: string): Promise<InterruptedCutError | null> {
+  if ((await fs.stat(path.join(dir, CUT_IN_PROGRESS_FILE))) === null) return null;
+  const cut = await readCutInProgress(fs, dir).catch(() => null);
+  if (cut === null) return new InterruptedCutError(path.join(dir, CUT_IN_PROGRESS_FILE), 0, `runnel recover ${dir}`);
+  return new InterruptedCutError(path.join(dir, cut.plan.cutSegment.name), cut.plan.cutPosition, cutCommand(dir, cut.plan.truncateAt));
+}
+
+/**
+ * Makes the cut `plan` describes: records it in the partition
+ * (cut-in-progress, so the broker refuses the partition and a second run
+ * finishes it), then `finishCut`. `nowMs` names the set-aside directory.
  */
 export async function executeCut(fs: FileSystem, inspection: PartitionInspection, plan: CutPlan, nowMs: number): Promise<CutDone> {
-  const dir = inspection.dir;
-  const parent = path.dirname(dir);
-  let setAsideDir = `${dir}${SET_ASIDE_INFIX}${compactUtc(nowMs)}`;
-  for (let n = 2; (await fs.stat(setAsideDir)) !== null; n++) setAsideDir = `${dir}${SET_ASIDE_INFIX}${compactUtc(nowMs)}-${n}`;
+  const setAsideDir = await freeSetAsideDir(fs, inspection.dir, nowMs);
+  const cut: CutInProgress = { setAsideDir: path.basename(setAsideDir), plan };
+  await fs.writeFileAtomic(path.join(inspection.dir, CUT_IN_PROGRESS_FILE), encodeCutInProgress(cut));
+  return finishCut(fs, inspection.dir, cut, nowMs);
+}
+
+/**
+ * Every step of a cut, each one done again harmlessly if a crash
+ * interrupted an earlier run (see the file comment for the order).
+ */
+export async function finishCut(fs: FileSystem, dir: string, cut: CutInProgress, nowMs: number): Promise<CutDone> {
+  const { plan } = cut;
+  const setAsideDir = path.join(path.dirname(dir), cut.setAsideDir);
+  await distrustFiles(fs, dir, plan.cutSegment.baseOffset);
   await mkdirDurable(fs, setAsideDir);
-  const files: string[] = [];
   const cutLog = path.join(dir, plan.cutSegment.name);
-  if (plan.cutPosition < plan.cutSegment.sizeBytes) {
-    await copyRange(fs, cutLog, plan.cutPosition, path.join(setAsideDir, plan.cutSegment.name));
-    files.push(plan.cutSegment.name);
+  const cutBytes = (await fs.stat(cutLog))?.sizeBytes ?? -1;
+  if (cutBytes < plan.cutPosition) {
+    throw new LogSurgeryError(`${cutLog} is ${cutBytes < 0 ? 'gone' : `${cutBytes} bytes long`}, but the cut keeps its first ${plan.cutPosition} bytes: the partition changed since the cut began; compare it with ${setAsideDir} before going on`);
   }
-  for (const later of plan.laterSegments) {
+  if (cutBytes > plan.cutPosition) {
+    await copyRange(fs, cutLog, plan.cutPosition, path.join(setAsideDir, plan.cutSegment.name));
+    await fs.fsyncDir(setAsideDir);
+  }
+  // Newest first, each one durable before the next: whenever a crash comes, the partition holds a prefix of its log.
+  for (const later of [...plan.laterSegments].reverse()) {
     for (const suffix of SEGMENT_SUFFIXES) {
       const name = segmentFileName(later.baseOffset, suffix);
-      try {
-        await fs.rename(path.join(dir, name), path.join(setAsideDir, name));
-        files.push(name);
-      } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw err;
-      }
+      await renameIfPresent(fs, path.join(dir, name), path.join(setAsideDir, name));
     }
+    await fs.fsyncDir(setAsideDir);
+    await fs.fsyncDir(dir);
   }
-  await fs.writeFileAtomic(path.join(setAsideDir, SET_ASIDE_MANIFEST), manifest(inspection, plan, files, nowMs));
-  await fs.fsyncDir(setAsideDir);
-  await fs.fsyncDir(dir);
-  await fs.fsyncDir(parent);
+  const files = (await fs.readdir(setAsideDir)).filter((name) => name !== SET_ASIDE_MANIFEST && !name.endsWith(TMP_SUFFIX)).sort();
+  await fs.writeFileAtomic(path.join(setAsideDir, SET_ASIDE_MANIFEST), manifest(dir, plan, files, nowMs));
 
   // Everything removed below is now durable in the set-aside directory.
-  const log = fs.open(cutLog, 'r+');
-  try {
-    log.truncate(plan.cutPosition);
-    await log.datasync();
-  } finally {
-    log.close();
+  if (cutBytes > plan.cutPosition) {
+    const log = fs.open(cutLog, 'r+');
+    try {
+      log.truncate(plan.cutPosition);
+      await log.datasync();
+    } finally {
+      log.close();
+    }
   }
   await unlinkIfPresent(fs, path.join(dir, segmentFileName(plan.cutSegment.baseOffset, INDEX_SUFFIX)));
   await unlinkIfPresent(fs, path.join(dir, segmentFileName(plan.cutSegment.baseOffset, TIME_INDEX_SUFFIX)));
-  const metaPath = path.join(dir, PARTITION_META_FILE);
-  const meta = (await fs.stat(metaPath)) === null ? null : decodePartitionMeta(await fs.readFile(metaPath));
-  const recoveryPoint = Math.min(meta?.recoveryPoint ?? 0, plan.cutSegment.baseOffset);
-  await fs.writeFileAtomic(metaPath, encodePartitionMeta({ topic: meta?.topic ?? null, partition: meta?.partition ?? null, recoveryPoint }));
-  await unlinkIfPresent(fs, path.join(dir, CLEAN_SHUTDOWN_FILE));
+  await fs.fsyncDir(dir);
+  await fs.unlink(path.join(dir, CUT_IN_PROGRESS_FILE));
   await fs.fsyncDir(dir);
   return { setAsideDir, files };
+}
+
+/**
+ * Before anything moves: no clean-shutdown marker, and a recovery point at
+ * or below the cut segment, durably. Then even a broker that did not know
+ * the cut-in-progress marker would scan the files from the cut on instead
+ * of trusting them (and would find a prefix of the log, not a hole).
+ */
+async function distrustFiles(fs: FileSystem, dir: string, cutSegmentBase: number): Promise<void> {
+  const metaPath = path.join(dir, PARTITION_META_FILE);
+  const meta = (await fs.stat(metaPath)) === null ? null : decodePartitionMeta(await fs.readFile(metaPath));
+  if (meta === null || meta.recoveryPoint > cutSegmentBase) {
+    await fs.writeFileAtomic(metaPath, encodePartitionMeta({ topic: meta?.topic ?? null, partition: meta?.partition ?? null, recoveryPoint: Math.min(meta?.recoveryPoint ?? 0, cutSegmentBase) }));
+  }
+  if (await unlinkIfPresent(fs, path.join(dir, CLEAN_SHUTDOWN_FILE))) await fs.fsyncDir(dir);
 }

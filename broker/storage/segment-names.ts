@@ -7,10 +7,13 @@
  *   00000000000000000000.index      sparse offset index (see offset-index.ts)
  *   00000000000000000000.timeindex  sparse time index (see time-index.ts)
  *   <any of the above>.deleted      renamed before unlink: a crash mid-delete finishes the delete
+ *   <any of the above>.cleaned      a compacted segment being written (see compaction-swap.ts)
+ *   <any of the above>.swap         a compacted segment being swapped in: the next open finishes it
  *   leader-epoch-checkpoint         epoch -> start offset (see epoch-cache.ts)
  *   partition.meta                  recovery point (see partition-meta.ts)
  *   cleaner-offset-checkpoint       where compaction's clean part ends (see partition-meta.ts)
  *   clean-shutdown                  present only between a clean close and the next open
+ *   cut-in-progress                 a `runnel recover` cut not finished: the broker keeps the log offline (log-surgery.ts)
  *   *.tmp                           an atomic write that did not finish: removed on open
  * ```
  *
@@ -21,11 +24,14 @@ export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 export const DELETED_SUFFIX = '.deleted';
+export const CLEANED_SUFFIX = '.cleaned';
+export const SWAP_SUFFIX = '.swap';
 export const SEGMENT_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] as const;
 export const EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
 export const PARTITION_META_FILE = 'partition.meta';
 export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
+export const CUT_IN_PROGRESS_FILE = 'cut-in-progress';
 
 const BASE_OFFSET_DIGITS = 20;
 

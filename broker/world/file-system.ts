@@ -115,6 +115,28 @@ export function isErrno(err: unknown, code: string): boolean {
 
 export const TMP_SUFFIX = '.tmp';
 
+/** unlink that finds nothing to remove is no error; true when it removed something. */
+export async function unlinkIfPresent(fileSystem: FileSystem, filePath: string): Promise<boolean> {
+  try {
+    await fileSystem.unlink(filePath);
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+}
+
+/** rename whose source is already gone is no error; true when it moved something. */
+export async function renameIfPresent(fileSystem: FileSystem, from: string, to: string): Promise<boolean> {
+  try {
+    await fileSystem.rename(from, to);
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+}
+
 /** mkdir -p whose new directories survive a crash: each one's parent is fsynced after it is made. */
 export async function mkdirDurable(fileSystem: FileSystem, dir: string): Promise<void> {
   if ((await fileSystem.stat(dir)) !== null) return;

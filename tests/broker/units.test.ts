@@ -123,6 +123,7 @@ t.test('topic names follow Kafka\'s rules', async (t) => {
   t.match(topicNameProblem('a/b'), /"\/"/);
   t.match(topicNameProblem('é'), /contains/);
   t.match(topicNameProblem('a b'), /contains " "/);
+  t.match(topicNameProblem('orders-0.set-aside-20261129T101500Z'), /contains "\.set-aside-"/, 'the names of set-aside directories are not topics');
 });
 
 t.test('the error frame round-trips and is recognised only in its exact shape', async (t) => {

@@ -18,12 +18,16 @@ import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../../protocol/batch/he
 import { ManualClock } from '../../broker/world/clock.js';
 import { SimulatedFileSystem, type FileHandle, type FileStat, type FileSystem, type OpenFlags } from '../../broker/world/file-system.js';
 import { seededRng, type Rng } from '../../broker/world/rng.js';
-import { CorruptLogError } from '../../broker/storage/errors.js';
+import { CorruptLogError, InterruptedCutError } from '../../broker/storage/errors.js';
+import { topicNameProblem } from '../../broker/metadata/topic-name.js';
+import { recoverPartition } from '../../broker/recover.js';
+import { LogManager, parsePartitionDirName } from '../../broker/storage/log-manager.js';
+import { isSetAsideDirName } from '../../broker/storage/set-aside.js';
 import { parseLogConfig, type LogConfig } from '../../broker/storage/log-config.js';
 import { executeCut, inspectPartition, planCut, SET_ASIDE_MANIFEST } from '../../broker/storage/log-surgery.js';
 import { encodePartitionMeta } from '../../broker/storage/partition-meta.js';
 import { PartitionLog } from '../../broker/storage/partition-log.js';
-import { CLEAN_SHUTDOWN_FILE, LOG_SUFFIX, PARTITION_META_FILE, parseSegmentFileName, segmentFileName } from '../../broker/storage/segment-names.js';
+import { CLEAN_SHUTDOWN_FILE, CUT_IN_PROGRESS_FILE, LOG_SUFFIX, PARTITION_META_FILE, parseSegmentFileName, segmentFileName } from '../../broker/storage/segment-names.js';
 import { corruptByte, makeBatch } from '../support/storage-fixtures.js';
 
 const DIR = '/data/orders-0';
@@ -485,33 +489,189 @@ async function everyByteSomewhere(fs: SimulatedFileSystem, original: Map<string,
   return missing;
 }
 
-t.test('recover: killed at any step of a cut, every byte is still somewhere, and running it again finishes the job', async (t) => {
-  let finished = false;
-  for (let budget = 0; !finished && budget < 200; budget++) {
-    const s = await fortyDurableBatches();
-    const first = path.join(DIR, s.names[0]!);
-    const last = batchesIn(await s.fs.readFile(first)).at(-1)!;
-    corruptByte(s.fs, first, last.position + 100);
-    await syncFile(s.fs, first); // the damage is on disk: the crash below must not undo it
-    const original = new Map<string, Uint8Array>();
-    for (const name of s.names) original.set(name, await s.fs.readFile(path.join(DIR, name)));
-    const inspection = await inspectPartition(s.fs, DIR);
-    const plan = planCut(s.fs, inspection, inspection.damage!.offset);
-    const dying = dyingAfter(s.fs, budget);
-    finished = await executeCut(dying, inspection, plan, 1_800_000_000_000).then(() => true, (err: unknown) => {
-      if ((err as { code?: string }).code !== 'EKILLED') throw err;
-      return false;
-    });
-    s.fs.crash({ rng: seededRng(budget) });
-    const missing = await everyByteSomewhere(s.fs, original, last.position);
-    if (missing.length > 0) t.fail(`killed after ${budget} steps: lost ${missing.join(', ')}`);
-    // Running it again (as the operator would) completes the cut.
-    const again = await inspectPartition(s.fs, DIR);
-    if (again.damage !== null) await executeCut(s.fs, again, planCut(s.fs, again, again.damage.offset), 1_800_000_060_000);
-    const log = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always' }), fs: s.fs, clock: s.clock });
-    if (log.logEndOffset !== inspection.damage!.offset) t.fail(`killed after ${budget} steps: the log ends at ${log.logEndOffset} after running again`);
-    await log.close();
-    if (finished) t.pass(`a cut takes ${budget} file system steps; killed after each of 0..${budget - 1}, nothing was lost`);
+/** The offsets a consumer reading `log` from its start gets (one-record batches: one offset each), up to the first error. */
+async function servedOffsets(log: PartitionLog): Promise<number[]> {
+  const offsets: number[] = [];
+  try {
+    for (let at = log.logStartOffset; at < log.logEndOffset;) {
+      const { records } = await log.read(at, 1 << 20);
+      if (records.length === 0) break;
+      for (const batch of records) {
+        const base = Number(Buffer.from(batch.buffer, batch.byteOffset, 8).readBigInt64BE(0));
+        offsets.push(base);
+        at = base + 1;
+      }
+    }
+  } catch {
+    // a read that meets the damage fails: what was served before it is what counts
   }
-  t.ok(finished, 'the cut completes within the step budget');
+  return offsets;
+}
+
+/** Null when `offsets` run from 0 without a gap, else where the first gap is. */
+function holeIn(offsets: number[]): string | null {
+  for (let i = 0; i < offsets.length; i++) if (offsets[i] !== i) return `after offset ${i - 1} comes ${offsets[i]}`;
+  return null;
+}
+
+/** 40 one-record batches over several segments, closed cleanly (clean-shutdown marker, recovery point at the end). */
+async function fortyCleanlyClosed(): Promise<{ fs: SimulatedFileSystem; clock: ManualClock; names: string[] }> {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const log = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always' }), fs, clock });
+  for (let i = 0; i < 40; i++) log.append(makeBatch(1, 330, 1000 + i), { leaderEpoch: 0 });
+  await log.flush();
+  await log.close();
+  fs.crash();
+  return { fs, clock, names: await logFileNames(fs) };
+}
+
+const CUT_SCENARIOS = [
+  { label: 'damaged log, cut at the damage', damaged: true, clean: false },
+  { label: 'sound log after a crash, cut at 5', damaged: false, clean: false },
+  { label: 'sound log closed cleanly, cut at 5', damaged: false, clean: true },
+] as const;
+
+t.test('recover: killed at any step of a cut, every byte is still somewhere, the broker never serves a hole, and running it again finishes the job', async (t) => {
+  const configFor = (): LogConfig => config({ fsync: 'always' });
+  for (const scenario of CUT_SCENARIOS) {
+    let finished = false;
+    for (let budget = 0; !finished && budget < 200; budget++) {
+      const s = scenario.clean ? await fortyCleanlyClosed() : await fortyDurableBatches();
+      const first = path.join(DIR, s.names[0]!);
+      if (scenario.damaged) {
+        const last = batchesIn(await s.fs.readFile(first)).at(-1)!;
+        corruptByte(s.fs, first, last.position + 100);
+        await syncFile(s.fs, first); // the damage is on disk: the crash below must not undo it
+      }
+      const original = new Map<string, Uint8Array>();
+      for (const name of s.names) original.set(name, await s.fs.readFile(path.join(DIR, name)));
+      const inspection = await inspectPartition(s.fs, DIR);
+      const plan = planCut(s.fs, inspection, scenario.damaged ? inspection.damage!.offset : 5);
+      const at = `${scenario.label}, killed after ${budget} steps`;
+      finished = await executeCut(dyingAfter(s.fs, budget), inspection, plan, 1_800_000_000_000).then(() => true, (err: unknown) => {
+        if ((err as { code?: string }).code !== 'EKILLED') throw err;
+        return false;
+      });
+      s.fs.crash({ rng: seededRng(budget) });
+      const missing = await everyByteSomewhere(s.fs, original, plan.cutPosition);
+      if (missing.length > 0) t.fail(`${at}: lost ${missing.join(', ')}`);
+
+      // The broker starts here: a cut in progress keeps the partition offline; otherwise it serves no hole.
+      const cutInProgress = (await s.fs.stat(path.join(DIR, CUT_IN_PROGRESS_FILE))) !== null;
+      const broker = await LogManager.open({ dataDir: '/data', fs: s.fs, clock: s.clock, configFor, recoveryThreads: 0 });
+      const served = broker.get('orders', 0);
+      if (cutInProgress) {
+        if (served !== undefined) t.fail(`${at}: the broker served a partition with a cut in progress`);
+        const offline = broker.offline()[0]?.error;
+        if (!(offline instanceof InterruptedCutError)) t.fail(`${at}: offline for the wrong reason: ${String(offline)}`);
+      } else if (served !== undefined) {
+        const hole = holeIn(await servedOffsets(served));
+        if (hole !== null) t.fail(`${at}: the broker serves a hole: ${hole}`);
+        if (served.logEndOffset !== 40 && served.logEndOffset !== plan.logEndOffset) t.fail(`${at}: the broker's log ends at ${served.logEndOffset}`);
+      }
+      await broker.close();
+      // Even a broker that ignored the marker would find a prefix of the log, never a hole.
+      const ignoring = await PartitionLog.open({ dir: DIR, config: configFor(), fs: s.fs, clock: s.clock }).catch(() => null);
+      if (ignoring !== null) {
+        const hole = holeIn(await servedOffsets(ignoring));
+        if (hole !== null) t.fail(`${at}: a log opened past the marker has a hole: ${hole}`);
+        await ignoring.close();
+      }
+
+      // Running the same command again (as the operator would) completes the cut.
+      if (!finished) {
+        const again = await recoverPartition({ partitionDir: DIR, truncateAt: plan.truncateAt, execute: true }, { fs: s.fs, clock: s.clock }).catch((err: unknown) => err);
+        if (again instanceof Error) t.fail(`${at}: running it again failed: ${again.message}`);
+      }
+      if (await s.fs.stat(path.join(DIR, CUT_IN_PROGRESS_FILE))) t.fail(`${at}: the marker is still there after running it again`);
+      const missingAfter = await everyByteSomewhere(s.fs, original, plan.cutPosition);
+      if (missingAfter.length > 0) t.fail(`${at}, run again: lost ${missingAfter.join(', ')}`);
+      const restarted = await LogManager.open({ dataDir: '/data', fs: s.fs, clock: s.clock, configFor, recoveryThreads: 0 });
+      const log = restarted.get('orders', 0);
+      if (log === undefined) t.fail(`${at}: offline after running it again: ${String(restarted.offline()[0]?.error)}`);
+      else {
+        const offsets = await servedOffsets(log);
+        if (log.logEndOffset !== plan.logEndOffset || holeIn(offsets) !== null || offsets.length !== plan.logEndOffset) {
+          t.fail(`${at}: after running it again the log ends at ${log.logEndOffset} and serves ${offsets.length} offsets (${holeIn(offsets) ?? 'no hole'}), not ${plan.logEndOffset}`);
+        }
+      }
+      await restarted.close();
+      if (finished) t.pass(`${scenario.label}: a cut takes ${budget} file system steps; killed after each of 0..${budget - 1}, nothing was lost or served across a hole, and a second run finished it`);
+    }
+    t.ok(finished, `${scenario.label}: the cut completes within the step budget`);
+  }
+});
+
+t.test('recover: an interrupted cut is reported, refuses another cut, and is finished by the same command', async (t) => {
+  const s = await fortyCleanlyClosed();
+  const inspection = await inspectPartition(s.fs, DIR);
+  const plan = planCut(s.fs, inspection, 5);
+  t.same(plan.laterSegments.length >= 3, true, 'several later segments to move');
+  // The kill lands between two moves of later segments (the second rename of the second segment to go).
+  s.fs.injectFault('rename', `/${plan.laterSegments.at(-2)!.name}`, 1);
+  await t.rejects(executeCut(s.fs, inspection, plan, 1_800_000_000_000), { code: 'EIO' });
+  t.same(await logFileNames(s.fs), [s.names[0], ...s.names.slice(1, -1)], 'the newest segment went first: the partition holds a prefix of the log');
+
+  const report = await recoverPartition({ partitionDir: DIR, execute: false }, { fs: s.fs, clock: s.clock });
+  t.match(report, { interrupted: { plan: { truncateAt: 5 } }, plan: { truncateAt: 5 }, done: null }, 'run without options, it reports the interrupted cut');
+  await t.rejects(recoverPartition({ partitionDir: DIR, truncateAt: 3, execute: true }, { fs: s.fs, clock: s.clock }),
+    { name: 'LogSurgeryError', message: /a cut of this log at offset 5 was interrupted; finish it first: runnel recover \/data\/orders-0 --truncate-at 5 --execute/ });
+  s.clock.advance(1000);
+  const finished = await recoverPartition({ partitionDir: DIR, truncateAt: 5, execute: true }, { fs: s.fs, clock: s.clock });
+  t.equal(finished.done?.setAsideDir, report.interrupted && `/data/${report.interrupted.setAsideDir}`, 'into the set-aside directory the first run began');
+  t.same((await s.fs.readdir('/data')).filter((name) => name.includes('.set-aside-')).length, 1, 'one set-aside directory, not two');
+  t.same(await logFileNames(s.fs), [s.names[0]], 'the cut segment alone stays');
+  const manifest = new TextDecoder().decode(await s.fs.readFile(path.join(finished.done!.setAsideDir, SET_ASIDE_MANIFEST)));
+  const files = [s.names[0]!, ...s.names.slice(1).flatMap((name) => [name, name.replace('.log', '.index'), name.replace('.log', '.timeindex')])].sort();
+  t.match(manifest, `\nfiles=${files.join(',')}\n`, 'the note lists the tail and every later segment\'s files');
+  const log = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always' }), fs: s.fs, clock: s.clock });
+  t.equal(log.logEndOffset, 5);
+  t.same(await servedOffsets(log), [0, 1, 2, 3, 4]);
+  await log.close();
+});
+
+t.test('set-aside directories: never named like a partition, never opened by the broker', async (t) => {
+  const s = await fortyCleanlyClosed();
+  const cutAt = async (offset: number): Promise<string> => {
+    const inspection = await inspectPartition(s.fs, DIR);
+    return (await executeCut(s.fs, inspection, planCut(s.fs, inspection, offset), Date.UTC(2026, 10, 29, 10, 15, 0))).setAsideDir;
+  };
+  const firstAside = await cutAt(30);
+  const secondAside = await cutAt(20); // the same second
+  t.equal(firstAside, `${DIR}.set-aside-20261129T101500Z`);
+  t.equal(secondAside, `${DIR}.set-aside-20261129T101500Z.2`, 'a second one in the same second');
+  for (const aside of [firstAside, secondAside]) {
+    const name = path.basename(aside);
+    t.equal(parsePartitionDirName(name), null, `${name} does not parse as a partition directory`);
+    t.ok(isSetAsideDirName(name), `${name} is recognised as set aside`);
+  }
+  t.notOk(isSetAsideDirName('orders-0'), 'a partition directory is not');
+  t.match(topicNameProblem('orders-0.set-aside-20261129T101500Z'), /set-aside/, 'and no topic may take such a name');
+
+  // What an earlier version named a second directory in one second ("…Z-2"): it parses as partition 2, and the
+  // broker used to open it, write indexes into it and cut its damaged batch as a torn tail.
+  const legacy = '/data/orders-0.set-aside-20261129T101500Z-2';
+  await s.fs.mkdirp(legacy);
+  const damaged = makeBatch(3, 500, 1000);
+  damaged[200]! ^= 0x10;
+  const file = s.fs.open(`${legacy}/00000000000000000005.log`, 'w+');
+  file.write(damaged, 0);
+  await file.datasync();
+  file.close();
+  t.same(parsePartitionDirName(path.basename(legacy)), { topic: 'orders-0.set-aside-20261129T101500Z', partition: 2 });
+  const before = new Map<string, string>();
+  for (const aside of [firstAside, secondAside, legacy]) for (const name of await s.fs.readdir(aside)) before.set(`${aside}/${name}`, hex(await s.fs.readFile(`${aside}/${name}`)));
+  const logged: { msg: string; fields: Record<string, unknown> }[] = [];
+  const logger = { info: (fields: Record<string, unknown>, msg: string) => logged.push({ msg, fields }), warn: () => undefined, error: () => undefined };
+  const broker = await LogManager.open({ dataDir: '/data', fs: s.fs, clock: s.clock, configFor: () => config(), recoveryThreads: 0, logger });
+  t.same([...broker.all()].map(({ topic, partition }) => `${topic}-${partition}`), ['orders-0'], 'the broker opens the partition only');
+  t.same(broker.offline(), [], 'and tries none of the set-aside directories');
+  await broker.close();
+  const after = new Map<string, string>();
+  for (const aside of [firstAside, secondAside, legacy]) for (const name of await s.fs.readdir(aside)) after.set(`${aside}/${name}`, hex(await s.fs.readFile(`${aside}/${name}`)));
+  t.same(after, before, 'not a byte in them changed, no file added');
+  const line = logged.find(({ msg }) => msg.includes('set-aside'));
+  t.ok(line, 'the broker logs that they are there');
+  t.same(line?.fields.setAside, [firstAside, secondAside, legacy].map((p) => path.basename(p)).sort(), 'naming each');
 });

@@ -9,15 +9,17 @@
  * - `--truncate-at OFFSET`: a dry run of cutting the log there: what stays,
  *   how many records, batches and bytes would be set aside, and where;
  * - `--truncate-at OFFSET --execute`: does it. What it removes is moved into
- *   a directory next to the partition, never deleted.
+ *   a directory next to the partition, never deleted. If that run is
+ *   interrupted, the broker keeps the partition offline; the same command
+ *   again finishes the cut (and without `--execute` says so, exit 2).
  *
  * The storage work is in broker/storage/log-surgery.ts, reached through
  * broker/recover.ts, the one broker module this command imports (loaded only
  * when it runs, as `start` loads the broker).
  */
 import { Command } from 'commander';
-import { basename } from 'node:path';
-import type { CutDone, CutPlan, PartitionInspection, RecoverOutcome } from '../../broker/recover.js';
+import { basename, dirname, join } from 'node:path';
+import type { CutDone, CutInProgress, CutPlan, PartitionInspection, RecoverOutcome } from '../../broker/recover.js';
 import { CliError } from '../cli-error.js';
 import { intOption, withJson } from '../options.js';
 import { printJson, printLine } from '../output.js';
@@ -50,7 +52,8 @@ export function recoverCommand(): Command {
     }
     if (opts.json) await printJson(outcome);
     else await printReport(outcome);
-    if (outcome.plan === null && outcome.inspection.damage !== null) throw new CliError('', RECOVER_DAMAGED_EXIT_CODE);
+    const unusable = outcome.interrupted !== null ? outcome.done === null : outcome.plan === null && outcome.inspection.damage !== null;
+    if (unusable) throw new CliError('', RECOVER_DAMAGED_EXIT_CODE);
   });
 }
 
@@ -62,7 +65,11 @@ function offsets(from: number, endExclusive: number): string {
   return endExclusive > from ? `offsets ${from} to ${endExclusive - 1}` : 'no records';
 }
 
-async function printReport({ inspection, plan, done }: RecoverOutcome): Promise<void> {
+async function printReport({ inspection, interrupted, plan, done }: RecoverOutcome): Promise<void> {
+  if (interrupted !== null) {
+    await printInterrupted(inspection, interrupted, done);
+    return;
+  }
   await printInspection(inspection);
   if (plan === null) {
     if (inspection.damage !== null) {
@@ -95,28 +102,56 @@ async function printInspection(inspection: PartitionInspection): Promise<void> {
   if (afterDamage.batches > 0) await printLine('  valid data follows the damage: this is corruption, not a torn tail, so the broker deleted nothing and keeps the partition offline');
 }
 
+/** A cut an earlier run began: what it does, and either how to finish it or that it is finished now. */
+async function printInterrupted(inspection: PartitionInspection, interrupted: CutInProgress, done: CutDone | null): Promise<void> {
+  const { plan } = interrupted;
+  const setAsideDir = join(dirname(inspection.dir), interrupted.setAsideDir);
+  if (done === null) {
+    await printLine(`Partition ${inspection.dir}: a cut at offset ${plan.truncateAt} (\`runnel recover --execute\`) was interrupted. The broker keeps the partition offline until it is finished; nothing is lost, what it moved so far is in ${setAsideDir}.`);
+    await printLine(`The cut keeps ${offsets(inspection.logStartOffset, plan.logEndOffset)} and sets aside ${setAsideWhat(plan)}:`);
+    for (const line of movedFiles(plan)) await printLine(`  ${line}`);
+    await printLine('To finish it, with the broker stopped:');
+    await printLine(`  runnel recover ${inspection.dir} --truncate-at ${plan.truncateAt} --execute`);
+    return;
+  }
+  await printLine(`Finished the interrupted cut at offset ${plan.truncateAt}: the log keeps ${offsets(inspection.logStartOffset, plan.logEndOffset)} and ends at offset ${plan.logEndOffset}.`);
+  await printDone(plan, done);
+}
+
 function describeOffsets(from: number, to: number): string {
   return from === to ? `offset ${from}` : `offsets ${from} to ${to}`;
 }
 
-async function printPlan(inspection: PartitionInspection, plan: CutPlan, done: CutDone | null): Promise<void> {
-  const moved = [
+/** The files a cut moves, one line each. */
+function movedFiles(plan: CutPlan): string[] {
+  return [
     ...(plan.cutPosition < plan.cutSegment.sizeBytes ? [`${plan.cutSegment.name} from byte ${plan.cutPosition} (${plan.cutSegment.sizeBytes - plan.cutPosition} bytes)`] : []),
     ...plan.laterSegments.map((s) => `${s.name} (whole, ${s.sizeBytes} bytes)`),
   ];
+}
+
+/** What a cut sets aside, in records, batches and bytes. */
+function setAsideWhat(plan: CutPlan): string {
   const claimed = plan.damage?.claimed === null || plan.damage === null ? '' : `, plus the damaged batch, whose header claims ${plural(plan.damage.claimed.recordCount, 'record')}`;
-  const what = `${plural(plan.setAside.records, 'record')} in ${plural(plan.setAside.batches, 'valid batch', 'valid batches')}${claimed}; ${plan.setAsideBytes} bytes, ${plan.unreadableBytes} of them unreadable`;
+  return `${plural(plan.setAside.records, 'record')} in ${plural(plan.setAside.batches, 'valid batch', 'valid batches')}${claimed}; ${plan.setAsideBytes} bytes, ${plan.unreadableBytes} of them unreadable`;
+}
+
+async function printPlan(inspection: PartitionInspection, plan: CutPlan, done: CutDone | null): Promise<void> {
   const keep = `the log keeps ${offsets(inspection.logStartOffset, plan.logEndOffset)} and ends at offset ${plan.logEndOffset}`;
   if (done === null) {
     await printLine(`Dry run, nothing changed. Cutting at offset ${plan.truncateAt}: ${keep}.`);
-    await printLine(`It would set aside ${what}:`);
-    for (const line of moved) await printLine(`  ${line}`);
+    await printLine(`It would set aside ${setAsideWhat(plan)}:`);
+    for (const line of movedFiles(plan)) await printLine(`  ${line}`);
     await printLine(`into ${inspection.dir}.set-aside-<UTC time>/ next to the partition. To do it, with the broker stopped:`);
     await printLine(`  runnel recover ${inspection.dir} --truncate-at ${plan.truncateAt} --execute`);
     return;
   }
   await printLine(`Cut at offset ${plan.truncateAt}: ${keep}.`);
-  await printLine(`Set aside ${what}, into ${done.setAsideDir}:`);
-  for (const line of moved) await printLine(`  ${line}`);
+  await printDone(plan, done);
+}
+
+async function printDone(plan: CutPlan, done: CutDone): Promise<void> {
+  await printLine(`Set aside ${setAsideWhat(plan)}, into ${done.setAsideDir}:`);
+  for (const line of movedFiles(plan)) await printLine(`  ${line}`);
   await printLine(`(${basename(done.setAsideDir)}/SET-ASIDE.txt says what each file is; \`runnel dump-log\` reads the .log files.) Start the broker: it serves the partition again.`);
 }
