@@ -32,6 +32,8 @@ function readText(handle: FileHandle): string {
 /** Records, per path, the operations that reached the real descriptors underneath the cache. */
 class RecordingFileSystem extends SimulatedFileSystem {
   readonly ops: { path: string; op: string; handle: number }[] = [];
+  /** Called after every truncate that shrinks a file (an index trimmed at a seal, say). */
+  afterShrink: ((filePath: string) => void) | null = null;
   #nextHandle = 1;
 
   override open(filePath: string, flags: OpenFlags): FileHandle {
@@ -46,7 +48,12 @@ class RecordingFileSystem extends SimulatedFileSystem {
       write: (data, position) => { note('write'); inner.write(data, position); },
       read: (target, offset, length, position) => inner.read(target, offset, length, position),
       sizeBytes: () => inner.sizeBytes(),
-      truncate: (sizeBytes) => { note('write'); inner.truncate(sizeBytes); },
+      truncate: (sizeBytes) => {
+        note('write');
+        const shrinks = sizeBytes < inner.sizeBytes();
+        inner.truncate(sizeBytes);
+        if (shrinks) this.afterShrink?.(filePath);
+      },
       datasync: async () => { note('datasync-start'); await inner.datasync(); note('datasync-end'); },
       datasyncSync: () => { note('datasync-start'); inner.datasyncSync(); note('datasync-end'); },
       identity: () => inner.identity(),
@@ -297,7 +304,9 @@ t.test('active index files never cost an fdatasync to close; a sealed one is syn
   t.same(disk.closedUnsynced((p) => p.endsWith('.log'), from), [], 'no written .log closed before an fdatasync covered it');
   await manager.close();
 
-  // A roll seals the old segment's indexes (final time entry, trimmed files): from then on they are synced before they close.
+  // A roll seals the old segment's indexes (final time entry, trimmed files), which the next flush round syncs on
+  // purpose: from the seal on they are synced before their descriptors close. The window: a roll that waited for
+  // the old segment to be durable seals it at the end of one flush round, and the next round syncs it.
   const rolling = parseLogConfig({ 'segment.bytes': '1024', 'index.interval.bytes': '64', fsync: 'interval', 'flush.ms': '9223372036854775807', 'flush.messages': '9223372036854775807' });
   const disk2 = new RecordingFileSystem();
   const cache2 = new HandleCache(disk2, { budget: 16, cleanReserve: 0 });
@@ -305,20 +314,23 @@ t.test('active index files never cost an fdatasync to close; a sealed one is syn
   const log = await manager2.create('r', 0, rolling);
   const others: FileHandle[] = [];
   for (let i = 0; i < 40; i++) others.push(cache2.open(`/data/other${i}`, 'w+'));
-  let sealedChecked = 0;
-  for (let i = 0; i < 30; i++) {
-    await log.flush(); // durable, so the roll below seals it at once (no roll barrier to wait for)
-    const sealedBase = segmentFileName(log.segmentBaseOffsets().at(-1)!, '');
-    const mark = disk2.ops.length;
-    log.append(batchOf(0, i, 3, clock.nowMs()), { leaderEpoch: 0 });
-    if (log.segmentBaseOffsets().at(-1) === Number(sealedBase)) continue;
-    // The roll just sealed a segment; before any flush runs, a burst of opens takes every idle descriptor.
+  const sealed: string[] = [];
+  disk2.afterShrink = (filePath) => {
+    if (!filePath.endsWith('.timeindex')) return;
+    // The seal trimmed this segment's offset index, then its time index: every idle descriptor is taken now.
+    const offsetIndex = filePath.replace('.timeindex', '.index');
+    const trimmed = disk2.ops.findLastIndex((o) => o.path === offsetIndex && o.op === 'write');
     for (const other of others) other.read(new Uint8Array(1), 0, 1, 0);
-    const violations = disk2.closedUnsynced((p) => isIndex(p) && p.includes(`/${sealedBase}.`), mark);
+    const violations = disk2.closedUnsynced((p) => p === offsetIndex, trimmed);
     if (violations.length > 0) t.fail(`a sealed index closed before an fdatasync covered its final writes: ${violations.join(', ')}`);
-    sealedChecked += 1;
+    sealed.push(offsetIndex);
+  };
+  for (let i = 0; i < 30; i++) {
+    log.append(batchOf(0, i, 3, clock.nowMs()), { leaderEpoch: 0 });
+    await log.flush(); // a pending roll is sealed and written here
   }
-  t.ok(sealedChecked >= 3, `${sealedChecked} rolls checked`);
+  disk2.afterShrink = null;
+  t.ok(sealed.length >= 3, `${sealed.length} seals checked`);
   for (const other of others) other.close();
   await manager2.close();
 });
