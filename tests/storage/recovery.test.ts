@@ -25,7 +25,7 @@ import { LogManager, parsePartitionDirName } from '../../broker/storage/log-mana
 import { isSetAsideDirName } from '../../broker/storage/set-aside.js';
 import { parseLogConfig, type LogConfig } from '../../broker/storage/log-config.js';
 import { executeCut, inspectPartition, planCut, SET_ASIDE_MANIFEST } from '../../broker/storage/log-surgery.js';
-import { encodePartitionMeta } from '../../broker/storage/partition-meta.js';
+import { decodePartitionMeta, encodePartitionMeta } from '../../broker/storage/partition-meta.js';
 import { PartitionLog } from '../../broker/storage/partition-log.js';
 import { CLEAN_SHUTDOWN_FILE, CUT_IN_PROGRESS_FILE, LOG_SUFFIX, PARTITION_META_FILE, parseSegmentFileName, segmentFileName } from '../../broker/storage/segment-names.js';
 import { corruptByte, makeBatch } from '../support/storage-fixtures.js';
@@ -612,6 +612,8 @@ t.test('recover: an interrupted cut is reported, refuses another cut, and is fin
   s.fs.injectFault('rename', `/${plan.laterSegments.at(-2)!.name}`, 1);
   await t.rejects(executeCut(s.fs, inspection, plan, 1_800_000_000_000), { code: 'EIO' });
   t.same(await logFileNames(s.fs), [s.names[0], ...s.names.slice(1, -1)], 'the newest segment went first: the partition holds a prefix of the log');
+  t.equal(await s.fs.stat(path.join(DIR, CLEAN_SHUTDOWN_FILE)), null, 'the clean-shutdown marker went before anything moved');
+  t.match(decodePartitionMeta(await s.fs.readFile(path.join(DIR, PARTITION_META_FILE))), { recoveryPoint: 0 }, 'and the recovery point dropped to the cut segment');
 
   const report = await recoverPartition({ partitionDir: DIR, execute: false }, { fs: s.fs, clock: s.clock });
   t.match(report, { interrupted: { plan: { truncateAt: 5 } }, plan: { truncateAt: 5 }, done: null }, 'run without options, it reports the interrupted cut');
