@@ -208,23 +208,24 @@ t.test('a file renamed or replaced under an idle handle fails loudly; keepOpen h
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** `count` files `/d/<prefix><i>` opened through `cache`, each holding `<prefix> <i>`; fdatasynced when `synced`. */
+async function writtenFiles(cache: FileSystem, prefix: string, count: number, synced: boolean): Promise<FileHandle[]> {
+  const handles: FileHandle[] = [];
+  for (let i = 0; i < count; i++) {
+    const handle = cache.open(`/d/${prefix}${i}`, 'w+');
+    handle.write(bytes(`${prefix} ${i}`), 0);
+    if (synced) await handle.datasync();
+    handles.push(handle);
+  }
+  return handles;
+}
+
 t.test('EMFILE closes clean files only: written ones are synced in the background, one on the event loop only if nothing clean is left', async (t) => {
   const disk = new RecordingFileSystem();
   await dirOn(disk);
   const cache = new HandleCache(disk, { budget: 1000 });
-  const clean: FileHandle[] = [];
-  for (let i = 0; i < 20; i++) {
-    const handle = cache.open(`/d/clean${i}`, 'w+');
-    handle.write(bytes(`clean ${i}`), 0);
-    await handle.datasync();
-    clean.push(handle);
-  }
-  const written: FileHandle[] = [];
-  for (let i = 0; i < 200; i++) {
-    const handle = cache.open(`/d/written${i}`, 'w+');
-    handle.write(bytes(`written ${i}`), 0); // fsync=interval: not synced yet
-    written.push(handle);
-  }
+  const clean = await writtenFiles(cache, 'clean', 20, true);
+  const written = await writtenFiles(cache, 'written', 200, false); // fsync=interval: not synced yet
   disk.injectFault('open', '/d/new', 1, { code: 'EMFILE' });
   cache.open('/d/new', 'w+').close();
   t.equal(cache.stats().blockingSyncs, 0, 'no fdatasync on the event loop while clean files could be closed');
@@ -238,12 +239,7 @@ t.test('EMFILE closes clean files only: written ones are synced in the backgroun
   const disk2 = new RecordingFileSystem();
   await dirOn(disk2);
   const cache2 = new HandleCache(disk2, { budget: 1000 });
-  const dirty: FileHandle[] = [];
-  for (let i = 0; i < 200; i++) {
-    const handle = cache2.open(`/d/f${i}`, 'w+');
-    handle.write(bytes(`f ${i}`), 0);
-    dirty.push(handle);
-  }
+  const dirty = await writtenFiles(cache2, 'f', 200, false);
   disk2.injectFault('open', '/d/new', 1, { code: 'EMFILE' });
   cache2.open('/d/new', 'w+').close();
   t.equal(cache2.stats().blockingSyncs, 1, 'one fdatasync on the event loop, for one descriptor');
