@@ -50,6 +50,13 @@ export interface ProducerOptions {
   /** Retries of a retriable error per batch, and failed lookups in a row of a topic's metadata (default: unlimited within `deliveryTimeoutMs`). */
   retries?: number;
   requestTimeoutMs?: number;
+  /**
+   * How old a topic's cached metadata may get before the producer refreshes
+   * it (default 300000, Kafka's metadata.max.age.ms): partitions added to the
+   * topic are used from then on. A record sent to a partition the cache does
+   * not know yet refreshes it at once.
+   */
+  metadataMaxAgeMs?: number;
   /** Custom key -> partition mapping; by default `partitionForKey` (keyed) and sticky (keyless). */
   partitioner?: (key: Buffer | null, partitionCount: number) => number;
 }
@@ -118,6 +125,14 @@ export interface Producer extends ClientEventSource {
    * (rejecting with DELIVERY_TIMEOUT when that passes).
    */
   send(req: { topic: string; messages: ProducerMessage[] }): Promise<RecordMetadata[]>;
+  /**
+   * The partitions of `topic` as this producer sees them (Kafka's
+   * `partitionsFor`): its cached metadata, looked up first if there is none,
+   * which makes the topic where the broker auto-creates topics, as a send
+   * would. Rejects UNKNOWN_TOPIC_OR_PARTITION when the topic does not exist
+   * and will not be made.
+   */
+  partitionsFor(topic: string): Promise<PartitionDescription[]>;
   /** Sends everything buffered now and waits for it (to be acknowledged or to fail). */
   flush(): Promise<void>;
   /**
@@ -173,9 +188,17 @@ export interface Consumer extends AsyncIterable<Message>, ClientEventSource {
   close(): Promise<void>;
 }
 
+/** One partition of a topic: its leader, replicas and in-sync replicas, as broker ids. */
+export interface PartitionDescription {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
 export interface TopicDescription {
   name: string;
-  partitions: { partition: number; leader: number; replicas: number[]; isr: number[] }[];
+  partitions: PartitionDescription[];
   configs: Record<string, string>;
 }
 

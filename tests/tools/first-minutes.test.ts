@@ -89,8 +89,13 @@ t.test('errors say a thing once, in CLI words, naming only what was asked', asyn
     const line = oneErrorLine(t, await cli(args), args.join(' '));
     t.equal(line, 'error: topic nope does not exist; see the topics with `runnel topic list`, or create it with `runnel topic create nope`', args.join(' '));
   }
-  const produced = oneErrorLine(t, await cli(['produce', 'nope'], 'x\n'), 'produce to a missing topic');
-  t.equal(produced, 'error: line 1 was not sent: topic nope does not exist; see the topics with `runnel topic list`, or create it with `runnel topic create nope` (0 of 1 lines read were acknowledged; reading stopped there)');
+  // The topic is looked up before stdin is read: with lines, with none at all, or with lines that never end.
+  for (const input of ['x\n', '']) {
+    const produced = oneErrorLine(t, await cli(['produce', 'nope'], input), `produce to a missing topic, stdin ${JSON.stringify(input)}`);
+    t.equal(produced, 'error: topic nope does not exist; see the topics with `runnel topic list`, or create it with `runnel topic create nope`');
+  }
+  const deleted = oneErrorLine(t, await cli(['topic', 'delete', 'nope']), 'delete a missing topic');
+  t.equal(deleted, 'error: topic nope does not exist; see the topics with `runnel topic list`', 'no advice to create what was being deleted');
 
   const twice = oneErrorLine(t, await cli(['topic', 'create', 'orders']), 'create twice');
   t.equal(twice.split('already exists').length - 1, 1, `"already exists" said once: ${twice}`);
