@@ -262,23 +262,22 @@ export class Connection {
     });
     socket.on('close', () => {
       const err = this.#networkError(socketError);
+      const reason = systemCodeOf(err) ?? (tcpConnected ? 'the connection closed during the version handshake' : 'the connection closed while connecting');
       onConnectFailure(new ConnectFailure(
-        err.errorName === 'CONNECTION_FAILED' ? err : new RunnelError('CONNECTION_FAILED', `Could not connect to ${this.address}: ${err.message}`, { cause: err }),
-        systemCodeOf(err) ?? (tcpConnected ? 'the connection closed during the version handshake' : 'the connection closed while connecting'),
+        err.errorName === 'CONNECTION_FAILED' ? err : new RunnelError('CONNECTION_FAILED', `Could not connect to ${this.address}: ${err.message}`, { cause: err, reason }),
+        reason,
       ));
       this.#kill(link, err, true);
     });
     const timeoutMs = this.#opts.connectTimeoutMs;
     const timer = setTimeout(() => {
-      const failure = tcpConnected
-        ? new ConnectFailure(
-          new RunnelError('CONNECTION_FAILED', `Connected to ${this.address}, but it did not answer the version handshake within ${timeoutMs} ms; is the broker hung or overloaded?`),
-          `connected, but no answer to the version handshake within ${timeoutMs} ms`,
-        )
-        : new ConnectFailure(
-          new RunnelError('CONNECTION_FAILED', `Connecting to ${this.address} took longer than ${timeoutMs} ms; check that the broker is up and reachable.`),
-          `no answer to connect within ${timeoutMs} ms`,
-        );
+      const reason = tcpConnected ? `connected, but no answer to the version handshake within ${timeoutMs} ms` : `no answer to connect within ${timeoutMs} ms`;
+      const failure = new ConnectFailure(
+        tcpConnected
+          ? new RunnelError('CONNECTION_FAILED', `Connected to ${this.address}, but it did not answer the version handshake within ${timeoutMs} ms; is the broker hung or overloaded?`, { reason })
+          : new RunnelError('CONNECTION_FAILED', `Connecting to ${this.address} took longer than ${timeoutMs} ms; check that the broker is up and reachable.`, { reason }),
+        reason,
+      );
       onConnectFailure(failure);
       this.#kill(link, failure.error, false);
     }, timeoutMs);

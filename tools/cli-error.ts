@@ -110,7 +110,8 @@ export function explainError(err: unknown, context: ErrorContext = {}): string {
   }
   if (unreachable || facts.errorName === 'CONNECTION_FAILED') {
     const where = context.bootstrap ?? 'the bootstrap address';
-    const why = unreachable ? systemCode : 'no connection within the connect timeout';
+    // The SDK's reason for a failed connect is short: what got no answer.
+    const why = unreachable ? systemCode : typeof facts.reason === 'string' ? oneLine(facts.reason).replace(/\.$/, '') : 'no connection within the connect timeout';
     return `cannot reach a broker at ${where} (${why}); ${START_ADVICE}`;
   }
   if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
