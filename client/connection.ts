@@ -22,9 +22,10 @@
  * while requests are in flight and nothing has been heard for half of
  * `connectTimeoutMs`, the connection sends an ApiVersions probe, which any
  * live broker answers at once whatever else it is doing; no answer within
- * the other half means the broker is hung (or cut off), reported long
- * before a request timeout would say so. The probe does not reset the
- * connection: a slow broker that answers later was only slow. An outage
+ * the other half means the broker is hung (or cut off), reported
+ * `connectTimeoutMs` after it last said anything, long before a request
+ * timeout would say so. The probe does not reset the connection: a slow
+ * broker that answers later was only slow. An outage
  * counts from the first sign of it (the broker last heard from, a lost
  * connection, the first failed connect), not from the latest retry.
  */
@@ -340,9 +341,17 @@ export class Connection {
         this.#probe(link);
       }
       this.#watch(link);
-    }, halfMs);
+    }, this.#watchDelayMs(link, halfMs));
     // The requests in flight keep the process alive; the watchdog never does by itself.
     link.watchdog.unref();
+  }
+
+  /** Until the silence reaches the next threshold: half (probe it), or all of connectTimeoutMs with a probe out (report it). */
+  #watchDelayMs(link: Link, halfMs: number): number {
+    const dueMs = link.lastHeardMs + (link.probeId >= 0 ? 2 * halfMs : halfMs);
+    const nowMs = Date.now();
+    // Past due (just reported): look again in half a timeout.
+    return dueMs > nowMs ? dueMs - nowMs : halfMs;
   }
 
   /** An ApiVersions whose only job is to be answered; outside the in-flight slots, and its answer is not decoded. */

@@ -1,7 +1,7 @@
 /**
  * How the SDK tells a broker's trouble, against a scripted broker that plays
  * the faults exactly (tests/client/fake-broker.ts): a broker that hangs is
- * reported within about 1.5 x connectTimeoutMs, long before any request
+ * reported connectTimeoutMs after it last answered, long before any request
  * times out, in words that say what got no answer, and its outage counts
  * from its first silence; a broker reached under two names (the bootstrap
  * `localhost:P`, the metadata's `127.0.0.1:P`) is one outage, one event each
@@ -46,7 +46,7 @@ function watch(source: { on(e: 'broker-unreachable', l: (e: BrokerUnreachableEve
   return { down, up };
 }
 
-t.test('a broker that hangs is reported within about 1.5 x connectTimeoutMs, as answering nothing, and its outage counts from its silence', async (t) => {
+t.test('a broker that hangs is reported connectTimeoutMs after it went quiet, as answering nothing, and its outage counts from its silence', async (t) => {
   const broker = await healthyBroker(t);
   const runnel = new Runnel({ bootstrap: [`127.0.0.1:${broker.port}`], connectTimeoutMs: 1000, requestTimeoutMs: 20_000, logger: silent });
   t.teardown(() => runnel.close());
@@ -60,8 +60,8 @@ t.test('a broker that hangs is reported within about 1.5 x connectTimeoutMs, as 
   const hungAtMs = Date.now();
   const pending = producer.send({ topic: 't', messages: [{ value: 'during' }] });
   pending.catch(() => undefined);
-  const noticedMs = await waitFor('broker-unreachable', () => events.down.length > 0, 1.5 * 1000 + SLACK_MS + 1000);
-  t.ok(noticedMs <= 1.5 * 1000 + SLACK_MS, `reported ${noticedMs} ms after it stopped answering (request timeout 20000 ms)`);
+  const noticedMs = await waitFor('broker-unreachable', () => events.down.length > 0, 1000 + SLACK_MS + 1000);
+  t.ok(noticedMs <= 1000 + SLACK_MS, `reported ${noticedMs} ms after it stopped answering (request timeout 20000 ms)`);
   t.match(events.down[0], { broker: `127.0.0.1:${broker.port}`, reason: 'connected, but it answers nothing' });
   t.ok(broker.requests('ApiVersions') >= 2, 'it was probed (an ApiVersions beyond the handshake)');
   await new Promise((resolve) => setTimeout(resolve, 1500));
