@@ -67,6 +67,16 @@ t.test('-b is --bootstrap, after the subcommand or before it', async (t) => {
   const innerWins = await runnel(['-b', broker.bootstrap, 'topic', 'list', '--bootstrap', `127.0.0.1:${deadPort}`]);
   t.match(oneErrorLine(t, innerWins, 'a --bootstrap after the subcommand'), `127.0.0.1:${deadPort}`, 'beats -b before it');
 
+  // After a command group too, as kafka tools and kcat users type it.
+  const afterGroup = await runnel(['topic', '-b', broker.bootstrap, 'list']);
+  t.equal(afterGroup.code, 0, afterGroup.stderr);
+  t.ok(linesOf(afterGroup.stdout).includes('bee'), 'runnel topic -b host:port list');
+  const perfAfterGroup = await runnel(['perf', '-b', broker.bootstrap, 'produce', '--topic', 'bee', '--num-records', '10', '--record-size', '10', '--reporting-interval-ms', '0']);
+  t.equal(perfAfterGroup.code, 0, perfAfterGroup.stderr);
+  t.match(perfAfterGroup.stdout, /^10 records sent/);
+  const closestWins = await runnel(['-b', broker.bootstrap, 'topic', '-b', `127.0.0.1:${deadPort}`, 'list']);
+  t.match(oneErrorLine(t, closestWins, '-b after the group'), `127.0.0.1:${deadPort}`, 'beats -b before the group');
+
   const notABrokerCommand = oneErrorLine(t, await runnel(['-b', broker.bootstrap, 'dump-log', 'x.log']), '-b before dump-log');
   t.match(notABrokerCommand, /runnel dump-log does not talk to a broker/);
 });
