@@ -9,7 +9,7 @@
  * Against a scripted broker (exact request counts) and a real one (the
  * admin's createPartitions, records read back).
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Runnel, partitionForKey } from '../../client/index.js';
 import { startBrokerProcess } from '../support/broker-process.js';
 import { fakeBroker, metadataAnswer, produceAnswer, type FakeBroker } from './fake-broker.js';
@@ -21,8 +21,8 @@ function keyFor(partition: number, count: number): string {
   for (let i = 0; ; i++) if (partitionForKey(`k${i}`, count) === partition) return `k${i}`;
 }
 
-t.test('a call refused as invalid writes nothing, whichever message is bad and however it is bad', async (t) => {
-  const counts = { t: 2 };
+/** A scripted broker whose topic `t` has `counts.t` partitions (change it to grow the topic), and a client of it. */
+async function scripted(t: Test, counts: { t: number }): Promise<{ broker: FakeBroker; runnel: Runnel }> {
   const broker: FakeBroker = await fakeBroker(t, (api, id, body) => {
     if (api === 'Metadata') return metadataAnswer(id, broker.port, counts);
     if (api === 'Produce') return produceAnswer(id, body);
@@ -30,6 +30,11 @@ t.test('a call refused as invalid writes nothing, whichever message is bad and h
   });
   const runnel = new Runnel({ bootstrap: [`127.0.0.1:${broker.port}`], logger: silent });
   t.teardown(() => runnel.close());
+  return { broker, runnel };
+}
+
+t.test('a call refused as invalid writes nothing, whichever message is bad and however it is bad', async (t) => {
+  const { broker, runnel } = await scripted(t, { t: 2 });
   const producer = runnel.producer({ lingerMs: 0 });
   await producer.partitionsFor('t');
   const metadataBefore = broker.requests('Metadata');
@@ -54,13 +59,7 @@ t.test('a call refused as invalid writes nothing, whichever message is bad and h
 
 t.test('partitions added to the topic: a send naming one refreshes at once; keys spread over them after metadataMaxAgeMs', async (t) => {
   const counts = { t: 2 };
-  const broker: FakeBroker = await fakeBroker(t, (api, id, body) => {
-    if (api === 'Metadata') return metadataAnswer(id, broker.port, counts);
-    if (api === 'Produce') return produceAnswer(id, body);
-    return null;
-  });
-  const runnel = new Runnel({ bootstrap: [`127.0.0.1:${broker.port}`], logger: silent });
-  t.teardown(() => runnel.close());
+  const { broker, runnel } = await scripted(t, counts);
   const producer = runnel.producer({ lingerMs: 0, metadataMaxAgeMs: 500 });
   t.same((await producer.send({ topic: 't', messages: [{ value: 'a', partition: 1 }] })).map((m) => m.partition), [1]);
 

@@ -8,34 +8,16 @@
  * CLI.md's examples show them. Real broker processes.
  */
 import t from 'tap';
-import { closeSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Runnel } from '../../client/index.js';
 import { startBrokerProcess } from '../support/broker-process.js';
+import { batchesIn, flipByte } from '../support/segment-damage.js';
 import { linesOf, runnel } from './run-cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** Byte positions and sizes of the batches in a .log file (by their length fields). */
-function batchesIn(file: string): { position: number; sizeBytes: number }[] {
-  const bytes = readFileSync(file);
-  const out: { position: number; sizeBytes: number }[] = [];
-  for (let position = 0; position + 61 <= bytes.length; position += 12 + bytes.readInt32BE(position + 8)) {
-    out.push({ position, sizeBytes: 12 + bytes.readInt32BE(position + 8) });
-  }
-  return out;
-}
-
-function flipByte(file: string, position: number): void {
-  const fd = openSync(file, 'r+');
-  const one = Buffer.alloc(1);
-  readSync(fd, one, 0, 1, position);
-  one[0] = one[0]! ^ 0x40;
-  writeSync(fd, one, 0, 1, position);
-  closeSync(fd);
-}
 
 /** The example lines of the fenced block that follows `intro` in CLI.md. */
 function cliDocExample(intro: string): string {
