@@ -86,18 +86,22 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
-/** A broker this client could not connect to (the first failed attempt of an outage). */
+/**
+ * A broker this client cannot reach: the first sign of an outage (a failed
+ * connect, a request timed out, or a broker that answers nothing, not even
+ * a probe), once per outage however many connections notice it.
+ */
 export interface BrokerUnreachableEvent {
   /** `host:port` */
   broker: string;
-  /** Short: an errno code (`ECONNREFUSED`) or what timed out. */
+  /** Short: an errno code (`ECONNREFUSED`) or what got no answer (`connected, but it answers nothing`). */
   reason: string;
   error: RunnelError;
-  /** When the outage began (ms since the epoch). */
+  /** When the outage began (ms since the epoch): the broker last heard from, the connection lost, or the first failed connect. */
   sinceMs: number;
 }
 
-/** A broker that was unreachable answered a connect again. */
+/** A broker that was unreachable completed a connect, or answered, again. */
 export interface BrokerReachableEvent {
   broker: string;
   /** How long it was unreachable. */
