@@ -15,6 +15,19 @@
  *
  * The socket is unref'd whenever nothing is in flight, so an app that forgets
  * `close()` can still exit; anything awaited keeps the process alive.
+ *
+ * Health: the owner hears of trouble once per outage (`onTrouble`) and of
+ * its end (`onReachable`). Trouble is a failed connect (TCP or the version
+ * handshake), a request that timed out, or a broker that has gone silent:
+ * while requests are in flight and nothing has been heard for half of
+ * `connectTimeoutMs`, the connection sends an ApiVersions probe, which any
+ * live broker answers at once whatever else it is doing; no answer within
+ * the other half means the broker is hung (or cut off), reported
+ * `connectTimeoutMs` after it last said anything, long before a request
+ * timeout would say so. The probe does not reset the connection: a slow
+ * broker that answers later was only slow. An outage
+ * counts from the first sign of it (the broker last heard from, a lost
+ * connection, the first failed connect), not from the latest retry.
  */
 import net from 'node:net';
 import { ApiKey, type ApiName } from '../protocol/api-keys.js';
@@ -23,7 +36,7 @@ import { FrameReader } from '../protocol/frame-reader.js';
 import { tryDecodeErrorResponse } from '../protocol/error-response.js';
 import type { OutgoingRequestBodies, ResponseBodies } from '../protocol/messages.js';
 import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
-import { RunnelError, clientClosed } from './errors.js';
+import { RunnelError, clientClosed, systemCodeOf } from './errors.js';
 import type { Logger } from './types.js';
 
 export interface ConnectionOptions {
@@ -40,10 +53,14 @@ export interface ConnectionOptions {
   logger: Logger;
   /** Called when an established connection is lost (not on close()). */
   onDisconnect?: (err: RunnelError) => void;
-  /** Called after each failed attempt to connect (TCP or handshake), with a short reason: an errno code, or what timed out. */
-  onConnectFailed?: (err: RunnelError, reason: string) => void;
-  /** Called after each completed connect (the handshake answered). */
-  onConnected?: () => void;
+  /**
+   * Called on each sign of trouble (a failed connect, a request timed out, a
+   * probe unanswered), with a short reason (an errno code, or what got no
+   * answer) and when the trouble began (ms since the epoch).
+   */
+  onTrouble?: (err: RunnelError, reason: string, sinceMs: number) => void;
+  /** Called when the broker answers again after trouble was reported (a completed connect, or any response). */
+  onReachable?: () => void;
 }
 
 interface Pending {
@@ -60,6 +77,12 @@ interface Link {
   inFlight: Map<number, Pending>;
   versions: Map<ApiName, number>;
   dead: boolean;
+  /** When bytes last came from the broker (or the link was made). */
+  lastHeardMs: number;
+  /** The correlation id of the liveness probe awaiting its answer, or -1. */
+  probeId: number;
+  /** Checks, while requests are in flight, that the broker still says something. */
+  watchdog: NodeJS.Timeout | null;
 }
 
 const SOFTWARE_NAME = 'runnel-js';
@@ -77,6 +100,10 @@ export class Connection {
   #nextCorrelationId = 0;
   #slotWaiters: (() => void)[] = [];
   readonly #abort = new AbortController();
+  /** When the current trouble began (ms since the epoch), or null while the broker answers. */
+  #troubleSinceMs: number | null = null;
+  /** The owner has been told of the current trouble (so it hears when it ends). */
+  #troubleReported = false;
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts;
@@ -187,6 +214,7 @@ export class Connection {
       await sleep(backoffMs(this.#opts.reconnect, this.#failures - 1), this.#abort.signal);
       if (this.#closed) throw this.#closedError();
     }
+    const attemptMs = Date.now();
     try {
       const link = await this.#open();
       if (this.#closed) {
@@ -195,36 +223,35 @@ export class Connection {
       }
       this.#failures = 0;
       this.#link = link;
-      this.#opts.onConnected?.();
+      this.#healthy();
       return link;
     } catch (err) {
       this.#failures++;
-      if (!this.#closed && err instanceof RunnelError) this.#opts.onConnectFailed?.(err, this.#connectFailureReason(err));
+      if (err instanceof ConnectFailure) {
+        this.#trouble(err.error, err.reason, attemptMs);
+        throw err.error;
+      }
       throw err;
     }
   }
 
-  /** "ECONNREFUSED", "no answer to connect within 10000 ms", ...: what a person needs to know about a failed connect. */
-  #connectFailureReason(err: RunnelError): string {
-    const code = systemCodeOf(err);
-    if (code !== undefined) return code;
-    if (err.errorName === 'REQUEST_TIMED_OUT') return `no answer to the version handshake within ${this.#opts.connectTimeoutMs} ms`;
-    if (err.errorName === 'CONNECTION_FAILED' && err.cause === undefined) return `no answer to connect within ${this.#opts.connectTimeoutMs} ms`;
-    if (err.errorName === 'CONNECTION_FAILED') return 'the connection closed during the version handshake';
-    return err.errorName;
-  }
-
-  /** TCP connect plus ApiVersions, within connectTimeoutMs. */
+  /**
+   * TCP connect plus ApiVersions, within connectTimeoutMs (one timer for
+   * both, which knows which of the two got no answer). Fails with a
+   * ConnectFailure, which carries the reason for the owner.
+   */
   async #open(): Promise<Link> {
     const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
-    const link: Link = { socket, inFlight: new Map(), versions: new Map(), dead: false };
+    const link: Link = { socket, inFlight: new Map(), versions: new Map(), dead: false, lastHeardMs: Date.now(), probeId: -1, watchdog: null };
     const reader = new FrameReader({
       maxFrameBytes: this.#opts.maxFrameBytes,
       onFrame: (frame: Uint8Array) => this.#onFrame(link, frame),
     });
     let socketError: Error & { code?: string } = new Error('closed');
-    let onConnectFailure: (err: RunnelError) => void = () => {};
+    let tcpConnected = false;
+    let onConnectFailure: (err: ConnectFailure) => void = () => {};
     socket.on('data', (chunk: Buffer) => {
+      link.lastHeardMs = Date.now();
       try {
         reader.push(chunk);
       } catch (err) {
@@ -236,34 +263,105 @@ export class Connection {
     });
     socket.on('close', () => {
       const err = this.#networkError(socketError);
-      onConnectFailure(err);
+      const reason = systemCodeOf(err) ?? (tcpConnected ? 'the connection closed during the version handshake' : 'the connection closed while connecting');
+      onConnectFailure(new ConnectFailure(
+        err.errorName === 'CONNECTION_FAILED' ? err : new RunnelError('CONNECTION_FAILED', `Could not connect to ${this.address}: ${err.message}`, { cause: err, reason }),
+        reason,
+      ));
       this.#kill(link, err, true);
     });
+    const timeoutMs = this.#opts.connectTimeoutMs;
     const timer = setTimeout(() => {
-      const err = new RunnelError('CONNECTION_FAILED', `Connecting to ${this.address} took longer than ${this.#opts.connectTimeoutMs} ms; check that the broker is up and reachable.`);
-      onConnectFailure(err);
-      this.#kill(link, err, false);
-    }, this.#opts.connectTimeoutMs);
+      const reason = tcpConnected ? `connected, but no answer to the version handshake within ${timeoutMs} ms` : `no answer to connect within ${timeoutMs} ms`;
+      const failure = new ConnectFailure(
+        tcpConnected
+          ? new RunnelError('CONNECTION_FAILED', `Connected to ${this.address}, but it did not answer the version handshake within ${timeoutMs} ms; is the broker hung or overloaded?`, { reason })
+          : new RunnelError('CONNECTION_FAILED', `Connecting to ${this.address} took longer than ${timeoutMs} ms; check that the broker is up and reachable.`, { reason }),
+        reason,
+      );
+      onConnectFailure(failure);
+      this.#kill(link, failure.error, false);
+    }, timeoutMs);
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        onConnectFailure = reject;
-      });
-      // The handshake is spoken at our lowest ApiVersions version, which every broker knows.
+      const failed = new Promise<never>((_, reject) => (onConnectFailure = reject));
+      await Promise.race([new Promise<void>((resolve) => socket.once('connect', resolve)), failed]);
+      tcpConnected = true;
+      // The handshake is spoken at our lowest ApiVersions version, which every broker knows. Its own timer is
+      // longer than the one above, which is the one to say that it got no answer.
       link.versions.set('ApiVersions', SUPPORTED_VERSIONS.ApiVersions.min);
-      const res = await this.#write(link, 'ApiVersions', { clientSoftwareName: SOFTWARE_NAME, clientSoftwareVersion: SOFTWARE_VERSION }, this.#opts.connectTimeoutMs, true);
+      const answer = this.#write(link, 'ApiVersions', { clientSoftwareName: SOFTWARE_NAME, clientSoftwareVersion: SOFTWARE_VERSION }, 2 * timeoutMs, true);
+      answer.catch(() => {});
+      const res = await Promise.race([answer, failed]);
       negotiate(link.versions, res as ResponseBodies['ApiVersions']);
       this.#opts.logger.debug({ broker: this.address, versions: Object.fromEntries(link.versions) }, 'connected');
       return link;
     } catch (err) {
-      const e = err instanceof RunnelError ? err : this.#networkError(err as Error);
-      this.#kill(link, e, false);
-      throw e.errorName === 'NETWORK_EXCEPTION'
-        ? new RunnelError('CONNECTION_FAILED', `Could not connect to ${this.address}: ${e.message}`, { cause: e })
-        : e;
+      const failure = err instanceof ConnectFailure
+        ? err
+        : new ConnectFailure(err instanceof RunnelError ? err : this.#networkError(err as Error), err instanceof RunnelError ? err.errorName : 'the version handshake failed');
+      this.#kill(link, failure.error, false);
+      throw failure;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A sign of trouble: remembered from its first moment, reported to the owner on every sign (the owner counts outages). */
+  #trouble(err: RunnelError, reason: string, sinceMs: number): void {
+    if (this.#closed) return;
+    this.#troubleSinceMs ??= sinceMs;
+    this.#troubleReported = true;
+    this.#opts.onTrouble?.(err, reason, this.#troubleSinceMs);
+  }
+
+  /** The broker answered: any trouble is over. */
+  #healthy(): void {
+    this.#troubleSinceMs = null;
+    if (!this.#troubleReported) return;
+    this.#troubleReported = false;
+    if (!this.#closed) this.#opts.onReachable?.();
+  }
+
+  /**
+   * Arms the watchdog of a link with requests in flight: after half of
+   * connectTimeoutMs with nothing heard it sends a probe; after the other
+   * half with still nothing, the broker is reported silent.
+   */
+  #watch(link: Link): void {
+    if (link.watchdog !== null || link.dead) return;
+    const halfMs = Math.max(1, Math.floor(this.#opts.connectTimeoutMs / 2));
+    link.watchdog = setTimeout(() => {
+      link.watchdog = null;
+      if (link.dead || (link.inFlight.size === 0 && link.probeId < 0)) return;
+      const silentMs = Date.now() - link.lastHeardMs;
+      if (link.probeId >= 0 && silentMs >= 2 * halfMs) {
+        const err = new RunnelError('REQUEST_TIMED_OUT', `${this.address} has not answered anything for ${silentMs} ms, not even a probe; is the broker hung or cut off?`);
+        this.#trouble(err, 'connected, but it answers nothing', link.lastHeardMs);
+      } else if (link.probeId < 0 && silentMs >= halfMs) {
+        this.#probe(link);
+      }
+      this.#watch(link);
+    }, this.#watchDelayMs(link, halfMs));
+    // The requests in flight keep the process alive; the watchdog never does by itself.
+    link.watchdog.unref();
+  }
+
+  /** Until the silence reaches the next threshold: half (probe it), or all of connectTimeoutMs with a probe out (report it). */
+  #watchDelayMs(link: Link, halfMs: number): number {
+    const dueMs = link.lastHeardMs + (link.probeId >= 0 ? 2 * halfMs : halfMs);
+    const nowMs = Date.now();
+    // Past due (just reported): look again in half a timeout.
+    return dueMs > nowMs ? dueMs - nowMs : halfMs;
+  }
+
+  /** An ApiVersions whose only job is to be answered; outside the in-flight slots, and its answer is not decoded. */
+  #probe(link: Link): void {
+    const correlationId = this.#nextCorrelationId;
+    this.#nextCorrelationId = (this.#nextCorrelationId + 1) & 0x7fffffff;
+    const version = link.versions.get('ApiVersions') ?? SUPPORTED_VERSIONS.ApiVersions.min;
+    const chunks = encodeRequest('ApiVersions', version, correlationId, this.#opts.clientId, { clientSoftwareName: SOFTWARE_NAME, clientSoftwareVersion: SOFTWARE_VERSION });
+    link.probeId = correlationId;
+    for (const chunk of chunks) link.socket.write(chunk);
   }
 
   #networkError(err: Error & { code?: string }): RunnelError {
@@ -291,14 +389,21 @@ export class Connection {
     const socket = link.socket;
     return new Promise((resolve, reject) => {
       if (expectResponse) {
+        const sentAtMs = Date.now();
         const onTimeout = (): void => {
           link.inFlight.delete(correlationId);
-          reject(new RunnelError('REQUEST_TIMED_OUT', `No response to ${api} from ${this.address} within ${timeoutMs} ms, so the connection was reset; retry, or raise requestTimeoutMs.`));
+          const err = new RunnelError('REQUEST_TIMED_OUT', `No response to ${api} from ${this.address} within ${timeoutMs} ms, so the connection was reset; retry, or raise requestTimeoutMs.`);
+          reject(err);
+          // The broker was last seen alive when it last said something, or when this request left, whichever came later.
+          if (link === this.#link) this.#trouble(err, `no answer to a ${api} request within ${timeoutMs} ms`, Math.max(sentAtMs, link.lastHeardMs));
           this.#kill(link, new RunnelError('NETWORK_EXCEPTION', `Reset the connection to ${this.address} after a ${api} request timed out; retry.`), true);
         };
         const timer = setTimeout(onTimeout, timeoutMs);
         link.inFlight.set(correlationId, { api, version, resolve: resolve as (body: never) => void, reject, timer });
-        if (link.inFlight.size === 1) socket.ref();
+        if (link.inFlight.size === 1) {
+          socket.ref();
+          if (link === this.#link) this.#watch(link);
+        }
       }
       socket.cork();
       const last = chunks.length - 1;
@@ -318,6 +423,12 @@ export class Connection {
       ({ correlationId, bodyOffset } = decodeResponseHeader(frame));
     } catch (err) {
       this.#kill(link, new RunnelError('NETWORK_EXCEPTION', `Unreadable response header from ${this.address}: ${(err as Error).message}; reconnecting.`, { cause: err }), true);
+      return;
+    }
+    // Any answer from the broker ends a silence that was reported.
+    if (this.#troubleReported && link === this.#link) this.#healthy();
+    if (correlationId === link.probeId) {
+      link.probeId = -1;
       return;
     }
     const pending = link.inFlight.get(correlationId);
@@ -349,6 +460,8 @@ export class Connection {
     link.dead = true;
     const wasEstablished = this.#link === link;
     if (wasEstablished) this.#link = null;
+    if (link.watchdog !== null) clearTimeout(link.watchdog);
+    link.watchdog = null;
     const pending = [...link.inFlight.values()];
     link.inFlight.clear();
     link.socket.destroy();
@@ -358,19 +471,23 @@ export class Connection {
     }
     for (const wake of this.#slotWaiters.splice(0)) wake();
     if (notify && wasEstablished && !this.#closed) {
+      // Not an outage yet (the next connect decides), but if it is one, it began here: when requests were
+      // waiting for answers. (A link lost while idle may only have been closed as idle by the broker.)
+      if (pending.length > 0) this.#troubleSinceMs ??= Date.now();
       this.#opts.logger.warn({ broker: this.address, err: err.message }, 'connection lost');
       this.#opts.onDisconnect?.(err);
     }
   }
 }
 
-/** The errno-style code (ECONNREFUSED, ...) of an error or of any error in its cause chain. */
-function systemCodeOf(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+/** Why a connect failed: the error for callers, and a short reason for the owner ("ECONNREFUSED", what got no answer). */
+class ConnectFailure extends Error {
+  constructor(
+    readonly error: RunnelError,
+    readonly reason: string,
+  ) {
+    super(error.message);
   }
-  return undefined;
 }
 
 /** Our version of each API: min(our max, broker max), where the ranges overlap. */

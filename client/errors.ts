@@ -35,6 +35,8 @@ export class RunnelError extends Error {
   readonly reason: string;
   /** The partition the error is about, when it is about one. */
   readonly topicPartition: { topic: string; partition: number } | undefined;
+  /** The offsets the error is about, when it is about some (a damaged batch's first and last). */
+  readonly offsets: { first: number; last: number } | undefined;
 
   constructor(errorName: ErrorName | ClientErrorName, detail?: string, options?: RunnelErrorOptions) {
     const spec: ErrorSpec = errorName in ClientErrors ? ClientErrors[errorName as ClientErrorName] : Errors[errorName as ErrorName];
@@ -44,6 +46,7 @@ export class RunnelError extends Error {
     this.retriable = options?.retriable ?? spec.retriable;
     this.reason = options?.reason ?? detail ?? spec.message;
     this.topicPartition = options?.topicPartition;
+    this.offsets = options?.offsets;
   }
 
   /**
@@ -71,6 +74,7 @@ export interface RunnelErrorOptions {
   /** What went wrong, when `detail` says more (the SDK's operation, its advice). Default: `detail`. */
   reason?: string;
   topicPartition?: { topic: string; partition: number };
+  offsets?: { first: number; last: number };
 }
 
 export function isRetriable(err: unknown): boolean {
@@ -83,4 +87,25 @@ export function invalidArgument(detail: string): RunnelError {
 
 export function clientClosed(what: string): RunnelError {
   return new RunnelError('CLIENT_CLOSED', `${what} is closed; create a new one to continue.`);
+}
+
+/**
+ * The errno-style code (ECONNREFUSED, ENOENT, ...) of an error or of any
+ * error in its cause chain (or inside an AggregateError, as Node's
+ * happy-eyeballs connect gives), for code that words a failure by its cause.
+ */
+export function systemCodeOf(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  for (let current: unknown = err; typeof current === 'object' && current !== null && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+    if (current instanceof AggregateError) {
+      for (const inner of current.errors) {
+        const innerCode = systemCodeOf(inner);
+        if (innerCode !== undefined) return innerCode;
+      }
+    }
+  }
+  return undefined;
 }

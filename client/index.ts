@@ -4,6 +4,7 @@
  */
 export { Runnel } from './runnel.js';
 export { RunnelError, ClientErrors, type ClientErrorName } from './errors.js';
+export { ProducerDefaults } from './defaults.js';
 export { partitionForKey, murmur2 } from './producer/partitioner.js';
 export type {
   Acks,
@@ -20,6 +21,7 @@ export type {
   Logger,
   Message,
   MessageBatch,
+  PartitionDescription,
   Producer,
   ProducerMessage,
   ProducerHeaders,

@@ -3,7 +3,19 @@
  * and one connection per broker id. Metadata is fetched on demand and cached;
  * it is refreshed when a request fails in a way that means the cache is wrong
  * (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE)
- * or a broker connection drops. Concurrent refreshes share one request.
+ * or a broker connection drops, and in the background once it is older than
+ * `metadataMaxAgeMs` (Kafka's metadata.max.age.ms), so a long-running client
+ * learns of partitions added to a topic and of leaders that moved without an
+ * error to tell it. Concurrent refreshes share one request.
+ *
+ * Outages: each broker the metadata names is one outage at a time, however
+ * many of its connections fail, and a bootstrap address (which is usually
+ * one of those brokers under another name: `localhost:9092` for
+ * `127.0.0.1:9092`) is reported only while no broker is known yet. Any
+ * connection that completes ends the bootstrap outages: the cluster is
+ * reachable. So a single broker that goes away is one 'broker-unreachable'
+ * and, once it is back, one 'broker-reachable', whichever connections
+ * noticed.
  *
  * Each producer, consumer and admin owns its own `Cluster`, so their sockets
  * and in-flight limits are separate: a consumer's long poll never takes a
@@ -27,6 +39,8 @@ export interface ClusterOptions {
   logger: Logger;
   /** Producers ask brokers to auto-create topics (if the broker allows it); admin and consumers don't. */
   allowAutoTopicCreation: boolean;
+  /** Cached topic metadata older than this is refreshed in the background when next used. */
+  metadataMaxAgeMs: number;
 }
 
 export interface PartitionInfo {
@@ -41,16 +55,21 @@ export interface PartitionInfo {
 export interface TopicInfo {
   name: string;
   partitions: PartitionInfo[];
+  /** The number of the Metadata request that brought it (see `Cluster.nextMetadataSeq`). */
+  asOf: number;
+  /** When a background refresh is due (ms since the epoch): metadataMaxAgeMs after it came, later after a failed refresh. */
+  refreshAtMs: number;
 }
 
 /** Codes that mean "the cached metadata is stale". */
 const STALE_METADATA = new Set([3, 5, 6]);
 
-/** A broker address no connection could reach since `sinceMs` (one outage). */
+/** A broker no connection could reach since `sinceMs` (one outage). */
 export interface Unreachable {
+  /** Its address, `host:port`. */
   broker: string;
   sinceMs: number;
-  /** The latest failed attempt's reason (an errno code, or what timed out) and error. */
+  /** The latest failed attempt's reason (an errno code, or what got no answer) and error. */
   reason: string;
   error: RunnelError;
 }
@@ -87,22 +106,25 @@ export class Cluster {
   #nextBootstrap = 0;
   /** Ends retry sleeps at close(), so no timer outlives the client. */
   readonly #abort = new AbortController();
-  /** Broker addresses in an outage, by `host:port`: every connection to one may fail, the outage is reported once. */
+  /** Outages by broker (`node <id>`) or bootstrap address (`bootstrap <host:port>`): every connection to one may fail, the outage is reported once. */
   readonly #unreachable = new Map<string, Unreachable>();
+  /** The number the next Metadata request gets: an answer to a later request is fresher. */
+  #metadataSeq = 0;
   /** 'broker-unreachable' and 'broker-reachable', for the producer or consumer that owns this cluster. */
   readonly events: ClientEventEmitter;
 
   constructor(opts: ClusterOptions) {
     this.events = new ClientEventEmitter(opts.logger);
     this.opts = opts;
-    this.#bootstrap = opts.bootstrap.map((addr) => this.#newConnection(addr.host, addr.port));
+    this.#bootstrap = opts.bootstrap.map((addr) => this.#newConnection(addr.host, addr.port, `bootstrap ${addr.host}:${addr.port}`));
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  #newConnection(host: string, port: number): Connection {
+  /** `outageKey`: what an outage of this connection is an outage of (a broker id, or a bootstrap address). */
+  #newConnection(host: string, port: number, outageKey: string): Connection {
     return new Connection({
       host,
       port,
@@ -115,8 +137,8 @@ export class Cluster {
       logger: this.opts.logger,
       // A dropped broker may have lost leadership: re-learn before the next request.
       onDisconnect: () => this.invalidate(),
-      onConnectFailed: (error, reason) => this.#connectFailed(`${host}:${port}`, error, reason),
-      onConnected: () => this.#connected(`${host}:${port}`),
+      onTrouble: (error, reason, sinceMs) => this.#trouble(outageKey, `${host}:${port}`, error, reason, sinceMs),
+      onReachable: () => this.#reachable(outageKey),
     });
   }
 
@@ -125,26 +147,31 @@ export class Cluster {
     return [...this.#unreachable.values()];
   }
 
-  #connectFailed(broker: string, error: RunnelError, reason: string): void {
-    const known = this.#unreachable.get(broker);
+  #trouble(key: string, broker: string, error: RunnelError, reason: string, sinceMs: number): void {
+    const known = this.#unreachable.get(key);
     if (known !== undefined) {
       known.reason = reason;
       known.error = error;
       return;
     }
-    const outage: Unreachable = { broker, sinceMs: Date.now(), reason, error };
-    this.#unreachable.set(broker, outage);
+    // A bootstrap address speaks for the cluster only until the cluster has told us its brokers: after that it
+    // is one of them under another name, or not one at all, and the brokers' own connections say what matters.
+    if (key.startsWith('bootstrap ') && this.#brokers.size > 0) return;
+    const outage: Unreachable = { broker, sinceMs, reason, error };
+    this.#unreachable.set(key, outage);
     this.opts.logger.warn({ broker, reason }, 'broker unreachable; retrying');
-    this.events.emit('broker-unreachable', { broker, reason, error, sinceMs: outage.sinceMs });
+    this.events.emit('broker-unreachable', { broker, reason, error, sinceMs });
   }
 
-  #connected(broker: string): void {
-    const outage = this.#unreachable.get(broker);
-    if (outage === undefined) return;
-    this.#unreachable.delete(broker);
-    const unreachableMs = Date.now() - outage.sinceMs;
-    this.opts.logger.info({ broker, unreachableMs }, 'broker reachable again');
-    this.events.emit('broker-reachable', { broker, unreachableMs });
+  /** A connection answered: its own outage is over, and so is every bootstrap address's (the cluster is reachable). */
+  #reachable(key: string): void {
+    for (const [k, outage] of [...this.#unreachable]) {
+      if (k !== key && !k.startsWith('bootstrap ')) continue;
+      this.#unreachable.delete(k);
+      const unreachableMs = Date.now() - outage.sinceMs;
+      this.opts.logger.info({ broker: outage.broker, unreachableMs }, 'broker reachable again');
+      this.events.emit('broker-reachable', { broker: outage.broker, unreachableMs });
+    }
   }
 
   /**
@@ -172,9 +199,28 @@ export class Cluster {
     else this.#topics.delete(topic);
   }
 
-  /** Cached topic metadata, or undefined if it must be fetched. */
-  cachedTopic(name: string): TopicInfo | undefined {
-    return this.#topics.get(name);
+  /**
+   * Cached topic metadata, or undefined if it must be fetched. Metadata
+   * past its age is still returned, and refreshed in the background.
+   */
+  cachedTopic(name: string, nowMs = Date.now()): TopicInfo | undefined {
+    const info = this.#topics.get(name);
+    if (info !== undefined && nowMs >= info.refreshAtMs) this.#refreshInBackground(info, nowMs);
+    return info;
+  }
+
+  /** The number the next Metadata request gets: topic metadata with `asOf` at least this is from a later request. */
+  get nextMetadataSeq(): number {
+    return this.#metadataSeq;
+  }
+
+  /** One Metadata request for a topic whose metadata is old; a failure is tried again a backoff later, at the next use. */
+  #refreshInBackground(info: TopicInfo, nowMs: number): void {
+    if (this.#closed) return;
+    info.refreshAtMs = nowMs + this.opts.retry.maxBackoffMs;
+    this.fetchMetadata([info.name]).catch((err: unknown) => {
+      this.opts.logger.debug({ topic: info.name, err: (err as Error)?.message ?? String(err) }, 'background metadata refresh failed');
+    });
   }
 
   /**
@@ -237,7 +283,7 @@ export class Cluster {
     const info = await this.topic(topic);
     const p = info.partitions[partition];
     if (p === undefined) {
-      throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${topic}" has ${info.partitions.length} partitions; partition ${partition} does not exist.`, { retriable: false });
+      throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${topic}" has ${info.partitions.length} partitions; partition ${partition} does not exist.`, { retriable: false, topicPartition: { topic, partition } });
     }
     return { conn: this.broker(p.leader), leader: p.leader };
   }
@@ -248,8 +294,9 @@ export class Cluster {
    */
   async fetchMetadata(topics: string[] | null): Promise<MetadataResponse> {
     const conn = this.anyConnection();
+    const seq = this.#metadataSeq++;
     const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation });
-    this.#apply(res);
+    this.#apply(res, seq);
     return res;
   }
 
@@ -266,15 +313,20 @@ export class Cluster {
     return this.#refreshing;
   }
 
-  #apply(res: MetadataResponse): void {
+  #apply(res: MetadataResponse, seq: number): void {
+    if (this.#closed) return;
     for (const b of res.brokers) {
       const existing = this.#brokers.get(b.nodeId);
       if (existing !== undefined && existing.host === b.host && existing.port === b.port) continue;
       // The broker moved: what was in flight to the old address is retried at the new one.
       if (existing !== undefined) void existing.close(new RunnelError('NETWORK_EXCEPTION', `Broker ${b.nodeId} moved from ${existing.address} to ${b.host}:${b.port}; retrying there.`));
-      this.#brokers.set(b.nodeId, this.#newConnection(b.host, b.port));
+      this.#brokers.set(b.nodeId, this.#newConnection(b.host, b.port, `node ${b.nodeId}`));
     }
+    const refreshAtMs = Date.now() + this.opts.metadataMaxAgeMs;
     for (const t of res.topics) {
+      // An answer to an older request (they may cross) never replaces a newer one.
+      const cached = this.#topics.get(t.name);
+      if (cached !== undefined && cached.asOf > seq) continue;
       if (t.errorCode !== 0) {
         this.#topics.delete(t.name);
         continue;
@@ -285,7 +337,7 @@ export class Cluster {
       for (let i = 0; i < partitions.length; i++) {
         partitions[i] ??= { partition: i, leader: -1, leaderEpoch: -1, replicas: [], isr: [], errorCode: 5 };
       }
-      this.#topics.set(t.name, { name: t.name, partitions });
+      this.#topics.set(t.name, { name: t.name, partitions, asOf: seq, refreshAtMs });
     }
   }
 

@@ -4,6 +4,7 @@
  * (see metadata.ts for why); `close()` closes everything this client made.
  */
 import { DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
+import { ProducerDefaults } from './defaults.js';
 import { RunnelError, invalidArgument } from './errors.js';
 import { Cluster, parseBootstrap } from './metadata.js';
 import { RunnelAdmin } from './admin.js';
@@ -20,8 +21,6 @@ const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const MIN_MAX_FRAME_BYTES = 128 * MiB;
 /** Record bytes per produce request: large enough to amortise a round trip, far below the broker's max.request.bytes. */
 const MAX_PRODUCE_REQUEST_BYTES = 4 * MiB;
-/** Kafka's delivery.timeout.ms default. */
-const DEFAULT_DELIVERY_TIMEOUT_MS = 120_000;
 /** "Unlimited" retries: deliveryTimeoutMs bounds them (Kafka's retries default, Integer.MAX_VALUE). */
 const UNLIMITED_RETRIES = Number.MAX_SAFE_INTEGER;
 
@@ -44,7 +43,7 @@ export class Runnel {
     if (opts === null || typeof opts !== 'object') throw invalidArgument('new Runnel() takes { bootstrap: ["host:port"] }');
     this.#bootstrap = parseBootstrap(opts.bootstrap);
     this.#clientId = opts.clientId ?? 'runnel-js';
-    this.#requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs ?? 30_000);
+    this.#requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs ?? ProducerDefaults.requestTimeoutMs);
     this.#connectTimeoutMs = positive('connectTimeoutMs', opts.connectTimeoutMs ?? 10_000);
     this.#retry = {
       retries: nonNegative('retry.retries', opts.retry?.retries ?? DEFAULT_RETRY.retries),
@@ -54,7 +53,7 @@ export class Runnel {
     this.#logger = opts.logger ?? silentLogger;
   }
 
-  #cluster(o: { allowAutoTopicCreation: boolean; maxInFlightRequests: number; maxFrameBytes?: number; requestTimeoutMs?: number; retries?: number }): Cluster {
+  #cluster(o: { allowAutoTopicCreation: boolean; maxInFlightRequests: number; maxFrameBytes?: number; requestTimeoutMs?: number; retries?: number; metadataMaxAgeMs?: number }): Cluster {
     if (this.#closed) throw new RunnelError('CLIENT_CLOSED', 'This Runnel client is closed; create a new one.');
     return new Cluster({
       bootstrap: this.#bootstrap,
@@ -66,6 +65,7 @@ export class Runnel {
       retry: { ...this.#retry, retries: o.retries ?? this.#retry.retries },
       logger: this.#logger,
       allowAutoTopicCreation: o.allowAutoTopicCreation,
+      metadataMaxAgeMs: o.metadataMaxAgeMs ?? ProducerDefaults.metadataMaxAgeMs,
     });
   }
 
@@ -94,9 +94,10 @@ export class Runnel {
     const requestTimeoutMs = positive('requestTimeoutMs', opts.requestTimeoutMs ?? this.#requestTimeoutMs);
     const maxInFlightRequests = positive('maxInFlightRequests', opts.maxInFlightRequests ?? 5);
     const retries = nonNegative('retries', opts.retries ?? UNLIMITED_RETRIES);
-    const lingerMs = nonNegative('lingerMs', opts.lingerMs ?? 5);
-    const deliveryTimeoutMs = deliveryTimeout(opts.deliveryTimeoutMs, lingerMs, requestTimeoutMs);
-    const cluster = this.#cluster({ allowAutoTopicCreation: true, maxInFlightRequests, requestTimeoutMs });
+    const lingerMs = nonNegative('lingerMs', opts.lingerMs ?? ProducerDefaults.lingerMs);
+    const deliveryTimeoutMs = checkedDeliveryTimeoutMs(opts.deliveryTimeoutMs, lingerMs, requestTimeoutMs);
+    const metadataMaxAgeMs = positive('metadataMaxAgeMs', opts.metadataMaxAgeMs ?? ProducerDefaults.metadataMaxAgeMs);
+    const cluster = this.#cluster({ allowAutoTopicCreation: true, maxInFlightRequests, requestTimeoutMs, metadataMaxAgeMs });
     const compression = opts.compression ?? 'none';
     if (compression !== 'none' && compression !== 'gzip' && compression !== 'lz4') {
       throw invalidArgument(`compression must be 'none', 'gzip' or 'lz4', got ${String(compression)}`);
@@ -153,9 +154,9 @@ export class Runnel {
  * shorter delivery timeout would expire sends that are doing nothing wrong.
  * Given too short, it is refused; left out, the default grows to fit.
  */
-function deliveryTimeout(given: number | undefined, lingerMs: number, requestTimeoutMs: number): number {
+function checkedDeliveryTimeoutMs(given: number | undefined, lingerMs: number, requestTimeoutMs: number): number {
   const floorMs = lingerMs + requestTimeoutMs;
-  if (given === undefined) return Math.max(DEFAULT_DELIVERY_TIMEOUT_MS, floorMs);
+  if (given === undefined) return Math.max(ProducerDefaults.deliveryTimeoutMs, floorMs);
   positive('deliveryTimeoutMs', given);
   if (given < floorMs) {
     throw invalidArgument(`deliveryTimeoutMs (${given}) must be at least lingerMs + requestTimeoutMs (${lingerMs} + ${requestTimeoutMs} = ${floorMs}); raise it or lower requestTimeoutMs`);

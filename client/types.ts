@@ -50,6 +50,13 @@ export interface ProducerOptions {
   /** Retries of a retriable error per batch, and failed lookups in a row of a topic's metadata (default: unlimited within `deliveryTimeoutMs`). */
   retries?: number;
   requestTimeoutMs?: number;
+  /**
+   * How old a topic's cached metadata may get before the producer refreshes
+   * it (default 300000, Kafka's metadata.max.age.ms): partitions added to the
+   * topic are used from then on. A record sent to a partition the cache does
+   * not know yet refreshes it at once.
+   */
+  metadataMaxAgeMs?: number;
   /** Custom key -> partition mapping; by default `partitionForKey` (keyed) and sticky (keyless). */
   partitioner?: (key: Buffer | null, partitionCount: number) => number;
 }
@@ -79,18 +86,22 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
-/** A broker this client could not connect to (the first failed attempt of an outage). */
+/**
+ * A broker this client cannot reach: the first sign of an outage (a failed
+ * connect, a request timed out, or a broker that answers nothing, not even
+ * a probe), once per outage however many connections notice it.
+ */
 export interface BrokerUnreachableEvent {
   /** `host:port` */
   broker: string;
-  /** Short: an errno code (`ECONNREFUSED`) or what timed out. */
+  /** Short: an errno code (`ECONNREFUSED`) or what got no answer (`connected, but it answers nothing`). */
   reason: string;
   error: RunnelError;
-  /** When the outage began (ms since the epoch). */
+  /** When the outage began (ms since the epoch): the broker last heard from, the connection lost, or the first failed connect. */
   sinceMs: number;
 }
 
-/** A broker that was unreachable answered a connect again. */
+/** A broker that was unreachable completed a connect, or answered, again. */
 export interface BrokerReachableEvent {
   broker: string;
   /** How long it was unreachable. */
@@ -118,6 +129,14 @@ export interface Producer extends ClientEventSource {
    * (rejecting with DELIVERY_TIMEOUT when that passes).
    */
   send(req: { topic: string; messages: ProducerMessage[] }): Promise<RecordMetadata[]>;
+  /**
+   * The partitions of `topic` as this producer sees them (Kafka's
+   * `partitionsFor`): its cached metadata, looked up first if there is none,
+   * which makes the topic where the broker auto-creates topics, as a send
+   * would. Rejects UNKNOWN_TOPIC_OR_PARTITION when the topic does not exist
+   * and will not be made.
+   */
+  partitionsFor(topic: string): Promise<PartitionDescription[]>;
   /** Sends everything buffered now and waits for it (to be acknowledged or to fail). */
   flush(): Promise<void>;
   /**
@@ -173,9 +192,17 @@ export interface Consumer extends AsyncIterable<Message>, ClientEventSource {
   close(): Promise<void>;
 }
 
+/** One partition of a topic: its leader, replicas and in-sync replicas, as broker ids. */
+export interface PartitionDescription {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
 export interface TopicDescription {
   name: string;
-  partitions: { partition: number; leader: number; replicas: number[]; isr: number[] }[];
+  partitions: PartitionDescription[];
   configs: Record<string, string>;
 }
 

@@ -5,6 +5,8 @@
  * error, a refused connection, a bad file) is turned into one line here, once,
  * so no command prints a stack trace at a person.
  */
+import { systemCodeOf } from '../client/errors.js';
+
 /** An empty message means "already reported": only the exit status is left to set. */
 export class CliError extends Error {
   override name = 'CliError';
@@ -26,6 +28,8 @@ interface ErrorFacts {
   reason?: unknown;
   /** RunnelError's: the partition it is about, if any. */
   topicPartition?: { topic: string; partition: number };
+  /** RunnelError's: the offsets it is about, if any (a damaged batch's). */
+  offsets?: { first: number; last: number };
   cause?: unknown;
   message?: unknown;
 }
@@ -34,33 +38,55 @@ interface ErrorFacts {
 export interface ErrorContext {
   bootstrap?: string;
   topic?: string;
+  /** The command as typed, without `runnel` (`topic delete`), so advice never suggests what was just done. */
+  command?: string;
 }
 
-/** A reason that is about a partition number rather than the topic as a whole. */
-const PARTITION_PROBLEM = /has no partition|has partitions|\bpartitions? \d/i;
+/** What an explanation may use: the command's context and the error's structured facts. */
+interface Facts extends ErrorContext {
+  topicPartition?: { topic: string; partition: number };
+  offsets?: { first: number; last: number };
+}
+
+const TOPIC_LIST_ADVICE = 'see the topics with `runnel topic list`';
+
+/** `<data.dir>/orders-0`: where an operator finds a partition. */
+const partitionDir = (tp: { topic: string; partition: number } | undefined): string =>
+  `<data.dir>/${tp === undefined ? '<topic>-<partition>' : `${tp.topic}-${tp.partition}`}`;
 
 /**
  * SDK errors in the words of the command line: what went wrong (the
  * broker's or the SDK's `reason`, said once) and what to type about it,
  * never the SDK's advice for code ("seek to 'earliest'") or the name of an
  * SDK call the user did not make ("Describing topic" while consuming).
+ * Which advice fits is decided by the error's structured facts (its name,
+ * partition, offsets), never by the wording of its reason.
  */
-const EXPLAIN: Readonly<Record<string, (reason: string, topic: string | undefined, partition: string | undefined) => string>> = {
-  UNKNOWN_TOPIC_OR_PARTITION: (reason, topic) => {
-    if (topic === undefined) return `${reason}; see the topics with \`runnel topic list\``;
-    if (PARTITION_PROBLEM.test(reason)) return `${reason}; see its partitions with \`runnel topic describe ${topic}\``;
-    return `topic ${topic} does not exist; see the topics with \`runnel topic list\`, or create it with \`runnel topic create ${topic}\``;
+const EXPLAIN: Readonly<Record<string, (reason: string, facts: Facts) => string>> = {
+  UNKNOWN_TOPIC_OR_PARTITION: (reason, { topic, topicPartition, command }) => {
+    if (topicPartition !== undefined) return `${reason}; see its partitions with \`runnel topic describe ${topicPartition.topic}\``;
+    if (topic === undefined) return `${reason}; ${TOPIC_LIST_ADVICE}`;
+    if (command === 'topic delete') return `topic ${topic} does not exist; ${TOPIC_LIST_ADVICE}`;
+    return `topic ${topic} does not exist; ${TOPIC_LIST_ADVICE}, or create it with \`runnel topic create ${topic}\``;
   },
-  TOPIC_ALREADY_EXISTS: (reason, topic) =>
+  TOPIC_ALREADY_EXISTS: (reason, { topic }) =>
     topic === undefined
       ? reason
       : `topic ${topic} already exists; pick another name, pass --if-not-exists to accept the existing topic, or delete it first with \`runnel topic delete ${topic}\``,
-  OFFSET_OUT_OF_RANGE: (reason, topic) =>
+  OFFSET_OUT_OF_RANGE: (reason, { topic }) =>
     `${reason}; start with --from-beginning, --from-time, or an --offset the partition holds (see \`runnel offsets ${topic ?? 'TOPIC'}\`)`,
   INVALID_CONFIG: (reason) => `${reason}; \`runnel start --help\` describes every topic setting and its values (as log.<name>)`,
   // The wire name stays: it is what the broker log and the docs call this state.
-  CORRUPT_SEGMENT: (reason, _topic, partition) =>
-    `CORRUPT_SEGMENT${partition === undefined ? '' : ` on ${partition}`}: ${reason}; stop the broker and run \`runnel recover <data.dir>/${partition ?? '<topic>-<partition>'}\` to cut the log at the last good batch (what follows is set aside, not deleted)`,
+  CORRUPT_SEGMENT: (reason, { topicPartition }) =>
+    `CORRUPT_SEGMENT${topicPartition === undefined ? '' : ` on ${topicPartition.topic}-${topicPartition.partition}`}: ${reason}; stop the broker and run \`runnel recover ${partitionDir(topicPartition)}\` to cut the log at the last good batch (what follows is set aside, not deleted)`,
+  CORRUPT_MESSAGE: (reason, { topic, topicPartition, offsets }) => {
+    const name = topicPartition?.topic ?? topic ?? 'TOPIC';
+    const where = topicPartition === undefined ? '' : ` --partition ${topicPartition.partition}`;
+    const skip = offsets === undefined
+      ? `read past it with \`runnel consume ${name}${where} --offset N\` (N after the damaged batch)`
+      : `read past it with \`runnel consume ${name}${where} --offset ${offsets.last + 1}\``;
+    return `${reason}; ${skip}, look at the segment with \`runnel dump-log ${partitionDir(topicPartition)}/<segment>.log\`, and if the log on disk is damaged, stop the broker and run \`runnel recover ${partitionDir(topicPartition)}\``;
+  },
 };
 
 const START_ADVICE = 'start one with `runnel start`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker';
@@ -84,18 +110,19 @@ export function explainError(err: unknown, context: ErrorContext = {}): string {
   }
   if (unreachable || facts.errorName === 'CONNECTION_FAILED') {
     const where = context.bootstrap ?? 'the bootstrap address';
-    const why = unreachable ? systemCode : 'no connection within the connect timeout';
+    // The SDK's reason for a failed connect is short: what got no answer.
+    const why = unreachable ? systemCode : typeof facts.reason === 'string' ? oneLine(facts.reason).replace(/\.$/, '') : 'no connection within the connect timeout';
     return `cannot reach a broker at ${where} (${why}); ${START_ADVICE}`;
   }
   if (systemCode === 'ENOENT' || systemCode === 'EACCES' || systemCode === 'EISDIR') {
     return `${text}; check the path and its permissions`;
   }
-  const { errorName, reason, topicPartition } = facts;
+  const { errorName, reason, topicPartition, offsets } = facts;
   if (typeof errorName !== 'string' || typeof reason !== 'string') return text;
   const partition = topicPartition === undefined ? undefined : `${topicPartition.topic}-${topicPartition.partition}`;
   let said = oneLine(reason).replace(/\.$/, '');
   const explain = EXPLAIN[errorName];
-  if (explain !== undefined) return explain(said, context.topic, partition);
+  if (explain !== undefined) return explain(said, { ...context, topicPartition, offsets });
   // Say which partition, when the reason does not.
   if (partition !== undefined && !said.includes(partition)) said = `${partition}: ${said}`;
   return said;
@@ -105,25 +132,6 @@ function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   if (typeof err === 'string') return err;
   return String(err);
-}
-
-/** The errno-style code of the error or of any error in its cause chain. */
-function systemCodeOf(err: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  let current: unknown = err;
-  while (typeof current === 'object' && current !== null && !seen.has(current)) {
-    seen.add(current);
-    const facts = current as ErrorFacts;
-    if (typeof facts.code === 'string' && /^E[A-Z_]+$/.test(facts.code)) return facts.code;
-    if (current instanceof AggregateError) {
-      for (const inner of current.errors) {
-        const code = systemCodeOf(inner);
-        if (code !== undefined) return code;
-      }
-    }
-    current = facts.cause;
-  }
-  return undefined;
 }
 
 function oneLine(text: string): string {

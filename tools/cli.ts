@@ -17,7 +17,7 @@ import { recoverCommand } from './commands/recover.js';
 import { startCommand } from './commands/start.js';
 import { topicCommand } from './commands/topic.js';
 import { isMainModule } from './main-module.js';
-import { applyProgramBootstrap, withProgramBootstrap } from './program-bootstrap.js';
+import { withSubcommandBootstrap } from './program-bootstrap.js';
 
 export const CLI_VERSION = '0.1.0';
 
@@ -28,19 +28,20 @@ export function buildProgram(context: ErrorContext): Command {
   const program = new Command('runnel')
     .description('Runnel: a durable, partitioned message log. Start a broker, manage topics, produce, consume, measure, inspect segments.')
     .version(CLI_VERSION, '-V, --version')
-    .showSuggestionAfterError(true)
-    .enablePositionalOptions();
-  withProgramBootstrap(program);
+    .showSuggestionAfterError(true);
+  withSubcommandBootstrap(program);
   for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand(), recoverCommand()]) {
     program.addCommand(command);
   }
-  applyProgramBootstrap(program);
   // Remember which broker and topic a command works on, so a failure names them.
   program.hook('preAction', (_program, action) => {
     const bootstrap: unknown = action.opts()['bootstrap'];
     if (typeof bootstrap === 'string') context.bootstrap = bootstrap;
     const topic: unknown = action.opts()['topic'] ?? (TOPIC_ARGUMENTS.has(action.registeredArguments[0]?.name() ?? '') ? action.processedArgs[0] : undefined);
     if (typeof topic === 'string') context.topic = topic;
+    const path: string[] = [];
+    for (let c: Command | null = action; c !== null && c !== program; c = c.parent) path.unshift(c.name());
+    context.command = path.join(' ');
   });
   exitOverrideEverywhere(program);
   return program;

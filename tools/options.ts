@@ -2,7 +2,9 @@
  * Option parsing shared by every command, so `--bootstrap`, numbers, `k=v`
  * settings and `--acks` are spelled, validated and explained the same way
  * everywhere. Parsers throw commander's `InvalidArgumentError`, which
- * commander prints as one line naming the option.
+ * commander prints as one line naming the option and the value given
+ * ("option '--partitions <n>' argument 'many' is invalid."), so their
+ * messages say only what to give instead, without the value again.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Acks, CompressionName } from '../client/index.js';
@@ -45,12 +47,14 @@ export function withJson(command: Command, what = 'print the result as JSON'): C
 /** `host:port[,host:port]` -> `['host:port', ...]`, each checked. */
 export function parseBootstrap(value: string): string[] {
   const hosts = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (hosts.length === 0) throw new InvalidArgumentError('give at least one host:port, e.g. 127.0.0.1:9092');
+  if (hosts.length === 0) throw new InvalidArgumentError('Give at least one host:port, e.g. 127.0.0.1:9092.');
   for (const hostPort of hosts) {
     const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(hostPort);
     const port = match ? Number(match[2]) : NaN;
     if (!match || port < 1 || port > 65535) {
-      throw new InvalidArgumentError(`"${hostPort}" is not host:port with a port from 1 to 65535, e.g. 127.0.0.1:9092`);
+      // Commander names the whole value; in a list, say which entry is wrong.
+      const which = hosts.length > 1 ? `Its entry "${hostPort}" is not host:port. ` : '';
+      throw new InvalidArgumentError(`${which}Give host:port with a port from 1 to 65535, e.g. 127.0.0.1:9092.`);
     }
   }
   return hosts;
@@ -61,8 +65,8 @@ export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: s
   return (value: string) => {
     const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
-      throw new InvalidArgumentError(`"${value}" is not a whole number ${range}`);
+      const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`Give a whole number ${range}.`);
     }
     return n;
   };
@@ -71,7 +75,7 @@ export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: s
 /** Collects repeated `--config k=v` into a record; a later value for a key wins. */
 export function collectConfig(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not key=value, e.g. retention.ms=86400000`);
+  if (eq <= 0) throw new InvalidArgumentError('Give key=value, e.g. retention.ms=86400000.');
   return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1) };
 }
 
@@ -90,7 +94,7 @@ export function parseAcks(value: string): Acks {
     case '-1':
       return 'all';
     default:
-      throw new InvalidArgumentError(`"${value}" is not 0, 1 or all`);
+      throw new InvalidArgumentError('Give 0, 1 or all.');
   }
 }
 
@@ -98,15 +102,19 @@ const COMPRESSIONS: readonly CompressionName[] = ['none', 'gzip', 'lz4'];
 
 export function parseCompression(value: string): CompressionName {
   if ((COMPRESSIONS as readonly string[]).includes(value)) return value as CompressionName;
-  throw new InvalidArgumentError(`"${value}" is not one of ${COMPRESSIONS.join(', ')}`);
+  throw new InvalidArgumentError(`Give one of ${COMPRESSIONS.join(', ')}.`);
 }
 
-/** `--from-time`: milliseconds since the epoch, or an ISO 8601 date-time (a date alone is midnight UTC). */
+/**
+ * `--from-time`: milliseconds since the epoch, or an ISO 8601 date-time. As
+ * JavaScript reads them, a date alone is midnight UTC, and a date-time
+ * without a zone (no `Z`, no `+01:00`) is local time.
+ */
 export function parseTimestamp(value: string): number {
   const text = value.trim();
   const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
   if (!Number.isSafeInteger(ms) || ms < 0) {
-    throw new InvalidArgumentError(`"${value}" is neither milliseconds since the epoch nor an ISO date-time such as 2026-01-31T09:30:00Z`);
+    throw new InvalidArgumentError('Give milliseconds since the epoch or an ISO date-time such as 2026-01-31T09:30:00Z.');
   }
   return ms;
 }
@@ -114,6 +122,6 @@ export function parseTimestamp(value: string): number {
 /** Collects repeated `-H key=value` into an ordered list of pairs; a key may repeat, as in Kafka. */
 export function collectHeader(value: string, previous: [string, string][] = []): [string, string][] {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not key=value, e.g. trace-id=abc123`);
+  if (eq <= 0) throw new InvalidArgumentError('Give key=value, e.g. trace-id=abc123.');
   return [...previous, [value.slice(0, eq), value.slice(eq + 1)]];
 }

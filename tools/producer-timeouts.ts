@@ -6,27 +6,22 @@
  * one given on the command line shortens the request timeout with it.
  */
 import { Command } from 'commander';
-import type { ProducerOptions } from '../client/index.js';
+import { ProducerDefaults, type ProducerOptions } from '../client/index.js';
 import { CliError } from './cli-error.js';
 import { intOption } from './options.js';
-
-/** The SDK's defaults, which the command line keeps unless told otherwise. */
-export const DEFAULT_DELIVERY_TIMEOUT_MS = 120_000;
-const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-const DEFAULT_LINGER_MS = 5;
 
 export function withDeliveryTimeout(command: Command): Command {
   return command.option(
     '--delivery-timeout-ms <ms>',
     'fail a record not acknowledged this long after it was read, whatever the broker does (exit 1)',
     intOption(1),
-    DEFAULT_DELIVERY_TIMEOUT_MS,
+    ProducerDefaults.deliveryTimeoutMs,
   );
 }
 
 /** deliveryTimeoutMs, and a request timeout that fits inside it. */
-export function producerTimeouts(deliveryTimeoutMs: number, lingerMs = DEFAULT_LINGER_MS): Pick<ProducerOptions, 'deliveryTimeoutMs' | 'requestTimeoutMs'> {
-  const requestTimeoutMs = Math.min(DEFAULT_REQUEST_TIMEOUT_MS, deliveryTimeoutMs - lingerMs);
+export function producerTimeouts(deliveryTimeoutMs: number, lingerMs: number = ProducerDefaults.lingerMs): Pick<ProducerOptions, 'deliveryTimeoutMs' | 'requestTimeoutMs'> {
+  const requestTimeoutMs = Math.min(ProducerDefaults.requestTimeoutMs, deliveryTimeoutMs - lingerMs);
   if (requestTimeoutMs < 1) throw new CliError(`--delivery-timeout-ms (${deliveryTimeoutMs}) must be more than --linger-ms (${lingerMs})`);
   return { deliveryTimeoutMs, requestTimeoutMs };
 }

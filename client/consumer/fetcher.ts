@@ -132,11 +132,17 @@ export class Fetcher {
       if (!this.isCurrent(state, entry.epoch)) continue;
       if (entry.error !== null) throw entry.error;
       const messages: Message[] = [];
-      try {
-        for (const b of entry.walk!.batches) decodeMessages(entry.records!, b.position, b.header, state.topic, state.partition, entry.minOffset, messages);
-      } catch (err) {
-        state.stopped = new RunnelError('CORRUPT_MESSAGE', `A batch fetched from ${state.topic}-${state.partition} is damaged (${(err as Error).message}); seek past it or check the broker's log.`, { cause: err });
-        throw state.stopped;
+      for (const b of entry.walk!.batches) {
+        try {
+          decodeMessages(entry.records!, b.position, b.header, state.topic, state.partition, entry.minOffset, messages);
+        } catch (err) {
+          const error = damagedBatch(state, err, b.header.baseOffset, b.header.baseOffset + b.header.lastOffsetDelta);
+          state.stopped = error;
+          if (messages.length === 0) throw error;
+          // The records before the damaged batch first, then the error, in order.
+          this.#ready.unshift({ state, epoch: entry.epoch, token: null, records: null, walk: null, minOffset: 0, highWatermark: -1, error });
+          break;
+        }
       }
       if (messages.length === 0) continue;
       return { topic: state.topic, partition: state.partition, highWatermark: entry.highWatermark, messages };
@@ -181,7 +187,7 @@ export class Fetcher {
       }
       const leader = this.#cluster.cachedLeader(s.topic, s.partition);
       if (leader === NO_SUCH_PARTITION) {
-        this.#deliverError(s, new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${s.topic}" has no partition ${s.partition}.`, { retriable: false }));
+        this.#deliverError(s, new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${s.topic}" has no partition ${s.partition}.`, { retriable: false, topicPartition: { topic: s.topic, partition: s.partition } }));
       } else if (leader === LOOK_UP) {
         this.#lookUp(s.topic);
       } else {
@@ -321,7 +327,7 @@ export class Fetcher {
         try {
           walk = walkBatches(records);
         } catch (err) {
-          this.#deliverError(s, new RunnelError('CORRUPT_MESSAGE', `The fetch answer for ${s.topic}-${s.partition} holds a damaged batch (${(err as Error).message}).`, { cause: err }));
+          this.#deliverError(s, damagedBatch(s, err, a.offset, undefined));
           continue;
         }
         if (walk.batches.length === 0) {
@@ -340,6 +346,24 @@ export class Fetcher {
       this.#wake();
     }
   }
+}
+
+/**
+ * CORRUPT_MESSAGE for a batch that fails its checks (CRC, lengths): which
+ * partition and offsets, and how to get past it. `last` is unknown when the
+ * batch's header itself cannot be read (then `first` is where the fetch began).
+ */
+function damagedBatch(s: PartitionState, err: unknown, first: number, last: number | undefined): RunnelError {
+  const name = `${s.topic}-${s.partition}`;
+  const what = last === undefined ? `a batch of ${name} at or after offset ${first}` : `the batch of ${name} with offsets ${first} to ${last}`;
+  const reason = `${what}, as fetched, is damaged (${(err as Error)?.message ?? String(err)})`;
+  const skip = last === undefined ? 'seek past it' : `seek past it (to offset ${last + 1})`;
+  return new RunnelError('CORRUPT_MESSAGE', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; ${skip}, or check the broker's log and its segment files.`, {
+    cause: err,
+    reason,
+    topicPartition: { topic: s.topic, partition: s.partition },
+    offsets: last === undefined ? undefined : { first, last },
+  });
 }
 
 function asRunnelError(err: unknown): RunnelError {

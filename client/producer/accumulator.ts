@@ -87,8 +87,9 @@ export class ProducerBatch {
     }
   }
 
-  fail(err: RunnelError): void {
-    for (const call of this.runCalls) call.fail(err);
+  /** Fails every call with records in it: with `err`, or with the error `err` makes for each call (a timeout says each call's own wait). */
+  fail(err: RunnelError | ((call: SendCall) => RunnelError)): void {
+    for (const call of this.runCalls) call.fail(typeof err === 'function' ? err(call) : err);
   }
 
   addRecord(call: SendCall, index: number): void {
@@ -381,7 +382,7 @@ export class Accumulator {
    * sent, or waiting to be sent again), with `errorFor(batch)`. Returns
    * whether any expired.
    */
-  expireQueued(q: PartitionQueue, nowMs: number, errorFor: (batch: ProducerBatch) => RunnelError): boolean {
+  expireQueued(q: PartitionQueue, nowMs: number, errorFor: (batch: ProducerBatch) => (call: SendCall) => RunnelError): boolean {
     let any = false;
     for (let b = q.front; b !== null && b.deadlineMs <= nowMs; b = q.front) {
       if (b === q.open) q.open = null;

@@ -30,7 +30,8 @@ import { CoalescedRun } from '../coalesced.js';
 import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
 import type { Logger } from '../types.js';
 import type { Accumulator, PartitionQueue, ProducerBatch } from './accumulator.js';
-import { deliveryTimeout, formatDuration } from './delivery-timeout.js';
+import { deliveryTimeoutErrors, formatDuration } from './delivery-timeout.js';
+import type { SendCall } from './send-call.js';
 import type { TopicLookups } from './topic-lookups.js';
 
 export interface SenderOptions {
@@ -99,7 +100,7 @@ export class Sender {
   }
 
   /** Fails the calls of a batch still on the wire; its memory waits for the request to end. */
-  #expire(b: ProducerBatch, err: RunnelError): void {
+  #expire(b: ProducerBatch, err: RunnelError | ((call: SendCall) => RunnelError)): void {
     if (b.expired) return;
     b.expired = true;
     b.fail(err);
@@ -125,7 +126,7 @@ export class Sender {
       }
       const leader = this.#cluster.cachedLeader(q.topic, q.partition);
       if (leader === NO_SUCH_PARTITION) {
-        this.#acc.failQueue(q, new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Partition ${q.partition} of "${q.topic}" no longer exists.`, { retriable: false }));
+        this.#acc.failQueue(q, new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Partition ${q.partition} of "${q.topic}" no longer exists.`, { retriable: false, topicPartition: { topic: q.topic, partition: q.partition } }));
       } else if (leader === LOOK_UP) {
         this.#lookups.request(q.topic);
       } else {
@@ -145,26 +146,42 @@ export class Sender {
     else this.#timer.armAt(nextDueMs, nowMs);
   }
 
-  /** Why a batch that never left (or waits to be sent again) timed out. */
-  #queuedTimeout(q: PartitionQueue, b: ProducerBatch, nowMs: number): RunnelError {
+  /** Why a batch that never left (or waits to be sent again) timed out, for each of its calls. */
+  #queuedTimeout(q: PartitionQueue, b: ProducerBatch, nowMs: number): (call: SendCall) => RunnelError {
+    const name = `${q.topic}-${q.partition}`;
     const leader = this.#cluster.cachedLeader(q.topic, q.partition);
-    const waitingFor = b.attempts > 0
-      ? `waiting to send ${q.topic}-${q.partition} again after ${b.attempts} failed attempt${b.attempts === 1 ? '' : 's'}`
-      : leader === LOOK_UP
-        ? `waiting for the leader of ${q.topic}-${q.partition}`
-        : `before ${q.topic}-${q.partition} could be sent`;
-    return deliveryTimeout(this.#cluster, this.#opts.deliveryTimeoutMs, waitingFor, b.lastError ?? this.#lookups.lastError(q.topic), nowMs);
+    let waitingFor: string;
+    if (b.attempts > 0) {
+      waitingFor = `waiting to send ${name} again after ${b.attempts} failed attempt${b.attempts === 1 ? '' : 's'}`;
+    } else if (leader === LOOK_UP) {
+      waitingFor = `waiting for the leader of ${name}`;
+    } else if (q.muted) {
+      // One request per partition at a time (to keep order): this batch waited behind the one on the wire.
+      const ahead = [...this.#onTheWire].find((e) => e.q === q);
+      waitingFor = ahead === undefined
+        ? `waiting behind a Produce request for ${name}`
+        : `waiting behind a Produce request for ${name} that ${this.#brokerName(ahead.leader)} has not answered since it was sent ${formatDuration(nowMs - ahead.sentAtMs)} ago`;
+    } else if ((this.#inFlight.get(leader) ?? 0) >= this.#opts.maxInFlightRequests) {
+      const oldest = Math.min(...[...this.#onTheWire].filter((e) => e.leader === leader).map((e) => e.sentAtMs));
+      waitingFor = `waiting for a free request slot to ${this.#brokerName(leader)}: all ${this.#opts.maxInFlightRequests} Produce requests in flight are unanswered, the oldest sent ${formatDuration(nowMs - oldest)} ago`;
+    } else {
+      waitingFor = `waiting to send ${name}`;
+    }
+    return deliveryTimeoutErrors(this.#cluster, this.#opts.deliveryTimeoutMs, waitingFor, b.lastError ?? this.#lookups.lastError(q.topic), nowMs);
   }
 
-  #onTheWireTimeout(entry: Entry, b: ProducerBatch, nowMs: number): RunnelError {
-    let broker = `broker ${entry.leader}`;
+  #onTheWireTimeout(entry: Entry, b: ProducerBatch, nowMs: number): (call: SendCall) => RunnelError {
+    const waitingFor = `waiting for ${this.#brokerName(entry.leader)} to answer a Produce request for ${entry.q.topic}-${entry.q.partition} sent ${formatDuration(nowMs - entry.sentAtMs)} ago`;
+    return deliveryTimeoutErrors(this.#cluster, this.#opts.deliveryTimeoutMs, waitingFor, b.lastError, nowMs);
+  }
+
+  /** "broker 0 (127.0.0.1:9092)", or the id alone once the metadata no longer names it. */
+  #brokerName(nodeId: number): string {
     try {
-      broker += ` (${this.#cluster.broker(entry.leader).address})`;
+      return `broker ${nodeId} (${this.#cluster.broker(nodeId).address})`;
     } catch {
-      // No longer in the metadata: the id alone.
+      return `broker ${nodeId}`;
     }
-    const waitingFor = `waiting for ${broker} to answer a Produce request for ${entry.q.topic}-${entry.q.partition} sent ${formatDuration(nowMs - entry.sentAtMs)} ago`;
-    return deliveryTimeout(this.#cluster, this.#opts.deliveryTimeoutMs, waitingFor, b.lastError, nowMs);
   }
 
   /** As many requests to `leader` as its free slots allow, each up to maxRequestBytes. */
@@ -230,7 +247,8 @@ export class Sender {
       if (r === undefined) {
         this.#retryOrFail(entry, new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Produce response left out ${entry.q.topic}-${entry.q.partition}.`));
       } else if (r.errorCode !== 0) {
-        this.#retryOrFail(entry, RunnelError.fromCode(r.errorCode, `Producing to ${entry.q.topic}-${entry.q.partition}`, r.errorMessage));
+        const topicPartition = { topic: entry.q.topic, partition: entry.q.partition };
+        this.#retryOrFail(entry, RunnelError.fromCode(r.errorCode, `Producing to ${entry.q.topic}-${entry.q.partition}`, r.errorMessage, { topicPartition }));
       } else {
         this.#succeed(entry, r.baseOffset, r.logAppendTimeMs);
       }

@@ -8,11 +8,20 @@ import type { RunnelError } from '../errors.js';
 import type { ProducerMessage } from '../types.js';
 import type { SendCall } from './send-call.js';
 
+/** A send() call on its way into the accumulator (at once when it can, else from this queue). */
 export interface WaitingSend {
   call: SendCall;
   messages: ProducerMessage[];
   /** The first message not yet appended. */
   next: number;
+  /** The highest partition a message names (-1: none), checked against the topic before any record is appended. */
+  highestPartition: number;
+  /** Every message's partition has been checked (and the partitioner's choices made): appending may start. */
+  placed: boolean;
+  /** The partitioner's choice for each message, when the producer has one; else null. */
+  chosen: Int32Array | null;
+  /** The topic's metadata must come from a Metadata request numbered at least this (a message named a partition the cache did not know); -1: any will do. */
+  freshAsOf: number;
 }
 
 interface Drain {

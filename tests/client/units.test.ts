@@ -7,13 +7,12 @@
  * in-flight bound, a request timeout that resets the connection, acks=0,
  * error frames, reconnect after the broker drops the socket).
  */
-import t, { type Test } from 'tap';
+import t from 'tap';
 import net from 'node:net';
 import { once } from 'node:events';
-import { ApiKey, apiNameOf, type ApiName } from '../../protocol/api-keys.js';
-import { apiVersionsTable, decodeRequestBody, decodeRequestHeader, encodeResponse } from '../../protocol/codec.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import { apiVersionsTable, encodeResponse } from '../../protocol/codec.js';
 import { encodeErrorResponse } from '../../protocol/error-response.js';
-import { FrameReader } from '../../protocol/frame-reader.js';
 import { BatchFormatError, buildBatch, decodeBatch, sealBatchCrc, type RecordInput } from '../../protocol/batch/index.js';
 import type { ResponseBodies } from '../../protocol/messages.js';
 import { murmur2, partitionForKey, StickyPartitions } from '../../client/producer/partitioner.js';
@@ -23,6 +22,7 @@ import { backoffMs } from '../../client/backoff.js';
 import { Connection } from '../../client/connection.js';
 import { RunnelError } from '../../client/errors.js';
 import { Runnel, type Message, type RecordMetadata } from '../../client/index.js';
+import { fakeBroker } from './fake-broker.js';
 import { decodeMessages, walkBatches } from '../../client/consumer/records.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -215,45 +215,6 @@ t.test('accumulator: a released full-size batch\'s buffer is built in again, nev
   for (const r of decodeBatch(still.bytes!).records) t.equal(Buffer.from(r.value!).toString(), valueOf(index++), `record ${index - 1} intact`);
   t.ok(index > offset, 'it has records');
 });
-
-/**
- * A scripted broker: answers ApiVersions with `versions`, and every other
- * request through `answer` (which may return null to stay silent).
- */
-async function fakeBroker(
-  t: Test,
-  answer: (api: ApiName, correlationId: number, body: unknown, socket: net.Socket) => Uint8Array[] | null,
-  versions = apiVersionsTable(),
-): Promise<{ port: number; connections: () => number; server: net.Server }> {
-  let connections = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    const reader = new FrameReader({
-      maxFrameBytes: 1 << 24,
-      onFrame: (frame) => {
-        const { header, bodyOffset } = decodeRequestHeader(frame);
-        const api = apiNameOf(header.apiKey)!;
-        const body = decodeRequestBody(api, header.apiVersion, frame, bodyOffset);
-        const out = api === 'ApiVersions'
-          ? encodeResponse('ApiVersions', 0, header.correlationId, { errorCode: 0, apiKeys: versions })
-          : answer(api, header.correlationId, body, socket);
-        if (out !== null) for (const chunk of out) socket.write(chunk);
-      },
-    });
-    socket.on('data', (chunk) => reader.push(chunk));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return { port: (server.address() as net.AddressInfo).port, connections: () => connections, server };
-}
 
 function connection(port: number, over: Partial<ConstructorParameters<typeof Connection>[0]> = {}): Connection {
   return new Connection({

@@ -21,35 +21,17 @@
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { openSync, closeSync, readFileSync, readdirSync, readSync, writeFileSync, writeSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runnel, RunnelError } from '../../client/index.js';
 import { runCliProcess } from '../support/cli-process.js';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { batchesIn, flipByte } from '../support/segment-damage.js';
 import { RawClient } from '../support/raw-client.js';
 
 const TOPIC = 'flipped';
 const BATCHES = 40;
 const value = (i: number): string => `record-${i}-${'x'.repeat(330)}`;
-
-/** Byte positions and sizes of the batches in a .log file (by their length fields). */
-function batchesIn(file: string): { position: number; sizeBytes: number }[] {
-  const bytes = readFileSync(file);
-  const out: { position: number; sizeBytes: number }[] = [];
-  for (let position = 0; position + 61 <= bytes.length; position += 12 + bytes.readInt32BE(position + 8)) {
-    out.push({ position, sizeBytes: 12 + bytes.readInt32BE(position + 8) });
-  }
-  return out;
-}
-
-function flipByte(file: string, position: number): void {
-  const fd = openSync(file, 'r+');
-  const one = Buffer.alloc(1);
-  readSync(fd, one, 0, 1, position);
-  one[0] = one[0]! ^ 0x40;
-  writeSync(fd, one, 0, 1, position);
-  closeSync(fd);
-}
 
 function logFiles(dir: string): Map<string, string> {
   const hashes = new Map<string, string>();

@@ -77,7 +77,7 @@ t.test('produce -H (a key repeated), --partition, --null-value, --compression; c
   const jsonWithPrint = await cli(['consume', 'feat', '--format', 'json', '--print-key']);
   t.same(linesOf(jsonWithPrint.stderr), ['error: --format json prints every field already; drop --print-key']);
   const badHeader = await cli(['produce', 'feat', '-H', 'novalue'], 'x\n');
-  t.match(linesOf(badHeader.stderr), [/-H, --header <key=value>.*"novalue" is not key=value/]);
+  t.same(linesOf(badHeader.stderr), ["error: option '-H, --header <key=value>' argument 'novalue' is invalid. Give key=value, e.g. trace-id=abc123."], 'the value named once, then what to give');
 });
 
 t.test('consume --format json: bytes that are not UTF-8 come as base64; null header values as null', async (t) => {
@@ -137,7 +137,7 @@ t.test('consume --from-time: ms since the epoch or ISO 8601', async (t) => {
   const conflicting = await cli(['consume', 'timed', '--from-time', '0', '--from-beginning']);
   t.match(linesOf(conflicting.stderr), [/--from-beginning' cannot be used with option '--from-time/]);
   const bad = await cli(['consume', 'timed', '--from-time', 'yesterday']);
-  t.match(linesOf(bad.stderr), [/"yesterday" is neither milliseconds since the epoch nor an ISO date-time/]);
+  t.same(linesOf(bad.stderr), ["error: option '--from-time <time>' argument 'yesterday' is invalid. Give milliseconds since the epoch or an ISO date-time such as 2026-01-31T09:30:00Z."], 'the value named once, then what to give');
 });
 
 t.test('topic create --if-not-exists succeeds on an existing topic and changes nothing', async (t) => {

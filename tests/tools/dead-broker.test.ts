@@ -7,75 +7,12 @@
  * silently. Real broker processes, killed by pid; the CLI run as a user runs it.
  */
 import t, { type Test } from 'tap';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { RUNNEL_BIN, unusedPort } from './run-cli.js';
+import { errorLines, feedForever, spawnCli as cli, unusedPort } from './run-cli.js';
 import { Runnel } from '../../client/index.js';
 
 /** Added to every bound for a loaded 2-core machine (process start-up included). */
 const SLACK_MS = 4000;
-
-interface Cli {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  /** Exit code (128 + n for a signal), and when it came. */
-  exited: Promise<{ code: number; atMs: number }>;
-  /** Resolves when stdout or stderr has printed something matching `pattern` (rejects after `timeoutMs`). */
-  printed: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
-}
-
-function cli(t: Test, args: string[]): Cli {
-  const child = spawn(process.execPath, [RUNNEL_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const watchers: { pattern: RegExp; resolve: () => void }[] = [];
-  const check = (): void => {
-    for (const w of watchers.splice(0)) {
-      if (w.pattern.test(stdout) || w.pattern.test(stderr)) w.resolve();
-      else watchers.push(w);
-    }
-  };
-  child.stdout.setEncoding('utf8').on('data', (s: string) => {
-    stdout += s;
-    check();
-  });
-  child.stderr.setEncoding('utf8').on('data', (s: string) => {
-    stderr += s;
-    check();
-  });
-  child.stdin.on('error', () => undefined);
-  const exited = new Promise<{ code: number; atMs: number }>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code: code ?? 128 + (signal === 'SIGINT' ? 2 : 9), atMs: Date.now() }));
-  });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited,
-    printed: (pattern, timeoutMs = 30_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`)), timeoutMs);
-        watchers.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
-        check();
-      }),
-  };
-}
-
-/** Writes `line` to the child's stdin as fast as it takes it, until it exits. */
-function feedForever(child: ChildProcessWithoutNullStreams, line: string): void {
-  const chunk = line.repeat(1000);
-  const write = (): void => {
-    while (child.stdin.writable && child.stdin.write(chunk));
-    if (child.stdin.writable) child.stdin.once('drain', write);
-  };
-  write();
-}
-
-const errorLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('error:'));
 
 async function brokerWithTopic(t: Test, topic: string): Promise<BrokerProcess> {
   const broker = await startBrokerProcess();
@@ -195,4 +132,56 @@ t.test('`runnel perf consume` on a broker that dies ends at --timeout-ms, naming
   t.ok(atMs - killedAtMs <= 4000 + SLACK_MS, `ended ${atMs - killedAtMs} ms after the kill`);
   t.match(perf.stderr(), /warning: cannot reach the broker/);
   t.match(errorLines(perf.stderr())[0], /only 0 of 1000 records arrived \(nothing arrived for 4000 ms: the broker at 127\.0\.0\.1:\d+ has been unreachable for \d+ s \(ECONNREFUSED\)\)/);
+});
+
+t.test('`runnel consume --timeout-ms` while the broker is unreachable fails naming it, rather than ending as if the topic were quiet', async (t) => {
+  const broker = await brokerWithTopic(t, 'quiet');
+  const put = cli(t, ['produce', 'quiet', '--bootstrap', broker.bootstrap]);
+  put.child.stdin.end('one\n');
+  t.equal((await put.exited).code, 0, put.stderr());
+  const consume = cli(t, ['consume', 'quiet', '--from-beginning', '--timeout-ms', '3000', '--bootstrap', broker.bootstrap]);
+  await consume.printed(/^one$/m);
+  await broker.kill('SIGKILL');
+  const { code } = await consume.exited;
+  t.equal(code, 1, 'exit 1, not 0');
+  t.equal(consume.stdout(), 'one\n', 'what it read is on stdout');
+  t.same(errorLines(consume.stderr()), [
+    `error: nothing arrived for --timeout-ms 3000 ms because the broker at ${broker.bootstrap} has been unreachable for ${/unreachable for (\d+ s)/.exec(consume.stderr())?.[1]} (ECONNREFUSED), after 1 record; check that the broker is running, or point --bootstrap (or RUNNEL_BOOTSTRAP) at one that is`,
+  ]);
+  t.notMatch(consume.stderr(), /Processed a total/, 'no normal end');
+
+  // A quiet topic with the broker up still ends normally.
+  const server = await startBrokerProcess();
+  t.teardown(() => server.kill('SIGKILL'));
+  t.equal((await cli(t, ['topic', 'create', 'calm', '--bootstrap', server.bootstrap]).exited).code, 0);
+  const calm = cli(t, ['consume', 'calm', '--timeout-ms', '1000', '--bootstrap', server.bootstrap]);
+  t.equal((await calm.exited).code, 0);
+  t.match(calm.stderr(), /^Processed a total of 0 messages\.$/m);
+});
+
+t.test('a broker reached as localhost, killed and restarted, is one warning and one "reachable again", whatever name each connection used', async (t) => {
+  let broker = await brokerWithTopic(t, 'named');
+  const { port, dataDir } = broker;
+  const consume = cli(t, ['consume', 'named', '--bootstrap', `localhost:${port}`]);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await broker.kill('SIGKILL');
+  const killedAtMs = Date.now();
+  await consume.printed(/warning: cannot reach the broker/);
+  // It retries every connection it has (the bootstrap address's among them) several times a second.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  broker = await startBrokerProcess({ dataDir, args: ['--port', String(port)] });
+  t.teardown(() => broker.kill('SIGKILL'));
+  await consume.printed(/reachable again after \d+ s/);
+  const awayMs = Date.now() - killedAtMs;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  consume.child.kill('SIGINT');
+  t.equal((await consume.exited).code, 0);
+  const lines = consume.stderr().split('\n').filter(Boolean);
+  t.same(lines.map((l) => l.replace(/\d+ s$/, 'N s')), [
+    `warning: cannot reach the broker at 127.0.0.1:${port} (ECONNREFUSED); still trying (Ctrl-C to stop)`,
+    `the broker at 127.0.0.1:${port} is reachable again after N s`,
+    'Processed a total of 0 messages.',
+  ], 'one outage, one warning, one return (nothing about localhost left over)');
+  const back = Number(/after (\d+) s/.exec(consume.stderr())![1]);
+  t.ok(back * 1000 >= awayMs - 2500, `away ${back} s by its count (${awayMs} ms from the kill until it saw the broker back)`);
 });

@@ -67,6 +67,16 @@ t.test('-b is --bootstrap, after the subcommand or before it', async (t) => {
   const innerWins = await runnel(['-b', broker.bootstrap, 'topic', 'list', '--bootstrap', `127.0.0.1:${deadPort}`]);
   t.match(oneErrorLine(t, innerWins, 'a --bootstrap after the subcommand'), `127.0.0.1:${deadPort}`, 'beats -b before it');
 
+  // After a command group too, as kafka tools and kcat users type it.
+  const afterGroup = await runnel(['topic', '-b', broker.bootstrap, 'list']);
+  t.equal(afterGroup.code, 0, afterGroup.stderr);
+  t.ok(linesOf(afterGroup.stdout).includes('bee'), 'runnel topic -b host:port list');
+  const perfAfterGroup = await runnel(['perf', '-b', broker.bootstrap, 'produce', '--topic', 'bee', '--num-records', '10', '--record-size', '10', '--reporting-interval-ms', '0']);
+  t.equal(perfAfterGroup.code, 0, perfAfterGroup.stderr);
+  t.match(perfAfterGroup.stdout, /^10 records sent/);
+  const closestWins = await runnel(['-b', broker.bootstrap, 'topic', '-b', `127.0.0.1:${deadPort}`, 'list']);
+  t.match(oneErrorLine(t, closestWins, '-b after the group'), `127.0.0.1:${deadPort}`, 'beats -b before the group');
+
   const notABrokerCommand = oneErrorLine(t, await runnel(['-b', broker.bootstrap, 'dump-log', 'x.log']), '-b before dump-log');
   t.match(notABrokerCommand, /runnel dump-log does not talk to a broker/);
 });
@@ -89,8 +99,13 @@ t.test('errors say a thing once, in CLI words, naming only what was asked', asyn
     const line = oneErrorLine(t, await cli(args), args.join(' '));
     t.equal(line, 'error: topic nope does not exist; see the topics with `runnel topic list`, or create it with `runnel topic create nope`', args.join(' '));
   }
-  const produced = oneErrorLine(t, await cli(['produce', 'nope'], 'x\n'), 'produce to a missing topic');
-  t.equal(produced, 'error: line 1 was not sent: topic nope does not exist; see the topics with `runnel topic list`, or create it with `runnel topic create nope` (0 of 1 lines read were acknowledged; reading stopped there)');
+  // The topic is looked up before stdin is read: with lines, with none at all, or with lines that never end.
+  for (const input of ['x\n', '']) {
+    const produced = oneErrorLine(t, await cli(['produce', 'nope'], input), `produce to a missing topic, stdin ${JSON.stringify(input)}`);
+    t.equal(produced, 'error: topic nope does not exist; see the topics with `runnel topic list`, or create it with `runnel topic create nope`');
+  }
+  const deleted = oneErrorLine(t, await cli(['topic', 'delete', 'nope']), 'delete a missing topic');
+  t.equal(deleted, 'error: topic nope does not exist; see the topics with `runnel topic list`', 'no advice to create what was being deleted');
 
   const twice = oneErrorLine(t, await cli(['topic', 'create', 'orders']), 'create twice');
   t.equal(twice.split('already exists').length - 1, 1, `"already exists" said once: ${twice}`);

@@ -16,6 +16,7 @@ import { describeError } from '../../tools/cli-error.js';
 import { scanBatches, type ScanEnd, type ScannedBatch } from '../../tools/dump-log/batch-scan.js';
 import { logFactsOf, scanOffsetIndex, scanTimeIndex } from '../../tools/dump-log/index-scan.js';
 import { parseSegmentFileName } from '../../tools/dump-log/segment-files.js';
+import { RunnelError } from '../../client/index.js';
 import { collectConfig, intOption, parseAcks, parseBootstrap } from '../../tools/options.js';
 import { LatencyHistogram } from '../../tools/perf/latency-histogram.js';
 import { formatSummary, formatWindow, PerfMeter } from '../../tools/perf/perf-meter.js';
@@ -175,4 +176,11 @@ t.test('errors become one line with advice', async (t) => {
   t.match(line, /^error: cannot reach a broker at 127\.0\.0\.1:1 \(ECONNREFUSED\); start one with `runnel start`/);
   t.notMatch(line, /\n/);
   t.equal(describeError(new Error('two\n  lines')), 'error: two; lines');
+
+  // Which advice fits comes from the error's structured facts, never from the wording of its reason.
+  const aboutPartition = new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', 'Fetching t-7: gone.', { reason: 'gone', topicPartition: { topic: 't', partition: 7 } });
+  t.equal(describeError(aboutPartition, { topic: 't' }), 'error: gone; see its partitions with `runnel topic describe t`');
+  const aboutTopic = new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', 'Topic "t" has partitions nowhere.', { reason: 'Topic "t" has partitions nowhere' });
+  t.equal(describeError(aboutTopic, { topic: 't' }), 'error: topic t does not exist; see the topics with `runnel topic list`, or create it with `runnel topic create t`');
+  t.equal(describeError(aboutTopic, { topic: 't', command: 'topic delete' }), 'error: topic t does not exist; see the topics with `runnel topic list`');
 });

@@ -31,7 +31,7 @@ function readmeSnippet(): string {
   return match[1]!;
 }
 
-/** What `tsc --init` (TypeScript 5.9) writes, plus Node's types, which a Node project installs. */
+/** What `tsc --init` (TypeScript 5.9) writes, with `"types": ["node"]` as README.md says to set it (and @types/node installed). */
 const FRESH_TSC_INIT: ts.CompilerOptions = {
   module: ts.ModuleKind.NodeNext,
   moduleResolution: ts.ModuleResolutionKind.NodeNext,

@@ -5,7 +5,13 @@
  * after `--max-messages`, after `--timeout-ms` with nothing new, with
  * `--exit-at-end` once every partition is read to its end, or on Ctrl-C;
  * each stop is a normal end (exit 0) and the count goes to stderr, so stdout
- * carries only records.
+ * carries only records. Except one: nothing having arrived for
+ * `--timeout-ms` because a broker cannot be reached is a failure (exit 1,
+ * naming the broker), not an empty topic.
+ *
+ * The partitions read are those the topic has when the command starts;
+ * partitions added later (`topic alter --partitions`) are read by the next
+ * run.
  */
 import { Command, Option } from 'commander';
 import type { Consumer, Runnel } from '../../client/index.js';
@@ -16,7 +22,7 @@ import { CONSUME_FORMATS, formatRecord, type ConsumeFormat, type TextFields } fr
 import { planConsume, type StartOptions } from '../consume/start-positions.js';
 import { intOption, parseTimestamp, withBootstrap, type ClientOptions } from '../options.js';
 import { stdoutIsClosed, writeOut } from '../output.js';
-import { reportBrokerOutages } from '../broker-notice.js';
+import { reportBrokerOutages, type BrokerNotice } from '../broker-notice.js';
 
 interface ConsumeOptions extends ClientOptions, StartOptions, TextFields {
   maxMessages?: number;
@@ -78,7 +84,7 @@ async function consumeTopic(runnel: Runnel, topic: string, opts: ConsumeOptions)
   // The consumer retries for as long as it runs; a person hears that it is waiting, not silence.
   const notice = reportBrokerOutages(consumer, 'still trying (Ctrl-C to stop)');
   try {
-    return await printMessages(consumer, opts, stop, ends);
+    return await printMessages(consumer, opts, stop, ends, notice);
   } finally {
     notice.dispose();
     stop.dispose();
@@ -107,14 +113,22 @@ function stopSignal(): StopSignal {
   };
 }
 
-async function printMessages(consumer: Consumer, opts: ConsumeOptions, stop: StopSignal, ends: PartitionEnds | undefined): Promise<number> {
+async function printMessages(consumer: Consumer, opts: ConsumeOptions, stop: StopSignal, ends: PartitionEnds | undefined, notice: BrokerNotice): Promise<number> {
   const batches = consumer.batches()[Symbol.asyncIterator]();
   const limit = opts.maxMessages ?? Infinity;
   let count = 0;
   while (count < limit && !stdoutIsClosed() && ends?.done !== true) {
     const idle = idleTimer(opts.timeoutMs);
-    const next = await Promise.race([batches.next(), stop.stopped.then(() => null), idle.expired.then(() => null)]);
+    const next = await Promise.race([batches.next(), stop.stopped.then(() => null), idle.expired.then(() => 'idle' as const)]);
     idle.cancel();
+    if (next === 'idle') {
+      // Quiet because the topic is quiet is a normal end; quiet because no broker answers is not.
+      const outage = notice.describe();
+      if (outage !== '') {
+        throw new CliError(`nothing arrived for --timeout-ms ${opts.timeoutMs} ms because ${outage}, after ${count} record${count === 1 ? '' : 's'}; check that the broker is running, or point --bootstrap (or RUNNEL_BOOTSTRAP) at one that is`);
+      }
+      break;
+    }
     if (next === null || next.done === true) break;
     const messages = (ends === undefined ? next.value.messages : ends.take(next.value)).slice(0, limit - count);
     if (messages.length === 0) continue;

@@ -14,6 +14,7 @@ import { withRunnel } from '../client-session.js';
 import { CliError, explainError } from '../cli-error.js';
 import { intOption, parseAcks, parseCompression, withBootstrap, withJson, type ClientOptions } from '../options.js';
 import { printJson, printLine } from '../output.js';
+import { withSubcommandBootstrap } from '../program-bootstrap.js';
 import { runConsumePerf } from '../perf/consume-perf.js';
 import { runEndToEndPerf } from '../perf/end-to-end-perf.js';
 import { formatSummary, formatWindow, type PerfSummary, type PerfWindow } from '../perf/perf-meter.js';
@@ -56,7 +57,7 @@ interface EndToEndFlags extends CommonPerfOptions, ProducerFlags {
 }
 
 export function perfCommand(): Command {
-  const perf = new Command('perf').description('measure throughput and latency against a running broker');
+  const perf = withSubcommandBootstrap(new Command('perf').description('measure throughput and latency against a running broker'));
 
   const produce = perfOptions(perf.command('produce').description('send records as fast as allowed and report throughput and send→ack latency'))
     .requiredOption('--record-size <bytes>', 'bytes per record value', intOption(0, 64 * 1024 * 1024))

@@ -9,6 +9,7 @@ import { withRunnel } from '../client-session.js';
 import { CliError } from '../cli-error.js';
 import { collectConfig, collectList, intOption, withBootstrap, withJson, type ClientOptions } from '../options.js';
 import { formatTable, printJson, printLine } from '../output.js';
+import { withSubcommandBootstrap } from '../program-bootstrap.js';
 
 interface CreateOptions extends ClientOptions {
   partitions: number;
@@ -28,7 +29,7 @@ interface AlterOptions extends ClientOptions {
 }
 
 export function topicCommand(): Command {
-  const topic = new Command('topic').description('create, list, describe, grow, delete and configure topics');
+  const topic = withSubcommandBootstrap(new Command('topic').description('create, list, describe, grow, delete and configure topics'));
 
   withBootstrap(
     topic
