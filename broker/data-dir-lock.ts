@@ -28,6 +28,10 @@ export interface DataDirLock {
 
 export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
+  /** Who holds it ("process 1234"), and the file locked: for callers that word their own advice. */
+  constructor(message: string, readonly holder: string, readonly lockPath: string) {
+    super(message);
+  }
 }
 
 /** The pid the holder wrote, if it wrote one yet (it writes right after locking). */
@@ -47,7 +51,7 @@ export async function acquireDataDirLock(fs: FileSystem, dataDir: string): Promi
   if (handle === null) {
     const pid = await holderPid(fs, lockPath);
     const who = pid === null ? 'another process' : pid === process.pid ? 'another broker in this process' : `process ${pid}`;
-    throw new DataDirLockedError(`data directory ${dataDir} is in use by ${who}, which holds the lock on ${lockPath}; stop that broker first, or give this one another data directory (--data)`);
+    throw new DataDirLockedError(`data directory ${dataDir} is in use by ${who}, which holds the lock on ${lockPath}; stop that broker first, or give this one another data directory (--data)`, who, lockPath);
   }
   try {
     const pid = Buffer.from(`${process.pid}\n`);

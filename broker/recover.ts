@@ -67,7 +67,7 @@ export async function recoverPartition(request: RecoverRequest, world: { fs: Fil
     lock = await acquireDataDirLock(fs, dataDir);
   } catch (err) {
     if (!(err instanceof DataDirLockedError)) throw err;
-    throw new LogSurgeryError(`a broker is using ${dataDir} (${err.message}); stop it first, recover works only on a data directory no broker has open`);
+    throw new LogSurgeryError(`${dataDir} is in use by ${err.holder}, which holds the lock on ${err.lockPath}; stop that broker first: recover works only on a data directory no broker has open`);
   }
   try {
     const interrupted = await readCutInProgress(fs, dir);
