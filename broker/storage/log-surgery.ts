@@ -14,10 +14,10 @@
  *   aside: the batch holding that offset and everything after it, i.e. the
  *   tail of one segment from a batch boundary plus every later segment whole.
  *   It refuses a cut past the damage (the broker would refuse the log again).
- * - `executeCut` moves that aside before it changes anything: the tail bytes
- *   are copied into `<dir>.set-aside-<UTC time>/` (next to the partition, a
- *   name the broker never opens as a partition), later segments are renamed
- *   into it, and both directories are fsynced; only then is the segment
+ * - `executeCut` moves that aside before it changes anything (set-aside.ts):
+ *   the tail bytes are copied into `<dir>.set-aside-<UTC time>/` (next to the
+ *   partition, a name the broker never opens as a partition), later segments
+ *   are renamed into it, and both directories are fsynced; only then is the segment
  *   truncated, its (derived) index files removed, the recovery point set to
  *   that segment (so the next open scans it and rebuilds them) and the
  *   clean-shutdown marker removed. A crash part way leaves every byte in the
@@ -27,7 +27,7 @@
 import path from 'node:path';
 import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH, BATCH_OFFSET_RECORD_COUNT } from '../../protocol/batch/header.js';
 import { assert } from '../world/assert.js';
-import { isErrno, mkdirDurable, type FileHandle, type FileSystem } from '../world/file-system.js';
+import { isErrno, type FileHandle, type FileSystem } from '../world/file-system.js';
 import { scanChunk, type ScanState } from './batch-scan.js';
 import { BatchCursor } from './batch-cursor.js';
 import { freshIndexingState } from './indexing.js';
@@ -38,19 +38,20 @@ import {
   INDEX_SUFFIX,
   LOG_SUFFIX,
   PARTITION_META_FILE,
-  SEGMENT_SUFFIXES,
   TIME_INDEX_SUFFIX,
   parseSegmentFileName,
   segmentFileName,
 } from './segment-names.js';
-import { claimedBatchAt, findValidBatch, validBatchAt } from './valid-batch-search.js';
+import { setAside } from './set-aside.js';
+import { claimedBatchAt, tallyValidBatches, type BatchTally } from './valid-batch-search.js';
+
+export { SET_ASIDE_INFIX, SET_ASIDE_MANIFEST } from './set-aside.js';
+export type { BatchTally } from './valid-batch-search.js';
 
 /** Bytes read per scan step. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** A compaction swap a crash interrupted: the broker finishes it when it opens the log. */
 const SWAP_SUFFIX = '.swap';
-export const SET_ASIDE_INFIX = '.set-aside-';
-export const SET_ASIDE_MANIFEST = 'SET-ASIDE.txt';
 
 /** A mistake or a state in which the operation cannot run; the message says what to do. */
 export class LogSurgeryError extends Error {
@@ -62,13 +63,6 @@ export interface SegmentFile {
   /** File name within the partition directory. */
   name: string;
   sizeBytes: number;
-}
-
-/** Counts of batches, the records they hold, and their bytes. */
-export interface BatchTally {
-  batches: number;
-  records: number;
-  bytes: number;
 }
 
 export interface Damage {
@@ -177,23 +171,6 @@ function recordsIn(bytes: Uint8Array, end: number): number {
   return records;
 }
 
-/** Valid batches and unreadable bytes in `[from, sizeBytes)` of `file`, resynchronising past damage. */
-function tallyFrom(file: FileHandle, from: number, sizeBytes: number, tally: BatchTally & { unreadableBytes: number }): void {
-  for (let position = from; position < sizeBytes;) {
-    const batch = validBatchAt(file, position, sizeBytes);
-    if (batch !== null) {
-      tally.batches += 1;
-      tally.records += batch.recordCount;
-      tally.bytes += batch.sizeBytes;
-      position += batch.sizeBytes;
-      continue;
-    }
-    const next = findValidBatch(file, position + 1, sizeBytes)?.position ?? sizeBytes;
-    tally.unreadableBytes += next - position;
-    position = next;
-  }
-}
-
 /** Every batch of every segment of the partition in `dir`, checked; see the file comment. */
 export async function inspectPartition(fs: FileSystem, dir: string): Promise<PartitionInspection> {
   const segments = await segmentFiles(fs, dir);
@@ -221,10 +198,12 @@ export async function inspectPartition(fs: FileSystem, dir: string): Promise<Par
     }
   }
   if (damage !== null) {
+    // Counted as recovery judges "valid data after": only batches whose offsets continue the log (not one a record value carries).
+    let minBaseOffset = damage.offset;
     for (let i = damagedIndex; i < segments.length; i++) {
       const segment = segments[i] as SegmentFile;
       const from = i === damagedIndex ? damage.position : 0;
-      withFile(fs, path.join(dir, segment.name), (file) => tallyFrom(file, from, segment.sizeBytes, afterDamage));
+      minBaseOffset = withFile(fs, path.join(dir, segment.name), (file) => tallyValidBatches(file, from, segment.sizeBytes, afterDamage, Math.max(minBaseOffset, i === damagedIndex ? 0 : segment.baseOffset)));
     }
   }
   const first = segments[0] as SegmentFile;
@@ -268,8 +247,10 @@ export function planCut(fs: FileSystem, inspection: PartitionInspection, truncat
   });
   const laterSegments = segments.slice(k + 1);
   const tally = { batches: 0, records: 0, bytes: 0, unreadableBytes: 0 };
-  withFile(fs, path.join(dir, cutSegment.name), (file) => tallyFrom(file, cutPosition, cutSegment.sizeBytes, tally));
-  for (const later of laterSegments) withFile(fs, path.join(dir, later.name), (file) => tallyFrom(file, 0, later.sizeBytes, tally));
+  let minBaseOffset = withFile(fs, path.join(dir, cutSegment.name), (file) => tallyValidBatches(file, cutPosition, cutSegment.sizeBytes, tally, logEndOffset));
+  for (const later of laterSegments) {
+    minBaseOffset = withFile(fs, path.join(dir, later.name), (file) => tallyValidBatches(file, 0, later.sizeBytes, tally, Math.max(minBaseOffset, later.baseOffset)));
+  }
   const setAsideBytes = cutSegment.sizeBytes - cutPosition + laterSegments.reduce((sum, s) => sum + s.sizeBytes, 0);
   return {
     truncateAt,
@@ -282,30 +263,6 @@ export function planCut(fs: FileSystem, inspection: PartitionInspection, truncat
     unreadableBytes: tally.unreadableBytes,
     damage,
   };
-}
-
-/** `20261129T101500Z`: a sortable UTC time for the set-aside directory's name. */
-function compactUtc(nowMs: number): string {
-  return new Date(nowMs).toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
-}
-
-async function copyRange(fs: FileSystem, from: string, position: number, to: string): Promise<void> {
-  const source = fs.open(from, 'r');
-  const target = fs.open(to, 'w+');
-  try {
-    const end = source.sizeBytes();
-    const buffer = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(1, end - position)));
-    for (let at = position; at < end;) {
-      const n = source.read(buffer, 0, Math.min(buffer.byteLength, end - at), at);
-      assert(n > 0, 'a file reads back to its size', { file: from, at, end });
-      target.write(buffer.subarray(0, n), at - position);
-      at += n;
-    }
-    await target.datasync();
-  } finally {
-    source.close();
-    target.close();
-  }
 }
 
 async function unlinkIfPresent(fs: FileSystem, filePath: string): Promise<void> {
@@ -338,31 +295,11 @@ function manifest(inspection: PartitionInspection, plan: CutPlan, files: string[
  */
 export async function executeCut(fs: FileSystem, inspection: PartitionInspection, plan: CutPlan, nowMs: number): Promise<CutDone> {
   const dir = inspection.dir;
-  const parent = path.dirname(dir);
-  let setAsideDir = `${dir}${SET_ASIDE_INFIX}${compactUtc(nowMs)}`;
-  for (let n = 2; (await fs.stat(setAsideDir)) !== null; n++) setAsideDir = `${dir}${SET_ASIDE_INFIX}${compactUtc(nowMs)}-${n}`;
-  await mkdirDurable(fs, setAsideDir);
-  const files: string[] = [];
   const cutLog = path.join(dir, plan.cutSegment.name);
-  if (plan.cutPosition < plan.cutSegment.sizeBytes) {
-    await copyRange(fs, cutLog, plan.cutPosition, path.join(setAsideDir, plan.cutSegment.name));
-    files.push(plan.cutSegment.name);
-  }
-  for (const later of plan.laterSegments) {
-    for (const suffix of SEGMENT_SUFFIXES) {
-      const name = segmentFileName(later.baseOffset, suffix);
-      try {
-        await fs.rename(path.join(dir, name), path.join(setAsideDir, name));
-        files.push(name);
-      } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw err;
-      }
-    }
-  }
-  await fs.writeFileAtomic(path.join(setAsideDir, SET_ASIDE_MANIFEST), manifest(inspection, plan, files, nowMs));
-  await fs.fsyncDir(setAsideDir);
-  await fs.fsyncDir(dir);
-  await fs.fsyncDir(parent);
+  const { dir: setAsideDir, files } = await setAside(fs, dir, {
+    tail: plan.cutPosition < plan.cutSegment.sizeBytes ? { name: plan.cutSegment.name, position: plan.cutPosition } : null,
+    wholeSegments: plan.laterSegments.map((later) => later.baseOffset),
+  }, nowMs, (moved) => manifest(inspection, plan, moved, nowMs));
 
   // Everything removed below is now durable in the set-aside directory.
   const log = fs.open(cutLog, 'r+');

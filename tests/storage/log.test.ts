@@ -392,6 +392,8 @@ t.test('truncation drops whole batches, across segments, and the log carries on'
   await h.open();
   h.appendRandom(rng, 60, 1);
   h.appendRandom(rng, 60, 3);
+  // Every segment in a file first (flush.ms is never here, so most would still be pending in memory).
+  await h.log.flush();
   const segmentsBefore = h.log.segmentCount;
   const middle = h.appended[80]!;
   await h.log.truncateTo(middle.baseOffset + 1);
@@ -1038,10 +1040,15 @@ t.test('the recovery point on disk never passes what was fsynced', async (t) => 
   const rolledAt = h.log.segmentBaseOffsets()[1] as number;
   await reached;
   for (let i = 0; i < 2; i++) h.append(makeBatch(1, 50, 2));
+  // The same round then writes the pending segment and syncs it: hold that sync, and append to it meanwhile.
+  const pendingSynced = gate.arm();
   gate.release();
+  await pendingSynced;
+  for (let i = 0; i < 2; i++) h.append(makeBatch(1, 50, 4));
   const afterRoll = await persistedRecoveryPoint();
   t.equal(h.log.durableEndOffset, rolledAt, 'the flush the roll started covers the log up to the new segment');
   t.equal(afterRoll, rolledAt, 'the recovery point it persisted is that flush\'s end, not the log end');
+  gate.release();
   // the periodic checkpoint: the durable end, not the log end
   await h.log.flush();
   const durable = h.log.durableEndOffset;
