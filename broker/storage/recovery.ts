@@ -96,8 +96,12 @@ export interface RecoveryReport {
   /** Bytes cut off torn tails (including deleted later segments). */
   truncatedBytes: number;
   deletedSegments: number;
-  /** What a cut moved aside instead of deleting (lost unsynced pages, valid-looking batches in a torn tail), or null. */
-  setAside: (BatchTally & { dir: string; unreadableBytes: number }) | null;
+  /**
+   * What a cut moved aside instead of deleting, or null: bytes after pages a
+   * power loss did not write back (`lostPages`), or a torn tail that held
+   * batches with a valid CRC.
+   */
+  setAside: (BatchTally & { dir: string; unreadableBytes: number; lostPages: boolean }) | null;
 }
 
 export interface LoadedLog {
@@ -396,7 +400,7 @@ async function setAsideIfData(opts: LoadOptions, segment: Segment, scan: Segment
     `unreadable.bytes=${tally.unreadableBytes}`,
     `files=${files.join(',')}`,
   ].join('\n') + '\n'));
-  report.setAside = { dir: done.dir, ...tally };
+  report.setAside = { dir: done.dir, ...tally, lostPages: scan.lostPages };
   logger.warn({ file: logPath, position: scan.validBytes, offset: scan.state.nextOffset, setAsideDir: done.dir, batches: tally.batches, records: tally.records, unreadableBytes: tally.unreadableBytes, reason: scan.badReason },
     scan.lostPages
       ? `cut the last segment where a power loss left unsynced pages unwritten; ${tally.records} records in ${tally.batches} batches after them (never acknowledged as durable) were moved to ${done.dir}, not deleted`
