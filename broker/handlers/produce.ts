@@ -24,7 +24,8 @@
  * long as the disk needs; acks 1/all wait up to the request's `timeoutMs`
  * (counted from its arrival, together with the wait for durability) and
  * then answer REQUEST_TIMED_OUT with nothing appended, so a retry cannot
- * duplicate.
+ * duplicate. That includes a request whose turn comes only after its
+ * timeout, behind others that waited: its producer has given up on it.
  */
 import { Errors, ProtocolError } from '../../protocol/errors.js';
 import type { ProducePartitionResult, ProduceRequest, ProduceResponse } from '../../protocol/messages.js';
@@ -58,6 +59,9 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
     return { done, cancel: () => timer?.cancel() };
   };
 
+  const timedOut = (ctx: RequestContext, partition: Partition, request: ProduceRequest): WireError =>
+    toWireError(new ProtocolError('REQUEST_TIMED_OUT', `${partition.topic}-${partition.index}'s disk is behind: the records waited the request's ${request.timeoutMs} ms for rolled segments to be fsynced and were not appended; retrying is safe`), ctx.logger);
+
   /**
    * Waits until `partition` takes appends (see the file comment): undefined
    * then, or the error to report instead of appending.
@@ -74,9 +78,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
       });
       try {
         const outcome = await Promise.race([partition.waitAppendable().then(() => 'room' as const), timer.done, aborted]);
-        if (outcome === 'timeout') {
-          return toWireError(new ProtocolError('REQUEST_TIMED_OUT', `${partition.topic}-${partition.index}'s disk is behind: the records waited the request's ${request.timeoutMs} ms for rolled segments to be fsynced and were not appended; retrying is safe`), ctx.logger);
-        }
+        if (outcome === 'timeout') return timedOut(ctx, partition, request);
       } catch (error) {
         return toWireError(error, ctx.logger, where);
       } finally {
@@ -89,6 +91,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
 
   const appendAll = async (ctx: RequestContext, request: ProduceRequest, deadlineMs: number): Promise<{ name: string; outcomes: Outcome[] }[]> => {
     const results: { name: string; outcomes: Outcome[] }[] = [];
+    const late = request.acks !== 0 && clock.nowMs() > deadlineMs;
     for (const topicRequest of request.topics) {
       const outcomes: Outcome[] = [];
       results.push({ name: topicRequest.name, outcomes });
@@ -110,7 +113,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           outcomes.push({ partition: index, error: toWireError(new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic.name} has partitions 0 to ${topic.partitions.length - 1}, not ${index}`), ctx.logger) });
           continue;
         }
-        const noRoom = partition.appendable ? undefined : await waitForRoom(ctx, partition, request, deadlineMs);
+        const noRoom = late ? timedOut(ctx, partition, request) : partition.appendable ? undefined : await waitForRoom(ctx, partition, request, deadlineMs);
         if (noRoom !== undefined) {
           outcomes.push({ partition: index, error: noRoom });
           continue;
