@@ -1085,6 +1085,31 @@ t.test('the recovery point on disk never passes what was fsynced', async (t) => 
   t.equal(await persistedRecoveryPoint(), durable, 'checkpointRecoveryPoint persists the durable end');
 });
 
+t.test('checkpointRecoveryPoint resolves only once the point it stands for is on disk, even one another call queued', async (t) => {
+  const h = new Harness(config());
+  await h.open();
+  h.append(makeBatch(1, 50, 1));
+  await h.log.flush();
+  const held: (() => void)[] = [];
+  const writeFileAtomic = h.fs.writeFileAtomic.bind(h.fs);
+  h.fs.writeFileAtomic = async (filePath, data) => {
+    if (filePath.endsWith('partition.meta')) await new Promise<void>((resolve) => held.push(resolve));
+    return writeFileAtomic(filePath, data);
+  };
+  const first = h.log.checkpointRecoveryPoint();
+  let secondDone = false;
+  const second = h.log.checkpointRecoveryPoint().then(() => {
+    secondDone = true;
+  });
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(secondDone, 'a second call does not resolve while the write of that very point is still on its way');
+  h.fs.writeFileAtomic = writeFileAtomic;
+  for (const go of held.splice(0)) go();
+  await Promise.all([first, second]);
+  h.fs.crash();
+  t.match(text(await h.fs.readFile(`${DIR}/partition.meta`)), /recovery\.point=1\n/, 'and once it resolves the point survives a power loss');
+});
+
 t.test('a close whose flush fails writes no clean-shutdown marker', async (t) => {
   const h = new Harness(config());
   await h.open();

@@ -31,7 +31,8 @@ const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const config = brokerConfig({ 'data.dir': '/runnel', port: 0, host: '127.0.0.1', 'shutdown.timeout.ms': 2000 });
 
 async function start(disk: SimulatedFileSystem): Promise<{ broker: RunningBroker; view: ProcessDisk }> {
-  const view = new ProcessDisk(disk);
+  // An fdatasync takes a turn of the event loop, as a disk takes time: the power can go between a write and its sync.
+  const view = new ProcessDisk(disk, 3);
   return { broker: await startBroker(config, { fs: view, logger: silentLogger() }), view };
 }
 
@@ -73,7 +74,7 @@ for (const [seed, loss] of SEEDS.flatMap((seed) => [[seed, 'prefix'], [seed, 'pa
     let runnel = client(broker);
     // Lost pages need segments and unsynced runs longer than a page.
     const pages = loss === 'pages';
-    await runnel.admin().createTopic({ name: TOPIC, partitions: PARTITIONS, config: { fsync: 'always', 'segment.bytes': pages ? '16384' : '2048' } });
+    await runnel.admin().createTopic({ name: TOPIC, partitions: PARTITIONS, config: { fsync: 'always', 'segment.bytes': pages ? '65536' : '2048' } });
 
     // Produce until the seeded number of acknowledgements, then cut the power with sends still in flight.
     const crashAfter = 20 + rng.int(RECORDS - 40);
@@ -83,7 +84,7 @@ for (const [seed, loss] of SEEDS.flatMap((seed) => [[seed, 'prefix'], [seed, 'pa
     const cut = new Promise<void>((resolve) => (powerCut = resolve));
     const sends: Promise<void>[] = [];
     for (let i = 0; i < RECORDS && acknowledged.length < crashAfter; i++) {
-      const value = `seed${seed}-record${i}-${'v'.repeat(rng.int(pages ? 1500 : 200))}`;
+      const value = `seed${seed}-record${i}-${'v'.repeat(rng.int(pages ? 6000 : 200))}`;
       sends.push(producer.send({ topic: TOPIC, messages: [{ value, partition: i % PARTITIONS }] }).then(
         ([meta]) => {
           acknowledged.push({ value, meta: meta! });

@@ -15,7 +15,15 @@ import type { FileHandle, FileStat, FileSystem, OpenFlags } from '../../broker/w
  */
 export class ProcessDisk implements FileSystem {
   #dead = false;
-  constructor(private readonly disk: FileSystem) {}
+  /**
+   * `syncTurns`: event-loop turns an fdatasync takes before it reaches the
+   * disk (the simulated one completes in microtasks, so a power cut from the
+   * test could otherwise never fall between a write and its sync).
+   */
+  constructor(
+    private readonly disk: FileSystem,
+    private readonly syncTurns = 0,
+  ) {}
 
   die(): void {
     this.#dead = true;
@@ -47,6 +55,8 @@ export class ProcessDisk implements FileSystem {
         handle.truncate(sizeBytes);
       },
       datasync: async () => {
+        this.#alive('fdatasync');
+        for (let i = 0; i < this.syncTurns; i++) await new Promise((resolve) => setImmediate(resolve));
         this.#alive('fdatasync');
         await handle.datasync();
       },
