@@ -156,6 +156,21 @@ t.test('a stalled disk: pending segments stop at their share of memory, and drai
   await log.close();
 });
 
+t.test('a pending segment keeps its own copy of every append (the caller may reuse its buffer)', async (t) => {
+  const disk = new StallableDisk();
+  const log = await PartitionLog.open({ dir: DIR, config: config({ 'segment.bytes': '4096' }), fs: disk, clock: new ManualClock() });
+  disk.stall();
+  const reused = Buffer.from(makeBatch(1, 1000, 5)); // a Node Buffer, whose slice() is a view
+  for (let i = 0; i < 20; i++) log.append(reused, { leaderEpoch: 0 });
+  t.ok(log.pendingBytes > 0, 'appends went to pending segments');
+  disk.release();
+  await log.flush();
+  const bases: number[] = [];
+  for (let offset = 0; offset < 20; offset++) bases.push(Number(Buffer.from((await log.read(offset, 1)).records[0]!).readBigInt64BE(0)));
+  t.same(bases, Array.from({ length: 20 }, (_, i) => i), 'every offset reads the batch stamped with it');
+  await log.close();
+});
+
 t.test('the broker-wide budget holds back logs that hold pending bytes, never one that holds none', async (t) => {
   const disk = new StallableDisk();
   const clock = new ManualClock();
