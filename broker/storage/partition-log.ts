@@ -529,9 +529,12 @@ export class PartitionLog {
   /**
    * One flush round (flusher.ts): sync what is written; then, while rolled
    * segments are pending and everything before the first one is durable,
-   * report that, write it (#writeNextPending) and sync it with its
-   * directory entry, so a stalled backlog drains in one round, each segment
-   * only after the one before it is on stable storage.
+   * report that and write it (#writeNextPending); while more are pending,
+   * sync it with its directory entry before the next, so a stalled backlog
+   * drains in one round, each segment only after the one before it is on
+   * stable storage. The last one written is the active segment: its sync is
+   * an ordinary flush's business (at once with fsync=always, whose waiters
+   * start the next round; by flush.ms otherwise).
    */
   async #flushRound(progress: (durableEndOffset: number) => void): Promise<number> {
     let reached = this.writtenEndOffset;
@@ -543,6 +546,7 @@ export class PartitionLog {
       this.#writeNextPending();
       // The durable end now starts the segment just written: the recovery point may move up to it.
       this.#onDurable(this.durableEndOffset);
+      if (this.#pending.length === 0) break;
       reached = this.writtenEndOffset;
       await this.#syncAll();
     }

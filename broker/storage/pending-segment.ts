@@ -64,7 +64,8 @@ export class PendingSegment {
   add(batches: Uint8Array, batchCount: number, nextOffset: number): void {
     assert(nextOffset > this.nextOffset && batches.byteLength >= BATCH_HEADER_BYTES, 'a pending segment grows by whole batches', { base: this.baseOffset, nextOffset, was: this.nextOffset });
     if (this.sizeBytes === 0) this.rollBaseTimestampMs = readI64(batches, BATCH_OFFSET_MAX_TIMESTAMP);
-    this.#chunks.push({ bytes: batches.slice(), nextOffset });
+    // A copy, not a view (Buffer's slice is one): the caller's buffer may be a socket chunk, or reused.
+    this.#chunks.push({ bytes: new Uint8Array(batches), nextOffset });
     this.sizeBytes += batches.byteLength;
     this.batchCount += batchCount;
     this.nextOffset = nextOffset;
