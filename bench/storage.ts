@@ -309,7 +309,7 @@ async function benchCompaction(): Promise<void> {
         await appendWaiting(log, batch);
         written += batch.byteLength;
       }
-      log.append(buildBatch([{ key: new TextEncoder().encode('last'), value }], { nowMs }), { leaderEpoch: 0 });
+      await appendWaiting(log, buildBatch([{ key: new TextEncoder().encode('last'), value }], { nowMs }));
       const started = performance.now();
       const result = await log.compact({ runner });
       const seconds = (performance.now() - started) / 1000;
