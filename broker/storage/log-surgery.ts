@@ -27,7 +27,7 @@
 import path from 'node:path';
 import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH, BATCH_OFFSET_RECORD_COUNT } from '../../protocol/batch/header.js';
 import { assert } from '../world/assert.js';
-import { isErrno, type FileHandle, type FileSystem } from '../world/file-system.js';
+import { isErrno, withFileOpen, type FileHandle, type FileSystem } from '../world/file-system.js';
 import { scanChunk, type ScanState } from './batch-scan.js';
 import { BatchCursor } from './batch-cursor.js';
 import { freshIndexingState } from './indexing.js';
@@ -132,15 +132,6 @@ async function segmentFiles(fs: FileSystem, dir: string): Promise<SegmentFile[]>
   return segments.sort((a, b) => a.baseOffset - b.baseOffset);
 }
 
-function withFile<T>(fs: FileSystem, filePath: string, use: (file: FileHandle) => T): T {
-  const file = fs.open(filePath, 'r');
-  try {
-    return use(file);
-  } finally {
-    file.close();
-  }
-}
-
 /** Validates one segment from its start with recovery's rules; where its good bytes end, and why. */
 function scanSegmentFile(file: FileHandle, segment: SegmentFile, state: ScanState, good: BatchTally): { validBytes: number; badReason: string | null } {
   let position = 0;
@@ -190,9 +181,9 @@ export async function inspectPartition(fs: FileSystem, dir: string): Promise<Par
     }
     state.nextOffset = Math.max(state.nextOffset, segment.baseOffset);
     Object.assign(state, freshIndexingState());
-    const scan = withFile(fs, filePath, (file) => scanSegmentFile(file, segment, state, good));
+    const scan = withFileOpen(fs, filePath, (file) => scanSegmentFile(file, segment, state, good));
     if (scan.badReason !== null) {
-      const claimed = withFile(fs, filePath, (file) => claimedBatchAt(file, scan.validBytes, segment.sizeBytes));
+      const claimed = withFileOpen(fs, filePath, (file) => claimedBatchAt(file, scan.validBytes, segment.sizeBytes));
       damage = { file: segment.name, segmentBaseOffset: segment.baseOffset, position: scan.validBytes, offset: state.nextOffset, reason: scan.badReason, claimed };
       damagedIndex = i;
     }
@@ -203,7 +194,7 @@ export async function inspectPartition(fs: FileSystem, dir: string): Promise<Par
     for (let i = damagedIndex; i < segments.length; i++) {
       const segment = segments[i] as SegmentFile;
       const from = i === damagedIndex ? damage.position : 0;
-      minBaseOffset = withFile(fs, path.join(dir, segment.name), (file) => tallyValidBatches(file, from, segment.sizeBytes, afterDamage, Math.max(minBaseOffset, i === damagedIndex ? 0 : segment.baseOffset)));
+      minBaseOffset = withFileOpen(fs, path.join(dir, segment.name), (file) => tallyValidBatches(file, from, segment.sizeBytes, afterDamage, Math.max(minBaseOffset, i === damagedIndex ? 0 : segment.baseOffset)));
     }
   }
   const first = segments[0] as SegmentFile;
@@ -235,7 +226,7 @@ export function planCut(fs: FileSystem, inspection: PartitionInspection, truncat
   const goodBytes = damage !== null && damage.file === cutSegment.name ? damage.position : cutSegment.sizeBytes;
   let cutPosition = goodBytes;
   let logEndOffset = cutSegment.baseOffset;
-  withFile(fs, path.join(dir, cutSegment.name), (file) => {
+  withFileOpen(fs, path.join(dir, cutSegment.name), (file) => {
     const cursor = new BatchCursor(file, 0, goodBytes);
     while (cursor.next()) {
       if (cursor.lastOffset >= truncateAt) {
@@ -247,9 +238,9 @@ export function planCut(fs: FileSystem, inspection: PartitionInspection, truncat
   });
   const laterSegments = segments.slice(k + 1);
   const tally = { batches: 0, records: 0, bytes: 0, unreadableBytes: 0 };
-  let minBaseOffset = withFile(fs, path.join(dir, cutSegment.name), (file) => tallyValidBatches(file, cutPosition, cutSegment.sizeBytes, tally, logEndOffset));
+  let minBaseOffset = withFileOpen(fs, path.join(dir, cutSegment.name), (file) => tallyValidBatches(file, cutPosition, cutSegment.sizeBytes, tally, logEndOffset));
   for (const later of laterSegments) {
-    minBaseOffset = withFile(fs, path.join(dir, later.name), (file) => tallyValidBatches(file, 0, later.sizeBytes, tally, Math.max(minBaseOffset, later.baseOffset)));
+    minBaseOffset = withFileOpen(fs, path.join(dir, later.name), (file) => tallyValidBatches(file, 0, later.sizeBytes, tally, Math.max(minBaseOffset, later.baseOffset)));
   }
   const setAsideBytes = cutSegment.sizeBytes - cutPosition + laterSegments.reduce((sum, s) => sum + s.sizeBytes, 0);
   return {

@@ -48,7 +48,7 @@ import path from 'node:path';
 import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../../protocol/batch/header.js';
 import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
-import { isErrno, TMP_SUFFIX, type FileHandle, type FileSystem } from '../world/file-system.js';
+import { isErrno, TMP_SUFFIX, withFileOpen, type FileHandle, type FileSystem } from '../world/file-system.js';
 import type { ScanState } from './batch-scan.js';
 import { EpochCache } from './epoch-cache.js';
 import { finishInterruptedSwaps } from './compaction-swap.js';
@@ -356,15 +356,6 @@ interface SegmentScan {
   lostPages: boolean;
 }
 
-function withHandle<T>(fs: FileSystem, filePath: string, use: (file: FileHandle) => T): T {
-  const file = fs.open(filePath, 'r');
-  try {
-    return use(file);
-  } finally {
-    file.close();
-  }
-}
-
 /**
  * Before a cut at `scan.validBytes` of `segment` (and the removal of the
  * later segments, crash leftovers): when what would go holds data (lost
@@ -376,13 +367,13 @@ async function setAsideIfData(opts: LoadOptions, segment: Segment, scan: Segment
   const { fs, dir, logger } = opts;
   const logPath = segment.log.path;
   const paths = [logPath, ...laterBases.map((base) => Segment.filePath(dir, base, LOG_SUFFIX))];
-  const holdsBatch = scan.lostPages || paths.some((filePath, i) => withHandle(fs, filePath, (file) => findValidBatch(file, i === 0 ? scan.validBytes : 0, file.sizeBytes()) !== null));
+  const holdsBatch = scan.lostPages || paths.some((filePath, i) => withFileOpen(fs, filePath, (file) => findValidBatch(file, i === 0 ? scan.validBytes : 0, file.sizeBytes()) !== null));
   if (!holdsBatch) return false;
   const tally = { batches: 0, records: 0, bytes: 0, unreadableBytes: 0 };
   let expected = scan.state.nextOffset;
   for (const [i, filePath] of paths.entries()) {
     const from = i === 0 ? scan.validBytes : 0;
-    expected = withHandle(fs, filePath, (file) => tallyValidBatches(file, from, file.sizeBytes(), tally, Math.max(expected, i === 0 ? 0 : (laterBases[i - 1] as number))));
+    expected = withFileOpen(fs, filePath, (file) => tallyValidBatches(file, from, file.sizeBytes(), tally, Math.max(expected, i === 0 ? 0 : (laterBases[i - 1] as number))));
   }
   const why = scan.lostPages
     ? 'pages the power loss did not write back (zeros) with valid batches after them: writes that were never fsynced, so never acknowledged as durable'

@@ -109,6 +109,16 @@ export function isErrno(err: unknown, code: string): boolean {
 
 export const TMP_SUFFIX = '.tmp';
 
+/** Opens `filePath` read-only, runs `use` on it, and closes it whatever happens. */
+export function withFileOpen<T>(fileSystem: FileSystem, filePath: string, use: (file: FileHandle) => T): T {
+  const file = fileSystem.open(filePath, 'r');
+  try {
+    return use(file);
+  } finally {
+    file.close();
+  }
+}
+
 /** mkdir -p whose new directories survive a crash: each one's parent is fsynced after it is made. */
 export async function mkdirDurable(fileSystem: FileSystem, dir: string): Promise<void> {
   if ((await fileSystem.stat(dir)) !== null) return;
