@@ -8,10 +8,10 @@
  * partition directory (`.2`, `.3`... when that name is taken), a name that
  * never parses as a partition directory, so the broker never opens it. The
  * tail of the cut segment is copied there (from the cut to the end of the
- * file), whole later segments are renamed into it, last first (an
- * interruption leaves the partition a contiguous prefix of what it was), and
- * a note says what it is; then both directories and their parent are
- * fsynced. Only after that may the caller cut the partition: a crash at any
+ * file), whole later segments are renamed into it, newest first, both
+ * directories fsynced after each (an interruption leaves the partition a
+ * prefix of its log, never a log with a hole), and a note says what it is;
+ * then both directories and their parent are fsynced. Only after that may the caller cut the partition: a crash at any
  * moment leaves every byte in the partition, in the set-aside directory, or
  * in both. `runnel dump-log` reads the files.
  */
@@ -45,12 +45,15 @@ function compactUtc(nowMs: number): string {
   return new Date(nowMs).toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
 }
 
-/** The first free `<dir>.set-aside-<UTC>[.N]`, made durably. */
-export async function makeSetAsideDir(fs: FileSystem, dir: string, nowMs: number): Promise<string> {
-  const base = `${dir}${SET_ASIDE_INFIX}${compactUtc(nowMs)}`;
+/**
+ * The path of a set-aside directory for `partitionDir` that does not exist
+ * yet (the caller creates it). Callers hold the data directory's lock, so
+ * no one else picks the same name meanwhile.
+ */
+export async function freeSetAsideDir(fs: FileSystem, partitionDir: string, nowMs: number): Promise<string> {
+  const base = `${partitionDir}${SET_ASIDE_INFIX}${compactUtc(nowMs)}`;
   let candidate = base;
   for (let n = 2; (await fs.stat(candidate)) !== null; n++) candidate = `${base}.${n}`;
-  await mkdirDurable(fs, candidate);
   return candidate;
 }
 
@@ -80,7 +83,8 @@ export async function copyRange(fs: FileSystem, from: string, position: number, 
  * comment); the caller cuts the partition afterwards.
  */
 export async function setAside(fs: FileSystem, dir: string, what: SetAsideWhat, nowMs: number, manifest: (files: string[]) => Uint8Array): Promise<SetAsideDone> {
-  const setAsideDir = await makeSetAsideDir(fs, dir, nowMs);
+  const setAsideDir = await freeSetAsideDir(fs, dir, nowMs);
+  await mkdirDurable(fs, setAsideDir);
   const files: string[] = [];
   if (what.tail !== null) {
     const tailPath = path.join(dir, what.tail.name);
@@ -89,6 +93,8 @@ export async function setAside(fs: FileSystem, dir: string, what: SetAsideWhat, 
       files.push(what.tail.name);
     }
   }
+  if (files.length > 0) await fs.fsyncDir(setAsideDir);
+  // Newest first, each one durable before the next: whenever a crash comes, the partition holds a prefix of its log.
   for (const base of [...what.wholeSegments].sort((a, b) => b - a)) {
     for (const suffix of SEGMENT_SUFFIXES) {
       const name = segmentFileName(base, suffix);
@@ -99,6 +105,8 @@ export async function setAside(fs: FileSystem, dir: string, what: SetAsideWhat, 
         if (!isErrno(err, 'ENOENT')) throw err;
       }
     }
+    await fs.fsyncDir(setAsideDir);
+    await fs.fsyncDir(dir);
   }
   await fs.writeFileAtomic(path.join(setAsideDir, SET_ASIDE_MANIFEST), manifest(files));
   await fs.fsyncDir(setAsideDir);
