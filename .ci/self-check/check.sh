@@ -43,6 +43,9 @@ planted() { echo node .ci/self-check/planted-stream.mjs "$1"; }
   expect nonzero '^2 passed, 1 failed' 'every assertion passed, tap exits 1' -- $(planted green-exit-1)
   expect nonzero ' 1 failed' 'a file failed with no failed assertion' -- $(planted file-killed)
   expect nonzero ' 1 failed' 'a test file that ran no test' -- $(planted no-tests)
+  expect nonzero ' 1 failed' 'tap counted nothing (total 0), exit status 0' -- $(planted zero-total)
+  expect nonzero ' 1 failed, 1 skipped' 'a skipped subtest, everything else green' -- $(planted skipped)
+  TAP_GREP=beta expect nonzero '^1 passed, 1 failed, 0 skipped' 'real tap, a TAP_GREP filter in the environment is ignored' -- npx tap --disable-coverage .ci/self-check/grep.test.mjs
   expect nonzero ' 1 failed' 'no totals line, exit status 0' -- $(planted no-totals)
   expect nonzero ' 1 failed' 'no output at all' -- $(planted silent)
   expect nonzero ' 1 failed' 'killed by SIGKILL mid-stream' -- $(planted killed)

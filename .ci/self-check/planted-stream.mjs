@@ -27,6 +27,10 @@ const cases = {
   'file-killed': { lines: ['TAP version 14', '1..2', ...passing, ...file(2, 'tests/c.test.ts', ['ok 1 - one'], false), '# { total: 3, pass: 3 }', '# time=20ms'], exit: 0 },
   // a test file that ran nothing
   'no-tests': { lines: ['TAP version 14', '1..2', ...passing, '# Subtest: tests/d.test.ts', '    1..0 # no tests found', 'ok 2 - tests/d.test.ts # SKIP no tests found', '', '# { total: 3, pass: 2, skip: 1 }', '# time=20ms'], exit: 0 },
+  // a filter matched nothing: tap says total 0 and exits 0
+  'zero-total': { lines: ['TAP version 14', '1..0', '# { total: 0, pass: 0 }', '# time=20ms'], exit: 0 },
+  // a subtest skipped (TAP_GREP, t.skip, a missing server), everything else green
+  skipped: { lines: ['TAP version 14', '1..1', ...file(1, 'tests/a.test.ts', ['ok 1 - one', 'ok 2 - two # SKIP filtered out', '1..2']), '# { total: 2, pass: 1, skip: 1 }', '# time=20ms'], exit: 0 },
   // no totals: the run stopped before its end, status 0
   'no-totals': { lines: ['TAP version 14', '1..2', ...passing], exit: 0 },
   // nothing at all

@@ -17,7 +17,9 @@
 //   - the command exited non-zero or was killed by a signal (coverage, a crash of tap itself);
 //   - no totals line at all (nothing ran, or the run died before the end);
 //   - the top-level TAP stream is not ok (a file that failed, a bail out, an unmet plan);
+//   - tap counted no assertion at all (`{ total: 0 }`: a filter matched nothing);
 //   - a test file ran no test ("no tests found": it exited before its first assertion);
+//   - any test was skipped or todo (CI runs everything; a filter such as TAP_GREP skips);
 //   - the command outlived --deadline-ms (its whole process group is killed).
 //
 // Usage: node tests/support/summarize.mjs [--deadline-ms N] [--] command [args...]
@@ -68,6 +70,8 @@ function verdict({ totals, results, exit, deadlineMs }) {
   else if (exit.signal !== null) reasons.push(`the command was killed by ${exit.signal}`);
   else if (exit.code !== 0 && exit.code !== null) reasons.push(`the command exited with status ${exit.code}`);
   if (totals === null) reasons.push('no totals line from tap: nothing ran, or the run died before the end');
+  else if (totals.total === 0) reasons.push('tap counted no assertion at all: nothing ran (a filter, or no test files)');
+  const skippedOrTodo = (totals?.skip ?? 0) + (totals?.todo ?? 0);
   if (results !== null && results.bailout !== false) reasons.push(`bail out: ${results.bailout}`);
   if (results !== null && !results.ok) {
     const names = results.failures.map((f) => f.name || f.tapError || 'unnamed').slice(0, 10);
@@ -76,10 +80,14 @@ function verdict({ totals, results, exit, deadlineMs }) {
   const emptyFiles = results === null ? [] : results.skips.filter((s) => typeof s.skip === 'string' && NO_TESTS.test(s.skip)).map((s) => s.name);
   if (emptyFiles.length > 0) reasons.push(`test files that ran no test: ${emptyFiles.join(', ')}`);
 
+  const skipped = Math.max(0, skippedOrTodo - emptyFiles.length);
+  // CI runs every test: a skip or a todo (a grep or an `only` filter, a test
+  // that skips itself when a server is missing) is a test that did not run.
+  if (skipped > 0) reasons.push(`${skipped} test(s) skipped or todo: CI runs every test, so a skip is a failure here`);
+
   const passed = totals?.pass ?? 0;
   let failed = (totals?.fail ?? 0) + emptyFiles.length;
   if (reasons.length > 0 && failed === 0) failed = Math.max(1, results?.fail ?? 0);
-  const skipped = Math.max(0, (totals?.skip ?? 0) + (totals?.todo ?? 0) - emptyFiles.length);
   return { passed, failed, skipped, reasons };
 }
 
