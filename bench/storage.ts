@@ -5,7 +5,8 @@
  * ratios, never fails on time.
  *
  * Run: npx tsc -p tsconfig.build.json && node dist/bench/storage.js [--quick]
- *      [--runs N] [--append-mb MB] [--recovery-mb MB] [--compaction-mb MB] [--dir PATH]
+ *      [--runs N] [--append-mb MB] [--recovery-mb MB] [--compaction-mb MB]
+ *      [--roll-mb MB] [--only append,recovery,compaction,rolls] [--dir PATH]
  *
  * - append: MB/s and batches/s at 1 KiB, 16 KiB and 256 KiB batches through
  *   `PartitionLog.append` (validation with CRC-32C, offset stamping, index
@@ -20,6 +21,12 @@
  *   recovery point: every byte scanned, CRC-32C checked on piscina workers).
  * - compaction: one pass over a log of 1 KiB records with 100k keys
  *   (about a quarter survive), chunk work on one cleaner worker thread.
+ * - rolls: appends of 16 KiB batches to logs with small segments (1 MiB and
+ *   8 MiB) and the default flush.ms (1 s), yielding to the event loop every
+ *   256 KiB as a broker does between requests, on the real disk: every roll
+ *   waits for the old segment's fsync (the roll barrier), so this measures
+ *   what rolling costs, and the most bytes pending segments held meanwhile
+ *   (log end - written end, sampled), until everything is in the files.
  *
  * Each figure is the median of several runs (the machine is shared; the
  * spread is printed next to it). Everything happens in a temporary
@@ -29,7 +36,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildBatch } from '../protocol/batch/builder.js';
-import { BATCH_OFFSET_LAST_OFFSET_DELTA, readI64, verifyBatchCrc } from '../protocol/batch/header.js';
+import { BATCH_OFFSET_LAST_OFFSET_DELTA, readBatchHeader, readI64, verifyBatchCrc } from '../protocol/batch/header.js';
 import { systemClock } from '../broker/world/clock.js';
 import { realFileSystem } from '../broker/world/file-system.js';
 import { seededRng } from '../broker/world/rng.js';
@@ -52,6 +59,8 @@ const RUNS = numberArg('--runs', quick ? 3 : 5);
 const APPEND_BYTES = numberArg('--append-mb', quick ? 64 : 256) * 1024 * 1024;
 const RECOVERY_BYTES = numberArg('--recovery-mb', quick ? 256 : 1024) * 1024 * 1024;
 const COMPACTION_BYTES = numberArg('--compaction-mb', quick ? 64 : 256) * 1024 * 1024;
+const ROLL_BYTES = numberArg('--roll-mb', quick ? 64 : 256) * 1024 * 1024;
+const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '').split(',') : null;
 const RECORD_VALUE_BYTES = 1000;
 const READ_FETCH_BYTES = 1024 * 1024;
 const MB = 1e6;
@@ -102,6 +111,19 @@ function makeBatch(batchBytes: number, seed: number): Uint8Array {
 
 async function openLog(dir: string, overrides: Record<string, string> = {}): Promise<PartitionLog> {
   return PartitionLog.open({ dir, config: config(overrides), fs: realFileSystem, clock: systemClock });
+}
+
+/**
+ * Appends as the produce handler does: first waiting while the log holds its
+ * share of memory for the disk (rolled segments pending an fsync). Read
+ * loosely so the same file measures a build without that bound.
+ */
+async function appendWaiting(log: PartitionLog, batch: Uint8Array): Promise<boolean> {
+  const bounded = log as unknown as { appendable?: boolean; waitAppendable?: () => Promise<void> };
+  const wait = bounded.appendable === false;
+  if (wait) await bounded.waitAppendable?.();
+  log.append(batch, { leaderEpoch: 0 });
+  return wait;
 }
 
 /** Bytes each contender writes or reads before the next one takes a turn: load changes hit all of them alike. */
@@ -242,7 +264,7 @@ async function benchRecovery(): Promise<void> {
   const log = await openLog(dir, { 'segment.bytes': String(256 * 1024 * 1024) });
   const batch = makeBatch(16 * 1024, 99);
   const count = Math.floor(RECOVERY_BYTES / batch.byteLength);
-  for (let i = 0; i < count; i++) log.append(batch, { leaderEpoch: 0 });
+  for (let i = 0; i < count; i++) await appendWaiting(log, batch);
   await log.close();
   const scanner = new WorkerScanner(Math.max(1, Math.min(4, os.availableParallelism())));
   const rates: number[] = [];
@@ -284,10 +306,10 @@ async function benchCompaction(): Promise<void> {
         const records = [];
         for (let i = 0; i < 16; i++) records.push({ key: new TextEncoder().encode(`user-${rng.int(100_000)}`), value });
         const batch = buildBatch(records, { nowMs });
-        log.append(batch, { leaderEpoch: 0 });
+        await appendWaiting(log, batch);
         written += batch.byteLength;
       }
-      log.append(buildBatch([{ key: new TextEncoder().encode('last'), value }], { nowMs }), { leaderEpoch: 0 });
+      await appendWaiting(log, buildBatch([{ key: new TextEncoder().encode('last'), value }], { nowMs }));
       const started = performance.now();
       const result = await log.compact({ runner });
       const seconds = (performance.now() - started) / 1000;
@@ -304,13 +326,51 @@ async function benchCompaction(): Promise<void> {
   console.log(`${fmt(median(rates))} MB/s [${spread(rates)}], ${fmt(median(recordRates))} records/s`);
 }
 
+async function benchRolls(): Promise<void> {
+  const batch = makeBatch(16 * 1024, 7);
+  const count = Math.max(1, Math.floor(ROLL_BYTES / batch.byteLength));
+  console.log(`\nrolls (${fmt(ROLL_BYTES / MB)} MB of ${fmt(batch.byteLength / 1024, 1)} KiB batches a run, flush.ms 1000, a yield every 256 KiB, until all is in the files), median of ${RUNS} runs [min..max]`);
+  console.log('segment      MB/s                 peak pending MiB     appends that waited');
+  for (const segmentBytes of [1024 * 1024, 8 * 1024 * 1024]) {
+    const rates: number[] = [];
+    const peaks: number[] = [];
+    const waits: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const dir = freshDir();
+      const log = await openLog(dir, { 'segment.bytes': String(segmentBytes), 'flush.ms': '1000' });
+      const bytesPerOffset = batch.byteLength / (readBatchHeader(batch).lastOffsetDelta + 1);
+      let peak = 0;
+      let waited = 0;
+      const started = performance.now();
+      for (let i = 0; i < count; i++) {
+        // A fresh buffer per append, as a request's frame is (a build before the bound kept views of what it was given).
+        if (await appendWaiting(log, new Uint8Array(batch))) waited += 1;
+        if (i % 16 === 15) {
+          peak = Math.max(peak, (log.logEndOffset - log.writtenEndOffset) * bytesPerOffset);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      await log.waitWritten(log.logEndOffset);
+      const seconds = (performance.now() - started) / 1000;
+      rates.push((count * batch.byteLength) / MB / seconds);
+      peaks.push(peak / 1024 / 1024);
+      waits.push(waited);
+      await log.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    console.log(`${fmt(segmentBytes / 1024 / 1024).padStart(3)} MiB    ${`${fmt(median(rates))} [${spread(rates)}]`.padEnd(21)}${`${fmt(median(peaks))} [${spread(peaks)}]`.padEnd(21)}${fmt(median(waits))}`);
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`bench/storage: node ${process.version}, ${os.availableParallelism()} cores, temp dir ${root}${quick ? ' (quick)' : ''}`);
   const started = performance.now();
   try {
-    await benchAppendAndRead();
-    await benchRecovery();
-    await benchCompaction();
+    const run = (name: string): boolean => only === null || only.includes(name);
+    if (run('append')) await benchAppendAndRead();
+    if (run('recovery')) await benchRecovery();
+    if (run('compaction')) await benchCompaction();
+    if (run('rolls')) await benchRolls();
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

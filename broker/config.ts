@@ -34,6 +34,9 @@ export interface BrokerConfig {
   maxRequestBytes: number;
   queuedMaxRequests: number;
   maxUnflushedResponseBytes: number;
+  /** Bytes of rolled segments held in memory until the disk catches up, for the whole broker and per partition (storage/pending-budget.ts). */
+  pendingSegmentBytesMax: number;
+  pendingSegmentBytesMaxPerPartition: number;
   fetchMaxBytes: number;
   connectionsMaxIdleMs: number;
   /** -1: derived from the file-descriptor limit at start-up (descriptor-budget.ts). */
@@ -126,6 +129,8 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'max.request.bytes', defaultValue: String(100 * MiB), doc: 'Largest request frame accepted; a bigger length prefix closes the connection before any of the body is read.', parse: int(1024, INT32_MAX) },
   { name: 'queued.max.requests', defaultValue: '500', doc: 'Requests one connection may have in flight; past it the broker stops reading that connection until some complete.', parse: int(1, 100_000) },
   { name: 'max.unflushed.response.bytes', defaultValue: String(16 * MiB), doc: 'Response bytes one connection may have waiting for the client to read; past it the broker stops reading that connection.', parse: int(64 * 1024, INT32_MAX) },
+  { name: 'pending.segment.bytes.max', defaultValue: String(512 * MiB), doc: 'Bytes of newly rolled segments the broker may hold in memory, all partitions together, while the disk makes the segment before each one durable (a segment file is written only after the one before it is fsynced). Past it, produce requests to a partition holding such bytes wait for the disk: acks=0 as long as it takes, acks=1/all up to their timeout, then REQUEST_TIMED_OUT with nothing appended.', parse: int(MiB, Number.MAX_SAFE_INTEGER) },
+  { name: 'pending.segment.bytes.max.per.partition', defaultValue: String(64 * MiB), doc: 'The same limit for one partition: past it, produce requests to that partition wait for its disk.', parse: int(MiB, Number.MAX_SAFE_INTEGER) },
   { name: 'fetch.max.bytes', defaultValue: String(55 * MiB), doc: 'Most record bytes one Fetch response carries, whatever the consumer asks for (at least one batch is always sent).', parse: int(1024, INT32_MAX) },
   { name: 'connections.max.idle.ms', defaultValue: String(10 * 60_000), doc: 'Close a connection that has sent nothing and has nothing in flight for this long; -1 never.', parse: int(-1, INT32_MAX) },
   { name: 'max.connections', defaultValue: '-1', doc: 'Most client connections open at once; a connection past it is closed as soon as it is accepted (the client retries). -1: a quarter of the file descriptors that `ulimit -n` leaves once the broker\'s own are counted (the start-up log says how many).', parse: limitOrMinusOne(INT32_MAX) },
@@ -225,6 +230,8 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     maxRequestBytes: get('max.request.bytes'),
     queuedMaxRequests: get('queued.max.requests'),
     maxUnflushedResponseBytes: get('max.unflushed.response.bytes'),
+    pendingSegmentBytesMax: get('pending.segment.bytes.max'),
+    pendingSegmentBytesMaxPerPartition: get('pending.segment.bytes.max.per.partition'),
     fetchMaxBytes: get('fetch.max.bytes'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),
     maxConnections: get('max.connections'),

@@ -122,6 +122,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
       recoveryThreads,
       ...(budget.segmentFiles === undefined ? {} : { openFilesMax: budget.segmentFiles }),
+      pendingTotalBytesMax: config.pendingSegmentBytesMax,
+      pendingPartitionBytesMax: config.pendingSegmentBytesMaxPerPartition,
       // Retention never deletes what consumers cannot have read yet.
       retentionBoundFor: (topic, partition) => controller?.partition(topic, partition)?.highWatermark ?? 0,
     });

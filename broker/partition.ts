@@ -107,6 +107,20 @@ export class Partition {
     return this.#deleted;
   }
 
+  /**
+   * False while an append must wait for `waitAppendable` (the log's rolled
+   * segments hold its share of memory until the disk catches up, or it is
+   * truncating). True for a partition that cannot serve: its append throws why.
+   */
+  get appendable(): boolean {
+    return this.#log === null || this.#deleted || this.#log.appendable;
+  }
+
+  /** Resolves once an append may go ahead (check `appendable` again); rejects if the partition stops serving. */
+  async waitAppendable(): Promise<void> {
+    await this.#usableLog().waitAppendable();
+  }
+
   /** Appends whole batches (validated, offsets assigned by storage). Throws storage's typed errors. */
   append(records: Uint8Array): PartitionAppend {
     const log = this.#usableLog();

@@ -13,7 +13,7 @@ import { Errors, ProtocolError, type ErrorName } from '../../protocol/errors.js'
 import type { Logger } from '../log.js';
 import { ConfigError } from '../storage/log-config.js';
 import { KeylessRecordError } from '../storage/compaction-records.js';
-import { corruptionIn, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from '../storage/errors.js';
+import { AppendBackpressureError, corruptionIn, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from '../storage/errors.js';
 
 export interface WireError {
   readonly errorName: ErrorName;
@@ -31,6 +31,7 @@ export function toWireError(error: unknown, logger: Logger, context: Record<stri
   if (error instanceof ProtocolError) return wire(error.errorName, error.detail);
   if (error instanceof OffsetOutOfRangeError) return wire('OFFSET_OUT_OF_RANGE', error.message);
   if (error instanceof RecordTooLargeError) return wire('MESSAGE_TOO_LARGE', error.message);
+  if (error instanceof AppendBackpressureError) return wire('REQUEST_TIMED_OUT', error.message);
   if (error instanceof KeylessRecordError) return wire('INVALID_RECORD', error.message);
   if (error instanceof BatchFormatError) return wire('CORRUPT_MESSAGE', `the record batch is invalid: ${error.message}`);
   if (error instanceof ConfigError) return wire('INVALID_CONFIG', error.message);

@@ -15,11 +15,22 @@
  * The appends run in the connection's ordered step, so produce requests on
  * one connection are applied in the order they arrived; only the waits for
  * durability overlap.
+ *
+ * Backpressure: when a partition's disk falls behind (rolled segments wait
+ * in memory for an fsync, storage/pending-budget.ts), the append waits in
+ * that ordered step, for acks=0 too. The request stays in flight, so the
+ * connection stops being read at queued.max.requests and TCP slows the
+ * producer, as a Kafka broker blocked in a write would. acks=0 waits as
+ * long as the disk needs; acks 1/all wait up to the request's `timeoutMs`
+ * (counted from its arrival, together with the wait for durability) and
+ * then answer REQUEST_TIMED_OUT with nothing appended, so a retry cannot
+ * duplicate. That includes a request whose turn comes only after its
+ * timeout, behind others that waited: its producer has given up on it.
  */
 import { Errors, ProtocolError } from '../../protocol/errors.js';
 import type { ProducePartitionResult, ProduceRequest, ProduceResponse } from '../../protocol/messages.js';
 import type { Topic } from '../controller.js';
-import type { PartitionAppend } from '../partition.js';
+import type { Partition, PartitionAppend } from '../partition.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
 import { NO_RESPONSE, type ApiHandler, type RequestContext } from './handler.js';
@@ -38,8 +49,49 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
     return topic;
   };
 
-  const appendAll = async (ctx: RequestContext, request: ProduceRequest): Promise<{ name: string; outcomes: Outcome[] }[]> => {
+  /** Resolves with a timer that never fires when `ms` is null. */
+  const sleep = (ms: number | null): { done: Promise<'timeout'>; cancel(): void } => {
+    if (ms === null) return { done: new Promise(() => undefined), cancel: () => undefined };
+    let timer: { cancel(): void } | undefined;
+    const done = new Promise<'timeout'>((resolve) => {
+      timer = clock.schedule(Math.max(0, ms), () => resolve('timeout'));
+    });
+    return { done, cancel: () => timer?.cancel() };
+  };
+
+  const timedOut = (ctx: RequestContext, partition: Partition, request: ProduceRequest): WireError =>
+    toWireError(new ProtocolError('REQUEST_TIMED_OUT', `${partition.topic}-${partition.index}'s disk is behind: the records waited the request's ${request.timeoutMs} ms for rolled segments to be fsynced and were not appended; retrying is safe`), ctx.logger);
+
+  /**
+   * Waits until `partition` takes appends (see the file comment): undefined
+   * then, or the error to report instead of appending.
+   */
+  const waitForRoom = async (ctx: RequestContext, partition: Partition, request: ProduceRequest, deadlineMs: number): Promise<WireError | undefined> => {
+    const where = { api: 'Produce', topic: partition.topic, partition: partition.index };
+    while (!partition.appendable) {
+      if (ctx.signal.aborted) return toWireError(new ProtocolError('NETWORK_EXCEPTION', 'the connection closed while the records waited for the disk; they were not appended'), ctx.logger);
+      const timer = sleep(request.acks === 0 ? null : deadlineMs - clock.nowMs());
+      let onAbort = (): void => undefined;
+      const aborted = new Promise<'aborted'>((resolve) => {
+        onAbort = () => resolve('aborted');
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        const outcome = await Promise.race([partition.waitAppendable().then(() => 'room' as const), timer.done, aborted]);
+        if (outcome === 'timeout') return timedOut(ctx, partition, request);
+      } catch (error) {
+        return toWireError(error, ctx.logger, where);
+      } finally {
+        timer.cancel();
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+    }
+    return undefined;
+  };
+
+  const appendAll = async (ctx: RequestContext, request: ProduceRequest, deadlineMs: number): Promise<{ name: string; outcomes: Outcome[] }[]> => {
     const results: { name: string; outcomes: Outcome[] }[] = [];
+    const late = request.acks !== 0 && clock.nowMs() > deadlineMs;
     for (const topicRequest of request.topics) {
       const outcomes: Outcome[] = [];
       results.push({ name: topicRequest.name, outcomes });
@@ -61,6 +113,11 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           outcomes.push({ partition: index, error: toWireError(new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic.name} has partitions 0 to ${topic.partitions.length - 1}, not ${index}`), ctx.logger) });
           continue;
         }
+        const noRoom = late ? timedOut(ctx, partition, request) : partition.appendable ? undefined : await waitForRoom(ctx, partition, request, deadlineMs);
+        if (noRoom !== undefined) {
+          outcomes.push({ partition: index, error: noRoom });
+          continue;
+        }
         try {
           const append = partition.append(records);
           // An unawaited rejection is reported by the wait below; keep Node from calling it unhandled meanwhile.
@@ -74,14 +131,11 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
     return results;
   };
 
-  /** Waits for `committed` up to `timeoutMs`; the error to report, or undefined when committed. */
-  const awaitCommitted = async (ctx: RequestContext, append: PartitionAppend, timeoutMs: number, where: Record<string, unknown>): Promise<WireError | undefined> => {
-    let timer: { cancel(): void } | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = clock.schedule(Math.max(0, timeoutMs), () => resolve('timeout'));
-    });
+  /** Waits for `committed` until `deadlineMs`; the error to report, or undefined when committed. */
+  const awaitCommitted = async (ctx: RequestContext, append: PartitionAppend, timeoutMs: number, deadlineMs: number, where: Record<string, unknown>): Promise<WireError | undefined> => {
+    const timer = sleep(deadlineMs - clock.nowMs());
     try {
-      const outcome = await Promise.race([append.committed.then(() => 'committed' as const), timedOut]);
+      const outcome = await Promise.race([append.committed.then(() => 'committed' as const), timer.done]);
       if (outcome === 'timeout') {
         return toWireError(new ProtocolError('REQUEST_TIMED_OUT', `the records were appended at offset ${append.info.baseOffset} but not made durable within the request's ${timeoutMs} ms; retrying may write them twice`), ctx.logger);
       }
@@ -89,17 +143,17 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
     } catch (error) {
       return toWireError(error, ctx.logger, { api: 'Produce', ...where });
     } finally {
-      timer?.cancel();
+      timer.cancel();
     }
   };
 
-  const respond = async (ctx: RequestContext, request: ProduceRequest, appended: { name: string; outcomes: Outcome[] }[]): Promise<ProduceResponse> => {
+  const respond = async (ctx: RequestContext, request: ProduceRequest, appended: { name: string; outcomes: Outcome[] }[], deadlineMs: number): Promise<ProduceResponse> => {
     const topics = await Promise.all(
       appended.map(async ({ name, outcomes }) => ({
         name,
         partitions: await Promise.all(
           outcomes.map(async (outcome): Promise<ProducePartitionResult> => {
-            const error = 'error' in outcome ? outcome.error : await awaitCommitted(ctx, outcome.append, request.timeoutMs, { topic: name, partition: outcome.partition });
+            const error = 'error' in outcome ? outcome.error : await awaitCommitted(ctx, outcome.append, request.timeoutMs, deadlineMs, { topic: name, partition: outcome.partition });
             if (error !== undefined || 'error' in outcome) {
               return { partition: outcome.partition, errorCode: error!.code, errorMessage: error!.message, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
             }
@@ -132,13 +186,14 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           })),
         };
       }
-      const appended = await ctx.ordered(() => appendAll(ctx, request));
+      const deadlineMs = clock.nowMs() + request.timeoutMs;
+      const appended = await ctx.ordered(() => appendAll(ctx, request, deadlineMs));
       if (request.acks === 0) {
         const failure = appended.flatMap(({ name, outcomes }) => outcomes.flatMap((o) => ('error' in o ? [`${name}-${o.partition}: ${o.error.message}`] : [])));
         if (failure.length > 0) ctx.closeConnection(`acks=0 produce failed, closing so the producer notices: ${failure.join('; ')}`);
         return NO_RESPONSE;
       }
-      return respond(ctx, request, appended);
+      return respond(ctx, request, appended, deadlineMs);
     },
   };
 }

@@ -3,9 +3,9 @@
  * broker maps these to `protocol/errors.ts` once, at its handler edge
  * (OffsetOutOfRangeError -> OFFSET_OUT_OF_RANGE, RecordTooLargeError ->
  * MESSAGE_TOO_LARGE, LogOfflineError -> KAFKA_STORAGE_ERROR, CorruptLogError
- * -> CORRUPT_SEGMENT, and so does a LogOfflineError caused by one; bad
- * batch bytes in an append raise protocol's BatchFormatError ->
- * CORRUPT_MESSAGE).
+ * -> CORRUPT_SEGMENT, and so does a LogOfflineError caused by one;
+ * AppendBackpressureError -> REQUEST_TIMED_OUT; bad batch bytes in an
+ * append raise protocol's BatchFormatError -> CORRUPT_MESSAGE).
  */
 
 /** A read or lookup asked for an offset outside [logStartOffset, logEndOffset]. */
@@ -30,6 +30,23 @@ export class RecordTooLargeError extends Error {
     readonly position: number,
   ) {
     super(`record batch of ${sizeBytes} bytes at byte ${position} exceeds max.message.bytes (${maxMessageBytes})`);
+  }
+}
+
+/**
+ * An append refused before it changed anything, because rolled segments
+ * waiting for the disk already hold this log's share of memory
+ * (pending-budget.ts). Callers wait for `PartitionLog.waitAppendable()`
+ * first, so only one that did not meets it; retrying later is safe.
+ */
+export class AppendBackpressureError extends Error {
+  override name = 'AppendBackpressureError';
+  constructor(
+    readonly dir: string,
+    readonly pendingBytes: number,
+    readonly totalPendingBytes: number,
+  ) {
+    super(`log ${dir} holds ${pendingBytes} bytes of rolled segments in memory (${totalPendingBytes} across the broker) until its disk catches up; nothing was appended, try again once it has`);
   }
 }
 

@@ -1,10 +1,14 @@
 /**
  * When a partition's appends become durable: group fsync.
  *
- * One flush round at a time. A round notes where the written bytes end
- * (the log end, unless a rolled segment is still pending in memory), syncs
- * every file with unsynced writes (and the directory, after a segment was
- * created), and then declares everything below the noted offset durable.
+ * One flush round at a time. A round (`FlushTarget.flushRound`) syncs every
+ * file with unsynced writes (and the directory, after a segment was
+ * created) and reports the offset below which everything is now durable:
+ * where the written bytes ended when its sync started (the log end, unless a
+ * rolled segment is still pending in memory). A round may report progress
+ * more than once: when segments are pending it makes them durable one after
+ * another, each written only once the one before it is (the roll barrier),
+ * and every step's waiters are released as soon as that step is durable.
  * Appends and waiters that arrive while a round is in flight are covered by
  * the next round, so under load one fdatasync serves many appends.
  *
@@ -28,13 +32,13 @@ export interface FlushTarget {
   /** Where the log ends: waiters for offsets up to here are kept until a round covers them. */
   logEndOffset(): number;
   /**
-   * Where the bytes handed to the files end: what a round that starts now can
-   * make durable. Below the log end while appends wait for a roll (a new
-   * segment is written only once the one before it is durable).
+   * Syncs every file written so far, and resolves with the offset below
+   * which everything is then on stable storage (where the written bytes
+   * ended when the sync started). It may make more durable in steps (pending
+   * segments written and synced one after another), reporting each step's
+   * durable end to `progress` before the next begins.
    */
-  writtenEndOffset(): number;
-  /** Syncs every file written so far; resolves once all of it is on stable storage. */
-  syncAll(): Promise<void>;
+  flushRound(progress: (durableEndOffset: number) => void): Promise<number>;
   /** Everything below `durableEndOffset` is now on stable storage. */
   onDurable(durableEndOffset: number): void;
   onFailure(err: unknown): Error;
@@ -134,12 +138,17 @@ export class GroupFlusher {
    */
   noteTruncation(endOffset: number, gone: (offset: number) => Error): void {
     this.#durableEndOffset = Math.min(this.#durableEndOffset, endOffset);
-    this.#truncatedTo = Math.min(this.#truncatedTo, endOffset);
+    if (this.#inFlight) this.#truncatedTo = Math.min(this.#truncatedTo, endOffset);
     this.#waiters = this.#waiters.filter((waiter) => {
       if (waiter.offset <= endOffset) return true;
       waiter.reject(gone(waiter.offset));
       return false;
     });
+  }
+
+  /** Everything below `offset` was synced outside a round (a truncation's own sync, with no append since it began). */
+  noteSynced(offset: number): void {
+    this.#advance(offset);
   }
 
   #startRound(): void {
@@ -150,19 +159,19 @@ export class GroupFlusher {
     this.#unflushedRecords = 0;
     this.#timer?.cancel();
     this.#timer = null;
-    const roundEnd = this.target.writtenEndOffset();
-    this.target.syncAll().then(
-      () => this.#roundDone(Math.min(roundEnd, this.#truncatedTo)),
+    this.target.flushRound((reached) => this.#advance(reached)).then(
+      (reached) => this.#roundDone(reached),
       (err: unknown) => this.#fail(this.target.onFailure(err)),
     );
   }
 
-  #roundDone(reached: number): void {
-    this.#inFlight = false;
+  /** Everything below `reached` (capped by a truncation during the round) is durable: tell the log, release waiters. */
+  #advance(reached: number): void {
     if (this.#failure !== null) return;
-    if (reached > this.#durableEndOffset) {
-      this.#durableEndOffset = reached;
-      this.target.onDurable(reached);
+    const durable = Math.min(reached, this.#truncatedTo);
+    if (durable > this.#durableEndOffset) {
+      this.#durableEndOffset = durable;
+      this.target.onDurable(durable);
       // onDurable writes what waited for this point; if that failed, the log is offline now
       if (this.#failure !== null) return;
     }
@@ -172,7 +181,13 @@ export class GroupFlusher {
       else stillWaiting.push(waiter);
     }
     this.#waiters = stillWaiting;
-    if (this.#again || stillWaiting.length > 0) this.#startRound();
+  }
+
+  #roundDone(reached: number): void {
+    this.#inFlight = false;
+    this.#advance(reached);
+    if (this.#failure !== null) return;
+    if (this.#again || this.#waiters.length > 0) this.#startRound();
     else if (this.target.logEndOffset() > this.#durableEndOffset) this.#afterAppend(0);
   }
 

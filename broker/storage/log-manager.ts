@@ -31,6 +31,10 @@
  * belong to each log (armed by its first unflushed append), so durability
  * does not depend on maintenance running. All timers come from the Clock.
  *
+ * Memory: every log shares one PendingBudget (pending-budget.ts), which
+ * bounds the bytes of rolled segments held in memory while the disk makes
+ * the segments before them durable, per partition and for the whole broker.
+ *
  * Descriptors: with `openFilesMax` every log reaches the disk through one
  * HandleCache (handle-cache.ts), so segment files beyond that many are
  * closed while idle and reopened on use, and a broker holds more partitions
@@ -48,6 +52,7 @@ import { HandleCache, type HandleCacheStats } from './handle-cache.js';
 import type { LogConfig } from './log-config.js';
 import { interruptedCutIn } from './log-surgery.js';
 import { PartitionLog } from './partition-log.js';
+import { PendingBudget } from './pending-budget.js';
 import { DELETED_SUFFIX } from './segment-names.js';
 import { isSetAsideDirName } from './set-aside.js';
 import { WorkerScanner, inlineScanner, type ScanReply, type ScanRequest, type SegmentScanner } from './segment-scanner.js';
@@ -77,6 +82,10 @@ export interface LogManagerOptions {
   cleanerOffsetMapBytes?: number;
   /** Descriptors the segment files of every log may hold at once (a HandleCache); default: no limit, every file stays open. */
   openFilesMax?: number;
+  /** Bytes of rolled segments one log may hold in memory until its disk catches up (pending-budget.ts; default 64 MiB). */
+  pendingPartitionBytesMax?: number;
+  /** The same, for every log together (default 512 MiB). */
+  pendingTotalBytesMax?: number;
 }
 
 export interface OfflineLog {
@@ -141,12 +150,14 @@ export class LogManager {
   #uncleanable = new Set<PartitionLog>();
   #closed = false;
   readonly #handleCache: HandleCache | null;
+  readonly #pendingBudget: PendingBudget;
 
   private constructor(opts: LogManagerOptions) {
     this.dataDir = opts.dataDir;
     this.#logger = opts.logger ?? silentLogger;
     this.#handleCache = opts.openFilesMax === undefined ? null : new HandleCache(opts.fs, { budget: opts.openFilesMax, logger: this.#logger });
     this.#opts = this.#handleCache === null ? opts : { ...opts, fs: this.#handleCache };
+    this.#pendingBudget = new PendingBudget({ partitionBytesMax: opts.pendingPartitionBytesMax, totalBytesMax: opts.pendingTotalBytesMax });
   }
 
   /** Opens every `<topic>-<partition>` directory found, recovering unclean ones several at once. */
@@ -203,6 +214,7 @@ export class LogManager {
         logger: this.#logger,
         topic,
         partition,
+        pendingBudget: this.#pendingBudget,
       });
       this.#logs.set(key(topic, partition), { topic, partition, log });
       const report = log.openReport;
@@ -252,7 +264,7 @@ export class LogManager {
     const opening = (async () => {
       const existed = (await fs.stat(dir)) !== null;
       try {
-        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition });
+        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition, pendingBudget: this.#pendingBudget });
       } catch (err) {
         // A directory this call made holds nothing anyone acknowledged: leave no half-made log behind.
         if (!existed) await fs.removeTree(dir).catch(() => undefined);

@@ -35,7 +35,7 @@
 import path from 'node:path';
 import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH, BATCH_OFFSET_RECORD_COUNT } from '../../protocol/batch/header.js';
 import { assert } from '../world/assert.js';
-import { mkdirDurable, renameIfPresent, TMP_SUFFIX, unlinkIfPresent, type FileHandle, type FileSystem } from '../world/file-system.js';
+import { mkdirDurable, TMP_SUFFIX, unlinkIfPresent, withFileOpen, type FileHandle, type FileSystem } from '../world/file-system.js';
 import { scanChunk, type ScanState } from './batch-scan.js';
 import { BatchCursor } from './batch-cursor.js';
 import { freshIndexingState } from './indexing.js';
@@ -48,18 +48,19 @@ import {
   INDEX_SUFFIX,
   LOG_SUFFIX,
   PARTITION_META_FILE,
-  SEGMENT_SUFFIXES,
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
   parseSegmentFileName,
   segmentFileName,
 } from './segment-names.js';
-import { freeSetAsideDir, SET_ASIDE_INFIX } from './set-aside.js';
-import { claimedBatchAt, findValidBatch, validBatchAt } from './valid-batch-search.js';
+import { freeSetAsideDir, moveAside, SET_ASIDE_INFIX, SET_ASIDE_MANIFEST } from './set-aside.js';
+import { claimedBatchAt, tallyValidBatches, type BatchTally } from './valid-batch-search.js';
+
+export { SET_ASIDE_INFIX, SET_ASIDE_MANIFEST } from './set-aside.js';
+export type { BatchTally } from './valid-batch-search.js';
 
 /** Bytes read per scan step. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
-export const SET_ASIDE_MANIFEST = 'SET-ASIDE.txt';
 
 /** A mistake or a state in which the operation cannot run; the message says what to do. */
 export class LogSurgeryError extends Error {
@@ -71,13 +72,6 @@ export interface SegmentFile {
   /** File name within the partition directory. */
   name: string;
   sizeBytes: number;
-}
-
-/** Counts of batches, the records they hold, and their bytes. */
-export interface BatchTally {
-  batches: number;
-  records: number;
-  bytes: number;
 }
 
 export interface Damage {
@@ -154,15 +148,6 @@ async function segmentFiles(fs: FileSystem, dir: string): Promise<SegmentFile[]>
   return segments.sort((a, b) => a.baseOffset - b.baseOffset);
 }
 
-function withFile<T>(fs: FileSystem, filePath: string, use: (file: FileHandle) => T): T {
-  const file = fs.open(filePath, 'r');
-  try {
-    return use(file);
-  } finally {
-    file.close();
-  }
-}
-
 /** Validates one segment from its start with recovery's rules; where its good bytes end, and why. */
 function scanSegmentFile(file: FileHandle, segment: SegmentFile, state: ScanState, good: BatchTally): { validBytes: number; badReason: string | null } {
   let position = 0;
@@ -193,23 +178,6 @@ function recordsIn(bytes: Uint8Array, end: number): number {
   return records;
 }
 
-/** Valid batches and unreadable bytes in `[from, sizeBytes)` of `file`, resynchronising past damage. */
-function tallyFrom(file: FileHandle, from: number, sizeBytes: number, tally: BatchTally & { unreadableBytes: number }): void {
-  for (let position = from; position < sizeBytes;) {
-    const batch = validBatchAt(file, position, sizeBytes);
-    if (batch !== null) {
-      tally.batches += 1;
-      tally.records += batch.recordCount;
-      tally.bytes += batch.sizeBytes;
-      position += batch.sizeBytes;
-      continue;
-    }
-    const next = findValidBatch(file, position + 1, sizeBytes)?.position ?? sizeBytes;
-    tally.unreadableBytes += next - position;
-    position = next;
-  }
-}
-
 /** Every batch of every segment of the partition in `dir`, checked; see the file comment. */
 export async function inspectPartition(fs: FileSystem, dir: string): Promise<PartitionInspection> {
   const segments = await segmentFiles(fs, dir);
@@ -229,18 +197,20 @@ export async function inspectPartition(fs: FileSystem, dir: string): Promise<Par
     }
     state.nextOffset = Math.max(state.nextOffset, segment.baseOffset);
     Object.assign(state, freshIndexingState());
-    const scan = withFile(fs, filePath, (file) => scanSegmentFile(file, segment, state, good));
+    const scan = withFileOpen(fs, filePath, (file) => scanSegmentFile(file, segment, state, good));
     if (scan.badReason !== null) {
-      const claimed = withFile(fs, filePath, (file) => claimedBatchAt(file, scan.validBytes, segment.sizeBytes));
+      const claimed = withFileOpen(fs, filePath, (file) => claimedBatchAt(file, scan.validBytes, segment.sizeBytes));
       damage = { file: segment.name, segmentBaseOffset: segment.baseOffset, position: scan.validBytes, offset: state.nextOffset, reason: scan.badReason, claimed };
       damagedIndex = i;
     }
   }
   if (damage !== null) {
+    // Counted as recovery judges "valid data after": only batches whose offsets continue the log (not one a record value carries).
+    let minBaseOffset = damage.offset;
     for (let i = damagedIndex; i < segments.length; i++) {
       const segment = segments[i] as SegmentFile;
       const from = i === damagedIndex ? damage.position : 0;
-      withFile(fs, path.join(dir, segment.name), (file) => tallyFrom(file, from, segment.sizeBytes, afterDamage));
+      minBaseOffset = withFileOpen(fs, path.join(dir, segment.name), (file) => tallyValidBatches(file, from, segment.sizeBytes, afterDamage, Math.max(minBaseOffset, i === damagedIndex ? 0 : segment.baseOffset)));
     }
   }
   const first = segments[0] as SegmentFile;
@@ -272,7 +242,7 @@ export function planCut(fs: FileSystem, inspection: PartitionInspection, truncat
   const goodBytes = damage !== null && damage.file === cutSegment.name ? damage.position : cutSegment.sizeBytes;
   let cutPosition = goodBytes;
   let logEndOffset = cutSegment.baseOffset;
-  withFile(fs, path.join(dir, cutSegment.name), (file) => {
+  withFileOpen(fs, path.join(dir, cutSegment.name), (file) => {
     const cursor = new BatchCursor(file, 0, goodBytes);
     while (cursor.next()) {
       if (cursor.lastOffset >= truncateAt) {
@@ -284,8 +254,10 @@ export function planCut(fs: FileSystem, inspection: PartitionInspection, truncat
   });
   const laterSegments = segments.slice(k + 1);
   const tally = { batches: 0, records: 0, bytes: 0, unreadableBytes: 0 };
-  withFile(fs, path.join(dir, cutSegment.name), (file) => tallyFrom(file, cutPosition, cutSegment.sizeBytes, tally));
-  for (const later of laterSegments) withFile(fs, path.join(dir, later.name), (file) => tallyFrom(file, 0, later.sizeBytes, tally));
+  let minBaseOffset = withFileOpen(fs, path.join(dir, cutSegment.name), (file) => tallyValidBatches(file, cutPosition, cutSegment.sizeBytes, tally, logEndOffset));
+  for (const later of laterSegments) {
+    minBaseOffset = withFileOpen(fs, path.join(dir, later.name), (file) => tallyValidBatches(file, 0, later.sizeBytes, tally, Math.max(minBaseOffset, later.baseOffset)));
+  }
   const setAsideBytes = cutSegment.sizeBytes - cutPosition + laterSegments.reduce((sum, s) => sum + s.sizeBytes, 0);
   return {
     truncateAt,
@@ -298,25 +270,6 @@ export function planCut(fs: FileSystem, inspection: PartitionInspection, truncat
     unreadableBytes: tally.unreadableBytes,
     damage,
   };
-}
-
-async function copyRange(fs: FileSystem, from: string, position: number, to: string): Promise<void> {
-  const source = fs.open(from, 'r');
-  const target = fs.open(to, 'w+');
-  try {
-    const end = source.sizeBytes();
-    const buffer = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(1, end - position)));
-    for (let at = position; at < end;) {
-      const n = source.read(buffer, 0, Math.min(buffer.byteLength, end - at), at);
-      assert(n > 0, 'a file reads back to its size', { file: from, at, end });
-      target.write(buffer.subarray(0, n), at - position);
-      at += n;
-    }
-    await target.datasync();
-  } finally {
-    source.close();
-    target.close();
-  }
 }
 
 function manifest(dir: string, plan: CutPlan, files: string[], nowMs: number): Uint8Array {
@@ -409,19 +362,10 @@ export async function finishCut(fs: FileSystem, dir: string, cut: CutInProgress,
   if (cutBytes < plan.cutPosition) {
     throw new LogSurgeryError(`${cutLog} is ${cutBytes < 0 ? 'gone' : `${cutBytes} bytes long`}, but the cut keeps its first ${plan.cutPosition} bytes: the partition changed since the cut began; compare it with ${setAsideDir} before going on`);
   }
-  if (cutBytes > plan.cutPosition) {
-    await copyRange(fs, cutLog, plan.cutPosition, path.join(setAsideDir, plan.cutSegment.name));
-    await fs.fsyncDir(setAsideDir);
-  }
-  // Newest first, each one durable before the next: whenever a crash comes, the partition holds a prefix of its log.
-  for (const later of [...plan.laterSegments].reverse()) {
-    for (const suffix of SEGMENT_SUFFIXES) {
-      const name = segmentFileName(later.baseOffset, suffix);
-      await renameIfPresent(fs, path.join(dir, name), path.join(setAsideDir, name));
-    }
-    await fs.fsyncDir(setAsideDir);
-    await fs.fsyncDir(dir);
-  }
+  await moveAside(fs, dir, setAsideDir, {
+    tail: cutBytes > plan.cutPosition ? { name: plan.cutSegment.name, position: plan.cutPosition } : null,
+    wholeSegments: plan.laterSegments.map((later) => later.baseOffset),
+  });
   const files = (await fs.readdir(setAsideDir)).filter((name) => name !== SET_ASIDE_MANIFEST && !name.endsWith(TMP_SUFFIX)).sort();
   await fs.writeFileAtomic(path.join(setAsideDir, SET_ASIDE_MANIFEST), manifest(dir, plan, files, nowMs));
 

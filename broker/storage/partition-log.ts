@@ -9,9 +9,12 @@
  * - The roll barrier: a new segment's file is written only once the segment
  *   before it is durable; until then its batches wait in a PendingSegment
  *   (pending-segment.ts), readable, and are written by the flush round that
- *   made the old segment durable. So after any crash a torn tail can only be
- *   in the last segment, which is what lets recovery call anything else
- *   corruption (docs/STORAGE.md has the argument).
+ *   made the old segment durable (one round writes and syncs several in
+ *   turn). So after any crash a torn tail can only be in the last segment,
+ *   which is what lets recovery call anything else corruption
+ *   (docs/STORAGE.md has the argument). The bytes held like this are bounded
+ *   (pending-budget.ts): past the bound `appendable` is false and callers
+ *   wait (`waitAppendable`) before appending; `append` refuses meanwhile.
  * - Durability is the flusher's business (flusher.ts): group fsync by
  *   flush.messages / flush.ms, or before acknowledging with fsync=always.
  *   `durableEndOffset` only moves after a real fsync; a failed fsync or
@@ -28,8 +31,9 @@
  * torn tail), on truncation, after recovery, and at close.
  *
  * Threading: not thread-safe; everything runs on the event loop. Appends
- * must not be made while `truncateTo` is pending (replication truncates
- * before it fetches, so it never does).
+ * must not be made while `truncateTo` is pending, from the call until it
+ * settles (`appendable` is false meanwhile; replication truncates before it
+ * fetches, so it never does).
  */
 import path from 'node:path';
 import {
@@ -56,10 +60,11 @@ import { mkdirDurable, type FileSystem } from '../world/file-system.js';
 import { CleanerState, cleanLog, type CleanerHost, type CompactOptions, type CompactResult } from './cleaner.js';
 import { assertRecordsKeyed } from './compaction-records.js';
 import type { EpochCache } from './epoch-cache.js';
-import { CorruptLogError, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
+import { AppendBackpressureError, CorruptLogError, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
 import { GroupFlusher } from './flusher.js';
 import type { LogConfig } from './log-config.js';
 import { encodeCleanShutdown, encodeCleanerCheckpoint, encodePartitionMeta } from './partition-meta.js';
+import { PendingBudget } from './pending-budget.js';
 import { PendingSegment } from './pending-segment.js';
 import { loadLog, segmentSettings, type RecoveryReport } from './recovery.js';
 import { selectRetention } from './retention.js';
@@ -98,6 +103,8 @@ export interface PartitionLogOptions {
   /** Written into partition.meta for operators. */
   topic?: string;
   partition?: number;
+  /** Bounds the bytes rolled segments may hold in memory (shared by a LogManager's logs); a private default budget otherwise. */
+  pendingBudget?: PendingBudget;
 }
 
 /** Inactive segments whose indexes stay in memory after a read used them. */
@@ -117,6 +124,12 @@ export class PartitionLog {
   #segments: Segment[];
   /** Segments rolled while the one before them was not yet durable: written out in order, each once its predecessor is (pending-segment.ts). */
   #pending: PendingSegment[] = [];
+  /** Bytes held by #pending, counted in #budget. */
+  #pendingBytes = 0;
+  #budget: PendingBudget;
+  /** Callers of waitAppendable, woken when pending bytes drain or a truncation ends. */
+  #appendWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  #stopWatchingBudget: (() => void) | null = null;
   #epochs: EpochCache;
   #flusher: GroupFlusher;
   #state: StateWriter;
@@ -128,7 +141,8 @@ export class PartitionLog {
   #loadedInactive: Segment[] = [];
   #offline: LogOfflineError | null = null;
   #closed = false;
-  #truncating = false;
+  /** truncateTo calls not yet settled: no append may be made meanwhile. */
+  #truncations = 0;
   /** File work started by a synchronous append (deleting a replaced empty segment): close waits for it. */
   #background = new Set<Promise<void>>();
   /** Held by a truncation, a retention pass or a compaction swap (see #exclusive). */
@@ -147,6 +161,7 @@ export class PartitionLog {
     this.#topic = opts.topic ?? loaded.meta?.topic ?? null;
     this.#partition = opts.partition ?? loaded.meta?.partition ?? null;
     this.#segments = loaded.segments;
+    this.#budget = opts.pendingBudget ?? new PendingBudget();
     this.#epochs = loaded.epochs;
     this.openReport = loaded.report;
     this.#recoveryPoint = loaded.stateChanged ? -1 : (loaded.meta?.recoveryPoint ?? -1);
@@ -157,8 +172,7 @@ export class PartitionLog {
     this.#flusher = new GroupFlusher(
       {
         logEndOffset: () => this.logEndOffset,
-        writtenEndOffset: () => this.#active.nextOffset,
-        syncAll: () => this.#syncAll(),
+        flushRound: (progress) => this.#flushRound(progress),
         onDurable: (offset) => this.#onDurable(offset),
         onFailure: (err) => this.#goOffline('fsync failed', err),
       },
@@ -233,6 +247,56 @@ export class PartitionLog {
     return this.#offline !== null;
   }
 
+  /** Bytes of rolled segments held in memory until the segment before each is durable. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /**
+   * False while an append must wait (`waitAppendable`): a truncation is
+   * pending, or the pending segments hold this log's share of memory
+   * (pending-budget.ts) until the disk catches up. True does not promise
+   * success: an offline or closing log refuses the append with its reason.
+   */
+  get appendable(): boolean {
+    return this.#truncations === 0 && this.#budget.hasRoom(this.#pendingBytes);
+  }
+
+  /**
+   * Resolves once `appendable` is true (check again before appending: other
+   * callers may have used the room first); rejects if the log goes offline
+   * or closes meanwhile.
+   */
+  waitAppendable(): Promise<void> {
+    if (this.#offline !== null) return Promise.reject(this.#offline);
+    if (this.#closing || this.#closed) return Promise.reject(new LogOfflineError(this.dir, 'the log is closing'));
+    if (this.appendable) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#appendWaiters.push({ resolve, reject });
+      this.#stopWatchingBudget ??= this.#budget.onRelease(() => this.#wakeAppenders());
+    });
+  }
+
+  #wakeAppenders(): void {
+    if (!this.appendable || this.#appendWaiters.length === 0) return;
+    this.#stopWatchingBudget?.();
+    this.#stopWatchingBudget = null;
+    for (const waiter of this.#appendWaiters.splice(0)) waiter.resolve();
+  }
+
+  #failAppenders(err: Error): void {
+    this.#stopWatchingBudget?.();
+    this.#stopWatchingBudget = null;
+    for (const waiter of this.#appendWaiters.splice(0)) waiter.reject(err);
+  }
+
+  /** Gives `bytes` of pending segments back to the budget (they were written to a file or dropped). */
+  #releasePending(bytes: number): void {
+    this.#pendingBytes -= bytes;
+    assert(this.#pendingBytes >= 0, 'pending bytes never go negative', { dir: this.dir, bytes, left: this.#pendingBytes });
+    this.#budget.give(bytes);
+  }
+
   /** Why the log went offline (its cause says more: a CorruptLogError for damage), or null. */
   get offlineError(): LogOfflineError | null {
     return this.#offline;
@@ -282,7 +346,9 @@ export class PartitionLog {
     this.#checkUsable();
     // close() flushes once, then writes a marker and recovery point at the log end: nothing may land after that flush
     if (this.#closing) throw new LogOfflineError(this.dir, 'the log is closing');
-    assert(!this.#truncating, 'no append while truncateTo is pending', { dir: this.dir });
+    assert(this.#truncations === 0, 'no append while truncateTo is pending', { dir: this.dir });
+    // A hard bound on memory: callers wait for waitAppendable() first, so this is only ever met by one that did not.
+    if (!this.#budget.hasRoom(this.#pendingBytes)) throw new AppendBackpressureError(this.dir, this.#pendingBytes, this.#budget.totalBytes);
     assert(opts.leaderEpoch >= this.#epochs.latestEpoch, 'appends never go back to an older leader epoch', { leaderEpoch: opts.leaderEpoch, latest: this.#epochs.latestEpoch });
     const config = this.#config;
     const totalBytes = records.byteLength;
@@ -313,8 +379,13 @@ export class PartitionLog {
     try {
       const target = this.#maybeRoll(totalBytes, batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
       stampBatches(records, baseOffset, opts.leaderEpoch, logAppendTime ? nowMs : -1);
-      if (target instanceof PendingSegment) target.add(records, batchCount, lastOffset + 1);
-      else this.#writeToSegment(target, records, lastOffset + 1);
+      if (target instanceof PendingSegment) {
+        target.add(records, batchCount, lastOffset + 1);
+        this.#pendingBytes += totalBytes;
+        this.#budget.take(totalBytes);
+      } else {
+        this.#writeToSegment(target, records, lastOffset + 1);
+      }
     } catch (err) {
       if (err instanceof LogOfflineError) throw err;
       throw this.#goOffline('a write to the page cache failed', err);
@@ -397,14 +468,14 @@ export class PartitionLog {
 
   /**
    * The active segment is durable: seal it and write the first pending
-   * segment to its file (the directory entry and bytes are synced by the
-   * next flush round). Runs inside the flusher's round completion, so it
-   * never starts a round itself; one more follows at once if more segments
-   * are pending.
+   * segment to its own file, one write per append it held (never joined
+   * into one buffer). The caller (#flushRound) syncs it, and its directory
+   * entry, before the next one may follow.
    */
-  #writePending(): void {
+  #writeNextPending(): void {
     const pending = this.#pending.shift() as PendingSegment;
     const old = this.#active;
+    assert(pending.baseOffset === old.nextOffset && this.durableEndOffset >= old.nextOffset, 'a pending segment is written only after the one before it is durable', { dir: this.dir, base: pending.baseOffset, activeEnd: old.nextOffset, durable: this.durableEndOffset });
     try {
       const segment = Segment.create(this.#fs, this.dir, pending.baseOffset, segmentSettings(this.#config), pending.createdAtMs);
       old.seal();
@@ -412,13 +483,13 @@ export class PartitionLog {
       this.#segments.push(segment);
       this.#rememberLoaded(old);
       this.#dirNeedsSync = true;
-      this.#writeToSegment(segment, pending.bytes(), pending.nextOffset);
+      for (const chunk of pending.chunks()) this.#writeToSegment(segment, chunk.bytes, chunk.nextOffset);
     } catch (err) {
-      this.#pending = [];
+      this.#releasePending(pending.sizeBytes);
       this.#goOffline('writing a rolled segment failed', err);
       return;
     }
-    if (this.#pending.length > 0) queueMicrotask(() => this.#flusher.request());
+    this.#releasePending(pending.sizeBytes);
   }
 
   /* -------------------------------------------------------- durability */
@@ -455,8 +526,35 @@ export class PartitionLog {
     return done;
   }
 
+  /**
+   * One flush round (flusher.ts): sync what is written; then, while rolled
+   * segments are pending and everything before the first one is durable,
+   * report that and write it (#writeNextPending); while more are pending,
+   * sync it with its directory entry before the next, so a stalled backlog
+   * drains in one round, each segment only after the one before it is on
+   * stable storage. The last one written is the active segment: its sync is
+   * an ordinary flush's business (at once with fsync=always, whose waiters
+   * start the next round; by flush.ms otherwise).
+   */
+  async #flushRound(progress: (durableEndOffset: number) => void): Promise<number> {
+    let reached = this.writtenEndOffset;
+    await this.#syncAll();
+    while (this.#pending.length > 0 && this.#offline === null) {
+      progress(reached);
+      // Not the active segment's end when appends came before the roll, or a truncation rewrote it, after this sync began.
+      if (this.#offline !== null || this.#pending.length === 0 || this.durableEndOffset < this.#active.nextOffset) break;
+      this.#writeNextPending();
+      // The durable end now starts the segment just written: the recovery point may move up to it.
+      this.#onDurable(this.durableEndOffset);
+      if (this.#pending.length === 0) break;
+      reached = this.writtenEndOffset;
+      await this.#syncAll();
+    }
+    return reached;
+  }
+
+  /** The durable end moved: once it enters a segment the recovery point has not reached, persist it (recovery scans whole segments). */
   #onDurable(durableEndOffset: number): void {
-    if (this.#pending.length > 0 && durableEndOffset >= this.#active.nextOffset) this.#writePending();
     if (this.#offline !== null) return;
     if ((this.#segments[this.#floorIndex(durableEndOffset)] as Segment).baseOffset > this.#recoveryPoint) {
       this.#inBackground(this.#persistRecoveryPoint(durableEndOffset));
@@ -468,6 +566,8 @@ export class PartitionLog {
     this.#checkUsable();
     const durable = this.durableEndOffset;
     if (durable > this.#recoveryPoint) await this.#persistRecoveryPoint(durable);
+    // A flush may have queued this very point already: resolve only once it is on disk.
+    else await this.#state.idle();
   }
 
   #persistRecoveryPoint(recoveryPoint: number): Promise<void> {
@@ -500,6 +600,11 @@ export class PartitionLog {
     return this.waitWritten(this.logEndOffset);
   }
 
+  #dropPending(): void {
+    this.#pending = [];
+    this.#releasePending(this.#pendingBytes);
+  }
+
   /** Tracks work an append cannot wait for; its failure takes the log offline. */
   #inBackground(work: Promise<void>): void {
     const tracked = work.catch((err: unknown) => {
@@ -512,6 +617,9 @@ export class PartitionLog {
     if (this.#offline === null) {
       this.#offline = new LogOfflineError(this.dir, `${reason}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
       this.#flusher.fail(this.#offline);
+      // Nothing pending can be written any more: give its memory back, and tell whoever waited to append.
+      this.#failAppenders(this.#offline);
+      this.#dropPending();
       this.#logger.error({ dir: this.dir, err: String(cause) }, `log offline: ${reason}`);
     }
     return this.#offline;
@@ -634,18 +742,32 @@ export class PartitionLog {
    * Removes every batch at or after `offset` (a batch holding `offset` goes
    * whole, so the new log end can be below `offset`). Truncating to or below
    * the log start empties the log and restarts it at `offset`. Durable
-   * (fsynced, directory included) when it resolves.
+   * (fsynced, directory included) when it resolves. From the call until it
+   * settles no append may be made (`appendable` is false): the cut applies
+   * to the log as it is when the truncation runs, and nothing appended
+   * meanwhile could survive it or land past it.
    */
   truncateTo(offset: number): Promise<void> {
-    return this.#exclusive(() => this.#truncateTo(offset));
+    this.#truncations += 1;
+    const done = this.#exclusive(() => this.#truncateTo(offset));
+    const settled = (): void => {
+      this.#truncations -= 1;
+      this.#wakeAppenders();
+    };
+    done.then(settled, settled);
+    return done;
   }
 
   async #truncateTo(offset: number): Promise<void> {
     this.#checkUsable();
     if (offset >= this.logEndOffset) return;
-    await this.#writePendingSegments();
-    this.#truncating = true;
     try {
+      // Pending segments exist only in memory: cut there, and only there when the cut falls among them.
+      this.#truncatePending(Math.max(offset, this.#active.nextOffset));
+      if (offset >= this.#active.nextOffset) {
+        await this.#persistTruncation(this.#noteTruncation());
+        return;
+      }
       const doomed: Segment[] = [];
       if (offset <= this.logStartOffset) {
         const first = this.#segments[0] as Segment;
@@ -671,21 +793,42 @@ export class PartitionLog {
         const at = this.#loadedInactive.indexOf(segment);
         if (at >= 0) this.#loadedInactive.splice(at, 1);
       }
-      const logEnd = this.logEndOffset;
-      const cleanerStateLowered = this.#cleanerState.noteTruncation(logEnd);
-      this.#flusher.noteTruncation(logEnd, (waited) => new OffsetOutOfRangeError(waited, this.logStartOffset, logEnd));
-      const epochsChanged = this.#epochs.truncateFromEnd(logEnd);
+      const changes = this.#noteTruncation();
       this.#dirNeedsSync = true;
       await this.#deleteSegments(doomed);
-      if (epochsChanged) await this.#persistEpochs();
-      if (this.#recoveryPoint > logEnd) await this.#persistRecoveryPoint(logEnd);
-      if (cleanerStateLowered) await this.#persistCleanerState();
+      await this.#persistTruncation(changes);
+      if (this.#recoveryPoint > this.logEndOffset) await this.#persistRecoveryPoint(this.logEndOffset);
       await this.#syncAll();
+      // No append since the truncation began, nothing pending: every offset left is in a file that sync covered.
+      this.#flusher.noteSynced(this.logEndOffset);
     } catch (err) {
       throw err instanceof LogOfflineError ? err : this.#goOffline('truncation failed', err);
-    } finally {
-      this.#truncating = false;
     }
+  }
+
+  /** Drops pending segments (or the part of one) at or after `offset`: they were never in a file. */
+  #truncatePending(offset: number): void {
+    let dropped = 0;
+    while (this.#pending.length > 0 && (this.#pending.at(-1) as PendingSegment).baseOffset >= offset) dropped += (this.#pending.pop() as PendingSegment).sizeBytes;
+    const last = this.#pending.at(-1);
+    if (last !== undefined && last.nextOffset > offset) {
+      dropped += last.truncateTo(offset);
+      if (last.sizeBytes === 0) this.#pending.pop();
+    }
+    this.#releasePending(dropped);
+  }
+
+  /** The flusher's waiters, the epoch cache and the cleaner's state brought down to the new log end; what must be persisted. */
+  #noteTruncation(): { epochsChanged: boolean; cleanerStateLowered: boolean } {
+    const logEnd = this.logEndOffset;
+    const cleanerStateLowered = this.#cleanerState.noteTruncation(logEnd);
+    this.#flusher.noteTruncation(logEnd, (waited) => new OffsetOutOfRangeError(waited, this.logStartOffset, logEnd));
+    return { epochsChanged: this.#epochs.truncateFromEnd(logEnd), cleanerStateLowered };
+  }
+
+  async #persistTruncation(changes: { epochsChanged: boolean; cleanerStateLowered: boolean }): Promise<void> {
+    if (changes.epochsChanged) await this.#persistEpochs();
+    if (changes.cleanerStateLowered) await this.#persistCleanerState();
   }
 
   /** Rename to .deleted, fsync the directory, unlink, fsync again (recovery finishes a half-done delete). */
@@ -814,6 +957,7 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closing = true;
+    this.#failAppenders(new LogOfflineError(this.dir, 'the log is closing'));
     await this.#cleaning;
     this.#flusher.close();
     await Promise.all([...this.#background]);
@@ -844,7 +988,8 @@ export class PartitionLog {
     await this.#cleaning;
     this.#flusher.close();
     this.#closed = true;
-    this.#pending = [];
+    this.#dropPending();
+    this.#failAppenders(new LogOfflineError(this.dir, 'the log was deleted'));
     this.#flusher.fail(new LogOfflineError(this.dir, 'the log was deleted'));
     await Promise.all([...this.#background]);
     await this.#state.idle().catch(() => undefined);

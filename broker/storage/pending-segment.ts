@@ -18,7 +18,10 @@
  * from memory meanwhile. The roll rules (segment.bytes, segment.ms, index
  * room, u32 relative offsets) apply to it as to a segment on disk, so when
  * appends outrun fsyncs several pending segments queue, each written once the
- * one before it is durable. Not thread-safe: one PartitionLog owns it.
+ * one before it is durable. How many bytes may wait like this is bounded
+ * (pending-budget.ts). Each append's copy is kept as it came and written
+ * back as it came (`chunks`), never joined into one buffer. A truncation
+ * cuts it in memory (`truncateTo`). Not thread-safe: one PartitionLog owns it.
  */
 import {
   BATCH_HEADER_BYTES,
@@ -33,6 +36,12 @@ import { assert } from '../world/assert.js';
 import type { BatchLocation, ReadBufferSource } from './segment.js';
 import { TIME_INDEX_ENTRY_BYTES } from './time-index.js';
 
+/** One append's stamped batches, and the offset after its last record. */
+export interface PendingChunk {
+  bytes: Uint8Array;
+  nextOffset: number;
+}
+
 export class PendingSegment {
   readonly baseOffset: number;
   /** Clock time of the roll that made it (segment.ms when batches carry no timestamps). */
@@ -42,8 +51,8 @@ export class PendingSegment {
   batchCount = 0;
   /** The first batch's maxTimestamp (-1 while empty), as for a segment on disk. */
   rollBaseTimestampMs = -1;
-  /** Whole batches, each chunk one append's worth. */
-  readonly #chunks: Uint8Array[] = [];
+  /** Whole batches, each chunk one append's worth, with the offset after its last record. */
+  #chunks: PendingChunk[] = [];
 
   constructor(baseOffset: number, createdAtMs: number) {
     this.baseOffset = baseOffset;
@@ -55,22 +64,55 @@ export class PendingSegment {
   add(batches: Uint8Array, batchCount: number, nextOffset: number): void {
     assert(nextOffset > this.nextOffset && batches.byteLength >= BATCH_HEADER_BYTES, 'a pending segment grows by whole batches', { base: this.baseOffset, nextOffset, was: this.nextOffset });
     if (this.sizeBytes === 0) this.rollBaseTimestampMs = readI64(batches, BATCH_OFFSET_MAX_TIMESTAMP);
-    this.#chunks.push(batches.slice());
+    // A copy, not a view (Buffer's slice is one): the caller's buffer may be a socket chunk, or reused.
+    this.#chunks.push({ bytes: new Uint8Array(batches), nextOffset });
     this.sizeBytes += batches.byteLength;
     this.batchCount += batchCount;
     this.nextOffset = nextOffset;
   }
 
-  /** Everything held, in order, as one buffer: what the log writes to the segment file. */
-  bytes(): Uint8Array {
-    if (this.#chunks.length === 1) return this.#chunks[0] as Uint8Array;
-    const out = new Uint8Array(this.sizeBytes);
-    let at = 0;
+  /** What the log writes to the segment file, in order: one write per chunk. */
+  chunks(): readonly PendingChunk[] {
+    return this.#chunks;
+  }
+
+  /**
+   * Drops every batch that holds an offset at or after `offset` (a batch
+   * holding `offset` goes whole); returns the bytes dropped. The segment is
+   * empty afterwards when `offset` is at or below its first batch.
+   */
+  truncateTo(offset: number): number {
+    const kept: PendingChunk[] = [];
+    let keptBytes = 0;
+    let keptBatches = 0;
+    let nextOffset = this.baseOffset;
     for (const chunk of this.#chunks) {
-      out.set(chunk, at);
-      at += chunk.byteLength;
+      let end = 0;
+      let chunkNext = nextOffset;
+      const view = new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
+      for (let at = 0; at < chunk.bytes.byteLength;) {
+        const lastOffset = readI64(chunk.bytes, at) + view.getInt32(at + BATCH_OFFSET_LAST_OFFSET_DELTA);
+        if (lastOffset >= offset) break;
+        at += BATCH_LOG_OVERHEAD + view.getInt32(at + BATCH_OFFSET_LENGTH);
+        end = at;
+        chunkNext = lastOffset + 1;
+        keptBatches += 1;
+      }
+      if (end > 0) {
+        kept.push(end === chunk.bytes.byteLength ? chunk : { bytes: chunk.bytes.slice(0, end), nextOffset: chunkNext });
+        keptBytes += end;
+        nextOffset = chunkNext;
+      }
+      if (end < chunk.bytes.byteLength) break;
     }
-    return out;
+    const dropped = this.sizeBytes - keptBytes;
+    this.#chunks = kept;
+    this.sizeBytes = keptBytes;
+    this.batchCount = keptBatches;
+    this.nextOffset = nextOffset;
+    if (keptBytes === 0) this.rollBaseTimestampMs = -1;
+    assert(this.nextOffset <= Math.max(offset, this.baseOffset), 'a truncated pending segment ends at or below the cut', { offset, nextOffset: this.nextOffset });
+    return dropped;
   }
 
   /**
@@ -86,7 +128,7 @@ export class PendingSegment {
   /** Each held batch with its location (position within this segment). */
   *#batches(): Generator<{ chunk: Uint8Array; at: number; location: BatchLocation }> {
     let position = 0;
-    for (const chunk of this.#chunks) {
+    for (const { bytes: chunk } of this.#chunks) {
       const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       for (let at = 0; at < chunk.byteLength;) {
         const sizeBytes = BATCH_LOG_OVERHEAD + view.getInt32(at + BATCH_OFFSET_LENGTH);

@@ -13,15 +13,23 @@
  *    are trusted (they were fsynced, indexes included); every later segment
  *    is scanned batch by batch (batch-scan.ts, on the scanner's threads) and
  *    its indexes and the epoch cache are rebuilt. At the first bad batch:
- *    - if it lies below the recovery point (data that was fsynced), or if a
- *      valid batch follows it anywhere in the partition (later in its
+ *    - if it lies below the recovery point (data that was fsynced), or it is
+ *      whole with a good CRC (bad only for its offsets), or valid data that
+ *      continues the log follows it anywhere in the partition (later in its
  *      segment, or in any later segment: valid-batch-search.ts), it is
  *      corruption: the open fails with CorruptLogError (file, byte position)
  *      and no log data is changed or deleted (the partition stays offline
  *      until an operator runs `runnel recover`, log-surgery.ts);
+ *    - except in the last segment, when what lies between the bad batch and
+ *      that valid data is lost unsynced pages (zeros, lost-pages.ts): pages
+ *      written back out of order by a power loss, nothing of it acknowledged
+ *      as durable. The log is cut at the bad batch and everything after it
+ *      is set aside (set-aside.ts), with a warning;
  *    - otherwise it is a torn tail: the .log is truncated there, and later
  *      segments, which then hold no valid batch at all (files a crash left
- *      behind during a roll), are removed.
+ *      behind during a roll), are removed. Cut bytes that still hold a batch
+ *      with a good CRC (a batch a record value carried, or data the rules
+ *      above judged not to continue the log) are set aside, not deleted.
  *    A torn tail can only be in the last segment after any crash, because a
  *    roll writes the new segment only once the old one is durable
  *    (pending-segment.ts); so damage anywhere else is never mistaken for
@@ -40,7 +48,7 @@ import path from 'node:path';
 import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../../protocol/batch/header.js';
 import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
-import { isErrno, TMP_SUFFIX, type FileHandle, type FileSystem } from '../world/file-system.js';
+import { isErrno, TMP_SUFFIX, withFileOpen, type FileHandle, type FileSystem } from '../world/file-system.js';
 import type { ScanState } from './batch-scan.js';
 import { EpochCache } from './epoch-cache.js';
 import { finishInterruptedSwaps } from './compaction-swap.js';
@@ -63,7 +71,9 @@ import {
   segmentFileName,
 } from './segment-names.js';
 import type { StorageLogger } from './storage-logger.js';
-import { findValidBatch, type FoundBatch } from './valid-batch-search.js';
+import { lostPagesExplain } from './lost-pages.js';
+import { setAside } from './set-aside.js';
+import { findChainedBatch, findValidBatch, tallyValidBatches, validBatchAt, type BatchTally, type FoundBatch } from './valid-batch-search.js';
 
 /** Bytes read per scan chunk (one transfer to a worker). */
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -86,6 +96,12 @@ export interface RecoveryReport {
   /** Bytes cut off torn tails (including deleted later segments). */
   truncatedBytes: number;
   deletedSegments: number;
+  /**
+   * What a cut moved aside instead of deleting, or null: bytes after pages a
+   * power loss did not write back (`lostPages`), or a torn tail that held
+   * batches with a valid CRC.
+   */
+  setAside: (BatchTally & { dir: string; unreadableBytes: number; lostPages: boolean }) | null;
 }
 
 export interface LoadedLog {
@@ -166,7 +182,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
       logger.warn({ dir, err: String(err) }, 'leader-epoch-checkpoint is damaged; rebuilding it from every segment');
     }
   }
-  const report: RecoveryReport = { cleanShutdown: false, scannedSegments: 0, scannedBytes: 0, truncatedBytes: 0, deletedSegments: 0 };
+  const report: RecoveryReport = { cleanShutdown: false, scannedSegments: 0, scannedBytes: 0, truncatedBytes: 0, deletedSegments: 0, setAside: null };
   const nowMs = clock.nowMs();
 
   let loaded: { segments: Segment[]; stateChanged: boolean } | null = null;
@@ -253,8 +269,8 @@ async function recover(
       const segment = Segment.openExisting(fs, dir, bases[i] as number, settings, nowMs);
       segments.push(segment);
       const fileBytes = segment.sizeBytes;
-      const result = await scanSegment(opts, segment, epochs, recoveryPoint, spare);
       const later = bases.slice(i + 1);
+      const result = await scanSegment(opts, segment, epochs, recoveryPoint, spare, later.length === 0);
       if (result.validBytes < fileBytes) {
         // A torn tail only if nothing valid follows in the whole partition; checked before anything is cut.
         await checkNothingValidAfter(fs, dir, segment.log.path, result, later);
@@ -263,11 +279,14 @@ async function recover(
       }
       report.scannedSegments += 1;
       report.scannedBytes += result.validBytes;
+      let movedAside = false;
       if (result.validBytes < fileBytes) {
         report.truncatedBytes += fileBytes - result.validBytes;
-        logger.warn({ file: segment.log.path, position: result.validBytes, cutBytes: fileBytes - result.validBytes, reason: result.badReason }, 'truncated a torn tail');
+        movedAside = await setAsideIfData(opts, segment, result, later, report);
+        if (!movedAside) logger.warn({ file: segment.log.path, position: result.validBytes, cutBytes: fileBytes - result.validBytes, reason: result.badReason }, 'truncated a torn tail');
       }
       segment.finishRecovery(result.state, result.validBytes);
+      if (movedAside) break;
       if (result.validBytes < fileBytes && later.length > 0) {
         // Later segments holding no valid batch at all: files a crash left behind (checked above).
         for (const base of later) {
@@ -296,18 +315,20 @@ async function recover(
 
 /**
  * Throws CorruptLogError unless every later segment (`laterBases`) holds no
- * valid batch anywhere: then the bad bytes at the end of `file` are a torn
- * tail. A later segment that exists but is empty or garbage (a crash during
- * a roll) does not count; one valid batch in any of them does, whatever its
- * offset (see valid-batch-search.ts).
+ * valid batch that continues the log: then the bad bytes at the end of
+ * `file` are a torn tail. A later segment that exists but is empty or
+ * garbage (a crash during a roll) does not count; one valid batch in any of
+ * them does, if its offsets could follow the log (at or past the segment's
+ * base and where the scan stopped; see valid-batch-search.ts).
  */
 async function checkNothingValidAfter(fs: FileSystem, dir: string, file: string, scan: SegmentScan, laterBases: number[]): Promise<void> {
+  if (scan.lostPages) return; // only ever found in the last segment
   for (const base of laterBases) {
     const laterPath = Segment.filePath(dir, base, LOG_SUFFIX);
     const handle = fs.open(laterPath, 'r');
     let found: FoundBatch | null;
     try {
-      found = findValidBatch(handle, 0, handle.sizeBytes());
+      found = findValidBatch(handle, 0, handle.sizeBytes(), Math.max(base, scan.state.nextOffset));
     } finally {
       handle.close();
     }
@@ -331,6 +352,51 @@ interface SegmentScan {
   validBytes: number;
   state: ScanState;
   badReason: string;
+  /** The bytes after the bad batch are lost unsynced pages with valid batches after them (lost-pages.ts): set aside, then cut. */
+  lostPages: boolean;
+}
+
+/**
+ * Before a cut at `scan.validBytes` of `segment` (and the removal of the
+ * later segments, crash leftovers): when what would go holds data (lost
+ * pages with valid batches after them, or any batch with a good CRC),
+ * moves it aside (set-aside.ts) and says so; returns whether it did. The
+ * later segments are then gone from the directory too.
+ */
+async function setAsideIfData(opts: LoadOptions, segment: Segment, scan: SegmentScan, laterBases: number[], report: RecoveryReport): Promise<boolean> {
+  const { fs, dir, logger } = opts;
+  const logPath = segment.log.path;
+  const paths = [logPath, ...laterBases.map((base) => Segment.filePath(dir, base, LOG_SUFFIX))];
+  const holdsBatch = scan.lostPages || paths.some((filePath, i) => withFileOpen(fs, filePath, (file) => findValidBatch(file, i === 0 ? scan.validBytes : 0, file.sizeBytes()) !== null));
+  if (!holdsBatch) return false;
+  const tally = { batches: 0, records: 0, bytes: 0, unreadableBytes: 0 };
+  let expected = scan.state.nextOffset;
+  for (const [i, filePath] of paths.entries()) {
+    const from = i === 0 ? scan.validBytes : 0;
+    expected = withFileOpen(fs, filePath, (file) => tallyValidBatches(file, from, file.sizeBytes(), tally, Math.max(expected, i === 0 ? 0 : (laterBases[i - 1] as number))));
+  }
+  const why = scan.lostPages
+    ? 'pages the power loss did not write back (zeros) with valid batches after them: writes that were never fsynced, so never acknowledged as durable'
+    : 'a torn tail that still holds batches with a valid CRC (not continuing the log: a batch a record carried, or data past a second tear)';
+  const name = path.basename(logPath);
+  const nowMs = opts.clock.nowMs();
+  const done = await setAside(fs, dir, { tail: { name, position: scan.validBytes }, wholeSegments: laterBases }, nowMs, (files) => new TextEncoder().encode([
+    `# Set aside by the broker's recovery at ${new Date(nowMs).toISOString()}. Nothing here is served by the broker (docs/STORAGE.md, "Recovery").`,
+    `partition.dir=${dir}`,
+    `reason=${why}`,
+    `cut=${name} at byte ${scan.validBytes} (offset ${scan.state.nextOffset}): ${scan.badReason}`,
+    `log.end.offset=${scan.state.nextOffset}`,
+    `valid.batches=${tally.batches}`,
+    `valid.records=${tally.records}`,
+    `unreadable.bytes=${tally.unreadableBytes}`,
+    `files=${files.join(',')}`,
+  ].join('\n') + '\n'));
+  report.setAside = { dir: done.dir, ...tally, lostPages: scan.lostPages };
+  logger.warn({ file: logPath, position: scan.validBytes, offset: scan.state.nextOffset, setAsideDir: done.dir, batches: tally.batches, records: tally.records, unreadableBytes: tally.unreadableBytes, reason: scan.badReason },
+    scan.lostPages
+      ? `cut the last segment where a power loss left unsynced pages unwritten; ${tally.records} records in ${tally.batches} batches after them (never acknowledged as durable) were moved to ${done.dir}, not deleted`
+      : `truncated a torn tail that held ${tally.batches} batches with a valid CRC (${tally.records} records); the cut bytes were moved to ${done.dir}, not deleted`);
+  return true;
 }
 
 /** A chunk of a .log read into a transferable buffer, cut at the last whole batch unless it ends the file. */
@@ -368,7 +434,7 @@ function readChunk(file: FileHandle, sizeBytes: number, position: number, buffer
  * Scans one segment chunk by chunk (reading the next chunk while the scanner
  * works on this one); throws CorruptLogError for damage that is not a torn tail.
  */
-async function scanSegment(opts: LoadOptions, segment: Segment, epochs: EpochCache, recoveryPoint: number, spare: ArrayBuffer[]): Promise<SegmentScan> {
+async function scanSegment(opts: LoadOptions, segment: Segment, epochs: EpochCache, recoveryPoint: number, spare: ArrayBuffer[], lastSegment: boolean): Promise<SegmentScan> {
   segment.prepareForRecovery();
   const file = segment.log;
   const sizeBytes = segment.sizeBytes;
@@ -395,7 +461,7 @@ async function scanSegment(opts: LoadOptions, segment: Segment, epochs: EpochCac
     segment.addRecoveredEntries(output.offsetEntries, output.timeEntries);
     for (let i = 0; i < output.epochStarts.length; i += 2) epochs.assign(output.epochStarts[i] as number, output.epochStarts[i + 1] as number);
     position = chunk.position + output.consumedBytes;
-    if (output.stop === 'end') return { validBytes: sizeBytes, state, badReason: '' };
+    if (output.stop === 'end') return { validBytes: sizeBytes, state, badReason: '', lostPages: false };
     if (output.stop === 'more') {
       if (ahead !== null && ahead.position === position) {
         chunk = ahead;
@@ -409,13 +475,16 @@ async function scanSegment(opts: LoadOptions, segment: Segment, epochs: EpochCac
     if (state.nextOffset < recoveryPoint) {
       throw new CorruptLogError(file.path, position, `${output.badReason}, below the recovery point ${recoveryPoint} (this data was fsynced)`);
     }
-    // From the bad batch itself: one that is whole with a good CRC, bad only for its offsets, is no tear either.
-    const validAfter = findValidBatch(file, position, sizeBytes);
-    if (validAfter !== null) {
-      const where = validAfter.position === position ? 'it is whole with a valid CRC' : `a valid batch follows at byte ${validAfter.position}`;
-      throw new CorruptLogError(file.path, position, `${output.badReason}, and ${where} (${describeBatch(validAfter)})`);
+    // The bad batch itself, whole with a good CRC and bad only for its offsets (outside the CRC), is no tear.
+    const itself = validBatchAt(file, position, sizeBytes);
+    if (itself !== null) throw new CorruptLogError(file.path, position, `${output.badReason}, and it is whole with a valid CRC (${describeBatch(itself)})`);
+    // After it: a batch that continues the log; where a tear can be, one that also starts a chain (valid-batch-search.ts).
+    const validAfter = lastSegment ? findChainedBatch(file, position + 1, sizeBytes, state.nextOffset) : findValidBatch(file, position + 1, sizeBytes, state.nextOffset);
+    if (validAfter === null) return { validBytes: position, state, badReason: output.badReason, lostPages: false };
+    if (lastSegment && lostPagesExplain(file, position, validAfter.position, opts.config.maxMessageBytes)) {
+      return { validBytes: position, state, badReason: output.badReason, lostPages: true };
     }
-    return { validBytes: position, state, badReason: output.badReason };
+    throw new CorruptLogError(file.path, position, `${output.badReason}, and a valid batch follows at byte ${validAfter.position} (${describeBatch(validAfter)})`);
   }
-  return { validBytes: 0, state, badReason: '' };
+  return { validBytes: 0, state, badReason: '', lostPages: false };
 }

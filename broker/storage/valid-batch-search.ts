@@ -6,10 +6,23 @@
  *
  * "Valid" is what a batch can prove on its own: magic 2, a sane header
  * (non-negative counts, a known codec, safe integers), a length that fits
- * in the file, and a CRC-32C that matches. Its base offset is deliberately
- * not compared with the bad batch's: the base offset lies outside the CRC,
- * and one flipped bit there must not turn the acknowledged data after it
- * into a "torn tail" that recovery would cut off.
+ * in the file, and a CRC-32C that matches. That is not enough after damage:
+ * a record value may carry a whole batch (a mirror's or an archiver's
+ * payload), and inside the torn last append of a power loss such a batch
+ * would pass for "data after the tear". So a batch found by searching must
+ * also continue the log:
+ * - its base offset is at least where the log before the damage ended (a
+ *   client builds batches at base offset 0, and a later segment's batches
+ *   start at or after its base);
+ * - in the segment a tear can be in, it must start a chain
+ *   (`findChainedBatch`): the batches after it are valid with rising
+ *   offsets to the end of the file, or where they stop, another valid batch
+ *   with higher offsets follows. Real data after damage does that; a batch
+ *   inside a record value stops where the value goes on.
+ * Only the bad batch itself is judged without its offsets (a batch whole
+ * with a good CRC at the damage is no tear, whatever its base offset says:
+ * that field lies outside the CRC, and one flipped bit there must not turn
+ * acknowledged data into a "torn tail").
  *
  * The search moves one byte at a time, reading the file in blocks; a
  * candidate's CRC is computed in pieces, so a garbage length never makes it
@@ -46,11 +59,19 @@ export interface FoundBatch {
   recordCount: number;
 }
 
+/** Counts of batches, the records they hold, and their bytes. */
+export interface BatchTally {
+  batches: number;
+  records: number;
+  bytes: number;
+}
+
 /**
  * The first valid batch that starts at or after `fromPosition` in the first
- * `sizeBytes` of `file`, or null when there is none.
+ * `sizeBytes` of `file`, with a base offset of at least `minBaseOffset`
+ * (0: any), or null when there is none.
  */
-export function findValidBatch(file: FileHandle, fromPosition: number, sizeBytes: number): FoundBatch | null {
+export function findValidBatch(file: FileHandle, fromPosition: number, sizeBytes: number, minBaseOffset = 0): FoundBatch | null {
   const block = new Uint8Array(BLOCK_BYTES + BATCH_HEADER_BYTES);
   const view = new DataView(block.buffer);
   for (let blockStart = Math.max(0, fromPosition); blockStart + BATCH_HEADER_BYTES <= sizeBytes; blockStart += BLOCK_BYTES) {
@@ -58,12 +79,70 @@ export function findValidBatch(file: FileHandle, fromPosition: number, sizeBytes
     for (let at = 0; at + BATCH_HEADER_BYTES <= length && at < BLOCK_BYTES; at++) {
       if (block[at + BATCH_OFFSET_MAGIC] !== BATCH_MAGIC) continue;
       const candidate = plausibleHeader(block, view, at, sizeBytes - (blockStart + at));
-      if (candidate === null) continue;
+      if (candidate === null || candidate.baseOffset < minBaseOffset) continue;
       const position = blockStart + at;
       if (crcMatches(file, position, candidate.sizeBytes, view.getUint32(at + BATCH_OFFSET_CRC))) return { position, ...candidate };
     }
   }
   return null;
+}
+
+/**
+ * The first valid batch at or after `fromPosition` that continues the log
+ * (base offset >= `minBaseOffset`) and starts a chain: the batches after it
+ * are valid with rising offsets to the end of the file, or where they stop,
+ * a valid batch with higher offsets follows (see the file comment). Null
+ * when there is none.
+ */
+export function findChainedBatch(file: FileHandle, fromPosition: number, sizeBytes: number, minBaseOffset: number): FoundBatch | null {
+  for (let from = fromPosition; ;) {
+    const candidate = findValidBatch(file, from, sizeBytes, minBaseOffset);
+    if (candidate === null) return null;
+    const end = chainEnd(file, candidate, sizeBytes);
+    if (end.position >= sizeBytes || findValidBatch(file, end.position, sizeBytes, end.lastOffset + 1) !== null) return candidate;
+    // A chain that stops with nothing after it continuing it: not data after the damage. Batches inside it are
+    // inside its batches; real data with lower offsets could still follow it.
+    from = end.position;
+  }
+}
+
+/** Where the run of valid batches with rising offsets that starts with `first` ends, and its last offset. */
+function chainEnd(file: FileHandle, first: FoundBatch, sizeBytes: number): { position: number; lastOffset: number } {
+  let position = first.position + first.sizeBytes;
+  let lastOffset = first.lastOffset;
+  for (;;) {
+    const next = validBatchAt(file, position, sizeBytes);
+    if (next === null || next.baseOffset <= lastOffset) return { position, lastOffset };
+    position += next.sizeBytes;
+    lastOffset = next.lastOffset;
+  }
+}
+
+/**
+ * Adds the valid batches and the unreadable bytes of `[from, sizeBytes)` of
+ * `file` to `tally`: batches one after another from `from`, and past bytes
+ * that are not a valid batch, the next valid batch that continues the log
+ * (base offset >= `minBaseOffset`, then above every batch counted), so a
+ * batch inside a damaged batch's record value is not counted as data.
+ * Returns the offset the next segment's batches must reach.
+ */
+export function tallyValidBatches(file: FileHandle, from: number, sizeBytes: number, tally: BatchTally & { unreadableBytes: number }, minBaseOffset: number): number {
+  let expected = minBaseOffset;
+  for (let position = from; position < sizeBytes;) {
+    const batch = validBatchAt(file, position, sizeBytes);
+    if (batch !== null) {
+      tally.batches += 1;
+      tally.records += batch.recordCount;
+      tally.bytes += batch.sizeBytes;
+      expected = Math.max(expected, batch.lastOffset + 1);
+      position += batch.sizeBytes;
+      continue;
+    }
+    const next = findValidBatch(file, position + 1, sizeBytes, expected)?.position ?? sizeBytes;
+    tally.unreadableBytes += next - position;
+    position = next;
+  }
+  return expected;
 }
 
 /** The batch that starts exactly at `position`, if it is valid. */

@@ -9,8 +9,12 @@
  * - `SimulatedFileSystem`: everything in memory, with the durability rules of
  *   a POSIX disk made explicit. A file's bytes survive `crash()` only up to its
  *   last `datasync()`; a directory entry (create, rename, unlink) survives only
- *   once its directory was `fsyncDir`ed. `crash()` may keep a random prefix of
- *   the unsynced appended bytes (a torn tail), as a real page cache might.
+ *   once its directory was `fsyncDir`ed. `crash()` may keep some of the
+ *   unsynced appended bytes, as a real page cache might: a random prefix (a
+ *   torn tail), or (`loss: 'pages'`) the file at its full or a random length
+ *   with each unsynced 4 KiB page written back or not, independently: a page
+ *   not written back reads as it was at the last sync, zeros past the synced
+ *   bytes (what ext4 and xfs show for a block never written).
  *   Faults (EIO, or another code such as ENOSPC or EMFILE) can be injected
  *   into `open`, `datasync`, `write`, `fsyncDir`, `rename` and `unlink`; a
  *   failing write may first write part of its data, as a write that runs out
@@ -134,6 +138,16 @@ export async function renameIfPresent(fileSystem: FileSystem, from: string, to: 
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return false;
     throw err;
+  }
+}
+
+/** Opens `filePath` read-only, runs `use` on it, and closes it whatever happens. */
+export function withFileOpen<T>(fileSystem: FileSystem, filePath: string, use: (file: FileHandle) => T): T {
+  const file = fileSystem.open(filePath, 'r');
+  try {
+    return use(file);
+  } finally {
+    file.close();
   }
 }
 
@@ -291,6 +305,11 @@ function errno(code: string, op: string, filePath: string): Error {
 
 let nextSimFileId = 1;
 
+/** How `SimulatedFileSystem.crash` keeps unsynced appended bytes: a prefix, or pages in any order. */
+export type CrashLoss = 'prefix' | 'pages';
+
+const SIM_PAGE_BYTES = 4096;
+
 /** One inode: what the process sees (`bytes`) and what a crash would leave (`durable`). */
 class SimFile {
   readonly id = nextSimFileId++;
@@ -329,15 +348,28 @@ class SimFile {
     this.dirtyFrom = Infinity;
   }
 
-  /** Back to the last synced state, plus (with `rng`) a random prefix of bytes appended since. */
-  crash(rng: Rng | undefined): void {
+  /**
+   * Back to the last synced state, plus (with `rng`, when everything since
+   * was appended) some of the bytes appended since: a random prefix, or
+   * with `loss: 'pages'` the full or a random length, of which each unsynced
+   * page is kept or lost (zeros past the synced bytes) at random.
+   */
+  crash(rng: Rng | undefined, loss: CrashLoss): void {
     let keep = this.durableSizeBytes;
     if (rng !== undefined && this.dirtyFrom >= this.durableSizeBytes && this.sizeBytes > keep) {
-      keep += rng.int(this.sizeBytes - keep + 1);
+      // Pages lost: the new size reached the disk half the time (then the file ends where the last write did).
+      keep = loss === 'pages' && rng.int(2) === 0 ? this.sizeBytes : keep + rng.int(this.sizeBytes - keep + 1);
     }
     const survived = new Uint8Array(Math.max(keep, 4096));
     survived.set(this.durable.subarray(0, this.durableSizeBytes));
-    if (keep > this.durableSizeBytes) survived.set(this.bytes.subarray(this.durableSizeBytes, keep), this.durableSizeBytes);
+    if (keep > this.durableSizeBytes) {
+      survived.set(this.bytes.subarray(this.durableSizeBytes, keep), this.durableSizeBytes);
+      if (loss === 'pages') {
+        for (let page = this.durableSizeBytes - (this.durableSizeBytes % SIM_PAGE_BYTES); page < keep; page += SIM_PAGE_BYTES) {
+          if ((rng as Rng).int(2) === 0) survived.fill(0, Math.max(page, this.durableSizeBytes), Math.min(page + SIM_PAGE_BYTES, keep));
+        }
+      }
+    }
     this.bytes = survived;
     this.sizeBytes = keep;
     this.durable = survived.slice();
@@ -487,17 +519,19 @@ export class SimulatedFileSystem implements FileSystem {
 
   /**
    * The machine loses power: every file falls back to its last synced bytes
-   * (with `rng`, plus a random prefix of what was appended since), every
-   * directory to its last fsynced entries, and every open handle dies.
+   * (with `rng`, plus some of what was appended since: a random prefix, or
+   * with `loss: 'pages'` random unsynced pages, the others reading as
+   * zeros), every directory to its last fsynced entries, and every open
+   * handle dies.
    */
-  crash(opts: { rng?: Rng } = {}): void {
+  crash(opts: { rng?: Rng; loss?: CrashLoss } = {}): void {
     this.generation += 1;
     this.#locks.clear();
     const restore = (dir: SimDir): void => {
       dir.entries = new Map(dir.durable);
       for (const node of dir.entries.values()) {
         if (node instanceof SimDir) restore(node);
-        else node.crash(opts.rng);
+        else node.crash(opts.rng, opts.loss ?? 'prefix');
       }
     };
     restore(this.#root);

@@ -74,6 +74,34 @@ t.test('SimulatedFileSystem keeps synced bytes and fsynced entries only', async 
   t.ok(size >= 3 && size <= 1003, `torn size ${size} within [3, 1003]`);
   t.ok((await fs.readFile('/d/a')).subarray(3).every((b) => b === 7), 'the kept prefix is the written bytes');
 
+  // pages written back out of order: each unsynced 4 KiB page kept whole or lost (zeros past the synced bytes)
+  const pages = fs.open('/d/p', 'w+');
+  pages.write(new Uint8Array(5000).fill(1), 0);
+  await pages.datasync();
+  await fs.fsyncDir('/d');
+  let sawHole = false;
+  let sawKeptAfterHole = false;
+  for (let seed = 0; seed < 20; seed++) {
+    const hp = fs.open('/d/p', 'r+');
+    hp.truncate(5000);
+    await hp.datasync();
+    hp.write(new Uint8Array(20000).fill(9), 5000);
+    fs.crash({ rng: seededRng(seed), loss: 'pages' });
+    const kept = await fs.readFile('/d/p');
+    t.ok(kept.byteLength >= 5000 && kept.byteLength <= 25000, `seed ${seed}: the file keeps its synced bytes, ${kept.byteLength} in all`);
+    t.ok(kept.subarray(0, 5000).every((b) => b === 1), `seed ${seed}: synced bytes are intact`);
+    let lost = false;
+    for (let page = 4096; page < kept.byteLength; page += 4096) {
+      const from = Math.max(page, 5000);
+      const bytesOfPage = kept.subarray(from, Math.min(page + 4096, kept.byteLength));
+      const whole = bytesOfPage.every((b) => b === 9);
+      if (!whole && !bytesOfPage.every((b) => b === 0)) t.fail(`seed ${seed}: page ${page} is neither kept nor lost`);
+      if (!whole) lost = sawHole = true;
+      else if (lost) sawKeptAfterHole = true;
+    }
+  }
+  t.ok(sawHole && sawKeptAfterHole, 'some crashes lost a page and kept a later one');
+
   // injected faults
   const h5 = fs.open('/d/a', 'r+');
   fs.injectFault('datasync', '/d/a');
@@ -392,6 +420,8 @@ t.test('truncation drops whole batches, across segments, and the log carries on'
   await h.open();
   h.appendRandom(rng, 60, 1);
   h.appendRandom(rng, 60, 3);
+  // Every segment in a file first (flush.ms is never here, so most would still be pending in memory).
+  await h.log.flush();
   const segmentsBefore = h.log.segmentCount;
   const middle = h.appended[80]!;
   await h.log.truncateTo(middle.baseOffset + 1);
@@ -1048,6 +1078,31 @@ t.test('the recovery point on disk never passes what was fsynced', async (t) => 
   h.append(makeBatch(1, 50, 3));
   await h.log.checkpointRecoveryPoint();
   t.equal(await persistedRecoveryPoint(), durable, 'checkpointRecoveryPoint persists the durable end');
+});
+
+t.test('checkpointRecoveryPoint resolves only once the point it stands for is on disk, even one another call queued', async (t) => {
+  const h = new Harness(config());
+  await h.open();
+  h.append(makeBatch(1, 50, 1));
+  await h.log.flush();
+  const held: (() => void)[] = [];
+  const writeFileAtomic = h.fs.writeFileAtomic.bind(h.fs);
+  h.fs.writeFileAtomic = async (filePath, data) => {
+    if (filePath.endsWith('partition.meta')) await new Promise<void>((resolve) => held.push(resolve));
+    return writeFileAtomic(filePath, data);
+  };
+  const first = h.log.checkpointRecoveryPoint();
+  let secondDone = false;
+  const second = h.log.checkpointRecoveryPoint().then(() => {
+    secondDone = true;
+  });
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(secondDone, 'a second call does not resolve while the write of that very point is still on its way');
+  h.fs.writeFileAtomic = writeFileAtomic;
+  for (const go of held.splice(0)) go();
+  await Promise.all([first, second]);
+  h.fs.crash();
+  t.match(text(await h.fs.readFile(`${DIR}/partition.meta`)), /recovery\.point=1\n/, 'and once it resolves the point survives a power loss');
 });
 
 t.test('a close whose flush fails writes no clean-shutdown marker', async (t) => {

@@ -14,9 +14,10 @@
  */
 import t, { type Test } from 'tap';
 import path from 'node:path';
-import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../../protocol/batch/header.js';
+import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH, stampBatch } from '../../protocol/batch/header.js';
+import { buildBatch } from '../../protocol/batch/builder.js';
 import { ManualClock } from '../../broker/world/clock.js';
-import { SimulatedFileSystem, type FileHandle, type FileStat, type FileSystem, type OpenFlags } from '../../broker/world/file-system.js';
+import { SimulatedFileSystem, type CrashLoss, type FileHandle, type FileStat, type FileSystem, type OpenFlags } from '../../broker/world/file-system.js';
 import { seededRng, type Rng } from '../../broker/world/rng.js';
 import { CorruptLogError, InterruptedCutError } from '../../broker/storage/errors.js';
 import { topicNameProblem } from '../../broker/metadata/topic-name.js';
@@ -28,7 +29,8 @@ import { executeCut, inspectPartition, planCut, SET_ASIDE_MANIFEST } from '../..
 import { decodePartitionMeta, encodePartitionMeta } from '../../broker/storage/partition-meta.js';
 import { PartitionLog } from '../../broker/storage/partition-log.js';
 import { CLEAN_SHUTDOWN_FILE, CUT_IN_PROGRESS_FILE, LOG_SUFFIX, PARTITION_META_FILE, parseSegmentFileName, segmentFileName } from '../../broker/storage/segment-names.js';
-import { corruptByte, makeBatch } from '../support/storage-fixtures.js';
+import { ProcessDisk } from '../support/process-disk.js';
+import { corruptByte, makeBatch, noisyBatch } from '../support/storage-fixtures.js';
 
 const DIR = '/data/orders-0';
 
@@ -115,6 +117,14 @@ async function openFails(t: Test, fs: SimulatedFileSystem, clock: ManualClock, e
   t.ok(again instanceof CorruptLogError, `${label}: and it stays offline on the next try`);
 }
 
+/** The open fails with CorruptLogError at some position of `file`, and changes no .log byte. */
+async function openFailsIn(t: Test, fs: SimulatedFileSystem, clock: ManualClock, file: string, label: string): Promise<void> {
+  const before = await snapshot(fs);
+  const err = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always' }), fs, clock }).catch((e: unknown) => e);
+  t.ok(err instanceof CorruptLogError && err.file === file, `${label}: corruption (${String(err)})`);
+  t.same(await snapshot(fs), before, `${label}: no .log byte changed`);
+}
+
 t.test('a bad batch with valid data after it anywhere in the partition is corruption, and nothing is deleted', async (t) => {
   const seg = (names: string[], i: number): string => path.join(DIR, names[i] as string);
 
@@ -179,6 +189,151 @@ t.test('a torn tail with nothing valid after it in the whole partition is cut, w
     t.same(read.records.map(hex), s.values.slice(0, inFirst.length - 1).map(hex), `${label}: the batches before the tear read back`);
     await log.close();
   }
+});
+
+/* ------------------------------------------- batches inside values, lost pages */
+
+/** A batch whose one record's value holds `payload` (then `padding` more bytes), built as a client would. */
+function carrying(payload: Uint8Array, padding: number, timestampMs: number): Uint8Array {
+  const value = new Uint8Array(payload.byteLength + padding).fill(0x5a);
+  value.set(payload, 0);
+  return buildBatch([{ key: new TextEncoder().encode('k'), value, timestamp: timestampMs }], { nowMs: timestampMs });
+}
+
+/** `count` batches chained as a log holds them: base offsets from `base`, each after the one before. */
+function chainedBatches(count: number, base: number, rng: Rng): Uint8Array {
+  const parts = Array.from({ length: count }, (_, i) => {
+    const batch = noisyBatch(rng, 150, 7000 + i);
+    stampBatch(batch, 0, base + i, 0);
+    return batch;
+  });
+  return Buffer.concat(parts);
+}
+
+/** Five durable batches, then one never-fsynced append; the power goes keeping `kept` bytes of that append. */
+async function tornAfterFive(t: Test, lastAppend: Uint8Array, kept: number): Promise<{ fs: SimulatedFileSystem; clock: ManualClock; tornAt: number; file: string }> {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const log = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always', 'segment.bytes': '1048576' }), fs, clock });
+  for (let i = 0; i < 5; i++) log.append(makeBatch(1, 100, 1000 + i), { leaderEpoch: 0 });
+  await log.flush();
+  const file = path.join(DIR, segmentFileName(0, LOG_SUFFIX));
+  const tornAt = (await fs.stat(file))!.sizeBytes;
+  log.append(lastAppend, { leaderEpoch: 0 });
+  fs.crash({ rng: { next: () => 0, int: () => kept } });
+  t.equal((await fs.stat(file))!.sizeBytes, tornAt + kept, 'the crash kept that much of the last append');
+  return { fs, clock, tornAt, file };
+}
+
+t.test('a torn last append whose record carries batches is a torn tail, not corruption; what it held is set aside', async (t) => {
+  const rng = seededRng(5);
+  // The last figure: records the set-aside note counts (batches that could pass for this log's, by their offsets).
+  const cases: [string, Uint8Array, number][] = [
+    ['a batch as a client builds it (base offset 0)', makeBatch(1, 200, 9000), 0],
+    ['a batch stamped with offsets past the log end (a mirror of another log)', chainedBatches(1, 1_000_000, rng), 1],
+    ['three chained batches with offsets past the log end', chainedBatches(3, 2_000_000, rng), 3],
+  ];
+  for (const [label, payload, counted] of cases) {
+    const outer = carrying(payload, 4000, 9100);
+    // The tear keeps the outer batch's header, the whole payload, and a little of what followed it in the value.
+    const kept = outer.indexOf(payload[0]!, 61) + payload.byteLength + 40;
+    const s = await tornAfterFive(t, outer, kept);
+    const before = await s.fs.readFile(s.file);
+    const log = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always' }), fs: s.fs, clock: s.clock });
+    t.equal(log.logEndOffset, 5, `${label}: cut back to the five durable batches`);
+    t.ok(log.openReport.setAside !== null && !log.openReport.setAside.lostPages, `${label}: the cut bytes held a batch with a good CRC, so they were set aside`);
+    const aside = log.openReport.setAside!;
+    t.same(Buffer.from(await s.fs.readFile(path.join(aside.dir, segmentFileName(0, LOG_SUFFIX)))), Buffer.from(before.subarray(s.tornAt)), `${label}: the set-aside file holds the cut bytes`);
+    t.equal(aside.records, counted, `${label}: ${counted} records counted in the note`);
+    log.append(makeBatch(1, 10, 9200), { leaderEpoch: 0 });
+    await log.close();
+  }
+});
+
+t.test('damage whose batch carries a batch, with real data after it, is still corruption; recover counts only real batches', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const log = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always', 'segment.bytes': '1048576' }), fs, clock });
+  for (let i = 0; i < 5; i++) log.append(makeBatch(1, 100, 1000 + i), { leaderEpoch: 0 });
+  const damagedAt = log.sizeBytes;
+  const carrier = carrying(makeBatch(1, 200, 9000), 300, 9100);
+  log.append(carrier, { leaderEpoch: 0 });
+  const nextAt = log.sizeBytes;
+  for (let i = 0; i < 4; i++) log.append(makeBatch(1, 100, 2000 + i), { leaderEpoch: 0 });
+  await log.close();
+  const file = path.join(DIR, segmentFileName(0, LOG_SUFFIX));
+  await fs.unlink(path.join(DIR, CLEAN_SHUTDOWN_FILE));
+  await fs.writeFileAtomic(path.join(DIR, PARTITION_META_FILE), encodePartitionMeta({ topic: 'orders', partition: 0, recoveryPoint: 0 }));
+  corruptByte(fs, file, damagedAt + 30); // in the header, before the carried batch
+  await openFails(t, fs, clock, { file, position: damagedAt, message: new RegExp(`a valid batch follows at byte ${nextAt} \\(offset 6\\)`) }, 'a damaged carrier batch, four batches after it');
+  const inspection = await inspectPartition(fs, DIR);
+  t.match(inspection.afterDamage, { batches: 4, records: 4, unreadableBytes: nextAt - damagedAt }, 'the batch inside the damaged one is not counted as set-aside data');
+});
+
+/** The last segment after a power loss that wrote some unsynced pages back and not others. */
+async function lostPage(fill: number, opts: { zeroBytes?: number; pageOffset?: number } = {}): Promise<{ fs: SimulatedFileSystem; clock: ManualClock; file: string; durableEnd: number; before: Uint8Array; values: Uint8Array[] }> {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const rng = seededRng(11);
+  const log = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always', 'segment.bytes': '1048576' }), fs, clock });
+  const values: Uint8Array[] = [];
+  const append = (): void => {
+    const batch = noisyBatch(rng, 1000, 1000 + values.length);
+    log.append(batch, { leaderEpoch: 0 });
+    values.push(batch);
+  };
+  for (let i = 0; i < 4; i++) append();
+  await log.flush();
+  const durableEnd = log.logEndOffset;
+  const file = path.join(DIR, segmentFileName(0, LOG_SUFFIX));
+  const durableSize = (await fs.stat(file))!.sizeBytes;
+  for (let i = 0; i < 12; i++) append(); // never fsynced: never acknowledged as durable
+  // What the disk kept: the file at full size, one unsynced page never written back.
+  const page = Math.ceil(durableSize / 4096) * 4096 + (opts.pageOffset ?? 0);
+  const handle = fs.open(file, 'r+');
+  handle.write(new Uint8Array(opts.zeroBytes ?? 4096).fill(fill), page);
+  await handle.datasync();
+  handle.close();
+  fs.crash();
+  return { fs, clock, file, durableEnd, before: await fs.readFile(file), values };
+}
+
+t.test('lost unsynced pages in the last segment: cut at the hole, the rest set aside with a warning; anything else stays corruption', async (t) => {
+  const s = await lostPage(0);
+  const warnings: string[] = [];
+  const logger = { info: () => undefined, warn: (_fields: Record<string, unknown>, message: string) => warnings.push(message), error: () => undefined };
+  const log = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always' }), fs: s.fs, clock: s.clock, logger });
+  const aside = log.openReport.setAside;
+  t.ok(aside !== null && aside.lostPages, 'recovered as lost unsynced pages');
+  t.ok(log.logEndOffset >= s.durableEnd && log.logEndOffset < 16, `cut at the hole: log end ${log.logEndOffset}, every durable offset below ${s.durableEnd} kept`);
+  const kept = (await log.read(0, 1 << 20)).records;
+  t.same(kept.map(hex), s.values.slice(0, log.logEndOffset).map(hex), 'what is left reads back as appended');
+  t.ok(aside!.batches > 0 && aside!.records === aside!.batches, `${aside!.records} records after the hole counted`);
+  const cutAt = kept.reduce((n, b) => n + b.byteLength, 0);
+  t.same(Buffer.from(await s.fs.readFile(path.join(aside!.dir, segmentFileName(0, LOG_SUFFIX)))), Buffer.from(s.before.subarray(cutAt)), 'the bytes cut are in the set-aside directory, byte for byte');
+  t.match(new TextDecoder().decode(await s.fs.readFile(path.join(aside!.dir, SET_ASIDE_MANIFEST))), /reason=pages the power loss did not write back/);
+  t.match(warnings.join('\n'), new RegExp(`${aside!.records} records in ${aside!.batches} batches after them \\(never acknowledged as durable\\) were moved to ${aside!.dir.replace(/[.]/g, '\\.')}`), 'a warning names the counts and the directory');
+  t.notOk(parsePartitionDirName(path.basename(aside!.dir)), 'the set-aside directory never reads as a partition');
+  await log.close();
+
+  const garbage = await lostPage(0xab);
+  await openFailsIn(t, garbage.fs, garbage.clock, garbage.file, 'a page of non-zero garbage');
+  const partial = await lostPage(0, { zeroBytes: 3000, pageOffset: 500 });
+  await openFailsIn(t, partial.fs, partial.clock, partial.file, 'zeros that are not a whole page');
+});
+
+t.test('zero pages anywhere but above the recovery point of the last segment are corruption', async (t) => {
+  // A page of zeros in a segment that is not the last: synced data, never a lost write.
+  const s = await fortyDurableBatches();
+  const first = path.join(DIR, s.names[0]!);
+  writeAt(s.fs, first, 0, new Uint8Array(4096));
+  await openFails(t, s.fs, s.clock, { file: first, position: 0, message: /later segment holds a valid batch/ }, 'a zero page in segment 0');
+
+  // Below the recovery point of the last segment: fsynced, so damage.
+  const below = await lostPage(0);
+  await below.fs.writeFileAtomic(path.join(DIR, PARTITION_META_FILE), encodePartitionMeta({ topic: 'orders', partition: 0, recoveryPoint: 16 }));
+  const err = await PartitionLog.open({ dir: DIR, config: config({ fsync: 'always' }), fs: below.fs, clock: below.clock }).catch((e: unknown) => e);
+  t.match(err, { name: 'CorruptLogError', message: /below the recovery point/ }, 'a zero page below the recovery point is corruption');
 });
 
 /* ----------------------------------------------------------- the roll barrier */
@@ -289,8 +444,8 @@ class RollOrderProbe implements FileSystem {
   }
 
   /** The machine lost power: the inner disk falls back, and every tracked file is as durable as it now is. */
-  crash(rng: Rng): void {
-    this.inner.crash({ rng });
+  crash(rng: Rng, loss: CrashLoss): void {
+    this.inner.crash({ rng, loss });
     this.#segments.clear();
   }
 }
@@ -326,29 +481,40 @@ t.test('a rolled segment is held in memory, readable, until the one before it is
 });
 
 t.test('power losses at any moment: every write waits for the segment before it, and recovery never cries corruption', async (t) => {
-  for (const fsync of ['always', 'interval'] as const) {
-    const rng = seededRng(fsync === 'always' ? 91 : 92);
+  for (const [fsync, loss] of [['always', 'prefix'], ['interval', 'prefix'], ['always', 'pages'], ['interval', 'pages']] as const) {
+    const rng = seededRng((fsync === 'always' ? 91 : 92) + (loss === 'pages' ? 10 : 0));
     const probe = new RollOrderProbe(new SimulatedFileSystem());
     const clock = new ManualClock();
-    const cfg = config({ fsync, 'segment.bytes': '1500', 'flush.messages': '3' });
-    let log = await PartitionLog.open({ dir: DIR, config: cfg, fs: probe, clock });
+    // Lost pages need unsynced runs longer than a page: bigger segments, batches and flush groups for that model.
+    const pages = loss === 'pages';
+    const cfg = config({ fsync, 'segment.bytes': pages ? '24000' : '1500', 'flush.messages': pages ? '40' : '3' });
+    // The process dies with the power: the abandoned log must not carry on writing to the disk the next one recovers.
+    let view = new ProcessDisk(probe);
+    let log = await PartitionLog.open({ dir: DIR, config: cfg, fs: view, clock });
     const model: Uint8Array[] = [];
     let corrupt = 0;
     let rounds = 0;
-    for (; rounds < 30; rounds++) {
+    let setAside = 0;
+    for (; rounds < (pages ? 80 : 30); rounds++) {
       let acknowledged = log.logEndOffset;
-      for (let i = 0, n = 1 + rng.int(15); i < n; i++) {
-        const batch = makeBatch(1, 100 + rng.int(500), 1000 + rounds);
+      for (let i = 0, n = 1 + rng.int(pages ? 25 : 15); i < n; i++) {
+        const batch = pages ? noisyBatch(rng, 100 + rng.int(2500), 1000 + rounds) : makeBatch(1, 100 + rng.int(500), 1000 + rounds);
         const info = log.append(batch, { leaderEpoch: 0 });
         model[info.baseOffset] = batch;
         log.waitDurable(info.lastOffset + 1).then(() => { acknowledged = Math.max(acknowledged, info.lastOffset + 1); }, () => undefined);
-        if (rng.int(3) === 0) await yieldTimes(rng.int(4));
+        // Fewer pauses with pages lost, so the power often goes while several pages are unsynced.
+        if (rng.int(pages ? 20 : 3) === 0) await yieldTimes(rng.int(pages ? 2 : 4));
       }
-      await yieldTimes(rng.int(6));
+      // With pages lost, half the cuts come at once, before the flushes this burst started have run.
+      const pause = rng.int(pages ? 2 : 6);
+      if (!pages || pause > 0) await yieldTimes(pause);
       const durable = acknowledged;
-      probe.crash(rng);
+      view.die();
+      probe.crash(rng, loss);
+      view = new ProcessDisk(probe);
       try {
-        log = await PartitionLog.open({ dir: DIR, config: cfg, fs: probe, clock });
+        log = await PartitionLog.open({ dir: DIR, config: cfg, fs: view, clock });
+        if (log.openReport.setAside?.lostPages === true) setAside += 1;
       } catch (err) {
         corrupt += 1;
         t.fail(`round ${rounds}: ${String(err)}`);
@@ -357,8 +523,9 @@ t.test('power losses at any moment: every write waits for the segment before it,
       if (log.logEndOffset < durable) t.fail(`round ${rounds}: log end ${log.logEndOffset} lost acknowledged offsets below ${durable}`);
       model.length = log.logEndOffset;
     }
-    t.equal(corrupt, 0, `fsync=${fsync}: ${rounds} power losses, never reported as corruption`);
-    t.same(probe.violations, [], `fsync=${fsync}: no segment was written while one before it was not durable`);
+    t.equal(corrupt, 0, `fsync=${fsync}, ${loss} lost: ${rounds} power losses, never reported as corruption`);
+    t.same(probe.violations, [], `fsync=${fsync}, ${loss} lost: no segment was written while one before it was not durable`);
+    if (loss === 'pages') t.ok(setAside > 0, `fsync=${fsync}: ${setAside} of the power losses left valid batches after a lost page, cut and set aside`);
     let mismatches = 0;
     for (let offset = log.logStartOffset; offset < log.logEndOffset; offset++) {
       const read = await log.read(offset, 1);
