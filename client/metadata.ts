@@ -295,7 +295,7 @@ export class Cluster {
   async fetchMetadata(topics: string[] | null): Promise<MetadataResponse> {
     const conn = this.anyConnection();
     const seq = this.#metadataSeq++;
-    const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation });
+    const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation, includeInternal: false });
     this.#apply(res, seq);
     return res;
   }

@@ -22,10 +22,10 @@ const SCAN_BYTES = 1024 * 1024;
  * Used by the admin and by the consumer to resolve start positions.
  */
 export async function listOffsets(cluster: Cluster, topic: string, wanted: { partition: number; timestamp: number }[]): Promise<Map<number, number>> {
-  const byLeader = new Map<number, { partition: number; timestamp: number }[]>();
+  const byLeader = new Map<number, { partition: number; currentLeaderEpoch: number; timestamp: number }[]>();
   for (const w of wanted) {
     const { leader } = await cluster.leaderFor(topic, w.partition);
-    addTo(byLeader, leader, w);
+    addTo(byLeader, leader, { partition: w.partition, currentLeaderEpoch: -1, timestamp: w.timestamp });
   }
   const out = new Map<number, number>();
   await Promise.all([...byLeader].map(async ([leader, partitions]) => {
@@ -68,8 +68,8 @@ async function firstRecordAtOrAfter(cluster: Cluster, topic: string, partition: 
   for (;;) {
     const { conn } = await cluster.leaderFor(topic, partition);
     const res = await conn.request('Fetch', {
-      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: scanBytes,
-      topics: [{ name: topic, partitions: [{ partition, fetchOffset: fromOffset, partitionMaxBytes: scanBytes }] }],
+      replicaId: -1, replicaEpoch: -1, maxWaitMs: 0, minBytes: 0, maxBytes: scanBytes,
+      topics: [{ name: topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: fromOffset, partitionMaxBytes: scanBytes }] }],
     });
     const p = res.topics[0]?.partitions[0];
     if (p === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Fetch answer left out ${topic}-${partition}.`);

@@ -260,10 +260,10 @@ export class Fetcher {
       a.state.inFlight = true;
       let t = topics.get(a.state.topic);
       if (t === undefined) topics.set(a.state.topic, (t = { name: a.state.topic, partitions: [] }));
-      t.partitions.push({ partition: a.state.partition, fetchOffset: a.offset, partitionMaxBytes: a.state.fetchMaxBytes });
+      t.partitions.push({ partition: a.state.partition, currentLeaderEpoch: -1, fetchOffset: a.offset, partitionMaxBytes: a.state.fetchMaxBytes });
     }
     const { maxWaitMs, minBytes, maxBytes, requestTimeoutMs } = this.#opts;
-    const body: FetchRequest = { replicaId: -1, maxWaitMs, minBytes, maxBytes, topics: [...topics.values()] };
+    const body: FetchRequest = { replicaId: -1, replicaEpoch: -1, maxWaitMs, minBytes, maxBytes, topics: [...topics.values()] };
     try {
       const res = await this.#cluster.broker(leader).request('Fetch', body, requestTimeoutMs + maxWaitMs);
       if (this.#closed) return;

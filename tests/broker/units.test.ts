@@ -287,7 +287,7 @@ function connectionWith(handlers: ApiHandler[], limits: Partial<ConnectionLimits
     logger: silentLogger(),
   });
   const send = (api: 'Metadata' | 'ApiVersions', correlationId: number): void => {
-    const body = api === 'Metadata' ? { topics: [], allowAutoTopicCreation: false } : { clientSoftwareName: 't', clientSoftwareVersion: '1' };
+    const body = api === 'Metadata' ? { topics: [], allowAutoTopicCreation: false, includeInternal: false } : { clientSoftwareName: 't', clientSoftwareVersion: '1' };
     transport.events.data(Buffer.concat(encodeRequest(api, 0, correlationId, 'test', body as never)));
   };
   return { transport, connection, send };
@@ -379,7 +379,7 @@ t.test('server: idle connections are closed; shutdown lets in-flight requests an
   accept(idle);
   const busy = new FakeTransport();
   accept(busy);
-  busy.events.data(Buffer.concat(encodeRequest('Metadata', 0, 1, 'test', { topics: [], allowAutoTopicCreation: false })));
+  busy.events.data(Buffer.concat(encodeRequest('Metadata', 0, 1, 'test', { topics: [], allowAutoTopicCreation: false, includeInternal: false })));
   clock.advance(59_000);
   t.notOk(idle.destroyed, 'not yet idle for connections.max.idle.ms');
   clock.advance(30_000);
@@ -429,9 +429,9 @@ t.test('startBroker on a simulated disk: a deletion interrupted by a crash is fi
   t.notOk((await fs.readdir('/data')).includes('doomed-0'), 'the next start finished the committed deletion');
   const again = await RawClient.connect(second.host, second.port);
   t.teardown(() => again.close());
-  const metadata = await again.request('Metadata', { topics: null, allowAutoTopicCreation: false });
+  const metadata = await again.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false });
   t.same(metadata.topics.map((topic) => topic.name), ['kept']);
-  const fetched = await again.request('Fetch', { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: 'kept', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
+  const fetched = await again.request('Fetch', { replicaId: -1, replicaEpoch: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: 'kept', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
   const [batch] = fetched.topics[0]!.partitions[0]!.records;
   t.equal(Buffer.from(decodeBatch(batch!).records[0]!.value!).toString(), 'in kept', 'the acknowledged fsync=always record survived the crash');
 });
