@@ -288,7 +288,7 @@ export interface MetadataChangesRequest {
 export interface MetadataChangesEntry {
   /** The change schema version the bytes were written with. */
   schemaVersion: number;
-  /** One metadata log entry as broker/metadata/changes.ts's `encodeEntry` writes it (decoded: a view of the frame). */
+  /** One metadata log entry as broker/metadata/changes.ts's `encodeEntry` writes it (decoded: a copy, not a view of the frame). */
   bytes: Buffer;
 }
 export interface MetadataChangesResponse {

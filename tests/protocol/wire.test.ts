@@ -30,6 +30,7 @@ import { ProtocolDecodeError } from '../../protocol/decode-error.js';
 import { Errors, ProtocolError, errorNameOf, type ErrorName } from '../../protocol/errors.js';
 import { FrameError, FrameReader } from '../../protocol/frame-reader.js';
 import type { FetchResponse, MetadataRequest, MetadataResponse, RequestBodies, ResponseBodies } from '../../protocol/messages.js';
+import { decodeEntry, encodeEntry, type MetadataEntry } from '../../broker/metadata/changes.js';
 import { avroSchemaVersions } from '../../protocol/schemas/index.js';
 import { metadataV0 } from '../../protocol/schemas/metadata/v0.js';
 import { metadataV1 } from '../../protocol/schemas/metadata/v1.js';
@@ -704,6 +705,18 @@ t.test('FrameReader stops if onFrame throws', async (t) => {
   });
   t.throws(() => reader.push(Buffer.from('00000001aa', 'hex')), /handler bug/);
   t.throws(() => reader.push(Buffer.from('00000001aa', 'hex')), FrameError);
+});
+
+t.test('MetadataChanges carries metadata log entries exactly as the log encodes them', async (t) => {
+  const entries: MetadataEntry[] = [
+    { version: 7, timestampMs: 1_700_000_000_000, change: { kind: 'topicCreated', name: 'orders', topicId: 'id-1', partitions: 3, replicationFactor: 1, configs: { 'retention.ms': '1000' } } },
+    { version: 8, timestampMs: 1_700_000_000_001, change: { kind: 'topicDeleted', name: 'orders', topicId: 'id-1' } },
+  ];
+  const sent = { errorCode: 0, errorMessage: null, clusterId: 'c-1', latestVersion: 9, entries: entries.map(encodeEntry) };
+  const { frame, bodyOffset } = responseFrame('MetadataChanges', 0, sent);
+  const received = decodeResponseBody('MetadataChanges', 0, frame, bodyOffset);
+  t.strictSame(received.entries.map((e) => canonical(decodeEntry(e.bytes, e.schemaVersion))), entries.map(canonical), 'the broker decodes what the controller stored');
+  t.equal(received.latestVersion, 9);
 });
 
 t.test('the error table: unique codes, names, and a message for every entry', async (t) => {
