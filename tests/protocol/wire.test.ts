@@ -709,14 +709,16 @@ t.test('FrameReader stops if onFrame throws', async (t) => {
 
 t.test('MetadataChanges carries metadata log entries exactly as the log encodes them', async (t) => {
   const entries: MetadataEntry[] = [
-    { version: 7, timestampMs: 1_700_000_000_000, change: { kind: 'topicCreated', name: 'orders', topicId: 'id-1', partitions: 3, replicationFactor: 1, configs: { 'retention.ms': '1000' } } },
-    { version: 8, timestampMs: 1_700_000_000_001, change: { kind: 'topicDeleted', name: 'orders', topicId: 'id-1' } },
+    { version: 7, timestampMs: 1_700_000_000_000, change: { kind: 'brokerRegistered', brokerId: 2, incarnationId: 'inc-1', host: '127.0.0.1', port: 9093, rack: null } },
+    { version: 8, timestampMs: 1_700_000_000_001, change: { kind: 'topicCreated', name: 'orders', topicId: 'id-1', partitions: 1, replicationFactor: 1, configs: { 'retention.ms': '1000' }, assignments: [[2]] } },
+    { version: 9, timestampMs: 1_700_000_000_002, change: { kind: 'topicDeleted', name: 'orders', topicId: 'id-1' } },
   ];
-  const sent = { errorCode: 0, errorMessage: null, clusterId: 'c-1', latestVersion: 9, entries: entries.map(encodeEntry) };
+  const sent = { errorCode: 0, errorMessage: null, clusterId: 'c-1', latestVersion: 10, entries: entries.map(encodeEntry) };
   const { frame, bodyOffset } = responseFrame('MetadataChanges', 0, sent);
   const received = decodeResponseBody('MetadataChanges', 0, frame, bodyOffset);
   t.strictSame(received.entries.map((e) => canonical(decodeEntry(e.bytes, e.schemaVersion))), entries.map(canonical), 'the broker decodes what the controller stored');
-  t.equal(received.latestVersion, 9);
+  t.strictSame(received.entries.map((e) => e.schemaVersion), sent.entries.map((e) => e.schemaVersion), 'each with the schema version it was written in');
+  t.equal(received.latestVersion, 10);
 });
 
 t.test('the error table: unique codes, names, and a message for every entry', async (t) => {
