@@ -40,7 +40,7 @@ import { FrameError, FrameReader } from '../../protocol/frame-reader.js';
 import type { RequestHeader } from '../../protocol/request-header.js';
 import type { Logger } from '../log.js';
 import { apiVersionsTable } from '../handlers/api-versions.js';
-import { toWireError } from '../handlers/errors.js';
+import { requestWireError } from '../handlers/errors.js';
 import { NO_RESPONSE, type DecodedRequest, type RegisteredHandler, type RequestContext } from '../handlers/handler.js';
 import type { HandlerTable } from '../handlers/index.js';
 import type { Clock } from '../world/clock.js';
@@ -193,7 +193,7 @@ export class ClientConnection {
     try {
       call = handler.decode(header.apiVersion, frame, bodyOffset);
     } catch (error) {
-      const wire = toWireError(error, this.#logger, { api: handler.api, stage: 'decode' });
+      const wire = requestWireError(error, this.#logger, { api: handler.api, stage: 'decode' });
       this.#logger.debug({ api: handler.api, reason: wire.message }, 'request body does not decode');
       this.#sendError(header, wire.errorName, wire.message);
       return;
@@ -233,14 +233,14 @@ export class ClientConnection {
           try {
             chunks = response(header.correlationId);
           } catch (error) {
-            const wire = toWireError(error, this.#logger, { api: handler.api, stage: 'encode' });
+            const wire = requestWireError(error, this.#logger, { api: handler.api, stage: 'encode' });
             this.#sendError(header, wire.errorName, wire.message);
             return;
           }
           this.#send(header, chunks, written === null ? undefined : onWritten);
         },
         (error: unknown) => {
-          const wire = toWireError(error, this.#logger, { api: handler.api, correlationId: header.correlationId });
+          const wire = requestWireError(error, this.#logger, { api: handler.api, correlationId: header.correlationId });
           this.#sendError(header, wire.errorName, wire.message);
         },
       )
