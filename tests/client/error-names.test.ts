@@ -11,13 +11,11 @@
  * a number).
  */
 import t from 'tap';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { RunnelError, type RunnelErrorName } from '../../client/errors.js';
 import { Errors, errorNameOf, type ErrorName } from '../../protocol/errors.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { root, sourceFiles } from '../support/source-files.js';
 
 /* ------------------------------------------------------ the type-level checks */
 
@@ -47,16 +45,6 @@ t.test('errorName is typed by the table and names every wire and client error', 
 });
 
 /* ------------------------------------------- no raw error-code comparison */
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(root, dir))) {
-    const path = join(dir, name);
-    if (statSync(join(root, path)).isDirectory()) out.push(...sourceFiles(path));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
 
 /** What a raw error-code use looks like; each says what to write instead. */
 const RAW_CODE_USES: readonly { pattern: RegExp; instead: string }[] = [
