@@ -60,7 +60,8 @@ export interface RunningBroker {
   /**
    * Resolves (never rejects) if a broken invariant in broker-wide state
    * stopped the broker (faults.ts): it no longer serves, and its host should
-   * exit without a clean shutdown. Pending while the broker is sound.
+   * exit without a clean shutdown. Resolves once every connection is closed
+   * (answers already written are flushed). Pending while the broker is sound.
    */
   readonly failure: Promise<Error>;
 }
@@ -158,8 +159,11 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
     endpoint.port = server.port;
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
-    // Not one more answer from state that broke an invariant: close every connection now.
-    faults.onFatal(() => void server.close(0));
+    // Not one more answer from state that broke an invariant: close every connection now (the failed request's answer is flushed first).
+    let connectionsClosed = Promise.resolve();
+    faults.onFatal(() => {
+      connectionsClosed = server.close(0);
+    });
 
     const topicCount = [...serving.topics()].length;
     logger.info(
@@ -173,7 +177,10 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       port: server.port,
       dataDir,
       clusterId: store.image.clusterId,
-      failure: faults.failure,
+      failure: faults.failure.then(async (error) => {
+        await connectionsClosed;
+        return error;
+      }),
       close() {
         closing ??= unwind().then(() => logger.info({ event: 'stopped' }, 'runnel broker stopped cleanly'));
         return closing;

@@ -22,6 +22,9 @@ import { buildBatch } from '../../protocol/batch/builder.js';
 import { readBatchHeader } from '../../protocol/batch/header.js';
 import { decodeBatch } from '../../protocol/batch/reader.js';
 import { Errors } from '../../protocol/errors.js';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startBrokerProcess } from '../support/broker-process.js';
 import { ErrorFrame, RawClient } from '../support/raw-client.js';
 
 /** A logger whose JSON lines the test can read. */
@@ -160,4 +163,29 @@ t.test('a broken invariant in broker-wide state stops the broker', async (t) => 
   const configs = await again.client.request('DescribeConfigs', { resources: [{ type: 'topic', name: 'cfg', configNames: ['retention.ms'] }] });
   t.not(configs.results[0]!.configs.find((c) => c.name === 'retention.ms')?.value, '1000', 'the refused change is not there');
   t.same((await fetchValues(again.client, 'cfg', 0)).values, ['kept'], 'the topic serves its records');
+});
+
+t.test('runnel start exits 1 on a broken invariant in broker-wide state, and the next start recovers', async (t) => {
+  const plant = pathToFileURL(join(import.meta.dirname, '..', 'support', 'plant-invariant.mjs')).href;
+  const broker = await startBrokerProcess({ env: { BROKER_TEST_PLANT_INVARIANT: '1', NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import=${plant}`.trim() } });
+  t.teardown(() => broker.kill());
+  const client = await RawClient.connect(broker.host, broker.port);
+  t.teardown(() => client.close());
+  t.equal((await client.request('CreateTopics', { topics: [{ name: 'cfg', partitions: 1, replicationFactor: 1, configs: [] }], timeoutMs: 1000, validateOnly: false })).topics[0]!.errorCode, 0);
+  t.equal((await produce(client, 'cfg', 0, 'kept')).errorCode, 0);
+
+  const answer = await client.request('AlterConfigs', { resources: [{ type: 'topic', name: 'cfg', configs: [{ name: 'retention.ms', value: '1000' }] }], validateOnly: false }).then(() => null, (error: unknown) => error);
+  t.match(answer, { errorCode: Errors.UNKNOWN_SERVER_ERROR.code, errorMessage: /is stopping; this is not transient/ });
+  // Bounded: the process writes its last line to stderr just before it exits.
+  for (let i = 0; i < 100 && !/runnel: broker stopped:/.test(broker.output()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  t.match(broker.output(), /runnel: broker stopped: invariant broken: an altered topic exists.*exiting \(logs are recovered at the next start\)/, 'it says why on stderr');
+  t.match(broker.output(), /"level":"fatal".*"event":"brokerFatal"/, 'and in its log, at fatal');
+  t.equal(await broker.stop(), 1, 'the process exited with status 1');
+
+  const again = await startBrokerProcess({ dataDir: broker.dataDir });
+  t.teardown(() => again.stop());
+  t.match(again.output(), /recover/i, 'the next start recovered the logs (no clean shutdown before)');
+  const after = await RawClient.connect(again.host, again.port);
+  t.teardown(() => after.close());
+  t.same((await fetchValues(after, 'cfg', 0)).values, ['kept'], 'and serves what was acknowledged');
 });
