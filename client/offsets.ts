@@ -6,6 +6,7 @@
  * answer, the first *record* at or after it (Kafka's semantics), is found by
  * reading that batch.
  */
+import { errorNameOf } from '../protocol/errors.js';
 import { RunnelError } from './errors.js';
 import { addTo } from './group-by.js';
 import type { Cluster } from './metadata.js';
@@ -32,7 +33,7 @@ export async function listOffsets(cluster: Cluster, topic: string, wanted: { par
     const res: ListOffsetsResponse = await cluster.broker(leader).request('ListOffsets', { replicaId: -1, topics: [{ name: topic, partitions }] });
     for (const t of res.topics) {
       for (const p of t.partitions) {
-        if (p.errorCode !== 0) {
+        if (errorNameOf(p.errorCode) !== 'NONE') {
           const err = RunnelError.fromCode(p.errorCode, `Listing offsets of ${topic}-${p.partition}`, null, { topicPartition: { topic, partition: p.partition } });
           if (err.retriable) cluster.invalidate(topic);
           throw err;
@@ -73,7 +74,7 @@ async function firstRecordAtOrAfter(cluster: Cluster, topic: string, partition: 
     });
     const p = res.topics[0]?.partitions[0];
     if (p === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Fetch answer left out ${topic}-${partition}.`);
-    if (p.errorCode !== 0) throw RunnelError.fromCode(p.errorCode, `Reading ${topic}-${partition} at offset ${fromOffset}`, null, { topicPartition: { topic, partition } });
+    if (errorNameOf(p.errorCode) !== 'NONE') throw RunnelError.fromCode(p.errorCode, `Reading ${topic}-${partition} at offset ${fromOffset}`, null, { topicPartition: { topic, partition } });
     const records = p.records[0];
     if (records === undefined) return fromOffset;
     const walk = walkBatches(records);

@@ -17,7 +17,8 @@ import { decodeErrorResponse, encodeErrorResponse, tryDecodeErrorResponse } from
 import { Errors } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { encodeRequest } from '../../protocol/codec.js';
-import type { ApiHandler } from '../../broker/handlers/handler.js';
+import { registered, type ApiHandler, type InvariantSink, type RegisteredHandler } from '../../broker/handlers/handler.js';
+import type { HandlerTable } from '../../broker/handlers/index.js';
 import { silentLogger } from '../../broker/log.js';
 import { prettyLogLine } from '../../broker/log-pretty.js';
 import { ClientConnection, type ConnectionLimits } from '../../broker/net/connection.js';
@@ -275,7 +276,35 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 const emptyMetadata = { brokers: [], clusterId: 'c', controllerId: 0, topics: [] };
 
-function connectionWith(handlers: ApiHandler[], limits: Partial<ConnectionLimits> = {}): { transport: FakeTransport; connection: ClientConnection; send(api: 'Metadata' | 'ApiVersions', correlationId: number): void } {
+/** Handlers in these tests keep their invariants: one that broke would fail the test here. */
+const noFaults: InvariantSink = {
+  fatal(error) {
+    throw new Error(`a handler broke an invariant: ${error.message}`);
+  },
+};
+
+/**
+ * Never called: `npm run lint` compiles it, and each expected error must
+ * occur. A handler is typed by its API, and only `registered` erases it for
+ * the table, so no cast can slip a handler in under another API's types.
+ */
+export function handlerTypeChecks(metadata: ApiHandler<'Metadata'>): unknown[] {
+  const answersFetch: ApiHandler<'Metadata'> = {
+    api: 'Metadata',
+    versions: { min: 0, max: 0 },
+    // @ts-expect-error a Fetch answer is not a Metadata answer
+    handle: async () => ({ throttleTimeMs: 0, errorCode: 0, topics: [] as never[], sessionId: 0 }),
+  };
+  // @ts-expect-error a Metadata handler is not a Produce handler
+  const asProduce: ApiHandler<'Produce'> = metadata;
+  // @ts-expect-error nor one for every API (its request type is checked strictly)
+  const widened: ApiHandler = metadata;
+  // @ts-expect-error the table holds only registered handlers
+  const unregistered: HandlerTable = new Map([[ApiKey.Metadata, metadata]]);
+  return [answersFetch, asProduce, widened, unregistered];
+}
+
+function connectionWith(handlers: RegisteredHandler[], limits: Partial<ConnectionLimits> = {}): { transport: FakeTransport; connection: ClientConnection; send(api: 'Metadata' | 'ApiVersions', correlationId: number): void } {
   const transport = new FakeTransport();
   const table = new Map(handlers.map((handler) => [ApiKey[handler.api], handler]));
   const connection = new ClientConnection({
@@ -312,7 +341,7 @@ t.test('connection: pipelined requests answer as they complete; ordered steps ru
     },
   };
   const apiVersions: ApiHandler<'ApiVersions'> = { api: 'ApiVersions', versions: { min: 0, max: 0 }, handle: async () => ({ errorCode: 0, apiKeys: [] }) };
-  const { transport, send } = connectionWith([metadata as ApiHandler, apiVersions as ApiHandler]);
+  const { transport, send } = connectionWith([registered(metadata, noFaults), registered(apiVersions, noFaults)]);
   send('Metadata', 1);
   send('Metadata', 2);
   send('ApiVersions', 3);
@@ -331,7 +360,7 @@ t.test('connection: pipelined requests answer as they complete; ordered steps ru
 t.test('connection: reading pauses on too many requests in flight or unread responses', async (t) => {
   const gate = deferred();
   const metadata: ApiHandler<'Metadata'> = { api: 'Metadata', versions: { min: 0, max: 0 }, handle: async () => { await gate.promise; return emptyMetadata; } };
-  const { transport, send } = connectionWith([metadata as ApiHandler], { queuedMaxRequests: 2, maxUnflushedResponseBytes: 64 * 1024 });
+  const { transport, send } = connectionWith([registered(metadata, noFaults)], { queuedMaxRequests: 2, maxUnflushedResponseBytes: 64 * 1024 });
   send('Metadata', 1);
   t.notOk(transport.paused);
   send('Metadata', 2);
@@ -372,7 +401,7 @@ t.test('server: idle connections are closed; shutdown lets in-flight requests an
   const gate = deferred();
   const metadata: ApiHandler<'Metadata'> = { api: 'Metadata', versions: { min: 0, max: 0 }, handle: async () => { await gate.promise; return emptyMetadata; } };
   const config = brokerConfig({ 'connections.max.idle.ms': 60_000 });
-  const server = await BrokerServer.start({ transport, config, handlers: new Map([[ApiKey.Metadata, metadata as ApiHandler]]), clock, logger: silentLogger() });
+  const server = await BrokerServer.start({ transport, config, handlers: new Map([[ApiKey.Metadata, registered(metadata, noFaults)]]), clock, logger: silentLogger() });
   t.equal(server.port, 4242);
 
   const idle = new FakeTransport();
