@@ -47,15 +47,15 @@ export const systemClock: ClientClock = {
  * Waits `ms` on `clock`; resolves early (never rejects) when `signal` aborts,
  * so a close() does not wait out a backoff.
  */
-export function sleepOn(clock: ClientClock, ms: number, signal: AbortSignal, opts?: ScheduleOptions): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
+export function sleepOn(clock: ClientClock, ms: number, signal?: AbortSignal, opts?: ScheduleOptions): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       timer.cancel();
-      signal.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     };
     const timer = clock.schedule(ms, done, opts);
-    signal.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
