@@ -93,7 +93,7 @@ t.test('a silent broker: reported connectTimeoutMs after it last spoke, and the 
   await world.settle(conn.connect());
   world.network.partition('client-1', 'broker-1', 'hold');
   const sentMs = world.clock.nowMs();
-  const error = await world.settle(failureOf(conn.request('Metadata', { topics: null, allowAutoTopicCreation: false })), { stepMs: 10 });
+  const error = await world.settle(failureOf(conn.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false })), { stepMs: 10 });
   t.match(error, { errorName: 'REQUEST_TIMED_OUT' });
   t.equal(world.clock.nowMs() - sentMs, 10_000, 'the request timer ran on the simulated clock');
   t.same(troubles[0], { reason: 'connected, but it answers nothing', silentMs: 1_000 },
@@ -107,10 +107,10 @@ t.test('a request that expects no answer resolves once delivered, and fails if t
   t.teardown(() => broker.close());
   const conn = connectionOn(world, world.network.node('client-1'));
   await world.settle(conn.connect());
-  await world.settle(conn.sendOnly('Metadata', { topics: null, allowAutoTopicCreation: false }));
+  await world.settle(conn.sendOnly('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false }));
   t.pass('delivered');
   world.network.partition('client-1', 'broker-1', 'hold');
-  const stuck = failureOf(conn.sendOnly('Metadata', { topics: null, allowAutoTopicCreation: false }));
+  const stuck = failureOf(conn.sendOnly('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false }));
   await world.run(100);
   // A reset (not the held kill, whose RST would wait for the heal too) kills the link with the request unsent.
   world.network.partition('client-1', 'broker-1', 'reset');
