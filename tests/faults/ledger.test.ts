@@ -185,7 +185,7 @@ t.test('misuse is refused: a value sent twice, settled twice, or never sent', as
 t.test('failover: fault to the first acknowledgement of every affected partition, median and max', async (t) => {
   const clock = manualClock();
   const ledger = new Ledger(clock.now);
-  const timer = new FailoverTimer(clock.now);
+  const timer = new FailoverTimer(clock.now, { inFlightGraceMs: 0 });
   const ackAt = (value: string, partition: number, at: number): void => {
     clock.set(at - 1);
     ledger.sent('p', value, partition);
@@ -214,10 +214,16 @@ t.test('failover: fault to the first acknowledgement of every affected partition
   t.match(timer.report('stop', ledger.entries()), { faults: 1, times: [500], medianMs: 500, maxMs: 500 });
 
   // An acknowledgement only after the next fault does not count for the one before.
-  const late = new FailoverTimer(clock.now);
+  const late = new FailoverTimer(clock.now, { inFlightGraceMs: 0 });
   clock.set(100);
   late.fault('leader-kill', { partitions: [1] });
   clock.set(650);
   late.fault('cut');
   t.same(late.report('leader-kill', ledger.entries()).unrecovered.map((u) => u.partitions), [[1]], 'p1 came back at 700, after the next fault at 650');
+
+  // Answers already on their way when the fault lands are not a recovery.
+  const graced = new FailoverTimer(clock.now, { inFlightGraceMs: 100 });
+  clock.set(250);
+  graced.fault('leader-kill', { partitions: [0] }); // p0 acks at 300 (within the grace) and 1200
+  t.same(graced.report('leader-kill', ledger.entries()).times, [950], 'the ack 50 ms after the fault is taken as in flight');
 });

@@ -7,9 +7,10 @@
  * again). A partition with no acknowledgement after the fault, up to the
  * next fault of any kind, did not recover: counted apart, never as a time.
  *
- * An answer already on its way when the fault lands can count as the first
- * acknowledgement; callers stamp the fault right before acting, so that skews
- * a time by at most one round trip.
+ * An answer already on its way when the fault lands (in a socket buffer, or
+ * read but not yet handled) would count as an instant recovery: acks within
+ * `inFlightGraceMs` (default 100) after a fault are taken as such and not
+ * counted. Real failovers take seconds; the grace only hides that noise.
  */
 import type { SendEntry } from './ledger.js';
 
@@ -36,10 +37,12 @@ export interface FailoverReport {
 export class FailoverTimer {
   readonly #faults: FaultEvent[] = [];
   readonly #now: () => number;
+  readonly #graceMs: number;
 
   /** `now` must be the ledger's clock. */
-  constructor(now: () => number = () => performance.now()) {
+  constructor(now: () => number = () => performance.now(), opts: { inFlightGraceMs?: number } = {}) {
     this.#now = now;
+    this.#graceMs = opts.inFlightGraceMs ?? 100;
   }
 
   /** Stamps a fault now (call right before sending the signal or cutting). */
@@ -54,11 +57,11 @@ export class FailoverTimer {
   }
 
   report(kind: string, entries: readonly SendEntry[]): FailoverReport {
-    return failoverTimes(this.#faults, entries, kind);
+    return failoverTimes(this.#faults, entries, kind, this.#graceMs);
   }
 }
 
-export function failoverTimes(faults: readonly FaultEvent[], entries: readonly SendEntry[], kind: string): FailoverReport {
+export function failoverTimes(faults: readonly FaultEvent[], entries: readonly SendEntry[], kind: string, inFlightGraceMs: number): FailoverReport {
   const ackTimes = new Map<number, number[]>();
   for (const e of entries) {
     if (e.status !== 'acked') continue;
@@ -79,7 +82,7 @@ export function failoverTimes(faults: readonly FaultEvent[], entries: readonly S
     let slowest = 0;
     const stuck: number[] = [];
     for (const partition of partitions) {
-      const first = firstAfter(ackTimes.get(partition) ?? [], fault.at);
+      const first = firstAfter(ackTimes.get(partition) ?? [], fault.at + inFlightGraceMs);
       if (first === undefined || first >= until) stuck.push(partition);
       else slowest = Math.max(slowest, first - fault.at);
     }
