@@ -5,7 +5,7 @@
  * the test cuts the broker off for a bounded time and heals it, and SIGKILLs
  * and restarts it (same data, same address). Every partition is drained and
  * the ledger must find every acknowledged value at its offset, nothing lost.
- * RUNNEL_FAULT_CYCLES (default 2) sets how many cut + kill cycles run.
+ * FAULT_CYCLES (default 2) sets how many cut + kill cycles run.
  * Namespaces unusable here = a failure that says why, never a skip.
  */
 import t from 'tap';
@@ -19,7 +19,7 @@ import { drainTopic } from './drain.js';
 import { LabBroker } from './lab-broker.js';
 import { startLoad, type Load } from './load.js';
 
-const CYCLES = Number(process.env['RUNNEL_FAULT_CYCLES'] ?? 2);
+const CYCLES = Number(process.env['FAULT_CYCLES'] ?? 2);
 const TOPIC = 'faults';
 const PARTITIONS = 3;
 const CUT_MS = 3000;

@@ -30,6 +30,7 @@ export class LabBroker {
   readonly address: string;
   #child: ChildProcess | undefined;
   #lines: JsonLines | undefined;
+  #stderr = '';
   #exited: Promise<void> = Promise.resolve();
   readonly #opts: LabBrokerOptions;
 
@@ -48,7 +49,7 @@ export class LabBroker {
 
   /** Everything the current process printed (for failure messages). */
   output(): string {
-    return this.#lines?.text ?? '';
+    return `${this.#lines?.text ?? ''}${this.#stderr === '' ? '' : `\nstderr:\n${this.#stderr}`}`;
   }
 
   async start(): Promise<void> {
@@ -61,7 +62,11 @@ export class LabBroker {
     });
     this.#child = child;
     this.#lines = new JsonLines(child.stdout!);
-    child.stderr!.setEncoding('utf8').on('data', (text: string) => process.stderr.write(`[${node}] ${text}`));
+    this.#stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      this.#stderr += text;
+      process.stderr.write(`[${node}] ${text}`);
+    });
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const died = this.#exited.then(() => {
       throw new Error(`broker on ${this.bootstrap} exited (${String(child.exitCode ?? child.signalCode)}) before listening; output:\n${this.output()}`);

@@ -311,6 +311,8 @@ function makeLab(hub: string, nodes: readonly LabNode[], clientAddress: string):
         if (party === name) throw new Error(`cannot cut ${name} off from itself`);
         if (rules.has(party)) continue;
         const other = addressOf(party);
+        // The main table's rule is at 32766: cut rules must stay in front of it.
+        if (nextPriority > 32_000) throw new Error('this lab has used up its rule priorities (about 15 000 cuts): make a new lab');
         const priorities = [nextPriority++, nextPriority++];
         await run(['-n', hub, 'rule', 'add', 'priority', String(priorities[0]), 'from', self.address, 'to', other, 'blackhole']);
         await run(['-n', hub, 'rule', 'add', 'priority', String(priorities[1]), 'from', other, 'to', self.address, 'blackhole']);
