@@ -99,6 +99,9 @@ t.test('namespaces: cut and heal between two namespaces and the test', async (t)
   t.same(owned.filter((n) => left.includes(n)), [], 'destroy deletes every namespace of the lab');
   const rootVeth = `rnl77x${lab.clientAddress.split('.')[2]!}:`;
   t.notOk(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(rootVeth), 'and its link in the root namespace');
+  if (server.exitCode === null && server.signalCode === null) {
+    await Promise.race([new Promise((resolve) => server.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, WAIT_MS))]);
+  }
   t.equal(server.exitCode ?? server.signalCode, 'SIGKILL', 'and ends the processes it ran');
 });
 
@@ -121,6 +124,8 @@ t.test('stale labs of dead runs are removed, live ones kept', async (t) => {
   t.same(removed, [stale], 'the dead run\'s namespace is removed');
   t.notOk(namespaces().includes(stale), 'it is gone');
   t.ok(namespaces().includes(live.node('x').namespace), 'the live lab is kept');
-  await new Promise((resolve) => (sleeper.exitCode !== null || sleeper.signalCode !== null ? resolve(null) : sleeper.once('exit', resolve)));
+  if (sleeper.exitCode === null && sleeper.signalCode === null) {
+    await Promise.race([new Promise((resolve) => sleeper.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, WAIT_MS))]);
+  }
   t.equal(sleeper.signalCode, 'SIGKILL', 'the process left inside it was ended');
 });

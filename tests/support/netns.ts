@@ -111,7 +111,15 @@ const liveLabs = new Set<NetLab>();
 
 process.on('exit', () => {
   // A test that throws before destroy() must not leave namespaces or processes behind.
-  for (const lab of liveLabs) destroyNamespacesSync(lab.nodes.map((n) => n.namespace).concat(hubOf(lab)));
+  for (const lab of liveLabs) {
+    for (const namespace of [...lab.nodes.map((n) => n.namespace), hubOf(lab)]) {
+      try {
+        removeNamespace(namespace);
+      } catch {
+        // nothing more can be done while exiting; the next run's cleanStaleLabs() retries
+      }
+    }
+  }
 });
 const hubs = new WeakMap<NetLab, string>();
 function hubOf(lab: NetLab): string {
@@ -123,39 +131,29 @@ async function namespacesNow(): Promise<string[]> {
   return out.split('\n').map((line) => line.split(' ')[0]!).filter((name) => name !== '');
 }
 
-async function pidsIn(namespace: string): Promise<number[]> {
-  const out = await run(['netns', 'pids', namespace]).catch(() => '');
-  return out.split('\n').filter((s) => /^\d+$/.test(s)).map(Number);
-}
-
-async function deleteNamespace(namespace: string): Promise<void> {
-  // A namespace lives on while a process is in it: kill ours first (by pid, each one the lab started).
-  for (const pid of await pidsIn(namespace)) {
+/**
+ * Kills what runs in the namespace (by pid: each a process the lab started;
+ * a namespace lives on while a process is in it), then deletes it. Synchronous,
+ * so the exit handler can use it too; a namespace already gone is fine.
+ */
+function removeNamespace(namespace: string): void {
+  let pids: string[];
+  try {
+    pids = runSync(['netns', 'pids', namespace]).split('\n').filter((s) => /^\d+$/.test(s));
+  } catch {
+    return; // no such namespace
+  }
+  for (const pid of pids) {
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(Number(pid), 'SIGKILL');
     } catch {
       // already gone
     }
   }
-  await run(['netns', 'delete', namespace]).catch((error: Error) => {
-    if (!/No such file/.test(error.message)) throw error;
-  });
-}
-
-function destroyNamespacesSync(namespaces: readonly string[]): void {
-  for (const namespace of namespaces) {
-    try {
-      for (const pid of runSync(['netns', 'pids', namespace]).split('\n').filter((s) => /^\d+$/.test(s))) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      runSync(['netns', 'delete', namespace]);
-    } catch {
-      // already gone, or nothing more can be done while exiting
-    }
+  try {
+    runSync(['netns', 'delete', namespace]);
+  } catch (error) {
+    if (!/No such file/.test(String((error as { stderr?: unknown }).stderr ?? error))) throw error;
   }
 }
 
@@ -168,7 +166,7 @@ export async function cleanStaleLabs(): Promise<string[]> {
     const match = NAMESPACE_PATTERN.exec(name);
     return match !== null && processStartTime(Number(match[1])) !== match[2];
   });
-  for (const namespace of stale) await deleteNamespace(namespace);
+  for (const namespace of stale) removeNamespace(namespace);
   return stale;
 }
 
@@ -187,7 +185,7 @@ export async function netnsUnavailableReason(): Promise<string | undefined> {
   } catch (error) {
     return `cannot create a network namespace with a veth pair: ${(error as Error).message}`;
   } finally {
-    await deleteNamespace(probe).catch(() => undefined);
+    removeNamespace(probe);
   }
   return undefined;
 }
@@ -259,7 +257,7 @@ export async function createNetLab(opts: NetLabOptions): Promise<NetLab> {
       nodes.push({ name, namespace, address });
     }
   } catch (error) {
-    destroyNamespacesSync(made);
+    for (const namespace of made) removeNamespace(namespace);
     throw error;
   }
   return makeLab(hub, nodes, `10.77.${octet}.2`);
@@ -334,8 +332,8 @@ function makeLab(hub: string, nodes: readonly LabNode[], clientAddress: string):
       if (destroyed) return;
       destroyed = true;
       liveLabs.delete(lab);
-      for (const n of nodes) await deleteNamespace(n.namespace);
-      await deleteNamespace(hub);
+      for (const n of nodes) removeNamespace(n.namespace);
+      removeNamespace(hub);
     },
   };
   hubs.set(lab, hub);
