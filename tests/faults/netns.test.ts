@@ -9,8 +9,10 @@
  */
 import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { transpiledFixture } from '../support/transpiled-fixture.js';
 import { CLIENT, cleanStaleLabs, createNetLab, netnsUnavailableReason } from '../support/netns.js';
 import { JsonLines } from './json-lines.js';
 
@@ -128,4 +130,32 @@ t.test('stale labs of dead runs are removed, live ones kept', async (t) => {
     await Promise.race([new Promise((resolve) => sleeper.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, WAIT_MS))]);
   }
   t.equal(sleeper.signalCode, 'SIGKILL', 'the process left inside it was ended');
+});
+
+t.test('a lab goes with its process when a signal ends it (a timed-out test)', async (t) => {
+  const reason = await netnsUnavailableReason();
+  if (reason !== undefined) {
+    t.fail(`network namespaces are not usable here: ${reason}`);
+    return;
+  }
+  const fixture = transpiledFixture('tests/faults/fixtures/lab-owner.ts');
+  t.teardown(() => fixture.remove());
+  const owner = spawn(process.execPath, [fixture.path], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void owner.kill('SIGKILL'));
+  const ready = await new JsonLines(owner.stdout!).next<{ namespaces: string[]; pid: number }>((l) => Array.isArray(l.namespaces), WAIT_MS, 'the lab owner\'s ready line');
+  const prefix = `rnl-${owner.pid}-`;
+  t.ok(namespaces().filter((n) => n.startsWith(prefix)).length >= 2, 'its node and hub namespaces exist');
+  owner.kill('SIGTERM');
+  await Promise.race([new Promise((resolve) => owner.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, WAIT_MS))]);
+  t.equal(owner.signalCode, 'SIGTERM', 'it still dies of the signal');
+  t.same(namespaces().filter((n) => n.startsWith(prefix)), [], 'its namespaces are gone');
+  // Gone, or a zombie its dead parent left for init to reap: either way it runs no more.
+  let state = 'gone';
+  try {
+    const stat = readFileSync(`/proc/${ready.pid}/stat`, 'utf8');
+    state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+  } catch {
+    // gone
+  }
+  t.ok(state === 'gone' || state === 'Z', `and the process it ran inside is ended (state ${state})`);
 });

@@ -109,8 +109,8 @@ const NAMESPACE_PATTERN = /^rnl-(\d+)-(\d+)-\d+-[a-z0-9]+$/;
 let labCount = 0;
 const liveLabs = new Set<NetLab>();
 
-process.on('exit', () => {
-  // A test that throws before destroy() must not leave namespaces or processes behind.
+/** Removes every lab this process still has: at exit, and when a signal ends it (a test timed out, Ctrl-C). */
+function removeLiveLabs(): void {
   for (const lab of liveLabs) {
     for (const namespace of [...lab.nodes.map((n) => n.namespace), hubOf(lab)]) {
       try {
@@ -120,7 +120,18 @@ process.on('exit', () => {
       }
     }
   }
-});
+  liveLabs.clear();
+}
+process.on('exit', removeLiveLabs);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    removeLiveLabs();
+    // Then send the signal again, now without us: the default action ends the process, or the
+    // listeners left decide (tap's signal-exit, which stands back while another listener exists, so
+    // it must see the signal once more when we are gone).
+    process.kill(process.pid, signal);
+  });
+}
 const hubs = new WeakMap<NetLab, string>();
 function hubOf(lab: NetLab): string {
   return hubs.get(lab)!;
