@@ -107,12 +107,13 @@ function processStartTime(pid: number): string | undefined {
 const OWNER = `${PREFIX}-${process.pid}-${processStartTime(process.pid) ?? '0'}`;
 const NAMESPACE_PATTERN = /^rnl-(\d+)-(\d+)-\d+-[a-z0-9]+$/;
 let labCount = 0;
-const liveLabs = new Set<NetLab>();
+/** Labs not destroyed yet, with their namespaces (nodes, then hub). */
+const liveLabs = new Map<NetLab, readonly string[]>();
 
 /** Removes every lab this process still has: at exit, and when a signal ends it (a test timed out, Ctrl-C). */
 function removeLiveLabs(): void {
-  for (const lab of liveLabs) {
-    for (const namespace of [...lab.nodes.map((n) => n.namespace), hubOf(lab)]) {
+  for (const namespaces of liveLabs.values()) {
+    for (const namespace of namespaces) {
       try {
         removeNamespace(namespace);
       } catch {
@@ -131,10 +132,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     // it must see the signal once more when we are gone).
     process.kill(process.pid, signal);
   });
-}
-const hubs = new WeakMap<NetLab, string>();
-function hubOf(lab: NetLab): string {
-  return hubs.get(lab)!;
 }
 
 async function namespacesNow(): Promise<string[]> {
@@ -347,7 +344,6 @@ function makeLab(hub: string, nodes: readonly LabNode[], clientAddress: string):
       removeNamespace(hub);
     },
   };
-  hubs.set(lab, hub);
-  liveLabs.add(lab);
+  liveLabs.set(lab, [...nodes.map((n) => n.namespace), hub]);
   return lab;
 }
