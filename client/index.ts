@@ -18,6 +18,7 @@ export type {
   Consumer,
   ConsumerOptions,
   DescribedConfig,
+  DescribedPartition,
   Logger,
   Message,
   MessageBatch,
