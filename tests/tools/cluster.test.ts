@@ -11,7 +11,9 @@ import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { snapshot } from '../../tools/cluster/process-identity.js';
+import { withStateLock } from '../../tools/cluster/state-lock.js';
 import { runnel } from './run-cli.js';
 import { clusterCli, clusterDir, freePortRun, pidAlive, readClusterState, statusJson } from './cluster-support.js';
 
@@ -139,4 +141,38 @@ t.test('commands on a directory with no cluster say how to start one', async (t)
     t.equal(r.code, 1, `${args[0]} exits 1`);
     t.match(r.stderr, `error: no cluster in ${dir} (no cluster.json); start one with \`runnel cluster up --brokers 3 --data ${dir}\``);
   }
+});
+
+t.test('drills at once: a command waits for the cluster lock, and concurrent starts keep each other\'s pids', async (t) => {
+  const dir = clusterDir(t);
+  const base = await freePortRun(3);
+  t.equal((await clusterCli(['up', '--brokers', '2', '--data', dir, '--base-port', String(base)])).code, 0, 'up');
+  for (const id of ['1', '2']) t.equal((await clusterCli(['kill', '--broker', id, '--data', dir])).code, 0, `broker ${id} killed`);
+
+  // While this test holds the lock, `start` launches nothing.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let holding!: () => void;
+  const locked = new Promise<void>((resolve) => (holding = resolve));
+  const holder = withStateLock(dir, async () => {
+    holding();
+    await held;
+  });
+  await locked;
+  const waiting = clusterCli(['start', '--broker', '1', '--data', dir]);
+  await sleep(3000);
+  t.equal((await statusJson(t, dir))[1]!.state, 'dead', 'start has not launched broker 1 while another command holds the lock');
+  release();
+  await holder;
+  const started = await waiting;
+  t.equal(started.code, 0, `start finishes once the lock is free ${started.stderr}`);
+
+  t.equal((await clusterCli(['kill', '--broker', '1', '--data', dir])).code, 0, 'broker 1 killed again');
+  const both = await Promise.all([clusterCli(['start', '--broker', '1', '--data', dir]), clusterCli(['start', '--broker', '2', '--data', dir])]);
+  t.same(both.map((r) => r.code), [0, 0], `two starts at once both succeed ${both.map((r) => r.stderr).join('')}`);
+  const nodes = await statusJson(t, dir);
+  t.same(nodes.map((n) => n.state), ['running', 'running', 'running'], 'and the state file records both new processes');
+  const pids = nodes.map((n) => n.pid!);
+  t.equal((await clusterCli(['down', '--data', dir])).code, 0, 'down');
+  for (const pid of pids) t.notOk(pidAlive(pid), `pid ${pid} is gone after down`);
 });

@@ -11,6 +11,7 @@ import { CliError } from '../cli-error.js';
 import { addressOf, newState, nodeById, nodeName, readState, requireState, writeState, type ClusterNode, type ClusterState } from './cluster-state.js';
 import { launchNode, signalIfOurs, stopProcess, waitForLiveness, waitUntilListening, type StopOutcome } from './node-process.js';
 import { liveness, type Liveness } from './process-identity.js';
+import { updateState, withStateLock } from './state-lock.js';
 
 export const CLUSTER_HOST = '127.0.0.1';
 
@@ -64,27 +65,29 @@ export async function up(opts: UpOptions): Promise<ClusterState> {
   const dataDir = absoluteDataDir(opts.dataDir);
   const lastPort = opts.basePort + opts.brokers;
   if (lastPort > 65535) throw new CliError(`--base-port ${opts.basePort} with ${opts.brokers} brokers needs ports up to ${lastPort}; give a base port of at most ${65535 - opts.brokers}`);
-  const previous = readState(dataDir);
-  const alive = previous?.nodes.filter((n) => liveness(n.process) !== 'dead') ?? [];
-  if (alive.length > 0) {
-    const which = alive.map((n) => `${nodeName(n)} (pid ${n.process!.pid})`).join(', ');
-    throw new CliError(`a cluster is already running from ${dataDir}: ${which}; stop it with \`runnel cluster down --data ${dataDir}\``);
-  }
   mkdirSync(dataDir, { recursive: true });
-  const state = newState(dataDir, layOut(dataDir, opts.brokers, opts.basePort, opts.rackPerBroker));
-  writeState(state);
-  const controller = controllerAddress(state);
-  try {
-    const [first, ...rest] = state.nodes;
-    await launchAndWait(state, [first!], controller, opts.timeoutMs);
-    await launchAndWait(state, rest, controller, opts.timeoutMs);
-  } catch (err) {
-    await Promise.all(state.nodes.map((n) => stopProcess(n.process, opts.graceMs)));
-    for (const n of state.nodes) n.process = null;
+  return withStateLock(dataDir, async () => {
+    const previous = readState(dataDir);
+    const alive = previous?.nodes.filter((n) => liveness(n.process) !== 'dead') ?? [];
+    if (alive.length > 0) {
+      const which = alive.map((n) => `${nodeName(n)} (pid ${n.process!.pid})`).join(', ');
+      throw new CliError(`a cluster is already running from ${dataDir}: ${which}; stop it with \`runnel cluster down --data ${dataDir}\``);
+    }
+    const state = newState(dataDir, layOut(dataDir, opts.brokers, opts.basePort, opts.rackPerBroker));
     writeState(state);
-    throw err;
-  }
-  return state;
+    const controller = controllerAddress(state);
+    try {
+      const [first, ...rest] = state.nodes;
+      await launchAndWait(state, [first!], controller, opts.timeoutMs);
+      await launchAndWait(state, rest, controller, opts.timeoutMs);
+    } catch (err) {
+      await Promise.all(state.nodes.map((n) => stopProcess(n.process, opts.graceMs)));
+      for (const n of state.nodes) n.process = null;
+      writeState(state);
+      throw err;
+    }
+    return state;
+  });
 }
 
 /** Launches `nodes`, records every pid at once, then waits for all of them to listen. */
@@ -118,13 +121,17 @@ export interface DownResult {
 
 /** Stops every recorded process that is still ours (all at once), and forgets them. */
 export async function down(dataDir: string, graceMs: number): Promise<DownResult[]> {
-  const state = requireState(absoluteDataDir(dataDir));
-  const results = await Promise.all(
-    state.nodes.map(async (node) => ({ node, pid: node.process?.pid ?? null, outcome: await stopProcess(node.process, graceMs) })),
-  );
-  for (const r of results) if (r.outcome !== 'survived') r.node.process = null;
-  writeState(state);
-  return results;
+  const dir = absoluteDataDir(dataDir);
+  requireState(dir);
+  return withStateLock(dir, async () => {
+    const state = requireState(dir);
+    const results = await Promise.all(
+      state.nodes.map(async (node) => ({ node, pid: node.process?.pid ?? null, outcome: await stopProcess(node.process, graceMs) })),
+    );
+    for (const r of results) if (r.outcome !== 'survived') r.node.process = null;
+    writeState(state);
+    return results;
+  });
 }
 
 export const DRILL_SIGNALS = ['KILL', 'STOP', 'CONT', 'TERM'] as const;
@@ -160,24 +167,31 @@ function notRunning(node: ClusterNode): CliError {
  * by SIGSTOP: refused, since a second process cannot take its port and data.
  */
 export async function start(dataDir: string, id: number, timeoutMs: number, graceMs: number): Promise<{ node: ClusterNode; pid: number; already: boolean }> {
-  const state = requireState(absoluteDataDir(dataDir));
-  const node = nodeById(state, id);
-  const now = liveness(node.process);
-  if (now === 'running') return { node, pid: node.process!.pid, already: true };
-  if (now === 'stopped') {
-    throw new CliError(`${nodeName(node)} (pid ${node.process!.pid}) is paused (SIGSTOP); resume it with \`runnel cluster kill --broker ${id} --signal CONT\`, or end it with \`--signal KILL\` and start it again`);
-  }
-  const launched = launchNode(node, controllerAddress(state));
-  node.process = launched.process;
-  writeState(state);
+  const dir = absoluteDataDir(dataDir);
+  nodeById(requireState(dir), id);
+  // Launch and record under the lock; wait for it to listen without holding it.
+  const launch = await updateState(dir, (state) => {
+    const node = nodeById(state, id);
+    const now = liveness(node.process);
+    if (now === 'running') return { node, launched: null };
+    if (now === 'stopped') {
+      throw new CliError(`${nodeName(node)} (pid ${node.process!.pid}) is paused (SIGSTOP); resume it with \`runnel cluster kill --broker ${id} --signal CONT\`, or end it with \`--signal KILL\` and start it again`);
+    }
+    const launched = launchNode(node, controllerAddress(state));
+    node.process = launched.process;
+    return { node, launched };
+  });
+  const { node, launched } = launch;
+  if (launched === null) return { node, pid: node.process!.pid, already: true };
   try {
     await waitUntilListening(node, launched, timeoutMs);
   } catch (err) {
     await stopProcess(launched.process, graceMs);
-    node.process = null;
-    writeState(state);
+    await updateState(dir, (state) => {
+      const now = nodeById(state, id);
+      if (now.process?.pid === launched.process.pid && now.process.startTime === launched.process.startTime) now.process = null;
+    });
     throw err;
   }
   return { node, pid: launched.process.pid, already: false };
 }
-
