@@ -119,15 +119,21 @@ export interface DownResult {
   outcome: StopOutcome;
 }
 
-/** Stops every recorded process that is still ours (all at once), and forgets them. */
+/**
+ * Stops every recorded process that is still ours, and forgets them: the
+ * brokers all at once, then the controller (as Kafka stops a cluster: a
+ * broker shutting down may still need its controller).
+ */
 export async function down(dataDir: string, graceMs: number): Promise<DownResult[]> {
   const dir = absoluteDataDir(dataDir);
   requireState(dir);
   return withStateLock(dir, async () => {
     const state = requireState(dir);
-    const results = await Promise.all(
-      state.nodes.map(async (node) => ({ node, pid: node.process?.pid ?? null, outcome: await stopProcess(node.process, graceMs) })),
-    );
+    const stop = (nodes: ClusterNode[]): Promise<DownResult[]> =>
+      Promise.all(nodes.map(async (node) => ({ node, pid: node.process?.pid ?? null, outcome: await stopProcess(node.process, graceMs) })));
+    const brokers = await stop(state.nodes.filter((n) => n.role === 'broker'));
+    const controllers = await stop(state.nodes.filter((n) => n.role === 'controller'));
+    const results = [...controllers, ...brokers];
     for (const r of results) if (r.outcome !== 'survived') r.node.process = null;
     writeState(state);
     return results;
