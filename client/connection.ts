@@ -34,6 +34,7 @@ import { ApiKey, type ApiName } from '../protocol/api-keys.js';
 import { encodeRequest, decodeResponseHeader, decodeResponseBody, negotiateVersion, SUPPORTED_VERSIONS } from '../protocol/codec.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { tryDecodeErrorResponse } from '../protocol/error-response.js';
+import { errorNameOf } from '../protocol/errors.js';
 import type { OutgoingRequestBodies, ResponseBodies } from '../protocol/messages.js';
 import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
 import { RunnelError, clientClosed, systemCodeOf } from './errors.js';
@@ -492,7 +493,7 @@ class ConnectFailure extends Error {
 
 /** Our version of each API: min(our max, broker max), where the ranges overlap. */
 function negotiate(versions: Map<ApiName, number>, res: ResponseBodies['ApiVersions']): void {
-  if (res.errorCode !== 0) throw RunnelError.fromCode(res.errorCode, 'ApiVersions handshake');
+  if (errorNameOf(res.errorCode) !== 'NONE') throw RunnelError.fromCode(res.errorCode, 'ApiVersions handshake');
   const theirs = new Map(res.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }]));
   for (const api of Object.keys(SUPPORTED_VERSIONS) as ApiName[]) {
     const range = theirs.get(ApiKey[api]);

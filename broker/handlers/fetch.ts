@@ -23,7 +23,7 @@
  */
 import { Errors, ProtocolError } from '../../protocol/errors.js';
 import type { FetchPartitionResult, FetchRequest, FetchResponse } from '../../protocol/messages.js';
-import { Partition } from '../partition.js';
+import { Partition, SINGLE_NODE_LEADER_EPOCH } from '../partition.js';
 import type { ReadBufferSource } from '../storage/segment.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
@@ -94,6 +94,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     const result = (records: Uint8Array[]): FetchPartitionResult => ({
       partition: target.partition,
       errorCode: Errors.NONE.code,
+      leaderEpoch: SINGLE_NODE_LEADER_EPOCH,
       highWatermark: partition.highWatermark,
       logStartOffset: partition.logStartOffset,
       records,
@@ -172,5 +173,5 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
 }
 
 function errorResult(partition: number, error: WireError): FetchPartitionResult {
-  return { partition, errorCode: error.code, highWatermark: -1, logStartOffset: -1, records: [] };
+  return { partition, errorCode: error.code, leaderEpoch: -1, highWatermark: -1, logStartOffset: -1, records: [] };
 }

@@ -22,6 +22,7 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
   const describe = (topic: Topic): TopicMetadata => ({
     errorCode: Errors.NONE.code,
     name: topic.name,
+    isInternal: false,
     partitions: topic.partitions.map((partition): PartitionMetadata => ({
       // An offline log has no one to serve it: clients see why instead of timeouts.
       errorCode: partition.serving ? Errors.NONE.code : Errors[offlineErrorName(partition.offlineReason)].code,
@@ -30,10 +31,11 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
       leaderEpoch: SINGLE_NODE_LEADER_EPOCH,
       replicas: [nodeId],
       isr: [nodeId],
+      offlineReplicas: [],
     })),
   });
 
-  const failed = (name: string, code: number): TopicMetadata => ({ errorCode: code, name, partitions: [] });
+  const failed = (name: string, code: number): TopicMetadata => ({ errorCode: code, name, isInternal: false, partitions: [] });
 
   return {
     api: 'Metadata',
