@@ -6,12 +6,17 @@
  * (replicas = ISR = [leader], epoch 0) is checked in cluster.test.ts.
  */
 import t from 'tap';
-import { encodeResponse } from '../../protocol/codec.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import { apiVersionsTable, encodeResponse } from '../../protocol/codec.js';
 import type { PartitionMetadata, RequestBodies } from '../../protocol/messages.js';
 import { fakeBroker } from '../client/fake-broker.js';
 import { linesOf, runnel } from './run-cli.js';
 
-const p = (partition: number, leader: number, replicas: number[], isr: number[], leaderEpoch: number): PartitionMetadata => ({ errorCode: 0, partition, leader, leaderEpoch, replicas, isr });
+const p = (partition: number, leader: number, replicas: number[], isr: number[], leaderEpoch: number): PartitionMetadata => ({ errorCode: 0, partition, leader, leaderEpoch, replicas, isr, offlineReplicas: [] });
+
+/** The scripted broker offers one Metadata version (the oldest this build speaks) and answers in it. */
+const METADATA_VERSION = apiVersionsTable().find((v) => v.apiKey === ApiKey.Metadata)!.minVersion;
+const VERSIONS = apiVersionsTable().map((v) => (v.apiKey === ApiKey.Metadata ? { ...v, maxVersion: METADATA_VERSION } : v));
 
 /** What the scripted cluster holds: `gone` is listed, then deleted before it is described. */
 const TOPICS: Record<string, PartitionMetadata[]> = {
@@ -27,18 +32,18 @@ t.test('describe and list --under-replicated show replicas, ISR and leader epoch
       const asked = (body as RequestBodies['Metadata']).topics;
       const topics = (asked ?? Object.keys(TOPICS)).map((name) =>
         TOPICS[name] === undefined || (asked !== null && name === 'gone')
-          ? { errorCode: 3, name, partitions: [] }
-          : { errorCode: 0, name, partitions: TOPICS[name]! },
+          ? { errorCode: 3, name, isInternal: false, partitions: [] }
+          : { errorCode: 0, name, isInternal: false, partitions: TOPICS[name]! },
       );
       const brokers = [1, 2, 3].map((nodeId) => ({ nodeId, host: '127.0.0.1', port: broker.port, rack: null }));
-      return encodeResponse('Metadata', 0, id, { brokers, clusterId: 'scripted', controllerId: 0, topics });
+      return encodeResponse('Metadata', METADATA_VERSION, id, { brokers, clusterId: 'scripted', controllerId: 0, topics });
     }
     if (api === 'DescribeConfigs') {
       const results = (body as RequestBodies['DescribeConfigs']).resources.map((r) => ({ type: r.type, name: r.name, errorCode: 0, errorMessage: null, configs: [] }));
       return encodeResponse('DescribeConfigs', 0, id, { results });
     }
     return null;
-  });
+  }, VERSIONS);
   const bootstrap = `127.0.0.1:${broker.port}`;
 
   const described = await runnel(['topic', 'describe', 'orders', '-b', bootstrap]);
