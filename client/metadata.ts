@@ -27,6 +27,7 @@ import { Errors, errorNameOf } from '../protocol/errors.js';
 import { RunnelError, invalidArgument, isRetriable, type RunnelErrorName } from './errors.js';
 import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
 import { ClientEventEmitter } from './events.js';
+import type { ClientWorld } from './world.js';
 import type { Logger } from './types.js';
 
 export interface ClusterOptions {
@@ -42,6 +43,8 @@ export interface ClusterOptions {
   allowAutoTopicCreation: boolean;
   /** Cached topic metadata older than this is refreshed in the background when next used. */
   metadataMaxAgeMs: number;
+  /** The network, clock and randomness the connections run on (default: the real ones). */
+  world?: ClientWorld;
 }
 
 export interface PartitionInfo {
@@ -150,6 +153,7 @@ export class Cluster {
       onDisconnect: () => this.invalidate(),
       onTrouble: (error, reason, sinceMs) => this.#trouble(outageKey, `${host}:${port}`, error, reason, sinceMs),
       onReachable: () => this.#reachable(outageKey),
+      world: this.opts.world,
     });
   }
 

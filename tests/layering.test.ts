@@ -43,6 +43,13 @@ t.test('client/ never imports broker/', async (t) => {
   }
 });
 
+t.test('the client\'s connection reads time, timers, randomness and the network only through its injected world', async (t) => {
+  const file = join('client', 'connection.ts');
+  const text = readFileSync(join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+  t.notMatch(text, /\bDate\.now\(|\bMath\.random\b|\bsetTimeout\(|\bsetInterval\(|\bprocess\.hrtime\b|\bsleep\(/, `${file} reads time or randomness directly`);
+  for (const spec of importsOf(file)) t.notMatch(spec, NODE_IO, `${file} imports ${spec}; go through the ClientWorld`);
+});
+
 /**
  * tools/ is a client of the broker (tools -> client -> protocol), except for
  * the commands that run broker code in their own process, each through one

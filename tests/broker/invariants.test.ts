@@ -68,7 +68,7 @@ async function produce(client: RawClient, topic: string, partition: number, valu
 }
 
 async function fetchValues(client: RawClient, topic: string, partition: number): Promise<{ errorCode: number; values: string[] }> {
-  const res = await client.request('Fetch', { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: topic, partitions: [{ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
+  const res = await client.request('Fetch', { replicaId: -1, replicaEpoch: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
   const p = res.topics[0]!.partitions[0]!;
   const values: string[] = [];
   for (const bytes of p.records) {
@@ -106,7 +106,7 @@ t.test('a broken invariant in one partition takes its log offline; the other par
 
   const broken = await fetchValues(client, 't', 0);
   t.equal(broken.errorCode, Errors.KAFKA_STORAGE_ERROR.code, 'the fetch that met it answers KAFKA_STORAGE_ERROR, not UNKNOWN_SERVER_ERROR');
-  const metadata = await client.request('Metadata', { topics: ['t'], allowAutoTopicCreation: false });
+  const metadata = await client.request('Metadata', { topics: ['t'], allowAutoTopicCreation: false, includeInternal: false });
   t.same(metadata.topics[0]!.partitions.map((p) => p.errorCode), [Errors.KAFKA_STORAGE_ERROR.code, 0], 'Metadata shows t-0 offline, t-1 online');
   const refused = await produce(client, 't', 0, 'after');
   t.equal(refused.errorCode, Errors.KAFKA_STORAGE_ERROR.code, 'nothing more is appended to t-0');

@@ -75,7 +75,7 @@ t.test('connection caps in process: per address, in all, and the reserve only fo
   t.ok(isLoopbackHost('127.0.0.2') && isLoopbackHost('::1') && isLoopbackHost('::ffff:127.0.0.1'));
   t.notOk(isLoopbackHost('10.0.0.1') || isLoopbackHost('::ffff:10.0.0.1'));
   let accept!: (connection: TransportConnection) => void;
-  const transport: Transport = {
+  const transport: Pick<Transport, 'listen'> = {
     async listen(_opts, onConnection) {
       accept = onConnection;
       return { host: '0.0.0.0', port: 1, close: async () => undefined };

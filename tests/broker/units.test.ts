@@ -392,7 +392,7 @@ t.test('server: idle connections are closed; shutdown lets in-flight requests an
   const clock = new ManualClock();
   let accept!: (connection: TransportConnection) => void;
   let listening = true;
-  const transport: Transport = {
+  const transport: Pick<Transport, 'listen'> = {
     async listen(_opts, onConnection) {
       accept = onConnection;
       return { host: '127.0.0.1', port: 4242, close: async () => { listening = false; } };
