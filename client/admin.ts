@@ -98,7 +98,7 @@ export class RunnelAdmin implements Admin {
       name,
       partitions: [...meta.partitions]
         .sort((a, b) => a.partition - b.partition)
-        .map((p) => ({ partition: p.partition, leader: p.leader, replicas: p.replicas, isr: p.isr })),
+        .map((p) => ({ partition: p.partition, leader: p.leader, replicas: p.replicas, isr: p.isr, leaderEpoch: p.leaderEpoch })),
       configs: overrides,
     };
   }

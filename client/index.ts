@@ -19,6 +19,7 @@ export type {
   Consumer,
   ConsumerOptions,
   DescribedConfig,
+  DescribedPartition,
   Logger,
   Message,
   MessageBatch,

@@ -200,9 +200,14 @@ export interface PartitionDescription {
   isr: number[];
 }
 
+/** A partition as `Admin.describeTopic` gives it: also the epoch of its current leader (bumped at every leader change). */
+export interface DescribedPartition extends PartitionDescription {
+  leaderEpoch: number;
+}
+
 export interface TopicDescription {
   name: string;
-  partitions: PartitionDescription[];
+  partitions: DescribedPartition[];
   configs: Record<string, string>;
 }
 

@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, describeError, type ErrorContext } from './cli-error.js';
+import { clusterCommand } from './commands/cluster.js';
 import { consumeCommand } from './commands/consume.js';
 import { dumpLogCommand } from './commands/dump-log.js';
 import { offsetsCommand } from './commands/offsets.js';
@@ -30,7 +31,7 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true);
   withSubcommandBootstrap(program);
-  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand(), recoverCommand()]) {
+  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand()]) {
     program.addCommand(command);
   }
   // Remember which broker and topic a command works on, so a failure names them.

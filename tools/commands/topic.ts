@@ -9,6 +9,7 @@ import { withRunnel } from '../client-session.js';
 import { CliError } from '../cli-error.js';
 import { collectConfig, collectList, intOption, withBootstrap, withJson, type ClientOptions } from '../options.js';
 import { formatTable, printJson, printLine } from '../output.js';
+import { partitionLine, underReplicated } from '../topic/partition-lines.js';
 import { withSubcommandBootstrap } from '../program-bootstrap.js';
 
 interface CreateOptions extends ClientOptions {
@@ -53,13 +54,24 @@ export function topicCommand(): Command {
     await printLine(created ? `Created topic ${name} with ${plural(opts.partitions, 'partition')}.` : `Topic ${name} already exists; left as it is.`);
   });
 
-  withJson(withBootstrap(topic.command('list').description('list topic names, one a line'))).action(
-    async (opts: ClientOptions & { json?: boolean }) => {
-      const names = (await withRunnel(opts, (runnel) => runnel.admin().listTopics())).slice().sort();
-      if (opts.json) return printJson(names);
-      for (const name of names) await printLine(name);
-    },
-  );
+  withJson(
+    withBootstrap(
+      topic
+        .command('list')
+        .description('list topic names, one a line')
+        .option('--under-replicated', 'list instead the partitions whose in-sync replicas are fewer than their replicas'),
+    ),
+  ).action(async (opts: ClientOptions & { json?: boolean; underReplicated?: boolean }) => {
+    if (opts.underReplicated === true) {
+      const partitions = underReplicated(await withRunnel(opts, (runnel) => describeEveryTopic(runnel.admin())));
+      if (opts.json) return printJson(partitions);
+      for (const p of partitions) await printLine(partitionLine(p.topic, p));
+      return;
+    }
+    const names = (await withRunnel(opts, (runnel) => runnel.admin().listTopics())).slice().sort();
+    if (opts.json) return printJson(names);
+    for (const name of names) await printLine(name);
+  });
 
   withJson(
     withBootstrap(
@@ -122,6 +134,19 @@ async function describe(admin: Admin, name: string, everySetting: boolean): Prom
   return { description, settings };
 }
 
+/** Every topic's partitions; a topic deleted between the listing and its description is left out. */
+async function describeEveryTopic(admin: Admin): Promise<TopicDescription[]> {
+  const described = await Promise.all(
+    (await admin.listTopics()).map((name) =>
+      admin.describeTopic(name).catch((err: unknown) => {
+        if (err instanceof RunnelError && err.errorName === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
+        throw err;
+      }),
+    ),
+  );
+  return described.filter((d): d is TopicDescription => d !== null);
+}
+
 /** `kafka-topics.sh --describe` layout: a topic line, then one line per partition. */
 function formatDescription(description: TopicDescription, settings: DescribedConfig[] | undefined): string {
   const replicationFactor = description.partitions[0]?.replicas.length ?? 0;
@@ -130,7 +155,7 @@ function formatDescription(description: TopicDescription, settings: DescribedCon
     `Topic: ${description.name}\tPartitionCount: ${description.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ${overrides.join(',')}`,
   ];
   for (const p of [...description.partitions].sort((a, b) => a.partition - b.partition)) {
-    lines.push(`\tTopic: ${description.name}\tPartition: ${p.partition}\tLeader: ${p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`);
+    lines.push(partitionLine(description.name, p));
   }
   if (settings !== undefined) {
     const rows = [...settings]
