@@ -56,6 +56,13 @@ export class EpochCache {
     return this.#entries.length !== before;
   }
 
+  /** After the log was emptied and restarted elsewhere: no epoch is known; returns whether any was. */
+  clear(): boolean {
+    const had = this.#entries.length > 0;
+    this.#entries = [];
+    return had;
+  }
+
   /** After the log start moved to `startOffset`: the epoch in force there now starts there. */
   truncateFromStart(startOffset: number): boolean {
     let changed = false;
