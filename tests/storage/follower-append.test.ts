@@ -29,7 +29,7 @@ import { oneGroupLog } from '../fixtures/compaction-log.js';
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 function config(overrides: Record<string, string> = {}): LogConfig {
-  return parseLogConfig({ 'segment.bytes': '4096', 'index.interval.bytes': '256', 'flush.ms': '9223372036854775807', ...overrides });
+  return parseLogConfig({ 'segment.bytes': '4096', 'segment.index.bytes': '8192', 'index.interval.bytes': '256', 'flush.ms': '9223372036854775807', ...overrides });
 }
 
 /** Two logs on one simulated disk: what a leader and its follower hold. */
