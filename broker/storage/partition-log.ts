@@ -769,7 +769,15 @@ export class PartitionLog {
       : { offset: record.offset, timestamp: record.timestamp, leaderEpoch: location.leaderEpoch };
   }
 
-  /** Kafka's OffsetForLeaderEpoch: where epoch `epoch` (or the largest before it) ended. */
+  /**
+   * Kafka's OffsetForLeaderEpoch answer (epoch-cache.ts): the largest epoch
+   * <= `epoch` this log knows, with the start offset of the epoch after it
+   * (the log end for the latest). (-1, -1) for a negative epoch, one newer
+   * than the latest, or a log that knows none. For an epoch older than every
+   * epoch the log still knows (retention removed them): `epoch` itself with
+   * the start of the earliest known, as Kafka answers, so a follower
+   * truncates to at most this log's start and fetches from there.
+   */
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
     return this.#epochs.endOffsetFor(epoch, this.logEndOffset);
   }
