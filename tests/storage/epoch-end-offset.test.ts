@@ -7,9 +7,11 @@
  * log that knows none; for an epoch older than every epoch still known
  * (retention removed them) the asked epoch with the start of the earliest
  * known, so a follower truncates to at most the leader's log start. Also
- * after truncation from the end, retention from the start, and restarts.
+ * after truncation from the end, retention from the start, and restarts,
+ * and a truncation's epoch cache on disk before the recovery point passes it.
  */
 import t from 'tap';
+import { stampBatch } from '../../protocol/batch/header.js';
 import { ManualClock } from '../../broker/world/clock.js';
 import { SimulatedFileSystem } from '../../broker/world/file-system.js';
 import { EpochCache } from '../../broker/storage/epoch-cache.js';
@@ -100,3 +102,35 @@ t.test('a log answers the same after truncation, retention and restarts', async 
   t.same([log.epochEntries(), answers()], [expected, expectedAnswers], 'after a crash');
   await log.close();
 });
+
+t.test('a truncation\'s epoch cache is on disk before the recovery point can pass it', async (t) => {
+  for (const restart of ['clean', 'crash'] as const) {
+    const fs = new SimulatedFileSystem();
+    const clock = new ManualClock();
+    const config = parseLogConfig({ 'segment.bytes': '1024', 'segment.index.bytes': '4096', 'flush.ms': '9223372036854775807' });
+    let log = await PartitionLog.open({ dir: '/d/t-0', config, fs, clock });
+    for (let i = 0; i < 10; i++) log.append(makeBatch(1, 100, clock.nowMs()), { leaderEpoch: 0 });
+    for (let i = 0; i < 10; i++) log.append(makeBatch(1, 100, clock.nowMs()), { leaderEpoch: 1 });
+    await log.flush();
+    // Cut inside epoch 0, below where epoch 1 began; then more of epoch 0, flushed far past it (new segments:
+    // the recovery point moves past offset 10, so recovery no longer rescans where epoch 1 began).
+    await log.truncateTo(5);
+    t.same(log.epochEntries(), [{ epoch: 0, startOffset: 0 }]);
+    for (let i = 0; i < 40; i++) log.appendAsFollower(stampedAt(log.logEndOffset, 0));
+    await log.flush();
+    await log.checkpointRecoveryPoint();
+    if (restart === 'clean') await log.close();
+    else fs.crash();
+    log = await PartitionLog.open({ dir: '/d/t-0', config, fs, clock });
+    t.same(log.epochEntries(), [{ epoch: 0, startOffset: 0 }], `${restart} restart: epoch 1 stays forgotten`);
+    t.same(log.endOffsetForEpoch(0), { epoch: 0, endOffset: log.logEndOffset });
+    await log.close();
+  }
+});
+
+/** A one-record batch as a leader stamped it. */
+function stampedAt(baseOffset: number, epoch: number): Uint8Array {
+  const batch = makeBatch(1, 100, 1);
+  stampBatch(batch, 0, baseOffset, epoch);
+  return batch;
+}

@@ -21,7 +21,7 @@ import { AppendBackpressureError, DiscontinuousAppendError, OffsetOutOfRangeErro
 import { KeylessRecordError } from '../../broker/storage/compaction-records.js';
 import { PartitionLog } from '../../broker/storage/partition-log.js';
 import { PendingBudget } from '../../broker/storage/pending-budget.js';
-import { EPOCH_CHECKPOINT_FILE } from '../../broker/storage/segment-names.js';
+import { EPOCH_CHECKPOINT_FILE, PARTITION_META_FILE } from '../../broker/storage/segment-names.js';
 import { bytes, makeBatch } from '../support/storage-fixtures.js';
 import { allBatches, batchSizeAt, concat, epochsOf, replicate, truncateDivergentTail } from '../support/follower-sync.js';
 import { oneGroupLog } from '../fixtures/compaction-log.js';
@@ -310,6 +310,7 @@ t.test('truncateFullyAndStartAt empties the log and restarts it anywhere, durabl
   await t.rejects(waiting, OffsetOutOfRangeError, 'a wait for discarded offsets fails');
   t.same([follower.logStartOffset, follower.logEndOffset, follower.writtenEndOffset, follower.durableEndOffset, follower.segmentCount, follower.pendingBytes], [start, start, start, start, 1, 0]);
   t.same(follower.epochEntries(), [], 'no epoch is known');
+  t.match(text(await pair.fs.readFile('/follower/t-0/' + PARTITION_META_FILE)), new RegExp(`recovery\\.point=${start}\\n`), 'the recovery point starts there too');
   follower.appendAsFollower(stamped(start, 9, 3));
   t.same(follower.epochEntries(), [{ epoch: 9, startOffset: start }]);
   await follower.flush();
