@@ -220,7 +220,7 @@ export class Controller {
         throw new ProtocolError('INVALID_PARTITIONS', `the data directory already holds logs for ${strays.map((index) => `${name}-${index}`).join(', ')}, which the topic metadata does not know; move them out of the data directory before adding these partitions`);
       }
       if (opts.validateOnly === true) return;
-      await this.#store.commit([{ kind: 'partitionsAdded', name, topicId: topic.topicId, partitions: count }], { expectedVersion: this.#store.image.version });
+      await this.#store.commit([{ kind: 'partitionsAdded', name, topicId: topic.topicId, partitions: count, assignments: range(current, count).map(() => [this.#config.nodeId]) }], { expectedVersion: this.#store.image.version });
       const added: Partition[] = [];
       const failures: string[] = [];
       for (const index of range(current, count)) {
@@ -278,7 +278,7 @@ export class Controller {
       if (!topicDefs.has(name)) throw new ProtocolError('INVALID_CONFIG', `unknown topic setting ${name}`);
     }
     Controller.logConfigFor(this.#config, request.configs); // throws ConfigError naming the bad setting
-    return { kind: 'topicCreated', name: request.name, topicId: this.#newTopicId(), partitions, replicationFactor, configs: { ...request.configs } };
+    return { kind: 'topicCreated', name: request.name, topicId: this.#newTopicId(), partitions, replicationFactor, configs: { ...request.configs }, assignments: range(0, partitions).map(() => [this.#config.nodeId]) };
   }
 
   /** 128 random bits as 32 hex digits: unique per topic incarnation. */
