@@ -3,9 +3,14 @@
  * last one active, plus the leader-epoch cache (epoch-cache.ts) and the
  * recovery point (partition-meta.ts). Directory layout: segment-names.ts.
  *
- * - Appends are synchronous: validate every batch (bounds, magic, CRC,
- *   max.message.bytes), roll if needed, stamp offsets and epoch in place, one
- *   positional write into the page cache. All or nothing per call.
+ * - Appends are synchronous, in three steps: validate every batch without
+ *   changing a byte (batch-validation.ts), assign (a leader stamps offsets
+ *   and its epoch in place: leader-stamp.ts; a follower keeps the leader's,
+ *   after checking they continue the log: follower-continuity.ts), write
+ *   (roll if needed, one positional write into the page cache or a pending
+ *   segment, indexes, epoch cache). All or nothing per call.
+ * - Leader epochs (epoch-cache.ts): answered by `endOffsetForEpoch`
+ *   (OffsetForLeaderEpoch), begun by `beginLeaderEpoch`, cut by truncation.
  * - The roll barrier: a new segment's file is written only once the segment
  *   before it is durable; until then its batches wait in a PendingSegment
  *   (pending-segment.ts), readable, and are written by the flush round that
