@@ -44,6 +44,8 @@ export const Errors = {
   INVALID_CONFIG: { code: 40, retriable: false, message: 'A configuration value is invalid; the error names the setting and why.' },
   POLICY_VIOLATION: { code: 44, retriable: false, message: 'The request violates a broker policy.' },
   KAFKA_STORAGE_ERROR: { code: 56, retriable: true, message: 'The partition\'s disk failed (for example a failed fsync) and the log is offline; see the broker log.' },
+  FENCED_LEADER_EPOCH: { code: 74, retriable: true, message: 'The request carried a leader epoch older than the partition\'s: the client\'s metadata is stale; refresh it and retry.' },
+  UNKNOWN_LEADER_EPOCH: { code: 76, retriable: true, message: 'The request carried a leader epoch newer than this broker knows: it has not caught up with the metadata yet; retry shortly.' },
   INVALID_RECORD: { code: 87, retriable: false, message: 'A record was refused by the topic\'s rules (for example a record without a key on a compacted topic); fix the record, it will not succeed on retry.' },
   UNKNOWN_API: { code: 200, retriable: false, message: 'The broker does not know this API key; check ApiVersions.' },
   THROTTLED: { code: 201, retriable: true, message: 'The client exceeded its quota; wait for the throttle time and retry.' },

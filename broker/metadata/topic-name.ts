@@ -24,3 +24,10 @@ export function topicNameProblem(name: string): string | null {
   if (name.includes(SET_ASIDE_INFIX)) return `the topic name "${name}" contains "${SET_ASIDE_INFIX}", which names the directories \`runnel recover\` sets aside`;
   return null;
 }
+
+/** Names starting with this are the broker's internal topics: created by the broker (never by a client or auto-creation), hidden from listings unless asked for. */
+export const INTERNAL_TOPIC_PREFIX = '__';
+
+export function isInternalTopic(name: string): boolean {
+  return name.startsWith(INTERNAL_TOPIC_PREFIX);
+}
