@@ -111,7 +111,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const lock: DataDirLock = await acquireDataDirLock(fs, dataDir);
     cleanups.push(() => lock.release());
 
-    const store: MetadataStore = await LocalMetadataStore.open({ dataDir, fs, clock });
+    const store: MetadataStore = await LocalMetadataStore.open({ dataDir, fs, clock, localNodeId: config.nodeId });
     cleanups.push(() => store.close());
     if (store.image.clusterId === '') await store.commit([{ kind: 'clusterCreated', clusterId: newClusterId(rng) }], { expectedVersion: 0 });
 

@@ -174,7 +174,7 @@ export class Controller {
         throw new InvalidPartitionsError(`the data directory already holds logs for ${strays.map((index) => `${name}-${index}`).join(', ')}, which the topic metadata does not know; move them out of the data directory before adding these partitions`);
       }
       if (opts.validateOnly === true) return;
-      const report = await this.#commit([{ kind: 'partitionsAdded', name, topicId: image.topicId, partitions: count }]);
+      const report = await this.#commit([{ kind: 'partitionsAdded', name, topicId: image.topicId, partitions: count, assignments: this.#assign(count - current) }]);
       this.#logger.info({ event: 'partitionsAdded', topic: name, from: current, to: count }, `topic ${name} grew from ${current} to ${count} partitions`);
       const failures = failuresOf(report, name);
       if (failures.length > 0) {
@@ -264,7 +264,12 @@ export class Controller {
       if (!isTopicSetting(name)) throw new UnknownSettingError(name);
     }
     logConfigFor(this.#config, request.configs); // throws ConfigError naming the bad setting
-    return { kind: 'topicCreated', name: request.name, topicId: this.#newTopicId(), partitions, replicationFactor, configs: { ...request.configs } };
+    return { kind: 'topicCreated', name: request.name, topicId: this.#newTopicId(), partitions, replicationFactor, configs: { ...request.configs }, assignments: this.#assign(partitions) };
+  }
+
+  /** Replicas for `count` new partitions: this node, the cluster's one broker (placement across brokers comes with the cluster). */
+  #assign(count: number): number[][] {
+    return range(0, count).map(() => [this.#config.nodeId]);
   }
 
   /** 128 random bits as 32 hex digits: unique per topic incarnation. */

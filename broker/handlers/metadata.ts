@@ -15,8 +15,7 @@
 import { Errors } from '../../protocol/errors.js';
 import type { MetadataRequest, PartitionMetadata, TopicMetadata } from '../../protocol/messages.js';
 import type { TopicImage } from '../metadata/image.js';
-import { isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
-import { replicaState } from '../replication/replica-state.js';
+import { topicNameProblem } from '../metadata/topic-name.js';
 import type { BrokerContext } from './broker-context.js';
 import { offlineErrorName, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
@@ -34,7 +33,7 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
     errorCode: Errors.NONE.code,
     name: topic.name,
     partitions: Array.from({ length: topic.partitions }, (_, index): PartitionMetadata => {
-      const state = replicaState(topic, index, nodeId);
+      const state = topic.partitionStates[index]!;
       const hosted = replicas.partition(topic.name, index);
       // An offline log has no one to serve it: clients see why instead of timeouts.
       const offline = hosted === undefined || hosted.serving ? null : offlineErrorName(hosted.offlineReason);
@@ -52,8 +51,8 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
   const failed = (name: string, code: number): TopicMetadata => ({ errorCode: code, name, partitions: [] });
 
   const everyTopic = (request: MetadataRequest): string[] => {
-    const names = [...replicas.image.topics.keys()];
-    return (includesInternal(request) ? names : names.filter((name) => !isInternalTopic(name))).sort();
+    const topics = [...replicas.image.topics.values()];
+    return (includesInternal(request) ? topics : topics.filter((topic) => !topic.internal)).map((topic) => topic.name).sort();
   };
 
   return {

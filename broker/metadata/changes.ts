@@ -8,10 +8,18 @@
  * Schema history:
  *   v1: ClusterCreated, TopicCreated, TopicDeleted, TopicConfigAltered.
  *   v2: v1 plus PartitionsAdded.
+ *   v3: v2 plus BrokerRegistered, BrokerFenced, BrokerUnfenced and
+ *       PartitionChanged; TopicCreated and PartitionsAdded gain `assignments`
+ *       (replicas per partition, default `[]`: a v1/v2 entry reads back with
+ *       none, and the store that replays it fills in the node that owns the
+ *       data directory, local-store.ts).
  *
- * Each entry is written with the oldest schema that can express it, so a
- * log that never added partitions stays readable by a build that knows only
- * v1 (a downgrade keeps working until a change needs v2).
+ * Each entry is written with the oldest schema that can express it: the
+ * first that has its kind, or a later one when it carries a field only that
+ * one has (a TopicCreated with assignments needs v3). So a log that never
+ * used a newer change stays readable by an older build (a downgrade keeps
+ * working until a change needs the newer schema), and no field is ever
+ * dropped by writing it with a schema that lacks it.
  *
  * A stored change is an `Entry`: the change, its version (1, 2, 3, ...: its
  * position in the log, never reused) and the wall-clock time it was made.
@@ -20,12 +28,42 @@ import avro from 'avsc';
 
 export type MetadataChange =
   | { kind: 'clusterCreated'; clusterId: string }
-  | { kind: 'topicCreated'; name: string; topicId: string; partitions: number; replicationFactor: number; configs: Record<string, string> }
+  /** `assignments[i]`: the replicas of partition i, preferred leader first (empty only in a v1/v2 entry before replay fills it). */
+  | { kind: 'topicCreated'; name: string; topicId: string; partitions: number; replicationFactor: number; configs: Record<string, string>; assignments: number[][] }
   | { kind: 'topicDeleted'; name: string; topicId: string }
   /** `configs` is the topic's whole set of overrides after the change. */
   | { kind: 'topicConfigAltered'; name: string; topicId: string; configs: Record<string, string> }
   /** `partitions` is the topic's new partition count (the new ones are numbered after the old). */
-  | { kind: 'partitionsAdded'; name: string; topicId: string; partitions: number };
+  | { kind: 'partitionsAdded'; name: string; topicId: string; partitions: number; assignments: number[][] }
+  | BrokerRegistered
+  | { kind: 'brokerFenced'; brokerId: number; brokerEpoch: number }
+  | { kind: 'brokerUnfenced'; brokerId: number; brokerEpoch: number }
+  | PartitionChanged;
+
+/** A broker (re)joined; its broker epoch is this entry's version. */
+export interface BrokerRegistered {
+  kind: 'brokerRegistered';
+  brokerId: number;
+  /** Random per process start, so a second process with the same id is told apart from a restart. */
+  incarnationId: string;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+/** A partition's whole state after a change of its leader or ISR (not a delta). */
+export interface PartitionChanged {
+  kind: 'partitionChanged';
+  name: string;
+  topicId: string;
+  partition: number;
+  replicas: number[];
+  /** -1: no leader. */
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  isr: number[];
+}
 
 export interface MetadataEntry {
   version: number;
@@ -42,6 +80,10 @@ const RECORD_NAMES = {
   topicDeleted: 'TopicDeleted',
   topicConfigAltered: 'TopicConfigAltered',
   partitionsAdded: 'PartitionsAdded',
+  brokerRegistered: 'BrokerRegistered',
+  brokerFenced: 'BrokerFenced',
+  brokerUnfenced: 'BrokerUnfenced',
+  partitionChanged: 'PartitionChanged',
 } as const satisfies Record<MetadataChange['kind'], string>;
 
 const configsField = { name: 'configs', type: { type: 'map', values: 'string' }, doc: 'Topic setting overrides by name (segment.bytes, retention.ms, ...).' };
@@ -117,6 +159,70 @@ export const METADATA_SCHEMA_V2 = {
   ],
 } as const;
 
+const [clusterCreatedV1, topicCreatedV1, topicDeletedV1, topicConfigAlteredV1, partitionsAddedV2] = METADATA_SCHEMA_V2.fields[2].type;
+const assignmentsField = {
+  name: 'assignments',
+  type: { type: 'array', items: { type: 'array', items: 'int' } },
+  default: [],
+  doc: 'Broker ids of the replicas of each partition (the preferred leader first); empty in entries written before v3.',
+};
+const brokerEpochField = { name: 'brokerEpoch', type: 'long', doc: 'The broker epoch (version of its registration) this change is about.' };
+const intArray = { type: 'array', items: 'int' };
+
+/**
+ * v2 plus the cluster: brokers and per-partition replica state. TopicCreated
+ * and PartitionsAdded keep their names and gain a field with a default, so
+ * v1/v2 entries resolve into v3; the new branches come after the old ones.
+ */
+export const METADATA_SCHEMA_V3 = {
+  ...METADATA_SCHEMA_V2,
+  fields: [
+    versionField,
+    timestampField,
+    {
+      ...changeField,
+      type: [
+        clusterCreatedV1,
+        { ...topicCreatedV1, fields: [...topicCreatedV1.fields, { ...assignmentsField, doc: 'Replicas of each partition, index = partition.' }] },
+        topicDeletedV1,
+        topicConfigAlteredV1,
+        { ...partitionsAddedV2, fields: [...partitionsAddedV2.fields, { ...assignmentsField, doc: 'Replicas of each new partition, in partition order.' }] },
+        {
+          type: 'record', name: RECORD_NAMES.brokerRegistered, doc: 'A broker registered (or registered again after a restart); its broker epoch is this entry\'s version. It starts fenced.',
+          fields: [
+            { name: 'brokerId', type: 'int', doc: 'The node id.' },
+            { name: 'incarnationId', type: 'string', doc: 'Random per process start.' },
+            { name: 'host', type: 'string', doc: 'Address clients and other brokers reach it at.' },
+            { name: 'port', type: 'int', doc: 'Port of that address.' },
+            { name: 'rack', type: ['null', 'string'], default: null, doc: 'Rack (failure domain) for replica placement, or null.' },
+          ],
+        },
+        {
+          type: 'record', name: RECORD_NAMES.brokerFenced, doc: 'A broker may no longer lead or be counted in an ISR (missed heartbeats, or shut down).',
+          fields: [{ name: 'brokerId', type: 'int', doc: 'The node id.' }, brokerEpochField],
+        },
+        {
+          type: 'record', name: RECORD_NAMES.brokerUnfenced, doc: 'A broker caught up and may lead and join ISRs again.',
+          fields: [{ name: 'brokerId', type: 'int', doc: 'The node id.' }, brokerEpochField],
+        },
+        {
+          type: 'record', name: RECORD_NAMES.partitionChanged, doc: 'A partition\'s leader or ISR changed; the whole state after the change.',
+          fields: [
+            { name: 'name', type: 'string', doc: 'Topic name.' },
+            { name: 'topicId', type: 'string', doc: 'The incarnation changed.' },
+            { name: 'partition', type: 'int', doc: 'Partition index.' },
+            { name: 'replicas', type: intArray, doc: 'Assigned replicas, preferred leader first.' },
+            { name: 'leader', type: 'int', doc: 'Leader broker id, -1 for none.' },
+            { name: 'leaderEpoch', type: 'int', doc: 'Bumped on every change of leader.' },
+            { name: 'partitionEpoch', type: 'int', doc: 'Bumped on every change of this state; fences stale AlterPartition requests.' },
+            { name: 'isr', type: intArray, doc: 'In-sync replicas.' },
+          ],
+        },
+      ],
+    },
+  ],
+} as const;
+
 function typeOf(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true });
 }
@@ -125,17 +231,31 @@ function typeOf(schema: unknown): avro.Type {
 const WRITER_SCHEMAS: ReadonlyMap<number, avro.Type> = new Map([
   [1, typeOf(METADATA_SCHEMA_V1)],
   [2, typeOf(METADATA_SCHEMA_V2)],
+  [3, typeOf(METADATA_SCHEMA_V3)],
 ]);
-export const CURRENT_SCHEMA_VERSION = 2;
+export const CURRENT_SCHEMA_VERSION = 3;
 const currentType = WRITER_SCHEMAS.get(CURRENT_SCHEMA_VERSION)!;
-/** The first schema version that has each kind of change: what an entry of that kind is written with. */
+/** The first schema version that has each kind of change. */
 const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
   clusterCreated: 1,
   topicCreated: 1,
   topicDeleted: 1,
   topicConfigAltered: 1,
   partitionsAdded: 2,
+  brokerRegistered: 3,
+  brokerFenced: 3,
+  brokerUnfenced: 3,
+  partitionChanged: 3,
 };
+/** Fields added to a kind after its first schema: the version that has them. An entry that uses one is written with it. */
+const ASSIGNMENTS_SCHEMA = 3;
+
+/** The oldest schema that expresses the change whole. */
+export function schemaVersionFor(change: MetadataChange): number {
+  if ((change.kind === 'topicCreated' || change.kind === 'partitionsAdded') && change.assignments.length > 0) return ASSIGNMENTS_SCHEMA;
+  return FIRST_SCHEMA_WITH[change.kind];
+}
+
 /** Readers for older writer schemas, resolved into the current one. */
 const resolvers = new Map<number, avro.Resolver>();
 
@@ -145,14 +265,16 @@ export class MetadataDecodeError extends Error {
   override name = 'MetadataDecodeError';
 }
 
-/** The entry's bytes, written with the oldest schema that has its kind of change (`schemaVersion`). */
+/** The entry's bytes, written with the oldest schema that expresses it whole (`schemaVersion`). */
 export function encodeEntry(entry: MetadataEntry): { schemaVersion: number; bytes: Buffer } {
   const { kind, ...fields } = entry.change;
-  const schemaVersion = FIRST_SCHEMA_WITH[kind];
+  const schemaVersion = schemaVersionFor(entry.change);
+  // wrapUnions: an optional string is written as { string: value } (null stays null).
+  const avroFields = entry.change.kind === 'brokerRegistered' ? { ...fields, rack: entry.change.rack === null ? null : { string: entry.change.rack } } : fields;
   const bytes = WRITER_SCHEMAS.get(schemaVersion)!.toBuffer({
     version: entry.version,
     timestampMs: entry.timestampMs,
-    change: { [`${NAMESPACE}.${RECORD_NAMES[kind]}`]: fields },
+    change: { [`${NAMESPACE}.${RECORD_NAMES[kind]}`]: avroFields },
   });
   return { schemaVersion, bytes };
 }
@@ -183,5 +305,6 @@ export function decodeEntry(bytes: Buffer, schemaVersion: number): MetadataEntry
   // avsc decodes Avro maps as plain objects and records as class instances; copy to plain data.
   const change = { kind, ...fields } as MetadataChange;
   if ('configs' in change) change.configs = { ...change.configs };
+  if (change.kind === 'brokerRegistered') change.rack = (fields.rack as { string: string } | null)?.string ?? null;
   return { version: raw.version, timestampMs: raw.timestampMs, change };
 }

@@ -1,25 +1,61 @@
 /**
  * The metadata image: the state that replaying the change log produces
- * (cluster id, live topics with their settings, and the topic incarnations
- * deleted since start-up). `applyChange` is the one place that turns a change
- * into state, shared by every MetadataStore implementation, so local and
- * etcd-backed stores cannot disagree on what a log means.
+ * (cluster id, registered brokers, live topics with their settings and the
+ * replica state of every partition, and the topic incarnations deleted since
+ * start-up). `applyChange` is the one place that turns a change into state,
+ * shared by every MetadataStore implementation and by the brokers' caches,
+ * so a controller's store and a broker's copy cannot disagree on what a log
+ * means.
  *
- * A change that does not fit the state (a topic created twice, a deletion of
- * a topic that is not there) is an invariant failure: the controller checks
- * before it commits, so seeing one on replay means the log is not ours or is
- * damaged.
+ * A change that does not fit the state (a topic created twice, a partition
+ * epoch that does not grow, a leader outside the ISR) is an invariant
+ * failure: the controller checks before it commits and the store applies the
+ * change before it writes it, so seeing one on replay means the log is not
+ * ours or is damaged.
  */
 import { assert } from '../world/assert.js';
 import type { MetadataChange } from './changes.js';
+import { brokerChanged, brokerRegistered } from './apply-broker.js';
+import { changedPartitionState, createdPartitionStates } from './apply-partition.js';
+
+/** A broker as the controller knows it, as KRaft's BrokerRegistration. */
+export interface BrokerRegistration {
+  readonly id: number;
+  readonly incarnationId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+  /** The version of its (last) registration entry: grows with every restart. */
+  readonly epoch: number;
+  /** A fenced broker leads nothing and is no ISR candidate; brokers register fenced and are unfenced once caught up. */
+  readonly fenced: boolean;
+}
+
+export interface PartitionState {
+  /** The assignment, preferred leader first. */
+  readonly replicas: readonly number[];
+  /** -1: no leader (every replica fenced). */
+  readonly leader: number;
+  /** Grows with every change of leader. */
+  readonly leaderEpoch: number;
+  /** Grows with every change of this state; AlterPartition names the one it read. */
+  readonly partitionEpoch: number;
+  /** In-sync replicas: never empty, a subset of `replicas`, and holds the leader. */
+  readonly isr: readonly number[];
+}
 
 export interface TopicImage {
   readonly name: string;
   readonly topicId: string;
+  /** Partition count (= partitionStates.length). */
   readonly partitions: number;
   readonly replicationFactor: number;
   /** Overrides only; broker defaults fill in the rest. */
   readonly configs: Readonly<Record<string, string>>;
+  /** Names starting with `__`: created by the broker for its own use, hidden from listings unless asked. */
+  readonly internal: boolean;
+  /** Index = partition. */
+  readonly partitionStates: readonly PartitionState[];
 }
 
 export interface MetadataImage {
@@ -27,54 +63,76 @@ export interface MetadataImage {
   readonly clusterId: string;
   /** Version of the last change applied; 0 for an empty log. */
   readonly version: number;
+  readonly brokers: ReadonlyMap<number, BrokerRegistration>;
   readonly topics: ReadonlyMap<string, TopicImage>;
   /** Topic names whose last change was a deletion, with the deleted incarnation (their logs must not survive). */
   readonly deletedTopics: ReadonlyMap<string, string>;
 }
 
-export const EMPTY_IMAGE: MetadataImage = { clusterId: '', version: 0, topics: new Map(), deletedTopics: new Map() };
+export const EMPTY_IMAGE: MetadataImage = { clusterId: '', version: 0, brokers: new Map(), topics: new Map(), deletedTopics: new Map() };
+
+export const INTERNAL_TOPIC_PREFIX = '__';
 
 export function applyChange(image: MetadataImage, change: MetadataChange, version: number): MetadataImage {
   assert(version === image.version + 1, 'metadata versions are consecutive', { imageVersion: image.version, version });
-  let { clusterId } = image;
-  const topics = new Map(image.topics);
-  const deletedTopics = new Map(image.deletedTopics);
   switch (change.kind) {
     case 'clusterCreated':
       assert(image.clusterId === '', 'the cluster is created once', { clusterId: image.clusterId, version });
-      clusterId = change.clusterId;
-      break;
-    case 'topicCreated':
-      assert(!topics.has(change.name), 'a topic is created only when absent', { topic: change.name, version });
-      topics.set(change.name, {
+      return { ...image, version, clusterId: change.clusterId };
+    case 'brokerRegistered':
+      return { ...image, version, brokers: brokerRegistered(image.brokers, change, version) };
+    case 'brokerFenced':
+    case 'brokerUnfenced':
+      return { ...image, version, brokers: brokerChanged(image.brokers, change, version) };
+    case 'topicCreated': {
+      assert(!image.topics.has(change.name), 'a topic is created only when absent', { topic: change.name, version });
+      const topic: TopicImage = {
         name: change.name,
         topicId: change.topicId,
         partitions: change.partitions,
         replicationFactor: change.replicationFactor,
         configs: { ...change.configs },
-      });
+        internal: change.name.startsWith(INTERNAL_TOPIC_PREFIX),
+        partitionStates: createdPartitionStates(image.brokers, change, 0, version),
+      };
+      const deletedTopics = new Map(image.deletedTopics);
       deletedTopics.delete(change.name);
-      break;
+      return { ...image, version, topics: withTopic(image, topic), deletedTopics };
+    }
     case 'topicDeleted': {
-      const topic = topics.get(change.name);
-      assert(topic !== undefined && topic.topicId === change.topicId, 'a deleted topic exists', { topic: change.name, topicId: change.topicId, version });
+      topicOf(image, change, version);
+      const topics = new Map(image.topics);
       topics.delete(change.name);
-      deletedTopics.set(change.name, change.topicId);
-      break;
+      const deletedTopics = new Map(image.deletedTopics).set(change.name, change.topicId);
+      return { ...image, version, topics, deletedTopics };
     }
     case 'topicConfigAltered': {
-      const topic = topics.get(change.name);
-      assert(topic !== undefined && topic.topicId === change.topicId, 'an altered topic exists', { topic: change.name, topicId: change.topicId, version });
-      topics.set(change.name, { ...topic, configs: { ...change.configs } });
-      break;
+      const topic = topicOf(image, change, version);
+      return { ...image, version, topics: withTopic(image, { ...topic, configs: { ...change.configs } }) };
     }
     case 'partitionsAdded': {
-      const topic = topics.get(change.name);
-      assert(topic !== undefined && topic.topicId === change.topicId, 'a grown topic exists', { topic: change.name, topicId: change.topicId, version });
+      const topic = topicOf(image, change, version);
       assert(change.partitions > topic.partitions, 'a topic only gains partitions', { topic: change.name, from: topic.partitions, to: change.partitions, version });
-      topics.set(change.name, { ...topic, partitions: change.partitions });
-      break;
+      const added = createdPartitionStates(image.brokers, { ...change, replicationFactor: topic.replicationFactor }, topic.partitions, version);
+      return { ...image, version, topics: withTopic(image, { ...topic, partitions: change.partitions, partitionStates: [...topic.partitionStates, ...added] }) };
+    }
+    case 'partitionChanged': {
+      const topic = topicOf(image, change, version);
+      assert(Number.isInteger(change.partition) && change.partition >= 0 && change.partition < topic.partitions, 'a changed partition exists', { topic: change.name, partition: change.partition, partitions: topic.partitions, version });
+      const partitionStates = [...topic.partitionStates];
+      partitionStates[change.partition] = changedPartitionState(partitionStates[change.partition]!, change, version);
+      return { ...image, version, topics: withTopic(image, { ...topic, partitionStates }) };
     }
   }
-  return { clusterId, version, topics, deletedTopics };
+}
+
+/** The live incarnation a change names; asserts it is the one in the image. */
+function topicOf(image: MetadataImage, change: { kind: string; name: string; topicId: string }, version: number): TopicImage {
+  const topic = image.topics.get(change.name);
+  assert(topic !== undefined && topic.topicId === change.topicId, 'a changed topic exists, in the incarnation named', { change: change.kind, topic: change.name, topicId: change.topicId, version });
+  return topic;
+}
+
+function withTopic(image: MetadataImage, topic: TopicImage): Map<string, TopicImage> {
+  return new Map(image.topics).set(topic.name, topic);
 }

@@ -8,6 +8,7 @@
  * the broker never opens those as partitions.
  */
 import { SET_ASIDE_INFIX } from '../storage/set-aside.js';
+import { INTERNAL_TOPIC_PREFIX } from './image.js';
 
 export const TOPIC_NAME_MAX_CHARS = 249;
 const LEGAL = /^[a-zA-Z0-9._-]+$/;
@@ -25,9 +26,7 @@ export function topicNameProblem(name: string): string | null {
   return null;
 }
 
-/** Names starting with this are the broker's internal topics: created by the broker (never by a client or auto-creation), hidden from listings unless asked for. */
-export const INTERNAL_TOPIC_PREFIX = '__';
-
+/** Whether `name` is one of the broker's internal topics: created by the broker (never by a client or auto-creation), hidden from listings unless asked for. */
 export function isInternalTopic(name: string): boolean {
   return name.startsWith(INTERNAL_TOPIC_PREFIX);
 }

@@ -40,7 +40,6 @@ import type { LogConfig } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { logConfigFor } from '../topic-settings.js';
 import { assert } from '../world/assert.js';
-import { replicaState } from './replica-state.js';
 
 /** A partition this broker could not carry a change out for. */
 export interface PartitionFailure {
@@ -156,7 +155,7 @@ export class ReplicaManager {
       if (!Number.isInteger(index) || index < 0 || index >= known.partitions) {
         return new UnknownTopicOrPartitionError(topic, index, `topic ${topic} has partitions 0 to ${known.partitions - 1}, not ${index}`);
       }
-      const { leader } = replicaState(known, index, this.#nodeId);
+      const { leader } = known.partitionStates[index]!;
       return new NotLeaderError(topic, index, leader, `broker ${this.#nodeId} holds no replica of ${topic}-${index}${leader === -1 ? '' : `; broker ${leader} leads it`}`);
     }
     const offline = partition.whyNotServing();
@@ -262,7 +261,7 @@ export class ReplicaManager {
   }
 
   #hosts(image: TopicImage, index: number): boolean {
-    return replicaState(image, index, this.#nodeId).replicas.includes(this.#nodeId);
+    return image.partitionStates[index]?.replicas.includes(this.#nodeId) === true;
   }
 
   /** Settings and roles of a topic that stays, applied to the partitions it keeps. */
@@ -279,7 +278,7 @@ export class ReplicaManager {
   }
 
   #setRole(partition: Partition, image: TopicImage): void {
-    const { leader, leaderEpoch } = replicaState(image, partition.index, this.#nodeId);
+    const { leader, leaderEpoch } = image.partitionStates[partition.index]!;
     if (leaderEpoch === partition.leaderEpoch && leader === partition.leader) return;
     if (leader === this.#nodeId) partition.becomeLeader(this.#nodeId, leaderEpoch);
     else partition.becomeFollower(leader, leaderEpoch);

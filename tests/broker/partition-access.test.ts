@@ -13,8 +13,7 @@
  * `includeInternal`) reach the handlers as they will once decoded.
  */
 import t from 'tap';
-import type { MetadataImage, TopicImage } from '../../broker/metadata/image.js';
-import type { ReplicaState } from '../../broker/replication/replica-state.js';
+import { applyChange, type MetadataImage } from '../../broker/metadata/image.js';
 import { buildBatch } from '../../protocol/batch/builder.js';
 import { decodeBatch } from '../../protocol/batch/reader.js';
 import { Errors } from '../../protocol/errors.js';
@@ -23,10 +22,10 @@ import { embeddedRig } from '../support/embedded-rig.js';
 
 const records = (value: string): Uint8Array => buildBatch([{ key: null, value: Buffer.from(value) }], { nowMs: 1_000 });
 
-function withStates(image: MetadataImage, topic: string, states: ReplicaState[]): MetadataImage {
-  const topics = new Map(image.topics);
-  topics.set(topic, { ...image.topics.get(topic)!, partitionStates: states } as TopicImage);
-  return { ...image, version: image.version + 1, topics };
+/** `image` with the partitions of `topic` moved to `states` (partitionChanged entries, as the controller will commit on elections). */
+function withStates(image: MetadataImage, topic: string, states: { replicas: number[]; leader: number; leaderEpoch: number; isr: number[] }[]): MetadataImage {
+  const { topicId, partitionStates } = image.topics.get(topic)!;
+  return states.reduce((next, state, partition) => applyChange(next, { kind: 'partitionChanged', name: topic, topicId, partition, partitionEpoch: partitionStates[partition]!.partitionEpoch + 1, ...state }, next.version + 1), image);
 }
 
 const fetchOf = (topic: string, partitions: { partition: number; currentLeaderEpoch?: number }[]): FetchRequest =>

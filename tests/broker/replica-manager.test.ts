@@ -13,10 +13,9 @@ import { brokerConfig } from '../../broker/config.js';
 import { FencedLeaderEpochError, NotLeaderError, UnknownLeaderEpochError, UnknownTopicOrPartitionError } from '../../broker/errors.js';
 import { createLogger, silentLogger, type Logger } from '../../broker/log.js';
 import type { MetadataChange } from '../../broker/metadata/changes.js';
-import { applyChange, EMPTY_IMAGE, type MetadataImage, type TopicImage } from '../../broker/metadata/image.js';
+import { applyChange, EMPTY_IMAGE, type MetadataImage } from '../../broker/metadata/image.js';
 import { Partition } from '../../broker/partition.js';
 import { ReplicaManager } from '../../broker/replication/replica-manager.js';
-import type { ReplicaState } from '../../broker/replication/replica-state.js';
 import { LogManager } from '../../broker/storage/log-manager.js';
 import { logConfigFor } from '../../broker/topic-settings.js';
 import { ManualClock } from '../../broker/world/clock.js';
@@ -31,13 +30,14 @@ function apply(image: MetadataImage, ...changes: MetadataChange[]): MetadataImag
   return changes.reduce((next, change) => applyChange(next, change, next.version + 1), image);
 }
 
-const created = (name: string, partitions: number, configs: Record<string, string> = {}): MetadataChange => ({ kind: 'topicCreated', name, topicId: `id-${name}`, partitions, replicationFactor: 1, configs });
+const created = (name: string, partitions: number, configs: Record<string, string> = {}): MetadataChange => ({ kind: 'topicCreated', name, topicId: `id-${name}`, partitions, replicationFactor: 1, configs, assignments: Array.from({ length: partitions }, () => [NODE]) });
 
-/** `image` one version on, with `topic` carrying per-partition replica state (as the cluster metadata will). */
-function withStates(image: MetadataImage, topic: string, states: ReplicaState[]): MetadataImage {
-  const topics = new Map(image.topics);
-  topics.set(topic, { ...image.topics.get(topic)!, partitionStates: states } as TopicImage);
-  return { ...image, version: image.version + 1, topics };
+const grown = (image: MetadataImage, name: string, partitions: number): MetadataChange => ({ kind: 'partitionsAdded', name, topicId: `id-${name}`, partitions, assignments: Array.from({ length: partitions - image.topics.get(name)!.partitions }, () => [NODE]) });
+
+/** `image` with partition `index` of `topic` moved to `state` (a partitionChanged, as the controller will commit on elections). */
+function changed(image: MetadataImage, topic: string, index: number, state: { replicas: number[]; leader: number; leaderEpoch: number; isr: number[] }): MetadataImage {
+  const current = image.topics.get(topic)!;
+  return apply(image, { kind: 'partitionChanged', name: topic, topicId: current.topicId, partition: index, partitionEpoch: current.partitionStates[index]!.partitionEpoch + 1, ...state });
 }
 
 function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -79,7 +79,7 @@ t.test('a new topic is opened, led here at epoch 0, and served; appends carry th
   t.same([partition.role, partition.leader, partition.leaderEpoch], ['leader', NODE, 0], 'no state in the image: led here at epoch 0');
   await partition.append(record('a')).committed;
 
-  const v2 = withStates(v1, 'orders', [0, 1].map(() => ({ replicas: [NODE, 2], leader: NODE, leaderEpoch: 3, isr: [NODE, 2] })));
+  const v2 = [0, 1].reduce((image, index) => changed(image, 'orders', index, { replicas: [NODE, 2], leader: NODE, leaderEpoch: 3, isr: [NODE, 2] }), v1);
   await replicas.apply(v1, v2);
   t.equal(partition.leaderEpoch, 3, 'a new leader epoch from the metadata reaches the partition it hosts');
   t.equal(replicas.partitionOrError('orders', 1), partition, 'the same partition: its log stays open across the change');
@@ -92,11 +92,12 @@ t.test('partitionOrError: unknown, not hosted, follower, fenced and unknown epoc
   t.teardown(() => logs.close());
   const v1 = apply(EMPTY_IMAGE, { kind: 'clusterCreated', clusterId: 'c' }, created('t', 3));
   await replicas.start(v1);
-  const v2 = withStates(v1, 't', [
+  const states = [
     { replicas: [NODE, 2], leader: NODE, leaderEpoch: 5, isr: [NODE, 2] },
     { replicas: [2, NODE], leader: 2, leaderEpoch: 7, isr: [2, NODE] },
     { replicas: [2, 3], leader: 3, leaderEpoch: 1, isr: [2, 3] },
-  ]);
+  ];
+  const v2 = states.reduce((image, state, index) => changed(image, 't', index, state), v1);
   await replicas.apply(v1, v2);
 
   t.type(replicas.partitionOrError('nope', 0), UnknownTopicOrPartitionError, 'a topic not in the metadata');
@@ -146,14 +147,14 @@ t.test('config changes reach hosted partitions; deletion withdraws, wakes waiter
   t.type(replicas.partitionOrError('a', 0), UnknownTopicOrPartitionError);
   t.notOk((await fs.readdir('/data')).some((name) => name.startsWith('a-')), 'its logs are gone');
 
-  const v4 = withStates(v3, 'b', [{ replicas: [2, 3], leader: 2, leaderEpoch: 1, isr: [2, 3] }]);
+  const v4 = changed(v3, 'b', 0, { replicas: [2, 3], leader: 2, leaderEpoch: 1, isr: [2, 3] });
   await replicas.apply(v3, v4);
   t.equal(replicas.partition('b', 0), undefined, 'a partition assigned away is no longer hosted');
   t.type(replicas.partitionOrError('b', 0), NotLeaderError);
   t.notOk((await fs.readdir('/data')).includes('b-0'), 'and its replica is removed');
 
   const v5 = apply(v4, created('a', 1));
-  const skipped = apply(v5, { kind: 'partitionsAdded', name: 'a', topicId: 'id-a', partitions: 3 });
+  const skipped = apply(v5, grown(v5, 'a', 3));
   t.same((await replicas.apply(v4, skipped)).failures, [], 'a catch-up that skipped a version');
   t.same([0, 1, 2].map((index) => replicas.partitionOrError('a', index) instanceof Partition), [true, true, true], 'gets everything up to the newest image');
   t.same(await replicas.apply(v5, v5), { version: skipped.version, failures: [] }, 'an older image changes nothing');
@@ -169,7 +170,7 @@ t.test('start reconciles the disk with the metadata; later, a new partition neve
   await first.logs.close();
 
   // The deletion of "gone" committed and a partition of "kept" added, both before their logs changed: a crash.
-  const v2 = apply(v1, { kind: 'topicDeleted', name: 'gone', topicId: 'id-gone' }, { kind: 'partitionsAdded', name: 'kept', topicId: 'id-kept', partitions: 2 }, { kind: 'topicDeleted', name: 'stray', topicId: 'id-stray' }, created('stray', 1));
+  const v2 = apply(v1, { kind: 'topicDeleted', name: 'gone', topicId: 'id-gone' }, grown(v1, 'kept', 2), { kind: 'topicDeleted', name: 'stray', topicId: 'id-stray' }, created('stray', 1));
   const { logger, lines } = capturingLogger();
   const second = await rig(fs, logger);
   t.teardown(() => second.logs.close());
@@ -184,7 +185,7 @@ t.test('start reconciles the disk with the metadata; later, a new partition neve
   t.type(second.replicas.partitionOrError('stray', 0), Partition, 'a topic deleted and created again under its name is served');
 
   t.same(second.replicas.strayLogs('kept', [1, 4, 5]), [5], 'strayLogs names only the log no hosted partition owns');
-  const v3 = apply(v2, { kind: 'partitionsAdded', name: 'kept', topicId: 'id-kept', partitions: 6 });
+  const v3 = apply(v2, grown(v2, 'kept', 6));
   const report = await second.replicas.apply(v2, v3);
   t.match(report.failures, [{ topic: 'kept', partition: 5, action: 'open', error: { message: /a log for kept-5 was already in the data directory/ } }], 'the stray is reported');
   const stray = second.replicas.partitionOrError('kept', 5);

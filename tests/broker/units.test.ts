@@ -141,7 +141,7 @@ const DATA_DIR = '/data';
 const LOG_PATH = `${DATA_DIR}/${METADATA_DIR}/${METADATA_LOG_FILE}`;
 
 async function openStore(fs: SimulatedFileSystem, clock = new ManualClock()): Promise<LocalMetadataStore> {
-  return LocalMetadataStore.open({ dataDir: DATA_DIR, fs, clock });
+  return LocalMetadataStore.open({ dataDir: DATA_DIR, fs, clock, localNodeId: 1 });
 }
 
 /** A data directory that exists durably, as one the broker created (and fsynced the parent of) would. */
@@ -150,7 +150,7 @@ async function dataDirOn(fs: SimulatedFileSystem): Promise<void> {
   await fs.fsyncDir('/');
 }
 
-const created = (name: string, topicId = `id-${name}`) => ({ kind: 'topicCreated' as const, name, topicId, partitions: 2, replicationFactor: 1, configs: { 'retention.ms': '1000' } });
+const created = (name: string, topicId = `id-${name}`) => ({ kind: 'topicCreated' as const, name, topicId, partitions: 2, replicationFactor: 1, configs: { 'retention.ms': '1000' }, assignments: [[1], [1]] });
 
 t.test('local metadata store: commits are durable, versioned and replayed in order', async (t) => {
   const fs = new SimulatedFileSystem();

@@ -39,7 +39,7 @@ export async function embeddedRig(settings: Record<string, string | number | boo
   const config = brokerConfig({ 'data.dir': '/data', 'node.id': 1, ...settings });
   const clock = new ManualClock();
   const logger = silentLogger();
-  const store = await LocalMetadataStore.open({ dataDir: '/data', fs, clock });
+  const store = await LocalMetadataStore.open({ dataDir: '/data', fs, clock, localNodeId: config.nodeId });
   if (store.image.clusterId === '') await store.commit([{ kind: 'clusterCreated', clusterId: 'test-cluster' }]);
   const logs = await LogManager.open({ dataDir: '/data', fs, clock, configFor: (topic) => logConfigFor(config, store.image.topics.get(topic)?.configs ?? {}), recoveryThreads: 0, cleanerThreads: 0 });
   const replicas = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger });

@@ -1,0 +1,70 @@
+/**
+ * The metadata change log's schema history (changes.ts): entries written by
+ * v1 and v2 builds (the bytes below were produced by the v2 build of
+ * changes.ts and must never change) still decode, into the current shape;
+ * every kind round-trips; each entry is written with the oldest schema that
+ * expresses it whole.
+ */
+import t from 'tap';
+import { CURRENT_SCHEMA_VERSION, decodeEntry, encodeEntry, MetadataDecodeError, schemaVersionFor, type MetadataChange, type MetadataEntry } from '../../../broker/metadata/changes.js';
+
+const ID = '0123456789abcdef0123456789abcdef';
+const GONE = 'ffffffffffffffffffffffffffffffff';
+
+/** [schema version, bytes as a v1/v2 build wrote them, what they decode to now]. */
+const WRITTEN_BEFORE_V3: [number, string, MetadataEntry][] = [
+  [1, '0280a0abfef9620012636c75737465722d31', { version: 1, timestampMs: 1700000000000, change: { kind: 'clusterCreated', clusterId: 'cluster-1' } }],
+  [1, '0482a0abfef962020c6f726465727340303132333435363738396162636465663031323334353637383961626364656604020218726574656e74696f6e2e6d73083130303000',
+    { version: 2, timestampMs: 1700000000001, change: { kind: 'topicCreated', name: 'orders', topicId: ID, partitions: 2, replicationFactor: 1, configs: { 'retention.ms': '1000' }, assignments: [] } }],
+  [1, '0684a0abfef962060c6f7264657273403031323334353637383961626364656630313233343536373839616263646566021c636c65616e75702e706f6c6963790e636f6d7061637400',
+    { version: 3, timestampMs: 1700000000002, change: { kind: 'topicConfigAltered', name: 'orders', topicId: ID, configs: { 'cleanup.policy': 'compact' } } }],
+  [2, '0886a0abfef962080c6f726465727340303132333435363738396162636465663031323334353637383961626364656606',
+    { version: 4, timestampMs: 1700000000003, change: { kind: 'partitionsAdded', name: 'orders', topicId: ID, partitions: 3, assignments: [] } }],
+  [1, '0a88a0abfef9620208676f6e65406666666666666666666666666666666666666666666666666666666666666666020200',
+    { version: 5, timestampMs: 1700000000004, change: { kind: 'topicCreated', name: 'gone', topicId: GONE, partitions: 1, replicationFactor: 1, configs: {}, assignments: [] } }],
+  [1, '0c8aa0abfef9620408676f6e65406666666666666666666666666666666666666666666666666666666666666666',
+    { version: 6, timestampMs: 1700000000005, change: { kind: 'topicDeleted', name: 'gone', topicId: GONE } }],
+];
+
+t.test('entries written by v1 and v2 builds decode, with no assignments', async (t) => {
+  for (const [schemaVersion, hex, expected] of WRITTEN_BEFORE_V3) {
+    t.same(decodeEntry(Buffer.from(hex, 'hex'), schemaVersion), expected, `v${schemaVersion} ${expected.change.kind}`);
+    t.same(encodeEntry(expected), { schemaVersion, bytes: Buffer.from(hex, 'hex') }, `and a change an older build could write is still written byte for byte as it wrote it`);
+  }
+});
+
+const V3_CHANGES: MetadataChange[] = [
+  { kind: 'topicCreated', name: 'orders', topicId: ID, partitions: 2, replicationFactor: 3, configs: { 'min.insync.replicas': '2' }, assignments: [[1, 2, 3], [2, 3, 1]] },
+  { kind: 'partitionsAdded', name: 'orders', topicId: ID, partitions: 3, assignments: [[3, 1, 2]] },
+  { kind: 'brokerRegistered', brokerId: 2, incarnationId: 'inc', host: '127.0.0.1', port: 9092, rack: 'rack-a' },
+  { kind: 'brokerRegistered', brokerId: 3, incarnationId: 'inc', host: 'localhost', port: 1, rack: null },
+  { kind: 'brokerFenced', brokerId: 2, brokerEpoch: 2 ** 40 },
+  { kind: 'brokerUnfenced', brokerId: 2, brokerEpoch: 17 },
+  { kind: 'partitionChanged', name: 'orders', topicId: ID, partition: 1, replicas: [2, 3, 1], leader: -1, leaderEpoch: 4, partitionEpoch: 9, isr: [3] },
+];
+
+t.test('every v3 change round-trips, written with schema v3', async (t) => {
+  t.equal(CURRENT_SCHEMA_VERSION, 3);
+  V3_CHANGES.forEach((change, i) => {
+    const entry = { version: i + 10, timestampMs: 1700000000000 + i, change };
+    const { schemaVersion, bytes } = encodeEntry(entry);
+    t.equal(schemaVersion, 3, `${change.kind} needs v3`);
+    t.same(decodeEntry(bytes, schemaVersion), entry, `${change.kind} round-trips`);
+    t.equal(Object.getPrototypeOf(decodeEntry(bytes, schemaVersion).change), Object.prototype, 'as plain data');
+  });
+});
+
+t.test('each entry is written with the oldest schema that expresses it whole', async (t) => {
+  const topic = V3_CHANGES[0] as Extract<MetadataChange, { kind: 'topicCreated' }>;
+  t.equal(schemaVersionFor({ kind: 'clusterCreated', clusterId: 'c' }), 1);
+  t.equal(schemaVersionFor({ ...topic, assignments: [] }), 1, 'a topic without assignments is a v1 entry');
+  t.equal(schemaVersionFor(topic), 3, 'with assignments it needs v3 (v1 would drop them)');
+  t.equal(schemaVersionFor({ kind: 'partitionsAdded', name: 'a', topicId: 'b', partitions: 2, assignments: [] }), 2);
+  t.equal(schemaVersionFor({ kind: 'topicDeleted', name: 'a', topicId: 'b' }), 1);
+});
+
+t.test('an unknown schema version or garbage is a MetadataDecodeError', async (t) => {
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 4), MetadataDecodeError);
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 4), /schema version 4, which this build does not know \(newest: 3\)/);
+  t.throws(() => decodeEntry(Buffer.from('02', 'hex'), 3), MetadataDecodeError);
+});
