@@ -94,6 +94,7 @@ function fetchResponse(partitions: number, slices: number, sliceBytes: number): 
         partitions: Array.from({ length: partitions }, (_, partition) => ({
           partition,
           errorCode: 0,
+          leaderEpoch: 3,
           highWatermark: 5_000_000,
           logStartOffset: 0,
           records: Array.from({ length: slices }, () => Buffer.alloc(sliceBytes, partition)),
@@ -111,7 +112,8 @@ function metadataResponse(topics: number, partitions: number): MetadataResponse 
     topics: Array.from({ length: topics }, (_, t) => ({
       errorCode: 0,
       name: `topic-${t}`,
-      partitions: Array.from({ length: partitions }, (_, partition) => ({ errorCode: 0, partition, leader: 0, leaderEpoch: 3, replicas: [0], isr: [0] })),
+      isInternal: false,
+      partitions: Array.from({ length: partitions }, (_, partition) => ({ errorCode: 0, partition, leader: 0, leaderEpoch: 3, replicas: [0], isr: [0], offlineReplicas: [] })),
     })),
   };
 }
@@ -175,7 +177,7 @@ export function measureCodecs(): CodecFigure[] {
   const metadataFrame = asFrame(encodeResponse('Metadata', 0, 1, metadata));
   figures.push(figure('Metadata response encode (Avro), 50 topics x 8 partitions', () => encodeResponse('Metadata', 0, 1, metadata)));
   figures.push(figure('Metadata response decode (Avro, validated), 50 topics x 8 partitions', () => decodeResponseBody('Metadata', 0, metadataFrame, 4)));
-  const listOffsets = { replicaId: -1, topics: [{ name: 'bench', partitions: [{ partition: 0, timestamp: -1 }] }] };
+  const listOffsets = { replicaId: -1, topics: [{ name: 'bench', partitions: [{ partition: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] };
   const listOffsetsFrame = asFrame(encodeRequest('ListOffsets', 0, 1, 'bench', listOffsets));
   figures.push(
     figure('ListOffsets request encode + decode (Avro), 1 partition', () => {

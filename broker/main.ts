@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { BrokerConfigError, type BrokerConfig } from './config.js';
 import { BROKER_USAGE, loadBrokerConfig, settingsReference } from './config-sources.js';
 import { Controller } from './controller/controller.js';
+import { BrokerFaults } from './faults.js';
 import { buildHandlerTable } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
 import { LocalMetadataStore } from './metadata/local-store.js';
@@ -59,6 +60,13 @@ export interface RunningBroker {
   readonly clusterId: string;
   /** Clean shutdown: stop accepting, answer in-flight requests (bounded by shutdown.timeout.ms), close every log. */
   close(): Promise<void>;
+  /**
+   * Resolves (never rejects) if a broken invariant in broker-wide state
+   * stopped the broker (faults.ts): it no longer serves, and its host should
+   * exit without a clean shutdown. Resolves once every connection is closed
+   * (answers already written are flushed). Pending while the broker is sound.
+   */
+  readonly failure: Promise<Error>;
 }
 
 /** A second SIGINT/SIGTERM within this long of the first is the same request, not an order to hurry. */
@@ -145,7 +153,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     logs.startMaintenance();
 
     const endpoint = { host: config.advertisedHost, port: config.port };
-    const handlers = buildHandlerTable({ config, controller, replicas: serving, clock, logger, endpoint });
+    const faults = new BrokerFaults(logger);
+    const handlers = buildHandlerTable({ config, controller, replicas: serving, clock, logger, endpoint }, faults);
     const server = await BrokerServer.start({
       transport,
       config,
@@ -156,6 +165,11 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
     endpoint.port = server.port;
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
+    // Not one more answer from state that broke an invariant: close every connection now (the failed request's answer is flushed first).
+    let connectionsClosed = Promise.resolve();
+    faults.onFatal(() => {
+      connectionsClosed = server.close(0);
+    });
 
     const topicCount = serving.image.topics.size;
     logger.info(
@@ -169,6 +183,10 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       port: server.port,
       dataDir,
       clusterId: store.image.clusterId,
+      failure: faults.failure.then(async (error) => {
+        await connectionsClosed;
+        return error;
+      }),
       close() {
         closing ??= unwind().then(() => logger.info({ event: 'stopped' }, 'runnel broker stopped cleanly'));
         return closing;
@@ -222,6 +240,12 @@ export async function runBrokerCli(argv: readonly string[], env: Readonly<Record
     fatal(error, `broker failed to start: ${startFailureAdvice(error, config)}`);
     return 1;
   }
+
+  // faults.ts has logged it: exit at once, as after a crash (the next start recovers the logs).
+  void broker.failure.then((error) => {
+    sayOnStderr(`broker stopped: ${error.message}; exiting (logs are recovered at the next start)`, config);
+    process.exit(1);
+  });
 
   return new Promise<number>((resolve) => {
     let stoppingSinceNs: bigint | undefined;

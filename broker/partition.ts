@@ -30,6 +30,12 @@
  * it stamps its epoch on every batch. Requests check the role and epoch
  * through `ReplicaManager.partitionOrError`.
  *
+ * A broken invariant during an operation on the partition (here or in its
+ * log) takes the log offline the same way (`#offlineOnInvariant`): its
+ * state is no longer known to be right, so nothing more is appended to or
+ * served from it until a restart recovers it, and the rest of the broker
+ * serves on (docs/ARCHITECTURE.md, "When an invariant breaks").
+ *
  * Not thread-safe (nothing in the broker is): every call runs on the event
  * loop, and appends are applied in call order.
  */
@@ -38,7 +44,7 @@ import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
 import type { ReadBufferSource } from './storage/segment.js';
-import { assert } from './world/assert.js';
+import { assert, InvariantError } from './world/assert.js';
 
 export type PartitionRole = 'leader' | 'follower';
 
@@ -175,6 +181,14 @@ export class Partition {
   append(records: Uint8Array): PartitionAppend {
     const log = this.#usableLog();
     if (this.#role !== 'leader') throw new NotLeaderError(this.topic, this.index, this.#leader, `this broker does not lead ${this.topic}-${this.index}${this.#leader === -1 ? '' : ` (broker ${this.#leader} does)`}; refresh metadata`);
+    try {
+      return this.#append(log, records);
+    } catch (error) {
+      throw this.#offlineOnInvariant(log, error);
+    }
+  }
+
+  #append(log: PartitionLog, records: Uint8Array): PartitionAppend {
     const info = log.append(records, { leaderEpoch: this.#leaderEpoch });
     const endOffset = info.lastOffset + 1;
     assert(endOffset === log.logEndOffset, 'an append ends at the log end offset', { endOffset, logEndOffset: log.logEndOffset });
@@ -201,7 +215,11 @@ export class Partition {
     }
     const highWatermark = this.#highWatermark;
     if (fetchOffset >= highWatermark) return { records: [], sizeBytes: 0 };
-    return log.read(fetchOffset, maxBytes, highWatermark, allocate);
+    try {
+      return await log.read(fetchOffset, maxBytes, highWatermark, allocate);
+    } catch (error) {
+      throw this.#offlineOnInvariant(log, error);
+    }
   }
 
   /** The first committed batch with a timestamp at or after `timestampMs`, or null (see PartitionLog.offsetForTimestamp). */
@@ -209,7 +227,12 @@ export class Partition {
     const log = this.#usableLog();
     // Read the watermark before searching, so a record committed meanwhile is not half-visible.
     const highWatermark = this.#highWatermark;
-    const hit = await log.offsetForTimestamp(timestampMs);
+    let hit: Awaited<ReturnType<PartitionLog['offsetForTimestamp']>>;
+    try {
+      hit = await log.offsetForTimestamp(timestampMs);
+    } catch (error) {
+      throw this.#offlineOnInvariant(log, error);
+    }
     return hit === null || hit.offset >= highWatermark ? null : hit;
   }
 
@@ -236,6 +259,11 @@ export class Partition {
     this.#deleted = true;
     this.#notify();
     this.#listeners.clear();
+  }
+
+  /** A broken invariant takes the log offline, and the caller gets why (a LogOfflineError); any other error passes through. */
+  #offlineOnInvariant(log: PartitionLog, error: unknown): unknown {
+    return error instanceof InvariantError ? log.takeOffline(`${this.topic}-${this.index} broke an invariant`, error) : error;
   }
 
   #usableLog(): PartitionLog {

@@ -6,7 +6,7 @@
  * names the topic.
  */
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type TopicMetadata } from '../protocol/messages.js';
-import { Errors } from '../protocol/errors.js';
+import { errorNameOf } from '../protocol/errors.js';
 import { RunnelError, clientClosed, invalidArgument } from './errors.js';
 import type { Cluster } from './metadata.js';
 import { listOffsets, offsetsForTimestamps } from './offsets.js';
@@ -36,7 +36,7 @@ export class RunnelAdmin implements Admin {
       const res = await this.#cluster.anyConnection().request('CreateTopics', { topics: [topic], timeoutMs: this.#timeoutMs, validateOnly: false });
       const r = res.topics.find((x) => x.name === t.name);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's CreateTopics answer left out "${t.name}".`);
-      if (r.errorCode !== 0) throw adminError(r.errorCode, `Creating topic "${t.name}"`, r.errorMessage);
+      if (errorNameOf(r.errorCode) !== 'NONE') throw adminError(r.errorCode, `Creating topic "${t.name}"`, r.errorMessage);
     });
     this.#cluster.invalidate(t.name);
   }
@@ -46,7 +46,7 @@ export class RunnelAdmin implements Admin {
       const res = await this.#cluster.anyConnection().request('DeleteTopics', { topics: [name], timeoutMs: this.#timeoutMs });
       const r = res.topics.find((x) => x.name === name);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's DeleteTopics answer left out "${name}".`);
-      if (r.errorCode !== 0) throw adminError(r.errorCode, `Deleting topic "${name}"`, r.errorMessage);
+      if (errorNameOf(r.errorCode) !== 'NONE') throw adminError(r.errorCode, `Deleting topic "${name}"`, r.errorMessage);
     });
     this.#cluster.invalidate(name);
   }
@@ -59,14 +59,15 @@ export class RunnelAdmin implements Admin {
       const res = await this.#cluster.anyConnection().request('CreatePartitions', { topics: [{ name: t.topic, count: t.count }], timeoutMs: this.#timeoutMs, validateOnly: false });
       const r = res.results.find((x) => x.name === t.topic);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's CreatePartitions answer left out "${t.topic}".`);
-      if (r.errorCode === 0) return;
+      const error = errorNameOf(r.errorCode);
+      if (error === 'NONE') return;
       // A retry after a lost answer finds its own earlier success: the topic already has `count`.
-      if (attempts > 1 && r.errorCode === Errors.INVALID_PARTITIONS.code) {
+      if (attempts > 1 && error === 'INVALID_PARTITIONS') {
         const now = await this.#topicMetadata(t.topic, `Adding partitions to "${t.topic}"`);
         if (now.partitions.length === t.count) return;
       }
       // A storage error here comes after the new count was committed: trying again cannot help.
-      const committed = r.errorCode === Errors.KAFKA_STORAGE_ERROR.code ? { retriable: false } : undefined;
+      const committed = error === 'KAFKA_STORAGE_ERROR' ? { retriable: false } : undefined;
       throw adminError(r.errorCode, `Adding partitions to "${t.topic}"`, r.errorMessage, committed);
     });
     this.#cluster.invalidate(t.topic);
@@ -82,7 +83,7 @@ export class RunnelAdmin implements Admin {
     const res = await this.#cluster.fetchMetadata([name]);
     const t = res.topics.find((x) => x.name === name);
     if (t === undefined) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" does not exist.`, { retriable: false });
-    if (t.errorCode !== 0) throw adminError(t.errorCode, context);
+    if (errorNameOf(t.errorCode) !== 'NONE') throw adminError(t.errorCode, context);
     return t;
   }
 
@@ -107,7 +108,7 @@ export class RunnelAdmin implements Admin {
       const res = await this.#cluster.anyConnection().request('DescribeConfigs', { resources: [{ type: 'topic', name: topic, configNames: null }] });
       const r = res.results.find((x) => x.name === topic);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's DescribeConfigs answer left out "${topic}".`);
-      if (r.errorCode !== 0) throw adminError(r.errorCode, `Describing the configuration of "${topic}"`, r.errorMessage);
+      if (errorNameOf(r.errorCode) !== 'NONE') throw adminError(r.errorCode, `Describing the configuration of "${topic}"`, r.errorMessage);
       return r.configs.map((c) => ({ name: c.name, value: c.value, source: c.source, readOnly: c.readOnly }));
     });
   }
@@ -119,7 +120,7 @@ export class RunnelAdmin implements Admin {
       const res = await this.#cluster.anyConnection().request('AlterConfigs', { resources: [{ type: 'topic', name: topic, configs }], validateOnly: false });
       const r = res.results.find((x) => x.name === topic);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's AlterConfigs answer left out "${topic}".`);
-      if (r.errorCode !== 0) throw adminError(r.errorCode, `Altering the configuration of "${topic}"`, r.errorMessage);
+      if (errorNameOf(r.errorCode) !== 'NONE') throw adminError(r.errorCode, `Altering the configuration of "${topic}"`, r.errorMessage);
     });
   }
 
@@ -157,5 +158,5 @@ export class RunnelAdmin implements Admin {
  * would only make the caller wait for the same answer.
  */
 function adminError(code: number, context: string, brokerMessage?: string | null, options?: { retriable?: boolean }): RunnelError {
-  return RunnelError.fromCode(code, context, brokerMessage, options ?? (code === Errors.UNKNOWN_TOPIC_OR_PARTITION.code ? { retriable: false } : undefined));
+  return RunnelError.fromCode(code, context, brokerMessage, options ?? (errorNameOf(code) === 'UNKNOWN_TOPIC_OR_PARTITION' ? { retriable: false } : undefined));
 }

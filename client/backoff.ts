@@ -4,6 +4,8 @@
  * spread by ±20% so a fleet of clients that lost the same broker does not
  * come back in lockstep.
  */
+import { sleepOn, systemClock } from './clock.js';
+
 export interface RetryPolicy {
   /** How many times a failed request is tried again (0: never). */
   retries: number;
@@ -21,19 +23,11 @@ export function backoffMs(policy: Pick<RetryPolicy, 'initialBackoffMs' | 'maxBac
 }
 
 /**
- * Waits `ms`; resolves early (never rejects) when `signal` aborts, so close()
- * does not wait out a backoff. The timer is ref'd on purpose: a process
- * awaiting a send that is between retries must not exit.
+ * Waits `ms` on the real clock; resolves early (never rejects) when `signal`
+ * aborts, so close() does not wait out a backoff. The timer keeps the process
+ * alive on purpose: a process awaiting a send that is between retries must
+ * not exit.
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return sleepOn(systemClock, ms, signal, { keepAlive: true });
 }

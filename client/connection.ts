@@ -16,6 +16,11 @@
  * The socket is unref'd whenever nothing is in flight, so an app that forgets
  * `close()` can still exit; anything awaited keeps the process alive.
  *
+ * The network, the clock and the backoff's randomness come from the injected
+ * `ClientWorld` (real ones by default), never from `node:net` or global
+ * timers, so a broker can open connections to other nodes on its own
+ * (simulated) world.
+ *
  * Health: the owner hears of trouble once per outage (`onTrouble`) and of
  * its end (`onReachable`). Trouble is a failed connect (TCP or the version
  * handshake), a request that timed out, or a broker that has gone silent:
@@ -29,15 +34,18 @@
  * counts from the first sign of it (the broker last heard from, a lost
  * connection, the first failed connect), not from the latest retry.
  */
-import net from 'node:net';
 import { ApiKey, type ApiName } from '../protocol/api-keys.js';
 import { encodeRequest, decodeResponseHeader, decodeResponseBody, negotiateVersion, SUPPORTED_VERSIONS } from '../protocol/codec.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { tryDecodeErrorResponse } from '../protocol/error-response.js';
+import { errorNameOf } from '../protocol/errors.js';
 import type { OutgoingRequestBodies, ResponseBodies } from '../protocol/messages.js';
-import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
+import { backoffMs, type RetryPolicy } from './backoff.js';
+import { sleepOn, type ClientClock, type TimerHandle } from './clock.js';
 import { RunnelError, clientClosed, systemCodeOf } from './errors.js';
+import type { OutgoingConnection } from './transport.js';
 import type { Logger } from './types.js';
+import { systemClientWorld, type ClientWorld } from './world.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -61,6 +69,8 @@ export interface ConnectionOptions {
   onTrouble?: (err: RunnelError, reason: string, sinceMs: number) => void;
   /** Called when the broker answers again after trouble was reported (a completed connect, or any response). */
   onReachable?: () => void;
+  /** The network, clock and randomness to run on (default: the real ones). */
+  world?: ClientWorld;
 }
 
 interface Pending {
@@ -68,13 +78,15 @@ interface Pending {
   version: number;
   resolve: (body: never) => void;
   reject: (err: RunnelError) => void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
-/** One live socket and its state; replaced on reconnect. */
+/** One live transport connection and its state; replaced on reconnect. */
 interface Link {
-  socket: net.Socket;
+  conn: OutgoingConnection;
   inFlight: Map<number, Pending>;
+  /** Requests that expect no response and are not yet handed to the network: they fail if the link dies first. */
+  unwritten: Set<(err: RunnelError) => void>;
   versions: Map<ApiName, number>;
   dead: boolean;
   /** When bytes last came from the broker (or the link was made). */
@@ -82,7 +94,7 @@ interface Link {
   /** The correlation id of the liveness probe awaiting its answer, or -1. */
   probeId: number;
   /** Checks, while requests are in flight, that the broker still says something. */
-  watchdog: NodeJS.Timeout | null;
+  watchdog: TimerHandle | null;
 }
 
 const SOFTWARE_NAME = 'runnel-js';
@@ -92,6 +104,8 @@ export class Connection {
   readonly host: string;
   readonly port: number;
   readonly #opts: ConnectionOptions;
+  readonly #world: ClientWorld;
+  readonly #clock: ClientClock;
   #link: Link | null = null;
   #connecting: Promise<Link> | null = null;
   #failures = 0;
@@ -107,6 +121,8 @@ export class Connection {
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts;
+    this.#world = opts.world ?? systemClientWorld;
+    this.#clock = this.#world.clock;
     this.host = opts.host;
     this.port = opts.port;
   }
@@ -172,7 +188,11 @@ export class Connection {
     return this.#link?.versions.get(api);
   }
 
-  /** Fails everything in flight (with `reason`, by default CLIENT_CLOSED) and ends the socket. */
+  /**
+   * Fails everything in flight (with `reason`, by default CLIENT_CLOSED) and
+   * destroys the connection: whatever was unanswered is failed already, so
+   * there is nothing left worth flushing.
+   */
   async close(reason: RunnelError = clientClosed(`The connection to ${this.address}`)): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -181,13 +201,6 @@ export class Connection {
     const link = this.#link;
     if (link !== null) this.#kill(link, reason, false);
     for (const wake of this.#slotWaiters.splice(0)) wake();
-    if (link !== null && !link.socket.destroyed) {
-      await new Promise<void>((resolve) => {
-        link.socket.once('close', () => resolve());
-        link.socket.end();
-        setTimeout(() => link.socket.destroy(), 1000).unref();
-      });
-    }
   }
 
   #closedError(): RunnelError {
@@ -211,10 +224,11 @@ export class Connection {
 
   async #connectWithBackoff(): Promise<Link> {
     if (this.#failures > 0) {
-      await sleep(backoffMs(this.#opts.reconnect, this.#failures - 1), this.#abort.signal);
+      // Kept alive: a process awaiting a request between reconnects must not exit.
+      await sleepOn(this.#clock, backoffMs(this.#opts.reconnect, this.#failures - 1, () => this.#world.rng.next()), this.#abort.signal, { keepAlive: true });
       if (this.#closed) throw this.#closedError();
     }
-    const attemptMs = Date.now();
+    const attemptMs = this.#clock.nowMs();
     try {
       const link = await this.#open();
       if (this.#closed) {
@@ -236,42 +250,44 @@ export class Connection {
   }
 
   /**
-   * TCP connect plus ApiVersions, within connectTimeoutMs (one timer for
-   * both, which knows which of the two got no answer). Fails with a
+   * Transport connect plus ApiVersions, within connectTimeoutMs (one timer
+   * for both, which knows which of the two got no answer). Fails with a
    * ConnectFailure, which carries the reason for the owner.
    */
   async #open(): Promise<Link> {
-    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
-    const link: Link = { socket, inFlight: new Map(), versions: new Map(), dead: false, lastHeardMs: Date.now(), probeId: -1, watchdog: null };
+    const conn = this.#world.transport.connect({ host: this.host, port: this.port });
+    const link: Link = { conn, inFlight: new Map(), unwritten: new Set(), versions: new Map(), dead: false, lastHeardMs: this.#clock.nowMs(), probeId: -1, watchdog: null };
     const reader = new FrameReader({
       maxFrameBytes: this.#opts.maxFrameBytes,
       onFrame: (frame: Uint8Array) => this.#onFrame(link, frame),
     });
-    let socketError: Error & { code?: string } = new Error('closed');
     let tcpConnected = false;
+    let onConnected: () => void = () => {};
     let onConnectFailure: (err: ConnectFailure) => void = () => {};
-    socket.on('data', (chunk: Buffer) => {
-      link.lastHeardMs = Date.now();
-      try {
-        reader.push(chunk);
-      } catch (err) {
-        this.#kill(link, new RunnelError('NETWORK_EXCEPTION', `Bad response framing from ${this.address}: ${(err as Error).message}; reconnecting.`, { cause: err }), true);
-      }
-    });
-    socket.on('error', (err) => {
-      socketError = err;
-    });
-    socket.on('close', () => {
-      const err = this.#networkError(socketError);
-      const reason = systemCodeOf(err) ?? (tcpConnected ? 'the connection closed during the version handshake' : 'the connection closed while connecting');
-      onConnectFailure(new ConnectFailure(
-        err.errorName === 'CONNECTION_FAILED' ? err : new RunnelError('CONNECTION_FAILED', `Could not connect to ${this.address}: ${err.message}`, { cause: err, reason }),
-        reason,
-      ));
-      this.#kill(link, err, true);
+    conn.attach({
+      connect: () => onConnected(),
+      data: (chunk) => {
+        link.lastHeardMs = this.#clock.nowMs();
+        try {
+          reader.push(chunk);
+        } catch (err) {
+          this.#kill(link, new RunnelError('NETWORK_EXCEPTION', `Bad response framing from ${this.address}: ${(err as Error).message}; reconnecting.`, { cause: err }), true);
+        }
+      },
+      // Requests are small and the in-flight cap bounds them: nothing waits for the buffer to empty.
+      drain: () => {},
+      close: (error) => {
+        const err = this.#networkError(error ?? new Error('closed'));
+        const reason = systemCodeOf(err) ?? (tcpConnected ? 'the connection closed during the version handshake' : 'the connection closed while connecting');
+        onConnectFailure(new ConnectFailure(
+          err.errorName === 'CONNECTION_FAILED' ? err : new RunnelError('CONNECTION_FAILED', `Could not connect to ${this.address}: ${err.message}`, { cause: err, reason }),
+          reason,
+        ));
+        this.#kill(link, err, true);
+      },
     });
     const timeoutMs = this.#opts.connectTimeoutMs;
-    const timer = setTimeout(() => {
+    const timer = this.#clock.schedule(timeoutMs, () => {
       const reason = tcpConnected ? `connected, but no answer to the version handshake within ${timeoutMs} ms` : `no answer to connect within ${timeoutMs} ms`;
       const failure = new ConnectFailure(
         tcpConnected
@@ -281,10 +297,10 @@ export class Connection {
       );
       onConnectFailure(failure);
       this.#kill(link, failure.error, false);
-    }, timeoutMs);
+    }, { keepAlive: true });
     try {
       const failed = new Promise<never>((_, reject) => (onConnectFailure = reject));
-      await Promise.race([new Promise<void>((resolve) => socket.once('connect', resolve)), failed]);
+      await Promise.race([new Promise<void>((resolve) => (onConnected = resolve)), failed]);
       tcpConnected = true;
       // The handshake is spoken at our lowest ApiVersions version, which every broker knows. Its own timer is
       // longer than the one above, which is the one to say that it got no answer.
@@ -302,7 +318,7 @@ export class Connection {
       this.#kill(link, failure.error, false);
       throw failure;
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
     }
   }
 
@@ -330,10 +346,11 @@ export class Connection {
   #watch(link: Link): void {
     if (link.watchdog !== null || link.dead) return;
     const halfMs = Math.max(1, Math.floor(this.#opts.connectTimeoutMs / 2));
-    link.watchdog = setTimeout(() => {
+    // The requests in flight keep the process alive; the watchdog never does by itself.
+    link.watchdog = this.#clock.schedule(this.#watchDelayMs(link, halfMs), () => {
       link.watchdog = null;
       if (link.dead || (link.inFlight.size === 0 && link.probeId < 0)) return;
-      const silentMs = Date.now() - link.lastHeardMs;
+      const silentMs = this.#clock.nowMs() - link.lastHeardMs;
       if (link.probeId >= 0 && silentMs >= 2 * halfMs) {
         const err = new RunnelError('REQUEST_TIMED_OUT', `${this.address} has not answered anything for ${silentMs} ms, not even a probe; is the broker hung or cut off?`);
         this.#trouble(err, 'connected, but it answers nothing', link.lastHeardMs);
@@ -341,15 +358,13 @@ export class Connection {
         this.#probe(link);
       }
       this.#watch(link);
-    }, this.#watchDelayMs(link, halfMs));
-    // The requests in flight keep the process alive; the watchdog never does by itself.
-    link.watchdog.unref();
+    });
   }
 
   /** Until the silence reaches the next threshold: half (probe it), or all of connectTimeoutMs with a probe out (report it). */
   #watchDelayMs(link: Link, halfMs: number): number {
     const dueMs = link.lastHeardMs + (link.probeId >= 0 ? 2 * halfMs : halfMs);
-    const nowMs = Date.now();
+    const nowMs = this.#clock.nowMs();
     // Past due (just reported): look again in half a timeout.
     return dueMs > nowMs ? dueMs - nowMs : halfMs;
   }
@@ -361,14 +376,14 @@ export class Connection {
     const version = link.versions.get('ApiVersions') ?? SUPPORTED_VERSIONS.ApiVersions.min;
     const chunks = encodeRequest('ApiVersions', version, correlationId, this.#opts.clientId, { clientSoftwareName: SOFTWARE_NAME, clientSoftwareVersion: SOFTWARE_VERSION });
     link.probeId = correlationId;
-    for (const chunk of chunks) link.socket.write(chunk);
+    link.conn.write(chunks);
   }
 
-  #networkError(err: Error & { code?: string }): RunnelError {
+  #networkError(err: Error & { code?: unknown }): RunnelError {
     if (err.code === 'ECONNREFUSED') {
       return new RunnelError('CONNECTION_FAILED', `Connection refused by ${this.address}: is the broker running on that address?`, { cause: err });
     }
-    const why = err.code ?? err.message;
+    const why = typeof err.code === 'string' ? err.code : err.message;
     return new RunnelError('NETWORK_EXCEPTION', `The connection to ${this.address} was lost (${why}); the client will reconnect.`, { cause: err });
   }
 
@@ -386,10 +401,9 @@ export class Connection {
     } catch (err) {
       return Promise.reject(new RunnelError('INVALID_ARGUMENT', `Could not encode the ${api} request: ${(err as Error).message}`, { cause: err }));
     }
-    const socket = link.socket;
     return new Promise((resolve, reject) => {
       if (expectResponse) {
-        const sentAtMs = Date.now();
+        const sentAtMs = this.#clock.nowMs();
         const onTimeout = (): void => {
           link.inFlight.delete(correlationId);
           const err = new RunnelError('REQUEST_TIMED_OUT', `No response to ${api} from ${this.address} within ${timeoutMs} ms, so the connection was reset; retry, or raise requestTimeoutMs.`);
@@ -398,21 +412,21 @@ export class Connection {
           if (link === this.#link) this.#trouble(err, `no answer to a ${api} request within ${timeoutMs} ms`, Math.max(sentAtMs, link.lastHeardMs));
           this.#kill(link, new RunnelError('NETWORK_EXCEPTION', `Reset the connection to ${this.address} after a ${api} request timed out; retry.`), true);
         };
-        const timer = setTimeout(onTimeout, timeoutMs);
+        const timer = this.#clock.schedule(timeoutMs, onTimeout, { keepAlive: true });
         link.inFlight.set(correlationId, { api, version, resolve: resolve as (body: never) => void, reject, timer });
         if (link.inFlight.size === 1) {
-          socket.ref();
+          link.conn.ref();
           if (link === this.#link) this.#watch(link);
         }
+        link.conn.write(chunks);
+        return;
       }
-      socket.cork();
-      const last = chunks.length - 1;
-      for (let i = 0; i < last; i++) socket.write(chunks[i]!);
-      socket.write(chunks[last]!, expectResponse ? undefined : (err) => {
-        if (err) reject(this.#networkError(err));
-        else resolve(undefined);
+      // No response to wait for: done once the network has the bytes, failed if the link dies first.
+      link.unwritten.add(reject);
+      link.conn.write(chunks, () => {
+        link.unwritten.delete(reject);
+        resolve(undefined);
       });
-      socket.uncork();
     });
   }
 
@@ -437,8 +451,8 @@ export class Connection {
       return;
     }
     link.inFlight.delete(correlationId);
-    clearTimeout(pending.timer);
-    if (link.inFlight.size === 0) link.socket.unref();
+    pending.timer.cancel();
+    if (link.inFlight.size === 0) link.conn.unref();
     this.#releaseSlot();
     let body: unknown;
     try {
@@ -454,26 +468,29 @@ export class Connection {
     pending.resolve(body as never);
   }
 
-  /** Marks a link dead once: fails its requests, destroys its socket, wakes slot waiters. */
+  /** Marks a link dead once: fails its requests, destroys its connection, wakes slot waiters. */
   #kill(link: Link, err: RunnelError, notify: boolean): void {
     if (link.dead) return;
     link.dead = true;
     const wasEstablished = this.#link === link;
     if (wasEstablished) this.#link = null;
-    if (link.watchdog !== null) clearTimeout(link.watchdog);
+    link.watchdog?.cancel();
     link.watchdog = null;
     const pending = [...link.inFlight.values()];
     link.inFlight.clear();
-    link.socket.destroy();
+    const unwritten = [...link.unwritten];
+    link.unwritten.clear();
+    link.conn.destroy();
     for (const p of pending) {
-      clearTimeout(p.timer);
+      p.timer.cancel();
       p.reject(err);
     }
+    for (const reject of unwritten) reject(err);
     for (const wake of this.#slotWaiters.splice(0)) wake();
     if (notify && wasEstablished && !this.#closed) {
       // Not an outage yet (the next connect decides), but if it is one, it began here: when requests were
       // waiting for answers. (A link lost while idle may only have been closed as idle by the broker.)
-      if (pending.length > 0) this.#troubleSinceMs ??= Date.now();
+      if (pending.length > 0) this.#troubleSinceMs ??= this.#clock.nowMs();
       this.#opts.logger.warn({ broker: this.address, err: err.message }, 'connection lost');
       this.#opts.onDisconnect?.(err);
     }
@@ -492,7 +509,7 @@ class ConnectFailure extends Error {
 
 /** Our version of each API: min(our max, broker max), where the ranges overlap. */
 function negotiate(versions: Map<ApiName, number>, res: ResponseBodies['ApiVersions']): void {
-  if (res.errorCode !== 0) throw RunnelError.fromCode(res.errorCode, 'ApiVersions handshake');
+  if (errorNameOf(res.errorCode) !== 'NONE') throw RunnelError.fromCode(res.errorCode, 'ApiVersions handshake');
   const theirs = new Map(res.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }]));
   for (const api of Object.keys(SUPPORTED_VERSIONS) as ApiName[]) {
     const range = theirs.get(ApiKey[api]);

@@ -22,10 +22,17 @@ export const ClientErrors = {
 
 export type ClientErrorName = keyof typeof ClientErrors;
 
+/**
+ * Every name a RunnelError can carry: the wire table's and the client's own.
+ * Code that branches on an error compares these names (a misspelling does
+ * not compile), never the numbers behind them.
+ */
+export type RunnelErrorName = ErrorName | ClientErrorName;
+
 export class RunnelError extends Error {
   override name = 'RunnelError';
   readonly code: number;
-  readonly errorName: string;
+  readonly errorName: RunnelErrorName;
   readonly retriable: boolean;
   /**
    * What went wrong, in a sentence without the error's name, the operation
@@ -38,8 +45,8 @@ export class RunnelError extends Error {
   /** The offsets the error is about, when it is about some (a damaged batch's first and last). */
   readonly offsets: { first: number; last: number } | undefined;
 
-  constructor(errorName: ErrorName | ClientErrorName, detail?: string, options?: RunnelErrorOptions) {
-    const spec: ErrorSpec = errorName in ClientErrors ? ClientErrors[errorName as ClientErrorName] : Errors[errorName as ErrorName];
+  constructor(errorName: RunnelErrorName, detail?: string, options?: RunnelErrorOptions) {
+    const spec: ErrorSpec = isClientErrorName(errorName) ? ClientErrors[errorName] : Errors[errorName];
     super(detail === undefined ? `${errorName}: ${spec.message}` : `${errorName}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = spec.code;
     this.errorName = errorName;
@@ -75,6 +82,10 @@ export interface RunnelErrorOptions {
   reason?: string;
   topicPartition?: { topic: string; partition: number };
   offsets?: { first: number; last: number };
+}
+
+function isClientErrorName(name: RunnelErrorName): name is ClientErrorName {
+  return Object.hasOwn(ClientErrors, name);
 }
 
 export function isRetriable(err: unknown): boolean {

@@ -3,7 +3,8 @@
  * docs/CLIENT.md is the guide; types.ts has every public shape.
  */
 export { Runnel } from './runnel.js';
-export { RunnelError, ClientErrors, type ClientErrorName } from './errors.js';
+export { RunnelError, ClientErrors, type ClientErrorName, type RunnelErrorName } from './errors.js';
+export type { ErrorName } from '../protocol/errors.js';
 export { ProducerDefaults } from './defaults.js';
 export { partitionForKey, murmur2 } from './producer/partitioner.js';
 export type {

@@ -23,9 +23,11 @@
  */
 import type { MetadataResponse } from '../protocol/messages.js';
 import { Connection } from './connection.js';
-import { RunnelError, invalidArgument, isRetriable } from './errors.js';
+import { Errors, errorNameOf } from '../protocol/errors.js';
+import { RunnelError, invalidArgument, isRetriable, type RunnelErrorName } from './errors.js';
 import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
 import { ClientEventEmitter } from './events.js';
+import type { ClientWorld } from './world.js';
 import type { Logger } from './types.js';
 
 export interface ClusterOptions {
@@ -41,6 +43,8 @@ export interface ClusterOptions {
   allowAutoTopicCreation: boolean;
   /** Cached topic metadata older than this is refreshed in the background when next used. */
   metadataMaxAgeMs: number;
+  /** The network, clock and randomness the connections run on (default: the real ones). */
+  world?: ClientWorld;
 }
 
 export interface PartitionInfo {
@@ -61,8 +65,15 @@ export interface TopicInfo {
   refreshAtMs: number;
 }
 
-/** Codes that mean "the cached metadata is stale". */
-const STALE_METADATA = new Set([3, 5, 6]);
+/** Errors that mean "the cached metadata is stale" (or the broker it names is out of reach): refresh it. */
+const STALE_METADATA: ReadonlySet<RunnelErrorName> = new Set<RunnelErrorName>([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_OR_FOLLOWER',
+  'NETWORK_EXCEPTION',
+  'CONNECTION_FAILED',
+  'REQUEST_TIMED_OUT',
+]);
 
 /** A broker no connection could reach since `sinceMs` (one outage). */
 export interface Unreachable {
@@ -74,11 +85,14 @@ export interface Unreachable {
   error: RunnelError;
 }
 
+/** The code a partition the broker did not describe is cached with: it has no leader we know of. */
+const LEADERLESS = Errors.LEADER_NOT_AVAILABLE.code;
+
 export const LOOK_UP = -1;
 export const NO_SUCH_PARTITION = -2;
 
 export function isStaleMetadataError(err: unknown): boolean {
-  return err instanceof RunnelError && (STALE_METADATA.has(err.code) || err.errorName === 'NETWORK_EXCEPTION' || err.errorName === 'CONNECTION_FAILED' || err.errorName === 'REQUEST_TIMED_OUT');
+  return err instanceof RunnelError && STALE_METADATA.has(err.errorName);
 }
 
 export function parseBootstrap(bootstrap: string[]): { host: string; port: number }[] {
@@ -139,6 +153,7 @@ export class Cluster {
       onDisconnect: () => this.invalidate(),
       onTrouble: (error, reason, sinceMs) => this.#trouble(outageKey, `${host}:${port}`, error, reason, sinceMs),
       onReachable: () => this.#reachable(outageKey),
+      world: this.opts.world,
     });
   }
 
@@ -237,10 +252,11 @@ export class Cluster {
       const res = await this.fetchMetadata([name]);
       const t = res.topics.find((x) => x.name === name);
       if (t === undefined) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" was not in the broker's metadata answer; create it first.`);
-      if (t.errorCode !== 0) {
+      const error = errorNameOf(t.errorCode);
+      if (error !== 'NONE') {
         const err = RunnelError.fromCode(t.errorCode, `Topic "${name}"`);
         // A missing topic will not appear by retrying; say so rather than spin.
-        if (t.errorCode === 3) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" does not exist; create it first (runnel topic create ${name}), or enable auto.create.topics on the broker.`, { retriable: false });
+        if (error === 'UNKNOWN_TOPIC_OR_PARTITION') throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" does not exist; create it first (runnel topic create ${name}), or enable auto.create.topics on the broker.`, { retriable: false });
         throw err;
       }
       const info = this.#topics.get(name);
@@ -295,7 +311,7 @@ export class Cluster {
   async fetchMetadata(topics: string[] | null): Promise<MetadataResponse> {
     const conn = this.anyConnection();
     const seq = this.#metadataSeq++;
-    const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation });
+    const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation, includeInternal: false });
     this.#apply(res, seq);
     return res;
   }
@@ -327,7 +343,7 @@ export class Cluster {
       // An answer to an older request (they may cross) never replaces a newer one.
       const cached = this.#topics.get(t.name);
       if (cached !== undefined && cached.asOf > seq) continue;
-      if (t.errorCode !== 0) {
+      if (errorNameOf(t.errorCode) !== 'NONE') {
         this.#topics.delete(t.name);
         continue;
       }
@@ -335,7 +351,7 @@ export class Cluster {
       for (const p of t.partitions) partitions[p.partition] = { ...p };
       // A hole means a partition the broker did not describe: treat as leaderless.
       for (let i = 0; i < partitions.length; i++) {
-        partitions[i] ??= { partition: i, leader: -1, leaderEpoch: -1, replicas: [], isr: [], errorCode: 5 };
+        partitions[i] ??= { partition: i, leader: -1, leaderEpoch: -1, replicas: [], isr: [], errorCode: LEADERLESS };
       }
       this.#topics.set(t.name, { name: t.name, partitions, asOf: seq, refreshAtMs });
     }

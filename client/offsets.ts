@@ -6,6 +6,7 @@
  * answer, the first *record* at or after it (Kafka's semantics), is found by
  * reading that batch.
  */
+import { errorNameOf } from '../protocol/errors.js';
 import { RunnelError } from './errors.js';
 import { addTo } from './group-by.js';
 import type { Cluster } from './metadata.js';
@@ -22,17 +23,17 @@ const SCAN_BYTES = 1024 * 1024;
  * Used by the admin and by the consumer to resolve start positions.
  */
 export async function listOffsets(cluster: Cluster, topic: string, wanted: { partition: number; timestamp: number }[]): Promise<Map<number, number>> {
-  const byLeader = new Map<number, { partition: number; timestamp: number }[]>();
+  const byLeader = new Map<number, { partition: number; currentLeaderEpoch: number; timestamp: number }[]>();
   for (const w of wanted) {
     const { leader } = await cluster.leaderFor(topic, w.partition);
-    addTo(byLeader, leader, w);
+    addTo(byLeader, leader, { partition: w.partition, currentLeaderEpoch: -1, timestamp: w.timestamp });
   }
   const out = new Map<number, number>();
   await Promise.all([...byLeader].map(async ([leader, partitions]) => {
     const res: ListOffsetsResponse = await cluster.broker(leader).request('ListOffsets', { replicaId: -1, topics: [{ name: topic, partitions }] });
     for (const t of res.topics) {
       for (const p of t.partitions) {
-        if (p.errorCode !== 0) {
+        if (errorNameOf(p.errorCode) !== 'NONE') {
           const err = RunnelError.fromCode(p.errorCode, `Listing offsets of ${topic}-${p.partition}`, null, { topicPartition: { topic, partition: p.partition } });
           if (err.retriable) cluster.invalidate(topic);
           throw err;
@@ -68,12 +69,12 @@ async function firstRecordAtOrAfter(cluster: Cluster, topic: string, partition: 
   for (;;) {
     const { conn } = await cluster.leaderFor(topic, partition);
     const res = await conn.request('Fetch', {
-      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: scanBytes,
-      topics: [{ name: topic, partitions: [{ partition, fetchOffset: fromOffset, partitionMaxBytes: scanBytes }] }],
+      replicaId: -1, replicaEpoch: -1, maxWaitMs: 0, minBytes: 0, maxBytes: scanBytes,
+      topics: [{ name: topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: fromOffset, partitionMaxBytes: scanBytes }] }],
     });
     const p = res.topics[0]?.partitions[0];
     if (p === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Fetch answer left out ${topic}-${partition}.`);
-    if (p.errorCode !== 0) throw RunnelError.fromCode(p.errorCode, `Reading ${topic}-${partition} at offset ${fromOffset}`, null, { topicPartition: { topic, partition } });
+    if (errorNameOf(p.errorCode) !== 'NONE') throw RunnelError.fromCode(p.errorCode, `Reading ${topic}-${partition} at offset ${fromOffset}`, null, { topicPartition: { topic, partition } });
     const records = p.records[0];
     if (records === undefined) return fromOffset;
     const walk = walkBatches(records);

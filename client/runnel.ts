@@ -11,6 +11,7 @@ import { RunnelAdmin } from './admin.js';
 import { RunnelConsumer } from './consumer/consumer.js';
 import { RunnelProducer } from './producer/producer.js';
 import type { Acks, Admin, Consumer, ConsumerOptions, Logger, Producer, ProducerOptions, RunnelOptions } from './types.js';
+import { systemClientWorld, type ClientWorld } from './world.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -35,11 +36,18 @@ export class Runnel {
   readonly #connectTimeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #logger: Logger;
+  readonly #world: ClientWorld;
   readonly #children = new Set<Closable>();
   #closed = false;
   #admin: RunnelAdmin | null = null;
 
-  constructor(opts: RunnelOptions) {
+  /**
+   * `world` is for tests and simulations: the network, clock and randomness
+   * the client's connections run on (default: the real ones). Only the
+   * connections use it so far; producers and consumers still time linger,
+   * retries and timeouts on the real clock.
+   */
+  constructor(opts: RunnelOptions, world: Partial<ClientWorld> = {}) {
     if (opts === null || typeof opts !== 'object') throw invalidArgument('new Runnel() takes { bootstrap: ["host:port"] }');
     this.#bootstrap = parseBootstrap(opts.bootstrap);
     this.#clientId = opts.clientId ?? 'runnel-js';
@@ -51,6 +59,7 @@ export class Runnel {
       maxBackoffMs: nonNegative('retry.maxBackoffMs', opts.retry?.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs),
     };
     this.#logger = opts.logger ?? silentLogger;
+    this.#world = { ...systemClientWorld, ...world };
   }
 
   #cluster(o: { allowAutoTopicCreation: boolean; maxInFlightRequests: number; maxFrameBytes?: number; requestTimeoutMs?: number; retries?: number; metadataMaxAgeMs?: number }): Cluster {
@@ -66,6 +75,7 @@ export class Runnel {
       logger: this.#logger,
       allowAutoTopicCreation: o.allowAutoTopicCreation,
       metadataMaxAgeMs: o.metadataMaxAgeMs ?? ProducerDefaults.metadataMaxAgeMs,
+      world: this.#world,
     });
   }
 

@@ -14,6 +14,12 @@ export const ApiKey = {
   CreateTopics: 19,
   DeleteTopics: 20,
   CreatePartitions: 37,
+  OffsetForLeaderEpoch: 23,
+  AlterPartition: 56,
+  BrokerRegistration: 62,
+  BrokerHeartbeat: 63,
+  /** Runnel's own (Kafka has no such API): brokers follow the metadata log with it. Above Kafka's range, so never a clash. */
+  MetadataChanges: 1000,
 } as const;
 
 export type ApiName = keyof typeof ApiKey;

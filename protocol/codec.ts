@@ -52,6 +52,11 @@ const bodyCodecs: CodecTable = {
   AlterConfigs: avro('AlterConfigs'),
   ListOffsets: avro('ListOffsets'),
   CreatePartitions: avro('CreatePartitions'),
+  OffsetForLeaderEpoch: avro('OffsetForLeaderEpoch'),
+  BrokerRegistration: avro('BrokerRegistration'),
+  BrokerHeartbeat: avro('BrokerHeartbeat'),
+  AlterPartition: avro('AlterPartition'),
+  MetadataChanges: avro('MetadataChanges'),
   Produce: produceVersions,
   Fetch: fetchVersions,
 };

@@ -5,6 +5,12 @@
  * record-batch bytes (`protocol/codecs/`). Offsets and timestamps are JS
  * numbers (safe integers); `records` fields are whole record batches,
  * concatenated, never re-encoded.
+ *
+ * One type per API, whatever the version on the wire: each type has the
+ * fields of the API's newest version. Encoding at an older version drops the
+ * fields that version lacks; decoding an older version fills them with the
+ * default their comment gives ("v1; v0 reads as -1"), so the same code
+ * handles every version and reads "not sent" as the documented default.
  */
 import type { ApiName } from './api-keys.js';
 
@@ -23,6 +29,8 @@ export interface MetadataRequest {
   /** null asks for every topic. */
   topics: string[] | null;
   allowAutoTopicCreation: boolean;
+  /** v1; v0 reads as false. Internal topics (names starting `__`) are listed only if true or named in `topics`. */
+  includeInternal: boolean;
 }
 export interface BrokerInfo {
   nodeId: number;
@@ -37,10 +45,14 @@ export interface PartitionMetadata {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** v1; v0 reads as []. Replicas whose broker is fenced or not registered, or whose log is offline. */
+  offlineReplicas: number[];
 }
 export interface TopicMetadata {
   errorCode: number;
   name: string;
+  /** v1; v0 reads as false. */
+  isInternal: boolean;
   partitions: PartitionMetadata[];
 }
 export interface MetadataResponse {
@@ -146,14 +158,25 @@ export interface ProduceResponse {
 export interface FetchRequest {
   /** -1 for a consumer; a broker id for a follower. */
   replicaId: number;
+  /** v1; v0 reads as -1. A follower's broker epoch (its registration), -1 for a consumer. */
+  replicaEpoch: number;
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
-  topics: { name: string; partitions: { partition: number; fetchOffset: number; partitionMaxBytes: number }[] }[];
+  topics: { name: string; partitions: FetchRequestPartition[] }[];
+}
+export interface FetchRequestPartition {
+  partition: number;
+  /** v1; v0 reads as -1. The leader epoch the sender believes current; -1: not checked. */
+  currentLeaderEpoch: number;
+  fetchOffset: number;
+  partitionMaxBytes: number;
 }
 export interface FetchPartitionResult {
   partition: number;
   errorCode: number;
+  /** v1; v0 reads as -1. The leader's current epoch for the partition (-1 when unknown, as with an error). */
+  leaderEpoch: number;
   highWatermark: number;
   logStartOffset: number;
   /** Whole batches; may be several slices of segment files, sent without a copy. */
@@ -170,8 +193,11 @@ export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;
 export interface ListOffsetsRequest {
   replicaId: number;
-  /** timestamp: -1 latest, -2 earliest, else the first offset whose timestamp is at or after it. */
-  topics: { name: string; partitions: { partition: number; timestamp: number }[] }[];
+  /**
+   * timestamp: -1 latest, -2 earliest, else the first offset whose timestamp is at or after it.
+   * currentLeaderEpoch: v1; v0 reads as -1. The leader epoch the sender believes current; -1: not checked.
+   */
+  topics: { name: string; partitions: { partition: number; currentLeaderEpoch: number; timestamp: number }[] }[];
 }
 export interface ListOffsetsResponse {
   topics: {
@@ -179,6 +205,99 @@ export interface ListOffsetsResponse {
     /** offset -1 when no record has a timestamp at or after the one asked for. */
     partitions: { partition: number; errorCode: number; timestamp: number; offset: number; leaderEpoch: number }[];
   }[];
+}
+
+/* OffsetForLeaderEpoch */
+export interface OffsetForLeaderEpochRequest {
+  /** The follower's broker id; -1 for a consumer or a tool. */
+  replicaId: number;
+  topics: { name: string; partitions: { partition: number; currentLeaderEpoch: number; leaderEpoch: number }[] }[];
+}
+export interface OffsetForLeaderEpochResponse {
+  topics: {
+    name: string;
+    /**
+     * leaderEpoch: the largest epoch in the leader's log that is <= the one asked for; endOffset: the first
+     * offset of the epoch after it, or the log end offset when it is the latest epoch. -1/-1 when unknown.
+     */
+    partitions: { partition: number; errorCode: number; errorMessage: string | null; leaderEpoch: number; endOffset: number }[];
+  }[];
+}
+
+/* BrokerRegistration */
+export interface BrokerRegistrationRequest {
+  brokerId: number;
+  clusterId: string;
+  /** New at every start of the broker process: tells a restart from a second broker with the same id. */
+  incarnationId: string;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+export interface BrokerRegistrationResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  /** The metadata version of this registration; -1 with an error. */
+  brokerEpoch: number;
+}
+
+/* BrokerHeartbeat */
+export interface BrokerHeartbeatRequest {
+  brokerId: number;
+  brokerEpoch: number;
+  /** The newest metadata version the broker has applied. */
+  metadataVersion: number;
+}
+export interface BrokerHeartbeatResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  fenced: boolean;
+}
+
+/* AlterPartition */
+export interface AlterPartitionRequest {
+  brokerId: number;
+  brokerEpoch: number;
+  topics: { name: string; topicId: string; partitions: { partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }[] }[];
+}
+export interface AlterPartitionResult {
+  partition: number;
+  errorCode: number;
+  errorMessage: string | null;
+  /** The partition's state after the request (as committed, or as it is when refused); -1 and [] when unknown. */
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  isr: number[];
+}
+export interface AlterPartitionResponse {
+  /** A whole-request error (NOT_CONTROLLER, STALE_BROKER_EPOCH), else NONE. */
+  errorCode: number;
+  errorMessage: string | null;
+  topics: { name: string; partitions: AlterPartitionResult[] }[];
+}
+
+/* MetadataChanges */
+export interface MetadataChangesRequest {
+  brokerId: number;
+  brokerEpoch: number;
+  afterVersion: number;
+  maxWaitMs: number;
+  maxEntries: number;
+}
+export interface MetadataChangesEntry {
+  /** The change schema version the bytes were written with. */
+  schemaVersion: number;
+  /** One metadata log entry as broker/metadata/changes.ts's `encodeEntry` writes it (decoded: a copy, not a view of the frame). */
+  bytes: Buffer;
+}
+export interface MetadataChangesResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  clusterId: string;
+  /** The newest committed version when the response was built. */
+  latestVersion: number;
+  entries: MetadataChangesEntry[];
 }
 
 export interface RequestBodies {
@@ -192,6 +311,11 @@ export interface RequestBodies {
   Fetch: FetchRequest;
   ListOffsets: ListOffsetsRequest;
   CreatePartitions: CreatePartitionsRequest;
+  OffsetForLeaderEpoch: OffsetForLeaderEpochRequest;
+  BrokerRegistration: BrokerRegistrationRequest;
+  BrokerHeartbeat: BrokerHeartbeatRequest;
+  AlterPartition: AlterPartitionRequest;
+  MetadataChanges: MetadataChangesRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -204,6 +328,11 @@ export interface ResponseBodies {
   Fetch: FetchResponse;
   ListOffsets: ListOffsetsResponse;
   CreatePartitions: CreatePartitionsResponse;
+  OffsetForLeaderEpoch: OffsetForLeaderEpochResponse;
+  BrokerRegistration: BrokerRegistrationResponse;
+  BrokerHeartbeat: BrokerHeartbeatResponse;
+  AlterPartition: AlterPartitionResponse;
+  MetadataChanges: MetadataChangesResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

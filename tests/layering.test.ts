@@ -5,21 +5,9 @@
  * logic reaches time, randomness, disk and network only through broker/world/.
  */
 import t from 'tap';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(root, dir))) {
-    const path = join(dir, name);
-    if (statSync(join(root, path)).isDirectory()) out.push(...sourceFiles(path));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
+import { root, sourceFiles } from './support/source-files.js';
 
 function importsOf(file: string): string[] {
   const text = readFileSync(join(root, file), 'utf8');
@@ -53,6 +41,13 @@ t.test('client/ never imports broker/', async (t) => {
   for (const file of sourceFiles('client')) {
     for (const spec of importsOf(file)) t.not(folderOf(file, spec), 'broker', `${file} imports ${spec}`);
   }
+});
+
+t.test('the client\'s connection reads time, timers, randomness and the network only through its injected world', async (t) => {
+  const file = join('client', 'connection.ts');
+  const text = readFileSync(join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+  t.notMatch(text, /\bDate\.now\(|\bMath\.random\b|\bsetTimeout\(|\bsetInterval\(|\bprocess\.hrtime\b|\bsleep\(/, `${file} reads time or randomness directly`);
+  for (const spec of importsOf(file)) t.notMatch(spec, NODE_IO, `${file} imports ${spec}; go through the ClientWorld`);
 });
 
 /**

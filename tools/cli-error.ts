@@ -5,7 +5,7 @@
  * error, a refused connection, a bad file) is turned into one line here, once,
  * so no command prints a stack trace at a person.
  */
-import { systemCodeOf } from '../client/errors.js';
+import { systemCodeOf, type RunnelErrorName } from '../client/errors.js';
 
 /** An empty message means "already reported": only the exit status is left to set. */
 export class CliError extends Error {
@@ -62,7 +62,10 @@ const partitionDir = (tp: { topic: string; partition: number } | undefined): str
  * Which advice fits is decided by the error's structured facts (its name,
  * partition, offsets), never by the wording of its reason.
  */
-const EXPLAIN: Readonly<Record<string, (reason: string, facts: Facts) => string>> = {
+type Explain = (reason: string, facts: Facts) => string;
+
+// `satisfies`: a key that is not an error's name (a misspelling) does not compile.
+const EXPLAIN: Readonly<Record<string, Explain>> = {
   UNKNOWN_TOPIC_OR_PARTITION: (reason, { topic, topicPartition, command }) => {
     if (topicPartition !== undefined) return `${reason}; see its partitions with \`runnel topic describe ${topicPartition.topic}\``;
     if (topic === undefined) return `${reason}; ${TOPIC_LIST_ADVICE}`;
@@ -87,7 +90,7 @@ const EXPLAIN: Readonly<Record<string, (reason: string, facts: Facts) => string>
       : `read past it with \`runnel consume ${name}${where} --offset ${offsets.last + 1}\``;
     return `${reason}; ${skip}, look at the segment with \`runnel dump-log ${partitionDir(topicPartition)}/<segment>.log\`, and if the log on disk is damaged, stop the broker and run \`runnel recover ${partitionDir(topicPartition)}\``;
   },
-};
+} satisfies Partial<Record<RunnelErrorName, Explain>>;
 
 const START_ADVICE = 'start one with `runnel start`, or point --bootstrap (or RUNNEL_BOOTSTRAP) at a running broker';
 
@@ -103,12 +106,12 @@ export function explainError(err: unknown, context: ErrorContext = {}): string {
   const unreachable = systemCode !== undefined && UNREACHABLE_CODES.has(systemCode);
   const facts = (err ?? {}) as ErrorFacts;
   // A send that timed out says itself what it waited for, and which broker it could not reach for how long.
-  if (facts.errorName === 'DELIVERY_TIMEOUT' && typeof facts.reason === 'string') {
+  if (named(facts, 'DELIVERY_TIMEOUT') && typeof facts.reason === 'string') {
     const said = oneLine(facts.reason).replace(/\.$/, '');
     const lowered = `${said.charAt(0).toLowerCase()}${said.slice(1)}`;
     return `${lowered}; ${unreachable ? START_ADVICE : 'give it longer with --delivery-timeout-ms, or see the broker\'s log for why it did not answer'}`;
   }
-  if (unreachable || facts.errorName === 'CONNECTION_FAILED') {
+  if (unreachable || named(facts, 'CONNECTION_FAILED')) {
     const where = context.bootstrap ?? 'the bootstrap address';
     // The SDK's reason for a failed connect is short: what got no answer.
     const why = unreachable ? systemCode : typeof facts.reason === 'string' ? oneLine(facts.reason).replace(/\.$/, '') : 'no connection within the connect timeout';
@@ -126,6 +129,11 @@ export function explainError(err: unknown, context: ErrorContext = {}): string {
   // Say which partition, when the reason does not.
   if (partition !== undefined && !said.includes(partition)) said = `${partition}: ${said}`;
   return said;
+}
+
+/** Whether the error carries that name (typed, so a misspelled name does not compile). */
+function named(facts: ErrorFacts, name: RunnelErrorName): boolean {
+  return facts.errorName === name;
 }
 
 function messageOf(err: unknown): string {

@@ -6,16 +6,16 @@
  * any client can learn what to speak.
  */
 import type { ApiVersionsResponse } from '../../protocol/messages.js';
-import { ApiKey } from '../../protocol/api-keys.js';
+import { ApiKey, type ApiName, type VersionRange } from '../../protocol/api-keys.js';
 import type { ApiHandler } from './handler.js';
 
-export function apiVersionsTable(handlers: readonly ApiHandler[]): ApiVersionsResponse['apiKeys'] {
+export function apiVersionsTable(handlers: readonly { readonly api: ApiName; readonly versions: VersionRange }[]): ApiVersionsResponse['apiKeys'] {
   return handlers
     .map((handler) => ({ apiKey: ApiKey[handler.api], minVersion: handler.versions.min, maxVersion: handler.versions.max }))
     .sort((a, b) => a.apiKey - b.apiKey);
 }
 
-export function apiVersionsHandler(handlers: () => readonly ApiHandler[]): ApiHandler<'ApiVersions'> {
+export function apiVersionsHandler(handlers: () => Parameters<typeof apiVersionsTable>[0]): ApiHandler<'ApiVersions'> {
   return {
     api: 'ApiVersions',
     versions: { min: 0, max: 0 },

@@ -8,6 +8,13 @@
  * anything else is a bug or an unforeseen failure and becomes
  * UNKNOWN_SERVER_ERROR, with its stack in the broker log (the client gets
  * only the generic message: internals stay inside).
+ *
+ * A broken invariant (InvariantError) has no wire form: the broker's own
+ * state is wrong, so `toWireError` rethrows it, which ends the handler; the
+ * handler table sends it to the broker-wide fatal path (faults.ts) and the
+ * connection answers the request with `requestWireError`. A partition's own
+ * broken invariants never arrive as one: the partition takes its log
+ * offline and they arrive as its LogOfflineError (KAFKA_STORAGE_ERROR).
  */
 import { BatchFormatError } from '../../protocol/batch/header.js';
 import { ProtocolDecodeError } from '../../protocol/decode-error.js';
@@ -29,6 +36,7 @@ import type { Logger } from '../log.js';
 import { ConfigError } from '../storage/log-config.js';
 import { KeylessRecordError } from '../storage/compaction-records.js';
 import { AppendBackpressureError, corruptionIn, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from '../storage/errors.js';
+import { InvariantError } from '../world/assert.js';
 
 export interface WireError {
   readonly errorName: ErrorName;
@@ -42,6 +50,7 @@ function wire(errorName: ErrorName, message: string): WireError {
 
 /** The wire error for `error`; unexpected ones are logged with their stack and `context`. */
 export function toWireError(error: unknown, logger: Logger, context: Record<string, unknown> = {}): WireError {
+  if (error instanceof InvariantError) throw error;
   // The code already names the error: the message says only what went wrong.
   if (error instanceof ProtocolError) return wire(error.errorName, error.detail);
   const broker = brokerErrorName(error);
@@ -82,6 +91,19 @@ function brokerErrorName(error: unknown): ErrorName | null {
   // Retriable: a client retries and reaches the broker once it is back.
   if (error instanceof ControllerClosedError) return 'LEADER_NOT_AVAILABLE';
   return null;
+}
+
+/** What a request that met a broken invariant in broker-wide state is told: not transient, and not the internals. */
+export const BROKER_STOPPING = 'the broker found its own state inconsistent (a broken invariant) and is stopping; this is not transient, retry once it has restarted (its log has the details)';
+
+/**
+ * The wire error for a request that failed as a whole (the connection's
+ * answer): `toWireError`'s, and for a broken invariant, that the broker is
+ * stopping (the handler table has set off the fatal path).
+ */
+export function requestWireError(error: unknown, logger: Logger, context: Record<string, unknown> = {}): WireError {
+  if (error instanceof InvariantError) return wire('UNKNOWN_SERVER_ERROR', BROKER_STOPPING);
+  return toWireError(error, logger, context);
 }
 
 /**

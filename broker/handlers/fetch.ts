@@ -31,7 +31,6 @@ import type { ReadBufferSource } from '../storage/segment.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
 import type { ApiHandler, RequestContext } from './handler.js';
-import { currentLeaderEpochOf } from './leader-epoch.js';
 import { ReadBufferPool } from './read-buffers.js';
 
 /** A consumer's default per-partition limit (Kafka's too): the usual size of a read that keeps up. */
@@ -64,7 +63,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
         if (p.partitionMaxBytes <= 0) {
           resolved = toWireError(new ProtocolError('INVALID_FETCH_SIZE', `partitionMaxBytes is ${p.partitionMaxBytes}; it must be positive`), ctx.logger);
         } else {
-          const found = replicas.partitionOrError(topicRequest.name, p.partition, { role: 'leader', currentLeaderEpoch: currentLeaderEpochOf(p) });
+          const found = replicas.partitionOrError(topicRequest.name, p.partition, { role: 'leader', currentLeaderEpoch: p.currentLeaderEpoch });
           resolved = found instanceof Partition ? found : toWireError(found, ctx.logger, { api: 'Fetch', topic: topicRequest.name, partition: p.partition });
         }
         return { topic: topicRequest.name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, resolved };
@@ -96,6 +95,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     const result = (records: Uint8Array[]): FetchPartitionResult => ({
       partition: target.partition,
       errorCode: Errors.NONE.code,
+      leaderEpoch: partition.leaderEpoch,
       highWatermark: partition.highWatermark,
       logStartOffset: partition.logStartOffset,
       records,
@@ -174,5 +174,5 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
 }
 
 function errorResult(partition: number, error: WireError): FetchPartitionResult {
-  return { partition, errorCode: error.code, highWatermark: -1, logStartOffset: -1, records: [] };
+  return { partition, errorCode: error.code, leaderEpoch: -1, highWatermark: -1, logStartOffset: -1, records: [] };
 }

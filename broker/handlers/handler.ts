@@ -20,10 +20,17 @@
  * - `afterResponseWritten(fn)`: `fn` runs once this request's response has
  *   been handed to the kernel in full (never if the connection goes first),
  *   so buffers the response points into may be reused from then on.
+ *
+ * The table holds `RegisteredHandler`s: `registered(handler)` checks a
+ * handler's request and response types against its API once, where the
+ * handler's `K` is known, and closes over them, so the table needs no cast
+ * and the connection never handles a body of unknown type.
  */
 import type { ApiName, VersionRange } from '../../protocol/api-keys.js';
+import { decodeRequestBody, encodeResponse } from '../../protocol/codec.js';
 import type { RequestBodies, ResponseBodies } from '../../protocol/messages.js';
 import type { Logger } from '../log.js';
+import { InvariantError } from '../world/assert.js';
 
 /** Returned by a handler when the request gets no response (Produce with acks=0). */
 export const NO_RESPONSE: unique symbol = Symbol('no response');
@@ -42,5 +49,56 @@ export interface RequestContext {
 export interface ApiHandler<K extends ApiName = ApiName> {
   readonly api: K;
   readonly versions: VersionRange;
-  handle(ctx: RequestContext, request: RequestBodies[K]): Promise<ResponseBodies[K] | typeof NO_RESPONSE>;
+  /** A property, not a method: its request type is then checked strictly, so no handler passes for another API's. */
+  readonly handle: (ctx: RequestContext, request: RequestBodies[K]) => Promise<ResponseBodies[K] | typeof NO_RESPONSE>;
+}
+
+/**
+ * A handler with its API's types erased, for the table: `decode` reads a
+ * request body of this API (throwing ProtocolDecodeError); the call it
+ * returns runs the handler, and resolves to the response's encoder (or
+ * NO_RESPONSE). Every step works on this one API's types, bound by `registered`.
+ */
+export interface RegisteredHandler {
+  readonly api: ApiName;
+  readonly versions: VersionRange;
+  decode(version: number, frame: Uint8Array, bodyOffset: number): DecodedRequest;
+}
+
+/** A decoded request, ready to be answered. */
+export type DecodedRequest = (ctx: RequestContext) => Promise<ResponseEncoder | typeof NO_RESPONSE>;
+
+/** The whole response frame for a correlation id, as chunks (throws if the body does not encode). */
+export type ResponseEncoder = (correlationId: number) => Uint8Array[];
+
+/**
+ * What a handler that throws a broken invariant sets off: the broker-wide
+ * fatal path (broker/faults.ts). A partition's own broken invariants never
+ * get here: the partition turns them into its log going offline.
+ */
+export interface InvariantSink {
+  fatal(error: InvariantError, context: Record<string, unknown>): void;
+}
+
+export function registered<K extends ApiName>(handler: ApiHandler<K>, faults: InvariantSink): RegisteredHandler {
+  const { api, versions } = handler;
+  return {
+    api,
+    versions,
+    decode(version, frame, bodyOffset) {
+      const request = decodeRequestBody(api, version, frame, bodyOffset);
+      return async (ctx) => {
+        let response: ResponseBodies[K] | typeof NO_RESPONSE;
+        try {
+          response = await handler.handle(ctx, request);
+        } catch (error) {
+          if (error instanceof InvariantError) faults.fatal(error, { api });
+          throw error;
+        }
+        if (response === NO_RESPONSE) return NO_RESPONSE;
+        const body = response;
+        return (correlationId) => encodeResponse(api, version, correlationId, body);
+      };
+    },
+  };
 }

@@ -7,7 +7,7 @@
  * Every handler's range must lie within the versions protocol/ can encode
  * and decode; `buildHandlerTable` refuses to start otherwise.
  */
-import { ApiKey, type ApiName } from '../../protocol/api-keys.js';
+import { ApiKey } from '../../protocol/api-keys.js';
 import { SUPPORTED_VERSIONS } from '../../protocol/codec.js';
 import { assert } from '../world/assert.js';
 import { alterConfigsHandler } from './alter-configs.js';
@@ -18,29 +18,31 @@ import { createTopicsHandler } from './create-topics.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { fetchHandler } from './fetch.js';
-import type { ApiHandler } from './handler.js';
+import { registered, type InvariantSink, type RegisteredHandler } from './handler.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { produceHandler } from './produce.js';
 
-export type HandlerTable = ReadonlyMap<number, ApiHandler>;
+export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
 
-export function buildHandlerTable(broker: BrokerContext): HandlerTable {
-  const handlers: ApiHandler[] = [
-    produceHandler(broker),
-    fetchHandler(broker),
-    listOffsetsHandler(broker),
-    metadataHandler(broker),
-    createTopicsHandler(broker),
-    deleteTopicsHandler(broker),
-    describeConfigsHandler(broker),
-    alterConfigsHandler(broker),
-    createPartitionsHandler(broker),
-  ] as ApiHandler[];
-  handlers.push(apiVersionsHandler(() => handlers) as ApiHandler);
-  const table = new Map<number, ApiHandler>();
+/** `faults`: where a handler's broken invariant goes (it stops the broker: docs/ARCHITECTURE.md). */
+export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink): HandlerTable {
+  // Each handler's types are checked against its API here, in `registered`, and erased for the table.
+  const handlers: RegisteredHandler[] = [
+    registered(produceHandler(broker), faults),
+    registered(fetchHandler(broker), faults),
+    registered(listOffsetsHandler(broker), faults),
+    registered(metadataHandler(broker), faults),
+    registered(createTopicsHandler(broker), faults),
+    registered(deleteTopicsHandler(broker), faults),
+    registered(describeConfigsHandler(broker), faults),
+    registered(alterConfigsHandler(broker), faults),
+    registered(createPartitionsHandler(broker), faults),
+  ];
+  handlers.push(registered(apiVersionsHandler(() => handlers), faults));
+  const table = new Map<number, RegisteredHandler>();
   for (const handler of handlers) {
-    const codec = SUPPORTED_VERSIONS[handler.api as ApiName];
+    const codec = SUPPORTED_VERSIONS[handler.api];
     assert(handler.versions.min >= codec.min && handler.versions.max <= codec.max, 'a handler answers only versions protocol/ can decode', { api: handler.api, handler: handler.versions, codec });
     assert(!table.has(ApiKey[handler.api]), 'one handler per API key', { api: handler.api });
     table.set(ApiKey[handler.api], handler);

@@ -14,7 +14,6 @@ import type { Partition } from '../partition.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
-import { currentLeaderEpochOf } from './leader-epoch.js';
 
 type PartitionOffset = ListOffsetsResponse['topics'][number]['partitions'][number];
 
@@ -41,7 +40,7 @@ export function listOffsetsHandler(broker: BrokerContext): ApiHandler<'ListOffse
               topicRequest.partitions.map(async (entry): Promise<PartitionOffset> => {
                 const { partition: index, timestamp } = entry;
                 try {
-                  const partition = replicas.partitionOrError(topicRequest.name, index, { role: 'leader', currentLeaderEpoch: currentLeaderEpochOf(entry) });
+                  const partition = replicas.partitionOrError(topicRequest.name, index, { role: 'leader', currentLeaderEpoch: entry.currentLeaderEpoch });
                   if (partition instanceof Error) throw partition;
                   return { partition: index, ...(await offsetFor(partition, timestamp)) };
                 } catch (error) {

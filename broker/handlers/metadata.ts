@@ -10,7 +10,7 @@
  *
  * Internal topics (names starting with `__`) are left out of "every topic"
  * unless the request sets `includeInternal` (Metadata v1); named, they are
- * described like any other. A v0 request has no such field: it never sees them.
+ * described like any other. A v0 request reads as false: it never sees them.
  */
 import { Errors } from '../../protocol/errors.js';
 import type { MetadataRequest, PartitionMetadata, TopicMetadata } from '../../protocol/messages.js';
@@ -20,11 +20,6 @@ import type { BrokerContext } from './broker-context.js';
 import { offlineErrorName, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
-/** Whether the request asks for internal topics in an "every topic" listing (false for versions without the field). */
-function includesInternal(request: MetadataRequest): boolean {
-  return 'includeInternal' in request && request.includeInternal === true;
-}
-
 export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
   const { controller, replicas, config } = broker;
   const nodeId = config.nodeId;
@@ -32,6 +27,7 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
   const describe = (topic: TopicImage): TopicMetadata => ({
     errorCode: Errors.NONE.code,
     name: topic.name,
+    isInternal: topic.internal,
     partitions: Array.from({ length: topic.partitions }, (_, index): PartitionMetadata => {
       const state = topic.partitionStates[index]!;
       const hosted = replicas.partition(topic.name, index);
@@ -44,15 +40,16 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
         leaderEpoch: state.leaderEpoch,
         replicas: [...state.replicas],
         isr: [...state.isr],
+        offlineReplicas: offline === null ? [] : [nodeId],
       };
     }),
   });
 
-  const failed = (name: string, code: number): TopicMetadata => ({ errorCode: code, name, partitions: [] });
+  const failed = (name: string, code: number): TopicMetadata => ({ errorCode: code, name, isInternal: false, partitions: [] });
 
   const everyTopic = (request: MetadataRequest): string[] => {
     const topics = [...replicas.image.topics.values()];
-    return (includesInternal(request) ? topics : topics.filter((topic) => !topic.internal)).map((topic) => topic.name).sort();
+    return (request.includeInternal ? topics : topics.filter((topic) => !topic.internal)).map((topic) => topic.name).sort();
   };
 
   return {

@@ -32,7 +32,7 @@
  * Everything runs on the event loop; nothing here is shared across threads.
  */
 import { apiNameOf } from '../../protocol/api-keys.js';
-import { decodeRequestBody, decodeRequestHeader, encodeResponse } from '../../protocol/codec.js';
+import { decodeRequestHeader, encodeResponse } from '../../protocol/codec.js';
 import { ProtocolDecodeError } from '../../protocol/decode-error.js';
 import { encodeErrorResponse } from '../../protocol/error-response.js';
 import { Errors, type ErrorName } from '../../protocol/errors.js';
@@ -40,8 +40,8 @@ import { FrameError, FrameReader } from '../../protocol/frame-reader.js';
 import type { RequestHeader } from '../../protocol/request-header.js';
 import type { Logger } from '../log.js';
 import { apiVersionsTable } from '../handlers/api-versions.js';
-import { toWireError } from '../handlers/errors.js';
-import { NO_RESPONSE, type ApiHandler, type RequestContext } from '../handlers/handler.js';
+import { requestWireError } from '../handlers/errors.js';
+import { NO_RESPONSE, type DecodedRequest, type RegisteredHandler, type RequestContext } from '../handlers/handler.js';
 import type { HandlerTable } from '../handlers/index.js';
 import type { Clock } from '../world/clock.js';
 import type { TransportConnection } from '../world/transport.js';
@@ -189,19 +189,19 @@ export class ClientConnection {
       else this.#sendError(header, 'UNSUPPORTED_VERSION', message);
       return;
     }
-    let body: unknown;
+    let call: DecodedRequest;
     try {
-      body = decodeRequestBody(handler.api, header.apiVersion, frame, bodyOffset);
+      call = handler.decode(header.apiVersion, frame, bodyOffset);
     } catch (error) {
-      const wire = toWireError(error, this.#logger, { api: handler.api, stage: 'decode' });
+      const wire = requestWireError(error, this.#logger, { api: handler.api, stage: 'decode' });
       this.#logger.debug({ api: handler.api, reason: wire.message }, 'request body does not decode');
       this.#sendError(header, wire.errorName, wire.message);
       return;
     }
-    this.#dispatch(handler, header, body, frame.byteLength);
+    this.#dispatch(handler, header, call, frame.byteLength);
   }
 
-  #dispatch(handler: ApiHandler, header: RequestHeader, body: unknown, frameBytes: number): void {
+  #dispatch(handler: RegisteredHandler, header: RequestHeader, call: DecodedRequest, frameBytes: number): void {
     this.#inFlightRequests += 1;
     this.#inFlightBytes += frameBytes;
     this.#updateFlow();
@@ -219,9 +219,9 @@ export class ClientConnection {
       closeConnection: (reason) => this.close(reason, 'warn', { flush: true }),
       afterResponseWritten: (fn) => (written ??= []).push(fn),
     };
-    let pending: Promise<unknown>;
+    let pending: ReturnType<DecodedRequest>;
     try {
-      pending = handler.handle(ctx, body as never);
+      pending = call(ctx);
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -231,16 +231,16 @@ export class ClientConnection {
           if (response === NO_RESPONSE) return;
           let chunks: Uint8Array[];
           try {
-            chunks = encodeResponse(handler.api, header.apiVersion, header.correlationId, response as never);
+            chunks = response(header.correlationId);
           } catch (error) {
-            const wire = toWireError(error, this.#logger, { api: handler.api, stage: 'encode' });
+            const wire = requestWireError(error, this.#logger, { api: handler.api, stage: 'encode' });
             this.#sendError(header, wire.errorName, wire.message);
             return;
           }
           this.#send(header, chunks, written === null ? undefined : onWritten);
         },
         (error: unknown) => {
-          const wire = toWireError(error, this.#logger, { api: handler.api, correlationId: header.correlationId });
+          const wire = requestWireError(error, this.#logger, { api: handler.api, correlationId: header.correlationId });
           this.#sendError(header, wire.errorName, wire.message);
         },
       )

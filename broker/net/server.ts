@@ -88,7 +88,7 @@ export class BrokerServer {
    * `caps` default to the config's, with max.connections -1 meaning no
    * limit (the broker passes the limits its descriptor budget resolved).
    */
-  static async start(opts: { transport: Transport; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger; caps?: ConnectionCaps }): Promise<BrokerServer> {
+  static async start(opts: { transport: Pick<Transport, 'listen'>; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger; caps?: ConnectionCaps }): Promise<BrokerServer> {
     const { config, clock, logger } = opts;
     const caps = opts.caps ?? {
       maxConnections: config.maxConnections < 0 ? Number.POSITIVE_INFINITY : config.maxConnections,

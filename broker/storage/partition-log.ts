@@ -613,6 +613,15 @@ export class PartitionLog {
     this.#background.add(tracked);
   }
 
+  /**
+   * Takes the log offline for a reason found outside it (a broken invariant
+   * in the partition that owns it, see broker/partition.ts): for good, as a
+   * failed write does, until the broker reopens (and so recovers) it.
+   */
+  takeOffline(reason: string, cause: unknown): LogOfflineError {
+    return this.#goOffline(reason, cause);
+  }
+
   #goOffline(reason: string, cause: unknown): LogOfflineError {
     if (this.#offline === null) {
       this.#offline = new LogOfflineError(this.dir, `${reason}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });

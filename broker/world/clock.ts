@@ -1,32 +1,20 @@
 /**
- * Time as broker code sees it. Only the adapters in this folder read the wall
- * clock or arm real timers; everything else takes a `Clock`, so retention,
- * rolling, flush timers and session expiry can be driven by a test without
- * sleeping, and a simulated cluster replays exactly from its seed.
+ * Time as broker code sees it. Only the adapter (`systemClock`, in
+ * client/clock.ts) reads the wall clock or arms real timers; everything else
+ * takes a `Clock`, so retention, rolling, flush timers and session expiry can
+ * be driven by a test without sleeping, and a simulated cluster replays
+ * exactly from its seed.
  */
-export interface TimerHandle {
-  cancel(): void;
-}
+import type { ClientClock, TimerHandle } from '../../client/clock.js';
 
-export interface Clock {
-  /** Wall-clock milliseconds since the epoch (record timestamps, retention). */
-  nowMs(): number;
-  /** Monotonic nanoseconds, for measuring durations; never goes backwards. */
-  monotonicNs(): bigint;
-  /** Runs `fn` once after `delayMs` (unref'd: a pending timer never keeps the process alive). */
-  schedule(delayMs: number, fn: () => void): TimerHandle;
-}
-
-/** The real clock: `Date.now`, `process.hrtime` and Node timers. */
-export const systemClock: Clock = {
-  nowMs: () => Date.now(),
-  monotonicNs: () => process.hrtime.bigint(),
-  schedule(delayMs, fn) {
-    const timer = setTimeout(fn, Math.max(0, delayMs));
-    timer.unref();
-    return { cancel: () => clearTimeout(timer) };
-  },
-};
+/**
+ * The broker's clock is the client's: the broker hands it to the client
+ * connections it opens to other nodes (follower fetch, controller RPCs).
+ * Broker timers are unref'd unless they ask otherwise.
+ */
+export type Clock = ClientClock;
+export type { TimerHandle };
+export { systemClock } from '../../client/clock.js';
 
 /**
  * A clock that moves only when told to. `advance(ms)` fires, in time order,

@@ -18,6 +18,7 @@
  * error, in order with the data before it, and that partition stops until
  * the app seeks it.
  */
+import { errorNameOf } from '../../protocol/errors.js';
 import { RunnelError } from '../errors.js';
 import { backoffMs, type RetryPolicy } from '../backoff.js';
 import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
@@ -260,10 +261,10 @@ export class Fetcher {
       a.state.inFlight = true;
       let t = topics.get(a.state.topic);
       if (t === undefined) topics.set(a.state.topic, (t = { name: a.state.topic, partitions: [] }));
-      t.partitions.push({ partition: a.state.partition, fetchOffset: a.offset, partitionMaxBytes: a.state.fetchMaxBytes });
+      t.partitions.push({ partition: a.state.partition, currentLeaderEpoch: -1, fetchOffset: a.offset, partitionMaxBytes: a.state.fetchMaxBytes });
     }
     const { maxWaitMs, minBytes, maxBytes, requestTimeoutMs } = this.#opts;
-    const body: FetchRequest = { replicaId: -1, maxWaitMs, minBytes, maxBytes, topics: [...topics.values()] };
+    const body: FetchRequest = { replicaId: -1, replicaEpoch: -1, maxWaitMs, minBytes, maxBytes, topics: [...topics.values()] };
     try {
       const res = await this.#cluster.broker(leader).request('Fetch', body, requestTimeoutMs + maxWaitMs);
       if (this.#closed) return;
@@ -301,7 +302,7 @@ export class Fetcher {
   }
 
   #handleFetch(leader: number, res: FetchResponse, asked: { state: PartitionState; epoch: number; offset: number }[]): void {
-    if (res.errorCode !== 0) throw RunnelError.fromCode(res.errorCode, `Fetching from broker ${leader}`);
+    if (errorNameOf(res.errorCode) !== 'NONE') throw RunnelError.fromCode(res.errorCode, `Fetching from broker ${leader}`);
     const byKey = new Map(asked.map((a) => [a.state.key, a]));
     const token: ResponseToken = { leader, remaining: 0 };
     for (const t of res.topics) {
@@ -310,11 +311,12 @@ export class Fetcher {
         if (a === undefined || !this.isCurrent(a.state, a.epoch)) continue;
         const s = a.state;
         s.highWatermark = p.highWatermark;
-        if (p.errorCode === 1) {
+        const error = errorNameOf(p.errorCode);
+        if (error === 'OFFSET_OUT_OF_RANGE') {
           void this.#outOfRange(s, a.epoch, a.offset);
           continue;
         }
-        if (p.errorCode !== 0) {
+        if (error !== 'NONE') {
           const err = RunnelError.fromCode(p.errorCode, `Fetching ${s.topic}-${s.partition}`, null, { topicPartition: { topic: s.topic, partition: s.partition } });
           if (err.retriable) this.#retryLater(s, err);
           else this.#deliverError(s, err);

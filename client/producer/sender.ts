@@ -23,6 +23,7 @@
  */
 import type { ProduceRequest, ProduceResponse, RecordChunks } from '../../protocol/messages.js';
 import { backoffMs, type RetryPolicy } from '../backoff.js';
+import { errorNameOf } from '../../protocol/errors.js';
 import { RunnelError } from '../errors.js';
 import { addTo } from '../group-by.js';
 import { EarliestTimer } from '../earliest-timer.js';
@@ -246,7 +247,7 @@ export class Sender {
       const r = results.get(`${entry.q.topic}\0${entry.q.partition}`);
       if (r === undefined) {
         this.#retryOrFail(entry, new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Produce response left out ${entry.q.topic}-${entry.q.partition}.`));
-      } else if (r.errorCode !== 0) {
+      } else if (errorNameOf(r.errorCode) !== 'NONE') {
         const topicPartition = { topic: entry.q.topic, partition: entry.q.partition };
         this.#retryOrFail(entry, RunnelError.fromCode(r.errorCode, `Producing to ${entry.q.topic}-${entry.q.partition}`, r.errorMessage, { topicPartition }));
       } else {

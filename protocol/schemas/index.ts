@@ -11,23 +11,35 @@
 import type { AvroApiVersion } from '../avro/schema.js';
 import type { ApiName } from '../api-keys.js';
 import { alterConfigsV0 } from './alter-configs/v0.js';
+import { alterPartitionV0 } from './alter-partition/v0.js';
 import { apiVersionsV0 } from './api-versions/v0.js';
+import { brokerHeartbeatV0 } from './broker-heartbeat/v0.js';
+import { brokerRegistrationV0 } from './broker-registration/v0.js';
 import { createPartitionsV0 } from './create-partitions/v0.js';
 import { createTopicsV0 } from './create-topics/v0.js';
 import { deleteTopicsV0 } from './delete-topics/v0.js';
 import { describeConfigsV0 } from './describe-configs/v0.js';
 import { listOffsetsV0 } from './list-offsets/v0.js';
+import { listOffsetsV1 } from './list-offsets/v1.js';
+import { metadataChangesV0 } from './metadata-changes/v0.js';
 import { metadataV0 } from './metadata/v0.js';
+import { metadataV1 } from './metadata/v1.js';
+import { offsetForLeaderEpochV0 } from './offset-for-leader-epoch/v0.js';
 
 export type AvroApiName = Exclude<ApiName, 'Produce' | 'Fetch'>;
 
 export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> = {
   ApiVersions: [apiVersionsV0],
-  Metadata: [metadataV0],
+  Metadata: [metadataV0, metadataV1],
   CreateTopics: [createTopicsV0],
   DeleteTopics: [deleteTopicsV0],
   DescribeConfigs: [describeConfigsV0],
   AlterConfigs: [alterConfigsV0],
-  ListOffsets: [listOffsetsV0],
+  ListOffsets: [listOffsetsV0, listOffsetsV1],
   CreatePartitions: [createPartitionsV0],
+  OffsetForLeaderEpoch: [offsetForLeaderEpochV0],
+  BrokerRegistration: [brokerRegistrationV0],
+  BrokerHeartbeat: [brokerHeartbeatV0],
+  AlterPartition: [alterPartitionV0],
+  MetadataChanges: [metadataChangesV0],
 };

@@ -39,10 +39,11 @@ async function produce(client: RawClient, topic: string, partition: number, valu
 function fetchRequest(topic: string, partition: number, fetchOffset: number, opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number; partitionMaxBytes?: number } = {}) {
   return {
     replicaId: -1,
+    replicaEpoch: -1,
     maxWaitMs: opts.maxWaitMs ?? 0,
     minBytes: opts.minBytes ?? 1,
     maxBytes: opts.maxBytes ?? 1024 * 1024,
-    topics: [{ name: topic, partitions: [{ partition, fetchOffset, partitionMaxBytes: opts.partitionMaxBytes ?? 1024 * 1024 }] }],
+    topics: [{ name: topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset, partitionMaxBytes: opts.partitionMaxBytes ?? 1024 * 1024 }] }],
   };
 }
 
@@ -92,7 +93,10 @@ t.test('topics, produce, fetch, list offsets and configs against one broker', as
 
   const versions = await client.request('ApiVersions', { clientSoftwareName: 'test', clientSoftwareVersion: '0' });
   t.equal(versions.errorCode, 0);
-  t.same(versions.apiKeys.map((k) => k.apiKey).sort((a, b) => a - b), Object.values(ApiKey).sort((a, b) => a - b), 'every API is answered');
+  const answered = versions.apiKeys.map((k) => k.apiKey);
+  const clientApis = ['Produce', 'Fetch', 'ListOffsets', 'Metadata', 'ApiVersions', 'CreateTopics', 'DeleteTopics', 'DescribeConfigs', 'AlterConfigs', 'CreatePartitions'] as const;
+  t.same(clientApis.filter((api) => !answered.includes(ApiKey[api])), [], 'every API a client uses is answered');
+  t.ok(answered.every((key) => (Object.values(ApiKey) as number[]).includes(key)), 'and only APIs protocol/ knows');
 
   const created = await client.request('CreateTopics', {
     topics: [
@@ -124,12 +128,12 @@ t.test('topics, produce, fetch, list offsets and configs against one broker', as
   const dry = await client.request('CreateTopics', { topics: [{ name: 'dryrun', partitions: 1, replicationFactor: 1, configs: [] }], timeoutMs: 5000, validateOnly: true });
   t.equal(dry.topics[0]!.errorCode, 0, 'validateOnly validates');
 
-  const metadata = await client.request('Metadata', { topics: null, allowAutoTopicCreation: false });
+  const metadata = await client.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false });
   t.same(metadata.topics.map((topic) => topic.name), ['defaults', 'dry', 'orders'], 'validateOnly created nothing');
   t.same(metadata.brokers, [{ nodeId: 0, host: '127.0.0.1', port: broker.port, rack: null }], 'the broker advertises the port it really bound');
   t.ok(metadata.clusterId.length > 10, 'a cluster id');
   t.same(metadata.topics.find((topic) => topic.name === 'orders')!.partitions.map((p) => [p.partition, p.leader, p.replicas, p.isr]), [[0, 0, [0], [0]], [1, 0, [0], [0]]]);
-  const missing = await client.request('Metadata', { topics: ['nope', '..'], allowAutoTopicCreation: true });
+  const missing = await client.request('Metadata', { topics: ['nope', '..'], allowAutoTopicCreation: true, includeInternal: false });
   t.same(missing.topics.map((topic) => topic.errorCode), [Errors.UNKNOWN_TOPIC_OR_PARTITION.code, Errors.INVALID_TOPIC_EXCEPTION.code], 'no auto-creation unless the broker allows it');
 
   const unknown = await produce(client, 'nope', 0, ['x']);
@@ -162,12 +166,12 @@ t.test('topics, produce, fetch, list offsets and configs against one broker', as
   const offsets = await client.request('ListOffsets', {
     replicaId: -1,
     topics: [{ name: 'orders', partitions: [
-      { partition: 0, timestamp: EARLIEST_TIMESTAMP },
-      { partition: 0, timestamp: LATEST_TIMESTAMP },
-      { partition: 0, timestamp: 1_500_000 },
-      { partition: 0, timestamp: 9_000_000 },
-      { partition: 1, timestamp: LATEST_TIMESTAMP },
-      { partition: 5, timestamp: LATEST_TIMESTAMP },
+      { partition: 0, currentLeaderEpoch: -1, timestamp: EARLIEST_TIMESTAMP },
+      { partition: 0, currentLeaderEpoch: -1, timestamp: LATEST_TIMESTAMP },
+      { partition: 0, currentLeaderEpoch: -1, timestamp: 1_500_000 },
+      { partition: 0, currentLeaderEpoch: -1, timestamp: 9_000_000 },
+      { partition: 1, currentLeaderEpoch: -1, timestamp: LATEST_TIMESTAMP },
+      { partition: 5, currentLeaderEpoch: -1, timestamp: LATEST_TIMESTAMP },
     ] }],
   });
   t.same(offsets.topics[0]!.partitions.map((p) => [p.errorCode, p.offset]), [[0, 0], [0, 6], [0, 3], [0, -1], [0, 0], [Errors.UNKNOWN_TOPIC_OR_PARTITION.code, -1]], 'earliest, latest, by time, after every record, empty partition, missing partition');
@@ -324,7 +328,7 @@ t.test('restart keeps topics, settings and data; SIGKILL during fsync=always pro
   }
 
   const { broker: second, client: client2 } = await withBroker(t, broker.dataDir);
-  const metadata = await client2.request('Metadata', { topics: null, allowAutoTopicCreation: false });
+  const metadata = await client2.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false });
   t.same(metadata.topics.map((topic) => [topic.name, topic.partitions.length]), [['durable', 1], ['kept', 3]], 'topics survive a restart');
   t.same((await fetchAll(client2, 'kept', 2)).map(([, value]) => value), ['k0', 'k1', 'k2', 'k3', 'k4'], 'data survives a restart');
   const configs = await client2.request('DescribeConfigs', { resources: [{ type: 'topic', name: 'kept', configNames: ['retention.bytes'] }] });
@@ -380,11 +384,11 @@ t.test('auto.create.topics (set through the environment), acks=0, and one broker
 
   const produced = await produce(client, 'fresh', 2, ['hello']);
   t.same([produced.errorCode, produced.baseOffset], [0, 0], 'producing to a new topic creates it');
-  const metadata = await client.request('Metadata', { topics: ['fresh', 'also-fresh', 'not-asked'], allowAutoTopicCreation: true });
+  const metadata = await client.request('Metadata', { topics: ['fresh', 'also-fresh', 'not-asked'], allowAutoTopicCreation: true, includeInternal: false });
   t.same(metadata.topics.map((topic) => [topic.name, topic.errorCode, topic.partitions.length]), [['fresh', 0, 3], ['also-fresh', 0, 3], ['not-asked', 0, 3]], 'with num.partitions partitions; Metadata may create too');
   const described = await client.request('DescribeConfigs', { resources: [{ type: 'topic', name: 'fresh', configNames: ['retention.ms'] }] });
   t.same(described.results[0]!.configs.map((c) => [c.value, c.source]), [['3600000', 'broker']], 'log.retention.ms is the broker-wide default of retention.ms');
-  const notAllowed = await client.request('Metadata', { topics: ['unasked'], allowAutoTopicCreation: false });
+  const notAllowed = await client.request('Metadata', { topics: ['unasked'], allowAutoTopicCreation: false, includeInternal: false });
   t.equal(notAllowed.topics[0]!.errorCode, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, 'not when the request does not allow it');
   t.equal((await produce(client, 'bad/name', 0, ['x'])).errorCode, Errors.INVALID_TOPIC_EXCEPTION.code, 'an invalid name is not auto-created');
 

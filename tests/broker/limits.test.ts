@@ -75,7 +75,7 @@ t.test('connection caps in process: per address, in all, and the reserve only fo
   t.ok(isLoopbackHost('127.0.0.2') && isLoopbackHost('::1') && isLoopbackHost('::ffff:127.0.0.1'));
   t.notOk(isLoopbackHost('10.0.0.1') || isLoopbackHost('::ffff:10.0.0.1'));
   let accept!: (connection: TransportConnection) => void;
-  const transport: Transport = {
+  const transport: Pick<Transport, 'listen'> = {
     async listen(_opts, onConnection) {
       accept = onConnection;
       return { host: '0.0.0.0', port: 1, close: async () => undefined };
@@ -118,7 +118,7 @@ t.test('a topic whose partitions cannot all be created is not created, says why,
   const [answer] = refused.topics;
   t.equal(answer!.errorCode, 56, 'KAFKA_STORAGE_ERROR, not success');
   t.match(answer!.errorMessage, /partition f3-7 could not be created: EMFILE.*topic f3 was not created/);
-  const metadata = await client.request('Metadata', { topics: null, allowAutoTopicCreation: false });
+  const metadata = await client.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false });
   t.same(metadata.topics.map((topic) => topic.name), [], 'the topic is not served, not even in part');
   t.same((await fs.readdir('/data')).filter((name) => name.startsWith('f3')), [], 'no partition directory is left behind');
   const tooMany = await client.request('CreateTopics', { topics: [{ name: 'f4', partitions: 1600, replicationFactor: 1, configs: [] }], timeoutMs: 1000, validateOnly: false });
@@ -132,7 +132,7 @@ t.test('a topic whose partitions cannot all be created is not created, says why,
   t.teardown(() => again.close());
   const after = await RawClient.connect(again.host, again.port);
   t.teardown(() => after.close());
-  const described = await after.request('Metadata', { topics: ['f3'], allowAutoTopicCreation: false });
+  const described = await after.request('Metadata', { topics: ['f3'], allowAutoTopicCreation: false, includeInternal: false });
   t.equal(described.topics[0]!.partitions.length, 10, 'after a restart the topic has its 10 partitions');
   t.ok(described.topics[0]!.partitions.every((p) => p.errorCode === 0), 'every one online');
 });

@@ -17,7 +17,7 @@ import { applyChange, type MetadataImage } from '../../broker/metadata/image.js'
 import { buildBatch } from '../../protocol/batch/builder.js';
 import { decodeBatch } from '../../protocol/batch/reader.js';
 import { Errors } from '../../protocol/errors.js';
-import type { FetchRequest, ListOffsetsRequest, MetadataRequest } from '../../protocol/messages.js';
+import type { FetchRequest, ListOffsetsRequest } from '../../protocol/messages.js';
 import { embeddedRig } from '../support/embedded-rig.js';
 
 const records = (value: string): Uint8Array => buildBatch([{ key: null, value: Buffer.from(value) }], { nowMs: 1_000 });
@@ -70,7 +70,7 @@ t.test('produce, fetch and list-offsets reach partitions through partitionOrErro
     { errorCode: Errors.UNKNOWN_LEADER_EPOCH.code },
   ], 'list-offsets: the same checks, and the leader epoch in the answer');
 
-  const metadata = await rig.request('Metadata', { topics: ['t'], allowAutoTopicCreation: false });
+  const metadata = await rig.request('Metadata', { topics: ['t'], allowAutoTopicCreation: false, includeInternal: false });
   t.match(metadata.topics[0]!.partitions, [
     { partition: 0, leader: 1, leaderEpoch: 4, replicas: [1, 2], isr: [1, 2] },
     { partition: 1, leader: 2, leaderEpoch: 6, replicas: [2, 1] },
@@ -84,13 +84,13 @@ t.test('internal topics: hidden from every-topic listings unless asked for, refu
   await rig.controller.createInternalTopic({ name: '__offsets', partitions: 2, replicationFactor: 1, configs: {} });
   await rig.controller.createTopic({ name: 'orders', partitions: 1, replicationFactor: 1, configs: {} });
 
-  const listed = await rig.request('Metadata', { topics: null, allowAutoTopicCreation: false });
+  const listed = await rig.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false });
   t.same(listed.topics.map((topic) => topic.name), ['orders'], 'every topic: the internal one is left out');
-  const asked = await rig.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: true } as MetadataRequest);
+  const asked = await rig.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: true });
   t.same(asked.topics.map((topic) => topic.name), ['__offsets', 'orders'], 'includeInternal: listed');
-  const named = await rig.request('Metadata', { topics: ['__offsets'], allowAutoTopicCreation: true });
+  const named = await rig.request('Metadata', { topics: ['__offsets'], allowAutoTopicCreation: true, includeInternal: false });
   t.match(named.topics, [{ name: '__offsets', errorCode: 0, partitions: [{ partition: 0 }, { partition: 1 }] }], 'named: described');
-  const auto = await rig.request('Metadata', { topics: ['__new'], allowAutoTopicCreation: true });
+  const auto = await rig.request('Metadata', { topics: ['__new'], allowAutoTopicCreation: true, includeInternal: false });
   t.equal(auto.topics[0]!.errorCode, Errors.INVALID_TOPIC_EXCEPTION.code, 'never auto-created');
 
   const created = await rig.request('CreateTopics', { topics: [{ name: '__mine', partitions: 1, replicationFactor: 1, configs: [] }], timeoutMs: 1000, validateOnly: false });

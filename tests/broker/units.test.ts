@@ -17,7 +17,8 @@ import { decodeErrorResponse, encodeErrorResponse, tryDecodeErrorResponse } from
 import { Errors } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { encodeRequest } from '../../protocol/codec.js';
-import type { ApiHandler } from '../../broker/handlers/handler.js';
+import { registered, type ApiHandler, type InvariantSink, type RegisteredHandler } from '../../broker/handlers/handler.js';
+import type { HandlerTable } from '../../broker/handlers/index.js';
 import { silentLogger } from '../../broker/log.js';
 import { prettyLogLine } from '../../broker/log-pretty.js';
 import { ClientConnection, type ConnectionLimits } from '../../broker/net/connection.js';
@@ -275,7 +276,35 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 const emptyMetadata = { brokers: [], clusterId: 'c', controllerId: 0, topics: [] };
 
-function connectionWith(handlers: ApiHandler[], limits: Partial<ConnectionLimits> = {}): { transport: FakeTransport; connection: ClientConnection; send(api: 'Metadata' | 'ApiVersions', correlationId: number): void } {
+/** Handlers in these tests keep their invariants: one that broke would fail the test here. */
+const noFaults: InvariantSink = {
+  fatal(error) {
+    throw new Error(`a handler broke an invariant: ${error.message}`);
+  },
+};
+
+/**
+ * Never called: `npm run lint` compiles it, and each expected error must
+ * occur. A handler is typed by its API, and only `registered` erases it for
+ * the table, so no cast can slip a handler in under another API's types.
+ */
+export function handlerTypeChecks(metadata: ApiHandler<'Metadata'>): unknown[] {
+  const answersFetch: ApiHandler<'Metadata'> = {
+    api: 'Metadata',
+    versions: { min: 0, max: 0 },
+    // @ts-expect-error a Fetch answer is not a Metadata answer
+    handle: async () => ({ throttleTimeMs: 0, errorCode: 0, topics: [] as never[], sessionId: 0 }),
+  };
+  // @ts-expect-error a Metadata handler is not a Produce handler
+  const asProduce: ApiHandler<'Produce'> = metadata;
+  // @ts-expect-error nor one for every API (its request type is checked strictly)
+  const widened: ApiHandler = metadata;
+  // @ts-expect-error the table holds only registered handlers
+  const unregistered: HandlerTable = new Map([[ApiKey.Metadata, metadata]]);
+  return [answersFetch, asProduce, widened, unregistered];
+}
+
+function connectionWith(handlers: RegisteredHandler[], limits: Partial<ConnectionLimits> = {}): { transport: FakeTransport; connection: ClientConnection; send(api: 'Metadata' | 'ApiVersions', correlationId: number): void } {
   const transport = new FakeTransport();
   const table = new Map(handlers.map((handler) => [ApiKey[handler.api], handler]));
   const connection = new ClientConnection({
@@ -287,7 +316,7 @@ function connectionWith(handlers: ApiHandler[], limits: Partial<ConnectionLimits
     logger: silentLogger(),
   });
   const send = (api: 'Metadata' | 'ApiVersions', correlationId: number): void => {
-    const body = api === 'Metadata' ? { topics: [], allowAutoTopicCreation: false } : { clientSoftwareName: 't', clientSoftwareVersion: '1' };
+    const body = api === 'Metadata' ? { topics: [], allowAutoTopicCreation: false, includeInternal: false } : { clientSoftwareName: 't', clientSoftwareVersion: '1' };
     transport.events.data(Buffer.concat(encodeRequest(api, 0, correlationId, 'test', body as never)));
   };
   return { transport, connection, send };
@@ -312,7 +341,7 @@ t.test('connection: pipelined requests answer as they complete; ordered steps ru
     },
   };
   const apiVersions: ApiHandler<'ApiVersions'> = { api: 'ApiVersions', versions: { min: 0, max: 0 }, handle: async () => ({ errorCode: 0, apiKeys: [] }) };
-  const { transport, send } = connectionWith([metadata as ApiHandler, apiVersions as ApiHandler]);
+  const { transport, send } = connectionWith([registered(metadata, noFaults), registered(apiVersions, noFaults)]);
   send('Metadata', 1);
   send('Metadata', 2);
   send('ApiVersions', 3);
@@ -331,7 +360,7 @@ t.test('connection: pipelined requests answer as they complete; ordered steps ru
 t.test('connection: reading pauses on too many requests in flight or unread responses', async (t) => {
   const gate = deferred();
   const metadata: ApiHandler<'Metadata'> = { api: 'Metadata', versions: { min: 0, max: 0 }, handle: async () => { await gate.promise; return emptyMetadata; } };
-  const { transport, send } = connectionWith([metadata as ApiHandler], { queuedMaxRequests: 2, maxUnflushedResponseBytes: 64 * 1024 });
+  const { transport, send } = connectionWith([registered(metadata, noFaults)], { queuedMaxRequests: 2, maxUnflushedResponseBytes: 64 * 1024 });
   send('Metadata', 1);
   t.notOk(transport.paused);
   send('Metadata', 2);
@@ -363,7 +392,7 @@ t.test('server: idle connections are closed; shutdown lets in-flight requests an
   const clock = new ManualClock();
   let accept!: (connection: TransportConnection) => void;
   let listening = true;
-  const transport: Transport = {
+  const transport: Pick<Transport, 'listen'> = {
     async listen(_opts, onConnection) {
       accept = onConnection;
       return { host: '127.0.0.1', port: 4242, close: async () => { listening = false; } };
@@ -372,14 +401,14 @@ t.test('server: idle connections are closed; shutdown lets in-flight requests an
   const gate = deferred();
   const metadata: ApiHandler<'Metadata'> = { api: 'Metadata', versions: { min: 0, max: 0 }, handle: async () => { await gate.promise; return emptyMetadata; } };
   const config = brokerConfig({ 'connections.max.idle.ms': 60_000 });
-  const server = await BrokerServer.start({ transport, config, handlers: new Map([[ApiKey.Metadata, metadata as ApiHandler]]), clock, logger: silentLogger() });
+  const server = await BrokerServer.start({ transport, config, handlers: new Map([[ApiKey.Metadata, registered(metadata, noFaults)]]), clock, logger: silentLogger() });
   t.equal(server.port, 4242);
 
   const idle = new FakeTransport();
   accept(idle);
   const busy = new FakeTransport();
   accept(busy);
-  busy.events.data(Buffer.concat(encodeRequest('Metadata', 0, 1, 'test', { topics: [], allowAutoTopicCreation: false })));
+  busy.events.data(Buffer.concat(encodeRequest('Metadata', 0, 1, 'test', { topics: [], allowAutoTopicCreation: false, includeInternal: false })));
   clock.advance(59_000);
   t.notOk(idle.destroyed, 'not yet idle for connections.max.idle.ms');
   clock.advance(30_000);
@@ -429,9 +458,9 @@ t.test('startBroker on a simulated disk: a deletion interrupted by a crash is fi
   t.notOk((await fs.readdir('/data')).includes('doomed-0'), 'the next start finished the committed deletion');
   const again = await RawClient.connect(second.host, second.port);
   t.teardown(() => again.close());
-  const metadata = await again.request('Metadata', { topics: null, allowAutoTopicCreation: false });
+  const metadata = await again.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false });
   t.same(metadata.topics.map((topic) => topic.name), ['kept']);
-  const fetched = await again.request('Fetch', { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: 'kept', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
+  const fetched = await again.request('Fetch', { replicaId: -1, replicaEpoch: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: 'kept', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
   const [batch] = fetched.topics[0]!.partitions[0]!.records;
   t.equal(Buffer.from(decodeBatch(batch!).records[0]!.value!).toString(), 'in kept', 'the acknowledged fsync=always record survived the crash');
 });

@@ -1,7 +1,9 @@
 /**
  * A scripted broker for SDK tests that need exact control of the other end:
- * it answers ApiVersions with `versions` and every other request through
- * `answer` (which may return null to stay silent). It can also play the
+ * it answers ApiVersions with `versions` (by default every API at v0 only,
+ * the version the answer helpers below encode) and every other request
+ * through `answer` (which may return null to stay silent; it gets the
+ * request's version, to answer in kind). It can also play the
  * faults a real broker has, deterministically and at once: `hang()` keeps
  * every connection open but answers nothing (SIGSTOP: the kernel still
  * accepts connections and takes their bytes), `resume()` answers what came
@@ -17,7 +19,12 @@ import { apiVersionsTable, decodeRequestBody, decodeRequestHeader, encodeRespons
 import { FrameReader } from '../../protocol/frame-reader.js';
 import type { ResponseBodies } from '../../protocol/messages.js';
 
-export type Answer = (api: ApiName, correlationId: number, body: unknown, socket: net.Socket) => Uint8Array[] | null;
+export type Answer = (api: ApiName, correlationId: number, body: unknown, socket: net.Socket, version: number) => Uint8Array[] | null;
+
+/** The ApiVersions table of a broker that speaks v0 of every API this build knows. */
+export function v0Versions(): ResponseBodies['ApiVersions']['apiKeys'] {
+  return apiVersionsTable().map((v) => ({ ...v, maxVersion: v.minVersion }));
+}
 
 export interface FakeBroker {
   readonly port: number;
@@ -32,7 +39,7 @@ export interface FakeBroker {
   restart(): Promise<void>;
 }
 
-export async function fakeBroker(t: Test, answer: Answer, versions = apiVersionsTable()): Promise<FakeBroker> {
+export async function fakeBroker(t: Test, answer: Answer, versions = v0Versions()): Promise<FakeBroker> {
   let connections = 0;
   let hung = false;
   /** What arrived while hung, answered on resume. */
@@ -55,7 +62,7 @@ export async function fakeBroker(t: Test, answer: Answer, versions = apiVersions
           const body = decodeRequestBody(api, header.apiVersion, frame, bodyOffset);
           const out = api === 'ApiVersions'
             ? encodeResponse('ApiVersions', 0, header.correlationId, { errorCode: 0, apiKeys: versions })
-            : answer(api, header.correlationId, body, socket);
+            : answer(api, header.correlationId, body, socket, header.apiVersion);
           if (out !== null) for (const chunk of out) socket.write(chunk);
         };
         if (hung) backlog.push(handle);
@@ -101,7 +108,8 @@ export function metadataAnswer(correlationId: number, port: number, topics: Reco
     topics: Object.entries(topics).map(([name, count]) => ({
       errorCode: 0,
       name,
-      partitions: Array.from({ length: count }, (_, partition) => ({ errorCode: 0, partition, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1] })),
+      isInternal: false,
+      partitions: Array.from({ length: count }, (_, partition) => ({ errorCode: 0, partition, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1], offlineReplicas: [] })),
     })),
   });
 }

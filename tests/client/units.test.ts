@@ -11,7 +11,7 @@ import t from 'tap';
 import net from 'node:net';
 import { once } from 'node:events';
 import { ApiKey } from '../../protocol/api-keys.js';
-import { apiVersionsTable, encodeResponse } from '../../protocol/codec.js';
+import { encodeResponse } from '../../protocol/codec.js';
 import { encodeErrorResponse } from '../../protocol/error-response.js';
 import { BatchFormatError, buildBatch, decodeBatch, sealBatchCrc, type RecordInput } from '../../protocol/batch/index.js';
 import type { ResponseBodies } from '../../protocol/messages.js';
@@ -22,7 +22,7 @@ import { backoffMs } from '../../client/backoff.js';
 import { Connection } from '../../client/connection.js';
 import { RunnelError } from '../../client/errors.js';
 import { Runnel, type Message, type RecordMetadata } from '../../client/index.js';
-import { fakeBroker } from './fake-broker.js';
+import { fakeBroker, v0Versions } from './fake-broker.js';
 import { decodeMessages, walkBatches } from '../../client/consumer/records.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -227,15 +227,15 @@ const metadata = (correlationId: number, clusterId: string): Uint8Array[] =>
   encodeResponse('Metadata', 0, correlationId, { brokers: [], clusterId, controllerId: 1, topics: [] });
 
 t.test('connection: versions are negotiated; an API the broker lacks is UNSUPPORTED_VERSION', async (t) => {
-  const table = apiVersionsTable().filter((v) => v.apiKey !== ApiKey.Fetch);
+  const table = v0Versions().filter((v) => v.apiKey !== ApiKey.Fetch);
   const broker = await fakeBroker(t, (_api, id) => metadata(id, 'c1'), table);
   const conn = connection(broker.port);
   t.teardown(() => conn.close());
   await conn.connect();
   t.equal(conn.versionOf('Metadata'), 0);
   t.equal(conn.versionOf('Fetch'), undefined);
-  await t.rejects(conn.request('Fetch', { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1, topics: [] }), { name: 'RunnelError', errorName: 'UNSUPPORTED_VERSION' });
-  t.equal((await conn.request('Metadata', { topics: null, allowAutoTopicCreation: false })).clusterId, 'c1');
+  await t.rejects(conn.request('Fetch', { replicaId: -1, replicaEpoch: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1, topics: [] }), { name: 'RunnelError', errorName: 'UNSUPPORTED_VERSION' });
+  t.equal((await conn.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false })).clusterId, 'c1');
 });
 
 t.test('connection: pipelined requests are matched by correlation id, within the in-flight bound', async (t) => {
@@ -253,7 +253,7 @@ t.test('connection: pipelined requests are matched by correlation id, within the
   const conn = connection(broker.port, { maxInFlightRequests: 3 });
   t.teardown(() => conn.close());
   const tags = ['a', 'b', 'c', 'd', 'e', 'f'];
-  const answers = await Promise.all(tags.map((tag) => conn.request('Metadata', { topics: [tag], allowAutoTopicCreation: false })));
+  const answers = await Promise.all(tags.map((tag) => conn.request('Metadata', { topics: [tag], allowAutoTopicCreation: false, includeInternal: false })));
   t.same(answers.map((a) => a.clusterId), tags, 'each caller got its own answer');
   t.equal(maxUnanswered, 3, 'never more than maxInFlightRequests unanswered');
 });
@@ -270,10 +270,10 @@ t.test('connection: a timed-out request fails REQUEST_TIMED_OUT, resets the sock
   const conn = connection(broker.port, { requestTimeoutMs: 200 });
   t.teardown(() => conn.close());
   const started = Date.now();
-  await t.rejects(conn.request('Metadata', { topics: null, allowAutoTopicCreation: false }), { name: 'RunnelError', errorName: 'REQUEST_TIMED_OUT', retriable: true });
+  await t.rejects(conn.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false }), { name: 'RunnelError', errorName: 'REQUEST_TIMED_OUT', retriable: true });
   t.ok(Date.now() - started >= 190, 'waited for the timeout');
   t.notOk(conn.isConnected, 'the connection was reset');
-  t.equal((await conn.request('Metadata', { topics: null, allowAutoTopicCreation: false })).clusterId, 'again');
+  t.equal((await conn.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false })).clusterId, 'again');
   t.equal(broker.connections(), 2, 'reconnected');
 });
 
@@ -287,9 +287,9 @@ t.test('connection: requests in flight when the broker drops the socket fail ret
   });
   const conn = connection(broker.port);
   t.teardown(() => conn.close());
-  const dropped = conn.request('Metadata', { topics: ['drop'], allowAutoTopicCreation: false });
+  const dropped = conn.request('Metadata', { topics: ['drop'], allowAutoTopicCreation: false, includeInternal: false });
   await t.rejects(dropped, { name: 'RunnelError', errorName: 'NETWORK_EXCEPTION', retriable: true });
-  t.equal((await conn.request('Metadata', { topics: ['x'], allowAutoTopicCreation: false })).clusterId, 'ok');
+  t.equal((await conn.request('Metadata', { topics: ['x'], allowAutoTopicCreation: false, includeInternal: false })).clusterId, 'ok');
 });
 
 t.test('connection: error frames become typed errors; acks=0 produce resolves without a response', async (t) => {
@@ -309,7 +309,7 @@ t.test('connection: error frames become typed errors; acks=0 produce resolves wi
   await conn.sendOnly('Produce', { acks: 0, timeoutMs: 1000, topics: [] });
   await conn.sendOnly('Produce', { acks: 0, timeoutMs: 1000, topics: [] });
   t.equal(conn.inFlightCount, 0, 'nothing waits for an answer');
-  const done = await conn.request('Metadata', { topics: null, allowAutoTopicCreation: false }).then(() => true, () => true);
+  const done = await conn.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false }).then(() => true, () => true);
   t.ok(done);
   t.equal(produced, 2, 'the broker got both');
 });
@@ -336,7 +336,7 @@ t.test('producer against a fake broker: acks, offsets per message in order, retr
     if (api === 'Metadata') {
       return encodeResponse('Metadata', 0, id, {
         brokers: [{ nodeId: 1, host: '127.0.0.1', port: brokerPort, rack: null }], clusterId: 'fake', controllerId: 1,
-        topics: [{ errorCode: 0, name: 'orders', partitions: [0, 1].map((partition) => ({ errorCode: 0, partition, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1] })) }],
+        topics: [{ errorCode: 0, name: 'orders', isInternal: false, partitions: [0, 1].map((partition) => ({ errorCode: 0, partition, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1], offlineReplicas: [] })) }],
       });
     }
     if (api === 'Produce') {
@@ -432,7 +432,7 @@ t.test('producer backpressure: with nothing acknowledged, no more than bufferMem
     if (api === 'Metadata') {
       return encodeResponse('Metadata', 0, id, {
         brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port, rack: null }], clusterId: 'fake', controllerId: 1,
-        topics: [{ errorCode: 0, name: 'bp', partitions: [{ errorCode: 0, partition: 0, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1] }] }],
+        topics: [{ errorCode: 0, name: 'bp', isInternal: false, partitions: [{ errorCode: 0, partition: 0, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1], offlineReplicas: [] }] }],
       });
     }
     const req = body as { topics: { name: string; partitions: { partition: number; records: Uint8Array }[] }[] };

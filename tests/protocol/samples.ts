@@ -3,6 +3,9 @@
  * truncation and fuzz tests. Each API has a minimal sample (empty arrays,
  * nulls) and a full one (several entries, non-ASCII text, extreme integers),
  * so every field and every branch of every union is on the wire at least once.
+ * Samples have the newest version's shape, with fields added by a later
+ * version set to something other than their default; `asDecodedAt` says, by
+ * hand, what a body reads as when it went over an older version.
  */
 import type { ApiName } from '../../protocol/api-keys.js';
 import type { RequestBodies, ResponseBodies } from '../../protocol/messages.js';
@@ -36,9 +39,9 @@ export const samples: Samples = {
     },
   ],
   Metadata: [
-    { request: { topics: null, allowAutoTopicCreation: false }, response: { brokers: [], clusterId: '', controllerId: -1, topics: [] } },
+    { request: { topics: null, allowAutoTopicCreation: false, includeInternal: true }, response: { brokers: [], clusterId: '', controllerId: -1, topics: [] } },
     {
-      request: { topics: ['orders', unicode, ''], allowAutoTopicCreation: true },
+      request: { topics: ['orders', unicode, ''], allowAutoTopicCreation: true, includeInternal: false },
       response: {
         brokers: [
           { nodeId: 0, host: '127.0.0.1', port: 9092, rack: null },
@@ -47,14 +50,21 @@ export const samples: Samples = {
         clusterId: 'c-1',
         controllerId: 0,
         topics: [
-          { errorCode: 3, name: 'missing', partitions: [] },
+          { errorCode: 3, name: 'missing', isInternal: false, partitions: [] },
           {
             errorCode: 0,
             name: 'orders',
+            isInternal: false,
             partitions: [
-              { errorCode: 0, partition: 0, leader: 0, leaderEpoch: 5, replicas: [0, 1, 2], isr: [0, 2] },
-              { errorCode: 5, partition: 1, leader: -1, leaderEpoch: I32_MIN, replicas: [], isr: [] },
+              { errorCode: 0, partition: 0, leader: 0, leaderEpoch: 5, replicas: [0, 1, 2], isr: [0, 2], offlineReplicas: [1] },
+              { errorCode: 5, partition: 1, leader: -1, leaderEpoch: I32_MIN, replicas: [], isr: [], offlineReplicas: [] },
             ],
+          },
+          {
+            errorCode: 0,
+            name: '__metadata',
+            isInternal: true,
+            partitions: [{ errorCode: 0, partition: 0, leader: I32_MAX, leaderEpoch: I32_MAX, replicas: [I32_MAX, 0], isr: [I32_MAX], offlineReplicas: [0, I32_MIN] }],
           },
         ],
       },
@@ -150,7 +160,14 @@ export const samples: Samples = {
       request: {
         replicaId: 3,
         topics: [
-          { name: 'orders', partitions: [{ partition: 0, timestamp: -1 }, { partition: 1, timestamp: -2 }, { partition: 2, timestamp: 1_700_000_000_000 }] },
+          {
+            name: 'orders',
+            partitions: [
+              { partition: 0, currentLeaderEpoch: 4, timestamp: -1 },
+              { partition: 1, currentLeaderEpoch: -1, timestamp: -2 },
+              { partition: 2, currentLeaderEpoch: I32_MAX, timestamp: 1_700_000_000_000 },
+            ],
+          },
           { name: 'empty', partitions: [] },
         ],
       },
@@ -203,17 +220,24 @@ export const samples: Samples = {
   ],
   Fetch: [
     {
-      request: { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 0, topics: [] },
+      request: { replicaId: -1, replicaEpoch: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 0, topics: [] },
       response: { throttleTimeMs: 0, errorCode: 0, topics: [] },
     },
     {
       request: {
         replicaId: 2,
+        replicaEpoch: LONG_MAX,
         maxWaitMs: 500,
         minBytes: 1,
         maxBytes: 52428800,
         topics: [
-          { name: 'orders', partitions: [{ partition: 0, fetchOffset: LONG_MAX, partitionMaxBytes: 1048576 }, { partition: 3, fetchOffset: 0, partitionMaxBytes: I32_MAX }] },
+          {
+            name: 'orders',
+            partitions: [
+              { partition: 0, currentLeaderEpoch: 7, fetchOffset: LONG_MAX, partitionMaxBytes: 1048576 },
+              { partition: 3, currentLeaderEpoch: I32_MIN, fetchOffset: 0, partitionMaxBytes: I32_MAX },
+            ],
+          },
           { name: unicode, partitions: [] },
         ],
       },
@@ -224,14 +248,135 @@ export const samples: Samples = {
           {
             name: 'orders',
             partitions: [
-              { partition: 0, errorCode: 0, highWatermark: LONG_MAX, logStartOffset: 0, records: [opaqueBytes(100, 4), opaqueBytes(1, 5), opaqueBytes(4000, 6)] },
-              { partition: 1, errorCode: 1, highWatermark: 10, logStartOffset: 5, records: [] },
-              { partition: 2, errorCode: 0, highWatermark: 0, logStartOffset: 0, records: [new Uint8Array(0)] },
+              { partition: 0, errorCode: 0, leaderEpoch: 7, highWatermark: LONG_MAX, logStartOffset: 0, records: [opaqueBytes(100, 4), opaqueBytes(1, 5), opaqueBytes(4000, 6)] },
+              { partition: 1, errorCode: 1, leaderEpoch: I32_MAX, highWatermark: 10, logStartOffset: 5, records: [] },
+              { partition: 2, errorCode: 74, leaderEpoch: I32_MIN, highWatermark: 0, logStartOffset: 0, records: [new Uint8Array(0)] },
             ],
           },
-          { name: 'other', partitions: [{ partition: 9, errorCode: 0, highWatermark: 1, logStartOffset: 0, records: [opaqueBytes(61, 7)] }] },
+          { name: 'other', partitions: [{ partition: 9, errorCode: 0, leaderEpoch: -1, highWatermark: 1, logStartOffset: 0, records: [opaqueBytes(61, 7)] }] },
+        ],
+      },
+    },
+  ],
+  OffsetForLeaderEpoch: [
+    { request: { replicaId: -1, topics: [] }, response: { topics: [] } },
+    {
+      request: {
+        replicaId: 2,
+        topics: [
+          { name: 'orders', partitions: [{ partition: 0, currentLeaderEpoch: 5, leaderEpoch: 3 }, { partition: I32_MAX, currentLeaderEpoch: -1, leaderEpoch: I32_MAX }] },
+          { name: unicode, partitions: [] },
+        ],
+      },
+      response: {
+        topics: [
+          {
+            name: 'orders',
+            partitions: [
+              { partition: 0, errorCode: 0, errorMessage: null, leaderEpoch: 3, endOffset: LONG_MAX },
+              { partition: I32_MAX, errorCode: 74, errorMessage: `epoch 4 is older than 5 ${unicode}`, leaderEpoch: -1, endOffset: -1 },
+            ],
+          },
+        ],
+      },
+    },
+  ],
+  BrokerRegistration: [
+    {
+      request: { brokerId: 0, clusterId: '', incarnationId: '', host: '', port: 0, rack: null },
+      response: { errorCode: 0, errorMessage: null, brokerEpoch: 0 },
+    },
+    {
+      request: { brokerId: I32_MAX, clusterId: 'c-1', incarnationId: '6f1c2b1e-0000-4000-8000-000000000001', host: 'broker-2.example', port: 65535, rack: unicode },
+      response: { errorCode: 101, errorMessage: `node 3 is registered and alive ${unicode}`, brokerEpoch: LONG_MAX },
+    },
+  ],
+  BrokerHeartbeat: [
+    { request: { brokerId: 0, brokerEpoch: 0, metadataVersion: 0 }, response: { errorCode: 0, errorMessage: null, fenced: false } },
+    {
+      request: { brokerId: I32_MAX, brokerEpoch: LONG_MAX, metadataVersion: -1 },
+      response: { errorCode: 77, errorMessage: `epoch 3 is not 9 ${unicode}`, fenced: true },
+    },
+  ],
+  AlterPartition: [
+    { request: { brokerId: 0, brokerEpoch: 0, topics: [] }, response: { errorCode: 0, errorMessage: null, topics: [] } },
+    {
+      request: {
+        brokerId: 1,
+        brokerEpoch: LONG_MAX,
+        topics: [
+          {
+            name: 'orders',
+            topicId: 'b7d1-ü',
+            partitions: [
+              { partition: 0, leaderEpoch: 5, partitionEpoch: 9, newIsr: [1, 2, 3] },
+              { partition: I32_MAX, leaderEpoch: I32_MIN, partitionEpoch: I32_MAX, newIsr: [] },
+            ],
+          },
+          { name: unicode, topicId: '', partitions: [] },
+        ],
+      },
+      response: {
+        errorCode: 41,
+        errorMessage: `node 1 is not the controller ${unicode}`,
+        topics: [
+          {
+            name: 'orders',
+            partitions: [
+              { partition: 0, errorCode: 0, errorMessage: null, leader: 1, leaderEpoch: 5, partitionEpoch: 10, isr: [1, 2, 3] },
+              { partition: I32_MAX, errorCode: 95, errorMessage: 'partition epoch 9 is not 10', leader: -1, leaderEpoch: -1, partitionEpoch: -1, isr: [] },
+            ],
+          },
+        ],
+      },
+    },
+  ],
+  MetadataChanges: [
+    {
+      request: { brokerId: 0, brokerEpoch: -1, afterVersion: 0, maxWaitMs: 0, maxEntries: 0 },
+      response: { errorCode: 0, errorMessage: null, clusterId: '', latestVersion: 0, entries: [] },
+    },
+    {
+      request: { brokerId: I32_MAX, brokerEpoch: LONG_MAX, afterVersion: LONG_MAX, maxWaitMs: I32_MAX, maxEntries: 500 },
+      response: {
+        errorCode: 0,
+        errorMessage: unicode,
+        clusterId: 'c-1',
+        latestVersion: LONG_MAX,
+        entries: [
+          { schemaVersion: 3, bytes: Buffer.from(opaqueBytes(300, 8)) },
+          { schemaVersion: 0, bytes: Buffer.alloc(0) },
+          { schemaVersion: I32_MAX, bytes: Buffer.from(opaqueBytes(1, 9)) },
         ],
       },
     },
   ],
 };
+
+/** Replaces the value of each `key` found anywhere in `body` (the fields an older version lacks) by its default. */
+function withDefaults<T>(body: T, defaults: Record<string, unknown>): T {
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (value instanceof Uint8Array || value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k in defaults ? defaults[k] : walk(v)]));
+  };
+  return walk(body) as T;
+}
+
+/**
+ * The fields each API's later versions added, with the default a body sent at
+ * an older version reads as (as messages.ts documents them): by version, the
+ * fields that version and every older one lack. Field names are unique within
+ * each body, so a key names one field.
+ */
+const ADDED_LATER: { [K in ApiName]?: { [version: number]: { request: Record<string, unknown>; response: Record<string, unknown> } } } = {
+  Metadata: { 0: { request: { includeInternal: false }, response: { isInternal: false, offlineReplicas: [] } } },
+  ListOffsets: { 0: { request: { currentLeaderEpoch: -1 }, response: {} } },
+  Fetch: { 0: { request: { replicaEpoch: -1, currentLeaderEpoch: -1 }, response: { leaderEpoch: -1 } } },
+};
+
+/** What `body` (newest shape) reads as after a trip over `version`: the fields that version lacks, defaulted. */
+export function asDecodedAt<K extends ApiName, B>(api: K, version: number, side: 'request' | 'response', body: B): B {
+  const added = ADDED_LATER[api]?.[version];
+  return added === undefined ? body : withDefaults(body, added[side]);
+}

@@ -123,11 +123,11 @@ for (const fsync of ['always', 'interval'] as const) {
     // Every request that touches the partition answers CORRUPT_SEGMENT.
     const raw = await RawClient.connect(broker.host, broker.port);
     try {
-      const metadata = await raw.request('Metadata', { topics: [TOPIC], allowAutoTopicCreation: false });
+      const metadata = await raw.request('Metadata', { topics: [TOPIC], allowAutoTopicCreation: false, includeInternal: false });
       t.equal(metadata.topics[0]?.partitions[0]?.errorCode, 14, 'Metadata: CORRUPT_SEGMENT for the partition');
-      const listed = await raw.request('ListOffsets', { replicaId: -1, topics: [{ name: TOPIC, partitions: [{ partition: 0, timestamp: -1 }] }] });
+      const listed = await raw.request('ListOffsets', { replicaId: -1, topics: [{ name: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });
       t.equal(listed.topics[0]?.partitions[0]?.errorCode, 14, 'ListOffsets: CORRUPT_SEGMENT');
-      const fetched = await raw.request('Fetch', { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, topics: [{ name: TOPIC, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
+      const fetched = await raw.request('Fetch', { replicaId: -1, replicaEpoch: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, topics: [{ name: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
       t.equal(fetched.topics[0]?.partitions[0]?.errorCode, 14, 'Fetch: CORRUPT_SEGMENT');
     } finally {
       raw.close();

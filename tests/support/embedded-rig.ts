@@ -9,8 +9,14 @@
  */
 import { brokerConfig, type BrokerConfig } from '../../broker/config.js';
 import { Controller } from '../../broker/controller/controller.js';
-import type { RequestContext } from '../../broker/handlers/handler.js';
-import { buildHandlerTable, type HandlerTable } from '../../broker/handlers/index.js';
+import type { BrokerContext } from '../../broker/handlers/broker-context.js';
+import { createTopicsHandler } from '../../broker/handlers/create-topics.js';
+import { deleteTopicsHandler } from '../../broker/handlers/delete-topics.js';
+import { fetchHandler } from '../../broker/handlers/fetch.js';
+import type { ApiHandler, RequestContext } from '../../broker/handlers/handler.js';
+import { listOffsetsHandler } from '../../broker/handlers/list-offsets.js';
+import { metadataHandler } from '../../broker/handlers/metadata.js';
+import { produceHandler } from '../../broker/handlers/produce.js';
 import { silentLogger } from '../../broker/log.js';
 import { LocalMetadataStore } from '../../broker/metadata/local-store.js';
 import { ReplicaManager } from '../../broker/replication/replica-manager.js';
@@ -19,8 +25,10 @@ import { logConfigFor } from '../../broker/topic-settings.js';
 import { ManualClock } from '../../broker/world/clock.js';
 import { SimulatedFileSystem } from '../../broker/world/file-system.js';
 import { seededRng } from '../../broker/world/rng.js';
-import { ApiKey, type ApiName } from '../../protocol/api-keys.js';
 import type { RequestBodies, ResponseBodies } from '../../protocol/messages.js';
+
+/** The APIs a rig answers: those that create, delete or reach topics and partitions. */
+type RigApi = 'Produce' | 'Fetch' | 'ListOffsets' | 'Metadata' | 'CreateTopics' | 'DeleteTopics';
 
 export interface EmbeddedRig {
   fs: SimulatedFileSystem;
@@ -29,9 +37,8 @@ export interface EmbeddedRig {
   logs: LogManager;
   replicas: ReplicaManager;
   controller: Controller;
-  handlers: HandlerTable;
-  /** Answers one request as the broker would (the request object may carry fields of newer versions). */
-  request<K extends ApiName>(api: K, body: RequestBodies[K]): Promise<ResponseBodies[K]>;
+  /** Answers one decoded request as that API's handler does. */
+  request<K extends RigApi>(api: K, body: RequestBodies[K]): Promise<ResponseBodies[K]>;
   close(): Promise<void>;
 }
 
@@ -45,7 +52,15 @@ export async function embeddedRig(settings: Record<string, string | number | boo
   const replicas = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger });
   await replicas.start(store.image);
   const controller = new Controller({ store, config, rng: seededRng(7), logger, local: replicas });
-  const handlers = buildHandlerTable({ config, controller, replicas, clock, logger, endpoint: { host: '127.0.0.1', port: 9092 } });
+  const broker: BrokerContext = { config, controller, replicas, clock, logger, endpoint: { host: '127.0.0.1', port: 9092 } };
+  const handlers: { [K in RigApi]: ApiHandler<K> } = {
+    Produce: produceHandler(broker),
+    Fetch: fetchHandler(broker),
+    ListOffsets: listOffsetsHandler(broker),
+    Metadata: metadataHandler(broker),
+    CreateTopics: createTopicsHandler(broker),
+    DeleteTopics: deleteTopicsHandler(broker),
+  };
   let tail: Promise<unknown> = Promise.resolve();
   const ctx: RequestContext = {
     apiVersion: 0,
@@ -68,10 +83,11 @@ export async function embeddedRig(settings: Record<string, string | number | boo
     logs,
     replicas,
     controller,
-    handlers,
-    async request(api, body) {
-      const handler = handlers.get(ApiKey[api])!;
-      return (await handler.handle(ctx, body as never)) as never;
+    async request<K extends RigApi>(api: K, body: RequestBodies[K]): Promise<ResponseBodies[K]> {
+      const handler = handlers[api] as ApiHandler<K>;
+      const response = await handler.handle(ctx, body);
+      if (typeof response === 'symbol') throw new Error(`${api} answered nothing`);
+      return response;
     },
     async close() {
       await controller.close();
