@@ -15,6 +15,7 @@
  * (e.g. `log.retention.ms` for `retention.ms`), for every topic that does not
  * set it itself.
  */
+import { splitAddress } from './cluster/address.js';
 import { ConfigError, TOPIC_CONFIG_DEFS } from './storage/log-config.js';
 
 export class BrokerConfigError extends Error {
@@ -53,6 +54,14 @@ export interface BrokerConfig {
   loggerFormat: LoggerFormat;
   /** Broker-wide topic defaults set with `log.<name>`, keyed by the topic setting's name (only those set). */
   topicDefaults: Record<string, string>;
+  /** A broker of a cluster: its controller's HOST:PORT; empty: the embedded controller in this process. */
+  controllerAddress: string;
+  /** The rack of this broker, for rack-aware replica placement; null: none. */
+  brokerRack: string | null;
+  /** The controller fences a broker not heard from for this long (and moves its leaderships). */
+  brokerSessionTimeoutMs: number;
+  /** How often a broker heartbeats to its controller. */
+  brokerHeartbeatIntervalMs: number;
   /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
   settings: Readonly<Record<string, { value: string; explicit: boolean }>>;
 }
@@ -122,6 +131,10 @@ const INT32_MAX = 0x7fffffff;
 /** Settings that belong to the broker itself (topic defaults are added from the storage table below). */
 const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'node.id', defaultValue: '0', doc: 'This broker\'s id, as clients see it in Metadata.', parse: int(0, INT32_MAX) },
+  { name: 'controller.address', defaultValue: '', doc: 'HOST:PORT of the controller of the cluster this broker belongs to (`runnel broker --controller`); empty: the broker runs its own controller in the same process (`runnel start`).', parse: (raw) => (raw.trim() === '' ? '' : (splitAddress(raw), raw.trim())) },
+  { name: 'broker.rack', defaultValue: '', doc: 'The rack (or zone) of this broker; replicas of a partition are spread across racks first. Empty: no rack.', parse: (raw) => raw.trim() },
+  { name: 'broker.session.timeout.ms', defaultValue: '9000', doc: 'The controller fences a broker that has not heartbeated for this long: its partitions get new leaders and it leaves their in-sync replica sets.', parse: int(100, INT32_MAX) },
+  { name: 'broker.heartbeat.interval.ms', defaultValue: '2000', doc: 'How often a broker heartbeats to its controller; keep it well below broker.session.timeout.ms.', parse: int(10, INT32_MAX) },
   { name: 'host', defaultValue: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 listens on every interface.', parse: nonEmpty },
   { name: 'port', defaultValue: '9092', doc: 'TCP port to listen on; 0 lets the OS pick (the start-up line prints the real one).', parse: int(0, 65535) },
   { name: 'advertised.host', defaultValue: '', doc: 'Host name clients are told to connect to; empty means `host`, or 127.0.0.1 when `host` is a wildcard.', parse: (raw) => raw.trim() },
@@ -223,6 +236,10 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
   const advertised = get<string>('advertised.host');
   return {
     nodeId: get('node.id'),
+    controllerAddress: get('controller.address'),
+    brokerRack: get<string>('broker.rack') === '' ? null : get('broker.rack'),
+    brokerSessionTimeoutMs: get('broker.session.timeout.ms'),
+    brokerHeartbeatIntervalMs: get('broker.heartbeat.interval.ms'),
     host,
     port: get('port'),
     advertisedHost: advertised !== '' ? advertised : isWildcard(host) ? '127.0.0.1' : host,

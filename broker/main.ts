@@ -21,7 +21,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrokerConfigError, type BrokerConfig } from './config.js';
 import { BROKER_USAGE, loadBrokerConfig, settingsReference } from './config-sources.js';
+import { splitAddress } from './cluster/address.js';
+import { adminAnswerer } from './cluster/answer-admin.js';
+import { BrokerLifecycle } from './cluster/broker-lifecycle.js';
+import { InProcessControllerChannel, type ControllerChannel } from './cluster/controller-channel.js';
+import { ForwardingAdmin } from './cluster/forwarding-admin.js';
+import { RemoteControllerChannel } from './cluster/remote-controller-channel.js';
+import type { TopicAdmin } from './cluster/topic-admin.js';
 import { Controller } from './controller/controller.js';
+import { newClusterId, startController } from './controller-node.js';
+import { MetadataCache } from './metadata/cache.js';
 import { BrokerFaults } from './faults.js';
 import { buildHandlerTable } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -72,12 +81,6 @@ export interface RunningBroker {
 /** A second SIGINT/SIGTERM within this long of the first is the same request, not an order to hurry. */
 const REPEATED_SIGNAL_GRACE_NS = 1_000_000_000n;
 
-/** 16 random bytes, base64url: Kafka's cluster id shape. */
-function newClusterId(rng: Rng): string {
-  const bytes = Buffer.alloc(16);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
-  return bytes.toString('base64url');
-}
 
 /** Starts a broker; resolves once it accepts connections. */
 export async function startBroker(config: BrokerConfig, world: Partial<BrokerWorld> = {}): Promise<RunningBroker> {
@@ -119,9 +122,15 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const lock: DataDirLock = await acquireDataDirLock(fs, dataDir);
     cleanups.push(() => lock.release());
 
-    const store: MetadataStore = await LocalMetadataStore.open({ dataDir, fs, clock, localNodeId: config.nodeId });
-    cleanups.push(() => store.close());
-    if (store.image.clusterId === '') await store.commit([{ kind: 'clusterCreated', clusterId: newClusterId(rng) }], { expectedVersion: 0 });
+    // The embedded default keeps the metadata log here; a broker of a cluster follows its controller's.
+    const embedded = config.controllerAddress === '';
+    const store: MetadataStore | null = embedded ? await LocalMetadataStore.open({ dataDir, fs, clock, localNodeId: config.nodeId }) : null;
+    if (store !== null) {
+      cleanups.push(() => store.close());
+      if (store.image.clusterId === '') await store.commit([{ kind: 'clusterCreated', clusterId: newClusterId(rng) }], { expectedVersion: 0 });
+    }
+    const cache = embedded ? null : new MetadataCache();
+    const topicImage = (topic: string) => (store ?? cache!).image.topics.get(topic);
 
     let replicas: ReplicaManager | undefined;
     const logs = await LogManager.open({
@@ -129,7 +138,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       fs,
       clock,
       logger: logger.child({ component: 'storage' }),
-      configFor: (topic) => logConfigFor(config, store.image.topics.get(topic)?.configs ?? {}),
+      configFor: (topic) => logConfigFor(config, topicImage(topic)?.configs ?? {}),
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
       recoveryThreads,
       ...(budget.segmentFiles === undefined ? {} : { openFilesMax: budget.segmentFiles }),
@@ -147,14 +156,39 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger });
     replicas = serving;
     cleanups.push(() => serving.close());
-    await serving.start(store.image);
-    const controller = new Controller({ store, config, rng, logger, local: serving });
-    cleanups.push(() => controller.close());
+    const faults = new BrokerFaults(logger);
+    const endpoint = { host: config.advertisedHost, port: config.port };
+    const lifecycleOf = (channel: ControllerChannel): BrokerLifecycle =>
+      new BrokerLifecycle({ channel, replicas: serving, cache, identity: { brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }, heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, dataDir, fs, clock, rng, logger, faults });
+
+    let controller: Controller | undefined;
+    let channel: ControllerChannel;
+    let lifecycle: BrokerLifecycle;
+    let admin: TopicAdmin;
+    if (store !== null) {
+      await serving.start(store.image);
+      const local = new Controller({ store, config, rng, logger, local: serving, clock });
+      controller = local;
+      cleanups.push(() => local.close());
+      admin = local;
+      channel = new InProcessControllerChannel({ controller: local, controllerId: config.nodeId, answerAdmin: adminAnswerer({ config, controller: local, logger }) });
+      lifecycle = lifecycleOf(channel);
+    } else {
+      const [controllerHost, controllerPort] = splitAddress(config.controllerAddress);
+      const remote = new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: { transport, clock, rng }, logger: logger.child({ component: 'controllerChannel' }) });
+      channel = remote;
+      cleanups.push(() => remote.close());
+      lifecycle = lifecycleOf(channel);
+      admin = new ForwardingAdmin({ channel, config, applied: lifecycle });
+    }
+    const running = lifecycle;
+    cleanups.push(() => running.close());
     logs.startMaintenance();
 
-    const endpoint = { host: config.advertisedHost, port: config.port };
-    const faults = new BrokerFaults(logger);
-    const handlers = buildHandlerTable({ config, controller, replicas: serving, clock, logger, endpoint }, faults);
+    // With a fixed port the broker joins its cluster before it accepts connections, so a listening broker is a member; port 0 is known only once bound.
+    const joinFirst = config.port !== 0;
+    if (joinFirst) await lifecycle.start();
+    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, controllerId: () => channel.controllerId, ...(controller === undefined ? {} : { controllerApis: controller }) }, faults);
     const server = await BrokerServer.start({
       transport,
       config,
@@ -170,10 +204,11 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     faults.onFatal(() => {
       connectionsClosed = server.close(0);
     });
+    if (!joinFirst) await lifecycle.start();
 
     const topicCount = serving.image.topics.size;
     logger.info(
-      { event: 'listening', host: server.host, port: server.port, dataDir, clusterId: store.image.clusterId, nodeId: config.nodeId, topics: topicCount },
+      { event: 'listening', host: server.host, port: server.port, dataDir, clusterId: serving.image.clusterId, nodeId: config.nodeId, topics: topicCount, controller: embedded ? 'embedded' : config.controllerAddress, brokerEpoch: lifecycle.brokerEpoch },
       `runnel broker listening on ${server.host}:${server.port}, data in ${dataDir} (${topicCount} topic(s))`,
     );
 
@@ -182,7 +217,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       host: server.host,
       port: server.port,
       dataDir,
-      clusterId: store.image.clusterId,
+      clusterId: serving.image.clusterId,
       failure: faults.failure.then(async (error) => {
         await connectionsClosed;
         return error;
@@ -206,7 +241,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
  * exits with it. A second signal during shutdown exits at once (the logs are
  * then recovered at the next start).
  */
-export async function runBrokerCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+export async function runBrokerCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, role: 'broker' | 'controller' = 'broker'): Promise<number> {
   let config: BrokerConfig;
   try {
     const loaded = await loadBrokerConfig(argv, env, realFileSystem);
@@ -235,7 +270,7 @@ export async function runBrokerCli(argv: readonly string[], env: Readonly<Record
 
   let broker: RunningBroker;
   try {
-    broker = await startBroker(config, { logger });
+    broker = role === 'controller' ? await startController(config, { logger }) : await startBroker(config, { logger });
   } catch (error) {
     fatal(error, `broker failed to start: ${startFailureAdvice(error, config)}`);
     return 1;

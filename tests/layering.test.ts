@@ -58,6 +58,7 @@ t.test('the client\'s connection reads time, timers, randomness and the network 
  */
 const TOOLS_INTO_BROKER: Readonly<Record<string, string>> = {
   [join('tools', 'commands', 'start.ts')]: join('broker', 'main.ts'),
+  [join('tools', 'commands', 'node-role.ts')]: join('broker', 'main.ts'),
   [join('tools', 'commands', 'recover.ts')]: join('broker', 'recover.ts'),
 };
 

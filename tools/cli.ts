@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, describeError, type ErrorContext } from './cli-error.js';
 import { clusterCommand } from './commands/cluster.js';
+import { brokerCommand, controllerCommand } from './commands/node-role.js';
 import { consumeCommand } from './commands/consume.js';
 import { dumpLogCommand } from './commands/dump-log.js';
 import { offsetsCommand } from './commands/offsets.js';
@@ -31,7 +32,7 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true);
   withSubcommandBootstrap(program);
-  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand()]) {
+  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), controllerCommand(), brokerCommand()]) {
     program.addCommand(command);
   }
   // Remember which broker and topic a command works on, so a failure names them.

@@ -23,11 +23,12 @@
  * Errors are the broker's typed errors (broker/errors.ts) and storage's
  * ConfigError; the handler edge maps them to wire codes.
  */
+import { ProtocolError } from '../../protocol/errors.js';
+import type { AlterPartitionRequest, AlterPartitionResponse, BrokerRegistrationRequest } from '../../protocol/messages.js';
 import type { BrokerConfig } from '../config.js';
 import {
   ControllerClosedError,
   InvalidPartitionsError,
-  InvalidReplicationFactorError,
   InvalidTopicNameError,
   PartitionStorageError,
   TopicExistsError,
@@ -35,14 +36,19 @@ import {
   UnknownTopicOrPartitionError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { MetadataChange } from '../metadata/changes.js';
-import type { MetadataImage, TopicImage } from '../metadata/image.js';
+import type { MetadataChange, MetadataEntry } from '../metadata/changes.js';
+import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
 import type { ApplyReport, PartitionFailure } from '../replication/replica-manager.js';
 import { isTopicSetting, logConfigFor } from '../topic-settings.js';
 import { assert } from '../world/assert.js';
+import type { Clock, TimerHandle } from '../world/clock.js';
 import type { Rng } from '../world/rng.js';
+import { alterPartitionDecision } from './alter-partition.js';
+import { BrokerSessions } from './broker-sessions.js';
+import { changesForFencing, changesForLeaderless } from './election.js';
+import { placeReplicas, type PlacementBroker } from './placement.js';
 
 export interface CreateTopicRequest {
   name: string;
@@ -69,15 +75,122 @@ export class Controller {
   readonly #rng: Rng;
   readonly #logger: Logger;
   readonly #local: LocalReplicas | null;
+  readonly #clock: Clock | null;
+  readonly #sessions: BrokerSessions | null;
+  #sessionCheck: TimerHandle | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  constructor(opts: { store: MetadataStore; config: BrokerConfig; rng: Rng; logger: Logger; local: LocalReplicas | null }) {
+  /**
+   * `clock`: where broker sessions run; without one (tests that only manage
+   * topics) no broker registers or is fenced. With `local`, the broker in
+   * this process (node.id) is never fenced by a missed session: it lives
+   * exactly as long as this controller does.
+   */
+  constructor(opts: { store: MetadataStore; config: BrokerConfig; rng: Rng; logger: Logger; local: LocalReplicas | null; clock?: Clock }) {
     this.#store = opts.store;
     this.#config = opts.config;
     this.#rng = opts.rng;
     this.#logger = opts.logger;
     this.#local = opts.local;
+    this.#clock = opts.clock ?? null;
+    this.#sessions = opts.clock === undefined ? null : new BrokerSessions(opts.clock, opts.config.brokerSessionTimeoutMs);
+    if (this.#sessions !== null) {
+      // Brokers the image shows live get a session now: one that died while no controller ran is fenced a timeout later.
+      for (const broker of this.#store.image.brokers.values()) if (!broker.fenced && !this.#isLocal(broker.id)) this.#sessions.touch(broker.id, broker.incarnationId);
+      this.#scheduleSessionCheck();
+    }
+  }
+
+  /** The metadata as committed. */
+  get image(): MetadataImage {
+    return this.#store.image;
+  }
+
+  /**
+   * BrokerRegistration: commits the broker's (new) registration, fenced, and
+   * resolves with its epoch (the entry's version). Refused when the broker's
+   * data belongs to another cluster, or another incarnation of the id holds
+   * a live session.
+   */
+  registerBroker(request: Omit<BrokerRegistrationRequest, 'clusterId'> & { clusterId: string }): Promise<{ brokerEpoch: number }> {
+    return this.#serially(async () => {
+      const sessions = this.#requireSessions();
+      const clusterId = this.#store.image.clusterId;
+      if (request.clusterId !== '' && request.clusterId !== clusterId) {
+        throw new ProtocolError('INCONSISTENT_CLUSTER_ID', `broker ${request.brokerId} belongs to cluster ${request.clusterId}, this controller runs cluster ${clusterId}; point it at its own controller, or give it an empty data directory`);
+      }
+      const live = sessions.liveIncarnation(request.brokerId);
+      if (live !== null && live !== request.incarnationId) {
+        throw new ProtocolError('DUPLICATE_BROKER_REGISTRATION', `broker ${request.brokerId} is registered by another live process (incarnation ${live}); two brokers may not share node id ${request.brokerId}, and a restarted one is accepted once the old session times out (${this.#config.brokerSessionTimeoutMs} ms)`);
+      }
+      const brokerEpoch = await this.#commitOnly([{ kind: 'brokerRegistered', brokerId: request.brokerId, incarnationId: request.incarnationId, host: request.host, port: request.port, rack: request.rack }]);
+      if (!this.#isLocal(request.brokerId)) sessions.touch(request.brokerId, request.incarnationId);
+      this.#logger.info({ event: 'brokerRegistered', brokerId: request.brokerId, brokerEpoch, host: request.host, port: request.port, rack: request.rack }, `broker ${request.brokerId} registered at ${request.host}:${request.port} with epoch ${brokerEpoch}`);
+      return { brokerEpoch };
+    });
+  }
+
+  /**
+   * BrokerHeartbeat: keeps the broker's session; unfences it once it has
+   * applied the metadata up to its own registration (so it knows what it
+   * hosts), and gives partitions without a leader a chance to elect it.
+   */
+  heartbeat(request: { brokerId: number; brokerEpoch: number; metadataVersion: number }): Promise<{ fenced: boolean }> {
+    return this.#serially(async () => {
+      const sessions = this.#requireSessions();
+      const broker = this.#currentBroker(request.brokerId, request.brokerEpoch);
+      if (!this.#isLocal(broker.id)) {
+        // A broker fenced for a missed session that heartbeats again is unfenced once caught up, as Kafka's.
+        sessions.touch(broker.id, broker.incarnationId);
+      }
+      if (!broker.fenced) return { fenced: false };
+      if (request.metadataVersion < broker.epoch) return { fenced: true };
+      const unfenced: MetadataChange = { kind: 'brokerUnfenced', brokerId: broker.id, brokerEpoch: broker.epoch };
+      const live = this.#liveWith(broker.id);
+      const elections = changesForLeaderless(this.#store.image, live);
+      await this.#commit([unfenced, ...elections]);
+      this.#logger.info({ event: 'brokerUnfenced', brokerId: broker.id, brokerEpoch: broker.epoch, leadersElected: elections.length }, `broker ${broker.id} is caught up and unfenced${elections.length > 0 ? `; it leads ${elections.length} partition(s) that had no leader` : ''}`);
+      return { fenced: false };
+    });
+  }
+
+  /** AlterPartition: ISR changes proposed by partition leaders, each checked against the current state (alter-partition.ts). */
+  alterPartition(request: AlterPartitionRequest): Promise<AlterPartitionResponse> {
+    return this.#serially(async () => {
+      this.#currentBroker(request.brokerId, request.brokerEpoch);
+      const image = this.#store.image;
+      const decision = alterPartitionDecision(image, request);
+      if (decision.changes.length > 0) {
+        await this.#commit(decision.changes);
+        this.#logger.info({ event: 'isrChanged', brokerId: request.brokerId, partitions: decision.changes.map((c) => `${c.name}-${c.partition}:[${c.isr.join(',')}]`) }, `ISR changed for ${decision.changes.length} partition(s) at the request of broker ${request.brokerId}`);
+      }
+      return decision.response;
+    });
+  }
+
+  /**
+   * MetadataChanges: the entries after `afterVersion` (at most
+   * `maxEntries`), at once if there are any, else as soon as one is
+   * committed or `maxWaitMs` passes (then none).
+   */
+  async changes(afterVersion: number, opts: { maxWaitMs: number; maxEntries: number; signal?: AbortSignal }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
+    if (this.#store.image.version <= afterVersion && opts.maxWaitMs > 0 && this.#clock !== null) {
+      const wait = new AbortController();
+      const timer = this.#clock.schedule(opts.maxWaitMs, () => wait.abort(new Error('maxWaitMs passed')));
+      const onAbort = (): void => wait.abort(opts.signal?.reason);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await this.#store.waitForVersion(afterVersion, wait.signal);
+      } catch (error) {
+        if (!wait.signal.aborted || opts.signal?.aborted === true) throw error;
+      } finally {
+        timer.cancel();
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+    }
+    const entries = this.#store.image.version > afterVersion ? await this.#store.readFrom(afterVersion, opts.maxEntries) : [];
+    return { latestVersion: this.#store.image.version, entries };
   }
 
   get clusterId(): string {
@@ -173,8 +286,9 @@ export class Controller {
       if (strays.length > 0) {
         throw new InvalidPartitionsError(`the data directory already holds logs for ${strays.map((index) => `${name}-${index}`).join(', ')}, which the topic metadata does not know; move them out of the data directory before adding these partitions`);
       }
+      const assignments = this.#assign(count - current, image.replicationFactor);
       if (opts.validateOnly === true) return;
-      const report = await this.#commit([{ kind: 'partitionsAdded', name, topicId: image.topicId, partitions: count, assignments: this.#assign(count - current) }]);
+      const report = await this.#commit([{ kind: 'partitionsAdded', name, topicId: image.topicId, partitions: count, assignments }]);
       this.#logger.info({ event: 'partitionsAdded', topic: name, from: current, to: count }, `topic ${name} grew from ${current} to ${count} partitions`);
       const failures = failuresOf(report, name);
       if (failures.length > 0) {
@@ -186,7 +300,62 @@ export class Controller {
   /** Refuses new changes and waits for those queued. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#sessionCheck?.cancel();
     await this.#queue;
+  }
+
+  #requireSessions(): BrokerSessions {
+    if (this.#sessions === null) throw new ProtocolError('NOT_CONTROLLER', 'this node runs no broker sessions');
+    return this.#sessions;
+  }
+
+  #isLocal(brokerId: number): boolean {
+    return this.#local !== null && brokerId === this.#config.nodeId;
+  }
+
+  /** The registration `brokerEpoch` names, or STALE_BROKER_EPOCH. */
+  #currentBroker(brokerId: number, brokerEpoch: number): BrokerRegistration {
+    const broker = this.#store.image.brokers.get(brokerId);
+    if (broker === undefined) throw new ProtocolError('STALE_BROKER_EPOCH', `broker ${brokerId} is not registered; register first`);
+    if (broker.epoch !== brokerEpoch) throw new ProtocolError('STALE_BROKER_EPOCH', `broker ${brokerId} is registered with epoch ${broker.epoch}, not ${brokerEpoch}; register again`);
+    return broker;
+  }
+
+  /** Who may lead or join an ISR: unfenced brokers, plus `also`, plus (embedded) this node if it never registered. */
+  #liveWith(also: number | null): (id: number) => boolean {
+    const { brokers } = this.#store.image;
+    return (id) => id === also || brokers.get(id)?.fenced === false || (this.#isLocal(id) && !brokers.has(id));
+  }
+
+  #scheduleSessionCheck(): void {
+    if (this.#closed || this.#clock === null) return;
+    const every = Math.max(10, Math.min(1000, Math.floor(this.#config.brokerSessionTimeoutMs / 4)));
+    this.#sessionCheck = this.#clock.schedule(every, () => {
+      const expired = this.#sessions?.takeExpired() ?? [];
+      const done = expired.length === 0 ? Promise.resolve() : this.#serially(() => this.#fenceExpired(expired));
+      done.catch((error: unknown) => this.#logger.error({ err: error, brokers: expired }, 'could not fence brokers whose session expired; retrying'))
+        .finally(() => this.#scheduleSessionCheck());
+    });
+  }
+
+  /** Runs in the queue: fences each broker whose session expired, moving its leaderships and shrinking ISRs. */
+  async #fenceExpired(ids: readonly number[]): Promise<void> {
+    for (const id of ids) {
+      const broker = this.#store.image.brokers.get(id);
+      if (broker === undefined || broker.fenced) continue;
+      const partitionChanges = changesForFencing(this.#store.image, id, this.#liveWith(null));
+      await this.#commit([{ kind: 'brokerFenced', brokerId: id, brokerEpoch: broker.epoch }, ...partitionChanges]);
+      const leaderless = partitionChanges.filter((c) => c.leader === -1).length;
+      this.#logger.warn({ event: 'brokerFenced', brokerId: id, brokerEpoch: broker.epoch, partitionsChanged: partitionChanges.length, leaderless }, `broker ${id} missed its heartbeats for ${this.#config.brokerSessionTimeoutMs} ms and is fenced; ${partitionChanges.length} partition(s) changed leader or ISR${leaderless > 0 ? `, ${leaderless} have no leader until a replica in their ISR returns` : ''}`);
+    }
+  }
+
+  /** Commits `changes` on the version they were checked against; resolves with the last one's version. */
+  async #commitOnly(changes: readonly MetadataChange[]): Promise<number> {
+    const previous = this.#store.image;
+    await this.#store.commit(changes, { expectedVersion: previous.version });
+    if (this.#local !== null) await this.#local.apply(previous, this.#store.image);
+    return this.#store.image.version;
   }
 
   #serially<T>(fn: () => Promise<T>): Promise<T> {
@@ -257,19 +426,21 @@ export class Controller {
       throw new InvalidPartitionsError(`${request.partitions} partitions requested; a topic has 1 to ${this.#config.maxPartitionsPerTopic} (max.partitions.per.topic)`);
     }
     const replicationFactor = request.replicationFactor === -1 ? 1 : request.replicationFactor;
-    if (replicationFactor !== 1) {
-      throw new InvalidReplicationFactorError(`replication factor ${request.replicationFactor} requested, but this cluster has 1 broker; use 1`);
-    }
+    const assignments = this.#assign(partitions, replicationFactor); // throws INVALID_REPLICATION_FACTOR naming both numbers
     for (const name of Object.keys(request.configs)) {
       if (!isTopicSetting(name)) throw new UnknownSettingError(name);
     }
     logConfigFor(this.#config, request.configs); // throws ConfigError naming the bad setting
-    return { kind: 'topicCreated', name: request.name, topicId: this.#newTopicId(), partitions, replicationFactor, configs: { ...request.configs }, assignments: this.#assign(partitions) };
+    return { kind: 'topicCreated', name: request.name, topicId: this.#newTopicId(), partitions, replicationFactor, configs: { ...request.configs }, assignments };
   }
 
-  /** Replicas for `count` new partitions: this node, the cluster's one broker (placement across brokers comes with the cluster). */
-  #assign(count: number): number[][] {
-    return range(0, count).map(() => [this.#config.nodeId]);
+  /** Replicas for `count` new partitions, placed across the live brokers (placement.ts). */
+  #assign(count: number, replicationFactor: number): number[][] {
+    const live = this.#liveWith(null);
+    const brokers: PlacementBroker[] = [...this.#store.image.brokers.values()].filter((b) => live(b.id)).map((b) => ({ id: b.id, rack: b.rack }));
+    // The embedded node before it registered (a log from before brokers registered, or a test without sessions) is live too.
+    if (this.#local !== null && !this.#store.image.brokers.has(this.#config.nodeId)) brokers.push({ id: this.#config.nodeId, rack: null });
+    return placeReplicas({ brokers, count, replicationFactor, image: this.#store.image });
   }
 
   /** 128 random bits as 32 hex digits: unique per topic incarnation. */

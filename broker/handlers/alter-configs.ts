@@ -8,12 +8,12 @@
  */
 import { ProtocolError } from '../../protocol/errors.js';
 import type { AlterConfigsResponse } from '../../protocol/messages.js';
-import type { BrokerContext } from './broker-context.js';
+import type { AdminContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 import { timesNamed } from './settings-record.js';
 
-export function alterConfigsHandler(broker: BrokerContext): ApiHandler<'AlterConfigs'> {
+export function alterConfigsHandler(broker: AdminContext): ApiHandler<'AlterConfigs'> {
   return {
     api: 'AlterConfigs',
     versions: { min: 0, max: 0 },

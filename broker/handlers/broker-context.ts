@@ -1,22 +1,48 @@
 /**
- * What every handler may use of the broker: settings, the controller (topic
- * changes), the replica manager (the metadata this broker serves, and the
- * one way to reach a partition: `partitionOrError`), the clock, the logger,
- * and the address clients reach this broker at. Passed to each handler's
- * factory once, at start-up.
+ * What every handler may use of the broker: settings, the topic admin (the
+ * controller in this process, or forwarding to the cluster's controller),
+ * the replica manager (the metadata this broker serves, and the one way to
+ * reach a partition: `partitionOrError`), the clock, the logger, and the
+ * address clients reach this broker at. Passed to each handler's factory
+ * once, at start-up.
+ *
+ * Handlers that need less ask for less (`AdminContext`, `ServingContext`),
+ * so the controller-only process, which hosts no partitions, runs them too.
  */
+import type { TopicAdmin } from '../cluster/topic-admin.js';
 import type { BrokerConfig } from '../config.js';
 import type { Controller } from '../controller/controller.js';
 import type { Logger } from '../log.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { Partition } from '../partition.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Clock } from '../world/clock.js';
 
-export interface BrokerContext {
+/** What the admin handlers need: topic changes go through `controller`. */
+export interface AdminContext {
   readonly config: BrokerConfig;
-  readonly controller: Controller;
-  readonly replicas: ReplicaManager;
-  readonly clock: Clock;
+  readonly controller: TopicAdmin;
   readonly logger: Logger;
+}
+
+/** The metadata a node serves, and the partitions it hosts (none on the controller-only process). */
+export interface MetadataView {
+  readonly image: MetadataImage;
+  partition(topic: string, index: number): Partition | undefined;
+}
+
+/** What Metadata and DescribeConfigs need. */
+export interface ServingContext extends AdminContext {
+  readonly replicas: MetadataView;
   /** Advertised host and the port actually bound (filled in once the listener is up). */
   readonly endpoint: { host: string; port: number };
+  /** The controller's node id, as Metadata names it; default: this node (the embedded controller). */
+  readonly controllerId?: () => number;
+  /** The controller running in this process, when one does: it answers the controller APIs. */
+  readonly controllerApis?: Controller;
+}
+
+export interface BrokerContext extends ServingContext {
+  readonly replicas: ReplicaManager;
+  readonly clock: Clock;
 }

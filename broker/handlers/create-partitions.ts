@@ -8,12 +8,12 @@
  */
 import { ProtocolError } from '../../protocol/errors.js';
 import type { CreatePartitionsResponse } from '../../protocol/messages.js';
-import type { BrokerContext } from './broker-context.js';
+import type { AdminContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 import { timesNamed } from './settings-record.js';
 
-export function createPartitionsHandler(broker: BrokerContext): ApiHandler<'CreatePartitions'> {
+export function createPartitionsHandler(broker: AdminContext): ApiHandler<'CreatePartitions'> {
   return {
     api: 'CreatePartitions',
     versions: { min: 0, max: 0 },

@@ -9,12 +9,12 @@
  */
 import { ProtocolError } from '../../protocol/errors.js';
 import type { CreateTopicsResponse } from '../../protocol/messages.js';
-import type { BrokerContext } from './broker-context.js';
+import type { AdminContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 import { settingsRecord, timesNamed } from './settings-record.js';
 
-export function createTopicsHandler(broker: BrokerContext): ApiHandler<'CreateTopics'> {
+export function createTopicsHandler(broker: AdminContext): ApiHandler<'CreateTopics'> {
   return {
     api: 'CreateTopics',
     versions: { min: 0, max: 0 },

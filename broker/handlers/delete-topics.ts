@@ -5,11 +5,11 @@
  * (replication/replica-manager.ts). Internal topics are refused.
  */
 import type { DeleteTopicsResponse } from '../../protocol/messages.js';
-import type { BrokerContext } from './broker-context.js';
+import type { AdminContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
-export function deleteTopicsHandler(broker: BrokerContext): ApiHandler<'DeleteTopics'> {
+export function deleteTopicsHandler(broker: AdminContext): ApiHandler<'DeleteTopics'> {
   return {
     api: 'DeleteTopics',
     versions: { min: 0, max: 0 },

@@ -10,11 +10,11 @@ import type { DescribeConfigsResponse, DescribedConfig } from '../../protocol/me
 import { BROKER_SETTING_DEFS } from '../config.js';
 import { UnknownTopicOrPartitionError } from '../errors.js';
 import { describeTopicSettings } from '../topic-settings.js';
-import type { BrokerContext } from './broker-context.js';
+import type { ServingContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
-export function describeConfigsHandler(broker: BrokerContext): ApiHandler<'DescribeConfigs'> {
+export function describeConfigsHandler(broker: ServingContext): ApiHandler<'DescribeConfigs'> {
   const { replicas, config } = broker;
 
   const topicConfigs = (name: string): DescribedConfig[] => {

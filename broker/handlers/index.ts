@@ -10,9 +10,13 @@
 import { ApiKey } from '../../protocol/api-keys.js';
 import { SUPPORTED_VERSIONS } from '../../protocol/codec.js';
 import { assert } from '../world/assert.js';
+import type { Controller } from '../controller/controller.js';
 import { alterConfigsHandler } from './alter-configs.js';
+import { alterPartitionHandler } from './alter-partition.js';
 import { apiVersionsHandler } from './api-versions.js';
-import type { BrokerContext } from './broker-context.js';
+import type { BrokerContext, ServingContext } from './broker-context.js';
+import { brokerHeartbeatHandler } from './broker-heartbeat.js';
+import { brokerRegistrationHandler } from './broker-registration.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteTopicsHandler } from './delete-topics.js';
@@ -21,24 +25,54 @@ import { fetchHandler } from './fetch.js';
 import { registered, type InvariantSink, type RegisteredHandler } from './handler.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
+import { metadataChangesHandler } from './metadata-changes.js';
 import { produceHandler } from './produce.js';
 
 export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
 
-/** `faults`: where a handler's broken invariant goes (it stops the broker: docs/ARCHITECTURE.md). */
+/**
+ * A broker's table; with `broker.controllerApis` (the embedded mode) also
+ * the controller's APIs. `faults`: where a handler's broken invariant goes
+ * (it stops the broker: docs/ARCHITECTURE.md).
+ */
 export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink): HandlerTable {
   // Each handler's types are checked against its API here, in `registered`, and erased for the table.
   const handlers: RegisteredHandler[] = [
     registered(produceHandler(broker), faults),
     registered(fetchHandler(broker), faults),
     registered(listOffsetsHandler(broker), faults),
-    registered(metadataHandler(broker), faults),
-    registered(createTopicsHandler(broker), faults),
-    registered(deleteTopicsHandler(broker), faults),
-    registered(describeConfigsHandler(broker), faults),
-    registered(alterConfigsHandler(broker), faults),
-    registered(createPartitionsHandler(broker), faults),
+    ...servingHandlers(broker, faults),
   ];
+  if (broker.controllerApis !== undefined) handlers.push(...controllerHandlers(broker.controllerApis, faults));
+  return table(handlers, faults);
+}
+
+/** The controller-only process (`runnel controller`): metadata, admin and the controller's APIs; it hosts no partitions. */
+export function buildControllerHandlerTable(node: ServingContext & { controllerApis: Controller }, faults: InvariantSink): HandlerTable {
+  return table([...servingHandlers(node, faults), ...controllerHandlers(node.controllerApis, faults)], faults);
+}
+
+function servingHandlers(node: ServingContext, faults: InvariantSink): RegisteredHandler[] {
+  return [
+    registered(metadataHandler(node), faults),
+    registered(createTopicsHandler(node), faults),
+    registered(deleteTopicsHandler(node), faults),
+    registered(describeConfigsHandler(node), faults),
+    registered(alterConfigsHandler(node), faults),
+    registered(createPartitionsHandler(node), faults),
+  ];
+}
+
+function controllerHandlers(controller: Controller, faults: InvariantSink): RegisteredHandler[] {
+  return [
+    registered(brokerRegistrationHandler(controller), faults),
+    registered(brokerHeartbeatHandler(controller), faults),
+    registered(alterPartitionHandler(controller), faults),
+    registered(metadataChangesHandler(controller), faults),
+  ];
+}
+
+function table(handlers: RegisteredHandler[], faults: InvariantSink): HandlerTable {
   handlers.push(registered(apiVersionsHandler(() => handlers), faults));
   const table = new Map<number, RegisteredHandler>();
   for (const handler of handlers) {

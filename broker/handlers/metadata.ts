@@ -1,5 +1,6 @@
 /**
- * Metadata: the brokers (one, here), the cluster id, and for each topic asked
+ * Metadata (v0-v1): the live brokers (registered and not fenced), the
+ * controller's id, the cluster id, and for each topic asked
  * about (every topic when the list is null) its partitions with their leader,
  * leader epoch, replicas and in-sync replicas, from the metadata this broker
  * serves (`ReplicaManager.image`). A topic that does not exist is
@@ -15,12 +16,13 @@
 import { Errors } from '../../protocol/errors.js';
 import type { MetadataRequest, PartitionMetadata, TopicMetadata } from '../../protocol/messages.js';
 import type { TopicImage } from '../metadata/image.js';
+import { unfencedBrokers } from '../metadata/queries.js';
 import { topicNameProblem } from '../metadata/topic-name.js';
-import type { BrokerContext } from './broker-context.js';
+import type { ServingContext } from './broker-context.js';
 import { offlineErrorName, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
-export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
+export function metadataHandler(broker: ServingContext): ApiHandler<'Metadata'> {
   const { controller, replicas, config } = broker;
   const nodeId = config.nodeId;
 
@@ -33,14 +35,16 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
       const hosted = replicas.partition(topic.name, index);
       // An offline log has no one to serve it: clients see why instead of timeouts.
       const offline = hosted === undefined || hosted.serving ? null : offlineErrorName(hosted.offlineReason);
+      // Replicas on fenced (or never registered) brokers are offline as clients see them; the embedded node before it registers is not.
+      const offlineReplicas = state.replicas.filter((id) => (id === nodeId ? offline !== null : replicas.image.brokers.get(id)?.fenced !== false));
       return {
-        errorCode: offline === null ? Errors.NONE.code : Errors[offline].code,
+        errorCode: offline === null ? (state.leader === -1 ? Errors.LEADER_NOT_AVAILABLE.code : Errors.NONE.code) : Errors[offline].code,
         partition: index,
         leader: state.leader,
         leaderEpoch: state.leaderEpoch,
         replicas: [...state.replicas],
         isr: [...state.isr],
-        offlineReplicas: offline === null ? [] : [nodeId],
+        offlineReplicas,
       };
     }),
   });
@@ -54,7 +58,7 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
 
   return {
     api: 'Metadata',
-    versions: { min: 0, max: 0 },
+    versions: { min: 0, max: 1 },
     handle: (ctx, request) =>
       ctx.ordered(async () => {
         const names = request.topics === null ? everyTopic(request) : [...new Set(request.topics)];
@@ -75,10 +79,13 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
           const topic = replicas.image.topics.get(name);
           topics.push(topic === undefined ? failed(name, Errors.UNKNOWN_TOPIC_OR_PARTITION.code) : describe(topic));
         }
+        const live = unfencedBrokers(replicas.image).map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack }));
+        // The embedded node lists itself before its registration is committed (and with logs from before brokers registered).
+        const brokers = live.length > 0 || broker.controllerId !== undefined ? live : [{ nodeId, host: broker.endpoint.host, port: broker.endpoint.port, rack: null }];
         return {
-          brokers: [{ nodeId, host: broker.endpoint.host, port: broker.endpoint.port, rack: null }],
+          brokers,
           clusterId: controller.clusterId,
-          controllerId: nodeId,
+          controllerId: broker.controllerId?.() ?? nodeId,
           topics,
         };
       }),

@@ -14,22 +14,13 @@ export function nodeProcessCommand(node: ClusterNode, controllerAddress: string)
 }
 
 /**
- * INTERIM LAUNCH FUNCTION: the `runnel` arguments of one node.
- *
- * The controller and broker roles (`runnel controller ...`, `runnel broker
- * ...`, CLUSTER.md "Processes and roles") are not in broker/main.ts yet, so
- * today every node runs as the single-node broker of `runnel start`, on its
- * own address, data directory and node id; the nodes do not know of each
- * other. When the roles land, this body becomes (and nothing else changes):
- *
- *   node.role === 'controller'
- *     ? ['controller', '--node-id', String(node.id), '--listen', address, '--data', node.dataDir]
- *     : ['broker', '--node-id', String(node.id), '--listen', address, '--data', node.dataDir,
- *        '--controller', controllerAddress, ...(node.rack === null ? [] : ['--rack', node.rack])]
- *
- * `controllerAddress` and `node.rack` are unused until then.
+ * The `runnel` arguments of one node: the controller process, or a broker
+ * that registers with it (`runnel controller` / `runnel broker`,
+ * docs/OPERATIONS.md "Running a cluster").
  */
 export function nodeArguments(node: ClusterNode, controllerAddress: string): string[] {
-  void controllerAddress;
-  return ['start', '--host', node.host, '--port', String(node.port), '--data', node.dataDir, '--set', `node.id=${node.id}`];
+  const address = `${node.host}:${node.port}`;
+  return node.role === 'controller'
+    ? ['controller', '--node-id', String(node.id), '--listen', address, '--data', node.dataDir]
+    : ['broker', '--node-id', String(node.id), '--listen', address, '--data', node.dataDir, '--controller', controllerAddress, ...(node.rack === null ? [] : ['--rack', node.rack])];
 }

@@ -1,0 +1,238 @@
+/**
+ * A broker's life in its cluster (CLUSTER.md "Broker lifecycle"):
+ * register with the controller -> follow the metadata log into the
+ * MetadataCache (MetadataChanges long polls) -> have the ReplicaManager
+ * carry out each change -> heartbeat every `broker.heartbeat.interval.ms`.
+ *
+ * - Registration retries (with backoff on the injected clock) while the
+ *   controller is away or another live session holds the id (a restart
+ *   before the old session timed out). An answer that the broker belongs to
+ *   another cluster is final: `start` rejects with it.
+ * - The first registration of a data directory records the cluster id in
+ *   `cluster.id` there; later registrations send it, so a broker whose disk
+ *   belongs to another cluster is refused instead of mixing data.
+ * - `start` resolves once the broker has applied the metadata up to its own
+ *   registration (it knows what it hosts); the first image applied opens and
+ *   adopts the logs on disk (ReplicaManager.start).
+ * - A heartbeat answered STALE_BROKER_EPOCH means the controller no longer
+ *   knows this registration: the broker registers again (a new epoch).
+ * - While the controller is unreachable the cache keeps what it has and the
+ *   broker keeps serving it.
+ * - An entry that breaks the image's invariants is fatal (BrokerFaults): the
+ *   broker would otherwise serve state it cannot trust.
+ *
+ * The embedded broker (`follow: false`) only registers and heartbeats: its
+ * controller, in the same process, applies each commit to it directly.
+ */
+import path from 'node:path';
+import { ProtocolError } from '../../protocol/errors.js';
+import { backoffMs } from '../../client/backoff.js';
+import { sleepOn } from '../../client/clock.js';
+import type { BrokerFaults } from '../faults.js';
+import type { Logger } from '../log.js';
+import { MetadataGapError, type MetadataCache } from '../metadata/cache.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import { InvariantError } from '../world/assert.js';
+import type { Clock, TimerHandle } from '../world/clock.js';
+import type { FileSystem } from '../world/file-system.js';
+import type { Rng } from '../world/rng.js';
+import type { ControllerChannel } from './controller-channel.js';
+import type { AppliedMetadata } from './forwarding-admin.js';
+
+/** How long one MetadataChanges long poll waits for a new entry. */
+const POLL_WAIT_MS = 5000;
+const RETRY = { initialBackoffMs: 100, maxBackoffMs: 2000 };
+export const CLUSTER_ID_FILE = 'cluster.id';
+
+export interface LifecycleOptions {
+  channel: ControllerChannel;
+  replicas: ReplicaManager;
+  /** Followed from the controller when given (a broker of a cluster); null: the embedded broker. */
+  cache: MetadataCache | null;
+  identity: { brokerId: number; host: string; port: number; rack: string | null };
+  heartbeatIntervalMs: number;
+  dataDir: string;
+  fs: FileSystem;
+  clock: Clock;
+  rng: Rng;
+  logger: Logger;
+  faults: BrokerFaults;
+}
+
+export class BrokerLifecycle implements AppliedMetadata {
+  readonly #opts: LifecycleOptions;
+  readonly #incarnationId: string;
+  readonly #closed = new AbortController();
+  #brokerEpoch = -1;
+  #fenced = true;
+  #heartbeatTimer: TimerHandle | null = null;
+  #polling: Promise<void> = Promise.resolve();
+  #applying: Promise<unknown> = Promise.resolve();
+  #started = false;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(opts: LifecycleOptions) {
+    this.#opts = opts;
+    this.#incarnationId = randomId(opts.rng);
+  }
+
+  get brokerEpoch(): number {
+    return this.#brokerEpoch;
+  }
+
+  /** As the controller last answered a heartbeat. */
+  get fenced(): boolean {
+    return this.#fenced;
+  }
+
+  /** The metadata this broker serves (the replica manager's). */
+  get image(): MetadataImage {
+    return this.#opts.replicas.image;
+  }
+
+  /** Registers, catches up, starts following and heartbeating; resolves once this broker is part of the cluster. */
+  async start(): Promise<void> {
+    const { cache, replicas } = this.#opts;
+    await this.#register();
+    if (cache !== null) {
+      while (cache.version < this.#brokerEpoch) await this.#pollOnce();
+      if (!this.#started) {
+        await replicas.start(cache.image);
+        this.#started = true;
+      }
+      cache.onChange((previous, next) => {
+        this.#applying = replicas.apply(previous, next).then(
+          () => this.#wake(),
+          (error: unknown) => {
+            if (!this.#closed.signal.aborted) this.#opts.logger.error({ err: error }, 'could not apply a metadata change');
+          },
+        );
+      });
+      this.#polling = this.#follow();
+    }
+    await this.#heartbeat();
+    this.#scheduleHeartbeat();
+  }
+
+  until(test: (image: MetadataImage) => boolean, withinMs: number): Promise<boolean> {
+    if (test(this.image)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!test(this.image)) return;
+        finish(true);
+      };
+      const finish = (ok: boolean): void => {
+        timer.cancel();
+        this.#waiters.delete(check);
+        resolve(ok);
+      };
+      const timer = this.#opts.clock.schedule(withinMs, () => finish(false));
+      this.#waiters.add(check);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed.abort();
+    this.#heartbeatTimer?.cancel();
+    await this.#polling;
+    await this.#applying;
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  async #register(): Promise<void> {
+    const { channel, identity, logger } = this.#opts;
+    const clusterId = await this.#recordedClusterId();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const registered = await channel.register({ ...identity, incarnationId: this.#incarnationId, clusterId });
+        this.#brokerEpoch = registered.brokerEpoch;
+        this.#fenced = true;
+        if (clusterId === '') await this.#recordClusterId(registered.clusterId);
+        logger.info({ event: 'registered', brokerId: identity.brokerId, brokerEpoch: registered.brokerEpoch, clusterId: registered.clusterId }, `broker ${identity.brokerId} registered with its controller (epoch ${registered.brokerEpoch})`);
+        return;
+      } catch (error) {
+        if (this.#closed.signal.aborted) throw error;
+        if (!(error instanceof ProtocolError) || error.errorName !== 'DUPLICATE_BROKER_REGISTRATION') throw error;
+        logger.warn({ event: 'registrationRefused', err: error.detail }, `registration refused: ${error.detail}; retrying`);
+        await sleepOn(this.#opts.clock, backoffMs(RETRY, attempt, () => this.#opts.rng.next()), this.#closed.signal);
+      }
+    }
+  }
+
+  async #recordedClusterId(): Promise<string> {
+    const file = path.join(this.#opts.dataDir, CLUSTER_ID_FILE);
+    if ((await this.#opts.fs.stat(file)) === null) return '';
+    return Buffer.from(await this.#opts.fs.readFile(file)).toString('utf8').trim();
+  }
+
+  async #recordClusterId(clusterId: string): Promise<void> {
+    await this.#opts.fs.writeFileAtomic(path.join(this.#opts.dataDir, CLUSTER_ID_FILE), Buffer.from(`${clusterId}\n`));
+  }
+
+  /** One MetadataChanges poll into the cache. */
+  async #pollOnce(): Promise<void> {
+    const cache = this.#opts.cache!;
+    const { entries } = await this.#opts.channel.changes(cache.version, { maxWaitMs: POLL_WAIT_MS, signal: this.#closed.signal });
+    try {
+      cache.apply(entries);
+    } catch (error) {
+      if (error instanceof MetadataGapError) return; // asked again from the cached version next time
+      throw error;
+    }
+  }
+
+  async #follow(): Promise<void> {
+    for (let attempt = 0; !this.#closed.signal.aborted; ) {
+      try {
+        await this.#pollOnce();
+        attempt = 0;
+      } catch (error) {
+        if (this.#closed.signal.aborted) return;
+        if (error instanceof InvariantError) {
+          this.#opts.faults.fatal(error, { component: 'metadataCache' });
+          return;
+        }
+        this.#opts.logger.warn({ err: error }, `following the metadata log failed: ${(error as Error).message}; retrying`);
+        await sleepOn(this.#opts.clock, backoffMs(RETRY, attempt++, () => this.#opts.rng.next()), this.#closed.signal);
+      }
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    const { channel, identity, logger, replicas } = this.#opts;
+    try {
+      const { fenced } = await channel.heartbeat({ brokerId: identity.brokerId, brokerEpoch: this.#brokerEpoch, metadataVersion: replicas.image.version });
+      if (fenced !== this.#fenced) logger.info({ event: fenced ? 'fenced' : 'unfenced', brokerEpoch: this.#brokerEpoch }, fenced ? 'the controller fenced this broker' : 'the controller unfenced this broker');
+      this.#fenced = fenced;
+    } catch (error) {
+      if (this.#closed.signal.aborted) return;
+      if (error instanceof ProtocolError && error.errorName === 'STALE_BROKER_EPOCH') {
+        logger.warn({ event: 'staleBrokerEpoch', brokerEpoch: this.#brokerEpoch, err: error.detail }, `the controller no longer knows epoch ${this.#brokerEpoch}: registering again`);
+        this.#fenced = true;
+        await this.#register();
+        return;
+      }
+      logger.warn({ err: error }, `heartbeat failed: ${(error as Error).message}`);
+    }
+  }
+
+  #scheduleHeartbeat(): void {
+    if (this.#closed.signal.aborted) return;
+    this.#heartbeatTimer = this.#opts.clock.schedule(this.#opts.heartbeatIntervalMs, () => {
+      void this.#heartbeat()
+        .catch((error: unknown) => this.#opts.logger.error({ err: error }, 'heartbeat loop failed'))
+        .finally(() => this.#scheduleHeartbeat());
+    });
+  }
+}
+
+/** 16 random bytes, base64url: a new one at every start of the process. */
+function randomId(rng: Rng): string {
+  const bytes = Buffer.alloc(16);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
+  return bytes.toString('base64url');
+}

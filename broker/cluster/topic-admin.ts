@@ -1,0 +1,20 @@
+/**
+ * What the admin handlers (CreateTopics, DeleteTopics, AlterConfigs,
+ * CreatePartitions, and auto-creation from Metadata and Produce) ask of the
+ * cluster. The embedded broker and the controller process answer with their
+ * own Controller; a broker of a cluster forwards each to its controller
+ * (forwarding-admin.ts), as Kafka's KIP-590, so clients can keep sending
+ * admin requests to any broker.
+ */
+import type { CreateTopicRequest } from '../controller/controller.js';
+
+export interface TopicAdmin {
+  /** The cluster's id ('' before a broker of a cluster first hears it). */
+  readonly clusterId: string;
+  createTopic(request: CreateTopicRequest, opts?: { validateOnly?: boolean }): Promise<{ partitions: number; replicationFactor: number }>;
+  deleteTopic(name: string): Promise<void>;
+  alterTopicConfig(name: string, changes: readonly { name: string; value: string | null }[], opts?: { validateOnly?: boolean }): Promise<void>;
+  createPartitions(name: string, count: number, opts?: { validateOnly?: boolean }): Promise<void>;
+  /** Creates `name` with the defaults when auto-creation is on; true once it exists. */
+  autoCreate(name: string): Promise<boolean>;
+}

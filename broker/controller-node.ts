@@ -1,0 +1,94 @@
+/**
+ * The controller-only process (`runnel controller`): the cluster's metadata
+ * log (the `local` store in its data directory), the Controller deciding on
+ * it (topics, placement, broker sessions, elections, ISR changes), and a
+ * server answering the controller APIs (BrokerRegistration, BrokerHeartbeat,
+ * AlterPartition, MetadataChanges) plus Metadata and the admin APIs. It
+ * hosts no partitions: Produce and Fetch are not in its table.
+ */
+import path from 'node:path';
+import type { BrokerConfig } from './config.js';
+import { Controller } from './controller/controller.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
+import { BrokerFaults } from './faults.js';
+import { buildControllerHandlerTable } from './handlers/index.js';
+import { createLogger } from './log.js';
+import type { BrokerWorld, RunningBroker } from './main.js';
+import { LocalMetadataStore } from './metadata/local-store.js';
+import { BrokerServer } from './net/server.js';
+import { systemClock } from './world/clock.js';
+import { realFileSystem } from './world/file-system.js';
+import { systemRng, type Rng } from './world/rng.js';
+import { nodeTransport } from './world/transport.js';
+
+/** Starts a controller; resolves once it accepts connections. */
+export async function startController(config: BrokerConfig, world: Partial<BrokerWorld> = {}): Promise<RunningBroker> {
+  const clock = world.clock ?? systemClock;
+  const rng = world.rng ?? systemRng;
+  const fs = world.fs ?? realFileSystem;
+  const transport = world.transport ?? nodeTransport;
+  const logger = world.logger ?? createLogger({ level: config.loggerLevel, format: config.loggerFormat });
+  const dataDir = path.resolve(config.dataDir);
+  const cleanups: (() => Promise<void>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error({ err: error }, 'error while shutting down');
+      }
+    }
+  };
+  try {
+    await fs.mkdirp(dataDir);
+    await fs.fsyncDir(path.dirname(dataDir));
+    const lock = await acquireDataDirLock(fs, dataDir);
+    cleanups.push(() => lock.release());
+    const store = await LocalMetadataStore.open({ dataDir, fs, clock, localNodeId: config.nodeId });
+    cleanups.push(() => store.close());
+    if (store.image.clusterId === '') await store.commit([{ kind: 'clusterCreated', clusterId: newClusterId(rng) }], { expectedVersion: 0 });
+    const controller = new Controller({ store, config, rng, logger, local: null, clock });
+    cleanups.push(() => controller.close());
+
+    const faults = new BrokerFaults(logger);
+    const endpoint = { host: config.advertisedHost, port: config.port };
+    const view = { get image() { return store.image; }, partition: () => undefined };
+    const handlers = buildControllerHandlerTable({ config, controller, replicas: view, logger, endpoint, controllerId: () => config.nodeId, controllerApis: controller }, faults);
+    const server = await BrokerServer.start({ transport, config, handlers, clock, logger, caps: { maxConnections: config.maxConnections === -1 ? 1000 : config.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: config.adminReservedConnections } });
+    endpoint.port = server.port;
+    cleanups.push(() => server.close(config.shutdownTimeoutMs));
+    let connectionsClosed = Promise.resolve();
+    faults.onFatal(() => {
+      connectionsClosed = server.close(0);
+    });
+    logger.info(
+      { event: 'listening', role: 'controller', host: server.host, port: server.port, dataDir, clusterId: store.image.clusterId, nodeId: config.nodeId, brokers: store.image.brokers.size, topics: store.image.topics.size },
+      `runnel controller ${config.nodeId} listening on ${server.host}:${server.port}, metadata in ${dataDir} (${store.image.brokers.size} broker(s) registered, ${store.image.topics.size} topic(s))`,
+    );
+    let closing: Promise<void> | undefined;
+    return {
+      host: server.host,
+      port: server.port,
+      dataDir,
+      clusterId: store.image.clusterId,
+      failure: faults.failure.then(async (error) => {
+        await connectionsClosed;
+        return error;
+      }),
+      close() {
+        closing ??= unwind().then(() => logger.info({ event: 'stopped' }, 'runnel controller stopped cleanly'));
+        return closing;
+      },
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+/** 16 random bytes, base64url: Kafka's cluster id shape. */
+export function newClusterId(rng: Rng): string {
+  const bytes = Buffer.alloc(16);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
+  return bytes.toString('base64url');
+}

@@ -1,0 +1,85 @@
+/**
+ * Who leads a partition, and what a broker's fencing or return changes:
+ * pure functions of the image, so the controller's decisions can be tested
+ * without a store, a clock or a network.
+ *
+ * Election (Kafka's): the first replica of the assignment that is in the ISR
+ * and not fenced. Unclean election, only when the topic sets
+ * `unclean.leader.election.enable=true`, falls back to the first unfenced
+ * replica outside the ISR; that replica may lack records the old leader
+ * acknowledged, which are then lost, so the ISR becomes just the new leader.
+ *
+ * Every change bumps the partition epoch, and a change of leader also the
+ * leader epoch: a deposed leader's requests are then fenced by it.
+ */
+import type { PartitionChanged } from '../metadata/changes.js';
+import type { MetadataImage, PartitionState, TopicImage } from '../metadata/image.js';
+
+/** Whether broker `id` may lead or sit in an ISR now. */
+export type Live = (id: number) => boolean;
+
+/** The new leader and ISR, or leader -1 when no replica may lead. */
+export function electLeader(state: Pick<PartitionState, 'replicas' | 'isr'>, live: Live, unclean: boolean): { leader: number; isr: readonly number[] } {
+  const clean = state.replicas.find((id) => state.isr.includes(id) && live(id));
+  if (clean !== undefined) return { leader: clean, isr: state.isr };
+  if (unclean) {
+    const any = state.replicas.find((id) => live(id));
+    if (any !== undefined) return { leader: any, isr: [any] };
+  }
+  return { leader: -1, isr: state.isr };
+}
+
+export function uncleanElectionEnabled(topic: TopicImage): boolean {
+  return topic.configs['unclean.leader.election.enable'] === 'true';
+}
+
+/**
+ * The partition changes that fencing broker `fenced` calls for: it leaves
+ * every ISR it is in where that leaves the ISR non-empty (as Kafka: the last
+ * member stays, so a clean election can bring it back), and every partition
+ * it led gets a new leader (or -1).
+ */
+export function changesForFencing(image: MetadataImage, fenced: number, live: Live): PartitionChanged[] {
+  const stillLive: Live = (id) => id !== fenced && live(id);
+  return partitionChanges(image, (topic, state) => {
+    if (state.leader !== fenced && !state.isr.includes(fenced)) return null;
+    const shrunk = state.isr.filter((id) => id !== fenced);
+    const isr = shrunk.length > 0 ? shrunk : state.isr;
+    if (state.leader !== fenced) return { leader: state.leader, isr };
+    return electLeader({ replicas: state.replicas, isr }, stillLive, uncleanElectionEnabled(topic));
+  });
+}
+
+/** The partition changes once more brokers are live: partitions without a leader elect one if they can. */
+export function changesForLeaderless(image: MetadataImage, live: Live): PartitionChanged[] {
+  return partitionChanges(image, (topic, state) => (state.leader === -1 ? electLeader(state, live, uncleanElectionEnabled(topic)) : null));
+}
+
+/** The full state after `decide`'s leader and ISR, with epochs bumped; null or no difference: no change. */
+export function nextPartitionState(state: PartitionState, decided: { leader: number; isr: readonly number[] }): PartitionState | null {
+  const sameIsr = decided.isr.length === state.isr.length && decided.isr.every((id, i) => id === state.isr[i]);
+  if (decided.leader === state.leader && sameIsr) return null;
+  return {
+    replicas: state.replicas,
+    leader: decided.leader,
+    leaderEpoch: decided.leader === state.leader ? state.leaderEpoch : state.leaderEpoch + 1,
+    partitionEpoch: state.partitionEpoch + 1,
+    isr: [...decided.isr],
+  };
+}
+
+export function partitionChangedFor(topic: TopicImage, partition: number, next: PartitionState): PartitionChanged {
+  return { kind: 'partitionChanged', name: topic.name, topicId: topic.topicId, partition, replicas: [...next.replicas], leader: next.leader, leaderEpoch: next.leaderEpoch, partitionEpoch: next.partitionEpoch, isr: [...next.isr] };
+}
+
+function partitionChanges(image: MetadataImage, decide: (topic: TopicImage, state: PartitionState) => { leader: number; isr: readonly number[] } | null): PartitionChanged[] {
+  const changes: PartitionChanged[] = [];
+  for (const topic of image.topics.values()) {
+    topic.partitionStates.forEach((state, partition) => {
+      const decided = decide(topic, state);
+      const next = decided === null ? null : nextPartitionState(state, decided);
+      if (next !== null) changes.push(partitionChangedFor(topic, partition, next));
+    });
+  }
+  return changes;
+}
