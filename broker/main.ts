@@ -159,7 +159,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const faults = new BrokerFaults(logger);
     const endpoint = { host: config.advertisedHost, port: config.port };
     const lifecycleOf = (channel: ControllerChannel): BrokerLifecycle =>
-      new BrokerLifecycle({ channel, replicas: serving, cache, identity: { brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }, heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, dataDir, fs, clock, rng, logger, faults });
+      new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, dataDir, fs, clock, rng, logger, faults });
 
     let controller: Controller | undefined;
     let channel: ControllerChannel;

@@ -50,7 +50,8 @@ export interface LifecycleOptions {
   replicas: ReplicaManager;
   /** Followed from the controller when given (a broker of a cluster); null: the embedded broker. */
   cache: MetadataCache | null;
-  identity: { brokerId: number; host: string; port: number; rack: string | null };
+  /** Read at each registration: the port is known only once the listener is bound. */
+  identity: () => { brokerId: number; host: string; port: number; rack: string | null };
   heartbeatIntervalMs: number;
   dataDir: string;
   fs: FileSystem;
@@ -144,7 +145,8 @@ export class BrokerLifecycle implements AppliedMetadata {
   }
 
   async #register(): Promise<void> {
-    const { channel, identity, logger } = this.#opts;
+    const { channel, logger } = this.#opts;
+    const identity = this.#opts.identity();
     const clusterId = await this.#recordedClusterId();
     for (let attempt = 0; ; attempt++) {
       try {
@@ -203,7 +205,8 @@ export class BrokerLifecycle implements AppliedMetadata {
   }
 
   async #heartbeat(): Promise<void> {
-    const { channel, identity, logger, replicas } = this.#opts;
+    const { channel, logger, replicas } = this.#opts;
+    const identity = this.#opts.identity();
     try {
       const { fenced } = await channel.heartbeat({ brokerId: identity.brokerId, brokerEpoch: this.#brokerEpoch, metadataVersion: replicas.image.version });
       if (fenced !== this.#fenced) logger.info({ event: fenced ? 'fenced' : 'unfenced', brokerEpoch: this.#brokerEpoch }, fenced ? 'the controller fenced this broker' : 'the controller unfenced this broker');

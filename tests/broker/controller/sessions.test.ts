@@ -1,0 +1,126 @@
+/**
+ * The controller's broker sessions on a ManualClock, over the `local` store
+ * on a simulated disk: registration (epoch = the entry's version, fenced
+ * until caught up), heartbeats, STALE_BROKER_EPOCH, DUPLICATE_BROKER_REGISTRATION,
+ * INCONSISTENT_CLUSTER_ID, a missed session fencing the broker and moving
+ * its leaderships with bumped epochs, its return, and AlterPartition's checks.
+ */
+import t from 'tap';
+import { brokerConfig } from '../../../broker/config.js';
+import { Controller } from '../../../broker/controller/controller.js';
+import { silentLogger } from '../../../broker/log.js';
+import { LocalMetadataStore } from '../../../broker/metadata/local-store.js';
+import { ManualClock } from '../../../broker/world/clock.js';
+import { SimulatedFileSystem } from '../../../broker/world/file-system.js';
+import { seededRng } from '../../../broker/world/rng.js';
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function rig(t: Tap.Test) {
+  const clock = new ManualClock();
+  const config = brokerConfig({ 'data.dir': '/meta', 'node.id': 0 });
+  const store = await LocalMetadataStore.open({ dataDir: '/meta', fs: new SimulatedFileSystem(), clock, localNodeId: 0 });
+  await store.commit([{ kind: 'clusterCreated', clusterId: 'cluster-a' }]);
+  const controller = new Controller({ store, config, rng: seededRng(3), logger: silentLogger(), local: null, clock });
+  t.teardown(async () => {
+    await controller.close();
+    await store.close();
+  });
+  const epochs = new Map<number, number>();
+  const register = async (id: number, incarnationId = `inc-${id}`) => {
+    const { brokerEpoch } = await controller.registerBroker({ brokerId: id, clusterId: '', incarnationId, host: '127.0.0.1', port: 9100 + id, rack: null });
+    epochs.set(id, brokerEpoch);
+    return brokerEpoch;
+  };
+  const heartbeat = (id: number) => controller.heartbeat({ brokerId: id, brokerEpoch: epochs.get(id)!, metadataVersion: store.image.version });
+  /** Moves time `ms` in 500 ms steps; `alive` heartbeat at each step. */
+  const run = async (ms: number, alive: number[]) => {
+    for (let elapsed = 0; elapsed < ms; elapsed += 500) {
+      for (const id of alive) await heartbeat(id);
+      clock.advance(500);
+      for (let i = 0; i < 5; i++) await tick();
+    }
+  };
+  return { clock, store, controller, epochs, register, heartbeat, run };
+}
+
+t.test('registration, unfencing, stale epochs, duplicates and another cluster', async (t) => {
+  const { store, controller, register, heartbeat, epochs } = await rig(t);
+  const epoch = await register(1);
+  t.equal(epoch, store.image.version, 'the broker epoch is the version of its registration entry');
+  t.equal(store.image.brokers.get(1)!.fenced, true, 'a broker registers fenced');
+  t.same(await controller.heartbeat({ brokerId: 1, brokerEpoch: epoch, metadataVersion: epoch - 1 }), { fenced: true }, 'not caught up to its registration: stays fenced');
+  t.same(await heartbeat(1), { fenced: false }, 'caught up: unfenced');
+  t.equal(store.image.brokers.get(1)!.fenced, false);
+
+  await t.rejects(controller.heartbeat({ brokerId: 1, brokerEpoch: epoch - 1, metadataVersion: 99 }), { errorName: 'STALE_BROKER_EPOCH' }, 'a stale broker epoch is refused');
+  await t.rejects(controller.heartbeat({ brokerId: 7, brokerEpoch: 1, metadataVersion: 99 }), { errorName: 'STALE_BROKER_EPOCH' }, 'an unregistered broker is refused');
+  await t.rejects(register(1, 'another-process'), { errorName: 'DUPLICATE_BROKER_REGISTRATION' }, 'another incarnation while the session lives');
+  await t.rejects(controller.registerBroker({ brokerId: 2, clusterId: 'cluster-b', incarnationId: 'x', host: 'h', port: 1, rack: null }), { errorName: 'INCONSISTENT_CLUSTER_ID' });
+
+  const again = await register(1);
+  t.ok(again > epoch, 'the same incarnation registering again gets a larger epoch');
+  await t.rejects(controller.heartbeat({ brokerId: 1, brokerEpoch: epoch, metadataVersion: 99 }), { errorName: 'STALE_BROKER_EPOCH' }, 'the old epoch is stale now');
+  t.equal(epochs.get(1), again);
+});
+
+t.test('a missed session fences the broker, moves its leaderships with bumped epochs; its return unfences it', async (t) => {
+  const { store, controller, register, heartbeat, run } = await rig(t);
+  for (const id of [1, 2, 3]) {
+    await register(id);
+    await heartbeat(id);
+  }
+  await controller.createTopic({ name: 't', partitions: 3, replicationFactor: 3, configs: {} });
+  const before = store.image.topics.get('t')!.partitionStates;
+  t.same(before.map((s) => s.leader).sort(), [1, 2, 3], 'one leader per broker');
+  t.ok(before.every((s) => s.isr.length === 3), 'ISR = replicas');
+
+  await run(8000, [1, 2, 3]);
+  t.equal(store.image.brokers.get(2)!.fenced, false, 'heartbeating brokers stay unfenced');
+  await run(10_000, [1, 3]);
+  t.equal(store.image.brokers.get(2)!.fenced, true, 'broker 2 is fenced after missing its session');
+  const after = store.image.topics.get('t')!.partitionStates;
+  before.forEach((was, p) => {
+    const now = after[p]!;
+    t.notOk(now.isr.includes(2), `p${p}: broker 2 left the ISR`);
+    if (was.leader === 2) {
+      t.not(now.leader, 2, `p${p}: a new leader`);
+      t.ok(was.isr.includes(now.leader), `p${p}: the new leader was in the ISR`);
+      t.equal(now.leaderEpoch, was.leaderEpoch + 1, `p${p}: leader epoch bumped`);
+    } else t.equal(now.leaderEpoch, was.leaderEpoch, `p${p}: leader kept, leader epoch kept`);
+    t.ok(now.partitionEpoch > was.partitionEpoch, `p${p}: partition epoch bumped`);
+  });
+
+  t.same(await heartbeat(2), { fenced: false }, 'broker 2 heartbeats again, caught up: unfenced');
+});
+
+t.test('AlterPartition: epochs, the ISR rules, and eligibility', async (t) => {
+  const { store, controller, register, heartbeat, epochs } = await rig(t);
+  for (const id of [1, 2, 3]) {
+    await register(id);
+    await heartbeat(id);
+  }
+  await controller.createTopic({ name: 't', partitions: 1, replicationFactor: 3, configs: {} });
+  const topic = store.image.topics.get('t')!;
+  const state = topic.partitionStates[0]!;
+  const leader = state.leader;
+  const other = state.replicas.find((id) => id !== leader)!;
+  const ask = (p: { leaderEpoch?: number; partitionEpoch?: number; newIsr: number[] }, brokerId = leader) =>
+    controller.alterPartition({ brokerId, brokerEpoch: epochs.get(brokerId)!, topics: [{ name: 't', topicId: topic.topicId, partitions: [{ partition: 0, leaderEpoch: p.leaderEpoch ?? state.leaderEpoch, partitionEpoch: p.partitionEpoch ?? state.partitionEpoch, newIsr: p.newIsr }] }] });
+  const codeOf = async (p: Parameters<typeof ask>[0], brokerId?: number) => (await ask(p, brokerId)).topics[0]!.partitions[0]!.errorCode;
+
+  t.equal(await codeOf({ newIsr: [leader] }, other), 6, 'not the leader: NOT_LEADER_OR_FOLLOWER');
+  t.equal(await codeOf({ leaderEpoch: state.leaderEpoch + 1, newIsr: [leader] }), 74, 'another leader epoch: FENCED_LEADER_EPOCH');
+  t.equal(await codeOf({ partitionEpoch: state.partitionEpoch + 1, newIsr: [leader] }), 95, 'another partition epoch: INVALID_UPDATE_VERSION');
+  t.equal(await codeOf({ newIsr: [other] }), 42, 'an ISR without the leader: INVALID_REQUEST');
+  await t.rejects(controller.alterPartition({ brokerId: leader, brokerEpoch: 1, topics: [] }), { errorName: 'STALE_BROKER_EPOCH' });
+
+  const shrunk = await ask({ newIsr: [leader] });
+  t.same(shrunk.topics[0]!.partitions[0]!.isr, [leader], 'the shrink is committed');
+  const now = store.image.topics.get('t')!.partitionStates[0]!;
+  t.same([now.isr, now.partitionEpoch, now.leaderEpoch], [[leader], state.partitionEpoch + 1, state.leaderEpoch], 'partition epoch bumped, leader epoch kept');
+
+  t.equal(await codeOf({ newIsr: [leader, other] }), 95, 'the old partition epoch is stale now');
+  await store.commit([{ kind: 'brokerFenced', brokerId: other, brokerEpoch: epochs.get(other)! }]);
+  t.equal(await codeOf({ partitionEpoch: now.partitionEpoch, newIsr: [leader, other] }), 107, 'a fenced broker may not join: INELIGIBLE_REPLICA');
+});
