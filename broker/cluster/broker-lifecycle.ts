@@ -44,6 +44,8 @@ import type { AppliedMetadata } from './forwarding-admin.js';
 const POLL_WAIT_MS = 5000;
 const RETRY = { initialBackoffMs: 100, maxBackoffMs: 2000 };
 export const CLUSTER_ID_FILE = 'cluster.id';
+/** A broker waiting to join (not listening yet) has nothing else keeping its process alive. */
+const KEEP_ALIVE = { keepAlive: true };
 
 export interface LifecycleOptions {
   channel: ControllerChannel;
@@ -160,7 +162,7 @@ export class BrokerLifecycle implements AppliedMetadata {
         if (this.#closed.signal.aborted) throw error;
         if (!(error instanceof ProtocolError) || error.errorName !== 'DUPLICATE_BROKER_REGISTRATION') throw error;
         logger.warn({ event: 'registrationRefused', err: error.detail }, `registration refused: ${error.detail}; retrying`);
-        await sleepOn(this.#opts.clock, backoffMs(RETRY, attempt, () => this.#opts.rng.next()), this.#closed.signal);
+        await sleepOn(this.#opts.clock, backoffMs(RETRY, attempt, () => this.#opts.rng.next()), this.#closed.signal, KEEP_ALIVE);
       }
     }
   }
@@ -199,7 +201,7 @@ export class BrokerLifecycle implements AppliedMetadata {
           return;
         }
         this.#opts.logger.warn({ err: error }, `following the metadata log failed: ${(error as Error).message}; retrying`);
-        await sleepOn(this.#opts.clock, backoffMs(RETRY, attempt++, () => this.#opts.rng.next()), this.#closed.signal);
+        await sleepOn(this.#opts.clock, backoffMs(RETRY, attempt++, () => this.#opts.rng.next()), this.#closed.signal, KEEP_ALIVE);
       }
     }
   }
