@@ -11,6 +11,7 @@ import type { BrokerConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { BrokerFaults } from './faults.js';
+import { Cleanups, runningNode } from './running-node.js';
 import { buildControllerHandlerTable } from './handlers/index.js';
 import { createLogger } from './log.js';
 import type { BrokerWorld, RunningBroker } from './main.js';
@@ -29,16 +30,7 @@ export async function startController(config: BrokerConfig, world: Partial<Broke
   const transport = world.transport ?? nodeTransport;
   const logger = world.logger ?? createLogger({ level: config.loggerLevel, format: config.loggerFormat });
   const dataDir = path.resolve(config.dataDir);
-  const cleanups: (() => Promise<void>)[] = [];
-  const unwind = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        logger.error({ err: error }, 'error while shutting down');
-      }
-    }
-  };
+  const cleanups = new Cleanups(logger);
   try {
     await fs.mkdirp(dataDir);
     await fs.fsyncDir(path.dirname(dataDir));
@@ -57,31 +49,13 @@ export async function startController(config: BrokerConfig, world: Partial<Broke
     const server = await BrokerServer.start({ transport, config, handlers, clock, logger, caps: { maxConnections: config.maxConnections === -1 ? 1000 : config.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: config.adminReservedConnections } });
     endpoint.port = server.port;
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
-    let connectionsClosed = Promise.resolve();
-    faults.onFatal(() => {
-      connectionsClosed = server.close(0);
-    });
     logger.info(
       { event: 'listening', role: 'controller', host: server.host, port: server.port, dataDir, clusterId: store.image.clusterId, nodeId: config.nodeId, brokers: store.image.brokers.size, topics: store.image.topics.size },
       `runnel controller ${config.nodeId} listening on ${server.host}:${server.port}, metadata in ${dataDir} (${store.image.brokers.size} broker(s) registered, ${store.image.topics.size} topic(s))`,
     );
-    let closing: Promise<void> | undefined;
-    return {
-      host: server.host,
-      port: server.port,
-      dataDir,
-      clusterId: store.image.clusterId,
-      failure: faults.failure.then(async (error) => {
-        await connectionsClosed;
-        return error;
-      }),
-      close() {
-        closing ??= unwind().then(() => logger.info({ event: 'stopped' }, 'runnel controller stopped cleanly'));
-        return closing;
-      },
-    };
+    return runningNode({ server, dataDir, clusterId: store.image.clusterId, faults, cleanups, logger, role: 'controller' });
   } catch (error) {
-    await unwind();
+    await cleanups.unwind();
     throw error;
   }
 }

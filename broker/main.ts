@@ -32,6 +32,7 @@ import { Controller } from './controller/controller.js';
 import { newClusterId, startController } from './controller-node.js';
 import { MetadataCache } from './metadata/cache.js';
 import { BrokerFaults } from './faults.js';
+import { Cleanups, runningNode } from './running-node.js';
 import { buildHandlerTable } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
 import { LocalMetadataStore } from './metadata/local-store.js';
@@ -104,16 +105,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
   });
   logger.info({ event: 'descriptorBudget', limit: budget.limit, maxConnections: budget.maxConnections, adminReservedConnections: budget.adminReservedConnections, segmentFiles: budget.segmentFiles ?? null, reservedForBroker: budget.reservedForBroker }, budget.summary);
 
-  const cleanups: (() => Promise<void>)[] = [];
-  const unwind = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        logger.error({ err: error }, 'error while shutting down');
-      }
-    }
-  };
+  const cleanups = new Cleanups(logger);
 
   try {
     await fs.mkdirp(dataDir);
@@ -199,11 +191,6 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
     endpoint.port = server.port;
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
-    // Not one more answer from state that broke an invariant: close every connection now (the failed request's answer is flushed first).
-    let connectionsClosed = Promise.resolve();
-    faults.onFatal(() => {
-      connectionsClosed = server.close(0);
-    });
     if (!joinFirst) await lifecycle.start();
 
     const topicCount = serving.image.topics.size;
@@ -212,23 +199,9 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       `runnel broker listening on ${server.host}:${server.port}, data in ${dataDir} (${topicCount} topic(s))`,
     );
 
-    let closing: Promise<void> | undefined;
-    return {
-      host: server.host,
-      port: server.port,
-      dataDir,
-      clusterId: serving.image.clusterId,
-      failure: faults.failure.then(async (error) => {
-        await connectionsClosed;
-        return error;
-      }),
-      close() {
-        closing ??= unwind().then(() => logger.info({ event: 'stopped' }, 'runnel broker stopped cleanly'));
-        return closing;
-      },
-    };
+    return runningNode({ server, dataDir, clusterId: serving.image.clusterId, faults, cleanups, logger, role: 'broker' });
   } catch (error) {
-    await unwind();
+    await cleanups.unwind();
     throw error;
   }
 }
