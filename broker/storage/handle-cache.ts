@@ -257,7 +257,7 @@ class CachedHandle implements FileHandle {
     try {
       if (this.#failure !== null) throw this.#failure;
       // No descriptor and nothing written since: every write went through descriptors synced before they closed.
-      if (this.inner === null && !this.dirty && !this.#derivedWrites) return;
+      if (this.inner === null && !this.closed && !this.dirty && !this.#derivedWrites) return;
       const inner = this.#descriptor();
       // Syncs already in flight (an eviction's among them) cover writes this one must not report durable if they fail.
       earlier = [...this.syncs];

@@ -125,6 +125,7 @@ t.test('within its budget: idle descriptors close, reopened files read back what
   await new Promise((resolve) => setImmediate(resolve)); // a descriptor still syncing closes when its sync is done
   t.equal(disk.openDescriptors(), 0, 'closing every handle closes every descriptor');
   t.throws(() => handles[3]!.read(new Uint8Array(1), 0, 1, 0), { code: 'EBADF' }, 'a closed handle stays closed');
+  await t.rejects(handles[3]!.datasync(), { code: 'EBADF' }, 'and cannot be synced');
 });
 
 t.test('a written file is fdatasynced before its descriptor closes; a failed sync poisons the handle', async (t) => {
@@ -430,6 +431,26 @@ t.test('fdatasyncs slower than the writes: descriptors they hold count, the cach
   t.same(files.map((file) => readText(file)), files.map((_f, i) => `r3 f${i}`), 'every file reads back its last write');
   for (const file of files) file.close();
   t.equal(cache.stats().open, 0);
+});
+
+t.test('a flush of a file whose descriptor closed after its last write was synced takes no descriptor and no fdatasync', async (t) => {
+  const disk = new RecordingFileSystem();
+  await dirOn(disk);
+  const cache = new HandleCache(disk, { budget: 2, cleanReserve: 0 });
+  const a = cache.open('/d/a', 'w+');
+  a.write(bytes('a'), 0);
+  await a.datasync();
+  const others = [cache.open('/d/b', 'w+'), cache.open('/d/c', 'w+')]; // a, the least recently used, gives its descriptor back
+  t.equal(cache.stats().evictions, 1);
+  const from = disk.ops.length;
+  await a.datasync();
+  t.same(disk.ops.slice(from), [], 'nothing reaches the disk: every write through the closed descriptor was synced before it closed');
+  const written = disk.ops.length;
+  a.write(bytes('A'), 0);
+  await a.datasync();
+  t.equal(disk.syncsOf((p) => p === '/d/a', written), 1, 'once written again, a flush syncs it');
+  t.equal(readText(a), 'A');
+  for (const handle of [a, ...others]) handle.close();
 });
 
 const config = parseLogConfig({ 'segment.bytes': '2048', 'fsync': 'interval', 'flush.messages': '7', 'retention.bytes': '16384' });
