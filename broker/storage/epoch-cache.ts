@@ -56,6 +56,13 @@ export class EpochCache {
     return this.#entries.length !== before;
   }
 
+  /** After the log was emptied and restarted elsewhere: no epoch is known; returns whether any was. */
+  clear(): boolean {
+    const had = this.#entries.length > 0;
+    this.#entries = [];
+    return had;
+  }
+
   /** After the log start moved to `startOffset`: the epoch in force there now starts there. */
   truncateFromStart(startOffset: number): boolean {
     let changed = false;
@@ -72,9 +79,13 @@ export class EpochCache {
   }
 
   /**
-   * Kafka's OffsetForLeaderEpoch answer: the end offset of the largest epoch
-   * <= `epoch` (the start of the next one, or `logEndOffset` for the latest),
-   * with that epoch; (-1, -1) when the epoch is unknown or newer than ours.
+   * Kafka's OffsetForLeaderEpoch answer (LeaderEpochFileCache.endOffsetFor):
+   * the end offset of the largest epoch <= `epoch` (the start of the next
+   * one, or `logEndOffset` for the latest), with that epoch; (-1, -1) for a
+   * negative epoch, one newer than the latest, or an empty cache. An epoch
+   * below every entry (retention dropped older ones) gets itself with the
+   * earliest entry's start: the data before it is gone, and the follower
+   * must fetch from there.
    */
   endOffsetFor(epoch: number, logEndOffset: number): { epoch: number; endOffset: number } {
     const latest = this.latestEpoch;

@@ -6,6 +6,8 @@
  * -> CORRUPT_SEGMENT, and so does a LogOfflineError caused by one;
  * AppendBackpressureError -> REQUEST_TIMED_OUT; bad batch bytes in an
  * append raise protocol's BatchFormatError -> CORRUPT_MESSAGE).
+ * DiscontinuousAppendError is a replica fetcher's business, never a
+ * client's: the follower refetches after truncating (OffsetForLeaderEpoch).
  */
 
 /** A read or lookup asked for an offset outside [logStartOffset, logEndOffset]. */
@@ -30,6 +32,29 @@ export class RecordTooLargeError extends Error {
     readonly position: number,
   ) {
     super(`record batch of ${sizeBytes} bytes at byte ${position} exceeds max.message.bytes (${maxMessageBytes})`);
+  }
+}
+
+/**
+ * A follower's append (`PartitionLog.appendAsFollower`) whose batches do not
+ * continue this log exactly as the leader wrote them: the first batch does
+ * not start at the log end, a batch does not start where the one before it
+ * ended, or leader epochs go backwards (within the append, or below the
+ * log's latest epoch). Nothing was appended. The fetcher is out of step
+ * with the log (a divergent tail not yet truncated, a fetch from the wrong
+ * offset): it must ask the leader where its epoch ended and truncate.
+ */
+export class DiscontinuousAppendError extends Error {
+  override name = 'DiscontinuousAppendError';
+  constructor(
+    readonly dir: string,
+    /** 'offset' or 'epoch': which rule the batch broke. */
+    readonly rule: 'offset' | 'epoch',
+    /** Byte position of the offending batch inside the appended buffer. */
+    readonly position: number,
+    reason: string,
+  ) {
+    super(`follower append to ${dir} refused at byte ${position}: ${reason}; nothing was appended`);
   }
 }
 

@@ -146,9 +146,14 @@ export class GroupFlusher {
     });
   }
 
-  /** Everything below `offset` was synced outside a round (a truncation's own sync, with no append since it began). */
+  /**
+   * Everything below `offset` was synced outside a round (a truncation's own
+   * sync, with no append since it began). Not capped like a round's report:
+   * that sync covered the log as the truncation left it, even when it
+   * restarted the log above a round's truncation point.
+   */
   noteSynced(offset: number): void {
-    this.#advance(offset);
+    this.#raise(offset);
   }
 
   #startRound(): void {
@@ -167,8 +172,12 @@ export class GroupFlusher {
 
   /** Everything below `reached` (capped by a truncation during the round) is durable: tell the log, release waiters. */
   #advance(reached: number): void {
+    this.#raise(Math.min(reached, this.#truncatedTo));
+  }
+
+  /** Everything below `durable` is durable: move the durable end up to it (never down), release waiters. */
+  #raise(durable: number): void {
     if (this.#failure !== null) return;
-    const durable = Math.min(reached, this.#truncatedTo);
     if (durable > this.#durableEndOffset) {
       this.#durableEndOffset = durable;
       this.target.onDurable(durable);

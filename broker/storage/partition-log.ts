@@ -3,9 +3,14 @@
  * last one active, plus the leader-epoch cache (epoch-cache.ts) and the
  * recovery point (partition-meta.ts). Directory layout: segment-names.ts.
  *
- * - Appends are synchronous: validate every batch (bounds, magic, CRC,
- *   max.message.bytes), roll if needed, stamp offsets and epoch in place, one
- *   positional write into the page cache. All or nothing per call.
+ * - Appends are synchronous, in three steps: validate every batch without
+ *   changing a byte (batch-validation.ts), assign (a leader stamps offsets
+ *   and its epoch in place: leader-stamp.ts; a follower keeps the leader's,
+ *   after checking they continue the log: follower-continuity.ts), write
+ *   (roll if needed, one positional write into the page cache or a pending
+ *   segment, indexes, epoch cache). All or nothing per call.
+ * - Leader epochs (epoch-cache.ts): answered by `endOffsetForEpoch`
+ *   (OffsetForLeaderEpoch), begun by `beginLeaderEpoch`, cut by truncation.
  * - The roll barrier: a new segment's file is written only once the segment
  *   before it is durable; until then its batches wait in a PendingSegment
  *   (pending-segment.ts), readable, and are written by the flush round that
@@ -36,32 +41,18 @@
  * fetches, so it never does).
  */
 import path from 'node:path';
-import {
-  ATTR_TIMESTAMP_LOG_APPEND,
-  BATCH_OFFSET_ATTRIBUTES,
-  BATCH_OFFSET_CRC,
-  BATCH_OFFSET_LAST_OFFSET_DELTA,
-  BATCH_OFFSET_LENGTH,
-  BATCH_OFFSET_MAX_TIMESTAMP,
-  BATCH_OFFSET_RECORD_COUNT,
-  BATCH_LOG_OVERHEAD,
-  BatchFormatError,
-  readBatchHeader,
-  readI64,
-  sealBatchCrc,
-  stampBatch,
-  verifyBatchCrc,
-  writeI64,
-} from '../../protocol/batch/header.js';
+import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LAST_OFFSET_DELTA, BATCH_OFFSET_LENGTH, BATCH_OFFSET_MAX_TIMESTAMP, readI64 } from '../../protocol/batch/header.js';
 import { DEFAULT_MAX_UNCOMPRESSED_BYTES, decodeBatch } from '../../protocol/batch/reader.js';
 import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
 import { mkdirDurable, type FileSystem } from '../world/file-system.js';
+import { FOLLOWER_RULES, checkOffsetSpan, leaderRules, validateBatches, type BatchRules } from './batch-validation.js';
 import { CleanerState, cleanLog, type CleanerHost, type CompactOptions, type CompactResult } from './cleaner.js';
-import { assertRecordsKeyed } from './compaction-records.js';
 import type { EpochCache } from './epoch-cache.js';
-import { AppendBackpressureError, CorruptLogError, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
+import { AppendBackpressureError, CorruptLogError, LogOfflineError, OffsetOutOfRangeError } from './errors.js';
 import { GroupFlusher } from './flusher.js';
+import { placeFollowerBatches } from './follower-continuity.js';
+import { stampBatches } from './leader-stamp.js';
 import type { LogConfig } from './log-config.js';
 import { encodeCleanShutdown, encodeCleanerCheckpoint, encodePartitionMeta } from './partition-meta.js';
 import { PendingBudget } from './pending-budget.js';
@@ -118,6 +109,8 @@ export class PartitionLog {
   #fs: FileSystem;
   #clock: Clock;
   #config: LogConfig;
+  /** The batch rules of a leader's append under #config (rebuilt by updateConfig). */
+  #leaderRules: BatchRules;
   #logger: StorageLogger;
   #topic: string | null;
   #partition: number | null;
@@ -157,6 +150,7 @@ export class PartitionLog {
     this.#fs = opts.fs;
     this.#clock = opts.clock;
     this.#config = opts.config;
+    this.#leaderRules = leaderRules(opts.config);
     this.#logger = opts.logger ?? silentLogger;
     this.#topic = opts.topic ?? loaded.meta?.topic ?? null;
     this.#partition = opts.partition ?? loaded.meta?.partition ?? null;
@@ -336,49 +330,79 @@ export class PartitionLog {
   /* ------------------------------------------------------------ append */
 
   /**
-   * Validates every batch in `records` (bounds, magic, CRC, max.message.bytes,
-   * recordCount = lastOffsetDelta + 1), assigns offsets, stamps baseOffset and
-   * `leaderEpoch` in place (and the broker's time for LogAppendTime topics),
-   * writes to the page cache and updates the indexes. All or nothing: a bad
-   * batch anywhere throws before anything is stamped or written.
+   * A leader's append: validate every batch (batch-validation.ts: bounds,
+   * magic, CRC, max.message.bytes, recordCount = lastOffsetDelta + 1, keys on
+   * compacted topics), assign (leader-stamp.ts: offsets from the log end,
+   * `leaderEpoch`, the broker's time for LogAppendTime topics, stamped in
+   * place), then write (#write: roll if due, page cache or pending segment,
+   * indexes, epoch cache, flusher). All or nothing: a bad batch anywhere
+   * throws before anything is stamped or written.
    */
   append(records: Uint8Array, opts: { leaderEpoch: number }): AppendInfo {
+    this.#admitAppend();
+    assert(opts.leaderEpoch >= this.#epochs.latestEpoch, 'appends never go back to an older leader epoch', { leaderEpoch: opts.leaderEpoch, latest: this.#epochs.latestEpoch });
+    const summary = validateBatches(records, this.#leaderRules);
+    const nowMs = this.#clock.nowMs();
+    const logAppendTimeMs = this.#config.messageTimestampType === 'LogAppendTime' ? nowMs : -1;
+    const maxTimestamp = logAppendTimeMs >= 0 ? logAppendTimeMs : summary.maxTimestamp;
+    const baseOffset = this.logEndOffset;
+    const lastOffset = baseOffset + summary.recordCount - 1;
+    checkOffsetSpan(baseOffset, lastOffset);
+    stampBatches(records, baseOffset, opts.leaderEpoch, logAppendTimeMs);
+    this.#write(records, summary.batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
+    this.#noteWritten(this.#epochs.assign(opts.leaderEpoch, baseOffset), lastOffset + 1 - baseOffset);
+    return { baseOffset, lastOffset, logAppendTimeMs, maxTimestamp, batchCount: summary.batchCount, sizeBytes: records.byteLength };
+  }
+
+  /**
+   * A follower's append of batches fetched from its leader: validate the
+   * bytes as `append` does (not the leader's limits: batch-validation.ts),
+   * check that they continue this log exactly (follower-continuity.ts; else
+   * DiscontinuousAppendError, nothing appended), keep every byte (offsets,
+   * each batch's leader epoch, timestamps, CRC) and write through the same
+   * path as a leader's append: the same rolls, pending segments, indexes and
+   * durability waits. Each epoch the batches start enters the epoch cache at
+   * its first batch's base offset. `logAppendTimeMs` is -1: the leader
+   * stamped the time, if any. After `truncateTo` resolves, this may be
+   * called at once.
+   */
+  appendAsFollower(records: Uint8Array): AppendInfo {
+    this.#admitAppend();
+    const summary = validateBatches(records, FOLLOWER_RULES);
+    const placed = placeFollowerBatches(records, {
+      dir: this.dir,
+      logEndOffset: this.logEndOffset,
+      latestEpoch: this.#epochs.latestEpoch,
+      gapsAllowed: this.#config.cleanupPolicy.compact,
+    });
+    const { baseOffset, lastOffset } = placed;
+    this.#write(records, summary.batchCount, baseOffset, lastOffset, summary.maxTimestamp, this.#clock.nowMs());
+    let epochsChanged = false;
+    for (const start of placed.epochStarts) epochsChanged = this.#epochs.assign(start.epoch, start.startOffset) || epochsChanged;
+    this.#noteWritten(epochsChanged, lastOffset + 1 - baseOffset);
+    return { baseOffset, lastOffset, logAppendTimeMs: -1, maxTimestamp: summary.maxTimestamp, batchCount: summary.batchCount, sizeBytes: records.byteLength };
+  }
+
+  /** The state checks every append passes first (throws with the reason it may not append now). */
+  #admitAppend(): void {
     this.#checkUsable();
     // close() flushes once, then writes a marker and recovery point at the log end: nothing may land after that flush
     if (this.#closing) throw new LogOfflineError(this.dir, 'the log is closing');
     assert(this.#truncations === 0, 'no append while truncateTo is pending', { dir: this.dir });
     // A hard bound on memory: callers wait for waitAppendable() first, so this is only ever met by one that did not.
     if (!this.#budget.hasRoom(this.#pendingBytes)) throw new AppendBackpressureError(this.dir, this.#pendingBytes, this.#budget.totalBytes);
-    assert(opts.leaderEpoch >= this.#epochs.latestEpoch, 'appends never go back to an older leader epoch', { leaderEpoch: opts.leaderEpoch, latest: this.#epochs.latestEpoch });
-    const config = this.#config;
-    const totalBytes = records.byteLength;
-    if (totalBytes === 0) throw new BatchFormatError('an append needs at least one batch', 0);
-    let batchCount = 0;
-    let offsetCount = 0;
-    let maxTimestamp = -1;
-    for (let pos = 0; pos < totalBytes;) {
-      const header = readBatchHeader(records, pos);
-      if (header.sizeBytes > config.maxMessageBytes) throw new RecordTooLargeError(header.sizeBytes, config.maxMessageBytes, pos);
-      if (header.recordCount !== header.lastOffsetDelta + 1) {
-        throw new BatchFormatError(`recordCount ${header.recordCount} does not match lastOffsetDelta ${header.lastOffsetDelta} + 1`, pos + BATCH_OFFSET_RECORD_COUNT);
-      }
-      if (!verifyBatchCrc(records, pos, header.sizeBytes)) throw new BatchFormatError('CRC-32C mismatch: the batch was damaged in transit or built wrong', pos + BATCH_OFFSET_CRC);
-      if (config.cleanupPolicy.compact) assertRecordsKeyed(records, pos, header, Math.max(DEFAULT_MAX_UNCOMPRESSED_BYTES, config.maxMessageBytes));
-      offsetCount += header.recordCount;
-      if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
-      batchCount += 1;
-      pos += header.sizeBytes;
-    }
-    const nowMs = this.#clock.nowMs();
-    const logAppendTime = config.messageTimestampType === 'LogAppendTime';
-    if (logAppendTime) maxTimestamp = nowMs;
-    const baseOffset = this.logEndOffset;
-    const lastOffset = baseOffset + offsetCount - 1;
-    if (lastOffset - baseOffset > U32_MAX) throw new BatchFormatError(`one append may span at most 2^32 offsets, this one spans ${offsetCount}`, 0);
+  }
 
+  /**
+   * The write step shared by leader and follower appends: batches whose
+   * offsets are final go to the active segment (page cache, indexes) or,
+   * after a roll that must wait for the disk, to a pending segment. A
+   * failed write takes the log offline.
+   */
+  #write(records: Uint8Array, batchCount: number, baseOffset: number, lastOffset: number, maxTimestamp: number, nowMs: number): void {
+    const totalBytes = records.byteLength;
     try {
       const target = this.#maybeRoll(totalBytes, batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
-      stampBatches(records, baseOffset, opts.leaderEpoch, logAppendTime ? nowMs : -1);
       if (target instanceof PendingSegment) {
         target.add(records, batchCount, lastOffset + 1);
         this.#pendingBytes += totalBytes;
@@ -391,9 +415,33 @@ export class PartitionLog {
       throw this.#goOffline('a write to the page cache failed', err);
     }
     assert(this.logEndOffset === lastOffset + 1, 'an append ends at the new log end', { lastOffset, logEndOffset: this.logEndOffset });
-    if (this.#epochs.assign(opts.leaderEpoch, baseOffset)) this.#inBackground(this.#persistEpochs());
-    this.#flusher.noteAppend(offsetCount);
-    return { baseOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp, batchCount, sizeBytes: totalBytes };
+  }
+
+  /**
+   * After a write: persist a changed epoch cache, then tell the flusher.
+   * In that order: the epoch checkpoint write is queued before any flush
+   * round can queue a recovery point past these offsets (state-writer.ts).
+   */
+  #noteWritten(epochsChanged: boolean, offsets: number): void {
+    if (epochsChanged) this.#inBackground(this.#persistEpochs());
+    this.#flusher.noteAppend(offsets);
+  }
+
+  /**
+   * KIP-279: a replica becoming leader records its new epoch as starting at
+   * its log end before it appends anything, so an OffsetForLeaderEpoch for
+   * an older epoch (one a follower may have written in while this replica
+   * wrote nothing) ends where this leadership began. No-op for the latest
+   * epoch; durable (the epoch checkpoint written) when it resolves. Waits
+   * for a running truncation, retention pass or compaction swap first.
+   */
+  beginLeaderEpoch(epoch: number): Promise<void> {
+    return this.#exclusive(async () => {
+      this.#checkUsable();
+      if (this.#closing) throw new LogOfflineError(this.dir, 'the log is closing');
+      assert(epoch >= this.#epochs.latestEpoch, 'a leader epoch never goes back', { dir: this.dir, epoch, latest: this.#epochs.latestEpoch });
+      if (this.#epochs.assign(epoch, this.logEndOffset)) await this.#persistEpochs();
+    });
   }
 
   /** Where this append goes (the active segment or the last pending one), rolling first when Kafka's rules say so. */
@@ -735,7 +783,15 @@ export class PartitionLog {
       : { offset: record.offset, timestamp: record.timestamp, leaderEpoch: location.leaderEpoch };
   }
 
-  /** Kafka's OffsetForLeaderEpoch: where epoch `epoch` (or the largest before it) ended. */
+  /**
+   * Kafka's OffsetForLeaderEpoch answer (epoch-cache.ts): the largest epoch
+   * <= `epoch` this log knows, with the start offset of the epoch after it
+   * (the log end for the latest). (-1, -1) for a negative epoch, one newer
+   * than the latest, or a log that knows none. For an epoch older than every
+   * epoch the log still knows (retention removed them): `epoch` itself with
+   * the start of the earliest known, as Kafka answers, so a follower
+   * truncates to at most this log's start and fetches from there.
+   */
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
     return this.#epochs.endOffsetFor(epoch, this.logEndOffset);
   }
@@ -749,16 +805,39 @@ export class PartitionLog {
 
   /**
    * Removes every batch at or after `offset` (a batch holding `offset` goes
-   * whole, so the new log end can be below `offset`). Truncating to or below
-   * the log start empties the log and restarts it at `offset`. Durable
-   * (fsynced, directory included) when it resolves. From the call until it
+   * whole, so the new log end can be below `offset`), and every epoch-cache
+   * entry that starts at or after `offset`, even when no batch goes (an
+   * epoch begun at the log end that wrote nothing, by `beginLeaderEpoch`:
+   * a follower must not keep it, or its leader's older-epoch batches would
+   * not continue the log; Kafka truncates the cache the same way).
+   * Truncating to or below the log start empties the log and restarts it at
+   * `offset`. The log end, written end, durable end and recovery point all
+   * end up at or below the new log end. Durable (fsynced, directory and
+   * epoch checkpoint included) when it resolves. From the call until it
    * settles no append may be made (`appendable` is false): the cut applies
    * to the log as it is when the truncation runs, and nothing appended
-   * meanwhile could survive it or land past it.
+   * meanwhile could survive it or land past it. Appends may follow as soon
+   * as it resolves.
    */
   truncateTo(offset: number): Promise<void> {
+    return this.#truncation(() => this.#truncateTo(offset, false));
+  }
+
+  /**
+   * Empties the log and restarts it at `offset`, which may lie anywhere, also
+   * past the log end: what a follower does when its leader's log starts
+   * after its own end (retention ran there), or holds none of its offsets.
+   * The epoch cache is emptied (the next batches bring their epochs).
+   * Durable when it resolves; no append meanwhile, as for `truncateTo`.
+   */
+  truncateFullyAndStartAt(offset: number): Promise<void> {
+    return this.#truncation(() => this.#truncateTo(offset, true));
+  }
+
+  /** Runs a truncation with appends refused until it settles. */
+  #truncation(work: () => Promise<void>): Promise<void> {
     this.#truncations += 1;
-    const done = this.#exclusive(() => this.#truncateTo(offset));
+    const done = this.#exclusive(work);
     const settled = (): void => {
       this.#truncations -= 1;
       this.#wakeAppenders();
@@ -767,27 +846,32 @@ export class PartitionLog {
     return done;
   }
 
-  async #truncateTo(offset: number): Promise<void> {
+  async #truncateTo(offset: number, restart: boolean): Promise<void> {
     this.#checkUsable();
-    if (offset >= this.logEndOffset) return;
+    assert(Number.isSafeInteger(offset) && offset >= 0, 'a truncation offset is a non-negative safe integer', { dir: this.dir, offset });
     try {
+      if (!restart && offset >= this.logEndOffset) {
+        if (this.#epochs.truncateFromEnd(offset)) await this.#persistEpochs();
+        return;
+      }
       // Pending segments exist only in memory: cut there, and only there when the cut falls among them.
-      this.#truncatePending(Math.max(offset, this.#active.nextOffset));
-      if (offset >= this.#active.nextOffset) {
-        await this.#persistTruncation(this.#noteTruncation());
+      if (restart) this.#dropPending();
+      else this.#truncatePending(Math.max(offset, this.#active.nextOffset));
+      if (!restart && offset >= this.#active.nextOffset) {
+        await this.#persistTruncation(this.#noteTruncation(false));
         return;
       }
       const doomed: Segment[] = [];
-      if (offset <= this.logStartOffset) {
-        const first = this.#segments[0] as Segment;
-        if (offset === first.baseOffset) {
-          // Same file names: keep the first segment's files, emptied.
-          doomed.push(...this.#segments.splice(1));
-          first.truncateAll();
-          if (!first.isActive) first.makeActive();
-        } else {
-          doomed.push(...this.#segments);
+      if (restart || offset <= this.logStartOffset) {
+        // A segment that starts at `offset` already has the right file names: keep its files, emptied.
+        const kept = this.#segments.find((segment) => segment.baseOffset === offset);
+        doomed.push(...this.#segments.filter((segment) => segment !== kept));
+        if (kept === undefined) {
           this.#segments = [Segment.create(this.#fs, this.dir, offset, segmentSettings(this.#config), this.#clock.nowMs())];
+        } else {
+          this.#segments = [kept];
+          kept.truncateAll();
+          if (!kept.isActive) kept.makeActive();
         }
         this.#dirty.add(this.#active);
       } else {
@@ -802,11 +886,14 @@ export class PartitionLog {
         const at = this.#loadedInactive.indexOf(segment);
         if (at >= 0) this.#loadedInactive.splice(at, 1);
       }
-      const changes = this.#noteTruncation();
+      const changes = this.#noteTruncation(restart);
       this.#dirNeedsSync = true;
+      // In this order, each step durable before the next: a crash part way leaves segments that recovery
+      // scans from the recovery point, with an epoch checkpoint that never names epochs of bytes it keeps
+      // without scanning (recovery re-learns the epochs of every batch it scans).
       await this.#deleteSegments(doomed);
       await this.#persistTruncation(changes);
-      if (this.#recoveryPoint > this.logEndOffset) await this.#persistRecoveryPoint(this.logEndOffset);
+      if (restart || this.#recoveryPoint > this.logEndOffset) await this.#persistRecoveryPoint(this.logEndOffset);
       await this.#syncAll();
       // No append since the truncation began, nothing pending: every offset left is in a file that sync covered.
       this.#flusher.noteSynced(this.logEndOffset);
@@ -827,12 +914,18 @@ export class PartitionLog {
     this.#releasePending(dropped);
   }
 
-  /** The flusher's waiters, the epoch cache and the cleaner's state brought down to the new log end; what must be persisted. */
-  #noteTruncation(): { epochsChanged: boolean; cleanerStateLowered: boolean } {
+  /**
+   * The flusher's waiters, the epoch cache and the cleaner's state brought
+   * down to the new log end; what must be persisted. After a restart no
+   * offset below the new start exists: waiters for what was not yet durable
+   * fail, and every epoch is forgotten.
+   */
+  #noteTruncation(restart: boolean): { epochsChanged: boolean; cleanerStateLowered: boolean } {
     const logEnd = this.logEndOffset;
     const cleanerStateLowered = this.#cleanerState.noteTruncation(logEnd);
-    this.#flusher.noteTruncation(logEnd, (waited) => new OffsetOutOfRangeError(waited, this.logStartOffset, logEnd));
-    return { epochsChanged: this.#epochs.truncateFromEnd(logEnd), cleanerStateLowered };
+    const kept = restart ? Math.min(this.#flusher.durableEndOffset, logEnd) : logEnd;
+    this.#flusher.noteTruncation(kept, (waited) => new OffsetOutOfRangeError(waited, this.logStartOffset, logEnd));
+    return { epochsChanged: restart ? this.#epochs.clear() : this.#epochs.truncateFromEnd(logEnd), cleanerStateLowered };
   }
 
   async #persistTruncation(changes: { epochsChanged: boolean; cleanerStateLowered: boolean }): Promise<void> {
@@ -854,6 +947,7 @@ export class PartitionLog {
 
   updateConfig(config: LogConfig): void {
     this.#config = config;
+    this.#leaderRules = leaderRules(config);
     const settings = segmentSettings(config);
     for (const segment of this.#segments) segment.updateSettings(settings);
     this.#flusher.updateConfig(config);
@@ -1015,25 +1109,4 @@ function readResult(records: Uint8Array[]): ReadResult {
   let sizeBytes = 0;
   for (const batch of records) sizeBytes += batch.byteLength;
   return { records, sizeBytes };
-}
-
-/**
- * Stamps each batch of an append in place: its base offset and the leader
- * epoch (outside the CRC), and for LogAppendTime topics (`logAppendTimeMs`
- * >= 0) the broker's time as maxTimestamp, with the CRC sealed again.
- */
-function stampBatches(records: Uint8Array, baseOffset: number, leaderEpoch: number, logAppendTimeMs: number): void {
-  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  let offset = baseOffset;
-  for (let pos = 0; pos < records.byteLength;) {
-    const sizeBytes = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
-    stampBatch(records, pos, offset, leaderEpoch);
-    if (logAppendTimeMs >= 0) {
-      view.setInt16(pos + BATCH_OFFSET_ATTRIBUTES, view.getInt16(pos + BATCH_OFFSET_ATTRIBUTES) | ATTR_TIMESTAMP_LOG_APPEND);
-      writeI64(records, pos + BATCH_OFFSET_MAX_TIMESTAMP, logAppendTimeMs);
-      sealBatchCrc(records, pos, sizeBytes);
-    }
-    offset += view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA) + 1;
-    pos += sizeBytes;
-  }
 }
