@@ -20,7 +20,7 @@
  */
 import { errorNameOf } from '../../protocol/errors.js';
 import { RunnelError } from '../errors.js';
-import { backoffMs, type RetryPolicy } from '../backoff.js';
+import type { RetryPolicy } from '../backoff.js';
 import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
 import { addTo } from '../group-by.js';
 import { EarliestTimer } from '../earliest-timer.js';
@@ -69,7 +69,7 @@ export class Fetcher {
   readonly #buffered = new Map<number, number>();
   #waiters: (() => void)[] = [];
   readonly #pass = new CoalescedRun(() => this.#doPump(), queueMicrotask);
-  readonly #retryTimer = new EarliestTimer(() => this.pump());
+  readonly #retryTimer: EarliestTimer;
   #closed = false;
   /** Loops currently iterating; fetching happens only while there is one. */
   iterating = 0;
@@ -77,6 +77,7 @@ export class Fetcher {
   constructor(cluster: Cluster, opts: ResolvedConsumerOptions) {
     this.#cluster = cluster;
     this.#opts = opts;
+    this.#retryTimer = new EarliestTimer(cluster.clock, () => this.pump());
   }
 
   get closed(): boolean {
@@ -165,14 +166,14 @@ export class Fetcher {
   }
 
   #retryLater(state: PartitionState, err: RunnelError): void {
-    state.retryAtMs = Date.now() + backoffMs(this.#opts.retry, state.failures++);
+    state.retryAtMs = this.#cluster.clock.nowMs() + this.#cluster.backoffMs(state.failures++);
     if (isStaleMetadataError(err)) this.#cluster.invalidate(state.topic);
     this.#opts.logger.warn({ topic: state.topic, partition: state.partition, err: err.message, attempt: state.failures }, 'fetch failed; retrying');
   }
 
   #doPump(): void {
     if (this.#closed) return;
-    const nowMs = Date.now();
+    const nowMs = this.#cluster.clock.nowMs();
     let nextDueMs = Infinity;
     const toResolve: PartitionState[] = [];
     const byLeader = new Map<number, PartitionState[]>();
