@@ -108,10 +108,28 @@ export interface BrokerReachableEvent {
   unreachableMs: number;
 }
 
-/** The events producers and consumers emit: `on(name, listener)`. */
+/**
+ * A consumer's position moved back because the records it had been given
+ * are no longer in the partition: a new leader's log ends before them (an
+ * unclean leader election, or acks=1 records the new leader never had).
+ * Fetching goes on from `toOffset`; records written there since may differ
+ * from those consumed before.
+ */
+export interface OffsetResetEvent {
+  topic: string;
+  partition: number;
+  /** The position the app had reached (the next offset it would have been given). */
+  fromOffset: number;
+  /** Where the partition's log now ends for the records consumed: the new position. */
+  toOffset: number;
+  reason: string;
+}
+
+/** The events producers and consumers emit: `on(name, listener)`. ('offset-reset' is a consumer's only.) */
 export interface ClientEvents {
   'broker-unreachable': BrokerUnreachableEvent;
   'broker-reachable': BrokerReachableEvent;
+  'offset-reset': OffsetResetEvent;
 }
 
 export type ClientEventName = keyof ClientEvents;

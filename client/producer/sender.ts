@@ -289,7 +289,7 @@ export class Sender {
       this.#acc.requeue(q, batches, this.#cluster.clock.nowMs() + this.#cluster.backoffMs(attempt - 1));
       return;
     }
-    if (err.retriable && attempt > 1) err.message += ` (gave up after ${attempt} attempts)`;
+    if (attempt > 1) err.message += ` (gave up after ${attempt} attempts over ${formatDuration(this.#cluster.clock.nowMs() - batches[0]!.createdMs)})`;
     for (const b of batches) {
       b.fail(err);
       this.#acc.release(b);
