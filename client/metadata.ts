@@ -331,10 +331,10 @@ export class Cluster {
    * One Metadata request (null: every topic). Shared with any refresh already
    * running for the same topics; updates the broker list and the cache.
    */
-  async fetchMetadata(topics: string[] | null): Promise<MetadataResponse> {
+  async fetchMetadata(topics: string[] | null, opts?: { includeInternal?: boolean }): Promise<MetadataResponse> {
     const conn = this.anyConnection();
     const seq = this.#metadataSeq++;
-    const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation, includeInternal: false });
+    const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation, includeInternal: opts?.includeInternal ?? false });
     this.#apply(res, seq);
     return res;
   }

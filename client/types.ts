@@ -221,6 +221,8 @@ export interface PartitionDescription {
 /** A partition as `Admin.describeTopic` gives it: also the epoch of its current leader (bumped at every leader change). */
 export interface DescribedPartition extends PartitionDescription {
   leaderEpoch: number;
+  /** Replicas whose broker is fenced or not registered, or whose log is offline ([] from a broker older than Metadata v1). */
+  offlineReplicas: number[];
 }
 
 export interface TopicDescription {
@@ -244,7 +246,8 @@ export interface Admin {
    * are never removed). Keyed records map to other partitions afterwards.
    */
   createPartitions(t: { topic: string; count: number }): Promise<void>;
-  listTopics(): Promise<string[]>;
+  /** Topic names, sorted. Internal topics (names starting `__`) only with `includeInternal`. */
+  listTopics(opts?: { includeInternal?: boolean }): Promise<string[]>;
   describeTopic(name: string): Promise<TopicDescription>;
   describeConfigs(topic: string): Promise<DescribedConfig[]>;
   /** Incremental: each entry sets one setting; `null` resets it to the default. */

@@ -61,7 +61,7 @@ t.test('up, status, kill STOP/CONT/KILL, start, down: every pid accounted for', 
   t.equal(created.code, 0, `topic created on broker 2 ${created.stderr}`);
   const described = await runnel(['topic', 'describe', 'drill', '--json', '-b', `127.0.0.1:${base + 2}`]);
   const partitions = (JSON.parse(described.stdout) as { partitions: unknown[] }).partitions;
-  t.same(partitions, [{ partition: 0, leader: 2, replicas: [2], isr: [2], leaderEpoch: 0 }], 'describe --json: leader, replicas, isr and epoch as broker 2 answers them');
+  t.same(partitions, [{ partition: 0, leader: 2, replicas: [2], isr: [2], leaderEpoch: 0, offlineReplicas: [] }], 'describe --json: leader, replicas, isr, epoch and offline replicas as broker 2 answers them');
 
   const broker2 = nodes[2]!.pid!;
   const stopped = await clusterCli(['kill', '--broker', '2', '--signal', 'STOP', '--data', dir]);
