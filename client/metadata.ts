@@ -430,6 +430,11 @@ export class Cluster {
     }
   }
 
+  /** A float in [0, 1) from the world's randomness. */
+  random(): number {
+    return this.#random();
+  }
+
   /** A retry's backoff, `attempt` counting from 0, with the world's jitter. */
   backoffMs(attempt: number): number {
     return backoffMs(this.opts.retry, attempt, this.#random);

@@ -56,7 +56,7 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
   readonly #acc: Accumulator;
   readonly #sender: Sender;
   readonly #lookups: TopicLookups;
-  readonly #sticky = new StickyPartitions();
+  readonly #sticky: StickyPartitions;
   readonly #onClosed: () => void;
   /** Calls that could not append at once (no metadata, no buffer room), in send order; later calls queue behind them. */
   readonly #waiting = new WaitingSends();
@@ -74,6 +74,7 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
     this.#cluster = cluster;
     this.#opts = opts;
     this.#onClosed = onClosed;
+    this.#sticky = new StickyPartitions(() => cluster.random());
     this.#waitTimer = new EarliestTimer(cluster.clock, () => this.#pumpWaiting());
     this.#acc = new Accumulator({
       batchBytes: opts.batchBytes,
