@@ -1,6 +1,6 @@
 /**
- * The broker: `startBroker` assembles one (storage, metadata store,
- * controller, handlers, server) from a config and an injected world, and
+ * The broker: `startBroker` assembles one (storage, metadata store, replica
+ * manager, controller, handlers, server) from a config and an injected world, and
  * `runBrokerCli` is the process around it: settings from flags, environment
  * and config file, a start-up line with the real address, clean shutdown on
  * SIGTERM/SIGINT, and every uncaught error logged.
@@ -11,22 +11,25 @@
  *
  * Start-up order matters for crash safety: the metadata log is replayed
  * first (it says which topics exist and with what settings), then the
- * partition logs are opened (recovering any left unclean), then the
- * controller reconciles the two, and only then does the server accept
- * connections. Shutdown runs in reverse: stop accepting and answer what is in
+ * partition logs are opened (recovering any left unclean), then the replica
+ * manager reconciles the two and serves the partitions, then the controller
+ * takes changes (applying each through the replica manager), and only then
+ * does the server accept connections. Shutdown runs in reverse: stop accepting and answer what is in
  * flight, then close the logs (which writes their clean-shutdown markers).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrokerConfigError, type BrokerConfig } from './config.js';
 import { BROKER_USAGE, loadBrokerConfig, settingsReference } from './config-sources.js';
-import { Controller } from './controller.js';
+import { Controller } from './controller/controller.js';
 import { BrokerFaults } from './faults.js';
 import { buildHandlerTable } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
 import { LocalMetadataStore } from './metadata/local-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import { BrokerServer } from './net/server.js';
+import { ReplicaManager } from './replication/replica-manager.js';
+import { logConfigFor } from './topic-settings.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { planDescriptors } from './descriptor-budget.js';
 import { DEFAULT_OVERDRAFT, DEFAULT_TRANSIENT_SLOTS } from './storage/handle-cache.js';
@@ -120,20 +123,20 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     cleanups.push(() => store.close());
     if (store.image.clusterId === '') await store.commit([{ kind: 'clusterCreated', clusterId: newClusterId(rng) }], { expectedVersion: 0 });
 
-    let controller: Controller | undefined;
+    let replicas: ReplicaManager | undefined;
     const logs = await LogManager.open({
       dataDir,
       fs,
       clock,
       logger: logger.child({ component: 'storage' }),
-      configFor: (topic) => Controller.logConfigFor(config, store.image.topics.get(topic)?.configs ?? {}),
+      configFor: (topic) => logConfigFor(config, store.image.topics.get(topic)?.configs ?? {}),
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
       recoveryThreads,
       ...(budget.segmentFiles === undefined ? {} : { openFilesMax: budget.segmentFiles }),
       pendingTotalBytesMax: config.pendingSegmentBytesMax,
       pendingPartitionBytesMax: config.pendingSegmentBytesMaxPerPartition,
       // Retention never deletes what consumers cannot have read yet.
-      retentionBoundFor: (topic, partition) => controller?.partition(topic, partition)?.highWatermark ?? 0,
+      retentionBoundFor: (topic, partition) => replicas?.partition(topic, partition)?.highWatermark ?? 0,
     });
     cleanups.push(async () => {
       await logs.close();
@@ -141,14 +144,17 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       if (stats !== null) logger.info({ event: 'segmentFileDescriptors', ...stats }, `segment files: ${stats.reopens} reopened after their descriptor was closed while idle (${stats.evictions} closed, ${stats.backgroundSyncs} fdatasyncs in the background, ${stats.blockingSyncs} on the event loop, ${stats.overBudget} opens over the budget of ${stats.budget})`);
     });
 
-    const serving = await Controller.open({ store, logs, config, rng, logger });
-    controller = serving;
+    const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger });
+    replicas = serving;
     cleanups.push(() => serving.close());
+    await serving.start(store.image);
+    const controller = new Controller({ store, config, rng, logger, local: serving });
+    cleanups.push(() => controller.close());
     logs.startMaintenance();
 
     const endpoint = { host: config.advertisedHost, port: config.port };
     const faults = new BrokerFaults(logger);
-    const handlers = buildHandlerTable({ config, controller: serving, clock, logger, endpoint }, faults);
+    const handlers = buildHandlerTable({ config, controller, replicas: serving, clock, logger, endpoint }, faults);
     const server = await BrokerServer.start({
       transport,
       config,
@@ -165,7 +171,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       connectionsClosed = server.close(0);
     });
 
-    const topicCount = [...serving.topics()].length;
+    const topicCount = serving.image.topics.size;
     logger.info(
       { event: 'listening', host: server.host, port: server.port, dataDir, clusterId: store.image.clusterId, nodeId: config.nodeId, topics: topicCount },
       `runnel broker listening on ${server.host}:${server.port}, data in ${dataDir} (${topicCount} topic(s))`,

@@ -24,6 +24,12 @@
  * disk) for it on every request, instead of UNKNOWN_TOPIC_OR_PARTITION, and
  * the rest of the broker serves on.
  *
+ * Its role (leader or follower, with the leader's id and the leader epoch)
+ * is set by the replica manager from the metadata; a new partition has none
+ * (a follower of no one at epoch -1) until then. Only a leader appends, and
+ * it stamps its epoch on every batch. Requests check the role and epoch
+ * through `ReplicaManager.partitionOrError`.
+ *
  * A broken invariant during an operation on the partition (here or in its
  * log) takes the log offline the same way (`#offlineOnInvariant`): its
  * state is no longer known to be right, so nothing more is appended to or
@@ -33,15 +39,14 @@
  * Not thread-safe (nothing in the broker is): every call runs on the event
  * loop, and appends are applied in call order.
  */
-import { ProtocolError } from '../protocol/errors.js';
+import { NotLeaderError, PartitionOffsetOutOfRangeError, UnknownTopicOrPartitionError } from './errors.js';
 import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
 import type { ReadBufferSource } from './storage/segment.js';
 import { assert, InvariantError } from './world/assert.js';
 
-/** Leadership never changes on a single node; replication will bump it per election. */
-export const SINGLE_NODE_LEADER_EPOCH = 0;
+export type PartitionRole = 'leader' | 'follower';
 
 export interface PartitionAppend {
   info: AppendInfo;
@@ -61,6 +66,9 @@ export class Partition {
   #invisible: { endOffset: number; sizeBytes: number }[] = [];
   #listeners = new Set<() => void>();
   #deleted = false;
+  #role: PartitionRole = 'follower';
+  #leader = -1;
+  #leaderEpoch = -1;
 
   /** `log` null: the log could not be opened, for the reason `offline`. */
   constructor(topic: string, index: number, log: PartitionLog | null, config: LogConfig, offline: Error | null = null) {
@@ -72,6 +80,39 @@ export class Partition {
     this.#config = config;
     this.#highWatermark = log === null ? -1 : this.#committedEnd(log);
     if (log !== null && this.#highWatermark < log.logEndOffset) void this.#whenCommitted(log.logEndOffset).catch(() => undefined);
+  }
+
+  get role(): PartitionRole {
+    return this.#role;
+  }
+
+  /** The leader's node id (-1: none known yet). */
+  get leader(): number {
+    return this.#leader;
+  }
+
+  /** The epoch of the current leadership (-1 before the replica manager set a role). */
+  get leaderEpoch(): number {
+    return this.#leaderEpoch;
+  }
+
+  /** This node leads the partition from `leaderEpoch` on: it appends, stamping that epoch. */
+  becomeLeader(localNodeId: number, leaderEpoch: number): void {
+    this.#changeRole('leader', localNodeId, leaderEpoch);
+  }
+
+  /** Another node (`leader`, -1 for none) leads from `leaderEpoch` on; appends here are refused. */
+  becomeFollower(leader: number, leaderEpoch: number): void {
+    this.#changeRole('follower', leader, leaderEpoch);
+  }
+
+  #changeRole(role: PartitionRole, leader: number, leaderEpoch: number): void {
+    // Epochs only grow: an older one would let a deposed leader's appends back in.
+    assert(leaderEpoch >= this.#leaderEpoch, 'a partition\'s leader epoch never goes back', { topic: this.topic, index: this.index, from: this.#leaderEpoch, to: leaderEpoch });
+    assert(leaderEpoch > this.#leaderEpoch || (role === this.#role && leader === this.#leader), 'a new leader or role comes with a new epoch', { topic: this.topic, index: this.index, role, leader, leaderEpoch });
+    this.#role = role;
+    this.#leader = leader;
+    this.#leaderEpoch = leaderEpoch;
   }
 
   get highWatermark(): number {
@@ -101,6 +142,15 @@ export class Partition {
     this.#usableLog();
   }
 
+  /** Why the partition cannot serve (the error its reads and appends would throw), or null while it can. */
+  whyNotServing(): Error | null {
+    try {
+      return this.#usableLog().offlineError;
+    } catch (error) {
+      return error as Error;
+    }
+  }
+
   get config(): LogConfig {
     return this.#config;
   }
@@ -127,9 +177,10 @@ export class Partition {
     await this.#usableLog().waitAppendable();
   }
 
-  /** Appends whole batches (validated, offsets assigned by storage). Throws storage's typed errors. */
+  /** Appends whole batches (validated, offsets assigned by storage) as the leader. Throws NotLeaderError, storage's typed errors. */
   append(records: Uint8Array): PartitionAppend {
     const log = this.#usableLog();
+    if (this.#role !== 'leader') throw new NotLeaderError(this.topic, this.index, this.#leader, `this broker does not lead ${this.topic}-${this.index}${this.#leader === -1 ? '' : ` (broker ${this.#leader} does)`}; refresh metadata`);
     try {
       return this.#append(log, records);
     } catch (error) {
@@ -138,7 +189,7 @@ export class Partition {
   }
 
   #append(log: PartitionLog, records: Uint8Array): PartitionAppend {
-    const info = log.append(records, { leaderEpoch: SINGLE_NODE_LEADER_EPOCH });
+    const info = log.append(records, { leaderEpoch: this.#leaderEpoch });
     const endOffset = info.lastOffset + 1;
     assert(endOffset === log.logEndOffset, 'an append ends at the log end offset', { endOffset, logEndOffset: log.logEndOffset });
     if (this.#config.fsync !== 'always' && endOffset <= log.writtenEndOffset) {
@@ -160,7 +211,7 @@ export class Partition {
     const log = this.#usableLog();
     const { logStartOffset, logEndOffset } = log;
     if (fetchOffset < logStartOffset || fetchOffset > logEndOffset) {
-      throw new ProtocolError('OFFSET_OUT_OF_RANGE', `offset ${fetchOffset} is outside ${this.topic}-${this.index}, which holds [${logStartOffset}, ${logEndOffset}); seek to earliest or latest`);
+      throw new PartitionOffsetOutOfRangeError(this.topic, this.index, fetchOffset, logStartOffset, logEndOffset);
     }
     const highWatermark = this.#highWatermark;
     if (fetchOffset >= highWatermark) return { records: [], sizeBytes: 0 };
@@ -216,7 +267,7 @@ export class Partition {
   }
 
   #usableLog(): PartitionLog {
-    if (this.#deleted) throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `${this.topic}-${this.index} was deleted`);
+    if (this.#deleted) throw new UnknownTopicOrPartitionError(this.topic, this.index, `${this.topic}-${this.index} was deleted`);
     if (this.#log === null) {
       throw this.#offline instanceof LogOfflineError ? this.#offline : new LogOfflineError(`${this.topic}-${this.index}`, this.#offline!.message, { cause: this.#offline });
     }

@@ -3,8 +3,8 @@
  * the others) to the total count asked for, never shrinks, and stays within
  * `max.partitions.per.topic`. `validateOnly` checks without adding. A topic
  * named twice in one request is refused for both, as Kafka does. The
- * controller commits the new count before it creates the logs
- * (controller.ts says why that order survives a crash).
+ * controller commits the new count before the replica manager creates the
+ * logs (controller/controller.ts says why that order survives a crash).
  */
 import { ProtocolError } from '../../protocol/errors.js';
 import type { CreatePartitionsResponse } from '../../protocol/messages.js';

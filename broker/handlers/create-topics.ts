@@ -3,8 +3,9 @@
  * topic does not fail the others), with Kafka's rules: a name of 1-249
  * characters of [a-zA-Z0-9._-], 1 to `max.partitions.per.topic` partitions
  * (-1: `num.partitions`), replication factor 1 on a single node (-1: 1), and
- * settings that parse. `validateOnly` checks without creating. A name given
- * twice in one request is refused for both, as Kafka does.
+ * settings that parse. Names starting with `__` are the broker's internal
+ * topics and are refused. `validateOnly` checks without creating. A name
+ * given twice in one request is refused for both, as Kafka does.
  */
 import { ProtocolError } from '../../protocol/errors.js';
 import type { CreateTopicsResponse } from '../../protocol/messages.js';

@@ -1,7 +1,8 @@
 /**
  * DeleteTopics: each topic is deleted on its own. The deletion is committed
  * to the metadata log first and the topic's logs are removed after, so a
- * crash in between finishes the removal at the next start (controller.ts).
+ * crash in between finishes the removal at the next start
+ * (replication/replica-manager.ts). Internal topics are refused.
  */
 import type { DeleteTopicsResponse } from '../../protocol/messages.js';
 import type { BrokerContext } from './broker-context.js';

@@ -8,17 +8,19 @@
 import { ProtocolError } from '../../protocol/errors.js';
 import type { DescribeConfigsResponse, DescribedConfig } from '../../protocol/messages.js';
 import { BROKER_SETTING_DEFS } from '../config.js';
+import { UnknownTopicOrPartitionError } from '../errors.js';
+import { describeTopicSettings } from '../topic-settings.js';
 import type { BrokerContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
 export function describeConfigsHandler(broker: BrokerContext): ApiHandler<'DescribeConfigs'> {
-  const { controller, config } = broker;
+  const { replicas, config } = broker;
 
   const topicConfigs = (name: string): DescribedConfig[] => {
-    const topic = controller.topic(name);
-    if (topic === undefined) throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
-    return controller.describeTopicConfig(topic).map((setting) => ({ ...setting, readOnly: false, sensitive: false }));
+    const topic = replicas.image.topics.get(name);
+    if (topic === undefined) throw new UnknownTopicOrPartitionError(name, null, `topic ${name} does not exist`);
+    return describeTopicSettings(config, topic.configs).map((setting) => ({ ...setting, readOnly: false, sensitive: false }));
   };
 
   const brokerConfigs = (name: string): DescribedConfig[] => {

@@ -1,8 +1,10 @@
 /**
  * The handler edge, where internal typed errors become wire errors
  * (protocol/errors.ts), in one place, as redpanda's map_produce_error_code
- * and Kafka's Errors.forException: storage's typed errors, bad batch bytes,
- * bad settings and protocol errors map to their codes with their messages;
+ * and Kafka's Errors.forException: the broker's typed errors (controller,
+ * replica manager, partition: broker/errors.ts), storage's typed errors, bad
+ * batch bytes, bad settings and protocol errors map to their codes with
+ * their messages;
  * anything else is a bug or an unforeseen failure and becomes
  * UNKNOWN_SERVER_ERROR, with its stack in the broker log (the client gets
  * only the generic message: internals stay inside).
@@ -17,6 +19,19 @@
 import { BatchFormatError } from '../../protocol/batch/header.js';
 import { ProtocolDecodeError } from '../../protocol/decode-error.js';
 import { Errors, ProtocolError, type ErrorName } from '../../protocol/errors.js';
+import {
+  ControllerClosedError,
+  FencedLeaderEpochError,
+  InvalidPartitionsError,
+  InvalidReplicationFactorError,
+  InvalidTopicNameError,
+  NotLeaderError,
+  PartitionStorageError,
+  TopicExistsError,
+  UnknownLeaderEpochError,
+  UnknownSettingError,
+  UnknownTopicOrPartitionError,
+} from '../errors.js';
 import type { Logger } from '../log.js';
 import { ConfigError } from '../storage/log-config.js';
 import { KeylessRecordError } from '../storage/compaction-records.js';
@@ -38,6 +53,8 @@ export function toWireError(error: unknown, logger: Logger, context: Record<stri
   if (error instanceof InvariantError) throw error;
   // The code already names the error: the message says only what went wrong.
   if (error instanceof ProtocolError) return wire(error.errorName, error.detail);
+  const broker = brokerErrorName(error);
+  if (broker !== null) return wire(broker, (error as Error).message);
   if (error instanceof OffsetOutOfRangeError) return wire('OFFSET_OUT_OF_RANGE', error.message);
   if (error instanceof RecordTooLargeError) return wire('MESSAGE_TOO_LARGE', error.message);
   if (error instanceof AppendBackpressureError) return wire('REQUEST_TIMED_OUT', error.message);
@@ -57,6 +74,23 @@ export function toWireError(error: unknown, logger: Logger, context: Record<stri
   }
   logger.error({ err: error, ...context }, 'unexpected error while handling a request');
   return wire('UNKNOWN_SERVER_ERROR', Errors.UNKNOWN_SERVER_ERROR.message);
+}
+
+/** The wire name of one of the broker's typed errors (broker/errors.ts), or null for any other error. */
+function brokerErrorName(error: unknown): ErrorName | null {
+  if (error instanceof UnknownTopicOrPartitionError) return 'UNKNOWN_TOPIC_OR_PARTITION';
+  if (error instanceof NotLeaderError) return 'NOT_LEADER_OR_FOLLOWER';
+  if (error instanceof FencedLeaderEpochError) return 'FENCED_LEADER_EPOCH';
+  if (error instanceof UnknownLeaderEpochError) return 'UNKNOWN_LEADER_EPOCH';
+  if (error instanceof TopicExistsError) return 'TOPIC_ALREADY_EXISTS';
+  if (error instanceof InvalidTopicNameError) return 'INVALID_TOPIC_EXCEPTION';
+  if (error instanceof InvalidPartitionsError) return 'INVALID_PARTITIONS';
+  if (error instanceof InvalidReplicationFactorError) return 'INVALID_REPLICATION_FACTOR';
+  if (error instanceof UnknownSettingError) return 'INVALID_CONFIG';
+  if (error instanceof PartitionStorageError) return 'KAFKA_STORAGE_ERROR';
+  // Retriable: a client retries and reaches the broker once it is back.
+  if (error instanceof ControllerClosedError) return 'LEADER_NOT_AVAILABLE';
+  return null;
 }
 
 /** What a request that met a broken invariant in broker-wide state is told: not transient, and not the internals. */

@@ -16,6 +16,9 @@
  * reads again. The wait happens outside the connection's ordered step, so it
  * never holds back a produce on the same connection.
  *
+ * Each partition is reached through `ReplicaManager.partitionOrError`, as
+ * its leader, checking the leader epoch the request states (if any).
+ *
  * Reads run in the ordered step, after `whenWritable()`: one fetch at a time
  * per connection fills memory with records, and only while the client keeps
  * reading its responses. They read into recycled buffers (read-buffers.ts),
@@ -23,7 +26,7 @@
  */
 import { Errors, ProtocolError } from '../../protocol/errors.js';
 import type { FetchPartitionResult, FetchRequest, FetchResponse } from '../../protocol/messages.js';
-import { Partition, SINGLE_NODE_LEADER_EPOCH } from '../partition.js';
+import { Partition } from '../partition.js';
 import type { ReadBufferSource } from '../storage/segment.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
@@ -50,24 +53,22 @@ interface ReadPass {
 }
 
 export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
-  const { controller, clock, config } = broker;
+  const { replicas, clock, config } = broker;
   const readBuffers = new ReadBufferPool(READ_BUFFER_BYTES, READ_BUFFERS_SPARE_MAX);
 
   const resolve = (ctx: RequestContext, request: FetchRequest): Target[] =>
-    request.topics.flatMap((topicRequest) => {
-      const topic = controller.topic(topicRequest.name);
-      return topicRequest.partitions.map((p): Target => {
+    request.topics.flatMap((topicRequest) =>
+      topicRequest.partitions.map((p): Target => {
         let resolved: Partition | WireError;
         if (p.partitionMaxBytes <= 0) {
           resolved = toWireError(new ProtocolError('INVALID_FETCH_SIZE', `partitionMaxBytes is ${p.partitionMaxBytes}; it must be positive`), ctx.logger);
-        } else if (topic === undefined) {
-          resolved = toWireError(new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topicRequest.name} does not exist`), ctx.logger);
         } else {
-          resolved = topic.partitions[p.partition] ?? toWireError(new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic.name} has no partition ${p.partition}`), ctx.logger);
+          const found = replicas.partitionOrError(topicRequest.name, p.partition, { role: 'leader', currentLeaderEpoch: p.currentLeaderEpoch });
+          resolved = found instanceof Partition ? found : toWireError(found, ctx.logger, { api: 'Fetch', topic: topicRequest.name, partition: p.partition });
         }
         return { topic: topicRequest.name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, resolved };
-      });
-    });
+      }),
+    );
 
   const readOnce = async (ctx: RequestContext, targets: readonly Target[], maxBytes: number, allocate: ReadBufferSource): Promise<ReadPass> => {
     const topics: FetchResponse['topics'] = [];
@@ -94,7 +95,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     const result = (records: Uint8Array[]): FetchPartitionResult => ({
       partition: target.partition,
       errorCode: Errors.NONE.code,
-      leaderEpoch: SINGLE_NODE_LEADER_EPOCH,
+      leaderEpoch: partition.leaderEpoch,
       highWatermark: partition.highWatermark,
       logStartOffset: partition.logStartOffset,
       records,

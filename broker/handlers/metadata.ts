@@ -1,63 +1,78 @@
 /**
  * Metadata: the brokers (one, here), the cluster id, and for each topic asked
  * about (every topic when the list is null) its partitions with their leader,
- * replicas and in-sync replicas. A topic that does not exist is
+ * leader epoch, replicas and in-sync replicas, from the metadata this broker
+ * serves (`ReplicaManager.image`). A topic that does not exist is
  * UNKNOWN_TOPIC_OR_PARTITION, unless both the request allows auto-creation and
  * the broker has `auto.create.topics` on; an invalid name is
- * INVALID_TOPIC_EXCEPTION.
+ * INVALID_TOPIC_EXCEPTION. A partition this broker hosts whose log is offline
+ * carries CORRUPT_SEGMENT or KAFKA_STORAGE_ERROR, so clients see why.
+ *
+ * Internal topics (names starting with `__`) are left out of "every topic"
+ * unless the request sets `includeInternal` (Metadata v1); named, they are
+ * described like any other. A v0 request reads as false: it never sees them.
  */
 import { Errors } from '../../protocol/errors.js';
-import type { PartitionMetadata, TopicMetadata } from '../../protocol/messages.js';
-import type { Topic } from '../controller.js';
+import type { MetadataRequest, PartitionMetadata, TopicMetadata } from '../../protocol/messages.js';
+import type { TopicImage } from '../metadata/image.js';
 import { topicNameProblem } from '../metadata/topic-name.js';
-import { SINGLE_NODE_LEADER_EPOCH } from '../partition.js';
 import type { BrokerContext } from './broker-context.js';
 import { offlineErrorName, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
 export function metadataHandler(broker: BrokerContext): ApiHandler<'Metadata'> {
-  const { controller, config } = broker;
+  const { controller, replicas, config } = broker;
   const nodeId = config.nodeId;
 
-  const describe = (topic: Topic): TopicMetadata => ({
+  const describe = (topic: TopicImage): TopicMetadata => ({
     errorCode: Errors.NONE.code,
     name: topic.name,
-    isInternal: false,
-    partitions: topic.partitions.map((partition): PartitionMetadata => ({
+    isInternal: topic.internal,
+    partitions: Array.from({ length: topic.partitions }, (_, index): PartitionMetadata => {
+      const state = topic.partitionStates[index]!;
+      const hosted = replicas.partition(topic.name, index);
       // An offline log has no one to serve it: clients see why instead of timeouts.
-      errorCode: partition.serving ? Errors.NONE.code : Errors[offlineErrorName(partition.offlineReason)].code,
-      partition: partition.index,
-      leader: nodeId,
-      leaderEpoch: SINGLE_NODE_LEADER_EPOCH,
-      replicas: [nodeId],
-      isr: [nodeId],
-      offlineReplicas: [],
-    })),
+      const offline = hosted === undefined || hosted.serving ? null : offlineErrorName(hosted.offlineReason);
+      return {
+        errorCode: offline === null ? Errors.NONE.code : Errors[offline].code,
+        partition: index,
+        leader: state.leader,
+        leaderEpoch: state.leaderEpoch,
+        replicas: [...state.replicas],
+        isr: [...state.isr],
+        offlineReplicas: offline === null ? [] : [nodeId],
+      };
+    }),
   });
 
   const failed = (name: string, code: number): TopicMetadata => ({ errorCode: code, name, isInternal: false, partitions: [] });
+
+  const everyTopic = (request: MetadataRequest): string[] => {
+    const topics = [...replicas.image.topics.values()];
+    return (request.includeInternal ? topics : topics.filter((topic) => !topic.internal)).map((topic) => topic.name).sort();
+  };
 
   return {
     api: 'Metadata',
     versions: { min: 0, max: 0 },
     handle: (ctx, request) =>
       ctx.ordered(async () => {
-        const names = request.topics === null ? [...controller.topics()].map((topic) => topic.name).sort() : [...new Set(request.topics)];
+        const names = request.topics === null ? everyTopic(request) : [...new Set(request.topics)];
         const topics: TopicMetadata[] = [];
         for (const name of names) {
           if (topicNameProblem(name) !== null) {
             topics.push(failed(name, Errors.INVALID_TOPIC_EXCEPTION.code));
             continue;
           }
-          let topic = controller.topic(name);
-          if (topic === undefined && request.allowAutoTopicCreation) {
+          if (!replicas.image.topics.has(name) && request.allowAutoTopicCreation) {
             try {
-              topic = await controller.autoCreate(name);
+              await controller.autoCreate(name);
             } catch (error) {
               topics.push(failed(name, toWireError(error, ctx.logger, { api: 'Metadata', topic: name }).code));
               continue;
             }
           }
+          const topic = replicas.image.topics.get(name);
           topics.push(topic === undefined ? failed(name, Errors.UNKNOWN_TOPIC_OR_PARTITION.code) : describe(topic));
         }
         return {

@@ -12,6 +12,11 @@
  *   REQUEST_TIMED_OUT (the records may still become durable: retrying may
  *   duplicate them).
  *
+ * Each partition is reached through `ReplicaManager.partitionOrError`, as
+ * its leader, which stamps its leader epoch on the batches. Internal topics
+ * (names starting with `__`) are the broker's own: clients cannot produce
+ * to them (INVALID_TOPIC_EXCEPTION, as Kafka).
+ *
  * The appends run in the connection's ordered step, so produce requests on
  * one connection are applied in the order they arrived; only the waits for
  * durability overlap.
@@ -29,7 +34,8 @@
  */
 import { Errors, ProtocolError } from '../../protocol/errors.js';
 import type { ProducePartitionResult, ProduceRequest, ProduceResponse } from '../../protocol/messages.js';
-import type { Topic } from '../controller.js';
+import { InvalidTopicNameError, UnknownTopicOrPartitionError } from '../errors.js';
+import { isInternalTopic } from '../metadata/topic-name.js';
 import type { Partition, PartitionAppend } from '../partition.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
@@ -40,13 +46,13 @@ const VALID_ACKS = new Set([0, 1, -1]);
 type Outcome = { partition: number; error: WireError } | { partition: number; append: PartitionAppend; logAppendTime: boolean; logStartOffset: number };
 
 export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
-  const { controller, clock } = broker;
+  const { controller, replicas, clock } = broker;
 
-  /** The topic, auto-created when the broker allows it; throws UNKNOWN_TOPIC_OR_PARTITION otherwise. */
-  const topicFor = async (name: string): Promise<Topic> => {
-    const topic = controller.topic(name) ?? (await controller.autoCreate(name));
-    if (topic === undefined) throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist; create it first (runnel topic create ${name}), or start the broker with auto.create.topics=true`);
-    return topic;
+  /** Returns once `name` exists (auto-created when the broker allows it); throws why a client cannot produce to it otherwise. */
+  const ensureTopic = async (name: string): Promise<void> => {
+    if (isInternalTopic(name)) throw new InvalidTopicNameError(name, `topic ${name} is internal to the broker; clients cannot produce to it`);
+    if (replicas.image.topics.has(name) || (await controller.autoCreate(name))) return;
+    throw new UnknownTopicOrPartitionError(name, null, `topic ${name} does not exist; create it first (runnel topic create ${name}), or start the broker with auto.create.topics=true`);
   };
 
   /** Resolves with a timer that never fires when `ms` is null. */
@@ -95,22 +101,22 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
     for (const topicRequest of request.topics) {
       const outcomes: Outcome[] = [];
       results.push({ name: topicRequest.name, outcomes });
-      let topic: Topic | undefined;
+      const name = topicRequest.name;
       let topicError: WireError | undefined;
       try {
         // Synchronous for an existing topic, so appends stay in arrival order without a tick in between.
-        topic = controller.topic(topicRequest.name) ?? (await topicFor(topicRequest.name));
+        if (isInternalTopic(name) || !replicas.image.topics.has(name)) await ensureTopic(name);
       } catch (error) {
-        topicError = toWireError(error, ctx.logger, { api: 'Produce', topic: topicRequest.name });
+        topicError = toWireError(error, ctx.logger, { api: 'Produce', topic: name });
       }
       for (const { partition: index, records } of topicRequest.partitions) {
-        if (topic === undefined) {
-          outcomes.push({ partition: index, error: topicError! });
+        if (topicError !== undefined) {
+          outcomes.push({ partition: index, error: topicError });
           continue;
         }
-        const partition = topic.partitions[index];
-        if (partition === undefined) {
-          outcomes.push({ partition: index, error: toWireError(new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic.name} has partitions 0 to ${topic.partitions.length - 1}, not ${index}`), ctx.logger) });
+        const partition = replicas.partitionOrError(name, index, { role: 'leader' });
+        if (partition instanceof Error) {
+          outcomes.push({ partition: index, error: toWireError(partition, ctx.logger, { api: 'Produce', topic: name, partition: index }) });
           continue;
         }
         const noRoom = late ? timedOut(ctx, partition, request) : partition.appendable ? undefined : await waitForRoom(ctx, partition, request, deadlineMs);
@@ -124,7 +130,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           append.committed.catch(() => undefined);
           outcomes.push({ partition: index, append, logAppendTime: partition.config.messageTimestampType === 'LogAppendTime', logStartOffset: partition.logStartOffset });
         } catch (error) {
-          outcomes.push({ partition: index, error: toWireError(error, ctx.logger, { api: 'Produce', topic: topic.name, partition: index }) });
+          outcomes.push({ partition: index, error: toWireError(error, ctx.logger, { api: 'Produce', topic: name, partition: index }) });
         }
       }
     }

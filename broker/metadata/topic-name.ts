@@ -8,6 +8,7 @@
  * the broker never opens those as partitions.
  */
 import { SET_ASIDE_INFIX } from '../storage/set-aside.js';
+import { INTERNAL_TOPIC_PREFIX } from './image.js';
 
 export const TOPIC_NAME_MAX_CHARS = 249;
 const LEGAL = /^[a-zA-Z0-9._-]+$/;
@@ -23,4 +24,9 @@ export function topicNameProblem(name: string): string | null {
   }
   if (name.includes(SET_ASIDE_INFIX)) return `the topic name "${name}" contains "${SET_ASIDE_INFIX}", which names the directories \`runnel recover\` sets aside`;
   return null;
+}
+
+/** Whether `name` is one of the broker's internal topics: created by the broker (never by a client or auto-creation), hidden from listings unless asked for. */
+export function isInternalTopic(name: string): boolean {
+  return name.startsWith(INTERNAL_TOPIC_PREFIX);
 }

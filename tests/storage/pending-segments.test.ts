@@ -18,11 +18,12 @@ import path from 'node:path';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/messages.js';
 import { Errors } from '../../protocol/errors.js';
 import { brokerConfig } from '../../broker/config.js';
-import type { Controller, Topic } from '../../broker/controller.js';
+import type { Controller } from '../../broker/controller/controller.js';
 import { NO_RESPONSE, type RequestContext } from '../../broker/handlers/handler.js';
 import { produceHandler } from '../../broker/handlers/produce.js';
 import { silentLogger } from '../../broker/log.js';
 import { Partition } from '../../broker/partition.js';
+import type { ReplicaManager } from '../../broker/replication/replica-manager.js';
 import { ManualClock } from '../../broker/world/clock.js';
 import { SimulatedFileSystem, type FileHandle } from '../../broker/world/file-system.js';
 import { InvariantError } from '../../broker/world/assert.js';
@@ -209,9 +210,14 @@ t.test('a log that goes offline gives its pending memory back and fails its wait
 
 function produceRig(partition: Partition, topic = 'stream'): { handle(request: ProduceRequest): Promise<ProduceResponse | typeof NO_RESPONSE>; closed: string[]; clock: ManualClock } {
   const clock = new ManualClock();
-  const topicEntry = { name: topic, topicId: 'x', overrides: {}, config: partition.config, partitions: [partition] } as unknown as Topic;
-  const controller = { topic: (name: string) => (name === topic ? topicEntry : undefined), autoCreate: async () => undefined } as unknown as Controller;
-  const handler = produceHandler({ config: brokerConfig(), controller, clock, logger: silentLogger(), endpoint: { host: '127.0.0.1', port: 0 } });
+  // The one partition, led here; nothing else exists and nothing is auto-created.
+  partition.becomeLeader(1, 0);
+  const replicas = {
+    image: { topics: new Map([[topic, {}]]) },
+    partitionOrError: (name: string, index: number) => (name === topic && index === 0 ? partition : new Error(`no partition ${name}-${index}`)),
+  } as unknown as ReplicaManager;
+  const controller = { autoCreate: async () => false } as unknown as Controller;
+  const handler = produceHandler({ config: brokerConfig(), controller, replicas, clock, logger: silentLogger(), endpoint: { host: '127.0.0.1', port: 0 } });
   const closed: string[] = [];
   let tail: Promise<unknown> = Promise.resolve();
   const ctx: RequestContext = {

@@ -1,0 +1,336 @@
+/**
+ * The replica manager: one per broker, the only owner of the partitions this
+ * broker hosts, and the one way request handlers reach them
+ * (`partitionOrError`).
+ *
+ * It follows the metadata: `apply(previous, next)` takes each new image (in
+ * the embedded mode the controller hands it the store's image after each of
+ * its commits; a broker of a cluster will get it from its metadata cache's
+ * `onChange`) and carries out on this broker's disk what changed for the
+ * partitions whose replicas include this node: logs opened or created and
+ * partitions published, settings updated, roles set (leader, or follower of
+ * a given leader, at the image's leader epoch), and partitions that are gone
+ * (topic deleted, or no longer assigned here) stopped and their logs removed.
+ * The diff is taken against the image it last applied, so a caller that
+ * skipped versions (a catch-up) still gets a consistent result. Applies run
+ * one at a time, in call order.
+ *
+ * What the handlers see moves in two steps, so nothing is served half made:
+ * partitions that are going away are withdrawn before their logs are
+ * removed, and new topics or partitions appear only once their logs are open
+ * (a log that fails to open is published offline: CORRUPT_SEGMENT or
+ * KAFKA_STORAGE_ERROR, not "unknown"). Failures are returned to the caller
+ * (the embedded controller undoes a topic creation that one of them broke).
+ *
+ * Crash safety at start (`start`): after a crash the data directory and the
+ * metadata may disagree. Logs of hosted partitions that a crash kept from
+ * being created are created; logs of a topic whose deletion was committed
+ * but not finished are removed; logs the metadata does not place here are
+ * left alone (and not served), with a warning, because deleting data on a
+ * guess is worse than serving none. After start, a new partition never
+ * adopts a log already on disk (that log was never this topic's): it is
+ * served offline with the reason.
+ */
+import type { BrokerConfig } from '../config.js';
+import { FencedLeaderEpochError, NotLeaderError, UnknownLeaderEpochError, UnknownTopicOrPartitionError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { EMPTY_IMAGE, type MetadataImage, type TopicImage } from '../metadata/image.js';
+import { Partition } from '../partition.js';
+import type { LogConfig } from '../storage/log-config.js';
+import type { LogManager } from '../storage/log-manager.js';
+import { logConfigFor } from '../topic-settings.js';
+import { assert } from '../world/assert.js';
+
+/** A partition this broker could not carry a change out for. */
+export interface PartitionFailure {
+  readonly topic: string;
+  readonly partition: number;
+  /** open: its log would not open or be created (it is served offline); remove: its log would not go away. */
+  readonly action: 'open' | 'remove';
+  readonly error: Error;
+}
+
+export interface ApplyReport {
+  /** The version of the image now applied. */
+  readonly version: number;
+  readonly failures: readonly PartitionFailure[];
+}
+
+/** How a handler wants a partition: as its leader (produce, consume, list offsets) or any replica; -1: epoch not checked. */
+export interface PartitionLookup {
+  readonly role?: 'leader' | 'any';
+  readonly currentLeaderEpoch?: number;
+}
+
+interface HostedTopic {
+  readonly topicId: string;
+  readonly image: TopicImage;
+  readonly config: LogConfig;
+  readonly partitions: ReadonlyMap<number, Partition>;
+}
+
+export class ReplicaManager {
+  readonly #nodeId: number;
+  readonly #logs: LogManager;
+  readonly #config: BrokerConfig;
+  readonly #logger: Logger;
+  /** What the handlers see: the last image applied (new topics and partitions only once served). */
+  #image: MetadataImage = EMPTY_IMAGE;
+  /** The last image applied in full: the base of the next diff. */
+  #applied: MetadataImage = EMPTY_IMAGE;
+  #hosted = new Map<string, HostedTopic>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #state: 'new' | 'started' | 'closed' = 'new';
+
+  constructor(opts: { nodeId: number; logs: LogManager; config: BrokerConfig; logger: Logger }) {
+    this.#nodeId = opts.nodeId;
+    this.#logs = opts.logs;
+    this.#config = opts.config;
+    this.#logger = opts.logger;
+  }
+
+  get nodeId(): number {
+    return this.#nodeId;
+  }
+
+  /** The metadata as this broker serves it. */
+  get image(): MetadataImage {
+    return this.#image;
+  }
+
+  /**
+   * Serves `image` for the first time: opens (or creates) every hosted
+   * partition's log and reconciles the data directory with the metadata
+   * (see the file comment). Resolves with what could not be opened.
+   */
+  start(image: MetadataImage): Promise<ApplyReport> {
+    return this.#serially(async () => {
+      assert(this.#state === 'new', 'a replica manager starts once', { state: this.#state });
+      const report = await this.#applyNow(image, { adoptLogsOnDisk: true });
+      this.#state = 'started';
+      await this.#reconcileStrays(image);
+      return report;
+    });
+  }
+
+  /**
+   * Carries out the change from `previous` to `next` for the partitions
+   * this broker hosts; never rejects for a partition's failure (it is
+   * reported). `previous` is the image the caller delivered last; the diff
+   * is taken from the one applied last, the same one unless versions were
+   * skipped. An image no newer than the one applied changes nothing.
+   */
+  apply(previous: MetadataImage, next: MetadataImage): Promise<ApplyReport> {
+    return this.#serially(async () => {
+      if (this.#state === 'closed') throw new Error('the broker is shutting down: metadata changes are no longer applied');
+      assert(this.#state === 'started', 'the replica manager applies changes only after start', { version: next.version });
+      if (next.version <= this.#applied.version) return { version: this.#applied.version, failures: [] };
+      if (previous.version !== this.#applied.version) {
+        this.#logger.info({ event: 'metadataCatchUp', applied: this.#applied.version, previous: previous.version, next: next.version }, `applying metadata version ${next.version} over ${this.#applied.version}`);
+      }
+      return this.#applyNow(next, { adoptLogsOnDisk: false });
+    });
+  }
+
+  /** The hosted partition, whatever its role or state; undefined when this broker does not host it. */
+  partition(topic: string, index: number): Partition | undefined {
+    return this.#hosted.get(topic)?.partitions.get(index);
+  }
+
+  /**
+   * The one lookup every handler that touches a partition uses: the
+   * partition, or the error that says why this broker cannot serve it as
+   * asked. In order (Kafka's): not in the metadata (UnknownTopicOrPartition),
+   * in the metadata but not hosted here (NotLeader), its log offline
+   * (storage's errors: CORRUPT_SEGMENT / KAFKA_STORAGE_ERROR), the request's
+   * leader epoch older or newer than ours (FencedLeaderEpoch /
+   * UnknownLeaderEpoch), and a leader asked of a follower (NotLeader).
+   * Synchronous, so a handler's steps stay in arrival order.
+   */
+  partitionOrError(topic: string, index: number, lookup: PartitionLookup = {}): Partition | Error {
+    const partition = this.partition(topic, index);
+    if (partition === undefined) {
+      const known = this.#image.topics.get(topic);
+      if (known === undefined) return new UnknownTopicOrPartitionError(topic, index, `topic ${topic} does not exist`);
+      if (!Number.isInteger(index) || index < 0 || index >= known.partitions) {
+        return new UnknownTopicOrPartitionError(topic, index, `topic ${topic} has partitions 0 to ${known.partitions - 1}, not ${index}`);
+      }
+      const { leader } = known.partitionStates[index]!;
+      return new NotLeaderError(topic, index, leader, `broker ${this.#nodeId} holds no replica of ${topic}-${index}${leader === -1 ? '' : `; broker ${leader} leads it`}`);
+    }
+    const offline = partition.whyNotServing();
+    if (offline !== null) return offline;
+    const asked = lookup.currentLeaderEpoch ?? -1;
+    if (asked !== -1 && asked < partition.leaderEpoch) return new FencedLeaderEpochError(topic, index, asked, partition.leaderEpoch);
+    if (asked !== -1 && asked > partition.leaderEpoch) return new UnknownLeaderEpochError(topic, index, asked, partition.leaderEpoch);
+    if ((lookup.role ?? 'leader') === 'leader' && partition.role !== 'leader') {
+      const { leader } = partition;
+      return new NotLeaderError(topic, index, leader, `broker ${this.#nodeId} follows ${topic}-${index}${leader === -1 ? ', which has no leader right now' : `; broker ${leader} leads it`}`);
+    }
+    return partition;
+  }
+
+  /** Which of `indexes` of `topic` have a log in this broker's data directory that it does not host (strays). */
+  strayLogs(topic: string, indexes: readonly number[]): number[] {
+    const onDisk = new Set([...this.#logs.all(), ...this.#logs.offline()].filter((log) => log.topic === topic).map((log) => log.partition));
+    return indexes.filter((index) => onDisk.has(index) && this.partition(topic, index) === undefined);
+  }
+
+  /** Waits for the apply in progress; later ones are refused. */
+  async close(): Promise<void> {
+    this.#state = 'closed';
+    await this.#queue;
+  }
+
+  #serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #applyNow(next: MetadataImage, opts: { adoptLogsOnDisk: boolean }): Promise<ApplyReport> {
+    const failures: PartitionFailure[] = [];
+    const plan = this.#plan(next);
+
+    // Step 1: withdraw what goes away (and publish what changed in place) before touching the disk.
+    const removals: { topic: string; index: number }[] = [];
+    for (const { name, indexes } of plan.withdrawn) {
+      const hosted = this.#hosted.get(name)!;
+      const kept = new Map(hosted.partitions);
+      for (const index of indexes) {
+        hosted.partitions.get(index)!.markDeleted();
+        kept.delete(index);
+        removals.push({ topic: name, index });
+      }
+      if (kept.size === 0) this.#hosted.delete(name);
+      else this.#hosted.set(name, { ...hosted, partitions: kept });
+    }
+    for (const name of plan.changed) this.#updateInPlace(name, next.topics.get(name)!);
+    this.#image = interimImage(this.#image, next, plan.growing);
+
+    for (const { topic, index } of removals) {
+      try {
+        await this.#logs.remove(topic, index);
+      } catch (error) {
+        this.#logger.error({ event: 'logRemovalFailed', topic, partition: index, err: error }, `could not remove the log of ${topic}-${index}: ${(error as Error).message}; the next start removes it`);
+        failures.push({ topic, partition: index, action: 'remove', error: error as Error });
+      }
+    }
+
+    // Step 2: open what is new, then publish it with the rest of the image.
+    for (const name of plan.growing) {
+      const image = next.topics.get(name)!;
+      const current = this.#hosted.get(name);
+      const config = logConfigFor(this.#config, image.configs);
+      const partitions = new Map(current?.partitions ?? []);
+      for (let index = 0; index < image.partitions; index++) {
+        if (partitions.has(index) || !this.#hosts(image, index)) continue;
+        const { partition, error } = await this.#openPartition(name, index, config, opts.adoptLogsOnDisk);
+        if (error !== null) failures.push({ topic: name, partition: index, action: 'open', error });
+        this.#setRole(partition, image);
+        partitions.set(index, partition);
+      }
+      this.#hosted.set(name, { topicId: image.topicId, image, config, partitions });
+    }
+    this.#image = next;
+    this.#applied = next;
+    return { version: next.version, failures };
+  }
+
+  /** What `next` changes against the image applied last. */
+  #plan(next: MetadataImage): { withdrawn: { name: string; indexes: number[] }[]; changed: string[]; growing: string[] } {
+    const withdrawn: { name: string; indexes: number[] }[] = [];
+    const changed: string[] = [];
+    const growing: string[] = [];
+    for (const [name, hosted] of this.#hosted) {
+      const image = next.topics.get(name);
+      // Gone, or deleted and created again under the same name: a different topic.
+      const replaced = image === undefined || image.topicId !== hosted.topicId;
+      const indexes = [...hosted.partitions.keys()].filter((index) => replaced || !this.#hosts(image, index));
+      if (indexes.length > 0) withdrawn.push({ name, indexes });
+      if (!replaced && image !== hosted.image) changed.push(name);
+    }
+    for (const [name, image] of next.topics) {
+      const hosted = this.#hosted.get(name);
+      const before = hosted?.topicId === image.topicId ? hosted.partitions.size : 0;
+      let wanted = 0;
+      for (let index = 0; index < image.partitions; index++) if (this.#hosts(image, index)) wanted++;
+      if (wanted > before || (hosted !== undefined && hosted.topicId !== image.topicId)) growing.push(name);
+    }
+    return { withdrawn, changed, growing };
+  }
+
+  #hosts(image: TopicImage, index: number): boolean {
+    return image.partitionStates[index]?.replicas.includes(this.#nodeId) === true;
+  }
+
+  /** Settings and roles of a topic that stays, applied to the partitions it keeps. */
+  #updateInPlace(name: string, image: TopicImage): void {
+    const hosted = this.#hosted.get(name);
+    if (hosted === undefined) return;
+    let { config } = hosted;
+    if (image.configs !== hosted.image.configs) {
+      config = logConfigFor(this.#config, image.configs);
+      for (const partition of hosted.partitions.values()) partition.updateConfig(config);
+    }
+    for (const partition of hosted.partitions.values()) this.#setRole(partition, image);
+    this.#hosted.set(name, { ...hosted, image, config });
+  }
+
+  #setRole(partition: Partition, image: TopicImage): void {
+    const { leader, leaderEpoch } = image.partitionStates[partition.index]!;
+    if (leaderEpoch === partition.leaderEpoch && leader === partition.leader) return;
+    if (leader === this.#nodeId) partition.becomeLeader(this.#nodeId, leaderEpoch);
+    else partition.becomeFollower(leader, leaderEpoch);
+  }
+
+  /** A partition on its log, opened or created; offline (with the error) if that fails. */
+  async #openPartition(topic: string, index: number, config: LogConfig, adoptLogsOnDisk: boolean): Promise<{ partition: Partition; error: Error | null }> {
+    try {
+      if (!adoptLogsOnDisk && this.strayLogs(topic, [index]).length > 0) {
+        throw new Error(`a log for ${topic}-${index} was already in the data directory, though the metadata never placed that partition here; it is not served, move it out of the data directory and restart`);
+      }
+      const log = this.#logs.get(topic, index) ?? (await this.#logs.create(topic, index, config));
+      return { partition: new Partition(topic, index, log, config), error: null };
+    } catch (error) {
+      // Serve the rest; this partition answers CORRUPT_SEGMENT (damaged files: runnel recover) or KAFKA_STORAGE_ERROR until a restart recovers it.
+      this.#logger.error({ topic, partition: index, err: error }, `partition ${topic}-${index} is offline: ${(error as Error).message}`);
+      return { partition: new Partition(topic, index, null, config, error as Error), error: error as Error };
+    }
+  }
+
+  /** Logs on disk that no hosted partition owns: a committed deletion's are removed, others left with a warning. */
+  async #reconcileStrays(image: MetadataImage): Promise<void> {
+    const strays = new Map<string, number[]>();
+    for (const { topic, partition } of [...this.#logs.all(), ...this.#logs.offline()]) {
+      if (this.partition(topic, partition) !== undefined) continue;
+      const list = strays.get(topic) ?? [];
+      list.push(partition);
+      strays.set(topic, list);
+    }
+    for (const [topic, partitions] of strays) {
+      if (image.deletedTopics.has(topic) && !image.topics.has(topic)) {
+        this.#logger.info({ event: 'deletionFinished', topic, partitions }, `removing logs of deleted topic ${topic} (a crash interrupted its deletion)`);
+        for (const partition of partitions) await this.#logs.remove(topic, partition);
+      } else {
+        this.#logger.warn({ event: 'strayLogs', topic, partitions }, `logs for ${topic} partitions ${partitions.join(',')} are in the data directory but the topic metadata does not place them on this broker; they are not served and were left in place`);
+      }
+    }
+  }
+}
+
+/**
+ * The image handlers see while new logs are being opened: `next`, except
+ * that topics still growing keep their earlier shape (or are absent if new),
+ * so no partition is listed before it is served.
+ */
+function interimImage(current: MetadataImage, next: MetadataImage, growing: readonly string[]): MetadataImage {
+  if (growing.length === 0) return next;
+  const topics = new Map(next.topics);
+  for (const name of growing) {
+    const before = current.topics.get(name);
+    if (before !== undefined && before.topicId === next.topics.get(name)!.topicId) topics.set(name, before);
+    else topics.delete(name);
+  }
+  return { ...current, clusterId: next.clusterId, topics, deletedTopics: next.deletedTopics };
+}
