@@ -178,6 +178,18 @@ export class Fetcher {
     this.#wake();
   }
 
+  /** A failure for one partition: retried after a backoff if retriable, else queued for the app and the partition stopped. */
+  #failed(state: PartitionState, err: unknown): void {
+    const e = asRunnelError(err);
+    if (e.retriable) this.#retryLater(state, e);
+    else this.#deliverError(state, e);
+  }
+
+  /** A whole request failed: `#failed` for each partition it asked about that is still wanted. */
+  #failedAll(asked: readonly { state: PartitionState; epoch: number }[], err: unknown): void {
+    for (const a of asked) if (this.isCurrent(a.state, a.epoch)) this.#failed(a.state, err);
+  }
+
   #retryLater(state: PartitionState, err: RunnelError): void {
     state.retryAtMs = this.#cluster.clock.nowMs() + this.#cluster.backoffMs(state.failures++);
     if (isStaleMetadataError(err)) this.#cluster.invalidate(state.topic);
@@ -228,8 +240,7 @@ export class Fetcher {
       (err: unknown) => {
         for (const s of this.#states.values()) {
           if (s.topic !== topic) continue;
-          if (err instanceof RunnelError && err.retriable) this.#retryLater(s, err);
-          else this.#deliverError(s, asRunnelError(err));
+          this.#failed(s, err);
         }
         this.pump();
       },
@@ -255,8 +266,7 @@ export class Fetcher {
         if (!this.isCurrent(s, a.epoch)) continue;
         const r = results.get(a)!;
         if (r.kind === 'error') {
-          if (r.error.retriable) this.#retryLater(s, r.error);
-          else this.#deliverError(s, r.error);
+          this.#failed(s, r.error);
           continue;
         }
         if (r.kind === 'diverged') this.#diverged(s, r.endOffset, r.leaderEpoch);
@@ -264,13 +274,7 @@ export class Fetcher {
         s.failures = 0;
       }
     } catch (err) {
-      if (this.#closed) return;
-      const e = asRunnelError(err);
-      for (const a of asks) {
-        if (!this.isCurrent(a.state, a.epoch)) continue;
-        if (e.retriable) this.#retryLater(a.state, e);
-        else this.#deliverError(a.state, e);
-      }
+      if (!this.#closed) this.#failedAll(asks, err);
     } finally {
       for (const s of states) s.validating = false;
       this.pump();
@@ -324,11 +328,7 @@ export class Fetcher {
           a.state.failures = 0;
         }
       } catch (err) {
-        for (const a of asked) {
-          if (!this.isCurrent(a.state, a.epoch)) continue;
-          if (err instanceof RunnelError && err.retriable) this.#retryLater(a.state, err);
-          else this.#deliverError(a.state, asRunnelError(err));
-        }
+        this.#failedAll(asked.map((a) => ({ state: a.state, epoch: a.epoch })), err);
       } finally {
         for (const s of list) s.resolving = false;
       }
@@ -353,13 +353,7 @@ export class Fetcher {
       if (this.#closed) return;
       this.#handleFetch(leader, res, asked);
     } catch (err) {
-      if (this.#closed) return;
-      const e = asRunnelError(err);
-      for (const a of asked) {
-        if (!this.isCurrent(a.state, a.epoch)) continue;
-        if (e.retriable) this.#retryLater(a.state, e);
-        else this.#deliverError(a.state, e);
-      }
+      if (!this.#closed) this.#failedAll(asked, err);
     } finally {
       for (const a of asked) a.state.inFlight = false;
       this.#fetching.delete(leader);
@@ -401,8 +395,7 @@ export class Fetcher {
         }
         if (error !== 'NONE') {
           const err = RunnelError.fromCode(p.errorCode, `Fetching ${s.topic}-${s.partition}`, null, { topicPartition: { topic: s.topic, partition: s.partition } });
-          if (err.retriable) this.#retryLater(s, err);
-          else this.#deliverError(s, err);
+          this.#failed(s, err);
           continue;
         }
         s.failures = 0;
