@@ -2,8 +2,9 @@
  * What the client knows about the cluster: brokers, topics, partition leaders,
  * and one connection per broker id. Metadata is fetched on demand and cached;
  * it is refreshed when a request fails in a way that means the cache is wrong
- * (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE)
- * or a broker connection drops, and in the background once it is older than
+ * (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH,
+ * UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, BROKER_NOT_AVAILABLE,
+ * REPLICA_NOT_AVAILABLE) or a broker connection drops, and in the background once it is older than
  * `metadataMaxAgeMs` (Kafka's metadata.max.age.ms), so a long-running client
  * learns of partitions added to a topic and of leaders that moved without an
  * error to tell it. Concurrent refreshes share one request.

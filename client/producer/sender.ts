@@ -6,8 +6,9 @@
  *
  * Errors are handled per partition. Retriable ones (a leader change, a broker
  * restart, a timeout) put the batches back at the front of their queue after
- * an exponential backoff, and the stale-metadata ones drop the cached leader
- * first; anything else, or a retriable error past `retries`, fails the
+ * an exponential backoff, and the stale-metadata ones (a leader that moved, a
+ * broker gone, a lost connection) drop the cached leader first, so the retry
+ * goes to whoever leads the partition by then; anything else, or a retriable error past `retries`, fails the
  * batches, and with them the send() calls that own their records.
  *
  * With acks=0 there is no response: a request is done when the socket has
