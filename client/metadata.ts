@@ -100,6 +100,15 @@ export interface Unreachable {
   error: RunnelError;
 }
 
+/**
+ * How long answers may keep naming an older leader epoch than one seen before
+ * they are believed after all. Metadata has no topic id, so a topic deleted
+ * and created again under the same name (epochs from 0 again) looks like a
+ * broker behind an election; no broker stays behind that long without being
+ * fenced (its session times out after 9 s), so by then it is a new topic.
+ */
+const STALE_EPOCH_PATIENCE_MS = 10_000;
+
 /** The code a partition the broker did not describe is cached with: it has no leader we know of. */
 const LEADERLESS = Errors.LEADER_NOT_AVAILABLE.code;
 
@@ -132,6 +141,8 @@ export class Cluster {
   readonly #lookups = new Map<string, Promise<TopicInfo>>();
   /** The newest leader epoch seen per partition (`topic\0partition`); outlives invalidate(), forgotten only with the topic. */
   readonly #epochs = new Map<string, number>();
+  /** Since when answers have named an older epoch than `#epochs` has, per partition (see STALE_EPOCH_PATIENCE_MS). */
+  readonly #olderSinceMs = new Map<string, number>();
   #refreshing: Promise<void> | null = null;
   #closed = false;
   #nextBootstrap = 0;
@@ -389,13 +400,24 @@ export class Cluster {
    */
   #newerOf(topic: string, p: MetadataResponse['topics'][number]['partitions'][number], cached: TopicInfo | undefined): PartitionInfo {
     const key = `${topic}\0${p.partition}`;
-    const known = this.#epochs.get(key) ?? -1;
+    let known = this.#epochs.get(key) ?? -1;
+    if (p.leaderEpoch >= 0 && p.leaderEpoch < known) {
+      const nowMs = this.clock.nowMs();
+      const sinceMs = this.#olderSinceMs.get(key) ?? nowMs;
+      this.#olderSinceMs.set(key, sinceMs);
+      if (nowMs - sinceMs >= STALE_EPOCH_PATIENCE_MS) {
+        this.opts.logger.warn({ topic, partition: p.partition, leaderEpoch: p.leaderEpoch, known }, 'metadata has named an older leader epoch for too long; taking it (the topic was made again?)');
+        this.#epochs.set(key, p.leaderEpoch);
+        known = p.leaderEpoch;
+      }
+    }
     if (p.leaderEpoch >= 0 && p.leaderEpoch < known) {
       const kept = cached?.partitions[p.partition];
       this.opts.logger.debug({ topic, partition: p.partition, leaderEpoch: p.leaderEpoch, known }, 'ignoring metadata with an older leader epoch');
       if (kept !== undefined && kept.leaderEpoch === known) return kept;
       return { partition: p.partition, leader: -1, leaderEpoch: known, replicas: [...p.replicas], isr: [...p.isr], errorCode: LEADERLESS };
     }
+    this.#olderSinceMs.delete(key);
     if (p.leaderEpoch > known) this.#epochs.set(key, p.leaderEpoch);
     return { partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: [...p.replicas], isr: [...p.isr], errorCode: p.errorCode };
   }
@@ -403,6 +425,7 @@ export class Cluster {
   #forgetEpochs(topic: string): void {
     const prefix = `${topic}\0`;
     for (const key of this.#epochs.keys()) if (key.startsWith(prefix)) this.#epochs.delete(key);
+    for (const key of this.#olderSinceMs.keys()) if (key.startsWith(prefix)) this.#olderSinceMs.delete(key);
   }
 
   /** The leader epoch of a partition as the cached metadata has it; -1 when not cached or unknown (a v0 broker). */
