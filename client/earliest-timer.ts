@@ -3,8 +3,10 @@
  * producer's linger and retry deadlines, the consumer's retry deadlines.
  * Asking for a later time than the one armed is free, so the hot path can
  * ask on every append. It runs on the client's clock (the world's), so a
- * whole client can run in a simulation; a pending timer never keeps the
- * process alive by itself.
+ * whole client can run in a simulation. While armed it keeps the process
+ * alive (a process awaiting a send whose batch lingers must not exit before
+ * it goes); its owners cancel it when idle, so it never holds an idle
+ * process.
  */
 import type { ClientClock, TimerHandle } from './clock.js';
 
@@ -27,7 +29,7 @@ export class EarliestTimer {
       this.#timer = null;
       this.#dueMs = Infinity;
       this.#fire();
-    });
+    }, { keepAlive: true });
   }
 
   cancel(): void {

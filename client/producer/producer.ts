@@ -313,7 +313,7 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
       this.#closing = this.#close(stopped);
     }
     if (timeoutMs !== undefined) {
-      const timer = this.#cluster.clock.schedule(timeoutMs, this.#stopWaiting);
+      const timer = this.#cluster.clock.schedule(timeoutMs, this.#stopWaiting, { keepAlive: true });
       void this.#closing.finally(() => timer.cancel());
     }
     return this.#closing;
