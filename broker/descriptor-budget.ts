@@ -16,7 +16,9 @@
  * Partitions are not bounded by any of it: segment files beyond the budget
  * are closed while idle and reopened on use (storage/handle-cache.ts).
  * Segment files written and not yet synced are synced before they are
- * closed, and meanwhile borrow up to the overdraft from the headroom.
+ * closed, and meanwhile borrow up to the overdraft from the headroom; files
+ * with an fdatasync in flight are bounded so that this always suffices
+ * (the HandleCache holds at most segment files + overdraft).
  *
  * Pure: the limit and the count come from world/descriptors.ts.
  */

@@ -141,7 +141,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     cleanups.push(async () => {
       await logs.close();
       const stats = logs.descriptorStats();
-      if (stats !== null) logger.info({ event: 'segmentFileDescriptors', ...stats }, `segment files: ${stats.reopens} reopened after their descriptor was closed while idle (${stats.evictions} closed, ${stats.backgroundSyncs} fdatasyncs in the background, ${stats.blockingSyncs} on the event loop, ${stats.overBudget} opens over the budget of ${stats.budget})`);
+      if (stats !== null) logger.info({ event: 'segmentFileDescriptors', ...stats }, `segment files: ${stats.reopens} reopened after their descriptor was closed while idle (${stats.evictions} closed, ${stats.backgroundSyncs} fdatasyncs in the background, ${stats.blockingSyncs} on the event loop, ${stats.overBudget} opens over the budget of ${stats.budget}, at most ${stats.peak} open at once)`);
     });
 
     const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger });

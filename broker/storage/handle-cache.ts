@@ -18,7 +18,8 @@
  * - Reads and writes are synchronous (file-system.ts), so nothing can evict
  *   a handle while a read or write on it is running: a read "pins" the
  *   descriptor for exactly as long as it runs. An fdatasync is asynchronous:
- *   a handle with one in flight is never evicted.
+ *   a handle with one in flight is never evicted (the descriptor may not
+ *   close under the thread pool's fdatasync, its number could be reused).
  * - A handle written since its last fdatasync ("dirty") is never simply
  *   closed: it is fdatasynced first, and closed only if it was not used
  *   again meanwhile. A failed sync, the owner's or the cache's, poisons the
@@ -43,8 +44,8 @@
  * last resort:
  *
  * - Ahead of need: once the cache holds `budget - cleanReserve`
- *   descriptors, every open starts background fdatasyncs (as many at once
- *   as the reserve, at least 4) of the dirty idle handles among the
+ *   descriptors, every open starts background fdatasyncs (while sync
+ *   slots are free, see below) of the dirty idle handles among the
  *   `cleanReserve` least recently used, so the next opens find clean
  *   handles to close at once. A handle synced ahead stays open while the
  *   cache is within its budget.
@@ -55,19 +56,35 @@
  * - Past the budget plus `overdraft` (opens faster than the disk syncs, or
  *   a burst of writes to more files than `cleanReserve + overdraft` in one
  *   turn of the event loop, e.g. one Produce to hundreds of partitions with
- *   fsync=interval): the least recently used dirty idle handle is synced on
- *   the calling thread (`datasyncSync`) and closed. The event loop waits
+ *   fsync=interval), or owners' syncs holding every sync slot: the least
+ *   recently used idle handle is synced on the calling thread
+ *   (`datasyncSync`) if dirty, and closed. The event loop waits
  *   for a disk flush rather than the process running out of descriptors.
+ * - Handles syncing, the owner's fdatasyncs or the cache's, are bounded: at
+ *   most `#syncsMax` (the clean reserve, at least 4, fewer than budget +
+ *   overdraft) hold their descriptor for a sync at once. An owner's
+ *   `datasync` waits for a slot, first come first served, before it takes a
+ *   descriptor (one on a handle already syncing needs none), and the
+ *   cache's syncs ahead start only when a slot is free and nobody waits.
+ *   So an open past the overdraft always finds a handle it may sync and
+ *   close, however slow the disk or late the event loop: without the bound,
+ *   a flush round of every partition at once (their flush.ms timers firing
+ *   together on a busy event loop) held a descriptor per partition, past
+ *   the budget and into EMFILE. A `datasync` on a handle without a
+ *   descriptor and not written since does nothing: every write went through
+ *   descriptors that were synced before they closed.
  * - EMFILE/ENFILE on an open (sockets or other code took descriptors the
  *   budget counted on): every idle clean handle is closed, background syncs
  *   start on idle dirty ones (closed when they end), and the open is tried
  *   once more. Only if no clean handle could be closed is one dirty handle
  *   synced on the calling thread and closed first.
  *
- * The budget is soft: syncing handles and handles kept open may hold more
- * descriptors than it for a while, dirty ones up to `overdraft` more; the
- * broker leaves headroom for that (broker/descriptor-budget.ts). Not
- * thread-safe: the event loop only.
+ * The budget is soft: opens may pass it by up to `overdraft` descriptors
+ * while written files are synced to be closed; the broker leaves headroom
+ * for that (broker/descriptor-budget.ts). Only handles kept open
+ * (`keepOpen`, a few per compaction) can push it further. `stats().peak`
+ * says how many the cache held at most. Not thread-safe: the event loop
+ * only.
  */
 import { assert } from '../world/assert.js';
 import { isErrno, type FileHandle, type FileStat, type FileSystem, type OpenFlags } from '../world/file-system.js';
@@ -101,6 +118,8 @@ export interface HandleCacheStats {
   blockingSyncs: number;
   /** Opens that found nothing to evict and went over the budget. */
   overBudget: number;
+  /** The most descriptors the cached handles held at once (at most budget + overdraft, see the file comment). */
+  peak: number;
 }
 
 export const DEFAULT_TRANSIENT_SLOTS = 8;
@@ -108,11 +127,12 @@ export const DEFAULT_OVERDRAFT = 8;
 /** Least recently used handles an open looks at for one to close, past the clean reserve and the handles syncing. */
 const EVICTION_SCAN_MAX = 32;
 /**
- * Background syncs of idle dirty files at once, at least: each holds its
- * descriptor until done. The cache allows as many as its clean reserve, so
- * one round of syncs can make the whole reserve clean again.
+ * Handles syncing at once (the owners' fdatasyncs and the cache's), at
+ * least: each holds its descriptor until done. The cache allows as many as
+ * its clean reserve, so one round of syncs can make the whole reserve clean
+ * again; the libuv thread pool runs 4 at a time anyway.
  */
-const BACKGROUND_SYNCS_MIN = 4;
+const SYNCS_MIN = 4;
 
 /** An eighth of the budget, at least twice the overdraft, at most the budget. */
 export function defaultCleanReserve(budget: number, overdraft: number): number {
@@ -230,11 +250,23 @@ class CachedHandle implements FileHandle {
   }
 
   async datasync(): Promise<void> {
-    if (this.#failure !== null) throw this.#failure;
-    const inner = this.#descriptor();
-    // Syncs already in flight (an eviction's among them) cover writes this one must not report durable if they fail.
-    const earlier = [...this.syncs];
-    await this.sync(inner);
+    // The descriptor is held until the fdatasync ends: that takes one of the cache's sync slots (see the file comment).
+    if (!this.cache.reserveSync(this)) await this.cache.syncSlotFreed();
+    let started: Promise<void>;
+    let earlier: Promise<void>[];
+    try {
+      if (this.#failure !== null) throw this.#failure;
+      // No descriptor and nothing written since: every write went through descriptors synced before they closed.
+      if (this.inner === null && !this.closed && !this.dirty && !this.#derivedWrites) return;
+      const inner = this.#descriptor();
+      // Syncs already in flight (an eviction's among them) cover writes this one must not report durable if they fail.
+      earlier = [...this.syncs];
+      started = this.sync(inner);
+    } finally {
+      // Started or not, the reservation ends here: a sync in flight holds its handle's slot itself.
+      this.cache.unreserveSync();
+    }
+    await started;
     await Promise.all(earlier);
     if (this.#failure !== null) throw this.#failure;
   }
@@ -268,6 +300,7 @@ class CachedHandle implements FileHandle {
       this.syncs.delete(tracked);
       this.cache.synced(this);
     });
+    if (this.syncs.size === 0) this.cache.syncStarted();
     this.syncs.add(tracked);
     // Settles once the bookkeeping is done: a caller sees the handle no longer syncing.
     return tracked.then(() => done);
@@ -294,6 +327,7 @@ export class HandleCache implements FileSystem {
   readonly #budget: number;
   readonly #overdraft: number;
   readonly #cleanReserve: number;
+  /** Handles that may hold their descriptor for an fdatasync at once. */
   readonly #syncsMax: number;
   readonly #logger: StorageLogger;
   /** Most and least recently used handles holding a descriptor (or syncing to give it back). */
@@ -305,9 +339,14 @@ export class HandleCache implements FileSystem {
   #evictions = 0;
   #backgroundSyncsRun = 0;
   #blockingSyncs = 0;
-  /** Background syncs in flight. */
+  /** Handles with an fdatasync in flight (the owner's or the cache's): their descriptors cannot be given back. */
   #syncing = 0;
+  /** Sync slots promised to owners' `datasync` calls about to start one. */
+  #syncsReserved = 0;
+  /** Owners' `datasync` calls waiting for a sync slot, first come first served. */
+  readonly #syncWaiters: (() => void)[] = [];
   #overBudget = 0;
+  #peak = 0;
   #transientFree: number;
   readonly #transientWaiters: (() => void)[] = [];
 
@@ -318,7 +357,8 @@ export class HandleCache implements FileSystem {
     this.#overdraft = opts.overdraft ?? DEFAULT_OVERDRAFT;
     this.#cleanReserve = opts.cleanReserve ?? defaultCleanReserve(this.#budget, this.#overdraft);
     assert(Number.isInteger(this.#cleanReserve) && this.#cleanReserve >= 0 && this.#cleanReserve <= this.#budget, 'the clean reserve lies within the budget', { cleanReserve: this.#cleanReserve, budget: this.#budget });
-    this.#syncsMax = Math.max(BACKGROUND_SYNCS_MIN, this.#cleanReserve);
+    // Fewer than budget + overdraft, so that an open past the overdraft always finds a descriptor it may close.
+    this.#syncsMax = Math.max(1, Math.min(Math.max(SYNCS_MIN, this.#cleanReserve), this.#budget + this.#overdraft - 1));
     this.#transientFree = opts.transientSlots ?? DEFAULT_TRANSIENT_SLOTS;
     this.#logger = opts.logger ?? silentLogger;
   }
@@ -333,6 +373,7 @@ export class HandleCache implements FileSystem {
       backgroundSyncs: this.#backgroundSyncsRun,
       blockingSyncs: this.#blockingSyncs,
       overBudget: this.#overBudget,
+      peak: this.#peak,
     };
   }
 
@@ -419,9 +460,40 @@ export class HandleCache implements FileSystem {
     this.#oldest ??= handle;
   }
 
+  /**
+   * @internal A sync slot for an owner's `datasync` on `handle`, taken at
+   * once if nobody waits and one is free (or `handle` is syncing already:
+   * its descriptor is held anyway); false: wait for `syncSlotFreed`.
+   * Either way the caller ends with `unreserveSync`.
+   */
+  reserveSync(handle: CachedHandle): boolean {
+    if (this.#syncWaiters.length > 0 || (handle.syncs.size === 0 && !this.#syncSlotFree())) return false;
+    this.#syncsReserved += 1;
+    return true;
+  }
+
+  /** @internal resolves once a sync slot is reserved for the caller */
+  syncSlotFreed(): Promise<void> {
+    return new Promise<void>((resolve) => this.#syncWaiters.push(resolve));
+  }
+
+  /** @internal the sync a reservation was for has started (holding its handle's slot), or will not */
+  unreserveSync(): void {
+    this.#syncsReserved -= 1;
+    this.#wakeSyncWaiters();
+  }
+
+  /** @internal `handle` starts its first fdatasync in flight: it holds a sync slot until the last one ends */
+  syncStarted(): void {
+    this.#syncing += 1;
+  }
+
   /** @internal an fdatasync on `handle` finished: a closed handle may now give its descriptor back */
   synced(handle: CachedHandle): void {
-    if (handle.closed && handle.syncs.size === 0) this.#release(handle);
+    if (handle.syncs.size > 0) return;
+    this.#syncing -= 1;
+    if (handle.closed) this.#release(handle);
+    this.#wakeSyncWaiters();
   }
 
   /** @internal the owner closed `handle` */
@@ -447,6 +519,7 @@ export class HandleCache implements FileSystem {
       inner = this.#inner.open(filePath, flags);
     }
     this.#open += 1;
+    this.#peak = Math.max(this.#peak, this.#open);
     return inner;
   }
 
@@ -460,7 +533,8 @@ export class HandleCache implements FileSystem {
     // Ahead of need, the reserve; at the budget, also every dirty handle the clean pass could not close.
     if (this.#open >= this.#budget) this.#syncAhead(this.#scanMax(), false);
     else if (this.#open >= this.#budget - this.#cleanReserve) this.#syncAhead(this.#cleanReserve + this.#syncing, false);
-    if (this.#open >= this.#budget + this.#overdraft) this.#syncNowAndClose(this.#open - this.#budget - this.#overdraft + 1, this.#scanMax());
+    // Unbounded scan: at most #syncsMax handles syncing and the few kept open stand before an idle one.
+    if (this.#open >= this.#budget + this.#overdraft) this.#syncNowAndClose(this.#open - this.#budget - this.#overdraft + 1, Number.POSITIVE_INFINITY);
     if (this.#open >= this.#budget) this.#overBudget += 1;
   }
 
@@ -500,7 +574,7 @@ export class HandleCache implements FileSystem {
    */
   #syncAhead(scanMax: number, closeWhenDone: boolean): void {
     let looked = 0;
-    for (let handle = this.#oldest; handle !== null && looked < scanMax && this.#syncing < this.#syncsMax; looked++) {
+    for (let handle = this.#oldest; handle !== null && looked < scanMax && this.#syncWaiters.length === 0 && this.#syncSlotFree(); looked++) {
       const next: CachedHandle | null = handle.newer;
       if (handle.evictable && handle.dirty) this.#syncThenMaybeClose(handle, closeWhenDone);
       handle = next;
@@ -544,16 +618,25 @@ export class HandleCache implements FileSystem {
     const inner = handle.inner as FileHandle;
     const usesBefore = handle.uses;
     this.#backgroundSyncsRun += 1;
-    this.#syncing += 1;
     handle.sync(inner).then(
       () => {
         if (handle.closed || handle.uses !== usesBefore || !handle.evictable || handle.dirty) return;
         if (closeWhenDone || this.#open >= this.#budget) this.#evict(handle);
       },
       (err: unknown) => this.#logger.error({ file: handle.path, err: String(err) }, 'fdatasync of an idle segment file failed; the next sync of that file reports it'),
-    ).finally(() => {
-      this.#syncing -= 1;
-    });
+    );
+  }
+
+  #syncSlotFree(): boolean {
+    return this.#syncing + this.#syncsReserved < this.#syncsMax;
+  }
+
+  /** Hands free sync slots to the owners' `datasync` calls waiting, in order. */
+  #wakeSyncWaiters(): void {
+    while (this.#syncWaiters.length > 0 && this.#syncSlotFree()) {
+      this.#syncsReserved += 1;
+      this.#syncWaiters.shift()!();
+    }
   }
 
   /** Closes `handle`'s descriptor, if it has one. */

@@ -14,7 +14,7 @@ import { decodeBatch } from '../../protocol/batch/reader.js';
 import { ManualClock } from '../../broker/world/clock.js';
 import { SimulatedFileSystem, type FileHandle, type FileSystem, type OpenFlags } from '../../broker/world/file-system.js';
 import { seededRng } from '../../broker/world/rng.js';
-import { HandleCache } from '../../broker/storage/handle-cache.js';
+import { DEFAULT_OVERDRAFT, HandleCache } from '../../broker/storage/handle-cache.js';
 import { parseLogConfig } from '../../broker/storage/log-config.js';
 import { LogManager } from '../../broker/storage/log-manager.js';
 import { segmentFileName } from '../../broker/storage/segment-names.js';
@@ -125,6 +125,7 @@ t.test('within its budget: idle descriptors close, reopened files read back what
   await new Promise((resolve) => setImmediate(resolve)); // a descriptor still syncing closes when its sync is done
   t.equal(disk.openDescriptors(), 0, 'closing every handle closes every descriptor');
   t.throws(() => handles[3]!.read(new Uint8Array(1), 0, 1, 0), { code: 'EBADF' }, 'a closed handle stays closed');
+  await t.rejects(handles[3]!.datasync(), { code: 'EBADF' }, 'and cannot be synced');
 });
 
 t.test('a written file is fdatasynced before its descriptor closes; a failed sync poisons the handle', async (t) => {
@@ -362,6 +363,94 @@ t.test('steady writes to more files than the budget: syncs run ahead, the event 
   t.ok(cache.stats().blockingSyncs > 0, `a burst of 120 files in one turn is what syncs on the event loop (${cache.stats().blockingSyncs})`);
   t.same(disk.closedUnsynced(), []);
   for (const file of files) file.close();
+});
+
+/**
+ * fdatasyncs that end only when the test lets them: a slow disk, or an event
+ * loop too busy to hear of them; counts the descriptors open at once.
+ */
+class SlowSyncFileSystem extends RecordingFileSystem {
+  readonly #waiting: (() => void)[] = [];
+  #open = 0;
+  mostOpen = 0;
+
+  override open(filePath: string, flags: OpenFlags): FileHandle {
+    const handle = super.open(filePath, flags);
+    this.mostOpen = Math.max(this.mostOpen, ++this.#open);
+    return {
+      ...handle,
+      datasync: async () => {
+        await new Promise<void>((resolve) => this.#waiting.push(resolve));
+        await handle.datasync();
+      },
+      close: () => {
+        this.#open -= 1;
+        handle.close();
+      },
+    };
+  }
+
+  get syncsWaiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Lets the `count` fdatasyncs that have waited longest run. */
+  finishSyncs(count: number): void {
+    for (const resolve of this.#waiting.splice(0, count)) resolve();
+  }
+}
+
+t.test('fdatasyncs slower than the writes: descriptors they hold count, the cache never passes its budget plus the overdraft', async (t) => {
+  const disk = new SlowSyncFileSystem();
+  await dirOn(disk);
+  const budget = 12;
+  const cache = new HandleCache(disk, { budget });
+  const files = Array.from({ length: 40 }, (_v, i) => cache.open(`/d/f${i}`, 'w+'));
+  const flushes: Promise<void>[] = [];
+  // Each round: a Produce to every partition, then every partition's flush timer fires at once (a late event loop),
+  // and the disk finishes four fdatasyncs a turn (a thread pool of four); the next round writes before they all end.
+  for (let round = 0; round < 4; round++) {
+    for (const [i, file] of files.entries()) file.write(bytes(`r${round} f${i}`), 0);
+    for (const file of files) flushes.push(file.datasync());
+    for (let turn = 0; turn < 3; turn++) {
+      await tick();
+      disk.finishSyncs(4);
+    }
+  }
+  let settled = false;
+  void Promise.all(flushes).then(() => (settled = true), () => (settled = true));
+  for (let turn = 0; turn < 500 && !settled; turn++) {
+    disk.finishSyncs(4);
+    await tick();
+  }
+  await t.resolves(Promise.all(flushes), 'every flush ends, and succeeds');
+  const limit = budget + DEFAULT_OVERDRAFT;
+  t.ok(disk.mostOpen <= limit, `at most ${limit} descriptors at once, syncs in flight included (${disk.mostOpen})`);
+  t.equal(cache.stats().peak, disk.mostOpen, 'the cache counts what it holds: its peak is what the disk saw');
+  t.same(disk.closedUnsynced(), [], 'every file closed was synced after its last write');
+  t.same(files.map((file) => readText(file)), files.map((_f, i) => `r3 f${i}`), 'every file reads back its last write');
+  for (const file of files) file.close();
+  t.equal(cache.stats().open, 0);
+});
+
+t.test('a flush of a file whose descriptor closed after its last write was synced takes no descriptor and no fdatasync', async (t) => {
+  const disk = new RecordingFileSystem();
+  await dirOn(disk);
+  const cache = new HandleCache(disk, { budget: 2, cleanReserve: 0 });
+  const a = cache.open('/d/a', 'w+');
+  a.write(bytes('a'), 0);
+  await a.datasync();
+  const others = [cache.open('/d/b', 'w+'), cache.open('/d/c', 'w+')]; // a, the least recently used, gives its descriptor back
+  t.equal(cache.stats().evictions, 1);
+  const from = disk.ops.length;
+  await a.datasync();
+  t.same(disk.ops.slice(from), [], 'nothing reaches the disk: every write through the closed descriptor was synced before it closed');
+  const written = disk.ops.length;
+  a.write(bytes('A'), 0);
+  await a.datasync();
+  t.equal(disk.syncsOf((p) => p === '/d/a', written), 1, 'once written again, a flush syncs it');
+  t.equal(readText(a), 'A');
+  for (const handle of [a, ...others]) handle.close();
 });
 
 const config = parseLogConfig({ 'segment.bytes': '2048', 'fsync': 'interval', 'flush.messages': '7', 'retention.bytes': '16384' });
