@@ -73,9 +73,11 @@ export class RunnelAdmin implements Admin {
     this.#cluster.invalidate(t.topic);
   }
 
-  async listTopics(): Promise<string[]> {
-    const res = await this.#retrying('listing topics', () => this.#cluster.fetchMetadata(null));
-    return res.topics.map((t) => t.name).sort();
+  async listTopics(opts?: { includeInternal?: boolean }): Promise<string[]> {
+    const includeInternal = opts?.includeInternal ?? false;
+    const res = await this.#retrying('listing topics', () => this.#cluster.fetchMetadata(null, { includeInternal }));
+    // A broker older than Metadata v1 lists internal topics regardless: hide them here too.
+    return res.topics.filter((t) => includeInternal || !(t.isInternal || t.name.startsWith('__'))).map((t) => t.name).sort();
   }
 
   /** One Metadata request for one topic; retrying is the caller's (one budget, not one inside another). */
@@ -98,7 +100,7 @@ export class RunnelAdmin implements Admin {
       name,
       partitions: [...meta.partitions]
         .sort((a, b) => a.partition - b.partition)
-        .map((p) => ({ partition: p.partition, leader: p.leader, replicas: p.replicas, isr: p.isr, leaderEpoch: p.leaderEpoch })),
+        .map((p) => ({ partition: p.partition, leader: p.leader, replicas: p.replicas, isr: p.isr, leaderEpoch: p.leaderEpoch, offlineReplicas: p.offlineReplicas })),
       configs: overrides,
     };
   }

@@ -2,10 +2,9 @@
  * Exponential backoff with jitter, the one policy for reconnects and for
  * retrying retriable errors: `initial * 2^attempt`, capped at `max`, then
  * spread by ±20% so a fleet of clients that lost the same broker does not
- * come back in lockstep.
+ * come back in lockstep. The jitter's randomness is the caller's (its
+ * world's), so a simulated client replays exactly.
  */
-import { sleepOn, systemClock } from './clock.js';
-
 export interface RetryPolicy {
   /** How many times a failed request is tried again (0: never). */
   retries: number;
@@ -17,17 +16,7 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 10, initialBackoffMs: 100, 
 
 const JITTER = 0.2;
 
-export function backoffMs(policy: Pick<RetryPolicy, 'initialBackoffMs' | 'maxBackoffMs'>, attempt: number, random: () => number = Math.random): number {
+export function backoffMs(policy: Pick<RetryPolicy, 'initialBackoffMs' | 'maxBackoffMs'>, attempt: number, random: () => number): number {
   const exp = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** Math.min(attempt, 30));
   return Math.max(0, Math.round(exp * (1 - JITTER + 2 * JITTER * random())));
-}
-
-/**
- * Waits `ms` on the real clock; resolves early (never rejects) when `signal`
- * aborts, so close() does not wait out a backoff. The timer keeps the process
- * alive on purpose: a process awaiting a send that is between retries must
- * not exit.
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return sleepOn(systemClock, ms, signal, { keepAlive: true });
 }

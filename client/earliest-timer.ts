@@ -2,30 +2,38 @@
  * One timer that fires at the earliest of the times it is asked for: the
  * producer's linger and retry deadlines, the consumer's retry deadlines.
  * Asking for a later time than the one armed is free, so the hot path can
- * ask on every append.
+ * ask on every append. It runs on the client's clock (the world's), so a
+ * whole client can run in a simulation. While armed it keeps the process
+ * alive (a process awaiting a send whose batch lingers must not exit before
+ * it goes); its owners cancel it when idle, so it never holds an idle
+ * process.
  */
+import type { ClientClock, TimerHandle } from './clock.js';
+
 export class EarliestTimer {
   readonly #fire: () => void;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #clock: ClientClock;
+  #timer: TimerHandle | null = null;
   #dueMs = Infinity;
 
-  constructor(fire: () => void) {
+  constructor(clock: ClientClock, fire: () => void) {
+    this.#clock = clock;
     this.#fire = fire;
   }
 
   armAt(dueMs: number, nowMs: number): void {
     if (dueMs >= this.#dueMs || dueMs === Infinity) return;
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#dueMs = dueMs;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.schedule(Math.max(0, dueMs - nowMs), () => {
       this.#timer = null;
       this.#dueMs = Infinity;
       this.#fire();
-    }, Math.max(0, dueMs - nowMs));
+    }, { keepAlive: true });
   }
 
   cancel(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
     this.#dueMs = Infinity;
   }

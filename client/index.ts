@@ -11,6 +11,7 @@ export type {
   Acks,
   Admin,
   BrokerReachableEvent,
+  OffsetResetEvent,
   BrokerUnreachableEvent,
   ClientEventName,
   ClientEvents,

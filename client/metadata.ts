@@ -2,8 +2,9 @@
  * What the client knows about the cluster: brokers, topics, partition leaders,
  * and one connection per broker id. Metadata is fetched on demand and cached;
  * it is refreshed when a request fails in a way that means the cache is wrong
- * (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE)
- * or a broker connection drops, and in the background once it is older than
+ * (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH,
+ * UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, BROKER_NOT_AVAILABLE,
+ * REPLICA_NOT_AVAILABLE) or a broker connection drops, and in the background once it is older than
  * `metadataMaxAgeMs` (Kafka's metadata.max.age.ms), so a long-running client
  * learns of partitions added to a topic and of leaders that moved without an
  * error to tell it. Concurrent refreshes share one request.
@@ -17,6 +18,13 @@
  * and, once it is back, one 'broker-reachable', whichever connections
  * noticed.
  *
+ * Leader epochs (KIP-320): every partition's leader epoch is remembered
+ * across invalidations, and an answer that gives a partition an older epoch
+ * than one already seen (a broker that has not heard of the election yet) is
+ * ignored for that partition: the cached state stays, or, if none is cached,
+ * the partition counts as leaderless, so it is looked up again after a
+ * backoff rather than sent to a deposed leader.
+ *
  * Each producer, consumer and admin owns its own `Cluster`, so their sockets
  * and in-flight limits are separate: a consumer's long poll never takes a
  * slot a producer needs.
@@ -25,7 +33,9 @@ import type { MetadataResponse } from '../protocol/messages.js';
 import { Connection } from './connection.js';
 import { Errors, errorNameOf } from '../protocol/errors.js';
 import { RunnelError, invalidArgument, isRetriable, type RunnelErrorName } from './errors.js';
-import { backoffMs, sleep, type RetryPolicy } from './backoff.js';
+import { backoffMs, type RetryPolicy } from './backoff.js';
+import { sleepOn, type ClientClock } from './clock.js';
+import { systemClientWorld } from './world.js';
 import { ClientEventEmitter } from './events.js';
 import type { ClientWorld } from './world.js';
 import type { Logger } from './types.js';
@@ -70,6 +80,11 @@ const STALE_METADATA: ReadonlySet<RunnelErrorName> = new Set<RunnelErrorName>([
   'UNKNOWN_TOPIC_OR_PARTITION',
   'LEADER_NOT_AVAILABLE',
   'NOT_LEADER_OR_FOLLOWER',
+  // The request named an epoch the broker has moved past, or not reached yet: one of us is behind.
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'BROKER_NOT_AVAILABLE',
+  'REPLICA_NOT_AVAILABLE',
   'NETWORK_EXCEPTION',
   'CONNECTION_FAILED',
   'REQUEST_TIMED_OUT',
@@ -84,6 +99,15 @@ export interface Unreachable {
   reason: string;
   error: RunnelError;
 }
+
+/**
+ * How long answers may keep naming an older leader epoch than one seen before
+ * they are believed after all. Metadata has no topic id, so a topic deleted
+ * and created again under the same name (epochs from 0 again) looks like a
+ * broker behind an election; no broker stays behind that long without being
+ * fenced (its session times out after 9 s), so by then it is a new topic.
+ */
+const STALE_EPOCH_PATIENCE_MS = 10_000;
 
 /** The code a partition the broker did not describe is cached with: it has no leader we know of. */
 const LEADERLESS = Errors.LEADER_NOT_AVAILABLE.code;
@@ -115,6 +139,10 @@ export class Cluster {
   readonly #brokers = new Map<number, Connection>();
   readonly #topics = new Map<string, TopicInfo>();
   readonly #lookups = new Map<string, Promise<TopicInfo>>();
+  /** The newest leader epoch seen per partition (`topic\0partition`); outlives invalidate(), forgotten only with the topic. */
+  readonly #epochs = new Map<string, number>();
+  /** Since when answers have named an older epoch than `#epochs` has, per partition (see STALE_EPOCH_PATIENCE_MS). */
+  readonly #olderSinceMs = new Map<string, number>();
   #refreshing: Promise<void> | null = null;
   #closed = false;
   #nextBootstrap = 0;
@@ -127,9 +155,16 @@ export class Cluster {
   /** 'broker-unreachable' and 'broker-reachable', for the producer or consumer that owns this cluster. */
   readonly events: ClientEventEmitter;
 
+  /** The world's clock: every time this client reads or waits on. */
+  readonly clock: ClientClock;
+  readonly #random: () => number;
+
   constructor(opts: ClusterOptions) {
     this.events = new ClientEventEmitter(opts.logger);
     this.opts = opts;
+    const world = opts.world ?? systemClientWorld;
+    this.clock = world.clock;
+    this.#random = () => world.rng.next();
     this.#bootstrap = opts.bootstrap.map((addr) => this.#newConnection(addr.host, addr.port, `bootstrap ${addr.host}:${addr.port}`));
   }
 
@@ -183,7 +218,7 @@ export class Cluster {
     for (const [k, outage] of [...this.#unreachable]) {
       if (k !== key && !k.startsWith('bootstrap ')) continue;
       this.#unreachable.delete(k);
-      const unreachableMs = Date.now() - outage.sinceMs;
+      const unreachableMs = this.clock.nowMs() - outage.sinceMs;
       this.opts.logger.info({ broker: outage.broker, unreachableMs }, 'broker reachable again');
       this.events.emit('broker-reachable', { broker: outage.broker, unreachableMs });
     }
@@ -218,7 +253,7 @@ export class Cluster {
    * Cached topic metadata, or undefined if it must be fetched. Metadata
    * past its age is still returned, and refreshed in the background.
    */
-  cachedTopic(name: string, nowMs = Date.now()): TopicInfo | undefined {
+  cachedTopic(name: string, nowMs = this.clock.nowMs()): TopicInfo | undefined {
     const info = this.#topics.get(name);
     if (info !== undefined && nowMs >= info.refreshAtMs) this.#refreshInBackground(info, nowMs);
     return info;
@@ -308,10 +343,10 @@ export class Cluster {
    * One Metadata request (null: every topic). Shared with any refresh already
    * running for the same topics; updates the broker list and the cache.
    */
-  async fetchMetadata(topics: string[] | null): Promise<MetadataResponse> {
+  async fetchMetadata(topics: string[] | null, opts?: { includeInternal?: boolean }): Promise<MetadataResponse> {
     const conn = this.anyConnection();
     const seq = this.#metadataSeq++;
-    const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation, includeInternal: false });
+    const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation, includeInternal: opts?.includeInternal ?? false });
     this.#apply(res, seq);
     return res;
   }
@@ -338,23 +373,64 @@ export class Cluster {
       if (existing !== undefined) void existing.close(new RunnelError('NETWORK_EXCEPTION', `Broker ${b.nodeId} moved from ${existing.address} to ${b.host}:${b.port}; retrying there.`));
       this.#brokers.set(b.nodeId, this.#newConnection(b.host, b.port, `node ${b.nodeId}`));
     }
-    const refreshAtMs = Date.now() + this.opts.metadataMaxAgeMs;
+    const refreshAtMs = this.clock.nowMs() + this.opts.metadataMaxAgeMs;
     for (const t of res.topics) {
       // An answer to an older request (they may cross) never replaces a newer one.
       const cached = this.#topics.get(t.name);
       if (cached !== undefined && cached.asOf > seq) continue;
       if (errorNameOf(t.errorCode) !== 'NONE') {
         this.#topics.delete(t.name);
+        // A deleted topic made again starts its epochs over.
+        if (errorNameOf(t.errorCode) === 'UNKNOWN_TOPIC_OR_PARTITION') this.#forgetEpochs(t.name);
         continue;
       }
       const partitions: PartitionInfo[] = [];
-      for (const p of t.partitions) partitions[p.partition] = { ...p };
+      for (const p of t.partitions) partitions[p.partition] = this.#newerOf(t.name, p, cached);
       // A hole means a partition the broker did not describe: treat as leaderless.
       for (let i = 0; i < partitions.length; i++) {
         partitions[i] ??= { partition: i, leader: -1, leaderEpoch: -1, replicas: [], isr: [], errorCode: LEADERLESS };
       }
       this.#topics.set(t.name, { name: t.name, partitions, asOf: seq, refreshAtMs });
     }
+  }
+
+  /**
+   * The partition as the answer gives it, unless its leader epoch is older
+   * than one we have seen (KIP-320): then the cached state, or leaderless.
+   */
+  #newerOf(topic: string, p: MetadataResponse['topics'][number]['partitions'][number], cached: TopicInfo | undefined): PartitionInfo {
+    const key = `${topic}\0${p.partition}`;
+    let known = this.#epochs.get(key) ?? -1;
+    if (p.leaderEpoch >= 0 && p.leaderEpoch < known) {
+      const nowMs = this.clock.nowMs();
+      const sinceMs = this.#olderSinceMs.get(key) ?? nowMs;
+      this.#olderSinceMs.set(key, sinceMs);
+      if (nowMs - sinceMs >= STALE_EPOCH_PATIENCE_MS) {
+        this.opts.logger.warn({ topic, partition: p.partition, leaderEpoch: p.leaderEpoch, known }, 'metadata has named an older leader epoch for too long; taking it (the topic was made again?)');
+        this.#epochs.set(key, p.leaderEpoch);
+        known = p.leaderEpoch;
+      }
+    }
+    if (p.leaderEpoch >= 0 && p.leaderEpoch < known) {
+      const kept = cached?.partitions[p.partition];
+      this.opts.logger.debug({ topic, partition: p.partition, leaderEpoch: p.leaderEpoch, known }, 'ignoring metadata with an older leader epoch');
+      if (kept !== undefined && kept.leaderEpoch === known) return kept;
+      return { partition: p.partition, leader: -1, leaderEpoch: known, replicas: [...p.replicas], isr: [...p.isr], errorCode: LEADERLESS };
+    }
+    this.#olderSinceMs.delete(key);
+    if (p.leaderEpoch > known) this.#epochs.set(key, p.leaderEpoch);
+    return { partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: [...p.replicas], isr: [...p.isr], errorCode: p.errorCode };
+  }
+
+  #forgetEpochs(topic: string): void {
+    const prefix = `${topic}\0`;
+    for (const key of this.#epochs.keys()) if (key.startsWith(prefix)) this.#epochs.delete(key);
+    for (const key of this.#olderSinceMs.keys()) if (key.startsWith(prefix)) this.#olderSinceMs.delete(key);
+  }
+
+  /** The leader epoch of a partition as the cached metadata has it; -1 when not cached or unknown (a v0 broker). */
+  cachedLeaderEpoch(topic: string, partition: number): number {
+    return this.#topics.get(topic)?.partitions[partition]?.leaderEpoch ?? -1;
   }
 
   /**
@@ -373,9 +449,28 @@ export class Cluster {
         }
         if (isStaleMetadataError(err)) this.invalidate();
         this.opts.logger.debug({ err: (err as Error).message, attempt: n + 1 }, `retrying ${what}`);
-        await sleep(backoffMs(this.opts.retry, n), signal === undefined ? this.#abort.signal : AbortSignal.any([signal, this.#abort.signal]));
+        await this.sleep(backoffMs(this.opts.retry, n, this.#random), signal);
       }
     }
+  }
+
+  /** A float in [0, 1) from the world's randomness. */
+  random(): number {
+    return this.#random();
+  }
+
+  /** A retry's backoff, `attempt` counting from 0, with the world's jitter. */
+  backoffMs(attempt: number): number {
+    return backoffMs(this.opts.retry, attempt, this.#random);
+  }
+
+  /**
+   * Waits `ms` on the world's clock, ended early by close() or `signal`. The
+   * timer keeps the process alive on purpose: a process awaiting a request
+   * that is between retries must not exit.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepOn(this.clock, ms, signal === undefined ? this.#abort.signal : AbortSignal.any([signal, this.#abort.signal]), { keepAlive: true });
   }
 
   async close(): Promise<void> {

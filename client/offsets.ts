@@ -26,7 +26,8 @@ export async function listOffsets(cluster: Cluster, topic: string, wanted: { par
   const byLeader = new Map<number, { partition: number; currentLeaderEpoch: number; timestamp: number }[]>();
   for (const w of wanted) {
     const { leader } = await cluster.leaderFor(topic, w.partition);
-    addTo(byLeader, leader, { partition: w.partition, currentLeaderEpoch: -1, timestamp: w.timestamp });
+    // The epoch we believe current: a deposed leader refuses (FENCED_LEADER_EPOCH) rather than answer from a stale log.
+    addTo(byLeader, leader, { partition: w.partition, currentLeaderEpoch: cluster.cachedLeaderEpoch(topic, w.partition), timestamp: w.timestamp });
   }
   const out = new Map<number, number>();
   await Promise.all([...byLeader].map(async ([leader, partitions]) => {
@@ -70,7 +71,7 @@ async function firstRecordAtOrAfter(cluster: Cluster, topic: string, partition: 
     const { conn } = await cluster.leaderFor(topic, partition);
     const res = await conn.request('Fetch', {
       replicaId: -1, replicaEpoch: -1, maxWaitMs: 0, minBytes: 0, maxBytes: scanBytes,
-      topics: [{ name: topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: fromOffset, partitionMaxBytes: scanBytes }] }],
+      topics: [{ name: topic, partitions: [{ partition, currentLeaderEpoch: cluster.cachedLeaderEpoch(topic, partition), fetchOffset: fromOffset, partitionMaxBytes: scanBytes }] }],
     });
     const p = res.topics[0]?.partitions[0];
     if (p === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Fetch answer left out ${topic}-${partition}.`);

@@ -43,9 +43,8 @@ export class Runnel {
 
   /**
    * `world` is for tests and simulations: the network, clock and randomness
-   * the client's connections run on (default: the real ones). Only the
-   * connections use it so far; producers and consumers still time linger,
-   * retries and timeouts on the real clock.
+   * the whole client runs on (default: the real ones): connections, and the
+   * producers' and consumers' linger, retries, backoff jitter and timeouts.
    */
   constructor(opts: RunnelOptions, world: Partial<ClientWorld> = {}) {
     if (opts === null || typeof opts !== 'object') throw invalidArgument('new Runnel() takes { bootstrap: ["host:port"] }');

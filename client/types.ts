@@ -108,10 +108,28 @@ export interface BrokerReachableEvent {
   unreachableMs: number;
 }
 
-/** The events producers and consumers emit: `on(name, listener)`. */
+/**
+ * A consumer's position moved back because the records it had been given
+ * are no longer in the partition: a new leader's log ends before them (an
+ * unclean leader election, or acks=1 records the new leader never had).
+ * Fetching goes on from `toOffset`; records written there since may differ
+ * from those consumed before.
+ */
+export interface OffsetResetEvent {
+  topic: string;
+  partition: number;
+  /** The position the app had reached (the next offset it would have been given). */
+  fromOffset: number;
+  /** Where the partition's log now ends for the records consumed: the new position. */
+  toOffset: number;
+  reason: string;
+}
+
+/** The events producers and consumers emit: `on(name, listener)`. ('offset-reset' is a consumer's only.) */
 export interface ClientEvents {
   'broker-unreachable': BrokerUnreachableEvent;
   'broker-reachable': BrokerReachableEvent;
+  'offset-reset': OffsetResetEvent;
 }
 
 export type ClientEventName = keyof ClientEvents;
@@ -203,6 +221,8 @@ export interface PartitionDescription {
 /** A partition as `Admin.describeTopic` gives it: also the epoch of its current leader (bumped at every leader change). */
 export interface DescribedPartition extends PartitionDescription {
   leaderEpoch: number;
+  /** Replicas whose broker is fenced or not registered, or whose log is offline ([] from a broker older than Metadata v1). */
+  offlineReplicas: number[];
 }
 
 export interface TopicDescription {
@@ -226,7 +246,8 @@ export interface Admin {
    * are never removed). Keyed records map to other partitions afterwards.
    */
   createPartitions(t: { topic: string; count: number }): Promise<void>;
-  listTopics(): Promise<string[]>;
+  /** Topic names, sorted. Internal topics (names starting `__`) only with `includeInternal`. */
+  listTopics(opts?: { includeInternal?: boolean }): Promise<string[]>;
   describeTopic(name: string): Promise<TopicDescription>;
   describeConfigs(topic: string): Promise<DescribedConfig[]>;
   /** Incremental: each entry sets one setting; `null` resets it to the default. */

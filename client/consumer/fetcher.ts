@@ -13,19 +13,32 @@
  * dropped when its turn comes.
  *
  * Errors: retriable ones (leader moved, broker restarting) are retried with
- * backoff for as long as the consumer lives, logged at warn. An offset out of
+ * backoff for as long as the consumer lives, logged at warn; the position
+ * stays where it was, so the partition resumes at the new leader with
+ * nothing skipped or repeated.
+ *
+ * Leader epochs (KIP-320): every fetch carries the partition's leader epoch
+ * as the metadata has it, so a deposed leader (FENCED_LEADER_EPOCH) or one
+ * that has not caught up with the election (UNKNOWN_LEADER_EPOCH) refuses it
+ * rather than serving a log that may have diverged; both refresh metadata.
+ * When the epoch rises, the position is checked with the new leader first
+ * (epoch-validation.ts). If the records after some offset were truncated
+ * away, anything fetched past it is dropped; if the app already had some of
+ * them, the position moves back to where the partition's log now ends and
+ * an 'offset-reset' event says so: nothing is skipped silently. An offset out of
  * range, a topic that does not exist, or a corrupt batch is queued as an
  * error, in order with the data before it, and that partition stops until
  * the app seeks it.
  */
 import { errorNameOf } from '../../protocol/errors.js';
 import { RunnelError } from '../errors.js';
-import { backoffMs, type RetryPolicy } from '../backoff.js';
+import type { RetryPolicy } from '../backoff.js';
 import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
 import { addTo } from '../group-by.js';
 import { EarliestTimer } from '../earliest-timer.js';
 import { CoalescedRun } from '../coalesced.js';
 import { listOffsets, offsetsForTimestamps } from '../offsets.js';
+import { validatePositions, type ValidationAsk } from './epoch-validation.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type FetchResponse } from '../../protocol/messages.js';
 import type { Logger, Message, MessageBatch } from '../types.js';
 import { keyOf, setStart, timestampOf, type PartitionState } from './partition-state.js';
@@ -69,7 +82,7 @@ export class Fetcher {
   readonly #buffered = new Map<number, number>();
   #waiters: (() => void)[] = [];
   readonly #pass = new CoalescedRun(() => this.#doPump(), queueMicrotask);
-  readonly #retryTimer = new EarliestTimer(() => this.pump());
+  readonly #retryTimer: EarliestTimer;
   #closed = false;
   /** Loops currently iterating; fetching happens only while there is one. */
   iterating = 0;
@@ -77,6 +90,7 @@ export class Fetcher {
   constructor(cluster: Cluster, opts: ResolvedConsumerOptions) {
     this.#cluster = cluster;
     this.#opts = opts;
+    this.#retryTimer = new EarliestTimer(cluster.clock, () => this.pump());
   }
 
   get closed(): boolean {
@@ -164,20 +178,33 @@ export class Fetcher {
     this.#wake();
   }
 
+  /** A failure for one partition: retried after a backoff if retriable, else queued for the app and the partition stopped. */
+  #failed(state: PartitionState, err: unknown): void {
+    const e = asRunnelError(err);
+    if (e.retriable) this.#retryLater(state, e);
+    else this.#deliverError(state, e);
+  }
+
+  /** A whole request failed: `#failed` for each partition it asked about that is still wanted. */
+  #failedAll(asked: readonly { state: PartitionState; epoch: number }[], err: unknown): void {
+    for (const a of asked) if (this.isCurrent(a.state, a.epoch)) this.#failed(a.state, err);
+  }
+
   #retryLater(state: PartitionState, err: RunnelError): void {
-    state.retryAtMs = Date.now() + backoffMs(this.#opts.retry, state.failures++);
+    state.retryAtMs = this.#cluster.clock.nowMs() + this.#cluster.backoffMs(state.failures++);
     if (isStaleMetadataError(err)) this.#cluster.invalidate(state.topic);
     this.#opts.logger.warn({ topic: state.topic, partition: state.partition, err: err.message, attempt: state.failures }, 'fetch failed; retrying');
   }
 
   #doPump(): void {
     if (this.#closed) return;
-    const nowMs = Date.now();
+    const nowMs = this.#cluster.clock.nowMs();
     let nextDueMs = Infinity;
     const toResolve: PartitionState[] = [];
     const byLeader = new Map<number, PartitionState[]>();
+    const toValidate = new Map<number, PartitionState[]>();
     for (const s of this.#states.values()) {
-      if (s.stopped !== null || s.inFlight || s.resolving) continue;
+      if (s.stopped !== null || s.inFlight || s.resolving || s.validating) continue;
       if (s.retryAtMs > nowMs) {
         nextDueMs = Math.min(nextDueMs, s.retryAtMs);
         continue;
@@ -191,11 +218,14 @@ export class Fetcher {
         this.#deliverError(s, new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${s.topic}" has no partition ${s.partition}.`, { retriable: false, topicPartition: { topic: s.topic, partition: s.partition } }));
       } else if (leader === LOOK_UP) {
         this.#lookUp(s.topic);
+      } else if (this.#leaderChanged(s)) {
+        addTo(toValidate, leader, s);
       } else {
         addTo(byLeader, leader, s);
       }
     }
     if (toResolve.length > 0) void this.#resolveStarts(toResolve);
+    for (const [leader, states] of toValidate) void this.#validate(leader, states);
     const bufferLimit = this.iterating === 0 ? 0 : this.#opts.prefetch ? 2 : 1;
     for (const [leader, states] of byLeader) {
       if (this.#fetching.has(leader) || (this.#buffered.get(leader) ?? 0) >= bufferLimit) continue;
@@ -210,12 +240,69 @@ export class Fetcher {
       (err: unknown) => {
         for (const s of this.#states.values()) {
           if (s.topic !== topic) continue;
-          if (err instanceof RunnelError && err.retriable) this.#retryLater(s, err);
-          else this.#deliverError(s, asRunnelError(err));
+          this.#failed(s, err);
         }
         this.pump();
       },
     );
+  }
+
+  /** The metadata names a newer leader epoch than the one the fetched records came from: check the position first. */
+  #leaderChanged(s: PartitionState): boolean {
+    return s.leaderEpoch >= 0 && s.lastFetchedEpoch >= 0 && this.#cluster.cachedLeaderEpoch(s.topic, s.partition) > s.leaderEpoch;
+  }
+
+  /** Checks the positions of partitions whose leader changed with their new leader (one request). */
+  async #validate(leader: number, states: PartitionState[]): Promise<void> {
+    const asks: (ValidationAsk & { epoch: number })[] = states.map((s) => ({
+      state: s, epoch: s.epoch, currentLeaderEpoch: this.#cluster.cachedLeaderEpoch(s.topic, s.partition), lastFetchedEpoch: s.lastFetchedEpoch, offset: s.fetchOffset!,
+    }));
+    for (const s of states) s.validating = true;
+    try {
+      const results = await validatePositions(this.#cluster, leader, asks);
+      if (this.#closed) return;
+      for (const a of asks) {
+        const s = a.state;
+        if (!this.isCurrent(s, a.epoch)) continue;
+        const r = results.get(a)!;
+        if (r.kind === 'error') {
+          this.#failed(s, r.error);
+          continue;
+        }
+        if (r.kind === 'diverged') this.#diverged(s, r.endOffset, r.leaderEpoch);
+        s.leaderEpoch = a.currentLeaderEpoch;
+        s.failures = 0;
+      }
+    } catch (err) {
+      if (!this.#closed) this.#failedAll(asks, err);
+    } finally {
+      for (const s of states) s.validating = false;
+      this.pump();
+    }
+  }
+
+  /**
+   * The new leader's log ends the last fetched epoch at `endOffset`, before
+   * the fetch position: what was fetched from there on is gone. Buffered
+   * data is dropped; the app's position moves back only if it had been
+   * given such records, and then it is told.
+   */
+  #diverged(s: PartitionState, endOffset: number, leaderEpoch: number): void {
+    const position = s.position ?? s.fetchOffset!;
+    const fetchedTo = s.fetchOffset!;
+    // Drops every answer fetched under the old position, buffered or in flight, and the app's half-read batch.
+    s.epoch++;
+    s.lastFetchedEpoch = leaderEpoch;
+    if (position <= endOffset) {
+      this.#opts.logger.info({ topic: s.topic, partition: s.partition, endOffset, fetchedTo }, 'records fetched past the new leader\'s log end were dropped before the app saw them');
+      s.fetchOffset = position;
+      return;
+    }
+    s.position = endOffset;
+    s.fetchOffset = endOffset;
+    const reason = `the new leader of ${s.topic}-${s.partition} (leader epoch ${this.#cluster.cachedLeaderEpoch(s.topic, s.partition)}) has records only up to offset ${endOffset} for epoch ${leaderEpoch}, but this consumer had been given records up to offset ${position - 1}: those were truncated away (an unclean leader election, or acks=1 records the new leader never had)`;
+    this.#opts.logger.warn({ topic: s.topic, partition: s.partition, from: position, to: endOffset }, 'log truncation detected; position reset');
+    this.#cluster.events.emit('offset-reset', { topic: s.topic, partition: s.partition, fromOffset: position, toOffset: endOffset, reason });
   }
 
   /** Turns earliest / latest / timestamp starts into offsets, per topic, with ListOffsets. */
@@ -241,11 +328,7 @@ export class Fetcher {
           a.state.failures = 0;
         }
       } catch (err) {
-        for (const a of asked) {
-          if (!this.isCurrent(a.state, a.epoch)) continue;
-          if (err instanceof RunnelError && err.retriable) this.#retryLater(a.state, err);
-          else this.#deliverError(a.state, asRunnelError(err));
-        }
+        this.#failedAll(asked.map((a) => ({ state: a.state, epoch: a.epoch })), err);
       } finally {
         for (const s of list) s.resolving = false;
       }
@@ -255,13 +338,13 @@ export class Fetcher {
 
   async #fetch(leader: number, states: PartitionState[]): Promise<void> {
     this.#fetching.add(leader);
-    const asked = states.map((s) => ({ state: s, epoch: s.epoch, offset: s.fetchOffset! }));
+    const asked = states.map((s) => ({ state: s, epoch: s.epoch, offset: s.fetchOffset!, leaderEpoch: this.#cluster.cachedLeaderEpoch(s.topic, s.partition) }));
     const topics = new Map<string, FetchRequest['topics'][number]>();
     for (const a of asked) {
       a.state.inFlight = true;
       let t = topics.get(a.state.topic);
       if (t === undefined) topics.set(a.state.topic, (t = { name: a.state.topic, partitions: [] }));
-      t.partitions.push({ partition: a.state.partition, currentLeaderEpoch: -1, fetchOffset: a.offset, partitionMaxBytes: a.state.fetchMaxBytes });
+      t.partitions.push({ partition: a.state.partition, currentLeaderEpoch: a.leaderEpoch, fetchOffset: a.offset, partitionMaxBytes: a.state.fetchMaxBytes });
     }
     const { maxWaitMs, minBytes, maxBytes, requestTimeoutMs } = this.#opts;
     const body: FetchRequest = { replicaId: -1, replicaEpoch: -1, maxWaitMs, minBytes, maxBytes, topics: [...topics.values()] };
@@ -270,13 +353,7 @@ export class Fetcher {
       if (this.#closed) return;
       this.#handleFetch(leader, res, asked);
     } catch (err) {
-      if (this.#closed) return;
-      const e = asRunnelError(err);
-      for (const a of asked) {
-        if (!this.isCurrent(a.state, a.epoch)) continue;
-        if (e.retriable) this.#retryLater(a.state, e);
-        else this.#deliverError(a.state, e);
-      }
+      if (!this.#closed) this.#failedAll(asked, err);
     } finally {
       for (const a of asked) a.state.inFlight = false;
       this.#fetching.delete(leader);
@@ -301,7 +378,7 @@ export class Fetcher {
     this.#deliverError(s, new RunnelError('OFFSET_OUT_OF_RANGE', `${reason}; seek to 'earliest', 'latest' or an offset it holds.`, { reason }));
   }
 
-  #handleFetch(leader: number, res: FetchResponse, asked: { state: PartitionState; epoch: number; offset: number }[]): void {
+  #handleFetch(leader: number, res: FetchResponse, asked: { state: PartitionState; epoch: number; offset: number; leaderEpoch: number }[]): void {
     if (errorNameOf(res.errorCode) !== 'NONE') throw RunnelError.fromCode(res.errorCode, `Fetching from broker ${leader}`);
     const byKey = new Map(asked.map((a) => [a.state.key, a]));
     const token: ResponseToken = { leader, remaining: 0 };
@@ -318,11 +395,12 @@ export class Fetcher {
         }
         if (error !== 'NONE') {
           const err = RunnelError.fromCode(p.errorCode, `Fetching ${s.topic}-${s.partition}`, null, { topicPartition: { topic: s.topic, partition: s.partition } });
-          if (err.retriable) this.#retryLater(s, err);
-          else this.#deliverError(s, err);
+          this.#failed(s, err);
           continue;
         }
         s.failures = 0;
+        // Served under this epoch: the position is good with this leader.
+        if (a.leaderEpoch >= 0) s.leaderEpoch = a.leaderEpoch;
         const records = p.records[0];
         if (records === undefined || records.byteLength === 0) continue;
         let walk: BatchWalk;
@@ -339,6 +417,7 @@ export class Fetcher {
         }
         s.fetchMaxBytes = this.#opts.partitionMaxBytes;
         s.fetchOffset = walk.nextOffset;
+        s.lastFetchedEpoch = walk.batches[walk.batches.length - 1]!.header.partitionLeaderEpoch;
         token.remaining++;
         this.#ready.push({ state: s, epoch: a.epoch, token, records, walk, minOffset: a.offset, highWatermark: p.highWatermark, error: null });
       }

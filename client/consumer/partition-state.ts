@@ -30,6 +30,12 @@ export interface PartitionState {
   retryAtMs: number;
   failures: number;
   highWatermark: number;
+  /** The leader epoch of the leader it last fetched from (-1: none yet, or a broker without epochs). */
+  leaderEpoch: number;
+  /** The epoch the records just before `fetchOffset` were written in (-1: unknown); what a new leader is asked about. */
+  lastFetchedEpoch: number;
+  /** An OffsetForLeaderEpoch check of the position is under way (no fetching meanwhile). */
+  validating: boolean;
 }
 
 export const keyOf = (topic: string, partition: number): string => `${topic}\0${partition}`;
@@ -38,6 +44,7 @@ export function newPartitionState(topic: string, partition: number, start: Start
   const state: PartitionState = {
     key: keyOf(topic, partition), topic, partition, start: null, position: undefined, fetchOffset: undefined, epoch: 0, assigned: true,
     inFlight: false, resolving: false, stopped: null, fetchMaxBytes, retryAtMs: 0, failures: 0, highWatermark: -1,
+    leaderEpoch: -1, lastFetchedEpoch: -1, validating: false,
   };
   setStart(state, start);
   return state;
@@ -45,6 +52,8 @@ export function newPartitionState(topic: string, partition: number, start: Start
 
 /** Moves the partition to `start` (an offset at once; the others once resolved). */
 export function setStart(state: PartitionState, start: StartOffset): void {
+  // A position the app chose has no epoch to check with a new leader.
+  state.lastFetchedEpoch = -1;
   if (typeof start === 'number') {
     state.start = null;
     state.position = start;

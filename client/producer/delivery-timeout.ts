@@ -14,7 +14,7 @@ import { RunnelError } from '../errors.js';
 import type { Cluster } from '../metadata.js';
 
 /** The timeout for each send that waited for `waitingFor` (as `{ sentAtMs }`), made at `nowMs`. */
-export function deliveryTimeoutErrors(cluster: Cluster, timeoutMs: number, waitingFor: string, lastError: RunnelError | null, nowMs = Date.now()): (send: { sentAtMs: number }) => RunnelError {
+export function deliveryTimeoutErrors(cluster: Cluster, timeoutMs: number, waitingFor: string, lastError: RunnelError | null, nowMs = cluster.clock.nowMs()): (send: { sentAtMs: number }) => RunnelError {
   const down = cluster.unreachableBrokers();
   let problem = '';
   let cause: RunnelError | null = lastError;

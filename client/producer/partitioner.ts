@@ -65,7 +65,8 @@ export class StickyPartitions {
   readonly #current = new Map<string, number>();
   readonly #random: () => number;
 
-  constructor(random: () => number = Math.random) {
+  /** `random`: floats in [0, 1), the client world's. */
+  constructor(random: () => number) {
     this.#random = random;
   }
 

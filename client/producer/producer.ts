@@ -56,12 +56,12 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
   readonly #acc: Accumulator;
   readonly #sender: Sender;
   readonly #lookups: TopicLookups;
-  readonly #sticky = new StickyPartitions();
+  readonly #sticky: StickyPartitions;
   readonly #onClosed: () => void;
   /** Calls that could not append at once (no metadata, no buffer room), in send order; later calls queue behind them. */
   readonly #waiting = new WaitingSends();
   /** Fires at the deadline of the call at the head of #waiting. */
-  readonly #waitTimer = new EarliestTimer(() => this.#pumpWaiting());
+  readonly #waitTimer: EarliestTimer;
   /** The head waits for buffer room and has asked to hear of it. */
   #roomAsked = false;
   #closing: Promise<void> | null = null;
@@ -74,6 +74,8 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
     this.#cluster = cluster;
     this.#opts = opts;
     this.#onClosed = onClosed;
+    this.#sticky = new StickyPartitions(() => cluster.random());
+    this.#waitTimer = new EarliestTimer(cluster.clock, () => this.#pumpWaiting());
     this.#acc = new Accumulator({
       batchBytes: opts.batchBytes,
       lingerMs: opts.lingerMs,
@@ -104,7 +106,7 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
     const checked = checkMessages(req);
     if (typeof checked === 'string') return Promise.reject(invalidArgument(checked));
     const messages = req.messages;
-    const nowMs = Date.now();
+    const nowMs = this.#cluster.clock.nowMs();
     const call = new SendCall(req.topic, messages, nowMs, nowMs + this.#opts.deliveryTimeoutMs);
     if (messages.length === 0) return call.promise;
     const w: WaitingSend = { call, messages, next: 0, highestPartition: checked, placed: false, chosen: null, freshAsOf: -1 };
@@ -127,7 +129,7 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
    * deadline.
    */
   #pumpWaiting(): void {
-    const nowMs = Date.now();
+    const nowMs = this.#cluster.clock.nowMs();
     for (let w = this.#waiting.head; w !== undefined; w = this.#waiting.head) {
       if (w.call.settled) {
         this.#waiting.shift();
@@ -311,8 +313,8 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
       this.#closing = this.#close(stopped);
     }
     if (timeoutMs !== undefined) {
-      const timer = setTimeout(this.#stopWaiting, timeoutMs);
-      void this.#closing.finally(() => clearTimeout(timer));
+      const timer = this.#cluster.clock.schedule(timeoutMs, this.#stopWaiting, { keepAlive: true });
+      void this.#closing.finally(() => timer.cancel());
     }
     return this.#closing;
   }

@@ -6,8 +6,9 @@
  *
  * Errors are handled per partition. Retriable ones (a leader change, a broker
  * restart, a timeout) put the batches back at the front of their queue after
- * an exponential backoff, and the stale-metadata ones drop the cached leader
- * first; anything else, or a retriable error past `retries`, fails the
+ * an exponential backoff, and the stale-metadata ones (a leader that moved, a
+ * broker gone, a lost connection) drop the cached leader first, so the retry
+ * goes to whoever leads the partition by then; anything else, or a retriable error past `retries`, fails the
  * batches, and with them the send() calls that own their records.
  *
  * With acks=0 there is no response: a request is done when the socket has
@@ -22,7 +23,7 @@
  * batch is left, so it never keeps an idle process alive.
  */
 import type { ProduceRequest, ProduceResponse, RecordChunks } from '../../protocol/messages.js';
-import { backoffMs, type RetryPolicy } from '../backoff.js';
+import type { RetryPolicy } from '../backoff.js';
 import { errorNameOf } from '../../protocol/errors.js';
 import { RunnelError } from '../errors.js';
 import { addTo } from '../group-by.js';
@@ -65,7 +66,7 @@ export class Sender {
   /** Every partition's batches a request is carrying now. */
   readonly #onTheWire = new Set<Entry>();
   readonly #pass = new CoalescedRun(() => this.#run(), setImmediate);
-  readonly #timer = new EarliestTimer(() => this.#run());
+  readonly #timer: EarliestTimer;
   #stopped = false;
 
   constructor(cluster: Cluster, acc: Accumulator, lookups: TopicLookups, opts: SenderOptions) {
@@ -73,6 +74,7 @@ export class Sender {
     this.#acc = acc;
     this.#lookups = lookups;
     this.#opts = opts;
+    this.#timer = new EarliestTimer(cluster.clock, () => this.#run());
   }
 
   /** Runs a send pass soon (same tick's appends still join the batches). */
@@ -110,7 +112,7 @@ export class Sender {
 
   #run(): void {
     if (this.#stopped) return;
-    const nowMs = Date.now();
+    const nowMs = this.#cluster.clock.nowMs();
     let nextDueMs = Infinity;
     const byLeader = new Map<number, PartitionQueue[]>();
     for (const q of this.#acc.queues()) {
@@ -285,10 +287,10 @@ export class Sender {
     if (err.retriable && attempt <= this.#opts.retries && !this.#stopped && !this.#cluster.closed) {
       if (isStaleMetadataError(err)) this.#cluster.invalidate(q.topic);
       this.#opts.logger.debug({ topic: q.topic, partition: q.partition, attempt, err: err.message }, 'retrying produce');
-      this.#acc.requeue(q, batches, Date.now() + backoffMs(this.#opts.retry, attempt - 1));
+      this.#acc.requeue(q, batches, this.#cluster.clock.nowMs() + this.#cluster.backoffMs(attempt - 1));
       return;
     }
-    if (err.retriable && attempt > 1) err.message += ` (gave up after ${attempt} attempts)`;
+    if (attempt > 1) err.message += ` (gave up after ${attempt} attempts over ${formatDuration(this.#cluster.clock.nowMs() - batches[0]!.createdMs)})`;
     for (const b of batches) {
       b.fail(err);
       this.#acc.release(b);

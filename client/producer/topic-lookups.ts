@@ -11,7 +11,8 @@
  * on a non-retriable answer (the topic does not exist and the broker will
  * not create it) or after `retries` failures in a row.
  */
-import { backoffMs, type RetryPolicy } from '../backoff.js';
+import type { RetryPolicy } from '../backoff.js';
+import type { TimerHandle } from '../clock.js';
 import { RunnelError } from '../errors.js';
 import type { Cluster } from '../metadata.js';
 
@@ -26,7 +27,7 @@ export interface TopicLookupHooks {
 
 interface LookupState {
   running: boolean;
-  retryTimer: NodeJS.Timeout | null;
+  retryTimer: TimerHandle | null;
   /** Failed lookups in a row. */
   failures: number;
   lastError: RunnelError | null;
@@ -63,7 +64,7 @@ export class TopicLookups {
   close(): void {
     this.#closed = true;
     for (const state of this.#states.values()) {
-      if (state.retryTimer !== null) clearTimeout(state.retryTimer);
+      state.retryTimer?.cancel();
       state.retryTimer = null;
     }
   }
@@ -93,10 +94,11 @@ export class TopicLookups {
           state.failures = 0;
           return;
         }
-        state.retryTimer = setTimeout(() => {
+        // Kept alive: a process awaiting a send whose topic lookup is between retries must not exit.
+        state.retryTimer = this.#cluster.clock.schedule(this.#cluster.backoffMs(state.failures - 1), () => {
           state.retryTimer = null;
           if (!this.#closed && this.#hooks.needed(topic)) this.#attempt(topic, state);
-        }, backoffMs(this.#retry, state.failures - 1));
+        }, { keepAlive: true });
       },
     );
   }

@@ -71,7 +71,7 @@ t.test('sticky partitions: keyless records stay put until their batch closes, th
   t.not(second, first, 'moves to another partition');
   sticky.batchClosed('t', second, 4);
   t.not(sticky.partition('t', 4), second);
-  const single = new StickyPartitions();
+  const single = new StickyPartitions(Math.random);
   single.partition('one', 1);
   single.batchClosed('one', 0, 1);
   t.equal(single.partition('one', 1), 0, 'one partition: nowhere else to go');

@@ -55,9 +55,9 @@ t.test('describe and list --under-replicated show replicas, ISR and leader epoch
   ], 'describe: leader, replicas, ISR and leader epoch per partition, in partition order');
   const json = await runnel(['topic', 'describe', 'orders', '--json', '-b', bootstrap]);
   t.same((JSON.parse(json.stdout) as { partitions: unknown[] }).partitions, [
-    { partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 3], leaderEpoch: 4 },
-    { partition: 1, leader: 3, replicas: [3, 1, 2], isr: [3, 1, 2], leaderEpoch: 2 },
-  ], 'describe --json: { partition, leader, replicas, isr, leaderEpoch }');
+    { partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 3], leaderEpoch: 4, offlineReplicas: [] },
+    { partition: 1, leader: 3, replicas: [3, 1, 2], isr: [3, 1, 2], leaderEpoch: 2, offlineReplicas: [] },
+  ], 'describe --json: { partition, leader, replicas, isr, leaderEpoch, offlineReplicas }');
 
   const under = await runnel(['topic', 'list', '--under-replicated', '-b', bootstrap]);
   t.equal(under.code, 0, under.stderr);
@@ -67,8 +67,8 @@ t.test('describe and list --under-replicated show replicas, ISR and leader epoch
   ], 'only the partitions whose ISR is smaller than their replicas, by topic and partition; a topic deleted meanwhile is left out');
   const underJson = await runnel(['topic', 'list', '--under-replicated', '--json', '-b', bootstrap]);
   t.same(JSON.parse(underJson.stdout), [
-    { topic: 'audit', partition: 0, leader: 2, replicas: [2, 3, 1], isr: [2], leaderEpoch: 7 },
-    { topic: 'orders', partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 3], leaderEpoch: 4 },
+    { topic: 'audit', partition: 0, leader: 2, replicas: [2, 3, 1], isr: [2], leaderEpoch: 7, offlineReplicas: [] },
+    { topic: 'orders', partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 3], leaderEpoch: 4, offlineReplicas: [] },
   ], 'list --under-replicated --json');
 
   const names = await runnel(['topic', 'list', '-b', bootstrap]);

@@ -64,7 +64,7 @@ t.test('up, status, kill STOP/CONT/KILL, start, down: every pid accounted for', 
   // The controller places the one replica on either broker.
   const leader = partitions[0]?.leader ?? -1;
   t.ok(leader === 1 || leader === 2, `placed on a broker of the cluster (${leader})`);
-  t.same(partitions, [{ partition: 0, leader, replicas: [leader], isr: [leader], leaderEpoch: 0 }], 'describe --json: leader, replicas, isr and epoch as broker 2 answers them');
+  t.same(partitions, [{ partition: 0, leader, replicas: [leader], isr: [leader], leaderEpoch: 0, offlineReplicas: [] }], 'describe --json: leader, replicas, isr, epoch and offline replicas as broker 2 answers them');
 
   const broker2 = nodes[2]!.pid!;
   const stopped = await clusterCli(['kill', '--broker', '2', '--signal', 'STOP', '--data', dir]);

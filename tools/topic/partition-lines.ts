@@ -21,7 +21,7 @@ export function underReplicated(descriptions: readonly TopicDescription[]): Topi
   for (const d of [...descriptions].sort((a, b) => a.name.localeCompare(b.name))) {
     for (const p of [...d.partitions].sort((a, b) => a.partition - b.partition)) {
       if (p.isr.length < p.replicas.length) {
-        out.push({ topic: d.name, partition: p.partition, leader: p.leader, replicas: p.replicas, isr: p.isr, leaderEpoch: p.leaderEpoch });
+        out.push({ topic: d.name, ...p });
       }
     }
   }
