@@ -21,6 +21,7 @@ import { fetchHandler } from './fetch.js';
 import { registered, type InvariantSink, type RegisteredHandler } from './handler.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 
 export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
@@ -38,6 +39,7 @@ export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink):
     registered(describeConfigsHandler(broker), faults),
     registered(alterConfigsHandler(broker), faults),
     registered(createPartitionsHandler(broker), faults),
+    registered(offsetForLeaderEpochHandler(broker), faults),
   ];
   handlers.push(registered(apiVersionsHandler(() => handlers), faults));
   const table = new Map<number, RegisteredHandler>();
