@@ -195,3 +195,29 @@ t.test('OffsetForLeaderEpoch answers Kafka\'s way, and an epoch newer than the l
   const follower = await rig.world.settle(rig.connection(2).request('OffsetForLeaderEpoch', { replicaId: -1, topics: [{ name: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }] }));
   t.equal(follower.topics[0]!.partitions[0]!.errorCode, Errors.NOT_LEADER_OR_FOLLOWER.code, 'a follower does not answer');
 });
+
+t.test('a leader that loses its leadership fails the acks=all produces still waiting, with NOT_LEADER_OR_FOLLOWER', async (t) => {
+  const rig = await ReplicationRig.create([1, 2]);
+  t.teardown(() => rig.close());
+  await rig.createTopic(TOPIC, [[1, 2]]);
+  rig.world.network.partition(hostOf(1), hostOf(2));
+  let answered: { errorCode: number } | null = null;
+  void rig.produce(1, TOPIC, ['a'], { acks: -1 }).then((r) => (answered = r));
+  await rig.world.run(500);
+  t.equal(answered, null, 'waiting for follower 2');
+  await rig.elect(TOPIC, 0, 2, [2], { to: [1] });
+  t.ok(await rig.until(() => answered !== null, 100), 'answered as soon as broker 1 follows');
+  t.equal(answered!.errorCode, Errors.NOT_LEADER_OR_FOLLOWER.code);
+});
+
+t.test('a replica fetch is refused from a broker outside the assignment and from a stale broker epoch', async (t) => {
+  const rig = await ReplicationRig.create([1, 2, 3]);
+  t.teardown(() => rig.close());
+  await rig.createTopic(TOPIC, [[1, 2]]);
+  const fetch = (replicaId: number, replicaEpoch: number) =>
+    rig.world.settle(rig.connection(1).request('Fetch', { replicaId, replicaEpoch, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ name: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] })).then((r) => r.topics[0]!.partitions[0]!);
+  t.equal((await fetch(3, rig.image.brokers.get(3)!.epoch)).errorCode, Errors.NOT_LEADER_OR_FOLLOWER.code, 'broker 3 holds no replica');
+  t.equal((await fetch(2, rig.image.brokers.get(2)!.epoch - 1)).errorCode, Errors.STALE_BROKER_EPOCH.code, 'an epoch older than broker 2\'s registration');
+  t.equal((await fetch(2, rig.image.brokers.get(2)!.epoch)).errorCode, Errors.NONE.code, 'broker 2 at its epoch fetches');
+  t.equal(rig.partition(1, TOPIC).leadership!.follower(2)!.logEndOffset, 0, 'and its position is recorded');
+});
