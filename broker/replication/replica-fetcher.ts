@@ -291,16 +291,9 @@ export class ReplicaFetcher {
   }
 }
 
-/** Concatenates fetched batch slices into one buffer (appendAsFollower takes one). */
+/** Fetched batch slices as the one buffer appendAsFollower takes (no copy for a single slice). */
 function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** The client's logger interface on the broker's logger, one level down: the fetcher reports what matters itself. */

@@ -221,3 +221,22 @@ t.test('a replica fetch is refused from a broker outside the assignment and from
   t.equal((await fetch(2, rig.image.brokers.get(2)!.epoch)).errorCode, Errors.NONE.code, 'broker 2 at its epoch fetches');
   t.equal(rig.partition(1, TOPIC).leadership!.follower(2)!.logEndOffset, 0, 'and its position is recorded');
 });
+
+t.test('a follower whose end is below the leader\'s log start (retention ran there) starts over at the leader\'s start', async (t) => {
+  const rig = await ReplicationRig.create([1, 2]);
+  t.teardown(() => rig.close());
+  await rig.createTopic(TOPIC, [[1, 2]], { 'segment.bytes': '1024', 'retention.bytes': '1024' });
+  await rig.world.settle(rig.produce(1, TOPIC, ['a', 'b'], { acks: -1 }));
+  t.ok(await rig.until(() => rig.partition(2, TOPIC).logEndOffset === 2));
+  rig.world.network.partition(hostOf(1), hostOf(2));
+  await rig.elect(TOPIC, 0, 1, [1]);
+  for (let i = 0; i < 20; i++) await rig.world.settle(rig.produce(1, TOPIC, ['v'.repeat(300)], { acks: -1 }));
+  const leaderLog = rig.log(1, TOPIC);
+  await rig.world.settle(leaderLog.applyRetention(rig.partition(1, TOPIC).highWatermark));
+  const start = leaderLog.logStartOffset;
+  t.ok(start > 2, `retention moved the leader's log start past the follower's end (to ${start})`);
+  rig.world.network.heal(hostOf(1), hostOf(2));
+  t.ok(await rig.until(() => rig.partition(2, TOPIC).logEndOffset === 22), 'the follower catches up to 22');
+  t.equal(rig.log(2, TOPIC).logStartOffset, start, 'its log restarted at the leader\'s start');
+  t.same(await bytesOf(rig, 2), await bytesOf(rig, 1), 'and holds what the leader holds');
+});
