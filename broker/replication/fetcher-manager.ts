@@ -25,20 +25,28 @@ export class ReplicaFetcherManager {
 
   /** Fetches `partition` from broker `leader` at `leaderEpoch` (after truncating); `leader` -1 or unknown: fetches nothing. */
   follow(partition: Partition, leader: number, leaderEpoch: number): void {
-    this.unfollow(partition);
     const address = leader < 0 ? undefined : this.#opts.addressOf(leader);
-    if (address === undefined) return;
     let fetcher = this.#fetchers.get(leader);
-    if (fetcher !== undefined && (fetcher.host !== address.host || fetcher.port !== address.port)) {
+    let moved: Partition[] = [];
+    if (fetcher !== undefined && (address === undefined || fetcher.host !== address.host || fetcher.port !== address.port)) {
+      // The leader registered a new address: its other partitions move to the new fetcher too.
+      moved = [...this.#following].filter(([p, f]) => f === fetcher && p !== partition).map(([p]) => p);
       this.#retire(fetcher);
       fetcher = undefined;
     }
+    // The same leader's fetcher keeps its connection: the partition is only re-added (truncation first).
+    if (this.#following.get(partition) !== fetcher || fetcher === undefined) this.unfollow(partition);
+    if (address === undefined) return;
     if (fetcher === undefined) {
       fetcher = new ReplicaFetcher({ id: leader, ...address }, this.#opts);
       this.#fetchers.set(leader, fetcher);
     }
     fetcher.add(partition, leaderEpoch);
     this.#following.set(partition, fetcher);
+    for (const other of moved) {
+      fetcher.add(other, other.leaderEpoch);
+      this.#following.set(other, fetcher);
+    }
   }
 
   unfollow(partition: Partition): void {

@@ -240,3 +240,27 @@ t.test('a follower whose end is below the leader\'s log start (retention ran the
   t.equal(rig.log(2, TOPIC).logStartOffset, start, 'its log restarted at the leader\'s start');
   t.same(await bytesOf(rig, 2), await bytesOf(rig, 1), 'and holds what the leader holds');
 });
+
+t.test('while an ISR expansion is pending, the joining follower already holds back the high watermark (the maximal ISR)', async (t) => {
+  const rig = await ReplicationRig.create([1, 2, 3], { settings: { 'replica.lag.time.max.ms': 1_000 } });
+  t.teardown(() => rig.close());
+  await rig.createTopic(TOPIC, [[1, 2, 3]]);
+  await rig.elect(TOPIC, 0, 1, [1, 2]);
+  const leader = rig.partition(1, TOPIC);
+  let release = (): void => undefined;
+  rig.alterGate = new Promise((resolve) => (release = resolve));
+  await rig.world.settle(rig.produce(1, TOPIC, ['a'], { acks: -1 }));
+  t.ok(await rig.until(() => leader.leadership?.pendingIsr !== null), 'follower 3 reached the HW: the leader asked to add it');
+  t.same(leader.leadership!.pendingIsr, [1, 2, 3]);
+  t.same(leader.isr, [1, 2], 'not committed yet');
+  rig.world.network.partition(hostOf(1), hostOf(3));
+  await rig.world.settle(rig.produce(1, TOPIC, ['b'], { acks: 1 }));
+  t.ok(await rig.until(() => rig.partition(2, TOPIC).logEndOffset === 2), 'follower 2 has offset 1');
+  await rig.world.run(200);
+  t.equal(leader.highWatermark, 1, 'the HW waits for follower 3, which is joining, though the committed ISR is [1,2]');
+  release();
+  rig.alterGate = null;
+  t.ok(await rig.until(() => leader.isr.length === 3), 'the expansion commits');
+  rig.world.network.heal(hostOf(1), hostOf(3));
+  t.ok(await rig.until(() => leader.highWatermark === 2), 'and the HW moves once follower 3 has offset 1');
+});
