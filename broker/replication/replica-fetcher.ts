@@ -34,6 +34,7 @@ import type { FetchRequest } from '../../protocol/messages.js';
 import type { Logger } from '../log.js';
 import type { Partition } from '../partition.js';
 import { DiscontinuousAppendError } from '../storage/errors.js';
+import { divergenceStep } from './divergence.js';
 
 /** Rounds of OffsetForLeaderEpoch one truncation may take (each steps to an older epoch). */
 const TRUNCATION_ROUNDS_MAX = 32;
@@ -193,19 +194,10 @@ export class ReplicaFetcher {
         this.#park(followed, answer === undefined ? 'no answer for the partition' : `OffsetForLeaderEpoch: ${errorNameOf(answer.errorCode)}`, partition);
         return;
       }
-      if (answer.endOffset < 0) {
-        // The leader knows no epoch at or below ours: keep only what was committed (Kafka's rule), fetch the rest.
-        target = Math.min(target, partition.highWatermark);
-        break;
-      }
-      const mine = partition.endOffsetForEpoch(answer.leaderEpoch);
-      if (mine.epoch === answer.leaderEpoch) {
-        target = Math.min(target, answer.endOffset, mine.endOffset);
-        break;
-      }
-      // This replica never had the leader's epoch: cut to where its own older epoch ends, and ask about that one.
-      target = Math.min(target, mine.endOffset < 0 ? 0 : mine.endOffset);
-      asked = mine.epoch;
+      // Should the leader know no epoch at or below ours, only what was committed is kept (Kafka's rule) and the rest fetched.
+      const step = divergenceStep(target, { epoch: answer.leaderEpoch, endOffset: answer.endOffset }, answer.endOffset < 0 ? { epoch: -1, endOffset: -1 } : partition.endOffsetForEpoch(answer.leaderEpoch), partition.highWatermark);
+      target = step.target;
+      asked = step.next;
     }
     if (!this.#stillFollowing(partition, followed)) return;
     const from = partition.logEndOffset;
