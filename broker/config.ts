@@ -39,6 +39,9 @@ export interface BrokerConfig {
   pendingSegmentBytesMax: number;
   pendingSegmentBytesMaxPerPartition: number;
   fetchMaxBytes: number;
+  replicaLagTimeMaxMs: number;
+  replicaFetchMaxBytes: number;
+  replicaFetchWaitMaxMs: number;
   connectionsMaxIdleMs: number;
   /** -1: derived from the file-descriptor limit at start-up (descriptor-budget.ts). */
   maxConnections: number;
@@ -145,6 +148,9 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'pending.segment.bytes.max', defaultValue: String(512 * MiB), doc: 'Bytes of newly rolled segments the broker may hold in memory, all partitions together, while the disk makes the segment before each one durable (a segment file is written only after the one before it is fsynced). Past it, produce requests to a partition holding such bytes wait for the disk: acks=0 as long as it takes, acks=1/all up to their timeout, then REQUEST_TIMED_OUT with nothing appended.', parse: int(MiB, Number.MAX_SAFE_INTEGER) },
   { name: 'pending.segment.bytes.max.per.partition', defaultValue: String(64 * MiB), doc: 'The same limit for one partition: past it, produce requests to that partition wait for its disk.', parse: int(MiB, Number.MAX_SAFE_INTEGER) },
   { name: 'fetch.max.bytes', defaultValue: String(55 * MiB), doc: 'Most record bytes one Fetch response carries, whatever the consumer asks for (at least one batch is always sent).', parse: int(1024, INT32_MAX) },
+  { name: 'replica.lag.time.max.ms', defaultValue: '10000', doc: 'A follower that has not caught up with its leader\'s log end for this long leaves the ISR (the leader asks the controller); it joins again once it reaches the high watermark.', parse: int(1, INT32_MAX) },
+  { name: 'replica.fetch.max.bytes', defaultValue: String(10 * MiB), doc: 'Most record bytes one follower fetch asks its leader for, all partitions together (per partition: a tenth of it, at least 1 MiB): with one fetch in flight per leader, what a follower holds in memory for replication.', parse: int(1024, INT32_MAX) },
+  { name: 'replica.fetch.wait.max.ms', defaultValue: '500', doc: 'How long a follower\'s fetch waits at the leader for new records before it is answered empty (a long poll).', parse: int(1, INT32_MAX) },
   { name: 'connections.max.idle.ms', defaultValue: String(10 * 60_000), doc: 'Close a connection that has sent nothing and has nothing in flight for this long; -1 never.', parse: int(-1, INT32_MAX) },
   { name: 'max.connections', defaultValue: '-1', doc: 'Most client connections open at once; a connection past it is closed as soon as it is accepted (the client retries). -1: a quarter of the file descriptors that `ulimit -n` leaves once the broker\'s own are counted (the start-up log says how many).', parse: limitOrMinusOne(INT32_MAX) },
   { name: 'max.connections.per.ip', defaultValue: '-1', doc: 'Most connections open at once from one client address; past it a new one from that address is closed at once. -1: no limit per address.', parse: limitOrMinusOne(INT32_MAX) },
@@ -250,6 +256,9 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     pendingSegmentBytesMax: get('pending.segment.bytes.max'),
     pendingSegmentBytesMaxPerPartition: get('pending.segment.bytes.max.per.partition'),
     fetchMaxBytes: get('fetch.max.bytes'),
+    replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
+    replicaFetchMaxBytes: get('replica.fetch.max.bytes'),
+    replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),
     maxConnections: get('max.connections'),
     maxConnectionsPerIp: get('max.connections.per.ip'),

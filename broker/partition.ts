@@ -30,6 +30,18 @@
  * it stamps its epoch on every batch. Requests check the role and epoch
  * through `ReplicaManager.partitionOrError`.
  *
+ * Replication (docs/ARCHITECTURE.md, "Replication"): the committed end above
+ * (written, or durable with fsync=always) is this replica's own. A leader's
+ * high watermark is the lowest of its own committed end and the log ends its
+ * ISR followers reported in their fetches (replication/leader-state.ts), so
+ * a record becomes readable, and an acks=all produce is answered
+ * (`whenReplicated`), only once every in-sync replica has it. A leader alone
+ * in its ISR (every single-node topic) takes the single-node path: its high
+ * watermark is its committed end, with no extra step. A follower appends the
+ * leader's batches as they are (`appendAsFollower`) and takes the high
+ * watermark the leader sends, capped by its own committed end; a truncation
+ * (the fetcher's, after a leader change) may lower it.
+ *
  * A broken invariant during an operation on the partition (here or in its
  * log) takes the log offline the same way (`#offlineOnInvariant`): its
  * state is no longer known to be right, so nothing more is appended to or
@@ -40,6 +52,7 @@
  * loop, and appends are applied in call order.
  */
 import { NotLeaderError, PartitionOffsetOutOfRangeError, UnknownTopicOrPartitionError } from './errors.js';
+import { LeaderState, type LeadershipState } from './replication/leader-state.js';
 import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
@@ -69,6 +82,16 @@ export class Partition {
   #role: PartitionRole = 'follower';
   #leader = -1;
   #leaderEpoch = -1;
+  #partitionEpoch = -1;
+  /** This replica's own committed end (see the file comment); the high watermark never passes it. */
+  #localCommitted: number;
+  /** As leader: the followers' positions and the ISR. */
+  #leaderState: LeaderState | null = null;
+  /** As follower: the high watermark the leader sent last (-1: none yet). */
+  #leaderHighWatermark = -1;
+  /** acks=all produces waiting for the high watermark, in offset order. */
+  #replicationWaiters: { endOffset: number; resolve: () => void; reject: (error: Error) => void }[] = [];
+  #appendedBytesTotal = 0;
 
   /** `log` null: the log could not be opened, for the reason `offline`. */
   constructor(topic: string, index: number, log: PartitionLog | null, config: LogConfig, offline: Error | null = null) {
@@ -79,6 +102,7 @@ export class Partition {
     this.#offline = offline;
     this.#config = config;
     this.#highWatermark = log === null ? -1 : this.#committedEnd(log);
+    this.#localCommitted = this.#highWatermark;
     if (log !== null && this.#highWatermark < log.logEndOffset) void this.#whenCommitted(log.logEndOffset).catch(() => undefined);
   }
 
@@ -96,14 +120,63 @@ export class Partition {
     return this.#leaderEpoch;
   }
 
-  /** This node leads the partition from `leaderEpoch` on: it appends, stamping that epoch. */
-  becomeLeader(localNodeId: number, leaderEpoch: number): void {
-    this.#changeRole('leader', localNodeId, leaderEpoch);
+  /** The partition epoch of the state this replica last took (-1 before any). */
+  get partitionEpoch(): number {
+    return this.#partitionEpoch;
   }
 
-  /** Another node (`leader`, -1 for none) leads from `leaderEpoch` on; appends here are refused. */
-  becomeFollower(leader: number, leaderEpoch: number): void {
+  /** The committed ISR while this replica leads; empty otherwise. */
+  get isr(): readonly number[] {
+    return this.#leaderState?.isr ?? [];
+  }
+
+  /** What this leader knows of its followers (null unless leading). */
+  get leadership(): LeaderState | null {
+    return this.#leaderState;
+  }
+
+  /**
+   * This node leads the partition from `leaderEpoch` on: it appends, stamping
+   * that epoch, and tracks its followers. Resolves once the epoch is recorded
+   * at the log end (KIP-279: `PartitionLog.beginLeaderEpoch`); rejects if the
+   * log cannot record it (it is then offline).
+   * The same epoch again with a newer partition epoch is an ISR change.
+   */
+  becomeLeader(localNodeId: number, state: LeadershipState, nowMs: number): Promise<void> {
+    if (this.#role === 'leader' && state.leaderEpoch === this.#leaderEpoch && this.#leaderState !== null) {
+      if (state.partitionEpoch > this.#partitionEpoch) this.settleIsr({ isr: state.isr, partitionEpoch: state.partitionEpoch });
+      return Promise.resolve();
+    }
+    this.#changeRole('leader', localNodeId, state.leaderEpoch);
+    this.#partitionEpoch = state.partitionEpoch;
+    this.#leaderHighWatermark = -1;
+    this.#leaderState = new LeaderState(localNodeId, state, this.#log?.logEndOffset ?? 0, nowMs);
+    this.#refreshHighWatermark();
+    return this.#log === null || this.#log.isOffline ? Promise.resolve() : this.#log.beginLeaderEpoch(state.leaderEpoch);
+  }
+
+  /** Another node (`leader`, -1 for none) leads from `leaderEpoch` on; appends here are refused, acks=all waiters fail. */
+  becomeFollower(leader: number, leaderEpoch: number, partitionEpoch = this.#partitionEpoch): void {
     this.#changeRole('follower', leader, leaderEpoch);
+    this.#partitionEpoch = Math.max(this.#partitionEpoch, partitionEpoch);
+    this.#leaderState = null;
+    this.#leaderHighWatermark = -1;
+    const waiters = this.#replicationWaiters.splice(0);
+    for (const waiter of waiters) waiter.reject(new NotLeaderError(this.topic, this.index, leader, `broker ${leader} leads ${this.topic}-${this.index} now; the records may or may not have been replicated`));
+  }
+
+  /** Notes that the leader asked the controller for `isr` (one change in flight). */
+  proposeIsr(isr: readonly number[]): void {
+    this.#leaderState?.propose(isr);
+  }
+
+  /** The controller's answer to the ISR proposal (null: refused, keep the committed ISR); the high watermark follows. */
+  settleIsr(committed: { isr: readonly number[]; partitionEpoch: number } | null): void {
+    const state = this.#leaderState;
+    if (state === null) return;
+    state.settle(committed);
+    this.#partitionEpoch = Math.max(this.#partitionEpoch, state.partitionEpoch);
+    this.#refreshHighWatermark();
   }
 
   #changeRole(role: PartitionRole, leader: number, leaderEpoch: number): void {
@@ -192,13 +265,132 @@ export class Partition {
     const info = log.append(records, { leaderEpoch: this.#leaderEpoch });
     const endOffset = info.lastOffset + 1;
     assert(endOffset === log.logEndOffset, 'an append ends at the log end offset', { endOffset, logEndOffset: log.logEndOffset });
+    this.#appendedBytesTotal += info.sizeBytes;
+    const alone = this.#leaderState?.alone !== false;
     if (this.#config.fsync !== 'always' && endOffset <= log.writtenEndOffset) {
-      this.#visibleBytesTotal += info.sizeBytes;
-      this.#advanceTo(endOffset);
+      this.#localCommitted = endOffset;
+      if (alone) {
+        // The single-node path: committed is readable at once.
+        this.#visibleBytesTotal += info.sizeBytes;
+        this.#advanceTo(endOffset);
+        return { info, committed: Promise.resolve() };
+      }
+      this.#invisible.push({ endOffset, sizeBytes: info.sizeBytes });
+      this.#refreshHighWatermark();
+      this.#notify();
       return { info, committed: Promise.resolve() };
     }
     this.#invisible.push({ endOffset, sizeBytes: info.sizeBytes });
+    // Followers waiting in a fetch read past the high watermark: wake them.
+    if (!alone) this.#notify();
     return { info, committed: this.#whenCommitted(endOffset) };
+  }
+
+  /**
+   * Resolves once the high watermark covers `endOffset` (every in-sync
+   * replica has the records): what acks=all waits for. Rejects with
+   * NotLeaderError if this replica stops leading first, or if it is deleted.
+   */
+  whenReplicated(endOffset: number): Promise<void> {
+    if (this.#highWatermark >= endOffset) return Promise.resolve();
+    if (this.#role !== 'leader') return Promise.reject(new NotLeaderError(this.topic, this.index, this.#leader, `this broker no longer leads ${this.topic}-${this.index}`));
+    return new Promise((resolve, reject) => this.#replicationWaiters.push({ endOffset, resolve, reject }));
+  }
+
+  /** Bytes appended here since the partition was opened (leader or follower), committed or not: what a follower's fetch waits for. */
+  get appendedBytesTotal(): number {
+    return this.#appendedBytesTotal;
+  }
+
+  /**
+   * As leader, for follower `replicaId`: notes its fetch at `fetchOffset`
+   * (its log end) and moves the high watermark if that lets it. Throws
+   * OFFSET_OUT_OF_RANGE for an offset outside the log, NotLeaderError when
+   * not leading.
+   */
+  recordFollowerFetch(replicaId: number, fetchOffset: number, nowMs: number): void {
+    const log = this.#usableLog();
+    const state = this.#leaderState;
+    if (this.#role !== 'leader' || state === null) throw new NotLeaderError(this.topic, this.index, this.#leader, `this broker does not lead ${this.topic}-${this.index}`);
+    const { logStartOffset, logEndOffset } = log;
+    if (fetchOffset < logStartOffset || fetchOffset > logEndOffset) {
+      throw new PartitionOffsetOutOfRangeError(this.topic, this.index, fetchOffset, logStartOffset, logEndOffset);
+    }
+    state.recordFetch(replicaId, fetchOffset, logEndOffset, nowMs);
+    this.#refreshHighWatermark();
+  }
+
+  /** As leader, for a follower: whole batches from `fetchOffset` up to the log end (not just the high watermark). */
+  async readForFollower(fetchOffset: number, maxBytes: number, allocate?: ReadBufferSource): Promise<ReadResult> {
+    const log = this.#usableLog();
+    try {
+      return await log.read(fetchOffset, maxBytes, log.logEndOffset, allocate);
+    } catch (error) {
+      throw this.#offlineOnInvariant(log, error);
+    }
+  }
+
+  /**
+   * As follower: appends the leader's batches as they are (storage's
+   * `appendAsFollower`: a DiscontinuousAppendError means truncate first).
+   * Callers wait for `appendable` first.
+   */
+  appendAsFollower(records: Uint8Array): AppendInfo {
+    const log = this.#usableLog();
+    assert(this.#role === 'follower', 'only a follower appends the leader\'s batches', { topic: this.topic, index: this.index });
+    let info: AppendInfo;
+    try {
+      info = log.appendAsFollower(records);
+    } catch (error) {
+      throw this.#offlineOnInvariant(log, error);
+    }
+    const endOffset = info.lastOffset + 1;
+    this.#appendedBytesTotal += info.sizeBytes;
+    this.#invisible.push({ endOffset, sizeBytes: info.sizeBytes });
+    if (this.#config.fsync !== 'always' && endOffset <= log.writtenEndOffset) {
+      this.#localCommitted = Math.max(this.#localCommitted, endOffset);
+      this.#refreshHighWatermark();
+    } else {
+      void this.#whenCommitted(endOffset).catch(() => undefined);
+    }
+    return info;
+  }
+
+  /** As follower: the high watermark the leader sent; this replica's is the lower of it and its own committed end. */
+  updateLeaderHighWatermark(highWatermark: number): void {
+    this.#leaderHighWatermark = highWatermark;
+    this.#refreshHighWatermark();
+  }
+
+  /** The latest leader epoch in this replica's log (-1: none). */
+  get latestLogEpoch(): number {
+    return this.#log?.latestEpoch ?? -1;
+  }
+
+  /** Kafka's OffsetForLeaderEpoch answer from this replica's log (storage's `endOffsetForEpoch`). */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    return this.#usableLog().endOffsetForEpoch(epoch);
+  }
+
+  /** As follower: storage's `truncateTo`; the high watermark comes down with the log end if the cut goes below it. */
+  async truncateTo(offset: number): Promise<void> {
+    const log = this.#usableLog();
+    await log.truncateTo(offset);
+    this.#afterTruncation(log, Math.min(this.#highWatermark, log.logEndOffset));
+  }
+
+  /** As follower: storage's `truncateFullyAndStartAt` (the leader's log starts past this one's end). */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    const log = this.#usableLog();
+    await log.truncateFullyAndStartAt(offset);
+    this.#afterTruncation(log, log.logEndOffset);
+  }
+
+  #afterTruncation(log: PartitionLog, highWatermark: number): void {
+    const end = log.logEndOffset;
+    this.#highWatermark = highWatermark;
+    this.#localCommitted = Math.min(this.#committedEnd(log), end);
+    this.#invisible = this.#invisible.filter((entry) => entry.endOffset <= end && entry.endOffset > highWatermark);
   }
 
   /**
@@ -249,7 +441,8 @@ export class Partition {
     this.#log.updateConfig(config);
     // Leaving fsync=always: what was waiting for a sync is committed now (once written).
     if (wasAlways && config.fsync !== 'always') {
-      this.#advanceTo(this.#committedEnd(this.#log));
+      this.#localCommitted = Math.max(this.#localCommitted, this.#committedEnd(this.#log));
+      this.#refreshHighWatermark();
       void this.#whenCommitted(this.#log.logEndOffset).catch(() => undefined);
     }
   }
@@ -257,6 +450,7 @@ export class Partition {
   /** The topic is going away: waiters wake (and find it gone), appends and reads are refused. */
   markDeleted(): void {
     this.#deleted = true;
+    for (const waiter of this.#replicationWaiters.splice(0)) waiter.reject(new UnknownTopicOrPartitionError(this.topic, this.index, `${this.topic}-${this.index} was deleted`));
     this.#notify();
     this.#listeners.clear();
   }
@@ -278,7 +472,24 @@ export class Partition {
   async #whenCommitted(endOffset: number): Promise<void> {
     const log = this.#usableLog();
     await (this.#config.fsync === 'always' ? log.waitDurable(endOffset) : log.waitWritten(endOffset));
-    this.#advanceTo(this.#committedEnd(log));
+    this.#localCommitted = Math.max(this.#localCommitted, this.#committedEnd(log));
+    this.#refreshHighWatermark();
+  }
+
+  /**
+   * Where the high watermark may be now: this replica's committed end,
+   * capped as leader by its ISR followers' log ends, as follower by the
+   * leader's high watermark. A partition with no role yet keeps its own.
+   */
+  #refreshHighWatermark(): void {
+    let highWatermark = this.#localCommitted;
+    if (this.#role === 'leader') {
+      const state = this.#leaderState;
+      if (state !== null && !state.alone) highWatermark = Math.min(highWatermark, state.isrFollowersMinEnd());
+    } else if (this.#leaderEpoch >= 0) {
+      highWatermark = Math.min(highWatermark, this.#leaderHighWatermark);
+    }
+    this.#advanceTo(highWatermark);
   }
 
   /** Where the high watermark may be now: the durable end with fsync=always, else the written end. */
@@ -292,6 +503,7 @@ export class Partition {
     while (this.#invisible.length > 0 && this.#invisible[0]!.endOffset <= offset) {
       this.#visibleBytesTotal += this.#invisible.shift()!.sizeBytes;
     }
+    while (this.#replicationWaiters.length > 0 && this.#replicationWaiters[0]!.endOffset <= offset) this.#replicationWaiters.shift()!.resolve();
     this.#notify();
   }
 

@@ -19,12 +19,23 @@
  * Each partition is reached through `ReplicaManager.partitionOrError`, as
  * its leader, checking the leader epoch the request states (if any).
  *
+ * Followers (v1, `replicaId` >= 0): the replica must be in the partition's
+ * assignment, and its broker epoch (`replicaEpoch`) no older than its
+ * registration in the metadata (STALE_BROKER_EPOCH: a follower from before
+ * a restart). Its fetch offset is its log end: it is recorded with the
+ * leader before the read (LeaderState), which may move the high watermark
+ * and so wake acks=all produces and consumers' long polls. A follower
+ * reads up to the log end, not just the high watermark, and its long poll
+ * wakes on any append, and on the high watermark moving (which it learns
+ * from the response).
+ *
  * Reads run in the ordered step, after `whenWritable()`: one fetch at a time
  * per connection fills memory with records, and only while the client keeps
  * reading its responses. They read into recycled buffers (read-buffers.ts),
  * taken back once the response is written.
  */
 import { Errors, ProtocolError } from '../../protocol/errors.js';
+import { NotLeaderError } from '../errors.js';
 import type { FetchPartitionResult, FetchRequest, FetchResponse } from '../../protocol/messages.js';
 import { Partition } from '../partition.js';
 import type { ReadBufferSource } from '../storage/segment.js';
@@ -56,6 +67,26 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
   const { replicas, clock, config } = broker;
   const readBuffers = new ReadBufferPool(READ_BUFFER_BYTES, READ_BUFFERS_SPARE_MAX);
 
+  /** The partition as a follower may fetch it (recording its position), or why not. */
+  const forFollower = (request: FetchRequest, topic: string, p: FetchRequest['topics'][number]['partitions'][number]): Partition | Error => {
+    const found = replicas.partitionOrError(topic, p.partition, { role: 'leader', currentLeaderEpoch: p.currentLeaderEpoch });
+    if (!(found instanceof Partition)) return found;
+    const { replicaId, replicaEpoch } = request;
+    if (found.leadership?.replicas.includes(replicaId) !== true) {
+      return new NotLeaderError(topic, p.partition, found.leader, `broker ${replicaId} is not a replica of ${topic}-${p.partition} (replicas ${found.leadership?.replicas.join(',') ?? 'unknown'}); refresh metadata`);
+    }
+    const registered = replicas.image.brokers.get(replicaId)?.epoch;
+    if (replicaEpoch >= 0 && registered !== undefined && replicaEpoch < registered) {
+      return new ProtocolError('STALE_BROKER_EPOCH', `broker ${replicaId} fetched with broker epoch ${replicaEpoch}, older than its registration's ${registered}`);
+    }
+    try {
+      replicas.recordFollowerFetch(found, replicaId, p.fetchOffset);
+    } catch (error) {
+      return error as Error;
+    }
+    return found;
+  };
+
   const resolve = (ctx: RequestContext, request: FetchRequest): Target[] =>
     request.topics.flatMap((topicRequest) =>
       topicRequest.partitions.map((p): Target => {
@@ -63,14 +94,16 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
         if (p.partitionMaxBytes <= 0) {
           resolved = toWireError(new ProtocolError('INVALID_FETCH_SIZE', `partitionMaxBytes is ${p.partitionMaxBytes}; it must be positive`), ctx.logger);
         } else {
-          const found = replicas.partitionOrError(topicRequest.name, p.partition, { role: 'leader', currentLeaderEpoch: p.currentLeaderEpoch });
+          const found = request.replicaId >= 0
+            ? forFollower(request, topicRequest.name, p)
+            : replicas.partitionOrError(topicRequest.name, p.partition, { role: 'leader', currentLeaderEpoch: p.currentLeaderEpoch });
           resolved = found instanceof Partition ? found : toWireError(found, ctx.logger, { api: 'Fetch', topic: topicRequest.name, partition: p.partition });
         }
         return { topic: topicRequest.name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, resolved };
       }),
     );
 
-  const readOnce = async (ctx: RequestContext, targets: readonly Target[], maxBytes: number, allocate: ReadBufferSource): Promise<ReadPass> => {
+  const readOnce = async (ctx: RequestContext, targets: readonly Target[], maxBytes: number, allocate: ReadBufferSource, follower: boolean): Promise<ReadPass> => {
     const topics: FetchResponse['topics'] = [];
     let sizeBytes = 0;
     let failed = false;
@@ -80,7 +113,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
         entry = { name: target.topic, partitions: [] };
         topics.push(entry);
       }
-      const result = await readPartition(ctx, target, maxBytes - sizeBytes, sizeBytes === 0, allocate);
+      const result = await readPartition(ctx, target, maxBytes - sizeBytes, sizeBytes === 0, allocate, follower);
       if (result.errorCode !== Errors.NONE.code) failed = true;
       for (const batch of result.records) sizeBytes += batch.byteLength;
       entry.partitions.push(result);
@@ -88,7 +121,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     return { topics, sizeBytes, failed };
   };
 
-  const readPartition = async (ctx: RequestContext, target: Target, remainingBytes: number, first: boolean, allocate: ReadBufferSource): Promise<FetchPartitionResult> => {
+  const readPartition = async (ctx: RequestContext, target: Target, remainingBytes: number, first: boolean, allocate: ReadBufferSource, follower: boolean): Promise<FetchPartitionResult> => {
     const { resolved } = target;
     if (!(resolved instanceof Partition)) return errorResult(target.partition, resolved);
     const partition = resolved;
@@ -102,7 +135,8 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     });
     if (!first && remainingBytes <= 0) return result([]);
     try {
-      const read = await partition.read(target.fetchOffset, Math.max(1, Math.min(target.partitionMaxBytes, remainingBytes)), allocate);
+      const limit = Math.max(1, Math.min(target.partitionMaxBytes, remainingBytes));
+      const read = await (follower ? partition.readForFollower(target.fetchOffset, limit, allocate) : partition.read(target.fetchOffset, limit, allocate));
       // Past the first partition with data, a batch that does not fit waits for the next fetch.
       if (!first && read.sizeBytes > remainingBytes) return result([]);
       return result(read.records);
@@ -115,7 +149,11 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
   const waitForData = (ctx: RequestContext, targets: readonly Target[], haveBytes: number, request: FetchRequest): Promise<void> =>
     new Promise((done) => {
       const partitions = [...new Set(targets.flatMap((t) => (t.resolved instanceof Partition ? [t.resolved] : [])))];
-      const baseline = partitions.map((p) => p.visibleBytesTotal);
+      // A follower waits for anything appended (it reads to the log end) or a new high watermark to learn.
+      const follower = request.replicaId >= 0;
+      const bytesOf = (p: Partition): number => (follower ? p.appendedBytesTotal : p.visibleBytesTotal);
+      const baseline = partitions.map(bytesOf);
+      const watermarks = partitions.map((p) => p.highWatermark);
       const unsubscribes: (() => void)[] = [];
       let finished = false;
       const finish = (): void => {
@@ -129,9 +167,10 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       const check = (): void => {
         let bytes = haveBytes;
         partitions.forEach((p, i) => {
-          bytes += p.visibleBytesTotal - baseline[i]!;
+          bytes += bytesOf(p) - baseline[i]!;
         });
         if (bytes >= request.minBytes || partitions.some((p) => p.deleted)) finish();
+        else if (follower && partitions.some((p, i) => p.highWatermark !== watermarks[i])) finish();
       };
       const timer = clock.schedule(request.maxWaitMs, finish);
       for (const partition of partitions) unsubscribes.push(partition.onAdvance(check));
@@ -141,7 +180,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
 
   return {
     api: 'Fetch',
-    versions: { min: 0, max: 0 },
+    versions: { min: 0, max: 1 },
     async handle(ctx, request) {
       if (request.maxBytes <= 0) {
         return { throttleTimeMs: 0, errorCode: Errors.INVALID_FETCH_SIZE.code, topics: [] };
@@ -160,7 +199,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       };
       const read = (): Promise<ReadPass> => ctx.ordered(async () => {
         await ctx.whenWritable();
-        return readOnce(ctx, targets, maxBytes, allocate);
+        return readOnce(ctx, targets, maxBytes, allocate, request.replicaId >= 0);
       });
       const first = await read();
       if (first.sizeBytes >= request.minBytes || first.failed || request.maxWaitMs <= 0 || ctx.signal.aborted) {

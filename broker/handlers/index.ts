@@ -26,6 +26,7 @@ import { registered, type InvariantSink, type RegisteredHandler } from './handle
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { metadataChangesHandler } from './metadata-changes.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 
 export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
@@ -41,6 +42,7 @@ export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink):
     registered(produceHandler(broker), faults),
     registered(fetchHandler(broker), faults),
     registered(listOffsetsHandler(broker), faults),
+    registered(offsetForLeaderEpochHandler(broker), faults),
     ...servingHandlers(broker, faults),
   ];
   if (broker.controllerApis !== undefined) handlers.push(...controllerHandlers(broker.controllerApis, faults));

@@ -30,7 +30,7 @@ export function listOffsetsHandler(broker: BrokerContext): ApiHandler<'ListOffse
   const { replicas } = broker;
   return {
     api: 'ListOffsets',
-    versions: { min: 0, max: 0 },
+    versions: { min: 0, max: 1 },
     handle: (ctx, request) =>
       ctx.ordered(async () => ({
         topics: await Promise.all(

@@ -3,14 +3,21 @@
  * offsets by storage, never re-encoded) and answers with the first offset
  * assigned, the append time, and the log start offset.
  *
- * acks (on one node, 1 and all (-1) mean the same thing):
+ * acks:
  * - 0: no response at all. Since there is no response to carry an error, a
  *   failed append closes the connection, so the producer notices (Kafka's rule).
- * - 1 / all: answered once the records are committed, i.e. below the high
- *   watermark: at once, or after the fsync on a topic with fsync=always. If
- *   that takes longer than the request's `timeoutMs`, the partition answers
- *   REQUEST_TIMED_OUT (the records may still become durable: retrying may
- *   duplicate them).
+ * - 1: answered once the leader has committed the records itself: at once,
+ *   or after the fsync on a topic with fsync=always. Its followers may not
+ *   have them yet: a leader change can still lose them.
+ * - all (-1): refused with NOT_ENOUGH_REPLICAS, nothing appended, while the
+ *   ISR has fewer members than the topic's `min.insync.replicas`; else
+ *   answered once the high watermark covers the records, i.e. every in-sync
+ *   replica has them (and the leader has committed them). On a partition
+ *   with one replica that is the same moment as acks=1.
+ * If the wait takes longer than the request's `timeoutMs`, the partition
+ * answers REQUEST_TIMED_OUT: the records were appended on the leader and
+ * may still be replicated, so retrying may duplicate them. If the leader
+ * loses its leadership first, NOT_LEADER_OR_FOLLOWER (the same caveat).
  *
  * Each partition is reached through `ReplicaManager.partitionOrError`, as
  * its leader, which stamps its leader epoch on the batches. Internal topics
@@ -43,7 +50,7 @@ import { NO_RESPONSE, type ApiHandler, type RequestContext } from './handler.js'
 
 const VALID_ACKS = new Set([0, 1, -1]);
 
-type Outcome = { partition: number; error: WireError } | { partition: number; append: PartitionAppend; logAppendTime: boolean; logStartOffset: number };
+type Outcome = { partition: number; error: WireError } | { partition: number; append: PartitionAppend; replicated: Partition | null; logAppendTime: boolean; logStartOffset: number };
 
 export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
   const { controller, replicas, clock } = broker;
@@ -124,11 +131,15 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           outcomes.push({ partition: index, error: noRoom });
           continue;
         }
+        if (request.acks === -1 && partition.isr.length < partition.config.minInsyncReplicas) {
+          outcomes.push({ partition: index, error: toWireError(new ProtocolError('NOT_ENOUGH_REPLICAS', `${name}-${index} has ${partition.isr.length} in-sync replica(s) [${partition.isr.join(',')}], fewer than its min.insync.replicas ${partition.config.minInsyncReplicas}; nothing was written`), ctx.logger) });
+          continue;
+        }
         try {
           const append = partition.append(records);
           // An unawaited rejection is reported by the wait below; keep Node from calling it unhandled meanwhile.
           append.committed.catch(() => undefined);
-          outcomes.push({ partition: index, append, logAppendTime: partition.config.messageTimestampType === 'LogAppendTime', logStartOffset: partition.logStartOffset });
+          outcomes.push({ partition: index, append, replicated: request.acks === -1 ? partition : null, logAppendTime: partition.config.messageTimestampType === 'LogAppendTime', logStartOffset: partition.logStartOffset });
         } catch (error) {
           outcomes.push({ partition: index, error: toWireError(error, ctx.logger, { api: 'Produce', topic: name, partition: index }) });
         }
@@ -137,13 +148,19 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
     return results;
   };
 
-  /** Waits for `committed` until `deadlineMs`; the error to report, or undefined when committed. */
-  const awaitCommitted = async (ctx: RequestContext, append: PartitionAppend, timeoutMs: number, deadlineMs: number, where: Record<string, unknown>): Promise<WireError | undefined> => {
+  /**
+   * Waits until `deadlineMs` for `committed` (acks=1), and with acks=all
+   * for the high watermark of `replicated` to cover the append too; the
+   * error to report, or undefined when done.
+   */
+  const awaitCommitted = async (ctx: RequestContext, append: PartitionAppend, replicated: Partition | null, timeoutMs: number, deadlineMs: number, where: Record<string, unknown>): Promise<WireError | undefined> => {
     const timer = sleep(deadlineMs - clock.nowMs());
+    const done = replicated === null ? append.committed : append.committed.then(() => replicated.whenReplicated(append.info.lastOffset + 1));
     try {
-      const outcome = await Promise.race([append.committed.then(() => 'committed' as const), timer.done]);
+      const outcome = await Promise.race([done.then(() => 'committed' as const), timer.done]);
       if (outcome === 'timeout') {
-        return toWireError(new ProtocolError('REQUEST_TIMED_OUT', `the records were appended at offset ${append.info.baseOffset} but not made durable within the request's ${timeoutMs} ms; retrying may write them twice`), ctx.logger);
+        const what = replicated === null ? 'made durable' : 'committed by every in-sync replica';
+        return toWireError(new ProtocolError('REQUEST_TIMED_OUT', `the records were appended at offset ${append.info.baseOffset} but not ${what} within the request's ${timeoutMs} ms; retrying may write them twice`), ctx.logger);
       }
       return undefined;
     } catch (error) {
@@ -159,7 +176,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
         name,
         partitions: await Promise.all(
           outcomes.map(async (outcome): Promise<ProducePartitionResult> => {
-            const error = 'error' in outcome ? outcome.error : await awaitCommitted(ctx, outcome.append, request.timeoutMs, deadlineMs, { topic: name, partition: outcome.partition });
+            const error = 'error' in outcome ? outcome.error : await awaitCommitted(ctx, outcome.append, outcome.replicated, request.timeoutMs, deadlineMs, { topic: name, partition: outcome.partition });
             if (error !== undefined || 'error' in outcome) {
               return { partition: outcome.partition, errorCode: error!.code, errorMessage: error!.message, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
             }

@@ -30,7 +30,17 @@
  * guess is worse than serving none. After start, a new partition never
  * adopts a log already on disk (that log was never this topic's): it is
  * served offline with the reason.
+ *
+ * Roles: a partition this broker leads becomes leader (its epoch recorded
+ * at the log end, its followers tracked); one it follows becomes follower
+ * and is handed to the replica fetchers (fetcher-manager.ts), which truncate
+ * its divergent tail and fetch from the leader. A broker of a cluster
+ * (`replication` given) also runs the ISR manager (isr-manager.ts): ISR
+ * expansion after follower fetches, shrinking on a timer on the Clock. The
+ * embedded single node has neither: every partition has one replica.
  */
+import type { ClientWorld } from '../../client/world.js';
+import type { ControllerChannel } from '../cluster/controller-channel.js';
 import type { BrokerConfig } from '../config.js';
 import { FencedLeaderEpochError, NotLeaderError, UnknownLeaderEpochError, UnknownTopicOrPartitionError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -40,6 +50,17 @@ import type { LogConfig } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { logConfigFor } from '../topic-settings.js';
 import { assert } from '../world/assert.js';
+import type { Clock } from '../world/clock.js';
+import { ReplicaFetcherManager } from './fetcher-manager.js';
+import { IsrManager } from './isr-manager.js';
+
+/** What a broker of a cluster adds: the controller, the network it fetches over, its registration epoch. */
+export interface ReplicationDeps {
+  readonly channel: ControllerChannel;
+  /** The client side of the injected world (transport, clock, randomness) for the fetchers' connections. */
+  readonly world: ClientWorld;
+  brokerEpoch(): number;
+}
 
 /** A partition this broker could not carry a change out for. */
 export interface PartitionFailure {
@@ -81,12 +102,46 @@ export class ReplicaManager {
   #hosted = new Map<string, HostedTopic>();
   #queue: Promise<unknown> = Promise.resolve();
   #state: 'new' | 'started' | 'closed' = 'new';
+  readonly #clock: Clock | null;
+  readonly #fetchers: ReplicaFetcherManager | null = null;
+  readonly #isr: IsrManager | null = null;
+  #lagTimer: { cancel(): void } | null = null;
 
-  constructor(opts: { nodeId: number; logs: LogManager; config: BrokerConfig; logger: Logger }) {
+  /** `clock`: needed once a partition has followers (leader-side lag times); `replication`: a broker of a cluster. */
+  constructor(opts: { nodeId: number; logs: LogManager; config: BrokerConfig; logger: Logger; clock?: Clock; replication?: ReplicationDeps }) {
     this.#nodeId = opts.nodeId;
     this.#logs = opts.logs;
     this.#config = opts.config;
     this.#logger = opts.logger;
+    this.#clock = opts.clock ?? null;
+    const { replication } = opts;
+    if (replication !== undefined) {
+      assert(this.#clock !== null, 'a replicating broker has a clock', {});
+      const { config } = opts;
+      this.#fetchers = new ReplicaFetcherManager({
+        nodeId: opts.nodeId,
+        world: replication.world,
+        logger: opts.logger.child({ component: 'replication' }),
+        brokerEpoch: () => replication.brokerEpoch(),
+        maxWaitMs: config.replicaFetchWaitMaxMs,
+        maxBytes: config.replicaFetchMaxBytes,
+        partitionMaxBytes: Math.max(1024 * 1024, Math.floor(config.replicaFetchMaxBytes / 10)),
+        backoffMs: 100,
+        addressOf: (id) => {
+          const broker = this.#image.brokers.get(id);
+          return broker === undefined ? undefined : { host: broker.host, port: broker.port };
+        },
+      });
+      this.#isr = new IsrManager({
+        nodeId: opts.nodeId,
+        channel: replication.channel,
+        clock: this.#clock,
+        logger: opts.logger.child({ component: 'replication' }),
+        lagMaxMs: config.replicaLagTimeMaxMs,
+        brokerEpoch: () => replication.brokerEpoch(),
+        topicIdOf: (topic) => this.#hosted.get(topic)?.topicId,
+      });
+    }
   }
 
   get nodeId(): number {
@@ -109,6 +164,7 @@ export class ReplicaManager {
       const report = await this.#applyNow(image, { adoptLogsOnDisk: true });
       this.#state = 'started';
       await this.#reconcileStrays(image);
+      this.#scheduleLagCheck();
       return report;
     });
   }
@@ -176,10 +232,35 @@ export class ReplicaManager {
     return indexes.filter((index) => onDisk.has(index) && this.partition(topic, index) === undefined);
   }
 
-  /** Waits for the apply in progress; later ones are refused. */
+  /**
+   * After follower `replicaId`'s fetch of `partition` at `fetchOffset`: its
+   * position moves the high watermark (waking acks=all produces and
+   * consumers), and a follower that caught up may join the ISR.
+   */
+  recordFollowerFetch(partition: Partition, replicaId: number, fetchOffset: number): void {
+    assert(this.#clock !== null, 'a broker with followers has a clock', { topic: partition.topic });
+    partition.recordFollowerFetch(replicaId, fetchOffset, this.#clock.nowMs());
+    this.#isr?.maybeExpand(partition);
+  }
+
+  /** Waits for the apply in progress; later ones are refused. Fetchers stop. */
   async close(): Promise<void> {
     this.#state = 'closed';
+    this.#lagTimer?.cancel();
     await this.#queue;
+    await this.#fetchers?.close();
+  }
+
+  /** Every replica.lag.time.max.ms / 2, ISR followers that lag too long are removed (Kafka's period). */
+  #scheduleLagCheck(): void {
+    const isr = this.#isr;
+    const clock = this.#clock;
+    if (isr === null || clock === null || this.#state !== 'started') return;
+    this.#lagTimer = clock.schedule(Math.max(1, Math.floor(this.#config.replicaLagTimeMaxMs / 2)), () => {
+      if (this.#state !== 'started') return;
+      isr.checkLagging([...this.#hosted.values()].flatMap((topic) => [...topic.partitions.values()]));
+      this.#scheduleLagCheck();
+    });
   }
 
   #serially<T>(fn: () => Promise<T>): Promise<T> {
@@ -191,6 +272,7 @@ export class ReplicaManager {
   async #applyNow(next: MetadataImage, opts: { adoptLogsOnDisk: boolean }): Promise<ApplyReport> {
     const failures: PartitionFailure[] = [];
     const plan = this.#plan(next);
+    this.#leaderships = [];
 
     // Step 1: withdraw what goes away (and publish what changed in place) before touching the disk.
     const removals: { topic: string; index: number }[] = [];
@@ -198,7 +280,9 @@ export class ReplicaManager {
       const hosted = this.#hosted.get(name)!;
       const kept = new Map(hosted.partitions);
       for (const index of indexes) {
-        hosted.partitions.get(index)!.markDeleted();
+        const partition = hosted.partitions.get(index)!;
+        this.#fetchers?.unfollow(partition);
+        partition.markDeleted();
         kept.delete(index);
         removals.push({ topic: name, index });
       }
@@ -234,6 +318,8 @@ export class ReplicaManager {
     }
     this.#image = next;
     this.#applied = next;
+    // New leaders record their epoch at the log end (KIP-279) before the apply is reported done.
+    await Promise.all(this.#leaderships.splice(0));
     return { version: next.version, failures };
   }
 
@@ -277,11 +363,24 @@ export class ReplicaManager {
     this.#hosted.set(name, { ...hosted, image, config });
   }
 
+  /** Leaderships begun during the apply in progress (their epochs being recorded at the log end). */
+  #leaderships: Promise<void>[] = [];
+
   #setRole(partition: Partition, image: TopicImage): void {
-    const { leader, leaderEpoch } = image.partitionStates[partition.index]!;
+    const state = image.partitionStates[partition.index]!;
+    const { leader, leaderEpoch, partitionEpoch } = state;
+    if (leader === this.#nodeId) {
+      if (partition.role === 'leader' && leaderEpoch === partition.leaderEpoch && partitionEpoch <= partition.partitionEpoch) return;
+      this.#fetchers?.unfollow(partition);
+      const begun = partition.becomeLeader(this.#nodeId, state, this.#clock?.nowMs() ?? 0).catch((error: unknown) => {
+        this.#logger.error({ event: 'leaderEpochNotRecorded', topic: partition.topic, partition: partition.index, leaderEpoch, err: error }, `${partition.topic}-${partition.index}: could not record leader epoch ${leaderEpoch} at the log end: ${(error as Error).message}`);
+      });
+      this.#leaderships.push(begun);
+      return;
+    }
     if (leaderEpoch === partition.leaderEpoch && leader === partition.leader) return;
-    if (leader === this.#nodeId) partition.becomeLeader(this.#nodeId, leaderEpoch);
-    else partition.becomeFollower(leader, leaderEpoch);
+    partition.becomeFollower(leader, leaderEpoch, partitionEpoch);
+    if (partition.serving) this.#fetchers?.follow(partition, leader, leaderEpoch);
   }
 
   /** A partition on its log, opened or created; offline (with the error) if that fails. */

@@ -45,6 +45,8 @@ export interface LogConfig {
   maxMessageBytes: number;
   /** `message.timestamp.type`: keep the producer's timestamps, or stamp the broker's clock. */
   messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  /** `min.insync.replicas`: an acks=all produce needs at least this many in-sync replicas (the broker's replication, not storage, reads it). */
+  minInsyncReplicas: number;
 }
 
 /** A setting with a bad value or an unknown name; the message says which and why. */
@@ -147,6 +149,8 @@ const FIELD_DEFS = [
     doc: 'Largest record batch (after compression) the partition accepts.' }),
   field({ field: 'messageTimestampType', name: 'message.timestamp.type', defaultValue: 'CreateTime', parse: oneOf('message.timestamp.type', ['CreateTime', 'LogAppendTime'] as const),
     doc: 'CreateTime keeps the producer\'s timestamps; LogAppendTime stamps each batch with the broker\'s clock when it is appended.' }),
+  field({ field: 'minInsyncReplicas', name: 'min.insync.replicas', defaultValue: '1', parse: integer('min.insync.replicas', 1, INT32_MAX),
+    doc: 'An acks=all produce is refused (NOT_ENOUGH_REPLICAS, nothing written) while fewer replicas than this are in sync; acks=0 and 1 are not affected.' }),
 ] as const;
 
 /** Every topic setting: name, default, doc and parser. */

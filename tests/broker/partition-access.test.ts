@@ -41,7 +41,7 @@ t.test('produce, fetch and list-offsets reach partitions through partitionOrErro
   // The metadata now says: partition 0 led here at epoch 4, partition 1 led by broker 2 (a follower here), partition 2 not here at all.
   const before = rig.replicas.image;
   await rig.replicas.apply(before, withStates(before, 't', [
-    { replicas: [1, 2], leader: 1, leaderEpoch: 4, isr: [1, 2] },
+    { replicas: [1, 2], leader: 1, leaderEpoch: 4, isr: [1] },
     { replicas: [2, 1], leader: 2, leaderEpoch: 6, isr: [2, 1] },
     { replicas: [2, 3], leader: 3, leaderEpoch: 2, isr: [2, 3] },
   ]));
@@ -72,7 +72,7 @@ t.test('produce, fetch and list-offsets reach partitions through partitionOrErro
 
   const metadata = await rig.request('Metadata', { topics: ['t'], allowAutoTopicCreation: false, includeInternal: false });
   t.match(metadata.topics[0]!.partitions, [
-    { partition: 0, leader: 1, leaderEpoch: 4, replicas: [1, 2], isr: [1, 2] },
+    { partition: 0, leader: 1, leaderEpoch: 4, replicas: [1, 2], isr: [1] },
     { partition: 1, leader: 2, leaderEpoch: 6, replicas: [2, 1] },
     { partition: 2, leader: 3, leaderEpoch: 2, replicas: [2, 3] },
   ], 'metadata: leader, epoch, replicas and ISR as the image has them');

@@ -211,7 +211,7 @@ t.test('a log that goes offline gives its pending memory back and fails its wait
 function produceRig(partition: Partition, topic = 'stream'): { handle(request: ProduceRequest): Promise<ProduceResponse | typeof NO_RESPONSE>; closed: string[]; clock: ManualClock } {
   const clock = new ManualClock();
   // The one partition, led here; nothing else exists and nothing is auto-created.
-  partition.becomeLeader(1, 0);
+  void partition.becomeLeader(1, { leaderEpoch: 0, partitionEpoch: 0, replicas: [1], isr: [1] }, 0);
   const replicas = {
     image: { topics: new Map([[topic, {}]]) },
     partitionOrError: (name: string, index: number) => (name === topic && index === 0 ? partition : new Error(`no partition ${name}-${index}`)),

@@ -9,6 +9,7 @@
  */
 import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LAST_OFFSET_DELTA, BATCH_OFFSET_LENGTH, BATCH_OFFSET_LEADER_EPOCH, readI64 } from '../../protocol/batch/header.js';
 import type { PartitionLog } from '../../broker/storage/partition-log.js';
+import { divergenceStep } from '../../broker/replication/divergence.js';
 
 /** Concatenates fetched batches into one buffer, as they would arrive in one fetch response. */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -39,25 +40,12 @@ export async function replicate(leader: PartitionLog, follower: PartitionLog, op
 export async function truncateDivergentTail(leader: PartitionLog, follower: PartitionLog): Promise<number> {
   let asked = follower.latestEpoch;
   let target = follower.logEndOffset;
-  for (let round = 0; round < 64; round++) {
-    if (asked < 0) {
-      target = Math.min(target, leader.logStartOffset);
-      break;
-    }
+  for (let round = 0; round < 64 && asked >= 0; round++) {
     const answer = leader.endOffsetForEpoch(asked);
-    if (answer.endOffset < 0) {
-      target = Math.min(target, leader.logStartOffset);
-      break;
-    }
-    const mine = follower.endOffsetForEpoch(answer.epoch);
-    if (mine.epoch === answer.epoch) {
-      target = Math.min(target, answer.endOffset, mine.endOffset);
-      break;
-    }
-    // The follower never had the leader's epoch: truncate to where its own older epochs end and ask again.
-    target = Math.min(target, mine.endOffset < 0 ? 0 : mine.endOffset);
-    asked = mine.epoch;
+    const mine = answer.endOffset < 0 ? { epoch: -1, endOffset: -1 } : follower.endOffsetForEpoch(answer.epoch);
+    ({ target, next: asked } = divergenceStep(target, answer, mine, leader.logStartOffset));
   }
+  if (follower.latestEpoch < 0) target = Math.min(target, leader.logStartOffset);
   await follower.truncateTo(target);
   return target;
 }

@@ -1,0 +1,200 @@
+/**
+ * Several brokers in one process for replication tests: each node has its
+ * own simulated disk, LogManager, ReplicaManager (with replica fetchers and
+ * the ISR manager) and a BrokerServer with the real handler table, all on one
+ * ManualClock and one MemoryNetwork. The metadata is a plain image the test
+ * moves (`commit`), delivered to every running node as the controller's
+ * metadata log would be; a fake ControllerChannel answers AlterPartition as
+ * the controller does (fenced by leader and partition epoch) and commits the
+ * new ISR to that image.
+ */
+import { Connection } from '../../client/connection.js';
+import type { ControllerChannel } from '../../broker/cluster/controller-channel.js';
+import { brokerConfig, type BrokerConfig } from '../../broker/config.js';
+import type { Controller } from '../../broker/controller/controller.js';
+import { buildHandlerTable } from '../../broker/handlers/index.js';
+import { silentLogger } from '../../broker/log.js';
+import type { MetadataChange } from '../../broker/metadata/changes.js';
+import { applyChange, EMPTY_IMAGE, type MetadataImage } from '../../broker/metadata/image.js';
+import { BrokerServer } from '../../broker/net/server.js';
+import type { Partition } from '../../broker/partition.js';
+import { ReplicaManager } from '../../broker/replication/replica-manager.js';
+import { LogManager } from '../../broker/storage/log-manager.js';
+import type { PartitionLog } from '../../broker/storage/partition-log.js';
+import { logConfigFor } from '../../broker/topic-settings.js';
+import { SimulatedFileSystem } from '../../broker/world/file-system.js';
+import { Errors } from '../../protocol/errors.js';
+import type { AlterPartitionRequest, AlterPartitionResponse, ProducePartitionResult } from '../../protocol/messages.js';
+import { buildBatch } from '../../protocol/batch/builder.js';
+import { simulatedWorld, type SimulatedWorld } from './simulated-world.js';
+
+const PORT = 9092;
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface RigNode {
+  readonly id: number;
+  readonly host: string;
+  readonly logs: LogManager;
+  readonly replicas: ReplicaManager;
+  readonly server: BrokerServer;
+}
+
+export const hostOf = (id: number): string => `node-${id}`;
+
+export class ReplicationRig {
+  readonly world: SimulatedWorld;
+  readonly nodes = new Map<number, RigNode>();
+  readonly alterRequests: AlterPartitionRequest[] = [];
+  /** When set, AlterPartition waits for it before answering (to observe a pending ISR change). */
+  alterGate: Promise<void> | null = null;
+  image: MetadataImage = EMPTY_IMAGE;
+  readonly #config: BrokerConfig;
+  readonly #connections: Connection[] = [];
+
+  private constructor(world: SimulatedWorld, settings: Record<string, string | number>) {
+    this.world = world;
+    this.#config = brokerConfig({ 'data.dir': '/data', 'replica.fetch.wait.max.ms': 200, ...settings });
+  }
+
+  /** Brokers `ids`, all registered in the image and started. */
+  static async create(ids: readonly number[], opts: { seed?: number; settings?: Record<string, string | number> } = {}): Promise<ReplicationRig> {
+    const rig = new ReplicationRig(simulatedWorld(opts.seed ?? 1), opts.settings ?? {});
+    rig.image = [{ kind: 'clusterCreated', clusterId: 'rig' } as MetadataChange, ...ids.map((id): MetadataChange => ({ kind: 'brokerRegistered', brokerId: id, incarnationId: `inc-${id}`, host: hostOf(id), port: PORT, rack: null }))]
+      .reduce((image, change) => applyChange(image, change, image.version + 1), EMPTY_IMAGE);
+    // Registered brokers are fenced until the controller sees them caught up: these are, at once.
+    rig.#commitNow(...ids.map((id): MetadataChange => ({ kind: 'brokerUnfenced', brokerId: id, brokerEpoch: rig.image.brokers.get(id)!.epoch })));
+    for (const id of ids) await rig.#start(id);
+    return rig;
+  }
+
+  async #start(id: number): Promise<void> {
+    const { world } = this;
+    const config = { ...this.#config, nodeId: id, host: hostOf(id), advertisedHost: hostOf(id), port: PORT };
+    const logs = await LogManager.open({ dataDir: '/data', fs: new SimulatedFileSystem(), clock: world.clock, configFor: (topic) => logConfigFor(config, this.image.topics.get(topic)?.configs ?? {}), recoveryThreads: 0, cleanerThreads: 0 });
+    const replicas = new ReplicaManager({
+      nodeId: id,
+      logs,
+      config,
+      logger: silentLogger(),
+      clock: world.clock,
+      replication: { channel: this.#channel(), world: { transport: world.network.node(hostOf(id)), clock: world.clock, rng: world.rng }, brokerEpoch: () => this.image.brokers.get(id)?.epoch ?? -1 },
+    });
+    await replicas.start(this.image);
+    const controller = { autoCreate: async () => false, clusterId: 'rig' } as unknown as Controller;
+    const handlers = buildHandlerTable({ config, controller, replicas, clock: world.clock, logger: silentLogger(), endpoint: { host: hostOf(id), port: PORT } }, { fatal: (error) => { throw error; } });
+    const server = await BrokerServer.start({ transport: world.network.node(hostOf(id)), config, handlers, clock: world.clock, logger: silentLogger() });
+    this.nodes.set(id, { id, host: hostOf(id), logs, replicas, server });
+  }
+
+  /** The controller side of AlterPartition, as the real one answers it. */
+  #channel(): ControllerChannel {
+    const refused = (): never => {
+      throw new Error('not used by replication tests');
+    };
+    return {
+      controllerId: 0,
+      register: refused,
+      heartbeat: refused,
+      changes: refused,
+      forward: refused,
+      close: async () => undefined,
+      alterPartition: async (request) => {
+        this.alterRequests.push(request);
+        if (this.alterGate !== null) await this.alterGate;
+        const response: AlterPartitionResponse = { errorCode: 0, errorMessage: null, topics: [] };
+        for (const topic of request.topics) {
+          const partitions: AlterPartitionResponse['topics'][number]['partitions'] = [];
+          response.topics.push({ name: topic.name, partitions });
+          for (const asked of topic.partitions) {
+            const current = this.image.topics.get(topic.name)!.partitionStates[asked.partition]!;
+            const state = { leader: current.leader, leaderEpoch: current.leaderEpoch, partitionEpoch: current.partitionEpoch, isr: [...current.isr] };
+            if (asked.leaderEpoch !== current.leaderEpoch) partitions.push({ partition: asked.partition, errorCode: Errors.FENCED_LEADER_EPOCH.code, errorMessage: 'fenced', ...state });
+            else if (asked.partitionEpoch !== current.partitionEpoch) partitions.push({ partition: asked.partition, errorCode: Errors.INVALID_UPDATE_VERSION.code, errorMessage: 'stale', ...state });
+            else {
+              const next = { ...state, partitionEpoch: current.partitionEpoch + 1, isr: [...asked.newIsr] };
+              this.#commitNow({ kind: 'partitionChanged', name: topic.name, topicId: topic.topicId, partition: asked.partition, replicas: [...current.replicas], ...next });
+              partitions.push({ partition: asked.partition, errorCode: 0, errorMessage: null, ...next });
+            }
+          }
+        }
+        // The controller answers; brokers learn the change through the metadata log, a moment later.
+        void this.#deliver();
+        return response;
+      },
+    };
+  }
+
+  #commitNow(...changes: MetadataChange[]): void {
+    this.image = changes.reduce((image, change) => applyChange(image, change, image.version + 1), this.image);
+  }
+
+  async #deliver(ids: readonly number[] = [...this.nodes.keys()]): Promise<void> {
+    const image = this.image;
+    await Promise.all(ids.map((id) => this.nodes.get(id)!.replicas.apply(this.nodes.get(id)!.replicas.image, image)));
+  }
+
+  /** Commits `changes` and delivers the new image to every running node (or only `to`). */
+  async commit(changes: MetadataChange[], opts: { to?: number[] } = {}): Promise<void> {
+    this.#commitNow(...changes);
+    await this.world.settle(this.#deliver(opts.to));
+  }
+
+  async createTopic(name: string, assignments: number[][], configs: Record<string, string> = {}): Promise<void> {
+    await this.commit([{ kind: 'topicCreated', name, topicId: `id-${name}`, partitions: assignments.length, replicationFactor: assignments[0]!.length, configs, assignments }]);
+  }
+
+  /** Moves the leadership of `topic`-`index` to `leader` (epochs bumped, as an election commits), with `isr`. */
+  async elect(topic: string, index: number, leader: number, isr: number[], opts: { to?: number[] } = {}): Promise<void> {
+    const image = this.image.topics.get(topic)!;
+    const current = image.partitionStates[index]!;
+    await this.commit([{ kind: 'partitionChanged', name: topic, topicId: image.topicId, partition: index, replicas: [...current.replicas], leader, leaderEpoch: current.leaderEpoch + 1, partitionEpoch: current.partitionEpoch + 1, isr }], opts);
+  }
+
+  partition(id: number, topic: string, index = 0): Partition {
+    return this.nodes.get(id)!.replicas.partition(topic, index)!;
+  }
+
+  log(id: number, topic: string, index = 0): PartitionLog {
+    return this.nodes.get(id)!.logs.get(topic, index)!;
+  }
+
+  /** A client connection to node `id` (on the client host of the network). */
+  connection(id: number): Connection {
+    const connection = new Connection({
+      host: hostOf(id),
+      port: PORT,
+      clientId: 'rig',
+      connectTimeoutMs: 1_000,
+      requestTimeoutMs: 60_000,
+      maxInFlightRequests: 5,
+      maxFrameBytes: 1 << 24,
+      reconnect: { initialBackoffMs: 100, maxBackoffMs: 1_000 },
+      logger: silent,
+      world: { transport: this.world.network.node('client'), clock: this.world.clock, rng: this.world.rng },
+    });
+    this.#connections.push(connection);
+    return connection;
+  }
+
+  /** Sends one batch of `values` to node `id` (not awaited: the caller settles or watches it). */
+  produce(id: number, topic: string, values: string[], opts: { acks?: number; timeoutMs?: number; index?: number } = {}): Promise<ProducePartitionResult> {
+    const records = buildBatch(values.map((value) => ({ key: null, value: Buffer.from(value) })), { nowMs: this.world.clock.nowMs() });
+    const sent = this.connection(id).request('Produce', { acks: opts.acks ?? 1, timeoutMs: opts.timeoutMs ?? 30_000, topics: [{ name: topic, partitions: [{ partition: opts.index ?? 0, records }] }] });
+    return sent.then((response) => response.topics[0]!.partitions[0]!);
+  }
+
+  /** Runs simulated time until `condition` holds (checked every ms), at most `maxMs`; returns whether it held. */
+  async until(condition: () => boolean, maxMs = 5_000): Promise<boolean> {
+    for (let elapsed = 0; elapsed < maxMs && !condition(); elapsed++) await this.world.run(1);
+    return condition();
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.#connections) await connection.close();
+    for (const node of this.nodes.values()) {
+      await this.world.settle(node.server.close(0));
+      await this.world.settle(node.replicas.close());
+      await this.world.settle(node.logs.close());
+    }
+  }
+}
