@@ -145,7 +145,15 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       if (stats !== null) logger.info({ event: 'segmentFileDescriptors', ...stats }, `segment files: ${stats.reopens} reopened after their descriptor was closed while idle (${stats.evictions} closed, ${stats.backgroundSyncs} fdatasyncs in the background, ${stats.blockingSyncs} on the event loop, ${stats.overBudget} opens over the budget of ${stats.budget}, at most ${stats.peak} open at once)`);
     });
 
-    const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger });
+    // A broker of a cluster replicates: its fetchers and ISR changes need the controller channel (made first) and its broker epoch (known once registered).
+    const remote = store !== null ? null : (() => {
+      const [controllerHost, controllerPort] = splitAddress(config.controllerAddress);
+      return new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: { transport, clock, rng }, logger: logger.child({ component: 'controllerChannel' }) });
+    })();
+    if (remote !== null) cleanups.push(() => remote.close());
+    let joined: BrokerLifecycle | undefined;
+    const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1 } };
+    const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, ...replication });
     replicas = serving;
     cleanups.push(() => serving.close());
     const faults = new BrokerFaults(logger);
@@ -166,11 +174,9 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       channel = new InProcessControllerChannel({ controller: local, controllerId: config.nodeId, answerAdmin: adminAnswerer({ config, controller: local, logger }) });
       lifecycle = lifecycleOf(channel);
     } else {
-      const [controllerHost, controllerPort] = splitAddress(config.controllerAddress);
-      const remote = new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: { transport, clock, rng }, logger: logger.child({ component: 'controllerChannel' }) });
-      channel = remote;
-      cleanups.push(() => remote.close());
+      channel = remote!;
       lifecycle = lifecycleOf(channel);
+      joined = lifecycle;
       admin = new ForwardingAdmin({ channel, config, applied: lifecycle });
     }
     const running = lifecycle;
