@@ -431,5 +431,6 @@ function interimImage(current: MetadataImage, next: MetadataImage, growing: read
     if (before !== undefined && before.topicId === next.topics.get(name)!.topicId) topics.set(name, before);
     else topics.delete(name);
   }
-  return { ...current, clusterId: next.clusterId, topics, deletedTopics: next.deletedTopics };
+  // Everything but the growing topics is already next's: brokers above all, whose addresses the followers of the new partitions fetch from.
+  return { ...next, version: current.version, topics };
 }

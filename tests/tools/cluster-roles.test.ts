@@ -19,7 +19,7 @@ interface Described {
 
 const FAST = ['--set', 'broker.session.timeout.ms=2000', '--set', 'broker.heartbeat.interval.ms=300', '--set', 'logger.format=json'];
 
-t.test('controller + 3 brokers: RF 3 placed and described; SIGKILL fences and moves leaders; restart registers with a larger epoch', async (t) => {
+t.test('controller + 3 brokers: RF 3 placed and described; SIGKILL fences and moves leaders; restart registers with a larger epoch and catches up into every ISR', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-roles-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const controllerPort = await unusedPort();
@@ -69,9 +69,23 @@ t.test('controller + 3 brokers: RF 3 placed and described; SIGKILL fences and mo
     }
   }
 
+  // Records broker 3 missed, on every partition, acknowledged by the ISR it is not in.
+  for (const partition of [0, 1, 2]) {
+    const input = Array.from({ length: 50 }, (_, i) => `p${partition}-${i}`).join('\n') + '\n';
+    const sent = await runnel(['produce', 'rf3', '--partition', String(partition), '--acks', 'all', '-b', `127.0.0.1:${ports[0]}`], { input });
+    t.equal(sent.code, 0, `50 records to p${partition} while broker 3 is away ${sent.stderr}`);
+  }
+
   const restarted = start(3);
   await restarted.printed(/"event":"listening"/);
   t.ok(epochOf(restarted) > firstEpoch, `registered again with a larger epoch (${epochOf(restarted)} > ${firstEpoch})`);
+  // A follower joins the ISR only once it has fetched up to the high watermark: back in every ISR = it caught up from every leader.
+  let rejoined = await describe(1);
+  for (let i = 0; i < 60 && rejoined.partitions.some((p) => !p.isr.includes(3)); i++) {
+    await sleep(250);
+    rejoined = await describe(1);
+  }
+  for (const p of rejoined.partitions) t.ok(p.isr.includes(3), `p${p.partition}: the restarted broker 3 caught up and is back in the ISR (${p.isr.join(',')}, leader ${p.leader})`);
   for (const b of [...brokers.slice(0, 2), restarted, controller]) {
     b.child.kill('SIGTERM');
     t.equal((await b.exited).code, 0, 'clean shutdown');
