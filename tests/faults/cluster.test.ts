@@ -1,0 +1,225 @@
+/**
+ * The cluster under faults, end to end with real processes: a controller
+ * and three brokers, each in its own network namespace (lab-cluster.ts), a
+ * topic with replication factor 3, 3 partitions and min.insync.replicas=2,
+ * three SDK producers sending unique values. Each cycle, one fault at a
+ * time and the ISR whole again before the next:
+ *   1. SIGKILL the leader of a partition, then start it again (same id, data, address);
+ *   2. SIGSTOP a broker (a leader) past the session timeout, then SIGCONT;
+ *   3. cut a broker (a leader) off from everyone (controller, brokers, producers)
+ *      past the session timeout, then heal.
+ * At the end every partition is drained and checked record by record
+ * (tests/support/ledger.ts), every replica must be back in every ISR, and
+ * the brokers are stopped and their logs compared on disk: identical
+ * (offsets, epochs, values) up to the high watermark.
+ *
+ * Timeouts are shortened so a CI run takes a few minutes: session 3000 ms,
+ * heartbeat 500 ms, replica lag 3000 ms. fsync=interval (the default): the
+ * faults here end processes, not the machine, so what a killed process
+ * wrote survives in the page cache either way, and an acknowledged
+ * record's survival must come from replication (what acks=all promises),
+ * not from the killed leader's own disk, which fsync=always would bring
+ * back. segment.bytes is small (64 KiB) so rolls happen under the faults.
+ *
+ * acks=all: nothing acknowledged may be lost. acks=1: loss is allowed and
+ * reported; the test asserts the report adds up, not that nothing was lost.
+ * FAULT_CYCLES (default 1) sets the cycles of each run; see README.md.
+ */
+import t, { type Test } from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Runnel, type Acks, type TopicDescription } from '../../client/index.js';
+import { FailoverTimer, summarizeFailover, type FailoverReport } from '../support/failover-timer.js';
+import { Ledger, summarizeLedger, type DrainedRecord } from '../support/ledger.js';
+import { netnsUnavailableReason } from '../support/netns.js';
+import { drainTopic } from './drain.js';
+import { createReplicatedTopic, startLabCluster, waitForFullIsr, type LabCluster } from './lab-cluster.js';
+import { startLoad } from './load.js';
+import { firstDifference, readReplicaLog, type ReplicaLog } from './replica-logs.js';
+
+const CYCLES = Number(process.env['FAULT_CYCLES'] ?? 1);
+const TOPIC = 'faults';
+const PARTITIONS = 3;
+const SESSION_MS = 3000;
+const SETTINGS = {
+  'broker.session.timeout.ms': String(SESSION_MS),
+  'broker.heartbeat.interval.ms': '500',
+  'replica.lag.time.max.ms': '3000',
+};
+/** How long a stopped or cut broker stays so: past the session timeout, so the controller fences it. */
+const OUTAGE_MS = SESSION_MS + 2000;
+/** Acknowledgements every partition must get between two faults, so each fault lands on a running load. */
+const PROGRESS = 30;
+const PROGRESS_TIMEOUT_MS = 60_000;
+const ISR_TIMEOUT_MS = 60_000;
+/** Per run: start-up, each cycle's three faults with their waits, the drain and the comparison (generous for a loaded 2-core machine). */
+const RUN_BUDGET_MS = 60_000 + CYCLES * 90_000;
+t.setTimeout(2 * RUN_BUDGET_MS + 30_000);
+
+/** Waits until every partition has `count` acknowledgements after now (bounded). */
+async function progress(ledger: Ledger, what: string): Promise<void> {
+  const since = performance.now();
+  const deadline = Date.now() + PROGRESS_TIMEOUT_MS;
+  for (;;) {
+    const acks = new Map<number, number>();
+    for (const e of ledger.entries()) if (e.status === 'acked' && e.ackedAt! > since) acks.set(e.partition, (acks.get(e.partition) ?? 0) + 1);
+    const behind = Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => (acks.get(p) ?? 0) < PROGRESS);
+    if (behind.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`partitions ${behind.join(', ')} got fewer than ${PROGRESS} acknowledgements within ${PROGRESS_TIMEOUT_MS} ms ${what}`);
+    await sleep(100);
+  }
+}
+
+const ledBy = (d: TopicDescription, broker: number): number[] => d.partitions.filter((p) => p.leader === broker).map((p) => p.partition);
+const leaderOf = (d: TopicDescription, partition: number): number => d.partitions.find((p) => p.partition === partition)!.leader;
+
+interface RunResult {
+  ledger: Ledger;
+  drained: DrainedRecord[];
+  timer: FailoverTimer;
+  /** When the last fault was over (healed, continued, restarted), on the ledger's clock. */
+  lastFaultOverAt: number;
+}
+
+/** Starts the cluster, runs the load through CYCLES fault cycles, drains; checks ISRs and on-disk replicas on the way. */
+async function faultRun(t: Test, acks: Acks): Promise<RunResult> {
+  const cluster = await startLabCluster({ brokers: 3, settings: SETTINGS });
+  t.teardown(() => cluster.destroy());
+  await createReplicatedTopic(cluster.bootstrap, { name: TOPIC, partitions: PARTITIONS, replicationFactor: 3, config: { 'min.insync.replicas': '2', fsync: 'interval', 'segment.bytes': String(64 * 1024) } }, 30_000);
+  const admin = new Runnel({ bootstrap: cluster.bootstrap, clientId: 'fault-admin' });
+  t.teardown(() => admin.close());
+  await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
+
+  const ledger = new Ledger();
+  const timer = new FailoverTimer();
+  let lastFaultOverAt = 0;
+  const load = startLoad({ bootstrap: cluster.bootstrap, topic: TOPIC, partitions: PARTITIONS, producers: 3, inFlight: 4, acks, deliveryTimeoutMs: 60_000, requestTimeoutMs: 5000, ledger });
+  try {
+    await progress(ledger, 'before the first fault');
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      // 1. SIGKILL the leader of one partition, start it again.
+      let described = await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
+      const killed = leaderOf(described, cycle % PARTITIONS);
+      timer.fault('leader-kill', { partitions: ledBy(described, killed), label: `cycle ${cycle}: broker ${killed}` });
+      await cluster.broker(killed).kill('SIGKILL');
+      await progress(ledger, `after broker ${killed} was killed (cycle ${cycle})`);
+      await cluster.broker(killed).start();
+      lastFaultOverAt = performance.now();
+      await progress(ledger, `after broker ${killed} was restarted (cycle ${cycle})`);
+
+      // 2. SIGSTOP a leader past the session timeout, then let it go on.
+      described = await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
+      const stopped = leaderOf(described, (cycle + 1) % PARTITIONS);
+      timer.fault('stop', { partitions: ledBy(described, stopped), label: `cycle ${cycle}: broker ${stopped}` });
+      await cluster.broker(stopped).kill('SIGSTOP');
+      await sleep(OUTAGE_MS);
+      await cluster.broker(stopped).kill('SIGCONT');
+      lastFaultOverAt = performance.now();
+      await progress(ledger, `after broker ${stopped} was continued (cycle ${cycle})`);
+
+      // 3. Cut a leader off from every other party past the session timeout, then heal.
+      described = await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
+      const cut = leaderOf(described, (cycle + 2) % PARTITIONS);
+      await cluster.lab.isolate(cluster.nodeOf(cut));
+      timer.fault('cut', { partitions: ledBy(described, cut), label: `cycle ${cycle}: broker ${cut}` });
+      await sleep(OUTAGE_MS);
+      await cluster.lab.heal();
+      lastFaultOverAt = performance.now();
+      await progress(ledger, `after broker ${cut} was healed (cycle ${cycle})`);
+    }
+  } finally {
+    await cluster.lab.heal();
+    for (const b of cluster.brokers) await b.kill('SIGCONT');
+    await load.stop();
+  }
+
+  const whole = await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
+  t.ok(whole.partitions.every((p) => [...p.isr].sort().join() === '1,2,3'), `every replica back in every ISR: ${whole.partitions.map((p) => `p${p.partition} [${p.isr.join(',')}]`).join(' ')}`);
+  const ends = await admin.admin().listOffsets(TOPIC);
+  const drained = await drainTopic(cluster.bootstrap, TOPIC, 60_000);
+  await compareReplicas(t, cluster, ends.map((e) => e.latest), drained);
+  return { ledger, drained, timer, lastFaultOverAt };
+}
+
+/**
+ * Stops every process cleanly, then reads each replica's log from disk: for
+ * each partition the three must hold the same records (offset, epoch,
+ * value) below the high watermark, each must reach it, and below it they
+ * must hold what the drain read.
+ */
+async function compareReplicas(t: Test, cluster: LabCluster, highWatermarks: number[], drained: DrainedRecord[]): Promise<void> {
+  // Followers fetch continuously: give them a moment to reach the leader's end, then stop all.
+  await sleep(1000);
+  for (const b of cluster.brokers) await b.kill('SIGTERM');
+  await cluster.controller.kill('SIGTERM');
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const hw = highWatermarks[partition]!;
+    const logs: ReplicaLog[] = [1, 2, 3].map((id) => readReplicaLog(cluster.dataDirOf(id), TOPIC, partition));
+    for (const [i, log] of logs.entries()) {
+      t.same(log.problems, [], `p${partition} on broker ${i + 1}: the files are whole batches`);
+      t.ok(log.endOffset >= hw, `p${partition} on broker ${i + 1}: its log reaches the high watermark (${log.endOffset} >= ${hw})`);
+    }
+    for (const i of [1, 2]) {
+      const diff = firstDifference(logs[0]!, logs[i]!, hw);
+      t.equal(diff, null, `p${partition}: broker 1 and broker ${i + 1} hold the same records below ${hw}${diff === null ? '' : `: first difference at ${diff.offset}: ${JSON.stringify(diff.a)} vs ${JSON.stringify(diff.b)}`}`);
+    }
+    const onDisk = logs[0]!.records.filter((r) => r.offset < hw).map((r) => `${r.offset}:${r.value}`);
+    const read = drained.filter((r) => r.partition === partition).map((r) => `${r.offset}:${r.value}`);
+    t.same(read, onDisk, `p${partition}: the drain read what the replicas hold below the high watermark (${read.length} records)`);
+  }
+}
+
+function summary(acks: Acks, run: RunResult, report: ReturnType<Ledger['check']>): { text: string; failovers: FailoverReport[] } {
+  const failovers = ['leader-kill', 'stop', 'cut'].map((kind) => run.timer.report(kind, run.ledger.entries()));
+  const text = [
+    `acks=${acks}: ${CYCLES} cycle(s), ${run.timer.faults.length} faults; ${report.recordsChecked} records checked; ` +
+      `duplicates: ${report.duplicates.count} value(s), ${report.duplicates.extraCopies} extra copies; lost ${report.lost.count}, at a wrong offset ${report.wrongOffset.count}`,
+    ...failovers.map(summarizeFailover),
+    summarizeLedger(report),
+  ].join('\n');
+  return { text, failovers };
+}
+
+t.test('cluster faults, acks=all: nothing acknowledged is lost, every replica converges', async (t) => {
+  t.setTimeout(RUN_BUDGET_MS);
+  const reason = await netnsUnavailableReason();
+  if (reason !== undefined) {
+    t.fail(`network namespaces are not usable here, so the fault tests cannot run: ${reason}`);
+    return;
+  }
+  const run = await faultRun(t, 'all');
+  const report = run.ledger.check(run.drained);
+  const { text, failovers } = summary('all', run, report);
+  t.comment(text);
+  t.ok(report.ok, summarizeLedger(report));
+  t.equal(report.lost.count, 0, 'no acknowledged value lost');
+  t.equal(report.wrongOffset.count, 0, 'every acknowledged value at its acknowledged offset');
+  t.equal(report.recordsChecked, report.acked + report.duplicates.extraCopies + report.failedButWritten, 'the drain holds exactly the acknowledged values, failed-but-written ones and duplicates');
+  t.ok(report.acked >= PROGRESS * PARTITIONS * (1 + 4 * CYCLES), `the load ran throughout (${report.acked} acknowledged)`);
+  const kills = failovers[0]!;
+  t.equal(kills.faults, CYCLES, 'one leader kill per cycle');
+  t.same(kills.unrecovered, [], `producers succeeded again on the killed leader's partitions after every kill: ${summarizeFailover(kills)}`);
+});
+
+t.test('cluster faults, acks=1: what was lost is reported, and the report adds up', async (t) => {
+  t.setTimeout(RUN_BUDGET_MS);
+  const reason = await netnsUnavailableReason();
+  if (reason !== undefined) {
+    t.fail(`network namespaces are not usable here, so the fault tests cannot run: ${reason}`);
+    return;
+  }
+  const run = await faultRun(t, 1);
+  const report = run.ledger.check(run.drained, { lossAllowed: true });
+  const { text } = summary(1, run, report);
+  t.comment(text);
+  t.ok(report.ok, `no violation other than loss: ${summarizeLedger(report)}`);
+  // Every acknowledged value is either lost, elsewhere than acknowledged, or where acknowledged; the drain holds the rest.
+  t.equal(report.recordsChecked, report.acked - report.lost.count + report.failedButWritten + report.duplicates.extraCopies, 'drained records = acknowledged and not lost + failed-but-written + extra copies');
+  const drainedValues = new Set(run.drained.map((r) => r.value));
+  const entries = new Map(run.ledger.entries().map((e) => [e.value, e]));
+  for (const lost of report.lost.examples) {
+    t.notOk(drainedValues.has(lost.value), `${lost.value}, reported lost, is nowhere in the drain`);
+    // Only a leader that went away can take back what it acknowledged: nothing acknowledged after the last fault is lost.
+    t.ok(entries.get(lost.value)!.ackedAt! < run.lastFaultOverAt, `${lost.value} was acknowledged before the last fault was over`);
+  }
+  t.ok(report.acked > 0, `the load ran (${report.acked} acknowledged, ${report.lost.count} lost)`);
+});
