@@ -7,7 +7,11 @@
  *   1. SIGKILL the leader of a partition, then start it again (same id, data, address);
  *   2. SIGSTOP a broker (a leader) past the session timeout, then SIGCONT;
  *   3. cut a broker (a leader) off from everyone (controller, brokers, producers)
- *      past the session timeout, then heal.
+ *      past the session timeout, then heal;
+ *   4. cut a follower off from its leader only, so it leaves the ISR while it
+ *      stays registered and live, then SIGKILL the leader: the in-sync
+ *      survivor must be elected (the lagging one lacks acknowledged records),
+ *      then heal and start the killed broker again.
  * At the end every partition is drained and checked record by record
  * (tests/support/ledger.ts), every replica must be back in every ISR, and
  * the brokers are stopped and their logs compared on disk: identical
@@ -23,7 +27,8 @@
  *
  * acks=all: nothing acknowledged may be lost. acks=1: loss is allowed and
  * reported; the test asserts the report adds up, not that nothing was lost.
- * FAULT_CYCLES (default 1) sets the cycles of each run; see README.md.
+ * FAULT_CYCLES sets the cycles of each run (default 2 with acks=all, 1 with
+ * acks=1); see README.md.
  */
 import t, { type Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,11 +37,13 @@ import { FailoverTimer, summarizeFailover, type FailoverReport } from '../suppor
 import { Ledger, summarizeLedger, type DrainedRecord } from '../support/ledger.js';
 import { netnsUnavailableReason } from '../support/netns.js';
 import { drainTopic } from './drain.js';
-import { createReplicatedTopic, startLabCluster, waitForFullIsr, type LabCluster } from './lab-cluster.js';
+import { createReplicatedTopic, startLabCluster, waitForFullIsr, waitForTopic, type LabCluster } from './lab-cluster.js';
 import { startLoad } from './load.js';
 import { firstDifference, readReplicaLog, type ReplicaLog } from './replica-logs.js';
 
-const CYCLES = Number(process.env['FAULT_CYCLES'] ?? 1);
+/** Cycles of each run: FAULT_CYCLES, else 2 for acks=all and 1 for acks=1 (CI-sized). */
+const CYCLES_ENV = process.env['FAULT_CYCLES'] === undefined ? undefined : Number(process.env['FAULT_CYCLES']);
+const CYCLES = { all: CYCLES_ENV ?? 2, one: CYCLES_ENV ?? 1 };
 const TOPIC = 'faults';
 const PARTITIONS = 3;
 const SESSION_MS = 3000;
@@ -52,8 +59,8 @@ const PROGRESS = 30;
 const PROGRESS_TIMEOUT_MS = 60_000;
 const ISR_TIMEOUT_MS = 60_000;
 /** Per run: start-up, each cycle's three faults with their waits, the drain and the comparison (generous for a loaded 2-core machine). */
-const RUN_BUDGET_MS = 60_000 + CYCLES * 90_000;
-t.setTimeout(2 * RUN_BUDGET_MS + 30_000);
+const runBudgetMs = (cycles: number): number => 60_000 + cycles * 120_000;
+t.setTimeout(runBudgetMs(CYCLES.all) + runBudgetMs(CYCLES.one) + 30_000);
 
 /** Waits until every partition has `count` acknowledgements after now (bounded). */
 async function progress(ledger: Ledger, what: string): Promise<void> {
@@ -81,7 +88,7 @@ interface RunResult {
 }
 
 /** Starts the cluster, runs the load through CYCLES fault cycles, drains; checks ISRs and on-disk replicas on the way. */
-async function faultRun(t: Test, acks: Acks): Promise<RunResult> {
+async function faultRun(t: Test, acks: Acks, cycles: number): Promise<RunResult> {
   const cluster = await startLabCluster({ brokers: 3, settings: SETTINGS });
   t.teardown(() => cluster.destroy());
   await createReplicatedTopic(cluster.bootstrap, { name: TOPIC, partitions: PARTITIONS, replicationFactor: 3, config: { 'min.insync.replicas': '2', fsync: 'interval', 'segment.bytes': String(64 * 1024) } }, 30_000);
@@ -95,13 +102,14 @@ async function faultRun(t: Test, acks: Acks): Promise<RunResult> {
   const load = startLoad({ bootstrap: cluster.bootstrap, topic: TOPIC, partitions: PARTITIONS, producers: 3, inFlight: 4, acks, deliveryTimeoutMs: 60_000, requestTimeoutMs: 5000, ledger });
   try {
     await progress(ledger, 'before the first fault');
-    for (let cycle = 0; cycle < CYCLES; cycle++) {
-      // 1. SIGKILL the leader of one partition, start it again.
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      // 1. SIGKILL the leader of one partition, start it again: once the others took over (even cycles),
+      //    or at once, as a supervisor would, while its old session still stands (odd cycles).
       let described = await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
       const killed = leaderOf(described, cycle % PARTITIONS);
       timer.fault('leader-kill', { partitions: ledBy(described, killed), label: `cycle ${cycle}: broker ${killed}` });
       await cluster.broker(killed).kill('SIGKILL');
-      await progress(ledger, `after broker ${killed} was killed (cycle ${cycle})`);
+      if (cycle % 2 === 0) await progress(ledger, `after broker ${killed} was killed (cycle ${cycle})`);
       await cluster.broker(killed).start();
       lastFaultOverAt = performance.now();
       await progress(ledger, `after broker ${killed} was restarted (cycle ${cycle})`);
@@ -125,6 +133,26 @@ async function faultRun(t: Test, acks: Acks): Promise<RunResult> {
       await cluster.lab.heal();
       lastFaultOverAt = performance.now();
       await progress(ledger, `after broker ${cut} was healed (cycle ${cycle})`);
+
+      // 4. A follower cut off from its leader only (it keeps heartbeating) leaves the ISR; then the leader dies.
+      //    The lagging follower is live but misses what the ISR acknowledged: it must not be elected.
+      described = await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
+      const partition = cycle % PARTITIONS;
+      const state = described.partitions[partition]!;
+      // The first replica of the assignment after the leader: the one an election that ignored the ISR would pick.
+      const lagging = state.replicas.find((id) => id !== state.leader)!;
+      const survivor = state.replicas.find((id) => id !== state.leader && id !== lagging)!;
+      await cluster.lab.isolate(cluster.nodeOf(lagging), { from: [cluster.nodeOf(state.leader)] });
+      await waitForTopic(admin, TOPIC, (d) => !d.partitions[partition]!.isr.includes(lagging), ISR_TIMEOUT_MS, `broker ${lagging} to leave the ISR of p${partition}`);
+      await progress(ledger, `while broker ${lagging} lags behind p${partition} (cycle ${cycle})`);
+      timer.fault('lagging-kill', { partitions: ledBy(described, state.leader), label: `cycle ${cycle}: broker ${state.leader}, ${lagging} lagging` });
+      await cluster.broker(state.leader).kill('SIGKILL');
+      const elected = await waitForTopic(admin, TOPIC, (d) => ![-1, state.leader].includes(d.partitions[partition]!.leader), ISR_TIMEOUT_MS, `a new leader of p${partition}`);
+      t.equal(elected.partitions[partition]!.leader, survivor, `p${partition}: the in-sync broker ${survivor} leads, not the lagging ${lagging} (cycle ${cycle})`);
+      await cluster.lab.heal();
+      await progress(ledger, `after broker ${state.leader} was killed with ${lagging} lagging (cycle ${cycle})`);
+      await cluster.broker(state.leader).start();
+      lastFaultOverAt = performance.now();
     }
   } finally {
     await cluster.lab.heal();
@@ -168,10 +196,10 @@ async function compareReplicas(t: Test, cluster: LabCluster, highWatermarks: num
   }
 }
 
-function summary(acks: Acks, run: RunResult, report: ReturnType<Ledger['check']>): { text: string; failovers: FailoverReport[] } {
-  const failovers = ['leader-kill', 'stop', 'cut'].map((kind) => run.timer.report(kind, run.ledger.entries()));
+function summary(acks: Acks, cycles: number, run: RunResult, report: ReturnType<Ledger['check']>): { text: string; failovers: FailoverReport[] } {
+  const failovers = ['leader-kill', 'stop', 'cut', 'lagging-kill'].map((kind) => run.timer.report(kind, run.ledger.entries()));
   const text = [
-    `acks=${acks}: ${CYCLES} cycle(s), ${run.timer.faults.length} faults; ${report.recordsChecked} records checked; ` +
+    `acks=${acks}: ${cycles} cycle(s), ${run.timer.faults.length} faults; ${report.recordsChecked} records checked; ` +
       `duplicates: ${report.duplicates.count} value(s), ${report.duplicates.extraCopies} extra copies; lost ${report.lost.count}, at a wrong offset ${report.wrongOffset.count}`,
     ...failovers.map(summarizeFailover),
     summarizeLedger(report),
@@ -180,36 +208,36 @@ function summary(acks: Acks, run: RunResult, report: ReturnType<Ledger['check']>
 }
 
 t.test('cluster faults, acks=all: nothing acknowledged is lost, every replica converges', async (t) => {
-  t.setTimeout(RUN_BUDGET_MS);
+  t.setTimeout(runBudgetMs(CYCLES.all));
   const reason = await netnsUnavailableReason();
   if (reason !== undefined) {
     t.fail(`network namespaces are not usable here, so the fault tests cannot run: ${reason}`);
     return;
   }
-  const run = await faultRun(t, 'all');
+  const run = await faultRun(t, 'all', CYCLES.all);
   const report = run.ledger.check(run.drained);
-  const { text, failovers } = summary('all', run, report);
+  const { text, failovers } = summary('all', CYCLES.all, run, report);
   t.comment(text);
   t.ok(report.ok, summarizeLedger(report));
   t.equal(report.lost.count, 0, 'no acknowledged value lost');
   t.equal(report.wrongOffset.count, 0, 'every acknowledged value at its acknowledged offset');
   t.equal(report.recordsChecked, report.acked + report.duplicates.extraCopies + report.failedButWritten, 'the drain holds exactly the acknowledged values, failed-but-written ones and duplicates');
-  t.ok(report.acked >= PROGRESS * PARTITIONS * (1 + 4 * CYCLES), `the load ran throughout (${report.acked} acknowledged)`);
+  t.ok(report.acked >= PROGRESS * PARTITIONS * (1 + 5 * CYCLES.all), `the load ran throughout (${report.acked} acknowledged)`);
   const kills = failovers[0]!;
-  t.equal(kills.faults, CYCLES, 'one leader kill per cycle');
+  t.equal(kills.faults, CYCLES.all, 'one leader kill per cycle');
   t.same(kills.unrecovered, [], `producers succeeded again on the killed leader's partitions after every kill: ${summarizeFailover(kills)}`);
 });
 
 t.test('cluster faults, acks=1: what was lost is reported, and the report adds up', async (t) => {
-  t.setTimeout(RUN_BUDGET_MS);
+  t.setTimeout(runBudgetMs(CYCLES.one));
   const reason = await netnsUnavailableReason();
   if (reason !== undefined) {
     t.fail(`network namespaces are not usable here, so the fault tests cannot run: ${reason}`);
     return;
   }
-  const run = await faultRun(t, 1);
+  const run = await faultRun(t, 1, CYCLES.one);
   const report = run.ledger.check(run.drained, { lossAllowed: true });
-  const { text } = summary(1, run, report);
+  const { text } = summary(1, CYCLES.one, run, report);
   t.comment(text);
   t.ok(report.ok, `no violation other than loss: ${summarizeLedger(report)}`);
   // Every acknowledged value is either lost, elsewhere than acknowledged, or where acknowledged; the drain holds the rest.

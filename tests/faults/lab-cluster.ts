@@ -112,22 +112,29 @@ export async function createReplicatedTopic(bootstrap: string[], topic: { name: 
 /**
  * Waits (bounded) until every partition has a leader and its ISR holds all
  * its replicas, as the brokers' Metadata says; returns that description.
- * Throws with the last description seen when the time is up.
  */
-export async function waitForFullIsr(admin: Runnel, topic: string, timeoutMs: number): Promise<TopicDescription> {
+export function waitForFullIsr(admin: Runnel, topic: string, timeoutMs: number): Promise<TopicDescription> {
+  return waitForTopic(admin, topic, (d) => d.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length), timeoutMs, 'the ISR of every partition to be whole');
+}
+
+/**
+ * Waits (bounded) until the topic's description satisfies `ok`; returns it.
+ * Throws with `what` and the last description seen when the time is up.
+ */
+export async function waitForTopic(admin: Runnel, topic: string, ok: (d: TopicDescription) => boolean, timeoutMs: number, what: string): Promise<TopicDescription> {
   const deadline = Date.now() + timeoutMs;
   let last: TopicDescription | undefined;
   let lastError: unknown;
   for (;;) {
     try {
       last = await admin.admin().describeTopic(topic);
-      if (last.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length)) return last;
+      if (ok(last)) return last;
     } catch (error) {
       lastError = error;
     }
     if (Date.now() > deadline) {
       const seen = last === undefined ? `no description (${String(lastError)})` : last.partitions.map((p) => `p${p.partition} leader ${p.leader} isr [${p.isr.join(',')}] of [${p.replicas.join(',')}] epoch ${p.leaderEpoch}`).join('; ');
-      throw new Error(`the ISR of ${topic} did not become whole within ${timeoutMs} ms: ${seen}`);
+      throw new Error(`waited ${timeoutMs} ms for ${what} of ${topic} in vain; last seen: ${seen}`);
     }
     await sleep(POLL_MS);
   }
