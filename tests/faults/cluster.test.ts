@@ -11,7 +11,11 @@
  *   4. cut a follower off from its leader only, so it leaves the ISR while it
  *      stays registered and live, then SIGKILL the leader: the in-sync
  *      survivor must be elected (the lagging one lacks acknowledged records),
- *      then heal and start the killed broker again.
+ *      then heal and start the killed broker again;
+ *   5. cut a leader off from its followers only (the controller and the
+ *      producers still reach it): its ISR shrinks to itself, below
+ *      min.insync.replicas, and with acks=all nothing may be acknowledged
+ *      on its partitions until the cut is healed.
  * At the end every partition is drained and checked record by record
  * (tests/support/ledger.ts), every replica must be back in every ISR, and
  * the brokers are stopped and their logs compared on disk: identical
@@ -85,7 +89,19 @@ interface RunResult {
   timer: FailoverTimer;
   /** When the last fault was over (healed, continued, restarted), on the ledger's clock. */
   lastFaultOverAt: number;
+  /** Fault 5: when a leader was cut off from its followers, and its partitions. */
+  lonelyWindows: LonelyWindow[];
 }
+
+interface LonelyWindow {
+  from: number;
+  to: number;
+  partitions: number[];
+  label: string;
+}
+
+/** An answer already on its way when a cut begins is not an acknowledgement made during it. */
+const IN_FLIGHT_GRACE_MS = 200;
 
 /** Starts the cluster, runs the load through CYCLES fault cycles, drains; checks ISRs and on-disk replicas on the way. */
 async function faultRun(t: Test, acks: Acks, cycles: number): Promise<RunResult> {
@@ -99,6 +115,7 @@ async function faultRun(t: Test, acks: Acks, cycles: number): Promise<RunResult>
   const ledger = new Ledger();
   const timer = new FailoverTimer();
   let lastFaultOverAt = 0;
+  const lonelyWindows: LonelyWindow[] = [];
   const load = startLoad({ bootstrap: cluster.bootstrap, topic: TOPIC, partitions: PARTITIONS, producers: 3, inFlight: 4, acks, deliveryTimeoutMs: 60_000, requestTimeoutMs: 5000, ledger });
   try {
     await progress(ledger, 'before the first fault');
@@ -153,6 +170,21 @@ async function faultRun(t: Test, acks: Acks, cycles: number): Promise<RunResult>
       await progress(ledger, `after broker ${state.leader} was killed with ${lagging} lagging (cycle ${cycle})`);
       await cluster.broker(state.leader).start();
       lastFaultOverAt = performance.now();
+
+      // 5. A leader cut off from its followers only (the controller and producers still reach it): its ISR
+      //    shrinks to itself, below min.insync.replicas, so from the cut until the heal nothing may be
+      //    acknowledged on its partitions (no record may be acknowledged that only the leader holds).
+      described = await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
+      const lonely = leaderOf(described, (cycle + 1) % PARTITIONS);
+      const alone = ledBy(described, lonely);
+      await cluster.lab.isolate(cluster.nodeOf(lonely), { from: described.partitions[(cycle + 1) % PARTITIONS]!.replicas.filter((id) => id !== lonely).map(cluster.nodeOf) });
+      const lonelyFrom = performance.now();
+      await waitForTopic(admin, TOPIC, (d) => alone.every((p) => d.partitions[p]!.isr.length === 1), ISR_TIMEOUT_MS, `the ISR of broker ${lonely}'s partitions to shrink to it alone`);
+      await sleep(1000); // acks=all produces keep arriving at the lone leader meanwhile
+      await cluster.lab.heal();
+      lonelyWindows.push({ from: lonelyFrom, to: performance.now(), partitions: alone, label: `cycle ${cycle}: broker ${lonely}` });
+      lastFaultOverAt = performance.now();
+      await progress(ledger, `after broker ${lonely} was reconnected to its followers (cycle ${cycle})`);
     }
   } finally {
     await cluster.lab.heal();
@@ -165,7 +197,7 @@ async function faultRun(t: Test, acks: Acks, cycles: number): Promise<RunResult>
   const ends = await admin.admin().listOffsets(TOPIC);
   const drained = await drainTopic(cluster.bootstrap, TOPIC, 60_000);
   await compareReplicas(t, cluster, ends.map((e) => e.latest), drained);
-  return { ledger, drained, timer, lastFaultOverAt };
+  return { ledger, drained, timer, lastFaultOverAt, lonelyWindows };
 }
 
 /**
@@ -223,6 +255,8 @@ t.test('cluster faults, acks=all: nothing acknowledged is lost, every replica co
   t.equal(report.wrongOffset.count, 0, 'every acknowledged value at its acknowledged offset');
   t.equal(report.recordsChecked, report.acked + report.duplicates.extraCopies + report.failedButWritten, 'the drain holds exactly the acknowledged values, failed-but-written ones and duplicates');
   t.ok(report.acked >= PROGRESS * PARTITIONS * (1 + 5 * CYCLES.all), `the load ran throughout (${report.acked} acknowledged)`);
+  const lonelyAcks = run.ledger.entries().filter((e) => e.ackedAt !== undefined && run.lonelyWindows.some((w) => w.partitions.includes(e.partition) && e.ackedAt! > w.from + IN_FLIGHT_GRACE_MS && e.ackedAt! < w.to));
+  t.same(lonelyAcks.map((e) => `${e.value} at p${e.partition}:${e.offset}`), [], `nothing acknowledged while a leader was cut off from its followers (${run.lonelyWindows.map((w) => w.label).join('; ')})`);
   const kills = failovers[0]!;
   t.equal(kills.faults, CYCLES.all, 'one leader kill per cycle');
   t.same(kills.unrecovered, [], `producers succeeded again on the killed leader's partitions after every kill: ${summarizeFailover(kills)}`);
