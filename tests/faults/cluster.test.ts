@@ -239,13 +239,16 @@ function summary(acks: Acks, cycles: number, run: RunResult, report: ReturnType<
   return { text, failovers };
 }
 
+/** Namespaces unusable here = a failure that says why, never a skip. */
+async function namespacesUsable(t: Test): Promise<boolean> {
+  const reason = await netnsUnavailableReason();
+  if (reason !== undefined) t.fail(`network namespaces are not usable here, so the fault tests cannot run: ${reason}`);
+  return reason === undefined;
+}
+
 t.test('cluster faults, acks=all: nothing acknowledged is lost, every replica converges', async (t) => {
   t.setTimeout(runBudgetMs(CYCLES.all));
-  const reason = await netnsUnavailableReason();
-  if (reason !== undefined) {
-    t.fail(`network namespaces are not usable here, so the fault tests cannot run: ${reason}`);
-    return;
-  }
+  if (!(await namespacesUsable(t))) return;
   const run = await faultRun(t, 'all', CYCLES.all);
   const report = run.ledger.check(run.drained);
   const { text, failovers } = summary('all', CYCLES.all, run, report);
@@ -264,11 +267,7 @@ t.test('cluster faults, acks=all: nothing acknowledged is lost, every replica co
 
 t.test('cluster faults, acks=1: what was lost is reported, and the report adds up', async (t) => {
   t.setTimeout(runBudgetMs(CYCLES.one));
-  const reason = await netnsUnavailableReason();
-  if (reason !== undefined) {
-    t.fail(`network namespaces are not usable here, so the fault tests cannot run: ${reason}`);
-    return;
-  }
+  if (!(await namespacesUsable(t))) return;
   const run = await faultRun(t, 1, CYCLES.one);
   const report = run.ledger.check(run.drained, { lossAllowed: true });
   const { text } = summary(1, CYCLES.one, run, report);
