@@ -15,7 +15,10 @@
  *   5. cut a leader off from its followers only (the controller and the
  *      producers still reach it): its ISR shrinks to itself, below
  *      min.insync.replicas, and with acks=all nothing may be acknowledged
- *      on its partitions until the cut is healed.
+ *      on its partitions until the cut is healed;
+ *   6. cut a leader off from the controller only, past the session timeout:
+ *      it is fenced and its partitions get new leaders while producers and
+ *      followers still reach it, then heal.
  * At the end every partition is drained and checked record by record
  * (tests/support/ledger.ts), every replica must be back in every ISR, and
  * the brokers are stopped and their logs compared on disk: identical
@@ -185,6 +188,17 @@ async function faultRun(t: Test, acks: Acks, cycles: number): Promise<RunResult>
       lonelyWindows.push({ from: lonelyFrom, to: performance.now(), partitions: alone, label: `cycle ${cycle}: broker ${lonely}` });
       lastFaultOverAt = performance.now();
       await progress(ledger, `after broker ${lonely} was reconnected to its followers (cycle ${cycle})`);
+
+      // 6. A leader cut off from the controller only, past the session timeout: fenced, its partitions get
+      //    new leaders, while it still reaches its followers and the producers still reach it.
+      described = await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
+      const zombie = leaderOf(described, (cycle + 2) % PARTITIONS);
+      await cluster.lab.isolate(cluster.nodeOf(zombie), { from: ['ctl'] });
+      timer.fault('controller-cut', { partitions: ledBy(described, zombie), label: `cycle ${cycle}: broker ${zombie}` });
+      await sleep(OUTAGE_MS);
+      await cluster.lab.heal();
+      lastFaultOverAt = performance.now();
+      await progress(ledger, `after broker ${zombie} was reconnected to the controller (cycle ${cycle})`);
     }
   } finally {
     await cluster.lab.heal();
@@ -229,7 +243,7 @@ async function compareReplicas(t: Test, cluster: LabCluster, highWatermarks: num
 }
 
 function summary(acks: Acks, cycles: number, run: RunResult, report: ReturnType<Ledger['check']>): { text: string; failovers: FailoverReport[] } {
-  const failovers = ['leader-kill', 'stop', 'cut', 'lagging-kill'].map((kind) => run.timer.report(kind, run.ledger.entries()));
+  const failovers = ['leader-kill', 'stop', 'cut', 'lagging-kill', 'controller-cut'].map((kind) => run.timer.report(kind, run.ledger.entries()));
   const text = [
     `acks=${acks}: ${cycles} cycle(s), ${run.timer.faults.length} faults; ${report.recordsChecked} records checked; ` +
       `duplicates: ${report.duplicates.count} value(s), ${report.duplicates.extraCopies} extra copies; lost ${report.lost.count}, at a wrong offset ${report.wrongOffset.count}`,
