@@ -65,11 +65,11 @@ const OUTAGE_MS = SESSION_MS + 2000;
 const PROGRESS = 30;
 const PROGRESS_TIMEOUT_MS = 60_000;
 const ISR_TIMEOUT_MS = 60_000;
-/** Per run: start-up, each cycle's three faults with their waits, the drain and the comparison (generous for a loaded 2-core machine). */
+/** Per run: start-up, each cycle's six faults with their waits, the drain and the comparison (generous for a loaded 2-core machine). */
 const runBudgetMs = (cycles: number): number => 60_000 + cycles * 120_000;
 t.setTimeout(runBudgetMs(CYCLES.all) + runBudgetMs(CYCLES.one) + 30_000);
 
-/** Waits until every partition has `count` acknowledgements after now (bounded). */
+/** Waits until every partition has PROGRESS acknowledgements after now (bounded). */
 async function progress(ledger: Ledger, what: string): Promise<void> {
   const since = performance.now();
   const deadline = Date.now() + PROGRESS_TIMEOUT_MS;
