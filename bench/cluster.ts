@@ -41,6 +41,8 @@ interface BenchSettings {
   runs: number;
   latencySeconds: number;
   rate: number;
+  /** Producer settings beyond acks, the same on both sides (flags; the SDK's defaults otherwise). */
+  producer: ProducerOptions;
   json: boolean;
 }
 
@@ -90,6 +92,8 @@ Options:
   --runs N                 runs per line; default 3 (env BENCH_RUNS)
   --latency-seconds S      length of each fixed-rate run; default 3 (env BENCH_LATENCY_SECONDS)
   --rate R                 the fixed rate in records/s; default 10000
+  --batch-bytes N          producer batchBytes, both sides (default: the SDK's)
+  --max-in-flight N        producer maxInFlightRequests, both sides (default: the SDK's)
   --quick                  smoke run: small counts, one run each
   --json                   progress to stderr, one JSON summary on the last line of stdout
   -h, --help               this text`;
@@ -178,8 +182,9 @@ function row(target: Target, what: Row['what'], acks: Acks | null, recordBytes: 
   };
 }
 
-function producer(acks: Acks, lingerMs?: number): ProducerOptions {
-  return lingerMs === undefined ? { acks } : { acks, lingerMs };
+/** Throughput runs: the flags' producer settings; fixed-rate runs linger 0 (at 10k/s a 5 ms linger is 5 ms of latency). */
+function producer(s: BenchSettings, acks: Acks, lingerMs?: number): ProducerOptions {
+  return lingerMs === undefined ? { ...s.producer, acks } : { ...s.producer, acks, lingerMs };
 }
 
 /**
@@ -199,7 +204,7 @@ async function runLines(s: BenchSettings, sides: Side[], log: (row: Row) => void
       const per = sides.map((side) => collect(side.target));
       for (let run = 0; run < s.runs; run++) {
         for (const [i, side] of sides.entries()) {
-          const produce = (topic: string) => runProducePerf(side.runnel, { topic, numRecords: records, recordSize: recordBytes, producer: producer(acks) });
+          const produce = (topic: string) => runProducePerf(side.runnel, { topic, numRecords: records, recordSize: recordBytes, producer: producer(s, acks) });
           const consume = acks === 'all' ? (topic: string) => runConsumePerf(side.runnel, { topic, numRecords: records }) : undefined;
           const m = await measure(side, records, produce, consume);
           per[i]!.runs.push(m);
@@ -214,7 +219,7 @@ async function runLines(s: BenchSettings, sides: Side[], log: (row: Row) => void
   const records = Math.max(1, Math.round(s.rate * s.latencySeconds));
   for (let run = 0; run < s.runs; run++) {
     for (const [i, side] of sides.entries()) {
-      const work = (topic: string) => runProducePerf(side.runnel, { topic, numRecords: records, recordSize: 100, throughput: s.rate, warmupRecords: Math.min(records, s.rate), producer: producer('all', 0) });
+      const work = (topic: string) => runProducePerf(side.runnel, { topic, numRecords: records, recordSize: 100, throughput: s.rate, warmupRecords: Math.min(records, s.rate), producer: producer(s, 'all', 0) });
       paced[i]!.runs.push(await measure(side, records, work));
     }
   }
@@ -264,7 +269,7 @@ async function runBench(s: BenchSettings): Promise<void> {
     // Warm-up: JIT in every process, first segment files, connections, the replica fetchers.
     for (const side of sides) {
       const warm = Math.min(50_000, s.records100);
-      await measure(side, warm, (topic) => runProducePerf(side.runnel, { topic, numRecords: warm, recordSize: 100, producer: producer('all') }), (topic) => runConsumePerf(side.runnel, { topic, numRecords: warm }));
+      await measure(side, warm, (topic) => runProducePerf(side.runnel, { topic, numRecords: warm, recordSize: 100, producer: producer(s, 'all') }), (topic) => runConsumePerf(side.runnel, { topic, numRecords: warm }));
     }
     const rows = await runLines(s, sides, (r) => log(describe(r)));
     const verdicts = goals(rows, s.rate);
@@ -284,6 +289,8 @@ function settingsFromArgs(): BenchSettings {
       runs: { type: 'string' },
       'latency-seconds': { type: 'string' },
       rate: { type: 'string' },
+      'batch-bytes': { type: 'string' },
+      'max-in-flight': { type: 'string' },
       quick: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -295,17 +302,22 @@ function settingsFromArgs(): BenchSettings {
   }
   const env = process.env;
   const quick = values.quick === true;
-  const num = (flag: string | undefined, envName: string, fallback: number) => {
-    const raw = flag ?? (envName === '' ? undefined : env[envName]);
+  /** The flag's value, else the environment variable's (if any), else `fallback`; positive. */
+  const num = (flag: string, envName: string | null, fallback: number) => {
+    const raw = (values as Record<string, string | undefined>)[flag] ?? (envName === null ? undefined : env[envName]);
     const n = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${envName === '' ? 'rate' : envName.toLowerCase()}: "${raw}" is not a positive number`);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag}: "${raw}" is not a positive number`);
     return n;
   };
+  const producerOptions: ProducerOptions = {};
+  if (values['batch-bytes'] !== undefined) producerOptions.batchBytes = num('batch-bytes', null, 0);
+  if (values['max-in-flight'] !== undefined) producerOptions.maxInFlightRequests = num('max-in-flight', null, 0);
   return {
-    records100: Math.floor(num(values.records, 'BENCH_RECORDS', quick ? 20_000 : 200_000)),
-    runs: Math.floor(num(values.runs, 'BENCH_RUNS', quick ? 1 : 3)),
-    latencySeconds: num(values['latency-seconds'], 'BENCH_LATENCY_SECONDS', quick ? 1 : 3),
-    rate: num(values.rate, '', 10_000),
+    records100: Math.floor(num('records', 'BENCH_RECORDS', quick ? 20_000 : 200_000)),
+    runs: Math.floor(num('runs', 'BENCH_RUNS', quick ? 1 : 3)),
+    latencySeconds: num('latency-seconds', 'BENCH_LATENCY_SECONDS', quick ? 1 : 3),
+    rate: num('rate', null, 10_000),
+    producer: producerOptions,
     json: values.json === true,
   };
 }
