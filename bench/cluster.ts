@@ -98,14 +98,17 @@ Options:
   --json                   progress to stderr, one JSON summary on the last line of stdout
   -h, --help               this text`;
 
-/** The cluster this bench launched, if it still runs: killed however the bench ends (the nodes are detached, so nothing else would). */
+/**
+ * The cluster this bench launched, if it still runs: killed however the bench
+ * ends (the nodes are detached, so nothing else would). Ctrl-C, SIGTERM and
+ * SIGHUP exit through this (bench-support.ts turns them into an exit).
+ */
 let liveCluster: ClusterState | null = null;
 process.once('exit', () => {
   if (liveCluster === null) return;
   for (const node of liveCluster.nodes) signalIfOurs(node.process, 'SIGKILL');
   rmSync(liveCluster.dataDir, { recursive: true, force: true });
 });
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
 
 async function startCluster(): Promise<{ state: ClusterState; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-cluster-'));
