@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { Runnel } from '../client/index.js';
 
 /** USER_HZ: the unit of /proc/<pid>/stat CPU times on Linux. */
@@ -134,3 +135,45 @@ export function medianCpu(samples: { client: number; broker: number | null }[]):
   return { client: median(samples.map((x) => x.client)), broker: brokers.length === samples.length ? median(brokers) : null };
 }
 
+/** A bench's parsed command line: its flags' strings, and positive numbers from a flag, else an environment variable, else a default. */
+export interface BenchArgs {
+  quick: boolean;
+  json: boolean;
+  string(flag: string): string | undefined;
+  /** The flag's value, else `envName`'s (if given), else `fallback`; a positive number, or an error naming the flag. */
+  num(flag: string, envName: string | null, fallback: number): number;
+}
+
+/**
+ * Parses a bench's flags: the ones every bench takes (--records, --runs,
+ * --latency-seconds, --batch-bytes, --quick, --json, -h) and its own
+ * `stringFlags`; prints `usage` and exits on --help.
+ */
+export function benchArgs(usage: string, stringFlags: readonly string[]): BenchArgs {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    quick: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const flag of ['records', 'runs', 'latency-seconds', 'batch-bytes', ...stringFlags]) options[flag] = { type: 'string' };
+  const values = parseArgs({ options }).values as Record<string, string | boolean | undefined>;
+  if (values['help'] === true) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const string = (flag: string): string | undefined => {
+    const value = values[flag];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return {
+    quick: values['quick'] === true,
+    json: values['json'] === true,
+    string,
+    num(flag, envName, fallback) {
+      const raw = string(flag) ?? (envName === null ? undefined : process.env[envName]);
+      const n = raw === undefined ? fallback : Number(raw);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag}${envName === null ? '' : ` (or ${envName})`}: "${raw}" is not a positive number`);
+      return n;
+    },
+  };
+}

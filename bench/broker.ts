@@ -26,14 +26,13 @@
  * `--buffer-memory-bytes 4194304` shows latency at nearly the same throughput.
  * `--quick` is a smoke run (small counts, one run each).
  */
-import { parseArgs } from 'node:util';
 import { Runnel, type ProducerOptions } from '../client/index.js';
 import { isMainModule } from '../tools/main-module.js';
 import { runConsumePerf } from '../tools/perf/consume-perf.js';
 import { runEndToEndPerf } from '../tools/perf/end-to-end-perf.js';
 import type { PerfSummary } from '../tools/perf/perf-meter.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
-import { fixed, freshTopic, median, medianCpu, perRecordCpu, spread, startBroker } from './bench-support.js';
+import { benchArgs, fixed, freshTopic, median, medianCpu, perRecordCpu, spread, startBroker } from './bench-support.js';
 import { measureLoopbackTcp } from './net-baseline.js';
 
 interface BenchSettings {
@@ -243,47 +242,22 @@ async function runBench(s: BenchSettings): Promise<void> {
 }
 
 function settingsFromArgs(): BenchSettings {
-  const { values } = parseArgs({
-    options: {
-      records: { type: 'string' },
-      runs: { type: 'string' },
-      'latency-seconds': { type: 'string' },
-      rates: { type: 'string' },
-      'net-bytes': { type: 'string' },
-      'batch-bytes': { type: 'string' },
-      'linger-ms': { type: 'string' },
-      'buffer-memory-bytes': { type: 'string' },
-      quick: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help === true) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const env = process.env;
-  const quick = values.quick === true;
-  const num = (flag: string | undefined, envName: string, fallback: number) => {
-    const raw = flag ?? env[envName];
-    const n = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${envName.toLowerCase()}: "${raw}" is not a positive number`);
-    return n;
-  };
+  const args = benchArgs(USAGE, ['rates', 'net-bytes', 'linger-ms', 'buffer-memory-bytes']);
+  const { quick } = args;
   const producer: ProducerOptions = { acks: 1 };
-  if (values['batch-bytes'] !== undefined) producer.batchBytes = Number(values['batch-bytes']);
-  if (values['linger-ms'] !== undefined) producer.lingerMs = Number(values['linger-ms']);
-  if (values['buffer-memory-bytes'] !== undefined) producer.bufferMemoryBytes = Number(values['buffer-memory-bytes']);
+  if (args.string('batch-bytes') !== undefined) producer.batchBytes = Number(args.string('batch-bytes'));
+  if (args.string('linger-ms') !== undefined) producer.lingerMs = Number(args.string('linger-ms'));
+  if (args.string('buffer-memory-bytes') !== undefined) producer.bufferMemoryBytes = Number(args.string('buffer-memory-bytes'));
   const latencyProducer: ProducerOptions = { ...producer, lingerMs: producer.lingerMs ?? 0 };
   return {
-    records100: Math.floor(num(values.records, 'BENCH_RECORDS', quick ? 20_000 : 500_000)),
-    runs: Math.floor(num(values.runs, 'BENCH_RUNS', quick ? 1 : 3)),
-    latencySeconds: num(values['latency-seconds'], 'BENCH_LATENCY_SECONDS', quick ? 0.5 : 3),
-    rates: (values.rates ?? '10000,100000').split(',').map(Number).filter((n) => n > 0),
-    netBytes: num(values['net-bytes'], 'BENCH_NET_BYTES', quick ? 64 * MiB : 1024 * MiB),
+    records100: Math.floor(args.num('records', 'BENCH_RECORDS', quick ? 20_000 : 500_000)),
+    runs: Math.floor(args.num('runs', 'BENCH_RUNS', quick ? 1 : 3)),
+    latencySeconds: args.num('latency-seconds', 'BENCH_LATENCY_SECONDS', quick ? 0.5 : 3),
+    rates: (args.string('rates') ?? '10000,100000').split(',').map(Number).filter((n) => n > 0),
+    netBytes: args.num('net-bytes', 'BENCH_NET_BYTES', quick ? 64 * MiB : 1024 * MiB),
     producer,
     latencyProducer,
-    json: values.json === true,
+    json: args.json,
   };
 }
 

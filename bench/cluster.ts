@@ -28,7 +28,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Runnel, type ProducerOptions } from '../client/index.js';
 import { bootstrapOf, down, up } from '../tools/cluster/cluster-ops.js';
 import type { ClusterState } from '../tools/cluster/cluster-state.js';
@@ -38,7 +37,7 @@ import { isMainModule } from '../tools/main-module.js';
 import { runConsumePerf } from '../tools/perf/consume-perf.js';
 import type { PerfSummary } from '../tools/perf/perf-meter.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
-import { fixed, freshTopic, median, processCpuUs, startBroker } from './bench-support.js';
+import { benchArgs, fixed, freshTopic, median, processCpuUs, startBroker } from './bench-support.js';
 
 interface BenchSettings {
   records100: number;
@@ -314,42 +313,18 @@ async function runBench(s: BenchSettings): Promise<void> {
 }
 
 function settingsFromArgs(): BenchSettings {
-  const { values } = parseArgs({
-    options: {
-      records: { type: 'string' },
-      runs: { type: 'string' },
-      'latency-seconds': { type: 'string' },
-      rate: { type: 'string' },
-      'batch-bytes': { type: 'string' },
-      'max-in-flight': { type: 'string' },
-      quick: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help === true) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const env = process.env;
-  const quick = values.quick === true;
-  /** The flag's value, else the environment variable's (if any), else `fallback`; positive. */
-  const num = (flag: string, envName: string | null, fallback: number) => {
-    const raw = (values as Record<string, string | undefined>)[flag] ?? (envName === null ? undefined : env[envName]);
-    const n = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag}: "${raw}" is not a positive number`);
-    return n;
-  };
+  const args = benchArgs(USAGE, ['rate', 'max-in-flight']);
+  const { quick } = args;
   const producerOptions: ProducerOptions = {};
-  if (values['batch-bytes'] !== undefined) producerOptions.batchBytes = num('batch-bytes', null, 0);
-  if (values['max-in-flight'] !== undefined) producerOptions.maxInFlightRequests = num('max-in-flight', null, 0);
+  if (args.string('batch-bytes') !== undefined) producerOptions.batchBytes = args.num('batch-bytes', null, 0);
+  if (args.string('max-in-flight') !== undefined) producerOptions.maxInFlightRequests = args.num('max-in-flight', null, 0);
   return {
-    records100: Math.floor(num('records', 'BENCH_RECORDS', quick ? 20_000 : 200_000)),
-    runs: Math.floor(num('runs', 'BENCH_RUNS', quick ? 1 : 3)),
-    latencySeconds: num('latency-seconds', 'BENCH_LATENCY_SECONDS', quick ? 1 : 3),
-    rate: num('rate', null, 10_000),
+    records100: Math.floor(args.num('records', 'BENCH_RECORDS', quick ? 20_000 : 200_000)),
+    runs: Math.floor(args.num('runs', 'BENCH_RUNS', quick ? 1 : 3)),
+    latencySeconds: args.num('latency-seconds', 'BENCH_LATENCY_SECONDS', quick ? 1 : 3),
+    rate: args.num('rate', null, 10_000),
     producer: producerOptions,
-    json: values.json === true,
+    json: args.json,
   };
 }
 
