@@ -23,9 +23,8 @@
  *   park it until the metadata moves it (or a backoff passes).
  *
  * Memory is bounded: one fetch in flight per fetcher, at most
- * `maxBytes` in its response (each partition asking for an equal share of
- * it, at least `partitionMaxBytes`), and each append waits for the log's
- * room (`waitAppendable`) before the next fetch is sent.
+ * `maxBytes` in its response, and each append waits for the log's room
+ * (`waitAppendable`) before the next fetch is sent.
  */
 import { Connection } from '../../client/connection.js';
 import type { Logger as ClientLogger } from '../../client/types.js';
@@ -46,9 +45,7 @@ export interface FetcherOptions {
   logger: Logger;
   brokerEpoch(): number;
   maxWaitMs: number;
-  /** Record bytes one fetch response carries at most, all partitions together. */
   maxBytes: number;
-  /** The least each partition asks for, however many share the fetch (see followerPartitionMaxBytes). */
   partitionMaxBytes: number;
   backoffMs: number;
 }
@@ -214,11 +211,10 @@ export class ReplicaFetcher {
   async #fetch(fetching: [Partition, Followed][]): Promise<void> {
     await this.#speaksFetchV1();
     const topics = new Map<string, FetchRequest['topics'][number]>();
-    const partitionMaxBytes = followerPartitionMaxBytes(this.#opts.maxBytes, this.#opts.partitionMaxBytes, fetching.length);
     for (const [partition, followed] of fetching) {
       let entry = topics.get(partition.topic);
       if (entry === undefined) topics.set(partition.topic, (entry = { name: partition.topic, partitions: [] }));
-      entry.partitions.push({ partition: partition.index, currentLeaderEpoch: followed.leaderEpoch, fetchOffset: partition.logEndOffset, partitionMaxBytes });
+      entry.partitions.push({ partition: partition.index, currentLeaderEpoch: followed.leaderEpoch, fetchOffset: partition.logEndOffset, partitionMaxBytes: this.#opts.partitionMaxBytes });
     }
     const response = await this.#connection.request('Fetch', {
       replicaId: this.#opts.nodeId,
@@ -285,18 +281,6 @@ export class ReplicaFetcher {
     }
     followed.state = 'truncating';
   }
-}
-
-/**
- * What one partition may take of a fetch: an equal share of the response's
- * `maxBytes`, never less than `floorBytes`. A follower of few partitions
- * then copies a leader's multi-MiB produce request in one round trip rather
- * than one per MiB (with acks=all the producer waits for each of those
- * rounds); one of many still gets the floor, and the leader keeps the whole
- * response within `maxBytes`, so what a follower holds in memory is as before.
- */
-export function followerPartitionMaxBytes(maxBytes: number, floorBytes: number, partitions: number): number {
-  return Math.max(floorBytes, Math.floor(maxBytes / Math.max(1, partitions)));
 }
 
 /** Fetched batch slices as the one buffer appendAsFollower takes (no copy for a single slice). */
