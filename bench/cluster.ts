@@ -22,7 +22,8 @@
  *     single-broker acks=1 (goal >= 50%), and the cluster's acks=all p99 at
  *     10k/s (goal < 10 ms).
  *
- *   npm run build && node dist/bench/cluster.js [--records N] [--runs N] [--latency-seconds S] [--rate R] [--quick] [--json]
+ *   npm run build && node dist/bench/cluster.js [--records N] [--runs N] [--latency-seconds S] [--rate R]
+ *       [--batch-bytes N] [--max-in-flight N] [--quick] [--json]
  *   env: BENCH_RECORDS, BENCH_RUNS, BENCH_LATENCY_SECONDS
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runnel, type ProducerOptions } from '../client/index.js';
 import { bootstrapOf, down, up } from '../tools/cluster/cluster-ops.js';
-import type { ClusterState } from '../tools/cluster/cluster-state.js';
+import { readState, type ClusterState } from '../tools/cluster/cluster-state.js';
 import { freePortRun } from '../tools/cluster/free-ports.js';
 import { signalIfOurs } from '../tools/cluster/node-process.js';
 import { isMainModule } from '../tools/main-module.js';
@@ -79,6 +80,7 @@ interface Side {
 
 const BROKERS = 3;
 const CLUSTER_START_TIMEOUT_MS = 60_000;
+const CLUSTER_START_ATTEMPTS = 3;
 const STOP_GRACE_MS = 10_000;
 /** How long the brokers get to register with the controller before the first RF 3 topic must be creatable. */
 const REGISTRATION_TIMEOUT_MS = 30_000;
@@ -104,27 +106,46 @@ Options:
   -h, --help               this text`;
 
 /**
- * The cluster this bench launched, if it still runs: killed however the bench
- * ends (the nodes are detached, so nothing else would). Ctrl-C, SIGTERM and
- * SIGHUP exit through this (bench-support.ts turns them into an exit).
+ * The directory of the cluster this bench launched, while any of it may run:
+ * every process its state file records is killed however the bench ends,
+ * half-way through `up` too (the nodes are detached, so nothing else would).
+ * Ctrl-C, SIGTERM and SIGHUP exit through this (bench-support.ts turns them into an exit).
  */
-let liveCluster: ClusterState | null = null;
+let liveClusterDir: string | null = null;
 process.once('exit', () => {
-  if (liveCluster === null) return;
-  for (const node of liveCluster.nodes) signalIfOurs(node.process, 'SIGKILL');
-  rmSync(liveCluster.dataDir, { recursive: true, force: true });
+  if (liveClusterDir === null) return;
+  try {
+    for (const node of readState(liveClusterDir)?.nodes ?? []) signalIfOurs(node.process, 'SIGKILL');
+  } finally {
+    rmSync(liveClusterDir, { recursive: true, force: true });
+  }
 });
 
+/**
+ * Brings the cluster up on a fresh directory and a run of ports free a moment
+ * ago; another process may take one of them first (the node then fails to
+ * listen and `up` stops what it launched), so a few tries, each on new ports.
+ */
 async function startCluster(): Promise<{ state: ClusterState; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-cluster-'));
-  const basePort = await freePortRun(BROKERS + 1);
-  const state = await up({ brokers: BROKERS, dataDir, basePort, rackPerBroker: false, timeoutMs: CLUSTER_START_TIMEOUT_MS, graceMs: STOP_GRACE_MS });
-  liveCluster = state;
+  liveClusterDir = dataDir;
+  let state: ClusterState | undefined;
+  for (let attempt = 1; state === undefined; attempt++) {
+    try {
+      state = await up({ brokers: BROKERS, dataDir, basePort: await freePortRun(BROKERS + 1), rackPerBroker: false, timeoutMs: CLUSTER_START_TIMEOUT_MS, graceMs: STOP_GRACE_MS });
+    } catch (err) {
+      if (attempt >= CLUSTER_START_ATTEMPTS) {
+        liveClusterDir = null;
+        rmSync(dataDir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
   return {
     state,
     async stop() {
       await down(dataDir, STOP_GRACE_MS);
-      liveCluster = null;
+      liveClusterDir = null;
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
