@@ -197,6 +197,10 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
     endpoint.port = server.port;
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
+    // Runs before the server closes: leaderships move while this broker still answers, so clients are told where to go.
+    cleanups.push(async () => {
+      await running.shutDown(config.controlledShutdownTimeoutMs);
+    });
     if (!joinFirst) await lifecycle.start();
 
     const topicCount = serving.image.topics.size;

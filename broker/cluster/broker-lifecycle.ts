@@ -46,6 +46,8 @@ const RETRY = { initialBackoffMs: 100, maxBackoffMs: 2000 };
 export const CLUSTER_ID_FILE = 'cluster.id';
 /** A broker waiting to join (not listening yet) has nothing else keeping its process alive. */
 const KEEP_ALIVE = { keepAlive: true };
+/** In controlled shutdown, how long to wait for the metadata change before asking again anyway. */
+const CONTROLLED_SHUTDOWN_POLL_MS = 500;
 
 export interface LifecycleOptions {
   channel: ControllerChannel;
@@ -73,6 +75,8 @@ export class BrokerLifecycle implements AppliedMetadata {
   #polling: Promise<void> = Promise.resolve();
   #applying: Promise<unknown> = Promise.resolve();
   #started = false;
+  /** In controlled shutdown: the regular heartbeats stop (they would not unfence it anyway). */
+  #shuttingDown = false;
   readonly #waiters = new Set<() => void>();
 
   constructor(opts: LifecycleOptions) {
@@ -133,6 +137,51 @@ export class BrokerLifecycle implements AppliedMetadata {
       const timer = this.#opts.clock.schedule(withinMs, () => finish(false));
       this.#waiters.add(check);
     });
+  }
+
+  /**
+   * Controlled shutdown (SIGTERM on a broker of a cluster): asks the
+   * controller to move this broker's leaderships and take it out of every
+   * ISR, and waits until it has applied that (the controller answers
+   * `shouldShutDown`), at most `withinMs`. Then clients already find the
+   * new leaders when the process stops. Resolves whether it completed; an
+   * unreachable controller only delays the stop by `withinMs`. The embedded
+   * broker has nothing to hand over: its controller stops with it.
+   */
+  async shutDown(withinMs: number): Promise<boolean> {
+    const { channel, clock, logger, replicas } = this.#opts;
+    if (this.#opts.cache === null || this.#brokerEpoch === -1 || withinMs <= 0 || this.#closed.signal.aborted) return false;
+    this.#shuttingDown = true;
+    this.#heartbeatTimer?.cancel();
+    const giveUp = new AbortController();
+    const deadline = clock.schedule(withinMs, () => giveUp.abort(new Error(`no answer within ${withinMs} ms`)));
+    const expired = new Promise<null>((resolve) => giveUp.signal.addEventListener('abort', () => resolve(null), { once: true }));
+    const { brokerId } = this.#opts.identity();
+    try {
+      for (let attempt = 0; !giveUp.signal.aborted; attempt++) {
+        const applied = replicas.image.version;
+        try {
+          const answer = await Promise.race([channel.heartbeat({ brokerId, brokerEpoch: this.#brokerEpoch, metadataVersion: applied, wantShutDown: true }, { signal: giveUp.signal }), expired]);
+          if (answer === null) break;
+          this.#fenced = answer.fenced;
+          if (answer.shouldShutDown) {
+            logger.info({ event: 'controlledShutdown', brokerEpoch: this.#brokerEpoch, metadataVersion: applied }, 'controlled shutdown: this broker leads nothing and is out of every ISR; stopping');
+            return true;
+          }
+          // The controller has committed the move; wait until this broker has applied it.
+          await this.until((image) => image.version > applied, CONTROLLED_SHUTDOWN_POLL_MS);
+        } catch (error) {
+          if (giveUp.signal.aborted) break;
+          if (error instanceof ProtocolError && error.errorName === 'STALE_BROKER_EPOCH') return false; // the controller no longer counts on this broker
+          logger.warn({ err: error }, `controlled shutdown: the controller did not answer (${(error as Error).message}); asking again`);
+          await sleepOn(clock, backoffMs(RETRY, attempt, () => this.#opts.rng.next()), giveUp.signal, KEEP_ALIVE).catch(() => undefined);
+        }
+      }
+      logger.warn({ event: 'controlledShutdownIncomplete', withinMs }, `controlled shutdown did not complete within ${withinMs} ms (controlled.shutdown.timeout.ms); stopping anyway: this broker's partitions change leader when its session ends`);
+      return false;
+    } finally {
+      deadline.cancel();
+    }
   }
 
   async close(): Promise<void> {
@@ -208,6 +257,7 @@ export class BrokerLifecycle implements AppliedMetadata {
 
   async #heartbeat(): Promise<void> {
     const { channel, logger, replicas } = this.#opts;
+    if (this.#shuttingDown) return;
     const identity = this.#opts.identity();
     try {
       const { fenced } = await channel.heartbeat({ brokerId: identity.brokerId, brokerEpoch: this.#brokerEpoch, metadataVersion: replicas.image.version });
@@ -226,7 +276,7 @@ export class BrokerLifecycle implements AppliedMetadata {
   }
 
   #scheduleHeartbeat(): void {
-    if (this.#closed.signal.aborted) return;
+    if (this.#closed.signal.aborted || this.#shuttingDown) return;
     this.#heartbeatTimer = this.#opts.clock.schedule(this.#opts.heartbeatIntervalMs, () => {
       void this.#heartbeat()
         .catch((error: unknown) => this.#opts.logger.error({ err: error }, 'heartbeat loop failed'))

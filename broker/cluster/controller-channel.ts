@@ -26,10 +26,23 @@ export interface BrokerIdentity {
   rack: string | null;
 }
 
+export interface HeartbeatRequest {
+  brokerId: number;
+  brokerEpoch: number;
+  metadataVersion: number;
+  wantShutDown?: boolean;
+}
+
+export interface HeartbeatAnswer {
+  fenced: boolean;
+  shouldShutDown: boolean;
+}
+
 export interface ControllerChannel {
   /** Registers this broker (again after a restart: new epoch). */
   register(r: BrokerIdentity): Promise<{ brokerEpoch: number; clusterId: string }>;
-  heartbeat(h: { brokerId: number; brokerEpoch: number; metadataVersion: number }): Promise<{ fenced: boolean }>;
+  /** `wantShutDown`: controlled shutdown (Controller.heartbeat); `signal` gives up waiting for an unreachable controller. */
+  heartbeat(h: HeartbeatRequest, opts?: { signal?: AbortSignal }): Promise<HeartbeatAnswer>;
   /** ISR changes by a leader; per-partition results carry their own errors. */
   alterPartition(req: AlterPartitionRequest): Promise<AlterPartitionResponse>;
   /** Long poll for metadata entries after `afterVersion`. */
@@ -62,7 +75,7 @@ export class InProcessControllerChannel implements ControllerChannel {
     return { brokerEpoch, clusterId: this.#controller.clusterId };
   }
 
-  heartbeat(h: { brokerId: number; brokerEpoch: number; metadataVersion: number }): Promise<{ fenced: boolean }> {
+  heartbeat(h: HeartbeatRequest): Promise<HeartbeatAnswer> {
     return this.#controller.heartbeat(h);
   }
 

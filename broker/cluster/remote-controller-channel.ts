@@ -21,7 +21,7 @@ import { RunnelError } from '../../client/errors.js';
 import type { ClientWorld } from '../../client/world.js';
 import type { Logger } from '../log.js';
 import { decodeEntry, type MetadataEntry } from '../metadata/changes.js';
-import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi } from './controller-channel.js';
+import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi, type HeartbeatAnswer, type HeartbeatRequest } from './controller-channel.js';
 
 const RETRY = { initialBackoffMs: 100, maxBackoffMs: 2000 };
 /** How much longer than its maxWaitMs a long poll may take before the connection is deemed dead. */
@@ -69,10 +69,10 @@ export class RemoteControllerChannel implements ControllerChannel {
     return { brokerEpoch: response.brokerEpoch, clusterId: metadata.clusterId };
   }
 
-  async heartbeat(h: { brokerId: number; brokerEpoch: number; metadataVersion: number }): Promise<{ fenced: boolean }> {
-    const response = await this.#call('BrokerHeartbeat', h);
+  async heartbeat(h: HeartbeatRequest, opts: { signal?: AbortSignal } = {}): Promise<HeartbeatAnswer> {
+    const response = await this.#call('BrokerHeartbeat', { ...h, wantShutDown: h.wantShutDown ?? false }, undefined, opts.signal);
     throwIfError(response);
-    return { fenced: response.fenced };
+    return { fenced: response.fenced, shouldShutDown: response.shouldShutDown };
   }
 
   async alterPartition(req: AlterPartitionRequest): Promise<AlterPartitionResponse> {
@@ -103,7 +103,7 @@ export class RemoteControllerChannel implements ControllerChannel {
       if (signal?.aborted === true) throw signal.reason;
       let why: string;
       try {
-        const response = await this.#connection.request(api, body, timeoutMs);
+        const response = await whileNotAborted(this.#connection.request(api, body, timeoutMs), signal);
         const code = (response as { errorCode?: number }).errorCode;
         if (code !== undefined && errorNameOf(code) === 'NOT_CONTROLLER') why = 'it is not the controller';
         else return response;
@@ -116,6 +116,21 @@ export class RemoteControllerChannel implements ControllerChannel {
       await sleepOn(this.#world.clock, delay, this.#closed.signal, { keepAlive: true });
     }
   }
+}
+
+/**
+ * `request`, or its signal's reason as soon as that aborts: a broker that
+ * stops must not wait out a MetadataChanges long poll (5 s). The answer that
+ * comes later is dropped.
+ */
+function whileNotAborted<T>(request: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return request;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    request.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function throwIfError(response: { errorCode: number; errorMessage: string | null }): void {
