@@ -317,10 +317,12 @@ async function runBench(s: BenchSettings): Promise<void> {
   ];
   try {
     await whenBrokersRegistered(sides[1]!.runnel);
-    // Warm-up: JIT in every process, first segment files, connections, the replica fetchers.
+    // Warm-up: JIT in every process (both acks paths), first segment files, connections, the replica fetchers.
     for (const side of sides) {
       const warm = Math.min(50_000, s.records100);
-      await measure(side, warm, (topic) => runProducePerf(side.runnel, { topic, numRecords: warm, recordSize: 100, producer: producer(s, 'all') }), { then: (topic) => runConsumePerf(side.runnel, { topic, numRecords: warm }) });
+      for (const acks of [1, 'all'] as const) {
+        await measure(side, warm, (topic) => runProducePerf(side.runnel, { topic, numRecords: warm, recordSize: 100, producer: producer(s, acks) }), { then: (topic) => runConsumePerf(side.runnel, { topic, numRecords: warm }) });
+      }
     }
     const rows = await runLines(s, sides, (r) => log(describe(r)));
     const verdicts = goals(rows, s.rate);
