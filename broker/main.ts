@@ -38,6 +38,7 @@ import { createLogger, type Logger } from './log.js';
 import { LocalMetadataStore } from './metadata/local-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import { BrokerServer } from './net/server.js';
+import { HighWatermarkCheckpoint } from './replication/hw-checkpoint.js';
 import { ReplicaManager } from './replication/replica-manager.js';
 import { logConfigFor } from './topic-settings.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
@@ -153,7 +154,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     if (remote !== null) cleanups.push(() => remote.close());
     let joined: BrokerLifecycle | undefined;
     const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1 } };
-    const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, ...replication });
+    const highWatermarks = new HighWatermarkCheckpoint({ dataDir, fs, logger });
+    const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, highWatermarks, ...replication });
     replicas = serving;
     cleanups.push(() => serving.close());
     const faults = new BrokerFaults(logger);
