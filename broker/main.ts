@@ -153,7 +153,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     })();
     if (remote !== null) cleanups.push(() => remote.close());
     let joined: BrokerLifecycle | undefined;
-    const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1 } };
+    const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1, staleBrokerEpoch: (epoch: number) => void joined?.staleEpoch(epoch) } };
     const highWatermarks = new HighWatermarkCheckpoint({ dataDir, fs, logger });
     const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, highWatermarks, ...replication });
     replicas = serving;
@@ -161,7 +161,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const faults = new BrokerFaults(logger);
     const endpoint = { host: config.advertisedHost, port: config.port };
     const lifecycleOf = (channel: ControllerChannel): BrokerLifecycle =>
-      new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, dataDir, fs, clock, rng, logger, faults });
+      new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, sessionTimeoutMs: config.brokerSessionTimeoutMs, dataDir, fs, clock, rng, logger, faults });
 
     let controller: Controller | undefined;
     let channel: ControllerChannel;

@@ -20,7 +20,8 @@
  * loses its leadership first, NOT_LEADER_OR_FOLLOWER (the same caveat).
  *
  * Each partition is reached through `ReplicaManager.partitionOrError`, as
- * its leader, which stamps its leader epoch on the batches. Internal topics
+ * its leader and for a write (a fenced broker answers NOT_LEADER_OR_FOLLOWER),
+ * which stamps its leader epoch on the batches. Internal topics
  * (names starting with `__`) are the broker's own: clients cannot produce
  * to them (INVALID_TOPIC_EXCEPTION, as Kafka).
  *
@@ -121,7 +122,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           outcomes.push({ partition: index, error: topicError });
           continue;
         }
-        const partition = replicas.partitionOrError(name, index, { role: 'leader' });
+        const partition = replicas.partitionOrError(name, index, { role: 'leader', write: true });
         if (partition instanceof Error) {
           outcomes.push({ partition: index, error: toWireError(partition, ctx.logger, { api: 'Produce', topic: name, partition: index }) });
           continue;

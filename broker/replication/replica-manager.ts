@@ -68,6 +68,8 @@ export interface ReplicationDeps {
   /** The client side of the injected world (transport, clock, randomness) for the fetchers' connections. */
   readonly world: ClientWorld;
   brokerEpoch(): number;
+  /** The controller called `epoch` stale (an ISR change refused with STALE_BROKER_EPOCH): register again. */
+  staleBrokerEpoch(epoch: number): void;
 }
 
 /** A partition this broker could not carry a change out for. */
@@ -85,10 +87,11 @@ export interface ApplyReport {
   readonly failures: readonly PartitionFailure[];
 }
 
-/** How a handler wants a partition: as its leader (produce, consume, list offsets) or any replica; -1: epoch not checked. */
+/** How a handler wants a partition: as its leader (produce, consume, list offsets) or any replica; -1: epoch not checked; `write`: to append (produce). */
 export interface PartitionLookup {
   readonly role?: 'leader' | 'any';
   readonly currentLeaderEpoch?: number;
+  readonly write?: boolean;
 }
 
 interface HostedTopic {
@@ -119,6 +122,8 @@ export class ReplicaManager {
   #checkpointed = new Map<string, number>();
   #checkpointTimer: { cancel(): void } | null = null;
   #checkpointing: Promise<void> = Promise.resolve();
+  /** Why this broker takes no writes right now (fenced by its controller), or null; set by its lifecycle. */
+  #writeFence: () => string | null = () => null;
 
   /**
    * `clock`: needed once a partition has followers (leader-side lag times) and for the periodic checkpoint;
@@ -156,6 +161,7 @@ export class ReplicaManager {
         logger: opts.logger.child({ component: 'replication' }),
         lagMaxMs: config.replicaLagTimeMaxMs,
         brokerEpoch: () => replication.brokerEpoch(),
+        staleBrokerEpoch: (epoch) => replication.staleBrokerEpoch(epoch),
         topicIdOf: (topic) => this.#hosted.get(topic)?.topicId,
       });
     }
@@ -207,6 +213,15 @@ export class ReplicaManager {
     });
   }
 
+  /**
+   * `why` says, when asked, why this broker must refuse appends now (its
+   * controller fenced it, or may have: broker-lifecycle.ts), or null. A
+   * fenced broker keeps serving reads of what it has (CLUSTER.md).
+   */
+  fenceWrites(why: () => string | null): void {
+    this.#writeFence = why;
+  }
+
   /** The hosted partition, whatever its role or state; undefined when this broker does not host it. */
   partition(topic: string, index: number): Partition | undefined {
     return this.#hosted.get(topic)?.partitions.get(index);
@@ -219,8 +234,10 @@ export class ReplicaManager {
    * in the metadata but not hosted here (NotLeader), its log offline
    * (storage's errors: CORRUPT_SEGMENT / KAFKA_STORAGE_ERROR), the request's
    * leader epoch older or newer than ours (FencedLeaderEpoch /
-   * UnknownLeaderEpoch), and a leader asked of a follower (NotLeader).
-   * Synchronous, so a handler's steps stay in arrival order.
+   * UnknownLeaderEpoch), a leader asked of a follower (NotLeader), and a
+   * write to a broker that is fenced (NotLeader: its leadership may have
+   * moved without its knowing). Synchronous, so a handler's steps stay in
+   * arrival order.
    */
   partitionOrError(topic: string, index: number, lookup: PartitionLookup = {}): Partition | Error {
     const partition = this.partition(topic, index);
@@ -242,6 +259,8 @@ export class ReplicaManager {
       const { leader } = partition;
       return new NotLeaderError(topic, index, leader, `broker ${this.#nodeId} follows ${topic}-${index}${leader === -1 ? ', which has no leader right now' : `; broker ${leader} leads it`}`);
     }
+    const fenced = lookup.write === true ? this.#writeFence() : null;
+    if (fenced !== null) return new NotLeaderError(topic, index, -1, `broker ${this.#nodeId} takes no writes: ${fenced}; refresh metadata (another broker may lead ${topic}-${index} now)`);
     return partition;
   }
 

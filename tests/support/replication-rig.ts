@@ -84,7 +84,7 @@ export class ReplicationRig {
       config,
       logger: silentLogger(),
       clock: world.clock,
-      replication: { channel: this.#channel(), world: { transport: world.network.node(hostOf(id)), clock: world.clock, rng: world.rng }, brokerEpoch: () => this.image.brokers.get(id)?.epoch ?? -1 },
+      replication: { channel: this.#channel(), world: { transport: world.network.node(hostOf(id)), clock: world.clock, rng: world.rng }, brokerEpoch: () => this.image.brokers.get(id)?.epoch ?? -1, staleBrokerEpoch: () => undefined },
       highWatermarks: new HighWatermarkCheckpoint({ dataDir: '/data', fs, logger: silentLogger() }),
     });
     await replicas.start(this.image);
