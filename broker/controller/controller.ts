@@ -36,7 +36,7 @@ import {
   UnknownTopicOrPartitionError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { MetadataChange, MetadataEntry } from '../metadata/changes.js';
+import type { MetadataChange, MetadataEntry, PartitionChanged } from '../metadata/changes.js';
 import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
@@ -47,7 +47,7 @@ import type { Clock, TimerHandle } from '../world/clock.js';
 import type { Rng } from '../world/rng.js';
 import { alterPartitionDecision } from './alter-partition.js';
 import { BrokerSessions } from './broker-sessions.js';
-import { changesForFencing, changesForLeaderless } from './election.js';
+import { changesForFencing, changesForLeaderless, uncleanElections, type UncleanAllowed } from './election.js';
 import { placeReplicas, type PlacementBroker } from './placement.js';
 
 export interface CreateTopicRequest {
@@ -148,7 +148,8 @@ export class Controller {
       if (request.metadataVersion < broker.epoch) return { fenced: true };
       const unfenced: MetadataChange = { kind: 'brokerUnfenced', brokerId: broker.id, brokerEpoch: broker.epoch };
       const live = this.#liveWith(broker.id);
-      const elections = changesForLeaderless(this.#store.image, live);
+      const elections = changesForLeaderless(this.#store.image, live, this.#unclean);
+      this.#warnUnclean(elections, `broker ${broker.id} is back`);
       await this.#commit([unfenced, ...elections]);
       this.#logger.info({ event: 'brokerUnfenced', brokerId: broker.id, brokerEpoch: broker.epoch, leadersElected: elections.length }, `broker ${broker.id} is caught up and unfenced${elections.length > 0 ? `; it leads ${elections.length} partition(s) that had no leader` : ''}`);
       return { fenced: false };
@@ -259,6 +260,14 @@ export class Controller {
       if (opts.validateOnly === true) return;
       await this.#commit([{ kind: 'topicConfigAltered', name, topicId: image.topicId, configs: overrides }]);
       this.#logger.info({ event: 'topicConfigAltered', topic: name, overrides }, `altered settings of topic ${name}`);
+      // Turning unclean election on lets a leaderless partition elect now (Kafka does too), not at the next broker change.
+      const after = this.#store.image;
+      const topic = after.topics.get(name);
+      if (topic === undefined || !this.#unclean(topic)) return;
+      const elections = changesForLeaderless({ ...after, topics: new Map([[name, topic]]) }, this.#liveWith(null), this.#unclean);
+      if (elections.length === 0) return;
+      this.#warnUnclean(elections, `unclean.leader.election.enable was turned on for ${name}`);
+      await this.#commit(elections);
     });
   }
 
@@ -321,6 +330,22 @@ export class Controller {
     return broker;
   }
 
+  /** A topic's effective unclean.leader.election.enable: its own setting over the broker-wide `log.` default. */
+  readonly #unclean: UncleanAllowed = (topic) => {
+    try {
+      return logConfigFor(this.#config, topic.configs).uncleanLeaderElectionEnable;
+    } catch {
+      return false; // settings are validated when committed; an unreadable one never allows losing records
+    }
+  };
+
+  /** Says loudly which elections among `changes` are unclean: acknowledged records may be lost there. */
+  #warnUnclean(changes: readonly PartitionChanged[], why: string): void {
+    for (const change of uncleanElections(this.#store.image, changes)) {
+      this.#logger.warn({ event: 'uncleanLeaderElection', topic: change.name, partition: change.partition, leader: change.leader, leaderEpoch: change.leaderEpoch }, `${change.name}-${change.partition}: no in-sync replica is alive (${why}); broker ${change.leader}, outside the ISR, leads it now (unclean.leader.election.enable=true): records it lacks are lost`);
+    }
+  }
+
   /** Who may lead or join an ISR: unfenced brokers, plus `also`, plus (embedded) this node if it never registered. */
   #liveWith(also: number | null): (id: number) => boolean {
     const { brokers } = this.#store.image;
@@ -343,7 +368,8 @@ export class Controller {
     for (const id of ids) {
       const broker = this.#store.image.brokers.get(id);
       if (broker === undefined || broker.fenced) continue;
-      const partitionChanges = changesForFencing(this.#store.image, id, this.#liveWith(null));
+      const partitionChanges = changesForFencing(this.#store.image, id, this.#liveWith(null), this.#unclean);
+      this.#warnUnclean(partitionChanges, `broker ${id} was fenced`);
       await this.#commit([{ kind: 'brokerFenced', brokerId: id, brokerEpoch: broker.epoch }, ...partitionChanges]);
       const leaderless = partitionChanges.filter((c) => c.leader === -1).length;
       this.#logger.warn({ event: 'brokerFenced', brokerId: id, brokerEpoch: broker.epoch, partitionsChanged: partitionChanges.length, leaderless }, `broker ${id} missed its heartbeats for ${this.#config.brokerSessionTimeoutMs} ms and is fenced; ${partitionChanges.length} partition(s) changed leader or ISR${leaderless > 0 ? `, ${leaderless} have no leader until a replica in their ISR returns` : ''}`);

@@ -10,6 +10,7 @@ import { CliError } from '../cli-error.js';
 import { collectConfig, collectList, intOption, withBootstrap, withJson, type ClientOptions } from '../options.js';
 import { formatTable, printJson, printLine } from '../output.js';
 import { partitionLine, underReplicated } from '../topic/partition-lines.js';
+import { uncleanElectionWarning } from '../topic/unclean-warning.js';
 import { withSubcommandBootstrap } from '../program-bootstrap.js';
 
 interface CreateOptions extends ClientOptions {
@@ -52,6 +53,7 @@ export function topicCommand(): Command {
       }
     });
     await printLine(created ? `Created topic ${name} with ${plural(opts.partitions, 'partition')}.` : `Topic ${name} already exists; left as it is.`);
+    if (created) warnOnStderr(uncleanElectionWarning(name, opts.config));
   });
 
   withJson(
@@ -122,6 +124,7 @@ export function topicCommand(): Command {
     await withRunnel(opts, (runnel) => runnel.admin().alterConfigs(name, changes));
     const summary = Object.entries(changes).map(([key, value]) => (value === null ? `${key} (reset to default)` : `${key}=${value}`));
     await printLine(`Altered topic ${name}: ${summary.join(', ')}.`);
+    warnOnStderr(uncleanElectionWarning(name, changes));
   });
 
   return topic;
@@ -164,6 +167,10 @@ function formatDescription(description: TopicDescription, settings: DescribedCon
     lines.push('', formatTable(['SETTING', 'VALUE', 'SOURCE', 'READ-ONLY'], rows));
   }
   return lines.join('\n');
+}
+
+function warnOnStderr(warning: string | null): void {
+  if (warning !== null) process.stderr.write(`${warning}\n`);
 }
 
 function plural(count: number, noun: string): string {
