@@ -53,7 +53,7 @@
  * Not thread-safe (nothing in the broker is): every call runs on the event
  * loop, and appends are applied in call order.
  */
-import { NotLeaderError, PartitionOffsetOutOfRangeError, UnknownTopicOrPartitionError } from './errors.js';
+import { NotEnoughReplicasAfterAppendError, NotLeaderError, PartitionOffsetOutOfRangeError, UnknownTopicOrPartitionError } from './errors.js';
 import { LeaderState, type LeadershipState } from './replication/leader-state.js';
 import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
@@ -306,12 +306,29 @@ export class Partition {
   /**
    * Resolves once the high watermark covers `endOffset` (every in-sync
    * replica has the records): what acks=all waits for. Rejects with
-   * NotLeaderError if this replica stops leading first, or if it is deleted.
+   * NotLeaderError if this replica stops leading first, or if it is deleted,
+   * and (Kafka's rule) with NotEnoughReplicasAfterAppendError if, when the
+   * high watermark covers it, the ISR has fewer members than the topic's
+   * `min.insync.replicas`: the ISR shrank while the produce waited, so the
+   * records are on fewer replicas than the producer asked for.
    */
   whenReplicated(endOffset: number): Promise<void> {
-    if (this.#highWatermark >= endOffset) return Promise.resolve();
+    if (this.#highWatermark >= endOffset) {
+      const short = this.#isrTooSmall();
+      return short === null ? Promise.resolve() : Promise.reject(short);
+    }
     if (this.#role !== 'leader') return Promise.reject(new NotLeaderError(this.topic, this.index, this.#leader, `this broker no longer leads ${this.topic}-${this.index}`));
     return new Promise((resolve, reject) => this.#replicationWaiters.push({ endOffset, resolve, reject }));
+  }
+
+  /** Why an acks=all produce covered by the high watermark now is not acknowledged (the ISR below min.insync.replicas), or null. */
+  #isrTooSmall(): NotEnoughReplicasAfterAppendError | null {
+    // Only a leader knows its ISR; a record its high watermark covered before it stopped leading was committed.
+    if (this.#leaderState === null) return null;
+    const { isr } = this.#leaderState;
+    const min = this.#config.minInsyncReplicas;
+    if (isr.length >= min) return null;
+    return new NotEnoughReplicasAfterAppendError(this.topic, this.index, `${this.topic}-${this.index}: the records were written, but the in-sync replicas shrank to [${isr.join(',')}], fewer than min.insync.replicas ${min}, before they were committed; they are not acknowledged, and a retry may store them twice`);
   }
 
   /** Bytes appended here since the partition was opened (leader or follower), committed or not: what a follower's fetch waits for. */
@@ -523,7 +540,12 @@ export class Partition {
     while (this.#invisible.length > 0 && this.#invisible[0]!.endOffset <= offset) {
       this.#visibleBytesTotal += this.#invisible.shift()!.sizeBytes;
     }
-    while (this.#replicationWaiters.length > 0 && this.#replicationWaiters[0]!.endOffset <= offset) this.#replicationWaiters.shift()!.resolve();
+    const short = this.#replicationWaiters.length > 0 ? this.#isrTooSmall() : null;
+    while (this.#replicationWaiters.length > 0 && this.#replicationWaiters[0]!.endOffset <= offset) {
+      const waiter = this.#replicationWaiters.shift()!;
+      if (short === null) waiter.resolve();
+      else waiter.reject(short);
+    }
     this.#notify();
   }
 

@@ -13,7 +13,10 @@
  *   ISR has fewer members than the topic's `min.insync.replicas`; else
  *   answered once the high watermark covers the records, i.e. every in-sync
  *   replica has them (and the leader has committed them). On a partition
- *   with one replica that is the same moment as acks=1.
+ *   with one replica that is the same moment as acks=1. If by then the ISR
+ *   has shrunk below `min.insync.replicas` (a follower dropped out while the
+ *   produce waited), NOT_ENOUGH_REPLICAS_AFTER_APPEND (Kafka's rule): the
+ *   records are written, on fewer replicas than asked, and not acknowledged.
  * If the wait takes longer than the request's `timeoutMs`, the partition
  * answers REQUEST_TIMED_OUT: the records were appended on the leader and
  * may still be replicated, so retrying may duplicate them. If the leader

@@ -69,6 +69,23 @@ t.test('a retried batch is not overtaken by a later one to the same partition (m
   t.same(logValues(cluster, 'o', 0), ['warm-up', 'v0', 'v1', 'v2', 'v3', 'v4'], 'the log holds the sends in send order: the retried one was not overtaken');
 });
 
+t.test('NOT_ENOUGH_REPLICAS_AFTER_APPEND is retried (the ISR may grow back); the send then succeeds', async (t) => {
+  const cluster = await FakeCluster.start(t, [1, 2], { n: { partitions: 1, replicas: [1, 2] } });
+  const runnel = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: fastRetry });
+  t.teardown(() => runnel.close());
+  const producer = runnel.producer({ acks: 'all', lingerMs: 0, deliveryTimeoutMs: 10_000, requestTimeoutMs: 5000 });
+  let refused = 0;
+  cluster.inject = (_broker, api) => {
+    if (api !== 'Produce' || refused >= 2) return undefined;
+    refused += 1;
+    return 20; // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  };
+  const [meta] = await producer.send({ topic: 'n', messages: [{ value: 'x' }] });
+  t.equal(refused, 2, 'two answers NOT_ENOUGH_REPLICAS_AFTER_APPEND');
+  t.equal(meta!.offset, 0, 'then acknowledged');
+  t.same(logValues(cluster, 'n', 0), ['x']);
+});
+
 t.test('leaders move and brokers die mid-produce: every send settles, none fails, order per partition kept', async (t) => {
   const cluster = await FakeCluster.start(t, [1, 2, 3], { m: { partitions: 2, replicas: [1, 2, 3] } });
   const runnel = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: fastRetry });
