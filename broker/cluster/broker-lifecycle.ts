@@ -43,6 +43,7 @@ import { sleepOn } from '../../client/clock.js';
 import type { BrokerFaults } from '../faults.js';
 import type { Logger } from '../log.js';
 import { MetadataGapError, type MetadataCache } from '../metadata/cache.js';
+import type { MetadataEntry } from '../metadata/changes.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { InvariantError } from '../world/assert.js';
@@ -233,7 +234,15 @@ export class BrokerLifecycle implements AppliedMetadata {
   /** One MetadataChanges poll into the cache. */
   async #pollOnce(): Promise<void> {
     const cache = this.#opts.cache!;
-    const { entries } = await this.#opts.channel.changes(cache.version, { maxWaitMs: POLL_WAIT_MS, signal: this.#closed.signal });
+    const broker = { brokerId: this.#opts.identity().brokerId, brokerEpoch: this.#brokerEpoch };
+    let entries: MetadataEntry[];
+    try {
+      ({ entries } = await this.#opts.channel.changes(cache.version, { maxWaitMs: POLL_WAIT_MS, signal: this.#closed.signal, broker }));
+    } catch (error) {
+      if (!(error instanceof ProtocolError) || error.errorName !== 'STALE_BROKER_EPOCH') throw error;
+      await this.staleEpoch(broker.brokerEpoch);
+      return;
+    }
     try {
       cache.apply(entries);
     } catch (error) {

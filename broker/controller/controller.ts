@@ -175,7 +175,11 @@ export class Controller {
    * `maxEntries`), at once if there are any, else as soon as one is
    * committed or `maxWaitMs` passes (then none).
    */
-  async changes(afterVersion: number, opts: { maxWaitMs: number; maxEntries: number; signal?: AbortSignal }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
+  async changes(afterVersion: number, opts: { maxWaitMs: number; maxEntries: number; signal?: AbortSignal; broker?: { brokerId: number; brokerEpoch: number } | null }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
+    // A broker follows as its current registration (a stale one registers again); -1 is a tool that says it is no broker.
+    const broker = opts.broker ?? null;
+    if (broker !== null && broker.brokerId !== -1) this.#currentBroker(broker.brokerId, broker.brokerEpoch);
+    else if (broker !== null && broker.brokerEpoch !== -1) throw new ProtocolError('INVALID_REQUEST', `broker id -1 (a tool) with broker epoch ${broker.brokerEpoch}: a tool sends -1 for both`);
     if (this.#store.image.version <= afterVersion && opts.maxWaitMs > 0 && this.#clock !== null) {
       const wait = new AbortController();
       const timer = this.#clock.schedule(opts.maxWaitMs, () => wait.abort(new Error('maxWaitMs passed')));
