@@ -13,9 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runnel, type Message } from '../../client/index.js';
-import { spawnCli, unusedPort, type Cli } from '../tools/run-cli.js';
-
-const FAST = ['--set', 'broker.session.timeout.ms=2000', '--set', 'broker.heartbeat.interval.ms=300', '--set', 'logger.format=json'];
+import { startProcessCluster } from '../support/process-cluster.js';
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const PARTITIONS = 3;
 const SENDS = 600;
@@ -24,16 +22,7 @@ const KILL_AFTER = 150;
 t.test('acks=all producer and consumer ride out a SIGTERM of a partition leader on a 3-broker cluster', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-failover-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const controllerPort = await unusedPort();
-  const controller = spawnCli(t, ['controller', '--node-id', '0', '--listen', `127.0.0.1:${controllerPort}`, '--data', join(dir, 'controller'), ...FAST]);
-  await controller.printed(/"event":"listening"/);
-  const ports = new Map<number, number>();
-  const brokers = new Map<number, Cli>();
-  for (const id of [1, 2, 3]) {
-    ports.set(id, await unusedPort());
-    brokers.set(id, spawnCli(t, ['broker', '--node-id', String(id), '--listen', `127.0.0.1:${ports.get(id)}`, '--data', join(dir, `b${id}`), '--controller', `127.0.0.1:${controllerPort}`, ...FAST]));
-  }
-  for (const b of brokers.values()) await b.printed(/"event":"listening"/);
+  const { controller, ports, brokers } = await startProcessCluster(t, { dir, brokers: 3 });
   t.teardown(async () => {
     for (const cli of [...brokers.values(), controller]) {
       if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');

@@ -9,32 +9,14 @@
  * has; healed, it learns it follows now, and the new leader takes writes.
  */
 import t from 'tap';
-import { Connection } from '../../../client/connection.js';
-import { brokerConfig } from '../../../broker/config.js';
-import { startController } from '../../../broker/controller-node.js';
-import { silentLogger } from '../../../broker/log.js';
-import { startBroker, type RunningBroker } from '../../../broker/main.js';
-import { SimulatedFileSystem } from '../../../broker/world/file-system.js';
+import type { Connection } from '../../../client/connection.js';
 import { buildBatch } from '../../../protocol/batch/builder.js';
 import { Errors } from '../../../protocol/errors.js';
-import { simulatedWorld } from '../../support/simulated-world.js';
+import { startInProcessCluster } from '../../support/in-process-cluster.js';
 
 t.test('a broker cut off from its controller refuses produce once its session has lapsed, serves reads, and rejoins as a follower', async (t) => {
-  const world = simulatedWorld(21);
-  const base = { 'broker.session.timeout.ms': 3000, 'broker.heartbeat.interval.ms': 500, port: 9092 };
-  const controller = await world.settle(startController(brokerConfig({ ...base, 'data.dir': '/meta', 'node.id': 0, host: 'controller' }), { clock: world.clock, rng: world.rng, fs: new SimulatedFileSystem(), transport: world.network.node('controller'), logger: silentLogger() }));
-  const brokers: RunningBroker[] = [];
-  for (const id of [1, 2, 3]) {
-    const config = brokerConfig({ ...base, 'data.dir': '/data', 'node.id': id, host: `b${id}`, 'controller.address': 'controller:9092' });
-    brokers.push(await world.settle(startBroker(config, { clock: world.clock, rng: world.rng, fs: new SimulatedFileSystem(), transport: world.network.node(`b${id}`), logger: silentLogger() })));
-  }
-  const clientOf = (host: string) => new Connection({ host, port: 9092, clientId: 'test', connectTimeoutMs: 5000, requestTimeoutMs: 10_000, maxInFlightRequests: 5, maxFrameBytes: 1 << 24, reconnect: { initialBackoffMs: 50, maxBackoffMs: 500 }, logger: { debug() {}, info() {}, warn() {}, error() {} }, world: { transport: world.network.node('client'), clock: world.clock, rng: { next: () => world.rng.next() } } });
+  const { world, clientOf } = await startInProcessCluster(t, { seed: 21, brokers: 3, settings: { 'broker.session.timeout.ms': 3000, 'broker.heartbeat.interval.ms': 500 } });
   const clients = new Map([1, 2, 3].map((id) => [id, clientOf(`b${id}`)]));
-  t.teardown(async () => {
-    for (const c of clients.values()) await c.close();
-    for (const b of brokers) await world.settle(b.close()).catch(() => undefined);
-    await world.settle(controller.close());
-  });
   const client = (id: number): Connection => clients.get(id)!;
   const leaderOf = async (via: number): Promise<{ leader: number; leaderEpoch: number }> => {
     const m = await world.settle(client(via).request('Metadata', { topics: ['fence'], allowAutoTopicCreation: false, includeInternal: false }));
