@@ -64,6 +64,8 @@ export interface BrokerConfig {
   brokerRack: string | null;
   /** The controller fences a broker not heard from for this long (and moves its leaderships). */
   brokerSessionTimeoutMs: number;
+  brokerSessionDisconnectTimeoutMs: number;
+  controlledShutdownTimeoutMs: number;
   /** How often a broker heartbeats to its controller. */
   brokerHeartbeatIntervalMs: number;
   /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
@@ -138,6 +140,8 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'controller.address', defaultValue: '', doc: 'HOST:PORT of the controller of the cluster this broker belongs to (`runnel broker --controller`); empty: the broker runs its own controller in the same process (`runnel start`).', parse: (raw) => (raw.trim() === '' ? '' : (splitAddress(raw), raw.trim())) },
   { name: 'broker.rack', defaultValue: '', doc: 'The rack (or zone) of this broker; replicas of a partition are spread across racks first. Empty: no rack.', parse: (raw) => raw.trim() },
   { name: 'broker.session.timeout.ms', defaultValue: '9000', doc: 'The controller fences a broker that has not heartbeated for this long: its partitions get new leaders and it leaves their in-sync replica sets.', parse: int(100, INT32_MAX) },
+  { name: 'broker.session.disconnect.timeout.ms', defaultValue: '3000', doc: 'When a broker\'s connection to the controller closes (a killed process\'s sockets close at once), the controller fences it after this long unless it heartbeats again over a new connection; a paused or cut-off broker still takes broker.session.timeout.ms. Keep it above broker.heartbeat.interval.ms. 0: only the session timeout.', parse: int(0, INT32_MAX) },
+  { name: 'controlled.shutdown.timeout.ms', defaultValue: '15000', doc: 'On SIGTERM a broker of a cluster first asks its controller to move its leaderships and take it out of every ISR, and waits up to this long for that (Kafka\'s controlled shutdown), so its partitions change leader at once instead of after a session timeout. 0: stop without asking.', parse: int(0, INT32_MAX) },
   { name: 'broker.heartbeat.interval.ms', defaultValue: '2000', doc: 'How often a broker heartbeats to its controller; keep it well below broker.session.timeout.ms.', parse: int(10, INT32_MAX) },
   { name: 'host', defaultValue: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 listens on every interface.', parse: nonEmpty },
   { name: 'port', defaultValue: '9092', doc: 'TCP port to listen on; 0 lets the OS pick (the start-up line prints the real one).', parse: int(0, 65535) },
@@ -247,6 +251,8 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     controllerAddress: get('controller.address'),
     brokerRack: get<string>('broker.rack') === '' ? null : get('broker.rack'),
     brokerSessionTimeoutMs: get('broker.session.timeout.ms'),
+    brokerSessionDisconnectTimeoutMs: get('broker.session.disconnect.timeout.ms'),
+    controlledShutdownTimeoutMs: get('controlled.shutdown.timeout.ms'),
     brokerHeartbeatIntervalMs: get('broker.heartbeat.interval.ms'),
     host,
     port: get('port'),

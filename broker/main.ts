@@ -161,7 +161,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const faults = new BrokerFaults(logger);
     const endpoint = { host: config.advertisedHost, port: config.port };
     const lifecycleOf = (channel: ControllerChannel): BrokerLifecycle =>
-      new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, sessionTimeoutMs: config.brokerSessionTimeoutMs, dataDir, fs, clock, rng, logger, faults });
+      new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, sessionTimeoutMs: config.brokerSessionTimeoutMs, sessionDisconnectTimeoutMs: config.brokerSessionDisconnectTimeoutMs, dataDir, fs, clock, rng, logger, faults });
 
     let controller: Controller | undefined;
     let channel: ControllerChannel;
@@ -199,6 +199,10 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
     endpoint.port = server.port;
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
+    // Runs before the server closes: leaderships move while this broker still answers, so clients are told where to go.
+    cleanups.push(async () => {
+      await running.shutDown(config.controlledShutdownTimeoutMs);
+    });
     if (!joinFirst) await lifecycle.start();
 
     const topicCount = serving.image.topics.size;

@@ -247,11 +247,15 @@ export interface BrokerHeartbeatRequest {
   brokerEpoch: number;
   /** The newest metadata version the broker has applied. */
   metadataVersion: number;
+  /** v1: the broker is stopping; the controller moves its leaderships and fences it (controlled shutdown). */
+  wantShutDown: boolean;
 }
 export interface BrokerHeartbeatResponse {
   errorCode: number;
   errorMessage: string | null;
   fenced: boolean;
+  /** v1: answering wantShutDown: the broker leads nothing and knows it; it may stop. */
+  shouldShutDown: boolean;
 }
 
 /* AlterPartition */

@@ -23,8 +23,10 @@
  *   until a heartbeat says it is unfenced, when a heartbeat or its metadata
  *   says the controller fenced it, and (a broker of a cluster) once no
  *   heartbeat has been answered for `broker.session.timeout.ms` since it was
- *   sent. That last one is a lease: the controller counts the session from
- *   when the heartbeat arrived, so the broker stops taking writes no later
+ *   sent, or for `broker.session.disconnect.timeout.ms` since its connection
+ *   to the controller closed. That last one is a lease: the controller counts
+ *   from when the heartbeat arrived (or the connection closed on its side,
+ *   no earlier than on this one), so the broker stops taking writes no later
  *   than the controller fences it and moves its leaderships. Without it a
  *   leader cut off from the controller would go on acknowledging acks=1
  *   writes that the new leader never sees.
@@ -59,6 +61,8 @@ const RETRY = { initialBackoffMs: 100, maxBackoffMs: 2000 };
 export const CLUSTER_ID_FILE = 'cluster.id';
 /** A broker waiting to join (not listening yet) has nothing else keeping its process alive. */
 const KEEP_ALIVE = { keepAlive: true };
+/** In controlled shutdown, how long to wait for the metadata change before asking again anyway. */
+const CONTROLLED_SHUTDOWN_POLL_MS = 500;
 
 export interface LifecycleOptions {
   channel: ControllerChannel;
@@ -70,6 +74,8 @@ export interface LifecycleOptions {
   heartbeatIntervalMs: number;
   /** The controller's `broker.session.timeout.ms`: how long an answered heartbeat keeps this broker unfenced (the lease). */
   sessionTimeoutMs: number;
+  /** The controller's `broker.session.disconnect.timeout.ms` (0: none): once the connection to it closes, the lease lasts at most this long. */
+  sessionDisconnectTimeoutMs: number;
   dataDir: string;
   fs: FileSystem;
   clock: Clock;
@@ -94,12 +100,18 @@ export class BrokerLifecycle implements AppliedMetadata {
   #polling: Promise<void> = Promise.resolve();
   #applying: Promise<unknown> = Promise.resolve();
   #started = false;
+  /** In controlled shutdown: the regular heartbeats stop (they would not unfence it anyway). */
+  #shuttingDown = false;
   readonly #waiters = new Set<() => void>();
 
   constructor(opts: LifecycleOptions) {
     this.#opts = opts;
     this.#incarnationId = randomId(opts.rng);
     opts.replicas.fenceWrites(() => this.whyFenced());
+    // The controller ends a session this long after the broker's connection to it closes: so does the lease.
+    opts.channel.onDisconnect?.(() => {
+      if (opts.sessionDisconnectTimeoutMs > 0) this.#leaseUntilMs = Math.min(this.#leaseUntilMs, opts.clock.nowMs() + opts.sessionDisconnectTimeoutMs);
+    });
   }
 
   /** Why this broker must take no writes now (see the file comment), or null. */
@@ -174,7 +186,7 @@ export class BrokerLifecycle implements AppliedMetadata {
    * tries again).
    */
   staleEpoch(epoch: number): Promise<void> {
-    if (this.#closed.signal.aborted || epoch !== this.#brokerEpoch) return this.#reregistering ?? Promise.resolve();
+    if (this.#closed.signal.aborted || this.#shuttingDown || epoch !== this.#brokerEpoch) return this.#reregistering ?? Promise.resolve();
     this.#reregistering ??= (async () => {
       this.#opts.logger.warn({ event: 'staleBrokerEpoch', brokerEpoch: epoch }, `the controller no longer knows epoch ${epoch}: registering again`);
       this.#fenced = true;
@@ -187,6 +199,51 @@ export class BrokerLifecycle implements AppliedMetadata {
       }
     })();
     return this.#reregistering;
+  }
+
+  /**
+   * Controlled shutdown (SIGTERM on a broker of a cluster): asks the
+   * controller to move this broker's leaderships and take it out of every
+   * ISR, and waits until it has applied that (the controller answers
+   * `shouldShutDown`), at most `withinMs`. Then clients already find the
+   * new leaders when the process stops. Resolves whether it completed; an
+   * unreachable controller only delays the stop by `withinMs`. The embedded
+   * broker has nothing to hand over: its controller stops with it.
+   */
+  async shutDown(withinMs: number): Promise<boolean> {
+    const { channel, clock, logger, replicas } = this.#opts;
+    if (this.#opts.cache === null || this.#brokerEpoch === -1 || withinMs <= 0 || this.#closed.signal.aborted) return false;
+    this.#shuttingDown = true;
+    this.#heartbeatTimer?.cancel();
+    const giveUp = new AbortController();
+    const deadline = clock.schedule(withinMs, () => giveUp.abort(new Error(`no answer within ${withinMs} ms`)));
+    const expired = new Promise<null>((resolve) => giveUp.signal.addEventListener('abort', () => resolve(null), { once: true }));
+    const { brokerId } = this.#opts.identity();
+    try {
+      for (let attempt = 0; !giveUp.signal.aborted; attempt++) {
+        const applied = replicas.image.version;
+        try {
+          const answer = await Promise.race([channel.heartbeat({ brokerId, brokerEpoch: this.#brokerEpoch, metadataVersion: applied, wantShutDown: true }, { signal: giveUp.signal }), expired]);
+          if (answer === null) break;
+          this.#fenced = answer.fenced;
+          if (answer.shouldShutDown) {
+            logger.info({ event: 'controlledShutdown', brokerEpoch: this.#brokerEpoch, metadataVersion: applied }, 'controlled shutdown: this broker leads nothing and is out of every ISR; stopping');
+            return true;
+          }
+          // The controller has committed the move; wait until this broker has applied it.
+          await this.until((image) => image.version > applied, CONTROLLED_SHUTDOWN_POLL_MS);
+        } catch (error) {
+          if (giveUp.signal.aborted) break;
+          if (error instanceof ProtocolError && error.errorName === 'STALE_BROKER_EPOCH') return false; // the controller no longer counts on this broker
+          logger.warn({ err: error }, `controlled shutdown: the controller did not answer (${(error as Error).message}); asking again`);
+          await sleepOn(clock, backoffMs(RETRY, attempt, () => this.#opts.rng.next()), giveUp.signal, KEEP_ALIVE).catch(() => undefined);
+        }
+      }
+      logger.warn({ event: 'controlledShutdownIncomplete', withinMs }, `controlled shutdown did not complete within ${withinMs} ms (controlled.shutdown.timeout.ms); stopping anyway: this broker's partitions change leader when its session ends`);
+      return false;
+    } finally {
+      deadline.cancel();
+    }
   }
 
   async close(): Promise<void> {
@@ -270,6 +327,7 @@ export class BrokerLifecycle implements AppliedMetadata {
 
   async #heartbeat(): Promise<void> {
     const { channel, logger, replicas } = this.#opts;
+    if (this.#shuttingDown) return;
     const identity = this.#opts.identity();
     const sentAtMs = this.#opts.clock.nowMs();
     const epoch = this.#brokerEpoch;
@@ -290,7 +348,7 @@ export class BrokerLifecycle implements AppliedMetadata {
   }
 
   #scheduleHeartbeat(): void {
-    if (this.#closed.signal.aborted) return;
+    if (this.#closed.signal.aborted || this.#shuttingDown) return;
     // An answer that came too late to renew the lease (the controller was away): ask again at once.
     const delayMs = this.#askAgainAtOnce ? 0 : this.#opts.heartbeatIntervalMs;
     this.#askAgainAtOnce = false;

@@ -32,10 +32,23 @@ export interface BrokerIdentity {
   rack: string | null;
 }
 
+export interface HeartbeatRequest {
+  brokerId: number;
+  brokerEpoch: number;
+  metadataVersion: number;
+  wantShutDown?: boolean;
+}
+
+export interface HeartbeatAnswer {
+  fenced: boolean;
+  shouldShutDown: boolean;
+}
+
 export interface ControllerChannel {
   /** Registers this broker (again after a restart: new epoch). */
   register(r: BrokerIdentity): Promise<{ brokerEpoch: number; clusterId: string }>;
-  heartbeat(h: { brokerId: number; brokerEpoch: number; metadataVersion: number }): Promise<{ fenced: boolean }>;
+  /** `wantShutDown`: controlled shutdown (Controller.heartbeat); `signal` gives up waiting for an unreachable controller. */
+  heartbeat(h: HeartbeatRequest, opts?: { signal?: AbortSignal }): Promise<HeartbeatAnswer>;
   /** ISR changes by a leader; per-partition results carry their own errors. */
   alterPartition(req: AlterPartitionRequest): Promise<AlterPartitionResponse>;
   /**
@@ -48,6 +61,8 @@ export interface ControllerChannel {
   forward<K extends ForwardedApi>(api: K, request: RequestBodies[K]): Promise<ResponseBodies[K]>;
   /** The controller's node id, as Metadata names it. */
   readonly controllerId: number;
+  /** Calls `listener` whenever the connection to the controller closes (a remote channel; in process there is none). */
+  onDisconnect?(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -72,7 +87,7 @@ export class InProcessControllerChannel implements ControllerChannel {
     return { brokerEpoch, clusterId: this.#controller.clusterId };
   }
 
-  heartbeat(h: { brokerId: number; brokerEpoch: number; metadataVersion: number }): Promise<{ fenced: boolean }> {
+  heartbeat(h: HeartbeatRequest): Promise<HeartbeatAnswer> {
     return this.#controller.heartbeat(h);
   }
 

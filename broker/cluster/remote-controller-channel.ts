@@ -21,7 +21,7 @@ import { RunnelError } from '../../client/errors.js';
 import type { ClientWorld } from '../../client/world.js';
 import type { Logger } from '../log.js';
 import { decodeEntry, type MetadataEntry } from '../metadata/changes.js';
-import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi, type PollingBroker } from './controller-channel.js';
+import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi, type HeartbeatAnswer, type HeartbeatRequest, type PollingBroker } from './controller-channel.js';
 
 const RETRY = { initialBackoffMs: 100, maxBackoffMs: 2000 };
 /** How much longer than its maxWaitMs a long poll may take before the connection is deemed dead. */
@@ -33,6 +33,7 @@ export class RemoteControllerChannel implements ControllerChannel {
   readonly #logger: Logger;
   readonly #closed = new AbortController();
   #controllerId = -1;
+  readonly #disconnectListeners: (() => void)[] = [];
 
   constructor(opts: { host: string; port: number; brokerId: number; world: ClientWorld; logger: Logger; requestTimeoutMs?: number }) {
     this.#world = opts.world;
@@ -48,7 +49,14 @@ export class RemoteControllerChannel implements ControllerChannel {
       reconnect: RETRY,
       logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
       world: opts.world,
+      onDisconnect: () => {
+        for (const listener of this.#disconnectListeners) listener();
+      },
     });
+  }
+
+  onDisconnect(listener: () => void): void {
+    this.#disconnectListeners.push(listener);
   }
 
   get address(): string {
@@ -69,10 +77,10 @@ export class RemoteControllerChannel implements ControllerChannel {
     return { brokerEpoch: response.brokerEpoch, clusterId: metadata.clusterId };
   }
 
-  async heartbeat(h: { brokerId: number; brokerEpoch: number; metadataVersion: number }): Promise<{ fenced: boolean }> {
-    const response = await this.#call('BrokerHeartbeat', h);
+  async heartbeat(h: HeartbeatRequest, opts: { signal?: AbortSignal } = {}): Promise<HeartbeatAnswer> {
+    const response = await this.#call('BrokerHeartbeat', { ...h, wantShutDown: h.wantShutDown ?? false }, undefined, opts.signal);
     throwIfError(response);
-    return { fenced: response.fenced };
+    return { fenced: response.fenced, shouldShutDown: response.shouldShutDown };
   }
 
   async alterPartition(req: AlterPartitionRequest): Promise<AlterPartitionResponse> {

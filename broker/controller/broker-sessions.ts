@@ -5,6 +5,10 @@
  * than `broker.session.timeout.ms`; the controller fences a broker whose
  * session expired.
  *
+ * A broker whose connection closed (its process died: the kernel closes
+ * its sockets) gets a shorter deadline (`expireWithin`), cleared by its
+ * next heartbeat.
+ *
  * Sessions live in memory only: a controller that restarts gives every
  * broker the image shows unfenced a fresh session (`startAll`), so one that
  * died meanwhile is fenced one timeout later, and one that lives heartbeats
@@ -15,6 +19,8 @@ import type { Clock } from '../world/clock.js';
 interface Session {
   readonly incarnationId: string;
   lastHeardMs: number;
+  /** Set when the broker's connection closed: the session ends then, unless it is heard from again first. */
+  cutoffMs: number | null;
 }
 
 export class BrokerSessions {
@@ -30,8 +36,26 @@ export class BrokerSessions {
   /** A registration or a heartbeat of `brokerId` in `incarnationId`. */
   touch(brokerId: number, incarnationId: string): void {
     const session = this.#sessions.get(brokerId);
-    if (session !== undefined && session.incarnationId === incarnationId) session.lastHeardMs = this.#clock.nowMs();
-    else this.#sessions.set(brokerId, { incarnationId, lastHeardMs: this.#clock.nowMs() });
+    if (session !== undefined && session.incarnationId === incarnationId) {
+      session.lastHeardMs = this.#clock.nowMs();
+      session.cutoffMs = null;
+    } else {
+      this.#sessions.set(brokerId, { incarnationId, lastHeardMs: this.#clock.nowMs(), cutoffMs: null });
+    }
+  }
+
+  /**
+   * Ends `incarnationId`'s session of `brokerId` within `withinMs` unless a
+   * touch comes first (its connection closed). False when it holds no live
+   * session, or one that ends sooner anyway.
+   */
+  expireWithin(brokerId: number, incarnationId: string, withinMs: number): boolean {
+    const session = this.#sessions.get(brokerId);
+    if (session === undefined || session.incarnationId !== incarnationId || this.#expired(session)) return false;
+    const cutoff = this.#clock.nowMs() + withinMs;
+    if (cutoff >= this.#endMs(session)) return false;
+    session.cutoffMs = cutoff;
+    return true;
   }
 
   /** The incarnation holding a live session of `brokerId`, or null. */
@@ -40,15 +64,15 @@ export class BrokerSessions {
     return session !== undefined && !this.#expired(session) ? session.incarnationId : null;
   }
 
-  /** Brokers whose session expired; their sessions end here (a later heartbeat starts none: they must register). */
-  takeExpired(): number[] {
-    const expired: number[] = [];
-    for (const [id, session] of this.#sessions) {
+  /** Brokers whose session expired, and whether it ended early for a closed connection; their sessions end here. */
+  takeExpired(): { brokerId: number; disconnected: boolean }[] {
+    const expired: { brokerId: number; disconnected: boolean }[] = [];
+    for (const [brokerId, session] of this.#sessions) {
       if (!this.#expired(session)) continue;
-      expired.push(id);
-      this.#sessions.delete(id);
+      expired.push({ brokerId, disconnected: session.cutoffMs !== null && session.cutoffMs < session.lastHeardMs + this.#timeoutMs });
+      this.#sessions.delete(brokerId);
     }
-    return expired.sort((a, b) => a - b);
+    return expired.sort((a, b) => a.brokerId - b.brokerId);
   }
 
   end(brokerId: number): void {
@@ -60,6 +84,11 @@ export class BrokerSessions {
   }
 
   #expired(session: Session): boolean {
-    return this.#clock.nowMs() - session.lastHeardMs > this.#timeoutMs;
+    return this.#clock.nowMs() > this.#endMs(session);
+  }
+
+  #endMs(session: Session): number {
+    const timedOut = session.lastHeardMs + this.#timeoutMs;
+    return session.cutoffMs === null ? timedOut : Math.min(timedOut, session.cutoffMs);
   }
 }

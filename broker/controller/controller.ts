@@ -40,6 +40,7 @@ import type { MetadataChange, MetadataEntry, PartitionChanged } from '../metadat
 import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
+import type { HeartbeatAnswer, HeartbeatRequest } from '../cluster/controller-channel.js';
 import type { ApplyReport, PartitionFailure } from '../replication/replica-manager.js';
 import { isTopicSetting, logConfigFor } from '../topic-settings.js';
 import { assert } from '../world/assert.js';
@@ -78,6 +79,8 @@ export class Controller {
   readonly #clock: Clock | null;
   readonly #sessions: BrokerSessions | null;
   #sessionCheck: TimerHandle | null = null;
+  /** Brokers in controlled shutdown: the epoch that asked, and the metadata version it must apply before it may stop. */
+  readonly #shuttingDown = new Map<number, { brokerEpoch: number; version: number }>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -135,25 +138,72 @@ export class Controller {
    * BrokerHeartbeat: keeps the broker's session; unfences it once it has
    * applied the metadata up to its own registration (so it knows what it
    * hosts), and gives partitions without a leader a chance to elect it.
+   *
+   * With `wantShutDown` (controlled shutdown, as Kafka's): the broker is
+   * fenced now, in one commit with its leaderships moving to other ISR
+   * members and its removal from ISRs, its session ends, and it is never
+   * unfenced again in this epoch. The answer says `shouldShutDown` once the
+   * broker has applied that commit, so it stops leading before it stops
+   * answering: producers are told NOT_LEADER_OR_FOLLOWER and move, instead
+   * of waiting a session timeout on a dead leader.
    */
-  heartbeat(request: { brokerId: number; brokerEpoch: number; metadataVersion: number }): Promise<{ fenced: boolean }> {
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatAnswer> {
     return this.#serially(async () => {
       const sessions = this.#requireSessions();
       const broker = this.#currentBroker(request.brokerId, request.brokerEpoch);
+      if (request.wantShutDown === true && !this.#isLocal(broker.id)) return this.#shutDown(broker, request.metadataVersion);
+      if (this.#shuttingDown.get(broker.id)?.brokerEpoch === broker.epoch) return { fenced: true, shouldShutDown: false };
       if (!this.#isLocal(broker.id)) {
         // A broker fenced for a missed session that heartbeats again is unfenced once caught up, as Kafka's.
         sessions.touch(broker.id, broker.incarnationId);
       }
-      if (!broker.fenced) return { fenced: false };
-      if (request.metadataVersion < broker.epoch) return { fenced: true };
+      if (!broker.fenced) return { fenced: false, shouldShutDown: false };
+      if (request.metadataVersion < broker.epoch) return { fenced: true, shouldShutDown: false };
       const unfenced: MetadataChange = { kind: 'brokerUnfenced', brokerId: broker.id, brokerEpoch: broker.epoch };
       const live = this.#liveWith(broker.id);
       const elections = changesForLeaderless(this.#store.image, live, this.#unclean);
       this.#warnUnclean(elections, `broker ${broker.id} is back`);
       await this.#commit([unfenced, ...elections]);
       this.#logger.info({ event: 'brokerUnfenced', brokerId: broker.id, brokerEpoch: broker.epoch, leadersElected: elections.length }, `broker ${broker.id} is caught up and unfenced${elections.length > 0 ? `; it leads ${elections.length} partition(s) that had no leader` : ''}`);
-      return { fenced: false };
+      return { fenced: false, shouldShutDown: false };
     });
+  }
+
+  /**
+   * The broker's connection to this controller closed. A killed broker's
+   * kernel closes its sockets at once, so the controller need not wait a
+   * whole session timeout to move its leaderships: the session now ends
+   * `broker.session.disconnect.timeout.ms` from here unless the broker
+   * heartbeats again (over a new connection). A paused or cut-off broker
+   * closes nothing and is fenced at the session timeout as before.
+   */
+  connectionLost(brokerId: number, brokerEpoch: number): void {
+    const sessions = this.#sessions;
+    const graceMs = this.#config.brokerSessionDisconnectTimeoutMs;
+    if (sessions === null || graceMs === 0 || this.#isLocal(brokerId)) return;
+    const broker = this.#store.image.brokers.get(brokerId);
+    if (broker === undefined || broker.epoch !== brokerEpoch || broker.fenced) return;
+    if (sessions.expireWithin(brokerId, broker.incarnationId, graceMs)) {
+      this.#logger.info({ event: 'brokerDisconnected', brokerId, brokerEpoch, graceMs }, `broker ${brokerId} closed its connection to the controller; it is fenced in ${graceMs} ms unless it heartbeats again`);
+    }
+  }
+
+  /** Runs in the queue: the controlled-shutdown half of `heartbeat`. */
+  async #shutDown(broker: BrokerRegistration, appliedVersion: number): Promise<HeartbeatAnswer> {
+    this.#requireSessions().end(broker.id);
+    let pending = this.#shuttingDown.get(broker.id);
+    if (pending === undefined || pending.brokerEpoch !== broker.epoch) {
+      let moved = 0;
+      if (!broker.fenced) {
+        const partitionChanges = changesForFencing(this.#store.image, broker.id, this.#liveWith(null));
+        await this.#commit([{ kind: 'brokerFenced', brokerId: broker.id, brokerEpoch: broker.epoch }, ...partitionChanges]);
+        moved = partitionChanges.length;
+      }
+      pending = { brokerEpoch: broker.epoch, version: this.#store.image.version };
+      this.#shuttingDown.set(broker.id, pending);
+      this.#logger.info({ event: 'controlledShutdown', brokerId: broker.id, brokerEpoch: broker.epoch, partitionsChanged: moved }, `broker ${broker.id} is shutting down: fenced, ${moved} partition(s) changed leader or ISR`);
+    }
+    return { fenced: true, shouldShutDown: appliedVersion >= pending.version };
   }
 
   /** AlterPartition: ISR changes proposed by partition leaders, each checked against the current state (alter-partition.ts). */
@@ -358,7 +408,8 @@ export class Controller {
 
   #scheduleSessionCheck(): void {
     if (this.#closed || this.#clock === null) return;
-    const every = Math.max(10, Math.min(1000, Math.floor(this.#config.brokerSessionTimeoutMs / 4)));
+    const shortest = Math.min(this.#config.brokerSessionTimeoutMs, this.#config.brokerSessionDisconnectTimeoutMs || Infinity);
+    const every = Math.max(10, Math.min(250, Math.floor(shortest / 4)));
     this.#sessionCheck = this.#clock.schedule(every, () => {
       const expired = this.#sessions?.takeExpired() ?? [];
       const done = expired.length === 0 ? Promise.resolve() : this.#serially(() => this.#fenceExpired(expired));
@@ -368,15 +419,15 @@ export class Controller {
   }
 
   /** Runs in the queue: fences each broker whose session expired, moving its leaderships and shrinking ISRs. */
-  async #fenceExpired(ids: readonly number[]): Promise<void> {
-    for (const id of ids) {
+  async #fenceExpired(expired: readonly { brokerId: number; disconnected: boolean }[]): Promise<void> {
+    for (const { brokerId: id, disconnected } of expired) {
       const broker = this.#store.image.brokers.get(id);
       if (broker === undefined || broker.fenced) continue;
       const partitionChanges = changesForFencing(this.#store.image, id, this.#liveWith(null), this.#unclean);
       this.#warnUnclean(partitionChanges, `broker ${id} was fenced`);
       await this.#commit([{ kind: 'brokerFenced', brokerId: id, brokerEpoch: broker.epoch }, ...partitionChanges]);
       const leaderless = partitionChanges.filter((c) => c.leader === -1).length;
-      this.#logger.warn({ event: 'brokerFenced', brokerId: id, brokerEpoch: broker.epoch, partitionsChanged: partitionChanges.length, leaderless }, `broker ${id} missed its heartbeats for ${this.#config.brokerSessionTimeoutMs} ms and is fenced; ${partitionChanges.length} partition(s) changed leader or ISR${leaderless > 0 ? `, ${leaderless} have no leader until a replica in their ISR returns` : ''}`);
+      this.#logger.warn({ event: 'brokerFenced', brokerId: id, brokerEpoch: broker.epoch, disconnected, partitionsChanged: partitionChanges.length, leaderless }, `broker ${id} ${disconnected ? `closed its connection and did not heartbeat again within ${this.#config.brokerSessionDisconnectTimeoutMs} ms` : `missed its heartbeats for ${this.#config.brokerSessionTimeoutMs} ms`} and is fenced; ${partitionChanges.length} partition(s) changed leader or ISR${leaderless > 0 ? `, ${leaderless} have no leader until a replica in their ISR returns` : ''}`);
     }
   }
 

@@ -14,6 +14,7 @@ import { alterConfigsV0 } from './alter-configs/v0.js';
 import { alterPartitionV0 } from './alter-partition/v0.js';
 import { apiVersionsV0 } from './api-versions/v0.js';
 import { brokerHeartbeatV0 } from './broker-heartbeat/v0.js';
+import { brokerHeartbeatV1 } from './broker-heartbeat/v1.js';
 import { brokerRegistrationV0 } from './broker-registration/v0.js';
 import { createPartitionsV0 } from './create-partitions/v0.js';
 import { createTopicsV0 } from './create-topics/v0.js';
@@ -39,7 +40,7 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   CreatePartitions: [createPartitionsV0],
   OffsetForLeaderEpoch: [offsetForLeaderEpochV0],
   BrokerRegistration: [brokerRegistrationV0],
-  BrokerHeartbeat: [brokerHeartbeatV0],
+  BrokerHeartbeat: [brokerHeartbeatV0, brokerHeartbeatV1],
   AlterPartition: [alterPartitionV0],
   MetadataChanges: [metadataChangesV0],
 };

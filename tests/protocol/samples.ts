@@ -292,10 +292,10 @@ export const samples: Samples = {
     },
   ],
   BrokerHeartbeat: [
-    { request: { brokerId: 0, brokerEpoch: 0, metadataVersion: 0 }, response: { errorCode: 0, errorMessage: null, fenced: false } },
+    { request: { brokerId: 0, brokerEpoch: 0, metadataVersion: 0, wantShutDown: false }, response: { errorCode: 0, errorMessage: null, fenced: false, shouldShutDown: false } },
     {
-      request: { brokerId: I32_MAX, brokerEpoch: LONG_MAX, metadataVersion: -1 },
-      response: { errorCode: 77, errorMessage: `epoch 3 is not 9 ${unicode}`, fenced: true },
+      request: { brokerId: I32_MAX, brokerEpoch: LONG_MAX, metadataVersion: -1, wantShutDown: true },
+      response: { errorCode: 77, errorMessage: `epoch 3 is not 9 ${unicode}`, fenced: true, shouldShutDown: true },
     },
   ],
   AlterPartition: [
@@ -373,6 +373,7 @@ const ADDED_LATER: { [K in ApiName]?: { [version: number]: { request: Record<str
   Metadata: { 0: { request: { includeInternal: false }, response: { isInternal: false, offlineReplicas: [] } } },
   ListOffsets: { 0: { request: { currentLeaderEpoch: -1 }, response: {} } },
   Fetch: { 0: { request: { replicaEpoch: -1, currentLeaderEpoch: -1 }, response: { leaderEpoch: -1 } } },
+  BrokerHeartbeat: { 0: { request: { wantShutDown: false }, response: { shouldShutDown: false } } },
 };
 
 /** What `body` (newest shape) reads as after a trip over `version`: the fields that version lacks, defaulted. */

@@ -539,6 +539,8 @@ const PUBLISHED: Record<string, string> = {
   'BrokerRegistration v0 response': 'f873245d31d9a5b5',
   'BrokerHeartbeat v0 request': '571979414da0afa8',
   'BrokerHeartbeat v0 response': '422890ceafb38deb',
+  'BrokerHeartbeat v1 request': '62b4e2da9566b47e',
+  'BrokerHeartbeat v1 response': '8e8291edc4a41ee6',
   'AlterPartition v0 request': '78d8862cbaf77113',
   'AlterPartition v0 response': '99b8beb4a19fc93e',
   'MetadataChanges v0 request': 'bfcb2466d675e572',

@@ -62,3 +62,25 @@ t.test('a broker cut off from its controller refuses produce once its session ha
   t.equal(back.errorCode, Errors.NOT_LEADER_OR_FOLLOWER.code, 'healed, the old leader knows it follows');
   t.match(back.errorMessage, /follows fence-0/);
 });
+
+t.test('a broker whose connection to the controller closes refuses produce once broker.session.disconnect.timeout.ms has passed, not the whole session', async (t) => {
+  const { world, clientOf } = await startInProcessCluster(t, { seed: 22, brokers: 3, settings: { 'broker.session.timeout.ms': 8000, 'broker.session.disconnect.timeout.ms': 1000, 'broker.heartbeat.interval.ms': 300 } });
+  const client = new Map([1, 2, 3].map((id) => [id, clientOf(`b${id}`)]));
+  const created = await world.settle(client.get(1)!.request('CreateTopics', { topics: [{ name: 'fence', partitions: 1, replicationFactor: 3, configs: [] }], timeoutMs: 5000, validateOnly: false }));
+  t.equal(created.topics[0]!.errorCode, 0);
+  await world.run(200, 5);
+  const metadata = await world.settle(client.get(1)!.request('Metadata', { topics: ['fence'], allowAutoTopicCreation: false, includeInternal: false }));
+  const leader = metadata.topics[0]!.partitions[0]!.leader;
+  const produce = async (values: string[]) => {
+    const records = buildBatch(values.map((value) => ({ key: null, value: Buffer.from(value) })), { nowMs: world.clock.nowMs() });
+    const response = await world.settle(client.get(leader)!.request('Produce', { acks: 1, timeoutMs: 5000, topics: [{ name: 'fence', partitions: [{ partition: 0, records }] }] }));
+    return response.topics[0]!.partitions[0]!;
+  };
+  t.equal((await produce(['a'])).errorCode, Errors.NONE.code);
+  // The controller's side and the broker's both see the connection reset (a crashed controller host, a firewall's RST).
+  world.network.partition(`b${leader}`, 'controller', 'reset');
+  await world.run(1500, 5);
+  const refused = await produce(['b']);
+  t.equal(refused.errorCode, Errors.NOT_LEADER_OR_FOLLOWER.code, 'refused 1.5 s after the connection closed, well inside the 8 s session');
+  t.match(refused.errorMessage, /takes no writes/);
+});

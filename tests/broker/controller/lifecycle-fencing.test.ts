@@ -62,7 +62,7 @@ t.test('fenced for writes until a heartbeat unfences; a stale epoch registers ag
   const replicas = new ReplicaManager({ nodeId: 1, logs: {} as LogManager, config: brokerConfig({}), logger: silentLogger() });
   const fs = new SimulatedFileSystem();
   await fs.mkdirp('/data');
-  const lifecycle = new BrokerLifecycle({ channel, replicas, cache: null, identity: () => ({ brokerId: 1, host: 'h', port: 1, rack: null }), heartbeatIntervalMs: 100, sessionTimeoutMs: 1000, dataDir: '/data', fs, clock, rng: seededRng(1), logger: silentLogger(), faults: new BrokerFaults(silentLogger()) });
+  const lifecycle = new BrokerLifecycle({ channel, replicas, cache: null, identity: () => ({ brokerId: 1, host: 'h', port: 1, rack: null }), heartbeatIntervalMs: 100, sessionTimeoutMs: 1000, sessionDisconnectTimeoutMs: 0, dataDir: '/data', fs, clock, rng: seededRng(1), logger: silentLogger(), faults: new BrokerFaults(silentLogger()) });
   t.teardown(() => lifecycle.close());
   t.match(lifecycle.whyFenced(), /not registered/, 'before registering: fenced');
 
@@ -124,7 +124,7 @@ t.test('a metadata poll answered STALE_BROKER_EPOCH registers again, and polls o
   await fs.mkdirp('/data');
   const logs = { all: () => [], offline: () => [], get: () => undefined } as unknown as LogManager;
   const replicas = new ReplicaManager({ nodeId: 1, logs, config: brokerConfig({}), logger: silentLogger() });
-  const lifecycle = new BrokerLifecycle({ channel, replicas, cache: new MetadataCache(), identity: () => ({ brokerId: 1, host: 'h', port: 1, rack: null }), heartbeatIntervalMs: 60_000, sessionTimeoutMs: 120_000, dataDir: '/data', fs, clock, rng: seededRng(1), logger: silentLogger(), faults: new BrokerFaults(silentLogger()) });
+  const lifecycle = new BrokerLifecycle({ channel, replicas, cache: new MetadataCache(), identity: () => ({ brokerId: 1, host: 'h', port: 1, rack: null }), heartbeatIntervalMs: 60_000, sessionTimeoutMs: 120_000, sessionDisconnectTimeoutMs: 0, dataDir: '/data', fs, clock, rng: seededRng(1), logger: silentLogger(), faults: new BrokerFaults(silentLogger()) });
   t.teardown(() => lifecycle.close());
   await lifecycle.start();
   t.equal(lifecycle.brokerEpoch, 2);
