@@ -112,7 +112,7 @@ export class RemoteControllerChannel implements ControllerChannel {
       if (signal?.aborted === true) throw signal.reason;
       let why: string;
       try {
-        const response = await this.#connection.request(api, body, timeoutMs);
+        const response = await whileNotAborted(this.#connection.request(api, body, timeoutMs), signal);
         const code = (response as { errorCode?: number }).errorCode;
         if (code !== undefined && errorNameOf(code) === 'NOT_CONTROLLER') why = 'it is not the controller';
         else return response;
@@ -125,6 +125,21 @@ export class RemoteControllerChannel implements ControllerChannel {
       await sleepOn(this.#world.clock, delay, this.#closed.signal, { keepAlive: true });
     }
   }
+}
+
+/**
+ * `request`, or its signal's reason as soon as that aborts: a broker that
+ * stops must not wait out a MetadataChanges long poll (5 s). The answer that
+ * comes later is dropped.
+ */
+function whileNotAborted<T>(request: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return request;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    request.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function throwIfError(response: { errorCode: number; errorMessage: string | null }): void {

@@ -3,10 +3,12 @@
  * epochs, so the follower keeps them and only checks that the batches
  * continue its log exactly, before anything is written:
  *
- * - the first batch starts at the log end, and each batch starts right
- *   after the one before it ends. A compacted topic's leader log has holes
- *   where its cleaner dropped whole batches, so there a batch may start
- *   past that point (never at or before it): `gapsAllowed`;
+ * - the first batch starts at or after the log end, and each batch after
+ *   the one before it ends: never at or before it (an overlap). A batch may
+ *   start past that point, as in Kafka: a leader's log has holes where a
+ *   cleaner dropped whole batches, and a topic compacted once keeps them
+ *   after its policy changes to `delete`, so the follower's own policy
+ *   cannot tell whether a hole is expected;
  * - leader epochs never go backwards: not within the append, not below the
  *   log's latest epoch, and never negative (a leader always stamps one).
  *
@@ -35,7 +37,6 @@ export interface LogTail {
   logEndOffset: number;
   /** -1 when the log has recorded no epoch. */
   latestEpoch: number;
-  gapsAllowed: boolean;
 }
 
 /** Checks that `records` (already validated: whole, framed batches) continue `tail`; see the file comment. */
@@ -48,7 +49,7 @@ export function placeFollowerBatches(records: Uint8Array, tail: LogTail): Follow
   for (let pos = 0; pos < records.byteLength;) {
     const baseOffset = readI64(records, pos);
     const batchEpoch = view.getInt32(pos + BATCH_OFFSET_LEADER_EPOCH);
-    if (baseOffset !== expected && !(tail.gapsAllowed && baseOffset > expected)) {
+    if (baseOffset < expected) {
       const what = pos === 0 ? `the log ends at ${expected}` : `the batch before it ends at ${expected - 1}`;
       throw new DiscontinuousAppendError(tail.dir, 'offset', pos, `a batch starts at offset ${baseOffset} but ${what}`);
     }

@@ -373,7 +373,6 @@ export class PartitionLog {
       dir: this.dir,
       logEndOffset: this.logEndOffset,
       latestEpoch: this.#epochs.latestEpoch,
-      gapsAllowed: this.#config.cleanupPolicy.compact,
     });
     const { baseOffset, lastOffset } = placed;
     this.#write(records, summary.batchCount, baseOffset, lastOffset, summary.maxTimestamp, this.#clock.nowMs());
