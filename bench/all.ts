@@ -3,7 +3,8 @@
  * threads and broker never weigh on the next), printing their figures as
  * they come: batch codecs, wire codecs, storage against the raw file
  * system, the descriptor cache, then the broker end to end (which measures
- * raw loopback TCP in the same run). Figures only, never a verdict on speed; the exit status is
+ * raw loopback TCP in the same run), then a 3-broker cluster beside a
+ * single broker. Figures only, never a verdict on speed; the exit status is
  * non-zero only when a benchmark failed to run.
  *
  *   npm run bench [-- --quick]        (after npm run build)
@@ -16,8 +17,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-/** In the order they run: cheapest first, the broker last. */
-const BENCHMARKS = ['batch', 'codec', 'storage', 'handle-cache', 'broker'] as const;
+/** In the order they run: cheapest first, the brokers last. */
+const BENCHMARKS = ['batch', 'codec', 'storage', 'handle-cache', 'broker', 'cluster'] as const;
 /** How each is made a smoke run. */
 const QUICK_ARGS: Record<string, string[]> = { 'handle-cache': ['--runs', '1', '--batches', '20000'] };
 

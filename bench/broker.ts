@@ -26,18 +26,13 @@
  * `--buffer-memory-bytes 4194304` shows latency at nearly the same throughput.
  * `--quick` is a smoke run (small counts, one run each).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Runnel, type ProducerOptions } from '../client/index.js';
 import { isMainModule } from '../tools/main-module.js';
 import { runConsumePerf } from '../tools/perf/consume-perf.js';
 import { runEndToEndPerf } from '../tools/perf/end-to-end-perf.js';
 import type { PerfSummary } from '../tools/perf/perf-meter.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
+import { benchArgs, fixed, freshTopic, median, medianCpu, perRecordCpu, spread, startBroker } from './bench-support.js';
 import { measureLoopbackTcp } from './net-baseline.js';
 
 interface BenchSettings {
@@ -87,8 +82,6 @@ interface LatencyRow {
 }
 
 const MiB = 1024 * 1024;
-/** USER_HZ: the unit of /proc/<pid>/stat CPU times on Linux. */
-const CLOCK_TICKS_PER_SEC = 100;
 const USAGE = `Usage: node dist/bench/broker.js [options]   (build first: npx tsc -p tsconfig.build.json)
 
 Starts a broker on a fresh temporary data directory and an OS-picked port, and prints
@@ -108,127 +101,6 @@ Options:
   --quick                  smoke run: small counts, one run each
   --json                   progress to stderr, one JSON summary on the last line of stdout
   -h, --help               this text`;
-const BROKER_MAIN = fileURLToPath(new URL('../broker/main.js', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function fixed(value: number, digits = 1): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function spread(values: number[]): string {
-  return `${fixed(Math.min(...values), 0)}..${fixed(Math.max(...values), 0)}`;
-}
-
-/** Brokers this bench started and that still run: none may outlive the bench, however it ends (Ctrl-C, `| head`, a crash). */
-const liveBrokers = new Map<ChildProcess, string>();
-process.once('exit', () => {
-  for (const [child, dataDir] of liveBrokers) {
-    child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-});
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
-
-/** A broker process on a fresh data directory; resolves once it prints its listening line. */
-async function startBroker(): Promise<{ bootstrap: string; child: ChildProcess; dataDir: string; stop(): Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-'));
-  const child = spawn(process.execPath, [BROKER_MAIN, '--port', '0', '--data', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  liveBrokers.set(child, dataDir);
-  void exited.then(() => liveBrokers.delete(child));
-  const bootstrap = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`broker did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
-    let pending = '';
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-      output += text;
-      pending += text;
-      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        const address = listeningAddress(line);
-        if (address !== undefined) {
-          clearTimeout(timer);
-          resolve(address);
-        }
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`broker exited before listening:\n${output}`));
-    });
-  });
-  return {
-    bootstrap,
-    child,
-    dataDir,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function listeningAddress(line: string): string | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const entry = JSON.parse(line) as { event?: unknown; host?: unknown; port?: unknown };
-    if (entry.event === 'listening' && typeof entry.host === 'string' && typeof entry.port === 'number') return `${entry.host}:${entry.port}`;
-  } catch {
-    // not JSON
-  }
-  return undefined;
-}
-
-let topicSeq = 0;
-
-async function freshTopic(runnel: Runnel, partitions: number, config: Record<string, string> = {}): Promise<string> {
-  topicSeq += 1;
-  const name = `bench-${topicSeq}-p${partitions}`;
-  await runnel.admin().createTopic({ name, partitions, config });
-  return name;
-}
-
-/** CPU time so far, in microseconds: this process, and the broker's where /proc tells it (Linux). */
-function cpuNowUs(brokerPid: number | undefined): { client: number; broker: number | null } {
-  const own = process.cpuUsage();
-  let broker: number | null = null;
-  if (brokerPid !== undefined) {
-    try {
-      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
-      const fields = readFileSync(`/proc/${brokerPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      broker = ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SEC;
-    } catch {
-      broker = null;
-    }
-  }
-  return { client: own.user + own.system, broker };
-}
-
-/** Runs `work` and returns its CPU microseconds per record on both sides. */
-async function perRecordCpu<T>(brokerPid: number | undefined, records: number, work: () => Promise<T>): Promise<{ result: T; cpu: { client: number; broker: number | null } }> {
-  const before = cpuNowUs(brokerPid);
-  const result = await work();
-  const after = cpuNowUs(brokerPid);
-  const broker = before.broker === null || after.broker === null ? null : (after.broker - before.broker) / records;
-  return { result, cpu: { client: (after.client - before.client) / records, broker } };
-}
-
-function medianCpu(samples: { client: number; broker: number | null }[]): { client: number; broker: number | null } {
-  const brokers = samples.map((x) => x.broker).filter((x): x is number => x !== null);
-  return { client: median(samples.map((x) => x.client)), broker: brokers.length === samples.length ? median(brokers) : null };
-}
-
 async function throughputRow(runnel: Runnel, s: BenchSettings, partitions: number, recordBytes: number, brokerPid: number | undefined): Promise<ThroughputRow> {
   const records = recordBytes >= 1024 ? Math.max(1, Math.floor(s.records100 / 4)) : s.records100;
   const produced: PerfSummary[] = [];
@@ -370,47 +242,22 @@ async function runBench(s: BenchSettings): Promise<void> {
 }
 
 function settingsFromArgs(): BenchSettings {
-  const { values } = parseArgs({
-    options: {
-      records: { type: 'string' },
-      runs: { type: 'string' },
-      'latency-seconds': { type: 'string' },
-      rates: { type: 'string' },
-      'net-bytes': { type: 'string' },
-      'batch-bytes': { type: 'string' },
-      'linger-ms': { type: 'string' },
-      'buffer-memory-bytes': { type: 'string' },
-      quick: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help === true) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const env = process.env;
-  const quick = values.quick === true;
-  const num = (flag: string | undefined, envName: string, fallback: number) => {
-    const raw = flag ?? env[envName];
-    const n = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${envName.toLowerCase()}: "${raw}" is not a positive number`);
-    return n;
-  };
+  const args = benchArgs(USAGE, ['rates', 'net-bytes', 'linger-ms', 'buffer-memory-bytes']);
+  const { quick } = args;
   const producer: ProducerOptions = { acks: 1 };
-  if (values['batch-bytes'] !== undefined) producer.batchBytes = Number(values['batch-bytes']);
-  if (values['linger-ms'] !== undefined) producer.lingerMs = Number(values['linger-ms']);
-  if (values['buffer-memory-bytes'] !== undefined) producer.bufferMemoryBytes = Number(values['buffer-memory-bytes']);
+  if (args.string('batch-bytes') !== undefined) producer.batchBytes = Number(args.string('batch-bytes'));
+  if (args.string('linger-ms') !== undefined) producer.lingerMs = Number(args.string('linger-ms'));
+  if (args.string('buffer-memory-bytes') !== undefined) producer.bufferMemoryBytes = Number(args.string('buffer-memory-bytes'));
   const latencyProducer: ProducerOptions = { ...producer, lingerMs: producer.lingerMs ?? 0 };
   return {
-    records100: Math.floor(num(values.records, 'BENCH_RECORDS', quick ? 20_000 : 500_000)),
-    runs: Math.floor(num(values.runs, 'BENCH_RUNS', quick ? 1 : 3)),
-    latencySeconds: num(values['latency-seconds'], 'BENCH_LATENCY_SECONDS', quick ? 0.5 : 3),
-    rates: (values.rates ?? '10000,100000').split(',').map(Number).filter((n) => n > 0),
-    netBytes: num(values['net-bytes'], 'BENCH_NET_BYTES', quick ? 64 * MiB : 1024 * MiB),
+    records100: Math.floor(args.num('records', 'BENCH_RECORDS', quick ? 20_000 : 500_000)),
+    runs: Math.floor(args.num('runs', 'BENCH_RUNS', quick ? 1 : 3)),
+    latencySeconds: args.num('latency-seconds', 'BENCH_LATENCY_SECONDS', quick ? 0.5 : 3),
+    rates: (args.string('rates') ?? '10000,100000').split(',').map(Number).filter((n) => n > 0),
+    netBytes: args.num('net-bytes', 'BENCH_NET_BYTES', quick ? 64 * MiB : 1024 * MiB),
     producer,
     latencyProducer,
-    json: values.json === true,
+    json: args.json,
   };
 }
 

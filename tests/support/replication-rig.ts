@@ -62,8 +62,9 @@ export class ReplicationRig {
   }
 
   /** Brokers `ids`, all registered in the image and started. */
-  static async create(ids: readonly number[], opts: { seed?: number; settings?: Record<string, string | number> } = {}): Promise<ReplicationRig> {
-    const rig = new ReplicationRig(simulatedWorld(opts.seed ?? 1), opts.settings ?? {});
+  /** `maxDelayMs`: the network's largest delay per message (the world's default unless given; 0 for lock-step timing). */
+  static async create(ids: readonly number[], opts: { seed?: number; settings?: Record<string, string | number>; maxDelayMs?: number } = {}): Promise<ReplicationRig> {
+    const rig = new ReplicationRig(simulatedWorld(opts.seed ?? 1, opts.maxDelayMs === undefined ? {} : { maxDelayMs: opts.maxDelayMs }), opts.settings ?? {});
     rig.image = [{ kind: 'clusterCreated', clusterId: 'rig' } as MetadataChange, ...ids.map((id): MetadataChange => ({ kind: 'brokerRegistered', brokerId: id, incarnationId: `inc-${id}`, host: hostOf(id), port: PORT, rack: null }))]
       .reduce((image, change) => applyChange(image, change, image.version + 1), EMPTY_IMAGE);
     // Registered brokers are fenced until the controller sees them caught up: these are, at once.

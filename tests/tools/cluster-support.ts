@@ -5,7 +5,6 @@
  * test's cluster recorded if the test itself fails half-way.
  */
 import type { Test } from 'tap';
-import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshDataDir } from '../support/broker-process.js';
@@ -20,24 +19,8 @@ export function clusterCli(args: string[], timeoutMs = CLUSTER_CLI_TIMEOUT_MS): 
   return runnel(['cluster', ...args], { timeoutMs });
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port P with P..P+count-1 all free on 127.0.0.1 now (random tries, bounded). */
-export async function freePortRun(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let free = true;
-    for (let p = base; p < base + count && free; p++) free = await portFree(p);
-    if (free) return base;
-  }
-  throw new Error(`no run of ${count} free loopback ports found in 50 tries`);
-}
+/** A base port P with P..P+count-1 all free on 127.0.0.1 now (shared with the cluster benchmark). */
+export { freePortRun } from '../../tools/cluster/free-ports.js';
 
 export function readClusterState(dir: string): ClusterState {
   return JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterState;
