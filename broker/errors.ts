@@ -75,6 +75,18 @@ export class NotLeaderError extends Error {
   }
 }
 
+/**
+ * An acks=all append reached every in-sync replica, but the ISR had shrunk
+ * below the topic's min.insync.replicas by then: the records are written
+ * (on fewer replicas than asked) and not acknowledged. -> NOT_ENOUGH_REPLICAS_AFTER_APPEND
+ */
+export class NotEnoughReplicasAfterAppendError extends Error {
+  override name = 'NotEnoughReplicasAfterAppendError';
+  constructor(readonly topic: string, readonly partition: number, message: string) {
+    super(message);
+  }
+}
+
 /** The request's leader epoch is older than this replica's: the sender has stale metadata. -> FENCED_LEADER_EPOCH */
 export class FencedLeaderEpochError extends Error {
   override name = 'FencedLeaderEpochError';

@@ -38,6 +38,7 @@ import { createLogger, type Logger } from './log.js';
 import { LocalMetadataStore } from './metadata/local-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import { BrokerServer } from './net/server.js';
+import { HighWatermarkCheckpoint } from './replication/hw-checkpoint.js';
 import { ReplicaManager } from './replication/replica-manager.js';
 import { logConfigFor } from './topic-settings.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
@@ -152,14 +153,15 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     })();
     if (remote !== null) cleanups.push(() => remote.close());
     let joined: BrokerLifecycle | undefined;
-    const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1 } };
-    const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, ...replication });
+    const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1, staleBrokerEpoch: (epoch: number) => void joined?.staleEpoch(epoch) } };
+    const highWatermarks = new HighWatermarkCheckpoint({ dataDir, fs, logger });
+    const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, highWatermarks, ...replication });
     replicas = serving;
     cleanups.push(() => serving.close());
     const faults = new BrokerFaults(logger);
     const endpoint = { host: config.advertisedHost, port: config.port };
     const lifecycleOf = (channel: ControllerChannel): BrokerLifecycle =>
-      new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, dataDir, fs, clock, rng, logger, faults });
+      new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, sessionTimeoutMs: config.brokerSessionTimeoutMs, sessionDisconnectTimeoutMs: config.brokerSessionDisconnectTimeoutMs, dataDir, fs, clock, rng, logger, faults });
 
     let controller: Controller | undefined;
     let channel: ControllerChannel;

@@ -40,7 +40,9 @@
  * watermark is its committed end, with no extra step. A follower appends the
  * leader's batches as they are (`appendAsFollower`) and takes the high
  * watermark the leader sends, capped by its own committed end; a truncation
- * (the fetcher's, after a leader change) may lower it.
+ * (the fetcher's, after a leader change) may lower it. A restarted replica
+ * resumes at the high watermark it checkpointed (replication/hw-checkpoint.ts),
+ * never at its log end: only its ISR or its leader moves it on from there.
  *
  * A broken invariant during an operation on the partition (here or in its
  * log) takes the log offline the same way (`#offlineOnInvariant`): its
@@ -51,7 +53,7 @@
  * Not thread-safe (nothing in the broker is): every call runs on the event
  * loop, and appends are applied in call order.
  */
-import { NotLeaderError, PartitionOffsetOutOfRangeError, UnknownTopicOrPartitionError } from './errors.js';
+import { NotEnoughReplicasAfterAppendError, NotLeaderError, PartitionOffsetOutOfRangeError, UnknownTopicOrPartitionError } from './errors.js';
 import { LeaderState, type LeadershipState } from './replication/leader-state.js';
 import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
@@ -92,18 +94,33 @@ export class Partition {
   /** acks=all produces waiting for the high watermark, in offset order. */
   #replicationWaiters: { endOffset: number; resolve: () => void; reject: (error: Error) => void }[] = [];
   #appendedBytesTotal = 0;
+  /** The high watermark came from a checkpoint: until a role is set it stays there (see the constructor). */
+  readonly #restored: boolean;
 
-  /** `log` null: the log could not be opened, for the reason `offline`. */
-  constructor(topic: string, index: number, log: PartitionLog | null, config: LogConfig, offline: Error | null = null) {
+  /**
+   * `log` null: the log could not be opened, for the reason `offline`.
+   * `restoredHighWatermark`: where the high watermark stood when this replica
+   * last ran (the checkpoint, replication/hw-checkpoint.ts), capped at the log
+   * end; it moves on only once a role lets it (the leader's ISR confirms, or
+   * the leader's fetch answers say so). Undefined: no checkpoint to go by
+   * (a log created just now, or a test): the committed end, the single-node rule.
+   */
+  constructor(topic: string, index: number, log: PartitionLog | null, config: LogConfig, offline: Error | null = null, restoredHighWatermark?: number) {
     assert((log === null) !== (offline === null), 'a partition has a log or a reason it has none', { topic, index });
     this.topic = topic;
     this.index = index;
     this.#log = log;
     this.#offline = offline;
     this.#config = config;
-    this.#highWatermark = log === null ? -1 : this.#committedEnd(log);
-    this.#localCommitted = this.#highWatermark;
-    if (log !== null && this.#highWatermark < log.logEndOffset) void this.#whenCommitted(log.logEndOffset).catch(() => undefined);
+    const committed = log === null ? -1 : this.#committedEnd(log);
+    this.#localCommitted = committed;
+    this.#restored = log !== null && restoredHighWatermark !== undefined;
+    this.#highWatermark = log === null ? -1 : this.#restored ? Math.min(Math.max(restoredHighWatermark!, log.logStartOffset), log.logEndOffset) : committed;
+    if (log !== null && this.#highWatermark < log.logEndOffset) {
+      // The tail above the high watermark becomes readable later; its size is not known without reading, so the whole log's bounds it (a waiting fetch wakes at worst early).
+      if (this.#restored) this.#invisible.push({ endOffset: log.logEndOffset, sizeBytes: log.sizeBytes });
+      void this.#whenCommitted(log.logEndOffset).catch(() => undefined);
+    }
   }
 
   get role(): PartitionRole {
@@ -289,12 +306,29 @@ export class Partition {
   /**
    * Resolves once the high watermark covers `endOffset` (every in-sync
    * replica has the records): what acks=all waits for. Rejects with
-   * NotLeaderError if this replica stops leading first, or if it is deleted.
+   * NotLeaderError if this replica stops leading first, or if it is deleted,
+   * and (Kafka's rule) with NotEnoughReplicasAfterAppendError if, when the
+   * high watermark covers it, the ISR has fewer members than the topic's
+   * `min.insync.replicas`: the ISR shrank while the produce waited, so the
+   * records are on fewer replicas than the producer asked for.
    */
   whenReplicated(endOffset: number): Promise<void> {
-    if (this.#highWatermark >= endOffset) return Promise.resolve();
+    if (this.#highWatermark >= endOffset) {
+      const short = this.#isrTooSmall();
+      return short === null ? Promise.resolve() : Promise.reject(short);
+    }
     if (this.#role !== 'leader') return Promise.reject(new NotLeaderError(this.topic, this.index, this.#leader, `this broker no longer leads ${this.topic}-${this.index}`));
     return new Promise((resolve, reject) => this.#replicationWaiters.push({ endOffset, resolve, reject }));
+  }
+
+  /** Why an acks=all produce covered by the high watermark now is not acknowledged (the ISR below min.insync.replicas), or null. */
+  #isrTooSmall(): NotEnoughReplicasAfterAppendError | null {
+    // Only a leader knows its ISR; a record its high watermark covered before it stopped leading was committed.
+    if (this.#leaderState === null) return null;
+    const { isr } = this.#leaderState;
+    const min = this.#config.minInsyncReplicas;
+    if (isr.length >= min) return null;
+    return new NotEnoughReplicasAfterAppendError(this.topic, this.index, `${this.topic}-${this.index}: the records were written, but the in-sync replicas shrank to [${isr.join(',')}], fewer than min.insync.replicas ${min}, before they were committed; they are not acknowledged, and a retry may store them twice`);
   }
 
   /** Bytes appended here since the partition was opened (leader or follower), committed or not: what a follower's fetch waits for. */
@@ -479,7 +513,8 @@ export class Partition {
   /**
    * Where the high watermark may be now: this replica's committed end,
    * capped as leader by its ISR followers' log ends, as follower by the
-   * leader's high watermark. A partition with no role yet keeps its own.
+   * leader's high watermark. A partition with no role yet keeps the one it
+   * restored from the checkpoint, or else (single node, no checkpoint) its own.
    */
   #refreshHighWatermark(): void {
     let highWatermark = this.#localCommitted;
@@ -488,6 +523,8 @@ export class Partition {
       if (state !== null && !state.alone) highWatermark = Math.min(highWatermark, state.isrFollowersMinEnd());
     } else if (this.#leaderEpoch >= 0) {
       highWatermark = Math.min(highWatermark, this.#leaderHighWatermark);
+    } else if (this.#restored) {
+      return;
     }
     this.#advanceTo(highWatermark);
   }
@@ -503,7 +540,12 @@ export class Partition {
     while (this.#invisible.length > 0 && this.#invisible[0]!.endOffset <= offset) {
       this.#visibleBytesTotal += this.#invisible.shift()!.sizeBytes;
     }
-    while (this.#replicationWaiters.length > 0 && this.#replicationWaiters[0]!.endOffset <= offset) this.#replicationWaiters.shift()!.resolve();
+    const short = this.#replicationWaiters.length > 0 ? this.#isrTooSmall() : null;
+    while (this.#replicationWaiters.length > 0 && this.#replicationWaiters[0]!.endOffset <= offset) {
+      const waiter = this.#replicationWaiters.shift()!;
+      if (short === null) waiter.resolve();
+      else waiter.reject(short);
+    }
     this.#notify();
   }
 

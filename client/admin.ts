@@ -32,11 +32,26 @@ export class RunnelAdmin implements Admin {
     if (t === null || typeof t !== 'object' || typeof t.name !== 'string') throw invalidArgument('createTopic takes { name, partitions?, replicationFactor?, config? }');
     const configs = Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value: String(value) }));
     const topic = { name: t.name, partitions: t.partitions ?? 1, replicationFactor: t.replicationFactor ?? 1, configs };
+    /** An earlier attempt of this call whose outcome is unknown (its answer was lost, or it timed out): it may have created the topic. */
+    let unanswered: RunnelError | null = null;
     await this.#retrying(`creating topic "${t.name}"`, async () => {
-      const res = await this.#cluster.anyConnection().request('CreateTopics', { topics: [topic], timeoutMs: this.#timeoutMs, validateOnly: false });
+      let res;
+      try {
+        res = await this.#cluster.anyConnection().request('CreateTopics', { topics: [topic], timeoutMs: this.#timeoutMs, validateOnly: false });
+      } catch (err) {
+        if (err instanceof RunnelError && OUTCOME_UNKNOWN.has(err.errorName)) unanswered = err;
+        throw err;
+      }
       const r = res.topics.find((x) => x.name === t.name);
       if (r === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's CreateTopics answer left out "${t.name}".`);
-      if (errorNameOf(r.errorCode) !== 'NONE') throw adminError(r.errorCode, `Creating topic "${t.name}"`, r.errorMessage);
+      const error = errorNameOf(r.errorCode);
+      if (error === 'NONE') return;
+      if (error === 'TOPIC_ALREADY_EXISTS' && unanswered !== null) {
+        // Not success: another client may have made it, with other settings. Not a plain "exists" either: it may be ours.
+        throw new RunnelError('TOPIC_ALREADY_EXISTS', `Topic "${t.name}" exists now, but an earlier attempt of this same createTopic call got no answer (${(unanswered as RunnelError).reason}), so this call may have created it itself, or another client did; describeTopic("${t.name}") shows whether its partitions and settings are the ones asked for.`, { retriable: false });
+      }
+      if (error === 'REQUEST_TIMED_OUT') unanswered = adminError(r.errorCode, `Creating topic "${t.name}"`, r.errorMessage);
+      throw adminError(r.errorCode, `Creating topic "${t.name}"`, r.errorMessage);
     });
     this.#cluster.invalidate(t.name);
   }
@@ -152,6 +167,9 @@ export class RunnelAdmin implements Admin {
     this.#onClosed();
   }
 }
+
+/** Errors after which a request may or may not have been carried out: the answer never came. */
+const OUTCOME_UNKNOWN: ReadonlySet<string> = new Set(['NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
 
 /**
  * A per-topic error from an admin API. UNKNOWN_TOPIC_OR_PARTITION is

@@ -112,6 +112,10 @@ const STALE_EPOCH_PATIENCE_MS = 10_000;
 /** The code a partition the broker did not describe is cached with: it has no leader we know of. */
 const LEADERLESS = Errors.LEADER_NOT_AVAILABLE.code;
 
+function hasLeaderless(info: TopicInfo): boolean {
+  return info.partitions.some((p) => p.leader < 0);
+}
+
 export const LOOK_UP = -1;
 export const NO_SUCH_PARTITION = -2;
 
@@ -138,6 +142,8 @@ export class Cluster {
   readonly #bootstrap: Connection[];
   readonly #brokers = new Map<number, Connection>();
   readonly #topics = new Map<string, TopicInfo>();
+  /** Topics looked up while some partition had no leader: how many times, and when the next lookup may go out. */
+  readonly #leaderless = new Map<string, { lookups: number; nextMs: number }>();
   readonly #lookups = new Map<string, Promise<TopicInfo>>();
   /** The newest leader epoch seen per partition (`topic\0partition`); outlives invalidate(), forgotten only with the topic. */
   readonly #epochs = new Map<string, number>();
@@ -275,15 +281,22 @@ export class Cluster {
 
   /**
    * Topic metadata, fetched if not cached. Retries while the answer is
-   * retriable (leader election, broker restart); a topic that does not exist
-   * is UNKNOWN_TOPIC_OR_PARTITION at once: waiting would not create it.
+   * retriable (a broker restarting); a topic that does not exist is
+   * UNKNOWN_TOPIC_OR_PARTITION at once: waiting would not create it.
+   *
+   * A topic some of whose partitions have no leader (an election under way,
+   * every ISR member down) is returned as it is: its other partitions keep
+   * working, and only a send or fetch to a leaderless one waits (Kafka's
+   * producer and consumer do the same). Asked again while partitions are
+   * leaderless, it fetches the topic anew, but no sooner than a backoff
+   * after the previous such lookup, so waiting callers poll the cluster at
+   * the retry backoff, not in a loop.
    */
   async topic(name: string, retries = this.opts.retry.retries): Promise<TopicInfo> {
     const cached = this.#topics.get(name);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined && !hasLeaderless(cached)) return cached;
+    if (cached !== undefined) await this.#leaderlessPause(name);
     return this.withRetries(`looking up topic "${name}"`, async () => {
-      const fresh = this.#topics.get(name);
-      if (fresh !== undefined) return fresh;
       const res = await this.fetchMetadata([name]);
       const t = res.topics.find((x) => x.name === name);
       if (t === undefined) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${name}" was not in the broker's metadata answer; create it first.`);
@@ -295,12 +308,22 @@ export class Cluster {
         throw err;
       }
       const info = this.#topics.get(name);
-      if (info === undefined || info.partitions.some((p) => p.leader < 0)) {
-        this.#topics.delete(name);
-        throw new RunnelError('LEADER_NOT_AVAILABLE', `Topic "${name}" has a partition without a leader; retrying.`);
-      }
+      // An answer to an older request was dropped for a newer one in flight: ask again.
+      if (info === undefined) throw new RunnelError('LEADER_NOT_AVAILABLE', `Topic "${name}" changed while it was looked up; retrying.`);
+      if (!hasLeaderless(info)) this.#leaderless.delete(name);
       return info;
     }, retries);
+  }
+
+  /** Waits out the backoff since the previous lookup of `name` that found partitions without a leader. */
+  async #leaderlessPause(name: string): Promise<void> {
+    const nowMs = this.clock.nowMs();
+    const state = this.#leaderless.get(name) ?? { lookups: 0, nextMs: nowMs };
+    const waitMs = state.nextMs - nowMs;
+    state.nextMs = Math.max(nowMs, state.nextMs) + this.backoffMs(state.lookups);
+    state.lookups += 1;
+    this.#leaderless.set(name, state);
+    if (waitMs > 0) await this.sleep(waitMs);
   }
 
   /**
@@ -312,10 +335,8 @@ export class Cluster {
     if (info === undefined) return LOOK_UP;
     const p = info.partitions[partition];
     if (p === undefined) return NO_SUCH_PARTITION;
-    if (p.leader < 0) {
-      this.#topics.delete(topic);
-      return LOOK_UP;
-    }
+    // Only this partition waits for a leader; the topic's others keep their cached leaders.
+    if (p.leader < 0) return LOOK_UP;
     return p.leader;
   }
 
@@ -336,6 +357,7 @@ export class Cluster {
     if (p === undefined) {
       throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${topic}" has ${info.partitions.length} partitions; partition ${partition} does not exist.`, { retriable: false, topicPartition: { topic, partition } });
     }
+    if (p.leader < 0) throw new RunnelError('LEADER_NOT_AVAILABLE', `${topic}-${partition} has no leader right now; retrying.`, { topicPartition: { topic, partition } });
     return { conn: this.broker(p.leader), leader: p.leader };
   }
 

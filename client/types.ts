@@ -239,6 +239,10 @@ export interface DescribedConfig {
 }
 
 export interface Admin {
+  /**
+   * TOPIC_ALREADY_EXISTS when it exists; if an earlier attempt of this call
+   * got no answer, the error says this call may have created it itself.
+   */
   createTopic(t: { name: string; partitions?: number; replicationFactor?: number; config?: Record<string, string> }): Promise<void>;
   deleteTopic(name: string): Promise<void>;
   /**

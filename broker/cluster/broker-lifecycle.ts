@@ -14,8 +14,22 @@
  * - `start` resolves once the broker has applied the metadata up to its own
  *   registration (it knows what it hosts); the first image applied opens and
  *   adopts the logs on disk (ReplicaManager.start).
- * - A heartbeat answered STALE_BROKER_EPOCH means the controller no longer
- *   knows this registration: the broker registers again (a new epoch).
+ * - STALE_BROKER_EPOCH (to a heartbeat, an ISR change, a metadata poll)
+ *   means the controller no longer knows this registration: the broker
+ *   registers again (a new epoch; once per stale epoch, however many
+ *   requests were told so: `staleEpoch`).
+ * - Fenced, the broker refuses produce (NOT_LEADER_OR_FOLLOWER) and keeps
+ *   serving reads (CLUSTER.md "Broker lifecycle"): from its registration
+ *   until a heartbeat says it is unfenced, when a heartbeat or its metadata
+ *   says the controller fenced it, and (a broker of a cluster) once no
+ *   heartbeat has been answered for `broker.session.timeout.ms` since it was
+ *   sent, or for `broker.session.disconnect.timeout.ms` since its connection
+ *   to the controller closed. That last one is a lease: the controller counts
+ *   from when the heartbeat arrived (or the connection closed on its side,
+ *   no earlier than on this one), so the broker stops taking writes no later
+ *   than the controller fences it and moves its leaderships. Without it a
+ *   leader cut off from the controller would go on acknowledging acks=1
+ *   writes that the new leader never sees.
  * - While the controller is unreachable the cache keeps what it has and the
  *   broker keeps serving it.
  * - An entry that breaks the image's invariants is fatal (BrokerFaults): the
@@ -31,6 +45,7 @@ import { sleepOn } from '../../client/clock.js';
 import type { BrokerFaults } from '../faults.js';
 import type { Logger } from '../log.js';
 import { MetadataGapError, type MetadataCache } from '../metadata/cache.js';
+import type { MetadataEntry } from '../metadata/changes.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { InvariantError } from '../world/assert.js';
@@ -57,6 +72,10 @@ export interface LifecycleOptions {
   /** Read at each registration: the port is known only once the listener is bound. */
   identity: () => { brokerId: number; host: string; port: number; rack: string | null };
   heartbeatIntervalMs: number;
+  /** The controller's `broker.session.timeout.ms`: how long an answered heartbeat keeps this broker unfenced (the lease). */
+  sessionTimeoutMs: number;
+  /** The controller's `broker.session.disconnect.timeout.ms` (0: none): once the connection to it closes, the lease lasts at most this long. */
+  sessionDisconnectTimeoutMs: number;
   dataDir: string;
   fs: FileSystem;
   clock: Clock;
@@ -71,6 +90,12 @@ export class BrokerLifecycle implements AppliedMetadata {
   readonly #closed = new AbortController();
   #brokerEpoch = -1;
   #fenced = true;
+  /** Writes are taken until then (ms on the clock): the send time of the last heartbeat answered unfenced, plus the session timeout. */
+  #leaseUntilMs = Number.NEGATIVE_INFINITY;
+  /** The last heartbeat was answered too late to keep the lease: the next goes at once. */
+  #askAgainAtOnce = false;
+  /** A registration again after a stale epoch, while it runs. */
+  #reregistering: Promise<void> | null = null;
   #heartbeatTimer: TimerHandle | null = null;
   #polling: Promise<void> = Promise.resolve();
   #applying: Promise<unknown> = Promise.resolve();
@@ -82,6 +107,21 @@ export class BrokerLifecycle implements AppliedMetadata {
   constructor(opts: LifecycleOptions) {
     this.#opts = opts;
     this.#incarnationId = randomId(opts.rng);
+    opts.replicas.fenceWrites(() => this.whyFenced());
+    // The controller ends a session this long after the broker's connection to it closes: so does the lease.
+    opts.channel.onDisconnect?.(() => {
+      if (opts.sessionDisconnectTimeoutMs > 0) this.#leaseUntilMs = Math.min(this.#leaseUntilMs, opts.clock.nowMs() + opts.sessionDisconnectTimeoutMs);
+    });
+  }
+
+  /** Why this broker must take no writes now (see the file comment), or null. */
+  whyFenced(): string | null {
+    const { replicas, clock, cache } = this.#opts;
+    if (this.#fenced) return this.#brokerEpoch < 0 ? 'it has not registered with its controller yet' : 'its controller has it fenced (it registered just now, or missed its heartbeats)';
+    if (replicas.image.brokers.get(replicas.nodeId)?.fenced === true) return 'the metadata says its controller fenced it';
+    // The embedded broker's controller is in its own process: no session to lose.
+    if (cache !== null && clock.nowMs() >= this.#leaseUntilMs) return `no heartbeat was answered for broker.session.timeout.ms (${this.#opts.sessionTimeoutMs} ms): its controller has fenced it by now`;
+    return null;
   }
 
   get brokerEpoch(): number {
@@ -137,6 +177,28 @@ export class BrokerLifecycle implements AppliedMetadata {
       const timer = this.#opts.clock.schedule(withinMs, () => finish(false));
       this.#waiters.add(check);
     });
+  }
+
+  /**
+   * The controller called `epoch` (this broker's at the time of a request)
+   * stale: registers again unless that was done already for it. Resolves
+   * once registered (never rejects: a failure is logged, the next heartbeat
+   * tries again).
+   */
+  staleEpoch(epoch: number): Promise<void> {
+    if (this.#closed.signal.aborted || this.#shuttingDown || epoch !== this.#brokerEpoch) return this.#reregistering ?? Promise.resolve();
+    this.#reregistering ??= (async () => {
+      this.#opts.logger.warn({ event: 'staleBrokerEpoch', brokerEpoch: epoch }, `the controller no longer knows epoch ${epoch}: registering again`);
+      this.#fenced = true;
+      try {
+        await this.#register();
+      } catch (error) {
+        if (!this.#closed.signal.aborted) this.#opts.logger.error({ err: error }, `registering again failed: ${(error as Error).message}`);
+      } finally {
+        this.#reregistering = null;
+      }
+    })();
+    return this.#reregistering;
   }
 
   /**
@@ -229,7 +291,15 @@ export class BrokerLifecycle implements AppliedMetadata {
   /** One MetadataChanges poll into the cache. */
   async #pollOnce(): Promise<void> {
     const cache = this.#opts.cache!;
-    const { entries } = await this.#opts.channel.changes(cache.version, { maxWaitMs: POLL_WAIT_MS, signal: this.#closed.signal });
+    const broker = { brokerId: this.#opts.identity().brokerId, brokerEpoch: this.#brokerEpoch };
+    let entries: MetadataEntry[];
+    try {
+      ({ entries } = await this.#opts.channel.changes(cache.version, { maxWaitMs: POLL_WAIT_MS, signal: this.#closed.signal, broker }));
+    } catch (error) {
+      if (!(error instanceof ProtocolError) || error.errorName !== 'STALE_BROKER_EPOCH') throw error;
+      await this.staleEpoch(broker.brokerEpoch);
+      return;
+    }
     try {
       cache.apply(entries);
     } catch (error) {
@@ -259,16 +329,18 @@ export class BrokerLifecycle implements AppliedMetadata {
     const { channel, logger, replicas } = this.#opts;
     if (this.#shuttingDown) return;
     const identity = this.#opts.identity();
+    const sentAtMs = this.#opts.clock.nowMs();
+    const epoch = this.#brokerEpoch;
     try {
-      const { fenced } = await channel.heartbeat({ brokerId: identity.brokerId, brokerEpoch: this.#brokerEpoch, metadataVersion: replicas.image.version });
+      const { fenced } = await channel.heartbeat({ brokerId: identity.brokerId, brokerEpoch: epoch, metadataVersion: replicas.image.version });
       if (fenced !== this.#fenced) logger.info({ event: fenced ? 'fenced' : 'unfenced', brokerEpoch: this.#brokerEpoch }, fenced ? 'the controller fenced this broker' : 'the controller unfenced this broker');
       this.#fenced = fenced;
+      if (!fenced) this.#leaseUntilMs = sentAtMs + this.#opts.sessionTimeoutMs;
+      this.#askAgainAtOnce = !fenced && this.#opts.clock.nowMs() >= this.#leaseUntilMs;
     } catch (error) {
       if (this.#closed.signal.aborted) return;
       if (error instanceof ProtocolError && error.errorName === 'STALE_BROKER_EPOCH') {
-        logger.warn({ event: 'staleBrokerEpoch', brokerEpoch: this.#brokerEpoch, err: error.detail }, `the controller no longer knows epoch ${this.#brokerEpoch}: registering again`);
-        this.#fenced = true;
-        await this.#register();
+        await this.staleEpoch(epoch);
         return;
       }
       logger.warn({ err: error }, `heartbeat failed: ${(error as Error).message}`);
@@ -277,7 +349,10 @@ export class BrokerLifecycle implements AppliedMetadata {
 
   #scheduleHeartbeat(): void {
     if (this.#closed.signal.aborted || this.#shuttingDown) return;
-    this.#heartbeatTimer = this.#opts.clock.schedule(this.#opts.heartbeatIntervalMs, () => {
+    // An answer that came too late to renew the lease (the controller was away): ask again at once.
+    const delayMs = this.#askAgainAtOnce ? 0 : this.#opts.heartbeatIntervalMs;
+    this.#askAgainAtOnce = false;
+    this.#heartbeatTimer = this.#opts.clock.schedule(delayMs, () => {
       void this.#heartbeat()
         .catch((error: unknown) => this.#opts.logger.error({ err: error }, 'heartbeat loop failed'))
         .finally(() => this.#scheduleHeartbeat());

@@ -14,6 +14,12 @@ import type { AlterPartitionRequest, AlterPartitionResponse, RequestBodies, Resp
 import type { Controller } from '../controller/controller.js';
 import type { MetadataEntry } from '../metadata/changes.js';
 
+/** Who follows the metadata log: a broker by its id and current registration epoch. */
+export interface PollingBroker {
+  brokerId: number;
+  brokerEpoch: number;
+}
+
 export type ForwardedApi = 'CreateTopics' | 'DeleteTopics' | 'AlterConfigs' | 'CreatePartitions';
 
 export interface BrokerIdentity {
@@ -45,12 +51,18 @@ export interface ControllerChannel {
   heartbeat(h: HeartbeatRequest, opts?: { signal?: AbortSignal }): Promise<HeartbeatAnswer>;
   /** ISR changes by a leader; per-partition results carry their own errors. */
   alterPartition(req: AlterPartitionRequest): Promise<AlterPartitionResponse>;
-  /** Long poll for metadata entries after `afterVersion`. */
-  changes(afterVersion: number, opts: { maxWaitMs: number; signal: AbortSignal }): Promise<{ latestVersion: number; entries: MetadataEntry[] }>;
+  /**
+   * Long poll for metadata entries after `afterVersion`, by the registered
+   * broker `broker` (STALE_BROKER_EPOCH when that is not its current
+   * registration), or by a tool that says so with null.
+   */
+  changes(afterVersion: number, opts: { maxWaitMs: number; signal: AbortSignal; broker: PollingBroker | null }): Promise<{ latestVersion: number; entries: MetadataEntry[] }>;
   /** Admin requests forwarded to the controller. */
   forward<K extends ForwardedApi>(api: K, request: RequestBodies[K]): Promise<ResponseBodies[K]>;
   /** The controller's node id, as Metadata names it. */
   readonly controllerId: number;
+  /** Calls `listener` whenever the connection to the controller closes (a remote channel; in process there is none). */
+  onDisconnect?(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -83,7 +95,7 @@ export class InProcessControllerChannel implements ControllerChannel {
     return this.#controller.alterPartition(req);
   }
 
-  changes(afterVersion: number, opts: { maxWaitMs: number; signal: AbortSignal }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
+  changes(afterVersion: number, opts: { maxWaitMs: number; signal: AbortSignal; broker: PollingBroker | null }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
     return this.#controller.changes(afterVersion, { ...opts, maxEntries: MAX_CHANGES_PER_POLL });
   }
 

@@ -21,7 +21,7 @@ import { RunnelError } from '../../client/errors.js';
 import type { ClientWorld } from '../../client/world.js';
 import type { Logger } from '../log.js';
 import { decodeEntry, type MetadataEntry } from '../metadata/changes.js';
-import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi, type HeartbeatAnswer, type HeartbeatRequest } from './controller-channel.js';
+import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi, type HeartbeatAnswer, type HeartbeatRequest, type PollingBroker } from './controller-channel.js';
 
 const RETRY = { initialBackoffMs: 100, maxBackoffMs: 2000 };
 /** How much longer than its maxWaitMs a long poll may take before the connection is deemed dead. */
@@ -33,6 +33,7 @@ export class RemoteControllerChannel implements ControllerChannel {
   readonly #logger: Logger;
   readonly #closed = new AbortController();
   #controllerId = -1;
+  readonly #disconnectListeners: (() => void)[] = [];
 
   constructor(opts: { host: string; port: number; brokerId: number; world: ClientWorld; logger: Logger; requestTimeoutMs?: number }) {
     this.#world = opts.world;
@@ -48,7 +49,14 @@ export class RemoteControllerChannel implements ControllerChannel {
       reconnect: RETRY,
       logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
       world: opts.world,
+      onDisconnect: () => {
+        for (const listener of this.#disconnectListeners) listener();
+      },
     });
+  }
+
+  onDisconnect(listener: () => void): void {
+    this.#disconnectListeners.push(listener);
   }
 
   get address(): string {
@@ -81,8 +89,9 @@ export class RemoteControllerChannel implements ControllerChannel {
     return response;
   }
 
-  async changes(afterVersion: number, opts: { maxWaitMs: number; signal: AbortSignal }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
-    const response = await this.#call('MetadataChanges', { brokerId: -1, brokerEpoch: -1, afterVersion, maxWaitMs: opts.maxWaitMs, maxEntries: MAX_CHANGES_PER_POLL }, opts.maxWaitMs + LONG_POLL_MARGIN_MS, opts.signal);
+  async changes(afterVersion: number, opts: { maxWaitMs: number; signal: AbortSignal; broker: PollingBroker | null }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
+    const { brokerId, brokerEpoch } = opts.broker ?? { brokerId: -1, brokerEpoch: -1 };
+    const response = await this.#call('MetadataChanges', { brokerId, brokerEpoch, afterVersion, maxWaitMs: opts.maxWaitMs, maxEntries: MAX_CHANGES_PER_POLL }, opts.maxWaitMs + LONG_POLL_MARGIN_MS, opts.signal);
     throwIfError(response);
     return { latestVersion: response.latestVersion, entries: response.entries.map((e) => decodeEntry(e.bytes, e.schemaVersion)) };
   }

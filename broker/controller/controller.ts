@@ -36,7 +36,7 @@ import {
   UnknownTopicOrPartitionError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { MetadataChange, MetadataEntry } from '../metadata/changes.js';
+import type { MetadataChange, MetadataEntry, PartitionChanged } from '../metadata/changes.js';
 import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
@@ -48,7 +48,7 @@ import type { Clock, TimerHandle } from '../world/clock.js';
 import type { Rng } from '../world/rng.js';
 import { alterPartitionDecision } from './alter-partition.js';
 import { BrokerSessions } from './broker-sessions.js';
-import { changesForFencing, changesForLeaderless } from './election.js';
+import { changesForFencing, changesForLeaderless, uncleanElections, type UncleanAllowed } from './election.js';
 import { placeReplicas, type PlacementBroker } from './placement.js';
 
 export interface CreateTopicRequest {
@@ -161,7 +161,8 @@ export class Controller {
       if (request.metadataVersion < broker.epoch) return { fenced: true, shouldShutDown: false };
       const unfenced: MetadataChange = { kind: 'brokerUnfenced', brokerId: broker.id, brokerEpoch: broker.epoch };
       const live = this.#liveWith(broker.id);
-      const elections = changesForLeaderless(this.#store.image, live);
+      const elections = changesForLeaderless(this.#store.image, live, this.#unclean);
+      this.#warnUnclean(elections, `broker ${broker.id} is back`);
       await this.#commit([unfenced, ...elections]);
       this.#logger.info({ event: 'brokerUnfenced', brokerId: broker.id, brokerEpoch: broker.epoch, leadersElected: elections.length }, `broker ${broker.id} is caught up and unfenced${elections.length > 0 ? `; it leads ${elections.length} partition(s) that had no leader` : ''}`);
       return { fenced: false, shouldShutDown: false };
@@ -224,7 +225,11 @@ export class Controller {
    * `maxEntries`), at once if there are any, else as soon as one is
    * committed or `maxWaitMs` passes (then none).
    */
-  async changes(afterVersion: number, opts: { maxWaitMs: number; maxEntries: number; signal?: AbortSignal }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
+  async changes(afterVersion: number, opts: { maxWaitMs: number; maxEntries: number; signal?: AbortSignal; broker?: { brokerId: number; brokerEpoch: number } | null }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
+    // A broker follows as its current registration (a stale one registers again); -1 is a tool that says it is no broker.
+    const broker = opts.broker ?? null;
+    if (broker !== null && broker.brokerId !== -1) this.#currentBroker(broker.brokerId, broker.brokerEpoch);
+    else if (broker !== null && broker.brokerEpoch !== -1) throw new ProtocolError('INVALID_REQUEST', `broker id -1 (a tool) with broker epoch ${broker.brokerEpoch}: a tool sends -1 for both`);
     if (this.#store.image.version <= afterVersion && opts.maxWaitMs > 0 && this.#clock !== null) {
       const wait = new AbortController();
       const timer = this.#clock.schedule(opts.maxWaitMs, () => wait.abort(new Error('maxWaitMs passed')));
@@ -309,6 +314,14 @@ export class Controller {
       if (opts.validateOnly === true) return;
       await this.#commit([{ kind: 'topicConfigAltered', name, topicId: image.topicId, configs: overrides }]);
       this.#logger.info({ event: 'topicConfigAltered', topic: name, overrides }, `altered settings of topic ${name}`);
+      // Turning unclean election on lets a leaderless partition elect now (Kafka does too), not at the next broker change.
+      const after = this.#store.image;
+      const topic = after.topics.get(name);
+      if (topic === undefined || !this.#unclean(topic)) return;
+      const elections = changesForLeaderless({ ...after, topics: new Map([[name, topic]]) }, this.#liveWith(null), this.#unclean);
+      if (elections.length === 0) return;
+      this.#warnUnclean(elections, `unclean.leader.election.enable was turned on for ${name}`);
+      await this.#commit(elections);
     });
   }
 
@@ -371,6 +384,22 @@ export class Controller {
     return broker;
   }
 
+  /** A topic's effective unclean.leader.election.enable: its own setting over the broker-wide `log.` default. */
+  readonly #unclean: UncleanAllowed = (topic) => {
+    try {
+      return logConfigFor(this.#config, topic.configs).uncleanLeaderElectionEnable;
+    } catch {
+      return false; // settings are validated when committed; an unreadable one never allows losing records
+    }
+  };
+
+  /** Says loudly which elections among `changes` are unclean: acknowledged records may be lost there. */
+  #warnUnclean(changes: readonly PartitionChanged[], why: string): void {
+    for (const change of uncleanElections(this.#store.image, changes)) {
+      this.#logger.warn({ event: 'uncleanLeaderElection', topic: change.name, partition: change.partition, leader: change.leader, leaderEpoch: change.leaderEpoch }, `${change.name}-${change.partition}: no in-sync replica is alive (${why}); broker ${change.leader}, outside the ISR, leads it now (unclean.leader.election.enable=true): records it lacks are lost`);
+    }
+  }
+
   /** Who may lead or join an ISR: unfenced brokers, plus `also`, plus (embedded) this node if it never registered. */
   #liveWith(also: number | null): (id: number) => boolean {
     const { brokers } = this.#store.image;
@@ -394,7 +423,8 @@ export class Controller {
     for (const { brokerId: id, disconnected } of expired) {
       const broker = this.#store.image.brokers.get(id);
       if (broker === undefined || broker.fenced) continue;
-      const partitionChanges = changesForFencing(this.#store.image, id, this.#liveWith(null));
+      const partitionChanges = changesForFencing(this.#store.image, id, this.#liveWith(null), this.#unclean);
+      this.#warnUnclean(partitionChanges, `broker ${id} was fenced`);
       await this.#commit([{ kind: 'brokerFenced', brokerId: id, brokerEpoch: broker.epoch }, ...partitionChanges]);
       const leaderless = partitionChanges.filter((c) => c.leader === -1).length;
       this.#logger.warn({ event: 'brokerFenced', brokerId: id, brokerEpoch: broker.epoch, disconnected, partitionsChanged: partitionChanges.length, leaderless }, `broker ${id} ${disconnected ? `closed its connection and did not heartbeat again within ${this.#config.brokerSessionDisconnectTimeoutMs} ms` : `missed its heartbeats for ${this.#config.brokerSessionTimeoutMs} ms`} and is fenced; ${partitionChanges.length} partition(s) changed leader or ISR${leaderless > 0 ? `, ${leaderless} have no leader until a replica in their ISR returns` : ''}`);

@@ -29,9 +29,11 @@ export function electLeader(state: Pick<PartitionState, 'replicas' | 'isr'>, liv
   return { leader: -1, isr: state.isr };
 }
 
-export function uncleanElectionEnabled(topic: TopicImage): boolean {
-  return topic.configs['unclean.leader.election.enable'] === 'true';
-}
+/** Whether `topic` allows an unclean election: its own `unclean.leader.election.enable`, else the broker-wide default the controller knows. */
+export type UncleanAllowed = (topic: TopicImage) => boolean;
+
+/** The topic's own setting only (what the controller's default is when it has no broker-wide one). */
+export const uncleanElectionEnabled: UncleanAllowed = (topic) => topic.configs['unclean.leader.election.enable']?.trim().toLowerCase() === 'true';
 
 /**
  * The partition changes that fencing broker `fenced` calls for: it leaves
@@ -39,20 +41,28 @@ export function uncleanElectionEnabled(topic: TopicImage): boolean {
  * member stays, so a clean election can bring it back), and every partition
  * it led gets a new leader (or -1).
  */
-export function changesForFencing(image: MetadataImage, fenced: number, live: Live): PartitionChanged[] {
+export function changesForFencing(image: MetadataImage, fenced: number, live: Live, unclean: UncleanAllowed = uncleanElectionEnabled): PartitionChanged[] {
   const stillLive: Live = (id) => id !== fenced && live(id);
   return partitionChanges(image, (topic, state) => {
     if (state.leader !== fenced && !state.isr.includes(fenced)) return null;
     const shrunk = state.isr.filter((id) => id !== fenced);
     const isr = shrunk.length > 0 ? shrunk : state.isr;
     if (state.leader !== fenced) return { leader: state.leader, isr };
-    return electLeader({ replicas: state.replicas, isr }, stillLive, uncleanElectionEnabled(topic));
+    return electLeader({ replicas: state.replicas, isr }, stillLive, unclean(topic));
   });
 }
 
 /** The partition changes once more brokers are live: partitions without a leader elect one if they can. */
-export function changesForLeaderless(image: MetadataImage, live: Live): PartitionChanged[] {
-  return partitionChanges(image, (topic, state) => (state.leader === -1 ? electLeader(state, live, uncleanElectionEnabled(topic)) : null));
+export function changesForLeaderless(image: MetadataImage, live: Live, unclean: UncleanAllowed = uncleanElectionEnabled): PartitionChanged[] {
+  return partitionChanges(image, (topic, state) => (state.leader === -1 ? electLeader(state, live, unclean(topic)) : null));
+}
+
+/** The changes among `changes` that made a leader from outside the ISR it had in `image`: records may be lost there. */
+export function uncleanElections(image: MetadataImage, changes: readonly PartitionChanged[]): PartitionChanged[] {
+  return changes.filter((change) => {
+    const before = image.topics.get(change.name)?.partitionStates[change.partition];
+    return before !== undefined && change.leader !== -1 && !before.isr.includes(change.leader);
+  });
 }
 
 /** The full state after `decide`'s leader and ISR, with epochs bumped; null or no difference: no change. */

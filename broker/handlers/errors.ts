@@ -25,6 +25,7 @@ import {
   InvalidPartitionsError,
   InvalidReplicationFactorError,
   InvalidTopicNameError,
+  NotEnoughReplicasAfterAppendError,
   NotLeaderError,
   PartitionStorageError,
   TopicExistsError,
@@ -80,6 +81,7 @@ export function toWireError(error: unknown, logger: Logger, context: Record<stri
 function brokerErrorName(error: unknown): ErrorName | null {
   if (error instanceof UnknownTopicOrPartitionError) return 'UNKNOWN_TOPIC_OR_PARTITION';
   if (error instanceof NotLeaderError) return 'NOT_LEADER_OR_FOLLOWER';
+  if (error instanceof NotEnoughReplicasAfterAppendError) return 'NOT_ENOUGH_REPLICAS_AFTER_APPEND';
   if (error instanceof FencedLeaderEpochError) return 'FENCED_LEADER_EPOCH';
   if (error instanceof UnknownLeaderEpochError) return 'UNKNOWN_LEADER_EPOCH';
   if (error instanceof TopicExistsError) return 'TOPIC_ALREADY_EXISTS';

@@ -4,7 +4,9 @@
  * cluster with it: it learns of each commit as soon as it is made, and
  * catches up from any version after a restart or an outage. Each entry goes
  * out as the metadata log's own encoding, so brokers fold exactly what the
- * controller's store folded.
+ * controller's store folded. A broker names itself and its current
+ * registration epoch (STALE_BROKER_EPOCH otherwise: it registers again);
+ * a tool sends -1 for both.
  */
 import type { Controller } from '../controller/controller.js';
 import { encodeEntry } from '../metadata/changes.js';
@@ -25,6 +27,7 @@ export function metadataChangesHandler(controller: Controller): ApiHandler<'Meta
           maxWaitMs: Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_MS),
           maxEntries: Math.max(1, Math.min(request.maxEntries, 10_000)),
           signal: ctx.signal,
+          broker: { brokerId: request.brokerId, brokerEpoch: request.brokerEpoch },
         });
         return { errorCode: NO_ERROR.code, errorMessage: null, clusterId: controller.clusterId, latestVersion, entries: entries.map(encodeEntry) };
       } catch (error) {

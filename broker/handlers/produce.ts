@@ -13,18 +13,18 @@
  *   ISR has fewer members than the topic's `min.insync.replicas`; else
  *   answered once the high watermark covers the records, i.e. every in-sync
  *   replica has them (and the leader has committed them). On a partition
- *   with one replica that is the same moment as acks=1. If the ISR has
- *   shrunk below `min.insync.replicas` by then (the high watermark reached
- *   the records only because the followers that lacked them left), the
- *   answer is NOT_ENOUGH_REPLICAS_AFTER_APPEND, as Kafka's: fewer replicas
- *   than the topic demands hold them, and a retry may duplicate them.
+ *   with one replica that is the same moment as acks=1. If by then the ISR
+ *   has shrunk below `min.insync.replicas` (a follower dropped out while the
+ *   produce waited), NOT_ENOUGH_REPLICAS_AFTER_APPEND (Kafka's rule): the
+ *   records are written, on fewer replicas than asked, and not acknowledged.
  * If the wait takes longer than the request's `timeoutMs`, the partition
  * answers REQUEST_TIMED_OUT: the records were appended on the leader and
  * may still be replicated, so retrying may duplicate them. If the leader
  * loses its leadership first, NOT_LEADER_OR_FOLLOWER (the same caveat).
  *
  * Each partition is reached through `ReplicaManager.partitionOrError`, as
- * its leader, which stamps its leader epoch on the batches. Internal topics
+ * its leader and for a write (a fenced broker answers NOT_LEADER_OR_FOLLOWER),
+ * which stamps its leader epoch on the batches. Internal topics
  * (names starting with `__`) are the broker's own: clients cannot produce
  * to them (INVALID_TOPIC_EXCEPTION, as Kafka).
  *
@@ -125,7 +125,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           outcomes.push({ partition: index, error: topicError });
           continue;
         }
-        const partition = replicas.partitionOrError(name, index, { role: 'leader' });
+        const partition = replicas.partitionOrError(name, index, { role: 'leader', write: true });
         if (partition instanceof Error) {
           outcomes.push({ partition: index, error: toWireError(partition, ctx.logger, { api: 'Produce', topic: name, partition: index }) });
           continue;
@@ -165,11 +165,6 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
       if (outcome === 'timeout') {
         const what = replicated === null ? 'made durable' : 'committed by every in-sync replica';
         return toWireError(new ProtocolError('REQUEST_TIMED_OUT', `the records were appended at offset ${append.info.baseOffset} but not ${what} within the request's ${timeoutMs} ms; retrying may write them twice`), ctx.logger);
-      }
-      // The ISR as it is now, when the high watermark covers the records: they are on exactly its members.
-      if (replicated !== null && replicated.isr.length < replicated.config.minInsyncReplicas) {
-        const { topic, index, isr, config } = replicated;
-        return toWireError(new ProtocolError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', `the records were appended at offset ${append.info.baseOffset}, but ${topic}-${index}'s in-sync replicas shrank to ${isr.length} [${isr.join(',')}] before they had them, fewer than its min.insync.replicas ${config.minInsyncReplicas}; retrying may write them twice`), ctx.logger);
       }
       return undefined;
     } catch (error) {

@@ -11,7 +11,9 @@
  * (INVALID_UPDATE_VERSION, FENCED_LEADER_EPOCH, a lost connection...) keeps
  * the committed ISR and waits for the metadata to bring the partition's
  * current state; it is tried again no sooner than RETRY_BACKOFF_MS later.
+ * STALE_BROKER_EPOCH also tells the broker to register again.
  */
+import { ProtocolError } from '../../protocol/errors.js';
 import type { AlterPartitionResponse } from '../../protocol/messages.js';
 import type { ControllerChannel } from '../cluster/controller-channel.js';
 import type { Logger } from '../log.js';
@@ -28,6 +30,8 @@ export interface IsrManagerOptions {
   lagMaxMs: number;
   /** This broker's current registration epoch. */
   brokerEpoch(): number;
+  /** The controller called `epoch` stale: the broker registers again. */
+  staleBrokerEpoch(epoch: number): void;
   /** The topic id of a hosted topic (AlterPartition names both). */
   topicIdOf(topic: string): string | undefined;
 }
@@ -74,13 +78,15 @@ export class IsrManager {
     const where = { topic: partition.topic, partition: partition.index, isr, newIsr, leaderEpoch, partitionEpoch };
     logger.info({ event: why === 'expand' ? 'isrExpand' : 'isrShrink', ...where }, `${partition.topic}-${partition.index}: asking the controller to ${why} the ISR from [${isr.join(',')}] to [${newIsr.join(',')}]`);
     let response: AlterPartitionResponse;
+    const brokerEpoch = this.#opts.brokerEpoch();
     try {
       response = await channel.alterPartition({
         brokerId: nodeId,
-        brokerEpoch: this.#opts.brokerEpoch(),
+        brokerEpoch,
         topics: [{ name: partition.topic, topicId, partitions: [{ partition: partition.index, leaderEpoch, partitionEpoch, newIsr }] }],
       });
     } catch (error) {
+      if (error instanceof ProtocolError && error.errorName === 'STALE_BROKER_EPOCH') this.#opts.staleBrokerEpoch(brokerEpoch);
       this.#refused(partition, where, (error as Error).message);
       return;
     }

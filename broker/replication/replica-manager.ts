@@ -38,6 +38,13 @@
  * (`replication` given) also runs the ISR manager (isr-manager.ts): ISR
  * expansion after follower fetches, shrinking on a timer on the Clock. The
  * embedded single node has neither: every partition has one replica.
+ *
+ * High watermarks survive a restart (`highWatermarks` given: every broker
+ * started by main.ts): read from the data directory's checkpoint at start,
+ * each adopted log starts at its checkpointed high watermark (log start when
+ * it has none), and the hosted partitions' high watermarks are written back
+ * every `replica.high.watermark.checkpoint.interval.ms` and at close
+ * (hw-checkpoint.ts says why).
  */
 import type { ClientWorld } from '../../client/world.js';
 import type { ControllerChannel } from '../cluster/controller-channel.js';
@@ -52,6 +59,7 @@ import { logConfigFor } from '../topic-settings.js';
 import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
 import { ReplicaFetcherManager } from './fetcher-manager.js';
+import { checkpointKey, type HighWatermarkCheckpoint } from './hw-checkpoint.js';
 import { IsrManager } from './isr-manager.js';
 
 /** What a broker of a cluster adds: the controller, the network it fetches over, its registration epoch. */
@@ -60,6 +68,8 @@ export interface ReplicationDeps {
   /** The client side of the injected world (transport, clock, randomness) for the fetchers' connections. */
   readonly world: ClientWorld;
   brokerEpoch(): number;
+  /** The controller called `epoch` stale (an ISR change refused with STALE_BROKER_EPOCH): register again. */
+  staleBrokerEpoch(epoch: number): void;
 }
 
 /** A partition this broker could not carry a change out for. */
@@ -77,10 +87,11 @@ export interface ApplyReport {
   readonly failures: readonly PartitionFailure[];
 }
 
-/** How a handler wants a partition: as its leader (produce, consume, list offsets) or any replica; -1: epoch not checked. */
+/** How a handler wants a partition: as its leader (produce, consume, list offsets) or any replica; -1: epoch not checked; `write`: to append (produce). */
 export interface PartitionLookup {
   readonly role?: 'leader' | 'any';
   readonly currentLeaderEpoch?: number;
+  readonly write?: boolean;
 }
 
 interface HostedTopic {
@@ -106,14 +117,25 @@ export class ReplicaManager {
   readonly #fetchers: ReplicaFetcherManager | null = null;
   readonly #isr: IsrManager | null = null;
   #lagTimer: { cancel(): void } | null = null;
+  readonly #checkpoint: HighWatermarkCheckpoint | null;
+  /** What the checkpoint holds (read at start, then as last written): kept for partitions that cannot say theirs (offline). */
+  #checkpointed = new Map<string, number>();
+  #checkpointTimer: { cancel(): void } | null = null;
+  #checkpointing: Promise<void> = Promise.resolve();
+  /** Why this broker takes no writes right now (fenced by its controller), or null; set by its lifecycle. */
+  #writeFence: () => string | null = () => null;
 
-  /** `clock`: needed once a partition has followers (leader-side lag times); `replication`: a broker of a cluster. */
-  constructor(opts: { nodeId: number; logs: LogManager; config: BrokerConfig; logger: Logger; clock?: Clock; replication?: ReplicationDeps }) {
+  /**
+   * `clock`: needed once a partition has followers (leader-side lag times) and for the periodic checkpoint;
+   * `replication`: a broker of a cluster; `highWatermarks`: the data directory's checkpoint.
+   */
+  constructor(opts: { nodeId: number; logs: LogManager; config: BrokerConfig; logger: Logger; clock?: Clock; replication?: ReplicationDeps; highWatermarks?: HighWatermarkCheckpoint }) {
     this.#nodeId = opts.nodeId;
     this.#logs = opts.logs;
     this.#config = opts.config;
     this.#logger = opts.logger;
     this.#clock = opts.clock ?? null;
+    this.#checkpoint = opts.highWatermarks ?? null;
     const { replication } = opts;
     if (replication !== undefined) {
       assert(this.#clock !== null, 'a replicating broker has a clock', {});
@@ -139,6 +161,7 @@ export class ReplicaManager {
         logger: opts.logger.child({ component: 'replication' }),
         lagMaxMs: config.replicaLagTimeMaxMs,
         brokerEpoch: () => replication.brokerEpoch(),
+        staleBrokerEpoch: (epoch) => replication.staleBrokerEpoch(epoch),
         topicIdOf: (topic) => this.#hosted.get(topic)?.topicId,
       });
     }
@@ -161,10 +184,12 @@ export class ReplicaManager {
   start(image: MetadataImage): Promise<ApplyReport> {
     return this.#serially(async () => {
       assert(this.#state === 'new', 'a replica manager starts once', { state: this.#state });
+      if (this.#checkpoint !== null) this.#checkpointed = await this.#checkpoint.read();
       const report = await this.#applyNow(image, { adoptLogsOnDisk: true });
       this.#state = 'started';
       await this.#reconcileStrays(image);
       this.#scheduleLagCheck();
+      this.#scheduleCheckpoint();
       return report;
     });
   }
@@ -188,6 +213,15 @@ export class ReplicaManager {
     });
   }
 
+  /**
+   * `why` says, when asked, why this broker must refuse appends now (its
+   * controller fenced it, or may have: broker-lifecycle.ts), or null. A
+   * fenced broker keeps serving reads of what it has (CLUSTER.md).
+   */
+  fenceWrites(why: () => string | null): void {
+    this.#writeFence = why;
+  }
+
   /** The hosted partition, whatever its role or state; undefined when this broker does not host it. */
   partition(topic: string, index: number): Partition | undefined {
     return this.#hosted.get(topic)?.partitions.get(index);
@@ -200,8 +234,10 @@ export class ReplicaManager {
    * in the metadata but not hosted here (NotLeader), its log offline
    * (storage's errors: CORRUPT_SEGMENT / KAFKA_STORAGE_ERROR), the request's
    * leader epoch older or newer than ours (FencedLeaderEpoch /
-   * UnknownLeaderEpoch), and a leader asked of a follower (NotLeader).
-   * Synchronous, so a handler's steps stay in arrival order.
+   * UnknownLeaderEpoch), a leader asked of a follower (NotLeader), and a
+   * write to a broker that is fenced (NotLeader: its leadership may have
+   * moved without its knowing). Synchronous, so a handler's steps stay in
+   * arrival order.
    */
   partitionOrError(topic: string, index: number, lookup: PartitionLookup = {}): Partition | Error {
     const partition = this.partition(topic, index);
@@ -223,6 +259,8 @@ export class ReplicaManager {
       const { leader } = partition;
       return new NotLeaderError(topic, index, leader, `broker ${this.#nodeId} follows ${topic}-${index}${leader === -1 ? ', which has no leader right now' : `; broker ${leader} leads it`}`);
     }
+    const fenced = lookup.write === true ? this.#writeFence() : null;
+    if (fenced !== null) return new NotLeaderError(topic, index, -1, `broker ${this.#nodeId} takes no writes: ${fenced}; refresh metadata (another broker may lead ${topic}-${index} now)`);
     return partition;
   }
 
@@ -243,12 +281,49 @@ export class ReplicaManager {
     this.#isr?.maybeExpand(partition);
   }
 
-  /** Waits for the apply in progress; later ones are refused. Fetchers stop. */
+  /** Waits for the apply in progress; later ones are refused. Fetchers stop; the high watermarks are checkpointed a last time. */
   async close(): Promise<void> {
+    const wasStarted = this.#state === 'started';
     this.#state = 'closed';
     this.#lagTimer?.cancel();
+    this.#checkpointTimer?.cancel();
     await this.#queue;
     await this.#fetchers?.close();
+    await this.#checkpointing;
+    if (wasStarted) await this.checkpointHighWatermarks();
+  }
+
+  /**
+   * Writes every hosted partition's high watermark to the checkpoint (an
+   * offline one keeps the value it had), unless nothing changed since the
+   * last write. Rejects if the write fails.
+   */
+  async checkpointHighWatermarks(): Promise<void> {
+    const checkpoint = this.#checkpoint;
+    if (checkpoint === null) return;
+    const entries = new Map<string, number>();
+    for (const [topic, hosted] of this.#hosted) {
+      for (const [index, partition] of hosted.partitions) {
+        const key = checkpointKey(topic, index);
+        const known = partition.serving ? partition.highWatermark : this.#checkpointed.get(key);
+        if (known !== undefined && known >= 0) entries.set(key, known);
+      }
+    }
+    if (sameEntries(entries, this.#checkpointed)) return;
+    await checkpoint.write(entries);
+    this.#checkpointed = entries;
+  }
+
+  /** Every replica.high.watermark.checkpoint.interval.ms (from the end of the previous write), while started. */
+  #scheduleCheckpoint(): void {
+    const clock = this.#clock;
+    if (this.#checkpoint === null || clock === null || this.#state !== 'started') return;
+    this.#checkpointTimer = clock.schedule(this.#config.replicaHighWatermarkCheckpointIntervalMs, () => {
+      if (this.#state !== 'started') return;
+      this.#checkpointing = this.checkpointHighWatermarks()
+        .catch((error: unknown) => this.#logger.error({ event: 'hwCheckpointFailed', err: error }, `could not write the high watermark checkpoint: ${(error as Error).message}; a restart now starts replicated partitions from an older one`))
+        .finally(() => this.#scheduleCheckpoint());
+    });
   }
 
   /** Every replica.lag.time.max.ms / 2, ISR followers that lag too long are removed (Kafka's period). */
@@ -389,8 +464,11 @@ export class ReplicaManager {
       if (!adoptLogsOnDisk && this.strayLogs(topic, [index]).length > 0) {
         throw new Error(`a log for ${topic}-${index} was already in the data directory, though the metadata never placed that partition here; it is not served, move it out of the data directory and restart`);
       }
-      const log = this.#logs.get(topic, index) ?? (await this.#logs.create(topic, index, config));
-      return { partition: new Partition(topic, index, log, config), error: null };
+      const existing = this.#logs.get(topic, index);
+      if (existing === undefined) return { partition: new Partition(topic, index, await this.#logs.create(topic, index, config), config), error: null };
+      // A log from before this start resumes at its checkpointed high watermark; without an entry, at its start (Kafka's rule): only the ISR moves it on.
+      const restored = this.#checkpoint === null ? undefined : (this.#checkpointed.get(checkpointKey(topic, index)) ?? 0);
+      return { partition: new Partition(topic, index, existing, config, null, restored), error: null };
     } catch (error) {
       // Serve the rest; this partition answers CORRUPT_SEGMENT (damaged files: runnel recover) or KAFKA_STORAGE_ERROR until a restart recovers it.
       this.#logger.error({ topic, partition: index, err: error }, `partition ${topic}-${index} is offline: ${(error as Error).message}`);
@@ -433,4 +511,10 @@ function interimImage(current: MetadataImage, next: MetadataImage, growing: read
   }
   // Everything but the growing topics is already next's: brokers above all, whose addresses the followers of the new partitions fetch from.
   return { ...next, version: current.version, topics };
+}
+
+function sameEntries(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
 }

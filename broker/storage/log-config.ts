@@ -47,6 +47,8 @@ export interface LogConfig {
   messageTimestampType: 'CreateTime' | 'LogAppendTime';
   /** `min.insync.replicas`: an acks=all produce needs at least this many in-sync replicas (the broker's replication, not storage, reads it). */
   minInsyncReplicas: number;
+  /** `unclean.leader.election.enable`: with no live ISR member, a replica outside the ISR may lead (the controller, not storage, reads it). */
+  uncleanLeaderElectionEnable: boolean;
 }
 
 /** A setting with a bad value or an unknown name; the message says which and why. */
@@ -97,6 +99,14 @@ function oneOf<T extends string>(name: string, choices: readonly T[]): (value: s
     const found = choices.find((choice) => choice === value.trim());
     if (found === undefined) throw new ConfigError(name, `'${value}' is not one of ${choices.join(', ')}`);
     return found;
+  };
+}
+
+function boolean(name: string): (value: string) => boolean {
+  return (value) => {
+    const text = value.trim().toLowerCase();
+    if (text !== 'true' && text !== 'false') throw new ConfigError(name, `'${value}' is not true or false`);
+    return text === 'true';
   };
 }
 
@@ -151,6 +161,8 @@ const FIELD_DEFS = [
     doc: 'CreateTime keeps the producer\'s timestamps; LogAppendTime stamps each batch with the broker\'s clock when it is appended.' }),
   field({ field: 'minInsyncReplicas', name: 'min.insync.replicas', defaultValue: '1', parse: integer('min.insync.replicas', 1, INT32_MAX),
     doc: 'An acks=all produce is refused (NOT_ENOUGH_REPLICAS, nothing written) while fewer replicas than this are in sync; acks=0 and 1 are not affected.' }),
+  field({ field: 'uncleanLeaderElectionEnable', name: 'unclean.leader.election.enable', defaultValue: 'false', parse: boolean('unclean.leader.election.enable'),
+    doc: 'When no in-sync replica of a partition is alive, let a replica outside the ISR lead rather than leave the partition without a leader. That replica may lack records the old leader acknowledged (even with acks=all): they are lost, and their offsets are given to new records. false (the default) waits for an in-sync replica instead.' }),
 ] as const;
 
 /** Every topic setting: name, default, doc and parser. */

@@ -127,6 +127,26 @@ t.test('acks=all is refused with NOT_ENOUGH_REPLICAS, nothing appended, while th
   t.equal(one.baseOffset, end);
 });
 
+t.test('acks=all waiting while the ISR shrinks below min.insync.replicas answers NOT_ENOUGH_REPLICAS_AFTER_APPEND (the records stay written)', async (t) => {
+  const rig = await ReplicationRig.create([1, 2, 3], { settings: { 'replica.lag.time.max.ms': 1_000 } });
+  t.teardown(() => rig.close());
+  await rig.createTopic(TOPIC, [[1, 2, 3]], { 'min.insync.replicas': '3' });
+  t.equal((await rig.world.settle(rig.produce(1, TOPIC, ['a'], { acks: -1 }))).errorCode, Errors.NONE.code);
+  rig.world.network.partition(hostOf(1), hostOf(3));
+  let answered: { errorCode: number; errorMessage: string | null } | null = null;
+  void rig.produce(1, TOPIC, ['b'], { acks: -1 }).then((r) => (answered = r));
+  await rig.world.run(500);
+  t.equal(answered, null, 'appended with the full ISR: waiting for follower 3');
+  t.equal(rig.partition(1, TOPIC).logEndOffset, 2, 'the leader wrote it');
+  t.ok(await rig.until(() => answered !== null, 3_000), 'answered once follower 3 left the ISR (the HW then covers the batch)');
+  t.same(rig.partition(1, TOPIC).isr, [1, 2]);
+  t.equal(answered!.errorCode, Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND.code, 'NOT_ENOUGH_REPLICAS_AFTER_APPEND, not success: only 2 of the 3 required replicas have it');
+  t.match(answered!.errorMessage, /shrank to \[1,2\], fewer than min.insync.replicas 3/);
+  t.equal(rig.partition(1, TOPIC).highWatermark, 2, 'the records are committed on the smaller ISR (readable), as in Kafka');
+  const next = await rig.world.settle(rig.produce(1, TOPIC, ['c'], { acks: -1 }));
+  t.equal(next.errorCode, Errors.NOT_ENOUGH_REPLICAS.code, 'a new acks=all produce is refused before the append');
+});
+
 t.test('KIP-101: a deposed leader\'s unreplicated tail is truncated by leader epoch when it returns as a follower', async (t) => {
   const rig = await ReplicationRig.create([1, 2]);
   t.teardown(() => rig.close());

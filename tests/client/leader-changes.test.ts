@@ -69,6 +69,23 @@ t.test('a retried batch is not overtaken by a later one to the same partition (m
   t.same(logValues(cluster, 'o', 0), ['warm-up', 'v0', 'v1', 'v2', 'v3', 'v4'], 'the log holds the sends in send order: the retried one was not overtaken');
 });
 
+t.test('NOT_ENOUGH_REPLICAS_AFTER_APPEND is retried (the ISR may grow back); the send then succeeds', async (t) => {
+  const cluster = await FakeCluster.start(t, [1, 2], { n: { partitions: 1, replicas: [1, 2] } });
+  const runnel = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: fastRetry });
+  t.teardown(() => runnel.close());
+  const producer = runnel.producer({ acks: 'all', lingerMs: 0, deliveryTimeoutMs: 10_000, requestTimeoutMs: 5000 });
+  let refused = 0;
+  cluster.inject = (_broker, api) => {
+    if (api !== 'Produce' || refused >= 2) return undefined;
+    refused += 1;
+    return 20; // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  };
+  const [meta] = await producer.send({ topic: 'n', messages: [{ value: 'x' }] });
+  t.equal(refused, 2, 'two answers NOT_ENOUGH_REPLICAS_AFTER_APPEND');
+  t.equal(meta!.offset, 0, 'then acknowledged');
+  t.same(logValues(cluster, 'n', 0), ['x']);
+});
+
 t.test('leaders move and brokers die mid-produce: every send settles, none fails, order per partition kept', async (t) => {
   const cluster = await FakeCluster.start(t, [1, 2, 3], { m: { partitions: 2, replicas: [1, 2, 3] } });
   const runnel = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: fastRetry });
@@ -170,7 +187,7 @@ t.test('metadata naming an older leader epoch than one already seen is ignored (
   cluster.invalidate();
   await cluster.fetchMetadata(['s']);
   t.not(cluster.cachedLeader('s', 0), 1, 'the deposed leader is not used');
-  await t.rejects(cluster.topic('s'), { name: 'RunnelError', errorName: 'LEADER_NOT_AVAILABLE' }, 'a lookup keeps failing (retriable) while only the older epoch is offered');
+  await t.rejects(cluster.leaderFor('s', 0), { name: 'RunnelError', errorName: 'LEADER_NOT_AVAILABLE' }, 'looking up its leader keeps failing (retriable) while only the older epoch is offered');
 
   // Still only the older epoch after 10 s: no broker lags an election that long unfenced, so the topic was made again.
   skewMs += 10_000;
@@ -180,6 +197,40 @@ t.test('metadata naming an older leader epoch than one already seen is ignored (
   fake.thaw(1);
   await cluster.fetchMetadata(['s']);
   t.same([cluster.cachedLeader('s', 0), cluster.cachedLeaderEpoch('s', 0)], [2, 1], 'once broker 1 knows the election, leader 2 at epoch 1');
+});
+
+t.test('one partition without a leader: the producer and the consumer keep working on the topic\'s others, and that one resumes once it has a leader', async (t) => {
+  const cluster = await FakeCluster.start(t, [1, 2], { half: { partitions: 2, replicas: [1, 2] } });
+  const runnel = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: { ...fastRetry, retries: 3 } });
+  t.teardown(() => runnel.close());
+  cluster.moveLeader('half', 1, -1);
+  const producer = runnel.producer({ acks: 'all', lingerMs: 0, deliveryTimeoutMs: 10_000, requestTimeoutMs: 2000 });
+  for (let i = 0; i < 5; i++) {
+    const [meta] = await producer.send({ topic: 'half', messages: [{ value: `p0-${i}`, partition: 0 }] });
+    t.equal(meta!.offset, i, `send ${i} to partition 0 acknowledged while partition 1 has no leader`);
+  }
+  const waiting = producer.send({ topic: 'half', messages: [{ value: 'p1-0', partition: 1 }] });
+  let settled = false;
+  void waiting.then(() => (settled = true), () => (settled = true));
+
+  const consumer = runnel.consumer({ maxWaitMs: 20 });
+  consumer.assign([{ topic: 'half', partition: 0, offset: 'earliest' }, { topic: 'half', partition: 1, offset: 'earliest' }]);
+  const seen: Message[] = [];
+  const consuming = consumeInto(consumer, seen);
+  await until('partition 0 consumed', () => seen.filter((m) => m.partition === 0).length === 5);
+  t.same(seen.filter((m) => m.partition === 0).map((m) => m.value!.toString()), ['p0-0', 'p0-1', 'p0-2', 'p0-3', 'p0-4'], 'the consumer reads partition 0 meanwhile');
+  const metadataBefore = cluster.requests('Metadata').length;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.notOk(settled, 'the send to leaderless partition 1 waits (within its delivery timeout)');
+  t.ok(cluster.requests('Metadata').length - metadataBefore < 40, `metadata asked at the retry backoff while waiting, not in a loop (${cluster.requests('Metadata').length - metadataBefore} in 300 ms)`);
+
+  cluster.moveLeader('half', 1, 2);
+  const [meta] = await waiting;
+  t.same([meta!.partition, meta!.offset], [1, 0], 'once partition 1 has a leader the waiting send goes out');
+  await until('partition 1 consumed', () => seen.some((m) => m.partition === 1));
+  t.same(seen.filter((m) => m.partition === 1).map((m) => m.value!.toString()), ['p1-0'], 'and the consumer reads it');
+  await consumer.close();
+  await consuming;
 });
 
 t.test('a consumed position that an unclean election truncated away is reset to the new log end and reported', async (t) => {

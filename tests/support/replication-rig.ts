@@ -6,7 +6,8 @@
  * moves (`commit`), delivered to every running node as the controller's
  * metadata log would be; a fake ControllerChannel answers AlterPartition as
  * the controller does (fenced by leader and partition epoch) and commits the
- * new ISR to that image.
+ * new ISR to that image. A node can be stopped cleanly and started again on
+ * the same disk (`stop`, `restart`).
  */
 import { Connection } from '../../client/connection.js';
 import type { ControllerChannel } from '../../broker/cluster/controller-channel.js';
@@ -18,6 +19,7 @@ import type { MetadataChange } from '../../broker/metadata/changes.js';
 import { applyChange, EMPTY_IMAGE, type MetadataImage } from '../../broker/metadata/image.js';
 import { BrokerServer } from '../../broker/net/server.js';
 import type { Partition } from '../../broker/partition.js';
+import { HighWatermarkCheckpoint } from '../../broker/replication/hw-checkpoint.js';
 import { ReplicaManager } from '../../broker/replication/replica-manager.js';
 import { LogManager } from '../../broker/storage/log-manager.js';
 import type { PartitionLog } from '../../broker/storage/partition-log.js';
@@ -34,6 +36,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 export interface RigNode {
   readonly id: number;
   readonly host: string;
+  readonly fs: SimulatedFileSystem;
   readonly logs: LogManager;
   readonly replicas: ReplicaManager;
   readonly server: BrokerServer;
@@ -50,6 +53,8 @@ export class ReplicationRig {
   image: MetadataImage = EMPTY_IMAGE;
   readonly #config: BrokerConfig;
   readonly #connections: Connection[] = [];
+  /** Each node's disk, kept across a stop and restart. */
+  readonly #disks = new Map<number, SimulatedFileSystem>();
 
   private constructor(world: SimulatedWorld, settings: Record<string, string | number>) {
     this.world = world;
@@ -71,20 +76,42 @@ export class ReplicationRig {
   async #start(id: number): Promise<void> {
     const { world } = this;
     const config = { ...this.#config, nodeId: id, host: hostOf(id), advertisedHost: hostOf(id), port: PORT };
-    const logs = await LogManager.open({ dataDir: '/data', fs: new SimulatedFileSystem(), clock: world.clock, configFor: (topic) => logConfigFor(config, this.image.topics.get(topic)?.configs ?? {}), recoveryThreads: 0, cleanerThreads: 0 });
+    const fs = this.#disks.get(id) ?? new SimulatedFileSystem();
+    this.#disks.set(id, fs);
+    const logs = await LogManager.open({ dataDir: '/data', fs, clock: world.clock, configFor: (topic) => logConfigFor(config, this.image.topics.get(topic)?.configs ?? {}), recoveryThreads: 0, cleanerThreads: 0 });
     const replicas = new ReplicaManager({
       nodeId: id,
       logs,
       config,
       logger: silentLogger(),
       clock: world.clock,
-      replication: { channel: this.#channel(), world: { transport: world.network.node(hostOf(id)), clock: world.clock, rng: world.rng }, brokerEpoch: () => this.image.brokers.get(id)?.epoch ?? -1 },
+      replication: { channel: this.#channel(), world: { transport: world.network.node(hostOf(id)), clock: world.clock, rng: world.rng }, brokerEpoch: () => this.image.brokers.get(id)?.epoch ?? -1, staleBrokerEpoch: () => undefined },
+      highWatermarks: new HighWatermarkCheckpoint({ dataDir: '/data', fs, logger: silentLogger() }),
     });
     await replicas.start(this.image);
     const controller = { autoCreate: async () => false, clusterId: 'rig' } as unknown as Controller;
     const handlers = buildHandlerTable({ config, controller, replicas, clock: world.clock, logger: silentLogger(), endpoint: { host: hostOf(id), port: PORT } }, { fatal: (error) => { throw error; } });
     const server = await BrokerServer.start({ transport: world.network.node(hostOf(id)), config, handlers, clock: world.clock, logger: silentLogger() });
-    this.nodes.set(id, { id, host: hostOf(id), logs, replicas, server });
+    this.nodes.set(id, { id, host: hostOf(id), fs, logs, replicas, server });
+  }
+
+  /** Stops node `id` cleanly (as SIGTERM does: server, replica manager, logs); its disk stays. */
+  async stop(id: number): Promise<void> {
+    const node = this.nodes.get(id)!;
+    this.nodes.delete(id);
+    await this.world.settle(node.server.close(0));
+    await this.world.settle(node.replicas.close());
+    await this.world.settle(node.logs.close());
+  }
+
+  /** Node `id`'s disk (running or stopped). */
+  disk(id: number): SimulatedFileSystem {
+    return this.#disks.get(id)!;
+  }
+
+  /** Starts a stopped node again on its disk, with the current image. */
+  async restart(id: number): Promise<void> {
+    await this.world.settle(this.#start(id));
   }
 
   /** The controller side of AlterPartition, as the real one answers it. */
@@ -192,10 +219,6 @@ export class ReplicationRig {
 
   async close(): Promise<void> {
     for (const connection of this.#connections) await connection.close();
-    for (const node of this.nodes.values()) {
-      await this.world.settle(node.server.close(0));
-      await this.world.settle(node.replicas.close());
-      await this.world.settle(node.logs.close());
-    }
+    for (const id of [...this.nodes.keys()]) await this.stop(id);
   }
 }

@@ -63,6 +63,14 @@ t.test('topic create, list, describe, alter-config and delete', async (t) => {
   const after = JSON.parse((await cli(['topic', 'describe', 'orders', '--json'])).stdout) as typeof description;
   t.equal(after.settings.find((s) => s.name === 'retention.ms')?.value, '3600000');
 
+  t.equal(altered.stderr, '', 'no warning for an ordinary setting');
+  const unclean = await cli(['topic', 'alter-config', 'orders', '--config', 'unclean.leader.election.enable=true']);
+  t.equal(unclean.code, 0, unclean.stderr);
+  t.match(unclean.stderr, /^warning: unclean\.leader\.election\.enable=true on topic orders: .*Records it lacks are lost, even ones acknowledged with acks=all/, 'turning unclean election on warns what it can lose');
+  const uncleanCreate = await cli(['topic', 'create', 'risky', '--config', 'unclean.leader.election.enable=true']);
+  t.equal(uncleanCreate.code, 0, uncleanCreate.stderr);
+  t.match(uncleanCreate.stderr, /^warning: unclean\.leader\.election\.enable=true on topic risky/, 'so does creating a topic with it');
+
   const deleted = await cli(['topic', 'delete', 'orders']);
   t.equal(deleted.code, 0, deleted.stderr);
   t.notOk((JSON.parse((await cli(['topic', 'list', '--json'])).stdout) as string[]).includes('orders'), 'gone after delete');

@@ -11,28 +11,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runnel, spawnCli, unusedPort, type Cli } from './run-cli.js';
+import { startProcessCluster } from '../support/process-cluster.js';
+import { runnel, type Cli } from './run-cli.js';
 
 interface Described {
   partitions: { partition: number; leader: number; replicas: number[]; isr: number[]; leaderEpoch: number }[];
 }
 
-const FAST = ['--set', 'broker.session.timeout.ms=2000', '--set', 'broker.heartbeat.interval.ms=300', '--set', 'logger.format=json'];
-
 t.test('controller + 3 brokers: RF 3 placed and described; SIGKILL fences and moves leaders; restart registers with a larger epoch and catches up into every ISR', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-roles-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const controllerPort = await unusedPort();
-  const controller = spawnCli(t, ['controller', '--node-id', '0', '--listen', `127.0.0.1:${controllerPort}`, '--data', join(dir, 'controller'), ...FAST]);
-  await controller.printed(/"event":"listening"/);
-  const ports: number[] = [];
-  const start = (id: number): Cli => spawnCli(t, ['broker', '--node-id', String(id), '--listen', `127.0.0.1:${ports[id - 1]}`, '--data', join(dir, `b${id}`), '--controller', `127.0.0.1:${controllerPort}`, ...FAST]);
-  const brokers: Cli[] = [];
-  for (const id of [1, 2, 3]) {
-    ports.push(await unusedPort());
-    brokers.push(start(id));
-  }
-  for (const b of brokers) await b.printed(/"event":"listening"/);
+  const cluster = await startProcessCluster(t, { dir, brokers: 3 });
+  const { controller, start } = cluster;
+  const ports = [1, 2, 3].map((id) => cluster.ports.get(id)!);
+  const brokers = [1, 2, 3].map((id) => cluster.brokers.get(id)!);
   const epochOf = (cli: Cli): number => Number(/"event":"registered"[^\n]*"brokerEpoch":(\d+)/.exec(cli.stdout())![1]);
 
   const created = await runnel(['topic', 'create', 'rf3', '--partitions', '3', '--replication-factor', '3', '-b', `127.0.0.1:${ports[1]}`]);

@@ -10,6 +10,7 @@ import { CliError } from '../cli-error.js';
 import { collectConfig, collectList, intOption, withBootstrap, withJson, type ClientOptions } from '../options.js';
 import { formatTable, printJson, printLine } from '../output.js';
 import { partitionLine, underReplicated } from '../topic/partition-lines.js';
+import { uncleanElectionWarning } from '../topic/unclean-warning.js';
 import { withSubcommandBootstrap } from '../program-bootstrap.js';
 
 interface CreateOptions extends ClientOptions {
@@ -52,6 +53,7 @@ export function topicCommand(): Command {
       }
     });
     await printLine(created ? `Created topic ${name} with ${plural(opts.partitions, 'partition')}.` : `Topic ${name} already exists; left as it is.`);
+    if (created) warnOnStderr(uncleanElectionWarning(name, opts.config));
   });
 
   withJson(
@@ -59,16 +61,18 @@ export function topicCommand(): Command {
       topic
         .command('list')
         .description('list topic names, one a line')
-        .option('--under-replicated', 'list instead the partitions whose in-sync replicas are fewer than their replicas'),
+        .option('--under-replicated', 'list instead the partitions whose in-sync replicas are fewer than their replicas')
+        .option('--internal', 'include the broker\'s internal topics (names starting with __)'),
     ),
-  ).action(async (opts: ClientOptions & { json?: boolean; underReplicated?: boolean }) => {
+  ).action(async (opts: ClientOptions & { json?: boolean; underReplicated?: boolean; internal?: boolean }) => {
+    const includeInternal = opts.internal === true;
     if (opts.underReplicated === true) {
-      const partitions = underReplicated(await withRunnel(opts, (runnel) => describeEveryTopic(runnel.admin())));
+      const partitions = underReplicated(await withRunnel(opts, (runnel) => describeEveryTopic(runnel.admin(), includeInternal)));
       if (opts.json) return printJson(partitions);
       for (const p of partitions) await printLine(partitionLine(p.topic, p));
       return;
     }
-    const names = (await withRunnel(opts, (runnel) => runnel.admin().listTopics())).slice().sort();
+    const names = (await withRunnel(opts, (runnel) => runnel.admin().listTopics({ includeInternal }))).slice().sort();
     if (opts.json) return printJson(names);
     for (const name of names) await printLine(name);
   });
@@ -122,6 +126,7 @@ export function topicCommand(): Command {
     await withRunnel(opts, (runnel) => runnel.admin().alterConfigs(name, changes));
     const summary = Object.entries(changes).map(([key, value]) => (value === null ? `${key} (reset to default)` : `${key}=${value}`));
     await printLine(`Altered topic ${name}: ${summary.join(', ')}.`);
+    warnOnStderr(uncleanElectionWarning(name, changes));
   });
 
   return topic;
@@ -135,9 +140,9 @@ async function describe(admin: Admin, name: string, everySetting: boolean): Prom
 }
 
 /** Every topic's partitions; a topic deleted between the listing and its description is left out. */
-async function describeEveryTopic(admin: Admin): Promise<TopicDescription[]> {
+async function describeEveryTopic(admin: Admin, includeInternal: boolean): Promise<TopicDescription[]> {
   const described = await Promise.all(
-    (await admin.listTopics()).map((name) =>
+    (await admin.listTopics({ includeInternal })).map((name) =>
       admin.describeTopic(name).catch((err: unknown) => {
         if (err instanceof RunnelError && err.errorName === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
         throw err;
@@ -164,6 +169,10 @@ function formatDescription(description: TopicDescription, settings: DescribedCon
     lines.push('', formatTable(['SETTING', 'VALUE', 'SOURCE', 'READ-ONLY'], rows));
   }
   return lines.join('\n');
+}
+
+function warnOnStderr(warning: string | null): void {
+  if (warning !== null) process.stderr.write(`${warning}\n`);
 }
 
 function plural(count: number, noun: string): string {

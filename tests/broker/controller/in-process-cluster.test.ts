@@ -11,31 +11,12 @@
  * broker then says.
  */
 import t from 'tap';
-import { Connection } from '../../../client/connection.js';
-import { brokerConfig } from '../../../broker/config.js';
-import { startController } from '../../../broker/controller-node.js';
-import { silentLogger } from '../../../broker/log.js';
-import { startBroker, type RunningBroker } from '../../../broker/main.js';
-import { SimulatedFileSystem } from '../../../broker/world/file-system.js';
 import type { MetadataResponse } from '../../../protocol/messages.js';
-import { simulatedWorld } from '../../support/simulated-world.js';
+import { startInProcessCluster } from '../../support/in-process-cluster.js';
 
 t.test('controller + 3 brokers on one MemoryNetwork: RF 3 placed, described alike by every broker, a stopping broker hands over at once', async (t) => {
-  const world = simulatedWorld(11);
-  const base = { 'broker.session.timeout.ms': 3000, 'broker.heartbeat.interval.ms': 500, port: 9092 };
-  const controller = await world.settle(startController(brokerConfig({ ...base, 'data.dir': '/meta', 'node.id': 0, host: 'controller' }), { clock: world.clock, rng: world.rng, fs: new SimulatedFileSystem(), transport: world.network.node('controller'), logger: silentLogger() }));
-  const brokers: RunningBroker[] = [];
-  for (const id of [1, 2, 3]) {
-    const config = brokerConfig({ ...base, 'data.dir': '/data', 'node.id': id, host: `b${id}`, 'controller.address': 'controller:9092' });
-    brokers.push(await world.settle(startBroker(config, { clock: world.clock, rng: world.rng, fs: new SimulatedFileSystem(), transport: world.network.node(`b${id}`), logger: silentLogger() })));
-  }
-  const clientOf = (host: string) => new Connection({ host, port: 9092, clientId: 'test', connectTimeoutMs: 5000, requestTimeoutMs: 10_000, maxInFlightRequests: 5, maxFrameBytes: 1 << 24, reconnect: { initialBackoffMs: 50, maxBackoffMs: 500 }, logger: { debug() {}, info() {}, warn() {}, error() {} }, world: { transport: world.network.node('client'), clock: world.clock, rng: { next: () => world.rng.next() } } });
+  const { world, brokers, clientOf } = await startInProcessCluster(t, { seed: 11, brokers: 3, settings: { 'broker.session.timeout.ms': 3000, 'broker.heartbeat.interval.ms': 500 } });
   const clients = ['b1', 'b2', 'b3'].map(clientOf);
-  t.teardown(async () => {
-    for (const c of clients) await c.close();
-    for (const b of brokers) await world.settle(b.close()).catch(() => undefined);
-    await world.settle(controller.close());
-  });
   const metadata = (i: number): Promise<MetadataResponse> => world.settle(clients[i]!.request('Metadata', { topics: ['rf3'], allowAutoTopicCreation: false, includeInternal: false }));
 
   const created = await world.settle(clients[1]!.request('CreateTopics', { topics: [{ name: 'rf3', partitions: 3, replicationFactor: 3, configs: [] }], timeoutMs: 5000, validateOnly: false }));
@@ -62,7 +43,8 @@ t.test('controller + 3 brokers on one MemoryNetwork: RF 3 placed, described alik
 
   // Broker 3 stops (a clean shutdown): a controlled shutdown hands its leaderships over first, and its close does not wait out a 5 s MetadataChanges long poll.
   const closing = world.clock.nowMs();
-  await world.settle(brokers.pop()!.close());
+  await world.settle(brokers.get(3)!.close());
+  brokers.delete(3);
   const closeMs = world.clock.nowMs() - closing;
   t.ok(closeMs < 1000, `broker 3 closed in ${closeMs} simulated ms (the long poll waits 5000, the session is 3000)`);
   await world.run(100, 5);

@@ -1,0 +1,46 @@
+/**
+ * A whole cluster in one process: the controller process (`startController`)
+ * and brokers (`startBroker` with `controller.address`) on one MemoryNetwork
+ * and ManualClock, each on its own simulated disk, and client connections
+ * on the network's `client` host. Torn down with the test.
+ */
+import type { Test } from 'tap';
+import { Connection } from '../../client/connection.js';
+import { brokerConfig } from '../../broker/config.js';
+import { startController } from '../../broker/controller-node.js';
+import { silentLogger } from '../../broker/log.js';
+import { startBroker, type RunningBroker } from '../../broker/main.js';
+import { SimulatedFileSystem } from '../../broker/world/file-system.js';
+import { simulatedWorld, type SimulatedWorld } from './simulated-world.js';
+
+export interface InProcessCluster {
+  world: SimulatedWorld;
+  /** Running brokers by id (a test may close one and delete it). */
+  brokers: Map<number, RunningBroker>;
+  /** A connection to the broker on `host` (`b<id>`), closed at teardown. */
+  clientOf(host: string): Connection;
+}
+
+/** Controller `controller` (node 0) and brokers `b1`..`bN` on port 9092, with `settings` for every node. */
+export async function startInProcessCluster(t: Test, opts: { seed: number; brokers: number; settings: Record<string, string | number> }): Promise<InProcessCluster> {
+  const world = simulatedWorld(opts.seed);
+  const base = { ...opts.settings, port: 9092 };
+  const controller = await world.settle(startController(brokerConfig({ ...base, 'data.dir': '/meta', 'node.id': 0, host: 'controller' }), { clock: world.clock, rng: world.rng, fs: new SimulatedFileSystem(), transport: world.network.node('controller'), logger: silentLogger() }));
+  const brokers = new Map<number, RunningBroker>();
+  for (let id = 1; id <= opts.brokers; id++) {
+    const config = brokerConfig({ ...base, 'data.dir': '/data', 'node.id': id, host: `b${id}`, 'controller.address': 'controller:9092' });
+    brokers.set(id, await world.settle(startBroker(config, { clock: world.clock, rng: world.rng, fs: new SimulatedFileSystem(), transport: world.network.node(`b${id}`), logger: silentLogger() })));
+  }
+  const connections: Connection[] = [];
+  t.teardown(async () => {
+    for (const c of connections) await c.close();
+    for (const b of brokers.values()) await world.settle(b.close()).catch(() => undefined);
+    await world.settle(controller.close());
+  });
+  const clientOf = (host: string): Connection => {
+    const connection = new Connection({ host, port: 9092, clientId: 'test', connectTimeoutMs: 5000, requestTimeoutMs: 10_000, maxInFlightRequests: 5, maxFrameBytes: 1 << 24, reconnect: { initialBackoffMs: 50, maxBackoffMs: 500 }, logger: { debug() {}, info() {}, warn() {}, error() {} }, world: { transport: world.network.node('client'), clock: world.clock, rng: { next: () => world.rng.next() } } });
+    connections.push(connection);
+    return connection;
+  };
+  return { world, brokers, clientOf };
+}
