@@ -44,7 +44,7 @@ import { FailoverTimer, summarizeFailover, type FailoverReport } from '../suppor
 import { Ledger, summarizeLedger, type DrainedRecord } from '../support/ledger.js';
 import { netnsUnavailableReason } from '../support/netns.js';
 import { drainTopic } from './drain.js';
-import { createReplicatedTopic, startLabCluster, waitForFullIsr, waitForTopic, type LabCluster } from './lab-cluster.js';
+import { createReplicatedTopic, startLabCluster, waitForAgreement, waitForFullIsr, waitForTopic, type LabCluster } from './lab-cluster.js';
 import { startLoad } from './load.js';
 import { firstDifference, readReplicaLog, type ReplicaLog } from './replica-logs.js';
 
@@ -208,10 +208,29 @@ async function faultRun(t: Test, acks: Acks, cycles: number): Promise<RunResult>
 
   const whole = await waitForFullIsr(admin, TOPIC, ISR_TIMEOUT_MS);
   t.ok(whole.partitions.every((p) => [...p.isr].sort().join() === '1,2,3'), `every replica back in every ISR: ${whole.partitions.map((p) => `p${p.partition} [${p.isr.join(',')}]`).join(' ')}`);
-  const ends = await admin.admin().listOffsets(TOPIC);
+  // The last fault may have left a broker answering from stale metadata (a leader cut off from the controller); the high watermark is read once every broker agrees.
+  t.comment(`settled: ${await waitForAgreement(cluster, TOPIC, ISR_TIMEOUT_MS)}`);
+  const ends = await settledEnds(admin);
   const drained = await drainTopic(cluster.bootstrap, TOPIC, 60_000);
   await compareReplicas(t, cluster, ends.map((e) => e.latest), drained);
   return { ledger, drained, timer, lastFaultOverAt, lonelyWindows };
+}
+
+/**
+ * Each partition's high watermark once it stops moving: the load has
+ * stopped, but followers report their last records on their next fetch
+ * (up to replica.fetch.wait.max.ms later). Two equal reads a second apart,
+ * bounded.
+ */
+async function settledEnds(admin: Runnel): Promise<{ partition: number; latest: number }[]> {
+  let last = await admin.admin().listOffsets(TOPIC);
+  for (let i = 0; i < 30; i++) {
+    await sleep(1000);
+    const now = await admin.admin().listOffsets(TOPIC);
+    if (now.every((e, p) => e.latest === last[p]!.latest)) return now;
+    last = now;
+  }
+  throw new Error(`the high watermarks of ${TOPIC} kept moving for 30 s after the load stopped`);
 }
 
 /**

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Runnel, RunnelError, type TopicDescription } from '../../client/index.js';
 import { freshDataDir } from '../support/broker-process.js';
 import { createNetLab, type NetLab } from '../support/netns.js';
+import { RawClient } from '../support/raw-client.js';
 import { LabBroker } from './lab-broker.js';
 
 const CONTROLLER_PORT = 9093;
@@ -136,6 +137,41 @@ export async function waitForTopic(admin: Runnel, topic: string, ok: (d: TopicDe
       const seen = last === undefined ? `no description (${String(lastError)})` : last.partitions.map((p) => `p${p.partition} leader ${p.leader} isr [${p.isr.join(',')}] of [${p.replicas.join(',')}] epoch ${p.leaderEpoch}`).join('; ');
       throw new Error(`waited ${timeoutMs} ms for ${what} of ${topic} in vain; last seen: ${seen}`);
     }
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * Waits (bounded) until every broker, asked directly, describes the topic
+ * the same way (leader, leader epoch, ISR per partition), with every ISR
+ * whole and every broker listed as live. A broker cut off from the
+ * controller keeps answering from its last metadata (it may still call
+ * itself leader, with a high watermark frozen when its followers left), so
+ * one broker's word, or a client's metadata from it, can be stale; the
+ * brokers' agreement is the cluster's settled view.
+ */
+export async function waitForAgreement(cluster: LabCluster, topic: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let views: string[] = [];
+  for (;;) {
+    views = await Promise.all(cluster.brokers.map(async (b) => {
+      let client: RawClient | undefined;
+      try {
+        client = await RawClient.connect(b.address, BROKER_PORT, { localAddress: cluster.lab.clientAddress });
+        const m = await client.request('Metadata', { topics: [topic], allowAutoTopicCreation: false, includeInternal: false }, 1);
+        const parts = m.topics[0]?.partitions ?? [];
+        const whole = parts.length > 0 && parts.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
+        const live = m.brokers.map((n) => n.nodeId).sort().join(',');
+        return `${whole ? 'whole' : 'not-whole'} brokers [${live}] ${parts.map((p) => `p${p.partition}:${p.leader}@${p.leaderEpoch}[${[...p.isr].sort().join(',')}]`).join(' ')}`;
+      } catch (error) {
+        return `unreachable (${String(error)})`;
+      } finally {
+        client?.close();
+      }
+    }));
+    const all = cluster.brokers.map((_, i) => i + 1).join(',');
+    if (views.every((v) => v === views[0]) && views[0]!.startsWith(`whole brokers [${all}]`)) return views[0]!;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for the brokers to agree on ${topic} in vain; they said:\n${views.join('\n')}`);
     await sleep(POLL_MS);
   }
 }
