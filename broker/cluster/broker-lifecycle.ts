@@ -217,14 +217,13 @@ export class BrokerLifecycle implements AppliedMetadata {
     this.#heartbeatTimer?.cancel();
     const giveUp = new AbortController();
     const deadline = clock.schedule(withinMs, () => giveUp.abort(new Error(`no answer within ${withinMs} ms`)));
-    const expired = new Promise<null>((resolve) => giveUp.signal.addEventListener('abort', () => resolve(null), { once: true }));
     const { brokerId } = this.#opts.identity();
     try {
       for (let attempt = 0; !giveUp.signal.aborted; attempt++) {
         const applied = replicas.image.version;
         try {
-          const answer = await Promise.race([channel.heartbeat({ brokerId, brokerEpoch: this.#brokerEpoch, metadataVersion: applied, wantShutDown: true }, { signal: giveUp.signal }), expired]);
-          if (answer === null) break;
+          // The signal also gives up on a request in flight (the channel stops waiting for its answer).
+          const answer = await channel.heartbeat({ brokerId, brokerEpoch: this.#brokerEpoch, metadataVersion: applied, wantShutDown: true }, { signal: giveUp.signal });
           this.#fenced = answer.fenced;
           if (answer.shouldShutDown) {
             logger.info({ event: 'controlledShutdown', brokerEpoch: this.#brokerEpoch, metadataVersion: applied }, 'controlled shutdown: this broker leads nothing and is out of every ISR; stopping');
@@ -236,7 +235,7 @@ export class BrokerLifecycle implements AppliedMetadata {
           if (giveUp.signal.aborted) break;
           if (error instanceof ProtocolError && error.errorName === 'STALE_BROKER_EPOCH') return false; // the controller no longer counts on this broker
           logger.warn({ err: error }, `controlled shutdown: the controller did not answer (${(error as Error).message}); asking again`);
-          await sleepOn(clock, backoffMs(RETRY, attempt, () => this.#opts.rng.next()), giveUp.signal, KEEP_ALIVE).catch(() => undefined);
+          await sleepOn(clock, backoffMs(RETRY, attempt, () => this.#opts.rng.next()), giveUp.signal, KEEP_ALIVE);
         }
       }
       logger.warn({ event: 'controlledShutdownIncomplete', withinMs }, `controlled shutdown did not complete within ${withinMs} ms (controlled.shutdown.timeout.ms); stopping anyway: this broker's partitions change leader when its session ends`);

@@ -122,7 +122,7 @@ export class RemoteControllerChannel implements ControllerChannel {
       }
       const delay = backoffMs(RETRY, attempt, () => this.#world.rng.next());
       if (attempt === 0 || attempt % 10 === 0) this.#logger.warn({ event: 'controllerUnreachable', controller: this.address, api, attempt, err: why }, `controller ${this.address} did not answer ${api} (${why}); retrying in ${delay} ms`);
-      await sleepOn(this.#world.clock, delay, this.#closed.signal, { keepAlive: true });
+      await sleepOn(this.#world.clock, delay, signal === undefined ? this.#closed.signal : AbortSignal.any([signal, this.#closed.signal]), { keepAlive: true });
     }
   }
 }
