@@ -160,7 +160,8 @@ export async function mkdirDurable(fileSystem: FileSystem, dir: string): Promise
   await fileSystem.fsyncDir(parent);
 }
 
-async function writeFileAtomicVia(fileSystem: FileSystem, filePath: string, data: Uint8Array): Promise<void> {
+/** `writeFileAtomic` through `fileSystem`'s own calls (for file systems that wrap another). */
+export async function writeFileAtomicVia(fileSystem: FileSystem, filePath: string, data: Uint8Array): Promise<void> {
   const tmpPath = filePath + TMP_SUFFIX;
   const handle = fileSystem.open(tmpPath, 'w+');
   try {
@@ -503,6 +504,11 @@ export class SimulatedFileSystem implements FileSystem {
     this.#faults.push({ op, pathIncludes, remaining: times, code: opts.code ?? 'EIO', partialBytes: opts.partialBytes ?? 0 });
   }
 
+  /** Drops every injected fault not yet met. */
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
   /** @internal used by handles: the fault this call meets, if any (counted as used). */
   takeFault(op: SimulatedFaultOp, filePath: string): SimulatedFault | null {
     const fault = this.#faults.find((f) => f.op === op && f.remaining > 0 && filePath.includes(f.pathIncludes));
@@ -535,6 +541,42 @@ export class SimulatedFileSystem implements FileSystem {
       }
     };
     restore(this.#root);
+  }
+
+  /**
+   * The process dies but the machine stays up (SIGKILL, an OOM kill): every
+   * open handle dies and every lock is released, as `crash()`, but the page
+   * cache stays: every write and every directory entry is still there,
+   * exactly as unsynced as before (a later `crash()` can still lose them).
+   */
+  killProcess(): void {
+    this.generation += 1;
+    this.#locks.clear();
+  }
+
+  /** What a reader sees in `filePath` now (the page cache, not the durable bytes), or null; for simulations' checks. */
+  peek(filePath: string): Uint8Array | null {
+    const node = this.#lookup(filePath);
+    return node instanceof SimFile ? node.bytes.subarray(0, node.sizeBytes) : null;
+  }
+
+  /** The entries of `dir` now, sorted, or null when it is no directory; for simulations' checks. */
+  list(dir: string): string[] | null {
+    const node = this.#lookup(dir);
+    return node instanceof SimDir ? [...node.entries.keys()].sort() : null;
+  }
+
+  /**
+   * Flips one bit of `filePath` as the disk stores it (both the page cache
+   * and the durable copy: a medium error or a bad DMA, not a lost write);
+   * false when the file has no byte at `position`.
+   */
+  flipBit(filePath: string, position: number, bit: number): boolean {
+    const node = this.#lookup(filePath);
+    if (!(node instanceof SimFile) || position < 0 || position >= node.sizeBytes) return false;
+    node.bytes[position]! ^= 1 << (bit & 7);
+    if (position < node.durableSizeBytes) node.durable[position]! ^= 1 << (bit & 7);
+    return true;
   }
 
   #split(filePath: string): string[] {

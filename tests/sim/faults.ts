@@ -1,0 +1,180 @@
+/**
+ * The fault schedule of a simulated run: at seeded random times in the
+ * fault window, a seeded random fault among those the cluster's state allows
+ * now, each undone after a seeded random while (a restart, a heal, a
+ * resume); at the window's end everything is undone (`stopAll`).
+ *
+ * The faults: SIGKILL of a broker or the controller (page cache kept), a
+ * power loss of one (unsynced file bytes and directory entries lost, torn
+ * or in random pages), SIGSTOP/SIGCONT, a node cut off from the others or
+ * two nodes from each other ('hold' or 'reset'), and disk faults on a
+ * broker's segments (a failed fdatasync, a full disk on write, a flipped bit
+ * in a stored batch), each followed by a restart of that broker as an
+ * operator would after a disk error.
+ *
+ * What the guarantee covers decides what may overlap (DESIGN.md: with
+ * acks=all an acknowledged record survives the failure of fewer than
+ * min.insync.replicas replicas, here 2). A process crash loses nothing that
+ * was written, so kills, pauses and cuts overlap freely. A power loss does
+ * lose what its broker had not fsynced, so it is one failure that counts:
+ * it strikes only while every broker is up and in every ISR, and no other
+ * broker fault starts until it is back in every ISR. A disk fault counts
+ * the same way (it may take a log offline until the restart).
+ */
+import type { CrashLoss } from '../../broker/world/file-system.js';
+import type { Rng } from '../../broker/world/rng.js';
+import type { Simulation } from './engine.js';
+import type { Invariants } from './invariants.js';
+import type { SimNode } from './sim-node.js';
+
+export type FaultKind = 'kill' | 'power' | 'pause' | 'isolate' | 'cut' | 'fsync' | 'full' | 'bitflip';
+
+export interface FaultOptions {
+  kinds: readonly FaultKind[];
+  /** How many faults start in the window (at most). */
+  count: number;
+  windowMs: number;
+}
+
+export class FaultSchedule {
+  readonly #sim: Simulation;
+  readonly #rng: Rng;
+  readonly #invariants: Invariants;
+  readonly #nodes: SimNode[];
+  readonly #undo = new Map<number, () => void>();
+  #nextUndo = 0;
+  /** A broker fault that counts toward the guarantee is in progress (until every broker is back in every ISR). */
+  #countingFault = false;
+  #stopped = false;
+
+  constructor(sim: Simulation, invariants: Invariants, nodes: SimNode[]) {
+    this.#sim = sim;
+    this.#rng = sim.rngFor('faults');
+    this.#invariants = invariants;
+    this.#nodes = nodes;
+  }
+
+  /** Schedules `count` fault starts in [now, now + windowMs). */
+  plan(opts: FaultOptions, healthy: () => boolean): void {
+    const start = this.#sim.clock.nowMs();
+    for (let i = 0; i < opts.count; i++) {
+      const at = this.#rng.int(opts.windowMs);
+      const kind = opts.kinds[this.#rng.int(opts.kinds.length)]!;
+      this.#sim.clock.schedule(start + at - this.#sim.clock.nowMs(), () => {
+        if (this.#stopped) return;
+        if (this.#countingFault && healthy()) this.#countingFault = false;
+        this.#start(kind, healthy);
+      });
+    }
+  }
+
+  #brokers(): SimNode[] {
+    return this.#nodes.filter((n) => n.role === 'broker');
+  }
+
+  #pick<T>(items: readonly T[]): T {
+    return items[this.#rng.int(items.length)]!;
+  }
+
+  #later(minMs: number, maxMs: number, undo: () => void): void {
+    const id = this.#nextUndo++;
+    this.#undo.set(id, undo);
+    this.#sim.clock.schedule(minMs + this.#rng.int(maxMs - minMs + 1), () => {
+      if (!this.#undo.delete(id)) return;
+      undo();
+    });
+  }
+
+  #start(kind: FaultKind, healthy: () => boolean): void {
+    const counting = kind === 'power' || kind === 'fsync' || kind === 'full' || kind === 'bitflip';
+    // Only the controller may fail while a counting broker fault is in progress; a counting one needs a healthy cluster.
+    const brokerTargetsAllowed = !this.#countingFault && (!counting || healthy());
+    const candidates = this.#nodes.filter((n) => (n.role === 'controller' ? !counting || kind === 'power' : brokerTargetsAllowed));
+    if (candidates.length === 0) return;
+    const node = this.#pick(candidates);
+    if (counting && node.role === 'broker') this.#countingFault = true;
+    switch (kind) {
+      case 'kill':
+      case 'power': {
+        if (node.status === 'down') return;
+        const loss: CrashLoss | null = kind === 'kill' ? null : this.#pick(['prefix', 'pages'] as const);
+        node.crash(loss);
+        this.#later(300, 4000, () => node.start());
+        return;
+      }
+      case 'pause':
+        if (node.paused || node.status === 'down') return;
+        node.pause();
+        this.#later(200, 4000, () => node.resume());
+        return;
+      case 'isolate': {
+        const mode = this.#pick(['hold', 'reset'] as const);
+        const others = [...this.#nodes.filter((n) => n !== node).map((n) => n.host), 'client'];
+        for (const other of others) this.#sim.network.partition(node.host, other, mode);
+        this.#sim.event(`isolate ${node.name} (${mode})`);
+        this.#later(300, 5000, () => {
+          for (const other of others) this.#sim.network.heal(node.host, other);
+          this.#sim.event(`heal ${node.name}`);
+        });
+        return;
+      }
+      case 'cut': {
+        const other = this.#pick(this.#nodes.filter((n) => n !== node));
+        const mode = this.#pick(['hold', 'reset'] as const);
+        this.#sim.network.partition(node.host, other.host, mode);
+        this.#sim.event(`cut ${node.name} from ${other.name} (${mode})`);
+        this.#later(300, 5000, () => {
+          this.#sim.network.heal(node.host, other.host);
+          this.#sim.event(`heal ${node.name} - ${other.name}`);
+        });
+        return;
+      }
+      case 'fsync':
+      case 'full':
+        node.disk.injectFault(kind === 'fsync' ? 'datasync' : 'write', '.log', 1, kind === 'full' ? { code: 'ENOSPC', partialBytes: this.#rng.int(64) } : {});
+        this.#sim.event(`${kind === 'fsync' ? 'failing fdatasync' : 'full disk'} on ${node.name}`);
+        this.#later(500, 3000, () => this.#restart(node));
+        return;
+      case 'bitflip':
+        this.#flipBit(node);
+        this.#later(200, 2000, () => this.#restart(node));
+        return;
+    }
+  }
+
+  /** An operator restarts a broker after a disk error: SIGKILL (the disk as it is), then start. */
+  #restart(node: SimNode): void {
+    node.disk.clearFaults();
+    node.crash(null);
+    node.start();
+  }
+
+  #flipBit(node: SimNode): void {
+    const dirs = (node.disk.list('/data') ?? []).filter((name) => /-\d+$/.test(name));
+    if (dirs.length === 0) return;
+    const dir = `/data/${this.#pick(dirs)}`;
+    const logs = (node.disk.list(dir) ?? []).filter((name) => name.endsWith('.log'));
+    if (logs.length === 0) return;
+    const file = `${dir}/${this.#pick(logs)}`;
+    const size = node.disk.peek(file)?.byteLength ?? 0;
+    if (size === 0) return;
+    const position = this.#rng.int(size);
+    node.disk.flipBit(file, position, this.#rng.int(8));
+    this.#invariants.forget(node.host);
+    this.#sim.event(`bit flipped in ${node.name} ${file} at ${position}`);
+  }
+
+  /** The window is over: heal every cut, resume every pause, restart every stopped node, clear disk faults. */
+  stopAll(): void {
+    this.#stopped = true;
+    const pending = [...this.#undo.values()];
+    this.#undo.clear();
+    for (const undo of pending) undo();
+    for (const node of this.#nodes) {
+      node.disk.clearFaults();
+      node.resume();
+      if (node.status === 'down') node.start();
+    }
+    this.#sim.event('faults stopped');
+  }
+}
