@@ -36,8 +36,8 @@ export interface RunResult {
 export const ALL_FAULTS: readonly FaultKind[] = ['kill', 'kill', 'power', 'pause', 'isolate', 'cut', 'fsync', 'full'];
 
 const TOPICS: readonly TopicPlan[] = [
-  { name: 'orders', partitions: 2, config: { 'min.insync.replicas': '2' } },
-  { name: 'ledger', partitions: 1, config: { 'min.insync.replicas': '2', fsync: 'always' } },
+  { name: 'orders', partitions: 2, config: { 'min.insync.replicas': '2', 'segment.index.bytes': '65536' } },
+  { name: 'ledger', partitions: 1, config: { 'min.insync.replicas': '2', fsync: 'always', 'segment.index.bytes': '65536' } },
 ];
 
 const START_MS = 5_000;
