@@ -27,11 +27,11 @@ export type NodeStatus = 'down' | 'starting' | 'up' | 'paused';
 /** The broker settings of every simulated node: short sessions and lags so that a run covers several failovers in tens of simulated seconds. */
 export const SIM_SETTINGS: Record<string, string | number> = {
   port: PORT,
-  'broker.heartbeat.interval.ms': 250,
-  'broker.session.timeout.ms': 1500,
-  'broker.session.disconnect.timeout.ms': 500,
-  'replica.lag.time.max.ms': 1500,
-  'replica.fetch.wait.max.ms': 300,
+  'broker.heartbeat.interval.ms': 400,
+  'broker.session.timeout.ms': 2000,
+  'broker.session.disconnect.timeout.ms': 800,
+  'replica.lag.time.max.ms': 2000,
+  'replica.fetch.wait.max.ms': 500,
   'replica.high.watermark.checkpoint.interval.ms': 1000,
   'controlled.shutdown.timeout.ms': 1000,
   'shutdown.timeout.ms': 1000,

@@ -91,7 +91,7 @@ export class Workload {
 
   /** Starts the consumer on every partition from the earliest offset; it reads until `close`. */
   startConsumer(topics: readonly TopicPlan[]): void {
-    const consumer = this.#client.consumer({ maxWaitMs: 300, requestTimeoutMs: 3000 });
+    const consumer = this.#client.consumer({ maxWaitMs: 500, requestTimeoutMs: 3000 });
     this.#consumer = consumer;
     consumer.assign(topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition, offset: 'earliest' as const }))));
     consumer.on('offset-reset', (event) => this.#sim.event(`consumer offset reset ${event.topic}-${event.partition} ${event.fromOffset} -> ${event.toOffset}`));
