@@ -55,11 +55,6 @@ export class Invariants implements Checker {
     return this.#committed.get(`${topic}-${partition}`) ?? new Map();
   }
 
-  /** The disk of a broker changed under it (a flipped bit): read it again. */
-  forget(host: string): void {
-    for (const key of [...this.#lastRead.keys()]) if (key.startsWith(`${host}#`)) this.#lastRead.delete(key);
-  }
-
   check(): void {
     const sim = this.#sim;
     for (const node of sim.nodes.values()) {

@@ -93,7 +93,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   workload.startConsumer(TOPICS);
   const windowMs = 4_000 + rng.int(6_000);
   const faultCount = 1 + rng.int(4);
-  const faults = new FaultSchedule(sim, invariants, nodes);
+  const faults = new FaultSchedule(sim, nodes);
   faults.plan({ kinds: opts.kinds ?? ALL_FAULTS, count: faultCount, windowMs }, healthy);
   const sends = 10 + rng.int(20);
   for (let i = 0; i < sends; i++) sim.clock.schedule(rng.int(windowMs), () => workload.send(TOPICS));
