@@ -44,7 +44,10 @@ export const SIM_SETTINGS: Record<string, string | number> = {
  * the simulation turns each into a failure. Synchronous, no stream.
  */
 function invariantLogger(onInvariant: (line: string) => void): Logger {
-  return pino({ level: 'error' }, { write: (line: string) => { if (line.includes('invariant broken')) onInvariant(line); } });
+  const write = (line: string): void => {
+    if (line.includes('invariant broken')) onInvariant((JSON.parse(line) as { msg?: string }).msg ?? line);
+  };
+  return pino({ level: 'error', base: null, timestamp: false }, { write });
 }
 
 export class SimNode {
