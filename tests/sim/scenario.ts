@@ -91,7 +91,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
 
   // The fault window: faults and sends at random times in it.
   workload.startConsumer(TOPICS);
-  const windowMs = 4_000 + rng.int(6_000);
+  const windowMs = 3_000 + rng.int(5_000);
   const faultCount = 1 + rng.int(4);
   const faults = new FaultSchedule(sim, nodes);
   faults.plan({ kinds: opts.kinds ?? ALL_FAULTS, count: faultCount, windowMs }, healthy);
