@@ -589,6 +589,20 @@ export class SimulatedFileSystem implements FileSystem {
     return node instanceof SimDir ? [...node.entries.keys()].sort() : null;
   }
 
+  /**
+   * Flips one bit of `filePath` as the disk stores it (both the page cache
+   * and the durable copy: a medium error, not a lost write); false when the
+   * file has no byte at `position`.
+   */
+  flipBit(filePath: string, position: number, bit: number): boolean {
+    const node = this.#lookup(filePath);
+    if (!(node instanceof SimFile) || position < 0 || position >= node.sizeBytes) return false;
+    node.ensureCapacity(position + 1);
+    node.bytes[position]! ^= 1 << (bit & 7);
+    if (position < Math.min(node.durableSizeBytes, node.durable.byteLength)) node.durable[position]! ^= 1 << (bit & 7);
+    return true;
+  }
+
   #split(filePath: string): string[] {
     const normal = path.posix.resolve('/', filePath);
     return normal.split('/').filter((part) => part.length > 0);

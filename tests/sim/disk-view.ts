@@ -5,7 +5,8 @@
  * every record below `endOffset`, as offset -> an identity string (leader
  * epoch, batch CRC, value). Segments are `<data>/<topic>-<p>/<20 digits>.log`.
  */
-import { decodeBatch } from '../../protocol/batch/reader.js';
+import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../../protocol/batch/header.js';
+import { batchesIn, decodeBatch } from '../../protocol/batch/reader.js';
 import type { SimulatedFileSystem } from '../../broker/world/file-system.js';
 
 export interface DiskRecord {
@@ -17,8 +18,13 @@ export interface DiskRecord {
 
 const decoder = new TextDecoder();
 
-/** Records of `topic-partition` below `endOffset` on `disk` (batches that do not parse end the read: a torn tail). */
-export function recordsOnDisk(disk: SimulatedFileSystem, dataDir: string, topic: string, partition: number, endOffset: number): DiskRecord[] {
+/**
+ * Records of `topic-partition` below `endOffset` on `disk` (batches that do
+ * not parse end the read: a torn tail). With `skipDamaged`, a batch whose
+ * header reads but whose CRC does not match (a flipped bit) is skipped, its
+ * records left out, and the read goes on.
+ */
+export function recordsOnDisk(disk: SimulatedFileSystem, dataDir: string, topic: string, partition: number, endOffset: number, skipDamaged = false): DiskRecord[] {
   const dir = `${dataDir}/${topic}-${partition}`;
   const files = (disk.list(dir) ?? []).filter((name) => name.endsWith('.log'));
   const out: DiskRecord[] = [];
@@ -31,7 +37,11 @@ export function recordsOnDisk(disk: SimulatedFileSystem, dataDir: string, topic:
       try {
         decoded = decodeBatch(bytes, pos);
       } catch {
-        break;
+        // The length field precedes the CRC-covered bytes a flip may hit; past the end, it is a torn tail after all.
+        const sizeBytes = BATCH_LOG_OVERHEAD + new DataView(bytes.buffer, bytes.byteOffset + pos + BATCH_OFFSET_LENGTH, 4).getInt32(0);
+        if (!skipDamaged || sizeBytes <= BATCH_LOG_OVERHEAD || pos + sizeBytes > bytes.byteLength) break;
+        pos += sizeBytes;
+        continue;
       }
       const { header, records } = decoded;
       if (header.baseOffset >= endOffset) break;
@@ -44,4 +54,15 @@ export function recordsOnDisk(disk: SimulatedFileSystem, dataDir: string, topic:
     }
   }
   return out;
+}
+
+/** Where each whole batch of a segment's bytes stands (stops at the first that does not parse). */
+export function batchSpans(bytes: Uint8Array): { position: number; sizeBytes: number }[] {
+  const spans: { position: number; sizeBytes: number }[] = [];
+  try {
+    for (const { position, header } of batchesIn(bytes)) spans.push({ position, sizeBytes: header.sizeBytes });
+  } catch {
+    // a torn tail: the spans before it stand
+  }
+  return spans;
 }

@@ -47,7 +47,6 @@
  * Invariants are checked after every step (invariants.ts); a failure throws
  * SimulationFailure naming seed, step and invariant.
  */
-import { SimulatedFileSystem } from '../../broker/world/file-system.js';
 import { ManualClock } from '../../broker/world/clock.js';
 import { MemoryNetwork } from '../../broker/world/memory-transport.js';
 import { seededRng, type Rng } from '../../broker/world/rng.js';
@@ -91,7 +90,8 @@ export class Simulation {
   }
 
   /** A generator of its own for `purpose` (drawn from the master in call order, which is itself deterministic). */
-  rngFor(_purpose: string): Rng {
+  rngFor(purpose: string): Rng {
+    void purpose; // names the draw at the call site; the order of calls is what makes it deterministic
     return seededRng(this.#master.int(0x1_0000_0000));
   }
 
@@ -166,10 +166,5 @@ export class Simulation {
     promise.then((value) => { outcome = { value }; }, (error: unknown) => { outcome = { error }; });
     await this.runUntil(untilMs, () => outcome !== null);
     return outcome;
-  }
-
-  /** A fresh simulated disk (one per node, kept across its restarts). */
-  static disk(): SimulatedFileSystem {
-    return new SimulatedFileSystem();
   }
 }

@@ -10,7 +10,10 @@
  * two nodes from each other ('hold' or 'reset'), and disk faults on a
  * broker's segments (a failed fdatasync, a full disk on write), each
  * followed by a restart of that broker as an operator would after a disk
- * error.
+ * error, and a bit flipped in a stored batch, followed by the operator
+ * wiping that partition's log and restarting the broker (it copies the log
+ * again from the leader). Bit flips are not in the default draw
+ * (scenario.ts's ALL_FAULTS) but in their own CI run (bitflip.test.ts).
  *
  * What the guarantee covers decides what may overlap (DESIGN.md: with
  * acks=all an acknowledged record survives the failure of fewer than
@@ -30,10 +33,12 @@
  */
 import type { CrashLoss } from '../../broker/world/file-system.js';
 import type { Rng } from '../../broker/world/rng.js';
+import { BATCH_OFFSET_ATTRIBUTES } from '../../protocol/batch/header.js';
+import { batchSpans } from './disk-view.js';
 import type { Simulation } from './engine.js';
 import type { SimNode } from './sim-node.js';
 
-export type FaultKind = 'kill' | 'power' | 'pause' | 'isolate' | 'cut' | 'fsync' | 'full';
+export type FaultKind = 'kill' | 'power' | 'pause' | 'isolate' | 'cut' | 'fsync' | 'full' | 'bitflip';
 
 export interface FaultOptions {
   kinds: readonly FaultKind[];
@@ -92,7 +97,7 @@ export class FaultSchedule {
   }
 
   #start(kind: FaultKind, healthy: () => boolean): void {
-    const counting = kind === 'power' || kind === 'fsync' || kind === 'full';
+    const counting = kind === 'power' || kind === 'fsync' || kind === 'full' || kind === 'bitflip';
     // A counting broker fault needs a healthy cluster with no cut and no pause in progress; while one is in progress, no other broker
     // fails, and the controller may only crash: a paused or cut-off controller fences brokers that are fine, shrinking ISRs to the
     // very replica that lost its unsynced records (a second failure, which the guarantee does not cover).
@@ -153,6 +158,13 @@ export class FaultSchedule {
         this.#sim.event(`${kind === 'fsync' ? 'failing fdatasync' : 'full disk'} on ${node.name}`);
         this.#later(500, 3000, () => this.#restart(node));
         return;
+      case 'bitflip': {
+        if (node.role !== 'broker' || node.status !== 'up') return;
+        const damaged = this.#flipBit(node);
+        if (damaged === null) return;
+        this.#later(200, 2000, () => this.#wipe(node, damaged));
+        return;
+      }
     }
   }
 
@@ -160,6 +172,40 @@ export class FaultSchedule {
   #restart(node: SimNode): void {
     node.disk.clearFaults();
     node.crash(null);
+    node.start();
+  }
+
+  /**
+   * Flips a bit inside a stored batch's CRC-covered bytes (a flip in the
+   * offset, length or epoch fields that precede the CRC is not detectable
+   * by anyone, in Kafka's format as in ours); the partition directory
+   * damaged, or null when there is no batch yet.
+   */
+  #flipBit(node: SimNode): string | null {
+    const dirs = (node.disk.list('/data') ?? []).filter((name) => /-\d+$/.test(name));
+    if (dirs.length === 0) return null;
+    const dir = `/data/${this.#pick(dirs)}`;
+    const logs = (node.disk.list(dir) ?? []).filter((name) => name.endsWith('.log'));
+    if (logs.length === 0) return null;
+    const file = `${dir}/${this.#pick(logs)}`;
+    const batches = batchSpans(node.disk.peek(file) ?? new Uint8Array(0));
+    if (batches.length === 0) return null;
+    const batch = this.#pick(batches);
+    const position = batch.position + BATCH_OFFSET_ATTRIBUTES + this.#rng.int(batch.sizeBytes - BATCH_OFFSET_ATTRIBUTES);
+    node.disk.flipBit(file, position, this.#rng.int(8));
+    node.damaged = true;
+    this.#sim.event(`bit flipped in ${node.name} ${file} at ${position}`);
+    return dir;
+  }
+
+  /** The operator's answer to a damaged log: stop the broker, remove that partition's directory (durably), start it; it copies the log again. */
+  #wipe(node: SimNode, dir: string): void {
+    node.crash(null);
+    this.#sim.event(`wipe ${dir} of ${node.name}`);
+    // The simulated disk removes the tree before its promise settles; the directory's fsync settles within this step.
+    void node.disk.removeTree(dir);
+    void node.disk.fsyncDir('/data');
+    node.damaged = false;
     node.start();
   }
 

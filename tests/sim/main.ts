@@ -24,7 +24,7 @@ const trace = args.includes('--trace');
 const untilFailure = args.includes('--until-failure');
 const kinds = argValue(args, '--faults')?.split(',') as FaultKind[] | undefined;
 if (!Number.isInteger(count) || count < 1 || !Number.isInteger(from)) {
-  process.stderr.write('usage: npm run simulate -- [--seeds N] [--from S] [--seed S] [--trace] [--until-failure] [--faults kill,power,pause,isolate,cut,fsync,full]\n');
+  process.stderr.write('usage: npm run simulate -- [--seeds N] [--from S] [--seed S] [--trace] [--until-failure] [--faults kill,power,pause,isolate,cut,fsync,full,bitflip]\n');
   process.exit(2);
 }
 

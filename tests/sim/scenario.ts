@@ -33,6 +33,7 @@ export interface RunResult {
   faults: number;
 }
 
+/** The default draw: SIGKILL twice as likely as the others. */
 export const ALL_FAULTS: readonly FaultKind[] = ['kill', 'kill', 'power', 'pause', 'isolate', 'cut', 'fsync', 'full'];
 
 const TOPICS: readonly TopicPlan[] = [
@@ -82,7 +83,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     return workload.pending === 0;
   };
   const healthy = (): boolean => {
-    if (!nodes.every((n) => n.status === 'up' && !n.paused)) return false;
+    if (!nodes.every((n) => n.status === 'up' && !n.paused && !n.damaged)) return false;
     const image = controller.view?.image();
     if (image === undefined) return false;
     return [...image.topics.values()].every((t) => t.partitionStates.every((s) => s.leader !== -1 && s.isr.length === s.replicas.length));

@@ -6,10 +6,11 @@
  */
 import type { Test } from 'tap';
 import { SimulationFailure } from './failure.js';
+import type { FaultKind } from './faults.js';
 import { runSeeds } from './soak.js';
 
-export async function simulateSeeds(t: Test, from: number, count: number): Promise<void> {
-  const summary = await runSeeds({ from, count });
+export async function simulateSeeds(t: Test, from: number, count: number, kinds?: readonly FaultKind[]): Promise<void> {
+  const summary = await runSeeds({ from, count, ...(kinds === undefined ? {} : { kinds }) });
   for (const failure of summary.failures) {
     if (failure instanceof SimulationFailure) t.fail(failure.message);
     else t.fail(`a seed threw: ${(failure as Error).stack ?? String(failure)}`);

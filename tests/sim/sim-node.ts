@@ -57,6 +57,8 @@ export class SimNode {
   view: NodeView | null = null;
   running: RunningBroker | null = null;
   #switch: NodeSwitch | null = null;
+  /** Its disk's medium flipped a bit: its records are not compared until an operator wipes the damaged log and restarts it. */
+  damaged = false;
   /** Broken invariants the node logged (the invariants fail the run on the next check). */
   readonly brokenInvariants: string[] = [];
 

@@ -13,6 +13,11 @@ import type { Simulation } from './engine.js';
 import type { Invariants } from './invariants.js';
 import { PORT } from './sim-node.js';
 
+/** The SDK's error name (RunnelError's `errorName`), else the error's own name. */
+function errorName(error: unknown): string {
+  return (error as { errorName?: string }).errorName ?? (error as Error).name ?? String(error);
+}
+
 export interface TopicPlan {
   name: string;
   partitions: number;
@@ -60,7 +65,7 @@ export class Workload {
       for (;;) {
         const outcome = await this.#sim.settle(admin.createTopic({ name: topic.name, partitions: topic.partitions, replicationFactor: 3, config: topic.config }), untilMs);
         if (outcome === null) return false;
-        if ('value' in outcome || (outcome.error as { name?: string }).name === 'TOPIC_ALREADY_EXISTS') break;
+        if ('value' in outcome || errorName(outcome.error) === 'TOPIC_ALREADY_EXISTS') break;
         if (this.#sim.elapsedMs >= untilMs) return false;
         await this.#sim.runUntil(this.#sim.elapsedMs + 200);
       }
@@ -84,7 +89,7 @@ export class Workload {
       (error: unknown) => {
         this.pending -= 1;
         this.failed += 1;
-        this.#sim.event(`send failed ${topic.name}-${partition} ${value}: ${(error as { name?: string }).name ?? 'Error'}`);
+        this.#sim.event(`send failed ${topic.name}-${partition} ${value}: ${errorName(error)}`);
       },
     );
   }
@@ -96,19 +101,27 @@ export class Workload {
     consumer.assign(topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition, offset: 'earliest' as const }))));
     consumer.on('offset-reset', (event) => this.#sim.event(`consumer offset reset ${event.topic}-${event.partition} ${event.fromOffset} -> ${event.toOffset}`));
     void (async () => {
-      try {
-        for await (const message of consumer) {
-          const value = message.value?.toString() ?? '';
-          const tp = `${message.topic}-${message.partition}`;
-          this.#invariants.consumed(message.topic, message.partition, message.offset, value);
-          let seen = this.consumed.get(tp);
-          if (seen === undefined) this.consumed.set(tp, (seen = new Map()));
-          seen.set(message.offset, value);
-          this.#sim.event(`consumed ${tp}@${message.offset}`);
+      // A damaged batch (a flipped bit served by a leader) is reported as CORRUPT_MESSAGE; the app reads on from the same position,
+      // which a new leader serves intact once the damaged log is wiped. Any other error ends the consumer, which liveness notices.
+      for (let corrupt = 0; corrupt < 1000; corrupt++) {
+        try {
+          for await (const message of consumer) {
+            const value = message.value?.toString() ?? '';
+            const tp = `${message.topic}-${message.partition}`;
+            this.#invariants.consumed(message.topic, message.partition, message.offset, value);
+            let seen = this.consumed.get(tp);
+            if (seen === undefined) this.consumed.set(tp, (seen = new Map()));
+            seen.set(message.offset, value);
+            this.#sim.event(`consumed ${tp}@${message.offset}`);
+          }
+          return;
+        } catch (error) {
+          if (this.#sim.failure !== null) return;
+          const name = errorName(error);
+          this.#sim.event(`consumer error: ${name}`);
+          if (name !== 'CORRUPT_MESSAGE') return;
+          await new Promise<void>((resolve) => this.#sim.clock.schedule(100, resolve));
         }
-      } catch (error) {
-        // A failed check has been kept by the simulation (it ends the run); anything else ends the consumer, which liveness then notices.
-        if (this.#sim.failure === null) this.#sim.event(`consumer stopped: ${(error as Error).message}`);
       }
     })();
   }
