@@ -124,7 +124,8 @@ export class Invariants implements Checker {
         }
         this.#replicaState.set(key, { leaderEpoch, highWatermark, cachedEpoch });
         if (partition.role === 'leader' && leaderEpoch >= 0) this.#claimLeader(tp, leaderEpoch, node.id, `${node.name} acting as leader`);
-        if (!partition.serving) continue;
+        // A log taken offline (a failed fsync) still holds on disk what its high watermark covered; only a log that never opened has nothing.
+        if (partition.deleted || partition.logStartOffset < 0) continue;
         this.#checkRecords(node, key, tp, topic.name, index, partition.logStartOffset, highWatermark, partition.logEndOffset);
       }
     }
