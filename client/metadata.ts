@@ -232,9 +232,11 @@ export class Cluster {
 
   /**
    * A connection for control requests (metadata, admin): a known broker if
-   * any is connected, else the bootstrap list in turn.
+   * any is connected, else the bootstrap list in turn. `avoid` names a broker
+   * not to ask while another is connected (one that stopped answering).
    */
-  anyConnection(): Connection {
+  anyConnection(avoid?: number): Connection {
+    for (const [id, conn] of this.#brokers) if (conn.isConnected && id !== avoid) return conn;
     for (const conn of this.#brokers.values()) if (conn.isConnected) return conn;
     for (const conn of this.#bootstrap) if (conn.isConnected) return conn;
     const all = [...this.#brokers.values(), ...this.#bootstrap];
@@ -362,11 +364,11 @@ export class Cluster {
   }
 
   /**
-   * One Metadata request (null: every topic). Shared with any refresh already
-   * running for the same topics; updates the broker list and the cache.
+   * One Metadata request (null: every topic); updates the broker list and
+   * the cache. `avoid`: a broker to ask only if no other is connected.
    */
-  async fetchMetadata(topics: string[] | null, opts?: { includeInternal?: boolean }): Promise<MetadataResponse> {
-    const conn = this.anyConnection();
+  async fetchMetadata(topics: string[] | null, opts?: { includeInternal?: boolean; avoid?: number }): Promise<MetadataResponse> {
+    const conn = this.anyConnection(opts?.avoid);
     const seq = this.#metadataSeq++;
     const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation, includeInternal: opts?.includeInternal ?? false });
     this.#apply(res, seq);

@@ -14,6 +14,17 @@
  * With acks=0 there is no response: a request is done when the socket has
  * taken its bytes, and offsets are reported as -1.
  *
+ * A leader that stops answering (paused, cut off) would hold its partitions'
+ * batches for a whole requestTimeoutMs, long after the cluster moved their
+ * leadership elsewhere. So a Produce request unanswered for `leaderCheckMs`
+ * has its topics' metadata asked again, of another broker than the silent
+ * one, and again every `leaderCheckMs` while it stays unanswered; a
+ * partition whose leader the metadata then names differently is taken off
+ * that request and sent to its new leader at once (its late answer, if any,
+ * is ignored). Order is kept (nothing of that partition is on the wire any
+ * more); a copy may land twice if the old leader had already replicated it,
+ * as with any retry without idempotence.
+ *
  * Deadlines (Kafka's delivery.timeout.ms): every pass fails the batches at
  * the front of each queue whose deadline has passed, whether they wait for a
  * leader, a retry backoff or a free slot; a batch on the wire past its
@@ -55,7 +66,12 @@ interface Entry {
   batches: ProducerBatch[];
   leader: number;
   sentAtMs: number;
+  /** Taken off its request because the partition's leader moved: its batches are back in their queue. */
+  abandoned: boolean;
 }
+
+/** How long a Produce request may go unanswered before its leaders are checked (and between checks), at most. */
+const LEADER_CHECK_MAX_MS = 2000;
 
 export class Sender {
   readonly #cluster: Cluster;
@@ -67,6 +83,11 @@ export class Sender {
   readonly #onTheWire = new Set<Entry>();
   readonly #pass = new CoalescedRun(() => this.#run(), setImmediate);
   readonly #timer: EarliestTimer;
+  /** Per topic: when its leaders may be checked again for a request that waits too long. */
+  readonly #leaderChecks = new Map<string, number>();
+  readonly #leaderCheckMs: number;
+  /** A pass took batches off a request whose leader moved: another pass sends them. */
+  #requeuedByAbandon = false;
   #stopped = false;
 
   constructor(cluster: Cluster, acc: Accumulator, lookups: TopicLookups, opts: SenderOptions) {
@@ -75,6 +96,7 @@ export class Sender {
     this.#lookups = lookups;
     this.#opts = opts;
     this.#timer = new EarliestTimer(cluster.clock, () => this.#run());
+    this.#leaderCheckMs = Math.min(LEADER_CHECK_MAX_MS, Math.max(1, Math.floor(opts.requestTimeoutMs / 4)));
   }
 
   /** Runs a send pass soon (same tick's appends still join the batches). */
@@ -136,17 +158,78 @@ export class Sender {
         addTo(byLeader, leader, q);
       }
     }
+    for (const [leader, queues] of byLeader) this.#sendTo(leader, queues, nowMs);
+    // After sending, so that the requests just sent are watched too (their leader checks).
     for (const entry of this.#onTheWire) {
+      if (this.#leaderMoved(entry)) {
+        this.#abandon(entry);
+        continue;
+      }
       for (const b of entry.batches) {
         if (b.expired) continue;
         if (b.deadlineMs <= nowMs) this.#expire(b, this.#onTheWireTimeout(entry, b, nowMs));
         else nextDueMs = Math.min(nextDueMs, b.deadlineMs);
       }
+      if (this.#opts.acks !== 0) nextDueMs = Math.min(nextDueMs, this.#checkLeaderIfSlow(entry, nowMs));
     }
-    for (const [leader, queues] of byLeader) this.#sendTo(leader, queues, nowMs);
+    // Abandoned batches went back to their queues: send them now rather than at the next pass.
+    if (this.#requeuedByAbandon) {
+      this.#requeuedByAbandon = false;
+      this.wake();
+    }
     if (this.#stopped) return;
     if (this.#acc.isIdle) this.#timer.cancel();
     else this.#timer.armAt(nextDueMs, nowMs);
+  }
+
+  /** Whether the metadata now names another leader for the entry's partition than the one its request went to. */
+  #leaderMoved(entry: Entry): boolean {
+    if (entry.abandoned || this.#opts.acks === 0) return false;
+    const leader = this.#cluster.cachedLeader(entry.q.topic, entry.q.partition);
+    return leader >= 0 && leader !== entry.leader;
+  }
+
+  /**
+   * Asks the entry's topic's metadata again (of another broker) once its
+   * request has waited `leaderCheckMs`, and then every `leaderCheckMs`;
+   * returns when this entry next needs a look.
+   */
+  #checkLeaderIfSlow(entry: Entry, nowMs: number): number {
+    const slowAtMs = entry.sentAtMs + this.#leaderCheckMs;
+    if (nowMs < slowAtMs) return slowAtMs;
+    const topic = entry.q.topic;
+    const nextCheckMs = this.#leaderChecks.get(topic) ?? 0;
+    if (nowMs < nextCheckMs) return nextCheckMs;
+    this.#leaderChecks.set(topic, nowMs + this.#leaderCheckMs);
+    this.#cluster.fetchMetadata([topic], { avoid: entry.leader }).then(
+      () => this.wake(),
+      (err: unknown) => this.#opts.logger.debug({ topic, err: (err as Error)?.message ?? String(err) }, 'checking the leaders of a slow Produce request failed'),
+    );
+    return nowMs + this.#leaderCheckMs;
+  }
+
+  /**
+   * Takes a partition off the request that carries it, because its leader
+   * moved: its batches go back to the front of their queue for the new
+   * leader, not counted as a failed attempt. Their buffers are never built
+   * in again: the old request's socket may still hold their bytes.
+   */
+  #abandon(entry: Entry): void {
+    entry.abandoned = true;
+    this.#onTheWire.delete(entry);
+    const { q } = entry;
+    q.muted = false;
+    const batches: ProducerBatch[] = [];
+    for (const b of entry.batches) {
+      b.ownBuffer = null;
+      if (b.expired) this.#acc.release(b);
+      else batches.push(b);
+    }
+    const newLeader = this.#cluster.cachedLeader(q.topic, q.partition);
+    this.#opts.logger.debug({ topic: q.topic, partition: q.partition, from: entry.leader, to: newLeader }, 'leader moved while a Produce request waited; sending to the new leader');
+    if (batches.length === 0) return;
+    this.#acc.requeue(q, batches, this.#cluster.clock.nowMs());
+    this.#requeuedByAbandon = true;
   }
 
   /** Why a batch that never left (or waits to be sent again) timed out, for each of its calls. */
@@ -208,7 +291,7 @@ export class Sender {
           for (const b of batches) requestBytes += b.bytes!.byteLength;
         }
         if (this.#opts.acks !== 0) q.muted = true;
-        entries.push({ q, batches, leader, sentAtMs: nowMs });
+        entries.push({ q, batches, leader, sentAtMs: nowMs, abandoned: false });
         let topic = topics.get(q.topic);
         if (topic === undefined) topics.set(q.topic, (topic = { name: q.topic, partitions: [] }));
         topic.partitions.push({ partition: q.partition, records });
@@ -217,7 +300,7 @@ export class Sender {
       const body: ProduceRequest<RecordChunks> = { acks: this.#opts.acks, timeoutMs: this.#opts.requestTimeoutMs, topics: [...topics.values()] };
       this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 0) + 1);
       for (const e of entries) this.#onTheWire.add(e);
-      void this.#dispatch(leader, body, entries);
+  void this.#dispatch(leader, body, entries);
     }
   }
 
@@ -234,7 +317,7 @@ export class Sender {
       }
     } catch (err) {
       const e = err instanceof RunnelError ? err : new RunnelError('UNKNOWN_SERVER_ERROR', `Producing failed: ${(err as Error).message}`, { cause: err });
-      for (const entry of entries) this.#retryOrFail(entry, e);
+      for (const entry of entries) if (!entry.abandoned) this.#retryOrFail(entry, e);
     } finally {
       for (const e of entries) this.#onTheWire.delete(e);
       this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 1) - 1);
@@ -246,6 +329,7 @@ export class Sender {
     const results = new Map<string, ProduceResponse['topics'][number]['partitions'][number]>();
     for (const t of res.topics) for (const p of t.partitions) results.set(`${t.name}\0${p.partition}`, p);
     for (const entry of entries) {
+      if (entry.abandoned) continue;
       const r = results.get(`${entry.q.topic}\0${entry.q.partition}`);
       if (r === undefined) {
         this.#retryOrFail(entry, new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Produce response left out ${entry.q.topic}-${entry.q.partition}.`));
