@@ -233,10 +233,16 @@ export class Cluster {
   /**
    * A connection for control requests (metadata, admin): a known broker if
    * any is connected, else the bootstrap list in turn. `avoid` names a broker
-   * not to ask while another is connected (one that stopped answering).
+   * that stopped answering: any other known broker is asked first, connected
+   * or not (in turn, so one that is down does not take every ask).
    */
   anyConnection(avoid?: number): Connection {
-    for (const [id, conn] of this.#brokers) if (conn.isConnected && id !== avoid) return conn;
+    if (avoid !== undefined) {
+      const others = [...this.#brokers].filter(([id]) => id !== avoid).map(([, conn]) => conn);
+      const connected = others.find((conn) => conn.isConnected);
+      if (connected !== undefined) return connected;
+      if (others.length > 0) return others[this.#nextBootstrap++ % others.length]!;
+    }
     for (const conn of this.#brokers.values()) if (conn.isConnected) return conn;
     for (const conn of this.#bootstrap) if (conn.isConnected) return conn;
     const all = [...this.#brokers.values(), ...this.#bootstrap];

@@ -15,13 +15,11 @@
  * taken its bytes, and offsets are reported as -1.
  *
  * A leader that stops answering (paused, cut off) would hold its partitions'
- * batches for a whole requestTimeoutMs, long after the cluster moved their
- * leadership elsewhere. So a Produce request unanswered for `leaderCheckMs`
- * has its topics' metadata asked again, of another broker than the silent
- * one, and again every `leaderCheckMs` while it stays unanswered; a
- * partition whose leader the metadata then names differently is taken off
- * that request and sent to its new leader at once (its late answer, if any,
- * is ignored). Order is kept (nothing of that partition is on the wire any
+ * batches for a whole requestTimeoutMs. A Produce request unanswered for a
+ * check interval has its leaders checked (leader-checks.ts); a partition
+ * whose leader the metadata then names differently is taken off that
+ * request and sent to its new leader at once (its late answer, if any, is
+ * ignored). Order is kept (nothing of that partition is on the wire any
  * more); a copy may land twice if the old leader had already replicated it,
  * as with any retry without idempotence.
  *
@@ -40,6 +38,7 @@ import { RunnelError } from '../errors.js';
 import { addTo } from '../group-by.js';
 import { EarliestTimer } from '../earliest-timer.js';
 import { CoalescedRun } from '../coalesced.js';
+import { LeaderChecks } from '../leader-checks.js';
 import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
 import type { Logger } from '../types.js';
 import type { Accumulator, PartitionQueue, ProducerBatch } from './accumulator.js';
@@ -70,8 +69,6 @@ interface Entry {
   abandoned: boolean;
 }
 
-/** How long a Produce request may go unanswered before its leaders are checked (and between checks), at most. */
-const LEADER_CHECK_MAX_MS = 2000;
 
 export class Sender {
   readonly #cluster: Cluster;
@@ -83,9 +80,7 @@ export class Sender {
   readonly #onTheWire = new Set<Entry>();
   readonly #pass = new CoalescedRun(() => this.#run(), setImmediate);
   readonly #timer: EarliestTimer;
-  /** Per topic: when its leaders may be checked again for a request that waits too long. */
-  readonly #leaderChecks = new Map<string, number>();
-  readonly #leaderCheckMs: number;
+  readonly #leaderChecks: LeaderChecks;
   /** A pass took batches off a request whose leader moved: another pass sends them. */
   #requeuedByAbandon = false;
   #stopped = false;
@@ -96,7 +91,7 @@ export class Sender {
     this.#lookups = lookups;
     this.#opts = opts;
     this.#timer = new EarliestTimer(cluster.clock, () => this.#run());
-    this.#leaderCheckMs = Math.min(LEADER_CHECK_MAX_MS, Math.max(1, Math.floor(opts.requestTimeoutMs / 4)));
+    this.#leaderChecks = new LeaderChecks(cluster, opts.requestTimeoutMs, opts.logger, () => this.wake());
   }
 
   /** Runs a send pass soon (same tick's appends still join the batches). */
@@ -170,7 +165,7 @@ export class Sender {
         if (b.deadlineMs <= nowMs) this.#expire(b, this.#onTheWireTimeout(entry, b, nowMs));
         else nextDueMs = Math.min(nextDueMs, b.deadlineMs);
       }
-      if (this.#opts.acks !== 0) nextDueMs = Math.min(nextDueMs, this.#checkLeaderIfSlow(entry, nowMs));
+      if (this.#opts.acks !== 0) nextDueMs = Math.min(nextDueMs, this.#leaderChecks.watch(entry.q.topic, entry.leader, entry.sentAtMs + this.#leaderChecks.intervalMs, nowMs));
     }
     // Abandoned batches went back to their queues: send them now rather than at the next pass.
     if (this.#requeuedByAbandon) {
@@ -187,25 +182,6 @@ export class Sender {
     if (entry.abandoned || this.#opts.acks === 0) return false;
     const leader = this.#cluster.cachedLeader(entry.q.topic, entry.q.partition);
     return leader >= 0 && leader !== entry.leader;
-  }
-
-  /**
-   * Asks the entry's topic's metadata again (of another broker) once its
-   * request has waited `leaderCheckMs`, and then every `leaderCheckMs`;
-   * returns when this entry next needs a look.
-   */
-  #checkLeaderIfSlow(entry: Entry, nowMs: number): number {
-    const slowAtMs = entry.sentAtMs + this.#leaderCheckMs;
-    if (nowMs < slowAtMs) return slowAtMs;
-    const topic = entry.q.topic;
-    const nextCheckMs = this.#leaderChecks.get(topic) ?? 0;
-    if (nowMs < nextCheckMs) return nextCheckMs;
-    this.#leaderChecks.set(topic, nowMs + this.#leaderCheckMs);
-    this.#cluster.fetchMetadata([topic], { avoid: entry.leader }).then(
-      () => this.wake(),
-      (err: unknown) => this.#opts.logger.debug({ topic, err: (err as Error)?.message ?? String(err) }, 'checking the leaders of a slow Produce request failed'),
-    );
-    return nowMs + this.#leaderCheckMs;
   }
 
   /**

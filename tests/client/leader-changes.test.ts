@@ -312,3 +312,32 @@ t.test('a leader that stops answering: once metadata names a new leader, the wai
   t.equal(next!.offset, 2);
   t.same(logValues(cluster, 's', 0), ['warm-0', 'a', 'b'], 'the partition holds each record once, in send order');
 });
+
+t.test('a leader that stops answering a Fetch: once metadata names a new leader, the consumer reads there without waiting out requestTimeoutMs', async (t) => {
+  const cluster = await FakeCluster.start(t, [1, 2], { f: { partitions: 1, replicas: [1, 2] } });
+  // Producer and consumer on clients of their own: neither learns the new leader from the other's metadata.
+  const writer = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: fastRetry });
+  const reader = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: fastRetry, requestTimeoutMs: 20_000 });
+  t.teardown(() => Promise.all([writer.close(), reader.close()]));
+  const producer = writer.producer({ acks: 'all', lingerMs: 0, deliveryTimeoutMs: 60_000, requestTimeoutMs: 20_000 });
+  await producer.send({ topic: 'f', messages: [{ value: 'r0' }, { value: 'r1' }] });
+
+  const consumer = reader.consumer({ maxWaitMs: 100 });
+  consumer.assign([{ topic: 'f', partition: 0, offset: 'earliest' }]);
+  const got: Message[] = [];
+  const consuming = consumeInto(consumer, got);
+  await until('the first 2 records', () => got.length >= 2);
+
+  cluster.brokers.get(1)!.hang();
+  // Let the consumer's next long poll reach the silent broker, then move the leader and write there.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  cluster.moveLeader('f', 0, 2);
+  await producer.send({ topic: 'f', messages: [{ value: 'r2' }] });
+  // Bounded well below requestTimeoutMs (20 s): only the leader check can explain the record arriving in time.
+  await until('the record written at the new leader', () => got.length >= 3, 8000);
+  await consumer.close();
+  await consuming;
+  t.same(got.map((m) => [m.offset, m.value!.toString()]), [[0, 'r0'], [1, 'r1'], [2, 'r2']], 'each record once, in order');
+  t.ok(cluster.requests('Fetch', 2).length > 0, 'fetched from the new leader');
+  cluster.brokers.get(1)!.resume();
+});
