@@ -5,8 +5,8 @@
  * seeds that fail without the fix in the scenario as it is now (checked by
  * reverting the fix), and the seeds that first found it.
  *
- * - Seeds 132 (`committed-never-changes`) and 199 (`acked-is-committed`);
- *   found as seeds 300 and 328 (`hw-never-goes-back`) of the first scenario:
+ * - Seeds 132 (`committed-never-changes`) and 300 (`hw-never-goes-back`);
+ *   found as seeds 300 and 328 of the first scenario:
  *   a broker lost power and restarted before the controller had fenced its
  *   old incarnation (the session's end and the new registration raced in the
  *   controller's queue, and a registration found the old one unfenced); the
@@ -29,7 +29,7 @@ import { runSeed } from './scenario.js';
 
 const REGRESSIONS: readonly [number, string][] = [
   [132, 'a broker restarted before its fencing does not lead on in its old epoch'],
-  [199, 'a broker restarted before its fencing does not lead on in its old epoch'],
+  [300, 'a broker restarted before its fencing does not lead on in its old epoch'],
   [9173, 'a fetch that waited through a change of leadership does not serve the new log'],
 ];
 
