@@ -45,7 +45,9 @@ export const SIM_SETTINGS: Record<string, string | number> = {
  */
 function invariantLogger(onInvariant: (line: string) => void): Logger {
   const write = (line: string): void => {
-    if (line.includes('invariant broken')) onInvariant((JSON.parse(line) as { msg?: string }).msg ?? line);
+    if (!line.includes('invariant broken')) return;
+    const { msg, err } = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+    onInvariant([msg, err?.message].filter((part) => part !== undefined && part !== '').join(': ') || line);
   };
   return pino({ level: 'error', base: null, timestamp: false }, { write });
 }
