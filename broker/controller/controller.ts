@@ -394,7 +394,8 @@ export class Controller {
           if (change.kind === 'partitionChanged') this.#logger.info({ event: 'reassignment', topic: change.name, partition: change.partition, replicas: change.replicas, adding: change.addingReplicas ?? [], removing: change.removingReplicas ?? [] }, `${change.name}-${change.partition}: replicas [${change.replicas.join(',')}]${change.addingReplicas === undefined ? '' : `, adding [${change.addingReplicas.join(',')}], removing [${(change.removingReplicas ?? []).join(',')}]`}`);
           else if (change.kind === 'reassignmentThrottleChanged') this.#logger.info({ event: 'reassignmentThrottle', bytesPerSecond: change.bytesPerSecond }, change.bytesPerSecond === 0 ? 'reassignment throttle removed' : `reassignment throttle set to ${change.bytesPerSecond} bytes/s`);
         }
-        await this.#completeReassignments();
+        // A cancel ends a move as a completion does: the throttle goes with the last one.
+        await this.#completeReassignments(request.topics.some((t) => t.partitions.some((p) => p.replicas === null)));
       }
       return decision.response;
     });
@@ -476,14 +477,18 @@ export class Controller {
     });
   }
 
-  /** Runs in the queue: commits the reassignments whose targets are all in the ISR now, then drops the throttle if none is left. */
-  async #completeReassignments(): Promise<void> {
+  /**
+   * Runs in the queue: commits the reassignments whose targets are all in
+   * the ISR now; when a move ended (here, or `ended` by the caller) and none
+   * is left, drops the throttle (one set ahead of any move stays).
+   */
+  async #completeReassignments(ended = false): Promise<void> {
     const completions = reassignmentCompletions(this.#store.image, this.#liveWith(null));
     if (completions.length > 0) {
       await this.#commit(completions);
       for (const c of completions) this.#logger.info({ event: 'reassignmentCompleted', topic: c.name, partition: c.partition, replicas: c.replicas, leader: c.leader, leaderEpoch: c.leaderEpoch }, `${c.name}-${c.partition}: reassignment complete, replicas [${c.replicas.join(',')}], leader ${c.leader} (epoch ${c.leaderEpoch})`);
     }
-    const cleared = throttleCleared(this.#store.image);
+    const cleared = completions.length > 0 || ended ? throttleCleared(this.#store.image) : [];
     if (cleared.length > 0) {
       await this.#commit(cleared);
       this.#logger.info({ event: 'reassignmentThrottle', bytesPerSecond: 0 }, 'no reassignment left: reassignment throttle removed');
