@@ -217,3 +217,40 @@ t.test('preferred leaders: a returning broker gets its leaderships back with Ele
   t.ok(await until(cluster, async () => (await world.settle(admin.describeTopic('p'))).partitions.every((p) => p.isr.length === 3), 10_000, 200));
   t.ok(await until(cluster, async () => JSON.stringify(await leadersOf()) === JSON.stringify(preferred), 8000, 250), 'the automatic check gave every preferred leader back');
 });
+
+t.test('the reassignment throttle bounds the copy rate to an added replica, measured over simulated time; removing it lets the copy finish', async (t) => {
+  const { cluster, runnel } = await clusterWithClient(t, 35);
+  const { world } = cluster;
+  const admin = runnel.admin();
+  await world.settle(admin.createTopic({ name: 'slow', partitions: 1, replicationFactor: 1 }));
+  await world.run(300, 5);
+  const from = (await world.settle(admin.describeTopic('slow'))).partitions[0]!.replicas[0]!;
+  const to = from === 4 ? 3 : 4;
+  const producer = runnel.producer({ acks: 'all', lingerMs: 0 });
+  const value = 'x'.repeat(1000);
+  const RECORDS = 300;
+  for (let i = 0; i < RECORDS; i += 10) await world.settle(producer.send({ topic: 'slow', messages: Array.from({ length: 10 }, () => ({ value })) }));
+  await world.settle(producer.close());
+
+  const RATE = 40_000;
+  const copied = async (): Promise<number> => ((await simulatedReplica(cluster.disks.get(to)!, 'slow', 0)) ?? []).length * value.length;
+  t.same(await world.settle(admin.alterPartitionReassignments([{ topic: 'slow', partition: 0, replicas: [from, to] }], { throttleBytesPerSecond: RATE })), [{ topic: 'slow', partition: 0, error: null }]);
+  t.equal((await world.settle(admin.listPartitionReassignments())).throttleBytesPerSecond, RATE, 'the throttle is in force');
+  const start = world.clock.nowMs();
+  const samples: string[] = [];
+  for (let second = 1; second <= 4; second++) {
+    await world.run(1000, 5);
+    const bytes = await copied();
+    const elapsed = (world.clock.nowMs() - start) / 1000;
+    samples.push(`${elapsed}s: ${bytes}`);
+    // One second's worth of burst and one batch (10 records) of overdraft at most, on top of the rate.
+    t.ok(bytes <= RATE * elapsed + RATE + 10 * 1100, `after ${elapsed} s, ${bytes} bytes copied: within ${RATE} bytes/s (+ burst)`);
+  }
+  const after4 = await copied();
+  t.ok(after4 >= RATE * 2, `the copy progresses at about the rate (${samples.join(', ')})`);
+  t.ok(after4 < RECORDS * value.length, 'and has not finished: the throttle held it back');
+
+  await world.settle(admin.alterPartitionReassignments([], { throttleBytesPerSecond: 0 }));
+  t.ok(await until(cluster, async () => (await world.settle(admin.listPartitionReassignments())).reassignments.length === 0, 3000), 'unthrottled, the copy finishes within moments');
+  t.equal(await copied(), RECORDS * value.length, 'every record copied');
+});
