@@ -181,15 +181,38 @@ export class RunnelAdmin implements Admin {
     });
   }
 
-  async listPartitionReassignments(opts?: { partitions?: readonly { topic: string; partition: number }[] }): Promise<{ throttleBytesPerSecond: number; reassignments: OngoingReassignment[] }> {
+  async listPartitionReassignments(opts?: { partitions?: readonly { topic: string; partition: number }[]; progress?: boolean }): Promise<{ throttleBytesPerSecond: number; reassignments: OngoingReassignment[] }> {
     const topics = opts?.partitions === undefined ? null : groupByTopic(opts.partitions, (p) => p.partition).map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
     const res = await this.#retrying('listing partition reassignments', async () => {
       const r = await this.#cluster.anyConnection().request('ListPartitionReassignments', { timeoutMs: this.#timeoutMs, topics });
       if (errorNameOf(r.errorCode) !== 'NONE') throw adminError(r.errorCode, 'Listing partition reassignments', r.errorMessage);
       return r;
     });
-    const reassignments = res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas, isr: p.isr, leader: p.leader })));
+    const reassignments: OngoingReassignment[] = res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas, isr: p.isr, leader: p.leader })));
+    if (opts?.progress === true && reassignments.length > 0) {
+      await this.#cluster.fetchMetadata(null); // every broker's address
+      await Promise.all(reassignments.map(async (r) => {
+        const ends = await Promise.all(r.replicas.map((id) => this.#replicaLogEnd(id, r.topic, r.partition)));
+        r.logEndOffsets = Object.fromEntries(r.replicas.map((id, i) => [id, ends[i]!]));
+      }));
+    }
     return { throttleBytesPerSecond: res.throttleBytesPerSecond, reassignments };
+  }
+
+  /** Broker `id`'s own log end for the partition (OffsetForLeaderEpoch as Kafka's debugging replica, -2), or null if it cannot say. */
+  async #replicaLogEnd(id: number, topic: string, partition: number): Promise<number | null> {
+    try {
+      const res = await this.#cluster.broker(id).request('OffsetForLeaderEpoch', { replicaId: -2, topics: [{ name: topic, partitions: [{ partition, currentLeaderEpoch: -1, leaderEpoch: -1 }] }] });
+      const p = res.topics[0]?.partitions[0];
+      return p === undefined || p.errorCode !== 0 ? null : p.endOffset;
+    } catch {
+      return null; // a broker that is down has no progress to report; the move waits for it
+    }
+  }
+
+  async describeCluster(): Promise<{ controllerId: number; brokers: { id: number; host: string; port: number; rack: string | null }[] }> {
+    const res = await this.#retrying('describing the cluster', () => this.#cluster.fetchMetadata([]));
+    return { controllerId: res.controllerId, brokers: res.brokers.map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: b.rack })).sort((a, b) => a.id - b.id) };
   }
 
   async electLeaders(opts?: { type?: 'preferred' | 'unclean'; partitions?: readonly { topic: string; partition: number }[] }): Promise<PartitionOutcome[]> {

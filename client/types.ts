@@ -269,8 +269,14 @@ export interface Admin {
    * grouped by topic in first-seen order (in request order for one topic).
    */
   alterPartitionReassignments(moves: readonly PartitionMove[], opts?: { throttleBytesPerSecond?: number }): Promise<PartitionOutcome[]>;
-  /** The moves in progress (all, or of `partitions`), and the throttle in force (0: none). */
-  listPartitionReassignments(opts?: { partitions?: readonly { topic: string; partition: number }[] }): Promise<{ throttleBytesPerSecond: number; reassignments: OngoingReassignment[] }>;
+  /**
+   * The moves in progress (all, or of `partitions`), and the throttle in
+   * force (0: none). With `progress`, each move also says how far each
+   * replica's log has come (asked of each broker; null where one did not answer).
+   */
+  listPartitionReassignments(opts?: { partitions?: readonly { topic: string; partition: number }[]; progress?: boolean }): Promise<{ throttleBytesPerSecond: number; reassignments: OngoingReassignment[] }>;
+  /** The live brokers (registered, not fenced) with their racks, and the controller's id. */
+  describeCluster(): Promise<{ controllerId: number; brokers: { id: number; host: string; port: number; rack: string | null }[] }>;
   /**
    * Leader elections (Kafka's electLeaders): `preferred` (default) makes the
    * first replica lead where it is live and in the ISR; `unclean` elects any
@@ -303,4 +309,6 @@ export interface OngoingReassignment {
   removingReplicas: number[];
   isr: number[];
   leader: number;
+  /** With `progress`: each replica's log end offset (by broker id; null: that broker did not answer). */
+  logEndOffsets?: Record<number, number | null>;
 }
