@@ -486,9 +486,9 @@ export class Partition {
   }
 
   /** The topic is going away: waiters wake (and find it gone), appends and reads are refused. */
-  markDeleted(): void {
+  markDeleted(why?: Error): void {
     this.#deleted = true;
-    for (const waiter of this.#replicationWaiters.splice(0)) waiter.reject(new UnknownTopicOrPartitionError(this.topic, this.index, `${this.topic}-${this.index} was deleted`));
+    for (const waiter of this.#replicationWaiters.splice(0)) waiter.reject(why ?? new UnknownTopicOrPartitionError(this.topic, this.index, `${this.topic}-${this.index} was deleted`));
     this.#notify();
     this.#listeners.clear();
   }

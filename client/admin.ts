@@ -204,7 +204,7 @@ export class RunnelAdmin implements Admin {
     try {
       const res = await this.#cluster.broker(id).request('OffsetForLeaderEpoch', { replicaId: -2, topics: [{ name: topic, partitions: [{ partition, currentLeaderEpoch: -1, leaderEpoch: -1 }] }] });
       const p = res.topics[0]?.partitions[0];
-      return p === undefined || p.errorCode !== 0 ? null : p.endOffset;
+      return p === undefined || errorNameOf(p.errorCode) !== 'NONE' ? null : p.endOffset;
     } catch {
       return null; // a broker that is down has no progress to report; the move waits for it
     }
