@@ -117,8 +117,9 @@ export class Controller {
       for (const broker of this.#store.image.brokers.values()) if (!broker.fenced && !this.#isLocal(broker.id)) this.#sessions.touch(broker.id, broker.incarnationId);
       this.#scheduleSessionCheck();
       this.#scheduleImbalanceCheck();
-      // A move whose last ISR change was committed just before the previous controller stopped completes now.
-      this.#serially(() => this.#completeReassignments()).catch((error: unknown) => this.#logger.error({ err: error }, 'could not complete reassignments at start'));
+      // A move whose last ISR change was committed just before the previous controller stopped completes now
+      // (a controller of a cluster; the embedded one's local replica manager is not started yet, and its next ISR change or heartbeat does it).
+      if (this.#local === null) this.#serially(() => this.#completeReassignments()).catch((error: unknown) => this.#logger.error({ err: error }, 'could not complete reassignments at start'));
     }
   }
 

@@ -4,8 +4,9 @@
  * until `balance --dry-run` plans moves onto it (JSON in the --plan
  * format) and `reassign` moves a partition there; a throttled move shows in
  * `reassign --status` (adding, removing, ISR, progress) until cancelled;
- * `elect-preferred` makes the new first replica lead; a bad target is
- * refused per partition with the reason.
+ * `elect-preferred` makes the new first replica lead; `balance --execute`
+ * leaves two replicas on each broker; a bad target is refused per
+ * partition with the reason.
  */
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,6 +88,17 @@ t.test('grow a cluster: balance --dry-run, reassign, --status with a throttle, -
   t.equal(elected.code, 0, elected.stderr);
   t.match(elected.stdout, /Elected the preferred leader of 1 partition\.\n {2}grow-0: elected/);
   t.equal((await describe()).partitions[0]!.leader, 4, 'broker 4 leads it now');
+
+  // balance --execute applies the plan; afterwards the cluster is balanced.
+  const executed = await cli(['partitions', 'balance', '--execute']);
+  t.equal(executed.code, 0, executed.stderr);
+  t.match(executed.stdout, /Started\. Follow with `runnel partitions reassign --status`/);
+  for (let i = 0; i < 60 && !/No reassignment in progress/.test((await cli(['partitions', 'reassign', '--status'])).stdout); i++) await sleep(250);
+  const balanced = await cli(['partitions', 'balance', '--dry-run']);
+  t.match(balanced.stdout, /^The cluster is balanced: no move needed\./, 'after --execute the plan is empty');
+  const perBroker = new Map<number, number>();
+  for (const p of (await describe()).partitions) for (const id of p.replicas) perBroker.set(id, (perBroker.get(id) ?? 0) + 1);
+  t.same([...perBroker.entries()].sort((a, b) => a[0] - b[0]), [[1, 2], [2, 2], [3, 2], [4, 2]], 'two replicas on each of the four brokers');
 
   const bad = await cli(['partitions', 'reassign', '--topic', 'grow', '--partition', '2', '--replicas', '4,9']);
   t.equal(bad.code, 1, 'a refused partition fails the command');
