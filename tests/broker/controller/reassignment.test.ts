@@ -16,7 +16,11 @@
  */
 import t from 'tap';
 import type { AlterPartitionReassignmentsResponse } from '../../../protocol/messages.js';
+import { brokerConfig } from '../../../broker/config.js';
+import { Controller } from '../../../broker/controller/controller.js';
 import { cancelledReassignment, completedReassignment } from '../../../broker/controller/reassignment.js';
+import { silentLogger } from '../../../broker/log.js';
+import { seededRng } from '../../../broker/world/rng.js';
 import { controllerRig as rig } from '../../support/controller-rig.js';
 
 type Rig = Awaited<ReturnType<typeof rig>>;
@@ -169,4 +173,22 @@ t.test('the automatic check respects leader.imbalance.per.broker.percentage and 
     await r.run(12_000, [1, 2]);
     t.equal(stateOf(r, mine[0]!).leader === 1, expectBack, why);
   }
+});
+
+t.test('a controller that starts on a move made ready before it (every target in the ISR) completes it', async (t) => {
+  const r = await cluster(t, [1, 2, 3]);
+  await r.controller.createTopic({ name: 't', partitions: 1, replicationFactor: 2, configs: {} });
+  const original = stateOf(r).replicas;
+  const added = [1, 2, 3].find((id) => !original.includes(id))!;
+  await reassign(r, 0, [added, original[1]!]);
+  await r.controller.close();
+  // The ISR change that makes the move ready, committed as the previous controller stopped (before it could complete the move).
+  const s = stateOf(r);
+  const topic = r.store.image.topics.get('t')!;
+  await r.store.commit([{ kind: 'partitionChanged', name: 't', topicId: topic.topicId, partition: 0, replicas: [...s.replicas], leader: s.leader, leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch + 1, isr: [...s.isr, added].sort(), addingReplicas: [...s.addingReplicas!], removingReplicas: [...s.removingReplicas!] }], { expectedVersion: r.store.image.version });
+  const next = new Controller({ store: r.store, config: brokerConfig({ 'data.dir': '/meta', 'node.id': 0 }), rng: seededRng(4), logger: silentLogger(), local: null, clock: r.clock });
+  t.teardown(() => next.close());
+  for (let i = 0; i < 20 && stateOf(r).replicas.length !== 2; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.same(stateOf(r).replicas, [added, original[1]], 'completed by the new controller at its start');
+  t.notOk('addingReplicas' in stateOf(r));
 });
