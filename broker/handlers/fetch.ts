@@ -36,8 +36,9 @@
  *
  * A replica that a reassignment is adding is served within the
  * reassignment throttle (replication/reassignment-throttle.ts): its reads
- * take at most what the broker-wide bucket holds, and a fetch that got
- * nothing for it waits for the bucket instead of answering at once.
+ * take at most what the broker-wide bucket holds, and while the bucket is
+ * empty its appends do not wake the long poll: the bucket's refill does
+ * (other partitions of the same fetch still wake it as usual).
  *
  * Reads run in the ordered step, after `whenWritable()`: one fetch at a time
  * per connection fills memory with records, and only while the client keeps
@@ -84,8 +85,8 @@ interface ReadPass {
   topics: FetchResponse['topics'];
   sizeBytes: number;
   failed: boolean;
-  /** A partition got nothing because the reassignment throttle's bucket was empty. */
-  throttled: boolean;
+  /** Partitions that got nothing because the reassignment throttle's bucket was empty. */
+  throttled: Set<Partition>;
 }
 
 export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
@@ -144,7 +145,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     const topics: FetchResponse['topics'] = [];
     let sizeBytes = 0;
     let failed = false;
-    let throttled = false;
+    const throttled = new Set<Partition>();
     for (const target of targets) {
       let entry = topics.at(-1);
       if (entry === undefined || entry.name !== target.topic) {
@@ -159,7 +160,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       for (const batch of result.records) bytes += batch.byteLength;
       if (rate > 0) {
         throttle.spent(bytes);
-        if (bytes === 0 && allowed === 0) throttled = true;
+        if (bytes === 0 && allowed === 0 && target.resolved instanceof Partition) throttled.add(target.resolved);
       }
       sizeBytes += bytes;
       entry.partitions.push(result);
@@ -192,9 +193,10 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
   };
 
   /** Resolves once enough bytes became readable, the wait expired, or the request was abandoned. */
-  const waitForData = (ctx: RequestContext, targets: readonly Target[], haveBytes: number, request: FetchRequest): Promise<void> =>
+  const waitForData = (ctx: RequestContext, targets: readonly Target[], haveBytes: number, request: FetchRequest, throttled: ReadonlySet<Partition>): Promise<void> =>
     new Promise((done) => {
-      const partitions = [...new Set(targets.flatMap((t) => (t.resolved instanceof Partition ? [t.resolved] : [])))];
+      // A throttled partition does not wake the wait with its appends (it could not send them); the bucket's refill does.
+      const partitions = [...new Set(targets.flatMap((t) => (t.resolved instanceof Partition && !throttled.has(t.resolved) ? [t.resolved] : [])))];
       // A follower waits for anything appended (it reads to the log end) or a new high watermark to learn.
       const follower = request.replicaId >= 0;
       const bytesOf = (p: Partition): number => (follower ? p.appendedBytesTotal : p.visibleBytesTotal);
@@ -222,26 +224,18 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
         if (bytes >= request.minBytes || partitions.some((p) => p.deleted)) finish();
         else if (follower && watermarkWake === null && partitions.some((p, i) => p.highWatermark !== watermarks[i])) watermarkWake = clock.schedule(FOLLOWER_WATERMARK_WAKE_MS, finish);
       };
-      const timer = clock.schedule(request.maxWaitMs, finish);
+      const timer = clock.schedule(throttled.size === 0 ? request.maxWaitMs : Math.min(request.maxWaitMs, throttleRefillMs(request)), finish);
       for (const partition of partitions) unsubscribes.push(partition.onAdvance(check));
       ctx.signal.addEventListener('abort', finish);
       if (ctx.signal.aborted) finish();
       else check();
     });
 
-  /** A throttled follower's fetch that got nothing waits for the bucket to refill (at most maxWaitMs), rather than answering at once. */
-  const waitForThrottle = (ctx: RequestContext, request: FetchRequest): Promise<void> =>
-    new Promise((done) => {
-      const rates = request.topics.flatMap((t) => t.partitions.map((p) => throttleRate(t.name, p.partition, request.replicaId))).filter((rate) => rate > 0);
-      const waitMs = Math.min(request.maxWaitMs, Math.max(1, ...rates.map((rate) => throttle.waitMs(rate))));
-      const finish = (): void => {
-        timer.cancel();
-        ctx.signal.removeEventListener('abort', finish);
-        done();
-      };
-      const timer = clock.schedule(waitMs, finish);
-      ctx.signal.addEventListener('abort', finish);
-    });
+  /** How long until the throttle's bucket lets a throttled partition of this fetch have something (at least 1 ms). */
+  const throttleRefillMs = (request: FetchRequest): number => {
+    const rates = request.topics.flatMap((t) => t.partitions.map((p) => throttleRate(t.name, p.partition, request.replicaId))).filter((rate) => rate > 0);
+    return Math.max(1, ...rates.map((rate) => throttle.waitMs(rate)));
+  };
 
   return {
     api: 'Fetch',
@@ -270,8 +264,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       if (first.sizeBytes >= request.minBytes || first.failed || request.maxWaitMs <= 0 || ctx.signal.aborted) {
         return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: first.topics };
       }
-      if (first.throttled && first.sizeBytes === 0) await waitForThrottle(ctx, request);
-      else await waitForData(ctx, targets, first.sizeBytes, request);
+      await waitForData(ctx, targets, first.sizeBytes, request, first.throttled);
       const second = await read();
       return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: second.topics };
     },
