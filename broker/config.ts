@@ -68,6 +68,10 @@ export interface BrokerConfig {
   controlledShutdownTimeoutMs: number;
   /** How often a broker heartbeats to its controller. */
   brokerHeartbeatIntervalMs: number;
+  /** The controller moves leadership back to preferred replicas on its own (controller/preferred-leader.ts). */
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalSeconds: number;
+  leaderImbalancePerBrokerPercentage: number;
   /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
   settings: Readonly<Record<string, { value: string; explicit: boolean }>>;
 }
@@ -143,6 +147,9 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'broker.session.disconnect.timeout.ms', defaultValue: '3000', doc: 'When a broker\'s connection to the controller closes (a killed process\'s sockets close at once), the controller fences it after this long unless it heartbeats again over a new connection; a paused or cut-off broker still takes broker.session.timeout.ms. Keep it above broker.heartbeat.interval.ms. 0: only the session timeout.', parse: int(0, INT32_MAX) },
   { name: 'controlled.shutdown.timeout.ms', defaultValue: '15000', doc: 'On SIGTERM a broker of a cluster first asks its controller to move its leaderships and take it out of every ISR, and waits up to this long for that (Kafka\'s controlled shutdown), so its partitions change leader at once instead of after a session timeout. 0: stop without asking.', parse: int(0, INT32_MAX) },
   { name: 'broker.heartbeat.interval.ms', defaultValue: '2000', doc: 'How often a broker heartbeats to its controller; keep it well below broker.session.timeout.ms.', parse: int(10, INT32_MAX) },
+  { name: 'auto.leader.rebalance.enable', defaultValue: 'true', doc: 'The controller moves leadership back to each partition\'s preferred replica (the first of its replicas) when that broker is live and in the ISR, checking every leader.imbalance.check.interval.seconds, so leaders stay spread after a broker returns. Partitions being reassigned are left alone. `runnel partitions elect-preferred` does it on demand.', parse: bool },
+  { name: 'leader.imbalance.check.interval.seconds', defaultValue: '300', doc: 'How often the controller checks leadership balance (with auto.leader.rebalance.enable).', parse: int(1, INT32_MAX) },
+  { name: 'leader.imbalance.per.broker.percentage', defaultValue: '10', doc: 'A broker whose share of the partitions it is the preferred leader of, but does not lead, is above this percentage gets them back (with auto.leader.rebalance.enable).', parse: int(0, 100) },
   { name: 'host', defaultValue: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 listens on every interface.', parse: nonEmpty },
   { name: 'port', defaultValue: '9092', doc: 'TCP port to listen on; 0 lets the OS pick (the start-up line prints the real one).', parse: int(0, 65535) },
   { name: 'advertised.host', defaultValue: '', doc: 'Host name clients are told to connect to; empty means `host`, or 127.0.0.1 when `host` is a wildcard.', parse: (raw) => raw.trim() },
@@ -254,6 +261,9 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     brokerSessionDisconnectTimeoutMs: get('broker.session.disconnect.timeout.ms'),
     controlledShutdownTimeoutMs: get('controlled.shutdown.timeout.ms'),
     brokerHeartbeatIntervalMs: get('broker.heartbeat.interval.ms'),
+    autoLeaderRebalanceEnable: get('auto.leader.rebalance.enable'),
+    leaderImbalanceCheckIntervalSeconds: get('leader.imbalance.check.interval.seconds'),
+    leaderImbalancePerBrokerPercentage: get('leader.imbalance.per.broker.percentage'),
     host,
     port: get('port'),
     advertisedHost: advertised !== '' ? advertised : isWildcard(host) ? '127.0.0.1' : host,

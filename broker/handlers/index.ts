@@ -27,6 +27,7 @@ import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { metadataChangesHandler } from './metadata-changes.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
+import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionReassignmentsHandler } from './partition-moves.js';
 import { produceHandler } from './produce.js';
 
 export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
@@ -62,6 +63,9 @@ function servingHandlers(node: ServingContext, faults: InvariantSink): Registere
     registered(describeConfigsHandler(node), faults),
     registered(alterConfigsHandler(node), faults),
     registered(createPartitionsHandler(node), faults),
+    registered(alterPartitionReassignmentsHandler(node), faults),
+    registered(listPartitionReassignmentsHandler(node), faults),
+    registered(electLeadersHandler(node), faults),
   ];
 }
 
