@@ -14,43 +14,12 @@
  * the real network and the real clock, as the metadata store on etcd must.
  */
 import { ExponentialBackoff, noop, type IBackoff } from 'cockatiel';
-import { Etcd3 } from 'etcd3';
+import { ClientRuntimeError, Etcd3, EtcdError, GRPCGenericError } from 'etcd3';
 import { systemClock } from '../world/clock.js';
+import type { EtcdEndpoints } from './etcd-address.js';
 
 /** How long one etcd call may take before it fails (a paused etcd never answers). */
 export const ETCD_CALL_DEADLINE_MS = 3000;
-
-export interface EtcdEndpoints {
-  /** `http://host:port` or `https://host:port`, as the client takes them. */
-  hosts: string[];
-  tls: boolean;
-}
-
-export interface EtcdTls {
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-}
-
-/** Whether a `controller` setting names etcd rather than a controller's HOST:PORT. */
-export function isEtcdAddress(raw: string): boolean {
-  return /^etcds?:\/\//.test(raw.trim());
-}
-
-/** `etcd://h1:p1,h2:p2` -> the client's hosts; throws a sentence naming the problem. */
-export function parseEtcdAddress(raw: string): EtcdEndpoints {
-  const match = /^(etcds?):\/\/(.+)$/.exec(raw.trim());
-  if (match === null) throw new Error(`"${raw}" is not etcd://HOST:PORT[,HOST:PORT...] (or etcds:// for TLS)`);
-  const tls = match[1] === 'etcds';
-  const hosts = match[2]!.split(',').map((part) => {
-    const hostPort = /^(?:\[([^\]]+)\]|([^:/\[\]]+)):(\d{1,5})$/.exec(part.trim());
-    const port = hostPort === null ? NaN : Number(hostPort[3]);
-    if (hostPort === null || port < 1 || port > 65_535) throw new Error(`"${part}" in "${raw}" is not HOST:PORT (for example 127.0.0.1:2379)`);
-    const host = hostPort[1] !== undefined ? `[${hostPort[1]}]` : hostPort[2]!;
-    return `${tls ? 'https' : 'http'}://${host}:${port}`;
-  });
-  return { hosts, tls };
-}
 
 /** A client for `endpoints`; `tls` files are read by the caller (the world's file system) and passed as bytes. */
 export function connectEtcd(endpoints: EtcdEndpoints, credentials?: { rootCertificate: Buffer; certChain?: Buffer; privateKey?: Buffer }): Etcd3 {
@@ -72,4 +41,9 @@ export function connectEtcd(endpoints: EtcdEndpoints, credentials?: { rootCertif
 /** A sentence for an etcd failure that names etcd, so an operator knows which part is away. */
 export function describeEtcdFailure(error: unknown, hosts: readonly string[]): string {
   return `the metadata store (etcd at ${hosts.join(',')}) did not answer: ${(error as Error)?.message ?? String(error)}`;
+}
+
+/** An error of the etcd client (etcd unavailable, a deadline passed, a refused call), not of Runnel's logic. */
+export function isEtcdFailure(error: unknown): boolean {
+  return error instanceof GRPCGenericError || error instanceof EtcdError || error instanceof ClientRuntimeError;
 }

@@ -96,6 +96,8 @@ export class EtcdMetadataStore implements MetadataStore {
   #catchingUp: Promise<void> | null = null;
   #watcher: { cancel(): Promise<void> } | null = null;
   #fence: WriteFence | null = null;
+  /** Told when etcd refused a commit for the fence: the writer was deposed. */
+  onFenced: (why: string) => void = () => undefined;
   #closed = false;
 
   private constructor(opts: EtcdStoreOptions) {
@@ -185,7 +187,9 @@ export class EtcdMetadataStore implements MetadataStore {
       }
       const fenceKv = fence === null ? null : result.responses[1]?.response_range?.kvs?.[0];
       if (fence !== null && (fenceKv === undefined || fenceKv === null || String(fenceKv.create_revision) !== fence.createRevision)) {
-        throw new MetadataStoreFencedError(`this node is no longer the elected controller (its election key ${fence.key} from revision ${fence.createRevision} is gone): etcd refused its metadata commit`);
+        const refused = new MetadataStoreFencedError(`this node is no longer the elected controller (its election key ${fence.key} from revision ${fence.createRevision} is gone): etcd refused its metadata commit`);
+        this.onFenced(refused.message);
+        throw refused;
       }
       await this.#readAfterOnce();
       if (expectedVersion !== undefined) throw new StaleMetadataError(expectedVersion, this.#image.version);

@@ -8,7 +8,8 @@
  * whole.
  */
 import t from 'tap';
-import { connectEtcd, parseEtcdAddress } from '../../../broker/metadata/etcd-client.js';
+import { parseEtcdAddress } from '../../../broker/metadata/etcd-address.js';
+import { connectEtcd } from '../../../broker/metadata/etcd-client.js';
 import { EtcdMetadataStore, MAX_COMMIT_BYTES, MetadataCommitTooLargeError, MetadataStoreFencedError } from '../../../broker/metadata/etcd-store.js';
 import { StaleMetadataError } from '../../../broker/metadata/store.js';
 import { systemClock } from '../../../broker/world/clock.js';
