@@ -22,6 +22,8 @@ import { startEtcd, type EtcdServer } from './etcd.js';
 export const LEASE_MS = 2000;
 export const SESSION_MS = 6000;
 export const PREFIX = '/runnel/test/';
+/** The longest `until` polls: every state it waits for comes within a session timeout or two. */
+const UNTIL_MS = 30_000;
 
 export const ETCD_SETTINGS = [
   ['controller.lease.ms', LEASE_MS],
@@ -98,8 +100,9 @@ export async function startEtcdCluster(t: Test, opts: { dir: string; brokers: nu
     },
     describe,
     async until(topic, test, what) {
+      const deadline = Date.now() + UNTIL_MS;
       let d = await describe(topic);
-      for (let i = 0; i < 160 && !test(d); i++) {
+      for (let i = 0; i < 160 && !test(d) && Date.now() < deadline; i++) {
         await sleep(250);
         d = await describe(topic);
       }
