@@ -9,8 +9,9 @@
  * ports and data, as an etcd restarted by its operator.
  */
 import type { Test } from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { freshDataDir } from './broker-process.js';
 import { unusedPort } from './unused-port.js';
 
@@ -37,11 +38,12 @@ export interface EtcdServer {
 }
 
 /** The etcd binary, or a failure naming the package to install. */
-export function etcdBinary(): string {
-  const found = spawnSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' });
-  const path = found.stdout.trim();
-  if (found.status !== 0 || path === '') throw new Error(`no etcd binary on PATH: ${INSTALL_ETCD}`);
-  return path;
+export function etcdBinary(env: NodeJS.ProcessEnv = process.env): string {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'etcd');
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  throw new Error(`no etcd binary on PATH: ${INSTALL_ETCD}`);
 }
 
 export async function startEtcd(t: Test, opts: { dir?: string } = {}): Promise<EtcdServer> {
