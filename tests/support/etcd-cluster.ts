@@ -10,14 +10,18 @@
  * active controller, and `describe`/`until` poll a topic through a live broker.
  */
 import type { Test } from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
 import { parseEtcdAddress } from '../../broker/metadata/etcd-address.js';
 import { connectEtcd } from '../../broker/metadata/etcd-client.js';
 import { decodeEntry, type MetadataEntry } from '../../broker/metadata/changes.js';
+import { drainTopic } from '../faults/drain.js';
 import { runnel, spawnCli, unusedPort, type Cli } from '../tools/run-cli.js';
 import { startEtcd, type EtcdServer } from './etcd.js';
+import { summarizeLedger, type Ledger } from './ledger.js';
 
 export const LEASE_MS = 2000;
 export const SESSION_MS = 6000;
@@ -52,11 +56,18 @@ export interface EtcdCluster {
   entries(): Promise<MetadataEntry[]>;
   describe(topic: string): Promise<Described>;
   until(topic: string, test: (d: Described) => boolean, what: string): Promise<Described>;
+  /** Creates `topic` with 3 partitions on 3 replicas, min.insync.replicas=2, and waits for every ISR to be full. */
+  createReplicated(topic: string): Promise<void>;
   alive(): number[];
 }
 
-export async function startEtcdCluster(t: Test, opts: { dir: string; brokers: number }): Promise<EtcdCluster> {
-  const etcd = await startEtcd(t, { dir: opts.dir });
+export const fullIsr = (d: Described): boolean => d.partitions.every((p) => p.isr.length === 3);
+
+/** Nodes' data (etcd's too) in a fresh directory, removed after the test. */
+export async function startEtcdCluster(t: Test, opts: { brokers: number }): Promise<EtcdCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-etcd-cluster-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const etcd = await startEtcd(t, { dir });
   const client = connectEtcd(parseEtcdAddress(etcd.url));
   t.teardown(() => client.close());
   const ports: number[] = [];
@@ -64,7 +75,7 @@ export async function startEtcdCluster(t: Test, opts: { dir: string; brokers: nu
   const bootstrap = ports.map((port) => `127.0.0.1:${port}`);
   const brokers = new Map<number, Cli>();
   const start = (id: number): Cli => {
-    const cli = spawnCli(t, ['broker', '--node-id', String(id), '--listen', bootstrap[id - 1]!, '--data', join(opts.dir, `b${id}`), '--controller', etcd.url, ...ETCD_SETTINGS]);
+    const cli = spawnCli(t, ['broker', '--node-id', String(id), '--listen', bootstrap[id - 1]!, '--data', join(dir, `b${id}`), '--controller', etcd.url, ...ETCD_SETTINGS]);
     brokers.set(id, cli);
     return cli;
   };
@@ -81,6 +92,16 @@ export async function startEtcdCluster(t: Test, opts: { dir: string; brokers: nu
         return JSON.parse(out.stdout) as Described;
       }
     }
+  };
+  const until = async (topic: string, test: (d: Described) => boolean, what: string): Promise<Described> => {
+    const deadline = Date.now() + UNTIL_MS;
+    let d = await describe(topic);
+    for (let i = 0; i < 160 && !test(d) && Date.now() < deadline; i++) {
+      await sleep(250);
+      d = await describe(topic);
+    }
+    t.ok(test(d), what);
+    return d;
   };
   return {
     etcd,
@@ -99,16 +120,12 @@ export async function startEtcdCluster(t: Test, opts: { dir: string; brokers: nu
       return kvs.map((kv) => decodeEntry(kv.value.subarray(1), kv.value[0]!));
     },
     describe,
-    async until(topic, test, what) {
-      const deadline = Date.now() + UNTIL_MS;
-      let d = await describe(topic);
-      for (let i = 0; i < 160 && !test(d) && Date.now() < deadline; i++) {
-        await sleep(250);
-        d = await describe(topic);
-      }
-      t.ok(test(d), what);
-      return d;
+    async createReplicated(topic) {
+      const created = await runnel(['topic', 'create', topic, '--partitions', '3', '--replication-factor', '3', '--config', 'min.insync.replicas=2', '-b', bootstrap[0]!]);
+      t.equal(created.code, 0, `topic ${topic} created ${created.stderr}`);
+      await until(topic, fullIsr, 'every ISR is full at the start');
     },
+    until,
   };
 }
 
@@ -120,4 +137,18 @@ export async function within(withinMs: number, test: () => boolean | Promise<boo
     await sleep(50);
   }
   return test();
+}
+
+/** After the load: every acknowledged value read back at its offset, no send failed; then every broker stops cleanly. */
+export async function checkAndStop(t: Test, cluster: EtcdCluster, ledger: Ledger, topic: string, minAcked: number): Promise<void> {
+  const report = ledger.check(await drainTopic(cluster.bootstrap, topic, 60_000));
+  t.comment(summarizeLedger(report));
+  t.ok(report.ok, summarizeLedger(report));
+  t.equal(report.lost.count, 0, 'no acknowledged value lost');
+  t.equal(report.failed, 0, 'no send failed: producers waited out every outage');
+  t.ok(report.acked >= minAcked, `load ran throughout (${report.acked} acknowledged)`);
+  for (const b of cluster.brokers.values()) {
+    b.child.kill('SIGTERM');
+    t.equal((await b.exited).code, 0, 'clean shutdown');
+  }
 }

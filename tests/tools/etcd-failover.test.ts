@@ -14,14 +14,10 @@
  * Afterwards every acknowledged value is read back at its offset.
  */
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { drainTopic } from '../faults/drain.js';
 import { startLoad } from '../faults/load.js';
-import { LEASE_MS, SESSION_MS, startEtcdCluster, within } from '../support/etcd-cluster.js';
-import { Ledger, summarizeLedger } from '../support/ledger.js';
+import { fullIsr, LEASE_MS, SESSION_MS, startEtcdCluster, within, checkAndStop } from '../support/etcd-cluster.js';
+import { Ledger } from '../support/ledger.js';
 import { runnel } from './run-cli.js';
 
 /** A takeover is due once etcd expires the lease (at most LEASE_MS after the last keepalive); the rest is noticing it on a busy machine. */
@@ -29,15 +25,9 @@ const TAKEOVER_WITHIN_MS = LEASE_MS + 3000;
 
 t.test('SIGKILL and SIGSTOP of the active controller under acks=all load: another takes over, a woken one changes nothing, nothing acknowledged lost', async (t) => {
   t.setTimeout(170_000);
-  const dir = mkdtempSync(join(tmpdir(), 'runnel-etcd-failover-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const cluster = await startEtcdCluster(t, { dir, brokers: 3 });
+  const cluster = await startEtcdCluster(t, { brokers: 3 });
   const { brokers, bootstrap } = cluster;
-
-  const created = await runnel(['topic', 'create', 'ha', '--partitions', '3', '--replication-factor', '3', '--config', 'min.insync.replicas=2', '-b', bootstrap[0]!]);
-  t.equal(created.code, 0, `topic created ${created.stderr}`);
-  const fullIsr = (d: { partitions: { isr: number[] }[] }): boolean => d.partitions.every((p) => p.isr.length === 3);
-  await cluster.until('ha', fullIsr, 'every ISR is full at the start');
+  await cluster.createReplicated('ha');
 
   /** Waits for a node other than `old` to become the active controller; returns it and how long it took. */
   const takeover = async (old: number, sinceMs: number): Promise<{ id: number; ms: number }> => {
@@ -119,15 +109,5 @@ t.test('SIGKILL and SIGSTOP of the active controller under acks=all load: anothe
     await load.stop();
   }
 
-  const report = ledger.check(await drainTopic(bootstrap, 'ha', 60_000));
-  t.comment(summarizeLedger(report));
-  t.ok(report.ok, summarizeLedger(report));
-  t.equal(report.lost.count, 0, 'no acknowledged value lost');
-  t.equal(report.failed, 0, 'no send failed: producers waited out the takeovers');
-  t.ok(report.acked >= 1300, `load ran throughout (${report.acked} acknowledged)`);
-
-  for (const b of brokers.values()) {
-    b.child.kill('SIGTERM');
-    t.equal((await b.exited).code, 0, 'clean shutdown');
-  }
+  await checkAndStop(t, cluster, ledger, 'ha', 1300);
 });

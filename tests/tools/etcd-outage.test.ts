@@ -12,15 +12,12 @@
  *   and every acknowledged value is read back.
  */
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Runnel } from '../../client/index.js';
 import { drainTopic } from '../faults/drain.js';
 import { startLoad } from '../faults/load.js';
-import { LEASE_MS, startEtcdCluster, within } from '../support/etcd-cluster.js';
-import { Ledger, summarizeLedger } from '../support/ledger.js';
+import { LEASE_MS, startEtcdCluster, within, checkAndStop } from '../support/etcd-cluster.js';
+import { Ledger } from '../support/ledger.js';
 import { runnel } from './run-cli.js';
 
 /** Below LEASE_MS + the broker session (2 + 6 s): the write leases answered before etcd went away still hold. */
@@ -28,14 +25,9 @@ const OUTAGE_MS = 5000;
 
 t.test('etcd down: existing partitions keep taking and serving records, metadata changes fail naming etcd, and work again once it is back', async (t) => {
   t.setTimeout(150_000);
-  const dir = mkdtempSync(join(tmpdir(), 'runnel-etcd-outage-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const cluster = await startEtcdCluster(t, { dir, brokers: 3 });
+  const cluster = await startEtcdCluster(t, { brokers: 3 });
   const { bootstrap, etcd } = cluster;
-
-  const created = await runnel(['topic', 'create', 'kept', '--partitions', '3', '--replication-factor', '3', '--config', 'min.insync.replicas=2', '-b', bootstrap[0]!]);
-  t.equal(created.code, 0, `topic created ${created.stderr}`);
-  await cluster.until('kept', (d) => d.partitions.every((p) => p.isr.length === 3), 'every ISR is full at the start');
+  await cluster.createReplicated('kept');
 
   const ledger = new Ledger();
   const load = startLoad({ bootstrap, topic: 'kept', partitions: 3, producers: 2, inFlight: 2, acks: 'all', deliveryTimeoutMs: 60_000, ledger });
@@ -75,14 +67,5 @@ t.test('etcd down: existing partitions keep taking and serving records, metadata
     await load.stop();
   }
 
-  const report = ledger.check(await drainTopic(bootstrap, 'kept', 60_000));
-  t.comment(summarizeLedger(report));
-  t.ok(report.ok, summarizeLedger(report));
-  t.equal(report.lost.count, 0, 'no acknowledged value lost');
-  t.equal(report.failed, 0, 'no send failed');
-
-  for (const b of cluster.brokers.values()) {
-    b.child.kill('SIGTERM');
-    t.equal((await b.exited).code, 0, 'clean shutdown');
-  }
+  await checkAndStop(t, cluster, ledger, 'kept', 900);
 });
