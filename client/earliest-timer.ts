@@ -6,7 +6,8 @@
  * whole client can run in a simulation. While armed it keeps the process
  * alive (a process awaiting a send whose batch lingers must not exit before
  * it goes); its owners cancel it when idle, so it never holds an idle
- * process.
+ * process. One made with `keepAlive: false` never holds the process (for
+ * checks that matter only while something else keeps it running).
  */
 import type { ClientClock, TimerHandle } from './clock.js';
 
@@ -15,10 +16,12 @@ export class EarliestTimer {
   readonly #clock: ClientClock;
   #timer: TimerHandle | null = null;
   #dueMs = Infinity;
+  readonly #keepAlive: boolean;
 
-  constructor(clock: ClientClock, fire: () => void) {
+  constructor(clock: ClientClock, fire: () => void, opts: { keepAlive?: boolean } = {}) {
     this.#clock = clock;
     this.#fire = fire;
+    this.#keepAlive = opts.keepAlive ?? true;
   }
 
   armAt(dueMs: number, nowMs: number): void {
@@ -29,7 +32,7 @@ export class EarliestTimer {
       this.#timer = null;
       this.#dueMs = Infinity;
       this.#fire();
-    }, { keepAlive: true });
+    }, { keepAlive: this.#keepAlive });
   }
 
   cancel(): void {

@@ -232,9 +232,17 @@ export class Cluster {
 
   /**
    * A connection for control requests (metadata, admin): a known broker if
-   * any is connected, else the bootstrap list in turn.
+   * any is connected, else the bootstrap list in turn. `avoid` names a broker
+   * that stopped answering: any other known broker is asked first, connected
+   * or not (in turn, so one that is down does not take every ask).
    */
-  anyConnection(): Connection {
+  anyConnection(avoid?: number): Connection {
+    if (avoid !== undefined) {
+      const others = [...this.#brokers].filter(([id]) => id !== avoid).map(([, conn]) => conn);
+      const connected = others.find((conn) => conn.isConnected);
+      if (connected !== undefined) return connected;
+      if (others.length > 0) return others[this.#nextBootstrap++ % others.length]!;
+    }
     for (const conn of this.#brokers.values()) if (conn.isConnected) return conn;
     for (const conn of this.#bootstrap) if (conn.isConnected) return conn;
     const all = [...this.#brokers.values(), ...this.#bootstrap];
@@ -362,11 +370,11 @@ export class Cluster {
   }
 
   /**
-   * One Metadata request (null: every topic). Shared with any refresh already
-   * running for the same topics; updates the broker list and the cache.
+   * One Metadata request (null: every topic); updates the broker list and
+   * the cache. `avoid`: a broker to ask only if no other is connected.
    */
-  async fetchMetadata(topics: string[] | null, opts?: { includeInternal?: boolean }): Promise<MetadataResponse> {
-    const conn = this.anyConnection();
+  async fetchMetadata(topics: string[] | null, opts?: { includeInternal?: boolean; avoid?: number }): Promise<MetadataResponse> {
+    const conn = this.anyConnection(opts?.avoid);
     const seq = this.#metadataSeq++;
     const res = await conn.request('Metadata', { topics, allowAutoTopicCreation: this.opts.allowAutoTopicCreation, includeInternal: opts?.includeInternal ?? false });
     this.#apply(res, seq);

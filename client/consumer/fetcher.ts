@@ -12,6 +12,12 @@
  * position a seek has since replaced (buffered or still in flight) is
  * dropped when its turn comes.
  *
+ * A leader that stops answering (paused, cut off): a Fetch unanswered past
+ * maxWaitMs plus a check interval has its leaders checked (leader-checks.ts),
+ * and the partitions whose leader moved leave that fetch (its late answer is
+ * ignored for them) and are fetched from their new leader, from the same
+ * offset, without waiting out requestTimeoutMs.
+ *
  * Errors: retriable ones (leader moved, broker restarting) are retried with
  * backoff for as long as the consumer lives, logged at warn; the position
  * stays where it was, so the partition resumes at the new leader with
@@ -37,6 +43,7 @@ import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '
 import { addTo } from '../group-by.js';
 import { EarliestTimer } from '../earliest-timer.js';
 import { CoalescedRun } from '../coalesced.js';
+import { LeaderChecks } from '../leader-checks.js';
 import { listOffsets, offsetsForTimestamps } from '../offsets.js';
 import { validatePositions, type ValidationAsk } from './epoch-validation.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type FetchResponse } from '../../protocol/messages.js';
@@ -61,6 +68,23 @@ interface ResponseToken {
   remaining: number;
 }
 
+/** One partition in a Fetch request. */
+interface FetchAsk {
+  state: PartitionState;
+  epoch: number;
+  offset: number;
+  leaderEpoch: number;
+  /** Taken off its request because the partition's leader moved: its answer there is not wanted. */
+  abandoned: boolean;
+}
+
+/** A Fetch request on the wire. */
+interface InFlightFetch {
+  leader: number;
+  sentAtMs: number;
+  asked: FetchAsk[];
+}
+
 interface ReadyEntry {
   state: PartitionState;
   epoch: number;
@@ -83,6 +107,10 @@ export class Fetcher {
   #waiters: (() => void)[] = [];
   readonly #pass = new CoalescedRun(() => this.#doPump(), queueMicrotask);
   readonly #retryTimer: EarliestTimer;
+  readonly #leaderChecks: LeaderChecks;
+  /** For leader checks of fetches on the wire; never keeps the process alive (their sockets do). */
+  readonly #checkTimer: EarliestTimer;
+  readonly #onTheWire = new Set<InFlightFetch>();
   #closed = false;
   /** Loops currently iterating; fetching happens only while there is one. */
   iterating = 0;
@@ -91,6 +119,8 @@ export class Fetcher {
     this.#cluster = cluster;
     this.#opts = opts;
     this.#retryTimer = new EarliestTimer(cluster.clock, () => this.pump());
+    this.#leaderChecks = new LeaderChecks(cluster, opts.requestTimeoutMs, opts.logger, () => this.pump());
+    this.#checkTimer = new EarliestTimer(cluster.clock, () => this.pump(), { keepAlive: false });
   }
 
   get closed(): boolean {
@@ -128,6 +158,7 @@ export class Fetcher {
     this.#closed = true;
     this.#pass.stopped = true;
     this.#retryTimer.cancel();
+    this.#checkTimer.cancel();
     this.#wake();
   }
 
@@ -232,6 +263,37 @@ export class Fetcher {
       void this.#fetch(leader, states);
     }
     this.#retryTimer.armAt(nextDueMs, nowMs);
+    // After sending: #fetch puts its request on the wire before its first await, so the new ones are watched too.
+    let checkDueMs = Infinity;
+    for (const f of this.#onTheWire) checkDueMs = Math.min(checkDueMs, this.#watch(f, nowMs));
+    this.#checkTimer.armAt(checkDueMs, nowMs);
+  }
+
+  /**
+   * Takes the partitions whose leader moved off a fetch that waits past
+   * maxWaitMs (they are fetched from the new leader at the next pass), and
+   * has the leaders of the rest checked. Returns when to look again.
+   */
+  #watch(f: InFlightFetch, nowMs: number): number {
+    let moved = false;
+    const waiting = new Set<string>();
+    for (const a of f.asked) {
+      if (a.abandoned) continue;
+      const leader = this.#cluster.cachedLeader(a.state.topic, a.state.partition);
+      if (leader >= 0 && leader !== f.leader) {
+        a.abandoned = true;
+        a.state.inFlight = false;
+        moved = true;
+        this.#opts.logger.debug({ topic: a.state.topic, partition: a.state.partition, from: f.leader, to: leader }, 'leader moved while a Fetch waited; fetching from the new leader');
+      } else {
+        waiting.add(a.state.topic);
+      }
+    }
+    if (moved) this.pump();
+    let nextMs = Infinity;
+    const slowAtMs = f.sentAtMs + this.#opts.maxWaitMs + this.#leaderChecks.intervalMs;
+    for (const topic of waiting) nextMs = Math.min(nextMs, this.#leaderChecks.watch(topic, f.leader, slowAtMs, nowMs));
+    return nextMs;
   }
 
   #lookUp(topic: string): void {
@@ -338,7 +400,8 @@ export class Fetcher {
 
   async #fetch(leader: number, states: PartitionState[]): Promise<void> {
     this.#fetching.add(leader);
-    const asked = states.map((s) => ({ state: s, epoch: s.epoch, offset: s.fetchOffset!, leaderEpoch: this.#cluster.cachedLeaderEpoch(s.topic, s.partition) }));
+    const asked: FetchAsk[] = states.map((s) => ({ state: s, epoch: s.epoch, offset: s.fetchOffset!, leaderEpoch: this.#cluster.cachedLeaderEpoch(s.topic, s.partition), abandoned: false }));
+    const inFlight: InFlightFetch = { leader, sentAtMs: this.#cluster.clock.nowMs(), asked };
     const topics = new Map<string, FetchRequest['topics'][number]>();
     for (const a of asked) {
       a.state.inFlight = true;
@@ -348,14 +411,17 @@ export class Fetcher {
     }
     const { maxWaitMs, minBytes, maxBytes, requestTimeoutMs } = this.#opts;
     const body: FetchRequest = { replicaId: -1, replicaEpoch: -1, maxWaitMs, minBytes, maxBytes, topics: [...topics.values()] };
+    this.#onTheWire.add(inFlight);
     try {
       const res = await this.#cluster.broker(leader).request('Fetch', body, requestTimeoutMs + maxWaitMs);
       if (this.#closed) return;
-      this.#handleFetch(leader, res, asked);
+      this.#handleFetch(leader, res, asked.filter((a) => !a.abandoned));
     } catch (err) {
-      if (!this.#closed) this.#failedAll(asked, err);
+      if (!this.#closed) this.#failedAll(asked.filter((a) => !a.abandoned), err);
     } finally {
-      for (const a of asked) a.state.inFlight = false;
+      this.#onTheWire.delete(inFlight);
+      // An abandoned partition may be in a fetch to its new leader by now: that one owns its flag.
+      for (const a of asked) if (!a.abandoned) a.state.inFlight = false;
       this.#fetching.delete(leader);
       this.pump();
     }
@@ -378,7 +444,7 @@ export class Fetcher {
     this.#deliverError(s, new RunnelError('OFFSET_OUT_OF_RANGE', `${reason}; seek to 'earliest', 'latest' or an offset it holds.`, { reason }));
   }
 
-  #handleFetch(leader: number, res: FetchResponse, asked: { state: PartitionState; epoch: number; offset: number; leaderEpoch: number }[]): void {
+  #handleFetch(leader: number, res: FetchResponse, asked: FetchAsk[]): void {
     if (errorNameOf(res.errorCode) !== 'NONE') throw RunnelError.fromCode(res.errorCode, `Fetching from broker ${leader}`);
     const byKey = new Map(asked.map((a) => [a.state.key, a]));
     const token: ResponseToken = { leader, remaining: 0 };

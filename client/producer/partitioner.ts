@@ -59,7 +59,9 @@ export type Partitioner = (key: Buffer | null, partitionCount: number) => number
 /**
  * Per-topic sticky choice for records without a key. The accumulator calls
  * `batchClosed` when the batch the sticky partition was filling is sealed, and
- * the next keyless record picks a new partition.
+ * the next keyless record picks a new partition. Only partitions that have a
+ * leader are picked while any has one (as Kafka's producer does): keyless
+ * records need no particular partition, so they never wait for an election.
  */
 export class StickyPartitions {
   readonly #current = new Map<string, number>();
@@ -70,20 +72,28 @@ export class StickyPartitions {
     this.#random = random;
   }
 
-  partition(topic: string, partitionCount: number): number {
+  /** `hasLeader(p)`: whether partition p has a leader now. */
+  partition(topic: string, partitionCount: number, hasLeader: (partition: number) => boolean): number {
     const current = this.#current.get(topic);
-    if (current !== undefined && current < partitionCount) return current;
-    const next = Math.floor(this.#random() * partitionCount);
+    if (current !== undefined && current < partitionCount && hasLeader(current)) return current;
+    const next = this.#pick(partitionCount, hasLeader, -1);
     this.#current.set(topic, next);
     return next;
   }
 
   /** The batch for `partition` of `topic` was sealed: move on if we were sticking to it. */
-  batchClosed(topic: string, partition: number, partitionCount: number): void {
+  batchClosed(topic: string, partition: number, partitionCount: number, hasLeader: (partition: number) => boolean): void {
     if (this.#current.get(topic) !== partition) return;
     if (partitionCount <= 1) return;
-    // Any other partition, uniformly.
-    const offset = 1 + Math.floor(this.#random() * (partitionCount - 1));
-    this.#current.set(topic, (partition + offset) % partitionCount);
+    this.#current.set(topic, this.#pick(partitionCount, hasLeader, partition));
+  }
+
+  /** Uniformly among the partitions with a leader other than `not`, else among all others. */
+  #pick(partitionCount: number, hasLeader: (partition: number) => boolean, not: number): number {
+    const led: number[] = [];
+    for (let p = 0; p < partitionCount; p++) if (p !== not && hasLeader(p)) led.push(p);
+    if (led.length > 0) return led[Math.floor(this.#random() * led.length)]!;
+    if (not < 0) return Math.floor(this.#random() * partitionCount);
+    return (not + 1 + Math.floor(this.#random() * (partitionCount - 1))) % partitionCount;
   }
 }

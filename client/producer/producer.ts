@@ -82,8 +82,8 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
       bufferMemoryBytes: opts.bufferMemoryBytes,
       codec: opts.codec,
       onSealed: (topic, partition) => {
-        const count = cluster.cachedTopic(topic)?.partitions.length ?? 1;
-        this.#sticky.batchClosed(topic, partition, count);
+        const partitions = cluster.cachedTopic(topic)?.partitions;
+        this.#sticky.batchClosed(topic, partition, partitions?.length ?? 1, (p) => (partitions?.[p]?.leader ?? -1) >= 0);
       },
     });
     this.#lookups = new TopicLookups(cluster, opts.retry, {
@@ -247,7 +247,7 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
       else if (key !== null) partition = (murmur2(key) & 0x7fffffff) % partitionCount;
       else {
         // Looked up once per run of keyless records, again only after a seal may have moved it.
-        if (sticky < 0) sticky = this.#sticky.partition(call.topic, partitionCount);
+        if (sticky < 0) sticky = this.#sticky.partition(call.topic, partitionCount, (p) => info.partitions[p]!.leader >= 0);
         partition = sticky;
       }
       // Placing checked this against the metadata of the time; only a topic deleted and made again smaller gets here.

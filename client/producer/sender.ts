@@ -14,6 +14,15 @@
  * With acks=0 there is no response: a request is done when the socket has
  * taken its bytes, and offsets are reported as -1.
  *
+ * A leader that stops answering (paused, cut off) would hold its partitions'
+ * batches for a whole requestTimeoutMs. A Produce request unanswered for a
+ * check interval has its leaders checked (leader-checks.ts); a partition
+ * whose leader the metadata then names differently is taken off that
+ * request and sent to its new leader at once (its late answer, if any, is
+ * ignored). Order is kept (nothing of that partition is on the wire any
+ * more); a copy may land twice if the old leader had already replicated it,
+ * as with any retry without idempotence.
+ *
  * Deadlines (Kafka's delivery.timeout.ms): every pass fails the batches at
  * the front of each queue whose deadline has passed, whether they wait for a
  * leader, a retry backoff or a free slot; a batch on the wire past its
@@ -29,6 +38,7 @@ import { RunnelError } from '../errors.js';
 import { addTo } from '../group-by.js';
 import { EarliestTimer } from '../earliest-timer.js';
 import { CoalescedRun } from '../coalesced.js';
+import { LeaderChecks } from '../leader-checks.js';
 import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '../metadata.js';
 import type { Logger } from '../types.js';
 import type { Accumulator, PartitionQueue, ProducerBatch } from './accumulator.js';
@@ -55,7 +65,10 @@ interface Entry {
   batches: ProducerBatch[];
   leader: number;
   sentAtMs: number;
+  /** Taken off its request because the partition's leader moved: its batches are back in their queue. */
+  abandoned: boolean;
 }
+
 
 export class Sender {
   readonly #cluster: Cluster;
@@ -67,6 +80,9 @@ export class Sender {
   readonly #onTheWire = new Set<Entry>();
   readonly #pass = new CoalescedRun(() => this.#run(), setImmediate);
   readonly #timer: EarliestTimer;
+  readonly #leaderChecks: LeaderChecks;
+  /** A pass took batches off a request whose leader moved: another pass sends them. */
+  #requeuedByAbandon = false;
   #stopped = false;
 
   constructor(cluster: Cluster, acc: Accumulator, lookups: TopicLookups, opts: SenderOptions) {
@@ -75,6 +91,7 @@ export class Sender {
     this.#lookups = lookups;
     this.#opts = opts;
     this.#timer = new EarliestTimer(cluster.clock, () => this.#run());
+    this.#leaderChecks = new LeaderChecks(cluster, opts.requestTimeoutMs, opts.logger, () => this.wake());
   }
 
   /** Runs a send pass soon (same tick's appends still join the batches). */
@@ -136,17 +153,59 @@ export class Sender {
         addTo(byLeader, leader, q);
       }
     }
+    for (const [leader, queues] of byLeader) this.#sendTo(leader, queues, nowMs);
+    // After sending, so that the requests just sent are watched too (their leader checks).
     for (const entry of this.#onTheWire) {
+      if (this.#leaderMoved(entry)) {
+        this.#abandon(entry);
+        continue;
+      }
       for (const b of entry.batches) {
         if (b.expired) continue;
         if (b.deadlineMs <= nowMs) this.#expire(b, this.#onTheWireTimeout(entry, b, nowMs));
         else nextDueMs = Math.min(nextDueMs, b.deadlineMs);
       }
+      if (this.#opts.acks !== 0) nextDueMs = Math.min(nextDueMs, this.#leaderChecks.watch(entry.q.topic, entry.leader, entry.sentAtMs + this.#leaderChecks.intervalMs, nowMs));
     }
-    for (const [leader, queues] of byLeader) this.#sendTo(leader, queues, nowMs);
+    // Abandoned batches went back to their queues: send them now rather than at the next pass.
+    if (this.#requeuedByAbandon) {
+      this.#requeuedByAbandon = false;
+      this.wake();
+    }
     if (this.#stopped) return;
     if (this.#acc.isIdle) this.#timer.cancel();
     else this.#timer.armAt(nextDueMs, nowMs);
+  }
+
+  /** Whether the metadata now names another leader for the entry's partition than the one its request went to. */
+  #leaderMoved(entry: Entry): boolean {
+    if (entry.abandoned || this.#opts.acks === 0) return false;
+    const leader = this.#cluster.cachedLeader(entry.q.topic, entry.q.partition);
+    return leader >= 0 && leader !== entry.leader;
+  }
+
+  /**
+   * Takes a partition off the request that carries it, because its leader
+   * moved: its batches go back to the front of their queue for the new
+   * leader, not counted as a failed attempt. Their buffers are never built
+   * in again: the old request's socket may still hold their bytes.
+   */
+  #abandon(entry: Entry): void {
+    entry.abandoned = true;
+    this.#onTheWire.delete(entry);
+    const { q } = entry;
+    q.muted = false;
+    const batches: ProducerBatch[] = [];
+    for (const b of entry.batches) {
+      b.ownBuffer = null;
+      if (b.expired) this.#acc.release(b);
+      else batches.push(b);
+    }
+    const newLeader = this.#cluster.cachedLeader(q.topic, q.partition);
+    this.#opts.logger.debug({ topic: q.topic, partition: q.partition, from: entry.leader, to: newLeader }, 'leader moved while a Produce request waited; sending to the new leader');
+    if (batches.length === 0) return;
+    this.#acc.requeue(q, batches, this.#cluster.clock.nowMs());
+    this.#requeuedByAbandon = true;
   }
 
   /** Why a batch that never left (or waits to be sent again) timed out, for each of its calls. */
@@ -208,7 +267,7 @@ export class Sender {
           for (const b of batches) requestBytes += b.bytes!.byteLength;
         }
         if (this.#opts.acks !== 0) q.muted = true;
-        entries.push({ q, batches, leader, sentAtMs: nowMs });
+        entries.push({ q, batches, leader, sentAtMs: nowMs, abandoned: false });
         let topic = topics.get(q.topic);
         if (topic === undefined) topics.set(q.topic, (topic = { name: q.topic, partitions: [] }));
         topic.partitions.push({ partition: q.partition, records });
@@ -217,7 +276,7 @@ export class Sender {
       const body: ProduceRequest<RecordChunks> = { acks: this.#opts.acks, timeoutMs: this.#opts.requestTimeoutMs, topics: [...topics.values()] };
       this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 0) + 1);
       for (const e of entries) this.#onTheWire.add(e);
-      void this.#dispatch(leader, body, entries);
+  void this.#dispatch(leader, body, entries);
     }
   }
 
@@ -234,7 +293,7 @@ export class Sender {
       }
     } catch (err) {
       const e = err instanceof RunnelError ? err : new RunnelError('UNKNOWN_SERVER_ERROR', `Producing failed: ${(err as Error).message}`, { cause: err });
-      for (const entry of entries) this.#retryOrFail(entry, e);
+      for (const entry of entries) if (!entry.abandoned) this.#retryOrFail(entry, e);
     } finally {
       for (const e of entries) this.#onTheWire.delete(e);
       this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 1) - 1);
@@ -246,6 +305,7 @@ export class Sender {
     const results = new Map<string, ProduceResponse['topics'][number]['partitions'][number]>();
     for (const t of res.topics) for (const p of t.partitions) results.set(`${t.name}\0${p.partition}`, p);
     for (const entry of entries) {
+      if (entry.abandoned) continue;
       const r = results.get(`${entry.q.topic}\0${entry.q.partition}`);
       if (r === undefined) {
         this.#retryOrFail(entry, new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Produce response left out ${entry.q.topic}-${entry.q.partition}.`));

@@ -279,3 +279,65 @@ t.test('admin: describe gives replicas, ISR, leader epoch and offline replicas; 
     { partition: 1, leader: 2, replicas: [2, 1], isr: [2], leaderEpoch: 1, offlineReplicas: [1] },
   ], 'per partition: leader, replicas, ISR, leader epoch, offline replicas');
 });
+
+t.test('a leader that stops answering: once metadata names a new leader, the waiting batch goes there without waiting out requestTimeoutMs', async (t) => {
+  const cluster = await FakeCluster.start(t, [1, 2], { s: { partitions: 2, replicas: [1, 2] } });
+  const runnel = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: fastRetry });
+  t.teardown(() => runnel.close());
+  // requestTimeoutMs 20 s: waiting for the silent leader's answer would outlast every bound below.
+  const producer = runnel.producer({ acks: 'all', lingerMs: 0, deliveryTimeoutMs: 60_000, requestTimeoutMs: 20_000 });
+  await producer.send({ topic: 's', messages: [{ value: 'warm-0', partition: 0 }, { value: 'warm-1', partition: 1 }] });
+  t.equal(cluster.partition('s', 0).leader, 1, 'partition 0 starts on broker 1');
+
+  const silentLeader = cluster.brokers.get(1)!;
+  silentLeader.hang();
+  const metadataBefore = cluster.requests('Metadata').length;
+  const startedMs = Date.now();
+  const sent = producer.send({ topic: 's', messages: [{ value: 'a', partition: 0 }] });
+  // The silent broker records nothing until it resumes: give the request time to reach it.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  cluster.moveLeader('s', 0, 2);
+  // Bounded well below requestTimeoutMs (20 s): only the leader check can explain an answer in time.
+  const [meta] = await Promise.race([sent, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the send waited for the silent leader')), 8000))]);
+  const tookMs = Date.now() - startedMs;
+  t.equal(meta!.partition, 0);
+  t.equal(meta!.offset, 1, 'acknowledged by the new leader at the next offset');
+  t.ok(tookMs < 8000, `settled in ${tookMs} ms`);
+  const asked = cluster.requests('Metadata').slice(metadataBefore);
+  t.ok(asked.length > 0 && asked.every((s) => s.broker === 2), 'the leaders were checked with the broker that still answers, not the silent one');
+
+  silentLeader.resume();
+  // The silent leader's late answer (it no longer leads) changes nothing: no second copy, nothing failed.
+  const [next] = await producer.send({ topic: 's', messages: [{ value: 'b', partition: 0 }] });
+  t.equal(next!.offset, 2);
+  t.same(logValues(cluster, 's', 0), ['warm-0', 'a', 'b'], 'the partition holds each record once, in send order');
+});
+
+t.test('a leader that stops answering a Fetch: once metadata names a new leader, the consumer reads there without waiting out requestTimeoutMs', async (t) => {
+  const cluster = await FakeCluster.start(t, [1, 2], { f: { partitions: 1, replicas: [1, 2] } });
+  // Producer and consumer on clients of their own: neither learns the new leader from the other's metadata.
+  const writer = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: fastRetry });
+  const reader = new Runnel({ bootstrap: cluster.bootstrap, logger: silent, retry: fastRetry, requestTimeoutMs: 20_000 });
+  t.teardown(() => Promise.all([writer.close(), reader.close()]));
+  const producer = writer.producer({ acks: 'all', lingerMs: 0, deliveryTimeoutMs: 60_000, requestTimeoutMs: 20_000 });
+  await producer.send({ topic: 'f', messages: [{ value: 'r0' }, { value: 'r1' }] });
+
+  const consumer = reader.consumer({ maxWaitMs: 100 });
+  consumer.assign([{ topic: 'f', partition: 0, offset: 'earliest' }]);
+  const got: Message[] = [];
+  const consuming = consumeInto(consumer, got);
+  await until('the first 2 records', () => got.length >= 2);
+
+  cluster.brokers.get(1)!.hang();
+  // Let the consumer's next long poll reach the silent broker, then move the leader and write there.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  cluster.moveLeader('f', 0, 2);
+  await producer.send({ topic: 'f', messages: [{ value: 'r2' }] });
+  // Bounded well below requestTimeoutMs (20 s): only the leader check can explain the record arriving in time.
+  await until('the record written at the new leader', () => got.length >= 3, 8000);
+  await consumer.close();
+  await consuming;
+  t.same(got.map((m) => [m.offset, m.value!.toString()]), [[0, 'r0'], [1, 'r1'], [2, 'r2']], 'each record once, in order');
+  t.ok(cluster.requests('Fetch', 2).length > 0, 'fetched from the new leader');
+  cluster.brokers.get(1)!.resume();
+});

@@ -60,21 +60,41 @@ t.test('partitionForKey is (murmur2 & 0x7fffffff) % n, stable, for strings and b
 t.test('sticky partitions: keyless records stay put until their batch closes, then move', async (t) => {
   let r = 0;
   const randoms = [0.5, 0.0, 0.99];
+  const all = (): boolean => true;
   const sticky = new StickyPartitions(() => randoms[r++ % randoms.length]!);
-  const first = sticky.partition('t', 4);
+  const first = sticky.partition('t', 4, all);
   t.equal(first, 2);
-  t.equal(sticky.partition('t', 4), first, 'same partition while the batch is open');
-  sticky.batchClosed('t', 3, 4);
-  t.equal(sticky.partition('t', 4), first, 'a batch closing elsewhere changes nothing');
-  sticky.batchClosed('t', first, 4);
-  const second = sticky.partition('t', 4);
+  t.equal(sticky.partition('t', 4, all), first, 'same partition while the batch is open');
+  sticky.batchClosed('t', 3, 4, all);
+  t.equal(sticky.partition('t', 4, all), first, 'a batch closing elsewhere changes nothing');
+  sticky.batchClosed('t', first, 4, all);
+  const second = sticky.partition('t', 4, all);
   t.not(second, first, 'moves to another partition');
-  sticky.batchClosed('t', second, 4);
-  t.not(sticky.partition('t', 4), second);
+  sticky.batchClosed('t', second, 4, all);
+  t.not(sticky.partition('t', 4, all), second);
   const single = new StickyPartitions(Math.random);
-  single.partition('one', 1);
-  single.batchClosed('one', 0, 1);
-  t.equal(single.partition('one', 1), 0, 'one partition: nowhere else to go');
+  single.partition('one', 1, all);
+  single.batchClosed('one', 0, 1, all);
+  t.equal(single.partition('one', 1, all), 0, 'one partition: nowhere else to go');
+});
+
+t.test('sticky partitions pick only partitions with a leader while any has one', async (t) => {
+  let r = 0;
+  const randoms = [0.1, 0.6, 0.3, 0.9, 0.0, 0.75];
+  const sticky = new StickyPartitions(() => randoms[r++ % randoms.length]!);
+  const led = new Set([1, 3]);
+  const hasLeader = (p: number): boolean => led.has(p);
+  const picks = new Set<number>();
+  for (let i = 0; i < 12; i++) {
+    const p = sticky.partition('t', 4, hasLeader);
+    picks.add(p);
+    sticky.batchClosed('t', p, 4, hasLeader);
+  }
+  t.same([...picks].sort(), [1, 3], 'never a leaderless partition');
+  led.delete(sticky.partition('t', 4, hasLeader));
+  t.same([sticky.partition('t', 4, hasLeader)], [...led], 'the sticky partition losing its leader moves the next record to one that has one');
+  led.clear();
+  t.ok(sticky.partition('t', 4, hasLeader) < 4, 'with no leader anywhere, any partition (the send waits for one)');
 });
 
 t.test('backoff doubles from initial to max with ±20% jitter', async (t) => {

@@ -46,6 +46,9 @@ export function ourProcess(recorded: RecordedProcess | null): ProcessSnapshot | 
   const now = snapshot(recorded.pid);
   if (now === null || now.startTime !== recorded.startTime) return null;
   if (now.state === 'Z' || now.state === 'X') return null;
+  // A process being torn down after SIGKILL has released its memory, and with it its command line, before it
+  // becomes a zombie: with the recorded start time it is still ours, and still there (ports, files held).
+  if (now.cmdline.length === 0) return now;
   if (now.cmdline.length !== recorded.cmdline.length || now.cmdline.some((arg, i) => arg !== recorded.cmdline[i])) return null;
   return now;
 }
