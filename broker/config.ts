@@ -16,6 +16,7 @@
  * set it itself.
  */
 import { splitAddress } from './cluster/address.js';
+import { isEtcdAddress, parseEtcdAddress } from './metadata/etcd-address.js';
 import { ConfigError, TOPIC_CONFIG_DEFS } from './storage/log-config.js';
 
 export class BrokerConfigError extends Error {
@@ -60,6 +61,10 @@ export interface BrokerConfig {
   topicDefaults: Record<string, string>;
   /** A broker of a cluster: its controller's HOST:PORT; empty: the embedded controller in this process. */
   controllerAddress: string;
+  /** With the controller on etcd: each candidate's etcd lease. */
+  controllerLeaseMs: number;
+  /** With the controller on etcd: the cluster's key prefix and the TLS files (empty: none). */
+  etcd: { prefix: string; caFile: string; certFile: string; keyFile: string };
   /** The rack of this broker, for rack-aware replica placement; null: none. */
   brokerRack: string | null;
   /** The controller fences a broker not heard from for this long (and moves its leaderships). */
@@ -141,7 +146,12 @@ const INT32_MAX = 0x7fffffff;
 /** Settings that belong to the broker itself (topic defaults are added from the storage table below). */
 const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'node.id', defaultValue: '0', doc: 'This broker\'s id, as clients see it in Metadata.', parse: int(0, INT32_MAX) },
-  { name: 'controller.address', defaultValue: '', doc: 'HOST:PORT of the controller of the cluster this broker belongs to (`runnel broker --controller`); empty: the broker runs its own controller in the same process (`runnel start`).', parse: (raw) => (raw.trim() === '' ? '' : (splitAddress(raw), raw.trim())) },
+  { name: 'controller.address', defaultValue: '', doc: 'HOST:PORT of the controller of the cluster this broker belongs to (`runnel broker --controller`), or `etcd://HOST:PORT[,HOST:PORT...]` (`etcds://` for TLS): the metadata lives in etcd and every broker is a controller candidate (the HA controller). Empty: the broker runs its own controller in the same process (`runnel start`).', parse: (raw) => (raw.trim() === '' ? '' : isEtcdAddress(raw) ? (parseEtcdAddress(raw), raw.trim()) : (splitAddress(raw), raw.trim())) },
+  { name: 'controller.lease.ms', defaultValue: '6000', doc: 'With the controller on etcd: the etcd lease of each controller candidate (rounded up to whole seconds, etcd\'s unit). The active controller that cannot renew it within this long steps down, and another broker takes over. Keep it below broker.session.timeout.ms, so a takeover completes before brokers\' write leases run out.', parse: int(1000, INT32_MAX) },
+  { name: 'controller.etcd.prefix', defaultValue: '/runnel/default/', doc: 'With the controller on etcd: the key prefix of this cluster\'s metadata and election (one prefix per cluster sharing an etcd); ends with /.', parse: (raw) => { const value = raw.trim(); if (!value.startsWith('/') || !value.endsWith('/')) throw new Error(`must start and end with /, got "${raw}"`); return value; } },
+  { name: 'controller.etcd.ca.file', defaultValue: '', doc: 'With `etcds://`: the CA certificate (PEM) that signed the etcd servers\' certificates. Empty: the system\'s CAs.', parse: (raw) => raw.trim() },
+  { name: 'controller.etcd.cert.file', defaultValue: '', doc: 'With `etcds://`: this broker\'s client certificate (PEM) for etcd\'s --client-cert-auth; set with controller.etcd.key.file.', parse: (raw) => raw.trim() },
+  { name: 'controller.etcd.key.file', defaultValue: '', doc: 'With `etcds://`: the private key (PEM) of controller.etcd.cert.file.', parse: (raw) => raw.trim() },
   { name: 'broker.rack', defaultValue: '', doc: 'The rack (or zone) of this broker; replicas of a partition are spread across racks first. Empty: no rack.', parse: (raw) => raw.trim() },
   { name: 'broker.session.timeout.ms', defaultValue: '9000', doc: 'The controller fences a broker that has not heartbeated for this long: its partitions get new leaders and it leaves their in-sync replica sets.', parse: int(100, INT32_MAX) },
   { name: 'broker.session.disconnect.timeout.ms', defaultValue: '3000', doc: 'When a broker\'s connection to the controller closes (a killed process\'s sockets close at once), the controller fences it after this long unless it heartbeats again over a new connection; a paused or cut-off broker still takes broker.session.timeout.ms. Keep it above broker.heartbeat.interval.ms. 0: only the session timeout.', parse: int(0, INT32_MAX) },
@@ -256,6 +266,8 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
   return {
     nodeId: get('node.id'),
     controllerAddress: get('controller.address'),
+    controllerLeaseMs: get('controller.lease.ms'),
+    etcd: { prefix: get('controller.etcd.prefix'), caFile: get('controller.etcd.ca.file'), certFile: get('controller.etcd.cert.file'), keyFile: get('controller.etcd.key.file') },
     brokerRack: get<string>('broker.rack') === '' ? null : get('broker.rack'),
     brokerSessionTimeoutMs: get('broker.session.timeout.ms'),
     brokerSessionDisconnectTimeoutMs: get('broker.session.disconnect.timeout.ms'),

@@ -637,3 +637,6 @@ function describeFailures(failures: readonly PartitionFailure[], what: string): 
 function range(start: number, end: number): number[] {
   return Array.from({ length: Math.max(0, end - start) }, (_, i) => start + i);
 }
+
+/** What the controller APIs' handlers call: a Controller, or (HA on etcd) whichever runs on this node while it leads. */
+export type ControllerApis = Pick<Controller, 'registerBroker' | 'heartbeat' | 'connectionLost' | 'alterPartition' | 'changes' | 'clusterId'>;
