@@ -16,6 +16,7 @@
  * set it itself.
  */
 import { splitAddress } from './cluster/address.js';
+import { isEtcdAddress, parseEtcdAddress } from './metadata/etcd-address.js';
 import { ConfigError, TOPIC_CONFIG_DEFS } from './storage/log-config.js';
 
 export class BrokerConfigError extends Error {
@@ -60,6 +61,10 @@ export interface BrokerConfig {
   topicDefaults: Record<string, string>;
   /** A broker of a cluster: its controller's HOST:PORT; empty: the embedded controller in this process. */
   controllerAddress: string;
+  /** With the controller on etcd: each candidate's etcd lease. */
+  controllerLeaseMs: number;
+  /** With the controller on etcd: the cluster's key prefix and the TLS files (empty: none). */
+  etcd: { prefix: string; caFile: string; certFile: string; keyFile: string };
   /** The rack of this broker, for rack-aware replica placement; null: none. */
   brokerRack: string | null;
   /** The controller fences a broker not heard from for this long (and moves its leaderships). */
@@ -68,6 +73,10 @@ export interface BrokerConfig {
   controlledShutdownTimeoutMs: number;
   /** How often a broker heartbeats to its controller. */
   brokerHeartbeatIntervalMs: number;
+  /** The controller moves leadership back to preferred replicas on its own (controller/preferred-leader.ts). */
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalSeconds: number;
+  leaderImbalancePerBrokerPercentage: number;
   /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
   settings: Readonly<Record<string, { value: string; explicit: boolean }>>;
 }
@@ -137,12 +146,20 @@ const INT32_MAX = 0x7fffffff;
 /** Settings that belong to the broker itself (topic defaults are added from the storage table below). */
 const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'node.id', defaultValue: '0', doc: 'This broker\'s id, as clients see it in Metadata.', parse: int(0, INT32_MAX) },
-  { name: 'controller.address', defaultValue: '', doc: 'HOST:PORT of the controller of the cluster this broker belongs to (`runnel broker --controller`); empty: the broker runs its own controller in the same process (`runnel start`).', parse: (raw) => (raw.trim() === '' ? '' : (splitAddress(raw), raw.trim())) },
+  { name: 'controller.address', defaultValue: '', doc: 'HOST:PORT of the controller of the cluster this broker belongs to (`runnel broker --controller`), or `etcd://HOST:PORT[,HOST:PORT...]` (`etcds://` for TLS): the metadata lives in etcd and every broker is a controller candidate (the HA controller). Empty: the broker runs its own controller in the same process (`runnel start`).', parse: (raw) => (raw.trim() === '' ? '' : isEtcdAddress(raw) ? (parseEtcdAddress(raw), raw.trim()) : (splitAddress(raw), raw.trim())) },
+  { name: 'controller.lease.ms', defaultValue: '6000', doc: 'With the controller on etcd: the etcd lease of each controller candidate (rounded up to whole seconds, etcd\'s unit). The active controller that cannot renew it within this long steps down, and another broker takes over. Keep it below broker.session.timeout.ms, so a takeover completes before brokers\' write leases run out.', parse: int(1000, INT32_MAX) },
+  { name: 'controller.etcd.prefix', defaultValue: '/runnel/default/', doc: 'With the controller on etcd: the key prefix of this cluster\'s metadata and election (one prefix per cluster sharing an etcd); ends with /.', parse: (raw) => { const value = raw.trim(); if (!value.startsWith('/') || !value.endsWith('/')) throw new Error(`must start and end with /, got "${raw}"`); return value; } },
+  { name: 'controller.etcd.ca.file', defaultValue: '', doc: 'With `etcds://`: the CA certificate (PEM) that signed the etcd servers\' certificates. Empty: the system\'s CAs.', parse: (raw) => raw.trim() },
+  { name: 'controller.etcd.cert.file', defaultValue: '', doc: 'With `etcds://`: this broker\'s client certificate (PEM) for etcd\'s --client-cert-auth; set with controller.etcd.key.file.', parse: (raw) => raw.trim() },
+  { name: 'controller.etcd.key.file', defaultValue: '', doc: 'With `etcds://`: the private key (PEM) of controller.etcd.cert.file.', parse: (raw) => raw.trim() },
   { name: 'broker.rack', defaultValue: '', doc: 'The rack (or zone) of this broker; replicas of a partition are spread across racks first. Empty: no rack.', parse: (raw) => raw.trim() },
   { name: 'broker.session.timeout.ms', defaultValue: '9000', doc: 'The controller fences a broker that has not heartbeated for this long: its partitions get new leaders and it leaves their in-sync replica sets.', parse: int(100, INT32_MAX) },
   { name: 'broker.session.disconnect.timeout.ms', defaultValue: '3000', doc: 'When a broker\'s connection to the controller closes (a killed process\'s sockets close at once), the controller fences it after this long unless it heartbeats again over a new connection; a paused or cut-off broker still takes broker.session.timeout.ms. Keep it above broker.heartbeat.interval.ms. 0: only the session timeout.', parse: int(0, INT32_MAX) },
   { name: 'controlled.shutdown.timeout.ms', defaultValue: '15000', doc: 'On SIGTERM a broker of a cluster first asks its controller to move its leaderships and take it out of every ISR, and waits up to this long for that (Kafka\'s controlled shutdown), so its partitions change leader at once instead of after a session timeout. 0: stop without asking.', parse: int(0, INT32_MAX) },
   { name: 'broker.heartbeat.interval.ms', defaultValue: '2000', doc: 'How often a broker heartbeats to its controller; keep it well below broker.session.timeout.ms.', parse: int(10, INT32_MAX) },
+  { name: 'auto.leader.rebalance.enable', defaultValue: 'true', doc: 'The controller moves leadership back to each partition\'s preferred replica (the first of its replicas) when that broker is live and in the ISR, checking every leader.imbalance.check.interval.seconds, so leaders stay spread after a broker returns. Partitions being reassigned are left alone. `runnel partitions elect-preferred` does it on demand.', parse: bool },
+  { name: 'leader.imbalance.check.interval.seconds', defaultValue: '300', doc: 'How often the controller checks leadership balance (with auto.leader.rebalance.enable).', parse: int(1, INT32_MAX) },
+  { name: 'leader.imbalance.per.broker.percentage', defaultValue: '10', doc: 'A broker whose share of the partitions it is the preferred leader of, but does not lead, is above this percentage gets them back (with auto.leader.rebalance.enable).', parse: int(0, 100) },
   { name: 'host', defaultValue: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 listens on every interface.', parse: nonEmpty },
   { name: 'port', defaultValue: '9092', doc: 'TCP port to listen on; 0 lets the OS pick (the start-up line prints the real one).', parse: int(0, 65535) },
   { name: 'advertised.host', defaultValue: '', doc: 'Host name clients are told to connect to; empty means `host`, or 127.0.0.1 when `host` is a wildcard.', parse: (raw) => raw.trim() },
@@ -249,11 +266,16 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
   return {
     nodeId: get('node.id'),
     controllerAddress: get('controller.address'),
+    controllerLeaseMs: get('controller.lease.ms'),
+    etcd: { prefix: get('controller.etcd.prefix'), caFile: get('controller.etcd.ca.file'), certFile: get('controller.etcd.cert.file'), keyFile: get('controller.etcd.key.file') },
     brokerRack: get<string>('broker.rack') === '' ? null : get('broker.rack'),
     brokerSessionTimeoutMs: get('broker.session.timeout.ms'),
     brokerSessionDisconnectTimeoutMs: get('broker.session.disconnect.timeout.ms'),
     controlledShutdownTimeoutMs: get('controlled.shutdown.timeout.ms'),
     brokerHeartbeatIntervalMs: get('broker.heartbeat.interval.ms'),
+    autoLeaderRebalanceEnable: get('auto.leader.rebalance.enable'),
+    leaderImbalanceCheckIntervalSeconds: get('leader.imbalance.check.interval.seconds'),
+    leaderImbalancePerBrokerPercentage: get('leader.imbalance.per.broker.percentage'),
     host,
     port: get('port'),
     advertisedHost: advertised !== '' ? advertised : isWildcard(host) ? '127.0.0.1' : host,

@@ -26,7 +26,9 @@ import { adminAnswerer } from './cluster/answer-admin.js';
 import { BrokerLifecycle } from './cluster/broker-lifecycle.js';
 import { InProcessControllerChannel, type ControllerChannel } from './cluster/controller-channel.js';
 import { ForwardingAdmin } from './cluster/forwarding-admin.js';
+import { openEtcdController } from './cluster/etcd-controller.js';
 import { RemoteControllerChannel } from './cluster/remote-controller-channel.js';
+import { isEtcdAddress } from './metadata/etcd-address.js';
 import type { TopicAdmin } from './cluster/topic-admin.js';
 import { Controller } from './controller/controller.js';
 import { newClusterId, startController } from './controller-node.js';
@@ -123,8 +125,9 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const lock: DataDirLock = await acquireDataDirLock(fs, dataDir);
     cleanups.push(() => lock.release());
 
-    // The embedded default keeps the metadata log here; a broker of a cluster follows its controller's.
+    // The embedded default keeps the metadata log here; a broker of a cluster follows its controller's (or etcd's).
     const embedded = config.controllerAddress === '';
+    const onEtcd = isEtcdAddress(config.controllerAddress);
     const store: MetadataStore | null = embedded ? await LocalMetadataStore.open({ dataDir, fs, clock, localNodeId: config.nodeId }) : null;
     if (store !== null) {
       cleanups.push(() => store.close());
@@ -156,11 +159,14 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
 
     // A broker of a cluster replicates: its fetchers and ISR changes need the controller channel (made first) and its broker epoch (known once registered).
-    const remote = store !== null ? null : (() => {
+    const endpoint = { host: config.advertisedHost, port: config.port };
+    const ha = onEtcd ? await openEtcdController({ config, fs, clock, rng, transport, logger, cleanups, endpoint }) : null;
+    const remote: ControllerChannel | null = store !== null ? null : ha !== null ? ha.channel : (() => {
       const [controllerHost, controllerPort] = splitAddress(config.controllerAddress);
-      return new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: { transport, clock, rng }, logger: logger.child({ component: 'controllerChannel' }) });
+      const channel = new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: { transport, clock, rng }, logger: logger.child({ component: 'controllerChannel' }) });
+      cleanups.push(() => channel.close());
+      return channel;
     })();
-    if (remote !== null) cleanups.push(() => remote.close());
     let joined: BrokerLifecycle | undefined;
     const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1, staleBrokerEpoch: (epoch: number) => void joined?.staleEpoch(epoch) } };
     const highWatermarks = new HighWatermarkCheckpoint({ dataDir, fs, logger });
@@ -169,7 +175,6 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     cleanups.push(() => serving.close());
     world.observe?.({ replicas: serving, image: () => serving.image });
     const faults = new BrokerFaults(logger);
-    const endpoint = { host: config.advertisedHost, port: config.port };
     const lifecycleOf = (channel: ControllerChannel): BrokerLifecycle =>
       new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, sessionTimeoutMs: config.brokerSessionTimeoutMs, sessionDisconnectTimeoutMs: config.brokerSessionDisconnectTimeoutMs, dataDir, fs, clock, rng, logger, faults });
 
@@ -197,8 +202,11 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
 
     // With a fixed port the broker joins its cluster before it accepts connections, so a listening broker is a member; port 0 is known only once bound.
     const joinFirst = config.port !== 0;
+    // On etcd this node campaigns as soon as its address is known: a cluster's first broker registers with itself.
+    if (joinFirst) await ha?.candidacy.start();
     if (joinFirst) await lifecycle.start();
-    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, controllerId: () => channel.controllerId, ...(controller === undefined ? {} : { controllerApis: controller }) }, faults);
+    const controllerApis = controller ?? ha?.seat;
+    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
     const server = await BrokerServer.start({
       transport,
       config,
@@ -213,6 +221,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     cleanups.push(async () => {
       await running.shutDown(config.controlledShutdownTimeoutMs);
     });
+    if (!joinFirst) await ha?.candidacy.start();
     if (!joinFirst) await lifecycle.start();
 
     const topicCount = serving.image.topics.size;

@@ -157,11 +157,15 @@ export class Partition {
    * that epoch, and tracks its followers. Resolves once the epoch is recorded
    * at the log end (KIP-279: `PartitionLog.beginLeaderEpoch`); rejects if the
    * log cannot record it (it is then offline).
-   * The same epoch again with a newer partition epoch is an ISR change.
+   * The same epoch again with a newer partition epoch is an ISR change, or a
+   * reassignment adding or removing replicas.
    */
   becomeLeader(localNodeId: number, state: LeadershipState, nowMs: number): Promise<void> {
     if (this.#role === 'leader' && state.leaderEpoch === this.#leaderEpoch && this.#leaderState !== null) {
-      if (state.partitionEpoch > this.#partitionEpoch) this.settleIsr({ isr: state.isr, partitionEpoch: state.partitionEpoch });
+      if (state.partitionEpoch > this.#partitionEpoch) {
+        this.#leaderState.updateReplicas(state.replicas, nowMs);
+        this.settleIsr({ isr: state.isr, partitionEpoch: state.partitionEpoch });
+      }
       return Promise.resolve();
     }
     this.#changeRole('leader', localNodeId, state.leaderEpoch);
@@ -482,9 +486,9 @@ export class Partition {
   }
 
   /** The topic is going away: waiters wake (and find it gone), appends and reads are refused. */
-  markDeleted(): void {
+  markDeleted(why?: Error): void {
     this.#deleted = true;
-    for (const waiter of this.#replicationWaiters.splice(0)) waiter.reject(new UnknownTopicOrPartitionError(this.topic, this.index, `${this.topic}-${this.index} was deleted`));
+    for (const waiter of this.#replicationWaiters.splice(0)) waiter.reject(why ?? new UnknownTopicOrPartitionError(this.topic, this.index, `${this.topic}-${this.index} was deleted`));
     this.#notify();
     this.#listeners.clear();
   }

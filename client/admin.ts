@@ -10,7 +10,7 @@ import { errorNameOf } from '../protocol/errors.js';
 import { RunnelError, clientClosed, invalidArgument } from './errors.js';
 import type { Cluster } from './metadata.js';
 import { listOffsets, offsetsForTimestamps } from './offsets.js';
-import type { Admin, DescribedConfig, TopicDescription } from './types.js';
+import type { Admin, DescribedConfig, OngoingReassignment, PartitionMove, PartitionOutcome, TopicDescription } from './types.js';
 
 export class RunnelAdmin implements Admin {
   readonly #cluster: Cluster;
@@ -162,10 +162,90 @@ export class RunnelAdmin implements Admin {
     });
   }
 
+  async alterPartitionReassignments(moves: readonly PartitionMove[], opts?: { throttleBytesPerSecond?: number }): Promise<PartitionOutcome[]> {
+    if (!Array.isArray(moves) || moves.some((m) => m === null || typeof m !== 'object' || typeof m.topic !== 'string' || !Number.isInteger(m.partition) || (m.replicas !== null && !Array.isArray(m.replicas)))) {
+      throw invalidArgument('alterPartitionReassignments takes [{ topic, partition, replicas: number[] | null }]');
+    }
+    const throttle = opts?.throttleBytesPerSecond ?? -1;
+    if (!Number.isSafeInteger(throttle) || throttle < -1) throw invalidArgument(`throttleBytesPerSecond must be a whole number of bytes per second (0 removes the throttle), got ${throttle}`);
+    const topics = groupByTopic(moves, (m) => ({ partitionIndex: m.partition, replicas: m.replicas === null ? null : [...m.replicas] }));
+    const res = await this.#retrying('reassigning partitions', async () => {
+      const r = await this.#cluster.anyConnection().request('AlterPartitionReassignments', { timeoutMs: this.#timeoutMs, throttleBytesPerSecond: throttle, topics: topics.map(([name, partitions]) => ({ name, partitions })) });
+      if (errorNameOf(r.errorCode) !== 'NONE') throw adminError(r.errorCode, 'Reassigning partitions', r.errorMessage);
+      return r;
+    });
+    // Answered per topic in request order, partitions in request order: matched by position (a partition named twice gets both answers).
+    return topics.flatMap(([name, partitions], i) => {
+      const answered = res.responses[i]?.name === name ? res.responses[i]!.partitions : [];
+      return partitions.map((p, j) => outcomeOf({ topic: name, partition: p.partitionIndex }, answered[j]?.partitionIndex === p.partitionIndex ? answered[j] : undefined));
+    });
+  }
+
+  async listPartitionReassignments(opts?: { partitions?: readonly { topic: string; partition: number }[]; progress?: boolean }): Promise<{ throttleBytesPerSecond: number; reassignments: OngoingReassignment[] }> {
+    const topics = opts?.partitions === undefined ? null : groupByTopic(opts.partitions, (p) => p.partition).map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    const res = await this.#retrying('listing partition reassignments', async () => {
+      const r = await this.#cluster.anyConnection().request('ListPartitionReassignments', { timeoutMs: this.#timeoutMs, topics });
+      if (errorNameOf(r.errorCode) !== 'NONE') throw adminError(r.errorCode, 'Listing partition reassignments', r.errorMessage);
+      return r;
+    });
+    const reassignments: OngoingReassignment[] = res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas, isr: p.isr, leader: p.leader })));
+    if (opts?.progress === true && reassignments.length > 0) {
+      await this.#cluster.fetchMetadata(null); // every broker's address
+      await Promise.all(reassignments.map(async (r) => {
+        const ends = await Promise.all(r.replicas.map((id) => this.#replicaLogEnd(id, r.topic, r.partition)));
+        r.logEndOffsets = Object.fromEntries(r.replicas.map((id, i) => [id, ends[i]!]));
+      }));
+    }
+    return { throttleBytesPerSecond: res.throttleBytesPerSecond, reassignments };
+  }
+
+  /** Broker `id`'s own log end for the partition (OffsetForLeaderEpoch as Kafka's debugging replica, -2), or null if it cannot say. */
+  async #replicaLogEnd(id: number, topic: string, partition: number): Promise<number | null> {
+    try {
+      const res = await this.#cluster.broker(id).request('OffsetForLeaderEpoch', { replicaId: -2, topics: [{ name: topic, partitions: [{ partition, currentLeaderEpoch: -1, leaderEpoch: -1 }] }] });
+      const p = res.topics[0]?.partitions[0];
+      return p === undefined || errorNameOf(p.errorCode) !== 'NONE' ? null : p.endOffset;
+    } catch {
+      return null; // a broker that is down has no progress to report; the move waits for it
+    }
+  }
+
+  async describeCluster(): Promise<{ controllerId: number; brokers: { id: number; host: string; port: number; rack: string | null }[] }> {
+    const res = await this.#retrying('describing the cluster', () => this.#cluster.fetchMetadata([]));
+    return { controllerId: res.controllerId, brokers: res.brokers.map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: b.rack })).sort((a, b) => a.id - b.id) };
+  }
+
+  async electLeaders(opts?: { type?: 'preferred' | 'unclean'; partitions?: readonly { topic: string; partition: number }[] }): Promise<PartitionOutcome[]> {
+    const type = opts?.type ?? 'preferred';
+    if (type !== 'preferred' && type !== 'unclean') throw invalidArgument(`electLeaders type must be "preferred" or "unclean", got ${String(type)}`);
+    const topicPartitions = opts?.partitions === undefined ? null : groupByTopic(opts.partitions, (p) => p.partition).map(([topic, partitions]) => ({ topic, partitions }));
+    const res = await this.#retrying('electing leaders', async () => {
+      const r = await this.#cluster.anyConnection().request('ElectLeaders', { electionType: type === 'preferred' ? 0 : 1, topicPartitions, timeoutMs: this.#timeoutMs });
+      if (errorNameOf(r.errorCode) !== 'NONE') throw adminError(r.errorCode, 'Electing leaders', r.errorMessage);
+      return r;
+    });
+    const outcomes = res.replicaElectionResults.flatMap((t) => t.partitionResult.map((p) => outcomeOf({ topic: t.topic, partition: p.partitionId }, { errorCode: p.errorCode, errorMessage: p.errorMessage })));
+    for (const topic of new Set(outcomes.map((o) => o.topic))) this.#cluster.invalidate(topic);
+    return outcomes;
+  }
+
   async close(): Promise<void> {
     await this.#cluster.close();
     this.#onClosed();
   }
+}
+
+/** Items grouped by their topic, in first-seen order. */
+function groupByTopic<T extends { topic: string }, U>(items: readonly T[], each: (item: T) => U): [string, U[]][] {
+  const groups = new Map<string, U[]>();
+  for (const item of items) groups.set(item.topic, [...(groups.get(item.topic) ?? []), each(item)]);
+  return [...groups];
+}
+
+function outcomeOf(at: { topic: string; partition: number }, result: { errorCode: number; errorMessage: string | null } | undefined): PartitionOutcome {
+  if (result === undefined) return { topic: at.topic, partition: at.partition, error: { name: 'UNKNOWN_SERVER_ERROR', message: `the broker's answer left out ${at.topic}-${at.partition}` } };
+  const name = errorNameOf(result.errorCode);
+  return { topic: at.topic, partition: at.partition, error: name === 'NONE' ? null : { name, message: result.errorMessage ?? name } };
 }
 
 /** Errors after which a request may or may not have been carried out: the answer never came. */

@@ -259,4 +259,56 @@ export interface Admin {
   listOffsets(topic: string): Promise<{ partition: number; earliest: number; latest: number }[]>;
   /** The first offset whose timestamp is at or after `timestampMs`, or null if none is. */
   offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number | null>;
+  /**
+   * Moves partitions' replicas (Kafka's alterPartitionReassignments): each
+   * target is recorded by the controller, the new replicas copy the log and
+   * join the ISR, then the replicas not in the target leave. `replicas: null`
+   * cancels the move in progress. `throttleBytesPerSecond`: the cluster-wide
+   * copy rate for replicas being added (0 removes it; left as is when absent);
+   * it is removed by itself once no move is left. One result per move,
+   * grouped by topic in first-seen order (in request order for one topic).
+   */
+  alterPartitionReassignments(moves: readonly PartitionMove[], opts?: { throttleBytesPerSecond?: number }): Promise<PartitionOutcome[]>;
+  /**
+   * The moves in progress (all, or of `partitions`), and the throttle in
+   * force (0: none). With `progress`, each move also says how far each
+   * replica's log has come (asked of each broker; null where one did not answer).
+   */
+  listPartitionReassignments(opts?: { partitions?: readonly { topic: string; partition: number }[]; progress?: boolean }): Promise<{ throttleBytesPerSecond: number; reassignments: OngoingReassignment[] }>;
+  /** The live brokers (registered, not fenced) with their racks, and the controller's id. */
+  describeCluster(): Promise<{ controllerId: number; brokers: { id: number; host: string; port: number; rack: string | null }[] }>;
+  /**
+   * Leader elections (Kafka's electLeaders): `preferred` (default) makes the
+   * first replica lead where it is live and in the ISR; `unclean` elects any
+   * live replica for partitions without a leader (records may be lost).
+   * Without `partitions`, every partition, reporting only those elected.
+   */
+  electLeaders(opts?: { type?: 'preferred' | 'unclean'; partitions?: readonly { topic: string; partition: number }[] }): Promise<PartitionOutcome[]>;
+}
+
+/** A partition to move to `replicas` (preferred leader first), or null to cancel its move. */
+export interface PartitionMove {
+  topic: string;
+  partition: number;
+  replicas: number[] | null;
+}
+
+/** One partition's result: `error` null on success, else the error's name (ELECTION_NOT_NEEDED, INVALID_REPLICA_ASSIGNMENT, ...) and the broker's message. */
+export interface PartitionOutcome {
+  topic: string;
+  partition: number;
+  error: { name: string; message: string } | null;
+}
+
+/** A move in progress: `replicas` holds the targets and the replicas being removed. */
+export interface OngoingReassignment {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+  isr: number[];
+  leader: number;
+  /** With `progress`: each replica's log end offset (by broker id; null: that broker did not answer). */
+  logEndOffsets?: Record<number, number | null>;
 }

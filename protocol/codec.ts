@@ -57,6 +57,9 @@ const bodyCodecs: CodecTable = {
   BrokerHeartbeat: avro('BrokerHeartbeat'),
   AlterPartition: avro('AlterPartition'),
   MetadataChanges: avro('MetadataChanges'),
+  ElectLeaders: avro('ElectLeaders'),
+  AlterPartitionReassignments: avro('AlterPartitionReassignments'),
+  ListPartitionReassignments: avro('ListPartitionReassignments'),
   Produce: produceVersions,
   Fetch: fetchVersions,
 };

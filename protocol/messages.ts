@@ -304,6 +304,53 @@ export interface MetadataChangesResponse {
   entries: MetadataChangesEntry[];
 }
 
+/* AlterPartitionReassignments (45), ListPartitionReassignments (46), ElectLeaders (43) */
+export interface AlterPartitionReassignmentsRequest {
+  timeoutMs: number;
+  /** Cluster-wide copy rate limit for replicas being added: -1 leaves it, 0 removes it. */
+  throttleBytesPerSecond: number;
+  /** `replicas` null: cancel the reassignment in progress. */
+  topics: { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[];
+}
+export interface AlterPartitionReassignmentsResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  responses: { name: string; partitions: { partitionIndex: number; errorCode: number; errorMessage: string | null }[] }[];
+}
+export interface ListPartitionReassignmentsRequest {
+  timeoutMs: number;
+  /** null: every reassignment in progress. */
+  topics: { name: string; partitionIndexes: number[] }[] | null;
+}
+export interface OngoingPartitionReassignment {
+  partitionIndex: number;
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+  isr: number[];
+  leader: number;
+}
+export interface ListPartitionReassignmentsResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  /** 0: no limit. */
+  throttleBytesPerSecond: number;
+  topics: { name: string; partitions: OngoingPartitionReassignment[] }[];
+}
+/** 0: preferred, 1: unclean (Kafka's numbers). */
+export type ElectionType = 0 | 1;
+export interface ElectLeadersRequest {
+  electionType: number;
+  /** null: every partition. */
+  topicPartitions: { topic: string; partitions: number[] }[] | null;
+  timeoutMs: number;
+}
+export interface ElectLeadersResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  replicaElectionResults: { topic: string; partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[] }[];
+}
+
 export interface RequestBodies {
   ApiVersions: ApiVersionsRequest;
   Metadata: MetadataRequest;
@@ -320,6 +367,9 @@ export interface RequestBodies {
   BrokerHeartbeat: BrokerHeartbeatRequest;
   AlterPartition: AlterPartitionRequest;
   MetadataChanges: MetadataChangesRequest;
+  ElectLeaders: ElectLeadersRequest;
+  AlterPartitionReassignments: AlterPartitionReassignmentsRequest;
+  ListPartitionReassignments: ListPartitionReassignmentsRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -337,6 +387,9 @@ export interface ResponseBodies {
   BrokerHeartbeat: BrokerHeartbeatResponse;
   AlterPartition: AlterPartitionResponse;
   MetadataChanges: MetadataChangesResponse;
+  ElectLeaders: ElectLeadersResponse;
+  AlterPartitionReassignments: AlterPartitionReassignmentsResponse;
+  ListPartitionReassignments: ListPartitionReassignmentsResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

@@ -13,6 +13,7 @@ import { brokerCommand, controllerCommand } from './commands/node-role.js';
 import { consumeCommand } from './commands/consume.js';
 import { dumpLogCommand } from './commands/dump-log.js';
 import { offsetsCommand } from './commands/offsets.js';
+import { partitionsCommand } from './commands/partitions.js';
 import { perfCommand } from './commands/perf.js';
 import { produceCommand } from './commands/produce.js';
 import { recoverCommand } from './commands/recover.js';
@@ -32,7 +33,7 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true);
   withSubcommandBootstrap(program);
-  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), controllerCommand(), brokerCommand()]) {
+  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), partitionsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), controllerCommand(), brokerCommand()]) {
     program.addCommand(command);
   }
   // Remember which broker and topic a command works on, so a failure names them.

@@ -11,6 +11,7 @@ import { createPartitionsHandler } from '../handlers/create-partitions.js';
 import { createTopicsHandler } from '../handlers/create-topics.js';
 import { deleteTopicsHandler } from '../handlers/delete-topics.js';
 import { NO_RESPONSE, type ApiHandler, type RequestContext } from '../handlers/handler.js';
+import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionReassignmentsHandler } from '../handlers/partition-moves.js';
 import type { ForwardedApi } from './controller-channel.js';
 
 export function adminAnswerer(admin: AdminContext): <K extends ForwardedApi>(api: K, request: RequestBodies[K]) => Promise<ResponseBodies[K]> {
@@ -19,6 +20,9 @@ export function adminAnswerer(admin: AdminContext): <K extends ForwardedApi>(api
     DeleteTopics: deleteTopicsHandler(admin),
     AlterConfigs: alterConfigsHandler(admin),
     CreatePartitions: createPartitionsHandler(admin),
+    AlterPartitionReassignments: alterPartitionReassignmentsHandler(admin),
+    ListPartitionReassignments: listPartitionReassignmentsHandler(admin),
+    ElectLeaders: electLeadersHandler(admin),
   };
   const ctx: RequestContext = {
     apiVersion: 0,

@@ -30,6 +30,16 @@
  *   than the controller fences it and moves its leaderships. Without it a
  *   leader cut off from the controller would go on acknowledging acks=1
  *   writes that the new leader never sees.
+ *   With the controller elected in etcd (etcd-candidacy.ts) the same lease
+ *   holds across a takeover: a new controller starts every session fresh
+ *   when it takes over, and it can take over only after etcd expired the old
+ *   one's lease, after which the old one answers no heartbeat
+ *   (controller-seat.ts). So every heartbeat that renewed this lease was
+ *   sent before the takeover, and the lease ends before the new controller
+ *   can fence this broker. While etcd is down nobody can commit a fence at
+ *   all, and the lease runs on from the last heartbeat the old controller
+ *   answered: writes go on for up to controller.lease.ms plus the session
+ *   timeout (docs/ARCHITECTURE.md, "The controller on etcd").
  * - While the controller is unreachable the cache keeps what it has and the
  *   broker keeps serving it.
  * - An entry that breaks the image's invariants is fatal (BrokerFaults): the

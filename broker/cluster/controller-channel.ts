@@ -20,7 +20,7 @@ export interface PollingBroker {
   brokerEpoch: number;
 }
 
-export type ForwardedApi = 'CreateTopics' | 'DeleteTopics' | 'AlterConfigs' | 'CreatePartitions';
+export type ForwardedApi = 'CreateTopics' | 'DeleteTopics' | 'AlterConfigs' | 'CreatePartitions' | 'AlterPartitionReassignments' | 'ListPartitionReassignments' | 'ElectLeaders';
 
 export interface BrokerIdentity {
   brokerId: number;
@@ -58,7 +58,7 @@ export interface ControllerChannel {
    */
   changes(afterVersion: number, opts: { maxWaitMs: number; signal: AbortSignal; broker: PollingBroker | null }): Promise<{ latestVersion: number; entries: MetadataEntry[] }>;
   /** Admin requests forwarded to the controller. */
-  forward<K extends ForwardedApi>(api: K, request: RequestBodies[K]): Promise<ResponseBodies[K]>;
+  forward<K extends ForwardedApi>(api: K, request: RequestBodies[K], opts?: { signal?: AbortSignal }): Promise<ResponseBodies[K]>;
   /** The controller's node id, as Metadata names it. */
   readonly controllerId: number;
   /** Calls `listener` whenever the connection to the controller closes (a remote channel; in process there is none). */

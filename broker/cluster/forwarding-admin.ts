@@ -12,6 +12,14 @@
  * metadata finds it, as it would on the single node.
  */
 import { errorNameOf, ProtocolError } from '../../protocol/errors.js';
+import type {
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  ElectLeadersRequest,
+  ElectLeadersResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
+} from '../../protocol/messages.js';
 import type { BrokerConfig } from '../config.js';
 import type { CreateTopicRequest } from '../controller/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
@@ -69,6 +77,19 @@ export class ForwardingAdmin implements TopicAdmin {
     const response = await this.#channel.forward('CreatePartitions', { topics: [{ name, count }], timeoutMs: FORWARD_TIMEOUT_MS, validateOnly: opts.validateOnly === true });
     throwIfError(response.results[0]!);
     if (opts.validateOnly !== true) await this.#applied.until((image) => (image.topics.get(name)?.partitions ?? 0) >= count, VISIBLE_WITHIN_MS);
+  }
+
+  /** Forwarded whole: the controller answers per partition. */
+  alterPartitionReassignments(request: AlterPartitionReassignmentsRequest): Promise<AlterPartitionReassignmentsResponse> {
+    return this.#channel.forward('AlterPartitionReassignments', request);
+  }
+
+  listPartitionReassignments(request: ListPartitionReassignmentsRequest): Promise<ListPartitionReassignmentsResponse> {
+    return this.#channel.forward('ListPartitionReassignments', request);
+  }
+
+  electLeaders(request: ElectLeadersRequest): Promise<ElectLeadersResponse> {
+    return this.#channel.forward('ElectLeaders', request);
   }
 
   /** This broker's `auto.create.topics` decides (as Kafka's); the controller creates. */

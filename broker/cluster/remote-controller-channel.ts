@@ -96,8 +96,9 @@ export class RemoteControllerChannel implements ControllerChannel {
     return { latestVersion: response.latestVersion, entries: response.entries.map((e) => decodeEntry(e.bytes, e.schemaVersion)) };
   }
 
-  forward<K extends ForwardedApi>(api: K, request: RequestBodies[K]): Promise<ResponseBodies[K]> {
-    return this.#call(api, request as OutgoingRequestBodies[K]);
+  /** `signal`: stop waiting (for an answer, or for a controller to answer at all). */
+  forward<K extends ForwardedApi>(api: K, request: RequestBodies[K], opts: { signal?: AbortSignal } = {}): Promise<ResponseBodies[K]> {
+    return this.#call(api, request as OutgoingRequestBodies[K], undefined, opts.signal);
   }
 
   async close(): Promise<void> {

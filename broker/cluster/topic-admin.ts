@@ -6,6 +6,14 @@
  * (forwarding-admin.ts), as Kafka's KIP-590, so clients can keep sending
  * admin requests to any broker.
  */
+import type {
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  ElectLeadersRequest,
+  ElectLeadersResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
+} from '../../protocol/messages.js';
 import type { CreateTopicRequest } from '../controller/controller.js';
 
 export interface TopicAdmin {
@@ -17,4 +25,8 @@ export interface TopicAdmin {
   createPartitions(name: string, count: number, opts?: { validateOnly?: boolean }): Promise<void>;
   /** Creates `name` with the defaults when auto-creation is on; true once it exists. */
   autoCreate(name: string): Promise<boolean>;
+  /** Replica moves and elections: whole requests, decided by the controller with per-partition results. */
+  alterPartitionReassignments(request: AlterPartitionReassignmentsRequest): Promise<AlterPartitionReassignmentsResponse>;
+  listPartitionReassignments(request: ListPartitionReassignmentsRequest): Promise<ListPartitionReassignmentsResponse>;
+  electLeaders(request: ElectLeadersRequest): Promise<ElectLeadersResponse>;
 }

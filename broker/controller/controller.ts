@@ -24,7 +24,17 @@
  * ConfigError; the handler edge maps them to wire codes.
  */
 import { ProtocolError } from '../../protocol/errors.js';
-import type { AlterPartitionRequest, AlterPartitionResponse, BrokerRegistrationRequest } from '../../protocol/messages.js';
+import type {
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  AlterPartitionRequest,
+  AlterPartitionResponse,
+  BrokerRegistrationRequest,
+  ElectLeadersRequest,
+  ElectLeadersResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
+} from '../../protocol/messages.js';
 import type { BrokerConfig } from '../config.js';
 import {
   ControllerClosedError,
@@ -49,7 +59,10 @@ import type { Rng } from '../world/rng.js';
 import { alterPartitionDecision } from './alter-partition.js';
 import { BrokerSessions } from './broker-sessions.js';
 import { changesForFencing, changesForLeaderless, uncleanElections, type UncleanAllowed } from './election.js';
+import { electionsDecision, listReassignments, reassignmentsDecision, throttleCleared } from './partition-requests.js';
 import { placeReplicas, type PlacementBroker } from './placement.js';
+import { imbalanceElections } from './preferred-leader.js';
+import { reassignmentCompletions } from './reassignment.js';
 
 export interface CreateTopicRequest {
   name: string;
@@ -79,6 +92,7 @@ export class Controller {
   readonly #clock: Clock | null;
   readonly #sessions: BrokerSessions | null;
   #sessionCheck: TimerHandle | null = null;
+  #imbalanceCheck: TimerHandle | null = null;
   /** Brokers in controlled shutdown: the epoch that asked, and the metadata version it must apply before it may stop. */
   readonly #shuttingDown = new Map<number, { brokerEpoch: number; version: number }>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -102,6 +116,10 @@ export class Controller {
       // Brokers the image shows live get a session now: one that died while no controller ran is fenced a timeout later.
       for (const broker of this.#store.image.brokers.values()) if (!broker.fenced && !this.#isLocal(broker.id)) this.#sessions.touch(broker.id, broker.incarnationId);
       this.#scheduleSessionCheck();
+      this.#scheduleImbalanceCheck();
+      // A move whose last ISR change was committed just before the previous controller stopped completes now
+      // (a controller of a cluster; the embedded one's local replica manager is not started yet, and its next ISR change or heartbeat does it).
+      if (this.#local === null) this.#serially(() => this.#completeReassignments()).catch((error: unknown) => this.#logger.error({ err: error }, 'could not complete reassignments at start'));
     }
   }
 
@@ -170,6 +188,7 @@ export class Controller {
       const elections = changesForLeaderless(this.#store.image, live, this.#unclean);
       this.#warnUnclean(elections, `broker ${broker.id} is back`);
       await this.#commit([unfenced, ...elections]);
+      await this.#completeReassignments();
       this.#logger.info({ event: 'brokerUnfenced', brokerId: broker.id, brokerEpoch: broker.epoch, leadersElected: elections.length }, `broker ${broker.id} is caught up and unfenced${elections.length > 0 ? `; it leads ${elections.length} partition(s) that had no leader` : ''}`);
       return { fenced: false, shouldShutDown: false };
     });
@@ -221,6 +240,7 @@ export class Controller {
       if (decision.changes.length > 0) {
         await this.#commit(decision.changes);
         this.#logger.info({ event: 'isrChanged', brokerId: request.brokerId, partitions: decision.changes.map((c) => `${c.name}-${c.partition}:[${c.isr.join(',')}]`) }, `ISR changed for ${decision.changes.length} partition(s) at the request of broker ${request.brokerId}`);
+        await this.#completeReassignments();
       }
       return decision.response;
     });
@@ -366,10 +386,50 @@ export class Controller {
     });
   }
 
+  /**
+   * AlterPartitionReassignments: starts, replaces or (null target) cancels
+   * moves of replicas (reassignment.ts), per partition, and sets the
+   * reassignment throttle; a move whose targets are all in the ISR already
+   * completes at once.
+   */
+  alterPartitionReassignments(request: AlterPartitionReassignmentsRequest): Promise<AlterPartitionReassignmentsResponse> {
+    return this.#serially(async () => {
+      const decision = reassignmentsDecision(this.#store.image, request, this.#liveWith(null));
+      if (decision.changes.length > 0) {
+        await this.#commit(decision.changes);
+        for (const change of decision.changes) {
+          if (change.kind === 'partitionChanged') this.#logger.info({ event: 'reassignment', topic: change.name, partition: change.partition, replicas: change.replicas, adding: change.addingReplicas ?? [], removing: change.removingReplicas ?? [] }, `${change.name}-${change.partition}: replicas [${change.replicas.join(',')}]${change.addingReplicas === undefined ? '' : `, adding [${change.addingReplicas.join(',')}], removing [${(change.removingReplicas ?? []).join(',')}]`}`);
+          else if (change.kind === 'reassignmentThrottleChanged') this.#logger.info({ event: 'reassignmentThrottle', bytesPerSecond: change.bytesPerSecond }, change.bytesPerSecond === 0 ? 'reassignment throttle removed' : `reassignment throttle set to ${change.bytesPerSecond} bytes/s`);
+        }
+        // A cancel ends a move as a completion does: the throttle goes with the last one.
+        await this.#completeReassignments(request.topics.some((t) => t.partitions.some((p) => p.replicas === null)));
+      }
+      return decision.response;
+    });
+  }
+
+  /** ListPartitionReassignments: the moves in progress, from the committed metadata. */
+  async listPartitionReassignments(request: ListPartitionReassignmentsRequest): Promise<ListPartitionReassignmentsResponse> {
+    return listReassignments(this.#store.image, request);
+  }
+
+  /** ElectLeaders: preferred (or unclean) elections on demand, per partition (preferred-leader.ts). */
+  electLeaders(request: ElectLeadersRequest): Promise<ElectLeadersResponse> {
+    return this.#serially(async () => {
+      const decision = electionsDecision(this.#store.image, request, this.#liveWith(null));
+      if (decision.changes.length > 0) {
+        await this.#commit(decision.changes);
+        this.#logger.info({ event: 'leadersElected', electionType: request.electionType, partitions: decision.changes.length }, `${decision.changes.length} partition(s) got their ${request.electionType === 0 ? 'preferred' : 'unclean'} leader on request`);
+      }
+      return decision.response;
+    });
+  }
+
   /** Refuses new changes and waits for those queued. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#sessionCheck?.cancel();
+    this.#imbalanceCheck?.cancel();
     await this.#queue;
   }
 
@@ -421,6 +481,39 @@ export class Controller {
       const done = expired.length === 0 ? Promise.resolve() : this.#serially(() => this.#fenceExpired(expired));
       done.catch((error: unknown) => this.#logger.error({ err: error, brokers: expired }, 'could not fence brokers whose session expired; retrying'))
         .finally(() => this.#scheduleSessionCheck());
+    });
+  }
+
+  /**
+   * Runs in the queue: commits the reassignments whose targets are all in
+   * the ISR now; when a move ended (here, or `ended` by the caller) and none
+   * is left, drops the throttle (one set ahead of any move stays).
+   */
+  async #completeReassignments(ended = false): Promise<void> {
+    const completions = reassignmentCompletions(this.#store.image, this.#liveWith(null));
+    if (completions.length > 0) {
+      await this.#commit(completions);
+      for (const c of completions) this.#logger.info({ event: 'reassignmentCompleted', topic: c.name, partition: c.partition, replicas: c.replicas, leader: c.leader, leaderEpoch: c.leaderEpoch }, `${c.name}-${c.partition}: reassignment complete, replicas [${c.replicas.join(',')}], leader ${c.leader} (epoch ${c.leaderEpoch})`);
+    }
+    const cleared = completions.length > 0 || ended ? throttleCleared(this.#store.image) : [];
+    if (cleared.length > 0) {
+      await this.#commit(cleared);
+      this.#logger.info({ event: 'reassignmentThrottle', bytesPerSecond: 0 }, 'no reassignment left: reassignment throttle removed');
+    }
+  }
+
+  /** Every leader.imbalance.check.interval.seconds (auto.leader.rebalance.enable): preferred leaders back where a broker is imbalanced. */
+  #scheduleImbalanceCheck(): void {
+    if (this.#closed || this.#clock === null || !this.#config.autoLeaderRebalanceEnable) return;
+    this.#imbalanceCheck = this.#clock.schedule(this.#config.leaderImbalanceCheckIntervalSeconds * 1000, () => {
+      this.#serially(async () => {
+        const elections = imbalanceElections(this.#store.image, this.#liveWith(null), this.#config.leaderImbalancePerBrokerPercentage);
+        if (elections.length === 0) return;
+        await this.#commit(elections);
+        this.#logger.info({ event: 'preferredLeadersElected', partitions: elections.map((c) => `${c.name}-${c.partition}:${c.leader}`) }, `leadership moved back to the preferred replica of ${elections.length} partition(s)`);
+      })
+        .catch((error: unknown) => this.#logger.error({ err: error }, 'the leader imbalance check failed; it runs again at the next interval'))
+        .finally(() => this.#scheduleImbalanceCheck());
     });
   }
 
@@ -550,3 +643,6 @@ function describeFailures(failures: readonly PartitionFailure[], what: string): 
 function range(start: number, end: number): number[] {
   return Array.from({ length: Math.max(0, end - start) }, (_, i) => start + i);
 }
+
+/** What the controller APIs' handlers call: a Controller, or (HA on etcd) whichever runs on this node while it leads. */
+export type ControllerApis = Pick<Controller, 'registerBroker' | 'heartbeat' | 'connectionLost' | 'alterPartition' | 'changes' | 'clusterId'>;

@@ -69,8 +69,9 @@ export function uncleanElections(image: MetadataImage, changes: readonly Partiti
 export function nextPartitionState(state: PartitionState, decided: { leader: number; isr: readonly number[] }): PartitionState | null {
   const sameIsr = decided.isr.length === state.isr.length && decided.isr.every((id, i) => id === state.isr[i]);
   if (decided.leader === state.leader && sameIsr) return null;
+  // A reassignment in progress stays as it is (reassignment.ts ends it).
   return {
-    replicas: state.replicas,
+    ...state,
     leader: decided.leader,
     leaderEpoch: decided.leader === state.leader ? state.leaderEpoch : state.leaderEpoch + 1,
     partitionEpoch: state.partitionEpoch + 1,
@@ -79,7 +80,12 @@ export function nextPartitionState(state: PartitionState, decided: { leader: num
 }
 
 export function partitionChangedFor(topic: TopicImage, partition: number, next: PartitionState): PartitionChanged {
-  return { kind: 'partitionChanged', name: topic.name, topicId: topic.topicId, partition, replicas: [...next.replicas], leader: next.leader, leaderEpoch: next.leaderEpoch, partitionEpoch: next.partitionEpoch, isr: [...next.isr] };
+  const change: PartitionChanged = { kind: 'partitionChanged', name: topic.name, topicId: topic.topicId, partition, replicas: [...next.replicas], leader: next.leader, leaderEpoch: next.leaderEpoch, partitionEpoch: next.partitionEpoch, isr: [...next.isr] };
+  if ((next.addingReplicas?.length ?? 0) > 0 || (next.removingReplicas?.length ?? 0) > 0) {
+    change.addingReplicas = [...(next.addingReplicas ?? [])];
+    change.removingReplicas = [...(next.removingReplicas ?? [])];
+  }
+  return change;
 }
 
 function partitionChanges(image: MetadataImage, decide: (topic: TopicImage, state: PartitionState) => { leader: number; isr: readonly number[] } | null): PartitionChanged[] {

@@ -3,11 +3,11 @@
  * leaders (controller/alter-partition.ts decides each partition); a stale
  * broker epoch refuses the whole request.
  */
-import type { Controller } from '../controller/controller.js';
+import type { ControllerApis } from '../controller/controller.js';
 import { toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
-export function alterPartitionHandler(controller: Controller): ApiHandler<'AlterPartition'> {
+export function alterPartitionHandler(controller: ControllerApis): ApiHandler<'AlterPartition'> {
   return {
     api: 'AlterPartition',
     versions: { min: 0, max: 0 },

@@ -11,7 +11,7 @@
  */
 import type { TopicAdmin } from '../cluster/topic-admin.js';
 import type { BrokerConfig } from '../config.js';
-import type { Controller } from '../controller/controller.js';
+import type { ControllerApis } from '../controller/controller.js';
 import type { Logger } from '../log.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { Partition } from '../partition.js';
@@ -39,7 +39,7 @@ export interface ServingContext extends AdminContext {
   /** The controller's node id, as Metadata names it; default: this node (the embedded controller). */
   readonly controllerId?: () => number;
   /** The controller running in this process, when one does: it answers the controller APIs. */
-  readonly controllerApis?: Controller;
+  readonly controllerApis?: ControllerApis;
 }
 
 export interface BrokerContext extends ServingContext {

@@ -8,11 +8,11 @@
  * a killed broker's partitions change leader in seconds, not a session
  * timeout. Each connection is watched once per broker registration.
  */
-import type { Controller } from '../controller/controller.js';
+import type { ControllerApis } from '../controller/controller.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
-export function brokerHeartbeatHandler(controller: Controller): ApiHandler<'BrokerHeartbeat'> {
+export function brokerHeartbeatHandler(controller: ControllerApis): ApiHandler<'BrokerHeartbeat'> {
   const watched = new WeakMap<AbortSignal, Set<string>>();
   const watch = (connection: AbortSignal, brokerId: number, brokerEpoch: number): void => {
     const key = `${brokerId}:${brokerEpoch}`;

@@ -2,11 +2,11 @@
  * BrokerRegistration (controller side): a broker introduces itself and gets
  * its epoch (Controller.registerBroker says what is refused and why).
  */
-import type { Controller } from '../controller/controller.js';
+import type { ControllerApis } from '../controller/controller.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
 
-export function brokerRegistrationHandler(controller: Controller): ApiHandler<'BrokerRegistration'> {
+export function brokerRegistrationHandler(controller: ControllerApis): ApiHandler<'BrokerRegistration'> {
   return {
     api: 'BrokerRegistration',
     versions: { min: 0, max: 0 },

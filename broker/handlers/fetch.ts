@@ -34,6 +34,12 @@
  * fetch (a third of all replica fetches at 1000 produce requests/s). A
  * follower still learns it within those few ms when nothing more is appended.
  *
+ * A replica that a reassignment is adding is served within the
+ * reassignment throttle (replication/reassignment-throttle.ts): its reads
+ * take at most what the broker-wide bucket holds, and while the bucket is
+ * empty its appends do not wake the long poll: the bucket's refill does
+ * (other partitions of the same fetch still wake it as usual).
+ *
  * Reads run in the ordered step, after `whenWritable()`: one fetch at a time
  * per connection fills memory with records, and only while the client keeps
  * reading its responses. They read into recycled buffers (read-buffers.ts),
@@ -43,6 +49,7 @@ import { Errors, ProtocolError } from '../../protocol/errors.js';
 import { NotLeaderError } from '../errors.js';
 import type { FetchPartitionResult, FetchRequest, FetchResponse } from '../../protocol/messages.js';
 import { Partition } from '../partition.js';
+import { ReassignmentThrottle } from '../replication/reassignment-throttle.js';
 import type { ReadBufferSource } from '../storage/segment.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
@@ -80,11 +87,21 @@ interface ReadPass {
   topics: FetchResponse['topics'];
   sizeBytes: number;
   failed: boolean;
+  /** Partitions that got nothing because the reassignment throttle's bucket was empty. */
+  throttled: Set<Partition>;
 }
 
 export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
   const { replicas, clock, config } = broker;
   const readBuffers = new ReadBufferPool(READ_BUFFER_BYTES, READ_BUFFERS_SPARE_MAX);
+  const throttle = new ReassignmentThrottle(clock);
+  /** The reassignment throttle's rate when `replicaId` is being added to the partition by a reassignment, else 0 (not throttled). */
+  const throttleRate = (topic: string, partition: number, replicaId: number): number => {
+    if (replicaId < 0) return 0;
+    const image = replicas.image;
+    const adding = image.topics.get(topic)?.partitionStates[partition]?.addingReplicas;
+    return adding?.includes(replicaId) === true ? (image.reassignmentThrottle ?? 0) : 0;
+  };
 
   /** The partition as a follower may fetch it (recording its position, and in `before` the high watermark it had), or why not. */
   const forFollower = (request: FetchRequest, topic: string, p: FetchRequest['topics'][number]['partitions'][number], before: Map<Partition, number>): Partition | Error => {
@@ -127,22 +144,31 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     );
   };
 
-  const readOnce = async (ctx: RequestContext, targets: readonly Target[], maxBytes: number, allocate: ReadBufferSource, follower: boolean): Promise<ReadPass> => {
+  const readOnce = async (ctx: RequestContext, targets: readonly Target[], maxBytes: number, allocate: ReadBufferSource, replicaId: number): Promise<ReadPass> => {
     const topics: FetchResponse['topics'] = [];
     let sizeBytes = 0;
     let failed = false;
+    const throttled = new Set<Partition>();
     for (const target of targets) {
       let entry = topics.at(-1);
       if (entry === undefined || entry.name !== target.topic) {
         entry = { name: target.topic, partitions: [] };
         topics.push(entry);
       }
-      const result = await readPartition(ctx, target, maxBytes - sizeBytes, sizeBytes === 0, allocate, follower);
+      const rate = throttleRate(target.topic, target.partition, replicaId);
+      const allowed = rate === 0 ? Number.POSITIVE_INFINITY : throttle.available(rate);
+      const result = await readPartition(ctx, target, Math.min(maxBytes - sizeBytes, allowed), sizeBytes === 0 && allowed > 0, allocate, replicaId >= 0);
       if (result.errorCode !== Errors.NONE.code) failed = true;
-      for (const batch of result.records) sizeBytes += batch.byteLength;
+      let bytes = 0;
+      for (const batch of result.records) bytes += batch.byteLength;
+      if (rate > 0) {
+        throttle.spent(bytes);
+        if (bytes === 0 && allowed === 0 && target.resolved instanceof Partition) throttled.add(target.resolved);
+      }
+      sizeBytes += bytes;
       entry.partitions.push(result);
     }
-    return { topics, sizeBytes, failed };
+    return { topics, sizeBytes, failed, throttled };
   };
 
   const readPartition = async (ctx: RequestContext, target: Target, remainingBytes: number, first: boolean, allocate: ReadBufferSource, follower: boolean): Promise<FetchPartitionResult> => {
@@ -177,9 +203,10 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
   };
 
   /** Resolves once enough bytes became readable, the wait expired, or the request was abandoned. */
-  const waitForData = (ctx: RequestContext, targets: readonly Target[], haveBytes: number, request: FetchRequest): Promise<void> =>
+  const waitForData = (ctx: RequestContext, targets: readonly Target[], haveBytes: number, request: FetchRequest, throttled: ReadonlySet<Partition>): Promise<void> =>
     new Promise((done) => {
-      const partitions = [...new Set(targets.flatMap((t) => (t.resolved instanceof Partition ? [t.resolved] : [])))];
+      // A throttled partition does not wake the wait with its appends (it could not send them); the bucket's refill does.
+      const partitions = [...new Set(targets.flatMap((t) => (t.resolved instanceof Partition && !throttled.has(t.resolved) ? [t.resolved] : [])))];
       // A follower waits for anything appended (it reads to the log end) or a new high watermark to learn.
       const follower = request.replicaId >= 0;
       const bytesOf = (p: Partition): number => (follower ? p.appendedBytesTotal : p.visibleBytesTotal);
@@ -207,12 +234,18 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
         if (bytes >= request.minBytes || partitions.some((p) => p.deleted)) finish();
         else if (follower && watermarkWake === null && partitions.some((p, i) => p.highWatermark !== watermarks[i])) watermarkWake = clock.schedule(FOLLOWER_WATERMARK_WAKE_MS, finish);
       };
-      const timer = clock.schedule(request.maxWaitMs, finish);
+      const timer = clock.schedule(throttled.size === 0 ? request.maxWaitMs : Math.min(request.maxWaitMs, throttleRefillMs(request)), finish);
       for (const partition of partitions) unsubscribes.push(partition.onAdvance(check));
       ctx.signal.addEventListener('abort', finish);
       if (ctx.signal.aborted) finish();
       else check();
     });
+
+  /** How long until the throttle's bucket lets a throttled partition of this fetch have something (at least 1 ms). */
+  const throttleRefillMs = (request: FetchRequest): number => {
+    const rates = request.topics.flatMap((t) => t.partitions.map((p) => throttleRate(t.name, p.partition, request.replicaId))).filter((rate) => rate > 0);
+    return Math.max(1, ...rates.map((rate) => throttle.waitMs(rate)));
+  };
 
   return {
     api: 'Fetch',
@@ -235,13 +268,13 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       };
       const read = (): Promise<ReadPass> => ctx.ordered(async () => {
         await ctx.whenWritable();
-        return readOnce(ctx, targets, maxBytes, allocate, request.replicaId >= 0);
+        return readOnce(ctx, targets, maxBytes, allocate, request.replicaId);
       });
       const first = await read();
       if (first.sizeBytes >= request.minBytes || first.failed || request.maxWaitMs <= 0 || ctx.signal.aborted) {
         return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: first.topics };
       }
-      await waitForData(ctx, targets, first.sizeBytes, request);
+      await waitForData(ctx, targets, first.sizeBytes, request, first.throttled);
       const second = await read();
       return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: second.topics };
     },

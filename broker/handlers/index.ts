@@ -10,7 +10,7 @@
 import { ApiKey } from '../../protocol/api-keys.js';
 import { SUPPORTED_VERSIONS } from '../../protocol/codec.js';
 import { assert } from '../world/assert.js';
-import type { Controller } from '../controller/controller.js';
+import type { ControllerApis } from '../controller/controller.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { alterPartitionHandler } from './alter-partition.js';
 import { apiVersionsHandler } from './api-versions.js';
@@ -27,6 +27,7 @@ import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { metadataChangesHandler } from './metadata-changes.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
+import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionReassignmentsHandler } from './partition-moves.js';
 import { produceHandler } from './produce.js';
 
 export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
@@ -50,7 +51,7 @@ export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink):
 }
 
 /** The controller-only process (`runnel controller`): metadata, admin and the controller's APIs; it hosts no partitions. */
-export function buildControllerHandlerTable(node: ServingContext & { controllerApis: Controller }, faults: InvariantSink): HandlerTable {
+export function buildControllerHandlerTable(node: ServingContext & { controllerApis: ControllerApis }, faults: InvariantSink): HandlerTable {
   return table([...servingHandlers(node, faults), ...controllerHandlers(node.controllerApis, faults)], faults);
 }
 
@@ -62,10 +63,13 @@ function servingHandlers(node: ServingContext, faults: InvariantSink): Registere
     registered(describeConfigsHandler(node), faults),
     registered(alterConfigsHandler(node), faults),
     registered(createPartitionsHandler(node), faults),
+    registered(alterPartitionReassignmentsHandler(node), faults),
+    registered(listPartitionReassignmentsHandler(node), faults),
+    registered(electLeadersHandler(node), faults),
   ];
 }
 
-function controllerHandlers(controller: Controller, faults: InvariantSink): RegisteredHandler[] {
+function controllerHandlers(controller: ControllerApis, faults: InvariantSink): RegisteredHandler[] {
   return [
     registered(brokerRegistrationHandler(controller), faults),
     registered(brokerHeartbeatHandler(controller), faults),

@@ -8,7 +8,7 @@
  * registration epoch (STALE_BROKER_EPOCH otherwise: it registers again);
  * a tool sends -1 for both.
  */
-import type { Controller } from '../controller/controller.js';
+import type { ControllerApis } from '../controller/controller.js';
 import { encodeEntry } from '../metadata/changes.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
@@ -16,7 +16,7 @@ import type { ApiHandler } from './handler.js';
 /** The longest a poll is held, whatever it asks. */
 const MAX_WAIT_MS = 30_000;
 
-export function metadataChangesHandler(controller: Controller): ApiHandler<'MetadataChanges'> {
+export function metadataChangesHandler(controller: ControllerApis): ApiHandler<'MetadataChanges'> {
   return {
     api: 'MetadataChanges',
     versions: { min: 0, max: 0 },

@@ -17,6 +17,11 @@
  * epoch is the largest the log has at or below the one asked, and it runs
  * to the end. (-1, -1) is left for a log that knows no epoch at or below
  * the one asked (empty, or only newer epochs).
+ *
+ * `replicaId` -2 (Kafka's debugging replica id) asks this broker's own copy,
+ * whatever its role: the answer is its latest epoch and its log end offset
+ * (what `runnel partitions reassign --status` shows as a new replica's
+ * progress). No epoch is checked: it describes, it fences nothing.
  */
 import type { OffsetForLeaderEpochResponse } from '../../protocol/messages.js';
 import { UnknownLeaderEpochError } from '../errors.js';
@@ -26,9 +31,17 @@ import type { ApiHandler } from './handler.js';
 
 type EpochEnd = OffsetForLeaderEpochResponse['topics'][number]['partitions'][number];
 
+/** Kafka's DEBUGGING_REPLICA_ID: any replica answers about its own log. */
+export const DEBUGGING_REPLICA_ID = -2;
+
 export function offsetForLeaderEpochHandler(broker: BrokerContext): ApiHandler<'OffsetForLeaderEpoch'> {
   const { replicas } = broker;
-  const answer = (topic: string, entry: { partition: number; currentLeaderEpoch: number; leaderEpoch: number }): { leaderEpoch: number; endOffset: number } => {
+  const answer = (topic: string, entry: { partition: number; currentLeaderEpoch: number; leaderEpoch: number }, replicaId: number): { leaderEpoch: number; endOffset: number } => {
+    if (replicaId === DEBUGGING_REPLICA_ID) {
+      const own = replicas.partitionOrError(topic, entry.partition, { role: 'any' });
+      if (own instanceof Error) throw own;
+      return { leaderEpoch: own.latestLogEpoch, endOffset: own.logEndOffset };
+    }
     const partition = replicas.partitionOrError(topic, entry.partition, { role: 'leader', currentLeaderEpoch: entry.currentLeaderEpoch });
     if (partition instanceof Error) throw partition;
     const asked = entry.leaderEpoch;
@@ -47,7 +60,7 @@ export function offsetForLeaderEpochHandler(broker: BrokerContext): ApiHandler<'
           name: topicRequest.name,
           partitions: topicRequest.partitions.map((entry): EpochEnd => {
             try {
-              return { partition: entry.partition, errorCode: 0, errorMessage: null, ...answer(topicRequest.name, entry) };
+              return { partition: entry.partition, errorCode: 0, errorMessage: null, ...answer(topicRequest.name, entry, request.replicaId) };
             } catch (error) {
               const wire = toWireError(error, ctx.logger, { api: 'OffsetForLeaderEpoch', topic: topicRequest.name, partition: entry.partition });
               return { partition: entry.partition, errorCode: wire.code, errorMessage: wire.message, leaderEpoch: -1, endOffset: -1 };

@@ -8,6 +8,9 @@
  *   match it again), and a change of leader raises the leader epoch (a
  *   deposed leader's requests are fenced by it); neither ever goes back.
  *
+ * - a reassignment in progress adds replicas that are in the replica list
+ *   and removes others of it, never one broker both ways.
+ *
  * A new partition starts as Kafka's does: the ISR is the whole assignment,
  * epochs 0, and the leader is the first replica that may lead (not a fenced
  * broker; `mayLead`).
@@ -44,7 +47,12 @@ export function changedPartitionState(current: PartitionState, change: Partition
   assert(change.partitionEpoch > current.partitionEpoch, 'partition epochs strictly increase', { ...where, from: current.partitionEpoch, to: change.partitionEpoch });
   assert(change.leaderEpoch >= current.leaderEpoch, 'leader epochs never decrease', { ...where, from: current.leaderEpoch, to: change.leaderEpoch });
   assert(change.leader === current.leader || change.leaderEpoch > current.leaderEpoch, 'a change of leader raises the leader epoch', { ...where, leader: change.leader, previousLeader: current.leader, leaderEpoch: change.leaderEpoch });
-  return { replicas: [...change.replicas], leader: change.leader, leaderEpoch: change.leaderEpoch, partitionEpoch: change.partitionEpoch, isr: [...change.isr] };
+  const adding = change.addingReplicas ?? [];
+  const removing = change.removingReplicas ?? [];
+  assert(adding.every((id) => change.replicas.includes(id)) && removing.every((id) => change.replicas.includes(id)), 'replicas being added or removed are among the replicas', { ...where, replicas: change.replicas, adding, removing });
+  assert(!adding.some((id) => removing.includes(id)) && new Set(adding).size === adding.length && new Set(removing).size === removing.length, 'a replica is added or removed once, not both', { ...where, adding, removing });
+  const state = { replicas: [...change.replicas], leader: change.leader, leaderEpoch: change.leaderEpoch, partitionEpoch: change.partitionEpoch, isr: [...change.isr] };
+  return adding.length === 0 && removing.length === 0 ? state : { ...state, addingReplicas: [...adding], removingReplicas: [...removing] };
 }
 
 function assertReplicaList(ids: readonly number[], what: string, where: Record<string, unknown>): void {

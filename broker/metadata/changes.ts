@@ -13,6 +13,9 @@
  *       (replicas per partition, default `[]`: a v1/v2 entry reads back with
  *       none, and the store that replays it fills in the node that owns the
  *       data directory, local-store.ts).
+ *   v4: v3 plus ReassignmentThrottleChanged; PartitionChanged gains
+ *       `addingReplicas` and `removingReplicas` (a reassignment in progress,
+ *       as Kafka's KIP-455 partition record; default `[]`: none).
  *
  * Each entry is written with the oldest schema that can express it: the
  * first that has its kind, or a later one when it carries a field only that
@@ -38,7 +41,9 @@ export type MetadataChange =
   | BrokerRegistered
   | { kind: 'brokerFenced'; brokerId: number; brokerEpoch: number }
   | { kind: 'brokerUnfenced'; brokerId: number; brokerEpoch: number }
-  | PartitionChanged;
+  | PartitionChanged
+  /** The cluster-wide copy rate limit for replicas being added by a reassignment; 0: none. */
+  | { kind: 'reassignmentThrottleChanged'; bytesPerSecond: number };
 
 /** A broker (re)joined; its broker epoch is this entry's version. */
 export interface BrokerRegistered {
@@ -63,6 +68,13 @@ export interface PartitionChanged {
   leaderEpoch: number;
   partitionEpoch: number;
   isr: number[];
+  /**
+   * A reassignment in progress (KIP-455): `replicas` is then the original
+   * replicas followed by these targets being added; absent or empty: none.
+   */
+  addingReplicas?: number[];
+  /** Original replicas the reassignment removes once every target is in the ISR; absent or empty: none. */
+  removingReplicas?: number[];
 }
 
 export interface MetadataEntry {
@@ -84,6 +96,7 @@ const RECORD_NAMES = {
   brokerFenced: 'BrokerFenced',
   brokerUnfenced: 'BrokerUnfenced',
   partitionChanged: 'PartitionChanged',
+  reassignmentThrottleChanged: 'ReassignmentThrottleChanged',
 } as const satisfies Record<MetadataChange['kind'], string>;
 
 const configsField = { name: 'configs', type: { type: 'map', values: 'string' }, doc: 'Topic setting overrides by name (segment.bytes, retention.ms, ...).' };
@@ -223,6 +236,46 @@ export const METADATA_SCHEMA_V3 = {
   ],
 } as const;
 
+const [clusterCreatedV3, topicCreatedV3, topicDeletedV3, topicConfigAlteredV3, partitionsAddedV3, brokerRegisteredV3, brokerFencedV3, brokerUnfencedV3, partitionChangedV3] = METADATA_SCHEMA_V3.fields[2].type;
+
+/**
+ * v3 plus reassignment (KIP-455): PartitionChanged keeps its name and gains
+ * two fields with defaults, so v1-v3 entries resolve into v4; the throttle
+ * is a new branch after the old ones.
+ */
+export const METADATA_SCHEMA_V4 = {
+  ...METADATA_SCHEMA_V3,
+  fields: [
+    versionField,
+    timestampField,
+    {
+      ...changeField,
+      type: [
+        clusterCreatedV3,
+        topicCreatedV3,
+        topicDeletedV3,
+        topicConfigAlteredV3,
+        partitionsAddedV3,
+        brokerRegisteredV3,
+        brokerFencedV3,
+        brokerUnfencedV3,
+        {
+          ...partitionChangedV3,
+          fields: [
+            ...partitionChangedV3.fields,
+            { name: 'addingReplicas', type: intArray, default: [], doc: 'Target replicas a reassignment is adding (they are in `replicas` already); empty: no reassignment.' },
+            { name: 'removingReplicas', type: intArray, default: [], doc: 'Original replicas a reassignment removes once every target is in the ISR; empty: none.' },
+          ],
+        },
+        {
+          type: 'record', name: RECORD_NAMES.reassignmentThrottleChanged, doc: 'The copy rate limit for replicas a reassignment adds changed (applied by leaders to their fetches).',
+          fields: [{ name: 'bytesPerSecond', type: 'long', doc: 'Bytes per second over all throttled fetches a leader serves; 0: no limit.' }],
+        },
+      ],
+    },
+  ],
+} as const;
+
 function typeOf(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true });
 }
@@ -232,8 +285,9 @@ const WRITER_SCHEMAS: ReadonlyMap<number, avro.Type> = new Map([
   [1, typeOf(METADATA_SCHEMA_V1)],
   [2, typeOf(METADATA_SCHEMA_V2)],
   [3, typeOf(METADATA_SCHEMA_V3)],
+  [4, typeOf(METADATA_SCHEMA_V4)],
 ]);
-export const CURRENT_SCHEMA_VERSION = 3;
+export const CURRENT_SCHEMA_VERSION = 4;
 const currentType = WRITER_SCHEMAS.get(CURRENT_SCHEMA_VERSION)!;
 /** The first schema version that has each kind of change. */
 const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
@@ -246,13 +300,16 @@ const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
   brokerFenced: 3,
   brokerUnfenced: 3,
   partitionChanged: 3,
+  reassignmentThrottleChanged: 4,
 };
 /** Fields added to a kind after its first schema: the version that has them. An entry that uses one is written with it. */
 const ASSIGNMENTS_SCHEMA = 3;
+const REASSIGNMENT_SCHEMA = 4;
 
 /** The oldest schema that expresses the change whole. */
 export function schemaVersionFor(change: MetadataChange): number {
   if ((change.kind === 'topicCreated' || change.kind === 'partitionsAdded') && change.assignments.length > 0) return ASSIGNMENTS_SCHEMA;
+  if (change.kind === 'partitionChanged' && ((change.addingReplicas?.length ?? 0) > 0 || (change.removingReplicas?.length ?? 0) > 0)) return REASSIGNMENT_SCHEMA;
   return FIRST_SCHEMA_WITH[change.kind];
 }
 
@@ -270,7 +327,11 @@ export function encodeEntry(entry: MetadataEntry): { schemaVersion: number; byte
   const { kind, ...fields } = entry.change;
   const schemaVersion = schemaVersionFor(entry.change);
   // wrapUnions: an optional string is written as { string: value } (null stays null).
-  const avroFields = entry.change.kind === 'brokerRegistered' ? { ...fields, rack: entry.change.rack === null ? null : { string: entry.change.rack } } : fields;
+  let avroFields: Record<string, unknown> = fields;
+  if (entry.change.kind === 'brokerRegistered') avroFields = { ...fields, rack: entry.change.rack === null ? null : { string: entry.change.rack } };
+  if (entry.change.kind === 'partitionChanged' && schemaVersion >= REASSIGNMENT_SCHEMA) {
+    avroFields = { ...fields, addingReplicas: entry.change.addingReplicas ?? [], removingReplicas: entry.change.removingReplicas ?? [] };
+  }
   const bytes = WRITER_SCHEMAS.get(schemaVersion)!.toBuffer({
     version: entry.version,
     timestampMs: entry.timestampMs,
@@ -306,5 +367,10 @@ export function decodeEntry(bytes: Buffer, schemaVersion: number): MetadataEntry
   const change = { kind, ...fields } as MetadataChange;
   if ('configs' in change) change.configs = { ...change.configs };
   if (change.kind === 'brokerRegistered') change.rack = (fields.rack as { string: string } | null)?.string ?? null;
+  if (change.kind === 'partitionChanged') {
+    // No reassignment reads back as the fields absent, however the entry was written.
+    if (change.addingReplicas?.length === 0) delete change.addingReplicas;
+    if (change.removingReplicas?.length === 0) delete change.removingReplicas;
+  }
   return { version: raw.version, timestampMs: raw.timestampMs, change };
 }

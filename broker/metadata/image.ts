@@ -42,6 +42,14 @@ export interface PartitionState {
   readonly partitionEpoch: number;
   /** In-sync replicas: never empty, a subset of `replicas`, and holds the leader. */
   readonly isr: readonly number[];
+  /**
+   * A reassignment in progress (Kafka's KIP-455), absent when none: the
+   * target replicas being added (already in `replicas`, which is the
+   * original replicas then these), and the original replicas that leave once
+   * every target is in the ISR. Never both empty when present.
+   */
+  readonly addingReplicas?: readonly number[];
+  readonly removingReplicas?: readonly number[];
 }
 
 export interface TopicImage {
@@ -67,6 +75,8 @@ export interface MetadataImage {
   readonly topics: ReadonlyMap<string, TopicImage>;
   /** Topic names whose last change was a deletion, with the deleted incarnation (their logs must not survive). */
   readonly deletedTopics: ReadonlyMap<string, string>;
+  /** Bytes per second a leader serves, in all, to replicas a reassignment is adding; absent: no limit. */
+  readonly reassignmentThrottle?: number;
 }
 
 export const EMPTY_IMAGE: MetadataImage = { clusterId: '', version: 0, brokers: new Map(), topics: new Map(), deletedTopics: new Map() };
@@ -115,6 +125,11 @@ export function applyChange(image: MetadataImage, change: MetadataChange, versio
       assert(change.partitions > topic.partitions, 'a topic only gains partitions', { topic: change.name, from: topic.partitions, to: change.partitions, version });
       const added = createdPartitionStates(image.brokers, { ...change, replicationFactor: topic.replicationFactor }, topic.partitions, version);
       return { ...image, version, topics: withTopic(image, { ...topic, partitions: change.partitions, partitionStates: [...topic.partitionStates, ...added] }) };
+    }
+    case 'reassignmentThrottleChanged': {
+      assert(Number.isSafeInteger(change.bytesPerSecond) && change.bytesPerSecond >= 0, 'a reassignment throttle is a byte rate, or 0 for none', { bytesPerSecond: change.bytesPerSecond, version });
+      const { reassignmentThrottle: _previous, ...rest } = image;
+      return change.bytesPerSecond === 0 ? { ...rest, version } : { ...rest, version, reassignmentThrottle: change.bytesPerSecond };
     }
     case 'partitionChanged': {
       const topic = topicOf(image, change, version);

@@ -42,7 +42,7 @@ export interface LeadershipState {
 export class LeaderState {
   readonly localId: number;
   readonly leaderEpoch: number;
-  readonly replicas: readonly number[];
+  #replicas: readonly number[];
   /** Where this leadership began in the log: a follower joins the ISR only past it (Kafka's rule). */
   readonly epochStartOffset: number;
   #partitionEpoch: number;
@@ -53,7 +53,7 @@ export class LeaderState {
   constructor(localId: number, state: LeadershipState, epochStartOffset: number, nowMs: number) {
     this.localId = localId;
     this.leaderEpoch = state.leaderEpoch;
-    this.replicas = state.replicas;
+    this.#replicas = state.replicas;
     this.epochStartOffset = epochStartOffset;
     this.#partitionEpoch = state.partitionEpoch;
     // A leader is always in its ISR (an unclean election makes the ISR just the leader).
@@ -68,6 +68,24 @@ export class LeaderState {
 
   get partitionEpoch(): number {
     return this.#partitionEpoch;
+  }
+
+  /** The partition's replicas as this leadership knows them (a reassignment adds and removes some, at the same leader epoch). */
+  get replicas(): readonly number[] {
+    return this.#replicas;
+  }
+
+  /**
+   * A reassignment changed the replicas under this leadership: a new one is
+   * tracked from no position, never caught up (it joins the ISR only once it
+   * has fetched up to the high watermark); a removed one is forgotten.
+   */
+  updateReplicas(replicas: readonly number[], nowMs: number): void {
+    for (const id of replicas) {
+      if (id !== this.localId && !this.#followers.has(id)) this.#followers.set(id, { logEndOffset: -1, lastCaughtUpTimeMs: 0, lastFetchLeaderEndOffset: -1, lastFetchTimeMs: nowMs });
+    }
+    for (const id of [...this.#followers.keys()]) if (!replicas.includes(id)) this.#followers.delete(id);
+    this.#replicas = replicas;
   }
 
   /** The ISR as committed by the controller. */
@@ -92,7 +110,7 @@ export class LeaderState {
   /** A fetch by follower `id` at `fetchOffset` (its log end), with the leader's log end now. */
   recordFetch(id: number, fetchOffset: number, leaderEndOffset: number, nowMs: number): void {
     const follower = this.#followers.get(id);
-    assert(follower !== undefined, 'only a replica of the partition fetches as a follower', { id, replicas: this.replicas });
+    assert(follower !== undefined, 'only a replica of the partition fetches as a follower', { id, replicas: this.#replicas });
     if (fetchOffset >= leaderEndOffset) follower.lastCaughtUpTimeMs = Math.max(follower.lastCaughtUpTimeMs, nowMs);
     else if (fetchOffset >= follower.lastFetchLeaderEndOffset && follower.lastFetchLeaderEndOffset >= 0) {
       follower.lastCaughtUpTimeMs = Math.max(follower.lastCaughtUpTimeMs, follower.lastFetchTimeMs);

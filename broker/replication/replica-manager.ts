@@ -357,7 +357,7 @@ export class ReplicaManager {
       for (const index of indexes) {
         const partition = hosted.partitions.get(index)!;
         this.#fetchers?.unfollow(partition);
-        partition.markDeleted();
+        partition.markDeleted(movedAway(next, name, hosted.topicId, index));
         kept.delete(index);
         removals.push({ topic: name, index });
       }
@@ -511,6 +511,18 @@ function interimImage(current: MetadataImage, next: MetadataImage, growing: read
   }
   // Everything but the growing topics is already next's: brokers above all, whose addresses the followers of the new partitions fetch from.
   return { ...next, version: current.version, topics };
+}
+
+/**
+ * Why waiters on a partition this broker no longer hosts fail: when the
+ * topic lives on (a reassignment moved the partition away), NOT_LEADER_OR_FOLLOWER
+ * naming the new leader, so producers retry there; undefined for a deletion.
+ */
+function movedAway(next: MetadataImage, topic: string, topicId: string, index: number): Error | undefined {
+  const image = next.topics.get(topic);
+  const state = image?.topicId === topicId ? image.partitionStates[index] : undefined;
+  if (state === undefined) return undefined;
+  return new NotLeaderError(topic, index, state.leader, `${topic}-${index} moved to brokers [${state.replicas.join(',')}]${state.leader === -1 ? '' : `; broker ${state.leader} leads it`}; the records may or may not have been replicated`);
 }
 
 function sameEntries(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {

@@ -12,6 +12,7 @@ import type { AvroApiVersion } from '../avro/schema.js';
 import type { ApiName } from '../api-keys.js';
 import { alterConfigsV0 } from './alter-configs/v0.js';
 import { alterPartitionV0 } from './alter-partition/v0.js';
+import { alterPartitionReassignmentsV0 } from './alter-partition-reassignments/v0.js';
 import { apiVersionsV0 } from './api-versions/v0.js';
 import { brokerHeartbeatV0 } from './broker-heartbeat/v0.js';
 import { brokerHeartbeatV1 } from './broker-heartbeat/v1.js';
@@ -20,8 +21,10 @@ import { createPartitionsV0 } from './create-partitions/v0.js';
 import { createTopicsV0 } from './create-topics/v0.js';
 import { deleteTopicsV0 } from './delete-topics/v0.js';
 import { describeConfigsV0 } from './describe-configs/v0.js';
+import { electLeadersV0 } from './elect-leaders/v0.js';
 import { listOffsetsV0 } from './list-offsets/v0.js';
 import { listOffsetsV1 } from './list-offsets/v1.js';
+import { listPartitionReassignmentsV0 } from './list-partition-reassignments/v0.js';
 import { metadataChangesV0 } from './metadata-changes/v0.js';
 import { metadataV0 } from './metadata/v0.js';
 import { metadataV1 } from './metadata/v1.js';
@@ -43,4 +46,7 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   BrokerHeartbeat: [brokerHeartbeatV0, brokerHeartbeatV1],
   AlterPartition: [alterPartitionV0],
   MetadataChanges: [metadataChangesV0],
+  ElectLeaders: [electLeadersV0],
+  AlterPartitionReassignments: [alterPartitionReassignmentsV0],
+  ListPartitionReassignments: [listPartitionReassignmentsV0],
 };

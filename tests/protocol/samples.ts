@@ -331,6 +331,40 @@ export const samples: Samples = {
       },
     },
   ],
+  ElectLeaders: [
+    { request: { electionType: 0, topicPartitions: null, timeoutMs: 0 }, response: { errorCode: 0, errorMessage: null, replicaElectionResults: [] } },
+    {
+      request: { electionType: 1, topicPartitions: [{ topic: 'orders', partitions: [0, I32_MAX] }, { topic: unicode, partitions: [] }], timeoutMs: I32_MAX },
+      response: {
+        errorCode: 41,
+        errorMessage: unicode,
+        replicaElectionResults: [{ topic: 'orders', partitionResult: [{ partitionId: 0, errorCode: 0, errorMessage: null }, { partitionId: I32_MAX, errorCode: 84, errorMessage: 'broker 1 leads already' }] }],
+      },
+    },
+  ],
+  AlterPartitionReassignments: [
+    { request: { timeoutMs: 0, throttleBytesPerSecond: -1, topics: [] }, response: { errorCode: 0, errorMessage: null, responses: [] } },
+    {
+      request: { timeoutMs: I32_MAX, throttleBytesPerSecond: LONG_MAX, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, replicas: [2, 3, 4] }, { partitionIndex: I32_MAX, replicas: null }] }, { name: unicode, partitions: [] }] },
+      response: {
+        errorCode: 0,
+        errorMessage: unicode,
+        responses: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0, errorMessage: null }, { partitionIndex: I32_MAX, errorCode: 85, errorMessage: 'no reassignment' }] }],
+      },
+    },
+  ],
+  ListPartitionReassignments: [
+    { request: { timeoutMs: 0, topics: null }, response: { errorCode: 0, errorMessage: null, throttleBytesPerSecond: 0, topics: [] } },
+    {
+      request: { timeoutMs: I32_MAX, topics: [{ name: 'orders', partitionIndexes: [0, I32_MAX] }, { name: unicode, partitionIndexes: [] }] },
+      response: {
+        errorCode: 41,
+        errorMessage: unicode,
+        throttleBytesPerSecond: LONG_MAX,
+        topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, replicas: [1, 2, 3, 4], addingReplicas: [4], removingReplicas: [1], isr: [1, 2, 3], leader: -1 }] }, { name: unicode, partitions: [] }],
+      },
+    },
+  ],
   MetadataChanges: [
     {
       request: { brokerId: 0, brokerEpoch: -1, afterVersion: 0, maxWaitMs: 0, maxEntries: 0 },

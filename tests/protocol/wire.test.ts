@@ -545,6 +545,12 @@ const PUBLISHED: Record<string, string> = {
   'AlterPartition v0 response': '99b8beb4a19fc93e',
   'MetadataChanges v0 request': 'bfcb2466d675e572',
   'MetadataChanges v0 response': '4b1a3d692cc1dd04',
+  'ElectLeaders v0 request': '9d4eb0fc1f7c6e98',
+  'ElectLeaders v0 response': '3c0f4011be9a37d4',
+  'AlterPartitionReassignments v0 request': 'c5a9431fbfb2025e',
+  'AlterPartitionReassignments v0 response': 'fa7e32ed1c39e686',
+  'ListPartitionReassignments v0 request': 'e62ab9465635de62',
+  'ListPartitionReassignments v0 response': '61399b355ee321e9',
 };
 
 t.test('published Avro schema versions never change (a new version is a new file and a new line here)', async (t) => {

@@ -19,18 +19,31 @@ export interface InProcessCluster {
   brokers: Map<number, RunningBroker>;
   /** A connection to the broker on `host` (`b<id>`), closed at teardown. */
   clientOf(host: string): Connection;
+  /** Each broker's simulated disk (its data directory is /data), by id. */
+  disks: Map<number, SimulatedFileSystem>;
+  /** Starts broker `id` (again, on its disk as it is), as the cluster started it. */
+  startBroker(id: number): Promise<RunningBroker>;
+  /** Closes the controller and starts it again on its own disk (metadata in /meta). */
+  restartController(): Promise<void>;
 }
 
 /** Controller `controller` (node 0) and brokers `b1`..`bN` on port 9092, with `settings` for every node. */
 export async function startInProcessCluster(t: Test, opts: { seed: number; brokers: number; settings: Record<string, string | number> }): Promise<InProcessCluster> {
   const world = simulatedWorld(opts.seed);
   const base = { ...opts.settings, port: 9092 };
-  const controller = await world.settle(startController(brokerConfig({ ...base, 'data.dir': '/meta', 'node.id': 0, host: 'controller' }), { clock: world.clock, rng: world.rng, fs: new SimulatedFileSystem(), transport: world.network.node('controller'), logger: silentLogger() }));
+  const metaDisk = new SimulatedFileSystem();
+  const launchController = () => startController(brokerConfig({ ...base, 'data.dir': '/meta', 'node.id': 0, host: 'controller' }), { clock: world.clock, rng: world.rng, fs: metaDisk, transport: world.network.node('controller'), logger: silentLogger() });
+  let controller = await world.settle(launchController());
   const brokers = new Map<number, RunningBroker>();
-  for (let id = 1; id <= opts.brokers; id++) {
+  const disks = new Map<number, SimulatedFileSystem>();
+  const launch = async (id: number): Promise<RunningBroker> => {
     const config = brokerConfig({ ...base, 'data.dir': '/data', 'node.id': id, host: `b${id}`, 'controller.address': 'controller:9092' });
-    brokers.set(id, await world.settle(startBroker(config, { clock: world.clock, rng: world.rng, fs: new SimulatedFileSystem(), transport: world.network.node(`b${id}`), logger: silentLogger() })));
-  }
+    if (!disks.has(id)) disks.set(id, new SimulatedFileSystem());
+    const broker = await world.settle(startBroker(config, { clock: world.clock, rng: world.rng, fs: disks.get(id)!, transport: world.network.node(`b${id}`), logger: silentLogger() }));
+    brokers.set(id, broker);
+    return broker;
+  };
+  for (let id = 1; id <= opts.brokers; id++) await launch(id);
   const connections: Connection[] = [];
   t.teardown(async () => {
     for (const c of connections) await c.close();
@@ -42,5 +55,9 @@ export async function startInProcessCluster(t: Test, opts: { seed: number; broke
     connections.push(connection);
     return connection;
   };
-  return { world, brokers, clientOf };
+  const restartController = async (): Promise<void> => {
+    await world.settle(controller.close());
+    controller = await world.settle(launchController());
+  };
+  return { world, brokers, clientOf, disks, startBroker: launch, restartController };
 }

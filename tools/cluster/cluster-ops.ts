@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { CliError } from '../cli-error.js';
 import { addressOf, newState, nodeById, nodeName, readState, requireState, writeState, type ClusterNode, type ClusterState } from './cluster-state.js';
 import { launchNode, signalIfOurs, stopProcess, waitForLiveness, waitUntilListening, type StopOutcome } from './node-process.js';
+import { electedController, requireEtcdBinary } from './etcd-node.js';
 import { liveness, type Liveness } from './process-identity.js';
 import { updateState, withStateLock } from './state-lock.js';
 
@@ -20,6 +21,8 @@ export interface UpOptions {
   dataDir: string;
   basePort: number;
   rackPerBroker: boolean;
+  /** An etcd server instead of a controller process; every broker is a controller candidate. */
+  etcd?: boolean;
   timeoutMs: number;
   graceMs: number;
 }
@@ -30,21 +33,30 @@ export interface NodeStatus {
   /** null when no process of it runs (dead: exited, or its pid is now another process's). */
   pid: number | null;
   state: Liveness;
+  role: ClusterNode['role'];
+  /** The controller process, or (on etcd) the broker etcd names as the active controller. */
   controller: boolean;
 }
 
-/** The nodes of a cluster: the controller (id 0) on basePort, broker i on basePort + i. */
-export function layOut(dataDir: string, brokers: number, basePort: number, rackPerBroker: boolean): ClusterNode[] {
+/**
+ * The nodes of a cluster: the controller (id 0) on basePort, broker i on
+ * basePort + i; with `etcd`, node 0 is an etcd server instead (client port
+ * basePort, peer port basePort + brokers + 1).
+ */
+export function layOut(dataDir: string, brokers: number, basePort: number, rackPerBroker: boolean, etcd = false): ClusterNode[] {
   const node = (id: number, role: ClusterNode['role']): ClusterNode => {
     const dir = join(dataDir, nodeName({ id, role }));
-    return { id, role, host: CLUSTER_HOST, port: basePort + id, dataDir: dir, logPath: join(dir, 'broker.log'), rack: role === 'broker' && rackPerBroker ? `rack-${id}` : null, process: null };
+    const log = join(dir, role === 'etcd' ? 'etcd.log' : 'broker.log');
+    return { id, role, host: CLUSTER_HOST, port: basePort + id, dataDir: dir, logPath: log, rack: role === 'broker' && rackPerBroker ? `rack-${id}` : null, process: null, ...(role === 'etcd' ? { peerPort: basePort + brokers + 1 } : {}) };
   };
-  return [node(0, 'controller'), ...Array.from({ length: brokers }, (_, i) => node(i + 1, 'broker'))];
+  return [node(0, etcd ? 'etcd' : 'controller'), ...Array.from({ length: brokers }, (_, i) => node(i + 1, 'broker'))];
 }
 
+/** What brokers are given as `--controller`: the controller process's address, or `etcd://` and the etcd server's. */
 export function controllerAddress(state: ClusterState): string {
-  const controller = state.nodes.find((n) => n.role === 'controller');
-  return controller === undefined ? '' : addressOf(controller);
+  const first = state.nodes.find((n) => n.role !== 'broker');
+  if (first === undefined) return '';
+  return first.role === 'etcd' ? `etcd://${addressOf(first)}` : addressOf(first);
 }
 
 /** `host:port,...` of the brokers: what clients bootstrap from. */
@@ -63,7 +75,8 @@ export function absoluteDataDir(dir: string): string {
  */
 export async function up(opts: UpOptions): Promise<ClusterState> {
   const dataDir = absoluteDataDir(opts.dataDir);
-  const lastPort = opts.basePort + opts.brokers;
+  const lastPort = opts.basePort + opts.brokers + (opts.etcd === true ? 1 : 0);
+  if (opts.etcd === true) requireEtcdBinary();
   if (lastPort > 65535) throw new CliError(`--base-port ${opts.basePort} with ${opts.brokers} brokers needs ports up to ${lastPort}; give a base port of at most ${65535 - opts.brokers}`);
   mkdirSync(dataDir, { recursive: true });
   return withStateLock(dataDir, async () => {
@@ -73,7 +86,7 @@ export async function up(opts: UpOptions): Promise<ClusterState> {
       const which = alive.map((n) => `${nodeName(n)} (pid ${n.process!.pid})`).join(', ');
       throw new CliError(`a cluster is already running from ${dataDir}: ${which}; stop it with \`runnel cluster down --data ${dataDir}\``);
     }
-    const state = newState(dataDir, layOut(dataDir, opts.brokers, opts.basePort, opts.rackPerBroker));
+    const state = newState(dataDir, layOut(dataDir, opts.brokers, opts.basePort, opts.rackPerBroker, opts.etcd === true));
     writeState(state);
     const controller = controllerAddress(state);
     try {
@@ -105,11 +118,13 @@ async function launchAndWait(state: ClusterState, nodes: ClusterNode[], controll
   if (failed !== undefined) throw failed.reason;
 }
 
-export function status(dataDir: string): NodeStatus[] {
+export async function status(dataDir: string): Promise<NodeStatus[]> {
   const state = requireState(absoluteDataDir(dataDir));
+  const etcd = state.nodes.find((n) => n.role === 'etcd');
+  const leader = etcd === undefined || liveness(etcd.process) !== 'running' ? null : await electedController(etcd);
   return state.nodes.map((n) => {
     const state = liveness(n.process);
-    return { id: n.id, address: addressOf(n), pid: state === 'dead' ? null : n.process!.pid, state, controller: n.role === 'controller' };
+    return { id: n.id, address: addressOf(n), pid: state === 'dead' ? null : n.process!.pid, state, role: n.role, controller: n.role === 'controller' || (n.role === 'broker' && n.id === leader) };
   });
 }
 
@@ -132,7 +147,8 @@ export async function down(dataDir: string, graceMs: number): Promise<DownResult
     const stop = (nodes: ClusterNode[]): Promise<DownResult[]> =>
       Promise.all(nodes.map(async (node) => ({ node, pid: node.process?.pid ?? null, outcome: await stopProcess(node.process, graceMs) })));
     const brokers = await stop(state.nodes.filter((n) => n.role === 'broker'));
-    const controllers = await stop(state.nodes.filter((n) => n.role === 'controller'));
+    // The controller process, or etcd: last, as brokers shutting down still need it.
+    const controllers = await stop(state.nodes.filter((n) => n.role !== 'broker'));
     const results = [...controllers, ...brokers];
     for (const r of results) if (r.outcome !== 'survived') r.node.process = null;
     writeState(state);

@@ -17,7 +17,8 @@ import { CliError } from '../cli-error.js';
 export const STATE_FILE = 'cluster.json';
 const STATE_VERSION = 1;
 
-export type NodeRole = 'controller' | 'broker';
+/** `etcd`: the etcd server of a cluster whose controller is elected among its brokers (`up --etcd`). */
+export type NodeRole = 'controller' | 'broker' | 'etcd';
 
 /** A process as /proc saw it right after launch. */
 export interface RecordedProcess {
@@ -29,7 +30,7 @@ export interface RecordedProcess {
 }
 
 export interface ClusterNode {
-  /** Node id: 0 for the controller, 1..N for brokers. */
+  /** Node id: 0 for the controller (or etcd), 1..N for brokers. */
   id: number;
   role: NodeRole;
   host: string;
@@ -39,6 +40,8 @@ export interface ClusterNode {
   /** `<dataDir>/broker.log`: stdout and stderr of every run, appended. */
   logPath: string;
   rack: string | null;
+  /** The etcd node's peer port (its client port is `port`). */
+  peerPort?: number;
   /** The process it runs as, or null when none was started since `down`. */
   process: RecordedProcess | null;
 }
@@ -55,7 +58,7 @@ export function statePath(dataDir: string): string {
 }
 
 export function nodeName(node: Pick<ClusterNode, 'id' | 'role'>): string {
-  return node.role === 'controller' ? 'controller' : `broker-${node.id}`;
+  return node.role === 'broker' ? `broker-${node.id}` : node.role;
 }
 
 export function addressOf(node: Pick<ClusterNode, 'host' | 'port'>): string {
@@ -118,7 +121,7 @@ export function writeState(state: ClusterState): void {
 export function nodeById(state: ClusterState, id: number): ClusterNode {
   const node = state.nodes.find((n) => n.id === id);
   if (node === undefined) {
-    const ids = state.nodes.map((n) => `${n.id}${n.role === 'controller' ? ' (controller)' : ''}`).join(', ');
+    const ids = state.nodes.map((n) => `${n.id}${n.role === 'broker' ? '' : ` (${n.role})`}`).join(', ');
     throw new CliError(`the cluster in ${state.dataDir} has no node ${id}; its nodes are ${ids}`);
   }
   return node;

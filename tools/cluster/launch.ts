@@ -10,7 +10,15 @@ const CLI_MAIN = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 /** The executable and arguments that run `node` as a process. */
 export function nodeProcessCommand(node: ClusterNode, controllerAddress: string): { file: string; args: string[] } {
+  if (node.role === 'etcd') return { file: 'etcd', args: etcdArguments(node) };
   return { file: process.execPath, args: [CLI_MAIN, ...nodeArguments(node, controllerAddress)] };
+}
+
+/** One etcd member on loopback, its data under the node's directory (`runnel cluster up --etcd`). */
+export function etcdArguments(node: ClusterNode): string[] {
+  const client = `http://${node.host}:${node.port}`;
+  const peer = `http://${node.host}:${node.peerPort!}`;
+  return ['--name', 'runnel', '--data-dir', `${node.dataDir}/data`, '--listen-client-urls', client, '--advertise-client-urls', client, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `runnel=${peer}`, '--log-level', 'warn', '--logger', 'zap'];
 }
 
 /**

@@ -20,7 +20,7 @@ const DEFAULT_GRACE_MS = 15_000;
 const dataOption = (): Option => new Option('--data <dir>', 'the cluster\'s directory: its state file, and a data directory and log per node').default(DEFAULT_CLUSTER_DIR);
 const timeoutOption = (): Option => new Option('--timeout-ms <ms>', 'how long to wait for a node to listen').argParser(intOption(1)).default(DEFAULT_START_TIMEOUT_MS);
 const graceOption = (): Option => new Option('--grace-ms <ms>', 'how long a node has to shut down after SIGTERM before SIGKILL').argParser(intOption(0)).default(DEFAULT_GRACE_MS);
-const brokerOption = (): Option => new Option('--broker <id>', 'the node id: 1..N for a broker, 0 for the controller process').argParser(intOption(0)).makeOptionMandatory();
+const brokerOption = (): Option => new Option('--broker <id>', 'the node id: 1..N for a broker, 0 for the controller process (or etcd)').argParser(intOption(0)).makeOptionMandatory();
 
 interface DataOptions {
   data: string;
@@ -36,21 +36,22 @@ export function clusterCommand(): Command {
     .addOption(dataOption())
     .addOption(new Option('--base-port <port>', 'the controller\'s port; broker i listens on this + i').argParser(intOption(1, 65534)).default(DEFAULT_BASE_PORT))
     .option('--rack-per-broker', 'put each broker in its own rack (rack-1, rack-2, ...)')
+    .option('--etcd', 'run an etcd server (on the base port, data under --data) instead of a controller process: the metadata lives in etcd and every broker is a controller candidate (needs the etcd binary: apt-get install etcd-server)')
     .addOption(timeoutOption())
     .addOption(graceOption())
-    .action(async (opts: DataOptions & { brokers: number; basePort: number; rackPerBroker?: boolean; timeoutMs: number; graceMs: number }) => {
-      const state = await up({ brokers: opts.brokers, dataDir: opts.data, basePort: opts.basePort, rackPerBroker: opts.rackPerBroker === true, timeoutMs: opts.timeoutMs, graceMs: opts.graceMs });
+    .action(async (opts: DataOptions & { brokers: number; basePort: number; rackPerBroker?: boolean; etcd?: boolean; timeoutMs: number; graceMs: number }) => {
+      const state = await up({ brokers: opts.brokers, dataDir: opts.data, basePort: opts.basePort, rackPerBroker: opts.rackPerBroker === true, etcd: opts.etcd === true, timeoutMs: opts.timeoutMs, graceMs: opts.graceMs });
       for (const node of state.nodes) await printLine(`started ${nodeName(node)} on ${addressOf(node)} (pid ${node.process!.pid}${node.rack === null ? '' : `, ${node.rack}`}), log ${node.logPath}`);
       await printLine(`bootstrap: ${bootstrapOf(state)}`);
     });
 
   withJson(
     cluster.command('status').description('each node of the cluster: id, address, pid and state (running, stopped by SIGSTOP, or dead)').addOption(dataOption()),
-    'print { "brokers": [ { "id", "address", "pid", "state", "controller" } ] }',
+    'print { "brokers": [ { "id", "address", "pid", "state", "role", "controller" } ] } (on etcd, "controller" marks the broker elected)',
   ).action(async (opts: DataOptions & { json?: boolean }) => {
-    const nodes = status(opts.data);
+    const nodes = await status(opts.data);
     if (opts.json) return printJson({ brokers: nodes });
-    const rows = nodes.map((n) => [n.id, n.controller ? 'controller' : 'broker', n.address, n.pid ?? '-', n.state]);
+    const rows = nodes.map((n) => [n.id, n.role === 'broker' && n.controller ? 'broker (controller)' : n.role, n.address, n.pid ?? '-', n.state]);
     await printLine(formatTable(['ID', 'ROLE', 'ADDRESS', 'PID', 'STATE'], rows));
   });
 

@@ -35,7 +35,7 @@ function roleCommand(role: 'controller' | 'broker'): Command {
   if (role === 'broker') {
     command
       .description('run a broker of a cluster: it registers with the controller, heartbeats, follows the metadata log and hosts the replicas placed on it (any `--set name=value` of `runnel start` applies)')
-      .requiredOption('--controller <host:port>', 'the controller\'s address')
+      .requiredOption('--controller <host:port>', 'the controller\'s address, or etcd://HOST:PORT[,HOST:PORT...]: the metadata lives in etcd and every broker is a controller candidate')
       .addOption(new Option('--rack <rack>', 'this broker\'s rack or zone (replicas are spread across racks)'));
   } else {
     command.description('run the controller of a cluster: it keeps the metadata log, places replicas, registers brokers, fences those that stop heartbeating and elects new leaders (any `--set name=value` of `runnel start` applies)');
