@@ -40,6 +40,7 @@ export async function startController(config: BrokerConfig, world: Partial<Broke
     cleanups.push(() => store.close());
     if (store.image.clusterId === '') await store.commit([{ kind: 'clusterCreated', clusterId: newClusterId(rng) }], { expectedVersion: 0 });
     const controller = new Controller({ store, config, rng, logger, local: null, clock });
+    world.observe?.({ replicas: null, image: () => store.image });
     cleanups.push(() => controller.close());
 
     const faults = new BrokerFaults(logger);

@@ -33,6 +33,7 @@ import type { TopicAdmin } from './cluster/topic-admin.js';
 import { Controller } from './controller/controller.js';
 import { newClusterId, startController } from './controller-node.js';
 import { MetadataCache } from './metadata/cache.js';
+import type { MetadataImage } from './metadata/image.js';
 import { BrokerFaults } from './faults.js';
 import { Cleanups, runningNode } from './running-node.js';
 import { buildHandlerTable } from './handlers/index.js';
@@ -62,6 +63,12 @@ export interface BrokerWorld {
   logger: Logger;
   /** The file-descriptor limit and count (descriptor-budget.ts spends them). */
   descriptors: Descriptors;
+  /**
+   * Called once, at start, with the node's replica manager (null on a
+   * controller) and its view of the metadata: a read-only window for a
+   * simulation's invariant checks (tests/sim), never used by the broker.
+   */
+  observe?: (node: { replicas: ReplicaManager | null; image: () => MetadataImage }) => void;
 }
 
 export interface RunningBroker {
@@ -95,14 +102,15 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
   const logger = world.logger ?? createLogger({ level: config.loggerLevel, format: config.loggerFormat });
   const descriptors = world.descriptors ?? systemDescriptors;
   const dataDir = path.resolve(config.dataDir);
-  // Recovery scans on worker threads read the real disk; any other file system is scanned here.
+  // Recovery scans and the cleaner's work on worker threads read the real disk; any other file system is worked on here (and a simulation stays on one thread, deterministic).
   const recoveryThreads = fs === realFileSystem ? defaultRecoveryThreads() : 0;
+  const cleanerThreads = fs === realFileSystem ? DEFAULT_CLEANER_THREADS : 0;
   const budget = planDescriptors({
     limit: descriptors.limit(),
     inUse: descriptors.inUse(),
     maxConnections: config.maxConnections,
     adminReservedConnections: config.adminReservedConnections,
-    workerThreads: recoveryThreads + DEFAULT_CLEANER_THREADS,
+    workerThreads: recoveryThreads + cleanerThreads,
     transientFiles: DEFAULT_TRANSIENT_SLOTS,
     segmentFilesOverdraft: DEFAULT_OVERDRAFT,
   });
@@ -137,6 +145,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       configFor: (topic) => logConfigFor(config, topicImage(topic)?.configs ?? {}),
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
       recoveryThreads,
+      cleanerThreads,
       ...(budget.segmentFiles === undefined ? {} : { openFilesMax: budget.segmentFiles }),
       pendingTotalBytesMax: config.pendingSegmentBytesMax,
       pendingPartitionBytesMax: config.pendingSegmentBytesMaxPerPartition,
@@ -164,6 +173,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, highWatermarks, ...replication });
     replicas = serving;
     cleanups.push(() => serving.close());
+    world.observe?.({ replicas: serving, image: () => serving.image });
     const faults = new BrokerFaults(logger);
     const lifecycleOf = (channel: ControllerChannel): BrokerLifecycle =>
       new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, sessionTimeoutMs: config.brokerSessionTimeoutMs, sessionDisconnectTimeoutMs: config.brokerSessionDisconnectTimeoutMs, dataDir, fs, clock, rng, logger, faults });

@@ -145,7 +145,13 @@ export class Controller {
       if (live !== null && live !== request.incarnationId) {
         throw new ProtocolError('DUPLICATE_BROKER_REGISTRATION', `broker ${request.brokerId} is registered by another live process (incarnation ${live}); two brokers may not share node id ${request.brokerId}, and a restarted one is accepted once the old session times out (${this.#config.brokerSessionTimeoutMs} ms)`);
       }
-      const brokerEpoch = await this.#commitOnly([{ kind: 'brokerRegistered', brokerId: request.brokerId, incarnationId: request.incarnationId, host: request.host, port: request.port, rack: request.rack }]);
+      // The old incarnation is not fenced yet (its session ended but the fencing is still queued, or it ended with this controller's restart):
+      // fence it in the same commit, moving its leaderships and ISR places, as its session's end would. The new process may have lost what
+      // the old one had not fsynced; leading on in the old epoch would let followers truncate committed records to its shorter log.
+      const previous = this.#store.image.brokers.get(request.brokerId);
+      const fencing = previous !== undefined && !previous.fenced && !this.#isLocal(request.brokerId) ? changesForFencing(this.#store.image, request.brokerId, this.#liveWith(null), this.#unclean) : [];
+      // The registration goes last: its version is the broker's epoch.
+      const brokerEpoch = await this.#commitOnly([...fencing, { kind: 'brokerRegistered', brokerId: request.brokerId, incarnationId: request.incarnationId, host: request.host, port: request.port, rack: request.rack }]);
       if (!this.#isLocal(request.brokerId)) sessions.touch(request.brokerId, request.incarnationId);
       this.#logger.info({ event: 'brokerRegistered', brokerId: request.brokerId, brokerEpoch, host: request.host, port: request.port, rack: request.rack }, `broker ${request.brokerId} registered at ${request.host}:${request.port} with epoch ${brokerEpoch}`);
       return { brokerEpoch };

@@ -79,6 +79,8 @@ interface Target {
    * may move it (its log end is recorded first), and has not told it yet.
    */
   watermarkBefore: number;
+  /** The leader epoch it was resolved in: a read after a long poll serves only that leadership (see `readPartition`). */
+  resolvedEpoch: number;
 }
 
 interface ReadPass {
@@ -136,7 +138,8 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
           resolved = found instanceof Partition ? found : toWireError(found, ctx.logger, { api: 'Fetch', topic: topicRequest.name, partition: p.partition });
         }
         const watermarkBefore = resolved instanceof Partition ? (before.get(resolved) ?? resolved.highWatermark) : -1;
-        return { topic: topicRequest.name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, resolved, watermarkBefore };
+        const resolvedEpoch = resolved instanceof Partition ? resolved.leaderEpoch : -1;
+        return { topic: topicRequest.name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, resolved, watermarkBefore, resolvedEpoch };
       }),
     );
   };
@@ -172,6 +175,13 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     const { resolved } = target;
     if (!(resolved instanceof Partition)) return errorResult(target.partition, resolved);
     const partition = resolved;
+    // The leadership may have ended while the request waited (Kafka's DelayedFetch checks the same): a deposed leader, now a
+    // follower of another, must not serve its new log (truncated and refilled in a later epoch) as the old leadership's.
+    const still = replicas.partitionOrError(target.topic, target.partition, { role: 'leader', currentLeaderEpoch: target.resolvedEpoch });
+    if (still !== partition) {
+      const error = still instanceof Partition ? new NotLeaderError(target.topic, target.partition, still.leader, `${target.topic}-${target.partition} changed leadership while the fetch waited; refresh metadata`) : still;
+      return errorResult(target.partition, toWireError(error, ctx.logger, { api: 'Fetch', topic: target.topic, partition: target.partition }));
+    }
     const result = (records: Uint8Array[]): FetchPartitionResult => ({
       partition: target.partition,
       errorCode: Errors.NONE.code,

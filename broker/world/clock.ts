@@ -19,11 +19,25 @@ export { systemClock } from '../../client/clock.js';
 /**
  * A clock that moves only when told to. `advance(ms)` fires, in time order,
  * every timer that falls due, so a test can cross a `segment.ms` or
- * `retention.ms` boundary in microseconds.
+ * `retention.ms` boundary in microseconds. A simulation instead moves one
+ * timer at a time (`nextDueMs`, `fireNext`), letting promises settle in
+ * between as a real event loop does between two timer callbacks.
+ *
+ * Timers sit in a binary heap ordered by (due time, creation), so a
+ * simulation with thousands of pending timers pays O(log n) per timer, and
+ * two timers due at the same time fire in the order they were scheduled.
+ * A cancelled timer stays in the heap and is skipped when it comes up.
  */
+interface ManualTimer {
+  dueMs: number;
+  seq: number;
+  fn: () => void;
+  live: boolean;
+}
+
 export class ManualClock implements Clock {
   #nowMs: number;
-  #timers: { dueMs: number; seq: number; fn: () => void; live: boolean }[] = [];
+  readonly #heap: ManualTimer[] = [];
   #seq = 0;
 
   constructor(startMs = 1_700_000_000_000) {
@@ -39,23 +53,75 @@ export class ManualClock implements Clock {
   }
 
   schedule(delayMs: number, fn: () => void): TimerHandle {
-    const timer = { dueMs: this.#nowMs + Math.max(0, delayMs), seq: this.#seq++, fn, live: true };
-    this.#timers.push(timer);
+    const timer: ManualTimer = { dueMs: this.#nowMs + Math.max(0, delayMs), seq: this.#seq++, fn, live: true };
+    this.#push(timer);
     return { cancel: () => { timer.live = false; } };
+  }
+
+  /** When the earliest live timer falls due, or undefined when none is pending. */
+  nextDueMs(): number | undefined {
+    this.#dropCancelled();
+    return this.#heap[0]?.dueMs;
+  }
+
+  /** Fires the earliest live timer (time moves to its due time, never back); false when none is pending. */
+  fireNext(): boolean {
+    this.#dropCancelled();
+    const next = this.#pop();
+    if (next === undefined) return false;
+    this.#nowMs = Math.max(this.#nowMs, next.dueMs);
+    next.live = false;
+    next.fn();
+    return true;
   }
 
   /** Moves time forward by `ms`, firing due timers in (due time, creation) order. */
   advance(ms: number): void {
     const targetMs = this.#nowMs + ms;
     for (;;) {
-      this.#timers = this.#timers.filter((t) => t.live);
-      this.#timers.sort((a, b) => a.dueMs - b.dueMs || a.seq - b.seq);
-      const next = this.#timers[0];
-      if (next === undefined || next.dueMs > targetMs) break;
-      this.#nowMs = Math.max(this.#nowMs, next.dueMs);
-      next.live = false;
-      next.fn();
+      const due = this.nextDueMs();
+      if (due === undefined || due > targetMs) break;
+      this.fireNext();
     }
     this.#nowMs = targetMs;
+  }
+
+  #dropCancelled(): void {
+    while (this.#heap.length > 0 && !this.#heap[0]!.live) this.#pop();
+  }
+
+  static #before(a: ManualTimer, b: ManualTimer): boolean {
+    return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
+  }
+
+  #push(timer: ManualTimer): void {
+    const heap = this.#heap;
+    heap.push(timer);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!ManualClock.#before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  #pop(): ManualTimer | undefined {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (top === undefined || last === undefined || heap.length === 0) return top;
+    heap[0] = last;
+    for (let i = 0; ;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < heap.length && ManualClock.#before(heap[left]!, heap[least]!)) least = left;
+      if (right < heap.length && ManualClock.#before(heap[right]!, heap[least]!)) least = right;
+      if (least === i) break;
+      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+      i = least;
+    }
+    return top;
   }
 }

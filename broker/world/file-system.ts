@@ -160,7 +160,8 @@ export async function mkdirDurable(fileSystem: FileSystem, dir: string): Promise
   await fileSystem.fsyncDir(parent);
 }
 
-async function writeFileAtomicVia(fileSystem: FileSystem, filePath: string, data: Uint8Array): Promise<void> {
+/** `writeFileAtomic` through `fileSystem`'s own calls (for file systems that wrap another). */
+export async function writeFileAtomicVia(fileSystem: FileSystem, filePath: string, data: Uint8Array): Promise<void> {
   const tmpPath = filePath + TMP_SUFFIX;
   const handle = fileSystem.open(tmpPath, 'w+');
   try {
@@ -310,7 +311,12 @@ export type CrashLoss = 'prefix' | 'pages';
 
 const SIM_PAGE_BYTES = 4096;
 
-/** One inode: what the process sees (`bytes`) and what a crash would leave (`durable`). */
+/**
+ * One inode: what the process sees (`bytes`) and what a crash would leave
+ * (`durable`). Sparse: a buffer may be shorter than the file, and every byte
+ * past it reads as zero (a preallocated 10 MiB index costs nothing until it
+ * is written); every byte of a buffer past the file's size is zero too.
+ */
 class SimFile {
   readonly id = nextSimFileId++;
   bytes = new Uint8Array(0);
@@ -323,27 +329,44 @@ class SimFile {
   ensureCapacity(sizeBytes: number): void {
     if (sizeBytes <= this.bytes.byteLength) return;
     const grown = new Uint8Array(Math.max(sizeBytes, this.bytes.byteLength * 2, 4096));
-    grown.set(this.bytes.subarray(0, this.sizeBytes));
+    grown.set(this.bytes.subarray(0, Math.min(this.sizeBytes, this.bytes.byteLength)));
     this.bytes = grown;
   }
 
   resize(sizeBytes: number): void {
-    this.ensureCapacity(sizeBytes);
-    if (sizeBytes > this.sizeBytes) this.bytes.fill(0, this.sizeBytes, sizeBytes);
+    // Shrinking zeroes what was cut (in the buffer), so that growing again reads zeros there.
+    if (sizeBytes < this.sizeBytes) this.bytes.fill(0, sizeBytes, Math.min(this.sizeBytes, this.bytes.byteLength));
     this.dirtyFrom = Math.min(this.dirtyFrom, sizeBytes, this.sizeBytes);
     this.sizeBytes = sizeBytes;
+  }
+
+  /** Reads `length` bytes at `position` (within the file) into `target[offset..]`. */
+  readInto(target: Uint8Array, offset: number, length: number, position: number): void {
+    const stored = Math.max(0, Math.min(position + length, this.bytes.byteLength) - position);
+    if (stored > 0) target.set(this.bytes.subarray(position, position + stored), offset);
+    if (stored < length) target.fill(0, offset + stored, offset + length);
+  }
+
+  /** The whole content now, as a view when the buffer holds it all, else a zero-padded copy. */
+  content(): Uint8Array {
+    if (this.sizeBytes <= this.bytes.byteLength) return this.bytes.subarray(0, this.sizeBytes);
+    const copy = new Uint8Array(this.sizeBytes);
+    copy.set(this.bytes);
+    return copy;
   }
 
   /** Copies only what changed since the last sync, so a growing log syncs in O(appended bytes). */
   sync(): void {
     if (this.dirtyFrom === Infinity) return;
-    if (this.durable.byteLength < this.sizeBytes) {
-      const grown = new Uint8Array(Math.max(this.sizeBytes, this.durable.byteLength * 2));
-      grown.set(this.durable.subarray(0, Math.min(this.durableSizeBytes, this.dirtyFrom)));
+    const from = Math.min(this.dirtyFrom, this.sizeBytes);
+    const stored = Math.min(this.sizeBytes, this.bytes.byteLength);
+    if (this.durable.byteLength < stored) {
+      const grown = new Uint8Array(Math.max(stored, this.durable.byteLength * 2));
+      grown.set(this.durable.subarray(0, Math.min(this.durable.byteLength, from)));
       this.durable = grown;
     }
-    const from = Math.min(this.dirtyFrom, this.sizeBytes);
-    this.durable.set(this.bytes.subarray(from, this.sizeBytes), from);
+    if (from < stored) this.durable.set(this.bytes.subarray(from, stored), from);
+    if (Math.max(from, stored) < this.durable.byteLength) this.durable.fill(0, Math.max(from, stored));
     this.durableSizeBytes = this.sizeBytes;
     this.dirtyFrom = Infinity;
   }
@@ -360,13 +383,15 @@ class SimFile {
       // Pages lost: the new size reached the disk half the time (then the file ends where the last write did).
       keep = loss === 'pages' && rng.int(2) === 0 ? this.sizeBytes : keep + rng.int(this.sizeBytes - keep + 1);
     }
-    const survived = new Uint8Array(Math.max(keep, 4096));
-    survived.set(this.durable.subarray(0, this.durableSizeBytes));
+    const storedKeep = Math.min(keep, Math.max(this.durable.byteLength, this.bytes.byteLength));
+    const survived = new Uint8Array(Math.max(storedKeep, 4096));
+    survived.set(this.durable.subarray(0, Math.min(this.durableSizeBytes, storedKeep)));
     if (keep > this.durableSizeBytes) {
-      survived.set(this.bytes.subarray(this.durableSizeBytes, keep), this.durableSizeBytes);
+      const unsyncedEnd = Math.min(keep, this.bytes.byteLength);
+      if (unsyncedEnd > this.durableSizeBytes) survived.set(this.bytes.subarray(this.durableSizeBytes, unsyncedEnd), this.durableSizeBytes);
       if (loss === 'pages') {
         for (let page = this.durableSizeBytes - (this.durableSizeBytes % SIM_PAGE_BYTES); page < keep; page += SIM_PAGE_BYTES) {
-          if ((rng as Rng).int(2) === 0) survived.fill(0, Math.max(page, this.durableSizeBytes), Math.min(page + SIM_PAGE_BYTES, keep));
+          if ((rng as Rng).int(2) === 0) survived.fill(0, Math.max(page, this.durableSizeBytes), Math.min(page + SIM_PAGE_BYTES, storedKeep));
         }
       }
     }
@@ -425,7 +450,6 @@ class SimFileHandle implements FileHandle {
   #write(data: Uint8Array, position: number): void {
     const end = position + data.byteLength;
     this.file.ensureCapacity(end);
-    if (position > this.file.sizeBytes) this.file.bytes.fill(0, this.file.sizeBytes, position);
     this.file.bytes.set(data, position);
     this.file.dirtyFrom = Math.min(this.file.dirtyFrom, Math.min(position, this.file.sizeBytes));
     this.file.sizeBytes = Math.max(this.file.sizeBytes, end);
@@ -434,7 +458,7 @@ class SimFileHandle implements FileHandle {
   read(target: Uint8Array, offset: number, length: number, position: number): number {
     this.#check('read');
     const n = Math.max(0, Math.min(length, this.file.sizeBytes - position));
-    target.set(this.file.bytes.subarray(position, position + n), offset);
+    if (n > 0) this.file.readInto(target, offset, n, position);
     return n;
   }
 
@@ -503,6 +527,11 @@ export class SimulatedFileSystem implements FileSystem {
     this.#faults.push({ op, pathIncludes, remaining: times, code: opts.code ?? 'EIO', partialBytes: opts.partialBytes ?? 0 });
   }
 
+  /** Drops every injected fault not yet met. */
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
   /** @internal used by handles: the fault this call meets, if any (counted as used). */
   takeFault(op: SimulatedFaultOp, filePath: string): SimulatedFault | null {
     const fault = this.#faults.find((f) => f.op === op && f.remaining > 0 && filePath.includes(f.pathIncludes));
@@ -535,6 +564,43 @@ export class SimulatedFileSystem implements FileSystem {
       }
     };
     restore(this.#root);
+  }
+
+  /**
+   * The process dies but the machine stays up (SIGKILL, an OOM kill): every
+   * open handle dies and every lock is released, as `crash()`, but the page
+   * cache stays: every write and every directory entry is still there,
+   * exactly as unsynced as before (a later `crash()` can still lose them).
+   */
+  killProcess(): void {
+    this.generation += 1;
+    this.#locks.clear();
+  }
+
+  /** What a reader sees in `filePath` now (the page cache, not the durable bytes), or null; for simulations' checks. */
+  peek(filePath: string): Uint8Array | null {
+    const node = this.#lookup(filePath);
+    return node instanceof SimFile ? node.content() : null;
+  }
+
+  /** The entries of `dir` now, sorted, or null when it is no directory; for simulations' checks. */
+  list(dir: string): string[] | null {
+    const node = this.#lookup(dir);
+    return node instanceof SimDir ? [...node.entries.keys()].sort() : null;
+  }
+
+  /**
+   * Flips one bit of `filePath` as the disk stores it (both the page cache
+   * and the durable copy: a medium error, not a lost write); false when the
+   * file has no byte at `position`.
+   */
+  flipBit(filePath: string, position: number, bit: number): boolean {
+    const node = this.#lookup(filePath);
+    if (!(node instanceof SimFile) || position < 0 || position >= node.sizeBytes) return false;
+    node.ensureCapacity(position + 1);
+    node.bytes[position]! ^= 1 << (bit & 7);
+    if (position < Math.min(node.durableSizeBytes, node.durable.byteLength)) node.durable[position]! ^= 1 << (bit & 7);
+    return true;
   }
 
   #split(filePath: string): string[] {
@@ -666,7 +732,7 @@ export class SimulatedFileSystem implements FileSystem {
 
   async readFile(filePath: string): Promise<Uint8Array> {
     const file = this.#file(filePath, 'read');
-    return file.bytes.slice(0, file.sizeBytes);
+    return file.content().slice();
   }
 
   writeFileAtomic(filePath: string, data: Uint8Array): Promise<void> {

@@ -1,0 +1,135 @@
+/**
+ * One seed, one run: the controller and brokers 1-3 start, the admin
+ * creates the topics (RF 3, min.insync.replicas 2; one with fsync=always),
+ * the consumer reads from the start, the producer sends acks=all records at
+ * random times while the fault schedule runs, then the faults stop and the
+ * cluster must converge within `convergeMs` of simulated time (liveness):
+ * every node up, every broker unfenced, every partition led with its ISR =
+ * its replicas, every replica at the same log end with its high watermark
+ * there, every send settled, and the consumer past the end having read
+ * every acknowledged record at its offset. Safety is checked after every
+ * step throughout (invariants.ts).
+ */
+import { Simulation } from './engine.js';
+import { FaultSchedule, type FaultKind } from './faults.js';
+import { Invariants } from './invariants.js';
+import { SimNode } from './sim-node.js';
+import { Workload, type TopicPlan } from './workload.js';
+
+export interface RunOptions {
+  /** Print the trace lines as they happen. */
+  print?: ((line: string) => void) | null;
+  /** Fault kinds the schedule draws from (default: all). */
+  kinds?: readonly FaultKind[];
+}
+
+export interface RunResult {
+  seed: number;
+  hash: string;
+  steps: number;
+  simulatedMs: number;
+  acked: number;
+  failedSends: number;
+  faults: number;
+}
+
+/** The default draw: SIGKILL twice as likely as the others. */
+export const ALL_FAULTS: readonly FaultKind[] = ['kill', 'kill', 'power', 'pause', 'isolate', 'cut', 'fsync', 'full'];
+
+const TOPICS: readonly TopicPlan[] = [
+  { name: 'orders', partitions: 2, config: { 'min.insync.replicas': '2', 'segment.index.bytes': '65536' } },
+  { name: 'ledger', partitions: 1, config: { 'min.insync.replicas': '2', fsync: 'always', 'segment.index.bytes': '65536' } },
+];
+
+const START_MS = 5_000;
+const SETUP_MS = 12_000;
+
+export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunResult> {
+  const sim = new Simulation(seed, { print: opts.print ?? null });
+  const rng = sim.rngFor('scenario');
+  const invariants = new Invariants(sim);
+  sim.addChecker(invariants);
+  const nodes = [new SimNode(sim, 0, 'controller'), ...[1, 2, 3].map((id) => new SimNode(sim, id, 'broker'))];
+  for (const node of nodes) sim.addNode(node).start();
+  const controller = nodes[0]!;
+  const brokers = nodes.slice(1);
+
+  if (!(await sim.runUntil(START_MS, () => nodes.every((n) => n.status === 'up')))) sim.fail('liveness', `nodes did not start: ${nodes.map((n) => `${n.name} ${n.status}`).join(', ')}`);
+  const workload = new Workload(sim, invariants);
+  if (!(await workload.createTopics(TOPICS, SETUP_MS))) sim.fail('liveness', 'the topics could not be created');
+
+  const converged = (): boolean => {
+    if (!nodes.every((n) => n.status === 'up' && !n.paused)) return false;
+    const image = controller.view?.image();
+    if (image === undefined) return false;
+    if (![1, 2, 3].every((id) => image.brokers.get(id)?.fenced === false)) return false;
+    for (const plan of TOPICS) {
+      const topic = image.topics.get(plan.name);
+      if (topic === undefined) return false;
+      for (let index = 0; index < plan.partitions; index++) {
+        const state = topic.partitionStates[index]!;
+        if (state.leader === -1 || state.isr.length !== state.replicas.length) return false;
+        let end = -1;
+        for (const broker of brokers) {
+          const partition = broker.view?.replicas?.partition(plan.name, index);
+          if (partition === undefined || !partition.serving || partition.leaderEpoch !== state.leaderEpoch) return false;
+          if ((partition.role === 'leader') !== (broker.id === state.leader)) return false;
+          if (partition.highWatermark !== partition.logEndOffset || (end !== -1 && partition.logEndOffset !== end)) return false;
+          end = partition.logEndOffset;
+        }
+        if (workload.position(plan.name, index) < end) return false;
+      }
+    }
+    return workload.pending === 0;
+  };
+  const healthy = (): boolean => {
+    if (!nodes.every((n) => n.status === 'up' && !n.paused && !n.damaged)) return false;
+    const image = controller.view?.image();
+    if (image === undefined) return false;
+    return [...image.topics.values()].every((t) => t.partitionStates.every((s) => s.leader !== -1 && s.isr.length === s.replicas.length));
+  };
+  if (!(await sim.runUntil(SETUP_MS, converged))) sim.fail('liveness', 'the topics did not get leaders and full ISRs');
+
+  // The fault window: faults and sends at random times in it.
+  workload.startConsumer(TOPICS);
+  const windowMs = 3_000 + rng.int(5_000);
+  const faultCount = 1 + rng.int(4);
+  const faults = new FaultSchedule(sim, nodes);
+  faults.plan({ kinds: opts.kinds ?? ALL_FAULTS, count: faultCount, windowMs }, healthy);
+  const sends = 10 + rng.int(20);
+  for (let i = 0; i < sends; i++) sim.clock.schedule(rng.int(windowMs), () => workload.send(TOPICS));
+  const windowEnd = sim.elapsedMs + windowMs;
+  await sim.runUntil(windowEnd);
+  faults.stopAll();
+
+  // Liveness: converged within the bound, and every acknowledged record consumed where it was acknowledged.
+  const convergeMs = 40_000;
+  if (!(await sim.runUntil(windowEnd + convergeMs, converged))) sim.fail('liveness', `not converged ${convergeMs} simulated ms after the faults stopped: ${describe(sim, nodes, workload.pending)}`);
+  for (const ack of workload.acked) {
+    const read = workload.consumed.get(`${ack.topic}-${ack.partition}`)?.get(ack.offset);
+    if (read !== ack.value) sim.fail('acked-never-lost', `${ack.topic}-${ack.partition} offset ${ack.offset} was acknowledged as ${ack.value}; the consumer read ${read ?? 'nothing'} there`);
+  }
+  sim.event(`converged: ${workload.acked.length} acked, ${workload.failed} failed`);
+  const result: RunResult = { seed, hash: sim.trace.digest(), steps: sim.steps, simulatedMs: sim.elapsedMs, acked: workload.acked.length, failedSends: workload.failed, faults: faultCount };
+  void workload.close();
+  return result;
+}
+
+function describe(sim: Simulation, nodes: SimNode[], pending: number): string {
+  const image = nodes[0]!.view?.image();
+  const parts = nodes.map((n) => `${n.name} ${n.status}${n.paused ? ' (paused)' : ''}`);
+  if (image !== undefined) {
+    for (const topic of image.topics.values()) {
+      topic.partitionStates.forEach((s, i) => {
+        const replicas = nodes.slice(1).map((b) => {
+          const p = b.view?.replicas?.partition(topic.name, i);
+          return p === undefined ? `${b.id}:-` : `${b.id}:${p.role[0]}e${p.leaderEpoch} hw${p.highWatermark}/end${p.logEndOffset}${p.serving ? '' : ' offline'}`;
+        });
+        parts.push(`${topic.name}-${i} leader ${s.leader} e${s.leaderEpoch} isr [${s.isr.join(',')}] ${replicas.join(' ')}`);
+      });
+    }
+    parts.push(`fenced [${[...image.brokers.values()].filter((b) => b.fenced).map((b) => b.id).join(',')}]`);
+  }
+  parts.push(`${pending} sends pending`, `t=${sim.elapsedMs}`);
+  return parts.join('; ');
+}
