@@ -292,10 +292,11 @@ t.test('a leader that stops answering: once metadata names a new leader, the wai
   const silentLeader = cluster.brokers.get(1)!;
   silentLeader.hang();
   const metadataBefore = cluster.requests('Metadata').length;
+  const producesBefore = silentLeader.requests('Produce');
   const startedMs = Date.now();
   const sent = producer.send({ topic: 's', messages: [{ value: 'a', partition: 0 }] });
-  // The silent broker records nothing until it resumes: give the request time to reach it.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // The silent broker counts what arrives, though it answers nothing: the request has reached it.
+  await until('the Produce to reach the silent leader', () => silentLeader.requests('Produce') > producesBefore);
   cluster.moveLeader('s', 0, 2);
   // Bounded well below requestTimeoutMs (20 s): only the leader check can explain an answer in time.
   const [meta] = await Promise.race([sent, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the send waited for the silent leader')), 8000))]);
@@ -328,9 +329,11 @@ t.test('a leader that stops answering a Fetch: once metadata names a new leader,
   const consuming = consumeInto(consumer, got);
   await until('the first 2 records', () => got.length >= 2);
 
-  cluster.brokers.get(1)!.hang();
-  // Let the consumer's next long poll reach the silent broker, then move the leader and write there.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const silentLeader = cluster.brokers.get(1)!;
+  const fetchesBefore = silentLeader.requests('Fetch');
+  silentLeader.hang();
+  // The consumer's next long poll reaches the silent broker; then the leader moves and is written to.
+  await until('a Fetch to reach the silent leader', () => silentLeader.requests('Fetch') > fetchesBefore);
   cluster.moveLeader('f', 0, 2);
   await producer.send({ topic: 'f', messages: [{ value: 'r2' }] });
   // Bounded well below requestTimeoutMs (20 s): only the leader check can explain the record arriving in time.
@@ -339,5 +342,5 @@ t.test('a leader that stops answering a Fetch: once metadata names a new leader,
   await consuming;
   t.same(got.map((m) => [m.offset, m.value!.toString()]), [[0, 'r0'], [1, 'r1'], [2, 'r2']], 'each record once, in order');
   t.ok(cluster.requests('Fetch', 2).length > 0, 'fetched from the new leader');
-  cluster.brokers.get(1)!.resume();
+  silentLeader.resume();
 });
