@@ -38,8 +38,10 @@
  *   sent before the takeover, and the lease ends before the new controller
  *   can fence this broker. While etcd is down nobody can commit a fence at
  *   all, and the lease runs on from the last heartbeat the old controller
- *   answered: writes go on for up to controller.lease.ms plus the session
- *   timeout (docs/ARCHITECTURE.md, "The controller on etcd").
+ *   answered: acks 0 and 1 writes go on for up to controller.lease.ms plus
+ *   the session timeout (docs/ARCHITECTURE.md, "The controller on etcd").
+ *   The lease bounds only those (whyFenced says why acks=all needs none), so
+ *   acks=all producing goes on through an etcd outage of any length.
  * - While the controller is unreachable the cache keeps what it has and the
  *   broker keeps serving it.
  * - An entry that breaks the image's invariants is fatal (BrokerFaults): the
@@ -57,7 +59,7 @@ import type { Logger } from '../log.js';
 import { MetadataGapError, type MetadataCache } from '../metadata/cache.js';
 import type { MetadataEntry } from '../metadata/changes.js';
 import type { MetadataImage } from '../metadata/image.js';
-import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { ReplicaManager, WriteKind } from '../replication/replica-manager.js';
 import { InvariantError } from '../world/assert.js';
 import type { Clock, TimerHandle } from '../world/clock.js';
 import type { FileSystem } from '../world/file-system.js';
@@ -117,20 +119,28 @@ export class BrokerLifecycle implements AppliedMetadata {
   constructor(opts: LifecycleOptions) {
     this.#opts = opts;
     this.#incarnationId = randomId(opts.rng);
-    opts.replicas.fenceWrites(() => this.whyFenced());
+    opts.replicas.fenceWrites((kind) => this.whyFenced(kind));
     // The controller ends a session this long after the broker's connection to it closes: so does the lease.
     opts.channel.onDisconnect?.(() => {
       if (opts.sessionDisconnectTimeoutMs > 0) this.#leaseUntilMs = Math.min(this.#leaseUntilMs, opts.clock.nowMs() + opts.sessionDisconnectTimeoutMs);
     });
   }
 
-  /** Why this broker must take no writes now (see the file comment), or null. */
-  whyFenced(): string | null {
+  /**
+   * Why this broker must take no writes of `kind` now (see the file
+   * comment), or null. The lease bounds only writes acknowledged on this
+   * broker's word (acks 0 or 1): an acks=all write is acknowledged only once
+   * the ISR has it, and a leader the controller replaced has followers that
+   * fetch from the new leader and an ISR it cannot change without the
+   * controller, so it cannot acknowledge one. That keeps acks=all producing
+   * going through a controller outage (etcd down), however long.
+   */
+  whyFenced(kind: WriteKind = 'local'): string | null {
     const { replicas, clock, cache } = this.#opts;
     if (this.#fenced) return this.#brokerEpoch < 0 ? 'it has not registered with its controller yet' : 'its controller has it fenced (it registered just now, or missed its heartbeats)';
     if (replicas.image.brokers.get(replicas.nodeId)?.fenced === true) return 'the metadata says its controller fenced it';
     // The embedded broker's controller is in its own process: no session to lose.
-    if (cache !== null && clock.nowMs() >= this.#leaseUntilMs) return `no heartbeat was answered for broker.session.timeout.ms (${this.#opts.sessionTimeoutMs} ms): its controller has fenced it by now`;
+    if (kind === 'local' && cache !== null && clock.nowMs() >= this.#leaseUntilMs) return `no heartbeat was answered for broker.session.timeout.ms (${this.#opts.sessionTimeoutMs} ms): its controller has fenced it by now`;
     return null;
   }
 

@@ -125,7 +125,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           outcomes.push({ partition: index, error: topicError });
           continue;
         }
-        const partition = replicas.partitionOrError(name, index, { role: 'leader', write: true });
+        const partition = replicas.partitionOrError(name, index, { role: 'leader', write: request.acks === -1 ? 'replicated' : 'local' });
         if (partition instanceof Error) {
           outcomes.push({ partition: index, error: toWireError(partition, ctx.logger, { api: 'Produce', topic: name, partition: index }) });
           continue;

@@ -91,8 +91,16 @@ export interface ApplyReport {
 export interface PartitionLookup {
   readonly role?: 'leader' | 'any';
   readonly currentLeaderEpoch?: number;
-  readonly write?: boolean;
+  /**
+   * A produce: 'local' when its answer rests on this leader alone (acks 0
+   * or 1), 'replicated' when it waits for the ISR (acks=all). The broker's
+   * write fence (broker-lifecycle.ts) may refuse the first and not the
+   * second: a deposed leader cannot get an acks=all write acknowledged.
+   */
+  readonly write?: WriteKind;
 }
+
+export type WriteKind = 'local' | 'replicated';
 
 interface HostedTopic {
   readonly topicId: string;
@@ -123,7 +131,7 @@ export class ReplicaManager {
   #checkpointTimer: { cancel(): void } | null = null;
   #checkpointing: Promise<void> = Promise.resolve();
   /** Why this broker takes no writes right now (fenced by its controller), or null; set by its lifecycle. */
-  #writeFence: () => string | null = () => null;
+  #writeFence: (kind: WriteKind) => string | null = () => null;
 
   /**
    * `clock`: needed once a partition has followers (leader-side lag times) and for the periodic checkpoint;
@@ -218,7 +226,7 @@ export class ReplicaManager {
    * controller fenced it, or may have: broker-lifecycle.ts), or null. A
    * fenced broker keeps serving reads of what it has (CLUSTER.md).
    */
-  fenceWrites(why: () => string | null): void {
+  fenceWrites(why: (kind: WriteKind) => string | null): void {
     this.#writeFence = why;
   }
 
@@ -259,7 +267,7 @@ export class ReplicaManager {
       const { leader } = partition;
       return new NotLeaderError(topic, index, leader, `broker ${this.#nodeId} follows ${topic}-${index}${leader === -1 ? ', which has no leader right now' : `; broker ${leader} leads it`}`);
     }
-    const fenced = lookup.write === true ? this.#writeFence() : null;
+    const fenced = lookup.write === undefined ? null : this.#writeFence(lookup.write);
     if (fenced !== null) return new NotLeaderError(topic, index, -1, `broker ${this.#nodeId} takes no writes: ${fenced}; refresh metadata (another broker may lead ${topic}-${index} now)`);
     return partition;
   }

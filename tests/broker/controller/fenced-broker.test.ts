@@ -11,6 +11,8 @@
 import t from 'tap';
 import type { Connection } from '../../../client/connection.js';
 import { buildBatch } from '../../../protocol/batch/builder.js';
+import { decodeBatch } from '../../../protocol/batch/index.js';
+import { walkBatches } from '../../../client/consumer/records.js';
 import { Errors } from '../../../protocol/errors.js';
 import { startInProcessCluster } from '../../support/in-process-cluster.js';
 
@@ -22,9 +24,9 @@ t.test('a broker cut off from its controller refuses produce once its session ha
     const m = await world.settle(client(via).request('Metadata', { topics: ['fence'], allowAutoTopicCreation: false, includeInternal: false }));
     return m.topics[0]!.partitions[0]!;
   };
-  const produce = async (id: number, values: string[]) => {
+  const produce = async (id: number, values: string[], acks = 1) => {
     const records = buildBatch(values.map((value) => ({ key: null, value: Buffer.from(value) })), { nowMs: world.clock.nowMs() });
-    const response = await world.settle(client(id).request('Produce', { acks: 1, timeoutMs: 5000, topics: [{ name: 'fence', partitions: [{ partition: 0, records }] }] }));
+    const response = await world.settle(client(id).request('Produce', { acks, timeoutMs: 5000, topics: [{ name: 'fence', partitions: [{ partition: 0, records }] }] }));
     return response.topics[0]!.partitions[0]!;
   };
   const consume = async (id: number) => {
@@ -47,6 +49,9 @@ t.test('a broker cut off from its controller refuses produce once its session ha
   const refused = await produce(leader, ['after-lease']);
   t.equal(refused.errorCode, Errors.NOT_LEADER_OR_FOLLOWER.code, 'past the session timeout: NOT_LEADER_OR_FOLLOWER');
   t.match(refused.errorMessage, /takes no writes: no heartbeat was answered/, 'saying why');
+  // acks=all needs no lease: the deposed leader may append it, but can never acknowledge it (its followers left).
+  const unacknowledged = await produce(leader, ['zombie-all'], -1);
+  t.not(unacknowledged.errorCode, Errors.NONE.code, `an acks=all write to the cut-off leader is never acknowledged (${unacknowledged.errorMessage})`);
   const read = await consume(leader);
   t.equal(read.errorCode, Errors.NONE.code, 'reads of what it has are still served');
   t.ok(read.records.length > 0, 'with records');
@@ -61,6 +66,10 @@ t.test('a broker cut off from its controller refuses produce once its session ha
   const back = await produce(leader, ['x']);
   t.equal(back.errorCode, Errors.NOT_LEADER_OR_FOLLOWER.code, 'healed, the old leader knows it follows');
   t.match(back.errorMessage, /follows fence-0/);
+  const values = (await consume(elsewhere.leader)).records.flatMap((chunk) =>
+    walkBatches(chunk).batches.flatMap((b) => decodeBatch(chunk, b.position).records.map((r) => Buffer.from(r.value!).toString())));
+  t.notOk(values.includes('zombie-all'), 'the acks=all write the deposed leader took is nowhere in the partition');
+  t.ok(values.includes('new-leader'), 'the new leader\'s write is');
 });
 
 t.test('a broker whose connection to the controller closes refuses produce once broker.session.disconnect.timeout.ms has passed, not the whole session', async (t) => {
