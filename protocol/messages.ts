@@ -351,6 +351,145 @@ export interface ElectLeadersResponse {
   replicaElectionResults: { topic: string; partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[] }[];
 }
 
+/* Consumer groups: FindCoordinator (10), ConsumerGroupHeartbeat (68), ConsumerGroupDescribe (69), OffsetCommit (8), OffsetFetch (9), ListGroups (16), DeleteGroups (42) */
+/** FindCoordinator keyType: a consumer group. */
+export const COORDINATOR_KEY_GROUP = 0;
+export interface FindCoordinatorRequest {
+  keyType: number;
+  keys: string[];
+}
+export interface FindCoordinatorResponse {
+  throttleTimeMs: number;
+  coordinators: { key: string; nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null }[];
+}
+/** Partitions of one topic, as group APIs name them. */
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+/** ConsumerGroupHeartbeat memberEpoch values with a meaning of their own. */
+export const MemberEpoch = { JOIN: 0, LEAVE: -1, STATIC_LEAVE: -2 } as const;
+export interface ConsumerGroupHeartbeatRequest {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  instanceId: string | null;
+  rackId: string | null;
+  rebalanceTimeoutMs: number;
+  subscribedTopicNames: string[] | null;
+  subscribedTopicRegex: string | null;
+  serverAssignor: string | null;
+  topicPartitions: TopicPartitions[] | null;
+}
+export interface ConsumerGroupHeartbeatResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  memberId: string | null;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  assignment: { topicPartitions: TopicPartitions[] } | null;
+}
+export type GroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
+export interface ConsumerGroupDescribeRequest {
+  groupIds: string[];
+}
+export interface DescribedMember {
+  memberId: string;
+  instanceId: string | null;
+  rackId: string | null;
+  memberEpoch: number;
+  clientId: string;
+  clientHost: string;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string | null;
+  assignment: TopicPartitions[];
+  targetAssignment: TopicPartitions[];
+}
+export interface DescribedGroup {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  groupState: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignorName: string;
+  members: DescribedMember[];
+}
+export interface ConsumerGroupDescribeResponse {
+  throttleTimeMs: number;
+  groups: DescribedGroup[];
+}
+export interface OffsetCommitRequest {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  groupInstanceId: string | null;
+  topics: {
+    name: string;
+    partitions: { partition: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[];
+  }[];
+}
+export interface OffsetCommitResponse {
+  throttleTimeMs: number;
+  topics: { name: string; partitions: { partition: number; errorCode: number; errorMessage: string | null }[] }[];
+}
+export interface OffsetFetchRequest {
+  groupId: string;
+  memberId: string | null;
+  memberEpoch: number;
+  /** null: every partition the group has an offset for. */
+  topics: { name: string; partitions: number[] }[] | null;
+  requireStable: boolean;
+}
+export interface OffsetFetchPartition {
+  partition: number;
+  /** -1: no committed offset. */
+  committedOffset: number;
+  committedLeaderEpoch: number;
+  metadata: string | null;
+  commitTimestampMs: number;
+  errorCode: number;
+}
+export interface OffsetFetchResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  topics: { name: string; partitions: OffsetFetchPartition[] }[];
+}
+export interface ListGroupsRequest {
+  statesFilter: string[];
+  typesFilter: string[];
+}
+export interface ListGroupsResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  groups: { groupId: string; groupState: string; groupType: string }[];
+}
+export interface DeleteGroupsRequest {
+  groupsNames: string[];
+}
+export interface DeleteGroupsResponse {
+  throttleTimeMs: number;
+  results: { groupId: string; errorCode: number; errorMessage: string | null }[];
+}
+
+/* InitProducerId (22) */
+export interface InitProducerIdRequest {
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+  /** -1 for a new id. */
+  producerId: number;
+  producerEpoch: number;
+}
+export interface InitProducerIdResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  producerId: number;
+  producerEpoch: number;
+}
+
 export interface RequestBodies {
   ApiVersions: ApiVersionsRequest;
   Metadata: MetadataRequest;
@@ -370,6 +509,14 @@ export interface RequestBodies {
   ElectLeaders: ElectLeadersRequest;
   AlterPartitionReassignments: AlterPartitionReassignmentsRequest;
   ListPartitionReassignments: ListPartitionReassignmentsRequest;
+  FindCoordinator: FindCoordinatorRequest;
+  ConsumerGroupHeartbeat: ConsumerGroupHeartbeatRequest;
+  ConsumerGroupDescribe: ConsumerGroupDescribeRequest;
+  OffsetCommit: OffsetCommitRequest;
+  OffsetFetch: OffsetFetchRequest;
+  ListGroups: ListGroupsRequest;
+  DeleteGroups: DeleteGroupsRequest;
+  InitProducerId: InitProducerIdRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -390,6 +537,14 @@ export interface ResponseBodies {
   ElectLeaders: ElectLeadersResponse;
   AlterPartitionReassignments: AlterPartitionReassignmentsResponse;
   ListPartitionReassignments: ListPartitionReassignmentsResponse;
+  FindCoordinator: FindCoordinatorResponse;
+  ConsumerGroupHeartbeat: ConsumerGroupHeartbeatResponse;
+  ConsumerGroupDescribe: ConsumerGroupDescribeResponse;
+  OffsetCommit: OffsetCommitResponse;
+  OffsetFetch: OffsetFetchResponse;
+  ListGroups: ListGroupsResponse;
+  DeleteGroups: DeleteGroupsResponse;
+  InitProducerId: InitProducerIdResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

@@ -29,6 +29,14 @@ import { metadataChangesV0 } from './metadata-changes/v0.js';
 import { metadataV0 } from './metadata/v0.js';
 import { metadataV1 } from './metadata/v1.js';
 import { offsetForLeaderEpochV0 } from './offset-for-leader-epoch/v0.js';
+import { findCoordinatorV0 } from './find-coordinator/v0.js';
+import { consumerGroupHeartbeatV0 } from './consumer-group-heartbeat/v0.js';
+import { consumerGroupDescribeV0 } from './consumer-group-describe/v0.js';
+import { offsetCommitV0 } from './offset-commit/v0.js';
+import { offsetFetchV0 } from './offset-fetch/v0.js';
+import { listGroupsV0 } from './list-groups/v0.js';
+import { deleteGroupsV0 } from './delete-groups/v0.js';
+import { initProducerIdV0 } from './init-producer-id/v0.js';
 
 export type AvroApiName = Exclude<ApiName, 'Produce' | 'Fetch'>;
 
@@ -49,4 +57,12 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   ElectLeaders: [electLeadersV0],
   AlterPartitionReassignments: [alterPartitionReassignmentsV0],
   ListPartitionReassignments: [listPartitionReassignmentsV0],
+  FindCoordinator: [findCoordinatorV0],
+  ConsumerGroupHeartbeat: [consumerGroupHeartbeatV0],
+  ConsumerGroupDescribe: [consumerGroupDescribeV0],
+  OffsetCommit: [offsetCommitV0],
+  OffsetFetch: [offsetFetchV0],
+  ListGroups: [listGroupsV0],
+  DeleteGroups: [deleteGroupsV0],
+  InitProducerId: [initProducerIdV0],
 };

@@ -385,6 +385,143 @@ export const samples: Samples = {
       },
     },
   ],
+  FindCoordinator: [
+    { request: { keyType: 0, keys: [] }, response: { throttleTimeMs: 0, coordinators: [] } },
+    {
+      request: { keyType: I32_MAX, keys: ['orders-app', unicode] },
+      response: {
+        throttleTimeMs: I32_MAX,
+        coordinators: [
+          { key: 'orders-app', nodeId: 2, host: '127.0.0.1', port: 9092, errorCode: 0, errorMessage: null },
+          { key: unicode, nodeId: -1, host: '', port: -1, errorCode: 15, errorMessage: unicode },
+        ],
+      },
+    },
+  ],
+  ConsumerGroupHeartbeat: [
+    {
+      request: { groupId: '', memberId: '', memberEpoch: -1, instanceId: null, rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: null, subscribedTopicRegex: null, serverAssignor: null, topicPartitions: null },
+      response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null },
+    },
+    {
+      request: {
+        groupId: unicode,
+        memberId: 'b4f3c0de-0000-4000-8000-000000000001',
+        memberEpoch: I32_MAX,
+        instanceId: 'worker-1',
+        rackId: 'rack-a',
+        rebalanceTimeoutMs: I32_MAX,
+        subscribedTopicNames: ['orders', unicode],
+        subscribedTopicRegex: '^orders-.*$',
+        serverAssignor: 'uniform',
+        topicPartitions: [{ topic: 'orders', partitions: [0, I32_MAX] }, { topic: unicode, partitions: [] }],
+      },
+      response: {
+        throttleTimeMs: I32_MAX,
+        errorCode: 110,
+        errorMessage: unicode,
+        memberId: 'b4f3c0de-0000-4000-8000-000000000001',
+        memberEpoch: I32_MIN,
+        heartbeatIntervalMs: I32_MAX,
+        assignment: { topicPartitions: [{ topic: 'orders', partitions: [1, 2] }, { topic: unicode, partitions: [] }] },
+      },
+    },
+  ],
+  ConsumerGroupDescribe: [
+    { request: { groupIds: [] }, response: { throttleTimeMs: 0, groups: [] } },
+    {
+      request: { groupIds: ['g', unicode] },
+      response: {
+        throttleTimeMs: I32_MAX,
+        groups: [
+          {
+            errorCode: 0,
+            errorMessage: null,
+            groupId: 'g',
+            groupState: 'Reconciling',
+            groupEpoch: I32_MAX,
+            assignmentEpoch: 7,
+            assignorName: 'uniform',
+            members: [
+              {
+                memberId: 'm1',
+                instanceId: null,
+                rackId: 'r',
+                memberEpoch: 6,
+                clientId: unicode,
+                clientHost: '/127.0.0.1',
+                subscribedTopicNames: ['orders'],
+                subscribedTopicRegex: null,
+                assignment: [{ topic: 'orders', partitions: [0] }],
+                targetAssignment: [{ topic: 'orders', partitions: [0, 1] }, { topic: unicode, partitions: [] }],
+              },
+            ],
+          },
+          { errorCode: 69, errorMessage: unicode, groupId: unicode, groupState: 'Dead', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [] },
+        ],
+      },
+    },
+  ],
+  OffsetCommit: [
+    { request: { groupId: '', memberId: '', memberEpoch: -1, groupInstanceId: null, topics: [] }, response: { throttleTimeMs: 0, topics: [] } },
+    {
+      request: {
+        groupId: unicode,
+        memberId: 'm1',
+        memberEpoch: I32_MAX,
+        groupInstanceId: 'worker-1',
+        topics: [
+          { name: 'orders', partitions: [{ partition: 0, committedOffset: LONG_MAX, committedLeaderEpoch: I32_MAX, committedMetadata: unicode }, { partition: I32_MAX, committedOffset: 0, committedLeaderEpoch: -1, committedMetadata: null }] },
+          { name: unicode, partitions: [] },
+        ],
+      },
+      response: {
+        throttleTimeMs: I32_MAX,
+        topics: [{ name: 'orders', partitions: [{ partition: 0, errorCode: 0, errorMessage: null }, { partition: I32_MAX, errorCode: 113, errorMessage: unicode }] }],
+      },
+    },
+  ],
+  OffsetFetch: [
+    { request: { groupId: '', memberId: null, memberEpoch: -1, topics: null, requireStable: false }, response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, topics: [] } },
+    {
+      request: { groupId: unicode, memberId: 'm1', memberEpoch: I32_MAX, topics: [{ name: 'orders', partitions: [0, I32_MAX] }, { name: unicode, partitions: [] }], requireStable: true },
+      response: {
+        throttleTimeMs: I32_MAX,
+        errorCode: 0,
+        errorMessage: unicode,
+        topics: [
+          {
+            name: 'orders',
+            partitions: [
+              { partition: 0, committedOffset: LONG_MAX, committedLeaderEpoch: I32_MAX, metadata: unicode, commitTimestampMs: LONG_MAX, errorCode: 0 },
+              { partition: I32_MAX, committedOffset: -1, committedLeaderEpoch: -1, metadata: null, commitTimestampMs: -1, errorCode: 88 },
+            ],
+          },
+        ],
+      },
+    },
+  ],
+  ListGroups: [
+    { request: { statesFilter: [], typesFilter: [] }, response: { throttleTimeMs: 0, errorCode: 0, groups: [] } },
+    {
+      request: { statesFilter: ['Stable', unicode], typesFilter: ['consumer'] },
+      response: { throttleTimeMs: I32_MAX, errorCode: 14, groups: [{ groupId: unicode, groupState: 'Empty', groupType: 'consumer' }] },
+    },
+  ],
+  DeleteGroups: [
+    { request: { groupsNames: [] }, response: { throttleTimeMs: 0, results: [] } },
+    {
+      request: { groupsNames: ['g', unicode] },
+      response: { throttleTimeMs: I32_MAX, results: [{ groupId: 'g', errorCode: 0, errorMessage: null }, { groupId: unicode, errorCode: 68, errorMessage: unicode }] },
+    },
+  ],
+  InitProducerId: [
+    { request: { transactionalId: null, transactionTimeoutMs: -1, producerId: -1, producerEpoch: -1 }, response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, producerId: 0, producerEpoch: 0 } },
+    {
+      request: { transactionalId: unicode, transactionTimeoutMs: I32_MAX, producerId: LONG_MAX, producerEpoch: 32767 },
+      response: { throttleTimeMs: I32_MAX, errorCode: 47, errorMessage: unicode, producerId: -1, producerEpoch: -1 },
+    },
+  ],
 };
 
 /** Replaces the value of each `key` found anywhere in `body` (the fields an older version lacks) by its default. */

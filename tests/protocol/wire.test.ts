@@ -551,6 +551,22 @@ const PUBLISHED: Record<string, string> = {
   'AlterPartitionReassignments v0 response': 'fa7e32ed1c39e686',
   'ListPartitionReassignments v0 request': 'e62ab9465635de62',
   'ListPartitionReassignments v0 response': '61399b355ee321e9',
+  'FindCoordinator v0 request': 'b3056e0ad0f4eb68',
+  'FindCoordinator v0 response': '2dd19973a48d8a44',
+  'ConsumerGroupHeartbeat v0 request': 'ff230e65ebe64796',
+  'ConsumerGroupHeartbeat v0 response': '37bace198251fcd6',
+  'ConsumerGroupDescribe v0 request': '1e966f6895324e18',
+  'ConsumerGroupDescribe v0 response': '9d92f1d336ece1d9',
+  'OffsetCommit v0 request': '1832460b118c1e40',
+  'OffsetCommit v0 response': 'd37a4fe84e1e1f55',
+  'OffsetFetch v0 request': '1bc60b3fcaef5c41',
+  'OffsetFetch v0 response': '68a41aadb6c83c8d',
+  'ListGroups v0 request': '991e733704b2b376',
+  'ListGroups v0 response': '488ef21aba70ca22',
+  'DeleteGroups v0 request': '554621dfa66ac198',
+  'DeleteGroups v0 response': 'b1b6c283e83bee92',
+  'InitProducerId v0 request': '493dac2021cb6aa4',
+  'InitProducerId v0 response': '904cd4a0b35fb34c',
 };
 
 t.test('published Avro schema versions never change (a new version is a new file and a new line here)', async (t) => {
