@@ -7,7 +7,7 @@
 import { invalidArgument } from './errors.js';
 import type { ClientEventName, ClientEventSource, ClientEvents, Logger } from './types.js';
 
-const EVENT_NAMES: ReadonlySet<string> = new Set<ClientEventName>(['broker-unreachable', 'broker-reachable', 'offset-reset']);
+const EVENT_NAMES: ReadonlySet<string> = new Set<ClientEventName>(['broker-unreachable', 'broker-reachable', 'offset-reset', 'partitions-assigned', 'partitions-revoked', 'partitions-lost']);
 
 type Listener<E extends ClientEventName> = (event: ClientEvents[E]) => void;
 

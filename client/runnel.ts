@@ -8,7 +8,7 @@ import { ProducerDefaults } from './defaults.js';
 import { RunnelError, invalidArgument } from './errors.js';
 import { Cluster, parseBootstrap } from './metadata.js';
 import { RunnelAdmin } from './admin.js';
-import { RunnelConsumer } from './consumer/consumer.js';
+import { RunnelConsumer, type ResolvedConsumerOptions } from './consumer/consumer.js';
 import { RunnelProducer } from './producer/producer.js';
 import type { Acks, Admin, Consumer, ConsumerOptions, Logger, Producer, ProducerOptions, RunnelOptions } from './types.js';
 import { systemClientWorld, type ClientWorld } from './world.js';
@@ -148,6 +148,8 @@ export class Runnel {
       requestTimeoutMs,
       retry: this.#retry,
       logger: this.#logger,
+      group: groupSettings(opts),
+      metadataMaxAgeMs: positive('metadataMaxAgeMs', opts.metadataMaxAgeMs ?? ProducerDefaults.metadataMaxAgeMs),
     }, onClosed));
   }
 
@@ -171,6 +173,28 @@ function checkedDeliveryTimeoutMs(given: number | undefined, lingerMs: number, r
     throw invalidArgument(`deliveryTimeoutMs (${given}) must be at least lingerMs + requestTimeoutMs (${lingerMs} + ${requestTimeoutMs} = ${floorMs}); raise it or lower requestTimeoutMs`);
   }
   return given;
+}
+
+/** A consumer's group settings, checked (null without a groupId). */
+function groupSettings(opts: ConsumerOptions): ResolvedConsumerOptions['group'] {
+  const groupOnly = ['groupInstanceId', 'sessionTimeoutMs', 'rebalanceTimeoutMs', 'assignor', 'autoCommit', 'autoCommitIntervalMs'] as const;
+  if (opts.groupId === undefined) {
+    const given = groupOnly.filter((k) => opts[k] !== undefined);
+    if (given.length > 0) throw invalidArgument(`${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} for group members; give a groupId too`);
+    return null;
+  }
+  if (typeof opts.groupId !== 'string' || opts.groupId === '') throw invalidArgument('groupId must be a non-empty string');
+  if (opts.groupInstanceId !== undefined && (typeof opts.groupInstanceId !== 'string' || opts.groupInstanceId === '')) throw invalidArgument('groupInstanceId must be a non-empty string');
+  if (opts.assignor !== undefined && typeof opts.assignor !== 'string') throw invalidArgument('assignor must be a string, such as "uniform" or "range"');
+  return {
+    groupId: opts.groupId,
+    instanceId: opts.groupInstanceId ?? null,
+    sessionTimeoutMs: positive('sessionTimeoutMs', opts.sessionTimeoutMs ?? 45_000),
+    rebalanceTimeoutMs: positive('rebalanceTimeoutMs', opts.rebalanceTimeoutMs ?? 300_000),
+    assignor: opts.assignor ?? null,
+    autoCommit: opts.autoCommit ?? true,
+    autoCommitIntervalMs: positive('autoCommitIntervalMs', opts.autoCommitIntervalMs ?? 5000),
+  };
 }
 
 function acksOnWire(acks: Acks): number {

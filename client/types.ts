@@ -125,11 +125,29 @@ export interface OffsetResetEvent {
   reason: string;
 }
 
-/** The events producers and consumers emit: `on(name, listener)`. ('offset-reset' is a consumer's only.) */
+/** Partitions a group member was given, or gave up after committing what the app finished on them. */
+export interface PartitionsEvent {
+  partitions: { topic: string; partition: number }[];
+}
+
+/**
+ * Partitions a group member lost without committing: the coordinator fenced
+ * it (or no heartbeat got through for a session timeout), so another member
+ * may own them already. What the app finished on them since the last commit
+ * will be processed again by their new owner.
+ */
+export interface PartitionsLostEvent extends PartitionsEvent {
+  reason: string;
+}
+
+/** The events producers and consumers emit: `on(name, listener)`. ('offset-reset' and 'partitions-*' are a consumer's only.) */
 export interface ClientEvents {
   'broker-unreachable': BrokerUnreachableEvent;
   'broker-reachable': BrokerReachableEvent;
   'offset-reset': OffsetResetEvent;
+  'partitions-assigned': PartitionsEvent;
+  'partitions-revoked': PartitionsEvent;
+  'partitions-lost': PartitionsLostEvent;
 }
 
 export type ClientEventName = keyof ClientEvents;
@@ -176,6 +194,67 @@ export interface ConsumerOptions {
   /** Keep the next fetch in flight while the app works on the current batch (default true). */
   prefetch?: boolean;
   requestTimeoutMs?: number;
+  /**
+   * Join this consumer group: `subscribe()` then gets the partitions the
+   * group's coordinator assigns this member, starting each at the group's
+   * committed offset. Without it, `subscribe()` reads every partition.
+   */
+  groupId?: string;
+  /** Static membership: an id stable across restarts of this consumer; a restart within the session timeout gets the same partitions back. */
+  groupInstanceId?: string;
+  /**
+   * How long this member may go without a heartbeat getting through before
+   * it treats its partitions as lost (default 45000, the coordinator's
+   * default group.consumer.session.timeout.ms; the coordinator's own
+   * setting is what removes a silent member).
+   */
+  sessionTimeoutMs?: number;
+  /** How long the app may take to give up a revoked partition before the coordinator removes this member (default 300000). */
+  rebalanceTimeoutMs?: number;
+  /** The group's assignor: 'uniform' (the broker's default) or 'range'. */
+  assignor?: string;
+  /** Commit finished messages by itself (default true): every `autoCommitIntervalMs`, before giving up a partition, and on close. */
+  autoCommit?: boolean;
+  autoCommitIntervalMs?: number;
+  /**
+   * How often a consumer without a group looks for partitions and matching
+   * topics added to its subscription (default 300000, Kafka's metadata.max.age.ms).
+   */
+  metadataMaxAgeMs?: number;
+}
+
+/** What `subscribe` asks for. */
+export interface SubscribeOptions {
+  /** Topic names and patterns (a pattern matches whole names; internal `__` topics never match one). */
+  topics: (string | RegExp)[];
+  /**
+   * Where a partition starts when the group has no committed offset for it
+   * (without a group: each partition there at subscribe time): the first
+   * record if true, the next new one if false (the default, Kafka's
+   * auto.offset.reset=latest). Partitions and topics that appear later are
+   * read from their first record either way: nothing written to them is missed.
+   */
+  fromBeginning?: boolean;
+}
+
+/** `consumer.run()`: one of the two handlers. A handler that throws stops run(), which rejects with its error; that message (or batch) is not committed. */
+export interface RunOptions {
+  eachMessage?: (message: Message) => Promise<void> | void;
+  eachBatch?: (batch: MessageBatch) => Promise<void> | void;
+}
+
+/** One partition's lag as a consumer sees it. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** The group's committed offset as this member knows it (null: none, or no group). */
+  committedOffset: number | null;
+  /** The next offset the app will be given (null: not known yet). */
+  position: number | null;
+  /** The partition's high watermark (log end as consumers see it) now. */
+  highWatermark: number;
+  /** Records not yet committed (with a group), else not yet handed out: high watermark minus the committed offset, or minus the position, or minus the log start when neither is known. */
+  lag: number;
 }
 
 export type StartOffset = 'earliest' | 'latest' | number | { timestamp: number };
@@ -201,8 +280,29 @@ export interface MessageBatch {
 }
 
 export interface Consumer extends AsyncIterable<Message>, ClientEventSource {
-  /** Replaces the assignment. `offset` defaults to 'latest'. */
+  /** Replaces the assignment. `offset` defaults to 'latest'. Not with a groupId, nor after subscribe(). */
   assign(assignments: { topic: string; partition: number; offset?: StartOffset }[]): void;
+  /**
+   * Consumes topics by name or pattern. With a groupId: joins the group (and
+   * later calls change the subscription); without: every partition of every
+   * matching topic, following partitions and topics added later.
+   */
+  subscribe(opts: SubscribeOptions): void;
+  /** Consumes with a handler until close() (then resolves) or until the handler throws (then rejects). */
+  run(opts: RunOptions): Promise<void>;
+  /**
+   * Commits to the group: without arguments, every finished message not yet
+   * committed; with offsets, exactly those (each the next offset to
+   * process). Rejects if the group refuses (this member was fenced, ...).
+   */
+  commit(offsets?: { topic: string; partition: number; offset: number; metadata?: string | null }[]): Promise<void>;
+  /** Stops fetching these partitions (what was fetched for them and not handed out is dropped) until resume(). */
+  pause(partitions: { topic: string; partition: number }[]): void;
+  resume(partitions: { topic: string; partition: number }[]): void;
+  /** The partitions this consumer reads now (a group member: those it owns). */
+  assignment(): { topic: string; partition: number }[];
+  /** Per partition read: committed offset, position, high watermark (asked of the leaders now) and lag. */
+  lag(): Promise<PartitionLag[]>;
   seek(topic: string, partition: number, offset: StartOffset): void;
   batches(): AsyncIterable<MessageBatch>;
   /** The next offset it will return, once known. */

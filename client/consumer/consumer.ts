@@ -1,18 +1,33 @@
 /**
- * The Consumer (assignment-based; groups come later): the app assigns
- * partitions with a start (earliest, latest, an offset, or a timestamp
- * resolved with ListOffsets) and iterates messages or batches. The fetching
- * itself (prefetch, retries, errors in order) is the Fetcher's; this is the
- * app's side: assignments, seeks, positions and the two kinds of iteration.
+ * The Consumer: the app either assigns partitions itself, with a start
+ * (earliest, latest, an offset, or a timestamp resolved with ListOffsets),
+ * or subscribes to topics by name and pattern, as a member of a group
+ * (group-session.ts: the coordinator assigns the partitions) or alone
+ * (topic-follower.ts: every partition). It iterates messages or batches,
+ * or runs a handler. The fetching itself (prefetch, backpressure, retries,
+ * errors in order) is the Fetcher's; this is the app's side: assignments,
+ * seeks, pauses, positions, the kinds of iteration, and which messages the
+ * app has finished (what a group commits).
  */
-import { clientClosed, invalidArgument } from '../errors.js';
+import { clientClosed, invalidArgument, type RunnelError } from '../errors.js';
 import type { Cluster } from '../metadata.js';
 import { EmitsClientEvents } from '../events.js';
-import type { Consumer, Message, MessageBatch, StartOffset } from '../types.js';
-import { Fetcher, type ResolvedConsumerOptions } from './fetcher.js';
-import { checkStart, keyOf, newPartitionState, setStart, type PartitionState } from './partition-state.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/messages.js';
+import { listOffsets } from '../offsets.js';
+import { addTo } from '../group-by.js';
+import type { Consumer, Message, MessageBatch, PartitionLag, RunOptions, StartOffset, SubscribeOptions } from '../types.js';
+import { Fetcher, type ResolvedConsumerOptions as FetchOptions } from './fetcher.js';
+import { GroupSession, type GroupSessionOptions, type PartitionControl } from './group-session.js';
+import { checkStart, keyOf, newPartitionState, setPaused, setStart, type PartitionState } from './partition-state.js';
+import { parseSubscription } from './subscription.js';
+import { TopicFollower } from './topic-follower.js';
+import type { TopicPartition } from './topic-partitions.js';
 
-export type { ResolvedConsumerOptions } from './fetcher.js';
+export interface ResolvedConsumerOptions extends FetchOptions {
+  /** Null: no group. */
+  group: Omit<GroupSessionOptions, 'logger' | 'requestTimeoutMs'> | null;
+  metadataMaxAgeMs: number;
+}
 
 /** Where message iteration is inside the batch it is handing out. */
 interface Cursor {
@@ -34,6 +49,14 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
   readonly #fetcher: Fetcher;
   #current: Cursor | null = null;
   #closing: Promise<void> | null = null;
+  /** How partitions were chosen: not yet, assign(), or subscribe(). */
+  #mode: 'none' | 'assign' | 'subscribe' = 'none';
+  readonly #group: GroupSession | null;
+  #follower: TopicFollower | null = null;
+  /** The message handed to the app and not finished yet (it is once the app asks for the next). */
+  #handed: Message | null = null;
+  /** The batch handed to the app and not finished yet. */
+  #batchInHand: MessageBatch | null = null;
 
   constructor(cluster: Cluster, opts: ResolvedConsumerOptions, onClosed: () => void) {
     super(cluster.events);
@@ -41,11 +64,124 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
     this.#opts = opts;
     this.#onClosed = onClosed;
     this.#fetcher = new Fetcher(cluster, opts);
+    const control: PartitionControl = {
+      add: (list) => this.#addPartitions(list),
+      remove: (list) => this.#removePartitions(list),
+      inHand: () => {
+        const out: TopicPartition[] = [];
+        if (this.#handed !== null) out.push(this.#handed);
+        if (this.#batchInHand !== null) out.push(this.#batchInHand);
+        return out;
+      },
+      fail: (err: RunnelError) => this.#fetcher.fail(err),
+    };
+    this.#group = opts.group === null ? null : new GroupSession(cluster, { ...opts.group, requestTimeoutMs: opts.requestTimeoutMs, logger: opts.logger }, control, cluster.events);
+  }
+
+  subscribe(opts: SubscribeOptions): void {
+    this.#checkOpen();
+    if (opts === null || typeof opts !== 'object') throw invalidArgument('subscribe() takes { topics: [...], fromBeginning? }');
+    if (this.#mode === 'assign') throw invalidArgument('this consumer uses assign(); a consumer either assigns partitions or subscribes');
+    const sub = parseSubscription(opts.topics);
+    const fromBeginning = opts.fromBeginning === true;
+    this.#mode = 'subscribe';
+    if (this.#group !== null) {
+      this.#group.subscribe(sub, fromBeginning);
+      return;
+    }
+    this.#follower ??= new TopicFollower(this.#cluster, this.#opts.metadataMaxAgeMs, this.#opts.logger, {
+      add: (list) => this.#addPartitions(list),
+      remove: (list) => this.#removePartitions(list),
+    });
+    this.#follower.follow(sub, fromBeginning);
+  }
+
+  #addPartitions(list: readonly { topic: string; partition: number; start: StartOffset }[]): void {
+    if (this.#fetcher.closed) return;
+    const next = new Map(this.#fetcher.states);
+    for (const p of list) next.set(keyOf(p.topic, p.partition), newPartitionState(p.topic, p.partition, p.start, this.#opts.partitionMaxBytes));
+    this.#fetcher.assign(next);
+  }
+
+  #removePartitions(list: readonly TopicPartition[]): void {
+    if (this.#fetcher.closed) return;
+    const next = new Map(this.#fetcher.states);
+    for (const tp of list) next.delete(keyOf(tp.topic, tp.partition));
+    this.#fetcher.assign(next);
+  }
+
+  assignment(): { topic: string; partition: number }[] {
+    return [...this.#fetcher.states.values()].map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  pause(partitions: { topic: string; partition: number }[]): void {
+    this.#setPaused(partitions, true);
+  }
+
+  resume(partitions: { topic: string; partition: number }[]): void {
+    this.#setPaused(partitions, false);
+  }
+
+  #setPaused(partitions: { topic: string; partition: number }[], paused: boolean): void {
+    this.#checkOpen();
+    if (!Array.isArray(partitions)) throw invalidArgument(`${paused ? 'pause' : 'resume'}() takes an array of { topic, partition }`);
+    for (const tp of partitions) {
+      const state = this.#fetcher.state(tp?.topic, tp?.partition);
+      if (state === undefined) throw invalidArgument(`${String(tp?.topic)}-${String(tp?.partition)} is not assigned to this consumer`);
+      setPaused(state, paused);
+    }
+    this.#fetcher.pump();
+  }
+
+  commit(offsets?: { topic: string; partition: number; offset: number; metadata?: string | null }[]): Promise<void> {
+    this.#checkOpen();
+    if (this.#group === null) return Promise.reject(invalidArgument('commit() needs a groupId: offsets are committed to a consumer group'));
+    return this.#group.commit(offsets);
+  }
+
+  async lag(): Promise<PartitionLag[]> {
+    this.#checkOpen();
+    const byTopic = new Map<string, PartitionState[]>();
+    for (const s of this.#fetcher.states.values()) addTo(byTopic, s.topic, s);
+    const out: PartitionLag[] = [];
+    await Promise.all([...byTopic].map(async ([topic, states]) => {
+      const ends = await listOffsets(this.#cluster, topic, states.map((s) => ({ partition: s.partition, timestamp: LATEST_TIMESTAMP })));
+      const unknown = states.filter((s) => this.#group?.offsets.get(s.topic, s.partition)?.committed === undefined && s.position === undefined);
+      const starts = unknown.length === 0 ? new Map<number, number>() : await listOffsets(this.#cluster, topic, unknown.map((s) => ({ partition: s.partition, timestamp: EARLIEST_TIMESTAMP })));
+      for (const s of states) {
+        const committed = this.#group?.offsets.get(s.topic, s.partition)?.committed ?? null;
+        const highWatermark = ends.get(s.partition)!;
+        const from = this.#group !== null ? (committed ?? starts.get(s.partition) ?? s.position!) : (s.position ?? starts.get(s.partition)!);
+        out.push({ topic, partition: s.partition, committedOffset: committed, position: s.position ?? null, highWatermark, lag: Math.max(0, highWatermark - from) });
+      }
+    }));
+    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  }
+
+  async run(opts: RunOptions): Promise<void> {
+    this.#checkOpen();
+    const { eachMessage, eachBatch } = opts ?? {};
+    if ((typeof eachMessage === 'function') === (typeof eachBatch === 'function')) throw invalidArgument('run() takes one handler: { eachMessage } or { eachBatch }');
+    if (eachMessage !== undefined) {
+      for await (const m of this) await eachMessage(m);
+      return;
+    }
+    for await (const batch of this.batches()) await eachBatch!(batch);
+  }
+
+  /** The message in hand is finished: the app asked for the next one (or its handler resolved). */
+  #finishHanded(): void {
+    const m = this.#handed;
+    if (m === null) return;
+    this.#handed = null;
+    this.#group?.offsets.finish(m.topic, m.partition, m.offset + 1);
   }
 
   assign(assignments: { topic: string; partition: number; offset?: StartOffset }[]): void {
     this.#checkOpen();
+    if (this.#mode === 'subscribe' || this.#group !== null) throw invalidArgument('this consumer subscribes (or has a groupId, whose coordinator assigns its partitions); a consumer either assigns partitions or subscribes');
     if (!Array.isArray(assignments)) throw invalidArgument('assign() takes an array of { topic, partition, offset? }');
+    this.#mode = 'assign';
     const next = new Map<string, PartitionState>();
     for (const a of assignments) {
       if (a === null || typeof a !== 'object' || typeof a.topic !== 'string' || a.topic === '') throw invalidArgument('each assignment needs a topic name');
@@ -97,8 +233,10 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
         if (this.#current === null || fetcher.closed) result.then((r) => r.done === true && end(), end);
         return result;
       },
-      // Leaving a for-await loop ends that loop only; the consumer keeps its place.
+      // Leaving a for-await loop ends that loop only; the consumer keeps its place. The message in hand stays
+      // unfinished (the loop may have left because it failed): a group redelivers it rather than skip it.
       return: () => {
+        this.#handed = null;
         end();
         return Promise.resolve({ done: true, value: undefined });
       },
@@ -113,9 +251,14 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
         if (batch === null) return;
         const last = batch.messages[batch.messages.length - 1]!;
         this.#fetcher.state(batch.topic, batch.partition)!.position = last.offset + 1;
+        this.#batchInHand = batch;
         yield batch;
+        // Asked for the next: this one is finished.
+        this.#batchInHand = null;
+        this.#group?.offsets.finish(batch.topic, batch.partition, last.offset + 1);
       }
     } finally {
+      this.#batchInHand = null;
       this.#fetcher.iterating--;
     }
   }
@@ -123,6 +266,8 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#fetcher.close();
+      this.#follower?.stop();
+      await this.#group?.close();
       await this.#cluster.close();
       this.#onClosed();
     })();
@@ -134,12 +279,14 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
   }
 
   #nextMessage(): Promise<IteratorResult<Message>> {
+    this.#finishHanded();
     if (this.#fetcher.closed) return Promise.resolve({ done: true, value: undefined });
     const cur = this.#current;
     if (cur !== null) {
       if (cur.index < cur.batch.messages.length && this.#fetcher.isCurrent(cur.state, cur.epoch)) {
         const m = cur.batch.messages[cur.index++]!;
         cur.state.position = m.offset + 1;
+        this.#handed = m;
         return Promise.resolve({ done: false, value: m });
       }
       this.#current = null;
@@ -150,6 +297,7 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
       this.#current = { batch, index: 1, state, epoch: state.epoch };
       const m = batch.messages[0]!;
       state.position = m.offset + 1;
+      this.#handed = m;
       return { done: false, value: m };
     });
   }

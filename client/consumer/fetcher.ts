@@ -112,6 +112,7 @@ export class Fetcher {
   readonly #checkTimer: EarliestTimer;
   readonly #onTheWire = new Set<InFlightFetch>();
   #closed = false;
+  #fatal: RunnelError | null = null;
   /** Loops currently iterating; fetching happens only while there is one. */
   iterating = 0;
 
@@ -125,6 +126,20 @@ export class Fetcher {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Every assigned partition. */
+  get states(): ReadonlyMap<string, PartitionState> {
+    return this.#states;
+  }
+
+  /**
+   * An error the app must see that is no partition's (the group refused this
+   * member): every waiting and later nextBatch() throws it.
+   */
+  fail(err: RunnelError): void {
+    this.#fatal ??= err;
+    this.#wake();
   }
 
   state(topic: string, partition: number): PartitionState | undefined {
@@ -147,6 +162,7 @@ export class Fetcher {
   async nextBatch(): Promise<MessageBatch | null> {
     for (;;) {
       if (this.#closed) return null;
+      if (this.#fatal !== null) throw this.#fatal;
       const batch = this.#take();
       if (batch !== null) return batch;
       this.pump();
@@ -235,7 +251,7 @@ export class Fetcher {
     const byLeader = new Map<number, PartitionState[]>();
     const toValidate = new Map<number, PartitionState[]>();
     for (const s of this.#states.values()) {
-      if (s.stopped !== null || s.inFlight || s.resolving || s.validating) continue;
+      if (s.stopped !== null || s.paused || s.inFlight || s.resolving || s.validating) continue;
       if (s.retryAtMs > nowMs) {
         nextDueMs = Math.min(nextDueMs, s.retryAtMs);
         continue;

@@ -36,6 +36,8 @@ export interface PartitionState {
   lastFetchedEpoch: number;
   /** An OffsetForLeaderEpoch check of the position is under way (no fetching meanwhile). */
   validating: boolean;
+  /** The app paused it: not fetched until resumed. */
+  paused: boolean;
 }
 
 export const keyOf = (topic: string, partition: number): string => `${topic}\0${partition}`;
@@ -44,7 +46,7 @@ export function newPartitionState(topic: string, partition: number, start: Start
   const state: PartitionState = {
     key: keyOf(topic, partition), topic, partition, start: null, position: undefined, fetchOffset: undefined, epoch: 0, assigned: true,
     inFlight: false, resolving: false, stopped: null, fetchMaxBytes, retryAtMs: 0, failures: 0, highWatermark: -1,
-    leaderEpoch: -1, lastFetchedEpoch: -1, validating: false,
+    leaderEpoch: -1, lastFetchedEpoch: -1, validating: false, paused: false,
   };
   setStart(state, start);
   return state;
@@ -77,4 +79,20 @@ export function timestampOf(start: Exclude<StartOffset, number>): number {
   if (start === 'earliest') return EARLIEST_TIMESTAMP;
   if (start === 'latest') return LATEST_TIMESTAMP;
   return start.timestamp;
+}
+
+/**
+ * Pauses or resumes a partition. Pausing drops what was fetched for it and
+ * not handed out (the epoch bump), so a resumed partition carries on from
+ * the app's position with nothing skipped and nothing held in memory meanwhile.
+ */
+export function setPaused(state: PartitionState, paused: boolean): void {
+  if (state.paused === paused) return;
+  state.paused = paused;
+  if (!paused) return;
+  state.epoch++;
+  if (state.position !== undefined) {
+    state.fetchOffset = state.position;
+    state.lastFetchedEpoch = -1;
+  }
 }

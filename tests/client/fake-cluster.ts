@@ -61,6 +61,8 @@ export class FakeCluster {
   /** Brokers whose Metadata answers are frozen at a snapshot (a broker that has not heard of the change yet). */
   readonly #frozen = new Map<number, Map<string, FakePartition[]>>();
   inject: Injection = () => undefined;
+  /** Answers the APIs this cluster does not (group APIs, from tests/client/groups/fake-coordinator.ts); null: silent. */
+  more: ((broker: number, api: ApiName, correlationId: number, body: unknown, version: number) => Uint8Array[] | null) | null = null;
 
   static async start(t: Test, brokerIds: number[], topics: Record<string, { partitions: number; replicas: number[] }>): Promise<FakeCluster> {
     const cluster = new FakeCluster();
@@ -129,7 +131,7 @@ export class FakeCluster {
         return encodeResponse('DescribeConfigs', version, correlationId, { results });
       }
       default:
-        return null;
+        return this.more?.(id, api, correlationId, body, version) ?? null;
     }
   }
 
