@@ -65,7 +65,7 @@ export class GroupSession {
     }
     const m = new Membership(this.#cluster, this.#coordinator, sub, { ...this.#opts, logger: this.#opts.logger }, {
       assigned: (list) => void this.#assigned(list),
-      revoke: (list) => this.#revoke(list),
+      revoke: (list, release) => this.#revoke(list, release),
       lost: (list, reason) => this.#lost(list, reason),
       fatal: (err) => this.#control.fail(err),
     });
@@ -107,16 +107,32 @@ export class GroupSession {
     }
   }
 
-  async #revoke(list: TopicPartition[]): Promise<void> {
+  /**
+   * Gives up partitions: fetching stops at once; those the app has no
+   * message of in hand are committed and released first, the others once
+   * the app finishes that message (it is finished when the app asks for
+   * the next one), or after half the rebalance timeout, so it is committed
+   * here and not processed again by the new owner.
+   */
+  async #revoke(list: TopicPartition[], release: (done: TopicPartition[]) => void): Promise<void> {
     this.#control.remove(list);
-    // The message in hand is finished when the app asks for the next one: wait for that (bounded), so it is committed here and not processed twice.
+    const inHand = (): Set<string> => new Set(this.#control.inHand().map((tp) => keyOf(tp.topic, tp.partition)));
+    let held = inHand();
+    await this.#commitAndRelease(list.filter((tp) => !held.has(keyOf(tp.topic, tp.partition))), release);
+    let waiting = list.filter((tp) => held.has(keyOf(tp.topic, tp.partition)));
     const deadline = this.#cluster.clock.nowMs() + this.#opts.rebalanceTimeoutMs / 2;
-    const keys = new Set(list.map((tp) => keyOf(tp.topic, tp.partition)));
-    while (!this.#closed && this.#control.inHand().some((tp) => keys.has(keyOf(tp.topic, tp.partition)))) {
+    while (waiting.length > 0 && !this.#closed) {
       const leftMs = deadline - this.#cluster.clock.nowMs();
-      if (leftMs <= 0) break;
-      await Promise.race([this.offsets.nextFinish(), this.#cluster.sleep(leftMs, this.#membership!.signal)]);
+      if (leftMs > 0) await Promise.race([this.offsets.nextFinish(), this.#cluster.sleep(leftMs, this.#membership!.signal)]);
+      held = inHand();
+      const done = leftMs <= 0 ? waiting : waiting.filter((tp) => !held.has(keyOf(tp.topic, tp.partition)));
+      waiting = waiting.filter((tp) => !done.includes(tp));
+      await this.#commitAndRelease(done, release);
     }
+  }
+
+  async #commitAndRelease(list: TopicPartition[], release: (done: TopicPartition[]) => void): Promise<void> {
+    if (list.length === 0) return;
     if (this.#opts.autoCommit && !this.#closed) {
       try {
         await this.#commit(this.offsets.uncommitted(list));
@@ -125,6 +141,7 @@ export class GroupSession {
       }
     }
     for (const tp of list) this.offsets.forget(tp.topic, tp.partition);
+    release(list);
     this.#events.emit('partitions-revoked', { partitions: list });
   }
 

@@ -48,8 +48,13 @@ export interface MembershipOptions {
 export interface MembershipHooks {
   /** Start consuming these (newly owned) partitions. */
   assigned(partitions: TopicPartition[]): void;
-  /** Stop consuming these and commit what the app finished on them; resolves when they can be reported as given up. */
-  revoke(partitions: TopicPartition[]): Promise<void>;
+  /**
+   * Stop consuming these and commit what the app finished on them, calling
+   * `release` with each part once it is done (the part not in the app's hand
+   * at once; the rest when the app finishes with it), so those can be
+   * reported given up without waiting for the others. Resolves when all are.
+   */
+  revoke(partitions: TopicPartition[], release: (done: TopicPartition[]) => void): Promise<void>;
   /** Drop these at once, without committing: they are no longer this member's. */
   lost(partitions: TopicPartition[], reason: string): void;
   /** The member cannot go on: the app must hear of it. */
@@ -267,12 +272,13 @@ export class Membership {
           this.#beatSoon();
         }
         if (revoked.length > 0) {
-          await this.#hooks.revoke(revoked);
-          if (generation !== this.#generation || this.#stopped) continue;
-          for (const tp of revoked) this.#owned.delete(keyOf(tp.topic, tp.partition));
-          this.#ownedVersion++;
-          this.#opts.logger.info({ group: this.#coordinator.groupId, partitions: names(revoked) }, 'partitions revoked');
-          this.#beatSoon();
+          await this.#hooks.revoke(revoked, (done) => {
+            if (generation !== this.#generation || this.#stopped || done.length === 0) return;
+            for (const tp of done) this.#owned.delete(keyOf(tp.topic, tp.partition));
+            this.#ownedVersion++;
+            this.#opts.logger.info({ group: this.#coordinator.groupId, partitions: names(done) }, 'partitions revoked');
+            this.#beatSoon();
+          });
         }
       }
     } finally {

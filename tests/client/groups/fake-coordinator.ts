@@ -12,8 +12,9 @@
  * - every request is logged in order (`log`), so a test can check that a
  *   revoked partition was committed before it was reported given up.
  *
- * The target assignment is round-robin over the sorted members and sorted
- * partitions (deterministic); `inject` answers the next requests of an API
+ * The target assignment is round-robin over the members in join order and
+ * the sorted partitions (deterministic: of 4 partitions, the first member
+ * keeps 0 and 2 when a second joins); `inject` answers the next requests of an API
  * with an error instead.
  */
 import { encodeResponse } from '../../../protocol/codec.js';
@@ -34,6 +35,10 @@ interface Member {
   owned: Set<string>;
   /** What it was last handed. */
   handed: Set<string>;
+  /** Join order: the target assignment's member order. */
+  seq: number;
+  /** What it may report owning: what it was handed, until it reports it given up. */
+  allowed: Set<string>;
 }
 
 interface Group {
@@ -57,6 +62,7 @@ export class FakeCoordinator {
   /** Errors to answer instead, per API, in order (consumed one per request). */
   readonly #injected = new Map<ApiName, ErrorName[]>();
   heartbeatIntervalMs = 100;
+  #joins = 0;
 
   constructor(readonly cluster: FakeCluster, readonly nodeId: number) {
     cluster.more = (_broker, api, correlationId, body, version) => this.#answer(api, correlationId, body, version);
@@ -124,7 +130,7 @@ export class FakeCoordinator {
       return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, memberId: req.memberId, memberEpoch: req.memberEpoch, heartbeatIntervalMs: 0, assignment: null };
     }
     if (req.memberEpoch === 0) {
-      m = { id: req.memberId, instanceId: req.instanceId, epoch: 0, names: [], regex: '', owned: new Set(), handed: new Set() };
+      m = { id: req.memberId, instanceId: req.instanceId, epoch: 0, names: [], regex: '', owned: new Set(), handed: new Set(), seq: this.#joins++, allowed: new Set() };
       g.members.set(req.memberId, m);
     } else if (m === undefined) {
       return fail(code('UNKNOWN_MEMBER_ID'));
@@ -136,9 +142,10 @@ export class FakeCoordinator {
     if (req.topicPartitions !== null) {
       m.owned = new Set(req.topicPartitions.flatMap((t) => t.partitions.map((p) => key(t.topic, p))));
       for (const k of m.owned) {
-        if (!m.handed.has(k)) this.violations.push(`${m.id} reports owning ${k}, which it was not given`);
+        if (!m.allowed.has(k)) this.violations.push(`${m.id} reports owning ${k}, which it was not given`);
         for (const other of g.members.values()) if (other !== m && other.owned.has(k)) this.violations.push(`${m.id} and ${other.id} both report owning ${k}`);
       }
+      m.allowed = new Set([...m.allowed].filter((k) => m!.owned.has(k) || m!.handed.has(k)));
     }
     const target = this.#target(g).get(m.id) ?? new Set<string>();
     // Hand out only partitions no other member still owns (KIP-848's rule).
@@ -147,6 +154,7 @@ export class FakeCoordinator {
     let assignment: ResponseBodies['ConsumerGroupHeartbeat']['assignment'] = null;
     if (req.memberEpoch === 0 || !sameSet(next, m.handed)) {
       m.handed = next;
+      for (const k of next) m.allowed.add(k);
       m.epoch++;
       assignment = { topicPartitions: this.#wire(next) };
     }
@@ -156,7 +164,7 @@ export class FakeCoordinator {
   /** Round-robin of every subscribed partition over the members subscribed to its topic, sorted. */
   #target(g: Group): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    const members = [...g.members.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const members = [...g.members.values()].sort((a, b) => a.seq - b.seq);
     for (const m of members) out.set(m.id, new Set());
     for (const [topic, partitions] of [...this.cluster.topics].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const subscribed = members.filter((m) => m.names.includes(topic) || (m.regex !== '' && new RegExp(`^(?:${m.regex})$`).test(topic)));
