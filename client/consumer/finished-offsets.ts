@@ -50,7 +50,8 @@ export class FinishedOffsets {
   /** Finished offsets not committed yet (of `only` when given). */
   uncommitted(only?: readonly TopicPartition[]): { topic: string; partition: number; offset: number }[] {
     const list = only === undefined ? [...this.#byKey.values()] : only.map((tp) => this.get(tp.topic, tp.partition)).filter((p) => p !== undefined);
-    return list.filter((p) => p.finished !== undefined && p.finished !== p.committed).map((p) => ({ topic: p.topic, partition: p.partition, offset: p.finished! }));
+    // Only forward: a commit the app made past what it finished (commit(offsets)) is not undone.
+    return list.filter((p) => p.finished !== undefined && (p.committed === undefined || p.finished > p.committed)).map((p) => ({ topic: p.topic, partition: p.partition, offset: p.finished! }));
   }
 
   /** Records a successful commit. */

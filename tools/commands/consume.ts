@@ -12,6 +12,13 @@
  * The partitions read are those the topic has when the command starts;
  * partitions added later (`topic alter --partitions`) are read by the next
  * run.
+ *
+ * `--group G` joins consumer group G instead: the group's coordinator
+ * decides which partitions this process reads (several `consume --group G`
+ * share a topic), each starts at the group's committed offset (else at the
+ * end, or the first record with `--from-beginning`), and what was printed
+ * is committed: as it goes, and exactly up to the last record printed when
+ * the command stops, so the next run carries on from there.
  */
 import { Command, Option } from 'commander';
 import type { Consumer, Runnel } from '../../client/index.js';
@@ -25,6 +32,7 @@ import { stdoutIsClosed, writeOut } from '../output.js';
 import { reportBrokerOutages, type BrokerNotice } from '../broker-notice.js';
 
 interface ConsumeOptions extends ClientOptions, StartOptions, TextFields {
+  group?: string;
   maxMessages?: number;
   timeoutMs?: number;
   format: ConsumeFormat;
@@ -44,6 +52,7 @@ export function consumeCommand(): Command {
     new Command('consume')
       .description('print record values, one a line (new records only, unless told where to start)')
       .argument('<topic>', 'topic name')
+      .addOption(new Option('--group <group>', 'join this consumer group: read the partitions its coordinator assigns, from the group\'s committed offsets, committing what is printed').conflicts(['partition', 'offset', 'fromTime', 'exitAtEnd']))
       .option('--partition <n>', 'read only this partition (default: every partition)', intOption(0))
       .addOption(new Option('--from-beginning', 'start at the earliest offset of each partition').conflicts(['offset', 'fromTime']))
       .addOption(
@@ -75,20 +84,46 @@ export function consumeCommand(): Command {
 }
 
 async function consumeTopic(runnel: Runnel, topic: string, opts: ConsumeOptions): Promise<number> {
-  const plan = await planConsume(runnel.admin(), topic, opts);
-  const ends = opts.exitAtEnd === true ? new PartitionEnds(plan.ends) : undefined;
-  if (ends?.done === true) return 0;
-  const consumer = runnel.consumer();
-  consumer.assign(plan.assignments);
+  let consumer: Consumer;
+  let ends: PartitionEnds | undefined;
+  if (opts.group !== undefined) {
+    // Checked first, so a mistyped topic fails at once instead of waiting in a group for nothing.
+    await runnel.admin().describeTopic(topic);
+    consumer = runnel.consumer({ groupId: opts.group });
+    consumer.subscribe({ topics: [topic], fromBeginning: opts.fromBeginning === true });
+  } else {
+    const plan = await planConsume(runnel.admin(), topic, opts);
+    ends = opts.exitAtEnd === true ? new PartitionEnds(plan.ends) : undefined;
+    if (ends?.done === true) return 0;
+    consumer = runnel.consumer();
+    consumer.assign(plan.assignments);
+  }
   const stop = stopSignal();
   // The consumer retries for as long as it runs; a person hears that it is waiting, not silence.
   const notice = reportBrokerOutages(consumer, 'still trying (Ctrl-C to stop)');
+  const printed = new Map<string, { topic: string; partition: number; offset: number }>();
   try {
-    return await printMessages(consumer, opts, stop, ends, notice);
+    return await printMessages(consumer, opts, stop, ends, notice, printed);
   } finally {
     notice.dispose();
     stop.dispose();
+    if (opts.group !== undefined) await commitPrinted(consumer, printed);
     await consumer.close();
+  }
+}
+
+/**
+ * Commits exactly what was printed, in the partitions this member still
+ * owns: the last batch may have been cut short by --max-messages, and the
+ * group's offset must not pass a record nobody saw.
+ */
+async function commitPrinted(consumer: Consumer, printed: Map<string, { topic: string; partition: number; offset: number }>): Promise<void> {
+  const owned = new Set(consumer.assignment().map((p) => `${p.topic}\0${p.partition}`));
+  const offsets = [...printed].filter(([key]) => owned.has(key)).map(([, o]) => o);
+  try {
+    await consumer.commit(offsets);
+  } catch (err) {
+    process.stderr.write(`Could not commit the group's offsets (${(err as Error).message}); the next run reads the uncommitted records again.\n`);
   }
 }
 
@@ -113,7 +148,7 @@ function stopSignal(): StopSignal {
   };
 }
 
-async function printMessages(consumer: Consumer, opts: ConsumeOptions, stop: StopSignal, ends: PartitionEnds | undefined, notice: BrokerNotice): Promise<number> {
+async function printMessages(consumer: Consumer, opts: ConsumeOptions, stop: StopSignal, ends: PartitionEnds | undefined, notice: BrokerNotice, printed: Map<string, { topic: string; partition: number; offset: number }>): Promise<number> {
   const batches = consumer.batches()[Symbol.asyncIterator]();
   const limit = opts.maxMessages ?? Infinity;
   let count = 0;
@@ -134,6 +169,8 @@ async function printMessages(consumer: Consumer, opts: ConsumeOptions, stop: Sto
     if (messages.length === 0) continue;
     count += messages.length;
     await writeOut(Buffer.concat(messages.flatMap((m) => formatRecord(m, opts.format, opts))));
+    const last = messages[messages.length - 1]!;
+    printed.set(`${last.topic}\0${last.partition}`, { topic: last.topic, partition: last.partition, offset: last.offset + 1 });
   }
   return count;
 }
