@@ -12,7 +12,7 @@ export type {
   Admin,
   BrokerReachableEvent,
   OffsetResetEvent,
-  PartitionLag,
+  ConsumerPartitionLag,
   PartitionsEvent,
   PartitionsLostEvent,
   RunOptions,

@@ -244,7 +244,7 @@ export interface RunOptions {
 }
 
 /** One partition's lag as a consumer sees it. */
-export interface PartitionLag {
+export interface ConsumerPartitionLag {
   topic: string;
   partition: number;
   /** The group's committed offset as this member knows it (null: none, or no group). */
@@ -302,7 +302,7 @@ export interface Consumer extends AsyncIterable<Message>, ClientEventSource {
   /** The partitions this consumer reads now (a group member: those it owns). */
   assignment(): { topic: string; partition: number }[];
   /** Per partition read: committed offset, position, high watermark (asked of the leaders now) and lag. */
-  lag(): Promise<PartitionLag[]>;
+  lag(): Promise<ConsumerPartitionLag[]>;
   seek(topic: string, partition: number, offset: StartOffset): void;
   batches(): AsyncIterable<MessageBatch>;
   /** The next offset it will return, once known. */

@@ -15,7 +15,7 @@ import { EmitsClientEvents } from '../events.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/messages.js';
 import { listOffsets } from '../offsets.js';
 import { addTo } from '../group-by.js';
-import type { Consumer, Message, MessageBatch, PartitionLag, RunOptions, StartOffset, SubscribeOptions } from '../types.js';
+import type { Consumer, Message, MessageBatch, ConsumerPartitionLag, RunOptions, StartOffset, SubscribeOptions } from '../types.js';
 import { Fetcher, type ResolvedConsumerOptions as FetchOptions } from './fetcher.js';
 import { GroupSession, type GroupSessionOptions, type PartitionControl } from './group-session.js';
 import { checkStart, keyOf, newPartitionState, setPaused, setStart, type PartitionState } from './partition-state.js';
@@ -139,11 +139,11 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
     return this.#group.commit(offsets);
   }
 
-  async lag(): Promise<PartitionLag[]> {
+  async lag(): Promise<ConsumerPartitionLag[]> {
     this.#checkOpen();
     const byTopic = new Map<string, PartitionState[]>();
     for (const s of this.#fetcher.states.values()) addTo(byTopic, s.topic, s);
-    const out: PartitionLag[] = [];
+    const out: ConsumerPartitionLag[] = [];
     await Promise.all([...byTopic].map(async ([topic, states]) => {
       const ends = await listOffsets(this.#cluster, topic, states.map((s) => ({ partition: s.partition, timestamp: LATEST_TIMESTAMP })));
       const unknown = states.filter((s) => this.#group?.offsets.get(s.topic, s.partition)?.committed === undefined && s.position === undefined);
