@@ -192,3 +192,29 @@ t.test('a static member leaves with epoch -2; a fatal group error reaches the lo
   t.match(err?.message, /regular expression/);
   await c.close();
 });
+
+t.test('no heartbeat through for a session timeout: the member drops its partitions without committing, then rejoins', async (t) => {
+  const w = await groupWorld(t, { t: 1 });
+  await w.produce('t', 1);
+  const consumer = w.consumer({ groupId: 'g', sessionTimeoutMs: 600, autoCommitIntervalMs: 60_000 });
+  const lost: PartitionsLostEvent[] = [];
+  consumer.on('partitions-lost', (e) => lost.push(e));
+  consumer.subscribe({ topics: ['t'], fromBeginning: true });
+  const seen: Message[] = [];
+  const loop = (async () => {
+    for await (const m of consumer) seen.push(m);
+  })();
+  await until('read', () => seen.length === 1);
+  await w.produce('t', 1);
+  await until('read', () => seen.length === 2);
+  const commits = w.coordinator.requests('OffsetCommit').length;
+  // The coordinator is unreachable for longer than the session (40 answers of 10-50 ms backoff each).
+  w.coordinator.inject('ConsumerGroupHeartbeat', ...Array<'COORDINATOR_NOT_AVAILABLE'>(40).fill('COORDINATOR_NOT_AVAILABLE'));
+  await until('partitions lost', () => lost.length === 1);
+  t.match(lost[0]!.reason, /session timeout/);
+  t.equal(consumer.assignment().length, 0, 'nothing read meanwhile');
+  t.equal(w.coordinator.requests('OffsetCommit').length, commits, 'nothing committed');
+  await until('rejoined', () => consumer.assignment().length === 1);
+  await consumer.close();
+  await loop;
+});
