@@ -6,6 +6,7 @@
  * (fromBeginning or the end); any found later start at their first record,
  * since everything in them was written after the subscription began.
  */
+import { errorNameOf } from '../../protocol/errors.js';
 import type { Cluster } from '../metadata.js';
 import type { Logger, StartOffset } from '../types.js';
 import { keyOf } from './partition-state.js';
@@ -63,7 +64,8 @@ export class TopicFollower {
       const found: { topic: string; partition: number; start: StartOffset }[] = [];
       const start: StartOffset = !this.#looked && !this.#fromBeginning ? 'latest' : 'earliest';
       for (const t of res.topics) {
-        if (t.errorCode !== 0 || !matches(sub, t.name)) continue;
+        // A named topic that does not exist yet has no partitions to read: looked for again next time.
+        if (errorNameOf(t.errorCode) !== 'NONE' || !matches(sub, t.name)) continue;
         for (const p of t.partitions) {
           const key = keyOf(t.name, p.partition);
           if (this.#known.has(key)) continue;
