@@ -1,0 +1,107 @@
+/**
+ * Consumer groups end to end on a real broker process (its coordinator):
+ * three members on a six-partition topic under load, a fourth joining and
+ * one leaving, every record processed at least once, and after a clean stop
+ * nothing left to redeliver; a static member restarting gets its partitions
+ * back without disturbing the others. Bounded waits throughout.
+ */
+import t from 'tap';
+import { Runnel, type Consumer, type PartitionsEvent } from '../../../client/index.js';
+import { startBrokerProcess, type BrokerProcess } from '../../support/broker-process.js';
+import { silent, until } from './support.js';
+
+let broker: BrokerProcess;
+let runnel: Runnel;
+
+t.before(async () => {
+  broker = await startBrokerProcess({ args: ['--set', 'group.consumer.heartbeat.interval.ms=200'] });
+  runnel = new Runnel({ bootstrap: [broker.bootstrap], logger: silent, retry: { initialBackoffMs: 20, maxBackoffMs: 200 } });
+});
+
+t.teardown(async () => {
+  await runnel?.close();
+  await broker?.stop();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+t.test('3 members, a 4th joins and one leaves under load: every record processed, nothing redelivered after a clean stop', async (t) => {
+  await runnel.admin().createTopic({ name: 'work', partitions: 6 });
+  const producer = runnel.producer({ lingerMs: 2 });
+  const processed = new Map<string, string[]>();
+  const members = new Map<string, { consumer: Consumer; running: Promise<void> }>();
+  const join = (name: string): void => {
+    const consumer = runnel.consumer({ groupId: 'g', maxWaitMs: 100, autoCommitIntervalMs: 500 });
+    consumer.subscribe({ topics: ['work'], fromBeginning: true });
+    const running = consumer.run({
+      eachMessage: async (m) => {
+        const id = m.value!.toString();
+        processed.set(id, [...(processed.get(id) ?? []), name]);
+        // A little work per record, so handovers happen with messages in hand.
+        if (m.offset % 50 === 0) await sleep(5);
+      },
+    });
+    members.set(name, { consumer, running });
+  };
+  for (const name of ['c1', 'c2', 'c3']) join(name);
+  const sent: string[] = [];
+  const total = 3000;
+  for (let i = 0; i < total; i += 50) {
+    const messages = Array.from({ length: 50 }, (_, k) => ({ key: `k${(i + k) % 97}`, value: `r${i + k}` }));
+    await producer.send({ topic: 'work', messages });
+    sent.push(...messages.map((m) => m.value));
+    if (i === 1000) join('c4');
+    if (i === 2000) await members.get('c2')!.consumer.close();
+    await sleep(20);
+  }
+  await until('every record processed', () => sent.every((id) => processed.has(id)), 30_000);
+  // Handovers go through commits: at most the message in hand when a member closed comes again (c2's, one per partition it had).
+  const by = (name: string): number => [...processed.values()].filter((list) => list.includes(name)).length;
+  t.ok(by('c4') > 0 && by('c1') > 0 && by('c3') > 0, `the newcomer took partitions over (c1 ${by('c1')}, c2 ${by('c2')}, c3 ${by('c3')}, c4 ${by('c4')})`);
+  const repeated = [...processed].filter(([, list]) => list.length > 1);
+  t.ok(repeated.length <= 6, `records processed twice: ${repeated.map(([id, list]) => `${id} by ${list.join('+')}`).join(', ') || 'none'}`);
+  for (const name of ['c1', 'c3', 'c4']) await members.get(name)!.consumer.close();
+  await Promise.all([...members.values()].map((m) => m.running));
+
+  // A new member of the group after a clean stop: everything was committed, so it has nothing to read.
+  const late = runnel.consumer({ groupId: 'g', maxWaitMs: 100 });
+  late.subscribe({ topics: ['work'], fromBeginning: true });
+  let again = 0;
+  const lateRun = late.run({ eachMessage: () => void again++ });
+  await until('the late member owns every partition at the committed offsets', () => late.assignment().length === 6 && late.assignment().every((p) => late.position(p.topic, p.partition) !== undefined), 20_000);
+  await sleep(500);
+  t.equal(again, 0, 'nothing redelivered after a clean stop');
+  const lag = await late.lag();
+  t.same(lag.map((l) => l.lag), [0, 0, 0, 0, 0, 0], 'lag 0 everywhere');
+  t.equal(lag.reduce((n, l) => n + l.highWatermark, 0), total, 'the high watermarks add up to what was sent');
+  await late.close();
+  await lateRun;
+});
+
+t.test('a static member that restarts within the session gets its partitions back; the other member is not disturbed', async (t) => {
+  await runnel.admin().createTopic({ name: 'static', partitions: 4 });
+  const other = runnel.consumer({ groupId: 's', maxWaitMs: 100 });
+  const otherEvents: string[] = [];
+  const note = (kind: string) => (e: PartitionsEvent): void => void otherEvents.push(`${kind} ${e.partitions.map((p) => p.partition).join(',')}`);
+  other.on('partitions-assigned', note('assigned')).on('partitions-revoked', note('revoked')).on('partitions-lost', note('lost'));
+  other.subscribe({ topics: ['static'] });
+  const otherRun = other.run({ eachMessage: () => undefined });
+  const first = runnel.consumer({ groupId: 's', groupInstanceId: 'host-a', maxWaitMs: 100 });
+  first.subscribe({ topics: ['static'] });
+  const firstRun = first.run({ eachMessage: () => undefined });
+  await until('two partitions each', () => first.assignment().length === 2 && other.assignment().length === 2, 20_000);
+  const had = first.assignment().map((p) => p.partition).sort();
+  const eventsBefore = otherEvents.length;
+  await first.close();
+  await firstRun;
+  const again = runnel.consumer({ groupId: 's', groupInstanceId: 'host-a', maxWaitMs: 100 });
+  again.subscribe({ topics: ['static'] });
+  const againRun = again.run({ eachMessage: () => undefined });
+  await until('the restarted member has partitions', () => again.assignment().length === 2, 20_000);
+  t.same(again.assignment().map((p) => p.partition).sort(), had, 'the same partitions');
+  await sleep(600);
+  t.same(otherEvents.slice(eventsBefore), [], 'the other member was not touched');
+  t.equal(other.assignment().length, 2);
+  await Promise.all([again.close(), other.close()]);
+  await Promise.all([againRun, otherRun]);
+});
