@@ -9,7 +9,7 @@
 import t from 'tap';
 import type { Message, PartitionsEvent, PartitionsLostEvent } from '../../../client/index.js';
 import type { RequestBodies } from '../../../protocol/messages.js';
-import { groupWorld, ids, until } from './support.js';
+import { consumeInto, groupWorld, ids, until } from './support.js';
 
 type Heartbeat = RequestBodies['ConsumerGroupHeartbeat'];
 
@@ -97,9 +97,7 @@ t.test('a second member: the first finishes the message in hand, commits and giv
   const b = w.consumer({ groupId: 'g' });
   b.subscribe({ topics: ['t'], fromBeginning: true });
   const seenB: Message[] = [];
-  const loopB = (async () => {
-    for await (const m of b) seenB.push(m);
-  })();
+  const loopB = consumeInto(b, seenB);
   await until('b got t-1', () => b.assignment().some((p) => p.partition === 1));
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.notOk(b.assignment().some((p) => p.partition === 3), 'b does not get t-3 while a still has its message in hand');
@@ -137,9 +135,7 @@ t.test('FENCED_MEMBER_EPOCH: partitions are lost without a commit, and the membe
   consumer.on('partitions-lost', (e) => lost.push(e));
   consumer.subscribe({ topics: ['t'], fromBeginning: true });
   const seen: Message[] = [];
-  const loop = (async () => {
-    for await (const m of consumer) seen.push(m);
-  })();
+  const loop = consumeInto(consumer, seen);
   await until('everything read', () => seen.length === 4);
   const commitsBefore = w.coordinator.requests('OffsetCommit').length;
   w.coordinator.inject('ConsumerGroupHeartbeat', 'FENCED_MEMBER_EPOCH');
@@ -201,9 +197,7 @@ t.test('no heartbeat through for a session timeout: the member drops its partiti
   consumer.on('partitions-lost', (e) => lost.push(e));
   consumer.subscribe({ topics: ['t'], fromBeginning: true });
   const seen: Message[] = [];
-  const loop = (async () => {
-    for await (const m of consumer) seen.push(m);
-  })();
+  const loop = consumeInto(consumer, seen);
   await until('read', () => seen.length === 1);
   await w.produce('t', 1);
   await until('read', () => seen.length === 2);

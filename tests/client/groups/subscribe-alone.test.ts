@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import type { Message } from '../../../client/index.js';
-import { groupWorld, ids, until } from './support.js';
+import { consumeInto, groupWorld, ids, until } from './support.js';
 
 t.test('names and patterns: every partition, and partitions and matching topics added later from their first record', async (t) => {
   const w = await groupWorld(t, { 'orders-eu': 2, 'orders-us': 1, other: 1 });
@@ -14,9 +14,7 @@ t.test('names and patterns: every partition, and partitions and matching topics 
   // Not from the beginning: the partitions there now start at their end (orders-eu's first records are not read).
   consumer.subscribe({ topics: [/orders-.*/, 'other'] });
   const seen: Message[] = [];
-  const loop = (async () => {
-    for await (const m of consumer) seen.push(m);
-  })();
+  const loop = consumeInto(consumer, seen);
   await until('the starts resolved', () => consumer.position('orders-eu', 1) === 1 && consumer.position('other', 0) === 0);
   await w.produce('orders-eu', 2);
   await w.produce('other', 1);
@@ -48,9 +46,7 @@ t.test('without fromBeginning, partitions there at subscribe start at their end'
   const consumer = w.consumer();
   consumer.subscribe({ topics: ['t'] });
   const seen: Message[] = [];
-  const loop = (async () => {
-    for await (const m of consumer) seen.push(m);
-  })();
+  const loop = consumeInto(consumer, seen);
   await until('the start resolved', () => consumer.position('t', 0) === 3);
   await w.produce('t', 1);
   await until('the new record', () => seen.length === 1);

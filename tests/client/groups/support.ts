@@ -49,3 +49,29 @@ export async function groupWorld(t: Test, topics: Record<string, number>): Promi
 
 /** "topic-partition-offset" of each message. */
 export const ids = (messages: readonly Message[]): string[] => messages.map((m) => `${m.topic}-${m.partition}-${m.offset}`);
+
+/** Iterates `consumer` in the background into `into` until it is closed. */
+export function consumeInto(consumer: AsyncIterable<Message>, into: Message[]): Promise<void> {
+  return (async () => {
+    for await (const m of consumer) into.push(m);
+  })();
+}
+
+/**
+ * A new member of `groupId` once the group is stopped: waits until it owns
+ * all `partitions` of `topic` at their committed offsets, then a moment
+ * more, and says how many records it was given (0 when everything was
+ * committed) and its lag.
+ */
+export async function newMemberReads(runnel: Runnel, groupId: string, topic: string, partitions: number): Promise<{ records: number; lag: number[] }> {
+  const member = runnel.consumer({ groupId, maxWaitMs: 100 });
+  member.subscribe({ topics: [topic], fromBeginning: true });
+  let records = 0;
+  const running = member.run({ eachMessage: () => void records++ });
+  await until('the new member at the committed offsets', () => member.assignment().length === partitions && member.assignment().every((p) => member.position(p.topic, p.partition) !== undefined), 30_000);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const lag = (await member.lag()).map((l) => l.lag);
+  await member.close();
+  await running;
+  return { records, lag };
+}
