@@ -131,6 +131,8 @@ export class ReplicaManager {
   #checkpointed = new Map<string, number>();
   #checkpointTimer: { cancel(): void } | null = null;
   #checkpointing: Promise<void> = Promise.resolve();
+  /** Called after each image is applied in full (the group coordinator follows its partitions' leadership this way). */
+  readonly #appliedListeners: ((image: MetadataImage) => void)[] = [];
   /** Why this broker takes no writes right now (fenced by its controller), or null; set by its lifecycle. */
   #writeFence: (kind: WriteKind) => string | null = () => null;
 
@@ -227,6 +229,11 @@ export class ReplicaManager {
    * controller fenced it, or may have: broker-lifecycle.ts), or null. A
    * fenced broker keeps serving reads of what it has (CLUSTER.md).
    */
+  /** `listener` runs after every image applied from now on (roles set, logs open). */
+  onApplied(listener: (image: MetadataImage) => void): void {
+    this.#appliedListeners.push(listener);
+  }
+
   fenceWrites(why: (kind: WriteKind) => string | null): void {
     this.#writeFence = why;
   }
@@ -402,6 +409,7 @@ export class ReplicaManager {
     this.#applied = next;
     // New leaders record their epoch at the log end (KIP-279) before the apply is reported done.
     await Promise.all(this.#leaderships.splice(0));
+    for (const listener of this.#appliedListeners) listener(next);
     return { version: next.version, failures };
   }
 
