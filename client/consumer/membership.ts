@@ -82,6 +82,8 @@ export class Membership {
   #reportedVersion = -1;
   /** Send every field on the next heartbeat (joining, after a failure, after a subscription change). */
   #sendFull = true;
+  /** Bumped by resubscribe: a heartbeat in flight meanwhile did not carry the new subscription. */
+  #subscriptionVersion = 0;
   #intervalMs = INITIAL_HEARTBEAT_MS;
   #nextAtMs = 0;
   #failures = 0;
@@ -117,6 +119,7 @@ export class Membership {
   /** A new subscription: sent on the next heartbeat, which goes out now. */
   resubscribe(subscription: Subscription): void {
     this.#subscription = subscription;
+    this.#subscriptionVersion++;
     this.#sendFull = true;
     this.#beatSoon();
   }
@@ -188,6 +191,7 @@ export class Membership {
   async #beat(): Promise<void> {
     const full = this.#sendFull || this.#epoch === 0;
     const version = this.#ownedVersion;
+    const subscriptionVersion = this.#subscriptionVersion;
     const generation = this.#generation;
     const nowMs = (): number => this.#cluster.clock.nowMs();
     let res;
@@ -203,11 +207,13 @@ export class Membership {
       this.#failures = 0;
       this.#lastSuccessMs = nowMs();
       if (generation !== this.#generation) return this.#beatSoon();
-      this.#sendFull = false;
       this.#reportedVersion = version;
       this.#epoch = res.memberEpoch;
       if (res.heartbeatIntervalMs > 0) this.#intervalMs = res.heartbeatIntervalMs;
-      this.#nextAtMs = nowMs() + this.#intervalMs;
+      // What changed while this heartbeat was in flight (partitions given up, a new subscription) goes out now, not an interval later.
+      const changed = version !== this.#ownedVersion || subscriptionVersion !== this.#subscriptionVersion;
+      if (subscriptionVersion === this.#subscriptionVersion) this.#sendFull = false;
+      this.#nextAtMs = changed ? 0 : nowMs() + this.#intervalMs;
       if (res.assignment !== null) {
         this.#target = fromWire(res.assignment.topicPartitions);
         void this.#reconcile();

@@ -212,3 +212,18 @@ t.test('no heartbeat through for a session timeout: the member drops its partiti
   await consumer.close();
   await loop;
 });
+
+t.test('subscribing again sends the new subscription at once and the member follows its new assignment', async (t) => {
+  const w = await groupWorld(t, { a: 1, b: 1 });
+  w.coordinator.heartbeatIntervalMs = 5000;
+  const consumer = w.consumer({ groupId: 'g' });
+  consumer.subscribe({ topics: ['a'] });
+  await until('a-0 owned', () => consumer.assignment().length === 1);
+  consumer.subscribe({ topics: [/b/] });
+  // Well within the 5 s heartbeat interval: the change does not wait for it.
+  await until('b-0 owned instead', () => consumer.assignment().map((p) => `${p.topic}-${p.partition}`).join() === 'b-0', 2000);
+  const beats = w.coordinator.requests('ConsumerGroupHeartbeat') as Heartbeat[];
+  t.ok(beats.some((b) => b.subscribedTopicRegex === '(?:b)' && b.subscribedTopicNames?.length === 0), 'the new subscription went out');
+  t.ok(beats.some((b) => b.topicPartitions !== null && b.topicPartitions.every((tp) => tp.topic === 'b')), 'a-0 reported given up');
+  await consumer.close();
+});
