@@ -253,7 +253,7 @@ export interface ConsumerPartitionLag {
   position: number | null;
   /** The partition's high watermark (log end as consumers see it) now. */
   highWatermark: number;
-  /** Records not yet committed (with a group), else not yet handed out: high watermark minus the committed offset, or minus the position, or minus the log start when neither is known. */
+  /** Records not yet committed (with a group: high watermark minus the committed offset) or not yet handed out (without: minus the position); minus the log start when that is not known (no commit yet). */
   lag: number;
 }
 

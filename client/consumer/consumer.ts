@@ -146,12 +146,14 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
     const out: ConsumerPartitionLag[] = [];
     await Promise.all([...byTopic].map(async ([topic, states]) => {
       const ends = await listOffsets(this.#cluster, topic, states.map((s) => ({ partition: s.partition, timestamp: LATEST_TIMESTAMP })));
-      const unknown = states.filter((s) => this.#group?.offsets.get(s.topic, s.partition)?.committed === undefined && s.position === undefined);
+      // A group counts from its committed offset, a consumer without one from its position; lacking that, from the log start (the figure that hides nothing).
+      const fromOf = (s: PartitionState): number | undefined => (this.#group !== null ? this.#group.offsets.get(s.topic, s.partition)?.committed : s.position);
+      const unknown = states.filter((s) => fromOf(s) === undefined);
       const starts = unknown.length === 0 ? new Map<number, number>() : await listOffsets(this.#cluster, topic, unknown.map((s) => ({ partition: s.partition, timestamp: EARLIEST_TIMESTAMP })));
       for (const s of states) {
         const committed = this.#group?.offsets.get(s.topic, s.partition)?.committed ?? null;
         const highWatermark = ends.get(s.partition)!;
-        const from = this.#group !== null ? (committed ?? starts.get(s.partition) ?? s.position!) : (s.position ?? starts.get(s.partition)!);
+        const from = fromOf(s) ?? starts.get(s.partition)!;
         out.push({ topic, partition: s.partition, committedOffset: committed, position: s.position ?? null, highWatermark, lag: Math.max(0, highWatermark - from) });
       }
     }));

@@ -63,7 +63,7 @@ export class GroupSession {
       this.#membership.resubscribe(sub);
       return;
     }
-    const m = new Membership(this.#cluster, this.#coordinator, sub, { ...this.#opts, logger: this.#opts.logger }, {
+    const m = new Membership(this.#cluster, this.#coordinator, sub, this.#opts, {
       assigned: (list) => void this.#assigned(list),
       revoke: (list, release) => this.#revoke(list, release),
       lost: (list, reason) => this.#lost(list, reason),

@@ -227,3 +227,14 @@ t.test('subscribing again sends the new subscription at once and the member foll
   t.ok(beats.some((b) => b.topicPartitions !== null && b.topicPartitions.every((tp) => tp.topic === 'b')), 'a-0 reported given up');
   await consumer.close();
 });
+
+t.test('lag(): high watermark minus the committed offset, or minus the log start without a commit', async (t) => {
+  const w = await groupWorld(t, { t: 2 });
+  await w.produce('t', 5);
+  w.coordinator.group('g').offsets.set('t-0', 1);
+  const consumer = w.consumer({ groupId: 'g' });
+  consumer.subscribe({ topics: ['t'] });
+  await until('both owned', () => consumer.assignment().length === 2);
+  t.same((await consumer.lag()).map((l) => [l.partition, l.committedOffset, l.highWatermark, l.lag]), [[0, 1, 5, 4], [1, null, 5, 5]]);
+  await consumer.close();
+});
