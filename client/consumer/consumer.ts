@@ -16,7 +16,7 @@ import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/messages.js
 import { listOffsets } from '../offsets.js';
 import { addTo } from '../group-by.js';
 import type { Consumer, Message, MessageBatch, ConsumerPartitionLag, RunOptions, StartOffset, SubscribeOptions } from '../types.js';
-import { Fetcher, type ResolvedConsumerOptions as FetchOptions } from './fetcher.js';
+import { Fetcher, type ResolvedConsumerOptions as FetchOptions, type TakenBatch } from './fetcher.js';
 import { GroupSession, type GroupSessionOptions, type PartitionControl } from './group-session.js';
 import { checkStart, keyOf, newPartitionState, setPaused, setStart, type PartitionState } from './partition-state.js';
 import { parseSubscription } from './subscription.js';
@@ -249,10 +249,13 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
     this.#fetcher.iterating++;
     try {
       for (;;) {
-        const batch = this.#takeRestOfCurrent() ?? (await this.#fetcher.nextBatch());
-        if (batch === null) return;
+        const taken = this.#takeRestOfCurrent() ?? (await this.#fetcher.nextBatch());
+        if (taken === null) return;
+        // Revoked or sought while the batch waited for this loop: no longer wanted.
+        if (!this.#fetcher.isCurrent(taken.state, taken.epoch)) continue;
+        const batch = taken.batch;
         const last = batch.messages[batch.messages.length - 1]!;
-        this.#fetcher.state(batch.topic, batch.partition)!.position = last.offset + 1;
+        taken.state.position = last.offset + 1;
         this.#batchInHand = batch;
         yield batch;
         // Asked for the next: this one is finished.
@@ -293,10 +296,12 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
       }
       this.#current = null;
     }
-    return this.#fetcher.nextBatch().then((batch) => {
-      if (batch === null) return { done: true, value: undefined };
-      const state = this.#fetcher.state(batch.topic, batch.partition)!;
-      this.#current = { batch, index: 1, state, epoch: state.epoch };
+    return this.#fetcher.nextBatch().then((taken): Promise<IteratorResult<Message>> | IteratorResult<Message> => {
+      if (taken === null) return { done: true, value: undefined };
+      const { batch, state, epoch } = taken;
+      // Revoked or sought between the take and now: dropped, and the next one taken.
+      if (!this.#fetcher.isCurrent(state, epoch)) return this.#nextMessage();
+      this.#current = { batch, index: 1, state, epoch };
       const m = batch.messages[0]!;
       state.position = m.offset + 1;
       this.#handed = m;
@@ -305,10 +310,10 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
   }
 
   /** What message iteration left of its current batch, for batches() to hand out first. */
-  #takeRestOfCurrent(): MessageBatch | null {
+  #takeRestOfCurrent(): TakenBatch | null {
     const cur = this.#current;
     this.#current = null;
     if (cur === null || cur.index >= cur.batch.messages.length || !this.#fetcher.isCurrent(cur.state, cur.epoch)) return null;
-    return { ...cur.batch, messages: cur.batch.messages.slice(cur.index) };
+    return { batch: { ...cur.batch, messages: cur.batch.messages.slice(cur.index) }, state: cur.state, epoch: cur.epoch };
   }
 }

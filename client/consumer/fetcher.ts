@@ -62,6 +62,13 @@ export interface ResolvedConsumerOptions {
   logger: Logger;
 }
 
+/** A batch taken for the app, with what it was fetched for. */
+export interface TakenBatch {
+  batch: MessageBatch;
+  state: PartitionState;
+  epoch: number;
+}
+
 /** One fetch answer's worth of buffered entries from one broker (prefetch accounting). */
 interface ResponseToken {
   leader: number;
@@ -158,8 +165,13 @@ export class Fetcher {
     return state.epoch === epoch && state.assigned;
   }
 
-  /** The next non-empty batch for the app, waiting for one; null once closed. Throws a partition's error in turn. */
-  async nextBatch(): Promise<MessageBatch | null> {
+  /**
+   * The next non-empty batch for the app, waiting for one, with the state
+   * and epoch it was fetched under (the caller checks `isCurrent` again if it
+   * hands it out later: a revocation or seek may come in between); null once
+   * closed. Throws a partition's error in turn.
+   */
+  async nextBatch(): Promise<TakenBatch | null> {
     for (;;) {
       if (this.#closed) return null;
       if (this.#fatal !== null) throw this.#fatal;
@@ -183,7 +195,7 @@ export class Fetcher {
     this.#pass.request();
   }
 
-  #take(): MessageBatch | null {
+  #take(): TakenBatch | null {
     while (this.#ready.length > 0) {
       const entry = this.#ready.shift()!;
       if (entry.token !== null && --entry.token.remaining === 0) {
@@ -207,7 +219,7 @@ export class Fetcher {
         }
       }
       if (messages.length === 0) continue;
-      return { topic: state.topic, partition: state.partition, highWatermark: entry.highWatermark, messages };
+      return { batch: { topic: state.topic, partition: state.partition, highWatermark: entry.highWatermark, messages }, state, epoch: entry.epoch };
     }
     return null;
   }
