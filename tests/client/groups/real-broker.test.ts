@@ -98,3 +98,22 @@ t.test('a static member that restarts within the session gets its partitions bac
   await Promise.all([again.close(), other.close()]);
   await Promise.all([againRun, otherRun]);
 });
+
+t.test('a pattern subscription in a group: matching topics, including one created later, are assigned', async (t) => {
+  const admin = runnel.admin();
+  await admin.createTopic({ name: 'pat-a', partitions: 2 });
+  const member = runnel.consumer({ groupId: 'p', maxWaitMs: 100 });
+  member.subscribe({ topics: [/pat-.*/], fromBeginning: true });
+  const seen: string[] = [];
+  const running = member.run({ eachMessage: (m) => void seen.push(`${m.topic}:${m.value!.toString()}`) });
+  await until('pat-a assigned', () => member.assignment().length === 2, 20_000);
+  await admin.createTopic({ name: 'pat-b', partitions: 1 });
+  await admin.createTopic({ name: 'other-c', partitions: 1 });
+  const producer = runnel.producer({ lingerMs: 0 });
+  await producer.send({ topic: 'pat-b', messages: [{ value: 'x' }] });
+  await producer.send({ topic: 'other-c', messages: [{ value: 'y' }] });
+  await until('pat-b assigned and read', () => seen.includes('pat-b:x'), 20_000);
+  t.same(member.assignment().map((p) => `${p.topic}-${p.partition}`).sort(), ['pat-a-0', 'pat-a-1', 'pat-b-0']);
+  await member.close();
+  await running;
+});
