@@ -21,8 +21,10 @@
  * succeeded for a whole session timeout, so a member cut off from its
  * coordinator stops processing partitions that have surely moved.
  * NOT_COORDINATOR and friends: the coordinator is looked up again and the
- * heartbeat retried with backoff. Anything else (a bad pattern, a full
- * group, a static instance id in use) is fatal and reaches the app.
+ * heartbeat retried with backoff, as is a static member's join while its
+ * instance id is still held (for up to a session timeout). Anything else (a
+ * bad pattern, a full group, an instance id held longer) is fatal and
+ * reaches the app.
  */
 import { errorNameOf } from '../../protocol/errors.js';
 import { MemberEpoch, type ConsumerGroupHeartbeatRequest } from '../../protocol/messages.js';
@@ -88,6 +90,8 @@ export class Membership {
   #nextAtMs = 0;
   #failures = 0;
   #lastSuccessMs: number;
+  /** Since when joins have been refused with UNRELEASED_INSTANCE_ID (null: they are not). */
+  #unreleasedSinceMs: number | null = null;
   #stopped = false;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
@@ -205,6 +209,7 @@ export class Membership {
     const error = errorNameOf(res.errorCode);
     if (error === 'NONE') {
       this.#failures = 0;
+      this.#unreleasedSinceMs = null;
       this.#lastSuccessMs = nowMs();
       if (generation !== this.#generation) return this.#beatSoon();
       this.#reportedVersion = version;
@@ -226,13 +231,29 @@ export class Membership {
     }
     const err = RunnelError.fromCode(res.errorCode, `Heartbeat of group "${this.#coordinator.groupId}"`, res.errorMessage);
     if (coordinatorMoved(error)) this.#coordinator.forget();
-    if (err.retriable) {
+    if (err.retriable || this.#waitForInstanceId(error)) {
       this.#retryLater(err);
       return;
     }
     this.#stopped = true;
     this.#opts.logger.error({ group: this.#coordinator.groupId, err: err.message }, 'the group refused this member');
     this.#hooks.fatal(err);
+  }
+
+  /**
+   * A static member restarted after a crash finds its instance id still held
+   * by its previous incarnation (which never left with -2): the coordinator
+   * releases it when that session times out, so the join is retried until
+   * then, and only a holder that outlives a whole session is fatal.
+   */
+  #waitForInstanceId(error: string): boolean {
+    if (error !== 'UNRELEASED_INSTANCE_ID') {
+      this.#unreleasedSinceMs = null;
+      return false;
+    }
+    const nowMs = this.#cluster.clock.nowMs();
+    this.#unreleasedSinceMs ??= nowMs;
+    return nowMs - this.#unreleasedSinceMs < this.#opts.sessionTimeoutMs;
   }
 
   #retryLater(err: Error): void {

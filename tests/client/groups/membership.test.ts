@@ -238,3 +238,21 @@ t.test('lag(): high watermark minus the committed offset, or minus the log start
   t.same((await consumer.lag()).map((l) => [l.partition, l.committedOffset, l.highWatermark, l.lag]), [[0, 1, 5, 4], [1, null, 5, 5]]);
   await consumer.close();
 });
+
+t.test('a static member whose instance id is still held retries its join for up to a session timeout, then fails', async (t) => {
+  const w = await groupWorld(t, { t: 1 });
+  w.coordinator.inject('ConsumerGroupHeartbeat', 'UNRELEASED_INSTANCE_ID', 'UNRELEASED_INSTANCE_ID', 'UNRELEASED_INSTANCE_ID');
+  const patient = w.consumer({ groupId: 'g', groupInstanceId: 'host-1' });
+  patient.subscribe({ topics: ['t'] });
+  await until('joined once released', () => patient.assignment().length === 1);
+  await patient.close();
+
+  w.coordinator.inject('ConsumerGroupHeartbeat', ...Array<'UNRELEASED_INSTANCE_ID'>(200).fill('UNRELEASED_INSTANCE_ID'));
+  const held = w.consumer({ groupId: 'g', groupInstanceId: 'host-1', sessionTimeoutMs: 300 });
+  held.subscribe({ topics: ['t'] });
+  const err = await (async () => {
+    for await (const _ of held) void _;
+  })().then(() => null, (e: Error) => e);
+  t.match(err?.message, /instance id/);
+  await held.close();
+});
