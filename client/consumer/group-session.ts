@@ -83,7 +83,6 @@ export class GroupSession {
   /** Starts newly owned partitions at their committed offsets (retrying the lookup while they stay owned). */
   async #assigned(list: TopicPartition[]): Promise<void> {
     for (const tp of list) this.offsets.track(tp.topic, tp.partition, undefined);
-    this.#events.emit('partitions-assigned', { partitions: list });
     let pending = list;
     for (let attempt = 0; pending.length > 0 && !this.#closed; attempt++) {
       try {
@@ -97,6 +96,8 @@ export class GroupSession {
           const offset = committed.get(keyOf(tp.topic, tp.partition)) ?? -1;
           return { ...tp, start: offset >= 0 ? offset : this.#fromBeginning ? 'earliest' : 'latest' };
         }));
+        // After the consumer has them, so a listener may pause or seek them.
+        if (still.length > 0) this.#events.emit('partitions-assigned', { partitions: still });
         return;
       } catch (err) {
         if (this.#closed) return;

@@ -256,3 +256,20 @@ t.test('a static member whose instance id is still held retries its join for up 
   t.match(err?.message, /instance id/);
   await held.close();
 });
+
+t.test('a partitions-assigned listener may pause what it was given', async (t) => {
+  const w = await groupWorld(t, { t: 2 });
+  await w.produce('t', 2);
+  const consumer = w.consumer({ groupId: 'g' });
+  consumer.on('partitions-assigned', ({ partitions }) => consumer.pause(partitions.filter((p) => p.partition === 1)));
+  consumer.subscribe({ topics: ['t'], fromBeginning: true });
+  const seen: Message[] = [];
+  const loop = consumeInto(consumer, seen);
+  await until('t-0 read', () => seen.length === 2);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.same(ids(seen), ['t-0-0', 't-0-1'], 't-1 stays paused');
+  consumer.resume([{ topic: 't', partition: 1 }]);
+  await until('t-1 read after resume', () => seen.length === 4);
+  await consumer.close();
+  await loop;
+});
