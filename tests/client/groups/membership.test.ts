@@ -202,8 +202,8 @@ t.test('no heartbeat through for a session timeout: the member drops its partiti
   await w.produce('t', 1);
   await until('read', () => seen.length === 2);
   const commits = w.coordinator.requests('OffsetCommit').length;
-  // The coordinator is unreachable for longer than the session (40 answers of 10-50 ms backoff each).
-  w.coordinator.inject('ConsumerGroupHeartbeat', ...Array<'COORDINATOR_NOT_AVAILABLE'>(40).fill('COORDINATOR_NOT_AVAILABLE'));
+  // The coordinator is unavailable for longer than the 600 ms session (25 answers, 10-50 ms of backoff after each).
+  w.coordinator.inject('ConsumerGroupHeartbeat', ...Array<'COORDINATOR_NOT_AVAILABLE'>(25).fill('COORDINATOR_NOT_AVAILABLE'));
   await until('partitions lost', () => lost.length === 1);
   t.match(lost[0]!.reason, /session timeout/);
   t.equal(consumer.assignment().length, 0, 'nothing read meanwhile');
