@@ -29,6 +29,8 @@ t.test('3 members, a 4th joins and one leaves under load: every record processed
   await runnel.admin().createTopic({ name: 'work', partitions: 6 });
   const producer = runnel.producer({ lingerMs: 2 });
   const processed = new Map<string, string[]>();
+  /** [partition, offset] of each record the first time any member processed it, in processing order. */
+  const firstTimes: [number, number][] = [];
   const members = new Map<string, { consumer: Consumer; running: Promise<void> }>();
   const join = (name: string): void => {
     const consumer = runnel.consumer({ groupId: 'g', maxWaitMs: 100, autoCommitIntervalMs: 500 });
@@ -36,6 +38,7 @@ t.test('3 members, a 4th joins and one leaves under load: every record processed
     const running = consumer.run({
       eachMessage: async (m) => {
         const id = m.value!.toString();
+        if (!processed.has(id)) firstTimes.push([m.partition, m.offset]);
         processed.set(id, [...(processed.get(id) ?? []), name]);
         // A little work per record, so handovers happen with messages in hand.
         if (m.offset % 50 === 0) await sleep(5);
@@ -60,6 +63,11 @@ t.test('3 members, a 4th joins and one leaves under load: every record processed
   t.ok(by('c4') > 0 && by('c1') > 0 && by('c3') > 0, `the newcomer took partitions over (c1 ${by('c1')}, c2 ${by('c2')}, c3 ${by('c3')}, c4 ${by('c4')})`);
   const repeated = [...processed].filter(([, list]) => list.length > 1);
   t.ok(repeated.length <= 6, `records processed twice: ${repeated.map(([id, list]) => `${id} by ${list.join('+')}`).join(', ') || 'none'}`);
+  // Handovers start the new owner where the old one finished: each partition's records are first processed in offset order.
+  for (let p = 0; p < 6; p++) {
+    const offsets = firstTimes.filter(([partition]) => partition === p).map(([, offset]) => offset);
+    t.ok(offsets.every((o, i) => i === 0 || o > offsets[i - 1]!), `work-${p}: first processed in offset order (${offsets.length} records)`);
+  }
   for (const name of ['c1', 'c3', 'c4']) await members.get(name)!.consumer.close();
   await Promise.all([...members.values()].map((m) => m.running));
 
