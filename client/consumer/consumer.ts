@@ -210,6 +210,8 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
     state.retryAtMs = 0;
     state.fetchMaxBytes = this.#opts.partitionMaxBytes;
     setStart(state, start);
+    // A group member seeking forward (past a record it must skip) has finished what it skipped: the skip is committed.
+    if (typeof start === 'number') this.#group?.offsets.finish(topic, partition, start);
     this.#fetcher.pump();
   }
 

@@ -273,3 +273,19 @@ t.test('a partitions-assigned listener may pause what it was given', async (t) =
   await consumer.close();
   await loop;
 });
+
+t.test('a member that seeks forward past a record has the skip committed; seeking back does not move the offset back', async (t) => {
+  const w = await groupWorld(t, { t: 1 });
+  await w.produce('t', 5);
+  const consumer = w.consumer({ groupId: 'g' });
+  consumer.subscribe({ topics: ['t'], fromBeginning: true });
+  const it = consumer[Symbol.asyncIterator]();
+  t.equal(((await it.next()).value as Message).offset, 0);
+  consumer.seek('t', 0, 3);
+  t.equal(((await it.next()).value as Message).offset, 3, 'skipped 1 and 2');
+  consumer.seek('t', 0, 1);
+  t.equal(((await it.next()).value as Message).offset, 1, 're-reads from 1');
+  await consumer.commit();
+  t.equal(w.coordinator.committed('g', 't', 0), 4, 'the skip, and 3 (finished when the loop asked for the next), stay committed');
+  await consumer.close();
+});
