@@ -76,6 +76,8 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
       fail: (err: RunnelError) => this.#fetcher.fail(err),
     };
     this.#group = opts.group === null ? null : new GroupSession(cluster, { ...opts.group, requestTimeoutMs: opts.requestTimeoutMs, logger: opts.logger }, control, cluster.events);
+    const group = this.#group;
+    if (group !== null) this.#fetcher.onStartResolved = (topic, partition, offset) => group.offsets.started(topic, partition, offset);
   }
 
   subscribe(opts: SubscribeOptions): void {

@@ -120,6 +120,8 @@ export class Fetcher {
   readonly #onTheWire = new Set<InFlightFetch>();
   #closed = false;
   #fatal: RunnelError | null = null;
+  /** Told each start resolved to an offset (earliest, latest, a timestamp). */
+  onStartResolved: ((topic: string, partition: number, offset: number) => void) | null = null;
   /** Loops currently iterating; fetching happens only while there is one. */
   iterating = 0;
 
@@ -416,6 +418,7 @@ export class Fetcher {
           if (offset < 0) offset = latest!.get(a.state.partition)!;
           setStart(a.state, offset);
           a.state.failures = 0;
+          this.onStartResolved?.(topic, a.state.partition, offset);
         }
       } catch (err) {
         this.#failedAll(asked.map((a) => ({ state: a.state, epoch: a.epoch })), err);

@@ -42,6 +42,18 @@ export class FinishedOffsets {
     for (const w of waiters) w();
   }
 
+  /**
+   * A partition the group had no offset for starts at `offset` (its end, or
+   * its first record): nothing before it is this group's to process, so the
+   * start itself is committed. A member that dies before finishing anything
+   * then leaves its successor that start, rather than no offset and a
+   * second "latest" that would skip what was written in between.
+   */
+  started(topic: string, partition: number, offset: number): void {
+    const p = this.#byKey.get(keyOf(topic, partition));
+    if (p !== undefined && p.committed === undefined && p.finished === undefined) p.finished = offset;
+  }
+
   /** Resolves at the next `finish` call. */
   nextFinish(): Promise<void> {
     return new Promise((resolve) => this.#waiters.push(resolve));

@@ -289,3 +289,13 @@ t.test('a member that seeks forward past a record has the skip committed; seekin
   t.equal(w.coordinator.committed('g', 't', 0), 4, 'the skip, and 3 (finished when the loop asked for the next), stay committed');
   await consumer.close();
 });
+
+t.test('a partition the group has no offset for: its resolved start is committed, so a successor does not skip what comes after', async (t) => {
+  const w = await groupWorld(t, { t: 1 });
+  await w.produce('t', 5);
+  const consumer = w.consumer({ groupId: 'g', autoCommitIntervalMs: 100 });
+  consumer.subscribe({ topics: ['t'] });
+  // Not iterating at all: the start (the end, 5) is still the group's from now on.
+  await until('the start committed', () => w.coordinator.committed('g', 't', 0) === 5);
+  await consumer.close();
+});
