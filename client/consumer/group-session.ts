@@ -124,7 +124,12 @@ export class GroupSession {
     const deadline = this.#cluster.clock.nowMs() + this.#opts.rebalanceTimeoutMs / 2;
     while (waiting.length > 0 && !this.#closed) {
       const leftMs = deadline - this.#cluster.clock.nowMs();
-      if (leftMs > 0) await Promise.race([this.offsets.nextFinish(), this.#cluster.sleep(leftMs, this.#membership!.signal)]);
+      if (leftMs > 0) {
+        // The timer goes when the app finishes first: it must not outlive the wait.
+        const waited = new AbortController();
+        await Promise.race([this.offsets.nextFinish(), this.#cluster.sleep(leftMs, AbortSignal.any([waited.signal, this.#membership!.signal]))]);
+        waited.abort();
+      }
       held = inHand();
       const done = leftMs <= 0 ? waiting : waiting.filter((tp) => !held.has(keyOf(tp.topic, tp.partition)));
       waiting = waiting.filter((tp) => !done.includes(tp));
