@@ -68,6 +68,11 @@ export class FakeCoordinator {
     cluster.more = (_broker, api, correlationId, body, version) => this.#answer(api, correlationId, body, version);
   }
 
+  /** Injected errors not answered yet. */
+  pending(api: ApiName): number {
+    return this.#injected.get(api)?.length ?? 0;
+  }
+
   inject(api: ApiName, ...errors: ErrorName[]): void {
     this.#injected.set(api, [...(this.#injected.get(api) ?? []), ...errors]);
   }
