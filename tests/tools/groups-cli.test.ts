@@ -6,10 +6,12 @@
  * one-line errors.
  */
 import t, { type Test } from 'tap';
+import { readFileSync } from 'node:fs';
 import { fakeGroupsCluster, key, type FakeGroupsCluster } from '../client/fake-groups.js';
 import { linesOf, runnel } from './run-cli.js';
 
 const MINUTE = 60_000;
+const cliDoc = readFileSync(new URL('../../docs/CLI.md', import.meta.url), 'utf8');
 
 async function cluster(t: Test): Promise<FakeGroupsCluster> {
   const c = await fakeGroupsCluster(t, { brokers: 2, topics: { orders: 2 } });
@@ -67,6 +69,7 @@ t.test('groups list and describe print the issue\'s shapes', async (t) => {
   t.equal(missing.code, 1);
   t.equal(missing.stdout, '');
   t.equal(missing.stderr, 'error: group ghost does not exist; see the groups with `runnel groups list`\n');
+  t.ok(cliDoc.includes(missing.stderr), 'CLI.md shows that line as printed');
 });
 
 t.test('groups reset-offsets shows the plan, changes nothing without --execute, and is refused while members are active', async (t) => {
@@ -97,6 +100,7 @@ t.test('groups reset-offsets shows the plan, changes nothing without --execute, 
   t.equal(refused.code, 1);
   t.equal(refused.stdout, '');
   t.match(refused.stderr, /^error: Group "billing" has 1 active member \(m-1 \(billing-app at \/10\.0\.0\.7\)\); its offsets can be reset only while it has none: stop its consumers first \(or wait for their sessions to time out\); see its members with `runnel groups describe billing`\n$/);
+  t.ok(cliDoc.includes(refused.stderr), 'CLI.md shows the refusal as printed');
   t.equal(c.commits.length, 1, 'nothing more was committed');
   t.equal(c.groups.get('billing')!.offsets.get(key('orders', 0)), 7);
 
