@@ -78,7 +78,7 @@ t.test('reset prepares a group, describe shows its lag, a member blocks reset an
   t.same(report.partitions.map((p) => [p.partition, p.currentOffset, p.logEndOffset, p.lag, p.member]), [[0, 4, 10, 6, null], [1, 0, 10, 10, null], [2, 0, 10, 10, null]]);
   for (const p of report.partitions) t.ok(p.lagSeconds! > 0 && p.lagSeconds! < 300, `lag seconds of pay-${p.partition}: the records are moments old (${p.lagSeconds})`);
   const listed = JSON.parse((await cli(['groups', 'list', '--json'])).stdout) as { group: string; state: string; coordinator: number }[];
-  t.same(listed, [{ group: 'ops', state: 'Empty', coordinator: 1 }], 'the single broker coordinates it');
+  t.same(listed, [{ group: 'ops', state: 'Empty', coordinator: 0 }], 'the single broker (node 0) coordinates it');
 
   // A member joins (as a consumer would), takes the partitions and confirms it owns them.
   const raw = await RawClient.connect(broker.host, broker.port);
