@@ -142,17 +142,18 @@ export async function groupLag(cluster: Cluster, groupId: string): Promise<{ des
 /** The partitions a reset names: every partition of each topic (or those listed), or every one the group has an offset for. */
 async function resetTargets(cluster: Cluster, topics: readonly { topic: string; partitions?: readonly number[] }[] | 'all', current: readonly CommittedOffset[]): Promise<GroupTopicPartition[]> {
   if (topics === 'all') return current.map((o) => ({ topic: o.topic, partition: o.partition }));
-  const out: GroupTopicPartition[] = [];
+  // Keyed, so a partition named twice (`--topic orders --topic orders:1`) is planned and committed once.
+  const out = new Map<string, GroupTopicPartition>();
   for (const t of topics) {
     const info = await cluster.topic(t.topic);
     const count = info.partitions.length;
     const wanted = t.partitions ?? Array.from({ length: count }, (_, i) => i);
     for (const partition of wanted) {
       if (!Number.isInteger(partition) || partition < 0 || partition >= count) throw new RunnelError('UNKNOWN_TOPIC_OR_PARTITION', `Topic "${t.topic}" has ${count} partitions; partition ${partition} does not exist.`, { retriable: false, topicPartition: { topic: t.topic, partition } });
-      out.push({ topic: t.topic, partition });
+      out.set(`${t.topic}\0${partition}`, { topic: t.topic, partition });
     }
   }
-  return out;
+  return [...out.values()];
 }
 
 /** Where each partition would go: the bounds of each from its leader, the offsets by time when the spec is a time. */

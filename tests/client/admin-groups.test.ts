@@ -125,6 +125,9 @@ t.test('resetGroupOffsets plans without committing, and commits as no member wit
   const byTime = await a.resetGroupOffsets('app', { topics: 'all', spec: { to: 'datetime', timestampMs: 1_000_000 + 12_500 } });
   t.same(byTime.partitions.map((p) => p.newOffset), [13, 13], 'the first record at or after the time, for every partition with an offset');
 
+  const twice = await a.resetGroupOffsets('app', { topics: [{ topic: 'orders' }, { topic: 'orders', partitions: [1, 1] }], spec: { to: 'latest' } });
+  t.same(twice.partitions.map((p) => p.partition), [0, 1, 2], 'a partition named twice is planned once');
+
   const done = await a.resetGroupOffsets('app', { topics: [{ topic: 'orders' }], spec: { to: 'earliest' }, execute: true });
   t.equal(done.executed, true);
   t.equal(cluster.commits.length, 1);
