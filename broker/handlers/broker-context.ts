@@ -17,6 +17,7 @@ import type { MetadataImage } from '../metadata/image.js';
 import type { Partition } from '../partition.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Clock } from '../world/clock.js';
+import type { GroupCoordinator } from '../coordinator/runtime.js';
 
 /** What the admin handlers need: topic changes go through `controller`. */
 export interface AdminContext {
@@ -45,4 +46,14 @@ export interface ServingContext extends AdminContext {
 export interface BrokerContext extends ServingContext {
   readonly replicas: ReplicaManager;
   readonly clock: Clock;
+  /** The consumer-group coordinator (broker/coordinator/): absent in tests that build a broker without one. */
+  readonly coordinator?: GroupCoordinator;
+}
+
+/** What the consumer-group handlers need. */
+export interface GroupContext {
+  readonly coordinator: GroupCoordinator;
+  readonly endpoint: { host: string; port: number };
+  readonly config: { readonly nodeId: number };
+  readonly logger: Logger;
 }
