@@ -38,6 +38,12 @@ t.test('groups list and describe print the issue\'s shapes', async (t) => {
   const table = await runnel(['groups', 'list', ...b]);
   t.same(linesOf(table.stdout).map((l) => l.split(/\s+/)), [['GROUP', 'STATE', 'COORDINATOR'], ['audit', 'Empty', '1'], ['billing', 'Stable', '2']]);
 
+  const stable = await runnel(['groups', 'list', '--state', 'stable', ...b, '--json']);
+  t.same(JSON.parse(stable.stdout), [{ group: 'billing', state: 'Stable', coordinator: 2 }], '--state, in any case');
+  const bogus = await runnel(['groups', 'list', '--state', 'running', ...b]);
+  t.equal(bogus.code, 1);
+  t.match(bogus.stderr, /Give one of Empty, Assigning, Reconciling, Stable\.\n$/);
+
   const json = await runnel(['groups', 'describe', 'billing', ...b, '--json']);
   t.equal(json.code, 0, json.stderr);
   const report = JSON.parse(json.stdout) as { partitions: { lagSeconds: number }[] };

@@ -4,7 +4,7 @@
  * Admin. Lag is the SDK's one figure (client/lag.ts), in records and in
  * seconds. A reset prints its plan and changes nothing without --execute.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { Admin, GroupOutcome } from '../../client/index.js';
 import { CliError } from '../cli-error.js';
 import { withRunnel } from '../client-session.js';
@@ -27,7 +27,7 @@ export function groupsCommand(): Command {
       groups
         .command('list')
         .description('every consumer group of the cluster, with its state and coordinator')
-        .option('--state <state>', 'only groups in this state: Empty, Assigning, Reconciling or Stable (repeatable)', collectList, []),
+        .option('--state <state>', 'only groups in this state: Empty, Assigning, Reconciling or Stable (repeatable)', collectState, []),
     ),
   ).action(async (opts: ClientOptions & { state: string[]; json?: boolean }) => {
     const listed = await withRunnel(opts, (runnel) => runnel.admin().listGroups({ states: opts.state }));
@@ -103,6 +103,15 @@ export function groupsCommand(): Command {
   });
 
   return groups;
+}
+
+const STATES = ['Empty', 'Assigning', 'Reconciling', 'Stable'];
+
+/** `--state stable` -> 'Stable' (a state the coordinator reports; any other would silently match nothing). */
+function collectState(value: string, previous: string[]): string[] {
+  const state = STATES.find((s) => s.toLowerCase() === value.trim().toLowerCase());
+  if (state === undefined) throw new InvalidArgumentError(`Give one of ${STATES.join(', ')}.`);
+  return [...previous, state];
 }
 
 function deleteFailure(o: GroupOutcome): string {
