@@ -10,6 +10,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Runnel } from '../../client/index.js';
 import { errorNameOf } from '../../protocol/errors.js';
 import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from '../../protocol/messages.js';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
@@ -111,6 +112,19 @@ t.test('reset prepares a group, describe shows its lag, a member blocks reset an
   t.equal(reset.code, 0, reset.stderr);
   const caughtUp = await describe('ops');
   t.same(caughtUp.partitions.map((p) => [p.currentOffset, p.lag, p.lagSeconds]), [[10, 0, 0], [10, 0, 0], [10, 0, 0]], 'caught up: no lag in records or seconds');
+
+  // Lag in seconds is the age of the first unconsumed record, by its own timestamp: records stamped from an hour
+  // ago, a minute apart; the group has consumed the first 5, so the oldest unconsumed is 55 minutes old.
+  const sdk = new Runnel({ bootstrap: [broker.bootstrap] });
+  t.teardown(() => sdk.close());
+  const producer = sdk.producer();
+  const stamped = Date.now() - 60 * 60_000;
+  await producer.send({ topic: 'pay', messages: Array.from({ length: 10 }, (_, i) => ({ value: `old-${i}`, partition: 2, timestamp: stamped + i * 60_000 })) });
+  await producer.flush();
+  t.equal((await cli(['groups', 'reset-offsets', 'ops', '--topic', 'pay:2', '--shift-by', '5', '--execute'])).code, 0);
+  const aged = (await describe('ops')).partitions[2]!;
+  t.match(aged, { currentOffset: 15, logEndOffset: 20, lag: 5 });
+  t.ok(Math.abs(aged.lagSeconds! - 55 * 60) < 60, `lag seconds from the record at offset 15 (${aged.lagSeconds})`);
 
   const deleted = await cli(['groups', 'delete', 'ops']);
   t.equal(deleted.code, 0, deleted.stderr);
