@@ -12,7 +12,7 @@
 import { errorNameOf } from '../../protocol/errors.js';
 import { COORDINATOR_KEY_GROUP, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type DescribedGroup, type OutgoingRequestBodies, type ResponseBodies } from '../../protocol/messages.js';
 import type { ApiName } from '../../protocol/api-keys.js';
-import { RunnelError, invalidArgument } from '../errors.js';
+import { RunnelError, invalidArgument, systemCodeOf } from '../errors.js';
 import type { Cluster } from '../metadata.js';
 import { listOffsets, offsetsForTimestamps } from '../offsets.js';
 import { partitionLags } from '../lag.js';
@@ -55,12 +55,35 @@ export async function listGroups(cluster: Cluster, states: readonly string[]): P
     const res = await cluster.broker(id).request('ListGroups', { statesFilter: [...states], typesFilter: [] });
     if (errorNameOf(res.errorCode) !== 'NONE') throw RunnelError.fromCode(res.errorCode, `Listing the groups of broker ${id}`);
     return res.groups.map((g): GroupListing => ({ group: g.groupId, state: g.groupState, type: g.groupType, coordinator: id }));
+  }).catch((err: unknown) => {
+    throw unlistedBroker(cluster, id, err);
   })));
   // While a group's coordinator moves, the old and the new one may both list it: the first (lowest broker id) is kept.
   const merged = new Map<string, GroupListing>();
   for (const g of answers.flat()) if (!merged.has(g.group)) merged.set(g.group, g);
   return [...merged.values()].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
 }
+
+/**
+ * A broker that could not be asked, said as what it means for the list (its
+ * groups would be missing), not as "cannot reach the cluster": the other
+ * brokers answered. No `cause`, so the CLI does not read the socket error as
+ * an unreachable bootstrap address.
+ */
+function unlistedBroker(cluster: Cluster, id: number, err: unknown): unknown {
+  if (!(err instanceof RunnelError) || !UNANSWERED.has(err.errorName)) return err;
+  let address = `broker ${id}`;
+  try {
+    address = `broker ${id} (${cluster.broker(id).address})`;
+  } catch {
+    // not in the metadata any more: its id says enough
+  }
+  const why = systemCodeOf(err) ?? err.reason.replace(/\.$/, '');
+  return new RunnelError('BROKER_NOT_AVAILABLE', `Could not ask ${address} for its groups (${why}), so a list now would miss the groups it coordinates; try again once it is back, or once the cluster has fenced it (its groups then move to other brokers).`, { retriable: false });
+}
+
+/** Errors after which a broker gave no answer at all. */
+const UNANSWERED: ReadonlySet<string> = new Set(['CONNECTION_FAILED', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
 
 function describedGroup(g: DescribedGroup, coordinator: number): GroupDescription {
   const flat = (list: { topic: string; partitions: number[] }[]): GroupTopicPartition[] => sortPartitions(list.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))));

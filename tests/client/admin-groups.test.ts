@@ -34,6 +34,10 @@ t.test('listGroups asks every broker for the groups it coordinates and merges th
   ]);
   t.same((await a.listGroups({ states: ['Stable', 'Empty'] })).map((g) => g.group), ['alpha', 'zeta'], 'the states filter goes to every broker');
   for (const b of cluster.brokers) t.ok(b.requests('ListGroups') >= 2, 'each broker was asked');
+
+  // A broker that cannot be asked would hide its groups: the call fails, naming it, rather than list some.
+  await cluster.brokers[1]!.stop();
+  await t.rejects(a.listGroups(), { name: 'RunnelError', errorName: 'BROKER_NOT_AVAILABLE', reason: new RegExp(`^Could not ask broker 2 \\(127\\.0\\.0\\.1:${cluster.brokers[1]!.port}\\) for its groups \\(ECONNREFUSED\\), so a list now would miss the groups it coordinates`) });
 });
 
 t.test('describeGroups finds the coordinator and retries NOT_COORDINATOR and COORDINATOR_LOAD_IN_PROGRESS', async (t) => {

@@ -3,7 +3,8 @@
  * brokers): groups live on the coordinators their ids hash to, so `list`
  * must ask every broker to find them all; and when a coordinator's broker
  * is killed, `describe` follows the group to the new leader of its
- * `__consumer_offsets` partition and finds its offsets intact.
+ * `__consumer_offsets` partition and finds its offsets intact, and `list`
+ * shows every group again once the dead broker is fenced.
  */
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -60,4 +61,14 @@ t.test('list finds the groups of every coordinator; describe follows a group who
   t.same(report?.partitions.map((p) => p.currentOffset), [GROUPS.indexOf(moved[0]!) % 5], 'with the offset committed before');
   const [after] = await admin.describeGroups([moved[0]!]);
   t.not(after!.coordinator, victim, 'coordinated by a surviving broker');
+
+  // Once the dead broker is fenced, the survivors list every group, the moved ones included.
+  let relisted: { group: string; coordinator: number }[] | null = null;
+  for (let i = 0; i < 30 && relisted === null; i++) {
+    const res = await runnel(['groups', 'list', '--json', '-b', survivors]);
+    if (res.code === 0) relisted = JSON.parse(res.stdout) as { group: string; coordinator: number }[];
+    else await sleep(500);
+  }
+  t.same(relisted?.map((g) => g.group), GROUPS, 'every group listed again');
+  t.notOk(relisted?.some((g) => g.coordinator === victim), 'none on the dead broker');
 });
