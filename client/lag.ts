@@ -23,6 +23,16 @@ import type { Cluster } from './metadata.js';
 import { firstRecordFrom, listOffsets } from './offsets.js';
 import type { PartitionLag } from './types.js';
 
+/**
+ * Bytes asked for to find a partition's first unconsumed record: it is in
+ * the first batch returned, so a describe of a group far behind on many
+ * partitions reads a little of each, not a megabyte of each. A bigger
+ * first batch still comes whole (a broker always sends at least one whole
+ * batch; a broker that cut it short would be asked again for its full size,
+ * see offsets.ts).
+ */
+const FIRST_RECORD_SCAN_BYTES = 16 * 1024;
+
 /** What the lag of one partition is computed from. */
 export interface LagInputs {
   /** The committed offset (the next record to consume), or null when there is none. */
@@ -86,7 +96,7 @@ async function topicLags(cluster: Cluster, topic: string, list: { partition: num
     }
     const from = unconsumedFrom(position, logStartOffset);
     const oldest = from < highWatermark
-      ? (await cluster.withRetries(`reading ${topic}-${partition} at offset ${from}`, () => firstRecordFrom(cluster, topic, partition, from))).timestamp
+      ? (await cluster.withRetries(`reading ${topic}-${partition} at offset ${from}`, () => firstRecordFrom(cluster, topic, partition, from, Number.NEGATIVE_INFINITY, FIRST_RECORD_SCAN_BYTES))).timestamp
       : null;
     return { topic, partition, committedOffset: position, logStartOffset, logEndOffset: highWatermark, ...lagOf({ position, logStartOffset, highWatermark, oldestUnconsumedTimestampMs: oldest, nowMs }) };
   }));

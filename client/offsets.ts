@@ -71,8 +71,8 @@ export async function offsetsForTimestamps(cluster: Cluster, topic: string, want
  * `offset` is where the read ended (the log end). Control records are
  * skipped: nobody consumes them.
  */
-export async function firstRecordFrom(cluster: Cluster, topic: string, partition: number, fromOffset: number, timestamp = Number.NEGATIVE_INFINITY): Promise<{ offset: number; timestamp: number | null }> {
-  let scanBytes = SCAN_BYTES;
+export async function firstRecordFrom(cluster: Cluster, topic: string, partition: number, fromOffset: number, timestamp = Number.NEGATIVE_INFINITY, firstScanBytes = SCAN_BYTES): Promise<{ offset: number; timestamp: number | null }> {
+  let scanBytes = firstScanBytes;
   for (;;) {
     const { conn } = await cluster.leaderFor(topic, partition);
     const res = await conn.request('Fetch', {

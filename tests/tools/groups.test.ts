@@ -114,12 +114,13 @@ t.test('reset prepares a group, describe shows its lag, a member blocks reset an
   t.same(caughtUp.partitions.map((p) => [p.currentOffset, p.lag, p.lagSeconds]), [[10, 0, 0], [10, 0, 0], [10, 0, 0]], 'caught up: no lag in records or seconds');
 
   // Lag in seconds is the age of the first unconsumed record, by its own timestamp: records stamped from an hour
-  // ago, a minute apart; the group has consumed the first 5, so the oldest unconsumed is 55 minutes old.
+  // ago, a minute apart; the group has consumed the first 5, so the oldest unconsumed is 55 minutes old. One batch
+  // of 30 KiB, larger than the lag's first read (16 KiB): the broker sends a first batch whole whatever the limit.
   const sdk = new Runnel({ bootstrap: [broker.bootstrap] });
   t.teardown(() => sdk.close());
   const producer = sdk.producer();
   const stamped = Date.now() - 60 * 60_000;
-  await producer.send({ topic: 'pay', messages: Array.from({ length: 10 }, (_, i) => ({ value: `old-${i}`, partition: 2, timestamp: stamped + i * 60_000 })) });
+  await producer.send({ topic: 'pay', messages: Array.from({ length: 10 }, (_, i) => ({ value: `old-${i}-${'x'.repeat(3000)}`, partition: 2, timestamp: stamped + i * 60_000 })) });
   await producer.flush();
   t.equal((await cli(['groups', 'reset-offsets', 'ops', '--topic', 'pay:2', '--shift-by', '5', '--execute'])).code, 0);
   const aged = (await describe('ops')).partitions[2]!;
