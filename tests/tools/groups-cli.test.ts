@@ -97,17 +97,21 @@ t.test('groups reset-offsets shows the plan, changes nothing without --execute, 
   t.same(JSON.parse(run.stdout), { group: 'audit', executed: true, partitions: [{ topic: 'orders', partition: 0, currentOffset: 2, newOffset: 7 }] });
   t.equal(c.groups.get('audit')!.offsets.get(key('orders', 0)), 7);
   t.match(c.commits, [{ memberId: '', memberEpoch: -1 }]);
+  const back = await runnel(['groups', 'reset-offsets', 'audit', '--topic', 'orders:0', '--shift-by', '-3', '--execute', '--json', ...b]);
+  t.equal(back.code, 0, back.stderr);
+  t.match(JSON.parse(back.stdout), { partitions: [{ currentOffset: 7, newOffset: 4 }] }, 'a negative shift, written as the next argument');
 
   const liveDry = await runnel(['groups', 'reset-offsets', 'billing', '--all-topics', '--to-offset', '1', ...b]);
   t.equal(liveDry.code, 0);
   t.match(liveDry.stderr, /^warning: group billing has 1 active member; --execute is refused until they stop/);
 
+  const commitsBefore = c.commits.length;
   const refused = await runnel(['groups', 'reset-offsets', 'billing', '--all-topics', '--to-offset', '1', '--execute', ...b]);
   t.equal(refused.code, 1);
   t.equal(refused.stdout, '');
   t.match(refused.stderr, /^error: Group "billing" has 1 active member \(m-1 \(billing-app at \/10\.0\.0\.7\)\); its offsets can be reset only while it has none: stop its consumers first \(or wait for their sessions to time out\); see its members with `runnel groups describe billing`\n$/);
   t.ok(cliDoc.includes(refused.stderr), 'CLI.md shows the refusal as printed');
-  t.equal(c.commits.length, 1, 'nothing more was committed');
+  t.equal(c.commits.length, commitsBefore, 'nothing more was committed');
   t.equal(c.groups.get('billing')!.offsets.get(key('orders', 0)), 7);
 
   const none = await runnel(['groups', 'reset-offsets', 'audit', '--topic', 'orders', ...b]);
