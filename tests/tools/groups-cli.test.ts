@@ -82,7 +82,7 @@ t.test('groups reset-offsets shows the plan, changes nothing without --execute, 
   const c = await cluster(t);
   const b = ['-b', c.bootstrap];
 
-  const dry = await runnel(['groups', 'reset-offsets', 'audit', '--topic', 'orders', '--to-earliest', ...b]);
+  const dry = await runnel(['groups', 'reset-offsets', 'audit', '--topic', 'orders', '--to-earliest', '--dry-run', ...b]);
   t.equal(dry.code, 0, dry.stderr);
   t.same(linesOf(dry.stdout).map((l) => l.split(/\s+/)), [
     ['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'NEW-OFFSET'],
@@ -119,6 +119,8 @@ t.test('groups reset-offsets shows the plan, changes nothing without --execute, 
   t.match(none.stderr, /^error: give exactly one of --to-earliest, --to-latest, --to-offset N, --to-datetime ISO or --shift-by N\n$/);
   const two = await runnel(['groups', 'reset-offsets', 'audit', '--all-topics', '--to-latest', '--to-earliest', ...b]);
   t.match(two.stderr, /more than one was given/);
+  const both = await runnel(['groups', 'reset-offsets', 'audit', '--all-topics', '--to-latest', '--dry-run', '--execute', ...b]);
+  t.equal(both.stderr, 'error: give --dry-run or --execute, not both\n');
   const where = await runnel(['groups', 'reset-offsets', 'audit', '--to-latest', ...b]);
   t.match(where.stderr, /^error: give the partitions to reset: --topic T/);
 });

@@ -15,6 +15,7 @@ import { MEMBER_HEADER, PARTITION_HEADER, describeReport, memberRows, partitionR
 import { resetSpec, resetTopics, shiftArgument, type ResetFlags } from '../groups/reset-options.js';
 
 interface ResetOptions extends ClientOptions, ResetFlags {
+  dryRun?: boolean;
   execute?: boolean;
   json?: boolean;
 }
@@ -65,9 +66,11 @@ export function groupsCommand(): Command {
         .option('--to-offset <n>', 'to this offset (brought within what each partition holds)', intOption(0))
         .option('--to-datetime <iso>', 'to the first record at or after this time (ISO 8601 or ms since the epoch); the end where none is that recent', parseTimestamp)
         .option('--shift-by <n>', 'move each committed offset by n (negative: back), within what the partition holds', shiftArgument)
+        .option('--dry-run', 'print the plan only (the default)')
         .option('--execute', 'commit the new offsets (without it: a dry run that only prints the plan)'),
     ),
   ).action(async (group: string, opts: ResetOptions) => {
+    if (opts.dryRun === true && opts.execute === true) throw new CliError('give --dry-run or --execute, not both');
     const spec = resetSpec(opts);
     const topics = resetTopics(opts);
     await withRunnel(opts, async (runnel) => {
