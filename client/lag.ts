@@ -19,6 +19,7 @@
  */
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/messages.js';
 import { RunnelError } from './errors.js';
+import { addTo } from './group-by.js';
 import type { Cluster } from './metadata.js';
 import { firstRecordFrom, listOffsets } from './offsets.js';
 import type { PartitionLag } from './types.js';
@@ -66,9 +67,14 @@ export function lagOf(p: LagInputs): { lag: number; lagSeconds: number } {
  */
 export async function partitionLags(cluster: Cluster, positions: readonly { topic: string; partition: number; position: number | null }[]): Promise<PartitionLag[]> {
   const byTopic = new Map<string, { partition: number; position: number | null }[]>();
-  for (const p of positions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partition: p.partition, position: p.position }]);
+  for (const p of positions) addTo(byTopic, p.topic, { partition: p.partition, position: p.position });
   const perTopic = await Promise.all([...byTopic].map(([topic, list]) => topicLags(cluster, topic, list)));
-  return perTopic.flat().sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  return perTopic.flat().sort(byTopicPartition);
+}
+
+/** Sort order of per-partition answers: by topic, then partition. */
+export function byTopicPartition(a: { topic: string; partition: number }, b: { topic: string; partition: number }): number {
+  return a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
 }
 
 async function topicLags(cluster: Cluster, topic: string, list: { partition: number; position: number | null }[]): Promise<PartitionLag[]> {

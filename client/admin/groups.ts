@@ -13,9 +13,10 @@ import { errorNameOf } from '../../protocol/errors.js';
 import { COORDINATOR_KEY_GROUP, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type DescribedGroup, type OutgoingRequestBodies, type ResponseBodies } from '../../protocol/messages.js';
 import type { ApiName } from '../../protocol/api-keys.js';
 import { RunnelError, invalidArgument, systemCodeOf } from '../errors.js';
+import { addTo } from '../group-by.js';
 import type { Cluster } from '../metadata.js';
 import { listOffsets, offsetsForTimestamps } from '../offsets.js';
-import { partitionLags } from '../lag.js';
+import { byTopicPartition, partitionLags } from '../lag.js';
 import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, GroupTopicPartition, OffsetResetPlanEntry, OffsetResetResult, OffsetResetSpec } from './group-types.js';
 import { checkResetSpec, plannedOffset } from './reset-plan.js';
 
@@ -44,7 +45,7 @@ async function toCoordinator<A extends ApiName>(cluster: Cluster, groupId: strin
 }
 
 function sortPartitions<T extends GroupTopicPartition>(list: T[]): T[] {
-  return list.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  return list.sort(byTopicPartition);
 }
 
 export async function listGroups(cluster: Cluster, states: readonly string[]): Promise<GroupListing[]> {
@@ -183,7 +184,7 @@ async function resetTargets(cluster: Cluster, topics: readonly { topic: string; 
 async function resetPlan(cluster: Cluster, targets: readonly GroupTopicPartition[], current: readonly CommittedOffset[], spec: OffsetResetSpec): Promise<OffsetResetPlanEntry[]> {
   const committed = new Map(current.map((o) => [`${o.topic}\0${o.partition}`, o.offset]));
   const byTopic = new Map<string, number[]>();
-  for (const tp of targets) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+  for (const tp of targets) addTo(byTopic, tp.topic, tp.partition);
   const plans = await Promise.all([...byTopic].map(([topic, partitions]) => cluster.withRetries(`planning the offsets of "${topic}"`, async () => {
     const at = (timestamp: number) => partitions.map((partition) => ({ partition, timestamp }));
     const [starts, ends, byTime] = await Promise.all([
@@ -234,7 +235,7 @@ async function refuseWithMembers(cluster: Cluster, groupId: string): Promise<voi
 
 async function commitAsTool(cluster: Cluster, groupId: string, partitions: readonly OffsetResetPlanEntry[]): Promise<void> {
   const byTopic = new Map<string, OffsetResetPlanEntry[]>();
-  for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+  for (const p of partitions) addTo(byTopic, p.topic, p);
   const topics = [...byTopic].map(([name, list]) => ({ name, partitions: list.map((p) => ({ partition: p.partition, committedOffset: p.newOffset, committedLeaderEpoch: -1, committedMetadata: null })) }));
   // Committing the same offsets again is harmless, so a retry after a lost answer is safe.
   await cluster.withRetries(`committing the offsets of group "${groupId}"`, async () => {
