@@ -244,18 +244,15 @@ export interface RunOptions {
   eachBatch?: (batch: MessageBatch) => Promise<void> | void;
 }
 
-/** One partition's lag as a consumer sees it. */
-export interface ConsumerPartitionLag {
-  topic: string;
-  partition: number;
-  /** The group's committed offset as this member knows it (null: none, or no group). */
-  committedOffset: number | null;
+/**
+ * One partition's lag as a consumer sees it: the admin's figure
+ * (client/lag.ts, as `runnel groups describe` shows it) counted from the
+ * group's committed offset, or without a group from the consumer's
+ * position, and that position.
+ */
+export interface ConsumerPartitionLag extends PartitionLag {
   /** The next offset the app will be given (null: not known yet). */
   position: number | null;
-  /** The partition's high watermark (log end as consumers see it) now. */
-  highWatermark: number;
-  /** Records not yet committed (with a group: high watermark minus the committed offset) or not yet handed out (without: minus the position); minus the log start when that is not known (no commit yet). */
-  lag: number;
 }
 
 export type StartOffset = 'earliest' | 'latest' | number | { timestamp: number };
@@ -302,7 +299,7 @@ export interface Consumer extends AsyncIterable<Message>, ClientEventSource {
   resume(partitions: { topic: string; partition: number }[]): void;
   /** The partitions this consumer reads now (a group member: those it owns). */
   assignment(): { topic: string; partition: number }[];
-  /** Per partition read: committed offset, position, high watermark (asked of the leaders now) and lag. */
+  /** Per partition read: committed offset, position, log start and end (asked of the leaders now), lag in records and seconds. */
   lag(): Promise<ConsumerPartitionLag[]>;
   seek(topic: string, partition: number, offset: StartOffset): void;
   batches(): AsyncIterable<MessageBatch>;

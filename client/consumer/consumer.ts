@@ -12,9 +12,7 @@
 import { clientClosed, invalidArgument, type RunnelError } from '../errors.js';
 import type { Cluster } from '../metadata.js';
 import { EmitsClientEvents } from '../events.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/messages.js';
-import { listOffsets } from '../offsets.js';
-import { addTo } from '../group-by.js';
+import { partitionLags } from '../lag.js';
 import type { Consumer, Message, MessageBatch, ConsumerPartitionLag, RunOptions, StartOffset, SubscribeOptions } from '../types.js';
 import { Fetcher, type ResolvedConsumerOptions as FetchOptions, type TakenBatch } from './fetcher.js';
 import { GroupSession, type GroupSessionOptions, type PartitionControl } from './group-session.js';
@@ -143,23 +141,14 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
 
   async lag(): Promise<ConsumerPartitionLag[]> {
     this.#checkOpen();
-    const byTopic = new Map<string, PartitionState[]>();
-    for (const s of this.#fetcher.states.values()) addTo(byTopic, s.topic, s);
-    const out: ConsumerPartitionLag[] = [];
-    await Promise.all([...byTopic].map(async ([topic, states]) => {
-      const ends = await listOffsets(this.#cluster, topic, states.map((s) => ({ partition: s.partition, timestamp: LATEST_TIMESTAMP })));
-      // A group counts from its committed offset, a consumer without one from its position; lacking that, from the log start (the figure that hides nothing).
-      const fromOf = (s: PartitionState): number | undefined => (this.#group !== null ? this.#group.offsets.get(s.topic, s.partition)?.committed : s.position);
-      const unknown = states.filter((s) => fromOf(s) === undefined);
-      const starts = unknown.length === 0 ? new Map<number, number>() : await listOffsets(this.#cluster, topic, unknown.map((s) => ({ partition: s.partition, timestamp: EARLIEST_TIMESTAMP })));
-      for (const s of states) {
-        const committed = this.#group?.offsets.get(s.topic, s.partition)?.committed ?? null;
-        const highWatermark = ends.get(s.partition)!;
-        const from = fromOf(s) ?? starts.get(s.partition)!;
-        out.push({ topic, partition: s.partition, committedOffset: committed, position: s.position ?? null, highWatermark, lag: Math.max(0, highWatermark - from) });
-      }
-    }));
-    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    const states = [...this.#fetcher.states.values()];
+    // A group counts from its committed offset; a consumer without one from its position (what it has not handed out yet).
+    const from = (s: PartitionState): number | null => (this.#group !== null ? this.#group.offsets.get(s.topic, s.partition)?.committed : s.position) ?? null;
+    const lags = await partitionLags(this.#cluster, states.map((s) => ({ topic: s.topic, partition: s.partition, position: from(s) })));
+    return lags.map((l) => {
+      const state = this.#fetcher.state(l.topic, l.partition);
+      return { ...l, committedOffset: this.#group === null ? null : l.committedOffset, position: state?.position ?? null };
+    });
   }
 
   async run(opts: RunOptions): Promise<void> {

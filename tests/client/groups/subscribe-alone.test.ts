@@ -33,7 +33,7 @@ t.test('names and patterns: every partition, and partitions and matching topics 
   const lag = await consumer.lag();
   t.same(lag.map((l) => l.lag), [0, 0, 0, 0, 0, 0], 'caught up');
   await w.produce('other', 3);
-  t.equal((await consumer.lag()).find((l) => l.topic === 'other')?.highWatermark, 4, 'the high watermark asked of the leader now');
+  t.equal((await consumer.lag()).find((l) => l.topic === 'other')?.logEndOffset, 4, 'the log end asked of the leader now');
   t.rejects(consumer.commit(), /groupId/, 'no group, no commits');
   t.throws(() => consumer.assign([{ topic: 'other', partition: 0 }]), /either assigns partitions or subscribes/);
   await consumer.close();

@@ -63,7 +63,7 @@ export function consumeInto(consumer: AsyncIterable<Message>, into: Message[]): 
  * more, and says how many records it was given (0 when everything was
  * committed) and its lag.
  */
-export async function newMemberReads(runnel: Runnel, groupId: string, topic: string, partitions: number): Promise<{ records: number; lag: number[] }> {
+export async function newMemberReads(runnel: Runnel, groupId: string, topic: string, partitions: number): Promise<{ records: number; lag: (number | null)[] }> {
   const member = runnel.consumer({ groupId, maxWaitMs: 100 });
   member.subscribe({ topics: [topic], fromBeginning: true });
   let records = 0;
