@@ -216,12 +216,12 @@ export class GroupShard {
     if (request.topicPartitions !== null) member.owned = fromTopicPartitions(request.topicPartitions);
     member.sessionDeadlineMs = env.nowMs + this.#settings.sessionTimeoutMs;
     const updated = this.#updatedSubscription(member, request, env);
+    if (joined || updated !== member) this.#touch(groupId).members.add(memberId);
     if (updated !== member) {
       bump ||= subscriptionDiffers(member, updated);
       group.members.set(memberId, updated);
       member = updated;
     }
-    if (joined || updated !== member) this.#touch(groupId).members.add(memberId);
 
     const topics = subscribedTopicsOf(group, env.topics);
     if (bump || !sameTopics(topics, group.subscribedTopics)) this.#bumpEpoch(group, topics);
