@@ -1,0 +1,122 @@
+/**
+ * Coordinator failover on a whole cluster in one process (a controller and
+ * three brokers on a MemoryNetwork and a ManualClock): `__consumer_offsets`
+ * is replicated on all three; a group converges and commits on its
+ * coordinator; the coordinator's broker stops; the new leader of the
+ * group's partition loads the group from its replica of the log and carries
+ * on with the same members, epochs, assignments and offsets, while the old
+ * broker, back, answers NOT_COORDINATOR.
+ */
+import t from 'tap';
+import type { Connection } from '../../../client/connection.js';
+import { Errors } from '../../../protocol/errors.js';
+import type { ConsumerGroupHeartbeatRequest, TopicPartitions } from '../../../protocol/messages.js';
+import { startInProcessCluster } from '../../support/in-process-cluster.js';
+
+const SETTINGS = {
+  'broker.session.timeout.ms': 3000,
+  'broker.heartbeat.interval.ms': 500,
+  'replica.lag.time.max.ms': 3000,
+  'auto.leader.rebalance.enable': 'false',
+  'offsets.topic.num.partitions': 1,
+  'group.consumer.session.timeout.ms': 60_000,
+};
+
+function heartbeat(memberId: string, memberEpoch: number, owned: number[] | null): ConsumerGroupHeartbeatRequest {
+  return {
+    groupId: 'g',
+    memberId,
+    memberEpoch,
+    instanceId: null,
+    rackId: null,
+    rebalanceTimeoutMs: memberEpoch === 0 ? 30_000 : -1,
+    subscribedTopicNames: memberEpoch === 0 ? ['orders'] : null,
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    topicPartitions: owned === null ? null : [{ topic: 'orders', partitions: owned }],
+  };
+}
+
+const parts = (list: readonly TopicPartitions[] | undefined): number[] => (list ?? []).flatMap((x) => x.partitions).sort((a, b) => a - b);
+
+t.test('the group and its offsets survive the loss of the coordinator\'s broker', async (t) => {
+  const cluster = await startInProcessCluster(t, { seed: 9, brokers: 3, settings: SETTINGS });
+  const { world } = cluster;
+  const b1 = cluster.clientOf('b1');
+  const created = await world.settle(b1.request('CreateTopics', { topics: [{ name: 'orders', partitions: 4, replicationFactor: 3, configs: [] }], timeoutMs: 10_000, validateOnly: false }));
+  t.equal(created.topics[0]!.errorCode, 0);
+
+  /** FindCoordinator through `via` until it names a coordinator other than `not` (bounded). */
+  const findCoordinator = async (via: Connection, not = -1): Promise<number> => {
+    for (let i = 0; i < 100; i++) {
+      const found = (await world.settle(via.request('FindCoordinator', { keyType: 0, keys: ['g'] }))).coordinators[0]!;
+      if (found.errorCode === 0 && found.nodeId !== not) return found.nodeId;
+      await world.run(200, 5);
+    }
+    throw new Error('no coordinator found');
+  };
+  /** A request to the coordinator, retried while it loads (bounded). */
+  const whenLoaded = async <T extends { errorCode: number }>(send: () => Promise<T>): Promise<T> => {
+    for (let i = 0; i < 100; i++) {
+      const response = await world.settle(send());
+      if (response.errorCode !== Errors.COORDINATOR_LOAD_IN_PROGRESS.code && response.errorCode !== Errors.NOT_COORDINATOR.code) return response;
+      await world.run(100, 5);
+    }
+    throw new Error('still loading');
+  };
+
+  const first = await findCoordinator(b1);
+  const metadata = await world.settle(b1.request('Metadata', { topics: ['__consumer_offsets'], allowAutoTopicCreation: false, includeInternal: true }));
+  t.same([...metadata.topics[0]!.partitions[0]!.replicas].sort(), [1, 2, 3], '__consumer_offsets is replicated on every broker');
+  const coordinator = cluster.clientOf(`b${first}`);
+
+  const a = await whenLoaded(() => coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
+  const b = await whenLoaded(() => coordinator.request('ConsumerGroupHeartbeat', heartbeat('B', 0, [])));
+  const a2 = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', a.memberEpoch, [0, 1, 2, 3])));
+  const aKept = parts(a2.assignment?.topicPartitions);
+  const a3 = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', a.memberEpoch, aKept)));
+  const b2 = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('B', b.memberEpoch, [])));
+  const bGot = parts(b2.assignment?.topicPartitions);
+  t.same([...aKept, ...bGot].sort(), [0, 1, 2, 3], 'converged on the first coordinator');
+  await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('B', b2.memberEpoch, bGot)));
+  const commit = await world.settle(
+    coordinator.request('OffsetCommit', { groupId: 'g', memberId: 'A', memberEpoch: a3.memberEpoch, groupInstanceId: null, topics: [{ name: 'orders', partitions: aKept.map((partition) => ({ partition, committedOffset: 100 + partition, committedLeaderEpoch: -1, committedMetadata: null })) }] }),
+  );
+  t.ok(commit.topics[0]!.partitions.every((p) => p.errorCode === 0), 'committed (replicated to the ISR before the answer)');
+  const before = (await world.settle(coordinator.request('ConsumerGroupDescribe', { groupIds: ['g'] }))).groups[0]!;
+  t.equal(before.groupState, 'Stable');
+
+  // The coordinator's broker goes away; another replica of __consumer_offsets-0 leads and loads the group.
+  await world.settle(cluster.brokers.get(first)!.close());
+  cluster.brokers.delete(first);
+  const other = [1, 2, 3].find((id) => id !== first)!;
+  const via = cluster.clientOf(`b${other}`);
+  const second = await findCoordinator(via, first);
+  t.not(second, first, `the coordinator moved from ${first} to ${second}`);
+  const next = cluster.clientOf(`b${second}`);
+  const after = (await whenLoaded(async () => (await next.request('ConsumerGroupDescribe', { groupIds: ['g'] })).groups[0]!));
+  t.same(after, before, 'same members, epochs and assignments on the new coordinator');
+  const fetched = await whenLoaded(() => next.request('OffsetFetch', { groupId: 'g', memberId: null, memberEpoch: -1, topics: [{ name: 'orders', partitions: aKept }], requireStable: true }));
+  t.same(fetched.topics[0]!.partitions.map((p) => p.committedOffset), aKept.map((p) => 100 + p), 'the committed offsets too');
+  const goOn = await world.settle(next.request('ConsumerGroupHeartbeat', heartbeat('A', a3.memberEpoch, aKept)));
+  t.equal(goOn.errorCode, 0, 'a member carries on with its epoch');
+  t.equal(goOn.memberEpoch, a3.memberEpoch);
+
+  // The old broker, back, follows: it is not the coordinator any more.
+  await cluster.startBroker(first);
+  await world.run(3000, 5);
+  const old = cluster.clientOf(`b${first}`);
+  const refused = await world.settle(old.request('ConsumerGroupHeartbeat', heartbeat('A', a3.memberEpoch, aKept)));
+  t.equal(refused.errorCode, Errors.NOT_COORDINATOR.code, 'the former coordinator sends members on');
+
+  // Leadership goes back to the preferred replica: the second coordinator drops the group, the first loads it again, with what the second wrote.
+  const elected = await world.settle(old.request('ElectLeaders', { electionType: 0, topicPartitions: [{ topic: '__consumer_offsets', partitions: [0] }], timeoutMs: 10_000 }));
+  t.equal(elected.replicaElectionResults[0]?.partitionResult[0]?.errorCode, 0, 'preferred leader elected');
+  t.equal(await findCoordinator(old, second), first, 'the first broker coordinates again');
+  await world.run(500, 5);
+  const dropped = await world.settle(next.request('ConsumerGroupHeartbeat', heartbeat('A', a3.memberEpoch, aKept)));
+  t.equal(dropped.errorCode, Errors.NOT_COORDINATOR.code, 'the second coordinator dropped the group when it stopped leading');
+  const back = await whenLoaded(() => old.request('ConsumerGroupHeartbeat', heartbeat('B', b2.memberEpoch, bGot)));
+  t.equal(back.errorCode, 0, 'members carry on with the first coordinator');
+  t.same((await world.settle(old.request('ConsumerGroupDescribe', { groupIds: ['g'] }))).groups[0], after, 'with the same state');
+});
