@@ -120,3 +120,64 @@ t.test('the group and its offsets survive the loss of the coordinator\'s broker'
   t.equal(back.errorCode, 0, 'members carry on with the first coordinator');
   t.same((await world.settle(old.request('ConsumerGroupDescribe', { groupIds: ['g'] }))).groups[0], after, 'with the same state');
 });
+
+t.test('a commit the coordinator cannot replicate is never acknowledged nor shown, and is gone after the failover', async (t) => {
+  const cluster = await startInProcessCluster(t, { seed: 12, brokers: 3, settings: SETTINGS });
+  const { world } = cluster;
+  const b1 = cluster.clientOf('b1');
+  await world.settle(b1.request('CreateTopics', { topics: [{ name: 'orders', partitions: 1, replicationFactor: 3, configs: [] }], timeoutMs: 10_000, validateOnly: false }));
+  let first = -1;
+  for (let i = 0; i < 100 && first === -1; i++) {
+    const found = (await world.settle(b1.request('FindCoordinator', { keyType: 0, keys: ['g'] }))).coordinators[0]!;
+    if (found.errorCode === 0) first = found.nodeId;
+    else await world.run(200, 5);
+  }
+  const coordinator = cluster.clientOf(`b${first}`);
+  const commit = (offset: number) =>
+    coordinator.request('OffsetCommit', { groupId: 'g', memberId: '', memberEpoch: -1, groupInstanceId: null, topics: [{ name: 'orders', partitions: [{ partition: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+  const fetchFrom = async (connection: Connection) => (await world.settle(connection.request('OffsetFetch', { groupId: 'g', memberId: null, memberEpoch: -1, topics: [{ name: 'orders', partitions: [0] }], requireStable: false }))).topics[0]?.partitions[0];
+  let committed = -1;
+  for (let i = 0; i < 100 && committed !== 0; i++) {
+    committed = (await world.settle(commit(10))).topics[0]!.partitions[0]!.errorCode;
+    if (committed !== 0) await world.run(100, 5);
+  }
+  t.equal(committed, 0, 'a first commit, replicated');
+
+  // Cut the coordinator off from the other brokers and the controller (clients still reach it).
+  const others = ['controller', ...[1, 2, 3].filter((id) => id !== first).map((id) => `b${id}`)];
+  for (const host of others) world.network.partition(`b${first}`, host);
+  const lonely = commit(20);
+  let answered: Awaited<typeof lonely> | null = null;
+  void lonely.then((r) => (answered = r));
+  await world.run(1000, 5);
+  t.equal(answered, null, 'not answered while the ISR does not have it');
+  t.equal((await fetchFrom(coordinator))?.committedOffset, 10, 'and not shown by OffsetFetch meanwhile');
+  await world.settle(lonely);
+  t.not(answered!.topics[0]!.partitions[0]!.errorCode, 0, `never acknowledged (${answered!.topics[0]!.partitions[0]!.errorMessage})`);
+
+  // The controller moves leadership; the new coordinator has the replicated commit only.
+  let second = -1;
+  const via = cluster.clientOf(`b${[1, 2, 3].find((id) => id !== first)}`);
+  for (let i = 0; i < 100 && second === -1; i++) {
+    const found = (await world.settle(via.request('FindCoordinator', { keyType: 0, keys: ['g'] }))).coordinators[0]!;
+    if (found.errorCode === 0 && found.nodeId !== first) second = found.nodeId;
+    else await world.run(200, 5);
+  }
+  t.not(second, -1, 'a new coordinator');
+  const next = cluster.clientOf(`b${second}`);
+  let shown: number | undefined;
+  for (let i = 0; i < 100; i++) {
+    const response = await world.settle(next.request('OffsetFetch', { groupId: 'g', memberId: null, memberEpoch: -1, topics: [{ name: 'orders', partitions: [0] }], requireStable: false }));
+    if (response.errorCode === 0) {
+      shown = response.topics[0]!.partitions[0]!.committedOffset;
+      break;
+    }
+    await world.run(100, 5);
+  }
+  t.equal(shown, 10, 'the unacknowledged commit is not there');
+  for (const host of others) world.network.heal(`b${first}`, host);
+  await world.run(3000, 5);
+  const old = await world.settle(coordinator.request('OffsetFetch', { groupId: 'g', memberId: null, memberEpoch: -1, topics: [{ name: 'orders', partitions: [0] }], requireStable: false }));
+  t.equal(old.errorCode, Errors.NOT_COORDINATOR.code, 'the cut-off broker, back, is a follower and no longer answers for the group');
+});
+
