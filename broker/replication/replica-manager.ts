@@ -61,6 +61,7 @@ import type { Clock } from '../world/clock.js';
 import { ReplicaFetcherManager } from './fetcher-manager.js';
 import { checkpointKey, type HighWatermarkCheckpoint } from './hw-checkpoint.js';
 import { IsrManager } from './isr-manager.js';
+import { SerialQueue } from '../serial-queue.js';
 
 /** What a broker of a cluster adds: the controller, the network it fetches over, its registration epoch. */
 export interface ReplicationDeps {
@@ -119,7 +120,7 @@ export class ReplicaManager {
   /** The last image applied in full: the base of the next diff. */
   #applied: MetadataImage = EMPTY_IMAGE;
   #hosted = new Map<string, HostedTopic>();
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #state: 'new' | 'started' | 'closed' = 'new';
   readonly #clock: Clock | null;
   readonly #fetchers: ReplicaFetcherManager | null = null;
@@ -302,7 +303,7 @@ export class ReplicaManager {
     this.#state = 'closed';
     this.#lagTimer?.cancel();
     this.#checkpointTimer?.cancel();
-    await this.#queue;
+    await this.#queue.idle();
     await this.#fetchers?.close();
     await this.#checkpointing;
     if (wasStarted) await this.checkpointHighWatermarks();
@@ -354,9 +355,7 @@ export class ReplicaManager {
   }
 
   #serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(fn);
   }
 
   async #applyNow(next: MetadataImage, opts: { adoptLogsOnDisk: boolean }): Promise<ApplyReport> {
