@@ -18,7 +18,9 @@
  * A write that fails or is not replicated within COMMIT_TIMEOUT_MS leaves
  * the shard ahead of its log: the shard is dropped and loaded again from the
  * log (which waits until the log's end is replicated), so memory never
- * stays ahead of the log.
+ * stays ahead of the log. While the partition's ISR is below its
+ * min.insync.replicas an operation is refused before it changes anything
+ * (COORDINATOR_NOT_AVAILABLE), as an acks=all produce would be.
  *
  * Time: session and rebalance deadlines fire `tick` on the injected Clock;
  * offsets retention runs every RETENTION_CHECK_MS.
@@ -225,6 +227,11 @@ export class GroupCoordinator {
 
   async #write<R>(slot: Slot, op: (shard: GroupShard) => Outcome<R>): Promise<R> {
     if (slot.state !== 'active') throw new CoordinatorError('COORDINATOR_LOAD_IN_PROGRESS', `the groups of ${OFFSETS_TOPIC}-${slot.index} are being loaded; retry shortly`);
+    const { isr, config } = slot.partition;
+    if (isr.length < config.minInsyncReplicas) {
+      // As a produce with acks=all: refused before anything is changed, so neither memory nor the log moves.
+      throw new CoordinatorError('COORDINATOR_NOT_AVAILABLE', `${OFFSETS_TOPIC}-${slot.index} has ${isr.length} in-sync replica(s), fewer than its min.insync.replicas ${config.minInsyncReplicas}; retry once its replicas are back`);
+    }
     const outcome = op(slot.shard);
     if (outcome.records.length > 0) {
       try {

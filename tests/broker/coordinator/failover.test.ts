@@ -181,3 +181,34 @@ t.test('a commit the coordinator cannot replicate is never acknowledged nor show
   t.equal(old.errorCode, Errors.NOT_COORDINATOR.code, 'the cut-off broker, back, is a follower and no longer answers for the group');
 });
 
+
+t.test('with the ISR below min.insync.replicas the coordinator refuses changes before making them', async (t) => {
+  const cluster = await startInProcessCluster(t, { seed: 5, brokers: 3, settings: SETTINGS });
+  const { world } = cluster;
+  const b1 = cluster.clientOf('b1');
+  await world.settle(b1.request('CreateTopics', { topics: [{ name: 'orders', partitions: 2, replicationFactor: 3, configs: [] }], timeoutMs: 10_000, validateOnly: false }));
+  let first = -1;
+  for (let i = 0; i < 100 && first === -1; i++) {
+    const found = (await world.settle(b1.request('FindCoordinator', { keyType: 0, keys: ['g'] }))).coordinators[0]!;
+    if (found.errorCode === 0) first = found.nodeId;
+    else await world.run(200, 5);
+  }
+  const coordinator = cluster.clientOf(`b${first}`);
+  let a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
+  for (let i = 0; i < 50 && a.errorCode !== 0; i++) {
+    await world.run(100, 5);
+    a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
+  }
+  t.equal(a.errorCode, 0, 'A joined');
+  const altered = await world.settle(b1.request('AlterConfigs', { resources: [{ type: 'topic', name: '__consumer_offsets', configs: [{ name: 'min.insync.replicas', value: '3' }] }], validateOnly: false }));
+  t.equal(altered.results[0]!.errorCode, 0);
+  const victim = [1, 2, 3].find((id) => id !== first)!;
+  await world.settle(cluster.brokers.get(victim)!.close());
+  cluster.brokers.delete(victim);
+  await world.run(6000, 5);
+  const refused = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('B', 0, [])));
+  t.equal(refused.errorCode, Errors.COORDINATOR_NOT_AVAILABLE.code, `a join is refused: ${refused.errorMessage}`);
+  const described = (await world.settle(coordinator.request('ConsumerGroupDescribe', { groupIds: ['g'] }))).groups[0]!;
+  t.same(described.members.map((m) => m.memberId), ['A'], 'and nothing changed: B is not a member');
+  t.equal(described.groupEpoch, a.memberEpoch, 'the group epoch did not move');
+});

@@ -44,7 +44,7 @@ t.test('SIGKILL of the coordinator\'s broker: the group and every acknowledged c
   const retrying = async <T extends { errorCode: number }>(send: () => Promise<T>): Promise<T> => {
     for (let i = 0; i < 150; i++) {
       const response = await send();
-      if (![Errors.COORDINATOR_LOAD_IN_PROGRESS.code, Errors.NOT_COORDINATOR.code, Errors.COORDINATOR_NOT_AVAILABLE.code].includes(response.errorCode)) return response;
+      if (!([Errors.COORDINATOR_LOAD_IN_PROGRESS.code, Errors.NOT_COORDINATOR.code, Errors.COORDINATOR_NOT_AVAILABLE.code] as number[]).includes(response.errorCode)) return response;
       await sleep(200);
     }
     throw new Error('coordinator not ready');
