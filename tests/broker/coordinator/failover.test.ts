@@ -119,6 +119,20 @@ t.test('the group and its offsets survive the loss of the coordinator\'s broker'
   const back = await whenLoaded(() => old.request('ConsumerGroupHeartbeat', heartbeat('B', b2.memberEpoch, bGot)));
   t.equal(back.errorCode, 0, 'members carry on with the first coordinator');
   t.same((await world.settle(old.request('ConsumerGroupDescribe', { groupIds: ['g'] }))).groups[0], after, 'with the same state');
+
+  // B goes silent: past the session timeout (60 s) the coordinator's timer removes it, and A, heartbeating, gets everything.
+  let epochA = goOn.memberEpoch;
+  let ownedA = aKept;
+  for (let i = 0; i < 14; i++) {
+    const beat = await world.settle(old.request('ConsumerGroupHeartbeat', heartbeat('A', epochA, ownedA)));
+    t.equal(beat.errorCode, 0);
+    epochA = beat.memberEpoch;
+    if (beat.assignment !== null) ownedA = parts(beat.assignment.topicPartitions);
+    await world.run(5000, 50);
+  }
+  const alone = (await world.settle(old.request('ConsumerGroupDescribe', { groupIds: ['g'] }))).groups[0]!;
+  t.same(alone.members.map((m) => m.memberId), ['A'], 'the silent member was removed by its session timeout');
+  t.same(ownedA, [0, 1, 2, 3], 'and its partitions went to A');
 });
 
 t.test('a commit the coordinator cannot replicate is never acknowledged nor shown, and is gone after the failover', async (t) => {
