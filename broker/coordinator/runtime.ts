@@ -83,6 +83,7 @@ export class GroupCoordinator {
   #previousTopics: ReadonlyMap<string, unknown> = new Map();
   #retentionTimer: { cancel(): void } | null = null;
   #closed = false;
+  #counts: { image: MetadataImage; counts: ReadonlyMap<string, number> } | null = null;
 
   constructor(opts: { replicas: ReplicaManager; settings: CoordinatorSettings; clock: Clock; logger: Logger; createTopic: CreateInternalTopic; topicPartitions: number; replicationFactor: number }) {
     this.#replicas = opts.replicas;
@@ -99,11 +100,15 @@ export class GroupCoordinator {
     return this.#replicas.image;
   }
 
-  /** Partition counts of every topic, as the shard's requests take them. */
-  topicCounts(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const [name, topic] of this.#replicas.image.topics) counts.set(name, topic.partitions);
-    return counts;
+  /** Partition counts of every topic, as the shard's requests take them: one map per metadata image (pattern matches are cached per map). */
+  topicCounts(): ReadonlyMap<string, number> {
+    const image = this.#replicas.image;
+    if (this.#counts?.image !== image) {
+      const counts = new Map<string, number>();
+      for (const [name, topic] of image.topics) counts.set(name, topic.partitions);
+      this.#counts = { image, counts };
+    }
+    return this.#counts.counts;
   }
 
   /** Creates `__consumer_offsets` if it does not exist yet (once, however many ask at the same time). */
