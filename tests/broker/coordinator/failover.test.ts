@@ -7,7 +7,7 @@
  * on with the same members, epochs, assignments and offsets, while the old
  * broker, back, answers NOT_COORDINATOR.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { Connection } from '../../../client/connection.js';
 import { Errors } from '../../../protocol/errors.js';
 import type { ConsumerGroupHeartbeatRequest, TopicPartitions } from '../../../protocol/messages.js';
@@ -35,6 +35,21 @@ function heartbeat(memberId: string, memberEpoch: number, owned: number[] | null
     serverAssignor: null,
     topicPartitions: owned === null ? null : [{ topic: 'orders', partitions: owned }],
   };
+}
+
+/** The cluster, topic `orders` (`partitions`, RF 3), and the broker that coordinates group g (found through b1, bounded). */
+async function clusterWithCoordinator(t: Test, seed: number, partitions: number) {
+  const cluster = await startInProcessCluster(t, { seed, brokers: 3, settings: SETTINGS });
+  const { world } = cluster;
+  const b1 = cluster.clientOf('b1');
+  await world.settle(b1.request('CreateTopics', { topics: [{ name: 'orders', partitions, replicationFactor: 3, configs: [] }], timeoutMs: 10_000, validateOnly: false }));
+  let first = -1;
+  for (let i = 0; i < 100 && first === -1; i++) {
+    const found = (await world.settle(b1.request('FindCoordinator', { keyType: 0, keys: ['g'] }))).coordinators[0]!;
+    if (found.errorCode === 0) first = found.nodeId;
+    else await world.run(200, 5);
+  }
+  return { cluster, world, b1, first };
 }
 
 const parts = (list: readonly TopicPartitions[] | undefined): number[] => (list ?? []).flatMap((x) => x.partitions).sort((a, b) => a - b);
@@ -136,16 +151,7 @@ t.test('the group and its offsets survive the loss of the coordinator\'s broker'
 });
 
 t.test('a commit the coordinator cannot replicate is never acknowledged nor shown, and is gone after the failover', async (t) => {
-  const cluster = await startInProcessCluster(t, { seed: 12, brokers: 3, settings: SETTINGS });
-  const { world } = cluster;
-  const b1 = cluster.clientOf('b1');
-  await world.settle(b1.request('CreateTopics', { topics: [{ name: 'orders', partitions: 1, replicationFactor: 3, configs: [] }], timeoutMs: 10_000, validateOnly: false }));
-  let first = -1;
-  for (let i = 0; i < 100 && first === -1; i++) {
-    const found = (await world.settle(b1.request('FindCoordinator', { keyType: 0, keys: ['g'] }))).coordinators[0]!;
-    if (found.errorCode === 0) first = found.nodeId;
-    else await world.run(200, 5);
-  }
+  const { cluster, world, b1, first } = await clusterWithCoordinator(t, 12, 1);
   const coordinator = cluster.clientOf(`b${first}`);
   const commit = (offset: number) =>
     coordinator.request('OffsetCommit', { groupId: 'g', memberId: '', memberEpoch: -1, groupInstanceId: null, topics: [{ name: 'orders', partitions: [{ partition: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }] });
@@ -197,16 +203,7 @@ t.test('a commit the coordinator cannot replicate is never acknowledged nor show
 
 
 t.test('with the ISR below min.insync.replicas the coordinator refuses changes before making them', async (t) => {
-  const cluster = await startInProcessCluster(t, { seed: 5, brokers: 3, settings: SETTINGS });
-  const { world } = cluster;
-  const b1 = cluster.clientOf('b1');
-  await world.settle(b1.request('CreateTopics', { topics: [{ name: 'orders', partitions: 2, replicationFactor: 3, configs: [] }], timeoutMs: 10_000, validateOnly: false }));
-  let first = -1;
-  for (let i = 0; i < 100 && first === -1; i++) {
-    const found = (await world.settle(b1.request('FindCoordinator', { keyType: 0, keys: ['g'] }))).coordinators[0]!;
-    if (found.errorCode === 0) first = found.nodeId;
-    else await world.run(200, 5);
-  }
+  const { cluster, world, b1, first } = await clusterWithCoordinator(t, 5, 2);
   const coordinator = cluster.clientOf(`b${first}`);
   let a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
   for (let i = 0; i < 50 && a.errorCode !== 0; i++) {
