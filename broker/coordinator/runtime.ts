@@ -118,7 +118,11 @@ export class GroupCoordinator {
       const live = [...this.#replicas.image.brokers.values()].filter((b) => !b.fenced).length;
       const replicationFactor = Math.max(1, Math.min(this.#replicationFactor, live));
       try {
-        await this.#createTopic({ name: OFFSETS_TOPIC, partitions: this.#topicPartitions, replicationFactor, configs: { 'cleanup.policy': 'compact' } });
+        // min.insync.replicas 2 where there are replicas for it: an acknowledged commit or assignment is then on two
+        // brokers, so no single failure (a power loss of the leader with the rest of the ISR gone) loses it. Kafka leaves
+        // this topic at the broker default (1) and asks operators to raise it; a queue that loses nothing acknowledged cannot.
+        const minInsync = Math.min(2, replicationFactor);
+        await this.#createTopic({ name: OFFSETS_TOPIC, partitions: this.#topicPartitions, replicationFactor, configs: { 'cleanup.policy': 'compact', 'min.insync.replicas': String(minInsync) } });
         this.#logger.info({ event: 'offsetsTopicCreated', partitions: this.#topicPartitions, replicationFactor }, `created ${OFFSETS_TOPIC} with ${this.#topicPartitions} partition(s), replication factor ${replicationFactor}`);
       } catch (error) {
         if (!(error instanceof TopicExistsError) && !/TOPIC_ALREADY_EXISTS/.test(String((error as Error).message))) throw error;

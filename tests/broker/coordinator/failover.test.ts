@@ -223,3 +223,24 @@ t.test('with the ISR below min.insync.replicas the coordinator refuses changes b
   t.same(described.members.map((m) => m.memberId), ['A'], 'and nothing changed: B is not a member');
   t.equal(described.groupEpoch, a.memberEpoch, 'the group epoch did not move');
 });
+
+t.test('__consumer_offsets is created with min.insync.replicas 2: with one in-sync replica left, nothing is acknowledged on its word alone', async (t) => {
+  const { cluster, world, b1, first } = await clusterWithCoordinator(t, 7, 2);
+  const configs = await world.settle(b1.request('DescribeConfigs', { resources: [{ type: 'topic', name: '__consumer_offsets', configNames: ['min.insync.replicas'] }] }));
+  t.equal(configs.results[0]!.configs.find((c) => c.name === 'min.insync.replicas')?.value, '2', 'created with min.insync.replicas 2 (3 replicas)');
+  const coordinator = cluster.clientOf(`b${first}`);
+  let a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
+  for (let i = 0; i < 50 && a.errorCode !== 0; i++) {
+    await world.run(100, 5);
+    a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
+  }
+  t.equal(a.errorCode, 0, 'A joined');
+  // Both other replicas go: the coordinator's ISR shrinks to itself.
+  for (const victim of [1, 2, 3].filter((id) => id !== first)) {
+    await world.settle(cluster.brokers.get(victim)!.close());
+    cluster.brokers.delete(victim);
+  }
+  await world.run(6000, 5);
+  const refused = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('B', 0, [])));
+  t.equal(refused.errorCode, Errors.COORDINATOR_NOT_AVAILABLE.code, `a join with the coordinator alone in the ISR is refused: ${refused.errorMessage}`);
+});
