@@ -37,6 +37,7 @@ import type { MetadataImage } from './metadata/image.js';
 import { BrokerFaults } from './faults.js';
 import { Cleanups, runningNode } from './running-node.js';
 import { buildHandlerTable } from './handlers/index.js';
+import { ProducerIdBlocks } from './producers/producer-id-blocks.js';
 import { createLogger, type Logger } from './log.js';
 import { LocalMetadataStore } from './metadata/local-store.js';
 import type { MetadataStore } from './metadata/store.js';
@@ -206,7 +207,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     if (joinFirst) await ha?.candidacy.start();
     if (joinFirst) await lifecycle.start();
     const controllerApis = controller ?? ha?.seat;
-    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
+    const producerIds = new ProducerIdBlocks(channel, () => ({ brokerId: config.nodeId, brokerEpoch: running.brokerEpoch }));
+    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, producerIds, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
     const server = await BrokerServer.start({
       transport,
       config,

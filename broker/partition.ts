@@ -53,11 +53,15 @@
  * Not thread-safe (nothing in the broker is): every call runs on the event
  * loop, and appends are applied in call order.
  */
+import { BATCH_HEADER_BYTES, readBatchHeader, type BatchHeader } from '../protocol/batch/header.js';
+import { ProtocolError } from '../protocol/errors.js';
 import { NotEnoughReplicasAfterAppendError, NotLeaderError, PartitionOffsetOutOfRangeError, UnknownTopicOrPartitionError } from './errors.js';
 import { LeaderState, type LeadershipState } from './replication/leader-state.js';
 import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
+import { appendTimeOf, loadProducerState } from './storage/producer-state-loader.js';
+import { ProducerStateTable } from './storage/producer-state.js';
 import type { ReadBufferSource } from './storage/segment.js';
 import { assert, InvariantError } from './world/assert.js';
 
@@ -67,6 +71,8 @@ export interface PartitionAppend {
   info: AppendInfo;
   /** Resolves once the high watermark covers the append (at once, unless fsync=always or a roll is pending); rejects if the log fails first. */
   committed: Promise<void>;
+  /** True when the batch was a producer's retry of one already appended: nothing was written, `info` has the original offsets. */
+  duplicate?: boolean;
 }
 
 export class Partition {
@@ -96,6 +102,12 @@ export class Partition {
   #appendedBytesTotal = 0;
   /** The high watermark came from a checkpoint: until a role is set it stays there (see the constructor). */
   readonly #restored: boolean;
+  /** Idempotent producers' sequences here (storage/producer-state.ts); kept as leader and as follower. */
+  readonly #producers = new ProducerStateTable();
+  /** A rebuild of `#producers` from the log in progress (appends wait for it), or null. */
+  #producersLoading: Promise<void> | null = null;
+  /** Bumped by every rebuild, so an older one still reading stops. */
+  #producersGeneration = 0;
 
   /**
    * `log` null: the log could not be opened, for the reason `offline`.
@@ -121,6 +133,7 @@ export class Partition {
       if (this.#restored) this.#invisible.push({ endOffset: log.logEndOffset, sizeBytes: log.sizeBytes });
       void this.#whenCommitted(log.logEndOffset).catch(() => undefined);
     }
+    if (log !== null && log.logEndOffset > log.logStartOffset) this.#rebuildProducers(log, log.logStartOffset);
   }
 
   get role(): PartitionRole {
@@ -271,15 +284,92 @@ export class Partition {
     await this.#usableLog().waitAppendable();
   }
 
+  /**
+   * False while the producer state is being rebuilt from the log: a batch
+   * with a producer id must wait (`producersLoaded`), others need not.
+   */
+  get producersReady(): boolean {
+    return this.#producersLoading === null;
+  }
+
+  /** The idempotent producers' state (read-only use: tests and diagnostics). */
+  get producers(): ProducerStateTable {
+    return this.#producers;
+  }
+
+  /** Resolves once no rebuild of the producer state is in progress. */
+  async producersLoaded(): Promise<void> {
+    while (this.#producersLoading !== null) await this.#producersLoading;
+  }
+
+  /** Whether `records` starts with a batch from an idempotent producer (that must wait for `producersReady`). */
+  static hasProducerId(records: Uint8Array): boolean {
+    try {
+      return records.byteLength >= BATCH_HEADER_BYTES && readBatchHeader(records, 0).producerId >= 0;
+    } catch {
+      return false; // storage's validation reports what is wrong with it
+    }
+  }
+
+  /**
+   * Rebuilds the producer state from the log's batch headers from `fromOffset`
+   * on (what is before it is already in the table). Appends of producer
+   * batches wait meanwhile (`producersReady`); a failed read takes the log
+   * offline, which refuses them anyway.
+   */
+  #rebuildProducers(log: PartitionLog, fromOffset: number): void {
+    const generation = ++this.#producersGeneration;
+    const stale = (): boolean => generation !== this.#producersGeneration;
+    const loading = loadProducerState(log, this.#producers, fromOffset, stale)
+      .catch((error: unknown) => {
+        if (!log.isOffline) log.takeOffline(`${this.topic}-${this.index} could not rebuild its producer state`, error);
+      })
+      .finally(() => {
+        if (!stale()) this.#producersLoading = null;
+      });
+    this.#producersLoading = loading;
+  }
+
+  /**
+   * What the producer state says of `records` (KIP-98): null to append them
+   * (no producer id, or the next sequence), the original append of a
+   * retried batch, or a thrown ProtocolError for a refused one.
+   */
+  #checkSequence(records: Uint8Array): { header: BatchHeader | null; duplicate: PartitionAppend | null } {
+    let header: BatchHeader;
+    try {
+      header = readBatchHeader(records, 0);
+    } catch {
+      return { header: null, duplicate: null }; // storage's validation refuses it, saying why
+    }
+    if (header.producerId < 0) return { header: null, duplicate: null };
+    if (header.sizeBytes !== records.byteLength) {
+      throw new ProtocolError('INVALID_RECORD', `an idempotent producer sends one batch per partition in a request; ${this.topic}-${this.index} got ${records.byteLength} bytes holding more than the first batch of ${header.sizeBytes}`);
+    }
+    if (this.#producersLoading !== null) throw new ProtocolError('LEADER_NOT_AVAILABLE', `${this.topic}-${this.index} is rebuilding its producer state from the log; retry shortly`);
+    const verdict = this.#producers.check(header);
+    if (verdict.kind === 'refuse') throw new ProtocolError(verdict.error, `${this.topic}-${this.index}: ${verdict.message}`);
+    if (verdict.kind === 'append') return { header, duplicate: null };
+    const { baseOffset, lastOffset, logAppendTimeMs } = verdict.batch;
+    const info: AppendInfo = { baseOffset, lastOffset, logAppendTimeMs, maxTimestamp: -1, batchCount: 1, sizeBytes: 0 };
+    const committed = lastOffset < this.#highWatermark ? Promise.resolve() : this.#whenCommitted(lastOffset + 1);
+    return { header, duplicate: { info, committed, duplicate: true } };
+  }
+
   /** Appends whole batches (validated, offsets assigned by storage) as the leader. Throws NotLeaderError, storage's typed errors. */
   append(records: Uint8Array): PartitionAppend {
     const log = this.#usableLog();
     if (this.#role !== 'leader') throw new NotLeaderError(this.topic, this.index, this.#leader, `this broker does not lead ${this.topic}-${this.index}${this.#leader === -1 ? '' : ` (broker ${this.#leader} does)`}; refresh metadata`);
+    const { header, duplicate } = this.#checkSequence(records);
+    if (duplicate !== null) return duplicate;
+    let appended: PartitionAppend;
     try {
-      return this.#append(log, records);
+      appended = this.#append(log, records);
     } catch (error) {
       throw this.#offlineOnInvariant(log, error);
     }
+    if (header !== null) this.#producers.record(header, appended.info.baseOffset, appended.info.lastOffset, appended.info.logAppendTimeMs);
+    return appended;
   }
 
   #append(log: PartitionLog, records: Uint8Array): PartitionAppend {
@@ -383,6 +473,8 @@ export class Partition {
       throw this.#offlineOnInvariant(log, error);
     }
     const endOffset = info.lastOffset + 1;
+    // During a rebuild the loader reads these batches itself (it follows the log end).
+    if (this.#producersLoading === null) this.#recordProducerBatches(records);
     this.#appendedBytesTotal += info.sizeBytes;
     this.#invisible.push({ endOffset, sizeBytes: info.sizeBytes });
     if (this.#config.fsync !== 'always' && endOffset <= log.writtenEndOffset) {
@@ -392,6 +484,15 @@ export class Partition {
       void this.#whenCommitted(endOffset).catch(() => undefined);
     }
     return info;
+  }
+
+  /** Notes the producer batches among `records` (stamped with their offsets: a follower's copy of its leader's). */
+  #recordProducerBatches(records: Uint8Array): void {
+    for (let pos = 0; pos < records.byteLength; ) {
+      const h = readBatchHeader(records, pos);
+      if (h.producerId >= 0) this.#producers.record(h, h.baseOffset, h.baseOffset + h.lastOffsetDelta, appendTimeOf(h));
+      pos += h.sizeBytes;
+    }
   }
 
   /** As follower: the high watermark the leader sent; this replica's is the lower of it and its own committed end. */
@@ -415,6 +516,7 @@ export class Partition {
     const log = this.#usableLog();
     await log.truncateTo(offset);
     this.#afterTruncation(log, Math.min(this.#highWatermark, log.logEndOffset));
+    this.#producersAfterTruncation(log, offset);
   }
 
   /** As follower: storage's `truncateFullyAndStartAt` (the leader's log starts past this one's end). */
@@ -422,6 +524,24 @@ export class Partition {
     const log = this.#usableLog();
     await log.truncateFullyAndStartAt(offset);
     this.#afterTruncation(log, log.logEndOffset);
+    // Nothing is left of the old log: no producer state either (a producer seen again is taken at any sequence, as after retention).
+    ++this.#producersGeneration;
+    this.#producersLoading = null;
+    this.#producers.clear();
+  }
+
+  /**
+   * The log lost its batches from `offset` on: so does the producer state.
+   * Where that leaves a producer with none of its kept batches, what came
+   * before them is only in the log, so the state is rebuilt from it.
+   */
+  #producersAfterTruncation(log: PartitionLog, offset: number): void {
+    if (this.#producersLoading !== null || !this.#producers.truncate(offset)) this.#rebuildProducersFromScratch(log);
+  }
+
+  #rebuildProducersFromScratch(log: PartitionLog): void {
+    this.#producers.clear();
+    this.#rebuildProducers(log, log.logStartOffset);
   }
 
   #afterTruncation(log: PartitionLog, highWatermark: number): void {

@@ -22,6 +22,7 @@
  *
  * Pure bookkeeping with time passed in; the producer owns the timers.
  */
+import type { ProducerStamp } from './idempotence.js';
 import { BatchBuilder, type RecordInput } from '../../protocol/batch/index.js';
 import type { CodecName } from '../../protocol/batch/index.js';
 import type { RunnelError } from '../errors.js';
@@ -59,6 +60,8 @@ export class ProducerBatch {
   expired = false;
   /** Its memory is given back (once only). */
   released = false;
+  /** The idempotent producer's id, epoch and sequence in its header (idempotence.ts), or null until first sent. */
+  stamp: ProducerStamp | null = null;
   /**
    * The batch's records as runs of consecutive messages of one send() call:
    * run r is messages [runFirst[r], runFirst[r] + runCount[r]) of runCalls[r].

@@ -1,0 +1,65 @@
+/**
+ * Lost Produce responses on real sockets (tests/support/lossy-proxy.ts): the
+ * broker appended each batch, its answer never reached the producer, which
+ * retries. With idempotence (the default) every record is in its partition
+ * exactly once and in send order; the same run with `idempotent: false`
+ * writes duplicates, which shows the faults really hit appended batches.
+ * Then the broker is killed right after a swallowed answer and started
+ * again: the retry meets a broker that rebuilt its producer state from the
+ * log, and is still not written twice.
+ */
+import t from 'tap';
+import { Runnel, type RunnelOptions } from '../../../client/index.js';
+import { startBrokerProcess, type BrokerProcess } from '../../support/broker-process.js';
+import { lossyProxies } from '../../support/lossy-proxy.js';
+import { ledgerProblems, readLedger, sendLedger } from './ledger.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const PARTITIONS = 3;
+const PER_PARTITION = 150;
+
+let broker: BrokerProcess;
+let plain: Runnel;
+
+t.before(async () => {
+  broker = await startBrokerProcess();
+  plain = new Runnel({ bootstrap: [broker.bootstrap], clientId: 'idem-check', logger: silent, requestTimeoutMs: 10_000 });
+  await plain.admin().createTopic({ name: 'lost', partitions: PARTITIONS });
+});
+
+t.teardown(async () => {
+  await plain.close();
+  await broker.stop();
+});
+
+const options = (b: BrokerProcess): RunnelOptions => ({ bootstrap: [b.bootstrap], clientId: 'idem', logger: silent, requestTimeoutMs: 10_000, retry: { initialBackoffMs: 20, maxBackoffMs: 200 } });
+
+/** Sends the ledger through proxies that swallow every `dropEvery`-th Produce answer; what each partition holds after. */
+async function run(tag: string, idempotent: boolean, dropEvery: number): Promise<{ got: string[][]; dropped: number }> {
+  const proxies = lossyProxies();
+  let answers = 0;
+  proxies.shouldDrop = () => ++answers % dropEvery === 0;
+  const runnel = new Runnel(options(broker), { transport: proxies.transport });
+  try {
+    const producer = runnel.producer({ idempotent, lingerMs: 2 });
+    await sendLedger(producer, { topic: 'lost', tag, partitions: PARTITIONS, perPartition: PER_PARTITION, pauseEvery: { records: 2, ms: 3 } });
+    await producer.close();
+  } finally {
+    await runnel.close();
+    await proxies.close();
+  }
+  return { got: await readLedger(plain, { topic: 'lost', tag, partitions: PARTITIONS }), dropped: proxies.dropped.length };
+}
+
+t.test('idempotent (the default): lost answers are retried, every record is written once, in send order', async (t) => {
+  const { got, dropped } = await run('idem', true, 4);
+  t.ok(dropped >= 10, `${dropped} Produce answers were lost`);
+  t.same(ledgerProblems(got, { tag: 'idem', perPartition: PER_PARTITION }), [], 'no duplicate, no gap, send order, record by record');
+});
+
+t.test('control: the same faults without idempotence write duplicates', async (t) => {
+  const { got, dropped } = await run('plain', false, 4);
+  t.ok(dropped >= 10, `${dropped} Produce answers were lost`);
+  const total = got.reduce((sum, values) => sum + values.length, 0);
+  t.ok(total > PARTITIONS * PER_PARTITION, `${total - PARTITIONS * PER_PARTITION} records were written twice`);
+});
