@@ -107,9 +107,7 @@ export class ProducerStateTable {
     // An entry always has a batch (see record); a missing one would only come from a bug, treated as no state.
     if (last === undefined || firstSeq === nextSequence(last.lastSeq)) return { kind: 'append' };
     const oldest = entry.batches[0]!;
-    if (inWindowBehind(firstSeq, oldest.firstSeq, last.lastSeq)) {
-      return { kind: 'refuse', error: 'DUPLICATE_SEQUENCE_NUMBER', message: `${who} resent sequences ${firstSeq}..${lastSeq} of epoch ${h.producerEpoch}, already appended but older than the last ${PRODUCER_BATCHES_KEPT} batches this partition remembers` };
-    }
+    // Wholly before the kept batches: a resend of something appended long ago. Anything else out of line is a gap or a malformed retry.
     if (isBehind(firstSeq, oldest.firstSeq)) {
       return { kind: 'refuse', error: 'DUPLICATE_SEQUENCE_NUMBER', message: `${who} resent sequence ${firstSeq} of epoch ${h.producerEpoch}, older than the last ${PRODUCER_BATCHES_KEPT} batches this partition remembers (from ${oldest.firstSeq})` };
     }
@@ -164,11 +162,6 @@ export class ProducerStateTable {
   clear(): void {
     this.#producers.clear();
   }
-}
-
-/** Whether `seq` lies in [from, to] on the wrapping sequence circle. */
-function inWindowBehind(seq: number, from: number, to: number): boolean {
-  return from <= to ? seq >= from && seq <= to : seq >= from || seq <= to;
 }
 
 /** Whether `seq` is within half the sequence space before `ref` (so a resend of something older, not a jump ahead). */
