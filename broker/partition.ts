@@ -61,6 +61,7 @@ import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
 import { appendTimeOf, loadProducerState } from './storage/producer-state-loader.js';
+import { takeProducerSnapshot, writeProducerSnapshot } from './storage/producer-snapshot.js';
 import { ProducerStateTable } from './storage/producer-state.js';
 import type { ReadBufferSource } from './storage/segment.js';
 import { assert, InvariantError } from './world/assert.js';
@@ -133,7 +134,8 @@ export class Partition {
       if (this.#restored) this.#invisible.push({ endOffset: log.logEndOffset, sizeBytes: log.sizeBytes });
       void this.#whenCommitted(log.logEndOffset).catch(() => undefined);
     }
-    if (log !== null && log.logEndOffset > log.logStartOffset) this.#rebuildProducers(log, log.logStartOffset);
+    // A log with records may have producers: from the clean shutdown's snapshot, then the batches after it.
+    if (log !== null && log.logEndOffset > 0) this.#rebuildProducers(log, log.logStartOffset, true);
   }
 
   get role(): PartitionRole {
@@ -302,6 +304,18 @@ export class Partition {
     while (this.#producersLoading !== null) await this.#producersLoading;
   }
 
+  /**
+   * Writes the producer state as a snapshot at the log end (a clean
+   * shutdown: storage/producer-snapshot.ts). Nothing for a partition that
+   * cannot serve or is still rebuilding. A failed write is swallowed: it
+   * only costs the next start a longer scan.
+   */
+  async writeProducerSnapshot(): Promise<void> {
+    const log = this.#log;
+    if (log === null || log.isOffline || this.#deleted || this.#producersLoading !== null || this.#producers.size === 0) return;
+    await writeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, this.#producers).catch(() => undefined);
+  }
+
   /** Whether `records` starts with a batch from an idempotent producer (that must wait for `producersReady`). */
   static hasProducerId(records: Uint8Array): boolean {
     try {
@@ -317,10 +331,12 @@ export class Partition {
    * batches wait meanwhile (`producersReady`); a failed read takes the log
    * offline, which refuses them anyway.
    */
-  #rebuildProducers(log: PartitionLog, fromOffset: number): void {
+  #rebuildProducers(log: PartitionLog, fromOffset: number, fromSnapshot = false): void {
     const generation = ++this.#producersGeneration;
     const stale = (): boolean => generation !== this.#producersGeneration;
-    const loading = loadProducerState(log, this.#producers, fromOffset, stale)
+    const start = fromSnapshot ? takeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, this.#producers).then((at) => at ?? fromOffset) : Promise.resolve(fromOffset);
+    const loading = start
+      .then((from) => loadProducerState(log, this.#producers, from, stale))
       .catch((error: unknown) => {
         if (!log.isOffline) log.takeOffline(`${this.topic}-${this.index} could not rebuild its producer state`, error);
       })

@@ -12,6 +12,7 @@ import { ProtocolError } from '../../../protocol/errors.js';
 import { Partition } from '../../../broker/partition.js';
 import { parseLogConfig } from '../../../broker/storage/log-config.js';
 import { PartitionLog } from '../../../broker/storage/partition-log.js';
+import { snapshotFileName, writeProducerSnapshot } from '../../../broker/storage/producer-snapshot.js';
 import { lastSequenceOf, PRODUCER_BATCHES_KEPT, ProducerStateTable, type ProducerBatchHeader } from '../../../broker/storage/producer-state.js';
 import { ManualClock } from '../../../broker/world/clock.js';
 import { SimulatedFileSystem } from '../../../broker/world/file-system.js';
@@ -127,4 +128,31 @@ t.test('the state is rebuilt from the log when the partition opens again, and af
   await after.truncateTo(2);
   await after.producersLoaded();
   t.same(after.producers.entry(4)?.batches.map((b) => b.firstSeq), [0, 1], 'a cut below every kept batch: rebuilt from the log, the two batches left');
+});
+
+t.test('a clean shutdown snapshot is loaded at the next open and only the batches after it are scanned; snapshots are used once', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const first = await openPartition(fs, clock);
+  for (let seq = 0; seq < 3; seq++) first.append(producerBatch(4, 0, seq, [`v${seq}`]));
+  await first.waitAppendable();
+  // A producer only the snapshot knows of: proves the state came from it and not from a scan of the whole log.
+  first.producers.record(h(77, 0, 10), 1, 1);
+  await first.writeProducerSnapshot();
+  t.ok((await fs.readdir(DIR)).includes(snapshotFileName(3)), 'written as 00000000000000000003.snapshot');
+  first.append(producerBatch(4, 0, 3, ['v3']));
+  await first.waitAppendable();
+
+  const second = await openPartition(fs, clock);
+  t.same(second.producers.entry(77)?.batches.map((b) => b.firstSeq), [10], 'loaded from the snapshot');
+  t.same(second.producers.entry(4)?.batches.map((b) => b.firstSeq), [0, 1, 2, 3], 'and the batch after it from the log');
+  t.notOk((await fs.readdir(DIR)).some((name) => name.endsWith('.snapshot')), 'the snapshot is deleted once read');
+
+  await writeProducerSnapshot(fs, DIR, 99, second.producers);
+  const third = await openPartition(fs, clock);
+  t.equal(third.producers.entry(77), undefined, 'a snapshot past the log end is ignored: the state comes from the log');
+  t.same(third.producers.entry(4)?.batches.map((b) => b.firstSeq), [0, 1, 2, 3]);
+  await fs.writeFileAtomic(`${DIR}/${snapshotFileName(2)}`, Buffer.from('{"v":1,"offset":2,"crc":1,"producers":[[77,{"epoch":0,"batches":[]}]]}\n'));
+  const fourth = await openPartition(fs, clock);
+  t.equal(fourth.producers.entry(77), undefined, 'a snapshot whose checksum fails is ignored');
 });
