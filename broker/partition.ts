@@ -105,10 +105,19 @@ export class Partition {
   readonly #restored: boolean;
   /** Idempotent producers' sequences here (storage/producer-state.ts); kept as leader and as follower. */
   readonly #producers = new ProducerStateTable();
-  /** A rebuild of `#producers` from the log in progress (appends wait for it), or null. */
+  /**
+   * Whether `#producers` reflects the log: 'unloaded' after the log opened
+   * with records (loaded when a producer's batch first needs it, so a broker
+   * whose producers are not idempotent never scans for them), 'loading'
+   * while a rebuild reads the log (producer batches wait), 'ready'.
+   */
+  #producersState: 'unloaded' | 'loading' | 'ready' = 'ready';
+  /** The rebuild in progress, while 'loading'. */
   #producersLoading: Promise<void> | null = null;
   /** Bumped by every rebuild, so an older one still reading stops. */
   #producersGeneration = 0;
+  /** The snapshot files on disk still describe this log (no truncation since it opened). */
+  #snapshotTrusted = true;
 
   /**
    * `log` null: the log could not be opened, for the reason `offline`.
@@ -134,8 +143,8 @@ export class Partition {
       if (this.#restored) this.#invisible.push({ endOffset: log.logEndOffset, sizeBytes: log.sizeBytes });
       void this.#whenCommitted(log.logEndOffset).catch(() => undefined);
     }
-    // A log with records may have producers: from the clean shutdown's snapshot, then the batches after it.
-    if (log !== null && log.logEndOffset > 0) this.#rebuildProducers(log, log.logStartOffset, true);
+    // A log with records may hold producers' batches: read when first needed (`producersLoaded`).
+    if (log !== null && log.logEndOffset > 0) this.#producersState = 'unloaded';
   }
 
   get role(): PartitionRole {
@@ -291,7 +300,7 @@ export class Partition {
    * with a producer id must wait (`producersLoaded`), others need not.
    */
   get producersReady(): boolean {
-    return this.#producersLoading === null;
+    return this.#producersState === 'ready';
   }
 
   /** The idempotent producers' state (read-only use: tests and diagnostics). */
@@ -299,8 +308,10 @@ export class Partition {
     return this.#producers;
   }
 
-  /** Resolves once no rebuild of the producer state is in progress. */
+  /** Resolves once the producer state reflects the log: starts loading it (snapshot, then the log after it) if that has not happened yet. */
   async producersLoaded(): Promise<void> {
+    const log = this.#usableLog();
+    if (this.#producersState === 'unloaded') this.#rebuildProducers(log, log.logStartOffset, this.#snapshotTrusted);
     while (this.#producersLoading !== null) await this.#producersLoading;
   }
 
@@ -312,7 +323,13 @@ export class Partition {
    */
   async writeProducerSnapshot(): Promise<void> {
     const log = this.#log;
-    if (log === null || log.isOffline || this.#deleted || this.#producersLoading !== null || this.#producers.size === 0) return;
+    if (log === null || log.isOffline || this.#deleted) return;
+    // Never loaded: the files there are still right unless the log was cut since; a rebuild in progress has none to give.
+    if (this.#producersState === 'unloaded' && this.#snapshotTrusted) return;
+    if (this.#producersState !== 'ready' || this.#producers.size === 0) {
+      await takeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, null).catch(() => undefined);
+      return;
+    }
     await writeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, this.#producers).catch(() => undefined);
   }
 
@@ -327,21 +344,37 @@ export class Partition {
 
   /**
    * Rebuilds the producer state from the log's batch headers from `fromOffset`
-   * on (what is before it is already in the table). Appends of producer
+   * on (what is before it is already in the table), or from the snapshot
+   * when `fromSnapshot` and there is a usable one. Appends of producer
    * batches wait meanwhile (`producersReady`); a failed read takes the log
    * offline, which refuses them anyway.
    */
   #rebuildProducers(log: PartitionLog, fromOffset: number, fromSnapshot = false): void {
     const generation = ++this.#producersGeneration;
     const stale = (): boolean => generation !== this.#producersGeneration;
-    const start = fromSnapshot ? takeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, this.#producers).then((at) => at ?? fromOffset) : Promise.resolve(fromOffset);
-    const loading = start
-      .then((from) => loadProducerState(log, this.#producers, from, stale))
+    const table = this.#producers;
+    const load = async (): Promise<void> => {
+      let from = fromOffset;
+      // Snapshot files are read (and deleted) on the first load only; an untrusted one is deleted unread.
+      const snapshot = new ProducerStateTable();
+      const at = await takeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, fromSnapshot ? snapshot : null);
+      this.#snapshotTrusted = false;
+      if (stale()) return;
+      if (at !== null) {
+        for (const [producerId, entry] of snapshot.entries()) table.restore(producerId, entry);
+        from = at;
+      }
+      await loadProducerState(log, table, from, stale);
+    };
+    this.#producersState = 'loading';
+    const loading = load()
       .catch((error: unknown) => {
         if (!log.isOffline) log.takeOffline(`${this.topic}-${this.index} could not rebuild its producer state`, error);
       })
       .finally(() => {
-        if (!stale()) this.#producersLoading = null;
+        if (stale()) return;
+        this.#producersLoading = null;
+        this.#producersState = 'ready';
       });
     this.#producersLoading = loading;
   }
@@ -362,7 +395,7 @@ export class Partition {
     if (header.sizeBytes !== records.byteLength) {
       throw new ProtocolError('INVALID_RECORD', `an idempotent producer sends one batch per partition in a request; ${this.topic}-${this.index} got ${records.byteLength} bytes holding more than the first batch of ${header.sizeBytes}`);
     }
-    if (this.#producersLoading !== null) throw new ProtocolError('LEADER_NOT_AVAILABLE', `${this.topic}-${this.index} is rebuilding its producer state from the log; retry shortly`);
+    if (this.#producersState !== 'ready') throw new ProtocolError('LEADER_NOT_AVAILABLE', `${this.topic}-${this.index} is loading its producer state from the log; retry shortly`);
     const verdict = this.#producers.check(header);
     if (verdict.kind === 'refuse') throw new ProtocolError(verdict.error, `${this.topic}-${this.index}: ${verdict.message}`);
     if (verdict.kind === 'append') return { header, duplicate: null };
@@ -490,7 +523,7 @@ export class Partition {
     }
     const endOffset = info.lastOffset + 1;
     // During a rebuild the loader reads these batches itself (it follows the log end).
-    if (this.#producersLoading === null) this.#recordProducerBatches(records);
+    if (this.#producersState === 'ready') this.#recordProducerBatches(records);
     this.#appendedBytesTotal += info.sizeBytes;
     this.#invisible.push({ endOffset, sizeBytes: info.sizeBytes });
     if (this.#config.fsync !== 'always' && endOffset <= log.writtenEndOffset) {
@@ -543,6 +576,8 @@ export class Partition {
     // Nothing is left of the old log: no producer state either (a producer seen again is taken at any sequence, as after retention).
     ++this.#producersGeneration;
     this.#producersLoading = null;
+    this.#producersState = 'ready';
+    this.#snapshotTrusted = false;
     this.#producers.clear();
   }
 
@@ -552,7 +587,11 @@ export class Partition {
    * before them is only in the log, so the state is rebuilt from it.
    */
   #producersAfterTruncation(log: PartitionLog, offset: number): void {
-    if (this.#producersLoading !== null || !this.#producers.truncate(offset)) this.#rebuildProducersFromScratch(log);
+    if (this.#producersState === 'unloaded') {
+      this.#snapshotTrusted = false; // loaded later, from the log as it is then
+      return;
+    }
+    if (this.#producersState === 'loading' || !this.#producers.truncate(offset)) this.#rebuildProducersFromScratch(log);
   }
 
   #rebuildProducersFromScratch(log: PartitionLog): void {

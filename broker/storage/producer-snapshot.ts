@@ -1,15 +1,17 @@
 /**
  * Producer state snapshots (Kafka's `<offset>.snapshot` files): a
  * partition's producer table as it stood at log offset `offset`, written
- * when the broker shuts down cleanly, so the next start loads it and scans
- * only the batches after it instead of the whole log.
+ * when the broker shuts down cleanly, so the next load of the state (when a
+ * producer's batch first needs it after the start) reads it and scans only
+ * the batches after it instead of the whole log.
  *
- * A snapshot is trusted only at or below the log end found at the next open
- * (a log cut below it by recovery makes it useless: it is then ignored), and
- * every snapshot file is deleted once read: a snapshot describes the log as
- * it was, and a truncation while running (a follower's, after a leader
- * change) could otherwise leave one that claims batches the log lost. After
- * a crash there is none, and the state comes from a full scan.
+ * A snapshot is trusted only at or below the log end (a log cut below it by
+ * recovery makes it useless: it is then ignored), only while the log has
+ * not been truncated since it opened (partition.ts), and every snapshot
+ * file is deleted once the state is loaded: a snapshot describes the log as
+ * it was, and a later truncation (a follower's, after a leader change) could
+ * otherwise leave one that claims batches the log lost. After a crash there
+ * is none, and the state comes from a full scan.
  *
  * Format: one line of JSON, `{ "v": 1, "offset", "crc", "producers" }`,
  * `crc` being the CRC-32C of the JSON of `producers`; a file that does not
@@ -44,14 +46,14 @@ export async function writeProducerSnapshot(fs: FileSystem, dir: string, offset:
 }
 
 /**
- * Loads the newest snapshot at or below `logEndOffset` into `table` and
- * deletes every snapshot file; the offset to scan the log from (the
- * snapshot's, or null when there was none usable).
+ * Loads the newest snapshot at or below `logEndOffset` into `table` (none
+ * with `table` null) and deletes every snapshot file; the offset to scan the
+ * log from (the snapshot's, or null when there was none usable).
  */
-export async function takeProducerSnapshot(fs: FileSystem, dir: string, logEndOffset: number, table: ProducerStateTable): Promise<number | null> {
+export async function takeProducerSnapshot(fs: FileSystem, dir: string, logEndOffset: number, table: ProducerStateTable | null): Promise<number | null> {
   const files = (await fs.readdir(dir)).filter((name) => name.endsWith(SNAPSHOT_SUFFIX)).sort();
   let loadedAt: number | null = null;
-  for (let i = files.length - 1; i >= 0 && loadedAt === null; i--) {
+  for (let i = files.length - 1; i >= 0 && loadedAt === null && table !== null; i--) {
     const offset = Number(files[i]!.slice(0, -SNAPSHOT_SUFFIX.length));
     if (!Number.isSafeInteger(offset) || offset > logEndOffset) continue;
     const producers = parse(await fs.readFile(path.join(dir, files[i]!)), offset);

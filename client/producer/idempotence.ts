@@ -17,6 +17,7 @@
  * (one request per partition at a time), so the leader still takes it.
  */
 import { stampProducer } from '../../protocol/batch/header.js';
+import { errorNameOf } from '../../protocol/errors.js';
 import { RunnelError } from '../errors.js';
 import type { Cluster } from '../metadata.js';
 import type { Logger } from '../types.js';
@@ -92,7 +93,7 @@ export class ProducerIdentity {
   async #initOnce(): Promise<void> {
     const conn = this.#cluster.anyConnection();
     const res = await conn.request('InitProducerId', { transactionalId: null, transactionTimeoutMs: -1, producerId: this.#producerId, producerEpoch: this.#producerEpoch }, this.#requestTimeoutMs);
-    if (res.errorCode !== 0) throw RunnelError.fromCode(res.errorCode, 'Getting a producer id', res.errorMessage);
+    if (errorNameOf(res.errorCode) !== 'NONE') throw RunnelError.fromCode(res.errorCode, 'Getting a producer id', res.errorMessage);
     const renewed = res.producerId === this.#producerId ? `epoch ${res.producerEpoch}` : `id ${res.producerId} epoch ${res.producerEpoch}`;
     this.#logger.debug({ producerId: res.producerId, producerEpoch: res.producerEpoch }, `idempotent producer: ${renewed}`);
     this.#producerId = res.producerId;
