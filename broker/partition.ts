@@ -62,7 +62,7 @@ import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
 import { appendTimeOf, loadProducerState } from './storage/producer-state-loader.js';
 import { takeProducerSnapshot, writeProducerSnapshot } from './storage/producer-snapshot.js';
-import { ProducerStateTable } from './storage/producer-state.js';
+import { lastSequenceOf, nextSequence, PRODUCER_BATCHES_KEPT, ProducerStateTable } from './storage/producer-state.js';
 import type { ReadBufferSource } from './storage/segment.js';
 import { assert, InvariantError } from './world/assert.js';
 
@@ -380,36 +380,54 @@ export class Partition {
   }
 
   /**
-   * What the producer state says of `records` (KIP-98): null to append them
-   * (no producer id, or the next sequence), the original append of a
-   * retried batch, or a thrown ProtocolError for a refused one.
+   * What the producer state says of `records` (KIP-98): whether they are a
+   * producer's batches (up to five, one producer and epoch, consecutive
+   * sequences) to append, the original append of a retry, or a thrown
+   * ProtocolError for a refused request.
    */
-  #checkSequence(records: Uint8Array): { header: BatchHeader | null; duplicate: PartitionAppend | null } {
-    let header: BatchHeader;
+  #checkSequence(records: Uint8Array): { producer: boolean; duplicate: PartitionAppend | null } {
+    const headers: BatchHeader[] = [];
     try {
-      header = readBatchHeader(records, 0);
+      for (let pos = 0; pos < records.byteLength; pos += headers[headers.length - 1]!.sizeBytes) headers.push(readBatchHeader(records, pos));
     } catch {
-      return { header: null, duplicate: null }; // storage's validation refuses it, saying why
+      return { producer: false, duplicate: null }; // storage's validation refuses it, saying why
     }
-    if (header.producerId < 0) return { header: null, duplicate: null };
-    if (header.sizeBytes !== records.byteLength) {
-      throw new ProtocolError('INVALID_RECORD', `an idempotent producer sends one batch per partition in a request; ${this.topic}-${this.index} got ${records.byteLength} bytes holding more than the first batch of ${header.sizeBytes}`);
+    const first = headers[0];
+    if (first === undefined || first.producerId < 0) return { producer: false, duplicate: null };
+    const where = `${this.topic}-${this.index}`;
+    if (headers.length > PRODUCER_BATCHES_KEPT) throw new ProtocolError('INVALID_RECORD', `an idempotent producer sends at most ${PRODUCER_BATCHES_KEPT} batches per partition in a request; ${where} got ${headers.length}`);
+    for (let i = 1; i < headers.length; i++) {
+      const [prev, h] = [headers[i - 1]!, headers[i]!];
+      if (h.producerId !== first.producerId || h.producerEpoch !== first.producerEpoch || h.baseSequence !== nextSequence(lastSequenceOf(prev))) {
+        throw new ProtocolError('INVALID_RECORD', `the batches for ${where} in one request must come from one producer and epoch with consecutive sequences; batch ${i} does not follow batch ${i - 1}`);
+      }
     }
-    if (this.#producersState !== 'ready') throw new ProtocolError('LEADER_NOT_AVAILABLE', `${this.topic}-${this.index} is loading its producer state from the log; retry shortly`);
-    const verdict = this.#producers.check(header);
-    if (verdict.kind === 'refuse') throw new ProtocolError(verdict.error, `${this.topic}-${this.index}: ${verdict.message}`);
-    if (verdict.kind === 'append') return { header, duplicate: null };
-    const { baseOffset, lastOffset, logAppendTimeMs } = verdict.batch;
-    const info: AppendInfo = { baseOffset, lastOffset, logAppendTimeMs, maxTimestamp: -1, batchCount: 1, sizeBytes: 0 };
+    if (this.#producersState !== 'ready') throw new ProtocolError('LEADER_NOT_AVAILABLE', `${where} is loading its producer state from the log; retry shortly`);
+    // The first batch decides; the others follow it in sequence (checked above).
+    const verdict = this.#producers.check(first);
+    if (verdict.kind === 'refuse') throw new ProtocolError(verdict.error, `${where}: ${verdict.message}`);
+    if (verdict.kind === 'append') return { producer: true, duplicate: null };
+    // A retry: answered with the original offsets, provided every batch is one the partition has, stored one after the other.
+    let { baseOffset, lastOffset, logAppendTimeMs } = verdict.batch;
+    for (const h of headers.slice(1)) {
+      const again = this.#producers.check(h);
+      if (again.kind !== 'duplicate' || again.batch.baseOffset !== lastOffset + 1) {
+        throw new ProtocolError('INVALID_RECORD', `${where}: a retried request from producer ${first.producerId} holds batches the partition did not store together; retry each batch alone`);
+      }
+      lastOffset = again.batch.lastOffset;
+      logAppendTimeMs = again.batch.logAppendTimeMs;
+    }
+    const info: AppendInfo = { baseOffset, lastOffset, logAppendTimeMs, maxTimestamp: -1, batchCount: headers.length, sizeBytes: 0 };
     const committed = lastOffset < this.#highWatermark ? Promise.resolve() : this.#whenCommitted(lastOffset + 1);
-    return { header, duplicate: { info, committed, duplicate: true } };
+    return { producer: true, duplicate: { info, committed, duplicate: true } };
   }
+
 
   /** Appends whole batches (validated, offsets assigned by storage) as the leader. Throws NotLeaderError, storage's typed errors. */
   append(records: Uint8Array): PartitionAppend {
     const log = this.#usableLog();
     if (this.#role !== 'leader') throw new NotLeaderError(this.topic, this.index, this.#leader, `this broker does not lead ${this.topic}-${this.index}${this.#leader === -1 ? '' : ` (broker ${this.#leader} does)`}; refresh metadata`);
-    const { header, duplicate } = this.#checkSequence(records);
+    const { producer, duplicate } = this.#checkSequence(records);
     if (duplicate !== null) return duplicate;
     let appended: PartitionAppend;
     try {
@@ -417,7 +435,8 @@ export class Partition {
     } catch (error) {
       throw this.#offlineOnInvariant(log, error);
     }
-    if (header !== null) this.#producers.record(header, appended.info.baseOffset, appended.info.lastOffset, appended.info.logAppendTimeMs);
+    // Storage stamped the offsets (and any append time) into the batches: each is remembered as it is now stored.
+    if (producer) this.#recordProducerBatches(records);
     return appended;
   }
 

@@ -68,7 +68,8 @@ export function lastSequenceOf(header: Pick<ProducerBatchHeader, 'baseSequence' 
   return last > MAX_SEQUENCE ? last - MAX_SEQUENCE - 1 : last;
 }
 
-function nextSequence(seq: number): number {
+/** The sequence after `seq` (0 after 2^31 - 1). */
+export function nextSequence(seq: number): number {
   return seq === MAX_SEQUENCE ? 0 : seq + 1;
 }
 

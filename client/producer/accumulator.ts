@@ -288,10 +288,10 @@ export class Accumulator {
 
   /**
    * Takes the batches of a ready queue for one request: its sealed batches
-   * (oldest first) up to `maxBytes` (always at least one), plus the open one
-   * if it is due and fits.
+   * (oldest first) up to `maxBytes` and `maxBatches` (always at least one),
+   * plus the open one if it is due and fits.
    */
-  drain(q: PartitionQueue, maxBytes: number, nowMs: number): ProducerBatch[] {
+  drain(q: PartitionQueue, maxBytes: number, nowMs: number, maxBatches = Infinity): ProducerBatch[] {
     const open = q.open;
     if (open !== null && (this.forceDepth > 0 || this.#roomWaiters.length > 0 || nowMs - open.createdMs >= this.opts.lingerMs || q.sealed.length === 0)) {
       this.#seal(q);
@@ -300,7 +300,7 @@ export class Accumulator {
     let bytes = 0;
     while (q.sealed.length > 0) {
       const next = q.sealed[0]!;
-      if (out.length > 0 && bytes + next.bytes!.byteLength > maxBytes) break;
+      if (out.length > 0 && (bytes + next.bytes!.byteLength > maxBytes || out.length >= maxBatches)) break;
       q.sealed.shift();
       out.push(next);
       bytes += next.bytes!.byteLength;

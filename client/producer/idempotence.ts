@@ -2,10 +2,12 @@
  * The idempotent producer's identity and numbering (KIP-98, KIP-360): a
  * producer id and epoch from InitProducerId, and per partition the sequence
  * number of its next batch. A batch is stamped when it is first sent (the
- * sender sends one batch per partition per request, and one request per
- * partition at a time, so sequences reach the leader in order) and keeps its
- * stamp across retries: a retry of a batch the leader appended but whose
- * answer was lost is then recognised and answered with the original offsets.
+ * sender sends one request per partition at a time, so sequences reach the
+ * leader in order) and keeps its stamp across retries: a retry of a batch
+ * the leader appended but whose answer was lost is then recognised and
+ * answered with the original offsets. Fresh batches travel up to
+ * IDEMPOTENT_BATCHES_PER_REQUEST in one request; a batch sent before is
+ * retried alone, since the leader answers a retry batch by batch.
  *
  * When the leader reports a gap (OUT_OF_ORDER_SEQUENCE_NUMBER: a batch
  * before this one was given up after it was sent, and never appended) or
@@ -24,6 +26,13 @@ import type { Logger } from '../types.js';
 import type { PartitionQueue, ProducerBatch } from './accumulator.js';
 
 const MAX_SEQUENCE = 0x7fffffff;
+
+/**
+ * The most batches of one partition a request carries: the partition leader
+ * remembers a producer's last 5 batches, so each batch of a request whose
+ * answer was lost is still known when it is retried (alone).
+ */
+export const IDEMPOTENT_BATCHES_PER_REQUEST = 5;
 
 /** What a batch was stamped with. */
 export interface ProducerStamp {

@@ -43,7 +43,7 @@ import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '
 import type { Logger } from '../types.js';
 import type { Accumulator, PartitionQueue, ProducerBatch } from './accumulator.js';
 import { deliveryTimeoutErrors, formatDuration } from './delivery-timeout.js';
-import { ProducerIdentity } from './idempotence.js';
+import { IDEMPOTENT_BATCHES_PER_REQUEST, ProducerIdentity } from './idempotence.js';
 import type { SendCall } from './send-call.js';
 import type { TopicLookups } from './topic-lookups.js';
 
@@ -267,8 +267,10 @@ export class Sender {
       let requestBytes = 0;
       for (; i < queues.length && (entries.length === 0 || requestBytes < this.#opts.maxRequestBytes); i++) {
         const q = queues[i]!;
-        // Idempotent: one batch per partition per request, so the leader can answer a retry of it with its one original offset.
-        const batches = this.#acc.drain(q, this.#identity === null ? this.#opts.maxRequestBytes - requestBytes : 0, nowMs);
+        // Idempotent: a batch sent before (numbered) goes alone, so the leader answers its retry with its own original offsets;
+        // fresh batches go up to IDEMPOTENT_BATCHES_PER_REQUEST together (the leader keeps that many per producer).
+        const retry = this.#identity !== null && q.front?.stamp != null;
+        const batches = this.#acc.drain(q, retry ? 0 : this.#opts.maxRequestBytes - requestBytes, nowMs, this.#identity === null ? Infinity : IDEMPOTENT_BATCHES_PER_REQUEST);
         if (batches.length === 0) continue;
         if (this.#identity !== null) for (const b of batches) this.#identity.stamp(q, b);
         // Several batches go out as they are, one after another (no concatenated copy).

@@ -103,8 +103,14 @@ t.test('a leader answers a retried batch with its original offsets and appends n
   t.same([again.duplicate, again.info.baseOffset, again.info.lastOffset, partition.logEndOffset], [true, 0, 1, 4], 'the retry: offsets 0..1 again, the log end unchanged');
   await again.committed;
   t.equal(refusal(() => partition.append(producerBatch(9, 0, 5, ['x']))), 'OUT_OF_ORDER_SEQUENCE_NUMBER');
-  t.equal(refusal(() => partition.append(Buffer.concat([producerBatch(9, 0, 3, ['x']), producerBatch(9, 0, 4, ['y'])]))), 'INVALID_RECORD', 'one batch per partition per request from a producer');
+  t.equal(refusal(() => partition.append(Buffer.concat([producerBatch(9, 0, 3, ['x']), producerBatch(9, 0, 5, ['y'])]))), 'INVALID_RECORD', 'batches of one request must follow each other in sequence');
   t.equal(partition.logEndOffset, 4, 'refused batches were not appended');
+  const group = partition.append(Buffer.concat([producerBatch(9, 0, 3, ['d', 'e']), producerBatch(9, 0, 5, ['f']), producerBatch(9, 0, 6, ['g'])]));
+  t.same([group.info.baseOffset, group.info.lastOffset], [4, 7], 'three consecutive batches in one request');
+  t.same(partition.producers.entry(9)!.batches.map((b) => [b.firstSeq, b.baseOffset]), [[0, 0], [2, 3], [3, 4], [5, 6], [6, 7]], 'each remembered on its own');
+  t.match(partition.append(producerBatch(9, 0, 5, ['f'])), { duplicate: true, info: { baseOffset: 6, lastOffset: 6 } }, 'one of them retried alone: its own offsets');
+  t.match(partition.append(Buffer.concat([producerBatch(9, 0, 3, ['d', 'e']), producerBatch(9, 0, 5, ['f'])])), { duplicate: true, info: { baseOffset: 4, lastOffset: 6 } }, 'a retried group stored together: its offsets');
+  t.equal(partition.logEndOffset, 8, 'retries appended nothing');
 });
 
 t.test('the state is rebuilt from the log when the partition opens again, and after a truncation', async (t) => {
