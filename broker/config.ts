@@ -77,8 +77,23 @@ export interface BrokerConfig {
   autoLeaderRebalanceEnable: boolean;
   leaderImbalanceCheckIntervalSeconds: number;
   leaderImbalancePerBrokerPercentage: number;
+  /** Consumer groups: the coordinator and `__consumer_offsets` (broker/coordinator/, docs/OPERATIONS.md). */
+  groups: GroupSettings;
   /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
   settings: Readonly<Record<string, { value: string; explicit: boolean }>>;
+}
+
+export interface GroupSettings {
+  offsetsTopicPartitions: number;
+  offsetsTopicReplicationFactor: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  maxSize: number;
+  assignors: string[];
+  offsetsRetentionMinutes: number;
+  offsetMetadataMaxBytes: number;
 }
 
 export const LOGGER_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -160,6 +175,17 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'auto.leader.rebalance.enable', defaultValue: 'true', doc: 'The controller moves leadership back to each partition\'s preferred replica (the first of its replicas) when that broker is live and in the ISR, checking every leader.imbalance.check.interval.seconds, so leaders stay spread after a broker returns. Partitions being reassigned are left alone. `runnel partitions elect-preferred` does it on demand.', parse: bool },
   { name: 'leader.imbalance.check.interval.seconds', defaultValue: '300', doc: 'How often the controller checks leadership balance (with auto.leader.rebalance.enable).', parse: int(1, INT32_MAX) },
   { name: 'leader.imbalance.per.broker.percentage', defaultValue: '10', doc: 'A broker whose share of the partitions it is the preferred leader of, but does not lead, is above this percentage gets them back (with auto.leader.rebalance.enable).', parse: int(0, 100) },
+  // Few partitions by default: every broker that coordinates keeps a log per partition it hosts, and the many small clusters of tests and development start fast; a large cluster raises it (Kafka: 50) before the first group.
+  { name: 'offsets.topic.num.partitions', defaultValue: '5', doc: 'Partitions of the internal topic __consumer_offsets, created on the first FindCoordinator; a group lives on partition abs(hash(group id)) % this, whose leader is its coordinator. Fixed once the topic exists: raise it before the first consumer group on a cluster with many groups (Kafka\'s default is 50).', parse: int(1, 1000) },
+  { name: 'offsets.topic.replication.factor', defaultValue: '3', doc: 'Replicas of each __consumer_offsets partition, capped at the brokers registered when the topic is created.', parse: int(1, 100) },
+  { name: 'group.consumer.session.timeout.ms', defaultValue: '45000', doc: 'A group member that has not heartbeated for this long is removed from its group and its partitions are given to the others.', parse: int(1, INT32_MAX) },
+  { name: 'group.consumer.heartbeat.interval.ms', defaultValue: '5000', doc: 'How often group members heartbeat (the coordinator tells them); keep it well below group.consumer.session.timeout.ms.', parse: int(1, INT32_MAX) },
+  { name: 'group.consumer.min.session.timeout.ms', defaultValue: '45000', doc: 'Lowest group.consumer.session.timeout.ms accepted (lower it together with the session timeout, e.g. for tests).', parse: int(1, INT32_MAX) },
+  { name: 'group.consumer.max.session.timeout.ms', defaultValue: '60000', doc: 'Highest group.consumer.session.timeout.ms accepted.', parse: int(1, INT32_MAX) },
+  { name: 'group.consumer.max.size', defaultValue: '2147483647', doc: 'Most members one consumer group may have; a member joining past it gets GROUP_MAX_SIZE_REACHED.', parse: int(1, INT32_MAX) },
+  { name: 'group.consumer.assignors', defaultValue: 'uniform,range', doc: 'The server-side assignors members may ask for, comma-separated; the first is the default. uniform: even and sticky (partitions move only when balance needs it); range: contiguous ranges per topic.', parse: (raw) => { const names = raw.split(',').map((n) => n.trim()).filter((n) => n !== ''); if (names.length === 0) throw new Error('must name at least one assignor'); for (const n of names) if (n !== 'uniform' && n !== 'range') throw new Error(`unknown assignor "${n}": uniform or range`); return names; } },
+  { name: 'offsets.retention.minutes', defaultValue: String(7 * 24 * 60), doc: 'Committed offsets of a group with no members are deleted this long after the later of their commit and the moment the group became empty (the group too, once it has no offsets).', parse: int(1, INT32_MAX) },
+  { name: 'offset.metadata.max.bytes', defaultValue: '4096', doc: 'Longest metadata string (UTF-8 bytes) committed with an offset; a longer one gets OFFSET_METADATA_TOO_LARGE.', parse: int(0, INT32_MAX) },
   { name: 'host', defaultValue: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 listens on every interface.', parse: nonEmpty },
   { name: 'port', defaultValue: '9092', doc: 'TCP port to listen on; 0 lets the OS pick (the start-up line prints the real one).', parse: int(0, 65535) },
   { name: 'advertised.host', defaultValue: '', doc: 'Host name clients are told to connect to; empty means `host`, or 127.0.0.1 when `host` is a wildcard.', parse: (raw) => raw.trim() },
@@ -256,6 +282,11 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
       problems.push(`${entry.spelled} (from ${source}): ${reason}`);
     }
   }
+  const session = parsed.get('group.consumer.session.timeout.ms') as number | undefined;
+  const [minSession, maxSession] = [parsed.get('group.consumer.min.session.timeout.ms') as number | undefined, parsed.get('group.consumer.max.session.timeout.ms') as number | undefined];
+  if (session !== undefined && minSession !== undefined && maxSession !== undefined && (session < minSession || session > maxSession)) {
+    problems.push(`group.consumer.session.timeout.ms ${session} must lie within group.consumer.min.session.timeout.ms ${minSession} and group.consumer.max.session.timeout.ms ${maxSession}`);
+  }
   if (problems.length > 0) throw new BrokerConfigError(problems);
 
   const settings: Record<string, { value: string; explicit: boolean }> = {};
@@ -301,6 +332,18 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     shutdownTimeoutMs: get('shutdown.timeout.ms'),
     loggerLevel: get('logger.level'),
     loggerFormat: get('logger.format'),
+    groups: {
+      offsetsTopicPartitions: get('offsets.topic.num.partitions'),
+      offsetsTopicReplicationFactor: get('offsets.topic.replication.factor'),
+      sessionTimeoutMs: get('group.consumer.session.timeout.ms'),
+      heartbeatIntervalMs: get('group.consumer.heartbeat.interval.ms'),
+      minSessionTimeoutMs: get('group.consumer.min.session.timeout.ms'),
+      maxSessionTimeoutMs: get('group.consumer.max.session.timeout.ms'),
+      maxSize: get('group.consumer.max.size'),
+      assignors: get('group.consumer.assignors'),
+      offsetsRetentionMinutes: get('offsets.retention.minutes'),
+      offsetMetadataMaxBytes: get('offset.metadata.max.bytes'),
+    },
     topicDefaults,
     settings,
   };

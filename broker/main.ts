@@ -38,6 +38,8 @@ import { BrokerFaults } from './faults.js';
 import { Cleanups, runningNode } from './running-node.js';
 import { buildHandlerTable } from './handlers/index.js';
 import { ProducerIdBlocks } from './producers/producer-id-blocks.js';
+import { GroupCoordinator } from './coordinator/runtime.js';
+import { coordinatorSettings } from './coordinator/settings.js';
 import { createLogger, type Logger } from './log.js';
 import { LocalMetadataStore } from './metadata/local-store.js';
 import type { MetadataStore } from './metadata/store.js';
@@ -207,8 +209,14 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     if (joinFirst) await ha?.candidacy.start();
     if (joinFirst) await lifecycle.start();
     const controllerApis = controller ?? ha?.seat;
+    // The group coordinator follows the leadership of __consumer_offsets partitions through the replica manager's applies.
+    const topicAdmin = admin;
+    const coordinator = new GroupCoordinator({ replicas: serving, settings: coordinatorSettings(config), clock, logger: logger.child({ component: 'coordinator' }), createTopic: (request) => topicAdmin.createInternalTopic(request), topicPartitions: config.groups.offsetsTopicPartitions, replicationFactor: config.groups.offsetsTopicReplicationFactor });
+    serving.onApplied((image) => coordinator.onImage(image));
+    coordinator.onImage(serving.image);
+    cleanups.push(async () => coordinator.close());
     const producerIds = new ProducerIdBlocks(channel, () => ({ brokerId: config.nodeId, brokerEpoch: running.brokerEpoch }));
-    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, producerIds, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
+    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
     const server = await BrokerServer.start({
       transport,
       config,

@@ -134,6 +134,10 @@ export class ControllerSeat implements ControllerApis, TopicAdmin {
     return this.#run((c) => c.createTopic(request, opts));
   }
 
+  createInternalTopic(request: CreateTopicRequest): Promise<void> {
+    return this.#run((c) => c.createInternalTopic(request));
+  }
+
   deleteTopic(name: string): Promise<void> {
     return this.#run((c) => c.deleteTopic(name));
   }

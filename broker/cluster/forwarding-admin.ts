@@ -61,6 +61,15 @@ export class ForwardingAdmin implements TopicAdmin {
     return { partitions: result.partitions, replicationFactor: result.replicationFactor };
   }
 
+  /**
+   * Forwarded as a CreateTopics of the internal name: the controller's
+   * CreateTopics creates `__consumer_offsets` as its internal topic
+   * (handlers/create-topics.ts), whoever asks, as FindCoordinator would.
+   */
+  async createInternalTopic(request: CreateTopicRequest): Promise<void> {
+    await this.createTopic(request);
+  }
+
   async deleteTopic(name: string): Promise<void> {
     const topicId = this.#applied.image.topics.get(name)?.topicId;
     const response = await this.#channel.forward('DeleteTopics', { topics: [name], timeoutMs: FORWARD_TIMEOUT_MS });

@@ -23,6 +23,8 @@ export interface TopicAdmin {
   deleteTopic(name: string): Promise<void>;
   alterTopicConfig(name: string, changes: readonly { name: string; value: string | null }[], opts?: { validateOnly?: boolean }): Promise<void>;
   createPartitions(name: string, count: number, opts?: { validateOnly?: boolean }): Promise<void>;
+  /** Creates one of the broker's internal topics (`__consumer_offsets`): never a client's request. */
+  createInternalTopic(request: CreateTopicRequest): Promise<void>;
   /** Creates `name` with the defaults when auto-creation is on; true once it exists. */
   autoCreate(name: string): Promise<boolean>;
   /** Replica moves and elections: whole requests, decided by the controller with per-partition results. */

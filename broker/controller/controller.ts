@@ -63,6 +63,7 @@ import { electionsDecision, listReassignments, reassignmentsDecision, throttleCl
 import { placeReplicas, type PlacementBroker } from './placement.js';
 import { imbalanceElections } from './preferred-leader.js';
 import { reassignmentCompletions } from './reassignment.js';
+import { SerialQueue } from '../serial-queue.js';
 
 export interface CreateTopicRequest {
   name: string;
@@ -98,7 +99,7 @@ export class Controller {
   #imbalanceCheck: TimerHandle | null = null;
   /** Brokers in controlled shutdown: the epoch that asked, and the metadata version it must apply before it may stop. */
   readonly #shuttingDown = new Map<number, { brokerEpoch: number; version: number }>();
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #closed = false;
 
   /**
@@ -452,7 +453,7 @@ export class Controller {
     this.#closed = true;
     this.#sessionCheck?.cancel();
     this.#imbalanceCheck?.cancel();
-    await this.#queue;
+    await this.#queue.idle();
   }
 
   #requireSessions(): BrokerSessions {
@@ -562,9 +563,7 @@ export class Controller {
 
   #serially<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new ControllerClosedError());
-    const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(fn);
   }
 
   /** Commits `changes` on the version they were checked against, then has the local broker (if any) apply them. */

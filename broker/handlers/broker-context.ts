@@ -18,6 +18,7 @@ import type { Partition } from '../partition.js';
 import type { ProducerIdBlocks } from '../producers/producer-id-blocks.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Clock } from '../world/clock.js';
+import type { GroupCoordinator } from '../coordinator/runtime.js';
 
 /** What the admin handlers need: topic changes go through `controller`. */
 export interface AdminContext {
@@ -48,4 +49,14 @@ export interface BrokerContext extends ServingContext {
   readonly clock: Clock;
   /** Where InitProducerId takes producer ids (blocks from the controller); without it the broker does not offer the API. */
   readonly producerIds?: ProducerIdBlocks;
+  /** The consumer-group coordinator (broker/coordinator/): absent in tests that build a broker without one. */
+  readonly coordinator?: GroupCoordinator;
+}
+
+/** What the consumer-group handlers need. */
+export interface GroupContext {
+  readonly coordinator: GroupCoordinator;
+  readonly endpoint: { host: string; port: number };
+  readonly config: { readonly nodeId: number };
+  readonly logger: Logger;
 }

@@ -4,10 +4,12 @@
  * characters of [a-zA-Z0-9._-], 1 to `max.partitions.per.topic` partitions
  * (-1: `num.partitions`), replication factor 1 on a single node (-1: 1), and
  * settings that parse. Names starting with `__` are the broker's internal
- * topics and are refused. `validateOnly` checks without creating. A name
+ * topics and are refused, except `__consumer_offsets`, which a broker
+ * forwards here to have it created as internal (coordinator/runtime.ts). `validateOnly` checks without creating. A name
  * given twice in one request is refused for both, as Kafka does.
  */
 import { ProtocolError } from '../../protocol/errors.js';
+import { OFFSETS_TOPIC } from '../coordinator/offsets-topic.js';
 import type { CreateTopicsResponse } from '../../protocol/messages.js';
 import type { AdminContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
@@ -25,6 +27,13 @@ export function createTopicsHandler(broker: AdminContext): ApiHandler<'CreateTop
         for (const topic of request.topics) {
           try {
             if (counts.get(topic.name)! > 1) throw new ProtocolError('INVALID_REQUEST', `topic ${topic.name} is named more than once in the request`);
+            if (topic.name === OFFSETS_TOPIC) {
+              // The group coordinator's topic: created as internal, with its own settings, whoever asks (a broker forwarding FindCoordinator's creation).
+              const internal = { name: topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, configs: { ...settingsRecord(topic.configs), 'cleanup.policy': 'compact' } };
+              if (!request.validateOnly) await broker.controller.createInternalTopic(internal);
+              results.push({ name: topic.name, errorCode: NO_ERROR.code, errorMessage: null, partitions: topic.partitions, replicationFactor: topic.replicationFactor });
+              continue;
+            }
             const created = await broker.controller.createTopic(
               { name: topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, configs: settingsRecord(topic.configs) },
               { validateOnly: request.validateOnly },

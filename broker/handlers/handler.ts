@@ -38,6 +38,8 @@ export const NO_RESPONSE: unique symbol = Symbol('no response');
 export interface RequestContext {
   readonly apiVersion: number;
   readonly clientId: string | null;
+  /** The client's address (host, without the port) when the request came over a connection; group members are described with it. */
+  readonly clientHost?: string;
   readonly signal: AbortSignal;
   readonly logger: Logger;
   ordered<T>(step: () => T | Promise<T>): Promise<T>;

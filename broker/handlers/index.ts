@@ -15,11 +15,18 @@ import { alterConfigsHandler } from './alter-configs.js';
 import { allocateProducerIdsHandler } from './allocate-producer-ids.js';
 import { alterPartitionHandler } from './alter-partition.js';
 import { apiVersionsHandler } from './api-versions.js';
-import type { BrokerContext, ServingContext } from './broker-context.js';
+import type { BrokerContext, GroupContext, ServingContext } from './broker-context.js';
 import { brokerHeartbeatHandler } from './broker-heartbeat.js';
 import { brokerRegistrationHandler } from './broker-registration.js';
 import { createPartitionsHandler } from './create-partitions.js';
+import { consumerGroupDescribeHandler } from './consumer-group-describe.js';
+import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
 import { createTopicsHandler } from './create-topics.js';
+import { deleteGroupsHandler } from './delete-groups.js';
+import { findCoordinatorHandler } from './find-coordinator.js';
+import { listGroupsHandler } from './list-groups.js';
+import { offsetCommitHandler } from './offset-commit.js';
+import { offsetFetchHandler } from './offset-fetch.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { fetchHandler } from './fetch.js';
@@ -49,6 +56,8 @@ export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink):
     ...servingHandlers(broker, faults),
   ];
   if (broker.producerIds !== undefined) handlers.push(registered(initProducerIdHandler(broker.producerIds), faults));
+  const coordinator = broker.coordinator;
+  if (coordinator !== undefined) handlers.push(...groupHandlers({ coordinator, endpoint: broker.endpoint, config: broker.config, logger: broker.logger }, faults));
   if (broker.controllerApis !== undefined) handlers.push(...controllerHandlers(broker.controllerApis, faults));
   return table(handlers, faults);
 }
@@ -69,6 +78,19 @@ function servingHandlers(node: ServingContext, faults: InvariantSink): Registere
     registered(alterPartitionReassignmentsHandler(node), faults),
     registered(listPartitionReassignmentsHandler(node), faults),
     registered(electLeadersHandler(node), faults),
+  ];
+}
+
+/** The consumer-group coordinator's APIs (broker/coordinator/). */
+function groupHandlers(groups: GroupContext, faults: InvariantSink): RegisteredHandler[] {
+  return [
+    registered(findCoordinatorHandler(groups), faults),
+    registered(consumerGroupHeartbeatHandler(groups), faults),
+    registered(consumerGroupDescribeHandler(groups), faults),
+    registered(offsetCommitHandler(groups), faults),
+    registered(offsetFetchHandler(groups), faults),
+    registered(listGroupsHandler(groups), faults),
+    registered(deleteGroupsHandler(groups), faults),
   ];
 }
 

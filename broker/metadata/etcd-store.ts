@@ -43,6 +43,7 @@ import { decodeEntry, encodeEntry, type MetadataChange, type MetadataEntry } fro
 import { applyChange, EMPTY_IMAGE, type MetadataImage } from './image.js';
 import { MetadataStoreClosedError, StaleMetadataError, checkReadFrom, type MetadataStore } from './store.js';
 import { VersionWaiters } from './version-waiters.js';
+import { SerialQueue } from '../serial-queue.js';
 
 /** Well below etcd's default 1.5 MiB request limit, leaving room for keys and the transaction's framing. */
 export const MAX_COMMIT_BYTES = 1024 * 1024;
@@ -92,7 +93,7 @@ export class EtcdMetadataStore implements MetadataStore {
   /** Entry of version v at index v - 1. */
   readonly #entries: MetadataEntry[] = [];
   readonly #waiters = new VersionWaiters();
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #catchingUp: Promise<void> | null = null;
   #watcher: { cancel(): Promise<void> } | null = null;
   #fence: WriteFence | null = null;
@@ -131,9 +132,7 @@ export class EtcdMetadataStore implements MetadataStore {
   }
 
   commit(changes: readonly MetadataChange[], opts: { expectedVersion?: number } = {}): Promise<number> {
-    const run = this.#queue.then(() => this.#commitNow(changes, opts.expectedVersion));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(() => this.#commitNow(changes, opts.expectedVersion));
   }
 
   async readFrom(afterVersion: number, maxEntries: number): Promise<MetadataEntry[]> {
@@ -157,7 +156,7 @@ export class EtcdMetadataStore implements MetadataStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#waiters.close(new MetadataStoreClosedError());
-    await this.#queue;
+    await this.#queue.idle();
     await this.#watcher?.cancel().catch(() => undefined);
   }
 

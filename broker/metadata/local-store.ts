@@ -52,6 +52,7 @@ import { frameEntry, readFrame } from './entry-frame.js';
 import { applyChange, EMPTY_IMAGE, type MetadataImage } from './image.js';
 import { CorruptMetadataError, MetadataStoreClosedError, StaleMetadataError, checkReadFrom, type MetadataStore } from './store.js';
 import { VersionWaiters } from './version-waiters.js';
+import { SerialQueue } from '../serial-queue.js';
 
 export const METADATA_DIR = 'metadata';
 export const METADATA_LOG_FILE = 'changes.log';
@@ -79,7 +80,7 @@ export class LocalMetadataStore implements MetadataStore {
   /** Pre-v3 entries as replay filled them in, by version (a fixed set: new entries carry their assignments). */
   readonly #filled: ReadonlyMap<number, MetadataChange>;
   readonly #waiters = new VersionWaiters();
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #failure: Error | undefined;
   #closed = false;
 
@@ -121,9 +122,7 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   commit(changes: readonly MetadataChange[], opts: { expectedVersion?: number } = {}): Promise<number> {
-    const run = this.#queue.then(() => this.#commitNow(changes, opts.expectedVersion));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(() => this.#commitNow(changes, opts.expectedVersion));
   }
 
   async readFrom(afterVersion: number, maxEntries: number): Promise<MetadataEntry[]> {
@@ -143,7 +142,7 @@ export class LocalMetadataStore implements MetadataStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#waiters.close(new MetadataStoreClosedError());
-    await this.#queue;
+    await this.#queue.idle();
     this.#handle.close();
   }
 

@@ -212,6 +212,8 @@ export class ClientConnection {
     const ctx: RequestContext = {
       apiVersion: header.apiVersion,
       clientId: header.clientId,
+      // host:port -> host (the port is the client's ephemeral one)
+      clientHost: this.#transport.remoteAddress.replace(/:\d+$/, ''),
       signal: this.#abort.signal,
       logger: this.#logger,
       ordered: (step) => this.#ordered(step),

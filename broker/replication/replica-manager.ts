@@ -61,6 +61,7 @@ import type { Clock } from '../world/clock.js';
 import { ReplicaFetcherManager } from './fetcher-manager.js';
 import { checkpointKey, type HighWatermarkCheckpoint } from './hw-checkpoint.js';
 import { IsrManager } from './isr-manager.js';
+import { SerialQueue } from '../serial-queue.js';
 
 /** What a broker of a cluster adds: the controller, the network it fetches over, its registration epoch. */
 export interface ReplicationDeps {
@@ -119,7 +120,7 @@ export class ReplicaManager {
   /** The last image applied in full: the base of the next diff. */
   #applied: MetadataImage = EMPTY_IMAGE;
   #hosted = new Map<string, HostedTopic>();
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #state: 'new' | 'started' | 'closed' = 'new';
   readonly #clock: Clock | null;
   readonly #fetchers: ReplicaFetcherManager | null = null;
@@ -130,6 +131,8 @@ export class ReplicaManager {
   #checkpointed = new Map<string, number>();
   #checkpointTimer: { cancel(): void } | null = null;
   #checkpointing: Promise<void> = Promise.resolve();
+  /** Called after each image is applied in full (the group coordinator follows its partitions' leadership this way). */
+  readonly #appliedListeners: ((image: MetadataImage) => void)[] = [];
   /** Why this broker takes no writes right now (fenced by its controller), or null; set by its lifecycle. */
   #writeFence: (kind: WriteKind) => string | null = () => null;
 
@@ -226,6 +229,11 @@ export class ReplicaManager {
    * controller fenced it, or may have: broker-lifecycle.ts), or null. A
    * fenced broker keeps serving reads of what it has (CLUSTER.md).
    */
+  /** `listener` runs after every image applied from now on (roles set, logs open). */
+  onApplied(listener: (image: MetadataImage) => void): void {
+    this.#appliedListeners.push(listener);
+  }
+
   fenceWrites(why: (kind: WriteKind) => string | null): void {
     this.#writeFence = why;
   }
@@ -295,7 +303,7 @@ export class ReplicaManager {
     this.#state = 'closed';
     this.#lagTimer?.cancel();
     this.#checkpointTimer?.cancel();
-    await this.#queue;
+    await this.#queue.idle();
     await this.#fetchers?.close();
     await this.#checkpointing;
     if (wasStarted) await this.checkpointHighWatermarks();
@@ -353,9 +361,7 @@ export class ReplicaManager {
   }
 
   #serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(fn);
   }
 
   async #applyNow(next: MetadataImage, opts: { adoptLogsOnDisk: boolean }): Promise<ApplyReport> {
@@ -409,6 +415,7 @@ export class ReplicaManager {
     this.#applied = next;
     // New leaders record their epoch at the log end (KIP-279) before the apply is reported done.
     await Promise.all(this.#leaderships.splice(0));
+    for (const listener of this.#appliedListeners) listener(next);
     return { version: next.version, failures };
   }
 
