@@ -4,16 +4,26 @@
  * retries. With idempotence (the default) every record is in its partition
  * exactly once and in send order; the same run with `idempotent: false`
  * writes duplicates, which shows the faults really hit appended batches.
- * Then the broker is killed right after a swallowed answer and started
- * again: the retry meets a broker that rebuilt its producer state from the
- * log, and is still not written twice.
+ * Then the broker is killed (and, in a second round, stopped cleanly) right
+ * after a swallowed answer and started again: the retry meets a broker that
+ * rebuilt its producer state from the log (or from the snapshot the clean
+ * stop wrote), and is still not written twice.
  */
 import t from 'tap';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Runnel, type RunnelOptions } from '../../../client/index.js';
 import { freshDataDir, startBrokerProcess, type BrokerProcess } from '../../support/broker-process.js';
 import { unusedPort } from '../../support/unused-port.js';
 import { lossyProxies } from '../../support/lossy-proxy.js';
 import { ledgerProblems, readLedger, sendLedger } from './ledger.js';
+
+/** The producer snapshot files in a broker's data directory (one folder per partition). */
+function snapshotFiles(dataDir: string): string[] {
+  return readdirSync(dataDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => readdirSync(join(dataDir, entry.name)).filter((name) => name.endsWith('.snapshot')).map((name) => `${entry.name}/${name}`));
+}
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const PARTITIONS = 3;
@@ -65,7 +75,7 @@ t.test('control: the same faults without idempotence write duplicates', async (t
   t.ok(total > PARTITIONS * PER_PARTITION, `${total - PARTITIONS * PER_PARTITION} records were written twice`);
 });
 
-t.test('a broker killed right after a lost answer rebuilds its producer state from the log: the retry is not written twice', async (t) => {
+t.test('a broker killed, or stopped, right after a lost answer rebuilds its producer state from the log or its snapshot: the retry is not written twice', async (t) => {
   const port = await unusedPort();
   const dataDir = freshDataDir();
   let current = await startBrokerProcess({ dataDir, args: ['--port', String(port)] });
@@ -78,9 +88,16 @@ t.test('a broker killed right after a lost answer rebuilds its producer state fr
   let restart: Promise<void> | null = null;
   // Once per round, right after an answer was swallowed: the batch is in the log, and its producer retries it against a restarted broker.
   proxies.shouldDrop = () => restart === null && ++answers % 12 === 0;
+  let round = 0;
+  const snapshotsAtStop: string[] = [];
   proxies.onDrop = () => {
     restart = (async () => {
-      await current.kill('SIGKILL');
+      // Round 0: a crash (the state comes from the log's batch headers); round 1: a clean stop (from the snapshot it writes).
+      if (round === 0) await current.kill('SIGKILL');
+      else {
+        await current.stop();
+        snapshotsAtStop.push(...snapshotFiles(dataDir));
+      }
       current = await startBrokerProcess({ dataDir, args: ['--port', String(port)] });
     })();
   };
@@ -97,13 +114,15 @@ t.test('a broker killed right after a lost answer rebuilds its producer state fr
         restarts++;
         restart = null;
       }
+      round++;
     }
     await producer.close();
   } finally {
     await runnel.close();
     await proxies.close();
   }
-  t.equal(restarts, 2, `the broker was killed ${restarts} times, each right after it appended a batch whose answer was lost`);
+  t.equal(restarts, 2, `the broker was restarted ${restarts} times, each right after it appended a batch whose answer was lost`);
+  t.ok(snapshotsAtStop.length > 0, `the clean stop left producer snapshots (${snapshotsAtStop.join(', ')})`);
   const check = new Runnel(options(current));
   for (const tag of tags) {
     const got = await readLedger(check, { topic: 'restarted', tag, partitions: PARTITIONS });
