@@ -1,6 +1,7 @@
 /**
  * Topic administration over CreateTopics, CreatePartitions, DeleteTopics,
- * Metadata, DescribeConfigs, AlterConfigs and ListOffsets. Every call retries what is
+ * Metadata, DescribeConfigs, AlterConfigs and ListOffsets, and consumer groups
+ * (admin/groups.ts) with their lag (lag.ts). Every call retries what is
  * retriable (a broker restarting, a leader moving) within the client's retry
  * budget and turns a per-topic or per-partition error into a RunnelError that
  * names the topic.
@@ -11,6 +12,9 @@ import { RunnelError, clientClosed, invalidArgument } from './errors.js';
 import type { Cluster } from './metadata.js';
 import { listOffsets, offsetsForTimestamps } from './offsets.js';
 import type { Admin, DescribedConfig, OngoingReassignment, PartitionMove, PartitionOutcome, TopicDescription } from './types.js';
+import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
+import { deleteGroups, describeGroup, groupLag, listGroupOffsets, listGroups, resetGroupOffsets } from './admin/groups.js';
+import { partitionLags } from './lag.js';
 
 export class RunnelAdmin implements Admin {
   readonly #cluster: Cluster;
@@ -227,6 +231,42 @@ export class RunnelAdmin implements Admin {
     const outcomes = res.replicaElectionResults.flatMap((t) => t.partitionResult.map((p) => outcomeOf({ topic: t.topic, partition: p.partitionId }, { errorCode: p.errorCode, errorMessage: p.errorMessage })));
     for (const topic of new Set(outcomes.map((o) => o.topic))) this.#cluster.invalidate(topic);
     return outcomes;
+  }
+
+  listGroups(opts?: { states?: readonly string[] }): Promise<GroupListing[]> {
+    return this.#open(() => listGroups(this.#cluster, opts?.states ?? []));
+  }
+
+  async describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    if (!Array.isArray(groupIds)) throw invalidArgument('describeGroups takes a list of group ids');
+    return this.#open(() => Promise.all(groupIds.map((g) => describeGroup(this.#cluster, g))));
+  }
+
+  listGroupOffsets(groupId: string, opts?: { topics?: readonly string[] }): Promise<CommittedOffset[]> {
+    return this.#open(() => listGroupOffsets(this.#cluster, groupId, opts?.topics));
+  }
+
+  async lag(positions: readonly { topic: string; partition: number; position: number | null }[]): Promise<PartitionLag[]> {
+    if (!Array.isArray(positions)) throw invalidArgument('lag takes [{ topic, partition, position: number | null }]');
+    return this.#open(() => partitionLags(this.#cluster, positions));
+  }
+
+  groupLag(groupId: string): Promise<{ description: GroupDescription; partitions: GroupPartitionLag[] }> {
+    return this.#open(() => groupLag(this.#cluster, groupId));
+  }
+
+  resetGroupOffsets(groupId: string, opts: { topics: readonly { topic: string; partitions?: readonly number[] }[] | 'all'; spec: OffsetResetSpec; execute?: boolean }): Promise<OffsetResetResult> {
+    return this.#open(() => resetGroupOffsets(this.#cluster, groupId, opts));
+  }
+
+  deleteGroups(groupIds: readonly string[]): Promise<GroupOutcome[]> {
+    return this.#open(() => deleteGroups(this.#cluster, groupIds));
+  }
+
+  /** A call that retries inside (one budget per request it makes), refused once the admin is closed. */
+  async #open<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#cluster.closed) throw clientClosed('The admin client');
+    return call();
   }
 
   async close(): Promise<void> {

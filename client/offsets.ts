@@ -59,14 +59,20 @@ export async function offsetsForTimestamps(cluster: Cluster, topic: string, want
   await Promise.all(wanted.map(async ({ partition, timestamp }) => {
     const base = coarse.get(partition)!;
     // Negative timestamps are earliest / latest: exact already.
-    exact.set(partition, base < 0 || timestamp < 0 ? base : await firstRecordAtOrAfter(cluster, topic, partition, base, timestamp));
+    exact.set(partition, base < 0 || timestamp < 0 ? base : (await firstRecordFrom(cluster, topic, partition, base, timestamp)).offset);
   }));
   return exact;
 }
 
-/** Reads from `fromOffset` (a batch start) to the first record with a timestamp >= `timestamp`. */
-async function firstRecordAtOrAfter(cluster: Cluster, topic: string, partition: number, fromOffset: number, timestamp: number): Promise<number> {
-  let scanBytes = SCAN_BYTES;
+/**
+ * Reads from `fromOffset` to the first record at or after it with a
+ * timestamp >= `timestamp` (any timestamp by default): its offset and
+ * timestamp. When the log holds no such record, `timestamp` is null and
+ * `offset` is where the read ended (the log end). Control records are
+ * skipped: nobody consumes them.
+ */
+export async function firstRecordFrom(cluster: Cluster, topic: string, partition: number, fromOffset: number, timestamp = Number.NEGATIVE_INFINITY, firstScanBytes = SCAN_BYTES): Promise<{ offset: number; timestamp: number | null }> {
+  let scanBytes = firstScanBytes;
   for (;;) {
     const { conn } = await cluster.leaderFor(topic, partition);
     const res = await conn.request('Fetch', {
@@ -77,16 +83,16 @@ async function firstRecordAtOrAfter(cluster: Cluster, topic: string, partition: 
     if (p === undefined) throw new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Fetch answer left out ${topic}-${partition}.`);
     if (errorNameOf(p.errorCode) !== 'NONE') throw RunnelError.fromCode(p.errorCode, `Reading ${topic}-${partition} at offset ${fromOffset}`, null, { topicPartition: { topic, partition } });
     const records = p.records[0];
-    if (records === undefined) return fromOffset;
+    if (records === undefined) return { offset: fromOffset, timestamp: null };
     const walk = walkBatches(records);
     if (walk.batches.length === 0) {
-      if (walk.truncatedFirstBatchBytes <= scanBytes) return fromOffset;
+      if (walk.truncatedFirstBatchBytes <= scanBytes) return { offset: fromOffset, timestamp: null };
       scanBytes = walk.truncatedFirstBatchBytes;
       continue;
     }
     for (const { position, header } of walk.batches) {
       if ((header.attributes & ATTR_CONTROL) !== 0 || header.maxTimestamp < timestamp) continue;
-      for (const r of decodeBatch(records, position).records) if (r.offset >= fromOffset && r.timestamp >= timestamp) return r.offset;
+      for (const r of decodeBatch(records, position).records) if (r.offset >= fromOffset && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
     }
     // The records at or after it were past what was read: go on from there.
     fromOffset = walk.nextOffset;

@@ -4,6 +4,7 @@
  * so the contract is readable in one place.
  */
 import type { RunnelError } from './errors.js';
+import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
 
 export type Acks = 0 | 1 | 'all' | -1;
 export type CompressionName = 'none' | 'gzip' | 'lz4';
@@ -293,6 +294,33 @@ export interface Admin {
    * Without `partitions`, every partition, reporting only those elected.
    */
   electLeaders(opts?: { type?: 'preferred' | 'unclean'; partitions?: readonly { topic: string; partition: number }[] }): Promise<PartitionOutcome[]>;
+  /**
+   * Every consumer group of the cluster: each live broker is asked for the
+   * groups it coordinates and the answers are merged, sorted by group id.
+   * `states` keeps only groups in those states.
+   */
+  listGroups(opts?: { states?: readonly string[] }): Promise<GroupListing[]>;
+  /** State, members and their assignments, in the order asked; GROUP_ID_NOT_FOUND for a group that does not exist. */
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  /** The group's committed offsets (of every partition, or of `topics`), sorted. */
+  listGroupOffsets(groupId: string, opts?: { topics?: readonly string[] }): Promise<CommittedOffset[]>;
+  /** The lag (records and seconds) of each partition from a position (null: none; counted from the log start). */
+  lag(positions: readonly { topic: string; partition: number; position: number | null }[]): Promise<PartitionLag[]>;
+  /**
+   * A group with the lag of every partition it has an offset for or assigns
+   * (from its committed offsets), and the member owning each.
+   */
+  groupLag(groupId: string): Promise<{ description: GroupDescription; partitions: GroupPartitionLag[] }>;
+  /**
+   * Plans moving the group's committed offsets of `topics` (every partition
+   * of each, or those listed) by `spec`, and with `execute` commits them as
+   * a tool (no member): refused with NON_EMPTY_GROUP while the group has
+   * members. Without `execute` nothing changes. `topics` 'all': every topic
+   * the group has offsets for.
+   */
+  resetGroupOffsets(groupId: string, opts: { topics: readonly { topic: string; partitions?: readonly number[] }[] | 'all'; spec: OffsetResetSpec; execute?: boolean }): Promise<OffsetResetResult>;
+  /** Deletes groups without members, with their offsets; one outcome per group (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP). */
+  deleteGroups(groupIds: readonly string[]): Promise<GroupOutcome[]>;
 }
 
 /** A partition to move to `replicas` (preferred leader first), or null to cancel its move. */
@@ -321,3 +349,5 @@ export interface OngoingReassignment {
   /** With `progress`: each replica's log end offset (by broker id; null: that broker did not answer). */
   logEndOffsets?: Record<number, number | null>;
 }
+
+export type { CommittedOffset, GroupDescription, GroupListing, GroupMemberDescription, GroupOutcome, GroupPartitionLag, GroupTopicPartition, OffsetResetPlanEntry, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';

@@ -38,6 +38,8 @@ interface ErrorFacts {
 export interface ErrorContext {
   bootstrap?: string;
   topic?: string;
+  /** The consumer group it works on (`groups describe <group>`). */
+  group?: string;
   /** The command as typed, without `runnel` (`topic delete`), so advice never suggests what was just done. */
   command?: string;
 }
@@ -78,6 +80,8 @@ const EXPLAIN: Readonly<Record<string, Explain>> = {
       : `topic ${topic} already exists; pick another name, pass --if-not-exists to accept the existing topic, or delete it first with \`runnel topic delete ${topic}\``,
   OFFSET_OUT_OF_RANGE: (reason, { topic }) =>
     `${reason}; start with --from-beginning, --from-time, or an --offset the partition holds (see \`runnel offsets ${topic ?? 'TOPIC'}\`)`,
+  GROUP_ID_NOT_FOUND: (reason, { group }) => (group === undefined ? reason : `group ${group} does not exist; see the groups with \`runnel groups list\``),
+  NON_EMPTY_GROUP: (reason, { group }) => (group === undefined ? reason : `${reason}; see its members with \`runnel groups describe ${group}\``),
   INVALID_CONFIG: (reason) => `${reason}; \`runnel start --help\` describes every topic setting and its values (as log.<name>)`,
   // The wire name stays: it is what the broker log and the docs call this state.
   CORRUPT_SEGMENT: (reason, { topicPartition }) =>

@@ -12,6 +12,7 @@ import { clusterCommand } from './commands/cluster.js';
 import { brokerCommand, controllerCommand } from './commands/node-role.js';
 import { consumeCommand } from './commands/consume.js';
 import { dumpLogCommand } from './commands/dump-log.js';
+import { groupsCommand } from './commands/groups.js';
 import { offsetsCommand } from './commands/offsets.js';
 import { partitionsCommand } from './commands/partitions.js';
 import { perfCommand } from './commands/perf.js';
@@ -33,7 +34,7 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true);
   withSubcommandBootstrap(program);
-  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), partitionsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), controllerCommand(), brokerCommand()]) {
+  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), groupsCommand(), partitionsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), controllerCommand(), brokerCommand()]) {
     program.addCommand(command);
   }
   // Remember which broker and topic a command works on, so a failure names them.
@@ -42,6 +43,8 @@ export function buildProgram(context: ErrorContext): Command {
     if (typeof bootstrap === 'string') context.bootstrap = bootstrap;
     const topic: unknown = action.opts()['topic'] ?? (TOPIC_ARGUMENTS.has(action.registeredArguments[0]?.name() ?? '') ? action.processedArgs[0] : undefined);
     if (typeof topic === 'string') context.topic = topic;
+    const group: unknown = action.registeredArguments[0]?.name() === 'group' ? action.processedArgs[0] : undefined;
+    if (typeof group === 'string') context.group = group;
     const path: string[] = [];
     for (let c: Command | null = action; c !== null && c !== program; c = c.parent) path.unshift(c.name());
     context.command = path.join(' ');

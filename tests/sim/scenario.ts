@@ -12,6 +12,7 @@
  */
 import { Simulation } from './engine.js';
 import { FaultSchedule, type FaultKind } from './faults.js';
+import { GroupMembers } from './group-members.js';
 import { Invariants } from './invariants.js';
 import { SimNode } from './sim-node.js';
 import { Workload, type TopicPlan } from './workload.js';
@@ -21,6 +22,12 @@ export interface RunOptions {
   print?: ((line: string) => void) | null;
   /** Fault kinds the schedule draws from (default: all). */
   kinds?: readonly FaultKind[];
+  /**
+   * Also run a consumer group on the topics (group-members.ts): three members
+   * that crash, restart, leave and rejoin while the faults move the
+   * coordinator. Off by default, so the seeds without it replay as before.
+   */
+  groups?: boolean;
 }
 
 export interface RunResult {
@@ -31,6 +38,8 @@ export interface RunResult {
   acked: number;
   failedSends: number;
   faults: number;
+  /** Group runs: offset commits acknowledged. */
+  commits: number;
 }
 
 /** The default draw: SIGKILL twice as likely as the others. */
@@ -58,8 +67,10 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   const workload = new Workload(sim, invariants);
   if (!(await workload.createTopics(TOPICS, SETUP_MS))) sim.fail('liveness', 'the topics could not be created');
 
+  let group: GroupMembers | null = null;
   const converged = (): boolean => {
     if (!nodes.every((n) => n.status === 'up' && !n.paused)) return false;
+    if (group !== null && !group.converged()) return false;
     const image = controller.view?.image();
     if (image === undefined) return false;
     if (![1, 2, 3].every((id) => image.brokers.get(id)?.fenced === false)) return false;
@@ -93,6 +104,12 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   // The fault window: faults and sends at random times in it.
   workload.startConsumer(TOPICS);
   const windowMs = 3_000 + rng.int(5_000);
+  if (opts.groups === true) {
+    group = new GroupMembers(sim, TOPICS.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition }))), 3);
+    sim.addChecker(group);
+    group.start(1_000);
+    group.churn(windowMs, 1 + rng.int(3));
+  }
   const faultCount = 1 + rng.int(4);
   const faults = new FaultSchedule(sim, nodes);
   faults.plan({ kinds: opts.kinds ?? ALL_FAULTS, count: faultCount, windowMs }, healthy);
@@ -104,14 +121,16 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
 
   // Liveness: converged within the bound, and every acknowledged record consumed where it was acknowledged.
   const convergeMs = 40_000;
-  if (!(await sim.runUntil(windowEnd + convergeMs, converged))) sim.fail('liveness', `not converged ${convergeMs} simulated ms after the faults stopped: ${describe(sim, nodes, workload.pending)}`);
+  if (!(await sim.runUntil(windowEnd + convergeMs, converged))) sim.fail('liveness', `not converged ${convergeMs} simulated ms after the faults stopped: ${describe(sim, nodes, workload.pending)}${group === null ? '' : `; group: ${group.describe()}`}`);
   for (const ack of workload.acked) {
     const read = workload.consumed.get(`${ack.topic}-${ack.partition}`)?.get(ack.offset);
     if (read !== ack.value) sim.fail('acked-never-lost', `${ack.topic}-${ack.partition} offset ${ack.offset} was acknowledged as ${ack.value}; the consumer read ${read ?? 'nothing'} there`);
   }
-  sim.event(`converged: ${workload.acked.length} acked, ${workload.failed} failed`);
-  const result: RunResult = { seed, hash: sim.trace.digest(), steps: sim.steps, simulatedMs: sim.elapsedMs, acked: workload.acked.length, failedSends: workload.failed, faults: faultCount };
+  if (group !== null) await group.verifyCommits(sim.elapsedMs + 10_000);
+  sim.event(`converged: ${workload.acked.length} acked, ${workload.failed} failed${group === null ? '' : `, ${group.commits} offset commits`}`);
+  const result: RunResult = { seed, hash: sim.trace.digest(), steps: sim.steps, simulatedMs: sim.elapsedMs, acked: workload.acked.length, failedSends: workload.failed, faults: faultCount, commits: group?.commits ?? 0 };
   void workload.close();
+  void group?.close();
   return result;
 }
 

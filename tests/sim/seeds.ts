@@ -18,12 +18,12 @@ import type { FaultKind } from './faults.js';
 const RUNNER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/tests/sim/main.js');
 
 /** Runs seeds `from`..`from + count - 1`; the child is killed past `timeoutMs`. */
-export async function simulateSeeds(t: Test, from: number, count: number, kinds?: readonly FaultKind[], timeoutMs = 9 * 60_000): Promise<void> {
+export async function simulateSeeds(t: Test, from: number, count: number, kinds?: readonly FaultKind[], timeoutMs = 9 * 60_000, groups = false): Promise<void> {
   if (!existsSync(RUNNER)) {
     t.fail(`the compiled simulation runner ${RUNNER} is missing: run \`npm run build\` first (npm test does)`);
     return;
   }
-  const args = [RUNNER, '--from', String(from), '--seeds', String(count), ...(kinds === undefined ? [] : ['--faults', kinds.join(',')])];
+  const args = [RUNNER, '--from', String(from), '--seeds', String(count), ...(kinds === undefined ? [] : ['--faults', kinds.join(',')]), ...(groups ? ['--groups'] : [])];
   const { code, signal, stdout, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

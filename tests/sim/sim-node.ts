@@ -36,6 +36,11 @@ export const SIM_SETTINGS: Record<string, string | number> = {
   'controlled.shutdown.timeout.ms': 1000,
   'shutdown.timeout.ms': 1000,
   'auto.create.topics': 'false',
+  // Consumer groups (group-members.ts): sessions short enough for a crashed member to be replaced within a run.
+  'group.consumer.session.timeout.ms': 3000,
+  'group.consumer.min.session.timeout.ms': 1000,
+  'group.consumer.heartbeat.interval.ms': 500,
+  'offsets.topic.num.partitions': 2,
 };
 
 /**
