@@ -35,12 +35,15 @@ import type {
   OffsetFetchResponse,
 } from '../../protocol/messages.js';
 import { groupState, newGroup, type ConsumerGroup, type Member } from './group.js';
+import { commitOffsets, fetchOffsets } from './offset-requests.js';
 import { OffsetsStore } from './offsets-store.js';
 import { fromTopicPartitions, isSubset, splitTp, toTopicPartitions, tp } from './partition-set.js';
-import type { CoordinatorRecord, MemberValue, OffsetValue } from './records.js';
+import { groupValue, memberFromValue, memberValue } from './group-records.js';
+import { heartbeatProblem } from './heartbeat-validation.js';
+import type { CoordinatorRecord } from './records.js';
 import { reconcile } from './reconcile.js';
 import type { CoordinatorSettings } from './settings.js';
-import { compileSubscriptionRegex, computeTargetAssignment, sameTopics, subscribedTopicsOf } from './target-assignment.js';
+import { computeTargetAssignment, sameTopics, subscribedTopicsOf } from './target-assignment.js';
 
 /** What a request is handled against: the time, who sent it, and every topic's partition count. */
 export interface RequestEnv {
@@ -107,35 +110,11 @@ export class GroupShard {
           if (group.members.size === 0) group.emptySinceMs = nowMs;
           return;
         }
-        group.members.set(record.memberId, this.#memberFromValue(record.memberId, record.value, nowMs));
+        group.members.set(record.memberId, memberFromValue(record.memberId, record.value, { nowMs, sessionTimeoutMs: this.#settings.sessionTimeoutMs }));
         group.emptySinceMs = -1;
         return;
       }
     }
-  }
-
-  #memberFromValue(memberId: string, v: MemberValue, nowMs: number): Member {
-    const assigned = fromTopicPartitions(v.assigned);
-    const revoking = fromTopicPartitions(v.revoking);
-    return {
-      memberId,
-      instanceId: v.instanceId,
-      rackId: v.rackId,
-      clientId: v.clientId,
-      clientHost: v.clientHost,
-      rebalanceTimeoutMs: v.rebalanceTimeoutMs,
-      subscribedTopicNames: v.subscribedTopicNames,
-      subscribedTopicRegex: v.subscribedTopicRegex,
-      serverAssignor: v.serverAssignor,
-      memberEpoch: v.memberEpoch,
-      previousMemberEpoch: v.previousMemberEpoch,
-      assigned,
-      revoking,
-      target: fromTopicPartitions(v.target),
-      owned: new Set([...assigned, ...revoking]),
-      sessionDeadlineMs: nowMs + this.#settings.sessionTimeoutMs,
-      revocationDeadlineMs: revoking.size > 0 ? nowMs + v.rebalanceTimeoutMs : null,
-    };
   }
 
   /** The live writes up to `seq` are replicated: their offsets become visible to OffsetFetch. */
@@ -158,7 +137,8 @@ export class GroupShard {
   }
 
   #heartbeat(request: ConsumerGroupHeartbeatRequest, env: RequestEnv): ConsumerGroupHeartbeatResponse {
-    this.#validate(request);
+    const invalid = heartbeatProblem(request, this.#settings.assignors);
+    if (invalid !== null) throw new HeartbeatError(invalid.errorName, invalid.message);
     const { groupId, memberId, memberEpoch } = request;
     if (memberEpoch === -1 || memberEpoch === -2) return this.#leave(request, env);
 
@@ -216,12 +196,12 @@ export class GroupShard {
     if (request.topicPartitions !== null) member.owned = fromTopicPartitions(request.topicPartitions);
     member.sessionDeadlineMs = env.nowMs + this.#settings.sessionTimeoutMs;
     const updated = this.#updatedSubscription(member, request, env);
+    if (joined || updated !== member) this.#touch(groupId).members.add(memberId);
     if (updated !== member) {
       bump ||= subscriptionDiffers(member, updated);
       group.members.set(memberId, updated);
       member = updated;
     }
-    if (joined || updated !== member) this.#touch(groupId).members.add(memberId);
 
     const topics = subscribedTopicsOf(group, env.topics);
     if (bump || !sameTopics(topics, group.subscribedTopics)) this.#bumpEpoch(group, topics);
@@ -242,26 +222,6 @@ export class GroupShard {
       heartbeatIntervalMs: this.#settings.heartbeatIntervalMs,
       assignment: tell ? { topicPartitions: assigned } : null,
     };
-  }
-
-  #validate(request: ConsumerGroupHeartbeatRequest): void {
-    if (request.groupId === '') throw new HeartbeatError('INVALID_REQUEST', 'the group id is empty');
-    if (request.memberId === '') throw new HeartbeatError('INVALID_REQUEST', 'the member id is empty: a consumer picks one (a UUID) and keeps it');
-    if (request.memberEpoch < -2) throw new HeartbeatError('INVALID_REQUEST', `member epoch ${request.memberEpoch} is not 0 (join), -1 (leave), -2 (static leave) or a current epoch`);
-    if (request.memberEpoch === -2 && request.instanceId === null) throw new HeartbeatError('INVALID_REQUEST', 'epoch -2 (leaving for a restart) is for static members: the request has no instance id');
-    if (request.memberEpoch === 0 && request.subscribedTopicNames === null && request.subscribedTopicRegex === null) {
-      throw new HeartbeatError('INVALID_REQUEST', 'a member joining (epoch 0) must give its subscription (subscribedTopicNames or subscribedTopicRegex)');
-    }
-    if (request.serverAssignor !== null && !this.#settings.assignors.includes(request.serverAssignor)) {
-      throw new HeartbeatError('UNSUPPORTED_ASSIGNOR', `assignor "${request.serverAssignor}" is not one of this broker's (group.consumer.assignors: ${this.#settings.assignors.join(', ')})`);
-    }
-    if (request.subscribedTopicRegex !== null && request.subscribedTopicRegex !== '') {
-      try {
-        compileSubscriptionRegex(request.subscribedTopicRegex);
-      } catch (error) {
-        throw new HeartbeatError('INVALID_REGULAR_EXPRESSION', `subscription pattern /${request.subscribedTopicRegex}/ is not a valid regular expression: ${(error as Error).message}`);
-      }
-    }
   }
 
   #leave(request: ConsumerGroupHeartbeatRequest, env: RequestEnv): ConsumerGroupHeartbeatResponse {
@@ -354,94 +314,20 @@ export class GroupShard {
   // ---- offsets ----
 
   commitOffsets(request: OffsetCommitRequest, env: RequestEnv): Outcome<OffsetCommitResponse> {
-    const group = this.#groups.get(request.groupId);
-    const fromTool = request.memberEpoch === -1 && request.memberId === '';
-    const failAll = (name: ErrorName, message: string): Outcome<OffsetCommitResponse> => ({
-      response: { throttleTimeMs: 0, topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: Errors[name].code, errorMessage: message })) })) },
-      records: [],
-      seq: 0,
-    });
-    if (request.groupId === '') return failAll('INVALID_GROUP_ID', 'the group id is empty');
-    let member: Member | undefined;
-    if (fromTool) {
-      if (group !== undefined && group.members.size > 0) return failAll('NON_EMPTY_GROUP', `group ${request.groupId} has ${group.members.size} member(s); offsets are set from outside the group only while it has none (stop its consumers first)`);
-    } else {
-      member = group?.members.get(request.memberId);
-      if (member === undefined) return failAll('UNKNOWN_MEMBER_ID', `group ${request.groupId} has no member ${request.memberId}; the commit is refused (rejoin first)`);
-      if (request.memberEpoch > member.memberEpoch || member.memberEpoch === -2) return failAll('FENCED_MEMBER_EPOCH', `commit with epoch ${request.memberEpoch}, but member ${request.memberId}'s epoch is ${member.memberEpoch}; rejoin with epoch 0`);
-    }
-    const seq = ++this.#seq;
-    const records: CoordinatorRecord[] = [];
-    const topics: OffsetCommitResponse['topics'] = [];
-    let accepted = false;
-    for (const topic of request.topics) {
-      const partitions: OffsetCommitResponse['topics'][number]['partitions'] = [];
-      topics.push({ name: topic.name, partitions });
-      const count = env.topics.get(topic.name);
-      for (const p of topic.partitions) {
-        const refuse = (name: ErrorName, message: string): void => {
-          partitions.push({ partition: p.partition, errorCode: Errors[name].code, errorMessage: message });
-        };
-        if (count === undefined || p.partition < 0 || p.partition >= count) {
-          refuse('UNKNOWN_TOPIC_OR_PARTITION', `${topic.name}-${p.partition} does not exist`);
-          continue;
-        }
-        if (member !== undefined && request.memberEpoch < member.memberEpoch) {
-          // An older epoch commits only partitions the member still holds: nobody else can have consumed them meanwhile.
-          const key = tp(topic.name, p.partition);
-          if (request.memberEpoch !== member.previousMemberEpoch || !(member.assigned.has(key) || member.revoking.has(key))) {
-            refuse('STALE_MEMBER_EPOCH', `commit with epoch ${request.memberEpoch}, member ${request.memberId} is at epoch ${member.memberEpoch}; commit again with its current epoch`);
-            continue;
-          }
-        }
-        if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata, 'utf8') > this.#settings.offsetMetadataMaxBytes) {
-          refuse('OFFSET_METADATA_TOO_LARGE', `the metadata of ${topic.name}-${p.partition} is ${Buffer.byteLength(p.committedMetadata, 'utf8')} bytes, above offset.metadata.max.bytes (${this.#settings.offsetMetadataMaxBytes})`);
-          continue;
-        }
-        if (!Number.isSafeInteger(p.committedOffset) || p.committedOffset < 0) {
-          refuse('INVALID_REQUEST', `offset ${p.committedOffset} of ${topic.name}-${p.partition} is negative`);
-          continue;
-        }
-        const value: OffsetValue = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata, commitTimestampMs: env.nowMs };
-        this.#offsets.write(seq, request.groupId, tp(topic.name, p.partition), value);
-        records.push({ kind: 'offset', groupId: request.groupId, topic: topic.name, partition: p.partition, value });
-        partitions.push({ partition: p.partition, errorCode: Errors.NONE.code, errorMessage: null });
-        accepted = true;
-      }
-    }
-    if (accepted && group === undefined) {
+    const seq = this.#seq + 1;
+    const result = commitOffsets({ group: this.#groups.get(request.groupId), offsets: this.#offsets, settings: this.#settings, seq }, request, env);
+    if (result.records.length === 0) return { response: result.response, records: [], seq: 0 };
+    if (!this.#groups.has(request.groupId)) {
       // A commit creates the (empty) group, as in Kafka: it can be listed, described and deleted.
       this.#groups.set(request.groupId, newGroup(request.groupId, this.#settings.assignors[0]!, env.nowMs));
       this.#touch(request.groupId).group = true;
     }
-    records.unshift(...this.#collect());
-    return { response: { throttleTimeMs: 0, topics }, records, seq: records.length > 0 ? seq : 0 };
+    this.#seq = seq;
+    return { response: result.response, records: [...this.#collect(), ...result.records], seq };
   }
 
   fetchOffsets(request: OffsetFetchRequest): OffsetFetchResponse {
-    const group = this.#groups.get(request.groupId);
-    const fail = (name: ErrorName, message: string): OffsetFetchResponse => ({ throttleTimeMs: 0, errorCode: Errors[name].code, errorMessage: message, topics: [] });
-    if (request.memberId !== null && request.memberEpoch >= 0) {
-      if (group === undefined) return fail('GROUP_ID_NOT_FOUND', `no group ${request.groupId}`);
-      const member = group.members.get(request.memberId);
-      if (member === undefined) return fail('UNKNOWN_MEMBER_ID', `group ${request.groupId} has no member ${request.memberId}`);
-      if (request.memberEpoch !== member.memberEpoch) return fail('STALE_MEMBER_EPOCH', `member ${request.memberId} is at epoch ${member.memberEpoch}, not ${request.memberEpoch}`);
-    }
-    const stable = this.#offsets.stable(request.groupId);
-    const asked = request.topics ?? groupByTopic([...new Set([...stable.keys(), ...this.#offsets.latest(request.groupId).keys()])]);
-    const topics = asked.map(({ name, partitions }) => ({
-      name,
-      partitions: partitions.map((partition) => {
-        const key = tp(name, partition);
-        if (request.requireStable && this.#offsets.isUnstable(request.groupId, key)) {
-          return { partition, committedOffset: -1, committedLeaderEpoch: -1, metadata: null, commitTimestampMs: -1, errorCode: Errors.UNSTABLE_OFFSET_COMMIT.code };
-        }
-        const value = stable.get(key);
-        if (value === undefined) return { partition, committedOffset: -1, committedLeaderEpoch: -1, metadata: null, commitTimestampMs: -1, errorCode: Errors.NONE.code };
-        return { partition, committedOffset: value.offset, committedLeaderEpoch: value.leaderEpoch, metadata: value.metadata, commitTimestampMs: value.commitTimestampMs, errorCode: Errors.NONE.code };
-      }),
-    }));
-    return { throttleTimeMs: 0, errorCode: Errors.NONE.code, errorMessage: null, topics };
+    return fetchOffsets(this.#groups.get(request.groupId), this.#offsets, request);
   }
 
   // ---- describe, list, delete ----
@@ -601,32 +487,13 @@ export class GroupShard {
       const group = this.#groups.get(groupId);
       if (group === undefined) continue;
       if (dirty.group) {
-        records.push({ kind: 'group', groupId, value: { groupEpoch: group.groupEpoch, assignmentEpoch: group.assignmentEpoch, assignorName: group.assignorName, subscribedTopics: [...group.subscribedTopics].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, partitions]) => ({ name, partitions })) } });
+        records.push({ kind: 'group', groupId, value: groupValue(group) });
       }
       for (const memberId of dirty.removed) if (!group.members.has(memberId)) records.push({ kind: 'member', groupId, memberId, value: null });
       for (const memberId of dirty.members) {
         const m = group.members.get(memberId);
         if (m === undefined) continue;
-        records.push({
-          kind: 'member',
-          groupId,
-          memberId,
-          value: {
-            instanceId: m.instanceId,
-            rackId: m.rackId,
-            clientId: m.clientId,
-            clientHost: m.clientHost,
-            rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-            subscribedTopicNames: [...m.subscribedTopicNames],
-            subscribedTopicRegex: m.subscribedTopicRegex,
-            serverAssignor: m.serverAssignor,
-            memberEpoch: m.memberEpoch,
-            previousMemberEpoch: m.previousMemberEpoch,
-            assigned: toTopicPartitions(m.assigned),
-            revoking: toTopicPartitions(m.revoking),
-            target: toTopicPartitions(m.target),
-          },
-        });
+        records.push({ kind: 'member', groupId, memberId, value: memberValue(m) });
       }
     }
     this.#dirty.clear();
@@ -640,15 +507,4 @@ function subscriptionDiffers(a: Member, b: Member): boolean {
 
 function sameMembers(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return a.size === b.size && isSubset(a, b);
-}
-
-function groupByTopic(keys: readonly string[]): { name: string; partitions: number[] }[] {
-  const byTopic = new Map<string, number[]>();
-  for (const key of [...keys].sort()) {
-    const { topic, partition } = splitTp(key);
-    let list = byTopic.get(topic);
-    if (list === undefined) byTopic.set(topic, (list = []));
-    list.push(partition);
-  }
-  return [...byTopic].map(([name, partitions]) => ({ name, partitions: partitions.sort((a, b) => a - b) }));
 }

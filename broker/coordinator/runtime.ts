@@ -18,7 +18,9 @@
  * A write that fails or is not replicated within COMMIT_TIMEOUT_MS leaves
  * the shard ahead of its log: the shard is dropped and loaded again from the
  * log (which waits until the log's end is replicated), so memory never
- * stays ahead of the log.
+ * stays ahead of the log. While the partition's ISR is below its
+ * min.insync.replicas an operation is refused before it changes anything
+ * (COORDINATOR_NOT_AVAILABLE), as an acks=all produce would be.
  *
  * Time: session and rebalance deadlines fire `tick` on the injected Clock;
  * offsets retention runs every RETENTION_CHECK_MS.
@@ -81,6 +83,7 @@ export class GroupCoordinator {
   #previousTopics: ReadonlyMap<string, unknown> = new Map();
   #retentionTimer: { cancel(): void } | null = null;
   #closed = false;
+  #counts: { image: MetadataImage; counts: ReadonlyMap<string, number> } | null = null;
 
   constructor(opts: { replicas: ReplicaManager; settings: CoordinatorSettings; clock: Clock; logger: Logger; createTopic: CreateInternalTopic; topicPartitions: number; replicationFactor: number }) {
     this.#replicas = opts.replicas;
@@ -97,11 +100,15 @@ export class GroupCoordinator {
     return this.#replicas.image;
   }
 
-  /** Partition counts of every topic, as the shard's requests take them. */
-  topicCounts(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const [name, topic] of this.#replicas.image.topics) counts.set(name, topic.partitions);
-    return counts;
+  /** Partition counts of every topic, as the shard's requests take them: one map per metadata image (pattern matches are cached per map). */
+  topicCounts(): ReadonlyMap<string, number> {
+    const image = this.#replicas.image;
+    if (this.#counts?.image !== image) {
+      const counts = new Map<string, number>();
+      for (const [name, topic] of image.topics) counts.set(name, topic.partitions);
+      this.#counts = { image, counts };
+    }
+    return this.#counts.counts;
   }
 
   /** Creates `__consumer_offsets` if it does not exist yet (once, however many ask at the same time). */
@@ -111,7 +118,11 @@ export class GroupCoordinator {
       const live = [...this.#replicas.image.brokers.values()].filter((b) => !b.fenced).length;
       const replicationFactor = Math.max(1, Math.min(this.#replicationFactor, live));
       try {
-        await this.#createTopic({ name: OFFSETS_TOPIC, partitions: this.#topicPartitions, replicationFactor, configs: { 'cleanup.policy': 'compact' } });
+        // min.insync.replicas 2 where there are replicas for it: an acknowledged commit or assignment is then on two
+        // brokers, so no single failure (a power loss of the leader with the rest of the ISR gone) loses it. Kafka leaves
+        // this topic at the broker default (1) and asks operators to raise it; a queue that loses nothing acknowledged cannot.
+        const minInsync = Math.min(2, replicationFactor);
+        await this.#createTopic({ name: OFFSETS_TOPIC, partitions: this.#topicPartitions, replicationFactor, configs: { 'cleanup.policy': 'compact', 'min.insync.replicas': String(minInsync) } });
         this.#logger.info({ event: 'offsetsTopicCreated', partitions: this.#topicPartitions, replicationFactor }, `created ${OFFSETS_TOPIC} with ${this.#topicPartitions} partition(s), replication factor ${replicationFactor}`);
       } catch (error) {
         if (!(error instanceof TopicExistsError) && !/TOPIC_ALREADY_EXISTS/.test(String((error as Error).message))) throw error;
@@ -225,6 +236,11 @@ export class GroupCoordinator {
 
   async #write<R>(slot: Slot, op: (shard: GroupShard) => Outcome<R>): Promise<R> {
     if (slot.state !== 'active') throw new CoordinatorError('COORDINATOR_LOAD_IN_PROGRESS', `the groups of ${OFFSETS_TOPIC}-${slot.index} are being loaded; retry shortly`);
+    const { isr, config } = slot.partition;
+    if (isr.length < config.minInsyncReplicas) {
+      // As a produce with acks=all: refused before anything is changed, so neither memory nor the log moves.
+      throw new CoordinatorError('COORDINATOR_NOT_AVAILABLE', `${OFFSETS_TOPIC}-${slot.index} has ${isr.length} in-sync replica(s), fewer than its min.insync.replicas ${config.minInsyncReplicas}; retry once its replicas are back`);
+    }
     const outcome = op(slot.shard);
     if (outcome.records.length > 0) {
       try {

@@ -24,11 +24,28 @@ export function compileSubscriptionRegex(source: string): RegExp {
 export function resolvedTopics(member: Member, topics: ReadonlyMap<string, number>): Set<string> {
   const resolved = new Set<string>();
   for (const name of member.subscribedTopicNames) if (topics.has(name)) resolved.add(name);
-  if (member.subscribedTopicRegex !== null && member.subscribedTopicRegex !== '') {
-    const regex = compileSubscriptionRegex(member.subscribedTopicRegex);
-    for (const name of topics.keys()) if (!isInternalTopic(name) && regex.test(name)) resolved.add(name);
-  }
+  if (member.subscribedTopicRegex !== null && member.subscribedTopicRegex !== '') for (const name of matching(member.subscribedTopicRegex, topics)) resolved.add(name);
   return resolved;
+}
+
+/**
+ * Per topics map (the runtime makes one per metadata image), the names each
+ * pattern matches: members sharing a pattern match the topics once. A map
+ * that changed size since (a caller that grows one in place) starts over.
+ */
+const matches = new WeakMap<ReadonlyMap<string, number>, { size: number; bySource: Map<string, string[]> }>();
+
+function matching(source: string, topics: ReadonlyMap<string, number>): string[] {
+  let cached = matches.get(topics);
+  if (cached === undefined || cached.size !== topics.size) matches.set(topics, (cached = { size: topics.size, bySource: new Map() }));
+  const bySource = cached.bySource;
+  let names = bySource.get(source);
+  if (names === undefined) {
+    const regex = compileSubscriptionRegex(source);
+    names = [...topics.keys()].filter((name) => !isInternalTopic(name) && regex.test(name));
+    bySource.set(source, names);
+  }
+  return names;
 }
 
 /** Every subscribed topic of the group with its partition count now. */

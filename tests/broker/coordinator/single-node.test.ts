@@ -133,6 +133,18 @@ t.test('single-node coordinator over the wire, and its state after a restart', a
   t.equal((await client.request('ConsumerGroupHeartbeat', heartbeat('B', -1))).errorCode, 0);
   t.equal((await client.request('ConsumerGroupDescribe', { groupIds: ['g1'] })).groups[0]!.groupState, 'Empty');
   t.equal((await commit('', -1, 3, 100)).topics[0]!.partitions[0]!.errorCode, 0, 'a tool commit into the empty group');
+  // A deleted topic's offsets go with it.
+  await client.request('CreateTopics', { topics: [{ name: 'temp', partitions: 1, replicationFactor: -1, configs: [] }], timeoutMs: 10_000, validateOnly: false });
+  const tempCommit = await client.request('OffsetCommit', { groupId: 'g1', memberId: '', memberEpoch: -1, groupInstanceId: null, topics: [{ name: 'temp', partitions: [{ partition: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+  t.equal(tempCommit.topics[0]!.partitions[0]!.errorCode, 0);
+  t.same((await fetchAll()).topics.map((topic) => topic.name), [TOPIC, 'temp']);
+  t.equal((await client.request('DeleteTopics', { topics: ['temp'], timeoutMs: 10_000 })).topics[0]!.errorCode, 0);
+  let names = (await fetchAll()).topics.map((topic) => topic.name);
+  for (let i = 0; i < 50 && names.includes('temp'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    names = (await fetchAll()).topics.map((topic) => topic.name);
+  }
+  t.same(names, [TOPIC], 'the deleted topic\'s committed offsets are gone');
   t.equal((await client.request('DeleteGroups', { groupsNames: ['g1', 'nope'] })).results.map((r) => r.errorCode).join(), `0,${Errors.GROUP_ID_NOT_FOUND.code}`);
   t.same((await fetchAll()).topics, [], 'no offsets left');
   t.equal((await client.request('ConsumerGroupDescribe', { groupIds: ['g1'] })).groups[0]!.errorCode, Errors.GROUP_ID_NOT_FOUND.code);
