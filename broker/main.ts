@@ -37,6 +37,7 @@ import type { MetadataImage } from './metadata/image.js';
 import { BrokerFaults } from './faults.js';
 import { Cleanups, runningNode } from './running-node.js';
 import { buildHandlerTable } from './handlers/index.js';
+import { ProducerIdBlocks } from './producers/producer-id-blocks.js';
 import { GroupCoordinator } from './coordinator/runtime.js';
 import { coordinatorSettings } from './coordinator/settings.js';
 import { createLogger, type Logger } from './log.js';
@@ -214,7 +215,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     serving.onApplied((image) => coordinator.onImage(image));
     coordinator.onImage(serving.image);
     cleanups.push(async () => coordinator.close());
-    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
+    const producerIds = new ProducerIdBlocks(channel, () => ({ brokerId: config.nodeId, brokerEpoch: running.brokerEpoch }));
+    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
     const server = await BrokerServer.start({
       transport,
       config,

@@ -53,11 +53,16 @@
  * Not thread-safe (nothing in the broker is): every call runs on the event
  * loop, and appends are applied in call order.
  */
+import { BATCH_HEADER_BYTES, readBatchHeader, type BatchHeader } from '../protocol/batch/header.js';
+import { ProtocolError } from '../protocol/errors.js';
 import { NotEnoughReplicasAfterAppendError, NotLeaderError, PartitionOffsetOutOfRangeError, UnknownTopicOrPartitionError } from './errors.js';
 import { LeaderState, type LeadershipState } from './replication/leader-state.js';
 import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
+import { appendTimeOf, loadProducerState } from './storage/producer-state-loader.js';
+import { takeProducerSnapshot, writeProducerSnapshot } from './storage/producer-snapshot.js';
+import { lastSequenceOf, nextSequence, PRODUCER_BATCHES_KEPT, ProducerStateTable } from './storage/producer-state.js';
 import type { ReadBufferSource } from './storage/segment.js';
 import { assert, InvariantError } from './world/assert.js';
 
@@ -67,6 +72,8 @@ export interface PartitionAppend {
   info: AppendInfo;
   /** Resolves once the high watermark covers the append (at once, unless fsync=always or a roll is pending); rejects if the log fails first. */
   committed: Promise<void>;
+  /** True when the batch was a producer's retry of one already appended: nothing was written, `info` has the original offsets. */
+  duplicate?: boolean;
 }
 
 export class Partition {
@@ -96,6 +103,21 @@ export class Partition {
   #appendedBytesTotal = 0;
   /** The high watermark came from a checkpoint: until a role is set it stays there (see the constructor). */
   readonly #restored: boolean;
+  /** Idempotent producers' sequences here (storage/producer-state.ts); kept as leader and as follower. */
+  readonly #producers = new ProducerStateTable();
+  /**
+   * Whether `#producers` reflects the log: 'unloaded' after the log opened
+   * with records (loaded when a producer's batch first needs it, so a broker
+   * whose producers are not idempotent never scans for them), 'loading'
+   * while a rebuild reads the log (producer batches wait), 'ready'.
+   */
+  #producersState: 'unloaded' | 'loading' | 'ready' = 'ready';
+  /** The rebuild in progress, while 'loading'. */
+  #producersLoading: Promise<void> | null = null;
+  /** Bumped by every rebuild, so an older one still reading stops. */
+  #producersGeneration = 0;
+  /** The snapshot files on disk still describe this log (no truncation since it opened). */
+  #snapshotTrusted = true;
 
   /**
    * `log` null: the log could not be opened, for the reason `offline`.
@@ -121,6 +143,8 @@ export class Partition {
       if (this.#restored) this.#invisible.push({ endOffset: log.logEndOffset, sizeBytes: log.sizeBytes });
       void this.#whenCommitted(log.logEndOffset).catch(() => undefined);
     }
+    // A log with records may hold producers' batches: read when first needed (`producersLoaded`).
+    if (log !== null && log.logEndOffset > 0) this.#producersState = 'unloaded';
   }
 
   get role(): PartitionRole {
@@ -271,15 +295,149 @@ export class Partition {
     await this.#usableLog().waitAppendable();
   }
 
+  /**
+   * False while the producer state is being rebuilt from the log: a batch
+   * with a producer id must wait (`producersLoaded`), others need not.
+   */
+  get producersReady(): boolean {
+    return this.#producersState === 'ready';
+  }
+
+  /** The idempotent producers' state (read-only use: tests and diagnostics). */
+  get producers(): ProducerStateTable {
+    return this.#producers;
+  }
+
+  /** Resolves once the producer state reflects the log: starts loading it (snapshot, then the log after it) if that has not happened yet. */
+  async producersLoaded(): Promise<void> {
+    const log = this.#usableLog();
+    if (this.#producersState === 'unloaded') this.#rebuildProducers(log, log.logStartOffset, this.#snapshotTrusted);
+    while (this.#producersLoading !== null) await this.#producersLoading;
+  }
+
+  /**
+   * Writes the producer state as a snapshot at the log end (a clean
+   * shutdown: storage/producer-snapshot.ts). Nothing for a partition that
+   * cannot serve or is still rebuilding. A failed write is swallowed: it
+   * only costs the next start a longer scan.
+   */
+  async writeProducerSnapshot(): Promise<void> {
+    const log = this.#log;
+    if (log === null || log.isOffline || this.#deleted) return;
+    // Never loaded: the files there are still right unless the log was cut since; a rebuild in progress has none to give.
+    if (this.#producersState === 'unloaded' && this.#snapshotTrusted) return;
+    if (this.#producersState !== 'ready' || this.#producers.size === 0) {
+      await takeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, null).catch(() => undefined);
+      return;
+    }
+    await writeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, this.#producers).catch(() => undefined);
+  }
+
+  /** Whether `records` starts with a batch from an idempotent producer (that must wait for `producersReady`). */
+  static hasProducerId(records: Uint8Array): boolean {
+    try {
+      return records.byteLength >= BATCH_HEADER_BYTES && readBatchHeader(records, 0).producerId >= 0;
+    } catch {
+      return false; // storage's validation reports what is wrong with it
+    }
+  }
+
+  /**
+   * Rebuilds the producer state from the log's batch headers from `fromOffset`
+   * on (what is before it is already in the table), or from the snapshot
+   * when `fromSnapshot` and there is a usable one. Appends of producer
+   * batches wait meanwhile (`producersReady`); a failed read takes the log
+   * offline, which refuses them anyway.
+   */
+  #rebuildProducers(log: PartitionLog, fromOffset: number, fromSnapshot = false): void {
+    const generation = ++this.#producersGeneration;
+    const stale = (): boolean => generation !== this.#producersGeneration;
+    const table = this.#producers;
+    const load = async (): Promise<void> => {
+      let from = fromOffset;
+      // Snapshot files are read (and deleted) on the first load only; an untrusted one is deleted unread.
+      const snapshot = new ProducerStateTable();
+      const at = await takeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, fromSnapshot ? snapshot : null);
+      this.#snapshotTrusted = false;
+      if (stale()) return;
+      if (at !== null) {
+        for (const [producerId, entry] of snapshot.entries()) table.restore(producerId, entry);
+        from = at;
+      }
+      await loadProducerState(log, table, from, stale);
+    };
+    this.#producersState = 'loading';
+    const loading = load()
+      .catch((error: unknown) => {
+        if (!log.isOffline) log.takeOffline(`${this.topic}-${this.index} could not rebuild its producer state`, error);
+      })
+      .finally(() => {
+        if (stale()) return;
+        this.#producersLoading = null;
+        this.#producersState = 'ready';
+      });
+    this.#producersLoading = loading;
+  }
+
+  /**
+   * What the producer state says of `records` (KIP-98): whether they are a
+   * producer's batches (up to five, one producer and epoch, consecutive
+   * sequences) to append, the original append of a retry, or a thrown
+   * ProtocolError for a refused request.
+   */
+  #checkSequence(records: Uint8Array): { producer: boolean; duplicate: PartitionAppend | null } {
+    const headers: BatchHeader[] = [];
+    try {
+      for (let pos = 0; pos < records.byteLength; pos += headers[headers.length - 1]!.sizeBytes) headers.push(readBatchHeader(records, pos));
+    } catch {
+      return { producer: false, duplicate: null }; // storage's validation refuses it, saying why
+    }
+    const first = headers[0];
+    if (first === undefined || first.producerId < 0) return { producer: false, duplicate: null };
+    const where = `${this.topic}-${this.index}`;
+    if (headers.length > PRODUCER_BATCHES_KEPT) throw new ProtocolError('INVALID_RECORD', `an idempotent producer sends at most ${PRODUCER_BATCHES_KEPT} batches per partition in a request; ${where} got ${headers.length}`);
+    for (let i = 1; i < headers.length; i++) {
+      const [prev, h] = [headers[i - 1]!, headers[i]!];
+      if (h.producerId !== first.producerId || h.producerEpoch !== first.producerEpoch || h.baseSequence !== nextSequence(lastSequenceOf(prev))) {
+        throw new ProtocolError('INVALID_RECORD', `the batches for ${where} in one request must come from one producer and epoch with consecutive sequences; batch ${i} does not follow batch ${i - 1}`);
+      }
+    }
+    if (this.#producersState !== 'ready') throw new ProtocolError('LEADER_NOT_AVAILABLE', `${where} is loading its producer state from the log; retry shortly`);
+    // The first batch decides; the others follow it in sequence (checked above).
+    const verdict = this.#producers.check(first);
+    if (verdict.kind === 'refuse') throw new ProtocolError(verdict.error, `${where}: ${verdict.message}`);
+    if (verdict.kind === 'append') return { producer: true, duplicate: null };
+    // A retry: answered with the original offsets, provided every batch is one the partition has, stored one after the other.
+    let { baseOffset, lastOffset, logAppendTimeMs } = verdict.batch;
+    for (const h of headers.slice(1)) {
+      const again = this.#producers.check(h);
+      if (again.kind !== 'duplicate' || again.batch.baseOffset !== lastOffset + 1) {
+        throw new ProtocolError('INVALID_RECORD', `${where}: a retried request from producer ${first.producerId} holds batches the partition did not store together; retry each batch alone`);
+      }
+      lastOffset = again.batch.lastOffset;
+      logAppendTimeMs = again.batch.logAppendTimeMs;
+    }
+    const info: AppendInfo = { baseOffset, lastOffset, logAppendTimeMs, maxTimestamp: -1, batchCount: headers.length, sizeBytes: 0 };
+    const committed = lastOffset < this.#highWatermark ? Promise.resolve() : this.#whenCommitted(lastOffset + 1);
+    return { producer: true, duplicate: { info, committed, duplicate: true } };
+  }
+
+
   /** Appends whole batches (validated, offsets assigned by storage) as the leader. Throws NotLeaderError, storage's typed errors. */
   append(records: Uint8Array): PartitionAppend {
     const log = this.#usableLog();
     if (this.#role !== 'leader') throw new NotLeaderError(this.topic, this.index, this.#leader, `this broker does not lead ${this.topic}-${this.index}${this.#leader === -1 ? '' : ` (broker ${this.#leader} does)`}; refresh metadata`);
+    const { producer, duplicate } = this.#checkSequence(records);
+    if (duplicate !== null) return duplicate;
+    let appended: PartitionAppend;
     try {
-      return this.#append(log, records);
+      appended = this.#append(log, records);
     } catch (error) {
       throw this.#offlineOnInvariant(log, error);
     }
+    // Storage stamped the offsets (and any append time) into the batches: each is remembered as it is now stored.
+    if (producer) this.#recordProducerBatches(records);
+    return appended;
   }
 
   #append(log: PartitionLog, records: Uint8Array): PartitionAppend {
@@ -383,6 +541,8 @@ export class Partition {
       throw this.#offlineOnInvariant(log, error);
     }
     const endOffset = info.lastOffset + 1;
+    // During a rebuild the loader reads these batches itself (it follows the log end).
+    if (this.#producersState === 'ready') this.#recordProducerBatches(records);
     this.#appendedBytesTotal += info.sizeBytes;
     this.#invisible.push({ endOffset, sizeBytes: info.sizeBytes });
     if (this.#config.fsync !== 'always' && endOffset <= log.writtenEndOffset) {
@@ -392,6 +552,15 @@ export class Partition {
       void this.#whenCommitted(endOffset).catch(() => undefined);
     }
     return info;
+  }
+
+  /** Notes the producer batches among `records` (stamped with their offsets: a follower's copy of its leader's). */
+  #recordProducerBatches(records: Uint8Array): void {
+    for (let pos = 0; pos < records.byteLength; ) {
+      const h = readBatchHeader(records, pos);
+      if (h.producerId >= 0) this.#producers.record(h, h.baseOffset, h.baseOffset + h.lastOffsetDelta, appendTimeOf(h));
+      pos += h.sizeBytes;
+    }
   }
 
   /** As follower: the high watermark the leader sent; this replica's is the lower of it and its own committed end. */
@@ -415,6 +584,7 @@ export class Partition {
     const log = this.#usableLog();
     await log.truncateTo(offset);
     this.#afterTruncation(log, Math.min(this.#highWatermark, log.logEndOffset));
+    this.#producersAfterTruncation(log, offset);
   }
 
   /** As follower: storage's `truncateFullyAndStartAt` (the leader's log starts past this one's end). */
@@ -422,6 +592,30 @@ export class Partition {
     const log = this.#usableLog();
     await log.truncateFullyAndStartAt(offset);
     this.#afterTruncation(log, log.logEndOffset);
+    // Nothing is left of the old log: no producer state either (a producer seen again is taken at any sequence, as after retention).
+    ++this.#producersGeneration;
+    this.#producersLoading = null;
+    this.#producersState = 'ready';
+    this.#snapshotTrusted = false;
+    this.#producers.clear();
+  }
+
+  /**
+   * The log lost its batches from `offset` on: so does the producer state.
+   * Where that leaves a producer with none of its kept batches, what came
+   * before them is only in the log, so the state is rebuilt from it.
+   */
+  #producersAfterTruncation(log: PartitionLog, offset: number): void {
+    if (this.#producersState === 'unloaded') {
+      this.#snapshotTrusted = false; // loaded later, from the log as it is then
+      return;
+    }
+    if (this.#producersState === 'loading' || !this.#producers.truncate(offset)) this.#rebuildProducersFromScratch(log);
+  }
+
+  #rebuildProducersFromScratch(log: PartitionLog): void {
+    this.#producers.clear();
+    this.#rebuildProducers(log, log.logStartOffset);
   }
 
   #afterTruncation(log: PartitionLog, highWatermark: number): void {

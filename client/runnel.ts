@@ -112,8 +112,14 @@ export class Runnel {
       throw invalidArgument(`compression must be 'none', 'gzip' or 'lz4', got ${String(compression)}`);
     }
     if (opts.partitioner !== undefined && typeof opts.partitioner !== 'function') throw invalidArgument('partitioner must be a function (key, partitionCount) => partition');
+    const acks = acksOnWire(opts.acks ?? 'all');
+    if (opts.idempotent !== undefined && typeof opts.idempotent !== 'boolean') throw invalidArgument(`idempotent must be true or false, got ${String(opts.idempotent)}`);
+    if (opts.idempotent === true && acks !== -1) {
+      throw invalidArgument(`idempotent: true needs acks 'all' (got ${String(opts.acks)}): with acks 0 or 1 a batch the leader acknowledged can be lost in a leader change, and its retry would then be numbered after a gap; use acks 'all', or idempotent: false`);
+    }
     return this.#track((onClosed) => new RunnelProducer(cluster, {
-      acks: acksOnWire(opts.acks ?? 'all'),
+      acks,
+      idempotent: opts.idempotent ?? acks === -1,
       lingerMs,
       deliveryTimeoutMs,
       batchBytes: positive('batchBytes', opts.batchBytes ?? 64 * KiB),

@@ -33,6 +33,15 @@ export interface RunnelOptions {
 export interface ProducerOptions {
   /** 0: fire and forget; 1: the leader has it; 'all' / -1: every in-sync replica has it (default). */
   acks?: Acks;
+  /**
+   * Idempotence (KIP-98, default true, with acks 'all'): the producer takes
+   * an id from the cluster and numbers its batches per partition, so a retry
+   * after a lost answer or a leader change is never written twice nor out of
+   * order. `true` with acks 0 or 1 is refused (an id is only safe when every
+   * in-sync replica has each batch); acks 0 or 1 without `idempotent` turn it
+   * off, as in Kafka.
+   */
+  idempotent?: boolean;
   /** How long a batch may wait for more records before it is sent (default 5). */
   lingerMs?: number;
   /** Target size of one record batch, in bytes (default 64 KiB). */

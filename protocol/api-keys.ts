@@ -27,6 +27,8 @@ export const ApiKey = {
   AlterPartitionReassignments: 45,
   ListPartitionReassignments: 46,
   AlterPartition: 56,
+  /** Controller API: a broker's next block of producer ids. */
+  AllocateProducerIds: 67,
   BrokerRegistration: 62,
   BrokerHeartbeat: 63,
   /** Runnel's own (Kafka has no such API): brokers follow the metadata log with it. Above Kafka's range, so never a clash. */

@@ -68,6 +68,7 @@ const bodyCodecs: CodecTable = {
   ListGroups: avro('ListGroups'),
   DeleteGroups: avro('DeleteGroups'),
   InitProducerId: avro('InitProducerId'),
+  AllocateProducerIds: avro('AllocateProducerIds'),
   Produce: produceVersions,
   Fetch: fetchVersions,
 };

@@ -490,6 +490,19 @@ export interface InitProducerIdResponse {
   producerEpoch: number;
 }
 
+/* AllocateProducerIds (67): controller API */
+export interface AllocateProducerIdsRequest {
+  brokerId: number;
+  brokerEpoch: number;
+}
+export interface AllocateProducerIdsResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  producerIdStart: number;
+  producerIdLen: number;
+}
+
 export interface RequestBodies {
   ApiVersions: ApiVersionsRequest;
   Metadata: MetadataRequest;
@@ -517,6 +530,7 @@ export interface RequestBodies {
   ListGroups: ListGroupsRequest;
   DeleteGroups: DeleteGroupsRequest;
   InitProducerId: InitProducerIdRequest;
+  AllocateProducerIds: AllocateProducerIdsRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -545,6 +559,7 @@ export interface ResponseBodies {
   ListGroups: ListGroupsResponse;
   DeleteGroups: DeleteGroupsResponse;
   InitProducerId: InitProducerIdResponse;
+  AllocateProducerIds: AllocateProducerIdsResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

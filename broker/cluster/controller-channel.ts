@@ -11,7 +11,7 @@
  * (STALE_BROKER_EPOCH, INCONSISTENT_CLUSTER_ID, ...), whichever way they came.
  */
 import type { AlterPartitionRequest, AlterPartitionResponse, RequestBodies, ResponseBodies } from '../../protocol/messages.js';
-import type { Controller } from '../controller/controller.js';
+import { MAX_PRODUCER_ID_BLOCK, type Controller } from '../controller/controller.js';
 import type { MetadataEntry } from '../metadata/changes.js';
 
 /** Who follows the metadata log: a broker by its id and current registration epoch. */
@@ -39,6 +39,17 @@ export interface HeartbeatRequest {
   wantShutDown?: boolean;
 }
 
+export interface ProducerIdsRequest {
+  brokerId: number;
+  brokerEpoch: number;
+}
+
+/** Producer ids [firstProducerId, firstProducerId + count), this broker's alone. */
+export interface ProducerIdBlock {
+  firstProducerId: number;
+  count: number;
+}
+
 export interface HeartbeatAnswer {
   fenced: boolean;
   shouldShutDown: boolean;
@@ -51,6 +62,8 @@ export interface ControllerChannel {
   heartbeat(h: HeartbeatRequest, opts?: { signal?: AbortSignal }): Promise<HeartbeatAnswer>;
   /** ISR changes by a leader; per-partition results carry their own errors. */
   alterPartition(req: AlterPartitionRequest): Promise<AlterPartitionResponse>;
+  /** The next block of producer ids for this broker (Controller.allocateProducerIds). */
+  allocateProducerIds(req: ProducerIdsRequest): Promise<ProducerIdBlock>;
   /**
    * Long poll for metadata entries after `afterVersion`, by the registered
    * broker `broker` (STALE_BROKER_EPOCH when that is not its current
@@ -93,6 +106,10 @@ export class InProcessControllerChannel implements ControllerChannel {
 
   alterPartition(req: AlterPartitionRequest): Promise<AlterPartitionResponse> {
     return this.#controller.alterPartition(req);
+  }
+
+  allocateProducerIds(req: ProducerIdsRequest): Promise<ProducerIdBlock> {
+    return this.#controller.allocateProducerIds({ ...req, count: MAX_PRODUCER_ID_BLOCK });
   }
 
   changes(afterVersion: number, opts: { maxWaitMs: number; signal: AbortSignal; broker: PollingBroker | null }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {

@@ -122,6 +122,10 @@ export class ControllerSeat implements ControllerApis, TopicAdmin {
     return this.#run((c) => c.alterPartition(request));
   }
 
+  allocateProducerIds(request: Parameters<Controller['allocateProducerIds']>[0]): Promise<{ firstProducerId: number; count: number }> {
+    return this.#run((c) => c.allocateProducerIds(request));
+  }
+
   changes(afterVersion: number, opts: Parameters<Controller['changes']>[1]): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {
     return this.#run((c) => c.changes(afterVersion, opts));
   }

@@ -24,15 +24,16 @@ import type { ClientWorld } from '../../client/world.js';
 import type { Logger } from '../log.js';
 import type { MetadataEntry } from '../metadata/changes.js';
 import type { MetadataStore } from '../metadata/store.js';
-import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi, type HeartbeatAnswer, type HeartbeatRequest, type PollingBroker } from './controller-channel.js';
+import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi, type HeartbeatAnswer, type HeartbeatRequest, type PollingBroker, type ProducerIdBlock, type ProducerIdsRequest } from './controller-channel.js';
 import type { ControllerSeat } from './controller-seat.js';
+import { MAX_PRODUCER_ID_BLOCK } from '../controller/controller.js';
 import type { ControllerCandidate } from './etcd-candidacy.js';
 import { RemoteControllerChannel } from './remote-controller-channel.js';
 
 const RETRY = { initialBackoffMs: 50, maxBackoffMs: 1000 };
 
 /** The part of a channel both targets (own seat, remote node) answer. */
-type Target = Pick<ControllerChannel, 'register' | 'heartbeat' | 'alterPartition' | 'forward'>;
+type Target = Pick<ControllerChannel, 'register' | 'heartbeat' | 'alterPartition' | 'allocateProducerIds' | 'forward'>;
 
 export interface EtcdChannelOptions {
   nodeId: number;
@@ -63,6 +64,7 @@ export class EtcdControllerChannel implements ControllerChannel {
       register: async (r) => ({ brokerEpoch: (await seat.registerBroker(r)).brokerEpoch, clusterId: seat.clusterId }),
       heartbeat: (h) => seat.heartbeat(h),
       alterPartition: (req) => seat.alterPartition(req),
+      allocateProducerIds: (req) => seat.allocateProducerIds({ ...req, count: MAX_PRODUCER_ID_BLOCK }),
       forward: (api, request) => opts.answerAdmin(api, request),
     };
     // A new leader: drop the connection to the old one (its calls in flight fail and are retried on the new).
@@ -87,6 +89,10 @@ export class EtcdControllerChannel implements ControllerChannel {
 
   alterPartition(req: AlterPartitionRequest): Promise<AlterPartitionResponse> {
     return this.#call((target) => target.alterPartition(req));
+  }
+
+  allocateProducerIds(req: ProducerIdsRequest): Promise<ProducerIdBlock> {
+    return this.#call((target) => target.allocateProducerIds(req));
   }
 
   forward<K extends ForwardedApi>(api: K, request: RequestBodies[K]): Promise<ResponseBodies[K]> {

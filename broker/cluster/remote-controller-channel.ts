@@ -21,7 +21,7 @@ import { RunnelError } from '../../client/errors.js';
 import type { ClientWorld } from '../../client/world.js';
 import type { Logger } from '../log.js';
 import { decodeEntry, type MetadataEntry } from '../metadata/changes.js';
-import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi, type HeartbeatAnswer, type HeartbeatRequest, type PollingBroker } from './controller-channel.js';
+import { MAX_CHANGES_PER_POLL, type BrokerIdentity, type ControllerChannel, type ForwardedApi, type HeartbeatAnswer, type HeartbeatRequest, type PollingBroker, type ProducerIdBlock, type ProducerIdsRequest } from './controller-channel.js';
 
 const RETRY = { initialBackoffMs: 100, maxBackoffMs: 2000 };
 /** How much longer than its maxWaitMs a long poll may take before the connection is deemed dead. */
@@ -87,6 +87,12 @@ export class RemoteControllerChannel implements ControllerChannel {
     const response = await this.#call('AlterPartition', req);
     throwIfError(response);
     return response;
+  }
+
+  async allocateProducerIds(req: ProducerIdsRequest): Promise<ProducerIdBlock> {
+    const response = await this.#call('AllocateProducerIds', req);
+    throwIfError(response);
+    return { firstProducerId: response.producerIdStart, count: response.producerIdLen };
   }
 
   async changes(afterVersion: number, opts: { maxWaitMs: number; signal: AbortSignal; broker: PollingBroker | null }): Promise<{ latestVersion: number; entries: MetadataEntry[] }> {

@@ -84,6 +84,9 @@ export interface LocalReplicas {
   strayLogs(topic: string, indexes: readonly number[]): number[];
 }
 
+/** The largest producer id block one request gets (Kafka hands out 1000 at a time). */
+export const MAX_PRODUCER_ID_BLOCK = 1000;
+
 export class Controller {
   readonly #store: MetadataStore;
   readonly #config: BrokerConfig;
@@ -244,6 +247,25 @@ export class Controller {
         await this.#completeReassignments();
       }
       return decision.response;
+    });
+  }
+
+  /**
+   * AllocateProducerIds (Kafka's, key 67): the next block of `count`
+   * producer ids for the registered broker, committed as a metadata entry
+   * before it is answered, so a block is never handed out twice (not after a
+   * controller failover either: the next block starts where the committed
+   * ones end, metadata/image.ts `nextProducerId`).
+   */
+  allocateProducerIds(request: { brokerId: number; brokerEpoch: number; count: number }): Promise<{ firstProducerId: number; count: number }> {
+    return this.#serially(async () => {
+      this.#currentBroker(request.brokerId, request.brokerEpoch);
+      const count = Math.max(1, Math.min(request.count, MAX_PRODUCER_ID_BLOCK));
+      const firstProducerId = this.#store.image.nextProducerId ?? 0;
+      if (firstProducerId + count > Number.MAX_SAFE_INTEGER) throw new ProtocolError('UNKNOWN_SERVER_ERROR', 'the cluster has handed out every producer id');
+      await this.#commitOnly([{ kind: 'producerIdsAllocated', brokerId: request.brokerId, brokerEpoch: request.brokerEpoch, firstProducerId, count }]);
+      this.#logger.info({ event: 'producerIdsAllocated', brokerId: request.brokerId, firstProducerId, count }, `producer ids ${firstProducerId}..${firstProducerId + count - 1} handed to broker ${request.brokerId}`);
+      return { firstProducerId, count };
     });
   }
 
@@ -644,4 +666,4 @@ function range(start: number, end: number): number[] {
 }
 
 /** What the controller APIs' handlers call: a Controller, or (HA on etcd) whichever runs on this node while it leads. */
-export type ControllerApis = Pick<Controller, 'registerBroker' | 'heartbeat' | 'connectionLost' | 'alterPartition' | 'changes' | 'clusterId'>;
+export type ControllerApis = Pick<Controller, 'registerBroker' | 'heartbeat' | 'connectionLost' | 'alterPartition' | 'allocateProducerIds' | 'changes' | 'clusterId'>;

@@ -15,6 +15,7 @@ import type { ControllerApis } from '../controller/controller.js';
 import type { Logger } from '../log.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { Partition } from '../partition.js';
+import type { ProducerIdBlocks } from '../producers/producer-id-blocks.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Clock } from '../world/clock.js';
 import type { GroupCoordinator } from '../coordinator/runtime.js';
@@ -46,6 +47,8 @@ export interface ServingContext extends AdminContext {
 export interface BrokerContext extends ServingContext {
   readonly replicas: ReplicaManager;
   readonly clock: Clock;
+  /** Where InitProducerId takes producer ids (blocks from the controller); without it the broker does not offer the API. */
+  readonly producerIds?: ProducerIdBlocks;
   /** The consumer-group coordinator (broker/coordinator/): absent in tests that build a broker without one. */
   readonly coordinator?: GroupCoordinator;
 }

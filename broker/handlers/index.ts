@@ -12,6 +12,7 @@ import { SUPPORTED_VERSIONS } from '../../protocol/codec.js';
 import { assert } from '../world/assert.js';
 import type { ControllerApis } from '../controller/controller.js';
 import { alterConfigsHandler } from './alter-configs.js';
+import { allocateProducerIdsHandler } from './allocate-producer-ids.js';
 import { alterPartitionHandler } from './alter-partition.js';
 import { apiVersionsHandler } from './api-versions.js';
 import type { BrokerContext, GroupContext, ServingContext } from './broker-context.js';
@@ -29,6 +30,7 @@ import { offsetFetchHandler } from './offset-fetch.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { fetchHandler } from './fetch.js';
+import { initProducerIdHandler } from './init-producer-id.js';
 import { registered, type InvariantSink, type RegisteredHandler } from './handler.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
@@ -53,6 +55,7 @@ export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink):
     registered(offsetForLeaderEpochHandler(broker), faults),
     ...servingHandlers(broker, faults),
   ];
+  if (broker.producerIds !== undefined) handlers.push(registered(initProducerIdHandler(broker.producerIds), faults));
   const coordinator = broker.coordinator;
   if (coordinator !== undefined) handlers.push(...groupHandlers({ coordinator, endpoint: broker.endpoint, config: broker.config, logger: broker.logger }, faults));
   if (broker.controllerApis !== undefined) handlers.push(...controllerHandlers(broker.controllerApis, faults));
@@ -96,6 +99,7 @@ function controllerHandlers(controller: ControllerApis, faults: InvariantSink): 
     registered(brokerRegistrationHandler(controller), faults),
     registered(brokerHeartbeatHandler(controller), faults),
     registered(alterPartitionHandler(controller), faults),
+    registered(allocateProducerIdsHandler(controller), faults),
     registered(metadataChangesHandler(controller), faults),
   ];
 }

@@ -47,7 +47,7 @@ import { Errors, ProtocolError } from '../../protocol/errors.js';
 import type { ProducePartitionResult, ProduceRequest, ProduceResponse } from '../../protocol/messages.js';
 import { InvalidTopicNameError, UnknownTopicOrPartitionError } from '../errors.js';
 import { isInternalTopic } from '../metadata/topic-name.js';
-import type { Partition, PartitionAppend } from '../partition.js';
+import { Partition, type PartitionAppend } from '../partition.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
 import { NO_RESPONSE, type ApiHandler, type RequestContext } from './handler.js';
@@ -139,6 +139,8 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           outcomes.push({ partition: index, error: toWireError(new ProtocolError('NOT_ENOUGH_REPLICAS', `${name}-${index} has ${partition.isr.length} in-sync replica(s) [${partition.isr.join(',')}], fewer than its min.insync.replicas ${partition.config.minInsyncReplicas}; nothing was written`), ctx.logger) });
           continue;
         }
+        // A producer batch needs the producer state, which a restart or a truncation rebuilds from the log.
+        if (!partition.producersReady && Partition.hasProducerId(records)) await partition.producersLoaded();
         try {
           const append = partition.append(records);
           // An unawaited rejection is reported by the wait below; keep Node from calling it unhandled meanwhile.

@@ -16,6 +16,8 @@
  *   v4: v3 plus ReassignmentThrottleChanged; PartitionChanged gains
  *       `addingReplicas` and `removingReplicas` (a reassignment in progress,
  *       as Kafka's KIP-455 partition record; default `[]`: none).
+ *   v5: v4 plus ProducerIdsAllocated (a block of idempotent-producer ids
+ *       handed to a broker, Kafka's ProducerIdsRecord).
  *
  * Each entry is written with the oldest schema that can express it: the
  * first that has its kind, or a later one when it carries a field only that
@@ -43,7 +45,22 @@ export type MetadataChange =
   | { kind: 'brokerUnfenced'; brokerId: number; brokerEpoch: number }
   | PartitionChanged
   /** The cluster-wide copy rate limit for replicas being added by a reassignment; 0: none. */
-  | { kind: 'reassignmentThrottleChanged'; bytesPerSecond: number };
+  | { kind: 'reassignmentThrottleChanged'; bytesPerSecond: number }
+  | ProducerIdsAllocated;
+
+/**
+ * Producer ids [firstProducerId, firstProducerId + count) belong to broker
+ * `brokerId` (registration `brokerEpoch`) from now on; the next block starts
+ * after them, so no id is ever handed out twice, whichever broker or
+ * controller asks later.
+ */
+export interface ProducerIdsAllocated {
+  kind: 'producerIdsAllocated';
+  brokerId: number;
+  brokerEpoch: number;
+  firstProducerId: number;
+  count: number;
+}
 
 /** A broker (re)joined; its broker epoch is this entry's version. */
 export interface BrokerRegistered {
@@ -97,6 +114,7 @@ const RECORD_NAMES = {
   brokerUnfenced: 'BrokerUnfenced',
   partitionChanged: 'PartitionChanged',
   reassignmentThrottleChanged: 'ReassignmentThrottleChanged',
+  producerIdsAllocated: 'ProducerIdsAllocated',
 } as const satisfies Record<MetadataChange['kind'], string>;
 
 const configsField = { name: 'configs', type: { type: 'map', values: 'string' }, doc: 'Topic setting overrides by name (segment.bytes, retention.ms, ...).' };
@@ -276,6 +294,30 @@ export const METADATA_SCHEMA_V4 = {
   ],
 } as const;
 
+/** v4 plus producer id blocks: one more branch after the old ones, so v1-v4 entries resolve into v5. */
+export const METADATA_SCHEMA_V5 = {
+  ...METADATA_SCHEMA_V4,
+  fields: [
+    versionField,
+    timestampField,
+    {
+      ...changeField,
+      type: [
+        ...METADATA_SCHEMA_V4.fields[2].type,
+        {
+          type: 'record', name: RECORD_NAMES.producerIdsAllocated, doc: 'A block of idempotent-producer ids was handed to a broker; the next block starts after it.',
+          fields: [
+            { name: 'brokerId', type: 'int', doc: 'The broker that owns the block.' },
+            { name: 'brokerEpoch', type: 'long', doc: 'Its registration epoch when it asked.' },
+            { name: 'firstProducerId', type: 'long', doc: 'The first id of the block.' },
+            { name: 'count', type: 'int', doc: 'How many ids the block holds.' },
+          ],
+        },
+      ],
+    },
+  ],
+} as const;
+
 function typeOf(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true });
 }
@@ -286,8 +328,9 @@ const WRITER_SCHEMAS: ReadonlyMap<number, avro.Type> = new Map([
   [2, typeOf(METADATA_SCHEMA_V2)],
   [3, typeOf(METADATA_SCHEMA_V3)],
   [4, typeOf(METADATA_SCHEMA_V4)],
+  [5, typeOf(METADATA_SCHEMA_V5)],
 ]);
-export const CURRENT_SCHEMA_VERSION = 4;
+export const CURRENT_SCHEMA_VERSION = 5;
 const currentType = WRITER_SCHEMAS.get(CURRENT_SCHEMA_VERSION)!;
 /** The first schema version that has each kind of change. */
 const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
@@ -301,6 +344,7 @@ const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
   brokerUnfenced: 3,
   partitionChanged: 3,
   reassignmentThrottleChanged: 4,
+  producerIdsAllocated: 5,
 };
 /** Fields added to a kind after its first schema: the version that has them. An entry that uses one is written with it. */
 const ASSIGNMENTS_SCHEMA = 3;

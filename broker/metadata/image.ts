@@ -77,6 +77,8 @@ export interface MetadataImage {
   readonly deletedTopics: ReadonlyMap<string, string>;
   /** Bytes per second a leader serves, in all, to replicas a reassignment is adding; absent: no limit. */
   readonly reassignmentThrottle?: number;
+  /** The first producer id no block has been handed out from yet (0 before any; metadata/changes.ts ProducerIdsAllocated). */
+  readonly nextProducerId?: number;
 }
 
 export const EMPTY_IMAGE: MetadataImage = { clusterId: '', version: 0, brokers: new Map(), topics: new Map(), deletedTopics: new Map() };
@@ -131,6 +133,8 @@ export function applyChange(image: MetadataImage, change: MetadataChange, versio
       const { reassignmentThrottle: _previous, ...rest } = image;
       return change.bytesPerSecond === 0 ? { ...rest, version } : { ...rest, version, reassignmentThrottle: change.bytesPerSecond };
     }
+    case 'producerIdsAllocated':
+      return { ...image, version, nextProducerId: Math.max(image.nextProducerId ?? 0, change.firstProducerId + change.count) };
     case 'partitionChanged': {
       const topic = topicOf(image, change, version);
       assert(Number.isInteger(change.partition) && change.partition >= 0 && change.partition < topic.partitions, 'a changed partition exists', { topic: change.name, partition: change.partition, partitions: topic.partitions, version });

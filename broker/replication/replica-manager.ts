@@ -307,6 +307,12 @@ export class ReplicaManager {
     await this.#fetchers?.close();
     await this.#checkpointing;
     if (wasStarted) await this.checkpointHighWatermarks();
+    // A clean stop: each partition's producer state as a snapshot, so the next start need not scan the whole log for it.
+    if (wasStarted) {
+      for (const hosted of this.#hosted.values()) {
+        for (const partition of hosted.partitions.values()) await partition.writeProducerSnapshot();
+      }
+    }
   }
 
   /**

@@ -301,6 +301,11 @@ export class PartitionLog {
   }
 
   /** Total bytes of every segment's .log (pending segments' bytes included). */
+  /** The file system the log lives on (for the partition's own small files, such as producer snapshots). */
+  get fileSystem(): FileSystem {
+    return this.#fs;
+  }
+
   get sizeBytes(): number {
     let total = 0;
     for (const segment of this.#segments) total += segment.sizeBytes;

@@ -22,6 +22,7 @@
  *
  * Pure bookkeeping with time passed in; the producer owns the timers.
  */
+import type { ProducerStamp } from './idempotence.js';
 import { BatchBuilder, type RecordInput } from '../../protocol/batch/index.js';
 import type { CodecName } from '../../protocol/batch/index.js';
 import type { RunnelError } from '../errors.js';
@@ -59,6 +60,8 @@ export class ProducerBatch {
   expired = false;
   /** Its memory is given back (once only). */
   released = false;
+  /** The idempotent producer's id, epoch and sequence in its header (idempotence.ts), or null until first sent. */
+  stamp: ProducerStamp | null = null;
   /**
    * The batch's records as runs of consecutive messages of one send() call:
    * run r is messages [runFirst[r], runFirst[r] + runCount[r]) of runCalls[r].
@@ -285,10 +288,10 @@ export class Accumulator {
 
   /**
    * Takes the batches of a ready queue for one request: its sealed batches
-   * (oldest first) up to `maxBytes` (always at least one), plus the open one
-   * if it is due and fits.
+   * (oldest first) up to `maxBytes` and `maxBatches` (always at least one),
+   * plus the open one if it is due and fits.
    */
-  drain(q: PartitionQueue, maxBytes: number, nowMs: number): ProducerBatch[] {
+  drain(q: PartitionQueue, maxBytes: number, nowMs: number, maxBatches = Infinity): ProducerBatch[] {
     const open = q.open;
     if (open !== null && (this.forceDepth > 0 || this.#roomWaiters.length > 0 || nowMs - open.createdMs >= this.opts.lingerMs || q.sealed.length === 0)) {
       this.#seal(q);
@@ -297,7 +300,7 @@ export class Accumulator {
     let bytes = 0;
     while (q.sealed.length > 0) {
       const next = q.sealed[0]!;
-      if (out.length > 0 && bytes + next.bytes!.byteLength > maxBytes) break;
+      if (out.length > 0 && (bytes + next.bytes!.byteLength > maxBytes || out.length >= maxBatches)) break;
       q.sealed.shift();
       out.push(next);
       bytes += next.bytes!.byteLength;

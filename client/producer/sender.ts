@@ -43,12 +43,15 @@ import { isStaleMetadataError, LOOK_UP, NO_SUCH_PARTITION, type Cluster } from '
 import type { Logger } from '../types.js';
 import type { Accumulator, PartitionQueue, ProducerBatch } from './accumulator.js';
 import { deliveryTimeoutErrors, formatDuration } from './delivery-timeout.js';
+import { IDEMPOTENT_BATCHES_PER_REQUEST, ProducerIdentity } from './idempotence.js';
 import type { SendCall } from './send-call.js';
 import type { TopicLookups } from './topic-lookups.js';
 
 export interface SenderOptions {
   /** Wire value: 0, 1 or -1. */
   acks: number;
+  /** Idempotent producing (needs acks -1): batches carry a producer id and per-partition sequence numbers (idempotence.ts). */
+  idempotent: boolean;
   requestTimeoutMs: number;
   retries: number;
   retry: RetryPolicy;
@@ -84,6 +87,8 @@ export class Sender {
   /** A pass took batches off a request whose leader moved: another pass sends them. */
   #requeuedByAbandon = false;
   #stopped = false;
+  /** The idempotent producer's id and numbering; null when not idempotent. */
+  readonly #identity: ProducerIdentity | null;
 
   constructor(cluster: Cluster, acc: Accumulator, lookups: TopicLookups, opts: SenderOptions) {
     this.#cluster = cluster;
@@ -92,6 +97,7 @@ export class Sender {
     this.#opts = opts;
     this.#timer = new EarliestTimer(cluster.clock, () => this.#run());
     this.#leaderChecks = new LeaderChecks(cluster, opts.requestTimeoutMs, opts.logger, () => this.wake());
+    this.#identity = opts.idempotent ? new ProducerIdentity(cluster, { requestTimeoutMs: opts.requestTimeoutMs, logger: opts.logger }) : null;
   }
 
   /** Runs a send pass soon (same tick's appends still join the batches). */
@@ -153,7 +159,10 @@ export class Sender {
         addTo(byLeader, leader, q);
       }
     }
-    for (const [leader, queues] of byLeader) this.#sendTo(leader, queues, nowMs);
+    // Idempotent: nothing is sent until the producer holds a current id and epoch (stamps need them).
+    const identity = this.#identity;
+    if (identity !== null && !identity.ready && byLeader.size > 0) identity.ensure(() => this.wake());
+    else for (const [leader, queues] of byLeader) this.#sendTo(leader, queues, nowMs);
     // After sending, so that the requests just sent are watched too (their leader checks).
     for (const entry of this.#onTheWire) {
       if (this.#leaderMoved(entry)) {
@@ -213,7 +222,10 @@ export class Sender {
     const name = `${q.topic}-${q.partition}`;
     const leader = this.#cluster.cachedLeader(q.topic, q.partition);
     let waitingFor: string;
-    if (b.attempts > 0) {
+    if (this.#identity !== null && !this.#identity.ready) {
+      waitingFor = `waiting for a producer id (InitProducerId) before sending ${name}`;
+      return deliveryTimeoutErrors(this.#cluster, this.#opts.deliveryTimeoutMs, waitingFor, this.#identity.lastError ?? b.lastError, nowMs);
+    } else if (b.attempts > 0) {
       waitingFor = `waiting to send ${name} again after ${b.attempts} failed attempt${b.attempts === 1 ? '' : 's'}`;
     } else if (leader === LOOK_UP) {
       waitingFor = `waiting for the leader of ${name}`;
@@ -255,8 +267,12 @@ export class Sender {
       let requestBytes = 0;
       for (; i < queues.length && (entries.length === 0 || requestBytes < this.#opts.maxRequestBytes); i++) {
         const q = queues[i]!;
-        const batches = this.#acc.drain(q, this.#opts.maxRequestBytes - requestBytes, nowMs);
+        // Idempotent: a batch sent before (numbered) goes alone, so the leader answers its retry with its own original offsets;
+        // fresh batches go up to IDEMPOTENT_BATCHES_PER_REQUEST together (the leader keeps that many per producer).
+        const retry = this.#identity !== null && q.front?.stamp != null;
+        const batches = this.#acc.drain(q, retry ? 0 : this.#opts.maxRequestBytes - requestBytes, nowMs, this.#identity === null ? Infinity : IDEMPOTENT_BATCHES_PER_REQUEST);
         if (batches.length === 0) continue;
+        if (this.#identity !== null) for (const b of batches) this.#identity.stamp(q, b);
         // Several batches go out as they are, one after another (no concatenated copy).
         let records: RecordChunks;
         if (batches.length === 1) {
@@ -311,7 +327,16 @@ export class Sender {
         this.#retryOrFail(entry, new RunnelError('UNKNOWN_SERVER_ERROR', `The broker's Produce response left out ${entry.q.topic}-${entry.q.partition}.`));
       } else if (errorNameOf(r.errorCode) !== 'NONE') {
         const topicPartition = { topic: entry.q.topic, partition: entry.q.partition };
-        this.#retryOrFail(entry, RunnelError.fromCode(r.errorCode, `Producing to ${entry.q.topic}-${entry.q.partition}`, r.errorMessage, { topicPartition }));
+        const name = errorNameOf(r.errorCode);
+        if (this.#identity !== null && name === 'DUPLICATE_SEQUENCE_NUMBER') {
+          // Appended already, long enough ago that the leader no longer knows where: written once, offsets unknown.
+          this.#succeed(entry, -1, -1);
+          continue;
+        }
+        const renew = this.#identity !== null && (name === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || name === 'UNKNOWN_PRODUCER_ID');
+        if (renew) for (const b of entry.batches) this.#identity!.renewFor(b);
+        // A sequence refusal appended nothing: retried under a new epoch (KIP-360).
+        this.#retryOrFail(entry, RunnelError.fromCode(r.errorCode, `Producing to ${entry.q.topic}-${entry.q.partition}`, r.errorMessage, renew ? { topicPartition, retriable: true } : { topicPartition }));
       } else {
         this.#succeed(entry, r.baseOffset, r.logAppendTimeMs);
       }

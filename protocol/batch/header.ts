@@ -210,6 +210,20 @@ export function stampBatch(buf: Uint8Array, pos: number, baseOffset: number, lea
   writeI32(buf, pos + BATCH_OFFSET_LEADER_EPOCH, leaderEpoch);
 }
 
+/**
+ * An idempotent producer's stamp (KIP-98): producer id, epoch and base
+ * sequence, inside the CRC, so the CRC is sealed again. Done when a sealed
+ * batch is first sent (its sequence is known only then) and again if the
+ * producer must renumber it under a new epoch.
+ */
+export function stampProducer(buf: Uint8Array, pos: number, sizeBytes: number, producerId: number, producerEpoch: number, baseSequence: number): void {
+  writeI64(buf, pos + BATCH_OFFSET_PRODUCER_ID, producerId);
+  buf[pos + BATCH_OFFSET_PRODUCER_EPOCH] = producerEpoch >>> 8;
+  buf[pos + BATCH_OFFSET_PRODUCER_EPOCH + 1] = producerEpoch;
+  writeI32(buf, pos + BATCH_OFFSET_BASE_SEQUENCE, baseSequence);
+  sealBatchCrc(buf, pos, sizeBytes);
+}
+
 /** True when fast-crc32c loaded its SSE4.2 path (it falls back to slow JS silently). */
 export function crcIsNative(): boolean {
   return String(crc32c.calculate).includes('[native code]');

@@ -11,6 +11,7 @@
 import type { AvroApiVersion } from '../avro/schema.js';
 import type { ApiName } from '../api-keys.js';
 import { alterConfigsV0 } from './alter-configs/v0.js';
+import { allocateProducerIdsV0 } from './allocate-producer-ids/v0.js';
 import { alterPartitionV0 } from './alter-partition/v0.js';
 import { alterPartitionReassignmentsV0 } from './alter-partition-reassignments/v0.js';
 import { apiVersionsV0 } from './api-versions/v0.js';
@@ -65,4 +66,5 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   ListGroups: [listGroupsV0],
   DeleteGroups: [deleteGroupsV0],
   InitProducerId: [initProducerIdV0],
+  AllocateProducerIds: [allocateProducerIdsV0],
 };

@@ -3,7 +3,8 @@
  * it answers ApiVersions with `versions` (by default every API at v0 only,
  * the version the answer helpers below encode) and every other request
  * through `answer` (which may return null to stay silent; it gets the
- * request's version, to answer in kind). It can also play the
+ * request's version, to answer in kind); an InitProducerId that `answer`
+ * leaves unanswered gets producer id 1, epoch 0. It can also play the
  * faults a real broker has, deterministically and at once: `hang()` keeps
  * every connection open but answers nothing (SIGSTOP: the kernel still
  * accepts connections and takes their bytes), `resume()` answers what came
@@ -60,9 +61,22 @@ export async function fakeBroker(t: Test, answer: Answer, versions = v0Versions(
         const handle = (): void => {
           if (socket.destroyed) return;
           const body = decodeRequestBody(api, header.apiVersion, frame, bodyOffset);
+          // An idempotent producer (the SDK's default) asks for an id first; `answer` may script it, else every producer gets id 1.
+          let scripted: Uint8Array[] | null = null;
+          if (api === 'InitProducerId') {
+            try {
+              scripted = answer(api, header.correlationId, body, socket, header.apiVersion);
+            } catch {
+              scripted = null; // a script that knows nothing of it
+            }
+          } else if (api !== 'ApiVersions') {
+            scripted = answer(api, header.correlationId, body, socket, header.apiVersion);
+          }
           const out = api === 'ApiVersions'
             ? encodeResponse('ApiVersions', 0, header.correlationId, { errorCode: 0, apiKeys: versions })
-            : answer(api, header.correlationId, body, socket, header.apiVersion);
+            : scripted === null && api === 'InitProducerId'
+              ? encodeResponse('InitProducerId', 0, header.correlationId, { throttleTimeMs: 0, errorCode: 0, errorMessage: null, producerId: 1, producerEpoch: 0 })
+              : scripted;
           if (out !== null) for (const chunk of out) socket.write(chunk);
         };
         if (hung) backlog.push(handle);

@@ -522,6 +522,13 @@ export const samples: Samples = {
       response: { throttleTimeMs: I32_MAX, errorCode: 47, errorMessage: unicode, producerId: -1, producerEpoch: -1 },
     },
   ],
+  AllocateProducerIds: [
+    { request: { brokerId: 0, brokerEpoch: 1 }, response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, producerIdStart: 0, producerIdLen: 1000 } },
+    {
+      request: { brokerId: I32_MAX, brokerEpoch: LONG_MAX },
+      response: { throttleTimeMs: I32_MAX, errorCode: 41, errorMessage: unicode, producerIdStart: -1, producerIdLen: 0 },
+    },
+  ],
 };
 
 /** Replaces the value of each `key` found anywhere in `body` (the fields an older version lacks) by its default. */

@@ -567,6 +567,8 @@ const PUBLISHED: Record<string, string> = {
   'DeleteGroups v0 response': 'b1b6c283e83bee92',
   'InitProducerId v0 request': '493dac2021cb6aa4',
   'InitProducerId v0 response': '904cd4a0b35fb34c',
+  'AllocateProducerIds v0 request': 'b00ee7dbb02db009',
+  'AllocateProducerIds v0 response': '3580ec8dfa375027',
 };
 
 t.test('published Avro schema versions never change (a new version is a new file and a new line here)', async (t) => {

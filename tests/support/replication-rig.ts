@@ -124,6 +124,7 @@ export class ReplicationRig {
       register: refused,
       heartbeat: refused,
       changes: refused,
+      allocateProducerIds: refused,
       forward: refused,
       close: async () => undefined,
       alterPartition: async (request) => {

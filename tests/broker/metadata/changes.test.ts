@@ -67,7 +67,6 @@ const PARTITION_CHANGED_V3: [number, string, MetadataEntry] = [3, '0e8ca0abfef96
   { version: 7, timestampMs: 1700000000006, change: { kind: 'partitionChanged', name: 'orders', topicId: ID, partition: 1, replicas: [2, 3, 1], leader: 3, leaderEpoch: 4, partitionEpoch: 9, isr: [3, 1] } }];
 
 t.test('v4: a v3 partitionChanged reads back without a reassignment; reassignments and the throttle need v4 and round-trip', async (t) => {
-  t.equal(CURRENT_SCHEMA_VERSION, 4);
   const [schemaVersion, hex, expected] = PARTITION_CHANGED_V3;
   t.same(decodeEntry(Buffer.from(hex, 'hex'), schemaVersion), expected, 'the v3 bytes decode, no addingReplicas/removingReplicas fields');
   t.same(encodeEntry(expected), { schemaVersion: 3, bytes: Buffer.from(hex, 'hex') }, 'and without a reassignment it is still written as v3 wrote it');
@@ -88,8 +87,17 @@ t.test('v4: a v3 partitionChanged reads back without a reassignment; reassignmen
   });
 });
 
+t.test('v5: producer id blocks need v5 and round-trip; older kinds are still written with their old schemas', async (t) => {
+  t.equal(CURRENT_SCHEMA_VERSION, 5);
+  const entry: MetadataEntry = { version: 40, timestampMs: 1700000000040, change: { kind: 'producerIdsAllocated', brokerId: 2, brokerEpoch: 17, firstProducerId: 3000, count: 1000 } };
+  const encoded = encodeEntry(entry);
+  t.equal(encoded.schemaVersion, 5);
+  t.same(decodeEntry(encoded.bytes, 5), entry);
+  t.equal(encodeEntry(PARTITION_CHANGED_V3[2]).schemaVersion, 3, 'a partitionChanged without a move is still v3');
+});
+
 t.test('an unknown schema version or garbage is a MetadataDecodeError', async (t) => {
-  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 5), MetadataDecodeError);
-  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 5), /schema version 5, which this build does not know \(newest: 4\)/);
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 6), MetadataDecodeError);
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 6), /schema version 6, which this build does not know \(newest: 5\)/);
   t.throws(() => decodeEntry(Buffer.from('02', 'hex'), 3), MetadataDecodeError);
 });

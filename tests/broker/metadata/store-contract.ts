@@ -11,6 +11,11 @@
 import type { Test } from 'tap';
 import type { MetadataChange, MetadataEntry } from '../../../broker/metadata/changes.js';
 import { applyChange, EMPTY_IMAGE, type MetadataImage } from '../../../broker/metadata/image.js';
+import { brokerConfig } from '../../../broker/config.js';
+import { Controller } from '../../../broker/controller/controller.js';
+import { silentLogger } from '../../../broker/log.js';
+import { ManualClock } from '../../../broker/world/clock.js';
+import { seededRng } from '../../../broker/world/rng.js';
 import { MetadataStoreClosedError, StaleMetadataError, type MetadataStore } from '../../../broker/metadata/store.js';
 
 export type OpenStore = (place: string) => Promise<MetadataStore>;
@@ -158,6 +163,38 @@ export function metadataStoreContract(t: Test, open: OpenStore): void {
     await t.rejects(store.commit([{ kind: 'brokerUnfenced', brokerId: 2, brokerEpoch: 3 }]), /in the epoch named/, 'the epoch of the replaced registration stays stale');
     t.equal(await store.commit([{ kind: 'brokerUnfenced', brokerId: 2, brokerEpoch: 11 }]), 12, 'and commits continue after the reopen');
     await store.close();
+  });
+
+  t.test('producer id blocks: a controller on the store never hands out an id twice, not after a reopen either', async (t) => {
+    const withController = async <T>(fn: (controller: Controller, store: MetadataStore) => Promise<T>): Promise<T> => {
+      const store = await open('producer-ids');
+      const controller = new Controller({ store, config: brokerConfig({ 'data.dir': '/meta', 'node.id': 0 }), rng: seededRng(5), logger: silentLogger(), local: null, clock: new ManualClock() });
+      try {
+        return await fn(controller, store);
+      } finally {
+        await controller.close();
+        await store.close();
+      }
+    };
+    const blocks = await withController(async (controller, store) => {
+      await store.commit([{ kind: 'clusterCreated', clusterId: 'c1' }]);
+      const one = await controller.registerBroker({ brokerId: 1, clusterId: 'c1', incarnationId: 'i1', host: '127.0.0.1', port: 9001, rack: null });
+      const two = await controller.registerBroker({ brokerId: 2, clusterId: 'c1', incarnationId: 'i2', host: '127.0.0.1', port: 9002, rack: null });
+      const got = await Promise.all([
+        controller.allocateProducerIds({ brokerId: 1, brokerEpoch: one.brokerEpoch, count: 1000 }),
+        controller.allocateProducerIds({ brokerId: 2, brokerEpoch: two.brokerEpoch, count: 1000 }),
+        controller.allocateProducerIds({ brokerId: 1, brokerEpoch: one.brokerEpoch, count: 1000 }),
+      ]);
+      await t.rejects(controller.allocateProducerIds({ brokerId: 1, brokerEpoch: one.brokerEpoch - 1, count: 1000 }), /STALE_BROKER_EPOCH|registered with epoch/, 'a stale broker epoch gets no block');
+      return got;
+    });
+    t.same(blocks, [{ firstProducerId: 0, count: 1000 }, { firstProducerId: 1000, count: 1000 }, { firstProducerId: 2000, count: 1000 }], 'concurrent requests get consecutive, disjoint blocks');
+    const after = await withController(async (controller, store) => {
+      t.equal(store.image.nextProducerId, 3000, 'the reopened store knows where the next block starts');
+      const three = await controller.registerBroker({ brokerId: 3, clusterId: 'c1', incarnationId: 'i3', host: '127.0.0.1', port: 9003, rack: null });
+      return controller.allocateProducerIds({ brokerId: 3, brokerEpoch: three.brokerEpoch, count: 5000 });
+    });
+    t.same(after, { firstProducerId: 3000, count: 1000 }, 'a controller started later goes on after them (and caps a block at 1000)');
   });
 
   t.test('places are separate stores', async (t) => {
