@@ -126,6 +126,16 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     const read = workload.consumed.get(`${ack.topic}-${ack.partition}`)?.get(ack.offset);
     if (read !== ack.value) sim.fail('acked-never-lost', `${ack.topic}-${ack.partition} offset ${ack.offset} was acknowledged as ${ack.value}; the consumer read ${read ?? 'nothing'} there`);
   }
+  // The producer is idempotent (the SDK's default with acks=all): retries through the faults never write a record
+  // twice, and each partition holds what was sent to it in send order (values are numbered in send order).
+  for (const [tp, byOffset] of workload.consumed) {
+    let last: { n: number; offset: number; value: string } | null = null;
+    for (const [offset, value] of [...byOffset].sort((a, b) => a[0] - b[0])) {
+      const n = Number(value.slice(value.lastIndexOf('-') + 1));
+      if (last !== null && n <= last.n) sim.fail('no-duplicates-in-order', `${tp}: ${value} at offset ${offset} after ${last.value} at offset ${last.offset}: ${n === last.n ? 'written twice' : 'out of send order'}`);
+      last = { n, offset, value };
+    }
+  }
   if (group !== null) await group.verifyCommits(sim.elapsedMs + 10_000);
   sim.event(`converged: ${workload.acked.length} acked, ${workload.failed} failed${group === null ? '' : `, ${group.commits} offset commits`}`);
   const result: RunResult = { seed, hash: sim.trace.digest(), steps: sim.steps, simulatedMs: sim.elapsedMs, acked: workload.acked.length, failedSends: workload.failed, faults: faultCount, commits: group?.commits ?? 0 };

@@ -1,7 +1,7 @@
 /**
  * The clients of a simulated run, on the network's `client` host with the
  * SDK (client/): an admin that creates the topics, a producer with acks=all
- * sending unique values (`s<seed>-<n>`) to chosen partitions at random
+ * (idempotent, the SDK's default) sending unique values (`s<seed>-<n>`) to chosen partitions at random
  * times, and a consumer reading every partition from the start. Each ack
  * and each consumed record is checked against the committed records
  * (invariants.ts) as it arrives, and traced.
