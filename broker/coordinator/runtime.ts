@@ -41,6 +41,8 @@ import type { CoordinatorSettings } from './settings.js';
 
 /** How long a write may wait for the in-sync replicas (Kafka's offsets.commit.timeout.ms). */
 export const COMMIT_TIMEOUT_MS = 5000;
+/** How soon a session or rebalance timeout that could not be applied (the ISR too small) is tried again. */
+export const TICK_RETRY_MS = 100;
 /** How often expired offsets are looked for (Kafka's offsets.retention.check.interval.ms). */
 export const RETENTION_CHECK_MS = 600_000;
 
@@ -276,10 +278,16 @@ export class GroupCoordinator {
     return outcome.response;
   }
 
-  /** Sets the slot's timer for the shard's next deadline. */
-  #schedule(slot: Slot): void {
+  /**
+   * Sets the slot's timer for the shard's next deadline, not before
+   * `notBeforeMs`: a tick that was refused (the ISR below
+   * min.insync.replicas) leaves the deadline where it was, and must not
+   * fire again at once, for ever.
+   */
+  #schedule(slot: Slot, notBeforeMs = -Infinity): void {
     if (slot.state !== 'active') return;
-    const next = slot.shard.nextDeadlineMs();
+    const deadline = slot.shard.nextDeadlineMs();
+    const next = deadline === null ? null : Math.max(deadline, notBeforeMs);
     if (next === null || next >= slot.timerAtMs) return;
     slot.timer?.cancel();
     slot.timerAtMs = next;
@@ -290,7 +298,7 @@ export class GroupCoordinator {
       this.#write(slot, (shard) => shard.tick({ nowMs: this.#clock.nowMs(), topics: this.topicCounts() })).catch((error: unknown) => {
         this.#logger.debug({ partition: slot.index, err: error }, 'a session or rebalance timeout could not be applied');
       });
-      this.#schedule(slot);
+      this.#schedule(slot, this.#clock.nowMs() + TICK_RETRY_MS);
     });
   }
 
