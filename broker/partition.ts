@@ -386,14 +386,15 @@ export class Partition {
    * ProtocolError for a refused request.
    */
   #checkSequence(records: Uint8Array): { producer: boolean; duplicate: PartitionAppend | null } {
+    // Only the first header is read for a producer without an id (the common case): storage walks the batches anyway.
+    if (!Partition.hasProducerId(records)) return { producer: false, duplicate: null };
     const headers: BatchHeader[] = [];
     try {
       for (let pos = 0; pos < records.byteLength; pos += headers[headers.length - 1]!.sizeBytes) headers.push(readBatchHeader(records, pos));
     } catch {
       return { producer: false, duplicate: null }; // storage's validation refuses it, saying why
     }
-    const first = headers[0];
-    if (first === undefined || first.producerId < 0) return { producer: false, duplicate: null };
+    const first = headers[0]!;
     const where = `${this.topic}-${this.index}`;
     if (headers.length > PRODUCER_BATCHES_KEPT) throw new ProtocolError('INVALID_RECORD', `an idempotent producer sends at most ${PRODUCER_BATCHES_KEPT} batches per partition in a request; ${where} got ${headers.length}`);
     for (let i = 1; i < headers.length; i++) {
@@ -421,7 +422,6 @@ export class Partition {
     const committed = lastOffset < this.#highWatermark ? Promise.resolve() : this.#whenCommitted(lastOffset + 1);
     return { producer: true, duplicate: { info, committed, duplicate: true } };
   }
-
 
   /** Appends whole batches (validated, offsets assigned by storage) as the leader. Throws NotLeaderError, storage's typed errors. */
   append(records: Uint8Array): PartitionAppend {

@@ -25,10 +25,11 @@
 import { Cluster } from '../../client/metadata.js';
 import type { Connection } from '../../client/connection.js';
 import type { Rng } from '../../broker/world/rng.js';
-import { COORDINATOR_KEY_GROUP, type ConsumerGroupHeartbeatResponse, type TopicPartitions } from '../../protocol/messages.js';
+import { COORDINATOR_KEY_GROUP, type ConsumerGroupHeartbeatResponse } from '../../protocol/messages.js';
 import { errorNameOf } from '../../protocol/errors.js';
 import type { Checker, Simulation } from './engine.js';
 import { PORT } from './sim-node.js';
+import { fromTopicPartitions, tp as tpOf, toTopicPartitions } from '../../broker/coordinator/partition-set.js';
 
 export const GROUP = 'sim-group';
 /** The coordinator's session timeout in the simulation (SIM_SETTINGS' group.consumer.session.timeout.ms). */
@@ -40,20 +41,8 @@ const RETRY_MS = 200;
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** A partition as group state keys it ("topic:partition"). */
 type Tp = string;
-const tpOf = (topic: string, partition: number): Tp => `${topic}-${partition}`;
-function splitTp(tp: Tp): { topic: string; partition: number } {
-  const at = tp.lastIndexOf('-');
-  return { topic: tp.slice(0, at), partition: Number(tp.slice(at + 1)) };
-}
-function toTopicPartitions(tps: Iterable<Tp>): TopicPartitions[] {
-  const byTopic = new Map<string, number[]>();
-  for (const tp of tps) {
-    const { topic, partition } = splitTp(tp);
-    byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-  }
-  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
-}
 
 class Member {
   /** Bumped by every crash and restart: answers to an older incarnation are ignored. */
@@ -236,7 +225,7 @@ export class GroupMembers implements Checker {
       subscribedTopicNames: this.#topics,
       subscribedTopicRegex: null,
       serverAssignor: null,
-      topicPartitions: toTopicPartitions(m.owned.keys()),
+      topicPartitions: toTopicPartitions(new Set(m.owned.keys())),
     };
   }
 
@@ -305,7 +294,7 @@ export class GroupMembers implements Checker {
     m.epoch = res.memberEpoch;
     m.intervalMs = res.heartbeatIntervalMs;
     if (res.assignment === null) return m.intervalMs;
-    const next = new Set(res.assignment.topicPartitions.flatMap((t) => t.partitions.map((p) => tpOf(t.topic, p))));
+    const next = fromTopicPartitions(res.assignment.topicPartitions);
     const added = [...next].filter((tp) => !m.owned.has(tp));
     const revoked = [...m.owned.keys()].filter((tp) => !next.has(tp));
     this.#sim.event(`group: ${m.name} e${m.epoch} assigned [${[...next].join(',')}]${added.length > 0 ? ` +[${added.join(',')}]` : ''}${revoked.length > 0 ? ` -[${revoked.join(',')}]` : ''}`);
@@ -366,7 +355,7 @@ export class GroupMembers implements Checker {
       groupId: GROUP,
       memberId: m === null ? null : m.memberId,
       memberEpoch: m === null ? -1 : m.epoch,
-      topics: toTopicPartitions(tps).map((t) => ({ name: t.topic, partitions: t.partitions })),
+      topics: toTopicPartitions(new Set(tps)).map((t) => ({ name: t.topic, partitions: t.partitions })),
       requireStable: true,
     });
     if (res.errorCode !== 0) {
@@ -414,7 +403,7 @@ export class GroupMembers implements Checker {
         memberId: m.memberId,
         memberEpoch: m.epoch,
         groupInstanceId: m.instanceId,
-        topics: toTopicPartitions(positions.map(([tp]) => tp)).map((t) => ({
+        topics: toTopicPartitions(new Set(positions.map(([tp]) => tp))).map((t) => ({
           name: t.topic,
           partitions: t.partitions.map((partition) => ({ partition, committedOffset: sent.get(tpOf(t.topic, partition))!, committedLeaderEpoch: -1, committedMetadata: null })),
         })),

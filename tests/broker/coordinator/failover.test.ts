@@ -10,7 +10,7 @@
 import t, { type Test } from 'tap';
 import type { Connection } from '../../../client/connection.js';
 import { Errors } from '../../../protocol/errors.js';
-import type { ConsumerGroupHeartbeatRequest, TopicPartitions } from '../../../protocol/messages.js';
+import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, TopicPartitions } from '../../../protocol/messages.js';
 import { startInProcessCluster } from '../../support/in-process-cluster.js';
 
 const SETTINGS = {
@@ -50,6 +50,16 @@ async function clusterWithCoordinator(t: Test, seed: number, partitions: number)
     else await world.run(200, 5);
   }
   return { cluster, world, b1, first };
+}
+
+/** Member A joins through `coordinator`, retried while the group's partition is still loading (bounded). */
+async function joinA(world: Awaited<ReturnType<typeof clusterWithCoordinator>>['world'], coordinator: Connection): Promise<ConsumerGroupHeartbeatResponse> {
+  let a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
+  for (let i = 0; i < 50 && a.errorCode !== 0; i++) {
+    await world.run(100, 5);
+    a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
+  }
+  return a;
 }
 
 const parts = (list: readonly TopicPartitions[] | undefined): number[] => (list ?? []).flatMap((x) => x.partitions).sort((a, b) => a - b);
@@ -205,11 +215,7 @@ t.test('a commit the coordinator cannot replicate is never acknowledged nor show
 t.test('with the ISR below min.insync.replicas the coordinator refuses changes before making them', async (t) => {
   const { cluster, world, b1, first } = await clusterWithCoordinator(t, 5, 2);
   const coordinator = cluster.clientOf(`b${first}`);
-  let a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
-  for (let i = 0; i < 50 && a.errorCode !== 0; i++) {
-    await world.run(100, 5);
-    a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
-  }
+  const a = await joinA(world, coordinator);
   t.equal(a.errorCode, 0, 'A joined');
   const altered = await world.settle(b1.request('AlterConfigs', { resources: [{ type: 'topic', name: '__consumer_offsets', configs: [{ name: 'min.insync.replicas', value: '3' }] }], validateOnly: false }));
   t.equal(altered.results[0]!.errorCode, 0);
@@ -229,11 +235,7 @@ t.test('__consumer_offsets is created with min.insync.replicas 2: with one in-sy
   const configs = await world.settle(b1.request('DescribeConfigs', { resources: [{ type: 'topic', name: '__consumer_offsets', configNames: ['min.insync.replicas'] }] }));
   t.equal(configs.results[0]!.configs.find((c) => c.name === 'min.insync.replicas')?.value, '2', 'created with min.insync.replicas 2 (3 replicas)');
   const coordinator = cluster.clientOf(`b${first}`);
-  let a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
-  for (let i = 0; i < 50 && a.errorCode !== 0; i++) {
-    await world.run(100, 5);
-    a = await world.settle(coordinator.request('ConsumerGroupHeartbeat', heartbeat('A', 0, [])));
-  }
+  const a = await joinA(world, coordinator);
   t.equal(a.errorCode, 0, 'A joined');
   // Both other replicas go: the coordinator's ISR shrinks to itself.
   for (const victim of [1, 2, 3].filter((id) => id !== first)) {

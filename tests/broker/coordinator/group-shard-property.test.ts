@@ -25,6 +25,7 @@ import { decodeRecord, encodeRecord } from '../../../broker/coordinator/records.
 import type { CoordinatorSettings } from '../../../broker/coordinator/settings.js';
 import { Errors } from '../../../protocol/errors.js';
 import type { ConsumerGroupHeartbeatRequest, TopicPartitions } from '../../../protocol/messages.js';
+import { seededRng } from '../../../broker/world/rng.js';
 
 const SESSION_MS = 10_000;
 const SETTINGS: CoordinatorSettings = { sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 1000, maxGroupSize: 100, assignors: ['uniform', 'range'], offsetsRetentionMs: 7 * 24 * 3600_000, offsetMetadataMaxBytes: 4096 };
@@ -32,15 +33,8 @@ const GROUP = 'g';
 const STEPS = 250;
 const SEEDS = Number(process.env['RUNNEL_COORD_SEEDS'] ?? 150);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (mulberry32, the broker's own), so the schedule of a failing seed can be replayed. */
+const rng = (seed: number): (() => number) => seededRng(seed).next;
 
 interface Client {
   slot: number;

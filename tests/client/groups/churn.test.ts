@@ -8,17 +8,10 @@
 import t from 'tap';
 import type { Consumer, Message } from '../../../client/index.js';
 import { groupWorld, until } from './support.js';
+import { seededRng } from '../../../broker/world/rng.js';
 
-/** mulberry32: a tiny seeded generator, so the schedule of a failing seed can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (mulberry32, the broker's own), so the schedule of a failing seed can be replayed. */
+const seeded = (seed: number): (() => number) => seededRng(seed).next;
 
 for (const seed of [1, 2, 3]) {
   t.test(`seed ${seed}: churn keeps ownership exclusive and processing at-least-once`, async (t) => {
