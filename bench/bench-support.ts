@@ -40,10 +40,10 @@ process.once('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
 
-/** A broker process on a fresh data directory; resolves once it prints its listening line. */
-export async function startBroker(): Promise<{ bootstrap: string; child: ChildProcess; dataDir: string; stop(): Promise<void> }> {
+/** A broker process on a fresh data directory (with `extraArgs`, e.g. `--set name=value`); resolves once it prints its listening line. */
+export async function startBroker(extraArgs: readonly string[] = []): Promise<{ bootstrap: string; child: ChildProcess; dataDir: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-'));
-  const child = spawn(process.execPath, [BROKER_MAIN, '--port', '0', '--data', dataDir], {
+  const child = spawn(process.execPath, [BROKER_MAIN, '--port', '0', '--data', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

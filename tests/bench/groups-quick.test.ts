@@ -1,0 +1,67 @@
+/**
+ * The consumer-group benchmark still runs: a smoke run (one run of each
+ * scenario, small counts, a fast heartbeat so it is not mostly waiting)
+ * exits 0, every scenario's runs count all their records (a run with
+ * records missing prints FAILED RUN), and every figure line has a value.
+ * The figures themselves are not judged: that is the bench's reader's job.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const GROUPS_BENCH = fileURLToPath(new URL('../../dist/bench/groups.js', import.meta.url));
+const TIMEOUT_MS = 90_000;
+
+const FIGURES = [
+  'join       kept members, largest gap before the join',
+  'join       kept members, largest gap from join to stable + window',
+  'join       newcomer, subscribe to first record',
+  'join       newcomer, subscribe to partitions assigned',
+  'join       join to every member holding its share',
+  'join       join to coordinator Stable (describeGroups)',
+  'join       bench event loop, worst delay in the window',
+  'static     other members, largest gap before the restart',
+  'static     other members, largest gap from restart to stable + window',
+  'static     restarted member, close to first record (restart delay included)',
+  'static     restarted member, subscribe to first record',
+  'static     restarted member, close() alone',
+  'static     runs in which a partition moved',
+  'throughput assigned partitions, no group',
+  'throughput group of 3, from stable',
+  'throughput group of 3, from subscribe (join included)',
+  'throughput group join, subscribe to stable',
+  'throughput group / assigned, run by run',
+];
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [GROUPS_BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`bench/groups ran longer than ${TIMEOUT_MS} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+t.test('bench/groups --quick prints every figure from runs that consumed every record', async (t) => {
+  const { code, stdout, stderr } = await runBench(['--quick', '--heartbeat-ms', '200', '--window-seconds', '0.5']);
+  t.equal(code, 0, `exit 0; stderr:\n${stderr}`);
+  t.match(stdout, /group\.consumer\.heartbeat\.interval\.ms=200 group\.consumer\.session\.timeout\.ms=\d+/, 'the header names the settings passed to the broker');
+  t.notMatch(stdout, /FAILED RUN/, 'no run failed or missed records');
+  const runLines = stdout.split('\n').filter((l) => /^ {2}(join|static|throughput) run \d+: /.test(l));
+  t.equal(runLines.length, 3, 'one run of each scenario');
+  for (const line of runLines) t.match(line, /: (\d[\d,]*)\/\1 records, \d+ duplicates, 0 missing/, `every record counted: ${line.slice(0, 60)}`);
+  for (const name of FIGURES) {
+    const line = stdout.split('\n').find((l) => l.startsWith(name));
+    t.match(line ?? '', /\s\d[\d,.]* (ms|rec\/s|%|runs)(\s|$)/, `a value for "${name.trim()}"`);
+  }
+});
