@@ -59,6 +59,8 @@ export const Errors = {
   UNRELEASED_INSTANCE_ID: { code: 111, retriable: false, message: 'Another member still holds this static instance id; it is released when that member leaves or its session times out.' },
   UNSUPPORTED_ASSIGNOR: { code: 112, retriable: false, message: 'The broker has no assignor of that name; use "uniform" or "range".' },
   STALE_MEMBER_EPOCH: { code: 113, retriable: true, message: 'The member epoch in the commit is older than the member\'s current one; commit again with the epoch of its latest heartbeat.' },
+  INCONSISTENT_GROUP_PROTOCOL: { code: 23, retriable: false, message: 'The group id belongs to a group of another type (a consumer group and a share group cannot share an id).' },
+  INVALID_RECORD_STATE: { code: 121, retriable: false, message: 'The record is not in a state that allows this: it is no longer held by this member (its acquisition lock expired and it may have been handed to another), or it was already settled.' },
   INVALID_REGULAR_EXPRESSION: { code: 128, retriable: false, message: 'The subscription\'s topic pattern is not a valid regular expression.' },
   UNSUPPORTED_VERSION: { code: 35, retriable: false, message: 'The broker does not support this API version; upgrade the client or broker so their ApiVersions overlap.' },
   TOPIC_ALREADY_EXISTS: { code: 36, retriable: false, message: 'A topic with this name already exists.' },

@@ -503,6 +503,155 @@ export interface AllocateProducerIdsResponse {
   producerIdLen: number;
 }
 
+/* Share groups (queues, KIP-932's shape): ShareGroupHeartbeat (76), ShareGroupDescribe (77), ShareFetch (78), ShareAcknowledge (79) */
+/** ShareFetch/ShareAcknowledge acknowledgement types. */
+export const AcknowledgeType = { ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const;
+export type AcknowledgeTypeValue = (typeof AcknowledgeType)[keyof typeof AcknowledgeType];
+/** A share group's configuration as a joining member states it: -1 / null fields take the broker's defaults, or accept the group's. */
+export interface ShareGroupConfig {
+  visibilityTimeoutMs: number;
+  maxDeliveryAttempts: number;
+  /** null: the default (none); "": explicitly none. */
+  deadLetterTopic: string | null;
+  /** "none" | "key"; null: "none". */
+  ordering: string | null;
+}
+/** A share group's configuration as the coordinator applies it. */
+export interface ShareGroupConfigResolved {
+  visibilityTimeoutMs: number;
+  maxDeliveryAttempts: number;
+  /** "": none. */
+  deadLetterTopic: string;
+  ordering: string;
+}
+export interface ShareGroupHeartbeatRequest {
+  groupId: string;
+  memberId: string;
+  /** 0 join, -1 leave, else the current epoch. */
+  memberEpoch: number;
+  subscribedTopicNames: string[] | null;
+  config: ShareGroupConfig | null;
+}
+export interface ShareGroupHeartbeatResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  memberId: string | null;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  assignment: TopicPartitions[] | null;
+  config: ShareGroupConfigResolved | null;
+}
+export interface ShareAcknowledgement {
+  firstOffset: number;
+  /** Inclusive. */
+  lastOffset: number;
+  type: number;
+  /** Release: delay before redelivery. */
+  delayMs: number;
+  /** Renew: new lock from now; -1 the group's visibility timeout. */
+  lockMs: number;
+  reason: string | null;
+}
+export interface ShareFailedAcknowledgement {
+  firstOffset: number;
+  lastOffset: number;
+  errorCode: number;
+}
+export interface ShareFetchRequest {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  maxWaitMs: number;
+  maxRecords: number;
+  maxBytes: number;
+  topics: { topic: string; partitions: { partition: number; acknowledgements: ShareAcknowledgement[] }[] }[];
+}
+export interface ShareAcquiredRecords {
+  firstOffset: number;
+  lastOffset: number;
+  deliveryCount: number;
+}
+export interface ShareFetchPartitionResult {
+  partition: number;
+  errorCode: number;
+  errorMessage: string | null;
+  failedAcknowledgements: ShareFailedAcknowledgement[];
+  /** Whole batches; may hold records not acquired (keep only offsets in acquiredRecords). A Buffer: Avro "bytes". */
+  records: Buffer;
+  acquiredRecords: ShareAcquiredRecords[];
+}
+export interface ShareFetchResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  acquisitionLockTimeoutMs: number;
+  topics: { topic: string; partitions: ShareFetchPartitionResult[] }[];
+}
+export interface ShareAcknowledgeRequest {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  topics: { topic: string; partitions: { partition: number; acknowledgements: ShareAcknowledgement[] }[] }[];
+}
+export interface ShareAcknowledgeResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  topics: { topic: string; partitions: { partition: number; errorCode: number; errorMessage: string | null; failedAcknowledgements: ShareFailedAcknowledgement[] }[] }[];
+}
+export interface ShareGroupDescribeRequest {
+  groupIds: string[];
+}
+export interface DescribedShareMember {
+  memberId: string;
+  memberEpoch: number;
+  clientId: string;
+  clientHost: string;
+  subscribedTopicNames: string[];
+  acquiredRecords: number;
+}
+export interface DescribedSharePartition {
+  topic: string;
+  partition: number;
+  startOffset: number;
+  endOffset: number;
+  highWatermark: number;
+  inFlight: number;
+  acquired: number;
+  available: number;
+  delayed: number;
+  accepted: number;
+  rejected: number;
+  deadLettered: number;
+  oldestUnsettledTimestampMs: number;
+}
+export interface DescribedShareGroup {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  groupState: string;
+  groupEpoch: number;
+  config: ShareGroupConfigResolved;
+  members: DescribedShareMember[];
+  partitions: DescribedSharePartition[];
+}
+export interface ShareGroupDescribeResponse {
+  throttleTimeMs: number;
+  groups: DescribedShareGroup[];
+}
+
+/* DeleteRecords (21): moves partitions' log start offset forward (the records below can no longer be read) */
+export interface DeleteRecordsRequest {
+  timeoutMs: number;
+  /** offset -1: the high watermark (delete everything). */
+  topics: { name: string; partitions: { partition: number; offset: number }[] }[];
+}
+export interface DeleteRecordsResponse {
+  throttleTimeMs: number;
+  topics: { name: string; partitions: { partition: number; lowWatermark: number; errorCode: number; errorMessage: string | null }[] }[];
+}
+
 export interface RequestBodies {
   ApiVersions: ApiVersionsRequest;
   Metadata: MetadataRequest;
@@ -531,6 +680,11 @@ export interface RequestBodies {
   DeleteGroups: DeleteGroupsRequest;
   InitProducerId: InitProducerIdRequest;
   AllocateProducerIds: AllocateProducerIdsRequest;
+  ShareGroupHeartbeat: ShareGroupHeartbeatRequest;
+  ShareGroupDescribe: ShareGroupDescribeRequest;
+  ShareFetch: ShareFetchRequest;
+  ShareAcknowledge: ShareAcknowledgeRequest;
+  DeleteRecords: DeleteRecordsRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -560,6 +714,11 @@ export interface ResponseBodies {
   DeleteGroups: DeleteGroupsResponse;
   InitProducerId: InitProducerIdResponse;
   AllocateProducerIds: AllocateProducerIdsResponse;
+  ShareGroupHeartbeat: ShareGroupHeartbeatResponse;
+  ShareGroupDescribe: ShareGroupDescribeResponse;
+  ShareFetch: ShareFetchResponse;
+  ShareAcknowledge: ShareAcknowledgeResponse;
+  DeleteRecords: DeleteRecordsResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

@@ -34,7 +34,7 @@ import type {
   OffsetFetchRequest,
   OffsetFetchResponse,
 } from '../../protocol/messages.js';
-import { groupState, newGroup, type ConsumerGroup, type Member } from './group.js';
+import { converged, groupState, newGroup, type ConsumerGroup, type Member } from './group.js';
 import { commitOffsets, fetchOffsets } from './offset-requests.js';
 import { OffsetsStore } from './offsets-store.js';
 import { fromTopicPartitions, isSubset, splitTp, toTopicPartitions, tp } from './partition-set.js';
@@ -219,7 +219,7 @@ export class GroupShard {
       errorMessage: null,
       memberId,
       memberEpoch: member.memberEpoch,
-      heartbeatIntervalMs: this.#settings.heartbeatIntervalMs,
+      heartbeatIntervalMs: converged(group, member) ? this.#settings.heartbeatIntervalMs : reconcilingIntervalMs(this.#settings.heartbeatIntervalMs),
       assignment: tell ? { topicPartitions: assigned } : null,
     };
   }
@@ -507,4 +507,15 @@ function subscriptionDiffers(a: Member, b: Member): boolean {
 
 function sameMembers(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return a.size === b.size && isSubset(a, b);
+}
+
+/**
+ * How soon a member still converging should come back: five times as often
+ * as a settled one. A member waiting for partitions that others are giving
+ * up learns they are free only on a heartbeat, so this bounds how long a
+ * newcomer waits after the last owner let go; settled members keep the
+ * configured pace (their own next heartbeat is what tells them to give up).
+ */
+function reconcilingIntervalMs(intervalMs: number): number {
+  return Math.max(1, Math.floor(intervalMs / 5));
 }

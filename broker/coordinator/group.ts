@@ -68,7 +68,12 @@ export function groupState(group: ConsumerGroup): GroupStateName {
   for (const member of group.members.values()) {
     // A static member away for a restart holds its partitions as they are: nothing to converge.
     if (member.memberEpoch === -2) continue;
-    if (member.memberEpoch !== group.assignmentEpoch || member.revoking.size > 0 || member.assigned.size !== member.target.size) return 'Reconciling';
+    if (!converged(group, member)) return 'Reconciling';
   }
   return 'Stable';
+}
+
+/** Whether the member has its whole share of the target and nothing left to give up. */
+export function converged(group: ConsumerGroup, member: Member): boolean {
+  return member.memberEpoch === group.assignmentEpoch && member.revoking.size === 0 && member.assigned.size === member.target.size;
 }

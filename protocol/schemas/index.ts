@@ -38,6 +38,11 @@ import { offsetFetchV0 } from './offset-fetch/v0.js';
 import { listGroupsV0 } from './list-groups/v0.js';
 import { deleteGroupsV0 } from './delete-groups/v0.js';
 import { initProducerIdV0 } from './init-producer-id/v0.js';
+import { shareGroupHeartbeatV0 } from './share-group-heartbeat/v0.js';
+import { shareGroupDescribeV0 } from './share-group-describe/v0.js';
+import { shareFetchV0 } from './share-fetch/v0.js';
+import { shareAcknowledgeV0 } from './share-acknowledge/v0.js';
+import { deleteRecordsV0 } from './delete-records/v0.js';
 
 export type AvroApiName = Exclude<ApiName, 'Produce' | 'Fetch'>;
 
@@ -67,4 +72,9 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   DeleteGroups: [deleteGroupsV0],
   InitProducerId: [initProducerIdV0],
   AllocateProducerIds: [allocateProducerIdsV0],
+  ShareGroupHeartbeat: [shareGroupHeartbeatV0],
+  ShareGroupDescribe: [shareGroupDescribeV0],
+  ShareFetch: [shareFetchV0],
+  ShareAcknowledge: [shareAcknowledgeV0],
+  DeleteRecords: [deleteRecordsV0],
 };

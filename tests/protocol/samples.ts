@@ -196,7 +196,7 @@ export const samples: Samples = {
             name: 'orders',
             partitions: [
               { partition: 0, records: opaqueBytes(200, 1) },
-              { partition: 1, records: new Uint8Array(0) },
+              { partition: 1, records: Buffer.alloc(0) },
               { partition: 2, records: opaqueBytes(3, 2) },
             ],
           },
@@ -527,6 +527,122 @@ export const samples: Samples = {
     {
       request: { brokerId: I32_MAX, brokerEpoch: LONG_MAX },
       response: { throttleTimeMs: I32_MAX, errorCode: 41, errorMessage: unicode, producerIdStart: -1, producerIdLen: 0 },
+    },
+  ],
+  ShareGroupHeartbeat: [
+    {
+      request: { groupId: 'q', memberId: 'm', memberEpoch: 0, subscribedTopicNames: ['t'], config: null },
+      response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, memberId: 'm', memberEpoch: 1, heartbeatIntervalMs: 5000, assignment: null, config: null },
+    },
+    {
+      request: { groupId: unicode, memberId: unicode, memberEpoch: I32_MAX, subscribedTopicNames: null, config: { visibilityTimeoutMs: -1, maxDeliveryAttempts: I32_MAX, deadLetterTopic: unicode, ordering: 'key' } },
+      response: {
+        throttleTimeMs: I32_MAX,
+        errorCode: 40,
+        errorMessage: unicode,
+        memberId: null,
+        memberEpoch: -1,
+        heartbeatIntervalMs: 0,
+        assignment: [{ topic: unicode, partitions: [0, I32_MAX] }],
+        config: { visibilityTimeoutMs: 30000, maxDeliveryAttempts: 5, deadLetterTopic: '', ordering: 'none' },
+      },
+    },
+  ],
+  ShareGroupDescribe: [
+    { request: { groupIds: [] }, response: { throttleTimeMs: 0, groups: [] } },
+    {
+      request: { groupIds: ['q', unicode] },
+      response: {
+        throttleTimeMs: I32_MAX,
+        groups: [
+          {
+            errorCode: 0,
+            errorMessage: null,
+            groupId: 'q',
+            groupState: 'Stable',
+            groupEpoch: I32_MAX,
+            config: { visibilityTimeoutMs: 30000, maxDeliveryAttempts: 5, deadLetterTopic: 'q-dlq', ordering: 'key' },
+            members: [{ memberId: unicode, memberEpoch: 1, clientId: 'c', clientHost: '127.0.0.1', subscribedTopicNames: ['t', unicode], acquiredRecords: I32_MAX }],
+            partitions: [
+              { topic: 't', partition: 0, startOffset: 0, endOffset: LONG_MAX, highWatermark: -1, inFlight: 0, acquired: I32_MAX, available: LONG_MAX, delayed: 3, accepted: LONG_MAX, rejected: 0, deadLettered: 1, oldestUnsettledTimestampMs: -1 },
+            ],
+          },
+          { errorCode: 69, errorMessage: unicode, groupId: unicode, groupState: 'Empty', groupEpoch: 0, config: { visibilityTimeoutMs: 0, maxDeliveryAttempts: 0, deadLetterTopic: '', ordering: 'none' }, members: [], partitions: [] },
+        ],
+      },
+    },
+  ],
+  ShareFetch: [
+    {
+      request: { groupId: 'q', memberId: 'm', memberEpoch: 1, maxWaitMs: 0, maxRecords: 0, maxBytes: 0, topics: [] },
+      response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: 30000, topics: [] },
+    },
+    {
+      request: {
+        groupId: unicode,
+        memberId: unicode,
+        memberEpoch: I32_MAX,
+        maxWaitMs: I32_MAX,
+        maxRecords: I32_MAX,
+        maxBytes: I32_MAX,
+        topics: [
+          {
+            topic: unicode,
+            partitions: [
+              { partition: 0, acknowledgements: [] },
+              {
+                partition: I32_MAX,
+                acknowledgements: [
+                  { firstOffset: 0, lastOffset: LONG_MAX, type: 1, delayMs: 0, lockMs: -1, reason: null },
+                  { firstOffset: 5, lastOffset: 5, type: 3, delayMs: I32_MAX, lockMs: I32_MAX, reason: unicode },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      response: {
+        throttleTimeMs: I32_MAX,
+        errorCode: 0,
+        errorMessage: unicode,
+        acquisitionLockTimeoutMs: I32_MAX,
+        topics: [
+          {
+            topic: unicode,
+            partitions: [
+              { partition: 0, errorCode: 6, errorMessage: unicode, failedAcknowledgements: [{ firstOffset: 1, lastOffset: LONG_MAX, errorCode: 121 }], records: Buffer.alloc(0), acquiredRecords: [] },
+              { partition: I32_MAX, errorCode: 0, errorMessage: null, failedAcknowledgements: [], records: Buffer.from([0, 1, 2, 255]), acquiredRecords: [{ firstOffset: 0, lastOffset: LONG_MAX, deliveryCount: I32_MAX }] },
+            ],
+          },
+        ],
+      },
+    },
+  ],
+  ShareAcknowledge: [
+    {
+      request: { groupId: 'q', memberId: 'm', memberEpoch: 1, topics: [] },
+      response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, topics: [] },
+    },
+    {
+      request: {
+        groupId: unicode,
+        memberId: unicode,
+        memberEpoch: I32_MAX,
+        topics: [{ topic: unicode, partitions: [{ partition: I32_MAX, acknowledgements: [{ firstOffset: 0, lastOffset: LONG_MAX, type: 4, delayMs: 0, lockMs: I32_MAX, reason: unicode }] }] }],
+      },
+      response: {
+        throttleTimeMs: I32_MAX,
+        errorCode: 25,
+        errorMessage: unicode,
+        topics: [{ topic: unicode, partitions: [{ partition: 0, errorCode: 0, errorMessage: null, failedAcknowledgements: [{ firstOffset: 0, lastOffset: 0, errorCode: 42 }] }] }],
+      },
+    },
+  ],
+  DeleteRecords: [
+    { request: { timeoutMs: 0, topics: [] }, response: { throttleTimeMs: 0, topics: [] } },
+    {
+      request: { timeoutMs: I32_MAX, topics: [{ name: unicode, partitions: [{ partition: 0, offset: -1 }, { partition: I32_MAX, offset: LONG_MAX }] }] },
+      response: { throttleTimeMs: I32_MAX, topics: [{ name: unicode, partitions: [{ partition: 0, lowWatermark: LONG_MAX, errorCode: 0, errorMessage: null }, { partition: 1, lowWatermark: -1, errorCode: 1, errorMessage: unicode }] }] },
     },
   ],
 };

@@ -223,3 +223,20 @@ t.test('the group hash is Java\'s, and records round-trip through their bytes', 
   t.same(encodeRecord(samples[0]!).key, encodeRecord(samples[1]!).key, 'a tombstone has its record\'s key, so compaction removes it');
   t.throws(() => decodeRecord(Uint8Array.of(9), null), /unknown __consumer_offsets record kind 9/);
 });
+
+t.test('a member still converging is told to come back five times as often; a settled one at the configured pace', async (t) => {
+  const { hb } = rig();
+  const a = hb('A', 0);
+  t.equal(a.heartbeatIntervalMs, 1000, 'alone, it has its whole share at once');
+  const b = hb('B', 0);
+  t.same(parts(b), [], 'every partition is still held by A');
+  t.equal(b.heartbeatIntervalMs, 200, 'the newcomer waits for partitions: it comes back soon to learn they are free');
+  const a2 = hb('A', a.memberEpoch, { topicPartitions: owning([0, 1, 2, 3]) });
+  t.equal(a2.heartbeatIntervalMs, 200, 'A must give partitions up: it is converging too');
+  const kept = parts(a2);
+  const a3 = hb('A', a.memberEpoch, { topicPartitions: owning(kept) });
+  t.equal(a3.heartbeatIntervalMs, 1000, 'once it has let them go, A is settled');
+  const b2 = hb('B', b.memberEpoch, { topicPartitions: [] });
+  t.same(parts(b2).length, 2, 'B is handed the freed partitions');
+  t.equal(b2.heartbeatIntervalMs, 1000, 'and is settled');
+});
