@@ -1,12 +1,13 @@
 /**
  * One consumer of the group benchmark, in the bench's own process: a
- * for-await loop over its messages (as an app would write it) that counts
+ * for-await loop over its messages (as an app would write it; or over its
+ * batches) that counts
  * each record into the run's OffsetTally and, when asked, notes when each
  * arrived, so the largest gap between consecutive records in a window can be
  * read afterwards. A group member also keeps the partitions it owns and
  * every change to them with its time, from the SDK's events.
  */
-import type { Consumer, Runnel } from '../client/index.js';
+import type { Consumer, Message, Runnel } from '../client/index.js';
 import type { OffsetTally } from './offset-tally.js';
 
 export interface MemberOptions {
@@ -14,6 +15,8 @@ export interface MemberOptions {
   tally: OffsetTally;
   /** Note every record's arrival time (gap figures); off for throughput runs. */
   recordTimes: boolean;
+  /** Iterate `consumer.batches()` instead of messages (a group then finishes, and tracks, a batch at a time). */
+  batches?: boolean;
 }
 
 export interface GroupMemberOptions extends MemberOptions {
@@ -87,19 +90,24 @@ export class BenchMember {
   }
 
   async #consume(): Promise<void> {
-    const { tally, recordTimes } = this.#opts;
     try {
-      for await (const m of this.consumer) {
-        tally.record(m.partition, m.offset);
-        this.consumed++;
-        if (recordTimes || this.firstRecordAtMs === null) {
-          const now = performance.now();
-          this.firstRecordAtMs ??= now;
-          if (recordTimes) this.#times.push(now);
-        }
+      if (this.#opts.batches === true) {
+        for await (const batch of this.consumer.batches()) for (const m of batch.messages) this.#arrived(m);
+      } else {
+        for await (const m of this.consumer) this.#arrived(m);
       }
     } catch (err) {
       this.#failure = err as Error;
+    }
+  }
+
+  #arrived(m: Message): void {
+    this.#opts.tally.record(m.partition, m.offset);
+    this.consumed++;
+    if (this.#opts.recordTimes || this.firstRecordAtMs === null) {
+      const now = performance.now();
+      this.firstRecordAtMs ??= now;
+      if (this.#opts.recordTimes) this.#times.push(now);
     }
   }
 

@@ -81,6 +81,7 @@ Options:
   --heartbeat-ms N      the broker's ${HEARTBEAT_SETTING}; default its own default
   --restart-delay-ms N  how long the static member is away before it restarts; default the
                         heartbeat interval + 500 (every other member heartbeats while it is away)
+  --iterate WHAT        messages (default: for await (const m of consumer)) or batches (consumer.batches())
   --only LIST           some of ${SCENARIOS.join(',')}
   --quick               smoke run: small counts, one run, 1 s windows
   --json                progress to stderr, one JSON summary on the last line of stdout
@@ -95,6 +96,8 @@ interface Settings {
   sessionTimeoutMs: number;
   /** How long the static member is away between close and its new consumer. */
   restartDelayMs: number;
+  /** Consumers iterate batches rather than messages. */
+  batches: boolean;
   only: Scenario[];
   json: boolean;
 }
@@ -198,6 +201,8 @@ interface JoinRun {
   sharesHeldMs: number;
   coordinatorStableMs: number | null;
   loopDelayMaxMs: number;
+  /** The extra wait before the join (its point in the heartbeat cycle). */
+  phaseMs: number;
   detail: string;
 }
 
@@ -233,13 +238,16 @@ async function underLoad<T>(runnel: Runnel, s: Settings, name: string, body: (l:
 
 function joinRun(runnel: Runnel, s: Settings, run: number): Promise<JoinRun> {
   return underLoad(runnel, s, `join-${run}`, async ({ topic, groupId, tally, live: members }) => {
-    for (let i = 0; i < MEMBERS; i++) members.push(BenchMember.subscribe(runnel, { name: `m${i + 1}`, topic, groupId, tally, recordTimes: true }));
+    for (let i = 0; i < MEMBERS; i++) members.push(BenchMember.subscribe(runnel, { name: `m${i + 1}`, topic, groupId, tally, recordTimes: true, batches: s.batches }));
     await waitFor(() => sharesHeld(members), STABLE_TIMEOUT_MS, `a group of ${MEMBERS} on ${PARTITIONS} partitions`);
-    await sleep(SETTLE_MS + s.windowMs);
+    // The old owners learn what to give up at their next heartbeat, whose phase the formation fixed: each run joins
+    // at another point of that cycle (run r waits (r-1)/runs of an interval more), so the runs span it.
+    const phaseMs = (s.heartbeatMs * (run - 1)) / s.runs;
+    await sleep(SETTLE_MS + s.windowMs + phaseMs);
     const ownedAtJoin = members.map((m) => new Set(m.owned));
     const joinAt = performance.now();
     const { result, loopDelayMaxMs } = await withLoopDelay(async () => {
-      const newcomer = BenchMember.subscribe(runnel, { name: `m${MEMBERS + 1}`, topic, groupId, tally, recordTimes: true });
+      const newcomer = BenchMember.subscribe(runnel, { name: `m${MEMBERS + 1}`, topic, groupId, tally, recordTimes: true, batches: s.batches });
       members.push(newcomer);
       const coordinator = coordinatorStable(runnel, groupId, MEMBERS + 1, joinAt);
       await waitFor(() => sharesHeld(members) && newcomer.firstRecordAtMs !== null, STABLE_TIMEOUT_MS, 'the 4th member holding its share and receiving records');
@@ -265,6 +273,7 @@ function joinRun(runnel: Runnel, s: Settings, run: number): Promise<JoinRun> {
       sharesHeldMs: stableAt - joinAt,
       coordinatorStableMs: coordinatorAt === null ? null : coordinatorAt - joinAt,
       loopDelayMaxMs,
+      phaseMs,
       detail: kept.map((m, i) => `${m.name} ${before[i]!.toFixed(0)}->${during[i]!.toFixed(0)} ms`).join(', '),
     };
   });
@@ -284,7 +293,7 @@ interface StaticRun {
 
 function staticRun(runnel: Runnel, s: Settings, run: number): Promise<StaticRun> {
   return underLoad(runnel, s, `static-${run}`, async ({ topic, groupId, tally, live }) => {
-    const member = (i: number, name: string): BenchMember => BenchMember.subscribe(runnel, { name, topic, groupId, instanceId: `static-${i}`, tally, recordTimes: true });
+    const member = (i: number, name: string): BenchMember => BenchMember.subscribe(runnel, { name, topic, groupId, instanceId: `static-${i}`, tally, recordTimes: true, batches: s.batches });
     const members = Array.from({ length: MEMBERS }, (_, i) => member(i, `s${i + 1}`));
     live.push(...members);
     await waitFor(() => sharesHeld(members), STABLE_TIMEOUT_MS, `a group of ${MEMBERS} static members`);
@@ -339,14 +348,14 @@ interface ThroughputRun {
   beforeRelease: number;
 }
 
-async function throughputRun(runnel: Runnel, topic: string, total: number, mode: ThroughputRun['mode'], run: number): Promise<ThroughputRun> {
+async function throughputRun(runnel: Runnel, topic: string, total: number, mode: ThroughputRun['mode'], run: number, batches: boolean): Promise<ThroughputRun> {
   const tally = new OffsetTally();
   const startedAt = performance.now();
   const perMember = PARTITIONS / MEMBERS;
   const groupId = `gbench-tput-${run}-${Date.now()}`;
   const members = Array.from({ length: MEMBERS }, (_, i) => mode === 'assigned'
-    ? BenchMember.assign(runnel, topic, Array.from({ length: perMember }, (_, k) => i * perMember + k), { name: `a${i + 1}`, tally, recordTimes: false })
-    : BenchMember.subscribe(runnel, { name: `g${i + 1}`, topic, groupId, tally, recordTimes: false, holdPartitions: true }));
+    ? BenchMember.assign(runnel, topic, Array.from({ length: perMember }, (_, k) => i * perMember + k), { name: `a${i + 1}`, tally, recordTimes: false, batches })
+    : BenchMember.subscribe(runnel, { name: `g${i + 1}`, topic, groupId, tally, recordTimes: false, holdPartitions: true, batches }));
   try {
     let releasedAt = startedAt;
     let beforeRelease = 0;
@@ -392,7 +401,7 @@ async function repeat<T extends { check: TallyCheck }>(log: Log, label: string, 
 async function joinFigures(runnel: Runnel, s: Settings, log: Log): Promise<Figure[]> {
   log(`join: ${MEMBERS} members on ${PARTITIONS} partitions at ${s.rate} records/s, then a ${MEMBERS + 1}th joins; gaps per member that kept partitions (before -> during)`);
   const runs = await repeat(log, 'join', runNumbers(s.runs), (run) => joinRun(runnel, s, run), (r) =>
-    `${r.detail}; newcomer: old owners released by +${fixed(r.releasedMs, 0)}, assigned +${fixed(r.newcomerAssignedMs, 0)}, first record +${fixed(r.newcomerFirstRecordMs, 0)} ms; shares held +${fixed(r.sharesHeldMs, 0)}, coordinator Stable ${r.coordinatorStableMs === null ? 'not seen' : `+${fixed(r.coordinatorStableMs, 0)}`} ms; loop delay max ${ms(r.loopDelayMaxMs)}`);
+    `join ${fixed(r.phaseMs, 0)} ms later in the cycle; ${r.detail}; newcomer: old owners released by +${fixed(r.releasedMs, 0)}, assigned +${fixed(r.newcomerAssignedMs, 0)}, first record +${fixed(r.newcomerFirstRecordMs, 0)} ms; shares held +${fixed(r.sharesHeldMs, 0)}, coordinator Stable ${r.coordinatorStableMs === null ? 'not seen' : `+${fixed(r.coordinatorStableMs, 0)}`} ms; loop delay max ${ms(r.loopDelayMaxMs)}`);
   const f = (name: string, pick: (r: JoinRun) => number | null, goal?: string): Figure => ({ scenario: 'join', name, unit: 'ms', values: runs.map(pick).filter((v): v is number => v !== null), ...(goal === undefined ? {} : { goal }) });
   return [
     f('kept members, largest gap before the join', (r) => r.keptGapBeforeMs, 'the normal fetch interval'),
@@ -428,13 +437,13 @@ async function throughputFigures(runnel: Runnel, s: Settings, log: Log, quick: b
     const total = ends.reduce((a, b) => a + b, 0);
     log(`throughput: ${total} records of ${RECORD_BYTES} B on ${PARTITIONS} partitions (${ends.join(', ')}), read by ${MEMBERS} consumers: assigned (${PARTITIONS / MEMBERS} partitions each, no group) vs a group, alternating`);
     // Warm-up (full runs): JIT, the page cache, the connections; not counted.
-    if (!quick) await throughputRun(runnel, topic, total, 'assigned', 0);
+    if (!quick) await throughputRun(runnel, topic, total, 'assigned', 0, s.batches);
     const byMode = { assigned: [] as ThroughputRun[], group: [] as ThroughputRun[] };
     for (let run = 1; run <= s.runs; run++) {
       const order: ThroughputRun['mode'][] = run % 2 === 1 ? ['assigned', 'group'] : ['group', 'assigned'];
       const pair = async (): Promise<{ check: TallyCheck; out: ThroughputRun[] }> => {
         const out: ThroughputRun[] = [];
-        for (const mode of order) out.push(await throughputRun(runnel, topic, total, mode, run));
+        for (const mode of order) out.push(await throughputRun(runnel, topic, total, mode, run, s.batches));
         // The pair fails as a whole: its ratio needs both.
         return { check: out.find((r) => !ok(r.check))?.check ?? out[0]!.check, out };
       };
@@ -468,7 +477,7 @@ async function runBench(s: Settings, quick: boolean): Promise<void> {
   const startedMs = performance.now();
   const brokerArgs = ['--set', `${HEARTBEAT_SETTING}=${s.heartbeatMs}`, '--set', `${SESSION_SETTING}=${s.sessionTimeoutMs}`];
   log(`# runnel consumer-group bench: one broker (${brokerArgs.filter((a) => a !== '--set').join(' ')}), ${s.runs} run(s) each, median [min..max]`);
-  log(`# consumers run in this process, one event loop; "loop delay" is its worst stall in a window: a gap not above it may be the bench's own`);
+  log(`# consumers run in this process, one event loop, iterating ${s.batches ? 'batches' : 'messages'}; "loop delay" is its worst stall in a window: a gap not above it may be the bench's own`);
   const broker = await startBroker(brokerArgs);
   const runnel = new Runnel({ bootstrap: [broker.bootstrap], clientId: 'bench-groups' });
   const figures: Figure[] = [];
@@ -486,7 +495,9 @@ async function runBench(s: Settings, quick: boolean): Promise<void> {
 }
 
 function settingsFromArgs(): { settings: Settings; quick: boolean } {
-  const args = benchArgs(USAGE, ['rate', 'window-seconds', 'heartbeat-ms', 'restart-delay-ms', 'only']);
+  const args = benchArgs(USAGE, ['rate', 'window-seconds', 'heartbeat-ms', 'restart-delay-ms', 'iterate', 'only']);
+  const iterate = args.string('iterate') ?? 'messages';
+  if (iterate !== 'messages' && iterate !== 'batches') throw new Error(`--iterate: "${iterate}" is neither messages nor batches`);
   const { quick } = args;
   const only = (args.string('only') ?? SCENARIOS.join(',')).split(',').map((x) => x.trim());
   const unknown = only.filter((x) => !(SCENARIOS as readonly string[]).includes(x));
@@ -502,6 +513,7 @@ function settingsFromArgs(): { settings: Settings; quick: boolean } {
       records: Math.floor(args.num('records', 'BENCH_RECORDS', quick ? 30_000 : 2_000_000)),
       heartbeatMs,
       restartDelayMs: Math.floor(args.num('restart-delay-ms', null, heartbeatMs + 500)),
+      batches: iterate === 'batches',
       sessionTimeoutMs: brokerDefault(SESSION_SETTING),
       only: only as Scenario[],
       json: args.json,
