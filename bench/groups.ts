@@ -46,7 +46,7 @@ import { brokerSettingDef } from '../broker/config.js';
 import { Runnel } from '../client/index.js';
 import { isMainModule } from '../tools/main-module.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
-import { benchArgs, fixed, freshTopic, median, startBroker } from './bench-support.js';
+import { benchArgs, fixed, freshTopic, median, perRecordCpu, startBroker } from './bench-support.js';
 import { BenchMember } from './bench-member.js';
 import { describeCheck, OffsetTally, type TallyCheck } from './offset-tally.js';
 import { startPacedProducer } from './paced-producer.js';
@@ -346,9 +346,12 @@ interface ThroughputRun {
   joinMs: number | null;
   /** Group runs: records consumed before the group was stable (held partitions: 0 expected). */
   beforeRelease: number;
+  /** CPU microseconds per record while the records were read: this process's and the broker's (null without /proc). */
+  cpu: { client: number; broker: number | null };
 }
 
-async function throughputRun(runnel: Runnel, topic: string, total: number, mode: ThroughputRun['mode'], run: number, batches: boolean): Promise<ThroughputRun> {
+async function throughputRun(runnel: Runnel, read: { topic: string; total: number; brokerPid: number | undefined; batches: boolean }, mode: ThroughputRun['mode'], run: number): Promise<ThroughputRun> {
+  const { topic, total, batches } = read;
   const tally = new OffsetTally();
   const startedAt = performance.now();
   const perMember = PARTITIONS / MEMBERS;
@@ -365,7 +368,8 @@ async function throughputRun(runnel: Runnel, topic: string, total: number, mode:
       releasedAt = performance.now();
       for (const m of members) m.release();
     }
-    const complete = await tally.whenDistinct(total, DRAIN_IDLE_MS);
+    // CPU counts too: steadier than records/s when neighbours share the cores.
+    const { result: complete, cpu } = await perRecordCpu(read.brokerPid, total, () => tally.whenDistinct(total, DRAIN_IDLE_MS));
     const doneAt = performance.now();
     const check = tally.check(await partitionEnds(runnel, topic));
     if (!complete) check.missing = Math.max(check.missing, total - tally.distinct);
@@ -376,6 +380,7 @@ async function throughputRun(runnel: Runnel, topic: string, total: number, mode:
       withJoinRecordsPerSec: mode === 'group' ? (total * 1000) / (doneAt - startedAt) : null,
       joinMs: mode === 'group' ? releasedAt - startedAt : null,
       beforeRelease,
+      cpu,
     };
   } finally {
     await closeAll(members);
@@ -429,25 +434,26 @@ async function staticFigures(runnel: Runnel, s: Settings, log: Log): Promise<Fig
   ];
 }
 
-async function throughputFigures(runnel: Runnel, s: Settings, log: Log, quick: boolean): Promise<Figure[]> {
+async function throughputFigures(runnel: Runnel, s: Settings, log: Log, quick: boolean, brokerPid: number | undefined): Promise<Figure[]> {
   const topic = await freshTopic(runnel, PARTITIONS);
   try {
     await runProducePerf(runnel, { topic, numRecords: s.records, recordSize: RECORD_BYTES, producer: { acks: 1 } });
     const ends = await partitionEnds(runnel, topic);
     const total = ends.reduce((a, b) => a + b, 0);
+    const read = { topic, total, brokerPid, batches: s.batches };
     log(`throughput: ${total} records of ${RECORD_BYTES} B on ${PARTITIONS} partitions (${ends.join(', ')}), read by ${MEMBERS} consumers: assigned (${PARTITIONS / MEMBERS} partitions each, no group) vs a group, alternating`);
     // Warm-up (full runs): JIT, the page cache, the connections; not counted.
-    if (!quick) await throughputRun(runnel, topic, total, 'assigned', 0, s.batches);
+    if (!quick) await throughputRun(runnel, read, 'assigned', 0);
     const byMode = { assigned: [] as ThroughputRun[], group: [] as ThroughputRun[] };
     for (let run = 1; run <= s.runs; run++) {
       const order: ThroughputRun['mode'][] = run % 2 === 1 ? ['assigned', 'group'] : ['group', 'assigned'];
       const pair = async (): Promise<{ check: TallyCheck; out: ThroughputRun[] }> => {
         const out: ThroughputRun[] = [];
-        for (const mode of order) out.push(await throughputRun(runnel, topic, total, mode, run, s.batches));
+        for (const mode of order) out.push(await throughputRun(runnel, read, mode, run));
         // The pair fails as a whole: its ratio needs both.
         return { check: out.find((r) => !ok(r.check))?.check ?? out[0]!.check, out };
       };
-      const good = await repeat(log, 'throughput', [run], pair, ({ out }) => out.map((r) => `${r.mode} ${fixed(r.recordsPerSec, 0)} rec/s (${describeCheck(r.check)}${r.joinMs === null ? '' : `; join ${fixed(r.joinMs, 0)} ms, ${fixed(r.withJoinRecordsPerSec!, 0)} rec/s with it, ${r.beforeRelease} read before the group was stable`})`).join('; '));
+      const good = await repeat(log, 'throughput', [run], pair, ({ out }) => out.map((r) => `${r.mode} ${fixed(r.recordsPerSec, 0)} rec/s, cpu ${fixed(r.cpu.client, 2)} us/rec here${r.cpu.broker === null ? '' : ` + ${fixed(r.cpu.broker, 2)} broker`} (${describeCheck(r.check)}${r.joinMs === null ? '' : `; join ${fixed(r.joinMs, 0)} ms, ${fixed(r.withJoinRecordsPerSec!, 0)} rec/s with it, ${r.beforeRelease} read before the group was stable`})`).join('; '));
       for (const { out } of good) for (const r of out) byMode[r.mode].push(r);
     }
     const ratios = byMode.group.map((g, i) => (100 * g.recordsPerSec) / byMode.assigned[i]!.recordsPerSec);
@@ -458,16 +464,28 @@ async function throughputFigures(runnel: Runnel, s: Settings, log: Log, quick: b
       f('group of 3, from subscribe (join included)', 'rec/s', byMode.group.map((r) => r.withJoinRecordsPerSec!)),
       f('group join, subscribe to stable', 'ms', byMode.group.map((r) => r.joinMs!)),
       f('group / assigned, run by run', '%', ratios, '>= 90 %'),
+      f('assigned, CPU of this process', 'us/rec', byMode.assigned.map((r) => r.cpu.client)),
+      f('group of 3, CPU of this process', 'us/rec', byMode.group.map((r) => r.cpu.client)),
+      ...(brokerCpu(byMode.assigned) === null || brokerCpu(byMode.group) === null ? [] : [
+        f('assigned, CPU of the broker', 'us/rec', brokerCpu(byMode.assigned)!),
+        f('group of 3, CPU of the broker', 'us/rec', brokerCpu(byMode.group)!),
+      ]),
     ];
   } finally {
     await runnel.admin().deleteTopic(topic);
   }
 }
 
+/** Every run's broker CPU per record, or null when a run had none (no /proc). */
+function brokerCpu(runs: readonly ThroughputRun[]): number[] | null {
+  const values = runs.map((r) => r.cpu.broker);
+  return values.every((v): v is number => v !== null) ? values : null;
+}
+
 function describeFigure(f: Figure): string {
   const name = `${f.scenario.padEnd(10)} ${f.name}`.padEnd(70);
   if (f.values.length === 0) return `${name} no figure (every run failed)`;
-  const digits = f.unit === '%' ? 1 : 0;
+  const digits = f.unit === '%' ? 1 : f.unit === 'us/rec' ? 2 : 0;
   const range = f.values.length > 1 ? `  [${fixed(Math.min(...f.values), digits)}..${fixed(Math.max(...f.values), digits)}]` : '';
   return `${name} ${fixed(median(f.values), digits).padStart(10)} ${f.unit}${range}${f.goal === undefined ? '' : `   (goal: ${f.goal})`}`;
 }
@@ -484,7 +502,7 @@ async function runBench(s: Settings, quick: boolean): Promise<void> {
   try {
     if (s.only.includes('join')) figures.push(...(await joinFigures(runnel, s, log)));
     if (s.only.includes('static')) figures.push(...(await staticFigures(runnel, s, log)));
-    if (s.only.includes('throughput')) figures.push(...(await throughputFigures(runnel, s, log, quick)));
+    if (s.only.includes('throughput')) figures.push(...(await throughputFigures(runnel, s, log, quick, broker.child.pid)));
     for (const f of figures) log(describeFigure(f));
     log(`# bench took ${fixed((performance.now() - startedMs) / 1000)} s`);
     if (s.json) console.log(JSON.stringify({ settings: s, figures }));

@@ -31,6 +31,8 @@ const FIGURES = [
   'throughput group of 3, from subscribe (join included)',
   'throughput group join, subscribe to stable',
   'throughput group / assigned, run by run',
+  'throughput assigned, CPU of this process',
+  'throughput group of 3, CPU of this process',
 ];
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -62,6 +64,6 @@ t.test('bench/groups --quick prints every figure from runs that consumed every r
   for (const line of runLines) t.match(line, /: (\d[\d,]*)\/\1 records, \d+ duplicates, 0 missing/, `every record counted: ${line.slice(0, 60)}`);
   for (const name of FIGURES) {
     const line = stdout.split('\n').find((l) => l.startsWith(name));
-    t.match(line ?? '', /\s\d[\d,.]* (ms|rec\/s|%|runs)(\s|$)/, `a value for "${name.trim()}"`);
+    t.match(line ?? '', /\s\d[\d,.]* (ms|rec\/s|%|runs|us\/rec)(\s|$)/, `a value for "${name.trim()}"`);
   }
 });
