@@ -3,11 +3,16 @@
  * prints the issue's goals beside them). One single-node broker process,
  * started with the group heartbeat interval and session timeout it prints;
  * the SDK's consumers run in this process, each a for-await loop as an app
- * would write it. Each figure is the median of `--runs` runs, with min..max:
+ * would write it (over messages; `--iterate batches` over batches). In one
+ * process because the gaps of interest are hundreds of milliseconds to
+ * seconds, and on a 2-core machine more processes would not run any more at
+ * once; its worst event-loop stall in each window is printed beside the
+ * gaps, so a gap the bench caused itself shows. Each figure is the median of `--runs` runs, with min..max:
  *
  *   - join: 3 members of a group consume a 6-partition topic that a producer
  *     writes at a steady `--rate` throughout; once the group is stable and
- *     records flow, a 4th member joins. Per member that kept partitions, the
+ *     records flow, a 4th member joins, each run at another point of the
+ *     members' heartbeat cycle. Per member that kept partitions, the
  *     largest gap between consecutive records in the `--window-seconds`
  *     before the join (the normal fetch interval) and from the join until the
  *     group is stable again plus the window; the newcomer's latency from
@@ -28,7 +33,8 @@
  *     (assign), and by a group of 3, alternating run by run. Like Kafka's
  *     consumer perf tool, the group's join is timed apart from its fetching:
  *     its members hold (pause) their partitions until the group is stable,
- *     and records/s counts from then; the join-inclusive rate is printed too.
+ *     and records/s counts from then; the join-inclusive rate is printed too,
+ *     and CPU microseconds per record (this process and the broker's).
  *     A pass reads well over a million records a second here, so the default
  *     2M records make a pass last a second or more: with 600k (0.3 s) the
  *     connections and start lookups of the assigned side and a neighbour's
@@ -38,7 +44,8 @@
  * missed one is a failed run, printed as such and left out of the figures.
  *
  *   npm run build && node dist/bench/groups.js [--runs N] [--rate R] [--window-seconds S] [--records N]
- *       [--heartbeat-ms N] [--restart-delay-ms N] [--only join,static,throughput] [--quick] [--json]
+ *       [--heartbeat-ms N] [--restart-delay-ms N] [--iterate messages|batches] [--only join,static,throughput]
+ *       [--quick] [--json]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -427,7 +434,7 @@ async function staticFigures(runnel: Runnel, s: Settings, log: Log): Promise<Fig
   return [
     f('other members, largest gap before the restart', (r) => r.othersGapBeforeMs, 'the normal fetch interval'),
     f('other members, largest gap from restart to stable + window', (r) => r.othersGapDuringMs, 'no gap above the normal fetch interval'),
-    f('restarted member, close to first record (restart delay included)', (r) => r.restartedGapMs),
+    f('restarted member, close to first record (incl. the delay)', (r) => r.restartedGapMs),
     f('restarted member, subscribe to first record', (r) => r.rejoinMs),
     f('restarted member, close() alone', (r) => r.closeMs),
     { scenario: 'static', name: 'runs in which a partition moved', unit: 'runs', values: [runs.filter((r) => r.moved.length > 0).length], goal: '0' },

@@ -22,7 +22,7 @@ const FIGURES = [
   'join       bench event loop, worst delay in the window',
   'static     other members, largest gap before the restart',
   'static     other members, largest gap from restart to stable + window',
-  'static     restarted member, close to first record (restart delay included)',
+  'static     restarted member, close to first record (incl. the delay)',
   'static     restarted member, subscribe to first record',
   'static     restarted member, close() alone',
   'static     runs in which a partition moved',
