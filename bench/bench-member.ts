@@ -122,22 +122,27 @@ export class BenchMember {
    * The largest gap between consecutive records that overlaps [fromMs, toMs]
    * (clipped to it), counting the stretch from the last record to `toMs`:
    * a member that stopped receiving shows its silence, not its last gap.
-   * Null when it received nothing before `toMs`.
+   * With where it began (`atMs`). Null when it received nothing before `toMs`.
    */
-  maxGapMs(fromMs: number, toMs: number): number | null {
-    const times = this.#times;
+  largestGap(fromMs: number, toMs: number): { ms: number; atMs: number } | null {
     let prev: number | null = null;
-    let max = 0;
-    for (const t of times) {
-      if (t > toMs) {
-        if (prev !== null) max = Math.max(max, toMs - Math.max(prev, fromMs));
-        return max;
-      }
-      if (prev !== null && t >= fromMs) max = Math.max(max, t - Math.max(prev, fromMs));
+    let best = { ms: 0, atMs: fromMs };
+    const consider = (endMs: number): void => {
+      const beganMs = Math.max(prev!, fromMs);
+      if (endMs - beganMs > best.ms) best = { ms: endMs - beganMs, atMs: beganMs };
+    };
+    for (const t of this.#times) {
+      if (t > toMs) break;
+      if (prev !== null && t >= fromMs) consider(t);
       prev = t;
     }
     if (prev === null) return null;
-    return Math.max(max, toMs - Math.max(prev, fromMs));
+    consider(toMs);
+    return best;
+  }
+
+  maxGapMs(fromMs: number, toMs: number): number | null {
+    return this.largestGap(fromMs, toMs)?.ms ?? null;
   }
 
   /** Ownership changes in [fromMs, toMs]. */

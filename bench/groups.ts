@@ -268,7 +268,8 @@ function joinRun(runnel: Runnel, s: Settings, run: number): Promise<JoinRun> {
     const old = members.slice(0, MEMBERS);
     const kept = old.filter((m, i) => [...ownedAtJoin[i]!].some((p) => m.owned.has(p)));
     const before = kept.map((m) => m.maxGapMs(joinAt - s.windowMs, joinAt) ?? Infinity);
-    const during = kept.map((m) => m.maxGapMs(joinAt, endAt) ?? Infinity);
+    const duringGaps = kept.map((m) => m.largestGap(joinAt, endAt));
+    const during = duringGaps.map((g) => g?.ms ?? Infinity);
     const released = old.flatMap((m) => m.changesBetween(joinAt, endAt)).filter((c) => c.kind === 'revoked').map((c) => c.atMs);
     const assigned = newcomer.changes.filter((c) => c.kind === 'assigned').map((c) => c.atMs);
     return {
@@ -281,7 +282,8 @@ function joinRun(runnel: Runnel, s: Settings, run: number): Promise<JoinRun> {
       coordinatorStableMs: coordinatorAt === null ? null : coordinatorAt - joinAt,
       loopDelayMaxMs,
       phaseMs,
-      detail: kept.map((m, i) => `${m.name} ${before[i]!.toFixed(0)}->${during[i]!.toFixed(0)} ms`).join(', '),
+      // Where in the rebalance the largest gap began tells a pause of the member from a stall of everything.
+      detail: kept.map((m, i) => `${m.name} ${before[i]!.toFixed(0)}->${during[i]!.toFixed(0)} ms (at +${fixed((duringGaps[i]?.atMs ?? joinAt) - joinAt, 0)})`).join(', '),
     };
   });
 }
