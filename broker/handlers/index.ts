@@ -38,6 +38,11 @@ import { metadataChangesHandler } from './metadata-changes.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionReassignmentsHandler } from './partition-moves.js';
 import { produceHandler } from './produce.js';
+import { ShareService } from '../share/service.js';
+import { shareAcknowledgeHandler } from './share-acknowledge.js';
+import { shareFetchHandler } from './share-fetch.js';
+import { shareGroupDescribeHandler } from './share-group-describe.js';
+import { shareGroupHeartbeatHandler, type ShareContext } from './share-group-heartbeat.js';
 
 export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
 
@@ -57,7 +62,11 @@ export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink):
   ];
   if (broker.producerIds !== undefined) handlers.push(registered(initProducerIdHandler(broker.producerIds), faults));
   const coordinator = broker.coordinator;
-  if (coordinator !== undefined) handlers.push(...groupHandlers({ coordinator, endpoint: broker.endpoint, config: broker.config, logger: broker.logger }, faults));
+  if (coordinator !== undefined) {
+    handlers.push(...groupHandlers({ coordinator, endpoint: broker.endpoint, config: broker.config, logger: broker.logger }, faults));
+    const share = new ShareService({ coordinator, lookup: (topic, index) => broker.replicas.partitionOrError(topic, index, { role: 'leader' }), clock: broker.clock, logger: broker.logger.child({ component: 'share' }) });
+    handlers.push(...shareHandlers({ share, controller: broker.controller }, faults));
+  }
   if (broker.controllerApis !== undefined) handlers.push(...controllerHandlers(broker.controllerApis, faults));
   return table(handlers, faults);
 }
@@ -91,6 +100,16 @@ function groupHandlers(groups: GroupContext, faults: InvariantSink): RegisteredH
     registered(offsetFetchHandler(groups), faults),
     registered(listGroupsHandler(groups), faults),
     registered(deleteGroupsHandler(groups), faults),
+  ];
+}
+
+/** The share-group (queue) coordinator's APIs (broker/share/), on the same coordinator. */
+function shareHandlers(share: ShareContext, faults: InvariantSink): RegisteredHandler[] {
+  return [
+    registered(shareGroupHeartbeatHandler(share), faults),
+    registered(shareFetchHandler(share), faults),
+    registered(shareAcknowledgeHandler(share), faults),
+    registered(shareGroupDescribeHandler(share), faults),
   ];
 }
 
