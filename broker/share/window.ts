@@ -179,6 +179,7 @@ export class ShareWindow {
           e.state = RecordState.ACCEPTED;
           e.holder = null;
           this.accepted += 1;
+          this.#dirtyBounds = true;
           break;
         case 2:
           this.#release(e, nowMs, ack.delayMs, ack.reason, policy);
@@ -249,6 +250,7 @@ export class ShareWindow {
     if (e === undefined || (e.state !== RecordState.DEAD_LETTER_REJECTED && e.state !== RecordState.DEAD_LETTER_MAX_ATTEMPTS)) return false;
     e.state = RecordState.REJECTED;
     this.deadLettered += 1;
+    this.#dirtyBounds = true;
     this.#touch(offset);
     this.#advance();
     return true;
