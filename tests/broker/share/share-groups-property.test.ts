@@ -121,6 +121,7 @@ function runSeed(seed: number, ordering: 'none' | 'key'): string | null {
         if (other !== undefined && other !== m) return `step ${step}: offset ${a.offset} handed to ${m.id} while ${other.id} holds it until ${other.held.get(a.offset)} (now ${now})`;
         const before = counts.get(a.offset) ?? 0;
         if (a.deliveryCount !== before + 1) return `step ${step}: offset ${a.offset} delivered with count ${a.deliveryCount} after ${before}`;
+        if (a.deliveryCount > MAX_ATTEMPTS) return `step ${step}: offset ${a.offset} delivered ${a.deliveryCount} times, past the ${MAX_ATTEMPTS} attempts`;
         counts.set(a.offset, a.deliveryCount);
         if (accepted.has(a.offset) || rejected.has(a.offset)) return `step ${step}: offset ${a.offset} handed out after it was settled`;
         m.held.set(a.offset, now + LOCK_MS);
@@ -139,7 +140,7 @@ function runSeed(seed: number, ordering: 'none' | 'key'): string | null {
       if (offsets.length === 0) continue;
       const type = pick([AcknowledgeType.ACCEPT, AcknowledgeType.ACCEPT, AcknowledgeType.ACCEPT, AcknowledgeType.RELEASE, AcknowledgeType.REJECT, AcknowledgeType.RENEW]);
       const delayMs = type === AcknowledgeType.RELEASE && random() < 0.3 ? Math.floor(random() * 3000) : 0;
-      const acks: ShareAcknowledgement[] = offsets.map((o) => ({ firstOffset: o, lastOffset: o, type, delayMs, lockMs: type === AcknowledgeType.RENEW ? 500 + Math.floor(random() * 2000) : -1, reason: 'r' }));
+      const acks: ShareAcknowledgement[] = offsets.map((o) => ({ firstOffset: o, lastOffset: o, type, delayMs, lockMs: type === AcknowledgeType.RENEW ? (random() < 0.3 ? 10_000 + Math.floor(random() * 20_000) : 500 + Math.floor(random() * 2000)) : -1, reason: 'r' }));
       const out = shard.shares.fetch(GROUP, m.id, m.epoch, 0, [{ topic: TOPIC, partition: 0, acknowledgements: acks, candidates: null }], now);
       if (!out.response.ok) {
         m.alive = false;
@@ -178,7 +179,13 @@ function runSeed(seed: number, ordering: 'none' | 'key'): string | null {
           else write(out.records, false);
         }
       }
-      write(shard.tick({ nowMs: now, topics: TOPICS }).records, false);
+      // Requests may arrive after a lock's end and before the coordinator's timer applied it.
+      if (random() < 0.5) {
+        write(shard.tick({ nowMs: now, topics: TOPICS }).records, false);
+        for (const e of shard.shares.group(GROUP)?.windows.get(`${TOPIC}:0`)?.entries() ?? []) {
+          if (e.state === RecordState.ACQUIRED && e.lockUntilMs <= now) return `step ${step}: offset ${e.offset} still acquired after its lock ended (${e.lockUntilMs} <= ${now})`;
+        }
+      }
     } else if (roll < 0.93) {
       // Dead letters copied, and marked; sometimes the mark is lost and the copy made again.
       for (const work of shard.shares.pendingDeadLetters()) {
@@ -191,6 +198,12 @@ function runSeed(seed: number, ordering: 'none' | 'key'): string | null {
       stats.reloads++;
       const after = JSON.stringify(windowState(shard));
       if (after !== before) return `step ${step}: a reload rebuilt another window: ${firstDifference(before, after)}`;
+    }
+    {
+      // Every record is always somebody's or nobody's: a record acquired by a member the group no longer has would be stuck.
+      for (const e of shard.shares.group(GROUP)?.windows.get(`${TOPIC}:0`)?.entries() ?? []) {
+        if (e.state === RecordState.ACQUIRED && !shard.shares.group(GROUP)!.members.has(e.holder!)) return `step ${step}: offset ${e.offset} held by ${e.holder}, no longer a member`;
+      }
     }
     const problem = check();
     if (problem !== null) return `step ${step}: ${problem}`;
