@@ -41,6 +41,7 @@ export function windowPolicy(group: ShareGroup, settings: ShareSettings): Window
     deadLetter: group.config.deadLetterTopic !== '',
     ordering: group.config.ordering,
     maxInFlight: settings.maxInFlightRecords,
+    maxDelayed: settings.maxDelayedRecords,
   };
 }
 

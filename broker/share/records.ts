@@ -14,7 +14,8 @@
  *   acknowledgement costs O(its records + CHUNK_RECORDS), whatever the
  *   window holds; a chunk left empty (all below the start) is a tombstone.
  * - shareDelayed   (groupId, topic, partition, offset): a record parked in
- *   the delay set, out of the window, until its due time.
+ *   the delay set, out of the window (window.ts), as a chunk keeps it; its
+ *   tombstone: settled.
  */
 import avro from 'avsc';
 
@@ -60,13 +61,8 @@ export interface ShareChunkValue {
   entries: ShareEntryValue[];
 }
 
-export interface ShareDelayedValue {
-  deliveryCount: number;
-  dueMs: number;
-  keyHash: number | null;
-  timestampMs: number;
-  error: string | null;
-}
+/** A parked record: as in a chunk. */
+export type ShareDelayedValue = ShareEntryValue;
 
 export type ShareRecord =
   | { kind: 'shareGroup'; groupId: string; value: ShareGroupValue | null }
@@ -79,6 +75,18 @@ const partitionKey = [
   { name: 'groupId', type: 'string' },
   { name: 'topic', type: 'string' },
   { name: 'partition', type: 'int' },
+];
+
+const entryFields = [
+  { name: 'offset', type: 'long' },
+  { name: 'state', type: 'int' },
+  { name: 'deliveryCount', type: 'int' },
+  { name: 'holder', type: ['null', 'string'] },
+  { name: 'lockUntilMs', type: 'long' },
+  { name: 'dueMs', type: 'long' },
+  { name: 'keyHash', type: ['null', 'int'] },
+  { name: 'timestampMs', type: 'long' },
+  { name: 'error', type: ['null', 'string'] },
 ];
 
 export const shareKeyTypes = {
@@ -130,34 +138,10 @@ export const shareValueTypes = {
         name: 'entries',
         type: {
           type: 'array',
-          items: {
-            type: 'record',
-            name: 'ShareEntry',
-            fields: [
-              { name: 'offset', type: 'long' },
-              { name: 'state', type: 'int' },
-              { name: 'deliveryCount', type: 'int' },
-              { name: 'holder', type: ['null', 'string'] },
-              { name: 'lockUntilMs', type: 'long' },
-              { name: 'dueMs', type: 'long' },
-              { name: 'keyHash', type: ['null', 'int'] },
-              { name: 'timestampMs', type: 'long' },
-              { name: 'error', type: ['null', 'string'] },
-            ],
-          },
+          items: { type: 'record', name: 'ShareEntry', fields: entryFields },
         },
       },
     ],
   }),
-  shareDelayed: avro.Type.forSchema({
-    type: 'record',
-    name: 'ShareDelayedValue',
-    fields: [
-      { name: 'deliveryCount', type: 'int' },
-      { name: 'dueMs', type: 'long' },
-      { name: 'keyHash', type: ['null', 'int'] },
-      { name: 'timestampMs', type: 'long' },
-      { name: 'error', type: ['null', 'string'] },
-    ],
-  }),
+  shareDelayed: avro.Type.forSchema({ type: 'record', name: 'ShareDelayedValue', fields: entryFields }),
 };

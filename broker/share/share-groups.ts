@@ -125,6 +125,7 @@ export class ShareGroups {
         this.#window(group, record.topic, record.partition).replayChunk(record.chunk, record.value?.entries ?? null);
         return;
       case 'shareDelayed':
+        this.#window(group, record.topic, record.partition).replayParked(record.offset, record.value);
         return;
     }
   }
@@ -292,9 +293,10 @@ export class ShareGroups {
 
   /** The copies of `offsets` are in the dead-letter topic (replicated): those records are settled. */
   deadLetterCopied(groupId: string, topic: string, partition: number, offsets: readonly number[], nowMs: number): ShareOutcome<number> {
-    const window = this.#groups.get(groupId)?.windows.get(tp(topic, partition));
+    const group = this.#groups.get(groupId);
+    const window = group?.windows.get(tp(topic, partition));
     let done = 0;
-    for (const offset of offsets) if (window?.deadLetterCopied(offset) === true) done++;
+    for (const offset of offsets) if (window?.deadLetterCopied(offset, nowMs, windowPolicy(group!, this.#settings)) === true) done++;
     if (done > 0) this.#touch(groupId);
     return this.#finish(done, nowMs);
   }
@@ -398,7 +400,10 @@ export class ShareGroups {
     for (const [key, window] of group.windows) {
       const { topic, partition } = splitTp(key);
       const chunks = new Set<number>();
-      for (const e of window.entries()) chunks.add(Math.floor(e.offset / CHUNK_RECORDS));
+      for (const e of window.entries()) {
+        if (e.offset < window.startOffset) records.push({ kind: 'shareDelayed', groupId, topic, partition, offset: e.offset, value: null });
+        else chunks.add(Math.floor(e.offset / CHUNK_RECORDS));
+      }
       for (const chunk of chunks) records.push({ kind: 'shareChunk', groupId, topic, partition, chunk, value: null });
       records.push({ kind: 'sharePartition', groupId, topic, partition, value: null });
     }
@@ -438,9 +443,10 @@ export class ShareGroups {
       }
       for (const [key, window] of group.windows) {
         const { topic, partition } = splitTp(key);
-        const { bounds, chunks } = window.flush();
+        const { bounds, chunks, parked } = window.flush();
         if (bounds !== null) records.push({ kind: 'sharePartition', groupId, topic, partition, value: bounds });
         for (const { chunk, entries } of chunks) records.push({ kind: 'shareChunk', groupId, topic, partition, chunk, value: entries === null ? null : { entries } });
+        for (const { offset, entry } of parked) records.push({ kind: 'shareDelayed', groupId, topic, partition, offset, value: entry });
       }
     }
     this.#dirty.clear();

@@ -10,8 +10,16 @@
  * group.share.partition.max.record.locks). Offsets inside the window with no
  * entry are gaps (compacted away, or control records): nothing to deliver.
  *
- * Every change marks the chunk (records.ts CHUNK_RECORDS offsets) it
- * touched; `flush` turns the marked chunks and the bounds into records, so a
+ * The delay set: a delayed record (a future runnel.deliver.at, or released
+ * with a delay) that has become the oldest unsettled record is parked out
+ * of the window, so the start moves on and a record due in days does not
+ * hold back the records after it (up to `maxDelayed` per partition; past
+ * that, or with ordering "key", where a delayed record must hold its key
+ * back, it stays in the window). A parked record is handed out from the
+ * delay set when due, and settled there.
+ *
+ * Every change marks the chunk (records.ts CHUNK_RECORDS offsets) or parked
+ * record it touched; `flush` turns those and the bounds into records, so a
  * write is O(what changed), and `replay*` rebuilds the same window from them.
  */
 import type { ShareAcknowledgement } from '../../protocol/messages.js';
@@ -44,6 +52,7 @@ export interface WindowPolicy {
   readonly deadLetter: boolean;
   readonly ordering: string;
   readonly maxInFlight: number;
+  readonly maxDelayed: number;
 }
 
 export interface Acquired {
@@ -70,22 +79,35 @@ export class ShareWindow {
   rejected = 0;
   deadLettered = 0;
   readonly #entries = new Map<number, Entry>();
+  /** The delay set: delayed records parked out of the window (offsets below the start), by offset. */
+  readonly #parked = new Map<number, Entry>();
   #sorted = true;
   readonly #dirtyChunks = new Set<number>();
+  readonly #dirtyParked = new Set<number>();
   #dirtyBounds = false;
+  /** False only when a full look found nothing available in the window: acquisitions then skip the scan. */
+  #mayHaveAvailable = true;
+  /** No parked record is due before this (a lower bound): acquisitions look at the delay set only from then. */
+  #parkedDueMs = 0;
+  /** No lock ends and no delay comes due before this (a lower bound, kept on every change; null: recompute). */
+  #deadlineHint: number | null = null;
 
   get started(): boolean {
     return this.startOffset >= 0;
   }
 
-  /** Every entry, ascending by offset (for describe and tests). */
-  entries(): IterableIterator<Entry> {
+  /** Every record tracked, the delay set's first, then the window's, ascending by offset (for describe and tests). */
+  entries(): Entry[] {
     this.#sort();
-    return this.#entries.values();
+    return [...[...this.#parked.values()].sort((a, b) => a.offset - b.offset), ...this.#entries.values()];
+  }
+
+  get parkedCount(): number {
+    return this.#parked.size;
   }
 
   entry(offset: number): Entry | undefined {
-    return this.#entries.get(offset);
+    return this.#entries.get(offset) ?? this.#parked.get(offset);
   }
 
   /**
@@ -109,12 +131,26 @@ export class ShareWindow {
       e.deliveryCount += 1;
       e.holder = memberId;
       e.lockUntilMs = nowMs + policy.lockMs;
+      this.#hint(e.lockUntilMs);
       this.#touch(e.offset);
       out.push({ offset: e.offset, deliveryCount: e.deliveryCount });
     };
-    for (const e of this.#entries.values()) {
-      if (out.length >= max) return out;
-      take(e);
+    if (this.#parked.size > 0 && nowMs >= this.#parkedDueMs) {
+      let nextDue = Infinity;
+      for (const e of this.#parked.values()) {
+        if (out.length < max) take(e);
+        if (e.state === RecordState.AVAILABLE) nextDue = Math.min(nextDue, e.dueMs);
+      }
+      this.#parkedDueMs = nextDue;
+    }
+    if (this.#mayHaveAvailable || keys !== null) {
+      let sawAvailable = false;
+      for (const e of this.#entries.values()) {
+        if (out.length >= max) return out;
+        take(e);
+        sawAvailable ||= e.state === RecordState.AVAILABLE;
+      }
+      this.#mayHaveAvailable = sawAvailable;
     }
     if (candidates === null || out.length >= max) return out;
     if (!this.started) {
@@ -140,12 +176,16 @@ export class ShareWindow {
       this.endOffset = meta.offset + 1;
       this.#dirtyBounds = true;
       take(e);
+      if (e.state === RecordState.AVAILABLE) {
+        this.#mayHaveAvailable = true;
+        this.#hint(e.dueMs);
+      }
     }
     if (all && candidates.toOffset > this.endOffset) {
       this.endOffset = candidates.toOffset;
       this.#dirtyBounds = true;
     }
-    this.#advance();
+    this.#advance(nowMs, policy);
     return out;
   }
 
@@ -164,12 +204,23 @@ export class ShareWindow {
     const { firstOffset, lastOffset, type } = ack;
     if (!Number.isSafeInteger(firstOffset) || !Number.isSafeInteger(lastOffset) || firstOffset > lastOffset || firstOffset < 0 || type < 1 || type > 4) return 'INVALID_REQUEST';
     if (type === 2 && ack.delayMs < 0) return 'INVALID_REQUEST';
-    if (!this.started || firstOffset < this.startOffset || lastOffset >= this.endOffset) return 'INVALID_RECORD_STATE';
+    if (!this.started || lastOffset >= this.endOffset) return 'INVALID_RECORD_STATE';
     const held: Entry[] = [];
-    for (let offset = firstOffset; offset <= lastOffset; offset++) {
+    const isHeld = (e: Entry): boolean => e.state === RecordState.ACQUIRED && e.holder === memberId && e.lockUntilMs > nowMs;
+    if (firstOffset < this.startOffset) {
+      // Below the window only parked records can be held, each of them: a range longer than the delay set cannot be.
+      const below = Math.min(lastOffset, this.startOffset - 1) - firstOffset + 1;
+      if (below > this.#parked.size) return 'INVALID_RECORD_STATE';
+      for (let offset = firstOffset; offset < firstOffset + below; offset++) {
+        const e = this.#parked.get(offset);
+        if (e === undefined || !isHeld(e)) return 'INVALID_RECORD_STATE';
+        held.push(e);
+      }
+    }
+    for (let offset = Math.max(firstOffset, this.startOffset); offset <= lastOffset; offset++) {
       const e = this.#entries.get(offset);
       if (e === undefined) continue;
-      if (e.state !== RecordState.ACQUIRED || e.holder !== memberId || e.lockUntilMs <= nowMs) return 'INVALID_RECORD_STATE';
+      if (!isHeld(e)) return 'INVALID_RECORD_STATE';
       held.push(e);
     }
     for (const e of held) {
@@ -190,53 +241,60 @@ export class ShareWindow {
           break;
         case 4:
           e.lockUntilMs = nowMs + (ack.lockMs < 0 ? policy.lockMs : ack.lockMs);
+          this.#hint(e.lockUntilMs);
           break;
       }
     }
-    this.#advance();
+    this.#advance(nowMs, policy);
     return null;
   }
 
   /** Releases every record `memberId` holds (it left, or its session ended); true when something changed. */
   releaseHeldBy(memberId: string, nowMs: number, policy: WindowPolicy): boolean {
     let changed = false;
-    for (const e of this.#entries.values()) {
+    for (const e of this.#all()) {
       if (e.state === RecordState.ACQUIRED && e.holder === memberId) {
         this.#release(e, nowMs, 0, null, policy);
         changed = true;
       }
     }
-    if (changed) this.#advance();
+    if (changed) this.#advance(nowMs, policy);
     return changed;
   }
 
   /** Releases records whose lock ended by `nowMs`; true when something changed. */
   expire(nowMs: number, policy: WindowPolicy): boolean {
+    if (this.#deadlineHint !== null && this.#deadlineHint > nowMs) return false;
     let changed = false;
-    for (const e of this.#entries.values()) {
+    for (const e of this.#all()) {
       if (e.state === RecordState.ACQUIRED && e.lockUntilMs <= nowMs) {
         this.#release(e, nowMs, 0, null, policy);
         changed = true;
       }
     }
-    if (changed) this.#advance();
+    // Parking is decided against the time: a record at the start may have been due before and be delayed now.
+    this.#advance(nowMs, policy);
+    this.#deadlineHint = null;
     return changed;
   }
 
   /** The earliest lock deadline, or due time after `afterMs` (a waiting fetch must learn of it), or null. */
   nextDeadlineMs(afterMs: number): number | null {
-    let next: number | null = null;
-    for (const e of this.#entries.values()) {
-      const at = e.state === RecordState.ACQUIRED ? e.lockUntilMs : e.state === RecordState.AVAILABLE && e.dueMs > afterMs ? e.dueMs : null;
-      if (at !== null && (next === null || at < next)) next = at;
+    if (this.#deadlineHint !== null && this.#deadlineHint > afterMs) return this.#deadlineHint === Infinity ? null : this.#deadlineHint;
+    let next = Infinity;
+    for (const e of this.#all()) {
+      const at = e.state === RecordState.ACQUIRED ? e.lockUntilMs : e.state === RecordState.AVAILABLE && e.dueMs > afterMs ? e.dueMs : Infinity;
+      if (at < next) next = at;
     }
-    return next;
+    // Kept only while it lies ahead: a lock that ended but is not yet applied must come back at every look until the tick applies it.
+    this.#deadlineHint = next > afterMs ? next : null;
+    return next === Infinity ? null : next;
   }
 
   /** Rejected records whose copy to the dead-letter topic is still to be made. */
   pendingDeadLetters(): PendingDeadLetter[] {
     const out: PendingDeadLetter[] = [];
-    for (const e of this.#entries.values()) {
+    for (const e of this.#all()) {
       if (e.state === RecordState.DEAD_LETTER_REJECTED || e.state === RecordState.DEAD_LETTER_MAX_ATTEMPTS) {
         out.push({ offset: e.offset, deliveryCount: e.deliveryCount, reason: e.state === RecordState.DEAD_LETTER_REJECTED ? 'rejected' : 'max-delivery-attempts', error: e.error });
       }
@@ -245,20 +303,20 @@ export class ShareWindow {
   }
 
   /** The copy of `offset` is in the dead-letter topic: it is settled. */
-  deadLetterCopied(offset: number): boolean {
-    const e = this.#entries.get(offset);
+  deadLetterCopied(offset: number, nowMs: number, policy: WindowPolicy): boolean {
+    const e = this.entry(offset);
     if (e === undefined || (e.state !== RecordState.DEAD_LETTER_REJECTED && e.state !== RecordState.DEAD_LETTER_MAX_ATTEMPTS)) return false;
     e.state = RecordState.REJECTED;
     this.deadLettered += 1;
     this.#dirtyBounds = true;
     this.#touch(offset);
-    this.#advance();
+    this.#advance(nowMs, policy);
     return true;
   }
 
   heldBy(memberId: string): number {
     let n = 0;
-    for (const e of this.#entries.values()) if (e.state === RecordState.ACQUIRED && e.holder === memberId) n++;
+    for (const e of this.#all()) if (e.state === RecordState.ACQUIRED && e.holder === memberId) n++;
     return n;
   }
 
@@ -269,7 +327,7 @@ export class ShareWindow {
   }
 
   /** The bounds (when changed) and every chunk changed since the last flush: null entries for a chunk now empty. */
-  flush(): { bounds: SharePartitionValue | null; chunks: { chunk: number; entries: Entry[] | null }[] } {
+  flush(): { bounds: SharePartitionValue | null; chunks: { chunk: number; entries: Entry[] | null }[]; parked: { offset: number; entry: Entry | null }[] } {
     const bounds = this.#dirtyBounds ? this.value() : null;
     const chunks: { chunk: number; entries: Entry[] | null }[] = [];
     for (const chunk of [...this.#dirtyChunks].sort((a, b) => a - b)) {
@@ -280,14 +338,20 @@ export class ShareWindow {
       }
       chunks.push({ chunk, entries: entries.length > 0 ? entries : null });
     }
+    const parked = [...this.#dirtyParked].sort((a, b) => a - b).map((offset) => {
+      const e = this.#parked.get(offset);
+      return { offset, entry: e === undefined ? null : { ...e } };
+    });
     this.#dirtyBounds = false;
     this.#dirtyChunks.clear();
-    return { bounds, chunks };
+    this.#dirtyParked.clear();
+    return { bounds, chunks, parked };
   }
 
   /** Every chunk with entries and the bounds: the window as records from scratch (tests compare it with a replay). */
   touchAll(): void {
     for (const offset of this.#entries.keys()) this.#touch(offset);
+    for (const offset of this.#parked.keys()) this.#dirtyParked.add(offset);
     this.#dirtyBounds = true;
   }
 
@@ -297,13 +361,26 @@ export class ShareWindow {
     this.accepted = value.accepted;
     this.rejected = value.rejected;
     this.deadLettered = value.deadLettered;
-    this.#sorted = false;
+    this.#replayed();
   }
 
   replayChunk(chunk: number, entries: readonly Entry[] | null): void {
     for (let offset = chunk * CHUNK_RECORDS; offset < (chunk + 1) * CHUNK_RECORDS; offset++) this.#entries.delete(offset);
     for (const e of entries ?? []) this.#entries.set(e.offset, { ...e });
+    this.#replayed();
+  }
+
+  replayParked(offset: number, entry: Entry | null): void {
+    if (entry === null) this.#parked.delete(offset);
+    else this.#parked.set(offset, { ...entry, offset });
+    this.#replayed();
+  }
+
+  #replayed(): void {
     this.#sorted = false;
+    this.#mayHaveAvailable = true;
+    this.#parkedDueMs = 0;
+    this.#deadlineHint = null;
   }
 
   // ---- internals ----
@@ -319,6 +396,9 @@ export class ShareWindow {
     }
     e.state = RecordState.AVAILABLE;
     e.dueMs = delayMs > 0 ? nowMs + delayMs : 0;
+    this.#hint(e.dueMs);
+    if (this.#parked.has(e.offset)) this.#parkedDueMs = Math.min(this.#parkedDueMs, e.dueMs);
+    else this.#mayHaveAvailable = true;
   }
 
   #reject(e: Entry, why: 'rejected' | 'max-delivery-attempts', policy: WindowPolicy): void {
@@ -330,14 +410,31 @@ export class ShareWindow {
     e.state = !policy.deadLetter ? RecordState.REJECTED : why === 'rejected' ? RecordState.DEAD_LETTER_REJECTED : RecordState.DEAD_LETTER_MAX_ATTEMPTS;
   }
 
-  /** Moves the start past settled records (their entries go; their chunks are rewritten, or emptied). */
-  #advance(): void {
+  /**
+   * Moves the start past settled records (their entries go; their chunks
+   * are rewritten, or emptied), and past delayed ones, parked in the delay
+   * set while it has room. Settled parked records leave the delay set.
+   */
+  #advance(nowMs: number, policy: WindowPolicy): void {
     this.#sort();
+    for (const [offset, e] of this.#parked) {
+      if (e.state === RecordState.ACCEPTED || e.state === RecordState.REJECTED) {
+        this.#parked.delete(offset);
+        this.#dirtyParked.add(offset);
+      }
+    }
     let start = this.endOffset;
     for (const [offset, e] of this.#entries) {
-      if (e.state === RecordState.ACCEPTED || e.state === RecordState.REJECTED) {
+      const settled = e.state === RecordState.ACCEPTED || e.state === RecordState.REJECTED;
+      const park = !settled && e.state === RecordState.AVAILABLE && e.dueMs > nowMs && policy.ordering !== 'key' && this.#parked.size < policy.maxDelayed;
+      if (settled || park) {
         this.#entries.delete(offset);
         this.#touch(offset);
+        if (park) {
+          this.#parked.set(offset, e);
+          this.#dirtyParked.add(offset);
+          this.#parkedDueMs = Math.min(this.#parkedDueMs, e.dueMs);
+        }
         continue;
       }
       start = offset;
@@ -349,8 +446,20 @@ export class ShareWindow {
     }
   }
 
+  /** The window's and the delay set's records. */
+  *#all(): IterableIterator<Entry> {
+    yield* this.#parked.values();
+    yield* this.#entries.values();
+  }
+
+  /** A lock end or due time was set: the next deadline is no later than it. */
+  #hint(atMs: number): void {
+    if (atMs > 0 && this.#deadlineHint !== null && atMs < this.#deadlineHint) this.#deadlineHint = atMs;
+  }
+
   #touch(offset: number): void {
-    this.#dirtyChunks.add(Math.floor(offset / CHUNK_RECORDS));
+    if (this.#parked.has(offset)) this.#dirtyParked.add(offset);
+    else this.#dirtyChunks.add(Math.floor(offset / CHUNK_RECORDS));
   }
 
   /** Entries are kept in offset order (a replay inserts them in log order): sorted again, dropping any below the start. */

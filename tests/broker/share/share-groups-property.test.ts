@@ -12,8 +12,11 @@
  *   group, holds it under a live lock;
  * - a record's delivery count goes up by exactly one at each delivery,
  *   across reloads (never back, never skipped);
- * - the window never spans more than group.share.max.in.flight.records;
- * - a reload rebuilds the same windows (every entry) as the live machine.
+ * - the window never spans more than group.share.max.in.flight.records,
+ *   the delay set never holds more than group.share.max.delayed.records;
+ * - a reload rebuilds the same windows (every entry) as the live machine;
+ * - the next deadline (where the runtime arms its timer) is never after a
+ *   lock's end.
  * At the end, the chaos stopped: every record of the partition is accepted
  * exactly once, or rejected (and then dead-lettered), never both.
  */
@@ -38,7 +41,7 @@ const TOPICS = new Map([[TOPIC, 1]]);
 const SEEDS = Number(process.env['RUNNEL_SHARE_SEEDS'] ?? 120);
 const STEPS = 300;
 
-const stats = { deliveries: 0, reloads: 0, accepted: 0, rejected: 0 };
+const stats = { deliveries: 0, reloads: 0, accepted: 0, rejected: 0, parked: 0 };
 
 interface Member {
   id: string;
@@ -91,6 +94,13 @@ function runSeed(seed: number, ordering: 'none' | 'key'): string | null {
   const check = (): string | null => {
     const window = shard.shares.group(GROUP)?.windows.get(`${TOPIC}:0`);
     if (window !== undefined && window.started && window.endOffset - window.startOffset > SHARE.maxInFlightRecords) return `window spans ${window.endOffset - window.startOffset}`;
+    if (window !== undefined && window.parkedCount > SHARE.maxDelayedRecords) return `the delay set holds ${window.parkedCount}`;
+    stats.parked = Math.max(stats.parked, window?.parkedCount ?? 0);
+    // The runtime arms its one timer at nextDeadlineMs: it must come no later than any lock's end, or an expired lock would wait.
+    const next = shard.nextDeadlineMs();
+    for (const e of window?.entries() ?? []) {
+      if (e.state === RecordState.ACQUIRED && (next === null || next > e.lockUntilMs)) return `the next deadline ${next} is after the lock end ${e.lockUntilMs} of ${e.offset}`;
+    }
     return null;
   };
 
@@ -277,6 +287,7 @@ for (const ordering of ['none', 'key'] as const) {
     }
     t.equal(failed, 0, `${SEEDS} seeds`);
     t.ok(stats.deliveries > SEEDS * 20 && stats.reloads > SEEDS && stats.rejected > SEEDS, 'the runs deliver, reload and reject');
+    if (ordering === 'none') t.ok(stats.parked > 0, `delayed records were parked in the delay set (at most ${stats.parked} at once)`);
     t.comment(`${stats.deliveries} deliveries, ${stats.reloads} reloads, ${stats.accepted} accepted, ${stats.rejected} rejected`);
   });
 }
