@@ -13,7 +13,7 @@ import { DELIVER_AT_HEADER, DlqHeader } from '../../../protocol/headers.js';
 import { batchesIn, decodeBatch } from '../../../protocol/batch/reader.js';
 import { startBrokerProcess } from '../../support/broker-process.js';
 import { RawClient } from '../../support/raw-client.js';
-import { ack, acknowledge, acquired, join, produce, settled, shareFetch } from './wire.js';
+import { ack, acknowledge, acquired, join, produce, settled, shareFetch } from '../../support/share-wire.js';
 
 const TOPIC = 'jobs';
 const DLQ = 'jobs-dlq';

@@ -3,10 +3,10 @@
  * share tests: join, fetch (with acknowledgements), acknowledge, and the
  * acquired records decoded (only the offsets the answer says were acquired).
  */
-import { batchesIn, decodeBatch } from '../../../protocol/batch/reader.js';
-import { buildBatch, type RecordHeader } from '../../../protocol/batch/builder.js';
-import { AcknowledgeType, type ShareAcknowledgement, type ShareFetchResponse, type ShareGroupConfig } from '../../../protocol/messages.js';
-import type { RawClient } from '../../support/raw-client.js';
+import { batchesIn, decodeBatch } from '../../protocol/batch/reader.js';
+import { buildBatch, type RecordHeader } from '../../protocol/batch/builder.js';
+import { AcknowledgeType, type ShareAcknowledgement, type ShareFetchResponse, type ShareGroupConfig } from '../../protocol/messages.js';
+import type { RawClient } from './raw-client.js';
 
 export interface Got {
   offset: number;
