@@ -87,6 +87,7 @@ export class GroupCoordinator {
   #closed = false;
   #counts: { image: MetadataImage; counts: ReadonlyMap<string, number> } | null = null;
   readonly #changeListeners = new Set<() => void>();
+  readonly #closeListeners: (() => void)[] = [];
 
   constructor(opts: { replicas: ReplicaManager; settings: CoordinatorSettings; clock: Clock; logger: Logger; createTopic: CreateInternalTopic; topicPartitions: number; replicationFactor: number }) {
     this.#replicas = opts.replicas;
@@ -200,9 +201,15 @@ export class GroupCoordinator {
     for (const listener of [...this.#changeListeners]) listener();
   }
 
+  /** Calls `listener` when the coordinator closes (the share groups' connections to other brokers go with it). */
+  onClose(listener: () => void): void {
+    this.#closeListeners.push(listener);
+  }
+
   close(): void {
     this.#closed = true;
     this.#changeListeners.clear();
+    for (const listener of this.#closeListeners.splice(0)) listener();
     this.#retentionTimer?.cancel();
     for (const slot of [...this.#slots.values()]) this.#drop(slot);
   }

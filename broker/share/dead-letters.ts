@@ -10,14 +10,16 @@
  *
  * The copy of source partition P goes to partition P mod (the dead-letter
  * topic's partitions), so dead letters of one partition stay in order.
- * Runs after every change of the coordinator; a copy that fails (the topic
- * missing, its leader elsewhere) is tried again after RETRY_MS.
+ * The source is read and the copy written at the partitions' leaders, here
+ * or on another broker (an acks=all Produce: sources.ts). Runs after every
+ * change of the coordinator; a copy that fails (the topic missing, a leader
+ * unreachable) is tried again after RETRY_MS.
  */
 import { buildBatch, type RecordInput } from '../../protocol/batch/index.js';
+import type { ShareSource } from './sources.js';
 import { DlqHeader } from '../../protocol/headers.js';
 import type { GroupCoordinator } from '../coordinator/runtime.js';
 import type { Logger } from '../log.js';
-import type { Partition } from '../partition.js';
 import type { Clock } from '../world/clock.js';
 import { readRecords } from './partition-reader.js';
 import type { DeadLetterWork } from './share-groups.js';
@@ -28,14 +30,14 @@ const utf8 = (text: string): Uint8Array => Buffer.from(text, 'utf8');
 
 export class DeadLetterCopier {
   readonly #coordinator: GroupCoordinator;
-  readonly #lookup: (topic: string, index: number) => Partition | Error;
+  readonly #lookup: (topic: string, index: number) => ShareSource | Error;
   readonly #partitions: (topic: string) => number | undefined;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #busy = new Set<string>();
   #retry: { cancel(): void } | null = null;
 
-  constructor(opts: { coordinator: GroupCoordinator; lookup: (topic: string, index: number) => Partition | Error; partitions: (topic: string) => number | undefined; clock: Clock; logger: Logger }) {
+  constructor(opts: { coordinator: GroupCoordinator; lookup: (topic: string, index: number) => ShareSource | Error; partitions: (topic: string) => number | undefined; clock: Clock; logger: Logger }) {
     this.#coordinator = opts.coordinator;
     this.#lookup = opts.lookup;
     this.#partitions = opts.partitions;
@@ -77,7 +79,7 @@ export class DeadLetterCopier {
     if (count === undefined) throw new Error(`the dead-letter topic ${work.deadLetterTopic} does not exist`);
     const target = this.#lookup(work.deadLetterTopic, work.partition % count);
     if (target instanceof Error) throw target;
-    const originals = await readRecords(source, work.records.map((r) => r.offset));
+    const originals = await readRecords(source.data, work.records.map((r) => r.offset));
     const nowMs = this.#clock.nowMs();
     const inputs: RecordInput[] = [];
     for (const pending of work.records) {
@@ -97,11 +99,7 @@ export class DeadLetterCopier {
       ];
       inputs.push({ key: original.key, value: original.value, headers, timestamp: original.timestamp });
     }
-    if (inputs.length > 0) {
-      const append = target.append(buildBatch(inputs, { nowMs }));
-      append.committed.catch(() => undefined);
-      await target.whenReplicated(append.info.lastOffset + 1);
-    }
+    if (inputs.length > 0) await target.append(buildBatch(inputs, { nowMs }));
     await this.#coordinator.run(work.groupId, (shard, now) => shard.shares.deadLetterCopied(work.groupId, work.topic, work.partition, work.records.map((r) => r.offset), now));
   }
 }

@@ -3,29 +3,33 @@
  * record metadata after a window's end (offset, key hash, due time,
  * timestamp), the whole batches that hold acquired records (the answer of a
  * ShareFetch carries the partition's own bytes) and single records (for
- * dead-letter copies). Reads go to the partition's leader replica on this
- * broker; a partition led elsewhere is NOT_LEADER_OR_FOLLOWER for now (the
- * coordinator and the data's leader are the same broker on one node, and
- * per partition on a cluster only by chance: docs/ARCHITECTURE.md).
+ * dead-letter copies). Reads go to the partition's leader: its replica on
+ * this broker, or another broker over an inter-broker Fetch (sources.ts);
+ * this file only walks what a read returns.
  */
 import { ATTR_CONTROL, batchesIn, decodeBatch, type DecodedRecord } from '../../protocol/batch/index.js';
 import { xxhash32 } from '../../protocol/batch/xxhash32.js';
 import { DELIVER_AT_HEADER } from '../../protocol/headers.js';
-import type { Partition } from '../partition.js';
 import type { Candidates, RecordMeta } from './window.js';
 
-/** The leader replica of a partition on this broker, or why it cannot be read here. */
-export type PartitionLookup = (topic: string, index: number) => Partition | Error;
+/** One partition's committed records, wherever its leader is. */
+export interface PartitionData {
+  /** Whole batches from the one holding `offset` on (at least one batch), up to the high watermark; empty at or past it. */
+  read(offset: number, maxBytes: number): Promise<{ records: readonly Uint8Array[] }>;
+  /** As of the last read (remote) or now (local); -1 unknown. */
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+}
 
-const READ_BYTES = 1024 * 1024;
+export const READ_BYTES = 1024 * 1024;
 
 /** The records from `fromOffset` (-1: the log start: a new group reads a queue from its oldest record) on, at most `max` of them. */
-export async function readCandidates(partition: Partition, fromOffset: number, max: number): Promise<Candidates> {
-  const from = Math.max(fromOffset, partition.logStartOffset);
+export async function readCandidates(data: PartitionData, fromOffset: number, max: number): Promise<Candidates> {
+  const from = Math.max(fromOffset, data.logStartOffset, 0);
   const records: RecordMeta[] = [];
   let next = from;
-  while (records.length < max && next < partition.highWatermark) {
-    const read = await partition.read(next, READ_BYTES);
+  for (let reads = 0; records.length < max && reads < 64; reads++) {
+    const read = await data.read(next, READ_BYTES);
     if (read.records.length === 0) break;
     let full = false;
     for (const chunk of read.records) {
@@ -56,14 +60,14 @@ function metaOf(record: DecodedRecord): RecordMeta {
 }
 
 /** The whole batches holding any of `offsets` (ascending), concatenated: what a ShareFetch answer carries. */
-export async function readBatchesHolding(partition: Partition, offsets: readonly number[]): Promise<Buffer> {
+export async function readBatchesHolding(data: PartitionData, offsets: readonly number[]): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   if (offsets.length === 0) return Buffer.alloc(0);
   const last = offsets[offsets.length - 1]!;
   let i = 0;
-  let next = Math.max(offsets[0]!, partition.logStartOffset);
-  while (next <= last && next < partition.highWatermark) {
-    const read = await partition.read(next, READ_BYTES);
+  let next = offsets[0]!;
+  while (next <= last) {
+    const read = await data.read(next, READ_BYTES);
     if (read.records.length === 0) break;
     for (const chunk of read.records) {
       for (const { position, header } of batchesIn(chunk)) {
@@ -78,13 +82,12 @@ export async function readBatchesHolding(partition: Partition, offsets: readonly
 }
 
 /** The records at `offsets` that are still in the log (retention may have removed some), by offset. */
-export async function readRecords(partition: Partition, offsets: readonly number[]): Promise<Map<number, DecodedRecord>> {
+export async function readRecords(data: PartitionData, offsets: readonly number[]): Promise<Map<number, DecodedRecord>> {
   const wanted = new Set(offsets);
   const found = new Map<number, DecodedRecord>();
-  const sorted = [...wanted].sort((a, b) => a - b);
-  for (const offset of sorted) {
-    if (found.has(offset) || offset < partition.logStartOffset || offset >= partition.highWatermark) continue;
-    const read = await partition.read(offset, READ_BYTES);
+  for (const offset of [...wanted].sort((a, b) => a - b)) {
+    if (found.has(offset) || offset < data.logStartOffset) continue;
+    const read = await data.read(offset, READ_BYTES);
     for (const chunk of read.records) {
       for (const { position, header } of batchesIn(chunk)) {
         if ((header.attributes & ATTR_CONTROL) !== 0) continue;

@@ -16,19 +16,21 @@ import type { ShareAcknowledgement, ShareFetchPartitionResult, ShareFetchRequest
 import type { GroupCoordinator } from '../coordinator/runtime.js';
 import { UnknownTopicOrPartitionError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Partition } from '../partition.js';
 import type { Clock } from '../world/clock.js';
 import { groupWireError } from '../handlers/group-errors.js';
 import { DeadLetterCopier } from './dead-letters.js';
 import { readBatchesHolding, readCandidates } from './partition-reader.js';
+import type { ShareSource } from './sources.js';
 import type { SharePartitionInput, SharePartitionResult } from './share-groups.js';
 import type { Acquired, Candidates } from './window.js';
 import { nextWake } from './wake.js';
 
 export interface ShareServiceOptions {
   readonly coordinator: GroupCoordinator;
-  /** The leader replica of a partition on this broker, or why not (ReplicaManager.partitionOrError). */
-  readonly lookup: (topic: string, index: number) => Partition | Error;
+  /** Where a partition's records are read (its leader, here or on another broker), or why they cannot be. */
+  readonly lookup: (topic: string, index: number) => ShareSource | Error;
+  /** Called when the coordinator closes (remote connections). */
+  readonly onClose?: () => void;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -37,7 +39,7 @@ interface Wanted {
   readonly topic: string;
   readonly partition: number;
   acknowledgements: readonly ShareAcknowledgement[];
-  readonly source: Partition | Error;
+  readonly source: ShareSource | Error;
 }
 
 type Refused = { errorName: ErrorName; message: string };
@@ -56,6 +58,10 @@ export class ShareService {
     this.#logger = opts.logger;
     this.deadLetters = new DeadLetterCopier({ coordinator: opts.coordinator, lookup: opts.lookup, partitions: (topic) => opts.coordinator.image.topics.get(topic)?.partitions, clock: opts.clock, logger: opts.logger });
     opts.coordinator.onChange(() => this.deadLetters.kick());
+    opts.coordinator.onClose(() => {
+      this.deadLetters.close();
+      opts.onClose?.();
+    });
   }
 
   nowMs(): number {
@@ -65,7 +71,7 @@ export class ShareService {
   /** The high watermark of a partition led here, or -1. */
   highWatermark(topic: string, index: number): number {
     const partition = this.#lookup(topic, index);
-    return partition instanceof Error ? -1 : partition.highWatermark;
+    return partition instanceof Error ? -1 : partition.data.highWatermark;
   }
 
   /** ShareFetch (and, with maxRecords 0 and no wait, ShareAcknowledge). */
@@ -88,7 +94,7 @@ export class ShareService {
           let candidates: Candidates | null = null;
           const room = rooms[i]!;
           if (!(w.source instanceof Error) && request.maxRecords > 0 && room.records > 0) {
-            candidates = await readCandidates(w.source, room.fromOffset, Math.min(room.records, request.maxRecords)).catch(() => null);
+            candidates = await readCandidates(w.source.data, room.fromOffset, Math.min(room.records, request.maxRecords)).catch(() => null);
           }
           // Settling needs only the coordinator's state, not the partition's data: acknowledgements apply wherever its leader is.
           return { topic: w.topic, partition: w.partition, acknowledgements: w.acknowledgements, candidates };
@@ -111,8 +117,10 @@ export class ShareService {
       if (acquired > 0 || left <= 0 || request.maxRecords <= 0 || signal?.aborted === true) {
         return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed) };
       }
-      const sources = wanted.flatMap((w) => (w.source instanceof Error ? [] : [w.source]));
-      await nextWake({ clock: this.#clock, ms: left, partitions: sources, onChange: (listener) => this.coordinator.onChange(listener), ...(signal === undefined ? {} : { signal }) });
+      const partitions = wanted.flatMap((w) => (w.source instanceof Error || w.source.partition === null ? [] : [w.source.partition]));
+      // A partition led by another broker: a long-polling Fetch there, from where the window ends, stands in for onAdvance.
+      const remote = wanted.flatMap((w, i) => (w.source instanceof Error || w.source.partition !== null ? [] : [w.source.waitForData(inputs[i]!.candidates?.toOffset ?? rooms[i]!.fromOffset, left)]));
+      await nextWake({ clock: this.#clock, ms: left, partitions, also: remote, onChange: (listener) => this.coordinator.onChange(listener), ...(signal === undefined ? {} : { signal }) });
     }
   }
 
@@ -130,7 +138,7 @@ export class ShareService {
         const wire = groupWireError(source, this.#logger, { api: 'ShareFetch', topic: w.topic, partition: w.partition });
         error = { code: wire.code, message: wire.message };
       } else if (!(source instanceof Error) && offsets.length > 0) {
-        records = await readBatchesHolding(source, offsets);
+        records = await readBatchesHolding(source.data, offsets);
       }
       byTopic.get(w.topic)!.push({
         partition: w.partition,
