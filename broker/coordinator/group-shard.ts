@@ -327,6 +327,12 @@ export class GroupShard {
   // ---- offsets ----
 
   commitOffsets(request: OffsetCommitRequest, env: RequestEnv): Outcome<OffsetCommitResponse> {
+    if (this.shares.has(request.groupId)) {
+      // A share group keeps no offsets: a commit under its id would create a consumer group of the same id.
+      const message = `group ${request.groupId} is a share group; it has no committed offsets`;
+      const topics = request.topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((p) => ({ partition: p.partition, errorCode: Errors.INCONSISTENT_GROUP_PROTOCOL.code, errorMessage: message })) }));
+      return { response: { throttleTimeMs: 0, topics }, records: [], seq: 0 };
+    }
     const seq = this.#seq + 1;
     const result = commitOffsets({ group: this.#groups.get(request.groupId), offsets: this.#offsets, settings: this.#settings, seq }, request, env);
     if (result.records.length === 0) return { response: result.response, records: [], seq: 0 };
@@ -468,6 +474,7 @@ export class GroupShard {
       }
     }
     if (records.length > 0) this.#seq = seq;
+    records.push(...this.shares.topicsDeleted(names));
     return { response: null, records, seq: records.length > 0 ? seq : 0 };
   }
 

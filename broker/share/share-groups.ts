@@ -399,17 +399,25 @@ export class ShareGroups {
     const records: ShareRecord[] = [];
     for (const [key, window] of group.windows) {
       const { topic, partition } = splitTp(key);
-      const chunks = new Set<number>();
-      for (const e of window.entries()) {
-        if (e.offset < window.startOffset) records.push({ kind: 'shareDelayed', groupId, topic, partition, offset: e.offset, value: null });
-        else chunks.add(Math.floor(e.offset / CHUNK_RECORDS));
-      }
-      for (const chunk of chunks) records.push({ kind: 'shareChunk', groupId, topic, partition, chunk, value: null });
-      records.push({ kind: 'sharePartition', groupId, topic, partition, value: null });
+      records.push(...windowTombstones(groupId, topic, partition, window));
     }
     records.push({ kind: 'shareGroup', groupId, value: null });
     this.#groups.delete(groupId);
     return { response: { errorName: 'NONE', message: null }, records, seq: 0 };
+  }
+
+  /** Topics that were deleted: every group's windows of them go (tombstones), so a topic created again with the name starts clean. */
+  topicsDeleted(names: ReadonlySet<string>): ShareRecord[] {
+    const records: ShareRecord[] = [];
+    for (const group of this.#groups.values()) {
+      for (const [key, window] of [...group.windows]) {
+        const { topic, partition } = splitTp(key);
+        if (!names.has(topic)) continue;
+        records.push(...windowTombstones(group.groupId, topic, partition, window));
+        group.windows.delete(key);
+      }
+    }
+    return records;
   }
 
   // ---- records of an operation ----
@@ -452,4 +460,17 @@ export class ShareGroups {
     this.#dirty.clear();
     return { response, records, seq: 0 };
   }
+}
+
+/** Tombstones for every key a window wrote that still has a value: its parked records, its chunks, its bounds. */
+function windowTombstones(groupId: string, topic: string, partition: number, window: ShareWindow): ShareRecord[] {
+  const records: ShareRecord[] = [];
+  const chunks = new Set<number>();
+  for (const e of window.entries()) {
+    if (e.offset < window.startOffset) records.push({ kind: 'shareDelayed', groupId, topic, partition, offset: e.offset, value: null });
+    else chunks.add(Math.floor(e.offset / CHUNK_RECORDS));
+  }
+  for (const chunk of chunks) records.push({ kind: 'shareChunk', groupId, topic, partition, chunk, value: null });
+  records.push({ kind: 'sharePartition', groupId, topic, partition, value: null });
+  return records;
 }
