@@ -16,7 +16,7 @@ import { batchesIn, decodeBatch } from '../../../protocol/batch/reader.js';
 import { Errors } from '../../../protocol/errors.js';
 import { DlqHeader } from '../../../protocol/headers.js';
 import { AcknowledgeType, type ShareAcknowledgement, type ShareFetchResponse } from '../../../protocol/messages.js';
-import { startInProcessCluster } from '../../support/in-process-cluster.js';
+import { findCoordinator as findTheCoordinator, startInProcessCluster } from '../../support/in-process-cluster.js';
 
 const SETTINGS = {
   'broker.session.timeout.ms': 3000,
@@ -64,14 +64,7 @@ t.test('a share group\'s locks, holders and delivery counts survive the loss of 
     t.equal(produced.topics[0]!.partitions[0]!.errorCode, 0);
   }
 
-  const findCoordinator = async (via: Connection, not = -1): Promise<number> => {
-    for (let i = 0; i < 100; i++) {
-      const found = (await world.settle(via.request('FindCoordinator', { keyType: 0, keys: ['q'] }))).coordinators[0]!;
-      if (found.errorCode === 0 && found.nodeId !== not) return found.nodeId;
-      await world.run(200, 5);
-    }
-    throw new Error('no coordinator found');
-  };
+  const findCoordinator = (via: Connection, not = -1): Promise<number> => findTheCoordinator(world, via, 'q', not);
   const retried = async <T extends { errorCode: number }>(send: () => Promise<T>): Promise<T> => {
     for (let i = 0; i < 100; i++) {
       const response = await world.settle(send());
