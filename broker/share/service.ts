@@ -119,7 +119,8 @@ export class ShareService {
       }
       const partitions = wanted.flatMap((w) => (w.source instanceof Error || w.source.partition === null ? [] : [w.source.partition]));
       // A partition led by another broker: a long-polling Fetch there, from where the window ends, stands in for onAdvance.
-      const remote = wanted.flatMap((w, i) => (w.source instanceof Error || w.source.partition !== null ? [] : [w.source.waitForData(inputs[i]!.candidates?.toOffset ?? rooms[i]!.fromOffset, left)]));
+      // Not while the window is full: records already past its end would answer at once, for ever; a settlement (onChange) wakes it instead.
+      const remote = wanted.flatMap((w, i) => (w.source instanceof Error || w.source.partition !== null || rooms[i]!.records === 0 ? [] : [w.source.waitForData(inputs[i]!.candidates?.toOffset ?? rooms[i]!.fromOffset, left)]));
       await nextWake({ clock: this.#clock, ms: left, partitions, also: remote, onChange: (listener) => this.coordinator.onChange(listener), ...(signal === undefined ? {} : { signal }) });
     }
   }

@@ -129,6 +129,19 @@ t.test('a share group\'s locks, holders and delivery counts survive the loss of 
   const done = await retried(async () => (await coordinator.request('ShareGroupDescribe', { groupIds: ['q'] })).groups[0]!);
   t.same(done.partitions.map((p) => [p.startOffset, p.endOffset, p.inFlight]), [0, 1, 2].map(() => [3, 3, 0]), 'every record settled');
   t.equal(done.partitions.reduce((n, p) => n + p.accepted, 0), 8);
+  t.equal(done.partitions.reduce((n, p) => n + p.rejected, 0), 1);
+
+  // A long poll on the new coordinator is woken by a record produced to a partition another broker leads (a long-polling Fetch there).
+  const md = await world.settle(coordinator.request('Metadata', { topics: [TOPIC], allowAutoTopicCreation: false, includeInternal: false }));
+  const remote = md.topics[0]!.partitions.find((p) => p.leader !== second && p.leader > 0)!;
+  const startedMs = world.clock.nowMs();
+  const poll = coordinator.request('ShareFetch', { ...B, maxWaitMs: 20_000, maxRecords: 10, maxBytes: 1 << 20, topics: [{ topic: TOPIC, partitions: acks([], 1) }] });
+  await world.run(1000, 5);
+  const late = buildBatch([{ key: null, value: Buffer.from('late') }], { nowMs: 0 });
+  t.equal((await world.settle(cluster.clientOf(`b${remote.leader}`).request('Produce', { acks: -1, timeoutMs: 10_000, topics: [{ name: TOPIC, partitions: [{ partition: remote.partition, records: late }] }] }))).topics[0]!.partitions[0]!.errorCode, 0);
+  const woken = acquiredOf(await world.settle(poll, { stepMs: 5 }));
+  t.same([...woken.keys()], [key(remote.partition, 3)], `the poll got the new record of ${TOPIC}-${remote.partition} (led by broker ${remote.leader})`);
+  t.ok(world.clock.nowMs() - startedMs < 5000, `woken by it, not by its 20 s wait (${world.clock.nowMs() - startedMs} ms)`);
 
   // The rejected record was copied to the dead-letter topic (by the first coordinator, or again by the second).
   const dlqLeader = () => cluster.clientOf(`b${[...cluster.brokers.keys()].find((id) => id !== first)}`);
