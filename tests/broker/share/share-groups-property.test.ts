@@ -2,7 +2,8 @@
  * A seeded property test of the share-group machine (broker/share/), driven
  * directly through the coordinator shard that hosts it (pure): members join,
  * fetch, accept / release (with and without delay) / reject / renew ranges,
- * crash (their sessions run out), the clock jumps past locks, writes fail
+ * crash (their sessions run out), the clock jumps past locks, fetches
+ * bring records read before another fetch took them, writes fail
  * (the shard is thrown away and rebuilt from what reached the log, as the
  * runtime does) and the coordinator reloads from its log at random points;
  * dead letters are copied (sometimes twice: at least once) at random times.
@@ -65,6 +66,7 @@ function runSeed(seed: number, ordering: 'none' | 'key'): string | null {
   const accepted = new Set<number>();
   const rejected = new Set<number>();
   let nextMember = 0;
+  let staleRoom: { fromOffset: number; records: number } | null = null;
 
   const write = (records: readonly CoordinatorRecord[], fail: boolean): boolean => {
     if (fail) {
@@ -116,7 +118,10 @@ function runSeed(seed: number, ordering: 'none' | 'key'): string | null {
       const m = pick(live);
       const max = 1 + Math.floor(random() * 8);
       const room = shard.shares.rooms(GROUP, [{ topic: TOPIC, partition: 0 }])[0]!;
-      const input: SharePartitionInput = { topic: TOPIC, partition: 0, acknowledgements: [], candidates: candidates(room.fromOffset, Math.min(room.records, max)) };
+      // Concurrent fetches read the partition from where the window ended when they looked: sometimes another one took those records first.
+      const stale = staleRoom !== null && random() < 0.2 ? staleRoom : room;
+      staleRoom = room;
+      const input: SharePartitionInput = { topic: TOPIC, partition: 0, acknowledgements: [], candidates: candidates(stale.fromOffset, Math.min(stale.records, max)) };
       const out = shard.shares.fetch(GROUP, m.id, m.epoch, max, [input], now);
       if (!out.response.ok) {
         // Removed (session ended) while it was not looking: it rejoins as a new member later.
