@@ -255,9 +255,10 @@ export class ShareGroups {
     const results = partitions.map((p) => ({ topic: p.topic, partition: p.partition, failed: [] as SharePartitionResult['failed'], acquired: [] as Acquired[] }));
     partitions.forEach((p, i) => {
       if (p.acknowledgements.length === 0) return;
-      const window = this.#window(group, p.topic, p.partition);
+      // No window: nothing there was ever handed out (and a request naming partitions at random creates no state).
+      const window = group.windows.get(tp(p.topic, p.partition));
       for (const ack of p.acknowledgements) {
-        const error = window.acknowledge(memberId, ack, nowMs, policy);
+        const error = window === undefined ? 'INVALID_RECORD_STATE' : window.acknowledge(memberId, ack, nowMs, policy);
         if (error !== null) results[i]!.failed.push({ firstOffset: ack.firstOffset, lastOffset: ack.lastOffset, errorName: error });
       }
       this.#touch(groupId);

@@ -44,6 +44,9 @@ t.test('membership refusals', async (t) => {
   t.equal(join(shard, 'C').response.errorCode, Errors.GROUP_MAX_SIZE_REACHED.code, 'group.share.max.size');
   t.equal(shard.shares.fetch('q', 'Z', 1, 1, [], 0).response.ok, false, 'an unknown member fetches nothing');
   t.equal(shard.shares.fetch('nope', 'A', 1, 1, [], 0).response.ok, false);
+  const stray = shard.shares.fetch('q', 'A', a.response.memberEpoch, 0, [{ topic: 'other', partition: 7, acknowledgements: [{ firstOffset: 0, lastOffset: 9, type: AcknowledgeType.ACCEPT, delayMs: 0, lockMs: -1, reason: null }], candidates: null }], 1);
+  t.match(stray.response, { ok: true, partitions: [{ failed: [{ firstOffset: 0, lastOffset: 9, errorName: 'INVALID_RECORD_STATE' }] }] }, 'settling what was never handed out is refused');
+  t.equal(shard.shares.group('q')!.windows.size, 0, 'and leaves no state behind');
 });
 
 t.test('share and consumer groups share one id namespace', async (t) => {
