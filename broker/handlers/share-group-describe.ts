@@ -1,4 +1,9 @@
-/** ShareGroupDescribe: each share group's configuration, members and, per partition, where its records stand. */
+/**
+ * ShareGroupDescribe: each share group's configuration, members and, per
+ * partition, where its records stand (the state from the coordinator's
+ * machine; the oldest unsettled record's timestamp read from the partition
+ * when it lies after the window).
+ */
 import { Errors } from '../../protocol/errors.js';
 import type { DescribedShareGroup } from '../../protocol/messages.js';
 import { groupWireError } from './group-errors.js';
@@ -27,7 +32,7 @@ export function shareGroupDescribeHandler(broker: ShareContext): ApiHandler<'Sha
           return dead(groupId, wire.code, wire.message);
         }
       });
-      return { throttleTimeMs: 0, groups };
+      return { throttleTimeMs: 0, groups: await Promise.all(groups.map((g) => (g.errorCode === 0 ? share.completeOldest(g) : g))) };
     },
   };
 }

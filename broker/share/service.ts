@@ -12,7 +12,7 @@
  * once).
  */
 import { Errors, type ErrorName } from '../../protocol/errors.js';
-import type { ShareAcknowledgement, ShareFetchPartitionResult, ShareFetchRequest, ShareFetchResponse } from '../../protocol/messages.js';
+import type { DescribedShareGroup, ShareAcknowledgement, ShareFetchPartitionResult, ShareFetchRequest, ShareFetchResponse } from '../../protocol/messages.js';
 import type { GroupCoordinator } from '../coordinator/runtime.js';
 import { UnknownTopicOrPartitionError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -66,6 +66,25 @@ export class ShareService {
 
   nowMs(): number {
     return this.#clock.nowMs();
+  }
+
+  /**
+   * The describe's oldest unsettled record where the window has none
+   * unsettled but records wait after it: the timestamp of the first record
+   * at or after the window's end (read from the leader); -1 when it cannot
+   * be read.
+   */
+  async completeOldest(group: DescribedShareGroup): Promise<DescribedShareGroup> {
+    const partitions = await Promise.all(
+      group.partitions.map(async (p) => {
+        if (p.oldestUnsettledTimestampMs !== -1 || p.highWatermark <= p.endOffset) return p;
+        const source = this.#lookup(p.topic, p.partition);
+        if (source instanceof Error) return p;
+        const first = (await readCandidates(source.data, p.endOffset, 1).catch(() => null))?.records[0];
+        return first === undefined ? p : { ...p, oldestUnsettledTimestampMs: first.timestampMs };
+      }),
+    );
+    return { ...group, partitions };
   }
 
   /** The high watermark of a partition led here, or -1. */

@@ -134,6 +134,11 @@ t.test('share group on a single broker over the wire, and its state after a rest
   t.equal((await client.request('DeleteGroups', { groupsNames: ['q1'] })).results[0]!.errorCode, Errors.NON_EMPTY_GROUP.code);
   for (const memberId of ['A', 'B']) t.equal((await client.request('ShareGroupHeartbeat', { groupId: 'q1', memberId, memberEpoch: -1, subscribedTopicNames: null, config: null })).errorCode, 0);
   t.match((await client.request('ShareGroupDescribe', { groupIds: ['q1'] })).groups[0]!, { groupState: 'Empty', partitions: [{ acquired: 0, available: 0, inFlight: 0, rejected: 4 }] }, 'leaving released B\'s lock on 7: its second delivery was its last, so it is rejected');
+  // Records after the window are unsettled too: the oldest one's timestamp is read from the partition.
+  t.equal(await produce(client, TOPIC, ['z']), 8);
+  const oldest = (await client.request('ShareGroupDescribe', { groupIds: ['q1'] })).groups[0]!.partitions[0]!;
+  t.match(oldest, { endOffset: 8, highWatermark: 9, inFlight: 0, available: 1 });
+  t.ok(oldest.oldestUnsettledTimestampMs > Date.now() - 60_000 && oldest.oldestUnsettledTimestampMs <= Date.now(), 'the oldest unsettled record is the one after the window');
   t.equal((await client.request('DeleteGroups', { groupsNames: ['q1'] })).results[0]!.errorCode, 0);
   t.equal((await client.request('ShareGroupDescribe', { groupIds: ['q1'] })).groups[0]!.errorCode, Errors.GROUP_ID_NOT_FOUND.code);
 });
