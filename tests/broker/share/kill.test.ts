@@ -45,6 +45,9 @@ t.test('a share group after its broker is killed', async (t) => {
   t.same(after.partitions, before.partitions, 'every answered acquisition and settlement survived');
   t.same(after.members.map((m) => [m.memberId, m.acquiredRecords]), [['A', heldByA.length], ['B', heldByB.length]], 'with their holders');
   t.same(acquired(await shareFetch(client, A, TOPIC, { maxRecords: 100 })), [], 'nothing is free: every record is still locked to its holder');
+  const again = heldByB.find((r) => r.deliveryCount >= 2)!;
+  t.same((await acknowledge(client, B, TOPIC, [ack(again.offset, again.offset, 'RELEASE')])).topics[0]!.partitions[0]!.failedAcknowledgements, []);
+  t.same(acquired(await shareFetch(client, B, TOPIC, { maxRecords: 100 })).map((r) => [r.offset, r.deliveryCount]), [[again.offset, again.deliveryCount + 1]], 'its delivery count went on from where it was');
   const settleB = await acknowledge(client, B, TOPIC, heldByB.map((r) => ack(r.offset, r.offset, 'ACCEPT')));
   t.same(settleB.topics[0]!.partitions[0]!.failedAcknowledgements, [], 'B still holds its records');
   const settleA = await acknowledge(client, A, TOPIC, heldByA.map((o) => ack(o, o, 'ACCEPT')));
