@@ -134,7 +134,7 @@ export class ShareGroups {
 
   heartbeat(request: ShareGroupHeartbeatRequest, env: ShareRequestEnv): ShareOutcome<ShareGroupHeartbeatResponse> {
     try {
-      return this.#finish(this.#heartbeat(request, env), env.nowMs);
+      return this.#finish(this.#heartbeat(request, env));
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       this.#dirty.clear();
@@ -274,7 +274,7 @@ export class ShareGroups {
       left -= acquired.length;
       this.#touch(groupId);
     });
-    return this.#finish({ ok: true as const, partitions: results, lockMs: policy.lockMs }, nowMs);
+    return this.#finish({ ok: true as const, partitions: results, lockMs: policy.lockMs });
   }
 
   // ---- dead letters ----
@@ -299,7 +299,7 @@ export class ShareGroups {
     let done = 0;
     for (const offset of offsets) if (window?.deadLetterCopied(offset, nowMs, windowPolicy(group!, this.#settings)) === true) done++;
     if (done > 0) this.#touch(groupId);
-    return this.#finish(done, nowMs);
+    return this.#finish(done);
   }
 
   // ---- time ----
@@ -312,7 +312,7 @@ export class ShareGroups {
       const policy = windowPolicy(group, this.#settings);
       for (const window of group.windows.values()) if (window.expire(nowMs, policy)) this.#touch(group.groupId);
     }
-    return this.#finish(null, nowMs).records;
+    return this.#finish(null).records;
   }
 
   /** The earliest session end, lock end or (not yet announced) due time, or null. */
@@ -436,7 +436,7 @@ export class ShareGroups {
     return dirty;
   }
 
-  #finish<R>(response: R, _nowMs: number): ShareOutcome<R> {
+  #finish<R>(response: R): ShareOutcome<R> {
     const records: ShareRecord[] = [];
     for (const [groupId, dirty] of this.#dirty) {
       const group = this.#groups.get(groupId);
