@@ -18,6 +18,7 @@
 import { splitAddress } from './cluster/address.js';
 import { isEtcdAddress, parseEtcdAddress } from './metadata/etcd-address.js';
 import { ConfigError, TOPIC_CONFIG_DEFS } from './storage/log-config.js';
+import type { ShareSettings } from './share/settings.js';
 
 export class BrokerConfigError extends Error {
   override name = 'BrokerConfigError';
@@ -79,6 +80,8 @@ export interface BrokerConfig {
   leaderImbalancePerBrokerPercentage: number;
   /** Consumer groups: the coordinator and `__consumer_offsets` (broker/coordinator/, docs/OPERATIONS.md). */
   groups: GroupSettings;
+  /** Share groups (queues): the coordinator's share-group settings (broker/share/, docs/OPERATIONS.md). */
+  share: ShareSettings;
   /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
   settings: Readonly<Record<string, { value: string; explicit: boolean }>>;
 }
@@ -184,6 +187,13 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'group.consumer.max.session.timeout.ms', defaultValue: '60000', doc: 'Highest group.consumer.session.timeout.ms accepted.', parse: int(1, INT32_MAX) },
   { name: 'group.consumer.max.size', defaultValue: '2147483647', doc: 'Most members one consumer group may have; a member joining past it gets GROUP_MAX_SIZE_REACHED.', parse: int(1, INT32_MAX) },
   { name: 'group.consumer.assignors', defaultValue: 'uniform,range', doc: 'The server-side assignors members may ask for, comma-separated; the first is the default. uniform: even and sticky (partitions move only when balance needs it); range: contiguous ranges per topic.', parse: (raw) => { const names = raw.split(',').map((n) => n.trim()).filter((n) => n !== ''); if (names.length === 0) throw new Error('must name at least one assignor'); for (const n of names) if (n !== 'uniform' && n !== 'range') throw new Error(`unknown assignor "${n}": uniform or range`); return names; } },
+  { name: 'group.share.record.lock.duration.ms', defaultValue: '30000', doc: 'The default visibility timeout of a share group (a queue): how long a record handed to a member stays locked to it before it is delivered again. A group created with its own visibilityTimeoutMs keeps that.', parse: int(1, 24 * 3600_000) },
+  { name: 'group.share.delivery.count.limit', defaultValue: '5', doc: 'The default max delivery attempts of a share group: a record delivered this many times and then released, or whose lock expires, is rejected (and copied to the group\'s dead-letter topic when it has one).', parse: int(1, 1000) },
+  { name: 'group.share.session.timeout.ms', defaultValue: '45000', doc: 'A share-group member that has not heartbeated for this long is removed, and the records it held are released at once (their delivery counts kept).', parse: int(1, INT32_MAX) },
+  { name: 'group.share.heartbeat.interval.ms', defaultValue: '5000', doc: 'How often share-group members heartbeat (the coordinator tells them); keep it well below group.share.session.timeout.ms.', parse: int(1, INT32_MAX) },
+  { name: 'group.share.max.size', defaultValue: '200', doc: 'Most members one share group may have; a member joining past it gets GROUP_MAX_SIZE_REACHED.', parse: int(1, INT32_MAX) },
+  { name: 'group.share.max.in.flight.records', defaultValue: '20000', doc: 'Most offsets the in-flight window of one partition of one share group spans (Kafka\'s group.share.partition.max.record.locks): records past it are not handed out until the oldest are settled. The coordinator keeps every record of the window in memory and in __consumer_offsets; 20000 covers 100 ms of records at 200,000 records/s, the time a record spends between its fetch and its batched acknowledgement.', parse: int(1, 10_000_000) },
+  { name: 'group.share.max.delayed.records', defaultValue: '100000', doc: 'Most delayed records (a future runnel.deliver.at, or released with a delay) one partition of one share group parks outside its in-flight window, so a record delayed for days does not hold the window back; past it, delayed records stay in the window.', parse: int(0, 10_000_000) },
   { name: 'offsets.retention.minutes', defaultValue: String(7 * 24 * 60), doc: 'Committed offsets of a group with no members are deleted this long after the later of their commit and the moment the group became empty (the group too, once it has no offsets).', parse: int(1, INT32_MAX) },
   { name: 'offset.metadata.max.bytes', defaultValue: '4096', doc: 'Longest metadata string (UTF-8 bytes) committed with an offset; a longer one gets OFFSET_METADATA_TOO_LARGE.', parse: int(0, INT32_MAX) },
   { name: 'host', defaultValue: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 listens on every interface.', parse: nonEmpty },
@@ -343,6 +353,15 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
       assignors: get('group.consumer.assignors'),
       offsetsRetentionMinutes: get('offsets.retention.minutes'),
       offsetMetadataMaxBytes: get('offset.metadata.max.bytes'),
+    },
+    share: {
+      lockDurationMs: get('group.share.record.lock.duration.ms'),
+      deliveryCountLimit: get('group.share.delivery.count.limit'),
+      sessionTimeoutMs: get('group.share.session.timeout.ms'),
+      heartbeatIntervalMs: get('group.share.heartbeat.interval.ms'),
+      maxSize: get('group.share.max.size'),
+      maxInFlightRecords: get('group.share.max.in.flight.records'),
+      maxDelayedRecords: get('group.share.max.delayed.records'),
     },
     topicDefaults,
     settings,

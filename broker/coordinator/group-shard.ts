@@ -43,6 +43,8 @@ import { heartbeatProblem } from './heartbeat-validation.js';
 import type { CoordinatorRecord } from './records.js';
 import { reconcile } from './reconcile.js';
 import type { CoordinatorSettings } from './settings.js';
+import { DEFAULT_SHARE_SETTINGS } from '../share/settings.js';
+import { ShareGroups } from '../share/share-groups.js';
 import { computeTargetAssignment, sameTopics, subscribedTopicsOf } from './target-assignment.js';
 
 /** What a request is handled against: the time, who sent it, and every topic's partition count. */
@@ -73,12 +75,15 @@ export class GroupShard {
   readonly #settings: CoordinatorSettings;
   readonly #groups = new Map<string, ConsumerGroup>();
   readonly #offsets = new OffsetsStore();
+  /** The share groups of this partition (broker/share/): one namespace of group ids with the consumer groups. */
+  readonly shares: ShareGroups;
   #seq = 0;
   /** Records of the operation in progress, and the groups/members they are for (collected, written at its end). */
   #dirty = new Map<string, { group: boolean; members: Set<string>; removed: Set<string> }>();
 
   constructor(settings: CoordinatorSettings) {
     this.#settings = settings;
+    this.shares = new ShareGroups(settings.share ?? DEFAULT_SHARE_SETTINGS);
   }
 
   // ---- loading ----
@@ -86,6 +91,13 @@ export class GroupShard {
   /** Applies one record read from the log (at load). `nowMs`: the load time, where the timers start. */
   replay(record: CoordinatorRecord, nowMs: number): void {
     switch (record.kind) {
+      case 'shareGroup':
+      case 'shareMember':
+      case 'sharePartition':
+      case 'shareChunk':
+      case 'shareDelayed':
+        this.shares.replay(record, nowMs);
+        return;
       case 'offset':
         this.#offsets.replay(record.groupId, tp(record.topic, record.partition), record.value);
         return;
@@ -140,6 +152,7 @@ export class GroupShard {
     const invalid = heartbeatProblem(request, this.#settings.assignors);
     if (invalid !== null) throw new HeartbeatError(invalid.errorName, invalid.message);
     const { groupId, memberId, memberEpoch } = request;
+    if (this.shares.has(groupId)) throw new HeartbeatError('INCONSISTENT_GROUP_PROTOCOL', `group ${groupId} is a share group; a consumer group cannot have its id`);
     if (memberEpoch === -1 || memberEpoch === -2) return this.#leave(request, env);
 
     let group = this.#groups.get(groupId);
@@ -314,6 +327,12 @@ export class GroupShard {
   // ---- offsets ----
 
   commitOffsets(request: OffsetCommitRequest, env: RequestEnv): Outcome<OffsetCommitResponse> {
+    if (this.shares.has(request.groupId)) {
+      // A share group keeps no offsets: a commit under its id would create a consumer group of the same id.
+      const message = `group ${request.groupId} is a share group; it has no committed offsets`;
+      const topics = request.topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((p) => ({ partition: p.partition, errorCode: Errors.INCONSISTENT_GROUP_PROTOCOL.code, errorMessage: message })) }));
+      return { response: { throttleTimeMs: 0, topics }, records: [], seq: 0 };
+    }
     const seq = this.#seq + 1;
     const result = commitOffsets({ group: this.#groups.get(request.groupId), offsets: this.#offsets, settings: this.#settings, seq }, request, env);
     if (result.records.length === 0) return { response: result.response, records: [], seq: 0 };
@@ -334,6 +353,9 @@ export class GroupShard {
 
   describe(groupId: string): DescribedGroup {
     const group = this.#groups.get(groupId);
+    if (group === undefined && this.shares.has(groupId)) {
+      return { errorCode: Errors.INCONSISTENT_GROUP_PROTOCOL.code, errorMessage: `group ${groupId} is a share group (ShareGroupDescribe)`, groupId, groupState: 'Dead', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [] };
+    }
     if (group === undefined) {
       return { errorCode: Errors.GROUP_ID_NOT_FOUND.code, errorMessage: `no group ${groupId}`, groupId, groupState: 'Dead', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [] };
     }
@@ -360,11 +382,13 @@ export class GroupShard {
     };
   }
 
-  list(): { groupId: string; groupState: string }[] {
-    return [...this.#groups.values()].map((g) => ({ groupId: g.groupId, groupState: groupState(g) }));
+  list(): { groupId: string; groupState: string; groupType: 'consumer' | 'share' }[] {
+    const consumer = [...this.#groups.values()].map((g) => ({ groupId: g.groupId, groupState: groupState(g), groupType: 'consumer' as const }));
+    return [...consumer, ...this.shares.list().map((g) => ({ ...g, groupType: 'share' as const }))];
   }
 
   deleteGroup(groupId: string): Outcome<{ errorName: ErrorName; message: string | null }> {
+    if (this.shares.has(groupId)) return this.shares.delete(groupId);
     const group = this.#groups.get(groupId);
     if (group === undefined) return { response: { errorName: 'GROUP_ID_NOT_FOUND', message: `no group ${groupId}` }, records: [], seq: 0 };
     if (group.members.size > 0) return { response: { errorName: 'NON_EMPTY_GROUP', message: `group ${groupId} has ${group.members.size} member(s); stop its consumers first (or wait for their sessions to time out)` }, records: [], seq: 0 };
@@ -405,7 +429,9 @@ export class GroupShard {
         if (!sameTopics(topics, group.subscribedTopics)) this.#bumpEpoch(group, topics);
       }
     }
-    return this.#finish(null);
+    const outcome = this.#finish(null);
+    const shares = this.shares.tick(env.nowMs);
+    return shares.length === 0 ? outcome : { ...outcome, records: [...outcome.records, ...shares] };
   }
 
   /**
@@ -448,12 +474,13 @@ export class GroupShard {
       }
     }
     if (records.length > 0) this.#seq = seq;
+    records.push(...this.shares.topicsDeleted(names));
     return { response: null, records, seq: records.length > 0 ? seq : 0 };
   }
 
   /** The earliest time `tick` has something to do (a session or rebalance deadline), or null. */
   nextDeadlineMs(): number | null {
-    let next: number | null = null;
+    let next: number | null = this.shares.nextDeadlineMs();
     for (const group of this.#groups.values()) {
       for (const member of group.members.values()) {
         for (const at of [member.sessionDeadlineMs, member.revocationDeadlineMs]) if (at !== null && (next === null || at < next)) next = at;

@@ -19,11 +19,13 @@
 import avro from 'avsc';
 import type { Schema } from 'avsc';
 import { assert } from '../world/assert.js';
+import { shareKeyTypes, shareValueTypes, type ShareRecord } from '../share/records.js';
 
 export type CoordinatorRecord =
   | { kind: 'group'; groupId: string; value: GroupValue | null }
   | { kind: 'member'; groupId: string; memberId: string; value: MemberValue | null }
-  | { kind: 'offset'; groupId: string; topic: string; partition: number; value: OffsetValue | null };
+  | { kind: 'offset'; groupId: string; topic: string; partition: number; value: OffsetValue | null }
+  | ShareRecord;
 
 export interface GroupValue {
   groupEpoch: number;
@@ -60,7 +62,8 @@ export interface OffsetValue {
   commitTimestampMs: number;
 }
 
-const KIND = { group: 0, member: 1, offset: 2 } as const;
+/** Share groups' kinds (share/records.ts) follow the consumer groups'. */
+const KIND = { group: 0, member: 1, offset: 2, shareGroup: 3, shareMember: 4, sharePartition: 5, shareChunk: 6, shareDelayed: 7 } as const;
 const VALUE_VERSION = 0;
 
 const topicPartitions: Schema = { type: 'array', items: { type: 'record', name: 'TopicPartitions', fields: [{ name: 'topic', type: 'string' }, { name: 'partitions', type: { type: 'array', items: 'int' } }] } };
@@ -69,6 +72,7 @@ const keyTypes = {
   group: avro.Type.forSchema({ type: 'record', name: 'GroupKey', fields: [{ name: 'groupId', type: 'string' }] }),
   member: avro.Type.forSchema({ type: 'record', name: 'MemberKey', fields: [{ name: 'groupId', type: 'string' }, { name: 'memberId', type: 'string' }] }),
   offset: avro.Type.forSchema({ type: 'record', name: 'OffsetKey', fields: [{ name: 'groupId', type: 'string' }, { name: 'topic', type: 'string' }, { name: 'partition', type: 'int' }] }),
+  ...shareKeyTypes,
 };
 
 const valueTypes = {
@@ -111,6 +115,7 @@ const valueTypes = {
       { name: 'commitTimestampMs', type: 'long' },
     ],
   }),
+  ...shareValueTypes,
 };
 
 function withPrefix(prefix: number, body: Buffer): Uint8Array {

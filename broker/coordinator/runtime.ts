@@ -86,6 +86,8 @@ export class GroupCoordinator {
   #retentionTimer: { cancel(): void } | null = null;
   #closed = false;
   #counts: { image: MetadataImage; counts: ReadonlyMap<string, number> } | null = null;
+  readonly #changeListeners = new Set<() => void>();
+  readonly #closeListeners: (() => void)[] = [];
 
   constructor(opts: { replicas: ReplicaManager; settings: CoordinatorSettings; clock: Clock; logger: Logger; createTopic: CreateInternalTopic; topicPartitions: number; replicationFactor: number }) {
     this.#replicas = opts.replicas;
@@ -185,8 +187,29 @@ export class GroupCoordinator {
     return { shards: slots.filter((s) => s.state === 'active').map((s) => s.shard), loading: slots.some((s) => s.state === 'loading') };
   }
 
+  /**
+   * Calls `listener` after every replicated write that changed something,
+   * every clock tick and every completed load: share-group fetches waiting
+   * for records look again, and dead letters still to copy are copied.
+   */
+  onChange(listener: () => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  #changed(): void {
+    for (const listener of [...this.#changeListeners]) listener();
+  }
+
+  /** Calls `listener` when the coordinator closes (the share groups' connections to other brokers go with it). */
+  onClose(listener: () => void): void {
+    this.#closeListeners.push(listener);
+  }
+
   close(): void {
     this.#closed = true;
+    this.#changeListeners.clear();
+    for (const listener of this.#closeListeners.splice(0)) listener();
     this.#retentionTimer?.cancel();
     for (const slot of [...this.#slots.values()]) this.#drop(slot);
   }
@@ -211,6 +234,7 @@ export class GroupCoordinator {
         slot.writtenEnd = partition.highWatermark;
         this.#logger.info({ event: 'groupsLoaded', partition: index, leaderEpoch: slot.leaderEpoch, groups: slot.shard.list().length, ms: this.#clock.nowMs() - startedMs }, `loaded ${slot.shard.list().length} group(s) of ${OFFSETS_TOPIC}-${index}`);
         this.#schedule(slot);
+        this.#changed();
       },
       (error: unknown) => {
         if (this.#slots.get(index) !== slot) return;
@@ -275,6 +299,8 @@ export class GroupCoordinator {
       timer?.cancel();
     }
     if (outcome.seq > 0) slot.shard.durable(outcome.seq);
+    // Only writes that changed something: a share fetch that found nothing writes nothing, so waiters never wake each other for ever.
+    if (outcome.records.length > 0) this.#changed();
     return outcome.response;
   }
 
@@ -295,9 +321,13 @@ export class GroupCoordinator {
       slot.timer = null;
       slot.timerAtMs = Infinity;
       if (slot.state !== 'active') return;
-      this.#write(slot, (shard) => shard.tick({ nowMs: this.#clock.nowMs(), topics: this.topicCounts() })).catch((error: unknown) => {
-        this.#logger.debug({ partition: slot.index, err: error }, 'a session or rebalance timeout could not be applied');
-      });
+      this.#write(slot, (shard) => shard.tick({ nowMs: this.#clock.nowMs(), topics: this.topicCounts() })).then(
+        // A tick may write nothing and still matter: a delayed share-group record came due.
+        () => this.#changed(),
+        (error: unknown) => {
+          this.#logger.debug({ partition: slot.index, err: error }, 'a session or rebalance timeout could not be applied');
+        },
+      );
       this.#schedule(slot, this.#clock.nowMs() + TICK_RETRY_MS);
     });
   }

@@ -3,6 +3,7 @@
  * docs/OPERATIONS.md), as the state machine needs them.
  */
 import type { BrokerConfig } from '../config.js';
+import type { ShareSettings } from '../share/settings.js';
 
 export interface CoordinatorSettings {
   readonly sessionTimeoutMs: number;
@@ -12,6 +13,8 @@ export interface CoordinatorSettings {
   readonly assignors: readonly string[];
   readonly offsetsRetentionMs: number;
   readonly offsetMetadataMaxBytes: number;
+  /** Share groups (group.share.*); the defaults when absent. */
+  readonly share?: ShareSettings;
 }
 
 export function coordinatorSettings(config: BrokerConfig): CoordinatorSettings {
@@ -23,5 +26,6 @@ export function coordinatorSettings(config: BrokerConfig): CoordinatorSettings {
     assignors: groups.assignors,
     offsetsRetentionMs: groups.offsetsRetentionMinutes * 60_000,
     offsetMetadataMaxBytes: groups.offsetMetadataMaxBytes,
+    share: config.share,
   };
 }

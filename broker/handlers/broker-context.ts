@@ -19,6 +19,7 @@ import type { ProducerIdBlocks } from '../producers/producer-id-blocks.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Clock } from '../world/clock.js';
 import type { GroupCoordinator } from '../coordinator/runtime.js';
+import type { ClientWorld } from '../../client/world.js';
 
 /** What the admin handlers need: topic changes go through `controller`. */
 export interface AdminContext {
@@ -51,6 +52,8 @@ export interface BrokerContext extends ServingContext {
   readonly producerIds?: ProducerIdBlocks;
   /** The consumer-group coordinator (broker/coordinator/): absent in tests that build a broker without one. */
   readonly coordinator?: GroupCoordinator;
+  /** The client side of the injected world, for requests to other brokers (the share-group coordinator's reads); absent on a single node. */
+  readonly interBroker?: ClientWorld;
 }
 
 /** What the consumer-group handlers need. */

@@ -38,6 +38,14 @@ import { metadataChangesHandler } from './metadata-changes.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionReassignmentsHandler } from './partition-moves.js';
 import { produceHandler } from './produce.js';
+import { ShareService } from '../share/service.js';
+import { localSource, RemoteLeaders, type ShareSource } from '../share/sources.js';
+import { NotLeaderError } from '../errors.js';
+import { Partition } from '../partition.js';
+import { shareAcknowledgeHandler } from './share-acknowledge.js';
+import { shareFetchHandler } from './share-fetch.js';
+import { shareGroupDescribeHandler } from './share-group-describe.js';
+import { shareGroupHeartbeatHandler, type ShareContext } from './share-group-heartbeat.js';
 
 export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
 
@@ -57,7 +65,11 @@ export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink):
   ];
   if (broker.producerIds !== undefined) handlers.push(registered(initProducerIdHandler(broker.producerIds), faults));
   const coordinator = broker.coordinator;
-  if (coordinator !== undefined) handlers.push(...groupHandlers({ coordinator, endpoint: broker.endpoint, config: broker.config, logger: broker.logger }, faults));
+  if (coordinator !== undefined) {
+    handlers.push(...groupHandlers({ coordinator, endpoint: broker.endpoint, config: broker.config, logger: broker.logger }, faults));
+    const share = new ShareService({ coordinator, ...shareSources(broker), clock: broker.clock, logger: broker.logger.child({ component: 'share' }) });
+    handlers.push(...shareHandlers({ share, controller: broker.controller }, faults));
+  }
   if (broker.controllerApis !== undefined) handlers.push(...controllerHandlers(broker.controllerApis, faults));
   return table(handlers, faults);
 }
@@ -91,6 +103,31 @@ function groupHandlers(groups: GroupContext, faults: InvariantSink): RegisteredH
     registered(offsetFetchHandler(groups), faults),
     registered(listGroupsHandler(groups), faults),
     registered(deleteGroupsHandler(groups), faults),
+  ];
+}
+
+/** Where the share-group coordinator reads a partition: its leader replica here, or the leader on another broker. */
+function shareSources(broker: BrokerContext): { lookup: (topic: string, index: number) => ShareSource | Error; onClose: () => void } {
+  const world = broker.interBroker;
+  const remote = world === undefined ? null : new RemoteLeaders({ world, nodeId: broker.config.nodeId, logger: broker.logger, addressOf: (id) => broker.replicas.image.brokers.get(id) });
+  return {
+    lookup: (topic, index) => {
+      const found = broker.replicas.partitionOrError(topic, index, { role: 'leader' });
+      if (found instanceof Partition) return localSource(found);
+      if (remote !== null && found instanceof NotLeaderError && found.leader >= 0 && found.leader !== broker.config.nodeId) return remote.source(topic, index, found.leader);
+      return found;
+    },
+    onClose: () => void remote?.close(),
+  };
+}
+
+/** The share-group (queue) coordinator's APIs (broker/share/), on the same coordinator. */
+function shareHandlers(share: ShareContext, faults: InvariantSink): RegisteredHandler[] {
+  return [
+    registered(shareGroupHeartbeatHandler(share), faults),
+    registered(shareFetchHandler(share), faults),
+    registered(shareAcknowledgeHandler(share), faults),
+    registered(shareGroupDescribeHandler(share), faults),
   ];
 }
 

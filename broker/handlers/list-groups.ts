@@ -16,9 +16,9 @@ export function listGroupsHandler(broker: GroupContext): ApiHandler<'ListGroups'
       const { shards, loading } = coordinator.loadedShards();
       const states = new Set(request.statesFilter);
       const types = new Set(request.typesFilter);
-      const groups = types.size > 0 && !types.has('consumer')
-        ? []
-        : shards.flatMap((shard) => shard.list()).filter((g) => states.size === 0 || states.has(g.groupState)).map((g) => ({ ...g, groupType: 'consumer' }));
+      const groups = shards
+        .flatMap((shard) => shard.list())
+        .filter((g) => (types.size === 0 || types.has(g.groupType)) && (states.size === 0 || states.has(g.groupState)));
       groups.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
       return { throttleTimeMs: 0, errorCode: loading ? Errors.COORDINATOR_LOAD_IN_PROGRESS.code : Errors.NONE.code, groups };
     },

@@ -61,3 +61,13 @@ export async function startInProcessCluster(t: Test, opts: { seed: number; broke
   };
   return { world, brokers, clientOf, disks, startBroker: launch, restartController };
 }
+
+/** FindCoordinator for `groupId` through `via` until it names a coordinator other than `not` (bounded: 100 tries, 200 simulated ms apart). */
+export async function findCoordinator(world: SimulatedWorld, via: Connection, groupId: string, not = -1): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const found = (await world.settle(via.request('FindCoordinator', { keyType: 0, keys: [groupId] }))).coordinators[0]!;
+    if (found.errorCode === 0 && found.nodeId !== not) return found.nodeId;
+    await world.run(200, 5);
+  }
+  throw new Error(`no coordinator found for group ${groupId}`);
+}

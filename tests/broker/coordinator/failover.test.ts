@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import type { Connection } from '../../../client/connection.js';
 import { Errors } from '../../../protocol/errors.js';
 import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, TopicPartitions } from '../../../protocol/messages.js';
-import { startInProcessCluster } from '../../support/in-process-cluster.js';
+import { findCoordinator as findTheCoordinator, startInProcessCluster } from '../../support/in-process-cluster.js';
 
 const SETTINGS = {
   'broker.session.timeout.ms': 3000,
@@ -72,14 +72,7 @@ t.test('the group and its offsets survive the loss of the coordinator\'s broker'
   t.equal(created.topics[0]!.errorCode, 0);
 
   /** FindCoordinator through `via` until it names a coordinator other than `not` (bounded). */
-  const findCoordinator = async (via: Connection, not = -1): Promise<number> => {
-    for (let i = 0; i < 100; i++) {
-      const found = (await world.settle(via.request('FindCoordinator', { keyType: 0, keys: ['g'] }))).coordinators[0]!;
-      if (found.errorCode === 0 && found.nodeId !== not) return found.nodeId;
-      await world.run(200, 5);
-    }
-    throw new Error('no coordinator found');
-  };
+  const findCoordinator = (via: Connection, not = -1): Promise<number> => findTheCoordinator(world, via, 'g', not);
   /** A request to the coordinator, retried while it loads (bounded). */
   const whenLoaded = async <T extends { errorCode: number }>(send: () => Promise<T>): Promise<T> => {
     for (let i = 0; i < 100; i++) {

@@ -1,0 +1,56 @@
+/**
+ * ShareGroupHeartbeat: join, stay in and leave a share group
+ * (share/share-groups.ts has the rules); answered once replicated. A
+ * joining member naming a dead-letter topic that does not exist has it
+ * created first (the broker's defaults), so the first rejected record has
+ * somewhere to go.
+ */
+import { Errors } from '../../protocol/errors.js';
+import type { ShareGroupHeartbeatRequest } from '../../protocol/messages.js';
+import type { TopicAdmin } from '../cluster/topic-admin.js';
+import { TopicExistsError } from '../errors.js';
+import type { ShareService } from '../share/service.js';
+import { groupWireError } from './group-errors.js';
+import type { ApiHandler } from './handler.js';
+
+export interface ShareContext {
+  readonly share: ShareService;
+  readonly controller: TopicAdmin;
+}
+
+export function shareGroupHeartbeatHandler(broker: ShareContext): ApiHandler<'ShareGroupHeartbeat'> {
+  const { share } = broker;
+  const { coordinator } = share;
+  const refuse = (request: ShareGroupHeartbeatRequest, code: number, message: string) => ({ throttleTimeMs: 0, errorCode: code, errorMessage: message, memberId: request.memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null, config: null });
+  return {
+    api: 'ShareGroupHeartbeat',
+    versions: { min: 0, max: 0 },
+    async handle(ctx, request) {
+      try {
+        const deadLetterTopic = request.memberEpoch === 0 ? request.config?.deadLetterTopic ?? '' : '';
+        if (deadLetterTopic !== '' && !coordinator.image.topics.has(deadLetterTopic)) {
+          const existing = coordinator.read(request.groupId, (shard) => shard.shares.group(request.groupId)?.config.deadLetterTopic);
+          // A group that has another dead-letter topic refuses this join anyway: nothing is created for it.
+          if (existing === undefined || existing === deadLetterTopic) {
+            try {
+              await broker.controller.createTopic({ name: deadLetterTopic, partitions: -1, replicationFactor: -1, configs: {} });
+            } catch (error) {
+              if (!(error instanceof TopicExistsError) && !/TOPIC_ALREADY_EXISTS/.test(String((error as Error).message))) {
+                return refuse(request, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `the dead-letter topic ${deadLetterTopic} does not exist and could not be created: ${(error as Error).message}`);
+              }
+            }
+          }
+        }
+        return await coordinator.run(request.groupId, (shard, nowMs) => {
+          if (shard.group(request.groupId) !== undefined) {
+            return { response: refuse(request, Errors.INCONSISTENT_GROUP_PROTOCOL.code, `group ${request.groupId} is a consumer group; a share group cannot have its id`), records: [], seq: 0 };
+          }
+          return shard.shares.heartbeat(request, { nowMs, clientId: ctx.clientId ?? '', clientHost: ctx.clientHost ?? '', topics: coordinator.topicCounts() });
+        });
+      } catch (error) {
+        const wire = groupWireError(error, ctx.logger, { api: 'ShareGroupHeartbeat', group: request.groupId });
+        return refuse(request, wire.code, wire.message);
+      }
+    },
+  };
+}

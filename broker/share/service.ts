@@ -1,0 +1,191 @@
+/**
+ * The share-group coordinator's runtime side: the machine (share-groups.ts)
+ * lives in each GroupShard and is written through the group coordinator
+ * (coordinator/runtime.ts: appended to `__consumer_offsets`, answered once
+ * replicated); this connects it to the partitions it shares out.
+ *
+ * A ShareFetch: check the member and learn where each window ends (a read
+ * of the machine), read what follows from the partitions, then one write
+ * that applies the acknowledgements and acquires records, and the answer
+ * with the batches holding them. When nothing was acquired it waits (wake.ts)
+ * up to maxWaitMs and looks again, without the acknowledgements (applied
+ * once).
+ */
+import { Errors, type ErrorName } from '../../protocol/errors.js';
+import type { DescribedShareGroup, ShareAcknowledgement, ShareFetchPartitionResult, ShareFetchRequest, ShareFetchResponse } from '../../protocol/messages.js';
+import type { GroupCoordinator } from '../coordinator/runtime.js';
+import { UnknownTopicOrPartitionError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Clock } from '../world/clock.js';
+import { groupWireError } from '../handlers/group-errors.js';
+import { DeadLetterCopier } from './dead-letters.js';
+import { readBatchesHolding, readCandidates } from './partition-reader.js';
+import type { ShareSource } from './sources.js';
+import type { SharePartitionInput, SharePartitionResult } from './share-groups.js';
+import type { Acquired, Candidates } from './window.js';
+import { nextWake } from './wake.js';
+
+export interface ShareServiceOptions {
+  readonly coordinator: GroupCoordinator;
+  /** Where a partition's records are read (its leader, here or on another broker), or why they cannot be. */
+  readonly lookup: (topic: string, index: number) => ShareSource | Error;
+  /** Called when the coordinator closes (remote connections). */
+  readonly onClose?: () => void;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+interface Wanted {
+  readonly topic: string;
+  readonly partition: number;
+  acknowledgements: readonly ShareAcknowledgement[];
+  readonly source: ShareSource | Error;
+}
+
+type Refused = { errorName: ErrorName; message: string };
+
+export class ShareService {
+  readonly coordinator: GroupCoordinator;
+  readonly #lookup: ShareServiceOptions['lookup'];
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly deadLetters: DeadLetterCopier;
+
+  constructor(opts: ShareServiceOptions) {
+    this.coordinator = opts.coordinator;
+    this.#lookup = opts.lookup;
+    this.#clock = opts.clock;
+    this.#logger = opts.logger;
+    this.deadLetters = new DeadLetterCopier({ coordinator: opts.coordinator, lookup: opts.lookup, partitions: (topic) => opts.coordinator.image.topics.get(topic)?.partitions, clock: opts.clock, logger: opts.logger });
+    opts.coordinator.onChange(() => this.deadLetters.kick());
+    opts.coordinator.onClose(() => {
+      this.deadLetters.close();
+      opts.onClose?.();
+    });
+  }
+
+  nowMs(): number {
+    return this.#clock.nowMs();
+  }
+
+  /**
+   * The describe's oldest unsettled record where the window has none
+   * unsettled but records wait after it: the timestamp of the first record
+   * at or after the window's end (read from the leader); -1 when it cannot
+   * be read.
+   */
+  async completeOldest(group: DescribedShareGroup): Promise<DescribedShareGroup> {
+    const partitions = await Promise.all(
+      group.partitions.map(async (p) => {
+        if (p.oldestUnsettledTimestampMs !== -1 || p.highWatermark <= p.endOffset) return p;
+        const source = this.#lookup(p.topic, p.partition);
+        if (source instanceof Error) return p;
+        const first = (await readCandidates(source.data, p.endOffset, 1).catch(() => null))?.records[0];
+        return first === undefined ? p : { ...p, oldestUnsettledTimestampMs: first.timestampMs };
+      }),
+    );
+    return { ...group, partitions };
+  }
+
+  /** The high watermark of a partition led here, or -1. */
+  highWatermark(topic: string, index: number): number {
+    const partition = this.#lookup(topic, index);
+    return partition instanceof Error ? -1 : partition.data.highWatermark;
+  }
+
+  /** ShareFetch (and, with maxRecords 0 and no wait, ShareAcknowledge). */
+  async fetch(request: ShareFetchRequest, signal?: AbortSignal): Promise<ShareFetchResponse> {
+    const { groupId, memberId, memberEpoch } = request;
+    const deadline = this.#clock.nowMs() + Math.max(0, request.maxWaitMs);
+    const wanted: Wanted[] = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, acknowledgements: p.acknowledgements, source: this.#lookup(t.topic, p.partition) })));
+    const failed = new Map<Wanted, SharePartitionResult['failed']>();
+    for (let attempt = 0; ; attempt++) {
+      let rooms: { fromOffset: number; records: number }[];
+      try {
+        const refused = this.coordinator.read(groupId, (shard) => (shard.shares.has(groupId) || !shard.group(groupId) ? shard.shares.checkMember(groupId, memberId, memberEpoch) : { errorName: 'INCONSISTENT_GROUP_PROTOCOL' as const, message: `group ${groupId} is a consumer group` }));
+        if (refused !== null) return this.#refusal(refused);
+        rooms = this.coordinator.read(groupId, (shard) => shard.shares.rooms(groupId, wanted));
+      } catch (error) {
+        return this.#refusal(groupWireError(error, this.#logger, { api: 'ShareFetch', group: groupId }));
+      }
+      const inputs: SharePartitionInput[] = await Promise.all(
+        wanted.map(async (w, i): Promise<SharePartitionInput> => {
+          let candidates: Candidates | null = null;
+          const room = rooms[i]!;
+          if (!(w.source instanceof Error) && request.maxRecords > 0 && room.records > 0) {
+            candidates = await readCandidates(w.source.data, room.fromOffset, Math.min(room.records, request.maxRecords)).catch(() => null);
+          }
+          // Settling needs only the coordinator's state, not the partition's data: acknowledgements apply wherever its leader is.
+          return { topic: w.topic, partition: w.partition, acknowledgements: w.acknowledgements, candidates };
+        }),
+      );
+      let result;
+      try {
+        result = await this.coordinator.run(groupId, (shard, nowMs) => shard.shares.fetch(groupId, memberId, memberEpoch, request.maxRecords, inputs, nowMs));
+      } catch (error) {
+        return this.#refusal(groupWireError(error, this.#logger, { api: 'ShareFetch', group: groupId }));
+      }
+      if (!result.ok) return this.#refusal(result);
+      result.partitions.forEach((r, i) => {
+        if (r.failed.length > 0) failed.set(wanted[i]!, [...(failed.get(wanted[i]!) ?? []), ...r.failed]);
+      });
+      // Acknowledgements are applied once; a later look only acquires.
+      for (const w of wanted) w.acknowledgements = [];
+      const acquired = result.partitions.reduce((n, r) => n + r.acquired.length, 0);
+      const left = deadline - this.#clock.nowMs();
+      if (acquired > 0 || left <= 0 || request.maxRecords <= 0 || signal?.aborted === true) {
+        return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed) };
+      }
+      const partitions = wanted.flatMap((w) => (w.source instanceof Error || w.source.partition === null ? [] : [w.source.partition]));
+      // A partition led by another broker: a long-polling Fetch there, from where the window ends, stands in for onAdvance.
+      // Not while the window is full: records already past its end would answer at once, for ever; a settlement (onChange) wakes it instead.
+      const remote = wanted.flatMap((w, i) => (w.source instanceof Error || w.source.partition !== null || rooms[i]!.records === 0 ? [] : [w.source.waitForData(inputs[i]!.candidates?.toOffset ?? rooms[i]!.fromOffset, left)]));
+      await nextWake({ clock: this.#clock, ms: left, partitions, also: remote, onChange: (listener) => this.coordinator.onChange(listener), ...(signal === undefined ? {} : { signal }) });
+    }
+  }
+
+  async #answer(request: ShareFetchRequest, wanted: readonly Wanted[], results: readonly SharePartitionResult[], failed: Map<Wanted, SharePartitionResult['failed']>): Promise<ShareFetchResponse['topics']> {
+    const byTopic = new Map<string, ShareFetchPartitionResult[]>();
+    for (const t of request.topics) byTopic.set(t.topic, []);
+    let i = 0;
+    for (const w of wanted) {
+      const r = results[i++]!;
+      const source = w.source;
+      const offsets = r.acquired.map((a) => a.offset).sort((a, b) => a - b);
+      let records: Buffer = Buffer.alloc(0);
+      let error: { code: number; message: string | null } = { code: 0, message: null };
+      if (source instanceof Error && (request.maxRecords > 0 || source instanceof UnknownTopicOrPartitionError)) {
+        const wire = groupWireError(source, this.#logger, { api: 'ShareFetch', topic: w.topic, partition: w.partition });
+        error = { code: wire.code, message: wire.message };
+      } else if (!(source instanceof Error) && offsets.length > 0) {
+        records = await readBatchesHolding(source.data, offsets);
+      }
+      byTopic.get(w.topic)!.push({
+        partition: w.partition,
+        errorCode: error.code,
+        errorMessage: error.message,
+        failedAcknowledgements: (failed.get(w) ?? []).map((f) => ({ firstOffset: f.firstOffset, lastOffset: f.lastOffset, errorCode: Errors[f.errorName].code })),
+        records,
+        acquiredRecords: ranges(r.acquired),
+      });
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  #refusal(refused: Refused | { code: number; message: string }): ShareFetchResponse {
+    const code = 'code' in refused ? refused.code : Errors[refused.errorName].code;
+    return { throttleTimeMs: 0, errorCode: code, errorMessage: refused.message, acquisitionLockTimeoutMs: 0, topics: [] };
+  }
+}
+
+/** Acquired offsets as ranges of consecutive offsets with one delivery count, ascending. */
+export function ranges(acquired: readonly Acquired[]): { firstOffset: number; lastOffset: number; deliveryCount: number }[] {
+  const sorted = [...acquired].sort((a, b) => a.offset - b.offset);
+  const out: { firstOffset: number; lastOffset: number; deliveryCount: number }[] = [];
+  for (const a of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.lastOffset + 1 === a.offset && last.deliveryCount === a.deliveryCount) last.lastOffset = a.offset;
+    else out.push({ firstOffset: a.offset, lastOffset: a.offset, deliveryCount: a.deliveryCount });
+  }
+  return out;
+}
