@@ -78,7 +78,22 @@ export interface ProducerOptions {
  */
 export type ProducerHeaders = Record<string, string | Buffer> | readonly (readonly [string, string | Buffer | null])[];
 
-export interface ProducerMessage {
+/**
+ * Delayed delivery: a message that must not be delivered before a time
+ * carries it in its `runnel.deliver.at` header. Share-group members never
+ * see it earlier; group consumers only when they opt in
+ * (`delayedDelivery: 'wait'`); plain log readers see it at once. At most
+ * one of the two, and not together with a `runnel.deliver.at` header of
+ * the message's own.
+ */
+export interface DeliveryTimeOptions {
+  /** Not delivered before this instant: a Date, or milliseconds since the epoch. */
+  deliverAt?: Date | number;
+  /** Not delivered before this many milliseconds after `send()` was called (the producer's clock). */
+  deliverAfterMs?: number;
+}
+
+export interface ProducerMessage extends DeliveryTimeOptions {
   key?: string | Buffer | null;
   value: string | Buffer | null;
   headers?: ProducerHeaders;
