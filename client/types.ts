@@ -379,6 +379,17 @@ export interface Admin {
   /** Incremental: each entry sets one setting; `null` resets it to the default. */
   alterConfigs(topic: string, config: Record<string, string | null>): Promise<void>;
   listOffsets(topic: string): Promise<{ partition: number; earliest: number; latest: number }[]>;
+  /**
+   * Deletes the records below `offset` in each partition (Kafka's
+   * deleteRecords): the log start moves there (-1: to the high watermark,
+   * deleting every record), durably, and is answered once the in-sync
+   * replicas moved theirs too. Reads below it fail OFFSET_OUT_OF_RANGE;
+   * whole segments below it are deleted at once. An offset at or below the
+   * start changes nothing; past the high watermark is OFFSET_OUT_OF_RANGE;
+   * internal topics are refused (POLICY_VIOLATION). Per partition, in the
+   * order asked: its log start (`lowWatermark`) now.
+   */
+  deleteRecords(topic: string, partitions: readonly { partition: number; offset: number }[]): Promise<{ partition: number; lowWatermark: number }[]>;
   /** The first offset whose timestamp is at or after `timestampMs`, or null if none is. */
   offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number | null>;
   /**
