@@ -242,6 +242,16 @@ export interface ConsumerOptions {
   autoCommit?: boolean;
   autoCommitIntervalMs?: number;
   /**
+   * Records with a `runnel.deliver.at` time (the producer's `deliverAt` /
+   * `deliverAfterMs`): 'ignore' (the default) hands them out at once, as a
+   * log reader sees every record; 'wait' holds a partition at such a record
+   * until its time (this consumer's clock), so it is delivered no earlier.
+   * The records after it in the same partition wait too (offsets stay in
+   * order, commits never pass it); other partitions go on. No polling: the
+   * partition is fetched again when the record is due.
+   */
+  delayedDelivery?: 'ignore' | 'wait';
+  /**
    * How often a consumer without a group looks for partitions and matching
    * topics added to its subscription (default 300000, Kafka's metadata.max.age.ms).
    */
