@@ -16,6 +16,7 @@ import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, Gro
 import { deleteGroups, describeGroup, groupLag, listGroupOffsets, listGroups, resetGroupOffsets } from './admin/groups.js';
 import { partitionLags } from './lag.js';
 import { deleteRecords } from './admin/delete-records.js';
+import { deadLetterTopics, type DeadLetterTopicUse } from './admin/dead-letters.js';
 
 export class RunnelAdmin implements Admin {
   readonly #cluster: Cluster;
@@ -166,6 +167,10 @@ export class RunnelAdmin implements Admin {
     if (new Set(partitions.map((p) => p.partition)).size !== partitions.length) throw invalidArgument('deleteRecords() names each partition once');
     if (partitions.length === 0) return [];
     return this.#retrying(`deleting records of "${topic}"`, () => deleteRecords(this.#cluster, topic, partitions, this.#timeoutMs));
+  }
+
+  listDeadLetterTopics(): Promise<DeadLetterTopicUse[]> {
+    return this.#open(() => deadLetterTopics(this.#cluster));
   }
 
   async offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number | null> {

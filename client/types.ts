@@ -4,6 +4,7 @@
  * so the contract is readable in one place.
  */
 import type { RunnelError } from './errors.js';
+import type { DeadLetterTopicUse } from './admin/dead-letters.js';
 import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
 
 export type Acks = 0 | 1 | 'all' | -1;
@@ -400,6 +401,8 @@ export interface Admin {
    * order asked: its log start (`lowWatermark`) now.
    */
   deleteRecords(topic: string, partitions: readonly { partition: number; offset: number }[]): Promise<{ partition: number; lowWatermark: number }[]>;
+  /** The dead-letter topics share groups are configured with, one entry per group, sorted by topic: which group, and how many records it has dead-lettered there. */
+  listDeadLetterTopics(): Promise<DeadLetterTopicUse[]>;
   /** The first offset whose timestamp is at or after `timestampMs`, or null if none is. */
   offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number | null>;
   /**
