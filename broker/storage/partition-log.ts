@@ -243,7 +243,8 @@ export class PartitionLog {
         throw err instanceof LogOfflineError ? err : this.#goOffline('writing the log start failed', err);
       }
       this.#logger.info({ dir: this.dir, logStartOffset: offset }, 'log start moved (DeleteRecords)');
-      return this.#applyRetention(this.logEndOffset);
+      // Only what the new start breaches: time and size retention keep to their own pass, bounded by the high watermark.
+      return this.#applyRetention(this.logEndOffset, true);
     });
   }
 
@@ -1010,10 +1011,10 @@ export class PartitionLog {
     return this.#exclusive(() => this.#applyRetention(maxOffsetExclusive));
   }
 
-  async #applyRetention(maxOffsetExclusive?: number): Promise<{ deletedSegments: number; deletedBytes: number }> {
+  async #applyRetention(maxOffsetExclusive?: number, belowStartOnly = false): Promise<{ deletedSegments: number; deletedBytes: number }> {
     this.#checkUsable();
     await this.#writePendingSegments();
-    const doomed = selectRetention(this.#segments, this.#config, this.#clock.nowMs(), Math.min(maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset), this.#startFloor);
+    const doomed = selectRetention(this.#segments, this.#config, this.#clock.nowMs(), Math.min(maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset), this.#startFloor, belowStartOnly);
     if (doomed.length === 0) return { deletedSegments: 0, deletedBytes: 0 };
     this.#segments.splice(0, doomed.length);
     let deletedBytes = 0;

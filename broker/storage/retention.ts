@@ -16,7 +16,8 @@
  * Before those rules, whatever the policy (Kafka's
  * deleteLogStartOffsetBreachedSegments): a segment wholly below
  * `logStartOffset` (where DeleteRecords moved the start; its successor
- * starts at or below it) goes.
+ * starts at or below it) goes. `belowStartOnly`: only those (what a
+ * DeleteRecords deletes at once; time and size wait for the periodic pass).
  */
 import type { LogConfig } from './log-config.js';
 
@@ -26,7 +27,7 @@ export interface RetainedSegment {
   readonly indexing: { readonly maxTimestampMs: number };
 }
 
-export function selectRetention<S extends RetainedSegment>(segments: readonly S[], config: LogConfig, nowMs: number, maxOffsetExclusive: number, logStartOffset = 0): S[] {
+export function selectRetention<S extends RetainedSegment>(segments: readonly S[], config: LogConfig, nowMs: number, maxOffsetExclusive: number, logStartOffset = 0, belowStartOnly = false): S[] {
   let remainingBytes = 0;
   for (const segment of segments) remainingBytes += segment.sizeBytes;
   const doomed: S[] = [];
@@ -35,7 +36,7 @@ export function selectRetention<S extends RetainedSegment>(segments: readonly S[
     doomed.push(segments[i] as S);
     remainingBytes -= (segments[i] as S).sizeBytes;
   }
-  if (!config.cleanupPolicy.delete) return doomed;
+  if (belowStartOnly || !config.cleanupPolicy.delete) return doomed;
   for (; i + 1 < segments.length; i++) {
     const segment = segments[i] as S;
     const successor = segments[i + 1] as S;

@@ -15,10 +15,10 @@ import { makeBatch } from '../support/storage-fixtures.js';
 
 const DIR = '/data/dlq-0';
 
-async function filled(policy: string): Promise<{ fs: SimulatedFileSystem; clock: ManualClock; log: PartitionLog; open: () => Promise<PartitionLog> }> {
+async function filled(policy: string, overrides: Record<string, string> = {}): Promise<{ fs: SimulatedFileSystem; clock: ManualClock; log: PartitionLog; open: () => Promise<PartitionLog> }> {
   const fs = new SimulatedFileSystem();
   const clock = new ManualClock();
-  const config = parseLogConfig({ 'segment.bytes': '1024', 'cleanup.policy': policy, 'flush.ms': '9223372036854775807' });
+  const config = parseLogConfig({ 'segment.bytes': '1024', 'cleanup.policy': policy, 'flush.ms': '9223372036854775807', ...overrides });
   const open = () => PartitionLog.open({ dir: DIR, config, fs, clock });
   const log = await open();
   // 12 one-record batches of ~400 bytes: two a segment.
@@ -60,4 +60,12 @@ t.test('a truncation below the start lowers it to the new end; the next open agr
   t.equal(reopened.logStartOffset, 7, 'the lowered start was written: records 7..9 are not hidden behind the old 11');
   t.equal(reopened.logEndOffset, 10);
   await reopened.close();
+});
+
+t.test('moving the start deletes only what it breaches: time retention waits for its own pass', async (t) => {
+  const { clock, log } = await filled('delete', { 'retention.ms': '1000' });
+  clock.advance(10_000);
+  await log.advanceLogStart(3);
+  t.same(log.segmentBaseOffsets(), [2, 4, 6, 8, 10], 'every segment is past retention.ms, but only the one below 3 went');
+  t.equal((await log.applyRetention(8)).deletedSegments, 3, 'the retention pass, bounded by its high watermark, does the rest');
 });
