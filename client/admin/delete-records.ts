@@ -12,6 +12,9 @@ import { RunnelError } from '../errors.js';
 import { addTo } from '../group-by.js';
 import type { Cluster } from '../metadata.js';
 
+/** How much longer than the broker's own timeoutMs the client waits for its answer. */
+const ANSWER_GRACE_MS = 5_000;
+
 /** Per partition: records below `offset` go (-1: every record up to the high watermark). */
 export interface RecordsToDelete {
   partition: number;
@@ -24,7 +27,8 @@ export async function deleteRecords(cluster: Cluster, topic: string, wanted: rea
   for (const w of wanted) addTo(byLeader, (await cluster.leaderFor(topic, w.partition)).leader, { partition: w.partition, offset: w.offset });
   const out = new Map<number, number>();
   await Promise.all([...byLeader].map(async ([leader, partitions]) => {
-    const res: DeleteRecordsResponse = await cluster.broker(leader).request('DeleteRecords', { timeoutMs, topics: [{ name: topic, partitions }] });
+    // The broker may hold the request for timeoutMs (waiting for followers): the client waits a little longer, to hear its answer.
+    const res: DeleteRecordsResponse = await cluster.broker(leader).request('DeleteRecords', { timeoutMs, topics: [{ name: topic, partitions }] }, timeoutMs + ANSWER_GRACE_MS);
     for (const p of res.topics.flatMap((t) => t.partitions)) {
       if (errorNameOf(p.errorCode) !== 'NONE') {
         const err = RunnelError.fromCode(p.errorCode, `Deleting records of ${topic}-${p.partition}`, p.errorMessage, { topicPartition: { topic, partition: p.partition } });
