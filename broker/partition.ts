@@ -57,6 +57,7 @@ import { BATCH_HEADER_BYTES, readBatchHeader, type BatchHeader } from '../protoc
 import { ProtocolError } from '../protocol/errors.js';
 import { NotEnoughReplicasAfterAppendError, NotLeaderError, PartitionOffsetOutOfRangeError, UnknownTopicOrPartitionError } from './errors.js';
 import { LeaderState, type LeadershipState } from './replication/leader-state.js';
+import { LogStartSync } from './replication/log-start-sync.js';
 import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
@@ -100,6 +101,8 @@ export class Partition {
   #leaderHighWatermark = -1;
   /** acks=all produces waiting for the high watermark, in offset order. */
   #replicationWaiters: { endOffset: number; resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** As leader: DeleteRecords calls waiting for the ISR followers to move their log start too. */
+  readonly #logStartSync = new LogStartSync();
   #appendedBytesTotal = 0;
   /** The high watermark came from a checkpoint: until a role is set it stays there (see the constructor). */
   readonly #restored: boolean;
@@ -208,6 +211,7 @@ export class Partition {
     this.#leaderHighWatermark = -1;
     const waiters = this.#replicationWaiters.splice(0);
     for (const waiter of waiters) waiter.reject(new NotLeaderError(this.topic, this.index, leader, `broker ${leader} leads ${this.topic}-${this.index} now; the records may or may not have been replicated`));
+    this.#logStartSync.failAll(new NotLeaderError(this.topic, this.index, leader, `broker ${leader} leads ${this.topic}-${this.index} now; its followers may not have moved their log start yet`));
   }
 
   /** Notes that the leader asked the controller for `isr` (one change in flight). */
@@ -222,6 +226,7 @@ export class Partition {
     state.settle(committed);
     this.#partitionEpoch = Math.max(this.#partitionEpoch, state.partitionEpoch);
     this.#refreshHighWatermark();
+    this.#logStartSync.check(state);
   }
 
   #changeRole(role: PartitionRole, leader: number, leaderEpoch: number): void {
@@ -514,6 +519,51 @@ export class Partition {
     }
     state.recordFetch(replicaId, fetchOffset, logEndOffset, nowMs);
     this.#refreshHighWatermark();
+    this.#logStartSync.check(state);
+  }
+
+  /**
+   * DeleteRecords as leader: the log starts at `offset` from now on (at most
+   * the high watermark, which the caller checks; no-op when it starts there
+   * already). Resolves with the log start once every ISR follower has moved
+   * its own start too (replication/log-start-sync.ts); rejects with
+   * NotLeaderError when this replica stops leading first.
+   */
+  async deleteRecordsBefore(offset: number): Promise<number> {
+    const log = this.#usableLog();
+    const state = this.#leaderState;
+    if (this.#role !== 'leader' || state === null) throw new NotLeaderError(this.topic, this.index, this.#leader, `this broker does not lead ${this.topic}-${this.index}`);
+    assert(offset <= this.#highWatermark, 'DeleteRecords never passes the high watermark', { topic: this.topic, index: this.index, offset, highWatermark: this.#highWatermark });
+    if (offset > log.logStartOffset) {
+      try {
+        await log.advanceLogStart(offset);
+      } catch (error) {
+        throw this.#offlineOnInvariant(log, error);
+      }
+      // Followers waiting in a fetch answer now, with the new start.
+      this.#notify();
+    }
+    if (this.#leaderState !== state) throw new NotLeaderError(this.topic, this.index, this.#leader, `this broker stopped leading ${this.topic}-${this.index} while moving its log start`);
+    // Waited for even when nothing moved here: an earlier call may have timed out before the followers followed.
+    if (!state.alone) await this.#logStartSync.wait(state);
+    return log.logStartOffset;
+  }
+
+  /**
+   * As follower: a fetch answer said the leader's log starts at
+   * `leaderLogStart` (DeleteRecords or retention there); this log starts
+   * there too, up to its own end. The fetcher awaits it before its next
+   * fetch, which is what lets the leader count fetches (log-start-sync.ts).
+   */
+  async followLeaderLogStart(leaderLogStart: number): Promise<void> {
+    const log = this.#usableLog();
+    const target = Math.min(leaderLogStart, log.logEndOffset);
+    if (target <= log.logStartOffset) return;
+    try {
+      await log.advanceLogStart(target);
+    } catch (error) {
+      throw this.#offlineOnInvariant(log, error);
+    }
   }
 
   /** As leader, for a follower: whole batches from `fetchOffset` up to the log end (not just the high watermark). */
@@ -683,6 +733,7 @@ export class Partition {
   markDeleted(why?: Error): void {
     this.#deleted = true;
     for (const waiter of this.#replicationWaiters.splice(0)) waiter.reject(why ?? new UnknownTopicOrPartitionError(this.topic, this.index, `${this.topic}-${this.index} was deleted`));
+    this.#logStartSync.failAll(why ?? new UnknownTopicOrPartitionError(this.topic, this.index, `${this.topic}-${this.index} was deleted`));
     this.#notify();
     this.#listeners.clear();
   }

@@ -15,6 +15,8 @@ import type { Admin, DescribedConfig, OngoingReassignment, PartitionMove, Partit
 import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
 import { deleteGroups, describeGroup, groupLag, listGroupOffsets, listGroups, resetGroupOffsets } from './admin/groups.js';
 import { partitionLags } from './lag.js';
+import { deleteRecords } from './admin/delete-records.js';
+import { deadLetterTopics, type DeadLetterTopicUse } from './admin/dead-letters.js';
 
 export class RunnelAdmin implements Admin {
   readonly #cluster: Cluster;
@@ -155,6 +157,20 @@ export class RunnelAdmin implements Admin {
       ]);
       return partitions.map((partition) => ({ partition, earliest: earliest.get(partition)!, latest: latest.get(partition)! }));
     });
+  }
+
+  async deleteRecords(topic: string, partitions: readonly { partition: number; offset: number }[]): Promise<{ partition: number; lowWatermark: number }[]> {
+    if (typeof topic !== 'string' || topic.length === 0) throw invalidArgument('deleteRecords() takes a topic name');
+    if (!Array.isArray(partitions) || partitions.some((p) => p === null || typeof p !== 'object' || !Number.isInteger(p.partition) || p.partition < 0 || !Number.isSafeInteger(p.offset) || p.offset < -1)) {
+      throw invalidArgument('deleteRecords() takes [{ partition, offset }] with a non-negative partition and an offset >= 0 (or -1: everything up to the high watermark)');
+    }
+    if (new Set(partitions.map((p) => p.partition)).size !== partitions.length) throw invalidArgument('deleteRecords() names each partition once');
+    if (partitions.length === 0) return [];
+    return this.#retrying(`deleting records of "${topic}"`, () => deleteRecords(this.#cluster, topic, partitions, this.#timeoutMs));
+  }
+
+  listDeadLetterTopics(): Promise<DeadLetterTopicUse[]> {
+    return this.#open(() => deadLetterTopics(this.#cluster));
   }
 
   async offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number | null> {

@@ -7,6 +7,9 @@ export { RunnelError, ClientErrors, type ClientErrorName, type RunnelErrorName }
 export type { ErrorName } from '../protocol/errors.js';
 export { ProducerDefaults } from './defaults.js';
 export { partitionForKey, murmur2 } from './producer/partitioner.js';
+export { parseDeliverAt } from './delivery-time.js';
+export type { DeadLetterTopicUse } from './admin/dead-letters.js';
+export { DELIVER_AT_HEADER, DlqHeader, DLQ_HEADER_PREFIX, type DlqReason } from '../protocol/headers.js';
 export type {
   Acks,
   Admin,
@@ -25,6 +28,7 @@ export type {
   Consumer,
   ConsumerOptions,
   CommittedOffset,
+  DeliveryTimeOptions,
   DescribedConfig,
   DescribedPartition,
   GroupDescription,

@@ -154,6 +154,7 @@ export class Runnel {
       requestTimeoutMs,
       retry: this.#retry,
       logger: this.#logger,
+      delayedDelivery: delayedDeliveryOf(opts.delayedDelivery),
       group: groupSettings(opts),
       metadataMaxAgeMs: positive('metadataMaxAgeMs', opts.metadataMaxAgeMs ?? ProducerDefaults.metadataMaxAgeMs),
     }, onClosed));
@@ -182,6 +183,11 @@ function checkedDeliveryTimeoutMs(given: number | undefined, lingerMs: number, r
 }
 
 /** A consumer's group settings, checked (null without a groupId). */
+function delayedDeliveryOf(given: unknown): 'ignore' | 'wait' {
+  if (given === undefined || given === 'ignore' || given === 'wait') return given ?? 'ignore';
+  throw invalidArgument(`delayedDelivery must be 'ignore' or 'wait', got ${JSON.stringify(given)}`);
+}
+
 function groupSettings(opts: ConsumerOptions): ResolvedConsumerOptions['group'] {
   const groupOnly = ['groupInstanceId', 'sessionTimeoutMs', 'rebalanceTimeoutMs', 'assignor', 'autoCommit', 'autoCommitIntervalMs'] as const;
   if (opts.groupId === undefined) {

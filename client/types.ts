@@ -4,6 +4,7 @@
  * so the contract is readable in one place.
  */
 import type { RunnelError } from './errors.js';
+import type { DeadLetterTopicUse } from './admin/dead-letters.js';
 import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
 
 export type Acks = 0 | 1 | 'all' | -1;
@@ -78,7 +79,22 @@ export interface ProducerOptions {
  */
 export type ProducerHeaders = Record<string, string | Buffer> | readonly (readonly [string, string | Buffer | null])[];
 
-export interface ProducerMessage {
+/**
+ * Delayed delivery: a message that must not be delivered before a time
+ * carries it in its `runnel.deliver.at` header. Share-group members never
+ * see it earlier; group consumers only when they opt in
+ * (`delayedDelivery: 'wait'`); plain log readers see it at once. At most
+ * one of the two, and not together with a `runnel.deliver.at` header of
+ * the message's own.
+ */
+export interface DeliveryTimeOptions {
+  /** Not delivered before this instant: a Date, or milliseconds since the epoch. */
+  deliverAt?: Date | number;
+  /** Not delivered before this many milliseconds after `send()` was called (the producer's clock). */
+  deliverAfterMs?: number;
+}
+
+export interface ProducerMessage extends DeliveryTimeOptions {
   key?: string | Buffer | null;
   value: string | Buffer | null;
   headers?: ProducerHeaders;
@@ -227,6 +243,16 @@ export interface ConsumerOptions {
   autoCommit?: boolean;
   autoCommitIntervalMs?: number;
   /**
+   * Records with a `runnel.deliver.at` time (the producer's `deliverAt` /
+   * `deliverAfterMs`): 'ignore' (the default) hands them out at once, as a
+   * log reader sees every record; 'wait' holds a partition at such a record
+   * until its time (this consumer's clock), so it is delivered no earlier.
+   * The records after it in the same partition wait too (offsets stay in
+   * order, commits never pass it); other partitions go on. No polling: the
+   * partition is fetched again when the record is due.
+   */
+  delayedDelivery?: 'ignore' | 'wait';
+  /**
    * How often a consumer without a group looks for partitions and matching
    * topics added to its subscription (default 300000, Kafka's metadata.max.age.ms).
    */
@@ -364,6 +390,19 @@ export interface Admin {
   /** Incremental: each entry sets one setting; `null` resets it to the default. */
   alterConfigs(topic: string, config: Record<string, string | null>): Promise<void>;
   listOffsets(topic: string): Promise<{ partition: number; earliest: number; latest: number }[]>;
+  /**
+   * Deletes the records below `offset` in each partition (Kafka's
+   * deleteRecords): the log start moves there (-1: to the high watermark,
+   * deleting every record), durably, and is answered once the in-sync
+   * replicas moved theirs too. Reads below it fail OFFSET_OUT_OF_RANGE;
+   * whole segments below it are deleted at once. An offset at or below the
+   * start changes nothing; past the high watermark is OFFSET_OUT_OF_RANGE;
+   * internal topics are refused (POLICY_VIOLATION). Per partition, in the
+   * order asked: its log start (`lowWatermark`) now.
+   */
+  deleteRecords(topic: string, partitions: readonly { partition: number; offset: number }[]): Promise<{ partition: number; lowWatermark: number }[]>;
+  /** The dead-letter topics share groups are configured with, one entry per group, sorted by topic: which group, and how many records it has dead-lettered there. */
+  listDeadLetterTopics(): Promise<DeadLetterTopicUse[]>;
   /** The first offset whose timestamp is at or after `timestampMs`, or null if none is. */
   offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number | null>;
   /**

@@ -11,6 +11,7 @@ import { CliError, describeError, type ErrorContext } from './cli-error.js';
 import { clusterCommand } from './commands/cluster.js';
 import { brokerCommand, controllerCommand } from './commands/node-role.js';
 import { consumeCommand } from './commands/consume.js';
+import { dlqCommand } from './commands/dlq.js';
 import { dumpLogCommand } from './commands/dump-log.js';
 import { groupsCommand } from './commands/groups.js';
 import { offsetsCommand } from './commands/offsets.js';
@@ -34,7 +35,7 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true);
   withSubcommandBootstrap(program);
-  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), groupsCommand(), partitionsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), controllerCommand(), brokerCommand()]) {
+  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), groupsCommand(), dlqCommand(), partitionsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), controllerCommand(), brokerCommand()]) {
     program.addCommand(command);
   }
   // Remember which broker and topic a command works on, so a failure names them.

@@ -213,6 +213,8 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       const baseline = partitions.map(bytesOf);
       // What the follower knows: a high watermark its own fetch moved is news to it too.
       const watermarks = partitions.map((p) => Math.min(...targets.filter((t) => t.resolved === p).map((t) => t.watermarkBefore)));
+      // A moved log start (DeleteRecords) is news a follower must hear at once: the leader's answer waits for it.
+      const starts = partitions.map((p) => p.logStartOffset);
       const unsubscribes: (() => void)[] = [];
       let finished = false;
       /** A follower's high-watermark-only wake, armed once (see FOLLOWER_WATERMARK_WAKE_MS). */
@@ -231,7 +233,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
         partitions.forEach((p, i) => {
           bytes += bytesOf(p) - baseline[i]!;
         });
-        if (bytes >= request.minBytes || partitions.some((p) => p.deleted)) finish();
+        if (bytes >= request.minBytes || partitions.some((p) => p.deleted) || (follower && partitions.some((p, i) => p.logStartOffset !== starts[i]))) finish();
         else if (follower && watermarkWake === null && partitions.some((p, i) => p.highWatermark !== watermarks[i])) watermarkWake = clock.schedule(FOLLOWER_WATERMARK_WAKE_MS, finish);
       };
       const timer = clock.schedule(throttled.size === 0 ? request.maxWaitMs : Math.min(request.maxWaitMs, throttleRefillMs(request)), finish);

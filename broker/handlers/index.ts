@@ -23,6 +23,7 @@ import { consumerGroupDescribeHandler } from './consumer-group-describe.js';
 import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteGroupsHandler } from './delete-groups.js';
+import { deleteRecordsHandler } from './delete-records.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
 import { listGroupsHandler } from './list-groups.js';
 import { offsetCommitHandler } from './offset-commit.js';
@@ -61,6 +62,7 @@ export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink):
     registered(fetchHandler(broker), faults),
     registered(listOffsetsHandler(broker), faults),
     registered(offsetForLeaderEpochHandler(broker), faults),
+    registered(deleteRecordsHandler(broker), faults),
     ...servingHandlers(broker, faults),
   ];
   if (broker.producerIds !== undefined) handlers.push(registered(initProducerIdHandler(broker.producerIds), faults));

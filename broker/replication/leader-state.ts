@@ -30,6 +30,8 @@ export interface FollowerState {
   /** The leader's log end offset at the follower's previous fetch, and when it came. */
   lastFetchLeaderEndOffset: number;
   lastFetchTimeMs: number;
+  /** Fetches received from it under this leadership (log-start-sync.ts counts on them). */
+  fetches: number;
 }
 
 export interface LeadershipState {
@@ -62,7 +64,7 @@ export class LeaderState {
       if (id === localId) continue;
       // ISR members get a fresh start: a new leader cannot know how far behind they were (Kafka resets them too).
       const caughtUp = state.isr.includes(id) ? nowMs : 0;
-      this.#followers.set(id, { logEndOffset: -1, lastCaughtUpTimeMs: caughtUp, lastFetchLeaderEndOffset: -1, lastFetchTimeMs: nowMs });
+      this.#followers.set(id, { logEndOffset: -1, lastCaughtUpTimeMs: caughtUp, lastFetchLeaderEndOffset: -1, lastFetchTimeMs: nowMs, fetches: 0 });
     }
   }
 
@@ -82,7 +84,7 @@ export class LeaderState {
    */
   updateReplicas(replicas: readonly number[], nowMs: number): void {
     for (const id of replicas) {
-      if (id !== this.localId && !this.#followers.has(id)) this.#followers.set(id, { logEndOffset: -1, lastCaughtUpTimeMs: 0, lastFetchLeaderEndOffset: -1, lastFetchTimeMs: nowMs });
+      if (id !== this.localId && !this.#followers.has(id)) this.#followers.set(id, { logEndOffset: -1, lastCaughtUpTimeMs: 0, lastFetchLeaderEndOffset: -1, lastFetchTimeMs: nowMs, fetches: 0 });
     }
     for (const id of [...this.#followers.keys()]) if (!replicas.includes(id)) this.#followers.delete(id);
     this.#replicas = replicas;
@@ -118,6 +120,12 @@ export class LeaderState {
     follower.logEndOffset = fetchOffset;
     follower.lastFetchLeaderEndOffset = leaderEndOffset;
     follower.lastFetchTimeMs = nowMs;
+    follower.fetches += 1;
+  }
+
+  /** The followers of the maximal ISR (the leader left out). */
+  isrFollowers(): number[] {
+    return this.#maximalIsr().filter((id) => id !== this.localId);
   }
 
   /**

@@ -236,7 +236,7 @@ export class ReplicaFetcher {
     }
   }
 
-  async #take(partition: Partition, followed: Followed, result: { errorCode: number; highWatermark: number; records: Uint8Array[] }): Promise<void> {
+  async #take(partition: Partition, followed: Followed, result: { errorCode: number; highWatermark: number; logStartOffset: number; records: Uint8Array[] }): Promise<void> {
     switch (result.errorCode) {
       case Errors.NONE.code:
         break;
@@ -260,6 +260,8 @@ export class ReplicaFetcher {
       }
     }
     partition.updateLeaderHighWatermark(result.highWatermark);
+    // Applied before the next fetch goes out: the leader counts on that to answer DeleteRecords (log-start-sync.ts).
+    if (result.logStartOffset > partition.logStartOffset) await partition.followLeaderLogStart(result.logStartOffset);
   }
 
   /** The leader has no batch at our log end: its log starts past it (start over there) or ends before it (truncate). */

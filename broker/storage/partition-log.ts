@@ -54,14 +54,14 @@ import { GroupFlusher } from './flusher.js';
 import { placeFollowerBatches } from './follower-continuity.js';
 import { stampBatches } from './leader-stamp.js';
 import type { LogConfig } from './log-config.js';
-import { encodeCleanShutdown, encodeCleanerCheckpoint, encodePartitionMeta } from './partition-meta.js';
+import { encodeCleanShutdown, encodeCleanerCheckpoint, encodeLogStart, encodePartitionMeta } from './partition-meta.js';
 import { PendingBudget } from './pending-budget.js';
 import { PendingSegment } from './pending-segment.js';
 import { loadLog, segmentSettings, type RecoveryReport } from './recovery.js';
 import { selectRetention } from './retention.js';
 import { Segment, type BatchLocation, type ReadBufferSource } from './segment.js';
 import { inlineScanner, type SegmentScanner } from './segment-scanner.js';
-import { CLEANER_CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, DELETED_SUFFIX, EPOCH_CHECKPOINT_FILE, PARTITION_META_FILE } from './segment-names.js';
+import { CLEANER_CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, DELETED_SUFFIX, EPOCH_CHECKPOINT_FILE, LOG_START_FILE, PARTITION_META_FILE } from './segment-names.js';
 import { StateWriter } from './state-writer.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
@@ -141,6 +141,12 @@ export class PartitionLog {
   /** Held by a truncation, a retention pass or a compaction swap (see #exclusive). */
   #structureBusy: Promise<void> | null = null;
   #cleanerState: CleanerState;
+  /**
+   * The log start DeleteRecords set (`advanceLogStart`), which may fall
+   * inside the first segment; never above the log end. The log starts at
+   * the higher of it and the first segment's base.
+   */
+  #startFloor: number;
   /** The compaction pass in flight (passes run one at a time); close waits for it. */
   #cleaning: Promise<unknown> = Promise.resolve();
   #closing = false;
@@ -163,6 +169,8 @@ export class PartitionLog {
     // Clamped: a log that lost its tail (or was truncated before the lowered checkpoint landed) is dirty from its end.
     const cleaned = loaded.cleanerCheckpoint;
     this.#cleanerState = new CleanerState(Math.min(cleaned?.firstDirtyOffset ?? 0, this.logEndOffset), cleaned?.tombstoneExpiryMs);
+    // Clamped like the cleaner's: a log that lost its tail since cannot start past its end.
+    this.#startFloor = Math.min(loaded.logStartFloor, this.logEndOffset);
     this.#flusher = new GroupFlusher(
       {
         logEndOffset: () => this.logEndOffset,
@@ -210,7 +218,34 @@ export class PartitionLog {
   }
 
   get logStartOffset(): number {
-    return (this.#segments[0] as Segment).baseOffset;
+    return Math.max((this.#segments[0] as Segment).baseOffset, this.#startFloor);
+  }
+
+  /**
+   * DeleteRecords: the log starts at `offset` from now on (no-op when it
+   * already starts there or later). Durable before it resolves (the
+   * `log-start-offset` file), so a restart never brings deleted records
+   * back; then the segments wholly below it are deleted the way retention
+   * deletes (rename, unlink). Reads below it are OFFSET_OUT_OF_RANGE at
+   * once; a read from it may still return the batch that holds it, whole,
+   * as any read from inside a batch does. `offset` must not pass the log end
+   * (the partition checks the high watermark first).
+   */
+  advanceLogStart(offset: number): Promise<{ deletedSegments: number; deletedBytes: number }> {
+    return this.#exclusive(async () => {
+      this.#checkUsable();
+      assert(Number.isSafeInteger(offset) && offset <= this.logEndOffset, 'the log start never passes the log end', { dir: this.dir, offset, logEndOffset: this.logEndOffset });
+      if (offset <= this.logStartOffset) return { deletedSegments: 0, deletedBytes: 0 };
+      this.#startFloor = offset;
+      try {
+        await this.#persistLogStart();
+      } catch (err) {
+        throw err instanceof LogOfflineError ? err : this.#goOffline('writing the log start failed', err);
+      }
+      this.#logger.info({ dir: this.dir, logStartOffset: offset }, 'log start moved (DeleteRecords)');
+      // Only what the new start breaches: time and size retention keep to their own pass, bounded by the high watermark.
+      return this.#applyRetention(this.logEndOffset, true);
+    });
   }
 
   /** The next offset to be assigned. */
@@ -628,6 +663,10 @@ export class PartitionLog {
       encodePartitionMeta({ topic: this.#topic, partition: this.#partition, recoveryPoint: this.#recoveryPoint }));
   }
 
+  #persistLogStart(): Promise<void> {
+    return this.#state.write(path.join(this.dir, LOG_START_FILE), () => encodeLogStart(this.#startFloor));
+  }
+
   #persistCleanerState(): Promise<void> {
     return this.#state.write(path.join(this.dir, CLEANER_CHECKPOINT_FILE), () => encodeCleanerCheckpoint(this.#cleanerState));
   }
@@ -896,6 +935,11 @@ export class PartitionLog {
       // scans from the recovery point, with an epoch checkpoint that never names epochs of bytes it keeps
       // without scanning (recovery re-learns the epochs of every batch it scans).
       await this.#deleteSegments(doomed);
+      // A cut below the DeleteRecords start (a replica starting over lower) starts the log at its new end.
+      if (this.#startFloor > this.logEndOffset) {
+        this.#startFloor = this.logEndOffset;
+        await this.#persistLogStart();
+      }
       await this.#persistTruncation(changes);
       if (restart || this.#recoveryPoint > this.logEndOffset) await this.#persistRecoveryPoint(this.logEndOffset);
       await this.#syncAll();
@@ -967,10 +1011,10 @@ export class PartitionLog {
     return this.#exclusive(() => this.#applyRetention(maxOffsetExclusive));
   }
 
-  async #applyRetention(maxOffsetExclusive?: number): Promise<{ deletedSegments: number; deletedBytes: number }> {
+  async #applyRetention(maxOffsetExclusive?: number, belowStartOnly = false): Promise<{ deletedSegments: number; deletedBytes: number }> {
     this.#checkUsable();
     await this.#writePendingSegments();
-    const doomed = selectRetention(this.#segments, this.#config, this.#clock.nowMs(), Math.min(maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset));
+    const doomed = selectRetention(this.#segments, this.#config, this.#clock.nowMs(), Math.min(maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset), this.#startFloor, belowStartOnly);
     if (doomed.length === 0) return { deletedSegments: 0, deletedBytes: 0 };
     this.#segments.splice(0, doomed.length);
     let deletedBytes = 0;

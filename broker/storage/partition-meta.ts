@@ -18,6 +18,11 @@
  *   were compacted and hold one record per key, so a restart does not make
  *   the whole log dirty again. Written only after the swaps it describes
  *   are durable; lowered (and written) by truncation before it returns.
+ * - `log-start-offset`: `version=1`, `log.start.offset=<offset>` (Kafka's
+ *   log-start-offset-checkpoint, per partition here): where DeleteRecords
+ *   moved the log start, which may fall inside a segment. Absent: the log
+ *   starts at its first segment. Written before the records below it are
+ *   reported gone; lowered (and written) when a truncation cuts below it.
  */
 
 export interface PartitionMeta {
@@ -71,6 +76,16 @@ export function encodeCleanShutdown(logEndOffset: number): Uint8Array {
 /** The log end offset the clean close recorded, or null if the marker is damaged. */
 export function decodeCleanShutdown(data: Uint8Array): number | null {
   return offsetValue(decodeLines(data), 'log.end.offset');
+}
+
+export function encodeLogStart(logStartOffset: number): Uint8Array {
+  return encodeLines({ version: META_VERSION, 'log.start.offset': String(logStartOffset) });
+}
+
+/** null when the file is damaged or from an unknown version: the log then starts at its first segment. */
+export function decodeLogStart(data: Uint8Array): number | null {
+  const values = decodeLines(data);
+  return values.get('version') === META_VERSION ? offsetValue(values, 'log.start.offset') : null;
 }
 
 export interface CleanerCheckpoint {

@@ -55,11 +55,12 @@ import { finishInterruptedSwaps } from './compaction-swap.js';
 import { CorruptLogError } from './errors.js';
 import { freshIndexingState } from './indexing.js';
 import type { LogConfig } from './log-config.js';
-import { decodeCleanShutdown, decodeCleanerCheckpoint, decodePartitionMeta, type CleanerCheckpoint, type PartitionMeta } from './partition-meta.js';
+import { decodeCleanShutdown, decodeCleanerCheckpoint, decodeLogStart, decodePartitionMeta, type CleanerCheckpoint, type PartitionMeta } from './partition-meta.js';
 import { Segment, type SegmentSettings } from './segment.js';
 import type { SegmentScanner } from './segment-scanner.js';
 import {
   CLEANER_CHECKPOINT_FILE,
+  LOG_START_FILE,
   CLEAN_SHUTDOWN_FILE,
   DELETED_SUFFIX,
   EPOCH_CHECKPOINT_FILE,
@@ -111,6 +112,8 @@ export interface LoadedLog {
   meta: PartitionMeta | null;
   /** The compaction checkpoint as stored (null when absent or damaged); the log clamps it to its end. */
   cleanerCheckpoint: CleanerCheckpoint | null;
+  /** Where DeleteRecords moved the log start (0 when it never did); the log clamps it to its segments. */
+  logStartFloor: number;
   /** True when the caller must persist the epoch cache and recovery point (recovery ran). */
   stateChanged: boolean;
   report: RecoveryReport;
@@ -171,6 +174,9 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   const cleanerBytes = await readOptional(fs, path.join(dir, CLEANER_CHECKPOINT_FILE));
   const cleanerCheckpoint = cleanerBytes === null ? null : decodeCleanerCheckpoint(cleanerBytes);
   if (cleanerBytes !== null && cleanerCheckpoint === null) logger.warn({ dir }, 'cleaner-offset-checkpoint is damaged; the whole log counts as dirty');
+  const logStartBytes = await readOptional(fs, path.join(dir, LOG_START_FILE));
+  const logStartFloor = logStartBytes === null ? null : decodeLogStart(logStartBytes);
+  if (logStartBytes !== null && logStartFloor === null) logger.warn({ dir }, 'log-start-offset is damaged; the log starts at its first segment');
   const checkpoint = await readOptional(fs, path.join(dir, EPOCH_CHECKPOINT_FILE));
   let epochs = new EpochCache();
   let epochsTrusted = true;
@@ -219,7 +225,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     await closeAll(loaded.segments).catch(() => undefined);
     throw err;
   }
-  return { segments: loaded.segments, epochs, meta, cleanerCheckpoint, stateChanged: loaded.stateChanged, report };
+  return { segments: loaded.segments, epochs, meta, cleanerCheckpoint, logStartFloor: logStartFloor ?? 0, stateChanged: loaded.stateChanged, report };
 }
 
 /** Every file trusted; null if the active segment does not end where the marker says. */

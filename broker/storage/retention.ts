@@ -12,6 +12,12 @@
  * or above `maxOffsetExclusive` (its successor must start at or below it),
  * and nothing unless `cleanup.policy` includes `delete`. Whole segments only,
  * so data can outlive retention.ms by up to one segment's age (as in Kafka).
+ *
+ * Before those rules, whatever the policy (Kafka's
+ * deleteLogStartOffsetBreachedSegments): a segment wholly below
+ * `logStartOffset` (where DeleteRecords moved the start; its successor
+ * starts at or below it) goes. `belowStartOnly`: only those (what a
+ * DeleteRecords deletes at once; time and size wait for the periodic pass).
  */
 import type { LogConfig } from './log-config.js';
 
@@ -21,12 +27,17 @@ export interface RetainedSegment {
   readonly indexing: { readonly maxTimestampMs: number };
 }
 
-export function selectRetention<S extends RetainedSegment>(segments: readonly S[], config: LogConfig, nowMs: number, maxOffsetExclusive: number): S[] {
-  if (!config.cleanupPolicy.delete) return [];
+export function selectRetention<S extends RetainedSegment>(segments: readonly S[], config: LogConfig, nowMs: number, maxOffsetExclusive: number, logStartOffset = 0, belowStartOnly = false): S[] {
   let remainingBytes = 0;
   for (const segment of segments) remainingBytes += segment.sizeBytes;
   const doomed: S[] = [];
-  for (let i = 0; i + 1 < segments.length; i++) {
+  let i = 0;
+  for (; i + 1 < segments.length && (segments[i + 1] as S).baseOffset <= Math.min(logStartOffset, maxOffsetExclusive); i++) {
+    doomed.push(segments[i] as S);
+    remainingBytes -= (segments[i] as S).sizeBytes;
+  }
+  if (belowStartOnly || !config.cleanupPolicy.delete) return doomed;
+  for (; i + 1 < segments.length; i++) {
     const segment = segments[i] as S;
     const successor = segments[i + 1] as S;
     if (successor.baseOffset > maxOffsetExclusive) break;

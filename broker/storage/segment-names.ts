@@ -30,6 +30,7 @@ export const SEGMENT_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] as
 export const EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
 export const PARTITION_META_FILE = 'partition.meta';
 export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+export const LOG_START_FILE = 'log-start-offset';
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
 export const CUT_IN_PROGRESS_FILE = 'cut-in-progress';
 

@@ -199,6 +199,7 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
     state.stopped = null;
     state.failures = 0;
     state.retryAtMs = 0;
+    state.heldUntilMs = 0;
     state.fetchMaxBytes = this.#opts.partitionMaxBytes;
     setStart(state, start);
     // A group member seeking forward (past a record it must skip) has finished what it skipped: the skip is committed.

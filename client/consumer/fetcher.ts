@@ -35,6 +35,17 @@
  * range, a topic that does not exist, or a corrupt batch is queued as an
  * error, in order with the data before it, and that partition stops until
  * the app seeks it.
+ *
+ * Delayed delivery (`delayedDelivery: 'wait'`): a record whose
+ * `runnel.deliver.at` is still in the future stops its partition when the
+ * app reaches it (what came before it is handed out; it and everything
+ * after it wait, so offsets stay in order and a group's commits never pass
+ * it). The partition is held (partition-state.ts `holdUntil`) and fetched
+ * again from that record when it is due, on the same one timer as retries:
+ * no polling in between. That fetch goes out at once on a request of its
+ * own (maxWaitMs 0), beside the long poll that may be in flight to the same
+ * leader for other partitions, so a due record is not late by up to
+ * maxWaitMs.
  */
 import { errorNameOf } from '../../protocol/errors.js';
 import { RunnelError } from '../errors.js';
@@ -48,7 +59,8 @@ import { listOffsets, offsetsForTimestamps } from '../offsets.js';
 import { validatePositions, type ValidationAsk } from './epoch-validation.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchRequest, type FetchResponse } from '../../protocol/messages.js';
 import type { Logger, Message, MessageBatch } from '../types.js';
-import { keyOf, setStart, timestampOf, type PartitionState } from './partition-state.js';
+import { firstNotDue } from './delivery-hold.js';
+import { holdUntil, keyOf, setStart, timestampOf, type PartitionState } from './partition-state.js';
 import { decodeMessages, walkBatches, type BatchWalk } from './records.js';
 
 export interface ResolvedConsumerOptions {
@@ -60,6 +72,8 @@ export interface ResolvedConsumerOptions {
   requestTimeoutMs: number;
   retry: RetryPolicy;
   logger: Logger;
+  /** 'wait': records whose runnel.deliver.at is in the future hold their partition until then; 'ignore': handed out at once. */
+  delayedDelivery: 'ignore' | 'wait';
 }
 
 /** A batch taken for the app, with what it was fetched for. */
@@ -220,8 +234,18 @@ export class Fetcher {
           break;
         }
       }
+      let epoch = entry.epoch;
+      const notDue = this.#opts.delayedDelivery === 'wait' ? firstNotDue(messages, this.#cluster.clock.nowMs()) : null;
+      if (notDue !== null) {
+        holdUntil(state, messages[notDue.index]!.offset, notDue.dueMs);
+        // A damaged batch later in this answer is met again once the partition is fetched from the held record.
+        state.stopped = null;
+        messages.length = notDue.index;
+        epoch = state.epoch;
+        this.pump();
+      }
       if (messages.length === 0) continue;
-      return { batch: { topic: state.topic, partition: state.partition, highWatermark: entry.highWatermark, messages }, state, epoch: entry.epoch };
+      return { batch: { topic: state.topic, partition: state.partition, highWatermark: entry.highWatermark, messages }, state, epoch };
     }
     return null;
   }
@@ -264,10 +288,12 @@ export class Fetcher {
     const toResolve: PartitionState[] = [];
     const byLeader = new Map<number, PartitionState[]>();
     const toValidate = new Map<number, PartitionState[]>();
+    const released = new Map<number, PartitionState[]>();
     for (const s of this.#states.values()) {
       if (s.stopped !== null || s.paused || s.inFlight || s.resolving || s.validating) continue;
-      if (s.retryAtMs > nowMs) {
-        nextDueMs = Math.min(nextDueMs, s.retryAtMs);
+      const dueMs = Math.max(s.retryAtMs, s.heldUntilMs);
+      if (dueMs > nowMs) {
+        nextDueMs = Math.min(nextDueMs, dueMs);
         continue;
       }
       if (s.start !== null) {
@@ -281,6 +307,8 @@ export class Fetcher {
         this.#lookUp(s.topic);
       } else if (this.#leaderChanged(s)) {
         addTo(toValidate, leader, s);
+      } else if (s.heldUntilMs > 0) {
+        addTo(released, leader, s);
       } else {
         addTo(byLeader, leader, s);
       }
@@ -292,6 +320,7 @@ export class Fetcher {
       if (this.#fetching.has(leader) || (this.#buffered.get(leader) ?? 0) >= bufferLimit) continue;
       void this.#fetch(leader, states);
     }
+    if (this.iterating > 0) for (const [leader, states] of released) void this.#fetch(leader, states, true);
     this.#retryTimer.armAt(nextDueMs, nowMs);
     // After sending: #fetch puts its request on the wire before its first await, so the new ones are watched too.
     let checkDueMs = Infinity;
@@ -429,8 +458,10 @@ export class Fetcher {
     this.pump();
   }
 
-  async #fetch(leader: number, states: PartitionState[]): Promise<void> {
-    this.#fetching.add(leader);
+  /** `released`: partitions whose held record just came due, asked on a request of their own that does not wait (see the file comment). */
+  async #fetch(leader: number, states: PartitionState[], released = false): Promise<void> {
+    if (!released) this.#fetching.add(leader);
+    for (const s of states) s.heldUntilMs = 0;
     const asked: FetchAsk[] = states.map((s) => ({ state: s, epoch: s.epoch, offset: s.fetchOffset!, leaderEpoch: this.#cluster.cachedLeaderEpoch(s.topic, s.partition), abandoned: false }));
     const inFlight: InFlightFetch = { leader, sentAtMs: this.#cluster.clock.nowMs(), asked };
     const topics = new Map<string, FetchRequest['topics'][number]>();
@@ -441,7 +472,7 @@ export class Fetcher {
       t.partitions.push({ partition: a.state.partition, currentLeaderEpoch: a.leaderEpoch, fetchOffset: a.offset, partitionMaxBytes: a.state.fetchMaxBytes });
     }
     const { maxWaitMs, minBytes, maxBytes, requestTimeoutMs } = this.#opts;
-    const body: FetchRequest = { replicaId: -1, replicaEpoch: -1, maxWaitMs, minBytes, maxBytes, topics: [...topics.values()] };
+    const body: FetchRequest = { replicaId: -1, replicaEpoch: -1, maxWaitMs: released ? 0 : maxWaitMs, minBytes, maxBytes, topics: [...topics.values()] };
     this.#onTheWire.add(inFlight);
     try {
       const res = await this.#cluster.broker(leader).request('Fetch', body, requestTimeoutMs + maxWaitMs);
@@ -453,7 +484,7 @@ export class Fetcher {
       this.#onTheWire.delete(inFlight);
       // An abandoned partition may be in a fetch to its new leader by now: that one owns its flag.
       for (const a of asked) if (!a.abandoned) a.state.inFlight = false;
-      this.#fetching.delete(leader);
+      if (!released) this.#fetching.delete(leader);
       this.pump();
     }
   }

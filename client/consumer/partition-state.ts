@@ -38,6 +38,8 @@ export interface PartitionState {
   validating: boolean;
   /** The app paused it: not fetched until resumed. */
   paused: boolean;
+  /** Delayed delivery ('wait'): its next record is not due before this time (ms since the epoch); not fetched until then. 0: not held. */
+  heldUntilMs: number;
 }
 
 export const keyOf = (topic: string, partition: number): string => `${topic}\0${partition}`;
@@ -46,7 +48,7 @@ export function newPartitionState(topic: string, partition: number, start: Start
   const state: PartitionState = {
     key: keyOf(topic, partition), topic, partition, start: null, position: undefined, fetchOffset: undefined, epoch: 0, assigned: true,
     inFlight: false, resolving: false, stopped: null, fetchMaxBytes, retryAtMs: 0, failures: 0, highWatermark: -1,
-    leaderEpoch: -1, lastFetchedEpoch: -1, validating: false, paused: false,
+    leaderEpoch: -1, lastFetchedEpoch: -1, validating: false, paused: false, heldUntilMs: 0,
   };
   setStart(state, start);
   return state;
@@ -89,10 +91,25 @@ export function timestampOf(start: Exclude<StartOffset, number>): number {
 export function setPaused(state: PartitionState, paused: boolean): void {
   if (state.paused === paused) return;
   state.paused = paused;
-  if (!paused) return;
+  if (paused) restartAt(state, state.position);
+}
+
+/**
+ * Delayed delivery ('wait'): the record at `offset` is not due before
+ * `dueMs`, so the partition stops there, as a pause does (what was fetched
+ * past it is dropped by the epoch bump) and is fetched again from it at
+ * `dueMs`. Records after it wait too: a partition is handed out in order.
+ */
+export function holdUntil(state: PartitionState, offset: number, dueMs: number): void {
+  state.heldUntilMs = dueMs;
+  restartAt(state, offset);
+}
+
+/** Drops what was fetched (or is being fetched) for the partition and fetches again from `offset`. */
+function restartAt(state: PartitionState, offset: number | undefined): void {
   state.epoch++;
-  if (state.position !== undefined) {
-    state.fetchOffset = state.position;
+  if (offset !== undefined) {
+    state.fetchOffset = offset;
     state.lastFetchedEpoch = -1;
   }
 }

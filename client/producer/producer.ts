@@ -25,6 +25,7 @@
  */
 import type { RecordInput } from '../../protocol/batch/index.js';
 import { RunnelError, clientClosed, invalidArgument } from '../errors.js';
+import { deliverAtHeader, deliverAtMs, deliveryTimeProblem } from '../delivery-time.js';
 import { EarliestTimer } from '../earliest-timer.js';
 import { headersProblem, toRecordHeaders } from '../headers.js';
 import type { Cluster, TopicInfo } from '../metadata.js';
@@ -263,8 +264,10 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
       record.value = value;
       record.timestamp = m.timestamp;
       record.headers = undefined;
-      if (m.headers !== undefined) {
-        const headers = toRecordHeaders(m.headers);
+      const atMs = deliverAtMs(m, nowMs);
+      if (m.headers !== undefined || atMs !== undefined) {
+        const headers = m.headers === undefined ? [] : toRecordHeaders(m.headers);
+        if (atMs !== undefined) headers.push(deliverAtHeader(atMs));
         record.headers = headers;
         for (const h of headers) estimatedBytes += h.key.length * 3 + (h.value === null ? 0 : h.value.length) + 10;
       }
@@ -388,6 +391,8 @@ function checkMessages(req: { topic: string; messages: ProducerMessage[] }): str
       const problem = headersProblem(m.headers);
       if (problem !== null) return `message ${i}: ${problem}`;
     }
+    const timeProblem = deliveryTimeProblem(m);
+    if (timeProblem !== null) return `message ${i}: ${timeProblem}`;
   }
   return highestPartition;
 }

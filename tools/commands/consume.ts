@@ -33,6 +33,7 @@ import { reportBrokerOutages, type BrokerNotice } from '../broker-notice.js';
 
 interface ConsumeOptions extends ClientOptions, StartOptions, TextFields {
   group?: string;
+  delayedDelivery: 'ignore' | 'wait';
   maxMessages?: number;
   timeoutMs?: number;
   format: ConsumeFormat;
@@ -67,6 +68,7 @@ export function consumeCommand(): Command {
       .option('--max-messages <n>', 'stop after this many records', intOption(1))
       .option('--timeout-ms <ms>', 'stop when nothing has arrived for this long', intOption(1))
       .option('-e, --exit-at-end', 'stop once every partition is read up to the end it had at the start (kcat -e)')
+      .addOption(new Option('--delayed-delivery <mode>', 'wait: hold a record whose runnel.deliver.at is in the future (and its partition behind it) until then; ignore: print it at once').choices(['ignore', 'wait']).default('ignore'))
       .addOption(new Option('--format <format>', 'text: values (with the --print-* fields); json: one object a line with every field').choices(CONSUME_FORMATS).default('text'))
       .option('--print-key', 'print the key, then a tab, before the value')
       .option('--print-offset', 'print Offset:<n> and a tab before each record')
@@ -89,13 +91,13 @@ async function consumeTopic(runnel: Runnel, topic: string, opts: ConsumeOptions)
   if (opts.group !== undefined) {
     // Checked first, so a mistyped topic fails at once instead of waiting in a group for nothing.
     await runnel.admin().describeTopic(topic);
-    consumer = runnel.consumer({ groupId: opts.group });
+    consumer = runnel.consumer({ groupId: opts.group, delayedDelivery: opts.delayedDelivery });
     consumer.subscribe({ topics: [topic], fromBeginning: opts.fromBeginning === true });
   } else {
     const plan = await planConsume(runnel.admin(), topic, opts);
     ends = opts.exitAtEnd === true ? new PartitionEnds(plan.ends) : undefined;
     if (ends?.done === true) return 0;
-    consumer = runnel.consumer();
+    consumer = runnel.consumer({ delayedDelivery: opts.delayedDelivery });
     consumer.assign(plan.assignments);
   }
   const stop = stopSignal();

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import type { Acks, CompressionName, Producer, ProducerMessage } from '../../client/index.js';
 import { withRunnel } from '../client-session.js';
 import { CliError, explainError } from '../cli-error.js';
-import { collectHeader, intOption, parseAcks, parseCompression, withBootstrap, type ClientOptions } from '../options.js';
+import { collectHeader, intOption, parseAcks, parseCompression, parseTimestamp, withBootstrap, type ClientOptions } from '../options.js';
 import { lineRecord, type LineRecordOptions } from '../produce/line-records.js';
 import { producerTimeouts, withDeliveryTimeout } from '../producer-timeouts.js';
 import { reportBrokerOutages } from '../broker-notice.js';
@@ -48,6 +48,8 @@ export function produceCommand(): Command {
       .option('-H, --header <key=value>', 'a header on every record (repeatable; a key may repeat)', collectHeader, [])
       .option('--partition <n>', 'send every record to this partition (default: by key, or spread when keyless)', intOption(0))
       .option('--null-value', 'send an empty value as null (a tombstone on a compacted topic)')
+      .addOption(new Option('--deliver-at <time>', 'delayed delivery: queues (and consumers that wait for it) get each record no earlier than this time (ms since the epoch or ISO 8601)').argParser(parseTimestamp).conflicts('deliverAfterMs'))
+      .option('--deliver-after-ms <ms>', 'delayed delivery: no earlier than this long after each line is sent', intOption(0))
       .addOption(new Option('--compression <codec>', 'compress batches: none, gzip or lz4').argParser(parseCompression).default('none'))
       .option('--linger-ms <ms>', 'wait up to this long to batch records together', intOption(0, 60_000), 5)
       .option('--max-in-flight-bytes <n>', `pause reading stdin while this many bytes await acknowledgement (each line counts ${LINE_OVERHEAD_BYTES} bytes more than its text, for what holding it costs)`, intOption(1024), 16 * 1024 * 1024),

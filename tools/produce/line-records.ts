@@ -2,7 +2,9 @@
  * What `runnel produce` makes of one line of stdin: the value (and with
  * `--key-separator` the key before the separator), the `-H` headers, the
  * `--partition`, and, with `--null-value`, a null value for an empty one (a
- * tombstone on a compacted topic, as kcat's -Z).
+ * tombstone on a compacted topic, as kcat's -Z); `--deliver-at` /
+ * `--deliver-after-ms` delay its delivery (the producer's options of the
+ * same names: the runnel.deliver.at header).
  */
 import type { ProducerMessage } from '../../client/index.js';
 
@@ -12,6 +14,8 @@ export interface LineRecordOptions {
   header: [string, string][];
   partition?: number;
   nullValue?: boolean;
+  deliverAt?: number;
+  deliverAfterMs?: number;
 }
 
 /** The record for `line`, or an Error saying why the line cannot be one. */
@@ -29,5 +33,7 @@ export function lineRecord(line: string, opts: LineRecordOptions): ProducerMessa
   if (key !== undefined) message.key = key;
   if (opts.header.length > 0) message.headers = opts.header;
   if (opts.partition !== undefined) message.partition = opts.partition;
+  if (opts.deliverAt !== undefined) message.deliverAt = opts.deliverAt;
+  if (opts.deliverAfterMs !== undefined) message.deliverAfterMs = opts.deliverAfterMs;
   return message;
 }
