@@ -448,3 +448,5 @@ export interface OngoingReassignment {
 }
 
 export type { CommittedOffset, GroupDescription, GroupListing, GroupMemberDescription, GroupOutcome, GroupPartitionLag, GroupTopicPartition, OffsetResetPlanEntry, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
+
+export type { Queue, QueueConfig, QueueMessage, QueueOptions, QueueOrdering, QueueSendMessage, ReceiveOptions } from './queue/queue-types.js';

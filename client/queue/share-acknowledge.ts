@@ -1,0 +1,49 @@
+/**
+ * Sends a batch of acknowledgements on its own (ShareAcknowledge), when no
+ * fetch took them within the linger. Retried while the coordinator moves
+ * or the connection drops (a bounded number of times); a member that was
+ * removed fails them (its locks were released already).
+ */
+import { errorNameOf } from '../../protocol/errors.js';
+import { RunnelError } from '../errors.js';
+import { coordinatorMoved } from '../consumer/group-coordinator.js';
+import type { AckBatch } from './acknowledgements.js';
+import { fencedError, type FetchContext } from './share-fetch.js';
+
+/** Attempts of one batch before its callers hear the last error. */
+const MAX_ATTEMPTS = 5;
+
+export async function sendAcknowledgements(ctx: FetchContext, batch: AckBatch): Promise<void> {
+  const { cluster, membership, coordinator } = ctx;
+  let lastError: RunnelError | null = null;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (attempt > 0) await cluster.sleep(cluster.backoffMs(attempt - 1));
+    const epoch = membership.epoch;
+    if (epoch <= 0) {
+      batch.fail(fencedError(coordinator.groupId, 'it is not a member now'));
+      return;
+    }
+    let res;
+    try {
+      res = await coordinator.request('ShareAcknowledge', { groupId: coordinator.groupId, memberId: membership.memberId, memberEpoch: epoch, topics: batch.wire() }, ctx.requestTimeoutMs);
+    } catch (err) {
+      lastError = err instanceof RunnelError ? err : new RunnelError('NETWORK_EXCEPTION', (err as Error).message, { cause: err });
+      if (!lastError.retriable) break;
+      continue;
+    }
+    const error = errorNameOf(res.errorCode);
+    if (error === 'NONE') {
+      batch.settle(res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, errorCode: p.errorCode, errorMessage: p.errorMessage, failed: p.failedAcknowledgements }))));
+      return;
+    }
+    if (error === 'FENCED_MEMBER_EPOCH' || error === 'UNKNOWN_MEMBER_ID') {
+      batch.fail(fencedError(coordinator.groupId, `ShareAcknowledge answered ${error}`));
+      if (membership.epoch === epoch) membership.fenced(`ShareAcknowledge answered ${error}`);
+      return;
+    }
+    lastError = RunnelError.fromCode(res.errorCode, `Acknowledging records of share group "${coordinator.groupId}"`, res.errorMessage);
+    if (coordinatorMoved(error)) coordinator.forget();
+    if (!lastError.retriable) break;
+  }
+  batch.fail(lastError!);
+}
