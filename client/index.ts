@@ -57,6 +57,9 @@ export type {
   ProducerOptions,
   RecordMetadata,
   RunnelOptions,
+  ShareGroupDescription,
+  ShareGroupMemberDescription,
+  SharePartitionDescription,
   StartOffset,
   TopicDescription,
 } from './types.js';

@@ -28,7 +28,7 @@ function checkGroupId(groupId: unknown): asserts groupId is string {
 }
 
 /** One attempt: FindCoordinator on any broker, then the request to the coordinator it names. */
-async function toCoordinator<A extends ApiName>(cluster: Cluster, groupId: string, api: A, body: OutgoingRequestBodies[A]): Promise<{ res: ResponseBodies[A]; coordinator: number }> {
+export async function toCoordinator<A extends ApiName>(cluster: Cluster, groupId: string, api: A, body: OutgoingRequestBodies[A]): Promise<{ res: ResponseBodies[A]; coordinator: number }> {
   const found = await cluster.anyConnection().request('FindCoordinator', { keyType: COORDINATOR_KEY_GROUP, keys: [groupId] });
   const c = found.coordinators.find((x) => x.key === groupId);
   if (c === undefined) throw new RunnelError('COORDINATOR_NOT_AVAILABLE', `FindCoordinator named no coordinator for group "${groupId}"; retrying.`);

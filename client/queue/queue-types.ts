@@ -112,6 +112,12 @@ export interface Queue extends AsyncIterable<QueueMessage> {
   receive(opts?: ReceiveOptions): Promise<QueueMessage[]>;
   /** The group's configuration, once this member has joined (null before). */
   readonly config: QueueConfig | null;
-  /** Releases every record this member holds (sending pending acknowledgements first) and leaves the group. */
-  close(): Promise<void>;
+  /**
+   * Sends pending acknowledgements, releases every record this member
+   * holds and leaves the group. With `release: false` it neither releases
+   * nor leaves: what it holds stays locked until the locks expire (as if
+   * the member had crashed; the coordinator drops the member when its
+   * session times out), for a tool that only looks at records.
+   */
+  close(opts?: { release?: boolean }): Promise<void>;
 }

@@ -152,18 +152,18 @@ export class RunnelQueue implements Queue, Settler {
     void sending.finally(() => this.#sending.delete(sending));
   }
 
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
+  close(opts: { release?: boolean } = {}): Promise<void> {
+    this.#closing ??= this.#close(opts?.release !== false);
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  async #close(release: boolean): Promise<void> {
     this.#closed = true;
     // What this member holds goes back at once (it would otherwise wait for its lock to expire).
-    for (const m of [...this.#held]) m.settleQuietly(RELEASE, () => undefined);
+    if (release) for (const m of [...this.#held]) m.settleQuietly(RELEASE, () => undefined);
     this.#flushAcks();
     await Promise.allSettled([...this.#sending]);
-    await this.#membership.leave();
+    await this.#membership.leave(release);
     await this.#producer?.close();
     await this.#cluster.close();
     this.#onClosed();

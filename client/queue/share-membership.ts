@@ -113,14 +113,18 @@ export class ShareMembership {
     this.#beatNow();
   }
 
-  /** Stops the loop and leaves (epoch -1: the coordinator releases what this member holds at once). Best effort. */
-  async leave(): Promise<void> {
+  /**
+   * Stops the loop and, with `tell` (the default), leaves (epoch -1: the
+   * coordinator releases what this member holds at once). Best effort.
+   * Without, the coordinator drops the member when its session times out.
+   */
+  async leave(tell = true): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#timer = null;
     await this.#beating;
     this.#notify();
-    if (this.#epoch <= 0) return;
+    if (this.#epoch <= 0 || !tell) return;
     try {
       await this.#coordinator.request('ShareGroupHeartbeat', this.#request(MemberEpoch.LEAVE), this.#opts.requestTimeoutMs);
     } catch (err) {
