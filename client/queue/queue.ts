@@ -159,8 +159,7 @@ export class RunnelQueue implements Queue, Settler {
 
   async #close(release: boolean): Promise<void> {
     this.#closed = true;
-    // What this member holds goes back at once (it would otherwise wait for its lock to expire).
-    if (release) for (const m of [...this.#held]) m.settleQuietly(RELEASE, () => undefined);
+    // Settlements given before close go out first; leaving then releases whatever else this member holds, at once.
     this.#flushAcks();
     await Promise.allSettled([...this.#sending]);
     await this.#membership.leave(release);

@@ -42,14 +42,22 @@ function outcome(): { waiter: { resolve(): void; reject(e: RunnelError): void };
 }
 
 t.test('toRanges: consecutive offsets settled alike share a range; a gap or any difference starts a new one', async (t) => {
-  const acks = [0, 1, 2, 4, 5].map((offset) => ({ ...accept, offset }))
-    .concat([{ ...release(100), offset: 6 }, { ...release(100), offset: 7 }, { ...release(200), offset: 8 }, { ...release(200, 'x'), offset: 9 }]);
-  t.same(toRanges(acks).map((r) => [r.firstOffset, r.lastOffset, r.type, r.delayMs, r.reason]), [
-    [0, 2, 1, 0, null],
-    [4, 5, 1, 0, null],
-    [6, 7, 2, 100, null],
-    [8, 8, 2, 200, null],
-    [9, 9, 2, 200, 'x'],
+  const acks = [
+    ...[0, 1, 2].map((offset) => ({ ...accept, offset })),
+    { ...accept, type: AcknowledgeType.REJECT, offset: 3 },
+    ...[5, 6].map((offset) => ({ ...accept, offset })),
+    { ...release(100), offset: 7 }, { ...release(100), offset: 8 }, { ...release(200), offset: 9 }, { ...release(200, 'x'), offset: 10 },
+    { ...renew, offset: 11 }, { ...renew, lockMs: 5000, offset: 12 },
+  ];
+  t.same(toRanges(acks).map((r) => [r.firstOffset, r.lastOffset, r.type, r.delayMs, r.lockMs, r.reason]), [
+    [0, 2, 1, 0, -1, null],
+    [3, 3, 3, 0, -1, null],
+    [5, 6, 1, 0, -1, null],
+    [7, 8, 2, 100, -1, null],
+    [9, 9, 2, 200, -1, null],
+    [10, 10, 2, 200, -1, 'x'],
+    [11, 11, 4, 0, -1, null],
+    [12, 12, 4, 0, 5000, null],
   ]);
 });
 
