@@ -5,7 +5,7 @@
  * `runnel queue describe` prints.
  */
 import { errorNameOf } from '../../protocol/errors.js';
-import type { DescribedShareGroup } from '../../protocol/messages.js';
+import type { DescribedShareGroup, DescribedSharePartition } from '../../protocol/messages.js';
 import { RunnelError, invalidArgument } from '../errors.js';
 import type { Cluster } from '../metadata.js';
 import { byTopicPartition } from '../lag.js';
@@ -23,27 +23,13 @@ export interface ShareGroupMemberDescription {
   acquired: number;
 }
 
-/** Where one partition's records stand for the group (see ShareGroupDescribe's schema). */
-export interface SharePartitionDescription {
-  topic: string;
-  partition: number;
-  /** Every offset below it is settled. */
-  startOffset: number;
-  /** The next offset not yet taken into the in-flight window. */
-  endOffset: number;
-  /** -1 when the coordinator could not learn it. */
-  highWatermark: number;
-  /** Records in the window not settled. */
-  inFlight: number;
-  acquired: number;
-  /** Could be handed out now (in the window, and every record past it). */
-  available: number;
-  /** Waiting for their delivery time. */
-  delayed: number;
-  accepted: number;
-  rejected: number;
-  deadLettered: number;
-  /** The timestamp of the oldest unsettled record (null: every record is settled). */
+/**
+ * Where one partition's records stand for the group, as ShareGroupDescribe's
+ * schema says (offsets below `startOffset` settled, the in-flight window to
+ * `endOffset`, counts of its records), except that the oldest unsettled
+ * record's timestamp is null, not -1, when every record is settled.
+ */
+export interface SharePartitionDescription extends Omit<DescribedSharePartition, 'oldestUnsettledTimestampMs'> {
   oldestUnsettledTimestampMs: number | null;
 }
 

@@ -4,7 +4,7 @@
  * member at a time under a lock (the visibility timeout) and settled one by
  * one. Re-exported by ../types.ts.
  */
-import type { ProducerHeaders, RecordMetadata } from '../types.js';
+import type { Message, ProducerHeaders, RecordMetadata } from '../types.js';
 
 /** "none": records of any key in parallel; "key": at most one unsettled record per key at a time, in offset order. */
 export type QueueOrdering = 'none' | 'key';
@@ -76,17 +76,7 @@ export interface ReceiveOptions {
  * INVALID_RECORD_STATE when the lock had expired (the record may have been
  * redelivered to another member).
  */
-export interface QueueMessage {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  /** The last value of each header key. */
-  headers: Record<string, Buffer | null>;
-  /** Every header in record order. */
-  headerList: readonly (readonly [string, Buffer | null])[];
+export interface QueueMessage extends Message {
   /** How many times it has been handed out, this time included (1 the first time). */
   deliveryCount: number;
   /** When its lock expires (ms since the epoch, this client's clock, measured from when the fetch was sent). */

@@ -33,6 +33,7 @@ import { AcknowledgeType, type RequestBodies, type ResponseBodies, type ShareAck
 import { decodeMessages, walkBatches } from '../../../client/consumer/records.js';
 import type { Message } from '../../../client/index.js';
 import type { FakeCluster } from '../fake-cluster.js';
+import { findCoordinatorAnswer } from '../groups/fake-coordinator.js';
 
 type RecordState = 'available' | 'acquired' | 'accepted' | 'rejected';
 
@@ -136,16 +137,9 @@ export class FakeShareCoordinator {
 
   #answer(api: ApiName, correlationId: number, body: unknown, version: number, reply: (chunks: Uint8Array[]) => void): Uint8Array[] | null {
     switch (api) {
-      case 'FindCoordinator': {
+      case 'FindCoordinator':
         this.log.push({ api, body, atMs: Date.now() });
-        const req = body as RequestBodies['FindCoordinator'];
-        const err = this.#take(api);
-        const port = this.cluster.brokers.get(this.nodeId)!.port;
-        return encodeResponse(api, version, correlationId, {
-          throttleTimeMs: 0,
-          coordinators: req.keys.map((k) => ({ key: k, nodeId: err === 0 ? this.nodeId : -1, host: err === 0 ? '127.0.0.1' : '', port: err === 0 ? port : -1, errorCode: err, errorMessage: null })),
-        });
-      }
+        return encodeResponse(api, version, correlationId, findCoordinatorAnswer(this.cluster, this.nodeId, body as RequestBodies['FindCoordinator'], this.#take(api)));
       case 'ShareGroupHeartbeat':
         this.log.push({ api, body, atMs: Date.now() });
         return encodeResponse(api, version, correlationId, this.#heartbeat(body as RequestBodies['ShareGroupHeartbeat']));

@@ -3,18 +3,9 @@ import type { Test } from 'tap';
 import { Runnel, type QueueOptions } from '../../../client/index.js';
 import { FakeCluster } from '../fake-cluster.js';
 import { FakeShareCoordinator } from './fake-share-coordinator.js';
+import { fastRetry, silent } from '../groups/support.js';
 
-export const silent = { debug() {}, info() {}, warn() {}, error() {} };
-export const fastRetry = { initialBackoffMs: 10, maxBackoffMs: 50 };
-
-/** Resolves once `cond()` holds, checking every 10 ms; rejects after `timeoutMs`. */
-export async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { fastRetry, silent, until } from '../groups/support.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
