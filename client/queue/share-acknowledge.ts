@@ -1,8 +1,10 @@
 /**
  * Sends a batch of acknowledgements on its own (ShareAcknowledge), when no
- * fetch took them within the linger. Retried while the coordinator moves
- * or the connection drops (a bounded number of times); a member that was
- * removed fails them (its locks were released already).
+ * fetch took them within the linger. Retried with backoff while the
+ * coordinator moves, restarts or the connection drops, for up to a request
+ * timeout (a coordinator back within it still has the locks: they are
+ * rebuilt from its log); a member that was removed fails them (its locks
+ * were released already).
  */
 import { errorNameOf } from '../../protocol/errors.js';
 import { RunnelError } from '../errors.js';
@@ -10,14 +12,13 @@ import { coordinatorMoved } from '../consumer/group-coordinator.js';
 import type { AckBatch } from './acknowledgements.js';
 import { fencedError, type FetchContext } from './share-fetch.js';
 
-/** Attempts of one batch before its callers hear the last error. */
-const MAX_ATTEMPTS = 5;
-
 export async function sendAcknowledgements(ctx: FetchContext, batch: AckBatch): Promise<void> {
   const { cluster, membership, coordinator } = ctx;
   let lastError: RunnelError | null = null;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (attempt > 0) await cluster.sleep(cluster.backoffMs(attempt - 1));
+  const deadlineMs = cluster.clock.nowMs() + ctx.requestTimeoutMs;
+  for (let attempt = 0; attempt === 0 || cluster.clock.nowMs() < deadlineMs; attempt++) {
+    if (attempt > 0) await cluster.sleep(Math.min(cluster.backoffMs(attempt - 1), Math.max(0, deadlineMs - cluster.clock.nowMs())));
+    if (cluster.closed) break;
     const epoch = membership.epoch;
     if (epoch <= 0) {
       batch.fail(fencedError(coordinator.groupId, 'it is not a member now'));
