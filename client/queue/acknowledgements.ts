@@ -122,6 +122,8 @@ export class Acknowledgements {
   readonly #flush: () => void;
   #timer: TimerHandle | null = null;
   #count = 0;
+  /** The entry the last acknowledgement went to (cleared with the batch). */
+  #last: PartitionAcks | null = null;
 
   /** `flush` is called `lingerMs` after the first acknowledgement of a batch, unless a fetch took them first. */
   constructor(clock: ClientClock, lingerMs: number, flush: () => void) {
@@ -136,7 +138,8 @@ export class Acknowledgements {
   }
 
   add(topic: string, partition: number, offset: number, kind: AckKind, waiter: AckWaiter | null): void {
-    this.#put(topic, partition, { ...kind, offset, waiters: waiter === null ? [] : [waiter] });
+    // Built field by field (no spread): this runs once per record acknowledged.
+    this.#put(topic, partition, { type: kind.type, delayMs: kind.delayMs, lockMs: kind.lockMs, reason: kind.reason, offset, waiters: waiter === null ? [] : [waiter] });
     if (this.#timer === null) {
       this.#timer = this.#clock.schedule(this.#lingerMs, () => {
         this.#timer = null;
@@ -152,6 +155,7 @@ export class Acknowledgements {
     if (this.#count === 0) return null;
     const partitions = [...this.#pending.values()].map((p) => ({ topic: p.topic, partition: p.partition, pending: [...p.byOffset.values()].sort((a, b) => a.offset - b.offset) }));
     this.#pending.clear();
+    this.#last = null;
     this.#count = 0;
     return new AckBatch(partitions);
   }
@@ -169,9 +173,13 @@ export class Acknowledgements {
   }
 
   #entry(topic: string, partition: number): PartitionAcks {
+    // Acknowledgements come in runs of one partition: the last one's entry is usually the one.
+    const last = this.#last;
+    if (last !== null && last.partition === partition && last.topic === topic) return last;
     const key = `${topic}\0${partition}`;
     let entry = this.#pending.get(key);
     if (entry === undefined) this.#pending.set(key, (entry = { topic, partition, byOffset: new Map() }));
+    this.#last = entry;
     return entry;
   }
 
