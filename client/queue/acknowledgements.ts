@@ -85,7 +85,7 @@ export class AckBatch {
         this.#failPartition(p, new RunnelError('UNKNOWN_SERVER_ERROR', `Acknowledging records of ${p.topic}-${p.partition}: the coordinator's answer did not mention the partition`));
         continue;
       }
-      if (r.errorCode !== 0) {
+      if (errorNameOf(r.errorCode) !== 'NONE') {
         this.#failPartition(p, RunnelError.fromCode(r.errorCode, `Acknowledging records of ${p.topic}-${p.partition}`, r.errorMessage, { topicPartition: { topic: p.topic, partition: p.partition } }));
         continue;
       }

@@ -15,7 +15,7 @@
  *   the fetch goes on once it has.
  * - anything else not retriable: the receive rejects with it.
  */
-import { errorNameOf } from '../../protocol/errors.js';
+import { Errors, errorNameOf } from '../../protocol/errors.js';
 import type { ShareFetchResponse } from '../../protocol/messages.js';
 import { RunnelError } from '../errors.js';
 import type { Cluster } from '../metadata.js';
@@ -137,7 +137,7 @@ function fetchTopics(membership: ShareMembership, batch: AckBatch | null): WireA
 
 function ackResults(res: ShareFetchResponse): AckResult[] {
   // A partition's errorCode here is about fetching it; its acknowledgements are judged by failedAcknowledgements alone.
-  return res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, errorCode: 0, errorMessage: null, failed: p.failedAcknowledgements })));
+  return res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, errorCode: Errors.NONE.code, errorMessage: null, failed: p.failedAcknowledgements })));
 }
 
 function acquiredOf(res: ShareFetchResponse, sentAtMs: number): Acquired[] {
