@@ -14,6 +14,7 @@ import { listOffsets, offsetsForTimestamps } from './offsets.js';
 import type { Admin, DescribedConfig, OngoingReassignment, PartitionMove, PartitionOutcome, TopicDescription } from './types.js';
 import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
 import { deleteGroups, describeGroup, groupLag, listGroupOffsets, listGroups, resetGroupOffsets } from './admin/groups.js';
+import { describeShareGroup, type ShareGroupDescription } from './admin/share-groups.js';
 import { partitionLags } from './lag.js';
 import { deleteRecords } from './admin/delete-records.js';
 import { deadLetterTopics, type DeadLetterTopicUse } from './admin/dead-letters.js';
@@ -256,6 +257,11 @@ export class RunnelAdmin implements Admin {
   async describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
     if (!Array.isArray(groupIds)) throw invalidArgument('describeGroups takes a list of group ids');
     return this.#open(() => Promise.all(groupIds.map((g) => describeGroup(this.#cluster, g))));
+  }
+
+  async describeShareGroups(groupIds: readonly string[]): Promise<ShareGroupDescription[]> {
+    if (!Array.isArray(groupIds)) throw invalidArgument('describeShareGroups takes a list of group ids');
+    return this.#open(() => Promise.all(groupIds.map((g) => describeShareGroup(this.#cluster, g))));
   }
 
   listGroupOffsets(groupId: string, opts?: { topics?: readonly string[] }): Promise<CommittedOffset[]> {

@@ -1,6 +1,6 @@
 /**
  * The entry point: `new Runnel({ bootstrap })`, then `.admin()`,
- * `.producer()` and `.consumer()`. Each of those gets its own connections
+ * `.producer()`, `.consumer()` and `.queue()`. Each of those gets its own connections
  * (see metadata.ts for why); `close()` closes everything this client made.
  */
 import { DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
@@ -10,7 +10,9 @@ import { Cluster, parseBootstrap } from './metadata.js';
 import { RunnelAdmin } from './admin.js';
 import { RunnelConsumer, type ResolvedConsumerOptions } from './consumer/consumer.js';
 import { RunnelProducer } from './producer/producer.js';
-import type { Acks, Admin, Consumer, ConsumerOptions, Logger, Producer, ProducerOptions, RunnelOptions } from './types.js';
+import { RunnelQueue } from './queue/queue.js';
+import { resolveQueueOptions } from './queue/options.js';
+import type { Acks, Admin, Consumer, ConsumerOptions, Logger, Producer, ProducerOptions, Queue, QueueOptions, RunnelOptions } from './types.js';
 import { systemClientWorld, type ClientWorld } from './world.js';
 
 const KiB = 1024;
@@ -158,6 +160,17 @@ export class Runnel {
       group: groupSettings(opts),
       metadataMaxAgeMs: positive('metadataMaxAgeMs', opts.metadataMaxAgeMs ?? ProducerDefaults.metadataMaxAgeMs),
     }, onClosed));
+  }
+
+  /**
+   * A queue: this client's member of the share group `group` reading
+   * `topic` (docs/CLIENT.md "Queues"). It joins at once; `send` goes
+   * through a producer of its own (acks all, idempotent), made on first use.
+   */
+  queue(opts: QueueOptions): Queue {
+    const resolved = resolveQueueOptions(opts, this.#requestTimeoutMs);
+    const cluster = this.#cluster({ allowAutoTopicCreation: false, maxInFlightRequests: 8, requestTimeoutMs: resolved.requestTimeoutMs });
+    return this.#track((onClosed) => new RunnelQueue(cluster, resolved, this.#logger, () => this.producer(), onClosed));
   }
 
   /** Closes every producer (flushing it), consumer and admin made by this client. */

@@ -5,6 +5,7 @@
  */
 import type { RunnelError } from './errors.js';
 import type { DeadLetterTopicUse } from './admin/dead-letters.js';
+import type { ShareGroupDescription } from './admin/share-groups.js';
 import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
 
 export type Acks = 0 | 1 | 'all' | -1;
@@ -438,6 +439,13 @@ export interface Admin {
   listGroups(opts?: { states?: readonly string[] }): Promise<GroupListing[]>;
   /** State, members and their assignments, in the order asked; GROUP_ID_NOT_FOUND for a group that does not exist. */
   describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  /**
+   * Share groups (queues): configuration, members and, per partition, where
+   * the records stand (in flight, acquired, available, delayed, accepted,
+   * rejected, the oldest unsettled); GROUP_ID_NOT_FOUND for a group that
+   * does not exist, INCONSISTENT_GROUP_PROTOCOL for a consumer group's id.
+   */
+  describeShareGroups(groupIds: readonly string[]): Promise<ShareGroupDescription[]>;
   /** The group's committed offsets (of every partition, or of `topics`), sorted. */
   listGroupOffsets(groupId: string, opts?: { topics?: readonly string[] }): Promise<CommittedOffset[]>;
   /** The lag (records and seconds) of each partition from a position (null: none; counted from the log start). */
@@ -487,3 +495,6 @@ export interface OngoingReassignment {
 }
 
 export type { CommittedOffset, GroupDescription, GroupListing, GroupMemberDescription, GroupOutcome, GroupPartitionLag, GroupTopicPartition, OffsetResetPlanEntry, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
+
+export type { Queue, QueueConfig, QueueMessage, QueueOptions, QueueOrdering, QueueSendMessage, ReceiveOptions } from './queue/queue-types.js';
+export type { ShareGroupDescription, ShareGroupMemberDescription, SharePartitionDescription } from './admin/share-groups.js';

@@ -81,6 +81,7 @@ const EXPLAIN: Readonly<Record<string, Explain>> = {
   OFFSET_OUT_OF_RANGE: (reason, { topic }) =>
     `${reason}; start with --from-beginning, --from-time, or an --offset the partition holds (see \`runnel offsets ${topic ?? 'TOPIC'}\`)`,
   GROUP_ID_NOT_FOUND: (reason, { group }) => (group === undefined ? reason : `group ${group} does not exist; see the groups with \`runnel groups list\``),
+  INCONSISTENT_GROUP_PROTOCOL: (reason) => `${reason}; a queue (share group) needs a group id that no consumer group uses: pick another --group (see the groups with \`runnel groups list\`)`,
   NON_EMPTY_GROUP: (reason, { group }) => (group === undefined ? reason : `${reason}; see its members with \`runnel groups describe ${group}\``),
   INVALID_CONFIG: (reason) => `${reason}; \`runnel start --help\` describes every topic setting and its values (as log.<name>)`,
   // The wire name stays: it is what the broker log and the docs call this state.

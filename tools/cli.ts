@@ -18,6 +18,7 @@ import { offsetsCommand } from './commands/offsets.js';
 import { partitionsCommand } from './commands/partitions.js';
 import { perfCommand } from './commands/perf.js';
 import { produceCommand } from './commands/produce.js';
+import { queueCommand } from './commands/queue.js';
 import { recoverCommand } from './commands/recover.js';
 import { startCommand } from './commands/start.js';
 import { topicCommand } from './commands/topic.js';
@@ -35,7 +36,7 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true);
   withSubcommandBootstrap(program);
-  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), groupsCommand(), dlqCommand(), partitionsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), controllerCommand(), brokerCommand()]) {
+  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), groupsCommand(), queueCommand(), dlqCommand(), partitionsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), controllerCommand(), brokerCommand()]) {
     program.addCommand(command);
   }
   // Remember which broker and topic a command works on, so a failure names them.

@@ -319,8 +319,8 @@ export class Membership {
   }
 }
 
-/** A member id: 22 random characters, the length of Kafka's base64 UUIDs, from the world's randomness. */
-function randomId(random: () => number): string {
+/** A member id: 22 random characters, the length of Kafka's base64 UUIDs, from the world's randomness (share-group members use it too). */
+export function randomId(random: () => number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   let id = '';
   for (let i = 0; i < 22; i++) id += alphabet[Math.floor(random() * 64)];

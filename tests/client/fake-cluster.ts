@@ -61,8 +61,11 @@ export class FakeCluster {
   /** Brokers whose Metadata answers are frozen at a snapshot (a broker that has not heard of the change yet). */
   readonly #frozen = new Map<number, Map<string, FakePartition[]>>();
   inject: Injection = () => undefined;
-  /** Answers the APIs this cluster does not (group APIs, from tests/client/groups/fake-coordinator.ts); null: silent. */
-  more: ((broker: number, api: ApiName, correlationId: number, body: unknown, version: number) => Uint8Array[] | null) | null = null;
+  /**
+   * Answers the APIs this cluster does not (group APIs, from tests/client/groups/fake-coordinator.ts); null: silent
+   * (answer later through `reply`, as a long poll does).
+   */
+  more: ((broker: number, api: ApiName, correlationId: number, body: unknown, version: number, reply: (chunks: Uint8Array[]) => void) => Uint8Array[] | null) | null = null;
 
   static async start(t: Test, brokerIds: number[], topics: Record<string, { partitions: number; replicas: number[] }>): Promise<FakeCluster> {
     const cluster = new FakeCluster();
@@ -113,7 +116,7 @@ export class FakeCluster {
     return this.seen.filter((s) => s.api === api && (id === undefined || s.broker === id));
   }
 
-  #answer(id: number, api: ApiName, correlationId: number, body: unknown, _socket: net.Socket, version: number): Uint8Array[] | null {
+  #answer(id: number, api: ApiName, correlationId: number, body: unknown, socket: net.Socket, version: number): Uint8Array[] | null {
     this.seen.push({ broker: id, api, version, body });
     switch (api) {
       case 'Metadata':
@@ -131,7 +134,9 @@ export class FakeCluster {
         return encodeResponse('DescribeConfigs', version, correlationId, { results });
       }
       default:
-        return this.more?.(id, api, correlationId, body, version) ?? null;
+        return this.more?.(id, api, correlationId, body, version, (chunks) => {
+          if (!socket.destroyed) for (const chunk of chunks) socket.write(chunk);
+        }) ?? null;
     }
   }
 

@@ -100,15 +100,8 @@ export class FakeCoordinator {
   #answer(api: ApiName, correlationId: number, body: unknown, version: number): Uint8Array[] | null {
     this.log.push({ api, body });
     switch (api) {
-      case 'FindCoordinator': {
-        const req = body as RequestBodies['FindCoordinator'];
-        const err = this.#take(api);
-        const port = this.cluster.brokers.get(this.nodeId)!.port;
-        return encodeResponse(api, version, correlationId, {
-          throttleTimeMs: 0,
-          coordinators: req.keys.map((k) => ({ key: k, nodeId: err === 0 ? this.nodeId : -1, host: err === 0 ? '127.0.0.1' : '', port: err === 0 ? port : -1, errorCode: err, errorMessage: null })),
-        });
-      }
+      case 'FindCoordinator':
+        return encodeResponse(api, version, correlationId, findCoordinatorAnswer(this.cluster, this.nodeId, body as RequestBodies['FindCoordinator'], this.#take(api)));
       case 'ConsumerGroupHeartbeat':
         return encodeResponse(api, version, correlationId, this.#heartbeat(body as RequestBodies['ConsumerGroupHeartbeat']));
       case 'OffsetCommit':
@@ -216,6 +209,16 @@ export class FakeCoordinator {
       })),
     };
   }
+}
+
+/** FindCoordinator's answer naming broker `nodeId` of `cluster` for every key, or `errorCode` (non-zero) for each. */
+export function findCoordinatorAnswer(cluster: FakeCluster, nodeId: number, req: RequestBodies['FindCoordinator'], errorCode: number): ResponseBodies['FindCoordinator'] {
+  const port = cluster.brokers.get(nodeId)!.port;
+  const ok = errorCode === 0;
+  return {
+    throttleTimeMs: 0,
+    coordinators: req.keys.map((key) => ({ key, nodeId: ok ? nodeId : -1, host: ok ? '127.0.0.1' : '', port: ok ? port : -1, errorCode, errorMessage: null })),
+  };
 }
 
 function sameSet(a: Set<string>, b: Set<string>): boolean {

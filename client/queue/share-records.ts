@@ -1,0 +1,33 @@
+/**
+ * The records of one partition of a ShareFetch answer, as messages: the
+ * answer carries whole batches (they may hold records this member did not
+ * acquire: settled ones, or others' locked ones) and the acquired offsets
+ * in ranges, each with its delivery count. Only acquired offsets become
+ * messages. Batches are decoded and CRC-checked as the consumer does it
+ * (consumer/records.ts); a damaged batch is an error, never skipped.
+ */
+import type { ShareAcquiredRecords } from '../../protocol/messages.js';
+import { decodeMessages, walkBatches } from '../consumer/records.js';
+import type { Message } from '../types.js';
+
+/** The acquired records of `records`, in offset order, each with its delivery count. */
+export function acquiredRecords(topic: string, partition: number, records: Uint8Array, acquired: readonly ShareAcquiredRecords[]): { message: Message; deliveryCount: number }[] {
+  if (acquired.length === 0 || records.byteLength === 0) return [];
+  const ranges = [...acquired].sort((a, b) => a.firstOffset - b.firstOffset);
+  const decoded: Message[] = [];
+  for (const { position, header } of walkBatches(records).batches) {
+    const last = header.baseOffset + header.lastOffsetDelta;
+    // Only batches that hold some acquired offset are decoded.
+    if (!ranges.some((r) => r.firstOffset <= last && r.lastOffset >= header.baseOffset)) continue;
+    decodeMessages(records, position, header, topic, partition, ranges[0]!.firstOffset, decoded);
+  }
+  const out: { message: Message; deliveryCount: number }[] = [];
+  let r = 0;
+  for (const message of decoded) {
+    while (r < ranges.length && ranges[r]!.lastOffset < message.offset) r++;
+    const range = ranges[r];
+    if (range === undefined) break;
+    if (range.firstOffset <= message.offset) out.push({ message, deliveryCount: range.deliveryCount });
+  }
+  return out;
+}
