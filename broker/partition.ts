@@ -198,6 +198,8 @@ export class Partition {
     this.#changeRole('leader', localNodeId, state.leaderEpoch);
     this.#partitionEpoch = state.partitionEpoch;
     this.#leaderHighWatermark = -1;
+    // Log-start waiters counted followers' fetches in the old leader state; the new one counts from 0, so they would wait out their timeout.
+    this.#logStartSync.failAll(new NotLeaderError(this.topic, this.index, localNodeId, `${this.topic}-${this.index} began leader epoch ${state.leaderEpoch}; ask again to learn when its followers have moved their log start`));
     this.#leaderState = new LeaderState(localNodeId, state, this.#log?.logEndOffset ?? 0, nowMs);
     this.#refreshHighWatermark();
     return this.#log === null || this.#log.isOffline ? Promise.resolve() : this.#log.beginLeaderEpoch(state.leaderEpoch);

@@ -473,9 +473,11 @@ export class GroupShard {
         records.push({ kind: 'offset', groupId, topic, partition, value: null });
       }
     }
-    if (records.length > 0) this.#seq = seq;
+    // The sequence number marks offset writes (OffsetsStore's stable offsets) only: share records must not claim one the shard never took.
+    const offsetSeq = records.length > 0 ? seq : 0;
+    if (offsetSeq > 0) this.#seq = seq;
     records.push(...this.shares.topicsDeleted(names));
-    return { response: null, records, seq: records.length > 0 ? seq : 0 };
+    return { response: null, records, seq: offsetSeq };
   }
 
   /** The earliest time `tick` has something to do (a session or rebalance deadline), or null. */

@@ -7,7 +7,7 @@
  * were released already).
  */
 import { errorNameOf } from '../../protocol/errors.js';
-import { RunnelError } from '../errors.js';
+import { clientClosed, RunnelError } from '../errors.js';
 import { coordinatorMoved } from '../consumer/group-coordinator.js';
 import type { AckBatch } from './acknowledgements.js';
 import { fencedError, type FetchContext } from './share-fetch.js';
@@ -46,5 +46,6 @@ export async function sendAcknowledgements(ctx: FetchContext, batch: AckBatch): 
     if (coordinatorMoved(error)) coordinator.forget();
     if (!lastError.retriable) break;
   }
-  batch.fail(lastError!);
+  // No answer at all means the client closed before the first try.
+  batch.fail(lastError ?? clientClosed(`Acknowledging records of share group "${coordinator.groupId}"`));
 }

@@ -156,4 +156,12 @@ t.test('deleting a group or a topic leaves nothing in the log', async (t) => {
   const gone = other.topicsDeleted(new Set(['jobs']));
   t.match(gone.records, [{ kind: 'shareChunk', value: null }, { kind: 'sharePartition', value: null }], 'a deleted topic\'s windows go');
   t.equal(other.shares.group('q')!.windows.size, 0);
+  // Share records alone take no offset sequence number: the runtime marks `seq` durable once they replicate, and a commit made meanwhile (the next number) must not be marked with them.
+  t.equal(gone.seq, 0, 'no sequence number for share records alone');
+  const commit = other.commitOffsets({ groupId: 'g', memberId: '', memberEpoch: -1, groupInstanceId: null, topics: [{ name: 'jobs', partitions: [{ partition: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }] }, env());
+  if (gone.seq > 0) other.durable(gone.seq);
+  const stable = other.fetchOffsets({ groupId: 'g', memberId: null, memberEpoch: -1, topics: [{ name: 'jobs', partitions: [0] }], requireStable: true });
+  t.equal(stable.topics[0]!.partitions[0]!.errorCode, Errors.UNSTABLE_OFFSET_COMMIT.code, 'the commit is not stable before its own write replicated');
+  other.durable(commit.seq);
+  t.equal(other.fetchOffsets({ groupId: 'g', memberId: null, memberEpoch: -1, topics: [{ name: 'jobs', partitions: [0] }], requireStable: true }).topics[0]!.partitions[0]!.committedOffset, 5);
 });
