@@ -39,7 +39,6 @@ export class BenchMember {
   /** performance.now() when it subscribed or was assigned its partitions. */
   readonly startedAtMs: number;
   firstRecordAtMs: number | null = null;
-  consumed = 0;
   /** Partitions this member owns now (group members; the event view). */
   readonly owned = new Set<number>();
   readonly changes: OwnershipChange[] = [];
@@ -103,7 +102,6 @@ export class BenchMember {
 
   #arrived(m: Message): void {
     this.#opts.tally.record(m.partition, m.offset);
-    this.consumed++;
     if (this.#opts.recordTimes || this.firstRecordAtMs === null) {
       const now = performance.now();
       this.firstRecordAtMs ??= now;

@@ -24,6 +24,11 @@ export class TopicExistsError extends Error {
   }
 }
 
+/** Whether a topic creation failed because the topic exists: here, or as a remote controller's TOPIC_ALREADY_EXISTS answer. */
+export function isTopicExists(error: unknown): boolean {
+  return error instanceof TopicExistsError || /TOPIC_ALREADY_EXISTS/.test(String((error as Error | undefined)?.message));
+}
+
 /** The name breaks the naming rules, or is reserved (internal topics) for what was asked. -> INVALID_TOPIC_EXCEPTION */
 export class InvalidTopicNameError extends Error {
   override name = 'InvalidTopicNameError';

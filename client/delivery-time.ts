@@ -3,9 +3,9 @@
  * must not be delivered, in the `runnel.deliver.at` header (decimal
  * milliseconds since the epoch, the producer's clock). One set of functions
  * for every sender of such records (the producer's `deliverAt` /
- * `deliverAfterMs` options, the queue's `send`) and every reader (a group
- * consumer with `delayedDelivery: 'wait'`), so they cannot disagree on the
- * format.
+ * `deliverAfterMs` options, the queue's `send`); every reader (a group
+ * consumer with `delayedDelivery: 'wait'`, the broker's share groups) parses
+ * it with protocol/headers.ts, so they cannot disagree on the format.
  */
 import { DELIVER_AT_HEADER } from '../protocol/headers.js';
 import type { RecordHeader } from '../protocol/batch/index.js';
@@ -55,26 +55,5 @@ export function deliverAtHeader(atMs: number): RecordHeader {
   return { key: DELIVER_AT_HEADER, value: Buffer.from(String(atMs), 'utf8') };
 }
 
-/**
- * The delivery time a header value carries, or undefined when it carries
- * none that can be read (absent, null, not a non-negative decimal integer):
- * such a record is delivered at once, as if it had no header, because a
- * record that can never be delivered would stop its partition for good.
- */
-export function parseDeliverAt(value: Uint8Array | string | null | undefined): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const text = typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
-  if (!/^\d{1,16}$/.test(text)) return undefined;
-  const ms = Number(text);
-  return Number.isSafeInteger(ms) ? ms : undefined;
-}
-
-/** The delivery time in a record's wire headers (the last `runnel.deliver.at` wins, as `Message.headers` shows it), or undefined. */
-export function deliverAtOf(headers: readonly RecordHeader[] | undefined): number | undefined {
-  if (headers === undefined) return undefined;
-  for (let i = headers.length - 1; i >= 0; i--) {
-    const h = headers[i]!;
-    if (h.key === DELIVER_AT_HEADER) return parseDeliverAt(h.value);
-  }
-  return undefined;
-}
+// The reader is in protocol/headers.ts, shared with the broker's share groups; re-exported for the SDK's package root.
+export { parseDeliverAt } from '../protocol/headers.js';

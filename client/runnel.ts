@@ -195,12 +195,13 @@ function checkedDeliveryTimeoutMs(given: number | undefined, lingerMs: number, r
   return given;
 }
 
-/** A consumer's group settings, checked (null without a groupId). */
+/** A consumer's `delayedDelivery`, checked ('ignore' when not given). */
 function delayedDeliveryOf(given: unknown): 'ignore' | 'wait' {
   if (given === undefined || given === 'ignore' || given === 'wait') return given ?? 'ignore';
   throw invalidArgument(`delayedDelivery must be 'ignore' or 'wait', got ${JSON.stringify(given)}`);
 }
 
+/** A consumer's group settings, checked (null without a groupId). */
 function groupSettings(opts: ConsumerOptions): ResolvedConsumerOptions['group'] {
   const groupOnly = ['groupInstanceId', 'sessionTimeoutMs', 'rebalanceTimeoutMs', 'assignor', 'autoCommit', 'autoCommitIntervalMs'] as const;
   if (opts.groupId === undefined) {

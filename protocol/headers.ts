@@ -4,6 +4,7 @@
  * contract between producers, the share-group coordinator, consumers and
  * the `runnel dlq` tools. Values are UTF-8 text.
  */
+import type { RecordHeader } from './batch/index.js';
 
 /** When the record may be delivered: decimal milliseconds since the Unix epoch (producer's clock). Share groups hold it back until then; group consumers only when they opt in. */
 export const DELIVER_AT_HEADER = 'runnel.deliver.at';
@@ -32,3 +33,27 @@ export type DlqReason = 'rejected' | 'max-delivery-attempts';
 
 /** Every header name above starts with this: redrive strips them. */
 export const DLQ_HEADER_PREFIX = 'runnel.dlq.';
+
+/**
+ * The delivery time a header value carries, or undefined when it carries
+ * none that can be read (absent, null, not a non-negative decimal integer):
+ * such a record is delivered at once, as if it had no header, because a
+ * record that can never be delivered would stop its partition for good.
+ */
+export function parseDeliverAt(value: Uint8Array | string | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+  if (!/^\d{1,16}$/.test(text)) return undefined;
+  const ms = Number(text);
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+/** The delivery time in a record's wire headers (the last `runnel.deliver.at` wins, as `Message.headers` shows it), or undefined. */
+export function deliverAtOf(headers: readonly RecordHeader[] | undefined): number | undefined {
+  if (headers === undefined) return undefined;
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const h = headers[i]!;
+    if (h.key === DELIVER_AT_HEADER) return parseDeliverAt(h.value);
+  }
+  return undefined;
+}

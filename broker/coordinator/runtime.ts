@@ -26,7 +26,7 @@
  * offsets retention runs every RETENTION_CHECK_MS.
  */
 import { buildBatch } from '../../protocol/batch/index.js';
-import { TopicExistsError } from '../errors.js';
+import { isTopicExists } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { Partition } from '../partition.js';
@@ -129,7 +129,7 @@ export class GroupCoordinator {
         await this.#createTopic({ name: OFFSETS_TOPIC, partitions: this.#topicPartitions, replicationFactor, configs: { 'cleanup.policy': 'compact', 'min.insync.replicas': String(minInsync) } });
         this.#logger.info({ event: 'offsetsTopicCreated', partitions: this.#topicPartitions, replicationFactor }, `created ${OFFSETS_TOPIC} with ${this.#topicPartitions} partition(s), replication factor ${replicationFactor}`);
       } catch (error) {
-        if (!(error instanceof TopicExistsError) && !/TOPIC_ALREADY_EXISTS/.test(String((error as Error).message))) throw error;
+        if (!isTopicExists(error)) throw error;
       }
     })().finally(() => {
       this.#creating = null;

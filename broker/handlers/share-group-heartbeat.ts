@@ -8,7 +8,7 @@
 import { Errors } from '../../protocol/errors.js';
 import type { ShareGroupHeartbeatRequest } from '../../protocol/messages.js';
 import type { TopicAdmin } from '../cluster/topic-admin.js';
-import { TopicExistsError } from '../errors.js';
+import { isTopicExists } from '../errors.js';
 import type { ShareService } from '../share/service.js';
 import { groupWireError } from './group-errors.js';
 import type { ApiHandler } from './handler.js';
@@ -35,7 +35,7 @@ export function shareGroupHeartbeatHandler(broker: ShareContext): ApiHandler<'Sh
             try {
               await broker.controller.createTopic({ name: deadLetterTopic, partitions: -1, replicationFactor: -1, configs: {} });
             } catch (error) {
-              if (!(error instanceof TopicExistsError) && !/TOPIC_ALREADY_EXISTS/.test(String((error as Error).message))) {
+              if (!isTopicExists(error)) {
                 return refuse(request, Errors.UNKNOWN_TOPIC_OR_PARTITION.code, `the dead-letter topic ${deadLetterTopic} does not exist and could not be created: ${(error as Error).message}`);
               }
             }

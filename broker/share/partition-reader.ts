@@ -9,7 +9,7 @@
  */
 import { ATTR_CONTROL, batchesIn, decodeBatch, type DecodedRecord } from '../../protocol/batch/index.js';
 import { xxhash32 } from '../../protocol/batch/xxhash32.js';
-import { DELIVER_AT_HEADER } from '../../protocol/headers.js';
+import { deliverAtOf } from '../../protocol/headers.js';
 import type { Candidates, RecordMeta } from './window.js';
 
 /** One partition's committed records, wherever its leader is. */
@@ -23,8 +23,13 @@ export interface PartitionData {
 
 export const READ_BYTES = 1024 * 1024;
 
-/** The records from `fromOffset` (-1: the log start: a new group reads a queue from its oldest record) on, at most `max` of them. */
-export async function readCandidates(data: PartitionData, fromOffset: number, max: number): Promise<Candidates> {
+/**
+ * The records from `fromOffset` (-1: the log start: a new group reads a
+ * queue from its oldest record) on, at most `max` of them. The whole batches
+ * it decoded are pushed to `batches` when given, so the answer can carry
+ * them without reading them again (readBatchesHolding).
+ */
+export async function readCandidates(data: PartitionData, fromOffset: number, max: number, batches?: Uint8Array[]): Promise<Candidates> {
   const from = Math.max(fromOffset, data.logStartOffset, 0);
   const records: RecordMeta[] = [];
   let next = from;
@@ -36,6 +41,7 @@ export async function readCandidates(data: PartitionData, fromOffset: number, ma
       for (const { position, header } of batchesIn(chunk)) {
         if (full) break;
         if ((header.attributes & ATTR_CONTROL) === 0) {
+          batches?.push(chunk.subarray(position, position + header.sizeBytes));
           for (const record of decodeBatch(chunk, position).records) {
             if (record.offset < next) continue;
             if (records.length >= max) {
@@ -54,31 +60,48 @@ export async function readCandidates(data: PartitionData, fromOffset: number, ma
 }
 
 function metaOf(record: DecodedRecord): RecordMeta {
-  const due = record.headers.find((h) => h.key === DELIVER_AT_HEADER);
-  const dueMs = due?.value == null ? 0 : Number(Buffer.from(due.value).toString('utf8'));
-  return { offset: record.offset, keyHash: record.key === null ? null : xxhash32(record.key) | 0, dueMs: Number.isFinite(dueMs) && dueMs > 0 ? dueMs : 0, timestampMs: record.timestamp };
+  return { offset: record.offset, keyHash: record.key === null ? null : xxhash32(record.key) | 0, dueMs: deliverAtOf(record.headers) ?? 0, timestampMs: record.timestamp };
 }
 
-/** The whole batches holding any of `offsets` (ascending), concatenated: what a ShareFetch answer carries. */
-export async function readBatchesHolding(data: PartitionData, offsets: readonly number[]): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
+/**
+ * The whole batches holding any of `offsets` (ascending), concatenated in
+ * offset order: what a ShareFetch answer carries. Batches in `known` (what
+ * readCandidates just decoded) are taken as they are; the partition is read
+ * only for offsets none of them holds (records redelivered from inside the
+ * window).
+ */
+export async function readBatchesHolding(data: PartitionData, offsets: readonly number[], known: readonly Uint8Array[] = []): Promise<Buffer> {
   if (offsets.length === 0) return Buffer.alloc(0);
-  const last = offsets[offsets.length - 1]!;
-  let i = 0;
-  let next = offsets[0]!;
-  while (next <= last) {
-    const read = await data.read(next, READ_BYTES);
-    if (read.records.length === 0) break;
-    for (const chunk of read.records) {
-      for (const { position, header } of batchesIn(chunk)) {
-        const batchEnd = header.baseOffset + header.lastOffsetDelta;
-        while (i < offsets.length && offsets[i]! < header.baseOffset) i++;
-        if (i < offsets.length && offsets[i]! <= batchEnd) parts.push(chunk.subarray(position, position + header.sizeBytes));
-        next = batchEnd + 1;
-      }
+  const parts = new Map<number, Uint8Array>();
+  let missing = offsets;
+  const pick = (batches: Iterable<{ chunk: Uint8Array; position: number; baseOffset: number; lastOffset: number; sizeBytes: number }>): void => {
+    const left: number[] = [];
+    let i = 0;
+    for (const b of batches) {
+      while (i < missing.length && missing[i]! < b.baseOffset) left.push(missing[i++]!);
+      if (i < missing.length && missing[i]! <= b.lastOffset) parts.set(b.baseOffset, b.chunk.subarray(b.position, b.position + b.sizeBytes));
+      while (i < missing.length && missing[i]! <= b.lastOffset) i++;
     }
+    missing = [...left, ...missing.slice(i)];
+  };
+  pick(batchesOf(known));
+  while (missing.length > 0) {
+    const read = await data.read(missing[0]!, READ_BYTES);
+    if (read.records.length === 0) break;
+    const before = missing.length;
+    pick(batchesOf(read.records));
+    // Offsets the read passed over (compacted away, or gone): nothing to carry for them.
+    const readTo = [...batchesOf(read.records)].reduce((end, b) => Math.max(end, b.lastOffset), -1);
+    missing = missing.filter((o) => o > readTo);
+    if (missing.length === before) break;
   }
-  return Buffer.concat(parts);
+  return Buffer.concat([...parts].sort(([a], [b]) => a - b).map(([, batch]) => batch));
+}
+
+function* batchesOf(chunks: readonly Uint8Array[]): Generator<{ chunk: Uint8Array; position: number; baseOffset: number; lastOffset: number; sizeBytes: number }> {
+  for (const chunk of chunks) {
+    for (const { position, header } of batchesIn(chunk)) yield { chunk, position, baseOffset: header.baseOffset, lastOffset: header.baseOffset + header.lastOffsetDelta, sizeBytes: header.sizeBytes };
+  }
 }
 
 /** The records at `offsets` that are still in the log (retention may have removed some), by offset. */

@@ -7,7 +7,8 @@
  * A ShareFetch: check the member and learn where each window ends (a read
  * of the machine), read what follows from the partitions, then one write
  * that applies the acknowledgements and acquires records, and the answer
- * with the batches holding them. When nothing was acquired it waits (wake.ts)
+ * with the batches holding them (those just read, and a read only for
+ * records redelivered from inside the window). When nothing was acquired it waits (wake.ts)
  * up to maxWaitMs and looks again, without the acknowledgements (applied
  * once).
  */
@@ -102,18 +103,23 @@ export class ShareService {
     for (let attempt = 0; ; attempt++) {
       let rooms: { fromOffset: number; records: number }[];
       try {
-        const refused = this.coordinator.read(groupId, (shard) => (shard.shares.has(groupId) || !shard.group(groupId) ? shard.shares.checkMember(groupId, memberId, memberEpoch) : { errorName: 'INCONSISTENT_GROUP_PROTOCOL' as const, message: `group ${groupId} is a consumer group` }));
-        if (refused !== null) return this.#refusal(refused);
-        rooms = this.coordinator.read(groupId, (shard) => shard.shares.rooms(groupId, wanted));
+        const looked = this.coordinator.read(groupId, (shard) => {
+          const refused = shard.shares.has(groupId) || !shard.group(groupId) ? shard.shares.checkMember(groupId, memberId, memberEpoch) : { errorName: 'INCONSISTENT_GROUP_PROTOCOL' as const, message: `group ${groupId} is a consumer group` };
+          return refused !== null ? { refused, rooms: null } : { refused: null, rooms: shard.shares.rooms(groupId, wanted) };
+        });
+        if (looked.refused !== null) return this.#refusal(looked.refused);
+        rooms = looked.rooms!;
       } catch (error) {
         return this.#refusal(groupWireError(error, this.#logger, { api: 'ShareFetch', group: groupId }));
       }
+      // Per partition, the batches the candidates came from: the answer carries them without a second read.
+      const read: Uint8Array[][] = wanted.map(() => []);
       const inputs: SharePartitionInput[] = await Promise.all(
         wanted.map(async (w, i): Promise<SharePartitionInput> => {
           let candidates: Candidates | null = null;
           const room = rooms[i]!;
           if (!(w.source instanceof Error) && request.maxRecords > 0 && room.records > 0) {
-            candidates = await readCandidates(w.source.data, room.fromOffset, Math.min(room.records, request.maxRecords)).catch(() => null);
+            candidates = await readCandidates(w.source.data, room.fromOffset, Math.min(room.records, request.maxRecords), read[i]).catch(() => null);
           }
           // Settling needs only the coordinator's state, not the partition's data: acknowledgements apply wherever its leader is.
           return { topic: w.topic, partition: w.partition, acknowledgements: w.acknowledgements, candidates };
@@ -134,7 +140,7 @@ export class ShareService {
       const acquired = result.partitions.reduce((n, r) => n + r.acquired.length, 0);
       const left = deadline - this.#clock.nowMs();
       if (acquired > 0 || left <= 0 || request.maxRecords <= 0 || signal?.aborted === true) {
-        return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed) };
+        return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed, read) };
       }
       const partitions = wanted.flatMap((w) => (w.source instanceof Error || w.source.partition === null ? [] : [w.source.partition]));
       // A partition led by another broker: a long-polling Fetch there, from where the window ends, stands in for onAdvance.
@@ -144,12 +150,11 @@ export class ShareService {
     }
   }
 
-  async #answer(request: ShareFetchRequest, wanted: readonly Wanted[], results: readonly SharePartitionResult[], failed: Map<Wanted, SharePartitionResult['failed']>): Promise<ShareFetchResponse['topics']> {
+  async #answer(request: ShareFetchRequest, wanted: readonly Wanted[], results: readonly SharePartitionResult[], failed: Map<Wanted, SharePartitionResult['failed']>, read: readonly Uint8Array[][]): Promise<ShareFetchResponse['topics']> {
     const byTopic = new Map<string, ShareFetchPartitionResult[]>();
     for (const t of request.topics) byTopic.set(t.topic, []);
-    let i = 0;
-    for (const w of wanted) {
-      const r = results[i++]!;
+    for (const [i, w] of wanted.entries()) {
+      const r = results[i]!;
       const source = w.source;
       const offsets = r.acquired.map((a) => a.offset).sort((a, b) => a - b);
       let records: Buffer = Buffer.alloc(0);
@@ -158,7 +163,7 @@ export class ShareService {
         const wire = groupWireError(source, this.#logger, { api: 'ShareFetch', topic: w.topic, partition: w.partition });
         error = { code: wire.code, message: wire.message };
       } else if (!(source instanceof Error) && offsets.length > 0) {
-        records = await readBatchesHolding(source.data, offsets);
+        records = await readBatchesHolding(source.data, offsets, read[i]);
       }
       byTopic.get(w.topic)!.push({
         partition: w.partition,

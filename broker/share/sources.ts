@@ -14,6 +14,7 @@ import { Errors } from '../../protocol/errors.js';
 import type { Logger } from '../log.js';
 import type { Partition } from '../partition.js';
 import { READ_BYTES, type PartitionData } from './partition-reader.js';
+import { tp } from '../coordinator/partition-set.js';
 
 export interface ShareSource {
   readonly topic: string;
@@ -62,6 +63,8 @@ export class RemoteLeaders {
   readonly #connections = new Map<number, Connection>();
   /** What the last read of each partition said: the describe's high watermark. */
   readonly #marks = new Map<string, { logStartOffset: number; highWatermark: number }>();
+  /** Long-polling Fetches in flight, by partition and offset: every ShareFetch waiting there shares one (none is ever cancelled, so a new one per wake would pile up on the connection). */
+  readonly #waits = new Map<string, Promise<void>>();
 
   constructor(opts: { world: ClientWorld; nodeId: number; logger: Logger; addressOf: (id: number) => { host: string; port: number } | undefined }) {
     this.#world = opts.world;
@@ -74,7 +77,7 @@ export class RemoteLeaders {
   source(topic: string, index: number, leader: number): ShareSource | Error {
     const connection = this.#connection(leader);
     if (connection === null) return new Error(`broker ${leader} leads ${topic}-${index}, and its address is not known yet`);
-    const key = `${topic}\u0000${index}`;
+    const key = tp(topic, index);
     const marks = (): { logStartOffset: number; highWatermark: number } => this.#marks.get(key) ?? { logStartOffset: -1, highWatermark: -1 };
     const fetch = async (offset: number, maxWaitMs: number) => {
       const response = await connection.request('Fetch', {
@@ -109,11 +112,21 @@ export class RemoteLeaders {
           return marks().highWatermark;
         },
       },
-      waitForData: (offset, ms) =>
-        fetch(Math.max(0, offset), Math.max(0, Math.floor(ms))).then(
-          (result) => (result.errorCode === 0 ? undefined : new Promise<void>(() => undefined)),
-          () => new Promise<void>(() => undefined),
-        ),
+      waitForData: (offset, ms) => {
+        const from = Math.max(0, offset);
+        const waitKey = `${key}@${from}`;
+        let wait = this.#waits.get(waitKey);
+        if (wait === undefined) {
+          const polled = fetch(from, Math.max(0, Math.floor(ms))).finally(() => this.#waits.delete(waitKey));
+          // An error wakes nobody: the ShareFetch's own deadline (or a coordinator change) ends its wait.
+          wait = polled.then(
+            (result) => (result.errorCode === 0 ? undefined : new Promise<void>(() => undefined)),
+            () => new Promise<void>(() => undefined),
+          );
+          this.#waits.set(waitKey, wait);
+        }
+        return wait;
+      },
       append: async (batch) => {
         const response = await connection.request('Produce', { acks: -1, timeoutMs: 10_000, topics: [{ name: topic, partitions: [{ partition: index, records: batch }] }] });
         const result = response.topics[0]?.partitions[0];

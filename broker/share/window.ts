@@ -348,13 +348,6 @@ export class ShareWindow {
     return { bounds, chunks, parked };
   }
 
-  /** Every chunk with entries and the bounds: the window as records from scratch (tests compare it with a replay). */
-  touchAll(): void {
-    for (const offset of this.#entries.keys()) this.#touch(offset);
-    for (const offset of this.#parked.keys()) this.#dirtyParked.add(offset);
-    this.#dirtyBounds = true;
-  }
-
   replayBounds(value: SharePartitionValue): void {
     this.startOffset = value.startOffset;
     this.endOffset = value.endOffset;
@@ -417,11 +410,10 @@ export class ShareWindow {
    */
   #advance(nowMs: number, policy: WindowPolicy): void {
     this.#sort();
-    for (const [offset, e] of this.#parked) {
-      if (e.state === RecordState.ACCEPTED || e.state === RecordState.REJECTED) {
-        this.#parked.delete(offset);
-        this.#dirtyParked.add(offset);
-      }
+    // A parked record changes only through #touch, which marks it dirty: only those can have been settled since.
+    for (const offset of this.#dirtyParked) {
+      const e = this.#parked.get(offset);
+      if (e !== undefined && (e.state === RecordState.ACCEPTED || e.state === RecordState.REJECTED)) this.#parked.delete(offset);
     }
     let start = this.endOffset;
     for (const [offset, e] of this.#entries) {

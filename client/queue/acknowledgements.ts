@@ -59,11 +59,6 @@ export class AckBatch {
     this.#partitions = partitions;
   }
 
-  get size(): number {
-    let n = 0;
-    for (const p of this.#partitions) n += p.pending.length;
-    return n;
-  }
 
   /** Per partition, the offsets in ascending ranges of consecutive offsets settled alike. */
   wire(): WireAcks {
@@ -197,11 +192,6 @@ export class Acknowledgements {
     }
     ack.waiters.unshift(...existing.waiters);
     byOffset.set(ack.offset, ack);
-  }
-
-  /** Fails everything waiting (the queue is closing, or the member was fenced). */
-  failAll(err: RunnelError): void {
-    this.take()?.fail(err);
   }
 }
 

@@ -36,8 +36,6 @@ export class RunnelQueue implements Queue, Settler {
   readonly #membership: ShareMembership;
   readonly #acks: Acknowledgements;
   readonly #ctx: FetchContext;
-  /** Records handed out and not settled by this member. */
-  readonly #held = new Set<ShareMessage>();
   /** ShareAcknowledge requests in flight (close waits for them). */
   readonly #sending = new Set<Promise<void>>();
   #producer: Producer | null = null;
@@ -61,8 +59,6 @@ export class RunnelQueue implements Queue, Settler {
       sessionTimeoutMs: opts.sessionTimeoutMs,
       requestTimeoutMs: opts.requestTimeoutMs,
       logger,
-      // Whatever this member held is released by the coordinator; what it still holds here is let go (its acks would be refused).
-      onFenced: () => this.#held.clear(),
     });
     this.#ctx = { cluster, coordinator, membership: this.#membership, acks: this.#acks, requestTimeoutMs: opts.requestTimeoutMs, closed: () => this.#closed };
     this.#membership.start();
@@ -102,7 +98,6 @@ export class RunnelQueue implements Queue, Settler {
       for (const m of messages) m.settleQuietly(RELEASE, () => undefined);
       return [];
     }
-    for (const m of messages) this.#held.add(m);
     return messages;
   }
 
@@ -130,9 +125,8 @@ export class RunnelQueue implements Queue, Settler {
     }
   }
 
-  /** Settler: queues the acknowledgement; a settlement (not a renew) means the member no longer holds the record. */
+  /** Settler: queues the acknowledgement. */
   settle(message: ShareMessage, kind: AckKind, waiter: AckWaiter | null): void {
-    if (kind.type !== AcknowledgeType.RENEW) this.#held.delete(message);
     this.#acks.add(message.topic, message.partition, message.offset, kind, waiter);
   }
 

@@ -14,8 +14,9 @@
  *   the heartbeat retried with backoff.
  * - FENCED_MEMBER_EPOCH / UNKNOWN_MEMBER_ID (the coordinator removed this
  *   member and released its locks), or no heartbeat through for a whole
- *   session timeout: `onFenced` tells the queue (whatever it holds may be
- *   another member's by now) and the member rejoins at once with epoch 0.
+ *   session timeout: the member rejoins at once with epoch 0 (whatever it
+ *   held may be another member's by now: its acks are refused, each with
+ *   its own error).
  */
 import { errorNameOf } from '../../protocol/errors.js';
 import { MemberEpoch, type ShareGroupHeartbeatRequest } from '../../protocol/messages.js';
@@ -38,8 +39,6 @@ export interface ShareMembershipOptions {
   sessionTimeoutMs: number;
   requestTimeoutMs: number;
   logger: Logger;
-  /** The member lost its place: every record it holds may be redelivered to another. */
-  onFenced(reason: string): void;
 }
 
 export class ShareMembership {
@@ -108,7 +107,6 @@ export class ShareMembership {
     this.#epoch = 0;
     this.#lastSuccessMs = this.#cluster.clock.nowMs();
     this.#opts.logger.warn({ group: this.#coordinator.groupId, reason }, 'removed from the share group; rejoining');
-    this.#opts.onFenced(reason);
     this.#notify();
     this.#beatNow();
   }

@@ -1,6 +1,6 @@
 /**
- * Admin.listDeadLetterTopics against a scripted broker (until share groups
- * land on a real one): every share group ListGroups names is described at
+ * Admin.listDeadLetterTopics against a scripted broker (which can stage the
+ * edge cases below, such as a group deleted mid-listing): every share group ListGroups names is described at
  * its coordinator, consumer groups are not, a group without a dead-letter
  * topic is left out, one deleted between the list and the describe is
  * skipped, and each entry counts what its group dead-lettered.

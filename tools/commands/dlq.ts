@@ -11,6 +11,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { DeadLetterTopicUse, Runnel } from '../../client/index.js';
+import { addTo } from '../../client/group-by.js';
 import { CliError } from '../cli-error.js';
 import { withRunnel } from '../client-session.js';
 import { deadLetterJson, deadLetterText, originalHeaders } from '../dlq/dlq-record.js';
@@ -135,7 +136,7 @@ async function listDeadLetterTopics(runnel: Runnel, named: readonly string[]): P
   const admin = runnel.admin();
   const uses = await admin.listDeadLetterTopics();
   const topics = new Map<string, DeadLetterTopicUse[]>();
-  for (const use of uses) topics.set(use.topic, [...(topics.get(use.topic) ?? []), use]);
+  for (const use of uses) addTo(topics, use.topic, use);
   for (const topic of named) {
     if (topics.has(topic)) continue;
     const kind = await topicKind(runnel, topic, uses);
@@ -171,7 +172,7 @@ async function redrive(runnel: Runnel, topic: string, opts: RedriveOptions): Pro
     const producer = runnel.producer();
     try {
       const byTarget = new Map<string, typeof plan.send>();
-      for (const s of plan.send) byTarget.set(s.target, [...(byTarget.get(s.target) ?? []), s]);
+      for (const s of plan.send) addTo(byTarget, s.target, s);
       // In dead-letter order per target: an idempotent producer keeps it per partition.
       await Promise.all([...byTarget].map(([target, sends]) =>
         producer.send({ topic: target, messages: sends.map(({ message }) => ({ key: message.key, value: message.value, headers: originalHeaders(message) })) })));

@@ -15,6 +15,7 @@
  */
 import type { Message } from '../../client/index.js';
 import { deadLetterInfo } from './dlq-record.js';
+import { addTo } from '../../client/group-by.js';
 import type { PartitionRange } from './read-range.js';
 
 export interface RedriveSelection {
@@ -59,7 +60,7 @@ export function purgePoints(ranges: readonly PartitionRange[], plan: RedrivePlan
   const sent = new Set(plan.send.map((s) => s.message));
   const keptWhy = new Map(plan.kept.map((k) => [k.message, k.why]));
   const byPartition = new Map<number, Message[]>();
-  for (const m of [...sent, ...keptWhy.keys()]) byPartition.set(m.partition, [...(byPartition.get(m.partition) ?? []), m]);
+  for (const m of [...sent, ...keptWhy.keys()]) addTo(byPartition, m.partition, m);
   return ranges.map((range): PurgePoint => {
     const messages = (byPartition.get(range.partition) ?? []).sort((a, b) => a.offset - b.offset);
     if (messages.length === 0) return { partition: range.partition, purgeBefore: null, keptBecause: null };

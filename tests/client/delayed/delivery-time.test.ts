@@ -4,7 +4,8 @@
  * names, the header's wire form and how a header value is read back.
  */
 import t from 'tap';
-import { deliverAtHeader, deliverAtMs, deliverAtOf, deliveryTimeProblem, parseDeliverAt } from '../../../client/delivery-time.js';
+import { deliverAtHeader, deliverAtMs, deliveryTimeProblem } from '../../../client/delivery-time.js';
+import { deliverAtOf, parseDeliverAt } from '../../../protocol/headers.js';
 import { DELIVER_AT_HEADER } from '../../../protocol/headers.js';
 
 t.test('deliverAt (Date or ms) and deliverAfterMs name a time; neither names none', async (t) => {

@@ -8,33 +8,13 @@
 import t from 'tap';
 import { AcknowledgeType } from '../../../protocol/messages.js';
 import { Errors } from '../../../protocol/errors.js';
-import type { ClientClock } from '../../../client/clock.js';
+import { ManualClock } from '../../../broker/world/clock.js';
 import { Acknowledgements, toRanges, type AckKind } from '../../../client/queue/acknowledgements.js';
 import type { RunnelError } from '../../../client/errors.js';
 
 const accept: AckKind = { type: AcknowledgeType.ACCEPT, delayMs: 0, lockMs: -1, reason: null };
 const release = (delayMs: number, reason: string | null = null): AckKind => ({ type: AcknowledgeType.RELEASE, delayMs, lockMs: -1, reason });
 const renew: AckKind = { type: AcknowledgeType.RENEW, delayMs: 0, lockMs: -1, reason: null };
-
-/** A clock whose timers run when `run()` is called. */
-function manualClock(): ClientClock & { run(): void; pending(): number } {
-  let timers: (() => void)[] = [];
-  return {
-    nowMs: () => 0,
-    monotonicNs: () => 0n,
-    schedule(_ms, fn) {
-      const entry = (): void => fn();
-      timers.push(entry);
-      return { cancel: () => (timers = timers.filter((x) => x !== entry)) };
-    },
-    run() {
-      const due = timers;
-      timers = [];
-      for (const fn of due) fn();
-    },
-    pending: () => timers.length,
-  };
-}
 
 function outcome(): { waiter: { resolve(): void; reject(e: RunnelError): void }; result: () => string } {
   let result = 'pending';
@@ -62,15 +42,18 @@ t.test('toRanges: consecutive offsets settled alike share a range; a gap or any 
 });
 
 t.test('one flush after the linger; each caller hears its own outcome from the failed ranges', async (t) => {
-  const clock = manualClock();
+  const clock = new ManualClock();
   let flushes = 0;
   const acks = new Acknowledgements(clock, 5, () => flushes++);
   const outcomes = [0, 1, 2, 3].map(() => outcome());
   // Added out of order: sent sorted.
   for (const o of [3, 1, 0, 2]) acks.add('t', 0, o, accept, outcomes[o]!.waiter);
-  t.equal(clock.pending(), 1, 'one timer for the batch');
-  clock.run();
+  t.equal(clock.nextDueMs(), clock.nowMs() + 5, 'one timer for the batch, at the linger');
+  clock.advance(4);
+  t.equal(flushes, 0, 'not before the linger');
+  clock.advance(1);
   t.equal(flushes, 1);
+  t.equal(clock.nextDueMs(), undefined, 'no other timer');
   const batch = acks.take()!;
   t.same(batch.wire(), [{ topic: 't', partitions: [{ partition: 0, acknowledgements: [{ firstOffset: 0, lastOffset: 3, type: 1, delayMs: 0, lockMs: -1, reason: null }] }] }]);
   batch.settle([{ topic: 't', partition: 0, errorCode: 0, errorMessage: null, failed: [{ firstOffset: 1, lastOffset: 2, errorCode: Errors.INVALID_RECORD_STATE.code }] }]);
@@ -79,7 +62,7 @@ t.test('one flush after the linger; each caller hears its own outcome from the f
 });
 
 t.test('a settlement replaces a renew of the same record not yet sent; both callers hear the settlement\'s outcome', async (t) => {
-  const acks = new Acknowledgements(manualClock(), 5, () => undefined);
+  const acks = new Acknowledgements(new ManualClock(), 5, () => undefined);
   const r = outcome();
   const a = outcome();
   acks.add('t', 0, 7, renew, r.waiter);
@@ -93,7 +76,7 @@ t.test('a settlement replaces a renew of the same record not yet sent; both call
 
 t.test('a batch put back after a failed request goes out again; a newer settlement of an offset wins over its renew', async (t) => {
   let flushes = 0;
-  const acks = new Acknowledgements(manualClock(), 5, () => flushes++);
+  const acks = new Acknowledgements(new ManualClock(), 5, () => flushes++);
   const old = outcome();
   acks.add('t', 0, 1, renew, old.waiter);
   acks.add('t', 1, 5, accept, null);
@@ -113,7 +96,7 @@ t.test('a batch put back after a failed request goes out again; a newer settleme
 });
 
 t.test('a partition the answer does not mention fails its callers rather than leaving them waiting', async (t) => {
-  const acks = new Acknowledgements(manualClock(), 5, () => undefined);
+  const acks = new Acknowledgements(new ManualClock(), 5, () => undefined);
   const o = outcome();
   acks.add('t', 3, 0, accept, o.waiter);
   acks.take()!.settle([]);
