@@ -32,6 +32,9 @@ export class QueueMember {
   #failure: Error | null = null;
   /** Acknowledgements the coordinator refused. */
   refused = 0;
+  /** Receives that came back, and the records they brought (records per fetch: what each ShareFetch's fixed cost is spread over). */
+  receives = 0;
+  received = 0;
 
   constructor(runnel: Runnel, opts: QueueMemberOptions) {
     this.#opts = opts;
@@ -53,6 +56,8 @@ export class QueueMember {
       while (!this.#stopped) {
         const messages = await this.queue.receive({ max: this.#opts.batch, waitMs: this.#opts.waitMs });
         const receivedAtMs = Date.now();
+        this.receives += 1;
+        this.received += messages.length;
         for (const m of messages) {
           if (lateness !== undefined) lateness.push(receivedAtMs - dueOf(m));
           const { partition, offset } = m;

@@ -135,6 +135,8 @@ interface QueueRun {
   recordsPerSec: number;
   joinMs: number;
   refused: number;
+  /** Records per receive (share groups; 0 for the assigned consumer). */
+  perReceive: number;
   cpu: Cpu;
 }
 
@@ -154,7 +156,9 @@ async function queueRun(runnel: Runnel, topic: string, total: number, members: n
     const doneAt = performance.now();
     const check = tally.check([total]);
     if (!complete) check.missing = Math.max(check.missing, total - tally.distinct);
-    return { check, recordsPerSec: (total * 1000) / (doneAt - startAt), joinMs: startAt - joinAt, refused: queues.reduce((n, q) => n + q.refused, 0), cpu };
+    const receives = queues.reduce((n, q) => n + q.receives, 0);
+    const perReceive = receives === 0 ? 0 : queues.reduce((n, q) => n + q.received, 0) / receives;
+    return { check, recordsPerSec: (total * 1000) / (doneAt - startAt), joinMs: startAt - joinAt, refused: queues.reduce((n, q) => n + q.refused, 0), perReceive, cpu };
   } finally {
     await closeAll(queues);
   }
@@ -169,7 +173,7 @@ async function assignedRun(runnel: Runnel, topic: string, total: number, brokerP
     const { result: complete, cpu } = await perRecordCpu(brokerPid, total, () => tally.whenDistinct(total, DRAIN_IDLE_MS));
     const check = tally.check([total]);
     if (!complete) check.missing = Math.max(check.missing, total - tally.distinct);
-    return { check, recordsPerSec: (total * 1000) / (performance.now() - startAt), joinMs: 0, refused: 0, cpu };
+    return { check, recordsPerSec: (total * 1000) / (performance.now() - startAt), joinMs: 0, refused: 0, perReceive: 0, cpu };
   } finally {
     await member.close();
   }
@@ -198,7 +202,8 @@ async function repeat<T extends { check: TallyCheck }>(log: Log, label: string, 
 }
 
 const cpuText = (cpu: Cpu): string => `cpu ${fixed(cpu.client, 2)} us/rec here${cpu.broker === null ? '' : ` + ${fixed(cpu.broker, 2)} broker`}`;
-const runText = (name: string, r: QueueRun): string => `${name} ${fixed(r.recordsPerSec, 0)} rec/s, ${cpuText(r.cpu)}${r.refused > 0 ? `, ${r.refused} acks refused` : ''}`;
+const runText = (name: string, r: QueueRun): string =>
+  `${name} ${fixed(r.recordsPerSec, 0)} rec/s, ${cpuText(r.cpu)}${r.perReceive > 0 ? `, ${fixed(r.perReceive, 0)} records per receive` : ''}${r.refused > 0 ? `, ${r.refused} acks refused` : ''}`;
 
 function figure(scenario: Scenario, name: string, unit: string, values: number[], goal?: string): Figure {
   return { scenario, name, unit, values, ...(goal === undefined ? {} : { goal }) };

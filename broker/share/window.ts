@@ -175,10 +175,12 @@ export class ShareWindow {
       this.endOffset = meta.offset + 1;
       this.#dirtyBounds = true;
       if (keyed && e.keyHash !== null) this.#keyHeads.push(e.keyHash, e.offset);
-      if (eligible(e)) {
+      // Behind an unsettled record of its key it is not offered: the index offers it when that one settles (#keySettled).
+      const blocked = keyed && e.keyHash !== null && this.#keyHeads.head(e.keyHash, this.#isUnsettled) !== e.offset;
+      if (!blocked && e.dueMs <= nowMs) {
         take(e);
       } else {
-        this.#offer(e);
+        if (!blocked) this.#offer(e);
         this.#hint(e.dueMs);
       }
     }
