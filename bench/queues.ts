@@ -33,9 +33,10 @@
  */
 import { Runnel, type QueueOrdering } from '../client/index.js';
 import { isMainModule } from '../tools/main-module.js';
-import { benchArgs, fixed, freshTopic, median, perRecordCpu, startBroker } from './bench-support.js';
+import { benchArgs, fixed, freshTopic, perRecordCpu, startBroker } from './bench-support.js';
 import { BenchMember } from './bench-member.js';
-import { describeCheck, OffsetTally, type TallyCheck } from './offset-tally.js';
+import { closeAll, describeFigure, repeat, waitFor, type Figure as BaseFigure, type Log, type RunCheck } from './bench-runs.js';
+import { OffsetTally, type TallyCheck } from './offset-tally.js';
 import { QueueMember } from './queue-member.js';
 
 const RECORD_BYTES = 100;
@@ -84,31 +85,17 @@ interface Settings {
   bootstrap: string | null;
 }
 
-interface Figure {
-  scenario: Scenario;
-  name: string;
-  unit: string;
-  values: number[];
-  goal?: string;
-}
-
-type Log = (line: string) => void;
+type Figure = BaseFigure<Scenario>;
 type Cpu = { client: number; broker: number | null };
 
 let groupSeq = 0;
 const freshGroup = (what: string): string => `qbench-${what}-${++groupSeq}-${Date.now()}`;
 
-function ok(check: TallyCheck): boolean {
-  return check.missing === 0 && check.duplicates === 0 && check.distinct === check.expected;
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() >= deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** A run counts when every record was accepted exactly once (an accept is final: a second one is a bug). */
+const ACCEPTED_ONCE: RunCheck = {
+  passed: (check: TallyCheck) => check.missing === 0 && check.duplicates === 0 && check.distinct === check.expected,
+  failure: 'records missing or accepted twice',
+};
 
 /** `records` of RECORD_BYTES on partition 0 of `topic`, keys k0..k999 round robin. */
 async function preload(runnel: Runnel, topic: string, records: number): Promise<void> {
@@ -179,28 +166,6 @@ async function assignedRun(runnel: Runnel, topic: string, total: number, brokerP
   }
 }
 
-async function closeAll(members: readonly { close(): Promise<void> }[]): Promise<void> {
-  const results = await Promise.allSettled(members.map((m) => m.close()));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
-}
-
-/** Runs `once` for each run; a run that throws or misses records is logged as FAILED RUN and left out. */
-async function repeat<T extends { check: TallyCheck }>(log: Log, label: string, runs: readonly number[], once: (run: number) => Promise<T>, line: (r: T) => string): Promise<T[]> {
-  const good: T[] = [];
-  for (const run of runs) {
-    try {
-      const r = await once(run);
-      const passed = ok(r.check);
-      log(`  ${label} run ${run}: ${describeCheck(r.check)}${passed ? '' : ' -- FAILED RUN (records missing or accepted twice), no figures from it'}; ${line(r)}`);
-      if (passed) good.push(r);
-    } catch (err) {
-      log(`  ${label} run ${run}: FAILED RUN: ${(err as Error).message}`);
-    }
-  }
-  return good;
-}
-
 const cpuText = (cpu: Cpu): string => `cpu ${fixed(cpu.client, 2)} us/rec here${cpu.broker === null ? '' : ` + ${fixed(cpu.broker, 2)} broker`}`;
 const runText = (name: string, r: QueueRun): string =>
   `${name} ${fixed(r.recordsPerSec, 0)} rec/s, ${cpuText(r.cpu)}${r.perReceive > 0 ? `, ${fixed(r.perReceive, 0)} records per receive` : ''}${r.refused > 0 ? `, ${r.refused} acks refused` : ''}`;
@@ -224,12 +189,12 @@ async function throughputFigures(runnel: Runnel, topic: string, total: number, s
   const bySize = new Map<number, QueueRun[]>(s.members.map((n) => [n, []]));
   const ratios = new Map<number, number[]>(s.members.map((n) => [n, []]));
   for (let run = 1; run <= s.runs; run++) {
-    const [base] = await repeat(log, 'throughput assigned', [run], () => assignedRun(runnel, topic, total, brokerPid), (r) => runText('assigned', r));
+    const [base] = await repeat(log, ACCEPTED_ONCE, 'throughput assigned', [run], () => assignedRun(runnel, topic, total, brokerPid), (r) => runText('assigned', r));
     if (base !== undefined) assigned.push(base.recordsPerSec);
     // Run by run the sizes go in another order, so a neighbour's burst does not always hit the same one.
     const sizes = run % 2 === 1 ? s.members : [...s.members].reverse();
     for (const n of sizes) {
-      const [r] = await repeat(log, `throughput ${n} member(s)`, [run], () => queueRun(runnel, topic, total, n, 'none', s, brokerPid), (r) => `${runText('share', r)}; joined in ${fixed(r.joinMs, 0)} ms`);
+      const [r] = await repeat(log, ACCEPTED_ONCE, `throughput ${n} member(s)`, [run], () => queueRun(runnel, topic, total, n, 'none', s, brokerPid), (r) => `${runText('share', r)}; joined in ${fixed(r.joinMs, 0)} ms`);
       if (r === undefined) continue;
       bySize.get(n)!.push(r);
       if (base !== undefined) ratios.get(n)!.push((100 * r.recordsPerSec) / base.recordsPerSec);
@@ -252,7 +217,7 @@ async function orderingFigures(runnel: Runnel, topic: string, total: number, s: 
     const order: QueueOrdering[] = run % 2 === 1 ? ['key', 'none'] : ['none', 'key'];
     const pair: Partial<Record<QueueOrdering, QueueRun>> = {};
     for (const ordering of order) {
-      const [r] = await repeat(log, `ordering ${ordering}`, [run], () => queueRun(runnel, topic, total, ORDERING_MEMBERS, ordering, s, brokerPid), (r) => runText(ordering, r));
+      const [r] = await repeat(log, ACCEPTED_ONCE, `ordering ${ordering}`, [run], () => queueRun(runnel, topic, total, ORDERING_MEMBERS, ordering, s, brokerPid), (r) => runText(ordering, r));
       if (r !== undefined) byMode[ordering].push((pair[ordering] = r));
     }
     if (pair.key !== undefined && pair.none !== undefined) ratios.push((100 * pair.key.recordsPerSec) / pair.none.recordsPerSec);
@@ -311,21 +276,13 @@ async function delayRun(runnel: Runnel, s: Settings): Promise<DelayRun> {
 
 async function delayFigures(runnel: Runnel, s: Settings, log: Log): Promise<Figure[]> {
   log(`delay: ${s.delayed} records due from ${DELAY_FLOOR_MS} ms after sending, spread over ${s.delaySpreadMs} ms, ${DELAY_MEMBERS} members waiting in receive; lateness = receive time - due time`);
-  const runs = await repeat(log, 'delay', Array.from({ length: s.runs }, (_, i) => i + 1), () => delayRun(runnel, s), (r) => `lateness p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; ${r.early} early`);
+  const runs = await repeat(log, ACCEPTED_ONCE, 'delay', Array.from({ length: s.runs }, (_, i) => i + 1), () => delayRun(runnel, s), (r) => `lateness p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; ${r.early} early`);
   return [
     figure('delay', 'lateness p50', 'ms', runs.map((r) => r.p50)),
     figure('delay', 'lateness p99', 'ms', runs.map((r) => r.p99), '<= 100 ms'),
     figure('delay', 'lateness max', 'ms', runs.map((r) => r.max)),
     figure('delay', 'records handed out before due (all runs)', 'records', [runs.reduce((n, r) => n + r.early, 0)], '0'),
   ];
-}
-
-function describeFigure(f: Figure): string {
-  const name = `${f.scenario.padEnd(10)} ${f.name}`.padEnd(62);
-  if (f.values.length === 0) return `${name} no figure (every run failed)`;
-  const digits = f.unit === '%' ? 1 : f.unit === 'us/rec' ? 2 : 0;
-  const range = f.values.length > 1 ? `  [${fixed(Math.min(...f.values), digits)}..${fixed(Math.max(...f.values), digits)}]` : '';
-  return `${name} ${fixed(median(f.values), digits).padStart(10)} ${f.unit}${range}${f.goal === undefined ? '' : `   (goal: ${f.goal})`}`;
 }
 
 async function runBench(s: Settings): Promise<void> {

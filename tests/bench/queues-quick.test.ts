@@ -6,10 +6,8 @@
  * themselves are not judged: that is the bench's reader's job.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runBench } from './run-bench.js';
 
-const QUEUES_BENCH = fileURLToPath(new URL('../../dist/bench/queues.js', import.meta.url));
 const TIMEOUT_MS = 60_000;
 
 const FIGURES = [
@@ -27,27 +25,8 @@ const FIGURES = [
   'delay      lateness max',
 ];
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [QUEUES_BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`bench/queues ran longer than ${TIMEOUT_MS} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 t.test('bench/queues --quick prints every figure from runs that accepted every record once', async (t) => {
-  const { code, stdout, stderr } = await runBench(['--quick', '--members', '1,4', '--records', '5000', '--delayed', '200', '--delay-seconds', '0.5']);
+  const { code, stdout, stderr } = await runBench('queues', ['--quick', '--members', '1,4', '--records', '5000', '--delayed', '200', '--delay-seconds', '0.5'], TIMEOUT_MS);
   t.equal(code, 0, `exit 0; stderr:\n${stderr}`);
   t.notMatch(stdout, /FAILED RUN/, 'no run failed, missed records or accepted one twice');
   const runLines = stdout.split('\n').filter((l) => /^ {2}(throughput|ordering|delay) .*run \d+: /.test(l));
