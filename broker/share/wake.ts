@@ -36,3 +36,32 @@ export function nextWake(opts: { clock: Clock; ms: number; partitions: readonly 
     }
   });
 }
+
+/**
+ * Listens, while a ShareFetch looks, for the changes its wait would listen
+ * for: a change that lands during the look (between reading the window and
+ * registering for the wait: another member's release, new data, or the
+ * look's own write taking delayed records in) must send it round again,
+ * not into a wait that would never hear of it. New data counts only for a
+ * partition whose window had room (the caller decides): a full window takes
+ * nothing in however much arrives.
+ */
+export function watchChanges(opts: { partitions: readonly Partition[]; onChange: (listener: () => void) => () => void }): { readonly coordinatorChanged: boolean; readonly advanced: ReadonlySet<Partition>; stop(): void } {
+  let coordinatorChanged = false;
+  const advanced = new Set<Partition>();
+  const cleanups = [
+    opts.onChange(() => {
+      coordinatorChanged = true;
+    }),
+    ...opts.partitions.map((partition) => partition.onAdvance(() => advanced.add(partition))),
+  ];
+  return {
+    get coordinatorChanged() {
+      return coordinatorChanged;
+    },
+    advanced,
+    stop: () => {
+      for (const cleanup of cleanups.splice(0)) cleanup();
+    },
+  };
+}

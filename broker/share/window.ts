@@ -148,7 +148,10 @@ export class ShareWindow {
         const offset = index.next(nowMs);
         if (offset === undefined) break;
         const e = records.get(offset);
-        if (e !== undefined && eligible(e)) take(e);
+        if (e === undefined) continue;
+        if (eligible(e)) take(e);
+        // Popped as due, yet not due by this nowMs: the clock stepped back (Date.now() can). Offered again, or it would never come up.
+        else if (e.state === RecordState.AVAILABLE && e.dueMs > nowMs) index.offer(offset, e.dueMs);
       }
     }
     if (candidates === null || out.length >= max) return out;
@@ -316,12 +319,6 @@ export class ShareWindow {
     this.#touch(offset);
     this.#advance(nowMs, policy);
     return true;
-  }
-
-  heldBy(memberId: string): number {
-    let n = 0;
-    for (const e of this.#all()) if (e.state === RecordState.ACQUIRED && e.holder === memberId) n++;
-    return n;
   }
 
   // ---- records ----

@@ -10,6 +10,8 @@
 import t from 'tap';
 import { CandidateIndex, KeyHeads } from '../../../broker/share/candidate-index.js';
 import { OffsetHeap } from '../../../broker/share/offset-heap.js';
+import { ShareWindow } from '../../../broker/share/window.js';
+import { AcknowledgeType } from '../../../protocol/messages.js';
 import { seededRng } from '../../../broker/world/rng.js';
 
 t.test('the heap pops in (priority, offset) order', async (t) => {
@@ -72,4 +74,15 @@ t.test("a key's head moves past settled offsets in order, across compaction", as
   settled.add(10_001);
   t.equal(heads.head(7, unsettled), undefined, 'a key with nothing unsettled has no head');
   t.equal(heads.head(8, unsettled), 1, 'other keys are apart');
+});
+
+t.test('a clock that steps back does not strand a record the index had moved to the due heap', async (t) => {
+  const window = new ShareWindow();
+  const policy = { lockMs: 30_000, maxAttempts: 5, deadLetter: false, ordering: 'none', maxInFlight: 100, maxDelayed: 100 };
+  const meta = (offset: number, dueMs: number) => ({ offset, keyHash: null, dueMs, timestampMs: 0 });
+  t.same(window.acquire('m', 2, 500, policy, { fromOffset: 0, toOffset: 2, records: [meta(0, 0), meta(1, 1000)] }).map((a) => a.offset), [0], 'both taken in; 1 is due at 1000');
+  t.equal(window.acknowledge('m', { firstOffset: 0, lastOffset: 0, type: AcknowledgeType.RELEASE, delayMs: 0, lockMs: 0, reason: null }, 600, policy), null);
+  t.same(window.acquire('m', 1, 1001, policy, null).map((a) => a.offset), [0], 'at 1001 record 1 is due too; max 1 takes 0');
+  t.same(window.acquire('m', 1, 990, policy, null), [], 'the clock stepped back to 990: record 1 is not due');
+  t.same(window.acquire('m', 1, 5000, policy, null).map((a) => a.offset), [1], 'and it is handed out once due again');
 });

@@ -14,6 +14,7 @@ import { createLogger } from '../../../broker/log.js';
 import { startBroker } from '../../../broker/main.js';
 import { SimulatedFileSystem } from '../../../broker/world/file-system.js';
 import { buildBatch } from '../../../protocol/batch/builder.js';
+import { DELIVER_AT_HEADER } from '../../../protocol/headers.js';
 import type { ShareFetchResponse } from '../../../protocol/messages.js';
 import { RawClient } from '../../support/raw-client.js';
 import { ack, acknowledge, acquired, join, produce, settled, shareFetch } from '../../support/share-wire.js';
@@ -55,7 +56,7 @@ t.test('a waiting share fetch wakes for its own group and partition only', async
   t.teardown(() => broker.close());
   const client = await RawClient.connect(broker.host, broker.port);
   t.teardown(() => client.close());
-  const created = await client.request('CreateTopics', { topics: [{ name: 'jobs', partitions: 2, replicationFactor: -1, configs: [] }, { name: 'other', partitions: 1, replicationFactor: -1, configs: [] }, { name: 'big', partitions: 1, replicationFactor: -1, configs: [] }], timeoutMs: 10_000, validateOnly: false });
+  const created = await client.request('CreateTopics', { topics: [{ name: 'jobs', partitions: 2, replicationFactor: -1, configs: [] }, { name: 'other', partitions: 1, replicationFactor: -1, configs: [] }, { name: 'big', partitions: 1, replicationFactor: -1, configs: [] }, { name: 'late', partitions: 1, replicationFactor: -1, configs: [] }], timeoutMs: 10_000, validateOnly: false });
   t.ok(created.topics.every((x) => x.errorCode === 0));
   await settled(async () => (await client.request('FindCoordinator', { keyType: 0, keys: ['a'] })).coordinators[0]!);
   const member = async (groupId: string, memberId: string, topic: string) => ({ groupId, memberId, memberEpoch: (await settled(() => join(client, groupId, memberId, [topic]))).memberEpoch });
@@ -107,4 +108,14 @@ t.test('a waiting share fetch wakes for its own group and partition only', async
   t.ok(first.topics[0]!.partitions[0]!.records.length <= 1500, 'within the bound');
   t.same(acquired(await bounded(1)).map((r) => r.offset), [4, 5, 6, 7], 'at least one batch, even over the bound');
   t.same(acquired(await bounded(1 << 20)).map((r) => r.offset), [8, 9, 10, 11], 'the rest');
+
+  // A batch of records due in an hour, then one due now, under a maxBytes that takes one batch per look: the first look
+  // takes the delayed batch in (a write, so a change) and hands out nothing; the fetch must look again, not wait out its maxWait.
+  const hour = Buffer.from(String(Date.now() + 3_600_000));
+  await produce(client, 'late', ['a', 'b', 'c'].map((v) => v.padEnd(250, '.')), [{ key: DELIVER_AT_HEADER, value: hour }]);
+  await produce(client, 'late', ['d', 'e', 'f'].map((v) => v.padEnd(250, '.')));
+  const D = await member('d', 'D', 'late');
+  const late = await client.request('ShareFetch', { ...D, maxWaitMs: 3000, maxRecords: 100, maxBytes: 1000, topics: [{ topic: 'late', partitions: [{ partition: 0, acknowledgements: [] }] }] });
+  t.same(acquired(late).map((r) => r.offset), [3, 4, 5], 'the due batch, in the same ShareFetch');
+  t.same(sink.lines.filter((l) => l.member === 'D' && l.event === 'shareFetchWaiting'), [], 'without waiting: it looked again at once');
 });
