@@ -55,6 +55,7 @@ import { PartitionLog } from './partition-log.js';
 import { PendingBudget } from './pending-budget.js';
 import { DELETED_SUFFIX } from './segment-names.js';
 import { isSetAsideDirName } from './set-aside.js';
+import type { EncryptionOptions } from './encryption/log-cipher.js';
 import { WorkerScanner, inlineScanner, type ScanReply, type ScanRequest, type SegmentScanner } from './segment-scanner.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
@@ -86,6 +87,8 @@ export interface LogManagerOptions {
   pendingPartitionBytesMax?: number;
   /** The same, for every log together (default 512 MiB). */
   pendingTotalBytesMax?: number;
+  /** Keys and nonce source for topics with encryption.enabled (encryption/log-cipher.ts); default none. */
+  encryption?: EncryptionOptions;
 }
 
 export interface OfflineLog {
@@ -215,6 +218,7 @@ export class LogManager {
         topic,
         partition,
         pendingBudget: this.#pendingBudget,
+        ...(this.#opts.encryption === undefined ? {} : { encryption: this.#opts.encryption }),
       });
       this.#logs.set(key(topic, partition), { topic, partition, log });
       const report = log.openReport;
