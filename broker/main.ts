@@ -143,7 +143,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const cache = embedded ? null : new MetadataCache();
     const topicImage = (topic: string) => (store ?? cache!).image.topics.get(topic);
 
-    const keys = world.keys !== undefined ? world.keys : keyProviderFromConfig(config.encryption);
+    const keys = world.keys !== undefined ? world.keys : await keyProviderFromConfig(config.encryption, (file) => fs.readFile(file));
     if (keys !== null) logger.info({ event: 'encryptionKeys', currentKeyId: keys.currentKeyId() }, `encryption at rest: new batches of encrypted topics go under key ${keys.currentKeyId()}`);
     let replicas: ReplicaManager | undefined;
     const logs = await LogManager.open({

@@ -202,6 +202,11 @@ export class LogManager {
     return manager;
   }
 
+  /** The encryption option every log of this manager opens with (none: PartitionLog's default, no keys). */
+  #encryption(): { encryption?: EncryptionOptions } {
+    return this.#opts.encryption === undefined ? {} : { encryption: this.#opts.encryption };
+  }
+
   async #openOne(topic: string, partition: number, scanner: SegmentScanner): Promise<void> {
     const started = this.#opts.clock.monotonicNs();
     const dir = path.join(this.dataDir, key(topic, partition));
@@ -218,7 +223,7 @@ export class LogManager {
         topic,
         partition,
         pendingBudget: this.#pendingBudget,
-        ...(this.#opts.encryption === undefined ? {} : { encryption: this.#opts.encryption }),
+        ...this.#encryption(),
       });
       this.#logs.set(key(topic, partition), { topic, partition, log });
       const report = log.openReport;
@@ -268,7 +273,7 @@ export class LogManager {
     const opening = (async () => {
       const existed = (await fs.stat(dir)) !== null;
       try {
-        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition, pendingBudget: this.#pendingBudget });
+        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition, pendingBudget: this.#pendingBudget, ...this.#encryption() });
       } catch (err) {
         // A directory this call made holds nothing anyone acknowledged: leave no half-made log behind.
         if (!existed) await fs.removeTree(dir).catch(() => undefined);

@@ -14,6 +14,7 @@ import { seededRng, systemRng } from '../../broker/world/rng.js';
 import { ATTR_ENCRYPTED, NONCE_BYTES, envelopeInfo, isEncryptedBatch } from '../../broker/storage/encryption/batch-envelope.js';
 import { EncryptionKeyError, parseKeyring, type KeyProvider } from '../../broker/storage/encryption/key-provider.js';
 import { keyProviderFromConfig } from '../../broker/storage/encryption/keys-from-config.js';
+import { envelopeReader } from '../../broker/storage/encryption/offline-reader.js';
 import { BatchFormatError } from '../../protocol/batch/header.js';
 import { CorruptLogError } from '../../broker/storage/errors.js';
 import { parseLogConfig, type LogConfig } from '../../broker/storage/log-config.js';
@@ -286,8 +287,26 @@ t.test('keyrings: parsing, and the settings that load one', async (t) => {
   t.throws(() => parseKeyring(`a=not*base64`, 'file'), /is not base64/);
   const message = (() => { try { parseKeyring(`a=${K1.slice(0, 20)}`, 'file'); return ''; } catch (err) { return (err as Error).message; } })();
   t.notMatch(message, K1.slice(0, 20), 'an error never quotes key material');
-  t.equal(keyProviderFromConfig({ keyFile: '', keys: '' }), null, 'no settings: no keys');
-  t.equal(keyProviderFromConfig({ keyFile: '/etc/runnel/keys', keys: '' }, () => `x=${K1}`)?.currentKeyId(), 'x');
-  t.throws(() => keyProviderFromConfig({ keyFile: '/nope', keys: '' }, () => { throw new Error('ENOENT: no such file'); }), /encryption.key.file \/nope cannot be read: ENOENT/);
-  t.throws(() => keyProviderFromConfig({ keyFile: '/a', keys: `x=${K1}` }), /not both/);
+  const noFile = (): Promise<Uint8Array> => Promise.reject(new Error('ENOENT: no such file'));
+  t.equal(await keyProviderFromConfig({ keyFile: '', keys: '' }, noFile), null, 'no settings: no keys');
+  t.equal((await keyProviderFromConfig({ keyFile: '/etc/runnel/keys', keys: '' }, async () => bytes(`x=${K1}\n`)))?.currentKeyId(), 'x');
+  t.equal((await keyProviderFromConfig({ keyFile: '', keys: `x=${K1},y=${K2}` }, noFile))?.currentKeyId(), 'y', 'encryption.keys (RUNNEL_ENCRYPTION_KEYS)');
+  await t.rejects(keyProviderFromConfig({ keyFile: '/nope', keys: '' }, noFile), /encryption.key.file \/nope cannot be read: ENOENT/);
+  await t.rejects(keyProviderFromConfig({ keyFile: '/a', keys: `x=${K1}` }, noFile), /not both/);
+});
+
+t.test('the offline reader (runnel dump-log): names the key without a keyring, opens with it, refuses a wrong key', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const log = await open(fs, ring1());
+  log.append(secretBatch(0, 3, 1_000), { leaderEpoch: 0 });
+  await log.close();
+  const [batch] = await diskBatches(fs);
+  const bare = envelopeReader(null);
+  t.equal(bare.isEncrypted(batch!.bytes), true);
+  t.equal(bare.keyIdOf(batch!.bytes), 'k1');
+  t.equal(bare.open, null, 'no keyring: nothing to open with');
+  const keyed = envelopeReader({ text: `k1=${K1}`, source: 'test' });
+  t.same(decodeBatch(keyed.open!(batch!.bytes, batch!.file, 0), 0).records.map((r) => Buffer.from(r.value ?? []).toString()), [0, 1, 2].map(secret));
+  const wrong = envelopeReader({ text: `k1=${K2}`, source: 'test' });
+  t.throws(() => wrong.open!(batch!.bytes, batch!.file, 0), /does not authenticate/);
 });
