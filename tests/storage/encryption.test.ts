@@ -310,3 +310,12 @@ t.test('the offline reader (runnel dump-log): names the key without a keyring, o
   const wrong = envelopeReader({ text: `k1=${K2}`, source: 'test' });
   t.throws(() => wrong.open!(batch!.bytes, batch!.file, 0), /does not authenticate/);
 });
+
+t.test('a provider of an embedding program whose current key id the envelope cannot hold is refused before anything is written', async (t) => {
+  const odd: KeyProvider = { currentKeyId: () => 'x'.repeat(300), key: () => new Uint8Array(32) };
+  const log = await open(new SimulatedFileSystem(), odd);
+  t.throws(() => log.append(secretBatch(0, 1, 1_000), { leaderEpoch: 0 }), /current key id 'x+' is not 1-64/);
+  t.equal(log.logEndOffset, 0);
+  t.equal(log.isOffline, false);
+  await log.close();
+});

@@ -3,7 +3,9 @@
  * disk with no broker (Kafka's DumpLogSegments). For a `.log`: every batch's
  * offsets, leader epoch, record count, size, codec, timestamps and whether its
  * CRC holds (with `--records`, its records too), then where the file stops
- * being whole batches. For an `.index` or
+ * being whole batches. A batch encrypted at rest names its key; with the
+ * keyring (`--key-file`, or RUNNEL_ENCRYPTION_KEYS) it is also checked
+ * (authenticated) and its records can be shown. For an `.index` or
  * `.timeindex`: its entries, each checked against the segment's `.log`.
  * Exit status: 0 when the file is sound, 2 when it found problems (bad CRC, torn
  * tail, index entries that point nowhere), 1 when it could not read the file.

@@ -27,7 +27,7 @@ import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../
 import type { Rng } from '../../world/rng.js';
 import { CorruptLogError } from '../errors.js';
 import { EnvelopeError, NONCE_BYTES, envelopeInfo, envelopeOverhead, isEncryptedBatch, openBatch, sealBatch } from './batch-envelope.js';
-import { EncryptionKeyError, type KeyProvider } from './key-provider.js';
+import { EncryptionKeyError, isValidKeyId, type KeyProvider } from './key-provider.js';
 
 export interface EncryptionOptions {
   /** The broker's keys; null when none are configured (encrypted topics then refuse appends). */
@@ -63,6 +63,8 @@ export class LogCipher {
   /** The envelope form of every (validated, stamped) batch of `records`, under the current key; `records` is not changed. */
   seal(records: Uint8Array): Uint8Array {
     const keyId = this.#provider().currentKeyId();
+    // A provider of an embedding program is not held to the keyring's rules otherwise: the envelope stores the id in at most 255 bytes.
+    if (!isValidKeyId(keyId)) throw new EncryptionKeyError(`the current key id '${keyId.slice(0, 80)}' is not 1-64 of A-Z a-z 0-9 . _ -`);
     const key = this.#key(keyId);
     const keyIdBytes = Buffer.from(keyId, 'latin1');
     const overhead = envelopeOverhead(keyIdBytes.byteLength);
