@@ -17,6 +17,7 @@ import { keyProviderFromConfig } from '../../broker/storage/encryption/keys-from
 import { envelopeReader } from '../../broker/storage/encryption/offline-reader.js';
 import { BatchFormatError } from '../../protocol/batch/header.js';
 import { CorruptLogError } from '../../broker/storage/errors.js';
+import { toWireError } from '../../broker/handlers/errors.js';
 import { parseLogConfig, type LogConfig } from '../../broker/storage/log-config.js';
 import { PartitionLog } from '../../broker/storage/partition-log.js';
 import { LOG_SUFFIX } from '../../broker/storage/segment-names.js';
@@ -150,6 +151,8 @@ t.test('rotation: old batches stay readable under their key id, new ones use the
   t.ok(refused instanceof EncryptionKeyError, 'a missing key is an EncryptionKeyError');
   t.match((refused as Error).message, /secrets-0\/0+\.log: the batch at byte 0 is encrypted under key 'k1', and no encryption key 'k1' in the keyring/, 'naming the file, the batch and the missing key id');
   t.equal(missing.isOffline, false, 'a missing key is configuration, not corruption: the log stays online');
+  const wire = toWireError(refused, { error: () => undefined } as unknown as Parameters<typeof toWireError>[1]);
+  t.same([wire.errorName, wire.message], ['KAFKA_STORAGE_ERROR', (refused as Error).message], 'clients get KAFKA_STORAGE_ERROR with the reason');
   t.same(await readValues(missing, 20), Array.from({ length: 20 }, (_, i) => secret(20 + i)), 'batches under the key it has still read');
   await missing.close();
 
