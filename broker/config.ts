@@ -69,6 +69,8 @@ export interface BrokerConfig {
   controllerLeaseMs: number;
   /** With the controller on etcd: the cluster's key prefix and the TLS files (empty: none). */
   etcd: { prefix: string; caFile: string; certFile: string; keyFile: string };
+  /** Encryption at rest: the keyring file, or the keyring text (at most one is set; storage/encryption/keys-from-config.ts). */
+  encryption: { keyFile: string; keys: string };
   /** The rack of this broker, for rack-aware replica placement; null: none. */
   brokerRack: string | null;
   /** The controller fences a broker not heard from for this long (and moves its leaderships). */
@@ -114,6 +116,8 @@ export interface BrokerSettingDef {
   readonly doc: string;
   /** Throws an Error whose message says what a valid value looks like. */
   parse(raw: string): unknown;
+  /** A secret: DescribeConfigs answers it with no value (Kafka's sensitive configs). */
+  readonly sensitive?: boolean;
 }
 
 /** The prefix that turns a topic setting into its broker-wide default. */
@@ -224,6 +228,8 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'max.partitions.per.topic', defaultValue: '1000', doc: 'Most partitions one topic may have; a creation asking for more is refused with INVALID_PARTITIONS, never cut down.', parse: int(1, 100_000) },
   { name: 'log.retention.check.interval.ms', defaultValue: String(5 * 60_000), doc: 'How often retention (retention.ms, retention.bytes) is applied to every partition.', parse: int(1, INT32_MAX) },
   { name: 'shutdown.timeout.ms', defaultValue: '30000', doc: 'Longest a clean shutdown waits for in-flight requests before closing the logs anyway.', parse: int(0, INT32_MAX) },
+  { name: 'encryption.key.file', defaultValue: '', doc: 'Keyring file for encryption at rest (topics with encryption.enabled): `ID=BASE64` entries, one a line, each key 32 random bytes in base64 (`openssl rand -base64 32`); the last entry is the current key, older ones stay to read what was written under them. Read once at start. Keep it readable by the broker\'s user only, and out of the data directory and its backups.', parse: (raw) => raw.trim() },
+  { name: 'encryption.keys', defaultValue: '', doc: 'The keyring itself instead of a file, entries separated by commas (`k1=BASE64,k2=BASE64`, the last current): meant for the environment (RUNNEL_ENCRYPTION_KEYS) or a secret store, never a config file others read. Not with encryption.key.file. DescribeConfigs never shows it.', parse: (raw) => raw.trim(), sensitive: true },
   { name: 'logger.level', defaultValue: 'info', doc: `Broker log verbosity: ${LOGGER_LEVELS.join(', ')}.`, parse: oneOf(LOGGER_LEVELS) },
   { name: 'logger.format', defaultValue: 'auto', doc: 'Broker log lines: json (one object a line, for machines), pretty (time, level, sentence, fields, for people), or auto (pretty when stdout is a terminal, else json).', parse: oneOf(LOGGER_FORMATS) },
 ];
@@ -314,6 +320,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     controllerAddress: get('controller.address'),
     controllerLeaseMs: get('controller.lease.ms'),
     etcd: { prefix: get('controller.etcd.prefix'), caFile: get('controller.etcd.ca.file'), certFile: get('controller.etcd.cert.file'), keyFile: get('controller.etcd.key.file') },
+    encryption: { keyFile: get('encryption.key.file'), keys: get('encryption.keys') },
     brokerRack: get<string>('broker.rack') === '' ? null : get('broker.rack'),
     brokerSessionTimeoutMs: get('broker.session.timeout.ms'),
     brokerSessionDisconnectTimeoutMs: get('broker.session.disconnect.timeout.ms'),
