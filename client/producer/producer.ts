@@ -166,8 +166,11 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
     }
     if (w.next < messages.length && !call.settled) {
       this.#waiting.push(w);
-      if (stop.kind === 'parked' && !wasEmpty) this.#park(w, this.#cluster.cachedTopic(req.topic, nowMs)!, this.#parkedPartitions);
-      else this.#pumpWaiting();
+      // A pass sets the timer and asks for what the call needs; behind a call waiting for metadata or memory, the pass
+      // that comes when it arrives takes this one too.
+      if (wasEmpty) this.#pumpWaiting();
+      else if (stop.kind === 'parked') this.#park(w, this.#cluster.cachedTopic(req.topic, nowMs)!, this.#parkedPartitions);
+      else if (!this.#headOfLine) this.#pumpWaiting();
     }
     return call.promise;
   }
