@@ -39,7 +39,7 @@ export interface BreakerTransitions {
 }
 
 /** The outcome of asking to send: go ahead (`probe` when this request is the half-open probe), or fail fast until `retryAtMs`. */
-export type Admission = { admitted: true; probe: boolean } | { admitted: false; retryInMs: number };
+export type Admission = { admitted: true; probe: boolean } | { admitted: false; retryInMs: number; lastError: Error | null };
 
 const JITTER = 0.2;
 
@@ -59,6 +59,8 @@ export class CircuitBreaker {
   #probing = false;
   /** Its connection is gone: late outcomes change nothing and announce nothing. */
   #closed = false;
+  /** The latest failure (the cause a fast failure carries). */
+  #lastError: Error | null = null;
   /** Times it opened (counters for `brokerStats()`). */
   opens = 0;
   /** Requests failed fast while open. */
@@ -93,7 +95,7 @@ export class CircuitBreaker {
       return { admitted: true, probe: true };
     }
     this.rejected++;
-    return { admitted: false, retryInMs: this.#state === 'open' ? Math.max(0, this.#retryAtMs - this.#clock.nowMs()) : 0 };
+    return { admitted: false, retryInMs: this.#state === 'open' ? Math.max(0, this.#retryAtMs - this.#clock.nowMs()) : 0, lastError: this.#lastError };
   }
 
   /** Whether `admit()` would let a request through now (no side effects): for picking a broker to ask. */
@@ -124,6 +126,7 @@ export class CircuitBreaker {
     if (probe) this.#probing = false;
     if (this.#closed) return;
     this.#failures++;
+    this.#lastError = error;
     if (this.#state === 'half-open' && probe) {
       this.#open(error, true);
     } else if (this.#state === 'closed' && this.#failures >= this.#settings.failureThreshold) {

@@ -77,7 +77,9 @@ export class GuardedConnection extends Connection {
     const admission = this.breaker?.admit() ?? { admitted: true as const, probe: false };
     if (!admission.admitted) {
       const when = admission.retryInMs > 0 ? `a probe goes in about ${admission.retryInMs} ms` : 'a probe is out';
-      throw new RunnelError('BROKER_CIRCUIT_OPEN', `The circuit breaker for ${this.address} is open after repeated failures; not sending ${api} there for now (${when}).`);
+      // The last failure is the cause, so what reads causes (an errno such as ECONNREFUSED) still finds why.
+      const last = admission.lastError === null ? '' : `; the last failure: ${admission.lastError.message}`;
+      throw new RunnelError('BROKER_CIRCUIT_OPEN', `The circuit breaker for ${this.address} is open after repeated failures; not sending ${api} there for now (${when})${last}.`, { cause: admission.lastError ?? undefined });
     }
     this.#outstanding++;
     try {

@@ -12,7 +12,7 @@ import { CircuitBreaker } from '../../../client/resilience/circuit-breaker.js';
 import { GuardedConnection } from '../../../client/resilience/guarded-connection.js';
 import { systemClock } from '../../../client/clock.js';
 import type { ConnectionOptions } from '../../../client/connection.js';
-import { RunnelError } from '../../../client/errors.js';
+import { RunnelError, systemCodeOf } from '../../../client/errors.js';
 import { unusedPort } from '../../tools/run-cli.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -58,7 +58,8 @@ t.test('a refused broker opens the breaker; then requests fail fast without conn
   const before = refusedConnects;
   const started = performance.now();
   const err = await conn.request('Metadata', { topics: [], allowAutoTopicCreation: false, includeInternal: false }).catch((e: unknown) => e);
-  t.match(err, { errorName: 'BROKER_CIRCUIT_OPEN', retriable: true, message: /circuit breaker for 127\.0\.0\.1:\d+ is open/ });
+  t.match(err, { errorName: 'BROKER_CIRCUIT_OPEN', retriable: true, message: /circuit breaker for 127\.0\.0\.1:\d+ is open.*the last failure: .*refused/ });
+  t.equal(systemCodeOf(err), 'ECONNREFUSED', 'its cause is the last failure');
   t.ok(performance.now() - started < 50, 'at once');
   t.equal(refusedConnects, before, 'no connect attempt while open');
 });
