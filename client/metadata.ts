@@ -220,11 +220,8 @@ export class Cluster {
       logger: this.opts.logger,
       // A dropped broker may have lost leadership: re-learn before the next request.
       onDisconnect: () => this.invalidate(),
-      onTrouble: (error, reason, sinceMs) => {
-        // A failed connect, a request timed out, a broker silent even to a probe: each counts towards the breaker.
-        breaker?.failure(error);
-        this.#trouble(outageKey, address, error, reason, sinceMs);
-      },
+      // The guarded connection counts each of these towards its breaker too.
+      onTrouble: (error, reason, sinceMs) => this.#trouble(outageKey, address, error, reason, sinceMs),
       onReachable: () => this.#reachable(outageKey),
       world: this.opts.world,
     }, {

@@ -8,9 +8,13 @@
  *   the retriable BROKER_CIRCUIT_OPEN instead of waiting out a connect or a
  *   request timeout; what retries it (the producer, a lookup) refreshes
  *   metadata first, so it finds the partition's new leader after a
- *   failover. A request counts as a failure when the connection fails it
- *   (CONNECTION_FAILED, NETWORK_EXCEPTION, REQUEST_TIMED_OUT); any answer,
- *   an error code included, is a success: the broker is there.
+ *   failover. Failures are the connection's, counted once each: a failed
+ *   connect attempt, a request timed out, a broker silent even to the
+ *   liveness probe (the connection's `onTrouble`). Not every request that a
+ *   failure fails: one timeout resets the connection and fails all it
+ *   carried, and counting each would open the breaker on one lost answer.
+ *   Any answer, an error code included, is a success: the broker is there.
+ *   The half-open probe's own outcome decides: its failure reopens.
  * - Bulkhead: `maxInFlightRequests` are written at once (the connection's
  *   own limit) and at most `maxQueuedRequests` more wait for a slot; beyond
  *   that a request fails at once with the retriable BROKER_BULKHEAD_FULL, so
@@ -45,8 +49,15 @@ export class GuardedConnection extends Connection {
   bulkheadRejected = 0;
 
   constructor(opts: ConnectionOptions, guard: GuardOptions) {
-    super(opts);
-    this.breaker = guard.breaker;
+    const breaker = guard.breaker;
+    super(breaker === null ? opts : {
+      ...opts,
+      onTrouble: (error, reason, sinceMs) => {
+        breaker.failure(error);
+        opts.onTrouble?.(error, reason, sinceMs);
+      },
+    });
+    this.breaker = breaker;
     this.#maxOutstanding = opts.maxInFlightRequests + guard.maxQueuedRequests;
     this.#onBulkheadFull = guard.onBulkheadFull;
   }
@@ -87,8 +98,10 @@ export class GuardedConnection extends Connection {
       this.breaker?.success(admission.probe);
       return result;
     } catch (err) {
-      if (err instanceof RunnelError && BROKER_FAILURES.has(err.errorName)) this.breaker?.failure(err, admission.probe);
-      else if (err instanceof RunnelError && err.errorName === 'CLIENT_CLOSED') this.breaker?.abandon(admission.probe);
+      // A broker failure was counted as the connection's trouble; only the probe's own failure says more (reopen).
+      if (err instanceof RunnelError && BROKER_FAILURES.has(err.errorName)) {
+        if (admission.probe) this.breaker?.failure(err, true);
+      } else if (err instanceof RunnelError && err.errorName === 'CLIENT_CLOSED') this.breaker?.abandon(admission.probe);
       // Any other error is the broker's answer (or a request it could not take): it is there.
       else this.breaker?.success(admission.probe);
       throw err;

@@ -50,6 +50,7 @@ t.test('a refused broker opens the breaker; then requests fail fast without conn
   t.teardown(() => breaker.close());
   const conn = new GuardedConnection({ ...options(port), onTrouble: () => void refusedConnects++ }, { breaker, maxQueuedRequests: 10 });
   t.teardown(() => conn.close());
+  // Each refused connect attempt is one failure of the connection.
   for (let i = 0; i < 2; i++) {
     const err = await conn.request('Metadata', { topics: [], allowAutoTopicCreation: false, includeInternal: false }).catch((e: unknown) => e);
     t.match(err, { errorName: 'CONNECTION_FAILED' }, `attempt ${i + 1} refused`);
