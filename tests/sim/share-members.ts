@@ -128,6 +128,8 @@ export class ShareMembers implements Checker {
   readonly #records = new Map<string, RecordLog>();
   /** memberId -> the send time of its last heartbeat answered OK. */
   readonly #lastOk = new Map<string, number>();
+  /** Member ids that left or were removed (#letGoAll). */
+  readonly #retired = new Set<string>();
   /** value -> deliver.at of every send; acknowledged sends by "partition:offset". */
   readonly #dueOf = new Map<string, number>();
   readonly #acked = new Map<string, string>();
@@ -239,7 +241,8 @@ export class ShareMembers implements Checker {
       }
       await this.#sim.runUntil(this.#sim.elapsedMs + 300);
     }
-    this.#sim.fail('share-liveness', `the queue was not drained after the faults stopped: ${last}; dead letters read ${this.#deadLetters.size}; ${this.describe()}`);
+    const missing = [...this.#records].filter(([key, log]) => log.rejectedOk && !this.#deadLetters.has(key)).map(([key]) => key);
+    this.#sim.fail('share-liveness', `the queue was not drained after the faults stopped: ${last}; dead letters read ${this.#deadLetters.size}${missing.length === 0 ? '' : `; rejected (answered OK) but not in ${DLQ}: ${missing.join(', ')}`}; ${this.describe()}`);
   }
 
   describe(): string {
@@ -441,8 +444,14 @@ export class ShareMembers implements Checker {
     await conn.request('ShareGroupHeartbeat', { groupId: QUEUE, memberId: m.memberId, memberEpoch: -1, subscribedTopicNames: null, config: null }).catch(() => undefined);
   }
 
-  /** Every lock of `memberId` may end from now on (it left, or its acks are on the way). */
+  /**
+   * Every lock of `memberId` may end from now on (it left, or was removed):
+   * those handed out already, and those of answers still on the way (a
+   * ShareFetch in flight when the member left may come back with records
+   * the leave, processed after it, released at once).
+   */
   #letGoAll(memberId: string): void {
+    this.#retired.add(memberId);
     for (const log of this.#records.values()) for (const h of log.handouts) if (h.memberId === memberId) h.letGo = true;
   }
 
@@ -505,7 +514,8 @@ export class ShareMembers implements Checker {
       for (const a of acks) a.handout.letGo = true;
       try {
         const conn = await this.#coordinatorOf(m);
-        if (!current() || m.memberId !== memberId) return;
+        if (!current()) return;
+        if (m.memberId !== memberId) continue;
         const sentSeq = this.#seq++;
         const sentMs = this.#sim.clock.nowMs();
         const res = await conn.request('ShareFetch', {
@@ -517,9 +527,8 @@ export class ShareMembers implements Checker {
           maxBytes: 1 << 20,
           topics: [{ topic: TOPIC, partitions: [0, 1].map((partition) => ({ partition, acknowledgements: acks.filter((a) => a.partition === partition).map((a) => a.ack) })) }],
         }, FETCH_WAIT_MS + REQUEST_TIMEOUT_MS);
-        if (m.memberId !== memberId) return;
-        this.#onFetch(m, incarnation, res, acks, sentSeq, sentMs);
-        if (!current()) return;
+        // Recorded even when the member crashed, left or rejoined meanwhile: the coordinator handed these out all the same.
+        this.#onFetch(m, incarnation, memberId, res, acks, sentSeq, sentMs);
       } catch (error) {
         if (m.incarnation === incarnation) m.coordinator = null;
         this.#sim.event(`share: ${m.name} fetch failed: ${(error as Error).message}`);
@@ -528,11 +537,11 @@ export class ShareMembers implements Checker {
     }
   }
 
-  #onFetch(m: ShareMember, incarnation: number, res: ShareFetchResponse, acks: ShareMember['piggyback'], sentSeq: number, sentMs: number): void {
+  #onFetch(m: ShareMember, incarnation: number, memberId: string, res: ShareFetchResponse, acks: ShareMember['piggyback'], sentSeq: number, sentMs: number): void {
     const error = errorNameOf(res.errorCode);
     if (error !== 'NONE') {
       if (error === 'UNKNOWN_MEMBER_ID' || error === 'FENCED_MEMBER_EPOCH') {
-        if (m.incarnation === incarnation) this.#rejoin(m, error);
+        if (m.incarnation === incarnation && m.memberId === memberId) this.#rejoin(m, error);
         return;
       }
       if (!['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'REQUEST_TIMED_OUT'].includes(error)) this.#sim.fail('share-protocol', `${m.name}: unexpected ShareFetch error ${error}: ${res.errorMessage ?? ''}`);
@@ -546,10 +555,10 @@ export class ShareMembers implements Checker {
         for (const a of acks.filter((x) => x.partition === p.partition)) this.#settled(p.partition, a.ack, a.handout, !failed(p.failedAcknowledgements, a.ack.firstOffset), sentMs);
         for (const { message, deliveryCount } of acquiredRecords(t.topic, p.partition, p.records, p.acquiredRecords)) {
           const value = message.value?.toString() ?? '';
-          const h: Handout = { member: m, memberId: m.memberId, deliveryCount, sentSeq, recvSeq, recvMs, lockEndMs: sentMs + res.acquisitionLockTimeoutMs, letGo: false };
-          this.#sim.event(`share: ${m.name} (${m.memberId}) got ${TOPIC}-${p.partition}@${message.offset} ${value} count ${deliveryCount}`);
+          const h: Handout = { member: m, memberId, deliveryCount, sentSeq, recvSeq, recvMs, lockEndMs: sentMs + res.acquisitionLockTimeoutMs, letGo: this.#retired.has(memberId) };
+          this.#sim.event(`share: ${m.name} (${memberId}) got ${TOPIC}-${p.partition}@${message.offset} ${value} count ${deliveryCount}`);
           this.#onHandout(m, p.partition, message.offset, h, value, this.#dueOf.get(value));
-          if (m.incarnation === incarnation && m.live) this.#handle(m, incarnation, p.partition, message.offset, h);
+          if (m.incarnation === incarnation && m.live && m.memberId === memberId) this.#handle(m, incarnation, p.partition, message.offset, h);
         }
       }
     }
