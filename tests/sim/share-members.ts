@@ -37,7 +37,7 @@
  *   accepted, or was accepted by some member and is not a dead letter; a
  *   reject answered OK is a dead letter with reason "rejected".
  */
-import { Cluster } from '../../client/metadata.js';
+import type { Cluster } from '../../client/metadata.js';
 import type { Connection } from '../../client/connection.js';
 import { Runnel } from '../../client/runnel.js';
 import type { Consumer, Producer } from '../../client/types.js';
@@ -45,10 +45,11 @@ import { acquiredRecords } from '../../client/queue/share-records.js';
 import type { Rng } from '../../broker/world/rng.js';
 import { errorNameOf } from '../../protocol/errors.js';
 import { DlqHeader } from '../../protocol/headers.js';
-import { AcknowledgeType, COORDINATOR_KEY_GROUP, type ShareAcknowledgement, type ShareFailedAcknowledgement, type ShareFetchResponse } from '../../protocol/messages.js';
+import { AcknowledgeType, type ShareAcknowledgement, type ShareFailedAcknowledgement, type ShareFetchResponse } from '../../protocol/messages.js';
 import type { Checker, Simulation } from './engine.js';
 import type { FaultSchedule } from './faults.js';
 import type { Invariants } from './invariants.js';
+import { findCoordinator, simCluster } from './sim-cluster.js';
 import { PORT, type SimNode } from './sim-node.js';
 import type { TopicPlan } from './workload.js';
 
@@ -67,8 +68,6 @@ const MAX_ATTEMPTS = 4;
 const REQUEST_TIMEOUT_MS = 1500;
 const FETCH_WAIT_MS = 500;
 const RETRY_MS = 200;
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 type Action = 'accept' | 'release' | 'delay' | 'reject' | 'slow' | 'forget';
 const ACTIONS: readonly [Action, number][] = [['accept', 50], ['release', 10], ['delay', 10], ['reject', 7], ['slow', 13], ['forget', 10]];
@@ -147,19 +146,7 @@ export class ShareMembers implements Checker {
     this.#invariants = invariants;
     this.#rng = sim.rngFor('share');
     const clusterRng = sim.rngFor('share cluster');
-    this.#cluster = new Cluster({
-      bootstrap: [1, 2, 3].map((id) => ({ host: `b${id}`, port: PORT })),
-      clientId: 'sim-queue',
-      connectTimeoutMs: 1000,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-      maxInFlightRequests: 16,
-      maxFrameBytes: 1 << 20,
-      retry: { retries: 0, initialBackoffMs: 50, maxBackoffMs: 500 },
-      logger: silent,
-      allowAutoTopicCreation: false,
-      metadataMaxAgeMs: 2000,
-      world: { transport: sim.network.node('client'), clock: sim.clock, rng: { next: () => clusterRng.next() } },
-    });
+    this.#cluster = simCluster(sim, 'sim-queue', clusterRng, REQUEST_TIMEOUT_MS);
     const clientRng = sim.rngFor('share client');
     this.#client = new Runnel(
       { bootstrap: [1, 2, 3].map((id) => `b${id}:${PORT}`), clientId: 'sim-queue-producer', requestTimeoutMs: 3000, connectTimeoutMs: 2000, retry: { initialBackoffMs: 50, maxBackoffMs: 500 } },
@@ -399,17 +386,8 @@ export class ShareMembers implements Checker {
 
   async #coordinatorOf(m: ShareMember): Promise<Connection> {
     if (m.coordinator !== null) return m.coordinator;
-    const res = await this.#cluster.anyConnection().request('FindCoordinator', { keyType: COORDINATOR_KEY_GROUP, keys: [QUEUE] });
-    const found = res.coordinators[0];
-    if (found === undefined || found.errorCode !== 0) throw new Error(`no coordinator: ${found === undefined ? 'no answer' : errorNameOf(found.errorCode)}`);
-    let conn: Connection;
-    try {
-      conn = this.#cluster.broker(found.nodeId);
-    } catch {
-      await this.#cluster.refresh();
-      conn = this.#cluster.broker(found.nodeId);
-    }
-    this.coordinatorId = found.nodeId;
+    const { conn, nodeId } = await findCoordinator(this.#cluster, QUEUE);
+    this.coordinatorId = nodeId;
     m.coordinator = conn;
     return conn;
   }
