@@ -423,6 +423,17 @@ export class ShareMembers implements Checker {
   }
 
   /**
+   * An acknowledgement of `offset` is on its way: it applies by offset to
+   * whatever delivery of the record the member holds when it arrives (a
+   * later one than it was meant for, when the first lock ran out and the
+   * record came back to the same member), so every handout of it to the
+   * member may end from now on.
+   */
+  #letGo(partition: number, offset: number, memberId: string): void {
+    for (const h of this.#records.get(`${partition}:${offset}`)?.handouts ?? []) if (h.memberId === memberId) h.letGo = true;
+  }
+
+  /**
    * Every lock of `memberId` may end from now on (it left, or was removed):
    * those handed out already, and those of answers still on the way (a
    * ShareFetch in flight when the member left may come back with records
@@ -489,7 +500,7 @@ export class ShareMembers implements Checker {
       const memberId = m.memberId;
       const acks = m.piggyback;
       m.piggyback = [];
-      for (const a of acks) a.handout.letGo = true;
+      for (const a of acks) this.#letGo(a.partition, a.ack.firstOffset, a.handout.memberId);
       try {
         const conn = await this.#coordinatorOf(m);
         if (!current()) return;
@@ -567,7 +578,7 @@ export class ShareMembers implements Checker {
   }
 
   async #acknowledge(m: ShareMember, partition: number, ack: ShareAcknowledgement, h: Handout): Promise<void> {
-    h.letGo = true;
+    this.#letGo(partition, ack.firstOffset, h.memberId);
     try {
       const conn = await this.#coordinatorOf(m);
       const sentMs = this.#sim.clock.nowMs();
