@@ -58,6 +58,7 @@ export class FaultSchedule {
   /** Cuts and pauses in progress. */
   #disturbances = 0;
   #stopped = false;
+  #healthy: () => boolean = () => false;
 
   constructor(sim: Simulation, nodes: SimNode[]) {
     this.#sim = sim;
@@ -67,6 +68,7 @@ export class FaultSchedule {
 
   /** Schedules `count` fault starts in [now, now + windowMs). */
   plan(opts: FaultOptions, healthy: () => boolean): void {
+    this.#healthy = healthy;
     const start = this.#sim.clock.nowMs();
     for (let i = 0; i < opts.count; i++) {
       const at = this.#rng.int(opts.windowMs);
@@ -87,10 +89,28 @@ export class FaultSchedule {
     return items[this.#rng.int(items.length)]!;
   }
 
+  /**
+   * A SIGKILL of `node` now, aimed by the scenario (the share group's
+   * coordinator mid-flight), restarted after `downMs`; refused (false) when
+   * the schedule would refuse a broker fault now (a counting fault not over).
+   * Draws nothing from the schedule's generator: the planned faults stay the same.
+   */
+  kill(node: SimNode, downMs: number): boolean {
+    if (this.#stopped || node.status !== 'up') return false;
+    if (node.role === 'broker' && this.#countingFault && !this.#healthy()) return false;
+    node.crash(null);
+    this.#after(downMs, () => node.start());
+    return true;
+  }
+
   #later(minMs: number, maxMs: number, undo: () => void): void {
+    this.#after(minMs + this.#rng.int(maxMs - minMs + 1), undo);
+  }
+
+  #after(delayMs: number, undo: () => void): void {
     const id = this.#nextUndo++;
     this.#undo.set(id, undo);
-    this.#sim.clock.schedule(minMs + this.#rng.int(maxMs - minMs + 1), () => {
+    this.#sim.clock.schedule(delayMs, () => {
       if (!this.#undo.delete(id)) return;
       undo();
     });

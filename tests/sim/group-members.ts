@@ -22,13 +22,13 @@
  * "Processing" is simulated: an owner moves its position forward at random
  * and commits it with its member epoch.
  */
-import { Cluster } from '../../client/metadata.js';
+import type { Cluster } from '../../client/metadata.js';
 import type { Connection } from '../../client/connection.js';
 import type { Rng } from '../../broker/world/rng.js';
-import { COORDINATOR_KEY_GROUP, type ConsumerGroupHeartbeatResponse } from '../../protocol/messages.js';
+import type { ConsumerGroupHeartbeatResponse } from '../../protocol/messages.js';
 import { errorNameOf } from '../../protocol/errors.js';
 import type { Checker, Simulation } from './engine.js';
-import { PORT } from './sim-node.js';
+import { findCoordinator, simCluster } from './sim-cluster.js';
 import { fromTopicPartitions, tp as tpOf, toTopicPartitions } from '../../broker/coordinator/partition-set.js';
 
 export const GROUP = 'sim-group';
@@ -38,8 +38,6 @@ export const GROUP_SESSION_MS = 3000;
 const GROUP_HEARTBEAT_MS = 500;
 const REQUEST_TIMEOUT_MS = 1500;
 const RETRY_MS = 200;
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A partition as group state keys it ("topic:partition"). */
 type Tp = string;
@@ -88,19 +86,7 @@ export class GroupMembers implements Checker {
     this.#sim = sim;
     this.#rng = sim.rngFor('group');
     const rng = sim.rngFor('group client');
-    this.#cluster = new Cluster({
-      bootstrap: [1, 2, 3].map((id) => ({ host: `b${id}`, port: PORT })),
-      clientId: 'sim-group',
-      connectTimeoutMs: 1000,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-      maxInFlightRequests: 16,
-      maxFrameBytes: 1 << 20,
-      retry: { retries: 0, initialBackoffMs: 50, maxBackoffMs: 500 },
-      logger: silent,
-      allowAutoTopicCreation: false,
-      metadataMaxAgeMs: 2000,
-      world: { transport: sim.network.node('client'), clock: sim.clock, rng: { next: () => rng.next() } },
-    });
+    this.#cluster = simCluster(sim, 'sim-group', rng, REQUEST_TIMEOUT_MS);
     this.#partitions = partitions.map((p) => tpOf(p.topic, p.partition));
     this.#topics = [...new Set(partitions.map((p) => p.topic))];
     // Every other member is static: a restart within the session timeout gets its partitions back.
@@ -231,16 +217,7 @@ export class GroupMembers implements Checker {
 
   async #coordinatorOf(m: Member): Promise<Connection> {
     if (m.coordinator !== null) return m.coordinator;
-    const res = await this.#cluster.anyConnection().request('FindCoordinator', { keyType: COORDINATOR_KEY_GROUP, keys: [GROUP] });
-    const found = res.coordinators[0];
-    if (found === undefined || found.errorCode !== 0) throw new Error(`no coordinator: ${found === undefined ? 'no answer' : errorNameOf(found.errorCode)}`);
-    let conn: Connection;
-    try {
-      conn = this.#cluster.broker(found.nodeId);
-    } catch {
-      await this.#cluster.refresh();
-      conn = this.#cluster.broker(found.nodeId);
-    }
+    const { conn } = await findCoordinator(this.#cluster, GROUP);
     m.coordinator = conn;
     return conn;
   }

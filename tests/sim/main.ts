@@ -1,12 +1,12 @@
 /**
- * `npm run simulate -- [--seeds N] [--from S] [--seed S] [--trace] [--until-failure] [--faults kill,pause,...] [--groups]`:
+ * `npm run simulate -- [--seeds N] [--from S] [--seed S] [--trace] [--until-failure] [--faults kill,pause,...] [--groups] [--share]`:
  * runs seeds of the whole-cluster simulation (scenario.ts) and prints, at the
  * end, the seeds run, seeds per second and the simulated hours covered. A
  * failing seed prints itself with the command that replays it; `--trace`
  * prints every traced event of the run (and its hash) as it happens;
  * `--until-failure` stops at the first failing seed (how many seeds a
  * planted bug takes to be caught); `--groups` adds a consumer group to
- * every seed (group-members.ts).
+ * every seed (group-members.ts), `--share` a share group (share-members.ts).
  */
 import { SimulationFailure } from './failure.js';
 import { runSeeds } from './soak.js';
@@ -24,13 +24,14 @@ const from = Number(one ?? argValue(args, '--from') ?? 1);
 const trace = args.includes('--trace');
 const untilFailure = args.includes('--until-failure');
 const groups = args.includes('--groups');
+const share = args.includes('--share');
 const kinds = argValue(args, '--faults')?.split(',') as FaultKind[] | undefined;
 if (!Number.isInteger(count) || count < 1 || !Number.isInteger(from)) {
-  process.stderr.write('usage: npm run simulate -- [--seeds N] [--from S] [--seed S] [--trace] [--until-failure] [--faults kill,power,pause,isolate,cut,fsync,full,bitflip] [--groups]\n');
+  process.stderr.write('usage: npm run simulate -- [--seeds N] [--from S] [--seed S] [--trace] [--until-failure] [--faults kill,power,pause,isolate,cut,fsync,full,bitflip] [--groups] [--share]\n');
   process.exit(2);
 }
 
-const summary = await runSeeds({ from, count, stopAtFirstFailure: untilFailure, groups, print: trace ? (line) => process.stdout.write(`${line}\n`) : null, ...(kinds === undefined ? {} : { kinds }), onSeed: (r) => { if (trace || count === 1) process.stdout.write(`seed ${r.seed}: hash ${r.hash}, ${r.steps} steps, ${r.simulatedMs} simulated ms, ${r.acked} acked${groups ? `, ${r.commits} offset commits` : ''}\n`); } });
+const summary = await runSeeds({ from, count, stopAtFirstFailure: untilFailure, groups, share, print: trace ? (line) => process.stdout.write(`${line}\n`) : null, ...(kinds === undefined ? {} : { kinds }), onSeed: (r) => { if (trace || count === 1) process.stdout.write(`seed ${r.seed}: hash ${r.hash}, ${r.steps} steps, ${r.simulatedMs} simulated ms, ${r.acked} acked${groups ? `, ${r.commits} offset commits` : ''}${share ? `, ${r.handouts} handouts, ${r.accepted} accepted, ${r.deadLetters} dead letters` : ''}\n`); } });
 for (const failure of summary.failures) process.stdout.write(`FAIL ${failure instanceof SimulationFailure ? failure.message : String(failure)}\n`);
 process.stdout.write(`${summary.line}\n`);
 process.exit(summary.failures.length === 0 ? 0 : 1);

@@ -20,3 +20,13 @@ t.test('replay: the same seed twice gives the same trace hash', async (t) => {
   }
   t.equal(hashes.size, 3, 'three seeds, three different runs');
 });
+
+t.test('replay: a seed with a share group replays exactly (members, handouts, acknowledgements, dead letters)', async (t) => {
+  const first = await runSeed(19, { share: true });
+  const again = await runSeed(19, { share: true });
+  t.ok(first.handouts > 0, `${first.handouts} records handed out`);
+  t.equal(again.hash, first.hash, 'same trace hash');
+  t.equal(again.steps, first.steps, 'same number of steps');
+  t.equal(again.handouts, first.handouts, 'same handouts');
+  t.not(first.hash, (await runSeed(19)).hash, 'the share group is part of the run');
+});

@@ -14,6 +14,7 @@ import { Simulation } from './engine.js';
 import { FaultSchedule, type FaultKind } from './faults.js';
 import { GroupMembers } from './group-members.js';
 import { Invariants } from './invariants.js';
+import { SHARE_TOPICS, ShareMembers } from './share-members.js';
 import { SimNode } from './sim-node.js';
 import { Workload, type TopicPlan } from './workload.js';
 
@@ -28,6 +29,13 @@ export interface RunOptions {
    * coordinator. Off by default, so the seeds without it replay as before.
    */
   groups?: boolean;
+  /**
+   * Also run a share group (a queue, share-members.ts) on a topic of its
+   * own, with a dead-letter topic: three members that accept, release,
+   * reject, stall and crash while the faults (and a kill aimed at its
+   * coordinator) run. Off by default, so the seeds without it replay as before.
+   */
+  share?: boolean;
 }
 
 export interface RunResult {
@@ -40,6 +48,10 @@ export interface RunResult {
   faults: number;
   /** Group runs: offset commits acknowledged. */
   commits: number;
+  /** Share runs: records handed out, accepted (the coordinator's count), dead-lettered (distinct). */
+  handouts: number;
+  accepted: number;
+  deadLetters: number;
 }
 
 /** The default draw: SIGKILL twice as likely as the others. */
@@ -65,12 +77,14 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
 
   if (!(await sim.runUntil(START_MS, () => nodes.every((n) => n.status === 'up')))) sim.fail('liveness', `nodes did not start: ${nodes.map((n) => `${n.name} ${n.status}`).join(', ')}`);
   const workload = new Workload(sim, invariants);
-  if (!(await workload.createTopics(TOPICS, SETUP_MS))) sim.fail('liveness', 'the topics could not be created');
+  if (!(await workload.createTopics(opts.share === true ? [...TOPICS, ...SHARE_TOPICS] : TOPICS, SETUP_MS))) sim.fail('liveness', 'the topics could not be created');
 
   let group: GroupMembers | null = null;
+  let share: ShareMembers | null = null;
   const converged = (): boolean => {
     if (!nodes.every((n) => n.status === 'up' && !n.paused)) return false;
     if (group !== null && !group.converged()) return false;
+    if (share !== null && !share.converged()) return false;
     const image = controller.view?.image();
     if (image === undefined) return false;
     if (![1, 2, 3].every((id) => image.brokers.get(id)?.fenced === false)) return false;
@@ -113,6 +127,14 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   const faultCount = 1 + rng.int(4);
   const faults = new FaultSchedule(sim, nodes);
   faults.plan({ kinds: opts.kinds ?? ALL_FAULTS, count: faultCount, windowMs }, healthy);
+  if (opts.share === true) {
+    share = new ShareMembers(sim, invariants, 3);
+    sim.addChecker(share);
+    share.start(1_000);
+    share.sends(windowMs, 10 + rng.int(20));
+    share.churn(windowMs, 1 + rng.int(3));
+    share.killCoordinator(windowMs, faults, nodes);
+  }
   const sends = 10 + rng.int(20);
   for (let i = 0; i < sends; i++) sim.clock.schedule(rng.int(windowMs), () => workload.send(TOPICS));
   const windowEnd = sim.elapsedMs + windowMs;
@@ -121,7 +143,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
 
   // Liveness: converged within the bound, and every acknowledged record consumed where it was acknowledged.
   const convergeMs = 40_000;
-  if (!(await sim.runUntil(windowEnd + convergeMs, converged))) sim.fail('liveness', `not converged ${convergeMs} simulated ms after the faults stopped: ${describe(sim, nodes, workload.pending)}${group === null ? '' : `; group: ${group.describe()}`}`);
+  if (!(await sim.runUntil(windowEnd + convergeMs, converged))) sim.fail('liveness', `not converged ${convergeMs} simulated ms after the faults stopped: ${describe(sim, nodes, workload.pending)}${group === null ? '' : `; group: ${group.describe()}`}${share === null ? '' : `; queue: ${share.pending} sends pending, ${share.describe()}`}`);
   for (const ack of workload.acked) {
     const read = workload.consumed.get(`${ack.topic}-${ack.partition}`)?.get(ack.offset);
     if (read !== ack.value) sim.fail('acked-never-lost', `${ack.topic}-${ack.partition} offset ${ack.offset} was acknowledged as ${ack.value}; the consumer read ${read ?? 'nothing'} there`);
@@ -137,10 +159,12 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     }
   }
   if (group !== null) await group.verifyCommits(sim.elapsedMs + 10_000);
-  sim.event(`converged: ${workload.acked.length} acked, ${workload.failed} failed${group === null ? '' : `, ${group.commits} offset commits`}`);
-  const result: RunResult = { seed, hash: sim.trace.digest(), steps: sim.steps, simulatedMs: sim.elapsedMs, acked: workload.acked.length, failedSends: workload.failed, faults: faultCount, commits: group?.commits ?? 0 };
+  const queue = share === null ? null : await share.verify(sim.elapsedMs + 40_000);
+  sim.event(`converged: ${workload.acked.length} acked, ${workload.failed} failed${group === null ? '' : `, ${group.commits} offset commits`}${queue === null ? '' : `, ${queue.accepted} accepted and ${queue.deadLetters} dead-lettered by the queue`}`);
+  const result: RunResult = { seed, hash: sim.trace.digest(), steps: sim.steps, simulatedMs: sim.elapsedMs, acked: workload.acked.length, failedSends: workload.failed, faults: faultCount, commits: group?.commits ?? 0, handouts: share?.handouts ?? 0, accepted: queue?.accepted ?? 0, deadLetters: queue?.deadLetters ?? 0 };
   void workload.close();
   void group?.close();
+  void share?.close();
   return result;
 }
 

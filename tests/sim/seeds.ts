@@ -17,13 +17,16 @@ import type { FaultKind } from './faults.js';
 
 const RUNNER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/tests/sim/main.js');
 
+/** What a seed runs besides the cluster and its clients: a consumer group (`--groups`), a share group (`--share`). */
+export type SeedFlag = '--groups' | '--share';
+
 /** Runs seeds `from`..`from + count - 1`; the child is killed past `timeoutMs`. */
-export async function simulateSeeds(t: Test, from: number, count: number, kinds?: readonly FaultKind[], timeoutMs = 9 * 60_000, groups = false): Promise<void> {
+export async function simulateSeeds(t: Test, from: number, count: number, kinds?: readonly FaultKind[], timeoutMs = 9 * 60_000, flags: readonly SeedFlag[] = []): Promise<void> {
   if (!existsSync(RUNNER)) {
     t.fail(`the compiled simulation runner ${RUNNER} is missing: run \`npm run build\` first (npm test does)`);
     return;
   }
-  const args = [RUNNER, '--from', String(from), '--seeds', String(count), ...(kinds === undefined ? [] : ['--faults', kinds.join(',')]), ...(groups ? ['--groups'] : [])];
+  const args = [RUNNER, '--from', String(from), '--seeds', String(count), ...(kinds === undefined ? [] : ['--faults', kinds.join(',')]), ...flags];
   const { code, signal, stdout, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -41,6 +41,9 @@ export const SIM_SETTINGS: Record<string, string | number> = {
   'group.consumer.min.session.timeout.ms': 1000,
   'group.consumer.heartbeat.interval.ms': 500,
   'offsets.topic.num.partitions': 2,
+  // Share groups (share-members.ts): a crashed member's locks are released within a run.
+  'group.share.session.timeout.ms': 3000,
+  'group.share.heartbeat.interval.ms': 500,
 };
 
 /**

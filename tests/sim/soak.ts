@@ -17,7 +17,7 @@ export interface SoakSummary {
   line: string;
 }
 
-export async function runSeeds(opts: { from: number; count: number; print?: ((line: string) => void) | null; kinds?: readonly FaultKind[]; onSeed?: (result: RunResult) => void; stopAtFirstFailure?: boolean; groups?: boolean }): Promise<SoakSummary> {
+export async function runSeeds(opts: { from: number; count: number; print?: ((line: string) => void) | null; kinds?: readonly FaultKind[]; onSeed?: (result: RunResult) => void; stopAtFirstFailure?: boolean; groups?: boolean; share?: boolean }): Promise<SoakSummary> {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const failures: unknown[] = [];
@@ -25,7 +25,7 @@ export async function runSeeds(opts: { from: number; count: number; print?: ((li
   let simulatedMs = 0;
   for (let seed = opts.from; seed < opts.from + opts.count; seed++) {
     try {
-      const result = await runSeed(seed, { print: opts.print ?? null, groups: opts.groups === true, ...(opts.kinds === undefined ? {} : { kinds: opts.kinds }) });
+      const result = await runSeed(seed, { print: opts.print ?? null, groups: opts.groups === true, share: opts.share === true, ...(opts.kinds === undefined ? {} : { kinds: opts.kinds }) });
       simulatedMs += result.simulatedMs;
       results.push(result);
       opts.onSeed?.(result);
