@@ -86,6 +86,8 @@ export interface LogManagerOptions {
   pendingPartitionBytesMax?: number;
   /** The same, for every log together (default 512 MiB). */
   pendingTotalBytesMax?: number;
+  /** Told how long each log's flush rounds take (the log flush metric); PartitionLogOptions.onFlushed. */
+  onFlushed?: (seconds: number) => void;
 }
 
 export interface OfflineLog {
@@ -212,6 +214,7 @@ export class LogManager {
         clock: this.#opts.clock,
         scanner,
         logger: this.#logger,
+        onFlushed: this.#opts.onFlushed,
         topic,
         partition,
         pendingBudget: this.#pendingBudget,
@@ -264,7 +267,7 @@ export class LogManager {
     const opening = (async () => {
       const existed = (await fs.stat(dir)) !== null;
       try {
-        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition, pendingBudget: this.#pendingBudget });
+        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition, pendingBudget: this.#pendingBudget, onFlushed: this.#opts.onFlushed });
       } catch (err) {
         // A directory this call made holds nothing anyone acknowledged: leave no half-made log behind.
         if (!existed) await fs.removeTree(dir).catch(() => undefined);
