@@ -108,6 +108,7 @@ t.test('a follower that lags past replica.lag.time.max.ms leaves the ISR through
   t.same(rig.alterRequests.at(-1)!.topics[0]!.partitions[0], { partition: 0, leaderEpoch: 0, partitionEpoch: 1, newIsr: [1, 2, 3] });
   t.same(rig.partition(1, TOPIC).isr, [1, 2, 3]);
   t.equal(rig.partition(1, TOPIC).partitionEpoch, 2);
+  t.same(rig.isrChanges, ['1:shrink', '1:expand'], 'the leader reported one committed shrink and one expansion (runnel_isr_shrinks_total, _expands_total)');
 });
 
 t.test('acks=all is refused with NOT_ENOUGH_REPLICAS, nothing appended, while the ISR is below min.insync.replicas', async (t) => {

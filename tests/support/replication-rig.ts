@@ -48,6 +48,8 @@ export class ReplicationRig {
   readonly world: SimulatedWorld;
   readonly nodes = new Map<number, RigNode>();
   readonly alterRequests: AlterPartitionRequest[] = [];
+  /** ISR changes each node's leaders got committed, as the metrics hook hears them ("1:shrink"). */
+  readonly isrChanges: string[] = [];
   /** When set, AlterPartition waits for it before answering (to observe a pending ISR change). */
   alterGate: Promise<void> | null = null;
   image: MetadataImage = EMPTY_IMAGE;
@@ -87,6 +89,7 @@ export class ReplicationRig {
       clock: world.clock,
       replication: { channel: this.#channel(), world: { transport: world.network.node(hostOf(id)), clock: world.clock, rng: world.rng }, brokerEpoch: () => this.image.brokers.get(id)?.epoch ?? -1, staleBrokerEpoch: () => undefined },
       highWatermarks: new HighWatermarkCheckpoint({ dataDir: '/data', fs, logger: silentLogger() }),
+      onIsrChanged: (why) => this.isrChanges.push(`${id}:${why}`),
     });
     await replicas.start(this.image);
     const controller = { autoCreate: async () => false, clusterId: 'rig' } as unknown as Controller;
