@@ -1,33 +1,37 @@
 /**
  * Consumer-group lag, per group and partition, for the groups this broker
- * coordinates, computed on scrape:
+ * coordinates, computed on scrape by the SDK's rules (client/lag.ts, so the
+ * metric and `runnel groups describe` never disagree):
  * - `runnel_consumer_group_lag`: records between the group's committed
- *   offset and the partition's high watermark (what a consumer could read
- *   now). Known where this broker hosts a replica of the partition (its high
- *   watermark is then in memory; a follower's trails the leader's by a fetch
- *   round trip). A partition hosted only elsewhere is left out: asking its
- *   leader on every scrape would make a scrape a cluster-wide fan-out. On a
- *   single broker, and with replication factor = broker count, that is
- *   every partition.
+ *   offset (never below the log start) and the partition's high watermark.
+ *   Known where this broker hosts a replica of the partition: its high
+ *   watermark is then in memory (a follower's trails the leader's by a fetch
+ *   round trip). A partition hosted only on other brokers is left out:
+ *   asking its leader on every scrape would make a scrape a cluster-wide
+ *   fan-out. On a single broker, or with replication factor = broker count,
+ *   that is every partition.
  * - `runnel_consumer_group_lag_seconds`: now minus the timestamp of the
- *   first unconsumed record's batch, read from the batch header at the
- *   committed offset (one read of one batch, near the log's tail and so
- *   usually in the page cache). For a topic with
- *   message.timestamp.type=LogAppendTime that is the broker's append time;
- *   with CreateTime it is the producer's clock at the batch's first record,
- *   which is the append time give or take the producer's linger and clock
- *   skew. 0 when the group is caught up (no read). At most
- *   LAG_TIME_READS_MAX reads per scrape, the most lagging partitions first;
- *   the rest get no seconds series on that scrape rather than a slow scrape.
+ *   first unconsumed record, read from this broker's copy of the log: one
+ *   read of the batch holding the committed offset (near the tail, usually
+ *   in the page cache) and a decode of it. Under
+ *   message.timestamp.type=LogAppendTime that timestamp is the append time;
+ *   under CreateTime it is the producer's clock, the append time give or
+ *   take the producer's linger and clock skew. 0 when caught up (no read).
+ *   At most LAG_TIME_READS_MAX reads per scrape, the most lagging
+ *   partitions first; the others get no seconds series on that scrape
+ *   rather than a slow scrape.
  *
  * Committed offsets are the durable ones (what OffsetFetch answers).
  */
 import { Gauge } from 'prom-client';
-import { ATTR_TIMESTAMP_LOG_APPEND, readBatchHeader } from '../../protocol/batch/header.js';
+import { lagOf, unconsumedFrom } from '../../client/lag.js';
+import { ATTR_CONTROL, decodeBatch, readBatchHeader } from '../../protocol/batch/index.js';
 import type { Partition } from '../partition.js';
 import type { BrokerMetrics } from './broker-metrics.js';
 
 export const LAG_TIME_READS_MAX = 200;
+/** Bytes read to find the first unconsumed record (a bigger first batch still comes whole). */
+const FIRST_RECORD_READ_BYTES = 16 * 1024;
 
 export interface CommittedOffset {
   readonly groupId: string;
@@ -57,13 +61,16 @@ export async function groupLag(sources: LagSources, readsMax = LAG_TIME_READS_MA
   for (const committed of sources.committedOffsets()) {
     const partition = sources.partition(committed.topic, committed.partition);
     if (partition === undefined || !partition.serving) continue;
-    rows.push({ committed, partition, lag: Math.max(0, partition.highWatermark - committed.offset) });
+    const { lag } = lagOf({ position: committed.offset, logStartOffset: partition.logStartOffset, highWatermark: partition.highWatermark, oldestUnconsumedTimestampMs: null, nowMs: 0 });
+    rows.push({ committed, partition, lag });
   }
   const toRead = rows.filter((row) => row.lag > 0).sort((a, b) => b.lag - a.lag).slice(0, readsMax);
   const seconds = new Map<object, number>();
   await Promise.all(toRead.map(async (row) => {
-    const timestampMs = await firstUnconsumedTimestamp(row.partition, row.committed.offset);
-    if (timestampMs !== null) seconds.set(row, Math.max(0, (sources.nowMs() - timestampMs) / 1000));
+    const { partition, committed } = row;
+    const timestampMs = await firstUnconsumedTimestamp(partition, unconsumedFrom(committed.offset, partition.logStartOffset));
+    if (timestampMs === null) return;
+    seconds.set(row, lagOf({ position: committed.offset, logStartOffset: partition.logStartOffset, highWatermark: partition.highWatermark, oldestUnconsumedTimestampMs: timestampMs, nowMs: sources.nowMs() }).lagSeconds);
   }));
   return rows.map((row) => ({
     group: row.committed.groupId,
@@ -74,17 +81,22 @@ export async function groupLag(sources: LagSources, readsMax = LAG_TIME_READS_MA
   }));
 }
 
-/** The timestamp of the batch holding `offset` (its append time under LogAppendTime), or null if it cannot be read now. */
-async function firstUnconsumedTimestamp(partition: Partition, offset: number): Promise<number | null> {
+/** The timestamp of the first record at or after `from` in the first batches read there, or null if none is found now. */
+async function firstUnconsumedTimestamp(partition: Partition, from: number): Promise<number | null> {
   try {
-    // A committed offset below the log start (retention deleted it) lags from the first record still there.
-    const read = await partition.read(Math.max(offset, partition.logStartOffset), 1);
-    const first = read.records[0];
-    if (first === undefined) return null;
-    const header = readBatchHeader(first);
-    return (header.attributes & ATTR_TIMESTAMP_LOG_APPEND) !== 0 ? header.maxTimestamp : header.firstTimestamp;
+    const read = await partition.read(from, FIRST_RECORD_READ_BYTES);
+    for (const slice of read.records) {
+      for (let pos = 0; pos < slice.byteLength;) {
+        const header = readBatchHeader(slice, pos);
+        if ((header.attributes & ATTR_CONTROL) === 0 && header.baseOffset + header.lastOffsetDelta >= from) {
+          for (const record of decodeBatch(slice, pos, { verifyCrc: false }).records) if (record.offset >= from) return record.timestamp;
+        }
+        pos += header.sizeBytes;
+      }
+    }
+    return null;
   } catch {
-    return null; // offline, truncated meanwhile: no seconds this scrape
+    return null; // offline, truncated meanwhile, a batch cut short: no seconds on this scrape
   }
 }
 

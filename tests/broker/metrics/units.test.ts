@@ -7,7 +7,7 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { buildBatch } from '../../../protocol/batch/builder.js';
-import { ATTR_TIMESTAMP_LOG_APPEND, BATCH_OFFSET_ATTRIBUTES, writeI64, BATCH_OFFSET_MAX_TIMESTAMP } from '../../../protocol/batch/header.js';
+import { ATTR_TIMESTAMP_LOG_APPEND, BATCH_OFFSET_ATTRIBUTES, writeI64, BATCH_OFFSET_MAX_TIMESTAMP, BATCH_OFFSET_BASE_OFFSET } from '../../../protocol/batch/header.js';
 import { Errors } from '../../../protocol/errors.js';
 import { brokerConfig, BrokerConfigError } from '../../../broker/config.js';
 import { createLogger } from '../../../broker/log.js';
@@ -119,7 +119,14 @@ t.test('group lag: records to the high watermark, seconds from the batch timesta
   appended[BATCH_OFFSET_ATTRIBUTES + 1] = appended[BATCH_OFFSET_ATTRIBUTES + 1]! | ATTR_TIMESTAMP_LOG_APPEND;
   writeI64(appended, BATCH_OFFSET_MAX_TIMESTAMP, nowMs - 30_000);
   let reads = 0;
-  const partition = (highWatermark: number) => ({ serving: true, highWatermark, logStartOffset: 0, read: async () => { reads += 1; return { records: [appended], sizeBytes: appended.byteLength }; } }) as unknown as Partition;
+  // The read finds the batch starting at the offset asked for, as a log would.
+  const readAt = async (offset: number) => {
+    reads += 1;
+    const batch = Buffer.from(appended);
+    writeI64(batch, BATCH_OFFSET_BASE_OFFSET, offset);
+    return { records: [batch], sizeBytes: batch.byteLength };
+  };
+  const partition = (highWatermark: number) => ({ serving: true, highWatermark, logStartOffset: 0, read: readAt }) as unknown as Partition;
   const hosted = new Map([['t:0', partition(5)], ['t:1', partition(100)], ['t:2', partition(7)]]);
   const committed = [
     { groupId: 'g', topic: 't', partition: 0, offset: 5 },
