@@ -40,6 +40,9 @@ t.test('followers catch up with the leader, byte for byte, and learn its high wa
   const leader = await bytesOf(rig, 1);
   t.same(await bytesOf(rig, 2), leader, 'follower 2 has the leader\'s exact bytes');
   t.same(await bytesOf(rig, 3), leader, 'follower 3 has the leader\'s exact bytes');
+  const metered = rig.metered.get(1)!;
+  t.match(metered, { recordsIn: 4, recordsOut: 0, bytesOut: 0 }, 'the leader metered four records in, none to consumers');
+  t.ok(metered.replicatedBytes >= 2 * metered.bytesIn, `both followers' fetches metered as replication (${metered.replicatedBytes} bytes)`);
 });
 
 t.test('the high watermark is the lowest log end over the ISR; a consumer reads only below it', async (t) => {
