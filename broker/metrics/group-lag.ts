@@ -109,26 +109,22 @@ export function registerGroupLag(metrics: BrokerMetrics, sources: LagSources): v
       pending = null;
     }));
   const labelsOf = (row: LagRow) => ({ group: row.group, topic: row.topic, partition: String(row.partition) });
-  new Gauge({
-    name: 'runnel_consumer_group_lag',
-    help: 'Records between a consumer group\'s committed offset and the high watermark, for groups this broker coordinates on partitions it hosts.',
-    labelNames,
-    registers: [metrics.registry],
-    async collect() {
-      const found = await rows();
-      this.reset();
-      for (const row of found) this.set(labelsOf(row), row.lag);
-    },
-  });
-  new Gauge({
-    name: 'runnel_consumer_group_lag_seconds',
-    help: 'Now minus the timestamp of the first record a consumer group has not consumed (its batch\'s append time under LogAppendTime, the producer\'s under CreateTime), for groups this broker coordinates on partitions it hosts; 0 when caught up.',
-    labelNames,
-    registers: [metrics.registry],
-    async collect() {
-      const found = await rows();
-      this.reset();
-      for (const row of found) if (row.lagSeconds !== undefined) this.set(labelsOf(row), row.lagSeconds);
-    },
-  });
+  const gauge = (name: string, help: string, valueOf: (row: LagRow) => number | undefined): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [metrics.registry],
+      async collect() {
+        const found = await rows();
+        this.reset();
+        for (const row of found) {
+          const value = valueOf(row);
+          if (value !== undefined) this.set(labelsOf(row), value);
+        }
+      },
+    });
+  };
+  gauge('runnel_consumer_group_lag', 'Records between a consumer group\'s committed offset and the high watermark, for groups this broker coordinates on partitions it hosts.', (row) => row.lag);
+  gauge('runnel_consumer_group_lag_seconds', 'Now minus the timestamp of the first record a consumer group has not consumed (its batch\'s append time under LogAppendTime, the producer\'s under CreateTime), for groups this broker coordinates on partitions it hosts; 0 when caught up.', (row) => row.lagSeconds);
 }
