@@ -43,6 +43,9 @@ export interface BrokerConfig {
   fetchMaxBytes: number;
   replicaLagTimeMaxMs: number;
   replicaHighWatermarkCheckpointIntervalMs: number;
+  /** Idempotent producers silent this long are forgotten, checked every `producerIdExpirationCheckIntervalMs` (storage/producer-state.ts). */
+  producerIdExpirationMs: number;
+  producerIdExpirationCheckIntervalMs: number;
   replicaFetchMaxBytes: number;
   replicaFetchWaitMaxMs: number;
   connectionsMaxIdleMs: number;
@@ -228,6 +231,8 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'fetch.max.bytes', defaultValue: String(55 * MiB), doc: 'Most record bytes one Fetch response carries, whatever the consumer asks for (at least one batch is always sent).', parse: int(1024, INT32_MAX) },
   { name: 'replica.lag.time.max.ms', defaultValue: '10000', doc: 'A follower that has not caught up with its leader\'s log end for this long leaves the ISR (the leader asks the controller); it joins again once it reaches the high watermark.', parse: int(1, INT32_MAX) },
   { name: 'replica.high.watermark.checkpoint.interval.ms', defaultValue: '5000', doc: 'How often a broker writes the high watermarks of the partitions it hosts to `replication-offset-checkpoint` in its data directory (also at clean shutdown). A restarted replica starts from there, so it never shows consumers records its ISR had not confirmed.', parse: int(100, INT32_MAX) },
+  { name: 'producer.id.expiration.ms', defaultValue: '86400000', doc: 'A partition forgets an idempotent producer whose newest batch timestamp is this old (Kafka\'s setting and default, one day), so its producer state does not grow with every producer that ever wrote to it. A forgotten producer that sends again is taken at any sequence: a retry of a batch from before it was forgotten would be appended twice, so keep it well above the longest time a producer may sit idle between a send and its retry.', parse: int(1, Number.MAX_SAFE_INTEGER) },
+  { name: 'producer.id.expiration.check.interval.ms', defaultValue: '600000', doc: 'How often each partition checks for producers to forget (producer.id.expiration.ms).', parse: int(1, INT32_MAX) },
   { name: 'replica.fetch.max.bytes', defaultValue: String(10 * MiB), doc: 'Most record bytes one follower fetch asks its leader for, all partitions together (per partition: a tenth of it, at least 1 MiB): with one fetch in flight per leader, what a follower holds in memory for replication.', parse: int(1024, INT32_MAX) },
   { name: 'replica.fetch.wait.max.ms', defaultValue: '500', doc: 'How long a follower\'s fetch waits at the leader for new records before it is answered empty (a long poll).', parse: int(1, INT32_MAX) },
   { name: 'connections.max.idle.ms', defaultValue: String(10 * 60_000), doc: 'Close a connection that has sent nothing and has nothing in flight for this long; -1 never.', parse: int(-1, INT32_MAX) },
@@ -351,6 +356,8 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     fetchMaxBytes: get('fetch.max.bytes'),
     replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
     replicaHighWatermarkCheckpointIntervalMs: get('replica.high.watermark.checkpoint.interval.ms'),
+    producerIdExpirationMs: get('producer.id.expiration.ms'),
+    producerIdExpirationCheckIntervalMs: get('producer.id.expiration.check.interval.ms'),
     replicaFetchMaxBytes: get('replica.fetch.max.bytes'),
     replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),

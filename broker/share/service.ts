@@ -25,6 +25,8 @@ import type { ShareSource } from './sources.js';
 import type { SharePartitionInput, SharePartitionResult } from './share-groups.js';
 import type { Acquired, Candidates } from './window.js';
 import { nextWake } from './wake.js';
+import { applyByteBudget, type ReadPartition } from './byte-budget.js';
+import { tp } from '../coordinator/partition-set.js';
 
 export interface ShareServiceOptions {
   readonly coordinator: GroupCoordinator;
@@ -100,6 +102,8 @@ export class ShareService {
     const deadline = this.#clock.nowMs() + Math.max(0, request.maxWaitMs);
     const wanted: Wanted[] = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, acknowledgements: p.acknowledgements, source: this.#lookup(t.topic, p.partition) })));
     const failed = new Map<Wanted, SharePartitionResult['failed']>();
+    // What a waiting look listens for: changes of this group touching these partitions (coordinator/changes.ts).
+    const keys = new Set(wanted.map((w) => tp(w.topic, w.partition)));
     for (let attempt = 0; ; attempt++) {
       let rooms: { fromOffset: number; records: number }[];
       try {
@@ -113,18 +117,21 @@ export class ShareService {
         return this.#refusal(groupWireError(error, this.#logger, { api: 'ShareFetch', group: groupId }));
       }
       // Per partition, the batches the candidates came from: the answer carries them without a second read.
-      const read: Uint8Array[][] = wanted.map(() => []);
-      const inputs: SharePartitionInput[] = await Promise.all(
-        wanted.map(async (w, i): Promise<SharePartitionInput> => {
+      const reads: ReadPartition[] = await Promise.all(
+        wanted.map(async (w, i): Promise<ReadPartition> => {
+          const batches: Uint8Array[] = [];
           let candidates: Candidates | null = null;
           const room = rooms[i]!;
           if (!(w.source instanceof Error) && request.maxRecords > 0 && room.records > 0) {
-            candidates = await readCandidates(w.source.data, room.fromOffset, Math.min(room.records, request.maxRecords), read[i]).catch(() => null);
+            candidates = await readCandidates(w.source.data, room.fromOffset, Math.min(room.records, request.maxRecords), batches).catch(() => null);
           }
-          // Settling needs only the coordinator's state, not the partition's data: acknowledgements apply wherever its leader is.
-          return { topic: w.topic, partition: w.partition, acknowledgements: w.acknowledgements, candidates };
+          return { candidates, batches };
         }),
       );
+      applyByteBudget(reads, request.maxBytes);
+      const read = reads.map((r) => r.batches);
+      // Settling needs only the coordinator's state, not the partition's data: acknowledgements apply wherever its leader is.
+      const inputs: SharePartitionInput[] = wanted.map((w, i) => ({ topic: w.topic, partition: w.partition, acknowledgements: w.acknowledgements, candidates: reads[i]!.candidates }));
       let result;
       try {
         result = await this.coordinator.run(groupId, (shard, nowMs) => shard.shares.fetch(groupId, memberId, memberEpoch, request.maxRecords, inputs, nowMs));
@@ -146,7 +153,9 @@ export class ShareService {
       // A partition led by another broker: a long-polling Fetch there, from where the window ends, stands in for onAdvance.
       // Not while the window is full: records already past its end would answer at once, for ever; a settlement (onChange) wakes it instead.
       const remote = wanted.flatMap((w, i) => (w.source instanceof Error || w.source.partition !== null || rooms[i]!.records === 0 ? [] : [w.source.waitForData(inputs[i]!.candidates?.toOffset ?? rooms[i]!.fromOffset, left)]));
-      await nextWake({ clock: this.#clock, ms: left, partitions, also: remote, onChange: (listener) => this.coordinator.onChange(listener), ...(signal === undefined ? {} : { signal }) });
+      this.#logger.trace({ event: 'shareFetchWaiting', group: groupId, member: memberId, ms: left }, `share fetch of ${memberId} in ${groupId} waits up to ${left} ms`);
+      const woken = await nextWake({ clock: this.#clock, ms: left, partitions, also: remote, onChange: (listener) => this.coordinator.onGroupChange(groupId, keys, listener), ...(signal === undefined ? {} : { signal }) });
+      this.#logger.trace({ event: 'shareFetchWoken', group: groupId, member: memberId, by: woken }, `share fetch of ${memberId} in ${groupId} woken by ${woken}`);
     }
   }
 

@@ -360,6 +360,11 @@ export class PartitionLog {
     return [...this.#segments, ...this.#pending].map((segment) => segment.baseOffset);
   }
 
+  /** The base offset of the segment appends go to now (a pending one included): it moves when the log rolls. */
+  get newestSegmentBaseOffset(): number {
+    return (this.#pending.at(-1) ?? this.#active).baseOffset;
+  }
+
   get #active(): Segment {
     return this.#segments[this.#segments.length - 1] as Segment;
   }
