@@ -87,6 +87,10 @@ export interface BrokerConfig {
   groups: GroupSettings;
   /** Share groups (queues): the coordinator's share-group settings (broker/share/, docs/OPERATIONS.md). */
   share: ShareSettings;
+  /** Where `/metrics` and `/health` are served (broker/metrics/); null: not served. */
+  metricsListen: { host: string; port: number } | null;
+  /** The fraction of requests logged, one line each (broker/metrics/request-log.ts); 0: none. */
+  requestLogSampleRate: number;
   /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
   settings: Readonly<Record<string, { value: string; explicit: boolean }>>;
 }
@@ -168,6 +172,22 @@ function oneOf<T extends string>(values: readonly T[]): (raw: string) => T {
 
 const INT32_MAX = 0x7fffffff;
 
+/** HOST:PORT where port 0 lets the OS pick (the log line says which), or empty for off. */
+function listenAddress(raw: string): { host: string; port: number } | null {
+  const value = raw.trim();
+  if (value === '') return null;
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = match === null ? NaN : Number(match[3]);
+  if (match === null || port > 65_535) throw new Error(`must be HOST:PORT (for example 127.0.0.1:9404) or empty, got "${raw}"`);
+  return { host: match[1] ?? match[2]!, port };
+}
+
+function fraction(raw: string): number {
+  const value = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) throw new Error(`must be a number from 0 to 1, got "${raw}"`);
+  return value;
+}
+
 /** Settings that belong to the broker itself (topic defaults are added from the storage table below). */
 const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'node.id', defaultValue: '0', doc: 'This broker\'s id, as clients see it in Metadata.', parse: int(0, INT32_MAX) },
@@ -231,6 +251,8 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'encryption.key.file', defaultValue: '', doc: 'Keyring file for encryption at rest (topics with encryption.enabled): `ID=BASE64` entries, one a line, each key 32 random bytes in base64 (`openssl rand -base64 32`); the last entry is the current key, older ones stay to read what was written under them. Read once at start. Keep it readable by the broker\'s user only, and out of the data directory and its backups.', parse: (raw) => raw.trim() },
   { name: 'encryption.keys', defaultValue: '', doc: 'The keyring itself instead of a file, entries separated by commas (`k1=BASE64,k2=BASE64`, the last current): meant for the environment (RUNNEL_ENCRYPTION_KEYS) or a secret store, never a config file others read. Not with encryption.key.file. DescribeConfigs never shows it.', parse: (raw) => raw.trim(), sensitive: true },
   { name: 'logger.level', defaultValue: 'info', doc: `Broker log verbosity: ${LOGGER_LEVELS.join(', ')}.`, parse: oneOf(LOGGER_LEVELS) },
+  { name: 'metrics.listen', defaultValue: '', doc: 'HOST:PORT of the HTTP listener serving `/metrics` (Prometheus text format) and `/health` (200 with a JSON while the broker serves; 503 with the reasons while it is starting, shutting down, fenced, or its disk failed: for load balancers). Port 0 lets the OS pick (the log line `metricsListening` says which). Empty: off. Bind it to an address only your monitoring reaches: it has no authentication.', parse: listenAddress },
+  { name: 'request.log.sample.rate', defaultValue: '0', doc: 'The fraction of requests logged (0 to 1), one JSON line each (event `request`): API, version, principal, client id, topics, latency, error. 1 logs every request, for debugging a client; 0: none.', parse: fraction },
   { name: 'logger.format', defaultValue: 'auto', doc: 'Broker log lines: json (one object a line, for machines), pretty (time, level, sentence, fields, for people), or auto (pretty when stdout is a terminal, else json).', parse: oneOf(LOGGER_FORMATS) },
 ];
 
@@ -377,6 +399,8 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
       maxInFlightRecords: get('group.share.max.in.flight.records'),
       maxDelayedRecords: get('group.share.max.delayed.records'),
     },
+    metricsListen: get('metrics.listen'),
+    requestLogSampleRate: get('request.log.sample.rate'),
     topicDefaults,
     settings,
   };

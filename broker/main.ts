@@ -58,6 +58,8 @@ import { systemRng, type Rng } from './world/rng.js';
 import type { KeyProvider } from './storage/encryption/key-provider.js';
 import { keyProviderFromConfig } from './storage/encryption/keys-from-config.js';
 import { nodeTransport, type Transport } from './world/transport.js';
+import { nodeHttpServer, type HttpServer } from './world/http-server.js';
+import { Telemetry } from './metrics/telemetry.js';
 
 /** Everything the broker reads from outside: time, randomness, disk, network, and where logs go. */
 export interface BrokerWorld {
@@ -68,6 +70,8 @@ export interface BrokerWorld {
   logger: Logger;
   /** The file-descriptor limit and count (descriptor-budget.ts spends them). */
   descriptors: Descriptors;
+  /** Serves `metrics.listen` (/metrics, /health). */
+  http: HttpServer;
   /**
    * Called once, at start, with the node's replica manager (null on a
    * controller) and its view of the metadata: a read-only window for a
@@ -124,6 +128,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
   logger.info({ event: 'descriptorBudget', limit: budget.limit, maxConnections: budget.maxConnections, adminReservedConnections: budget.adminReservedConnections, segmentFiles: budget.segmentFiles ?? null, reservedForBroker: budget.reservedForBroker }, budget.summary);
 
   const cleanups = new Cleanups(logger);
+  const telemetry = new Telemetry(config, { logger, rng });
 
   try {
     await fs.mkdirp(dataDir);
@@ -159,6 +164,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       ...(budget.segmentFiles === undefined ? {} : { openFilesMax: budget.segmentFiles }),
       pendingTotalBytesMax: config.pendingSegmentBytesMax,
       pendingPartitionBytesMax: config.pendingSegmentBytesMaxPerPartition,
+      onFlushed: telemetry.onFlushed,
       // Retention never deletes what consumers cannot have read yet.
       retentionBoundFor: (topic, partition) => replicas?.partition(topic, partition)?.highWatermark ?? 0,
     });
@@ -180,7 +186,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     let joined: BrokerLifecycle | undefined;
     const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1, staleBrokerEpoch: (epoch: number) => void joined?.staleEpoch(epoch) } };
     const highWatermarks = new HighWatermarkCheckpoint({ dataDir, fs, logger });
-    const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, highWatermarks, ...replication });
+    const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, highWatermarks, onIsrChanged: telemetry.onIsrChanged, ...replication });
     replicas = serving;
     cleanups.push(() => serving.close());
     world.observe?.({ replicas: serving, image: () => serving.image });
@@ -223,7 +229,10 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     coordinator.onImage(serving.image);
     cleanups.push(async () => coordinator.close());
     const producerIds = new ProducerIdBlocks(channel, () => ({ brokerId: config.nodeId, brokerEpoch: running.brokerEpoch }));
-    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: { transport, clock, rng }, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
+    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: { transport, clock, rng }, controllerId: () => channel.controllerId, meter: telemetry.meter, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
+    let listening: BrokerServer | undefined;
+    await telemetry.serve({ replicas: serving, coordinator, lifecycle: running, faults, server: () => listening }, { http: world.http ?? nodeHttpServer, clock, logger });
+    cleanups.push(() => telemetry.close());
     const server = await BrokerServer.start({
       transport,
       config,
@@ -231,7 +240,9 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       clock,
       logger,
       caps: { maxConnections: budget.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: budget.adminReservedConnections },
+      observer: telemetry.observer,
     });
+    listening = server;
     endpoint.port = server.port;
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
     // Runs before the server closes: leaderships move while this broker still answers, so clients are told where to go.
@@ -240,6 +251,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
     if (!joinFirst) await ha?.candidacy.start();
     if (!joinFirst) await lifecycle.start();
+    // Runs first on shutdown: /health says so from the start of the controlled shutdown.
+    cleanups.push(async () => telemetry.shuttingDown());
 
     const topicCount = serving.image.topics.size;
     logger.info(

@@ -93,3 +93,12 @@ t.test('broker logic touches the clock, disk and network only through broker/wor
     }
   }
 });
+
+t.test('only the HTTP adapter in broker/world/ serves HTTP (the metrics listener)', async (t) => {
+  const adapter = join('broker', 'world', 'http-server.ts');
+  t.ok(importsOf(adapter).some((spec) => /^(node:)?http$/.test(spec)), 'the adapter is where node:http is');
+  for (const file of sourceFiles('broker')) {
+    if (file === adapter) continue;
+    for (const spec of importsOf(file)) t.notMatch(spec, /^(node:)?https?$/, `${file} imports ${spec}; go through broker/world/http-server.ts`);
+  }
+});

@@ -349,6 +349,13 @@ export class GroupShard {
     return fetchOffsets(this.#groups.get(request.groupId), this.#offsets, request);
   }
 
+  /** Every consumer group's durable committed offsets (what OffsetFetch answers), for the lag metrics. */
+  *committedOffsets(): Generator<{ groupId: string; topic: string; partition: number; offset: number }> {
+    for (const groupId of this.#offsets.groupIds()) {
+      for (const [key, value] of this.#offsets.stable(groupId)) yield { groupId, ...splitTp(key), offset: value.offset };
+    }
+  }
+
   // ---- describe, list, delete ----
 
   describe(groupId: string): DescribedGroup {

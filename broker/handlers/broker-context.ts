@@ -20,6 +20,7 @@ import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Clock } from '../world/clock.js';
 import type { GroupCoordinator } from '../coordinator/runtime.js';
 import type { ClientWorld } from '../../client/world.js';
+import type { TopicMeter } from '../metrics/broker-metrics.js';
 
 /** What the admin handlers need: topic changes go through `controller`. */
 export interface AdminContext {
@@ -54,6 +55,8 @@ export interface BrokerContext extends ServingContext {
   readonly coordinator?: GroupCoordinator;
   /** The client side of the injected world, for requests to other brokers (the share-group coordinator's reads); absent on a single node. */
   readonly interBroker?: ClientWorld;
+  /** Counts bytes and records in and out per topic (broker/metrics/); absent when metrics are off. */
+  readonly meter?: TopicMeter;
 }
 
 /** What the consumer-group handlers need. */

@@ -55,6 +55,7 @@ import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
 import type { ApiHandler, RequestContext } from './handler.js';
 import { ReadBufferPool } from './read-buffers.js';
+import { recordsIn } from '../metrics/batch-records.js';
 
 /** A consumer's default per-partition limit (Kafka's too): the usual size of a read that keeps up. */
 const READ_BUFFER_BYTES = 1024 * 1024;
@@ -249,6 +250,21 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     return Math.max(1, ...rates.map((rate) => throttle.waitMs(rate)));
   };
 
+  /** The response for a read, counted per topic (only the read that is sent: a first, empty pass before a long poll is not). */
+  const answer = (pass: ReadPass, follower: boolean): FetchResponse => {
+    const meter = broker.meter;
+    if (meter !== undefined && pass.sizeBytes > 0) {
+      for (const topic of pass.topics) {
+        let bytes = 0;
+        for (const p of topic.partitions) for (const batch of p.records) bytes += batch.byteLength;
+        if (bytes === 0) continue;
+        if (follower) meter.replicated(topic.name, bytes);
+        else meter.consumed(topic.name, topic.partitions.reduce((sum, p) => sum + recordsIn(p.records), 0), bytes);
+      }
+    }
+    return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: pass.topics };
+  };
+
   return {
     api: 'Fetch',
     versions: { min: 0, max: 1 },
@@ -274,11 +290,10 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       });
       const first = await read();
       if (first.sizeBytes >= request.minBytes || first.failed || request.maxWaitMs <= 0 || ctx.signal.aborted) {
-        return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: first.topics };
+        return answer(first, request.replicaId >= 0);
       }
       await waitForData(ctx, targets, first.sizeBytes, request, first.throttled);
-      const second = await read();
-      return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: second.topics };
+      return answer(await read(), request.replicaId >= 0);
     },
   };
 }

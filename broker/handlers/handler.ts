@@ -67,11 +67,11 @@ export interface RegisteredHandler {
   decode(version: number, frame: Uint8Array, bodyOffset: number): DecodedRequest;
 }
 
-/** A decoded request, ready to be answered. */
-export type DecodedRequest = (ctx: RequestContext) => Promise<ResponseEncoder | typeof NO_RESPONSE>;
+/** A decoded request, ready to be answered; `body` is the decoded request (the request observer reads it). */
+export type DecodedRequest = ((ctx: RequestContext) => Promise<ResponseEncoder | typeof NO_RESPONSE>) & { readonly body?: unknown };
 
-/** The whole response frame for a correlation id, as chunks (throws if the body does not encode). */
-export type ResponseEncoder = (correlationId: number) => Uint8Array[];
+/** The whole response frame for a correlation id, as chunks (throws if the body does not encode); `body`: the response it encodes. */
+export type ResponseEncoder = ((correlationId: number) => Uint8Array[]) & { readonly body?: unknown };
 
 /**
  * What a handler that throws a broken invariant sets off: the broker-wide
@@ -89,7 +89,7 @@ export function registered<K extends ApiName>(handler: ApiHandler<K>, faults: In
     versions,
     decode(version, frame, bodyOffset) {
       const request = decodeRequestBody(api, version, frame, bodyOffset);
-      return async (ctx) => {
+      const call = async (ctx: RequestContext): Promise<ResponseEncoder | typeof NO_RESPONSE> => {
         let response: ResponseBodies[K] | typeof NO_RESPONSE;
         try {
           response = await handler.handle(ctx, request);
@@ -99,8 +99,9 @@ export function registered<K extends ApiName>(handler: ApiHandler<K>, faults: In
         }
         if (response === NO_RESPONSE) return NO_RESPONSE;
         const body = response;
-        return (correlationId) => encodeResponse(api, version, correlationId, body);
+        return Object.assign((correlationId: number) => encodeResponse(api, version, correlationId, body), { body });
       };
+      return Object.assign(call, { body: request });
     },
   };
 }

@@ -145,6 +145,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           const append = partition.append(records);
           // An unawaited rejection is reported by the wait below; keep Node from calling it unhandled meanwhile.
           append.committed.catch(() => undefined);
+          if (append.duplicate !== true) broker.meter?.produced(name, append.info.lastOffset - append.info.baseOffset + 1, append.info.sizeBytes);
           outcomes.push({ partition: index, append, replicated: request.acks === -1 ? partition : null, logAppendTime: partition.config.messageTimestampType === 'LogAppendTime', logStartOffset: partition.logStartOffset });
         } catch (error) {
           outcomes.push({ partition: index, error: toWireError(error, ctx.logger, { api: 'Produce', topic: name, partition: index }) });

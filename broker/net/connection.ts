@@ -29,6 +29,10 @@
  * Memory per connection is therefore bounded however fast a client sends or
  * however slowly it reads.
  *
+ * Every request that got as far as a header is reported once to the
+ * `observer` (metrics, the sampled request log) when its answer goes out:
+ * API, version, latency on the monotonic clock, error code, bytes in and out.
+ *
  * Everything runs on the event loop; nothing here is shared across threads.
  */
 import { apiNameOf } from '../../protocol/api-keys.js';
@@ -39,6 +43,8 @@ import { Errors, type ErrorName } from '../../protocol/errors.js';
 import { FrameError, FrameReader } from '../../protocol/frame-reader.js';
 import type { RequestHeader } from '../../protocol/request-header.js';
 import type { Logger } from '../log.js';
+import type { RequestObserver } from '../metrics/request-observer.js';
+import { responseErrorCode } from '../metrics/response-error.js';
 import { apiVersionsTable } from '../handlers/api-versions.js';
 import { requestWireError } from '../handlers/errors.js';
 import { NO_RESPONSE, type DecodedRequest, type RegisteredHandler, type RequestContext } from '../handlers/handler.js';
@@ -53,6 +59,17 @@ export interface ConnectionLimits {
 }
 
 type PauseReason = 'requests' | 'requestBytes' | 'unflushed';
+
+/** What the observer needs of a request besides its answer: when it arrived, its size, its body. */
+interface Seen {
+  readonly startNs: bigint;
+  readonly bytesIn: number;
+  readonly request: unknown;
+}
+
+/** Frames are counted on the wire: the 4-byte length prefix the reader strips is added back. */
+const LENGTH_PREFIX_BYTES = 4;
+const ANONYMOUS = 'User:ANONYMOUS';
 
 const noop = (): void => undefined;
 
@@ -77,13 +94,15 @@ export class ClientConnection {
   #lastActivityMs: number;
   readonly #closedListeners: (() => void)[] = [];
   readonly #idleListeners: (() => void)[] = [];
+  readonly #observer: RequestObserver | null;
 
-  constructor(opts: { id: number; transport: TransportConnection; handlers: HandlerTable; limits: ConnectionLimits; clock: Clock; logger: Logger }) {
+  constructor(opts: { id: number; transport: TransportConnection; handlers: HandlerTable; limits: ConnectionLimits; clock: Clock; logger: Logger; observer?: RequestObserver | null }) {
     this.id = opts.id;
     this.#transport = opts.transport;
     this.#handlers = opts.handlers;
     this.#limits = opts.limits;
     this.#clock = opts.clock;
+    this.#observer = opts.observer ?? null;
     this.#logger = opts.logger.child({ connection: opts.id, remote: opts.transport.remoteAddress });
     this.#lastActivityMs = opts.clock.nowMs();
     this.#reader = new FrameReader({ maxFrameBytes: opts.limits.maxRequestBytes, onFrame: (frame) => this.#onFrame(frame) });
@@ -167,6 +186,7 @@ export class ClientConnection {
   }
 
   #handleFrame(frame: Uint8Array): void {
+    const startNs = this.#observer === null ? 0n : this.#clock.monotonicNs();
     let header: RequestHeader;
     let bodyOffset: number;
     try {
@@ -176,17 +196,18 @@ export class ClientConnection {
       this.close(`malformed request header: ${error.message}`, 'warn');
       return;
     }
+    const seen: Seen = { startNs, bytesIn: frame.byteLength + LENGTH_PREFIX_BYTES, request: undefined };
     const handler = this.#handlers.get(header.apiKey);
     if (handler === undefined) {
       const known = [...this.#handlers.keys()].sort((a, b) => a - b).join(', ');
-      this.#sendError(header, 'UNKNOWN_API', `API key ${header.apiKey} is unknown to this broker (it answers ${known}); check ApiVersions`);
+      this.#sendError(header, 'UNKNOWN_API', `API key ${header.apiKey} is unknown to this broker (it answers ${known}); check ApiVersions`, seen);
       return;
     }
     const { min, max } = handler.versions;
     if (header.apiVersion < min || header.apiVersion > max) {
       const message = `${handler.api} v${header.apiVersion} is not supported; this broker answers v${min} to v${max}`;
-      if (handler.api === 'ApiVersions') this.#send(header, encodeResponse('ApiVersions', 0, header.correlationId, { errorCode: Errors.UNSUPPORTED_VERSION.code, apiKeys: apiVersionsTable([...this.#handlers.values()]) }));
-      else this.#sendError(header, 'UNSUPPORTED_VERSION', message);
+      if (handler.api === 'ApiVersions') this.#send(header, encodeResponse('ApiVersions', 0, header.correlationId, { errorCode: Errors.UNSUPPORTED_VERSION.code, apiKeys: apiVersionsTable([...this.#handlers.values()]) }), undefined, seen, Errors.UNSUPPORTED_VERSION.code);
+      else this.#sendError(header, 'UNSUPPORTED_VERSION', message, seen);
       return;
     }
     let call: DecodedRequest;
@@ -195,13 +216,13 @@ export class ClientConnection {
     } catch (error) {
       const wire = requestWireError(error, this.#logger, { api: handler.api, stage: 'decode' });
       this.#logger.debug({ api: handler.api, reason: wire.message }, 'request body does not decode');
-      this.#sendError(header, wire.errorName, wire.message);
+      this.#sendError(header, wire.errorName, wire.message, seen);
       return;
     }
-    this.#dispatch(handler, header, call, frame.byteLength);
+    this.#dispatch(handler, header, call, frame.byteLength, { ...seen, request: call.body });
   }
 
-  #dispatch(handler: RegisteredHandler, header: RequestHeader, call: DecodedRequest, frameBytes: number): void {
+  #dispatch(handler: RegisteredHandler, header: RequestHeader, call: DecodedRequest, frameBytes: number, seen: Seen): void {
     this.#inFlightRequests += 1;
     this.#inFlightBytes += frameBytes;
     this.#updateFlow();
@@ -230,20 +251,23 @@ export class ClientConnection {
     pending
       .then(
         (response) => {
-          if (response === NO_RESPONSE) return;
+          if (response === NO_RESPONSE) {
+            this.#observe(header, seen, 0, 0);
+            return;
+          }
           let chunks: Uint8Array[];
           try {
             chunks = response(header.correlationId);
           } catch (error) {
             const wire = requestWireError(error, this.#logger, { api: handler.api, stage: 'encode' });
-            this.#sendError(header, wire.errorName, wire.message);
+            this.#sendError(header, wire.errorName, wire.message, seen);
             return;
           }
-          this.#send(header, chunks, written === null ? undefined : onWritten);
+          this.#send(header, chunks, written === null ? undefined : onWritten, seen, this.#observer === null ? 0 : responseErrorCode(response.body));
         },
         (error: unknown) => {
           const wire = requestWireError(error, this.#logger, { api: handler.api, correlationId: header.correlationId });
-          this.#sendError(header, wire.errorName, wire.message);
+          this.#sendError(header, wire.errorName, wire.message, seen);
         },
       )
       .finally(() => {
@@ -281,15 +305,38 @@ export class ClientConnection {
     return new Promise((resolve) => this.#writableWaiters.push(resolve));
   }
 
-  #sendError(header: RequestHeader, errorName: ErrorName, message: string): void {
-    this.#send(header, encodeErrorResponse(header.correlationId, Errors[errorName].code, message));
+  #sendError(header: RequestHeader, errorName: ErrorName, message: string, seen: Seen): void {
+    this.#send(header, encodeErrorResponse(header.correlationId, Errors[errorName].code, message), undefined, seen, Errors[errorName].code);
   }
 
-  #send(header: RequestHeader, chunks: Uint8Array[], onWritten?: () => void): void {
-    if (this.#closed) return;
+  #send(header: RequestHeader, chunks: Uint8Array[], onWritten: (() => void) | undefined, seen: Seen, errorCode: number): void {
+    if (this.#closed) {
+      this.#observe(header, seen, 0, errorCode);
+      return;
+    }
     this.#logger.trace({ api: apiNameOf(header.apiKey), correlationId: header.correlationId }, 'response');
     this.#transport.write(chunks, onWritten);
     this.#updateFlow();
+    if (this.#observer === null) return;
+    let bytesOut = 0;
+    for (const chunk of chunks) bytesOut += chunk.byteLength;
+    this.#observe(header, seen, bytesOut, errorCode);
+  }
+
+  #observe(header: RequestHeader, seen: Seen, bytesOut: number, errorCode: number): void {
+    if (this.#observer === null) return;
+    this.#observer.observe({
+      apiKey: header.apiKey,
+      api: apiNameOf(header.apiKey),
+      apiVersion: header.apiVersion,
+      clientId: header.clientId,
+      principal: ANONYMOUS,
+      errorCode,
+      latencySeconds: Number(this.#clock.monotonicNs() - seen.startNs) / 1e9,
+      bytesIn: seen.bytesIn,
+      bytesOut,
+      request: seen.request,
+    });
   }
 
   #updateFlow(): void {

@@ -19,6 +19,7 @@
 import type { BrokerConfig } from '../config.js';
 import type { HandlerTable } from '../handlers/index.js';
 import type { Logger } from '../log.js';
+import type { RequestObserver } from '../metrics/request-observer.js';
 import type { Clock, TimerHandle } from '../world/clock.js';
 import type { Transport, TransportConnection, TransportListener } from '../world/transport.js';
 import { ClientConnection } from './connection.js';
@@ -88,7 +89,7 @@ export class BrokerServer {
    * `caps` default to the config's, with max.connections -1 meaning no
    * limit (the broker passes the limits its descriptor budget resolved).
    */
-  static async start(opts: { transport: Pick<Transport, 'listen'>; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger; caps?: ConnectionCaps }): Promise<BrokerServer> {
+  static async start(opts: { transport: Pick<Transport, 'listen'>; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger; caps?: ConnectionCaps; observer?: RequestObserver | null }): Promise<BrokerServer> {
     const { config, clock, logger } = opts;
     const caps = opts.caps ?? {
       maxConnections: config.maxConnections < 0 ? Number.POSITIVE_INFINITY : config.maxConnections,
@@ -116,7 +117,7 @@ export class BrokerServer {
         server.#refusals.note();
         return;
       }
-      const connection = new ClientConnection({ id: nextId++, transport, handlers: opts.handlers, limits, clock, logger });
+      const connection = new ClientConnection({ id: nextId++, transport, handlers: opts.handlers, limits, clock, logger, observer: opts.observer ?? null });
       server.#connections.add(connection);
       server.#perHost.set(host, (server.#perHost.get(host) ?? 0) + 1);
       connection.onClosed(() => server!.#forget(connection, host));
@@ -157,6 +158,11 @@ export class BrokerServer {
 
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /** True from the start of `close`: the listener stops, and health checks say the broker is going away. */
+  get closing(): boolean {
+    return this.#closing;
   }
 
   /** Stops accepting, ends waits, lets in-flight requests answer until `timeoutMs`, then closes every connection. */

@@ -34,6 +34,8 @@ export interface IsrManagerOptions {
   staleBrokerEpoch(epoch: number): void;
   /** The topic id of a hosted topic (AlterPartition names both). */
   topicIdOf(topic: string): string | undefined;
+  /** Told of every change the controller committed (runnel_isr_shrinks_total / _expands_total). */
+  onIsrChanged?: (why: 'expand' | 'shrink') => void;
 }
 
 export class IsrManager {
@@ -95,6 +97,7 @@ export class IsrManager {
       this.#refused(partition, where, response.errorMessage ?? result?.errorMessage ?? `error code ${result?.errorCode ?? response.errorCode}`);
       return;
     }
+    this.#opts.onIsrChanged?.(why);
     // Taken only if it is still this leadership's (metadata may have moved on meanwhile).
     partition.settleIsr(result.leaderEpoch === partition.leaderEpoch ? { isr: result.isr, partitionEpoch: result.partitionEpoch } : null);
   }

@@ -139,9 +139,10 @@ export class ReplicaManager {
 
   /**
    * `clock`: needed once a partition has followers (leader-side lag times) and for the periodic checkpoint;
-   * `replication`: a broker of a cluster; `highWatermarks`: the data directory's checkpoint.
+   * `replication`: a broker of a cluster; `highWatermarks`: the data directory's checkpoint;
+   * `onIsrChanged`: told of each ISR change this broker's leaders got committed (the metrics count them).
    */
-  constructor(opts: { nodeId: number; logs: LogManager; config: BrokerConfig; logger: Logger; clock?: Clock; replication?: ReplicationDeps; highWatermarks?: HighWatermarkCheckpoint }) {
+  constructor(opts: { nodeId: number; logs: LogManager; config: BrokerConfig; logger: Logger; clock?: Clock; replication?: ReplicationDeps; highWatermarks?: HighWatermarkCheckpoint; onIsrChanged?: (why: 'expand' | 'shrink') => void }) {
     this.#nodeId = opts.nodeId;
     this.#logs = opts.logs;
     this.#config = opts.config;
@@ -175,6 +176,7 @@ export class ReplicaManager {
         brokerEpoch: () => replication.brokerEpoch(),
         staleBrokerEpoch: (epoch) => replication.staleBrokerEpoch(epoch),
         topicIdOf: (topic) => this.#hosted.get(topic)?.topicId,
+        onIsrChanged: opts.onIsrChanged,
       });
     }
   }
@@ -243,6 +245,11 @@ export class ReplicaManager {
   /** The hosted partition, whatever its role or state; undefined when this broker does not host it. */
   partition(topic: string, index: number): Partition | undefined {
     return this.#hosted.get(topic)?.partitions.get(index);
+  }
+
+  /** Every partition this broker hosts, offline ones included (the metrics read them on scrape). */
+  *hostedPartitions(): Generator<Partition> {
+    for (const topic of this.#hosted.values()) yield* topic.partitions.values();
   }
 
   /**

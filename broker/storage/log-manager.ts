@@ -89,6 +89,8 @@ export interface LogManagerOptions {
   pendingTotalBytesMax?: number;
   /** Keys and nonce source for topics with encryption.enabled (encryption/log-cipher.ts); default none. */
   encryption?: EncryptionOptions;
+  /** Told how long each log's flush rounds take (the log flush metric); PartitionLogOptions.onFlushed. */
+  onFlushed?: (seconds: number) => void;
 }
 
 export interface OfflineLog {
@@ -220,6 +222,7 @@ export class LogManager {
         clock: this.#opts.clock,
         scanner,
         logger: this.#logger,
+        onFlushed: this.#opts.onFlushed,
         topic,
         partition,
         pendingBudget: this.#pendingBudget,
@@ -273,7 +276,7 @@ export class LogManager {
     const opening = (async () => {
       const existed = (await fs.stat(dir)) !== null;
       try {
-        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition, pendingBudget: this.#pendingBudget, ...this.#encryption() });
+        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition, pendingBudget: this.#pendingBudget, onFlushed: this.#opts.onFlushed, ...this.#encryption() });
       } catch (err) {
         // A directory this call made holds nothing anyone acknowledged: leave no half-made log behind.
         if (!existed) await fs.removeTree(dir).catch(() => undefined);

@@ -101,6 +101,8 @@ export interface PartitionLogOptions {
   pendingBudget?: PendingBudget;
   /** Keys and nonce source for encryption at rest (topics with encryption.enabled); default: no keys, the system Rng. */
   encryption?: EncryptionOptions;
+  /** Told how long each flush round (fsyncs included) took, on the monotonic clock (the log flush metric). */
+  onFlushed?: (seconds: number) => void;
 }
 
 /** Inactive segments whose indexes stay in memory after a read used them. */
@@ -182,7 +184,7 @@ export class PartitionLog {
     this.#flusher = new GroupFlusher(
       {
         logEndOffset: () => this.logEndOffset,
-        flushRound: (progress) => this.#flushRound(progress),
+        flushRound: opts.onFlushed === undefined ? (progress) => this.#flushRound(progress) : (progress) => this.#timedFlushRound(progress, opts.onFlushed!),
         onDurable: (offset) => this.#onDurable(offset),
         onFailure: (err) => this.#goOffline('fsync failed', err),
       },
@@ -645,6 +647,13 @@ export class PartitionLog {
    * an ordinary flush's business (at once with fsync=always, whose waiters
    * start the next round; by flush.ms otherwise).
    */
+  async #timedFlushRound(progress: (durableEndOffset: number) => void, onFlushed: (seconds: number) => void): Promise<number> {
+    const startNs = this.#clock.monotonicNs();
+    const reached = await this.#flushRound(progress);
+    onFlushed(Number(this.#clock.monotonicNs() - startNs) / 1e9);
+    return reached;
+  }
+
   async #flushRound(progress: (durableEndOffset: number) => void): Promise<number> {
     let reached = this.writtenEndOffset;
     await this.#syncAll();

@@ -40,6 +40,9 @@ t.test('followers catch up with the leader, byte for byte, and learn its high wa
   const leader = await bytesOf(rig, 1);
   t.same(await bytesOf(rig, 2), leader, 'follower 2 has the leader\'s exact bytes');
   t.same(await bytesOf(rig, 3), leader, 'follower 3 has the leader\'s exact bytes');
+  const metered = rig.metered.get(1)!;
+  t.match(metered, { recordsIn: 4, recordsOut: 0, bytesOut: 0 }, 'the leader metered four records in, none to consumers');
+  t.ok(metered.replicatedBytes >= 2 * metered.bytesIn, `both followers' fetches metered as replication (${metered.replicatedBytes} bytes)`);
 });
 
 t.test('the high watermark is the lowest log end over the ISR; a consumer reads only below it', async (t) => {
@@ -108,6 +111,7 @@ t.test('a follower that lags past replica.lag.time.max.ms leaves the ISR through
   t.same(rig.alterRequests.at(-1)!.topics[0]!.partitions[0], { partition: 0, leaderEpoch: 0, partitionEpoch: 1, newIsr: [1, 2, 3] });
   t.same(rig.partition(1, TOPIC).isr, [1, 2, 3]);
   t.equal(rig.partition(1, TOPIC).partitionEpoch, 2);
+  t.same(rig.isrChanges, ['1:shrink', '1:expand'], 'the leader reported one committed shrink and one expansion (runnel_isr_shrinks_total, _expands_total)');
 });
 
 t.test('acks=all is refused with NOT_ENOUGH_REPLICAS, nothing appended, while the ISR is below min.insync.replicas', async (t) => {

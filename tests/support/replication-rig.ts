@@ -49,6 +49,10 @@ export class ReplicationRig {
   readonly world: SimulatedWorld;
   readonly nodes = new Map<number, RigNode>();
   readonly alterRequests: AlterPartitionRequest[] = [];
+  /** ISR changes each node's leaders got committed, as the metrics hook hears them ("1:shrink"). */
+  readonly isrChanges: string[] = [];
+  /** What each node's produce and fetch handlers metered (the metrics' TopicMeter), all topics together. */
+  readonly metered = new Map<number, { recordsIn: number; bytesIn: number; recordsOut: number; bytesOut: number; replicatedBytes: number }>();
   /** When set, AlterPartition waits for it before answering (to observe a pending ISR change). */
   alterGate: Promise<void> | null = null;
   image: MetadataImage = EMPTY_IMAGE;
@@ -92,10 +96,18 @@ export class ReplicationRig {
       clock: world.clock,
       replication: { channel: this.#channel(), world: { transport: world.network.node(hostOf(id)), clock: world.clock, rng: world.rng }, brokerEpoch: () => this.image.brokers.get(id)?.epoch ?? -1, staleBrokerEpoch: () => undefined },
       highWatermarks: new HighWatermarkCheckpoint({ dataDir: '/data', fs, logger: silentLogger() }),
+      onIsrChanged: (why) => this.isrChanges.push(`${id}:${why}`),
     });
     await replicas.start(this.image);
     const controller = { autoCreate: async () => false, clusterId: 'rig' } as unknown as Controller;
-    const handlers = buildHandlerTable({ config, controller, replicas, clock: world.clock, logger: silentLogger(), endpoint: { host: hostOf(id), port: PORT } }, { fatal: (error) => { throw error; } });
+    const metered = { recordsIn: 0, bytesIn: 0, recordsOut: 0, bytesOut: 0, replicatedBytes: 0 };
+    this.metered.set(id, metered);
+    const meter = {
+      produced: (_topic: string, records: number, bytes: number) => { metered.recordsIn += records; metered.bytesIn += bytes; },
+      consumed: (_topic: string, records: number, bytes: number) => { metered.recordsOut += records; metered.bytesOut += bytes; },
+      replicated: (_topic: string, bytes: number) => { metered.replicatedBytes += bytes; },
+    };
+    const handlers = buildHandlerTable({ config, controller, replicas, clock: world.clock, logger: silentLogger(), endpoint: { host: hostOf(id), port: PORT }, meter }, { fatal: (error) => { throw error; } });
     const server = await BrokerServer.start({ transport: world.network.node(hostOf(id)), config, handlers, clock: world.clock, logger: silentLogger() });
     this.nodes.set(id, { id, host: hostOf(id), fs, logs, replicas, server });
   }
