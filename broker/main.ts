@@ -56,6 +56,8 @@ import { systemClock, type Clock } from './world/clock.js';
 import { realFileSystem, type FileSystem } from './world/file-system.js';
 import { systemRng, type Rng } from './world/rng.js';
 import { nodeTransport, type Transport } from './world/transport.js';
+import { listenerEndpoints, type LocalEndpoints } from './security/endpoints.js';
+import { brokerSecurity } from './security/broker-security.js';
 
 /** Everything the broker reads from outside: time, randomness, disk, network, and where logs go. */
 export interface BrokerWorld {
@@ -162,16 +164,19 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
 
     // A broker of a cluster replicates: its fetchers and ISR changes need the controller channel (made first) and its broker epoch (known once registered).
-    const endpoint = { host: config.advertisedHost, port: config.port };
-    const ha = onEtcd ? await openEtcdController({ config, fs, clock, rng, transport, logger, cleanups, endpoint }) : null;
+    const endpoint: LocalEndpoints = { host: config.advertisedHost, port: config.port };
+    const security = await brokerSecurity(config, fs);
+    // What this broker reaches the others with: TLS and SASL when the inter-broker listener uses them (security/broker-security.ts).
+    const interBrokerWorld = { transport: security.interBroker(transport), clock, rng };
+    const ha = onEtcd ? await openEtcdController({ config, fs, clock, rng, transport: interBrokerWorld.transport, logger, cleanups, endpoint }) : null;
     const remote: ControllerChannel | null = store !== null ? null : ha !== null ? ha.channel : (() => {
       const [controllerHost, controllerPort] = splitAddress(config.controllerAddress);
-      const channel = new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: { transport, clock, rng }, logger: logger.child({ component: 'controllerChannel' }) });
+      const channel = new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: interBrokerWorld, logger: logger.child({ component: 'controllerChannel' }) });
       cleanups.push(() => channel.close());
       return channel;
     })();
     let joined: BrokerLifecycle | undefined;
-    const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1, staleBrokerEpoch: (epoch: number) => void joined?.staleEpoch(epoch) } };
+    const replication = remote === null ? {} : { replication: { channel: remote, world: interBrokerWorld, brokerEpoch: () => joined?.brokerEpoch ?? -1, staleBrokerEpoch: (epoch: number) => void joined?.staleEpoch(epoch) } };
     const highWatermarks = new HighWatermarkCheckpoint({ dataDir, fs, logger });
     const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, highWatermarks, ...replication });
     replicas = serving;
@@ -216,7 +221,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     coordinator.onImage(serving.image);
     cleanups.push(async () => coordinator.close());
     const producerIds = new ProducerIdBlocks(channel, () => ({ brokerId: config.nodeId, brokerEpoch: running.brokerEpoch }));
-    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: { transport, clock, rng }, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
+    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: interBrokerWorld, controllerId: () => channel.controllerId, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
     const server = await BrokerServer.start({
       transport,
       config,
@@ -224,8 +229,10 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       clock,
       logger,
       caps: { maxConnections: budget.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: budget.adminReservedConnections },
+      listeners: security.listeners,
     });
     endpoint.port = server.port;
+    endpoint.listeners = listenerEndpoints(config.settings['advertised.host']?.value ?? '', server.listeners);
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
     // Runs before the server closes: leaderships move while this broker still answers, so clients are told where to go.
     cleanups.push(async () => {
@@ -236,8 +243,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
 
     const topicCount = serving.image.topics.size;
     logger.info(
-      { event: 'listening', host: server.host, port: server.port, dataDir, clusterId: serving.image.clusterId, nodeId: config.nodeId, topics: topicCount, controller: embedded ? 'embedded' : config.controllerAddress, brokerEpoch: lifecycle.brokerEpoch },
-      `runnel broker listening on ${server.host}:${server.port}, data in ${dataDir} (${topicCount} topic(s))`,
+      { event: 'listening', host: server.host, port: server.port, listeners: server.listeners, dataDir, clusterId: serving.image.clusterId, nodeId: config.nodeId, topics: topicCount, controller: embedded ? 'embedded' : config.controllerAddress, brokerEpoch: lifecycle.brokerEpoch },
+      `runnel broker listening on ${server.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')}, data in ${dataDir} (${topicCount} topic(s))`,
     );
 
     return runningNode({ server, dataDir, clusterId: serving.image.clusterId, faults, cleanups, logger, role: 'broker' });

@@ -45,6 +45,8 @@ import { NO_RESPONSE, type DecodedRequest, type RegisteredHandler, type RequestC
 import type { HandlerTable } from '../handlers/index.js';
 import type { Clock } from '../world/clock.js';
 import type { TransportConnection } from '../world/transport.js';
+import { ConnectionSession } from '../security/session.js';
+import type { SecurityProtocol } from '../security/listeners.js';
 
 export interface ConnectionLimits {
   maxRequestBytes: number;
@@ -62,7 +64,8 @@ export class ClientConnection {
   readonly #handlers: HandlerTable;
   readonly #limits: ConnectionLimits;
   readonly #clock: Clock;
-  readonly #logger: Logger;
+  #logger: Logger;
+  readonly #session: ConnectionSession;
   readonly #reader: FrameReader;
   readonly #abort = new AbortController();
   readonly #paused = new Set<PauseReason>();
@@ -78,13 +81,26 @@ export class ClientConnection {
   readonly #closedListeners: (() => void)[] = [];
   readonly #idleListeners: (() => void)[] = [];
 
-  constructor(opts: { id: number; transport: TransportConnection; handlers: HandlerTable; limits: ConnectionLimits; clock: Clock; logger: Logger }) {
+  /** `listener`: the one it was accepted on (default: the one PLAINTEXT listener). */
+  constructor(opts: { id: number; transport: TransportConnection; handlers: HandlerTable; limits: ConnectionLimits; clock: Clock; logger: Logger; listener?: { name: string; securityProtocol: SecurityProtocol } }) {
     this.id = opts.id;
     this.#transport = opts.transport;
     this.#handlers = opts.handlers;
     this.#limits = opts.limits;
     this.#clock = opts.clock;
-    this.#logger = opts.logger.child({ connection: opts.id, remote: opts.transport.remoteAddress });
+    const listener = opts.listener ?? { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' };
+    this.#session = new ConnectionSession({
+      listener: listener.name,
+      securityProtocol: listener.securityProtocol,
+      peerCertificateCn: opts.transport.peerCertificateCn,
+      onAuthenticated: (principal) => {
+        this.#logger = connectionLogger.child({ principal });
+        this.#logger.info({ event: 'authenticated' }, `authenticated as ${principal}`);
+      },
+    });
+    // Every line of this connection names its listener and principal (the principal changes once, when SASL authenticates).
+    const connectionLogger = opts.logger.child({ connection: opts.id, remote: opts.transport.remoteAddress, listener: listener.name });
+    this.#logger = connectionLogger.child({ principal: this.#session.principal });
     this.#lastActivityMs = opts.clock.nowMs();
     this.#reader = new FrameReader({ maxFrameBytes: opts.limits.maxRequestBytes, onFrame: (frame) => this.#onFrame(frame) });
     this.#transport.attach({
@@ -176,6 +192,12 @@ export class ClientConnection {
       this.close(`malformed request header: ${error.message}`, 'warn');
       return;
     }
+    // The authentication gate: on a SASL listener nothing but the handshake is read before it succeeds.
+    const refusal = this.#session.refusal(header.apiKey);
+    if (refusal !== null) {
+      this.close(refusal, 'warn');
+      return;
+    }
     const handler = this.#handlers.get(header.apiKey);
     if (handler === undefined) {
       const known = [...this.#handlers.keys()].sort((a, b) => a - b).join(', ');
@@ -216,6 +238,7 @@ export class ClientConnection {
       clientHost: this.#transport.remoteAddress.replace(/:\d+$/, ''),
       signal: this.#abort.signal,
       logger: this.#logger,
+      session: this.#session,
       ordered: (step) => this.#ordered(step),
       whenWritable: () => this.#whenWritable(),
       closeConnection: (reason) => this.close(reason, 'warn', { flush: true }),
