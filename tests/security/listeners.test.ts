@@ -46,6 +46,15 @@ function logLines(match: (line: Record<string, unknown>) => boolean): Record<str
   return broker.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter(match);
 }
 
+/** Resolves once the broker closed `raw`; fails the test past a bound instead of hanging. */
+async function closedByBroker(raw: RawClient, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([raw.closed.then(() => true), new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 10_000); })]);
+  clearTimeout(timer);
+  raw.close();
+  if (!closed) throw new Error(`the broker did not close the connection after ${what} within 10 s`);
+}
+
 async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -119,20 +128,20 @@ t.test('before authentication only ApiVersions and the SASL APIs pass; anything 
   const versions = await raw.request('ApiVersions', { clientSoftwareName: 't', clientSoftwareVersion: '0' });
   t.equal(versions.errorCode, 0, 'ApiVersions is answered before authentication');
   await t.rejects(raw.request('Metadata', { topics: null, allowAutoTopicCreation: false, includeInternal: false }), /closed/, 'Metadata before authentication closes the connection');
-  await raw.closed;
+  await closedByBroker(raw, 'Metadata before authentication');
   await eventually(() => logLines((l) => /Metadata before SASL authentication on listener SASL_PLAINTEXT/.test(String(l['reason']))).length > 0, 'the log line');
 
   const handshake = await RawClient.connect('127.0.0.1', port('SASL_PLAINTEXT'));
   const refused = await handshake.request('SaslHandshake', { mechanism: 'PLAIN' });
   t.equal(refused.errorCode, 33, 'an unknown mechanism is UNSUPPORTED_SASL_MECHANISM');
   t.same(refused.mechanisms, ['SCRAM-SHA-256', 'SCRAM-SHA-512'], 'with the mechanisms enabled');
-  await handshake.closed;
+  await closedByBroker(handshake, 'an unknown mechanism');
   t.pass('and the connection is closed after the answer');
 
   const early = await RawClient.connect('127.0.0.1', port('SASL_PLAINTEXT'));
   const out = await early.request('SaslAuthenticate', { authBytes: Buffer.from('n,,n=admin,r=abc') });
   t.equal(out.errorCode, 34, 'SaslAuthenticate before SaslHandshake is ILLEGAL_SASL_STATE');
-  await early.closed;
+  await closedByBroker(early, 'SaslAuthenticate before SaslHandshake');
 
   // A complete exchange by hand, then a proof for the wrong password: the answer carries the error, then the connection closes.
   const manual = await RawClient.connect('127.0.0.1', port('SASL_PLAINTEXT'));
@@ -142,7 +151,7 @@ t.test('before authentication only ApiVersions and the SASL APIs pass; anything 
   t.equal(first.errorCode, 0, 'client-first is answered with server-first');
   const final = await manual.request('SaslAuthenticate', { authBytes: Buffer.from(scram.finalMessage(Buffer.from(first.authBytes).toString())) });
   t.equal(final.errorCode, 58, 'a wrong proof is SASL_AUTHENTICATION_FAILED');
-  await manual.closed;
+  await closedByBroker(manual, 'a wrong proof');
   t.pass('and the connection is closed');
 });
 
