@@ -37,7 +37,7 @@ t.test('three brokers replicate a topic over SASL_SSL among themselves', async (
   await controller.printed(/"event":"listening"/, 30_000);
   const brokerArgs = (id: number, port: number, password: string) => ['broker', '--node-id', String(id), '--data', join(dir, `b${id}`), '--controller', `127.0.0.1:${controllerPort}`, '--set', `listeners=SASL_SSL://127.0.0.1:${port}`, '--set', 'inter.broker.sasl.username=broker', '--set', `inter.broker.sasl.password.file=${password}`, ...tls, ...fast];
   const ports: number[] = [];
-  const brokers = [];
+  const brokers: ReturnType<typeof spawnCli>[] = [];
   for (const id of [1, 2, 3]) {
     const port = await unusedPort();
     ports.push(port);
