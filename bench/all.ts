@@ -5,7 +5,8 @@
  * system, the descriptor cache, then the broker end to end (which measures
  * raw loopback TCP in the same run), then a 3-broker cluster beside a
  * single broker, then consumer groups (rebalances under load, a static
- * member's restart, throughput through a group). Figures only, never a
+ * member's restart, throughput through a group), then queues (share-group
+ * throughput on one partition, ordering by key, delayed delivery). Figures only, never a
  * verdict on speed; the exit status is non-zero only when a benchmark
  * failed to run.
  *
@@ -20,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 /** In the order they run: cheapest first, the brokers last. */
-const BENCHMARKS = ['batch', 'codec', 'storage', 'handle-cache', 'broker', 'cluster', 'groups'] as const;
+const BENCHMARKS = ['batch', 'codec', 'storage', 'handle-cache', 'broker', 'cluster', 'groups', 'queues'] as const;
 /** How each is made a smoke run. */
 const QUICK_ARGS: Record<string, string[]> = { 'handle-cache': ['--runs', '1', '--batches', '20000'] };
 

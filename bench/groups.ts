@@ -53,8 +53,9 @@ import { brokerSettingDef } from '../broker/config.js';
 import { Runnel } from '../client/index.js';
 import { isMainModule } from '../tools/main-module.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
-import { benchArgs, fixed, freshTopic, median, perRecordCpu, startBroker } from './bench-support.js';
+import { benchArgs, fixed, freshTopic, perRecordCpu, startBroker } from './bench-support.js';
 import { BenchMember } from './bench-member.js';
+import { closeAll, describeFigure, repeat, waitFor, type Figure as BaseFigure, type Log, type RunCheck } from './bench-runs.js';
 import { describeCheck, OffsetTally, type TallyCheck } from './offset-tally.js';
 import { startPacedProducer } from './paced-producer.js';
 
@@ -109,24 +110,7 @@ interface Settings {
   json: boolean;
 }
 
-/** One figure over the runs that did not fail. */
-interface Figure {
-  scenario: Scenario;
-  name: string;
-  unit: string;
-  values: number[];
-  goal?: string;
-}
-
-type Log = (line: string) => void;
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() >= deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(5);
-  }
-}
+type Figure = BaseFigure<Scenario>;
 
 /** Every partition owned by exactly one member, and each member holding its share (the SDK's view, from events). */
 function sharesHeld(members: readonly BenchMember[]): boolean {
@@ -176,11 +160,8 @@ function ok(check: TallyCheck): boolean {
   return check.missing === 0 && check.distinct === check.expected;
 }
 
-async function closeAll(members: readonly BenchMember[]): Promise<void> {
-  const results = await Promise.allSettled(members.map((m) => m.close()));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
-}
+/** A run counts when its consumers had every record (duplicates are printed, not failed: a consumer may read a record again). */
+const RECORDS_CONSUMED: RunCheck = { passed: ok, failure: 'records missing' };
 
 /** This process's worst event-loop stall while `work` runs: a gap no larger than it may be the bench's own doing. */
 async function withLoopDelay<T>(work: () => Promise<T>): Promise<{ result: T; loopDelayMaxMs: number }> {
@@ -396,25 +377,9 @@ async function throughputRun(runnel: Runnel, read: { topic: string; total: numbe
   }
 }
 
-/** Runs `runs` times, logging each; a run that throws or misses records is reported and left out of the figures. */
-async function repeat<T extends { check: TallyCheck }>(log: Log, label: string, runs: number[], once: (run: number) => Promise<T>, line: (r: T) => string): Promise<T[]> {
-  const good: T[] = [];
-  for (const run of runs) {
-    try {
-      const r = await once(run);
-      const passed = ok(r.check);
-      log(`  ${label} run ${run}: ${describeCheck(r.check)}${passed ? '' : ' -- FAILED RUN (records missing), no figures from it'}; ${line(r)}`);
-      if (passed) good.push(r);
-    } catch (err) {
-      log(`  ${label} run ${run}: FAILED RUN: ${(err as Error).message}`);
-    }
-  }
-  return good;
-}
-
 async function joinFigures(runnel: Runnel, s: Settings, log: Log): Promise<Figure[]> {
   log(`join: ${MEMBERS} members on ${PARTITIONS} partitions at ${s.rate} records/s, then a ${MEMBERS + 1}th joins; gaps per member that kept partitions (before -> during)`);
-  const runs = await repeat(log, 'join', runNumbers(s.runs), (run) => joinRun(runnel, s, run), (r) =>
+  const runs = await repeat(log, RECORDS_CONSUMED, 'join', runNumbers(s.runs), (run) => joinRun(runnel, s, run), (r) =>
     `join ${fixed(r.phaseMs, 0)} ms later in the cycle; ${r.detail}; newcomer: old owners released by +${fixed(r.releasedMs, 0)}, assigned +${fixed(r.newcomerAssignedMs, 0)}, first record +${fixed(r.newcomerFirstRecordMs, 0)} ms; shares held +${fixed(r.sharesHeldMs, 0)}, coordinator Stable ${r.coordinatorStableMs === null ? 'not seen' : `+${fixed(r.coordinatorStableMs, 0)}`} ms; loop delay max ${ms(r.loopDelayMaxMs)}`);
   const f = (name: string, pick: (r: JoinRun) => number | null, goal?: string): Figure => ({ scenario: 'join', name, unit: 'ms', values: runs.map(pick).filter((v): v is number => v !== null), ...(goal === undefined ? {} : { goal }) });
   return [
@@ -430,7 +395,7 @@ async function joinFigures(runnel: Runnel, s: Settings, log: Log): Promise<Figur
 
 async function staticFigures(runnel: Runnel, s: Settings, log: Log): Promise<Figure[]> {
   log(`static: ${MEMBERS} static members (groupInstanceId) at ${s.rate} records/s; one closes and, ${s.restartDelayMs} ms later, restarts with the same instance id`);
-  const runs = await repeat(log, 'static', runNumbers(s.runs), (run) => staticRun(runnel, s, run), (r) =>
+  const runs = await repeat(log, RECORDS_CONSUMED, 'static', runNumbers(s.runs), (run) => staticRun(runnel, s, run), (r) =>
     `others' gap ${fixed(r.othersGapBeforeMs, 0)}->${fixed(r.othersGapDuringMs, 0)} ms; restarted: close ${fixed(r.closeMs, 0)} ms, first record +${fixed(r.restartedGapMs, 0)} ms (${fixed(r.rejoinMs, 0)} after its subscribe); ${r.moved.length === 0 ? 'no partition moved' : `MOVED: ${r.moved.join('; ')}`}; loop delay max ${ms(r.loopDelayMaxMs)}`);
   const f = (name: string, pick: (r: StaticRun) => number, goal?: string): Figure => ({ scenario: 'static', name, unit: 'ms', values: runs.map(pick), ...(goal === undefined ? {} : { goal }) });
   return [
@@ -462,7 +427,7 @@ async function throughputFigures(runnel: Runnel, s: Settings, log: Log, quick: b
         // The pair fails as a whole: its ratio needs both.
         return { check: out.find((r) => !ok(r.check))?.check ?? out[0]!.check, out };
       };
-      const good = await repeat(log, 'throughput', [run], pair, ({ out }) => out.map((r) => `${r.mode} ${fixed(r.recordsPerSec, 0)} rec/s, cpu ${fixed(r.cpu.client, 2)} us/rec here${r.cpu.broker === null ? '' : ` + ${fixed(r.cpu.broker, 2)} broker`} (${describeCheck(r.check)}${r.joinMs === null ? '' : `; join ${fixed(r.joinMs, 0)} ms, ${fixed(r.withJoinRecordsPerSec!, 0)} rec/s with it, ${r.beforeRelease} read before the group was stable`})`).join('; '));
+      const good = await repeat(log, RECORDS_CONSUMED, 'throughput', [run], pair, ({ out }) => out.map((r) => `${r.mode} ${fixed(r.recordsPerSec, 0)} rec/s, cpu ${fixed(r.cpu.client, 2)} us/rec here${r.cpu.broker === null ? '' : ` + ${fixed(r.cpu.broker, 2)} broker`} (${describeCheck(r.check)}${r.joinMs === null ? '' : `; join ${fixed(r.joinMs, 0)} ms, ${fixed(r.withJoinRecordsPerSec!, 0)} rec/s with it, ${r.beforeRelease} read before the group was stable`})`).join('; '));
       for (const { out } of good) for (const r of out) byMode[r.mode].push(r);
     }
     const ratios = byMode.group.map((g, i) => (100 * g.recordsPerSec) / byMode.assigned[i]!.recordsPerSec);
@@ -489,14 +454,6 @@ async function throughputFigures(runnel: Runnel, s: Settings, log: Log, quick: b
 function brokerCpu(runs: readonly ThroughputRun[]): number[] | null {
   const values = runs.map((r) => r.cpu.broker);
   return values.every((v): v is number => v !== null) ? values : null;
-}
-
-function describeFigure(f: Figure): string {
-  const name = `${f.scenario.padEnd(10)} ${f.name}`.padEnd(70);
-  if (f.values.length === 0) return `${name} no figure (every run failed)`;
-  const digits = f.unit === '%' ? 1 : f.unit === 'us/rec' ? 2 : 0;
-  const range = f.values.length > 1 ? `  [${fixed(Math.min(...f.values), digits)}..${fixed(Math.max(...f.values), digits)}]` : '';
-  return `${name} ${fixed(median(f.values), digits).padStart(10)} ${f.unit}${range}${f.goal === undefined ? '' : `   (goal: ${f.goal})`}`;
 }
 
 async function runBench(s: Settings, quick: boolean): Promise<void> {

@@ -58,6 +58,9 @@ export interface BrokerConfig {
   fetchMaxBytes: number;
   replicaLagTimeMaxMs: number;
   replicaHighWatermarkCheckpointIntervalMs: number;
+  /** Idempotent producers silent this long are forgotten, checked every `producerIdExpirationCheckIntervalMs` (storage/producer-state.ts). */
+  producerIdExpirationMs: number;
+  producerIdExpirationCheckIntervalMs: number;
   replicaFetchMaxBytes: number;
   replicaFetchWaitMaxMs: number;
   connectionsMaxIdleMs: number;
@@ -81,6 +84,8 @@ export interface BrokerConfig {
   controllerLeaseMs: number;
   /** With the controller on etcd: the cluster's key prefix and the TLS files (empty: none). */
   etcd: { prefix: string; caFile: string; certFile: string; keyFile: string };
+  /** Encryption at rest: the keyring file, or the keyring text (at most one is set; storage/encryption/keys-from-config.ts). */
+  encryption: { keyFile: string; keys: string };
   /** The rack of this broker, for rack-aware replica placement; null: none. */
   brokerRack: string | null;
   /** The controller fences a broker not heard from for this long (and moves its leaderships). */
@@ -129,6 +134,8 @@ export interface BrokerSettingDef {
   readonly doc: string;
   /** Throws an Error whose message says what a valid value looks like. */
   parse(raw: string): unknown;
+  /** A secret: DescribeConfigs answers it with no value (Kafka's sensitive configs). */
+  readonly sensitive?: boolean;
 }
 
 /** The prefix that turns a topic setting into its broker-wide default. */
@@ -237,6 +244,8 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'fetch.max.bytes', defaultValue: String(55 * MiB), doc: 'Most record bytes one Fetch response carries, whatever the consumer asks for (at least one batch is always sent).', parse: int(1024, INT32_MAX) },
   { name: 'replica.lag.time.max.ms', defaultValue: '10000', doc: 'A follower that has not caught up with its leader\'s log end for this long leaves the ISR (the leader asks the controller); it joins again once it reaches the high watermark.', parse: int(1, INT32_MAX) },
   { name: 'replica.high.watermark.checkpoint.interval.ms', defaultValue: '5000', doc: 'How often a broker writes the high watermarks of the partitions it hosts to `replication-offset-checkpoint` in its data directory (also at clean shutdown). A restarted replica starts from there, so it never shows consumers records its ISR had not confirmed.', parse: int(100, INT32_MAX) },
+  { name: 'producer.id.expiration.ms', defaultValue: '86400000', doc: 'A partition forgets an idempotent producer whose newest batch timestamp is this old (Kafka\'s setting and default, one day), so its producer state does not grow with every producer that ever wrote to it. A forgotten producer that sends again is taken at any sequence: a retry of a batch from before it was forgotten would be appended twice, so keep it well above the longest time a producer may sit idle between a send and its retry.', parse: int(1, Number.MAX_SAFE_INTEGER) },
+  { name: 'producer.id.expiration.check.interval.ms', defaultValue: '600000', doc: 'How often each partition checks for producers to forget (producer.id.expiration.ms).', parse: int(1, INT32_MAX) },
   { name: 'replica.fetch.max.bytes', defaultValue: String(10 * MiB), doc: 'Most record bytes one follower fetch asks its leader for, all partitions together (per partition: a tenth of it, at least 1 MiB): with one fetch in flight per leader, what a follower holds in memory for replication.', parse: int(1024, INT32_MAX) },
   { name: 'replica.fetch.wait.max.ms', defaultValue: '500', doc: 'How long a follower\'s fetch waits at the leader for new records before it is answered empty (a long poll).', parse: int(1, INT32_MAX) },
   { name: 'connections.max.idle.ms', defaultValue: String(10 * 60_000), doc: 'Close a connection that has sent nothing and has nothing in flight for this long; -1 never.', parse: int(-1, INT32_MAX) },
@@ -248,6 +257,8 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'max.partitions.per.topic', defaultValue: '1000', doc: 'Most partitions one topic may have; a creation asking for more is refused with INVALID_PARTITIONS, never cut down.', parse: int(1, 100_000) },
   { name: 'log.retention.check.interval.ms', defaultValue: String(5 * 60_000), doc: 'How often retention (retention.ms, retention.bytes) is applied to every partition.', parse: int(1, INT32_MAX) },
   { name: 'shutdown.timeout.ms', defaultValue: '30000', doc: 'Longest a clean shutdown waits for in-flight requests before closing the logs anyway.', parse: int(0, INT32_MAX) },
+  { name: 'encryption.key.file', defaultValue: '', doc: 'Keyring file for encryption at rest (topics with encryption.enabled): `ID=BASE64` entries, one a line, each key 32 random bytes in base64 (`openssl rand -base64 32`); the last entry is the current key, older ones stay to read what was written under them. Read once at start. Keep it readable by the broker\'s user only, and out of the data directory and its backups.', parse: (raw) => raw.trim() },
+  { name: 'encryption.keys', defaultValue: '', doc: 'The keyring itself instead of a file, entries separated by commas (`k1=BASE64,k2=BASE64`, the last current): meant for the environment (RUNNEL_ENCRYPTION_KEYS) or a secret store, never a config file others read. Not with encryption.key.file. DescribeConfigs never shows it.', parse: (raw) => raw.trim(), sensitive: true },
   { name: 'logger.level', defaultValue: 'info', doc: `Broker log verbosity: ${LOGGER_LEVELS.join(', ')}.`, parse: oneOf(LOGGER_LEVELS) },
   { name: 'logger.format', defaultValue: 'auto', doc: 'Broker log lines: json (one object a line, for machines), pretty (time, level, sentence, fields, for people), or auto (pretty when stdout is a terminal, else json).', parse: oneOf(LOGGER_FORMATS) },
 ];
@@ -347,6 +358,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     controllerAddress: get('controller.address'),
     controllerLeaseMs: get('controller.lease.ms'),
     etcd: { prefix: get('controller.etcd.prefix'), caFile: get('controller.etcd.ca.file'), certFile: get('controller.etcd.cert.file'), keyFile: get('controller.etcd.key.file') },
+    encryption: { keyFile: get('encryption.key.file'), keys: get('encryption.keys') },
     brokerRack: get<string>('broker.rack') === '' ? null : get('broker.rack'),
     brokerSessionTimeoutMs: get('broker.session.timeout.ms'),
     brokerSessionDisconnectTimeoutMs: get('broker.session.disconnect.timeout.ms'),
@@ -367,6 +379,8 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     fetchMaxBytes: get('fetch.max.bytes'),
     replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
     replicaHighWatermarkCheckpointIntervalMs: get('replica.high.watermark.checkpoint.interval.ms'),
+    producerIdExpirationMs: get('producer.id.expiration.ms'),
+    producerIdExpirationCheckIntervalMs: get('producer.id.expiration.check.interval.ms'),
     replicaFetchMaxBytes: get('replica.fetch.max.bytes'),
     replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),

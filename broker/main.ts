@@ -55,6 +55,8 @@ import { systemDescriptors, type Descriptors } from './world/descriptors.js';
 import { systemClock, type Clock } from './world/clock.js';
 import { realFileSystem, type FileSystem } from './world/file-system.js';
 import { systemRng, type Rng } from './world/rng.js';
+import type { KeyProvider } from './storage/encryption/key-provider.js';
+import { keyProviderFromConfig } from './storage/encryption/keys-from-config.js';
 import { nodeTransport, type Transport } from './world/transport.js';
 import { listenerEndpoints, type LocalEndpoints } from './security/endpoints.js';
 import { brokerSecurity } from './security/broker-security.js';
@@ -74,6 +76,8 @@ export interface BrokerWorld {
    * simulation's invariant checks (tests/sim), never used by the broker.
    */
   observe?: (node: { replicas: ReplicaManager | null; image: () => MetadataImage }) => void;
+  /** Keys for encryption at rest, for an embedding program with its own source (a KMS); default: from encryption.key.file / encryption.keys. */
+  keys?: KeyProvider | null;
 }
 
 export interface RunningBroker {
@@ -141,8 +145,11 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const cache = embedded ? null : new MetadataCache();
     const topicImage = (topic: string) => (store ?? cache!).image.topics.get(topic);
 
+    const keys = world.keys !== undefined ? world.keys : await keyProviderFromConfig(config.encryption, (file) => fs.readFile(file));
+    if (keys !== null) logger.info({ event: 'encryptionKeys', currentKeyId: keys.currentKeyId() }, `encryption at rest: new batches of encrypted topics go under key ${keys.currentKeyId()}`);
     let replicas: ReplicaManager | undefined;
     const logs = await LogManager.open({
+      encryption: { keys, rng },
       dataDir,
       fs,
       clock,

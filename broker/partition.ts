@@ -62,7 +62,7 @@ import type { LogConfig } from './storage/log-config.js';
 import { LogOfflineError } from './storage/errors.js';
 import type { AppendInfo, PartitionLog, ReadResult } from './storage/partition-log.js';
 import { appendTimeOf, loadProducerState } from './storage/producer-state-loader.js';
-import { takeProducerSnapshot, writeProducerSnapshot } from './storage/producer-snapshot.js';
+import { deleteProducerSnapshotsAbove, loadProducerSnapshot, writeProducerSnapshot } from './storage/producer-snapshot.js';
 import { lastSequenceOf, nextSequence, PRODUCER_BATCHES_KEPT, ProducerStateTable } from './storage/producer-state.js';
 import type { ReadBufferSource } from './storage/segment.js';
 import { assert, InvariantError } from './world/assert.js';
@@ -119,8 +119,19 @@ export class Partition {
   #producersLoading: Promise<void> | null = null;
   /** Bumped by every rebuild, so an older one still reading stops. */
   #producersGeneration = 0;
-  /** The snapshot files on disk still describe this log (no truncation since it opened). */
-  #snapshotTrusted = true;
+  /**
+   * Snapshot files (storage/producer-snapshot.ts) are kept true to the log:
+   * `#snapshotsOpened` deletes, once, those above the log end at open (from
+   * a tail recovery cut); every snapshot read, write or deletion waits for it.
+   */
+  readonly #openedEndOffset: number;
+  #snapshotsOpened: Promise<void> | null = null;
+  /** The snapshot write in flight (a truncation waits for it before deleting what it falsifies). */
+  #snapshotWrite: Promise<void> = Promise.resolve();
+  /** The segment appends went to when the last roll snapshot was taken: a new one means the log rolled. */
+  #snapshotSegment = -1;
+  /** Where the last load of the producer state started reading the log (diagnostics and tests). */
+  #producersScannedFrom = -1;
 
   /**
    * `log` null: the log could not be opened, for the reason `offline`.
@@ -148,6 +159,8 @@ export class Partition {
     }
     // A log with records may hold producers' batches: read when first needed (`producersLoaded`).
     if (log !== null && log.logEndOffset > 0) this.#producersState = 'unloaded';
+    this.#openedEndOffset = log === null ? -1 : log.logEndOffset;
+    this.#snapshotSegment = log === null ? -1 : log.newestSegmentBaseOffset;
   }
 
   get role(): PartitionRole {
@@ -318,26 +331,74 @@ export class Partition {
   /** Resolves once the producer state reflects the log: starts loading it (snapshot, then the log after it) if that has not happened yet. */
   async producersLoaded(): Promise<void> {
     const log = this.#usableLog();
-    if (this.#producersState === 'unloaded') this.#rebuildProducers(log, log.logStartOffset, this.#snapshotTrusted);
+    if (this.#producersState === 'unloaded') this.#rebuildProducers(log);
     while (this.#producersLoading !== null) await this.#producersLoading;
+  }
+
+  /** Where the last load of the producer state started reading the log (-1: none yet): a snapshot's offset, or the log start. */
+  get producersScannedFrom(): number {
+    return this.#producersScannedFrom;
   }
 
   /**
    * Writes the producer state as a snapshot at the log end (a clean
    * shutdown: storage/producer-snapshot.ts). Nothing for a partition that
-   * cannot serve or is still rebuilding. A failed write is swallowed: it
-   * only costs the next start a longer scan.
+   * cannot serve, never loaded its state (the snapshots on disk are still
+   * true) or is rebuilding it. A failed write is swallowed: it only costs
+   * the next load a longer scan.
    */
   async writeProducerSnapshot(): Promise<void> {
     const log = this.#log;
-    if (log === null || log.isOffline || this.#deleted) return;
-    // Never loaded: the files there are still right unless the log was cut since; a rebuild in progress has none to give.
-    if (this.#producersState === 'unloaded' && this.#snapshotTrusted) return;
-    if (this.#producersState !== 'ready' || this.#producers.size === 0) {
-      await takeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, null).catch(() => undefined);
-      return;
-    }
-    await writeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, this.#producers).catch(() => undefined);
+    if (log === null || log.isOffline || this.#deleted || this.#producersState !== 'ready') return;
+    await this.#snapshotNow(log);
+  }
+
+  /** Forgets idempotent producers silent for `expirationMs` (producer-state.ts `expire`); nothing while the state is not loaded. */
+  expireProducers(nowMs: number, expirationMs: number): number {
+    if (this.#producersState !== 'ready') return 0;
+    return this.#producers.expire(nowMs, expirationMs);
+  }
+
+  /** Resolves once the snapshot writes started so far have finished (or failed: they only cost a longer scan). */
+  snapshotsWritten(): Promise<void> {
+    return this.#snapshotWrite;
+  }
+
+  /** After an append: the first append into a new segment snapshots the state (Kafka's rule), so a load after a crash scans one segment, not the log. */
+  #snapshotOnRoll(log: PartitionLog): void {
+    const segment = log.newestSegmentBaseOffset;
+    if (segment === this.#snapshotSegment) return;
+    this.#snapshotSegment = segment;
+    if (this.#producersState !== 'ready' || this.#producers.size === 0) return;
+    void this.#snapshotNow(log);
+  }
+
+  /** A snapshot of the table as it is now, at the log end (the table reflects every batch below it while 'ready'). */
+  #snapshotNow(log: PartitionLog): Promise<void> {
+    const offset = log.logEndOffset;
+    const opened = this.#openSnapshots(log);
+    // Serialised here, synchronously: the file holds this moment's table whatever is appended while it is written.
+    const table = new ProducerStateTable();
+    for (const [producerId, entry] of this.#producers.entries()) table.restore(producerId, entry);
+    const write = this.#snapshotWrite.then(async () => {
+      await opened;
+      await writeProducerSnapshot(log.fileSystem, log.dir, offset, table);
+    }).catch(() => undefined);
+    this.#snapshotWrite = write;
+    return write;
+  }
+
+  /** Once per partition: snapshots above the log end it opened with counted batches recovery cut; they go before anything can grow the log past them. */
+  #openSnapshots(log: PartitionLog): Promise<void> {
+    this.#snapshotsOpened ??= deleteProducerSnapshotsAbove(log.fileSystem, log.dir, this.#openedEndOffset).catch(() => undefined);
+    return this.#snapshotsOpened;
+  }
+
+  /** Before the log loses its batches from `offset` on (all: -1): the snapshots that counted them go first, after any write in flight. */
+  async #dropSnapshotsAbove(log: PartitionLog, offset: number): Promise<void> {
+    await this.#openSnapshots(log);
+    await this.#snapshotWrite;
+    await deleteProducerSnapshotsAbove(log.fileSystem, log.dir, offset);
   }
 
   /** Whether `records` starts with a batch from an idempotent producer (that must wait for `producersReady`). */
@@ -350,27 +411,25 @@ export class Partition {
   }
 
   /**
-   * Rebuilds the producer state from the log's batch headers from `fromOffset`
-   * on (what is before it is already in the table), or from the snapshot
-   * when `fromSnapshot` and there is a usable one. Appends of producer
+   * Rebuilds the producer state: from the newest snapshot within the log
+   * (every snapshot on disk is true to it), then the log's batch headers
+   * after it; from the log start when there is none. Appends of producer
    * batches wait meanwhile (`producersReady`); a failed read takes the log
    * offline, which refuses them anyway.
    */
-  #rebuildProducers(log: PartitionLog, fromOffset: number, fromSnapshot = false): void {
+  #rebuildProducers(log: PartitionLog): void {
     const generation = ++this.#producersGeneration;
     const stale = (): boolean => generation !== this.#producersGeneration;
     const table = this.#producers;
+    table.clear();
     const load = async (): Promise<void> => {
-      let from = fromOffset;
-      // Snapshot files are read (and deleted) on the first load only; an untrusted one is deleted unread.
+      await this.#openSnapshots(log);
       const snapshot = new ProducerStateTable();
-      const at = await takeProducerSnapshot(log.fileSystem, log.dir, log.logEndOffset, fromSnapshot ? snapshot : null);
-      this.#snapshotTrusted = false;
+      const at = await loadProducerSnapshot(log.fileSystem, log.dir, log, snapshot);
       if (stale()) return;
-      if (at !== null) {
-        for (const [producerId, entry] of snapshot.entries()) table.restore(producerId, entry);
-        from = at;
-      }
+      for (const [producerId, entry] of snapshot.entries()) table.restore(producerId, entry);
+      const from = at ?? log.logStartOffset;
+      this.#producersScannedFrom = from;
       await loadProducerState(log, table, from, stale);
     };
     this.#producersState = 'loading';
@@ -444,6 +503,7 @@ export class Partition {
     }
     // Storage stamped the offsets (and any append time) into the batches: each is remembered as it is now stored.
     if (producer) this.#recordProducerBatches(records);
+    this.#snapshotOnRoll(log);
     return appended;
   }
 
@@ -595,6 +655,7 @@ export class Partition {
     const endOffset = info.lastOffset + 1;
     // During a rebuild the loader reads these batches itself (it follows the log end).
     if (this.#producersState === 'ready') this.#recordProducerBatches(records);
+    this.#snapshotOnRoll(log);
     this.#appendedBytesTotal += info.sizeBytes;
     this.#invisible.push({ endOffset, sizeBytes: info.sizeBytes });
     if (this.#config.fsync !== 'always' && endOffset <= log.writtenEndOffset) {
@@ -634,6 +695,7 @@ export class Partition {
   /** As follower: storage's `truncateTo`; the high watermark comes down with the log end if the cut goes below it. */
   async truncateTo(offset: number): Promise<void> {
     const log = this.#usableLog();
+    await this.#dropSnapshotsAbove(log, offset);
     await log.truncateTo(offset);
     this.#afterTruncation(log, Math.min(this.#highWatermark, log.logEndOffset));
     this.#producersAfterTruncation(log, offset);
@@ -642,32 +704,26 @@ export class Partition {
   /** As follower: storage's `truncateFullyAndStartAt` (the leader's log starts past this one's end). */
   async truncateFullyAndStartAt(offset: number): Promise<void> {
     const log = this.#usableLog();
+    await this.#dropSnapshotsAbove(log, -1);
     await log.truncateFullyAndStartAt(offset);
     this.#afterTruncation(log, log.logEndOffset);
     // Nothing is left of the old log: no producer state either (a producer seen again is taken at any sequence, as after retention).
     ++this.#producersGeneration;
     this.#producersLoading = null;
     this.#producersState = 'ready';
-    this.#snapshotTrusted = false;
     this.#producers.clear();
   }
 
   /**
    * The log lost its batches from `offset` on: so does the producer state.
    * Where that leaves a producer with none of its kept batches, what came
-   * before them is only in the log, so the state is rebuilt from it.
+   * before them is only in the log, so the state is rebuilt: from the newest
+   * snapshot at or below the cut, then the log after it.
    */
   #producersAfterTruncation(log: PartitionLog, offset: number): void {
-    if (this.#producersState === 'unloaded') {
-      this.#snapshotTrusted = false; // loaded later, from the log as it is then
-      return;
-    }
-    if (this.#producersState === 'loading' || !this.#producers.truncate(offset)) this.#rebuildProducersFromScratch(log);
-  }
-
-  #rebuildProducersFromScratch(log: PartitionLog): void {
-    this.#producers.clear();
-    this.#rebuildProducers(log, log.logStartOffset);
+    // Unloaded: loaded later, from the log as it is then.
+    if (this.#producersState === 'unloaded') return;
+    if (this.#producersState === 'loading' || !this.#producers.truncate(offset)) this.#rebuildProducers(log);
   }
 
   #afterTruncation(log: PartitionLog, highWatermark: number): void {

@@ -18,6 +18,16 @@ export const ClientErrors = {
     retriable: false,
     message: 'A record was not acknowledged within the producer\'s deliveryTimeoutMs; the message says what it was waiting for. Records that were already sent may still have been written.',
   },
+  BROKER_CIRCUIT_OPEN: {
+    code: 1005,
+    retriable: true,
+    message: 'The client stopped sending to this broker for a cool-down after repeated failures (its circuit breaker is open); retry: the retry refreshes metadata and finds the new leader, or probes the broker once the cool-down ends.',
+  },
+  BROKER_BULKHEAD_FULL: {
+    code: 1006,
+    retriable: true,
+    message: 'Too many requests to this broker are in flight or waiting already (its bulkhead is full); retry after a backoff.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ClientErrorName = keyof typeof ClientErrors;

@@ -5,9 +5,9 @@
  * bookkeeping, which is mid-way through a connect when it emits.
  */
 import { invalidArgument } from './errors.js';
-import type { ClientEventName, ClientEventSource, ClientEvents, Logger } from './types.js';
+import type { BrokerStats, ClientEventName, ClientEventSource, ClientEvents, Logger } from './types.js';
 
-const EVENT_NAMES: ReadonlySet<string> = new Set<ClientEventName>(['broker-unreachable', 'broker-reachable', 'offset-reset', 'partitions-assigned', 'partitions-revoked', 'partitions-lost']);
+const EVENT_NAMES: ReadonlySet<string> = new Set<ClientEventName>(['broker-unreachable', 'broker-reachable', 'breaker-open', 'breaker-half-open', 'breaker-closed', 'bulkhead-full', 'offset-reset', 'partitions-assigned', 'partitions-revoked', 'partitions-lost']);
 
 type Listener<E extends ClientEventName> = (event: ClientEvents[E]) => void;
 
@@ -44,12 +44,19 @@ export class ClientEventEmitter {
   }
 }
 
-/** The `on` / `off` of producers and consumers: their cluster's emitter, returning the object so calls chain. */
+/** The `on` / `off` / `brokerStats` of producers and consumers: their cluster's emitter (returning the object so calls chain) and counters. */
 export class EmitsClientEvents implements ClientEventSource {
   readonly #emitter: ClientEventEmitter;
+  readonly #stats: () => BrokerStats[];
 
-  constructor(emitter: ClientEventEmitter) {
+  /** `stats`: the cluster's `brokerStats()`. */
+  constructor(emitter: ClientEventEmitter, stats: () => BrokerStats[]) {
     this.#emitter = emitter;
+    this.#stats = stats;
+  }
+
+  brokerStats(): BrokerStats[] {
+    return this.#stats();
   }
 
   on<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this {

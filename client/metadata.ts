@@ -30,7 +30,10 @@
  * slot a producer needs.
  */
 import type { MetadataResponse } from '../protocol/messages.js';
-import { Connection } from './connection.js';
+import type { Connection } from './connection.js';
+import { CircuitBreaker } from './resilience/circuit-breaker.js';
+import { GuardedConnection } from './resilience/guarded-connection.js';
+import { NO_RESILIENCE, type ResolvedResilience } from './resilience/options.js';
 import { Errors, errorNameOf } from '../protocol/errors.js';
 import { RunnelError, invalidArgument, isRetriable, type RunnelErrorName } from './errors.js';
 import { backoffMs, type RetryPolicy } from './backoff.js';
@@ -38,7 +41,7 @@ import { sleepOn, type ClientClock } from './clock.js';
 import { systemClientWorld } from './world.js';
 import { ClientEventEmitter } from './events.js';
 import type { ClientWorld } from './world.js';
-import type { Logger } from './types.js';
+import type { BrokerStats, Logger } from './types.js';
 
 export interface ClusterOptions {
   bootstrap: { host: string; port: number }[];
@@ -55,6 +58,8 @@ export interface ClusterOptions {
   metadataMaxAgeMs: number;
   /** The network, clock and randomness the connections run on (default: the real ones). */
   world?: ClientWorld;
+  /** Circuit breakers and request bulkheads per broker (default: none; the SDK's Runnel passes its own). */
+  resilience?: ResolvedResilience;
 }
 
 export interface PartitionInfo {
@@ -88,6 +93,8 @@ const STALE_METADATA: ReadonlySet<RunnelErrorName> = new Set<RunnelErrorName>([
   'NETWORK_EXCEPTION',
   'CONNECTION_FAILED',
   'REQUEST_TIMED_OUT',
+  // A broker we stopped sending to: whoever leads its partitions now may be another.
+  'BROKER_CIRCUIT_OPEN',
 ]);
 
 /** A broker no connection could reach since `sinceMs` (one outage). */
@@ -139,8 +146,8 @@ export function parseBootstrap(bootstrap: string[]): { host: string; port: numbe
 
 export class Cluster {
   readonly opts: ClusterOptions;
-  readonly #bootstrap: Connection[];
-  readonly #brokers = new Map<number, Connection>();
+  readonly #bootstrap: GuardedConnection[];
+  readonly #brokers = new Map<number, GuardedConnection>();
   readonly #topics = new Map<string, TopicInfo>();
   /** Topics looked up while some partition had no leader: how many times, and when the next lookup may go out. */
   readonly #leaderless = new Map<string, { lookups: number; nextMs: number }>();
@@ -171,16 +178,37 @@ export class Cluster {
     const world = opts.world ?? systemClientWorld;
     this.clock = world.clock;
     this.#random = () => world.rng.next();
-    this.#bootstrap = opts.bootstrap.map((addr) => this.#newConnection(addr.host, addr.port, `bootstrap ${addr.host}:${addr.port}`));
+    this.#bootstrap = opts.bootstrap.map((addr) => this.#newConnection(addr.host, addr.port, `bootstrap ${addr.host}:${addr.port}`, null));
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  /** `outageKey`: what an outage of this connection is an outage of (a broker id, or a bootstrap address). */
-  #newConnection(host: string, port: number, outageKey: string): Connection {
-    return new Connection({
+  /**
+   * `outageKey`: what an outage of this connection is an outage of (a broker
+   * id, or a bootstrap address). Each connection has its own breaker: a
+   * bootstrap address may be a broker under another name, but its
+   * connection fails on its own.
+   */
+  #newConnection(host: string, port: number, outageKey: string, nodeId: number | null): GuardedConnection {
+    const address = `${host}:${port}`;
+    const settings = this.opts.resilience ?? NO_RESILIENCE;
+    const breaker = settings.breaker === null ? null : new CircuitBreaker(settings.breaker, this.clock, this.#random, {
+      opened: ({ failures, cooldownMs, error, reopened }) => {
+        this.opts.logger.warn({ broker: address, nodeId, failures, cooldownMs, reopened, err: error.message }, 'circuit breaker open: failing requests to this broker fast');
+        this.events.emit('breaker-open', { broker: address, nodeId, failures, cooldownMs, error, reopened });
+      },
+      halfOpened: () => {
+        this.opts.logger.info({ broker: address, nodeId }, 'circuit breaker half-open: the next request probes the broker');
+        this.events.emit('breaker-half-open', { broker: address, nodeId });
+      },
+      closed: ({ openForMs }) => {
+        this.opts.logger.info({ broker: address, nodeId, openForMs }, 'circuit breaker closed: the broker answers again');
+        this.events.emit('breaker-closed', { broker: address, nodeId, openForMs });
+      },
+    });
+    const connection: GuardedConnection = new GuardedConnection({
       host,
       port,
       clientId: this.opts.clientId,
@@ -192,10 +220,47 @@ export class Cluster {
       logger: this.opts.logger,
       // A dropped broker may have lost leadership: re-learn before the next request.
       onDisconnect: () => this.invalidate(),
-      onTrouble: (error, reason, sinceMs) => this.#trouble(outageKey, `${host}:${port}`, error, reason, sinceMs),
+      // The guarded connection counts each of these towards its breaker too.
+      onTrouble: (error, reason, sinceMs) => this.#trouble(outageKey, address, error, reason, sinceMs),
       onReachable: () => this.#reachable(outageKey),
       world: this.opts.world,
+    }, {
+      breaker,
+      maxQueuedRequests: settings.maxQueuedRequests,
+      onBulkheadFull: (outstanding) => {
+        const limit = this.opts.maxInFlightRequests + settings.maxQueuedRequests;
+        this.opts.logger.warn({ broker: address, nodeId, outstanding, limit }, 'request bulkhead full: refusing a request to this broker');
+        this.events.emit('bulkhead-full', { broker: address, nodeId, kind: 'requests', current: outstanding, limit });
+      },
     });
+    return connection;
+  }
+
+  /** Every connection's breaker and request bulkhead: brokers by id, then bootstrap addresses. */
+  brokerStats(): BrokerStats[] {
+    const row = (conn: GuardedConnection, nodeId: number | null): BrokerStats => ({
+      broker: conn.address,
+      nodeId,
+      breaker: conn.breaker?.state ?? 'off',
+      consecutiveFailures: conn.breaker?.consecutiveFailures ?? 0,
+      breakerOpens: conn.breaker?.opens ?? 0,
+      breakerRejected: conn.breaker?.rejected ?? 0,
+      outstandingRequests: conn.outstandingRequests,
+      bulkheadRejected: conn.bulkheadRejected,
+      bufferedBytes: 0,
+      bufferedBytesFull: 0,
+    });
+    return [...[...this.#brokers].sort(([a], [b]) => a - b).map(([id, conn]) => row(conn, id)), ...this.#bootstrap.map((conn) => row(conn, null))];
+  }
+
+  /** Whether requests to broker `nodeId` would be tried now (unknown brokers count as available: asking says more). */
+  brokerAvailable(nodeId: number): boolean {
+    return this.#brokers.get(nodeId)?.available ?? true;
+  }
+
+  /** How many brokers the metadata has named. */
+  get brokerCount(): number {
+    return this.#brokers.size;
   }
 
   /** The brokers no connection can reach now, oldest outage first. */
@@ -237,21 +302,24 @@ export class Cluster {
    * or not (in turn, so one that is down does not take every ask).
    */
   anyConnection(avoid?: number): Connection {
+    // A broker whose breaker is open would only fail fast: ask the others (all of them only when every one is open).
+    const open = (conn: GuardedConnection): boolean => !conn.available;
     if (avoid !== undefined) {
-      const others = [...this.#brokers].filter(([id]) => id !== avoid).map(([, conn]) => conn);
+      const others = [...this.#brokers].filter(([id, conn]) => id !== avoid && !open(conn)).map(([, conn]) => conn);
       const connected = others.find((conn) => conn.isConnected);
       if (connected !== undefined) return connected;
       if (others.length > 0) return others[this.#nextBootstrap++ % others.length]!;
     }
-    for (const conn of this.#brokers.values()) if (conn.isConnected) return conn;
-    for (const conn of this.#bootstrap) if (conn.isConnected) return conn;
+    for (const conn of this.#brokers.values()) if (conn.isConnected && !open(conn)) return conn;
+    for (const conn of this.#bootstrap) if (conn.isConnected && !open(conn)) return conn;
     const all = [...this.#brokers.values(), ...this.#bootstrap];
-    const conn = all[this.#nextBootstrap++ % all.length]!;
-    return conn;
+    const candidates = all.filter((conn) => !open(conn));
+    const from = candidates.length > 0 ? candidates : all;
+    return from[this.#nextBootstrap++ % from.length]!;
   }
 
   /** The connection to broker `nodeId` (as metadata names it). */
-  broker(nodeId: number): Connection {
+  broker(nodeId: number): GuardedConnection {
     const conn = this.#brokers.get(nodeId);
     if (conn === undefined) throw new RunnelError('LEADER_NOT_AVAILABLE', `Broker ${nodeId} is not in the metadata; refreshing.`);
     return conn;
@@ -401,7 +469,8 @@ export class Cluster {
       if (existing !== undefined && existing.host === b.host && existing.port === b.port) continue;
       // The broker moved: what was in flight to the old address is retried at the new one.
       if (existing !== undefined) void existing.close(new RunnelError('NETWORK_EXCEPTION', `Broker ${b.nodeId} moved from ${existing.address} to ${b.host}:${b.port}; retrying there.`));
-      this.#brokers.set(b.nodeId, this.#newConnection(b.host, b.port, `node ${b.nodeId}`));
+      if (existing !== undefined) existing.breaker?.close();
+      this.#brokers.set(b.nodeId, this.#newConnection(b.host, b.port, `node ${b.nodeId}`, b.nodeId));
     }
     const refreshAtMs = this.clock.nowMs() + this.opts.metadataMaxAgeMs;
     for (const t of res.topics) {
@@ -507,6 +576,8 @@ export class Cluster {
     if (this.#closed) return;
     this.#closed = true;
     this.#abort.abort();
-    await Promise.all([...this.#bootstrap, ...this.#brokers.values()].map((c) => c.close()));
+    const all = [...this.#bootstrap, ...this.#brokers.values()];
+    for (const c of all) c.breaker?.close();
+    await Promise.all(all.map((c) => c.close()));
   }
 }

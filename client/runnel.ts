@@ -15,6 +15,7 @@ import { resolveQueueOptions } from './queue/options.js';
 import type { Acks, Admin, Consumer, ConsumerOptions, Logger, Producer, ProducerOptions, Queue, QueueOptions, RunnelOptions } from './types.js';
 import { systemClientWorld, type ClientWorld } from './world.js';
 import { securedTransport } from './security/secure-transport.js';
+import { resolveResilience, type ResolvedResilience } from './resilience/options.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -40,6 +41,7 @@ export class Runnel {
   readonly #retry: RetryPolicy;
   readonly #logger: Logger;
   readonly #world: ClientWorld;
+  readonly #resilience: ResolvedResilience;
   readonly #children = new Set<Closable>();
   #closed = false;
   #admin: RunnelAdmin | null = null;
@@ -63,6 +65,7 @@ export class Runnel {
     this.#logger = opts.logger ?? silentLogger;
     const base = { ...systemClientWorld, ...world };
     this.#world = { ...base, transport: securedTransport(base.transport, opts.tls, opts.sasl) };
+    this.#resilience = resolveResilience(opts.resilience);
   }
 
   #cluster(o: { allowAutoTopicCreation: boolean; maxInFlightRequests: number; maxFrameBytes?: number; requestTimeoutMs?: number; retries?: number; metadataMaxAgeMs?: number }): Cluster {
@@ -79,6 +82,7 @@ export class Runnel {
       allowAutoTopicCreation: o.allowAutoTopicCreation,
       metadataMaxAgeMs: o.metadataMaxAgeMs ?? ProducerDefaults.metadataMaxAgeMs,
       world: this.#world,
+      resilience: this.#resilience,
     });
   }
 
@@ -110,6 +114,7 @@ export class Runnel {
     const lingerMs = nonNegative('lingerMs', opts.lingerMs ?? ProducerDefaults.lingerMs);
     const deliveryTimeoutMs = checkedDeliveryTimeoutMs(opts.deliveryTimeoutMs, lingerMs, requestTimeoutMs);
     const metadataMaxAgeMs = positive('metadataMaxAgeMs', opts.metadataMaxAgeMs ?? ProducerDefaults.metadataMaxAgeMs);
+    const bufferMemoryBytes = positive('bufferMemoryBytes', opts.bufferMemoryBytes ?? 32 * MiB);
     const cluster = this.#cluster({ allowAutoTopicCreation: true, maxInFlightRequests, requestTimeoutMs, metadataMaxAgeMs });
     const compression = opts.compression ?? 'none';
     if (compression !== 'none' && compression !== 'gzip' && compression !== 'lz4') {
@@ -127,7 +132,8 @@ export class Runnel {
       lingerMs,
       deliveryTimeoutMs,
       batchBytes: positive('batchBytes', opts.batchBytes ?? 64 * KiB),
-      bufferMemoryBytes: positive('bufferMemoryBytes', opts.bufferMemoryBytes ?? 32 * MiB),
+      bufferMemoryBytes,
+      maxBufferedBytesPerBroker: positive('maxBufferedBytesPerBroker', opts.maxBufferedBytesPerBroker ?? Math.max(1, Math.floor(bufferMemoryBytes / 2))),
       codec: compression,
       partitioner: opts.partitioner,
       requestTimeoutMs,

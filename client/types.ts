@@ -35,6 +35,22 @@ export interface RunnelOptions {
   tls?: TlsOption;
   /** Authenticate with SCRAM on a SASL listener (SASL_PLAINTEXT, or SASL_SSL with `tls`). */
   sasl?: SaslOption;
+  /** Per-broker circuit breakers and request bulkheads (docs/CLIENT.md "Failure isolation"). */
+  resilience?: ResilienceOptions;
+}
+
+/** How the client isolates one failing broker from the rest (docs/CLIENT.md "Failure isolation"). */
+export interface ResilienceOptions {
+  /**
+   * A circuit breaker per broker: after `failureThreshold` failures in a row
+   * (default 5) requests to it fail fast with the retriable
+   * BROKER_CIRCUIT_OPEN for `openMs` (default 1000), then one probe goes
+   * through; each failed probe doubles the cool-down, up to `maxOpenMs`
+   * (default 30000). `false` turns breakers off.
+   */
+  breaker?: false | { failureThreshold?: number; openMs?: number; maxOpenMs?: number };
+  /** Requests that may wait for an in-flight slot to one broker before more fail fast with BROKER_BULKHEAD_FULL (default 1000). */
+  maxQueuedRequestsPerBroker?: number;
 }
 
 export interface ProducerOptions {
@@ -58,6 +74,14 @@ export interface ProducerOptions {
   maxInFlightRequests?: number;
   /** Bytes of records buffered in the producer before `send` waits (default 32 MiB). */
   bufferMemoryBytes?: number;
+  /**
+   * Bytes of `bufferMemoryBytes` that records for one broker (the leader of
+   * their partition when they were buffered) may hold (default half of
+   * `bufferMemoryBytes`). Records for a broker at its share wait without
+   * holding up sends to the others; keyless records go to partitions of
+   * brokers with room. Not applied while the cluster has a single broker.
+   */
+  maxBufferedBytesPerBroker?: number;
   /**
    * Upper bound on the time from `send()` to its promise settling (default
    * 120000): waiting for metadata, for buffer memory, linger, requests in
@@ -133,6 +157,69 @@ export interface BrokerUnreachableEvent {
   sinceMs: number;
 }
 
+/** A broker's circuit breaker opened: requests to it fail fast (BROKER_CIRCUIT_OPEN) for `cooldownMs`. */
+export interface BreakerOpenEvent {
+  /** `host:port` */
+  broker: string;
+  /** The broker's id, or null for a bootstrap address. */
+  nodeId: number | null;
+  /** Failures in a row that tripped it. */
+  failures: number;
+  cooldownMs: number;
+  /** The last failure. */
+  error: Error;
+  /** A probe failed (rather than the failures reaching the threshold while closed). */
+  reopened: boolean;
+}
+
+/** A broker's cool-down ended: the next request to it is the probe. */
+export interface BreakerHalfOpenEvent {
+  broker: string;
+  nodeId: number | null;
+}
+
+/** A broker answered its probe (or a late answer came): requests flow again. */
+export interface BreakerClosedEvent {
+  broker: string;
+  nodeId: number | null;
+  /** How long the breaker was open or half-open. */
+  openForMs: number;
+}
+
+/**
+ * A broker's bulkhead is full: `'bytes'` when the producer's records for it
+ * reached `maxBufferedBytesPerBroker` (sends for it wait; once per filling),
+ * `'requests'` when a request was refused with BROKER_BULKHEAD_FULL.
+ */
+export interface BulkheadFullEvent {
+  broker: string;
+  nodeId: number | null;
+  kind: 'bytes' | 'requests';
+  /** Bytes held or requests outstanding for the broker. */
+  current: number;
+  limit: number;
+}
+
+/** One broker as this producer, consumer or admin sees it: `brokerStats()`. */
+export interface BrokerStats {
+  broker: string;
+  nodeId: number | null;
+  breaker: 'closed' | 'open' | 'half-open' | 'off';
+  consecutiveFailures: number;
+  /** Times the breaker opened. */
+  breakerOpens: number;
+  /** Requests failed fast with BROKER_CIRCUIT_OPEN. */
+  breakerRejected: number;
+  /** Requests in flight or waiting for a slot. */
+  outstandingRequests: number;
+  /** Requests refused with BROKER_BULKHEAD_FULL. */
+  bulkheadRejected: number;
+  /** A producer's buffered record bytes held for this broker (0 elsewhere). */
+  bufferedBytes: number;
+  /** Times those bytes reached `maxBufferedBytesPerBroker`. */
+  bufferedBytesFull: number;
+}
+
 /** A broker that was unreachable completed a connect, or answered, again. */
 export interface BrokerReachableEvent {
   broker: string;
@@ -176,6 +263,10 @@ export interface PartitionsLostEvent extends PartitionsEvent {
 export interface ClientEvents {
   'broker-unreachable': BrokerUnreachableEvent;
   'broker-reachable': BrokerReachableEvent;
+  'breaker-open': BreakerOpenEvent;
+  'breaker-half-open': BreakerHalfOpenEvent;
+  'breaker-closed': BreakerClosedEvent;
+  'bulkhead-full': BulkheadFullEvent;
   'offset-reset': OffsetResetEvent;
   'partitions-assigned': PartitionsEvent;
   'partitions-revoked': PartitionsEvent;
@@ -188,6 +279,8 @@ export type ClientEventName = keyof ClientEvents;
 export interface ClientEventSource {
   on<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this;
   off<E extends ClientEventName>(event: E, listener: (event: ClientEvents[E]) => void): this;
+  /** Every broker this client has a connection to, with its breaker's and bulkheads' state and counters. */
+  brokerStats(): BrokerStats[];
 }
 
 export interface Producer extends ClientEventSource {

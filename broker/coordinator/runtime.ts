@@ -33,6 +33,7 @@ import type { Partition } from '../partition.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Clock } from '../world/clock.js';
 import type { CreateTopicRequest } from '../controller/controller.js';
+import { ChangeListeners, changedBy, type Changed } from './changes.js';
 import { GroupShard, type Outcome } from './group-shard.js';
 import { loadShard } from './loader.js';
 import { OFFSETS_TOPIC, offsetsPartitionFor } from './offsets-topic.js';
@@ -86,7 +87,7 @@ export class GroupCoordinator {
   #retentionTimer: { cancel(): void } | null = null;
   #closed = false;
   #counts: { image: MetadataImage; counts: ReadonlyMap<string, number> } | null = null;
-  readonly #changeListeners = new Set<() => void>();
+  readonly #changes = new ChangeListeners();
   readonly #closeListeners: (() => void)[] = [];
 
   constructor(opts: { replicas: ReplicaManager; settings: CoordinatorSettings; clock: Clock; logger: Logger; createTopic: CreateInternalTopic; topicPartitions: number; replicationFactor: number }) {
@@ -189,16 +190,25 @@ export class GroupCoordinator {
 
   /**
    * Calls `listener` after every replicated write that changed something,
-   * every clock tick and every completed load: share-group fetches waiting
-   * for records look again, and dead letters still to copy are copied.
+   * every clock tick that wrote something or made a delay come due, and
+   * every completed load: dead letters still to copy are copied.
    */
   onChange(listener: () => void): () => void {
-    this.#changeListeners.add(listener);
-    return () => this.#changeListeners.delete(listener);
+    return this.#changes.onAny(listener);
   }
 
-  #changed(): void {
-    for (const listener of [...this.#changeListeners]) listener();
+  /**
+   * Calls `listener` after a change of `groupId` that touched one of
+   * `partitions` ("topic:partition"; null: any) or the whole group, and
+   * after every load (changes.ts): a share-group fetch waiting for records
+   * looks again only when its group's records may have changed.
+   */
+  onGroupChange(groupId: string, partitions: ReadonlySet<string> | null, listener: () => void): () => void {
+    return this.#changes.onGroup(groupId, partitions, listener);
+  }
+
+  #changed(changed: Changed): void {
+    this.#changes.notify(changed);
   }
 
   /** Calls `listener` when the coordinator closes (the share groups' connections to other brokers go with it). */
@@ -208,7 +218,7 @@ export class GroupCoordinator {
 
   close(): void {
     this.#closed = true;
-    this.#changeListeners.clear();
+    this.#changes.clear();
     for (const listener of this.#closeListeners.splice(0)) listener();
     this.#retentionTimer?.cancel();
     for (const slot of [...this.#slots.values()]) this.#drop(slot);
@@ -234,7 +244,7 @@ export class GroupCoordinator {
         slot.writtenEnd = partition.highWatermark;
         this.#logger.info({ event: 'groupsLoaded', partition: index, leaderEpoch: slot.leaderEpoch, groups: slot.shard.list().length, ms: this.#clock.nowMs() - startedMs }, `loaded ${slot.shard.list().length} group(s) of ${OFFSETS_TOPIC}-${index}`);
         this.#schedule(slot);
-        this.#changed();
+        this.#changed('all');
       },
       (error: unknown) => {
         if (this.#slots.get(index) !== slot) return;
@@ -300,7 +310,7 @@ export class GroupCoordinator {
     }
     if (outcome.seq > 0) slot.shard.durable(outcome.seq);
     // Only writes that changed something: a share fetch that found nothing writes nothing, so waiters never wake each other for ever.
-    if (outcome.records.length > 0) this.#changed();
+    if (outcome.records.length > 0) this.#changed(changedBy(outcome.records));
     return outcome.response;
   }
 
@@ -322,8 +332,11 @@ export class GroupCoordinator {
       slot.timerAtMs = Infinity;
       if (slot.state !== 'active') return;
       this.#write(slot, (shard) => shard.tick({ nowMs: this.#clock.nowMs(), topics: this.topicCounts() })).then(
-        // A tick may write nothing and still matter: a delayed share-group record came due.
-        () => this.#changed(),
+        // A tick may write nothing and still matter: a delayed share-group record came due (its records, if any, were announced by the write).
+        () => {
+          const due = slot.shard.shares.takeDue();
+          if (due.size > 0) this.#changed(due);
+        },
         (error: unknown) => {
           this.#logger.debug({ partition: slot.index, err: error }, 'a session or rebalance timeout could not be applied');
         },

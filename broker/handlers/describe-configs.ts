@@ -31,10 +31,10 @@ export function describeConfigsHandler(broker: ServingContext): ApiHandler<'Desc
       const setting = config.settings[def.name];
       return {
         name: def.name,
-        value: setting?.value ?? def.defaultValue,
+        value: def.sensitive === true ? null : (setting?.value ?? def.defaultValue),
         source: setting?.explicit === true ? 'broker' : 'default',
         readOnly: true,
-        sensitive: false,
+        sensitive: def.sensitive === true,
       };
     });
   };

@@ -36,6 +36,7 @@ import {
 import type { Logger } from '../log.js';
 import { ConfigError } from '../storage/log-config.js';
 import { KeylessRecordError } from '../storage/compaction-records.js';
+import { EncryptionKeyError } from '../storage/encryption/key-provider.js';
 import { AppendBackpressureError, corruptionIn, LogOfflineError, OffsetOutOfRangeError, RecordTooLargeError } from '../storage/errors.js';
 import { InvariantError } from '../world/assert.js';
 
@@ -68,6 +69,11 @@ export function toWireError(error: unknown, logger: Logger, context: Record<stri
     logger.error({ err: error, ...context }, 'partition log is corrupt');
     // The detail only: clients add the table's words (what to do) themselves, so nothing is said twice.
     return wire('CORRUPT_SEGMENT', corruption.message);
+  }
+  if (error instanceof EncryptionKeyError) {
+    // A key missing from the keyring (encryption at rest): the partition stays online, the operator adds the key.
+    logger.error({ err: error, ...context }, 'an encryption key is missing');
+    return wire('KAFKA_STORAGE_ERROR', error.message);
   }
   if (error instanceof LogOfflineError) {
     logger.error({ err: error, ...context }, 'partition log is offline');

@@ -126,6 +126,7 @@ export class ReplicaManager {
   readonly #fetchers: ReplicaFetcherManager | null = null;
   readonly #isr: IsrManager | null = null;
   #lagTimer: { cancel(): void } | null = null;
+  #expiryTimer: { cancel(): void } | null = null;
   readonly #checkpoint: HighWatermarkCheckpoint | null;
   /** What the checkpoint holds (read at start, then as last written): kept for partitions that cannot say theirs (offline). */
   #checkpointed = new Map<string, number>();
@@ -201,6 +202,7 @@ export class ReplicaManager {
       await this.#reconcileStrays(image);
       this.#scheduleLagCheck();
       this.#scheduleCheckpoint();
+      this.#scheduleProducerExpiry();
       return report;
     });
   }
@@ -303,6 +305,7 @@ export class ReplicaManager {
     this.#state = 'closed';
     this.#lagTimer?.cancel();
     this.#checkpointTimer?.cancel();
+    this.#expiryTimer?.cancel();
     await this.#queue.idle();
     await this.#fetchers?.close();
     await this.#checkpointing;
@@ -357,6 +360,22 @@ export class ReplicaManager {
       if (this.#state !== 'started') return;
       isr.checkLagging([...this.#hosted.values()].flatMap((topic) => [...topic.partitions.values()]));
       this.#scheduleLagCheck();
+    });
+  }
+
+  /** Every producer.id.expiration.check.interval.ms, each hosted partition forgets the idempotent producers silent for producer.id.expiration.ms. */
+  #scheduleProducerExpiry(): void {
+    const clock = this.#clock;
+    if (clock === null || this.#state !== 'started') return;
+    this.#expiryTimer = clock.schedule(this.#config.producerIdExpirationCheckIntervalMs, () => {
+      if (this.#state !== 'started') return;
+      const nowMs = clock.nowMs();
+      let expired = 0;
+      for (const hosted of this.#hosted.values()) {
+        for (const partition of hosted.partitions.values()) expired += partition.expireProducers(nowMs, this.#config.producerIdExpirationMs);
+      }
+      if (expired > 0) this.#logger.info({ event: 'producersExpired', expired }, `forgot ${expired} idempotent producer(s) silent for producer.id.expiration.ms (${this.#config.producerIdExpirationMs} ms)`);
+      this.#scheduleProducerExpiry();
     });
   }
 

@@ -12,8 +12,13 @@
  * topic's partitions), so dead letters of one partition stay in order.
  * The source is read and the copy written at the partitions' leaders, here
  * or on another broker (an acks=all Produce: sources.ts). Runs after every
- * change of the coordinator; a copy that fails (the topic missing, a leader
- * unreachable) is tried again after RETRY_MS.
+ * change of the coordinator, looking only at partitions with copies pending
+ * (share-groups.ts keeps that set: nothing at all when none is). A copy that
+ * fails (the topic deleted or never creatable, a leader unreachable) is
+ * tried again after RETRY_MS, doubling up to MAX_RETRY_MS while it keeps
+ * failing (on the injected clock), with one warning when it starts failing
+ * or fails for another reason, and one line when it works again: a missing
+ * topic costs a look a minute, not a warning a second.
  */
 import { buildBatch, type RecordInput } from '../../protocol/batch/index.js';
 import type { ShareSource } from './sources.js';
@@ -25,6 +30,14 @@ import { readRecords } from './partition-reader.js';
 import type { DeadLetterWork } from './share-groups.js';
 
 export const RETRY_MS = 1000;
+export const MAX_RETRY_MS = 60_000;
+
+/** A partition whose copies keep failing: how often in a row, when to try again, and the last reason (warned once). */
+export interface CopyFailure {
+  readonly attempts: number;
+  readonly nextAttemptMs: number;
+  readonly problem: string;
+}
 
 const utf8 = (text: string): Uint8Array => Buffer.from(text, 'utf8');
 
@@ -35,7 +48,8 @@ export class DeadLetterCopier {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #busy = new Set<string>();
-  #retry: { cancel(): void } | null = null;
+  readonly #failing = new Map<string, CopyFailure>();
+  #retry: { cancel(): void; atMs: number } | null = null;
 
   constructor(opts: { coordinator: GroupCoordinator; lookup: (topic: string, index: number) => ShareSource | Error; partitions: (topic: string) => number | undefined; clock: Clock; logger: Logger }) {
     this.#coordinator = opts.coordinator;
@@ -45,31 +59,81 @@ export class DeadLetterCopier {
     this.#logger = opts.logger;
   }
 
-  /** Starts a copy for every pending partition not already being copied. */
+  /** Starts a copy for every pending partition not already being copied, nor waiting out its back-off. */
   kick(): void {
+    const nowMs = this.#clock.nowMs();
+    const pending = new Set<string>();
     for (const shard of this.#coordinator.loadedShards().shards) {
-      for (const work of shard.shares.pendingDeadLetters()) {
-        const key = `${work.groupId}\u0000${work.topic}\u0000${work.partition}`;
-        if (this.#busy.has(key)) continue;
+      if (!shard.shares.hasPendingDeadLetters()) continue;
+      const skip = (groupId: string, topic: string, partition: number): boolean => {
+        const key = keyOf(groupId, topic, partition);
+        pending.add(key);
+        return this.#busy.has(key) || (this.#failing.get(key)?.nextAttemptMs ?? -Infinity) > nowMs;
+      };
+      for (const work of shard.shares.pendingDeadLetters(skip)) {
+        const key = keyOf(work.groupId, work.topic, work.partition);
         this.#busy.add(key);
         this.#copy(work).then(
-          () => this.#busy.delete(key),
+          () => {
+            this.#busy.delete(key);
+            this.#recovered(key, work);
+          },
           (error: unknown) => {
             this.#busy.delete(key);
-            this.#logger.warn({ event: 'deadLetterRetry', group: work.groupId, topic: work.topic, partition: work.partition, err: error }, `could not copy ${work.records.length} dead letter(s) of ${work.topic}-${work.partition} to ${work.deadLetterTopic}: ${(error as Error).message}; trying again in ${RETRY_MS} ms`);
-            this.#retry ??= this.#clock.schedule(RETRY_MS, () => {
-              this.#retry = null;
-              this.kick();
-            });
+            this.#failed(key, work, error);
           },
         );
       }
     }
+    // A partition no longer pending (its group or topic deleted, or copied by a coordinator elsewhere) is forgotten.
+    for (const key of this.#failing.keys()) if (!pending.has(key) && !this.#busy.has(key)) this.#failing.delete(key);
+  }
+
+  /** The partitions whose copies are failing, by "group\0topic\0partition" (tests, diagnostics). */
+  failures(): ReadonlyMap<string, CopyFailure> {
+    return this.#failing;
   }
 
   close(): void {
     this.#retry?.cancel();
     this.#retry = null;
+  }
+
+  #failed(key: string, work: DeadLetterWork, error: unknown): void {
+    const previous = this.#failing.get(key);
+    const problem = (error as Error)?.message ?? String(error);
+    const attempts = (previous?.attempts ?? 0) + 1;
+    const delayMs = Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** Math.min(attempts - 1, 30));
+    this.#failing.set(key, { attempts, nextAttemptMs: this.#clock.nowMs() + delayMs, problem });
+    const where = { event: 'deadLetterRetry', group: work.groupId, topic: work.topic, partition: work.partition, deadLetterTopic: work.deadLetterTopic, attempts, retryMs: delayMs };
+    const text = `could not copy ${work.records.length} dead letter(s) of ${work.topic}-${work.partition} to ${work.deadLetterTopic}: ${problem}; trying again in ${delayMs} ms`;
+    // Warned when it starts failing or fails for another reason; the same failure again is only a debug line.
+    if (previous?.problem !== problem) this.#logger.warn({ ...where, err: error }, `${text} (then less and less often, up to every ${MAX_RETRY_MS} ms, while it fails)`);
+    else this.#logger.debug(where, text);
+    this.#scheduleRetry();
+  }
+
+  #recovered(key: string, work: DeadLetterWork): void {
+    const previous = this.#failing.get(key);
+    if (previous === undefined) return;
+    this.#failing.delete(key);
+    this.#logger.info({ event: 'deadLetterRecovered', group: work.groupId, topic: work.topic, partition: work.partition, deadLetterTopic: work.deadLetterTopic, attempts: previous.attempts }, `copied the dead letters of ${work.topic}-${work.partition} to ${work.deadLetterTopic} after ${previous.attempts} failed attempt(s)`);
+  }
+
+  /** One timer, at the earliest back-off end. */
+  #scheduleRetry(): void {
+    const nowMs = this.#clock.nowMs();
+    let atMs = Infinity;
+    // A copy under way reschedules when it ends; one already due is started by the kick that set this.
+    for (const [key, f] of this.#failing) if (!this.#busy.has(key) && f.nextAttemptMs > nowMs) atMs = Math.min(atMs, f.nextAttemptMs);
+    if (atMs === Infinity || (this.#retry !== null && this.#retry.atMs <= atMs)) return;
+    this.#retry?.cancel();
+    const timer = this.#clock.schedule(atMs - nowMs, () => {
+      this.#retry = null;
+      this.kick();
+      this.#scheduleRetry();
+    });
+    this.#retry = { cancel: () => timer.cancel(), atMs };
   }
 
   async #copy(work: DeadLetterWork): Promise<void> {
@@ -102,4 +166,8 @@ export class DeadLetterCopier {
     if (inputs.length > 0) await target.append(buildBatch(inputs, { nowMs }));
     await this.#coordinator.run(work.groupId, (shard, now) => shard.shares.deadLetterCopied(work.groupId, work.topic, work.partition, work.records.map((r) => r.offset), now));
   }
+}
+
+function keyOf(groupId: string, topic: string, partition: number): string {
+  return `${groupId}\u0000${topic}\u0000${partition}`;
 }

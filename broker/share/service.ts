@@ -24,7 +24,12 @@ import { readBatchesHolding, readCandidates } from './partition-reader.js';
 import type { ShareSource } from './sources.js';
 import type { SharePartitionInput, SharePartitionResult } from './share-groups.js';
 import type { Acquired, Candidates } from './window.js';
-import { nextWake } from './wake.js';
+import { nextWake, watchChanges } from './wake.js';
+import { applyByteBudget, type ReadPartition } from './byte-budget.js';
+import { tp } from '../coordinator/partition-set.js';
+
+/** Looks run again at once after a change during the previous one, at most this many times per ShareFetch (each takes records in, so it ends anyway). */
+const LOOK_AGAIN_MAX = 32;
 
 export interface ShareServiceOptions {
   readonly coordinator: GroupCoordinator;
@@ -100,53 +105,74 @@ export class ShareService {
     const deadline = this.#clock.nowMs() + Math.max(0, request.maxWaitMs);
     const wanted: Wanted[] = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, acknowledgements: p.acknowledgements, source: this.#lookup(t.topic, p.partition) })));
     const failed = new Map<Wanted, SharePartitionResult['failed']>();
+    // What a waiting look listens for: changes of this group touching these partitions (coordinator/changes.ts).
+    const keys = new Set(wanted.map((w) => tp(w.topic, w.partition)));
+    const partitions = wanted.flatMap((w) => (w.source instanceof Error || w.source.partition === null ? [] : [w.source.partition]));
+    const onChange = (listener: () => void): (() => void) => this.coordinator.onGroupChange(groupId, keys, listener);
+    let lookedAgain = 0;
     for (let attempt = 0; ; attempt++) {
-      let rooms: { fromOffset: number; records: number }[];
+      // Armed before the look: what lands between reading the window and waiting is not missed (watchChanges in wake.ts).
+      const watch = watchChanges({ partitions, onChange });
       try {
-        const looked = this.coordinator.read(groupId, (shard) => {
-          const refused = shard.shares.has(groupId) || !shard.group(groupId) ? shard.shares.checkMember(groupId, memberId, memberEpoch) : { errorName: 'INCONSISTENT_GROUP_PROTOCOL' as const, message: `group ${groupId} is a consumer group` };
-          return refused !== null ? { refused, rooms: null } : { refused: null, rooms: shard.shares.rooms(groupId, wanted) };
+        let rooms: { fromOffset: number; records: number }[];
+        try {
+          const looked = this.coordinator.read(groupId, (shard) => {
+            const refused = shard.shares.has(groupId) || !shard.group(groupId) ? shard.shares.checkMember(groupId, memberId, memberEpoch) : { errorName: 'INCONSISTENT_GROUP_PROTOCOL' as const, message: `group ${groupId} is a consumer group` };
+            return refused !== null ? { refused, rooms: null } : { refused: null, rooms: shard.shares.rooms(groupId, wanted) };
+          });
+          if (looked.refused !== null) return this.#refusal(looked.refused);
+          rooms = looked.rooms!;
+        } catch (error) {
+          return this.#refusal(groupWireError(error, this.#logger, { api: 'ShareFetch', group: groupId }));
+        }
+        // Per partition, the batches the candidates came from: the answer carries them without a second read.
+        const reads: ReadPartition[] = await Promise.all(
+          wanted.map(async (w, i): Promise<ReadPartition> => {
+            const batches: Uint8Array[] = [];
+            let candidates: Candidates | null = null;
+            const room = rooms[i]!;
+            if (!(w.source instanceof Error) && request.maxRecords > 0 && room.records > 0) {
+              candidates = await readCandidates(w.source.data, room.fromOffset, Math.min(room.records, request.maxRecords), batches).catch(() => null);
+            }
+            return { candidates, batches };
+          }),
+        );
+        applyByteBudget(reads, request.maxBytes);
+        const read = reads.map((r) => r.batches);
+        // Settling needs only the coordinator's state, not the partition's data: acknowledgements apply wherever its leader is.
+        const inputs: SharePartitionInput[] = wanted.map((w, i) => ({ topic: w.topic, partition: w.partition, acknowledgements: w.acknowledgements, candidates: reads[i]!.candidates }));
+        let result;
+        try {
+          result = await this.coordinator.run(groupId, (shard, nowMs) => shard.shares.fetch(groupId, memberId, memberEpoch, request.maxRecords, inputs, nowMs));
+        } catch (error) {
+          return this.#refusal(groupWireError(error, this.#logger, { api: 'ShareFetch', group: groupId }));
+        }
+        if (!result.ok) return this.#refusal(result);
+        result.partitions.forEach((r, i) => {
+          if (r.failed.length > 0) failed.set(wanted[i]!, [...(failed.get(wanted[i]!) ?? []), ...r.failed]);
         });
-        if (looked.refused !== null) return this.#refusal(looked.refused);
-        rooms = looked.rooms!;
-      } catch (error) {
-        return this.#refusal(groupWireError(error, this.#logger, { api: 'ShareFetch', group: groupId }));
+        // Acknowledgements are applied once; a later look only acquires.
+        for (const w of wanted) w.acknowledgements = [];
+        const acquired = result.partitions.reduce((n, r) => n + r.acquired.length, 0);
+        const left = deadline - this.#clock.nowMs();
+        if (acquired > 0 || left <= 0 || request.maxRecords <= 0 || signal?.aborted === true) {
+          return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed, read) };
+        }
+        // Something changed while this look ran (its own write taking records in included): look again rather than wait for a change already gone by.
+        const dataForRoom = wanted.some((w, i) => !(w.source instanceof Error) && w.source.partition !== null && rooms[i]!.records > 0 && watch.advanced.has(w.source.partition));
+        if ((watch.coordinatorChanged || dataForRoom) && lookedAgain < LOOK_AGAIN_MAX) {
+          lookedAgain += 1;
+          continue;
+        }
+        // A partition led by another broker: a long-polling Fetch there, from where the window ends, stands in for onAdvance.
+        // Not while the window is full: records already past its end would answer at once, for ever; a settlement (onChange) wakes it instead.
+        const remote = wanted.flatMap((w, i) => (w.source instanceof Error || w.source.partition !== null || rooms[i]!.records === 0 ? [] : [w.source.waitForData(inputs[i]!.candidates?.toOffset ?? rooms[i]!.fromOffset, left)]));
+        this.#logger.trace({ event: 'shareFetchWaiting', group: groupId, member: memberId, ms: left }, `share fetch of ${memberId} in ${groupId} waits up to ${left} ms`);
+        const woken = await nextWake({ clock: this.#clock, ms: left, partitions, also: remote, onChange, ...(signal === undefined ? {} : { signal }) });
+        this.#logger.trace({ event: 'shareFetchWoken', group: groupId, member: memberId, by: woken }, `share fetch of ${memberId} in ${groupId} woken by ${woken}`);
+      } finally {
+        watch.stop();
       }
-      // Per partition, the batches the candidates came from: the answer carries them without a second read.
-      const read: Uint8Array[][] = wanted.map(() => []);
-      const inputs: SharePartitionInput[] = await Promise.all(
-        wanted.map(async (w, i): Promise<SharePartitionInput> => {
-          let candidates: Candidates | null = null;
-          const room = rooms[i]!;
-          if (!(w.source instanceof Error) && request.maxRecords > 0 && room.records > 0) {
-            candidates = await readCandidates(w.source.data, room.fromOffset, Math.min(room.records, request.maxRecords), read[i]).catch(() => null);
-          }
-          // Settling needs only the coordinator's state, not the partition's data: acknowledgements apply wherever its leader is.
-          return { topic: w.topic, partition: w.partition, acknowledgements: w.acknowledgements, candidates };
-        }),
-      );
-      let result;
-      try {
-        result = await this.coordinator.run(groupId, (shard, nowMs) => shard.shares.fetch(groupId, memberId, memberEpoch, request.maxRecords, inputs, nowMs));
-      } catch (error) {
-        return this.#refusal(groupWireError(error, this.#logger, { api: 'ShareFetch', group: groupId }));
-      }
-      if (!result.ok) return this.#refusal(result);
-      result.partitions.forEach((r, i) => {
-        if (r.failed.length > 0) failed.set(wanted[i]!, [...(failed.get(wanted[i]!) ?? []), ...r.failed]);
-      });
-      // Acknowledgements are applied once; a later look only acquires.
-      for (const w of wanted) w.acknowledgements = [];
-      const acquired = result.partitions.reduce((n, r) => n + r.acquired.length, 0);
-      const left = deadline - this.#clock.nowMs();
-      if (acquired > 0 || left <= 0 || request.maxRecords <= 0 || signal?.aborted === true) {
-        return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed, read) };
-      }
-      const partitions = wanted.flatMap((w) => (w.source instanceof Error || w.source.partition === null ? [] : [w.source.partition]));
-      // A partition led by another broker: a long-polling Fetch there, from where the window ends, stands in for onAdvance.
-      // Not while the window is full: records already past its end would answer at once, for ever; a settlement (onChange) wakes it instead.
-      const remote = wanted.flatMap((w, i) => (w.source instanceof Error || w.source.partition !== null || rooms[i]!.records === 0 ? [] : [w.source.waitForData(inputs[i]!.candidates?.toOffset ?? rooms[i]!.fromOffset, left)]));
-      await nextWake({ clock: this.#clock, ms: left, partitions, also: remote, onChange: (listener) => this.coordinator.onChange(listener), ...(signal === undefined ? {} : { signal }) });
     }
   }
 

@@ -4,6 +4,7 @@
  * states it, resolved against them.
  */
 import type { ShareGroupConfig, ShareGroupConfigResolved } from '../../protocol/messages.js';
+import { brokerConfig } from '../config.js';
 
 export interface ShareSettings {
   /** group.share.record.lock.duration.ms: the default visibility timeout. */
@@ -19,15 +20,8 @@ export interface ShareSettings {
   readonly maxDelayedRecords: number;
 }
 
-export const DEFAULT_SHARE_SETTINGS: ShareSettings = {
-  lockDurationMs: 30_000,
-  deliveryCountLimit: 5,
-  sessionTimeoutMs: 45_000,
-  heartbeatIntervalMs: 5000,
-  maxSize: 200,
-  maxInFlightRecords: 20_000,
-  maxDelayedRecords: 100_000,
-};
+/** The group.share.* defaults of broker/config.ts (their one source): a shard built without settings (tests, embedding) gets these. */
+export const DEFAULT_SHARE_SETTINGS: ShareSettings = brokerConfig().share;
 
 /** Upper bounds of a group's own settings: a lock of a day at most, attempts up to 1000. */
 const MAX_LOCK_MS = 24 * 3600_000;

@@ -22,6 +22,7 @@ import type {
   ShareGroupHeartbeatRequest,
   ShareGroupHeartbeatResponse,
 } from '../../protocol/messages.js';
+import { addChange } from '../coordinator/changes.js';
 import { splitTp, tp } from '../coordinator/partition-set.js';
 import { assignmentOf, windowPolicy, type ShareGroup, type ShareMember } from './group.js';
 import { CHUNK_RECORDS, type ShareRecord } from './records.js';
@@ -82,6 +83,17 @@ export class ShareGroups {
   readonly #dirty = new Map<string, { group: boolean; members: Set<string>; removed: Set<string> }>();
   /** The last tick: due times at or before it have been announced (a waiting fetch retried). */
   #lastTickMs = -Infinity;
+  /**
+   * The windows (group -> "topic:partition") with dead-letter copies still
+   * to make, kept by every write (#finish) so the copier, run after every
+   * change, looks at those only: nothing at all when none is pending. A
+   * window has some exactly when it counted more rejections than copies (a
+   * group with a dead-letter topic rejects every record "pending" first).
+   * null: rebuilt at the next look (records were replayed).
+   */
+  #pendingCopies: Map<string, Set<string>> | null = new Map();
+  /** Windows whose lock end or due time came at a tick, not yet taken by the runtime (takeDue). */
+  #due = new Map<string, Set<string> | 'group'>();
 
   constructor(settings: ShareSettings) {
     this.#settings = settings;
@@ -98,6 +110,7 @@ export class ShareGroups {
   // ---- loading ----
 
   replay(record: ShareRecord, nowMs: number): void {
+    this.#pendingCopies = null;
     if (record.kind === 'shareGroup') {
       if (record.value === null) {
         this.#groups.delete(record.groupId);
@@ -279,17 +292,46 @@ export class ShareGroups {
 
   // ---- dead letters ----
 
-  /** Every rejected record whose dead-letter copy is still to be made, per partition. */
-  pendingDeadLetters(): DeadLetterWork[] {
+  /**
+   * Every rejected record whose dead-letter copy is still to be made, per
+   * partition, except the partitions `skip` names (a copy under way). Only
+   * windows known to have some are looked at.
+   */
+  pendingDeadLetters(skip: (groupId: string, topic: string, partition: number) => boolean = () => false): DeadLetterWork[] {
     const out: DeadLetterWork[] = [];
-    for (const group of this.#groups.values()) {
-      if (group.config.deadLetterTopic === '') continue;
-      for (const [key, window] of group.windows) {
-        const records = window.pendingDeadLetters();
-        if (records.length > 0) out.push({ groupId: group.groupId, ...splitTp(key), deadLetterTopic: group.config.deadLetterTopic, records });
+    for (const [groupId, keys] of this.#pending()) {
+      const group = this.#groups.get(groupId)!;
+      for (const key of keys) {
+        const { topic, partition } = splitTp(key);
+        if (skip(groupId, topic, partition)) continue;
+        const records = group.windows.get(key)!.pendingDeadLetters();
+        if (records.length > 0) out.push({ groupId, topic, partition, deadLetterTopic: group.config.deadLetterTopic, records });
       }
     }
     return out;
+  }
+
+  /** Whether any window has a dead-letter copy to make (O(1)). */
+  hasPendingDeadLetters(): boolean {
+    return this.#pending().size > 0;
+  }
+
+  #pending(): Map<string, Set<string>> {
+    if (this.#pendingCopies === null) {
+      this.#pendingCopies = new Map();
+      for (const group of this.#groups.values()) this.#notePending(group);
+    }
+    return this.#pendingCopies;
+  }
+
+  /** Brings the group's entries of the pending set up to date with its windows' counts. */
+  #notePending(group: ShareGroup): void {
+    const pending = this.#pendingCopies;
+    if (pending === null) return;
+    const keys = new Set<string>();
+    if (group.config.deadLetterTopic !== '') for (const [key, window] of group.windows) if (window.rejected > window.deadLettered) keys.add(key);
+    if (keys.size > 0 && this.#groups.get(group.groupId) === group) pending.set(group.groupId, keys);
+    else pending.delete(group.groupId);
   }
 
   /** The copies of `offsets` are in the dead-letter topic (replicated): those records are settled. */
@@ -306,6 +348,13 @@ export class ShareGroups {
 
   /** Sessions that ended (members removed, their locks released) and locks that ended (records released). */
   tick(nowMs: number): ShareRecord[] {
+    for (const group of this.#groups.values()) {
+      // Windows where a lock ended or a delay came due since the last tick: their waiting fetches look again (takeDue).
+      for (const [key, window] of group.windows) {
+        const at = window.nextDeadlineMs(this.#lastTickMs);
+        if (at !== null && at <= nowMs) addChange(this.#due, group.groupId, key);
+      }
+    }
     this.#lastTickMs = nowMs;
     for (const group of this.#groups.values()) {
       for (const member of [...group.members.values()]) if (member.sessionDeadlineMs <= nowMs) this.#removeMember(group, member, nowMs);
@@ -313,6 +362,13 @@ export class ShareGroups {
       for (const window of group.windows.values()) if (window.expire(nowMs, policy)) this.#touch(group.groupId);
     }
     return this.#finish(null).records;
+  }
+
+  /** The windows whose deadlines came by the ticks since the last call, per group (coordinator/changes.ts). */
+  takeDue(): Map<string, Set<string> | 'group'> {
+    const due = this.#due;
+    this.#due = new Map();
+    return due;
   }
 
   /** The earliest session end, lock end or (not yet announced) due time, or null. */
@@ -330,11 +386,20 @@ export class ShareGroups {
 
   // ---- describe, list, delete ----
 
+  /**
+   * ShareGroupDescribe, in one pass over each window's records (members'
+   * holdings counted on the way) and one look at each distinct assignment:
+   * O(members + records), not members x records.
+   */
   describe(groupId: string, nowMs: number, highWatermark: (topic: string, partition: number) => number): DescribedShareGroup {
     const group = this.#groups.get(groupId)!;
     const partitions: DescribedSharePartition[] = [];
     const keys = new Set(group.windows.keys());
-    for (const member of group.members.values()) for (const { topic, partitions: ps } of JSON.parse(member.told ?? '[]') as { topic: string; partitions: number[] }[]) for (const p of ps) keys.add(tp(topic, p));
+    // Members of one subscription were told the same assignment: each distinct one is parsed once.
+    const told = new Set<string>();
+    for (const member of group.members.values()) if (member.told !== null) told.add(member.told);
+    for (const text of told) for (const { topic, partitions: ps } of JSON.parse(text) as { topic: string; partitions: number[] }[]) for (const p of ps) keys.add(tp(topic, p));
+    const held = new Map<string, number>();
     for (const key of [...keys].sort()) {
       const { topic, partition } = splitTp(key);
       const window = group.windows.get(key);
@@ -348,8 +413,10 @@ export class ShareGroups {
         if (e.state === RecordState.ACCEPTED || e.state === RecordState.REJECTED) continue;
         inFlight++;
         if (oldest === -1 || e.timestampMs < oldest) oldest = e.timestampMs;
-        if (e.state === RecordState.ACQUIRED) acquired++;
-        else if (e.state === RecordState.AVAILABLE && e.dueMs > nowMs) delayed++;
+        if (e.state === RecordState.ACQUIRED) {
+          acquired++;
+          if (e.holder !== null) held.set(e.holder, (held.get(e.holder) ?? 0) + 1);
+        } else if (e.state === RecordState.AVAILABLE && e.dueMs > nowMs) delayed++;
         else if (e.state === RecordState.AVAILABLE) available++;
       }
       const end = window?.started === true ? window.endOffset : 0;
@@ -382,7 +449,7 @@ export class ShareGroups {
         clientId: m.clientId,
         clientHost: m.clientHost,
         subscribedTopicNames: [...m.subscribedTopicNames],
-        acquiredRecords: [...group.windows.values()].reduce((n, w) => n + w.heldBy(m.memberId), 0),
+        acquiredRecords: held.get(m.memberId) ?? 0,
       })),
       partitions,
     };
@@ -404,6 +471,7 @@ export class ShareGroups {
     }
     records.push({ kind: 'shareGroup', groupId, value: null });
     this.#groups.delete(groupId);
+    this.#pendingCopies?.delete(groupId);
     return { response: { errorName: 'NONE', message: null }, records, seq: 0 };
   }
 
@@ -417,6 +485,7 @@ export class ShareGroups {
         records.push(...windowTombstones(group.groupId, topic, partition, window));
         group.windows.delete(key);
       }
+      this.#notePending(group);
     }
     return records;
   }
@@ -457,6 +526,7 @@ export class ShareGroups {
         for (const { chunk, entries } of chunks) records.push({ kind: 'shareChunk', groupId, topic, partition, chunk, value: entries === null ? null : { entries } });
         for (const { offset, entry } of parked) records.push({ kind: 'shareDelayed', groupId, topic, partition, offset, value: entry });
       }
+      this.#notePending(group);
     }
     this.#dirty.clear();
     return { response, records, seq: 0 };

@@ -18,11 +18,16 @@
  * back, it stays in the window). A parked record is handed out from the
  * delay set when due, and settled there.
  *
+ * Acquisitions look only at records that may be handed out (the
+ * candidate index, candidate-index.ts), not at the whole window: O(records
+ * handed out + stale offsets skipped), whatever the window holds.
+ *
  * Every change marks the chunk (records.ts CHUNK_RECORDS offsets) or parked
  * record it touched; `flush` turns those and the bounds into records, so a
  * write is O(what changed), and `replay*` rebuilds the same window from them.
  */
 import type { ShareAcknowledgement } from '../../protocol/messages.js';
+import { CandidateIndex, KeyHeads } from './candidate-index.js';
 import { CHUNK_RECORDS, type ShareEntryValue, type SharePartitionValue } from './records.js';
 
 export const RecordState = { AVAILABLE: 0, ACQUIRED: 1, ACCEPTED: 2, REJECTED: 3, DEAD_LETTER_REJECTED: 4, DEAD_LETTER_MAX_ATTEMPTS: 5 } as const;
@@ -85,10 +90,13 @@ export class ShareWindow {
   readonly #dirtyChunks = new Set<number>();
   readonly #dirtyParked = new Set<number>();
   #dirtyBounds = false;
-  /** False only when a full look found nothing available in the window: acquisitions then skip the scan. */
-  #mayHaveAvailable = true;
-  /** No parked record is due before this (a lower bound): acquisitions look at the delay set only from then. */
-  #parkedDueMs = 0;
+  /** The ordering the candidate index was built for; null: to be rebuilt at the next acquisition (after a replay). */
+  #indexedFor: 'key' | 'none' | null = null;
+  /** Records of the window (the delay set) that may be available: every one that became so since the index was built. */
+  readonly #windowCandidates = new CandidateIndex();
+  readonly #parkedCandidates = new CandidateIndex();
+  /** With ordering "key": each key's unsettled records, in offset order. */
+  readonly #keyHeads = new KeyHeads();
   /** No lock ends and no delay comes due before this (a lower bound, kept on every change; null: recompute). */
   #deadlineHint: number | null = null;
 
@@ -120,13 +128,12 @@ export class ShareWindow {
     const out: Acquired[] = [];
     if (max <= 0) return out;
     this.#sort();
-    const keys = policy.ordering === 'key' ? new Set<number>() : null;
+    this.#ensureIndex(policy);
+    const keyed = this.#indexedFor === 'key';
+    /** Available and due, and with ordering "key" no earlier record of its key unsettled. */
+    const eligible = (e: Entry): boolean =>
+      e.state === RecordState.AVAILABLE && e.dueMs <= nowMs && (!keyed || e.keyHash === null || this.#keyHeads.head(e.keyHash, this.#isUnsettled) === e.offset);
     const take = (e: Entry): void => {
-      if (keys !== null && e.keyHash !== null && UNSETTLED.has(e.state)) {
-        if (keys.has(e.keyHash)) return;
-        keys.add(e.keyHash);
-      }
-      if (e.state !== RecordState.AVAILABLE || e.dueMs > nowMs) return;
       e.state = RecordState.ACQUIRED;
       e.deliveryCount += 1;
       e.holder = memberId;
@@ -135,22 +142,17 @@ export class ShareWindow {
       this.#touch(e.offset);
       out.push({ offset: e.offset, deliveryCount: e.deliveryCount });
     };
-    if (this.#parked.size > 0 && nowMs >= this.#parkedDueMs) {
-      let nextDue = Infinity;
-      for (const e of this.#parked.values()) {
-        if (out.length < max) take(e);
-        if (e.state === RecordState.AVAILABLE) nextDue = Math.min(nextDue, e.dueMs);
+    // The delay set's first (they are older than the window), then the window's, oldest first; stale offsets are skipped.
+    for (const [index, records] of [[this.#parkedCandidates, this.#parked], [this.#windowCandidates, this.#entries]] as const) {
+      while (out.length < max) {
+        const offset = index.next(nowMs);
+        if (offset === undefined) break;
+        const e = records.get(offset);
+        if (e === undefined) continue;
+        if (eligible(e)) take(e);
+        // Popped as due, yet not due by this nowMs: the clock stepped back (Date.now() can). Offered again, or it would never come up.
+        else if (e.state === RecordState.AVAILABLE && e.dueMs > nowMs) index.offer(offset, e.dueMs);
       }
-      this.#parkedDueMs = nextDue;
-    }
-    if (this.#mayHaveAvailable || keys !== null) {
-      let sawAvailable = false;
-      for (const e of this.#entries.values()) {
-        if (out.length >= max) return out;
-        take(e);
-        sawAvailable ||= e.state === RecordState.AVAILABLE;
-      }
-      this.#mayHaveAvailable = sawAvailable;
     }
     if (candidates === null || out.length >= max) return out;
     if (!this.started) {
@@ -175,9 +177,13 @@ export class ShareWindow {
       this.#touch(e.offset);
       this.endOffset = meta.offset + 1;
       this.#dirtyBounds = true;
-      take(e);
-      if (e.state === RecordState.AVAILABLE) {
-        this.#mayHaveAvailable = true;
+      if (keyed && e.keyHash !== null) this.#keyHeads.push(e.keyHash, e.offset);
+      // Behind an unsettled record of its key it is not offered: the index offers it when that one settles (#keySettled).
+      const blocked = keyed && e.keyHash !== null && this.#keyHeads.head(e.keyHash, this.#isUnsettled) !== e.offset;
+      if (!blocked && e.dueMs <= nowMs) {
+        take(e);
+      } else {
+        if (!blocked) this.#offer(e);
         this.#hint(e.dueMs);
       }
     }
@@ -231,6 +237,7 @@ export class ShareWindow {
           e.holder = null;
           this.accepted += 1;
           this.#dirtyBounds = true;
+          this.#keySettled(e);
           break;
         case 2:
           this.#release(e, nowMs, ack.delayMs, ack.reason, policy);
@@ -314,12 +321,6 @@ export class ShareWindow {
     return true;
   }
 
-  heldBy(memberId: string): number {
-    let n = 0;
-    for (const e of this.#all()) if (e.state === RecordState.ACQUIRED && e.holder === memberId) n++;
-    return n;
-  }
-
   // ---- records ----
 
   value(): SharePartitionValue {
@@ -371,8 +372,7 @@ export class ShareWindow {
 
   #replayed(): void {
     this.#sorted = false;
-    this.#mayHaveAvailable = true;
-    this.#parkedDueMs = 0;
+    this.#indexedFor = null;
     this.#deadlineHint = null;
   }
 
@@ -390,8 +390,7 @@ export class ShareWindow {
     e.state = RecordState.AVAILABLE;
     e.dueMs = delayMs > 0 ? nowMs + delayMs : 0;
     this.#hint(e.dueMs);
-    if (this.#parked.has(e.offset)) this.#parkedDueMs = Math.min(this.#parkedDueMs, e.dueMs);
-    else this.#mayHaveAvailable = true;
+    this.#offer(e);
   }
 
   #reject(e: Entry, why: 'rejected' | 'max-delivery-attempts', policy: WindowPolicy): void {
@@ -401,6 +400,7 @@ export class ShareWindow {
     this.#dirtyBounds = true;
     this.#touch(e.offset);
     e.state = !policy.deadLetter ? RecordState.REJECTED : why === 'rejected' ? RecordState.DEAD_LETTER_REJECTED : RecordState.DEAD_LETTER_MAX_ATTEMPTS;
+    this.#keySettled(e);
   }
 
   /**
@@ -425,7 +425,7 @@ export class ShareWindow {
         if (park) {
           this.#parked.set(offset, e);
           this.#dirtyParked.add(offset);
-          this.#parkedDueMs = Math.min(this.#parkedDueMs, e.dueMs);
+          this.#offer(e);
         }
         continue;
       }
@@ -437,6 +437,45 @@ export class ShareWindow {
       this.#dirtyBounds = true;
     }
   }
+
+  /**
+   * Builds the candidate index from every record, when there is none for
+   * this ordering (a new window's is empty and built at once; after a
+   * replay, once: O(window)).
+   */
+  #ensureIndex(policy: WindowPolicy): void {
+    const ordering = policy.ordering === 'key' ? 'key' : 'none';
+    if (this.#indexedFor === ordering) return;
+    this.#windowCandidates.clear();
+    this.#parkedCandidates.clear();
+    this.#keyHeads.clear();
+    this.#indexedFor = ordering;
+    // Ascending offsets (the delay set's lie below the window's): each key's queue is in offset order.
+    const all = [...[...this.#parked.values()].sort((a, b) => a.offset - b.offset), ...this.#entries.values()];
+    for (const e of all) {
+      if (ordering === 'key' && e.keyHash !== null && UNSETTLED.has(e.state)) this.#keyHeads.push(e.keyHash, e.offset);
+      if (e.state === RecordState.AVAILABLE) this.#offer(e);
+    }
+  }
+
+  /** `e` became available (or may be, its key freed): the index offers it to acquisitions, in the delay set's or the window's. */
+  #offer(e: Entry): void {
+    if (this.#indexedFor === null) return;
+    (this.#parked.has(e.offset) ? this.#parkedCandidates : this.#windowCandidates).offer(e.offset, e.dueMs);
+  }
+
+  /** `e` is settled (or dead-letter pending): with ordering "key", the next record of its key may go out. */
+  #keySettled(e: Entry): void {
+    if (this.#indexedFor !== 'key' || e.keyHash === null) return;
+    const head = this.#keyHeads.head(e.keyHash, this.#isUnsettled);
+    const next = head === undefined ? undefined : this.entry(head);
+    if (next !== undefined && next.state === RecordState.AVAILABLE) this.#offer(next);
+  }
+
+  readonly #isUnsettled = (offset: number): boolean => {
+    const e = this.entry(offset);
+    return e !== undefined && UNSETTLED.has(e.state);
+  };
 
   /** The window's and the delay set's records. */
   *#all(): IterableIterator<Entry> {

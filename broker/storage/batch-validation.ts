@@ -18,6 +18,7 @@
  *   (fewer records than offsets, even none).
  */
 import {
+  BATCH_OFFSET_ATTRIBUTES,
   BATCH_OFFSET_CRC,
   BATCH_OFFSET_RECORD_COUNT,
   BatchFormatError,
@@ -25,6 +26,7 @@ import {
   verifyBatchCrc,
 } from '../../protocol/batch/header.js';
 import { DEFAULT_MAX_UNCOMPRESSED_BYTES } from '../../protocol/batch/reader.js';
+import { ATTR_ENCRYPTED } from './encryption/batch-envelope.js';
 import { assertRecordsKeyed } from './compaction-records.js';
 import { RecordTooLargeError } from './errors.js';
 import type { LogConfig } from './log-config.js';
@@ -79,6 +81,8 @@ export function validateBatches(records: Uint8Array, rules: BatchRules): BatchSu
     if (rules.dense ? header.recordCount !== header.lastOffsetDelta + 1 : header.recordCount > header.lastOffsetDelta + 1) {
       throw new BatchFormatError(`recordCount ${header.recordCount} does not match lastOffsetDelta ${header.lastOffsetDelta} + 1`, pos + BATCH_OFFSET_RECORD_COUNT);
     }
+    // The broker's own disk-format bit: a batch arriving with it would later be read as an envelope.
+    if ((header.attributes & ATTR_ENCRYPTED) !== 0) throw new BatchFormatError('attribute bit 14 is reserved for the broker\'s encrypted disk format', pos + BATCH_OFFSET_ATTRIBUTES);
     if (!verifyBatchCrc(records, pos, header.sizeBytes)) throw new BatchFormatError('CRC-32C mismatch: the batch was damaged in transit or built wrong', pos + BATCH_OFFSET_CRC);
     if (rules.requireKeys) assertRecordsKeyed(records, pos, header, rules.maxUncompressedBytes);
     recordCount += header.recordCount;

@@ -50,6 +50,7 @@ import { inlineCleanerRunner, type CleanerRunner } from './cleaner-runner.js';
 import { addFilterStats, emptyFilterStats, type CleanReply, type CleanRequest, type FilterChunkReply, type FilterStats, type MapChunkReply } from './compaction-chunk.js';
 import { OffsetMap } from './compaction-offset-map.js';
 import { CleanedSegmentWriter, commitCleaned, installSwap, type SwapStep, type SwapStepHook } from './compaction-swap.js';
+import type { LogCipher } from './encryption/log-cipher.js';
 import { CorruptLogError } from './errors.js';
 import type { LogConfig } from './log-config.js';
 import { segmentSettings } from './recovery.js';
@@ -69,6 +70,8 @@ export interface CleanerHost {
   readonly cleanerState: CleanerState;
   /** Persists `cleanerState` (atomically); called once the swaps it describes are durable. */
   checkpointCleanerState(): Promise<void>;
+  /** Opens encrypted batches as chunks are read; seals the cleaned output when the topic is encrypted. */
+  readonly cipher: LogCipher;
   /** Waits for truncation, retention and other swaps to finish; resolves to the release. */
   lockStructure(): Promise<() => void>;
   /** Puts `replacement` where the consecutive, inactive `old` segments are, in one synchronous step. */
@@ -179,13 +182,19 @@ function wholeBatchesLength(bytes: Uint8Array): { whole: number; firstBatchBytes
   return { whole: pos, firstBatchBytes: pos === 0 && firstBatchBytes === 0 ? BATCH_HEADER_BYTES : firstBatchBytes };
 }
 
-/** A segment's .log read in chunks of whole batches, through the cleaner's own handle. */
+/**
+ * A segment's .log read in chunks of whole batches, through the cleaner's
+ * own handle, encrypted batches opened in place (the chunk tasks see
+ * plaintext; a position a task reports inside an opened chunk is then
+ * approximate, the chunk's own is exact).
+ */
 class ChunkSource {
   #position = 0;
   constructor(
     readonly file: FileHandle,
     readonly sizeBytes: number,
     readonly chunkBytes: number,
+    readonly cipher: LogCipher,
   ) {}
 
   next(spare: ArrayBuffer | undefined): Chunk | null {
@@ -208,7 +217,8 @@ class ChunkSource {
         }
         length = want;
       }
-      const chunk = { buffer, length, position: this.#position, last: this.#position + length >= this.sizeBytes };
+      const opened = whole === 0 ? length : this.cipher.openInPlace(bytes, length, this.file.path, this.#position);
+      const chunk = { buffer, length: opened, position: this.#position, last: this.#position + length >= this.sizeBytes };
       this.#position += length;
       return chunk;
     }
@@ -275,7 +285,7 @@ class Pass {
    * `handle` returns false to stop early.
    */
   async eachChunk<R extends CleanReply>(source: SourceSegment, request: (chunk: Chunk) => CleanRequest, handle: (reply: R, chunk: Chunk) => boolean): Promise<boolean> {
-    const reader = new ChunkSource(source.file, source.sizeBytes, this.#chunkBytes);
+    const reader = new ChunkSource(source.file, source.sizeBytes, this.#chunkBytes, this.#host.cipher);
     let chunk = reader.next(this.#spares.pop());
     while (chunk !== null) {
       this.#checkRunning();
@@ -343,7 +353,7 @@ class Pass {
           }),
           (reply, chunk) => {
             if (reply.stop === 'bad') throw new CorruptLogError(source.file.path, chunk.position + reply.consumedBytes, `compaction found a bad batch: ${reply.badReason}`);
-            writer.append(new Uint8Array(reply.output, 0, reply.outputBytes), reply.batches);
+            this.#append(writer, new Uint8Array(reply.output, 0, reply.outputBytes), reply.batches);
             addFilterStats(groupStats, reply.stats);
             oldestTombstone.ms = Math.min(oldestTombstone.ms, reply.oldestTombstoneMs);
             return true;
@@ -362,6 +372,23 @@ class Pass {
       await writer.abandon();
       throw err;
     }
+  }
+
+  /** Writes cleaned batches, sealed under the current key first when the topic is encrypted (their sizes then grow). */
+  #append(writer: CleanedSegmentWriter, bytes: Uint8Array, batches: Float64Array): void {
+    if (!this.#host.config.encryptionEnabled || bytes.byteLength === 0) {
+      writer.append(bytes, batches);
+      return;
+    }
+    const sealed = this.#host.cipher.seal(bytes);
+    const sized = batches.slice();
+    const view = new DataView(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    for (let i = 0, pos = 0; i < sized.length; i += 4) {
+      const sizeBytes = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
+      sized[i + 3] = sizeBytes;
+      pos += sizeBytes;
+    }
+    writer.append(sealed, sized);
   }
 
   /** True when the group's segments are still in the log, in order, inactive and unchanged. */

@@ -49,6 +49,8 @@ export interface LogConfig {
   minInsyncReplicas: number;
   /** `unclean.leader.election.enable`: with no live ISR member, a replica outside the ISR may lead (the controller, not storage, reads it). */
   uncleanLeaderElectionEnable: boolean;
+  /** `encryption.enabled`: batches are written to disk AES-256-GCM encrypted under the broker's current key (storage/encryption/). */
+  encryptionEnabled: boolean;
 }
 
 /** A setting with a bad value or an unknown name; the message says which and why. */
@@ -163,6 +165,8 @@ const FIELD_DEFS = [
     doc: 'An acks=all produce is refused (NOT_ENOUGH_REPLICAS, nothing written) while fewer replicas than this are in sync; acks=0 and 1 are not affected.' }),
   field({ field: 'uncleanLeaderElectionEnable', name: 'unclean.leader.election.enable', defaultValue: 'false', parse: boolean('unclean.leader.election.enable'),
     doc: 'When no in-sync replica of a partition is alive, let a replica outside the ISR lead rather than leave the partition without a leader. That replica may lack records the old leader acknowledged (even with acks=all): they are lost, and their offsets are given to new records. false (the default) waits for an in-sync replica instead.' }),
+  field({ field: 'encryptionEnabled', name: 'encryption.enabled', defaultValue: 'false', parse: boolean('encryption.enabled'),
+    doc: 'Write this topic\'s batches to disk encrypted (AES-256-GCM) under the broker\'s current key: every broker hosting it needs encryption.key.file or encryption.keys, else its appends fail. Producers, consumers and followers still see plain record batches; each broker encrypts on its own disk. Segments written before a change keep their form and stay readable.' }),
 ] as const;
 
 /** Every topic setting: name, default, doc and parser. */

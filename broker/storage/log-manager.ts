@@ -55,6 +55,7 @@ import { PartitionLog } from './partition-log.js';
 import { PendingBudget } from './pending-budget.js';
 import { DELETED_SUFFIX } from './segment-names.js';
 import { isSetAsideDirName } from './set-aside.js';
+import type { EncryptionOptions } from './encryption/log-cipher.js';
 import { WorkerScanner, inlineScanner, type ScanReply, type ScanRequest, type SegmentScanner } from './segment-scanner.js';
 import { silentLogger, type StorageLogger } from './storage-logger.js';
 
@@ -86,6 +87,8 @@ export interface LogManagerOptions {
   pendingPartitionBytesMax?: number;
   /** The same, for every log together (default 512 MiB). */
   pendingTotalBytesMax?: number;
+  /** Keys and nonce source for topics with encryption.enabled (encryption/log-cipher.ts); default none. */
+  encryption?: EncryptionOptions;
 }
 
 export interface OfflineLog {
@@ -199,6 +202,11 @@ export class LogManager {
     return manager;
   }
 
+  /** The encryption option every log of this manager opens with (none: PartitionLog's default, no keys). */
+  #encryption(): { encryption?: EncryptionOptions } {
+    return this.#opts.encryption === undefined ? {} : { encryption: this.#opts.encryption };
+  }
+
   async #openOne(topic: string, partition: number, scanner: SegmentScanner): Promise<void> {
     const started = this.#opts.clock.monotonicNs();
     const dir = path.join(this.dataDir, key(topic, partition));
@@ -215,6 +223,7 @@ export class LogManager {
         topic,
         partition,
         pendingBudget: this.#pendingBudget,
+        ...this.#encryption(),
       });
       this.#logs.set(key(topic, partition), { topic, partition, log });
       const report = log.openReport;
@@ -264,7 +273,7 @@ export class LogManager {
     const opening = (async () => {
       const existed = (await fs.stat(dir)) !== null;
       try {
-        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition, pendingBudget: this.#pendingBudget });
+        return await PartitionLog.open({ dir, config, fs, clock: this.#opts.clock, logger: this.#logger, topic, partition, pendingBudget: this.#pendingBudget, ...this.#encryption() });
       } catch (err) {
         // A directory this call made holds nothing anyone acknowledged: leave no half-made log behind.
         if (!existed) await fs.removeTree(dir).catch(() => undefined);

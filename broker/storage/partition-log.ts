@@ -44,10 +44,13 @@ import path from 'node:path';
 import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LAST_OFFSET_DELTA, BATCH_OFFSET_LENGTH, BATCH_OFFSET_MAX_TIMESTAMP, readI64 } from '../../protocol/batch/header.js';
 import { DEFAULT_MAX_UNCOMPRESSED_BYTES, decodeBatch } from '../../protocol/batch/reader.js';
 import { assert } from '../world/assert.js';
+import { systemRng } from '../world/rng.js';
 import type { Clock } from '../world/clock.js';
 import { mkdirDurable, type FileSystem } from '../world/file-system.js';
 import { FOLLOWER_RULES, checkOffsetSpan, leaderRules, validateBatches, type BatchRules } from './batch-validation.js';
 import { CleanerState, cleanLog, type CleanerHost, type CompactOptions, type CompactResult } from './cleaner.js';
+import { LogCipher, type EncryptionOptions } from './encryption/log-cipher.js';
+import { EncryptionKeyError } from './encryption/key-provider.js';
 import type { EpochCache } from './epoch-cache.js';
 import { AppendBackpressureError, CorruptLogError, LogOfflineError, OffsetOutOfRangeError } from './errors.js';
 import { GroupFlusher } from './flusher.js';
@@ -96,6 +99,8 @@ export interface PartitionLogOptions {
   partition?: number;
   /** Bounds the bytes rolled segments may hold in memory (shared by a LogManager's logs); a private default budget otherwise. */
   pendingBudget?: PendingBudget;
+  /** Keys and nonce source for encryption at rest (topics with encryption.enabled); default: no keys, the system Rng. */
+  encryption?: EncryptionOptions;
 }
 
 /** Inactive segments whose indexes stay in memory after a read used them. */
@@ -141,6 +146,8 @@ export class PartitionLog {
   /** Held by a truncation, a retention pass or a compaction swap (see #exclusive). */
   #structureBusy: Promise<void> | null = null;
   #cleanerState: CleanerState;
+  /** Seals appends of an encrypted topic, opens envelopes on every read (encryption/log-cipher.ts). */
+  readonly #cipher: LogCipher;
   /**
    * The log start DeleteRecords set (`advanceLogStart`), which may fall
    * inside the first segment; never above the log end. The log starts at
@@ -157,6 +164,7 @@ export class PartitionLog {
     this.#clock = opts.clock;
     this.#config = opts.config;
     this.#leaderRules = leaderRules(opts.config);
+    this.#cipher = new LogCipher(opts.encryption ?? { keys: null, rng: systemRng });
     this.#logger = opts.logger ?? silentLogger;
     this.#topic = opts.topic ?? loaded.meta?.topic ?? null;
     this.#partition = opts.partition ?? loaded.meta?.partition ?? null;
@@ -358,6 +366,11 @@ export class PartitionLog {
     return [...this.#segments, ...this.#pending].map((segment) => segment.baseOffset);
   }
 
+  /** The base offset of the segment appends go to now (a pending one included): it moves when the log rolls. */
+  get newestSegmentBaseOffset(): number {
+    return (this.#pending.at(-1) ?? this.#active).baseOffset;
+  }
+
   get #active(): Segment {
     return this.#segments[this.#segments.length - 1] as Segment;
   }
@@ -389,7 +402,7 @@ export class PartitionLog {
     const lastOffset = baseOffset + summary.recordCount - 1;
     checkOffsetSpan(baseOffset, lastOffset);
     stampBatches(records, baseOffset, opts.leaderEpoch, logAppendTimeMs);
-    this.#write(records, summary.batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
+    this.#write(this.#toDisk(records), summary.batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
     this.#noteWritten(this.#epochs.assign(opts.leaderEpoch, baseOffset), lastOffset + 1 - baseOffset);
     return { baseOffset, lastOffset, logAppendTimeMs, maxTimestamp, batchCount: summary.batchCount, sizeBytes: records.byteLength };
   }
@@ -415,11 +428,20 @@ export class PartitionLog {
       latestEpoch: this.#epochs.latestEpoch,
     });
     const { baseOffset, lastOffset } = placed;
-    this.#write(records, summary.batchCount, baseOffset, lastOffset, summary.maxTimestamp, this.#clock.nowMs());
+    this.#write(this.#toDisk(records), summary.batchCount, baseOffset, lastOffset, summary.maxTimestamp, this.#clock.nowMs());
     let epochsChanged = false;
     for (const start of placed.epochStarts) epochsChanged = this.#epochs.assign(start.epoch, start.startOffset) || epochsChanged;
     this.#noteWritten(epochsChanged, lastOffset + 1 - baseOffset);
     return { baseOffset, lastOffset, logAppendTimeMs: -1, maxTimestamp: summary.maxTimestamp, batchCount: summary.batchCount, sizeBytes: records.byteLength };
+  }
+
+  /**
+   * The bytes an append writes: its batches as they are, or sealed under
+   * the current key for an encrypted topic (a missing key throws here,
+   * before anything is written, and the log stays online).
+   */
+  #toDisk(records: Uint8Array): Uint8Array {
+    return this.#config.encryptionEnabled ? this.#cipher.seal(records) : records;
   }
 
   /** The state checks every append passes first (throws with the reason it may not append now). */
@@ -768,23 +790,29 @@ export class PartitionLog {
       const location = this.#guard(() => segment.locate(fetchOffset));
       this.#rememberLoaded(segment);
       if (location === null) continue;
-      const records = this.#guard(() => segment.readBatches(location, maxBytes, limit, allocate));
+      const records = this.#guard(() => this.#cipher.open(segment.readBatches(location, maxBytes, limit, allocate), segment.log.path, location.position, true));
       assert(records.length > 0 || location.lastOffset >= limit, 'a read below the bound returns at least one batch', { fetchOffset, limit, location });
       return readResult(records);
     }
     for (const pending of this.#pending) {
       if (pending.baseOffset >= limit) break;
       // A pending segment that holds offsets at or after fetchOffset has a batch to return, unless the bound stops it.
-      if (pending.nextOffset > fetchOffset) return readResult(pending.read(fetchOffset, maxBytes, limit, allocate));
+      if (pending.nextOffset > fetchOffset) return readResult(this.#guard(() => this.#openPending(pending, pending.read(fetchOffset, maxBytes, limit, allocate), true)));
     }
     return { records: [], sizeBytes: 0 };
   }
 
-  /** Runs a read-side step; a corrupt file or a failed read takes the log offline. */
+  /** Plaintext of batches read from a pending segment (in memory, not yet in a file: errors name the file it will be). */
+  #openPending(pending: PendingSegment, batches: Uint8Array[], inPlace: boolean): Uint8Array[] {
+    return this.#cipher.open(batches, Segment.filePath(this.dir, pending.baseOffset, '.log (pending)'), 0, inPlace);
+  }
+
+  /** Runs a read-side step; a corrupt file or a failed read takes the log offline (a missing encryption key does not: the operator adds it). */
   #guard<T>(step: () => T): T {
     try {
       return step();
     } catch (err) {
+      if (err instanceof EncryptionKeyError) throw err;
       if (err instanceof CorruptLogError) {
         this.#goOffline('a segment does not read back', err);
         throw err;
@@ -806,12 +834,12 @@ export class PartitionLog {
       const location = this.#guard(() => segment.locateTimestamp(timestampMs));
       this.#rememberLoaded(segment);
       if (location === null) continue;
-      const [batch] = this.#guard(() => segment.readBatches(location, location.sizeBytes, Number.MAX_SAFE_INTEGER));
+      const [batch] = this.#guard(() => this.#cipher.open(segment.readBatches(location, location.sizeBytes, Number.MAX_SAFE_INTEGER), segment.log.path, location.position, true));
       return this.#firstRecordAtOrAfter(batch as Uint8Array, location, timestampMs);
     }
     for (const pending of this.#pending) {
       const found = pending.locateTimestamp(timestampMs);
-      if (found !== null) return this.#firstRecordAtOrAfter(found.batch, found.location, timestampMs);
+      if (found !== null) return this.#firstRecordAtOrAfter(this.#guard(() => this.#openPending(pending, [found.batch], false))[0] as Uint8Array, found.location, timestampMs);
     }
     return null;
   }
@@ -1080,6 +1108,7 @@ export class PartitionLog {
       config: this.#config,
       cleanerState: this.#cleanerState,
       checkpointCleanerState: () => this.#persistCleanerState(),
+      cipher: this.#cipher,
       segments: () => this.#segments,
       lockStructure: () => new Promise((locked) => {
         void this.#exclusive(() => new Promise<void>((release) => locked(release)));

@@ -47,6 +47,13 @@ export interface ProducerEntry {
   epoch: number;
   /** Oldest first, at most PRODUCER_BATCHES_KEPT. */
   batches: ProducerBatchRecord[];
+  /**
+   * The newest batch timestamp (its maxTimestamp) seen from this producer:
+   * what expiry goes by, as Kafka's does, so every replica and every rebuild
+   * from the log expires the same producers. -1: not known yet (an entry
+   * from a snapshot written before timestamps were kept).
+   */
+  lastTimestampMs: number;
 }
 
 /** The idempotence fields of a batch header. */
@@ -55,6 +62,7 @@ export interface ProducerBatchHeader {
   producerEpoch: number;
   baseSequence: number;
   lastOffsetDelta: number;
+  maxTimestamp: number;
 }
 
 export type SequenceVerdict =
@@ -126,17 +134,37 @@ export class ProducerStateTable {
     const batch: ProducerBatchRecord = { firstSeq: h.baseSequence, lastSeq: lastSequenceOf(h), baseOffset, lastOffset, logAppendTimeMs };
     const entry = this.#producers.get(h.producerId);
     if (entry === undefined || h.producerEpoch > entry.epoch) {
-      this.#producers.set(h.producerId, { epoch: h.producerEpoch, batches: [batch] });
+      this.#producers.set(h.producerId, { epoch: h.producerEpoch, batches: [batch], lastTimestampMs: h.maxTimestamp });
       return;
     }
     if (h.producerEpoch < entry.epoch) return;
+    entry.lastTimestampMs = Math.max(entry.lastTimestampMs, h.maxTimestamp);
     entry.batches.push(batch);
     if (entry.batches.length > PRODUCER_BATCHES_KEPT) entry.batches.shift();
   }
 
   /** Loads a producer's entry as a snapshot kept it. */
   restore(producerId: number, entry: ProducerEntry): void {
-    this.#producers.set(producerId, { epoch: entry.epoch, batches: entry.batches.slice(-PRODUCER_BATCHES_KEPT) });
+    this.#producers.set(producerId, { epoch: entry.epoch, batches: entry.batches.slice(-PRODUCER_BATCHES_KEPT), lastTimestampMs: entry.lastTimestampMs ?? -1 });
+  }
+
+  /**
+   * Forgets producers whose newest batch is `expirationMs` or more older
+   * than `nowMs` (Kafka's producer.id.expiration.ms), so the table does not
+   * grow with every producer that ever wrote here. A forgotten producer that
+   * comes back is taken at any sequence, as after retention. An entry whose
+   * time is not known starts its clock now. Returns how many were forgotten.
+   */
+  expire(nowMs: number, expirationMs: number): number {
+    let expired = 0;
+    for (const [producerId, entry] of this.#producers) {
+      if (entry.lastTimestampMs < 0) entry.lastTimestampMs = nowMs;
+      else if (nowMs - entry.lastTimestampMs >= expirationMs) {
+        this.#producers.delete(producerId);
+        expired += 1;
+      }
+    }
+    return expired;
   }
 
   /**

@@ -84,7 +84,7 @@ function unlistedBroker(cluster: Cluster, id: number, err: unknown): unknown {
 }
 
 /** Errors after which a broker gave no answer at all. */
-const UNANSWERED: ReadonlySet<string> = new Set(['CONNECTION_FAILED', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
+const UNANSWERED: ReadonlySet<string> = new Set(['CONNECTION_FAILED', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT', 'BROKER_CIRCUIT_OPEN']);
 
 function describedGroup(g: DescribedGroup, coordinator: number): GroupDescription {
   const flat = (list: { topic: string; partitions: number[] }[]): GroupTopicPartition[] => sortPartitions(list.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))));

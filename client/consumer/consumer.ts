@@ -57,7 +57,7 @@ export class RunnelConsumer extends EmitsClientEvents implements Consumer {
   #batchInHand: MessageBatch | null = null;
 
   constructor(cluster: Cluster, opts: ResolvedConsumerOptions, onClosed: () => void) {
-    super(cluster.events);
+    super(cluster.events, () => cluster.brokerStats());
     this.#cluster = cluster;
     this.#opts = opts;
     this.#onClosed = onClosed;

@@ -27,6 +27,7 @@ import { BatchBuilder, type RecordInput } from '../../protocol/batch/index.js';
 import type { CodecName } from '../../protocol/batch/index.js';
 import type { RunnelError } from '../errors.js';
 import type { SendCall } from './send-call.js';
+import type { ByteBulkhead } from '../resilience/byte-bulkhead.js';
 
 export interface AccumulatorOptions {
   batchBytes: number;
@@ -35,6 +36,8 @@ export interface AccumulatorOptions {
   codec: CodecName;
   /** Called when a partition's open batch is sealed (the sticky partitioner moves on). */
   onSealed?: (topic: string, partition: number) => void;
+  /** Where each batch's bytes are charged to the broker it was buffered for (the producer's per-broker share). */
+  bulkhead?: ByteBulkhead;
 }
 
 export class ProducerBatch {
@@ -42,6 +45,8 @@ export class ProducerBatch {
   readonly partition: number;
   readonly createdMs: number;
   readonly seq: number;
+  /** The broker its bytes are charged to (its partition's leader when it was opened; -1: none). */
+  broker = -1;
   /** Null once sealed. */
   builder: BatchBuilder | null;
   /** The built batch, once sealed. */
@@ -208,8 +213,9 @@ export class Accumulator {
   /**
    * Appends message `index` of `call` to its partition. Returns true when an
    * open batch was sealed to make room (the sender has something to do).
+   * `broker`: the partition's leader now, charged for a batch this opens.
    */
-  append(q: PartitionQueue, call: SendCall, index: number, record: RecordInput, estimatedBytes: number, nowMs: number): boolean {
+  append(q: PartitionQueue, call: SendCall, index: number, record: RecordInput, estimatedBytes: number, nowMs: number, broker = -1): boolean {
     let sealed = false;
     let batch = q.open;
     if (batch !== null && batch.recordCount > 0 && batch.builder!.sizeBytes + estimatedBytes > this.opts.batchBytes) {
@@ -231,6 +237,7 @@ export class Accumulator {
       }
       const builder = new BatchBuilder({ codec: this.opts.codec, initialCapacityBytes, buffer: own });
       batch = new ProducerBatch(q.topic, q.partition, builder, nowMs, this.#seq++);
+      batch.broker = broker;
       batch.ownBuffer = own === undefined ? null : (own.buffer as ArrayBuffer);
       q.open = batch;
       this.#unfinished.add(batch);
@@ -251,6 +258,7 @@ export class Accumulator {
     const grew = builder.sizeBytes - before;
     batch.memoryBytes += grew;
     this.#bufferedBytes += grew;
+    this.opts.bulkhead?.charge(batch.broker, grew);
     batch.recordCount++;
     batch.addRecord(call, index);
     return sealed;
@@ -266,6 +274,7 @@ export class Accumulator {
     batch.bytes = bytes;
     // Compression shrinks what we hold.
     this.#bufferedBytes += bytes.byteLength - batch.memoryBytes;
+    this.opts.bulkhead?.charge(batch.broker, bytes.byteLength - batch.memoryBytes);
     batch.memoryBytes = bytes.byteLength;
     q.sealed.push(batch);
     this.opts.onSealed?.(q.topic, q.partition);
@@ -336,11 +345,14 @@ export class Accumulator {
     batch.released = true;
     this.#held--;
     this.#bufferedBytes -= batch.memoryBytes;
+    const freed = batch.memoryBytes;
     batch.memoryBytes = 0;
     const own = batch.ownBuffer;
     batch.ownBuffer = null;
     // Only if the built batch is still in that buffer (the builder may have moved on to a bigger one).
     if (own !== null && batch.bytes !== null && batch.bytes.buffer === own && this.#spare.length < SPARE_BUFFERS_MAX) this.#spare.push(own);
+    // After the totals are right: the bulkhead's room hook may append at once.
+    this.opts.bulkhead?.charge(batch.broker, -freed);
     if (this.#roomWaiters.length > 0 && this.hasRoom) {
       const waiters = this.#roomWaiters;
       this.#roomWaiters = [];

@@ -9,6 +9,15 @@
  * memory) in a queue, and later calls queue behind it, so records keep their
  * send order even when `send()` is not awaited.
  *
+ * One broker's share (resilience/byte-bulkhead.ts): records for a broker
+ * whose buffered bytes reached `maxBufferedBytesPerBroker` are not
+ * appended; their call is parked where it stands, and the calls behind it go
+ * on, except that none of their records may enter a partition the parked
+ * call still has records for (send order per partition holds), nor a broker
+ * that is full. Keyless records go to partitions whose broker has room and
+ * whose circuit breaker is closed. A call parked for metadata or for the
+ * whole buffer still holds up every call behind it, as before.
+ *
  * Every call settles by its deadline (`deliveryTimeoutMs` after `send()`):
  * the waiting queue's timer fails the call at its head when that passes, and
  * the sender expires the batches carrying appended records. Calls are made,
@@ -30,7 +39,8 @@ import { EarliestTimer } from '../earliest-timer.js';
 import { headersProblem, toRecordHeaders } from '../headers.js';
 import type { Cluster, TopicInfo } from '../metadata.js';
 import { EmitsClientEvents } from '../events.js';
-import type { PartitionDescription, Producer, ProducerMessage, RecordMetadata } from '../types.js';
+import type { BrokerStats, PartitionDescription, Producer, ProducerMessage, RecordMetadata } from '../types.js';
+import { ByteBulkhead } from '../resilience/byte-bulkhead.js';
 import { Accumulator } from './accumulator.js';
 import { deliveryTimeoutErrors } from './delivery-timeout.js';
 import { murmur2, StickyPartitions, type Partitioner } from './partitioner.js';
@@ -43,12 +53,23 @@ export interface ResolvedProducerOptions extends SenderOptions {
   lingerMs: number;
   batchBytes: number;
   bufferMemoryBytes: number;
+  /** Bytes of the buffer one broker's records may hold (applied while the metadata names more than one broker). */
+  maxBufferedBytesPerBroker: number;
   codec: 'none' | 'gzip' | 'lz4';
   partitioner: Partitioner | undefined;
 }
 
 /** Per-record framing the builder adds beyond key, value and headers (varints, attributes). */
 const RECORD_OVERHEAD_BYTES = 24;
+
+/** Why `#appendFrom` stopped short of a call's end. */
+type Stop =
+  /** Appended to the end, or the call failed. */
+  | { kind: 'done' }
+  /** The whole buffer is full, or the call waits for a fresher metadata answer before placing. */
+  | { kind: 'wait' }
+  /** Message `w.next` is for a broker whose share is full (or a partition a call before it has parked on). */
+  | { kind: 'parked'; broker: number };
 
 /** `on('broker-unreachable' | 'broker-reachable', ...)` comes from EmitsClientEvents. */
 export class RunnelProducer extends EmitsClientEvents implements Producer {
@@ -65,19 +86,44 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
   readonly #waitTimer: EarliestTimer;
   /** The head waits for buffer room and has asked to hear of it. */
   #roomAsked = false;
+  /** Each broker's share of the buffer. */
+  readonly #bulkhead: ByteBulkhead;
+  /** Partitions (`topic\0partition`) that parked calls still have records for: later calls' records for them wait too (as of the last pass). */
+  #parkedPartitions = new Set<string>();
+  /** The last pass stopped at a call waiting for metadata or the whole buffer: every later call queues behind it. */
+  #headOfLine = false;
+  /** A pass is queued (a broker's share has room again). */
+  #pumpQueued = false;
   #closing: Promise<void> | null = null;
   /** Stops close() waiting for pending sends (its timeout). */
   #stopWaiting: () => void = () => {};
   readonly #scratch: RecordInput = { key: null, value: null, headers: undefined, timestamp: undefined };
 
   constructor(cluster: Cluster, opts: ResolvedProducerOptions, onClosed: () => void) {
-    super(cluster.events);
+    super(cluster.events, () => cluster.brokerStats());
     this.#cluster = cluster;
     this.#opts = opts;
     this.#onClosed = onClosed;
     this.#sticky = new StickyPartitions(() => cluster.random());
     this.#waitTimer = new EarliestTimer(cluster.clock, () => this.#pumpWaiting());
+    this.#bulkhead = new ByteBulkhead(opts.maxBufferedBytesPerBroker, {
+      full: (broker, bytes) => {
+        const address = broker < 0 ? 'partitions without a leader' : this.#brokerAddress(broker);
+        opts.logger.warn({ broker: address, nodeId: broker, bytes, limit: opts.maxBufferedBytesPerBroker }, 'buffer share of a broker full: its records wait, the others go on');
+        cluster.events.emit('bulkhead-full', { broker: address, nodeId: broker < 0 ? null : broker, kind: 'bytes', current: bytes, limit: opts.maxBufferedBytesPerBroker });
+      },
+      // Released from the middle of a response's bookkeeping: the pass runs after it.
+      room: () => {
+        if (this.#pumpQueued || this.#waiting.isEmpty) return;
+        this.#pumpQueued = true;
+        queueMicrotask(() => {
+          this.#pumpQueued = false;
+          this.#pumpWaiting();
+        });
+      },
+    });
     this.#acc = new Accumulator({
+      bulkhead: this.#bulkhead,
       batchBytes: opts.batchBytes,
       lingerMs: opts.lingerMs,
       bufferMemoryBytes: opts.bufferMemoryBytes,
@@ -111,44 +157,121 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
     const call = new SendCall(req.topic, messages, nowMs, nowMs + this.#opts.deliveryTimeoutMs);
     if (messages.length === 0) return call.promise;
     const w: WaitingSend = { call, messages, next: 0, highestPartition: checked, placed: false, chosen: null, freshAsOf: -1 };
-    if (this.#waiting.isEmpty) {
+    const wasEmpty = this.#waiting.isEmpty;
+    // Behind parked calls (not behind one waiting for metadata or memory) a call may still go in, around their partitions.
+    let stop: Stop = { kind: 'wait' };
+    if (wasEmpty || !this.#headOfLine) {
       const info = this.#cluster.cachedTopic(req.topic, nowMs);
-      if (info !== undefined) this.#appendFrom(w, info);
+      if (info !== undefined) stop = this.#appendFrom(w, info, wasEmpty ? new Set() : this.#parkedPartitions);
     }
     if (w.next < messages.length && !call.settled) {
-      const wasEmpty = this.#waiting.isEmpty;
       this.#waiting.push(w);
+      // A pass sets the timer and asks for what the call needs; behind a call waiting for metadata or memory, the pass
+      // that comes when it arrives takes this one too.
       if (wasEmpty) this.#pumpWaiting();
+      else if (stop.kind === 'parked') this.#park(w, this.#cluster.cachedTopic(req.topic, nowMs)!, this.#parkedPartitions);
+      else if (!this.#headOfLine) this.#pumpWaiting();
     }
     return call.promise;
   }
 
+  /** The producer's per-broker counters: the cluster's, with the bytes each broker's share holds. */
+  override brokerStats(): BrokerStats[] {
+    const stats = super.brokerStats();
+    for (const s of stats) {
+      if (s.nodeId === null) continue;
+      s.bufferedBytes = this.#bulkhead.bytes(s.nodeId);
+      s.bufferedBytesFull = this.#bulkhead.fills(s.nodeId);
+    }
+    return stats;
+  }
+
+  #brokerAddress(nodeId: number): string {
+    try {
+      return this.#cluster.broker(nodeId).address;
+    } catch {
+      return `broker ${nodeId}`;
+    }
+  }
+
+  /** Whether records may be buffered for broker `leader` now: the breaker lets requests through and its share has room. */
+  #brokerHasRoom(leader: number): boolean {
+    // One broker: nothing to keep apart, the whole buffer is its.
+    if (this.#cluster.brokerCount <= 1) return true;
+    return this.#bulkhead.hasRoom(leader);
+  }
+
+  /** A call parked at `w.next`: the partitions of its remaining records are closed to later calls (their order). */
+  #park(w: WaitingSend, info: TopicInfo, parked: Set<string>): void {
+    const partitionCount = info.partitions.length;
+    for (let i = w.next; i < w.messages.length; i++) {
+      const partition = this.#fixedPartition(w, i, partitionCount);
+      if (partition >= 0) parked.add(`${w.call.topic}\0${partition}`);
+    }
+  }
+
+  /** The partition message `i` must go to (explicit, the partitioner's or its key's), or -1 for a keyless record (sticky: any). */
+  #fixedPartition(w: WaitingSend, i: number, partitionCount: number): number {
+    const m = w.messages[i]!;
+    if (m.partition !== undefined) return m.partition;
+    if (w.chosen !== null) return w.chosen[i]!;
+    const key = toBytes(m.key);
+    return key === null ? -1 : (murmur2(key) & 0x7fffffff) % partitionCount;
+  }
+
   /**
    * Moves the waiting calls into the accumulator, head first, as far as
-   * metadata and memory allow; fails the head when its deadline has passed;
-   * otherwise asks for what the head needs and sets the timer for its
-   * deadline.
+   * metadata and memory allow; fails calls whose deadline has passed. A call
+   * parked on a broker's share is passed over (its partitions closed to the
+   * calls behind it); one that waits for metadata or the whole buffer stops
+   * the pass, asking for what it needs. The timer is set for the head's
+   * deadline (the earliest: calls are queued in deadline order).
    */
   #pumpWaiting(): void {
     const nowMs = this.#cluster.clock.nowMs();
-    for (let w = this.#waiting.head; w !== undefined; w = this.#waiting.head) {
+    const parked = new Set<string>();
+    let headOfLine = false;
+    for (const w of this.#waiting.entries()) {
       if (w.call.settled) {
-        this.#waiting.shift();
+        this.#waiting.finish(w);
         continue;
       }
+      if (nowMs >= w.call.deadlineMs) {
+        const info = this.#cluster.cachedTopic(w.call.topic, nowMs);
+        const known = info !== undefined && info.asOf >= w.freshAsOf;
+        w.call.fail(this.#waitTimeout(w, !known ? 'metadata' : this.#acc.hasRoom ? 'share' : 'memory', nowMs));
+        this.#waiting.finish(w);
+        continue;
+      }
+      const stop = this.#tryWaiting(w, nowMs, parked);
+      if (stop.kind === 'done') this.#waiting.finish(w);
+      else if (stop.kind === 'parked') this.#park(w, this.#cluster.cachedTopic(w.call.topic, nowMs)!, parked);
+      else {
+        headOfLine = true;
+        break;
+      }
+    }
+    this.#waiting.compact();
+    this.#parkedPartitions = parked;
+    this.#headOfLine = headOfLine;
+    const head = this.#waiting.head;
+    // Nothing waits: no timer may keep the process alive.
+    if (head === undefined) this.#waitTimer.cancel();
+    else this.#waitTimer.armAt(head.call.deadlineMs, nowMs);
+  }
+
+  /** One waiting call's turn in a pass: appended (or failed), parked on a broker's share, or waiting for metadata or memory (asked for). */
+  #tryWaiting(w: WaitingSend, nowMs: number, parked: Set<string>): Stop {
+    for (let attempt = 0; attempt < 2; attempt++) {
       const info = this.#cluster.cachedTopic(w.call.topic, nowMs);
       // Metadata from before the call asked for a refresh does not count.
       const known = info !== undefined && info.asOf >= w.freshAsOf;
-      const roomy = this.#acc.hasRoom;
-      if (nowMs >= w.call.deadlineMs) {
-        w.call.fail(this.#waitTimeout(w, known ? 'memory' : 'metadata', nowMs));
-        this.#waiting.shift();
-        continue;
-      }
       if (!known) {
         if (info !== undefined) this.#cluster.invalidate(w.call.topic);
         this.#lookups.request(w.call.topic);
-      } else if (!roomy) {
+        return { kind: 'wait' };
+      }
+      if (!this.#acc.hasRoom) {
         if (!this.#roomAsked) {
           this.#roomAsked = true;
           this.#acc.whenRoom(() => {
@@ -157,26 +280,27 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
           });
         }
         this.#sender.wake();
-      } else {
-        this.#appendFrom(w, info!);
-        // Placed and appended as far as memory allows, or failed: the next call's turn. Else a refresh is due first.
-        if (w.next >= w.messages.length || w.call.settled) this.#waiting.shift();
-        continue;
+        return { kind: 'wait' };
       }
-      this.#waitTimer.armAt(w.call.deadlineMs, nowMs);
-      return;
+      const stop = this.#appendFrom(w, info, parked);
+      if (w.call.settled || w.next >= w.messages.length) return { kind: 'done' };
+      if (stop.kind === 'parked') return stop;
+      // Out of memory part-way, or placing wants a fresher answer: the checks above say which, and ask for it.
     }
-    // Nothing waits: no timer may keep the process alive.
-    this.#waitTimer.cancel();
+    return { kind: 'wait' };
   }
 
-  #waitTimeout(w: WaitingSend, blockedOn: 'metadata' | 'memory', nowMs: number): RunnelError {
-    const { deliveryTimeoutMs, bufferMemoryBytes } = this.#opts;
+  #waitTimeout(w: WaitingSend, blockedOn: 'metadata' | 'memory' | 'share', nowMs: number): RunnelError {
+    const { deliveryTimeoutMs, bufferMemoryBytes, maxBufferedBytesPerBroker } = this.#opts;
     if (blockedOn === 'metadata') {
       const asked = w.freshAsOf >= 0 ? ` (a message names partition ${w.highestPartition}, which it did not have)` : '';
       return deliveryTimeoutErrors(this.#cluster, deliveryTimeoutMs, `waiting for the metadata of topic "${w.call.topic}"${asked}`, this.#lookups.lastError(w.call.topic), nowMs)(w.call);
     }
     const appended = w.next > 0 ? ` (${w.next} of its ${w.messages.length} records were buffered)` : '';
+    if (blockedOn === 'share') {
+      return deliveryTimeoutErrors(this.#cluster, deliveryTimeoutMs,
+        `waiting for room in a broker's share of the buffer${appended}: the records before it for that broker hold all ${maxBufferedBytesPerBroker} bytes of maxBufferedBytesPerBroker, or an earlier call waits for the same partition`, null, nowMs)(w.call);
+    }
     return deliveryTimeoutErrors(this.#cluster, deliveryTimeoutMs,
       `waiting for buffer memory${appended}: all ${bufferMemoryBytes} bytes of bufferMemoryBytes hold records not yet acknowledged`, null, nowMs)(w.call);
   }
@@ -224,12 +348,13 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
   }
 
   /**
-   * Appends the call's messages from `w.next` until done or the buffer is
-   * full, placing them first if that is still to do; `w.next` ends at the
-   * first message not appended.
+   * Appends the call's messages from `w.next` until done, the buffer is
+   * full, or a record's broker's share is (or its partition is in `parked`:
+   * an earlier call waits to append to it), placing them first if that is
+   * still to do; `w.next` ends at the first message not appended.
    */
-  #appendFrom(w: WaitingSend, info: TopicInfo): void {
-    if (!w.placed && !this.#place(w, info)) return;
+  #appendFrom(w: WaitingSend, info: TopicInfo, parked: ReadonlySet<string>): Stop {
+    if (!w.placed && !this.#place(w, info)) return { kind: w.call.settled ? 'done' : 'wait' };
     const { call, messages, chosen } = w;
     const acc = this.#acc;
     const partitionCount = info.partitions.length;
@@ -237,6 +362,12 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
     let sealed = false;
     let sticky = -1;
     let i = w.next;
+    let stop: Stop = { kind: 'done' };
+    // Keyless records go where the breaker is closed and the share has room (any partition with a leader if none is).
+    const open = (p: number): boolean => {
+      const leader = info.partitions[p]!.leader;
+      return leader >= 0 && this.#cluster.brokerAvailable(leader) && this.#brokerHasRoom(leader);
+    };
     for (; i < messages.length; i++) {
       if (!acc.hasRoom) break;
       const m = messages[i]!;
@@ -248,13 +379,18 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
       else if (key !== null) partition = (murmur2(key) & 0x7fffffff) % partitionCount;
       else {
         // Looked up once per run of keyless records, again only after a seal may have moved it.
-        if (sticky < 0) sticky = this.#sticky.partition(call.topic, partitionCount, (p) => info.partitions[p]!.leader >= 0);
+        if (sticky < 0) sticky = this.#sticky.partition(call.topic, partitionCount, open);
         partition = sticky;
       }
       // Placing checked this against the metadata of the time; only a topic deleted and made again smaller gets here.
       if (partition >= partitionCount) {
         call.fail(invalidArgument(`message ${i}: partition ${partition} is out of range; topic "${call.topic}" now has partitions 0 to ${partitionCount - 1}${buffered(i)}`));
         i = messages.length;
+        break;
+      }
+      const leader = info.partitions[partition]!.leader;
+      if ((parked.size > 0 && parked.has(`${call.topic}\0${partition}`)) || !this.#brokerHasRoom(leader)) {
+        stop = { kind: 'parked', broker: leader };
         break;
       }
       let estimatedBytes = RECORD_OVERHEAD_BYTES + (key === null ? 0 : key.length) + (value === null ? 0 : value.length);
@@ -272,7 +408,7 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
         for (const h of headers) estimatedBytes += h.key.length * 3 + (h.value === null ? 0 : h.value.length) + 10;
       }
       try {
-        if (acc.append(acc.queue(call.topic, partition), call, i, record, estimatedBytes, nowMs)) {
+        if (acc.append(acc.queue(call.topic, partition), call, i, record, estimatedBytes, nowMs, leader)) {
           sealed = true;
           sticky = -1;
         }
@@ -284,8 +420,10 @@ export class RunnelProducer extends EmitsClientEvents implements Producer {
       }
     }
     w.next = i;
-    if (sealed || this.#opts.lingerMs === 0 || !acc.hasRoom) this.#sender.wake();
+    if (sealed || this.#opts.lingerMs === 0 || !acc.hasRoom || stop.kind === 'parked') this.#sender.wake();
     else this.#sender.poke(nowMs);
+    if (stop.kind === 'done' && i < messages.length && !call.settled) stop = { kind: 'wait' };
+    return stop;
   }
 
   async partitionsFor(topic: string): Promise<PartitionDescription[]> {

@@ -1,6 +1,7 @@
 /**
  * The send() calls that could not append at once (their topic's metadata
- * is not known yet, or the buffer is full), oldest first. A queue with a
+ * is not known yet, the buffer is full, or their broker's share of it is:
+ * those are passed over while later calls go on), oldest first. A queue with a
  * moving head rather than `Array.shift()`: an app that fires a million sends
  * at a broker that is down must not pay for each one a copy of all the rest.
  */
@@ -32,6 +33,8 @@ interface Drain {
 
 export class WaitingSends {
   #items: WaitingSend[] = [];
+  /** Entries finished out of turn (passed-over calls behind a parked one), removed at the next `compact()`. */
+  readonly #finished = new Set<WaitingSend>();
   /** Each entry's number in push order (parallel to #items): removal keeps order, so the head's is the smallest left. */
   #seqs: number[] = [];
   #head = 0;
@@ -64,6 +67,39 @@ export class WaitingSends {
       this.#seqs = this.#seqs.slice(this.#head);
       this.#head = 0;
     }
+    this.#settleDrains();
+  }
+
+  /** The entries from the head on, in order (do not push or shift while iterating; `finish` instead). */
+  *entries(): Iterable<WaitingSend> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
+  }
+
+  /** Marks an entry done wherever it is; `compact()` removes it. */
+  finish(w: WaitingSend): void {
+    this.#finished.add(w);
+  }
+
+  /** Removes the entries marked with `finish`. */
+  compact(): void {
+    if (this.#finished.size === 0) return;
+    const done = this.#finished;
+    if (done.has(this.#items[this.#head]!) && done.size === 1) {
+      done.clear();
+      this.shift();
+      return;
+    }
+    const items: WaitingSend[] = [];
+    const seqs: number[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      if (done.has(this.#items[i]!)) continue;
+      items.push(this.#items[i]!);
+      seqs.push(this.#seqs[i]!);
+    }
+    done.clear();
+    this.#items = items;
+    this.#seqs = seqs;
+    this.#head = 0;
     this.#settleDrains();
   }
 

@@ -6,10 +6,8 @@
  * The figures themselves are not judged: that is the bench's reader's job.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runBench } from './run-bench.js';
 
-const GROUPS_BENCH = fileURLToPath(new URL('../../dist/bench/groups.js', import.meta.url));
 const TIMEOUT_MS = 90_000;
 
 const FIGURES = [
@@ -35,27 +33,8 @@ const FIGURES = [
   'throughput group of 3, CPU of this process',
 ];
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [GROUPS_BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`bench/groups ran longer than ${TIMEOUT_MS} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 t.test('bench/groups --quick prints every figure from runs that consumed every record', async (t) => {
-  const { code, stdout, stderr } = await runBench(['--quick', '--heartbeat-ms', '200', '--window-seconds', '0.5']);
+  const { code, stdout, stderr } = await runBench('groups', ['--quick', '--heartbeat-ms', '200', '--window-seconds', '0.5'], TIMEOUT_MS);
   t.equal(code, 0, `exit 0; stderr:\n${stderr}`);
   t.match(stdout, /group\.consumer\.heartbeat\.interval\.ms=200 group\.consumer\.session\.timeout\.ms=\d+/, 'the header names the settings passed to the broker');
   t.notMatch(stdout, /FAILED RUN/, 'no run failed or missed records');

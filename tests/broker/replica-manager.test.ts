@@ -21,6 +21,7 @@ import { logConfigFor } from '../../broker/topic-settings.js';
 import { ManualClock } from '../../broker/world/clock.js';
 import { SimulatedFileSystem } from '../../broker/world/file-system.js';
 import { buildBatch } from '../../protocol/batch/builder.js';
+import { stampProducer } from '../../protocol/batch/header.js';
 import { decodeBatch } from '../../protocol/batch/reader.js';
 
 const NODE = 1;
@@ -214,4 +215,27 @@ t.test('what handlers see moves only once logs are open: a new topic is not list
   const report = await applying;
   t.match(report.failures, [{ topic: 'b', partition: 2, action: 'open', error: { code: 'EMFILE' } }], 'the failure is reported to the caller');
   t.match(replicas.partitionOrError('b', 2), { name: 'LogOfflineError' }, 'and the partition published offline, not unknown');
+});
+
+t.test('every producer.id.expiration.check.interval.ms, hosted partitions forget producers silent for producer.id.expiration.ms', async (t) => {
+  const clock = new ManualClock(1_000);
+  const expiring = brokerConfig({ 'data.dir': '/data', 'node.id': NODE, 'producer.id.expiration.ms': 60_000, 'producer.id.expiration.check.interval.ms': 10_000 });
+  const logs = await LogManager.open({ dataDir: '/data', fs: new SimulatedFileSystem(), clock, configFor: () => logConfigFor(expiring, {}), recoveryThreads: 0, cleanerThreads: 0 });
+  const replicas = new ReplicaManager({ nodeId: NODE, logs, config: expiring, logger: silentLogger(), clock });
+  t.teardown(async () => {
+    await replicas.close();
+    await logs.close();
+  });
+  await replicas.start(EMPTY_IMAGE);
+  const v1 = apply(EMPTY_IMAGE, { kind: 'clusterCreated', clusterId: 'c' }, created('orders', 1));
+  await replicas.apply(EMPTY_IMAGE, v1);
+  const partition = replicas.partitionOrError('orders', 0);
+  if (!(partition instanceof Partition)) throw partition;
+  const batch = buildBatch([{ key: null, value: Buffer.from('a') }], { nowMs: 1_000 });
+  stampProducer(batch, 0, batch.byteLength, 42, 0, 0);
+  await partition.append(batch).committed;
+  clock.advance(50_000);
+  t.ok(partition.producers.entry(42), 'checked at 11 s .. 51 s: kept (stamped at 1 s)');
+  clock.advance(10_000);
+  t.equal(partition.producers.entry(42), undefined, 'the check at 61 s forgets it');
 });

@@ -220,7 +220,7 @@ async function tornAfterFive(t: Test, lastAppend: Uint8Array, kept: number): Pro
   const file = path.join(DIR, segmentFileName(0, LOG_SUFFIX));
   const tornAt = (await fs.stat(file))!.sizeBytes;
   log.append(lastAppend, { leaderEpoch: 0 });
-  fs.crash({ rng: { next: () => 0, int: () => kept } });
+  fs.crash({ rng: { next: () => 0, int: () => kept, fill: (b) => b } });
   t.equal((await fs.stat(file))!.sizeBytes, tornAt + kept, 'the crash kept that much of the last append');
   return { fs, clock, tornAt, file };
 }

@@ -25,6 +25,7 @@ import { LogManager } from '../../broker/storage/log-manager.js';
 import type { PartitionLog } from '../../broker/storage/partition-log.js';
 import { logConfigFor } from '../../broker/topic-settings.js';
 import { SimulatedFileSystem } from '../../broker/world/file-system.js';
+import type { KeyProvider } from '../../broker/storage/encryption/key-provider.js';
 import { Errors } from '../../protocol/errors.js';
 import type { AlterPartitionRequest, AlterPartitionResponse, ProducePartitionResult } from '../../protocol/messages.js';
 import { buildBatch } from '../../protocol/batch/builder.js';
@@ -56,15 +57,19 @@ export class ReplicationRig {
   /** Each node's disk, kept across a stop and restart. */
   readonly #disks = new Map<number, SimulatedFileSystem>();
 
-  private constructor(world: SimulatedWorld, settings: Record<string, string | number>) {
+  /** Every node's keys for encryption at rest (null: none). */
+  readonly #keys: KeyProvider | null;
+
+  private constructor(world: SimulatedWorld, settings: Record<string, string | number>, keys: KeyProvider | null) {
     this.world = world;
+    this.#keys = keys;
     this.#config = brokerConfig({ 'data.dir': '/data', 'replica.fetch.wait.max.ms': 200, ...settings });
   }
 
   /** Brokers `ids`, all registered in the image and started. */
   /** `maxDelayMs`: the network's largest delay per message (the world's default unless given; 0 for lock-step timing). */
-  static async create(ids: readonly number[], opts: { seed?: number; settings?: Record<string, string | number>; maxDelayMs?: number } = {}): Promise<ReplicationRig> {
-    const rig = new ReplicationRig(simulatedWorld(opts.seed ?? 1, opts.maxDelayMs === undefined ? {} : { maxDelayMs: opts.maxDelayMs }), opts.settings ?? {});
+  static async create(ids: readonly number[], opts: { seed?: number; settings?: Record<string, string | number>; maxDelayMs?: number; keys?: KeyProvider } = {}): Promise<ReplicationRig> {
+    const rig = new ReplicationRig(simulatedWorld(opts.seed ?? 1, opts.maxDelayMs === undefined ? {} : { maxDelayMs: opts.maxDelayMs }), opts.settings ?? {}, opts.keys ?? null);
     rig.image = [{ kind: 'clusterCreated', clusterId: 'rig' } as MetadataChange, ...ids.map((id): MetadataChange => ({ kind: 'brokerRegistered', brokerId: id, incarnationId: `inc-${id}`, host: hostOf(id), port: PORT, rack: null }))]
       .reduce((image, change) => applyChange(image, change, image.version + 1), EMPTY_IMAGE);
     // Registered brokers are fenced until the controller sees them caught up: these are, at once.
@@ -78,7 +83,7 @@ export class ReplicationRig {
     const config = { ...this.#config, nodeId: id, host: hostOf(id), advertisedHost: hostOf(id), port: PORT };
     const fs = this.#disks.get(id) ?? new SimulatedFileSystem();
     this.#disks.set(id, fs);
-    const logs = await LogManager.open({ dataDir: '/data', fs, clock: world.clock, configFor: (topic) => logConfigFor(config, this.image.topics.get(topic)?.configs ?? {}), recoveryThreads: 0, cleanerThreads: 0 });
+    const logs = await LogManager.open({ dataDir: '/data', fs, clock: world.clock, configFor: (topic) => logConfigFor(config, this.image.topics.get(topic)?.configs ?? {}), recoveryThreads: 0, cleanerThreads: 0, encryption: { keys: this.#keys, rng: world.rng } });
     const replicas = new ReplicaManager({
       nodeId: id,
       logs,

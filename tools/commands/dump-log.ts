@@ -3,16 +3,19 @@
  * disk with no broker (Kafka's DumpLogSegments). For a `.log`: every batch's
  * offsets, leader epoch, record count, size, codec, timestamps and whether its
  * CRC holds (with `--records`, its records too), then where the file stops
- * being whole batches. For an `.index` or
+ * being whole batches. A batch encrypted at rest names its key; with the
+ * keyring (`--key-file`, or RUNNEL_ENCRYPTION_KEYS) it is also checked
+ * (authenticated) and its records can be shown. For an `.index` or
  * `.timeindex`: its entries, each checked against the segment's `.log`.
  * Exit status: 0 when the file is sound, 2 when it found problems (bad CRC, torn
  * tail, index entries that point nowhere), 1 when it could not read the file.
  */
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CliError } from '../cli-error.js';
-import { scanBatches, type DumpedRecord, type ScanEnd, type ScannedBatch } from '../dump-log/batch-scan.js';
+import { envelopeReader } from '../../broker/storage/encryption/offline-reader.js';
+import { scanBatches, type DumpedRecord, type EnvelopeHandling, type ScanEnd, type ScannedBatch } from '../dump-log/batch-scan.js';
 import {
   logFactsOf,
   scanOffsetIndex,
@@ -32,6 +35,29 @@ export const DUMP_LOG_PROBLEMS_EXIT_CODE = 2;
 interface DumpOptions {
   json?: boolean;
   records?: boolean;
+  keyFile?: string;
+}
+
+/** The broker's setting, read from the environment as the broker reads it. */
+const KEYS_ENV_VAR = 'RUNNEL_ENCRYPTION_KEYS';
+
+/** Encrypted batches: opened with the keyring from --key-file or RUNNEL_ENCRYPTION_KEYS, else only named. */
+function envelopeHandling(opts: DumpOptions): EnvelopeHandling {
+  let keyring: { text: string; source: string } | null = null;
+  if (opts.keyFile !== undefined) {
+    try {
+      keyring = { text: readFileSync(opts.keyFile, 'utf8'), source: `--key-file ${opts.keyFile}` };
+    } catch (err) {
+      throw new CliError(`--key-file ${opts.keyFile} cannot be read: ${(err as Error).message}`);
+    }
+  } else if ((process.env[KEYS_ENV_VAR] ?? '') !== '') {
+    keyring = { text: process.env[KEYS_ENV_VAR] as string, source: KEYS_ENV_VAR };
+  }
+  try {
+    return envelopeReader(keyring);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
 }
 
 export function dumpLogCommand(): Command {
@@ -39,7 +65,8 @@ export function dumpLogCommand(): Command {
     new Command('dump-log')
       .description('print the batches of a segment .log file, or the entries of its .index or .timeindex (no broker needed)')
       .argument('<path>', 'a segment file: <20-digit base offset>.log, .index or .timeindex')
-      .option('--records', 'also print every record of each batch (offset, timestamp, key, value, headers as UTF-8)'),
+      .option('--records', 'also print every record of each batch (offset, timestamp, key, value, headers as UTF-8)')
+      .option('--key-file <file>', 'keyring of a topic encrypted at rest (the broker\'s encryption.key.file; default: RUNNEL_ENCRYPTION_KEYS): each encrypted batch is checked and its records can be shown'),
     'print one JSON object per line: each batch or entry, then a summary',
   ).action(async (path: string, opts: DumpOptions) => {
     const name = parseSegmentFileName(path);
@@ -56,7 +83,7 @@ export function dumpLogCommand(): Command {
 
 async function dumpLog(path: string, name: SegmentFileName, opts: DumpOptions): Promise<string[]> {
   if (!opts.json) await printLine(`Dumping ${path} (segment base offset ${name.baseOffset})`);
-  const scan = scanBatches(path, name.baseOffset, { decodeRecords: opts.records });
+  const scan = scanBatches(path, name.baseOffset, { decodeRecords: opts.records, envelopes: envelopeHandling(opts) });
   let crcFailures = 0;
   let warnings = 0;
   let records = 0;
@@ -75,6 +102,7 @@ async function dumpLog(path: string, name: SegmentFileName, opts: DumpOptions): 
     warnings += batch.warnings.length;
     await (opts.json ? printJson({ type: 'batch', ...batch }) : printLine(formatBatch(batch)));
     if (!opts.json) for (const record of batch.records ?? []) await printLine(formatRecord(record));
+    if (!opts.json && opts.records === true && batch.recordsHidden !== undefined) await printLine(`| ${batch.recordsHidden}`);
     step = scan.next();
   }
   const end: ScanEnd = step.value;
@@ -98,7 +126,8 @@ function formatBatch(b: ScannedBatch): string {
     `baseOffset: ${b.baseOffset} lastOffset: ${b.lastOffset} count: ${b.recordCount} position: ${b.position} size: ${b.sizeBytes} ` +
     `leaderEpoch: ${b.partitionLeaderEpoch} magic: ${b.magic} crc: 0x${b.crc.toString(16).padStart(8, '0')} crcValid: ${b.crcValid} ` +
     `codec: ${b.codec} ${b.timestampType}: ${b.firstTimestamp}..${b.maxTimestamp} producerId: ${b.producerId} ` +
-    `producerEpoch: ${b.producerEpoch} baseSequence: ${b.baseSequence} transactional: ${b.transactional} control: ${b.control}`;
+    `producerEpoch: ${b.producerEpoch} baseSequence: ${b.baseSequence} transactional: ${b.transactional} control: ${b.control}` +
+    (b.encryptedUnderKey === undefined ? '' : ` encryptedUnderKey: ${b.encryptedUnderKey ?? '?'}`);
   return b.warnings.length === 0 ? line : `${line} WARNING: ${b.warnings.join('; ')}`;
 }
 

@@ -60,6 +60,18 @@ export interface ScannedBatch {
   warnings: string[];
   /** With `decodeRecords` and a valid CRC: the records, keys and values as UTF-8 text. */
   records?: DumpedRecord[];
+  /** Encrypted at rest (the broker's envelope): the key id it names (null if the envelope does not parse); absent for a plain batch. */
+  encryptedUnderKey?: string | null;
+  /** Why the records of an encrypted batch are not shown (no keyring given). */
+  recordsHidden?: string;
+}
+
+/** How the scan treats batches encrypted at rest (tools/commands/dump-log.ts builds it from the broker's envelope code). */
+export interface EnvelopeHandling {
+  isEncrypted(batch: Uint8Array): boolean;
+  keyIdOf(batch: Uint8Array): string | null;
+  /** Opens an envelope (throws with the reason); null without a keyring. */
+  open: ((batch: Uint8Array, file: string, position: number) => Uint8Array) | null;
 }
 
 export interface DumpedRecord {
@@ -83,7 +95,7 @@ const WINDOW_BYTES = 8 * 1024 * 1024;
 const codecNames = new Map<number, string>(Object.entries(Codec).map(([name, id]) => [id, name]));
 
 /** Yields every whole batch in file order; returns how the walk ended. */
-export function* scanBatches(path: string, segmentBaseOffset: number, opts: { decodeRecords?: boolean } = {}): Generator<ScannedBatch, ScanEnd> {
+export function* scanBatches(path: string, segmentBaseOffset: number, opts: { decodeRecords?: boolean; envelopes?: EnvelopeHandling } = {}): Generator<ScannedBatch, ScanEnd> {
   const fd = openSync(path, 'r');
   try {
     const fileBytes = fstatSync(fd).size;
@@ -109,7 +121,8 @@ export function* scanBatches(path: string, segmentBaseOffset: number, opts: { de
         return stoppedAt(fileBytes, position, `magic byte is ${magic}, not ${BATCH_MAGIC}: not a batch boundary (zeros or garbage)`);
       }
       const batch = describeBatch(bytes, position);
-      if (opts.decodeRecords === true && batch.crcValid) decodeRecords(batch, bytes);
+      const plain = opts.envelopes?.isEncrypted(bytes) === true ? openEnvelope(batch, bytes, path, opts.envelopes) : bytes;
+      if (opts.decodeRecords === true && batch.crcValid && plain !== null) decodeRecords(batch, plain);
       if (batch.baseOffset < segmentBaseOffset) {
         batch.warnings.push(`base offset is below the segment's base offset ${segmentBaseOffset}`);
       }
@@ -123,6 +136,32 @@ export function* scanBatches(path: string, segmentBaseOffset: number, opts: { de
     return { fileBytes, scannedBytes: position };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * An encrypted batch: its key id, and (with a keyring) its plaintext, which
+ * also proves it authenticates; a batch that does not is a warning. Null
+ * when the records cannot be shown.
+ */
+function openEnvelope(batch: ScannedBatch, bytes: Buffer, path: string, envelopes: EnvelopeHandling): Buffer | null {
+  const keyId = envelopes.keyIdOf(bytes);
+  batch.encryptedUnderKey = keyId;
+  if (keyId === null) {
+    batch.warnings.push('encrypted, but the envelope does not parse');
+    return null;
+  }
+  if (envelopes.open === null) {
+    batch.recordsHidden = `encrypted under key '${keyId}': give the keyring (--key-file, or RUNNEL_ENCRYPTION_KEYS) to read the records`;
+    return null;
+  }
+  if (!batch.crcValid) return null;
+  try {
+    const plain = envelopes.open(bytes, path, batch.position);
+    return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+  } catch (err) {
+    batch.warnings.push((err as Error).message);
+    return null;
   }
 }
 

@@ -7,17 +7,18 @@
  */
 import t from 'tap';
 import { buildBatch } from '../../../protocol/batch/builder.js';
-import { stampProducer } from '../../../protocol/batch/header.js';
+import { stampBatch, stampProducer } from '../../../protocol/batch/header.js';
 import { ProtocolError } from '../../../protocol/errors.js';
 import { Partition } from '../../../broker/partition.js';
 import { parseLogConfig } from '../../../broker/storage/log-config.js';
 import { PartitionLog } from '../../../broker/storage/partition-log.js';
-import { snapshotFileName, writeProducerSnapshot } from '../../../broker/storage/producer-snapshot.js';
+import { loadProducerState } from '../../../broker/storage/producer-state-loader.js';
+import { SNAPSHOTS_KEPT, snapshotFileName, writeProducerSnapshot } from '../../../broker/storage/producer-snapshot.js';
 import { lastSequenceOf, PRODUCER_BATCHES_KEPT, ProducerStateTable, type ProducerBatchHeader } from '../../../broker/storage/producer-state.js';
 import { ManualClock } from '../../../broker/world/clock.js';
 import { SimulatedFileSystem } from '../../../broker/world/file-system.js';
 
-const h = (producerId: number, producerEpoch: number, baseSequence: number, records = 1): ProducerBatchHeader => ({ producerId, producerEpoch, baseSequence, lastOffsetDelta: records - 1 });
+const h = (producerId: number, producerEpoch: number, baseSequence: number, records = 1, maxTimestamp = 1000): ProducerBatchHeader => ({ producerId, producerEpoch, baseSequence, lastOffsetDelta: records - 1, maxTimestamp });
 
 t.test('the table: next sequence appends, the last five duplicates answer with their offsets, gaps and old epochs are refused', async (t) => {
   const table = new ProducerStateTable();
@@ -64,6 +65,23 @@ t.test('truncation forgets batches at and after the offset; a producer left with
   t.same(table.check(h(1, 0, 1, 1)), { kind: 'append' }, 'the truncated batch may come again');
 });
 
+t.test('expiry forgets producers whose newest batch timestamp is the expiration old; a batch of an older timestamp does not move the clock back', async (t) => {
+  const table = new ProducerStateTable();
+  table.record(h(1, 0, 0, 1, 5_000), 0, 0);
+  table.record(h(1, 0, 1, 1, 3_000), 1, 1); // a CreateTime batch stamped earlier than the one before it
+  table.record(h(2, 0, 0, 1, 9_000), 2, 2);
+  t.same(table.entry(1)!.lastTimestampMs, 5_000, 'the newest timestamp seen, not the last');
+  t.equal(table.expire(14_999, 10_000), 0, 'one millisecond short: kept');
+  t.equal(table.expire(15_000, 10_000), 1, 'producer 1 forgotten at exactly the expiration');
+  t.equal(table.entry(1), undefined);
+  t.same(table.check(h(1, 0, 7, 1)), { kind: 'append' }, 'a forgotten producer is taken at any sequence');
+  t.ok(table.entry(2), 'producer 2 (newer) kept');
+  table.restore(3, { epoch: 0, batches: [], lastTimestampMs: undefined as unknown as number });
+  t.equal(table.expire(1_000_000, 10_000), 1, 'only producer 2 goes: an entry of unknown time starts its clock at the check');
+  t.equal(table.expire(1_009_999, 10_000), 0);
+  t.equal(table.expire(1_010_000, 10_000), 1, 'and expires one expiration later');
+});
+
 /** The wire error `fn` throws, or 'none'. */
 function refusal(fn: () => unknown): string {
   try {
@@ -83,12 +101,16 @@ function producerBatch(producerId: number, epoch: number, seq: number, values: s
   return batch;
 }
 
-async function openPartition(fs: SimulatedFileSystem, clock: ManualClock): Promise<Partition> {
-  const log = await PartitionLog.open({ dir: DIR, config, fs, clock });
-  const partition = new Partition('t', 0, log, config);
+async function openPartition(fs: SimulatedFileSystem, clock: ManualClock, logConfig = config, leaderEpoch = 1): Promise<Partition> {
+  return (await openWithLog(fs, clock, logConfig, leaderEpoch)).partition;
+}
+
+async function openWithLog(fs: SimulatedFileSystem, clock: ManualClock, logConfig = config, leaderEpoch = 1): Promise<{ partition: Partition; log: PartitionLog }> {
+  const log = await PartitionLog.open({ dir: DIR, config: logConfig, fs, clock });
+  const partition = new Partition('t', 0, log, logConfig);
   await partition.producersLoaded();
-  await partition.becomeLeader(0, { leaderEpoch: 1, partitionEpoch: 1, isr: [0], replicas: [0] } as never, clock.nowMs());
-  return partition;
+  await partition.becomeLeader(0, { leaderEpoch, partitionEpoch: leaderEpoch, isr: [0], replicas: [0] } as never, clock.nowMs());
+  return { partition, log };
 }
 
 t.test('a leader answers a retried batch with its original offsets and appends nothing; refusals append nothing', async (t) => {
@@ -136,7 +158,7 @@ t.test('the state is rebuilt from the log when the partition opens again, and af
   t.same(after.producers.entry(4)?.batches.map((b) => b.firstSeq), [0, 1], 'a cut below every kept batch: rebuilt from the log, the two batches left');
 });
 
-t.test('a clean shutdown snapshot is loaded at the next open and only the batches after it are scanned; snapshots are used once', async (t) => {
+t.test('a clean shutdown snapshot is loaded at the next open and only the batches after it are scanned; it stays, true to the log', async (t) => {
   const fs = new SimulatedFileSystem();
   const clock = new ManualClock();
   const first = await openPartition(fs, clock);
@@ -150,15 +172,110 @@ t.test('a clean shutdown snapshot is loaded at the next open and only the batche
   await first.waitAppendable();
 
   const second = await openPartition(fs, clock);
+  t.equal(second.producersScannedFrom, 3, 'the log was read from the snapshot on');
   t.same(second.producers.entry(77)?.batches.map((b) => b.firstSeq), [10], 'loaded from the snapshot');
   t.same(second.producers.entry(4)?.batches.map((b) => b.firstSeq), [0, 1, 2, 3], 'and the batch after it from the log');
-  t.notOk((await fs.readdir(DIR)).some((name) => name.endsWith('.snapshot')), 'the snapshot is deleted once read');
+  t.ok((await fs.readdir(DIR)).includes(snapshotFileName(3)), 'the snapshot stays: it still describes the log');
 
-  await writeProducerSnapshot(fs, DIR, 99, second.producers);
+  await fs.writeFileAtomic(`${DIR}/${snapshotFileName(4)}`, Buffer.from('{"v":1,"offset":4,"crc":1,"producers":[[78,{"epoch":0,"batches":[]}]]}\n'));
   const third = await openPartition(fs, clock);
-  t.equal(third.producers.entry(77), undefined, 'a snapshot past the log end is ignored: the state comes from the log');
-  t.same(third.producers.entry(4)?.batches.map((b) => b.firstSeq), [0, 1, 2, 3]);
-  await fs.writeFileAtomic(`${DIR}/${snapshotFileName(2)}`, Buffer.from('{"v":1,"offset":2,"crc":1,"producers":[[77,{"epoch":0,"batches":[]}]]}\n'));
-  const fourth = await openPartition(fs, clock);
-  t.equal(fourth.producers.entry(77), undefined, 'a snapshot whose checksum fails is ignored');
+  t.equal(third.producers.entry(78), undefined, 'a snapshot whose checksum fails is ignored');
+  t.equal(third.producersScannedFrom, 3, 'the next older one is used instead');
 });
+
+t.test('the log rolls: the first append of each new segment snapshots the state, so a load after a crash scans from there, and a retry is still answered', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const small = parseLogConfig({ 'segment.bytes': '1024', 'flush.messages': '1' });
+  const first = await openPartition(fs, clock, small);
+  const value = 'x'.repeat(200);
+  for (let seq = 0; seq < 12; seq++) first.append(producerBatch(4, 0, seq, [value]));
+  await first.waitAppendable();
+  await settle(first);
+  const snapshots = (await fs.readdir(DIR)).filter((name) => name.endsWith('.snapshot'));
+  t.equal(snapshots.length, SNAPSHOTS_KEPT, `the newest ${SNAPSHOTS_KEPT} kept, older ones deleted`);
+  const newest = Number(snapshots.sort().at(-1)!.slice(0, 20));
+  t.ok(newest > 0 && newest <= 12, `the newest at a roll (${newest})`);
+  fs.crash();
+
+  const after = await openPartition(fs, clock, small);
+  t.ok(after.producersScannedFrom >= newest - 1 && after.producersScannedFrom > 0, `after the crash the load scanned from a snapshot (${after.producersScannedFrom}), not from 0`);
+  t.match(after.append(producerBatch(4, 0, 11, [value])), { duplicate: true, info: { baseOffset: 11 } }, 'the last batch retried after the crash is still a duplicate');
+  t.same([...after.producers.entries()], [...(await fullScan(fs, clock, small)).entries()], 'the state the whole log gives');
+});
+
+t.test('a truncation deletes the snapshots above the cut before the log loses what they counted', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const small = parseLogConfig({ 'segment.bytes': '1024', 'flush.messages': '1' });
+  const { partition, log } = await openWithLog(fs, clock, small);
+  const value = 'x'.repeat(200);
+  for (let seq = 0; seq < 12; seq++) partition.append(producerBatch(4, 0, seq, [value]));
+  await partition.waitAppendable();
+  await settle(partition);
+  partition.becomeFollower(1, 2);
+  await partition.truncateTo(2);
+  t.same((await fs.readdir(DIR)).filter((name) => name.endsWith('.snapshot')).map((name) => Number(name.slice(0, 20))).filter((at) => at > 2), [], 'none above the cut is left');
+  // The new leader's batches at the same offsets: another producer.
+  for (let seq = 0; seq < 10; seq++) partition.appendAsFollower(stamped(producerBatch(9, 0, seq, [value]), 2 + seq));
+  await partition.waitAppendable();
+  await settle(partition);
+  await log.close();
+
+  const after = await openPartition(fs, clock, small, 3);
+  t.ok(after.producersScannedFrom <= 2, `loaded from a snapshot at or below the cut (${after.producersScannedFrom})`);
+  t.same(after.producers.entry(4)?.batches.map((b) => b.firstSeq), [0, 1], 'producer 4 as the cut left it, not as a deleted snapshot counted it');
+  t.same([...after.producers.entries()], [...(await fullScan(fs, clock, small)).entries()], 'the state the whole log gives');
+});
+
+t.test('at open, snapshots above the log end recovery left are deleted before the log grows past them', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const first = await openPartition(fs, clock);
+  first.append(producerBatch(4, 0, 0, ['a']));
+  await first.waitAppendable();
+  // As if a torn tail had been cut below a snapshot that counted it.
+  const table = new ProducerStateTable();
+  table.record(h(77, 0, 10), 5, 5);
+  await writeProducerSnapshot(fs, DIR, 6, table);
+
+  const log = await PartitionLog.open({ dir: DIR, config, fs, clock });
+  const reopened = new Partition('t', 0, log, config);
+  await reopened.becomeLeader(0, { leaderEpoch: 2, partitionEpoch: 2, isr: [0], replicas: [0] } as never, clock.nowMs());
+  // The state is not loaded yet (no producer batch came): plain batches take the log past offset 6.
+  for (let i = 0; i < 8; i++) reopened.append(Buffer.from(buildBatch([{ key: null, value: Buffer.from(`p${i}`) }], { nowMs: 1000 })));
+  await reopened.waitAppendable();
+  await reopened.producersLoaded();
+  t.equal(reopened.producers.entry(77), undefined, 'the stale snapshot was not taken, though the log now reaches past it');
+  t.same(reopened.producers.entry(4)?.batches.map((b) => b.firstSeq), [0]);
+  t.notOk((await fs.readdir(DIR)).includes(snapshotFileName(6)), 'and it is gone');
+});
+
+t.test('a partition forgets producers silent for the expiration, only once its state is loaded', async (t) => {
+  const fs = new SimulatedFileSystem();
+  const clock = new ManualClock();
+  const partition = await openPartition(fs, clock);
+  partition.append(producerBatch(4, 0, 0, ['a']));
+  t.equal(partition.expireProducers(1000 + 59_999, 60_000), 0);
+  t.equal(partition.expireProducers(1000 + 60_000, 60_000), 1, 'the batch was stamped at 1000');
+  t.same(partition.append(producerBatch(4, 0, 5, ['late'])).duplicate, null, 'it comes back at any sequence');
+});
+
+/** The producer state a scan of the whole log gives. */
+async function fullScan(fs: SimulatedFileSystem, clock: ManualClock, logConfig: typeof config): Promise<ProducerStateTable> {
+  const log = await PartitionLog.open({ dir: DIR, config: logConfig, fs, clock });
+  const table = new ProducerStateTable();
+  await loadProducerState(log, table, 0, () => false);
+  return table;
+}
+
+/** Lets the partition's background snapshot writes finish (roll snapshots are written while appends go on). */
+async function settle(partition: Partition): Promise<void> {
+  await partition.snapshotsWritten();
+}
+
+/** A new leader's batch as a follower receives it: its offsets and the leader's epoch (2) stamped. */
+function stamped(batch: Uint8Array, baseOffset: number): Uint8Array {
+  stampBatch(batch, 0, baseOffset, 2);
+  return batch;
+}

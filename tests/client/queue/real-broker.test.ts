@@ -53,7 +53,8 @@ test('5 members on one partition, some releasing, one crashing: every record acc
       if (m.offset % 11 === 0 && m.deliveryCount === 1) {
         released++;
         inHand.delete(id);
-        await m.release();
+        // Refused when its lock ran out first (a loaded machine): it comes back anyway.
+        await m.release().catch(() => undefined);
         continue;
       }
       inHand.delete(id);

@@ -1,0 +1,66 @@
+/**
+ * Encryption at rest, what it costs: produce and consume throughput of
+ * 1 KiB records (acks=1, one partition) to a plain topic and to one with
+ * encryption.enabled, on the same broker process (a random keyring passed
+ * as encryption.keys) in the same run, alternating plain and encrypted so
+ * both see the same machine. Figures only: medians of the runs, their
+ * spread, and the encrypted/plain ratios.
+ *
+ *   npm run build && node dist/bench/encryption.js [--records N] [--runs N] [--quick] [--json]
+ */
+import { randomBytes } from 'node:crypto';
+import { Runnel } from '../client/index.js';
+import { isMainModule } from '../tools/main-module.js';
+import { runConsumePerf } from '../tools/perf/consume-perf.js';
+import type { PerfSummary } from '../tools/perf/perf-meter.js';
+import { runProducePerf } from '../tools/perf/produce-perf.js';
+import { benchArgs, fixed, freshTopic, median, spread, startBroker } from './bench-support.js';
+
+const USAGE = `Usage: node dist/bench/encryption.js [--records N] [--runs N] [--quick] [--json]   (build first)
+  --records N   1 KiB records per run and topic kind (default 100,000; --quick 10,000)
+  --runs N      runs of each kind (default 3; --quick 1)`;
+
+const RECORD_BYTES = 1024;
+
+interface KindFigures {
+  produceMbPerSec: number[];
+  consumeMbPerSec: number[];
+}
+
+async function oneRun(runnel: Runnel, records: number, config: Record<string, string>, into: KindFigures): Promise<void> {
+  const topic = await freshTopic(runnel, 1, config);
+  const produced: PerfSummary = await runProducePerf(runnel, { topic, numRecords: records, recordSize: RECORD_BYTES, producer: { acks: 1 } });
+  const consumed: PerfSummary = await runConsumePerf(runnel, { topic, numRecords: records });
+  if (produced.errors > 0 || consumed.errors > 0) throw new Error(`run on ${topic} lost records: ${produced.errors} produce errors, ${consumed.errors} not consumed`);
+  into.produceMbPerSec.push(produced.mbPerSec);
+  into.consumeMbPerSec.push(consumed.mbPerSec);
+  await runnel.admin().deleteTopic(topic);
+}
+
+async function runBench(records: number, runs: number, json: boolean): Promise<void> {
+  const keyring = `bench=${randomBytes(32).toString('base64')}`;
+  const broker = await startBroker(['--set', `encryption.keys=${keyring}`]);
+  const runnel = new Runnel({ bootstrap: [broker.bootstrap] });
+  const plain: KindFigures = { produceMbPerSec: [], consumeMbPerSec: [] };
+  const sealed: KindFigures = { produceMbPerSec: [], consumeMbPerSec: [] };
+  try {
+    for (let run = 0; run < runs; run++) {
+      await oneRun(runnel, records, {}, plain);
+      await oneRun(runnel, records, { 'encryption.enabled': 'true' }, sealed);
+    }
+  } finally {
+    await runnel.close();
+    await broker.stop();
+  }
+  const line = (what: string, p: number[], e: number[]): string =>
+    `${what.padEnd(8)} plain ${fixed(median(p))} MB/s [${spread(p)}]  encrypted ${fixed(median(e))} MB/s [${spread(e)}]  ratio ${fixed((100 * median(e)) / median(p), 0)}%`;
+  console.log(`# ${runs} runs x ${records} records of ${RECORD_BYTES} B, acks=1, 1 partition, one broker; medians [min..max]`);
+  console.log(line('produce', plain.produceMbPerSec, sealed.produceMbPerSec));
+  console.log(line('consume', plain.consumeMbPerSec, sealed.consumeMbPerSec));
+  if (json) console.log(JSON.stringify({ records, runs, plain, encrypted: sealed }));
+}
+
+if (isMainModule(import.meta.url)) {
+  const args = benchArgs(USAGE, []);
+  await runBench(Math.floor(args.num('records', 'BENCH_RECORDS', args.quick ? 10_000 : 100_000)), Math.floor(args.num('runs', 'BENCH_RUNS', args.quick ? 1 : 3)), args.json);
+}

@@ -1,0 +1,163 @@
+/**
+ * One record batch as encryption at rest keeps it on disk: still a
+ * RecordBatch v2 frame, so everything that reads only headers (recovery's
+ * torn-tail scan, index rebuilds, retention, truncation, DeleteRecords,
+ * `runnel recover`) works on it unchanged; only the records section is
+ * replaced by an envelope.
+ *
+ * ```
+ * offset   size  field
+ *      0     61  the batch header, clear, except:
+ *                  batchLength   of the envelope form (plaintext + 30 + n)
+ *                  crc           CRC-32C of these disk bytes [21, end): torn writes are found as before
+ *                  attributes    | ATTR_ENCRYPTED (bit 14: Kafka uses 0-6)
+ *     61      1  envelope version (1)
+ *     62      1  n: key id length
+ *     63      n  key id (ASCII): the key this batch is under
+ *   63+n     12  nonce (96 random bits, a fresh one per batch)
+ *   75+n      L  AES-256-GCM ciphertext of the records section (L = its plaintext length)
+ * 75+n+L     16  GCM tag
+ * ```
+ *
+ * The key id goes with every batch, not with the segment: rotation needs no
+ * segment roll, the cleaner and a follower that truncates and re-appends
+ * never have to keep a segment's batches under one key, and a lone `.log`
+ * file is enough for `runnel dump-log` to say which key it needs. It costs
+ * 30 + n bytes per batch.
+ *
+ * The additional authenticated data is the base offset plus every header
+ * byte from attributes to the key id: a batch moved to other offsets, a
+ * changed timestamp, record count or producer id, or a swapped key id fails
+ * the tag like a changed ciphertext byte. Not covered: batchLength (a change
+ * misframes the ciphertext and tag, which then fail), the CRC, and the
+ * partition leader epoch (outside Kafka's CRC too).
+ *
+ * Opening gives back the exact plaintext batch that was sealed, CRC and all,
+ * so consumers and followers receive what the producer sent.
+ */
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
+import {
+  BATCH_HEADER_BYTES,
+  BATCH_LOG_OVERHEAD,
+  BATCH_OFFSET_ATTRIBUTES,
+  BATCH_OFFSET_LENGTH,
+  readI64,
+  sealBatchCrc,
+} from '../../../protocol/batch/header.js';
+
+/** Attribute bit of a batch in envelope form; a batch arriving over the wire with it set is refused (batch-validation.ts). */
+export const ATTR_ENCRYPTED = 0x4000;
+export const ENVELOPE_VERSION = 1;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+const CIPHER = 'aes-256-gcm';
+
+/** Bytes an envelope adds to a batch whose key id is `keyIdBytes` long. */
+export function envelopeOverhead(keyIdBytes: number): number {
+  return 2 + keyIdBytes + NONCE_BYTES + TAG_BYTES;
+}
+
+export function isEncryptedBatch(bytes: Uint8Array, pos: number): boolean {
+  return ((bytes[pos + BATCH_OFFSET_ATTRIBUTES] as number) & (ATTR_ENCRYPTED >> 8)) !== 0;
+}
+
+function view(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Base offset + [attributes, end of key id): see the file comment. */
+function additionalData(disk: Uint8Array, pos: number, keyIdBytes: number): Uint8Array {
+  const aad = new Uint8Array(8 + (BATCH_HEADER_BYTES - BATCH_OFFSET_ATTRIBUTES) + 2 + keyIdBytes);
+  aad.set(disk.subarray(pos, pos + 8), 0);
+  aad.set(disk.subarray(pos + BATCH_OFFSET_ATTRIBUTES, pos + BATCH_HEADER_BYTES + 2 + keyIdBytes), 8);
+  return aad;
+}
+
+/**
+ * Writes the envelope form of the plaintext batch at `plain[pos, pos+size)`
+ * into `out` at `outPos`; returns its size. `nonce` must be fresh for `key`.
+ */
+export function sealBatch(plain: Uint8Array, pos: number, sizeBytes: number, keyId: Uint8Array, key: KeyObject, nonce: Uint8Array, out: Uint8Array, outPos: number): number {
+  const recordsBytes = sizeBytes - BATCH_HEADER_BYTES;
+  const diskBytes = sizeBytes + envelopeOverhead(keyId.byteLength);
+  const header = out.subarray(outPos, outPos + BATCH_HEADER_BYTES);
+  header.set(plain.subarray(pos, pos + BATCH_HEADER_BYTES));
+  const dv = view(out);
+  dv.setInt32(outPos + BATCH_OFFSET_LENGTH, diskBytes - BATCH_LOG_OVERHEAD);
+  dv.setUint16(outPos + BATCH_OFFSET_ATTRIBUTES, dv.getUint16(outPos + BATCH_OFFSET_ATTRIBUTES) | ATTR_ENCRYPTED);
+  let at = outPos + BATCH_HEADER_BYTES;
+  out[at++] = ENVELOPE_VERSION;
+  out[at++] = keyId.byteLength;
+  out.set(keyId, at);
+  at += keyId.byteLength;
+  out.set(nonce, at);
+  at += NONCE_BYTES;
+  const cipher = createCipheriv(CIPHER, key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(additionalData(out, outPos, keyId.byteLength));
+  const body = cipher.update(plain.subarray(pos + BATCH_HEADER_BYTES, pos + sizeBytes));
+  const tail = cipher.final();
+  out.set(body, at);
+  out.set(tail, at + body.byteLength);
+  at += recordsBytes;
+  out.set(cipher.getAuthTag(), at);
+  sealBatchCrc(out, outPos, diskBytes);
+  return diskBytes;
+}
+
+/** What an envelope says about itself before any key is used. */
+export interface EnvelopeInfo {
+  keyId: string;
+  baseOffset: number;
+}
+
+/** Thrown for an envelope that does not parse or authenticate; the caller turns it into CorruptLogError with the file and position. */
+export class EnvelopeError extends Error {
+  override name = 'EnvelopeError';
+}
+
+/** The key id and base offset of the envelope at `pos` (throws EnvelopeError when it is not well formed). */
+export function envelopeInfo(disk: Uint8Array, pos: number, sizeBytes: number): EnvelopeInfo {
+  const baseOffset = readI64(disk, pos);
+  if (sizeBytes < BATCH_HEADER_BYTES + envelopeOverhead(0)) throw new EnvelopeError(`the encrypted batch at offset ${baseOffset} is too short for its envelope (${sizeBytes} bytes)`);
+  const version = disk[pos + BATCH_HEADER_BYTES] as number;
+  if (version !== ENVELOPE_VERSION) throw new EnvelopeError(`the encrypted batch at offset ${baseOffset} has envelope version ${version}, this broker reads ${ENVELOPE_VERSION}`);
+  const keyIdBytes = disk[pos + BATCH_HEADER_BYTES + 1] as number;
+  if (sizeBytes < BATCH_HEADER_BYTES + envelopeOverhead(keyIdBytes)) throw new EnvelopeError(`the encrypted batch at offset ${baseOffset} is too short for its key id`);
+  const start = pos + BATCH_HEADER_BYTES + 2;
+  return { keyId: Buffer.from(disk.buffer, disk.byteOffset + start, keyIdBytes).toString('latin1'), baseOffset };
+}
+
+/**
+ * The plaintext batch sealed into the envelope at `disk[pos, pos+size)`,
+ * written to `out` at `outPos` (which may be `disk` itself at or before
+ * `pos`: the plaintext is shorter). Returns its size; throws EnvelopeError
+ * when the tag does not authenticate (tampered bytes, or a different key
+ * under that id).
+ */
+export function openBatch(disk: Uint8Array, pos: number, sizeBytes: number, key: KeyObject, out: Uint8Array, outPos: number): number {
+  const { baseOffset } = envelopeInfo(disk, pos, sizeBytes);
+  const keyIdBytes = disk[pos + BATCH_HEADER_BYTES + 1] as number;
+  const plainBytes = sizeBytes - envelopeOverhead(keyIdBytes);
+  const nonceAt = pos + BATCH_HEADER_BYTES + 2 + keyIdBytes;
+  const bodyAt = nonceAt + NONCE_BYTES;
+  const tagAt = pos + sizeBytes - TAG_BYTES;
+  const decipher = createDecipheriv(CIPHER, key, disk.subarray(nonceAt, bodyAt), { authTagLength: TAG_BYTES });
+  decipher.setAAD(additionalData(disk, pos, keyIdBytes));
+  decipher.setAuthTag(disk.subarray(tagAt, tagAt + TAG_BYTES));
+  const body = decipher.update(disk.subarray(bodyAt, tagAt));
+  let tail: Buffer;
+  try {
+    tail = decipher.final();
+  } catch {
+    throw new EnvelopeError(`the encrypted batch at offset ${baseOffset} does not authenticate: its bytes were changed, or the key under its id is not the one it was written with`);
+  }
+  // Header first: `out` may overlap `disk` at or before `pos`, and the body is already copied out of it.
+  if (out !== disk || outPos !== pos) out.set(disk.subarray(pos, pos + BATCH_HEADER_BYTES), outPos);
+  out.set(body, outPos + BATCH_HEADER_BYTES);
+  out.set(tail, outPos + BATCH_HEADER_BYTES + body.byteLength);
+  const dv = view(out);
+  dv.setInt32(outPos + BATCH_OFFSET_LENGTH, plainBytes - BATCH_LOG_OVERHEAD);
+  dv.setUint16(outPos + BATCH_OFFSET_ATTRIBUTES, dv.getUint16(outPos + BATCH_OFFSET_ATTRIBUTES) & ~ATTR_ENCRYPTED);
+  sealBatchCrc(out, outPos, plainBytes);
+  return plainBytes;
+}

@@ -1,0 +1,149 @@
+/**
+ * Encryption at rest for one broker's logs: turns the batches of an append
+ * into their envelope form (batch-envelope.ts) before they reach a segment
+ * or a pending segment, and batches read from disk back into plaintext.
+ *
+ * Every log has one (PartitionLog's `encryption` option); whether an
+ * append is sealed is the topic's `encryption.enabled`, while reads always
+ * open whatever envelopes they meet, so a topic whose setting changed, in
+ * either direction, keeps reading its older segments. A broker without keys
+ * still checks: an envelope read there fails with a clear EncryptionKeyError
+ * instead of serving ciphertext as records.
+ *
+ * Nonces come from the injected Rng's `fill` (crypto-grade in production,
+ * world/rng.ts): 96 random bits per batch, never derived from offsets, so a
+ * follower that truncates and re-writes the same offsets, or a cleaner that
+ * rewrites a batch, never reuses one under a key (at 2^32 batches per key
+ * the chance of any collision is still below 2^-32: NIST SP 800-38D's bound
+ * for random nonces; rotate keys well before that).
+ *
+ * Errors: a batch that does not authenticate is CorruptLogError (the log's
+ * read path takes the log offline, as for any damaged segment: it is never
+ * served and never skipped); a key the provider lacks is EncryptionKeyError,
+ * a configuration problem that fails the request and leaves the log online.
+ */
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../../../protocol/batch/header.js';
+import type { Rng } from '../../world/rng.js';
+import { CorruptLogError } from '../errors.js';
+import { EnvelopeError, NONCE_BYTES, envelopeInfo, envelopeOverhead, isEncryptedBatch, openBatch, sealBatch } from './batch-envelope.js';
+import { EncryptionKeyError, isValidKeyId, type KeyProvider } from './key-provider.js';
+
+export interface EncryptionOptions {
+  /** The broker's keys; null when none are configured (encrypted topics then refuse appends). */
+  keys: KeyProvider | null;
+  /** Where nonces come from. */
+  rng: Rng;
+}
+
+function batchSize(bytes: Uint8Array, pos: number): number {
+  return BATCH_LOG_OVERHEAD + new DataView(bytes.buffer, bytes.byteOffset + pos, BATCH_LOG_OVERHEAD).getInt32(BATCH_OFFSET_LENGTH);
+}
+
+export class LogCipher {
+  readonly #keyObjects = new Map<string, KeyObject>();
+
+  constructor(readonly opts: EncryptionOptions) {}
+
+  /** The key ids configured, for messages; empty without keys. */
+  #provider(): KeyProvider {
+    if (this.opts.keys === null) throw new EncryptionKeyError('this broker has no encryption keys (set encryption.key.file or encryption.keys)');
+    return this.opts.keys;
+  }
+
+  #key(id: string): KeyObject {
+    let key = this.#keyObjects.get(id);
+    if (key === undefined) {
+      key = createSecretKey(this.#provider().key(id));
+      this.#keyObjects.set(id, key);
+    }
+    return key;
+  }
+
+  /** The envelope form of every (validated, stamped) batch of `records`, under the current key; `records` is not changed. */
+  seal(records: Uint8Array): Uint8Array {
+    const keyId = this.#provider().currentKeyId();
+    // A provider of an embedding program is not held to the keyring's rules otherwise: the envelope stores the id in at most 255 bytes.
+    if (!isValidKeyId(keyId)) throw new EncryptionKeyError(`the current key id '${keyId.slice(0, 80)}' is not 1-64 of A-Z a-z 0-9 . _ -`);
+    const key = this.#key(keyId);
+    const keyIdBytes = Buffer.from(keyId, 'latin1');
+    const overhead = envelopeOverhead(keyIdBytes.byteLength);
+    let total = 0;
+    for (let pos = 0; pos < records.byteLength;) {
+      const size = batchSize(records, pos);
+      total += size + overhead;
+      pos += size;
+    }
+    const out = new Uint8Array(total);
+    const nonce = new Uint8Array(NONCE_BYTES);
+    let outPos = 0;
+    for (let pos = 0; pos < records.byteLength;) {
+      const size = batchSize(records, pos);
+      outPos += sealBatch(records, pos, size, keyIdBytes, key, this.opts.rng.fill(nonce), out, outPos);
+      pos += size;
+    }
+    return out;
+  }
+
+  /**
+   * Plaintext of whole disk batches (views of one read, `firstPosition` the
+   * first one's place in `file`, for errors). Batches not in envelope form
+   * come back as they are. `inPlace`: the views' bytes belong to this read
+   * and may be overwritten (the plaintext is shorter); otherwise opened
+   * batches get fresh buffers.
+   */
+  open(batches: Uint8Array[], file: string, firstPosition: number, inPlace: boolean): Uint8Array[] {
+    if (!batches.some((batch) => isEncryptedBatch(batch, 0))) return batches;
+    let position = firstPosition;
+    return batches.map((batch) => {
+      const at = position;
+      position += batch.byteLength;
+      if (!isEncryptedBatch(batch, 0)) return batch;
+      const out = inPlace ? batch : new Uint8Array(batch.byteLength);
+      return out.subarray(0, this.#openOne(batch, 0, batch.byteLength, out, 0, file, at));
+    });
+  }
+
+  /**
+   * Opens the whole batches of `bytes[0, length)` where they are, moving
+   * each plaintext batch down to follow the one before; returns the
+   * plaintext length (the cleaner's chunks: `position` is the chunk's place
+   * in `file`).
+   */
+  openInPlace(bytes: Uint8Array, length: number, file: string, position: number): number {
+    let out = 0;
+    for (let pos = 0; pos < length;) {
+      const size = length - pos >= BATCH_HEADER_BYTES ? batchSize(bytes, pos) : 0;
+      if (size < BATCH_HEADER_BYTES || pos + size > length) {
+        // Not a whole batch: left as it is, after the opened ones, for the caller's checks to report.
+        bytes.copyWithin(out, pos, length);
+        return out + length - pos;
+      }
+      if (isEncryptedBatch(bytes, pos)) {
+        out += this.#openOne(bytes, pos, size, bytes, out, file, position + pos);
+      } else {
+        if (out !== pos) bytes.copyWithin(out, pos, pos + size);
+        out += size;
+      }
+      pos += size;
+    }
+    return out;
+  }
+
+  #openOne(disk: Uint8Array, pos: number, size: number, out: Uint8Array, outPos: number, file: string, filePosition: number): number {
+    let key: KeyObject;
+    try {
+      const { keyId } = envelopeInfo(disk, pos, size);
+      try {
+        key = this.#key(keyId);
+      } catch (err) {
+        if (!(err instanceof EncryptionKeyError)) throw err;
+        throw new EncryptionKeyError(`${file}: the batch at byte ${filePosition} is encrypted under key '${keyId}', and ${err.message}`);
+      }
+      return openBatch(disk, pos, size, key, out, outPos);
+    } catch (err) {
+      if (err instanceof EnvelopeError) throw new CorruptLogError(file, filePosition, err.message);
+      throw err;
+    }
+  }
+}
