@@ -43,7 +43,9 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sign
 /** A broker process on a fresh data directory (with `extraArgs`, e.g. `--set name=value`); resolves once it prints its listening line. */
 export async function startBroker(extraArgs: readonly string[] = []): Promise<{ bootstrap: string; child: ChildProcess; dataDir: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-'));
-  const child = spawn(process.execPath, [BROKER_MAIN, '--port', '0', '--data', dataDir, ...extraArgs], {
+  // A broker given its listeners takes no --port (the two are alternatives).
+  const port = extraArgs.some((arg) => arg.startsWith('listeners=')) ? [] : ['--port', '0'];
+  const child = spawn(process.execPath, [BROKER_MAIN, ...port, '--data', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -19,6 +19,8 @@ import { splitAddress } from './cluster/address.js';
 import { isEtcdAddress, parseEtcdAddress } from './metadata/etcd-address.js';
 import { ConfigError, TOPIC_CONFIG_DEFS } from './storage/log-config.js';
 import type { ShareSettings } from './share/settings.js';
+import { isScramMechanism, SCRAM_MECHANISMS, type ScramMechanism } from '../client/security/scram.js';
+import { parseListeners, parseProtocolMap, usesSasl, usesTls, type ListenerSpec } from './security/listeners.js';
 
 export class BrokerConfigError extends Error {
   override name = 'BrokerConfigError';
@@ -33,6 +35,19 @@ export interface BrokerConfig {
   port: number;
   /** The host clients are told to connect to (Metadata); never a wildcard address. */
   advertisedHost: string;
+  /**
+   * Every listener (broker/security/listeners.ts); `host`/`port` above are
+   * the inter-broker listener's, which the broker registers with.
+   */
+  listeners: ListenerSpec[];
+  /** The listener other brokers (followers, the controller's clients) use to reach this one. */
+  interBrokerListenerName: string;
+  /** PEM files for SSL and SASL_SSL listeners (and this broker's own TLS connections to others). */
+  tls: { certFile: string; keyFile: string; caFile: string; clientAuth: TlsClientAuth };
+  /** SASL mechanisms the SASL listeners enable. */
+  saslMechanisms: ScramMechanism[];
+  /** How this broker authenticates to others over a SASL inter-broker listener; null: it does not. */
+  interBrokerSasl: { mechanism: ScramMechanism; username: string; passwordFile: string } | null;
   dataDir: string;
   maxRequestBytes: number;
   queuedMaxRequests: number;
@@ -107,6 +122,9 @@ export interface GroupSettings {
   offsetsRetentionMinutes: number;
   offsetMetadataMaxBytes: number;
 }
+
+export const TLS_CLIENT_AUTH = ['none', 'requested', 'required'] as const;
+export type TlsClientAuth = (typeof TLS_CLIENT_AUTH)[number];
 
 export const LOGGER_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LoggerLevel = (typeof LOGGER_LEVELS)[number];
@@ -225,6 +243,17 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'offset.metadata.max.bytes', defaultValue: '4096', doc: 'Longest metadata string (UTF-8 bytes) committed with an offset; a longer one gets OFFSET_METADATA_TOO_LARGE.', parse: int(0, INT32_MAX) },
   { name: 'host', defaultValue: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 listens on every interface.', parse: nonEmpty },
   { name: 'port', defaultValue: '9092', doc: 'TCP port to listen on; 0 lets the OS pick (the start-up line prints the real one).', parse: int(0, 65535) },
+  { name: 'listeners', defaultValue: '', doc: 'Listeners, comma-separated NAME://HOST:PORT (Kafka\'s shape), e.g. `PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093`. The name is the security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) unless listener.security.protocol.map maps it. Clients are told, in Metadata, the endpoints of the listener they connected through. Empty: one PLAINTEXT listener at host:port (set one or the other).', parse: (raw) => (raw.trim() === '' ? [] : parseListeners(raw)) },
+  { name: 'listener.security.protocol.map', defaultValue: '', doc: 'NAME:PROTOCOL pairs, comma-separated, for listeners not named after their protocol (e.g. `INTERNAL:SASL_SSL,EXTERNAL:SSL`).', parse: parseProtocolMap },
+  { name: 'inter.broker.listener.name', defaultValue: '', doc: 'The listener brokers use among themselves (follower fetches, controller requests, share-group reads): every broker of a cluster must have one of this name. The broker registers with its endpoint. Empty: the first listener.', parse: (raw) => raw.trim().toUpperCase() },
+  { name: 'tls.cert.file', defaultValue: '', doc: 'This broker\'s certificate chain (PEM), for SSL and SASL_SSL listeners, and as its client certificate when it connects to other brokers over TLS.', parse: (raw) => raw.trim() },
+  { name: 'tls.key.file', defaultValue: '', doc: 'The private key (PEM) of tls.cert.file.', parse: (raw) => raw.trim() },
+  { name: 'tls.ca.file', defaultValue: '', doc: 'CA certificates (PEM) that client certificates must chain to (tls.client.auth), and that other brokers\' certificates must chain to. Empty: the system\'s CAs.', parse: (raw) => raw.trim() },
+  { name: 'tls.client.auth', defaultValue: 'none', doc: 'Client certificates on SSL listeners (mutual TLS): none; requested (checked when sent); required (a connection without a valid one is refused). A verified certificate makes the principal `User:<CN of its subject>`; without one it is User:ANONYMOUS. On SASL_SSL the SASL user is the principal.', parse: oneOf(TLS_CLIENT_AUTH) },
+  { name: 'sasl.enabled.mechanisms', defaultValue: SCRAM_MECHANISMS.join(','), doc: 'SASL mechanisms the SASL listeners offer, comma-separated: SCRAM-SHA-256, SCRAM-SHA-512.', parse: (raw) => { const names = raw.split(',').map((n) => n.trim().toUpperCase()).filter((n) => n !== ''); if (names.length === 0) throw new Error('must name at least one mechanism'); for (const n of names) if (!isScramMechanism(n)) throw new Error(`unknown mechanism "${n}": ${SCRAM_MECHANISMS.join(' or ')}`); return names; } },
+  { name: 'inter.broker.sasl.mechanism', defaultValue: 'SCRAM-SHA-512', doc: 'The mechanism this broker authenticates to other brokers with, when the inter-broker listener uses SASL.', parse: (raw) => { const n = raw.trim().toUpperCase(); if (!isScramMechanism(n)) throw new Error(`must be ${SCRAM_MECHANISMS.join(' or ')}, got "${raw}"`); return n; } },
+  { name: 'inter.broker.sasl.username', defaultValue: '', doc: 'The SCRAM user this broker authenticates to other brokers as, when the inter-broker listener uses SASL (create it with `runnel users create` first).', parse: (raw) => raw.trim() },
+  { name: 'inter.broker.sasl.password.file', defaultValue: '', doc: 'A file holding that user\'s password (its first line), so the password is in no config dump or process list.', parse: (raw) => raw.trim() },
   { name: 'advertised.host', defaultValue: '', doc: 'Host name clients are told to connect to; empty means `host`, or 127.0.0.1 when `host` is a wildcard.', parse: (raw) => raw.trim() },
   { name: 'data.dir', defaultValue: './data', doc: 'Directory for partition logs and topic metadata (created if missing).', parse: nonEmpty },
   { name: 'max.request.bytes', defaultValue: String(100 * MiB), doc: 'Largest request frame accepted; a bigger length prefix closes the connection before any of the body is read.', parse: int(1024, INT32_MAX) },
@@ -330,14 +359,23 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
   if (session !== undefined && minSession !== undefined && maxSession !== undefined && (session < minSession || session > maxSession)) {
     problems.push(`group.consumer.session.timeout.ms ${session} must lie within group.consumer.min.session.timeout.ms ${minSession} and group.consumer.max.session.timeout.ms ${maxSession}`);
   }
+  const listenerConfig = resolveListeners(parsed, raw, problems);
   if (problems.length > 0) throw new BrokerConfigError(problems);
 
   const settings: Record<string, { value: string; explicit: boolean }> = {};
   for (const [name, entry] of raw) settings[name] = { value: entry.value.trim(), explicit: entry.where !== 'default' };
   const get = <T>(name: string): T => parsed.get(name) as T;
-  const host = get<string>('host');
+  const { listeners, interBroker } = listenerConfig!;
+  const host = interBroker.host;
   const advertised = get<string>('advertised.host');
+  const tlsClientAuth = get<TlsClientAuth>('tls.client.auth');
+  const interBrokerSaslUser = get<string>('inter.broker.sasl.username');
   return {
+    listeners,
+    interBrokerListenerName: interBroker.name,
+    tls: { certFile: get('tls.cert.file'), keyFile: get('tls.key.file'), caFile: get('tls.ca.file'), clientAuth: tlsClientAuth },
+    saslMechanisms: get('sasl.enabled.mechanisms'),
+    interBrokerSasl: usesSasl(interBroker.securityProtocol) && interBrokerSaslUser !== '' ? { mechanism: get('inter.broker.sasl.mechanism'), username: interBrokerSaslUser, passwordFile: get('inter.broker.sasl.password.file') } : null,
     nodeId: get('node.id'),
     controllerAddress: get('controller.address'),
     controllerLeaseMs: get('controller.lease.ms'),
@@ -352,7 +390,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     leaderImbalanceCheckIntervalSeconds: get('leader.imbalance.check.interval.seconds'),
     leaderImbalancePerBrokerPercentage: get('leader.imbalance.per.broker.percentage'),
     host,
-    port: get('port'),
+    port: interBroker.port,
     advertisedHost: advertised !== '' ? advertised : isWildcard(host) ? '127.0.0.1' : host,
     dataDir: get('data.dir'),
     maxRequestBytes: get('max.request.bytes'),
@@ -404,6 +442,51 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     topicDefaults,
     settings,
   };
+}
+
+/**
+ * The listeners (`listeners`, or host:port as one PLAINTEXT listener) and
+ * the inter-broker one, with the checks that span settings: TLS listeners
+ * need a certificate and key, a SASL inter-broker listener of a cluster
+ * needs the broker's own user. Problems are added to `problems`.
+ */
+function resolveListeners(parsed: Map<string, unknown>, raw: Map<string, { value: string; where: string }>, problems: string[]): { listeners: ListenerSpec[]; interBroker: ListenerSpec } | null {
+  const explicit = (name: string): boolean => raw.get(name)?.where !== 'default';
+  let listeners = parsed.get('listeners') as ListenerSpec[] | undefined;
+  if (listeners === undefined) return null;
+  if (listeners.length > 0 && (explicit('host') || explicit('port'))) {
+    problems.push('listeners and host/port both set: host/port is the shorthand for one PLAINTEXT listener; put every listener in listeners instead');
+    return null;
+  }
+  if (listeners.length > 0 && explicit('listener.security.protocol.map')) {
+    // The map changes how names parse: parse again with it.
+    try {
+      listeners = parseListeners(raw.get('listeners')!.value, parsed.get('listener.security.protocol.map') as Map<string, never>);
+    } catch (error) {
+      problems.push(`listeners: ${(error as Error).message}`);
+      return null;
+    }
+  }
+  if (listeners.length === 0) {
+    const host = parsed.get('host') as string | undefined;
+    const port = parsed.get('port') as number | undefined;
+    if (host === undefined || port === undefined) return null;
+    listeners = [{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host, port }];
+  }
+  const wanted = (parsed.get('inter.broker.listener.name') as string | undefined) ?? '';
+  const interBroker = wanted === '' ? listeners[0]! : listeners.find((l) => l.name === wanted);
+  if (interBroker === undefined) {
+    problems.push(`inter.broker.listener.name ${wanted} is none of the listeners (${listeners.map((l) => l.name).join(', ')})`);
+    return null;
+  }
+  if (listeners.some((l) => usesTls(l.securityProtocol)) && (parsed.get('tls.cert.file') === '' || parsed.get('tls.key.file') === '')) {
+    problems.push('an SSL or SASL_SSL listener needs tls.cert.file and tls.key.file');
+  }
+  const inCluster = (parsed.get('controller.address') ?? '') !== '';
+  if (inCluster && usesSasl(interBroker.securityProtocol) && (parsed.get('inter.broker.sasl.username') === '' || parsed.get('inter.broker.sasl.password.file') === '')) {
+    problems.push(`the inter-broker listener ${interBroker.name} uses SASL: set inter.broker.sasl.username and inter.broker.sasl.password.file (the user this broker logs in to the others as)`);
+  }
+  return { listeners, interBroker };
 }
 
 /** The config an embedding program gets from a plain object of settings (`{ 'data.dir': '/tmp/x', port: '0' }`). */

@@ -21,6 +21,8 @@ import { systemClock } from './world/clock.js';
 import { realFileSystem } from './world/file-system.js';
 import { systemRng, type Rng } from './world/rng.js';
 import { nodeTransport } from './world/transport.js';
+import { listenerEndpoints, type LocalEndpoints } from './security/endpoints.js';
+import { brokerSecurity } from './security/broker-security.js';
 
 /** Starts a controller; resolves once it accepts connections. */
 export async function startController(config: BrokerConfig, world: Partial<BrokerWorld> = {}): Promise<RunningBroker> {
@@ -44,11 +46,13 @@ export async function startController(config: BrokerConfig, world: Partial<Broke
     cleanups.push(() => controller.close());
 
     const faults = new BrokerFaults(logger);
-    const endpoint = { host: config.advertisedHost, port: config.port };
+    const endpoint: LocalEndpoints = { host: config.advertisedHost, port: config.port };
+    const security = await brokerSecurity(config, fs);
     const view = { get image() { return store.image; }, partition: () => undefined };
     const handlers = buildControllerHandlerTable({ config, controller, replicas: view, logger, endpoint, controllerId: () => config.nodeId, controllerApis: controller }, faults);
-    const server = await BrokerServer.start({ transport, config, handlers, clock, logger, caps: { maxConnections: config.maxConnections === -1 ? 1000 : config.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: config.adminReservedConnections } });
+    const server = await BrokerServer.start({ transport, config, handlers, clock, logger, caps: { maxConnections: config.maxConnections === -1 ? 1000 : config.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: config.adminReservedConnections }, listeners: security.listeners });
     endpoint.port = server.port;
+    endpoint.listeners = listenerEndpoints(config.settings['advertised.host']?.value ?? '', server.listeners);
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
     logger.info(
       { event: 'listening', role: 'controller', host: server.host, port: server.port, dataDir, clusterId: store.image.clusterId, nodeId: config.nodeId, brokers: store.image.brokers.size, topics: store.image.topics.size },

@@ -60,6 +60,8 @@ import { keyProviderFromConfig } from './storage/encryption/keys-from-config.js'
 import { nodeTransport, type Transport } from './world/transport.js';
 import { nodeHttpServer, type HttpServer } from './world/http-server.js';
 import { Telemetry } from './metrics/telemetry.js';
+import { listenerEndpoints, type LocalEndpoints } from './security/endpoints.js';
+import { brokerSecurity } from './security/broker-security.js';
 
 /** Everything the broker reads from outside: time, randomness, disk, network, and where logs go. */
 export interface BrokerWorld {
@@ -175,16 +177,19 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
 
     // A broker of a cluster replicates: its fetchers and ISR changes need the controller channel (made first) and its broker epoch (known once registered).
-    const endpoint = { host: config.advertisedHost, port: config.port };
-    const ha = onEtcd ? await openEtcdController({ config, fs, clock, rng, transport, logger, cleanups, endpoint }) : null;
+    const endpoint: LocalEndpoints = { host: config.advertisedHost, port: config.port };
+    const security = await brokerSecurity(config, fs);
+    // What this broker reaches the others with: TLS and SASL when the inter-broker listener uses them (security/broker-security.ts).
+    const interBrokerWorld = { transport: security.interBroker(transport), clock, rng };
+    const ha = onEtcd ? await openEtcdController({ config, fs, clock, rng, transport: interBrokerWorld.transport, logger, cleanups, endpoint }) : null;
     const remote: ControllerChannel | null = store !== null ? null : ha !== null ? ha.channel : (() => {
       const [controllerHost, controllerPort] = splitAddress(config.controllerAddress);
-      const channel = new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: { transport, clock, rng }, logger: logger.child({ component: 'controllerChannel' }) });
+      const channel = new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: interBrokerWorld, logger: logger.child({ component: 'controllerChannel' }) });
       cleanups.push(() => channel.close());
       return channel;
     })();
     let joined: BrokerLifecycle | undefined;
-    const replication = remote === null ? {} : { replication: { channel: remote, world: { transport, clock, rng }, brokerEpoch: () => joined?.brokerEpoch ?? -1, staleBrokerEpoch: (epoch: number) => void joined?.staleEpoch(epoch) } };
+    const replication = remote === null ? {} : { replication: { channel: remote, world: interBrokerWorld, brokerEpoch: () => joined?.brokerEpoch ?? -1, staleBrokerEpoch: (epoch: number) => void joined?.staleEpoch(epoch) } };
     const highWatermarks = new HighWatermarkCheckpoint({ dataDir, fs, logger });
     const serving = new ReplicaManager({ nodeId: config.nodeId, logs, config, logger, clock, highWatermarks, onIsrChanged: telemetry.onIsrChanged, ...replication });
     replicas = serving;
@@ -229,7 +234,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     coordinator.onImage(serving.image);
     cleanups.push(async () => coordinator.close());
     const producerIds = new ProducerIdBlocks(channel, () => ({ brokerId: config.nodeId, brokerEpoch: running.brokerEpoch }));
-    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: { transport, clock, rng }, controllerId: () => channel.controllerId, meter: telemetry.meter, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
+    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: interBrokerWorld, controllerId: () => channel.controllerId, meter: telemetry.meter, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
     let listening: BrokerServer | undefined;
     await telemetry.serve({ replicas: serving, coordinator, lifecycle: running, faults, server: () => listening }, { http: world.http ?? nodeHttpServer, clock, logger });
     cleanups.push(() => telemetry.close());
@@ -241,9 +246,11 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       logger,
       caps: { maxConnections: budget.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: budget.adminReservedConnections },
       observer: telemetry.observer,
+      listeners: security.listeners,
     });
     listening = server;
     endpoint.port = server.port;
+    endpoint.listeners = listenerEndpoints(config.settings['advertised.host']?.value ?? '', server.listeners);
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
     // Runs before the server closes: leaderships move while this broker still answers, so clients are told where to go.
     cleanups.push(async () => {
@@ -256,8 +263,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
 
     const topicCount = serving.image.topics.size;
     logger.info(
-      { event: 'listening', host: server.host, port: server.port, dataDir, clusterId: serving.image.clusterId, nodeId: config.nodeId, topics: topicCount, controller: embedded ? 'embedded' : config.controllerAddress, brokerEpoch: lifecycle.brokerEpoch },
-      `runnel broker listening on ${server.host}:${server.port}, data in ${dataDir} (${topicCount} topic(s))`,
+      { event: 'listening', host: server.host, port: server.port, listeners: server.listeners, dataDir, clusterId: serving.image.clusterId, nodeId: config.nodeId, topics: topicCount, controller: embedded ? 'embedded' : config.controllerAddress, brokerEpoch: lifecycle.brokerEpoch },
+      `runnel broker listening on ${server.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')}, data in ${dataDir} (${topicCount} topic(s))`,
     );
 
     return runningNode({ server, dataDir, clusterId: serving.image.clusterId, faults, cleanups, logger, role: 'broker' });

@@ -17,6 +17,7 @@ import { deleteGroups, describeGroup, groupLag, listGroupOffsets, listGroups, re
 import { describeShareGroup, type ShareGroupDescription } from './admin/share-groups.js';
 import { partitionLags } from './lag.js';
 import { deleteRecords } from './admin/delete-records.js';
+import { deleteScramUser, describeScramUsers, scramMechanism, upsertScramUser, type ScramUser } from './admin/scram-users.js';
 import { deadLetterTopics, type DeadLetterTopicUse } from './admin/dead-letters.js';
 
 export class RunnelAdmin implements Admin {
@@ -283,6 +284,25 @@ export class RunnelAdmin implements Admin {
 
   deleteGroups(groupIds: readonly string[]): Promise<GroupOutcome[]> {
     return this.#open(() => deleteGroups(this.#cluster, groupIds));
+  }
+
+  /** Creates or replaces a SCRAM user (salted here: the password never leaves the client). Default mechanisms: both. */
+  upsertScramUser(name: string, password: string, opts?: { mechanisms?: readonly string[]; iterations?: number }): Promise<void> {
+    if (typeof name !== 'string' || name === '') throw invalidArgument('upsertScramUser takes a user name');
+    if (typeof password !== 'string' || password === '') throw invalidArgument('upsertScramUser takes a non-empty password');
+    const mechanisms = (opts?.mechanisms ?? ['SCRAM-SHA-256', 'SCRAM-SHA-512']).map(scramMechanism);
+    return this.#retrying(`setting SCRAM user ${name}`, () => upsertScramUser(this.#cluster, name, password, mechanisms, opts?.iterations));
+  }
+
+  /** Deletes a SCRAM user's credentials (every mechanism it has, by default). */
+  deleteScramUser(name: string, opts?: { mechanisms?: readonly string[] }): Promise<void> {
+    const mechanisms = opts?.mechanisms?.map(scramMechanism);
+    return this.#retrying(`deleting SCRAM user ${name}`, () => deleteScramUser(this.#cluster, name, mechanisms));
+  }
+
+  /** SCRAM users and their mechanisms (never salts or keys); every user when `names` is absent. */
+  describeScramUsers(names?: readonly string[]): Promise<ScramUser[]> {
+    return this.#retrying('describing SCRAM users', () => describeScramUsers(this.#cluster, names));
   }
 
   /** A call that retries inside (one budget per request it makes), refused once the admin is closed. */

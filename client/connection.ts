@@ -44,6 +44,7 @@ import { backoffMs, type RetryPolicy } from './backoff.js';
 import { sleepOn, type ClientClock, type TimerHandle } from './clock.js';
 import { RunnelError, clientClosed, systemCodeOf } from './errors.js';
 import type { OutgoingConnection } from './transport.js';
+import { SaslAuthenticationError } from './security/sasl-transport.js';
 import type { Logger } from './types.js';
 import { systemClientWorld, type ClientWorld } from './world.js';
 
@@ -280,7 +281,8 @@ export class Connection {
         const err = this.#networkError(error ?? new Error('closed'));
         const reason = systemCodeOf(err) ?? (tcpConnected ? 'the connection closed during the version handshake' : 'the connection closed while connecting');
         onConnectFailure(new ConnectFailure(
-          err.errorName === 'CONNECTION_FAILED' ? err : new RunnelError('CONNECTION_FAILED', `Could not connect to ${this.address}: ${err.message}`, { cause: err, reason }),
+          // A refused login is said as it is (not retriable): connecting again with the same password cannot help.
+          err.errorName === 'CONNECTION_FAILED' || !err.retriable ? err : new RunnelError('CONNECTION_FAILED', `Could not connect to ${this.address}: ${err.message}`, { cause: err, reason }),
           reason,
         ));
         this.#kill(link, err, true);
@@ -380,6 +382,7 @@ export class Connection {
   }
 
   #networkError(err: Error & { code?: unknown }): RunnelError {
+    if (err instanceof SaslAuthenticationError) return new RunnelError(err.code, `${this.address}: ${err.message}`, { cause: err });
     if (err.code === 'ECONNREFUSED') {
       return new RunnelError('CONNECTION_FAILED', `Connection refused by ${this.address}: is the broker running on that address?`, { cause: err });
     }

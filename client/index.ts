@@ -5,6 +5,7 @@
 export { Runnel } from './runnel.js';
 export { RunnelError, ClientErrors, type ClientErrorName, type RunnelErrorName } from './errors.js';
 export type { ErrorName } from '../protocol/errors.js';
+export type { SaslOption, TlsOption } from './security/secure-transport.js';
 export { ProducerDefaults } from './defaults.js';
 export { partitionForKey, murmur2 } from './producer/partitioner.js';
 export { parseDeliverAt } from './delivery-time.js';

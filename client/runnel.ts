@@ -14,6 +14,7 @@ import { RunnelQueue } from './queue/queue.js';
 import { resolveQueueOptions } from './queue/options.js';
 import type { Acks, Admin, Consumer, ConsumerOptions, Logger, Producer, ProducerOptions, Queue, QueueOptions, RunnelOptions } from './types.js';
 import { systemClientWorld, type ClientWorld } from './world.js';
+import { securedTransport } from './security/secure-transport.js';
 import { resolveResilience, type ResolvedResilience } from './resilience/options.js';
 
 const KiB = 1024;
@@ -62,7 +63,8 @@ export class Runnel {
       maxBackoffMs: nonNegative('retry.maxBackoffMs', opts.retry?.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs),
     };
     this.#logger = opts.logger ?? silentLogger;
-    this.#world = { ...systemClientWorld, ...world };
+    const base = { ...systemClientWorld, ...world };
+    this.#world = { ...base, transport: securedTransport(base.transport, opts.tls, opts.sasl) };
     this.#resilience = resolveResilience(opts.resilience);
   }
 

@@ -28,6 +28,12 @@ export interface ConnectionEvents {
 export interface TransportConnection {
   /** `host:port` of the peer, for logs. */
   readonly remoteAddress: string;
+  /**
+   * Only on a connection accepted over TLS: the subject CN of the peer's
+   * client certificate when it sent one that verified against the CA, else
+   * null. Undefined: not TLS.
+   */
+  readonly peerCertificateCn?: string | null;
   /** Must be called once, in the same synchronous step that received the connection; events come only after it. */
   attach(events: ConnectionEvents): void;
   /**

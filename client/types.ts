@@ -7,6 +7,7 @@ import type { RunnelError } from './errors.js';
 import type { DeadLetterTopicUse } from './admin/dead-letters.js';
 import type { ShareGroupDescription } from './admin/share-groups.js';
 import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
+import type { SaslOption, TlsOption } from './security/secure-transport.js';
 
 export type Acks = 0 | 1 | 'all' | -1;
 export type CompressionName = 'none' | 'gzip' | 'lz4';
@@ -30,6 +31,10 @@ export interface RunnelOptions {
   retry?: { retries?: number; initialBackoffMs?: number; maxBackoffMs?: number };
   /** Anything with pino's method shape; silent by default. */
   logger?: Logger;
+  /** Connect over TLS: true checks the broker's certificate against the system's CAs; or PEM contents { ca, cert, key } (cert/key: mutual TLS). */
+  tls?: TlsOption;
+  /** Authenticate with SCRAM on a SASL listener (SASL_PLAINTEXT, or SASL_SSL with `tls`). */
+  sasl?: SaslOption;
   /** Per-broker circuit breakers and request bulkheads (docs/CLIENT.md "Failure isolation"). */
   resilience?: ResilienceOptions;
 }
@@ -524,6 +529,12 @@ export interface Admin {
    * Without `partitions`, every partition, reporting only those elected.
    */
   electLeaders(opts?: { type?: 'preferred' | 'unclean'; partitions?: readonly { topic: string; partition: number }[] }): Promise<PartitionOutcome[]>;
+  /** Creates or replaces a SCRAM user (the password is salted and hashed here, never sent). Default: SCRAM-SHA-256 and -512. */
+  upsertScramUser(name: string, password: string, opts?: { mechanisms?: readonly string[]; iterations?: number }): Promise<void>;
+  /** Deletes a SCRAM user's credentials (every mechanism it has unless `mechanisms`). */
+  deleteScramUser(name: string, opts?: { mechanisms?: readonly string[] }): Promise<void>;
+  /** SCRAM users and their mechanisms and iteration counts (never salts or keys); every user when `names` is absent. */
+  describeScramUsers(names?: readonly string[]): Promise<{ name: string; credentials: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; iterations: number }[] }[]>;
   /**
    * Every consumer group of the cluster: each live broker is asked for the
    * groups it coordinates and the answers are merged, sorted by group id.

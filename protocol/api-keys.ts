@@ -36,6 +36,12 @@ export const ApiKey = {
   AllocateProducerIds: 67,
   BrokerRegistration: 62,
   BrokerHeartbeat: 63,
+  /** Authentication on SASL listeners (broker/security/). */
+  SaslHandshake: 17,
+  SaslAuthenticate: 36,
+  /** SCRAM users: read from any broker's metadata; changes forwarded to the controller. */
+  DescribeUserScramCredentials: 50,
+  AlterUserScramCredentials: 51,
   /** Runnel's own (Kafka has no such API): brokers follow the metadata log with it. Above Kafka's range, so never a clash. */
   MetadataChanges: 1000,
 } as const;

@@ -74,6 +74,10 @@ const bodyCodecs: CodecTable = {
   ShareAcknowledge: avro('ShareAcknowledge'),
   DeleteRecords: avro('DeleteRecords'),
   AllocateProducerIds: avro('AllocateProducerIds'),
+  SaslHandshake: avro('SaslHandshake'),
+  SaslAuthenticate: avro('SaslAuthenticate'),
+  DescribeUserScramCredentials: avro('DescribeUserScramCredentials'),
+  AlterUserScramCredentials: avro('AlterUserScramCredentials'),
   Produce: produceVersions,
   Fetch: fetchVersions,
 };

@@ -83,6 +83,13 @@ export const Errors = {
   DUPLICATE_BROKER_REGISTRATION: { code: 101, retriable: true, message: 'Another broker with this node id is registered and its session is still live: after a restart this clears once the old session times out (broker.session.timeout.ms); if it persists, two brokers share one node id.' },
   INCONSISTENT_CLUSTER_ID: { code: 104, retriable: false, message: 'The cluster id in the request is not this cluster\'s: the broker\'s data directory belongs to another cluster, or it points at the wrong controller.' },
   INELIGIBLE_REPLICA: { code: 107, retriable: false, message: 'The proposed ISR names a replica that may not join it (the broker is fenced or not registered); propose an ISR without it.' },
+  // Authentication (SASL/SCRAM, broker/security/): Kafka's codes.
+  UNSUPPORTED_SASL_MECHANISM: { code: 33, retriable: false, message: 'The broker does not enable this SASL mechanism on this listener; use one it lists (SCRAM-SHA-256 or SCRAM-SHA-512).' },
+  ILLEGAL_SASL_STATE: { code: 34, retriable: false, message: 'A SASL request came out of order (or on a listener without SASL); reconnect and start with SaslHandshake.' },
+  SASL_AUTHENTICATION_FAILED: { code: 58, retriable: false, message: 'Authentication failed: the user name or password is wrong, or the user has no credential for this mechanism.' },
+  RESOURCE_NOT_FOUND: { code: 91, retriable: false, message: 'The named resource (a user) does not exist.' },
+  DUPLICATE_RESOURCE: { code: 92, retriable: false, message: 'The request names the same resource (user and mechanism) twice.' },
+  UNACCEPTABLE_CREDENTIAL: { code: 93, retriable: false, message: 'The credential is not acceptable (an empty user name or salt, or fewer than 4096 iterations).' },
   UNKNOWN_API: { code: 200, retriable: false, message: 'The broker does not know this API key; check ApiVersions.' },
   // Kafka's code for this is 14, which Runnel gave CORRUPT_SEGMENT before it had groups; codes never change, so this one is Runnel's own.
   COORDINATOR_LOAD_IN_PROGRESS: { code: 202, retriable: true, message: 'The group coordinator is still loading the group\'s state from its log (it became coordinator moments ago); retry shortly.' },

@@ -652,6 +652,52 @@ export interface DeleteRecordsResponse {
   topics: { name: string; partitions: { partition: number; lowWatermark: number; errorCode: number; errorMessage: string | null }[] }[];
 }
 
+/* SASL (17, 36) and SCRAM users (50, 51): broker/security/ */
+export interface SaslHandshakeRequest {
+  mechanism: string;
+}
+export interface SaslHandshakeResponse {
+  errorCode: number;
+  mechanisms: string[];
+}
+export interface SaslAuthenticateRequest {
+  authBytes: Uint8Array;
+}
+export interface SaslAuthenticateResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  authBytes: Uint8Array;
+  /** 0: the session lasts as long as the connection. */
+  sessionLifetimeMs: number;
+}
+/** Kafka's numbering of SCRAM mechanisms on the wire: 1 SCRAM-SHA-256, 2 SCRAM-SHA-512. */
+export type ScramMechanismCode = number;
+export interface DescribeUserScramCredentialsRequest {
+  /** null: every user with a credential. */
+  users: string[] | null;
+}
+export interface DescribeUserScramCredentialsResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  results: { user: string; errorCode: number; errorMessage: string | null; credentialInfos: { mechanism: ScramMechanismCode; iterations: number }[] }[];
+}
+export interface ScramCredentialUpsertion {
+  name: string;
+  mechanism: ScramMechanismCode;
+  iterations: number;
+  salt: Uint8Array;
+  saltedPassword: Uint8Array;
+}
+export interface AlterUserScramCredentialsRequest {
+  deletions: { name: string; mechanism: ScramMechanismCode }[];
+  upsertions: ScramCredentialUpsertion[];
+}
+export interface AlterUserScramCredentialsResponse {
+  throttleTimeMs: number;
+  results: { user: string; errorCode: number; errorMessage: string | null }[];
+}
+
 export interface RequestBodies {
   ApiVersions: ApiVersionsRequest;
   Metadata: MetadataRequest;
@@ -685,6 +731,10 @@ export interface RequestBodies {
   ShareFetch: ShareFetchRequest;
   ShareAcknowledge: ShareAcknowledgeRequest;
   DeleteRecords: DeleteRecordsRequest;
+  SaslHandshake: SaslHandshakeRequest;
+  SaslAuthenticate: SaslAuthenticateRequest;
+  DescribeUserScramCredentials: DescribeUserScramCredentialsRequest;
+  AlterUserScramCredentials: AlterUserScramCredentialsRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -719,6 +769,10 @@ export interface ResponseBodies {
   ShareFetch: ShareFetchResponse;
   ShareAcknowledge: ShareAcknowledgeResponse;
   DeleteRecords: DeleteRecordsResponse;
+  SaslHandshake: SaslHandshakeResponse;
+  SaslAuthenticate: SaslAuthenticateResponse;
+  DescribeUserScramCredentials: DescribeUserScramCredentialsResponse;
+  AlterUserScramCredentials: AlterUserScramCredentialsResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

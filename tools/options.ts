@@ -14,6 +14,15 @@ export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 /** Options every command that talks to a broker carries. */
 export interface ClientOptions {
   bootstrap: string;
+  /** Connect over TLS (implied by tlsCa). */
+  tls?: boolean;
+  /** CA certificate file (PEM) the broker's certificate must chain to. */
+  tlsCa?: string;
+  /** SCRAM user to log in as (also RUNNEL_USERNAME). */
+  username?: string;
+  /** Read the login password from stdin's first line (otherwise RUNNEL_PASSWORD). */
+  passwordStdin?: boolean;
+  saslMechanism?: string;
 }
 
 export const BOOTSTRAP_ENV_VAR = 'RUNNEL_BOOTSTRAP';
@@ -24,13 +33,31 @@ export const BOOTSTRAP_FLAGS = '-b, --bootstrap <host:port[,host:port]>';
  * broker. The value is checked as it is parsed, from the flag or the
  * variable, so a malformed one is a one-line usage error naming its source.
  */
-export function withBootstrap(command: Command): Command {
-  return command.addOption(
+export function withBootstrap(command: Command, opts: { passwordStdin?: boolean } = {}): Command {
+  command.addOption(
     new Option(BOOTSTRAP_FLAGS, 'brokers to connect to')
       .env(BOOTSTRAP_ENV_VAR)
       .default(DEFAULT_BOOTSTRAP)
       .argParser(bootstrapArgument),
   );
+  return withConnectionSecurity(command, opts);
+}
+
+/**
+ * The connection's security, the same on every command: `--tls`,
+ * `--tls-ca FILE`, `--username NAME` (RUNNEL_USERNAME) with the password
+ * from RUNNEL_PASSWORD or `--password-stdin`, and `--sasl-mechanism`.
+ * `passwordStdin: false` for a command whose stdin carries something else
+ * (`users create --password-stdin` reads the new user's password there).
+ */
+function withConnectionSecurity(command: Command, opts: { passwordStdin?: boolean }): Command {
+  command
+    .option('--tls', 'connect over TLS (checks the broker certificate against the system CAs, or --tls-ca)')
+    .option('--tls-ca <file>', 'CA certificate (PEM) the broker certificate must chain to; implies --tls')
+    .addOption(new Option('--username <name>', 'SCRAM user to log in as (SASL listeners); the password comes from RUNNEL_PASSWORD or --password-stdin').env('RUNNEL_USERNAME'))
+    .addOption(new Option('--sasl-mechanism <name>', 'SCRAM-SHA-256 or SCRAM-SHA-512').default('SCRAM-SHA-512'));
+  if (opts.passwordStdin !== false) command.option('--password-stdin', 'read the login password from the first line of stdin (not with produce, which reads records there)');
+  return command;
 }
 
 /** The commander parser of a bootstrap list: the value as given, once it is known to parse. */

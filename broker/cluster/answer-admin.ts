@@ -12,6 +12,8 @@ import { createTopicsHandler } from '../handlers/create-topics.js';
 import { deleteTopicsHandler } from '../handlers/delete-topics.js';
 import { NO_RESPONSE, type ApiHandler, type RequestContext } from '../handlers/handler.js';
 import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionReassignmentsHandler } from '../handlers/partition-moves.js';
+import { internalSession } from '../security/session.js';
+import { alterUserScramCredentialsHandler } from '../handlers/scram-users.js';
 import type { ForwardedApi } from './controller-channel.js';
 
 export function adminAnswerer(admin: AdminContext): <K extends ForwardedApi>(api: K, request: RequestBodies[K]) => Promise<ResponseBodies[K]> {
@@ -23,12 +25,14 @@ export function adminAnswerer(admin: AdminContext): <K extends ForwardedApi>(api
     AlterPartitionReassignments: alterPartitionReassignmentsHandler(admin),
     ListPartitionReassignments: listPartitionReassignmentsHandler(admin),
     ElectLeaders: electLeadersHandler(admin),
+    AlterUserScramCredentials: alterUserScramCredentialsHandler(admin),
   };
   const ctx: RequestContext = {
     apiVersion: 0,
     clientId: 'forwarded',
     signal: new AbortController().signal,
     logger: admin.logger,
+    session: internalSession(),
     ordered: async (step) => step(),
     whenWritable: async () => undefined,
     closeConnection: () => undefined,

@@ -31,6 +31,8 @@ import type {
   AlterPartitionRequest,
   AlterPartitionResponse,
   BrokerRegistrationRequest,
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
   ListPartitionReassignmentsRequest,
@@ -164,6 +166,10 @@ export class ControllerSeat implements ControllerApis, TopicAdmin {
 
   electLeaders(request: ElectLeadersRequest): Promise<ElectLeadersResponse> {
     return this.#run((c) => c.electLeaders(request));
+  }
+
+  alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
+    return this.#run((c) => c.alterUserScramCredentials(request));
   }
 
   /** Runs `fn` on the active controller, or refuses with NOT_CONTROLLER; store failures said as the wire should say them. */

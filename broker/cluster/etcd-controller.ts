@@ -20,7 +20,7 @@ import type { Cleanups } from '../running-node.js';
 import type { Clock } from '../world/clock.js';
 import type { FileSystem } from '../world/file-system.js';
 import type { Rng } from '../world/rng.js';
-import type { Transport } from '../world/transport.js';
+import type { ClientTransport } from '../../client/transport.js';
 import { adminAnswerer } from './answer-admin.js';
 import type { ForwardedApi } from './controller-channel.js';
 import { ControllerSeat } from './controller-seat.js';
@@ -39,7 +39,8 @@ export async function openEtcdController(opts: {
   fs: FileSystem;
   clock: Clock;
   rng: Rng;
-  transport: Transport;
+  /** How this node reaches the active controller (the inter-broker listener's TLS and SASL included). */
+  transport: ClientTransport;
   logger: Logger;
   cleanups: Cleanups;
   /** This node's advertised address (the port is filled in once bound). */

@@ -15,6 +15,8 @@ import { errorNameOf, ProtocolError } from '../../protocol/errors.js';
 import type {
   AlterPartitionReassignmentsRequest,
   AlterPartitionReassignmentsResponse,
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
   ListPartitionReassignmentsRequest,
@@ -99,6 +101,10 @@ export class ForwardingAdmin implements TopicAdmin {
 
   electLeaders(request: ElectLeadersRequest): Promise<ElectLeadersResponse> {
     return this.#channel.forward('ElectLeaders', request);
+  }
+
+  alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
+    return this.#channel.forward('AlterUserScramCredentials', request);
   }
 
   /** This broker's `auto.create.topics` decides (as Kafka's); the controller creates. */

@@ -7,6 +7,8 @@
  * admin requests to any broker.
  */
 import type {
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse,
   AlterPartitionReassignmentsRequest,
   AlterPartitionReassignmentsResponse,
   ElectLeadersRequest,
@@ -31,4 +33,6 @@ export interface TopicAdmin {
   alterPartitionReassignments(request: AlterPartitionReassignmentsRequest): Promise<AlterPartitionReassignmentsResponse>;
   listPartitionReassignments(request: ListPartitionReassignmentsRequest): Promise<ListPartitionReassignmentsResponse>;
   electLeaders(request: ElectLeadersRequest): Promise<ElectLeadersResponse>;
+  /** SCRAM users: decided by the controller per user (security/scram-admin.ts) and applied through the metadata log. */
+  alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse>;
 }

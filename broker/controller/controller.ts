@@ -30,6 +30,8 @@ import type {
   AlterPartitionRequest,
   AlterPartitionResponse,
   BrokerRegistrationRequest,
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
   ListPartitionReassignmentsRequest,
@@ -60,6 +62,7 @@ import { alterPartitionDecision } from './alter-partition.js';
 import { BrokerSessions } from './broker-sessions.js';
 import { changesForFencing, changesForLeaderless, uncleanElections, type UncleanAllowed } from './election.js';
 import { electionsDecision, listReassignments, reassignmentsDecision, throttleCleared } from './partition-requests.js';
+import { scramAlterDecision } from '../security/scram-admin.js';
 import { placeReplicas, type PlacementBroker } from './placement.js';
 import { imbalanceElections } from './preferred-leader.js';
 import { reassignmentCompletions } from './reassignment.js';
@@ -443,6 +446,19 @@ export class Controller {
       if (decision.changes.length > 0) {
         await this.#commit(decision.changes);
         this.#logger.info({ event: 'leadersElected', electionType: request.electionType, partitions: decision.changes.length }, `${decision.changes.length} partition(s) got their ${request.electionType === 0 ? 'preferred' : 'unclean'} leader on request`);
+      }
+      return decision.response;
+    });
+  }
+
+  /** AlterUserScramCredentials: per user, every change or none (security/scram-admin.ts), committed together. */
+  alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
+    return this.#serially(async () => {
+      const decision = scramAlterDecision(this.#store.image, request);
+      if (decision.changes.length > 0) {
+        await this.#commit(decision.changes);
+        const users = [...new Set(decision.changes.map((c) => (c as { user: string }).user))];
+        this.#logger.info({ event: 'scramCredentialsChanged', users }, `SCRAM credentials changed for ${users.length} user(s): ${users.join(', ')}`);
       }
       return decision.response;
     });

@@ -21,6 +21,7 @@ import type { Clock } from '../world/clock.js';
 import type { GroupCoordinator } from '../coordinator/runtime.js';
 import type { ClientWorld } from '../../client/world.js';
 import type { TopicMeter } from '../metrics/broker-metrics.js';
+import type { LocalEndpoints } from '../security/endpoints.js';
 
 /** What the admin handlers need: topic changes go through `controller`. */
 export interface AdminContext {
@@ -38,12 +39,14 @@ export interface MetadataView {
 /** What Metadata and DescribeConfigs need. */
 export interface ServingContext extends AdminContext {
   readonly replicas: MetadataView;
-  /** Advertised host and the port actually bound (filled in once the listener is up). */
-  readonly endpoint: { host: string; port: number };
+  /** Advertised host and the port actually bound (filled in once the listener is up), with every listener's. */
+  readonly endpoint: LocalEndpoints;
   /** The controller's node id, as Metadata names it; default: this node (the embedded controller). */
   readonly controllerId?: () => number;
   /** The controller running in this process, when one does: it answers the controller APIs. */
   readonly controllerApis?: ControllerApis;
+  /** Where SASL server nonces come from (default: node:crypto); a cryptographic source in production. */
+  readonly randomBytes?: (n: number) => Uint8Array;
 }
 
 export interface BrokerContext extends ServingContext {
@@ -62,7 +65,7 @@ export interface BrokerContext extends ServingContext {
 /** What the consumer-group handlers need. */
 export interface GroupContext {
   readonly coordinator: GroupCoordinator;
-  readonly endpoint: { host: string; port: number };
+  readonly endpoint: LocalEndpoints;
   readonly config: { readonly nodeId: number };
   readonly logger: Logger;
 }

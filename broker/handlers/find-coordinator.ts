@@ -10,6 +10,7 @@ import { OFFSETS_TOPIC } from '../coordinator/offsets-topic.js';
 import type { GroupContext } from './broker-context.js';
 import { groupWireError } from './group-errors.js';
 import type { ApiHandler } from './handler.js';
+import { localEndpointFor, registeredEndpointFor } from '../security/endpoints.js';
 
 type Coordinator = FindCoordinatorResponse['coordinators'][number];
 
@@ -17,15 +18,17 @@ export function findCoordinatorHandler(broker: GroupContext): ApiHandler<'FindCo
   const { coordinator } = broker;
   const refused = (key: string, name: ErrorName, message: string): Coordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode: Errors[name].code, errorMessage: message });
 
-  const find = (key: string): Coordinator => {
+  const find = (key: string, listener: string): Coordinator => {
     if (key === '') return refused(key, 'INVALID_GROUP_ID', 'the group id is empty');
     const index = coordinator.partitionOf(key);
     const topic = coordinator.image.topics.get(OFFSETS_TOPIC);
     const leader = index === null ? -1 : (topic?.partitionStates[index]?.leader ?? -1);
     if (index === null || leader === -1) return refused(key, 'COORDINATOR_NOT_AVAILABLE', `${OFFSETS_TOPIC}-${index ?? '?'} has no leader yet; retry shortly`);
+    // At its endpoint on the listener the client came in through (security/endpoints.ts).
     const registration = coordinator.image.brokers.get(leader);
-    if (registration !== undefined) return { key, nodeId: leader, host: registration.host, port: registration.port, errorCode: Errors.NONE.code, errorMessage: null };
-    if (leader === broker.config.nodeId) return { key, nodeId: leader, host: broker.endpoint.host, port: broker.endpoint.port, errorCode: Errors.NONE.code, errorMessage: null };
+    const at = leader === broker.config.nodeId ? localEndpointFor(broker.endpoint, listener) : registration === undefined ? null : registeredEndpointFor(registration, listener);
+    if (at !== null) return { key, nodeId: leader, host: at.host, port: at.port, errorCode: Errors.NONE.code, errorMessage: null };
+    if (registration !== undefined) return refused(key, 'COORDINATOR_NOT_AVAILABLE', `broker ${leader} coordinates ${OFFSETS_TOPIC}-${index} but has no listener ${listener}`);
     return refused(key, 'COORDINATOR_NOT_AVAILABLE', `broker ${leader} leads ${OFFSETS_TOPIC}-${index} but is not registered; retry shortly`);
   };
 
@@ -42,7 +45,7 @@ export function findCoordinatorHandler(broker: GroupContext): ApiHandler<'FindCo
         const wire = groupWireError(error, ctx.logger, { api: 'FindCoordinator' });
         return { throttleTimeMs: 0, coordinators: request.keys.map((key) => refused(key, 'COORDINATOR_NOT_AVAILABLE', `${OFFSETS_TOPIC} could not be created: ${wire.message}`)) };
       }
-      return { throttleTimeMs: 0, coordinators: request.keys.map(find) };
+      return { throttleTimeMs: 0, coordinators: request.keys.map((key) => find(key, ctx.session.listener)) };
     },
   };
 }

@@ -17,6 +17,8 @@
  *   a long-poll stops waiting and answers.
  * - `closeConnection(reason)`: for the one case where the protocol's answer
  *   is hanging up (a failed acks=0 produce, which has no response to carry it).
+ * - `session`: the connection's listener and principal (User:ANONYMOUS, or
+ *   the authenticated user), for authorization and quotas.
  * - `afterResponseWritten(fn)`: `fn` runs once this request's response has
  *   been handed to the kernel in full (never if the connection goes first),
  *   so buffers the response points into may be reused from then on.
@@ -31,6 +33,7 @@ import { decodeRequestBody, encodeResponse } from '../../protocol/codec.js';
 import type { RequestBodies, ResponseBodies } from '../../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { InvariantError } from '../world/assert.js';
+import type { ConnectionSession } from '../security/session.js';
 
 /** Returned by a handler when the request gets no response (Produce with acks=0). */
 export const NO_RESPONSE: unique symbol = Symbol('no response');
@@ -42,6 +45,8 @@ export interface RequestContext {
   readonly clientHost?: string;
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  /** Who sent it: the listener, its security protocol and the principal (broker/security/session.ts). */
+  readonly session: ConnectionSession;
   ordered<T>(step: () => T | Promise<T>): Promise<T>;
   whenWritable(): Promise<void>;
   closeConnection(reason: string): void;

@@ -39,6 +39,9 @@ import { metadataChangesHandler } from './metadata-changes.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionReassignmentsHandler } from './partition-moves.js';
 import { produceHandler } from './produce.js';
+import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js';
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-users.js';
+import { secureRandomBytes } from '../../client/security/random.js';
 import { ShareService } from '../share/service.js';
 import { localSource, RemoteLeaders, type ShareSource } from '../share/sources.js';
 import { NotLeaderError } from '../errors.js';
@@ -92,6 +95,10 @@ function servingHandlers(node: ServingContext, faults: InvariantSink): Registere
     registered(alterPartitionReassignmentsHandler(node), faults),
     registered(listPartitionReassignmentsHandler(node), faults),
     registered(electLeadersHandler(node), faults),
+    registered(saslHandshakeHandler(node, node.randomBytes ?? secureRandomBytes), faults),
+    registered(saslAuthenticateHandler(), faults),
+    registered(describeUserScramCredentialsHandler(node), faults),
+    registered(alterUserScramCredentialsHandler(node), faults),
   ];
 }
 

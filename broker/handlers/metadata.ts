@@ -21,6 +21,7 @@ import { topicNameProblem } from '../metadata/topic-name.js';
 import type { ServingContext } from './broker-context.js';
 import { offlineErrorName, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import { localEndpointFor, registeredEndpointFor } from '../security/endpoints.js';
 
 export function metadataHandler(broker: ServingContext): ApiHandler<'Metadata'> {
   const { controller, replicas, config } = broker;
@@ -79,9 +80,15 @@ export function metadataHandler(broker: ServingContext): ApiHandler<'Metadata'> 
           const topic = replicas.image.topics.get(name);
           topics.push(topic === undefined ? failed(name, Errors.UNKNOWN_TOPIC_OR_PARTITION.code) : describe(topic));
         }
-        const live = unfencedBrokers(replicas.image).map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack }));
+        // Each broker at its endpoint on the listener this request came in through (security/endpoints.ts).
+        const listener = ctx.session.listener;
+        const live = unfencedBrokers(replicas.image).flatMap((b) => {
+          const at = b.id === nodeId ? localEndpointFor(broker.endpoint, listener) : registeredEndpointFor(b, listener);
+          return at === null ? [] : [{ nodeId: b.id, host: at.host, port: at.port, rack: b.rack }];
+        });
+        const self = localEndpointFor(broker.endpoint, listener) ?? broker.endpoint;
         // The embedded node lists itself before its registration is committed (and with logs from before brokers registered).
-        const brokers = live.length > 0 || broker.controllerId !== undefined ? live : [{ nodeId, host: broker.endpoint.host, port: broker.endpoint.port, rack: null }];
+        const brokers = live.length > 0 || broker.controllerId !== undefined ? live : [{ nodeId, host: self.host, port: self.port, rack: null }];
         return {
           brokers,
           clusterId: controller.clusterId,

@@ -28,6 +28,7 @@ export function brokerRegistered(brokers: ReadonlyMap<number, BrokerRegistration
     rack: change.rack,
     epoch: version,
     fenced: true,
+    ...(change.listeners === undefined || change.listeners.length === 0 ? {} : { listeners: change.listeners }),
   };
   return new Map(brokers).set(change.brokerId, registration);
 }

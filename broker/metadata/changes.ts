@@ -18,6 +18,11 @@
  *       as Kafka's KIP-455 partition record; default `[]`: none).
  *   v5: v4 plus ProducerIdsAllocated (a block of idempotent-producer ids
  *       handed to a broker, Kafka's ProducerIdsRecord).
+ *   v6: v5 plus ScramCredentialUpserted and ScramCredentialDeleted (SCRAM
+ *       users, Kafka's UserScramCredentialRecord: salt, iterations,
+ *       StoredKey, ServerKey; never a password); BrokerRegistered gains
+ *       `listeners` (every listener's name, security protocol and
+ *       endpoint; default `[]`: only host/port, one PLAINTEXT listener).
  *
  * Each entry is written with the oldest schema that can express it: the
  * first that has its kind, or a later one when it carries a field only that
@@ -30,6 +35,7 @@
  * position in the log, never reused) and the wall-clock time it was made.
  */
 import avro from 'avsc';
+import type { ScramMechanism } from '../../client/security/scram.js';
 
 export type MetadataChange =
   | { kind: 'clusterCreated'; clusterId: string }
@@ -46,7 +52,28 @@ export type MetadataChange =
   | PartitionChanged
   /** The cluster-wide copy rate limit for replicas being added by a reassignment; 0: none. */
   | { kind: 'reassignmentThrottleChanged'; bytesPerSecond: number }
-  | ProducerIdsAllocated;
+  | ProducerIdsAllocated
+  | ScramCredentialUpserted
+  | { kind: 'scramCredentialDeleted'; user: string; mechanism: ScramMechanism };
+
+/** A user's SCRAM credential for one mechanism, created or replaced whole (client/security/scram.ts). */
+export interface ScramCredentialUpserted {
+  kind: 'scramCredentialUpserted';
+  user: string;
+  mechanism: ScramMechanism;
+  salt: Uint8Array;
+  iterations: number;
+  storedKey: Uint8Array;
+  serverKey: Uint8Array;
+}
+
+/** One listener of a broker as registered: clients are told the endpoints of the listener they came in through. */
+export interface RegisteredListener {
+  name: string;
+  securityProtocol: string;
+  host: string;
+  port: number;
+}
 
 /**
  * Producer ids [firstProducerId, firstProducerId + count) belong to broker
@@ -71,6 +98,8 @@ export interface BrokerRegistered {
   host: string;
   port: number;
   rack: string | null;
+  /** Every listener (v6); absent or empty: host/port is the one, PLAINTEXT. */
+  listeners?: RegisteredListener[];
 }
 
 /** A partition's whole state after a change of its leader or ISR (not a delta). */
@@ -115,6 +144,8 @@ const RECORD_NAMES = {
   partitionChanged: 'PartitionChanged',
   reassignmentThrottleChanged: 'ReassignmentThrottleChanged',
   producerIdsAllocated: 'ProducerIdsAllocated',
+  scramCredentialUpserted: 'ScramCredentialUpserted',
+  scramCredentialDeleted: 'ScramCredentialDeleted',
 } as const satisfies Record<MetadataChange['kind'], string>;
 
 const configsField = { name: 'configs', type: { type: 'map', values: 'string' }, doc: 'Topic setting overrides by name (segment.bytes, retention.ms, ...).' };
@@ -318,6 +349,73 @@ export const METADATA_SCHEMA_V5 = {
   ],
 } as const;
 
+const [clusterCreatedV5, topicCreatedV5, topicDeletedV5, topicConfigAlteredV5, partitionsAddedV5, brokerRegisteredV5, ...afterBrokerRegisteredV5] = METADATA_SCHEMA_V5.fields[2].type;
+
+/**
+ * v5 plus SCRAM users (two branches after the old ones) and every listener
+ * of a broker (a field with a default on BrokerRegistered, so v3-v5
+ * registrations resolve into v6 with none).
+ */
+export const METADATA_SCHEMA_V6 = {
+  ...METADATA_SCHEMA_V5,
+  fields: [
+    versionField,
+    timestampField,
+    {
+      ...changeField,
+      type: [
+        clusterCreatedV5,
+        topicCreatedV5,
+        topicDeletedV5,
+        topicConfigAlteredV5,
+        partitionsAddedV5,
+        {
+          ...brokerRegisteredV5,
+          fields: [
+            ...brokerRegisteredV5.fields,
+            {
+              name: 'listeners',
+              default: [],
+              doc: 'Every listener of the broker; empty: host/port is its one PLAINTEXT listener.',
+              type: {
+                type: 'array',
+                items: {
+                  type: 'record', name: 'RegisteredListener', doc: 'One listener: clients are told the endpoints of the listener they connected through.',
+                  fields: [
+                    { name: 'name', type: 'string', doc: 'The listener name (PLAINTEXT, SASL_SSL, INTERNAL...).' },
+                    { name: 'securityProtocol', type: 'string', doc: 'PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.' },
+                    { name: 'host', type: 'string', doc: 'Advertised host of the listener.' },
+                    { name: 'port', type: 'int', doc: 'Its port.' },
+                  ],
+                },
+              },
+            },
+          ],
+        },
+        ...afterBrokerRegisteredV5,
+        {
+          type: 'record', name: RECORD_NAMES.scramCredentialUpserted, doc: 'A user\'s SCRAM credential for one mechanism was created or replaced.',
+          fields: [
+            { name: 'user', type: 'string', doc: 'The user name.' },
+            { name: 'mechanism', type: 'string', doc: 'SCRAM-SHA-256 or SCRAM-SHA-512.' },
+            { name: 'salt', type: 'bytes', doc: 'The salt of the credential.' },
+            { name: 'iterations', type: 'int', doc: 'PBKDF2 iterations.' },
+            { name: 'storedKey', type: 'bytes', doc: 'H(ClientKey): checks a client\'s proof.' },
+            { name: 'serverKey', type: 'bytes', doc: 'Signs the broker\'s final message, so the client knows the broker holds the credential.' },
+          ],
+        },
+        {
+          type: 'record', name: RECORD_NAMES.scramCredentialDeleted, doc: 'A user\'s SCRAM credential for one mechanism was deleted.',
+          fields: [
+            { name: 'user', type: 'string', doc: 'The user name.' },
+            { name: 'mechanism', type: 'string', doc: 'SCRAM-SHA-256 or SCRAM-SHA-512.' },
+          ],
+        },
+      ],
+    },
+  ],
+} as const;
+
 function typeOf(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true });
 }
@@ -329,8 +427,9 @@ const WRITER_SCHEMAS: ReadonlyMap<number, avro.Type> = new Map([
   [3, typeOf(METADATA_SCHEMA_V3)],
   [4, typeOf(METADATA_SCHEMA_V4)],
   [5, typeOf(METADATA_SCHEMA_V5)],
+  [6, typeOf(METADATA_SCHEMA_V6)],
 ]);
-export const CURRENT_SCHEMA_VERSION = 5;
+export const CURRENT_SCHEMA_VERSION = 6;
 const currentType = WRITER_SCHEMAS.get(CURRENT_SCHEMA_VERSION)!;
 /** The first schema version that has each kind of change. */
 const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
@@ -345,15 +444,19 @@ const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
   partitionChanged: 3,
   reassignmentThrottleChanged: 4,
   producerIdsAllocated: 5,
+  scramCredentialUpserted: 6,
+  scramCredentialDeleted: 6,
 };
 /** Fields added to a kind after its first schema: the version that has them. An entry that uses one is written with it. */
 const ASSIGNMENTS_SCHEMA = 3;
 const REASSIGNMENT_SCHEMA = 4;
+const LISTENERS_SCHEMA = 6;
 
 /** The oldest schema that expresses the change whole. */
 export function schemaVersionFor(change: MetadataChange): number {
   if ((change.kind === 'topicCreated' || change.kind === 'partitionsAdded') && change.assignments.length > 0) return ASSIGNMENTS_SCHEMA;
   if (change.kind === 'partitionChanged' && ((change.addingReplicas?.length ?? 0) > 0 || (change.removingReplicas?.length ?? 0) > 0)) return REASSIGNMENT_SCHEMA;
+  if (change.kind === 'brokerRegistered' && (change.listeners?.length ?? 0) > 0) return LISTENERS_SCHEMA;
   return FIRST_SCHEMA_WITH[change.kind];
 }
 
@@ -372,7 +475,8 @@ export function encodeEntry(entry: MetadataEntry): { schemaVersion: number; byte
   const schemaVersion = schemaVersionFor(entry.change);
   // wrapUnions: an optional string is written as { string: value } (null stays null).
   let avroFields: Record<string, unknown> = fields;
-  if (entry.change.kind === 'brokerRegistered') avroFields = { ...fields, rack: entry.change.rack === null ? null : { string: entry.change.rack } };
+  if (entry.change.kind === 'brokerRegistered') avroFields = { ...fields, rack: entry.change.rack === null ? null : { string: entry.change.rack }, ...(schemaVersion >= LISTENERS_SCHEMA ? { listeners: entry.change.listeners ?? [] } : {}) };
+  if (entry.change.kind === 'brokerRegistered' && schemaVersion < LISTENERS_SCHEMA) delete avroFields['listeners'];
   if (entry.change.kind === 'partitionChanged' && schemaVersion >= REASSIGNMENT_SCHEMA) {
     avroFields = { ...fields, addingReplicas: entry.change.addingReplicas ?? [], removingReplicas: entry.change.removingReplicas ?? [] };
   }
@@ -410,7 +514,11 @@ export function decodeEntry(bytes: Buffer, schemaVersion: number): MetadataEntry
   // avsc decodes Avro maps as plain objects and records as class instances; copy to plain data.
   const change = { kind, ...fields } as MetadataChange;
   if ('configs' in change) change.configs = { ...change.configs };
-  if (change.kind === 'brokerRegistered') change.rack = (fields.rack as { string: string } | null)?.string ?? null;
+  if (change.kind === 'brokerRegistered') {
+    change.rack = (fields.rack as { string: string } | null)?.string ?? null;
+    change.listeners = (change.listeners ?? []).map((l) => ({ name: l.name, securityProtocol: l.securityProtocol, host: l.host, port: l.port }));
+    if (change.listeners.length === 0) delete change.listeners;
+  }
   if (change.kind === 'partitionChanged') {
     // No reassignment reads back as the fields absent, however the entry was written.
     if (change.addingReplicas?.length === 0) delete change.addingReplicas;

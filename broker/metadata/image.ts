@@ -14,7 +14,9 @@
  * ours or is damaged.
  */
 import { assert } from '../world/assert.js';
-import type { MetadataChange } from './changes.js';
+import type { ScramCredential, ScramMechanism } from '../../client/security/scram.js';
+import type { MetadataChange, RegisteredListener } from './changes.js';
+import { scramCredentialsChanged } from './apply-scram.js';
 import { brokerChanged, brokerRegistered } from './apply-broker.js';
 import { changedPartitionState, createdPartitionStates } from './apply-partition.js';
 
@@ -29,6 +31,8 @@ export interface BrokerRegistration {
   readonly epoch: number;
   /** A fenced broker leads nothing and is no ISR candidate; brokers register fenced and are unfenced once caught up. */
   readonly fenced: boolean;
+  /** Every listener, when it registered them (v6); absent: host/port is its one listener. */
+  readonly listeners?: readonly RegisteredListener[];
 }
 
 export interface PartitionState {
@@ -79,6 +83,8 @@ export interface MetadataImage {
   readonly reassignmentThrottle?: number;
   /** The first producer id no block has been handed out from yet (0 before any; metadata/changes.ts ProducerIdsAllocated). */
   readonly nextProducerId?: number;
+  /** SCRAM credentials by user, then mechanism (metadata/changes.ts ScramCredentialUpserted); absent: no users. */
+  readonly scramCredentials?: ReadonlyMap<string, ReadonlyMap<ScramMechanism, ScramCredential>>;
 }
 
 export const EMPTY_IMAGE: MetadataImage = { clusterId: '', version: 0, brokers: new Map(), topics: new Map(), deletedTopics: new Map() };
@@ -135,6 +141,9 @@ export function applyChange(image: MetadataImage, change: MetadataChange, versio
     }
     case 'producerIdsAllocated':
       return { ...image, version, nextProducerId: Math.max(image.nextProducerId ?? 0, change.firstProducerId + change.count) };
+    case 'scramCredentialUpserted':
+    case 'scramCredentialDeleted':
+      return { ...image, version, scramCredentials: scramCredentialsChanged(image.scramCredentials ?? new Map(), change) };
     case 'partitionChanged': {
       const topic = topicOf(image, change, version);
       assert(Number.isInteger(change.partition) && change.partition >= 0 && change.partition < topic.partitions, 'a changed partition exists', { topic: change.name, partition: change.partition, partitions: topic.partitions, version });

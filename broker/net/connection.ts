@@ -51,6 +51,8 @@ import { NO_RESPONSE, type DecodedRequest, type RegisteredHandler, type RequestC
 import type { HandlerTable } from '../handlers/index.js';
 import type { Clock } from '../world/clock.js';
 import type { TransportConnection } from '../world/transport.js';
+import { ConnectionSession } from '../security/session.js';
+import type { SecurityProtocol } from '../security/listeners.js';
 
 export interface ConnectionLimits {
   maxRequestBytes: number;
@@ -69,7 +71,6 @@ interface Seen {
 
 /** Frames are counted on the wire: the 4-byte length prefix the reader strips is added back. */
 const LENGTH_PREFIX_BYTES = 4;
-const ANONYMOUS = 'User:ANONYMOUS';
 
 const noop = (): void => undefined;
 
@@ -79,7 +80,8 @@ export class ClientConnection {
   readonly #handlers: HandlerTable;
   readonly #limits: ConnectionLimits;
   readonly #clock: Clock;
-  readonly #logger: Logger;
+  #logger: Logger;
+  readonly #session: ConnectionSession;
   readonly #reader: FrameReader;
   readonly #abort = new AbortController();
   readonly #paused = new Set<PauseReason>();
@@ -96,14 +98,27 @@ export class ClientConnection {
   readonly #idleListeners: (() => void)[] = [];
   readonly #observer: RequestObserver | null;
 
-  constructor(opts: { id: number; transport: TransportConnection; handlers: HandlerTable; limits: ConnectionLimits; clock: Clock; logger: Logger; observer?: RequestObserver | null }) {
+  /** `listener`: the one it was accepted on (default: the one PLAINTEXT listener). */
+  constructor(opts: { id: number; transport: TransportConnection; handlers: HandlerTable; limits: ConnectionLimits; clock: Clock; logger: Logger; observer?: RequestObserver | null; listener?: { name: string; securityProtocol: SecurityProtocol } }) {
     this.id = opts.id;
     this.#transport = opts.transport;
     this.#handlers = opts.handlers;
     this.#limits = opts.limits;
     this.#clock = opts.clock;
     this.#observer = opts.observer ?? null;
-    this.#logger = opts.logger.child({ connection: opts.id, remote: opts.transport.remoteAddress });
+    const listener = opts.listener ?? { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' };
+    this.#session = new ConnectionSession({
+      listener: listener.name,
+      securityProtocol: listener.securityProtocol,
+      peerCertificateCn: opts.transport.peerCertificateCn,
+      onAuthenticated: (principal) => {
+        this.#logger = connectionLogger.child({ principal });
+        this.#logger.info({ event: 'authenticated' }, `authenticated as ${principal}`);
+      },
+    });
+    // Every line of this connection names its listener and principal (the principal changes once, when SASL authenticates).
+    const connectionLogger = opts.logger.child({ connection: opts.id, remote: opts.transport.remoteAddress, listener: listener.name });
+    this.#logger = connectionLogger.child({ principal: this.#session.principal });
     this.#lastActivityMs = opts.clock.nowMs();
     this.#reader = new FrameReader({ maxFrameBytes: opts.limits.maxRequestBytes, onFrame: (frame) => this.#onFrame(frame) });
     this.#transport.attach({
@@ -196,6 +211,12 @@ export class ClientConnection {
       this.close(`malformed request header: ${error.message}`, 'warn');
       return;
     }
+    // The authentication gate: on a SASL listener nothing but the handshake is read before it succeeds.
+    const refusal = this.#session.refusal(header.apiKey);
+    if (refusal !== null) {
+      this.close(refusal, 'warn');
+      return;
+    }
     const seen: Seen = { startNs, bytesIn: frame.byteLength + LENGTH_PREFIX_BYTES, request: undefined };
     const handler = this.#handlers.get(header.apiKey);
     if (handler === undefined) {
@@ -237,6 +258,7 @@ export class ClientConnection {
       clientHost: this.#transport.remoteAddress.replace(/:\d+$/, ''),
       signal: this.#abort.signal,
       logger: this.#logger,
+      session: this.#session,
       ordered: (step) => this.#ordered(step),
       whenWritable: () => this.#whenWritable(),
       closeConnection: (reason) => this.close(reason, 'warn', { flush: true }),
@@ -330,7 +352,7 @@ export class ClientConnection {
       api: apiNameOf(header.apiKey),
       apiVersion: header.apiVersion,
       clientId: header.clientId,
-      principal: ANONYMOUS,
+      principal: this.#session.principal,
       errorCode,
       latencySeconds: Number(this.#clock.monotonicNs() - seen.startNs) / 1e9,
       bytesIn: seen.bytesIn,

@@ -13,7 +13,9 @@
  * when clients hold every slot. Each connection holds a descriptor and up to
  * `max.request.bytes` of buffered frame, so the limits bound both; the
  * default `max.connections` comes from the descriptor limit
- * (descriptor-budget.ts). Refusals and failed accepts (EMFILE) are logged at
+ * (descriptor-budget.ts). The limits span every listener (a broker may
+ * listen on several: PLAINTEXT, SSL, SASL_SSL...; broker/security/).
+ * Refusals and failed accepts (EMFILE) are logged at
  * most once per LIMIT_LOG_INTERVAL_MS with a count; the broker carries on.
  */
 import type { BrokerConfig } from '../config.js';
@@ -21,7 +23,8 @@ import type { HandlerTable } from '../handlers/index.js';
 import type { Logger } from '../log.js';
 import type { RequestObserver } from '../metrics/request-observer.js';
 import type { Clock, TimerHandle } from '../world/clock.js';
-import type { Transport, TransportConnection, TransportListener } from '../world/transport.js';
+import type { ServerTls, Transport, TransportConnection, TransportListener } from '../world/transport.js';
+import type { ListenerSpec, SecurityProtocol } from '../security/listeners.js';
 import { ClientConnection } from './connection.js';
 
 /** How often idle connections are looked for, at most (a fraction of the idle limit below that). */
@@ -63,8 +66,23 @@ class ThrottledLog {
   }
 }
 
+/** A listener to open: where, its security protocol, and its certificate when it is TLS. */
+export interface ListenerToOpen {
+  readonly spec: ListenerSpec;
+  readonly tls?: ServerTls;
+}
+
+/** A listener as bound (port 0 resolved). */
+export interface BoundListener {
+  readonly name: string;
+  readonly securityProtocol: SecurityProtocol;
+  readonly host: string;
+  readonly port: number;
+}
+
 export class BrokerServer {
-  readonly #listener: TransportListener;
+  /** The first is the inter-broker listener: `host`/`port` are its. */
+  readonly #listeners: { bound: BoundListener; transport: TransportListener }[];
   readonly #connections = new Set<ClientConnection>();
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -76,8 +94,8 @@ export class BrokerServer {
   #idleTimer: TimerHandle | undefined;
   #closing = false;
 
-  private constructor(listener: TransportListener, clock: Clock, logger: Logger, caps: ConnectionCaps) {
-    this.#listener = listener;
+  private constructor(listeners: { bound: BoundListener; transport: TransportListener }[], clock: Clock, logger: Logger, caps: ConnectionCaps) {
+    this.#listeners = listeners;
     this.#clock = clock;
     this.#logger = logger;
     this.#caps = caps;
@@ -89,7 +107,12 @@ export class BrokerServer {
    * `caps` default to the config's, with max.connections -1 meaning no
    * limit (the broker passes the limits its descriptor budget resolved).
    */
-  static async start(opts: { transport: Pick<Transport, 'listen'>; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger; caps?: ConnectionCaps; observer?: RequestObserver | null }): Promise<BrokerServer> {
+  /**
+   * `listeners` default to the config's, none of them TLS (the caller that
+   * has TLS listeners reads their certificate files and passes them here);
+   * the inter-broker listener is opened first.
+   */
+  static async start(opts: { transport: Pick<Transport, 'listen'>; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger; caps?: ConnectionCaps; listeners?: readonly ListenerToOpen[]; observer?: RequestObserver | null }): Promise<BrokerServer> {
     const { config, clock, logger } = opts;
     const caps = opts.caps ?? {
       maxConnections: config.maxConnections < 0 ? Number.POSITIVE_INFINITY : config.maxConnections,
@@ -105,7 +128,7 @@ export class BrokerServer {
     let server: BrokerServer | undefined;
     const acceptFailures = new ThrottledLog(clock, (count) => logger.error({ event: 'acceptFailed', count },
       `${count} incoming connection(s) could not be accepted (the process is out of file descriptors?): check ulimit -n and max.connections`));
-    const onConnection = (transport: TransportConnection): void => {
+    const onConnection = (listener: ListenerSpec) => (transport: TransportConnection): void => {
       if (server === undefined || server.#closing) {
         transport.destroy();
         return;
@@ -117,13 +140,24 @@ export class BrokerServer {
         server.#refusals.note();
         return;
       }
-      const connection = new ClientConnection({ id: nextId++, transport, handlers: opts.handlers, limits, clock, logger, observer: opts.observer ?? null });
+      const connection = new ClientConnection({ id: nextId++, transport, handlers: opts.handlers, limits, clock, logger, listener, observer: opts.observer ?? null });
       server.#connections.add(connection);
       server.#perHost.set(host, (server.#perHost.get(host) ?? 0) + 1);
       connection.onClosed(() => server!.#forget(connection, host));
     };
-    const listener = await opts.transport.listen({ host: config.host, port: config.port, onError: () => acceptFailures.note() }, onConnection);
-    server = new BrokerServer(listener, clock, logger, caps);
+    const toOpen: ListenerToOpen[] = [...(opts.listeners ?? config.listeners.map((spec) => ({ spec })))].sort((a, b) => Number(b.spec.name === config.interBrokerListenerName) - Number(a.spec.name === config.interBrokerListenerName));
+    const opened: { bound: BoundListener; transport: TransportListener }[] = [];
+    try {
+      for (const { spec, tls } of toOpen) {
+        const transportListener = await opts.transport.listen({ host: spec.host, port: spec.port, onError: () => acceptFailures.note(), ...(tls === undefined ? {} : { tls }) }, onConnection(spec));
+        opened.push({ bound: { name: spec.name, securityProtocol: spec.securityProtocol, host: transportListener.host, port: transportListener.port }, transport: transportListener });
+      }
+    } catch (error) {
+      // One listener failed to bind: close the ones already open, so a retry can bind them again.
+      await Promise.all(opened.map((l) => l.transport.close()));
+      throw error;
+    }
+    server = new BrokerServer(opened, clock, logger, caps);
     if (config.connectionsMaxIdleMs > 0) server.#sweepIdle(config.connectionsMaxIdleMs);
     return server;
   }
@@ -148,12 +182,18 @@ export class BrokerServer {
     return this.#refusedTotal;
   }
 
+  /** The inter-broker listener's bound address. */
   get host(): string {
-    return this.#listener.host;
+    return this.#listeners[0]!.bound.host;
   }
 
   get port(): number {
-    return this.#listener.port;
+    return this.#listeners[0]!.bound.port;
+  }
+
+  /** Every listener as bound, the inter-broker one first. */
+  get listeners(): readonly BoundListener[] {
+    return this.#listeners.map((l) => l.bound);
   }
 
   get connectionCount(): number {
@@ -170,7 +210,7 @@ export class BrokerServer {
     if (this.#closing) return;
     this.#closing = true;
     this.#idleTimer?.cancel();
-    await this.#listener.close();
+    await Promise.all(this.#listeners.map((l) => l.transport.close()));
     const connections = [...this.#connections];
     for (const connection of connections) connection.abortWaits();
     const drained = Promise.all(connections.map((connection) => new Promise<void>((resolve) => connection.onIdle(resolve))));

@@ -90,6 +90,7 @@ export class MemoryNetwork {
   node(host: string): Transport {
     return {
       listen: async (opts, onConnection) => {
+        if (opts.tls !== undefined) throw new Error('the simulated network has no TLS: simulate PLAINTEXT or SASL_PLAINTEXT listeners');
         if (!WILDCARDS.has(opts.host) && opts.host !== host) throw errnoError('EADDRNOTAVAIL', `listen ${opts.host}:${opts.port} on node ${host}`);
         const port = opts.port === 0 ? this.#ephemeralPort(host) : opts.port;
         const key = `${host}:${port}`;

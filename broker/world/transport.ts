@@ -6,6 +6,7 @@
  * simulated network.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { ClientTransport, TransportConnection } from '../../client/transport.js';
 import { NodeConnection, nodeClientTransport } from '../../client/transport-node.js';
 
@@ -19,17 +20,46 @@ export interface TransportListener {
   close(): Promise<void>;
 }
 
-export interface Transport extends ClientTransport {
-  /** `onError`: an incoming connection could not be accepted (EMFILE...); the listener carries on. */
-  listen(opts: { host: string; port: number; onError?: (error: Error) => void }, onConnection: (connection: TransportConnection) => void): Promise<TransportListener>;
+/** A TLS listener's certificate and key (PEM contents), and whether it asks clients for theirs. */
+export interface ServerTls {
+  cert: Uint8Array;
+  key: Uint8Array;
+  /** CAs client certificates must chain to; absent: the system's. */
+  ca?: Uint8Array;
+  /** none: no client certificate asked; requested: asked, checked if sent; required: a client without a valid one is refused in the handshake. */
+  clientAuth: 'none' | 'requested' | 'required';
 }
 
-/** The real network: `node:net` over TCP. */
+export interface Transport extends ClientTransport {
+  /**
+   * `onError`: an incoming connection could not be accepted (EMFILE...); the
+   * listener carries on. `tls`: connections are TLS, handed over once their
+   * handshake completed (a failed handshake never reaches `onConnection`).
+   */
+  listen(opts: { host: string; port: number; onError?: (error: Error) => void; tls?: ServerTls }, onConnection: (connection: TransportConnection) => void): Promise<TransportListener>;
+}
+
+/** How long an accepted TLS connection may take to finish its handshake. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The real network: `node:net` over TCP (`node:tls` for TLS listeners). */
 export const nodeTransport: Transport = {
   connect: nodeClientTransport.connect,
   listen(opts, onConnection) {
     return new Promise((resolve, reject) => {
-      const server = net.createServer({ pauseOnConnect: true }, (socket) => onConnection(new NodeConnection(socket)));
+      const server = opts.tls === undefined
+        ? net.createServer({ pauseOnConnect: true }, (socket) => onConnection(new NodeConnection(socket)))
+        : tls.createServer({
+          cert: Buffer.from(opts.tls.cert),
+          key: Buffer.from(opts.tls.key),
+          ...(opts.tls.ca === undefined ? {} : { ca: Buffer.from(opts.tls.ca) }),
+          requestCert: opts.tls.clientAuth !== 'none',
+          rejectUnauthorized: opts.tls.clientAuth === 'required',
+          // A client that opens TCP and never finishes the handshake must not hold a descriptor forever.
+          handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+        }, (socket) => onConnection(new NodeConnection(socket)));
+      // A failed handshake (wrong CA, no client certificate, plain bytes on a TLS port) closes that socket; the listener carries on.
+      if (opts.tls !== undefined) server.on('tlsClientError', () => undefined);
       const onError = (error: Error): void => reject(error);
       server.once('error', onError);
       server.listen({ host: opts.host, port: opts.port }, () => {

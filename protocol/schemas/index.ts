@@ -43,6 +43,10 @@ import { shareGroupDescribeV0 } from './share-group-describe/v0.js';
 import { shareFetchV0 } from './share-fetch/v0.js';
 import { shareAcknowledgeV0 } from './share-acknowledge/v0.js';
 import { deleteRecordsV0 } from './delete-records/v0.js';
+import { saslHandshakeV0 } from './sasl-handshake/v0.js';
+import { saslAuthenticateV0 } from './sasl-authenticate/v0.js';
+import { describeUserScramCredentialsV0 } from './describe-user-scram-credentials/v0.js';
+import { alterUserScramCredentialsV0 } from './alter-user-scram-credentials/v0.js';
 
 export type AvroApiName = Exclude<ApiName, 'Produce' | 'Fetch'>;
 
@@ -77,4 +81,8 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   ShareFetch: [shareFetchV0],
   ShareAcknowledge: [shareAcknowledgeV0],
   DeleteRecords: [deleteRecordsV0],
+  SaslHandshake: [saslHandshakeV0],
+  SaslAuthenticate: [saslAuthenticateV0],
+  DescribeUserScramCredentials: [describeUserScramCredentialsV0],
+  AlterUserScramCredentials: [alterUserScramCredentialsV0],
 };

@@ -645,6 +645,28 @@ export const samples: Samples = {
       response: { throttleTimeMs: I32_MAX, topics: [{ name: unicode, partitions: [{ partition: 0, lowWatermark: LONG_MAX, errorCode: 0, errorMessage: null }, { partition: 1, lowWatermark: -1, errorCode: 1, errorMessage: unicode }] }] },
     },
   ],
+  SaslHandshake: [
+    { request: { mechanism: '' }, response: { errorCode: 0, mechanisms: [] } },
+    { request: { mechanism: 'SCRAM-SHA-512' }, response: { errorCode: 33, mechanisms: ['SCRAM-SHA-256', unicode] } },
+  ],
+  SaslAuthenticate: [
+    { request: { authBytes: Buffer.alloc(0) }, response: { errorCode: 0, errorMessage: null, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 } },
+    { request: { authBytes: Buffer.from(`n,,n=${unicode},r=abc`) }, response: { errorCode: 58, errorMessage: unicode, authBytes: Buffer.from(opaqueBytes(64, 3)), sessionLifetimeMs: LONG_MAX } },
+  ],
+  DescribeUserScramCredentials: [
+    { request: { users: null }, response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, results: [] } },
+    {
+      request: { users: ['alice', unicode] },
+      response: { throttleTimeMs: I32_MAX, errorCode: 0, errorMessage: unicode, results: [{ user: 'alice', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: 1, iterations: 4096 }, { mechanism: 2, iterations: I32_MAX }] }, { user: unicode, errorCode: 91, errorMessage: unicode, credentialInfos: [] }] },
+    },
+  ],
+  AlterUserScramCredentials: [
+    { request: { deletions: [], upsertions: [] }, response: { throttleTimeMs: 0, results: [] } },
+    {
+      request: { deletions: [{ name: unicode, mechanism: 2 }], upsertions: [{ name: 'alice', mechanism: 1, iterations: I32_MAX, salt: Buffer.from(opaqueBytes(16, 4)), saltedPassword: Buffer.from(opaqueBytes(32, 5)) }] },
+      response: { throttleTimeMs: I32_MAX, results: [{ user: 'alice', errorCode: 0, errorMessage: null }, { user: unicode, errorCode: 93, errorMessage: unicode }] },
+    },
+  ],
 };
 
 /** Replaces the value of each `key` found anywhere in `body` (the fields an older version lacks) by its default. */

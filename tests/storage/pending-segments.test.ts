@@ -33,6 +33,7 @@ import { PartitionLog } from '../../broker/storage/partition-log.js';
 import { PendingBudget } from '../../broker/storage/pending-budget.js';
 import { LOG_SUFFIX, parseSegmentFileName } from '../../broker/storage/segment-names.js';
 import { makeBatch } from '../support/storage-fixtures.js';
+import { internalSession } from '../../broker/security/session.js';
 
 /**
  * A simulated disk whose fdatasyncs and directory fsyncs can be held (a
@@ -225,6 +226,7 @@ function produceRig(partition: Partition, topic = 'stream'): { handle(request: P
     clientId: 'test',
     signal: new AbortController().signal,
     logger: silentLogger(),
+    session: internalSession(),
     // One connection: ordered steps run one after another, as the connection runs them.
     ordered: (step) => {
       const run = tail.then(step);

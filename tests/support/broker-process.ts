@@ -23,6 +23,8 @@ export interface BrokerProcess {
   readonly dataDir: string;
   /** `${host}:${port}` */
   readonly bootstrap: string;
+  /** Every listener as bound (name -> port), from the start-up line. */
+  readonly listeners: ReadonlyMap<string, number>;
   /** SIGTERM, waits for exit (bounded; SIGKILL past the bound), returns the exit code (null if a signal ended it). */
   stop(): Promise<number | null>;
   /** Sends `signal` (default SIGKILL) and waits for the process to exit (SIGSTOP/SIGCONT: returns at once). */
@@ -64,12 +66,12 @@ export function freshDataDir(prefix = 'runnel-test-'): string {
 }
 
 /** The start-up line: the broker logs `event: 'listening'` with the bound host and port. */
-function parseListening(line: string): { host: string; port: number } | undefined {
+function parseListening(line: string): { host: string; port: number; listeners: Map<string, number> } | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
-    const entry = JSON.parse(line) as { event?: unknown; host?: unknown; port?: unknown };
+    const entry = JSON.parse(line) as { event?: unknown; host?: unknown; port?: unknown; listeners?: { name: string; port: number }[] };
     if (entry.event === 'listening' && typeof entry.host === 'string' && typeof entry.port === 'number') {
-      return { host: entry.host, port: entry.port };
+      return { host: entry.host, port: entry.port, listeners: new Map((entry.listeners ?? []).map((l) => [l.name, l.port])) };
     }
   } catch {
     // not a log line (e.g. a stack trace on stderr)
@@ -80,7 +82,9 @@ function parseListening(line: string): { host: string; port: number } | undefine
 export async function startBrokerProcess(opts: StartBrokerOptions = {}): Promise<BrokerProcess> {
   if (!existsSync(BROKER_MAIN)) throw new Error(`${BROKER_MAIN} is missing: build first (npm run build)`);
   const dataDir = opts.dataDir ?? freshDataDir();
-  const args = [BROKER_MAIN, '--port', '0', '--data', dataDir, ...(opts.args ?? [])];
+  // A broker given its listeners takes no --port (the two are alternatives).
+  const ownListeners = (opts.args ?? []).some((arg) => arg.startsWith('listeners='));
+  const args = [BROKER_MAIN, ...(ownListeners ? [] : ['--port', '0']), '--data', dataDir, ...(opts.args ?? [])];
   // sh sets the limit, then execs node: same pid, so stop() and kill() reach the broker itself.
   const command = opts.ulimitFiles === undefined
     ? { file: process.execPath, args }
@@ -100,7 +104,7 @@ export async function startBrokerProcess(opts: StartBrokerOptions = {}): Promise
     });
   });
 
-  const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+  const address = await new Promise<{ host: string; port: number; listeners: Map<string, number> }>((resolve, reject) => {
     let pending = '';
     let settled = false;
     const settle = (fn: () => void): void => {
@@ -147,6 +151,7 @@ export async function startBrokerProcess(opts: StartBrokerOptions = {}): Promise
     port: address.port,
     dataDir,
     bootstrap: `${address.host}:${address.port}`,
+    listeners: address.listeners,
     output: () => output,
     async stop() {
       if (exitCode === undefined) {

@@ -26,6 +26,7 @@ import { ManualClock } from '../../broker/world/clock.js';
 import { SimulatedFileSystem } from '../../broker/world/file-system.js';
 import { seededRng } from '../../broker/world/rng.js';
 import type { RequestBodies, ResponseBodies } from '../../protocol/messages.js';
+import { internalSession } from '../../broker/security/session.js';
 
 /** The APIs a rig answers: those that create, delete or reach topics and partitions. */
 type RigApi = 'Produce' | 'Fetch' | 'ListOffsets' | 'Metadata' | 'CreateTopics' | 'DeleteTopics';
@@ -67,6 +68,7 @@ export async function embeddedRig(settings: Record<string, string | number | boo
     clientId: 'test',
     signal: new AbortController().signal,
     logger,
+    session: internalSession(),
     ordered: (step) => {
       const run = tail.then(step);
       tail = run.catch(() => undefined);

@@ -12,7 +12,7 @@ import { CliError } from '../cli-error.js';
 
 interface RoleOptions {
   nodeId: string;
-  listen: string;
+  listen?: string;
   data: string;
   controller?: string;
   rack?: string;
@@ -28,7 +28,7 @@ function splitListen(listen: string): [string, string] {
 function roleCommand(role: 'controller' | 'broker'): Command {
   const command = new Command(role)
     .requiredOption('--node-id <id>', 'this node\'s id (the controller is usually 0, brokers 1..N)')
-    .requiredOption('--listen <host:port>', 'address to listen on and to advertise')
+    .option('--listen <host:port>', 'address to listen on and to advertise (one PLAINTEXT listener); or give every listener with --set listeners=NAME://HOST:PORT,...')
     .requiredOption('--data <dir>', role === 'controller' ? 'directory of the cluster metadata log' : 'directory of this broker\'s partition logs')
     .allowUnknownOption()
     .allowExcessArguments();
@@ -41,8 +41,10 @@ function roleCommand(role: 'controller' | 'broker'): Command {
     command.description('run the controller of a cluster: it keeps the metadata log, places replicas, registers brokers, fences those that stop heartbeating and elects new leaders (any `--set name=value` of `runnel start` applies)');
   }
   return command.action(async (opts: RoleOptions, cmd: Command) => {
-    const [host, port] = splitListen(opts.listen);
-    const argv = ['--set', `node.id=${opts.nodeId}`, '--host', host, '--port', port, '--data', opts.data];
+    const ownListeners = cmd.args.some((arg) => arg.startsWith('listeners='));
+    if (opts.listen === undefined && !ownListeners) throw new CliError('give --listen HOST:PORT, or the listeners with --set listeners=NAME://HOST:PORT,...', 2);
+    const address = opts.listen === undefined ? [] : (([host, port]) => ['--host', host, '--port', port])(splitListen(opts.listen));
+    const argv = ['--set', `node.id=${opts.nodeId}`, ...address, '--data', opts.data];
     if (opts.controller !== undefined) argv.push('--set', `controller.address=${opts.controller}`);
     if (opts.rack !== undefined) argv.push('--set', `broker.rack=${opts.rack}`);
     const { runBrokerCli } = await import('../../broker/main.js');

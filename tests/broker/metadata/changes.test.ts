@@ -88,7 +88,7 @@ t.test('v4: a v3 partitionChanged reads back without a reassignment; reassignmen
 });
 
 t.test('v5: producer id blocks need v5 and round-trip; older kinds are still written with their old schemas', async (t) => {
-  t.equal(CURRENT_SCHEMA_VERSION, 5);
+  t.equal(CURRENT_SCHEMA_VERSION, 6);
   const entry: MetadataEntry = { version: 40, timestampMs: 1700000000040, change: { kind: 'producerIdsAllocated', brokerId: 2, brokerEpoch: 17, firstProducerId: 3000, count: 1000 } };
   const encoded = encodeEntry(entry);
   t.equal(encoded.schemaVersion, 5);
@@ -97,7 +97,22 @@ t.test('v5: producer id blocks need v5 and round-trip; older kinds are still wri
 });
 
 t.test('an unknown schema version or garbage is a MetadataDecodeError', async (t) => {
-  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 6), MetadataDecodeError);
-  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 6), /schema version 6, which this build does not know \(newest: 5\)/);
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 7), MetadataDecodeError);
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 7), /schema version 7, which this build does not know \(newest: 6\)/);
   t.throws(() => decodeEntry(Buffer.from('02', 'hex'), 3), MetadataDecodeError);
+});
+
+t.test('v6: SCRAM credentials and broker listeners need v6 and round-trip; a registration without listeners keeps v3', async (t) => {
+  const upsert: MetadataEntry = { version: 50, timestampMs: 1700000000050, change: { kind: 'scramCredentialUpserted', user: 'alice', mechanism: 'SCRAM-SHA-512', salt: Buffer.from('salt-salt-salt-1'), iterations: 4096, storedKey: Buffer.alloc(64, 1), serverKey: Buffer.alloc(64, 2) } };
+  const remove: MetadataEntry = { version: 51, timestampMs: 1700000000051, change: { kind: 'scramCredentialDeleted', user: 'alice', mechanism: 'SCRAM-SHA-512' } };
+  const listeners: MetadataEntry = { version: 52, timestampMs: 1700000000052, change: { kind: 'brokerRegistered', brokerId: 1, incarnationId: 'x', host: 'h', port: 9093, rack: null, listeners: [{ name: 'INTERNAL', securityProtocol: 'SASL_SSL', host: 'h', port: 9093 }, { name: 'EXTERNAL', securityProtocol: 'SSL', host: 'e', port: 9094 }] } };
+  for (const entry of [upsert, remove, listeners]) {
+    const encoded = encodeEntry(entry);
+    t.equal(encoded.schemaVersion, 6, `${entry.change.kind} needs v6`);
+    t.same(decodeEntry(encoded.bytes, 6), entry, `${entry.change.kind} round-trips`);
+  }
+  const plain: MetadataEntry = { version: 53, timestampMs: 1700000000053, change: { kind: 'brokerRegistered', brokerId: 1, incarnationId: 'x', host: 'h', port: 9093, rack: 'r' } };
+  const encoded = encodeEntry(plain);
+  t.equal(encoded.schemaVersion, 3, 'a registration without listeners is still written as v3 (older builds read it)');
+  t.same(decodeEntry(encoded.bytes, 3), plain);
 });
