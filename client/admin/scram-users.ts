@@ -22,7 +22,7 @@ export function scramMechanism(name: string | undefined): ScramMechanism {
 }
 
 function throwOnErrors(results: { user: string; errorCode: number; errorMessage: string | null }[], what: string): void {
-  const failed = results.find((r) => r.errorCode !== 0);
+  const failed = results.find((r) => errorNameOf(r.errorCode) !== 'NONE');
   if (failed !== undefined) throw RunnelError.fromCode(failed.errorCode, `${what} ${failed.user}`, failed.errorMessage);
 }
 

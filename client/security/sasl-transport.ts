@@ -191,7 +191,7 @@ class SaslExchange {
 
   #afterAuthenticate(frame: Uint8Array, bodyOffset: number): 'pending' | 'done' {
     const response = decodeResponseBody('SaslAuthenticate', 0, frame, bodyOffset);
-    if (response.errorCode !== Errors.NONE.code) {
+    if (errorNameOf(response.errorCode) !== 'NONE') {
       throw new SaslAuthenticationError('SASL_AUTHENTICATION_FAILED', `SASL ${this.#credentials.mechanism} authentication as ${this.#credentials.username} failed: ${response.errorMessage ?? Errors.SASL_AUTHENTICATION_FAILED.message}`);
     }
     const message = Buffer.from(response.authBytes).toString('utf8');

@@ -84,7 +84,7 @@ export class ReplicationRig {
 
   async #start(id: number): Promise<void> {
     const { world } = this;
-    const config = { ...this.#config, nodeId: id, host: hostOf(id), advertisedHost: hostOf(id), port: PORT };
+    const config = { ...this.#config, nodeId: id, host: hostOf(id), advertisedHost: hostOf(id), port: PORT, listeners: [{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' as const, host: hostOf(id), port: PORT }] };
     const fs = this.#disks.get(id) ?? new SimulatedFileSystem();
     this.#disks.set(id, fs);
     const logs = await LogManager.open({ dataDir: '/data', fs, clock: world.clock, configFor: (topic) => logConfigFor(config, this.image.topics.get(topic)?.configs ?? {}), recoveryThreads: 0, cleanerThreads: 0, encryption: { keys: this.#keys, rng: world.rng } });
