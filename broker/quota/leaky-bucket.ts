@@ -54,9 +54,31 @@ export class LeakyBucket {
 
   /** How long until the bucket is back within its capacity, without adding anything. */
   throttleMs(nowMs: number): number {
+    return this.msUntilRoom(0, nowMs);
+  }
+
+  /** How long until `amount` more fits without overflowing (0: now). */
+  msUntilRoom(amount: number, nowMs: number): number {
     this.#drain(nowMs);
-    const over = this.#level - this.#capacity;
+    const over = this.#level + amount - this.#capacity;
     return over <= 0 ? 0 : Math.ceil(over / this.#ratePerMs);
+  }
+
+  /** What may be added now without overflowing (0 while in debt). */
+  room(nowMs: number): number {
+    this.#drain(nowMs);
+    return Math.max(0, this.#capacity - this.#level);
+  }
+
+  /** What it holds beyond its capacity (a debt that later additions pay back first). */
+  debt(nowMs: number): number {
+    this.#drain(nowMs);
+    return Math.max(0, this.#level - this.#capacity);
+  }
+
+  /** Starts full (no burst allowance left), as a throttle that must not let a burst through at once. */
+  fill(extra = 0): void {
+    this.#level = this.#capacity + extra;
   }
 
   /** Whether the bucket has drained completely (an idle client's bucket may be dropped). */

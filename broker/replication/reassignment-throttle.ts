@@ -7,55 +7,54 @@
  * Replicas already in the assignment, and consumers, are never throttled, so
  * a move never slows the ISR or the acks=all path.
  *
- * A token bucket on the injected Clock: it fills at the rate, up to one
- * second's worth, and starts empty. A read may take what the bucket holds;
- * since a read returns at least one whole batch, it can overdraw by up to a
- * batch, which later reads pay back before they get more. So over any span
- * of T seconds the bytes sent are at most rate x T plus one second's worth
- * plus one batch. While the bucket is empty, a throttled fetch gets no
+ * A leaky bucket (broker/quota/leaky-bucket.ts, as client quotas use) on
+ * the injected Clock: it drains at the rate, holds one second's worth, and
+ * starts full. A read may take what the bucket has room for; since a read
+ * returns at least one whole batch, it can overfill it by up to a batch,
+ * which later reads pay back before they get more. So over any span of T
+ * seconds the bytes sent are at most rate x T plus one second's worth plus
+ * one batch. While the bucket has no room, a throttled fetch gets no
  * records and waits (`waitMs`) instead of returning at once, so the
  * follower does not spin.
  */
+import { LeakyBucket } from '../quota/leaky-bucket.js';
 import type { Clock } from '../world/clock.js';
 
 export class ReassignmentThrottle {
   readonly #clock: Clock;
   #rate = 0;
-  #tokens = 0;
-  #lastMs: number;
+  /** Null while unlimited (rate 0). */
+  #bucket: LeakyBucket | null = null;
 
   constructor(clock: Clock) {
     this.#clock = clock;
-    this.#lastMs = clock.nowMs();
   }
 
   /** Bytes a throttled read may take now, at `rate` bytes/s (0: unlimited, Infinity). */
   available(rate: number): number {
-    this.#refill(rate);
-    return rate === 0 ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(this.#tokens));
+    const bucket = this.#at(rate);
+    return bucket === null ? Number.POSITIVE_INFINITY : Math.floor(bucket.room(this.#clock.nowMs()));
   }
 
   /** A throttled read sent `bytes`. */
   spent(bytes: number): void {
-    if (this.#rate > 0) this.#tokens -= bytes;
+    this.#bucket?.record(bytes, this.#clock.nowMs());
   }
 
   /** How long until a throttled read may take something (0: now). */
   waitMs(rate: number): number {
-    this.#refill(rate);
-    if (rate === 0 || this.#tokens >= 1) return 0;
-    return Math.ceil(((1 - this.#tokens) * 1000) / rate);
+    const bucket = this.#at(rate);
+    return bucket === null ? 0 : bucket.msUntilRoom(1, this.#clock.nowMs());
   }
 
-  #refill(rate: number): void {
+  /** The bucket for `rate`: a leaky bucket holding one second's worth (leaky-bucket.ts). A new rate starts a new one, full (a debt from a slower one is kept). */
+  #at(rate: number): LeakyBucket | null {
+    if (rate === this.#rate) return this.#bucket;
     const now = this.#clock.nowMs();
-    if (rate !== this.#rate) {
-      // A new rate starts a new bucket (a debt from a slower one is kept).
-      this.#rate = rate;
-      this.#tokens = Math.min(this.#tokens, 0);
-    } else {
-      this.#tokens = Math.min(rate, this.#tokens + ((now - this.#lastMs) * rate) / 1000);
-    }
-    this.#lastMs = now;
+    const debt = this.#bucket?.debt(now) ?? 0;
+    this.#rate = rate;
+    this.#bucket = rate === 0 ? null : new LeakyBucket(rate, 1000, now);
+    this.#bucket?.fill(debt);
+    return this.#bucket;
   }
 }

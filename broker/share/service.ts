@@ -110,7 +110,7 @@ export class ShareService {
     const partitions = wanted.flatMap((w) => (w.source instanceof Error || w.source.partition === null ? [] : [w.source.partition]));
     const onChange = (listener: () => void): (() => void) => this.coordinator.onGroupChange(groupId, keys, listener);
     let lookedAgain = 0;
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       // Armed before the look: what lands between reading the window and waiting is not missed (watchChanges in wake.ts).
       const watch = watchChanges({ partitions, onChange });
       try {

@@ -10,6 +10,8 @@ import { ConnectionRateLimiter } from '../../../broker/quota/connection-rate.js'
 import { LeakyBucket } from '../../../broker/quota/leaky-bucket.js';
 import { DEFAULT_ENTITY as D, QuotaTable, type QuotaEntry } from '../../../broker/quota/quota-entities.js';
 import { QuotaManager } from '../../../broker/quota/quota-manager.js';
+import { ReassignmentThrottle } from '../../../broker/replication/reassignment-throttle.js';
+import { ManualClock } from '../../../broker/world/clock.js';
 
 /** A client sending `bytes` per request as fast as it may (waiting out each throttle) for `durationMs`: the rate it achieved, bytes/s. */
 function greedyRate(bucket: LeakyBucket, bytes: number, durationMs: number): number {
@@ -105,4 +107,19 @@ t.test('connections per second per address: refused past the rate, admitted agai
   t.equal(Array.from({ length: 100 }, () => limiter.admit('10.0.0.9', 0)).filter(Boolean).length, 100, 'an override of 0: unlimited');
   t.equal(new ConnectionRateLimiter(0).admit('x', 0), true, 'a rate of 0: unlimited');
   t.equal(limiter.sweep(10_000), 2, 'quiet addresses dropped');
+});
+
+t.test('the reassignment throttle on a leaky bucket: starts with no room, one second of the rate at most, debts paid back, a new rate keeps the debt', async (t) => {
+  const clock = new ManualClock(0);
+  const throttle = new ReassignmentThrottle(clock);
+  t.equal(throttle.available(0), Number.POSITIVE_INFINITY, 'rate 0: unlimited');
+  t.equal(throttle.available(1000), 0, 'a new rate starts with no room: no burst at once');
+  t.equal(throttle.waitMs(1000), 1, 'one byte of room in 1 ms');
+  clock.advance(5000);
+  t.equal(throttle.available(1000), 1000, 'room for one second of the rate at most');
+  throttle.spent(1500); // a whole batch: 500 over
+  t.equal(throttle.available(1000), 0);
+  t.equal(throttle.waitMs(1000), 501, 'the 500 B debt is paid back before the next byte');
+  throttle.available(100);
+  t.equal(throttle.waitMs(100), 5010, 'a slower rate keeps the debt: (500 + 1) B at 100 B/s');
 });
