@@ -21,6 +21,9 @@ export interface Settler {
   visibilityTimeoutMs(): number;
 }
 
+/** Every ack() asks the same (Acknowledgements.add copies it): one object, not one per record. */
+const ACCEPT: Readonly<AckKind> = Object.freeze({ type: AcknowledgeType.ACCEPT, delayMs: 0, lockMs: -1, reason: null });
+
 export class ShareMessage implements QueueMessage {
   readonly topic: string;
   readonly partition: number;
@@ -58,7 +61,7 @@ export class ShareMessage implements QueueMessage {
   }
 
   ack(): Promise<void> {
-    return this.#settle('ack()', { type: AcknowledgeType.ACCEPT, delayMs: 0, lockMs: -1, reason: null });
+    return this.#settle('ack()', ACCEPT);
   }
 
   release(opts: { delayMs?: number; reason?: string } = {}): Promise<void> {

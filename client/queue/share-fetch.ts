@@ -145,7 +145,7 @@ function acquiredOf(res: ShareFetchResponse, sentAtMs: number): Acquired[] {
   const out: Acquired[] = [];
   for (const t of res.topics) {
     for (const p of t.partitions) {
-      for (const r of acquiredRecords(t.topic, p.partition, p.records, p.acquiredRecords)) out.push({ ...r, lockExpiresAtMs });
+      acquiredRecords(t.topic, p.partition, p.records, p.acquiredRecords, (message, deliveryCount) => out.push({ message, deliveryCount, lockExpiresAtMs }));
     }
   }
   return out;

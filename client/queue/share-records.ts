@@ -10,9 +10,13 @@ import type { ShareAcquiredRecords } from '../../protocol/messages.js';
 import { decodeMessages, walkBatches } from '../consumer/records.js';
 import type { Message } from '../types.js';
 
-/** The acquired records of `records`, in offset order, each with its delivery count. */
-export function acquiredRecords(topic: string, partition: number, records: Uint8Array, acquired: readonly ShareAcquiredRecords[]): { message: Message; deliveryCount: number }[] {
-  if (acquired.length === 0 || records.byteLength === 0) return [];
+/**
+ * Calls `visit` with each acquired record of `records`, in offset order, and
+ * its delivery count. A visitor, not a list of pairs: this runs once per
+ * record received, and the caller builds its own object from the two.
+ */
+export function acquiredRecords(topic: string, partition: number, records: Uint8Array, acquired: readonly ShareAcquiredRecords[], visit: (message: Message, deliveryCount: number) => void): void {
+  if (acquired.length === 0 || records.byteLength === 0) return;
   const ranges = [...acquired].sort((a, b) => a.firstOffset - b.firstOffset);
   const decoded: Message[] = [];
   for (const { position, header } of walkBatches(records).batches) {
@@ -21,13 +25,11 @@ export function acquiredRecords(topic: string, partition: number, records: Uint8
     if (!ranges.some((r) => r.firstOffset <= last && r.lastOffset >= header.baseOffset)) continue;
     decodeMessages(records, position, header, topic, partition, ranges[0]!.firstOffset, decoded);
   }
-  const out: { message: Message; deliveryCount: number }[] = [];
   let r = 0;
   for (const message of decoded) {
     while (r < ranges.length && ranges[r]!.lastOffset < message.offset) r++;
     const range = ranges[r];
     if (range === undefined) break;
-    if (range.firstOffset <= message.offset) out.push({ message, deliveryCount: range.deliveryCount });
+    if (range.firstOffset <= message.offset) visit(message, range.deliveryCount);
   }
-  return out;
 }

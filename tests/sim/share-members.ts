@@ -40,7 +40,7 @@
 import type { Cluster } from '../../client/metadata.js';
 import type { Connection } from '../../client/connection.js';
 import { Runnel } from '../../client/runnel.js';
-import type { Consumer, Producer } from '../../client/types.js';
+import type { Consumer, Message, Producer } from '../../client/types.js';
 import { acquiredRecords } from '../../client/queue/share-records.js';
 import type { Rng } from '../../broker/world/rng.js';
 import { errorNameOf } from '../../protocol/errors.js';
@@ -542,7 +542,9 @@ export class ShareMembers implements Checker {
     for (const t of res.topics) {
       for (const p of t.partitions) {
         for (const a of acks.filter((x) => x.partition === p.partition)) this.#settled(p.partition, a.ack, a.handout, !failed(p.failedAcknowledgements, a.ack.firstOffset), sentMs);
-        for (const { message, deliveryCount } of acquiredRecords(t.topic, p.partition, p.records, p.acquiredRecords)) {
+        const got: { message: Message; deliveryCount: number }[] = [];
+        acquiredRecords(t.topic, p.partition, p.records, p.acquiredRecords, (message, deliveryCount) => got.push({ message, deliveryCount }));
+        for (const { message, deliveryCount } of got) {
           const value = message.value?.toString() ?? '';
           const h: Handout = { member: m, memberId, deliveryCount, sentSeq, recvSeq, recvMs, lockEndMs: sentMs + res.acquisitionLockTimeoutMs, letGo: this.#retired.has(memberId) };
           this.#sim.event(`share: ${m.name} (${memberId}) got ${TOPIC}-${p.partition}@${message.offset} ${value} count ${deliveryCount}`);

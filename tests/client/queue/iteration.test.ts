@@ -99,7 +99,10 @@ t.test('many members on one partition, some crashing: every record accepted exac
       await sleep(m.offset % 3);
       inHand.delete(m.offset);
       if (m.offset % 17 === 0 && m.deliveryCount === 1) {
-        await m.release();
+        // On a loaded machine the 300 ms lock can end first: the release is then refused and the record comes back anyway.
+        await m.release().catch((err: unknown) => {
+          if ((err as { errorName?: string }).errorName !== 'INVALID_RECORD_STATE') throw err;
+        });
         continue;
       }
       if (crashAfter !== null && n >= crashAfter) {
