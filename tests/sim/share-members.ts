@@ -68,6 +68,8 @@ const MAX_ATTEMPTS = 4;
 const REQUEST_TIMEOUT_MS = 1500;
 const FETCH_WAIT_MS = 500;
 const RETRY_MS = 200;
+/** How long an armed coordinator kill waits for a handout to aim at (killCoordinator). */
+const KILL_AIM_MS = 3000;
 
 type Action = 'accept' | 'release' | 'delay' | 'reject' | 'slow' | 'forget';
 const ACTIONS: readonly [Action, number][] = [['accept', 50], ['release', 10], ['delay', 10], ['reject', 7], ['slow', 13], ['forget', 10]];
@@ -117,6 +119,8 @@ class ShareMember {
 export class ShareMembers implements Checker {
   readonly #sim: Simulation;
   readonly #rng: Rng;
+  /** The coordinator kill, once armed and until it fires (killCoordinator). */
+  #armedKill: ((why: string) => void) | null = null;
   readonly #cluster: Cluster;
   readonly #client: Runnel;
   readonly #producer: Producer;
@@ -189,13 +193,27 @@ export class ShareMembers implements Checker {
     }
   }
 
-  /** SIGKILLs the group's coordinator (as the members last found it) at a random moment of the next `windowMs`, mid-flight. */
+  /**
+   * SIGKILLs the group's coordinator (as the members last found it)
+   * mid-flight: armed at a random moment of the next `windowMs`, it fires as
+   * the next answer that hands records out arrives, so locks are surely live
+   * when the coordinator dies (what a new coordinator must keep); if no such
+   * answer comes within KILL_AIM_MS of arming, it fires then.
+   */
   killCoordinator(windowMs: number, faults: FaultSchedule, nodes: readonly SimNode[]): void {
     const atMs = this.#rng.int(windowMs);
     const downMs = 300 + this.#rng.int(3000);
-    this.#sim.clock.schedule(atMs, () => {
+    let fired = false;
+    const fire = (why: string): void => {
+      if (fired) return;
+      fired = true;
+      this.#armedKill = null;
       const node = nodes.find((n) => n.role === 'broker' && n.id === this.coordinatorId);
-      if (node !== undefined && faults.kill(node, downMs)) this.#sim.event(`share: killed the coordinator ${node.name}`);
+      if (node !== undefined && faults.kill(node, downMs)) this.#sim.event(`share: killed the coordinator ${node.name} (${why})`);
+    };
+    this.#sim.clock.schedule(atMs, () => {
+      this.#armedKill = fire;
+      this.#sim.clock.schedule(KILL_AIM_MS, () => fire('no handout since arming'));
     });
   }
 
@@ -544,6 +562,7 @@ export class ShareMembers implements Checker {
         for (const a of acks.filter((x) => x.partition === p.partition)) this.#settled(p.partition, a.ack, a.handout, !failed(p.failedAcknowledgements, a.ack.firstOffset), sentMs);
         const got: { message: Message; deliveryCount: number }[] = [];
         acquiredRecords(t.topic, p.partition, p.records, p.acquiredRecords, (message, deliveryCount) => got.push({ message, deliveryCount }));
+        if (got.length > 0) this.#armedKill?.('just after a handout');
         for (const { message, deliveryCount } of got) {
           const value = message.value?.toString() ?? '';
           const h: Handout = { member: m, memberId, deliveryCount, sentSeq, recvSeq, recvMs, lockEndMs: sentMs + res.acquisitionLockTimeoutMs, letGo: this.#retired.has(memberId) };
