@@ -20,6 +20,7 @@ import avro from 'avsc';
 import type { Schema } from 'avsc';
 import { assert } from '../world/assert.js';
 import { shareKeyTypes, shareValueTypes, type ShareRecord } from '../share/records.js';
+import { EntryWriter } from '../share/entry-writer.js';
 
 export type CoordinatorRecord =
   | { kind: 'group'; groupId: string; value: GroupValue | null }
@@ -118,6 +119,8 @@ const valueTypes = {
   ...shareValueTypes,
 };
 
+const entryWriter = new EntryWriter();
+
 function withPrefix(prefix: number, body: Buffer): Uint8Array {
   const out = new Uint8Array(body.length + 1);
   out[0] = prefix;
@@ -130,6 +133,15 @@ function body(bytes: Uint8Array): Buffer {
 }
 
 export function encodeRecord(record: CoordinatorRecord): { key: Uint8Array; value: Uint8Array | null } {
+  // The share window's records, written for every record acquired and settled, go through a hand-written writer (same bytes).
+  if (record.kind === 'shareChunk') {
+    const key = entryWriter.windowKey(KIND.shareChunk, record.groupId, record.topic, record.partition, record.chunk);
+    return { key, value: record.value === null ? null : entryWriter.chunkValue(VALUE_VERSION, record.value.entries) };
+  }
+  if (record.kind === 'shareDelayed') {
+    const key = entryWriter.windowKey(KIND.shareDelayed, record.groupId, record.topic, record.partition, record.offset);
+    return { key, value: record.value === null ? null : entryWriter.entryValue(VALUE_VERSION, record.value) };
+  }
   const { kind, value, ...key } = record;
   const keyBytes = withPrefix(KIND[kind], keyTypes[kind].toBuffer(key));
   return { key: keyBytes, value: value === null ? null : withPrefix(VALUE_VERSION, valueTypes[kind].toBuffer(value)) };
