@@ -18,12 +18,13 @@ import type { Message } from '../types.js';
 export function acquiredRecords(topic: string, partition: number, records: Uint8Array, acquired: readonly ShareAcquiredRecords[], visit: (message: Message, deliveryCount: number) => void): void {
   if (acquired.length === 0 || records.byteLength === 0) return;
   const ranges = [...acquired].sort((a, b) => a.firstOffset - b.firstOffset);
+  const lastAcquired = ranges.reduce((last, r) => Math.max(last, r.lastOffset), -1);
   const decoded: Message[] = [];
   for (const { position, header } of walkBatches(records).batches) {
     const last = header.baseOffset + header.lastOffsetDelta;
     // Only batches that hold some acquired offset are decoded.
     if (!ranges.some((r) => r.firstOffset <= last && r.lastOffset >= header.baseOffset)) continue;
-    decodeMessages(records, position, header, topic, partition, ranges[0]!.firstOffset, decoded);
+    decodeMessages(records, position, header, topic, partition, ranges[0]!.firstOffset, decoded, lastAcquired);
   }
   let r = 0;
   for (const message of decoded) {

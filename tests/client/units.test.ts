@@ -424,6 +424,12 @@ t.test("the consumer's record decoder agrees with protocol's decodeBatch and ref
     });
     t.same(differ.map((m) => m.offset), [], `${codec}: every record decodes as decodeBatch reads it`);
     t.ok(out.every((m) => m.value === null || Buffer.isBuffer(m.value)), 'values are Buffers');
+    const upTo: Message[] = [];
+    decodeMessages(batch, 0, walk.batches[0]!.header, 'top', 3, 550, upTo, 600);
+    t.same(upTo.map((m) => m.offset), out.filter((m) => m.offset <= 600).map((m) => m.offset), `${codec}: decoding stops after maxOffset`);
+    const past: Message[] = [];
+    decodeMessages(batch, 0, walk.batches[0]!.header, 'top', 3, 0, past, 499);
+    t.equal(past.length, 0, `${codec}: a batch starting after maxOffset gives nothing`);
     // Damage: a flipped bit fails the CRC; a cut batch is not a whole batch.
     const flipped = Buffer.from(batch);
     flipped[flipped.length - 3]! ^= 0x10;
