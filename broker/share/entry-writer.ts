@@ -102,9 +102,14 @@ export class EntryWriter {
 
   /** A zigzag varint of a safe integer (int and long encode alike). */
   #long(n: number): void {
-    if (!Number.isInteger(n) || n > MAX_LONG || n < -MAX_LONG) throw new TypeError(`a share entry field must be a safe integer within +-${MAX_LONG} (avsc's long), got ${n}`);
     this.#room(10);
     const buf = this.#buf;
+    if (n >= 0 && n < 64 && (n | 0) === n) {
+      // Most fields: a state, a count, a union branch, a zero.
+      buf[this.#pos++] = n << 1;
+      return;
+    }
+    if (!Number.isInteger(n) || n > MAX_LONG || n < -MAX_LONG) throw new TypeError(`a share entry field must be a safe integer within +-${MAX_LONG} (avsc's long), got ${n}`);
     if (n >= -0x40000000 && n < 0x40000000) {
       // 31-bit: zigzag and shifts in int32 arithmetic.
       let z = (n << 1) ^ (n >> 31);
