@@ -57,6 +57,7 @@ import { realFileSystem, type FileSystem } from './world/file-system.js';
 import { systemRng, type Rng } from './world/rng.js';
 import type { KeyProvider } from './storage/encryption/key-provider.js';
 import { keyProviderFromConfig } from './storage/encryption/keys-from-config.js';
+import { WorkerBatchOpener } from './storage/encryption/batch-opener.js';
 import { nodeTransport, type Transport } from './world/transport.js';
 import { nodeHttpServer, type HttpServer } from './world/http-server.js';
 import { Telemetry } from './metrics/telemetry.js';
@@ -101,6 +102,9 @@ export interface RunningBroker {
    */
   readonly failure: Promise<Error>;
 }
+
+/** Worker threads that open encrypted batches for reads (storage/encryption/batch-opener.ts): one read per thread at a time. */
+const BATCH_OPENER_THREADS = 2;
 
 /** A second SIGINT/SIGTERM within this long of the first is the same request, not an order to hurry. */
 const REPEATED_SIGNAL_GRACE_NS = 1_000_000_000n;
@@ -152,9 +156,12 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
 
     const keys = world.keys !== undefined ? world.keys : await keyProviderFromConfig(config.encryption, (file) => fs.readFile(file));
     if (keys !== null) logger.info({ event: 'encryptionKeys', currentKeyId: keys.currentKeyId() }, `encryption at rest: new batches of encrypted topics go under key ${keys.currentKeyId()}`);
+    // Started only when keys are configured; its threads start with the first large read of an encrypted topic.
+    const opener = keys === null ? undefined : new WorkerBatchOpener(BATCH_OPENER_THREADS);
+    if (opener !== undefined) cleanups.push(() => opener.close());
     let replicas: ReplicaManager | undefined;
     const logs = await LogManager.open({
-      encryption: { keys, rng },
+      encryption: { keys, rng, ...(opener === undefined ? {} : { opener }) },
       dataDir,
       fs,
       clock,

@@ -10,6 +10,10 @@
  * nothing can read it again when the next read overwrites it. Reads too
  * small to be worth a whole buffer, or too big for one, get a fresh buffer
  * of their own size, as before.
+ *
+ * Pooled buffers are shared memory, so that worker threads can open the
+ * encrypted batches of a read where they lie, without a copy or a transfer
+ * (storage/encryption/batch-opener.ts); plain reads do not notice.
  */
 
 /** Reads below this get a buffer of their own size: a tailing consumer's small reads should not each hold a whole pooled buffer. */
@@ -32,7 +36,7 @@ export class ReadBufferPool {
     if (bytes < POOLED_READ_MIN_BYTES || bytes > this.bufferBytes) return Buffer.allocUnsafe(bytes);
     const spare = this.#spare.pop();
     if (spare !== undefined) return spare;
-    const fresh = Buffer.allocUnsafeSlow(this.bufferBytes);
+    const fresh = Buffer.from(new SharedArrayBuffer(this.bufferBytes));
     this.#ours.add(fresh);
     return fresh;
   }
