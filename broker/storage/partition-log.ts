@@ -801,6 +801,11 @@ export class PartitionLog {
     if (fetchOffset < this.logStartOffset || fetchOffset > logEnd) throw new OffsetOutOfRangeError(fetchOffset, this.logStartOffset, logEnd);
     const limit = Math.min(maxOffsetExclusive ?? logEnd, logEnd);
     if (fetchOffset >= limit) return { records: [], sizeBytes: 0 };
+    // An encrypted topic's read asks for shared memory: the batch opener's threads can then open it in place.
+    if (allocate !== undefined && offThread && this.#config.encryptionEnabled) {
+      const source = allocate;
+      allocate = (bytes) => source(bytes, true);
+    }
     const open = async (read: () => Uint8Array[], file: string, position: number): Promise<Uint8Array[]> => {
       if (!offThread) return this.#guard(() => this.#cipher.open(read(), file, position, true));
       const batches = this.#guard(read);

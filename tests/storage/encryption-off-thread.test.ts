@@ -19,6 +19,7 @@ import { CorruptLogError } from '../../broker/storage/errors.js';
 import { parseLogConfig } from '../../broker/storage/log-config.js';
 import { PartitionLog } from '../../broker/storage/partition-log.js';
 import { LOG_SUFFIX } from '../../broker/storage/segment-names.js';
+import { ReadBufferPool } from '../../broker/handlers/read-buffers.js';
 import { bytes } from '../support/storage-fixtures.js';
 
 const DIR = '/data/offthread-0';
@@ -215,4 +216,17 @@ t.test('runOpenRequest: opens in place, leaves plain batches, reports a bad enve
   const bad = runOpenRequest({ ...request(), keys: { k1: Buffer.from(K2, 'base64') } });
   t.same(bad.kind === 'corrupt' ? [bad.index, /does not authenticate/.test(bad.message)] : null, [0, true], 'a wrong key: the first batch does not authenticate');
   t.throws(() => runOpenRequest({ ...request(), keys: {} }), /no key 'k1' was sent/, 'a key the caller failed to send is a bug, not corruption');
+});
+
+t.test('the fetch read-buffer pool: shared memory only when asked (an encrypted topic\'s read), each kind recycled apart', async (t) => {
+  const pool = new ReadBufferPool(1024 * 1024, 2);
+  const plain = pool.take(512 * 1024);
+  const sharedOne = pool.take(512 * 1024, true);
+  t.notOk(plain.buffer instanceof SharedArrayBuffer, 'plain reads keep ordinary buffers');
+  t.ok(sharedOne.buffer instanceof SharedArrayBuffer, 'a read of an encrypted topic gets shared memory');
+  t.ok(pool.take(100, true).buffer instanceof SharedArrayBuffer, 'also when too small to pool');
+  pool.give(plain);
+  pool.give(sharedOne);
+  t.equal(pool.take(512 * 1024, true), sharedOne, 'a shared buffer comes back to a shared read');
+  t.equal(pool.take(512 * 1024), plain, 'an ordinary one to an ordinary read');
 });
