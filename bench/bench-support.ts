@@ -45,7 +45,9 @@ export async function startBroker(extraArgs: readonly string[] = []): Promise<{ 
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-bench-'));
   // A broker given its listeners takes no --port (the two are alternatives).
   const port = extraArgs.some((arg) => arg.startsWith('listeners=')) ? [] : ['--port', '0'];
-  const child = spawn(process.execPath, [BROKER_MAIN, ...port, '--data', dataDir, ...extraArgs], {
+  // Node flags for the broker alone (e.g. BENCH_BROKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'): NODE_OPTIONS refuses --cpu-prof.
+  const nodeArgs = (process.env['BENCH_BROKER_NODE_ARGS'] ?? '').split(/\s+/).filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...nodeArgs, BROKER_MAIN, ...port, '--data', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -17,6 +17,7 @@
  * does the server accept connections. Shutdown runs in reverse: stop accepting and answer what is in
  * flight, then close the logs (which writes their clean-shutdown markers).
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrokerConfigError, type BrokerConfig } from './config.js';
@@ -57,6 +58,7 @@ import { realFileSystem, type FileSystem } from './world/file-system.js';
 import { systemRng, type Rng } from './world/rng.js';
 import type { KeyProvider } from './storage/encryption/key-provider.js';
 import { keyProviderFromConfig } from './storage/encryption/keys-from-config.js';
+import { WorkerBatchOpener } from './storage/encryption/batch-opener.js';
 import { nodeTransport, type Transport } from './world/transport.js';
 import { nodeHttpServer, type HttpServer } from './world/http-server.js';
 import { Telemetry } from './metrics/telemetry.js';
@@ -102,6 +104,16 @@ export interface RunningBroker {
   readonly failure: Promise<Error>;
 }
 
+/**
+ * Worker threads that open encrypted batches for fetches (storage/encryption/batch-opener.ts):
+ * none below 4 cores. Opening on a worker costs more CPU in all than opening inline (measured on
+ * 2 cores: ~2.1 ms per MB on the worker against ~1.2 ms inline, for ~0.5 ms less on the event
+ * loop), so it pays only where a core would otherwise sit idle beside the event loop and the clients.
+ */
+function defaultOpenerThreads(): number {
+  return Math.max(0, Math.min(2, availableParallelism() - 2));
+}
+
 /** A second SIGINT/SIGTERM within this long of the first is the same request, not an order to hurry. */
 const REPEATED_SIGNAL_GRACE_NS = 1_000_000_000n;
 
@@ -118,12 +130,13 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
   // Recovery scans and the cleaner's work on worker threads read the real disk; any other file system is worked on here (and a simulation stays on one thread, deterministic).
   const recoveryThreads = fs === realFileSystem ? defaultRecoveryThreads() : 0;
   const cleanerThreads = fs === realFileSystem ? DEFAULT_CLEANER_THREADS : 0;
+  const openerThreads = fs === realFileSystem ? defaultOpenerThreads() : 0;
   const budget = planDescriptors({
     limit: descriptors.limit(),
     inUse: descriptors.inUse(),
     maxConnections: config.maxConnections,
     adminReservedConnections: config.adminReservedConnections,
-    workerThreads: recoveryThreads + cleanerThreads,
+    workerThreads: recoveryThreads + cleanerThreads + openerThreads,
     transientFiles: DEFAULT_TRANSIENT_SLOTS,
     segmentFilesOverdraft: DEFAULT_OVERDRAFT,
   });
@@ -152,9 +165,12 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
 
     const keys = world.keys !== undefined ? world.keys : await keyProviderFromConfig(config.encryption, (file) => fs.readFile(file));
     if (keys !== null) logger.info({ event: 'encryptionKeys', currentKeyId: keys.currentKeyId() }, `encryption at rest: new batches of encrypted topics go under key ${keys.currentKeyId()}`);
+    // Started only when keys are configured; its threads start with the first large read of an encrypted topic.
+    const opener = keys === null || openerThreads === 0 ? undefined : new WorkerBatchOpener(openerThreads);
+    if (opener !== undefined) cleanups.push(() => opener.close());
     let replicas: ReplicaManager | undefined;
     const logs = await LogManager.open({
-      encryption: { keys, rng },
+      encryption: { keys, rng, ...(opener === undefined ? {} : { opener }) },
       dataDir,
       fs,
       clock,

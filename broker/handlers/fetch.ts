@@ -278,8 +278,8 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       // Every buffer this request reads into goes back once its response is written (an earlier,
       // discarded read's too); if the response never goes out, they are left to the collector.
       const taken: Buffer[] = [];
-      const allocate: ReadBufferSource = (bytes) => {
-        const buffer = readBuffers.take(bytes);
+      const allocate: ReadBufferSource = (bytes, shared) => {
+        const buffer = readBuffers.take(bytes, shared);
         if (taken.length === 0) ctx.afterResponseWritten(() => taken.forEach((b) => readBuffers.give(b)));
         taken.push(buffer);
         return buffer;

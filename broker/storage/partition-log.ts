@@ -143,6 +143,8 @@ export class PartitionLog {
   #closed = false;
   /** truncateTo calls not yet settled: no append may be made meanwhile. */
   #truncations = 0;
+  /** Truncations ever started: a read that waited for a worker checks that none began meanwhile. */
+  #truncationsBegun = 0;
   /** File work started by a synchronous append (deleting a replaced empty segment): close waits for it. */
   #background = new Set<Promise<void>>();
   /** Held by a truncation, a retention pass or a compaction swap (see #exclusive). */
@@ -787,11 +789,28 @@ export class PartitionLog {
    * read into a buffer from `allocate` (fresh by default).
    */
   async read(fetchOffset: number, maxBytes: number, maxOffsetExclusive?: number, allocate?: ReadBufferSource): Promise<ReadResult> {
+    const truncationsBegun = this.#truncationsBegun;
+    const result = await this.#read(fetchOffset, maxBytes, maxOffsetExclusive, allocate, true);
+    // Opening off the event loop lets a truncation start meanwhile: what was read may be gone, so read again, opening inline.
+    return this.#truncationsBegun === truncationsBegun ? result : this.#read(fetchOffset, maxBytes, maxOffsetExclusive, allocate, false);
+  }
+
+  async #read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number | undefined, allocate: ReadBufferSource | undefined, offThread: boolean): Promise<ReadResult> {
     this.#checkUsable();
     const logEnd = this.logEndOffset;
     if (fetchOffset < this.logStartOffset || fetchOffset > logEnd) throw new OffsetOutOfRangeError(fetchOffset, this.logStartOffset, logEnd);
     const limit = Math.min(maxOffsetExclusive ?? logEnd, logEnd);
     if (fetchOffset >= limit) return { records: [], sizeBytes: 0 };
+    // An encrypted topic's read asks for shared memory: the batch opener's threads can then open it in place.
+    if (allocate !== undefined && offThread && this.#config.encryptionEnabled) {
+      const source = allocate;
+      allocate = (bytes) => source(bytes, true);
+    }
+    const open = async (read: () => Uint8Array[], file: string, position: number): Promise<Uint8Array[]> => {
+      if (!offThread) return this.#guard(() => this.#cipher.open(read(), file, position, true));
+      const batches = this.#guard(read);
+      return this.#guardAsync(() => this.#cipher.openOffThread(batches, file, position));
+    };
     const first = this.#floorIndex(fetchOffset);
     for (let i = first; i < this.#segments.length; i++) {
       const segment = this.#segments[i] as Segment;
@@ -799,21 +818,26 @@ export class PartitionLog {
       const location = this.#guard(() => segment.locate(fetchOffset));
       this.#rememberLoaded(segment);
       if (location === null) continue;
-      const records = this.#guard(() => this.#cipher.open(segment.readBatches(location, maxBytes, limit, allocate), segment.log.path, location.position, true));
+      const records = await open(() => segment.readBatches(location, maxBytes, limit, allocate), segment.log.path, location.position);
       assert(records.length > 0 || location.lastOffset >= limit, 'a read below the bound returns at least one batch', { fetchOffset, limit, location });
       return readResult(records);
     }
     for (const pending of this.#pending) {
       if (pending.baseOffset >= limit) break;
       // A pending segment that holds offsets at or after fetchOffset has a batch to return, unless the bound stops it.
-      if (pending.nextOffset > fetchOffset) return readResult(this.#guard(() => this.#openPending(pending, pending.read(fetchOffset, maxBytes, limit, allocate), true)));
+      if (pending.nextOffset > fetchOffset) return readResult(await open(() => pending.read(fetchOffset, maxBytes, limit, allocate), this.#pendingFile(pending), 0));
     }
     return { records: [], sizeBytes: 0 };
   }
 
   /** Plaintext of batches read from a pending segment (in memory, not yet in a file: errors name the file it will be). */
   #openPending(pending: PendingSegment, batches: Uint8Array[], inPlace: boolean): Uint8Array[] {
-    return this.#cipher.open(batches, Segment.filePath(this.dir, pending.baseOffset, '.log (pending)'), 0, inPlace);
+    return this.#cipher.open(batches, this.#pendingFile(pending), 0, inPlace);
+  }
+
+  /** The file a pending segment will be, as errors name it. */
+  #pendingFile(pending: PendingSegment): string {
+    return Segment.filePath(this.dir, pending.baseOffset, '.log (pending)');
   }
 
   /** Runs a read-side step; a corrupt file or a failed read takes the log offline (a missing encryption key does not: the operator adds it). */
@@ -821,14 +845,28 @@ export class PartitionLog {
     try {
       return step();
     } catch (err) {
-      if (err instanceof EncryptionKeyError) throw err;
-      if (err instanceof CorruptLogError) {
-        this.#goOffline('a segment does not read back', err);
-        throw err;
-      }
-      throw this.#goOffline('a read failed', err);
+      throw this.#readFailure(err);
     }
   }
+
+  /** `#guard` for a step that finishes later (opening batches on a worker thread). */
+  async #guardAsync<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      throw this.#readFailure(err);
+    }
+  }
+
+  #readFailure(err: unknown): unknown {
+    if (err instanceof EncryptionKeyError) return err;
+    if (err instanceof CorruptLogError) {
+      this.#goOffline('a segment does not read back', err);
+      return err;
+    }
+    return this.#goOffline('a read failed', err);
+  }
+
 
   /**
    * Kafka's ListOffsets by time: the first record whose timestamp is >=
@@ -917,6 +955,7 @@ export class PartitionLog {
   /** Runs a truncation with appends refused until it settles. */
   #truncation(work: () => Promise<void>): Promise<void> {
     this.#truncations += 1;
+    this.#truncationsBegun += 1;
     const done = this.#exclusive(work);
     const settled = (): void => {
       this.#truncations -= 1;

@@ -49,8 +49,13 @@ export interface SegmentSettings {
   indexIntervalBytes: number;
 }
 
-/** Where a read puts its bytes: a buffer of at least `bytes` (Fetch recycles them, see handlers/read-buffers.ts). */
-export type ReadBufferSource = (bytes: number) => Buffer;
+/**
+ * Where a read puts its bytes: a buffer of at least `bytes` (Fetch recycles
+ * them, see handlers/read-buffers.ts). `shared`: the read is of an encrypted
+ * topic, and a buffer in shared memory lets worker threads open it
+ * (storage/encryption/batch-opener.ts); a source may ignore it.
+ */
+export type ReadBufferSource = (bytes: number, shared?: boolean) => Buffer;
 
 /** A batch located in a segment. */
 export interface BatchLocation {

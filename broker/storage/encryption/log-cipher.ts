@@ -27,6 +27,7 @@ import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../
 import type { Rng } from '../../world/rng.js';
 import { CorruptLogError } from '../errors.js';
 import { EnvelopeError, NONCE_BYTES, envelopeInfo, envelopeOverhead, isEncryptedBatch, openBatch, sealBatch } from './batch-envelope.js';
+import type { BatchOpener } from './batch-opener.js';
 import { EncryptionKeyError, isValidKeyId, type KeyProvider } from './key-provider.js';
 
 export interface EncryptionOptions {
@@ -34,7 +35,16 @@ export interface EncryptionOptions {
   keys: KeyProvider | null;
   /** Where nonces come from. */
   rng: Rng;
+  /** Worker threads that open the batches of large reads into shared buffers (batch-opener.ts); without one every read opens inline. */
+  opener?: BatchOpener;
 }
+
+/**
+ * Reads with fewer encrypted bytes than this open inline: handing a read to
+ * a worker costs the event loop some 25-40 µs, about what opening 32-64 KiB
+ * inline costs (PACKAGES.md §3 for the dispatch; bench/encryption.ts).
+ */
+export const OFF_THREAD_MIN_BYTES = 64 * 1024;
 
 function batchSize(bytes: Uint8Array, pos: number): number {
   return BATCH_LOG_OVERHEAD + new DataView(bytes.buffer, bytes.byteOffset + pos, BATCH_LOG_OVERHEAD).getInt32(BATCH_OFFSET_LENGTH);
@@ -74,7 +84,8 @@ export class LogCipher {
       total += size + overhead;
       pos += size;
     }
-    const out = new Uint8Array(total);
+    // Every byte is written below: no zero fill (a MiB per request otherwise).
+    const out = Buffer.allocUnsafeSlow(total);
     const nonce = new Uint8Array(NONCE_BYTES);
     let outPos = 0;
     for (let pos = 0; pos < records.byteLength;) {
@@ -105,6 +116,42 @@ export class LogCipher {
   }
 
   /**
+   * `open` in place, on the opener's worker threads when the batches are
+   * consecutive views of a shared buffer (a fetch's read) with at least
+   * OFF_THREAD_MIN_BYTES to open; inline otherwise. Same results and
+   * errors as `open`: each opened batch is a view at its envelope's start.
+   */
+  async openOffThread(batches: Uint8Array[], file: string, firstPosition: number): Promise<Uint8Array[]> {
+    const opener = this.opts.opener;
+    const first = batches[0];
+    if (opener === undefined || first === undefined || !(first.buffer instanceof SharedArrayBuffer)) return this.open(batches, file, firstPosition, true);
+    const sizes: number[] = [];
+    const keys: Record<string, Uint8Array> = {};
+    let encryptedBytes = 0;
+    let position = firstPosition;
+    let end = first.byteOffset;
+    for (const batch of batches) {
+      if (batch.buffer !== first.buffer || batch.byteOffset !== end) return this.open(batches, file, firstPosition, true);
+      if (isEncryptedBatch(batch, 0)) {
+        encryptedBytes += batch.byteLength;
+        const keyId = this.#keyIdOf(batch, 0, batch.byteLength, file, position);
+        keys[keyId] ??= this.#keyBytes(keyId, file, position);
+      }
+      sizes.push(batch.byteLength);
+      position += batch.byteLength;
+      end += batch.byteLength;
+    }
+    if (encryptedBytes < OFF_THREAD_MIN_BYTES) return this.open(batches, file, firstPosition, true);
+    const reply = await opener.run({ shared: first.buffer, offset: first.byteOffset, sizes, keys });
+    if (reply.kind === 'corrupt') {
+      let at = firstPosition;
+      for (let i = 0; i < reply.index; i++) at += sizes[i] as number;
+      throw new CorruptLogError(file, at, reply.message);
+    }
+    return batches.map((batch, i) => batch.subarray(0, reply.sizes[i]));
+  }
+
+  /**
    * Opens the whole batches of `bytes[0, length)` where they are, moving
    * each plaintext batch down to follow the one before; returns the
    * plaintext length (the cleaner's chunks: `position` is the chunk's place
@@ -131,19 +178,36 @@ export class LogCipher {
   }
 
   #openOne(disk: Uint8Array, pos: number, size: number, out: Uint8Array, outPos: number, file: string, filePosition: number): number {
-    let key: KeyObject;
+    const keyId = this.#keyIdOf(disk, pos, size, file, filePosition);
     try {
-      const { keyId } = envelopeInfo(disk, pos, size);
-      try {
-        key = this.#key(keyId);
-      } catch (err) {
-        if (!(err instanceof EncryptionKeyError)) throw err;
-        throw new EncryptionKeyError(`${file}: the batch at byte ${filePosition} is encrypted under key '${keyId}', and ${err.message}`);
-      }
-      return openBatch(disk, pos, size, key, out, outPos);
+      return openBatch(disk, pos, size, this.#withKeyContext(() => this.#key(keyId), keyId, file, filePosition), out, outPos);
     } catch (err) {
       if (err instanceof EnvelopeError) throw new CorruptLogError(file, filePosition, err.message);
       throw err;
+    }
+  }
+
+  /** The key id of the envelope at `pos` (a malformed envelope is CorruptLogError). */
+  #keyIdOf(disk: Uint8Array, pos: number, size: number, file: string, filePosition: number): string {
+    try {
+      return envelopeInfo(disk, pos, size).keyId;
+    } catch (err) {
+      if (err instanceof EnvelopeError) throw new CorruptLogError(file, filePosition, err.message);
+      throw err;
+    }
+  }
+
+  #keyBytes(keyId: string, file: string, filePosition: number): Uint8Array {
+    return this.#withKeyContext(() => this.#provider().key(keyId), keyId, file, filePosition);
+  }
+
+  /** A key lookup whose EncryptionKeyError says which batch needed it. */
+  #withKeyContext<T>(lookup: () => T, keyId: string, file: string, filePosition: number): T {
+    try {
+      return lookup();
+    } catch (err) {
+      if (!(err instanceof EncryptionKeyError)) throw err;
+      throw new EncryptionKeyError(`${file}: the batch at byte ${filePosition} is encrypted under key '${keyId}', and ${err.message}`);
     }
   }
 }
