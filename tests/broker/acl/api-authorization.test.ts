@@ -49,5 +49,9 @@ t.test('a cluster rule refuses before the handler runs; super users, granted pri
   image = applyChange(image, { kind: 'aclCreated', resourceType: 'cluster', resourceName: 'runnel-cluster', patternType: 'literal', principal: 'User:alice', host: '*', operation: 'describe', permission: 'allow' }, 2);
   await call(sessionOf('alice'));
   t.equal(ran, 3, 'granted describe on the cluster (the authorizer follows the image), alice passes');
+  image = applyChange(image, { kind: 'aclDeleted', resourceType: 'cluster', resourceName: 'runnel-cluster', patternType: 'literal', principal: 'User:alice', host: '*', operation: 'describe', permission: 'allow' }, 3);
+  const again = await call(sessionOf('alice')).then(() => null, (e: unknown) => e);
+  t.equal((again as ProtocolError | null)?.errorName, 'CLUSTER_AUTHORIZATION_FAILED', 'the grant removed from the image, she is refused again (no stale cache)');
+  t.equal(ran, 3);
 });
 
