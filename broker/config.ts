@@ -48,6 +48,8 @@ export interface BrokerConfig {
   saslMechanisms: ScramMechanism[];
   /** How this broker authenticates to others over a SASL inter-broker listener; null: it does not. */
   interBrokerSasl: { mechanism: ScramMechanism; username: string; passwordFile: string } | null;
+  /** ACL authorization (broker/acl/): off, everything is allowed; on, what the ACLs and super users allow. */
+  authorizer: { enabled: boolean; superUsers: string[]; allowEveryoneIfNoAclFound: boolean };
   dataDir: string;
   maxRequestBytes: number;
   queuedMaxRequests: number;
@@ -174,6 +176,13 @@ function bool(raw: string): boolean {
   throw new Error(`must be true or false, got "${raw}"`);
 }
 
+/** `User:a;User:b` (Kafka's separator: a principal may hold a comma). */
+function parseSuperUsers(raw: string): string[] {
+  const principals = raw.split(';').map((p) => p.trim()).filter((p) => p !== '');
+  for (const p of principals) if (!/^User:.+$/.test(p)) throw new Error(`"${p}" is not a principal: User:<name>, separated by ;`);
+  return principals;
+}
+
 function nonEmpty(raw: string): string {
   const value = raw.trim();
   if (value === '') throw new Error('must not be empty');
@@ -254,6 +263,9 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'inter.broker.sasl.mechanism', defaultValue: 'SCRAM-SHA-512', doc: 'The mechanism this broker authenticates to other brokers with, when the inter-broker listener uses SASL.', parse: (raw) => { const n = raw.trim().toUpperCase(); if (!isScramMechanism(n)) throw new Error(`must be ${SCRAM_MECHANISMS.join(' or ')}, got "${raw}"`); return n; } },
   { name: 'inter.broker.sasl.username', defaultValue: '', doc: 'The SCRAM user this broker authenticates to other brokers as, when the inter-broker listener uses SASL (create it with `runnel users create` first).', parse: (raw) => raw.trim() },
   { name: 'inter.broker.sasl.password.file', defaultValue: '', doc: 'A file holding that user\'s password (its first line), so the password is in no config dump or process list.', parse: (raw) => raw.trim() },
+  { name: 'authorizer.enabled', defaultValue: 'false', doc: 'Checks every request against the ACLs (`runnel acl add`): with it on, a principal may do only what an ACL allows it (deny wins over allow) or what super.users allows. Off: every request is allowed, as without ACLs. Brokers reach each other as the inter-broker principal, which must be a super user.', parse: bool },
+  { name: 'super.users', defaultValue: '', doc: 'Principals allowed everything when authorizer.enabled, semicolon-separated as Kafka\'s: `User:admin;User:broker`. The inter-broker principal (inter.broker.sasl.username, or the CN of the broker\'s certificate on SSL) must be one.', parse: parseSuperUsers },
+  { name: 'allow.everyone.if.no.acl.found', defaultValue: 'false', doc: 'With authorizer.enabled, a resource no ACL names at all is open to every principal (Kafka\'s setting, for enabling ACLs one resource at a time). Default: denied.', parse: bool },
   { name: 'advertised.host', defaultValue: '', doc: 'Host name clients are told to connect to; empty means `host`, or 127.0.0.1 when `host` is a wildcard.', parse: (raw) => raw.trim() },
   { name: 'data.dir', defaultValue: './data', doc: 'Directory for partition logs and topic metadata (created if missing).', parse: nonEmpty },
   { name: 'max.request.bytes', defaultValue: String(100 * MiB), doc: 'Largest request frame accepted; a bigger length prefix closes the connection before any of the body is read.', parse: int(1024, INT32_MAX) },
@@ -376,6 +388,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     tls: { certFile: get('tls.cert.file'), keyFile: get('tls.key.file'), caFile: get('tls.ca.file'), clientAuth: tlsClientAuth },
     saslMechanisms: get('sasl.enabled.mechanisms'),
     interBrokerSasl: usesSasl(interBroker.securityProtocol) && interBrokerSaslUser !== '' ? { mechanism: get('inter.broker.sasl.mechanism'), username: interBrokerSaslUser, passwordFile: get('inter.broker.sasl.password.file') } : null,
+    authorizer: { enabled: get('authorizer.enabled'), superUsers: get('super.users'), allowEveryoneIfNoAclFound: get('allow.everyone.if.no.acl.found') },
     nodeId: get('node.id'),
     controllerAddress: get('controller.address'),
     controllerLeaseMs: get('controller.lease.ms'),

@@ -13,6 +13,7 @@ import { acquireDataDirLock } from './data-dir-lock.js';
 import { BrokerFaults } from './faults.js';
 import { Cleanups, runningNode } from './running-node.js';
 import { buildControllerHandlerTable } from './handlers/index.js';
+import { AccessControl } from './acl/access.js';
 import { createLogger } from './log.js';
 import type { BrokerWorld, RunningBroker } from './main.js';
 import { LocalMetadataStore } from './metadata/local-store.js';
@@ -49,7 +50,8 @@ export async function startController(config: BrokerConfig, world: Partial<Broke
     const endpoint: LocalEndpoints = { host: config.advertisedHost, port: config.port };
     const security = await brokerSecurity(config, fs);
     const view = { get image() { return store.image; }, partition: () => undefined };
-    const handlers = buildControllerHandlerTable({ config, controller, replicas: view, logger, endpoint, controllerId: () => config.nodeId, controllerApis: controller }, faults);
+    const access = new AccessControl({ config, image: () => store.image, logger: logger.child({ component: 'authorizer' }) });
+    const handlers = buildControllerHandlerTable({ config, access, controller, replicas: view, logger, endpoint, controllerId: () => config.nodeId, controllerApis: controller }, faults);
     const server = await BrokerServer.start({ transport, config, handlers, clock, logger, caps: { maxConnections: config.maxConnections === -1 ? 1000 : config.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: config.adminReservedConnections }, listeners: security.listeners });
     endpoint.port = server.port;
     endpoint.listeners = listenerEndpoints(config.settings['advertised.host']?.value ?? '', server.listeners);

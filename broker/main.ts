@@ -38,6 +38,7 @@ import type { MetadataImage } from './metadata/image.js';
 import { BrokerFaults } from './faults.js';
 import { Cleanups, runningNode } from './running-node.js';
 import { buildHandlerTable } from './handlers/index.js';
+import { AccessControl } from './acl/access.js';
 import { ProducerIdBlocks } from './producers/producer-id-blocks.js';
 import { GroupCoordinator } from './coordinator/runtime.js';
 import { coordinatorSettings } from './coordinator/settings.js';
@@ -250,7 +251,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     coordinator.onImage(serving.image);
     cleanups.push(async () => coordinator.close());
     const producerIds = new ProducerIdBlocks(channel, () => ({ brokerId: config.nodeId, brokerEpoch: running.brokerEpoch }));
-    const handlers = buildHandlerTable({ config, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: interBrokerWorld, controllerId: () => channel.controllerId, meter: telemetry.meter, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
+    const access = new AccessControl({ config, image: () => serving.image, logger: logger.child({ component: 'authorizer' }) });
+    const handlers = buildHandlerTable({ config, access, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: interBrokerWorld, controllerId: () => channel.controllerId, meter: telemetry.meter, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
     let listening: BrokerServer | undefined;
     await telemetry.serve({ replicas: serving, coordinator, lifecycle: running, faults, server: () => listening }, { http: world.http ?? nodeHttpServer, clock, logger });
     cleanups.push(() => telemetry.close());

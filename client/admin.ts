@@ -11,13 +11,14 @@ import { errorNameOf } from '../protocol/errors.js';
 import { RunnelError, clientClosed, invalidArgument } from './errors.js';
 import type { Cluster } from './metadata.js';
 import { listOffsets, offsetsForTimestamps } from './offsets.js';
-import type { Admin, DescribedConfig, OngoingReassignment, PartitionMove, PartitionOutcome, TopicDescription } from './types.js';
+import type { AclBinding, AclBindingFilter, Admin, DescribedConfig, OngoingReassignment, PartitionMove, PartitionOutcome, TopicDescription } from './types.js';
 import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, GroupPartitionLag, OffsetResetResult, OffsetResetSpec, PartitionLag } from './admin/group-types.js';
 import { deleteGroups, describeGroup, groupLag, listGroupOffsets, listGroups, resetGroupOffsets } from './admin/groups.js';
 import { describeShareGroup, type ShareGroupDescription } from './admin/share-groups.js';
 import { partitionLags } from './lag.js';
 import { deleteRecords } from './admin/delete-records.js';
 import { deleteScramUser, describeScramUsers, scramMechanism, upsertScramUser, type ScramUser } from './admin/scram-users.js';
+import { createAcls, deleteAcls, describeAcls } from './admin/acls.js';
 import { deadLetterTopics, type DeadLetterTopicUse } from './admin/dead-letters.js';
 
 export class RunnelAdmin implements Admin {
@@ -303,6 +304,18 @@ export class RunnelAdmin implements Admin {
   /** SCRAM users and their mechanisms (never salts or keys); every user when `names` is absent. */
   describeScramUsers(names?: readonly string[]): Promise<ScramUser[]> {
     return this.#retrying('describing SCRAM users', () => describeScramUsers(this.#cluster, names));
+  }
+
+  createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    return this.#retrying('adding ACLs', () => createAcls(this.#cluster, bindings));
+  }
+
+  describeAcls(filter?: AclBindingFilter): Promise<AclBinding[]> {
+    return this.#retrying('describing ACLs', () => describeAcls(this.#cluster, filter));
+  }
+
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[]> {
+    return this.#retrying('removing ACLs', () => deleteAcls(this.#cluster, filters));
   }
 
   /** A call that retries inside (one budget per request it makes), refused once the admin is closed. */

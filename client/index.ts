@@ -13,6 +13,9 @@ export type { DeadLetterTopicUse } from './admin/dead-letters.js';
 export { DELIVER_AT_HEADER, DlqHeader, DLQ_HEADER_PREFIX, type DlqReason } from '../protocol/headers.js';
 export type {
   Acks,
+  AclBinding,
+  AclBindingFilter,
+  AclOperation,
   Admin,
   BrokerReachableEvent,
   BreakerOpenEvent,

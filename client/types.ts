@@ -10,6 +10,45 @@ import type { CommittedOffset, GroupDescription, GroupListing, GroupOutcome, Gro
 import type { SaslOption, TlsOption } from './security/secure-transport.js';
 
 export type Acks = 0 | 1 | 'all' | -1;
+
+/** An operation an ACL allows or denies (Kafka's, lower-case); `all` is every one. */
+export type AclOperation = 'all' | 'read' | 'write' | 'create' | 'delete' | 'alter' | 'describe' | 'cluster_action' | 'describe_configs' | 'alter_configs' | 'idempotent_write';
+
+/**
+ * An ACL binding: `principal` connecting from `host` is allowed or denied
+ * `operation` on the resources the pattern names. `literal` names one
+ * resource (or every one of its type when the name is `*`); `prefixed`
+ * every resource whose name starts with it. The cluster resource is
+ * `runnel-cluster`.
+ */
+export interface AclBinding {
+  resourceType: 'topic' | 'group' | 'cluster';
+  resourceName: string;
+  /** Default `literal`. */
+  patternType?: 'literal' | 'prefixed';
+  /** `User:<name>`, or `User:*` for everyone. */
+  principal: string;
+  /** An address, or `*` (default) for any. */
+  host?: string;
+  operation: AclOperation;
+  permission: 'allow' | 'deny';
+}
+
+/**
+ * Which bindings: each field absent (or `any`) matches every value. A
+ * `match` pattern type asks for every binding that applies to the named
+ * resource (its literal, `*`, and every prefix of its name). With a
+ * `resourceName` and no `patternType`, `literal`.
+ */
+export interface AclBindingFilter {
+  resourceType?: AclBinding['resourceType'] | 'any';
+  resourceName?: string;
+  patternType?: 'literal' | 'prefixed' | 'any' | 'match';
+  principal?: string;
+  host?: string;
+  operation?: AclOperation | 'any';
+  permission?: AclBinding['permission'] | 'any';
+}
 export type CompressionName = 'none' | 'gzip' | 'lz4';
 
 export interface Logger {
@@ -535,6 +574,12 @@ export interface Admin {
   deleteScramUser(name: string, opts?: { mechanisms?: readonly string[] }): Promise<void>;
   /** SCRAM users and their mechanisms and iteration counts (never salts or keys); every user when `names` is absent. */
   describeScramUsers(names?: readonly string[]): Promise<{ name: string; credentials: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; iterations: number }[] }[]>;
+  /** Adds ACL bindings (one already there is kept once); a refused one throws, naming it. Needs ALTER on the cluster. */
+  createAcls(bindings: readonly AclBinding[]): Promise<void>;
+  /** The bindings a filter matches (every binding without one). Needs DESCRIBE on the cluster. */
+  describeAcls(filter?: AclBindingFilter): Promise<AclBinding[]>;
+  /** Removes every binding the filters match and returns them (with `patternType` and `host` filled in). Needs ALTER on the cluster. */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[]>;
   /**
    * Every consumer group of the cluster: each live broker is asked for the
    * groups it coordinates and the answers are merged, sorted by group id.

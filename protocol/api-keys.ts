@@ -42,6 +42,10 @@ export const ApiKey = {
   /** SCRAM users: read from any broker's metadata; changes forwarded to the controller. */
   DescribeUserScramCredentials: 50,
   AlterUserScramCredentials: 51,
+  /** ACLs: read from any broker's metadata; creations and deletions forwarded to the controller. */
+  DescribeAcls: 29,
+  CreateAcls: 30,
+  DeleteAcls: 31,
   /** Runnel's own (Kafka has no such API): brokers follow the metadata log with it. Above Kafka's range, so never a clash. */
   MetadataChanges: 1000,
 } as const;

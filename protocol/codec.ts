@@ -78,6 +78,9 @@ const bodyCodecs: CodecTable = {
   SaslAuthenticate: avro('SaslAuthenticate'),
   DescribeUserScramCredentials: avro('DescribeUserScramCredentials'),
   AlterUserScramCredentials: avro('AlterUserScramCredentials'),
+  DescribeAcls: avro('DescribeAcls'),
+  CreateAcls: avro('CreateAcls'),
+  DeleteAcls: avro('DeleteAcls'),
   Produce: produceVersions,
   Fetch: fetchVersions,
 };

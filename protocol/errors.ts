@@ -90,6 +90,10 @@ export const Errors = {
   RESOURCE_NOT_FOUND: { code: 91, retriable: false, message: 'The named resource (a user) does not exist.' },
   DUPLICATE_RESOURCE: { code: 92, retriable: false, message: 'The request names the same resource (user and mechanism) twice.' },
   UNACCEPTABLE_CREDENTIAL: { code: 93, retriable: false, message: 'The credential is not acceptable (an empty user name or salt, or fewer than 4096 iterations).' },
+  // Authorization (ACLs, broker/acl/): Kafka's codes.
+  TOPIC_AUTHORIZATION_FAILED: { code: 29, retriable: false, message: 'The principal is not authorized for this operation on the topic; an operator grants it with `runnel acl add`.' },
+  GROUP_AUTHORIZATION_FAILED: { code: 30, retriable: false, message: 'The principal is not authorized for this operation on the group; an operator grants it with `runnel acl add`.' },
+  CLUSTER_AUTHORIZATION_FAILED: { code: 31, retriable: false, message: 'The principal is not authorized for this operation on the cluster; an operator grants it with `runnel acl add --cluster`.' },
   UNKNOWN_API: { code: 200, retriable: false, message: 'The broker does not know this API key; check ApiVersions.' },
   // Kafka's code for this is 14, which Runnel gave CORRUPT_SEGMENT before it had groups; codes never change, so this one is Runnel's own.
   COORDINATOR_LOAD_IN_PROGRESS: { code: 202, retriable: true, message: 'The group coordinator is still loading the group\'s state from its log (it became coordinator moments ago); retry shortly.' },

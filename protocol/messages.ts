@@ -697,6 +697,63 @@ export interface AlterUserScramCredentialsResponse {
   throttleTimeMs: number;
   results: { user: string; errorCode: number; errorMessage: string | null }[];
 }
+/** ACLs in Kafka's codes (protocol/acl-codes.ts): the filter DescribeAcls and DeleteAcls take. */
+export interface AclFilterWire {
+  resourceTypeFilter: number;
+  resourceNameFilter: string | null;
+  patternTypeFilter: number;
+  principalFilter: string | null;
+  hostFilter: string | null;
+  operation: number;
+  permissionType: number;
+}
+export type DescribeAclsRequest = AclFilterWire;
+export interface AclDescriptionWire {
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+export interface DescribeAclsResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  resources: { resourceType: number; resourceName: string; patternType: number; acls: AclDescriptionWire[] }[];
+}
+export interface AclCreationWire {
+  resourceType: number;
+  resourceName: string;
+  resourcePatternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+export interface CreateAclsRequest {
+  creations: AclCreationWire[];
+}
+export interface CreateAclsResponse {
+  throttleTimeMs: number;
+  results: { errorCode: number; errorMessage: string | null }[];
+}
+export interface DeleteAclsRequest {
+  filters: AclFilterWire[];
+}
+export interface DeleteAclsMatchingAcl {
+  errorCode: number;
+  errorMessage: string | null;
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+export interface DeleteAclsResponse {
+  throttleTimeMs: number;
+  filterResults: { errorCode: number; errorMessage: string | null; matchingAcls: DeleteAclsMatchingAcl[] }[];
+}
 
 export interface RequestBodies {
   ApiVersions: ApiVersionsRequest;
@@ -735,6 +792,9 @@ export interface RequestBodies {
   SaslAuthenticate: SaslAuthenticateRequest;
   DescribeUserScramCredentials: DescribeUserScramCredentialsRequest;
   AlterUserScramCredentials: AlterUserScramCredentialsRequest;
+  DescribeAcls: DescribeAclsRequest;
+  CreateAcls: CreateAclsRequest;
+  DeleteAcls: DeleteAclsRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -773,6 +833,9 @@ export interface ResponseBodies {
   SaslAuthenticate: SaslAuthenticateResponse;
   DescribeUserScramCredentials: DescribeUserScramCredentialsResponse;
   AlterUserScramCredentials: AlterUserScramCredentialsResponse;
+  DescribeAcls: DescribeAclsResponse;
+  CreateAcls: CreateAclsResponse;
+  DeleteAcls: DeleteAclsResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

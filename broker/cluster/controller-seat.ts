@@ -26,6 +26,10 @@
  */
 import { ProtocolError } from '../../protocol/errors.js';
 import type {
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
   AlterPartitionReassignmentsRequest,
   AlterPartitionReassignmentsResponse,
   AlterPartitionRequest,
@@ -170,6 +174,14 @@ export class ControllerSeat implements ControllerApis, TopicAdmin {
 
   alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
     return this.#run((c) => c.alterUserScramCredentials(request));
+  }
+
+  createAcls(request: CreateAclsRequest): Promise<CreateAclsResponse> {
+    return this.#run((c) => c.createAcls(request));
+  }
+
+  deleteAcls(request: DeleteAclsRequest): Promise<DeleteAclsResponse> {
+    return this.#run((c) => c.deleteAcls(request));
   }
 
   /** Runs `fn` on the active controller, or refuses with NOT_CONTROLLER; store failures said as the wire should say them. */

@@ -13,6 +13,10 @@
  */
 import { errorNameOf, ProtocolError } from '../../protocol/errors.js';
 import type {
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
   AlterPartitionReassignmentsRequest,
   AlterPartitionReassignmentsResponse,
   AlterUserScramCredentialsRequest,
@@ -105,6 +109,14 @@ export class ForwardingAdmin implements TopicAdmin {
 
   alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
     return this.#channel.forward('AlterUserScramCredentials', request);
+  }
+
+  createAcls(request: CreateAclsRequest): Promise<CreateAclsResponse> {
+    return this.#channel.forward('CreateAcls', request);
+  }
+
+  deleteAcls(request: DeleteAclsRequest): Promise<DeleteAclsResponse> {
+    return this.#channel.forward('DeleteAcls', request);
   }
 
   /** This broker's `auto.create.topics` decides (as Kafka's); the controller creates. */

@@ -7,6 +7,10 @@
  * admin requests to any broker.
  */
 import type {
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
   AlterPartitionReassignmentsRequest,
@@ -35,4 +39,7 @@ export interface TopicAdmin {
   electLeaders(request: ElectLeadersRequest): Promise<ElectLeadersResponse>;
   /** SCRAM users: decided by the controller per user (security/scram-admin.ts) and applied through the metadata log. */
   alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse>;
+  /** ACLs: decided by the controller per binding or filter (acl/acl-admin.ts) and applied through the metadata log. */
+  createAcls(request: CreateAclsRequest): Promise<CreateAclsResponse>;
+  deleteAcls(request: DeleteAclsRequest): Promise<DeleteAclsResponse>;
 }

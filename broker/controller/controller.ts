@@ -25,6 +25,10 @@
  */
 import { ProtocolError } from '../../protocol/errors.js';
 import type {
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
   AlterPartitionReassignmentsRequest,
   AlterPartitionReassignmentsResponse,
   AlterPartitionRequest,
@@ -48,7 +52,7 @@ import {
   UnknownTopicOrPartitionError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { MetadataChange, MetadataEntry, PartitionChanged } from '../metadata/changes.js';
+import type { AclChange, MetadataChange, MetadataEntry, PartitionChanged } from '../metadata/changes.js';
 import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
@@ -63,6 +67,9 @@ import { BrokerSessions } from './broker-sessions.js';
 import { changesForFencing, changesForLeaderless, uncleanElections, type UncleanAllowed } from './election.js';
 import { electionsDecision, listReassignments, reassignmentsDecision, throttleCleared } from './partition-requests.js';
 import { scramAlterDecision } from '../security/scram-admin.js';
+import { createAclsDecision, deleteAclsDecision } from '../acl/acl-admin.js';
+import { bindingOfChange } from '../metadata/apply-acl.js';
+import { describeBinding } from '../acl/authorizer.js';
 import { placeReplicas, type PlacementBroker } from './placement.js';
 import { imbalanceElections } from './preferred-leader.js';
 import { reassignmentCompletions } from './reassignment.js';
@@ -462,6 +469,31 @@ export class Controller {
       }
       return decision.response;
     });
+  }
+
+  /** CreateAcls: per binding (acl/acl-admin.ts); the new ones committed together. */
+  createAcls(request: CreateAclsRequest): Promise<CreateAclsResponse> {
+    return this.#serially(async () => {
+      const decision = createAclsDecision(this.#store.image, request);
+      await this.#commitAcls(decision.changes, 'aclsCreated', 'added');
+      return decision.response;
+    });
+  }
+
+  /** DeleteAcls: per filter (acl/acl-admin.ts); every matching binding removed together. */
+  deleteAcls(request: DeleteAclsRequest): Promise<DeleteAclsResponse> {
+    return this.#serially(async () => {
+      const decision = deleteAclsDecision(this.#store.image, request);
+      await this.#commitAcls(decision.changes, 'aclsDeleted', 'removed');
+      return decision.response;
+    });
+  }
+
+  async #commitAcls(changes: AclChange[], event: string, verb: string): Promise<void> {
+    if (changes.length === 0) return;
+    await this.#commit(changes);
+    const bindings = changes.map((c) => describeBinding(bindingOfChange(c)));
+    this.#logger.info({ event, bindings }, `${changes.length} ACL binding(s) ${verb}: ${bindings.join('; ')}`);
   }
 
   /** Refuses new changes and waits for those queued. */

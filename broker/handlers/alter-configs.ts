@@ -11,9 +11,11 @@ import type { AlterConfigsResponse } from '../../protocol/messages.js';
 import type { AdminContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import { accessOf } from '../acl/access.js';
 import { timesNamed } from './settings-record.js';
 
 export function alterConfigsHandler(broker: AdminContext): ApiHandler<'AlterConfigs'> {
+  const access = accessOf(broker);
   return {
     api: 'AlterConfigs',
     versions: { min: 0, max: 0 },
@@ -22,6 +24,8 @@ export function alterConfigsHandler(broker: AdminContext): ApiHandler<'AlterConf
         const results: AlterConfigsResponse['results'] = [];
         for (const resource of request.resources) {
           try {
+            const refused = resource.type === 'topic' ? access.refusal(ctx, 'alter_configs', 'topic', resource.name) : access.refusal(ctx, 'alter_configs', 'cluster');
+            if (refused !== null) throw refused;
             if (resource.type !== 'topic') {
               throw new ProtocolError('INVALID_REQUEST', 'broker settings are read-only while the broker runs; change its config file, environment or flags and restart it');
             }

@@ -22,12 +22,15 @@ import type { GroupCoordinator } from '../coordinator/runtime.js';
 import type { ClientWorld } from '../../client/world.js';
 import type { TopicMeter } from '../metrics/broker-metrics.js';
 import type { LocalEndpoints } from '../security/endpoints.js';
+import type { AccessControl } from '../acl/access.js';
 
 /** What the admin handlers need: topic changes go through `controller`. */
 export interface AdminContext {
   readonly config: BrokerConfig;
   readonly controller: TopicAdmin;
   readonly logger: Logger;
+  /** Who may do what (acl/access.ts); absent: everything is allowed (authorization off, as in tests). */
+  readonly access?: AccessControl;
 }
 
 /** The metadata a node serves, and the partitions it hosts (none on the controller-only process). */
@@ -64,6 +67,7 @@ export interface BrokerContext extends ServingContext {
 
 /** What the consumer-group handlers need. */
 export interface GroupContext {
+  readonly access: AccessControl;
   readonly coordinator: GroupCoordinator;
   readonly endpoint: LocalEndpoints;
   readonly config: { readonly nodeId: number };

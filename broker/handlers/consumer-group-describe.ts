@@ -14,6 +14,8 @@ export function consumerGroupDescribeHandler(broker: GroupContext): ApiHandler<'
       const groups = request.groupIds.map((groupId): DescribedGroup => {
         if (groupId === '') return { errorCode: Errors.INVALID_GROUP_ID.code, errorMessage: 'the group id is empty', groupId, groupState: 'Dead', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [] };
         try {
+          const refused = broker.access.refusal(ctx, 'describe', 'group', groupId);
+          if (refused !== null) throw refused;
           return coordinator.read(groupId, (shard) => shard.describe(groupId));
         } catch (error) {
           const wire = groupWireError(error, ctx.logger, { api: 'ConsumerGroupDescribe', group: groupId });

@@ -14,6 +14,8 @@ export function consumerGroupHeartbeatHandler(broker: GroupContext): ApiHandler<
     versions: { min: 0, max: 0 },
     async handle(ctx, request) {
       try {
+        const refused = broker.access.refusal(ctx, 'read', 'group', request.groupId);
+        if (refused !== null) throw refused;
         return await coordinator.run(request.groupId, (shard, nowMs) =>
           shard.heartbeat(request, { nowMs, clientId: ctx.clientId ?? '', clientHost: ctx.clientHost ?? '', topics: coordinator.topicCounts() }),
         );

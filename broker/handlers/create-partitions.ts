@@ -11,9 +11,11 @@ import type { CreatePartitionsResponse } from '../../protocol/messages.js';
 import type { AdminContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import { accessOf } from '../acl/access.js';
 import { timesNamed } from './settings-record.js';
 
 export function createPartitionsHandler(broker: AdminContext): ApiHandler<'CreatePartitions'> {
+  const access = accessOf(broker);
   return {
     api: 'CreatePartitions',
     versions: { min: 0, max: 0 },
@@ -24,6 +26,8 @@ export function createPartitionsHandler(broker: AdminContext): ApiHandler<'Creat
         for (const topic of request.topics) {
           try {
             if (counts.get(topic.name)! > 1) throw new ProtocolError('INVALID_REQUEST', `topic ${topic.name} is named more than once in the request`);
+            const refused = access.refusal(ctx, 'alter', 'topic', topic.name);
+            if (refused !== null) throw refused;
             await broker.controller.createPartitions(topic.name, topic.count, { validateOnly: request.validateOnly });
             results.push({ name: topic.name, errorCode: NO_ERROR.code, errorMessage: null });
           } catch (error) {

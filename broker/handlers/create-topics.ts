@@ -14,9 +14,11 @@ import type { CreateTopicsResponse } from '../../protocol/messages.js';
 import type { AdminContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import { accessOf, createRefusal } from '../acl/access.js';
 import { settingsRecord, timesNamed } from './settings-record.js';
 
 export function createTopicsHandler(broker: AdminContext): ApiHandler<'CreateTopics'> {
+  const access = accessOf(broker);
   return {
     api: 'CreateTopics',
     versions: { min: 0, max: 0 },
@@ -27,6 +29,8 @@ export function createTopicsHandler(broker: AdminContext): ApiHandler<'CreateTop
         for (const topic of request.topics) {
           try {
             if (counts.get(topic.name)! > 1) throw new ProtocolError('INVALID_REQUEST', `topic ${topic.name} is named more than once in the request`);
+            const refused = createRefusal(access, ctx, topic.name);
+            if (refused !== null) throw refused;
             if (topic.name === OFFSETS_TOPIC) {
               // The group coordinator's topic: created as internal, with its own settings, whoever asks (a broker forwarding FindCoordinator's creation).
               const internal = { name: topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, configs: { ...settingsRecord(topic.configs), 'cleanup.policy': 'compact' } };

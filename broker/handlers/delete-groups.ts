@@ -17,6 +17,8 @@ export function deleteGroupsHandler(broker: GroupContext): ApiHandler<'DeleteGro
         request.groupsNames.map(async (groupId) => {
           if (groupId === '') return { groupId, errorCode: Errors.INVALID_GROUP_ID.code, errorMessage: 'the group id is empty' };
           try {
+            const refused = broker.access.refusal(ctx, 'delete', 'group', groupId);
+            if (refused !== null) throw refused;
             const { errorName, message } = await coordinator.run(groupId, (shard) => shard.deleteGroup(groupId));
             return { groupId, errorCode: Errors[errorName].code, errorMessage: message };
           } catch (error) {

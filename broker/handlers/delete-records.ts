@@ -22,11 +22,13 @@ import { isInternalTopic } from '../metadata/topic-name.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError } from './errors.js';
 import type { ApiHandler, RequestContext } from './handler.js';
+import { accessOf } from '../acl/access.js';
 
 type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number];
 
 export function deleteRecordsHandler(broker: BrokerContext): ApiHandler<'DeleteRecords'> {
   const { replicas, clock } = broker;
+  const access = accessOf(broker);
 
   const failed = (ctx: RequestContext, topic: string, index: number, error: unknown, lowWatermark = -1): PartitionResult => {
     const wire = toWireError(error, ctx.logger, { api: 'DeleteRecords', topic, partition: index });
@@ -35,6 +37,8 @@ export function deleteRecordsHandler(broker: BrokerContext): ApiHandler<'DeleteR
 
   /** Checked and started in the ordered step (so a DeleteRecords sees earlier produces on its connection); awaited after. */
   const start = (ctx: RequestContext, topic: string, index: number, offset: number, timeoutMs: number): Promise<PartitionResult> => {
+    const refused = access.refusal(ctx, 'delete', 'topic', topic);
+    if (refused !== null) return Promise.resolve(failed(ctx, topic, index, refused));
     if (isInternalTopic(topic)) {
       return Promise.resolve(failed(ctx, topic, index, new ProtocolError('POLICY_VIOLATION', `topic ${topic} is internal to the broker; its records are the broker's own state and cannot be deleted`)));
     }

@@ -8,8 +8,10 @@ import type { DeleteTopicsResponse } from '../../protocol/messages.js';
 import type { AdminContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import { accessOf } from '../acl/access.js';
 
 export function deleteTopicsHandler(broker: AdminContext): ApiHandler<'DeleteTopics'> {
+  const access = accessOf(broker);
   return {
     api: 'DeleteTopics',
     versions: { min: 0, max: 0 },
@@ -18,6 +20,8 @@ export function deleteTopicsHandler(broker: AdminContext): ApiHandler<'DeleteTop
         const results: DeleteTopicsResponse['topics'] = [];
         for (const name of new Set(request.topics)) {
           try {
+            const refused = access.refusal(ctx, 'delete', 'topic', name);
+            if (refused !== null) throw refused;
             await broker.controller.deleteTopic(name);
             results.push({ name, errorCode: NO_ERROR.code, errorMessage: null });
           } catch (error) {

@@ -13,6 +13,7 @@ import { describeTopicSettings } from '../topic-settings.js';
 import type { ServingContext } from './broker-context.js';
 import { NO_ERROR, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import { accessOf } from '../acl/access.js';
 
 export function describeConfigsHandler(broker: ServingContext): ApiHandler<'DescribeConfigs'> {
   const { replicas, config } = broker;
@@ -39,6 +40,7 @@ export function describeConfigsHandler(broker: ServingContext): ApiHandler<'Desc
     });
   };
 
+  const access = accessOf(broker);
   return {
     api: 'DescribeConfigs',
     versions: { min: 0, max: 0 },
@@ -46,6 +48,8 @@ export function describeConfigsHandler(broker: ServingContext): ApiHandler<'Desc
       ctx.ordered(() => {
         const results: DescribeConfigsResponse['results'] = request.resources.map((resource) => {
           try {
+            const refused = resource.type === 'topic' ? access.refusal(ctx, 'describe_configs', 'topic', resource.name) : access.refusal(ctx, 'describe_configs', 'cluster');
+            if (refused !== null) throw refused;
             const all = resource.type === 'topic' ? topicConfigs(resource.name) : brokerConfigs(resource.name);
             const wanted = resource.configNames === null ? null : new Set(resource.configNames);
             const configs = wanted === null ? all : all.filter((entry) => wanted.has(entry.name));

@@ -54,6 +54,7 @@ import type { ReadBufferSource } from '../storage/segment.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
 import type { ApiHandler, RequestContext } from './handler.js';
+import { accessOf } from '../acl/access.js';
 import { ReadBufferPool } from './read-buffers.js';
 import { recordsIn } from '../metrics/batch-records.js';
 
@@ -125,12 +126,21 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     return found;
   };
 
+  const access = accessOf(broker);
   const resolve = (ctx: RequestContext, request: FetchRequest): Target[] => {
     const before = new Map<Partition, number>();
+    const refusals = new Map<string, ProtocolError | null>();
+    const readRefusal = (c: RequestContext, topic: string): ProtocolError | null => {
+      if (!refusals.has(topic)) refusals.set(topic, access.refusal(c, 'read', 'topic', topic));
+      return refusals.get(topic)!;
+    };
     return request.topics.flatMap((topicRequest) =>
       topicRequest.partitions.map((p): Target => {
         let resolved: Partition | WireError;
-        if (p.partitionMaxBytes <= 0) {
+        const refused = request.replicaId >= 0 ? null : readRefusal(ctx, topicRequest.name);
+        if (refused !== null) {
+          resolved = toWireError(refused, ctx.logger);
+        } else if (p.partitionMaxBytes <= 0) {
           resolved = toWireError(new ProtocolError('INVALID_FETCH_SIZE', `partitionMaxBytes is ${p.partitionMaxBytes}; it must be positive`), ctx.logger);
         } else {
           const found = request.replicaId >= 0
@@ -271,6 +281,10 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
     async handle(ctx, request) {
       if (request.maxBytes <= 0) {
         return { throttleTimeMs: 0, errorCode: Errors.INVALID_FETCH_SIZE.code, topics: [] };
+      }
+      // A follower's fetch is the cluster's own replication: the inter-broker principal's CLUSTER_ACTION.
+      if (request.replicaId >= 0 && access.refusal(ctx, 'cluster_action', 'cluster') !== null) {
+        return { throttleTimeMs: 0, errorCode: Errors.CLUSTER_AUTHORIZATION_FAILED.code, topics: [] };
       }
       // Resolving in the ordered step makes a fetch see the topics and appends of earlier requests on this connection.
       const targets = await ctx.ordered(() => resolve(ctx, request));

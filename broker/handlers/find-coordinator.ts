@@ -45,7 +45,13 @@ export function findCoordinatorHandler(broker: GroupContext): ApiHandler<'FindCo
         const wire = groupWireError(error, ctx.logger, { api: 'FindCoordinator' });
         return { throttleTimeMs: 0, coordinators: request.keys.map((key) => refused(key, 'COORDINATOR_NOT_AVAILABLE', `${OFFSETS_TOPIC} could not be created: ${wire.message}`)) };
       }
-      return { throttleTimeMs: 0, coordinators: request.keys.map((key) => find(key, ctx.session.listener)) };
+      return {
+        throttleTimeMs: 0,
+        coordinators: request.keys.map((key) => {
+          const denied = broker.access.refusal(ctx, 'describe', 'group', key);
+          return denied === null ? find(key, ctx.session.listener) : refused(key, 'GROUP_AUTHORIZATION_FAILED', denied.detail);
+        }),
+      };
     },
   };
 }

@@ -41,6 +41,7 @@ import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionR
 import { produceHandler } from './produce.js';
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-users.js';
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { secureRandomBytes } from '../../client/security/random.js';
 import { ShareService } from '../share/service.js';
 import { localSource, RemoteLeaders, type ShareSource } from '../share/sources.js';
@@ -50,6 +51,8 @@ import { shareAcknowledgeHandler } from './share-acknowledge.js';
 import { shareFetchHandler } from './share-fetch.js';
 import { shareGroupDescribeHandler } from './share-group-describe.js';
 import { shareGroupHeartbeatHandler, type ShareContext } from './share-group-heartbeat.js';
+import { accessOf, type AccessControl } from '../acl/access.js';
+import { API_RULES, guarded } from '../acl/api-authorization.js';
 
 export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
 
@@ -58,7 +61,9 @@ export type HandlerTable = ReadonlyMap<number, RegisteredHandler>;
  * the controller's APIs. `faults`: where a handler's broken invariant goes
  * (it stops the broker: docs/ARCHITECTURE.md).
  */
-export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink): HandlerTable {
+export function buildHandlerTable(given: BrokerContext, faults: InvariantSink): HandlerTable {
+  const broker = { ...given, access: accessOf(given) };
+  const { access } = broker;
   // Each handler's types are checked against its API here, in `registered`, and erased for the table.
   const handlers: RegisteredHandler[] = [
     registered(produceHandler(broker), faults),
@@ -68,20 +73,21 @@ export function buildHandlerTable(broker: BrokerContext, faults: InvariantSink):
     registered(deleteRecordsHandler(broker), faults),
     ...servingHandlers(broker, faults),
   ];
-  if (broker.producerIds !== undefined) handlers.push(registered(initProducerIdHandler(broker.producerIds), faults));
+  if (broker.producerIds !== undefined) handlers.push(registered(initProducerIdHandler(broker.producerIds, access), faults));
   const coordinator = broker.coordinator;
   if (coordinator !== undefined) {
-    handlers.push(...groupHandlers({ coordinator, endpoint: broker.endpoint, config: broker.config, logger: broker.logger }, faults));
+    handlers.push(...groupHandlers({ access, coordinator, endpoint: broker.endpoint, config: broker.config, logger: broker.logger }, faults));
     const share = new ShareService({ coordinator, ...shareSources(broker), clock: broker.clock, logger: broker.logger.child({ component: 'share' }) });
-    handlers.push(...shareHandlers({ share, controller: broker.controller }, faults));
+    handlers.push(...shareHandlers({ access, share, controller: broker.controller }, faults));
   }
   if (broker.controllerApis !== undefined) handlers.push(...controllerHandlers(broker.controllerApis, faults));
-  return table(handlers, faults);
+  return table(handlers, access, faults);
 }
 
 /** The controller-only process (`runnel controller`): metadata, admin and the controller's APIs; it hosts no partitions. */
-export function buildControllerHandlerTable(node: ServingContext & { controllerApis: ControllerApis }, faults: InvariantSink): HandlerTable {
-  return table([...servingHandlers(node, faults), ...controllerHandlers(node.controllerApis, faults)], faults);
+export function buildControllerHandlerTable(given: ServingContext & { controllerApis: ControllerApis }, faults: InvariantSink): HandlerTable {
+  const node = { ...given, access: accessOf(given) };
+  return table([...servingHandlers(node, faults), ...controllerHandlers(node.controllerApis, faults)], node.access, faults);
 }
 
 function servingHandlers(node: ServingContext, faults: InvariantSink): RegisteredHandler[] {
@@ -99,6 +105,9 @@ function servingHandlers(node: ServingContext, faults: InvariantSink): Registere
     registered(saslAuthenticateHandler(), faults),
     registered(describeUserScramCredentialsHandler(node), faults),
     registered(alterUserScramCredentialsHandler(node), faults),
+    registered(describeAclsHandler(node), faults),
+    registered(createAclsHandler(node), faults),
+    registered(deleteAclsHandler(node), faults),
   ];
 }
 
@@ -150,14 +159,15 @@ function controllerHandlers(controller: ControllerApis, faults: InvariantSink): 
   ];
 }
 
-function table(handlers: RegisteredHandler[], faults: InvariantSink): HandlerTable {
+function table(handlers: RegisteredHandler[], access: AccessControl, faults: InvariantSink): HandlerTable {
   handlers.push(registered(apiVersionsHandler(() => handlers), faults));
   const table = new Map<number, RegisteredHandler>();
   for (const handler of handlers) {
     const codec = SUPPORTED_VERSIONS[handler.api];
     assert(handler.versions.min >= codec.min && handler.versions.max <= codec.max, 'a handler answers only versions protocol/ can decode', { api: handler.api, handler: handler.versions, codec });
     assert(!table.has(ApiKey[handler.api]), 'one handler per API key', { api: handler.api });
-    table.set(ApiKey[handler.api], handler);
+    assert(API_RULES[handler.api] !== undefined, 'every API has an authorization rule (acl/api-authorization.ts)', { api: handler.api });
+    table.set(ApiKey[handler.api], guarded(handler, access));
   }
   return table;
 }

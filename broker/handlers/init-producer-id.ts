@@ -15,15 +15,21 @@ import type { InitProducerIdResponse } from '../../protocol/messages.js';
 import type { ProducerIdBlocks } from '../producers/producer-id-blocks.js';
 import { toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import type { AccessControl } from '../acl/access.js';
 
 const MAX_EPOCH = 32767;
 
-export function initProducerIdHandler(ids: ProducerIdBlocks): ApiHandler<'InitProducerId'> {
+export function initProducerIdHandler(ids: ProducerIdBlocks, access: AccessControl): ApiHandler<'InitProducerId'> {
   const answer = (producerId: number, producerEpoch: number): InitProducerIdResponse => ({ throttleTimeMs: 0, errorCode: 0, errorMessage: null, producerId, producerEpoch });
   return {
     api: 'InitProducerId',
     versions: { min: 0, max: 0 },
     handle: async (ctx, request) => {
+      // An idempotent producer: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic (Kafka's KIP-679 rule).
+      if (!access.allows(ctx, 'idempotent_write', 'cluster') && !access.allowsOnSomeTopic(ctx, 'write')) {
+        const wire = toWireError(new ProtocolError('CLUSTER_AUTHORIZATION_FAILED', `${ctx.session.principal} may not get a producer id: it needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic`), ctx.logger);
+        return { throttleTimeMs: 0, errorCode: wire.code, errorMessage: wire.message, producerId: -1, producerEpoch: -1 };
+      }
       try {
         if (request.transactionalId !== null) throw new ProtocolError('INVALID_REQUEST', 'transactions are not supported: send transactionalId null (an idempotent producer)');
         const { producerId, producerEpoch } = request;

@@ -14,6 +14,7 @@ import type { Partition } from '../partition.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import { accessOf } from '../acl/access.js';
 
 type PartitionOffset = ListOffsetsResponse['topics'][number]['partitions'][number];
 
@@ -28,6 +29,7 @@ async function offsetFor(partition: Partition, timestamp: number): Promise<Omit<
 
 export function listOffsetsHandler(broker: BrokerContext): ApiHandler<'ListOffsets'> {
   const { replicas } = broker;
+  const access = accessOf(broker);
   return {
     api: 'ListOffsets',
     versions: { min: 0, max: 1 },
@@ -40,6 +42,8 @@ export function listOffsetsHandler(broker: BrokerContext): ApiHandler<'ListOffse
               topicRequest.partitions.map(async (entry): Promise<PartitionOffset> => {
                 const { partition: index, timestamp } = entry;
                 try {
+                  const refused = access.refusal(ctx, 'describe', 'topic', topicRequest.name);
+                  if (refused !== null) throw refused;
                   const partition = replicas.partitionOrError(topicRequest.name, index, { role: 'leader', currentLeaderEpoch: entry.currentLeaderEpoch });
                   if (partition instanceof Error) throw partition;
                   return { partition: index, ...(await offsetFor(partition, timestamp)) };

@@ -21,11 +21,13 @@ import { topicNameProblem } from '../metadata/topic-name.js';
 import type { ServingContext } from './broker-context.js';
 import { offlineErrorName, toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import { accessOf, createRefusal } from '../acl/access.js';
 import { localEndpointFor, registeredEndpointFor } from '../security/endpoints.js';
 
 export function metadataHandler(broker: ServingContext): ApiHandler<'Metadata'> {
   const { controller, replicas, config } = broker;
   const nodeId = config.nodeId;
+  const access = accessOf(broker);
 
   const describe = (topic: TopicImage): TopicMetadata => ({
     errorCode: Errors.NONE.code,
@@ -62,11 +64,17 @@ export function metadataHandler(broker: ServingContext): ApiHandler<'Metadata'> 
     versions: { min: 0, max: 1 },
     handle: (ctx, request) =>
       ctx.ordered(async () => {
-        const names = request.topics === null ? everyTopic(request) : [...new Set(request.topics)];
+        // A listing of every topic leaves out those the requester may not describe; a named one says so.
+        const names = request.topics === null ? everyTopic(request).filter((name) => access.allows(ctx, 'describe', 'topic', name)) : [...new Set(request.topics)];
         const topics: TopicMetadata[] = [];
         for (const name of names) {
           if (topicNameProblem(name) !== null) {
             topics.push(failed(name, Errors.INVALID_TOPIC_EXCEPTION.code));
+            continue;
+          }
+          const refused = access.refusal(ctx, 'describe', 'topic', name) ?? (replicas.image.topics.has(name) || !request.allowAutoTopicCreation ? null : createRefusal(access, ctx, name));
+          if (refused !== null) {
+            topics.push(failed(name, refused.code));
             continue;
           }
           if (!replicas.image.topics.has(name) && request.allowAutoTopicCreation) {

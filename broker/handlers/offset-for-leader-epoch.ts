@@ -28,6 +28,7 @@ import { UnknownLeaderEpochError } from '../errors.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError } from './errors.js';
 import type { ApiHandler } from './handler.js';
+import { accessOf } from '../acl/access.js';
 
 type EpochEnd = OffsetForLeaderEpochResponse['topics'][number]['partitions'][number];
 
@@ -35,6 +36,7 @@ type EpochEnd = OffsetForLeaderEpochResponse['topics'][number]['partitions'][num
 export const DEBUGGING_REPLICA_ID = -2;
 
 export function offsetForLeaderEpochHandler(broker: BrokerContext): ApiHandler<'OffsetForLeaderEpoch'> {
+  const access = accessOf(broker);
   const { replicas } = broker;
   const answer = (topic: string, entry: { partition: number; currentLeaderEpoch: number; leaderEpoch: number }, replicaId: number): { leaderEpoch: number; endOffset: number } => {
     if (replicaId === DEBUGGING_REPLICA_ID) {
@@ -60,6 +62,9 @@ export function offsetForLeaderEpochHandler(broker: BrokerContext): ApiHandler<'
           name: topicRequest.name,
           partitions: topicRequest.partitions.map((entry): EpochEnd => {
             try {
+              // A follower truncating (replicaId >= 0) is the cluster's own replication; anyone else describes the topic.
+              const refused = request.replicaId >= 0 ? access.refusal(ctx, 'cluster_action', 'cluster') : access.refusal(ctx, 'describe', 'topic', topicRequest.name);
+              if (refused !== null) throw refused;
               return { partition: entry.partition, errorCode: 0, errorMessage: null, ...answer(topicRequest.name, entry, request.replicaId) };
             } catch (error) {
               const wire = toWireError(error, ctx.logger, { api: 'OffsetForLeaderEpoch', topic: topicRequest.name, partition: entry.partition });

@@ -51,6 +51,7 @@ import { Partition, type PartitionAppend } from '../partition.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
 import { NO_RESPONSE, type ApiHandler, type RequestContext } from './handler.js';
+import { accessOf, createRefusal } from '../acl/access.js';
 
 const VALID_ACKS = new Set([0, 1, -1]);
 
@@ -58,6 +59,7 @@ type Outcome = { partition: number; error: WireError } | { partition: number; ap
 
 export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
   const { controller, replicas, clock } = broker;
+  const access = accessOf(broker);
 
   /** Returns once `name` exists (auto-created when the broker allows it); throws why a client cannot produce to it otherwise. */
   const ensureTopic = async (name: string): Promise<void> => {
@@ -115,6 +117,8 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
       const name = topicRequest.name;
       let topicError: WireError | undefined;
       try {
+        const refused = access.refusal(ctx, 'write', 'topic', name) ?? (replicas.image.topics.has(name) ? null : createRefusal(access, ctx, name));
+        if (refused !== null) throw refused;
         // Synchronous for an existing topic, so appends stay in arrival order without a tick in between.
         if (isInternalTopic(name) || !replicas.image.topics.has(name)) await ensureTopic(name);
       } catch (error) {

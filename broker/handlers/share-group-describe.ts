@@ -21,6 +21,8 @@ export function shareGroupDescribeHandler(broker: ShareContext): ApiHandler<'Sha
       const dead = (groupId: string, errorCode: number, errorMessage: string): DescribedShareGroup => ({ errorCode, errorMessage, groupId, groupState: 'Dead', groupEpoch: -1, config: NO_CONFIG, members: [], partitions: [] });
       const groups = request.groupIds.map((groupId): DescribedShareGroup => {
         if (groupId === '') return dead(groupId, Errors.INVALID_GROUP_ID.code, 'the group id is empty');
+        const refused = broker.access.refusal(ctx, 'describe', 'group', groupId);
+        if (refused !== null) return dead(groupId, refused.code, refused.detail);
         try {
           return share.coordinator.read(groupId, (shard) => {
             if (shard.shares.has(groupId)) return shard.shares.describe(groupId, share.nowMs(), (topic, partition) => share.highWatermark(topic, partition));

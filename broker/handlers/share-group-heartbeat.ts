@@ -12,8 +12,10 @@ import { isTopicExists } from '../errors.js';
 import type { ShareService } from '../share/service.js';
 import { groupWireError } from './group-errors.js';
 import type { ApiHandler } from './handler.js';
+import type { AccessControl } from '../acl/access.js';
 
 export interface ShareContext {
+  readonly access: AccessControl;
   readonly share: ShareService;
   readonly controller: TopicAdmin;
 }
@@ -26,6 +28,8 @@ export function shareGroupHeartbeatHandler(broker: ShareContext): ApiHandler<'Sh
     api: 'ShareGroupHeartbeat',
     versions: { min: 0, max: 0 },
     async handle(ctx, request) {
+      const refused = broker.access.refusal(ctx, 'read', 'group', request.groupId);
+      if (refused !== null) return refuse(request, refused.code, refused.detail);
       try {
         const deadLetterTopic = request.memberEpoch === 0 ? request.config?.deadLetterTopic ?? '' : '';
         if (deadLetterTopic !== '' && !coordinator.image.topics.has(deadLetterTopic)) {

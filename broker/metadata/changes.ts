@@ -23,6 +23,9 @@
  *       StoredKey, ServerKey; never a password); BrokerRegistered gains
  *       `listeners` (every listener's name, security protocol and
  *       endpoint; default `[]`: only host/port, one PLAINTEXT listener).
+ *   v7: v6 plus AclCreated and AclDeleted (ACL bindings, Kafka's
+ *       AccessControlEntryRecord: resource pattern, principal, host,
+ *       operation, allow or deny; broker/acl/acl.ts).
  *
  * Each entry is written with the oldest schema that can express it: the
  * first that has its kind, or a later one when it carries a field only that
@@ -36,6 +39,7 @@
  */
 import avro from 'avsc';
 import type { ScramMechanism } from '../../client/security/scram.js';
+import type { Operation, PatternType, Permission, ResourceType } from '../acl/acl.js';
 
 export type MetadataChange =
   | { kind: 'clusterCreated'; clusterId: string }
@@ -54,7 +58,20 @@ export type MetadataChange =
   | { kind: 'reassignmentThrottleChanged'; bytesPerSecond: number }
   | ProducerIdsAllocated
   | ScramCredentialUpserted
-  | { kind: 'scramCredentialDeleted'; user: string; mechanism: ScramMechanism };
+  | { kind: 'scramCredentialDeleted'; user: string; mechanism: ScramMechanism }
+  | AclChange;
+
+/** An ACL binding added or removed (broker/acl/acl.ts; acl-binding.ts turns it into an AclBinding). */
+export interface AclChange {
+  kind: 'aclCreated' | 'aclDeleted';
+  resourceType: ResourceType;
+  resourceName: string;
+  patternType: PatternType;
+  principal: string;
+  host: string;
+  operation: Operation;
+  permission: Permission;
+}
 
 /** A user's SCRAM credential for one mechanism, created or replaced whole (client/security/scram.ts). */
 export interface ScramCredentialUpserted {
@@ -146,6 +163,8 @@ const RECORD_NAMES = {
   producerIdsAllocated: 'ProducerIdsAllocated',
   scramCredentialUpserted: 'ScramCredentialUpserted',
   scramCredentialDeleted: 'ScramCredentialDeleted',
+  aclCreated: 'AclCreated',
+  aclDeleted: 'AclDeleted',
 } as const satisfies Record<MetadataChange['kind'], string>;
 
 const configsField = { name: 'configs', type: { type: 'map', values: 'string' }, doc: 'Topic setting overrides by name (segment.bytes, retention.ms, ...).' };
@@ -416,6 +435,33 @@ export const METADATA_SCHEMA_V6 = {
   ],
 } as const;
 
+const aclFields = [
+  { name: 'resourceType', type: 'string', doc: 'topic, group or cluster.' },
+  { name: 'resourceName', type: 'string', doc: 'The name, the prefix, or * (the cluster: runnel-cluster).' },
+  { name: 'patternType', type: 'string', doc: 'literal or prefixed.' },
+  { name: 'principal', type: 'string', doc: 'User:<name> or User:*.' },
+  { name: 'host', type: 'string', doc: 'An address or *.' },
+  { name: 'operation', type: 'string', doc: 'all, read, write, create, delete, alter, describe, cluster_action, describe_configs, alter_configs or idempotent_write.' },
+  { name: 'permission', type: 'string', doc: 'allow or deny.' },
+];
+
+/** v6 plus ACL bindings (two branches after the old ones). */
+export const METADATA_SCHEMA_V7 = {
+  ...METADATA_SCHEMA_V6,
+  fields: [
+    versionField,
+    timestampField,
+    {
+      ...changeField,
+      type: [
+        ...METADATA_SCHEMA_V6.fields[2].type,
+        { type: 'record', name: RECORD_NAMES.aclCreated, doc: 'An ACL binding was added.', fields: aclFields },
+        { type: 'record', name: RECORD_NAMES.aclDeleted, doc: 'An ACL binding was removed.', fields: aclFields },
+      ],
+    },
+  ],
+} as const;
+
 function typeOf(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true });
 }
@@ -428,8 +474,9 @@ const WRITER_SCHEMAS: ReadonlyMap<number, avro.Type> = new Map([
   [4, typeOf(METADATA_SCHEMA_V4)],
   [5, typeOf(METADATA_SCHEMA_V5)],
   [6, typeOf(METADATA_SCHEMA_V6)],
+  [7, typeOf(METADATA_SCHEMA_V7)],
 ]);
-export const CURRENT_SCHEMA_VERSION = 6;
+export const CURRENT_SCHEMA_VERSION = 7;
 const currentType = WRITER_SCHEMAS.get(CURRENT_SCHEMA_VERSION)!;
 /** The first schema version that has each kind of change. */
 const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
@@ -446,6 +493,8 @@ const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
   producerIdsAllocated: 5,
   scramCredentialUpserted: 6,
   scramCredentialDeleted: 6,
+  aclCreated: 7,
+  aclDeleted: 7,
 };
 /** Fields added to a kind after its first schema: the version that has them. An entry that uses one is written with it. */
 const ASSIGNMENTS_SCHEMA = 3;

@@ -30,14 +30,17 @@ export type SaslState =
 export class ConnectionSession {
   readonly listener: string;
   readonly securityProtocol: SecurityProtocol;
+  /** A request the broker runs for itself (a forwarded admin request the controller answers): its sender was authorized where it came in. */
+  readonly internal: boolean;
   #principal: string;
   #authenticated: boolean;
   /** The SASL exchange (SASL listeners only; the SASL handlers move it along). */
   sasl: SaslState = { step: 'handshake' };
   readonly #onAuthenticated: (principal: string) => void;
 
-  constructor(opts: { listener: string; securityProtocol: SecurityProtocol; peerCertificateCn?: string | null | undefined; onAuthenticated?: (principal: string) => void }) {
+  constructor(opts: { listener: string; securityProtocol: SecurityProtocol; peerCertificateCn?: string | null | undefined; onAuthenticated?: (principal: string) => void; internal?: boolean }) {
     this.listener = opts.listener;
+    this.internal = opts.internal ?? false;
     this.securityProtocol = opts.securityProtocol;
     this.#authenticated = !usesSasl(opts.securityProtocol);
     const cn = opts.peerCertificateCn;
@@ -75,5 +78,5 @@ export class ConnectionSession {
 
 /** The session of requests that come from no connection (forwarded admin requests run by the controller itself, tests): listener '', no listener's endpoints. */
 export function internalSession(): ConnectionSession {
-  return new ConnectionSession({ listener: '', securityProtocol: 'PLAINTEXT' });
+  return new ConnectionSession({ listener: '', securityProtocol: 'PLAINTEXT', internal: true });
 }

@@ -47,6 +47,9 @@ import { saslHandshakeV0 } from './sasl-handshake/v0.js';
 import { saslAuthenticateV0 } from './sasl-authenticate/v0.js';
 import { describeUserScramCredentialsV0 } from './describe-user-scram-credentials/v0.js';
 import { alterUserScramCredentialsV0 } from './alter-user-scram-credentials/v0.js';
+import { describeAclsV0 } from './describe-acls/v0.js';
+import { createAclsV0 } from './create-acls/v0.js';
+import { deleteAclsV0 } from './delete-acls/v0.js';
 
 export type AvroApiName = Exclude<ApiName, 'Produce' | 'Fetch'>;
 
@@ -85,4 +88,7 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   SaslAuthenticate: [saslAuthenticateV0],
   DescribeUserScramCredentials: [describeUserScramCredentialsV0],
   AlterUserScramCredentials: [alterUserScramCredentialsV0],
+  DescribeAcls: [describeAclsV0],
+  CreateAcls: [createAclsV0],
+  DeleteAcls: [deleteAclsV0],
 };

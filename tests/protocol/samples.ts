@@ -667,6 +667,27 @@ export const samples: Samples = {
       response: { throttleTimeMs: I32_MAX, results: [{ user: 'alice', errorCode: 0, errorMessage: null }, { user: unicode, errorCode: 93, errorMessage: unicode }] },
     },
   ],
+  DescribeAcls: [
+    { request: { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 }, response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, resources: [] } },
+    {
+      request: { resourceTypeFilter: 2, resourceNameFilter: unicode, patternTypeFilter: 2, principalFilter: 'User:alice', hostFilter: '*', operation: 3, permissionType: 3 },
+      response: { throttleTimeMs: I32_MAX, errorCode: 42, errorMessage: unicode, resources: [{ resourceType: 2, resourceName: unicode, patternType: 4, acls: [{ principal: 'User:alice', host: '*', operation: 3, permissionType: 3 }, { principal: 'User:*', host: '10.0.0.1', operation: 2, permissionType: 2 }] }] },
+    },
+  ],
+  CreateAcls: [
+    { request: { creations: [] }, response: { throttleTimeMs: 0, results: [] } },
+    {
+      request: { creations: [{ resourceType: 4, resourceName: 'runnel-cluster', resourcePatternType: 3, principal: 'User:alice', host: '*', operation: 9, permissionType: 2 }, { resourceType: 3, resourceName: unicode, resourcePatternType: 4, principal: 'User:*', host: '10.0.0.1', operation: 12, permissionType: 3 }] },
+      response: { throttleTimeMs: I32_MAX, results: [{ errorCode: 0, errorMessage: null }, { errorCode: 42, errorMessage: unicode }] },
+    },
+  ],
+  DeleteAcls: [
+    { request: { filters: [] }, response: { throttleTimeMs: 0, filterResults: [] } },
+    {
+      request: { filters: [{ resourceTypeFilter: 3, resourceNameFilter: unicode, patternTypeFilter: 4, principalFilter: null, hostFilter: '*', operation: 1, permissionType: 2 }] },
+      response: { throttleTimeMs: I32_MAX, filterResults: [{ errorCode: 0, errorMessage: null, matchingAcls: [{ errorCode: 0, errorMessage: null, resourceType: 3, resourceName: unicode, patternType: 4, principal: 'User:bob', host: '*', operation: 6, permissionType: 2 }] }, { errorCode: 42, errorMessage: unicode, matchingAcls: [] }] },
+    },
+  ],
 };
 
 /** Replaces the value of each `key` found anywhere in `body` (the fields an older version lacks) by its default. */

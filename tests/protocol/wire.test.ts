@@ -585,6 +585,12 @@ const PUBLISHED: Record<string, string> = {
   'DescribeUserScramCredentials v0 response': 'b930c737fbeb07ad',
   'AlterUserScramCredentials v0 request': 'b5c9a72c7a1ceee1',
   'AlterUserScramCredentials v0 response': '1c6fac08ec148c1a',
+  'DescribeAcls v0 request': 'abc5daaa067b10bb',
+  'DescribeAcls v0 response': 'fd17a148784557e6',
+  'CreateAcls v0 request': '3460a69146f57083',
+  'CreateAcls v0 response': '929e15f7146b63f3',
+  'DeleteAcls v0 request': '46b4bee30faf4156',
+  'DeleteAcls v0 response': 'ab0e373e991f6710',
   'AllocateProducerIds v0 request': 'b00ee7dbb02db009',
   'AllocateProducerIds v0 response': '3580ec8dfa375027',
 };

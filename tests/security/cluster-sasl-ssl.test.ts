@@ -8,6 +8,12 @@
  * acks=all produce only if both followers fetched it over authenticated TLS,
  * and every broker then serves it. A broker with the wrong password never
  * registers.
+ *
+ * Authorization is on everywhere (authorizer.enabled, super users `broker`
+ * and `admin`): replication, registration and heartbeats pass as the
+ * inter-broker principal's, and an ACL added through one broker decides on
+ * every other (alice is refused, then, once granted, sees the topic through
+ * a broker she alone talks to).
  */
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
@@ -31,7 +37,7 @@ t.test('three brokers replicate a topic over SASL_SSL among themselves', async (
   const wrongPasswordFile = join(dir, 'wrong.password');
   writeFileSync(wrongPasswordFile, 'not-it\n');
   const tls = ['--set', `tls.cert.file=${pki.serverCertFile}`, '--set', `tls.key.file=${pki.serverKeyFile}`, '--set', `tls.ca.file=${pki.caFile}`];
-  const fast = ['--set', 'broker.session.timeout.ms=3000', '--set', 'broker.heartbeat.interval.ms=300', '--set', 'logger.format=json'];
+  const fast = ['--set', 'broker.session.timeout.ms=3000', '--set', 'broker.heartbeat.interval.ms=300', '--set', 'logger.format=json', '--set', 'authorizer.enabled=true', '--set', 'super.users=User:broker;User:admin'];
   const controllerPort = await unusedPort();
   const controller = spawnCli(t, ['controller', '--node-id', '0', '--data', controllerDir, '--set', `listeners=SASL_SSL://127.0.0.1:${controllerPort}`, ...tls, ...fast]);
   await controller.printed(/"event":"listening"/, 30_000);
@@ -64,6 +70,18 @@ t.test('three brokers replicate a topic over SASL_SSL among themselves', async (
   const offsets = await admin.listOffsets('replicated');
   t.equal(offsets.reduce((sum, p) => sum + p.latest, 0), 30, 'all 30 records are committed');
   t.ok(brokers.every((b) => /"principal":"User:broker"/.test(b.stdout())), 'every broker saw another log in as User:broker');
+
+  await admin.upsertScramUser('alice', 'alice-secret', { mechanisms: ['SCRAM-SHA-512'] });
+  const alice = new Runnel({ bootstrap: [`127.0.0.1:${ports[2]}`], tls: { ca: pki.ca }, sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 'alice-secret' }, connectTimeoutMs: 5000 });
+  t.teardown(() => alice.close());
+  t.same(await alice.admin().listTopics(), [], 'alice describes nothing without an ACL');
+  await admin.createAcls([{ resourceType: 'topic', resourceName: 'replicated', operation: 'describe', principal: 'User:alice', permission: 'allow' }]);
+  const granted = Date.now() + 15_000;
+  while ((await alice.admin().listTopics()).length === 0) {
+    if (Date.now() > granted) throw new Error('the ACL added through the cluster did not reach broker 3 within 15 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.same(await alice.admin().listTopics(), ['replicated'], 'the grant reached the broker alice talks to');
 
   const intruderPort = await unusedPort();
   const intruder = spawnCli(t, brokerArgs(4, intruderPort, wrongPasswordFile));

@@ -88,7 +88,7 @@ t.test('v4: a v3 partitionChanged reads back without a reassignment; reassignmen
 });
 
 t.test('v5: producer id blocks need v5 and round-trip; older kinds are still written with their old schemas', async (t) => {
-  t.equal(CURRENT_SCHEMA_VERSION, 6);
+  t.equal(CURRENT_SCHEMA_VERSION, 7);
   const entry: MetadataEntry = { version: 40, timestampMs: 1700000000040, change: { kind: 'producerIdsAllocated', brokerId: 2, brokerEpoch: 17, firstProducerId: 3000, count: 1000 } };
   const encoded = encodeEntry(entry);
   t.equal(encoded.schemaVersion, 5);
@@ -97,8 +97,8 @@ t.test('v5: producer id blocks need v5 and round-trip; older kinds are still wri
 });
 
 t.test('an unknown schema version or garbage is a MetadataDecodeError', async (t) => {
-  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 7), MetadataDecodeError);
-  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 7), /schema version 7, which this build does not know \(newest: 6\)/);
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 8), MetadataDecodeError);
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 8), /schema version 8, which this build does not know \(newest: 7\)/);
   t.throws(() => decodeEntry(Buffer.from('02', 'hex'), 3), MetadataDecodeError);
 });
 
@@ -115,4 +115,14 @@ t.test('v6: SCRAM credentials and broker listeners need v6 and round-trip; a reg
   const encoded = encodeEntry(plain);
   t.equal(encoded.schemaVersion, 3, 'a registration without listeners is still written as v3 (older builds read it)');
   t.same(decodeEntry(encoded.bytes, 3), plain);
+});
+
+t.test('v7: ACL bindings need v7 and round-trip', async (t) => {
+  const created: MetadataEntry = { version: 60, timestampMs: 1700000000060, change: { kind: 'aclCreated', resourceType: 'topic', resourceName: 'orders.', patternType: 'prefixed', principal: 'User:alice', host: '*', operation: 'read', permission: 'allow' } };
+  const deleted: MetadataEntry = { version: 61, timestampMs: 1700000000061, change: { kind: 'aclDeleted', resourceType: 'cluster', resourceName: 'runnel-cluster', patternType: 'literal', principal: 'User:*', host: '10.0.0.1', operation: 'alter', permission: 'deny' } };
+  for (const entry of [created, deleted]) {
+    const encoded = encodeEntry(entry);
+    t.equal(encoded.schemaVersion, 7, `${entry.change.kind} needs v7`);
+    t.same(decodeEntry(encoded.bytes, 7), entry, `${entry.change.kind} round-trips`);
+  }
 });
