@@ -20,7 +20,7 @@
  */
 import { stampProducer } from '../../protocol/batch/header.js';
 import { errorNameOf } from '../../protocol/errors.js';
-import { RunnelError } from '../errors.js';
+import { isRetriable, RunnelError } from '../errors.js';
 import type { Cluster } from '../metadata.js';
 import type { Logger } from '../types.js';
 import type { PartitionQueue, ProducerBatch } from './accumulator.js';
@@ -81,9 +81,12 @@ export class ProducerIdentity {
   /**
    * Asks for an id (or the next epoch of the one held) unless that is under
    * way; `onReady` runs once it is held. Retries retriable failures with
-   * backoff; a closed client stops it.
+   * backoff; a closed client stops it. A refusal retrying cannot change (no
+   * IDEMPOTENT_WRITE grant: CLUSTER_AUTHORIZATION_FAILED) goes to
+   * `onRefused`, so the sends waiting for the id fail now, not at their
+   * delivery timeout; the next send asks again (a grant may have come).
    */
-  ensure(onReady: () => void): void {
+  ensure(onReady: () => void, onRefused: (error: RunnelError) => void): void {
     if (this.ready || this.#asking !== null) return;
     this.#asking = this.#cluster
       .withRetries('getting a producer id', () => this.#initOnce(), Number.MAX_SAFE_INTEGER)
@@ -91,7 +94,9 @@ export class ProducerIdentity {
         () => onReady(),
         (error: unknown) => {
           this.#lastError = error instanceof RunnelError ? error : new RunnelError('UNKNOWN_SERVER_ERROR', `InitProducerId failed: ${(error as Error).message}`, { cause: error });
-          if (!this.#cluster.closed) this.#logger.warn({ err: this.#lastError.message }, 'could not get a producer id');
+          if (this.#cluster.closed) return;
+          this.#logger.warn({ err: this.#lastError.message }, 'could not get a producer id');
+          if (!isRetriable(this.#lastError)) onRefused(this.#lastError);
         },
       )
       .finally(() => {

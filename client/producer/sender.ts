@@ -161,7 +161,7 @@ export class Sender {
     }
     // Idempotent: nothing is sent until the producer holds a current id and epoch (stamps need them).
     const identity = this.#identity;
-    if (identity !== null && !identity.ready && byLeader.size > 0) identity.ensure(() => this.wake());
+    if (identity !== null && !identity.ready && byLeader.size > 0) identity.ensure(() => this.wake(), (error) => this.#acc.abortUnsent(error));
     else for (const [leader, queues] of byLeader) this.#sendTo(leader, queues, nowMs);
     // After sending, so that the requests just sent are watched too (their leader checks).
     for (const entry of this.#onTheWire) {

@@ -100,6 +100,12 @@ t.test('without ACLs alice is refused, each refusal naming its resource; the sup
   const cluster = await refusal(alice().admin().describeAcls());
   t.equal(cluster.errorName, 'CLUSTER_AUTHORIZATION_FAILED');
   t.equal((await admin().admin().listTopics()).length, 4, 'the super user sees every topic');
+  // Allowed to see the topic but not to write anything: her idempotent producer cannot get a producer id.
+  await admin().admin().createAcls([allow('topic', 'orders', 'describe')]);
+  const startedMs = Date.now();
+  const noId = await refusal(produce(alice(), 'orders'));
+  t.equal(noId.errorName, 'CLUSTER_AUTHORIZATION_FAILED', 'without IDEMPOTENT_WRITE (or WRITE on some topic) InitProducerId is refused');
+  t.ok(Date.now() - startedMs < 8000, `the send fails when the id is refused, not at its 12 s delivery timeout (${Date.now() - startedMs} ms)`);
 });
 
 t.test('granted, she may; a deny on top of the grant wins', async (t) => {
