@@ -78,6 +78,8 @@ const bodyCodecs: CodecTable = {
   SaslAuthenticate: avro('SaslAuthenticate'),
   DescribeUserScramCredentials: avro('DescribeUserScramCredentials'),
   AlterUserScramCredentials: avro('AlterUserScramCredentials'),
+  DescribeClientQuotas: avro('DescribeClientQuotas'),
+  AlterClientQuotas: avro('AlterClientQuotas'),
   Produce: produceVersions,
   Fetch: fetchVersions,
 };

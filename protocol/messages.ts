@@ -698,6 +698,32 @@ export interface AlterUserScramCredentialsResponse {
   results: { user: string; errorCode: number; errorMessage: string | null }[];
 }
 
+/* Client quotas (48, 49): broker/quota/ */
+/** A user or client-id part of a quota entity; `entityName` null: the default. */
+export interface ClientQuotaEntityComponent {
+  entityType: string;
+  entityName: string | null;
+}
+export interface DescribeClientQuotasRequest {
+  /** matchType 0: `match` exactly; 1: the default; 2: any value of the type. */
+  components: { entityType: string; matchType: number; match: string | null }[];
+  strict: boolean;
+}
+export interface DescribeClientQuotasResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  entries: { entity: ClientQuotaEntityComponent[]; values: { key: string; value: number }[] }[] | null;
+}
+export interface AlterClientQuotasRequest {
+  entries: { entity: ClientQuotaEntityComponent[]; ops: { key: string; value: number; remove: boolean }[] }[];
+  validateOnly: boolean;
+}
+export interface AlterClientQuotasResponse {
+  throttleTimeMs: number;
+  entries: { errorCode: number; errorMessage: string | null; entity: ClientQuotaEntityComponent[] }[];
+}
+
 export interface RequestBodies {
   ApiVersions: ApiVersionsRequest;
   Metadata: MetadataRequest;
@@ -735,6 +761,8 @@ export interface RequestBodies {
   SaslAuthenticate: SaslAuthenticateRequest;
   DescribeUserScramCredentials: DescribeUserScramCredentialsRequest;
   AlterUserScramCredentials: AlterUserScramCredentialsRequest;
+  DescribeClientQuotas: DescribeClientQuotasRequest;
+  AlterClientQuotas: AlterClientQuotasRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -773,6 +801,8 @@ export interface ResponseBodies {
   SaslAuthenticate: SaslAuthenticateResponse;
   DescribeUserScramCredentials: DescribeUserScramCredentialsResponse;
   AlterUserScramCredentials: AlterUserScramCredentialsResponse;
+  DescribeClientQuotas: DescribeClientQuotasResponse;
+  AlterClientQuotas: AlterClientQuotasResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

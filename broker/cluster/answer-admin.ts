@@ -14,6 +14,7 @@ import { NO_RESPONSE, type ApiHandler, type RequestContext } from '../handlers/h
 import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionReassignmentsHandler } from '../handlers/partition-moves.js';
 import { internalSession } from '../security/session.js';
 import { alterUserScramCredentialsHandler } from '../handlers/scram-users.js';
+import { alterClientQuotasHandler } from '../handlers/client-quotas.js';
 import type { ForwardedApi } from './controller-channel.js';
 
 export function adminAnswerer(admin: AdminContext): <K extends ForwardedApi>(api: K, request: RequestBodies[K]) => Promise<ResponseBodies[K]> {
@@ -26,6 +27,7 @@ export function adminAnswerer(admin: AdminContext): <K extends ForwardedApi>(api
     ListPartitionReassignments: listPartitionReassignmentsHandler(admin),
     ElectLeaders: electLeadersHandler(admin),
     AlterUserScramCredentials: alterUserScramCredentialsHandler(admin),
+    AlterClientQuotas: alterClientQuotasHandler(admin),
   };
   const ctx: RequestContext = {
     apiVersion: 0,

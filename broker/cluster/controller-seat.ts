@@ -33,6 +33,8 @@ import type {
   BrokerRegistrationRequest,
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
+  AlterClientQuotasRequest,
+  AlterClientQuotasResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
   ListPartitionReassignmentsRequest,
@@ -170,6 +172,10 @@ export class ControllerSeat implements ControllerApis, TopicAdmin {
 
   alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
     return this.#run((c) => c.alterUserScramCredentials(request));
+  }
+
+  alterClientQuotas(request: AlterClientQuotasRequest): Promise<AlterClientQuotasResponse> {
+    return this.#run((c) => c.alterClientQuotas(request));
   }
 
   /** Runs `fn` on the active controller, or refuses with NOT_CONTROLLER; store failures said as the wire should say them. */

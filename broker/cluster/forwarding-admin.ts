@@ -17,6 +17,8 @@ import type {
   AlterPartitionReassignmentsResponse,
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
+  AlterClientQuotasRequest,
+  AlterClientQuotasResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
   ListPartitionReassignmentsRequest,
@@ -105,6 +107,10 @@ export class ForwardingAdmin implements TopicAdmin {
 
   alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
     return this.#channel.forward('AlterUserScramCredentials', request);
+  }
+
+  alterClientQuotas(request: AlterClientQuotasRequest): Promise<AlterClientQuotasResponse> {
+    return this.#channel.forward('AlterClientQuotas', request);
   }
 
   /** This broker's `auto.create.topics` decides (as Kafka's); the controller creates. */

@@ -9,6 +9,8 @@
 import type {
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
+  AlterClientQuotasRequest,
+  AlterClientQuotasResponse,
   AlterPartitionReassignmentsRequest,
   AlterPartitionReassignmentsResponse,
   ElectLeadersRequest,
@@ -35,4 +37,6 @@ export interface TopicAdmin {
   electLeaders(request: ElectLeadersRequest): Promise<ElectLeadersResponse>;
   /** SCRAM users: decided by the controller per user (security/scram-admin.ts) and applied through the metadata log. */
   alterUserScramCredentials(request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse>;
+  /** Client quotas: decided by the controller per entity (quota/quota-admin.ts) and applied through the metadata log. */
+  alterClientQuotas(request: AlterClientQuotasRequest): Promise<AlterClientQuotasResponse>;
 }

@@ -32,6 +32,8 @@ import type {
   BrokerRegistrationRequest,
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
+  AlterClientQuotasRequest,
+  AlterClientQuotasResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
   ListPartitionReassignmentsRequest,
@@ -63,6 +65,7 @@ import { BrokerSessions } from './broker-sessions.js';
 import { changesForFencing, changesForLeaderless, uncleanElections, type UncleanAllowed } from './election.js';
 import { electionsDecision, listReassignments, reassignmentsDecision, throttleCleared } from './partition-requests.js';
 import { scramAlterDecision } from '../security/scram-admin.js';
+import { clientQuotaAlterDecision } from '../quota/quota-admin.js';
 import { placeReplicas, type PlacementBroker } from './placement.js';
 import { imbalanceElections } from './preferred-leader.js';
 import { reassignmentCompletions } from './reassignment.js';
@@ -459,6 +462,19 @@ export class Controller {
         await this.#commit(decision.changes);
         const users = [...new Set(decision.changes.map((c) => (c as { user: string }).user))];
         this.#logger.info({ event: 'scramCredentialsChanged', users }, `SCRAM credentials changed for ${users.length} user(s): ${users.join(', ')}`);
+      }
+      return decision.response;
+    });
+  }
+
+  /** AlterClientQuotas: each entry on its own (quota/quota-admin.ts); those that pass committed together, unless validateOnly. */
+  alterClientQuotas(request: AlterClientQuotasRequest): Promise<AlterClientQuotasResponse> {
+    return this.#serially(async () => {
+      const decision = clientQuotaAlterDecision(this.#store.image, request);
+      if (decision.changes.length > 0) {
+        await this.#commit(decision.changes);
+        const entities = decision.changes.map((c) => ({ user: c.user, clientId: c.clientId, quotas: c.quotas }));
+        this.#logger.info({ event: 'clientQuotasChanged', entities }, `client quotas changed for ${entities.length} entit${entities.length === 1 ? 'y' : 'ies'}`);
       }
       return decision.response;
     });

@@ -41,6 +41,7 @@ import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionR
 import { produceHandler } from './produce.js';
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-users.js';
+import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-quotas.js';
 import { secureRandomBytes } from '../../client/security/random.js';
 import { ShareService } from '../share/service.js';
 import { localSource, RemoteLeaders, type ShareSource } from '../share/sources.js';
@@ -99,6 +100,8 @@ function servingHandlers(node: ServingContext, faults: InvariantSink): Registere
     registered(saslAuthenticateHandler(), faults),
     registered(describeUserScramCredentialsHandler(node), faults),
     registered(alterUserScramCredentialsHandler(node), faults),
+    registered(describeClientQuotasHandler(node), faults),
+    registered(alterClientQuotasHandler(node), faults),
   ];
 }
 

@@ -17,6 +17,7 @@ import { assert } from '../world/assert.js';
 import type { ScramCredential, ScramMechanism } from '../../client/security/scram.js';
 import type { MetadataChange, RegisteredListener } from './changes.js';
 import { scramCredentialsChanged } from './apply-scram.js';
+import { clientQuotasChanged, type ClientQuotas } from './apply-client-quota.js';
 import { brokerChanged, brokerRegistered } from './apply-broker.js';
 import { changedPartitionState, createdPartitionStates } from './apply-partition.js';
 
@@ -85,6 +86,8 @@ export interface MetadataImage {
   readonly nextProducerId?: number;
   /** SCRAM credentials by user, then mechanism (metadata/changes.ts ScramCredentialUpserted); absent: no users. */
   readonly scramCredentials?: ReadonlyMap<string, ReadonlyMap<ScramMechanism, ScramCredential>>;
+  /** Client quotas by entity (metadata/changes.ts ClientQuotaAltered, broker/quota/); absent: none. */
+  readonly clientQuotas?: ClientQuotas;
 }
 
 export const EMPTY_IMAGE: MetadataImage = { clusterId: '', version: 0, brokers: new Map(), topics: new Map(), deletedTopics: new Map() };
@@ -144,6 +147,8 @@ export function applyChange(image: MetadataImage, change: MetadataChange, versio
     case 'scramCredentialUpserted':
     case 'scramCredentialDeleted':
       return { ...image, version, scramCredentials: scramCredentialsChanged(image.scramCredentials ?? new Map(), change) };
+    case 'clientQuotaAltered':
+      return { ...image, version, clientQuotas: clientQuotasChanged(image.clientQuotas ?? new Map(), change) };
     case 'partitionChanged': {
       const topic = topicOf(image, change, version);
       assert(Number.isInteger(change.partition) && change.partition >= 0 && change.partition < topic.partitions, 'a changed partition exists', { topic: change.name, partition: change.partition, partitions: topic.partitions, version });

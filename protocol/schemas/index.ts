@@ -47,6 +47,8 @@ import { saslHandshakeV0 } from './sasl-handshake/v0.js';
 import { saslAuthenticateV0 } from './sasl-authenticate/v0.js';
 import { describeUserScramCredentialsV0 } from './describe-user-scram-credentials/v0.js';
 import { alterUserScramCredentialsV0 } from './alter-user-scram-credentials/v0.js';
+import { describeClientQuotasV0 } from './describe-client-quotas/v0.js';
+import { alterClientQuotasV0 } from './alter-client-quotas/v0.js';
 
 export type AvroApiName = Exclude<ApiName, 'Produce' | 'Fetch'>;
 
@@ -85,4 +87,6 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   SaslAuthenticate: [saslAuthenticateV0],
   DescribeUserScramCredentials: [describeUserScramCredentialsV0],
   AlterUserScramCredentials: [alterUserScramCredentialsV0],
+  DescribeClientQuotas: [describeClientQuotasV0],
+  AlterClientQuotas: [alterClientQuotasV0],
 };

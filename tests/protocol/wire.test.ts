@@ -585,6 +585,10 @@ const PUBLISHED: Record<string, string> = {
   'DescribeUserScramCredentials v0 response': 'b930c737fbeb07ad',
   'AlterUserScramCredentials v0 request': 'b5c9a72c7a1ceee1',
   'AlterUserScramCredentials v0 response': '1c6fac08ec148c1a',
+  'DescribeClientQuotas v0 request': '82d7983239bd20b6',
+  'DescribeClientQuotas v0 response': '44d8d16b12110568',
+  'AlterClientQuotas v0 request': '34626456b807a726',
+  'AlterClientQuotas v0 response': 'cef550fb24768515',
   'AllocateProducerIds v0 request': 'b00ee7dbb02db009',
   'AllocateProducerIds v0 response': '3580ec8dfa375027',
 };
