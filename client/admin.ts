@@ -18,6 +18,7 @@ import { describeShareGroup, type ShareGroupDescription } from './admin/share-gr
 import { partitionLags } from './lag.js';
 import { deleteRecords } from './admin/delete-records.js';
 import { deleteScramUser, describeScramUsers, scramMechanism, upsertScramUser, type ScramUser } from './admin/scram-users.js';
+import { alterClientQuotas, describeClientQuotas, type ClientQuotaAlteration, type ClientQuotaDescription, type ClientQuotaEntity } from './admin/client-quotas.js';
 import { deadLetterTopics, type DeadLetterTopicUse } from './admin/dead-letters.js';
 
 export class RunnelAdmin implements Admin {
@@ -303,6 +304,16 @@ export class RunnelAdmin implements Admin {
   /** SCRAM users and their mechanisms (never salts or keys); every user when `names` is absent. */
   describeScramUsers(names?: readonly string[]): Promise<ScramUser[]> {
     return this.#retrying('describing SCRAM users', () => describeScramUsers(this.#cluster, names));
+  }
+
+  /** Sets or removes client quotas (admin/client-quotas.ts); `validateOnly`: checked by the controller, nothing changed. Throws the first entity's error. */
+  alterClientQuotas(alterations: readonly ClientQuotaAlteration[], opts?: { validateOnly?: boolean }): Promise<void> {
+    return this.#retrying('altering client quotas', () => alterClientQuotas(this.#cluster, alterations, opts?.validateOnly ?? false));
+  }
+
+  /** Client quotas of the entities matching `filter` (every entity by default). */
+  describeClientQuotas(filter?: ClientQuotaEntity & { strict?: boolean }): Promise<ClientQuotaDescription[]> {
+    return this.#retrying('describing client quotas', () => describeClientQuotas(this.#cluster, filter));
   }
 
   /** A call that retries inside (one budget per request it makes), refused once the admin is closed. */
