@@ -22,7 +22,8 @@ import { BrokerServer, type RefusedBy } from '../../broker/net/server.js';
 import { ClientQuotaEnforcer } from '../../broker/quota/client-quotas.js';
 import { quotaEntityKey, type QuotaEntry } from '../../broker/quota/quota-entities.js';
 import { ManualClock } from '../../broker/world/clock.js';
-import type { ConnectionEvents, Transport, TransportConnection } from '../../broker/world/transport.js';
+import type { Transport, TransportConnection } from '../../broker/world/transport.js';
+import { FakeTransport } from '../support/fake-transport.js';
 import { Connection } from '../../client/connection.js';
 import type { OutgoingConnection, OutgoingConnectionEvents } from '../../client/transport.js';
 import { ApiKey } from '../../protocol/api-keys.js';
@@ -30,37 +31,6 @@ import { apiVersionsTable, decodeRequestHeader, decodeResponseBody, decodeRespon
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const concat = (chunks: readonly Uint8Array[]): Buffer => Buffer.concat(chunks.map((c) => Buffer.from(c)));
-
-/** An accepted connection whose writes are kept, and whose pauses are counted. */
-class RecordingConnection implements TransportConnection {
-  events: ConnectionEvents | undefined;
-  readonly written: Buffer[] = [];
-  paused = false;
-  destroyed = false;
-  readonly bufferedBytes = 0;
-  constructor(readonly remoteAddress = '10.0.0.1:4000') {}
-  attach(events: ConnectionEvents): void {
-    this.events = events;
-  }
-  write(chunks: readonly Uint8Array[], onWritten?: () => void): boolean {
-    this.written.push(concat(chunks));
-    onWritten?.();
-    return true;
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-  }
-  destroy(): void {
-    this.destroyed = true;
-    this.events?.close();
-  }
-  end(): void {
-    this.destroy();
-  }
-}
 
 function quotaMap(entries: QuotaEntry[]): ClientQuotas {
   return new Map(entries.map((e) => [quotaEntityKey(e.entity.user, e.entity.clientId), e]));
@@ -77,7 +47,7 @@ function describeRequest(correlationId: number, clientId: string): Buffer {
   return concat(encodeRequest('DescribeClientQuotas', 0, correlationId, clientId, { components: [], strict: false }));
 }
 
-function throttleOf(response: Buffer): number {
+function throttleOf(response: Uint8Array): number {
   const frame = response.subarray(4);
   const { bodyOffset } = decodeResponseHeader(frame);
   return decodeResponseBody('DescribeClientQuotas', 0, frame, bodyOffset).throttleTimeMs;
@@ -86,7 +56,7 @@ function throttleOf(response: Buffer): number {
 t.test('the broker answers at once with the throttle time, then reads nothing from the connection until it has passed', async (t) => {
   const clock = new ManualClock();
   let quotas = quotaMap([{ entity: { user: null, clientId: 'greedy' }, quotas: { request_rate: 2 } }]);
-  const transport = new RecordingConnection();
+  const transport = new FakeTransport();
   const enforcer = new ClientQuotaEnforcer({ quotas: () => quotas, clock });
   const handlers = new Map([[ApiKey.DescribeClientQuotas, registered(describeHandler, noFaults)]]);
   new ClientConnection({ id: 1, transport, handlers, limits: { maxRequestBytes: 1 << 20, queuedMaxRequests: 100, maxUnflushedResponseBytes: 1 << 20 }, clock, logger: silentLogger(), quotas: enforcer });
@@ -201,8 +171,8 @@ t.test('connection limits in process: per-address overrides and the creation rat
   const config = brokerConfig({ 'connections.max.idle.ms': -1, 'max.connections.per.ip': 1, 'max.connections.per.ip.overrides': '10.0.0.9:3', 'max.connection.creation.rate': 2 });
   t.same([...config.maxConnectionsPerIpOverrides], [['10.0.0.9', 3]]);
   const server = await BrokerServer.start({ transport, config, handlers: new Map(), clock, logger: silentLogger(), caps: { maxConnections: 100, maxConnectionsPerIp: 1, adminReservedConnections: 0, maxConnectionsPerIpOverrides: config.maxConnectionsPerIpOverrides, maxConnectionCreationRate: 2 }, onRefused: (by) => refused.push(by) });
-  const open = (address: string): RecordingConnection => {
-    const connection = new RecordingConnection(address);
+  const open = (address: string): FakeTransport => {
+    const connection = new FakeTransport(address);
     accept(connection);
     return connection;
   };
