@@ -70,6 +70,10 @@ export interface BrokerConfig {
   maxConnections: number;
   /** -1: no limit per address. */
   maxConnectionsPerIp: number;
+  /** Per-address exceptions to maxConnectionsPerIp (`max.connections.per.ip.overrides`). */
+  maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
+  /** New connections per second per address; 0: no limit. */
+  maxConnectionCreationRate: number;
   adminReservedConnections: number;
   autoCreateTopics: boolean;
   numPartitions: number;
@@ -167,6 +171,24 @@ function limitOrMinusOne(max: number): (raw: string) => number {
     if (value === 0) throw new Error(`must be -1 or between 1 and ${max}, got 0`);
     return value;
   };
+}
+
+/** `host:count,...` (the count after the last colon, so an IPv6 host keeps its colons); a host named twice is refused. */
+function parseConnectionOverrides(raw: string): ReadonlyMap<string, number> {
+  const overrides = new Map<string, number>();
+  const count = limitOrMinusOne(INT32_MAX);
+  for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const colon = item.lastIndexOf(':');
+    if (colon <= 0) throw new Error(`"${item}" is not HOST:COUNT`);
+    const host = item.slice(0, colon).trim();
+    if (overrides.has(host)) throw new Error(`${host} is named twice`);
+    try {
+      overrides.set(host, count(item.slice(colon + 1)));
+    } catch (error) {
+      throw new Error(`the count for ${host} ${(error as Error).message}`);
+    }
+  }
+  return overrides;
 }
 
 function bool(raw: string): boolean {
@@ -283,6 +305,8 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'connections.max.idle.ms', defaultValue: String(10 * 60_000), doc: 'Close a connection that has sent nothing and has nothing in flight for this long; -1 never.', parse: int(-1, INT32_MAX) },
   { name: 'max.connections', defaultValue: '-1', doc: 'Most client connections open at once; a connection past it is closed as soon as it is accepted (the client retries). -1: a quarter of the file descriptors that `ulimit -n` leaves once the broker\'s own are counted (the start-up log says how many).', parse: limitOrMinusOne(INT32_MAX) },
   { name: 'max.connections.per.ip', defaultValue: '-1', doc: 'Most connections open at once from one client address; past it a new one from that address is closed at once. -1: no limit per address.', parse: limitOrMinusOne(INT32_MAX) },
+  { name: 'max.connections.per.ip.overrides', defaultValue: '', doc: 'Per-address exceptions to max.connections.per.ip, comma-separated HOST:COUNT (e.g. `127.0.0.1:200,10.1.2.3:5`; the host as the broker sees the client\'s address; the count after the last colon, so IPv6 works; -1: no limit for that address).', parse: parseConnectionOverrides },
+  { name: 'max.connection.creation.rate', defaultValue: '0', doc: 'New connections per second accepted from one client address (a burst of one second\'s worth); past it a new connection is closed at once, so a client reconnecting in a loop cannot spend the broker\'s CPU on handshakes. Established connections are untouched. 0: no limit.', parse: int(0, INT32_MAX) },
   { name: 'admin.reserved.connections', defaultValue: '2', doc: 'Connections from a loopback address (127.0.0.0/8, ::1) accepted beyond max.connections, so an operator on the broker\'s machine can still connect when clients hold every other one. Not beyond max.connections.per.ip.', parse: int(0, 1000) },
   { name: 'auto.create.topics', defaultValue: 'false', doc: 'Create a topic (with num.partitions partitions) when a producer or a Metadata request names one that does not exist.', parse: bool },
   { name: 'num.partitions', defaultValue: '1', doc: 'Partitions of a topic created without a count (auto-created, or created with partitions -1).', parse: int(1, 100_000) },
@@ -421,6 +445,8 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     connectionsMaxIdleMs: get('connections.max.idle.ms'),
     maxConnections: get('max.connections'),
     maxConnectionsPerIp: get('max.connections.per.ip'),
+    maxConnectionsPerIpOverrides: get('max.connections.per.ip.overrides'),
+    maxConnectionCreationRate: get('max.connection.creation.rate'),
     adminReservedConnections: get('admin.reserved.connections'),
     autoCreateTopics: get('auto.create.topics'),
     numPartitions: get('num.partitions'),

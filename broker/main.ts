@@ -63,6 +63,7 @@ import { WorkerBatchOpener } from './storage/encryption/batch-opener.js';
 import { nodeTransport, type Transport } from './world/transport.js';
 import { nodeHttpServer, type HttpServer } from './world/http-server.js';
 import { Telemetry } from './metrics/telemetry.js';
+import { ClientQuotaEnforcer } from './quota/client-quotas.js';
 import { listenerEndpoints, type LocalEndpoints } from './security/endpoints.js';
 import { brokerSecurity } from './security/broker-security.js';
 
@@ -262,9 +263,11 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       handlers,
       clock,
       logger,
-      caps: { maxConnections: budget.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: budget.adminReservedConnections },
+      caps: { maxConnections: budget.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: budget.adminReservedConnections, maxConnectionsPerIpOverrides: config.maxConnectionsPerIpOverrides, maxConnectionCreationRate: config.maxConnectionCreationRate },
       observer: telemetry.observer,
       listeners: security.listeners,
+      quotas: new ClientQuotaEnforcer({ quotas: () => serving.image.clientQuotas, clock, ...(telemetry.quotaMeter === undefined ? {} : { meter: telemetry.quotaMeter }) }),
+      onRefused: (by) => telemetry.quotaMeter?.connectionRefused(by),
     });
     listening = server;
     endpoint.port = server.port;

@@ -19,6 +19,7 @@ import { partitionLags } from './lag.js';
 import { deleteRecords } from './admin/delete-records.js';
 import { deleteScramUser, describeScramUsers, scramMechanism, upsertScramUser, type ScramUser } from './admin/scram-users.js';
 import { createAcls, deleteAcls, describeAcls } from './admin/acls.js';
+import { alterClientQuotas, describeClientQuotas, type ClientQuotaAlteration, type ClientQuotaDescription, type ClientQuotaEntity } from './admin/client-quotas.js';
 import { deadLetterTopics, type DeadLetterTopicUse } from './admin/dead-letters.js';
 
 export class RunnelAdmin implements Admin {
@@ -316,6 +317,16 @@ export class RunnelAdmin implements Admin {
 
   deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[]> {
     return this.#retrying('removing ACLs', () => deleteAcls(this.#cluster, filters));
+  }
+
+  /** Sets or removes client quotas (admin/client-quotas.ts); `validateOnly`: checked by the controller, nothing changed. Throws the first entity's error. */
+  alterClientQuotas(alterations: readonly ClientQuotaAlteration[], opts?: { validateOnly?: boolean }): Promise<void> {
+    return this.#retrying('altering client quotas', () => alterClientQuotas(this.#cluster, alterations, opts?.validateOnly ?? false));
+  }
+
+  /** Client quotas of the entities matching `filter` (every entity by default). */
+  describeClientQuotas(filter?: ClientQuotaEntity & { strict?: boolean }): Promise<ClientQuotaDescription[]> {
+    return this.#retrying('describing client quotas', () => describeClientQuotas(this.#cluster, filter));
   }
 
   /** A call that retries inside (one budget per request it makes), refused once the admin is closed. */

@@ -21,6 +21,12 @@
  * timers, so a broker can open connections to other nodes on its own
  * (simulated) world.
  *
+ * Quotas: a response with a throttle time (the broker's client quotas)
+ * holds every later request to this broker until it has passed, as Kafka's
+ * clients do: the broker has stopped reading this connection for that long
+ * anyway, so a request sent sooner would only wait in its socket, its
+ * timeout running. Requests already in flight are not recalled.
+ *
  * Health: the owner hears of trouble once per outage (`onTrouble`) and of
  * its end (`onReachable`). Trouble is a failed connect (TCP or the version
  * handshake), a request that timed out, or a broker that has gone silent:
@@ -68,6 +74,8 @@ export interface ConnectionOptions {
    * answer) and when the trouble began (ms since the epoch).
    */
   onTrouble?: (err: RunnelError, reason: string, sinceMs: number) => void;
+  /** Called for each response that carries a throttle time (the broker's quotas): requests wait it out first. */
+  onThrottled?: (throttleMs: number, api: ApiName) => void;
   /** Called when the broker answers again after trouble was reported (a completed connect, or any response). */
   onReachable?: () => void;
   /** The network, clock and randomness to run on (default: the real ones). */
@@ -119,6 +127,11 @@ export class Connection {
   #troubleSinceMs: number | null = null;
   /** The owner has been told of the current trouble (so it hears when it ends). */
   #troubleReported = false;
+  /** No request goes out before this (ms since the epoch): the broker's last throttle time. */
+  #throttledUntilMs = 0;
+  /** Responses that carried a throttle time, and those times added up (brokerStats()). */
+  throttledResponses = 0;
+  throttleTimeMs = 0;
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts;
@@ -168,7 +181,11 @@ export class Connection {
   async #send(api: ApiName, body: unknown, timeoutMs: number, expectResponse: boolean): Promise<unknown> {
     for (;;) {
       const link = this.#link;
-      if (link === null || link.dead) {
+      const throttledMs = this.#throttledUntilMs - this.#clock.nowMs();
+      if (throttledMs > 0) {
+        // Kept alive: the caller awaits this request.
+        await sleepOn(this.#clock, throttledMs, this.#abort.signal, { keepAlive: true });
+      } else if (link === null || link.dead) {
         await this.#ready();
       } else if (link.inFlight.size < this.#opts.maxInFlightRequests) {
         return this.#write(link, api, body, timeoutMs, expectResponse);
@@ -468,7 +485,16 @@ export class Connection {
         : new RunnelError('UNKNOWN_SERVER_ERROR', `Could not decode the ${pending.api} v${pending.version} response from ${this.address}: ${(err as Error).message}`, { cause: err }));
       return;
     }
+    const throttleMs = (body as { throttleTimeMs?: unknown }).throttleTimeMs;
+    if (typeof throttleMs === 'number' && throttleMs > 0) this.#throttled(throttleMs, pending.api);
     pending.resolve(body as never);
+  }
+
+  #throttled(throttleMs: number, api: ApiName): void {
+    this.throttledResponses += 1;
+    this.throttleTimeMs += throttleMs;
+    this.#throttledUntilMs = Math.max(this.#throttledUntilMs, this.#clock.nowMs() + throttleMs);
+    this.#opts.onThrottled?.(throttleMs, api);
   }
 
   /** Marks a link dead once: fails its requests, destroys its connection, wakes slot waiters. */

@@ -7,7 +7,7 @@
 import { invalidArgument } from './errors.js';
 import type { BrokerStats, ClientEventName, ClientEventSource, ClientEvents, Logger } from './types.js';
 
-const EVENT_NAMES: ReadonlySet<string> = new Set<ClientEventName>(['broker-unreachable', 'broker-reachable', 'breaker-open', 'breaker-half-open', 'breaker-closed', 'bulkhead-full', 'offset-reset', 'partitions-assigned', 'partitions-revoked', 'partitions-lost']);
+const EVENT_NAMES: ReadonlySet<string> = new Set<ClientEventName>(['broker-unreachable', 'broker-reachable', 'breaker-open', 'breaker-half-open', 'breaker-closed', 'bulkhead-full', 'throttled', 'offset-reset', 'partitions-assigned', 'partitions-revoked', 'partitions-lost']);
 
 type Listener<E extends ClientEventName> = (event: ClientEvents[E]) => void;
 

@@ -10,6 +10,7 @@ export { ProducerDefaults } from './defaults.js';
 export { partitionForKey, murmur2 } from './producer/partitioner.js';
 export { parseDeliverAt } from './delivery-time.js';
 export type { DeadLetterTopicUse } from './admin/dead-letters.js';
+export type { ClientQuotaAlteration, ClientQuotaDescription, ClientQuotaEntity, ClientQuotaKind } from './admin/client-quotas.js';
 export { DELIVER_AT_HEADER, DlqHeader, DLQ_HEADER_PREFIX, type DlqReason } from '../protocol/headers.js';
 export type {
   Acks,
@@ -22,6 +23,7 @@ export type {
   BreakerHalfOpenEvent,
   BreakerClosedEvent,
   BulkheadFullEvent,
+  ThrottledEvent,
   BrokerStats,
   ResilienceOptions,
   OffsetResetEvent,

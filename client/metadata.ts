@@ -223,6 +223,10 @@ export class Cluster {
       // The guarded connection counts each of these towards its breaker too.
       onTrouble: (error, reason, sinceMs) => this.#trouble(outageKey, address, error, reason, sinceMs),
       onReachable: () => this.#reachable(outageKey),
+      onThrottled: (throttleTimeMs, api) => {
+        this.opts.logger.debug({ broker: address, nodeId, api, throttleTimeMs }, 'throttled by the broker\'s quota: holding requests to it');
+        this.events.emit('throttled', { broker: address, nodeId, api, throttleTimeMs });
+      },
       world: this.opts.world,
     }, {
       breaker,
@@ -249,6 +253,8 @@ export class Cluster {
       bulkheadRejected: conn.bulkheadRejected,
       bufferedBytes: 0,
       bufferedBytesFull: 0,
+      throttledResponses: conn.throttledResponses,
+      throttleTimeMs: conn.throttleTimeMs,
     });
     return [...[...this.#brokers].sort(([a], [b]) => a - b).map(([id, conn]) => row(conn, id)), ...this.#bootstrap.map((conn) => row(conn, null))];
   }

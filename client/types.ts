@@ -3,6 +3,7 @@
  * classes so the CLI and apps can import types without pulling in code, and
  * so the contract is readable in one place.
  */
+import type { ClientQuotaAlteration, ClientQuotaDescription, ClientQuotaEntity } from './admin/client-quotas.js';
 import type { RunnelError } from './errors.js';
 import type { DeadLetterTopicUse } from './admin/dead-letters.js';
 import type { ShareGroupDescription } from './admin/share-groups.js';
@@ -257,6 +258,22 @@ export interface BrokerStats {
   bufferedBytes: number;
   /** Times those bytes reached `maxBufferedBytesPerBroker`. */
   bufferedBytesFull: number;
+  /** Responses that carried a throttle time (the broker's client quotas), and those times in ms added up. */
+  throttledResponses: number;
+  throttleTimeMs: number;
+}
+
+/**
+ * A broker answered with a throttle time: this client is over one of its
+ * quotas there, and sends nothing more to that broker for `throttleTimeMs`
+ * (the broker would not read it sooner).
+ */
+export interface ThrottledEvent {
+  broker: string;
+  nodeId: number | null;
+  /** The API whose response carried it. */
+  api: string;
+  throttleTimeMs: number;
 }
 
 /** A broker that was unreachable completed a connect, or answered, again. */
@@ -306,6 +323,7 @@ export interface ClientEvents {
   'breaker-half-open': BreakerHalfOpenEvent;
   'breaker-closed': BreakerClosedEvent;
   'bulkhead-full': BulkheadFullEvent;
+  throttled: ThrottledEvent;
   'offset-reset': OffsetResetEvent;
   'partitions-assigned': PartitionsEvent;
   'partitions-revoked': PartitionsEvent;
@@ -580,6 +598,15 @@ export interface Admin {
   describeAcls(filter?: AclBindingFilter): Promise<AclBinding[]>;
   /** Removes every binding the filters match and returns them (with `patternType` and `host` filled in). Needs ALTER on the cluster. */
   deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[]>;
+  /**
+   * Sets or removes client quotas (rates per second of producer bytes,
+   * consumer bytes and requests) on entities of a user and/or client id
+   * (null: the default). Each broker enforces them on its own traffic.
+   * `validateOnly`: checked, nothing changed.
+   */
+  alterClientQuotas(alterations: readonly ClientQuotaAlteration[], opts?: { validateOnly?: boolean }): Promise<void>;
+  /** Client quotas of the entities matching `filter` (a part given: that name, null: the default; left out: any). */
+  describeClientQuotas(filter?: ClientQuotaEntity & { strict?: boolean }): Promise<ClientQuotaDescription[]>;
   /**
    * Every consumer group of the cluster: each live broker is asked for the
    * groups it coordinates and the answers are merged, sorted by group id.

@@ -46,6 +46,9 @@ export const ApiKey = {
   DescribeAcls: 29,
   CreateAcls: 30,
   DeleteAcls: 31,
+  /** Client quotas (broker/quota/): read from any broker's metadata; changes forwarded to the controller. */
+  DescribeClientQuotas: 48,
+  AlterClientQuotas: 49,
   /** Runnel's own (Kafka has no such API): brokers follow the metadata log with it. Above Kafka's range, so never a clash. */
   MetadataChanges: 1000,
 } as const;

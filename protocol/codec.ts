@@ -81,6 +81,8 @@ const bodyCodecs: CodecTable = {
   DescribeAcls: avro('DescribeAcls'),
   CreateAcls: avro('CreateAcls'),
   DeleteAcls: avro('DeleteAcls'),
+  DescribeClientQuotas: avro('DescribeClientQuotas'),
+  AlterClientQuotas: avro('AlterClientQuotas'),
   Produce: produceVersions,
   Fetch: fetchVersions,
 };

@@ -755,6 +755,32 @@ export interface DeleteAclsResponse {
   filterResults: { errorCode: number; errorMessage: string | null; matchingAcls: DeleteAclsMatchingAcl[] }[];
 }
 
+/* Client quotas (48, 49): broker/quota/ */
+/** A user or client-id part of a quota entity; `entityName` null: the default. */
+export interface ClientQuotaEntityComponent {
+  entityType: string;
+  entityName: string | null;
+}
+export interface DescribeClientQuotasRequest {
+  /** matchType 0: `match` exactly; 1: the default; 2: any value of the type. */
+  components: { entityType: string; matchType: number; match: string | null }[];
+  strict: boolean;
+}
+export interface DescribeClientQuotasResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  entries: { entity: ClientQuotaEntityComponent[]; values: { key: string; value: number }[] }[] | null;
+}
+export interface AlterClientQuotasRequest {
+  entries: { entity: ClientQuotaEntityComponent[]; ops: { key: string; value: number; remove: boolean }[] }[];
+  validateOnly: boolean;
+}
+export interface AlterClientQuotasResponse {
+  throttleTimeMs: number;
+  entries: { errorCode: number; errorMessage: string | null; entity: ClientQuotaEntityComponent[] }[];
+}
+
 export interface RequestBodies {
   ApiVersions: ApiVersionsRequest;
   Metadata: MetadataRequest;
@@ -795,6 +821,8 @@ export interface RequestBodies {
   DescribeAcls: DescribeAclsRequest;
   CreateAcls: CreateAclsRequest;
   DeleteAcls: DeleteAclsRequest;
+  DescribeClientQuotas: DescribeClientQuotasRequest;
+  AlterClientQuotas: AlterClientQuotasRequest;
 }
 export interface ResponseBodies {
   ApiVersions: ApiVersionsResponse;
@@ -836,6 +864,8 @@ export interface ResponseBodies {
   DescribeAcls: DescribeAclsResponse;
   CreateAcls: CreateAclsResponse;
   DeleteAcls: DeleteAclsResponse;
+  DescribeClientQuotas: DescribeClientQuotasResponse;
+  AlterClientQuotas: AlterClientQuotasResponse;
 }
 
 /** What encoders take: the decoded bodies, except that Produce records may come in several buffers. */

@@ -65,6 +65,8 @@ export const API_RULES: Readonly<Record<ApiName, ApiRule>> = {
   DescribeAcls: cluster('describe'),
   CreateAcls: cluster('alter'),
   DeleteAcls: cluster('alter'),
+  DescribeClientQuotas: cluster('describe_configs'),
+  AlterClientQuotas: cluster('alter_configs'),
   BrokerRegistration: cluster('cluster_action'),
   BrokerHeartbeat: cluster('cluster_action'),
   AlterPartition: cluster('cluster_action'),

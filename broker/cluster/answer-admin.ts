@@ -15,6 +15,7 @@ import { alterPartitionReassignmentsHandler, electLeadersHandler, listPartitionR
 import { internalSession } from '../security/session.js';
 import { alterUserScramCredentialsHandler } from '../handlers/scram-users.js';
 import { createAclsHandler, deleteAclsHandler } from '../handlers/acls.js';
+import { alterClientQuotasHandler } from '../handlers/client-quotas.js';
 import type { ForwardedApi } from './controller-channel.js';
 
 export function adminAnswerer(admin: AdminContext): <K extends ForwardedApi>(api: K, request: RequestBodies[K]) => Promise<ResponseBodies[K]> {
@@ -29,6 +30,7 @@ export function adminAnswerer(admin: AdminContext): <K extends ForwardedApi>(api
     AlterUserScramCredentials: alterUserScramCredentialsHandler(admin),
     CreateAcls: createAclsHandler(admin),
     DeleteAcls: deleteAclsHandler(admin),
+    AlterClientQuotas: alterClientQuotasHandler(admin),
   };
   const ctx: RequestContext = {
     apiVersion: 0,

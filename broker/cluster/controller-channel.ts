@@ -20,7 +20,7 @@ export interface PollingBroker {
   brokerEpoch: number;
 }
 
-export type ForwardedApi = 'CreateTopics' | 'DeleteTopics' | 'AlterConfigs' | 'CreatePartitions' | 'AlterPartitionReassignments' | 'ListPartitionReassignments' | 'ElectLeaders' | 'AlterUserScramCredentials' | 'CreateAcls' | 'DeleteAcls';
+export type ForwardedApi = 'CreateTopics' | 'DeleteTopics' | 'AlterConfigs' | 'CreatePartitions' | 'AlterPartitionReassignments' | 'ListPartitionReassignments' | 'ElectLeaders' | 'AlterUserScramCredentials' | 'CreateAcls' | 'DeleteAcls' | 'AlterClientQuotas';
 
 export interface BrokerIdentity {
   brokerId: number;

@@ -37,6 +37,8 @@ import type {
   BrokerRegistrationRequest,
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
+  AlterClientQuotasRequest,
+  AlterClientQuotasResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
   ListPartitionReassignmentsRequest,
@@ -182,6 +184,10 @@ export class ControllerSeat implements ControllerApis, TopicAdmin {
 
   deleteAcls(request: DeleteAclsRequest): Promise<DeleteAclsResponse> {
     return this.#run((c) => c.deleteAcls(request));
+  }
+
+  alterClientQuotas(request: AlterClientQuotasRequest): Promise<AlterClientQuotasResponse> {
+    return this.#run((c) => c.alterClientQuotas(request));
   }
 
   /** Runs `fn` on the active controller, or refuses with NOT_CONTROLLER; store failures said as the wire should say them. */

@@ -21,6 +21,8 @@ import type {
   AlterPartitionReassignmentsResponse,
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
+  AlterClientQuotasRequest,
+  AlterClientQuotasResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
   ListPartitionReassignmentsRequest,
@@ -117,6 +119,10 @@ export class ForwardingAdmin implements TopicAdmin {
 
   deleteAcls(request: DeleteAclsRequest): Promise<DeleteAclsResponse> {
     return this.#channel.forward('DeleteAcls', request);
+  }
+
+  alterClientQuotas(request: AlterClientQuotasRequest): Promise<AlterClientQuotasResponse> {
+    return this.#channel.forward('AlterClientQuotas', request);
   }
 
   /** This broker's `auto.create.topics` decides (as Kafka's); the controller creates. */

@@ -13,6 +13,8 @@ import type {
   DeleteAclsResponse,
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
+  AlterClientQuotasRequest,
+  AlterClientQuotasResponse,
   AlterPartitionReassignmentsRequest,
   AlterPartitionReassignmentsResponse,
   ElectLeadersRequest,
@@ -42,4 +44,6 @@ export interface TopicAdmin {
   /** ACLs: decided by the controller per binding or filter (acl/acl-admin.ts) and applied through the metadata log. */
   createAcls(request: CreateAclsRequest): Promise<CreateAclsResponse>;
   deleteAcls(request: DeleteAclsRequest): Promise<DeleteAclsResponse>;
+  /** Client quotas: decided by the controller per entity (quota/quota-admin.ts) and applied through the metadata log. */
+  alterClientQuotas(request: AlterClientQuotasRequest): Promise<AlterClientQuotasResponse>;
 }

@@ -36,6 +36,8 @@ import type {
   BrokerRegistrationRequest,
   AlterUserScramCredentialsRequest,
   AlterUserScramCredentialsResponse,
+  AlterClientQuotasRequest,
+  AlterClientQuotasResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
   ListPartitionReassignmentsRequest,
@@ -70,6 +72,7 @@ import { scramAlterDecision } from '../security/scram-admin.js';
 import { createAclsDecision, deleteAclsDecision } from '../acl/acl-admin.js';
 import { bindingOfChange } from '../metadata/apply-acl.js';
 import { describeBinding } from '../acl/authorizer.js';
+import { clientQuotaAlterDecision } from '../quota/quota-admin.js';
 import { placeReplicas, type PlacementBroker } from './placement.js';
 import { imbalanceElections } from './preferred-leader.js';
 import { reassignmentCompletions } from './reassignment.js';
@@ -494,6 +497,19 @@ export class Controller {
     await this.#commit(changes);
     const bindings = changes.map((c) => describeBinding(bindingOfChange(c)));
     this.#logger.info({ event, bindings }, `${changes.length} ACL binding(s) ${verb}: ${bindings.join('; ')}`);
+  }
+
+  /** AlterClientQuotas: each entry on its own (quota/quota-admin.ts); those that pass committed together, unless validateOnly. */
+  alterClientQuotas(request: AlterClientQuotasRequest): Promise<AlterClientQuotasResponse> {
+    return this.#serially(async () => {
+      const decision = clientQuotaAlterDecision(this.#store.image, request);
+      if (decision.changes.length > 0) {
+        await this.#commit(decision.changes);
+        const entities = decision.changes.map((c) => ({ user: c.user, clientId: c.clientId, quotas: c.quotas }));
+        this.#logger.info({ event: 'clientQuotasChanged', entities }, `client quotas changed for ${entities.length} entit${entities.length === 1 ? 'y' : 'ies'}`);
+      }
+      return decision.response;
+    });
   }
 
   /** Refuses new changes and waits for those queued. */

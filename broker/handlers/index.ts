@@ -42,6 +42,7 @@ import { produceHandler } from './produce.js';
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-users.js';
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
+import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-quotas.js';
 import { secureRandomBytes } from '../../client/security/random.js';
 import { ShareService } from '../share/service.js';
 import { localSource, RemoteLeaders, type ShareSource } from '../share/sources.js';
@@ -108,6 +109,8 @@ function servingHandlers(node: ServingContext, faults: InvariantSink): Registere
     registered(describeAclsHandler(node), faults),
     registered(createAclsHandler(node), faults),
     registered(deleteAclsHandler(node), faults),
+    registered(describeClientQuotasHandler(node), faults),
+    registered(alterClientQuotasHandler(node), faults),
   ];
 }
 

@@ -26,6 +26,9 @@
  *   v7: v6 plus AclCreated and AclDeleted (ACL bindings, Kafka's
  *       AccessControlEntryRecord: resource pattern, principal, host,
  *       operation, allow or deny; broker/acl/acl.ts).
+ *   v8: v7 plus ClientQuotaAltered (client quotas of one entity, Kafka's
+ *       ClientQuotaRecord: a user and/or client id, each a name or the
+ *       default, with its whole set of rates after the change).
  *
  * Each entry is written with the oldest schema that can express it: the
  * first that has its kind, or a later one when it carries a field only that
@@ -59,7 +62,8 @@ export type MetadataChange =
   | ProducerIdsAllocated
   | ScramCredentialUpserted
   | { kind: 'scramCredentialDeleted'; user: string; mechanism: ScramMechanism }
-  | AclChange;
+  | AclChange
+  | ClientQuotaAltered;
 
 /** An ACL binding added or removed (broker/acl/acl.ts; acl-binding.ts turns it into an AclBinding). */
 export interface AclChange {
@@ -71,6 +75,20 @@ export interface AclChange {
   host: string;
   operation: Operation;
   permission: Permission;
+}
+
+/**
+ * One client-quota entity's rates after a change, whole (not a delta): the
+ * entity is a user and/or a client id, each a name, `<default>`, or null
+ * (not part of the entity); broker/quota/quota-entities.ts. No rates left:
+ * the entity's entry is gone.
+ */
+export interface ClientQuotaAltered {
+  kind: 'clientQuotaAltered';
+  user: string | null;
+  clientId: string | null;
+  /** Rates per second by quota kind (producer_byte_rate, consumer_byte_rate, request_rate). */
+  quotas: Record<string, number>;
 }
 
 /** A user's SCRAM credential for one mechanism, created or replaced whole (client/security/scram.ts). */
@@ -165,6 +183,7 @@ const RECORD_NAMES = {
   scramCredentialDeleted: 'ScramCredentialDeleted',
   aclCreated: 'AclCreated',
   aclDeleted: 'AclDeleted',
+  clientQuotaAltered: 'ClientQuotaAltered',
 } as const satisfies Record<MetadataChange['kind'], string>;
 
 const configsField = { name: 'configs', type: { type: 'map', values: 'string' }, doc: 'Topic setting overrides by name (segment.bytes, retention.ms, ...).' };
@@ -462,6 +481,29 @@ export const METADATA_SCHEMA_V7 = {
   ],
 } as const;
 
+/** v7 plus client quotas: one more branch after the old ones, so v1-v7 entries resolve into v8. */
+export const METADATA_SCHEMA_V8 = {
+  ...METADATA_SCHEMA_V7,
+  fields: [
+    versionField,
+    timestampField,
+    {
+      ...changeField,
+      type: [
+        ...METADATA_SCHEMA_V7.fields[2].type,
+        {
+          type: 'record', name: RECORD_NAMES.clientQuotaAltered, doc: 'A client-quota entity\'s rates changed (all of them after the change; none: the entity was removed).',
+          fields: [
+            { name: 'user', type: ['null', 'string'], default: null, doc: 'A user name, <default>, or null (the entity does not name users).' },
+            { name: 'clientId', type: ['null', 'string'], default: null, doc: 'A client id, <default>, or null (the entity does not name client ids).' },
+            { name: 'quotas', type: { type: 'map', values: 'long' }, doc: 'Rates per second by kind: producer_byte_rate, consumer_byte_rate, request_rate.' },
+          ],
+        },
+      ],
+    },
+  ],
+} as const;
+
 function typeOf(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true });
 }
@@ -475,8 +517,9 @@ const WRITER_SCHEMAS: ReadonlyMap<number, avro.Type> = new Map([
   [5, typeOf(METADATA_SCHEMA_V5)],
   [6, typeOf(METADATA_SCHEMA_V6)],
   [7, typeOf(METADATA_SCHEMA_V7)],
+  [8, typeOf(METADATA_SCHEMA_V8)],
 ]);
-export const CURRENT_SCHEMA_VERSION = 7;
+export const CURRENT_SCHEMA_VERSION = 8;
 const currentType = WRITER_SCHEMAS.get(CURRENT_SCHEMA_VERSION)!;
 /** The first schema version that has each kind of change. */
 const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
@@ -495,6 +538,7 @@ const FIRST_SCHEMA_WITH: Readonly<Record<MetadataChange['kind'], number>> = {
   scramCredentialDeleted: 6,
   aclCreated: 7,
   aclDeleted: 7,
+  clientQuotaAltered: 8,
 };
 /** Fields added to a kind after its first schema: the version that has them. An entry that uses one is written with it. */
 const ASSIGNMENTS_SCHEMA = 3;
@@ -507,6 +551,11 @@ export function schemaVersionFor(change: MetadataChange): number {
   if (change.kind === 'partitionChanged' && ((change.addingReplicas?.length ?? 0) > 0 || (change.removingReplicas?.length ?? 0) > 0)) return REASSIGNMENT_SCHEMA;
   if (change.kind === 'brokerRegistered' && (change.listeners?.length ?? 0) > 0) return LISTENERS_SCHEMA;
   return FIRST_SCHEMA_WITH[change.kind];
+}
+
+/** wrapUnions: an optional string is written as { string: value } (null stays null). */
+function optionalString(value: string | null): { string: string } | null {
+  return value === null ? null : { string: value };
 }
 
 /** Readers for older writer schemas, resolved into the current one. */
@@ -526,6 +575,9 @@ export function encodeEntry(entry: MetadataEntry): { schemaVersion: number; byte
   let avroFields: Record<string, unknown> = fields;
   if (entry.change.kind === 'brokerRegistered') avroFields = { ...fields, rack: entry.change.rack === null ? null : { string: entry.change.rack }, ...(schemaVersion >= LISTENERS_SCHEMA ? { listeners: entry.change.listeners ?? [] } : {}) };
   if (entry.change.kind === 'brokerRegistered' && schemaVersion < LISTENERS_SCHEMA) delete avroFields['listeners'];
+  if (entry.change.kind === 'clientQuotaAltered') {
+    avroFields = { ...fields, user: optionalString(entry.change.user), clientId: optionalString(entry.change.clientId) };
+  }
   if (entry.change.kind === 'partitionChanged' && schemaVersion >= REASSIGNMENT_SCHEMA) {
     avroFields = { ...fields, addingReplicas: entry.change.addingReplicas ?? [], removingReplicas: entry.change.removingReplicas ?? [] };
   }
@@ -567,6 +619,11 @@ export function decodeEntry(bytes: Buffer, schemaVersion: number): MetadataEntry
     change.rack = (fields.rack as { string: string } | null)?.string ?? null;
     change.listeners = (change.listeners ?? []).map((l) => ({ name: l.name, securityProtocol: l.securityProtocol, host: l.host, port: l.port }));
     if (change.listeners.length === 0) delete change.listeners;
+  }
+  if (change.kind === 'clientQuotaAltered') {
+    change.user = (fields.user as { string: string } | null)?.string ?? null;
+    change.clientId = (fields.clientId as { string: string } | null)?.string ?? null;
+    change.quotas = { ...change.quotas };
   }
   if (change.kind === 'partitionChanged') {
     // No reassignment reads back as the fields absent, however the entry was written.

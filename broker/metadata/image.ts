@@ -18,6 +18,7 @@ import type { ScramCredential, ScramMechanism } from '../../client/security/scra
 import type { MetadataChange, RegisteredListener } from './changes.js';
 import { scramCredentialsChanged } from './apply-scram.js';
 import { aclsChanged, type AclBindings } from './apply-acl.js';
+import { clientQuotasChanged, type ClientQuotas } from './apply-client-quota.js';
 import { brokerChanged, brokerRegistered } from './apply-broker.js';
 import { changedPartitionState, createdPartitionStates } from './apply-partition.js';
 
@@ -88,6 +89,8 @@ export interface MetadataImage {
   readonly scramCredentials?: ReadonlyMap<string, ReadonlyMap<ScramMechanism, ScramCredential>>;
   /** ACL bindings by their identity (acl/acl.ts bindingKey; metadata/changes.ts AclCreated); absent: none. A new map on every ACL change, so a reader tells a change by identity. */
   readonly acls?: AclBindings;
+  /** Client quotas by entity (metadata/changes.ts ClientQuotaAltered, broker/quota/); absent: none. */
+  readonly clientQuotas?: ClientQuotas;
 }
 
 export const EMPTY_IMAGE: MetadataImage = { clusterId: '', version: 0, brokers: new Map(), topics: new Map(), deletedTopics: new Map() };
@@ -150,6 +153,8 @@ export function applyChange(image: MetadataImage, change: MetadataChange, versio
     case 'aclCreated':
     case 'aclDeleted':
       return { ...image, version, acls: aclsChanged(image.acls ?? new Map(), change) };
+    case 'clientQuotaAltered':
+      return { ...image, version, clientQuotas: clientQuotasChanged(image.clientQuotas ?? new Map(), change) };
     case 'partitionChanged': {
       const topic = topicOf(image, change, version);
       assert(Number.isInteger(change.partition) && change.partition >= 0 && change.partition < topic.partitions, 'a changed partition exists', { topic: change.name, partition: change.partition, partitions: topic.partitions, version });

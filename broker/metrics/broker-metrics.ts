@@ -19,6 +19,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { errorNameOf } from '../../protocol/errors.js';
 import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from './hot-series.js';
 import type { RequestEvent, RequestObserver } from './request-observer.js';
+import { QuotaMetrics } from './quota-metrics.js';
 
 /** Request latency buckets: sub-millisecond appends up to long polls (Fetch waits up to its maxWaitMs) and slow admin calls. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -53,6 +54,8 @@ interface ApiSeries {
 
 export class BrokerMetrics implements RequestObserver, TopicMeter {
   readonly registry = new Registry();
+  /** Client-quota throttling and refused connections (quota-metrics.ts). */
+  readonly quotas = new QuotaMetrics(this.registry);
   readonly #requests: HotCounter;
   readonly #latency: HotHistogram;
   readonly #requestBytes: HotCounter;

@@ -27,6 +27,7 @@ import type { HttpListener, HttpServer } from '../world/http-server.js';
 import type { Rng } from '../world/rng.js';
 import { BrokerMetrics, type TopicMeter } from './broker-metrics.js';
 import { startMetricsEndpoint } from './endpoint.js';
+import type { QuotaMetrics } from './quota-metrics.js';
 import { registerGroupLag } from './group-lag.js';
 import { checkHealth } from './health.js';
 import { RequestLog } from './request-log.js';
@@ -58,6 +59,11 @@ export class Telemetry {
 
   get meter(): TopicMeter | undefined {
     return this.#metrics ?? undefined;
+  }
+
+  /** Quota throttling and connection refusals; absent when metrics are off. */
+  get quotaMeter(): QuotaMetrics | undefined {
+    return this.#metrics?.quotas;
   }
 
   get onFlushed(): ((seconds: number) => void) | undefined {

@@ -29,6 +29,13 @@
  * Memory per connection is therefore bounded however fast a client sends or
  * however slowly it reads.
  *
+ * Client quotas (broker/quota/client-quotas.ts): once a request is
+ * answered, the quotas say how long its client must wait; the response
+ * carries that throttle time (when its API has the field) and goes out at
+ * once, and then this connection reads nothing more for that long (Kafka's
+ * KIP-219 mute), so a client that ignores the throttle time is held to its
+ * quota all the same. The wait runs on the injected clock.
+ *
  * Every request that got as far as a header is reported once to the
  * `observer` (metrics, the sampled request log) when its answer goes out:
  * API, version, latency on the monotonic clock, error code, bytes in and out.
@@ -53,6 +60,8 @@ import type { Clock } from '../world/clock.js';
 import type { TransportConnection } from '../world/transport.js';
 import { ConnectionSession } from '../security/session.js';
 import type { SecurityProtocol } from '../security/listeners.js';
+import type { ClientQuotaEnforcer } from '../quota/client-quotas.js';
+import type { TimerHandle } from '../world/clock.js';
 
 export interface ConnectionLimits {
   maxRequestBytes: number;
@@ -60,7 +69,7 @@ export interface ConnectionLimits {
   maxUnflushedResponseBytes: number;
 }
 
-type PauseReason = 'requests' | 'requestBytes' | 'unflushed';
+type PauseReason = 'requests' | 'requestBytes' | 'unflushed' | 'throttled';
 
 /** What the observer needs of a request besides its answer: when it arrived, its size, its body. */
 interface Seen {
@@ -97,15 +106,20 @@ export class ClientConnection {
   readonly #closedListeners: (() => void)[] = [];
   readonly #idleListeners: (() => void)[] = [];
   readonly #observer: RequestObserver | null;
+  readonly #quotas: ClientQuotaEnforcer | null;
+  /** Ends the current throttle (the connection reads again), or null while not throttled. */
+  #unmuteTimer: TimerHandle | null = null;
+  #mutedUntilMs = 0;
 
   /** `listener`: the one it was accepted on (default: the one PLAINTEXT listener). */
-  constructor(opts: { id: number; transport: TransportConnection; handlers: HandlerTable; limits: ConnectionLimits; clock: Clock; logger: Logger; observer?: RequestObserver | null; listener?: { name: string; securityProtocol: SecurityProtocol } }) {
+  constructor(opts: { id: number; transport: TransportConnection; handlers: HandlerTable; limits: ConnectionLimits; clock: Clock; logger: Logger; observer?: RequestObserver | null; listener?: { name: string; securityProtocol: SecurityProtocol }; quotas?: ClientQuotaEnforcer | null }) {
     this.id = opts.id;
     this.#transport = opts.transport;
     this.#handlers = opts.handlers;
     this.#limits = opts.limits;
     this.#clock = opts.clock;
     this.#observer = opts.observer ?? null;
+    this.#quotas = opts.quotas ?? null;
     const listener = opts.listener ?? { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' };
     this.#session = new ConnectionSession({
       listener: listener.name,
@@ -275,17 +289,27 @@ export class ClientConnection {
         (response) => {
           if (response === NO_RESPONSE) {
             this.#observe(header, seen, 0, 0);
+            this.#throttle(this.#throttleMsFor(handler, header, seen, frameBytes, 0));
             return;
           }
           let chunks: Uint8Array[];
+          let throttleMs = 0;
           try {
             chunks = response(header.correlationId);
+            throttleMs = this.#throttleMsFor(handler, header, seen, frameBytes, byteLengthOf(chunks));
+            // The throttle time goes in the response itself when its API has the field (re-encoded: cheap, records are referenced).
+            const body = response.body as { throttleTimeMs?: unknown } | undefined;
+            if (throttleMs > 0 && typeof body?.throttleTimeMs === 'number') {
+              body.throttleTimeMs = throttleMs;
+              chunks = response(header.correlationId);
+            }
           } catch (error) {
             const wire = requestWireError(error, this.#logger, { api: handler.api, stage: 'encode' });
             this.#sendError(header, wire.errorName, wire.message, seen);
             return;
           }
           this.#send(header, chunks, written === null ? undefined : onWritten, seen, this.#observer === null ? 0 : responseErrorCode(response.body));
+          this.#throttle(throttleMs);
         },
         (error: unknown) => {
           const wire = requestWireError(error, this.#logger, { api: handler.api, correlationId: header.correlationId });
@@ -298,6 +322,26 @@ export class ClientConnection {
         this.#updateFlow();
         if (this.#inFlightRequests === 0) for (const listener of this.#idleListeners.splice(0)) listener();
       });
+  }
+
+  /** What the client quotas ask of this request (0 without quotas). */
+  #throttleMsFor(handler: RegisteredHandler, header: RequestHeader, seen: Seen, requestBytes: number, responseBytes: number): number {
+    if (this.#quotas === null) return 0;
+    return this.#quotas.throttleMs({ api: handler.api, principal: this.#session.principal, clientId: header.clientId, request: seen.request, requestBytes, responseBytes });
+  }
+
+  /** Reads nothing more from this connection for `ms` (a later, longer throttle extends it). */
+  #throttle(ms: number): void {
+    if (ms <= 0 || this.#closed) return;
+    const untilMs = this.#clock.nowMs() + ms;
+    if (untilMs <= this.#mutedUntilMs && this.#unmuteTimer !== null) return;
+    this.#mutedUntilMs = untilMs;
+    this.#unmuteTimer?.cancel();
+    this.#unmuteTimer = this.#clock.schedule(ms, () => {
+      this.#unmuteTimer = null;
+      this.#updateFlow();
+    });
+    this.#updateFlow();
   }
 
   /** Runs `step` after every earlier ordered step of this connection (synchronously when none is pending). */
@@ -340,9 +384,7 @@ export class ClientConnection {
     this.#transport.write(chunks, onWritten);
     this.#updateFlow();
     if (this.#observer === null) return;
-    let bytesOut = 0;
-    for (const chunk of chunks) bytesOut += chunk.byteLength;
-    this.#observe(header, seen, bytesOut, errorCode);
+    this.#observe(header, seen, byteLengthOf(chunks), errorCode);
   }
 
   #observe(header: RequestHeader, seen: Seen, bytesOut: number, errorCode: number): void {
@@ -368,6 +410,7 @@ export class ClientConnection {
     this.#setPaused('requests', this.#inFlightRequests >= this.#limits.queuedMaxRequests);
     this.#setPaused('requestBytes', this.#inFlightBytes >= this.#limits.maxRequestBytes);
     this.#setPaused('unflushed', unflushed);
+    this.#setPaused('throttled', this.#unmuteTimer !== null);
     if (!unflushed && this.#writableWaiters.length > 0) for (const resolve of this.#writableWaiters.splice(0)) resolve();
     const isPaused = this.#paused.size > 0;
     if (isPaused && !wasPaused) this.#transport.pause();
@@ -386,6 +429,8 @@ export class ClientConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#backlog.length = 0;
+    this.#unmuteTimer?.cancel();
+    this.#unmuteTimer = null;
     for (const resolve of this.#writableWaiters.splice(0)) resolve();
     this.#abort.abort();
     for (const listener of this.#closedListeners.splice(0)) listener();
@@ -398,4 +443,10 @@ export class ClientConnection {
     }
     this.#markClosed();
   }
+}
+
+function byteLengthOf(chunks: readonly Uint8Array[]): number {
+  let bytes = 0;
+  for (const chunk of chunks) bytes += chunk.byteLength;
+  return bytes;
 }

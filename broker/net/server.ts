@@ -6,8 +6,10 @@
  * then close what is left.
  *
  * Connection limits (Kafka's names): past `max.connections.per.ip` from one
- * address, or past `max.connections` in all, a new connection is closed as
- * soon as it is accepted; the client sees the connection drop and retries
+ * address (or its entry in `max.connections.per.ip.overrides`), past
+ * `max.connection.creation.rate` new connections per second from one
+ * address (quota/connection-rate.ts), or past `max.connections` in all, a
+ * new connection is closed as soon as it is accepted; the client sees the connection drop and retries
  * with backoff. Loopback connections may go `admin.reserved.connections`
  * past `max.connections`, so an operator on the broker's machine can get in
  * when clients hold every slot. Each connection holds a descriptor and up to
@@ -26,6 +28,8 @@ import type { Clock, TimerHandle } from '../world/clock.js';
 import type { ServerTls, Transport, TransportConnection, TransportListener } from '../world/transport.js';
 import type { ListenerSpec, SecurityProtocol } from '../security/listeners.js';
 import { ClientConnection } from './connection.js';
+import { ConnectionRateLimiter } from '../quota/connection-rate.js';
+import type { ClientQuotaEnforcer } from '../quota/client-quotas.js';
 
 /** How often idle connections are looked for, at most (a fraction of the idle limit below that). */
 const IDLE_SWEEP_MS_MAX = 30_000;
@@ -39,7 +43,14 @@ export interface ConnectionCaps {
   maxConnectionsPerIp: number;
   /** Loopback connections accepted past maxConnections. */
   adminReservedConnections: number;
+  /** Per-address exceptions to maxConnectionsPerIp (-1: none for that address). */
+  maxConnectionsPerIpOverrides?: ReadonlyMap<string, number>;
+  /** New connections per second per address; 0 or absent: no limit. */
+  maxConnectionCreationRate?: number;
 }
+
+/** Which limit refused a connection (logs and metrics). */
+export type RefusedBy = 'max.connections.per.ip' | 'max.connection.creation.rate' | 'max.connections';
 
 /** `host` of a `host:port` remote address (IPv6 hosts contain colons; the port is after the last). */
 export function remoteHostOf(remoteAddress: string): string {
@@ -90,17 +101,22 @@ export class BrokerServer {
   /** Open connections per client address. */
   readonly #perHost = new Map<string, number>();
   readonly #refusals: ThrottledLog;
+  readonly #creationRate: ConnectionRateLimiter;
+  readonly #onRefused: ((by: RefusedBy) => void) | undefined;
   #refusedTotal = 0;
   #idleTimer: TimerHandle | undefined;
   #closing = false;
 
-  private constructor(listeners: { bound: BoundListener; transport: TransportListener }[], clock: Clock, logger: Logger, caps: ConnectionCaps) {
+  private constructor(listeners: { bound: BoundListener; transport: TransportListener }[], clock: Clock, logger: Logger, caps: ConnectionCaps, onRefused?: (by: RefusedBy) => void) {
     this.#listeners = listeners;
     this.#clock = clock;
     this.#logger = logger;
     this.#caps = caps;
-    this.#refusals = new ThrottledLog(clock, (count) => logger.warn({ event: 'connectionsRefused', count, connections: this.#connections.size, ...caps },
-      `refused ${count} connection(s) at the connection limits (max.connections ${caps.maxConnections}, max.connections.per.ip ${caps.maxConnectionsPerIp}, admin.reserved.connections ${caps.adminReservedConnections}); clients retry`));
+    this.#onRefused = onRefused;
+    this.#creationRate = new ConnectionRateLimiter(caps.maxConnectionCreationRate ?? 0);
+    const { maxConnectionsPerIpOverrides: _overrides, ...logged } = caps;
+    this.#refusals = new ThrottledLog(clock, (count) => logger.warn({ event: 'connectionsRefused', count, connections: this.#connections.size, ...logged },
+      `refused ${count} connection(s) at the connection limits (max.connections ${caps.maxConnections}, max.connections.per.ip ${caps.maxConnectionsPerIp}, max.connection.creation.rate ${caps.maxConnectionCreationRate ?? 0}, admin.reserved.connections ${caps.adminReservedConnections}); clients retry`));
   }
 
   /**
@@ -112,12 +128,15 @@ export class BrokerServer {
    * has TLS listeners reads their certificate files and passes them here);
    * the inter-broker listener is opened first.
    */
-  static async start(opts: { transport: Pick<Transport, 'listen'>; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger; caps?: ConnectionCaps; listeners?: readonly ListenerToOpen[]; observer?: RequestObserver | null }): Promise<BrokerServer> {
+  /** `quotas`: client-quota enforcement for every connection; `onRefused`: hears each connection refused at a limit (metrics). */
+  static async start(opts: { transport: Pick<Transport, 'listen'>; config: BrokerConfig; handlers: HandlerTable; clock: Clock; logger: Logger; caps?: ConnectionCaps; listeners?: readonly ListenerToOpen[]; observer?: RequestObserver | null; quotas?: ClientQuotaEnforcer | null; onRefused?: (by: RefusedBy) => void }): Promise<BrokerServer> {
     const { config, clock, logger } = opts;
     const caps = opts.caps ?? {
       maxConnections: config.maxConnections < 0 ? Number.POSITIVE_INFINITY : config.maxConnections,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       adminReservedConnections: config.adminReservedConnections,
+      maxConnectionsPerIpOverrides: config.maxConnectionsPerIpOverrides,
+      maxConnectionCreationRate: config.maxConnectionCreationRate,
     };
     const limits = {
       maxRequestBytes: config.maxRequestBytes,
@@ -134,13 +153,15 @@ export class BrokerServer {
         return;
       }
       const host = remoteHostOf(transport.remoteAddress);
-      if (!server.#admits(host)) {
+      const refusedBy = server.#refusal(host);
+      if (refusedBy !== null) {
         server.#refusedTotal += 1;
         transport.destroy();
         server.#refusals.note();
+        server.#onRefused?.(refusedBy);
         return;
       }
-      const connection = new ClientConnection({ id: nextId++, transport, handlers: opts.handlers, limits, clock, logger, listener, observer: opts.observer ?? null });
+      const connection = new ClientConnection({ id: nextId++, transport, handlers: opts.handlers, limits, clock, logger, listener, observer: opts.observer ?? null, quotas: opts.quotas ?? null });
       server.#connections.add(connection);
       server.#perHost.set(host, (server.#perHost.get(host) ?? 0) + 1);
       connection.onClosed(() => server!.#forget(connection, host));
@@ -157,17 +178,20 @@ export class BrokerServer {
       await Promise.all(opened.map((l) => l.transport.close()));
       throw error;
     }
-    server = new BrokerServer(opened, clock, logger, caps);
+    server = new BrokerServer(opened, clock, logger, caps, opts.onRefused);
     if (config.connectionsMaxIdleMs > 0) server.#sweepIdle(config.connectionsMaxIdleMs);
     return server;
   }
 
-  /** Whether a new connection from `host` fits the limits. */
-  #admits(host: string): boolean {
+  /** Which limit a new connection from `host` is past, or null when it fits them all (it then counts against the creation rate). */
+  #refusal(host: string): RefusedBy | null {
     const caps = this.#caps;
-    if (caps.maxConnectionsPerIp >= 0 && (this.#perHost.get(host) ?? 0) >= caps.maxConnectionsPerIp) return false;
+    const perIp = caps.maxConnectionsPerIpOverrides?.get(host) ?? caps.maxConnectionsPerIp;
+    if (perIp >= 0 && (this.#perHost.get(host) ?? 0) >= perIp) return 'max.connections.per.ip';
     const cap = caps.maxConnections + (isLoopbackHost(host) ? caps.adminReservedConnections : 0);
-    return this.#connections.size < cap;
+    if (this.#connections.size >= cap) return 'max.connections';
+    if (!this.#creationRate.admit(host, this.#clock.nowMs())) return 'max.connection.creation.rate';
+    return null;
   }
 
   #forget(connection: ClientConnection, host: string): void {
@@ -234,6 +258,7 @@ export class BrokerServer {
       for (const connection of this.#connections) {
         if (connection.idleMs(nowMs) >= idleMs) connection.close(`idle for more than ${idleMs} ms (connections.max.idle.ms)`, 'debug');
       }
+      this.#creationRate.sweep(nowMs);
       if (!this.#closing) this.#idleTimer = this.#clock.schedule(everyMs, sweep);
     };
     this.#idleTimer = this.#clock.schedule(everyMs, sweep);

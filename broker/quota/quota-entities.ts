@@ -42,7 +42,9 @@ export interface ResolvedQuota {
   readonly entity: QuotaEntity;
 }
 
-const entityKey = (user: string | null, clientId: string | null): string => `${user ?? ''}\u0000${clientId ?? ''}`;
+/** One key per entity (user part, client part), for maps of entities. */
+export const quotaEntityKey = (user: string | null, clientId: string | null): string => `${user ?? '\u0001'}\u0000${clientId ?? '\u0001'}`;
+const entityKey = quotaEntityKey;
 
 /** The entities to try for (user, clientId), most specific first: [user part, client part] with `<default>` standing in. */
 function precedence(user: string, clientId: string): [string | null, string | null][] {

@@ -58,12 +58,19 @@ export class QuotaManager {
    * Counts one request and its bytes; the throttle time in ms (0: within
    * every quota). Each kind that has a quota is counted even when another
    * already throttles, so no budget is spent twice or skipped.
+   * `onThrottled` hears each kind that asks for a throttle, and how long
+   * (uncapped), for metrics.
    */
-  record(usage: QuotaUsage, nowMs: number): number {
+  record(usage: QuotaUsage, nowMs: number, onThrottled?: (kind: QuotaKind, throttleMs: number) => void): number {
     let throttle = 0;
-    throttle = Math.max(throttle, this.#count('request_rate', usage, 1, nowMs));
-    if (usage.producedBytes > 0) throttle = Math.max(throttle, this.#count('producer_byte_rate', usage, usage.producedBytes, nowMs));
-    if (usage.fetchedBytes > 0) throttle = Math.max(throttle, this.#count('consumer_byte_rate', usage, usage.fetchedBytes, nowMs));
+    const count = (kind: QuotaKind, amount: number): void => {
+      const ms = this.#count(kind, usage, amount, nowMs);
+      if (ms > 0) onThrottled?.(kind, ms);
+      throttle = Math.max(throttle, ms);
+    };
+    count('request_rate', 1);
+    if (usage.producedBytes > 0) count('producer_byte_rate', usage.producedBytes);
+    if (usage.fetchedBytes > 0) count('consumer_byte_rate', usage.fetchedBytes);
     return Math.min(throttle, this.#maxThrottleMs);
   }
 

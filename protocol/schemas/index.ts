@@ -50,6 +50,8 @@ import { alterUserScramCredentialsV0 } from './alter-user-scram-credentials/v0.j
 import { describeAclsV0 } from './describe-acls/v0.js';
 import { createAclsV0 } from './create-acls/v0.js';
 import { deleteAclsV0 } from './delete-acls/v0.js';
+import { describeClientQuotasV0 } from './describe-client-quotas/v0.js';
+import { alterClientQuotasV0 } from './alter-client-quotas/v0.js';
 
 export type AvroApiName = Exclude<ApiName, 'Produce' | 'Fetch'>;
 
@@ -91,4 +93,6 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   DescribeAcls: [describeAclsV0],
   CreateAcls: [createAclsV0],
   DeleteAcls: [deleteAclsV0],
+  DescribeClientQuotas: [describeClientQuotasV0],
+  AlterClientQuotas: [alterClientQuotasV0],
 };

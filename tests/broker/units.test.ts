@@ -22,7 +22,8 @@ import type { HandlerTable } from '../../broker/handlers/index.js';
 import { silentLogger } from '../../broker/log.js';
 import { prettyLogLine } from '../../broker/log-pretty.js';
 import { ClientConnection, type ConnectionLimits } from '../../broker/net/connection.js';
-import type { ConnectionEvents, Transport, TransportConnection } from '../../broker/world/transport.js';
+import type { Transport, TransportConnection } from '../../broker/world/transport.js';
+import { FakeTransport } from '../support/fake-transport.js';
 import { BrokerServer } from '../../broker/net/server.js';
 import { RawClient, rawRequestFrame } from '../support/raw-client.js';
 import { startBroker } from '../../broker/main.js';
@@ -234,39 +235,6 @@ t.test('local metadata store: a crash loses only unacknowledged commits; a faile
 });
 
 /* ------------------------------------------------------------ connection */
-
-class FakeTransport implements TransportConnection {
-  readonly remoteAddress = 'test:1';
-  events!: ConnectionEvents;
-  readonly written: Uint8Array[] = [];
-  paused = false;
-  destroyed = false;
-  bufferedBytes = 0;
-  attach(events: ConnectionEvents): void {
-    this.events = events;
-  }
-  write(chunks: readonly Uint8Array[]): boolean {
-    this.written.push(Buffer.concat(chunks));
-    return true;
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-  }
-  destroy(): void {
-    this.destroyed = true;
-    this.events.close();
-  }
-  end(): void {
-    this.destroy();
-  }
-  /** Correlation ids of the responses written so far, in write order. */
-  correlationIds(): number[] {
-    return this.written.map((frame) => Buffer.from(frame).readInt32BE(4));
-  }
-}
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

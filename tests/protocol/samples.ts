@@ -660,6 +660,21 @@ export const samples: Samples = {
       response: { throttleTimeMs: I32_MAX, errorCode: 0, errorMessage: unicode, results: [{ user: 'alice', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: 1, iterations: 4096 }, { mechanism: 2, iterations: I32_MAX }] }, { user: unicode, errorCode: 91, errorMessage: unicode, credentialInfos: [] }] },
     },
   ],
+  DescribeClientQuotas: [
+    { request: { components: [], strict: false }, response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, entries: [] } },
+    {
+      request: { components: [{ entityType: 'user', matchType: 0, match: unicode }, { entityType: 'client-id', matchType: 1, match: null }], strict: true },
+      response: { throttleTimeMs: I32_MAX, errorCode: 42, errorMessage: unicode, entries: [{ entity: [{ entityType: 'user', entityName: unicode }, { entityType: 'client-id', entityName: null }], values: [{ key: 'producer_byte_rate', value: LONG_MAX }, { key: 'request_rate', value: 1 }] }] },
+    },
+    { request: { components: [{ entityType: 'client-id', matchType: 2, match: null }], strict: false }, response: { throttleTimeMs: 0, errorCode: 42, errorMessage: unicode, entries: null } },
+  ],
+  AlterClientQuotas: [
+    { request: { entries: [], validateOnly: false }, response: { throttleTimeMs: 0, entries: [] } },
+    {
+      request: { entries: [{ entity: [{ entityType: 'user', entityName: null }, { entityType: 'client-id', entityName: unicode }], ops: [{ key: 'consumer_byte_rate', value: LONG_MAX, remove: false }, { key: 'request_rate', value: 0, remove: true }] }], validateOnly: true },
+      response: { throttleTimeMs: I32_MAX, entries: [{ errorCode: 0, errorMessage: null, entity: [{ entityType: 'user', entityName: null }] }, { errorCode: 42, errorMessage: unicode, entity: [{ entityType: 'client-id', entityName: unicode }] }] },
+    },
+  ],
   AlterUserScramCredentials: [
     { request: { deletions: [], upsertions: [] }, response: { throttleTimeMs: 0, results: [] } },
     {

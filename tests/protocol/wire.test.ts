@@ -591,6 +591,10 @@ const PUBLISHED: Record<string, string> = {
   'CreateAcls v0 response': '929e15f7146b63f3',
   'DeleteAcls v0 request': '46b4bee30faf4156',
   'DeleteAcls v0 response': 'ab0e373e991f6710',
+  'DescribeClientQuotas v0 request': '82d7983239bd20b6',
+  'DescribeClientQuotas v0 response': '44d8d16b12110568',
+  'AlterClientQuotas v0 request': '34626456b807a726',
+  'AlterClientQuotas v0 response': 'cef550fb24768515',
   'AllocateProducerIds v0 request': 'b00ee7dbb02db009',
   'AllocateProducerIds v0 response': '3580ec8dfa375027',
 };

@@ -7,6 +7,7 @@
  */
 import t from 'tap';
 import { CURRENT_SCHEMA_VERSION, decodeEntry, encodeEntry, MetadataDecodeError, schemaVersionFor, type MetadataChange, type MetadataEntry } from '../../../broker/metadata/changes.js';
+import { applyChange, EMPTY_IMAGE } from '../../../broker/metadata/image.js';
 
 const ID = '0123456789abcdef0123456789abcdef';
 const GONE = 'ffffffffffffffffffffffffffffffff';
@@ -88,7 +89,7 @@ t.test('v4: a v3 partitionChanged reads back without a reassignment; reassignmen
 });
 
 t.test('v5: producer id blocks need v5 and round-trip; older kinds are still written with their old schemas', async (t) => {
-  t.equal(CURRENT_SCHEMA_VERSION, 7);
+  t.equal(CURRENT_SCHEMA_VERSION, 8);
   const entry: MetadataEntry = { version: 40, timestampMs: 1700000000040, change: { kind: 'producerIdsAllocated', brokerId: 2, brokerEpoch: 17, firstProducerId: 3000, count: 1000 } };
   const encoded = encodeEntry(entry);
   t.equal(encoded.schemaVersion, 5);
@@ -97,8 +98,8 @@ t.test('v5: producer id blocks need v5 and round-trip; older kinds are still wri
 });
 
 t.test('an unknown schema version or garbage is a MetadataDecodeError', async (t) => {
-  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 8), MetadataDecodeError);
-  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 8), /schema version 8, which this build does not know \(newest: 7\)/);
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 9), MetadataDecodeError);
+  t.throws(() => decodeEntry(Buffer.from('00', 'hex'), 9), /schema version 9, which this build does not know \(newest: 8\)/);
   t.throws(() => decodeEntry(Buffer.from('02', 'hex'), 3), MetadataDecodeError);
 });
 
@@ -125,4 +126,22 @@ t.test('v7: ACL bindings need v7 and round-trip', async (t) => {
     t.equal(encoded.schemaVersion, 7, `${entry.change.kind} needs v7`);
     t.same(decodeEntry(encoded.bytes, 7), entry, `${entry.change.kind} round-trips`);
   }
+});
+
+t.test('v8: client quotas need v8 and round-trip, with default and absent entity parts; the image applies them whole', async (t) => {
+  const set: MetadataEntry = { version: 60, timestampMs: 1700000000060, change: { kind: 'clientQuotaAltered', user: 'alice', clientId: '<default>', quotas: { producer_byte_rate: 1_048_576, request_rate: 50 } } };
+  const clientOnly: MetadataEntry = { version: 61, timestampMs: 1700000000061, change: { kind: 'clientQuotaAltered', user: null, clientId: 'app', quotas: { consumer_byte_rate: 2048 } } };
+  const removed: MetadataEntry = { version: 62, timestampMs: 1700000000062, change: { kind: 'clientQuotaAltered', user: 'alice', clientId: '<default>', quotas: {} } };
+  for (const entry of [set, clientOnly, removed]) {
+    const encoded = encodeEntry(entry);
+    t.equal(encoded.schemaVersion, 8, `${JSON.stringify(entry.change)} needs v8`);
+    t.same(decodeEntry(encoded.bytes, 8), entry, 'round-trips');
+  }
+  let image = { ...EMPTY_IMAGE, version: 59 };
+  image = applyChange(image, set.change, 60);
+  image = applyChange(image, clientOnly.change, 61);
+  t.same([...image.clientQuotas!.values()].map((e) => [e.entity, e.quotas]), [[{ user: 'alice', clientId: '<default>' }, { producer_byte_rate: 1_048_576, request_rate: 50 }], [{ user: null, clientId: 'app' }, { consumer_byte_rate: 2048 }]]);
+  image = applyChange(image, removed.change, 62);
+  t.same([...image.clientQuotas!.values()].map((e) => e.entity), [{ user: null, clientId: 'app' }], 'an entity left with no rates is gone');
+  t.throws(() => applyChange(image, { kind: 'clientQuotaAltered', user: 'bob', clientId: null, quotas: { producer_byte_rate: -1 } }, 63), /positive rate/, 'a rate the controller would refuse is a broken invariant');
 });
