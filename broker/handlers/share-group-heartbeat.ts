@@ -10,12 +10,15 @@ import type { ShareGroupHeartbeatRequest } from '../../protocol/messages.js';
 import type { TopicAdmin } from '../cluster/topic-admin.js';
 import { isTopicExists } from '../errors.js';
 import type { ShareService } from '../share/service.js';
+import type { UsageTap } from '../metering/usage-tap.js';
 import { groupWireError } from './group-errors.js';
 import type { ApiHandler } from './handler.js';
 
 export interface ShareContext {
   readonly share: ShareService;
   readonly controller: TopicAdmin;
+  /** Usage metering (broker/metering/): ShareFetch reports what it delivers. */
+  readonly usage?: UsageTap;
 }
 
 export function shareGroupHeartbeatHandler(broker: ShareContext): ApiHandler<'ShareGroupHeartbeat'> {
