@@ -7,7 +7,8 @@
  *
  * Not a client's usage, so not counted: follower fetches (replication) and
  * the brokers' own requests to the controller (registration, heartbeats,
- * ISR changes, producer id blocks, metadata changes), and the metering's
+ * ISR changes, producer id blocks, metadata changes), the SASL exchange
+ * (SaslHandshake, SaslAuthenticate), and the metering's
  * own traffic: requests on `__usage` (brokers writing it, `runnel usage`
  * reading it). The share-group
  * coordinator's reads of partitions led by another broker are ordinary
@@ -29,7 +30,8 @@ export interface UsageTap {
   consumed(principal: string, topic: string, records: number, bytes: number): void;
 }
 
-const CLUSTER_APIS: ReadonlySet<number> = new Set([ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.AlterPartition, ApiKey.AllocateProducerIds, ApiKey.MetadataChanges]);
+/** Not counted as requests: the brokers' own, and the SASL exchange (connection set-up, most of it before there is a principal to count it under). */
+const UNCOUNTED_APIS: ReadonlySet<number> = new Set([ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.AlterPartition, ApiKey.AllocateProducerIds, ApiKey.MetadataChanges, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 
 export class UsageCounter implements UsageTap, RequestObserver {
   readonly #meter: UsageMeter;
@@ -51,7 +53,7 @@ export class UsageCounter implements UsageTap, RequestObserver {
   }
 
   observe(event: RequestEvent): void {
-    if (CLUSTER_APIS.has(event.apiKey)) return;
+    if (UNCOUNTED_APIS.has(event.apiKey)) return;
     if (event.apiKey === ApiKey.Fetch && isFollowerFetch(event.request)) return;
     const topic = firstRequestTopic(event.request);
     if (topic === USAGE_TOPIC) return;
