@@ -32,6 +32,8 @@ import { encodeUsageCounts, encodeUsageKey, type UsageRecord } from './usage-rec
 
 export const USAGE_TOPIC = '__usage';
 export const MAX_PENDING_RECORDS = 100_000;
+/** Compaction keeps the last value of each key, as readers do; whole minutes go after `usage.retention.ms`. */
+export const USAGE_CLEANUP_POLICY = 'compact,delete';
 /** Records per appended batch: a few kilobytes each, well under any batch limit. */
 const RECORDS_PER_BATCH = 1000;
 
@@ -151,7 +153,7 @@ export class UsageWriter {
     if (known !== undefined) return known;
     const replicationFactor = Math.max(1, Math.min(this.#opts.replicationFactor, this.#opts.liveBrokers()));
     try {
-      await this.#opts.createTopic({ name: USAGE_TOPIC, partitions: 1, replicationFactor, configs: { 'cleanup.policy': 'compact,delete', 'retention.ms': String(this.#opts.retentionMs), 'min.insync.replicas': String(Math.min(2, replicationFactor)) } });
+      await this.#opts.createTopic({ name: USAGE_TOPIC, partitions: 1, replicationFactor, configs: { 'cleanup.policy': USAGE_CLEANUP_POLICY, 'retention.ms': String(this.#opts.retentionMs), 'min.insync.replicas': String(Math.min(2, replicationFactor)) } });
       this.#opts.logger.info({ event: 'usageTopicCreated', replicationFactor }, `created ${USAGE_TOPIC} with 1 partition, replication factor ${replicationFactor}, retention ${this.#opts.retentionMs} ms`);
     } catch (error) {
       if (!isTopicExists(error)) throw error;
