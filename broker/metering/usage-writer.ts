@@ -34,6 +34,8 @@ export const USAGE_TOPIC = '__usage';
 export const MAX_PENDING_RECORDS = 100_000;
 /** Compaction keeps the last value of each key, as readers do; whole minutes go after `usage.retention.ms`. */
 export const USAGE_CLEANUP_POLICY = 'compact,delete';
+/** The longest a clean shutdown waits for the last write. */
+export const CLOSE_TIMEOUT_MS = 5000;
 /** Records per appended batch: a few kilobytes each, well under any batch limit. */
 const RECORDS_PER_BATCH = 1000;
 
@@ -87,13 +89,24 @@ export class UsageWriter {
     return tail;
   }
 
-  /** A clean shutdown: no more timers; everything counted, the open minute too, is written (once, not retried). */
+  /**
+   * A clean shutdown: no more timers; everything counted, the open minute
+   * too, is written (once, not retried), waiting at most CLOSE_TIMEOUT_MS:
+   * a leader that is gone (its whole cluster stopping) must not hold up the
+   * shutdown.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#timer?.cancel();
     this.#timer = null;
-    await this.flush(Infinity);
+    let timer: { cancel(): void } | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = this.#opts.clock.schedule(CLOSE_TIMEOUT_MS, () => resolve('late'));
+    });
+    const outcome = await Promise.race([this.flush(Infinity).then(() => 'done' as const), late]);
+    timer?.cancel();
+    if (outcome === 'late') this.#problem ??= `the write took longer than ${CLOSE_TIMEOUT_MS} ms`;
     if (this.#pending.size > 0) this.#opts.logger.warn({ event: 'usageLost', records: this.#pending.size }, `shutting down with ${this.#pending.size} ${USAGE_TOPIC} record(s) not written (${this.#problem ?? 'unknown reason'}): that usage is lost`);
   }
 

@@ -11,7 +11,7 @@ import { MINUTE_MS, UsageMeter } from '../../../broker/metering/usage-meter.js';
 import { decodeUsageCounts, decodeUsageKey, type UsageRecord } from '../../../broker/metering/usage-record.js';
 import { rollUpUsage } from '../../../broker/metering/usage-rollup.js';
 import { isBrokerUsageWrite } from '../../../broker/metering/usage-writes.js';
-import { USAGE_TOPIC, UsageWriter } from '../../../broker/metering/usage-writer.js';
+import { CLOSE_TIMEOUT_MS, USAGE_TOPIC, UsageWriter } from '../../../broker/metering/usage-writer.js';
 import type { ShareSource } from '../../../broker/share/sources.js';
 import { ManualClock } from '../../../broker/world/clock.js';
 import { decodeBatch } from '../../../protocol/batch/index.js';
@@ -118,4 +118,19 @@ t.test('only the inter-broker listener, and there the inter-broker SASL user, ma
   t.notOk(isBrokerUsageWrite(sasl, { listener: 'INTERNAL', usesSasl: true, principal: 'User:alice' }), 'another user on that listener');
   t.notOk(isBrokerUsageWrite(sasl, { listener: 'CLIENTS', usesSasl: true, principal: 'User:broker' }), 'the broker user on a client listener');
   t.ok(isBrokerUsageWrite({ interBrokerListenerName: 'PLAINTEXT', interBrokerSasl: null }, { listener: 'PLAINTEXT', usesSasl: false, principal: 'User:ANONYMOUS' }), 'no authentication: the listener decides');
+});
+
+t.test('close waits for the last write at most CLOSE_TIMEOUT_MS: a gone leader does not hold up a shutdown', async (t) => {
+  const { clock, meter, writer, written } = rig({ failing: () => null });
+  const hung = new Promise<never>(() => undefined);
+  (writer as unknown as { flush: () => Promise<void> }).flush = () => hung;
+  meter.moved('User:a', T0 + 10, 'orders', 100, 2, 0, 0);
+  let closed = false;
+  const closing = writer.close().then(() => (closed = true));
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(closed, 'still waiting');
+  clock.advance(CLOSE_TIMEOUT_MS);
+  await closing;
+  t.ok(closed, 'closed once the bound passed');
+  t.equal(written.length, 0);
 });
