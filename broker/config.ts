@@ -112,8 +112,16 @@ export interface BrokerConfig {
   metricsListen: { host: string; port: number } | null;
   /** The fraction of requests logged, one line each (broker/metrics/request-log.ts); 0: none. */
   requestLogSampleRate: number;
+  /** Usage metering for billing (broker/metering/, docs/OPERATIONS.md); null: off. */
+  usage: UsageSettings | null;
   /** Every setting's raw value, and whether a layer set it (false: the default), for DescribeConfigs. */
   settings: Readonly<Record<string, { value: string; explicit: boolean }>>;
+}
+
+export interface UsageSettings {
+  flushIntervalMs: number;
+  retentionMs: number;
+  replicationFactor: number;
 }
 
 export interface GroupSettings {
@@ -317,6 +325,10 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'encryption.keys', defaultValue: '', doc: 'The keyring itself instead of a file, entries separated by commas (`k1=BASE64,k2=BASE64`, the last current): meant for the environment (RUNNEL_ENCRYPTION_KEYS) or a secret store, never a config file others read. Not with encryption.key.file. DescribeConfigs never shows it.', parse: (raw) => raw.trim(), sensitive: true },
   { name: 'logger.level', defaultValue: 'info', doc: `Broker log verbosity: ${LOGGER_LEVELS.join(', ')}.`, parse: oneOf(LOGGER_LEVELS) },
   { name: 'metrics.listen', defaultValue: '', doc: 'HOST:PORT of the HTTP listener serving `/metrics` (Prometheus text format) and `/health` (200 with a JSON while the broker serves; 503 with the reasons while it is starting, shutting down, fenced, or its disk failed: for load balancers). Port 0 lets the OS pick (the log line `metricsListening` says which). Empty: off. Bind it to an address only your monitoring reaches: it has no authentication.', parse: listenAddress },
+  { name: 'usage.enable', defaultValue: 'true', doc: 'Usage metering, for billing: bytes and records in and out and requests, per principal and topic, per minute, written to the internal topic __usage (read it with `runnel usage`). false: nothing is counted or written.', parse: bool },
+  { name: 'usage.flush.interval.ms', defaultValue: '60000', doc: 'How often this broker writes its usage counts to __usage (each minute counted in since the last write, the open one as it stands). A crash loses what was counted since the last write.', parse: int(100, INT32_MAX) },
+  { name: 'usage.retention.ms', defaultValue: String(30 * 24 * 3600_000), doc: 'How long __usage keeps usage records (its retention.ms, set when the broker creates it; change it later with `runnel topic alter-config __usage`). Bill from it, or export it, within this time.', parse: int(60_000, Number.MAX_SAFE_INTEGER) },
+  { name: 'usage.topic.replication.factor', defaultValue: '3', doc: 'Replicas of the __usage partition, capped at the live brokers when the topic is created.', parse: int(1, 100) },
   { name: 'request.log.sample.rate', defaultValue: '0', doc: 'The fraction of requests logged (0 to 1), one JSON line each (event `request`): API, version, principal, client id, topics, latency, error. 1 logs every request, for debugging a client; 0: none.', parse: fraction },
   { name: 'logger.format', defaultValue: 'auto', doc: 'Broker log lines: json (one object a line, for machines), pretty (time, level, sentence, fields, for people), or auto (pretty when stdout is a terminal, else json).', parse: oneOf(LOGGER_FORMATS) },
 ];
@@ -478,6 +490,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     },
     metricsListen: get('metrics.listen'),
     requestLogSampleRate: get('request.log.sample.rate'),
+    usage: get<boolean>('usage.enable') ? { flushIntervalMs: get('usage.flush.interval.ms'), retentionMs: get('usage.retention.ms'), replicationFactor: get('usage.topic.replication.factor') } : null,
     topicDefaults,
     settings,
   };

@@ -64,6 +64,8 @@ import { nodeTransport, type Transport } from './world/transport.js';
 import { nodeHttpServer, type HttpServer } from './world/http-server.js';
 import { Telemetry } from './metrics/telemetry.js';
 import { ClientQuotaEnforcer } from './quota/client-quotas.js';
+import { combineObservers } from './metrics/request-observer.js';
+import { UsageMetering } from './metering/usage-metering.js';
 import { listenerEndpoints, type LocalEndpoints } from './security/endpoints.js';
 import { brokerSecurity } from './security/broker-security.js';
 
@@ -253,7 +255,10 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     cleanups.push(async () => coordinator.close());
     const producerIds = new ProducerIdBlocks(channel, () => ({ brokerId: config.nodeId, brokerEpoch: running.brokerEpoch }));
     const access = new AccessControl({ config, image: () => serving.image, logger: logger.child({ component: 'authorizer' }) });
-    const handlers = buildHandlerTable({ config, access, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: interBrokerWorld, controllerId: () => channel.controllerId, meter: telemetry.meter, ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
+    // Closed after the listener (cleanups run last-pushed first), so the last minute is written whole.
+    const usage = config.usage === null ? null : new UsageMetering({ settings: config.usage, nodeId: config.nodeId, clock, logger, replicas: serving, world: interBrokerWorld, createTopic: (request) => topicAdmin.createInternalTopic(request) });
+    if (usage !== null) cleanups.push(() => usage.close());
+    const handlers = buildHandlerTable({ config, access, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: interBrokerWorld, controllerId: () => channel.controllerId, meter: telemetry.meter, ...(usage === null ? {} : { usage: usage.tap }), ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
     let listening: BrokerServer | undefined;
     await telemetry.serve({ replicas: serving, coordinator, lifecycle: running, faults, server: () => listening }, { http: world.http ?? nodeHttpServer, clock, logger });
     cleanups.push(() => telemetry.close());
@@ -264,7 +269,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       clock,
       logger,
       caps: { maxConnections: budget.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: budget.adminReservedConnections, maxConnectionsPerIpOverrides: config.maxConnectionsPerIpOverrides, maxConnectionCreationRate: config.maxConnectionCreationRate },
-      observer: telemetry.observer,
+      observer: combineObservers([telemetry.observer, usage?.observer ?? null]),
       listeners: security.listeners,
       quotas: new ClientQuotaEnforcer({ quotas: () => serving.image.clientQuotas, clock, ...(telemetry.quotaMeter === undefined ? {} : { meter: telemetry.quotaMeter }) }),
       onRefused: (by) => telemetry.quotaMeter?.connectionRefused(by),
@@ -279,6 +284,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
     if (!joinFirst) await ha?.candidacy.start();
     if (!joinFirst) await lifecycle.start();
+    usage?.start();
     // Runs first on shutdown: /health says so from the start of the controlled shutdown.
     cleanups.push(async () => telemetry.shuttingDown());
 

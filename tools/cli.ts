@@ -22,6 +22,7 @@ import { queueCommand } from './commands/queue.js';
 import { recoverCommand } from './commands/recover.js';
 import { startCommand } from './commands/start.js';
 import { topicCommand } from './commands/topic.js';
+import { usageCommand } from './commands/usage.js';
 import { usersCommand } from './commands/users.js';
 import { aclCommand } from './commands/acl.js';
 import { quotaCommand } from './commands/quota.js';
@@ -39,7 +40,7 @@ export function buildProgram(context: ErrorContext): Command {
     .version(CLI_VERSION, '-V, --version')
     .showSuggestionAfterError(true);
   withSubcommandBootstrap(program);
-  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), groupsCommand(), queueCommand(), dlqCommand(), partitionsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), usersCommand(), aclCommand(), quotaCommand(), controllerCommand(), brokerCommand()]) {
+  for (const command of [startCommand(), topicCommand(), produceCommand(), consumeCommand(), offsetsCommand(), groupsCommand(), queueCommand(), dlqCommand(), partitionsCommand(), perfCommand(), dumpLogCommand(), recoverCommand(), clusterCommand(), usageCommand(), usersCommand(), aclCommand(), quotaCommand(), controllerCommand(), brokerCommand()]) {
     program.addCommand(command);
   }
   // Remember which broker and topic a command works on, so a failure names them.

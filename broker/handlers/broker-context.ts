@@ -21,6 +21,7 @@ import type { Clock } from '../world/clock.js';
 import type { GroupCoordinator } from '../coordinator/runtime.js';
 import type { ClientWorld } from '../../client/world.js';
 import type { TopicMeter } from '../metrics/broker-metrics.js';
+import type { UsageTap } from '../metering/usage-tap.js';
 import type { LocalEndpoints } from '../security/endpoints.js';
 import type { AccessControl } from '../acl/access.js';
 
@@ -63,6 +64,8 @@ export interface BrokerContext extends ServingContext {
   readonly interBroker?: ClientWorld;
   /** Counts bytes and records in and out per topic (broker/metrics/); absent when metrics are off. */
   readonly meter?: TopicMeter;
+  /** Counts what each principal moves in and out per topic, for billing (broker/metering/); absent when usage metering is off. */
+  readonly usage?: UsageTap;
 }
 
 /** What the consumer-group handlers need. */

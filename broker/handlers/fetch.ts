@@ -261,15 +261,21 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
   };
 
   /** The response for a read, counted per topic (only the read that is sent: a first, empty pass before a long poll is not). */
-  const answer = (pass: ReadPass, follower: boolean): FetchResponse => {
-    const meter = broker.meter;
-    if (meter !== undefined && pass.sizeBytes > 0) {
+  const answer = (pass: ReadPass, follower: boolean, principal: string): FetchResponse => {
+    const { meter, usage } = broker;
+    if ((meter !== undefined || usage !== undefined) && pass.sizeBytes > 0) {
       for (const topic of pass.topics) {
         let bytes = 0;
         for (const p of topic.partitions) for (const batch of p.records) bytes += batch.byteLength;
         if (bytes === 0) continue;
-        if (follower) meter.replicated(topic.name, bytes);
-        else meter.consumed(topic.name, topic.partitions.reduce((sum, p) => sum + recordsIn(p.records), 0), bytes);
+        if (follower) {
+          // Replication is not a client's usage: only the metric counts it.
+          meter?.replicated(topic.name, bytes);
+          continue;
+        }
+        const records = topic.partitions.reduce((sum, p) => sum + recordsIn(p.records), 0);
+        meter?.consumed(topic.name, records, bytes);
+        usage?.consumed(principal, topic.name, records, bytes);
       }
     }
     return { throttleTimeMs: 0, errorCode: Errors.NONE.code, topics: pass.topics };
@@ -304,10 +310,10 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<'Fetch'> {
       });
       const first = await read();
       if (first.sizeBytes >= request.minBytes || first.failed || request.maxWaitMs <= 0 || ctx.signal.aborted) {
-        return answer(first, request.replicaId >= 0);
+        return answer(first, request.replicaId >= 0, ctx.session.principal);
       }
       await waitForData(ctx, targets, first.sizeBytes, request, first.throttled);
-      return answer(await read(), request.replicaId >= 0);
+      return answer(await read(), request.replicaId >= 0, ctx.session.principal);
     },
   };
 }

@@ -45,9 +45,7 @@ import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acl
 import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-quotas.js';
 import { secureRandomBytes } from '../../client/security/random.js';
 import { ShareService } from '../share/service.js';
-import { localSource, RemoteLeaders, type ShareSource } from '../share/sources.js';
-import { NotLeaderError } from '../errors.js';
-import { Partition } from '../partition.js';
+import { leaderSources, type ShareSource } from '../share/sources.js';
 import { shareAcknowledgeHandler } from './share-acknowledge.js';
 import { shareFetchHandler } from './share-fetch.js';
 import { shareGroupDescribeHandler } from './share-group-describe.js';
@@ -79,7 +77,7 @@ export function buildHandlerTable(given: BrokerContext, faults: InvariantSink): 
   if (coordinator !== undefined) {
     handlers.push(...groupHandlers({ access, coordinator, endpoint: broker.endpoint, config: broker.config, logger: broker.logger }, faults));
     const share = new ShareService({ coordinator, ...shareSources(broker), clock: broker.clock, logger: broker.logger.child({ component: 'share' }) });
-    handlers.push(...shareHandlers({ access, share, controller: broker.controller }, faults));
+    handlers.push(...shareHandlers({ access, share, controller: broker.controller, ...(broker.usage === undefined ? {} : { usage: broker.usage }) }, faults));
   }
   if (broker.controllerApis !== undefined) handlers.push(...controllerHandlers(broker.controllerApis, faults));
   return table(handlers, access, faults);
@@ -129,17 +127,7 @@ function groupHandlers(groups: GroupContext, faults: InvariantSink): RegisteredH
 
 /** Where the share-group coordinator reads a partition: its leader replica here, or the leader on another broker. */
 function shareSources(broker: BrokerContext): { lookup: (topic: string, index: number) => ShareSource | Error; onClose: () => void } {
-  const world = broker.interBroker;
-  const remote = world === undefined ? null : new RemoteLeaders({ world, nodeId: broker.config.nodeId, logger: broker.logger, addressOf: (id) => broker.replicas.image.brokers.get(id) });
-  return {
-    lookup: (topic, index) => {
-      const found = broker.replicas.partitionOrError(topic, index, { role: 'leader' });
-      if (found instanceof Partition) return localSource(found);
-      if (remote !== null && found instanceof NotLeaderError && found.leader >= 0 && found.leader !== broker.config.nodeId) return remote.source(topic, index, found.leader);
-      return found;
-    },
-    onClose: () => void remote?.close(),
-  };
+  return leaderSources({ replicas: broker.replicas, nodeId: broker.config.nodeId, world: broker.interBroker, logger: broker.logger });
 }
 
 /** The share-group (queue) coordinator's APIs (broker/share/), on the same coordinator. */

@@ -26,7 +26,10 @@
  * its leader and for a write (a fenced broker answers NOT_LEADER_OR_FOLLOWER),
  * which stamps its leader epoch on the batches. Internal topics
  * (names starting with `__`) are the broker's own: clients cannot produce
- * to them (INVALID_TOPIC_EXCEPTION, as Kafka).
+ * to them (INVALID_TOPIC_EXCEPTION, as Kafka). The one exception is the
+ * brokers' own writes of `__usage` to its leader (metering/usage-writer.ts):
+ * taken on the inter-broker listener only, and there, when it uses SASL,
+ * only from the inter-broker user (usage-writes.ts).
  *
  * The appends run in the connection's ordered step, so produce requests on
  * one connection are applied in the order they arrived; only the waits for
@@ -47,6 +50,8 @@ import { Errors, ProtocolError } from '../../protocol/errors.js';
 import type { ProducePartitionResult, ProduceRequest, ProduceResponse } from '../../protocol/messages.js';
 import { InvalidTopicNameError, UnknownTopicOrPartitionError } from '../errors.js';
 import { isInternalTopic } from '../metadata/topic-name.js';
+import { isBrokerUsageWrite } from '../metering/usage-writes.js';
+import { USAGE_TOPIC } from '../metering/usage-writer.js';
 import { Partition, type PartitionAppend } from '../partition.js';
 import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
@@ -62,7 +67,8 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
   const access = accessOf(broker);
 
   /** Returns once `name` exists (auto-created when the broker allows it); throws why a client cannot produce to it otherwise. */
-  const ensureTopic = async (name: string): Promise<void> => {
+  const ensureTopic = async (name: string, ctx: RequestContext): Promise<void> => {
+    if (name === USAGE_TOPIC && replicas.image.topics.has(name) && isBrokerUsageWrite(broker.config, ctx.session)) return;
     if (isInternalTopic(name)) throw new InvalidTopicNameError(name, `topic ${name} is internal to the broker; clients cannot produce to it`);
     if (replicas.image.topics.has(name) || (await controller.autoCreate(name))) return;
     throw new UnknownTopicOrPartitionError(name, null, `topic ${name} does not exist; create it first (runnel topic create ${name}), or start the broker with auto.create.topics=true`);
@@ -120,7 +126,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
         const refused = access.refusal(ctx, 'write', 'topic', name) ?? (replicas.image.topics.has(name) ? null : createRefusal(access, ctx, name));
         if (refused !== null) throw refused;
         // Synchronous for an existing topic, so appends stay in arrival order without a tick in between.
-        if (isInternalTopic(name) || !replicas.image.topics.has(name)) await ensureTopic(name);
+        if (isInternalTopic(name) || !replicas.image.topics.has(name)) await ensureTopic(name, ctx);
       } catch (error) {
         topicError = toWireError(error, ctx.logger, { api: 'Produce', topic: name });
       }
@@ -149,7 +155,11 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           const append = partition.append(records);
           // An unawaited rejection is reported by the wait below; keep Node from calling it unhandled meanwhile.
           append.committed.catch(() => undefined);
-          if (append.duplicate !== true) broker.meter?.produced(name, append.info.lastOffset - append.info.baseOffset + 1, append.info.sizeBytes);
+          if (append.duplicate !== true) {
+            const records = append.info.lastOffset - append.info.baseOffset + 1;
+            broker.meter?.produced(name, records, append.info.sizeBytes);
+            broker.usage?.produced(ctx.session.principal, name, records, append.info.sizeBytes);
+          }
           outcomes.push({ partition: index, append, replicated: request.acks === -1 ? partition : null, logAppendTime: partition.config.messageTimestampType === 'LogAppendTime', logStartOffset: partition.logStartOffset });
         } catch (error) {
           outcomes.push({ partition: index, error: toWireError(error, ctx.logger, { api: 'Produce', topic: name, partition: index }) });

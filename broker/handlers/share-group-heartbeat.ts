@@ -10,6 +10,7 @@ import type { ShareGroupHeartbeatRequest } from '../../protocol/messages.js';
 import type { TopicAdmin } from '../cluster/topic-admin.js';
 import { isTopicExists } from '../errors.js';
 import type { ShareService } from '../share/service.js';
+import type { UsageTap } from '../metering/usage-tap.js';
 import { groupWireError } from './group-errors.js';
 import type { ApiHandler } from './handler.js';
 import type { AccessControl } from '../acl/access.js';
@@ -18,6 +19,8 @@ export interface ShareContext {
   readonly access: AccessControl;
   readonly share: ShareService;
   readonly controller: TopicAdmin;
+  /** Usage metering (broker/metering/): ShareFetch reports what it delivers. */
+  readonly usage?: UsageTap;
 }
 
 export function shareGroupHeartbeatHandler(broker: ShareContext): ApiHandler<'ShareGroupHeartbeat'> {

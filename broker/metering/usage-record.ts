@@ -3,12 +3,16 @@
  * one record per broker, principal, topic and minute, saying what that
  * principal did with that topic through that broker in that minute.
  *
- * Key: the broker id, the minute and the principal and topic, so a record
- * written twice (a broker retrying its write after a lost answer) is the
- * same key with the same value: a reader that keeps the last value per key
- * counts it once. Value: the counts. Both Avro, after one byte naming the
+ * Key: the broker id, the minute, the principal and topic, and the
+ * broker's incarnation (when this run of it started), so a record written
+ * twice (a broker retrying its write after a lost answer) is the same key
+ * with the same value: a reader that keeps the last value per key counts it
+ * once. A broker restarted within a minute writes that minute again, with
+ * what it counted since the restart: a new incarnation, so a different key,
+ * and both count. Value: the counts. Both Avro, after one byte naming the
  * schema version, as the other internal records (coordinator/records.ts),
- * so a later build can add fields and still read every record written before.
+ * so a later build can add fields and still read every record written
+ * before (a version 1 key, without the incarnation, reads as incarnation 0).
  *
  * `topic` is empty for requests that name no topic (metadata, group and
  * admin requests): they still count as requests of the principal.
@@ -22,6 +26,8 @@ export interface UsageKey {
   /** `User:<name>` (`User:ANONYMOUS` without authentication). */
   principal: string;
   topic: string;
+  /** When this run of the broker started (epoch ms); 0 in keys written before it was recorded. */
+  incarnation: number;
 }
 
 export interface UsageCounts {
@@ -41,17 +47,16 @@ export interface UsageRecord {
 
 export const ZERO_COUNTS: Readonly<UsageCounts> = { bytesIn: 0, bytesOut: 0, recordsIn: 0, recordsOut: 0, requests: 0 };
 
-const KEY_V1 = avro.Type.forSchema({
-  type: 'record',
-  name: 'UsageKey',
-  namespace: 'runnel.usage',
-  fields: [
-    { name: 'brokerId', type: 'int' },
-    { name: 'minuteMs', type: 'long' },
-    { name: 'principal', type: 'string' },
-    { name: 'topic', type: 'string' },
-  ],
-});
+const KEY_V1_FIELDS = [
+  { name: 'brokerId', type: 'int' },
+  { name: 'minuteMs', type: 'long' },
+  { name: 'principal', type: 'string' },
+  { name: 'topic', type: 'string' },
+];
+
+const KEY_V1 = avro.Type.forSchema({ type: 'record', name: 'UsageKey', namespace: 'runnel.usage', fields: KEY_V1_FIELDS });
+
+const KEY_V2 = avro.Type.forSchema({ type: 'record', name: 'UsageKey', namespace: 'runnel.usage', fields: [...KEY_V1_FIELDS, { name: 'incarnation', type: 'long' }] });
 
 const COUNTS_V1 = avro.Type.forSchema({
   type: 'record',
@@ -67,6 +72,7 @@ const COUNTS_V1 = avro.Type.forSchema({
 });
 
 const VERSION = 1;
+const KEY_VERSION = 2;
 
 export class UsageRecordError extends Error {
   constructor(message: string) {
@@ -75,12 +81,13 @@ export class UsageRecordError extends Error {
   }
 }
 
-function encode(type: avro.Type, value: unknown): Buffer {
-  return Buffer.concat([Buffer.of(VERSION), type.toBuffer(value)]);
+function encode(type: avro.Type, value: unknown, version = VERSION): Buffer {
+  return Buffer.concat([Buffer.of(version), type.toBuffer(value)]);
 }
 
-function decode<T>(type: avro.Type, bytes: Uint8Array, what: string): T {
-  if (bytes.byteLength < 1 || bytes[0] !== VERSION) throw new UsageRecordError(`a __usage ${what} of version ${bytes[0] ?? 'none'}; this build reads version ${VERSION}`);
+function decode<T>(types: ReadonlyMap<number, avro.Type>, bytes: Uint8Array, what: string): T {
+  const type = bytes.byteLength < 1 ? undefined : types.get(bytes[0]!);
+  if (type === undefined) throw new UsageRecordError(`a __usage ${what} of version ${bytes[0] ?? 'none'}; this build reads version(s) ${[...types.keys()].join(', ')}`);
   try {
     return type.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1)) as T;
   } catch (error) {
@@ -88,7 +95,10 @@ function decode<T>(type: avro.Type, bytes: Uint8Array, what: string): T {
   }
 }
 
-export const encodeUsageKey = (key: UsageKey): Buffer => encode(KEY_V1, key);
+const KEY_TYPES = new Map([[1, KEY_V1], [KEY_VERSION, KEY_V2]]);
+const COUNTS_TYPES = new Map([[VERSION, COUNTS_V1]]);
+
+export const encodeUsageKey = (key: UsageKey): Buffer => encode(KEY_V2, key, KEY_VERSION);
 export const encodeUsageCounts = (counts: UsageCounts): Buffer => encode(COUNTS_V1, counts);
-export const decodeUsageKey = (bytes: Uint8Array): UsageKey => decode<UsageKey>(KEY_V1, bytes, 'key');
-export const decodeUsageCounts = (bytes: Uint8Array): UsageCounts => decode<UsageCounts>(COUNTS_V1, bytes, 'value');
+export const decodeUsageKey = (bytes: Uint8Array): UsageKey => ({ incarnation: 0, ...decode<Omit<UsageKey, 'incarnation'> & { incarnation?: number }>(KEY_TYPES, bytes, 'key') });
+export const decodeUsageCounts = (bytes: Uint8Array): UsageCounts => decode<UsageCounts>(COUNTS_TYPES, bytes, 'value');

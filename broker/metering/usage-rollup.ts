@@ -17,9 +17,9 @@ export interface UsageRow {
 export function rollUpUsage(records: Iterable<UsageRecord>, opts: { sinceMs: number; untilMs: number; by: UsageGrouping }): UsageRow[] {
   const latest = new Map<string, UsageRecord>();
   for (const record of records) {
-    const { brokerId, minuteMs, principal, topic } = record.key;
+    const { brokerId, minuteMs, principal, topic, incarnation } = record.key;
     if (minuteMs < opts.sinceMs || minuteMs >= opts.untilMs) continue;
-    latest.set(JSON.stringify([brokerId, minuteMs, principal, topic]), record);
+    latest.set(JSON.stringify([brokerId, minuteMs, principal, topic, incarnation]), record);
   }
   const rows = new Map<string, UsageRow>();
   for (const { key, counts } of latest.values()) {

@@ -29,3 +29,16 @@ function nameOf(item: unknown): string | undefined {
   const { name, topic } = item as { name?: unknown; topic?: unknown };
   return typeof name === 'string' ? name : typeof topic === 'string' ? topic : undefined;
 }
+
+/** The first topic a request names ('' when none), without building the list: what usage metering counts a request under (every request, so nothing is allocated). */
+export function firstRequestTopic(body: unknown): string {
+  if (typeof body !== 'object' || body === null) return '';
+  for (const key of LISTS) {
+    const list = (body as Record<string, unknown>)[key];
+    if (!Array.isArray(list) || list.length === 0) continue;
+    const item: unknown = list[0];
+    const name = typeof item === 'string' ? item : nameOf(item);
+    if (name !== undefined) return name;
+  }
+  return '';
+}

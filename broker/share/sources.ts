@@ -12,9 +12,11 @@ import type { Logger as ClientLogger } from '../../client/types.js';
 import type { ClientWorld } from '../../client/world.js';
 import { Errors } from '../../protocol/errors.js';
 import type { Logger } from '../log.js';
-import type { Partition } from '../partition.js';
+import { Partition } from '../partition.js';
 import { READ_BYTES, type PartitionData } from './partition-reader.js';
 import { tp } from '../coordinator/partition-set.js';
+import { NotLeaderError } from '../errors.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
 
 export interface ShareSource {
   readonly topic: string;
@@ -49,6 +51,26 @@ export function localSource(partition: Partition): ShareSource {
       append.committed.catch(() => undefined);
       await partition.whenReplicated(append.info.lastOffset + 1);
     },
+  };
+}
+
+/**
+ * A partition at its leader: the local replica when this broker leads it,
+ * else the leader on another broker (over `world`; absent on a single node).
+ * What the share-group coordinator reads and writes through, and where the
+ * usage writer appends `__usage` (metering/usage-writer.ts).
+ */
+export function leaderSources(opts: { replicas: Pick<ReplicaManager, 'partitionOrError' | 'image'>; nodeId: number; world: ClientWorld | undefined; logger: Logger }): { lookup: (topic: string, index: number) => ShareSource | Error; onClose: () => void } {
+  const { replicas, nodeId, world } = opts;
+  const remote = world === undefined ? null : new RemoteLeaders({ world, nodeId, logger: opts.logger, addressOf: (id) => replicas.image.brokers.get(id) });
+  return {
+    lookup: (topic, index) => {
+      const found = replicas.partitionOrError(topic, index, { role: 'leader' });
+      if (found instanceof Partition) return localSource(found);
+      if (remote !== null && found instanceof NotLeaderError && found.leader >= 0 && found.leader !== nodeId) return remote.source(topic, index, found.leader);
+      return found;
+    },
+    onClose: () => void remote?.close(),
   };
 }
 

@@ -12,7 +12,7 @@ const counts = (bytesIn: number, bytesOut = 0, requests = 1) => ({ bytesIn, byte
 
 t.test('the meter counts per principal, topic and minute, and hands over a minute only once it has ended', async (t) => {
   t.equal(T0 % MINUTE_MS, 0);
-  const meter = new UsageMeter(3);
+  const meter = new UsageMeter(3, 7);
   meter.record('User:alice', T0 + 1, [{ topic: 'orders', bytesIn: 100, recordsIn: 2 }, { topic: 'audit', bytesIn: 10, recordsIn: 1 }]);
   meter.record('User:alice', T0 + 2, [{ topic: 'orders', bytesOut: 300, recordsOut: 6 }]);
   meter.record('User:bob', T0 + 3, []);
@@ -20,9 +20,9 @@ t.test('the meter counts per principal, topic and minute, and hands over a minut
   t.same(meter.takeEnded(T0 + MINUTE_MS - 1), [], 'the first minute has not ended yet');
   const first = meter.takeEnded(T0 + MINUTE_MS);
   t.same(first, [
-    { key: { brokerId: 3, minuteMs: T0, principal: 'User:alice', topic: 'orders' }, counts: { bytesIn: 100, bytesOut: 300, recordsIn: 2, recordsOut: 6, requests: 2 } },
-    { key: { brokerId: 3, minuteMs: T0, principal: 'User:alice', topic: 'audit' }, counts: { bytesIn: 10, bytesOut: 0, recordsIn: 1, recordsOut: 0, requests: 0 } },
-    { key: { brokerId: 3, minuteMs: T0, principal: 'User:bob', topic: '' }, counts: { bytesIn: 0, bytesOut: 0, recordsIn: 0, recordsOut: 0, requests: 1 } },
+    { key: { brokerId: 3, minuteMs: T0, principal: 'User:alice', topic: 'orders', incarnation: 7 }, counts: { bytesIn: 100, bytesOut: 300, recordsIn: 2, recordsOut: 6, requests: 2 } },
+    { key: { brokerId: 3, minuteMs: T0, principal: 'User:alice', topic: 'audit', incarnation: 7 }, counts: { bytesIn: 10, bytesOut: 0, recordsIn: 1, recordsOut: 0, requests: 0 } },
+    { key: { brokerId: 3, minuteMs: T0, principal: 'User:bob', topic: '', incarnation: 7 }, counts: { bytesIn: 0, bytesOut: 0, recordsIn: 0, recordsOut: 0, requests: 1 } },
   ], 'a request counts once (for its first topic); bytes and records per topic; requests naming no topic under ""');
   t.equal(meter.openMinutes, 1, 'the second minute stays until it ends');
   t.same(meter.takeEnded(T0 + MINUTE_MS), [], 'taken records are forgotten');
@@ -30,7 +30,7 @@ t.test('the meter counts per principal, topic and minute, and hands over a minut
 });
 
 t.test('__usage records round-trip; a foreign version or damaged bytes are a clear error', async (t) => {
-  const key = { brokerId: 1, minuteMs: T0, principal: 'User:ünï', topic: 'orders' };
+  const key = { brokerId: 1, minuteMs: T0, principal: 'User:ünï', topic: 'orders', incarnation: T0 - 5 };
   t.same(decodeUsageKey(encodeUsageKey(key)), key);
   const value = { bytesIn: 2 ** 40, bytesOut: 5, recordsIn: 7, recordsOut: 9, requests: 11 };
   t.same(decodeUsageCounts(encodeUsageCounts(value)), value, 'counts past 2^32 survive');
@@ -41,7 +41,7 @@ t.test('__usage records round-trip; a foreign version or damaged bytes are a cle
 });
 
 t.test('the roll-up: a time range, by principal, topic or both, a record written twice counted once', async (t) => {
-  const rec = (brokerId: number, minute: number, principal: string, topic: string, c: ReturnType<typeof counts>): UsageRecord => ({ key: { brokerId, minuteMs: T0 + minute * MINUTE_MS, principal, topic }, counts: c });
+  const rec = (brokerId: number, minute: number, principal: string, topic: string, c: ReturnType<typeof counts>): UsageRecord => ({ key: { brokerId, minuteMs: T0 + minute * MINUTE_MS, principal, topic, incarnation: 0 }, counts: c });
   const records = [
     rec(1, 0, 'User:alice', 'orders', counts(100)),
     rec(2, 0, 'User:alice', 'orders', counts(50)),
