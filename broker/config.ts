@@ -282,7 +282,7 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'offset.metadata.max.bytes', defaultValue: '4096', doc: 'Longest metadata string (UTF-8 bytes) committed with an offset; a longer one gets OFFSET_METADATA_TOO_LARGE.', parse: int(0, INT32_MAX) },
   { name: 'host', defaultValue: '127.0.0.1', doc: 'Address to listen on; 0.0.0.0 listens on every interface.', parse: nonEmpty },
   { name: 'port', defaultValue: '9092', doc: 'TCP port to listen on; 0 lets the OS pick (the start-up line prints the real one).', parse: int(0, 65535) },
-  { name: 'listeners', defaultValue: '', doc: 'Listeners, comma-separated NAME://HOST:PORT (Kafka\'s shape), e.g. `PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093`. The name is the security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) unless listener.security.protocol.map maps it. Clients are told, in Metadata, the endpoints of the listener they connected through. Empty: one PLAINTEXT listener at host:port (set one or the other).', parse: (raw) => (raw.trim() === '' ? [] : parseListeners(raw)) },
+  { name: 'listeners', defaultValue: '', doc: 'Listeners, comma-separated NAME://HOST:PORT (Kafka\'s shape), e.g. `PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093`. The name is the security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) unless listener.security.protocol.map maps it. Clients are told, in Metadata, the endpoints of the listener they connected through. Empty: one PLAINTEXT listener at host:port (set one or the other).', parse: (raw) => (raw.trim() === '' ? [] : parseListeners(raw, new Map(), { syntaxOnly: true })) },
   { name: 'listener.security.protocol.map', defaultValue: '', doc: 'NAME:PROTOCOL pairs, comma-separated, for listeners not named after their protocol (e.g. `INTERNAL:SASL_SSL,EXTERNAL:SSL`).', parse: parseProtocolMap },
   { name: 'inter.broker.listener.name', defaultValue: '', doc: 'The listener brokers use among themselves (follower fetches, controller requests, share-group reads): every broker of a cluster must have one of this name. The broker registers with its endpoint. Empty: the first listener.', parse: (raw) => raw.trim().toUpperCase() },
   { name: 'tls.cert.file', defaultValue: '', doc: 'This broker\'s certificate chain (PEM), for SSL and SASL_SSL listeners, and as its client certificate when it connects to other brokers over TLS.', parse: (raw) => raw.trim() },
@@ -510,8 +510,8 @@ function resolveListeners(parsed: Map<string, unknown>, raw: Map<string, { value
     problems.push('listeners and host/port both set: host/port is the shorthand for one PLAINTEXT listener; put every listener in listeners instead');
     return null;
   }
-  if (listeners.length > 0 && explicit('listener.security.protocol.map')) {
-    // The map changes how names parse: parse again with it.
+  if (listeners.length > 0) {
+    // Parsed on its own the setting was checked for syntax only: the map (explicit or empty) says each name's protocol.
     try {
       listeners = parseListeners(raw.get('listeners')!.value, parsed.get('listener.security.protocol.map') as Map<string, never>);
     } catch (error) {

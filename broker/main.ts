@@ -66,7 +66,7 @@ import { Telemetry } from './metrics/telemetry.js';
 import { ClientQuotaEnforcer } from './quota/client-quotas.js';
 import { combineObservers } from './metrics/request-observer.js';
 import { UsageMetering } from './metering/usage-metering.js';
-import { listenerEndpoints, type LocalEndpoints } from './security/endpoints.js';
+import { listenerEndpoints, listenersToRegister, type LocalEndpoints } from './security/endpoints.js';
 import { brokerSecurity } from './security/broker-security.js';
 
 /** Everything the broker reads from outside: time, randomness, disk, network, and where logs go. */
@@ -216,8 +216,12 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     cleanups.push(() => serving.close());
     world.observe?.({ replicas: serving, image: () => serving.image });
     const faults = new BrokerFaults(logger);
+    const registrationIdentity = () => {
+      const listeners = listenersToRegister(config.listeners, endpoint, config.settings['advertised.host']?.value ?? '');
+      return { brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack, ...(listeners === undefined ? {} : { listeners }) };
+    };
     const lifecycleOf = (channel: ControllerChannel): BrokerLifecycle =>
-      new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => ({ brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack }), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, sessionTimeoutMs: config.brokerSessionTimeoutMs, sessionDisconnectTimeoutMs: config.brokerSessionDisconnectTimeoutMs, dataDir, fs, clock, rng, logger, faults });
+      new BrokerLifecycle({ channel, replicas: serving, cache, identity: () => registrationIdentity(), heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, sessionTimeoutMs: config.brokerSessionTimeoutMs, sessionDisconnectTimeoutMs: config.brokerSessionDisconnectTimeoutMs, dataDir, fs, clock, rng, logger, faults });
 
     let controller: Controller | undefined;
     let channel: ControllerChannel;

@@ -233,6 +233,8 @@ export interface BrokerRegistrationRequest {
   host: string;
   port: number;
   rack: string | null;
+  /** v1: every listener (name, security protocol, advertised endpoint); absent or empty: host/port is the one. */
+  listeners?: { name: string; securityProtocol: string; host: string; port: number }[];
 }
 export interface BrokerRegistrationResponse {
   errorCode: number;

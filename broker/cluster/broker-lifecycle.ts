@@ -57,7 +57,7 @@ import { sleepOn } from '../../client/clock.js';
 import type { BrokerFaults } from '../faults.js';
 import type { Logger } from '../log.js';
 import { MetadataGapError, type MetadataCache } from '../metadata/cache.js';
-import type { MetadataEntry } from '../metadata/changes.js';
+import type { MetadataEntry, RegisteredListener } from '../metadata/changes.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ReplicaManager, WriteKind } from '../replication/replica-manager.js';
 import { InvariantError } from '../world/assert.js';
@@ -82,7 +82,7 @@ export interface LifecycleOptions {
   /** Followed from the controller when given (a broker of a cluster); null: the embedded broker. */
   cache: MetadataCache | null;
   /** Read at each registration: the port is known only once the listener is bound. */
-  identity: () => { brokerId: number; host: string; port: number; rack: string | null };
+  identity: () => { brokerId: number; host: string; port: number; rack: string | null; listeners?: RegisteredListener[] };
   heartbeatIntervalMs: number;
   /** The controller's `broker.session.timeout.ms`: how long an answered heartbeat keeps this broker unfenced (the lease). */
   sessionTimeoutMs: number;

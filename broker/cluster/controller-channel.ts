@@ -12,7 +12,7 @@
  */
 import type { AlterPartitionRequest, AlterPartitionResponse, RequestBodies, ResponseBodies } from '../../protocol/messages.js';
 import { MAX_PRODUCER_ID_BLOCK, type Controller } from '../controller/controller.js';
-import type { MetadataEntry } from '../metadata/changes.js';
+import type { MetadataEntry, RegisteredListener } from '../metadata/changes.js';
 
 /** Who follows the metadata log: a broker by its id and current registration epoch. */
 export interface PollingBroker {
@@ -30,6 +30,8 @@ export interface BrokerIdentity {
   host: string;
   port: number;
   rack: string | null;
+  /** Every listener with its advertised endpoint, when they are known (BrokerRegistration v1); absent: host/port is the one. */
+  listeners?: RegisteredListener[];
 }
 
 export interface HeartbeatRequest {

@@ -69,7 +69,7 @@ export class RemoteControllerChannel implements ControllerChannel {
   }
 
   async register(r: BrokerIdentity): Promise<{ brokerEpoch: number; clusterId: string }> {
-    const response = await this.#call('BrokerRegistration', { brokerId: r.brokerId, clusterId: r.clusterId, incarnationId: r.incarnationId, host: r.host, port: r.port, rack: r.rack });
+    const response = await this.#call('BrokerRegistration', { brokerId: r.brokerId, clusterId: r.clusterId, incarnationId: r.incarnationId, host: r.host, port: r.port, rack: r.rack, listeners: r.listeners ?? [] });
     throwIfError(response);
     // The controller's own Metadata names its id and cluster (a broker's Metadata answers carry them on).
     const metadata = await this.#call('Metadata', { topics: [], allowAutoTopicCreation: false, includeInternal: false });

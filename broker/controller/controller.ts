@@ -54,7 +54,8 @@ import {
   UnknownTopicOrPartitionError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { AclChange, MetadataChange, MetadataEntry, PartitionChanged } from '../metadata/changes.js';
+import type { AclChange, MetadataChange, MetadataEntry, PartitionChanged, RegisteredListener } from '../metadata/changes.js';
+import { isSecurityProtocol } from '../security/listeners.js';
 import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
@@ -168,7 +169,8 @@ export class Controller {
       const previous = this.#store.image.brokers.get(request.brokerId);
       const fencing = previous !== undefined && !previous.fenced && !this.#isLocal(request.brokerId) ? changesForFencing(this.#store.image, request.brokerId, this.#liveWith(null), this.#unclean) : [];
       // The registration goes last: its version is the broker's epoch.
-      const brokerEpoch = await this.#commitOnly([...fencing, { kind: 'brokerRegistered', brokerId: request.brokerId, incarnationId: request.incarnationId, host: request.host, port: request.port, rack: request.rack }]);
+      const listeners = registeredListeners(request);
+      const brokerEpoch = await this.#commitOnly([...fencing, { kind: 'brokerRegistered', brokerId: request.brokerId, incarnationId: request.incarnationId, host: request.host, port: request.port, rack: request.rack, ...(listeners.length === 0 ? {} : { listeners }) }]);
       if (!this.#isLocal(request.brokerId)) sessions.touch(request.brokerId, request.incarnationId);
       this.#logger.info({ event: 'brokerRegistered', brokerId: request.brokerId, brokerEpoch, host: request.host, port: request.port, rack: request.rack }, `broker ${request.brokerId} registered at ${request.host}:${request.port} with epoch ${brokerEpoch}`);
       return { brokerEpoch };
@@ -731,3 +733,16 @@ function range(start: number, end: number): number[] {
 
 /** What the controller APIs' handlers call: a Controller, or (HA on etcd) whichever runs on this node while it leads. */
 export type ControllerApis = Pick<Controller, 'registerBroker' | 'heartbeat' | 'connectionLost' | 'alterPartition' | 'allocateProducerIds' | 'changes' | 'clusterId'>;
+
+/** A registration's listeners (BrokerRegistration v1), checked: each named once, a known security protocol, a real port. */
+function registeredListeners(request: Pick<BrokerRegistrationRequest, 'brokerId' | 'listeners'>): RegisteredListener[] {
+  const listeners = request.listeners ?? [];
+  const names = new Set<string>();
+  for (const l of listeners) {
+    if (l.name === '' || names.has(l.name)) throw new ProtocolError('INVALID_REQUEST', `broker ${request.brokerId} registered listener "${l.name}" ${l.name === '' ? 'without a name' : 'twice'}`);
+    if (!isSecurityProtocol(l.securityProtocol)) throw new ProtocolError('INVALID_REQUEST', `broker ${request.brokerId} registered listener ${l.name} with unknown security protocol "${l.securityProtocol}"`);
+    if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535 || l.host === '') throw new ProtocolError('INVALID_REQUEST', `broker ${request.brokerId} registered listener ${l.name} at "${l.host}:${l.port}", not a host and port`);
+    names.add(l.name);
+  }
+  return listeners.map((l) => ({ name: l.name, securityProtocol: l.securityProtocol, host: l.host, port: l.port }));
+}

@@ -9,7 +9,7 @@ import type { ApiHandler } from './handler.js';
 export function brokerRegistrationHandler(controller: ControllerApis): ApiHandler<'BrokerRegistration'> {
   return {
     api: 'BrokerRegistration',
-    versions: { min: 0, max: 0 },
+    versions: { min: 0, max: 1 },
     handle: async (ctx, request) => {
       try {
         const { brokerEpoch } = await controller.registerBroker(request);

@@ -6,7 +6,9 @@
  * (every listener since metadata v6). A broker without that listener is
  * left out of the answer, as Kafka leaves it out.
  */
+import type { RegisteredListener } from '../metadata/changes.js';
 import type { BrokerRegistration } from '../metadata/image.js';
+import type { ListenerSpec } from './listeners.js';
 
 export interface Endpoint {
   readonly host: string;
@@ -42,4 +44,23 @@ export function advertisedHostOf(advertisedHostSetting: string, listenerHost: st
 /** Every bound listener's advertised endpoint, by name. */
 export function listenerEndpoints(advertisedHostSetting: string, bound: readonly { name: string; host: string; port: number }[]): Map<string, Endpoint> {
   return new Map(bound.map((l) => [l.name, { host: advertisedHostOf(advertisedHostSetting, l.host), port: l.port }]));
+}
+
+/**
+ * What this broker registers (BrokerRegistration v1): every configured
+ * listener with its security protocol and advertised endpoint, bound or
+ * (a fixed port, when the broker registers before it listens) as
+ * configured. Undefined while a listener's port is still to be picked (port
+ * 0, not bound yet): the registration then names host/port only, and the
+ * next one (every start) names them all.
+ */
+export function listenersToRegister(specs: readonly ListenerSpec[], local: LocalEndpoints, advertisedHostSetting: string): RegisteredListener[] | undefined {
+  const out: RegisteredListener[] = [];
+  for (const spec of specs) {
+    const bound = local.listeners?.get(spec.name);
+    const at = bound ?? (spec.port !== 0 ? { host: advertisedHostOf(advertisedHostSetting, spec.host), port: spec.port } : null);
+    if (at === null) return undefined;
+    out.push({ name: spec.name, securityProtocol: spec.securityProtocol, host: at.host, port: at.port });
+  }
+  return out.length === 0 ? undefined : out;
 }

@@ -44,8 +44,8 @@ export function parseProtocolMap(raw: string): Map<string, SecurityProtocol> {
   return map;
 }
 
-/** Parses `listeners`; throws an Error saying which entry is wrong and why. */
-export function parseListeners(raw: string, protocolMap: ReadonlyMap<string, SecurityProtocol> = new Map()): ListenerSpec[] {
+/** Parses `listeners`; throws an Error saying which entry is wrong and why (with `syntaxOnly`, a name no protocol is known for yet passes). */
+export function parseListeners(raw: string, protocolMap: ReadonlyMap<string, SecurityProtocol> = new Map(), opts: { syntaxOnly?: boolean } = {}): ListenerSpec[] {
   const listeners: ListenerSpec[] = [];
   for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const match = /^([A-Za-z][A-Za-z0-9_]*):\/\/(\[[0-9a-fA-F:]+\]|[^:/\s]*):(\d{1,5})$/.exec(part);
@@ -53,7 +53,8 @@ export function parseListeners(raw: string, protocolMap: ReadonlyMap<string, Sec
     const name = (match[1] as string).toUpperCase();
     const port = Number(match[3]);
     if (port > 65535) throw new Error(`"${part}": port ${port} is above 65535`);
-    const protocol = protocolMap.get(name) ?? (isSecurityProtocol(name) ? name : undefined);
+    // syntaxOnly: the setting on its own, before listener.security.protocol.map is known (config.ts parses again with it).
+    const protocol = protocolMap.get(name) ?? (isSecurityProtocol(name) ? name : opts.syntaxOnly === true ? 'PLAINTEXT' : undefined);
     if (protocol === undefined) throw new Error(`listener ${name} has no security protocol: name it after one (${SECURITY_PROTOCOLS.join(', ')}) or map it in listener.security.protocol.map`);
     if (listeners.some((l) => l.name === name)) throw new Error(`listener ${name} is named twice`);
     if (port !== 0 && listeners.some((l) => l.port === port)) throw new Error(`port ${port} is used by two listeners`);

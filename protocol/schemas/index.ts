@@ -18,6 +18,7 @@ import { apiVersionsV0 } from './api-versions/v0.js';
 import { brokerHeartbeatV0 } from './broker-heartbeat/v0.js';
 import { brokerHeartbeatV1 } from './broker-heartbeat/v1.js';
 import { brokerRegistrationV0 } from './broker-registration/v0.js';
+import { brokerRegistrationV1 } from './broker-registration/v1.js';
 import { createPartitionsV0 } from './create-partitions/v0.js';
 import { createTopicsV0 } from './create-topics/v0.js';
 import { deleteTopicsV0 } from './delete-topics/v0.js';
@@ -65,7 +66,7 @@ export const avroSchemaVersions: Record<AvroApiName, readonly AvroApiVersion[]> 
   ListOffsets: [listOffsetsV0, listOffsetsV1],
   CreatePartitions: [createPartitionsV0],
   OffsetForLeaderEpoch: [offsetForLeaderEpochV0],
-  BrokerRegistration: [brokerRegistrationV0],
+  BrokerRegistration: [brokerRegistrationV0, brokerRegistrationV1],
   BrokerHeartbeat: [brokerHeartbeatV0, brokerHeartbeatV1],
   AlterPartition: [alterPartitionV0],
   MetadataChanges: [metadataChangesV0],

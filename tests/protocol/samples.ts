@@ -283,12 +283,16 @@ export const samples: Samples = {
   ],
   BrokerRegistration: [
     {
-      request: { brokerId: 0, clusterId: '', incarnationId: '', host: '', port: 0, rack: null },
+      request: { brokerId: 0, clusterId: '', incarnationId: '', host: '', port: 0, rack: null, listeners: [] },
       response: { errorCode: 0, errorMessage: null, brokerEpoch: 0 },
     },
     {
-      request: { brokerId: I32_MAX, clusterId: 'c-1', incarnationId: '6f1c2b1e-0000-4000-8000-000000000001', host: 'broker-2.example', port: 65535, rack: unicode },
+      request: { brokerId: I32_MAX, clusterId: 'c-1', incarnationId: '6f1c2b1e-0000-4000-8000-000000000001', host: 'broker-2.example', port: 65535, rack: unicode, listeners: [] },
       response: { errorCode: 101, errorMessage: `node 3 is registered and alive ${unicode}`, brokerEpoch: LONG_MAX },
+    },
+    {
+      request: { brokerId: 2, clusterId: 'c-1', incarnationId: 'i', host: '10.0.0.2', port: 9092, rack: null, listeners: [{ name: 'INTERNAL', securityProtocol: 'SASL_SSL', host: '10.0.0.2', port: 9092 }, { name: 'EXTERNAL', securityProtocol: 'SSL', host: `b2.${unicode}`, port: 9093 }] },
+      response: { errorCode: 0, errorMessage: null, brokerEpoch: 7 },
     },
   ],
   BrokerHeartbeat: [
@@ -726,6 +730,7 @@ const ADDED_LATER: { [K in ApiName]?: { [version: number]: { request: Record<str
   ListOffsets: { 0: { request: { currentLeaderEpoch: -1 }, response: {} } },
   Fetch: { 0: { request: { replicaEpoch: -1, currentLeaderEpoch: -1 }, response: { leaderEpoch: -1 } } },
   BrokerHeartbeat: { 0: { request: { wantShutDown: false }, response: { shouldShutDown: false } } },
+  BrokerRegistration: { 0: { request: { listeners: [] }, response: {} } },
 };
 
 /** What `body` (newest shape) reads as after a trip over `version`: the fields that version lacks, defaulted. */

@@ -537,6 +537,8 @@ const PUBLISHED: Record<string, string> = {
   'OffsetForLeaderEpoch v0 response': 'cb7fa6ed5634c809',
   'BrokerRegistration v0 request': 'e9f9521ce3000d2a',
   'BrokerRegistration v0 response': 'f873245d31d9a5b5',
+  'BrokerRegistration v1 request': 'a9ede77edcb5a59f',
+  'BrokerRegistration v1 response': 'f873245d31d9a5b5',
   'BrokerHeartbeat v0 request': '571979414da0afa8',
   'BrokerHeartbeat v0 response': '422890ceafb38deb',
   'BrokerHeartbeat v1 request': '62b4e2da9566b47e',

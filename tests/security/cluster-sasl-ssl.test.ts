@@ -13,7 +13,10 @@
  * and `admin`): replication, registration and heartbeats pass as the
  * inter-broker principal's, and an ACL added through one broker decides on
  * every other (alice is refused, then, once granted, sees the topic through
- * a broker she alone talks to).
+ * a broker she alone talks to). Each broker also has an EXTERNAL listener
+ * (SASL_PLAINTEXT) and registers both: a client that knows only one
+ * broker's EXTERNAL port is told every broker's EXTERNAL port and produces
+ * to all the leaders through them.
  */
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
@@ -41,13 +44,17 @@ t.test('three brokers replicate a topic over SASL_SSL among themselves', async (
   const controllerPort = await unusedPort();
   const controller = spawnCli(t, ['controller', '--node-id', '0', '--data', controllerDir, '--set', `listeners=SASL_SSL://127.0.0.1:${controllerPort}`, ...tls, ...fast]);
   await controller.printed(/"event":"listening"/, 30_000);
-  const brokerArgs = (id: number, port: number, password: string) => ['broker', '--node-id', String(id), '--data', join(dir, `b${id}`), '--controller', `127.0.0.1:${controllerPort}`, '--set', `listeners=SASL_SSL://127.0.0.1:${port}`, '--set', 'inter.broker.sasl.username=broker', '--set', `inter.broker.sasl.password.file=${password}`, ...tls, ...fast];
+  // Each broker also has an EXTERNAL listener (SASL without TLS) that clients may use; brokers talk over SASL_SSL.
+  const brokerArgs = (id: number, port: number, externalPort: number, password: string) => ['broker', '--node-id', String(id), '--data', join(dir, `b${id}`), '--controller', `127.0.0.1:${controllerPort}`, '--set', `listeners=SASL_SSL://127.0.0.1:${port},EXTERNAL://127.0.0.1:${externalPort}`, '--set', 'listener.security.protocol.map=EXTERNAL:SASL_PLAINTEXT', '--set', 'inter.broker.listener.name=SASL_SSL', '--set', 'inter.broker.sasl.username=broker', '--set', `inter.broker.sasl.password.file=${password}`, ...tls, ...fast];
   const ports: number[] = [];
+  const externalPorts: number[] = [];
   const brokers: ReturnType<typeof spawnCli>[] = [];
   for (const id of [1, 2, 3]) {
     const port = await unusedPort();
+    const externalPort = await unusedPort();
     ports.push(port);
-    brokers.push(spawnCli(t, brokerArgs(id, port, passwordFile)));
+    externalPorts.push(externalPort);
+    brokers.push(spawnCli(t, brokerArgs(id, port, externalPort, passwordFile)));
   }
   for (const b of brokers) await b.printed(/"event":"listening"/, 30_000);
   t.teardown(() => {
@@ -83,8 +90,18 @@ t.test('three brokers replicate a topic over SASL_SSL among themselves', async (
   }
   t.same(await alice.admin().listTopics(), ['replicated'], 'the grant reached the broker alice talks to');
 
+  // A client on EXTERNAL is told every broker's EXTERNAL endpoint (each registered all its listeners), and works through them.
+  const outside = new Runnel({ bootstrap: [`127.0.0.1:${externalPorts[0]}`], sasl: { mechanism: 'scram-sha-512', username: 'admin', password: 'admin-secret' }, connectTimeoutMs: 5000 });
+  t.teardown(() => outside.close());
+  const seen = (await outside.admin().describeCluster()).brokers.map((b) => b.port).sort((a, b) => a - b);
+  t.same(seen, [...externalPorts].sort((a, b) => a - b), 'Metadata on EXTERNAL names each broker at its EXTERNAL port, not its SASL_SSL one');
+  const outsideProducer = outside.producer({ acks: 'all', lingerMs: 1 });
+  const outsideSent = await outsideProducer.send({ topic: 'replicated', messages: Array.from({ length: 9 }, (_, i) => ({ key: `x${i}`, value: `outside ${i}` })) });
+  await outsideProducer.close();
+  t.equal(outsideSent.length, 9, 'a produce over EXTERNAL reaches the leaders of every partition');
+
   const intruderPort = await unusedPort();
-  const intruder = spawnCli(t, brokerArgs(4, intruderPort, wrongPasswordFile));
+  const intruder = spawnCli(t, brokerArgs(4, intruderPort, await unusedPort(), wrongPasswordFile));
   t.teardown(() => intruder.child.kill('SIGKILL'));
   await controller.printed(/SASL authentication failed \(SCRAM-SHA-512\): wrong proof for user broker/, 30_000);
   t.equal((await admin.describeCluster()).brokers.length, 3, 'a broker with the wrong inter-broker password never registers');
