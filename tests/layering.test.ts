@@ -62,7 +62,8 @@ t.test('client/ reads time, timers, randomness and the network only through its 
  * entry module: `start` runs the broker, `recover` runs the storage surgery
  * on a stopped broker's partition, `dump-log` opens encrypted batches with
  * the broker's own envelope code, `users create --data` writes the first
- * administrator into a stopped broker's metadata.
+ * administrator into a stopped broker's metadata, `usage` decodes and rolls
+ * up `__usage` records with the broker's own format.
  */
 const TOOLS_INTO_BROKER: Readonly<Record<string, string>> = {
   [join('tools', 'commands', 'start.ts')]: join('broker', 'main.ts'),
@@ -70,9 +71,10 @@ const TOOLS_INTO_BROKER: Readonly<Record<string, string>> = {
   [join('tools', 'commands', 'recover.ts')]: join('broker', 'recover.ts'),
   [join('tools', 'commands', 'dump-log.ts')]: join('broker', 'storage', 'encryption', 'offline-reader.ts'),
   [join('tools', 'commands', 'users.ts')]: join('broker', 'security', 'bootstrap-user.ts'),
+  [join('tools', 'commands', 'usage.ts')]: join('broker', 'metering', 'usage-format.ts'),
 };
 
-t.test('tools/ reaches broker/ only from start, recover, dump-log and users, each through its one entry module', async (t) => {
+t.test('tools/ reaches broker/ only from start, recover, dump-log, users and usage, each through its one entry module', async (t) => {
   for (const file of sourceFiles('tools')) {
     for (const spec of importsOf(file)) {
       if (folderOf(file, spec) !== 'broker') continue;

@@ -19,6 +19,9 @@
  */
 import avro from 'avsc';
 
+/** The internal topic every broker writes its usage to. */
+export const USAGE_TOPIC = '__usage';
+
 export interface UsageKey {
   brokerId: number;
   /** The minute, as epoch milliseconds at its start. */

@@ -28,9 +28,9 @@ import type { Logger } from '../log.js';
 import type { ShareSource } from '../share/sources.js';
 import type { Clock } from '../world/clock.js';
 import type { UsageMeter } from './usage-meter.js';
-import { encodeUsageCounts, encodeUsageKey, type UsageRecord } from './usage-record.js';
+import { encodeUsageCounts, encodeUsageKey, USAGE_TOPIC, type UsageRecord } from './usage-record.js';
 
-export const USAGE_TOPIC = '__usage';
+export { USAGE_TOPIC };
 export const MAX_PENDING_RECORDS = 100_000;
 /** Compaction keeps the last value of each key, as readers do; whole minutes go after `usage.retention.ms`. */
 export const USAGE_CLEANUP_POLICY = 'compact,delete';

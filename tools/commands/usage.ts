@@ -10,10 +10,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Runnel } from '../../client/index.js';
-import { MINUTE_MS } from '../../broker/metering/usage-meter.js';
-import { decodeUsageCounts, decodeUsageKey, UsageRecordError, type UsageCounts, type UsageRecord } from '../../broker/metering/usage-record.js';
-import { rollUpUsage, type UsageGrouping, type UsageRow } from '../../broker/metering/usage-rollup.js';
-import { USAGE_TOPIC } from '../../broker/metering/usage-writer.js';
+import { decodeUsageCounts, decodeUsageKey, MINUTE_MS, rollUpUsage, USAGE_TOPIC, UsageRecordError, type UsageCounts, type UsageGrouping, type UsageRecord, type UsageRow } from '../../broker/metering/usage-format.js';
 import { CliError } from '../cli-error.js';
 import { withRunnel } from '../client-session.js';
 import { PartitionEnds } from '../consume/partition-ends.js';
