@@ -789,28 +789,41 @@ export class PartitionLog {
    * read into a buffer from `allocate` (fresh by default).
    */
   async read(fetchOffset: number, maxBytes: number, maxOffsetExclusive?: number, allocate?: ReadBufferSource): Promise<ReadResult> {
+    // Only an encrypted log with worker threads to open it leaves the event loop; every other read is answered as it is made.
+    if (!this.#config.encryptionEnabled || this.#cipher.opts.opener === undefined) return this.#readInline(fetchOffset, maxBytes, maxOffsetExclusive, allocate);
     const truncationsBegun = this.#truncationsBegun;
-    const result = await this.#read(fetchOffset, maxBytes, maxOffsetExclusive, allocate, true);
+    // Shared memory: the batch opener's threads can then open the batches in place.
+    const shared: ReadBufferSource | undefined = allocate === undefined ? undefined : (bytes) => allocate(bytes, true);
+    const plan = this.#readPlan(fetchOffset, maxBytes, maxOffsetExclusive, shared);
+    if (plan === null) return { records: [], sizeBytes: 0 };
+    const batches = this.#guard(plan.batches);
+    const records = await this.#guardAsync(() => this.#cipher.openOffThread(batches, plan.file, plan.position));
     // Opening off the event loop lets a truncation start meanwhile: what was read may be gone, so read again, opening inline.
-    return this.#truncationsBegun === truncationsBegun ? result : this.#read(fetchOffset, maxBytes, maxOffsetExclusive, allocate, false);
+    if (this.#truncationsBegun !== truncationsBegun) return this.#readInline(fetchOffset, maxBytes, maxOffsetExclusive, allocate);
+    plan.check(records);
+    return readResult(records);
   }
 
-  async #read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number | undefined, allocate: ReadBufferSource | undefined, offThread: boolean): Promise<ReadResult> {
+  #readInline(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number | undefined, allocate: ReadBufferSource | undefined): ReadResult {
+    const plan = this.#readPlan(fetchOffset, maxBytes, maxOffsetExclusive, allocate);
+    if (plan === null) return { records: [], sizeBytes: 0 };
+    const records = this.#guard(() => this.#cipher.open(plan.batches(), plan.file, plan.position, true));
+    plan.check(records);
+    return readResult(records);
+  }
+
+  /**
+   * Where a read's batches are (the segment, or the pending segment, holding
+   * `fetchOffset`), as a step that reads them still sealed, the file and
+   * position errors name, and the check of what was read; null: nothing to
+   * read below the bound.
+   */
+  #readPlan(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number | undefined, allocate: ReadBufferSource | undefined): { batches: () => Uint8Array[]; file: string; position: number; check: (records: Uint8Array[]) => void } | null {
     this.#checkUsable();
     const logEnd = this.logEndOffset;
     if (fetchOffset < this.logStartOffset || fetchOffset > logEnd) throw new OffsetOutOfRangeError(fetchOffset, this.logStartOffset, logEnd);
     const limit = Math.min(maxOffsetExclusive ?? logEnd, logEnd);
-    if (fetchOffset >= limit) return { records: [], sizeBytes: 0 };
-    // An encrypted topic's read asks for shared memory: the batch opener's threads can then open it in place.
-    if (allocate !== undefined && offThread && this.#config.encryptionEnabled) {
-      const source = allocate;
-      allocate = (bytes) => source(bytes, true);
-    }
-    const open = async (read: () => Uint8Array[], file: string, position: number): Promise<Uint8Array[]> => {
-      if (!offThread) return this.#guard(() => this.#cipher.open(read(), file, position, true));
-      const batches = this.#guard(read);
-      return this.#guardAsync(() => this.#cipher.openOffThread(batches, file, position));
-    };
+    if (fetchOffset >= limit) return null;
     const first = this.#floorIndex(fetchOffset);
     for (let i = first; i < this.#segments.length; i++) {
       const segment = this.#segments[i] as Segment;
@@ -818,16 +831,19 @@ export class PartitionLog {
       const location = this.#guard(() => segment.locate(fetchOffset));
       this.#rememberLoaded(segment);
       if (location === null) continue;
-      const records = await open(() => segment.readBatches(location, maxBytes, limit, allocate), segment.log.path, location.position);
-      assert(records.length > 0 || location.lastOffset >= limit, 'a read below the bound returns at least one batch', { fetchOffset, limit, location });
-      return readResult(records);
+      return {
+        batches: () => segment.readBatches(location, maxBytes, limit, allocate),
+        file: segment.log.path,
+        position: location.position,
+        check: (records) => assert(records.length > 0 || location.lastOffset >= limit, 'a read below the bound returns at least one batch', { fetchOffset, limit, location }),
+      };
     }
     for (const pending of this.#pending) {
       if (pending.baseOffset >= limit) break;
       // A pending segment that holds offsets at or after fetchOffset has a batch to return, unless the bound stops it.
-      if (pending.nextOffset > fetchOffset) return readResult(await open(() => pending.read(fetchOffset, maxBytes, limit, allocate), this.#pendingFile(pending), 0));
+      if (pending.nextOffset > fetchOffset) return { batches: () => pending.read(fetchOffset, maxBytes, limit, allocate), file: this.#pendingFile(pending), position: 0, check: () => undefined };
     }
-    return { records: [], sizeBytes: 0 };
+    return null;
   }
 
   /** Plaintext of batches read from a pending segment (in memory, not yet in a file: errors name the file it will be). */
@@ -866,7 +882,6 @@ export class PartitionLog {
     }
     return this.#goOffline('a read failed', err);
   }
-
 
   /**
    * Kafka's ListOffsets by time: the first record whose timestamp is >=
