@@ -22,10 +22,10 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runnel } from '../../client/index.js';
-import { freshDataDir } from '../support/broker-process.js';
+import { freshDataDir, listeningOf } from '../support/broker-process.js';
 import { runCliProcess } from '../support/cli-process.js';
 import { makeTestPki } from '../support/tls-certs.js';
-import { spawnCli, unusedPort } from '../tools/run-cli.js';
+import { spawnCli } from '../tools/run-cli.js';
 
 t.test('three brokers replicate a topic over SASL_SSL among themselves', async (t) => {
   const pki = makeTestPki();
@@ -41,22 +41,22 @@ t.test('three brokers replicate a topic over SASL_SSL among themselves', async (
   writeFileSync(wrongPasswordFile, 'not-it\n');
   const tls = ['--set', `tls.cert.file=${pki.serverCertFile}`, '--set', `tls.key.file=${pki.serverKeyFile}`, '--set', `tls.ca.file=${pki.caFile}`];
   const fast = ['--set', 'broker.session.timeout.ms=3000', '--set', 'broker.heartbeat.interval.ms=300', '--set', 'logger.format=json', '--set', 'authorizer.enabled=true', '--set', 'super.users=User:broker;User:admin'];
-  const controllerPort = await unusedPort();
-  const controller = spawnCli(t, ['controller', '--node-id', '0', '--data', controllerDir, '--set', `listeners=SASL_SSL://127.0.0.1:${controllerPort}`, ...tls, ...fast]);
+  const controller = spawnCli(t, ['controller', '--node-id', '0', '--data', controllerDir, '--set', 'listeners=SASL_SSL://127.0.0.1:0', ...tls, ...fast]);
   await controller.printed(/"event":"listening"/, 30_000);
+  const controllerPort = listeningOf(controller.stdout()).port;
   // Each broker also has an EXTERNAL listener (SASL without TLS) that clients may use; brokers talk over SASL_SSL.
-  const brokerArgs = (id: number, port: number, externalPort: number, password: string) => ['broker', '--node-id', String(id), '--data', join(dir, `b${id}`), '--controller', `127.0.0.1:${controllerPort}`, '--set', `listeners=SASL_SSL://127.0.0.1:${port},EXTERNAL://127.0.0.1:${externalPort}`, '--set', 'listener.security.protocol.map=EXTERNAL:SASL_PLAINTEXT', '--set', 'inter.broker.listener.name=SASL_SSL', '--set', 'inter.broker.sasl.username=broker', '--set', `inter.broker.sasl.password.file=${password}`, ...tls, ...fast];
+  // Ports picked by the OS and read back from each broker's listening line; a broker then registers the ports it bound.
+  const brokerArgs = (id: number, password: string) => ['broker', '--node-id', String(id), '--data', join(dir, `b${id}`), '--controller', `127.0.0.1:${controllerPort}`, '--set', 'listeners=SASL_SSL://127.0.0.1:0,EXTERNAL://127.0.0.1:0', '--set', 'listener.security.protocol.map=EXTERNAL:SASL_PLAINTEXT', '--set', 'inter.broker.listener.name=SASL_SSL', '--set', 'inter.broker.sasl.username=broker', '--set', `inter.broker.sasl.password.file=${password}`, ...tls, ...fast];
   const ports: number[] = [];
   const externalPorts: number[] = [];
   const brokers: ReturnType<typeof spawnCli>[] = [];
-  for (const id of [1, 2, 3]) {
-    const port = await unusedPort();
-    const externalPort = await unusedPort();
-    ports.push(port);
-    externalPorts.push(externalPort);
-    brokers.push(spawnCli(t, brokerArgs(id, port, externalPort, passwordFile)));
+  for (const id of [1, 2, 3]) brokers.push(spawnCli(t, brokerArgs(id, passwordFile)));
+  for (const b of brokers) {
+    await b.printed(/"event":"listening"/, 30_000);
+    const bound = listeningOf(b.stdout()).listeners;
+    ports.push(bound.get('SASL_SSL')!);
+    externalPorts.push(bound.get('EXTERNAL')!);
   }
-  for (const b of brokers) await b.printed(/"event":"listening"/, 30_000);
   t.teardown(() => {
     for (const b of [...brokers, controller]) b.child.kill('SIGKILL');
   });
@@ -100,8 +100,7 @@ t.test('three brokers replicate a topic over SASL_SSL among themselves', async (
   await outsideProducer.close();
   t.equal(outsideSent.length, 9, 'a produce over EXTERNAL reaches the leaders of every partition');
 
-  const intruderPort = await unusedPort();
-  const intruder = spawnCli(t, brokerArgs(4, intruderPort, await unusedPort(), wrongPasswordFile));
+  const intruder = spawnCli(t, brokerArgs(4, wrongPasswordFile));
   t.teardown(() => intruder.child.kill('SIGKILL'));
   await controller.printed(/SASL authentication failed \(SCRAM-SHA-512\): wrong proof for user broker/, 30_000);
   t.equal((await admin.describeCluster()).brokers.length, 3, 'a broker with the wrong inter-broker password never registers');

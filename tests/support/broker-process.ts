@@ -65,6 +65,15 @@ export function freshDataDir(prefix = 'runnel-test-'): string {
   return dir;
 }
 
+/** The bound port, and each listener's by name (brokers), from a process's output that holds its `listening` line (a node started with port 0). */
+export function listeningOf(output: string): { port: number; listeners: Map<string, number> } {
+  for (const line of output.split('\n')) {
+    const listening = parseListening(line.trim());
+    if (listening !== undefined) return listening;
+  }
+  throw new Error(`no listening line in:\n${output}`);
+}
+
 /** The start-up line: the broker logs `event: 'listening'` with the bound host and port. */
 function parseListening(line: string): { host: string; port: number; listeners: Map<string, number> } | undefined {
   if (!line.startsWith('{')) return undefined;
