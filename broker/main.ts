@@ -27,7 +27,6 @@ import { adminAnswerer } from './cluster/answer-admin.js';
 import { BrokerLifecycle } from './cluster/broker-lifecycle.js';
 import { InProcessControllerChannel, type ControllerChannel } from './cluster/controller-channel.js';
 import { ForwardingAdmin } from './cluster/forwarding-admin.js';
-import { openEtcdController } from './cluster/etcd-controller.js';
 import { RemoteControllerChannel } from './cluster/remote-controller-channel.js';
 import { isEtcdAddress } from './metadata/etcd-address.js';
 import type { TopicAdmin } from './cluster/topic-admin.js';
@@ -201,7 +200,8 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const security = await brokerSecurity(config, fs);
     // What this broker reaches the others with: TLS and SASL when the inter-broker listener uses them (security/broker-security.ts).
     const interBrokerWorld = { transport: security.interBroker(transport), clock, rng };
-    const ha = onEtcd ? await openEtcdController({ config, fs, clock, rng, transport: interBrokerWorld.transport, logger, cleanups, endpoint }) : null;
+    // The etcd client (etcd3 with gRPC) takes a quarter of a second to load: only a node on etcd pays for it.
+    const ha = onEtcd ? await (await import('./cluster/etcd-controller.js')).openEtcdController({ config, fs, clock, rng, transport: interBrokerWorld.transport, logger, cleanups, endpoint }) : null;
     const remote: ControllerChannel | null = store !== null ? null : ha !== null ? ha.channel : (() => {
       const [controllerHost, controllerPort] = splitAddress(config.controllerAddress);
       const channel = new RemoteControllerChannel({ host: controllerHost, port: controllerPort, brokerId: config.nodeId, world: interBrokerWorld, logger: logger.child({ component: 'controllerChannel' }) });

@@ -7,10 +7,15 @@
  * avsc resolver (`newest.createResolver(writer)`), so handlers and clients
  * see one shape, the newest, whatever version is on the wire: a field added
  * in v1 arrives from a v0 writer with its default, and a newest-shape value
- * written at v0 simply drops the fields v0 does not have. The resolvers are
- * built when this module loads, so an incompatible new schema (a new field
- * without a default, a changed type) fails at start-up and in every test,
- * not on a live request.
+ * written at v0 simply drops the fields v0 does not have.
+ *
+ * Types, resolvers and validators are built on a version's first use, not
+ * when this module loads: building all of them took ~100 ms of every
+ * process start (every `runnel` command, every broker), for the few APIs a
+ * process speaks. An incompatible new schema (a new field without a
+ * default, a changed type) still fails in the tests, before any live
+ * request: tests/protocol/wire.test.ts round-trips every version of every
+ * API.
  *
  * Bytes are checked by the bounded validator before avsc sees them (avsc
  * trusts counts); encoding errors are bugs of the caller and throw a
@@ -103,17 +108,26 @@ function side<Body>(context: string, writerSchema: AvroRecord, newest: AvroType,
   };
 }
 
+/** A side built on its first encode or decode. */
+function lazySide<Body>(build: () => Side<Body>): Side<Body> {
+  let built: Side<Body> | undefined;
+  return {
+    encode: (body, headroomBytes) => (built ??= build()).encode(body, headroomBytes),
+    decode: (frame, bodyOffset) => (built ??= build()).decode(frame, bodyOffset),
+  };
+}
+
 /** One `BodyCodec` per version, index = version. */
 export function avroBodyCodecs<Request, Response>(api: string, versions: readonly AvroApiVersion[]): BodyCodec<Request, Response>[] {
   const newestVersion = versions.length - 1;
   const newestSchemas = versions[newestVersion];
   if (newestSchemas === undefined) throw new Error(`${api} has no schema versions`);
-  const newestRequest = avroType(newestSchemas.request);
-  const newestResponse = avroType(newestSchemas.response);
+  let newestRequest: AvroType | undefined;
+  let newestResponse: AvroType | undefined;
   return versions.map((schemas, version) => {
     const isNewest = version === newestVersion;
-    const request = side<Request>(`${api} v${version} request`, schemas.request, newestRequest, isNewest);
-    const response = side<Response>(`${api} v${version} response`, schemas.response, newestResponse, isNewest);
+    const request = lazySide(() => side<Request>(`${api} v${version} request`, schemas.request, (newestRequest ??= avroType(newestSchemas.request)), isNewest));
+    const response = lazySide(() => side<Response>(`${api} v${version} response`, schemas.response, (newestResponse ??= avroType(newestSchemas.response)), isNewest));
     return {
       encodeRequest: request.encode,
       decodeRequest: request.decode,

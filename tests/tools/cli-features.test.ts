@@ -172,8 +172,10 @@ t.test('topic alter --partitions adds partitions durably; never shrinks; a resta
   t.ok(entries.length >= 3, `${entries.length} metadata entries`);
   t.equal(entries[0], 1, 'the clusterCreated entry stays readable by a v1 build');
   // `runnel produce` is an idempotent producer: its id came from a block the controller recorded (producerIdsAllocated, v5).
-  t.same([...new Set(entries.filter((v) => v !== 1 && v !== 5))], [3], 'topics and partitions carry their replica assignments, which only schema v3 has');
+  // The broker's registration names its listeners (brokerRegistered with listeners, v6).
+  t.same([...new Set(entries.filter((v) => v !== 1 && v !== 5 && v !== 6))], [3], 'topics and partitions carry their replica assignments, which only schema v3 has');
   t.ok(entries.includes(5), 'the producer id block is recorded too (schema v5)');
+  t.ok(entries.includes(6), 'the registration with its listeners is recorded (schema v6)');
 
   // A crash after the commit, before the log of a new partition was created: the restart creates it.
   await broker.stop();

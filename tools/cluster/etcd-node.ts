@@ -5,7 +5,6 @@
  * default cluster prefix, as the brokers' election reads it).
  */
 import { spawnSync } from 'node:child_process';
-import { Etcd3 } from 'etcd3';
 import { CliError } from '../cli-error.js';
 import { addressOf, type ClusterNode } from './cluster-state.js';
 
@@ -20,6 +19,8 @@ export function requireEtcdBinary(): void {
 
 /** The node id of the broker etcd names as controller, or null (none elected, or etcd not answering within a second). */
 export async function electedController(etcd: ClusterNode): Promise<number | null> {
+  // Loaded here, not at the top: etcd3 takes a quarter of a second to load, and every `runnel` command would pay it.
+  const { Etcd3 } = await import('etcd3');
   const client = new Etcd3({ hosts: `http://${addressOf(etcd)}`, dialTimeout: 1000 });
   try {
     const response = await client.getAll().prefix(`${PREFIX}election/`).sort('Create', 'Ascend').limit(1).options({ deadline: new Date(Date.now() + 1000) }).exec();

@@ -56,9 +56,10 @@ t.test('four members share one partition: each record accepted exactly once, nev
         }
         if (round === crashAfter) {
           // A crash: it leaves holding what it just got, settling nothing.
-          await client.request('ShareGroupHeartbeat', { groupId: 'w', memberId: id, memberEpoch: -1, subscribedTopicNames: null, config: null });
-          // Leaving releases its locks at once: from the answer on, others may get them.
+          // Leaving releases its locks at once, so from the moment the request is sent others may get them
+          // (another member's answer can reach this process before the answer to the leave).
           for (const [o, h] of holders) if (h.member === id) holders.delete(o);
+          await client.request('ShareGroupHeartbeat', { groupId: 'w', memberId: id, memberEpoch: -1, subscribedTopicNames: null, config: null });
           return;
         }
         const acks = got.flatMap((o) => {
@@ -67,10 +68,11 @@ t.test('four members share one partition: each record accepted exactly once, nev
           return [ack(o, o, roll < 0.15 ? 'RELEASE' : 'ACCEPT')];
         });
         if (acks.length === 0) continue;
+        // A release frees the record the moment the broker applies it, which may be before this member reads the answer.
+        for (const a of acks) holders.delete(a.firstOffset);
         const result = await acknowledge(client, me, TOPIC, acks);
         const failed = new Set(result.topics[0]!.partitions[0]!.failedAcknowledgements.map((f) => f.firstOffset));
         for (const a of acks) {
-          holders.delete(a.firstOffset);
           if (a.type !== 1 || failed.has(a.firstOffset)) continue;
           if (accepted.has(a.firstOffset)) problems.push(`${a.firstOffset} accepted by ${id} and by ${accepted.get(a.firstOffset)}`);
           accepted.set(a.firstOffset, id);
