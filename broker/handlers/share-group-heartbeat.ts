@@ -3,7 +3,9 @@
  * (share/share-groups.ts has the rules); answered once replicated. A
  * joining member naming a dead-letter topic that does not exist has it
  * created first (the broker's defaults), so the first rejected record has
- * somewhere to go.
+ * somewhere to go. With authorization on, creating a group with a
+ * dead-letter topic needs WRITE on that topic, and CREATE when it has to be
+ * created (as an auto-create would).
  */
 import { Errors } from '../../protocol/errors.js';
 import type { ShareGroupHeartbeatRequest } from '../../protocol/messages.js';
@@ -13,7 +15,7 @@ import type { ShareService } from '../share/service.js';
 import type { UsageTap } from '../metering/usage-tap.js';
 import { groupWireError } from './group-errors.js';
 import type { ApiHandler } from './handler.js';
-import type { AccessControl } from '../acl/access.js';
+import { createRefusal, type AccessControl } from '../acl/access.js';
 
 export interface ShareContext {
   readonly access: AccessControl;
@@ -35,10 +37,18 @@ export function shareGroupHeartbeatHandler(broker: ShareContext): ApiHandler<'Sh
       if (refused !== null) return refuse(request, refused.code, refused.detail);
       try {
         const deadLetterTopic = request.memberEpoch === 0 ? request.config?.deadLetterTopic ?? '' : '';
+        const existing = deadLetterTopic === '' ? undefined : coordinator.read(request.groupId, (shard) => shard.shares.group(request.groupId)?.config.deadLetterTopic);
+        // The group copies rejected records into its dead-letter topic on its members' behalf: whoever creates the
+        // group with one must be allowed to write there (else READ on a topic would be a way to write to any other).
+        if (deadLetterTopic !== '' && existing === undefined) {
+          const notWritable = broker.access.refusal(ctx, 'write', 'topic', deadLetterTopic);
+          if (notWritable !== null) return refuse(request, notWritable.code, `naming ${deadLetterTopic} as the dead-letter topic needs WRITE on it: ${notWritable.detail}`);
+        }
         if (deadLetterTopic !== '' && !coordinator.image.topics.has(deadLetterTopic)) {
-          const existing = coordinator.read(request.groupId, (shard) => shard.shares.group(request.groupId)?.config.deadLetterTopic);
           // A group that has another dead-letter topic refuses this join anyway: nothing is created for it.
           if (existing === undefined || existing === deadLetterTopic) {
+            const notCreatable = createRefusal(broker.access, ctx, deadLetterTopic);
+            if (notCreatable !== null) return refuse(request, notCreatable.code, `the dead-letter topic ${deadLetterTopic} does not exist, and creating it needs CREATE: ${notCreatable.detail}`);
             try {
               await broker.controller.createTopic({ name: deadLetterTopic, partitions: -1, replicationFactor: -1, configs: {} });
             } catch (error) {

@@ -166,3 +166,35 @@ t.test('runnel acl add, list and remove round-trip', async (t) => {
   t.equal(bad.code, 2, 'an unknown operation is a usage error');
   t.match(bad.stderr, /unknown operation "fly"/);
 });
+
+/** The error a queue's first receive ends with (its join refused), or null when it joined. */
+async function joinRefusal(runnel: Runnel, deadLetterTopic: string): Promise<RunnelError | null> {
+  const queue = runnel.queue({ topic: 'pay.eu', group: `dlq-${deadLetterTopic}`, deadLetterTopic });
+  try {
+    await queue.receive({ max: 1, waitMs: 100 });
+    return null;
+  } catch (error) {
+    if (!(error instanceof RunnelError)) throw error;
+    return error;
+  } finally {
+    await queue.close();
+  }
+}
+
+t.test('a share group copies into its dead-letter topic on its members\' behalf: naming one needs WRITE on it, and CREATE to have it made', async (t) => {
+  const a = admin().admin();
+  await a.createAcls([allow('group', 'dlq-', 'read', { patternType: 'prefixed' })]);
+  const toSecret = await joinRefusal(alice(), 'secret');
+  t.equal(toSecret?.errorName, 'TOPIC_AUTHORIZATION_FAILED', 'READ on pay.eu is no way to write into secret');
+  t.match(toSecret?.message, /dead-letter topic needs WRITE on it.*write topic "secret"/);
+
+  await a.createAcls([allow('topic', 'pay.dlq', 'write')]);
+  const notCreatable = await joinRefusal(alice(), 'pay.dlq');
+  t.equal(notCreatable?.errorName, 'TOPIC_AUTHORIZATION_FAILED', 'a dead-letter topic to be made needs CREATE');
+  t.match(notCreatable?.message, /does not exist, and creating it needs CREATE.*create topic "pay.dlq"/);
+  t.notOk((await a.listTopics()).includes('pay.dlq'), 'and it was not made');
+
+  await a.createAcls([allow('topic', 'pay.dlq', 'create')]);
+  t.equal(await joinRefusal(alice(), 'pay.dlq'), null, 'with WRITE and CREATE she creates the group, and the topic is made');
+  t.ok((await a.listTopics()).includes('pay.dlq'));
+});
