@@ -1,19 +1,19 @@
 /**
  * The README's configuration reference is generated from the settings
  * tables the broker validates against, so the page a newcomer reads cannot
- * drift from what the broker accepts. `RUNNEL_UPDATE_DOCS=1 npx tap
- * tests/docs.test.ts` rewrites it (and that run still fails; the next passes).
+ * drift from what the broker accepts. `npm run build && RUNNEL_UPDATE_DOCS=1
+ * npx tap dist/tests/docs.test.js` rewrites it (and that run still fails; the
+ * next passes).
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BROKER_SETTING_DEFS, TOPIC_DEFAULT_PREFIX } from '../broker/config.js';
 import { envVarFor } from '../broker/config-sources.js';
 import { TOPIC_CONFIG_DEFS } from '../broker/storage/log-config.js';
 import { checkGeneratedSections } from './support/doc-sections.js';
+import { inRepo } from './support/repo-root.js';
 
-const readmePath = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'README.md');
+const readmePath = inRepo('README.md');
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 function renderBrokerSettings(): string {
@@ -38,7 +38,7 @@ function renderTopicSettings(): string {
 const sections = { 'broker-settings': renderBrokerSettings, 'topic-settings': renderTopicSettings };
 
 t.test('README.md documents every broker and topic setting as the code has them', async (t) => {
-  checkGeneratedSections(t, readmePath, sections, 'RUNNEL_UPDATE_DOCS=1 npx tap tests/docs.test.ts');
+  checkGeneratedSections(t, readmePath, sections, 'npm run build && RUNNEL_UPDATE_DOCS=1 npx tap dist/tests/docs.test.js');
 });
 
 t.test('README.md gives a newcomer the two commands', async (t) => {

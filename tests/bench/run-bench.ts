@@ -4,10 +4,10 @@
  * it has run longer than `timeoutMs` (it is stopped then).
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { inRepo } from '../support/repo-root.js';
 
 export function runBench(name: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = fileURLToPath(new URL(`../../dist/bench/${name}.js`, import.meta.url));
+  const script = inRepo('dist', 'bench', `${name}.js`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

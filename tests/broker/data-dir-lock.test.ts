@@ -14,8 +14,8 @@ import t from 'tap';
 import { acquireDataDirLock, DataDirLockedError, LOCK_FILE } from '../../broker/data-dir-lock.js';
 import { SimulatedFileSystem, realFileSystem } from '../../broker/world/file-system.js';
 import { BROKER_MAIN, freshDataDir, startBrokerProcess } from '../support/broker-process.js';
+import { repoRoot } from '../support/repo-root.js';
 
-const repoRoot = path.join(import.meta.dirname, '..', '..');
 
 t.test('in process: one holder at a time; release and a crash free it; the file is only a note', async (t) => {
   const fs = new SimulatedFileSystem();

@@ -22,10 +22,9 @@ import { buildBatch } from '../../protocol/batch/builder.js';
 import { readBatchHeader } from '../../protocol/batch/header.js';
 import { decodeBatch } from '../../protocol/batch/reader.js';
 import { Errors } from '../../protocol/errors.js';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { startBrokerProcess } from '../support/broker-process.js';
 import { ErrorFrame, RawClient } from '../support/raw-client.js';
+import { repoUrl } from '../support/repo-root.js';
 
 /** A logger whose JSON lines the test can read. */
 function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Record<string, unknown>[] } {
@@ -166,7 +165,7 @@ t.test('a broken invariant in broker-wide state stops the broker', async (t) => 
 });
 
 t.test('runnel start exits 1 on a broken invariant in broker-wide state, and the next start recovers', async (t) => {
-  const plant = pathToFileURL(join(import.meta.dirname, '..', 'support', 'plant-invariant.mjs')).href;
+  const plant = repoUrl('tests', 'support', 'plant-invariant.mjs');
   const broker = await startBrokerProcess({ env: { BROKER_TEST_PLANT_INVARIANT: '1', NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import=${plant}`.trim() } });
   t.teardown(() => broker.kill());
   const client = await RawClient.connect(broker.host, broker.port);

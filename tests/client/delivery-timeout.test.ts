@@ -14,10 +14,10 @@
  */
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { unusedPort } from '../support/unused-port.js';
 import { Runnel, RunnelError, type BrokerReachableEvent, type BrokerUnreachableEvent, type Message, type Producer, type RecordMetadata } from '../../client/index.js';
+import { repoUrl } from '../support/repo-root.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const SLACK_MS = 1500;
@@ -91,7 +91,7 @@ t.test('no broker ever reachable: 64 un-awaited sends all fail by their deadline
 
 /** Runs `body` (ES module code with `Runnel` imported from the build) in a fresh node process; its stdout and how long it ran. */
 async function runScript(t: Test, body: string): Promise<{ code: number | null; stdout: string; stderr: string; ranMs: number }> {
-  const client = new URL('../../dist/client/index.js', import.meta.url).href;
+  const client = repoUrl('dist', 'client', 'index.js');
   const child = spawn(process.execPath, ['--input-type=module', '-e', `import { Runnel } from ${JSON.stringify(client)};\n${body}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -10,6 +10,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { partitionForKey, Runnel, RunnelError, type Consumer, type Message, type ProducerMessage } from '../../client/index.js';
+import { repoUrl } from '../support/repo-root.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -264,7 +265,7 @@ t.test('an app that leaves its loop without close() can still exit (no long poll
   const p = runnel.producer({ lingerMs: 0 });
   await p.send({ topic: 'exit', messages: [{ value: 'a' }, { value: 'b' }] });
   await p.close();
-  const client = new URL('../../dist/client/index.js', import.meta.url).href;
+  const client = repoUrl('dist', 'client', 'index.js');
   const app = `
     import { Runnel } from ${JSON.stringify(client)};
     const r = new Runnel({ bootstrap: [${JSON.stringify(broker.bootstrap)}] });

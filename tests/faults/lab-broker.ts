@@ -7,11 +7,11 @@
  * until it listens.
  */
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { NetLab } from '../support/netns.js';
 import { JsonLines } from './json-lines.js';
+import { inRepo } from '../support/repo-root.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/tools/cli.js', import.meta.url));
+export const CLI = inRepo('dist', 'tools', 'cli.js');
 const START_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 30_000;
 

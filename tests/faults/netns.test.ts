@@ -11,12 +11,12 @@ import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { transpiledFixture } from '../support/transpiled-fixture.js';
 import { CLIENT, cleanStaleLabs, createNetLab, netnsUnavailableReason } from '../support/netns.js';
 import { JsonLines } from './json-lines.js';
+import { inRepo } from '../support/repo-root.js';
 
-const PROBE = fileURLToPath(new URL('./fixtures/tcp-probe.mjs', import.meta.url));
+const PROBE = inRepo('tests', 'faults', 'fixtures', 'tcp-probe.mjs');
 const PORT = 7000;
 const WAIT_MS = 20_000;
 

@@ -5,18 +5,18 @@
  * blocks in the header comments of protocol/codecs/*.ts), and the error
  * table. wire.test.ts checks the document against this, and rewrites it when
  * run with RUNNEL_UPDATE_DOCS=1 (that run still fails; the next one passes):
- *   RUNNEL_UPDATE_DOCS=1 npx tap tests/protocol/wire.test.ts
+ *   npm run build && RUNNEL_UPDATE_DOCS=1 npx tap dist/tests/protocol/wire.test.js
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ApiKey, type ApiName } from '../../protocol/api-keys.js';
 import type { AvroRecord, AvroSchema } from '../../protocol/avro/schema.js';
 import { SUPPORTED_VERSIONS } from '../../protocol/codec.js';
 import { Errors, type ErrorSpec } from '../../protocol/errors.js';
 import { avroSchemaVersions, type AvroApiName } from '../../protocol/schemas/index.js';
+import { repoRoot } from '../support/repo-root.js';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { repoRoot };
 export const protocolDocPath = join(repoRoot, 'docs', 'PROTOCOL.md');
 
 const HAND_CODED: Record<'Produce' | 'Fetch', string> = { Produce: 'protocol/codecs/produce.ts', Fetch: 'protocol/codecs/fetch.ts' };

@@ -796,7 +796,7 @@ t.test('the error table: unique codes, names, and a message for every entry', as
 });
 
 t.test('docs/PROTOCOL.md lists every API, field and error code as the code has them', async (t) => {
-  checkGeneratedSections(t, protocolDocPath, GENERATED_SECTIONS, 'RUNNEL_UPDATE_DOCS=1 npx tap tests/protocol/wire.test.ts');
+  checkGeneratedSections(t, protocolDocPath, GENERATED_SECTIONS, 'npm run build && RUNNEL_UPDATE_DOCS=1 npx tap dist/tests/protocol/wire.test.js');
   const doc = readFileSync(protocolDocPath, 'utf8');
   for (const [name, spec] of Object.entries(Errors)) t.ok(doc.includes(`| ${spec.code} | ${name} |`), `${name} (${spec.code}) is documented`);
   t.match(doc, /min\(/, 'the negotiation rule is documented');

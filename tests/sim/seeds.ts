@@ -10,12 +10,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import type { FaultKind } from './faults.js';
+import { inRepo } from '../support/repo-root.js';
 
-const RUNNER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/tests/sim/main.js');
+const RUNNER = inRepo('dist', 'tests', 'sim', 'main.js');
 
 /** What a seed runs besides the cluster and its clients: a consumer group (`--groups`), a share group (`--share`). */
 export type SeedFlag = '--groups' | '--share';

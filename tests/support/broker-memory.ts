@@ -8,10 +8,10 @@
  */
 import net from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { freshDataDir } from './broker-process.js';
+import { repoUrl } from './repo-root.js';
 
-const PROBE_PRELOAD = pathToFileURL(join(import.meta.dirname, 'memory-probe.mjs')).href;
+const PROBE_PRELOAD = repoUrl('tests', 'support', 'memory-probe.mjs');
 
 export interface MemoryProbe {
   /** Environment for startBrokerProcess({ env }). */

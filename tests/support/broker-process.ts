@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from './repo-root.js';
 
 export interface BrokerProcess {
   readonly pid: number;
@@ -46,7 +46,6 @@ export interface StartBrokerOptions {
   ulimitFiles?: number;
 }
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const BROKER_MAIN = join(repoRoot, 'dist', 'broker', 'main.js');
 const STOP_TIMEOUT_MS = 30_000;
 

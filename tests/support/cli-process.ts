@@ -4,9 +4,9 @@
  * hung command fails the test instead of stalling it.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { inRepo } from './repo-root.js';
 
-export const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
+export const RUNNEL_BIN = inRepo('bin', 'runnel.js');
 export const CLI_TIMEOUT_MS = 30_000;
 
 export interface CliResult {

@@ -1,10 +1,10 @@
 /** The repository's own TypeScript sources, for tests that read code as text (layering, error-name scans). */
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from './repo-root.js';
 
 /** The repository root. */
-export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const root = repoRoot;
 
 /** Every .ts file (not .d.ts) below `dir`, as paths relative to the root. */
 export function sourceFiles(dir: string): string[] {

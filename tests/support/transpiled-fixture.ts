@@ -10,8 +10,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { repoRoot } from './repo-root.js';
 
-const repoRoot = path.join(import.meta.dirname, '..', '..');
 
 export interface TranspiledFixture {
   /** The entry's .js path. */

@@ -10,13 +10,12 @@
 import t from 'tap';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Runnel } from '../../client/index.js';
 import { startBrokerProcess } from '../support/broker-process.js';
 import { batchesIn, flipByte } from '../support/segment-damage.js';
 import { linesOf, runnel } from './run-cli.js';
+import { repoRoot } from '../support/repo-root.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The example lines of the fenced block that follows `intro` in CLI.md. */

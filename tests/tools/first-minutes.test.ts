@@ -13,11 +13,10 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freshDataDir, startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { linesOf, RUNNEL_BIN, runnel, unusedPort, type CliResult } from './run-cli.js';
+import { repoRoot } from '../support/repo-root.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** Well under the 30 s `runnel offsets` used to take against a dead broker, well over the ~3 s it takes now. */
 const DEAD_BROKER_BOUND_MS = 15_000;
 

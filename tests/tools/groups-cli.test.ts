@@ -9,9 +9,10 @@ import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { fakeGroupsCluster, key, type FakeGroupsCluster } from '../client/fake-groups.js';
 import { linesOf, runnel } from './run-cli.js';
+import { inRepo } from '../support/repo-root.js';
 
 const MINUTE = 60_000;
-const cliDoc = readFileSync(new URL('../../docs/CLI.md', import.meta.url), 'utf8');
+const cliDoc = readFileSync(inRepo('docs', 'CLI.md'), 'utf8');
 
 async function cluster(t: Test): Promise<FakeGroupsCluster> {
   const c = await fakeGroupsCluster(t, { brokers: 2, topics: { orders: 2 } });

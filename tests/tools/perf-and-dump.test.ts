@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildBatch } from '../../protocol/batch/builder.js';
 import { stampBatch } from '../../protocol/batch/header.js';
 import { describeError } from '../../tools/cli-error.js';
@@ -20,9 +19,10 @@ import { RunnelError } from '../../client/index.js';
 import { collectConfig, intOption, parseAcks, parseBootstrap } from '../../tools/options.js';
 import { LatencyHistogram } from '../../tools/perf/latency-histogram.js';
 import { formatSummary, formatWindow, PerfMeter } from '../../tools/perf/perf-meter.js';
+import { inRepo } from '../support/repo-root.js';
 
 /** The built CLI (npm test builds first). */
-const RUNNEL_BIN = fileURLToPath(new URL('../../bin/runnel.js', import.meta.url));
+const RUNNEL_BIN = inRepo('bin', 'runnel.js');
 
 t.test('latency histogram: percentiles of 1..1000 µs, reported in ms', async (t) => {
   const histogram = new LatencyHistogram();

@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { repoRoot } from '../support/repo-root.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const README_ADDRESS = "'127.0.0.1:9092'";
 const RUN_TIMEOUT_MS = 30_000;
 
