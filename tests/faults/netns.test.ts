@@ -11,7 +11,7 @@ import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { transpiledFixture } from '../support/transpiled-fixture.js';
+import { builtFixture } from '../support/built-fixture.js';
 import { CLIENT, cleanStaleLabs, createNetLab, netnsUnavailableReason } from '../support/netns.js';
 import { JsonLines } from './json-lines.js';
 import { inRepo } from '../support/repo-root.js';
@@ -138,8 +138,7 @@ t.test('a lab goes with its process when a signal ends it (a timed-out test)', a
     t.fail(`network namespaces are not usable here: ${reason}`);
     return;
   }
-  const fixture = transpiledFixture('tests/faults/fixtures/lab-owner.ts');
-  t.teardown(() => fixture.remove());
+  const fixture = builtFixture('tests/faults/fixtures/lab-owner.ts');
   const owner = spawn(process.execPath, [fixture.path], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => void owner.kill('SIGKILL'));
   const ready = await new JsonLines(owner.stdout!).next<{ namespaces: string[]; pid: number }>((l) => Array.isArray(l.namespaces), WAIT_MS, 'the lab owner\'s ready line');

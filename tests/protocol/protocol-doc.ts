@@ -16,7 +16,6 @@ import { Errors, type ErrorSpec } from '../../protocol/errors.js';
 import { avroSchemaVersions, type AvroApiName } from '../../protocol/schemas/index.js';
 import { repoRoot } from '../support/repo-root.js';
 
-export { repoRoot };
 export const protocolDocPath = join(repoRoot, 'docs', 'PROTOCOL.md');
 
 const HAND_CODED: Record<'Produce' | 'Fetch', string> = { Produce: 'protocol/codecs/produce.ts', Fetch: 'protocol/codecs/fetch.ts' };

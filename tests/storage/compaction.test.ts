@@ -33,7 +33,7 @@ import { HandleCache } from '../../broker/storage/handle-cache.js';
 import type { CompactOptions } from '../../broker/storage/cleaner.js';
 import { compactConfig, DIR, enc, oneGroupLog, openLog, Writer, type Rec } from '../fixtures/compaction-log.js';
 import type { SwapChildMessage } from '../fixtures/compaction-swap-child.js';
-import { transpiledFixture } from '../support/transpiled-fixture.js';
+import { builtFixture } from '../support/built-fixture.js';
 
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -370,11 +370,8 @@ t.test('a crash between any two steps of the swap recovers the old set or the ne
 
 t.test('a process SIGKILLed between any two steps of the swap, on the real file system', async (t) => {
   const root = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'runnel-compaction-'));
-  const child = transpiledFixture('tests/fixtures/compaction-swap-child.ts');
-  t.teardown(() => {
-    nodeFs.rmSync(root, { recursive: true, force: true });
-    child.remove();
-  });
+  const child = builtFixture('tests/fixtures/compaction-swap-child.ts');
+  t.teardown(() => nodeFs.rmSync(root, { recursive: true, force: true }));
   // The same log (seed 3) compacted without interruption, here: the old set, the new set and the model.
   const reference = await oneGroupLog(3, realFileSystem, path.join(root, 'reference'));
   const oldOffsets = (await readAll(t, reference.writer.log)).records.map((r) => r.offset);

@@ -8,8 +8,8 @@
  * runs (about 1.2 s each on a quiet machine); each is bounded in time, so a
  * stuck child fails the test instead of shortening it.
  *
- * The fixture is forked as plain node, transpiled once
- * (tests/support/transpiled-fixture.ts).
+ * The fixture is forked as plain node, as the build compiled it
+ * (tests/support/built-fixture.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { seededRng } from '../../broker/world/rng.js';
 import { parseLogConfig } from '../../broker/storage/log-config.js';
 import { PartitionLog } from '../../broker/storage/partition-log.js';
 import { appenderBatch, type AppenderMessage } from '../fixtures/storage-appender.js';
-import { transpiledFixture } from '../support/transpiled-fixture.js';
+import { builtFixture } from '../support/built-fixture.js';
 
 const ROUNDS = 30;
 /** A round that takes this long is stuck: fail rather than wait for tap's file timeout. */
@@ -33,11 +33,8 @@ const SEGMENT_BYTES = 256 * 1024;
 t.test('SIGKILL at random moments never loses an acknowledged batch', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'runnel-crash-'));
   const logDir = path.join(dir, 'crash-0');
-  const fixture = transpiledFixture('tests/fixtures/storage-appender.ts');
-  t.teardown(() => {
-    rmSync(dir, { recursive: true, force: true });
-    fixture.remove();
-  });
+  const fixture = builtFixture('tests/fixtures/storage-appender.ts');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const rng = seededRng(2024);
   const started = Date.now();
   const config = parseLogConfig({ 'segment.bytes': String(SEGMENT_BYTES) });
