@@ -57,6 +57,7 @@ import { systemClock, type Clock } from './world/clock.js';
 import { realFileSystem, type FileSystem } from './world/file-system.js';
 import { systemRng, type Rng } from './world/rng.js';
 import type { KeyProvider } from './storage/encryption/key-provider.js';
+import { aesGcm, aesGcmFallback } from './storage/encryption/aes-gcm.js';
 import { keyProviderFromConfig } from './storage/encryption/keys-from-config.js';
 import { WorkerBatchOpener } from './storage/encryption/batch-opener.js';
 import { nodeTransport, type Transport } from './world/transport.js';
@@ -167,7 +168,11 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const topicImage = (topic: string) => (store ?? cache!).image.topics.get(topic);
 
     const keys = world.keys !== undefined ? world.keys : await keyProviderFromConfig(config.encryption, (file) => fs.readFile(file));
-    if (keys !== null) logger.info({ event: 'encryptionKeys', currentKeyId: keys.currentKeyId() }, `encryption at rest: new batches of encrypted topics go under key ${keys.currentKeyId()}`);
+    if (keys !== null) {
+      logger.info({ event: 'encryptionKeys', currentKeyId: keys.currentKeyId(), cipher: aesGcm().name }, `encryption at rest: new batches of encrypted topics go under key ${keys.currentKeyId()} (AES-256-GCM: ${aesGcm().name})`);
+      const fallback = aesGcmFallback();
+      if (fallback !== null) logger.warn({ event: 'encryptionSlowCipher', reason: fallback }, `encryption at rest runs on node:crypto, 2-3x slower than the native addon: ${fallback}`);
+    }
     // Started only when keys are configured; its threads start with the first large read of an encrypted topic.
     const opener = keys === null || openerThreads === 0 ? undefined : new WorkerBatchOpener(openerThreads);
     if (opener !== undefined) cleanups.push(() => opener.close());

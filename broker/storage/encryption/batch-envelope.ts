@@ -35,7 +35,6 @@
  * Opening gives back the exact plaintext batch that was sealed, CRC and all,
  * so consumers and followers receive what the producer sent.
  */
-import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import {
   BATCH_HEADER_BYTES,
   BATCH_LOG_OVERHEAD,
@@ -44,14 +43,13 @@ import {
   readI64,
   sealBatchCrc,
 } from '../../../protocol/batch/header.js';
+import { GCM_NONCE_BYTES, GCM_TAG_BYTES, type GcmKey } from './aes-gcm.js';
 
 /** Attribute bit of a batch in envelope form; a batch arriving over the wire with it set is refused (batch-validation.ts). */
 export const ATTR_ENCRYPTED = 0x4000;
 export const ENVELOPE_VERSION = 1;
-export const NONCE_BYTES = 12;
-export const TAG_BYTES = 16;
-const CIPHER = 'aes-256-gcm';
-const NOTHING = new Uint8Array(0);
+export const NONCE_BYTES = GCM_NONCE_BYTES;
+export const TAG_BYTES = GCM_TAG_BYTES;
 
 /** Bytes an envelope adds to a batch whose key id is `keyIdBytes` long. */
 export function envelopeOverhead(keyIdBytes: number): number {
@@ -78,7 +76,7 @@ function additionalData(disk: Uint8Array, pos: number, keyIdBytes: number): Uint
  * Writes the envelope form of the plaintext batch at `plain[pos, pos+size)`
  * into `out` at `outPos`; returns its size. `nonce` must be fresh for `key`.
  */
-export function sealBatch(plain: Uint8Array, pos: number, sizeBytes: number, keyId: Uint8Array, key: KeyObject, nonce: Uint8Array, out: Uint8Array, outPos: number): number {
+export function sealBatch(plain: Uint8Array, pos: number, sizeBytes: number, keyId: Uint8Array, key: GcmKey, nonce: Uint8Array, out: Uint8Array, outPos: number): number {
   const recordsBytes = sizeBytes - BATCH_HEADER_BYTES;
   const diskBytes = sizeBytes + envelopeOverhead(keyId.byteLength);
   const header = out.subarray(outPos, outPos + BATCH_HEADER_BYTES);
@@ -93,14 +91,8 @@ export function sealBatch(plain: Uint8Array, pos: number, sizeBytes: number, key
   at += keyId.byteLength;
   out.set(nonce, at);
   at += NONCE_BYTES;
-  const cipher = createCipheriv(CIPHER, key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(additionalData(out, outPos, keyId.byteLength));
-  const body = cipher.update(plain.subarray(pos + BATCH_HEADER_BYTES, pos + sizeBytes));
-  const tail = cipher.final();
-  out.set(body, at);
-  out.set(tail, at + body.byteLength);
-  at += recordsBytes;
-  out.set(cipher.getAuthTag(), at);
+  const body = out.subarray(at, at + recordsBytes);
+  key.seal(nonce, additionalData(out, outPos, keyId.byteLength), plain.subarray(pos + BATCH_HEADER_BYTES, pos + sizeBytes), body, out.subarray(at + recordsBytes, at + recordsBytes + TAG_BYTES));
   sealBatchCrc(out, outPos, diskBytes);
   return diskBytes;
 }
@@ -133,34 +125,23 @@ export function envelopeInfo(disk: Uint8Array, pos: number, sizeBytes: number): 
  * written to `out` at `outPos` (which may be `disk` itself at or before
  * `pos`: the plaintext is shorter). Returns its size; throws EnvelopeError
  * when the tag does not authenticate (tampered bytes, or a different key
- * under that id).
+ * under that id), after which the envelope's bytes are not to be used.
  */
-export function openBatch(disk: Uint8Array, pos: number, sizeBytes: number, key: KeyObject, out: Uint8Array, outPos: number): number {
+export function openBatch(disk: Uint8Array, pos: number, sizeBytes: number, key: GcmKey, out: Uint8Array, outPos: number): number {
   const { baseOffset } = envelopeInfo(disk, pos, sizeBytes);
   const keyIdBytes = disk[pos + BATCH_HEADER_BYTES + 1] as number;
   const plainBytes = sizeBytes - envelopeOverhead(keyIdBytes);
   const nonceAt = pos + BATCH_HEADER_BYTES + 2 + keyIdBytes;
   const bodyAt = nonceAt + NONCE_BYTES;
   const tagAt = pos + sizeBytes - TAG_BYTES;
-  const decipher = createDecipheriv(CIPHER, key, disk.subarray(nonceAt, bodyAt), { authTagLength: TAG_BYTES });
-  decipher.setAAD(additionalData(disk, pos, keyIdBytes));
-  decipher.setAuthTag(disk.subarray(tagAt, tagAt + TAG_BYTES));
-  // V8 copies into shared memory byte by byte unless the target is 8-byte aligned (~10x slower: the worker
-  // path opens in a shared buffer, batch-opener.ts): the first bytes up to an aligned address are decrypted apart.
-  const lead = out.buffer instanceof SharedArrayBuffer ? Math.min((8 - ((out.byteOffset + outPos + BATCH_HEADER_BYTES) % 8)) % 8, tagAt - bodyAt) : 0;
-  const head = lead > 0 ? decipher.update(disk.subarray(bodyAt, bodyAt + lead)) : NOTHING;
-  const body = decipher.update(disk.subarray(bodyAt + lead, tagAt));
-  let tail: Buffer;
-  try {
-    tail = decipher.final();
-  } catch {
+  const aad = additionalData(disk, pos, keyIdBytes);
+  // Header first: it ends before the nonce, the ciphertext and the tag wherever `out` is, while the opened
+  // records may land over the envelope's own header (`out` is `disk`, before `pos`).
+  if (out !== disk || outPos !== pos) out.set(disk.subarray(pos, pos + BATCH_HEADER_BYTES), outPos);
+  const target = out.subarray(outPos + BATCH_HEADER_BYTES, outPos + plainBytes);
+  if (!key.open(disk.subarray(nonceAt, bodyAt), aad, disk.subarray(bodyAt, tagAt), target, disk.subarray(tagAt, tagAt + TAG_BYTES))) {
     throw new EnvelopeError(`the encrypted batch at offset ${baseOffset} does not authenticate: its bytes were changed, or the key under its id is not the one it was written with`);
   }
-  // Header first: `out` may overlap `disk` at or before `pos`, and the body is already copied out of it.
-  if (out !== disk || outPos !== pos) out.set(disk.subarray(pos, pos + BATCH_HEADER_BYTES), outPos);
-  out.set(head, outPos + BATCH_HEADER_BYTES);
-  out.set(body, outPos + BATCH_HEADER_BYTES + head.byteLength);
-  out.set(tail, outPos + BATCH_HEADER_BYTES + head.byteLength + body.byteLength);
   const dv = view(out);
   dv.setInt32(outPos + BATCH_OFFSET_LENGTH, plainBytes - BATCH_LOG_OVERHEAD);
   dv.setUint16(outPos + BATCH_OFFSET_ATTRIBUTES, dv.getUint16(outPos + BATCH_OFFSET_ATTRIBUTES) & ~ATTR_ENCRYPTED);

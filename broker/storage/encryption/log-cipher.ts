@@ -22,10 +22,10 @@
  * served and never skipped); a key the provider lacks is EncryptionKeyError,
  * a configuration problem that fails the request and leaves the log online.
  */
-import { createSecretKey, type KeyObject } from 'node:crypto';
 import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../../../protocol/batch/header.js';
 import type { Rng } from '../../world/rng.js';
 import { CorruptLogError } from '../errors.js';
+import { aesGcm, type GcmKey } from './aes-gcm.js';
 import { EnvelopeError, NONCE_BYTES, envelopeInfo, envelopeOverhead, isEncryptedBatch, openBatch, sealBatch } from './batch-envelope.js';
 import type { BatchOpener } from './batch-opener.js';
 import { EncryptionKeyError, isValidKeyId, type KeyProvider } from './key-provider.js';
@@ -51,7 +51,8 @@ function batchSize(bytes: Uint8Array, pos: number): number {
 }
 
 export class LogCipher {
-  readonly #keyObjects = new Map<string, KeyObject>();
+  readonly #keys = new Map<string, GcmKey>();
+  readonly #gcm = aesGcm();
 
   constructor(readonly opts: EncryptionOptions) {}
 
@@ -61,11 +62,11 @@ export class LogCipher {
     return this.opts.keys;
   }
 
-  #key(id: string): KeyObject {
-    let key = this.#keyObjects.get(id);
+  #key(id: string): GcmKey {
+    let key = this.#keys.get(id);
     if (key === undefined) {
-      key = createSecretKey(this.#provider().key(id));
-      this.#keyObjects.set(id, key);
+      key = this.#gcm.key(this.#provider().key(id));
+      this.#keys.set(id, key);
     }
     return key;
   }

@@ -1,0 +1,182 @@
+/*
+ * AES-256-GCM for encryption at rest, into buffers the caller owns.
+ *
+ * Why native: Node's crypto gives every update() a freshly allocated output
+ * buffer and sets a cipher up per call through JavaScript objects; on this
+ * project's reference machine that ran at 620-1,600 us per MiB sealed, where
+ * the same OpenSSL (the one Node itself is linked with: these are Node's
+ * headers and symbols, nothing else is linked) runs at 300-400 when it
+ * writes where it is told (bench/encryption.ts measures both). JavaScript
+ * keeps every decision (formats, nonces, errors); this file only runs the
+ * cipher.
+ *
+ *   key(bytes32)                              -> a key handle (its schedule, made once)
+ *   seal(key, nonce12, aad, input, out, tag16) -> undefined  (out may be input itself)
+ *   open(key, nonce12, aad, input, out, tag16) -> boolean    (false: the tag does not authenticate;
+ *                                                             out then holds unauthenticated bytes)
+ *
+ * Buffers are any Uint8Array views, shared memory included. For seal, input
+ * and out are the same bytes or do not overlap (OpenSSL's rule). open also
+ * takes an out that overlaps input otherwise (a plaintext moving down over
+ * its own envelope): it opens in place and moves the result, consuming
+ * input; memmove here is fast at any alignment, where a JavaScript copy
+ * within shared memory goes byte by byte.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <node_api.h>
+#include <openssl/evp.h>
+
+typedef struct {
+  EVP_CIPHER_CTX *seal;
+  EVP_CIPHER_CTX *open;
+} gcm_key;
+
+/* Tags key handles, so a stray external from another addon is refused instead of dereferenced. */
+static const napi_type_tag KEY_TAG = {0x8f0d3c1e5a7b4d21ULL, 0x9e6a2f4c1b3d5e70ULL};
+
+static void throw_type(napi_env env, const char *message) { napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message); }
+
+/* The bytes of a Uint8Array (or Buffer) argument; 0 after throwing when it is not one. */
+static int bytes_of(napi_env env, napi_value value, unsigned char **data, size_t *length, const char *what) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  napi_value backing;
+  size_t offset;
+  void *ptr = NULL;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, length, &ptr, &backing, &offset) != napi_ok || type != napi_uint8_array) {
+    throw_type(env, what);
+    return 0;
+  }
+  *data = ptr;
+  return 1;
+}
+
+static void free_key(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  gcm_key *key = data;
+  /* EVP_CIPHER_CTX_free clears the key schedule before it frees it. */
+  EVP_CIPHER_CTX_free(key->seal);
+  EVP_CIPHER_CTX_free(key->open);
+  free(key);
+}
+
+static napi_value make_key(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  unsigned char *bytes;
+  size_t length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1 || !bytes_of(env, argv[0], &bytes, &length, "key: a Uint8Array of 32 bytes")) return NULL;
+  if (length != 32) {
+    napi_throw_range_error(env, "ERR_CRYPTO_INVALID_KEYLEN", "an AES-256 key is 32 bytes");
+    return NULL;
+  }
+  gcm_key *key = calloc(1, sizeof *key);
+  if (key == NULL) {
+    napi_throw_error(env, NULL, "out of memory for an AES-GCM key");
+    return NULL;
+  }
+  key->seal = EVP_CIPHER_CTX_new();
+  key->open = EVP_CIPHER_CTX_new();
+  if (key->seal == NULL || key->open == NULL || EVP_EncryptInit_ex(key->seal, EVP_aes_256_gcm(), NULL, bytes, NULL) != 1 ||
+      EVP_DecryptInit_ex(key->open, EVP_aes_256_gcm(), NULL, bytes, NULL) != 1) {
+    free_key(env, key, NULL);
+    napi_throw_error(env, NULL, "OpenSSL could not set up an AES-256-GCM key");
+    return NULL;
+  }
+  napi_value handle;
+  if (napi_create_external(env, key, free_key, NULL, &handle) != napi_ok) {
+    free_key(env, key, NULL);
+    return NULL;
+  }
+  napi_type_tag_object(env, handle, &KEY_TAG);
+  return handle;
+}
+
+/* Runs one seal (encrypt != 0) or open; returns 1 when OpenSSL succeeded (for open: the tag authenticated), -1 after throwing. */
+static int run(napi_env env, napi_callback_info info, int encrypt) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return -1;
+  if (argc < 6) {
+    throw_type(env, "expected (key, nonce, aad, input, out, tag)");
+    return -1;
+  }
+  bool tagged = false;
+  gcm_key *key = NULL;
+  if (napi_check_object_type_tag(env, argv[0], &KEY_TAG, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, argv[0], (void **)&key) != napi_ok) {
+    throw_type(env, "key: a handle made by key()");
+    return -1;
+  }
+  unsigned char *nonce, *aad, *input, *out, *tag;
+  size_t nonce_len, aad_len, input_len, out_len, tag_len;
+  if (!bytes_of(env, argv[1], &nonce, &nonce_len, "nonce: a Uint8Array") || !bytes_of(env, argv[2], &aad, &aad_len, "aad: a Uint8Array") ||
+      !bytes_of(env, argv[3], &input, &input_len, "input: a Uint8Array") || !bytes_of(env, argv[4], &out, &out_len, "out: a Uint8Array") ||
+      !bytes_of(env, argv[5], &tag, &tag_len, "tag: a Uint8Array")) {
+    return -1;
+  }
+  if (nonce_len != 12 || tag_len != 16 || out_len != input_len || input_len > INT_MAX || aad_len > INT_MAX) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "nonce is 12 bytes, tag 16, out as long as input (at most 2 GiB)");
+    return -1;
+  }
+  /* OpenSSL works in place only on the very same bytes. */
+  int moved = out != input && out < input + input_len && input < out + out_len;
+  if (moved && encrypt) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "seal: input and out overlap without being the same bytes");
+    return -1;
+  }
+  unsigned char *into = moved ? input : out;
+  EVP_CIPHER_CTX *ctx = encrypt ? key->seal : key->open;
+  int n = 0;
+  int ok;
+  /* A null cipher and key keep the schedule made in key(); only the nonce is new. */
+  if (encrypt) {
+    ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) == 1 && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) == 1 &&
+         EVP_EncryptUpdate(ctx, out, &n, input, (int)input_len) == 1 && EVP_EncryptFinal_ex(ctx, out + n, &n) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+    if (!ok) {
+      napi_throw_error(env, NULL, "OpenSSL failed to seal");
+      return -1;
+    }
+    return 1;
+  }
+  if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 || EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1 ||
+      EVP_DecryptUpdate(ctx, into, &n, input, (int)input_len) != 1 || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) != 1) {
+    napi_throw_error(env, NULL, "OpenSSL failed to open");
+    return -1;
+  }
+  /* GCM is a stream: every byte came out of the update above, and final only checks the tag. */
+  int authentic = EVP_DecryptFinal_ex(ctx, into + n, &n) == 1;
+  if (moved) memmove(out, input, input_len);
+  return authentic ? 1 : 0;
+}
+
+static napi_value seal(napi_env env, napi_callback_info info) {
+  run(env, info, 1);
+  return NULL;
+}
+
+static napi_value open_(napi_env env, napi_callback_info info) {
+  int result = run(env, info, 0);
+  if (result < 0) return NULL;
+  napi_value authentic;
+  napi_get_boolean(env, result == 1, &authentic);
+  return authentic;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+      {"key", NULL, make_key, NULL, NULL, NULL, napi_default, NULL},
+      {"seal", NULL, seal, NULL, NULL, NULL, napi_default, NULL},
+      {"open", NULL, open_, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, 3, functions) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
