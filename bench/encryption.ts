@@ -4,7 +4,9 @@
  * encryption.enabled, on the same broker process (a random keyring passed
  * as encryption.keys) in the same run, alternating plain and encrypted so
  * both see the same machine. Figures only: medians of the runs, their
- * spread, and the encrypted/plain ratios. Before them, the cipher alone in
+ * spread, and the encrypted/plain ratios; the broker process's CPU per MB
+ * of each (from /proc), whose plain/encrypted ratio is what throughput
+ * would be where the broker's core is the limit. Before them, the cipher alone in
  * this process: CPU µs per MiB sealed and opened in 16 KiB and 64 KiB
  * batches, by the native addon the broker uses and by node:crypto
  * (storage/encryption/aes-gcm.ts).
@@ -18,7 +20,7 @@ import { isMainModule } from '../tools/main-module.js';
 import { runConsumePerf } from '../tools/perf/consume-perf.js';
 import type { PerfSummary } from '../tools/perf/perf-meter.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
-import { benchArgs, fixed, freshTopic, median, spread, startBroker } from './bench-support.js';
+import { benchArgs, fixed, freshTopic, median, perRecordCpu, spread, startBroker } from './bench-support.js';
 
 const USAGE = `Usage: node dist/bench/encryption.js [--records N] [--runs N] [--quick] [--json]   (build first)
   --records N   1 KiB records per run and topic kind (default 100,000; --quick 10,000)
@@ -29,15 +31,24 @@ const RECORD_BYTES = 1024;
 interface KindFigures {
   produceMbPerSec: number[];
   consumeMbPerSec: number[];
+  /** The broker process's CPU µs per MB (10^6 B) of records, from /proc: what the ratio would be where the broker's core is the limit. */
+  produceBrokerUsPerMb: number[];
+  consumeBrokerUsPerMb: number[];
 }
 
-async function oneRun(runnel: Runnel, records: number, config: Record<string, string>, into: KindFigures): Promise<void> {
+const emptyFigures = (): KindFigures => ({ produceMbPerSec: [], consumeMbPerSec: [], produceBrokerUsPerMb: [], consumeBrokerUsPerMb: [] });
+
+async function oneRun(runnel: Runnel, brokerPid: number | undefined, records: number, config: Record<string, string>, into: KindFigures): Promise<void> {
   const topic = await freshTopic(runnel, 1, config);
-  const produced: PerfSummary = await runProducePerf(runnel, { topic, numRecords: records, recordSize: RECORD_BYTES, producer: { acks: 1 } });
-  const consumed: PerfSummary = await runConsumePerf(runnel, { topic, numRecords: records });
-  if (produced.errors > 0 || consumed.errors > 0) throw new Error(`run on ${topic} lost records: ${produced.errors} produce errors, ${consumed.errors} not consumed`);
-  into.produceMbPerSec.push(produced.mbPerSec);
-  into.consumeMbPerSec.push(consumed.mbPerSec);
+  const produced = await perRecordCpu(brokerPid, records, () => runProducePerf(runnel, { topic, numRecords: records, recordSize: RECORD_BYTES, producer: { acks: 1 } }));
+  const consumed = await perRecordCpu(brokerPid, records, () => runConsumePerf(runnel, { topic, numRecords: records }));
+  const summaries: [PerfSummary, PerfSummary] = [produced.result, consumed.result];
+  if (summaries[0].errors > 0 || summaries[1].errors > 0) throw new Error(`run on ${topic} lost records: ${summaries[0].errors} produce errors, ${summaries[1].errors} not consumed`);
+  into.produceMbPerSec.push(summaries[0].mbPerSec);
+  into.consumeMbPerSec.push(summaries[1].mbPerSec);
+  const perMb = 1_000_000 / RECORD_BYTES;
+  if (produced.cpu.broker !== null) into.produceBrokerUsPerMb.push(produced.cpu.broker * perMb);
+  if (consumed.cpu.broker !== null) into.consumeBrokerUsPerMb.push(consumed.cpu.broker * perMb);
   await runnel.admin().deleteTopic(topic);
 }
 
@@ -82,12 +93,12 @@ async function runBench(records: number, runs: number, json: boolean): Promise<v
   const keyring = `bench=${randomBytes(32).toString('base64')}`;
   const broker = await startBroker(['--set', `encryption.keys=${keyring}`]);
   const runnel = new Runnel({ bootstrap: [broker.bootstrap] });
-  const plain: KindFigures = { produceMbPerSec: [], consumeMbPerSec: [] };
-  const sealed: KindFigures = { produceMbPerSec: [], consumeMbPerSec: [] };
+  const plain = emptyFigures();
+  const sealed = emptyFigures();
   try {
     for (let run = 0; run < runs; run++) {
-      await oneRun(runnel, records, {}, plain);
-      await oneRun(runnel, records, { 'encryption.enabled': 'true' }, sealed);
+      await oneRun(runnel, broker.child.pid, records, {}, plain);
+      await oneRun(runnel, broker.child.pid, records, { 'encryption.enabled': 'true' }, sealed);
     }
   } finally {
     await runnel.close();
@@ -98,6 +109,12 @@ async function runBench(records: number, runs: number, json: boolean): Promise<v
   console.log(`# ${runs} runs x ${records} records of ${RECORD_BYTES} B, acks=1, 1 partition, one broker; medians [min..max]`);
   console.log(line('produce', plain.produceMbPerSec, sealed.produceMbPerSec));
   console.log(line('consume', plain.consumeMbPerSec, sealed.consumeMbPerSec));
+  const cpuLine = (what: string, p: number[], e: number[]): string =>
+    p.length === 0 || e.length === 0
+      ? `${what.padEnd(8)} broker CPU: not measured (no /proc)`
+      : `${what.padEnd(8)} broker CPU us/MB plain ${fixed(median(p), 0)} [${spread(p)}]  encrypted ${fixed(median(e), 0)} [${spread(e)}]  plain/encrypted ${fixed((100 * median(p)) / median(e), 0)}%`;
+  console.log(cpuLine('produce', plain.produceBrokerUsPerMb, sealed.produceBrokerUsPerMb));
+  console.log(cpuLine('consume', plain.consumeBrokerUsPerMb, sealed.consumeBrokerUsPerMb));
   if (json) console.log(JSON.stringify({ records, runs, plain, encrypted: sealed }));
 }
 
