@@ -70,8 +70,14 @@ function sealTarget(bytes: number): Uint8Array {
   return scratch.subarray(0, bytes);
 }
 
+/**
+ * Ready keys by provider and key id, shared by every log of the broker: a
+ * native key holds OpenSSL contexts (its schedule, GHASH tables), about a
+ * KiB each, which once per partition would add up on a broker with many.
+ */
+const readyKeys = new WeakMap<KeyProvider, Map<string, GcmKey>>();
+
 export class LogCipher {
-  readonly #keys = new Map<string, GcmKey>();
   readonly #gcm = aesGcm();
   readonly #nonces = new Uint8Array(NONCES_PER_DRAW * NONCE_BYTES);
   #noncesUsed = NONCES_PER_DRAW;
@@ -85,10 +91,13 @@ export class LogCipher {
   }
 
   #key(id: string): GcmKey {
-    let key = this.#keys.get(id);
+    const provider = this.#provider();
+    let ready = readyKeys.get(provider);
+    if (ready === undefined) readyKeys.set(provider, (ready = new Map()));
+    let key = ready.get(id);
     if (key === undefined) {
-      key = this.#gcm.key(this.#provider().key(id));
-      this.#keys.set(id, key);
+      key = this.#gcm.key(provider.key(id));
+      ready.set(id, key);
     }
     return key;
   }
