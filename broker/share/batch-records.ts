@@ -66,11 +66,10 @@ export function recordMetas(buf: Uint8Array, pos: number, header: BatchHeader, f
     if (offset >= fromOffset) {
       if (out.length >= max) return offset;
       const keyLength = c.readVarint();
-      if (keyLength < -1) walk.fail(`key length ${keyLength}`);
-      const keyHash = keyLength === -1 ? null : xxhash32(c.readBytes(keyLength)) | 0;
-      const valueLength = c.readVarint();
-      if (valueLength < -1) walk.fail(`value length ${valueLength}`);
-      if (valueLength > 0) c.readBytes(valueLength);
+      const keyAt = c.pos;
+      skipBytes(c, keyLength, 'key');
+      const keyHash = keyLength === -1 ? null : xxhash32(c.buf, 0, keyAt, c.pos) | 0;
+      skipBytes(c, c.readVarint(), 'value');
       const dueMs = deliverAtIn(c) ?? 0;
       if (c.pos !== walk.recordEnd) walk.fail(`fields that end ${walk.recordEnd - c.pos} bytes before its length says`);
       out.push({ offset, keyHash, dueMs, timestampMs: logAppendTimeMs >= 0 ? logAppendTimeMs : header.firstTimestamp + walk.timestampDelta });
@@ -83,12 +82,14 @@ export function recordMetas(buf: Uint8Array, pos: number, header: BatchHeader, f
  * The batch at `buf[pos]` (its `header` read) holding only the records
  * at `offsets` (ascending; those outside the batch are ignored): the batch
  * itself when it holds no other record, is compressed or is a control
- * batch.
+ * batch. `crcChecked`: recordMetas has just walked this very batch (its CRC
+ * is not computed again; the cut batch gets a new one, so it must have
+ * been checked once).
  */
-export function sliceBatch(buf: Uint8Array, pos: number, header: BatchHeader, offsets: readonly number[]): Uint8Array {
+export function sliceBatch(buf: Uint8Array, pos: number, header: BatchHeader, offsets: readonly number[], crcChecked = false): Uint8Array {
   const whole = buf.subarray(pos, pos + header.sizeBytes);
   if ((header.attributes & (ATTR_CODEC_MASK | ATTR_CONTROL)) !== 0) return whole;
-  const walk = new RecordWalk(buf, pos, header);
+  const walk = new RecordWalk(buf, pos, header, crcChecked);
   /** Start and end of each run of kept records, in `buf`. */
   const spans: number[] = [];
   let kept = 0;
@@ -135,9 +136,9 @@ class RecordWalk {
   readonly #sectionEnd: number;
   #index = -1;
 
-  /** Checks the batch's CRC and that its record count can fit before anything is read. */
-  constructor(buf: Uint8Array, pos: number, header: BatchHeader) {
-    const crc = computeBatchCrc(buf, pos, header.sizeBytes);
+  /** Checks the batch's CRC (unless `crcChecked`) and that its record count can fit before anything is read. */
+  constructor(buf: Uint8Array, pos: number, header: BatchHeader, crcChecked = false) {
+    const crc = crcChecked ? header.crc : computeBatchCrc(buf, pos, header.sizeBytes);
     if (crc !== header.crc) throw new BatchFormatError(`CRC mismatch: stored 0x${header.crc.toString(16)}, computed 0x${crc.toString(16)}`, pos + BATCH_OFFSET_CRC);
     // A plain Uint8Array view: subarray on a Buffer goes through its species constructor at ~1.7x the cost.
     const plain = Object.getPrototypeOf(buf) === Uint8Array.prototype ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -184,13 +185,27 @@ function deliverAtIn(c: ByteCursor): number | undefined {
   for (let h = 0; h < count; h++) {
     const keyLength = c.readVarint();
     if (keyLength < 0) c.fail(`header key length ${keyLength}: header keys may not be null`);
-    const key = c.readBytes(keyLength);
+    const keyAt = c.pos;
+    skipBytes(c, keyLength, 'header key');
+    const ours = keyLength === DELIVER_AT.length && startsWith(c.buf, keyAt, DELIVER_AT);
     const valueLength = c.readVarint();
-    if (valueLength < -1) c.fail(`header value length ${valueLength} is negative`);
-    const value = valueLength === -1 ? null : c.readBytes(valueLength);
-    if (DELIVER_AT.equals(key)) dueMs = parseDeliverAt(value);
+    if (!ours) skipBytes(c, valueLength, 'header value');
+    else if (valueLength < -1) c.fail(`header value length ${valueLength} is negative`);
+    else dueMs = parseDeliverAt(valueLength === -1 ? null : c.readBytes(valueLength));
   }
   return dueMs;
+}
+
+/** Steps over a length-prefixed field's `length` bytes (-1: null), bounded as readBytes is, without making a view of them. */
+function skipBytes(c: ByteCursor, length: number, what: string): void {
+  if (length < -1) c.fail(`${what} length ${length} is negative`);
+  if (length > c.end - c.pos) c.fail(`${what} of ${length} bytes runs past its record`);
+  if (length > 0) c.pos += length;
+}
+
+function startsWith(buf: Uint8Array, pos: number, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (buf[pos + i] !== prefix[i]) return false;
+  return true;
 }
 
 function compressedMetas(buf: Uint8Array, pos: number, fromOffset: number, max: number, out: RecordMeta[], batchEnd: number): number {

@@ -50,9 +50,10 @@ export async function readCandidates(data: PartitionData, fromOffset: number, ma
       for (const { position, header } of batchesIn(chunk)) {
         if (full) break;
         if ((header.attributes & ATTR_CONTROL) === 0) {
-          batches?.push(chunk.subarray(position, position + header.sizeBytes));
           const had = records.length;
           const after = recordMetas(chunk, position, header, next, max, records);
+          // Only batches recordMetas found sound (its CRC checked): the answer cuts them without checking again.
+          batches?.push(chunk.subarray(position, position + header.sizeBytes));
           bytesSeen += (header.sizeBytes * (records.length - had)) / Math.max(1, header.recordCount);
           if (records.length >= max) full = true;
           next = Math.max(next, after);
@@ -69,14 +70,15 @@ export async function readCandidates(data: PartitionData, fromOffset: number, ma
  * (ascending), concatenated in offset order, each cut down to the records
  * at `offsets` (sliceBatch: a member that acquired 500 records of a
  * 2,000-record batch is sent 500). Batches in `known` (what readCandidates
- * just looked into) are taken as they are; the partition is read only for
- * offsets none of them holds (records redelivered from inside the window).
+ * just looked into, CRC checked) are not read again; the partition is read
+ * only for offsets none of them holds (records redelivered from inside the
+ * window).
  */
 export async function readBatchesHolding(data: PartitionData, offsets: readonly number[], known: readonly Uint8Array[] = []): Promise<Buffer> {
   if (offsets.length === 0) return Buffer.alloc(0);
   const parts = new Map<number, Uint8Array>();
   let missing = offsets;
-  const pick = (batches: Iterable<{ chunk: Uint8Array; position: number; header: BatchHeader }>): void => {
+  const pick = (batches: Iterable<{ chunk: Uint8Array; position: number; header: BatchHeader }>, crcChecked: boolean): void => {
     const left: number[] = [];
     let i = 0;
     for (const { chunk, position, header } of batches) {
@@ -84,16 +86,16 @@ export async function readBatchesHolding(data: PartitionData, offsets: readonly 
       while (i < missing.length && missing[i]! < header.baseOffset) left.push(missing[i++]!);
       const first = i;
       while (i < missing.length && missing[i]! <= lastOffset) i++;
-      if (i > first) parts.set(header.baseOffset, sliceBatch(chunk, position, header, missing.slice(first, i)));
+      if (i > first) parts.set(header.baseOffset, sliceBatch(chunk, position, header, missing.slice(first, i), crcChecked));
     }
     missing = [...left, ...missing.slice(i)];
   };
-  pick(batchesOf(known));
+  pick(batchesOf(known), true);
   while (missing.length > 0) {
     const read = await data.read(missing[0]!, READ_BYTES);
     if (read.records.length === 0) break;
     const before = missing.length;
-    pick(batchesOf(read.records));
+    pick(batchesOf(read.records), false);
     // Offsets the read passed over (compacted away, or gone): nothing to carry for them.
     const readTo = [...batchesOf(read.records)].reduce((end, b) => Math.max(end, b.header.baseOffset + b.header.lastOffsetDelta), -1);
     missing = missing.filter((o) => o > readTo);

@@ -333,7 +333,9 @@ export class ShareWindow {
     const chunks: { chunk: number; entries: Entry[] | null }[] = [];
     for (const chunk of [...this.#dirtyChunks].sort((a, b) => a - b)) {
       const entries: Entry[] = [];
-      for (let offset = chunk * CHUNK_RECORDS; offset < (chunk + 1) * CHUNK_RECORDS; offset++) {
+      // A chunk wholly below the start holds nothing (sorted entries are all in [start, end)): no lookups for its tombstone.
+      const below = this.#sorted && (chunk + 1) * CHUNK_RECORDS <= this.startOffset;
+      for (let offset = chunk * CHUNK_RECORDS; !below && offset < (chunk + 1) * CHUNK_RECORDS; offset++) {
         const e = this.#entries.get(offset);
         if (e !== undefined) entries.push({ ...e });
       }
@@ -489,7 +491,7 @@ export class ShareWindow {
   }
 
   #touch(offset: number): void {
-    if (this.#parked.has(offset)) this.#dirtyParked.add(offset);
+    if (this.#parked.size > 0 && this.#parked.has(offset)) this.#dirtyParked.add(offset);
     else this.#dirtyChunks.add(Math.floor(offset / CHUNK_RECORDS));
   }
 

@@ -35,7 +35,7 @@ function randomRecord(rng: Rng, i: number): RecordInput {
     return { key: `h${rng.int(3)}`, value: rng.int(3) === 0 ? null : Buffer.from(`v${i}`) };
   });
   return {
-    key: rng.int(4) === 0 ? null : Buffer.from(`key-${rng.int(50)}`),
+    key: rng.int(4) === 0 ? null : Buffer.from(`key-${'k'.repeat(rng.int(40))}${rng.int(50)}`),
     value: rng.int(5) === 0 ? null : rng.fill(new Uint8Array(rng.int(300))),
     headers,
     timestamp: 1_600_000_000_000 + rng.int(100_000),
