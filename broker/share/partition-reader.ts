@@ -23,12 +23,17 @@ export interface PartitionData {
 
 export const READ_BYTES = 1024 * 1024;
 /**
- * The first read for candidates: enough for a few hundred small records, so
- * a fetch of 500 does not copy a megabyte out of the log to use 50 KiB of
- * it (a read returns at least one whole batch, whatever its size). Later
- * reads of the same call are sized by the bytes per record seen so far.
+ * Reads for candidates are sized to what is wanted, so a fetch of 500 does
+ * not copy a megabyte out of the log to use 60 KiB of it. A read returns
+ * only whole batches within its size (at least one), and the first batch
+ * is mostly taken already (the last fetch stopped inside it): the first
+ * read asks for GUESS_RECORD_BYTES per record wanted (twice what a 100-byte
+ * record takes on disk) plus BATCH_SLACK_BYTES (a producer's usual batch),
+ * so one read usually does; a further read of the same call asks for the
+ * bytes per record seen so far, at least BATCH_SLACK_BYTES.
  */
-const FIRST_READ_BYTES = 64 * 1024;
+const BATCH_SLACK_BYTES = 64 * 1024;
+const GUESS_RECORD_BYTES = 256;
 
 /**
  * The records from `fromOffset` (-1: the log start: a new group reads a
@@ -40,7 +45,7 @@ export async function readCandidates(data: PartitionData, fromOffset: number, ma
   const from = Math.max(fromOffset, data.logStartOffset, 0);
   const records: RecordMeta[] = [];
   let next = from;
-  let readBytes = FIRST_READ_BYTES;
+  let readBytes = Math.min(READ_BYTES, BATCH_SLACK_BYTES + max * GUESS_RECORD_BYTES);
   let bytesSeen = 0;
   for (let reads = 0; records.length < max && reads < 64; reads++) {
     const read = await data.read(next, readBytes);
@@ -60,7 +65,7 @@ export async function readCandidates(data: PartitionData, fromOffset: number, ma
         } else next = header.baseOffset + header.lastOffsetDelta + 1;
       }
     }
-    readBytes = Math.min(READ_BYTES, Math.max(FIRST_READ_BYTES, Math.ceil((bytesSeen / Math.max(1, records.length)) * (max - records.length))));
+    readBytes = Math.min(READ_BYTES, Math.max(BATCH_SLACK_BYTES, Math.ceil((bytesSeen / Math.max(1, records.length)) * (max - records.length))));
   }
   return { fromOffset: from, toOffset: next, records };
 }
