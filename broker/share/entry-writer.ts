@@ -44,10 +44,11 @@ export class EntryWriter {
   /** `prefix` (a one-byte kind) then a `ShareChunkKey` or `ShareDelayedKey` (they differ only in the last field's name: `chunk`, `offset`). */
   windowKey(prefix: number, groupId: string, topic: string, partition: number, last: number): Buffer {
     this.#start(prefix);
-    this.#string(groupId);
-    this.#string(topic);
-    this.#long(partition);
-    this.#long(last);
+    this.#room(2 * LONG_BYTES + stringRoom(groupId) + stringRoom(topic));
+    let pos = writeString(this.#buf, this.#pos, groupId);
+    pos = writeString(this.#buf, pos, topic);
+    pos = writeLong(this.#buf, pos, partition);
+    this.#pos = writeLong(this.#buf, pos, last);
     return this.#take();
   }
 
@@ -69,28 +70,37 @@ export class EntryWriter {
     return out;
   }
 
+  /** One entry: room for all of it is made once, then every field is written with no further check (this runs per record, twice). */
   #entry(e: ShareEntryValue): void {
-    this.#long(e.offset);
-    this.#long(e.state);
-    this.#long(e.deliveryCount);
-    if (e.holder === null) this.#long(0);
+    this.#room(ENTRY_LONGS * LONG_BYTES + (e.holder === null ? 0 : stringRoom(e.holder)) + (e.error === null ? 0 : stringRoom(e.error)));
+    const buf = this.#buf;
+    let pos = writeLong(buf, this.#pos, e.offset);
+    pos = writeLong(buf, pos, e.state);
+    pos = writeLong(buf, pos, e.deliveryCount);
+    if (e.holder === null) buf[pos++] = 0;
     else {
-      this.#long(1);
-      this.#string(e.holder);
+      buf[pos++] = 2; // union branch 1, zigzag
+      pos = writeString(buf, pos, e.holder);
     }
-    this.#long(e.lockUntilMs);
-    this.#long(e.dueMs);
-    if (e.keyHash === null) this.#long(0);
+    pos = writeLong(buf, pos, e.lockUntilMs);
+    pos = writeLong(buf, pos, e.dueMs);
+    if (e.keyHash === null) buf[pos++] = 0;
     else {
-      this.#long(1);
-      this.#long(e.keyHash);
+      buf[pos++] = 2;
+      pos = writeLong(buf, pos, e.keyHash);
     }
-    this.#long(e.timestampMs);
-    if (e.error === null) this.#long(0);
+    pos = writeLong(buf, pos, e.timestampMs);
+    if (e.error === null) buf[pos++] = 0;
     else {
-      this.#long(1);
-      this.#string(e.error);
+      buf[pos++] = 2;
+      pos = writeString(buf, pos, e.error);
     }
+    this.#pos = pos;
+  }
+
+  #long(n: number): void {
+    this.#room(LONG_BYTES);
+    this.#pos = writeLong(this.#buf, this.#pos, n);
   }
 
   #room(bytes: number): void {
@@ -99,71 +109,91 @@ export class EntryWriter {
     this.#buf.copy(grown, 0, 0, this.#pos);
     this.#buf = grown;
   }
+}
 
-  /** A zigzag varint of a safe integer (int and long encode alike). */
-  #long(n: number): void {
-    this.#room(10);
-    const buf = this.#buf;
-    if (n >= 0 && n < 64 && (n | 0) === n) {
-      // Most fields: a state, a count, a union branch, a zero.
-      buf[this.#pos++] = n << 1;
-      return;
-    }
-    if (!Number.isInteger(n) || n > MAX_LONG || n < -MAX_LONG) throw new TypeError(`a share entry field must be a safe integer within +-${MAX_LONG} (avsc's long), got ${n}`);
-    if (n >= -0x40000000 && n < 0x40000000) {
-      // 31-bit: zigzag and shifts in int32 arithmetic.
-      let z = (n << 1) ^ (n >> 31);
-      while (z > 0x7f || z < 0) {
-        buf[this.#pos++] = (z & 0x7f) | 0x80;
-        z >>>= 7;
-      }
-      buf[this.#pos++] = z;
-      return;
-    }
-    // Beyond 31 bits (timestamps, deadlines): the zigzag value 2q + sign (q = n, or -n - 1 for a negative n)
-    // can pass 2^53, where doubles lose odd numbers, so it is built in two 32-bit halves (int32 arithmetic only).
-    const sign = n < 0 ? 1 : 0;
-    const q = n < 0 ? -n - 1 : n;
-    const lo = q >>> 0;
-    let zhi = ((Math.floor(q / 0x1_0000_0000) << 1) | (lo >>> 31)) >>> 0;
-    let zlo = ((lo << 1) | sign) >>> 0;
-    while (zhi !== 0) {
-      buf[this.#pos++] = (zlo & 0x7f) | 0x80;
-      zlo = ((zlo >>> 7) | (zhi << 25)) >>> 0;
-      zhi >>>= 7;
-    }
-    while (zlo > 0x7f) {
-      buf[this.#pos++] = (zlo & 0x7f) | 0x80;
-      zlo >>>= 7;
-    }
-    buf[this.#pos++] = zlo;
-  }
+/** The most bytes a zigzag varint long takes. */
+const LONG_BYTES = 10;
+/** An entry's longs and union branches (strings' bytes are counted apart). */
+const ENTRY_LONGS = 12;
 
-  #string(s: string): void {
-    // Member ids, group and topic names are ASCII nearly always: copied char by char, with no call into C++.
-    const length = s.length;
-    if (length < 128) {
-      this.#room(1 + length);
-      const buf = this.#buf;
-      const lengthAt = this.#pos;
-      let at = lengthAt + 1;
-      let i = 0;
-      for (; i < length; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[at++] = c;
-      }
-      if (i === length) {
-        buf[lengthAt] = length << 1; // the zigzag length, one byte below 64
-        if (length < 64) {
-          this.#pos = at;
-          return;
-        }
-      }
-    }
-    const bytes = Buffer.byteLength(s, 'utf8');
-    this.#long(bytes);
-    this.#room(bytes);
-    this.#pos += this.#buf.write(s, this.#pos, 'utf8');
+/** The most bytes a string takes: its length (a long) and up to 3 UTF-8 bytes per UTF-16 unit. */
+function stringRoom(s: string): number {
+  return LONG_BYTES + 3 * s.length;
+}
+
+/** Writes a zigzag varint of a safe integer (int and long encode alike) at `pos` (room made by the caller); returns the position after it. */
+function writeLong(buf: Buffer, pos: number, n: number): number {
+  if (n >= 0 && n < 64 && (n | 0) === n) {
+    // Most fields: a state, a count, a union branch, a zero.
+    buf[pos++] = n << 1;
+    return pos;
   }
+  if (!Number.isInteger(n) || n > MAX_LONG || n < -MAX_LONG) throw new TypeError(`a share entry field must be a safe integer within +-${MAX_LONG} (avsc's long), got ${n}`);
+  if (n >= -0x40000000 && n < 0x40000000) {
+    // 31-bit: zigzag and shifts in int32 arithmetic.
+    let z = (n << 1) ^ (n >> 31);
+    while (z > 0x7f || z < 0) {
+      buf[pos++] = (z & 0x7f) | 0x80;
+      z >>>= 7;
+    }
+    buf[pos++] = z;
+    return pos;
+  }
+  if (n > 0 && n < 0x8_0000_0000_0000) {
+    // Timestamps and deadlines, below 2^51: the zigzag value 2n is exact in a double; its low 28 bits
+    // go out as four 7-bit groups, the rest (under 2^24) in int32 arithmetic.
+    const z = n * 2;
+    const lo = z % 0x1000_0000;
+    let hi = (z - lo) / 0x1000_0000;
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    buf[pos++] = ((lo >>> 7) & 0x7f) | 0x80;
+    buf[pos++] = ((lo >>> 14) & 0x7f) | 0x80;
+    buf[pos++] = ((lo >>> 21) & 0x7f) | 0x80;
+    while (hi > 0x7f) {
+      buf[pos++] = (hi & 0x7f) | 0x80;
+      hi >>>= 7;
+    }
+    buf[pos++] = hi;
+    return pos;
+  }
+  // Beyond that (and negatives past 31 bits): the zigzag value 2q + sign (q = n, or -n - 1 for a negative n)
+  // can pass 2^53, where doubles lose odd numbers, so it is built in two 32-bit halves (int32 arithmetic only).
+  const sign = n < 0 ? 1 : 0;
+  const q = n < 0 ? -n - 1 : n;
+  const lo = q >>> 0;
+  let zhi = ((Math.floor(q / 0x1_0000_0000) << 1) | (lo >>> 31)) >>> 0;
+  let zlo = ((lo << 1) | sign) >>> 0;
+  while (zhi !== 0) {
+    buf[pos++] = (zlo & 0x7f) | 0x80;
+    zlo = ((zlo >>> 7) | (zhi << 25)) >>> 0;
+    zhi >>>= 7;
+  }
+  while (zlo > 0x7f) {
+    buf[pos++] = (zlo & 0x7f) | 0x80;
+    zlo >>>= 7;
+  }
+  buf[pos++] = zlo;
+  return pos;
+}
+
+/** Writes a string (its UTF-8 length, then the bytes) at `pos`, room for stringRoom(s) made by the caller; returns the position after it. */
+function writeString(buf: Buffer, pos: number, s: string): number {
+  // Member ids, group and topic names are ASCII nearly always: copied char by char, with no call into C++.
+  const length = s.length;
+  if (length < 64) {
+    let at = pos + 1;
+    let i = 0;
+    for (; i < length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at++] = c;
+    }
+    if (i === length) {
+      buf[pos] = length << 1; // the zigzag length, one byte below 64
+      return at;
+    }
+  }
+  const bytes = Buffer.byteLength(s, 'utf8');
+  pos = writeLong(buf, pos, bytes);
+  return pos + buf.write(s, pos, 'utf8');
 }

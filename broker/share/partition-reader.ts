@@ -1,15 +1,15 @@
 /**
  * What the share-group coordinator reads of the partitions it shares out:
  * record metadata after a window's end (offset, key hash, due time,
- * timestamp), the whole batches that hold acquired records (the answer of a
- * ShareFetch carries the partition's own bytes) and single records (for
- * dead-letter copies). Reads go to the partition's leader: its replica on
+ * timestamp), the batches that hold acquired records, cut down to them
+ * (the answer of a ShareFetch carries the partition's own record bytes)
+ * and single records (for dead-letter copies). Reads go to the partition's leader: its replica on
  * this broker, or another broker over an inter-broker Fetch (sources.ts);
  * this file only walks what a read returns.
  */
 import { ATTR_CONTROL, batchesIn, decodeBatch, type DecodedRecord } from '../../protocol/batch/index.js';
-import { xxhash32 } from '../../protocol/batch/xxhash32.js';
-import { deliverAtOf } from '../../protocol/headers.js';
+import type { BatchHeader } from '../../protocol/batch/header.js';
+import { recordMetas, sliceBatch } from './batch-records.js';
 import type { Candidates, RecordMeta } from './window.js';
 
 /** One partition's committed records, wherever its leader is. */
@@ -22,51 +22,60 @@ export interface PartitionData {
 }
 
 export const READ_BYTES = 1024 * 1024;
+/**
+ * Reads for candidates are sized to what is wanted, so a fetch of 500 does
+ * not copy a megabyte out of the log to use 60 KiB of it. A read returns
+ * only whole batches within its size (at least one), and the first batch
+ * is mostly taken already (the last fetch stopped inside it): the first
+ * read asks for GUESS_RECORD_BYTES per record wanted (twice what a 100-byte
+ * record takes on disk) plus BATCH_SLACK_BYTES (a producer's usual batch),
+ * so one read usually does; a further read of the same call asks for the
+ * bytes per record seen so far, at least BATCH_SLACK_BYTES.
+ */
+const BATCH_SLACK_BYTES = 64 * 1024;
+const GUESS_RECORD_BYTES = 256;
 
 /**
  * The records from `fromOffset` (-1: the log start: a new group reads a
  * queue from its oldest record) on, at most `max` of them. The whole batches
- * it decoded are pushed to `batches` when given, so the answer can carry
+ * it looked into are pushed to `batches` when given, so the answer can carry
  * them without reading them again (readBatchesHolding).
  */
 export async function readCandidates(data: PartitionData, fromOffset: number, max: number, batches?: Uint8Array[]): Promise<Candidates> {
   const from = Math.max(fromOffset, data.logStartOffset, 0);
   const records: RecordMeta[] = [];
   let next = from;
+  let readBytes = Math.min(READ_BYTES, BATCH_SLACK_BYTES + max * GUESS_RECORD_BYTES);
+  let bytesSeen = 0;
   for (let reads = 0; records.length < max && reads < 64; reads++) {
-    const read = await data.read(next, READ_BYTES);
+    const read = await data.read(next, readBytes);
     if (read.records.length === 0) break;
     let full = false;
     for (const chunk of read.records) {
       for (const { position, header } of batchesIn(chunk)) {
         if (full) break;
         if ((header.attributes & ATTR_CONTROL) === 0) {
+          const had = records.length;
+          const after = recordMetas(chunk, position, header, next, max, records);
+          // Only batches recordMetas found sound (its CRC checked): the answer cuts them without checking again.
           batches?.push(chunk.subarray(position, position + header.sizeBytes));
-          for (const record of decodeBatch(chunk, position).records) {
-            if (record.offset < next) continue;
-            if (records.length >= max) {
-              full = true;
-              break;
-            }
-            records.push(metaOf(record));
-          }
-        }
-        if (!full) next = header.baseOffset + header.lastOffsetDelta + 1;
+          bytesSeen += (header.sizeBytes * (records.length - had)) / Math.max(1, header.recordCount);
+          if (records.length >= max) full = true;
+          next = Math.max(next, after);
+        } else next = header.baseOffset + header.lastOffsetDelta + 1;
       }
     }
-    if (full) next = records[records.length - 1]!.offset + 1;
+    readBytes = Math.min(READ_BYTES, Math.max(BATCH_SLACK_BYTES, Math.ceil((bytesSeen / Math.max(1, records.length)) * (max - records.length))));
   }
   return { fromOffset: from, toOffset: next, records };
 }
 
-function metaOf(record: DecodedRecord): RecordMeta {
-  return { offset: record.offset, keyHash: record.key === null ? null : xxhash32(record.key) | 0, dueMs: deliverAtOf(record.headers) ?? 0, timestampMs: record.timestamp };
-}
-
 /**
- * The whole batches holding any of `offsets` (ascending), concatenated in
- * offset order: what a ShareFetch answer carries. Batches in `known` (what
- * readCandidates just decoded) are taken as they are; the partition is read
+ * What a ShareFetch answer carries: the batches holding any of `offsets`
+ * (ascending), concatenated in offset order, each cut down to the records
+ * at `offsets` (sliceBatch: a member that acquired 500 records of a
+ * 2,000-record batch is sent 500). Batches in `known` (what readCandidates
+ * just looked into, CRC checked) are not read again; the partition is read
  * only for offsets none of them holds (records redelivered from inside the
  * window).
  */
@@ -74,34 +83,34 @@ export async function readBatchesHolding(data: PartitionData, offsets: readonly 
   if (offsets.length === 0) return Buffer.alloc(0);
   const parts = new Map<number, Uint8Array>();
   let missing = offsets;
-  const pick = (batches: Iterable<{ chunk: Uint8Array; position: number; baseOffset: number; lastOffset: number; sizeBytes: number }>): void => {
+  const pick = (batches: Iterable<{ chunk: Uint8Array; position: number; header: BatchHeader }>, crcChecked: boolean): void => {
     const left: number[] = [];
     let i = 0;
-    for (const b of batches) {
-      while (i < missing.length && missing[i]! < b.baseOffset) left.push(missing[i++]!);
-      if (i < missing.length && missing[i]! <= b.lastOffset) parts.set(b.baseOffset, b.chunk.subarray(b.position, b.position + b.sizeBytes));
-      while (i < missing.length && missing[i]! <= b.lastOffset) i++;
+    for (const { chunk, position, header } of batches) {
+      const lastOffset = header.baseOffset + header.lastOffsetDelta;
+      while (i < missing.length && missing[i]! < header.baseOffset) left.push(missing[i++]!);
+      const first = i;
+      while (i < missing.length && missing[i]! <= lastOffset) i++;
+      if (i > first) parts.set(header.baseOffset, sliceBatch(chunk, position, header, missing.slice(first, i), crcChecked));
     }
     missing = [...left, ...missing.slice(i)];
   };
-  pick(batchesOf(known));
+  pick(batchesOf(known), true);
   while (missing.length > 0) {
     const read = await data.read(missing[0]!, READ_BYTES);
     if (read.records.length === 0) break;
     const before = missing.length;
-    pick(batchesOf(read.records));
+    pick(batchesOf(read.records), false);
     // Offsets the read passed over (compacted away, or gone): nothing to carry for them.
-    const readTo = [...batchesOf(read.records)].reduce((end, b) => Math.max(end, b.lastOffset), -1);
+    const readTo = [...batchesOf(read.records)].reduce((end, b) => Math.max(end, b.header.baseOffset + b.header.lastOffsetDelta), -1);
     missing = missing.filter((o) => o > readTo);
     if (missing.length === before) break;
   }
   return Buffer.concat([...parts].sort(([a], [b]) => a - b).map(([, batch]) => batch));
 }
 
-function* batchesOf(chunks: readonly Uint8Array[]): Generator<{ chunk: Uint8Array; position: number; baseOffset: number; lastOffset: number; sizeBytes: number }> {
-  for (const chunk of chunks) {
-    for (const { position, header } of batchesIn(chunk)) yield { chunk, position, baseOffset: header.baseOffset, lastOffset: header.baseOffset + header.lastOffsetDelta, sizeBytes: header.sizeBytes };
-  }
+function* batchesOf(chunks: readonly Uint8Array[]): Generator<{ chunk: Uint8Array; position: number; header: BatchHeader }> {
+  for (const chunk of chunks) for (const { position, header } of batchesIn(chunk)) yield { chunk, position, header };
 }
 
 /** The records at `offsets` that are still in the log (retention may have removed some), by offset. */

@@ -182,7 +182,7 @@ export class ShareService {
     for (const [i, w] of wanted.entries()) {
       const r = results[i]!;
       const source = w.source;
-      const offsets = r.acquired.map((a) => a.offset).sort((a, b) => a - b);
+      const offsets = ascendingOffsets(r.acquired);
       let records: Buffer = Buffer.alloc(0);
       let error: { code: number; message: string | null } = { code: 0, message: null };
       if (source instanceof Error && (request.maxRecords > 0 || source instanceof UnknownTopicOrPartitionError)) {
@@ -209,9 +209,18 @@ export class ShareService {
   }
 }
 
+/** The offsets of `acquired`, ascending (they mostly come so: new records are taken in in offset order, and then no sort is needed). */
+function ascendingOffsets(acquired: readonly Acquired[]): number[] {
+  const offsets = acquired.map((a) => a.offset);
+  for (let i = 1; i < offsets.length; i++) if (offsets[i]! < offsets[i - 1]!) return offsets.sort((a, b) => a - b);
+  return offsets;
+}
+
 /** Acquired offsets as ranges of consecutive offsets with one delivery count, ascending. */
 export function ranges(acquired: readonly Acquired[]): { firstOffset: number; lastOffset: number; deliveryCount: number }[] {
-  const sorted = [...acquired].sort((a, b) => a.offset - b.offset);
+  let ascending = true;
+  for (let i = 1; ascending && i < acquired.length; i++) ascending = acquired[i]!.offset > acquired[i - 1]!.offset;
+  const sorted = ascending ? acquired : [...acquired].sort((a, b) => a.offset - b.offset);
   const out: { firstOffset: number; lastOffset: number; deliveryCount: number }[] = [];
   for (const a of sorted) {
     const last = out[out.length - 1];

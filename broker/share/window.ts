@@ -28,6 +28,7 @@
  */
 import type { ShareAcknowledgement } from '../../protocol/messages.js';
 import { CandidateIndex, KeyHeads } from './candidate-index.js';
+import { OffsetTable } from './offset-table.js';
 import { CHUNK_RECORDS, type ShareEntryValue, type SharePartitionValue } from './records.js';
 
 export const RecordState = { AVAILABLE: 0, ACQUIRED: 1, ACCEPTED: 2, REJECTED: 3, DEAD_LETTER_REJECTED: 4, DEAD_LETTER_MAX_ATTEMPTS: 5 } as const;
@@ -83,10 +84,11 @@ export class ShareWindow {
   accepted = 0;
   rejected = 0;
   deadLettered = 0;
-  readonly #entries = new Map<number, Entry>();
+  /** The window's records, by offset (in offset order). */
+  readonly #entries = new OffsetTable<Entry>();
   /** The delay set: delayed records parked out of the window (offsets below the start), by offset. */
   readonly #parked = new Map<number, Entry>();
-  #sorted = true;
+  #pruned = true;
   readonly #dirtyChunks = new Set<number>();
   readonly #dirtyParked = new Set<number>();
   #dirtyBounds = false;
@@ -106,7 +108,7 @@ export class ShareWindow {
 
   /** Every record tracked, the delay set's first, then the window's, ascending by offset (for describe and tests). */
   entries(): Entry[] {
-    this.#sort();
+    this.#prune();
     return [...[...this.#parked.values()].sort((a, b) => a.offset - b.offset), ...this.#entries.values()];
   }
 
@@ -127,7 +129,7 @@ export class ShareWindow {
   acquire(memberId: string, max: number, nowMs: number, policy: WindowPolicy, candidates: Candidates | null): Acquired[] {
     const out: Acquired[] = [];
     if (max <= 0) return out;
-    this.#sort();
+    this.#prune();
     this.#ensureIndex(policy);
     const keyed = this.#indexedFor === 'key';
     /** Available and due, and with ordering "key" no earlier record of its key unsettled. */
@@ -333,7 +335,9 @@ export class ShareWindow {
     const chunks: { chunk: number; entries: Entry[] | null }[] = [];
     for (const chunk of [...this.#dirtyChunks].sort((a, b) => a - b)) {
       const entries: Entry[] = [];
-      for (let offset = chunk * CHUNK_RECORDS; offset < (chunk + 1) * CHUNK_RECORDS; offset++) {
+      // A chunk wholly below the start holds nothing (pruned entries are all in [start, end)): no lookups for its tombstone.
+      const below = this.#pruned && (chunk + 1) * CHUNK_RECORDS <= this.startOffset;
+      for (let offset = chunk * CHUNK_RECORDS; !below && offset < (chunk + 1) * CHUNK_RECORDS; offset++) {
         const e = this.#entries.get(offset);
         if (e !== undefined) entries.push({ ...e });
       }
@@ -371,7 +375,7 @@ export class ShareWindow {
   }
 
   #replayed(): void {
-    this.#sorted = false;
+    this.#pruned = false;
     this.#indexedFor = null;
     this.#deadlineHint = null;
   }
@@ -409,14 +413,15 @@ export class ShareWindow {
    * set while it has room. Settled parked records leave the delay set.
    */
   #advance(nowMs: number, policy: WindowPolicy): void {
-    this.#sort();
+    this.#prune();
     // A parked record changes only through #touch, which marks it dirty: only those can have been settled since.
     for (const offset of this.#dirtyParked) {
       const e = this.#parked.get(offset);
       if (e !== undefined && (e.state === RecordState.ACCEPTED || e.state === RecordState.REJECTED)) this.#parked.delete(offset);
     }
     let start = this.endOffset;
-    for (const [offset, e] of this.#entries) {
+    for (let e = this.#entries.first(); e !== undefined; e = this.#entries.first()) {
+      const offset = e.offset;
       const settled = e.state === RecordState.ACCEPTED || e.state === RecordState.REJECTED;
       const park = !settled && e.state === RecordState.AVAILABLE && e.dueMs > nowMs && policy.ordering !== 'key' && this.#parked.size < policy.maxDelayed;
       if (settled || park) {
@@ -489,16 +494,14 @@ export class ShareWindow {
   }
 
   #touch(offset: number): void {
-    if (this.#parked.has(offset)) this.#dirtyParked.add(offset);
+    if (this.#parked.size > 0 && this.#parked.has(offset)) this.#dirtyParked.add(offset);
     else this.#dirtyChunks.add(Math.floor(offset / CHUNK_RECORDS));
   }
 
-  /** Entries are kept in offset order (a replay inserts them in log order): sorted again, dropping any below the start. */
-  #sort(): void {
-    if (this.#sorted) return;
-    const entries = [...this.#entries.values()].filter((e) => e.offset >= this.startOffset && e.offset < this.endOffset).sort((a, b) => a.offset - b.offset);
-    this.#entries.clear();
-    for (const e of entries) this.#entries.set(e.offset, e);
-    this.#sorted = true;
+  /** After a replay: entries outside [start, end) (a chunk's records the start had passed, or the window never reached) are dropped. */
+  #prune(): void {
+    if (this.#pruned) return;
+    for (const e of this.#entries.values()) if (e.offset < this.startOffset || e.offset >= this.endOffset) this.#entries.delete(e.offset);
+    this.#pruned = true;
   }
 }

@@ -29,8 +29,11 @@ export interface AckKind {
 
 interface Pending extends AckKind {
   offset: number;
-  waiters: AckWaiter[];
+  /** Whom to tell: nearly always one caller (no array then: this is per record acknowledged), more when a settlement took over a renew. */
+  waiters: Waiters;
 }
+
+type Waiters = AckWaiter | AckWaiter[] | null;
 
 interface PartitionAcks {
   topic: string;
@@ -90,7 +93,7 @@ export class AckBatch {
         while (f < failed.length && failed[f]!.lastOffset < ack.offset) f++;
         const range = failed[f];
         if (range !== undefined && range.firstOffset <= ack.offset) rejectAll(ack, refusal(p.topic, p.partition, ack, range.errorCode));
-        else for (const w of ack.waiters) w.resolve();
+        else resolveAll(ack);
       }
     }
   }
@@ -134,7 +137,7 @@ export class Acknowledgements {
 
   add(topic: string, partition: number, offset: number, kind: AckKind, waiter: AckWaiter | null): void {
     // Built field by field (no spread): this runs once per record acknowledged.
-    this.#put(topic, partition, { type: kind.type, delayMs: kind.delayMs, lockMs: kind.lockMs, reason: kind.reason, offset, waiters: waiter === null ? [] : [waiter] });
+    this.#put(topic, partition, { type: kind.type, delayMs: kind.delayMs, lockMs: kind.lockMs, reason: kind.reason, offset, waiters: waiter });
     if (this.#timer === null) {
       this.#timer = this.#clock.schedule(this.#lingerMs, () => {
         this.#timer = null;
@@ -160,7 +163,7 @@ export class Acknowledgements {
     for (const p of batch.partitions) {
       for (const ack of p.pending) {
         const newer = this.#entry(p.topic, p.partition).byOffset.get(ack.offset);
-        if (newer !== undefined && newer.type !== AcknowledgeType.RENEW) newer.waiters.push(...ack.waiters);
+        if (newer !== undefined && newer.type !== AcknowledgeType.RENEW) newer.waiters = joined(newer.waiters, ack.waiters);
         else this.#put(p.topic, p.partition, ack);
       }
     }
@@ -187,10 +190,10 @@ export class Acknowledgements {
       return;
     }
     if (ack.type === AcknowledgeType.RENEW && existing.type !== AcknowledgeType.RENEW) {
-      existing.waiters.push(...ack.waiters);
+      existing.waiters = joined(existing.waiters, ack.waiters);
       return;
     }
-    ack.waiters.unshift(...existing.waiters);
+    ack.waiters = joined(existing.waiters, ack.waiters);
     byOffset.set(ack.offset, ack);
   }
 }
@@ -210,8 +213,25 @@ export function toRanges(sorted: readonly (AckKind & { offset: number })[]): Sha
   return out;
 }
 
+/** `first`'s waiters, then `then`'s. */
+function joined(first: Waiters, then: Waiters): Waiters {
+  if (first === null) return then;
+  if (then === null) return first;
+  return [...(Array.isArray(first) ? first : [first]), ...(Array.isArray(then) ? then : [then])];
+}
+
+function resolveAll(ack: Pending): void {
+  const w = ack.waiters;
+  if (w === null) return;
+  if (!Array.isArray(w)) w.resolve();
+  else for (const one of w) one.resolve();
+}
+
 function rejectAll(ack: Pending, err: RunnelError): void {
-  for (const w of ack.waiters) w.reject(err);
+  const w = ack.waiters;
+  if (w === null) return;
+  if (!Array.isArray(w)) w.reject(err);
+  else for (const one of w) one.reject(err);
 }
 
 /** The error a refused acknowledgement's caller gets. */

@@ -91,8 +91,7 @@ export class RunnelQueue implements Queue, Settler {
   }
 
   async #receive(max: number, waitMs: number): Promise<ShareMessage[]> {
-    const acquired = await shareFetch(this.#ctx, max, waitMs);
-    const messages = acquired.map((a) => new ShareMessage(a.message, a.deliveryCount, a.lockExpiresAtMs, this));
+    const messages = await shareFetch(this.#ctx, max, waitMs, (message, deliveryCount, lockExpiresAtMs) => new ShareMessage(message, deliveryCount, lockExpiresAtMs, this));
     if (this.#closed) {
       // Acquired as the queue closed: handed straight back.
       for (const m of messages) m.settleQuietly(RELEASE, () => undefined);

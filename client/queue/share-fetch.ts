@@ -28,11 +28,8 @@ import type { Message } from '../types.js';
 /** A soft bound on one answer's record bytes. */
 const FETCH_MAX_BYTES = 8 * 1024 * 1024;
 
-export interface Acquired {
-  message: Message;
-  deliveryCount: number;
-  lockExpiresAtMs: number;
-}
+/** Makes what a receive returns of one acquired record (one call per record: no intermediate object). */
+export type MakeAcquired<T> = (message: Message, deliveryCount: number, lockExpiresAtMs: number) => T;
 
 export interface FetchContext {
   cluster: Cluster;
@@ -49,7 +46,7 @@ export function fencedError(group: string, reason: string): RunnelError {
 }
 
 /** Records acquired by one receive (up to `max`, waiting up to `waitMs`); [] when none came or the queue closed. */
-export async function shareFetch(ctx: FetchContext, max: number, waitMs: number): Promise<Acquired[]> {
+export async function shareFetch<T>(ctx: FetchContext, max: number, waitMs: number, make: MakeAcquired<T>): Promise<T[]> {
   const { cluster, membership } = ctx;
   const deadlineMs = cluster.clock.nowMs() + waitMs;
   // The first join may take a round trip or two even when the caller would not wait at all.
@@ -92,7 +89,7 @@ export async function shareFetch(ctx: FetchContext, max: number, waitMs: number)
     const error = errorNameOf(res.errorCode);
     if (error === 'NONE') {
       batch?.settle(ackResults(res));
-      const acquired = acquiredOf(res, nowMs);
+      const acquired = acquiredOf(res, nowMs, make);
       if (acquired.length > 0 || cluster.clock.nowMs() >= deadlineMs || ctx.closed()) return acquired;
       continue;
     }
@@ -140,12 +137,12 @@ function ackResults(res: ShareFetchResponse): AckResult[] {
   return res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, errorCode: Errors.NONE.code, errorMessage: null, failed: p.failedAcknowledgements })));
 }
 
-function acquiredOf(res: ShareFetchResponse, sentAtMs: number): Acquired[] {
+function acquiredOf<T>(res: ShareFetchResponse, sentAtMs: number, make: MakeAcquired<T>): T[] {
   const lockExpiresAtMs = sentAtMs + res.acquisitionLockTimeoutMs;
-  const out: Acquired[] = [];
+  const out: T[] = [];
   for (const t of res.topics) {
     for (const p of t.partitions) {
-      acquiredRecords(t.topic, p.partition, p.records, p.acquiredRecords, (message, deliveryCount) => out.push({ message, deliveryCount, lockExpiresAtMs }));
+      acquiredRecords(t.topic, p.partition, p.records, p.acquiredRecords, (message, deliveryCount) => out.push(make(message, deliveryCount, lockExpiresAtMs)));
     }
   }
   return out;

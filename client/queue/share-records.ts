@@ -1,8 +1,8 @@
 /**
  * The records of one partition of a ShareFetch answer, as messages: the
- * answer carries whole batches (they may hold records this member did not
- * acquire: settled ones, or others' locked ones) and the acquired offsets
- * in ranges, each with its delivery count. Only acquired offsets become
+ * answer carries batches (a compressed one whole, so it may hold records
+ * this member did not acquire: settled ones, or others' locked ones) and
+ * the acquired offsets in ranges, each with its delivery count. Only acquired offsets become
  * messages. Batches are decoded and CRC-checked as the consumer does it
  * (consumer/records.ts); a damaged batch is an error, never skipped.
  */

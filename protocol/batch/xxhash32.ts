@@ -1,8 +1,8 @@
 /**
- * xxHash32, for the one place the LZ4 frame format needs it that we cannot
- * skip: the header checksum byte (HC = second byte of xxh32 of the frame
- * descriptor), which Kafka's reader verifies. Descriptors are at most 15
- * bytes, so speed is irrelevant and this stays the plain reference algorithm.
+ * xxHash32, the plain reference algorithm: the LZ4 frame format's header
+ * checksum byte (HC = second byte of xxh32 of the frame descriptor), which
+ * Kafka's reader verifies, and the key hash a share group's ordering="key"
+ * goes by (broker/share/batch-records.ts, per record taken in).
  */
 
 const PRIME1 = 2654435761;
@@ -23,16 +23,17 @@ function round(acc: number, lane: number): number {
   return Math.imul(rotl((acc + Math.imul(lane, PRIME2)) | 0, 13), PRIME1);
 }
 
-export function xxhash32(data: Uint8Array, seed = 0): number {
-  const length = data.length;
-  let pos = 0;
+/** The hash of `data[start, end)` (all of it by default: a range spares a caller a view per hash). */
+export function xxhash32(data: Uint8Array, seed = 0, start = 0, end = data.length): number {
+  const length = end - start;
+  let pos = start;
   let h: number;
   if (length >= 16) {
     let v1 = (seed + PRIME1 + PRIME2) | 0;
     let v2 = (seed + PRIME2) | 0;
     let v3 = seed | 0;
     let v4 = (seed - PRIME1) | 0;
-    for (; pos + 16 <= length; pos += 16) {
+    for (; pos + 16 <= end; pos += 16) {
       v1 = round(v1, u32le(data, pos));
       v2 = round(v2, u32le(data, pos + 4));
       v3 = round(v3, u32le(data, pos + 8));
@@ -43,10 +44,10 @@ export function xxhash32(data: Uint8Array, seed = 0): number {
     h = (seed + PRIME5) | 0;
   }
   h = (h + length) | 0;
-  for (; pos + 4 <= length; pos += 4) {
+  for (; pos + 4 <= end; pos += 4) {
     h = Math.imul(rotl((h + Math.imul(u32le(data, pos), PRIME3)) | 0, 17), PRIME4);
   }
-  for (; pos < length; pos++) {
+  for (; pos < end; pos++) {
     h = Math.imul(rotl((h + Math.imul(data[pos]!, PRIME5)) | 0, 11), PRIME1);
   }
   h ^= h >>> 15;

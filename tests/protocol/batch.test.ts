@@ -443,6 +443,9 @@ t.test('lz4 frames: Kafka-readable output, and every frame Kafka clients write',
   t.equal(xxhash32(Buffer.from('')), 0x02cc5d05, 'xxh32 of nothing');
   t.equal(xxhash32(Buffer.from('abc')), 0x32d153ff, 'xxh32 of abc');
   t.equal(xxhash32(Buffer.from('Nobody inspects the spammish repetition')), 0xe2293b2f, 'xxh32 past 16 bytes');
+  const around = Buffer.from('<<Nobody inspects the spammish repetition>>>');
+  t.equal(xxhash32(around, 0, 2, around.length - 3), 0xe2293b2f, 'xxh32 of a range, past 16 bytes');
+  t.equal(xxhash32(around, 0, 5, 8), xxhash32(Buffer.from('ody')), 'xxh32 of a short range');
 
   const rng = seededRng(3);
   const data = Buffer.concat([Buffer.from('abc'.repeat(30000)), Buffer.from(randomBytes(rng, 70000)), Buffer.alloc(1000)]);

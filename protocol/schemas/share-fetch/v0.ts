@@ -131,7 +131,7 @@ export const shareFetchV0 = {
                           },
                         },
                       },
-                      { name: 'records', type: 'bytes', doc: 'Whole record batches (the partition\'s own bytes) holding the acquired records; empty when none.' },
+                      { name: 'records', type: 'bytes', doc: 'The record batches holding the acquired records, in offset order: an uncompressed batch cut down to the acquired records as log compaction leaves batches (baseOffset, lastOffsetDelta, timestamps and producer fields kept, records byte for byte, recordCount and CRC made anew), a compressed batch whole; empty when none.' },
                       {
                         name: 'acquiredRecords',
                         doc: 'The offsets acquired by this member, in ranges, ascending.',

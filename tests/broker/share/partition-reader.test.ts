@@ -1,13 +1,14 @@
 /**
  * What a ShareFetch answer carries (broker/share/partition-reader.ts): the
- * whole batches holding the acquired offsets, in offset order, each once;
- * batches the candidates read already brought are not read again, and the
- * partition is read only for offsets none of them holds.
+ * batches holding the acquired offsets, in offset order, each once and cut
+ * down to the acquired records (batch-records.ts sliceBatch); batches the
+ * candidates read already brought are not read again, and the partition is
+ * read only for offsets none of them holds.
  */
 import t from 'tap';
-import { batchesIn, buildBatch } from '../../../protocol/batch/index.js';
+import { batchesIn, buildBatch, decodeBatch } from '../../../protocol/batch/index.js';
 import { stampBatch } from '../../../protocol/batch/header.js';
-import { readBatchesHolding, type PartitionData } from '../../../broker/share/partition-reader.js';
+import { readBatchesHolding, readCandidates, type PartitionData } from '../../../broker/share/partition-reader.js';
 
 /** A log of batches of 3 records each, at offsets 0-2, 3-5, ..., 27-29. */
 const batches = Array.from({ length: 10 }, (_, n) => {
@@ -32,12 +33,15 @@ function logOf(): PartitionData & { reads: number[] } {
 }
 
 const baseOffsets = (buf: Buffer): number[] => [...batchesIn(buf)].map((b) => b.header.baseOffset);
+/** Every record carried, decoded (CRC checked): offset and value. */
+const carried = (buf: Buffer): string[] => [...batchesIn(buf)].flatMap((b) => decodeBatch(buf, b.position).records.map((r) => `${r.offset}:${Buffer.from(r.value!).toString()}`));
 
-t.test('batches the candidates brought are carried as they are; only offsets outside them are read', async (t) => {
+t.test('batches the candidates brought are not read again; only offsets outside them are read', async (t) => {
   const log = logOf();
   const known = [batches[6]!, batches[7]!];
   const got = await readBatchesHolding(log, [1, 19, 20, 22], known);
   t.same(baseOffsets(got), [0, 18, 21], 'each holding batch once, in offset order');
+  t.same(carried(got), ['1:r1', '19:r19', '20:r20', '22:r22'], 'only the acquired records, as they were');
   t.same(log.reads, [1], 'one read, for the offset the known batches do not hold');
 });
 
@@ -45,6 +49,25 @@ t.test('without known batches every holding batch is read, a batch holding sever
   const log = logOf();
   const got = await readBatchesHolding(log, [3, 4, 12, 29]);
   t.same(baseOffsets(got), [3, 12, 27]);
+  t.same(carried(got), ['3:r3', '4:r4', '12:r12', '29:r29']);
   t.same(log.reads, [3, 12, 29]);
   t.equal((await readBatchesHolding(log, [])).length, 0, 'nothing acquired, nothing carried');
+});
+
+t.test('candidates: from the offset asked, at most max, going on from the first record not taken', async (t) => {
+  const asked: number[] = [];
+  const log = logOf();
+  const read = log.read.bind(log);
+  log.read = (offset, maxBytes) => {
+    asked.push(maxBytes);
+    return read(offset, maxBytes);
+  };
+  const seen: Uint8Array[] = [];
+  const got = await readCandidates(log, 4, 5, seen);
+  t.same(got.records.map((r) => r.offset), [4, 5, 6, 7, 8]);
+  t.same([got.fromOffset, got.toOffset], [4, 9]);
+  t.same(seen.map((b) => batchesIn(b).next().value!.header.baseOffset), [3, 6], 'the batches looked into, for the answer');
+  t.ok(asked.every((bytes) => bytes <= 64 * 1024 + 5 * 256), `reads sized to what is needed (${asked.join(', ')} bytes), not a megabyte each`);
+  const rest = await readCandidates(log, 28, 10);
+  t.same([rest.records.map((r) => r.offset), rest.toOffset], [[28, 29], 30], 'to the end of the log');
 });
