@@ -9,7 +9,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { buildBatch } from '../../protocol/batch/builder.js';
 import { aesGcm, aesGcmFallback, nativeAesGcm, nodeAesGcm, type AesGcm } from '../../broker/storage/encryption/aes-gcm.js';
-import { NONCE_BYTES, envelopeOverhead, openBatch, sealBatch } from '../../broker/storage/encryption/batch-envelope.js';
+import { NONCE_BYTES, envelopeInfo, envelopeOverhead, openBatch, sealBatch } from '../../broker/storage/encryption/batch-envelope.js';
 import { bytes } from '../support/storage-fixtures.js';
 
 const LENGTHS = [0, 1, 15, 16, 17, 255, 4096, 65_536 + 3];
@@ -83,19 +83,30 @@ t.test('in place, and opened over its own envelope in shared memory, as reads op
     Array.from({ length: 300 }, (_, i) => ({ key: bytes(`key-${i}`), value: randomBytes(90 + (i % 13)), timestamp: 1_700_000_000_000 + i })),
     { nowMs: 1_700_000_000_000 },
   );
-  const diskBytes = plainBatch.byteLength + envelopeOverhead(keyId.byteLength);
   for (const [sealer, sealGcm] of impls) {
-    const envelope = new Uint8Array(diskBytes);
-    sealBatch(plainBatch, 0, plainBatch.byteLength, keyId, sealGcm.key(keyBytes), randomBytes(NONCE_BYTES), envelope, 0);
-    for (const [opener, openGcm] of impls) {
-      for (const shift of [0, 3, 8]) {
-        // Opened where it lies, in shared memory at an odd place (the worker path), and moved down by `shift`
-        // bytes over earlier ones (the cleaner's chunks): the records land over the envelope's own bytes.
-        const shared = new Uint8Array(new SharedArrayBuffer(diskBytes + 16), 5, diskBytes + 11);
-        shared.set(envelope, shift);
-        const size = openBatch(shared, shift, diskBytes, openGcm.key(keyBytes), shared, 0);
-        t.equal(size, plainBatch.byteLength, `sealed by ${sealer}, opened by ${opener}, moved ${shift}: its size`);
-        t.same(Buffer.from(shared.subarray(0, size)), Buffer.from(plainBatch), `sealed by ${sealer}, opened by ${opener}, moved ${shift}: the batch as sent`);
+    for (const version of [1, 2]) {
+      // Version 1 (no stored plaintext CRC) is still read: opening computes the CRC; version 2 puts back the stored one.
+      const diskBytes = plainBatch.byteLength + envelopeOverhead(keyId.byteLength, version);
+      const envelope = new Uint8Array(diskBytes);
+      sealBatch(plainBatch, 0, plainBatch.byteLength, keyId, sealGcm.key(keyBytes), randomBytes(NONCE_BYTES), envelope, 0, version);
+      t.equal(envelopeInfo(envelope, 0, diskBytes).version, version, `${sealer}: an envelope of version ${version}`);
+      for (const [opener, openGcm] of impls) {
+        for (const shift of [0, 3, 8]) {
+          // Opened where it lies, in shared memory at an odd place (the worker path), and moved down by `shift`
+          // bytes over earlier ones (the cleaner's chunks): the records land over the envelope's own bytes.
+          const shared = new Uint8Array(new SharedArrayBuffer(diskBytes + 16), 5, diskBytes + 11);
+          shared.set(envelope, shift);
+          const size = openBatch(shared, shift, diskBytes, openGcm.key(keyBytes), shared, 0);
+          t.equal(size, plainBatch.byteLength, `sealed by ${sealer}, opened by ${opener}, moved ${shift}: its size`);
+          t.same(Buffer.from(shared.subarray(0, size)), Buffer.from(plainBatch), `v${version} sealed by ${sealer}, opened by ${opener}, moved ${shift}: the batch as sent`);
+        }
+      }
+      if (version === 2) {
+        // The stored CRC is authenticated: a changed one fails the tag instead of being handed to consumers.
+        const changed = Uint8Array.from(envelope);
+        const crcAt = envelopeInfo(changed, 0, diskBytes).nonceAt - 4;
+        changed[crcAt] = (changed[crcAt] as number) ^ 0x10;
+        t.throws(() => openBatch(changed, 0, diskBytes, sealGcm.key(keyBytes), new Uint8Array(diskBytes), 0), /does not authenticate/, `${sealer}: a changed plaintext CRC is refused`);
       }
     }
     const inPlace = Uint8Array.from(plainBatch);

@@ -229,7 +229,7 @@ t.test('nonces never repeat, including a follower that truncates and re-writes t
     await log.flush();
     for (const b of await diskBatches(fs)) {
       const info = envelopeInfo(b.bytes, 0, b.bytes.byteLength);
-      const at = BATCH_HEADER_BYTES + 2 + info.keyId.length;
+      const at = info.nonceAt;
       nonces.add(Buffer.from(b.bytes.subarray(at, at + NONCE_BYTES)).toString('hex') + '@' + info.baseOffset);
     }
     await log.truncateTo(0);
