@@ -18,7 +18,6 @@ import { nativeAesGcm, nodeAesGcm, type AesGcm } from '../broker/storage/encrypt
 import { Runnel } from '../client/index.js';
 import { isMainModule } from '../tools/main-module.js';
 import { runConsumePerf } from '../tools/perf/consume-perf.js';
-import type { PerfSummary } from '../tools/perf/perf-meter.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
 import { benchArgs, fixed, freshTopic, median, perRecordCpu, spread, startBroker } from './bench-support.js';
 
@@ -42,10 +41,9 @@ async function oneRun(runnel: Runnel, brokerPid: number | undefined, records: nu
   const topic = await freshTopic(runnel, 1, config);
   const produced = await perRecordCpu(brokerPid, records, () => runProducePerf(runnel, { topic, numRecords: records, recordSize: RECORD_BYTES, producer: { acks: 1 } }));
   const consumed = await perRecordCpu(brokerPid, records, () => runConsumePerf(runnel, { topic, numRecords: records }));
-  const summaries: [PerfSummary, PerfSummary] = [produced.result, consumed.result];
-  if (summaries[0].errors > 0 || summaries[1].errors > 0) throw new Error(`run on ${topic} lost records: ${summaries[0].errors} produce errors, ${summaries[1].errors} not consumed`);
-  into.produceMbPerSec.push(summaries[0].mbPerSec);
-  into.consumeMbPerSec.push(summaries[1].mbPerSec);
+  if (produced.result.errors > 0 || consumed.result.errors > 0) throw new Error(`run on ${topic} lost records: ${produced.result.errors} produce errors, ${consumed.result.errors} not consumed`);
+  into.produceMbPerSec.push(produced.result.mbPerSec);
+  into.consumeMbPerSec.push(consumed.result.mbPerSec);
   const perMb = 1_000_000 / RECORD_BYTES;
   if (produced.cpu.broker !== null) into.produceBrokerUsPerMb.push(produced.cpu.broker * perMb);
   if (consumed.cpu.broker !== null) into.consumeBrokerUsPerMb.push(consumed.cpu.broker * perMb);

@@ -29,17 +29,14 @@ import {
   ATTR_CONTROL,
   ATTR_TIMESTAMP_LOG_APPEND,
   BATCH_HEADER_BYTES,
-  BATCH_LOG_OVERHEAD,
   BATCH_OFFSET_CRC,
-  BATCH_OFFSET_LENGTH,
-  BATCH_OFFSET_RECORD_COUNT,
   BatchFormatError,
   Codec,
   computeBatchCrc,
-  sealBatchCrc,
   type BatchHeader,
 } from '../../protocol/batch/header.js';
 import { decodeBatch, type DecodedRecord } from '../../protocol/batch/reader.js';
+import { rebuildBatch } from '../storage/compaction-records.js';
 import { ByteCursor } from '../../protocol/batch/varint.js';
 import { xxhash32 } from '../../protocol/batch/xxhash32.js';
 import { DELIVER_AT_HEADER, deliverAtOf, parseDeliverAt } from '../../protocol/headers.js';
@@ -93,7 +90,6 @@ export function sliceBatch(buf: Uint8Array, pos: number, header: BatchHeader, of
   /** Start and end of each run of kept records, in `buf`. */
   const spans: number[] = [];
   let kept = 0;
-  let keptBytes = 0;
   let next = 0;
   while (walk.next()) {
     const offset = header.baseOffset + walk.offsetDelta;
@@ -102,21 +98,11 @@ export function sliceBatch(buf: Uint8Array, pos: number, header: BatchHeader, of
       if (spans.length > 0 && spans[spans.length - 1] === walk.recordStart) spans[spans.length - 1] = walk.recordEnd;
       else spans.push(walk.recordStart, walk.recordEnd);
       kept++;
-      keptBytes += walk.recordEnd - walk.recordStart;
     }
   }
   if (kept === header.recordCount) return whole;
-  const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + keptBytes);
-  out.set(buf.subarray(pos, pos + BATCH_HEADER_BYTES), 0);
-  let at = BATCH_HEADER_BYTES;
-  for (let s = 0; s < spans.length; s += 2) {
-    out.set(buf.subarray(spans[s]!, spans[s + 1]!), at);
-    at += spans[s + 1]! - spans[s]!;
-  }
-  out.writeInt32BE(out.length - BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH);
-  out.writeInt32BE(kept, BATCH_OFFSET_RECORD_COUNT);
-  sealBatchCrc(out, 0, out.length);
-  return out;
+  // What compaction leaves, made the same way: the spans are positions in `buf`, its own records section.
+  return rebuildBatch(buf, pos, header.sizeBytes, buf, spans, kept);
 }
 
 /**

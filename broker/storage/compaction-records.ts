@@ -137,17 +137,23 @@ export function rebuildBatch(buf: Uint8Array, pos: number, sizeBytes: number, se
   const codec = (attributes & ATTR_CODEC_MASK) as CodecId;
   let recordsBytes = 0;
   for (let i = 0; i < kept.length; i += 2) recordsBytes += (kept[i + 1] as number) - (kept[i] as number);
-  let records: Uint8Array = new Uint8Array(recordsBytes);
-  let at = 0;
+  if (keptCount === 0) attributes &= ~ATTR_CODEC_MASK;
+  const compressed = keptCount > 0 && codec !== Codec.none;
+  // Uncompressed, the kept records go straight into the new batch (share fetch answers cut batches per fetch: one copy, not two).
+  const records = compressed ? new Uint8Array(recordsBytes) : null;
+  const plain = records ?? new Uint8Array(BATCH_HEADER_BYTES + recordsBytes);
+  let at = records === null ? BATCH_HEADER_BYTES : 0;
   for (let i = 0; i < kept.length; i += 2) {
-    records.set(section.subarray(kept[i] as number, kept[i + 1] as number), at);
+    plain.set(section.subarray(kept[i] as number, kept[i + 1] as number), at);
     at += (kept[i + 1] as number) - (kept[i] as number);
   }
-  if (keptCount === 0) attributes &= ~ATTR_CODEC_MASK;
-  else if (codec !== Codec.none) records = compress(codec, records);
-  const out = new Uint8Array(BATCH_HEADER_BYTES + records.byteLength);
+  let out = plain;
+  if (records !== null) {
+    const packed = compress(codec, records);
+    out = new Uint8Array(BATCH_HEADER_BYTES + packed.byteLength);
+    out.set(packed, BATCH_HEADER_BYTES);
+  }
   out.set(buf.subarray(pos, pos + BATCH_HEADER_BYTES), 0);
-  out.set(records, BATCH_HEADER_BYTES);
   const outView = new DataView(out.buffer);
   outView.setInt32(BATCH_OFFSET_LENGTH, out.byteLength - BATCH_LOG_OVERHEAD);
   outView.setInt16(BATCH_OFFSET_ATTRIBUTES, attributes);
