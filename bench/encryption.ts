@@ -1,15 +1,19 @@
 /**
  * Encryption at rest, what it costs: produce and consume throughput of
  * 1 KiB records (acks=1, one partition) to a plain topic and to one with
- * encryption.enabled, on the same broker process (a random keyring passed
- * as encryption.keys) in the same run, alternating plain and encrypted so
- * both see the same machine. Figures only: medians of the runs, their
- * spread, and the encrypted/plain ratios; the broker process's CPU per MB
- * of each (from /proc), whose plain/encrypted ratio is what throughput
- * would be where the broker's core is the limit. Before them, the cipher alone in
- * this process: CPU µs per MiB sealed and opened in 16 KiB and 64 KiB
- * batches, by the native addon the broker uses and by node:crypto
- * (storage/encryption/aes-gcm.ts).
+ * encryption.enabled, in the same run, alternating the kinds so all see
+ * the same machine. Encrypted topics run twice: on a broker with the
+ * plaintext cache (encryption.cache.bytes, large enough for a run's
+ * records, so the consumer reading right after the producer is served the
+ * cached tail, as consumers that keep up are), and on one without it
+ * (encryption.cache.bytes=0: every read decrypts from disk, as for a
+ * consumer catching up on older records). Figures only: medians of the
+ * runs, their spread, and the encrypted/plain ratios; the broker
+ * process's CPU per MB of each (from /proc), whose ratio is what
+ * throughput would be where the broker's core is the limit. Before them,
+ * the cipher alone in this process: CPU µs per MiB sealed and opened in
+ * 16 KiB and 64 KiB batches, by the native addon the broker uses and by
+ * node:crypto (storage/encryption/aes-gcm.ts).
  *
  *   npm run build && node dist/bench/encryption.js [--records N] [--runs N] [--quick] [--json]
  */
@@ -86,34 +90,54 @@ function printCipherCosts(runs: number): void {
   }
 }
 
+/** Each kind of topic measured, and the broker it runs on. */
+const KINDS = [
+  { name: 'plain', label: 'plain', broker: 'cached', config: {} },
+  { name: 'cached', label: 'encrypted, tail from the plaintext cache', broker: 'cached', config: { 'encryption.enabled': 'true' } },
+  { name: 'disk', label: 'encrypted, decrypted from disk (cache off)', broker: 'uncached', config: { 'encryption.enabled': 'true' } },
+] as const;
+
 async function runBench(records: number, runs: number, json: boolean): Promise<void> {
   printCipherCosts(Math.max(runs, 3));
   const keyring = `bench=${randomBytes(32).toString('base64')}`;
-  const broker = await startBroker(['--set', `encryption.keys=${keyring}`]);
-  const runnel = new Runnel({ bootstrap: [broker.bootstrap] });
-  const plain = emptyFigures();
-  const sealed = emptyFigures();
+  // Room for one run's records and their batch headers, whatever --records asks.
+  const cacheBytes = Math.max(128 * 1024 * 1024, 2 * records * RECORD_BYTES);
+  const brokers = {
+    cached: await startBroker(['--set', `encryption.keys=${keyring}`, '--set', `encryption.cache.bytes=${cacheBytes}`]),
+    uncached: await startBroker(['--set', `encryption.keys=${keyring}`, '--set', 'encryption.cache.bytes=0']),
+  };
+  const clients = { cached: new Runnel({ bootstrap: [brokers.cached.bootstrap] }), uncached: new Runnel({ bootstrap: [brokers.uncached.bootstrap] }) };
+  const figures = { plain: emptyFigures(), cached: emptyFigures(), disk: emptyFigures() };
   try {
     for (let run = 0; run < runs; run++) {
-      await oneRun(runnel, broker.child.pid, records, {}, plain);
-      await oneRun(runnel, broker.child.pid, records, { 'encryption.enabled': 'true' }, sealed);
+      for (const kind of KINDS) await oneRun(clients[kind.broker], brokers[kind.broker].child.pid, records, kind.config, figures[kind.name]);
     }
   } finally {
-    await runnel.close();
-    await broker.stop();
+    await Promise.all([clients.cached.close(), clients.uncached.close()]);
+    await Promise.all([brokers.cached.stop(), brokers.uncached.stop()]);
   }
-  const line = (what: string, p: number[], e: number[]): string =>
-    `${what.padEnd(8)} plain ${fixed(median(p))} MB/s [${spread(p)}]  encrypted ${fixed(median(e))} MB/s [${spread(e)}]  ratio ${fixed((100 * median(e)) / median(p), 0)}%`;
-  console.log(`# ${runs} runs x ${records} records of ${RECORD_BYTES} B, acks=1, 1 partition, one broker; medians [min..max]`);
-  console.log(line('produce', plain.produceMbPerSec, sealed.produceMbPerSec));
-  console.log(line('consume', plain.consumeMbPerSec, sealed.consumeMbPerSec));
-  const cpuLine = (what: string, p: number[], e: number[]): string =>
-    p.length === 0 || e.length === 0
-      ? `${what.padEnd(8)} broker CPU: not measured (no /proc)`
-      : `${what.padEnd(8)} broker CPU us/MB plain ${fixed(median(p), 0)} [${spread(p)}]  encrypted ${fixed(median(e), 0)} [${spread(e)}]  plain/encrypted ${fixed((100 * median(p)) / median(e), 0)}%`;
-  console.log(cpuLine('produce', plain.produceBrokerUsPerMb, sealed.produceBrokerUsPerMb));
-  console.log(cpuLine('consume', plain.consumeBrokerUsPerMb, sealed.consumeBrokerUsPerMb));
-  if (json) console.log(JSON.stringify({ records, runs, plain, encrypted: sealed }));
+  const plain = figures.plain;
+  console.log(`# ${runs} runs x ${records} records of ${RECORD_BYTES} B, acks=1, 1 partition; medians [min..max]; ratios against plain`);
+  for (const [what, pick] of [['produce', (f: KindFigures) => f.produceMbPerSec], ['consume', (f: KindFigures) => f.consumeMbPerSec]] as const) {
+    for (const kind of KINDS) {
+      const values = pick(figures[kind.name]);
+      const ratio = kind.name === 'plain' ? '' : `  ratio ${fixed((100 * median(values)) / median(pick(plain)), 0)}%`;
+      console.log(`${what.padEnd(8)} ${kind.label.padEnd(44)} ${fixed(median(values)).padStart(7)} MB/s [${spread(values)}]${ratio}`);
+    }
+  }
+  for (const [what, pick] of [['produce', (f: KindFigures) => f.produceBrokerUsPerMb], ['consume', (f: KindFigures) => f.consumeBrokerUsPerMb]] as const) {
+    if (pick(plain).length === 0) {
+      console.log(`${what.padEnd(8)} broker CPU: not measured (no /proc)`);
+      continue;
+    }
+    const cells = KINDS.map((kind) => {
+      const values = pick(figures[kind.name]);
+      const ratio = kind.name === 'plain' ? '' : ` (plain/this ${fixed((100 * median(pick(plain))) / median(values), 0)}%)`;
+      return `${kind.name} ${fixed(median(values), 0)}${ratio}`;
+    });
+    console.log(`${what.padEnd(8)} broker CPU us/MB: ${cells.join('; ')}`);
+  }
+  if (json) console.log(JSON.stringify({ records, runs, cacheBytes, ...figures }));
 }
 
 if (isMainModule(import.meta.url)) {

@@ -91,7 +91,7 @@ export interface BrokerConfig {
   /** With the controller on etcd: the cluster's key prefix and the TLS files (empty: none). */
   etcd: { prefix: string; caFile: string; certFile: string; keyFile: string };
   /** Encryption at rest: the keyring file, or the keyring text (at most one is set; storage/encryption/keys-from-config.ts). */
-  encryption: { keyFile: string; keys: string };
+  encryption: { keyFile: string; keys: string; cacheBytes: number };
   /** The rack of this broker, for rack-aware replica placement; null: none. */
   brokerRack: string | null;
   /** The controller fences a broker not heard from for this long (and moves its leaderships). */
@@ -323,6 +323,7 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'shutdown.timeout.ms', defaultValue: '30000', doc: 'Longest a clean shutdown waits for in-flight requests before closing the logs anyway.', parse: int(0, INT32_MAX) },
   { name: 'encryption.key.file', defaultValue: '', doc: 'Keyring file for encryption at rest (topics with encryption.enabled): `ID=BASE64` entries, one a line, each key 32 random bytes in base64 (`openssl rand -base64 32`); the last entry is the current key, older ones stay to read what was written under them. Read once at start. Keep it readable by the broker\'s user only, and out of the data directory and its backups.', parse: (raw) => raw.trim() },
   { name: 'encryption.keys', defaultValue: '', doc: 'The keyring itself instead of a file, entries separated by commas (`k1=BASE64,k2=BASE64`, the last current): meant for the environment (RUNNEL_ENCRYPTION_KEYS) or a secret store, never a config file others read. Not with encryption.key.file. DescribeConfigs never shows it.', parse: (raw) => raw.trim(), sensitive: true },
+  { name: 'encryption.cache.bytes', defaultValue: String(128 * MiB), doc: 'Memory for the plaintext of encrypted topics\' newest batches, all partitions together: a leader keeps a copy of what it appends, so consumers and followers reading a partition\'s tail get it without decrypting (the oldest go first). Reads of older records decrypt them from disk. The plaintext of recent records is then in the broker\'s memory, as it is anyway while requests are handled; on a host that swaps it could reach a disk: run brokers without swap, or set 0 (every read decrypts).', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { name: 'logger.level', defaultValue: 'info', doc: `Broker log verbosity: ${LOGGER_LEVELS.join(', ')}.`, parse: oneOf(LOGGER_LEVELS) },
   { name: 'metrics.listen', defaultValue: '', doc: 'HOST:PORT of the HTTP listener serving `/metrics` (Prometheus text format) and `/health` (200 with a JSON while the broker serves; 503 with the reasons while it is starting, shutting down, fenced, or its disk failed: for load balancers). Port 0 lets the OS pick (the log line `metricsListening` says which). Empty: off. Bind it to an address only your monitoring reaches: it has no authentication.', parse: listenAddress },
   { name: 'usage.enable', defaultValue: 'true', doc: 'Usage metering, for billing: bytes and records in and out and requests, per principal and topic, per minute, written to the internal topic __usage (read it with `runnel usage`). false: nothing is counted or written.', parse: bool },
@@ -429,7 +430,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     controllerAddress: get('controller.address'),
     controllerLeaseMs: get('controller.lease.ms'),
     etcd: { prefix: get('controller.etcd.prefix'), caFile: get('controller.etcd.ca.file'), certFile: get('controller.etcd.cert.file'), keyFile: get('controller.etcd.key.file') },
-    encryption: { keyFile: get('encryption.key.file'), keys: get('encryption.keys') },
+    encryption: { keyFile: get('encryption.key.file'), keys: get('encryption.keys'), cacheBytes: get('encryption.cache.bytes') },
     brokerRack: get<string>('broker.rack') === '' ? null : get('broker.rack'),
     brokerSessionTimeoutMs: get('broker.session.timeout.ms'),
     brokerSessionDisconnectTimeoutMs: get('broker.session.disconnect.timeout.ms'),

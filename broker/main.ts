@@ -60,6 +60,7 @@ import type { KeyProvider } from './storage/encryption/key-provider.js';
 import { aesGcm, aesGcmFallback } from './storage/encryption/aes-gcm.js';
 import { keyProviderFromConfig } from './storage/encryption/keys-from-config.js';
 import { WorkerBatchOpener } from './storage/encryption/batch-opener.js';
+import { PlaintextCache } from './storage/encryption/plaintext-cache.js';
 import { nodeTransport, type Transport } from './world/transport.js';
 import { nodeHttpServer, type HttpServer } from './world/http-server.js';
 import { Telemetry } from './metrics/telemetry.js';
@@ -176,9 +177,10 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     // Started only when keys are configured; its threads start with the first large read of an encrypted topic.
     const opener = keys === null || openerThreads === 0 ? undefined : new WorkerBatchOpener(openerThreads);
     if (opener !== undefined) cleanups.push(() => opener.close());
+    const plaintextCache = keys === null || config.encryption.cacheBytes === 0 ? undefined : new PlaintextCache(config.encryption.cacheBytes);
     let replicas: ReplicaManager | undefined;
     const logs = await LogManager.open({
-      encryption: { keys, rng, ...(opener === undefined ? {} : { opener }) },
+      encryption: { keys, rng, ...(opener === undefined ? {} : { opener }), ...(plaintextCache === undefined ? {} : { cache: plaintextCache }) },
       dataDir,
       fs,
       clock,
@@ -269,7 +271,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     if (usage !== null) cleanups.push(() => usage.close());
     const handlers = buildHandlerTable({ config, access, controller: admin, replicas: serving, clock, logger, endpoint, coordinator, producerIds, interBroker: interBrokerWorld, controllerId: () => channel.controllerId, meter: telemetry.meter, ...(usage === null ? {} : { usage: usage.tap }), ...(controllerApis === undefined ? {} : { controllerApis }) }, faults);
     let listening: BrokerServer | undefined;
-    await telemetry.serve({ replicas: serving, coordinator, lifecycle: running, faults, server: () => listening }, { http: world.http ?? nodeHttpServer, clock, logger });
+    await telemetry.serve({ replicas: serving, coordinator, lifecycle: running, faults, server: () => listening, ...(plaintextCache === undefined ? {} : { plaintextCache }) }, { http: world.http ?? nodeHttpServer, clock, logger });
     cleanups.push(() => telemetry.close());
     const server = await BrokerServer.start({
       transport,

@@ -12,7 +12,8 @@
  * A scrape walks the metadata's partitions once and the hosted partitions
  * once: tens of microseconds for thousands of partitions, every 15 s or so.
  */
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import type { PlaintextCache, PlaintextCacheStats } from '../storage/encryption/plaintext-cache.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { Partition } from '../partition.js';
 import type { BrokerMetrics } from './broker-metrics.js';
@@ -89,4 +90,29 @@ export function registerScrapeGauges(metrics: BrokerMetrics, sources: ScrapeSour
   partitionGauge('runnel_offline_replicas', 'Hosted partition logs that cannot serve (failed to open, or went offline on a disk error).', 'offlineReplicas', true);
   new Gauge({ name: 'runnel_open_connections', help: 'Client connections open now (inter-broker ones included).', registers, collect() { this.set(sources.openConnections()); } });
   new Gauge({ name: 'runnel_broker_fenced', help: '1 while this broker takes no writes (not registered, fenced by its controller, or its heartbeat lease ran out), else 0.', registers, collect() { this.set(sources.whyFenced() === null ? 0 : 1); } });
+}
+
+/** The plaintext cache of encrypted topics (storage/encryption/plaintext-cache.ts): its size, and how many bytes read it answered and did not. */
+export function registerPlaintextCacheMetrics(metrics: BrokerMetrics, cache: PlaintextCache): void {
+  const registers = [metrics.registry];
+  new Gauge({ name: 'runnel_encryption_cache_bytes', help: 'Plaintext of encrypted topics\' newest batches held in memory (at most encryption.cache.bytes).', registers, collect() { this.set(cache.stats().sizeBytes); } });
+  // Counters fed from the cache's own totals at scrape time: the hot path only adds to plain numbers.
+  const counted = (name: string, help: string, labelNames: string[], read: (stats: PlaintextCacheStats) => Record<string, number>): void => {
+    const seen = new Map<string, number>();
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        for (const [label, total] of Object.entries(read(cache.stats()))) {
+          const grown = total - (seen.get(label) ?? 0);
+          seen.set(label, total);
+          if (grown > 0) (label === '' ? this.inc(grown) : this.inc({ [labelNames[0] as string]: label }, grown));
+        }
+      },
+    });
+  };
+  counted('runnel_encryption_cache_read_bytes_total', 'Record bytes read from encrypted topics: result="hit" from the plaintext cache, "miss" decrypted from disk.', ['result'], (s) => ({ hit: s.hitBytes, miss: s.missBytes }));
+  counted('runnel_encryption_cache_evicted_bytes_total', 'Bytes the plaintext cache let go to make room for newer appends.', [], (s) => ({ '': s.evictedBytes }));
 }

@@ -32,7 +32,8 @@ import { registerGroupLag } from './group-lag.js';
 import { checkHealth } from './health.js';
 import { RequestLog } from './request-log.js';
 import { combineObservers, type RequestObserver } from './request-observer.js';
-import { registerScrapeGauges } from './scrape-gauges.js';
+import { registerPlaintextCacheMetrics, registerScrapeGauges } from './scrape-gauges.js';
+import type { PlaintextCache } from '../storage/encryption/plaintext-cache.js';
 
 export interface ServedParts {
   readonly replicas: ReplicaManager;
@@ -41,6 +42,8 @@ export interface ServedParts {
   readonly faults: BrokerFaults;
   /** The Kafka listener, once it is up. */
   server(): BrokerServer | undefined;
+  /** The plaintext cache of encrypted topics, when the broker has one. */
+  readonly plaintextCache?: PlaintextCache;
 }
 
 export class Telemetry {
@@ -86,6 +89,7 @@ export class Telemetry {
     const hostedPartitions = () => replicas.hostedPartitions();
     const whyFenced = () => lifecycle.whyFenced();
     registerScrapeGauges(metrics, { nodeId, image: () => replicas.image, hostedPartitions, whyFenced, openConnections: () => parts.server()?.connectionCount ?? 0 });
+    if (parts.plaintextCache !== undefined) registerPlaintextCacheMetrics(metrics, parts.plaintextCache);
     registerGroupLag(metrics, {
       *committedOffsets() {
         for (const shard of coordinator.loadedShards().shards) yield* shard.committedOffsets();

@@ -51,6 +51,7 @@ import { FOLLOWER_RULES, checkOffsetSpan, leaderRules, validateBatches, type Bat
 import { CleanerState, cleanLog, type CleanerHost, type CompactOptions, type CompactResult } from './cleaner.js';
 import { LogCipher, type EncryptionOptions } from './encryption/log-cipher.js';
 import { EncryptionKeyError } from './encryption/key-provider.js';
+import type { LogTailCache } from './encryption/plaintext-cache.js';
 import type { EpochCache } from './epoch-cache.js';
 import { AppendBackpressureError, CorruptLogError, LogOfflineError, OffsetOutOfRangeError } from './errors.js';
 import { GroupFlusher } from './flusher.js';
@@ -152,6 +153,8 @@ export class PartitionLog {
   #cleanerState: CleanerState;
   /** Seals appends of an encrypted topic, opens envelopes on every read (encryption/log-cipher.ts). */
   readonly #cipher: LogCipher;
+  /** The plaintext of this log's newest leader appends while its topic is encrypted (encryption/plaintext-cache.ts); null without a cache. */
+  readonly #tail: LogTailCache | null;
   /**
    * The log start DeleteRecords set (`advanceLogStart`), which may fall
    * inside the first segment; never above the log end. The log starts at
@@ -169,6 +172,8 @@ export class PartitionLog {
     this.#config = opts.config;
     this.#leaderRules = leaderRules(opts.config);
     this.#cipher = new LogCipher(opts.encryption ?? { keys: null, rng: systemRng });
+    const cache = opts.encryption?.cache;
+    this.#tail = cache === undefined || cache.maxBytes === 0 ? null : cache.forLog();
     this.#logger = opts.logger ?? silentLogger;
     this.#topic = opts.topic ?? loaded.meta?.topic ?? null;
     this.#partition = opts.partition ?? loaded.meta?.partition ?? null;
@@ -407,6 +412,7 @@ export class PartitionLog {
     checkOffsetSpan(baseOffset, lastOffset);
     stampBatches(records, baseOffset, opts.leaderEpoch, logAppendTimeMs);
     this.#write(this.#toDisk(records), summary.batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
+    if (this.#config.encryptionEnabled) this.#tail?.add(records);
     this.#noteWritten(this.#epochs.assign(opts.leaderEpoch, baseOffset), lastOffset + 1 - baseOffset);
     return { baseOffset, lastOffset, logAppendTimeMs, maxTimestamp, batchCount: summary.batchCount, sizeBytes: records.byteLength };
   }
@@ -753,6 +759,7 @@ export class PartitionLog {
       // Nothing pending can be written any more: give its memory back, and tell whoever waited to append.
       this.#failAppenders(this.#offline);
       this.#dropPending();
+      this.#tail?.clear();
       this.#logger.error({ dir: this.dir, err: String(cause) }, `log offline: ${reason}`);
     }
     return this.#offline;
@@ -789,23 +796,46 @@ export class PartitionLog {
    * read into a buffer from `allocate` (fresh by default).
    */
   async read(fetchOffset: number, maxBytes: number, maxOffsetExclusive?: number, allocate?: ReadBufferSource): Promise<ReadResult> {
+    const limit = this.#readLimit(fetchOffset, maxOffsetExclusive);
+    if (limit === null) return { records: [], sizeBytes: 0 };
+    const cached = this.#tail?.read(fetchOffset, maxBytes, limit, allocate);
+    if (cached !== undefined && cached !== null) return readResult(cached);
+    const read = await this.#readSegments(fetchOffset, maxBytes, limit, allocate);
+    if (this.#config.encryptionEnabled) this.#tail?.noteMiss(read.sizeBytes);
+    return read;
+  }
+
+  /** The bound of a read from `fetchOffset` (OffsetOutOfRangeError outside the log); null: nothing to read below it. */
+  #readLimit(fetchOffset: number, maxOffsetExclusive: number | undefined): number | null {
+    this.#checkUsable();
+    const logEnd = this.logEndOffset;
+    if (fetchOffset < this.logStartOffset || fetchOffset > logEnd) throw new OffsetOutOfRangeError(fetchOffset, this.logStartOffset, logEnd);
+    const limit = Math.min(maxOffsetExclusive ?? logEnd, logEnd);
+    return fetchOffset >= limit ? null : limit;
+  }
+
+  /** A read from the segment files (or pending segments), opening what is encrypted. */
+  async #readSegments(fetchOffset: number, maxBytes: number, limit: number, allocate: ReadBufferSource | undefined): Promise<ReadResult> {
     // Only an encrypted log with worker threads to open it leaves the event loop; every other read is answered as it is made.
-    if (!this.#config.encryptionEnabled || this.#cipher.opts.opener === undefined) return this.#readInline(fetchOffset, maxBytes, maxOffsetExclusive, allocate);
+    if (!this.#config.encryptionEnabled || this.#cipher.opts.opener === undefined) return this.#readInline(fetchOffset, maxBytes, limit, allocate);
     const truncationsBegun = this.#truncationsBegun;
     // Shared memory: the batch opener's threads can then open the batches in place.
     const shared: ReadBufferSource | undefined = allocate === undefined ? undefined : (bytes) => allocate(bytes, true);
-    const plan = this.#readPlan(fetchOffset, maxBytes, maxOffsetExclusive, shared);
+    const plan = this.#readPlan(fetchOffset, maxBytes, limit, shared);
     if (plan === null) return { records: [], sizeBytes: 0 };
     const batches = this.#guard(plan.batches);
     const records = await this.#guardAsync(() => this.#cipher.openOffThread(batches, plan.file, plan.position));
-    // Opening off the event loop lets a truncation start meanwhile: what was read may be gone, so read again, opening inline.
-    if (this.#truncationsBegun !== truncationsBegun) return this.#readInline(fetchOffset, maxBytes, maxOffsetExclusive, allocate);
+    // Opening off the event loop lets a truncation start meanwhile: what was read may be gone, so read again (bounds checked anew), opening inline.
+    if (this.#truncationsBegun !== truncationsBegun) {
+      const now = this.#readLimit(fetchOffset, limit);
+      return now === null ? { records: [], sizeBytes: 0 } : this.#readInline(fetchOffset, maxBytes, now, allocate);
+    }
     plan.check(records);
     return readResult(records);
   }
 
-  #readInline(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number | undefined, allocate: ReadBufferSource | undefined): ReadResult {
-    const plan = this.#readPlan(fetchOffset, maxBytes, maxOffsetExclusive, allocate);
+  #readInline(fetchOffset: number, maxBytes: number, limit: number, allocate: ReadBufferSource | undefined): ReadResult {
+    const plan = this.#readPlan(fetchOffset, maxBytes, limit, allocate);
     if (plan === null) return { records: [], sizeBytes: 0 };
     const records = this.#guard(() => this.#cipher.open(plan.batches(), plan.file, plan.position, true));
     plan.check(records);
@@ -814,16 +844,11 @@ export class PartitionLog {
 
   /**
    * Where a read's batches are (the segment, or the pending segment, holding
-   * `fetchOffset`), as a step that reads them still sealed, the file and
-   * position errors name, and the check of what was read; null: nothing to
-   * read below the bound.
+   * `fetchOffset`, within bounds #readLimit checked), as a step that reads
+   * them still sealed, the file and position errors name, and the check of
+   * what was read; null: nothing to read below `limit`.
    */
-  #readPlan(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number | undefined, allocate: ReadBufferSource | undefined): { batches: () => Uint8Array[]; file: string; position: number; check: (records: Uint8Array[]) => void } | null {
-    this.#checkUsable();
-    const logEnd = this.logEndOffset;
-    if (fetchOffset < this.logStartOffset || fetchOffset > logEnd) throw new OffsetOutOfRangeError(fetchOffset, this.logStartOffset, logEnd);
-    const limit = Math.min(maxOffsetExclusive ?? logEnd, logEnd);
-    if (fetchOffset >= limit) return null;
+  #readPlan(fetchOffset: number, maxBytes: number, limit: number, allocate: ReadBufferSource | undefined): { batches: () => Uint8Array[]; file: string; position: number; check: (records: Uint8Array[]) => void } | null {
     const first = this.#floorIndex(fetchOffset);
     for (let i = first; i < this.#segments.length; i++) {
       const segment = this.#segments[i] as Segment;
@@ -988,6 +1013,9 @@ export class PartitionLog {
         if (this.#epochs.truncateFromEnd(offset)) await this.#persistEpochs();
         return;
       }
+      // What the cut removes may come back with other bytes: no read may get the old ones from the cache.
+      if (restart) this.#tail?.clear();
+      else this.#tail?.truncate(offset);
       // Pending segments exist only in memory: cut there, and only there when the cut falls among them.
       if (restart) this.#dropPending();
       else this.#truncatePending(Math.max(offset, this.#active.nextOffset));
@@ -1108,6 +1136,7 @@ export class PartitionLog {
     const doomed = selectRetention(this.#segments, this.#config, this.#clock.nowMs(), Math.min(maxOffsetExclusive ?? this.logEndOffset, this.logEndOffset), this.#startFloor, belowStartOnly);
     if (doomed.length === 0) return { deletedSegments: 0, deletedBytes: 0 };
     this.#segments.splice(0, doomed.length);
+    this.#tail?.dropBelow(this.logStartOffset);
     let deletedBytes = 0;
     for (const segment of doomed) {
       deletedBytes += segment.sizeBytes;
@@ -1180,6 +1209,8 @@ export class PartitionLog {
         const at = this.#segments.indexOf(old[0] as Segment);
         assert(at >= 0 && at + old.length < this.#segments.length && old.every((segment, i) => this.#segments[at + i] === segment),
           'compaction replaces consecutive inactive segments', { dir: this.dir, baseOffset: replacement.baseOffset });
+        // The cleaner rewrote those batches: the cache must not answer with the ones it replaced.
+        this.#tail?.dropBelow((this.#segments[at + old.length] as Segment).baseOffset);
         this.#segments.splice(at, old.length, replacement);
         for (const segment of old) {
           this.#dirty.delete(segment);
@@ -1200,6 +1231,7 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closing = true;
+    this.#tail?.clear();
     this.#failAppenders(new LogOfflineError(this.dir, 'the log is closing'));
     await this.#cleaning;
     this.#flusher.close();
@@ -1232,6 +1264,7 @@ export class PartitionLog {
     this.#flusher.close();
     this.#closed = true;
     this.#dropPending();
+    this.#tail?.clear();
     this.#failAppenders(new LogOfflineError(this.dir, 'the log was deleted'));
     this.#flusher.fail(new LogOfflineError(this.dir, 'the log was deleted'));
     await Promise.all([...this.#background]);

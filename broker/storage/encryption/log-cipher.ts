@@ -28,6 +28,7 @@ import { CorruptLogError } from '../errors.js';
 import { aesGcm, type GcmKey } from './aes-gcm.js';
 import { EnvelopeError, NONCE_BYTES, envelopeInfo, envelopeOverhead, isEncryptedBatch, openBatch, sealBatch } from './batch-envelope.js';
 import type { BatchOpener } from './batch-opener.js';
+import type { PlaintextCache } from './plaintext-cache.js';
 import { EncryptionKeyError, isValidKeyId, type KeyProvider } from './key-provider.js';
 
 export interface EncryptionOptions {
@@ -37,6 +38,8 @@ export interface EncryptionOptions {
   rng: Rng;
   /** Worker threads that open the batches of large reads into shared buffers (batch-opener.ts); without one every read opens inline. */
   opener?: BatchOpener;
+  /** The plaintext of recent appends, shared by the broker's logs, so that tail reads skip opening (plaintext-cache.ts); none: every read opens. */
+  cache?: PlaintextCache;
 }
 
 /**

@@ -1,0 +1,302 @@
+/**
+ * The plaintext of encrypted logs' newest batches, kept in memory so that
+ * the readers of a log's tail (consumers that keep up, followers
+ * replicating, share groups and coordinators reading what was just written)
+ * get them without opening envelopes.
+ *
+ * Why: a fetch of a plain topic never touches its bytes (a read into a
+ * buffer, then writev), while one of an encrypted topic must run AES-GCM
+ * over every byte it serves, some 0.3 ms of a core per MB even with the
+ * native cipher, once for every consumer and every follower that reads it.
+ * Most reads of a log are of its tail, and its tail passed through the
+ * broker in plaintext a moment before, when the leader sealed it: keeping
+ * a copy then costs a memcpy, where opening it again costs the cipher.
+ *
+ * What it holds: for each log, the batches of its latest leader appends,
+ * contiguous in offsets, exactly as they were sealed (validated and
+ * stamped: the bytes opening them gives back). Only a leader's appends are
+ * kept: a follower's log is read by nobody until it leads, and its copies
+ * would push out what a leader's readers want. An append that does not
+ * continue the log's cached run starts a new one.
+ *
+ * Bounded per broker (`encryption.cache.bytes`, all logs together), in
+ * one ring of that many bytes, allocated on first use and reused: the
+ * oldest append anywhere goes first (first in, first out: tail readers
+ * want the newest). A ring, not a buffer per append: fresh memory for every
+ * append cost page faults and, as V8 external memory, full collections
+ * (in a profile of encrypted produce, the copies and the collector took
+ * more than the cipher). A read copies its batches out of the ring into a
+ * buffer of its own (the fetch's recycled read buffer), so nothing outside
+ * holds ring memory that a later append overwrites; the copy is what a
+ * plain topic's read from the page cache costs too. An append larger than
+ * the ring is not kept.
+ *
+ * Never different from the disk: the owner drops what the log changes
+ * beneath it: a truncation (a follower's, a new leader's, a replica
+ * starting over), a compaction swap of the segments holding cached
+ * batches, retention, the log going offline, closing or being deleted.
+ *
+ * What it means for the threat model: the plaintext of recent records is
+ * in the broker's memory, as it already is while a produce request or a
+ * fetch answer is being handled; encryption at rest is about disks. A host
+ * that swaps could write it to a disk: run brokers without swap (or set
+ * `encryption.cache.bytes` to 0).
+ *
+ * Not thread-safe: everything runs on the event loop.
+ */
+import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LAST_OFFSET_DELTA, BATCH_OFFSET_LENGTH, readI64 } from '../../../protocol/batch/header.js';
+import { assert } from '../../world/assert.js';
+import type { ReadBufferSource } from '../segment.js';
+
+interface CachedBatch {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** Where it lies in the ring: [start, start + size). */
+  readonly start: number;
+  readonly size: number;
+  /** Times the ring had wrapped when it was written: the ring's write position is behind the oldest batch while their laps differ. */
+  readonly lap: number;
+  readonly owner: LogTailCache;
+  /** False once the batch left its log's cache (evicted, or dropped for a change to the log); its ring space is free once the queue passes it. */
+  live: boolean;
+}
+
+/** What the cache did, for the metrics endpoint. */
+export interface PlaintextCacheStats {
+  /** Bytes of live batches held now. */
+  sizeBytes: number;
+  /** Record bytes of reads of encrypted logs answered from the cache, and of those decrypted from disk. */
+  hitBytes: number;
+  missBytes: number;
+  /** Bytes pushed out to make room for newer appends (not those dropped because their log changed). */
+  evictedBytes: number;
+}
+
+export class PlaintextCache {
+  #ring: Buffer | null = null;
+  /** Every batch in the ring, in the order written (so in ring order): the next to go at #head. */
+  #queue: (CachedBatch | undefined)[] = [];
+  #head = 0;
+  /** Where the next append goes, and the lap it is on. */
+  #writeAt = 0;
+  #lap = 0;
+  #bytes = 0;
+  #hitBytes = 0;
+  #missBytes = 0;
+  #evictedBytes = 0;
+
+  constructor(readonly maxBytes: number) {
+    assert(Number.isSafeInteger(maxBytes) && maxBytes >= 0, 'a plaintext cache size is a non-negative integer', { maxBytes });
+  }
+
+  /** The cache of one log (a PartitionLog holds one while it is open). */
+  forLog(): LogTailCache {
+    return new LogTailCache(this);
+  }
+
+  stats(): PlaintextCacheStats {
+    return { sizeBytes: this.#bytes, hitBytes: this.#hitBytes, missBytes: this.#missBytes, evictedBytes: this.#evictedBytes };
+  }
+
+  /** Batches the ring holds, live or not yet passed (tests check its bound). */
+  get queueLength(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** @internal LogTailCache's: counts a read of an encrypted log. */
+  noteRead(hit: boolean, bytes: number): void {
+    if (hit) this.#hitBytes += bytes;
+    else this.#missBytes += bytes;
+  }
+
+  /** @internal LogTailCache's: copies `records` (whole batches, at most maxBytes) into the ring, evicting the oldest batches anywhere to make room. */
+  admit(owner: LogTailCache, records: Uint8Array): CachedBatch[] {
+    const size = records.byteLength;
+    assert(size > 0 && size <= this.maxBytes, 'an admitted append fits the ring', { size, maxBytes: this.maxBytes });
+    const ring = (this.#ring ??= Buffer.allocUnsafeSlow(this.maxBytes));
+    const at = this.#makeRoom(size);
+    ring.set(records, at);
+    const view = new DataView(ring.buffer, ring.byteOffset + at, size);
+    const added: CachedBatch[] = [];
+    for (let pos = 0; pos < size;) {
+      const batchSize = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
+      const baseOffset = readI64(ring, at + pos);
+      const batch: CachedBatch = { baseOffset, lastOffset: baseOffset + view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA), start: at + pos, size: batchSize, lap: this.#lap, owner, live: true };
+      added.push(batch);
+      this.#queue.push(batch);
+      pos += batchSize;
+    }
+    this.#bytes += size;
+    this.#writeAt = at + size;
+    return added;
+  }
+
+  /** Where `size` bytes go: after the newest batch, or at the ring's start when they do not fit before its end; the batches in the way leave first. */
+  #makeRoom(size: number): number {
+    for (;;) {
+      const oldest = this.#queue[this.#head];
+      if (oldest === undefined) {
+        // Empty: start over at the beginning.
+        this.#writeAt = 0;
+        return 0;
+      }
+      if (oldest.lap === this.#lap) {
+        // The free space is after the newest batch, then before the oldest.
+        if (this.#writeAt + size <= this.maxBytes) return this.#writeAt;
+        if (size <= oldest.start) {
+          this.#lap += 1;
+          return 0;
+        }
+      } else if (this.#writeAt + size <= oldest.start) {
+        // Wrapped: the free space is between the newest batch and the oldest.
+        return this.#writeAt;
+      }
+      this.#pass();
+    }
+  }
+
+  /** The queue's oldest batch gives its space back (evicted from its log if it was still live). */
+  #pass(): void {
+    const oldest = this.#queue[this.#head] as CachedBatch;
+    // A passed slot holds nothing: the queue keeps no reference to what it let go.
+    this.#queue[this.#head++] = undefined;
+    if (oldest.live) {
+      oldest.live = false;
+      this.#bytes -= oldest.size;
+      this.#evictedBytes += oldest.size;
+      oldest.owner.evictOldest(oldest);
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** @internal LogTailCache's: its live batch left for a change to its log (its space comes back when the queue passes it). */
+  release(batch: CachedBatch): void {
+    assert(batch.live, 'a cached batch leaves once', { baseOffset: batch.baseOffset });
+    batch.live = false;
+    this.#bytes -= batch.size;
+  }
+
+  /** @internal LogTailCache's: copies live batches out of the ring into one buffer from `allocate`; views of it, one a batch. */
+  copyOut(batches: readonly CachedBatch[], total: number, allocate: ReadBufferSource): Uint8Array[] {
+    const ring = this.#ring as Buffer;
+    const into = allocate(total);
+    const out: Uint8Array[] = [];
+    let pos = 0;
+    for (const batch of batches) {
+      into.set(ring.subarray(batch.start, batch.start + batch.size), pos);
+      out.push(into.subarray(pos, pos + batch.size));
+      pos += batch.size;
+    }
+    return out;
+  }
+}
+
+export class LogTailCache {
+  /** This log's cached batches in offset order, contiguous, oldest at #head. */
+  #batches: CachedBatch[] = [];
+  #head = 0;
+
+  constructor(readonly cache: PlaintextCache) {}
+
+  get #count(): number {
+    return this.#batches.length - this.#head;
+  }
+
+  /** The first cached offset, or -1 when nothing is cached. */
+  get startOffset(): number {
+    return this.#count === 0 ? -1 : (this.#batches[this.#head] as CachedBatch).baseOffset;
+  }
+
+  /** The offset after the last cached batch, or -1 when nothing is cached. */
+  get endOffset(): number {
+    return this.#count === 0 ? -1 : (this.#batches.at(-1) as CachedBatch).lastOffset + 1;
+  }
+
+  /**
+   * Keeps a copy of `records` (whole stamped batches, as a leader appended
+   * them); a run that does not continue the cached one replaces it.
+   */
+  add(records: Uint8Array): void {
+    if (records.byteLength === 0) return;
+    const fits = records.byteLength <= this.cache.maxBytes;
+    if (!fits || readI64(records, 0) !== this.endOffset) this.clear();
+    if (!fits) return;
+    for (const batch of this.cache.admit(this, records)) this.#batches.push(batch);
+  }
+
+  /**
+   * The cached batches from the one holding `fetchOffset`: up to `maxBytes`
+   * but at least one, only those that end below `maxOffsetExclusive`, as a
+   * read of the log gives them, copied into a buffer from `allocate`; null
+   * when `fetchOffset` is not cached (the caller reads the disk).
+   */
+  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, allocate: ReadBufferSource = Buffer.allocUnsafe): Uint8Array[] | null {
+    if (this.#count === 0 || fetchOffset < this.startOffset || fetchOffset >= this.endOffset) return null;
+    // The last batch whose base is at or below fetchOffset: the cached batches are contiguous, so it holds it.
+    let lo = this.#head;
+    let hi = this.#batches.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((this.#batches[mid] as CachedBatch).baseOffset <= fetchOffset) lo = mid;
+      else hi = mid - 1;
+    }
+    const taken: CachedBatch[] = [];
+    let bytes = 0;
+    for (let i = lo; i < this.#batches.length; i++) {
+      const batch = this.#batches[i] as CachedBatch;
+      if (batch.lastOffset >= maxOffsetExclusive) break;
+      if (taken.length > 0 && bytes + batch.size > maxBytes) break;
+      taken.push(batch);
+      bytes += batch.size;
+    }
+    this.cache.noteRead(true, bytes);
+    return taken.length === 0 ? [] : this.cache.copyOut(taken, bytes, allocate);
+  }
+
+  /** Counts a read of this (encrypted) log that the cache could not answer. */
+  noteMiss(bytes: number): void {
+    this.cache.noteRead(false, bytes);
+  }
+
+  /** Drops every cached batch holding an offset at or after `offset` (a truncation). */
+  truncate(offset: number): void {
+    while (this.#count > 0 && (this.#batches.at(-1) as CachedBatch).lastOffset >= offset) this.cache.release(this.#batches.pop() as CachedBatch);
+    this.#trimHead();
+  }
+
+  /** Drops every cached batch that starts below `offset` (the segments holding them were rewritten or deleted). */
+  dropBelow(offset: number): void {
+    while (this.#count > 0 && (this.#batches[this.#head] as CachedBatch).baseOffset < offset) this.cache.release(this.#batches[this.#head++] as CachedBatch);
+    this.#trimHead();
+  }
+
+  /** Drops everything (the log closes, is deleted, goes offline or starts over). */
+  clear(): void {
+    for (let i = this.#head; i < this.#batches.length; i++) this.cache.release(this.#batches[i] as CachedBatch);
+    this.#batches = [];
+    this.#head = 0;
+  }
+
+  /** @internal PlaintextCache's: the broker's oldest live batch, which is this log's oldest, was evicted. */
+  evictOldest(batch: CachedBatch): void {
+    assert(this.#batches[this.#head] === batch, 'the oldest live batch of the broker is the oldest of its log', { baseOffset: batch.baseOffset });
+    this.#head += 1;
+    this.#trimHead();
+  }
+
+  #trimHead(): void {
+    if (this.#head === this.#batches.length) {
+      this.#batches = [];
+      this.#head = 0;
+    } else if (this.#head > 64 && this.#head * 2 > this.#batches.length) {
+      this.#batches = this.#batches.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
