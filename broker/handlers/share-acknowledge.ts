@@ -1,17 +1,15 @@
 /** ShareAcknowledge: settlements only, answered once durable (a ShareFetch that acquires nothing and does not wait). */
 import type { ApiHandler } from './handler.js';
 import type { ShareContext } from './share-group-heartbeat.js';
-import { shareRefusal } from './share-fetch.js';
+import { authorizedShareFetch } from './share-fetch.js';
 
 export function shareAcknowledgeHandler(broker: ShareContext): ApiHandler<'ShareAcknowledge'> {
   return {
     api: 'ShareAcknowledge',
     versions: { min: 0, max: 0 },
     async handle(ctx, request) {
-      const refused = shareRefusal(broker.access, ctx, request);
-      if (refused !== null) return { throttleTimeMs: 0, errorCode: refused.code, errorMessage: refused.detail, topics: [] };
       const { groupId, memberId, memberEpoch, topics } = request;
-      const fetched = await broker.share.fetch({ groupId, memberId, memberEpoch, maxWaitMs: 0, maxRecords: 0, maxBytes: 0, topics }, ctx.signal);
+      const fetched = await authorizedShareFetch(broker, ctx, { groupId, memberId, memberEpoch, maxWaitMs: 0, maxRecords: 0, maxBytes: 0, topics });
       return {
         throttleTimeMs: 0,
         errorCode: fetched.errorCode,

@@ -14,6 +14,10 @@
  *   locks released); the acknowledgements fail, the member rejoins, and
  *   the fetch goes on once it has.
  * - anything else not retriable: the receive rejects with it.
+ * - a topic this principal may not read (TOPIC_AUTHORIZATION_FAILED for its
+ *   partitions, the others served): its acknowledgements fail with it, and
+ *   a fetch that acquired nothing elsewhere rejects with it (a later receive
+ *   tries again: the grant may have come meanwhile).
  */
 import { Errors, errorNameOf } from '../../protocol/errors.js';
 import type { ShareFetchResponse } from '../../protocol/messages.js';
@@ -90,6 +94,10 @@ export async function shareFetch<T>(ctx: FetchContext, max: number, waitMs: numb
     if (error === 'NONE') {
       batch?.settle(ackResults(res));
       const acquired = acquiredOf(res, nowMs, make);
+      if (acquired.length === 0) {
+        const refused = topicRefusal(res, ctx.coordinator.groupId);
+        if (refused !== null) throw refused;
+      }
       if (acquired.length > 0 || cluster.clock.nowMs() >= deadlineMs || ctx.closed()) return acquired;
       continue;
     }
@@ -130,6 +138,18 @@ function fetchTopics(membership: ShareMembership, batch: AckBatch | null): WireA
     list.push({ partition: e.partition, acknowledgements: e.acknowledgements });
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+/** The first partition of `res` refused for authorization, as the error a receive rejects with; null when none is. */
+function topicRefusal(res: ShareFetchResponse, groupId: string): RunnelError | null {
+  for (const t of res.topics) {
+    for (const p of t.partitions) {
+      if (errorNameOf(p.errorCode) === 'TOPIC_AUTHORIZATION_FAILED') {
+        return RunnelError.fromCode(p.errorCode, `Fetching ${t.topic}-${p.partition} for share group "${groupId}"`, p.errorMessage, { topicPartition: { topic: t.topic, partition: p.partition } });
+      }
+    }
+  }
+  return null;
 }
 
 function ackResults(res: ShareFetchResponse): AckResult[] {

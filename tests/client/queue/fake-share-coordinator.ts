@@ -21,7 +21,10 @@
  *   delay, are not handed out before their time.
  *
  * Locks run on the real clock (Date.now); every request is logged (`log`);
- * `inject` answers the next requests of an API with an error instead.
+ * `inject` answers the next requests of an API with an error instead;
+ * topics in `unreadable` are refused per partition as the broker refuses a
+ * topic its principal may not read (TOPIC_AUTHORIZATION_FAILED, their
+ * acknowledgements failed with it, other topics served).
  * Ordering by key and dead-letter copies are the real coordinator's
  * business and not modelled (rejections are counted).
  */
@@ -92,6 +95,8 @@ export class FakeShareCoordinator {
   heartbeatIntervalMs = 100;
   /** Joins are not checked against the group's configuration (a broken coordinator). */
   laxConfig = false;
+  /** Topics whose partitions ShareFetch and ShareAcknowledge answer TOPIC_AUTHORIZATION_FAILED. */
+  readonly unreadable = new Set<string>();
   readonly #injected = new Map<ApiName, ErrorName[]>();
   #waiting = new Set<Waiting>();
   readonly #ticker: ReturnType<typeof setInterval>;
@@ -235,10 +240,19 @@ export class FakeShareCoordinator {
     if (typeof found === 'number') return { throttleTimeMs: 0, errorCode: found, errorMessage: null, topics: [] };
     const topics = req.topics.map((t) => ({
       topic: t.topic,
-      partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, errorMessage: null, failedAcknowledgements: this.#apply(found.g, found.m, t.topic, p.partition, p.acknowledgements) })),
+      partitions: t.partitions.map((p) => {
+        if (this.unreadable.has(t.topic)) return { ...this.#unreadable(t.topic, p.acknowledgements), partition: p.partition };
+        return { partition: p.partition, errorCode: 0, errorMessage: null, failedAcknowledgements: this.#apply(found.g, found.m, t.topic, p.partition, p.acknowledgements) };
+      }),
     }));
     this.#wake();
     return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, topics };
+  }
+
+  /** A partition of a topic in `unreadable`, as the broker answers it. */
+  #unreadable(topic: string, acks: readonly ShareAcknowledgement[]): { errorCode: number; errorMessage: string; failedAcknowledgements: ShareFailedAcknowledgement[]; records: Buffer; acquiredRecords: [] } {
+    const refused = code('TOPIC_AUTHORIZATION_FAILED');
+    return { errorCode: refused, errorMessage: `User:test is not authorized to read topic "${topic}"; an ACL must allow it (runnel acl add)`, failedAcknowledgements: acks.map((a) => ({ firstOffset: a.firstOffset, lastOffset: a.lastOffset, errorCode: refused })), records: Buffer.alloc(0), acquiredRecords: [] };
   }
 
   /** Settles ranges the member holds; returns the refused ones. */
@@ -332,6 +346,7 @@ export class FakeShareCoordinator {
     const topics = req.topics.map((t, ti) => ({
       topic: t.topic,
       partitions: t.partitions.map((p, pi) => {
+        if (this.unreadable.has(t.topic)) return { ...this.#unreadable(t.topic, firstPass ? p.acknowledgements : []), partition: p.partition };
         const failed = firstPass ? this.#apply(g, m, t.topic, p.partition, p.acknowledgements) : earlier!.topics[ti]!.partitions[pi]!.failedAcknowledgements;
         const got = this.#acquire(g, m, t.topic, p.partition, budget);
         budget -= got.count;
@@ -340,7 +355,9 @@ export class FakeShareCoordinator {
       }),
     }));
     if (firstPass) this.#wake();
-    return { done: acquiredAny, response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: g.config.visibilityTimeoutMs, topics } };
+    // Every topic refused: answered at once, as the broker does.
+    const allRefused = req.topics.length > 0 && req.topics.every((t) => this.unreadable.has(t.topic));
+    return { done: acquiredAny || allRefused, response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: g.config.visibilityTimeoutMs, topics } };
   }
 
   #acquire(g: ShareGroup, m: ShareMember, topic: string, partition: number, budget: number): { count: number; records: Buffer; ranges: ResponseBodies['ShareFetch']['topics'][number]['partitions'][number]['acquiredRecords'] } {

@@ -190,6 +190,26 @@ t.test('a fenced member rejoins with epoch 0 and goes on; acks in flight fail wi
   await q.close();
 });
 
+t.test('a topic the member may no longer read: its acks and the next receive fail with TOPIC_AUTHORIZATION_FAILED at once; a grant later, receives go on', async (t) => {
+  const w = await queueWorld(t);
+  await w.produce('jobs', 3);
+  const q = w.queue();
+  const [first] = await q.receive({ max: 1, waitMs: 1000 });
+  w.coordinator.unreadable.add('jobs');
+  const ackError = await first!.ack().then(() => null, (e: RunnelError) => e);
+  t.equal(ackError?.errorName, 'TOPIC_AUTHORIZATION_FAILED', 'the ack fails with the refusal');
+  const startedMs = Date.now();
+  const receiveError = await q.receive({ max: 5, waitMs: 5000 }).then(() => null, (e: RunnelError) => e);
+  t.equal(receiveError?.errorName, 'TOPIC_AUTHORIZATION_FAILED', 'the receive rejects with it');
+  t.match(receiveError?.message, /Fetching jobs-0 for share group "workers": User:test is not authorized to read topic "jobs"/);
+  t.ok(Date.now() - startedMs < 2500, 'at once, not after its wait');
+  w.coordinator.unreadable.delete('jobs');
+  const later = await q.receive({ max: 1, waitMs: 2000 });
+  t.same(later.map((m) => m.offset), [1], 'granted again, the next record comes');
+  await Promise.all(later.map((m) => m.ack()));
+  await q.close();
+});
+
 t.test('NOT_COORDINATOR: the coordinator is looked up again and the fetch retried; the acks it carried are not lost', async (t) => {
   const w = await queueWorld(t);
   const q = w.queue({ ackLingerMs: 60_000 });
