@@ -20,7 +20,8 @@ import { isEtcdAddress, parseEtcdAddress } from './metadata/etcd-address.js';
 import { ConfigError, TOPIC_CONFIG_DEFS } from './storage/log-config.js';
 import type { ShareSettings } from './share/settings.js';
 import { isScramMechanism, SCRAM_MECHANISMS, type ScramMechanism } from '../client/security/scram.js';
-import { parseListeners, parseProtocolMap, usesSasl, usesTls, type ListenerSpec } from './security/listeners.js';
+import { parseAdvertisedListeners, parseListeners, parseProtocolMap, usesSasl, usesTls, type ListenerSpec } from './security/listeners.js';
+import { advertisedEndpointOf, type Advertising } from './security/endpoints.js';
 
 export class BrokerConfigError extends Error {
   override name = 'BrokerConfigError';
@@ -33,8 +34,10 @@ export interface BrokerConfig {
   nodeId: number;
   host: string;
   port: number;
-  /** The host clients are told to connect to (Metadata); never a wildcard address. */
+  /** The host clients are told to connect to on the inter-broker listener (Metadata, the registration); never a wildcard address. */
   advertisedHost: string;
+  /** What clients are told for each listener (advertised.listeners, advertised.host): security/endpoints.ts. */
+  advertising: Advertising;
   /**
    * Every listener (broker/security/listeners.ts); `host`/`port` above are
    * the inter-broker listener's, which the broker registers with.
@@ -296,7 +299,8 @@ const BROKER_SETTINGS: readonly BrokerSettingDef[] = [
   { name: 'authorizer.enabled', defaultValue: 'false', doc: 'Checks every request against the ACLs (`runnel acl add`): with it on, a principal may do only what an ACL allows it (deny wins over allow) or what super.users allows. Off: every request is allowed, as without ACLs. Brokers reach each other as the inter-broker principal, which must be a super user.', parse: bool },
   { name: 'super.users', defaultValue: '', doc: 'Principals allowed everything when authorizer.enabled, semicolon-separated as Kafka\'s: `User:admin;User:broker`. The inter-broker principal (inter.broker.sasl.username, or the CN of the broker\'s certificate on SSL) must be one.', parse: parseSuperUsers },
   { name: 'allow.everyone.if.no.acl.found', defaultValue: 'false', doc: 'With authorizer.enabled, a resource no ACL names at all is open to every principal (Kafka\'s setting, for enabling ACLs one resource at a time). Default: denied.', parse: bool },
-  { name: 'advertised.host', defaultValue: '', doc: 'Host name clients are told to connect to; empty means `host`, or 127.0.0.1 when `host` is a wildcard.', parse: (raw) => raw.trim() },
+  { name: 'advertised.host', defaultValue: '', doc: 'Host name clients are told to connect to, for every listener advertised.listeners does not name (with the port it is bound to); empty means the listener\'s own host, or 127.0.0.1 when that is a wildcard.', parse: (raw) => raw.trim() },
+  { name: 'advertised.listeners', defaultValue: '', doc: 'What clients are told to connect to for some listeners, comma-separated NAME://HOST:PORT (Kafka\'s setting), when that is not where the broker listens: behind NAT, in a container with a mapped port, behind a load balancer; e.g. `listeners=INTERNAL://0.0.0.0:9092,EXTERNAL://0.0.0.0:9093` with `advertised.listeners=INTERNAL://broker1.internal:9092,EXTERNAL://broker1.example.com:19093`. Each NAME must be one of listeners; no wildcard host, no port 0. A client is told the endpoint of the listener it connected through; for the inter-broker listener this is also what the broker registers, so other brokers must reach it there. Listeners it does not name: advertised.host (or their own host) and their bound port.', parse: parseAdvertisedListeners },
   { name: 'data.dir', defaultValue: './data', doc: 'Directory for partition logs and topic metadata (created if missing).', parse: nonEmpty },
   { name: 'max.request.bytes', defaultValue: String(100 * MiB), doc: 'Largest request frame accepted; a bigger length prefix closes the connection before any of the body is read.', parse: int(1024, INT32_MAX) },
   { name: 'queued.max.requests', defaultValue: '500', doc: 'Requests one connection may have in flight; past it the broker stops reading that connection until some complete.', parse: int(1, 100_000) },
@@ -360,9 +364,6 @@ export interface SettingsLayer {
   readonly spell?: (name: string) => string;
 }
 
-function isWildcard(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || host === '[::]';
-}
 
 /**
  * Builds the config from layers (later layers win). Every problem in every
@@ -417,6 +418,7 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
   const { listeners, interBroker } = listenerConfig!;
   const host = interBroker.host;
   const advertised = get<string>('advertised.host');
+  const advertising: Advertising = { host: advertised, listeners: get('advertised.listeners') };
   const tlsClientAuth = get<TlsClientAuth>('tls.client.auth');
   const interBrokerSaslUser = get<string>('inter.broker.sasl.username');
   return {
@@ -441,7 +443,8 @@ export function buildBrokerConfig(layers: readonly SettingsLayer[] = []): Broker
     leaderImbalancePerBrokerPercentage: get('leader.imbalance.per.broker.percentage'),
     host,
     port: interBroker.port,
-    advertisedHost: advertised !== '' ? advertised : isWildcard(host) ? '127.0.0.1' : host,
+    advertisedHost: advertisedEndpointOf(advertising, interBroker.name, host, interBroker.port).host,
+    advertising,
     dataDir: get('data.dir'),
     maxRequestBytes: get('max.request.bytes'),
     queuedMaxRequests: get('queued.max.requests'),
@@ -525,6 +528,10 @@ function resolveListeners(parsed: Map<string, unknown>, raw: Map<string, { value
     const port = parsed.get('port') as number | undefined;
     if (host === undefined || port === undefined) return null;
     listeners = [{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host, port }];
+  }
+  const advertised = parsed.get('advertised.listeners') as Map<string, unknown> | undefined;
+  for (const name of advertised?.keys() ?? []) {
+    if (!listeners.some((l) => l.name === name)) problems.push(`advertised.listeners names ${name}, which is none of the listeners (${listeners.map((l) => l.name).join(', ')})`);
   }
   const wanted = (parsed.get('inter.broker.listener.name') as string | undefined) ?? '';
   const interBroker = wanted === '' ? listeners[0]! : listeners.find((l) => l.name === wanted);

@@ -22,7 +22,7 @@ import { systemClock } from './world/clock.js';
 import { realFileSystem } from './world/file-system.js';
 import { systemRng, type Rng } from './world/rng.js';
 import { nodeTransport } from './world/transport.js';
-import { listenerEndpoints, type LocalEndpoints } from './security/endpoints.js';
+import { localEndpoints, noteBound, type LocalEndpoints } from './security/endpoints.js';
 import { brokerSecurity } from './security/broker-security.js';
 
 /** Starts a controller; resolves once it accepts connections. */
@@ -47,14 +47,13 @@ export async function startController(config: BrokerConfig, world: Partial<Broke
     cleanups.push(() => controller.close());
 
     const faults = new BrokerFaults(logger);
-    const endpoint: LocalEndpoints = { host: config.advertisedHost, port: config.port };
+    const endpoint: LocalEndpoints = localEndpoints(config.advertising, config.listeners, config.interBrokerListenerName);
     const security = await brokerSecurity(config, fs);
     const view = { get image() { return store.image; }, partition: () => undefined };
     const access = new AccessControl({ config, image: () => store.image, logger: logger.child({ component: 'authorizer' }) });
     const handlers = buildControllerHandlerTable({ config, access, controller, replicas: view, logger, endpoint, controllerId: () => config.nodeId, controllerApis: controller }, faults);
     const server = await BrokerServer.start({ transport, config, handlers, clock, logger, caps: { maxConnections: config.maxConnections === -1 ? 1000 : config.maxConnections, maxConnectionsPerIp: config.maxConnectionsPerIp, adminReservedConnections: config.adminReservedConnections }, listeners: security.listeners });
-    endpoint.port = server.port;
-    endpoint.listeners = listenerEndpoints(config.settings['advertised.host']?.value ?? '', server.listeners);
+    noteBound(endpoint, config.advertising, server.listeners, config.interBrokerListenerName);
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
     logger.info(
       { event: 'listening', role: 'controller', host: server.host, port: server.port, dataDir, clusterId: store.image.clusterId, nodeId: config.nodeId, brokers: store.image.brokers.size, topics: store.image.topics.size },

@@ -67,7 +67,7 @@ import { Telemetry } from './metrics/telemetry.js';
 import { ClientQuotaEnforcer } from './quota/client-quotas.js';
 import { combineObservers } from './metrics/request-observer.js';
 import { UsageMetering } from './metering/usage-metering.js';
-import { listenerEndpoints, listenersToRegister, type LocalEndpoints } from './security/endpoints.js';
+import { listenersToRegister, localEndpoints, noteBound, type LocalEndpoints } from './security/endpoints.js';
 import { brokerSecurity } from './security/broker-security.js';
 
 /** Everything the broker reads from outside: time, randomness, disk, network, and where logs go. */
@@ -203,7 +203,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     });
 
     // A broker of a cluster replicates: its fetchers and ISR changes need the controller channel (made first) and its broker epoch (known once registered).
-    const endpoint: LocalEndpoints = { host: config.advertisedHost, port: config.port };
+    const endpoint: LocalEndpoints = localEndpoints(config.advertising, config.listeners, config.interBrokerListenerName);
     const security = await brokerSecurity(config, fs);
     // What this broker reaches the others with: TLS and SASL when the inter-broker listener uses them (security/broker-security.ts).
     const interBrokerWorld = { transport: security.interBroker(transport), clock, rng };
@@ -224,7 +224,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     world.observe?.({ replicas: serving, image: () => serving.image });
     const faults = new BrokerFaults(logger);
     const registrationIdentity = () => {
-      const listeners = listenersToRegister(config.listeners, endpoint, config.settings['advertised.host']?.value ?? '');
+      const listeners = listenersToRegister(config.listeners, endpoint, config.advertising);
       return { brokerId: config.nodeId, host: endpoint.host, port: endpoint.port, rack: config.brokerRack, ...(listeners === undefined ? {} : { listeners }) };
     };
     const lifecycleOf = (channel: ControllerChannel): BrokerLifecycle =>
@@ -286,8 +286,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
       onRefused: (by) => telemetry.quotaMeter?.connectionRefused(by),
     });
     listening = server;
-    endpoint.port = server.port;
-    endpoint.listeners = listenerEndpoints(config.settings['advertised.host']?.value ?? '', server.listeners);
+    noteBound(endpoint, config.advertising, server.listeners, config.interBrokerListenerName);
     cleanups.push(() => server.close(config.shutdownTimeoutMs));
     // Runs before the server closes: leaderships move while this broker still answers, so clients are told where to go.
     cleanups.push(async () => {

@@ -33,34 +33,67 @@ export function registeredEndpointFor(registration: BrokerRegistration, listener
   return registration.listeners.find((l) => l.name === listener) ?? null;
 }
 
+/** What this broker tells clients about its listeners: advertised.listeners by name, else advertised.host (or the bound host) with the bound port. */
+export interface Advertising {
+  /** advertised.host ('' when not set). */
+  readonly host: string;
+  /** advertised.listeners: the endpoint told for each listener it names. */
+  readonly listeners: ReadonlyMap<string, Endpoint>;
+}
+
+export const NOT_ADVERTISED: Advertising = { host: '', listeners: new Map() };
+
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]']);
 
-/** The host a listener is advertised at: advertised.host when set, else the listener's own host (127.0.0.1 for a wildcard). */
+/** The host a listener is advertised at when advertised.listeners does not name it: advertised.host when set, else the listener's own host (127.0.0.1 for a wildcard). */
 export function advertisedHostOf(advertisedHostSetting: string, listenerHost: string): string {
   if (advertisedHostSetting !== '') return advertisedHostSetting;
   return WILDCARDS.has(listenerHost) ? '127.0.0.1' : listenerHost;
 }
 
+/** The endpoint a listener is advertised at, bound at `host`:`port`. */
+export function advertisedEndpointOf(advertising: Advertising, name: string, host: string, port: number): Endpoint {
+  return advertising.listeners.get(name) ?? { host: advertisedHostOf(advertising.host, host), port };
+}
+
 /** Every bound listener's advertised endpoint, by name. */
-export function listenerEndpoints(advertisedHostSetting: string, bound: readonly { name: string; host: string; port: number }[]): Map<string, Endpoint> {
-  return new Map(bound.map((l) => [l.name, { host: advertisedHostOf(advertisedHostSetting, l.host), port: l.port }]));
+export function listenerEndpoints(advertising: Advertising, bound: readonly { name: string; host: string; port: number }[]): Map<string, Endpoint> {
+  return new Map(bound.map((l) => [l.name, advertisedEndpointOf(advertising, l.name, l.host, l.port)]));
 }
 
 /**
  * What this broker registers (BrokerRegistration v1): every configured
  * listener with its security protocol and advertised endpoint, bound or
- * (a fixed port, when the broker registers before it listens) as
- * configured. Undefined while a listener's port is still to be picked (port
- * 0, not bound yet): the registration then names host/port only, and the
- * next one (every start) names them all.
+ * (a fixed or advertised port, when the broker registers before it
+ * listens) as configured. Undefined while a listener's port is still to be
+ * picked (port 0, not bound yet, not advertised): the registration then
+ * names host/port only, and the next one (every start) names them all.
  */
-export function listenersToRegister(specs: readonly ListenerSpec[], local: LocalEndpoints, advertisedHostSetting: string): RegisteredListener[] | undefined {
+export function listenersToRegister(specs: readonly ListenerSpec[], local: LocalEndpoints, advertising: Advertising): RegisteredListener[] | undefined {
   const out: RegisteredListener[] = [];
   for (const spec of specs) {
     const bound = local.listeners?.get(spec.name);
-    const at = bound ?? (spec.port !== 0 ? { host: advertisedHostOf(advertisedHostSetting, spec.host), port: spec.port } : null);
+    const at = bound ?? advertising.listeners.get(spec.name) ?? (spec.port !== 0 ? advertisedEndpointOf(advertising, spec.name, spec.host, spec.port) : null);
     if (at === null) return undefined;
     out.push({ name: spec.name, securityProtocol: spec.securityProtocol, host: at.host, port: at.port });
   }
   return out.length === 0 ? undefined : out;
+}
+
+/** This node's own endpoint before it listens: the inter-broker listener's advertised one (port 0 until bound, unless advertised or fixed). */
+export function localEndpoints(advertising: Advertising, listeners: readonly ListenerSpec[], interBrokerListenerName: string): LocalEndpoints {
+  const interBroker = listeners.find((l) => l.name === interBrokerListenerName) ?? (listeners[0] as ListenerSpec);
+  const own = advertisedEndpointOf(advertising, interBroker.name, interBroker.host, interBroker.port);
+  return { host: own.host, port: own.port };
+}
+
+/** Once the listeners are bound: each one's advertised endpoint, and the inter-broker listener's as this node's own. */
+export function noteBound(local: LocalEndpoints, advertising: Advertising, bound: readonly { name: string; host: string; port: number }[], interBrokerListenerName: string): void {
+  const listeners = listenerEndpoints(advertising, bound);
+  local.listeners = listeners;
+  const own = listeners.get(interBrokerListenerName);
+  if (own !== undefined) {
+    local.host = own.host;
+    local.port = own.port;
+  }
 }

@@ -44,21 +44,46 @@ export function parseProtocolMap(raw: string): Map<string, SecurityProtocol> {
   return map;
 }
 
+/** The entries of a NAME://HOST:PORT list (listeners, advertised.listeners): name upper-cased, host without IPv6 brackets ('' when empty). */
+function parseEntries(raw: string): { part: string; name: string; host: string; port: number }[] {
+  return raw.split(',').map((p) => p.trim()).filter((p) => p !== '').map((part) => {
+    const match = /^([A-Za-z][A-Za-z0-9_]*):\/\/(\[[0-9a-fA-F:]+\]|[^:/\s]*):(\d{1,5})$/.exec(part);
+    if (match === null) throw new Error(`"${part}" is not NAME://HOST:PORT (e.g. SASL_SSL://0.0.0.0:9093)`);
+    const port = Number(match[3]);
+    if (port > 65535) throw new Error(`"${part}": port ${port} is above 65535`);
+    return { part, name: (match[1] as string).toUpperCase(), host: (match[2] as string).replace(/^\[(.*)\]$/, '$1'), port };
+  });
+}
+
+const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::']);
+
+/**
+ * Parses `advertised.listeners` (NAME://HOST:PORT, comma-separated): what
+ * clients are told for each named listener instead of its bound address,
+ * for brokers behind NAT, in containers or behind a load balancer. A host
+ * and a port clients can connect to: no wildcard, no port 0. Which names
+ * exist is checked against `listeners` (config.ts).
+ */
+export function parseAdvertisedListeners(raw: string): Map<string, { host: string; port: number }> {
+  const advertised = new Map<string, { host: string; port: number }>();
+  for (const { part, name, host, port } of parseEntries(raw)) {
+    if (WILDCARD_HOSTS.has(host)) throw new Error(`"${part}": an advertised host must be one clients can connect to, not ${host === '' ? 'empty' : `the wildcard ${host}`}`);
+    if (port === 0) throw new Error(`"${part}": an advertised port must be the one clients connect to, not 0`);
+    if (advertised.has(name)) throw new Error(`listener ${name} is advertised twice`);
+    advertised.set(name, { host, port });
+  }
+  return advertised;
+}
+
 /** Parses `listeners`; throws an Error saying which entry is wrong and why (with `syntaxOnly`, a name no protocol is known for yet passes). */
 export function parseListeners(raw: string, protocolMap: ReadonlyMap<string, SecurityProtocol> = new Map(), opts: { syntaxOnly?: boolean } = {}): ListenerSpec[] {
   const listeners: ListenerSpec[] = [];
-  for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
-    const match = /^([A-Za-z][A-Za-z0-9_]*):\/\/(\[[0-9a-fA-F:]+\]|[^:/\s]*):(\d{1,5})$/.exec(part);
-    if (match === null) throw new Error(`"${part}" is not NAME://HOST:PORT (e.g. SASL_SSL://0.0.0.0:9093)`);
-    const name = (match[1] as string).toUpperCase();
-    const port = Number(match[3]);
-    if (port > 65535) throw new Error(`"${part}": port ${port} is above 65535`);
+  for (const { name, host, port } of parseEntries(raw)) {
     // syntaxOnly: the setting on its own, before listener.security.protocol.map is known (config.ts parses again with it).
     const protocol = protocolMap.get(name) ?? (isSecurityProtocol(name) ? name : opts.syntaxOnly === true ? 'PLAINTEXT' : undefined);
     if (protocol === undefined) throw new Error(`listener ${name} has no security protocol: name it after one (${SECURITY_PROTOCOLS.join(', ')}) or map it in listener.security.protocol.map`);
     if (listeners.some((l) => l.name === name)) throw new Error(`listener ${name} is named twice`);
     if (port !== 0 && listeners.some((l) => l.port === port)) throw new Error(`port ${port} is used by two listeners`);
-    const host = (match[2] as string).replace(/^\[(.*)\]$/, '$1');
     listeners.push({ name, securityProtocol: protocol, host: host === '' ? '0.0.0.0' : host, port });
   }
   if (listeners.length === 0) throw new Error('must name at least one listener');
