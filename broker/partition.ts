@@ -489,20 +489,15 @@ export class Partition {
     return { producer: true, duplicate: { info, committed, duplicate: true } };
   }
 
-  /**
-   * Appends whole batches (validated, offsets assigned by storage) as the
-   * leader. `immutable`: nothing writes to `records` after this call (a
-   * request frame's bytes), so storage may keep them as they are
-   * (PartitionLog.append). Throws NotLeaderError, storage's typed errors.
-   */
-  append(records: Uint8Array, opts: { immutable?: boolean } = {}): PartitionAppend {
+  /** Appends whole batches (validated, offsets assigned by storage) as the leader. Throws NotLeaderError, storage's typed errors. */
+  append(records: Uint8Array): PartitionAppend {
     const log = this.#usableLog();
     if (this.#role !== 'leader') throw new NotLeaderError(this.topic, this.index, this.#leader, `this broker does not lead ${this.topic}-${this.index}${this.#leader === -1 ? '' : ` (broker ${this.#leader} does)`}; refresh metadata`);
     const { producer, duplicate } = this.#checkSequence(records);
     if (duplicate !== null) return duplicate;
     let appended: PartitionAppend;
     try {
-      appended = this.#append(log, records, opts.immutable === true);
+      appended = this.#append(log, records);
     } catch (error) {
       throw this.#offlineOnInvariant(log, error);
     }
@@ -512,8 +507,8 @@ export class Partition {
     return appended;
   }
 
-  #append(log: PartitionLog, records: Uint8Array, immutable: boolean): PartitionAppend {
-    const info = log.append(records, { leaderEpoch: this.#leaderEpoch, immutable });
+  #append(log: PartitionLog, records: Uint8Array): PartitionAppend {
+    const info = log.append(records, { leaderEpoch: this.#leaderEpoch });
     const endOffset = info.lastOffset + 1;
     assert(endOffset === log.logEndOffset, 'an append ends at the log end offset', { endOffset, logEndOffset: log.logEndOffset });
     this.#appendedBytesTotal += info.sizeBytes;

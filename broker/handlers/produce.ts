@@ -152,8 +152,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
         // A producer batch needs the producer state, which a restart or a truncation rebuilds from the log.
         if (!partition.producersReady && Partition.hasProducerId(records)) await partition.producersLoaded();
         try {
-          // The batches are views of this request's frame, which nothing writes to after: storage may keep them uncopied.
-          const append = partition.append(records, { immutable: true });
+          const append = partition.append(records);
           // An unawaited rejection is reported by the wait below; keep Node from calling it unhandled meanwhile.
           append.committed.catch(() => undefined);
           if (append.duplicate !== true) {

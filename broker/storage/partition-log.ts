@@ -398,11 +398,9 @@ export class PartitionLog {
    * `leaderEpoch`, the broker's time for LogAppendTime topics, stamped in
    * place), then write (#write: roll if due, page cache or pending segment,
    * indexes, epoch cache, flusher). All or nothing: a bad batch anywhere
-   * throws before anything is stamped or written. An encrypted topic's
-   * plaintext cache keeps the stamped batches: as views of `records` when
-   * `opts.immutable` (the caller never writes to them again), else a copy.
+   * throws before anything is stamped or written.
    */
-  append(records: Uint8Array, opts: { leaderEpoch: number; immutable?: boolean }): AppendInfo {
+  append(records: Uint8Array, opts: { leaderEpoch: number }): AppendInfo {
     this.#admitAppend();
     assert(opts.leaderEpoch >= this.#epochs.latestEpoch, 'appends never go back to an older leader epoch', { leaderEpoch: opts.leaderEpoch, latest: this.#epochs.latestEpoch });
     const summary = validateBatches(records, this.#leaderRules);
@@ -414,7 +412,7 @@ export class PartitionLog {
     checkOffsetSpan(baseOffset, lastOffset);
     stampBatches(records, baseOffset, opts.leaderEpoch, logAppendTimeMs);
     this.#write(this.#toDisk(records), summary.batchCount, baseOffset, lastOffset, maxTimestamp, nowMs);
-    if (this.#config.encryptionEnabled) this.#tail?.add(records, opts.immutable === true);
+    if (this.#config.encryptionEnabled) this.#tail?.add(records);
     this.#noteWritten(this.#epochs.assign(opts.leaderEpoch, baseOffset), lastOffset + 1 - baseOffset);
     return { baseOffset, lastOffset, logAppendTimeMs, maxTimestamp, batchCount: summary.batchCount, sizeBytes: records.byteLength };
   }
@@ -800,7 +798,7 @@ export class PartitionLog {
   async read(fetchOffset: number, maxBytes: number, maxOffsetExclusive?: number, allocate?: ReadBufferSource): Promise<ReadResult> {
     const limit = this.#readLimit(fetchOffset, maxOffsetExclusive);
     if (limit === null) return { records: [], sizeBytes: 0 };
-    const cached = this.#tail?.read(fetchOffset, maxBytes, limit);
+    const cached = this.#tail?.read(fetchOffset, maxBytes, limit, allocate);
     if (cached !== undefined && cached !== null) return readResult(cached);
     const read = await this.#readSegments(fetchOffset, maxBytes, limit, allocate);
     if (this.#config.encryptionEnabled) this.#tail?.noteMiss(read.sizeBytes);

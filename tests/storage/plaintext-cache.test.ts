@@ -1,9 +1,8 @@
 /**
  * The plaintext cache of encrypted logs (storage/encryption/plaintext-cache.ts):
- * the cache alone (views of immutable appends, copies of others, buffers
- * counted once, what it lets go), then an encrypted PartitionLog with the cache against one
- * without it, through seeded random appends (some from buffers written over
- * right after), truncations and re-appends of
+ * the ring alone (what it keeps, what it lets go, that what a read got stays
+ * its own), then an encrypted PartitionLog with the cache against one
+ * without it, through seeded random appends, truncations and re-appends of
  * other bytes, follower appends, compaction, DeleteRecords, restarts and
  * reads: every batch a cached read returns must be the log's batch at that
  * offset now, never one the log has since dropped or rewritten.
@@ -31,92 +30,60 @@ function batchAt(rng: Rng, base: number, records: number, epoch = 0): Uint8Array
   }), { nowMs: 1_000 + base });
   stampBatch(batch, 0, base, epoch);
   sealBatchCrc(batch, 0, batch.byteLength);
-  // In a buffer of its own size, as a request frame holding one batch (the builder's may be larger).
-  return Uint8Array.from(batch);
+  return batch;
 }
 
-t.test('views of immutable appends, copies of the others; each buffer counted once; the oldest anywhere goes first', async (t) => {
+t.test('the ring: the newest append is always there, the oldest anywhere goes first, reads are copies', async (t) => {
   const rng = seededRng(7);
   const cache = new PlaintextCache(4096);
   const a = cache.forLog();
   const b = cache.forLog();
   const first = batchAt(rng, 0, 4);
-  a.add(first, true);
-  const got = a.read(0, 1, Number.MAX_SAFE_INTEGER) as Uint8Array[];
-  t.same(got.map((x) => Buffer.from(x)), [Buffer.from(first)], 'a read gives the batch holding the offset (at least one batch, past maxBytes)');
-  t.equal(got[0]?.buffer, first.buffer, 'an immutable append is kept as it is, and read without a copy');
-  t.equal(cache.stats().sizeBytes, first.buffer.byteLength, 'its whole buffer is counted');
+  a.add(first);
+  const got = a.read(0, 1, Number.MAX_SAFE_INTEGER);
+  t.same(got?.map((x) => Buffer.from(x)), [Buffer.from(first)], 'a read gives the batch holding the offset (at least one batch, past maxBytes)');
+  (got?.[0] as Uint8Array).fill(0);
+  t.same(Buffer.from((a.read(0, 1, Number.MAX_SAFE_INTEGER) as Uint8Array[])[0] as Uint8Array), Buffer.from(first), 'what a read got is its own: writing to it changes nothing cached');
   t.same(a.read(0, 1 << 20, lastOffsetOf(first)), [], 'a batch that does not end below the bound is not returned');
   t.equal(a.read(lastOffsetOf(first) + 1, 1 << 20, Number.MAX_SAFE_INTEGER), null, 'an offset past the cached run is not the cache\'s to answer');
 
-  // Another writer's buffer may be written again after its append: the cache keeps a copy.
-  const reused = batchAt(rng, lastOffsetOf(first) + 1, 2);
-  const asAppended = Buffer.from(reused);
-  a.add(reused, false);
-  reused.fill(0);
-  t.same(Buffer.from((a.read(readI64(asAppended, 0), 1, Number.MAX_SAFE_INTEGER) as Uint8Array[])[0] as Uint8Array), asAppended, 'a copy: the writer reusing its buffer changes nothing cached');
-
-  // Two logs' batches in one buffer (one produce request for two partitions): counted once, freed with the last.
-  a.clear();
-  const one = batchAt(rng, 100, 2);
-  const two = batchAt(rng, 500, 3);
-  const frame = new Uint8Array(one.byteLength + two.byteLength);
-  frame.set(one);
-  frame.set(two, one.byteLength);
-  a.add(frame.subarray(0, one.byteLength), true);
-  b.add(frame.subarray(one.byteLength), true);
-  t.equal(cache.stats().sizeBytes, frame.byteLength, 'one buffer, counted once');
-  a.clear();
-  t.equal(cache.stats().sizeBytes, frame.byteLength, 'still kept alive by the other log\'s batch');
-  b.clear();
-  t.equal(cache.stats().sizeBytes, 0, 'and let go with it');
-
-  // A view whose buffer is larger than the whole budget is not kept (a copy of it would be).
-  const inBig = new Uint8Array(8192);
-  const small = batchAt(rng, 700, 1);
-  inBig.set(small, 100);
-  a.add(inBig.subarray(100, 100 + small.byteLength), true);
-  t.equal(a.startOffset, -1, 'a view of an 8 KiB buffer does not fit a 4 KiB cache: not kept');
-  a.add(inBig.subarray(100, 100 + small.byteLength), false);
-  t.equal(a.startOffset, 700, 'copied, it fits');
-  a.clear();
-
-  // Appends of both logs, in turn, each in its own buffer: each newest one stays, the oldest anywhere go first.
-  const held = new Map([[a, [] as Uint8Array[]], [b, [] as Uint8Array[]]]);
-  const next = new Map([[a, 1000], [b, 5000]]);
-  const early = batchAt(rng, 1000, 3);
-  a.add(early, true);
-  (held.get(a) as Uint8Array[]).push(early);
-  next.set(a, lastOffsetOf(early) + 1);
-  const earlyRead = a.read(1000, 1 << 20, Number.MAX_SAFE_INTEGER) as Uint8Array[];
+  // Appends of both logs, in turn, until the ring has wrapped many times: each newest one stays, the oldest go.
+  const held = new Map([[a, [first]], [b, [] as Uint8Array[]]]);
+  const next = new Map([[a, lastOffsetOf(first) + 1], [b, 100]]);
+  const early = a.read(0, 1 << 20, Number.MAX_SAFE_INTEGER) as Uint8Array[];
   for (let i = 0; i < 200; i++) {
     const log = i % 3 === 0 ? b : a;
     const batch = batchAt(rng, next.get(log) as number, 1 + rng.int(5));
     next.set(log, lastOffsetOf(batch) + 1);
-    log.add(batch, rng.int(2) === 0);
+    log.add(batch);
     (held.get(log) as Uint8Array[]).push(batch);
     const newest = log.read(readI64(batch, 0), 1 << 20, Number.MAX_SAFE_INTEGER);
     if (newest?.length !== 1 || !Buffer.from(newest[0] as Uint8Array).equals(batch)) t.fail(`append ${i} is not readable right after it was added`);
-    if (cache.stats().sizeBytes > cache.maxBytes) t.fail(`append ${i}: ${cache.stats().sizeBytes} bytes kept, more than ${cache.maxBytes}`);
+    if (cache.stats().sizeBytes > cache.maxBytes) t.fail(`append ${i}: ${cache.stats().sizeBytes} bytes held, more than ${cache.maxBytes}`);
   }
-  t.same(Buffer.from(earlyRead[0] as Uint8Array), Buffer.from(early), 'a read taken before its batch was evicted still has its bytes');
+  t.same(Buffer.from(early[0] as Uint8Array), Buffer.from(first), 'a read taken before the ring wrapped is untouched by the appends that overwrote its ring bytes');
   for (const [log, batches] of held) {
+    // What is cached is a run of the newest batches of the log, byte for byte.
     const cachedFrom = log.startOffset;
     const expected = batches.filter((batch) => readI64(batch, 0) >= cachedFrom);
     t.ok(expected.length > 1 && expected.length < batches.length, `log keeps its newest ${expected.length} of ${batches.length} batches`);
-    const run = log.read(cachedFrom, 1 << 20, Number.MAX_SAFE_INTEGER) as Uint8Array[];
-    t.same(run.map((x) => Buffer.from(x)), expected.map((x) => Buffer.from(x)), 'the cached run is the newest batches, in order');
+    const got = log.read(cachedFrom, 1 << 20, Number.MAX_SAFE_INTEGER) as Uint8Array[];
+    t.same(got.map((x) => Buffer.from(x)), expected.map((x) => Buffer.from(x)), 'the cached run is the newest batches, in order');
   }
   const stats = cache.stats();
   t.ok(stats.evictedBytes > 0 && stats.hitBytes > 0, `evicted ${stats.evictedBytes} bytes, served ${stats.hitBytes}`);
-  t.ok(cache.queueLength < 100, `the queue holds about the live batches (${cache.queueLength})`);
 
+  // A run that does not continue the log's cached one replaces it; an append bigger than the ring is not kept.
   const jump = batchAt(rng, (next.get(a) as number) + 50, 2);
-  a.add(jump, true);
+  a.add(jump);
   t.equal(a.startOffset, readI64(jump, 0), 'a discontinuous append starts a new run');
+  const huge = batchAt(rng, lastOffsetOf(jump) + 1, 60);
+  t.ok(huge.byteLength > cache.maxBytes);
+  a.add(huge);
+  t.equal(a.startOffset, -1, 'an append larger than the ring is not kept, and the run it broke is gone');
   a.clear();
   b.clear();
-  t.equal(cache.stats().sizeBytes, 0, 'cleared logs keep nothing alive');
+  t.equal(cache.stats().sizeBytes, 0, 'cleared logs hold nothing');
 });
 
 t.test('truncate and dropBelow take batches out from either end; their space comes back', async (t) => {
@@ -126,7 +93,7 @@ t.test('truncate and dropBelow take batches out from either end; their space com
   const batches: Uint8Array[] = [];
   for (let base = 0; batches.length < 20;) {
     const batch = batchAt(rng, base, 3);
-    log.add(batch, batches.length % 2 === 0);
+    log.add(batch);
     batches.push(batch);
     base = lastOffsetOf(batch) + 1;
   }
@@ -137,7 +104,7 @@ t.test('truncate and dropBelow take batches out from either end; their space com
   t.equal(log.startOffset, readI64(batches[6] as Uint8Array, 0), 'dropBelow drops every batch starting below the offset');
   const left = batches.slice(6, 15);
   t.same((log.read(log.startOffset, 1 << 20, Number.MAX_SAFE_INTEGER) as Uint8Array[]).map((x) => Buffer.from(x)), left.map((x) => Buffer.from(x)));
-  t.equal(cache.stats().sizeBytes, left.reduce((sum, b) => sum + b.byteLength, 0), 'the bytes kept alive are the batches left (each in a buffer of its own size)');
+  t.equal(cache.stats().sizeBytes, left.reduce((sum, b) => sum + b.byteLength, 0), 'the bytes held are the batches left');
   log.truncate(0);
   t.equal(cache.stats().sizeBytes, 0);
   t.equal(log.read(0, 1, 10), null);
@@ -220,14 +187,8 @@ async function differential(t: Test, seed: number, cacheBytes: number): Promise<
     let what: string;
     if (roll < 55) {
       const batch = batchAt(rng, 0, 1 + rng.int(6));
-      // As a produce request's frame (kept as it is), or as a writer that reuses its buffer (scribbled over after).
-      const immutable = rng.int(2) === 0;
-      what = `append at ${end}${immutable ? '' : ' (buffer reused after)'}`;
-      await both((log) => {
-        const records = Uint8Array.from(batch);
-        log.append(records, { leaderEpoch: epoch, immutable });
-        if (!immutable) records.fill(0x5a);
-      });
+      what = `append at ${end}`;
+      await both((log) => log.append(Uint8Array.from(batch), { leaderEpoch: epoch }));
     } else if (roll < 67 && end > reference.logStartOffset) {
       // A truncation (or, now and then, a replica starting over), then other bytes at the same offsets: as a new
       // leader appends them (cached), or as a follower does (not cached: nothing may be left from before the cut).
@@ -238,7 +199,7 @@ async function differential(t: Test, seed: number, cacheBytes: number): Promise<
       what = `${restart ? 'start over at' : 'truncate to'} ${to}, then ${asLeader ? 'leader' : 'follower'} appends in epoch ${epoch}`;
       await both((log) => (restart ? log.truncateFullyAndStartAt(to) : log.truncateTo(to)));
       const batch = batchAt(rng, to, 1 + rng.int(4), epoch);
-      await both((log) => (asLeader ? log.append(Uint8Array.from(batch), { leaderEpoch: epoch, immutable: true }) : log.appendAsFollower(Uint8Array.from(batch))));
+      await both((log) => (asLeader ? log.append(Uint8Array.from(batch), { leaderEpoch: epoch }) : log.appendAsFollower(Uint8Array.from(batch))));
     } else if (roll < 74) {
       // A follower's append (not cached): what the cache holds must still be the log's.
       const batch = batchAt(rng, end, 1 + rng.int(4), epoch);
@@ -276,7 +237,7 @@ t.test('an encrypted log with the cache reads as one without it, through truncat
   let hitBytes = 0;
   let checked = 0;
   for (let seed = 1; seed <= 24; seed++) {
-    // A cache smaller than a segment (evicting all the time), one of a few segments, and one holding everything.
+    // A ring smaller than a segment (evicting and wrapping all the time), one of a few segments, and one holding everything.
     const result = await differential(t, seed, [1500, 6 * 1024, 1 << 20][seed % 3] as number);
     hitBytes += result.hitBytes;
     checked += result.checked;

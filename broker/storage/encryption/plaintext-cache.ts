@@ -9,39 +9,32 @@
  * over every byte it serves, some 0.3 ms of a core per MB even with the
  * native cipher, once for every consumer and every follower that reads it.
  * Most reads of a log are of its tail, and its tail passed through the
- * broker in plaintext a moment before, when the leader sealed it.
+ * broker in plaintext a moment before, when the leader sealed it: keeping
+ * a copy then costs a memcpy, where opening it again costs the cipher.
  *
  * What it holds: for each log, the batches of its latest leader appends,
  * contiguous in offsets, exactly as they were sealed (validated and
  * stamped: the bytes opening them gives back). Only a leader's appends are
- * kept: a follower's log is read by nobody until it leads, and its batches
+ * kept: a follower's log is read by nobody until it leads, and its copies
  * would push out what a leader's readers want. An append that does not
  * continue the log's cached run starts a new one.
  *
- * Without a copy where it can: a produce request's batches are views of
- * its frame, which nothing writes to after the append (the transport never
- * reuses what it read), so the cache keeps those views, and reads hand out
- * views of them in turn: no byte is copied on either side. Other appends
- * (the broker's own writers, whose buffers may be reused) are copied once.
- * A first version copied every append into fresh memory: the copies and
- * the collections of V8 external memory they caused took more of an
- * encrypted produce's CPU than the cipher; a second copied into one
- * reused ring, and the memcpy into memory out of the CPU's cache still
- * took 5-8% of the produce's CPU (and the ring's reads had to copy out).
- *
- * Bounded per broker (`encryption.cache.bytes`, all logs together) in the
- * memory it keeps alive: a view keeps its whole buffer (a socket read, or
- * a gathered frame), so each buffer counts once, whole, while any batch in
- * it is cached. The oldest append anywhere goes first (first in, first out:
- * tail readers want the newest). An append whose buffer is larger than the
- * whole budget is not kept.
+ * Bounded per broker (`encryption.cache.bytes`, all logs together), in
+ * one ring of that many bytes, allocated on first use and reused: the
+ * oldest append anywhere goes first (first in, first out: tail readers
+ * want the newest). A ring, not a buffer per append: fresh memory for every
+ * append cost page faults and, as V8 external memory, full collections
+ * (in a profile of encrypted produce, the copies and the collector took
+ * more than the cipher). A read copies its batches out of the ring into a
+ * buffer of its own (the fetch's recycled read buffer), so nothing outside
+ * holds ring memory that a later append overwrites; the copy is what a
+ * plain topic's read from the page cache costs too. An append larger than
+ * the ring is not kept.
  *
  * Never different from the disk: the owner drops what the log changes
  * beneath it: a truncation (a follower's, a new leader's, a replica
  * starting over), a compaction swap of the segments holding cached
- * batches, retention, the log going offline, closing or being deleted. A
- * read that got views keeps them valid after an eviction (they hold their
- * buffer).
+ * batches, retention, the log going offline, closing or being deleted.
  *
  * What it means for the threat model: the plaintext of recent records is
  * in the broker's memory, as it already is while a produce request or a
@@ -53,44 +46,40 @@
  */
 import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LAST_OFFSET_DELTA, BATCH_OFFSET_LENGTH, readI64 } from '../../../protocol/batch/header.js';
 import { assert } from '../../world/assert.js';
-
-/** One buffer the cache keeps alive, counted once, whole, while any batch in it is cached. */
-interface Pin {
-  readonly buffer: ArrayBufferLike;
-  readonly size: number;
-  /** Live cached batches in it. */
-  refs: number;
-}
+import type { ReadBufferSource } from '../segment.js';
 
 interface CachedBatch {
   readonly baseOffset: number;
   readonly lastOffset: number;
-  /** A view of the pinned buffer; never written to. */
-  readonly bytes: Uint8Array;
-  readonly pin: Pin;
+  /** Where it lies in the ring: [start, start + size). */
+  readonly start: number;
+  readonly size: number;
+  /** Times the ring had wrapped when it was written: the ring's write position is behind the oldest batch while their laps differ. */
+  readonly lap: number;
   readonly owner: LogTailCache;
-  /** False once the batch left its log's cache (evicted, or dropped for a change to the log); the broker-wide queue skips it when its turn comes. */
+  /** False once the batch left its log's cache (evicted, or dropped for a change to the log); its ring space is free once the queue passes it. */
   live: boolean;
 }
 
 /** What the cache did, for the metrics endpoint. */
 export interface PlaintextCacheStats {
-  /** Bytes of the buffers kept alive now. */
+  /** Bytes of live batches held now. */
   sizeBytes: number;
   /** Record bytes of reads of encrypted logs answered from the cache, and of those decrypted from disk. */
   hitBytes: number;
   missBytes: number;
-  /** Batch bytes pushed out to make room for newer appends (not those dropped because their log changed). */
+  /** Bytes pushed out to make room for newer appends (not those dropped because their log changed). */
   evictedBytes: number;
 }
 
 export class PlaintextCache {
-  /** Every cached batch in the order it came, the next to go at #head; batches their log dropped stay, not live, until passed or compacted away. */
+  #ring: Buffer | null = null;
+  /** Every batch in the ring, in the order written (so in ring order): the next to go at #head. */
   #queue: (CachedBatch | undefined)[] = [];
   #head = 0;
-  /** Entries of #queue past #head that are no longer live. */
-  #dropped = 0;
-  readonly #pins = new WeakMap<ArrayBufferLike, Pin>();
+  /** Where the next append goes, and the lap it is on. */
+  #writeAt = 0;
+  #lap = 0;
   #bytes = 0;
   #hitBytes = 0;
   #missBytes = 0;
@@ -109,7 +98,7 @@ export class PlaintextCache {
     return { sizeBytes: this.#bytes, hitBytes: this.#hitBytes, missBytes: this.#missBytes, evictedBytes: this.#evictedBytes };
   }
 
-  /** Batches in the broker-wide queue, dropped ones included (tests check its bound). */
+  /** Batches the ring holds, live or not yet passed (tests check its bound). */
   get queueLength(): number {
     return this.#queue.length - this.#head;
   }
@@ -120,79 +109,91 @@ export class PlaintextCache {
     else this.#missBytes += bytes;
   }
 
-  /**
-   * @internal LogTailCache's: keeps the whole batches of `records` (views
-   * of it when `immutable`, else of a copy), then evicts the oldest batches
-   * anywhere until what is kept alive fits; null when its buffer alone
-   * would not fit (nothing kept).
-   */
-  admit(owner: LogTailCache, records: Uint8Array, immutable: boolean): CachedBatch[] | null {
-    const kept = immutable ? records : Uint8Array.from(records);
-    const pin = this.#pins.get(kept.buffer) ?? { buffer: kept.buffer, size: kept.buffer.byteLength, refs: 0 };
-    if (pin.refs === 0 && pin.size > this.maxBytes) return null;
-    const view = new DataView(kept.buffer, kept.byteOffset, kept.byteLength);
+  /** @internal LogTailCache's: copies `records` (whole batches, at most maxBytes) into the ring, evicting the oldest batches anywhere to make room. */
+  admit(owner: LogTailCache, records: Uint8Array): CachedBatch[] {
+    const size = records.byteLength;
+    assert(size > 0 && size <= this.maxBytes, 'an admitted append fits the ring', { size, maxBytes: this.maxBytes });
+    const ring = (this.#ring ??= Buffer.allocUnsafeSlow(this.maxBytes));
+    const at = this.#makeRoom(size);
+    ring.set(records, at);
+    const view = new DataView(ring.buffer, ring.byteOffset + at, size);
     const added: CachedBatch[] = [];
-    for (let pos = 0; pos < kept.byteLength;) {
-      const size = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
-      const baseOffset = readI64(kept, pos);
-      const batch: CachedBatch = { baseOffset, lastOffset: baseOffset + view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA), bytes: kept.subarray(pos, pos + size), pin, owner, live: true };
+    for (let pos = 0; pos < size;) {
+      const batchSize = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
+      const baseOffset = readI64(ring, at + pos);
+      const batch: CachedBatch = { baseOffset, lastOffset: baseOffset + view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA), start: at + pos, size: batchSize, lap: this.#lap, owner, live: true };
       added.push(batch);
       this.#queue.push(batch);
-      pos += size;
+      pos += batchSize;
     }
-    if (pin.refs === 0) {
-      this.#pins.set(pin.buffer, pin);
-      this.#bytes += pin.size;
-    }
-    pin.refs += added.length;
-    while (this.#bytes > this.maxBytes && this.#head < this.#queue.length) this.#pass();
-    this.#compact();
+    this.#bytes += size;
+    this.#writeAt = at + size;
     return added;
   }
 
-  /** The queue's oldest batch goes (evicted from its log if it was still live). */
+  /** Where `size` bytes go: after the newest batch, or at the ring's start when they do not fit before its end; the batches in the way leave first. */
+  #makeRoom(size: number): number {
+    for (;;) {
+      const oldest = this.#queue[this.#head];
+      if (oldest === undefined) {
+        // Empty: start over at the beginning.
+        this.#writeAt = 0;
+        return 0;
+      }
+      if (oldest.lap === this.#lap) {
+        // The free space is after the newest batch, then before the oldest.
+        if (this.#writeAt + size <= this.maxBytes) return this.#writeAt;
+        if (size <= oldest.start) {
+          this.#lap += 1;
+          return 0;
+        }
+      } else if (this.#writeAt + size <= oldest.start) {
+        // Wrapped: the free space is between the newest batch and the oldest.
+        return this.#writeAt;
+      }
+      this.#pass();
+    }
+  }
+
+  /** The queue's oldest batch gives its space back (evicted from its log if it was still live). */
   #pass(): void {
     const oldest = this.#queue[this.#head] as CachedBatch;
     // A passed slot holds nothing: the queue keeps no reference to what it let go.
     this.#queue[this.#head++] = undefined;
-    if (!oldest.live) {
-      this.#dropped -= 1;
-      return;
+    if (oldest.live) {
+      oldest.live = false;
+      this.#bytes -= oldest.size;
+      this.#evictedBytes += oldest.size;
+      oldest.owner.evictOldest(oldest);
     }
-    this.#evictedBytes += oldest.bytes.byteLength;
-    oldest.owner.evictOldest(oldest);
-    this.#unpin(oldest);
-  }
-
-  /** @internal LogTailCache's: its live batch left for a change to its log. */
-  release(batch: CachedBatch): void {
-    this.#unpin(batch);
-    this.#dropped += 1;
-    this.#compact();
-  }
-
-  #unpin(batch: CachedBatch): void {
-    assert(batch.live, 'a cached batch leaves once', { baseOffset: batch.baseOffset });
-    batch.live = false;
-    const pin = batch.pin;
-    pin.refs -= 1;
-    if (pin.refs === 0) {
-      this.#pins.delete(pin.buffer);
-      this.#bytes -= pin.size;
-    }
-  }
-
-  /** Keeps the queue within about twice its live batches, however many batches logs drop with no eviction to pass them. */
-  #compact(): void {
-    const waiting = this.#queue.length - this.#head;
-    if (this.#dropped > 1024 && this.#dropped * 2 > waiting) {
-      this.#queue = this.#queue.slice(this.#head).filter((batch) => batch?.live === true);
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
       this.#head = 0;
-      this.#dropped = 0;
     } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
+  }
+
+  /** @internal LogTailCache's: its live batch left for a change to its log (its space comes back when the queue passes it). */
+  release(batch: CachedBatch): void {
+    assert(batch.live, 'a cached batch leaves once', { baseOffset: batch.baseOffset });
+    batch.live = false;
+    this.#bytes -= batch.size;
+  }
+
+  /** @internal LogTailCache's: copies live batches out of the ring into one buffer from `allocate`; views of it, one a batch. */
+  copyOut(batches: readonly CachedBatch[], total: number, allocate: ReadBufferSource): Uint8Array[] {
+    const ring = this.#ring as Buffer;
+    const into = allocate(total);
+    const out: Uint8Array[] = [];
+    let pos = 0;
+    for (const batch of batches) {
+      into.set(ring.subarray(batch.start, batch.start + batch.size), pos);
+      out.push(into.subarray(pos, pos + batch.size));
+      pos += batch.size;
+    }
+    return out;
   }
 }
 
@@ -218,29 +219,24 @@ export class LogTailCache {
   }
 
   /**
-   * Keeps `records` (whole stamped batches, as a leader appended them): as
-   * they are when `immutable` (nothing will write to them again: a request
-   * frame's bytes), else a copy. A run that does not continue the cached
-   * one replaces it.
+   * Keeps a copy of `records` (whole stamped batches, as a leader appended
+   * them); a run that does not continue the cached one replaces it.
    */
-  add(records: Uint8Array, immutable: boolean): void {
+  add(records: Uint8Array): void {
     if (records.byteLength === 0) return;
-    if (readI64(records, 0) !== this.endOffset) this.clear();
-    const added = this.cache.admit(this, records, immutable);
-    if (added === null) {
-      this.clear();
-      return;
-    }
-    for (const batch of added) this.#batches.push(batch);
+    const fits = records.byteLength <= this.cache.maxBytes;
+    if (!fits || readI64(records, 0) !== this.endOffset) this.clear();
+    if (!fits) return;
+    for (const batch of this.cache.admit(this, records)) this.#batches.push(batch);
   }
 
   /**
    * The cached batches from the one holding `fetchOffset`: up to `maxBytes`
    * but at least one, only those that end below `maxOffsetExclusive`, as a
-   * read of the log gives them (views the caller must not write to); null
+   * read of the log gives them, copied into a buffer from `allocate`; null
    * when `fetchOffset` is not cached (the caller reads the disk).
    */
-  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number): Uint8Array[] | null {
+  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, allocate: ReadBufferSource = Buffer.allocUnsafe): Uint8Array[] | null {
     if (this.#count === 0 || fetchOffset < this.startOffset || fetchOffset >= this.endOffset) return null;
     // The last batch whose base is at or below fetchOffset: the cached batches are contiguous, so it holds it.
     let lo = this.#head;
@@ -250,17 +246,17 @@ export class LogTailCache {
       if ((this.#batches[mid] as CachedBatch).baseOffset <= fetchOffset) lo = mid;
       else hi = mid - 1;
     }
-    const out: Uint8Array[] = [];
+    const taken: CachedBatch[] = [];
     let bytes = 0;
     for (let i = lo; i < this.#batches.length; i++) {
       const batch = this.#batches[i] as CachedBatch;
       if (batch.lastOffset >= maxOffsetExclusive) break;
-      if (out.length > 0 && bytes + batch.bytes.byteLength > maxBytes) break;
-      out.push(batch.bytes);
-      bytes += batch.bytes.byteLength;
+      if (taken.length > 0 && bytes + batch.size > maxBytes) break;
+      taken.push(batch);
+      bytes += batch.size;
     }
     this.cache.noteRead(true, bytes);
-    return out;
+    return taken.length === 0 ? [] : this.cache.copyOut(taken, bytes, allocate);
   }
 
   /** Counts a read of this (encrypted) log that the cache could not answer. */
