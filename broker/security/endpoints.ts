@@ -8,7 +8,7 @@
  */
 import type { RegisteredListener } from '../metadata/changes.js';
 import type { BrokerRegistration } from '../metadata/image.js';
-import type { ListenerSpec } from './listeners.js';
+import { isWildcardHost, type ListenerSpec } from './listeners.js';
 
 export interface Endpoint {
   readonly host: string;
@@ -43,12 +43,10 @@ export interface Advertising {
 
 export const NOT_ADVERTISED: Advertising = { host: '', listeners: new Map() };
 
-const WILDCARDS = new Set(['0.0.0.0', '::', '[::]']);
-
 /** The host a listener is advertised at when advertised.listeners does not name it: advertised.host when set, else the listener's own host (127.0.0.1 for a wildcard). */
 export function advertisedHostOf(advertisedHostSetting: string, listenerHost: string): string {
   if (advertisedHostSetting !== '') return advertisedHostSetting;
-  return WILDCARDS.has(listenerHost) ? '127.0.0.1' : listenerHost;
+  return isWildcardHost(listenerHost) ? '127.0.0.1' : listenerHost;
 }
 
 /** The endpoint a listener is advertised at, bound at `host`:`port`. */
@@ -73,7 +71,8 @@ export function listenersToRegister(specs: readonly ListenerSpec[], local: Local
   const out: RegisteredListener[] = [];
   for (const spec of specs) {
     const bound = local.listeners?.get(spec.name);
-    const at = bound ?? advertising.listeners.get(spec.name) ?? (spec.port !== 0 ? advertisedEndpointOf(advertising, spec.name, spec.host, spec.port) : null);
+    const known = spec.port !== 0 || advertising.listeners.has(spec.name);
+    const at = bound ?? (known ? advertisedEndpointOf(advertising, spec.name, spec.host, spec.port) : null);
     if (at === null) return undefined;
     out.push({ name: spec.name, securityProtocol: spec.securityProtocol, host: at.host, port: at.port });
   }

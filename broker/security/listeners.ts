@@ -55,7 +55,12 @@ function parseEntries(raw: string): { part: string; name: string; host: string; 
   });
 }
 
-const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::']);
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+/** An address that means every interface: fine to bind, never one to tell a client. */
+export function isWildcardHost(host: string): boolean {
+  return WILDCARD_HOSTS.has(host);
+}
 
 /**
  * Parses `advertised.listeners` (NAME://HOST:PORT, comma-separated): what
@@ -67,7 +72,7 @@ const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::']);
 export function parseAdvertisedListeners(raw: string): Map<string, { host: string; port: number }> {
   const advertised = new Map<string, { host: string; port: number }>();
   for (const { part, name, host, port } of parseEntries(raw)) {
-    if (WILDCARD_HOSTS.has(host)) throw new Error(`"${part}": an advertised host must be one clients can connect to, not ${host === '' ? 'empty' : `the wildcard ${host}`}`);
+    if (host === '' || isWildcardHost(host)) throw new Error(`"${part}": an advertised host must be one clients can connect to, not ${host === '' ? 'empty' : `the wildcard ${host}`}`);
     if (port === 0) throw new Error(`"${part}": an advertised port must be the one clients connect to, not 0`);
     if (advertised.has(name)) throw new Error(`listener ${name} is advertised twice`);
     advertised.set(name, { host, port });

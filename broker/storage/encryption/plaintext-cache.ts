@@ -166,13 +166,7 @@ export class PlaintextCache {
       this.#evictedBytes += oldest.size;
       oldest.owner.evictOldest(oldest);
     }
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
+    [this.#queue, this.#head] = trimPassed(this.#queue, this.#head, 1024);
   }
 
   /** @internal LogTailCache's: its live batch left for a change to its log (its space comes back when the queue passes it). */
@@ -291,12 +285,17 @@ export class LogTailCache {
   }
 
   #trimHead(): void {
-    if (this.#head === this.#batches.length) {
-      this.#batches = [];
-      this.#head = 0;
-    } else if (this.#head > 64 && this.#head * 2 > this.#batches.length) {
-      this.#batches = this.#batches.slice(this.#head);
-      this.#head = 0;
-    }
+    [this.#batches, this.#head] = trimPassed(this.#batches, this.#head, 64);
   }
+}
+
+/**
+ * `items` read from `head` on (a first-in-first-out array that moves a head
+ * instead of shifting), rebuilt without the passed entries once they are
+ * all of it, or past `slack` and most of it: amortised O(1) per entry.
+ */
+function trimPassed<T>(items: T[], head: number, slack: number): [T[], number] {
+  if (head === items.length) return [[], 0];
+  if (head > slack && head * 2 > items.length) return [items.slice(head), 0];
+  return [items, head];
 }
