@@ -60,6 +60,7 @@ import type { KeyProvider } from './storage/encryption/key-provider.js';
 import { aesGcm, aesGcmFallback } from './storage/encryption/aes-gcm.js';
 import { keyProviderFromConfig } from './storage/encryption/keys-from-config.js';
 import { WorkerBatchOpener } from './storage/encryption/batch-opener.js';
+import { tuneBrokerProcess } from './process-tuning.js';
 import { PlaintextCache } from './storage/encryption/plaintext-cache.js';
 import { nodeTransport, type Transport } from './world/transport.js';
 import { nodeHttpServer, type HttpServer } from './world/http-server.js';
@@ -334,6 +335,7 @@ export async function runBrokerCli(argv: readonly string[], env: Readonly<Record
     return 2;
   }
 
+  tuneBrokerProcess();
   const logger = createLogger({ level: config.loggerLevel, format: config.loggerFormat });
   const fatal = (error: unknown, sentence: string): void => {
     logger.fatal({ err: error }, sentence);
