@@ -3,12 +3,16 @@
  * (storage/encryption/aes-gcm.ts): the native addon is built and loaded,
  * and it is the same cipher as node:crypto byte for byte (each opens what
  * the other sealed), in place and over shared memory as the read paths use
- * it, refusing what does not authenticate.
+ * it, refusing what does not authenticate. The addon's CRC-32C (three
+ * streams joined, native/crc32c.c) and its seal that returns a batch's CRC
+ * agree with fast-crc32c on every length, alignment and starting state.
  */
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { buildBatch } from '../../protocol/batch/builder.js';
-import { aesGcm, aesGcmFallback, nativeAesGcm, nodeAesGcm, type AesGcm } from '../../broker/storage/encryption/aes-gcm.js';
+import { aesGcm, aesGcmFallback, nativeAesGcm, nativeCrc32c, nodeAesGcm, type AesGcm } from '../../broker/storage/encryption/aes-gcm.js';
+import crc32c from 'fast-crc32c';
+import { computeBatchCrc } from '../../protocol/batch/header.js';
 import { NONCE_BYTES, envelopeInfo, envelopeOverhead, openBatch, sealBatch } from '../../broker/storage/encryption/batch-envelope.js';
 import { bytes } from '../support/storage-fixtures.js';
 
@@ -131,4 +135,61 @@ t.test('the native addon refuses bad arguments with an error instead of reading 
   t.throws(() => key.open(nonce, none, new Uint8Array(10), new Uint8Array(10), new Uint8Array(4)), /tag 16/, 'a short tag');
   const overlapping = new Uint8Array(64);
   t.throws(() => key.seal(nonce, none, overlapping.subarray(0, 32), overlapping.subarray(8, 40), new Uint8Array(16)), /overlap/, 'seal into bytes overlapping its input');
+});
+
+t.test('the addon\'s CRC-32C is fast-crc32c\'s: every length around its 3 x 512-byte blocks, any alignment, chained states', async (t) => {
+  const crc = nativeCrc32c();
+  t.ok(crc !== null, 'this CPU has the instruction and the addon uses it (the reference machine and CI do)');
+  if (crc === null) return;
+  t.equal(crc(Buffer.from('123456789')), 0xe3069283, 'the check value of CRC-32C');
+  const pool = randomBytes(8 * 1024 + 64);
+  let mismatches = 0;
+  let checked = 0;
+  // Every length to past two blocks, then a sample of longer ones; each at all 8 alignments, from 0 and from a state.
+  const lengths = [...Array.from({ length: 3 * 1024 + 20 }, (_, i) => i), 4095, 4096, 4097, 6143, 6144, 6145, 8 * 1024];
+  for (const length of lengths) {
+    for (let align = 0; align < 8; align++) {
+      const piece = pool.subarray(align, align + length);
+      const state = (length * 2654435761) >>> 0;
+      if (crc(piece) !== crc32c.calculate(piece, 0) >>> 0 || crc(piece, state) !== crc32c.calculate(piece, state) >>> 0) mismatches++;
+      checked++;
+    }
+  }
+  t.equal(mismatches, 0, `${checked} lengths x alignments agree`);
+  const split = 1000;
+  t.equal(crc(pool.subarray(split), crc(pool.subarray(0, split))), crc(pool), 'a CRC continued from a piece\'s is the whole\'s');
+});
+
+t.test('sealCrc seals exactly as seal and returns the envelope\'s CRC, which sealBatch stores', async (t) => {
+  const key = native?.key(randomBytes(32));
+  t.ok(key?.sealCrc !== undefined, 'the native key has sealCrc');
+  if (key?.sealCrc === undefined) return;
+  for (const length of [0, 1, 95, 96, 97, 15_359, 15_360, 15_361, 40_000, 65_536 + 3]) {
+    const nonce = randomBytes(NONCE_BYTES);
+    const aad = randomBytes(70);
+    const plain = randomBytes(length);
+    const head = 23;
+    // over = a header, the ciphertext, then the tag: as an envelope lays them out.
+    const envelope = new Uint8Array(head + length + 16);
+    envelope.set(randomBytes(head));
+    const crc = key.sealCrc(nonce, aad, plain, envelope.subarray(head, head + length), envelope.subarray(head + length), envelope);
+    const out = new Uint8Array(length);
+    const tag = new Uint8Array(16);
+    key.seal(nonce, aad, plain, out, tag);
+    t.same(Buffer.from(envelope.subarray(head, head + length)), Buffer.from(out), `${length} bytes: the same ciphertext`);
+    t.same(Buffer.from(envelope.subarray(head + length)), Buffer.from(tag), `${length} bytes: the same tag`);
+    t.equal(crc, crc32c.calculate(Buffer.from(envelope), 0) >>> 0, `${length} bytes: the CRC of header, ciphertext and tag`);
+  }
+  const none = new Uint8Array(0);
+  const over = new Uint8Array(64);
+  t.throws(() => key.sealCrc?.(randomBytes(NONCE_BYTES), none, new Uint8Array(16), over.subarray(40, 56), over.subarray(0, 16), over), /over must hold out, then the tag/, 'a tag before out is refused');
+  t.throws(() => key.sealCrc?.(randomBytes(NONCE_BYTES), none, new Uint8Array(16), new Uint8Array(16), over.subarray(0, 16), over), /over must hold out/, 'out outside over is refused');
+
+  // sealBatch stores it: the envelope's CRC field is the CRC of its bytes from attributes on.
+  const batch = buildBatch([{ key: null, value: randomBytes(3000) }, { key: null, value: randomBytes(20_000) }], { nowMs: 1_700_000_000_000 });
+  const keyId = Buffer.from('k1');
+  const sealedSize = batch.byteLength + envelopeOverhead(keyId.byteLength);
+  const disk = new Uint8Array(sealedSize);
+  t.equal(sealBatch(batch, 0, batch.byteLength, keyId, key, randomBytes(NONCE_BYTES), disk, 0), sealedSize);
+  t.equal(new DataView(disk.buffer).getUint32(17), computeBatchCrc(disk, 0, sealedSize), 'the stored CRC is the envelope\'s');
 });

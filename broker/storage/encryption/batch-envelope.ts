@@ -26,6 +26,11 @@
  * file is enough for `runnel dump-log` to say which key it needs. It costs
  * 34 + n bytes per batch (30 + n in version 1).
  *
+ * The envelope's CRC is computed by the seal itself where the native
+ * cipher has a CRC-32C instruction to use (aes-gcm.ts `sealCrc`): a piece
+ * of ciphertext at a time, while it is in the cache, instead of a second
+ * pass over the whole envelope.
+ *
  * The plaintext CRC (v2) spares every read a CRC-32C pass over the opened
  * batch (~100-130 µs of CPU per MB on the reference machine, a third of
  * what opening costs): it is authenticated, so once the tag holds it is the
@@ -106,8 +111,16 @@ export function sealBatch(plain: Uint8Array, pos: number, sizeBytes: number, key
   out.set(nonce, at);
   at += NONCE_BYTES;
   const body = out.subarray(at, at + recordsBytes);
-  key.seal(nonce, additionalData(out, outPos, nonceAt), plain.subarray(pos + BATCH_HEADER_BYTES, pos + sizeBytes), body, out.subarray(at + recordsBytes, at + recordsBytes + TAG_BYTES));
-  sealBatchCrc(out, outPos, diskBytes);
+  const records = plain.subarray(pos + BATCH_HEADER_BYTES, pos + sizeBytes);
+  const tag = out.subarray(at + recordsBytes, at + recordsBytes + TAG_BYTES);
+  const aad = additionalData(out, outPos, nonceAt);
+  if (key.sealCrc === undefined) {
+    key.seal(nonce, aad, records, body, tag);
+    sealBatchCrc(out, outPos, diskBytes);
+  } else {
+    // The CRC covers [attributes, end): the header above, written, then the ciphertext and tag as they are sealed.
+    view(out).setUint32(outPos + BATCH_OFFSET_CRC, key.sealCrc(nonce, aad, records, body, tag, out.subarray(outPos + BATCH_OFFSET_ATTRIBUTES, outPos + diskBytes)));
+  }
   return diskBytes;
 }
 
