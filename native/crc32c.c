@@ -19,6 +19,7 @@
  */
 #include "crc32c.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -86,8 +87,10 @@ HW uint32_t crc32c_raw(uint32_t c, const unsigned char *p, size_t n) {
   return one_stream(c, p, n);
 }
 
-int crc32c_init(void) {
-  if (!has_instruction()) return 0;
+static int available = 0;
+
+static void make_tables(void) {
+  if (!has_instruction()) return;
   static const unsigned char zeros[STREAM];
   uint32_t column[32];
   for (int bit = 0; bit < 32; bit++) column[bit] = one_stream(1u << bit, zeros, STREAM);
@@ -100,6 +103,13 @@ int crc32c_init(void) {
       shift_table[k][byte] = v;
     }
   }
-  return 1;
+  available = 1;
+}
+
+/* Once per process: the addon is loaded again by every worker thread that uses it (the batch opener's). */
+int crc32c_init(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, make_tables);
+  return available;
 }
 #endif
