@@ -3,12 +3,12 @@
  * file format): `u32 entryBytes, u32 crc, u8 schemaVersion, payload`, the
  * CRC-32C covering schema version and payload.
  */
-import crc32c from 'fast-crc32c';
+import { crc32c } from '../../protocol/batch/crc32c.js';
 
 export const ENTRY_HEADER_BYTES = 8;
 
 function crcOf(bytes: Uint8Array): number {
-  return crc32c.calculate(bytes as Buffer, 0) >>> 0;
+  return crc32c(bytes);
 }
 
 export function frameEntry({ schemaVersion, bytes: payload }: { schemaVersion: number; bytes: Uint8Array }): Uint8Array {

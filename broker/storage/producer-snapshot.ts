@@ -23,7 +23,7 @@
  * before producers carried `lastTimestampMs` load without it (expiry then
  * starts their clock at the first check).
  */
-import crc32c from 'fast-crc32c';
+import { crc32c } from '../../protocol/batch/crc32c.js';
 import path from 'node:path';
 import type { FileSystem } from '../world/file-system.js';
 import { unlinkIfPresent } from '../world/file-system.js';
@@ -40,7 +40,7 @@ export function snapshotFileName(offset: number): string {
 type StoredProducers = [producerId: number, entry: ProducerEntry][];
 
 function checksum(producersJson: string): number {
-  return crc32c.calculate(Buffer.from(producersJson, 'utf8'), 0) >>> 0;
+  return crc32c(Buffer.from(producersJson, 'utf8'));
 }
 
 /** How many snapshots a partition keeps: the newest is the one a load uses; one more covers a truncation just below it. */

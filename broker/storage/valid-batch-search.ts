@@ -28,7 +28,7 @@
  * candidate's CRC is computed in pieces, so a garbage length never makes it
  * allocate more than a block. It runs only on the failure path.
  */
-import crc32c from 'fast-crc32c';
+import { crc32c } from '../../protocol/batch/crc32c.js';
 import {
   ATTR_CODEC_MASK,
   BATCH_HEADER_BYTES,
@@ -194,8 +194,7 @@ function crcMatches(file: FileHandle, position: number, sizeBytes: number, store
   for (let from = position + BATCH_OFFSET_ATTRIBUTES, end = position + sizeBytes; from < end;) {
     const n = file.read(piece, 0, Math.min(piece.byteLength, end - from), from);
     if (n === 0) return false;
-    // fast-crc32c's types say Buffer; any Uint8Array works (PACKAGES.md), and it chains from a previous CRC.
-    crc = crc32c.calculate(piece.subarray(0, n) as Buffer, crc) >>> 0;
+    crc = crc32c(piece.subarray(0, n), crc);
     from += n;
   }
   return crc === stored;

@@ -26,7 +26,7 @@
  * The CRC starts at `attributes`, so stamping `baseOffset` and
  * `partitionLeaderEpoch` never invalidates it.
  */
-import crc32c from 'fast-crc32c';
+import { crc32c } from './crc32c.js';
 
 export const BATCH_OFFSET_BASE_OFFSET = 0;
 export const BATCH_OFFSET_LENGTH = 8;
@@ -187,9 +187,7 @@ export function readBatchHeader(buf: Uint8Array, pos = 0, maxBatchBytes = 0x7fff
 
 /** CRC-32C over `[attributes, end)` of the batch at `[pos, pos + sizeBytes)`. */
 export function computeBatchCrc(buf: Uint8Array, pos: number, sizeBytes: number): number {
-  const covered = buf.subarray(pos + BATCH_OFFSET_ATTRIBUTES, pos + sizeBytes);
-  // fast-crc32c's types say Buffer; any Uint8Array works (measured in PACKAGES.md).
-  return crc32c.calculate(covered as Buffer, 0) >>> 0;
+  return crc32c(buf.subarray(pos + BATCH_OFFSET_ATTRIBUTES, pos + sizeBytes));
 }
 
 /** True when the stored CRC matches the bytes. */
@@ -222,9 +220,4 @@ export function stampProducer(buf: Uint8Array, pos: number, sizeBytes: number, p
   buf[pos + BATCH_OFFSET_PRODUCER_EPOCH + 1] = producerEpoch;
   writeI32(buf, pos + BATCH_OFFSET_BASE_SEQUENCE, baseSequence);
   sealBatchCrc(buf, pos, sizeBytes);
-}
-
-/** True when fast-crc32c loaded its SSE4.2 path (it falls back to slow JS silently). */
-export function crcIsNative(): boolean {
-  return String(crc32c.calculate).includes('[native code]');
 }

@@ -18,9 +18,7 @@
  * operator must be told, not find out).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeAddon } from '../../../protocol/native-addon.js';
 
 export const GCM_NONCE_BYTES = 12;
 export const GCM_TAG_BYTES = 16;
@@ -102,31 +100,6 @@ interface NativeAddon {
   /** Whether this CPU has a CRC-32C instruction: sealCrc and crc32c throw without one. */
   hardwareCrc: boolean;
   sealCrc(key: object, nonce: Uint8Array, aad: Uint8Array, input: Uint8Array, out: Uint8Array, tag: Uint8Array, over: Uint8Array): number;
-  crc32c(bytes: Uint8Array, state?: number): number;
-}
-
-const ADDON = path.join('native', 'build', 'Release', 'aes_gcm.node');
-
-/**
- * The addon, from the nearest folder above this module that has it (from
- * dist/ or from the sources alike); a string saying why when none loads.
- * Loading is module resolution, not broker I/O: no world/ in between.
- */
-function loadAddon(): NativeAddon | string {
-  const load = createRequire(import.meta.url);
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 8; up++) {
-    const file = path.join(dir, ADDON);
-    try {
-      return load(file) as NativeAddon;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') return `${file} did not load: ${(err as Error).message}`;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return `${ADDON} was not built (npm install builds it with node-gyp: it needs python3, make and a C compiler)`;
 }
 
 function nativeFrom(addon: NativeAddon): AesGcm {
@@ -144,23 +117,16 @@ function nativeFrom(addon: NativeAddon): AesGcm {
   };
 }
 
-let loaded: { gcm: AesGcm; fallback: string | null; crc32c: ((bytes: Uint8Array, state?: number) => number) | null } | undefined;
+let loaded: { gcm: AesGcm; fallback: string | null } | undefined;
 
 function load(): NonNullable<typeof loaded> {
   if (loaded === undefined) {
-    const addon = loadAddon();
-    loaded =
-      typeof addon === 'string'
-        ? { gcm: nodeAesGcm, fallback: addon, crc32c: null }
-        : { gcm: nativeFrom(addon), fallback: null, crc32c: addon.hardwareCrc ? (bytes, state) => addon.crc32c(bytes, state ?? 0) : null };
+    const addon = nativeAddon() as NativeAddon | string;
+    loaded = typeof addon === 'string' ? { gcm: nodeAesGcm, fallback: addon } : { gcm: nativeFrom(addon), fallback: null };
   }
   return loaded;
 }
 
-/** The addon's CRC-32C (what sealCrc computes), as fast-crc32c's calculate(bytes, state); null without the addon or the instruction. For tests and benches. */
-export function nativeCrc32c(): ((bytes: Uint8Array, state?: number) => number) | null {
-  return load().crc32c;
-}
 
 /** The native implementation, or null when its addon is missing or does not load. */
 export function nativeAesGcm(): AesGcm | null {
