@@ -27,15 +27,13 @@
  * within shared memory goes byte by byte.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
 #include <openssl/evp.h>
 
 #include "crc32c.h"
-
-/* Whether crc32c.c may be used (set once, when the addon loads). */
-static int hardware_crc = 0;
 
 typedef struct {
   EVP_CIPHER_CTX *seal;
@@ -154,9 +152,17 @@ static int run(napi_env env, napi_callback_info info, enum mode mode, uint32_t *
     return -1;
   }
   /* The CRC runs over `over` front to back: what precedes out, out as it is sealed, then what follows it, tag included. */
-  if (mode == SEAL_CRC && (!hardware_crc || out < over || out + out_len > over + over_len || tag < out + out_len || tag + tag_len > over + over_len)) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", hardware_crc ? "sealCrc: over must hold out, then the tag" : "sealCrc: this CPU has no CRC-32C instruction");
-    return -1;
+  if (mode == SEAL_CRC) {
+    /* Compared as addresses: the views may come from different buffers, where C leaves pointer order undefined. */
+    uintptr_t o = (uintptr_t)over, o_end = o + over_len, b = (uintptr_t)out, b_end = b + out_len, g = (uintptr_t)tag;
+    if (!crc32c_init()) {
+      napi_throw_error(env, NULL, "sealCrc: this CPU has no CRC-32C instruction");
+      return -1;
+    }
+    if (over == NULL || b < o || b_end > o_end || g < b_end || g + tag_len > o_end) {
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "sealCrc: over must hold out, then the tag");
+      return -1;
+    }
   }
   /* OpenSSL works in place only on the very same bytes. */
   int moved = out != input && out < input + input_len && input < out + out_len;
@@ -236,7 +242,7 @@ static napi_value crc32c(napi_env env, napi_callback_info info) {
     throw_type(env, "state: a number");
     return NULL;
   }
-  if (!hardware_crc) {
+  if (!crc32c_init()) {
     napi_throw_error(env, NULL, "this CPU has no CRC-32C instruction");
     return NULL;
   }
@@ -246,7 +252,6 @@ static napi_value crc32c(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  hardware_crc = crc32c_init();
   napi_property_descriptor functions[] = {
       {"key", NULL, make_key, NULL, NULL, NULL, napi_default, NULL},
       {"seal", NULL, seal, NULL, NULL, NULL, napi_default, NULL},
@@ -256,7 +261,8 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   if (napi_define_properties(env, exports, 5, functions) != napi_ok) return NULL;
   napi_value hardware;
-  napi_get_boolean(env, hardware_crc != 0, &hardware);
+  /* crc32c_init makes its tables once per process, whichever thread loads the addon first. */
+  napi_get_boolean(env, crc32c_init() != 0, &hardware);
   napi_set_named_property(env, exports, "hardwareCrc", hardware);
   return exports;
 }

@@ -1,6 +1,7 @@
 /*
  * CRC-32C (Castagnoli), the checksum of record batches, with the CPU's own
- * instruction (SSE4.2 crc32 on x86-64, the CRC extension on arm64), so
+ * instruction (SSE4.2 crc32 on x86-64, the CRC extension on arm64 builds
+ * that enable it), so
  * that sealing a batch can checksum each piece of ciphertext right after
  * the cipher wrote it, while it is still in the L1 cache (aes_gcm.c).
  *
@@ -14,15 +15,17 @@
  * byte of the state at a time), by running each single-bit state through
  * those zeros with the instruction itself.
  *
- * Checked against fast-crc32c, the project's CRC in JavaScript's reach, on
- * random lengths, alignments and chained states (tests/storage/aes-gcm).
+ * Without the instruction (other CPUs, or an arm64 build not told of the
+ * CRC extension), crc32c_init says so and callers use fast-crc32c.
+ *
+ * Checked against fast-crc32c on every length past two blocks, at every
+ * alignment, from 0 and from chained states (tests/protocol/crc32c).
  */
 #include "crc32c.h"
 
-#include <pthread.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(_M_X64)
+#if defined(__x86_64__)
 #include <nmmintrin.h>
 #define HW __attribute__((target("sse4.2")))
 static int has_instruction(void) {
@@ -36,6 +39,7 @@ HW static inline uint32_t step8(uint32_t c, const unsigned char *p) {
 }
 HW static inline uint32_t step1(uint32_t c, unsigned char b) { return _mm_crc32_u8(c, b); }
 #elif defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
+/* Only where the compiler was told the CPU has the extension (-march=armv8-a+crc, Apple's arm64): a plain Linux arm64 build takes the fallback. */
 #include <arm_acle.h>
 #define HW
 static int has_instruction(void) { return 1; }
@@ -57,6 +61,7 @@ uint32_t crc32c_raw(uint32_t state, const unsigned char *bytes, size_t length) {
   return state; /* never called: crc32c_init said no */
 }
 #else
+#include <pthread.h>
 
 /* Bytes per stream in a block: large enough that joining (8 table reads) is noise, small enough for short batches to use it. */
 #define STREAM 512
