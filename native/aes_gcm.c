@@ -175,11 +175,12 @@ static int run(napi_env env, napi_callback_info info, enum mode mode, uint32_t *
   int n = 0;
   /* A null cipher and key keep the schedule made in key(); only the nonce is new. */
   if (mode != OPEN) {
+    uint32_t state = 0;
     int ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) == 1 && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) == 1;
     if (mode == SEAL) {
       ok = ok && EVP_EncryptUpdate(ctx, out, &n, input, (int)input_len) == 1;
     } else {
-      uint32_t state = crc32c_raw(~0u, over, (size_t)(out - over));
+      state = crc32c_raw(~0u, over, (size_t)(out - over));
       for (size_t done = 0; ok && done < input_len;) {
         size_t piece = input_len - done < CRC_PIECE ? input_len - done : CRC_PIECE;
         /* GCM is a stream: each update writes as many bytes as it is given (checked: the CRC must see them all). */
@@ -187,14 +188,13 @@ static int run(napi_env env, napi_callback_info info, enum mode mode, uint32_t *
         if (ok) state = crc32c_raw(state, out + done, piece);
         done += piece;
       }
-      if (ok) *crc = state;
     }
     ok = ok && EVP_EncryptFinal_ex(ctx, out + input_len, &n) == 1 && n == 0 && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
     if (!ok) {
       napi_throw_error(env, NULL, "OpenSSL failed to seal");
       return -1;
     }
-    if (mode == SEAL_CRC) *crc = ~crc32c_raw(*crc, out + out_len, (size_t)(over + over_len - (out + out_len)));
+    if (mode == SEAL_CRC) *crc = ~crc32c_raw(state, out + out_len, (size_t)(over + over_len - (out + out_len)));
     return 1;
   }
   if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 || EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1 ||

@@ -11,7 +11,7 @@
  * addon 50 µs per MB, fast-crc32c 120. Every produced batch is checked
  * once by the broker and sealed once by the producer.
  *
- * Both give the same numbers (tests/storage/aes-gcm checks every length to
+ * Both give the same numbers (tests/protocol/crc32c checks every length to
  * past two of the addon's blocks, at every alignment, against fast-crc32c).
  */
 import fastCrc32c from 'fast-crc32c';

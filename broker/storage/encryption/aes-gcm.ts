@@ -119,14 +119,13 @@ function nativeFrom(addon: NativeAddon): AesGcm {
 
 let loaded: { gcm: AesGcm; fallback: string | null } | undefined;
 
-function load(): NonNullable<typeof loaded> {
+function load(): { gcm: AesGcm; fallback: string | null } {
   if (loaded === undefined) {
     const addon = nativeAddon() as NativeAddon | string;
     loaded = typeof addon === 'string' ? { gcm: nodeAesGcm, fallback: addon } : { gcm: nativeFrom(addon), fallback: null };
   }
   return loaded;
 }
-
 
 /** The native implementation, or null when its addon is missing or does not load. */
 export function nativeAesGcm(): AesGcm | null {

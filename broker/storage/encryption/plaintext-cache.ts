@@ -136,20 +136,16 @@ export class PlaintextCache {
       const batchSize = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
       const baseOffset = readI64(ring, at + pos);
       const lastOffset = baseOffset + view.getInt32(pos + BATCH_OFFSET_LAST_OFFSET_DELTA);
-      const batch = this.#spare.pop();
-      if (batch === undefined) {
-        this.#queue.push({ baseOffset, lastOffset, start: at + pos, size: batchSize, lap: this.#lap, owner, live: true });
-      } else {
-        batch.baseOffset = baseOffset;
-        batch.lastOffset = lastOffset;
-        batch.start = at + pos;
-        batch.size = batchSize;
-        batch.lap = this.#lap;
-        batch.owner = owner;
-        batch.live = true;
-        this.#queue.push(batch);
-      }
-      owner.admitted(this.#queue.at(-1) as CachedBatch);
+      const batch = this.#spare.pop() ?? { baseOffset, lastOffset, start: 0, size: 0, lap: 0, owner, live: false };
+      batch.baseOffset = baseOffset;
+      batch.lastOffset = lastOffset;
+      batch.start = at + pos;
+      batch.size = batchSize;
+      batch.lap = this.#lap;
+      batch.owner = owner;
+      batch.live = true;
+      this.#queue.push(batch);
+      owner.admitted(batch);
       pos += batchSize;
     }
     this.#bytes += size;
