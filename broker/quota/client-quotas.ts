@@ -21,11 +21,12 @@ import type { ApiName } from '../../protocol/api-keys.js';
 import type { ClientQuotas as QuotaMap } from '../metadata/apply-client-quota.js';
 import type { Clock } from '../world/clock.js';
 import { QuotaManager } from './quota-manager.js';
-import type { QuotaKind } from './quota-entities.js';
+import type { QuotaBudget, QuotaKind } from './quota-entities.js';
 
 /** Where throttling is counted (broker/metrics/quota-metrics.ts). */
 export interface QuotaMeter {
-  throttled(kind: QuotaKind, throttleMs: number): void;
+  /** `budget`: whose quota asked for it; `nowMs`: the enforcer's clock (series of budgets long quiet are dropped by it). */
+  throttled(kind: QuotaKind, throttleMs: number, budget: QuotaBudget, nowMs: number): void;
 }
 
 /** One answered request, as the connection saw it. */
@@ -80,7 +81,7 @@ export class ClientQuotaEnforcer {
     const fetches = request.api === 'Fetch' || request.api === 'ShareFetch';
     const usage = { user, clientId: request.clientId ?? '', producedBytes: request.api === 'Produce' ? request.requestBytes : 0, fetchedBytes: fetches ? request.responseBytes : 0 };
     const meter = this.#meter;
-    return this.#manager.record(usage, nowMs, meter === undefined ? undefined : (kind, ms) => meter.throttled(kind, ms));
+    return this.#manager.record(usage, nowMs, meter === undefined ? undefined : (kind, ms, budget) => meter.throttled(kind, ms, budget, nowMs));
   }
 }
 

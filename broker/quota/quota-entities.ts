@@ -38,8 +38,15 @@ export interface ResolvedQuota {
   readonly rate: number;
   /** The budget the request draws on: requests resolving to the same key share it. */
   readonly bucketKey: string;
+  /** Whose budget it is: the user and client id it is kept for, '' for a part the quota does not divide by (Kafka's quota metric tags). */
+  readonly budget: QuotaBudget;
   /** The entity that set it, for messages and metrics. */
   readonly entity: QuotaEntity;
+}
+
+export interface QuotaBudget {
+  readonly user: string;
+  readonly clientId: string;
 }
 
 /** One key per entity (user part, client part), for maps of entities. */
@@ -77,9 +84,8 @@ export class QuotaTable {
       const rate = entry?.quotas[kind];
       if (entry === undefined || rate === undefined) continue;
       // A default part stands for the request's own value: each user (or client id) gets a budget of its own.
-      const bucketUser = userPart === null ? '' : user;
-      const bucketClient = clientPart === null ? '' : clientId;
-      return { rate, bucketKey: `${kind}\u0000${bucketUser}\u0000${bucketClient}`, entity: entry.entity };
+      const budget = { user: userPart === null ? '' : user, clientId: clientPart === null ? '' : clientId };
+      return { rate, bucketKey: `${kind}\u0000${budget.user}\u0000${budget.clientId}`, budget, entity: entry.entity };
     }
     return null;
   }

@@ -13,7 +13,7 @@
  * client id ever seen.
  */
 import { LeakyBucket } from './leaky-bucket.js';
-import { QuotaTable, type QuotaEntry, type QuotaKind } from './quota-entities.js';
+import { QuotaTable, type QuotaBudget, type QuotaEntry, type QuotaKind } from './quota-entities.js';
 
 export interface QuotaUsage {
   readonly user: string;
@@ -58,15 +58,13 @@ export class QuotaManager {
    * Counts one request and its bytes; the throttle time in ms (0: within
    * every quota). Each kind that has a quota is counted even when another
    * already throttles, so no budget is spent twice or skipped.
-   * `onThrottled` hears each kind that asks for a throttle, and how long
-   * (uncapped), for metrics.
+   * `onThrottled` hears each kind that asks for a throttle, how long
+   * (uncapped) and whose budget ran out, for metrics.
    */
-  record(usage: QuotaUsage, nowMs: number, onThrottled?: (kind: QuotaKind, throttleMs: number) => void): number {
+  record(usage: QuotaUsage, nowMs: number, onThrottled?: (kind: QuotaKind, throttleMs: number, budget: QuotaBudget) => void): number {
     let throttle = 0;
     const count = (kind: QuotaKind, amount: number): void => {
-      const ms = this.#count(kind, usage, amount, nowMs);
-      if (ms > 0) onThrottled?.(kind, ms);
-      throttle = Math.max(throttle, ms);
+      throttle = Math.max(throttle, this.#count(kind, usage, amount, nowMs, onThrottled));
     };
     count('request_rate', 1);
     if (usage.producedBytes > 0) count('producer_byte_rate', usage.producedBytes);
@@ -86,7 +84,7 @@ export class QuotaManager {
     return dropped;
   }
 
-  #count(kind: QuotaKind, usage: QuotaUsage, amount: number, nowMs: number): number {
+  #count(kind: QuotaKind, usage: QuotaUsage, amount: number, nowMs: number, onThrottled: ((kind: QuotaKind, throttleMs: number, budget: QuotaBudget) => void) | undefined): number {
     const quota = this.#table.resolve(kind, usage.user, usage.clientId);
     if (quota === null) return 0;
     let held = this.#buckets.get(quota.bucketKey);
@@ -97,6 +95,8 @@ export class QuotaManager {
       held.bucket.setRate(quota.rate, this.#burstMs, nowMs);
       held.rate = quota.rate;
     }
-    return held.bucket.record(amount, nowMs);
+    const ms = held.bucket.record(amount, nowMs);
+    if (ms > 0) onThrottled?.(kind, ms, quota.budget);
+    return ms;
   }
 }

@@ -9,7 +9,8 @@
  *   (their brokerStats() count throttled responses);
  * - meanwhile a polite producer (another client id, no quota) sends small
  *   records, and its send latency p99 stays bounded;
- * - the throttle metrics count what was throttled, per kind;
+ * - the throttle metrics count what was throttled, per kind and per
+ *   client's budget;
  * - a quota raised at run time takes effect at once (no restart);
  * - `runnel quota set|describe|remove` round-trips, and refuses a bad rate;
  * - a second broker with max.connections.per.ip 3 refuses the fourth
@@ -177,6 +178,13 @@ t.test('greedy clients are held to their quotas over 30 s; a polite one is unaff
     const line = metrics.split('\n').find((l) => l.startsWith(`runnel_quota_throttled_requests_total{kind="${kind}"}`));
     t.ok(line !== undefined && Number(line.split(' ').pop()) > 0, `the broker counts throttled ${kind} requests (${line ?? 'no line'})`);
   }
+  // Who was held back: each greedy client's own budget (a quota by client id alone: no user part).
+  const budgetLine = (clientId: string, kind: string): string | undefined => metrics.split('\n').find((l) => l.startsWith(`runnel_quota_client_throttled_requests_total{kind="${kind}",user="",client_id="${clientId}"}`));
+  for (const [clientId, kind] of [['greedy-producer', 'producer_byte_rate'], ['rogue-producer', 'producer_byte_rate'], ['greedy-consumer', 'consumer_byte_rate']] as const) {
+    const line = budgetLine(clientId, kind);
+    t.ok(line !== undefined && Number(line.split(' ').pop()) > 0, `the broker counts ${clientId}'s throttled ${kind} requests under its budget (${line ?? 'no line'})`);
+  }
+  t.notOk(metrics.includes('client_id="polite"'), 'the polite client, never throttled, has no budget series');
 });
 
 t.test('a quota changed at run time takes effect without a restart', async (t) => {
