@@ -801,7 +801,7 @@ export class PartitionLog {
     const cached = this.#tail?.read(fetchOffset, maxBytes, limit, allocate);
     if (cached !== undefined && cached !== null) return readResult(cached);
     const read = await this.#readSegments(fetchOffset, maxBytes, limit, allocate);
-    if (this.#config.encryptionEnabled) this.#tail?.noteMiss(read.sizeBytes);
+    if (this.#config.encryptionEnabled) this.#tail?.noteMiss(read.sizeBytes, fetchOffset);
     return read;
   }
 

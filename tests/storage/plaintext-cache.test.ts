@@ -110,6 +110,56 @@ t.test('truncate and dropBelow take batches out from either end; their space com
   t.equal(log.read(0, 1, 10), null);
 });
 
+t.test('a log whose tail nobody reads stops being kept after a ring of appends; a read for what came since starts it again', async (t) => {
+  const rng = seededRng(13);
+  const cache = new PlaintextCache(16 * 1024);
+  const log = cache.forLog();
+  let base = 0;
+  const append = (): Uint8Array => {
+    const batch = batchAt(rng, base, 4);
+    base = lastOffsetOf(batch) + 1;
+    log.add(batch);
+    return batch;
+  };
+  // Read now and then at the tail: kept throughout, whatever goes through.
+  let kept = 0;
+  for (let i = 0; i < 200; i++) {
+    const batch = append();
+    if (i % 20 === 19 && log.read(readI64(batch, 0), 1 << 20, Number.MAX_SAFE_INTEGER) !== null) kept += 1;
+  }
+  t.equal(kept, 10, 'every tail read found the newest append');
+  t.ok(log.keeping, 'still keeping appends');
+
+  // Nobody reads: once more than the ring's bytes went by, nothing more is kept, and what was is let go.
+  let unread = 0;
+  let stoppedAt = -1;
+  while (log.keeping && unread < 10 * cache.maxBytes) {
+    const batch = append();
+    unread += batch.byteLength;
+    if (!log.keeping) stoppedAt = readI64(batch, 0);
+  }
+  t.ok(unread > cache.maxBytes && unread <= cache.maxBytes + 2048, `stopped after ${unread} unread bytes, a ring of ${cache.maxBytes}`);
+  t.equal(cache.stats().sizeBytes, 0, 'what it held is let go');
+  append();
+  t.equal(log.startOffset, -1, 'later appends are not kept');
+
+  // A read behind the point where it stopped (a reader catching up) does not start it again; one at or past it does.
+  log.noteMiss(100, stoppedAt - 1);
+  append();
+  t.notOk(log.keeping, 'a read of what was appended before it stopped changes nothing');
+  log.noteMiss(100, stoppedAt);
+  t.ok(log.keeping, 'a read of what came since: kept again');
+  const batch = append();
+  t.same(log.read(readI64(batch, 0), 1 << 20, Number.MAX_SAFE_INTEGER)?.map((x) => Buffer.from(x)), [Buffer.from(batch)], 'the next append is there for the reader');
+
+  // Stopped again, then the log is cut below where it stopped: a read from the new end counts.
+  for (let i = 0; log.keeping && i < 10_000; i++) append();
+  t.notOk(log.keeping, 'stopped again');
+  log.truncate(stoppedAt - 10);
+  log.noteMiss(100, stoppedAt - 10);
+  t.ok(log.keeping, 'after a truncation below it, a read from the new log end starts keeping again');
+});
+
 /**
  * Two encrypted logs given the same operations, one with a cache of
  * `cacheBytes` and one without: after every operation, reads of the cached
