@@ -9,10 +9,15 @@
  * Budget series are bounded: a quota on `<default>` gives every user or
  * client id one, so a broker with many clients could grow a series per
  * client id ever throttled. A budget not throttled for an hour loses its
- * series (Kafka expires its quota sensors after an hour too), and at most
- * BUDGET_SERIES_MAX are kept, the least recently throttled dropped first;
- * the by-kind totals count everything.
+ * series (Kafka expires its quota sensors after an hour too; `expire`, from
+ * the quota enforcer's sweep, runs while requests come in, quotas or not),
+ * at most BUDGET_SERIES_MAX are kept, the least recently throttled dropped
+ * first, and a label value longer than LABEL_MAX_CHARS (client ids are the
+ * client's to choose, up to 32 KiB) is cut, with a hash of the whole to
+ * keep it apart from others. The by-kind totals count everything. A series
+ * dropped and made again starts from 0: Prometheus reads a counter reset.
  */
+import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { QuotaBudget, QuotaKind } from '../quota/quota-entities.js';
 import type { QuotaMeter } from '../quota/client-quotas.js';
@@ -20,8 +25,14 @@ import { HotCounter, type CounterSeries } from './hot-series.js';
 
 export const BUDGET_SERIES_MAX = 1_000;
 export const BUDGET_IDLE_MS = 60 * 60_000;
-/** How often, at most, budgets gone idle are looked for (on a throttle: nothing to expire otherwise). */
-const EXPIRY_INTERVAL_MS = 60_000;
+export const LABEL_MAX_CHARS = 128;
+
+/** A user or client id as a label value: as it is, or cut to LABEL_MAX_CHARS with a hash of the whole at the end. */
+export function budgetLabel(value: string): string {
+  if (value.length <= LABEL_MAX_CHARS) return value;
+  const hash = createHash('sha256').update(value).digest('hex').slice(0, 16);
+  return `${value.slice(0, LABEL_MAX_CHARS - hash.length - 1)}~${hash}`;
+}
 
 interface BudgetSeries {
   readonly labels: [kind: QuotaKind, user: string, clientId: string];
@@ -40,7 +51,6 @@ export class QuotaMetrics implements QuotaMeter {
   readonly #budgetRequests: HotCounter;
   /** By budget and kind, least recently throttled first (a throttle moves its budget to the end). */
   readonly #budgets = new Map<string, BudgetSeries>();
-  #lastExpiryMs = -Infinity;
 
   constructor(registry: Registry) {
     this.#throttleMs = new HotCounter({ name: 'runnel_quota_throttle_time_ms_total', help: 'Throttle time asked of clients over their quota, by quota kind (a request over several counts under each).', labelNames: ['kind'], registry });
@@ -59,15 +69,17 @@ export class QuotaMetrics implements QuotaMeter {
     series.requests.value += 1;
   }
 
-  /** The series of `budget` for `kind`, made most recent; budgets idle for an hour, or past the bound, dropped. */
-  #budgetSeries(kind: QuotaKind, budget: QuotaBudget, nowMs: number): BudgetSeries {
-    if (nowMs - this.#lastExpiryMs >= EXPIRY_INTERVAL_MS) {
-      this.#lastExpiryMs = nowMs;
-      for (const [key, series] of this.#budgets) {
-        if (nowMs - series.lastMs < BUDGET_IDLE_MS) break;
-        this.#drop(key, series);
-      }
+  /** Drops the series of budgets not throttled for BUDGET_IDLE_MS before `nowMs`. */
+  expire(nowMs: number): void {
+    // Least recently throttled first: the first one still fresh ends the search (a clock stepping back only delays it).
+    for (const [key, series] of this.#budgets) {
+      if (nowMs - series.lastMs < BUDGET_IDLE_MS) break;
+      this.#drop(key, series);
     }
+  }
+
+  /** The series of `budget` for `kind`, made most recent; past the bound, the least recent dropped. */
+  #budgetSeries(kind: QuotaKind, budget: QuotaBudget, nowMs: number): BudgetSeries {
     const key = `${kind}\u0000${budget.user}\u0000${budget.clientId}`;
     let series = this.#budgets.get(key);
     if (series === undefined) {
@@ -75,7 +87,7 @@ export class QuotaMetrics implements QuotaMeter {
         const [oldestKey, oldest] = this.#budgets.entries().next().value as [string, BudgetSeries];
         this.#drop(oldestKey, oldest);
       }
-      const labels: BudgetSeries['labels'] = [kind, budget.user, budget.clientId];
+      const labels: BudgetSeries['labels'] = [kind, budgetLabel(budget.user), budgetLabel(budget.clientId)];
       series = { labels, timeMs: this.#budgetMs.series(...labels), requests: this.#budgetRequests.series(...labels), lastMs: nowMs };
     } else {
       this.#budgets.delete(key);

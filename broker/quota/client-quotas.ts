@@ -27,6 +27,8 @@ import type { QuotaBudget, QuotaKind } from './quota-entities.js';
 export interface QuotaMeter {
   /** `budget`: whose quota asked for it; `nowMs`: the enforcer's clock (series of budgets long quiet are dropped by it). */
   throttled(kind: QuotaKind, throttleMs: number, budget: QuotaBudget, nowMs: number): void;
+  /** Lets go of what it keeps for budgets long quiet (called with the enforcer's sweep). */
+  expire?(nowMs: number): void;
 }
 
 /** One answered request, as the connection saw it. */
@@ -71,12 +73,14 @@ export class ClientQuotaEnforcer {
       this.#applied = quotas;
       this.#manager.setQuotas([...(quotas?.values() ?? [])]);
     }
-    if (quotas === undefined || quotas.size === 0 || isExempt(request)) return 0;
     const nowMs = this.#clock.nowMs();
+    // Before the checks below: the meter's series of budgets gone quiet expire even once every quota is removed.
     if (nowMs - this.#lastSweepMs >= SWEEP_INTERVAL_MS) {
       this.#lastSweepMs = nowMs;
       this.#manager.sweep(nowMs);
+      this.#meter?.expire?.(nowMs);
     }
+    if (quotas === undefined || quotas.size === 0 || isExempt(request)) return 0;
     const user = request.principal.startsWith(PRINCIPAL_PREFIX) ? request.principal.slice(PRINCIPAL_PREFIX.length) : request.principal;
     const fetches = request.api === 'Fetch' || request.api === 'ShareFetch';
     const usage = { user, clientId: request.clientId ?? '', producedBytes: request.api === 'Produce' ? request.requestBytes : 0, fetchedBytes: fetches ? request.responseBytes : 0 };

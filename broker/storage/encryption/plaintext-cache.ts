@@ -31,14 +31,16 @@
  * plain topic's read from the page cache costs too. An append larger than
  * the ring is not kept.
  *
- * Kept only for logs whose tail is read: once a whole ring's worth of a
- * log's appends went by without a read for its tail (one the cache
- * answered, or one from where it stopped keeping), nobody could have found
- * them here before they were pushed out, and copying them only cost the
+ * Kept only for logs whose tail is read: once a batch of a log leaves the
+ * ring before any read got it (or anything after it), its later appends
+ * would most likely go the same way, and copying them only costs the
  * produce path (measured: a broker's CPU per MB of an encrypted produce
  * nobody reads, 2,000-2,200 µs against 1,560-1,720 without the cache; now
- * the same as without it, docs/STORAGE.md). The log then stops
- * keeping appends until a read comes for what was appended since.
+ * the same as without it, docs/STORAGE.md). The log then stops copying its
+ * appends (what it holds stays, for a reader just behind, until pushed
+ * out) until a read comes for what was appended after it stopped. Many
+ * logs nobody reads thus cost one pass through the ring in all, not one
+ * each.
  *
  * Never different from the disk: the owner drops what the log changes
  * beneath it: a truncation (a follower's, a new leader's, a replica
@@ -227,9 +229,9 @@ export class LogTailCache {
   /** This log's cached batches in offset order, contiguous, oldest at #head. */
   #batches: CachedBatch[] = [];
   #head = 0;
-  /** Bytes added since a read last came for this log's tail; past the ring's size, appends stop being kept. */
-  #unreadBytes = 0;
-  /** While appends are not kept: the first offset that was not; a read from there on starts keeping them again. -1 while they are. */
+  /** Offsets below this were read (a read the cache answered got them, or one came from past them): batches ending below it were not wasted. */
+  #readUpTo = 0;
+  /** While appends are not kept: where they stopped being kept; a read from there on starts keeping them again. -1 while they are. */
   #idleFrom = -1;
 
   constructor(readonly cache: PlaintextCache) {}
@@ -254,17 +256,12 @@ export class LogTailCache {
    */
   add(records: Uint8Array): void {
     if (records.byteLength === 0 || this.#idleFrom >= 0) return;
-    this.#unreadBytes += records.byteLength;
-    if (this.#unreadBytes > this.cache.maxBytes) {
-      // A ring's worth went by unread: what is held is about to go unread too, and so would this.
-      this.#idleFrom = readI64(records, 0);
-      this.#dropAll();
-      return;
-    }
     const fits = records.byteLength <= this.cache.maxBytes;
     if (!fits || readI64(records, 0) !== this.endOffset) this.#dropAll();
     if (!fits) return;
     this.cache.admit(this, records);
+    // Its own batch pushed out to make room for these: it stops after them.
+    if (this.#idleFrom >= 0) this.#idleFrom = this.endOffset;
   }
 
   /** Whether appends are being kept (not while the log's tail goes unread). */
@@ -298,24 +295,24 @@ export class LogTailCache {
       bytes += batch.size;
     }
     this.cache.noteRead(true, bytes);
-    this.#unreadBytes = 0;
+    // Nothing taken: the reader waits at its offset for the bound (the high watermark) to move, having read what is before it.
+    this.#readUpTo = Math.max(this.#readUpTo, taken.length === 0 ? fetchOffset : (taken.at(-1) as CachedBatch).lastOffset + 1);
     return taken.length === 0 ? [] : this.cache.copyOut(taken, bytes, allocate);
   }
 
   /** Counts a read of this (encrypted) log from `fetchOffset` that the cache could not answer; one for what was appended since appends stopped being kept starts keeping them again. */
   noteMiss(bytes: number, fetchOffset: number): void {
     this.cache.noteRead(false, bytes);
-    if (this.#idleFrom >= 0 && fetchOffset >= this.#idleFrom) {
-      this.#idleFrom = -1;
-      this.#unreadBytes = 0;
-    }
+    this.#readUpTo = Math.max(this.#readUpTo, fetchOffset);
+    if (this.#idleFrom >= 0 && fetchOffset >= this.#idleFrom) this.#idleFrom = -1;
   }
 
   /** Drops every cached batch holding an offset at or after `offset` (a truncation). */
   truncate(offset: number): void {
     while (this.#count > 0 && (this.#batches.at(-1) as CachedBatch).lastOffset >= offset) this.cache.release(this.#batches.pop() as CachedBatch);
     this.#trimHead();
-    // A read of what is appended from the new end on must count as one for the tail.
+    // What is appended from the new end on is unread, and a read of it counts as one for the tail.
+    this.#readUpTo = Math.min(this.#readUpTo, offset);
     if (this.#idleFrom > offset) this.#idleFrom = offset;
   }
 
@@ -329,7 +326,7 @@ export class LogTailCache {
   clear(): void {
     this.#dropAll();
     this.#idleFrom = -1;
-    this.#unreadBytes = 0;
+    this.#readUpTo = 0;
   }
 
   #dropAll(): void {
@@ -346,6 +343,8 @@ export class LogTailCache {
   /** @internal PlaintextCache's: the broker's oldest live batch, which is this log's oldest, was evicted. */
   evictOldest(batch: CachedBatch): void {
     assert(this.#batches[this.#head] === batch, 'the oldest live batch of the broker is the oldest of its log', { baseOffset: batch.baseOffset });
+    // Pushed out before any read got it: stop copying this log's appends (what it holds ages out) until a reader comes for the tail.
+    if (this.#idleFrom < 0 && batch.lastOffset >= this.#readUpTo) this.#idleFrom = (this.#batches.at(-1) as CachedBatch).lastOffset + 1;
     this.#head += 1;
     this.#trimHead();
   }

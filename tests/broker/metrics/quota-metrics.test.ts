@@ -1,15 +1,19 @@
 /**
  * The throttle metrics by budget (broker/metrics/quota-metrics.ts), without
  * a broker: a series per (kind, user, client id) beside the by-kind totals,
- * dropped once its budget has not been throttled for an hour, and at most
- * BUDGET_SERIES_MAX of them, the least recently throttled dropped first,
+ * dropped once its budget has not been throttled for an hour (on the quota
+ * enforcer's sweep, quotas or not), long ids cut in their labels, and at
+ * most BUDGET_SERIES_MAX of them, the least recently throttled dropped first,
  * while the by-kind totals keep counting everything. Also the budget the
  * quota manager names: a `<default>` part stands for the client's own
  * value, an absent part is empty.
  */
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { BUDGET_IDLE_MS, BUDGET_SERIES_MAX, QuotaMetrics } from '../../../broker/metrics/quota-metrics.js';
+import { BUDGET_IDLE_MS, BUDGET_SERIES_MAX, LABEL_MAX_CHARS, QuotaMetrics, budgetLabel } from '../../../broker/metrics/quota-metrics.js';
+import { ClientQuotaEnforcer } from '../../../broker/quota/client-quotas.js';
+import type { ClientQuotas } from '../../../broker/metadata/apply-client-quota.js';
+import { ManualClock } from '../../../broker/world/clock.js';
 import { QuotaManager } from '../../../broker/quota/quota-manager.js';
 import type { QuotaBudget, QuotaKind } from '../../../broker/quota/quota-entities.js';
 import { parseMetrics } from './scrape.js';
@@ -43,15 +47,43 @@ t.test('a budget not throttled for an hour loses its series; one throttled since
   metrics.throttled('producer_byte_rate', 10, budget('quiet'), 0);
   metrics.throttled('producer_byte_rate', 10, budget('busy'), 0);
   metrics.throttled('producer_byte_rate', 10, budget('busy'), BUDGET_IDLE_MS - 1000);
+  metrics.expire(BUDGET_IDLE_MS - 1);
   let m = await scrape(registry);
   t.equal(m.value(PER_CLIENT, labels('quiet')), 1, 'kept within the hour');
-  metrics.throttled('producer_byte_rate', 10, budget('busy'), BUDGET_IDLE_MS + 60_000);
+  metrics.expire(BUDGET_IDLE_MS + 60_000);
   m = await scrape(registry);
   t.notOk((await registry.metrics()).includes('client_id="quiet"'), 'an hour without a throttle: dropped');
-  t.equal(m.value(PER_CLIENT, labels('busy')), 3, 'throttled within the hour: kept, with its count');
-  t.equal(m.value('runnel_quota_throttled_requests_total', { kind: 'producer_byte_rate' }), 4, 'the total counts everything');
+  t.equal(m.value(PER_CLIENT, labels('busy')), 2, 'throttled within the hour: kept, with its count');
+  t.equal(m.value('runnel_quota_throttled_requests_total', { kind: 'producer_byte_rate' }), 3, 'the total counts everything');
   metrics.throttled('producer_byte_rate', 10, budget('quiet'), BUDGET_IDLE_MS + 61_000);
   t.equal((await scrape(registry)).value(PER_CLIENT, labels('quiet')), 1, 'back: a fresh series');
+});
+
+t.test('the enforcer expires quiet budgets\' series on its sweep, even once every quota is gone', async (t) => {
+  const registry = new Registry();
+  const metrics = new QuotaMetrics(registry);
+  const clock = new ManualClock();
+  let quotas: ClientQuotas = new Map([['q', { entity: { user: null, clientId: 'etl' }, quotas: { producer_byte_rate: 1000 } }]]);
+  const enforcer = new ClientQuotaEnforcer({ quotas: () => quotas, clock, meter: metrics });
+  const produce = { api: 'Produce' as const, principal: 'User:ANONYMOUS', clientId: 'etl', request: {}, requestBytes: 50_000, responseBytes: 100 };
+  t.ok(enforcer.throttleMs(produce) > 0, 'over its quota: throttled');
+  t.ok((await registry.metrics()).includes('client_id="etl"'), 'its budget has a series');
+  quotas = new Map();
+  clock.advance(BUDGET_IDLE_MS + 60_000);
+  t.equal(enforcer.throttleMs(produce), 0, 'no quota left: not throttled');
+  t.notOk((await registry.metrics()).includes('client_id="etl"'), 'an hour later, with no quota at all, its series is gone');
+});
+
+t.test('a long user or client id is cut in its label, with a hash that keeps ids sharing a prefix apart', async (t) => {
+  const long = 'x'.repeat(LABEL_MAX_CHARS + 500);
+  const a = budgetLabel(`${long}-a`);
+  const b = budgetLabel(`${long}-b`);
+  t.equal(a.length, LABEL_MAX_CHARS);
+  t.not(a, b, 'two long ids sharing a prefix keep apart');
+  t.equal(budgetLabel('etl'), 'etl', 'a short one is as it is');
+  const registry = new Registry();
+  new QuotaMetrics(registry).throttled('request_rate', 1, budget(`${long}-a`), 0);
+  t.ok((await registry.metrics()).includes(`client_id="${a}"`), 'the series carries the cut label');
 });
 
 t.test(`at most ${BUDGET_SERIES_MAX} budget series: the least recently throttled goes first`, async (t) => {
