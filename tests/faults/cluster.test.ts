@@ -193,8 +193,11 @@ async function faultRun(t: Test, acks: Acks, cycles: number): Promise<RunResult>
       const lonelyFrom = performance.now();
       await waitForTopic(admin, TOPIC, (d) => alone.every((p) => d.partitions[p]!.isr.length === 1), ISR_TIMEOUT_MS, `the ISR of broker ${lonely}'s partitions to shrink to it alone`);
       await sleep(1000); // acks=all produces keep arriving at the lone leader meanwhile
+      // The window ends where the heal begins: heal() lifts the cut a rule at a time (an `ip` process each), and from
+      // the first the followers may catch up, rejoin the ISR and rightly let acks=all through before it returns.
+      const healFrom = performance.now();
       await cluster.lab.heal();
-      lonelyWindows.push({ from: lonelyFrom, to: performance.now(), partitions: alone, label: `cycle ${cycle}: broker ${lonely}` });
+      lonelyWindows.push({ from: lonelyFrom, to: healFrom, partitions: alone, label: `cycle ${cycle}: broker ${lonely}` });
       lastFaultOverAt = performance.now();
       await progress(ledger, `after broker ${lonely} was reconnected to its followers (cycle ${cycle})`);
 
