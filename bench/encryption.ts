@@ -9,7 +9,8 @@
  * (encryption.cache.bytes=0: every read decrypts from disk, as for a
  * consumer catching up on older records), and, produce only, on one with
  * the default settings whose topic nobody reads while it is produced
- * (the cache keeps its first 128 MiB, then stops: plaintext-cache.ts).
+ * (the cache stops copying it once its first batches are pushed out
+ * unread: plaintext-cache.ts).
  * Figures only: medians of the
  * runs, their spread, and the encrypted/plain ratios; the broker
  * process's CPU per MB of each (from /proc), whose ratio is what

@@ -80,7 +80,8 @@ export class QuotaMetrics implements QuotaMeter {
 
   /** The series of `budget` for `kind`, made most recent; past the bound, the least recent dropped. */
   #budgetSeries(kind: QuotaKind, budget: QuotaBudget, nowMs: number): BudgetSeries {
-    const key = `${kind}\u0000${budget.user}\u0000${budget.clientId}`;
+    // The bucket key names the kind with the budget.
+    const key = budget.key;
     let series = this.#budgets.get(key);
     if (series === undefined) {
       if (this.#budgets.size >= BUDGET_SERIES_MAX) {

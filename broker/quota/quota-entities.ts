@@ -45,6 +45,8 @@ export interface ResolvedQuota {
 }
 
 export interface QuotaBudget {
+  /** The quota kind's bucket key (ResolvedQuota.bucketKey): one per budget and kind. */
+  readonly key: string;
   readonly user: string;
   readonly clientId: string;
 }
@@ -84,8 +86,10 @@ export class QuotaTable {
       const rate = entry?.quotas[kind];
       if (entry === undefined || rate === undefined) continue;
       // A default part stands for the request's own value: each user (or client id) gets a budget of its own.
-      const budget = { user: userPart === null ? '' : user, clientId: clientPart === null ? '' : clientId };
-      return { rate, bucketKey: `${kind}\u0000${budget.user}\u0000${budget.clientId}`, budget, entity: entry.entity };
+      const budgetUser = userPart === null ? '' : user;
+      const budgetClient = clientPart === null ? '' : clientId;
+      const bucketKey = `${kind}\u0000${budgetUser}\u0000${budgetClient}`;
+      return { rate, bucketKey, budget: { key: bucketKey, user: budgetUser, clientId: budgetClient }, entity: entry.entity };
     }
     return null;
   }

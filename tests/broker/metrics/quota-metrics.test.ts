@@ -20,7 +20,8 @@ import { parseMetrics } from './scrape.js';
 
 const PER_CLIENT = 'runnel_quota_client_throttled_requests_total';
 const PER_CLIENT_MS = 'runnel_quota_client_throttle_time_ms_total';
-const budget = (clientId: string, user = ''): QuotaBudget => ({ user, clientId });
+/** The budget of `clientId` (and `user`) for `kind`, keyed as the quota manager keys it. */
+const budget = (clientId: string, user = '', kind: QuotaKind = 'producer_byte_rate'): QuotaBudget => ({ key: `${kind}\u0000${user}\u0000${clientId}`, user, clientId });
 const labels = (clientId: string, kind = 'producer_byte_rate', user = '') => ({ kind, user, client_id: clientId });
 
 async function scrape(registry: Registry) {
@@ -30,9 +31,9 @@ async function scrape(registry: Registry) {
 t.test('a series per budget beside the by-kind totals', async (t) => {
   const registry = new Registry();
   const metrics = new QuotaMetrics(registry);
-  metrics.throttled('producer_byte_rate', 120, budget('etl'), 0);
-  metrics.throttled('producer_byte_rate', 30, budget('etl'), 10);
-  metrics.throttled('consumer_byte_rate', 50, budget('', 'alice'), 20);
+  metrics.throttled('producer_byte_rate', 120, budget('etl', '', 'producer_byte_rate'), 0);
+  metrics.throttled('producer_byte_rate', 30, budget('etl', '', 'producer_byte_rate'), 10);
+  metrics.throttled('consumer_byte_rate', 50, budget('', 'alice', 'consumer_byte_rate'), 20);
   const m = await scrape(registry);
   t.equal(m.value(PER_CLIENT, labels('etl')), 2);
   t.equal(m.value(PER_CLIENT_MS, labels('etl')), 150);
@@ -44,9 +45,9 @@ t.test('a series per budget beside the by-kind totals', async (t) => {
 t.test('a budget not throttled for an hour loses its series; one throttled since keeps it', async (t) => {
   const registry = new Registry();
   const metrics = new QuotaMetrics(registry);
-  metrics.throttled('producer_byte_rate', 10, budget('quiet'), 0);
-  metrics.throttled('producer_byte_rate', 10, budget('busy'), 0);
-  metrics.throttled('producer_byte_rate', 10, budget('busy'), BUDGET_IDLE_MS - 1000);
+  metrics.throttled('producer_byte_rate', 10, budget('quiet', '', 'producer_byte_rate'), 0);
+  metrics.throttled('producer_byte_rate', 10, budget('busy', '', 'producer_byte_rate'), 0);
+  metrics.throttled('producer_byte_rate', 10, budget('busy', '', 'producer_byte_rate'), BUDGET_IDLE_MS - 1000);
   metrics.expire(BUDGET_IDLE_MS - 1);
   let m = await scrape(registry);
   t.equal(m.value(PER_CLIENT, labels('quiet')), 1, 'kept within the hour');
@@ -55,7 +56,7 @@ t.test('a budget not throttled for an hour loses its series; one throttled since
   t.notOk((await registry.metrics()).includes('client_id="quiet"'), 'an hour without a throttle: dropped');
   t.equal(m.value(PER_CLIENT, labels('busy')), 2, 'throttled within the hour: kept, with its count');
   t.equal(m.value('runnel_quota_throttled_requests_total', { kind: 'producer_byte_rate' }), 3, 'the total counts everything');
-  metrics.throttled('producer_byte_rate', 10, budget('quiet'), BUDGET_IDLE_MS + 61_000);
+  metrics.throttled('producer_byte_rate', 10, budget('quiet', '', 'producer_byte_rate'), BUDGET_IDLE_MS + 61_000);
   t.equal((await scrape(registry)).value(PER_CLIENT, labels('quiet')), 1, 'back: a fresh series');
 });
 
@@ -82,17 +83,17 @@ t.test('a long user or client id is cut in its label, with a hash that keeps ids
   t.not(a, b, 'two long ids sharing a prefix keep apart');
   t.equal(budgetLabel('etl'), 'etl', 'a short one is as it is');
   const registry = new Registry();
-  new QuotaMetrics(registry).throttled('request_rate', 1, budget(`${long}-a`), 0);
+  new QuotaMetrics(registry).throttled('request_rate', 1, budget(`${long}-a`, '', 'request_rate'), 0);
   t.ok((await registry.metrics()).includes(`client_id="${a}"`), 'the series carries the cut label');
 });
 
 t.test(`at most ${BUDGET_SERIES_MAX} budget series: the least recently throttled goes first`, async (t) => {
   const registry = new Registry();
   const metrics = new QuotaMetrics(registry);
-  for (let i = 0; i < BUDGET_SERIES_MAX; i++) metrics.throttled('request_rate', 1, budget(`c${i}`), i);
+  for (let i = 0; i < BUDGET_SERIES_MAX; i++) metrics.throttled('request_rate', 1, budget(`c${i}`, '', 'request_rate'), i);
   // c0 throttled again: now the most recent; c1 is the least recent.
-  metrics.throttled('request_rate', 1, budget('c0'), BUDGET_SERIES_MAX);
-  metrics.throttled('request_rate', 1, budget('newcomer'), BUDGET_SERIES_MAX + 1);
+  metrics.throttled('request_rate', 1, budget('c0', '', 'request_rate'), BUDGET_SERIES_MAX);
+  metrics.throttled('request_rate', 1, budget('newcomer', '', 'request_rate'), BUDGET_SERIES_MAX + 1);
   const text = await registry.metrics();
   const series = text.split('\n').filter((l) => l.startsWith(`${PER_CLIENT}{`));
   t.equal(series.length, BUDGET_SERIES_MAX, 'the bound holds');
@@ -102,15 +103,16 @@ t.test(`at most ${BUDGET_SERIES_MAX} budget series: the least recently throttled
 });
 
 t.test('the quota manager names the budget that ran out', async (t) => {
-  const heard: [QuotaKind, QuotaBudget][] = [];
+  const heard: [QuotaKind, Omit<QuotaBudget, 'key'>][] = [];
+  const hear = (kind: QuotaKind, _ms: number, b: QuotaBudget): void => void heard.push([kind, { user: b.user, clientId: b.clientId }]);
   const manager = new QuotaManager([
     { entity: { user: '<default>', clientId: null }, quotas: { producer_byte_rate: 1000 } },
     { entity: { user: null, clientId: 'etl' }, quotas: { request_rate: 1 } },
   ], { burstMs: 1000 });
   const usage = (user: string, clientId: string) => ({ user, clientId, producedBytes: 5000, fetchedBytes: 0 });
-  manager.record(usage('alice', 'app'), 0, (kind, _ms, b) => heard.push([kind, b]));
-  manager.record(usage('bob', 'etl'), 0, (kind, _ms, b) => heard.push([kind, b]));
-  manager.record(usage('bob', 'etl'), 0, (kind, _ms, b) => heard.push([kind, b]));
+  manager.record(usage('alice', 'app'), 0, hear);
+  manager.record(usage('bob', 'etl'), 0, hear);
+  manager.record(usage('bob', 'etl'), 0, hear);
   t.same(heard, [
     ['producer_byte_rate', { user: 'alice', clientId: '' }],
     ['producer_byte_rate', { user: 'bob', clientId: '' }],
