@@ -61,7 +61,7 @@ import type { MetadataEntry, RegisteredListener } from '../metadata/changes.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ReplicaManager, WriteKind } from '../replication/replica-manager.js';
 import { InvariantError } from '../world/assert.js';
-import type { Clock, TimerHandle } from '../world/clock.js';
+import { monotonicMs, type Clock, type TimerHandle } from '../world/clock.js';
 import type { FileSystem } from '../world/file-system.js';
 import type { Rng } from '../world/rng.js';
 import type { ControllerChannel } from './controller-channel.js';
@@ -122,7 +122,7 @@ export class BrokerLifecycle implements AppliedMetadata {
     opts.replicas.fenceWrites((kind) => this.whyFenced(kind));
     // The controller ends a session this long after the broker's connection to it closes: so does the lease.
     opts.channel.onDisconnect?.(() => {
-      if (opts.sessionDisconnectTimeoutMs > 0) this.#leaseUntilMs = Math.min(this.#leaseUntilMs, opts.clock.nowMs() + opts.sessionDisconnectTimeoutMs);
+      if (opts.sessionDisconnectTimeoutMs > 0) this.#leaseUntilMs = Math.min(this.#leaseUntilMs, monotonicMs(opts.clock) + opts.sessionDisconnectTimeoutMs);
     });
   }
 
@@ -140,7 +140,7 @@ export class BrokerLifecycle implements AppliedMetadata {
     if (this.#fenced) return this.#brokerEpoch < 0 ? 'it has not registered with its controller yet' : 'its controller has it fenced (it registered just now, or missed its heartbeats)';
     if (replicas.image.brokers.get(replicas.nodeId)?.fenced === true) return 'the metadata says its controller fenced it';
     // The embedded broker's controller is in its own process: no session to lose.
-    if (kind === 'local' && cache !== null && clock.nowMs() >= this.#leaseUntilMs) return `no heartbeat was answered for broker.session.timeout.ms (${this.#opts.sessionTimeoutMs} ms): its controller has fenced it by now`;
+    if (kind === 'local' && cache !== null && monotonicMs(clock) >= this.#leaseUntilMs) return `no heartbeat was answered for broker.session.timeout.ms (${this.#opts.sessionTimeoutMs} ms): its controller has fenced it by now`;
     return null;
   }
 
@@ -348,14 +348,14 @@ export class BrokerLifecycle implements AppliedMetadata {
     const { channel, logger, replicas } = this.#opts;
     if (this.#shuttingDown) return;
     const identity = this.#opts.identity();
-    const sentAtMs = this.#opts.clock.nowMs();
+    const sentAtMs = monotonicMs(this.#opts.clock);
     const epoch = this.#brokerEpoch;
     try {
       const { fenced } = await channel.heartbeat({ brokerId: identity.brokerId, brokerEpoch: epoch, metadataVersion: replicas.image.version });
       if (fenced !== this.#fenced) logger.info({ event: fenced ? 'fenced' : 'unfenced', brokerEpoch: this.#brokerEpoch }, fenced ? 'the controller fenced this broker' : 'the controller unfenced this broker');
       this.#fenced = fenced;
       if (!fenced) this.#leaseUntilMs = sentAtMs + this.#opts.sessionTimeoutMs;
-      this.#askAgainAtOnce = !fenced && this.#opts.clock.nowMs() >= this.#leaseUntilMs;
+      this.#askAgainAtOnce = !fenced && monotonicMs(this.#opts.clock) >= this.#leaseUntilMs;
     } catch (error) {
       if (this.#closed.signal.aborted) return;
       if (error instanceof ProtocolError && error.errorName === 'STALE_BROKER_EPOCH') {

@@ -29,7 +29,7 @@ import { backoffMs } from '../../client/backoff.js';
 import { sleepOn } from '../../client/clock.js';
 import type { Logger } from '../log.js';
 import type { WriteFence } from '../metadata/etcd-store.js';
-import type { Clock, TimerHandle } from '../world/clock.js';
+import { monotonicMs, type Clock, type TimerHandle } from '../world/clock.js';
 import type { Rng } from '../world/rng.js';
 
 export interface ControllerCandidate {
@@ -84,7 +84,7 @@ export class EtcdCandidacy {
 
   /** This node leads and its lease is certainly still alive in etcd. */
   get active(): boolean {
-    return this.#elected && this.#opts.clock.nowMs() < this.#horizonMs;
+    return this.#elected && monotonicMs(this.#opts.clock) < this.#horizonMs;
   }
 
   /** Calls `listener` whenever `leader` or `active` may have changed. */
@@ -130,7 +130,7 @@ export class EtcdCandidacy {
     for (let attempt = 0; !this.#closed.signal.aborted; attempt++) {
       try {
         const lease = client.lease(this.#ttlSeconds, { autoKeepAlive: false });
-        const sentAtMs = clock.nowMs();
+        const sentAtMs = monotonicMs(clock);
         const leaseId = await lease.grant();
         this.#lease = lease;
         const key = `${prefix}election/${BigInt(leaseId).toString(16)}`;
@@ -157,11 +157,11 @@ export class EtcdCandidacy {
     this.#keepaliveTimer = this.#opts.clock.schedule(everyMs, () => {
       if (lease !== this.#lease) return;
       // Checked before anything else: a process that woke from a pause finds its lease past due at once.
-      if (this.#opts.clock.nowMs() >= this.#horizonMs) {
+      if (monotonicMs(this.#opts.clock) >= this.#horizonMs) {
         this.#loseLease(`its etcd lease was not renewed within ${this.#ttlSeconds * 1000} ms (etcd unreachable, or this process was paused)`);
         return;
       }
-      const sentAtMs = this.#opts.clock.nowMs();
+      const sentAtMs = monotonicMs(this.#opts.clock);
       lease!.keepaliveOnce().then(
         (response) => {
           if (lease !== this.#lease) return;

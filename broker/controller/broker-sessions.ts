@@ -14,7 +14,7 @@
  * died meanwhile is fenced one timeout later, and one that lives heartbeats
  * on.
  */
-import type { Clock } from '../world/clock.js';
+import { monotonicMs, type Clock } from '../world/clock.js';
 
 interface Session {
   readonly incarnationId: string;
@@ -37,10 +37,10 @@ export class BrokerSessions {
   touch(brokerId: number, incarnationId: string): void {
     const session = this.#sessions.get(brokerId);
     if (session !== undefined && session.incarnationId === incarnationId) {
-      session.lastHeardMs = this.#clock.nowMs();
+      session.lastHeardMs = monotonicMs(this.#clock);
       session.cutoffMs = null;
     } else {
-      this.#sessions.set(brokerId, { incarnationId, lastHeardMs: this.#clock.nowMs(), cutoffMs: null });
+      this.#sessions.set(brokerId, { incarnationId, lastHeardMs: monotonicMs(this.#clock), cutoffMs: null });
     }
   }
 
@@ -52,7 +52,7 @@ export class BrokerSessions {
   expireWithin(brokerId: number, incarnationId: string, withinMs: number): boolean {
     const session = this.#sessions.get(brokerId);
     if (session === undefined || session.incarnationId !== incarnationId || this.#expired(session)) return false;
-    const cutoff = this.#clock.nowMs() + withinMs;
+    const cutoff = monotonicMs(this.#clock) + withinMs;
     if (cutoff >= this.#endMs(session)) return false;
     session.cutoffMs = cutoff;
     return true;
@@ -84,7 +84,7 @@ export class BrokerSessions {
   }
 
   #expired(session: Session): boolean {
-    return this.#clock.nowMs() > this.#endMs(session);
+    return monotonicMs(this.#clock) > this.#endMs(session);
   }
 
   #endMs(session: Session): number {

@@ -57,6 +57,7 @@ import type { BrokerContext } from './broker-context.js';
 import { toWireError, type WireError } from './errors.js';
 import { NO_RESPONSE, type ApiHandler, type RequestContext } from './handler.js';
 import { accessOf, createRefusal } from '../acl/access.js';
+import { monotonicMs } from '../world/clock.js';
 
 const VALID_ACKS = new Set([0, 1, -1]);
 
@@ -95,7 +96,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
     const where = { api: 'Produce', topic: partition.topic, partition: partition.index };
     while (!partition.appendable) {
       if (ctx.signal.aborted) return toWireError(new ProtocolError('NETWORK_EXCEPTION', 'the connection closed while the records waited for the disk; they were not appended'), ctx.logger);
-      const timer = sleep(request.acks === 0 ? null : deadlineMs - clock.nowMs());
+      const timer = sleep(request.acks === 0 ? null : deadlineMs - monotonicMs(clock));
       let onAbort = (): void => undefined;
       const aborted = new Promise<'aborted'>((resolve) => {
         onAbort = () => resolve('aborted');
@@ -116,7 +117,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
 
   const appendAll = async (ctx: RequestContext, request: ProduceRequest, deadlineMs: number): Promise<{ name: string; outcomes: Outcome[] }[]> => {
     const results: { name: string; outcomes: Outcome[] }[] = [];
-    const late = request.acks !== 0 && clock.nowMs() > deadlineMs;
+    const late = request.acks !== 0 && monotonicMs(clock) > deadlineMs;
     for (const topicRequest of request.topics) {
       const outcomes: Outcome[] = [];
       results.push({ name: topicRequest.name, outcomes });
@@ -175,7 +176,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
    * error to report, or undefined when done.
    */
   const awaitCommitted = async (ctx: RequestContext, append: PartitionAppend, replicated: Partition | null, timeoutMs: number, deadlineMs: number, where: Record<string, unknown>): Promise<WireError | undefined> => {
-    const timer = sleep(deadlineMs - clock.nowMs());
+    const timer = sleep(deadlineMs - monotonicMs(clock));
     const done = replicated === null ? append.committed : append.committed.then(() => replicated.whenReplicated(append.info.lastOffset + 1));
     try {
       const outcome = await Promise.race([done.then(() => 'committed' as const), timer.done]);
@@ -230,7 +231,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<'Produce'> {
           })),
         };
       }
-      const deadlineMs = clock.nowMs() + request.timeoutMs;
+      const deadlineMs = monotonicMs(clock) + request.timeoutMs;
       const appended = await ctx.ordered(() => appendAll(ctx, request, deadlineMs));
       if (request.acks === 0) {
         const failure = appended.flatMap(({ name, outcomes }) => outcomes.flatMap((o) => ('error' in o ? [`${name}-${o.partition}: ${o.error.message}`] : [])));

@@ -56,7 +56,7 @@ import { apiVersionsTable } from '../handlers/api-versions.js';
 import { requestWireError } from '../handlers/errors.js';
 import { NO_RESPONSE, type DecodedRequest, type RegisteredHandler, type RequestContext } from '../handlers/handler.js';
 import type { HandlerTable } from '../handlers/index.js';
-import type { Clock } from '../world/clock.js';
+import { monotonicMs, type Clock } from '../world/clock.js';
 import type { TransportConnection } from '../world/transport.js';
 import { ConnectionSession } from '../security/session.js';
 import type { SecurityProtocol } from '../security/listeners.js';
@@ -133,7 +133,7 @@ export class ClientConnection {
     // Every line of this connection names its listener and principal (the principal changes once, when SASL authenticates).
     const connectionLogger = opts.logger.child({ connection: opts.id, remote: opts.transport.remoteAddress, listener: listener.name });
     this.#logger = connectionLogger.child({ principal: this.#session.principal });
-    this.#lastActivityMs = opts.clock.nowMs();
+    this.#lastActivityMs = monotonicMs(opts.clock);
     this.#reader = new FrameReader({ maxFrameBytes: opts.limits.maxRequestBytes, onFrame: (frame) => this.#onFrame(frame) });
     this.#transport.attach({
       data: (chunk) => this.#onData(chunk),
@@ -182,7 +182,7 @@ export class ClientConnection {
 
   #onData(chunk: Uint8Array): void {
     if (this.#closed) return;
-    this.#lastActivityMs = this.#clock.nowMs();
+    this.#lastActivityMs = monotonicMs(this.#clock);
     try {
       this.#reader.push(chunk);
     } catch (error) {
@@ -333,7 +333,7 @@ export class ClientConnection {
   /** Reads nothing more from this connection for `ms` (a later, longer throttle extends it). */
   #throttle(ms: number): void {
     if (ms <= 0 || this.#closed) return;
-    const untilMs = this.#clock.nowMs() + ms;
+    const untilMs = monotonicMs(this.#clock) + ms;
     if (untilMs <= this.#mutedUntilMs && this.#unmuteTimer !== null) return;
     this.#mutedUntilMs = untilMs;
     this.#unmuteTimer?.cancel();

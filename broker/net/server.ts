@@ -24,7 +24,7 @@ import type { BrokerConfig } from '../config.js';
 import type { HandlerTable } from '../handlers/index.js';
 import type { Logger } from '../log.js';
 import type { RequestObserver } from '../metrics/request-observer.js';
-import type { Clock, TimerHandle } from '../world/clock.js';
+import { monotonicMs, type Clock, type TimerHandle } from '../world/clock.js';
 import type { ServerTls, Transport, TransportConnection, TransportListener } from '../world/transport.js';
 import type { ListenerSpec, SecurityProtocol } from '../security/listeners.js';
 import { ClientConnection } from './connection.js';
@@ -69,7 +69,7 @@ class ThrottledLog {
   constructor(private readonly clock: Clock, private readonly log: (count: number) => void) {}
   note(): void {
     this.#count += 1;
-    const nowMs = this.clock.nowMs();
+    const nowMs = monotonicMs(this.clock);
     if (nowMs - this.#lastLogMs < LIMIT_LOG_INTERVAL_MS) return;
     this.#lastLogMs = nowMs;
     this.log(this.#count);
@@ -190,7 +190,7 @@ export class BrokerServer {
     if (perIp >= 0 && (this.#perHost.get(host) ?? 0) >= perIp) return 'max.connections.per.ip';
     const cap = caps.maxConnections + (isLoopbackHost(host) ? caps.adminReservedConnections : 0);
     if (this.#connections.size >= cap) return 'max.connections';
-    if (!this.#creationRate.admit(host, this.#clock.nowMs())) return 'max.connection.creation.rate';
+    if (!this.#creationRate.admit(host, monotonicMs(this.#clock))) return 'max.connection.creation.rate';
     return null;
   }
 
@@ -254,7 +254,7 @@ export class BrokerServer {
   #sweepIdle(idleMs: number): void {
     const everyMs = Math.max(10, Math.min(IDLE_SWEEP_MS_MAX, Math.floor(idleMs / 4)));
     const sweep = (): void => {
-      const nowMs = this.#clock.nowMs();
+      const nowMs = monotonicMs(this.#clock);
       for (const connection of this.#connections) {
         if (connection.idleMs(nowMs) >= idleMs) connection.close(`idle for more than ${idleMs} ms (connections.max.idle.ms)`, 'debug');
       }

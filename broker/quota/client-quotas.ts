@@ -19,7 +19,7 @@
  */
 import type { ApiName } from '../../protocol/api-keys.js';
 import type { ClientQuotas as QuotaMap } from '../metadata/apply-client-quota.js';
-import type { Clock } from '../world/clock.js';
+import { monotonicMs, type Clock } from '../world/clock.js';
 import { QuotaManager } from './quota-manager.js';
 import type { QuotaBudget, QuotaKind } from './quota-entities.js';
 
@@ -63,7 +63,7 @@ export class ClientQuotaEnforcer {
     this.#clock = opts.clock;
     this.#meter = opts.meter;
     this.#manager = new QuotaManager([], { ...(opts.maxThrottleMs === undefined ? {} : { maxThrottleMs: opts.maxThrottleMs }), ...(opts.burstMs === undefined ? {} : { burstMs: opts.burstMs }) });
-    this.#lastSweepMs = opts.clock.nowMs();
+    this.#lastSweepMs = monotonicMs(opts.clock);
   }
 
   /** The throttle time for `request` in ms (0: within every quota, or exempt). */
@@ -73,7 +73,7 @@ export class ClientQuotaEnforcer {
       this.#applied = quotas;
       this.#manager.setQuotas([...(quotas?.values() ?? [])]);
     }
-    const nowMs = this.#clock.nowMs();
+    const nowMs = monotonicMs(this.#clock);
     // Before the checks below: the meter's series of budgets gone quiet expire even once every quota is removed.
     if (nowMs - this.#lastSweepMs >= SWEEP_INTERVAL_MS) {
       this.#lastSweepMs = nowMs;

@@ -18,7 +18,7 @@ import type { AlterPartitionResponse } from '../../protocol/messages.js';
 import type { ControllerChannel } from '../cluster/controller-channel.js';
 import type { Logger } from '../log.js';
 import type { Partition } from '../partition.js';
-import type { Clock } from '../world/clock.js';
+import { monotonicMs, type Clock } from '../world/clock.js';
 
 const RETRY_BACKOFF_MS = 500;
 
@@ -57,7 +57,7 @@ export class IsrManager {
 
   /** Removes ISR followers that have not caught up within the lag limit. */
   checkLagging(partitions: Iterable<Partition>): void {
-    const nowMs = this.#opts.clock.nowMs();
+    const nowMs = monotonicMs(this.#opts.clock);
     for (const partition of partitions) {
       const state = partition.leadership;
       if (state === null || state.alone || state.pendingIsr !== null || !partition.serving || !this.#mayTry(partition)) continue;
@@ -68,7 +68,7 @@ export class IsrManager {
   }
 
   #mayTry(partition: Partition): boolean {
-    return this.#opts.clock.nowMs() >= (this.#retryAfterMs.get(partition) ?? 0);
+    return monotonicMs(this.#opts.clock) >= (this.#retryAfterMs.get(partition) ?? 0);
   }
 
   async #propose(partition: Partition, newIsr: number[], why: 'expand' | 'shrink'): Promise<void> {
@@ -103,7 +103,7 @@ export class IsrManager {
   }
 
   #refused(partition: Partition, where: Record<string, unknown>, reason: string): void {
-    this.#retryAfterMs.set(partition, this.#opts.clock.nowMs() + RETRY_BACKOFF_MS);
+    this.#retryAfterMs.set(partition, monotonicMs(this.#opts.clock) + RETRY_BACKOFF_MS);
     partition.settleIsr(null);
     this.#opts.logger.warn({ event: 'isrChangeRefused', ...where, reason }, `${String(where.topic)}-${String(where.partition)}: the ISR change was not made (${reason}); waiting for the metadata`);
   }

@@ -25,7 +25,7 @@ import { assert } from '../world/assert.js';
 export interface FollowerState {
   /** The follower's log end offset as its last fetch stated; -1 until it fetched from this leader. */
   logEndOffset: number;
-  /** When the follower was last known to hold everything the leader had (ms on the injected clock); 0: never. */
+  /** When the follower was last known to hold everything the leader had (monotonic ms, world/clock.ts monotonicMs); 0: never. */
   lastCaughtUpTimeMs: number;
   /** The leader's log end offset at the follower's previous fetch, and when it came. */
   lastFetchLeaderEndOffset: number;

@@ -18,7 +18,7 @@
  * follower does not spin.
  */
 import { LeakyBucket } from '../quota/leaky-bucket.js';
-import type { Clock } from '../world/clock.js';
+import { monotonicMs, type Clock } from '../world/clock.js';
 
 export class ReassignmentThrottle {
   readonly #clock: Clock;
@@ -33,24 +33,24 @@ export class ReassignmentThrottle {
   /** Bytes a throttled read may take now, at `rate` bytes/s (0: unlimited, Infinity). */
   available(rate: number): number {
     const bucket = this.#at(rate);
-    return bucket === null ? Number.POSITIVE_INFINITY : Math.floor(bucket.room(this.#clock.nowMs()));
+    return bucket === null ? Number.POSITIVE_INFINITY : Math.floor(bucket.room(monotonicMs(this.#clock)));
   }
 
   /** A throttled read sent `bytes`. */
   spent(bytes: number): void {
-    this.#bucket?.record(bytes, this.#clock.nowMs());
+    this.#bucket?.record(bytes, monotonicMs(this.#clock));
   }
 
   /** How long until a throttled read may take something (0: now). */
   waitMs(rate: number): number {
     const bucket = this.#at(rate);
-    return bucket === null ? 0 : bucket.msUntilRoom(1, this.#clock.nowMs());
+    return bucket === null ? 0 : bucket.msUntilRoom(1, monotonicMs(this.#clock));
   }
 
   /** The bucket for `rate`: a leaky bucket holding one second's worth (leaky-bucket.ts). A new rate starts a new one, full (a debt from a slower one is kept). */
   #at(rate: number): LeakyBucket | null {
     if (rate === this.#rate) return this.#bucket;
-    const now = this.#clock.nowMs();
+    const now = monotonicMs(this.#clock);
     const debt = this.#bucket?.debt(now) ?? 0;
     this.#rate = rate;
     this.#bucket = rate === 0 ? null : new LeakyBucket(rate, 1000, now);

@@ -33,6 +33,7 @@ import { Errors, errorNameOf } from '../../protocol/errors.js';
 import type { FetchRequest } from '../../protocol/messages.js';
 import type { Logger } from '../log.js';
 import type { Partition } from '../partition.js';
+import { monotonicMs } from '../world/clock.js';
 import { DiscontinuousAppendError } from '../storage/errors.js';
 import { divergenceStep } from './divergence.js';
 
@@ -135,7 +136,7 @@ export class ReplicaFetcher {
     while (!this.#closed) {
       try {
         this.#dropStale();
-        const nowMs = this.#opts.world.clock.nowMs();
+        const nowMs = monotonicMs(this.#opts.world.clock);
         for (const [partition, followed] of this.#partitions) {
           if (followed.state === 'parked' && nowMs >= followed.retryAtMs) followed.state = 'truncating';
           if (followed.state === 'truncating') await this.#truncate(partition, followed);
@@ -167,7 +168,7 @@ export class ReplicaFetcher {
 
   #park(followed: Followed, why: string, partition: Partition): void {
     followed.state = 'parked';
-    followed.retryAtMs = this.#opts.world.clock.nowMs() + this.#opts.backoffMs;
+    followed.retryAtMs = monotonicMs(this.#opts.world.clock) + this.#opts.backoffMs;
     this.#opts.logger.info({ event: 'replicaFetchParked', topic: partition.topic, partition: partition.index, leader: this.leaderId, reason: why }, `${partition.topic}-${partition.index}: not fetching from broker ${this.leaderId} for now (${why})`);
   }
 

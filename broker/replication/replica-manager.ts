@@ -57,7 +57,7 @@ import type { LogConfig } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { logConfigFor } from '../topic-settings.js';
 import { assert } from '../world/assert.js';
-import type { Clock } from '../world/clock.js';
+import { monotonicMs, type Clock } from '../world/clock.js';
 import { ReplicaFetcherManager } from './fetcher-manager.js';
 import { checkpointKey, type HighWatermarkCheckpoint } from './hw-checkpoint.js';
 import { IsrManager } from './isr-manager.js';
@@ -302,7 +302,7 @@ export class ReplicaManager {
    */
   recordFollowerFetch(partition: Partition, replicaId: number, fetchOffset: number): void {
     assert(this.#clock !== null, 'a broker with followers has a clock', { topic: partition.topic });
-    partition.recordFollowerFetch(replicaId, fetchOffset, this.#clock.nowMs());
+    partition.recordFollowerFetch(replicaId, fetchOffset, monotonicMs(this.#clock));
     this.#isr?.maybeExpand(partition);
   }
 
@@ -494,7 +494,7 @@ export class ReplicaManager {
     if (leader === this.#nodeId) {
       if (partition.role === 'leader' && leaderEpoch === partition.leaderEpoch && partitionEpoch <= partition.partitionEpoch) return;
       this.#fetchers?.unfollow(partition);
-      const begun = partition.becomeLeader(this.#nodeId, state, this.#clock?.nowMs() ?? 0).catch((error: unknown) => {
+      const begun = partition.becomeLeader(this.#nodeId, state, this.#clock === null ? 0 : monotonicMs(this.#clock)).catch((error: unknown) => {
         this.#logger.error({ event: 'leaderEpochNotRecorded', topic: partition.topic, partition: partition.index, leaderEpoch, err: error }, `${partition.topic}-${partition.index}: could not record leader epoch ${leaderEpoch} at the log end: ${(error as Error).message}`);
       });
       this.#leaderships.push(begun);

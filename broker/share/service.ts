@@ -17,7 +17,7 @@ import type { DescribedShareGroup, ShareAcknowledgement, ShareFetchPartitionResu
 import type { GroupCoordinator } from '../coordinator/runtime.js';
 import { UnknownTopicOrPartitionError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Clock } from '../world/clock.js';
+import { monotonicMs, type Clock } from '../world/clock.js';
 import { groupWireError } from '../handlers/group-errors.js';
 import { DeadLetterCopier } from './dead-letters.js';
 import { readBatchesHolding, readCandidates } from './partition-reader.js';
@@ -102,7 +102,7 @@ export class ShareService {
   /** ShareFetch (and, with maxRecords 0 and no wait, ShareAcknowledge). */
   async fetch(request: ShareFetchRequest, signal?: AbortSignal): Promise<ShareFetchResponse> {
     const { groupId, memberId, memberEpoch } = request;
-    const deadline = this.#clock.nowMs() + Math.max(0, request.maxWaitMs);
+    const deadline = monotonicMs(this.#clock) + Math.max(0, request.maxWaitMs);
     const wanted: Wanted[] = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, acknowledgements: p.acknowledgements, source: this.#lookup(t.topic, p.partition) })));
     const failed = new Map<Wanted, SharePartitionResult['failed']>();
     // What a waiting look listens for: changes of this group touching these partitions (coordinator/changes.ts).
@@ -154,7 +154,7 @@ export class ShareService {
         // Acknowledgements are applied once; a later look only acquires.
         for (const w of wanted) w.acknowledgements = [];
         const acquired = result.partitions.reduce((n, r) => n + r.acquired.length, 0);
-        const left = deadline - this.#clock.nowMs();
+        const left = deadline - monotonicMs(this.#clock);
         if (acquired > 0 || left <= 0 || request.maxRecords <= 0 || signal?.aborted === true) {
           return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed, read) };
         }

@@ -17,6 +17,19 @@ export type { TimerHandle };
 export { systemClock } from '../../client/clock.js';
 
 /**
+ * Milliseconds on the monotonic clock (an arbitrary origin): what every
+ * duration a broker measures must be read from (session and lease expiry,
+ * ISR lag, deadlines, backoffs, rate buckets). The wall clock (`nowMs`) can
+ * be stepped by NTP or an operator, forward or back: read for a duration, a
+ * step forward expires every session at once and a step back holds a dead
+ * follower in the ISR for as long as the step. The wall clock is for what
+ * is dated: record timestamps, retention, commit times.
+ */
+export function monotonicMs(clock: Clock): number {
+  return Number(clock.monotonicNs() / 1_000_000n);
+}
+
+/**
  * A clock that moves only when told to. `advance(ms)` fires, in time order,
  * every timer that falls due, so a test can cross a `segment.ms` or
  * `retention.ms` boundary in microseconds. A simulation instead moves one
@@ -39,13 +52,23 @@ export class ManualClock implements Clock {
   #nowMs: number;
   readonly #heap: ManualTimer[] = [];
   #seq = 0;
+  /** How far the wall clock was stepped away from the time timers run on. */
+  #wallStepMs = 0;
 
   constructor(startMs = 1_700_000_000_000) {
     this.#nowMs = startMs;
   }
 
   nowMs(): number {
-    return this.#nowMs;
+    return this.#nowMs + this.#wallStepMs;
+  }
+
+  /**
+   * Steps the wall clock (`nowMs`) by `deltaMs`, forward or back, as NTP or
+   * an operator may: monotonic time and timers keep running as before.
+   */
+  stepWall(deltaMs: number): void {
+    this.#wallStepMs += deltaMs;
   }
 
   monotonicNs(): bigint {

@@ -12,8 +12,10 @@
  * followed by a restart of that broker as an operator would after a disk
  * error, and a bit flipped in a stored batch, followed by the operator
  * wiping that partition's log and restarting the broker (it copies the log
- * again from the leader). Bit flips are not in the default draw
- * (scenario.ts's ALL_FAULTS) but in their own CI run (bitflip.test.ts).
+ * again from the leader), and a machine's wall clock stepped for good, up
+ * to two minutes either way (timers and monotonic time run on). Bit flips
+ * and clock steps are not in the default draw (scenario.ts's ALL_FAULTS)
+ * but in their own CI runs (bitflip.test.ts, clock.test.ts).
  *
  * What the guarantee covers decides what may overlap (DESIGN.md: with
  * acks=all an acknowledged record survives the failure of fewer than
@@ -38,7 +40,7 @@ import { batchSpans } from './disk-view.js';
 import type { Simulation } from './engine.js';
 import type { SimNode } from './sim-node.js';
 
-export type FaultKind = 'kill' | 'power' | 'pause' | 'isolate' | 'cut' | 'fsync' | 'full' | 'bitflip';
+export type FaultKind = 'kill' | 'power' | 'pause' | 'isolate' | 'cut' | 'fsync' | 'full' | 'bitflip' | 'clock';
 
 export interface FaultOptions {
   kinds: readonly FaultKind[];
@@ -177,6 +179,10 @@ export class FaultSchedule {
         node.disk.injectFault(kind === 'fsync' ? 'datasync' : 'write', '.log', 1, kind === 'full' ? { code: 'ENOSPC', partialBytes: this.#rng.int(64) } : {});
         this.#sim.event(`${kind === 'fsync' ? 'failing fdatasync' : 'full disk'} on ${node.name}`);
         this.#later(500, 3000, () => this.#restart(node));
+        return;
+      case 'clock':
+        // For good: NTP steps a clock that was off to the right time and leaves it there. Up to two minutes either way.
+        node.stepClock((this.#rng.int(2) === 0 ? -1 : 1) * (1 + this.#rng.int(120_000)));
         return;
       case 'bitflip': {
         if (node.role !== 'broker' || node.status !== 'up') return;

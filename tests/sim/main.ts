@@ -27,7 +27,7 @@ const groups = args.includes('--groups');
 const share = args.includes('--share');
 const kinds = argValue(args, '--faults')?.split(',') as FaultKind[] | undefined;
 if (!Number.isInteger(count) || count < 1 || !Number.isInteger(from)) {
-  process.stderr.write('usage: npm run simulate -- [--seeds N] [--from S] [--seed S] [--trace] [--until-failure] [--faults kill,power,pause,isolate,cut,fsync,full,bitflip] [--groups] [--share]\n');
+  process.stderr.write('usage: npm run simulate -- [--seeds N] [--from S] [--seed S] [--trace] [--until-failure] [--faults kill,power,pause,isolate,cut,fsync,full,bitflip,clock] [--groups] [--share]\n');
   process.exit(2);
 }
 

@@ -12,6 +12,7 @@ import { startBroker, type RunningBroker } from '../../broker/main.js';
 import type { MetadataImage } from '../../broker/metadata/image.js';
 import type { ReplicaManager } from '../../broker/replication/replica-manager.js';
 import { SimulatedFileSystem, type CrashLoss } from '../../broker/world/file-system.js';
+import type { Clock } from '../../broker/world/clock.js';
 import { NodeSwitch } from '../../broker/world/node-switch.js';
 import type { Simulation } from './engine.js';
 
@@ -67,6 +68,8 @@ export class SimNode {
   view: NodeView | null = null;
   running: RunningBroker | null = null;
   #switch: NodeSwitch | null = null;
+  /** How far this machine's wall clock was stepped (stepClock). */
+  #wallStepMs = 0;
   /** Its disk's medium flipped a bit: its records are not compared until an operator wipes the damaged log and restarts it. */
   damaged = false;
   /** Broken invariants the node logged (the invariants fail the run on the next check). */
@@ -91,7 +94,7 @@ export class SimNode {
     if (this.status !== 'down') return;
     this.incarnation += 1;
     const incarnation = this.incarnation;
-    const sw = new NodeSwitch({ clock: this.sim.clock, fs: this.disk, transport: this.sim.network.node(this.host) });
+    const sw = new NodeSwitch({ clock: this.#machineClock(), fs: this.disk, transport: this.sim.network.node(this.host) });
     this.#switch = sw;
     this.status = 'starting';
     this.view = null;
@@ -163,5 +166,26 @@ export class SimNode {
 
   get paused(): boolean {
     return this.#switch?.state === 'paused';
+  }
+
+  /**
+   * Steps this machine's wall clock by `deltaMs` for good, as NTP or an
+   * operator setting the time does: what its processes read from `nowMs`
+   * jumps, their monotonic time and timers run on (every incarnation after
+   * this one sees the same offset: it is the machine's clock).
+   */
+  stepClock(deltaMs: number): void {
+    this.#wallStepMs += deltaMs;
+    this.sim.event(`clock of ${this.name} stepped ${deltaMs > 0 ? '+' : ''}${deltaMs} ms (now ${this.#wallStepMs > 0 ? '+' : ''}${this.#wallStepMs} ms off)`);
+  }
+
+  /** The simulation's clock as this machine reads it: its wall clock off by the steps so far. */
+  #machineClock(): Clock {
+    const shared = this.sim.clock;
+    return {
+      nowMs: () => shared.nowMs() + this.#wallStepMs,
+      monotonicNs: () => shared.monotonicNs(),
+      schedule: (delayMs, fn) => shared.schedule(delayMs, fn),
+    };
   }
 }

@@ -9,21 +9,13 @@
  * controller's check of a poll's broker epoch at the end here.
  */
 import t from 'tap';
-import { BrokerLifecycle } from '../../../broker/cluster/broker-lifecycle.js';
 import type { ControllerChannel } from '../../../broker/cluster/controller-channel.js';
-import { brokerConfig } from '../../../broker/config.js';
-import { BrokerFaults } from '../../../broker/faults.js';
-import { silentLogger } from '../../../broker/log.js';
-import { ReplicaManager } from '../../../broker/replication/replica-manager.js';
-import type { LogManager } from '../../../broker/storage/log-manager.js';
 import { ManualClock } from '../../../broker/world/clock.js';
-import { SimulatedFileSystem } from '../../../broker/world/file-system.js';
-import { seededRng } from '../../../broker/world/rng.js';
 import { sleepOn } from '../../../client/clock.js';
-import { MetadataCache } from '../../../broker/metadata/cache.js';
 import type { MetadataEntry } from '../../../broker/metadata/changes.js';
 import { ProtocolError } from '../../../protocol/errors.js';
 import { controllerRig } from '../../support/controller-rig.js';
+import { channelOverLog, flush, scriptedLifecycle } from '../../support/lifecycle-rig.js';
 
 /** A controller that answers heartbeats from a script (`fenced`, or an error name to throw) and counts registrations. */
 function scriptedChannel() {
@@ -48,21 +40,10 @@ function scriptedChannel() {
   return { channel, state };
 }
 
-async function flush(clock: ManualClock, ms: number): Promise<void> {
-  for (let i = 0; i < ms / 10; i++) {
-    clock.advance(10);
-    for (let j = 0; j < 5; j++) await Promise.resolve();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 t.test('fenced for writes until a heartbeat unfences; a stale epoch registers again, once', async (t) => {
   const clock = new ManualClock();
   const { channel, state } = scriptedChannel();
-  const replicas = new ReplicaManager({ nodeId: 1, logs: {} as LogManager, config: brokerConfig({}), logger: silentLogger() });
-  const fs = new SimulatedFileSystem();
-  await fs.mkdirp('/data');
-  const lifecycle = new BrokerLifecycle({ channel, replicas, cache: null, identity: () => ({ brokerId: 1, host: 'h', port: 1, rack: null }), heartbeatIntervalMs: 100, sessionTimeoutMs: 1000, sessionDisconnectTimeoutMs: 0, dataDir: '/data', fs, clock, rng: seededRng(1), logger: silentLogger(), faults: new BrokerFaults(silentLogger()) });
+  const lifecycle = await scriptedLifecycle(clock, channel, { heartbeatIntervalMs: 100, sessionTimeoutMs: 1000, followsMetadata: false });
   t.teardown(() => lifecycle.close());
   t.match(lifecycle.whyFenced(), /not registered/, 'before registering: fenced');
 
@@ -98,8 +79,7 @@ t.test('a metadata poll answered STALE_BROKER_EPOCH registers again, and polls o
   // A controller whose metadata log holds the cluster and each registration; `forget` drops this broker's registration.
   const log: MetadataEntry[] = [{ version: 1, timestampMs: 0, change: { kind: 'clusterCreated', clusterId: 'c' } }];
   const state = { known: false, epoch: -1, registrations: 0, polls: [] as number[] };
-  const channel = {
-    controllerId: 0,
+  const channel = channelOverLog(clock, log, {
     register: async () => {
       state.registrations += 1;
       const version = log.length + 1;
@@ -109,22 +89,12 @@ t.test('a metadata poll answered STALE_BROKER_EPOCH registers again, and polls o
       return { brokerEpoch: version, clusterId: 'c' };
     },
     heartbeat: async () => ({ fenced: false }),
-    changes: async (after: number, opts: { maxWaitMs: number; signal: AbortSignal; broker: { brokerId: number; brokerEpoch: number } | null }) => {
-      state.polls.push(opts.broker?.brokerEpoch ?? -1);
-      if (!state.known || opts.broker?.brokerEpoch !== state.epoch) throw new ProtocolError('STALE_BROKER_EPOCH', 'not registered');
-      const entries = log.filter((e) => e.version > after);
-      if (entries.length === 0) await sleepOn(clock, opts.maxWaitMs, opts.signal);
-      return { latestVersion: log.length, entries };
+    beforePoll: (broker) => {
+      state.polls.push(broker?.brokerEpoch ?? -1);
+      if (!state.known || broker?.brokerEpoch !== state.epoch) throw new ProtocolError('STALE_BROKER_EPOCH', 'not registered');
     },
-    alterPartition: async () => { throw new Error('unused'); },
-    forward: async () => { throw new Error('unused'); },
-    close: async () => undefined,
-  } as unknown as ControllerChannel;
-  const fs = new SimulatedFileSystem();
-  await fs.mkdirp('/data');
-  const logs = { all: () => [], offline: () => [], get: () => undefined } as unknown as LogManager;
-  const replicas = new ReplicaManager({ nodeId: 1, logs, config: brokerConfig({}), logger: silentLogger() });
-  const lifecycle = new BrokerLifecycle({ channel, replicas, cache: new MetadataCache(), identity: () => ({ brokerId: 1, host: 'h', port: 1, rack: null }), heartbeatIntervalMs: 60_000, sessionTimeoutMs: 120_000, sessionDisconnectTimeoutMs: 0, dataDir: '/data', fs, clock, rng: seededRng(1), logger: silentLogger(), faults: new BrokerFaults(silentLogger()) });
+  });
+  const lifecycle = await scriptedLifecycle(clock, channel, { heartbeatIntervalMs: 60_000, sessionTimeoutMs: 120_000, followsMetadata: true });
   t.teardown(() => lifecycle.close());
   await lifecycle.start();
   t.equal(lifecycle.brokerEpoch, 2);
