@@ -487,6 +487,21 @@ export class GroupShard {
     return { response: null, records, seq: offsetSeq };
   }
 
+  /**
+   * The wall clock was stepped by `deltaMs`: the deadlines kept in memory
+   * only (member sessions, rebalance timeouts, share members' sessions) are
+   * durations from when they were set, so they move with it.
+   */
+  wallClockStepped(deltaMs: number): void {
+    for (const group of this.#groups.values()) {
+      for (const member of group.members.values()) {
+        member.sessionDeadlineMs += deltaMs;
+        if (member.revocationDeadlineMs !== null) member.revocationDeadlineMs += deltaMs;
+      }
+    }
+    this.shares.wallClockStepped(deltaMs);
+  }
+
   /** The earliest time `tick` has something to do (a session or rebalance deadline), or null. */
   nextDeadlineMs(): number | null {
     let next: number | null = this.shares.nextDeadlineMs();

@@ -31,7 +31,7 @@ import type { Logger } from '../log.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { Partition } from '../partition.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
-import type { Clock } from '../world/clock.js';
+import { monotonicMs, type Clock } from '../world/clock.js';
 import type { CreateTopicRequest } from '../controller/controller.js';
 import { ChangeListeners, changedBy, type Changed } from './changes.js';
 import { GroupShard, type Outcome } from './group-shard.js';
@@ -58,6 +58,9 @@ export class CoordinatorError extends Error {
   }
 }
 
+/** A difference between the wall and monotonic clocks' progress below this is their drift, not a step. */
+const WALL_STEP_MIN_MS = 1_000;
+
 interface Slot {
   readonly index: number;
   readonly leaderEpoch: number;
@@ -78,6 +81,8 @@ export class GroupCoordinator {
   readonly #settings: CoordinatorSettings;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  /** The wall and monotonic clocks at the last look (`#now`). */
+  #seen: { wallMs: number; monoMs: number } | null = null;
   readonly #createTopic: CreateInternalTopic;
   readonly #topicPartitions: number;
   readonly #replicationFactor: number;
@@ -164,7 +169,7 @@ export class GroupCoordinator {
       if (slot.state !== 'active') continue;
       if (deleted.size > 0) this.#write(slot, (shard) => shard.topicsDeleted(deleted)).catch(() => undefined);
       // Partition counts or pattern matches may have changed: the shard decides whether a group needs a new epoch.
-      this.#write(slot, (shard) => shard.tick({ nowMs: this.#clock.nowMs(), topics })).catch(() => undefined);
+      this.#write(slot, (shard) => shard.tick({ nowMs: this.#now(), topics })).catch(() => undefined);
     }
   }
 
@@ -174,7 +179,7 @@ export class GroupCoordinator {
    * rejects with a CoordinatorError when this broker cannot answer for the group.
    */
   async run<R>(groupId: string, op: (shard: GroupShard, nowMs: number) => Outcome<R>): Promise<R> {
-    return this.#write(this.#slotOf(groupId), (shard) => op(shard, this.#clock.nowMs()));
+    return this.#write(this.#slotOf(groupId), (shard) => op(shard, this.#now()));
   }
 
   /** Runs a read-only `read` on the shard of `groupId` (throws a CoordinatorError like `run`). */
@@ -236,13 +241,13 @@ export class GroupCoordinator {
   #load(index: number, partition: Partition): void {
     const slot: Slot = { index, leaderEpoch: partition.leaderEpoch, partition, shard: new GroupShard(this.#settings), state: 'loading', writtenEnd: 0, timer: null, timerAtMs: Infinity };
     this.#slots.set(index, slot);
-    const startedMs = this.#clock.nowMs();
-    loadShard(partition, slot.shard, () => this.#clock.nowMs(), () => this.#slots.get(index) === slot).then(
+    const startedMs = monotonicMs(this.#clock);
+    loadShard(partition, slot.shard, () => this.#now(), () => this.#slots.get(index) === slot).then(
       (current) => {
         if (!current) return;
         slot.state = 'active';
         slot.writtenEnd = partition.highWatermark;
-        this.#logger.info({ event: 'groupsLoaded', partition: index, leaderEpoch: slot.leaderEpoch, groups: slot.shard.list().length, ms: this.#clock.nowMs() - startedMs }, `loaded ${slot.shard.list().length} group(s) of ${OFFSETS_TOPIC}-${index}`);
+        this.#logger.info({ event: 'groupsLoaded', partition: index, leaderEpoch: slot.leaderEpoch, groups: slot.shard.list().length, ms: monotonicMs(this.#clock) - startedMs }, `loaded ${slot.shard.list().length} group(s) of ${OFFSETS_TOPIC}-${index}`);
         this.#schedule(slot);
         this.#changed('all');
       },
@@ -280,7 +285,7 @@ export class GroupCoordinator {
     const outcome = op(slot.shard);
     if (outcome.records.length > 0) {
       try {
-        const batch = buildBatch(outcome.records.map(encodeRecord), { nowMs: this.#clock.nowMs() });
+        const batch = buildBatch(outcome.records.map(encodeRecord), { nowMs: this.#now() });
         const append = slot.partition.append(batch);
         append.committed.catch(() => undefined);
         slot.writtenEnd = append.info.lastOffset + 1;
@@ -315,6 +320,33 @@ export class GroupCoordinator {
   }
 
   /**
+   * The wall clock, for the shards: their deadlines (member sessions,
+   * rebalance timeouts) and the times they write (commit times, share locks)
+   * are wall-clock instants. The wall clock may be stepped by NTP or an
+   * operator; a step of WALL_STEP_MIN_MS or more between two looks (told
+   * by the monotonic clock, which is never stepped) moves the in-memory
+   * deadlines with it (`wallClockStepped`), so a step forward ends no
+   * session early and a step back keeps no dead member on for as long as
+   * the step. What is persisted (share locks, delivery times) is an instant
+   * on the wall clock and stays one.
+   */
+  #now(): number {
+    const wallMs = this.#clock.nowMs();
+    const monoMs = monotonicMs(this.#clock);
+    const seen = this.#seen;
+    this.#seen = { wallMs, monoMs };
+    if (seen === null) return wallMs;
+    const stepMs = wallMs - seen.wallMs - (monoMs - seen.monoMs);
+    if (Math.abs(stepMs) < WALL_STEP_MIN_MS) return wallMs;
+    this.#logger.warn({ event: 'wallClockStepped', stepMs }, `the wall clock was stepped by ${stepMs} ms; group sessions and rebalance deadlines move with it`);
+    for (const slot of this.#slots.values()) {
+      slot.shard.wallClockStepped(stepMs);
+      if (slot.timerAtMs !== Infinity) slot.timerAtMs += stepMs;
+    }
+    return wallMs;
+  }
+
+  /**
    * Sets the slot's timer for the shard's next deadline, not before
    * `notBeforeMs`: a tick that was refused (the ISR below
    * min.insync.replicas) leaves the deadline where it was, and must not
@@ -327,11 +359,11 @@ export class GroupCoordinator {
     if (next === null || next >= slot.timerAtMs) return;
     slot.timer?.cancel();
     slot.timerAtMs = next;
-    slot.timer = this.#clock.schedule(Math.max(0, next - this.#clock.nowMs()), () => {
+    slot.timer = this.#clock.schedule(Math.max(0, next - this.#now()), () => {
       slot.timer = null;
       slot.timerAtMs = Infinity;
       if (slot.state !== 'active') return;
-      this.#write(slot, (shard) => shard.tick({ nowMs: this.#clock.nowMs(), topics: this.topicCounts() })).then(
+      this.#write(slot, (shard) => shard.tick({ nowMs: this.#now(), topics: this.topicCounts() })).then(
         // A tick may write nothing and still matter: a delayed share-group record came due (its records, if any, were announced by the write).
         () => {
           const due = slot.shard.shares.takeDue();
@@ -341,14 +373,14 @@ export class GroupCoordinator {
           this.#logger.debug({ partition: slot.index, err: error }, 'a session or rebalance timeout could not be applied');
         },
       );
-      this.#schedule(slot, this.#clock.nowMs() + TICK_RETRY_MS);
+      this.#schedule(slot, this.#now() + TICK_RETRY_MS);
     });
   }
 
   #expireOffsets(): void {
     if (this.#closed) return;
     for (const slot of this.#slots.values()) {
-      if (slot.state === 'active') this.#write(slot, (shard) => shard.expireOffsets({ nowMs: this.#clock.nowMs() })).catch(() => undefined);
+      if (slot.state === 'active') this.#write(slot, (shard) => shard.expireOffsets({ nowMs: this.#now() })).catch(() => undefined);
     }
     this.#retentionTimer = this.#clock.schedule(RETENTION_CHECK_MS, () => this.#expireOffsets());
   }

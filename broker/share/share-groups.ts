@@ -371,6 +371,11 @@ export class ShareGroups {
     return due;
   }
 
+  /** The wall clock was stepped by `deltaMs`: members' sessions (in memory, durations from their last heartbeat) move with it; locks and delivery times are instants and stay. */
+  wallClockStepped(deltaMs: number): void {
+    for (const group of this.#groups.values()) for (const member of group.members.values()) member.sessionDeadlineMs += deltaMs;
+  }
+
   /** The earliest session end, lock end or (not yet announced) due time, or null. */
   nextDeadlineMs(): number | null {
     let next: number | null = null;
