@@ -371,9 +371,16 @@ export class ShareGroups {
     return due;
   }
 
-  /** The wall clock was stepped by `deltaMs`: members' sessions (in memory, durations from their last heartbeat) move with it; locks and delivery times are instants and stay. */
+  /**
+   * The wall clock was stepped by `deltaMs`: members' sessions (in memory,
+   * durations from their last heartbeat) and record locks (visibility
+   * timeouts) move with it; delivery times (`deliver.at`) are instants and stay.
+   */
   wallClockStepped(deltaMs: number): void {
-    for (const group of this.#groups.values()) for (const member of group.members.values()) member.sessionDeadlineMs += deltaMs;
+    for (const group of this.#groups.values()) {
+      for (const member of group.members.values()) member.sessionDeadlineMs += deltaMs;
+      for (const window of group.windows.values()) if (window.wallClockStepped(deltaMs)) this.#touch(group.groupId);
+    }
   }
 
   /** The earliest session end, lock end or (not yet announced) due time, or null. */

@@ -287,6 +287,24 @@ export class ShareWindow {
     return changed;
   }
 
+  /**
+   * The coordinator's wall clock was stepped by `deltaMs`: a lock is a
+   * visibility timeout, a duration from its acquisition, so its end moves
+   * with the step (and is written again with the window's next write).
+   * Due times stay: a `deliver.at` is an instant the producer named.
+   */
+  wallClockStepped(deltaMs: number): boolean {
+    let moved = false;
+    for (const e of this.#all()) {
+      if (e.state !== RecordState.ACQUIRED || e.lockUntilMs <= 0) continue;
+      e.lockUntilMs += deltaMs;
+      this.#touch(e.offset);
+      moved = true;
+    }
+    this.#deadlineHint = null;
+    return moved;
+  }
+
   /** The earliest lock deadline, or due time after `afterMs` (a waiting fetch must learn of it), or null. */
   nextDeadlineMs(afterMs: number): number | null {
     if (this.#deadlineHint !== null && this.#deadlineHint > afterMs) return this.#deadlineHint === Infinity ? null : this.#deadlineHint;

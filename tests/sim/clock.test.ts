@@ -11,7 +11,8 @@
  * group coordinator's session deadlines did not move with a step. Not in
  * the default draw, so that the default CI seeds stay what they are. Not
  * with a share group: its record locks and delivery times are instants on
- * the coordinator's wall clock (docs/SIMULATION.md, "Clock steps").
+ * the coordinator's wall clock, and a failover between coordinators whose
+ * clocks disagree moves them (docs/SIMULATION.md, "Clock steps").
  */
 import t from 'tap';
 import { simulateSeeds } from './seeds.js';

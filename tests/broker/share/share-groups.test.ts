@@ -10,7 +10,7 @@ import { GroupShard } from '../../../broker/coordinator/group-shard.js';
 import type { CoordinatorRecord } from '../../../broker/coordinator/records.js';
 import type { CoordinatorSettings } from '../../../broker/coordinator/settings.js';
 import type { ShareSettings } from '../../../broker/share/settings.js';
-import type { Candidates, RecordMeta } from '../../../broker/share/window.js';
+import { RecordState, type Candidates, type RecordMeta } from '../../../broker/share/window.js';
 import { Errors } from '../../../protocol/errors.js';
 import { AcknowledgeType, type ShareGroupConfig } from '../../../protocol/messages.js';
 
@@ -164,4 +164,19 @@ t.test('deleting a group or a topic leaves nothing in the log', async (t) => {
   t.equal(stable.topics[0]!.partitions[0]!.errorCode, Errors.UNSTABLE_OFFSET_COMMIT.code, 'the commit is not stable before its own write replicated');
   other.durable(commit.seq);
   t.equal(other.fetchOffsets({ groupId: 'g', memberId: null, memberEpoch: -1, topics: [{ name: 'jobs', partitions: [0] }], requireStable: true }).topics[0]!.partitions[0]!.committedOffset, 5);
+});
+
+t.test('a wall-clock step moves record locks and member sessions with it; delivery times stay', async (t) => {
+  const shard = new GroupShard(SETTINGS);
+  const a = join(shard, 'A');
+  const fetched = shard.shares.fetch('q', 'A', a.response.memberEpoch, 2, [{ topic: 'jobs', partition: 0, acknowledgements: [], candidates: candidates([meta(0), meta(1, null, 50_000)]) }], 0);
+  t.same(offsetsOf(fetched), [0], 'record 0 handed out under a 1 s lock; record 1 waits for its deliver.at');
+  // The coordinator's clock jumps a minute ahead: the lock is a visibility timeout (1 s from the handout), not a minute-old instant.
+  shard.wallClockStepped(60_000);
+  shard.tick({ nowMs: 60_500, topics: TOPICS });
+  t.equal(shard.shares.group('q')!.windows.get('jobs:0')!.entry(0)!.state, RecordState.ACQUIRED, 'half a second after the handout (on the stepped clock), record 0 is still locked to A');
+  t.ok(shard.shares.group('q')!.members.has('A'), 'and A\'s session lives');
+  shard.tick({ nowMs: 61_001, topics: TOPICS });
+  t.equal(shard.shares.group('q')!.windows.get('jobs:0')!.entry(0)!.state, RecordState.AVAILABLE, 'a second after the handout the lock ends: record 0 is available again');
+  t.equal(shard.shares.group('q')!.windows.get('jobs:0')!.entry(1)!.dueMs, 50_000, 'record 1\'s delivery time is the instant its producer named, unmoved');
 });
