@@ -25,7 +25,7 @@ import type { ShareSource } from './sources.js';
 import { DlqHeader } from '../../protocol/headers.js';
 import type { GroupCoordinator } from '../coordinator/runtime.js';
 import type { Logger } from '../log.js';
-import type { Clock } from '../world/clock.js';
+import { monotonicMs, type Clock } from '../world/clock.js';
 import { readRecords } from './partition-reader.js';
 import type { DeadLetterWork } from './share-groups.js';
 
@@ -61,7 +61,7 @@ export class DeadLetterCopier {
 
   /** Starts a copy for every pending partition not already being copied, nor waiting out its back-off. */
   kick(): void {
-    const nowMs = this.#clock.nowMs();
+    const nowMs = monotonicMs(this.#clock);
     const pending = new Set<string>();
     for (const shard of this.#coordinator.loadedShards().shards) {
       if (!shard.shares.hasPendingDeadLetters()) continue;
@@ -104,7 +104,7 @@ export class DeadLetterCopier {
     const problem = (error as Error)?.message ?? String(error);
     const attempts = (previous?.attempts ?? 0) + 1;
     const delayMs = Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** Math.min(attempts - 1, 30));
-    this.#failing.set(key, { attempts, nextAttemptMs: this.#clock.nowMs() + delayMs, problem });
+    this.#failing.set(key, { attempts, nextAttemptMs: monotonicMs(this.#clock) + delayMs, problem });
     const where = { event: 'deadLetterRetry', group: work.groupId, topic: work.topic, partition: work.partition, deadLetterTopic: work.deadLetterTopic, attempts, retryMs: delayMs };
     const text = `could not copy ${work.records.length} dead letter(s) of ${work.topic}-${work.partition} to ${work.deadLetterTopic}: ${problem}; trying again in ${delayMs} ms`;
     // Warned when it starts failing or fails for another reason; the same failure again is only a debug line.
@@ -122,7 +122,7 @@ export class DeadLetterCopier {
 
   /** One timer, at the earliest back-off end. */
   #scheduleRetry(): void {
-    const nowMs = this.#clock.nowMs();
+    const nowMs = monotonicMs(this.#clock);
     let atMs = Infinity;
     // A copy under way reschedules when it ends; one already due is started by the kick that set this.
     for (const [key, f] of this.#failing) if (!this.#busy.has(key) && f.nextAttemptMs > nowMs) atMs = Math.min(atMs, f.nextAttemptMs);

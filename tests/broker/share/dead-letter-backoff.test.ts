@@ -1,7 +1,8 @@
 /**
  * The dead-letter copier when the copy cannot be made (its topic deleted,
  * or never creatable; a leader unreachable): it tries again after 1 s,
- * doubling up to a minute while it keeps failing, on the injected clock;
+ * doubling up to a minute while it keeps failing, on the injected clock
+ * (monotonic time: a wall clock set back does not stretch the wait);
  * it warns once when it starts failing and once more only when the reason
  * changes, and says once that it works again. Another change of the
  * coordinator in between does not cut the wait short. Driven with a
@@ -98,7 +99,9 @@ t.test('a dead-letter copy that keeps failing backs off exponentially, warns onc
   await turns();
   t.equal(warns(), 2, 'once');
 
-  // The topic is there: the next attempt copies, says so once, and the record is settled.
+  // The topic is there: the next attempt copies, says so once, and the record is settled; the back-off runs on
+  // monotonic time, so a wall clock set back an hour meanwhile does not hold the copy back for an hour.
+  clock.stepWall(-3_600_000);
   world = 'there';
   clock.advance(MAX_RETRY_MS);
   await turns();
