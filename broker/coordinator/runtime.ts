@@ -325,10 +325,11 @@ export class GroupCoordinator {
    * are wall-clock instants. The wall clock may be stepped by NTP or an
    * operator; a step of WALL_STEP_MIN_MS or more between two looks (told
    * by the monotonic clock, which is never stepped) moves the in-memory
-   * deadlines with it (`wallClockStepped`), so a step forward ends no
-   * session early and a step back keeps no dead member on for as long as
-   * the step. What is persisted (share locks, delivery times) is an instant
-   * on the wall clock and stays one.
+   * deadlines with it, and share-group record locks (visibility timeouts:
+   * durations from the handout), through `wallClockStepped`, so a step
+   * forward ends no session or lock early and a step back keeps no dead
+   * member on for as long as the step. Delivery times (`deliver.at`) are
+   * the producer's instants and stay.
    */
   #now(): number {
     const wallMs = this.#clock.nowMs();
@@ -338,7 +339,7 @@ export class GroupCoordinator {
     if (seen === null) return wallMs;
     const stepMs = wallMs - seen.wallMs - (monoMs - seen.monoMs);
     if (Math.abs(stepMs) < WALL_STEP_MIN_MS) return wallMs;
-    this.#logger.warn({ event: 'wallClockStepped', stepMs }, `the wall clock was stepped by ${stepMs} ms; group sessions and rebalance deadlines move with it`);
+    this.#logger.warn({ event: 'wallClockStepped', stepMs }, `the wall clock was stepped by ${stepMs} ms; group sessions, rebalance deadlines and share record locks move with it`);
     for (const slot of this.#slots.values()) {
       slot.shard.wallClockStepped(stepMs);
       if (slot.timerAtMs !== Infinity) slot.timerAtMs += stepMs;
@@ -354,12 +355,14 @@ export class GroupCoordinator {
    */
   #schedule(slot: Slot, notBeforeMs = -Infinity): void {
     if (slot.state !== 'active') return;
+    // First: a wall-clock step seen now moves the shard's deadlines, which the delay below is taken from.
+    const nowMs = this.#now();
     const deadline = slot.shard.nextDeadlineMs();
     const next = deadline === null ? null : Math.max(deadline, notBeforeMs);
     if (next === null || next >= slot.timerAtMs) return;
     slot.timer?.cancel();
     slot.timerAtMs = next;
-    slot.timer = this.#clock.schedule(Math.max(0, next - this.#now()), () => {
+    slot.timer = this.#clock.schedule(Math.max(0, next - nowMs), () => {
       slot.timer = null;
       slot.timerAtMs = Infinity;
       if (slot.state !== 'active') return;

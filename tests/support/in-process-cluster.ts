@@ -6,6 +6,7 @@
  */
 import type { Test } from 'tap';
 import { Connection } from '../../client/connection.js';
+import type { ConsumerGroupHeartbeatRequest } from '../../protocol/messages.js';
 import { brokerConfig } from '../../broker/config.js';
 import { startController } from '../../broker/controller-node.js';
 import { silentLogger } from '../../broker/log.js';
@@ -70,4 +71,24 @@ export async function findCoordinator(world: SimulatedWorld, via: Connection, gr
     await world.run(200, 5);
   }
   throw new Error(`no coordinator found for group ${groupId}`);
+}
+
+/**
+ * A ConsumerGroupHeartbeat of group `g` on topic `orders`, as the coordinator
+ * tests send it: joining (epoch 0) with the subscription and a 30 s rebalance
+ * timeout, later ones with only what the member owns (null: unchanged).
+ */
+export function ordersHeartbeat(memberId: string, memberEpoch: number, owned: number[] | null): ConsumerGroupHeartbeatRequest {
+  return {
+    groupId: 'g',
+    memberId,
+    memberEpoch,
+    instanceId: null,
+    rackId: null,
+    rebalanceTimeoutMs: memberEpoch === 0 ? 30_000 : -1,
+    subscribedTopicNames: memberEpoch === 0 ? ['orders'] : null,
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    topicPartitions: owned === null ? null : [{ topic: 'orders', partitions: owned }],
+  };
 }

@@ -10,8 +10,8 @@
 import t, { type Test } from 'tap';
 import type { Connection } from '../../../client/connection.js';
 import { Errors } from '../../../protocol/errors.js';
-import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, TopicPartitions } from '../../../protocol/messages.js';
-import { findCoordinator as findTheCoordinator, startInProcessCluster } from '../../support/in-process-cluster.js';
+import type { ConsumerGroupHeartbeatResponse, TopicPartitions } from '../../../protocol/messages.js';
+import { findCoordinator as findTheCoordinator, ordersHeartbeat as heartbeat, startInProcessCluster } from '../../support/in-process-cluster.js';
 
 const SETTINGS = {
   'broker.session.timeout.ms': 3000,
@@ -21,21 +21,6 @@ const SETTINGS = {
   'offsets.topic.num.partitions': 1,
   'group.consumer.session.timeout.ms': 60_000,
 };
-
-function heartbeat(memberId: string, memberEpoch: number, owned: number[] | null): ConsumerGroupHeartbeatRequest {
-  return {
-    groupId: 'g',
-    memberId,
-    memberEpoch,
-    instanceId: null,
-    rackId: null,
-    rebalanceTimeoutMs: memberEpoch === 0 ? 30_000 : -1,
-    subscribedTopicNames: memberEpoch === 0 ? ['orders'] : null,
-    subscribedTopicRegex: null,
-    serverAssignor: null,
-    topicPartitions: owned === null ? null : [{ topic: 'orders', partitions: owned }],
-  };
-}
 
 /** The cluster, topic `orders` (`partitions`, RF 3), and the broker that coordinates group g (found through b1, bounded). */
 async function clusterWithCoordinator(t: Test, seed: number, partitions: number) {

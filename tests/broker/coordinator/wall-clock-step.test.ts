@@ -9,8 +9,8 @@
 import t, { type Test } from 'tap';
 import type { Connection } from '../../../client/connection.js';
 import { Errors } from '../../../protocol/errors.js';
-import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from '../../../protocol/messages.js';
-import { findCoordinator, startInProcessCluster } from '../../support/in-process-cluster.js';
+import type { ConsumerGroupHeartbeatResponse } from '../../../protocol/messages.js';
+import { findCoordinator, ordersHeartbeat as heartbeat, startInProcessCluster } from '../../support/in-process-cluster.js';
 
 const HOUR_MS = 3_600_000;
 const SESSION_MS = 10_000;
@@ -23,21 +23,6 @@ const SETTINGS = {
   'group.consumer.session.timeout.ms': SESSION_MS,
   'group.consumer.heartbeat.interval.ms': 1000,
 };
-
-function heartbeat(memberId: string, memberEpoch: number, owned: number[] | null): ConsumerGroupHeartbeatRequest {
-  return {
-    groupId: 'g',
-    memberId,
-    memberEpoch,
-    instanceId: null,
-    rackId: null,
-    rebalanceTimeoutMs: memberEpoch === 0 ? 30_000 : -1,
-    subscribedTopicNames: memberEpoch === 0 ? ['orders'] : null,
-    subscribedTopicRegex: null,
-    serverAssignor: null,
-    topicPartitions: owned === null ? null : [{ topic: 'orders', partitions: owned }],
-  };
-}
 
 const partitionsOf = (r: ConsumerGroupHeartbeatResponse): number[] | null => (r.assignment === null ? null : r.assignment.topicPartitions.flatMap((x) => x.partitions).sort((a, b) => a - b));
 
