@@ -171,7 +171,7 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
 
     const keys = world.keys !== undefined ? world.keys : await keyProviderFromConfig(config.encryption, (file) => fs.readFile(file));
     if (keys !== null) {
-      logger.info({ event: 'encryptionKeys', currentKeyId: keys.currentKeyId(), cipher: aesGcm().name }, `encryption at rest: new batches of encrypted topics go under key ${keys.currentKeyId()} (AES-256-GCM: ${aesGcm().name})`);
+      logger.info({ event: 'encryptionKeys', currentKeyId: keys.currentKeyId(), cipher: aesGcm().name, engine: aesGcm().engine }, `encryption at rest: new batches of encrypted topics go under key ${keys.currentKeyId()} (AES-256-GCM: ${aesGcm().name}, ${aesGcm().engine})`);
       const fallback = aesGcmFallback();
       if (fallback !== null) logger.warn({ event: 'encryptionSlowCipher', reason: fallback }, `encryption at rest runs on node:crypto, 2-3x slower than the native addon: ${fallback}`);
     }

@@ -2,13 +2,15 @@
  * AES-256-GCM as encryption at rest uses it: seal and open into buffers the
  * caller gives, with a key whose schedule is made once.
  *
- * Two implementations, the same cipher (the same OpenSSL, the one Node is
- * linked with), byte for byte interchangeable:
+ * Two implementations, the same cipher, byte for byte interchangeable:
  *   - native (native/aes_gcm.c, built by `npm install`): writes where it is
- *     told, in place when asked, shared memory included. On the reference
- *     machine it seals a MiB in 300-400 µs of CPU. With the CPU's CRC-32C
- *     instruction (native/crc32c.c) its keys also have `sealCrc`, which
- *     returns a batch envelope's CRC computed during the seal.
+ *     told, in place when asked, shared memory included. On a CPU with VAES
+ *     and VPCLMULQDQ (Intel Ice Lake, AMD Zen 3 and later) it runs its own
+ *     AES-GCM (native/gcm_vaes.c: two blocks per instruction), 175-195 µs
+ *     of CPU per MiB on the reference machine; elsewhere the OpenSSL Node is
+ *     linked with, 280-400 µs (its `engine` says which). With the CPU's
+ *     CRC-32C instruction (native/crc32c.c) its keys also have `sealCrc`,
+ *     which returns a batch envelope's CRC computed during the seal.
  *   - node:crypto: what any Node has. Every update() allocates its output
  *     and a cipher is set up per batch through JavaScript objects: 620-1,600
  *     µs per MiB on the same machine (bench/encryption.ts prints both).
@@ -45,6 +47,8 @@ export interface GcmKey {
 
 export interface AesGcm {
   readonly name: 'native' | 'node:crypto';
+  /** The code that runs the cipher: the addon's own VAES code, OpenSSL's through the addon, or node:crypto's. */
+  readonly engine: 'vaes' | 'openssl' | 'node:crypto';
   /** A key from its 32 bytes. */
   key(bytes: Uint8Array): GcmKey;
 }
@@ -89,24 +93,29 @@ function nodeKey(secret: KeyObject): GcmKey {
 /** AES-256-GCM through node:crypto. */
 export const nodeAesGcm: AesGcm = {
   name: 'node:crypto',
+  engine: 'node:crypto',
   key: (bytes) => nodeKey(createSecretKey(bytes)),
 };
 
 /** native/aes_gcm.c's exports. */
 interface NativeAddon {
-  key(bytes: Uint8Array): object;
+  /** `portable`: a key that runs OpenSSL's code even where the addon's VAES code could. */
+  key(bytes: Uint8Array, portable?: boolean): object;
   seal(key: object, nonce: Uint8Array, aad: Uint8Array, input: Uint8Array, out: Uint8Array, tag: Uint8Array): void;
   open(key: object, nonce: Uint8Array, aad: Uint8Array, input: Uint8Array, out: Uint8Array, tag: Uint8Array): boolean;
   /** Whether this CPU has a CRC-32C instruction: sealCrc and crc32c throw without one. */
   hardwareCrc: boolean;
+  /** Whether this CPU runs the addon's own VAES code (gcm_vaes.c); OpenSSL's otherwise. */
+  vaes: boolean;
   sealCrc(key: object, nonce: Uint8Array, aad: Uint8Array, input: Uint8Array, out: Uint8Array, tag: Uint8Array, over: Uint8Array): number;
 }
 
-function nativeFrom(addon: NativeAddon): AesGcm {
+function nativeFrom(addon: NativeAddon, portable: boolean): AesGcm {
   return {
     name: 'native',
+    engine: addon.vaes && !portable ? 'vaes' : 'openssl',
     key(bytes) {
-      const handle = addon.key(bytes);
+      const handle = addon.key(bytes, portable);
       const key: GcmKey = {
         seal: (nonce, aad, input, out, tag) => addon.seal(handle, nonce, aad, input, out, tag),
         open: (nonce, aad, input, out, tag) => addon.open(handle, nonce, aad, input, out, tag),
@@ -117,20 +126,25 @@ function nativeFrom(addon: NativeAddon): AesGcm {
   };
 }
 
-let loaded: { gcm: AesGcm; fallback: string | null } | undefined;
+let loaded: { gcm: AesGcm; portable: AesGcm | null; fallback: string | null } | undefined;
 
-function load(): { gcm: AesGcm; fallback: string | null } {
+function load(): { gcm: AesGcm; portable: AesGcm | null; fallback: string | null } {
   if (loaded === undefined) {
     const addon = nativeAddon() as NativeAddon | string;
-    loaded = typeof addon === 'string' ? { gcm: nodeAesGcm, fallback: addon } : { gcm: nativeFrom(addon), fallback: null };
+    loaded = typeof addon === 'string' ? { gcm: nodeAesGcm, portable: null, fallback: addon } : { gcm: nativeFrom(addon, false), portable: nativeFrom(addon, true), fallback: null };
   }
   return loaded;
 }
 
-/** The native implementation, or null when its addon is missing or does not load. */
-export function nativeAesGcm(): AesGcm | null {
-  const { gcm } = load();
-  return gcm.name === 'native' ? gcm : null;
+/**
+ * The native implementation, or null when its addon is missing or does not
+ * load. `portable`: the addon on OpenSSL's code even where this CPU runs
+ * its VAES code (tests and benches compare the two).
+ */
+export function nativeAesGcm(opts: { portable?: boolean } = {}): AesGcm | null {
+  const { gcm, portable } = load();
+  if (gcm.name !== 'native') return null;
+  return opts.portable === true ? portable : gcm;
 }
 
 /** The implementation encryption at rest uses: native when it loads, node:crypto otherwise. */
