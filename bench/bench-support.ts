@@ -3,8 +3,8 @@
  * single-node broker process on a fresh data directory, fresh topics, and
  * CPU time per record (this process and, from /proc, a broker's).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +106,27 @@ export async function freshTopic(runnel: Runnel, partitions: number, config: Rec
   const name = `bench-${topicSeq}-p${partitions}`;
   await runnel.admin().createTopic({ name, partitions, replicationFactor, config });
   return name;
+}
+
+const DROP_TIMEOUT_MS = 30_000;
+
+/**
+ * Deletes `topic` and waits until the broker whose data directory is
+ * `dataDir` has removed its partitions' files (bounded: an error after 30 s),
+ * then flushes the machine's dirty pages (`sync`). A run measured right
+ * after a delete otherwise paid for it: the broker applies the deletion
+ * after the controller answers, and unlinking half a GB of page-cached
+ * segments, like the kernel writing back the last run's pages, is CPU that
+ * /proc then counts in the next run, on whichever broker it falls.
+ */
+export async function dropTopic(runnel: Runnel, topic: string, dataDir: string): Promise<void> {
+  await runnel.admin().deleteTopic(topic);
+  const deadline = Date.now() + DROP_TIMEOUT_MS;
+  while (readdirSync(dataDir).some((name) => name.startsWith(`${topic}-`))) {
+    if (Date.now() > deadline) throw new Error(`the broker on ${dataDir} still has files of deleted topic ${topic} after ${DROP_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  execFileSync('sync');
 }
 
 /** A process's CPU time so far (user + system), in microseconds, from /proc (Linux); null where there is none. */

@@ -112,7 +112,7 @@ function checkI64Bounds(buf: Uint8Array, pos: number): void {
 }
 
 /** Big-endian i32 straight from the bytes (callers have checked the bounds). */
-function readI32(buf: Uint8Array, pos: number): number {
+export function readI32(buf: Uint8Array, pos: number): number {
   return (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
 }
 
@@ -120,7 +120,8 @@ function readI16(buf: Uint8Array, pos: number): number {
   return ((buf[pos]! << 24) | (buf[pos + 1]! << 16)) >> 16;
 }
 
-function writeI32(buf: Uint8Array, pos: number, value: number): void {
+/** Writes the low 32 bits of `value` big-endian (callers have checked the bounds). */
+export function writeI32(buf: Uint8Array, pos: number, value: number): void {
   buf[pos] = value >>> 24;
   buf[pos + 1] = value >>> 16;
   buf[pos + 2] = value >>> 8;

@@ -26,7 +26,7 @@ import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../
 import type { Rng } from '../../world/rng.js';
 import { CorruptLogError } from '../errors.js';
 import { aesGcm, type GcmKey } from './aes-gcm.js';
-import { EnvelopeError, NONCE_BYTES, envelopeInfo, envelopeOverhead, isEncryptedBatch, openBatch, sealBatch } from './batch-envelope.js';
+import { EnvelopeError, NONCE_BYTES, envelopeLayout, envelopeOverhead, isEncryptedBatch, keyIdOf, openBatch, sealBatch, type EnvelopeLayout } from './batch-envelope.js';
 import type { BatchOpener } from './batch-opener.js';
 import type { PlaintextCache } from './plaintext-cache.js';
 import { EncryptionKeyError, isValidKeyId, type KeyProvider } from './key-provider.js';
@@ -84,6 +84,14 @@ export class LogCipher {
   readonly #gcm = aesGcm();
   readonly #nonces = new Uint8Array(NONCES_PER_DRAW * NONCE_BYTES);
   #noncesUsed = NONCES_PER_DRAW;
+  /**
+   * The key the last opened batch named, and its id's bytes: consecutive
+   * batches are nearly always under one key, and comparing a few bytes
+   * spares each batch a string and a map lookup (small batches' fixed
+   * costs are most of what opening them costs).
+   */
+  #lastKeyId = new Uint8Array(0);
+  #lastKey: GcmKey | null = null;
 
   constructor(readonly opts: EncryptionOptions) {}
 
@@ -183,7 +191,7 @@ export class LogCipher {
       if (batch.buffer !== first.buffer || batch.byteOffset !== end) return this.open(batches, file, firstPosition, true);
       if (isEncryptedBatch(batch, 0)) {
         encryptedBytes += batch.byteLength;
-        const keyId = this.#keyIdOf(batch, 0, batch.byteLength, file, position);
+        const keyId = keyIdOf(batch, this.#layoutOf(batch, 0, batch.byteLength, file, position));
         keys[keyId] ??= this.#keyBytes(keyId, file, position);
       }
       sizes.push(batch.byteLength);
@@ -227,19 +235,33 @@ export class LogCipher {
   }
 
   #openOne(disk: Uint8Array, pos: number, size: number, out: Uint8Array, outPos: number, file: string, filePosition: number): number {
-    const keyId = this.#keyIdOf(disk, pos, size, file, filePosition);
+    const layout = this.#layoutOf(disk, pos, size, file, filePosition);
+    const key = this.#openingKey(disk, layout, file, filePosition);
     try {
-      return openBatch(disk, pos, size, this.#withKeyContext(() => this.#key(keyId), keyId, file, filePosition), out, outPos);
+      return openBatch(disk, pos, size, key, out, outPos, layout);
     } catch (err) {
       if (err instanceof EnvelopeError) throw new CorruptLogError(file, filePosition, err.message);
       throw err;
     }
   }
 
-  /** The key id of the envelope at `pos` (a malformed envelope is CorruptLogError). */
-  #keyIdOf(disk: Uint8Array, pos: number, size: number, file: string, filePosition: number): string {
+  /** The key the envelope names: the last one's again when the id's bytes are the same. */
+  #openingKey(disk: Uint8Array, layout: EnvelopeLayout, file: string, filePosition: number): GcmKey {
+    const last = this.#lastKeyId;
+    let same = this.#lastKey !== null && last.byteLength === layout.keyIdBytes;
+    for (let i = 0; same && i < last.byteLength; i++) same = last[i] === disk[layout.keyIdAt + i];
+    if (same) return this.#lastKey as GcmKey;
+    const keyId = keyIdOf(disk, layout);
+    const key = this.#withKeyContext(() => this.#key(keyId), keyId, file, filePosition);
+    this.#lastKeyId = disk.slice(layout.keyIdAt, layout.keyIdAt + layout.keyIdBytes);
+    this.#lastKey = key;
+    return key;
+  }
+
+  /** Where the parts of the envelope at `pos` are (a malformed envelope is CorruptLogError). */
+  #layoutOf(disk: Uint8Array, pos: number, size: number, file: string, filePosition: number): EnvelopeLayout {
     try {
-      return envelopeInfo(disk, pos, size).keyId;
+      return envelopeLayout(disk, pos, size);
     } catch (err) {
       if (err instanceof EnvelopeError) throw new CorruptLogError(file, filePosition, err.message);
       throw err;
