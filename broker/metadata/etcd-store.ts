@@ -28,9 +28,11 @@
  * `applyChange`; an entry beyond the next version (a watch that restarted
  * after a gap) makes the store read the missing range. `readFrom` and
  * `waitForVersion` answer from what was applied, which is only ever what a
- * quorum of etcd committed. Entries are kept decoded in memory: metadata
- * logs are small (topics, partition and broker changes), and a broker that
- * follows needs them all to catch up from any version.
+ * quorum of etcd committed. The most recent `keptEntries` entries are kept
+ * decoded in memory, which serves the brokers that keep up; an older range
+ * is read from etcd again (its keys never change), so a store's memory does
+ * not grow with the log, whose ISR changes alone add entries for as long as
+ * the cluster runs.
  *
  * etcd refuses requests above 1.5 MiB by default (`--max-request-bytes`): a
  * commit whose entries pass `MAX_COMMIT_BYTES` is refused whole with a
@@ -41,7 +43,7 @@ import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
 import { decodeEntry, encodeEntry, type MetadataChange, type MetadataEntry } from './changes.js';
 import { applyChange, EMPTY_IMAGE, type MetadataImage } from './image.js';
-import { MetadataStoreClosedError, StaleMetadataError, checkReadFrom, type MetadataStore } from './store.js';
+import { DEFAULT_KEPT_ENTRIES, MetadataStoreClosedError, StaleMetadataError, checkReadFrom, type MetadataStore } from './store.js';
 import { VersionWaiters } from './version-waiters.js';
 import { SerialQueue } from '../serial-queue.js';
 
@@ -77,6 +79,8 @@ export interface EtcdStoreOptions {
   requireFence?: boolean;
   /** Told of a watch that failed and restarted (for the broker's log). */
   onWatchError?: (error: Error) => void;
+  /** Recent entries kept decoded for `readFrom`; older ones are read from etcd. */
+  keptEntries?: number;
 }
 
 export function logKey(prefix: string, version: number): string {
@@ -90,8 +94,9 @@ export class EtcdMetadataStore implements MetadataStore {
   readonly #requireFence: boolean;
   readonly #onWatchError: (error: Error) => void;
   #image: MetadataImage = EMPTY_IMAGE;
-  /** Entry of version v at index v - 1. */
-  readonly #entries: MetadataEntry[] = [];
+  readonly #keptEntries: number;
+  /** The most recent applied entries, consecutive, the last the image's version (at most twice #keptEntries: trimmed in runs). */
+  #recent: MetadataEntry[] = [];
   readonly #waiters = new VersionWaiters();
   readonly #queue = new SerialQueue();
   #catchingUp: Promise<void> | null = null;
@@ -107,6 +112,8 @@ export class EtcdMetadataStore implements MetadataStore {
     this.#clock = opts.clock;
     this.#requireFence = opts.requireFence === true;
     this.#onWatchError = opts.onWatchError ?? (() => undefined);
+    this.#keptEntries = opts.keptEntries ?? DEFAULT_KEPT_ENTRIES;
+    assert(Number.isSafeInteger(this.#keptEntries) && this.#keptEntries >= 1, 'an etcd store keeps at least one entry', { keptEntries: this.#keptEntries });
   }
 
   /** Reads the whole log under `prefix` and follows it from there. */
@@ -138,7 +145,29 @@ export class EtcdMetadataStore implements MetadataStore {
   async readFrom(afterVersion: number, maxEntries: number): Promise<MetadataEntry[]> {
     checkReadFrom(afterVersion, maxEntries);
     if (this.#closed) throw new MetadataStoreClosedError();
-    return this.#entries.slice(afterVersion, Math.min(this.#image.version, afterVersion + maxEntries));
+    // Applied entries only: etcd may already hold later ones this store has not applied.
+    const last = Math.min(this.#image.version, afterVersion + maxEntries);
+    if (last <= afterVersion) return [];
+    const firstKept = this.#recent[0]?.version ?? this.#image.version + 1;
+    if (afterVersion + 1 >= firstKept) return this.#recent.slice(afterVersion + 1 - firstKept, last + 1 - firstKept);
+    return this.#readRange(afterVersion + 1, last);
+  }
+
+  /** Entries `first..last` from etcd (applied ones: their keys are written once and never change). */
+  async #readRange(first: number, last: number): Promise<MetadataEntry[]> {
+    const entries: MetadataEntry[] = [];
+    while (entries.length < last - first + 1) {
+      const from = first + entries.length;
+      const response = await this.#client.getAll().inRange(new Range(logKey(this.#prefix, from), logKey(this.#prefix, last + 1))).limit(Math.min(READ_PAGE, last - from + 1)).sort('Key', 'Ascend').exec();
+      const page = response.kvs.map((kv) => entryOf(kv));
+      // etcd's content is not ours to trust blindly: someone may have deleted or rewritten keys under the prefix.
+      const wrong = page.findIndex((entry, i) => entry.version !== from + i);
+      if (page.length === 0 || wrong >= 0) {
+        throw new Error(`metadata entry ${wrong >= 0 ? from + wrong : from} is missing from etcd under ${this.#prefix}log/ (or holds another version), though this store applied it: were keys under the prefix deleted?`);
+      }
+      entries.push(...page);
+    }
+    return entries;
   }
 
   waitForVersion(afterVersion: number, signal?: AbortSignal): Promise<number> {
@@ -213,8 +242,9 @@ export class EtcdMetadataStore implements MetadataStore {
       if (entry.version <= image.version) continue;
       assert(entry.version === image.version + 1, 'metadata entries are applied in version order', { version: entry.version, image: image.version });
       image = applyChange(image, entry.change, entry.version);
-      this.#entries.push(entry);
+      this.#recent.push(entry);
     }
+    if (this.#recent.length > 2 * this.#keptEntries) this.#recent = this.#recent.slice(-this.#keptEntries);
     if (image === this.#image) return;
     this.#image = image;
     this.#waiters.reached(image.version);

@@ -50,7 +50,7 @@ import type { FileHandle, FileSystem } from '../world/file-system.js';
 import { decodeEntry, encodeEntry, type MetadataChange, type MetadataEntry } from './changes.js';
 import { frameEntry, readFrame } from './entry-frame.js';
 import { applyChange, EMPTY_IMAGE, type MetadataImage } from './image.js';
-import { CorruptMetadataError, MetadataStoreClosedError, StaleMetadataError, checkReadFrom, type MetadataStore } from './store.js';
+import { CorruptMetadataError, DEFAULT_KEPT_ENTRIES, MetadataStoreClosedError, StaleMetadataError, checkReadFrom, type MetadataStore } from './store.js';
 import { VersionWaiters } from './version-waiters.js';
 import { SerialQueue } from '../serial-queue.js';
 
@@ -58,7 +58,6 @@ export const METADATA_DIR = 'metadata';
 export const METADATA_LOG_FILE = 'changes.log';
 /** Versions between two entries of the sparse position index. */
 export const INDEX_INTERVAL = 64;
-export const DEFAULT_KEPT_ENTRIES = 1024;
 
 export interface LocalStoreOptions {
   dataDir: string;

@@ -41,6 +41,9 @@ export interface MetadataStore {
   close(): Promise<void>;
 }
 
+/** Recent entries a store keeps decoded for `readFrom` by default; older ones are read from where the log is kept. */
+export const DEFAULT_KEPT_ENTRIES = 1024;
+
 /** The arguments every implementation of `readFrom` refuses: a caller's bug, not a state of the log. */
 export function checkReadFrom(afterVersion: number, maxEntries: number): void {
   if (!Number.isSafeInteger(afterVersion) || afterVersion < 0) throw new RangeError(`readFrom: afterVersion must be a version (0 or more), not ${afterVersion}`);

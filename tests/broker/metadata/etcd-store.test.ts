@@ -1,6 +1,8 @@
 /**
  * The etcd metadata store on a real etcd (tests/support/etcd.ts): the store
- * contract (store-contract.ts) as the local store passes it, plus what only
+ * contract (store-contract.ts) as the local store passes it, with the
+ * default number of kept entries and with two (older reads go to etcd),
+ * plus what only
  * a shared store has: a second store on the same keys follows the first's
  * commits by watch; two writers never both append a version; a writer whose
  * election key is gone (a deposed controller) has its commit refused by
@@ -19,9 +21,35 @@ import { fold, metadataStoreContract, registered, topicCreated } from './store-c
 const etcd = await startEtcd(t);
 const client = connectEtcd(parseEtcdAddress(etcd.url));
 t.teardown(() => client.close());
-const open = (prefix: string, opts: { requireFence?: boolean } = {}): Promise<EtcdMetadataStore> => EtcdMetadataStore.open({ client, prefix, clock: systemClock, ...opts });
+const open = (prefix: string, opts: { requireFence?: boolean; keptEntries?: number } = {}): Promise<EtcdMetadataStore> => EtcdMetadataStore.open({ client, prefix, clock: systemClock, ...opts });
 
 t.test('contract', async (t) => metadataStoreContract(t, (place) => open(`/contract/${place}/`)));
+t.test('contract, two kept entries (older reads from etcd)', async (t) => metadataStoreContract(t, (place) => open(`/contract-kept-2/${place}/`, { keptEntries: 2 })));
+
+t.test('readFrom below the kept entries reads etcd: from any version, any count, the entries as applied', async (t) => {
+  const writer = await open('/kept/', { keptEntries: 3 });
+  await writer.commit([{ kind: 'clusterCreated', clusterId: 'c' }, registered(1), registered(2)]);
+  for (let i = 0; i < 40; i++) await writer.commit([topicCreated(`t${i}`, [[1, 2]])]);
+  const reference = await open('/kept/', { keptEntries: 10_000 });
+  const all = await reference.readFrom(0, 1000);
+  t.equal(all.length, 43, 'a store that keeps everything has every entry');
+  let mismatches = 0;
+  for (const after of [0, 1, 2, 17, 38, 39, 40, 41, 42, 43]) {
+    for (const max of [1, 2, 5, 700]) {
+      const read = await writer.readFrom(after, max);
+      if (JSON.stringify(read) !== JSON.stringify(all.slice(after, after + max))) {
+        mismatches += 1;
+        t.fail(`readFrom(${after}, ${max}) gave versions ${read.map((e) => e.version).join(',')}`);
+      }
+    }
+  }
+  t.equal(mismatches, 0, 'every read, below, across and within the kept entries, gives the entries as applied');
+  t.same(fold(await writer.readFrom(0, 1000)), writer.image, 'the whole log read back folds to the image');
+  // Keys deleted behind the store's back are reported, not skipped.
+  await client.delete().key('/kept/log/0000000000000005').exec();
+  await t.rejects(writer.readFrom(2, 10), /metadata entry 5 is missing from etcd/, 'a missing key is an error naming it');
+  await Promise.all([writer.close(), reference.close()]);
+});
 
 /** Resolves once `test()` holds, polling every 10 ms for at most `withinMs`. */
 async function eventually(test: () => boolean, withinMs = 5000): Promise<boolean> {
