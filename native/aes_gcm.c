@@ -41,7 +41,7 @@
 #include "crc32c.h"
 #include "gcm_vaes.h"
 
-/* OpenSSL's contexts, and gcm_vaes.c's key where the CPU has VAES (then it is the one used). */
+/* gcm_vaes.c's key where the CPU has VAES (and the key is not portable), else OpenSSL's two contexts; the other part is NULL. */
 typedef struct {
   EVP_CIPHER_CTX *seal;
   EVP_CIPHER_CTX *open;
@@ -76,7 +76,7 @@ static void free_key(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   gcm_key *key = data;
-  /* EVP_CIPHER_CTX_free clears the key schedule before it frees it. */
+  /* EVP_CIPHER_CTX_free clears the key schedule before it frees it (and takes NULL). */
   EVP_CIPHER_CTX_free(key->seal);
   EVP_CIPHER_CTX_free(key->open);
   if (key->vaes != NULL) {
@@ -103,16 +103,13 @@ static napi_value make_key(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "out of memory for an AES-GCM key");
     return NULL;
   }
-  key->seal = EVP_CIPHER_CTX_new();
-  key->open = EVP_CIPHER_CTX_new();
-  if (key->seal == NULL || key->open == NULL || EVP_EncryptInit_ex(key->seal, EVP_aes_256_gcm(), NULL, bytes, NULL) != 1 ||
-      EVP_DecryptInit_ex(key->open, EVP_aes_256_gcm(), NULL, bytes, NULL) != 1) {
+  bool portable = false;
+  if (argc >= 2 && napi_get_value_bool(env, argv[1], &portable) != napi_ok) {
     free_key(env, key, NULL);
-    napi_throw_error(env, NULL, "OpenSSL could not set up an AES-256-GCM key");
+    throw_type(env, "portable: a boolean");
     return NULL;
   }
-  bool portable = false;
-  if (argc >= 2) napi_get_value_bool(env, argv[1], &portable);
+  /* One engine per key: gcm_vaes.c's where it runs, OpenSSL's two contexts otherwise (run() looks at vaes first). */
   if (vaes_supported && !portable) {
     key->vaes = aligned_alloc(32, sizeof *key->vaes);
     if (key->vaes == NULL) {
@@ -121,6 +118,15 @@ static napi_value make_key(napi_env env, napi_callback_info info) {
       return NULL;
     }
     gcm_vaes_init(key->vaes, bytes);
+  } else {
+    key->seal = EVP_CIPHER_CTX_new();
+    key->open = EVP_CIPHER_CTX_new();
+    if (key->seal == NULL || key->open == NULL || EVP_EncryptInit_ex(key->seal, EVP_aes_256_gcm(), NULL, bytes, NULL) != 1 ||
+        EVP_DecryptInit_ex(key->open, EVP_aes_256_gcm(), NULL, bytes, NULL) != 1) {
+      free_key(env, key, NULL);
+      napi_throw_error(env, NULL, "OpenSSL could not set up an AES-256-GCM key");
+      return NULL;
+    }
   }
   napi_value handle;
   if (napi_create_external(env, key, free_key, NULL, &handle) != napi_ok) {

@@ -14,9 +14,10 @@
  * product of two such integers is the reversed product shifted right by
  * one bit, so it is shifted back, then reduced modulo
  * g = x^128 + x^7 + x^2 + x + 1 by folding the high part times
- * (x^7 + x^2 + x + 1) in twice (ghash_reduce). Eight blocks are hashed per
+ * (x^7 + x^2 + x + 1) in twice (ghash_fold). Sixteen blocks are hashed per
  * reduction, each multiplied by its own power of H (Horner's rule unrolled:
- * Y' = (Y + X1) H^8 + X2 H^7 + ... + X8 H), the products summed unreduced.
+ * Y' = (Y + X1) H^16 + X2 H^15 + ... + X16 H), the products summed
+ * unreduced; the powers are stored times x^-1, which cancels the shift.
  *
  * Nothing here branches on or indexes by secret data: AES rounds are
  * instructions, GHASH is carry-less multiplication, and the tag comparison
@@ -25,15 +26,28 @@
 #include "gcm_vaes.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
 
 #define FAST __attribute__((target("aes,pclmul,ssse3,avx2,vaes,vpclmulqdq")))
 
+/*
+ * From CPUID itself: __builtin_cpu_supports does not know "vaes" in clang
+ * 14 (the build would fail, and with it the whole addon). The OS must also
+ * save the YMM registers across context switches (XGETBV: XMM and YMM state).
+ */
 int gcm_vaes_supported(void) {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul") &&
-         __builtin_cpu_supports("vaes") && __builtin_cpu_supports("vpclmulqdq");
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+  int aes = (c >> 25) & 1, pclmul = (c >> 1) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+  if (!(aes && pclmul && osxsave && avx)) return 0;
+  unsigned xcr0_low, xcr0_high;
+  __asm__ __volatile__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+  if ((xcr0_low & 6) != 6) return 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  int avx2 = (b >> 5) & 1, vaes = (c >> 9) & 1, vpclmulqdq = (c >> 10) & 1;
+  return avx2 && vaes && vpclmulqdq;
 }
 
 /* Reverses the 16 bytes of a block (or of each block of a pair). */
@@ -89,13 +103,11 @@ FAST static inline __m128i ghash_mul(__m128i a, __m128i b) {
     k_ = _mm_xor_si128(k_, _mm_slli_si128(k_, 4));                        \
     _mm_xor_si128(k_, (t));                                               \
   })
-/* Round keys 2i+2 and 2i+3 of AES-256 (FIPS 197 §5.2) from the two before them; rcon is an immediate. */
-#define EXPAND_PAIR(rk, i, rcon)                                                                                   \
-  do {                                                                                                             \
-    rk[2 * (i) + 2] = ASSIST(rk[2 * (i)], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[2 * (i) + 1], rcon), 0xff)); \
-    if (2 * (i) + 3 < 15)                                                                                          \
-      rk[2 * (i) + 3] = ASSIST(rk[2 * (i) + 1], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[2 * (i) + 2], 0), 0xaa)); \
-  } while (0)
+/* Round key 2i+2 of AES-256 (FIPS 197 §5.2) from the two before it; rcon is an immediate. */
+#define EXPAND_EVEN(rk, i, rcon) (rk[2 * (i) + 2] = ASSIST(rk[2 * (i)], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[2 * (i) + 1], rcon), 0xff)))
+/* Round key 2i+3 from the two before it. */
+#define EXPAND_ODD(rk, i) (rk[2 * (i) + 3] = ASSIST(rk[2 * (i) + 1], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[2 * (i) + 2], 0), 0xaa)))
+#define EXPAND_PAIR(rk, i, rcon) (EXPAND_EVEN(rk, i, rcon), EXPAND_ODD(rk, i))
 
 FAST static inline __m128i encrypt_block(const gcm_vaes_key *key, __m128i block) {
   const __m128i *rk = (const __m128i *)key->round_keys;
@@ -114,7 +126,7 @@ FAST void gcm_vaes_init(gcm_vaes_key *key, const unsigned char bytes[32]) {
   EXPAND_PAIR(rk, 3, 0x08);
   EXPAND_PAIR(rk, 4, 0x10);
   EXPAND_PAIR(rk, 5, 0x20);
-  EXPAND_PAIR(rk, 6, 0x40);
+  EXPAND_EVEN(rk, 6, 0x40); /* the 15th and last round key */
   for (int r = 0; r < 15; r++) _mm_store_si128((__m128i *)key->round_keys[r], rk[r]);
   /*
    * The bulk steps multiply by the powers of H times x^-1 (x^127 + x^6 + x + 1,
@@ -198,7 +210,7 @@ FAST static inline __attribute__((always_inline)) __m128i bulk_step(const gcm_va
     _mm256_storeu_si256((__m256i *)(out + 32 * j), o);
     /* The hash is over the ciphertext: what was written when sealing, what was read when opening. */
     __m256i x = _mm256_shuffle_epi8(seal ? o : d[j], reverse2);
-    if (j == 0) x = _mm256_xor_si256(x, _mm256_zextsi128_si256(hash));
+    if (j == 0) x = _mm256_xor_si256(x, _mm256_set_m128i(_mm_setzero_si128(), hash));
     __m256i p = _mm256_load_si256((const __m256i *)key->powers[first + j]);
     __m256i pk = _mm256_load_si256((const __m256i *)key->powers_k[first + j]);
     lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(x, p, 0x00));
