@@ -7,8 +7,8 @@
  * the same OpenSSL (the one Node itself is linked with: these are Node's
  * headers and symbols, nothing else is linked) runs at 300-400 when it
  * writes where it is told (bench/encryption.ts measures both). On a CPU
- * with VAES the cipher is gcm_vaes.c's instead, about 1.6x OpenSSL 3.0's
- * there. JavaScript keeps every decision (formats, nonces, errors); this
+ * with VAES but no AVX-512 the cipher is gcm_vaes.c's instead, about 1.6x
+ * OpenSSL 3.0's there. JavaScript keeps every decision (formats, nonces, errors); this
  * file only runs the cipher.
  *
  *   key(bytes32, portable?)                   -> a key handle (its schedule, made once); portable:

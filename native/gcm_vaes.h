@@ -30,7 +30,11 @@ typedef struct {
   uint64_t text_bytes;
 } gcm_vaes_state;
 
-/* 1 when this CPU (and its OS) has VAES, VPCLMULQDQ and AVX2; only then may the rest be called. */
+/*
+ * 1 when this CPU (and its OS) has VAES, VPCLMULQDQ and AVX2 but not
+ * AVX-512 (where OpenSSL has wider code of its own): only then is this
+ * file's cipher used (the rest needs the first three only).
+ */
 int gcm_vaes_supported(void);
 /* Makes `key` from 32 bytes. */
 void gcm_vaes_init(gcm_vaes_key *key, const unsigned char bytes[32]);

@@ -5,7 +5,8 @@
  * Two implementations, the same cipher, byte for byte interchangeable:
  *   - native (native/aes_gcm.c, built by `npm install`): writes where it is
  *     told, in place when asked, shared memory included. On a CPU with VAES
- *     and VPCLMULQDQ (Intel Ice Lake, AMD Zen 3 and later) it runs its own
+ *     and VPCLMULQDQ but no AVX-512 (AMD Zen 3, Intel client cores), where
+ *     OpenSSL 3.0 runs one block per instruction, it runs its own
  *     AES-GCM (native/gcm_vaes.c: two blocks per instruction), 175-195 µs
  *     of CPU per MiB on the reference machine; elsewhere the OpenSSL Node is
  *     linked with, 280-400 µs (its `engine` says which). With the CPU's
