@@ -129,6 +129,9 @@ export async function dropTopic(runnel: Runnel, topic: string, dataDir: string):
   execFileSync('sync');
 }
 
+/** A broker `startBroker` started. */
+export type BenchBroker = Awaited<ReturnType<typeof startBroker>>;
+
 /** A process's CPU time so far (user + system), in microseconds, from /proc (Linux); null where there is none. */
 export function processCpuUs(pid: number): number | null {
   try {

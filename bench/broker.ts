@@ -32,7 +32,7 @@ import { runConsumePerf } from '../tools/perf/consume-perf.js';
 import { runEndToEndPerf } from '../tools/perf/end-to-end-perf.js';
 import type { PerfSummary } from '../tools/perf/perf-meter.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
-import { benchArgs, dropTopic, fixed, freshTopic, median, medianCpu, perRecordCpu, spread, startBroker } from './bench-support.js';
+import { benchArgs, dropTopic, type BenchBroker, fixed, freshTopic, median, medianCpu, perRecordCpu, spread, startBroker } from './bench-support.js';
 import { measureLoopbackTcp } from './net-baseline.js';
 
 interface BenchSettings {
@@ -101,7 +101,7 @@ Options:
   --quick                  smoke run: small counts, one run each
   --json                   progress to stderr, one JSON summary on the last line of stdout
   -h, --help               this text`;
-async function throughputRow(runnel: Runnel, s: BenchSettings, partitions: number, recordBytes: number, broker: { child: { pid?: number | undefined }; dataDir: string }): Promise<ThroughputRow> {
+async function throughputRow(runnel: Runnel, s: BenchSettings, partitions: number, recordBytes: number, broker: BenchBroker): Promise<ThroughputRow> {
   const brokerPid = broker.child.pid;
   const records = recordBytes >= 1024 ? Math.max(1, Math.floor(s.records100 / 4)) : s.records100;
   const produced: PerfSummary[] = [];

@@ -31,7 +31,7 @@ import { Runnel } from '../client/index.js';
 import { isMainModule } from '../tools/main-module.js';
 import { runConsumePerf } from '../tools/perf/consume-perf.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
-import { benchArgs, dropTopic, fixed, freshTopic, median, perRecordCpu, spread, startBroker } from './bench-support.js';
+import { benchArgs, dropTopic, type BenchBroker, fixed, freshTopic, median, perRecordCpu, spread, startBroker } from './bench-support.js';
 
 const USAGE = `Usage: node dist/bench/encryption.js [--records N] [--runs N] [--quick] [--json]   (build first)
   --records N   1 KiB records per run and topic kind (default 500,000; --quick 10,000)
@@ -57,7 +57,7 @@ interface KindFigures {
 const emptyFigures = (): KindFigures => ({ produceMbPerSec: [], consumeMbPerSec: [], produceBrokerUsPerMb: [], consumeBrokerUsPerMb: [] });
 
 /** One produce run of `records` to a fresh topic, then (when `consume`) one consume of them all. */
-async function oneRun(runnel: Runnel, broker: { child: { pid?: number | undefined }; dataDir: string }, records: number, config: Record<string, string>, consume: boolean, into: KindFigures): Promise<void> {
+async function oneRun(runnel: Runnel, broker: BenchBroker, records: number, config: Record<string, string>, consume: boolean, into: KindFigures): Promise<void> {
   const brokerPid = broker.child.pid;
   const topic = await freshTopic(runnel, 1, config);
   const perMb = 1_000_000 / RECORD_BYTES;

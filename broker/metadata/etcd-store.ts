@@ -38,7 +38,7 @@
  * commit whose entries pass `MAX_COMMIT_BYTES` is refused whole with a
  * sentence saying so, never split (its changes must land together or not).
  */
-import { Range, type Etcd3, type IKeyValue } from 'etcd3';
+import { Range, type Etcd3, type IKeyValue, type IRangeResponse } from 'etcd3';
 import { assert } from '../world/assert.js';
 import type { Clock } from '../world/clock.js';
 import { decodeEntry, encodeEntry, type MetadataChange, type MetadataEntry } from './changes.js';
@@ -158,7 +158,7 @@ export class EtcdMetadataStore implements MetadataStore {
     const entries: MetadataEntry[] = [];
     while (entries.length < last - first + 1) {
       const from = first + entries.length;
-      const response = await this.#client.getAll().inRange(new Range(logKey(this.#prefix, from), logKey(this.#prefix, last + 1))).limit(Math.min(READ_PAGE, last - from + 1)).sort('Key', 'Ascend').exec();
+      const response = await this.#logPage(from, logKey(this.#prefix, last + 1), Math.min(READ_PAGE, last - from + 1));
       const page = response.kvs.map((kv) => entryOf(kv));
       // etcd's content is not ours to trust blindly: someone may have deleted or rewritten keys under the prefix.
       const wrong = page.findIndex((entry, i) => entry.version !== from + i);
@@ -265,13 +265,17 @@ export class EtcdMetadataStore implements MetadataStore {
   async #readAfter(): Promise<bigint> {
     let firstRevision: bigint | null = null;
     for (;;) {
-      const range = new Range(logKey(this.#prefix, this.#image.version + 1), `${this.#prefix}log0`); // '0' follows '/': the end of the log's keys
-      const response = await this.#client.getAll().inRange(range).limit(READ_PAGE).sort('Key', 'Ascend').exec();
+      const response = await this.#logPage(this.#image.version + 1, `${this.#prefix}log0`, READ_PAGE); // '0' follows '/': the end of the log's keys
       firstRevision ??= BigInt(response.header.revision);
       const kvs = response.kvs;
       this.#apply(kvs.map((kv) => entryOf(kv)));
       if (!response.more || kvs.length === 0) return firstRevision;
     }
+  }
+
+  /** Up to `limit` log keys from version `from` up to (not including) the key `endKey`, in version order. */
+  #logPage(from: number, endKey: string, limit: number): Promise<IRangeResponse> {
+    return this.#client.getAll().inRange(new Range(logKey(this.#prefix, from), endKey)).limit(limit).sort('Key', 'Ascend').exec();
   }
 
   async #watchFrom(revision: bigint): Promise<void> {
