@@ -111,20 +111,22 @@ export async function freshTopic(runnel: Runnel, partitions: number, config: Rec
 const DROP_TIMEOUT_MS = 30_000;
 
 /**
- * Deletes `topic` and waits until the broker whose data directory is
- * `dataDir` has removed its partitions' files (bounded: an error after 30 s),
+ * Deletes `topic` and waits until every broker whose data directory is in
+ * `dataDirs` has removed its partitions' files (bounded: an error after 30 s),
  * then flushes the machine's dirty pages (`sync`). A run measured right
  * after a delete otherwise paid for it: the broker applies the deletion
  * after the controller answers, and unlinking half a GB of page-cached
  * segments, like the kernel writing back the last run's pages, is CPU that
  * /proc then counts in the next run, on whichever broker it falls.
  */
-export async function dropTopic(runnel: Runnel, topic: string, dataDir: string): Promise<void> {
+export async function dropTopic(runnel: Runnel, topic: string, dataDirs: string | readonly string[]): Promise<void> {
   await runnel.admin().deleteTopic(topic);
   const deadline = Date.now() + DROP_TIMEOUT_MS;
-  while (readdirSync(dataDir).some((name) => name.startsWith(`${topic}-`))) {
-    if (Date.now() > deadline) throw new Error(`the broker on ${dataDir} still has files of deleted topic ${topic} after ${DROP_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const dataDir of typeof dataDirs === 'string' ? [dataDirs] : dataDirs) {
+    while (readdirSync(dataDir).some((name) => name.startsWith(`${topic}-`))) {
+      if (Date.now() > deadline) throw new Error(`the broker on ${dataDir} still has files of deleted topic ${topic} after ${DROP_TIMEOUT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
   execFileSync('sync');
 }

@@ -38,7 +38,7 @@ import { isMainModule } from '../tools/main-module.js';
 import { runConsumePerf } from '../tools/perf/consume-perf.js';
 import type { PerfSummary } from '../tools/perf/perf-meter.js';
 import { runProducePerf } from '../tools/perf/produce-perf.js';
-import { benchArgs, fixed, freshTopic, median, processCpuUs, startBroker } from './bench-support.js';
+import { benchArgs, dropTopic, fixed, freshTopic, median, processCpuUs, startBroker } from './bench-support.js';
 
 interface BenchSettings {
   records100: number;
@@ -70,11 +70,12 @@ interface Row {
   brokerCpuUsPerRecord: number | null;
 }
 
-/** What a run measures on: a client, the processes whose CPU counts, and the replication factor of its topics. */
+/** What a run measures on: a client, the processes whose CPU counts, their data directories, and the replication factor of its topics. */
 interface Side {
   target: Target;
   runnel: Runnel;
   brokerPids: number[];
+  brokerDataDirs: string[];
   replicationFactor: number;
 }
 
@@ -210,7 +211,8 @@ async function measure(side: Side, records: number, work: (topic: string) => Pro
     const first = await timed(work, true);
     return opts.then === undefined ? first : { ...first, after: await timed(opts.then, false) };
   } finally {
-    await side.runnel.admin().deleteTopic(topic);
+    // Waited out: unlinking the run's segments and writing back its pages would otherwise count in the next run, on whichever side it falls.
+    await dropTopic(side.runnel, topic, side.brokerDataDirs);
   }
 }
 
@@ -310,10 +312,16 @@ async function runBench(s: BenchSettings): Promise<void> {
     await single.stop();
     throw err;
   });
-  const clusterPids = cluster.state.nodes.filter((n) => n.role === 'broker').map((n) => n.process!.pid);
+  const clusterBrokers = cluster.state.nodes.filter((n) => n.role === 'broker');
   const sides: Side[] = [
-    { target: 'single', runnel: new Runnel({ bootstrap: [single.bootstrap], clientId: 'bench-single' }), brokerPids: single.child.pid === undefined ? [] : [single.child.pid], replicationFactor: 1 },
-    { target: 'cluster', runnel: new Runnel({ bootstrap: bootstrapOf(cluster.state).split(','), clientId: 'bench-cluster' }), brokerPids: clusterPids, replicationFactor: BROKERS },
+    { target: 'single', runnel: new Runnel({ bootstrap: [single.bootstrap], clientId: 'bench-single' }), brokerPids: single.child.pid === undefined ? [] : [single.child.pid], brokerDataDirs: [single.dataDir], replicationFactor: 1 },
+    {
+      target: 'cluster',
+      runnel: new Runnel({ bootstrap: bootstrapOf(cluster.state).split(','), clientId: 'bench-cluster' }),
+      brokerPids: clusterBrokers.map((n) => n.process!.pid),
+      brokerDataDirs: clusterBrokers.map((n) => n.dataDir),
+      replicationFactor: BROKERS,
+    },
   ];
   try {
     await whenBrokersRegistered(sides[1]!.runnel);
