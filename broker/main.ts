@@ -60,6 +60,7 @@ import type { KeyProvider } from './storage/encryption/key-provider.js';
 import { aesGcm, aesGcmFallback } from './storage/encryption/aes-gcm.js';
 import { keyProviderFromConfig } from './storage/encryption/keys-from-config.js';
 import { WorkerBatchOpener } from './storage/encryption/batch-opener.js';
+import { ParallelSealer, parallelSealingPays } from './storage/encryption/parallel-sealer.js';
 import { PlaintextCache } from './storage/encryption/plaintext-cache.js';
 import { nodeTransport, type Transport } from './world/transport.js';
 import { tuneBrokerProcess } from './process-tuning.js';
@@ -179,9 +180,12 @@ export async function startBroker(config: BrokerConfig, world: Partial<BrokerWor
     const opener = keys === null || openerThreads === 0 ? undefined : new WorkerBatchOpener(openerThreads);
     if (opener !== undefined) cleanups.push(() => opener.close());
     const plaintextCache = keys === null || config.encryption.cacheBytes === 0 ? undefined : new PlaintextCache(config.encryption.cacheBytes);
+    // Large appends of encrypted topics seal half on a worker thread (not in a simulation: it stays on one thread).
+    const sealer = keys === null || fs !== realFileSystem || !parallelSealingPays() ? undefined : new ParallelSealer({ onAbandoned: (reason) => logger.warn({ event: 'sealWorkerAbandoned', reason }, `encryption at rest: the seal worker thread was abandoned (${reason}); appends now seal on the event loop alone`) });
+    if (sealer !== undefined) cleanups.push(() => sealer.close());
     let replicas: ReplicaManager | undefined;
     const logs = await LogManager.open({
-      encryption: { keys, rng, ...(opener === undefined ? {} : { opener }), ...(plaintextCache === undefined ? {} : { cache: plaintextCache }) },
+      encryption: { keys, rng, ...(opener === undefined ? {} : { opener }), ...(plaintextCache === undefined ? {} : { cache: plaintextCache }), ...(sealer === undefined ? {} : { sealer }) },
       dataDir,
       fs,
       clock,

@@ -28,6 +28,7 @@ import { CorruptLogError } from '../errors.js';
 import { aesGcm, type GcmKey } from './aes-gcm.js';
 import { EnvelopeError, NONCE_BYTES, envelopeLayout, envelopeOverhead, isEncryptedBatch, keyIdOf, openBatch, sealBatch, type EnvelopeLayout } from './batch-envelope.js';
 import type { BatchOpener } from './batch-opener.js';
+import type { ParallelSealer } from './parallel-sealer.js';
 import type { PlaintextCache } from './plaintext-cache.js';
 import { EncryptionKeyError, isValidKeyId, type KeyProvider } from './key-provider.js';
 
@@ -40,6 +41,8 @@ export interface EncryptionOptions {
   opener?: BatchOpener;
   /** The plaintext of recent appends, shared by the broker's logs, so that tail reads skip opening (plaintext-cache.ts); none: every read opens. */
   cache?: PlaintextCache;
+  /** A worker thread that seals half of each large append beside the event loop (parallel-sealer.ts); none: every append seals inline. */
+  sealer?: ParallelSealer;
 }
 
 /**
@@ -136,17 +139,23 @@ export class LogCipher {
     const key = this.#key(keyId);
     const keyIdBytes = Buffer.from(keyId, 'latin1');
     const overhead = envelopeOverhead(keyIdBytes.byteLength);
+    const sizes: number[] = [];
     let total = 0;
     for (let pos = 0; pos < records.byteLength;) {
       const size = batchSize(records, pos);
+      sizes.push(size);
       total += size + overhead;
       pos += size;
+    }
+    const sealer = this.opts.sealer;
+    if (sealer !== undefined && sealer.takes(records.byteLength, sizes.length, total)) {
+      return sealer.seal({ records, sizes, totalBytes: total, overhead, keyIdBytes, keyBytes: this.#provider().key(keyId), key, nonce: () => this.#nonce() });
     }
     // Every byte is written below.
     const out = sealTarget(total);
     let outPos = 0;
-    for (let pos = 0; pos < records.byteLength;) {
-      const size = batchSize(records, pos);
+    let pos = 0;
+    for (const size of sizes) {
       outPos += sealBatch(records, pos, size, keyIdBytes, key, this.#nonce(), out, outPos);
       pos += size;
     }
