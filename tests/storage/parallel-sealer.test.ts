@@ -6,7 +6,10 @@
  * lands on disk is the same whichever thread sealed it), for appends of
  * every shape, at any alignment, one after another and growing; a worker
  * that does not answer in time is abandoned and its half sealed inline; a
- * half the worker cannot seal fails the append with the worker's message.
+ * half the worker cannot seal fails the append with the worker's message;
+ * a worker's late wake-up from one job does not end the wait for the next;
+ * an event-loop half that throws never leaves the worker running on
+ * buffers the next append reuses.
  */
 import t from 'tap';
 import type { Test } from 'tap';
@@ -84,7 +87,10 @@ t.test('appends of every shape seal to the bytes inline sealing gives, and open 
       const records = appendOf(batches, offset);
       t.ok(sealer.takes(records.byteLength, batches.length, records.byteLength + batches.length * 100), `${name}: the sealer takes it`);
       const expected = Buffer.from(inline.seal(records));
-      const got = Buffer.from(parallel.seal(records));
+      const jobs = sealer.jobs;
+      const sealed = parallel.seal(records);
+      t.ok(sealed.buffer instanceof SharedArrayBuffer && sealer.jobs === jobs + 1, `${name}: sealed on two threads`);
+      const got = Buffer.from(sealed);
       t.ok(got.equals(expected), `${name}, at byte offset ${offset}: the same bytes as inline (${got.byteLength} bytes)`);
       const opened = openedAll(got);
       t.equal(opened.length, batches.length, `${name}: every batch sealed`);
@@ -168,5 +174,38 @@ t.test('a log whose large appends seal on two threads writes the same segment by
     const file = (await fs.readdir(dir)).find((name) => name.endsWith(LOG_SUFFIX))!;
     files.push(Buffer.from(await fs.readFile(`${dir}/${file}`)));
   }
+  t.equal(sealer.jobs, 6, 'the second log\'s six appends were sealed on two threads');
   t.ok(files[0]!.byteLength > 3_000_000 && files[1]!.equals(files[0]!), 'the same segment, byte for byte');
+});
+
+t.test('a late wake-up from the previous job does not end the wait for the next (the worker is not abandoned)', async (t) => {
+  const abandoned: string[] = [];
+  const sealer = await readySealer(t, { onAbandoned: (reason) => abandoned.push(reason), workerFile: new URL('../support/late-notify-seal-worker.js', import.meta.url) });
+  const inline = new LogCipher({ keys: keys(), rng: seededRng(13) });
+  const parallel = new LogCipher({ keys: keys(), rng: seededRng(13), sealer });
+  // The event loop's batch (2 MiB) takes far longer than the worker's (1 KiB): the worker has answered, and waits 40 ms to
+  // notify, when the event loop looks; the next append's wait then gets that notify while its own job is still posted.
+  const records = appendOf([batchOf(1, 2048, 1000), batchOf(2, 1, 1000)]);
+  for (let i = 0; i < 4; i++) {
+    t.ok(Buffer.from(parallel.seal(records)).equals(Buffer.from(inline.seal(records))), `append ${i}: the same bytes as inline`);
+  }
+  t.same(abandoned, [], 'never abandoned');
+  t.equal(sealer.jobs, 4, 'every append sealed on two threads');
+});
+
+t.test('an event-loop half that throws while the worker does not answer: the worker is abandoned, never left on buffers the next append reuses', async (t) => {
+  const abandoned: string[] = [];
+  const sealer = await readySealer(t, { answerTimeoutMs: 50, onAbandoned: (reason) => abandoned.push(reason), workerFile: new URL('../support/silent-seal-worker.js', import.meta.url) });
+  const batches = [batchOf(1, 64, 1000), batchOf(2, 64, 1000)];
+  const records = appendOf(batches);
+  const sizes = batches.map((b) => b.byteLength);
+  const overhead = envelopeOverhead(2);
+  const failing = { seal: () => { throw new Error('the event loop half failed'); }, open: () => false };
+  t.throws(
+    () => sealer.seal({ records, sizes, totalBytes: records.byteLength + sizes.length * overhead, overhead, keyIdBytes: Buffer.from('k1', 'latin1'), keyBytes: KEY, key: failing, nonce: () => new Uint8Array(12) }),
+    /the event loop half failed/,
+    'the event loop\'s error',
+  );
+  t.same(abandoned, ['no answer within 50 ms'], 'the worker that had not answered is abandoned');
+  t.notOk(sealer.ready, 'and not used again: the next append seals inline');
 });

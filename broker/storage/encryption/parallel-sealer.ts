@@ -91,6 +91,8 @@ const DEFAULT_ANSWER_TIMEOUT_MS = 1_000;
  * that waits costs the whole wait.
  */
 const EVENT_LOOP_SHARE = 0.55;
+/** Notifies of earlier jobs that can still arrive while a job is posted (one: see #awaitWorker), with room to spare. */
+const STALE_NOTIFIES_MAX = 2;
 
 const workerExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
@@ -121,6 +123,7 @@ export class ParallelSealer {
   #input: Uint8Array = new Uint8Array(new SharedArrayBuffer(0));
   #output: Uint8Array = new Uint8Array(new SharedArrayBuffer(0));
   #buffersSent = 0;
+  #jobs = 0;
   /** The event loop's nonces for its half, copied out of the Rng's draw. */
   #ownNonces = new Uint8Array(0);
 
@@ -149,6 +152,11 @@ export class ParallelSealer {
   /** True once the worker answered that it runs (tests wait for it). */
   get ready(): boolean {
     return this.#ready && !this.#abandoned;
+  }
+
+  /** Appends sealed on two threads so far. */
+  get jobs(): number {
+    return this.#jobs;
   }
 
   /**
@@ -188,19 +196,27 @@ export class ParallelSealer {
     Atomics.notify(control, Word.State);
     let outPos = 0;
     let pos = 0;
+    let ownHalfDone = false;
     try {
       for (let i = 0; i < split; i++) {
         const size = sizes[i] as number;
         outPos += sealBatch(records, pos, size, job.keyIdBytes, job.key, this.#ownNonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES), output, outPos);
         pos += size;
       }
+      ownHalfDone = true;
     } finally {
-      // Even when the event loop's half threw: the worker must be done with the buffers before anything reuses them.
-      this.#awaitWorker();
+      if (!ownHalfDone) {
+        // The event loop's half threw: the worker must be done with the buffers before anything reuses them, or never touch them again.
+        this.#awaitWorker();
+        if (Atomics.load(control, Word.State) === SealState.Posted) this.#abandon(`no answer within ${this.#answerTimeoutMs} ms`);
+        else Atomics.store(control, Word.State, SealState.Idle);
+      }
     }
+    this.#awaitWorker();
     const state = Atomics.load(control, Word.State);
     if (state === SealState.Done) {
       Atomics.store(control, Word.State, SealState.Idle);
+      this.#jobs += 1;
       return output.subarray(0, job.totalBytes);
     }
     if (state === SealState.Failed) {
@@ -235,10 +251,16 @@ export class ParallelSealer {
 
   /**
    * Waits (bounded) while the job is posted; the state then says how it
-   * ended. One wait: the worker notifies only after it moved the state on.
+   * ended. A wake-up with the job still posted is the previous job's
+   * notify, late: the worker stores Done, then notifies, and the event loop
+   * may have seen Done, returned and posted this job in between. At most
+   * one such notify is outstanding, so a few waits bound it.
    */
   #awaitWorker(): void {
-    Atomics.wait(this.#control, Word.State, SealState.Posted, this.#answerTimeoutMs);
+    for (let wait = 0; wait < STALE_NOTIFIES_MAX + 1; wait++) {
+      if (Atomics.wait(this.#control, Word.State, SealState.Posted, this.#answerTimeoutMs) !== 'ok') return;
+      if (Atomics.load(this.#control, Word.State) !== SealState.Posted) return;
+    }
   }
 
   #abandon(reason: string): void {
