@@ -88,15 +88,15 @@ export class GroupShard {
 
   // ---- loading ----
 
-  /** Applies one record read from the log (at load). `nowMs`: the load time, where the timers start. */
-  replay(record: CoordinatorRecord, nowMs: number): void {
+  /** Applies one record read from the log (at load). `nowMs`: the load time, where the timers start; `writtenAtMs`: the record's timestamp. */
+  replay(record: CoordinatorRecord, nowMs: number, writtenAtMs?: number): void {
     switch (record.kind) {
       case 'shareGroup':
       case 'shareMember':
       case 'sharePartition':
       case 'shareChunk':
       case 'shareDelayed':
-        this.shares.replay(record, nowMs);
+        this.shares.replay(record, nowMs, writtenAtMs);
         return;
       case 'offset':
         this.#offsets.replay(record.groupId, tp(record.topic, record.partition), record.value);

@@ -37,7 +37,7 @@ export async function loadShard(partition: Partition, shard: GroupShard, nowMs: 
         // Control batches (transaction markers) carry no coordinator records.
         if ((header.attributes & ATTR_CONTROL) === 0) {
           for (const record of decodeBatch(chunk, position).records) {
-            if (record.key !== null) shard.replay(decodeRecord(record.key, record.value), nowMs());
+            if (record.key !== null) shard.replay(decodeRecord(record.key, record.value), nowMs(), record.timestamp);
           }
         }
         offset = header.baseOffset + header.lastOffsetDelta + 1;

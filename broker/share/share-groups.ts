@@ -109,7 +109,8 @@ export class ShareGroups {
 
   // ---- loading ----
 
-  replay(record: ShareRecord, nowMs: number): void {
+  /** Applies one record read back at load (`nowMs`); `writtenAtMs`, its timestamp, restarts the timers it carries (window.ts `restartTimers`). */
+  replay(record: ShareRecord, nowMs: number, writtenAtMs?: number): void {
     this.#pendingCopies = null;
     if (record.kind === 'shareGroup') {
       if (record.value === null) {
@@ -135,10 +136,10 @@ export class ShareGroups {
         else this.#window(group, record.topic, record.partition).replayBounds(record.value);
         return;
       case 'shareChunk':
-        this.#window(group, record.topic, record.partition).replayChunk(record.chunk, record.value?.entries ?? null);
+        this.#window(group, record.topic, record.partition).replayChunk(record.chunk, record.value?.entries ?? null, writtenAtMs === undefined ? undefined : { nowMs, writtenAtMs });
         return;
       case 'shareDelayed':
-        this.#window(group, record.topic, record.partition).replayParked(record.offset, record.value);
+        this.#window(group, record.topic, record.partition).replayParked(record.offset, record.value, writtenAtMs === undefined ? undefined : { nowMs, writtenAtMs });
         return;
     }
   }

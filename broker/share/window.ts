@@ -77,6 +77,37 @@ export type AckError = 'INVALID_RECORD_STATE' | 'INVALID_REQUEST';
 
 const UNSETTLED: ReadonlySet<number> = new Set([RecordState.AVAILABLE, RecordState.ACQUIRED]);
 
+/** When a window is loaded: now on this coordinator's clock, and when the record being replayed was written, on its writer's. */
+export interface TimerRestart {
+  nowMs: number;
+  writtenAtMs: number;
+}
+
+/** A due time a release's delay set (the record was handed out before), not a producer's `deliver.at`. */
+function isReleaseDelay(e: Entry): boolean {
+  return e.state === RecordState.AVAILABLE && e.deliveryCount > 0 && e.dueMs > 0;
+}
+
+/**
+ * A lock's end and a release's due time are instants on the clock of the
+ * coordinator that wrote them, and after a failover this coordinator's
+ * clock may disagree with it for good (a clock stepped by NTP or by hand):
+ * ahead, a lock would end early and its record go to a second member while
+ * the first still holds it; behind, a record would stay locked or delayed
+ * long past its time. So each restarts at load with what was left of it
+ * when it was written (its end minus the record's timestamp, both on the
+ * writer's clock): never earlier than on the writer's clock, at the cost
+ * of up to the time since that write more. A `deliver.at` stays an instant
+ * the producer named. A record with no timestamp keeps its instants.
+ */
+function restartTimers(e: Entry, restart: TimerRestart | undefined): Entry {
+  if (restart === undefined || restart.writtenAtMs <= 0) return e;
+  const left = (atMs: number): number => restart.nowMs + Math.max(0, atMs - restart.writtenAtMs);
+  if (e.state === RecordState.ACQUIRED && e.lockUntilMs > 0) e.lockUntilMs = left(e.lockUntilMs);
+  else if (isReleaseDelay(e)) e.dueMs = left(e.dueMs);
+  return e;
+}
+
 export class ShareWindow {
   /** -1 until the first fetch decides where the group starts reading. */
   startOffset = -1;
@@ -289,15 +320,23 @@ export class ShareWindow {
 
   /**
    * The coordinator's wall clock was stepped by `deltaMs`: a lock is a
-   * visibility timeout, a duration from its acquisition, so its end moves
-   * with the step (and is written again with the window's next write).
-   * Due times stay: a `deliver.at` is an instant the producer named.
+   * visibility timeout, a duration from its acquisition, and a released
+   * record's due time a delay from its release, so both move with the step
+   * (and are written again with the window's next write). A `deliver.at`
+   * stays: an instant the producer named.
    */
   wallClockStepped(deltaMs: number): boolean {
     let moved = false;
     for (const e of this.#all()) {
-      if (e.state !== RecordState.ACQUIRED || e.lockUntilMs <= 0) continue;
-      e.lockUntilMs += deltaMs;
+      if (e.state === RecordState.ACQUIRED && e.lockUntilMs > 0) {
+        e.lockUntilMs += deltaMs;
+      } else if (isReleaseDelay(e)) {
+        e.dueMs += deltaMs;
+        // Offered again at its new due time: the index still has the old one (a later one, after a step back, would hold it that long).
+        this.#offer(e);
+      } else {
+        continue;
+      }
       this.#touch(e.offset);
       moved = true;
     }
@@ -380,15 +419,20 @@ export class ShareWindow {
     this.#replayed();
   }
 
-  replayChunk(chunk: number, entries: readonly Entry[] | null): void {
+  /**
+   * A chunk read back at load: `restart` (the load's time, and the time on
+   * the writer's clock the record was written at) restarts its timers
+   * (`restartTimers`); without it they are kept as written.
+   */
+  replayChunk(chunk: number, entries: readonly Entry[] | null, restart?: TimerRestart): void {
     for (let offset = chunk * CHUNK_RECORDS; offset < (chunk + 1) * CHUNK_RECORDS; offset++) this.#entries.delete(offset);
-    for (const e of entries ?? []) this.#entries.set(e.offset, { ...e });
+    for (const e of entries ?? []) this.#entries.set(e.offset, restartTimers({ ...e }, restart));
     this.#replayed();
   }
 
-  replayParked(offset: number, entry: Entry | null): void {
+  replayParked(offset: number, entry: Entry | null, restart?: TimerRestart): void {
     if (entry === null) this.#parked.delete(offset);
-    else this.#parked.set(offset, { ...entry, offset });
+    else this.#parked.set(offset, restartTimers({ ...entry, offset }, restart));
     this.#replayed();
   }
 

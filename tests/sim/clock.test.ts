@@ -9,10 +9,14 @@
  * converged (a follower kept out of the ISR, a broker that never finished
  * starting), and with a consumer group seed 17 never converged while the
  * group coordinator's session deadlines did not move with a step. Not in
- * the default draw, so that the default CI seeds stay what they are. Not
- * with a share group: its record locks and delivery times are instants on
- * the coordinator's wall clock, and a failover between coordinators whose
- * clocks disagree moves them (docs/SIMULATION.md, "Clock steps").
+ * the default draw, so that the default CI seeds stay what they are. With
+ * a share group, clock steps and the scenario's own kill of the group's
+ * coordinator: before a new coordinator restarted each record lock and
+ * release delay with what it had left when written (window.ts
+ * `restartTimers`), 11 of these 100 seeds failed (a lock ending early
+ * after a failover to a coordinator whose clock was ahead, a record held
+ * long past its time by one behind; 22 before the checker allowed a
+ * `deliver.at` to come due by the coordinator's clock).
  */
 import t from 'tap';
 import { simulateSeeds } from './seeds.js';
@@ -25,3 +29,6 @@ t.test('simulated cluster with wall-clock steps, seeds 1..300: nothing acknowled
 
 // With a consumer group: a step must not end member sessions early or keep a dead member on (seed 17 never converged before the coordinator moved its deadlines with a step).
 t.test('the same with a consumer group, seeds 1..100: no commit lost and the group converges', (t) => simulateSeeds(t, 1, 100, KINDS, undefined, ['--groups']));
+
+// Clock steps and coordinator failovers only (kills, pauses and cuts on top find other gaps: docs/SIMULATION.md, "Known gaps").
+t.test('with a share group, seeds 1..100: locks and release delays survive a failover between coordinators whose clocks disagree', (t) => simulateSeeds(t, 1, 100, ['clock'], undefined, ['--share']));

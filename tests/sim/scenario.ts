@@ -128,7 +128,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   const faults = new FaultSchedule(sim, nodes);
   faults.plan({ kinds: opts.kinds ?? ALL_FAULTS, count: faultCount, windowMs }, healthy);
   if (opts.share === true) {
-    share = new ShareMembers(sim, invariants, 3);
+    share = new ShareMembers(sim, invariants, 3, nodes);
     sim.addChecker(share);
     share.start(1_000);
     share.sends(windowMs, 10 + rng.int(20));

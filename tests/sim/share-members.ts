@@ -28,9 +28,16 @@
  * - `accepted-never-again`: no record is handed out again once an accept of
  *   it was answered OK (nor with a higher delivery count than that accept's).
  * - `not-before-due`: no record is received before its `runnel.deliver.at`,
- *   nor before the delay of an answered release ran out.
- * - at the end (`verify`), after the faults stop and the members drain:
- *   the coordinator has settled every record (start = high watermark;
+ *   nor before the delay of an answered release ran out. A `deliver.at` is
+ *   an instant on the coordinator's wall clock: with a broker's clock
+ *   stepped ahead (clock faults), a record may come that much early (the
+ *   most any broker's clock has been ahead); a release's delay is a duration,
+ *   and must hold whatever the clocks say (a new coordinator restarts it,
+ *   a stepped one moves it).
+ * - at the end (`verify`), after the faults stop and the members drain
+ *   (longer by as much as a broker's clock is behind: a coordinator's clock
+ *   behind holds a `deliver.at` back that much): the coordinator has
+ *   settled every record (start = high watermark;
  *   accepted + rejected = high watermark, each dead-lettered); every record
  *   acknowledged to the producer is either in the dead-letter topic (with
  *   its headers: source, group, reason, delivery count) and was never
@@ -68,6 +75,8 @@ const MAX_ATTEMPTS = 4;
 const REQUEST_TIMEOUT_MS = 1500;
 const FETCH_WAIT_MS = 500;
 const RETRY_MS = 200;
+/** How often `verify` asks the coordinator whether the queue is drained. */
+const VERIFY_POLL_MS = 300;
 /** How long an armed coordinator kill waits for a handout to aim at (killCoordinator). */
 const KILL_AIM_MS = 3000;
 
@@ -144,8 +153,15 @@ export class ShareMembers implements Checker {
   handouts = 0;
   coordinatorId = -1;
   #closed = false;
+  #aheadMs = 0;
 
-  constructor(sim: Simulation, invariants: Invariants, memberCount: number) {
+  constructor(
+    sim: Simulation,
+    invariants: Invariants,
+    memberCount: number,
+    /** The machines: their wall clocks may be stepped, which moves instants on them. */
+    readonly nodes: readonly SimNode[] = [],
+  ) {
     this.#sim = sim;
     this.#invariants = invariants;
     this.#rng = sim.rngFor('share');
@@ -234,8 +250,11 @@ export class ShareMembers implements Checker {
    * letter is copied and read, then the final checks.
    */
   async verify(untilMs: number): Promise<{ accepted: number; deadLetters: number }> {
+    // A deliver.at comes due on the coordinator's clock: one behind holds it back that much longer.
+    const behindMs = this.#clockBehindMs();
+    untilMs += behindMs;
     let last = 'no answer';
-    for (let attempt = 0; attempt < 400 && this.#sim.elapsedMs < untilMs; attempt++) {
+    for (let attempt = 0; attempt < 400 + Math.ceil(behindMs / VERIFY_POLL_MS) && this.#sim.elapsedMs < untilMs; attempt++) {
       const described = await this.#sim.settle(this.#describe(), untilMs);
       if (described !== null && 'value' in described && described.value !== null) {
         const parts = described.value;
@@ -244,7 +263,7 @@ export class ShareMembers implements Checker {
         const read = parts.every((p) => this.#distinctDeadLetters(p.partition) === p.rejected);
         if (settled && read) return this.#finalChecks(parts);
       }
-      await this.#sim.runUntil(this.#sim.elapsedMs + 300);
+      await this.#sim.runUntil(this.#sim.elapsedMs + VERIFY_POLL_MS);
     }
     const missing = [...this.#records].filter(([key, log]) => log.rejectedOk && !this.#deadLetters.has(key)).map(([key]) => key);
     this.#sim.fail('share-liveness', `the queue was not drained after the faults stopped: ${last}; dead letters read ${this.#deadLetters.size}${missing.length === 0 ? '' : `; rejected (answered OK) but not in ${DLQ}: ${missing.join(', ')}`}; ${this.describe()}`);
@@ -287,10 +306,25 @@ export class ShareMembers implements Checker {
       if (!x.letGo && h.recvMs < x.lockEndMs && sessionOk) this.#sim.fail('one-holder', `${tp} handed to ${m.name} (${h.memberId}, count ${h.deliveryCount}) at ${h.recvMs - this.#startMs()} while ${x.member.name} (${x.memberId}, count ${x.deliveryCount}) held it under a lock live until at least ${x.lockEndMs - this.#startMs()}`);
     }
     if (log.accepted !== null && log.accepted.seq < h.sentSeq) this.#sim.fail('accepted-never-again', `${tp} handed to ${m.name} (count ${h.deliveryCount}) after an accept of it (sent for delivery ${log.accepted.deliveryCount}) was answered OK`);
-    if (due !== undefined && h.recvMs < due) this.#sim.fail('not-before-due', `${tp} handed to ${m.name} at ${h.recvMs - this.#startMs()}, before its deliver.at ${due - this.#startMs()}`);
+    if (due !== undefined && h.recvMs + this.#clockAheadMs() < due) this.#sim.fail('not-before-due', `${tp} handed to ${m.name} at ${h.recvMs - this.#startMs()}, before its deliver.at ${due - this.#startMs()}${this.#clockAheadMs() === 0 ? '' : ` by more than the ${this.#clockAheadMs()} ms a broker's clock is ahead`}`);
     if (log.notBeforeSeq < h.sentSeq && h.recvMs < log.notBeforeMs) this.#sim.fail('not-before-due', `${tp} handed to ${m.name} (count ${h.deliveryCount}) at ${h.recvMs - this.#startMs()}, before the delay of its release ran out (${log.notBeforeMs - this.#startMs()})`);
     log.handouts.push(h);
     this.handouts += 1;
+  }
+
+  /**
+   * The most any broker's wall clock has been ahead of the simulation's so
+   * far (0 when none was): the coordinator that first handed a record out
+   * may have been that far ahead then, and a redelivery follows at once.
+   */
+  #clockAheadMs(): number {
+    this.#aheadMs = Math.max(this.#aheadMs, ...this.nodes.filter((n) => n.role === 'broker').map((n) => n.wallStepMs));
+    return this.#aheadMs;
+  }
+
+  /** The most any broker's wall clock is behind the simulation's (0 when none is). */
+  #clockBehindMs(): number {
+    return Math.max(0, ...this.nodes.filter((n) => n.role === 'broker').map((n) => -n.wallStepMs));
   }
 
   #startMs(): number {

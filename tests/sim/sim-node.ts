@@ -70,6 +70,11 @@ export class SimNode {
   #switch: NodeSwitch | null = null;
   /** How far this machine's wall clock was stepped (stepClock). */
   #wallStepMs = 0;
+
+  /** How far this machine's wall clock is off the simulation's, for good (stepClock): checkers judging instants on it allow for it. */
+  get wallStepMs(): number {
+    return this.#wallStepMs;
+  }
   /** Its disk's medium flipped a bit: its records are not compared until an operator wipes the damaged log and restarts it. */
   damaged = false;
   /** Broken invariants the node logged (the invariants fail the run on the next check). */

@@ -180,3 +180,44 @@ t.test('a wall-clock step moves record locks and member sessions with it; delive
   t.equal(shard.shares.group('q')!.windows.get('jobs:0')!.entry(0)!.state, RecordState.AVAILABLE, 'a second after the handout the lock ends: record 0 is available again');
   t.equal(shard.shares.group('q')!.windows.get('jobs:0')!.entry(1)!.dueMs, 50_000, 'record 1\'s delivery time is the instant its producer named, unmoved');
 });
+
+t.test('a step back of the coordinator\'s clock brings a released record\'s due time back with it: it is handed out when its delay runs out', async (t) => {
+  const shard = new GroupShard(SETTINGS);
+  const epoch = join(shard, 'A', null, 'q', 1_000).response.memberEpoch;
+  shard.shares.fetch('q', 'A', epoch, 1, [{ topic: 'jobs', partition: 0, acknowledgements: [], candidates: candidates([meta(0)]) }], 1_000);
+  shard.shares.fetch('q', 'A', epoch, 0, [{ topic: 'jobs', partition: 0, acknowledgements: [{ firstOffset: 0, lastOffset: 0, type: AcknowledgeType.RELEASE, delayMs: 5_000, lockMs: -1, reason: null }], candidates: null }], 1_100);
+  // Due at 6,100; the clock goes back 3 s, so the delay runs out at 3,100 on it.
+  shard.wallClockStepped(-3_000);
+  t.same(offsetsOf(shard.shares.fetch('q', 'A', epoch, 1, [{ topic: 'jobs', partition: 0, acknowledgements: [], candidates: null }], 3_000)), [], 'not before its delay ran out');
+  t.same(offsetsOf(shard.shares.fetch('q', 'A', epoch, 1, [{ topic: 'jobs', partition: 0, acknowledgements: [], candidates: null }], 3_200)), [0], 'handed out again once it did, not 3 s later');
+});
+
+t.test('a coordinator that loads the group restarts each lock and release delay with what was left of it when written; delivery times stay', async (t) => {
+  const shard = new GroupShard(SETTINGS);
+  const written: { record: CoordinatorRecord; atMs: number }[] = [];
+  const keep = (out: { records: CoordinatorRecord[] }, atMs: number) => written.push(...out.records.map((record) => ({ record, atMs })));
+  const a = join(shard, 'A', null, 'q', 1_000);
+  keep(a, 1_000);
+  const epoch = a.response.memberEpoch;
+  // Record 0 locked until 2,000 on this clock (1 s), record 1 due at 50,000 (its deliver.at), record 2 handed out then released for 5 s.
+  keep(shard.shares.fetch('q', 'A', epoch, 3, [{ topic: 'jobs', partition: 0, acknowledgements: [], candidates: candidates([meta(0), meta(1, null, 50_000), meta(2)]) }], 1_000), 1_000);
+  keep(shard.shares.fetch('q', 'A', epoch, 0, [{ topic: 'jobs', partition: 0, acknowledgements: [{ firstOffset: 2, lastOffset: 2, type: AcknowledgeType.RELEASE, delayMs: 5_000, lockMs: -1, reason: null }], candidates: null }], 1_100), 1_100);
+  const old = shard.shares.group('q')!.windows.get('jobs:0')!;
+  t.same([old.entry(0)!.lockUntilMs, old.entry(1)!.dueMs, old.entry(2)!.dueMs], [2_000, 50_000, 6_100], 'on the writer\'s clock');
+  // The new coordinator's clock is far ahead, or behind; the chunk was last written at 1,100 on the old one.
+  for (const nowMs of [500_000, 0]) {
+    const loaded = new GroupShard(SETTINGS);
+    for (const { record, atMs } of written) loaded.replay(record, nowMs, atMs);
+    const w = loaded.shares.group('q')!.windows.get('jobs:0')!;
+    t.equal(w.entry(0)!.state, RecordState.ACQUIRED, `clock at ${nowMs}: record 0 still locked to A`);
+    t.equal(w.entry(0)!.lockUntilMs, nowMs + 900, `clock at ${nowMs}: its lock ends the 900 ms it had left when written from now, not at 2,000`);
+    t.equal(w.entry(2)!.dueMs, nowMs + 5_000, `clock at ${nowMs}: the released record is due the 5 s its delay had left, from now`);
+    t.equal(w.entry(1)!.dueMs, 50_000, `clock at ${nowMs}: the deliver.at stays the instant its producer named`);
+  }
+  const kept = new GroupShard(SETTINGS);
+  for (const { record } of written) kept.replay(record, 500_000);
+  t.equal(kept.shares.group('q')!.windows.get('jobs:0')!.entry(0)!.lockUntilMs, 2_000, 'without the write time (a record with no timestamp), instants are kept as written');
+  // A step of this coordinator's own clock moves the release delay with it, like the lock; the deliver.at stays.
+  shard.wallClockStepped(10_000);
+  t.same([old.entry(0)!.lockUntilMs, old.entry(1)!.dueMs, old.entry(2)!.dueMs], [12_000, 50_000, 16_100], 'a step moves the lock and the release delay, not the deliver.at');
+});
