@@ -512,9 +512,12 @@ export class ShareMembers implements Checker {
         subscribedTopicNames: joining ? [TOPIC] : null,
         config: joining ? { visibilityTimeoutMs: VISIBILITY_MS, maxDeliveryAttempts: MAX_ATTEMPTS, deadLetterTopic: DLQ, ordering: 'none' } : null,
       });
-      if (!current() || m.memberId !== memberId) return;
+      if (!current()) return;
       const error = errorNameOf(res.errorCode);
-      if (error === 'NONE') {
+      if (m.memberId !== memberId) {
+        // The fetch loop made the member rejoin meanwhile: an answer for its old id. Beat again at once, joining (returning here ended the beats for good).
+        nextMs = 0;
+      } else if (error === 'NONE') {
         this.#lastOk.set(memberId, sentMs);
         if (m.epoch !== res.memberEpoch) this.#sim.event(`share: ${m.name} (${memberId}) epoch ${res.memberEpoch}`);
         m.epoch = res.memberEpoch;
