@@ -116,6 +116,11 @@ export function readI32(buf: Uint8Array, pos: number): number {
   return (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
 }
 
+/** Bytes of the whole batch at `pos` (log overhead included), from its batchLength field (callers have checked the bounds). */
+export function batchSizeAt(buf: Uint8Array, pos: number): number {
+  return BATCH_LOG_OVERHEAD + readI32(buf, pos + BATCH_OFFSET_LENGTH);
+}
+
 function readI16(buf: Uint8Array, pos: number): number {
   return ((buf[pos]! << 24) | (buf[pos + 1]! << 16)) >> 16;
 }

@@ -310,7 +310,8 @@ export class ShareMembers implements Checker {
       if (!h.letGo && !x.letGo && h.recvMs < x.lockEndMs && sessionOk) this.#sim.fail('one-holder', `${tp} handed to ${m.name} (${h.memberId}, count ${h.deliveryCount}) at ${h.recvMs - this.#startMs()} while ${x.member.name} (${x.memberId}, count ${x.deliveryCount}) held it under a lock live until at least ${x.lockEndMs - this.#startMs()}`);
     }
     if (log.accepted !== null && log.accepted.seq < h.sentSeq) this.#sim.fail('accepted-never-again', `${tp} handed to ${m.name} (count ${h.deliveryCount}) after an accept of it (sent for delivery ${log.accepted.deliveryCount}) was answered OK`);
-    if (due !== undefined && h.recvMs + this.#clockAheadMs() < due) this.#sim.fail('not-before-due', `${tp} handed to ${m.name} at ${h.recvMs - this.#startMs()}, before its deliver.at ${due - this.#startMs()}${this.#clockAheadMs() === 0 ? '' : ` by more than the ${this.#clockAheadMs()} ms a broker's clock is ahead`}`);
+    const aheadMs = this.#clockAheadMs();
+    if (due !== undefined && h.recvMs + aheadMs < due) this.#sim.fail('not-before-due', `${tp} handed to ${m.name} at ${h.recvMs - this.#startMs()}, before its deliver.at ${due - this.#startMs()}${aheadMs === 0 ? '' : ` by more than the ${aheadMs} ms a broker's clock is ahead`}`);
     if (log.notBeforeSeq < h.sentSeq && h.recvMs < log.notBeforeMs) this.#sim.fail('not-before-due', `${tp} handed to ${m.name} (count ${h.deliveryCount}) at ${h.recvMs - this.#startMs()}, before the delay of its release ran out (${log.notBeforeMs - this.#startMs()})`);
     log.handouts.push(h);
     this.handouts += 1;
@@ -322,13 +323,18 @@ export class ShareMembers implements Checker {
    * may have been that far ahead then, and a redelivery follows at once.
    */
   #clockAheadMs(): number {
-    this.#aheadMs = Math.max(this.#aheadMs, ...this.nodes.filter((n) => n.role === 'broker').map((n) => n.wallStepMs));
+    this.#aheadMs = Math.max(this.#aheadMs, ...this.#brokerStepsMs());
     return this.#aheadMs;
   }
 
   /** The most any broker's wall clock is behind the simulation's (0 when none is). */
   #clockBehindMs(): number {
-    return Math.max(0, ...this.nodes.filter((n) => n.role === 'broker').map((n) => -n.wallStepMs));
+    return Math.max(0, ...this.#brokerStepsMs().map((step) => -step));
+  }
+
+  /** How far each broker's wall clock is off the simulation's now. */
+  #brokerStepsMs(): number[] {
+    return this.nodes.filter((n) => n.role === 'broker').map((n) => n.wallStepMs);
   }
 
   #startMs(): number {

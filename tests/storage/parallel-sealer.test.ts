@@ -14,6 +14,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { buildBatch } from '../../protocol/batch/builder.js';
+import { BATCH_OFFSET_LENGTH, batchSizeAt } from '../../protocol/batch/header.js';
 import { ManualClock } from '../../broker/world/clock.js';
 import { SimulatedFileSystem } from '../../broker/world/file-system.js';
 import { seededRng } from '../../broker/world/rng.js';
@@ -28,7 +29,6 @@ import { LOG_SUFFIX } from '../../broker/storage/segment-names.js';
 
 const KEY = Buffer.alloc(32, 5);
 const keys = (): KeyProvider => parseKeyring(`k1=${KEY.toString('base64')}`, 'test keyring');
-const BATCH_OFFSET_LENGTH = 8;
 
 /** A batch of `records` records of `valueBytes` bytes whose values depend on `tag`. */
 function batchOf(tag: number, records: number, valueBytes: number): Uint8Array {
@@ -51,8 +51,7 @@ function appendOf(batches: Uint8Array[], offset = 0): Uint8Array {
 async function readySealer(t: Test, opts: ParallelSealerOptions = {}): Promise<ParallelSealer> {
   const sealer = new ParallelSealer({ minBytes: 64 * 1024, ...opts });
   t.teardown(() => sealer.close());
-  for (let i = 0; i < 500 && !sealer.ready; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  t.ok(sealer.ready, 'the seal worker started');
+  t.ok(await sealer.whenStarted(), 'the seal worker started');
   return sealer;
 }
 
@@ -61,7 +60,7 @@ function openedAll(sealed: Uint8Array): Uint8Array[] {
   const key = aesGcm().key(KEY);
   const out: Uint8Array[] = [];
   for (let pos = 0; pos < sealed.byteLength;) {
-    const size = 12 + new DataView(sealed.buffer, sealed.byteOffset + pos, 12).getInt32(BATCH_OFFSET_LENGTH);
+    const size = batchSizeAt(sealed, pos);
     if (!isEncryptedBatch(sealed, pos)) throw new Error(`batch at ${pos} is not sealed`);
     const plain = new Uint8Array(size);
     out.push(plain.subarray(0, openBatch(sealed, pos, size, key, plain, 0)));

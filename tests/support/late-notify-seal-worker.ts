@@ -4,8 +4,7 @@
  * a descheduled thread would be: the event loop may see the answer, go on
  * and post the next job before that notify arrives.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { SealWorkerSide } from '../../broker/storage/encryption/seal-job.js';
+import { serveSealJobs } from '../../broker/storage/encryption/seal-job.js';
 
 const notify = Atomics.notify.bind(Atomics);
 const nap = new Int32Array(new SharedArrayBuffer(4));
@@ -13,6 +12,4 @@ Atomics.notify = ((array: Int32Array, index: number, count?: number): number => 
   Atomics.wait(nap, 0, 0, 40);
   return notify(array, index, count);
 }) as typeof Atomics.notify;
-const { control, board, port } = workerData as { control: Int32Array; board: Uint8Array; port: MessagePort };
-parentPort?.postMessage('ready');
-new SealWorkerSide(control, board, port).serve();
+serveSealJobs();

@@ -22,7 +22,7 @@
  * served and never skipped); a key the provider lacks is EncryptionKeyError,
  * a configuration problem that fails the request and leaves the log online.
  */
-import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH } from '../../../protocol/batch/header.js';
+import { BATCH_HEADER_BYTES, batchSizeAt } from '../../../protocol/batch/header.js';
 import type { Rng } from '../../world/rng.js';
 import { CorruptLogError } from '../errors.js';
 import { aesGcm, type GcmKey } from './aes-gcm.js';
@@ -52,9 +52,6 @@ export interface EncryptionOptions {
  */
 export const OFF_THREAD_MIN_BYTES = 64 * 1024;
 
-function batchSize(bytes: Uint8Array, pos: number): number {
-  return BATCH_LOG_OVERHEAD + new DataView(bytes.buffer, bytes.byteOffset + pos, BATCH_LOG_OVERHEAD).getInt32(BATCH_OFFSET_LENGTH);
-}
 
 /** Nonces drawn from the Rng at a time: one call per batch cost ~3 µs of the event loop (randomFillSync), as much as sealing 8 KiB. */
 const NONCES_PER_DRAW = 64;
@@ -142,7 +139,7 @@ export class LogCipher {
     const sizes: number[] = [];
     let total = 0;
     for (let pos = 0; pos < records.byteLength;) {
-      const size = batchSize(records, pos);
+      const size = batchSizeAt(records, pos);
       sizes.push(size);
       total += size + overhead;
       pos += size;
@@ -226,7 +223,7 @@ export class LogCipher {
   openInPlace(bytes: Uint8Array, length: number, file: string, position: number): number {
     let out = 0;
     for (let pos = 0; pos < length;) {
-      const size = length - pos >= BATCH_HEADER_BYTES ? batchSize(bytes, pos) : 0;
+      const size = length - pos >= BATCH_HEADER_BYTES ? batchSizeAt(bytes, pos) : 0;
       if (size < BATCH_HEADER_BYTES || pos + size > length) {
         // Not a whole batch: left as it is, after the opened ones, for the caller's checks to report.
         bytes.copyWithin(out, pos, length);

@@ -120,6 +120,9 @@ export class ParallelSealer {
   #worker: Worker | null;
   #ready = false;
   #abandoned = false;
+  /** Settles when the worker says it runs (true), or is abandoned first (false). */
+  readonly #started: Promise<boolean>;
+  #settleStarted: (running: boolean) => void = () => {};
   #input: Uint8Array = new Uint8Array(new SharedArrayBuffer(0));
   #output: Uint8Array = new Uint8Array(new SharedArrayBuffer(0));
   #buffersSent = 0;
@@ -139,7 +142,11 @@ export class ParallelSealer {
     // Neither the worker nor its port keeps a broker process alive that is otherwise done.
     worker.unref();
     this.#port.unref();
-    worker.once('message', () => (this.#ready = true));
+    this.#started = new Promise((resolve) => (this.#settleStarted = resolve));
+    worker.once('message', () => {
+      this.#ready = true;
+      this.#settleStarted(!this.#abandoned);
+    });
     worker.once('error', (err) => this.#abandon(`the worker failed: ${err.message}`));
     worker.once('exit', (code) => this.#abandon(`the worker exited (code ${code})`));
   }
@@ -149,9 +156,14 @@ export class ParallelSealer {
     return this.#ready && !this.#abandoned && bytes >= this.#minBytes && batches >= 2 && batches <= MAX_JOB_BATCHES && totalBytes <= MAX_OUTPUT_BYTES;
   }
 
-  /** True once the worker answered that it runs (tests wait for it). */
+  /** True once the worker answered that it runs, until it is abandoned. */
   get ready(): boolean {
     return this.#ready && !this.#abandoned;
+  }
+
+  /** Resolves true once the worker runs, false if it was abandoned before (tests wait for it). */
+  whenStarted(): Promise<boolean> {
+    return this.#started;
   }
 
   /** Appends sealed on two threads so far. */
@@ -266,6 +278,7 @@ export class ParallelSealer {
   #abandon(reason: string): void {
     if (this.#abandoned) return;
     this.#abandoned = true;
+    this.#settleStarted(false);
     // Fresh buffers for nothing: a stray worker keeps writing into the ones it has, which no later seal uses.
     this.#input = new Uint8Array(new SharedArrayBuffer(0));
     this.#output = new Uint8Array(new SharedArrayBuffer(0));

@@ -12,10 +12,10 @@
  * synchronously (receiveMessageOnPort) until it has as many as the job says
  * were sent.
  */
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { aesGcm, type GcmKey } from './aes-gcm.js';
 import { NONCE_BYTES, envelopeOverhead, sealBatch } from './batch-envelope.js';
-import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LENGTH, readI32 } from '../../../protocol/batch/header.js';
+import { BATCH_LOG_OVERHEAD, batchSizeAt } from '../../../protocol/batch/header.js';
 
 export const SealState = { Idle: 0, Posted: 1, Done: 2, Failed: 3, Stop: 4 } as const;
 
@@ -105,7 +105,7 @@ export class SealWorkerSide {
     let outPos = control[Word.OutputAt] as number;
     let pos = 0;
     for (let i = 0; i < batches; i++) {
-      const size = pos + BATCH_LOG_OVERHEAD <= inputBytes ? BATCH_LOG_OVERHEAD + readI32(input, pos + BATCH_OFFSET_LENGTH) : -1;
+      const size = pos + BATCH_LOG_OVERHEAD <= inputBytes ? batchSizeAt(input, pos) : -1;
       if (size < BATCH_LOG_OVERHEAD || pos + size > inputBytes) throw new Error(`batch ${i} of the job does not fit its ${inputBytes} plaintext bytes (at byte ${pos})`);
       if (outPos + size + overhead > this.#output.byteLength) throw new Error(`batch ${i} of the job does not fit the output buffer (${this.#output.byteLength} bytes)`);
       const nonce = board.subarray(NONCES_AT + i * NONCE_BYTES, NONCES_AT + (i + 1) * NONCE_BYTES);
@@ -133,4 +133,16 @@ export class SealWorkerSide {
     }
     return this.#key;
   }
+}
+
+/**
+ * A seal worker's whole life, on its thread: takes the shared memory its
+ * parent gave it (parallel-sealer.ts), says it runs, then serves jobs until
+ * told to stop.
+ */
+export function serveSealJobs(): void {
+  const { control, board, port } = workerData as { control: Int32Array; board: Uint8Array; port: MessagePort };
+  const side = new SealWorkerSide(control, board, port);
+  parentPort?.postMessage('ready');
+  side.serve();
 }
