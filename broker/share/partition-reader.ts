@@ -70,6 +70,14 @@ export async function readCandidates(data: PartitionData, fromOffset: number, ma
   return { fromOffset: from, toOffset: next, records };
 }
 
+/** What readBatchesHolding carries, and the offsets it could not. */
+export interface HeldBatches {
+  /** The batches, cut down to the offsets asked for, in offset order. */
+  readonly bytes: Buffer;
+  /** Offsets whose batches were not read: the read failed, or `until` settled first (ascending). Offsets the log no longer has are not among them. */
+  readonly unread: number[];
+}
+
 /**
  * What a ShareFetch answer carries: the batches holding any of `offsets`
  * (ascending), concatenated in offset order, each cut down to the records
@@ -77,12 +85,14 @@ export async function readCandidates(data: PartitionData, fromOffset: number, ma
  * 2,000-record batch is sent 500). Batches in `known` (what readCandidates
  * just looked into, CRC checked) are not read again; the partition is read
  * only for offsets none of them holds (records redelivered from inside the
- * window).
+ * window), and no longer once `until` settles: a leader that does not
+ * answer (cut off, paused) leaves those offsets unread instead of holding
+ * the answer.
  */
-export async function readBatchesHolding(data: PartitionData, offsets: readonly number[], known: readonly Uint8Array[] = []): Promise<Buffer> {
-  if (offsets.length === 0) return Buffer.alloc(0);
+export async function readBatchesHolding(data: PartitionData, offsets: readonly number[], known: readonly Uint8Array[] = [], until?: Promise<unknown>): Promise<HeldBatches> {
+  if (offsets.length === 0) return { bytes: Buffer.alloc(0), unread: [] };
   const parts = new Map<number, Uint8Array>();
-  let missing = offsets;
+  let missing = [...offsets];
   const pick = (batches: Iterable<{ chunk: Uint8Array; position: number; header: BatchHeader }>, crcChecked: boolean): void => {
     const left: number[] = [];
     let i = 0;
@@ -96,8 +106,15 @@ export async function readBatchesHolding(data: PartitionData, offsets: readonly 
     missing = [...left, ...missing.slice(i)];
   };
   pick(batchesOf(known), true);
+  const stopped = until?.then(() => null);
   while (missing.length > 0) {
-    const read = await data.read(missing[0]!, READ_BYTES);
+    const reading = data.read(missing[0]!, READ_BYTES);
+    const read = await (stopped === undefined ? reading : Promise.race([reading, stopped])).catch(() => null);
+    if (read === null) {
+      // Not read: a late answer of the abandoned read is dropped, not left to reject unhandled.
+      reading.catch(() => {});
+      return { bytes: concatenated(parts), unread: missing };
+    }
     if (read.records.length === 0) break;
     const before = missing.length;
     pick(batchesOf(read.records), false);
@@ -106,6 +123,10 @@ export async function readBatchesHolding(data: PartitionData, offsets: readonly 
     missing = missing.filter((o) => o > readTo);
     if (missing.length === before) break;
   }
+  return { bytes: concatenated(parts), unread: [] };
+}
+
+function concatenated(parts: Map<number, Uint8Array>): Buffer {
   return Buffer.concat([...parts].sort(([a], [b]) => a - b).map(([, batch]) => batch));
 }
 

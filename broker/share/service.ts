@@ -17,7 +17,7 @@ import type { DescribedShareGroup, ShareAcknowledgement, ShareFetchPartitionResu
 import type { GroupCoordinator } from '../coordinator/runtime.js';
 import { UnknownTopicOrPartitionError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { monotonicMs, type Clock } from '../world/clock.js';
+import { monotonicMs, type Clock, type TimerHandle } from '../world/clock.js';
 import { groupWireError } from '../handlers/group-errors.js';
 import { DeadLetterCopier } from './dead-letters.js';
 import { readBatchesHolding, readCandidates } from './partition-reader.js';
@@ -27,6 +27,16 @@ import type { Acquired, Candidates } from './window.js';
 import { nextWake, watchChanges } from './wake.js';
 import { applyByteBudget, type ReadPartition } from './byte-budget.js';
 import { tp } from '../coordinator/partition-set.js';
+
+/**
+ * An answer reads redelivered records' batches for at most this share of
+ * their lock: what it has not read by then is given back rather than
+ * handed out with less than half its lock left. Never less than
+ * ANSWER_READ_MIN_MS: a lock of a few ms cannot be kept anyway, and a read
+ * cut off that early would give the same records back on every fetch.
+ */
+const ANSWER_READ_LOCK_SHARE = 0.5;
+const ANSWER_READ_MIN_MS = 100;
 
 /** Looks run again at once after a change during the previous one, at most this many times per ShareFetch (each takes records in, so it ends anyway). */
 const LOOK_AGAIN_MAX = 32;
@@ -156,7 +166,7 @@ export class ShareService {
         const acquired = result.partitions.reduce((n, r) => n + r.acquired.length, 0);
         const left = deadline - monotonicMs(this.#clock);
         if (acquired > 0 || left <= 0 || request.maxRecords <= 0 || signal?.aborted === true) {
-          return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed, read) };
+          return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed, read, result.lockMs) };
         }
         // Something changed while this look ran (its own write taking records in included): look again rather than wait for a change already gone by.
         const dataForRoom = wanted.some((w, i) => !(w.source instanceof Error) && w.source.partition !== null && rooms[i]!.records > 0 && watch.advanced.has(w.source.partition));
@@ -176,31 +186,63 @@ export class ShareService {
     }
   }
 
-  async #answer(request: ShareFetchRequest, wanted: readonly Wanted[], results: readonly SharePartitionResult[], failed: Map<Wanted, SharePartitionResult['failed']>, read: readonly Uint8Array[][]): Promise<ShareFetchResponse['topics']> {
+  /**
+   * The answer: per partition, the batches holding what was acquired. New
+   * records come in batches read before acquiring them; redelivered ones
+   * are read now, while their locks run, so that read stops after
+   * ANSWER_READ_LOCK_SHARE of the lock (ANSWER_READ_MIN_MS at least): a record it could not read in time
+   * (its leader cut off or paused) is given back (ShareGroups.undeliver)
+   * instead of handed out with its lock spent.
+   */
+  async #answer(request: ShareFetchRequest, wanted: readonly Wanted[], results: readonly SharePartitionResult[], failed: Map<Wanted, SharePartitionResult['failed']>, read: readonly Uint8Array[][], lockMs: number): Promise<ShareFetchResponse['topics']> {
     const byTopic = new Map<string, ShareFetchPartitionResult[]>();
     for (const t of request.topics) byTopic.set(t.topic, []);
-    for (const [i, w] of wanted.entries()) {
-      const r = results[i]!;
-      const source = w.source;
-      const offsets = ascendingOffsets(r.acquired);
-      let records: Buffer = Buffer.alloc(0);
-      let error: { code: number; message: string | null } = { code: 0, message: null };
-      if (source instanceof Error && (request.maxRecords > 0 || source instanceof UnknownTopicOrPartitionError)) {
-        const wire = groupWireError(source, this.#logger, { api: 'ShareFetch', topic: w.topic, partition: w.partition });
-        error = { code: wire.code, message: wire.message };
-      } else if (!(source instanceof Error) && offsets.length > 0) {
-        records = await readBatchesHolding(source.data, offsets, read[i]);
+    let timer: TimerHandle | null = null;
+    const readUntil = new Promise<void>((resolve) => (timer = this.#clock.schedule(Math.max(ANSWER_READ_MIN_MS, lockMs * ANSWER_READ_LOCK_SHARE), resolve)));
+    try {
+      for (const [i, w] of wanted.entries()) {
+        const r = results[i]!;
+        const source = w.source;
+        let acquired = r.acquired;
+        let records: Buffer = Buffer.alloc(0);
+        let error: { code: number; message: string | null } = { code: 0, message: null };
+        if (source instanceof Error && (request.maxRecords > 0 || source instanceof UnknownTopicOrPartitionError)) {
+          const wire = groupWireError(source, this.#logger, { api: 'ShareFetch', topic: w.topic, partition: w.partition });
+          error = { code: wire.code, message: wire.message };
+        } else if (!(source instanceof Error) && acquired.length > 0) {
+          const held = await readBatchesHolding(source.data, ascendingOffsets(acquired), read[i], readUntil);
+          records = held.bytes;
+          if (held.unread.length > 0) {
+            const unread = new Set(held.unread);
+            this.#undeliver(request, w, acquired.filter((a) => unread.has(a.offset)));
+            acquired = acquired.filter((a) => !unread.has(a.offset));
+          }
+        }
+        byTopic.get(w.topic)!.push({
+          partition: w.partition,
+          errorCode: error.code,
+          errorMessage: error.message,
+          failedAcknowledgements: (failed.get(w) ?? []).map((f) => ({ firstOffset: f.firstOffset, lastOffset: f.lastOffset, errorCode: Errors[f.errorName].code })),
+          records,
+          acquiredRecords: ranges(acquired),
+        });
       }
-      byTopic.get(w.topic)!.push({
-        partition: w.partition,
-        errorCode: error.code,
-        errorMessage: error.message,
-        failedAcknowledgements: (failed.get(w) ?? []).map((f) => ({ firstOffset: f.firstOffset, lastOffset: f.lastOffset, errorCode: Errors[f.errorName].code })),
-        records,
-        acquiredRecords: ranges(r.acquired),
-      });
+    } finally {
+      (timer as TimerHandle | null)?.cancel();
     }
     return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  /** Gives back records acquired for an answer that does not carry them; should that write fail, their locks end them as for an answer lost on the way. */
+  #undeliver(request: ShareFetchRequest, w: Wanted, acquired: readonly Acquired[]): void {
+    const { groupId, memberId } = request;
+    this.#logger.info(
+      { event: 'shareRecordsNotCarried', group: groupId, member: memberId, topic: w.topic, partition: w.partition, records: acquired.length },
+      `share fetch of ${memberId} in ${groupId}: ${acquired.length} redelivered record(s) of ${w.topic}-${w.partition} not read in time from the partition's leader; given back`,
+    );
+    this.coordinator.run(groupId, (shard, nowMs) => shard.shares.undeliver(groupId, memberId, w.topic, w.partition, acquired, nowMs)).catch((error: unknown) => {
+      this.#logger.info({ event: 'shareUndeliverFailed', group: groupId, member: memberId, error: String(error) }, `giving back records of ${w.topic}-${w.partition} in ${groupId} failed (their locks will end them): ${String(error)}`);
+    });
   }
 
   #refusal(refused: Refused | { code: number; message: string }): ShareFetchResponse {

@@ -335,6 +335,15 @@ export class ShareGroups {
     else pending.delete(group.groupId);
   }
 
+  /** Records acquired for `memberId` that its answer did not carry, given back (ShareWindow.undeliver); how many were. */
+  undeliver(groupId: string, memberId: string, topic: string, partition: number, acquired: readonly Acquired[], nowMs: number): ShareOutcome<number> {
+    const group = this.#groups.get(groupId);
+    const window = group?.windows.get(tp(topic, partition));
+    const given = window === undefined ? 0 : window.undeliver(memberId, acquired, nowMs, windowPolicy(group!, this.#settings));
+    if (given > 0) this.#touch(groupId);
+    return this.#finish(given);
+  }
+
   /** The copies of `offsets` are in the dead-letter topic (replicated): those records are settled. */
   deadLetterCopied(groupId: string, topic: string, partition: number, offsets: readonly number[], nowMs: number): ShareOutcome<number> {
     const group = this.#groups.get(groupId);

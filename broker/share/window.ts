@@ -302,6 +302,26 @@ export class ShareWindow {
     return changed;
   }
 
+  /**
+   * Gives back records acquired for `memberId` that its answer could not
+   * carry (their batches were not read in time): available again at once,
+   * and the delivery that never happened not counted. Only the acquisition
+   * named (its delivery count): one that already ended, or was followed by
+   * another, is left alone. Returns how many were given back.
+   */
+  undeliver(memberId: string, acquired: readonly Acquired[], nowMs: number, policy: WindowPolicy): number {
+    let changed = 0;
+    for (const a of acquired) {
+      const e = this.entry(a.offset);
+      if (e === undefined || e.state !== RecordState.ACQUIRED || e.holder !== memberId || e.deliveryCount !== a.deliveryCount) continue;
+      e.deliveryCount -= 1;
+      this.#release(e, nowMs, 0, null, policy);
+      changed += 1;
+    }
+    if (changed > 0) this.#advance(nowMs, policy);
+    return changed;
+  }
+
   /** Releases records whose lock ended by `nowMs`; true when something changed. */
   expire(nowMs: number, policy: WindowPolicy): boolean {
     if (this.#deadlineHint !== null && this.#deadlineHint > nowMs) return false;

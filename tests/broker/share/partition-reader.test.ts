@@ -39,7 +39,8 @@ const carried = (buf: Buffer): string[] => [...batchesIn(buf)].flatMap((b) => de
 t.test('batches the candidates brought are not read again; only offsets outside them are read', async (t) => {
   const log = logOf();
   const known = [batches[6]!, batches[7]!];
-  const got = await readBatchesHolding(log, [1, 19, 20, 22], known);
+  const { bytes: got, unread } = await readBatchesHolding(log, [1, 19, 20, 22], known);
+  t.same(unread, []);
   t.same(baseOffsets(got), [0, 18, 21], 'each holding batch once, in offset order');
   t.same(carried(got), ['1:r1', '19:r19', '20:r20', '22:r22'], 'only the acquired records, as they were');
   t.same(log.reads, [1], 'one read, for the offset the known batches do not hold');
@@ -47,11 +48,39 @@ t.test('batches the candidates brought are not read again; only offsets outside 
 
 t.test('without known batches every holding batch is read, a batch holding several offsets once', async (t) => {
   const log = logOf();
-  const got = await readBatchesHolding(log, [3, 4, 12, 29]);
+  const { bytes: got, unread } = await readBatchesHolding(log, [3, 4, 12, 29]);
+  t.same(unread, []);
   t.same(baseOffsets(got), [3, 12, 27]);
   t.same(carried(got), ['3:r3', '4:r4', '12:r12', '29:r29']);
   t.same(log.reads, [3, 12, 29]);
-  t.equal((await readBatchesHolding(log, [])).length, 0, 'nothing acquired, nothing carried');
+  t.equal((await readBatchesHolding(log, [])).bytes.length, 0, 'nothing acquired, nothing carried');
+});
+
+t.test('a read that does not answer before `until` leaves its offsets unread; what was read or known is still carried', async (t) => {
+  const log = logOf();
+  const read = log.read.bind(log);
+  let stall: (() => void) | null = null;
+  // The second read (offset 12 on) never answers until released, as a cut-off leader's.
+  log.read = (offset, maxBytes) => (offset < 12 ? read(offset, maxBytes) : new Promise((resolve) => (stall = () => resolve(read(offset, maxBytes)))));
+  let stop!: () => void;
+  const until = new Promise<void>((resolve) => (stop = resolve));
+  const held = readBatchesHolding(log, [1, 4, 13, 19, 22, 27], [batches[9]!], until);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.ok(stall !== null, 'the read of offset 13 is under way');
+  stop();
+  const { bytes, unread } = await held;
+  t.same(carried(bytes), ['1:r1', '4:r4', '27:r27'], 'the batches read before it, and the known one');
+  t.same(unread, [13, 19, 22], 'the rest, not read');
+  (stall as unknown as () => void)();
+});
+
+t.test('a read that fails leaves its offsets unread instead of failing the answer', async (t) => {
+  const log = logOf();
+  const read = log.read.bind(log);
+  log.read = (offset, maxBytes) => (offset >= 12 ? Promise.reject(new Error('leader unreachable')) : read(offset, maxBytes));
+  const { bytes, unread } = await readBatchesHolding(log, [4, 12, 29]);
+  t.same(carried(bytes), ['4:r4']);
+  t.same(unread, [12, 29]);
 });
 
 t.test('candidates: from the offset asked, at most max, going on from the first record not taken', async (t) => {
