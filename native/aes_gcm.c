@@ -140,11 +140,12 @@ static napi_value make_key(napi_env env, napi_callback_info info) {
 enum mode { OPEN, SEAL, SEAL_CRC };
 
 /*
- * Ciphertext is written and checksummed this many bytes at a time when a
- * seal also computes the CRC: small enough to still be in the L1 cache
- * when the CRC reads it, and a multiple of the 96 bytes OpenSSL's AES-NI
- * GCM takes at once (and of the 16-byte block), so every piece but the
- * last stays on its fast path.
+ * On OpenSSL's code, ciphertext is written and checksummed this many bytes
+ * at a time when a seal also computes the CRC: small enough to still be in
+ * the L1 cache when the CRC reads it, and a multiple of the 96 bytes
+ * OpenSSL's AES-NI GCM takes at once (and of the 16-byte block), so every
+ * piece but the last stays on its fast path. (gcm_vaes.c runs the CRC
+ * inside its rounds instead.)
  */
 #define CRC_PIECE (96 * 160)
 
@@ -172,13 +173,9 @@ static int run_vaes(const gcm_vaes_key *key, enum mode mode, const unsigned char
     gcm_vaes_finish(key, &state, tag);
     return 1;
   }
+  /* The CRC of the ciphertext runs inside the seal, beside the rounds (gcm_vaes.c seal_stitched). */
   uint32_t sum = crc32c_raw(~0u, over, (size_t)(out - over));
-  for (size_t done = 0; done < length;) {
-    size_t piece = length - done < CRC_PIECE ? length - done : CRC_PIECE;
-    gcm_vaes_update(key, &state, input + done, out + done, piece, 1);
-    sum = crc32c_raw(sum, out + done, piece);
-    done += piece;
-  }
+  gcm_vaes_seal_crc(key, &state, input, out, length, &sum);
   gcm_vaes_finish(key, &state, tag);
   *crc = ~crc32c_raw(sum, out + length, (size_t)(over + over_len - (out + length)));
   return 1;

@@ -20,6 +20,12 @@
  * Y' = (Y + X1) H^16 + X2 H^15 + ... + X16 H), the products summed
  * unreduced; the powers are stored times x^-1, which cancels the shift.
  *
+ * A seal is stitched (seal_stitched): the hash is over the ciphertext the
+ * rounds write, so each step's hashing runs during the next step's rounds,
+ * and a seal that also wants the CRC-32C of its ciphertext (a batch
+ * envelope's) gets it there too, on the integer units the rounds leave
+ * idle.
+ *
  * Nothing here branches on or indexes by secret data: AES rounds are
  * instructions, GHASH is carry-less multiplication, and the tag comparison
  * is the caller's (constant time).
@@ -31,7 +37,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define FAST __attribute__((target("aes,pclmul,ssse3,avx2,vaes,vpclmulqdq")))
+#define FAST __attribute__((target("aes,pclmul,ssse3,sse4.2,avx2,vaes,vpclmulqdq")))
 
 /*
  * From CPUID itself: __builtin_cpu_supports does not know "vaes" in clang
@@ -187,6 +193,93 @@ FAST void gcm_vaes_start(const gcm_vaes_key *key, gcm_vaes_state *state, const u
 }
 
 /*
+ * Adds one pair of (reversed) ciphertext blocks times its powers of H
+ * (register `slot` of a 16-block step) to the unreduced sums; the first
+ * pair of a step also carries the hash so far.
+ */
+FAST static inline __attribute__((always_inline)) void pair_multiply(const gcm_vaes_key *key, __m256i x, int slot, int first, __m128i hash, __m256i *lo,
+                                                                      __m256i *mid, __m256i *hi) {
+  if (first) x = _mm256_xor_si256(x, _mm256_set_m128i(_mm_setzero_si128(), hash));
+  __m256i p = _mm256_load_si256((const __m256i *)key->powers[slot]);
+  __m256i pk = _mm256_load_si256((const __m256i *)key->powers_k[slot]);
+  *lo = _mm256_xor_si256(*lo, _mm256_clmulepi64_epi128(x, p, 0x00));
+  *hi = _mm256_xor_si256(*hi, _mm256_clmulepi64_epi128(x, p, 0x11));
+  *mid = _mm256_xor_si256(*mid, _mm256_clmulepi64_epi128(_mm256_xor_si256(x, _mm256_shuffle_epi32(x, 0x4e)), pk, 0x00));
+}
+
+/* The hash from a step's unreduced sums: both lanes added, then reduced once. */
+FAST static inline __m128i pairs_reduced(__m256i lo, __m256i mid, __m256i hi) {
+  __m128i p1, p0;
+  ghash_combine(_mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1)),
+                _mm_xor_si128(_mm256_castsi256_si128(mid), _mm256_extracti128_si256(mid, 1)),
+                _mm_xor_si128(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1)), &p1, &p0);
+  return ghash_fold(p1, p0);
+}
+
+/* CRC-32C, from the raw register `c`, of 8 * `words` bytes: one crc32 instruction after another. */
+FAST static inline uint32_t crc_words(uint32_t c, const unsigned char *p, int words) {
+  for (int i = 0; i < words; i++) {
+    uint64_t v;
+    memcpy(&v, p + 8 * i, 8);
+    c = (uint32_t)_mm_crc32_u64(c, v);
+  }
+  return c;
+}
+
+/*
+ * Seals `steps` (1 or more) 16-block steps, stitched: while the rounds of
+ * one step run, the ciphertext of the step before is hashed and, with
+ * `crc`, checksummed. The crc32 chain then runs on integer units beside
+ * the rounds: a seal with its envelope's CRC costs about 190 µs of CPU per
+ * MiB on the reference machine, as one without, where a CRC pass after
+ * each piece added 60. (The seal alone is no faster stitched than
+ * bulk_step's way: the vector units are the limit either way.)
+ */
+FAST static __m128i seal_stitched(const gcm_vaes_key *key, __m128i hash, __m128i counter, const unsigned char *in, unsigned char *out, size_t steps,
+                                  uint32_t *crc) {
+  const __m128i *rk = (const __m128i *)key->round_keys;
+  const __m256i reverse2 = _mm256_broadcastsi128_si256(reverse_mask());
+  const __m256i key0 = _mm256_broadcastsi128_si256(_mm_load_si128(rk));
+  uint32_t sum = crc != NULL ? *crc : 0;
+  const unsigned char *prev = NULL;
+  for (size_t step = 0; step < steps; step++) {
+    __m256i base = _mm256_add_epi32(_mm256_broadcastsi128_si256(counter), _mm256_set_epi32(0, 0, 0, 1, 0, 0, 0, 0));
+    __m256i b[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) b[j] = _mm256_xor_si256(_mm256_shuffle_epi8(_mm256_add_epi32(base, _mm256_set_epi32(0, 0, 0, 2 * j, 0, 0, 0, 2 * j)), reverse2), key0);
+    __m256i lo = _mm256_setzero_si256(), mid = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+#pragma GCC unroll 14
+    for (int r = 1; r < 14; r++) {
+      __m256i k = _mm256_broadcastsi128_si256(_mm_load_si128(rk + r));
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; j++) b[j] = _mm256_aesenc_epi128(b[j], k);
+      /* One pair of the step before per round, in the rounds' latency. */
+      if (prev != NULL && r <= 8) {
+        pair_multiply(key, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(prev + 32 * (r - 1))), reverse2), r - 1, r == 1, hash, &lo, &mid, &hi);
+        if (crc != NULL) sum = crc_words(sum, prev + 32 * (r - 1), 4);
+      }
+    }
+    const __m256i last = _mm256_broadcastsi128_si256(_mm_load_si128(rk + 14));
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+      /* Each block is read just before its ciphertext is written: in place is fine. */
+      __m256i d = _mm256_loadu_si256((const __m256i *)(in + 32 * j));
+      _mm256_storeu_si256((__m256i *)(out + 32 * j), _mm256_xor_si256(_mm256_aesenclast_epi128(b[j], last), d));
+    }
+    if (prev != NULL) hash = pairs_reduced(lo, mid, hi);
+    prev = out;
+    counter = _mm_add_epi32(counter, _mm_set_epi32(0, 0, 0, 16));
+    in += 256, out += 256;
+  }
+  /* The last step's ciphertext, on its own. */
+  __m256i lo = _mm256_setzero_si256(), mid = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; j++) pair_multiply(key, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(prev + 32 * j)), reverse2), j, j == 0, hash, &lo, &mid, &hi);
+  if (crc != NULL) *crc = crc_words(sum, prev, 32);
+  return pairs_reduced(lo, mid, hi);
+}
+
+/*
  * Encrypts or decrypts 32 * `pairs` bytes (8 pairs: 16 blocks; 4: the
  * last 8 of the powers) from counter block `counter` on, and returns the
  * hash with their ciphertext in it, reduced once.
@@ -218,25 +311,27 @@ FAST static inline __attribute__((always_inline)) __m128i bulk_step(const gcm_va
     /* Every block of the step was read above, before this writes: out may lie just below in. */
     _mm256_storeu_si256((__m256i *)(out + 32 * j), o);
     /* The hash is over the ciphertext: what was written when sealing, what was read when opening. */
-    __m256i x = _mm256_shuffle_epi8(seal ? o : d[j], reverse2);
-    if (j == 0) x = _mm256_xor_si256(x, _mm256_set_m128i(_mm_setzero_si128(), hash));
-    __m256i p = _mm256_load_si256((const __m256i *)key->powers[first + j]);
-    __m256i pk = _mm256_load_si256((const __m256i *)key->powers_k[first + j]);
-    lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(x, p, 0x00));
-    hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(x, p, 0x11));
-    mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(_mm256_xor_si256(x, _mm256_shuffle_epi32(x, 0x4e)), pk, 0x00));
+    pair_multiply(key, _mm256_shuffle_epi8(seal ? o : d[j], reverse2), first + j, j == 0, hash, &lo, &mid, &hi);
   }
-  __m128i p1, p0;
-  ghash_combine(_mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1)),
-                _mm_xor_si128(_mm256_castsi256_si128(mid), _mm256_extracti128_si256(mid, 1)),
-                _mm_xor_si128(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1)), &p1, &p0);
-  return ghash_fold(p1, p0);
+  return pairs_reduced(lo, mid, hi);
 }
 
-FAST void gcm_vaes_update(const gcm_vaes_key *key, gcm_vaes_state *state, const unsigned char *in, unsigned char *out, size_t length, int seal) {
+/*
+ * update, and when `crc` is not null (seals only) the CRC-32C of the
+ * ciphertext too, continued from the raw register *crc.
+ */
+FAST static inline __attribute__((always_inline)) void update(const gcm_vaes_key *key, gcm_vaes_state *state, const unsigned char *in,
+                                                               unsigned char *out, size_t length, int seal, uint32_t *crc) {
   __m128i hash = _mm_load_si128((const __m128i *)state->hash);
   __m128i counter = _mm_load_si128((const __m128i *)state->counter);
   state->text_bytes += length;
+  if (seal && length >= 256) {
+    size_t steps = length / 256;
+    hash = seal_stitched(key, hash, counter, in, out, steps, crc);
+    counter = _mm_add_epi32(counter, _mm_set_epi32(0, 0, 0, (int)(16 * steps)));
+    in += 256 * steps, out += 256 * steps, length -= 256 * steps;
+  }
+  const unsigned char *unsummed = out;
   while (length >= 256) {
     hash = bulk_step(key, hash, counter, in, out, 8, seal);
     counter = _mm_add_epi32(counter, _mm_set_epi32(0, 0, 0, 16));
@@ -264,6 +359,20 @@ FAST void gcm_vaes_update(const gcm_vaes_key *key, gcm_vaes_state *state, const 
   }
   _mm_store_si128((__m128i *)state->hash, hash);
   _mm_store_si128((__m128i *)state->counter, counter);
+  if (crc != NULL) {
+    size_t rest = (size_t)(out - unsummed);
+    uint32_t sum = crc_words(*crc, unsummed, (int)(rest / 8));
+    for (size_t i = rest & ~(size_t)7; i < rest; i++) sum = _mm_crc32_u8(sum, unsummed[i]);
+    *crc = sum;
+  }
+}
+
+FAST void gcm_vaes_update(const gcm_vaes_key *key, gcm_vaes_state *state, const unsigned char *in, unsigned char *out, size_t length, int seal) {
+  update(key, state, in, out, length, seal, NULL);
+}
+
+FAST void gcm_vaes_seal_crc(const gcm_vaes_key *key, gcm_vaes_state *state, const unsigned char *in, unsigned char *out, size_t length, uint32_t *crc) {
+  update(key, state, in, out, length, 1, crc);
 }
 
 FAST void gcm_vaes_finish(const gcm_vaes_key *key, gcm_vaes_state *state, unsigned char tag[16]) {
@@ -284,6 +393,9 @@ void gcm_vaes_start(const gcm_vaes_key *key, gcm_vaes_state *state, const unsign
 }
 void gcm_vaes_update(const gcm_vaes_key *key, gcm_vaes_state *state, const unsigned char *in, unsigned char *out, size_t length, int seal) {
   (void)key, (void)state, (void)in, (void)out, (void)length, (void)seal;
+}
+void gcm_vaes_seal_crc(const gcm_vaes_key *key, gcm_vaes_state *state, const unsigned char *in, unsigned char *out, size_t length, uint32_t *crc) {
+  (void)key, (void)state, (void)in, (void)out, (void)length, (void)crc;
 }
 void gcm_vaes_finish(const gcm_vaes_key *key, gcm_vaes_state *state, unsigned char tag[16]) { (void)key, (void)state, (void)tag; }
 #endif

@@ -47,6 +47,12 @@ void gcm_vaes_start(const gcm_vaes_key *key, gcm_vaes_state *state, const unsign
  * last must be given a multiple of 16 bytes.
  */
 void gcm_vaes_update(const gcm_vaes_key *key, gcm_vaes_state *state, const unsigned char *in, unsigned char *out, size_t length, int seal);
+/*
+ * A seal's update that also runs the CRC-32C (Castagnoli) of the
+ * ciphertext it writes, from and into the raw register *crc (not
+ * inverted). Only where the CPU has the CRC-32C instruction.
+ */
+void gcm_vaes_seal_crc(const gcm_vaes_key *key, gcm_vaes_state *state, const unsigned char *in, unsigned char *out, size_t length, uint32_t *crc);
 /* The tag, after the last update. */
 void gcm_vaes_finish(const gcm_vaes_key *key, gcm_vaes_state *state, unsigned char tag[16]);
 #endif

@@ -218,7 +218,7 @@ function checkSealCrc(t: Test, native: AesGcm): void {
   const sealCrc = key.sealCrc;
   t.ok(sealCrc !== undefined, 'the native key has sealCrc');
   if (sealCrc === undefined) return;
-  for (const length of [0, 1, 95, 96, 97, 255, 256, 257, 15_359, 15_360, 15_361, 40_000, 65_536 + 3]) {
+  for (const length of [0, 1, 95, 96, 97, 255, 256, 257, 511, 512, 513, 1_000, 15_359, 15_360, 15_361, 40_000, 65_536 + 3]) {
     const nonce = randomBytes(NONCE_BYTES);
     const aad = randomBytes(70);
     const plain = randomBytes(length);
