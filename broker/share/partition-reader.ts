@@ -74,8 +74,11 @@ export async function readCandidates(data: PartitionData, fromOffset: number, ma
 export interface HeldBatches {
   /** The batches, cut down to the offsets asked for, in offset order. */
   readonly bytes: Buffer;
-  /** Offsets whose batches were not read: the read failed, or `until` settled first (ascending). Offsets the log no longer has are not among them. */
-  readonly unread: number[];
+  /** Offsets not read because `until` settled first (ascending). */
+  readonly late: number[];
+  /** Offsets no read gave: a read failed, found nothing there, or a batch it brought did not check out (ascending; `failure` says why when something failed). */
+  readonly failed: number[];
+  readonly failure: Error | null;
 }
 
 /**
@@ -86,44 +89,61 @@ export interface HeldBatches {
  * just looked into, CRC checked) are not read again; the partition is read
  * only for offsets none of them holds (records redelivered from inside the
  * window), and no longer once `until` settles: a leader that does not
- * answer (cut off, paused) leaves those offsets unread instead of holding
- * the answer.
+ * answer (cut off, paused) leaves those offsets `late` instead of holding
+ * the answer. Offsets a read passed over (compacted away) are neither
+ * carried nor late nor failed: there is nothing to carry for them.
  */
 export async function readBatchesHolding(data: PartitionData, offsets: readonly number[], known: readonly Uint8Array[] = [], until?: Promise<unknown>): Promise<HeldBatches> {
-  if (offsets.length === 0) return { bytes: Buffer.alloc(0), unread: [] };
+  if (offsets.length === 0) return { bytes: Buffer.alloc(0), late: [], failed: [], failure: null };
   const parts = new Map<number, Uint8Array>();
   let missing = [...offsets];
+  /** The pieces of `batches` holding missing offsets, and the offsets still missing after them; nothing changes until all are cut (a batch that fails its check throws). */
   const pick = (batches: Iterable<{ chunk: Uint8Array; position: number; header: BatchHeader }>, crcChecked: boolean): void => {
     const left: number[] = [];
+    const found: [number, Uint8Array][] = [];
     let i = 0;
     for (const { chunk, position, header } of batches) {
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
       while (i < missing.length && missing[i]! < header.baseOffset) left.push(missing[i++]!);
       const first = i;
       while (i < missing.length && missing[i]! <= lastOffset) i++;
-      if (i > first) parts.set(header.baseOffset, sliceBatch(chunk, position, header, missing.slice(first, i), crcChecked));
+      if (i > first) found.push([header.baseOffset, sliceBatch(chunk, position, header, missing.slice(first, i), crcChecked)]);
     }
+    for (const [base, piece] of found) parts.set(base, piece);
     missing = [...left, ...missing.slice(i)];
   };
+  const failed = (failure: Error | null): HeldBatches => ({ bytes: concatenated(parts), late: [], failed: missing, failure });
   pick(batchesOf(known), true);
   const stopped = until?.then(() => null);
   while (missing.length > 0) {
     const reading = data.read(missing[0]!, READ_BYTES);
-    const read = await (stopped === undefined ? reading : Promise.race([reading, stopped])).catch(() => null);
-    if (read === null) {
-      // Not read: a late answer of the abandoned read is dropped, not left to reject unhandled.
-      reading.catch(() => {});
-      return { bytes: concatenated(parts), unread: missing };
+    let read: { records: readonly Uint8Array[] } | null;
+    try {
+      read = await (stopped === undefined ? reading : Promise.race([reading, stopped]));
+    } catch (error) {
+      return failed(error instanceof Error ? error : new Error(String(error)));
     }
-    if (read.records.length === 0) break;
+    if (read === null) {
+      // A late answer of the abandoned read is dropped, not left to reject unhandled.
+      reading.catch(() => {});
+      return { bytes: concatenated(parts), late: missing, failed: [], failure: null };
+    }
+    // Nothing at an offset the window holds (a new leader whose high watermark is still behind it).
+    if (read.records.length === 0) return failed(null);
     const before = missing.length;
-    pick(batchesOf(read.records), false);
+    let readTo: number;
+    try {
+      const batches = [...batchesOf(read.records)];
+      pick(batches, false);
+      readTo = batches.reduce((end, b) => Math.max(end, b.header.baseOffset + b.header.lastOffsetDelta), -1);
+    } catch (error) {
+      return failed(error instanceof Error ? error : new Error(String(error)));
+    }
     // Offsets the read passed over (compacted away, or gone): nothing to carry for them.
-    const readTo = [...batchesOf(read.records)].reduce((end, b) => Math.max(end, b.header.baseOffset + b.header.lastOffsetDelta), -1);
     missing = missing.filter((o) => o > readTo);
-    if (missing.length === before) break;
+    if (missing.length === before) return failed(null);
   }
-  return { bytes: concatenated(parts), unread: [] };
+  return { bytes: concatenated(parts), late: [], failed: [], failure: null };
 }
 
 function concatenated(parts: Map<number, Uint8Array>): Buffer {

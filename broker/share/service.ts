@@ -38,6 +38,11 @@ import { tp } from '../coordinator/partition-set.js';
 const ANSWER_READ_LOCK_SHARE = 0.5;
 const ANSWER_READ_MIN_MS = 100;
 
+/** How long after acquiring an answer may read its records. */
+function answerReadMs(lockMs: number): number {
+  return Math.max(ANSWER_READ_MIN_MS, lockMs * ANSWER_READ_LOCK_SHARE);
+}
+
 /** Looks run again at once after a change during the previous one, at most this many times per ShareFetch (each takes records in, so it ends anyway). */
 const LOOK_AGAIN_MAX = 32;
 
@@ -150,7 +155,9 @@ export class ShareService {
         applyByteBudget(reads, request.maxBytes);
         const read = reads.map((r) => r.batches);
         // Settling needs only the coordinator's state, not the partition's data: acknowledgements apply wherever its leader is.
-        const inputs: SharePartitionInput[] = wanted.map((w, i) => ({ topic: w.topic, partition: w.partition, acknowledgements: w.acknowledgements, candidates: reads[i]!.candidates }));
+        const inputs: SharePartitionInput[] = wanted.map((w, i) => ({ topic: w.topic, partition: w.partition, acknowledgements: w.acknowledgements, candidates: reads[i]!.candidates, readable: !(w.source instanceof Error) }));
+        // Locks start at the write's time: the answer's reads are bounded from here, the wait for replication included.
+        const acquiringAtMs = monotonicMs(this.#clock);
         let result;
         try {
           result = await this.coordinator.run(groupId, (shard, nowMs) => shard.shares.fetch(groupId, memberId, memberEpoch, request.maxRecords, inputs, nowMs));
@@ -166,7 +173,7 @@ export class ShareService {
         const acquired = result.partitions.reduce((n, r) => n + r.acquired.length, 0);
         const left = deadline - monotonicMs(this.#clock);
         if (acquired > 0 || left <= 0 || request.maxRecords <= 0 || signal?.aborted === true) {
-          return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed, read, result.lockMs) };
+          return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: result.lockMs, topics: await this.#answer(request, wanted, result.partitions, failed, read, acquiringAtMs + answerReadMs(result.lockMs)) };
         }
         // Something changed while this look ran (its own write taking records in included): look again rather than wait for a change already gone by.
         const dataForRoom = wanted.some((w, i) => !(w.source instanceof Error) && w.source.partition !== null && rooms[i]!.records > 0 && watch.advanced.has(w.source.partition));
@@ -189,48 +196,62 @@ export class ShareService {
   /**
    * The answer: per partition, the batches holding what was acquired. New
    * records come in batches read before acquiring them; redelivered ones
-   * are read now, while their locks run, so that read stops after
-   * ANSWER_READ_LOCK_SHARE of the lock (ANSWER_READ_MIN_MS at least): a record it could not read in time
-   * (its leader cut off or paused) is given back (ShareGroups.undeliver)
-   * instead of handed out with its lock spent.
+   * are read now, while their locks run, the partitions side by side, and
+   * no later than `readUntilMs` (monotonic): a record not read by then (its
+   * leader cut off or paused) is given back (ShareGroups.undeliver),
+   * uncounted, instead of handed out with its lock spent. One whose read
+   * failed (no leader, a batch that does not check out) is left out and
+   * stays locked: its lock ends and counts as for an answer lost on the
+   * way, so a partition that stays unreadable neither spins the fetch nor
+   * keeps its records from ever reaching their attempt limit.
    */
-  async #answer(request: ShareFetchRequest, wanted: readonly Wanted[], results: readonly SharePartitionResult[], failed: Map<Wanted, SharePartitionResult['failed']>, read: readonly Uint8Array[][], lockMs: number): Promise<ShareFetchResponse['topics']> {
-    const byTopic = new Map<string, ShareFetchPartitionResult[]>();
-    for (const t of request.topics) byTopic.set(t.topic, []);
+  async #answer(request: ShareFetchRequest, wanted: readonly Wanted[], results: readonly SharePartitionResult[], failed: Map<Wanted, SharePartitionResult['failed']>, read: readonly Uint8Array[][], readUntilMs: number): Promise<ShareFetchResponse['topics']> {
     let timer: TimerHandle | null = null;
-    const readUntil = new Promise<void>((resolve) => (timer = this.#clock.schedule(Math.max(ANSWER_READ_MIN_MS, lockMs * ANSWER_READ_LOCK_SHARE), resolve)));
+    const readUntil = new Promise<void>((resolve) => (timer = this.#clock.schedule(Math.max(0, readUntilMs - monotonicMs(this.#clock)), resolve)));
+    let answers: ShareFetchPartitionResult[];
     try {
-      for (const [i, w] of wanted.entries()) {
-        const r = results[i]!;
-        const source = w.source;
-        let acquired = r.acquired;
-        let records: Buffer = Buffer.alloc(0);
-        let error: { code: number; message: string | null } = { code: 0, message: null };
-        if (source instanceof Error && (request.maxRecords > 0 || source instanceof UnknownTopicOrPartitionError)) {
-          const wire = groupWireError(source, this.#logger, { api: 'ShareFetch', topic: w.topic, partition: w.partition });
-          error = { code: wire.code, message: wire.message };
-        } else if (!(source instanceof Error) && acquired.length > 0) {
-          const held = await readBatchesHolding(source.data, ascendingOffsets(acquired), read[i], readUntil);
-          records = held.bytes;
-          if (held.unread.length > 0) {
-            const unread = new Set(held.unread);
-            this.#undeliver(request, w, acquired.filter((a) => unread.has(a.offset)));
-            acquired = acquired.filter((a) => !unread.has(a.offset));
-          }
-        }
-        byTopic.get(w.topic)!.push({
-          partition: w.partition,
-          errorCode: error.code,
-          errorMessage: error.message,
-          failedAcknowledgements: (failed.get(w) ?? []).map((f) => ({ firstOffset: f.firstOffset, lastOffset: f.lastOffset, errorCode: Errors[f.errorName].code })),
-          records,
-          acquiredRecords: ranges(acquired),
-        });
-      }
+      answers = await Promise.all(wanted.map((w, i) => this.#answerPartition(request, w, results[i]!, failed.get(w) ?? [], read[i]!, readUntil)));
     } finally {
       (timer as TimerHandle | null)?.cancel();
     }
+    const byTopic = new Map<string, ShareFetchPartitionResult[]>();
+    for (const t of request.topics) byTopic.set(t.topic, []);
+    wanted.forEach((w, i) => byTopic.get(w.topic)!.push(answers[i]!));
     return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  async #answerPartition(request: ShareFetchRequest, w: Wanted, r: SharePartitionResult, failedAcks: SharePartitionResult['failed'], known: readonly Uint8Array[], readUntil: Promise<void>): Promise<ShareFetchPartitionResult> {
+    const source = w.source;
+    let acquired = r.acquired;
+    let records: Buffer = Buffer.alloc(0);
+    let error: { code: number; message: string | null } = { code: 0, message: null };
+    if (source instanceof Error && (request.maxRecords > 0 || source instanceof UnknownTopicOrPartitionError)) {
+      const wire = groupWireError(source, this.#logger, { api: 'ShareFetch', topic: w.topic, partition: w.partition });
+      error = { code: wire.code, message: wire.message };
+    } else if (!(source instanceof Error) && acquired.length > 0) {
+      const held = await readBatchesHolding(source.data, ascendingOffsets(acquired), known, readUntil);
+      records = held.bytes;
+      const late = new Set(held.late);
+      const lost = new Set(held.failed);
+      if (late.size > 0) this.#undeliver(request, w, acquired.filter((a) => late.has(a.offset)));
+      if (lost.size > 0) {
+        const why = held.failure === null ? 'the leader has no records there yet' : held.failure.message;
+        this.#logger.info({ event: 'shareRecordsUnread', group: request.groupId, member: request.memberId, topic: w.topic, partition: w.partition, records: lost.size, why }, `share fetch of ${request.memberId} in ${request.groupId}: ${lost.size} record(s) of ${w.topic}-${w.partition} could not be read (${why}); left out, their locks will end them`);
+        if (held.failure !== null && records.byteLength === 0) {
+          const wire = groupWireError(held.failure, this.#logger, { api: 'ShareFetch', topic: w.topic, partition: w.partition });
+          error = { code: wire.code, message: wire.message };
+        }
+      }
+      if (late.size > 0 || lost.size > 0) acquired = acquired.filter((a) => !late.has(a.offset) && !lost.has(a.offset));
+    }
+    return {
+      partition: w.partition,
+      errorCode: error.code,
+      errorMessage: error.message,
+      failedAcknowledgements: failedAcks.map((f) => ({ firstOffset: f.firstOffset, lastOffset: f.lastOffset, errorCode: Errors[f.errorName].code })),
+      records,
+      acquiredRecords: ranges(acquired),
+    };
   }
 
   /** Gives back records acquired for an answer that does not carry them; should that write fail, their locks end them as for an answer lost on the way. */

@@ -48,6 +48,8 @@ export interface SharePartitionInput {
   readonly partition: number;
   readonly acknowledgements: readonly ShareAcknowledgement[];
   readonly candidates: Candidates | null;
+  /** False when the partition's records cannot be read now (no leader, not authorized...): its acknowledgements apply, nothing of it is acquired. */
+  readonly readable?: boolean;
 }
 
 export interface SharePartitionResult {
@@ -279,7 +281,7 @@ export class ShareGroups {
     });
     let left = maxRecords;
     partitions.forEach((p, i) => {
-      if (left <= 0) return;
+      if (left <= 0 || p.readable === false) return;
       const existing = group.windows.get(tp(p.topic, p.partition));
       if (existing === undefined && p.candidates === null) return;
       const window = existing ?? this.#window(group, p.topic, p.partition);

@@ -1,14 +1,21 @@
 /**
  * A ShareFetch answer whose redelivered records live on a partition led by
- * a broker the coordinator cannot reach (a cluster in one process, the
- * link between the two held: packets dropped, as a firewall does). The
- * coordinator acquires the released record, then cannot read its batch: the
- * answer must not wait for the link with the record's lock running. It
- * comes within half the lock without the record, the record is given back
- * (available at once, that delivery not counted), and once the link heals
- * the next fetch gets it as its second delivery, with its batch.
+ * a broker the coordinator cannot read (a cluster in one process). The
+ * coordinator acquires the released record, then cannot read its batch;
+ * the answer must neither wait for the leader with the record's lock
+ * running, nor hand out a record without its bytes, nor count deliveries
+ * that were never made, nor spin:
+ *   - a leader that does not answer (its link held: packets dropped, as a
+ *     firewall does): the answer comes within half the lock without the
+ *     record, which is given back (available at once, that delivery not
+ *     counted), while a partition the coordinator leads, in the same
+ *     answer, is served in full;
+ *   - a read that fails (the link reset): the record is left out and stays
+ *     locked, so fetches meanwhile wait instead of acquiring it again, and
+ *     once its lock ends the failed attempt counts;
+ *   - a partition with no leader: nothing of it is acquired at all.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildBatch } from '../../../protocol/batch/builder.js';
 import { batchesIn, decodeBatch } from '../../../protocol/batch/reader.js';
 import { Errors } from '../../../protocol/errors.js';
@@ -22,29 +29,29 @@ const SETTINGS = {
   'replica.lag.time.max.ms': 600_000,
   'auto.leader.rebalance.enable': 'false',
   'offsets.topic.num.partitions': 1,
-  // The group's writes commit on the coordinator alone: the cut link must stall only the read of the records.
+  // The group's writes commit on the coordinator alone: cutting a link must stall only the reads of records.
   'offsets.topic.replication.factor': 1,
   'group.share.session.timeout.ms': 600_000,
-  // Three records fill a window: the fetch under test reads nothing new (which would wait on the cut link too), it only redelivers.
+  // Three records fill a window: the fetches under test read nothing new (which would wait on the cut link too), they only redeliver.
   'group.share.max.in.flight.records': 3,
 };
 const TOPIC = 'jobs';
 const RETRIABLE: readonly number[] = [Errors.COORDINATOR_LOAD_IN_PROGRESS.code, Errors.NOT_COORDINATOR.code, Errors.COORDINATOR_NOT_AVAILABLE.code];
 
-t.test('an answer does not hold a redelivered record while its leader cannot be read: it is given back, uncounted', async (t) => {
-  const cluster = await startInProcessCluster(t, { seed: 7, brokers: 3, settings: SETTINGS });
+/** Three single-replica partitions, three records each; member A of group q holds them all, then releases offset 0 of each. */
+async function holdingAll(t: Test, seed: number) {
+  const cluster = await startInProcessCluster(t, { seed, brokers: 3, settings: SETTINGS });
   const { world } = cluster;
   const b1 = cluster.clientOf('b1');
   t.equal((await world.settle(b1.request('CreateTopics', { topics: [{ name: TOPIC, partitions: 3, replicationFactor: 1, configs: [] }], timeoutMs: 10_000, validateOnly: false }))).topics[0]!.errorCode, 0);
   const coordinatorId = await findCoordinator(world, b1, 'q');
   const metadata = await world.settle(b1.request('Metadata', { topics: [TOPIC], allowAutoTopicCreation: false, includeInternal: false }));
-  const remote = metadata.topics[0]!.partitions.find((p) => p.leader > 0 && p.leader !== coordinatorId);
-  if (remote === undefined) return t.fail(`every partition is led by the coordinator (${coordinatorId})`);
-  const { partition, leader } = remote;
-  const records = buildBatch(['a', 'b', 'c'].map((v) => ({ key: null, value: Buffer.from(v) })), { nowMs: 0 });
-  const produced = await world.settle(cluster.clientOf(`b${leader}`).request('Produce', { acks: -1, timeoutMs: 10_000, topics: [{ name: TOPIC, partitions: [{ partition, records }] }] }));
-  t.equal(produced.topics[0]!.partitions[0]!.errorCode, 0);
-
+  const leaders = metadata.topics[0]!.partitions.map((p) => p.leader);
+  for (const [partition, leader] of leaders.entries()) {
+    const records = buildBatch(['a', 'b', 'c'].map((v) => ({ key: null, value: Buffer.from(`${partition}${v}`) })), { nowMs: 0 });
+    const produced = await world.settle(cluster.clientOf(`b${leader}`).request('Produce', { acks: -1, timeoutMs: 10_000, topics: [{ name: TOPIC, partitions: [{ partition, records }] }] }));
+    t.equal(produced.topics[0]!.partitions[0]!.errorCode, 0);
+  }
   const coordinator = cluster.clientOf(`b${coordinatorId}`);
   const retried = async <R extends { errorCode: number }>(send: () => Promise<R>): Promise<R> => {
     for (let i = 0; i < 100; i++) {
@@ -57,40 +64,93 @@ t.test('an answer does not hold a redelivered record while its leader cannot be 
   const joined = await retried(() => coordinator.request('ShareGroupHeartbeat', { groupId: 'q', memberId: 'A', memberEpoch: 0, subscribedTopicNames: [TOPIC], config: { visibilityTimeoutMs: LOCK_MS, maxDeliveryAttempts: 5, deadLetterTopic: null, ordering: null } }));
   t.equal(joined.errorCode, 0, joined.errorMessage ?? '');
   const A = { groupId: 'q', memberId: 'A', memberEpoch: joined.memberEpoch };
-  const fetch = (acknowledgements: { firstOffset: number; lastOffset: number; type: number }[] = []) =>
-    retried(() => coordinator.request('ShareFetch', { ...A, maxWaitMs: 0, maxRecords: 10, maxBytes: 1 << 20, topics: [{ topic: TOPIC, partitions: [{ partition, acknowledgements: acknowledgements.map((a) => ({ ...a, delayMs: 0, lockMs: -1, reason: null })) }] }] }));
-  const answer = (response: ShareFetchResponse) => {
-    const p = response.topics[0]!.partitions[0]!;
-    const carried = [...batchesIn(p.records)].flatMap(({ position }) => decodeBatch(p.records, position).records.map((r) => r.offset));
-    return { errorCode: p.errorCode, acquired: p.acquiredRecords.flatMap((r) => Array.from({ length: r.lastOffset - r.firstOffset + 1 }, (_, i) => [r.firstOffset + i, r.deliveryCount])), carried };
+  /** A ShareFetch of the partitions named, in that order; `maxWaitMs` 0 unless given. */
+  const fetch = async (partitions: number[], maxWaitMs = 0) => {
+    const response = await retried(() => coordinator.request('ShareFetch', { ...A, maxWaitMs, maxRecords: 10, maxBytes: 1 << 20, topics: [{ topic: TOPIC, partitions: partitions.map((partition) => ({ partition, acknowledgements: [] })) }] }));
+    t.equal(response.errorCode, 0, response.errorMessage ?? 'fetched');
+    return new Map(partitions.map((partition) => [partition, answerOf(response, partition)]));
   };
+  const first = await fetch([0, 1, 2]);
+  t.same([...first.values()].map((a) => a.acquired), [0, 1, 2].map(() => [[0, 1], [1, 1], [2, 1]]), 'A holds every record (the windows are full)');
+  const released = await retried(() => coordinator.request('ShareAcknowledge', { ...A, topics: [{ topic: TOPIC, partitions: [0, 1, 2].map((partition) => ({ partition, acknowledgements: [{ firstOffset: 0, lastOffset: 0, type: AcknowledgeType.RELEASE, delayMs: 0, lockMs: -1, reason: null }] })) }] }));
+  t.ok(released.topics[0]!.partitions.every((p) => p.failedAcknowledgements.length === 0), 'offset 0 of each released');
+  /** How many records of partition `partition`'s window are acquired, once `until` holds (bounded: a give-back is a write after the answer). */
+  const acquiredWhen = async (partition: number, until: (acquired: number) => boolean): Promise<number> => {
+    let acquired = -1;
+    for (let i = 0; i < 50; i++) {
+      const group = (await world.settle(coordinator.request('ShareGroupDescribe', { groupIds: ['q'] }))).groups[0]!;
+      acquired = group.partitions.find((p) => p.partition === partition)!.acquired;
+      if (until(acquired)) break;
+      await world.run(50, 5);
+    }
+    return acquired;
+  };
+  const remote = leaders.findIndex((leader) => leader > 0 && leader !== coordinatorId);
+  const local = leaders.findIndex((leader) => leader === coordinatorId);
+  return { cluster, world, coordinatorId, leaders, remote, local, fetch, acquiredWhen };
+}
 
-  const first = answer(await fetch());
-  t.same(first.acquired, [[0, 1], [1, 1], [2, 1]], 'A holds the three records (the window is full)');
-  t.same(first.carried, [0, 1, 2], 'with their batch, read from the leader');
-  const released = await retried(() => coordinator.request('ShareAcknowledge', { ...A, topics: [{ topic: TOPIC, partitions: [{ partition, acknowledgements: [{ firstOffset: 0, lastOffset: 0, type: AcknowledgeType.RELEASE, delayMs: 0, lockMs: -1, reason: null }] }] }] }));
-  t.same(released.topics[0]!.partitions[0]!.failedAcknowledgements, [], 'offset 0 released');
+function answerOf(response: ShareFetchResponse, partition: number) {
+  const p = response.topics[0]!.partitions.find((x) => x.partition === partition)!;
+  const carried = [...batchesIn(p.records)].flatMap(({ position }) => decodeBatch(p.records, position).records.map((r) => r.offset));
+  return { errorCode: p.errorCode, acquired: p.acquiredRecords.flatMap((r) => Array.from({ length: r.lastOffset - r.firstOffset + 1 }, (_, i) => [r.firstOffset + i, r.deliveryCount])), carried };
+}
 
+t.test('a leader that does not answer: the record is given back within half the lock, uncounted; a partition led here is served in full', async (t) => {
+  const { world, coordinatorId, leaders, remote, local, fetch, acquiredWhen } = await holdingAll(t, 7);
+  if (remote < 0 || local < 0) return t.fail(`the partitions' leaders (${leaders.join(',')}) must include the coordinator (${coordinatorId}) and another broker`);
+  const leader = leaders[remote]!;
   world.network.partition(`b${coordinatorId}`, `b${leader}`, 'hold');
   const startedMs = world.clock.nowMs();
-  const cutResponse = await fetch();
-  t.equal(cutResponse.errorCode, 0, cutResponse.errorMessage ?? "");
-  const cut = answer(cutResponse);
+  // The cut partition first: the other's read must not wait behind it, nor lose to its deadline.
+  const cut = await fetch([remote, local]);
   const tookMs = world.clock.nowMs() - startedMs;
   t.ok(tookMs <= LOCK_MS / 2 + 500, `answered in ${tookMs} ms, within half the ${LOCK_MS} ms lock`);
-  t.same([cut.errorCode, cut.acquired, cut.carried], [0, [], []], 'without the record it could not read');
-  // The give-back is a write of its own, after the answer: described once it has landed.
-  let described = { acquired: -1, held: -1 };
-  for (let i = 0; i < 50; i++) {
-    const group = (await world.settle(coordinator.request('ShareGroupDescribe', { groupIds: ['q'] }))).groups[0]!;
-    described = { acquired: group.partitions.find((p) => p.partition === partition)!.acquired, held: group.members.find((m) => m.memberId === 'A')!.acquiredRecords };
-    if (described.acquired === 2) break;
-    await world.run(50, 5);
-  }
-  t.same(described, { acquired: 2, held: 2 }, 'offset 0 is not held: given back; A still holds 1 and 2');
+  t.same(cut.get(remote), { errorCode: 0, acquired: [], carried: [] }, 'without the record it could not read');
+  t.same(cut.get(local), { errorCode: 0, acquired: [[0, 2]], carried: [0] }, 'the partition led here: its released record, with its batch');
+  t.equal(await acquiredWhen(remote, (n) => n === 2), 2, `${TOPIC}-${remote}'s offset 0 is not held: given back (A holds its 1 and 2)`);
 
   world.network.heal(`b${coordinatorId}`, `b${leader}`);
-  const healed = answer(await fetch());
-  t.same(healed.acquired, [[0, 2]], 'after the heal: offset 0, its second delivery (the one never made is not counted)');
-  t.same(healed.carried, [0], 'with its batch');
+  const healed = await fetch([remote]);
+  t.same(healed.get(remote), { errorCode: 0, acquired: [[0, 2]], carried: [0] }, 'after the heal: offset 0, its second delivery (the one never made is not counted), with its batch');
+});
+
+t.test('a read that fails: the record is left out and stays locked, the fetch waits instead of spinning, and the attempt counts once the lock ends', async (t) => {
+  const { world, coordinatorId, leaders, remote, fetch, acquiredWhen } = await holdingAll(t, 7);
+  if (remote < 0) return t.fail(`no partition led by a broker other than the coordinator (${coordinatorId})`);
+  const leader = leaders[remote]!;
+  world.network.partition(`b${coordinatorId}`, `b${leader}`, 'reset');
+  const failed = (await fetch([remote])).get(remote)!;
+  t.same([failed.acquired, failed.carried], [[], []], 'the record is not handed out without its bytes');
+  t.equal(await acquiredWhen(remote, (n) => n === 3), 3, 'it stays locked (A holds all three there)');
+  const startedMs = world.clock.nowMs();
+  const waited = (await fetch([remote], 1000)).get(remote)!;
+  t.same(waited.acquired, [], 'a fetch meanwhile acquires nothing');
+  t.ok(world.clock.nowMs() - startedMs >= 1000, `and waits out its maxWaitMs (${world.clock.nowMs() - startedMs} ms) instead of answering at once`);
+  world.network.heal(`b${coordinatorId}`, `b${leader}`);
+  await world.run(LOCK_MS, 10);
+  const after = (await fetch([remote])).get(remote)!;
+  // A's other locks there (offsets 1 and 2, from the first fetch) ended meanwhile too.
+  t.same([after.acquired, after.carried], [[[0, 3], [1, 2], [2, 2]], [0, 1, 2]], 'once its lock ended: offset 0 again, its third delivery (the failed one counted), with its batch');
+});
+
+t.test('a partition with no leader: nothing of it is acquired, so no delivery is counted', async (t) => {
+  const { cluster, world, coordinatorId, leaders, remote, fetch, acquiredWhen } = await holdingAll(t, 7);
+  if (remote < 0) return t.fail(`no partition led by a broker other than the coordinator (${coordinatorId})`);
+  const leader = leaders[remote]!;
+  await world.settle(cluster.brokers.get(leader)!.close());
+  cluster.brokers.delete(leader);
+  // Once the controller has fenced the closed broker the partition has no leader (its one replica is gone): wait for the coordinator to know.
+  const coordinator = cluster.clientOf(`b${coordinatorId}`);
+  let leaderNow = leader;
+  for (let i = 0; i < 60 && leaderNow === leader; i++) {
+    await world.run(250, 5);
+    const md = await world.settle(coordinator.request('Metadata', { topics: [TOPIC], allowAutoTopicCreation: false, includeInternal: false }));
+    leaderNow = md.topics[0]!.partitions[remote]!.leader;
+  }
+  t.equal(leaderNow, -1, `${TOPIC}-${remote} has no leader`);
+  const answer = (await fetch([remote])).get(remote)!;
+  t.not(answer.errorCode, 0, `the partition answers an error (${answer.errorCode})`);
+  t.same([answer.acquired, answer.carried], [[], []], 'and acquires nothing');
+  t.equal(await acquiredWhen(remote, () => true), 2, 'offset 0 stays available: A holds only 1 and 2 there');
 });

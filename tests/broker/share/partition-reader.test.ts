@@ -39,8 +39,8 @@ const carried = (buf: Buffer): string[] => [...batchesIn(buf)].flatMap((b) => de
 t.test('batches the candidates brought are not read again; only offsets outside them are read', async (t) => {
   const log = logOf();
   const known = [batches[6]!, batches[7]!];
-  const { bytes: got, unread } = await readBatchesHolding(log, [1, 19, 20, 22], known);
-  t.same(unread, []);
+  const { bytes: got, late, failed } = await readBatchesHolding(log, [1, 19, 20, 22], known);
+  t.same([late, failed], [[], []]);
   t.same(baseOffsets(got), [0, 18, 21], 'each holding batch once, in offset order');
   t.same(carried(got), ['1:r1', '19:r19', '20:r20', '22:r22'], 'only the acquired records, as they were');
   t.same(log.reads, [1], 'one read, for the offset the known batches do not hold');
@@ -48,8 +48,8 @@ t.test('batches the candidates brought are not read again; only offsets outside 
 
 t.test('without known batches every holding batch is read, a batch holding several offsets once', async (t) => {
   const log = logOf();
-  const { bytes: got, unread } = await readBatchesHolding(log, [3, 4, 12, 29]);
-  t.same(unread, []);
+  const { bytes: got, late, failed } = await readBatchesHolding(log, [3, 4, 12, 29]);
+  t.same([late, failed], [[], []]);
   t.same(baseOffsets(got), [3, 12, 27]);
   t.same(carried(got), ['3:r3', '4:r4', '12:r12', '29:r29']);
   t.same(log.reads, [3, 12, 29]);
@@ -68,19 +68,39 @@ t.test('a read that does not answer before `until` leaves its offsets unread; wh
   await new Promise((resolve) => setImmediate(resolve));
   t.ok(stall !== null, 'the read of offset 13 is under way');
   stop();
-  const { bytes, unread } = await held;
+  const { bytes, late, failed } = await held;
   t.same(carried(bytes), ['1:r1', '4:r4', '27:r27'], 'the batches read before it, and the known one');
-  t.same(unread, [13, 19, 22], 'the rest, not read');
+  t.same(late, [13, 19, 22], 'the rest, late');
+  t.same(failed, [], 'none failed');
   (stall as unknown as () => void)();
 });
 
-t.test('a read that fails leaves its offsets unread instead of failing the answer', async (t) => {
+t.test('a read that fails, finds nothing, or brings a batch that does not check out leaves the rest failed, saying why', async (t) => {
   const log = logOf();
   const read = log.read.bind(log);
   log.read = (offset, maxBytes) => (offset >= 12 ? Promise.reject(new Error('leader unreachable')) : read(offset, maxBytes));
-  const { bytes, unread } = await readBatchesHolding(log, [4, 12, 29]);
-  t.same(carried(bytes), ['4:r4']);
-  t.same(unread, [12, 29]);
+  const rejected = await readBatchesHolding(log, [4, 12, 29]);
+  t.same([carried(rejected.bytes), rejected.late, rejected.failed, rejected.failure?.message], [['4:r4'], [], [12, 29], 'leader unreachable'], 'a rejected read');
+
+  const empty = logOf();
+  const readEmpty = empty.read.bind(empty);
+  empty.read = async (offset, maxBytes) => (offset >= 12 ? { records: [] } : readEmpty(offset, maxBytes));
+  const nothing = await readBatchesHolding(empty, [4, 12, 29]);
+  t.same([carried(nothing.bytes), nothing.failed, nothing.failure], [['4:r4'], [12, 29], null], 'a read that finds nothing (a leader behind the window)');
+
+  const corrupt = logOf();
+  const readCorrupt = corrupt.read.bind(corrupt);
+  corrupt.read = async (offset, maxBytes) => {
+    const got = await readCorrupt(offset, maxBytes);
+    if (offset < 12) return got;
+    // A record byte flipped: the batch's CRC no longer matches.
+    const bad = got.records.map((b) => Uint8Array.from(b));
+    bad[0]![bad[0]!.byteLength - 1]! ^= 0xff;
+    return { records: bad };
+  };
+  const broken = await readBatchesHolding(corrupt, [4, 12, 13, 29]);
+  t.same([carried(broken.bytes), broken.failed], [['4:r4'], [12, 13, 29]], 'a batch that fails its CRC: nothing of that read carried');
+  t.ok(broken.failure !== null, `the failure says why (${broken.failure?.message})`);
 });
 
 t.test('candidates: from the offset asked, at most max, going on from the first record not taken', async (t) => {
