@@ -21,6 +21,8 @@
  *                                                  (over holds out then the tag: a batch's envelope)
  *   crc32c(bytes, state?)                      -> CRC-32C, as fast-crc32c's calculate()
  *   hardwareCrc                                -> whether sealCrc and crc32c may be called
+ *   streamCopy(target, source)                 -> undefined: source into the start of target, with
+ *                                                stores that bypass the caches (stream_copy.c)
  *
  * Buffers are any Uint8Array views, shared memory included. For seal, input
  * and out are the same bytes or do not overlap (OpenSSL's rule). open also
@@ -39,6 +41,7 @@
 #include <openssl/evp.h>
 
 #include "crc32c.h"
+#include "stream_copy.h"
 #include "gcm_vaes.h"
 
 /* gcm_vaes.c's key where the CPU has VAES (and the key is not portable), else OpenSSL's two contexts; the other part is NULL. */
@@ -318,6 +321,23 @@ static napi_value crc32c(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* streamCopy(target, source): the bytes of source into the start of target (which must hold them; views of different buffers, or apart). */
+static napi_value stream_copy_(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  unsigned char *target, *source;
+  size_t target_len, source_len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2 || !bytes_of(env, argv[0], &target, &target_len, "target: a Uint8Array") || !bytes_of(env, argv[1], &source, &source_len, "source: a Uint8Array")) return NULL;
+  uintptr_t t = (uintptr_t)target, s = (uintptr_t)source;
+  if (source_len > target_len || (t < s + source_len && s < t + source_len)) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "streamCopy: target must hold source, and they must not overlap");
+    return NULL;
+  }
+  stream_copy(target, source, source_len);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"key", NULL, make_key, NULL, NULL, NULL, napi_default, NULL},
@@ -325,8 +345,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"open", NULL, open_, NULL, NULL, NULL, napi_default, NULL},
       {"sealCrc", NULL, seal_crc, NULL, NULL, NULL, napi_default, NULL},
       {"crc32c", NULL, crc32c, NULL, NULL, NULL, napi_default, NULL},
+      {"streamCopy", NULL, stream_copy_, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 5, functions) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 6, functions) != napi_ok) return NULL;
   napi_value hardware;
   /* crc32c_init makes its tables once per process, whichever thread loads the addon first. */
   napi_get_boolean(env, crc32c_init() != 0, &hardware);

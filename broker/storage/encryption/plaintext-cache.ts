@@ -58,6 +58,7 @@
 import { BATCH_LOG_OVERHEAD, BATCH_OFFSET_LAST_OFFSET_DELTA, BATCH_OFFSET_LENGTH, readI64 } from '../../../protocol/batch/header.js';
 import { assert } from '../../world/assert.js';
 import type { ReadBufferSource } from '../segment.js';
+import { copyStreaming } from './stream-copy.js';
 
 /** A batch in the ring. Reused for a later batch once the queue passes it (PlaintextCache's #spare). */
 interface CachedBatch {
@@ -141,7 +142,7 @@ export class PlaintextCache {
     assert(size > 0 && size <= this.maxBytes, 'an admitted append fits the ring', { size, maxBytes: this.maxBytes });
     const ring = (this.#ring ??= Buffer.allocUnsafeSlow(this.maxBytes));
     const at = this.#makeRoom(size);
-    ring.set(records, at);
+    copyStreaming(ring, at, records);
     const view = new DataView(ring.buffer, ring.byteOffset + at, size);
     for (let pos = 0; pos < size;) {
       const batchSize = BATCH_LOG_OVERHEAD + view.getInt32(pos + BATCH_OFFSET_LENGTH);
