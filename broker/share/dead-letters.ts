@@ -77,6 +77,8 @@ export class DeadLetterCopier {
           () => {
             this.#busy.delete(key);
             this.#recovered(key, work);
+            // Records of this partition rejected while the copy ran were skipped by the kicks of that time (busy): looked for now.
+            this.kick();
           },
           (error: unknown) => {
             this.#busy.delete(key);

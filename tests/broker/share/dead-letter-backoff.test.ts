@@ -116,3 +116,51 @@ t.test('a dead-letter copy that keeps failing backs off exponentially, warns onc
   await turns();
   t.equal(appended.length, 1, 'and nothing is tried again');
 });
+
+t.test('a record rejected while a copy of its partition is under way is copied when that copy ends, with no other change to wake it', async (t) => {
+  const clock = new ManualClock();
+  const shard = new GroupShard(SETTINGS);
+  const joined = shard.shares.heartbeat({ groupId: 'q', memberId: 'A', memberEpoch: 0, subscribedTopicNames: ['jobs'], config: { visibilityTimeoutMs: -1, maxDeliveryAttempts: -1, deadLetterTopic: 'jobs-dlq', ordering: null } }, { nowMs: clock.nowMs(), clientId: 'c', clientHost: 'h', topics: new Map([['jobs', 1]]) });
+  const epoch = joined.response.memberEpoch;
+  const meta = Array.from({ length: 5 }, (_, offset) => ({ offset, keyHash: null, dueMs: 0, timestampMs: offset }));
+  shard.shares.fetch('q', 'A', epoch, 5, [{ topic: 'jobs', partition: 0, acknowledgements: [], candidates: { fromOffset: 0, toOffset: 5, records: meta } }], clock.nowMs());
+  const reject = (offset: number) => shard.shares.fetch('q', 'A', epoch, 0, [{ topic: 'jobs', partition: 0, acknowledgements: [{ firstOffset: offset, lastOffset: offset, type: AcknowledgeType.REJECT, delayMs: 0, lockMs: -1, reason: null }], candidates: null }], clock.nowMs());
+  reject(3);
+  const coordinator = {
+    loadedShards: () => ({ shards: [shard], loading: false }),
+    run: async <R>(_groupId: string, op: (s: GroupShard, nowMs: number) => { response: R }) => op(shard, clock.nowMs()).response,
+  } as unknown as GroupCoordinator;
+  const log = Array.from({ length: 5 }, (_, i) => ({ key: null, value: Buffer.from(`v${i}`), headers: [] }));
+  const jobs: ShareSource = {
+    topic: 'jobs',
+    index: 0,
+    partition: null,
+    data: { read: async (offset) => ({ records: offset < 5 ? [buildBatch(log, { nowMs: 0 })] : [] }), logStartOffset: 0, highWatermark: 5 },
+    waitForData: () => new Promise(() => undefined),
+    append: async () => undefined,
+  };
+  // The dead-letter topic's appends wait until the test lets each one through.
+  const appended: Uint8Array[] = [];
+  const held: (() => void)[] = [];
+  const dlq: ShareSource = { ...jobs, topic: 'jobs-dlq', append: (batch) => new Promise<void>((resolve) => held.push(() => (appended.push(batch), resolve()))) };
+  const logger = { warn: () => {}, info: () => {}, debug: () => {} } as unknown as Logger;
+  const copier = new DeadLetterCopier({ coordinator, lookup: (topic) => (topic === 'jobs' ? jobs : dlq), partitions: () => 1, clock, logger });
+  t.teardown(() => copier.close());
+
+  copier.kick();
+  await turns();
+  t.equal(held.length, 1, 'the copy of offset 3 is under way');
+  // Offset 4 is rejected meanwhile; the kick of that change finds the partition busy.
+  reject(4);
+  copier.kick();
+  await turns();
+  t.equal(held.length, 1, 'no second copy of a partition at once');
+  held.shift()!();
+  await turns();
+  t.equal(held.length, 1, 'once the first copy ended, offset 4 is copied, with nothing else happening');
+  held.shift()?.();
+  await turns();
+  const copied = appended.flatMap((batch) => decodeBatch(batch, [...batchesIn(batch)][0]!.position).records.map((r) => Buffer.from(r.value!).toString()));
+  t.same(copied, ['v3', 'v4'], 'both copied, in order');
+  t.notOk(shard.shares.hasPendingDeadLetters(), 'nothing left to copy');
+});
