@@ -28,16 +28,15 @@ const turns = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-t.test('a dead-letter copy that keeps failing backs off exponentially, warns once per reason, and recovers', async (t) => {
-  const clock = new ManualClock();
+/** A shard whose group q has member A holding offsets 0-4 of jobs-0, a way to reject one, and a coordinator over the shard. */
+function groupHolding(clock: ManualClock) {
   const shard = new GroupShard(SETTINGS);
   const joined = shard.shares.heartbeat({ groupId: 'q', memberId: 'A', memberEpoch: 0, subscribedTopicNames: ['jobs'], config: { visibilityTimeoutMs: -1, maxDeliveryAttempts: -1, deadLetterTopic: 'jobs-dlq', ordering: null } }, { nowMs: clock.nowMs(), clientId: 'c', clientHost: 'h', topics: new Map([['jobs', 1]]) });
   const epoch = joined.response.memberEpoch;
   const meta = Array.from({ length: 5 }, (_, offset) => ({ offset, keyHash: null, dueMs: 0, timestampMs: offset }));
   shard.shares.fetch('q', 'A', epoch, 5, [{ topic: 'jobs', partition: 0, acknowledgements: [], candidates: { fromOffset: 0, toOffset: 5, records: meta } }], clock.nowMs());
-  shard.shares.fetch('q', 'A', epoch, 0, [{ topic: 'jobs', partition: 0, acknowledgements: [{ firstOffset: 3, lastOffset: 3, type: AcknowledgeType.REJECT, delayMs: 0, lockMs: -1, reason: 'bad' }], candidates: null }], clock.nowMs());
-  t.ok(shard.shares.hasPendingDeadLetters());
-
+  const reject = (offset: number, reason: string | null = null) =>
+    shard.shares.fetch('q', 'A', epoch, 0, [{ topic: 'jobs', partition: 0, acknowledgements: [{ firstOffset: offset, lastOffset: offset, type: AcknowledgeType.REJECT, delayMs: 0, lockMs: -1, reason }], candidates: null }], clock.nowMs());
   const coordinator = {
     loadedShards: () => ({ shards: [shard], loading: false }),
     run: async <R>(_groupId: string, op: (s: GroupShard, nowMs: number) => { response: R }) => op(shard, clock.nowMs()).response,
@@ -51,6 +50,14 @@ t.test('a dead-letter copy that keeps failing backs off exponentially, warns onc
     waitForData: () => new Promise(() => undefined),
     append: async () => undefined,
   };
+  return { shard, reject, coordinator, jobs };
+}
+
+t.test('a dead-letter copy that keeps failing backs off exponentially, warns once per reason, and recovers', async (t) => {
+  const clock = new ManualClock();
+  const { shard, reject, coordinator, jobs } = groupHolding(clock);
+  reject(3, 'bad');
+  t.ok(shard.shares.hasPendingDeadLetters());
   const appended: Uint8Array[] = [];
   const dlq: ShareSource = { ...jobs, topic: 'jobs-dlq', append: async (batch) => void appended.push(batch) };
   // What the cluster looks like: the dead-letter topic missing, then its leader unreachable, then there.
@@ -119,26 +126,8 @@ t.test('a dead-letter copy that keeps failing backs off exponentially, warns onc
 
 t.test('a record rejected while a copy of its partition is under way is copied when that copy ends, with no other change to wake it', async (t) => {
   const clock = new ManualClock();
-  const shard = new GroupShard(SETTINGS);
-  const joined = shard.shares.heartbeat({ groupId: 'q', memberId: 'A', memberEpoch: 0, subscribedTopicNames: ['jobs'], config: { visibilityTimeoutMs: -1, maxDeliveryAttempts: -1, deadLetterTopic: 'jobs-dlq', ordering: null } }, { nowMs: clock.nowMs(), clientId: 'c', clientHost: 'h', topics: new Map([['jobs', 1]]) });
-  const epoch = joined.response.memberEpoch;
-  const meta = Array.from({ length: 5 }, (_, offset) => ({ offset, keyHash: null, dueMs: 0, timestampMs: offset }));
-  shard.shares.fetch('q', 'A', epoch, 5, [{ topic: 'jobs', partition: 0, acknowledgements: [], candidates: { fromOffset: 0, toOffset: 5, records: meta } }], clock.nowMs());
-  const reject = (offset: number) => shard.shares.fetch('q', 'A', epoch, 0, [{ topic: 'jobs', partition: 0, acknowledgements: [{ firstOffset: offset, lastOffset: offset, type: AcknowledgeType.REJECT, delayMs: 0, lockMs: -1, reason: null }], candidates: null }], clock.nowMs());
+  const { shard, reject, coordinator, jobs } = groupHolding(clock);
   reject(3);
-  const coordinator = {
-    loadedShards: () => ({ shards: [shard], loading: false }),
-    run: async <R>(_groupId: string, op: (s: GroupShard, nowMs: number) => { response: R }) => op(shard, clock.nowMs()).response,
-  } as unknown as GroupCoordinator;
-  const log = Array.from({ length: 5 }, (_, i) => ({ key: null, value: Buffer.from(`v${i}`), headers: [] }));
-  const jobs: ShareSource = {
-    topic: 'jobs',
-    index: 0,
-    partition: null,
-    data: { read: async (offset) => ({ records: offset < 5 ? [buildBatch(log, { nowMs: 0 })] : [] }), logStartOffset: 0, highWatermark: 5 },
-    waitForData: () => new Promise(() => undefined),
-    append: async () => undefined,
-  };
   // The dead-letter topic's appends wait until the test lets each one through.
   const appended: Uint8Array[] = [];
   const held: (() => void)[] = [];
