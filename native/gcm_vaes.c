@@ -32,6 +32,8 @@
  */
 #include "gcm_vaes.h"
 
+#include "crc32c.h"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -275,7 +277,7 @@ FAST static __m128i seal_stitched(const gcm_vaes_key *key, __m128i hash, __m128i
   __m256i lo = _mm256_setzero_si256(), mid = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
 #pragma GCC unroll 8
   for (int j = 0; j < 8; j++) pair_multiply(key, _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(prev + 32 * j)), reverse2), j, j == 0, hash, &lo, &mid, &hi);
-  if (crc != NULL) *crc = crc_words(sum, prev, 32);
+  if (crc != NULL) *crc = crc32c_raw(sum, prev, 256);
   return pairs_reduced(lo, mid, hi);
 }
 
@@ -359,12 +361,7 @@ FAST static inline __attribute__((always_inline)) void update(const gcm_vaes_key
   }
   _mm_store_si128((__m128i *)state->hash, hash);
   _mm_store_si128((__m128i *)state->counter, counter);
-  if (crc != NULL) {
-    size_t rest = (size_t)(out - unsummed);
-    uint32_t sum = crc_words(*crc, unsummed, (int)(rest / 8));
-    for (size_t i = rest & ~(size_t)7; i < rest; i++) sum = _mm_crc32_u8(sum, unsummed[i]);
-    *crc = sum;
-  }
+  if (crc != NULL) *crc = crc32c_raw(*crc, unsummed, (size_t)(out - unsummed));
 }
 
 FAST void gcm_vaes_update(const gcm_vaes_key *key, gcm_vaes_state *state, const unsigned char *in, unsigned char *out, size_t length, int seal) {

@@ -121,7 +121,7 @@ export async function readBatchesHolding(data: PartitionData, offsets: readonly 
     try {
       read = await (stopped === undefined ? reading : Promise.race([reading, stopped]));
     } catch (error) {
-      return failed(error instanceof Error ? error : new Error(String(error)));
+      return failed(asError(error));
     }
     if (read === null) {
       // A late answer of the abandoned read is dropped, not left to reject unhandled.
@@ -137,13 +137,17 @@ export async function readBatchesHolding(data: PartitionData, offsets: readonly 
       pick(batches, false);
       readTo = batches.reduce((end, b) => Math.max(end, b.header.baseOffset + b.header.lastOffsetDelta), -1);
     } catch (error) {
-      return failed(error instanceof Error ? error : new Error(String(error)));
+      return failed(asError(error));
     }
     // Offsets the read passed over (compacted away, or gone): nothing to carry for them.
     missing = missing.filter((o) => o > readTo);
     if (missing.length === before) return failed(null);
   }
   return { bytes: concatenated(parts), late: [], failed: [], failure: null };
+}
+
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
 
 function concatenated(parts: Map<number, Uint8Array>): Buffer {

@@ -128,6 +128,7 @@ export class ShareGroups {
     const group = this.#groups.get(record.groupId);
     // Records of a group whose own record is gone (deleted) are leftovers compaction has not removed yet.
     if (group === undefined) return;
+    const restart = writtenAtMs === undefined ? undefined : { nowMs, writtenAtMs };
     switch (record.kind) {
       case 'shareMember':
         if (record.value === null) group.members.delete(record.memberId);
@@ -138,10 +139,10 @@ export class ShareGroups {
         else this.#window(group, record.topic, record.partition).replayBounds(record.value);
         return;
       case 'shareChunk':
-        this.#window(group, record.topic, record.partition).replayChunk(record.chunk, record.value?.entries ?? null, writtenAtMs === undefined ? undefined : { nowMs, writtenAtMs });
+        this.#window(group, record.topic, record.partition).replayChunk(record.chunk, record.value?.entries ?? null, restart);
         return;
       case 'shareDelayed':
-        this.#window(group, record.topic, record.partition).replayParked(record.offset, record.value, writtenAtMs === undefined ? undefined : { nowMs, writtenAtMs });
+        this.#window(group, record.topic, record.partition).replayParked(record.offset, record.value, restart);
         return;
     }
   }

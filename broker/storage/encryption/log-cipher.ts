@@ -52,7 +52,6 @@ export interface EncryptionOptions {
  */
 export const OFF_THREAD_MIN_BYTES = 64 * 1024;
 
-
 /** Nonces drawn from the Rng at a time: one call per batch cost ~3 µs of the event loop (randomFillSync), as much as sealing 8 KiB. */
 const NONCES_PER_DRAW = 64;
 
